@@ -1,0 +1,27 @@
+//! Signet's domain model and the deterministic half of the replicated store.
+//!
+//! Everything that must be identical on every Raft member lives here: the log entry type
+//! ([`Request`] carrying a [`Command`]), the business answer ([`Outcome`]), and [`apply`],
+//! which turns one command into reads and writes on a small key-value transaction
+//! ([`KvTxn`]). `apply` uses no clock, no randomness, no hashing and no I/O besides that
+//! transaction: timestamps, ids, hashes and key material are chosen by the proposer and
+//! carried in the command, so replaying the log always yields the same state.
+#![forbid(unsafe_code)]
+
+mod apply;
+mod codec;
+mod command;
+mod error;
+mod kv;
+mod mem;
+mod model;
+mod query;
+
+pub use apply::{apply, DEDUP_WINDOW};
+pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
+pub use command::{Command, Outcome, Rejection, Request, RequestId, LOG_FORMAT_VERSION};
+pub use error::{CoreError, KvError};
+pub use kv::{ChangedKey, KvRead, KvTxn, Table};
+pub use mem::MemKv;
+pub use model::{SigningKey, User, UserPool, UserStatus};
+pub use query::{query, Query, QueryResult};

@@ -1,0 +1,9 @@
+//! Generated gRPC code for Signet's APIs (see `proto/`).
+#![forbid(unsafe_code)]
+
+/// Internal store-cluster APIs: Raft transport, the `Store` service used by gateways and
+/// the `Cluster` membership service.
+pub mod store {
+    #![allow(missing_docs, clippy::all)]
+    tonic::include_proto!("signet.store.v1");
+}

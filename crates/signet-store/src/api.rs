@@ -1,0 +1,161 @@
+//! The `Store` service: writes through Raft, reads at a named consistency, and the change
+//! feed. Handlers are thin; a follower answers "not leader" with the leader's address.
+
+use crate::feed::Change;
+use crate::state_machine::StateMachineStore;
+use crate::types::{Raft, SignetNode};
+use crate::LEADER_METADATA;
+use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use signet_core::{Command, Query, Request, RequestId};
+use signet_proto::store as pb;
+use signet_proto::store::store_server::Store;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::Stream;
+use tonic::{Response, Status};
+
+/// How long an `AT_LEAST` read waits for this member to catch up before giving up.
+const AT_LEAST_WAIT: Duration = Duration::from_secs(5);
+
+pub(crate) struct StoreApi {
+    pub(crate) raft: Raft,
+    pub(crate) sm: StateMachineStore,
+}
+
+/// "Not the leader" with the leader's API address when known, so clients can retry there.
+pub(crate) fn not_leader(leader: Option<&SignetNode>) -> Status {
+    let mut s = Status::failed_precondition("not the leader");
+    if let Some(addr) = leader.and_then(|n| n.api_addr.parse().ok()) {
+        s.metadata_mut().insert(LEADER_METADATA, addr);
+    }
+    s
+}
+
+pub(crate) fn write_error(e: RaftError<u64, ClientWriteError<u64, SignetNode>>) -> Status {
+    match e {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => not_leader(f.leader_node.as_ref()),
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
+            Status::failed_precondition(c.to_string())
+        }
+        RaftError::Fatal(f) => Status::unavailable(format!("raft stopped: {f}")),
+    }
+}
+
+fn bad_request(what: &str, e: impl std::fmt::Display) -> Status {
+    Status::invalid_argument(format!("{what}: {e}"))
+}
+
+impl StoreApi {
+    fn applied_index(&self) -> u64 {
+        self.raft.metrics().borrow().last_applied.map(|l| l.index).unwrap_or(0)
+    }
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::Change, Status>> + Send>>;
+
+fn to_pb(c: Change) -> pb::Change {
+    pb::Change {
+        index: c.index,
+        keys: c
+            .keys
+            .into_iter()
+            .map(|k| pb::ChangedKey {
+                table: u32::from(k.table.prefix()),
+                key: k.key,
+            })
+            .collect(),
+        reset: c.reset,
+    }
+}
+
+#[tonic::async_trait]
+impl Store for StoreApi {
+    #[tracing::instrument(skip_all, fields(request_id))]
+    async fn write(&self, req: tonic::Request<pb::WriteRequest>) -> Result<Response<pb::WriteReply>, Status> {
+        let req = req.into_inner();
+        let rid: [u8; 16] = req
+            .request_id
+            .as_slice()
+            .try_into()
+            .map_err(|_| Status::invalid_argument("request_id must be 16 bytes"))?;
+        let command: Command = serde_json::from_slice(&req.command).map_err(|e| bad_request("command", e))?;
+        let rid = RequestId(rid);
+        tracing::Span::current().record("request_id", tracing::field::display(rid));
+        let resp = self
+            .raft
+            .client_write(Request::new(rid, command))
+            .await
+            .map_err(write_error)?;
+        let outcome = serde_json::to_vec(&resp.data).map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(pb::WriteReply {
+            outcome,
+            index: resp.log_id.index,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn read(&self, req: tonic::Request<pb::ReadRequest>) -> Result<Response<pb::ReadReply>, Status> {
+        let req = req.into_inner();
+        let query: Query = serde_json::from_slice(&req.query).map_err(|e| bad_request("query", e))?;
+        match pb::Consistency::try_from(req.consistency).unwrap_or(pb::Consistency::Unspecified) {
+            pb::Consistency::Linearizable | pb::Consistency::Unspecified => {
+                self.raft.ensure_linearizable().await.map_err(|e| match e {
+                    RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)) => {
+                        not_leader(f.leader_node.as_ref())
+                    }
+                    RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(q)) => {
+                        Status::unavailable(q.to_string())
+                    }
+                    RaftError::Fatal(f) => Status::unavailable(f.to_string()),
+                })?;
+            }
+            pb::Consistency::AtLeast => {
+                self.raft
+                    .wait(Some(AT_LEAST_WAIT))
+                    .applied_index_at_least(Some(req.at_least), "read at_least")
+                    .await
+                    .map_err(|e| Status::unavailable(format!("not caught up to {}: {e}", req.at_least)))?;
+            }
+            pb::Consistency::Any => {}
+        }
+        let applied_index = self.applied_index();
+        let result = self.sm.query(&query).map_err(|e| Status::internal(e.to_string()))?;
+        let result = serde_json::to_vec(&result).map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(pb::ReadReply { result, applied_index }))
+    }
+
+    type WatchStream = WatchStream;
+
+    async fn watch(&self, req: tonic::Request<pb::WatchRequest>) -> Result<Response<WatchStream>, Status> {
+        let (backlog, mut rx) = self.sm.subscribe(req.into_inner().from_index);
+        let (tx, out) = tokio::sync::mpsc::channel::<Result<pb::Change, Status>>(256);
+        tokio::spawn(async move {
+            let mut last = 0;
+            for c in backlog {
+                last = c.index;
+                if tx.send(Ok(to_pb(c))).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                let c = match rx.recv().await {
+                    Ok(c) if c.index <= last && !c.reset => continue,
+                    Ok(c) => c,
+                    // The watcher fell too far behind the live feed: tell it to reload.
+                    Err(RecvError::Lagged(_)) => Change {
+                        index: last,
+                        keys: vec![],
+                        reset: true,
+                    },
+                    Err(RecvError::Closed) => return,
+                };
+                last = last.max(c.index);
+                if tx.send(Ok(to_pb(c))).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(out))))
+    }
+}

@@ -1,0 +1,291 @@
+//! The client library gateways and the CLI use to talk to the store cluster. It finds the
+//! leader, follows "not leader" redirects, retries on unavailable members, and reuses the
+//! request id on every retry of a write, so a write is applied at most once however many
+//! times it is sent.
+
+use crate::{ClientError, LEADER_METADATA};
+use signet_core::{Command, Outcome, Query, QueryResult, RequestId};
+use signet_proto::store as pb;
+use signet_proto::store::cluster_client::ClusterClient;
+use signet_proto::store::store_client::StoreClient as PbStoreClient;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+
+/// Consistency of a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadConsistency {
+    /// Read-index on the leader: reflects every write acknowledged before the call.
+    Linearizable,
+    /// Any member that has applied at least this index (read-your-writes).
+    AtLeast(u64),
+    /// Whatever the member that answers has applied.
+    Any,
+}
+
+/// A write's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// What the state machine answered.
+    pub outcome: Outcome,
+    /// Log index of the entry; pass it to [`ReadConsistency::AtLeast`] to read your write.
+    pub index: u64,
+}
+
+struct Inner {
+    endpoints: Vec<String>,
+    channels: Mutex<HashMap<String, Channel>>,
+    leader: Mutex<Option<String>>,
+    next: Mutex<usize>,
+    deadline: Duration,
+    attempt_timeout: Duration,
+}
+
+/// Handle to a store cluster. Cheap to clone.
+#[derive(Clone)]
+pub struct StoreClient {
+    inner: Arc<Inner>,
+}
+
+enum Verdict {
+    Redirect(String),
+    TryAnother,
+    Fail,
+}
+
+fn classify(s: &Status) -> Verdict {
+    match s.code() {
+        Code::FailedPrecondition => match s.metadata().get(LEADER_METADATA).and_then(|v| v.to_str().ok()) {
+            Some(addr) => Verdict::Redirect(addr.to_string()),
+            None if s.message() == "not the leader" => Verdict::TryAnother,
+            None => Verdict::Fail,
+        },
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown | Code::Aborted => {
+            Verdict::TryAnother
+        }
+        _ => Verdict::Fail,
+    }
+}
+
+impl StoreClient {
+    /// A client for the cluster reachable at any of `endpoints` (`host:port` of members'
+    /// API listeners). Connections are made lazily.
+    pub fn new(endpoints: Vec<String>) -> Self {
+        Self::with_timeouts(endpoints, Duration::from_secs(15), Duration::from_secs(3))
+    }
+
+    /// Like [`StoreClient::new`] with explicit overall and per-attempt timeouts.
+    pub fn with_timeouts(endpoints: Vec<String>, deadline: Duration, attempt_timeout: Duration) -> Self {
+        StoreClient {
+            inner: Arc::new(Inner {
+                endpoints,
+                channels: Mutex::default(),
+                leader: Mutex::default(),
+                next: Mutex::default(),
+                deadline,
+                attempt_timeout,
+            }),
+        }
+    }
+
+    fn channel(&self, addr: &str) -> Result<Channel, ClientError> {
+        let mut map = self.inner.channels.lock().expect("client lock");
+        if let Some(c) = map.get(addr) {
+            return Ok(c.clone());
+        }
+        let ch = Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|e| ClientError::Unavailable(format!("bad endpoint {addr}: {e}")))?
+            .connect_timeout(Duration::from_secs(1))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        map.insert(addr.to_string(), ch.clone());
+        Ok(ch)
+    }
+
+    fn pick(&self, want_leader: bool) -> String {
+        if want_leader {
+            if let Some(l) = self.inner.leader.lock().expect("client lock").clone() {
+                return l;
+            }
+        }
+        let mut next = self.inner.next.lock().expect("client lock");
+        let e = self.inner.endpoints[*next % self.inner.endpoints.len()].clone();
+        *next += 1;
+        e
+    }
+
+    /// Run `call` against members until one answers, following redirects.
+    async fn retry<T, F, Fut>(&self, want_leader: bool, mut call: F) -> Result<T, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<T, Status>>,
+    {
+        if self.inner.endpoints.is_empty() {
+            return Err(ClientError::Unavailable("no store endpoints configured".into()));
+        }
+        let deadline = Instant::now() + self.inner.deadline;
+        let mut backoff = Duration::from_millis(10);
+        let mut last_error;
+        let mut target = self.pick(want_leader);
+        loop {
+            let attempt = tokio::time::timeout(self.inner.attempt_timeout, call(self.channel(&target)?)).await;
+            let retry_now = match attempt {
+                Ok(Ok(v)) => {
+                    if want_leader {
+                        *self.inner.leader.lock().expect("client lock") = Some(target);
+                    }
+                    return Ok(v);
+                }
+                Ok(Err(status)) => {
+                    last_error = format!("{target}: {}: {}", status.code(), status.message());
+                    match classify(&status) {
+                        Verdict::Redirect(addr) => {
+                            *self.inner.leader.lock().expect("client lock") = Some(addr.clone());
+                            target = addr;
+                            true
+                        }
+                        Verdict::TryAnother => false,
+                        Verdict::Fail => {
+                            return Err(ClientError::Refused {
+                                code: status.code(),
+                                message: status.message().to_string(),
+                            })
+                        }
+                    }
+                }
+                Err(_) => {
+                    last_error = format!("{target}: no answer within {:?}", self.inner.attempt_timeout);
+                    false
+                }
+            };
+            if Instant::now() >= deadline {
+                return Err(ClientError::Unavailable(last_error));
+            }
+            if !retry_now {
+                *self.inner.leader.lock().expect("client lock") = None;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(500));
+                target = self.pick(false);
+            }
+        }
+    }
+
+    /// Propose `command` with a fresh request id.
+    pub async fn write(&self, command: Command) -> Result<Written, ClientError> {
+        let rid = RequestId(rand::random::<[u8; 16]>());
+        self.write_with_id(rid, command).await
+    }
+
+    /// Propose `command` under `request_id`; retries reuse it, so it applies at most once.
+    pub async fn write_with_id(&self, request_id: RequestId, command: Command) -> Result<Written, ClientError> {
+        let body = serde_json::to_vec(&command).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let reply = self
+            .retry(true, |ch| {
+                let req = pb::WriteRequest {
+                    request_id: request_id.0.to_vec(),
+                    command: body.clone(),
+                };
+                async move { PbStoreClient::new(ch).write(req).await.map(|r| r.into_inner()) }
+            })
+            .await?;
+        let outcome = serde_json::from_slice(&reply.outcome).map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok(Written {
+            outcome,
+            index: reply.index,
+        })
+    }
+
+    /// Answer `query` at the given consistency. Returns the result and the applied index of
+    /// the member that answered.
+    pub async fn read(&self, query: &Query, consistency: ReadConsistency) -> Result<(QueryResult, u64), ClientError> {
+        let body = serde_json::to_vec(query).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let (c, at_least) = match consistency {
+            ReadConsistency::Linearizable => (pb::Consistency::Linearizable, 0),
+            ReadConsistency::AtLeast(i) => (pb::Consistency::AtLeast, i),
+            ReadConsistency::Any => (pb::Consistency::Any, 0),
+        };
+        let leader = consistency == ReadConsistency::Linearizable;
+        let reply = self
+            .retry(leader, |ch| {
+                let req = pb::ReadRequest {
+                    query: body.clone(),
+                    consistency: c as i32,
+                    at_least,
+                };
+                async move { PbStoreClient::new(ch).read(req).await.map(|r| r.into_inner()) }
+            })
+            .await?;
+        let result = serde_json::from_slice(&reply.result).map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok((result, reply.applied_index))
+    }
+
+    /// Stream applied changes from `from_index` on, from any member.
+    pub async fn watch(&self, from_index: u64) -> Result<tonic::Streaming<pb::Change>, ClientError> {
+        self.retry(false, |ch| async move {
+            PbStoreClient::new(ch)
+                .watch(pb::WatchRequest { from_index })
+                .await
+                .map(|r| r.into_inner())
+        })
+        .await
+    }
+
+    /// Status of the member at `endpoint` (no retry, no redirect).
+    pub async fn status_of(&self, endpoint: &str) -> Result<pb::StatusReply, ClientError> {
+        let ch = self.channel(endpoint)?;
+        let mut client = ClusterClient::new(ch);
+        let call = client.status(pb::StatusRequest {});
+        match tokio::time::timeout(self.inner.attempt_timeout, call).await {
+            Ok(Ok(r)) => Ok(r.into_inner()),
+            Ok(Err(s)) => Err(ClientError::Unavailable(format!("{endpoint}: {}", s.message()))),
+            Err(_) => Err(ClientError::Unavailable(format!("{endpoint}: no answer"))),
+        }
+    }
+
+    /// Ask the leader to add the node as learner, wait for it to catch up, then promote it.
+    pub async fn join(&self, node: pb::NodeInfo) -> Result<String, ClientError> {
+        self.retry(true, |ch| {
+            let req = pb::JoinRequest { node: Some(node.clone()) };
+            async move { ClusterClient::new(ch).join(req).await.map(|r| r.into_inner().membership) }
+        })
+        .await
+    }
+
+    /// Add the node listening at `api_addr` as a learner.
+    pub async fn add_learner(&self, node_id: u64, api_addr: &str) -> Result<String, ClientError> {
+        self.retry(true, |ch| {
+            let req = pb::AddNodeRequest {
+                node_id,
+                api_addr: api_addr.to_string(),
+            };
+            async move { ClusterClient::new(ch).add_learner(req).await.map(|r| r.into_inner().membership) }
+        })
+        .await
+    }
+
+    /// Promote a learner to voter.
+    pub async fn promote(&self, node_id: u64) -> Result<String, ClientError> {
+        self.retry(true, |ch| async move {
+            ClusterClient::new(ch)
+                .promote(pb::NodeRef { node_id })
+                .await
+                .map(|r| r.into_inner().membership)
+        })
+        .await
+    }
+
+    /// Remove a member (voter or learner).
+    pub async fn remove(&self, node_id: u64) -> Result<String, ClientError> {
+        self.retry(true, |ch| async move {
+            ClusterClient::new(ch)
+                .remove(pb::NodeRef { node_id })
+                .await
+                .map(|r| r.into_inner().membership)
+        })
+        .await
+    }
+}

@@ -1,0 +1,54 @@
+use thiserror::Error;
+
+/// Failures starting or running a store node.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// File-system or socket failure.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// sled failed.
+    #[error("state machine storage: {0}")]
+    Sled(#[from] sled::Error),
+    /// The data dir belongs to another node or is unreadable.
+    #[error("data dir: {0}")]
+    DataDir(String),
+    /// openraft refused to start or a Raft operation failed.
+    #[error("raft: {0}")]
+    Raft(String),
+    /// A membership operation was refused.
+    #[error("membership: {0}")]
+    Membership(String),
+}
+
+impl StoreError {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        StoreError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Failures seen by users of [`crate::StoreClient`].
+#[derive(Debug, Error, Clone)]
+pub enum ClientError {
+    /// No member answered in time (no leader, all unreachable).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The store refused the request (bad input, refused membership change).
+    #[error("store refused the request ({code:?}): {message}")]
+    Refused {
+        /// gRPC code.
+        code: tonic::Code,
+        /// Server message.
+        message: String,
+    },
+    /// The answer could not be decoded.
+    #[error("bad answer from store: {0}")]
+    Decode(String),
+}

@@ -1,0 +1,64 @@
+//! The node identity file in a data dir. It ties the directory to one node id and holds the
+//! incarnation: a random number chosen when the directory was created. A node whose data
+//! was wiped gets a new incarnation, so the cluster can refuse it under its old id.
+
+use crate::StoreError;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const FILE: &str = "node.json";
+
+/// Contents of `node.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeIdentity {
+    /// File format version.
+    pub format: u32,
+    /// Raft node id this directory belongs to.
+    pub node_id: u64,
+    /// Random id of this directory's life.
+    pub incarnation: u64,
+}
+
+impl NodeIdentity {
+    /// Load the identity of `dir`, creating it (with a fresh incarnation) if the directory
+    /// is new. Returns the identity and whether it was just created. Refuses a directory
+    /// that belongs to another node id.
+    pub fn load_or_create(dir: &Path, node_id: u64) -> Result<(Self, bool), StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(format!("create {}", dir.display()), e))?;
+        let path = dir.join(FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let id: NodeIdentity = serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::DataDir(format!("{}: {e}", path.display())))?;
+                if id.node_id != node_id {
+                    return Err(StoreError::DataDir(format!(
+                        "{} belongs to node {}, not node {node_id}",
+                        dir.display(),
+                        id.node_id
+                    )));
+                }
+                Ok((id, false))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let id = NodeIdentity {
+                    format: 1,
+                    node_id,
+                    incarnation: u64::from_be_bytes(rand::random::<[u8; 8]>()) | 1,
+                };
+                let tmp = dir.join("node.json.tmp");
+                let body = serde_json::to_vec_pretty(&id).expect("identity serialises");
+                let write = || -> std::io::Result<()> {
+                    use std::io::Write;
+                    let mut f = std::fs::File::create(&tmp)?;
+                    f.write_all(&body)?;
+                    f.sync_all()?;
+                    std::fs::rename(&tmp, &path)?;
+                    std::fs::File::open(dir)?.sync_all()
+                };
+                write().map_err(|e| StoreError::io("write node.json", e))?;
+                Ok((id, true))
+            }
+            Err(e) => Err(StoreError::io(format!("read {}", path.display()), e)),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The replicated store: Raft (openraft 0.9) over a durable log (raft-log, fdatasync'd with
+//! group commit) and a sled state machine, plus the gRPC services gateways and operators use
+//! and the client library that hides leader changes.
+//!
+//! This is the only crate that touches sled.
+#![forbid(unsafe_code)]
+
+mod api;
+mod client;
+mod cluster;
+mod error;
+mod faults;
+mod feed;
+mod identity;
+mod log_store;
+mod network;
+mod node;
+mod raft_service;
+mod sled_kv;
+mod snapshot;
+mod state_machine;
+mod types;
+
+pub use client::{ReadConsistency, StoreClient, Written};
+pub use error::{ClientError, StoreError};
+pub use faults::Faults;
+pub use feed::Change;
+pub use identity::NodeIdentity;
+pub use log_store::LogStore;
+pub use node::{StoreConfig, StoreNode};
+pub use state_machine::StateMachineStore;
+pub use types::{NodeId, Raft, SignetNode, TypeConfig};
+
+/// Metadata key carrying the leader's API address on a "not leader" answer.
+pub const LEADER_METADATA: &str = "x-signet-leader";

@@ -1,0 +1,187 @@
+//! The Raft transport: JSON-encoded openraft messages over tonic, one cached channel per
+//! peer address, bounded message sizes, and the testkit's fault table consulted per RPC.
+
+use crate::faults::Faults;
+use crate::types::{NodeId, SignetNode, TypeConfig};
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::{de::DeserializeOwned, Serialize};
+use signet_proto::store::raft_client::RaftClient;
+use signet_proto::store::RaftMessage;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+
+/// Largest Raft message accepted or sent (snapshot chunks are 3 MiB by default).
+pub(crate) const MAX_RAFT_MESSAGE: usize = 64 * 1024 * 1024;
+/// Metadata carrying the incarnation the sender expects the target to have.
+pub(crate) const INCARNATION_METADATA: &str = "x-signet-incarnation";
+
+/// Creates per-peer clients; shares channels between them.
+#[derive(Clone)]
+pub struct Network {
+    self_id: NodeId,
+    faults: Faults,
+    channels: Arc<Mutex<HashMap<String, Channel>>>,
+}
+
+impl Network {
+    pub(crate) fn new(self_id: NodeId, faults: Faults) -> Self {
+        Network {
+            self_id,
+            faults,
+            channels: Arc::default(),
+        }
+    }
+
+    fn channel(&self, addr: &str) -> Result<Channel, String> {
+        let mut map = self.channels.lock().expect("channel cache lock");
+        if let Some(c) = map.get(addr) {
+            return Ok(c.clone());
+        }
+        let ch = Endpoint::from_shared(format!("http://{addr}"))
+            .map_err(|e| e.to_string())?
+            .connect_timeout(Duration::from_secs(1))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        map.insert(addr.to_string(), ch.clone());
+        Ok(ch)
+    }
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = PeerClient;
+
+    async fn new_client(&mut self, target: NodeId, node: &SignetNode) -> PeerClient {
+        PeerClient {
+            net: self.clone(),
+            target,
+            node: node.clone(),
+        }
+    }
+}
+
+/// Sends Raft RPCs to one peer.
+pub struct PeerClient {
+    net: Network,
+    target: NodeId,
+    node: SignetNode,
+}
+
+#[derive(Debug)]
+struct TransportError(String);
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+enum CallError {
+    Unreachable(String),
+    Network(String),
+}
+
+impl PeerClient {
+    /// Send one message and decode the peer's `Result<Resp, RaftError<E>>`.
+    async fn call<Req, Resp, E>(
+        &self,
+        kind: &'static str,
+        req: &Req,
+        option: &RPCOption,
+    ) -> Result<Result<Resp, RaftError<NodeId, E>>, CallError>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        E: DeserializeOwned + std::error::Error,
+    {
+        let Some(delay) = self.net.faults.check(self.net.self_id, self.target) else {
+            return Err(CallError::Unreachable(format!(
+                "fault injected: {} -> {} blocked",
+                self.net.self_id, self.target
+            )));
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let channel = self.net.channel(&self.node.raft_addr).map_err(CallError::Unreachable)?;
+        let mut client = RaftClient::new(channel)
+            .max_decoding_message_size(MAX_RAFT_MESSAGE)
+            .max_encoding_message_size(MAX_RAFT_MESSAGE);
+        let data = serde_json::to_vec(req).map_err(|e| CallError::Network(e.to_string()))?;
+        let mut request = tonic::Request::new(RaftMessage { data });
+        request.set_timeout(option.hard_ttl());
+        request.metadata_mut().insert(
+            INCARNATION_METADATA,
+            self.node
+                .incarnation
+                .to_string()
+                .parse()
+                .expect("digits are valid metadata"),
+        );
+        let reply = match kind {
+            "append" => client.append_entries(request).await,
+            "vote" => client.vote(request).await,
+            _ => client.install_snapshot(request).await,
+        };
+        let reply = reply.map_err(|s| match s.code() {
+            tonic::Code::Unavailable | tonic::Code::FailedPrecondition => {
+                CallError::Unreachable(format!("{}: {}", s.code(), s.message()))
+            }
+            _ => CallError::Network(format!("{}: {}", s.code(), s.message())),
+        })?;
+        serde_json::from_slice(&reply.into_inner().data).map_err(|e| CallError::Network(e.to_string()))
+    }
+
+    fn rpc_error<T, E: std::error::Error>(
+        &self,
+        r: Result<Result<T, RaftError<NodeId, E>>, CallError>,
+    ) -> Result<T, RPCError<NodeId, SignetNode, RaftError<NodeId, E>>> {
+        match r {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(RPCError::RemoteError(RemoteError::new_with_node(
+                self.target,
+                self.node.clone(),
+                e,
+            ))),
+            Err(CallError::Unreachable(m)) => Err(RPCError::Unreachable(Unreachable::new(&TransportError(m)))),
+            Err(CallError::Network(m)) => Err(RPCError::Network(NetworkError::new(&TransportError(m)))),
+        }
+    }
+}
+
+type RpcResult<T, E = openraft::error::Infallible> = Result<T, RPCError<NodeId, SignetNode, RaftError<NodeId, E>>>;
+
+impl RaftNetwork<TypeConfig> for PeerClient {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<AppendEntriesResponse<NodeId>> {
+        let r = self.call::<_, AppendEntriesResponse<NodeId>, _>("append", &rpc, &option).await;
+        self.rpc_error(r)
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> RpcResult<InstallSnapshotResponse<NodeId>, InstallSnapshotError> {
+        let r = self
+            .call::<_, InstallSnapshotResponse<NodeId>, InstallSnapshotError>("snapshot", &rpc, &option)
+            .await;
+        self.rpc_error(r)
+    }
+
+    async fn vote(&mut self, rpc: VoteRequest<NodeId>, option: RPCOption) -> RpcResult<VoteResponse<NodeId>> {
+        let r = self.call::<_, VoteResponse<NodeId>, _>("vote", &rpc, &option).await;
+        self.rpc_error(r)
+    }
+}

@@ -1,0 +1,341 @@
+//! One store node: opens its data dir, starts Raft, serves the Raft listener and the
+//! Store/Cluster/health API listener, and shuts down in order.
+
+use crate::api::StoreApi;
+use crate::cluster::ClusterApi;
+use crate::faults::Faults;
+use crate::identity::NodeIdentity;
+use crate::log_store::LogStore;
+use crate::network::{Network, MAX_RAFT_MESSAGE};
+use crate::raft_service::RaftService;
+use crate::state_machine::StateMachineStore;
+use crate::types::{NodeId, Raft, SignetNode};
+use crate::StoreError;
+use openraft::{ServerState, SnapshotPolicy};
+use signet_proto::store::cluster_server::ClusterServer;
+use signet_proto::store::raft_server::RaftServer;
+use signet_proto::store::store_server::StoreServer;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// Settings of one store node.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Raft node id (unique in the cluster, never reused for a wiped data dir).
+    pub node_id: NodeId,
+    /// Where the log, the state machine, snapshots and `node.json` live.
+    pub data_dir: PathBuf,
+    /// Raft address other members use (default: the Raft listener's local address).
+    pub raft_advertise: Option<String>,
+    /// API address clients and other members use (default: the API listener's address).
+    pub api_advertise: Option<String>,
+    /// Leader heartbeat interval.
+    pub heartbeat: Duration,
+    /// Election timeout range (a follower that hears nothing for a random time in it
+    /// starts an election).
+    pub election_timeout: (Duration, Duration),
+    /// Build a snapshot after this many applied entries since the last one.
+    pub snapshot_every: u64,
+    /// Entries kept in the log behind the snapshot, for followers slightly behind.
+    pub keep_logs_after_snapshot: u64,
+    /// Fault table consulted by this node's Raft network (testkit only).
+    pub faults: Faults,
+}
+
+impl StoreConfig {
+    /// Production defaults for `node_id` with data in `data_dir`.
+    pub fn new(node_id: NodeId, data_dir: impl Into<PathBuf>) -> Self {
+        StoreConfig {
+            node_id,
+            data_dir: data_dir.into(),
+            raft_advertise: None,
+            api_advertise: None,
+            heartbeat: Duration::from_millis(100),
+            election_timeout: (Duration::from_millis(500), Duration::from_millis(1000)),
+            snapshot_every: 20_000,
+            keep_logs_after_snapshot: 2_000,
+            faults: Faults::new(),
+        }
+    }
+
+    fn raft_config(&self) -> Result<openraft::Config, StoreError> {
+        let c = openraft::Config {
+            cluster_name: "signet".into(),
+            heartbeat_interval: self.heartbeat.as_millis() as u64,
+            election_timeout_min: self.election_timeout.0.as_millis() as u64,
+            election_timeout_max: self.election_timeout.1.as_millis() as u64,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
+            max_in_snapshot_log_to_keep: self.keep_logs_after_snapshot,
+            install_snapshot_timeout: 5_000,
+            max_payload_entries: 1_000,
+            ..Default::default()
+        };
+        c.validate().map_err(|e| StoreError::Raft(e.to_string()))
+    }
+}
+
+/// A running store node.
+pub struct StoreNode {
+    node_id: NodeId,
+    raft: Raft,
+    sm: StateMachineStore,
+    log: LogStore,
+    me: SignetNode,
+    fresh: bool,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl StoreNode {
+    /// Open the data dir and start serving on the given (already bound) listeners.
+    pub async fn start(
+        config: StoreConfig,
+        raft_listener: TcpListener,
+        api_listener: TcpListener,
+    ) -> Result<StoreNode, StoreError> {
+        let node_id = config.node_id;
+        let (identity, fresh) = NodeIdentity::load_or_create(&config.data_dir, node_id)?;
+        let local = |l: &TcpListener| {
+            l.local_addr()
+                .map(|a| a.to_string())
+                .map_err(|e| StoreError::io("listener address", e))
+        };
+        let me = SignetNode {
+            raft_addr: match &config.raft_advertise {
+                Some(a) => a.clone(),
+                None => local(&raft_listener)?,
+            },
+            api_addr: match &config.api_advertise {
+                Some(a) => a.clone(),
+                None => local(&api_listener)?,
+            },
+            incarnation: identity.incarnation,
+        };
+        let log_dir = config.data_dir.join("raft-log");
+        let log = tokio::task::spawn_blocking(move || LogStore::open(&log_dir))
+            .await
+            .map_err(|e| StoreError::Raft(e.to_string()))?
+            .map_err(|e| StoreError::io("open raft log", e))?;
+        let sm = StateMachineStore::open(&config.data_dir)?;
+        let network = Network::new(node_id, config.faults.clone());
+        let raft = Raft::new(
+            node_id,
+            Arc::new(config.raft_config()?),
+            network,
+            log.clone(),
+            sm.clone(),
+        )
+        .await
+        .map_err(|e| StoreError::Raft(e.to_string()))?;
+
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+
+        let raft_svc = RaftServer::new(RaftService {
+            raft: raft.clone(),
+            incarnation: me.incarnation,
+        })
+        .max_decoding_message_size(MAX_RAFT_MESSAGE)
+        .max_encoding_message_size(MAX_RAFT_MESSAGE);
+        tasks.push(serve(
+            tonic::transport::Server::builder().add_service(raft_svc),
+            raft_listener,
+            stop_rx.clone(),
+        ));
+
+        let (health, health_svc) = tonic_health::server::health_reporter();
+        let api = tonic::transport::Server::builder()
+            .add_service(health_svc)
+            .add_service(
+                StoreServer::new(StoreApi {
+                    raft: raft.clone(),
+                    sm: sm.clone(),
+                })
+                .max_decoding_message_size(16 * 1024 * 1024),
+            )
+            .add_service(ClusterServer::new(ClusterApi {
+                raft: raft.clone(),
+                node_id,
+                me: me.clone(),
+            }));
+        tasks.push(serve(api, api_listener, stop_rx.clone()));
+        tasks.push(tokio::spawn(report_health(raft.clone(), health, stop_rx)));
+
+        tracing::info!(node_id, raft_addr = %me.raft_addr, api_addr = %me.api_addr, fresh, "store node started");
+        Ok(StoreNode {
+            node_id,
+            raft,
+            sm,
+            log,
+            me,
+            fresh,
+            stop,
+            tasks,
+        })
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.node_id
+    }
+
+    /// The Raft handle (metrics, waits).
+    pub fn raft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// This node's state machine (for digests and direct reads in tests and tools).
+    pub fn state_machine(&self) -> &StateMachineStore {
+        &self.sm
+    }
+
+    /// First and last index in this node's log.
+    pub fn log_bounds(&self) -> (Option<u64>, Option<u64>) {
+        self.log.bounds()
+    }
+
+    /// How other members and clients reach this node.
+    pub fn info(&self) -> &SignetNode {
+        &self.me
+    }
+
+    /// Whether the data dir was created by this start (no previous state).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// Initialise a new cluster with the given voters (this node among them). Refused if
+    /// this node already belongs to a cluster.
+    pub async fn initialize(&self, members: BTreeMap<NodeId, SignetNode>) -> Result<(), StoreError> {
+        self.raft
+            .initialize(members)
+            .await
+            .map_err(|e| StoreError::Membership(e.to_string()))
+    }
+
+    /// Initialise a single-voter cluster of this node, unless already initialised.
+    pub async fn initialize_single_if_new(&self) -> Result<(), StoreError> {
+        let initialized = self
+            .raft
+            .is_initialized()
+            .await
+            .map_err(|e| StoreError::Raft(e.to_string()))?;
+        if !initialized {
+            self.initialize([(self.node_id, self.me.clone())].into()).await?;
+        }
+        Ok(())
+    }
+
+    /// Wait until this node knows a leader, up to `timeout`. Returns the leader id.
+    pub async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, StoreError> {
+        let m = self
+            .raft
+            .wait(Some(timeout))
+            .metrics(|m| m.current_leader.is_some(), "leader known")
+            .await
+            .map_err(|e| StoreError::Raft(e.to_string()))?;
+        Ok(m.current_leader.expect("waited for a leader"))
+    }
+
+    /// Stop serving and stop Raft. A leader first waits (briefly) until every voter has its
+    /// whole log, so the next leader has every acknowledged write and elections start from
+    /// an up-to-date follower.
+    ///
+    /// openraft 0.9 has no leadership-transfer call (0.10 adds one), so a leaving leader
+    /// cannot hand over explicitly; draining replication first is the closest equivalent.
+    pub async fn shutdown(self) {
+        let m = self.raft.metrics().borrow().clone();
+        if m.state == ServerState::Leader {
+            let last = m.last_log_index;
+            let voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
+            let drained = self
+                .raft
+                .wait(Some(Duration::from_secs(2)))
+                .metrics(
+                    |m| {
+                        m.replication.as_ref().is_some_and(|r| {
+                            voters.iter().all(|v| {
+                                r.get(v).cloned().flatten().map(|l| l.index) >= last
+                            })
+                        })
+                    },
+                    "followers caught up before shutdown",
+                )
+                .await;
+            if drained.is_err() {
+                tracing::warn!("stopping leader before every follower caught up");
+            }
+        }
+        self.kill().await;
+    }
+
+    /// Stop at once, as a crash would (nothing is drained). Data on disk stays; the same
+    /// data dir can be started again.
+    pub async fn kill(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!("raft shutdown: {e}");
+        }
+        for t in self.tasks {
+            t.abort();
+            let _ = t.await;
+        }
+        tracing::info!(node_id = self.node_id, "store node stopped");
+    }
+}
+
+fn serve<L>(
+    router: tonic::transport::server::Router<L>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()>
+where
+    L: tower::Layer<tonic::service::Routes> + Send + 'static,
+    L::Service: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
+    <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
+        Into<Box<dyn std::error::Error + Send + Sync>> + Send,
+{
+    tokio::spawn(async move {
+        let incoming = TcpListenerStream::new(listener);
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = router.serve_with_incoming_shutdown(incoming, shutdown).await {
+            tracing::error!("server stopped: {e}");
+        }
+    })
+}
+
+/// gRPC health follows leadership knowledge: NOT_SERVING while no leader is known.
+async fn report_health(raft: Raft, health: tonic_health::server::HealthReporter, mut stop: watch::Receiver<bool>) {
+    let mut metrics = raft.metrics();
+    loop {
+        let has_leader = metrics.borrow().current_leader.is_some();
+        let status = if has_leader {
+            tonic_health::ServingStatus::Serving
+        } else {
+            tonic_health::ServingStatus::NotServing
+        };
+        health.set_service_status("", status).await;
+        health
+            .set_service_status("signet.store.v1.Store", status)
+            .await;
+        tokio::select! {
+            r = metrics.changed() => if r.is_err() { return },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The state machine: signet-core's deterministic apply over sled, with snapshots.
+//!
+//! sled's own flush is not a durable fsync, and nothing here relies on it: the log is the
+//! source of truth. A batch of entries commits in one sled transaction together with the
+//! last-applied log id, so after a crash sled holds some consistent prefix of the applied
+//! log; openraft re-applies the rest from the durable log. If sled fell behind the log's
+//! purge point, or a snapshot install was interrupted, the latest snapshot file (written
+//! with fsync before any purge) is restored first.
+
+use crate::feed::{Change, ChangeFeed};
+use crate::sled_kv::{full_key, SledRead, SledTxn};
+use crate::snapshot::{self, SnapshotDir, SnapshotImage};
+use crate::types::{io_err, Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
+use crate::StoreError;
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshotBuilder};
+use sha2::{Digest, Sha256};
+use signet_core::{CoreError, KvError, Outcome, Query, QueryResult, Table};
+use sled::transaction::ConflictableTransactionError;
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+const KEY_LAST_APPLIED: &[u8] = b"sm.last_applied";
+const KEY_MEMBERSHIP: &[u8] = b"sm.membership";
+
+struct Inner {
+    tree: sled::Tree,
+    db: sled::Db,
+    snapshots: SnapshotDir,
+    feed: ChangeFeed,
+    snapshot_seq: AtomicU64,
+}
+
+/// The sled-backed state machine of one node. Cheap to clone.
+#[derive(Clone)]
+pub struct StateMachineStore {
+    inner: Arc<Inner>,
+}
+
+fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError {
+    io_err(ErrorSubject::StateMachine, verb, e)
+}
+
+impl StateMachineStore {
+    /// Open the state machine under `dir`, restoring the latest snapshot when sled is
+    /// behind it or an install was interrupted.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir.join("sm")).open()?;
+        let tree = db.open_tree("state")?;
+        let snapshots =
+            SnapshotDir::open(&dir.join("snapshots")).map_err(|e| StoreError::io("snapshot dir", e))?;
+        let sm = StateMachineStore {
+            inner: Arc::new(Inner {
+                tree,
+                db,
+                snapshots,
+                feed: ChangeFeed::new(),
+                snapshot_seq: AtomicU64::new(0),
+            }),
+        };
+        if let Some(bytes) = sm
+            .inner
+            .snapshots
+            .load()
+            .map_err(|e| StoreError::io("read snapshot", e))?
+        {
+            let img = snapshot::decode(&bytes).map_err(|e| StoreError::io("decode snapshot", e))?;
+            let applied = sm.last_applied().map_err(|e| StoreError::DataDir(e.to_string()))?;
+            let behind = applied.map(|a| a.index) < img.meta.last_log_id.map(|l| l.index);
+            if behind || sm.inner.snapshots.install_pending() {
+                tracing::warn!(
+                    applied = ?applied,
+                    snapshot = ?img.meta.last_log_id,
+                    "state machine is behind its snapshot; restoring the snapshot"
+                );
+                sm.restore(&img).map_err(|e| StoreError::io("restore snapshot", e))?;
+            }
+        }
+        Ok(sm)
+    }
+
+    fn meta_get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, KvError> {
+        match self
+            .inner
+            .tree
+            .get(full_key(Table::Meta, key))
+            .map_err(|e| KvError::Storage(e.to_string()))?
+        {
+            Some(v) => Ok(Some(signet_core::decode_record(Table::Meta, &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Id of the last entry applied to sled.
+    pub fn last_applied(&self) -> Result<Option<LogId>, KvError> {
+        self.meta_get(KEY_LAST_APPLIED)
+    }
+
+    /// Answer a query from this member's applied state.
+    pub fn query(&self, q: &Query) -> Result<QueryResult, KvError> {
+        signet_core::query(&SledRead(&self.inner.tree), q)
+    }
+
+    /// SHA-256 over every row, with the last applied index: members that applied the same
+    /// log have the same digest.
+    pub fn digest(&self) -> Result<(u64, String), KvError> {
+        let mut h = Sha256::new();
+        for item in self.inner.tree.iter() {
+            let (k, v) = item.map_err(|e| KvError::Storage(e.to_string()))?;
+            h.update((k.len() as u64).to_be_bytes());
+            h.update(&k);
+            h.update((v.len() as u64).to_be_bytes());
+            h.update(&v);
+        }
+        let idx = self.last_applied()?.map(|l| l.index).unwrap_or(0);
+        Ok((idx, hex::encode(h.finalize())))
+    }
+
+    pub(crate) fn subscribe(&self, from: u64) -> (Vec<Change>, tokio::sync::broadcast::Receiver<Change>) {
+        self.inner.feed.subscribe(from)
+    }
+
+    /// Replace all rows with the snapshot's, durably marked so a crash midway is redone.
+    fn restore(&self, img: &SnapshotImage) -> std::io::Result<()> {
+        let s = &self.inner.snapshots;
+        s.begin_install()?;
+        let tree = &self.inner.tree;
+        tree.clear().map_err(std::io::Error::other)?;
+        let mut batch = sled::Batch::default();
+        for (k, v) in &img.rows {
+            batch.insert(k.as_slice(), v.as_slice());
+        }
+        batch.insert(
+            full_key(Table::Meta, KEY_LAST_APPLIED),
+            signet_core::encode_record(&img.meta.last_log_id),
+        );
+        batch.insert(
+            full_key(Table::Meta, KEY_MEMBERSHIP),
+            signet_core::encode_record(&img.meta.last_membership),
+        );
+        tree.apply_batch(batch).map_err(std::io::Error::other)?;
+        self.inner.db.flush().map_err(std::io::Error::other)?;
+        s.end_install()?;
+        self.inner.feed.publish(Change {
+            index: img.meta.last_log_id.map(|l| l.index).unwrap_or(0),
+            keys: vec![],
+            reset: true,
+        });
+        Ok(())
+    }
+
+    fn apply_batch(&self, entries: &[Entry]) -> Result<(Vec<Outcome>, Vec<Change>), StorageError> {
+        let Some(last) = entries.last() else {
+            return Ok((vec![], vec![]));
+        };
+        let res = self.inner.tree.transaction(|t| {
+            let mut txn = SledTxn { tree: t, changed: vec![] };
+            let mut outcomes = Vec::with_capacity(entries.len());
+            let mut changes = Vec::with_capacity(entries.len());
+            for e in entries {
+                let outcome = match &e.payload {
+                    EntryPayload::Blank => Outcome::Applied,
+                    EntryPayload::Normal(req) => signet_core::apply(&mut txn, req)
+                        .map_err(ConflictableTransactionError::Abort)?,
+                    EntryPayload::Membership(m) => {
+                        let stored = StoredMembership::new(Some(e.log_id), m.clone());
+                        t.insert(
+                            full_key(Table::Meta, KEY_MEMBERSHIP),
+                            signet_core::encode_record(&stored),
+                        )?;
+                        Outcome::Applied
+                    }
+                };
+                outcomes.push(outcome);
+                changes.push(Change {
+                    index: e.log_id.index,
+                    keys: std::mem::take(&mut txn.changed),
+                    reset: false,
+                });
+            }
+            t.insert(
+                full_key(Table::Meta, KEY_LAST_APPLIED),
+                signet_core::encode_record(&Some(last.log_id)),
+            )?;
+            Ok((outcomes, changes))
+        });
+        res.map_err(|e: sled::transaction::TransactionError<CoreError>| {
+            sm_err(ErrorVerb::Write, std::io::Error::other(e.to_string()))
+        })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachineStore {
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        let applied = self.last_applied().map_err(|e| sm_err(ErrorVerb::Read, e))?;
+        let membership = self
+            .meta_get::<StoredMembership>(KEY_MEMBERSHIP)
+            .map_err(|e| sm_err(ErrorVerb::Read, e))?
+            .unwrap_or_default();
+        Ok((applied, membership))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Outcome>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let (outcomes, changes) = self.apply_batch(&entries)?;
+        for c in changes {
+            self.inner.feed.publish(c);
+        }
+        Ok(outcomes)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        // Copy the rows here: this runs on the state-machine task, between applies, so the
+        // copy is a consistent cut; the builder then encodes and writes it off that task.
+        let rows: Result<Vec<(Vec<u8>, Vec<u8>)>, sled::Error> = self
+            .inner
+            .tree
+            .iter()
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
+            .collect();
+        let (applied, membership) = match self.applied_state().await {
+            Ok(s) => s,
+            Err(e) => {
+                return SnapshotBuilder {
+                    sm: self.clone(),
+                    cut: Err(e),
+                }
+            }
+        };
+        let seq = self.inner.snapshot_seq.fetch_add(1, Ordering::Relaxed);
+        let snapshot_id = format!(
+            "{}-{}-{seq}",
+            applied.map(|l| l.leader_id.term).unwrap_or(0),
+            applied.map(|l| l.index).unwrap_or(0)
+        );
+        let cut = rows.map_err(|e| sm_err(ErrorVerb::Read, e)).map(|rows| {
+            (
+                SnapshotMeta {
+                    last_log_id: applied,
+                    last_membership: membership,
+                    snapshot_id,
+                },
+                rows,
+            )
+        });
+        SnapshotBuilder { sm: self.clone(), cut }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let data = snapshot.into_inner();
+        let snap_err = |e| io_err(ErrorSubject::Snapshot(Some(meta.signature())), ErrorVerb::Write, e);
+        let img = snapshot::decode(&data).map_err(snap_err)?;
+        if img.meta.last_log_id != meta.last_log_id {
+            return Err(snap_err(std::io::Error::other(
+                "snapshot body does not match its meta",
+            )));
+        }
+        let sm = self.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            sm.inner.snapshots.save(&data)?;
+            sm.restore(&img)
+        })
+        .await
+        .map_err(|e| snap_err(std::io::Error::other(e)))?
+        .map_err(snap_err)
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        let read_err = |e| io_err(ErrorSubject::Snapshot(None), ErrorVerb::Read, e);
+        let Some(bytes) = self.inner.snapshots.load().map_err(read_err)? else {
+            return Ok(None);
+        };
+        let img = snapshot::decode(&bytes).map_err(read_err)?;
+        Ok(Some(Snapshot {
+            meta: img.meta,
+            snapshot: Box::new(Cursor::new(bytes)),
+        }))
+    }
+}
+
+/// Encodes and durably writes a snapshot cut taken on the state-machine task.
+pub struct SnapshotBuilder {
+    sm: StateMachineStore,
+    cut: Result<(SnapshotMeta, Vec<(Vec<u8>, Vec<u8>)>), StorageError>,
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let (meta, rows) = std::mem::replace(&mut self.cut, Ok(Default::default()))?;
+        let sm = self.sm.clone();
+        let meta2 = meta.clone();
+        let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+            let data = snapshot::encode(&meta2, &rows);
+            sm.inner.snapshots.save(&data)?;
+            Ok(data)
+        })
+        .await
+        .map_err(|e| sm_err(ErrorVerb::Write, std::io::Error::other(e)))?
+        .map_err(|e| io_err(ErrorSubject::Snapshot(Some(meta.signature())), ErrorVerb::Write, e))?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        })
+    }
+}
