@@ -81,12 +81,15 @@ fn create_user(txn: &mut impl KvTxn, pool_id: &str, user: &User) -> Result<Outco
     }
     let key = compound(pool_id, &user.username);
     let sub_key = compound(pool_id, &user.sub);
-    if txn.get(Table::Users, &key)?.is_some() || txn.get(Table::UsersBySub, &sub_key)?.is_some()
-    {
+    if txn.get(Table::Users, &key)?.is_some() || txn.get(Table::UsersBySub, &sub_key)?.is_some() {
         return reject(Rejection::UsernameExists);
     }
     txn.put(Table::Users, &key, encode_record(user))?;
-    txn.put(Table::UsersBySub, &sub_key, user.username.as_bytes().to_vec())?;
+    txn.put(
+        Table::UsersBySub,
+        &sub_key,
+        user.username.as_bytes().to_vec(),
+    )?;
     Ok(Outcome::Applied)
 }
 
@@ -153,11 +156,20 @@ mod tests {
     #[test]
     fn retried_request_returns_first_outcome_and_changes_nothing() {
         let mut kv = MemKv::new();
-        assert_eq!(apply(&mut kv, &req(1, pool("p1"))).unwrap(), Outcome::Applied);
-        assert_eq!(apply(&mut kv, &req(2, user("alice", "s1"))).unwrap(), Outcome::Applied);
+        assert_eq!(
+            apply(&mut kv, &req(1, pool("p1"))).unwrap(),
+            Outcome::Applied
+        );
+        assert_eq!(
+            apply(&mut kv, &req(2, user("alice", "s1"))).unwrap(),
+            Outcome::Applied
+        );
         let before = kv.clone();
         // Same request id again: the first answer, not UsernameExists, and no new rows.
-        assert_eq!(apply(&mut kv, &req(2, user("alice", "s1"))).unwrap(), Outcome::Applied);
+        assert_eq!(
+            apply(&mut kv, &req(2, user("alice", "s1"))).unwrap(),
+            Outcome::Applied
+        );
         assert_eq!(kv, before);
         // A different request for the same username is a business rejection.
         assert_eq!(
@@ -195,7 +207,10 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(oa, ob);
         // subs 1..=149 and 0 repeat after 150 users: 50 rejections.
-        let rejected = oa.iter().filter(|o| matches!(o, Outcome::Rejected(_))).count();
+        let rejected = oa
+            .iter()
+            .filter(|o| matches!(o, Outcome::Rejected(_)))
+            .count();
         assert_eq!(rejected, 50);
         let QueryResult::Users(users) = query(
             &a,
@@ -216,8 +231,10 @@ mod tests {
         let mut kv = MemKv::new();
         apply(&mut kv, &req(0, pool("p1"))).unwrap();
         // Simulate a counter near the window edge so the test stays fast.
-        kv.put(Table::Meta, META_DEDUP_SEQ, encode_record(&DEDUP_WINDOW)).unwrap();
-        kv.put(Table::DedupSeq, &1u64.to_be_bytes(), vec![0; 16]).unwrap();
+        kv.put(Table::Meta, META_DEDUP_SEQ, encode_record(&DEDUP_WINDOW))
+            .unwrap();
+        kv.put(Table::DedupSeq, &1u64.to_be_bytes(), vec![0; 16])
+            .unwrap();
         apply(&mut kv, &req(9, user("zed", "sz"))).unwrap();
         // seq DEDUP_WINDOW+1 evicted seq 1, which pointed at request id [0;16].
         assert!(KvTxn::get(&kv, Table::Dedup, &[0; 16]).unwrap().is_none());

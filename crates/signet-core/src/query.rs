@@ -83,9 +83,7 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             )?;
             QueryResult::UserPools(decode_all(Table::Pools, rows)?)
         }
-        Query::GetUser { pool_id, username } => {
-            QueryResult::User(get_user(kv, pool_id, username)?)
-        }
+        Query::GetUser { pool_id, username } => QueryResult::User(get_user(kv, pool_id, username)?),
         Query::GetUserBySub { pool_id, sub } => {
             let user = match kv.get(Table::UsersBySub, &compound(pool_id, sub))? {
                 Some(name) => {

@@ -34,7 +34,9 @@ pub(crate) fn not_leader(leader: Option<&SignetNode>) -> Status {
 
 pub(crate) fn write_error(e: RaftError<u64, ClientWriteError<u64, SignetNode>>) -> Status {
     match e {
-        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => not_leader(f.leader_node.as_ref()),
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
+            not_leader(f.leader_node.as_ref())
+        }
         RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
             Status::failed_precondition(c.to_string())
         }
@@ -48,7 +50,12 @@ fn bad_request(what: &str, e: impl std::fmt::Display) -> Status {
 
 impl StoreApi {
     fn applied_index(&self) -> u64 {
-        self.raft.metrics().borrow().last_applied.map(|l| l.index).unwrap_or(0)
+        self.raft
+            .metrics()
+            .borrow()
+            .last_applied
+            .map(|l| l.index)
+            .unwrap_or(0)
     }
 }
 
@@ -72,14 +79,18 @@ fn to_pb(c: Change) -> pb::Change {
 #[tonic::async_trait]
 impl Store for StoreApi {
     #[tracing::instrument(skip_all, fields(request_id))]
-    async fn write(&self, req: tonic::Request<pb::WriteRequest>) -> Result<Response<pb::WriteReply>, Status> {
+    async fn write(
+        &self,
+        req: tonic::Request<pb::WriteRequest>,
+    ) -> Result<Response<pb::WriteReply>, Status> {
         let req = req.into_inner();
         let rid: [u8; 16] = req
             .request_id
             .as_slice()
             .try_into()
             .map_err(|_| Status::invalid_argument("request_id must be 16 bytes"))?;
-        let command: Command = serde_json::from_slice(&req.command).map_err(|e| bad_request("command", e))?;
+        let command: Command =
+            serde_json::from_slice(&req.command).map_err(|e| bad_request("command", e))?;
         let rid = RequestId(rid);
         tracing::Span::current().record("request_id", tracing::field::display(rid));
         let resp = self
@@ -87,7 +98,8 @@ impl Store for StoreApi {
             .client_write(Request::new(rid, command))
             .await
             .map_err(write_error)?;
-        let outcome = serde_json::to_vec(&resp.data).map_err(|e| Status::internal(e.to_string()))?;
+        let outcome =
+            serde_json::to_vec(&resp.data).map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(pb::WriteReply {
             outcome,
             index: resp.log_id.index,
@@ -95,9 +107,13 @@ impl Store for StoreApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn read(&self, req: tonic::Request<pb::ReadRequest>) -> Result<Response<pb::ReadReply>, Status> {
+    async fn read(
+        &self,
+        req: tonic::Request<pb::ReadRequest>,
+    ) -> Result<Response<pb::ReadReply>, Status> {
         let req = req.into_inner();
-        let query: Query = serde_json::from_slice(&req.query).map_err(|e| bad_request("query", e))?;
+        let query: Query =
+            serde_json::from_slice(&req.query).map_err(|e| bad_request("query", e))?;
         match pb::Consistency::try_from(req.consistency).unwrap_or(pb::Consistency::Unspecified) {
             pb::Consistency::Linearizable | pb::Consistency::Unspecified => {
                 self.raft.ensure_linearizable().await.map_err(|e| match e {
@@ -115,19 +131,30 @@ impl Store for StoreApi {
                     .wait(Some(AT_LEAST_WAIT))
                     .applied_index_at_least(Some(req.at_least), "read at_least")
                     .await
-                    .map_err(|e| Status::unavailable(format!("not caught up to {}: {e}", req.at_least)))?;
+                    .map_err(|e| {
+                        Status::unavailable(format!("not caught up to {}: {e}", req.at_least))
+                    })?;
             }
             pb::Consistency::Any => {}
         }
         let applied_index = self.applied_index();
-        let result = self.sm.query(&query).map_err(|e| Status::internal(e.to_string()))?;
+        let result = self
+            .sm
+            .query(&query)
+            .map_err(|e| Status::internal(e.to_string()))?;
         let result = serde_json::to_vec(&result).map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(pb::ReadReply { result, applied_index }))
+        Ok(Response::new(pb::ReadReply {
+            result,
+            applied_index,
+        }))
     }
 
     type WatchStream = WatchStream;
 
-    async fn watch(&self, req: tonic::Request<pb::WatchRequest>) -> Result<Response<WatchStream>, Status> {
+    async fn watch(
+        &self,
+        req: tonic::Request<pb::WatchRequest>,
+    ) -> Result<Response<WatchStream>, Status> {
         let (backlog, mut rx) = self.sm.subscribe(req.into_inner().from_index);
         let (tx, out) = tokio::sync::mpsc::channel::<Result<pb::Change, Status>>(256);
         tokio::spawn(async move {
@@ -156,6 +183,8 @@ impl Store for StoreApi {
                 }
             }
         });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(out))))
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(out),
+        )))
     }
 }

@@ -59,14 +59,20 @@ enum Verdict {
 
 fn classify(s: &Status) -> Verdict {
     match s.code() {
-        Code::FailedPrecondition => match s.metadata().get(LEADER_METADATA).and_then(|v| v.to_str().ok()) {
+        Code::FailedPrecondition => match s
+            .metadata()
+            .get(LEADER_METADATA)
+            .and_then(|v| v.to_str().ok())
+        {
             Some(addr) => Verdict::Redirect(addr.to_string()),
             None if s.message() == "not the leader" => Verdict::TryAnother,
             None => Verdict::Fail,
         },
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown | Code::Aborted => {
-            Verdict::TryAnother
-        }
+        Code::Unavailable
+        | Code::DeadlineExceeded
+        | Code::Cancelled
+        | Code::Unknown
+        | Code::Aborted => Verdict::TryAnother,
         _ => Verdict::Fail,
     }
 }
@@ -79,7 +85,11 @@ impl StoreClient {
     }
 
     /// Like [`StoreClient::new`] with explicit overall and per-attempt timeouts.
-    pub fn with_timeouts(endpoints: Vec<String>, deadline: Duration, attempt_timeout: Duration) -> Self {
+    pub fn with_timeouts(
+        endpoints: Vec<String>,
+        deadline: Duration,
+        attempt_timeout: Duration,
+    ) -> Self {
         StoreClient {
             inner: Arc::new(Inner {
                 endpoints,
@@ -125,14 +135,18 @@ impl StoreClient {
         Fut: Future<Output = Result<T, Status>>,
     {
         if self.inner.endpoints.is_empty() {
-            return Err(ClientError::Unavailable("no store endpoints configured".into()));
+            return Err(ClientError::Unavailable(
+                "no store endpoints configured".into(),
+            ));
         }
         let deadline = Instant::now() + self.inner.deadline;
         let mut backoff = Duration::from_millis(10);
         let mut last_error;
         let mut target = self.pick(want_leader);
         loop {
-            let attempt = tokio::time::timeout(self.inner.attempt_timeout, call(self.channel(&target)?)).await;
+            let attempt =
+                tokio::time::timeout(self.inner.attempt_timeout, call(self.channel(&target)?))
+                    .await;
             let retry_now = match attempt {
                 Ok(Ok(v)) => {
                     if want_leader {
@@ -158,7 +172,10 @@ impl StoreClient {
                     }
                 }
                 Err(_) => {
-                    last_error = format!("{target}: no answer within {:?}", self.inner.attempt_timeout);
+                    last_error = format!(
+                        "{target}: no answer within {:?}",
+                        self.inner.attempt_timeout
+                    );
                     false
                 }
             };
@@ -181,7 +198,11 @@ impl StoreClient {
     }
 
     /// Propose `command` under `request_id`; retries reuse it, so it applies at most once.
-    pub async fn write_with_id(&self, request_id: RequestId, command: Command) -> Result<Written, ClientError> {
+    pub async fn write_with_id(
+        &self,
+        request_id: RequestId,
+        command: Command,
+    ) -> Result<Written, ClientError> {
         let body = serde_json::to_vec(&command).map_err(|e| ClientError::Decode(e.to_string()))?;
         let reply = self
             .retry(true, |ch| {
@@ -189,10 +210,16 @@ impl StoreClient {
                     request_id: request_id.0.to_vec(),
                     command: body.clone(),
                 };
-                async move { PbStoreClient::new(ch).write(req).await.map(|r| r.into_inner()) }
+                async move {
+                    PbStoreClient::new(ch)
+                        .write(req)
+                        .await
+                        .map(|r| r.into_inner())
+                }
             })
             .await?;
-        let outcome = serde_json::from_slice(&reply.outcome).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let outcome = serde_json::from_slice(&reply.outcome)
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
         Ok(Written {
             outcome,
             index: reply.index,
@@ -201,7 +228,11 @@ impl StoreClient {
 
     /// Answer `query` at the given consistency. Returns the result and the applied index of
     /// the member that answered.
-    pub async fn read(&self, query: &Query, consistency: ReadConsistency) -> Result<(QueryResult, u64), ClientError> {
+    pub async fn read(
+        &self,
+        query: &Query,
+        consistency: ReadConsistency,
+    ) -> Result<(QueryResult, u64), ClientError> {
         let body = serde_json::to_vec(query).map_err(|e| ClientError::Decode(e.to_string()))?;
         let (c, at_least) = match consistency {
             ReadConsistency::Linearizable => (pb::Consistency::Linearizable, 0),
@@ -216,15 +247,24 @@ impl StoreClient {
                     consistency: c as i32,
                     at_least,
                 };
-                async move { PbStoreClient::new(ch).read(req).await.map(|r| r.into_inner()) }
+                async move {
+                    PbStoreClient::new(ch)
+                        .read(req)
+                        .await
+                        .map(|r| r.into_inner())
+                }
             })
             .await?;
-        let result = serde_json::from_slice(&reply.result).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let result = serde_json::from_slice(&reply.result)
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
         Ok((result, reply.applied_index))
     }
 
     /// Stream applied changes from `from_index` on, from any member.
-    pub async fn watch(&self, from_index: u64) -> Result<tonic::Streaming<pb::Change>, ClientError> {
+    pub async fn watch(
+        &self,
+        from_index: u64,
+    ) -> Result<tonic::Streaming<pb::Change>, ClientError> {
         self.retry(false, |ch| async move {
             PbStoreClient::new(ch)
                 .watch(pb::WatchRequest { from_index })
@@ -241,7 +281,10 @@ impl StoreClient {
         let call = client.status(pb::StatusRequest {});
         match tokio::time::timeout(self.inner.attempt_timeout, call).await {
             Ok(Ok(r)) => Ok(r.into_inner()),
-            Ok(Err(s)) => Err(ClientError::Unavailable(format!("{endpoint}: {}", s.message()))),
+            Ok(Err(s)) => Err(ClientError::Unavailable(format!(
+                "{endpoint}: {}",
+                s.message()
+            ))),
             Err(_) => Err(ClientError::Unavailable(format!("{endpoint}: no answer"))),
         }
     }
@@ -249,8 +292,15 @@ impl StoreClient {
     /// Ask the leader to add the node as learner, wait for it to catch up, then promote it.
     pub async fn join(&self, node: pb::NodeInfo) -> Result<String, ClientError> {
         self.retry(true, |ch| {
-            let req = pb::JoinRequest { node: Some(node.clone()) };
-            async move { ClusterClient::new(ch).join(req).await.map(|r| r.into_inner().membership) }
+            let req = pb::JoinRequest {
+                node: Some(node.clone()),
+            };
+            async move {
+                ClusterClient::new(ch)
+                    .join(req)
+                    .await
+                    .map(|r| r.into_inner().membership)
+            }
         })
         .await
     }
@@ -262,7 +312,12 @@ impl StoreClient {
                 node_id,
                 api_addr: api_addr.to_string(),
             };
-            async move { ClusterClient::new(ch).add_learner(req).await.map(|r| r.into_inner().membership) }
+            async move {
+                ClusterClient::new(ch)
+                    .add_learner(req)
+                    .await
+                    .map(|r| r.into_inner().membership)
+            }
         })
         .await
     }

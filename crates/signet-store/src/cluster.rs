@@ -75,7 +75,10 @@ impl ClusterApi {
     }
 
     async fn add_learner(&self, id: NodeId, node: SignetNode) -> Result<(), Status> {
-        self.raft.add_learner(id, node, true).await.map_err(write_error)?;
+        self.raft
+            .add_learner(id, node, true)
+            .await
+            .map_err(write_error)?;
         Ok(())
     }
 
@@ -91,7 +94,10 @@ impl ClusterApi {
 
 #[tonic::async_trait]
 impl Cluster for ClusterApi {
-    async fn status(&self, _: Request<pb::StatusRequest>) -> Result<Response<pb::StatusReply>, Status> {
+    async fn status(
+        &self,
+        _: Request<pb::StatusRequest>,
+    ) -> Result<Response<pb::StatusReply>, Status> {
         let m = self.raft.metrics().borrow().clone();
         let membership = m.membership_config.membership();
         let last_log = m.last_log_index.unwrap_or(0);
@@ -131,11 +137,17 @@ impl Cluster for ClusterApi {
         }))
     }
 
-    async fn identity(&self, _: Request<pb::IdentityRequest>) -> Result<Response<pb::NodeInfo>, Status> {
+    async fn identity(
+        &self,
+        _: Request<pb::IdentityRequest>,
+    ) -> Result<Response<pb::NodeInfo>, Status> {
         Ok(Response::new(node_info(self.node_id, &self.me)))
     }
 
-    async fn join(&self, req: Request<pb::JoinRequest>) -> Result<Response<pb::MembershipReply>, Status> {
+    async fn join(
+        &self,
+        req: Request<pb::JoinRequest>,
+    ) -> Result<Response<pb::MembershipReply>, Status> {
         self.require_leader()?;
         let info = req
             .into_inner()
@@ -157,7 +169,10 @@ impl Cluster for ClusterApi {
         Ok(self.membership_reply())
     }
 
-    async fn add_learner(&self, req: Request<pb::AddNodeRequest>) -> Result<Response<pb::MembershipReply>, Status> {
+    async fn add_learner(
+        &self,
+        req: Request<pb::AddNodeRequest>,
+    ) -> Result<Response<pb::MembershipReply>, Status> {
         self.require_leader()?;
         let req = req.into_inner();
         // Ask the node who it is, so the membership records its real incarnation.
@@ -182,18 +197,28 @@ impl Cluster for ClusterApi {
         Ok(self.membership_reply())
     }
 
-    async fn promote(&self, req: Request<pb::NodeRef>) -> Result<Response<pb::MembershipReply>, Status> {
+    async fn promote(
+        &self,
+        req: Request<pb::NodeRef>,
+    ) -> Result<Response<pb::MembershipReply>, Status> {
         self.require_leader()?;
         let id = req.into_inner().node_id;
         match self.member(id) {
-            None => return Err(Status::not_found(format!("node {id} is not a member; add it as learner first"))),
+            None => {
+                return Err(Status::not_found(format!(
+                    "node {id} is not a member; add it as learner first"
+                )))
+            }
             Some((_, true)) => {}
             Some((_, false)) => ClusterApi::promote(self, id).await?,
         }
         Ok(self.membership_reply())
     }
 
-    async fn remove(&self, req: Request<pb::NodeRef>) -> Result<Response<pb::MembershipReply>, Status> {
+    async fn remove(
+        &self,
+        req: Request<pb::NodeRef>,
+    ) -> Result<Response<pb::MembershipReply>, Status> {
         self.require_leader()?;
         let id = req.into_inner().node_id;
         let set: BTreeSet<NodeId> = [id].into();
@@ -202,7 +227,10 @@ impl Cluster for ClusterApi {
             Some((_, true)) => ChangeMembers::RemoveVoters(set),
             Some((_, false)) => ChangeMembers::RemoveNodes(set),
         };
-        self.raft.change_membership(change, false).await.map_err(write_error)?;
+        self.raft
+            .change_membership(change, false)
+            .await
+            .map_err(write_error)?;
         Ok(self.membership_reply())
     }
 }

@@ -26,7 +26,11 @@ impl Faults {
 
     /// Drop every message from `from` to `to` (one way).
     pub fn block(&self, from: NodeId, to: NodeId) {
-        self.0.write().expect("faults lock").blocked.insert((from, to));
+        self.0
+            .write()
+            .expect("faults lock")
+            .blocked
+            .insert((from, to));
     }
 
     /// Cut every link between the two groups, both ways.
@@ -46,7 +50,11 @@ impl Faults {
 
     /// Add latency to messages from `from` to `to`.
     pub fn delay(&self, from: NodeId, to: NodeId, d: Duration) {
-        self.0.write().expect("faults lock").delay.insert((from, to), d);
+        self.0
+            .write()
+            .expect("faults lock")
+            .delay
+            .insert((from, to), d);
     }
 
     /// Remove every fault.

@@ -24,7 +24,8 @@ impl NodeIdentity {
     /// is new. Returns the identity and whether it was just created. Refuses a directory
     /// that belongs to another node id.
     pub fn load_or_create(dir: &Path, node_id: u64) -> Result<(Self, bool), StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(format!("create {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::io(format!("create {}", dir.display()), e))?;
         let path = dir.join(FILE);
         match std::fs::read(&path) {
             Ok(bytes) => {

@@ -28,6 +28,7 @@ pub use feed::Change;
 pub use identity::NodeIdentity;
 pub use log_store::LogStore;
 pub use node::{StoreConfig, StoreNode};
+pub use openraft::ServerState;
 pub use state_machine::StateMachineStore;
 pub use types::{NodeId, Raft, SignetNode, TypeConfig};
 

@@ -111,7 +111,11 @@ impl Encode for WalVote {
         let v = &self.0;
         write_u64s(
             w,
-            &[v.leader_id.term, v.leader_id.node_id, u64::from(v.committed)],
+            &[
+                v.leader_id.term,
+                v.leader_id.node_id,
+                u64::from(v.committed),
+            ],
         )
     }
 }
@@ -191,10 +195,7 @@ impl LogStore {
     pub fn bounds(&self) -> (Option<u64>, Option<u64>) {
         let log = self.lock();
         let st = log.log_state();
-        (
-            st.purged().map(|p| p.index),
-            st.last().map(|l| l.index),
-        )
+        (st.purged().map(|p| p.index), st.last().map(|l| l.index))
     }
 
     /// Flush pending records with fdatasync and wait for it.

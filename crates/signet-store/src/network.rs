@@ -3,7 +3,9 @@
 
 use crate::faults::Faults;
 use crate::types::{NodeId, SignetNode, TypeConfig};
-use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -111,7 +113,10 @@ impl PeerClient {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let channel = self.net.channel(&self.node.raft_addr).map_err(CallError::Unreachable)?;
+        let channel = self
+            .net
+            .channel(&self.node.raft_addr)
+            .map_err(CallError::Unreachable)?;
         let mut client = RaftClient::new(channel)
             .max_decoding_message_size(MAX_RAFT_MESSAGE)
             .max_encoding_message_size(MAX_RAFT_MESSAGE);
@@ -137,7 +142,8 @@ impl PeerClient {
             }
             _ => CallError::Network(format!("{}: {}", s.code(), s.message())),
         })?;
-        serde_json::from_slice(&reply.into_inner().data).map_err(|e| CallError::Network(e.to_string()))
+        serde_json::from_slice(&reply.into_inner().data)
+            .map_err(|e| CallError::Network(e.to_string()))
     }
 
     fn rpc_error<T, E: std::error::Error>(
@@ -151,13 +157,18 @@ impl PeerClient {
                 self.node.clone(),
                 e,
             ))),
-            Err(CallError::Unreachable(m)) => Err(RPCError::Unreachable(Unreachable::new(&TransportError(m)))),
-            Err(CallError::Network(m)) => Err(RPCError::Network(NetworkError::new(&TransportError(m)))),
+            Err(CallError::Unreachable(m)) => {
+                Err(RPCError::Unreachable(Unreachable::new(&TransportError(m))))
+            }
+            Err(CallError::Network(m)) => {
+                Err(RPCError::Network(NetworkError::new(&TransportError(m))))
+            }
         }
     }
 }
 
-type RpcResult<T, E = openraft::error::Infallible> = Result<T, RPCError<NodeId, SignetNode, RaftError<NodeId, E>>>;
+type RpcResult<T, E = openraft::error::Infallible> =
+    Result<T, RPCError<NodeId, SignetNode, RaftError<NodeId, E>>>;
 
 impl RaftNetwork<TypeConfig> for PeerClient {
     async fn append_entries(
@@ -165,7 +176,9 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> RpcResult<AppendEntriesResponse<NodeId>> {
-        let r = self.call::<_, AppendEntriesResponse<NodeId>, _>("append", &rpc, &option).await;
+        let r = self
+            .call::<_, AppendEntriesResponse<NodeId>, _>("append", &rpc, &option)
+            .await;
         self.rpc_error(r)
     }
 
@@ -175,13 +188,21 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> RpcResult<InstallSnapshotResponse<NodeId>, InstallSnapshotError> {
         let r = self
-            .call::<_, InstallSnapshotResponse<NodeId>, InstallSnapshotError>("snapshot", &rpc, &option)
+            .call::<_, InstallSnapshotResponse<NodeId>, InstallSnapshotError>(
+                "snapshot", &rpc, &option,
+            )
             .await;
         self.rpc_error(r)
     }
 
-    async fn vote(&mut self, rpc: VoteRequest<NodeId>, option: RPCOption) -> RpcResult<VoteResponse<NodeId>> {
-        let r = self.call::<_, VoteResponse<NodeId>, _>("vote", &rpc, &option).await;
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> RpcResult<VoteResponse<NodeId>> {
+        let r = self
+            .call::<_, VoteResponse<NodeId>, _>("vote", &rpc, &option)
+            .await;
         self.rpc_error(r)
     }
 }

@@ -212,7 +212,10 @@ impl StoreNode {
 
     /// Initialise a new cluster with the given voters (this node among them). Refused if
     /// this node already belongs to a cluster.
-    pub async fn initialize(&self, members: BTreeMap<NodeId, SignetNode>) -> Result<(), StoreError> {
+    pub async fn initialize(
+        &self,
+        members: BTreeMap<NodeId, SignetNode>,
+    ) -> Result<(), StoreError> {
         self.raft
             .initialize(members)
             .await
@@ -227,7 +230,8 @@ impl StoreNode {
             .await
             .map_err(|e| StoreError::Raft(e.to_string()))?;
         if !initialized {
-            self.initialize([(self.node_id, self.me.clone())].into()).await?;
+            self.initialize([(self.node_id, self.me.clone())].into())
+                .await?;
         }
         Ok(())
     }
@@ -260,9 +264,9 @@ impl StoreNode {
                 .metrics(
                     |m| {
                         m.replication.as_ref().is_some_and(|r| {
-                            voters.iter().all(|v| {
-                                r.get(v).cloned().flatten().map(|l| l.index) >= last
-                            })
+                            voters
+                                .iter()
+                                .all(|v| r.get(v).cloned().flatten().map(|l| l.index) >= last)
                         })
                     },
                     "followers caught up before shutdown",
@@ -313,14 +317,21 @@ where
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = router.serve_with_incoming_shutdown(incoming, shutdown).await {
+        if let Err(e) = router
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+        {
             tracing::error!("server stopped: {e}");
         }
     })
 }
 
 /// gRPC health follows leadership knowledge: NOT_SERVING while no leader is known.
-async fn report_health(raft: Raft, health: tonic_health::server::HealthReporter, mut stop: watch::Receiver<bool>) {
+async fn report_health(
+    raft: Raft,
+    health: tonic_health::server::HealthReporter,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut metrics = raft.metrics();
     loop {
         let has_leader = metrics.borrow().current_leader.is_some();

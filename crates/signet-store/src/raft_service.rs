@@ -42,7 +42,8 @@ impl RaftService {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(req: Request<RaftMessage>) -> Result<T, Status> {
-    serde_json::from_slice(&req.into_inner().data).map_err(|e| Status::invalid_argument(e.to_string()))
+    serde_json::from_slice(&req.into_inner().data)
+        .map_err(|e| Status::invalid_argument(e.to_string()))
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Response<RaftMessage>, Status> {
@@ -52,7 +53,10 @@ fn encode<T: Serialize>(v: &T) -> Result<Response<RaftMessage>, Status> {
 
 #[tonic::async_trait]
 impl RaftApi for RaftService {
-    async fn append_entries(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+    async fn append_entries(
+        &self,
+        req: Request<RaftMessage>,
+    ) -> Result<Response<RaftMessage>, Status> {
         self.check_target(&req)?;
         let res = self.raft.append_entries(decode(req)?).await;
         encode(&res)
@@ -64,7 +68,10 @@ impl RaftApi for RaftService {
         encode(&res)
     }
 
-    async fn install_snapshot(&self, req: Request<RaftMessage>) -> Result<Response<RaftMessage>, Status> {
+    async fn install_snapshot(
+        &self,
+        req: Request<RaftMessage>,
+    ) -> Result<Response<RaftMessage>, Status> {
         self.check_target(&req)?;
         let res = self.raft.install_snapshot(decode(req)?).await;
         encode(&res)

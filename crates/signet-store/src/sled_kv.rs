@@ -82,10 +82,8 @@ impl KvRead for SledRead<'_> {
         let iter = match after {
             Some(a) => {
                 let start = full_key(table, a);
-                self.0.range((
-                    std::ops::Bound::Excluded(start),
-                    std::ops::Bound::Unbounded,
-                ))
+                self.0
+                    .range((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
             }
             None => self.0.range(full_prefix.clone()..),
         };

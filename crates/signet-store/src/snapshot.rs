@@ -64,16 +64,24 @@ pub(crate) fn decode(data: &[u8]) -> io::Result<SnapshotImage> {
         return Err(bad(&format!("unknown format {format}")));
     }
     let meta_len = take_u32(&mut pos)?;
-    let meta_bytes = body.get(pos..pos + meta_len).ok_or_else(|| bad("truncated"))?;
+    let meta_bytes = body
+        .get(pos..pos + meta_len)
+        .ok_or_else(|| bad("truncated"))?;
     let meta: SnapshotMeta = serde_json::from_slice(meta_bytes).map_err(|e| bad(&e.to_string()))?;
     pos += meta_len;
     let mut rows = Vec::new();
     while pos < body.len() {
         let kl = take_u32(&mut pos)?;
-        let k = body.get(pos..pos + kl).ok_or_else(|| bad("truncated"))?.to_vec();
+        let k = body
+            .get(pos..pos + kl)
+            .ok_or_else(|| bad("truncated"))?
+            .to_vec();
         pos += kl;
         let vl = take_u32(&mut pos)?;
-        let v = body.get(pos..pos + vl).ok_or_else(|| bad("truncated"))?.to_vec();
+        let v = body
+            .get(pos..pos + vl)
+            .ok_or_else(|| bad("truncated"))?
+            .to_vec();
         pos += vl;
         rows.push((k, v));
     }

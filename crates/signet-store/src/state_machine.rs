@@ -10,7 +10,9 @@
 use crate::feed::{Change, ChangeFeed};
 use crate::sled_kv::{full_key, SledRead, SledTxn};
 use crate::snapshot::{self, SnapshotDir, SnapshotImage};
-use crate::types::{io_err, Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
+use crate::types::{
+    io_err, Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+};
 use crate::StoreError;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshotBuilder};
@@ -49,8 +51,8 @@ impl StateMachineStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir.join("sm")).open()?;
         let tree = db.open_tree("state")?;
-        let snapshots =
-            SnapshotDir::open(&dir.join("snapshots")).map_err(|e| StoreError::io("snapshot dir", e))?;
+        let snapshots = SnapshotDir::open(&dir.join("snapshots"))
+            .map_err(|e| StoreError::io("snapshot dir", e))?;
         let sm = StateMachineStore {
             inner: Arc::new(Inner {
                 tree,
@@ -67,7 +69,9 @@ impl StateMachineStore {
             .map_err(|e| StoreError::io("read snapshot", e))?
         {
             let img = snapshot::decode(&bytes).map_err(|e| StoreError::io("decode snapshot", e))?;
-            let applied = sm.last_applied().map_err(|e| StoreError::DataDir(e.to_string()))?;
+            let applied = sm
+                .last_applied()
+                .map_err(|e| StoreError::DataDir(e.to_string()))?;
             let behind = applied.map(|a| a.index) < img.meta.last_log_id.map(|l| l.index);
             if behind || sm.inner.snapshots.install_pending() {
                 tracing::warn!(
@@ -75,7 +79,8 @@ impl StateMachineStore {
                     snapshot = ?img.meta.last_log_id,
                     "state machine is behind its snapshot; restoring the snapshot"
                 );
-                sm.restore(&img).map_err(|e| StoreError::io("restore snapshot", e))?;
+                sm.restore(&img)
+                    .map_err(|e| StoreError::io("restore snapshot", e))?;
             }
         }
         Ok(sm)
@@ -118,7 +123,10 @@ impl StateMachineStore {
         Ok((idx, hex::encode(h.finalize())))
     }
 
-    pub(crate) fn subscribe(&self, from: u64) -> (Vec<Change>, tokio::sync::broadcast::Receiver<Change>) {
+    pub(crate) fn subscribe(
+        &self,
+        from: u64,
+    ) -> (Vec<Change>, tokio::sync::broadcast::Receiver<Change>) {
         self.inner.feed.subscribe(from)
     }
 
@@ -156,7 +164,10 @@ impl StateMachineStore {
             return Ok((vec![], vec![]));
         };
         let res = self.inner.tree.transaction(|t| {
-            let mut txn = SledTxn { tree: t, changed: vec![] };
+            let mut txn = SledTxn {
+                tree: t,
+                changed: vec![],
+            };
             let mut outcomes = Vec::with_capacity(entries.len());
             let mut changes = Vec::with_capacity(entries.len());
             for e in entries {
@@ -196,7 +207,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
-        let applied = self.last_applied().map_err(|e| sm_err(ErrorVerb::Read, e))?;
+        let applied = self
+            .last_applied()
+            .map_err(|e| sm_err(ErrorVerb::Read, e))?;
         let membership = self
             .meta_get::<StoredMembership>(KEY_MEMBERSHIP)
             .map_err(|e| sm_err(ErrorVerb::Read, e))?
@@ -251,7 +264,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 rows,
             )
         });
-        SnapshotBuilder { sm: self.clone(), cut }
+        SnapshotBuilder {
+            sm: self.clone(),
+            cut,
+        }
     }
 
     async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
@@ -264,7 +280,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
-        let snap_err = |e| io_err(ErrorSubject::Snapshot(Some(meta.signature())), ErrorVerb::Write, e);
+        let snap_err = |e| {
+            io_err(
+                ErrorSubject::Snapshot(Some(meta.signature())),
+                ErrorVerb::Write,
+                e,
+            )
+        };
         let img = snapshot::decode(&data).map_err(snap_err)?;
         if img.meta.last_log_id != meta.last_log_id {
             return Err(snap_err(std::io::Error::other(
@@ -312,7 +334,13 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         })
         .await
         .map_err(|e| sm_err(ErrorVerb::Write, std::io::Error::other(e)))?
-        .map_err(|e| io_err(ErrorSubject::Snapshot(Some(meta.signature())), ErrorVerb::Write, e))?;
+        .map_err(|e| {
+            io_err(
+                ErrorSubject::Snapshot(Some(meta.signature())),
+                ErrorVerb::Write,
+                e,
+            )
+        })?;
         Ok(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(data)),

@@ -19,6 +19,9 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, TempDir> for Builder 
 
 #[test]
 fn openraft_storage_suite() {
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("openraft=info").try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("openraft=info")
+        .try_init();
     Suite::test_all(Builder).expect("storage suite");
 }

@@ -1,0 +1,2 @@
+//! Benchmarks live in `benches/benches/*.rs`; see `benches/README.md`.
+#![forbid(unsafe_code)]

@@ -1,0 +1,59 @@
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The real `signet` binary running as a child process. Killed when dropped.
+pub struct ChildProcess {
+    child: Child,
+    /// The JSON "ready" line the server printed on stdout.
+    pub ready: serde_json::Value,
+}
+
+impl ChildProcess {
+    /// Run `binary args…` and wait (up to `deadline`) for its `{"event":"ready",…}` line.
+    pub async fn start(binary: &Path, args: &[&str], deadline: Duration) -> ChildProcess {
+        let mut child = Command::new(binary)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", binary.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(deadline, async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["event"] == "ready" {
+                        return v;
+                    }
+                }
+            }
+            panic!("signet exited before it was ready");
+        })
+        .await
+        .unwrap_or_else(|_| panic!("signet not ready within {deadline:?}"));
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ChildProcess { child, ready }
+    }
+
+    /// Ask the process to stop with SIGTERM and wait for it (up to `deadline`).
+    /// Returns its exit code.
+    pub async fn terminate(mut self, deadline: Duration) -> Option<i32> {
+        let pid = self.child.id().expect("running child").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let status = tokio::time::timeout(deadline, self.child.wait())
+            .await
+            .expect("signet did not stop after SIGTERM")
+            .expect("wait for child");
+        status.code()
+    }
+}

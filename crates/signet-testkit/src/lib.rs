@@ -1,0 +1,26 @@
+//! Test harness for Signet clusters.
+//!
+//! * [`TestCluster`]: N store nodes in this process on loopback port 0, each with its own
+//!   temporary data dir; kill and restart a node on the same data dir and address; wipe a
+//!   node; add fresh nodes; Raft-network faults through [`signet_store::Faults`].
+//! * [`wait_for`]: poll a condition until a deadline instead of sleeping blindly.
+//! * [`ChildProcess`]: the real `signet` binary as a child process, for black-box tests.
+#![forbid(unsafe_code)]
+
+mod child;
+mod cluster;
+mod wait;
+
+pub use child::ChildProcess;
+pub use cluster::{fast_config, TestCluster};
+pub use wait::{wait_for, wait_for_async};
+
+/// Install a test log subscriber once (respects `RUST_LOG`, default warnings only).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}

@@ -1,0 +1,138 @@
+//! Command-line interface. Every flag can also come from a `SIGNET_*` environment variable
+//! or from the TOML file given with `--config` (flags win over the environment, which wins
+//! over the file).
+
+use crate::{cluster_cmd, serve, telemetry};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "signet",
+    version,
+    about = "Signet: a self-hosted identity and token service"
+)]
+#[command(args_override_self = true)]
+pub struct Cli {
+    /// TOML file of settings; keys are the long flag names of the subcommand.
+    #[arg(long, global = true, env = "SIGNET_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Log line format on stderr.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "SIGNET_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run everything in one process (a single-voter store), data in a local directory.
+    Dev(DevArgs),
+    /// Run a store node (a Raft voter or learner).
+    Store(StoreArgs),
+    /// Inspect and change the store cluster's membership.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// Where data is kept; created on first start, reused afterwards.
+    #[arg(long, default_value = "./signet-data", env = "SIGNET_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Listen address of the store API (gRPC).
+    #[arg(long, default_value = "127.0.0.1:7401", env = "SIGNET_API_ADDR")]
+    pub api_addr: String,
+}
+
+#[derive(Args, Debug)]
+pub struct StoreArgs {
+    /// Raft node id, unique in the cluster. Never reuse the id of a node whose data was lost.
+    #[arg(long, env = "SIGNET_NODE_ID")]
+    pub node_id: u64,
+    /// Where this node keeps its log, state machine and snapshots.
+    #[arg(long, env = "SIGNET_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Listen address for Raft traffic between store nodes.
+    #[arg(long, env = "SIGNET_RAFT_ADDR")]
+    pub raft_addr: String,
+    /// Listen address of the Store and Cluster APIs (gateways, CLI, joining nodes).
+    #[arg(long, env = "SIGNET_API_ADDR")]
+    pub api_addr: String,
+    /// Raft address other nodes should use, if not the listen address (e.g. a pod DNS name).
+    #[arg(long, env = "SIGNET_ADVERTISE_RAFT_ADDR")]
+    pub advertise_raft_addr: Option<String>,
+    /// API address others should use, if not the listen address.
+    #[arg(long, env = "SIGNET_ADVERTISE_API_ADDR")]
+    pub advertise_api_addr: Option<String>,
+    /// Create a new cluster with this node as its only voter (ignored if already initialised).
+    #[arg(long, conflicts_with = "join", env = "SIGNET_INIT")]
+    pub init: bool,
+    /// Join the cluster of the store at this API address: added as learner, caught up,
+    /// then promoted to voter.
+    #[arg(long, env = "SIGNET_JOIN")]
+    pub join: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Endpoint {
+    /// API address of any store node.
+    #[arg(long, default_value = "127.0.0.1:7401", env = "SIGNET_ENDPOINT")]
+    pub endpoint: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Leader, term, members, last applied index and per-member lag, as JSON.
+    Status(Endpoint),
+    /// Add the node listening at --api-addr as a learner.
+    AddLearner {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        #[arg(long)]
+        node_id: u64,
+        /// API address of the node to add.
+        #[arg(long)]
+        api_addr: String,
+    },
+    /// Promote a learner to voter.
+    Promote {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        #[arg(long)]
+        node_id: u64,
+    },
+    /// Remove a voter or learner from the cluster.
+    Remove {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        #[arg(long)]
+        node_id: u64,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let server = matches!(cli.command, Command::Dev(_) | Command::Store(_));
+    let _telemetry = telemetry::init(cli.log_format, server)?;
+    match cli.command {
+        Command::Dev(a) => serve::dev(a).await,
+        Command::Store(a) => serve::store(a).await,
+        Command::Cluster { command } => cluster_cmd::run(command).await,
+    }
+}

@@ -1,0 +1,35 @@
+//! `signet`: one binary for every role and for the operator CLI.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod cluster_cmd;
+mod config_file;
+mod serve;
+mod telemetry;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = match config_file::args_with_config_file(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("signet: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let cli = cli::Cli::parse_from(args);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("signet: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("signet: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Server roles: `signet dev` and `signet store`.
+
+use crate::cli::{DevArgs, StoreArgs};
+use anyhow::Context;
+use signet_proto::store::NodeInfo;
+use signet_store::{StoreClient, StoreConfig, StoreNode};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+async fn bind(addr: &str, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} ({what})"))
+}
+
+/// One JSON line on stdout once serving, so scripts and tests learn the bound addresses
+/// (useful with port 0).
+fn announce(role: &str, node: &StoreNode, data_dir: &std::path::Path) {
+    let line = serde_json::json!({
+        "event": "ready",
+        "role": role,
+        "node_id": node.id(),
+        "api_addr": node.info().api_addr,
+        "raft_addr": node.info().raft_addr,
+        "data_dir": data_dir.display().to_string(),
+    });
+    println!("{line}");
+}
+
+/// Wait for SIGINT or SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot watch SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
+    let api = bind(&args.api_addr, "store API").await?;
+    // A single voter never receives Raft traffic; the listener exists so the node can be
+    // turned into a cluster later.
+    let raft = bind("127.0.0.1:0", "raft").await?;
+    let node = StoreNode::start(StoreConfig::new(1, &args.data_dir), raft, api)
+        .await
+        .context("starting the store")?;
+    node.initialize_single_if_new().await?;
+    node.wait_for_leader(Duration::from_secs(10)).await?;
+    tracing::info!(data_dir = %args.data_dir.display(), api_addr = %node.info().api_addr, "signet dev is ready");
+    announce("dev", &node, &args.data_dir);
+    stop_signal().await;
+    tracing::info!("stopping");
+    node.shutdown().await;
+    Ok(())
+}
+
+pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
+    let raft = bind(&args.raft_addr, "raft").await?;
+    let api = bind(&args.api_addr, "store API").await?;
+    let mut config = StoreConfig::new(args.node_id, &args.data_dir);
+    config.raft_advertise = args.advertise_raft_addr.clone();
+    config.api_advertise = args.advertise_api_addr.clone();
+    let node = StoreNode::start(config, raft, api)
+        .await
+        .context("starting the store")?;
+    if args.init {
+        node.initialize_single_if_new().await?;
+    }
+    if let Some(seed) = &args.join {
+        let me = node.info();
+        let info = NodeInfo {
+            node_id: node.id(),
+            raft_addr: me.raft_addr.clone(),
+            api_addr: me.api_addr.clone(),
+            incarnation: me.incarnation,
+        };
+        let client = StoreClient::with_timeouts(
+            vec![seed.clone()],
+            Duration::from_secs(120),
+            Duration::from_secs(60),
+        );
+        match client.join(info).await {
+            Ok(m) => tracing::info!(membership = %m, "joined the cluster"),
+            Err(e) => {
+                node.kill().await;
+                return Err(anyhow::anyhow!("joining through {seed} failed: {e}"));
+            }
+        }
+    }
+    announce("store", &node, &args.data_dir);
+    stop_signal().await;
+    tracing::info!("stopping");
+    node.shutdown().await;
+    Ok(())
+}

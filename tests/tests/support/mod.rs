@@ -1,0 +1,72 @@
+//! Helpers shared by the cluster tests: commands with recognisable payloads and reads.
+#![allow(dead_code)]
+
+use signet_core::{Command, Query, QueryResult, User, UserPool, UserStatus};
+use signet_store::{ReadConsistency, StoreClient, StoreNode};
+
+pub const POOL: &str = "eu-test_pool1";
+
+pub fn create_pool(id: &str) -> Command {
+    Command::CreateUserPool {
+        pool: UserPool {
+            id: id.to_string(),
+            name: "test pool".into(),
+            created_at_ms: 1,
+        },
+    }
+}
+
+/// A user whose sub is derived from its name, so a test can check it came from this write.
+pub fn create_user(pool: &str, username: &str) -> Command {
+    Command::CreateUser {
+        pool_id: pool.to_string(),
+        user: User {
+            sub: format!("sub-{username}"),
+            username: username.to_string(),
+            status: UserStatus::Confirmed,
+            enabled: true,
+            password_hash: None,
+            attributes: Default::default(),
+            created_at_ms: 1,
+            updated_at_ms: 1,
+        },
+    }
+}
+
+/// Every user of `pool` on one node, read from its local state machine.
+pub fn local_users(node: &StoreNode, pool: &str) -> Vec<User> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let q = Query::ListUsers {
+            pool_id: pool.to_string(),
+            after: after.clone(),
+            limit: 1000,
+        };
+        let QueryResult::Users(page) = node.state_machine().query(&q).expect("query") else {
+            panic!("unexpected result type");
+        };
+        if page.is_empty() {
+            return out;
+        }
+        after = page.last().map(|u| u.username.clone());
+        out.extend(page);
+    }
+}
+
+/// Linearizable lookup of one user through the client.
+pub async fn get_user(client: &StoreClient, pool: &str, username: &str) -> Option<User> {
+    let q = Query::GetUser {
+        pool_id: pool.to_string(),
+        username: username.to_string(),
+    };
+    match client
+        .read(&q, ReadConsistency::Linearizable)
+        .await
+        .expect("read")
+        .0
+    {
+        QueryResult::User(u) => u,
+        other => panic!("unexpected {other:?}"),
+    }
+}
