@@ -82,6 +82,9 @@ pub trait KvTxn {
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), KvError>;
 }
 
+/// One stored row: key (without table prefix) and value.
+pub type Row = (Vec<u8>, Vec<u8>);
+
 /// Read-only access to committed state, used by queries.
 pub trait KvRead {
     /// The value under `key` in `table`.
@@ -94,7 +97,7 @@ pub trait KvRead {
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError>;
+    ) -> Result<Vec<Row>, KvError>;
 }
 
 /// Builds `a \0 b`, the compound-key form used by per-pool tables. Pool ids never contain

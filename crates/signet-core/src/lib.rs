@@ -21,7 +21,7 @@ pub use apply::{apply, DEDUP_WINDOW};
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Outcome, Rejection, Request, RequestId, LOG_FORMAT_VERSION};
 pub use error::{CoreError, KvError};
-pub use kv::{ChangedKey, KvRead, KvTxn, Table};
+pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{SigningKey, User, UserPool, UserStatus};
 pub use query::{query, Query, QueryResult};

@@ -1,7 +1,7 @@
 //! An in-memory implementation of the KV traits, for tests and for checking that two
 //! replays of a log produce the same state.
 
-use crate::{KvError, KvRead, KvTxn, Table};
+use crate::{KvError, KvRead, KvTxn, Row, Table};
 use std::collections::BTreeMap;
 
 /// Ordered in-memory tables. Writes apply immediately (no rollback): enough for unit tests
@@ -50,7 +50,7 @@ impl KvRead for MemKv {
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
+    ) -> Result<Vec<Row>, KvError> {
         Ok(self
             .rows
             .range((table, prefix.to_vec())..)

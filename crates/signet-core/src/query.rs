@@ -1,7 +1,7 @@
 //! Read-side queries over committed state.
 
 use crate::kv::compound;
-use crate::{decode_record, KvError, KvRead, SigningKey, Table, User, UserPool};
+use crate::{decode_record, KvError, KvRead, Row, SigningKey, Table, User, UserPool};
 use serde::{Deserialize, Serialize};
 
 /// Largest page any list query returns.
@@ -127,7 +127,7 @@ fn get_user(kv: &impl KvRead, pool_id: &str, username: &str) -> Result<Option<Us
 
 fn decode_all<T: serde::de::DeserializeOwned>(
     table: Table,
-    rows: Vec<(Vec<u8>, Vec<u8>)>,
+    rows: Vec<Row>,
 ) -> Result<Vec<T>, KvError> {
     rows.into_iter()
         .map(|(_, v)| decode_record(table, &v))

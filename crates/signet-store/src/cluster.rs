@@ -3,11 +3,13 @@
 
 use crate::api::{not_leader, write_error};
 use crate::types::{NodeId, Raft, SignetNode};
+use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
 use openraft::ChangeMembers;
 use signet_proto::store as pb;
 use signet_proto::store::cluster_client::ClusterClient;
 use signet_proto::store::cluster_server::Cluster;
 use std::collections::BTreeSet;
+use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 pub(crate) struct ClusterApi {
@@ -75,20 +77,49 @@ impl ClusterApi {
     }
 
     async fn add_learner(&self, id: NodeId, node: SignetNode) -> Result<(), Status> {
-        self.raft
-            .add_learner(id, node, true)
-            .await
-            .map_err(write_error)?;
-        Ok(())
+        retry_in_progress(|| self.raft.add_learner(id, node.clone(), true)).await
     }
 
     async fn promote(&self, id: NodeId) -> Result<(), Status> {
         let set: BTreeSet<NodeId> = [id].into();
-        self.raft
-            .change_membership(ChangeMembers::AddVoterIds(set), false)
-            .await
-            .map_err(write_error)?;
-        Ok(())
+        retry_in_progress(|| {
+            self.raft
+                .change_membership(ChangeMembers::AddVoterIds(set.clone()), false)
+        })
+        .await
+    }
+
+    async fn change(&self, change: ChangeMembers<NodeId, SignetNode>) -> Result<(), Status> {
+        retry_in_progress(|| self.raft.change_membership(change.clone(), false)).await
+    }
+}
+
+/// How long a membership change waits for another one in progress to finish.
+const MEMBERSHIP_BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// Run a membership change, retrying while another change is still in progress (two nodes
+/// joining at once is normal: the second waits for the first).
+async fn retry_in_progress<F, Fut>(mut op: F) -> Result<(), Status>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<
+        Output = Result<
+            openraft::raft::ClientWriteResponse<crate::TypeConfig>,
+            RaftError<NodeId, ClientWriteError<NodeId, SignetNode>>,
+        >,
+    >,
+{
+    let deadline = tokio::time::Instant::now() + MEMBERSHIP_BUSY_WAIT;
+    loop {
+        match op().await {
+            Ok(_) => return Ok(()),
+            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                ChangeMembershipError::InProgress(_),
+            ))) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(write_error(e)),
+        }
     }
 }
 
@@ -227,10 +258,7 @@ impl Cluster for ClusterApi {
             Some((_, true)) => ChangeMembers::RemoveVoters(set),
             Some((_, false)) => ChangeMembers::RemoveNodes(set),
         };
-        self.raft
-            .change_membership(change, false)
-            .await
-            .map_err(write_error)?;
+        self.change(change).await?;
         Ok(self.membership_reply())
     }
 }

@@ -4,6 +4,8 @@
 //!
 //! This is the only crate that touches sled.
 #![forbid(unsafe_code)]
+// openraft's trait signatures fix the (large) storage and RPC error types.
+#![allow(clippy::result_large_err)]
 
 mod api;
 mod client;

@@ -47,10 +47,8 @@ impl raft_log::Callback for FlushDone {
     fn send(self, res: Result<(), io::Error>) {
         match self {
             FlushDone::Raft(cb) => cb.log_io_completed(res),
-            FlushDone::Waiter(tx) => {
-                // The waiter may have given up; nothing else to tell.
-                let _ = tx.send(res);
-            }
+            // raft-log's own Callback impl for SyncSender ignores a waiter that gave up.
+            FlushDone::Waiter(tx) => raft_log::Callback::send(tx, res),
         }
     }
 }

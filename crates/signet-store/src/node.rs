@@ -165,7 +165,17 @@ impl StoreNode {
                 me: me.clone(),
             }));
         tasks.push(serve(api, api_listener, stop_rx.clone()));
-        tasks.push(tokio::spawn(report_health(raft.clone(), health, stop_rx)));
+        tasks.push(tokio::spawn(report_health(
+            raft.clone(),
+            health,
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(election_watchdog(
+            raft.clone(),
+            node_id,
+            config.election_timeout,
+            stop_rx,
+        )));
 
         tracing::info!(node_id, raft_addr = %me.raft_addr, api_addr = %me.api_addr, fresh, "store node started");
         Ok(StoreNode {
@@ -348,5 +358,48 @@ async fn report_health(
             r = metrics.changed() => if r.is_err() { return },
             _ = stop.wait_for(|s| *s) => return,
         }
+    }
+}
+
+/// openraft 0.9 draws the election timeout once per process and reuses it for every
+/// campaign (the per-campaign resample landed on 0.10 only). Two survivors whose timeouts
+/// happen to be close can then split the vote round after round. This watchdog breaks such
+/// a tie: when a voter has known no leader for several election timeouts, it waits a fresh
+/// random delay and starts an election itself.
+async fn election_watchdog(
+    raft: Raft,
+    node_id: NodeId,
+    (min, max): (Duration, Duration),
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut leaderless_since: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(min) => {},
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let m = raft.metrics().borrow().clone();
+        let voter = m
+            .membership_config
+            .membership()
+            .voter_ids()
+            .any(|v| v == node_id);
+        if m.current_leader.is_some() || !voter {
+            leaderless_since = None;
+            continue;
+        }
+        let since = *leaderless_since.get_or_insert_with(tokio::time::Instant::now);
+        if since.elapsed() < max * 3 {
+            continue;
+        }
+        let jitter = rand::random_range(0..max.as_millis() as u64);
+        tokio::time::sleep(Duration::from_millis(jitter)).await;
+        if raft.metrics().borrow().current_leader.is_none() {
+            tracing::info!(node_id, "no leader for a while; starting an election");
+            if raft.trigger().elect().await.is_err() {
+                return;
+            }
+        }
+        leaderless_since = None;
     }
 }

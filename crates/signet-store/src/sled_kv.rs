@@ -2,7 +2,7 @@
 //! tree, keyed by the table's prefix byte, so a whole batch of entries (records, secondary
 //! indexes and the last-applied id) commits in one single-tree transaction.
 
-use signet_core::{ChangedKey, KvError, KvRead, KvTxn, Table};
+use signet_core::{ChangedKey, KvError, KvRead, KvTxn, Row, Table};
 use sled::transaction::TransactionalTree;
 
 /// Full storage key: table prefix byte + key.
@@ -77,7 +77,7 @@ impl KvRead for SledRead<'_> {
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
+    ) -> Result<Vec<Row>, KvError> {
         let full_prefix = full_key(table, prefix);
         let iter = match after {
             Some(a) => {

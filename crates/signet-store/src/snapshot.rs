@@ -6,6 +6,7 @@
 
 use crate::types::SnapshotMeta;
 use sha2::{Digest, Sha256};
+use signet_core::Row;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ const FORMAT: u32 = 1;
 /// A decoded snapshot.
 pub(crate) struct SnapshotImage {
     pub(crate) meta: SnapshotMeta,
-    pub(crate) rows: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) rows: Vec<Row>,
 }
 
 pub(crate) fn encode(meta: &SnapshotMeta, rows: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {

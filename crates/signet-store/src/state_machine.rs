@@ -17,7 +17,7 @@ use crate::StoreError;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshotBuilder};
 use sha2::{Digest, Sha256};
-use signet_core::{CoreError, KvError, Outcome, Query, QueryResult, Table};
+use signet_core::{CoreError, KvError, Outcome, Query, QueryResult, Row, Table};
 use sled::transaction::ConflictableTransactionError;
 use std::io::Cursor;
 use std::path::Path;
@@ -233,7 +233,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
         // Copy the rows here: this runs on the state-machine task, between applies, so the
         // copy is a consistent cut; the builder then encodes and writes it off that task.
-        let rows: Result<Vec<(Vec<u8>, Vec<u8>)>, sled::Error> = self
+        let rows: Result<Vec<Row>, sled::Error> = self
             .inner
             .tree
             .iter()
@@ -319,7 +319,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 /// Encodes and durably writes a snapshot cut taken on the state-machine task.
 pub struct SnapshotBuilder {
     sm: StateMachineStore,
-    cut: Result<(SnapshotMeta, Vec<(Vec<u8>, Vec<u8>)>), StorageError>,
+    cut: Result<(SnapshotMeta, Vec<Row>), StorageError>,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {

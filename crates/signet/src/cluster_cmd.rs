@@ -12,17 +12,34 @@ fn client(endpoint: &str) -> StoreClient {
     )
 }
 
+/// Print to stdout; a closed pipe (`| head`) is not an error.
+fn emit(v: &serde_json::Value) -> anyhow::Result<()> {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(v)?;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
 fn print_membership(json: &str) -> anyhow::Result<()> {
-    let v: serde_json::Value = serde_json::from_str(json)?;
-    println!("{}", serde_json::to_string_pretty(&v)?);
-    Ok(())
+    emit(&serde_json::from_str(json)?)
 }
 
 pub async fn run(cmd: ClusterCommand) -> anyhow::Result<()> {
     match cmd {
         ClusterCommand::Status(e) => {
-            let s = client(&e.endpoint).status_of(&e.endpoint).await?;
-            let members: Vec<serde_json::Value> = s
+            let c = client(&e.endpoint);
+            let s = c.status_of(&e.endpoint).await?;
+            // Only the leader tracks replication; ask it for the per-member lag.
+            let replication = if s.leader_id.is_some() && s.leader_id != Some(s.node_id) {
+                c.status_of(&s.leader_api_addr).await.ok()
+            } else {
+                None
+            };
+            let members: Vec<serde_json::Value> = replication
+                .as_ref()
+                .unwrap_or(&s)
                 .members
                 .iter()
                 .map(|m| {
@@ -49,7 +66,7 @@ pub async fn run(cmd: ClusterCommand) -> anyhow::Result<()> {
                 "purged_index": s.purged_index,
                 "members": members,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            emit(&out)?;
         }
         ClusterCommand::AddLearner {
             endpoint,

@@ -43,9 +43,7 @@ pub fn args_with_config_file(args: Vec<OsString>) -> anyhow::Result<Vec<OsString
             skip_value = false;
         } else if s == "--config" || s == "--log-format" {
             skip_value = true;
-        } else if s.starts_with('-') {
-            break;
-        } else if !is_subcommand(&s) {
+        } else if s.starts_with('-') || !is_subcommand(&s) {
             break;
         }
         out.push(it.next().expect("peeked"));

@@ -24,7 +24,11 @@ fn announce(role: &str, node: &StoreNode, data_dir: &std::path::Path) {
         "raft_addr": node.info().raft_addr,
         "data_dir": data_dir.display().to_string(),
     });
-    println!("{line}");
+    use std::io::Write;
+    // A server must not die because nobody reads its stdout.
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        tracing::warn!("cannot write the ready line to stdout: {e}");
+    }
 }
 
 /// Wait for SIGINT or SIGTERM.
