@@ -1,0 +1,239 @@
+//! JWS signing keys held in memory, parsed once. A key signs compact JWS tokens directly
+//! (header and claims base64url-encoded, one signature): re-parsing a private key per token,
+//! as `jsonwebtoken::encode` does, costs more than the signature itself.
+//!
+//! The private half never leaves this struct: there is no export, and `Debug` shows only
+//! the kid and algorithm.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use thiserror::Error;
+
+const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// JWS algorithms Signet signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Algorithm {
+    /// Ed25519 (the default).
+    #[default]
+    EdDSA,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys.
+    RS256,
+}
+
+impl Algorithm {
+    /// The `alg` header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::EdDSA => "EdDSA",
+            Algorithm::ES256 => "ES256",
+            Algorithm::RS256 => "RS256",
+        }
+    }
+
+    /// Parse an `alg` value.
+    pub fn from_name(s: &str) -> Option<Algorithm> {
+        match s {
+            "EdDSA" => Some(Algorithm::EdDSA),
+            "ES256" => Some(Algorithm::ES256),
+            "RS256" => Some(Algorithm::RS256),
+            _ => None,
+        }
+    }
+}
+
+/// Key generation or signing failed.
+#[derive(Debug, Error)]
+pub enum SigningError {
+    /// The crypto library refused (should not happen with generated keys).
+    #[error("crypto failure: {0}")]
+    Crypto(String),
+    /// The claims could not be serialised.
+    #[error("claims: {0}")]
+    Claims(#[from] serde_json::Error),
+}
+
+enum Pair {
+    Ed(Ed25519KeyPair),
+    Ec(EcdsaKeyPair),
+    Rsa(RsaKeyPair),
+}
+
+/// A private signing key with its kid and public JWK.
+pub struct SigningKeyPair {
+    kid: String,
+    alg: Algorithm,
+    pair: Pair,
+    /// base64url of the JWS header, computed once.
+    header_b64: String,
+    public_jwk: serde_json::Value,
+    rng: SystemRandom,
+}
+
+impl fmt::Debug for SigningKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyPair")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+fn crypto(e: impl fmt::Display) -> SigningError {
+    SigningError::Crypto(e.to_string())
+}
+
+impl SigningKeyPair {
+    /// Generate a new key pair with a random kid.
+    pub fn generate(alg: Algorithm) -> Result<SigningKeyPair, SigningError> {
+        let kid = crate::random_hex_id();
+        let (pair, mut jwk) = match alg {
+            Algorithm::EdDSA => {
+                let k = Ed25519KeyPair::generate().map_err(crypto)?;
+                let x = B64URL.encode(k.public_key().as_ref());
+                (
+                    Pair::Ed(k),
+                    serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": x}),
+                )
+            }
+            Algorithm::ES256 => {
+                let k = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .map_err(crypto)?;
+                // Uncompressed point: 0x04 || X (32 bytes) || Y (32 bytes).
+                let point = k.public_key().as_ref();
+                if point.len() != 65 || point[0] != 4 {
+                    return Err(crypto("unexpected P-256 public key encoding"));
+                }
+                let jwk = serde_json::json!({
+                    "kty": "EC", "crv": "P-256",
+                    "x": B64URL.encode(&point[1..33]),
+                    "y": B64URL.encode(&point[33..65]),
+                });
+                (Pair::Ec(k), jwk)
+            }
+            Algorithm::RS256 => {
+                let k = RsaKeyPair::generate(KeySize::Rsa2048).map_err(crypto)?;
+                let public = k.public_key();
+                let jwk = serde_json::json!({
+                    "kty": "RSA",
+                    "n": B64URL.encode(public.modulus().big_endian_without_leading_zero()),
+                    "e": B64URL.encode(public.exponent().big_endian_without_leading_zero()),
+                });
+                (Pair::Rsa(k), jwk)
+            }
+        };
+        jwk["kid"] = kid.clone().into();
+        jwk["alg"] = alg.name().into();
+        jwk["use"] = "sig".into();
+        let header = serde_json::json!({"alg": alg.name(), "kid": kid, "typ": "JWT"});
+        let header_b64 = B64URL.encode(serde_json::to_vec(&header)?);
+        Ok(SigningKeyPair {
+            kid,
+            alg,
+            pair,
+            header_b64,
+            public_jwk: jwk,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// Key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The public key as a JWK (with `kid`, `alg`, `use`).
+    pub fn public_jwk(&self) -> &serde_json::Value {
+        &self.public_jwk
+    }
+
+    /// Sign `claims` as a compact JWS: `header.claims.signature`.
+    pub fn sign<C: Serialize>(&self, claims: &C) -> Result<String, SigningError> {
+        let claims = serde_json::to_vec(claims)?;
+        let mut out = String::with_capacity(self.header_b64.len() + claims.len() * 4 / 3 + 400);
+        out.push_str(&self.header_b64);
+        out.push('.');
+        B64URL.encode_string(&claims, &mut out);
+        let sig = self.sign_bytes(out.as_bytes())?;
+        out.push('.');
+        B64URL.encode_string(&sig, &mut out);
+        Ok(out)
+    }
+
+    fn sign_bytes(&self, msg: &[u8]) -> Result<Vec<u8>, SigningError> {
+        Ok(match &self.pair {
+            Pair::Ed(k) => k.sign(msg).as_ref().to_vec(),
+            Pair::Ec(k) => k.sign(&self.rng, msg).map_err(crypto)?.as_ref().to_vec(),
+            Pair::Rsa(k) => {
+                let mut sig = vec![0u8; k.public_modulus_len()];
+                k.sign(&signature::RSA_PKCS1_SHA256, &self.rng, msg, &mut sig)
+                    .map_err(crypto)?;
+                sig
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{decode, jwk::Jwk, DecodingKey, Validation};
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Claims {
+        sub: String,
+        exp: u64,
+    }
+
+    #[test]
+    fn every_algorithm_signs_tokens_that_jsonwebtoken_verifies_with_the_jwk() {
+        for alg in [Algorithm::EdDSA, Algorithm::ES256, Algorithm::RS256] {
+            let key = SigningKeyPair::generate(alg).unwrap();
+            let claims = Claims {
+                sub: "alice".into(),
+                exp: 4_000_000_000,
+            };
+            let token = key.sign(&claims).unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(header.kid.as_deref(), Some(key.kid()));
+            let jwk: Jwk = serde_json::from_value(key.public_jwk().clone()).unwrap();
+            let dk = DecodingKey::from_jwk(&jwk).unwrap();
+            let jalg = match alg {
+                Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+                Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+                Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+            };
+            let mut v = Validation::new(jalg);
+            v.validate_aud = false;
+            let got = decode::<Claims>(&token, &dk, &v).unwrap();
+            assert_eq!(got.claims, claims, "{alg:?}");
+
+            // A flipped signature byte fails.
+            let mut bad = token.clone().into_bytes();
+            let last = bad.len() - 2;
+            bad[last] = if bad[last] == b'A' { b'B' } else { b'A' };
+            let bad = String::from_utf8(bad).unwrap();
+            assert!(decode::<Claims>(&bad, &dk, &v).is_err(), "{alg:?}");
+        }
+    }
+
+    #[test]
+    fn kids_are_unique_and_debug_hides_the_key() {
+        let a = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
+        let b = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
+        assert_ne!(a.kid(), b.kid());
+        let dbg = format!("{a:?}");
+        assert!(dbg.contains(a.kid()) && !dbg.contains("pair"));
+    }
+}
