@@ -1,6 +1,9 @@
 //! The replicated log's entry type and the business answer to it.
 
-use crate::{SigningKey, User, UserPool};
+use crate::{
+    AppClient, CodePurpose, CodeRecord, Group, OutboxMessage, PoolConfig, SigningKey, User,
+    UserPatch, UserPool,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -88,24 +91,160 @@ impl fmt::Display for Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
-    /// Create a user pool; rejected if the id exists.
+    /// Create a user pool; rejected if the id exists or existed.
     CreateUserPool {
         /// The pool.
         pool: UserPool,
     },
-    /// Create a user; rejected if the canonical username or the sub is taken in the pool.
+    /// Replace a pool's name and configuration.
+    UpdateUserPool {
+        /// Pool id.
+        pool_id: String,
+        /// New display name.
+        name: String,
+        /// New configuration.
+        config: PoolConfig,
+        /// Time of the change, Unix ms.
+        at_ms: u64,
+    },
+    /// Delete a pool (refused under deletion protection). Its rows become unreachable:
+    /// pool ids are never reused.
+    DeleteUserPool {
+        /// Pool id.
+        pool_id: String,
+        /// Time of the deletion, Unix ms.
+        at_ms: u64,
+    },
+    /// Create an app client.
+    CreateAppClient {
+        /// The client.
+        client: AppClient,
+    },
+    /// Replace an existing app client.
+    UpdateAppClient {
+        /// The client's new record.
+        client: AppClient,
+    },
+    /// Delete an app client.
+    DeleteAppClient {
+        /// Pool id.
+        pool_id: String,
+        /// Client id.
+        client_id: String,
+    },
+    /// Create a user; rejected if the username, sub or a sign-in alias is taken.
     CreateUser {
         /// Pool to create the user in.
         pool_id: String,
         /// The user record.
         user: User,
     },
-    /// Delete a user and its secondary index entries.
+    /// Change a user, optionally only from an expected state.
+    UpdateUser {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+        /// The change.
+        patch: UserPatch,
+    },
+    /// Delete a user, its indexes and pending codes.
     DeleteUser {
         /// Pool of the user.
         pool_id: String,
         /// Canonical username.
         username: String,
+    },
+    /// Create a group.
+    CreateGroup {
+        /// The group.
+        group: Group,
+    },
+    /// Change a group's description, precedence and role.
+    UpdateGroup {
+        /// Pool id.
+        pool_id: String,
+        /// Group name.
+        name: String,
+        /// New description.
+        description: String,
+        /// New precedence.
+        precedence: Option<u32>,
+        /// New role.
+        role_arn: Option<String>,
+        /// Time of the change, Unix ms.
+        at_ms: u64,
+    },
+    /// Delete a group (its memberships die with its group id).
+    DeleteGroup {
+        /// Pool id.
+        pool_id: String,
+        /// Group name.
+        name: String,
+    },
+    /// Add a user to a group (idempotent).
+    AddUserToGroup {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+        /// Group name.
+        group: String,
+    },
+    /// Remove a user from a group (idempotent).
+    RemoveUserFromGroup {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+        /// Group name.
+        group: String,
+    },
+    /// Store a new one-time code for a user, replacing any previous one for the purpose.
+    IssueCode {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+        /// What the code is for.
+        purpose: CodePurpose,
+        /// The hashed code with its expiry and attempt budget.
+        code: CodeRecord,
+        /// The message for the dev outbox, when that is the configured notifier.
+        outbox: Option<OutboxMessage>,
+    },
+    /// Spend a one-time code: on a match the code is destroyed and `patch` applied to the
+    /// user, atomically; a wrong code costs one attempt.
+    RedeemCode {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+        /// What the code is for.
+        purpose: CodePurpose,
+        /// Keyed hash of the presented code.
+        code_hash: String,
+        /// The proposer's clock, for the expiry check.
+        now_ms: u64,
+        /// What a valid code does.
+        patch: UserPatch,
+    },
+    /// Rotate a refresh-token family: succeeds once per generation; presenting an older
+    /// generation revokes the family (reuse detection).
+    AdvanceRefreshFamily {
+        /// Family id.
+        family_id: String,
+        /// Generation carried by the presented token.
+        presented_generation: u32,
+        /// When the family's last token expires, Unix ms.
+        expires_at_ms: u64,
+    },
+    /// Revoke a refresh-token family (RevokeToken).
+    RevokeRefreshFamily {
+        /// Family id.
+        family_id: String,
+        /// When the family's last token expires, Unix ms.
+        expires_at_ms: u64,
     },
     /// Publish the public half of a signing key.
     PublishKey {
@@ -119,8 +258,23 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::CreateUserPool { .. } => "create_user_pool",
+            Command::UpdateUserPool { .. } => "update_user_pool",
+            Command::DeleteUserPool { .. } => "delete_user_pool",
+            Command::CreateAppClient { .. } => "create_app_client",
+            Command::UpdateAppClient { .. } => "update_app_client",
+            Command::DeleteAppClient { .. } => "delete_app_client",
             Command::CreateUser { .. } => "create_user",
+            Command::UpdateUser { .. } => "update_user",
             Command::DeleteUser { .. } => "delete_user",
+            Command::CreateGroup { .. } => "create_group",
+            Command::UpdateGroup { .. } => "update_group",
+            Command::DeleteGroup { .. } => "delete_group",
+            Command::AddUserToGroup { .. } => "add_user_to_group",
+            Command::RemoveUserFromGroup { .. } => "remove_user_from_group",
+            Command::IssueCode { .. } => "issue_code",
+            Command::RedeemCode { .. } => "redeem_code",
+            Command::AdvanceRefreshFamily { .. } => "advance_refresh_family",
+            Command::RevokeRefreshFamily { .. } => "revoke_refresh_family",
             Command::PublishKey { .. } => "publish_key",
         }
     }
@@ -131,16 +285,50 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Rejection {
-    /// A pool with this id exists.
+    /// A pool with this id exists or existed.
     PoolExists,
     /// No pool with this id.
     PoolNotFound,
+    /// The pool has deletion protection on.
+    DeletionProtected,
+    /// An app client with this id exists.
+    ClientExists,
+    /// No such app client.
+    ClientNotFound,
     /// The username (or the sub) is taken in the pool.
     UsernameExists,
+    /// Another user already uses this value of a sign-in attribute.
+    AliasExists {
+        /// The attribute (`email`, `phone_number`, `preferred_username`).
+        attribute: String,
+    },
     /// No such user.
     UserNotFound,
+    /// The user is not in the state the command expected (a concurrent change won).
+    PreconditionFailed,
+    /// A group with this name exists.
+    GroupExists,
+    /// No such group.
+    GroupNotFound,
+    /// No code is pending for this purpose.
+    CodeNotFound,
+    /// The code expired (it is destroyed).
+    CodeExpired,
+    /// Wrong code.
+    CodeMismatch {
+        /// Attempts left before the code is destroyed.
+        attempts_left: u32,
+    },
+    /// The last attempt was used up; the code is destroyed.
+    TooManyAttempts,
+    /// A rotated refresh token was presented again: the family is now revoked.
+    RefreshReused,
+    /// The refresh-token family was revoked.
+    RefreshRevoked,
     /// The kid is already published with different key material.
     KidConflict,
+    /// An id or name contains a NUL byte or is empty.
+    InvalidKey,
 }
 
 /// The answer to an applied command.

@@ -23,11 +23,29 @@ pub enum Table {
     UsersBySub = 5,
     /// Kid → [`crate::SigningKey`] (public half only).
     SigningKeys = 6,
+    /// `pool_id \0 client_id` → [`crate::AppClient`].
+    Clients = 7,
+    /// `pool_id \0 attribute \0 value` → canonical username (sign-in aliases).
+    Aliases = 8,
+    /// `pool_id \0 group name` → [`crate::Group`].
+    Groups = 9,
+    /// `pool_id \0 group_id \0 sub` → username: members of a group incarnation.
+    GroupMembers = 10,
+    /// `pool_id \0 sub \0 group name` → group_id: groups of a user.
+    UserGroups = 11,
+    /// `pool_id \0 username \0 purpose` → [`crate::CodeRecord`].
+    Codes = 12,
+    /// `pool_id \0 username \0 purpose` → [`crate::OutboxMessage`] (dev outbox).
+    Outbox = 13,
+    /// Family id → [`crate::RefreshFamily`].
+    RefreshFamilies = 14,
+    /// Pool id → deletion time: ids of deleted pools are never reused.
+    DeletedPools = 15,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 16] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -35,6 +53,15 @@ impl Table {
         Table::Users,
         Table::UsersBySub,
         Table::SigningKeys,
+        Table::Clients,
+        Table::Aliases,
+        Table::Groups,
+        Table::GroupMembers,
+        Table::UserGroups,
+        Table::Codes,
+        Table::Outbox,
+        Table::RefreshFamilies,
+        Table::DeletedPools,
     ];
 
     /// The one-byte key prefix of this table.
@@ -57,6 +84,15 @@ impl Table {
             Table::Users => "users",
             Table::UsersBySub => "users_by_sub",
             Table::SigningKeys => "signing_keys",
+            Table::Clients => "clients",
+            Table::Aliases => "aliases",
+            Table::Groups => "groups",
+            Table::GroupMembers => "group_members",
+            Table::UserGroups => "user_groups",
+            Table::Codes => "codes",
+            Table::Outbox => "outbox",
+            Table::RefreshFamilies => "refresh_families",
+            Table::DeletedPools => "deleted_pools",
         }
     }
 }
@@ -100,12 +136,21 @@ pub trait KvRead {
     ) -> Result<Vec<Row>, KvError>;
 }
 
-/// Builds `a \0 b`, the compound-key form used by per-pool tables. Pool ids never contain
-/// a NUL byte, so the encoding is unambiguous and keeps a pool's rows contiguous.
+/// Builds `a \0 b`, the compound-key form used by per-pool tables. Key parts never contain
+/// a NUL byte (apply refuses such commands), so the encoding is unambiguous and keeps a
+/// pool's rows contiguous.
 pub(crate) fn compound(a: &str, b: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(a.len() + 1 + b.len());
-    k.extend_from_slice(a.as_bytes());
-    k.push(0);
-    k.extend_from_slice(b.as_bytes());
+    key(&[a, b])
+}
+
+/// Builds `p0 \0 p1 \0 …`.
+pub(crate) fn key(parts: &[&str]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p.as_bytes());
+    }
     k
 }

@@ -23,5 +23,9 @@ pub use command::{Command, Outcome, Rejection, Request, RequestId, LOG_FORMAT_VE
 pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
-pub use model::{SigningKey, User, UserPool, UserStatus};
-pub use query::{query, Query, QueryResult};
+pub use model::{
+    AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose, CodeRecord, Group,
+    OutboxMessage, PasswordPolicy, PoolConfig, RefreshFamily, SchemaAttribute, SigningKey,
+    TokenValidity, User, UserPatch, UserPool, UserStatus,
+};
+pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};

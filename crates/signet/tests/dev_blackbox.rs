@@ -52,11 +52,7 @@ async fn dev_starts_healthy_and_keeps_data_across_restart() {
     assert_eq!(health(&addr).await, ServingStatus::Serving as i32);
 
     let client = StoreClient::new(vec![addr.clone()]);
-    let pool = UserPool {
-        id: "eu-dev_blackbox".into(),
-        name: "black box".into(),
-        created_at_ms: 42,
-    };
+    let pool = UserPool::new("eu-dev_blackbox", "black box", 42);
     let w = client
         .write(Command::CreateUserPool { pool: pool.clone() })
         .await

@@ -8,11 +8,7 @@ pub const POOL: &str = "eu-test_pool1";
 
 pub fn create_pool(id: &str) -> Command {
     Command::CreateUserPool {
-        pool: UserPool {
-            id: id.to_string(),
-            name: "test pool".into(),
-            created_at_ms: 1,
-        },
+        pool: UserPool::new(id, "test pool", 1),
     }
 }
 
@@ -20,16 +16,12 @@ pub fn create_pool(id: &str) -> Command {
 pub fn create_user(pool: &str, username: &str) -> Command {
     Command::CreateUser {
         pool_id: pool.to_string(),
-        user: User {
-            sub: format!("sub-{username}"),
-            username: username.to_string(),
-            status: UserStatus::Confirmed,
-            enabled: true,
-            password_hash: None,
-            attributes: Default::default(),
-            created_at_ms: 1,
-            updated_at_ms: 1,
-        },
+        user: User::new(
+            format!("sub-{username}"),
+            username,
+            UserStatus::Confirmed,
+            1,
+        ),
     }
 }
 

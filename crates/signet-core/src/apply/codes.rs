@@ -1,0 +1,129 @@
+//! One-time codes and refresh-token families: the once-only state of the sign-in flows.
+//! Every check and its consequence happen in one apply, so a code or a refresh generation
+//! is spent exactly once cluster-wide however many gateways race for it.
+
+use super::users::{load, patched, store_user};
+use super::{get, put, reject, valid_parts};
+use crate::kv::key;
+use crate::{
+    CodePurpose, CodeRecord, CoreError, KvTxn, OutboxMessage, Outcome, RefreshFamily, Rejection,
+    Table, UserPatch,
+};
+
+pub(super) fn issue_code(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    username: &str,
+    purpose: &CodePurpose,
+    code: &CodeRecord,
+    outbox: Option<&OutboxMessage>,
+) -> Result<Outcome, CoreError> {
+    if let Err(r) = load(txn, pool_id, username)? {
+        return reject(r);
+    }
+    let k = key(&[pool_id, username, &purpose.key()]);
+    put(txn, Table::Codes, &k, code)?;
+    match outbox {
+        Some(m) => put(txn, Table::Outbox, &k, m)?,
+        None => txn.delete(Table::Outbox, &k)?,
+    }
+    Ok(Outcome::Applied)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub(super) fn redeem_code(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    username: &str,
+    purpose: &CodePurpose,
+    code_hash: &str,
+    now_ms: u64,
+    patch: &UserPatch,
+) -> Result<Outcome, CoreError> {
+    let (pool, user) = match load(txn, pool_id, username)? {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let k = key(&[pool_id, username, &purpose.key()]);
+    let Some(mut code) = get::<CodeRecord>(txn, Table::Codes, &k)? else {
+        return reject(Rejection::CodeNotFound);
+    };
+    if now_ms >= code.expires_at_ms {
+        txn.delete(Table::Codes, &k)?;
+        return reject(Rejection::CodeExpired);
+    }
+    if !constant_time_eq(code.code_hash.as_bytes(), code_hash.as_bytes()) {
+        code.attempts_left = code.attempts_left.saturating_sub(1);
+        if code.attempts_left == 0 {
+            txn.delete(Table::Codes, &k)?;
+            return reject(Rejection::TooManyAttempts);
+        }
+        put(txn, Table::Codes, &k, &code)?;
+        return reject(Rejection::CodeMismatch {
+            attempts_left: code.attempts_left,
+        });
+    }
+    // A valid code whose effect no longer applies (the user changed meanwhile) is kept.
+    let Some(new) = patched(&user, patch) else {
+        return reject(Rejection::PreconditionFailed);
+    };
+    let outcome = store_user(txn, &pool, &user, &new)?;
+    if outcome == Outcome::Applied {
+        txn.delete(Table::Codes, &k)?;
+        txn.delete(Table::Outbox, &k)?;
+    }
+    Ok(outcome)
+}
+
+pub(super) fn advance_family(
+    txn: &mut impl KvTxn,
+    family_id: &str,
+    presented: u32,
+    expires_at_ms: u64,
+) -> Result<Outcome, CoreError> {
+    if !valid_parts(&[family_id]) {
+        return reject(Rejection::InvalidKey);
+    }
+    let k = family_id.as_bytes();
+    let mut fam = get::<RefreshFamily>(txn, Table::RefreshFamilies, k)?.unwrap_or(RefreshFamily {
+        generation: 0,
+        revoked: false,
+        expires_at_ms,
+    });
+    if fam.revoked {
+        return reject(Rejection::RefreshRevoked);
+    }
+    fam.expires_at_ms = fam.expires_at_ms.max(expires_at_ms);
+    if presented != fam.generation {
+        // A token that was already rotated is back: someone holds a copy. Revoke all.
+        fam.revoked = true;
+        put(txn, Table::RefreshFamilies, k, &fam)?;
+        return reject(Rejection::RefreshReused);
+    }
+    fam.generation += 1;
+    put(txn, Table::RefreshFamilies, k, &fam)?;
+    Ok(Outcome::Applied)
+}
+
+pub(super) fn revoke_family(
+    txn: &mut impl KvTxn,
+    family_id: &str,
+    expires_at_ms: u64,
+) -> Result<Outcome, CoreError> {
+    if !valid_parts(&[family_id]) {
+        return reject(Rejection::InvalidKey);
+    }
+    let k = family_id.as_bytes();
+    let mut fam = get::<RefreshFamily>(txn, Table::RefreshFamilies, k)?.unwrap_or(RefreshFamily {
+        generation: 0,
+        revoked: false,
+        expires_at_ms,
+    });
+    fam.revoked = true;
+    fam.expires_at_ms = fam.expires_at_ms.max(expires_at_ms);
+    put(txn, Table::RefreshFamilies, k, &fam)?;
+    Ok(Outcome::Applied)
+}

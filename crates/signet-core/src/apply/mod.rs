@@ -1,0 +1,175 @@
+//! The deterministic state transition: one [`Request`] against one transaction.
+
+mod codes;
+mod groups;
+mod pools;
+mod users;
+
+use crate::{
+    decode_record, encode_record, Command, CoreError, KvTxn, Outcome, Rejection, Request, Table,
+    LOG_FORMAT_VERSION,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+/// How many recent request ids the state machine remembers. A client retrying a write
+/// (after a timeout or a leader change) gets the first outcome back as long as fewer than
+/// this many other writes were applied in between; clients retry within seconds, so this
+/// covers minutes of traffic at the target write rate.
+pub const DEDUP_WINDOW: u64 = 100_000;
+
+const META_DEDUP_SEQ: &[u8] = b"dedup_seq";
+
+/// Apply one request. Idempotent by request id: a request id seen within the last
+/// [`DEDUP_WINDOW`] applied requests returns its first outcome and changes nothing.
+///
+/// Errors are storage failures or entries from a newer format; both must stop the node
+/// rather than let members diverge.
+pub fn apply(txn: &mut impl KvTxn, req: &Request) -> Result<Outcome, CoreError> {
+    if req.v > LOG_FORMAT_VERSION {
+        return Err(CoreError::UnsupportedVersion {
+            found: req.v,
+            supported: LOG_FORMAT_VERSION,
+        });
+    }
+    let rid = req.request_id.0;
+    if let Some(prev) = txn.get(Table::Dedup, &rid)? {
+        return Ok(decode_record(Table::Dedup, &prev)?);
+    }
+    let outcome = apply_command(txn, &req.command)?;
+    remember(txn, &rid, &outcome)?;
+    Ok(outcome)
+}
+
+/// Record the outcome under the request id and evict the id that fell out of the window.
+fn remember(txn: &mut impl KvTxn, rid: &[u8; 16], outcome: &Outcome) -> Result<(), CoreError> {
+    let seq = match txn.get(Table::Meta, META_DEDUP_SEQ)? {
+        Some(b) => decode_record::<u64>(Table::Meta, &b)? + 1,
+        None => 1,
+    };
+    txn.put(Table::Meta, META_DEDUP_SEQ, encode_record(&seq))?;
+    txn.put(Table::Dedup, rid, encode_record(outcome))?;
+    txn.put(Table::DedupSeq, &seq.to_be_bytes(), rid.to_vec())?;
+    if seq > DEDUP_WINDOW {
+        let old_seq = (seq - DEDUP_WINDOW).to_be_bytes();
+        if let Some(old_rid) = txn.get(Table::DedupSeq, &old_seq)? {
+            txn.delete(Table::Dedup, &old_rid)?;
+            txn.delete(Table::DedupSeq, &old_seq)?;
+        }
+    }
+    Ok(())
+}
+
+fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreError> {
+    match cmd {
+        Command::CreateUserPool { pool } => pools::create_pool(txn, pool),
+        Command::UpdateUserPool {
+            pool_id,
+            name,
+            config,
+            at_ms,
+        } => pools::update_pool(txn, pool_id, name, config, *at_ms),
+        Command::DeleteUserPool { pool_id, at_ms } => pools::delete_pool(txn, pool_id, *at_ms),
+        Command::CreateAppClient { client } => pools::create_client(txn, client),
+        Command::UpdateAppClient { client } => pools::update_client(txn, client),
+        Command::DeleteAppClient { pool_id, client_id } => {
+            pools::delete_client(txn, pool_id, client_id)
+        }
+        Command::CreateUser { pool_id, user } => users::create_user(txn, pool_id, user),
+        Command::UpdateUser {
+            pool_id,
+            username,
+            patch,
+        } => users::update_user(txn, pool_id, username, patch),
+        Command::DeleteUser { pool_id, username } => users::delete_user(txn, pool_id, username),
+        Command::CreateGroup { group } => groups::create_group(txn, group),
+        Command::UpdateGroup {
+            pool_id,
+            name,
+            description,
+            precedence,
+            role_arn,
+            at_ms,
+        } => groups::update_group(
+            txn,
+            pool_id,
+            name,
+            description,
+            *precedence,
+            role_arn,
+            *at_ms,
+        ),
+        Command::DeleteGroup { pool_id, name } => groups::delete_group(txn, pool_id, name),
+        Command::AddUserToGroup {
+            pool_id,
+            username,
+            group,
+        } => groups::add_member(txn, pool_id, username, group),
+        Command::RemoveUserFromGroup {
+            pool_id,
+            username,
+            group,
+        } => groups::remove_member(txn, pool_id, username, group),
+        Command::IssueCode {
+            pool_id,
+            username,
+            purpose,
+            code,
+            outbox,
+        } => codes::issue_code(txn, pool_id, username, purpose, code, outbox.as_ref()),
+        Command::RedeemCode {
+            pool_id,
+            username,
+            purpose,
+            code_hash,
+            now_ms,
+            patch,
+        } => codes::redeem_code(txn, pool_id, username, purpose, code_hash, *now_ms, patch),
+        Command::AdvanceRefreshFamily {
+            family_id,
+            presented_generation,
+            expires_at_ms,
+        } => codes::advance_family(txn, family_id, *presented_generation, *expires_at_ms),
+        Command::RevokeRefreshFamily {
+            family_id,
+            expires_at_ms,
+        } => codes::revoke_family(txn, family_id, *expires_at_ms),
+        Command::PublishKey { key } => pools::publish_key(txn, key),
+    }
+}
+
+pub(crate) fn reject(r: Rejection) -> Result<Outcome, CoreError> {
+    Ok(Outcome::Rejected(r))
+}
+
+/// Read and decode a record.
+pub(crate) fn get<T: DeserializeOwned>(
+    txn: &impl KvTxn,
+    table: Table,
+    key: &[u8],
+) -> Result<Option<T>, CoreError> {
+    match txn.get(table, key)? {
+        Some(b) => Ok(Some(decode_record(table, &b)?)),
+        None => Ok(None),
+    }
+}
+
+/// Encode and write a record.
+pub(crate) fn put<T: Serialize>(
+    txn: &mut impl KvTxn,
+    table: Table,
+    key: &[u8],
+    value: &T,
+) -> Result<(), CoreError> {
+    Ok(txn.put(table, key, encode_record(value))?)
+}
+
+/// Key parts must be non-empty and free of NUL, the compound-key separator.
+pub(crate) fn valid_parts(parts: &[&str]) -> bool {
+    parts.iter().all(|p| !p.is_empty() && !p.contains('\0'))
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod tests_flows;

@@ -1,0 +1,347 @@
+//! Unit tests of the user-pool commands: codes, refresh families, groups, aliases.
+
+use super::*;
+use crate::{
+    query, CodePurpose, CodeRecord, Group, MemKv, Query, QueryResult, RequestId, User, UserPatch,
+    UserPool, UserStatus,
+};
+
+struct Fixture {
+    kv: MemKv,
+    next: u8,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let mut f = Fixture {
+            kv: MemKv::new(),
+            next: 0,
+        };
+        let mut pool = UserPool::new("p1", "test", 1);
+        pool.config.alias_attributes = vec!["email".into()];
+        f.ok(Command::CreateUserPool { pool });
+        f
+    }
+
+    fn run(&mut self, c: Command) -> Outcome {
+        self.next = self.next.wrapping_add(1);
+        let mut rid = [0u8; 16];
+        rid[0] = self.next;
+        rid[1] = 0xAB;
+        apply(&mut self.kv, &Request::new(RequestId(rid), c)).unwrap()
+    }
+
+    fn ok(&mut self, c: Command) {
+        assert_eq!(self.run(c), Outcome::Applied);
+    }
+
+    fn user(&mut self, name: &str, email: &str) {
+        let mut u = User::new(format!("sub-{name}"), name, UserStatus::Unconfirmed, 1);
+        u.attributes.insert("email".into(), email.into());
+        self.ok(Command::CreateUser {
+            pool_id: "p1".into(),
+            user: u,
+        });
+    }
+
+    fn get(&self, name: &str) -> User {
+        match query(
+            &self.kv,
+            &Query::GetUser {
+                pool_id: "p1".into(),
+                username: name.into(),
+            },
+        )
+        .unwrap()
+        {
+            QueryResult::User(Some(u)) => u,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn login(&self, login: &str) -> Option<String> {
+        match query(
+            &self.kv,
+            &Query::GetUserForLogin {
+                pool_id: "p1".into(),
+                login: login.into(),
+            },
+        )
+        .unwrap()
+        {
+            QueryResult::UserView(v) => v.map(|v| v.user.username),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn issue(code_hash: &str, attempts: u32) -> Command {
+    Command::IssueCode {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+        purpose: CodePurpose::ConfirmSignUp,
+        code: CodeRecord {
+            code_hash: code_hash.into(),
+            expires_at_ms: 1000,
+            attempts_left: attempts,
+        },
+        outbox: None,
+    }
+}
+
+fn redeem(code_hash: &str, now_ms: u64) -> Command {
+    Command::RedeemCode {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+        purpose: CodePurpose::ConfirmSignUp,
+        code_hash: code_hash.into(),
+        now_ms,
+        patch: UserPatch {
+            expect_status: Some(UserStatus::Unconfirmed),
+            status: Some(UserStatus::Confirmed),
+            at_ms: now_ms,
+            ..Default::default()
+        },
+    }
+}
+
+#[test]
+fn a_code_confirms_once_and_wrong_codes_cost_attempts() {
+    let mut f = Fixture::new();
+    f.user("ann", "ann@example.com");
+    f.ok(issue("good", 3));
+    assert_eq!(
+        f.run(redeem("bad", 10)),
+        Outcome::Rejected(Rejection::CodeMismatch { attempts_left: 2 })
+    );
+    assert_eq!(f.get("ann").status, UserStatus::Unconfirmed);
+    f.ok(redeem("good", 11));
+    assert_eq!(f.get("ann").status, UserStatus::Confirmed);
+    // Spent: the same code again finds nothing.
+    assert_eq!(
+        f.run(redeem("good", 12)),
+        Outcome::Rejected(Rejection::CodeNotFound)
+    );
+}
+
+#[test]
+fn attempts_run_out_and_codes_expire() {
+    let mut f = Fixture::new();
+    f.user("ann", "ann@example.com");
+    f.ok(issue("good", 2));
+    assert_eq!(
+        f.run(redeem("x", 1)),
+        Outcome::Rejected(Rejection::CodeMismatch { attempts_left: 1 })
+    );
+    assert_eq!(
+        f.run(redeem("y", 2)),
+        Outcome::Rejected(Rejection::TooManyAttempts)
+    );
+    // Destroyed: even the right code no longer works.
+    assert_eq!(
+        f.run(redeem("good", 3)),
+        Outcome::Rejected(Rejection::CodeNotFound)
+    );
+    f.ok(issue("good", 2));
+    assert_eq!(
+        f.run(redeem("good", 1000)),
+        Outcome::Rejected(Rejection::CodeExpired)
+    );
+    assert_eq!(f.get("ann").status, UserStatus::Unconfirmed);
+}
+
+#[test]
+fn refresh_family_rotates_once_per_generation_and_reuse_revokes() {
+    let mut f = Fixture::new();
+    let adv = |g: u32| Command::AdvanceRefreshFamily {
+        family_id: "fam1".into(),
+        presented_generation: g,
+        expires_at_ms: 99,
+    };
+    f.ok(adv(0));
+    f.ok(adv(1));
+    // Generation 1 was already rotated: reuse detected, family revoked.
+    assert_eq!(f.run(adv(1)), Outcome::Rejected(Rejection::RefreshReused));
+    // Even the legitimate next generation is now refused.
+    assert_eq!(f.run(adv(2)), Outcome::Rejected(Rejection::RefreshRevoked));
+    f.ok(Command::RevokeRefreshFamily {
+        family_id: "fam2".into(),
+        expires_at_ms: 5,
+    });
+    assert_eq!(
+        f.run(Command::AdvanceRefreshFamily {
+            family_id: "fam2".into(),
+            presented_generation: 0,
+            expires_at_ms: 5
+        }),
+        Outcome::Rejected(Rejection::RefreshRevoked)
+    );
+}
+
+#[test]
+fn aliases_are_unique_and_follow_attribute_changes() {
+    let mut f = Fixture::new();
+    f.user("ann", "shared@example.com");
+    let mut bob = User::new("sub-bob", "bob", UserStatus::Confirmed, 1);
+    bob.attributes
+        .insert("email".into(), "shared@example.com".into());
+    assert_eq!(
+        f.run(Command::CreateUser {
+            pool_id: "p1".into(),
+            user: bob
+        }),
+        Outcome::Rejected(Rejection::AliasExists {
+            attribute: "email".into()
+        })
+    );
+    assert_eq!(f.login("shared@example.com").as_deref(), Some("ann"));
+    // Ann changes her e-mail: the old alias is released, the new one resolves.
+    let mut set = std::collections::BTreeMap::new();
+    set.insert("email".to_string(), "ann@new.example".to_string());
+    f.ok(Command::UpdateUser {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+        patch: UserPatch {
+            set_attributes: set,
+            at_ms: 2,
+            ..Default::default()
+        },
+    });
+    assert_eq!(f.login("shared@example.com"), None);
+    assert_eq!(f.login("ann@new.example").as_deref(), Some("ann"));
+    assert_eq!(f.login("ann").as_deref(), Some("ann"));
+    f.user("bob", "shared@example.com");
+}
+
+#[test]
+fn compare_and_set_patches_refuse_stale_state() {
+    let mut f = Fixture::new();
+    f.user("ann", "a@example.com");
+    let patch = UserPatch {
+        expect_status: Some(UserStatus::ForceChangePassword),
+        status: Some(UserStatus::Confirmed),
+        at_ms: 3,
+        ..Default::default()
+    };
+    assert_eq!(
+        f.run(Command::UpdateUser {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+            patch
+        }),
+        Outcome::Rejected(Rejection::PreconditionFailed)
+    );
+    assert_eq!(f.get("ann").status, UserStatus::Unconfirmed);
+}
+
+#[test]
+fn deleted_groups_and_users_leave_no_live_membership() {
+    let mut f = Fixture::new();
+    f.user("ann", "a@example.com");
+    let group = |id: &str| Group {
+        pool_id: "p1".into(),
+        name: "admins".into(),
+        group_id: id.into(),
+        description: String::new(),
+        precedence: Some(1),
+        role_arn: None,
+        created_at_ms: 1,
+        updated_at_ms: 1,
+    };
+    f.ok(Command::CreateGroup { group: group("g1") });
+    f.ok(Command::AddUserToGroup {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+        group: "admins".into(),
+    });
+    let groups = |f: &Fixture| match query(
+        &f.kv,
+        &Query::ListGroupsForUser {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+        },
+    )
+    .unwrap()
+    {
+        QueryResult::Groups(g) => g.into_iter().map(|g| g.group_id).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(groups(&f), vec!["g1"]);
+    // Delete and re-create the group: the new incarnation starts empty.
+    f.ok(Command::DeleteGroup {
+        pool_id: "p1".into(),
+        name: "admins".into(),
+    });
+    f.ok(Command::CreateGroup { group: group("g2") });
+    assert!(groups(&f).is_empty());
+    f.ok(Command::AddUserToGroup {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+        group: "admins".into(),
+    });
+    // Delete and re-create the user: the new user is in no group.
+    f.ok(Command::DeleteUser {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+    });
+    let mut again = User::new("sub-ann-2", "ann", UserStatus::Confirmed, 5);
+    again
+        .attributes
+        .insert("email".into(), "a@example.com".into());
+    f.ok(Command::CreateUser {
+        pool_id: "p1".into(),
+        user: again,
+    });
+    assert!(groups(&f).is_empty());
+    match query(
+        &f.kv,
+        &Query::ListUsersInGroup {
+            pool_id: "p1".into(),
+            group: "admins".into(),
+            after: None,
+            limit: 10,
+        },
+    )
+    .unwrap()
+    {
+        QueryResult::Users(u) => assert!(u.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn deleted_pool_ids_are_never_reused_and_protection_holds() {
+    let mut f = Fixture::new();
+    let mut protected = UserPool::new("p2", "keep", 1);
+    protected.config.deletion_protection = true;
+    f.ok(Command::CreateUserPool { pool: protected });
+    assert_eq!(
+        f.run(Command::DeleteUserPool {
+            pool_id: "p2".into(),
+            at_ms: 2
+        }),
+        Outcome::Rejected(Rejection::DeletionProtected)
+    );
+    f.ok(Command::DeleteUserPool {
+        pool_id: "p1".into(),
+        at_ms: 2,
+    });
+    assert_eq!(
+        f.run(Command::CreateUserPool {
+            pool: UserPool::new("p1", "again", 3)
+        }),
+        Outcome::Rejected(Rejection::PoolExists)
+    );
+}
+
+#[test]
+fn nul_bytes_in_keys_are_refused() {
+    let mut f = Fixture::new();
+    assert_eq!(
+        f.run(Command::CreateUser {
+            pool_id: "p1".into(),
+            user: User::new("s", "a\0b", UserStatus::Confirmed, 1)
+        }),
+        Outcome::Rejected(Rejection::InvalidKey)
+    );
+}

@@ -1,0 +1,199 @@
+//! Users and their sign-in aliases.
+
+use super::{get, put, reject, valid_parts};
+use crate::kv::{compound, key};
+use crate::{CodePurpose, CoreError, KvTxn, Outcome, Rejection, Table, User, UserPatch, UserPool};
+use std::collections::BTreeMap;
+
+/// Attributes of `user` that must be unique in the pool, with their values.
+fn login_values(pool: &UserPool, attrs: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    pool.config
+        .login_attributes()
+        .filter_map(|a| attrs.get(a).map(|v| (a.to_string(), v.clone())))
+        .collect()
+}
+
+fn alias_key(pool_id: &str, attr: &str, value: &str) -> Vec<u8> {
+    key(&[pool_id, attr, value])
+}
+
+/// The first alias among `values` held by someone other than `username`.
+fn alias_conflict(
+    txn: &impl KvTxn,
+    pool_id: &str,
+    username: &str,
+    values: &[(String, String)],
+) -> Result<Option<String>, CoreError> {
+    for (attr, value) in values {
+        if let Some(owner) = txn.get(Table::Aliases, &alias_key(pool_id, attr, value))? {
+            if owner != username.as_bytes() {
+                return Ok(Some(attr.clone()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+pub(super) fn create_user(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    user: &User,
+) -> Result<Outcome, CoreError> {
+    if !valid_parts(&[pool_id, &user.username, &user.sub]) {
+        return reject(Rejection::InvalidKey);
+    }
+    let Some(pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
+        return reject(Rejection::PoolNotFound);
+    };
+    let user_key = compound(pool_id, &user.username);
+    let sub_key = compound(pool_id, &user.sub);
+    if txn.get(Table::Users, &user_key)?.is_some()
+        || txn.get(Table::UsersBySub, &sub_key)?.is_some()
+    {
+        return reject(Rejection::UsernameExists);
+    }
+    let aliases = login_values(&pool, &user.attributes);
+    if let Some(attribute) = alias_conflict(txn, pool_id, &user.username, &aliases)? {
+        return reject(Rejection::AliasExists { attribute });
+    }
+    put(txn, Table::Users, &user_key, user)?;
+    txn.put(
+        Table::UsersBySub,
+        &sub_key,
+        user.username.as_bytes().to_vec(),
+    )?;
+    for (attr, value) in &aliases {
+        txn.put(
+            Table::Aliases,
+            &alias_key(pool_id, attr, value),
+            user.username.as_bytes().to_vec(),
+        )?;
+    }
+    Ok(Outcome::Applied)
+}
+
+/// Check a patch's preconditions and compute the user after it, without writing.
+pub(super) fn patched(user: &User, patch: &UserPatch) -> Option<User> {
+    if patch.expect_status.is_some_and(|s| s != user.status) {
+        return None;
+    }
+    if let Some(h) = &patch.expect_password_hash {
+        if user.password_hash.as_ref() != Some(h) {
+            return None;
+        }
+    }
+    let mut u = user.clone();
+    if let Some(s) = patch.status {
+        u.status = s;
+    }
+    if let Some(e) = patch.enabled {
+        u.enabled = e;
+    }
+    if let Some((hash, expires)) = &patch.password {
+        u.password_hash = Some(hash.clone());
+        u.password_expires_at_ms = *expires;
+    }
+    for (k, v) in &patch.set_attributes {
+        u.attributes.insert(k.clone(), v.clone());
+    }
+    for k in &patch.delete_attributes {
+        u.attributes.remove(k);
+    }
+    if let Some(t) = patch.tokens_valid_after_ms {
+        u.tokens_valid_after_ms = u.tokens_valid_after_ms.max(t);
+    }
+    u.updated_at_ms = patch.at_ms.max(u.updated_at_ms);
+    Some(u)
+}
+
+/// Write `new` over `old`, keeping the alias index in step. Fails (without writing) if a
+/// changed sign-in attribute is taken by someone else.
+pub(super) fn store_user(
+    txn: &mut impl KvTxn,
+    pool: &UserPool,
+    old: &User,
+    new: &User,
+) -> Result<Outcome, CoreError> {
+    let before = login_values(pool, &old.attributes);
+    let after = login_values(pool, &new.attributes);
+    let added: Vec<(String, String)> = after
+        .iter()
+        .filter(|a| !before.contains(a))
+        .cloned()
+        .collect();
+    if let Some(attribute) = alias_conflict(txn, &pool.id, &new.username, &added)? {
+        return reject(Rejection::AliasExists { attribute });
+    }
+    for (attr, value) in before.iter().filter(|b| !after.contains(b)) {
+        txn.delete(Table::Aliases, &alias_key(&pool.id, attr, value))?;
+    }
+    for (attr, value) in &added {
+        txn.put(
+            Table::Aliases,
+            &alias_key(&pool.id, attr, value),
+            new.username.as_bytes().to_vec(),
+        )?;
+    }
+    put(txn, Table::Users, &compound(&pool.id, &new.username), new)?;
+    Ok(Outcome::Applied)
+}
+
+/// The pool and user, or the rejection to answer.
+pub(super) fn load(
+    txn: &impl KvTxn,
+    pool_id: &str,
+    username: &str,
+) -> Result<Result<(UserPool, User), Rejection>, CoreError> {
+    let Some(pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
+        return Ok(Err(Rejection::PoolNotFound));
+    };
+    match get::<User>(txn, Table::Users, &compound(pool_id, username))? {
+        Some(u) => Ok(Ok((pool, u))),
+        None => Ok(Err(Rejection::UserNotFound)),
+    }
+}
+
+pub(super) fn update_user(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    username: &str,
+    patch: &UserPatch,
+) -> Result<Outcome, CoreError> {
+    let (pool, user) = match load(txn, pool_id, username)? {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    let Some(new) = patched(&user, patch) else {
+        return reject(Rejection::PreconditionFailed);
+    };
+    store_user(txn, &pool, &user, &new)
+}
+
+pub(super) fn delete_user(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    username: &str,
+) -> Result<Outcome, CoreError> {
+    let (pool, user) = match load(txn, pool_id, username)? {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    txn.delete(Table::Users, &compound(pool_id, username))?;
+    txn.delete(Table::UsersBySub, &compound(pool_id, &user.sub))?;
+    for (attr, value) in login_values(&pool, &user.attributes) {
+        txn.delete(Table::Aliases, &alias_key(pool_id, &attr, &value))?;
+    }
+    // Pending codes would otherwise greet a new user of the same name. Group memberships
+    // are keyed by sub, which a new user never shares, so they need no cleanup here.
+    for purpose in [
+        CodePurpose::ConfirmSignUp,
+        CodePurpose::ResetPassword,
+        CodePurpose::VerifyAttribute("email".into()),
+        CodePurpose::VerifyAttribute("phone_number".into()),
+    ] {
+        let k = key(&[pool_id, username, &purpose.key()]);
+        txn.delete(Table::Codes, &k)?;
+        txn.delete(Table::Outbox, &k)?;
+    }
+    Ok(Outcome::Applied)
+}

@@ -1,0 +1,112 @@
+use serde::{Deserialize, Serialize};
+
+/// Sign-in flows an app client may use (Cognito's `ExplicitAuthFlows`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthFlow {
+    /// InitiateAuth with USER_PASSWORD_AUTH.
+    AllowUserPasswordAuth,
+    /// AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH.
+    AllowAdminUserPasswordAuth,
+    /// REFRESH_TOKEN_AUTH.
+    AllowRefreshTokenAuth,
+}
+
+impl AuthFlow {
+    /// Cognito's name for the flow.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthFlow::AllowUserPasswordAuth => "ALLOW_USER_PASSWORD_AUTH",
+            AuthFlow::AllowAdminUserPasswordAuth => "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            AuthFlow::AllowRefreshTokenAuth => "ALLOW_REFRESH_TOKEN_AUTH",
+        }
+    }
+
+    /// Parse Cognito's name.
+    pub fn from_name(s: &str) -> Option<AuthFlow> {
+        [
+            AuthFlow::AllowUserPasswordAuth,
+            AuthFlow::AllowAdminUserPasswordAuth,
+            AuthFlow::AllowRefreshTokenAuth,
+        ]
+        .into_iter()
+        .find(|f| f.name() == s)
+    }
+}
+
+/// Token lifetimes of an app client, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenValidity {
+    /// Access token lifetime (Cognito bounds: 5 minutes – 1 day).
+    pub access_s: u64,
+    /// ID token lifetime (5 minutes – 1 day).
+    pub id_s: u64,
+    /// Refresh token lifetime (1 hour – 10 years).
+    pub refresh_s: u64,
+}
+
+impl Default for TokenValidity {
+    fn default() -> Self {
+        TokenValidity {
+            access_s: 3600,
+            id_s: 3600,
+            refresh_s: 30 * 86400,
+        }
+    }
+}
+
+/// A client secret at rest: a keyed hash for constant-time checks, and the secret sealed
+/// with the server key (Cognito's SECRET_HASH is an HMAC keyed *by* the secret, so the
+/// secret itself must be recoverable by the gateway, never by a reader of the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSecret {
+    /// Identifier of this secret (for rotation).
+    pub id: String,
+    /// HMAC-SHA256 of the secret under the server key, hex.
+    pub hash: String,
+    /// The secret sealed (AES-256-GCM) under the server key, base64.
+    pub sealed: String,
+    /// When it was created, Unix milliseconds.
+    pub created_at_ms: u64,
+}
+
+/// An app client of a pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppClient {
+    /// Client id (random, 26 characters as in Cognito).
+    pub client_id: String,
+    /// Pool it belongs to.
+    pub pool_id: String,
+    /// Display name.
+    pub name: String,
+    /// Secrets (none for public clients).
+    #[serde(default)]
+    pub secrets: Vec<ClientSecret>,
+    /// Allowed sign-in flows.
+    #[serde(default)]
+    pub auth_flows: Vec<AuthFlow>,
+    /// Token lifetimes.
+    #[serde(default)]
+    pub validity: TokenValidity,
+    /// Attributes the client may read (empty: all).
+    #[serde(default)]
+    pub read_attributes: Vec<String>,
+    /// Attributes the client may write (empty: all mutable ones).
+    #[serde(default)]
+    pub write_attributes: Vec<String>,
+    /// Refresh tokens are single-use: each refresh returns a new one, and presenting a
+    /// used one revokes the whole family.
+    #[serde(default)]
+    pub refresh_token_rotation: bool,
+    /// Creation time, Unix milliseconds.
+    pub created_at_ms: u64,
+    /// Last change, Unix milliseconds.
+    pub updated_at_ms: u64,
+}
+
+impl AppClient {
+    /// Whether `flow` is enabled for this client.
+    pub fn allows(&self, flow: AuthFlow) -> bool {
+        self.auth_flows.contains(&flow)
+    }
+}

@@ -1,0 +1,14 @@
+//! Records kept in the state machine. New fields must be `#[serde(default)]` so records
+//! written by older binaries keep decoding.
+
+mod client;
+mod group;
+mod pool;
+mod tokens;
+mod user;
+
+pub use client::{AppClient, AuthFlow, ClientSecret, TokenValidity};
+pub use group::Group;
+pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, UserPool};
+pub use tokens::{CodePurpose, CodeRecord, OutboxMessage, RefreshFamily, SigningKey};
+pub use user::{User, UserPatch, UserStatus};

@@ -1,0 +1,153 @@
+use serde::{Deserialize, Serialize};
+
+/// A user pool: a directory of users with its own issuer and configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPool {
+    /// `{region-like prefix}_{random}` identifier, chosen by the proposer; never reused.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Creation time, Unix milliseconds (proposer's clock).
+    pub created_at_ms: u64,
+    /// Last change, Unix milliseconds.
+    #[serde(default)]
+    pub updated_at_ms: u64,
+    /// Policies and schema.
+    #[serde(default)]
+    pub config: PoolConfig,
+}
+
+impl UserPool {
+    /// A pool with the default configuration.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, at_ms: u64) -> UserPool {
+        UserPool {
+            id: id.into(),
+            name: name.into(),
+            created_at_ms: at_ms,
+            updated_at_ms: at_ms,
+            config: PoolConfig::default(),
+        }
+    }
+}
+
+/// A pool's policies and schema (Cognito's pool settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PoolConfig {
+    /// Password rules.
+    pub password_policy: PasswordPolicy,
+    /// Attributes users sign in with *instead of* a username (`email`, `phone_number`);
+    /// the username is then the user's `sub`.
+    pub username_attributes: Vec<String>,
+    /// Attributes users may sign in with *besides* their username (`email`,
+    /// `phone_number`, `preferred_username`).
+    pub alias_attributes: Vec<String>,
+    /// Attributes verified by a code sent at sign-up (`email`, `phone_number`).
+    pub auto_verified_attributes: Vec<String>,
+    /// Custom (`custom:…`) and required standard attributes.
+    pub schema: Vec<SchemaAttribute>,
+    /// Answer "wrong username or password" for unknown users and hide whether a user
+    /// exists in recovery flows. On unless explicitly turned off.
+    pub prevent_user_existence_errors: bool,
+    /// Usernames compare case-sensitively (Cognito's default is insensitive).
+    pub case_sensitive_usernames: bool,
+    /// JWS algorithm of this pool's tokens (`EdDSA`, `ES256`, `RS256`).
+    pub signing_alg: String,
+    /// Refuse DeleteUserPool while set.
+    pub deletion_protection: bool,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            password_policy: PasswordPolicy::default(),
+            username_attributes: vec![],
+            alias_attributes: vec![],
+            auto_verified_attributes: vec![],
+            schema: vec![],
+            prevent_user_existence_errors: true,
+            case_sensitive_usernames: false,
+            signing_alg: "EdDSA".into(),
+            deletion_protection: false,
+        }
+    }
+}
+
+impl PoolConfig {
+    /// Attributes that identify a user at sign-in besides the username, and so must be
+    /// unique in the pool.
+    pub fn login_attributes(&self) -> impl Iterator<Item = &str> {
+        self.username_attributes
+            .iter()
+            .chain(self.alias_attributes.iter())
+            .map(String::as_str)
+    }
+}
+
+/// Cognito's password policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PasswordPolicy {
+    /// Minimum length in characters (6–99).
+    pub minimum_length: u32,
+    /// Needs an uppercase letter.
+    pub require_uppercase: bool,
+    /// Needs a lowercase letter.
+    pub require_lowercase: bool,
+    /// Needs a digit.
+    pub require_numbers: bool,
+    /// Needs one of Cognito's symbols.
+    pub require_symbols: bool,
+    /// Days an admin-set temporary password stays usable.
+    pub temporary_password_validity_days: u32,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            minimum_length: 8,
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            temporary_password_validity_days: 7,
+        }
+    }
+}
+
+/// Value type of a schema attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum AttributeType {
+    /// Text.
+    #[default]
+    String,
+    /// Integer.
+    Number,
+    /// `true` / `false`.
+    Boolean,
+    /// Date-time text.
+    DateTime,
+}
+
+/// One attribute of the pool's schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaAttribute {
+    /// Full name (`custom:tier`, or a standard attribute such as `email`).
+    pub name: String,
+    /// Value type.
+    #[serde(default)]
+    pub data_type: AttributeType,
+    /// Can be changed after creation.
+    #[serde(default = "yes")]
+    pub mutable: bool,
+    /// Must be given at sign-up.
+    #[serde(default)]
+    pub required: bool,
+    /// Longest value (strings), in characters.
+    #[serde(default)]
+    pub max_length: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
+}

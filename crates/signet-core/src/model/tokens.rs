@@ -1,0 +1,80 @@
+use serde::{Deserialize, Serialize};
+
+/// What a one-time code is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "attribute", rename_all = "snake_case")]
+pub enum CodePurpose {
+    /// Confirm a sign-up.
+    ConfirmSignUp,
+    /// Reset a forgotten password.
+    ResetPassword,
+    /// Verify an attribute (`email`, `phone_number`).
+    VerifyAttribute(String),
+}
+
+impl CodePurpose {
+    /// Stable key fragment.
+    pub fn key(&self) -> String {
+        match self {
+            CodePurpose::ConfirmSignUp => "confirm".into(),
+            CodePurpose::ResetPassword => "reset".into(),
+            CodePurpose::VerifyAttribute(a) => format!("verify:{a}"),
+        }
+    }
+}
+
+/// A one-time code at rest: only its keyed hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    /// Keyed hash of the code (the gateway hashes before proposing).
+    pub code_hash: String,
+    /// When it stops working, Unix milliseconds.
+    pub expires_at_ms: u64,
+    /// Wrong guesses left before the code is destroyed.
+    pub attempts_left: u32,
+}
+
+/// A message for the dev outbox (the stand-in for e-mail and SMS on a laptop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Canonical username.
+    pub username: String,
+    /// Purpose of the code.
+    pub purpose: CodePurpose,
+    /// Where it would have been sent (an e-mail address or phone number).
+    pub destination: String,
+    /// The code itself: dev outbox only, never with a real notifier.
+    pub code: String,
+    /// When it was issued, Unix milliseconds.
+    pub issued_at_ms: u64,
+}
+
+/// Server-side state of a refresh-token family (every token descending from one sign-in).
+/// Absent means "generation 0, not revoked": signing in writes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFamily {
+    /// The generation a rotating client must present next.
+    pub generation: u32,
+    /// Revoked (RevokeToken, or reuse of a rotated token detected).
+    pub revoked: bool,
+    /// After this instant the record can be forgotten: every token of the family has
+    /// expired. Unix milliseconds.
+    pub expires_at_ms: u64,
+}
+
+/// The public half of a gateway's signing key, as published through the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    /// Key id; never reused with other key material.
+    pub kid: String,
+    /// Gateway instance that holds the private half.
+    pub owner: String,
+    /// JWS algorithm (`EdDSA`, `ES256`, `RS256`).
+    pub alg: String,
+    /// The public key as a JWK (JSON text).
+    pub public_jwk: String,
+    /// When the publish entry was proposed, Unix milliseconds.
+    pub published_at_ms: u64,
+    /// Earliest time the owner may sign with it, Unix milliseconds.
+    pub usable_from_ms: u64,
+}

@@ -1,0 +1,104 @@
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Lifecycle state of a user, with Cognito's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    /// Signed up, not yet confirmed.
+    Unconfirmed,
+    /// Confirmed and able to sign in.
+    Confirmed,
+    /// Created by an admin with a temporary password.
+    ForceChangePassword,
+    /// An admin reset the password; the user must set a new one with a code.
+    ResetRequired,
+}
+
+impl UserStatus {
+    /// Cognito's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            UserStatus::Unconfirmed => "UNCONFIRMED",
+            UserStatus::Confirmed => "CONFIRMED",
+            UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
+        }
+    }
+}
+
+/// A user of a pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Stable subject identifier (UUID), chosen by the proposer.
+    pub sub: String,
+    /// Canonical username (NFKC, case-folded unless the pool is case-sensitive).
+    pub username: String,
+    /// Lifecycle state.
+    pub status: UserStatus,
+    /// Disabled users can neither sign in nor refresh.
+    pub enabled: bool,
+    /// PHC-format password hash, computed by the gateway before proposing.
+    pub password_hash: Option<String>,
+    /// When a temporary password stops working, Unix milliseconds.
+    #[serde(default)]
+    pub password_expires_at_ms: Option<u64>,
+    /// Standard and `custom:` attributes (`email_verified` is `"true"`/`"false"`).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Tokens issued before this instant (Unix ms) are refused: GlobalSignOut.
+    #[serde(default)]
+    pub tokens_valid_after_ms: u64,
+    /// Creation time, Unix milliseconds.
+    pub created_at_ms: u64,
+    /// Last modification time, Unix milliseconds.
+    pub updated_at_ms: u64,
+}
+
+impl User {
+    /// A new enabled user without password or attributes.
+    pub fn new(
+        sub: impl Into<String>,
+        username: impl Into<String>,
+        status: UserStatus,
+        at_ms: u64,
+    ) -> User {
+        User {
+            sub: sub.into(),
+            username: username.into(),
+            status,
+            enabled: true,
+            password_hash: None,
+            password_expires_at_ms: None,
+            attributes: BTreeMap::new(),
+            tokens_valid_after_ms: 0,
+            created_at_ms: at_ms,
+            updated_at_ms: at_ms,
+        }
+    }
+}
+
+/// A change to a user, applied atomically, optionally only if the user is in an expected
+/// state (compare-and-set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UserPatch {
+    /// Apply only if the user currently has this status.
+    pub expect_status: Option<UserStatus>,
+    /// Apply only if the user's password hash is still this one (ChangePassword races).
+    pub expect_password_hash: Option<String>,
+    /// New status.
+    pub status: Option<UserStatus>,
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+    /// New password hash (and its expiry for temporary passwords).
+    pub password: Option<(String, Option<u64>)>,
+    /// Attributes to set.
+    pub set_attributes: BTreeMap<String, String>,
+    /// Attributes to remove.
+    pub delete_attributes: Vec<String>,
+    /// Refuse tokens issued before this instant (GlobalSignOut).
+    pub tokens_valid_after_ms: Option<u64>,
+    /// Time of the change, Unix milliseconds.
+    pub at_ms: u64,
+}

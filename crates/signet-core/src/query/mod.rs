@@ -1,0 +1,342 @@
+//! Read-side queries over committed state.
+
+mod users;
+
+pub use users::{FilterOp, UserFilter};
+
+use crate::kv::compound;
+use crate::{
+    decode_record, AppClient, Group, KvError, KvRead, OutboxMessage, RefreshFamily, Row,
+    SigningKey, Table, User, UserPool,
+};
+use serde::{Deserialize, Serialize};
+
+/// Largest page any list query returns.
+pub const MAX_PAGE: usize = 1000;
+
+/// A read of committed state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Query {
+    /// One pool by id.
+    GetUserPool {
+        /// Pool id.
+        pool_id: String,
+    },
+    /// Pools in id order, after `after`.
+    ListUserPools {
+        /// Exclusive start (a pool id).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// One user by canonical username.
+    GetUser {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+    },
+    /// One user by `sub`.
+    GetUserBySub {
+        /// Pool id.
+        pool_id: String,
+        /// Subject id.
+        sub: String,
+    },
+    /// Users of a pool in username order, after `after`.
+    ListUsers {
+        /// Pool id.
+        pool_id: String,
+        /// Exclusive start (a canonical username).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// Every published signing key.
+    ListSigningKeys,
+    /// One app client.
+    GetAppClient {
+        /// Pool id.
+        pool_id: String,
+        /// Client id.
+        client_id: String,
+    },
+    /// App clients of a pool in id order, after `after`.
+    ListAppClients {
+        /// Pool id.
+        pool_id: String,
+        /// Exclusive start (a client id).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// Resolve a sign-in name (username, or a value of a sign-in attribute) to the user,
+    /// with the user's groups in precedence order: everything sign-in needs in one read.
+    GetUserForLogin {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username or alias value as typed.
+        login: String,
+    },
+    /// Users matching a filter, in username order, scanning at most 10,000 rows per call.
+    SearchUsers {
+        /// Pool id.
+        pool_id: String,
+        /// The filter.
+        filter: UserFilter,
+        /// Exclusive start (a canonical username).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// One group.
+    GetGroup {
+        /// Pool id.
+        pool_id: String,
+        /// Group name.
+        name: String,
+    },
+    /// Groups of a pool in name order.
+    ListGroups {
+        /// Pool id.
+        pool_id: String,
+        /// Exclusive start (a group name).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// Groups of a user, in precedence order.
+    ListGroupsForUser {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+    },
+    /// Members of a group, in sub order.
+    ListUsersInGroup {
+        /// Pool id.
+        pool_id: String,
+        /// Group name.
+        group: String,
+        /// Exclusive start (a sub).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// State of a refresh-token family.
+    GetRefreshFamily {
+        /// Family id.
+        family_id: String,
+    },
+    /// The dev outbox of a pool.
+    ListOutbox {
+        /// Pool id.
+        pool_id: String,
+    },
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum QueryResult {
+    /// A pool, if it exists.
+    UserPool(Option<UserPool>),
+    /// A page of pools.
+    UserPools(Vec<UserPool>),
+    /// A user, if it exists.
+    User(Option<User>),
+    /// A page of users.
+    Users(Vec<User>),
+    /// Signing keys.
+    SigningKeys(Vec<SigningKey>),
+    /// An app client, if it exists.
+    AppClient(Option<AppClient>),
+    /// A page of app clients.
+    AppClients(Vec<AppClient>),
+    /// A user with its groups, if the login resolves.
+    UserView(Option<UserView>),
+    /// A page of a filtered listing; `next` is where to continue (absent at the end).
+    UserSearch {
+        /// Matching users.
+        users: Vec<User>,
+        /// Exclusive start of the next page.
+        next: Option<String>,
+    },
+    /// A group, if it exists.
+    Group(Option<Group>),
+    /// A list of groups.
+    Groups(Vec<Group>),
+    /// A refresh-token family, if it has server-side state.
+    RefreshFamily(Option<RefreshFamily>),
+    /// Outbox messages.
+    Outbox(Vec<OutboxMessage>),
+}
+
+/// A user with the groups it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// The user.
+    pub user: User,
+    /// Its groups, lowest precedence first (groups without precedence last).
+    pub groups: Vec<Group>,
+}
+
+/// Answer a query from committed state.
+pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
+    Ok(match q {
+        Query::GetUserPool { pool_id } => QueryResult::UserPool(
+            kv.get(Table::Pools, pool_id.as_bytes())?
+                .map(|b| decode_record(Table::Pools, &b))
+                .transpose()?,
+        ),
+        Query::ListUserPools { after, limit } => {
+            let rows = kv.scan(
+                Table::Pools,
+                b"",
+                after.as_deref().map(str::as_bytes),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::UserPools(decode_all(Table::Pools, rows)?)
+        }
+        Query::GetUser { pool_id, username } => QueryResult::User(get_user(kv, pool_id, username)?),
+        Query::GetUserBySub { pool_id, sub } => {
+            let user = match kv.get(Table::UsersBySub, &compound(pool_id, sub))? {
+                Some(name) => {
+                    let name = String::from_utf8(name).map_err(|e| KvError::Corrupt {
+                        table: Table::UsersBySub.name(),
+                        reason: e.to_string(),
+                    })?;
+                    get_user(kv, pool_id, &name)?
+                }
+                None => None,
+            };
+            QueryResult::User(user)
+        }
+        Query::ListUsers {
+            pool_id,
+            after,
+            limit,
+        } => {
+            let prefix = compound(pool_id, "");
+            let after = after.as_ref().map(|a| compound(pool_id, a));
+            let rows = kv.scan(
+                Table::Users,
+                &prefix,
+                after.as_deref(),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::Users(decode_all(Table::Users, rows)?)
+        }
+        Query::ListSigningKeys => {
+            let rows = kv.scan(Table::SigningKeys, b"", None, usize::MAX)?;
+            QueryResult::SigningKeys(decode_all(Table::SigningKeys, rows)?)
+        }
+        Query::GetAppClient { pool_id, client_id } => {
+            QueryResult::AppClient(get(kv, Table::Clients, &compound(pool_id, client_id))?)
+        }
+        Query::ListAppClients {
+            pool_id,
+            after,
+            limit,
+        } => {
+            let after = after.as_ref().map(|a| compound(pool_id, a));
+            let rows = kv.scan(
+                Table::Clients,
+                &compound(pool_id, ""),
+                after.as_deref(),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::AppClients(decode_all(Table::Clients, rows)?)
+        }
+        Query::GetUserForLogin { pool_id, login } => {
+            QueryResult::UserView(users::user_for_login(kv, pool_id, login)?)
+        }
+        Query::SearchUsers {
+            pool_id,
+            filter,
+            after,
+            limit,
+        } => {
+            let (users, next) = users::search(
+                kv,
+                pool_id,
+                filter,
+                after.as_deref(),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::UserSearch { users, next }
+        }
+        Query::GetGroup { pool_id, name } => {
+            QueryResult::Group(get(kv, Table::Groups, &compound(pool_id, name))?)
+        }
+        Query::ListGroups {
+            pool_id,
+            after,
+            limit,
+        } => {
+            let after = after.as_ref().map(|a| compound(pool_id, a));
+            let rows = kv.scan(
+                Table::Groups,
+                &compound(pool_id, ""),
+                after.as_deref(),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::Groups(decode_all(Table::Groups, rows)?)
+        }
+        Query::ListGroupsForUser { pool_id, username } => {
+            QueryResult::Groups(match get_user(kv, pool_id, username)? {
+                Some(u) => users::groups_of(kv, pool_id, &u.sub)?,
+                None => vec![],
+            })
+        }
+        Query::ListUsersInGroup {
+            pool_id,
+            group,
+            after,
+            limit,
+        } => QueryResult::Users(users::members_of(
+            kv,
+            pool_id,
+            group,
+            after.as_deref(),
+            (*limit).min(MAX_PAGE),
+        )?),
+        Query::GetRefreshFamily { family_id } => {
+            QueryResult::RefreshFamily(get(kv, Table::RefreshFamilies, family_id.as_bytes())?)
+        }
+        Query::ListOutbox { pool_id } => {
+            let rows = kv.scan(Table::Outbox, &compound(pool_id, ""), None, MAX_PAGE)?;
+            QueryResult::Outbox(decode_all(Table::Outbox, rows)?)
+        }
+    })
+}
+
+pub(crate) fn get<T: serde::de::DeserializeOwned>(
+    kv: &impl KvRead,
+    table: Table,
+    key: &[u8],
+) -> Result<Option<T>, KvError> {
+    kv.get(table, key)?
+        .map(|b| decode_record(table, &b))
+        .transpose()
+}
+
+pub(crate) fn get_user(
+    kv: &impl KvRead,
+    pool_id: &str,
+    username: &str,
+) -> Result<Option<User>, KvError> {
+    kv.get(Table::Users, &compound(pool_id, username))?
+        .map(|b| decode_record(Table::Users, &b))
+        .transpose()
+}
+
+pub(crate) fn decode_all<T: serde::de::DeserializeOwned>(
+    table: Table,
+    rows: Vec<Row>,
+) -> Result<Vec<T>, KvError> {
+    rows.into_iter()
+        .map(|(_, v)| decode_record(table, &v))
+        .collect()
+}
