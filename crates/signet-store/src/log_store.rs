@@ -176,7 +176,12 @@ impl LogStore {
         let dir = dir
             .to_str()
             .ok_or_else(|| io::Error::other("log dir path is not UTF-8"))?;
-        let config = raft_log::Config::new(dir);
+        let mut config = raft_log::Config::new(dir);
+        // raft-log's flush worker waits up to 1 ms for more flush requests before syncing.
+        // openraft 0.9's leader hands over one append at a time and waits for it, so that
+        // wait never gathers anything on the leader and only adds 1 ms to every write
+        // (measured: ~700 → ~3,000 writes/s). Batching happens above, in the proposer.
+        config.wal.flush_batch_wait = Some(std::time::Duration::ZERO);
         let log = raft_log::RaftLog::open(Arc::new(config))?;
         Ok(LogStore {
             log: Arc::new(Mutex::new(log)),
