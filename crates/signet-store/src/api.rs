@@ -2,6 +2,7 @@
 //! feed. Handlers are thin; a follower answers "not leader" with the leader's address.
 
 use crate::feed::Change;
+use crate::proposer::Proposer;
 use crate::state_machine::StateMachineStore;
 use crate::types::{Raft, SignetNode};
 use crate::LEADER_METADATA;
@@ -21,6 +22,7 @@ const AT_LEAST_WAIT: Duration = Duration::from_secs(5);
 pub(crate) struct StoreApi {
     pub(crate) raft: Raft,
     pub(crate) sm: StateMachineStore,
+    pub(crate) proposer: Proposer,
 }
 
 /// "Not the leader" with the leader's API address when known, so clients can retry there.
@@ -93,17 +95,9 @@ impl Store for StoreApi {
             serde_json::from_slice(&req.command).map_err(|e| bad_request("command", e))?;
         let rid = RequestId(rid);
         tracing::Span::current().record("request_id", tracing::field::display(rid));
-        let resp = self
-            .raft
-            .client_write(Request::new(rid, command))
-            .await
-            .map_err(write_error)?;
-        let outcome =
-            serde_json::to_vec(&resp.data).map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(pb::WriteReply {
-            outcome,
-            index: resp.log_id.index,
-        }))
+        let (outcome, index) = self.proposer.propose(Request::new(rid, command)).await?;
+        let outcome = serde_json::to_vec(&outcome).map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(pb::WriteReply { outcome, index }))
     }
 
     #[tracing::instrument(skip_all)]

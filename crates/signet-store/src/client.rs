@@ -68,11 +68,15 @@ fn classify(s: &Status) -> Verdict {
             None if s.message() == "not the leader" => Verdict::TryAnother,
             None => Verdict::Fail,
         },
-        Code::Unavailable
-        | Code::DeadlineExceeded
-        | Code::Cancelled
-        | Code::Unknown
-        | Code::Aborted => Verdict::TryAnother,
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted => {
+            Verdict::TryAnother
+        }
+        // A status with a local source is a transport failure (the connection died
+        // mid-call), not an answer from the server: retrying is safe, writes carry their
+        // request id.
+        Code::Internal | Code::Unknown if std::error::Error::source(s).is_some() => {
+            Verdict::TryAnother
+        }
         _ => Verdict::Fail,
     }
 }
@@ -342,5 +346,35 @@ impl StoreClient {
                 .map(|r| r.into_inner().membership)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_of_answers() {
+        let mut redirect = Status::failed_precondition("not the leader");
+        redirect
+            .metadata_mut()
+            .insert(LEADER_METADATA, "10.0.0.1:7401".parse().unwrap());
+        assert!(matches!(classify(&redirect), Verdict::Redirect(a) if a == "10.0.0.1:7401"));
+        assert!(matches!(
+            classify(&Status::failed_precondition("not the leader")),
+            Verdict::TryAnother
+        ));
+        // A refusal of a membership change is final.
+        assert!(matches!(
+            classify(&Status::failed_precondition("node 3 is already a member")),
+            Verdict::Fail
+        ));
+        assert!(matches!(classify(&Status::unavailable("x")), Verdict::TryAnother));
+        // An Internal status sent by the server is an answer; one caused locally by a broken
+        // connection is not.
+        assert!(matches!(classify(&Status::internal("boom")), Verdict::Fail));
+        let transport = Status::from_error(Box::new(std::io::Error::other("connection reset")));
+        assert!(matches!(classify(&transport), Verdict::TryAnother), "{transport:?}");
+        assert!(matches!(classify(&Status::invalid_argument("bad")), Verdict::Fail));
     }
 }

@@ -17,6 +17,7 @@ mod identity;
 mod log_store;
 mod network;
 mod node;
+mod proposer;
 mod raft_service;
 mod sled_kv;
 mod snapshot;
@@ -32,7 +33,7 @@ pub use log_store::LogStore;
 pub use node::{StoreConfig, StoreNode};
 pub use openraft::ServerState;
 pub use state_machine::StateMachineStore;
-pub use types::{NodeId, Raft, SignetNode, TypeConfig};
+pub use types::{Batch, NodeId, Raft, SignetNode, TypeConfig};
 
 /// Metadata key carrying the leader's API address on a "not leader" answer.
 pub const LEADER_METADATA: &str = "x-signet-leader";

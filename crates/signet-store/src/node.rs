@@ -7,6 +7,7 @@ use crate::faults::Faults;
 use crate::identity::NodeIdentity;
 use crate::log_store::LogStore;
 use crate::network::{Network, MAX_RAFT_MESSAGE};
+use crate::proposer::Proposer;
 use crate::raft_service::RaftService;
 use crate::state_machine::StateMachineStore;
 use crate::types::{NodeId, Raft, SignetNode};
@@ -149,6 +150,8 @@ impl StoreNode {
             stop_rx.clone(),
         ));
 
+        let (proposer, proposer_task) = Proposer::start(raft.clone(), stop_rx.clone());
+        tasks.push(proposer_task);
         let (health, health_svc) = tonic_health::server::health_reporter();
         let api = tonic::transport::Server::builder()
             .add_service(health_svc)
@@ -156,6 +159,7 @@ impl StoreNode {
                 StoreServer::new(StoreApi {
                     raft: raft.clone(),
                     sm: sm.clone(),
+                    proposer,
                 })
                 .max_decoding_message_size(16 * 1024 * 1024),
             )

@@ -159,7 +159,10 @@ impl StateMachineStore {
         Ok(())
     }
 
-    fn apply_batch(&self, entries: &[Entry]) -> Result<(Vec<Outcome>, Vec<Change>), StorageError> {
+    fn apply_batch(
+        &self,
+        entries: &[Entry],
+    ) -> Result<(Vec<Vec<Outcome>>, Vec<Change>), StorageError> {
         let Some(last) = entries.last() else {
             return Ok((vec![], vec![]));
         };
@@ -172,8 +175,12 @@ impl StateMachineStore {
             let mut changes = Vec::with_capacity(entries.len());
             for e in entries {
                 let outcome = match &e.payload {
-                    EntryPayload::Blank => Outcome::Applied,
-                    EntryPayload::Normal(req) => signet_core::apply(&mut txn, req)
+                    EntryPayload::Blank => vec![],
+                    EntryPayload::Normal(batch) => batch
+                        .0
+                        .iter()
+                        .map(|req| signet_core::apply(&mut txn, req))
+                        .collect::<Result<Vec<Outcome>, CoreError>>()
                         .map_err(ConflictableTransactionError::Abort)?,
                     EntryPayload::Membership(m) => {
                         let stored = StoredMembership::new(Some(e.log_id), m.clone());
@@ -181,7 +188,7 @@ impl StateMachineStore {
                             full_key(Table::Meta, KEY_MEMBERSHIP),
                             signet_core::encode_record(&stored),
                         )?;
-                        Outcome::Applied
+                        vec![]
                     }
                 };
                 outcomes.push(outcome);
@@ -217,7 +224,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         Ok((applied, membership))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Outcome>, StorageError>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Vec<Outcome>>, StorageError>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,

@@ -28,12 +28,23 @@ impl fmt::Display for SignetNode {
     }
 }
 
+/// The application data of one log entry: client writes proposed together. Each keeps
+/// its own request id (so dedup stays per write) and gets its own outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch(pub Vec<signet_core::Request>);
+
+impl fmt::Display for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "batch of {} writes", self.0.len())
+    }
+}
+
 openraft::declare_raft_types!(
-    /// Signet's Raft types: log entries carry a [`signet_core::Request`], answers are
-    /// [`signet_core::Outcome`]s.
+    /// Signet's Raft types: log entries carry a [`Batch`] of requests, answered by one
+    /// [`signet_core::Outcome`] per request.
     pub TypeConfig:
-        D = signet_core::Request,
-        R = signet_core::Outcome,
+        D = Batch,
+        R = Vec<signet_core::Outcome>,
         NodeId = NodeId,
         Node = SignetNode,
         Entry = openraft::Entry<TypeConfig>,
