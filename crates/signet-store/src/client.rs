@@ -369,12 +369,21 @@ mod tests {
             classify(&Status::failed_precondition("node 3 is already a member")),
             Verdict::Fail
         ));
-        assert!(matches!(classify(&Status::unavailable("x")), Verdict::TryAnother));
+        assert!(matches!(
+            classify(&Status::unavailable("x")),
+            Verdict::TryAnother
+        ));
         // An Internal status sent by the server is an answer; one caused locally by a broken
         // connection is not.
         assert!(matches!(classify(&Status::internal("boom")), Verdict::Fail));
         let transport = Status::from_error(Box::new(std::io::Error::other("connection reset")));
-        assert!(matches!(classify(&transport), Verdict::TryAnother), "{transport:?}");
-        assert!(matches!(classify(&Status::invalid_argument("bad")), Verdict::Fail));
+        assert!(
+            matches!(classify(&transport), Verdict::TryAnother),
+            "{transport:?}"
+        );
+        assert!(matches!(
+            classify(&Status::invalid_argument("bad")),
+            Verdict::Fail
+        ));
     }
 }
