@@ -6,7 +6,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Build scripts are single-threaded, so setting the variable here is sound.
     std::env::set_var("PROTOC", protoc);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = ["signet/store/v1/store.proto"];
+    let files = [
+        "signet/store/v1/store.proto",
+        "signet/v1/types.proto",
+        "signet/v1/admin.proto",
+        "signet/v1/auth.proto",
+    ];
     let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
     for p in &paths {
         println!("cargo:rerun-if-changed={}", p.display());

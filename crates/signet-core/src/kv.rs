@@ -41,11 +41,13 @@ pub enum Table {
     RefreshFamilies = 14,
     /// Pool id → deletion time: ids of deleted pools are never reused.
     DeletedPools = 15,
+    /// Client id → pool id: public calls name only the client.
+    ClientsById = 16,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 16] = [
+    pub const ALL: [Table; 17] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -62,6 +64,7 @@ impl Table {
         Table::Outbox,
         Table::RefreshFamilies,
         Table::DeletedPools,
+        Table::ClientsById,
     ];
 
     /// The one-byte key prefix of this table.
@@ -93,6 +96,7 @@ impl Table {
             Table::Outbox => "outbox",
             Table::RefreshFamilies => "refresh_families",
             Table::DeletedPools => "deleted_pools",
+            Table::ClientsById => "clients_by_id",
         }
     }
 }

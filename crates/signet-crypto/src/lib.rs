@@ -6,9 +6,11 @@
 mod keyed;
 mod password;
 mod random;
+mod seal;
 mod signing;
 
 pub use keyed::{KeyedHasher, Secret};
 pub use password::{PasswordError, PasswordHasher, PasswordParams, MAX_PASSWORD_BYTES};
 pub use random::{constant_time_eq, random_bytes, random_code, random_hex_id, random_token};
+pub use seal::Sealer;
 pub use signing::{Algorithm, SigningError, SigningKeyPair};

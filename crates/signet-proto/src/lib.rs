@@ -7,3 +7,9 @@ pub mod store {
     #![allow(missing_docs, clippy::all)]
     tonic::include_proto!("signet.store.v1");
 }
+
+/// The public API: user-pool administration and the user-facing auth flows.
+pub mod v1 {
+    #![allow(missing_docs, clippy::all)]
+    tonic::include_proto!("signet.v1");
+}

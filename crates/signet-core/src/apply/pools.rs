@@ -68,10 +68,16 @@ pub(super) fn create_client(
         return reject(Rejection::PoolNotFound);
     }
     let key = compound(&client.pool_id, &client.client_id);
-    if txn.get(Table::Clients, &key)?.is_some() {
+    let by_id = client.client_id.as_bytes();
+    if txn.get(Table::Clients, &key)?.is_some() || txn.get(Table::ClientsById, by_id)?.is_some() {
         return reject(Rejection::ClientExists);
     }
     put(txn, Table::Clients, &key, client)?;
+    txn.put(
+        Table::ClientsById,
+        by_id,
+        client.pool_id.as_bytes().to_vec(),
+    )?;
     Ok(Outcome::Applied)
 }
 
@@ -97,6 +103,7 @@ pub(super) fn delete_client(
         return reject(Rejection::ClientNotFound);
     }
     txn.delete(Table::Clients, &key)?;
+    txn.delete(Table::ClientsById, client_id.as_bytes())?;
     Ok(Outcome::Applied)
 }
 

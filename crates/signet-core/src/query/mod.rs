@@ -62,6 +62,11 @@ pub enum Query {
         /// Client id.
         client_id: String,
     },
+    /// One app client by id alone (public calls name only the client).
+    GetAppClientById {
+        /// Client id.
+        client_id: String,
+    },
     /// App clients of a pool in id order, after `after`.
     ListAppClients {
         /// Pool id.
@@ -234,6 +239,23 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
         }
         Query::GetAppClient { pool_id, client_id } => {
             QueryResult::AppClient(get(kv, Table::Clients, &compound(pool_id, client_id))?)
+        }
+        Query::GetAppClientById { client_id } => {
+            let client: Option<AppClient> =
+                match kv.get(Table::ClientsById, client_id.as_bytes())? {
+                    Some(pool) => get(
+                        kv,
+                        Table::Clients,
+                        &compound(&String::from_utf8_lossy(&pool), client_id),
+                    )?,
+                    None => None,
+                };
+            // The pool may be gone (its rows linger): only a live pool's client counts.
+            let live = match &client {
+                Some(c) => kv.get(Table::Pools, c.pool_id.as_bytes())?.is_some(),
+                None => false,
+            };
+            QueryResult::AppClient(client.filter(|_| live))
         }
         Query::ListAppClients {
             pool_id,
