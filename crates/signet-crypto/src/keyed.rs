@@ -28,6 +28,14 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Plain HMAC-SHA256 of `msg` under `key` (for protocols that define their own MACs,
+/// such as Cognito's SECRET_HASH).
+pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), msg)
+        .as_ref()
+        .to_vec()
+}
+
 /// HMAC-SHA256 under a server key.
 #[derive(Clone)]
 pub struct KeyedHasher {
@@ -46,6 +54,11 @@ impl KeyedHasher {
         KeyedHasher {
             key: hmac::Key::new(hmac::HMAC_SHA256, secret.expose()),
         }
+    }
+
+    /// Plain SHA-256 in hex, for fingerprints of public data (ETags, token ids).
+    pub fn digest_hex(data: &[u8]) -> String {
+        hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref())
     }
 
     /// Hex HMAC of `purpose` and `parts`, each length-prefixed so that no two different

@@ -9,7 +9,7 @@ mod random;
 mod seal;
 mod signing;
 
-pub use keyed::{KeyedHasher, Secret};
+pub use keyed::{hmac_sha256, KeyedHasher, Secret};
 pub use password::{PasswordError, PasswordHasher, PasswordParams, MAX_PASSWORD_BYTES};
 pub use random::{constant_time_eq, random_bytes, random_code, random_hex_id, random_token};
 pub use seal::Sealer;

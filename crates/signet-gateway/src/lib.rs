@@ -1,2 +1,146 @@
-//! Signet gateway (public APIs). Built out by the user-pools issue.
+//! The Signet gateway: stateless front end of the store cluster. It terminates the public
+//! APIs (gRPC `signet.v1` and HTTP for JWKS/discovery/health), does the CPU work (argon2,
+//! signing, validation) and keeps only caches and its own in-memory signing keys.
 #![forbid(unsafe_code)]
+
+mod cache;
+mod config;
+mod error;
+mod grpc;
+mod http;
+mod keys;
+mod notifier;
+mod tokens;
+pub mod usecases;
+mod validate;
+
+pub use config::{GatewayConfig, NotifierConfig};
+pub use error::{exception_name, AppError, ERROR_DOMAIN};
+pub use notifier::Delivery;
+pub use tokens::USER_ADMIN_SCOPE;
+pub use usecases::secret_hash;
+
+use cache::Cache;
+use keys::KeyManager;
+use notifier::Notifier;
+use signet_crypto::{KeyedHasher, PasswordHasher, Sealer};
+use signet_store::StoreClient;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Wall-clock time in Unix milliseconds (the proposer's clock for log entries).
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Shared state of one gateway; every use case is a method on it.
+pub struct Gateway {
+    pub(crate) cfg: GatewayConfig,
+    pub(crate) store: StoreClient,
+    pub(crate) cache: Cache,
+    pub(crate) keys: KeyManager,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) keyed: KeyedHasher,
+    pub(crate) sealer: Sealer,
+    pub(crate) notifier: Notifier,
+}
+
+impl Gateway {
+    /// Ready to serve: signing keys usable and caches followed by the Watch stream.
+    pub fn is_ready(&self) -> bool {
+        self.keys.is_ready() && self.cache.is_watching()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.cfg
+    }
+}
+
+/// A running gateway.
+pub struct GatewayHandle {
+    gateway: Arc<Gateway>,
+    grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl GatewayHandle {
+    /// The shared state (for in-process callers and tests).
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.gateway
+    }
+
+    /// Where the gRPC API listens.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    /// Where the HTTP endpoints listen.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// Whether the gateway is ready.
+    pub fn is_ready(&self) -> bool {
+        self.gateway.is_ready()
+    }
+
+    /// Stop serving.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        }
+    }
+}
+
+/// Start a gateway on the given listeners, talking to the store through `store`. It serves
+/// at once; it reports ready (and signs) once its keys are usable.
+pub async fn start(
+    cfg: GatewayConfig,
+    store: StoreClient,
+    grpc: TcpListener,
+    http: TcpListener,
+) -> Result<GatewayHandle, AppError> {
+    let io = |e: std::io::Error| AppError::Internal(e.to_string());
+    let grpc_addr = grpc.local_addr().map_err(io)?;
+    let http_addr = http.local_addr().map_err(io)?;
+    let gateway = Arc::new(Gateway {
+        hasher: PasswordHasher::new(
+            cfg.password,
+            cfg.hash_workers,
+            cfg.hash_queue,
+            cfg.hash_queue_deadline,
+        ),
+        keyed: KeyedHasher::new(&cfg.server_secret),
+        sealer: Sealer::new(&cfg.server_secret),
+        notifier: Notifier::new(&cfg.notifier),
+        cache: Cache::default(),
+        keys: KeyManager::default(),
+        store,
+        cfg,
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(cache::watch_loop(gateway.clone(), stop_rx.clone())),
+        tokio::spawn(keys::publish_keys(gateway.clone(), stop_rx.clone())),
+        grpc::serve(gateway.clone(), grpc, stop_rx.clone()),
+        http::serve(gateway.clone(), http, stop_rx),
+    ];
+    tracing::info!(%grpc_addr, %http_addr, public_url = %gateway.cfg.public_url, "gateway started");
+    Ok(GatewayHandle {
+        gateway,
+        grpc_addr,
+        http_addr,
+        stop,
+        tasks,
+    })
+}

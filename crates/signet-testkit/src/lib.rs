@@ -4,15 +4,21 @@
 //!   temporary data dir; kill and restart a node on the same data dir and address; wipe a
 //!   node; add fresh nodes; Raft-network faults through [`signet_store::Faults`].
 //! * [`wait_for`]: poll a condition until a deadline instead of sleeping blindly.
+//! * [`start_gateway`]: gateways in front of a cluster, with admin and auth clients.
 //! * [`ChildProcess`]: the real `signet` binary as a child process, for black-box tests.
 #![forbid(unsafe_code)]
 
 mod child;
 mod cluster;
+mod gateways;
 mod wait;
 
 pub use child::ChildProcess;
 pub use cluster::{fast_config, TestCluster};
+pub use gateways::{
+    admin, admin_client, auth_client, channel, start_gateway, test_gateway_config,
+    TEST_ADMIN_SECRET, TEST_PUBLIC_URL,
+};
 pub use wait::{wait_for, wait_for_async};
 
 /// Install a test log subscriber once (respects `RUST_LOG`, default warnings only).

@@ -1,6 +1,9 @@
 //! Helpers shared by the cluster tests: commands with recognisable payloads and reads.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod pools;
+
 use signet_core::{Command, Query, QueryResult, User, UserPool, UserStatus};
 use signet_store::{ReadConsistency, StoreClient, StoreNode};
 

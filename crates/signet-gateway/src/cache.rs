@@ -1,0 +1,237 @@
+//! Configuration caches (pools, app clients, the published key set), kept fresh by the
+//! store's Watch stream. A cache miss reads linearizably; a change seen on the stream
+//! evicts the entry; a reset (or a reconnect) drops everything.
+
+use crate::{AppError, Gateway};
+use signet_core::{AppClient, Query, QueryResult, SigningKey, Table, UserPool};
+use signet_store::ReadConsistency;
+use signet_verify::KeySet;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The published keys, in every form the gateway serves them.
+pub struct PublishedKeys {
+    /// Verification keys.
+    pub set: KeySet,
+    /// `{"keys": [...]}`.
+    pub jwks: String,
+    /// Strong ETag of `jwks`.
+    pub etag: String,
+}
+
+impl PublishedKeys {
+    fn build(records: Vec<SigningKey>) -> PublishedKeys {
+        // Revoked and dropped keys arrive with the key lifecycle; today every published
+        // key is served.
+        let mut set = KeySet::new();
+        let mut jwks = Vec::new();
+        for k in &records {
+            match set.insert_jwk(&k.public_jwk) {
+                Ok(()) => jwks.push(
+                    serde_json::from_str::<serde_json::Value>(&k.public_jwk).unwrap_or_default(),
+                ),
+                Err(e) => tracing::error!(kid = %k.kid, "unusable published key: {e}"),
+            }
+        }
+        let jwks = serde_json::json!({ "keys": jwks }).to_string();
+        let etag = format!(
+            "\"{}\"",
+            &signet_crypto::KeyedHasher::digest_hex(jwks.as_bytes())[..32]
+        );
+        PublishedKeys { set, jwks, etag }
+    }
+}
+
+/// The caches of one gateway.
+pub struct Cache {
+    pools: RwLock<HashMap<String, Arc<UserPool>>>,
+    clients: RwLock<HashMap<String, Arc<AppClient>>>,
+    keys: RwLock<Arc<PublishedKeys>>,
+    /// Bumped on every eviction: a load that raced with one is not cached.
+    epoch: AtomicU64,
+    /// Last log index seen on the Watch stream.
+    applied: AtomicU64,
+    connected: AtomicBool,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            pools: RwLock::default(),
+            clients: RwLock::default(),
+            keys: RwLock::new(Arc::new(PublishedKeys::build(vec![]))),
+            epoch: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            connected: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Cache {
+    /// The published key set.
+    pub fn keys(&self) -> Arc<PublishedKeys> {
+        self.keys.read().expect("cache lock").clone()
+    }
+
+    /// Whether the Watch stream is connected (the caches are being kept fresh).
+    pub fn is_watching(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    fn evict_all(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.pools.write().expect("cache lock").clear();
+        self.clients.write().expect("cache lock").clear();
+    }
+
+    fn evict(&self, table: Table, key: &[u8]) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let key = String::from_utf8_lossy(key);
+        match table {
+            Table::Pools => {
+                self.pools.write().expect("cache lock").remove(key.as_ref());
+            }
+            Table::Clients => {
+                let client = key.split('\0').nth(1).unwrap_or_default();
+                self.clients.write().expect("cache lock").remove(client);
+            }
+            Table::ClientsById => {
+                self.clients
+                    .write()
+                    .expect("cache lock")
+                    .remove(key.as_ref());
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Gateway {
+    /// A pool by id (cached).
+    pub(crate) async fn pool(&self, id: &str) -> Result<Arc<UserPool>, AppError> {
+        if let Some(p) = self.cache.pools.read().expect("cache lock").get(id) {
+            return Ok(p.clone());
+        }
+        let epoch = self.cache.epoch.load(Ordering::SeqCst);
+        let q = Query::GetUserPool {
+            pool_id: id.to_string(),
+        };
+        match self.store.read(&q, ReadConsistency::Linearizable).await?.0 {
+            QueryResult::UserPool(Some(p)) => {
+                let p = Arc::new(p);
+                if self.cache.epoch.load(Ordering::SeqCst) == epoch {
+                    self.cache
+                        .pools
+                        .write()
+                        .expect("cache lock")
+                        .insert(id.to_string(), p.clone());
+                }
+                Ok(p)
+            }
+            QueryResult::UserPool(None) => Err(AppError::ResourceNotFound(format!(
+                "User pool {id} does not exist."
+            ))),
+            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// An app client by id alone (cached).
+    pub(crate) async fn client(&self, id: &str) -> Result<Arc<AppClient>, AppError> {
+        if let Some(c) = self.cache.clients.read().expect("cache lock").get(id) {
+            return Ok(c.clone());
+        }
+        let epoch = self.cache.epoch.load(Ordering::SeqCst);
+        let q = Query::GetAppClientById {
+            client_id: id.to_string(),
+        };
+        match self.store.read(&q, ReadConsistency::Linearizable).await?.0 {
+            QueryResult::AppClient(Some(c)) => {
+                let c = Arc::new(c);
+                if self.cache.epoch.load(Ordering::SeqCst) == epoch {
+                    self.cache
+                        .clients
+                        .write()
+                        .expect("cache lock")
+                        .insert(id.to_string(), c.clone());
+                }
+                Ok(c)
+            }
+            QueryResult::AppClient(None) => Err(AppError::ResourceNotFound(format!(
+                "Client {id} does not exist."
+            ))),
+            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// Reload the published key set (at least as new as `index`).
+    pub(crate) async fn reload_keys(&self, consistency: ReadConsistency) -> Result<u64, AppError> {
+        let (res, applied) = self
+            .store
+            .read(&Query::ListSigningKeys, consistency)
+            .await?;
+        let QueryResult::SigningKeys(records) = res else {
+            return Err(AppError::Internal(
+                "unexpected answer to ListSigningKeys".into(),
+            ));
+        };
+        *self.cache.keys.write().expect("cache lock") = Arc::new(PublishedKeys::build(records));
+        Ok(applied)
+    }
+}
+
+/// Follow the store's Watch stream until `stop`, reconnecting as needed.
+pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let session = async {
+            // Start from a full reload, then follow changes from there.
+            let applied = gw.reload_keys(ReadConsistency::Linearizable).await?;
+            gw.cache.evict_all();
+            gw.cache.applied.store(applied, Ordering::SeqCst);
+            let mut stream = gw.store.watch(applied + 1).await?;
+            gw.cache.connected.store(true, Ordering::SeqCst);
+            while let Some(change) = stream
+                .message()
+                .await
+                .map_err(|s| AppError::Unavailable(format!("watch: {}", s.message())))?
+            {
+                if change.reset {
+                    gw.cache.evict_all();
+                    gw.reload_keys(ReadConsistency::AtLeast(change.index))
+                        .await?;
+                } else {
+                    let mut keys_changed = false;
+                    for k in &change.keys {
+                        let Some(table) = u8::try_from(k.table).ok().and_then(Table::from_prefix)
+                        else {
+                            continue;
+                        };
+                        keys_changed |= table == Table::SigningKeys;
+                        gw.cache.evict(table, &k.key);
+                    }
+                    if keys_changed {
+                        gw.reload_keys(ReadConsistency::AtLeast(change.index))
+                            .await?;
+                    }
+                }
+                gw.cache.applied.fetch_max(change.index, Ordering::SeqCst);
+            }
+            Err::<(), AppError>(AppError::Unavailable("watch stream ended".into()))
+        };
+        tokio::select! {
+            res = session => {
+                gw.cache.connected.store(false, Ordering::SeqCst);
+                if let Err(e) = res {
+                    tracing::warn!("cache watch interrupted: {e}; reconnecting");
+                }
+            }
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Gateway settings.
+
+use signet_crypto::{PasswordParams, Secret};
+use std::time::Duration;
+
+/// Where verification and reset codes go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifierConfig {
+    /// Keep codes in the store's dev outbox (`signet admin outbox`): for laptops and tests.
+    Outbox,
+    /// POST each message as JSON to this URL (plug an e-mail or SMS sender in here).
+    Webhook(String),
+}
+
+/// Everything a gateway needs besides the store client and its listeners.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Base URL clients reach this service at; a pool's issuer is `{public_url}/{pool_id}`.
+    pub public_url: String,
+    /// Bearer secret required by every admin call.
+    pub admin_secret: String,
+    /// Server key: keys the hashes of codes and client secrets and seals refresh tokens,
+    /// sessions and client secrets. Every gateway of a cluster needs the same one.
+    pub server_secret: Secret,
+    /// argon2id cost of new password hashes.
+    pub password: PasswordParams,
+    /// Password-hashing threads (default: the number of cores).
+    pub hash_workers: usize,
+    /// Hash jobs allowed to wait; beyond it callers get RESOURCE_EXHAUSTED at once.
+    pub hash_queue: usize,
+    /// A hash job not started within this time is refused the same way.
+    pub hash_queue_deadline: Duration,
+    /// Code delivery.
+    pub notifier: NotifierConfig,
+    /// `Cache-Control: max-age` of JWKS responses.
+    pub jwks_max_age: Duration,
+    /// Extra wait after `jwks_max_age` before a newly published key signs: every relying
+    /// party's cached JWKS has expired by then, so none meets an unknown kid.
+    pub key_publish_margin: Duration,
+    /// Identifies this gateway as the owner of its keys.
+    pub instance: String,
+    /// Wrong guesses allowed per code.
+    pub code_attempts: u32,
+    /// Lifetime of sign-up and attribute-verification codes.
+    pub confirm_code_ttl: Duration,
+    /// Lifetime of password-reset codes.
+    pub reset_code_ttl: Duration,
+    /// Lifetime of a challenge session (NEW_PASSWORD_REQUIRED).
+    pub session_ttl: Duration,
+}
+
+impl GatewayConfig {
+    /// Production defaults.
+    pub fn new(public_url: &str, admin_secret: String, server_secret: Secret) -> GatewayConfig {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        GatewayConfig {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            admin_secret,
+            server_secret,
+            password: PasswordParams::default(),
+            hash_workers: cores,
+            hash_queue: cores * 8,
+            hash_queue_deadline: Duration::from_secs(2),
+            notifier: NotifierConfig::Outbox,
+            jwks_max_age: Duration::from_secs(60),
+            key_publish_margin: Duration::from_secs(10),
+            instance: signet_crypto::random_hex_id(),
+            code_attempts: 5,
+            confirm_code_ttl: Duration::from_secs(24 * 3600),
+            reset_code_ttl: Duration::from_secs(3600),
+            session_ttl: Duration::from_secs(180),
+        }
+    }
+
+    /// The issuer URL of a pool.
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{pool_id}", self.public_url)
+    }
+}

@@ -1,0 +1,160 @@
+//! Every failure a caller can see, with Cognito's exception name. The gRPC code and the
+//! error detail are decided here and nowhere else.
+
+use signet_crypto::PasswordError;
+use signet_store::ClientError;
+use thiserror::Error;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Domain of the `ErrorInfo` detail attached to every error.
+pub const ERROR_DOMAIN: &str = "signet";
+
+/// A use-case failure.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum AppError {
+    /// Wrong credentials, disabled user, bad or revoked token, missing admin credentials.
+    #[error("{0}")]
+    NotAuthorized(String),
+    /// The username is taken.
+    #[error("User already exists")]
+    UsernameExists,
+    /// A sign-in alias (e-mail, phone) is taken.
+    #[error("An account with the given {0} already exists")]
+    AliasExists(String),
+    /// Wrong code.
+    #[error("Invalid verification code provided, please try again.")]
+    CodeMismatch,
+    /// Expired or unknown code.
+    #[error("Invalid code provided, please request a code again.")]
+    ExpiredCode,
+    /// The password breaks the pool's policy.
+    #[error("Password does not conform to policy: {0}")]
+    InvalidPassword(String),
+    /// Bad input.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The user has not confirmed the sign-up.
+    #[error("User is not confirmed.")]
+    UserNotConfirmed,
+    /// No such user (only where user-existence errors are not hidden).
+    #[error("User does not exist.")]
+    UserNotFound,
+    /// An admin reset the password: the user must use ForgotPassword.
+    #[error("Password reset required for the user")]
+    PasswordResetRequired,
+    /// Too many attempts of something.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// Overloaded (password hashing saturated, store queue full).
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// No such pool, client or group.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// A group with that name exists.
+    #[error("A group with the name already exists.")]
+    GroupExists,
+    /// The operation conflicts with the current state (e.g. deletion protection).
+    #[error("{0}")]
+    InvalidState(String),
+    /// The gateway cannot serve yet (no usable signing key) or the store is unreachable.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or a storage failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// Cognito's exception name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AppError::NotAuthorized(_) => "NotAuthorizedException",
+            AppError::UsernameExists => "UsernameExistsException",
+            AppError::AliasExists(_) => "AliasExistsException",
+            AppError::CodeMismatch => "CodeMismatchException",
+            AppError::ExpiredCode => "ExpiredCodeException",
+            AppError::InvalidPassword(_) => "InvalidPasswordException",
+            AppError::InvalidParameter(_) => "InvalidParameterException",
+            AppError::UserNotConfirmed => "UserNotConfirmedException",
+            AppError::UserNotFound => "UserNotFoundException",
+            AppError::PasswordResetRequired => "PasswordResetRequiredException",
+            AppError::LimitExceeded(_) => "LimitExceededException",
+            AppError::TooManyRequests(_) => "TooManyRequestsException",
+            AppError::ResourceNotFound(_) => "ResourceNotFoundException",
+            AppError::GroupExists => "GroupExistsException",
+            AppError::InvalidState(_) => "InvalidParameterException",
+            AppError::Unavailable(_) => "ServiceUnavailableException",
+            AppError::Internal(_) => "InternalErrorException",
+        }
+    }
+
+    /// The gRPC status code.
+    pub fn code(&self) -> Code {
+        match self {
+            AppError::NotAuthorized(_) => Code::Unauthenticated,
+            AppError::UsernameExists | AppError::AliasExists(_) | AppError::GroupExists => {
+                Code::AlreadyExists
+            }
+            AppError::CodeMismatch
+            | AppError::ExpiredCode
+            | AppError::InvalidPassword(_)
+            | AppError::InvalidParameter(_) => Code::InvalidArgument,
+            AppError::UserNotConfirmed
+            | AppError::PasswordResetRequired
+            | AppError::InvalidState(_) => Code::FailedPrecondition,
+            AppError::UserNotFound | AppError::ResourceNotFound(_) => Code::NotFound,
+            AppError::LimitExceeded(_) | AppError::TooManyRequests(_) => Code::ResourceExhausted,
+            AppError::Unavailable(_) => Code::Unavailable,
+            AppError::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// Shorthand for an InvalidParameter error.
+    pub fn invalid(msg: impl Into<String>) -> AppError {
+        AppError::InvalidParameter(msg.into())
+    }
+}
+
+impl From<AppError> for Status {
+    fn from(e: AppError) -> Status {
+        let metadata =
+            std::collections::HashMap::from([("exception".to_string(), e.name().to_string())]);
+        let details = ErrorDetails::with_error_info(e.name(), ERROR_DOMAIN, metadata);
+        Status::with_error_details(e.code(), e.to_string(), details)
+    }
+}
+
+impl From<ClientError> for AppError {
+    fn from(e: ClientError) -> AppError {
+        match e {
+            ClientError::Unavailable(m) => AppError::Unavailable(format!("store unavailable: {m}")),
+            ClientError::Refused { message, .. } => {
+                AppError::Internal(format!("store refused: {message}"))
+            }
+            ClientError::Decode(m) => AppError::Internal(m),
+        }
+    }
+}
+
+impl From<PasswordError> for AppError {
+    fn from(e: PasswordError) -> AppError {
+        match e {
+            PasswordError::Saturated => {
+                AppError::TooManyRequests("Too many requests; retry later".into())
+            }
+            PasswordError::TooLong => AppError::InvalidPassword("password too long".into()),
+            PasswordError::Malformed(m) => AppError::Internal(format!("stored password hash: {m}")),
+            PasswordError::Stopped => AppError::Unavailable("password hasher stopped".into()),
+        }
+    }
+}
+
+/// The Cognito exception name carried by a status, if any (for clients and tests).
+pub fn exception_name(status: &Status) -> Option<String> {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|i| i.reason.clone())
+}

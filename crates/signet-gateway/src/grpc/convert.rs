@@ -1,0 +1,211 @@
+//! proto ↔ domain conversions.
+
+use crate::usecases::auth::AuthOutcome;
+use crate::usecases::pools::{ClientInput, PoolInput};
+use crate::usecases::signup::CodeDelivery;
+use signet_core::{
+    AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute, User, UserPool,
+};
+use signet_proto::v1 as pb;
+
+pub(super) fn attrs(a: &[pb::AttributeType]) -> Vec<(String, String)> {
+    a.iter()
+        .map(|a| (a.name.clone(), a.value.clone()))
+        .collect()
+}
+
+pub(super) fn policy(p: &Option<pb::PasswordPolicyType>) -> PasswordPolicy {
+    match p {
+        None => PasswordPolicy::default(),
+        Some(p) => PasswordPolicy {
+            minimum_length: p.minimum_length,
+            require_uppercase: p.require_uppercase,
+            require_lowercase: p.require_lowercase,
+            require_numbers: p.require_numbers,
+            require_symbols: p.require_symbols,
+            temporary_password_validity_days: if p.temporary_password_validity_days == 0 {
+                7
+            } else {
+                p.temporary_password_validity_days
+            },
+        },
+    }
+}
+
+fn data_type(s: &str) -> AttributeType {
+    match s {
+        "Number" => AttributeType::Number,
+        "Boolean" => AttributeType::Boolean,
+        "DateTime" => AttributeType::DateTime,
+        _ => AttributeType::String,
+    }
+}
+
+pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> PoolInput {
+    PoolInput {
+        name: r.pool_name.clone(),
+        config: PoolConfig {
+            password_policy: policy(&r.password_policy),
+            username_attributes: r.username_attributes.clone(),
+            alias_attributes: r.alias_attributes.clone(),
+            auto_verified_attributes: r.auto_verified_attributes.clone(),
+            schema: r
+                .schema
+                .iter()
+                .map(|a| SchemaAttribute {
+                    name: a.name.clone(),
+                    data_type: data_type(&a.attribute_data_type),
+                    mutable: a.mutable,
+                    required: a.required,
+                    max_length: a.max_length,
+                })
+                .collect(),
+            prevent_user_existence_errors: r.prevent_user_existence_errors.unwrap_or(true),
+            case_sensitive_usernames: r.case_sensitive_usernames,
+            signing_alg: if r.signing_alg.is_empty() {
+                "EdDSA".into()
+            } else {
+                r.signing_alg.clone()
+            },
+            deletion_protection: r.deletion_protection,
+        },
+    }
+}
+
+pub(super) fn pool(p: &UserPool, issuer: String) -> pb::UserPoolType {
+    let c = &p.config;
+    pb::UserPoolType {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        creation_date: p.created_at_ms as i64,
+        last_modified_date: p.updated_at_ms as i64,
+        password_policy: Some(pb::PasswordPolicyType {
+            minimum_length: c.password_policy.minimum_length,
+            require_uppercase: c.password_policy.require_uppercase,
+            require_lowercase: c.password_policy.require_lowercase,
+            require_numbers: c.password_policy.require_numbers,
+            require_symbols: c.password_policy.require_symbols,
+            temporary_password_validity_days: c.password_policy.temporary_password_validity_days,
+        }),
+        username_attributes: c.username_attributes.clone(),
+        alias_attributes: c.alias_attributes.clone(),
+        auto_verified_attributes: c.auto_verified_attributes.clone(),
+        schema_attributes: c
+            .schema
+            .iter()
+            .map(|a| pb::SchemaAttributeType {
+                name: a.name.clone(),
+                attribute_data_type: format!("{:?}", a.data_type),
+                mutable: a.mutable,
+                required: a.required,
+                max_length: a.max_length,
+            })
+            .collect(),
+        prevent_user_existence_errors: c.prevent_user_existence_errors,
+        case_sensitive_usernames: c.case_sensitive_usernames,
+        signing_alg: c.signing_alg.clone(),
+        deletion_protection: c.deletion_protection,
+        issuer,
+    }
+}
+
+pub(super) fn client(c: &AppClient, secret: Option<String>) -> pb::UserPoolClientType {
+    pb::UserPoolClientType {
+        client_id: c.client_id.clone(),
+        user_pool_id: c.pool_id.clone(),
+        client_name: c.name.clone(),
+        client_secret: secret.unwrap_or_default(),
+        has_secret: !c.secrets.is_empty(),
+        explicit_auth_flows: c.auth_flows.iter().map(|f| f.name().to_string()).collect(),
+        access_token_validity_seconds: c.validity.access_s,
+        id_token_validity_seconds: c.validity.id_s,
+        refresh_token_validity_seconds: c.validity.refresh_s,
+        read_attributes: c.read_attributes.clone(),
+        write_attributes: c.write_attributes.clone(),
+        enable_refresh_token_rotation: c.refresh_token_rotation,
+        creation_date: c.created_at_ms as i64,
+        last_modified_date: c.updated_at_ms as i64,
+    }
+}
+
+pub(super) fn client_input_create(r: &pb::CreateUserPoolClientRequest) -> ClientInput {
+    ClientInput {
+        name: r.client_name.clone(),
+        generate_secret: r.generate_secret,
+        auth_flows: r.explicit_auth_flows.clone(),
+        access_s: r.access_token_validity_seconds,
+        id_s: r.id_token_validity_seconds,
+        refresh_s: r.refresh_token_validity_seconds,
+        read_attributes: r.read_attributes.clone(),
+        write_attributes: r.write_attributes.clone(),
+        refresh_token_rotation: r.enable_refresh_token_rotation,
+    }
+}
+
+pub(super) fn user(u: &User) -> pb::UserType {
+    pb::UserType {
+        username: u.username.clone(),
+        attributes: u
+            .attributes
+            .iter()
+            .map(|(k, v)| pb::AttributeType {
+                name: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        user_create_date: u.created_at_ms as i64,
+        user_last_modified_date: u.updated_at_ms as i64,
+        enabled: u.enabled,
+        user_status: u.status.name().into(),
+    }
+}
+
+pub(super) fn group(g: &Group) -> pb::GroupType {
+    pb::GroupType {
+        group_name: g.name.clone(),
+        user_pool_id: g.pool_id.clone(),
+        description: g.description.clone(),
+        role_arn: g.role_arn.clone().unwrap_or_default(),
+        precedence: g.precedence,
+        creation_date: g.created_at_ms as i64,
+        last_modified_date: g.updated_at_ms as i64,
+    }
+}
+
+pub(super) fn delivery(d: &CodeDelivery) -> pb::CodeDeliveryDetailsType {
+    pb::CodeDeliveryDetailsType {
+        destination: d.destination.clone(),
+        delivery_medium: d.medium.clone(),
+        attribute_name: d.attribute.clone(),
+    }
+}
+
+pub(super) fn auth(o: AuthOutcome) -> pb::AuthResponse {
+    match o {
+        AuthOutcome::Tokens(t) => pb::AuthResponse {
+            authentication_result: Some(pb::AuthenticationResultType {
+                access_token: t.access_token,
+                id_token: t.id_token,
+                refresh_token: t.refresh_token.unwrap_or_default(),
+                expires_in: t.expires_in,
+                token_type: "Bearer".into(),
+            }),
+            ..Default::default()
+        },
+        AuthOutcome::Challenge {
+            name,
+            session,
+            parameters,
+        } => pb::AuthResponse {
+            challenge_name: name,
+            session,
+            challenge_parameters: parameters.into_iter().collect(),
+            authentication_result: None,
+        },
+    }
+}
+
+/// `""` means "from the start".
+pub(super) fn token(t: &str) -> Option<String> {
+    (!t.is_empty()).then(|| t.to_string())
+}

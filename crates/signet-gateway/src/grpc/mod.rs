@@ -1,0 +1,86 @@
+//! gRPC surface: thin handlers converting proto ↔ use-case types. Admin calls pass an
+//! interceptor that requires the admin secret.
+
+mod admin;
+mod auth;
+mod convert;
+
+use crate::{AppError, Gateway};
+use signet_proto::v1::user_pool_admin_server::UserPoolAdminServer;
+use signet_proto::v1::user_pool_auth_server::UserPoolAuthServer;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Request, Status};
+
+/// Largest request accepted (a 1 MB token must be refused, not decoded).
+const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
+/// Check `authorization: Bearer <admin secret>` in constant time.
+fn admin_guard(secret: Arc<String>) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
+    move |req: Request<()>| {
+        let given = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !secret.is_empty()
+            && signet_crypto::constant_time_eq(given.as_bytes(), secret.as_bytes())
+        {
+            Ok(req)
+        } else {
+            Err(AppError::NotAuthorized("Admin credentials required".into()).into())
+        }
+    }
+}
+
+pub(crate) fn serve(
+    gw: Arc<Gateway>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (health, health_svc) = tonic_health::server::health_reporter();
+        let guard = admin_guard(Arc::new(gw.cfg.admin_secret.clone()));
+        let admin = UserPoolAdminServer::new(admin::AdminApi { gw: gw.clone() })
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let auth = UserPoolAuthServer::new(auth::AuthApi { gw: gw.clone() })
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let readiness = {
+            let gw = gw.clone();
+            let mut stop = stop.clone();
+            async move {
+                loop {
+                    let status = if gw.is_ready() {
+                        tonic_health::ServingStatus::Serving
+                    } else {
+                        tonic_health::ServingStatus::NotServing
+                    };
+                    health.set_service_status("", status).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+            }
+        };
+        tokio::spawn(readiness);
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        let res = tonic::transport::Server::builder()
+            .add_service(health_svc)
+            .add_service(tonic::service::interceptor::InterceptedService::new(
+                admin, guard,
+            ))
+            .add_service(auth)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .await;
+        if let Err(e) = res {
+            tracing::error!("grpc server stopped: {e}");
+        }
+    })
+}

@@ -1,0 +1,134 @@
+//! HTTP surface: JWKS and OIDC discovery per pool, a cluster-wide JWKS, health and
+//! readiness.
+
+use crate::Gateway;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub(crate) fn router(gw: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/.well-known/jwks.json", get(cluster_jwks))
+        .route("/{pool_id}/.well-known/jwks.json", get(pool_jwks))
+        .route(
+            "/{pool_id}/.well-known/openid-configuration",
+            get(discovery),
+        )
+        .with_state(gw)
+}
+
+pub(crate) fn serve(
+    gw: Arc<Gateway>,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, router(gw))
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!("http server stopped: {e}");
+        }
+    })
+}
+
+async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
+    if gw.is_ready() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        let why = if !gw.keys.is_ready() {
+            "signing keys not usable yet"
+        } else {
+            "not following the store's change stream"
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
+    }
+}
+
+fn jwks_response(gw: &Gateway, headers: &HeaderMap) -> Response {
+    let keys = gw.cache.keys();
+    let max_age = format!("public, max-age={}", gw.cfg.jwks_max_age.as_secs());
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_str(&max_age).expect("ascii header"),
+    );
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&keys.etag).expect("ascii header"),
+    );
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == keys.etag)
+    {
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    (StatusCode::OK, h, keys.jwks.clone()).into_response()
+}
+
+async fn cluster_jwks(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    jwks_response(&gw, &headers)
+}
+
+async fn pool_jwks(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match gw.pool(&pool_id).await {
+        Ok(_) => jwks_response(&gw, &headers),
+        Err(e) => not_found(e),
+    }
+}
+
+fn not_found(e: crate::AppError) -> Response {
+    let status = match e {
+        crate::AppError::ResourceNotFound(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"error": e.name(), "message": e.to_string()})),
+    )
+        .into_response()
+}
+
+async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) -> Response {
+    let pool = match gw.pool(&pool_id).await {
+        Ok(p) => p,
+        Err(e) => return not_found(e),
+    };
+    let issuer = gw.cfg.issuer(&pool.id);
+    let doc = serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [pool.config.signing_alg],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified"],
+        "scopes_supported": ["openid", "email", "phone", "profile"],
+    });
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    (StatusCode::OK, h, axum::Json(doc)).into_response()
+}

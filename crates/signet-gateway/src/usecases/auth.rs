@@ -1,0 +1,417 @@
+//! Sign-in: password flows, the NEW_PASSWORD_REQUIRED challenge, refresh, and token
+//! issuance. A password sign-in is one linearizable read, one argon2 verify and the
+//! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
+
+use crate::tokens::{
+    access_claims, id_claims, RefreshPayload, SessionPayload, Subject, REFRESH_PURPOSE,
+    SESSION_PURPOSE,
+};
+use crate::validate::{attributes, canonical_username, check_password};
+use crate::{now_ms, AppError, Gateway};
+use signet_core::{
+    AppClient, AuthFlow, Command, Group, Query, QueryResult, RefreshFamily, User, UserPatch,
+    UserPool, UserStatus,
+};
+use signet_crypto::Algorithm;
+use std::collections::BTreeMap;
+
+/// Tokens of a successful sign-in or refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthResult {
+    /// Access token.
+    pub access_token: String,
+    /// ID token.
+    pub id_token: String,
+    /// Refresh token (on sign-in, and on refresh when the client rotates them).
+    pub refresh_token: Option<String>,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Tokens, or a challenge to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// Signed in.
+    Tokens(AuthResult),
+    /// The user must answer a challenge.
+    Challenge {
+        /// `NEW_PASSWORD_REQUIRED`.
+        name: String,
+        /// Sealed session to send back.
+        session: String,
+        /// Parameters (USER_ID_FOR_SRP, requiredAttributes, …).
+        parameters: BTreeMap<String, String>,
+    },
+}
+
+const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
+
+fn wrong_credentials() -> AppError {
+    AppError::NotAuthorized("Incorrect username or password.".into())
+}
+
+/// How a refresh continues an existing family.
+struct Continuation {
+    family: String,
+    generation: u32,
+    expires_at_ms: u64,
+    auth_time: u64,
+    rotate: bool,
+}
+
+impl Gateway {
+    /// InitiateAuth / AdminInitiateAuth. `admin` selects ADMIN_USER_PASSWORD_AUTH.
+    pub async fn initiate_auth(
+        &self,
+        client_id: &str,
+        flow: &str,
+        params: &BTreeMap<String, String>,
+        admin: bool,
+    ) -> Result<AuthOutcome, AppError> {
+        let client = self.client(client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        let secret_hash = params.get("SECRET_HASH").map(String::as_str);
+        match flow {
+            "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+                let (needed, wanted_admin) = if flow == "USER_PASSWORD_AUTH" {
+                    (AuthFlow::AllowUserPasswordAuth, false)
+                } else {
+                    (AuthFlow::AllowAdminUserPasswordAuth, true)
+                };
+                if wanted_admin != admin || !client.allows(needed) {
+                    return Err(AppError::invalid(format!(
+                        "{flow} flow not enabled for this client"
+                    )));
+                }
+                let username = params
+                    .get("USERNAME")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter USERNAME"))?;
+                let password = params
+                    .get("PASSWORD")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter PASSWORD"))?;
+                self.check_secret_hash(&client, username, secret_hash)?;
+                self.password_auth(&pool, &client, username, password).await
+            }
+            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+                if !client.allows(AuthFlow::AllowRefreshTokenAuth) {
+                    return Err(AppError::invalid(
+                        "REFRESH_TOKEN_AUTH flow not enabled for this client",
+                    ));
+                }
+                let token = params
+                    .get("REFRESH_TOKEN")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter REFRESH_TOKEN"))?;
+                self.refresh_auth(&pool, &client, token, secret_hash)
+                    .await
+                    .map(AuthOutcome::Tokens)
+            }
+            other => Err(AppError::invalid(format!("unsupported auth flow {other}"))),
+        }
+    }
+
+    async fn password_auth(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        password: &str,
+    ) -> Result<AuthOutcome, AppError> {
+        let view = match canonical_username(username, &pool.config) {
+            Ok(login) => match self
+                .read(Query::GetUserForLogin {
+                    pool_id: pool.id.clone(),
+                    login,
+                })
+                .await?
+            {
+                QueryResult::UserView(v) => v,
+                other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
+            },
+            Err(_) => None,
+        };
+        let Some(view) = view.filter(|v| v.user.password_hash.is_some()) else {
+            // Unknown user: spend what a real check costs, then answer like a wrong password.
+            self.hasher.verify_dummy(password).await?;
+            return Err(if pool.config.prevent_user_existence_errors {
+                wrong_credentials()
+            } else {
+                AppError::UserNotFound
+            });
+        };
+        let hash = view.user.password_hash.as_deref().unwrap_or_default();
+        if !self.hasher.verify(password, hash).await? {
+            return Err(wrong_credentials());
+        }
+        let user = view.user;
+        if !user.enabled {
+            return Err(AppError::NotAuthorized("User is disabled.".into()));
+        }
+        match user.status {
+            UserStatus::Unconfirmed => Err(AppError::UserNotConfirmed),
+            UserStatus::ResetRequired => Err(AppError::PasswordResetRequired),
+            UserStatus::ForceChangePassword => {
+                if user.password_expires_at_ms.is_some_and(|t| now_ms() >= t) {
+                    return Err(AppError::NotAuthorized(
+                        "Temporary password has expired and must be reset by an administrator."
+                            .into(),
+                    ));
+                }
+                let session = SessionPayload {
+                    v: 1,
+                    pool: pool.id.clone(),
+                    client: client.client_id.clone(),
+                    username: user.username.clone(),
+                    challenge: NEW_PASSWORD_REQUIRED.into(),
+                    exp_ms: now_ms() + self.cfg.session_ttl.as_millis() as u64,
+                };
+                let session = self.sealer.seal(
+                    SESSION_PURPOSE,
+                    &serde_json::to_vec(&session).map_err(|e| AppError::Internal(e.to_string()))?,
+                );
+                let mut parameters = BTreeMap::new();
+                parameters.insert("USER_ID_FOR_SRP".into(), user.username.clone());
+                parameters.insert(
+                    "userAttributes".into(),
+                    serde_json::to_string(&user.attributes).unwrap_or_default(),
+                );
+                parameters.insert("requiredAttributes".into(), "[]".into());
+                Ok(AuthOutcome::Challenge {
+                    name: NEW_PASSWORD_REQUIRED.into(),
+                    session,
+                    parameters,
+                })
+            }
+            UserStatus::Confirmed => self
+                .issue_tokens(pool, client, &user, &view.groups, None)
+                .map(AuthOutcome::Tokens),
+        }
+    }
+
+    /// RespondToAuthChallenge / AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED).
+    pub async fn respond_to_challenge(
+        &self,
+        client_id: &str,
+        challenge: &str,
+        session: &str,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<AuthOutcome, AppError> {
+        let client = self.client(client_id).await?;
+        let pool = self.pool(&client.pool_id).await?;
+        if challenge != NEW_PASSWORD_REQUIRED {
+            return Err(AppError::invalid(format!(
+                "unsupported challenge {challenge}"
+            )));
+        }
+        let invalid_session = || AppError::NotAuthorized("Invalid session for the user.".into());
+        let s: SessionPayload = self
+            .sealer
+            .open(SESSION_PURPOSE, session)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(invalid_session)?;
+        if s.client != client.client_id || s.pool != pool.id || s.challenge != challenge {
+            return Err(invalid_session());
+        }
+        if now_ms() >= s.exp_ms {
+            return Err(AppError::NotAuthorized(
+                "Invalid session for the user, session is expired.".into(),
+            ));
+        }
+        let given_user = responses
+            .get("USERNAME")
+            .cloned()
+            .unwrap_or_else(|| s.username.clone());
+        self.check_secret_hash(
+            &client,
+            &given_user,
+            responses.get("SECRET_HASH").map(String::as_str),
+        )?;
+        let new_password = responses
+            .get("NEW_PASSWORD")
+            .ok_or_else(|| AppError::invalid("Missing required parameter NEW_PASSWORD"))?;
+        check_password(&pool.config.password_policy, new_password)?;
+        let attrs: Vec<(String, String)> = responses
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("userAttributes.")
+                    .map(|n| (n.to_string(), v.clone()))
+            })
+            .collect();
+        let set_attributes = attributes(&pool.config, &attrs, false)?;
+        let hash = self.hasher.hash(new_password).await?;
+        // Compare-and-set on the status: a session is good for one password change.
+        self.patch_user(
+            &pool.id,
+            &s.username,
+            UserPatch {
+                expect_status: Some(UserStatus::ForceChangePassword),
+                status: Some(UserStatus::Confirmed),
+                password: Some((hash, None)),
+                set_attributes,
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::NotAuthorized(_) => invalid_session(),
+            other => other,
+        })?;
+        let view = self.find_user(&pool, &s.username).await?;
+        self.issue_tokens(&pool, &client, &view.user, &view.groups, None)
+            .map(AuthOutcome::Tokens)
+    }
+
+    /// Open and check a refresh token presented with `client`.
+    pub(crate) fn open_refresh(
+        &self,
+        client: &AppClient,
+        token: &str,
+    ) -> Result<RefreshPayload, AppError> {
+        let revoked = || AppError::NotAuthorized("Invalid Refresh Token".into());
+        let p: RefreshPayload = self
+            .sealer
+            .open(REFRESH_PURPOSE, token)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(revoked)?;
+        if p.client != client.client_id || p.pool != client.pool_id {
+            return Err(revoked());
+        }
+        if now_ms() >= p.exp_ms {
+            return Err(AppError::NotAuthorized("Refresh Token has expired".into()));
+        }
+        Ok(p)
+    }
+
+    async fn refresh_auth(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+        secret_hash: Option<&str>,
+    ) -> Result<AuthResult, AppError> {
+        let p = self.open_refresh(client, token)?;
+        if !client.secrets.is_empty() {
+            // Cognito computes the SECRET_HASH of a refresh with the username or the sub.
+            self.check_secret_hash(client, &p.username, secret_hash)
+                .or_else(|_| self.check_secret_hash(client, &p.sub, secret_hash))?;
+        }
+        let view = self
+            .find_user(pool, &p.username)
+            .await
+            .map_err(|_| AppError::NotAuthorized("Refresh Token has been revoked".into()))?;
+        let user = &view.user;
+        if user.sub != p.sub || p.iat_ms < user.tokens_valid_after_ms {
+            return Err(AppError::NotAuthorized(
+                "Refresh Token has been revoked".into(),
+            ));
+        }
+        if !user.enabled {
+            return Err(AppError::NotAuthorized("User is disabled.".into()));
+        }
+        if client.refresh_token_rotation {
+            // Once per generation, cluster-wide; a replayed older token revokes the family.
+            self.write(Command::AdvanceRefreshFamily {
+                family_id: p.fam.clone(),
+                presented_generation: p.gen,
+                expires_at_ms: p.exp_ms,
+            })
+            .await?;
+        } else {
+            match self
+                .read(Query::GetRefreshFamily {
+                    family_id: p.fam.clone(),
+                })
+                .await?
+            {
+                QueryResult::RefreshFamily(Some(RefreshFamily { revoked: true, .. })) => {
+                    return Err(AppError::NotAuthorized(
+                        "Refresh Token has been revoked".into(),
+                    ))
+                }
+                QueryResult::RefreshFamily(_) => {}
+                other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
+            }
+        }
+        self.issue_tokens(
+            pool,
+            client,
+            user,
+            &view.groups,
+            Some(Continuation {
+                family: p.fam,
+                generation: p.gen + 1,
+                expires_at_ms: p.exp_ms,
+                auth_time: p.auth_time,
+                rotate: client.refresh_token_rotation,
+            }),
+        )
+    }
+
+    /// Sign ID and access tokens (and seal a refresh token when one is due).
+    fn issue_tokens(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        groups: &[Group],
+        cont: Option<Continuation>,
+    ) -> Result<AuthResult, AppError> {
+        let alg = Algorithm::from_name(&pool.config.signing_alg).unwrap_or_default();
+        let key = self.keys.signer(alg)?;
+        let now_ms = now_ms();
+        let now = now_ms / 1000;
+        let (family, generation, exp_ms, auth_time, new_refresh) = match cont {
+            None => (
+                signet_crypto::random_hex_id(),
+                0,
+                now_ms + client.validity.refresh_s * 1000,
+                now,
+                true,
+            ),
+            Some(c) => (
+                c.family,
+                c.generation,
+                c.expires_at_ms,
+                c.auth_time,
+                c.rotate,
+            ),
+        };
+        let issuer = self.cfg.issuer(&pool.id);
+        let subject = Subject {
+            issuer: &issuer,
+            client,
+            user,
+            groups,
+            auth_time,
+            family: &family,
+            now,
+        };
+        let sign_err = |e: signet_crypto::SigningError| AppError::Internal(e.to_string());
+        let id_token = key.sign(&id_claims(&subject)).map_err(sign_err)?;
+        let access_token = key.sign(&access_claims(&subject)).map_err(sign_err)?;
+        let refresh_token = new_refresh.then(|| {
+            let payload = RefreshPayload {
+                v: 1,
+                pool: pool.id.clone(),
+                client: client.client_id.clone(),
+                sub: user.sub.clone(),
+                username: user.username.clone(),
+                fam: family.clone(),
+                gen: generation,
+                iat_ms: now_ms,
+                exp_ms,
+                auth_time,
+            };
+            self.sealer.seal(
+                REFRESH_PURPOSE,
+                &serde_json::to_vec(&payload).expect("payload serialises"),
+            )
+        });
+        Ok(AuthResult {
+            access_token,
+            id_token,
+            refresh_token,
+            expires_in: client.validity.access_s,
+        })
+    }
+}

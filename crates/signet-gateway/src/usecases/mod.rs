@@ -1,0 +1,123 @@
+//! Use cases: one method of [`crate::Gateway`] per API operation, taking domain inputs and
+//! returning domain outputs. gRPC and HTTP handlers only convert.
+
+pub mod auth;
+pub mod pools;
+pub mod selfservice;
+pub mod signup;
+pub mod users;
+
+use crate::{AppError, Gateway};
+use base64::Engine;
+use signet_core::{Command, Outcome, Query, QueryResult, Rejection};
+use signet_store::ReadConsistency;
+
+/// The answer for a refused command, as the API reports it.
+pub(crate) fn rejection(r: Rejection) -> AppError {
+    match r {
+        Rejection::PoolExists | Rejection::ClientExists | Rejection::KidConflict => {
+            AppError::Internal(format!("identifier collision: {r:?}"))
+        }
+        Rejection::PoolNotFound => AppError::ResourceNotFound("User pool does not exist.".into()),
+        Rejection::DeletionProtected => {
+            AppError::InvalidState("The user pool has deletion protection activated.".into())
+        }
+        Rejection::ClientNotFound => {
+            AppError::ResourceNotFound("User pool client does not exist.".into())
+        }
+        Rejection::UsernameExists => AppError::UsernameExists,
+        Rejection::AliasExists { attribute } => AppError::AliasExists(attribute),
+        Rejection::UserNotFound => AppError::UserNotFound,
+        Rejection::PreconditionFailed => {
+            AppError::NotAuthorized("The user's state changed; try again.".into())
+        }
+        Rejection::GroupExists => AppError::GroupExists,
+        Rejection::GroupNotFound => AppError::ResourceNotFound("Group not found.".into()),
+        Rejection::CodeNotFound | Rejection::CodeExpired => AppError::ExpiredCode,
+        Rejection::CodeMismatch { .. } => AppError::CodeMismatch,
+        Rejection::TooManyAttempts => {
+            AppError::LimitExceeded("Attempt limit exceeded, please try after some time.".into())
+        }
+        Rejection::RefreshReused | Rejection::RefreshRevoked => {
+            AppError::NotAuthorized("Refresh Token has been revoked".into())
+        }
+        Rejection::InvalidKey => AppError::invalid("identifier contains a forbidden character"),
+    }
+}
+
+impl Gateway {
+    /// Propose a command; a rejection becomes the matching API error.
+    pub(crate) async fn write(&self, cmd: Command) -> Result<u64, AppError> {
+        let w = self.store.write(cmd).await?;
+        match w.outcome {
+            Outcome::Applied => Ok(w.index),
+            Outcome::Rejected(r) => Err(rejection(r)),
+        }
+    }
+
+    /// A linearizable read.
+    pub(crate) async fn read(&self, q: Query) -> Result<QueryResult, AppError> {
+        Ok(self.store.read(&q, ReadConsistency::Linearizable).await?.0)
+    }
+}
+
+/// Random identifiers in the shapes Cognito uses.
+pub(crate) mod ids {
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+    fn pick(alphabet: &[u8], n: usize) -> String {
+        // Rejection sampling keeps the distribution uniform.
+        let limit = 256 - 256 % alphabet.len();
+        let mut out = String::with_capacity(n);
+        while out.len() < n {
+            for b in signet_crypto::random_bytes::<32>() {
+                if (b as usize) < limit && out.len() < n {
+                    out.push(alphabet[b as usize % alphabet.len()] as char);
+                }
+            }
+        }
+        out
+    }
+
+    /// `local_` + 12 alphanumerics (~71 bits).
+    pub fn pool_id() -> String {
+        format!("local_{}", pick(ALNUM, 12))
+    }
+
+    /// 26 lowercase alphanumerics (~134 bits), like Cognito's client ids.
+    pub fn client_id() -> String {
+        pick(LOWER, 26)
+    }
+
+    /// A random UUID (version 4 layout).
+    pub fn uuid() -> String {
+        let mut b = signet_crypto::random_bytes::<16>();
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h = hex::encode(b);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+
+    /// A temporary password that satisfies any policy Cognito allows (up to 99 chars is
+    /// never needed: 16 random alphanumerics plus one of each required class).
+    pub fn temporary_password() -> String {
+        format!("{}Aa1!", pick(ALNUM, 16))
+    }
+}
+
+/// Cognito's SECRET_HASH: Base64(HMAC-SHA256(key = client secret, msg = username + client id)).
+pub fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
+    let mac = signet_crypto::hmac_sha256(
+        secret.as_bytes(),
+        format!("{username}{client_id}").as_bytes(),
+    );
+    base64::engine::general_purpose::STANDARD.encode(mac)
+}

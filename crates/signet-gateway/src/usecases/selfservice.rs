@@ -1,0 +1,296 @@
+//! Calls made with the user's own access token, and token revocation.
+
+use super::signup::CodeDelivery;
+use crate::validate::{attributes, check_password};
+use crate::{now_ms, AppError, Gateway};
+use base64::Engine;
+use signet_core::{
+    CodePurpose, Command, Query, QueryResult, RefreshFamily, User, UserPatch, UserPool, UserView,
+};
+use signet_verify::{Expected, TokenUse};
+use std::sync::Arc;
+
+/// Clock skew tolerated on Signet's own APIs.
+const LEEWAY_S: u64 = 30;
+
+fn revoked() -> AppError {
+    AppError::NotAuthorized("Access Token has been revoked".into())
+}
+
+impl Gateway {
+    /// Verify an access token strictly (through signet-verify) and load its user: the user
+    /// must still exist with the same sub, be enabled, not be signed out since the token was
+    /// issued, and the token's refresh family must not be revoked.
+    pub(crate) async fn authenticate(
+        &self,
+        token: &str,
+    ) -> Result<(Arc<UserPool>, UserView), AppError> {
+        let invalid = || AppError::NotAuthorized("Invalid Access Token".into());
+        // Route by the unverified issuer, then verify against exactly that issuer.
+        if token.len() > signet_verify::MAX_TOKEN_BYTES {
+            return Err(invalid());
+        }
+        let payload = token.split('.').nth(1).ok_or_else(invalid)?;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| invalid())?;
+        let iss: serde_json::Value = serde_json::from_slice(&payload).map_err(|_| invalid())?;
+        let pool_id = iss["iss"]
+            .as_str()
+            .and_then(|i| i.strip_prefix(&format!("{}/", self.cfg.public_url)))
+            .ok_or_else(invalid)?
+            .to_string();
+        let pool = self.pool(&pool_id).await.map_err(|_| invalid())?;
+        let expected = Expected {
+            issuer: self.cfg.issuer(&pool.id),
+            token_use: TokenUse::Access,
+            clients: None,
+            leeway_s: LEEWAY_S,
+        };
+        let claims =
+            signet_verify::verify(token, &self.cache.keys().set, &expected).map_err(|e| {
+                AppError::NotAuthorized(match e {
+                    signet_verify::VerifyError::Expired => "Access Token has expired".into(),
+                    other => format!("Invalid Access Token: {other}"),
+                })
+            })?;
+        let scope_ok = claims["scope"]
+            .as_str()
+            .is_some_and(|s| s.split(' ').any(|s| s == crate::tokens::USER_ADMIN_SCOPE));
+        if !scope_ok {
+            return Err(AppError::NotAuthorized(
+                "Access Token does not have required scopes".into(),
+            ));
+        }
+        let username = claims["username"].as_str().ok_or_else(invalid)?;
+        let view = self
+            .find_user(&pool, username)
+            .await
+            .map_err(|_| revoked())?;
+        // `iat` has whole seconds: a token from the very second of a sign-out is refused
+        // too (erring toward revocation; a new sign-in a second later works).
+        let iat_ms = claims["iat"].as_u64().unwrap_or(0) * 1000;
+        if claims["sub"].as_str() != Some(view.user.sub.as_str())
+            || iat_ms < view.user.tokens_valid_after_ms
+        {
+            return Err(revoked());
+        }
+        if !view.user.enabled {
+            return Err(AppError::NotAuthorized("User is disabled.".into()));
+        }
+        if let Some(fam) = claims["origin_jti"].as_str() {
+            if let QueryResult::RefreshFamily(Some(RefreshFamily { revoked: true, .. })) = self
+                .read(Query::GetRefreshFamily {
+                    family_id: fam.into(),
+                })
+                .await?
+            {
+                return Err(revoked());
+            }
+        }
+        Ok((pool, view))
+    }
+
+    /// GetUser.
+    pub async fn get_user(&self, token: &str) -> Result<User, AppError> {
+        Ok(self.authenticate(token).await?.1.user)
+    }
+
+    /// UpdateUserAttributes. A changed e-mail or phone becomes unverified and, if the pool
+    /// auto-verifies it, a verification code is sent.
+    pub async fn update_user_attributes(
+        &self,
+        token: &str,
+        attrs: &[(String, String)],
+    ) -> Result<Vec<CodeDelivery>, AppError> {
+        let (pool, view) = self.authenticate(token).await?;
+        let mut set = attributes(&pool.config, attrs, false)?;
+        let mut reverify = Vec::new();
+        for a in ["email", "phone_number"] {
+            if set
+                .get(a)
+                .is_some_and(|v| view.user.attributes.get(a) != Some(v))
+            {
+                set.insert(format!("{a}_verified"), "false".into());
+                if pool.config.auto_verified_attributes.iter().any(|x| x == a) {
+                    reverify.push(a);
+                }
+            }
+        }
+        self.patch_user(
+            &pool.id,
+            &view.user.username,
+            UserPatch {
+                set_attributes: set,
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let user = self.find_user(&pool, &view.user.username).await?.user;
+        let mut out = Vec::new();
+        for a in reverify {
+            out.push(
+                self.send_code(&pool, &user, CodePurpose::VerifyAttribute(a.into()))
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// DeleteUserAttributes.
+    pub async fn delete_user_attributes(
+        &self,
+        token: &str,
+        names: &[String],
+    ) -> Result<(), AppError> {
+        let (pool, view) = self.authenticate(token).await?;
+        if let Some(n) = names.iter().find(|n| {
+            *n == "sub"
+                || pool
+                    .config
+                    .schema
+                    .iter()
+                    .any(|a| &a.name == *n && a.required)
+        }) {
+            return Err(AppError::invalid(format!("cannot delete attribute {n}")));
+        }
+        self.patch_user(
+            &pool.id,
+            &view.user.username,
+            UserPatch {
+                delete_attributes: names.to_vec(),
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// ChangePassword: the previous password must match; a concurrent change wins once.
+    pub async fn change_password(
+        &self,
+        token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> Result<(), AppError> {
+        let (pool, view) = self.authenticate(token).await?;
+        check_password(&pool.config.password_policy, proposed)?;
+        let current = view.user.password_hash.clone().unwrap_or_default();
+        if !self.hasher.verify(previous, &current).await? {
+            return Err(AppError::NotAuthorized(
+                "Incorrect username or password.".into(),
+            ));
+        }
+        let hash = self.hasher.hash(proposed).await?;
+        self.patch_user(
+            &pool.id,
+            &view.user.username,
+            UserPatch {
+                expect_password_hash: Some(current),
+                password: Some((hash, None)),
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// GetUserAttributeVerificationCode.
+    pub async fn attribute_verification_code(
+        &self,
+        token: &str,
+        attribute: &str,
+    ) -> Result<CodeDelivery, AppError> {
+        let (pool, view) = self.authenticate(token).await?;
+        if attribute != "email" && attribute != "phone_number" {
+            return Err(AppError::invalid(
+                "only email and phone_number can be verified",
+            ));
+        }
+        self.send_code(
+            &pool,
+            &view.user,
+            CodePurpose::VerifyAttribute(attribute.into()),
+        )
+        .await
+    }
+
+    /// VerifyUserAttribute.
+    pub async fn verify_user_attribute(
+        &self,
+        token: &str,
+        attribute: &str,
+        code: &str,
+    ) -> Result<(), AppError> {
+        let (pool, view) = self.authenticate(token).await?;
+        let mut patch = UserPatch {
+            at_ms: now_ms(),
+            ..Default::default()
+        };
+        patch
+            .set_attributes
+            .insert(format!("{attribute}_verified"), "true".into());
+        self.redeem(
+            &pool,
+            &view.user,
+            CodePurpose::VerifyAttribute(attribute.into()),
+            code,
+            patch,
+        )
+        .await
+    }
+
+    /// DeleteUser (self).
+    pub async fn delete_self(&self, token: &str) -> Result<(), AppError> {
+        let (pool, view) = self.authenticate(token).await?;
+        self.write(Command::DeleteUser {
+            pool_id: pool.id.clone(),
+            username: view.user.username,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// GlobalSignOut (self).
+    pub async fn global_sign_out(&self, token: &str) -> Result<(), AppError> {
+        let (pool, view) = self.authenticate(token).await?;
+        self.sign_out_everywhere(&pool.id, &view.user.username)
+            .await
+    }
+
+    /// RevokeToken: revoke a refresh token and every token issued from it. Returns only
+    /// once the revocation is committed.
+    pub async fn revoke_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Result<(), AppError> {
+        let client = self.client(client_id).await?;
+        if !client.secrets.is_empty() {
+            let given = client_secret.unwrap_or_default();
+            let ok = client.secrets.iter().any(|s| {
+                let h = self.keyed.hash(
+                    "client-secret",
+                    &[client.client_id.as_bytes(), given.as_bytes()],
+                );
+                signet_crypto::constant_time_eq(h.as_bytes(), s.hash.as_bytes())
+            });
+            if !ok {
+                return Err(AppError::NotAuthorized(
+                    "Client authentication failed".into(),
+                ));
+            }
+        }
+        let p = self
+            .open_refresh(&client, token)
+            .map_err(|_| AppError::invalid("Invalid token"))?;
+        self.write(Command::RevokeRefreshFamily {
+            family_id: p.fam,
+            expires_at_ms: p.exp_ms,
+        })
+        .await
+        .map(|_| ())
+    }
+}

@@ -1,0 +1,630 @@
+//! Admin user management and groups.
+
+use super::ids;
+use crate::notifier::Delivery;
+use crate::validate::{attributes, canonical_username, check_password};
+use crate::{now_ms, AppError, Gateway};
+use signet_core::{
+    Command, FilterOp, Group, OutboxMessage, Query, QueryResult, User, UserFilter, UserPatch,
+    UserPool, UserStatus, UserView,
+};
+
+/// Input of AdminCreateUser.
+#[derive(Debug, Clone, Default)]
+pub struct AdminCreateUser {
+    /// Username (or e-mail/phone when the pool signs in with those).
+    pub username: String,
+    /// Attributes.
+    pub attributes: Vec<(String, String)>,
+    /// Temporary password; generated when empty.
+    pub temporary_password: String,
+    /// Send nothing.
+    pub suppress: bool,
+}
+
+/// Parse Cognito's ListUsers filter: `attr = "value"` or `attr ^= "value"`.
+pub fn parse_filter(s: &str) -> Result<Option<UserFilter>, AppError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let bad =
+        || AppError::invalid("filter must be attribute = \"value\" or attribute ^= \"value\"");
+    let (attr, op, rest) = if let Some((a, r)) = s.split_once("^=") {
+        (a, FilterOp::Prefix, r)
+    } else if let Some((a, r)) = s.split_once('=') {
+        (a, FilterOp::Equals, r)
+    } else {
+        return Err(bad());
+    };
+    let attr = attr.trim();
+    let value = rest
+        .trim()
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .ok_or_else(bad)?;
+    if !UserFilter::SEARCHABLE.contains(&attr) {
+        return Err(AppError::invalid(format!("cannot filter on {attr}")));
+    }
+    Ok(Some(UserFilter {
+        attribute: attr.to_string(),
+        op,
+        value: value.to_string(),
+    }))
+}
+
+impl Gateway {
+    /// Resolve a username or sign-in alias to the user and its groups.
+    pub(crate) async fn find_user(
+        &self,
+        pool: &UserPool,
+        login: &str,
+    ) -> Result<UserView, AppError> {
+        let login = canonical_username(login, &pool.config)?;
+        match self
+            .read(Query::GetUserForLogin {
+                pool_id: pool.id.clone(),
+                login,
+            })
+            .await?
+        {
+            QueryResult::UserView(Some(v)) => Ok(v),
+            QueryResult::UserView(None) => Err(AppError::UserNotFound),
+            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+
+    pub(crate) async fn patch_user(
+        &self,
+        pool_id: &str,
+        username: &str,
+        patch: UserPatch,
+    ) -> Result<(), AppError> {
+        self.write(Command::UpdateUser {
+            pool_id: pool_id.into(),
+            username: username.into(),
+            patch,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Build a new user from a sign-up-like request: canonical username (the sub when the
+    /// pool signs in with e-mail or phone), validated attributes.
+    pub(crate) fn new_user(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        attrs: &[(String, String)],
+        admin: bool,
+        status: UserStatus,
+    ) -> Result<User, AppError> {
+        let mut attributes = attributes(&pool.config, attrs, admin)?;
+        let sub = ids::uuid();
+        let name = if let Some(attr) = pool.config.username_attributes.first().cloned() {
+            // The given "username" is an e-mail or phone number; the username is the sub.
+            let looks_like = |a: &str| match a {
+                "email" => username.contains('@'),
+                _ => username.starts_with('+'),
+            };
+            let attr = pool
+                .config
+                .username_attributes
+                .iter()
+                .find(|a| looks_like(a))
+                .cloned()
+                .unwrap_or(attr);
+            let value = crate::validate::attributes(
+                &pool.config,
+                &[(attr.clone(), username.to_string())],
+                true,
+            )?;
+            attributes.extend(value);
+            sub.clone()
+        } else {
+            canonical_username(username, &pool.config)?
+        };
+        for a in pool.config.schema.iter().filter(|a| a.required) {
+            if !attributes.contains_key(&a.name) {
+                return Err(AppError::invalid(format!(
+                    "The attribute {} is required",
+                    a.name
+                )));
+            }
+        }
+        let mut user = User::new(sub, name, status, now_ms());
+        user.attributes = attributes;
+        user.attributes.insert("sub".into(), user.sub.clone());
+        Ok(user)
+    }
+
+    /// AdminCreateUser: the user must set a new password at first sign-in.
+    pub async fn admin_create_user(
+        &self,
+        pool_id: &str,
+        input: AdminCreateUser,
+    ) -> Result<User, AppError> {
+        let pool = self.pool(pool_id).await?;
+        let mut user = self.new_user(
+            &pool,
+            &input.username,
+            &input.attributes,
+            true,
+            UserStatus::ForceChangePassword,
+        )?;
+        let temporary = if input.temporary_password.is_empty() {
+            ids::temporary_password()
+        } else {
+            input.temporary_password.clone()
+        };
+        check_password(&pool.config.password_policy, &temporary)?;
+        let days = u64::from(pool.config.password_policy.temporary_password_validity_days);
+        user.password_hash = Some(self.hasher.hash(&temporary).await?);
+        user.password_expires_at_ms = Some(now_ms() + days * 86_400_000);
+        self.write(Command::CreateUser {
+            pool_id: pool.id.clone(),
+            user: user.clone(),
+        })
+        .await?;
+        if !input.suppress {
+            if let Some(email) = user.attributes.get("email") {
+                self.notifier
+                    .deliver(&Delivery {
+                        pool_id: pool.id.clone(),
+                        username: user.username.clone(),
+                        purpose: "temporary_password".into(),
+                        destination: email.clone(),
+                        medium: "EMAIL".into(),
+                        code: temporary,
+                    })
+                    .await;
+            }
+        }
+        Ok(user)
+    }
+
+    /// AdminGetUser.
+    pub async fn admin_get_user(&self, pool_id: &str, username: &str) -> Result<User, AppError> {
+        let pool = self.pool(pool_id).await?;
+        Ok(self.find_user(&pool, username).await?.user)
+    }
+
+    /// AdminDeleteUser.
+    pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
+        let user = self.admin_get_user(pool_id, username).await?;
+        self.write(Command::DeleteUser {
+            pool_id: pool_id.into(),
+            username: user.username,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// AdminDisableUser / AdminEnableUser. A disabled user's tokens are refused by every
+    /// Signet API and its refresh tokens stop working (both check `enabled`).
+    pub async fn admin_set_enabled(
+        &self,
+        pool_id: &str,
+        username: &str,
+        enabled: bool,
+    ) -> Result<(), AppError> {
+        let user = self.admin_get_user(pool_id, username).await?;
+        self.patch_user(
+            pool_id,
+            &user.username,
+            UserPatch {
+                enabled: Some(enabled),
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// AdminSetUserPassword: permanent (CONFIRMED) or temporary (FORCE_CHANGE_PASSWORD).
+    pub async fn admin_set_password(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &str,
+        permanent: bool,
+    ) -> Result<(), AppError> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.find_user(&pool, username).await?.user;
+        check_password(&pool.config.password_policy, password)?;
+        let hash = self.hasher.hash(password).await?;
+        let now = now_ms();
+        let days = u64::from(pool.config.password_policy.temporary_password_validity_days);
+        let (status, expires) = if permanent {
+            (UserStatus::Confirmed, None)
+        } else {
+            (
+                UserStatus::ForceChangePassword,
+                Some(now + days * 86_400_000),
+            )
+        };
+        self.patch_user(
+            pool_id,
+            &user.username,
+            UserPatch {
+                status: Some(status),
+                password: Some((hash, expires)),
+                at_ms: now,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// AdminResetUserPassword: the password stops working; the user gets a reset code.
+    pub async fn admin_reset_password(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<(), AppError> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.find_user(&pool, username).await?.user;
+        self.patch_user(
+            pool_id,
+            &user.username,
+            UserPatch {
+                status: Some(UserStatus::ResetRequired),
+                tokens_valid_after_ms: Some(now_ms()),
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        self.send_code(&pool, &user, signet_core::CodePurpose::ResetPassword)
+            .await?;
+        Ok(())
+    }
+
+    /// AdminUpdateUserAttributes (may set `*_verified`).
+    pub async fn admin_update_attributes(
+        &self,
+        pool_id: &str,
+        username: &str,
+        attrs: &[(String, String)],
+    ) -> Result<(), AppError> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.find_user(&pool, username).await?.user;
+        let set = attributes(&pool.config, attrs, true)?;
+        self.patch_user(
+            pool_id,
+            &user.username,
+            UserPatch {
+                set_attributes: set,
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// AdminDeleteUserAttributes.
+    pub async fn admin_delete_attributes(
+        &self,
+        pool_id: &str,
+        username: &str,
+        names: &[String],
+    ) -> Result<(), AppError> {
+        let pool = self.pool(pool_id).await?;
+        let user = self.find_user(&pool, username).await?.user;
+        if let Some(n) = names.iter().find(|n| {
+            *n == "sub"
+                || pool
+                    .config
+                    .schema
+                    .iter()
+                    .any(|a| &a.name == *n && a.required)
+        }) {
+            return Err(AppError::invalid(format!("cannot delete attribute {n}")));
+        }
+        self.patch_user(
+            pool_id,
+            &user.username,
+            UserPatch {
+                delete_attributes: names.to_vec(),
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// AdminConfirmSignUp.
+    pub async fn admin_confirm_sign_up(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<(), AppError> {
+        let user = self.admin_get_user(pool_id, username).await?;
+        self.patch_user(
+            pool_id,
+            &user.username,
+            UserPatch {
+                expect_status: Some(UserStatus::Unconfirmed),
+                status: Some(UserStatus::Confirmed),
+                at_ms: now_ms(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::NotAuthorized(_) => AppError::NotAuthorized(
+                "User cannot be confirmed. Current status is not UNCONFIRMED".into(),
+            ),
+            other => other,
+        })
+    }
+
+    /// AdminUserGlobalSignOut: every token issued before now stops working.
+    pub async fn admin_global_sign_out(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<(), AppError> {
+        let user = self.admin_get_user(pool_id, username).await?;
+        self.sign_out_everywhere(pool_id, &user.username).await
+    }
+
+    pub(crate) async fn sign_out_everywhere(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<(), AppError> {
+        let now = now_ms();
+        self.patch_user(
+            pool_id,
+            username,
+            UserPatch {
+                tokens_valid_after_ms: Some(now),
+                at_ms: now,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// ListUsers with an optional filter; returns the page and the next token.
+    pub async fn list_users(
+        &self,
+        pool_id: &str,
+        filter: &str,
+        limit: usize,
+        after: Option<String>,
+    ) -> Result<(Vec<User>, Option<String>), AppError> {
+        self.pool(pool_id).await?;
+        let limit = limit.clamp(1, 60);
+        match parse_filter(filter)? {
+            None => match self
+                .read(Query::ListUsers {
+                    pool_id: pool_id.into(),
+                    after,
+                    limit,
+                })
+                .await?
+            {
+                QueryResult::Users(u) => {
+                    let next = (u.len() == limit)
+                        .then(|| u.last().map(|u| u.username.clone()))
+                        .flatten();
+                    Ok((u, next))
+                }
+                other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+            },
+            Some(filter) => match self
+                .read(Query::SearchUsers {
+                    pool_id: pool_id.into(),
+                    filter,
+                    after,
+                    limit,
+                })
+                .await?
+            {
+                QueryResult::UserSearch { users, next } => Ok((users, next)),
+                other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+            },
+        }
+    }
+
+    /// CreateGroup.
+    pub async fn create_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        description: &str,
+        precedence: Option<u32>,
+        role_arn: Option<String>,
+    ) -> Result<Group, AppError> {
+        self.pool(pool_id).await?;
+        if name.is_empty() || name.len() > 128 || name.contains('\0') {
+            return Err(AppError::invalid("group name must be 1 to 128 characters"));
+        }
+        let now = now_ms();
+        let group = Group {
+            pool_id: pool_id.into(),
+            name: name.into(),
+            group_id: signet_crypto::random_hex_id(),
+            description: description.into(),
+            precedence,
+            role_arn,
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        self.write(Command::CreateGroup {
+            group: group.clone(),
+        })
+        .await?;
+        Ok(group)
+    }
+
+    /// GetGroup.
+    pub async fn get_group(&self, pool_id: &str, name: &str) -> Result<Group, AppError> {
+        match self
+            .read(Query::GetGroup {
+                pool_id: pool_id.into(),
+                name: name.into(),
+            })
+            .await?
+        {
+            QueryResult::Group(Some(g)) => Ok(g),
+            _ => Err(AppError::ResourceNotFound("Group not found.".into())),
+        }
+    }
+
+    /// UpdateGroup.
+    pub async fn update_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        description: &str,
+        precedence: Option<u32>,
+        role_arn: Option<String>,
+    ) -> Result<Group, AppError> {
+        self.write(Command::UpdateGroup {
+            pool_id: pool_id.into(),
+            name: name.into(),
+            description: description.into(),
+            precedence,
+            role_arn,
+            at_ms: now_ms(),
+        })
+        .await?;
+        self.get_group(pool_id, name).await
+    }
+
+    /// DeleteGroup.
+    pub async fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), AppError> {
+        self.write(Command::DeleteGroup {
+            pool_id: pool_id.into(),
+            name: name.into(),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// ListGroups.
+    pub async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<Group>, Option<String>), AppError> {
+        let limit = limit.clamp(1, 60);
+        match self
+            .read(Query::ListGroups {
+                pool_id: pool_id.into(),
+                after,
+                limit,
+            })
+            .await?
+        {
+            QueryResult::Groups(g) => {
+                let next = (g.len() == limit)
+                    .then(|| g.last().map(|g| g.name.clone()))
+                    .flatten();
+                Ok((g, next))
+            }
+            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// AdminAddUserToGroup / AdminRemoveUserFromGroup.
+    pub async fn set_membership(
+        &self,
+        pool_id: &str,
+        username: &str,
+        group: &str,
+        member: bool,
+    ) -> Result<(), AppError> {
+        let user = self.admin_get_user(pool_id, username).await?;
+        let cmd = if member {
+            Command::AddUserToGroup {
+                pool_id: pool_id.into(),
+                username: user.username,
+                group: group.into(),
+            }
+        } else {
+            Command::RemoveUserFromGroup {
+                pool_id: pool_id.into(),
+                username: user.username,
+                group: group.into(),
+            }
+        };
+        self.write(cmd).await.map(|_| ())
+    }
+
+    /// AdminListGroupsForUser.
+    pub async fn groups_for_user(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<Vec<Group>, AppError> {
+        let pool = self.pool(pool_id).await?;
+        Ok(self.find_user(&pool, username).await?.groups)
+    }
+
+    /// ListUsersInGroup.
+    pub async fn users_in_group(
+        &self,
+        pool_id: &str,
+        group: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<User>, Option<String>), AppError> {
+        self.get_group(pool_id, group).await?;
+        let limit = limit.clamp(1, 60);
+        match self
+            .read(Query::ListUsersInGroup {
+                pool_id: pool_id.into(),
+                group: group.into(),
+                after,
+                limit,
+            })
+            .await?
+        {
+            QueryResult::Users(u) => {
+                let next = (u.len() == limit)
+                    .then(|| u.last().map(|u| u.sub.clone()))
+                    .flatten();
+                Ok((u, next))
+            }
+            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// The dev outbox of a pool.
+    pub async fn outbox(&self, pool_id: &str) -> Result<Vec<OutboxMessage>, AppError> {
+        self.pool(pool_id).await?;
+        match self
+            .read(Query::ListOutbox {
+                pool_id: pool_id.into(),
+            })
+            .await?
+        {
+            QueryResult::Outbox(m) => Ok(m),
+            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse() {
+        let f = parse_filter(r#"email ^= "ann""#).unwrap().unwrap();
+        assert_eq!(
+            (f.attribute.as_str(), f.op, f.value.as_str()),
+            ("email", FilterOp::Prefix, "ann")
+        );
+        let f = parse_filter(r#"username = "bob""#).unwrap().unwrap();
+        assert_eq!(f.op, FilterOp::Equals);
+        assert!(parse_filter("").unwrap().is_none());
+        assert!(parse_filter(r#"password = "x""#).is_err());
+        assert!(parse_filter("email = bob").is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! Gateways in front of a [`crate::TestCluster`]: same public URL (so tokens from any of
+//! them carry the same issuer), same server secret and admin secret, each on its own ports.
+
+use signet_gateway::{GatewayConfig, GatewayHandle};
+use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
+use signet_proto::v1::user_pool_auth_client::UserPoolAuthClient;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+
+/// Public URL every test gateway claims; issuers are `{TEST_PUBLIC_URL}/{pool_id}`.
+pub const TEST_PUBLIC_URL: &str = "http://signet.test";
+/// Admin secret of test gateways.
+pub const TEST_ADMIN_SECRET: &str = "test-admin-secret-0123456789";
+
+/// Settings for a test gateway: production password hashing, a 1 s JWKS max-age and no
+/// extra margin, so a new gateway signs about a second after it starts.
+pub fn test_gateway_config() -> GatewayConfig {
+    let secret = signet_crypto::Secret::new(vec![7u8; 32]).expect("32 bytes");
+    let mut c = GatewayConfig::new(TEST_PUBLIC_URL, TEST_ADMIN_SECRET.into(), secret);
+    c.jwks_max_age = Duration::from_secs(1);
+    c.key_publish_margin = Duration::ZERO;
+    c
+}
+
+/// Start a gateway talking to `store_endpoints`, and wait until it is ready.
+pub async fn start_gateway(store_endpoints: Vec<String>, config: GatewayConfig) -> GatewayHandle {
+    let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
+    let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
+    let store = signet_store::StoreClient::new(store_endpoints);
+    let gw = signet_gateway::start(config, store, grpc, http)
+        .await
+        .expect("start gateway");
+    crate::wait_for("gateway ready", Duration::from_secs(30), || {
+        gw.is_ready().then_some(())
+    })
+    .await;
+    gw
+}
+
+/// A gRPC channel to a gateway.
+pub async fn channel(gw: &GatewayHandle) -> Channel {
+    tonic::transport::Endpoint::from_shared(format!("http://{}", gw.grpc_addr()))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect to gateway")
+}
+
+/// Admin client of a gateway (add [`admin`] to each request).
+pub async fn admin_client(gw: &GatewayHandle) -> UserPoolAdminClient<Channel> {
+    UserPoolAdminClient::new(channel(gw).await)
+}
+
+/// Public auth client of a gateway.
+pub async fn auth_client(gw: &GatewayHandle) -> UserPoolAuthClient<Channel> {
+    UserPoolAuthClient::new(channel(gw).await)
+}
+
+/// Wrap `msg` in a request carrying the test admin credentials.
+pub fn admin<T>(msg: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {TEST_ADMIN_SECRET}")
+            .parse()
+            .expect("ascii"),
+    );
+    r
+}
