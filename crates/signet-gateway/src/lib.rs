@@ -49,6 +49,8 @@ pub struct Gateway {
     pub(crate) keyed: KeyedHasher,
     pub(crate) sealer: Sealer,
     pub(crate) notifier: Notifier,
+    /// Set once gRPC health reports SERVING (readiness as seen from outside).
+    pub(crate) serving: std::sync::atomic::AtomicBool,
 }
 
 impl Gateway {
@@ -88,9 +90,13 @@ impl GatewayHandle {
         self.http_addr
     }
 
-    /// Whether the gateway is ready.
+    /// Whether the gateway is ready and says so on its health endpoints.
     pub fn is_ready(&self) -> bool {
         self.gateway.is_ready()
+            && self
+                .gateway
+                .serving
+                .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Stop serving.
@@ -125,6 +131,7 @@ pub async fn start(
         notifier: Notifier::new(&cfg.notifier),
         cache: Cache::default(),
         keys: KeyManager::default(),
+        serving: std::sync::atomic::AtomicBool::new(false),
         store,
         cfg,
     });

@@ -44,6 +44,8 @@ pub enum Command {
     Dev(DevArgs),
     /// Run a store node (a Raft voter or learner).
     Store(StoreArgs),
+    /// Run a gateway (public APIs) in front of a store cluster.
+    Gateway(GatewayArgs),
     /// Inspect and change the store cluster's membership.
     Cluster {
         #[command(subcommand)]
@@ -59,6 +61,45 @@ pub struct DevArgs {
     /// Listen address of the store API (gRPC).
     #[arg(long, default_value = "127.0.0.1:7401", env = "SIGNET_API_ADDR")]
     pub api_addr: String,
+    /// Listen address of the public gRPC API.
+    #[arg(long, default_value = "127.0.0.1:7410", env = "SIGNET_GRPC_ADDR")]
+    pub grpc_addr: String,
+    /// Listen address of the HTTP endpoints (JWKS, discovery, health).
+    #[arg(long, default_value = "127.0.0.1:7411", env = "SIGNET_HTTP_ADDR")]
+    pub http_addr: String,
+    /// Base URL of token issuers (default: http://<http-addr>).
+    #[arg(long, env = "SIGNET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GatewayArgs {
+    /// Store API addresses, comma-separated (any members; the leader is found).
+    #[arg(long, env = "SIGNET_STORE")]
+    pub store: String,
+    /// Listen address of the public gRPC API.
+    #[arg(long, default_value = "127.0.0.1:7410", env = "SIGNET_GRPC_ADDR")]
+    pub grpc_addr: String,
+    /// Listen address of the HTTP endpoints.
+    #[arg(long, default_value = "127.0.0.1:7411", env = "SIGNET_HTTP_ADDR")]
+    pub http_addr: String,
+    /// Base URL clients reach the gateways at; a pool's issuer is <public-url>/<pool-id>.
+    /// Every gateway of a cluster must use the same one.
+    #[arg(long, env = "SIGNET_PUBLIC_URL")]
+    pub public_url: String,
+    /// Bearer secret of the admin API (at least 16 characters).
+    #[arg(long, env = "SIGNET_ADMIN_SECRET", hide_env_values = true)]
+    pub admin_secret: String,
+    /// Server key, hex, at least 32 bytes; the same on every gateway.
+    #[arg(long, env = "SIGNET_SERVER_SECRET", hide_env_values = true)]
+    pub server_secret: String,
+    /// POST codes to this URL as JSON (else they go to the dev outbox).
+    #[arg(long, env = "SIGNET_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// Cache-Control max-age of JWKS responses; a new key signs this long after it is
+    /// published (plus a 10 s margin).
+    #[arg(long, default_value_t = 60, env = "SIGNET_JWKS_MAX_AGE_SECS")]
+    pub jwks_max_age_secs: u64,
 }
 
 #[derive(Args, Debug)]
@@ -128,11 +169,15 @@ pub enum ClusterCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let server = matches!(cli.command, Command::Dev(_) | Command::Store(_));
+    let server = matches!(
+        cli.command,
+        Command::Dev(_) | Command::Store(_) | Command::Gateway(_)
+    );
     let _telemetry = telemetry::init(cli.log_format, server)?;
     match cli.command {
         Command::Dev(a) => serve::dev(a).await,
         Command::Store(a) => serve::store(a).await,
+        Command::Gateway(a) => serve::gateway(a).await,
         Command::Cluster { command } => cluster_cmd::run(command).await,
     }
 }

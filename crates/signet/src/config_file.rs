@@ -56,7 +56,15 @@ pub fn args_with_config_file(args: Vec<OsString>) -> anyhow::Result<Vec<OsString
 fn is_subcommand(s: &str) -> bool {
     matches!(
         s,
-        "dev" | "store" | "cluster" | "status" | "add-learner" | "promote" | "remove"
+        "dev"
+            | "store"
+            | "gateway"
+            | "cluster"
+            | "status"
+            | "add-learner"
+            | "promote"
+            | "remove"
+            | "admin"
     )
 }
 

@@ -1,8 +1,9 @@
-//! Black-box: the built `signet dev` binary starts, reports healthy over gRPC health, keeps
-//! its data across a SIGTERM restart, and exits cleanly.
+//! Black-box: the built `signet dev` binary starts the store and a gateway, reports healthy
+//! and ready, keeps its data (and its generated admin secret) across a SIGTERM restart,
+//! serves the pool's JWKS over HTTP, and exits cleanly.
 
-use signet_core::{Command, Outcome, Query, QueryResult, UserPool};
-use signet_store::{ReadConsistency, StoreClient};
+use signet_proto::v1 as pb;
+use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use signet_testkit::ChildProcess;
 use std::path::Path;
 use std::time::Duration;
@@ -13,22 +14,30 @@ use tonic_health::pb::HealthCheckRequest;
 async fn start_dev(data_dir: &Path) -> ChildProcess {
     let bin = Path::new(env!("CARGO_BIN_EXE_signet"));
     let dir = data_dir.to_str().expect("utf-8 temp dir");
-    ChildProcess::start(
-        bin,
-        &["dev", "--data-dir", dir, "--api-addr", "127.0.0.1:0"],
-        Duration::from_secs(60),
-    )
-    .await
+    let args = [
+        "dev",
+        "--data-dir",
+        dir,
+        "--api-addr",
+        "127.0.0.1:0",
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--http-addr",
+        "127.0.0.1:0",
+    ];
+    ChildProcess::start(bin, &args, Duration::from_secs(60)).await
 }
 
-async fn health(addr: &str) -> i32 {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+async fn channel(addr: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .expect("endpoint")
         .connect()
         .await
-        .expect("connect");
-    let mut client = HealthClient::new(channel);
-    client
+        .expect("connect")
+}
+
+async fn health(addr: &str) -> i32 {
+    HealthClient::new(channel(addr).await)
         .check(HealthCheckRequest {
             service: String::new(),
         })
@@ -38,6 +47,28 @@ async fn health(addr: &str) -> i32 {
         .status
 }
 
+fn with_secret<T>(msg: T, secret: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {secret}").parse().unwrap());
+    r
+}
+
+async fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    let status = raw.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_starts_healthy_and_keeps_data_across_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,38 +76,63 @@ async fn dev_starts_healthy_and_keeps_data_across_restart() {
 
     let first = start_dev(&data).await;
     assert_eq!(first.ready["role"], "dev");
-    let addr = first.ready["api_addr"]
-        .as_str()
-        .expect("api_addr")
-        .to_string();
-    assert_eq!(health(&addr).await, ServingStatus::Serving as i32);
+    let store_addr = first.ready["api_addr"].as_str().unwrap().to_string();
+    let grpc = first.ready["grpc_addr"].as_str().unwrap().to_string();
+    let http = first.ready["http_addr"].as_str().unwrap().to_string();
+    assert_eq!(health(&store_addr).await, ServingStatus::Serving as i32);
+    assert_eq!(health(&grpc).await, ServingStatus::Serving as i32);
+    assert_eq!(http_get(&http, "/readyz").await.0, 200);
 
-    let client = StoreClient::new(vec![addr.clone()]);
-    let pool = UserPool::new("eu-dev_blackbox", "black box", 42);
-    let w = client
-        .write(Command::CreateUserPool { pool: pool.clone() })
+    let secrets: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("dev-secrets.json")).unwrap())
+            .unwrap();
+    let secret = secrets["admin_secret"].as_str().unwrap().to_string();
+    let mut admin = UserPoolAdminClient::new(channel(&grpc).await);
+    // Admin calls are closed without the secret.
+    let refused = admin
+        .create_user_pool(pb::CreateUserPoolRequest {
+            pool_name: "nope".into(),
+            ..Default::default()
+        })
         .await
-        .expect("write");
-    assert_eq!(w.outcome, Outcome::Applied);
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    let pool = admin
+        .create_user_pool(with_secret(
+            pb::CreateUserPoolRequest {
+                pool_name: "black box".into(),
+                ..Default::default()
+            },
+            &secret,
+        ))
+        .await
+        .expect("create pool")
+        .into_inner()
+        .user_pool
+        .unwrap();
     assert_eq!(first.terminate(Duration::from_secs(20)).await, Some(0));
 
     let second = start_dev(&data).await;
-    let addr = second.ready["api_addr"]
-        .as_str()
-        .expect("api_addr")
-        .to_string();
-    assert_eq!(health(&addr).await, ServingStatus::Serving as i32);
-    let client = StoreClient::new(vec![addr]);
-    let (res, applied) = client
-        .read(
-            &Query::GetUserPool {
-                pool_id: pool.id.clone(),
+    let grpc = second.ready["grpc_addr"].as_str().unwrap().to_string();
+    let http = second.ready["http_addr"].as_str().unwrap().to_string();
+    let mut admin = UserPoolAdminClient::new(channel(&grpc).await);
+    let again = admin
+        .describe_user_pool(with_secret(
+            pb::UserPoolRef {
+                user_pool_id: pool.id.clone(),
             },
-            ReadConsistency::Linearizable,
-        )
+            &secret,
+        ))
         .await
-        .expect("read");
-    assert_eq!(res, QueryResult::UserPool(Some(pool)));
-    assert!(applied >= w.index);
+        .expect("pool survives the restart, and so does the admin secret")
+        .into_inner()
+        .user_pool
+        .unwrap();
+    assert_eq!(again.name, "black box");
+    let (status, body) = http_get(&http, &format!("/{}/.well-known/jwks.json", pool.id)).await;
+    assert_eq!(status, 200);
+    let jwks: serde_json::Value = serde_json::from_str(&body).unwrap();
+    // The first run's keys and this run's keys are published (three algorithms each).
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 6);
     assert_eq!(second.terminate(Duration::from_secs(20)).await, Some(0));
 }

@@ -54,14 +54,16 @@ pub(crate) fn serve(
             let mut stop = stop.clone();
             async move {
                 loop {
-                    let status = if gw.is_ready() {
+                    let ready = gw.is_ready();
+                    let status = if ready {
                         tonic_health::ServingStatus::Serving
                     } else {
                         tonic_health::ServingStatus::NotServing
                     };
                     health.set_service_status("", status).await;
+                    gw.serving.store(ready, std::sync::atomic::Ordering::SeqCst);
                     tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
                         _ = stop.wait_for(|s| *s) => return,
                     }
                 }
