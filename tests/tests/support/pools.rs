@@ -95,3 +95,102 @@ pub fn params(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, Strin
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// Verification keys of `pool_id`, from the JWKS `gw` serves over HTTP.
+pub async fn jwks(gw: &GatewayHandle, pool_id: &str) -> signet_verify::KeySet {
+    let path = format!("/{pool_id}/.well-known/jwks.json");
+    let (status, _, body) = super::http::get(&gw.http_addr().to_string(), &path, &[]).await;
+    assert_eq!(status, 200, "JWKS of {pool_id}: {body}");
+    let jwks: serde_json::Value = serde_json::from_str(&body).expect("JWKS is JSON");
+    let mut keys = signet_verify::KeySet::new();
+    for k in jwks["keys"].as_array().expect("keys array") {
+        keys.insert_jwk(&k.to_string()).expect("usable JWK");
+    }
+    keys
+}
+
+/// What a valid token of `pool_id` issued to `client_id` must say.
+pub fn expected(
+    pool_id: &str,
+    client_id: &str,
+    token_use: signet_verify::TokenUse,
+) -> signet_verify::Expected {
+    signet_verify::Expected {
+        issuer: format!("{}/{pool_id}", signet_testkit::TEST_PUBLIC_URL),
+        token_use,
+        clients: Some(vec![client_id.to_string()]),
+        leeway_s: 5,
+    }
+}
+
+/// A USER_PASSWORD_AUTH request.
+pub fn password_auth(client_id: &str, username: &str, password: &str) -> pb::InitiateAuthRequest {
+    pb::InitiateAuthRequest {
+        client_id: client_id.into(),
+        auth_flow: "USER_PASSWORD_AUTH".into(),
+        auth_parameters: params(&[("USERNAME", username), ("PASSWORD", password)]),
+    }
+}
+
+/// A REFRESH_TOKEN_AUTH request.
+pub fn refresh_auth(client_id: &str, refresh_token: &str) -> pb::InitiateAuthRequest {
+    pb::InitiateAuthRequest {
+        client_id: client_id.into(),
+        auth_flow: "REFRESH_TOKEN_AUTH".into(),
+        auth_parameters: params(&[("REFRESH_TOKEN", refresh_token)]),
+    }
+}
+
+/// Sign in with a password on `gw`; panics unless tokens come back.
+pub async fn sign_in(
+    gw: &GatewayHandle,
+    client_id: &str,
+    username: &str,
+    password: &str,
+) -> pb::AuthenticationResultType {
+    signet_testkit::auth_client(gw)
+        .await
+        .initiate_auth(password_auth(client_id, username, password))
+        .await
+        .unwrap_or_else(|e| panic!("sign in as {username}: {}: {}", exception(&e), e.message()))
+        .into_inner()
+        .authentication_result
+        .expect("tokens, not a challenge")
+}
+
+/// SignUp with an e-mail, then ConfirmSignUp with the code from the outbox (which marks the
+/// e-mail verified). Returns the user's sub.
+pub async fn confirmed_user(
+    gw: &GatewayHandle,
+    pool_id: &str,
+    client_id: &str,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> String {
+    let mut auth = signet_testkit::auth_client(gw).await;
+    let signed = auth
+        .sign_up(pb::SignUpRequest {
+            client_id: client_id.into(),
+            username: username.into(),
+            password: password.into(),
+            user_attributes: vec![pb::AttributeType {
+                name: "email".into(),
+                value: email.into(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("sign up {username}: {}: {}", exception(&e), e.message()))
+        .into_inner();
+    let code = outbox_code(gw, pool_id, username, "confirm").await;
+    auth.confirm_sign_up(pb::ConfirmSignUpRequest {
+        client_id: client_id.into(),
+        username: username.into(),
+        confirmation_code: code,
+        ..Default::default()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("confirm {username}: {}: {}", exception(&e), e.message()));
+    signed.user_sub
+}

@@ -66,7 +66,7 @@ pub fn parse_server_secret(hex_text: &str) -> anyhow::Result<signet_crypto::Secr
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
         })
         .collect::<Option<Vec<u8>>>()
-        .filter(|_| hex_text.len() % 2 == 0)
+        .filter(|_| hex_text.len().is_multiple_of(2))
         .context("the server secret must be hex")?;
     signet_crypto::Secret::new(bytes)
         .context("the server secret must have at least 32 bytes (64 hex digits)")
