@@ -148,6 +148,29 @@ pub enum Command {
         /// The change.
         patch: UserPatch,
     },
+    /// Count a failed password sign-in; from `threshold` failures on, lock password sign-in
+    /// for `base_ms` doubled per further failure, at most `max_ms`.
+    RecordSignInFailure {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+        /// Time of the failure, Unix ms.
+        at_ms: u64,
+        /// Failures before the first lockout.
+        threshold: u32,
+        /// First lockout length, ms.
+        base_ms: u64,
+        /// Longest lockout, ms.
+        max_ms: u64,
+    },
+    /// Forget failed sign-ins after a successful one.
+    ClearSignInFailures {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username.
+        username: String,
+    },
     /// Delete a user, its indexes and pending codes.
     DeleteUser {
         /// Pool of the user.
@@ -266,6 +289,8 @@ impl Command {
             Command::CreateUser { .. } => "create_user",
             Command::UpdateUser { .. } => "update_user",
             Command::DeleteUser { .. } => "delete_user",
+            Command::RecordSignInFailure { .. } => "record_sign_in_failure",
+            Command::ClearSignInFailures { .. } => "clear_sign_in_failures",
             Command::CreateGroup { .. } => "create_group",
             Command::UpdateGroup { .. } => "update_group",
             Command::DeleteGroup { .. } => "delete_group",

@@ -47,6 +47,12 @@ pub struct GatewayConfig {
     pub reset_code_ttl: Duration,
     /// Lifetime of a challenge session (NEW_PASSWORD_REQUIRED).
     pub session_ttl: Duration,
+    /// Failed password sign-ins of one user before password sign-in locks.
+    pub lockout_threshold: u32,
+    /// First lockout; doubled for each further failure.
+    pub lockout_base: Duration,
+    /// Longest lockout.
+    pub lockout_max: Duration,
 }
 
 impl GatewayConfig {
@@ -71,6 +77,9 @@ impl GatewayConfig {
             confirm_code_ttl: Duration::from_secs(24 * 3600),
             reset_code_ttl: Duration::from_secs(3600),
             session_ttl: Duration::from_secs(180),
+            lockout_threshold: 5,
+            lockout_base: Duration::from_secs(1),
+            lockout_max: Duration::from_secs(15 * 60),
         }
     }
 

@@ -81,6 +81,19 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             patch,
         } => users::update_user(txn, pool_id, username, patch),
         Command::DeleteUser { pool_id, username } => users::delete_user(txn, pool_id, username),
+        Command::RecordSignInFailure {
+            pool_id,
+            username,
+            at_ms,
+            threshold,
+            base_ms,
+            max_ms,
+        } => users::record_failure(
+            txn, pool_id, username, *at_ms, *threshold, *base_ms, *max_ms,
+        ),
+        Command::ClearSignInFailures { pool_id, username } => {
+            users::clear_failures(txn, pool_id, username)
+        }
         Command::CreateGroup { group } => groups::create_group(txn, group),
         Command::UpdateGroup {
             pool_id,

@@ -345,3 +345,35 @@ fn nul_bytes_in_keys_are_refused() {
         Outcome::Rejected(Rejection::InvalidKey)
     );
 }
+
+#[test]
+fn failures_lock_out_with_doubling_backoff_and_success_clears() {
+    let mut f = Fixture::new();
+    f.user("ann", "a@example.com");
+    let fail = |at| Command::RecordSignInFailure {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+        at_ms: at,
+        threshold: 3,
+        base_ms: 1000,
+        max_ms: 5000,
+    };
+    f.ok(fail(10));
+    f.ok(fail(20));
+    assert_eq!(f.get("ann").locked_until_ms, 0);
+    f.ok(fail(30));
+    assert_eq!(f.get("ann").locked_until_ms, 1030);
+    f.ok(fail(40));
+    assert_eq!(f.get("ann").locked_until_ms, 2040);
+    f.ok(fail(50));
+    f.ok(fail(60));
+    // Capped at max_ms.
+    assert_eq!(f.get("ann").locked_until_ms, 5060);
+    assert_eq!(f.get("ann").failed_sign_ins, 6);
+    f.ok(Command::ClearSignInFailures {
+        pool_id: "p1".into(),
+        username: "ann".into(),
+    });
+    let u = f.get("ann");
+    assert_eq!((u.failed_sign_ins, u.locked_until_ms), (0, 0));
+}

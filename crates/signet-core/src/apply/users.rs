@@ -197,3 +197,43 @@ pub(super) fn delete_user(
     }
     Ok(Outcome::Applied)
 }
+
+pub(super) fn record_failure(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    username: &str,
+    at_ms: u64,
+    threshold: u32,
+    base_ms: u64,
+    max_ms: u64,
+) -> Result<Outcome, CoreError> {
+    let (_, mut user) = match load(txn, pool_id, username)? {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
+    if user.failed_sign_ins >= threshold.max(1) {
+        let doublings = (user.failed_sign_ins - threshold.max(1)).min(30);
+        let lock = base_ms.saturating_mul(1u64 << doublings).min(max_ms);
+        user.locked_until_ms = user.locked_until_ms.max(at_ms.saturating_add(lock));
+    }
+    put(txn, Table::Users, &compound(pool_id, username), &user)?;
+    Ok(Outcome::Applied)
+}
+
+pub(super) fn clear_failures(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    username: &str,
+) -> Result<Outcome, CoreError> {
+    let (_, mut user) = match load(txn, pool_id, username)? {
+        Ok(v) => v,
+        Err(r) => return reject(r),
+    };
+    if user.failed_sign_ins != 0 || user.locked_until_ms != 0 {
+        user.failed_sign_ins = 0;
+        user.locked_until_ms = 0;
+        put(txn, Table::Users, &compound(pool_id, username), &user)?;
+    }
+    Ok(Outcome::Applied)
+}

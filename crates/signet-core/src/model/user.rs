@@ -49,6 +49,12 @@ pub struct User {
     /// Tokens issued before this instant (Unix ms) are refused: GlobalSignOut.
     #[serde(default)]
     pub tokens_valid_after_ms: u64,
+    /// Consecutive failed password sign-ins (cluster-wide: counted through the log).
+    #[serde(default)]
+    pub failed_sign_ins: u32,
+    /// No password sign-in before this instant, Unix ms (lockout after repeated failures).
+    #[serde(default)]
+    pub locked_until_ms: u64,
     /// Creation time, Unix milliseconds.
     pub created_at_ms: u64,
     /// Last modification time, Unix milliseconds.
@@ -72,6 +78,8 @@ impl User {
             password_expires_at_ms: None,
             attributes: BTreeMap::new(),
             tokens_valid_after_ms: 0,
+            failed_sign_ins: 0,
+            locked_until_ms: 0,
             created_at_ms: at_ms,
             updated_at_ms: at_ms,
         }

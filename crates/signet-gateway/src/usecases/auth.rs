@@ -138,9 +138,30 @@ impl Gateway {
                 AppError::UserNotFound
             });
         };
-        let hash = view.user.password_hash.as_deref().unwrap_or_default();
+        let user = &view.user;
+        let hidden = pool.config.prevent_user_existence_errors;
+        if user.locked_until_ms > now_ms() {
+            // Locked: spend what a check costs and do not look at the password. With user
+            // existence hidden the answer is the usual one (a lockout exists only for
+            // existing users, so naming it would reveal the user).
+            self.hasher.verify_dummy(password).await?;
+            return Err(if hidden {
+                wrong_credentials()
+            } else {
+                AppError::NotAuthorized("Password attempts exceeded".into())
+            });
+        }
+        let hash = user.password_hash.as_deref().unwrap_or_default();
         if !self.hasher.verify(password, hash).await? {
+            self.count_failure(pool, &user.username);
             return Err(wrong_credentials());
+        }
+        if user.failed_sign_ins > 0 {
+            self.write(Command::ClearSignInFailures {
+                pool_id: pool.id.clone(),
+                username: user.username.clone(),
+            })
+            .await?;
         }
         let user = view.user;
         if !user.enabled {
@@ -185,6 +206,25 @@ impl Gateway {
                 .issue_tokens(pool, client, &user, &view.groups, None)
                 .map(AuthOutcome::Tokens),
         }
+    }
+
+    /// Count a failed password through the log (cluster-wide lockout). Sent in the
+    /// background so a wrong password answers as fast as an unknown user does.
+    fn count_failure(&self, pool: &UserPool, username: &str) {
+        let cmd = Command::RecordSignInFailure {
+            pool_id: pool.id.clone(),
+            username: username.to_string(),
+            at_ms: now_ms(),
+            threshold: self.cfg.lockout_threshold,
+            base_ms: self.cfg.lockout_base.as_millis() as u64,
+            max_ms: self.cfg.lockout_max.as_millis() as u64,
+        };
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.write(cmd).await {
+                tracing::warn!("recording a failed sign-in: {e}");
+            }
+        });
     }
 
     /// RespondToAuthChallenge / AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED).
