@@ -23,6 +23,9 @@ pub(crate) struct StoreApi {
     pub(crate) raft: Raft,
     pub(crate) sm: StateMachineStore,
     pub(crate) proposer: Proposer,
+    /// Set when the node stops: open Watch streams end so connections can close (they hold
+    /// this service, and through it the state machine's files).
+    pub(crate) stop: tokio::sync::watch::Receiver<bool>,
 }
 
 /// "Not the leader" with the leader's API address when known, so clients can retry there.
@@ -151,6 +154,7 @@ impl Store for StoreApi {
     ) -> Result<Response<WatchStream>, Status> {
         let (backlog, mut rx) = self.sm.subscribe(req.into_inner().from_index);
         let (tx, out) = tokio::sync::mpsc::channel::<Result<pb::Change, Status>>(256);
+        let mut stop = self.stop.clone();
         tokio::spawn(async move {
             let mut last = 0;
             for c in backlog {
@@ -160,7 +164,17 @@ impl Store for StoreApi {
                 }
             }
             loop {
-                let c = match rx.recv().await {
+                let next = tokio::select! {
+                    n = rx.recv() => Some(n),
+                    _ = stop.wait_for(|s| *s) => None,
+                };
+                let Some(next) = next else {
+                    let _ = tx
+                        .send(Err(Status::unavailable("store node stopping")))
+                        .await;
+                    return;
+                };
+                let c = match next {
                     Ok(c) if c.index <= last && !c.reset => continue,
                     Ok(c) => c,
                     // The watcher fell too far behind the live feed: tell it to reload.

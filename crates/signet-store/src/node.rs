@@ -160,6 +160,7 @@ impl StoreNode {
                     raft: raft.clone(),
                     sm: sm.clone(),
                     proposer,
+                    stop: stop_rx.clone(),
                 })
                 .max_decoding_message_size(16 * 1024 * 1024),
             )
@@ -300,9 +301,18 @@ impl StoreNode {
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!("raft shutdown: {e}");
         }
-        for t in self.tasks {
-            t.abort();
-            let _ = t.await;
+        // Servers stop accepting and close their connections once in-flight calls end
+        // (Watch streams end on the stop signal). Connections own the services, which own
+        // the state machine's files: waiting here is what lets the same data dir be opened
+        // again at once. A server still busy after the grace period is cut off.
+        for mut t in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(5), &mut t)
+                .await
+                .is_err()
+            {
+                t.abort();
+                let _ = t.await;
+            }
         }
         tracing::info!(node_id = self.node_id, "store node stopped");
     }

@@ -108,6 +108,19 @@ impl StateMachineStore {
         signet_core::query(&SledRead(&self.inner.tree), q)
     }
 
+    /// Every stored row (table prefix byte + key, value), for inspection tools and tests
+    /// that check what is kept at rest.
+    pub fn rows(&self) -> Result<Vec<Row>, KvError> {
+        self.inner
+            .tree
+            .iter()
+            .map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| KvError::Storage(e.to_string()))
+            })
+            .collect()
+    }
+
     /// SHA-256 over every row, with the last applied index: members that applied the same
     /// log have the same digest.
     pub fn digest(&self) -> Result<(u64, String), KvError> {

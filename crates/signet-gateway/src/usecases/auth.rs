@@ -338,7 +338,12 @@ impl Gateway {
         let view = self
             .find_user(pool, &p.username)
             .await
-            .map_err(|_| AppError::NotAuthorized("Refresh Token has been revoked".into()))?;
+            .map_err(|e| match e {
+                AppError::UserNotFound | AppError::InvalidParameter(_) => {
+                    AppError::NotAuthorized("Refresh Token has been revoked".into())
+                }
+                other => other,
+            })?;
         let user = &view.user;
         if user.sub != p.sub || p.iat_ms < user.tokens_valid_after_ms {
             return Err(AppError::NotAuthorized(

@@ -40,7 +40,11 @@ impl Gateway {
             .and_then(|i| i.strip_prefix(&format!("{}/", self.cfg.public_url)))
             .ok_or_else(invalid)?
             .to_string();
-        let pool = self.pool(&pool_id).await.map_err(|_| invalid())?;
+        // A store outage must surface as such, not as a bad token.
+        let pool = self.pool(&pool_id).await.map_err(|e| match e {
+            AppError::ResourceNotFound(_) => invalid(),
+            other => other,
+        })?;
         let expected = Expected {
             issuer: self.cfg.issuer(&pool.id),
             token_use: TokenUse::Access,
@@ -63,10 +67,10 @@ impl Gateway {
             ));
         }
         let username = claims["username"].as_str().ok_or_else(invalid)?;
-        let view = self
-            .find_user(&pool, username)
-            .await
-            .map_err(|_| revoked())?;
+        let view = self.find_user(&pool, username).await.map_err(|e| match e {
+            AppError::UserNotFound | AppError::InvalidParameter(_) => revoked(),
+            other => other,
+        })?;
         // `iat` has whole seconds: a token from the very second of a sign-out is refused
         // too (erring toward revocation; a new sign-in a second later works).
         let iat_ms = claims["iat"].as_u64().unwrap_or(0) * 1000;
