@@ -2,7 +2,7 @@
 //! or from the TOML file given with `--config` (flags win over the environment, which wins
 //! over the file).
 
-use crate::{cluster_cmd, serve, telemetry};
+use crate::{admin_cmd, cluster_cmd, serve, telemetry, token_cmd};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -51,6 +51,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ClusterCommand,
     },
+    /// Administer user pools, app clients, users and groups through a gateway (JSON output).
+    Admin(admin_cmd::AdminArgs),
+    /// End-user flows against a gateway (sign-up, sign-in, refresh, …) and `decode` to look
+    /// inside a token.
+    Token(token_cmd::TokenArgs),
 }
 
 #[derive(Args, Debug)]
@@ -179,5 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Store(a) => serve::store(a).await,
         Command::Gateway(a) => serve::gateway(a).await,
         Command::Cluster { command } => cluster_cmd::run(command).await,
+        Command::Admin(a) => admin_cmd::run(a).await,
+        Command::Token(a) => token_cmd::run(a).await,
     }
 }

@@ -1,6 +1,7 @@
 //! `signet cluster …`: membership and status, printed as JSON.
 
 use crate::cli::ClusterCommand;
+use crate::rpc::emit;
 use signet_store::StoreClient;
 use std::time::Duration;
 
@@ -10,16 +11,6 @@ fn client(endpoint: &str) -> StoreClient {
         Duration::from_secs(120),
         Duration::from_secs(60),
     )
-}
-
-/// Print to stdout; a closed pipe (`| head`) is not an error.
-fn emit(v: &serde_json::Value) -> anyhow::Result<()> {
-    use std::io::Write;
-    let text = serde_json::to_string_pretty(v)?;
-    match writeln!(std::io::stdout().lock(), "{text}") {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => Ok(r?),
-    }
 }
 
 fn print_membership(json: &str) -> anyhow::Result<()> {

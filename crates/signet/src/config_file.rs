@@ -53,19 +53,13 @@ pub fn args_with_config_file(args: Vec<OsString>) -> anyhow::Result<Vec<OsString
     Ok(out)
 }
 
+/// Whether `s` names a (nested) subcommand, read from the CLI definition itself.
 fn is_subcommand(s: &str) -> bool {
-    matches!(
-        s,
-        "dev"
-            | "store"
-            | "gateway"
-            | "cluster"
-            | "status"
-            | "add-learner"
-            | "promote"
-            | "remove"
-            | "admin"
-    )
+    fn walk(cmd: &clap::Command, s: &str) -> bool {
+        cmd.get_subcommands()
+            .any(|c| c.get_name() == s || walk(c, s))
+    }
+    walk(&<crate::cli::Cli as clap::CommandFactory>::command(), s)
 }
 
 fn find_config(args: &[OsString]) -> Option<OsString> {

@@ -1,11 +1,17 @@
 //! `signet`: one binary for every role and for the operator CLI.
 #![forbid(unsafe_code)]
 
+mod admin_args;
+mod admin_cmd;
 mod cli;
 mod cluster_cmd;
 mod config_file;
+mod jwt_inspect;
+mod proto_json;
+mod rpc;
 mod serve;
 mod telemetry;
+mod token_cmd;
 
 use clap::Parser;
 

@@ -1,0 +1,322 @@
+//! `signet admin …`: user-pool administration through a gateway's `UserPoolAdmin` API.
+//! Every command prints its answer as JSON on stdout; a refused call prints the Cognito
+//! exception name and message on stderr and exits non-zero.
+
+pub use crate::admin_args::{AdminArgs, AdminCommand, UserSel};
+
+use crate::proto_json as pj;
+use crate::rpc::{answer, attributes, connect, emit};
+use anyhow::Context;
+use serde_json::{json, Value};
+use signet_proto::v1 as pb;
+use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
+use std::path::Path;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+/// Adds `authorization: Bearer <admin secret>` to every call.
+#[derive(Clone)]
+struct Bearer(MetadataValue<Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+type Admin = UserPoolAdminClient<InterceptedService<Channel, Bearer>>;
+
+/// The gateway's largest page.
+const PAGE: u32 = 60;
+
+/// The admin secret: the flag or variable, else the dev data dir's secrets file.
+fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
+    if let Some(s) = given {
+        return Ok(s);
+    }
+    let path = data_dir.join("dev-secrets.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no admin secret: pass --admin-secret (or SIGNET_ADMIN_SECRET), or the --data-dir \
+             of `signet dev` (cannot read {})",
+            path.display()
+        )
+    })?;
+    let v: Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    v["admin_secret"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("{} has no admin_secret", path.display()))
+}
+
+async fn client(args: &AdminArgs) -> anyhow::Result<Admin> {
+    let secret = admin_secret(args.admin_secret.clone(), &args.data_dir)?;
+    let bearer: MetadataValue<Ascii> = format!("Bearer {secret}")
+        .parse()
+        .context("the admin secret contains characters not allowed in a header")?;
+    let channel = connect(&args.endpoint).await?;
+    Ok(UserPoolAdminClient::with_interceptor(
+        channel,
+        Bearer(bearer),
+    ))
+}
+
+fn user_ref(u: &UserSel) -> pb::UserRef {
+    pb::UserRef {
+        user_pool_id: u.pool.clone(),
+        username: u.username.clone(),
+    }
+}
+
+fn pool_ref(pool: &str) -> pb::UserPoolRef {
+    pb::UserPoolRef {
+        user_pool_id: pool.to_string(),
+    }
+}
+
+pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    let mut c = client(&args).await?;
+    let out = match args.command {
+        AdminCommand::CreatePool {
+            name,
+            auto_verify,
+            alias,
+            username_attribute,
+            signing_alg,
+            min_length,
+            no_prevent_user_existence_errors,
+        } => {
+            let password_policy = min_length.map(|n| pb::PasswordPolicyType {
+                minimum_length: n,
+                require_uppercase: true,
+                require_lowercase: true,
+                require_numbers: true,
+                require_symbols: true,
+                temporary_password_validity_days: 7,
+            });
+            let r = answer(
+                c.create_user_pool(pb::CreateUserPoolRequest {
+                    pool_name: name,
+                    password_policy,
+                    username_attributes: username_attribute,
+                    alias_attributes: alias,
+                    auto_verified_attributes: auto_verify,
+                    prevent_user_existence_errors: no_prevent_user_existence_errors
+                        .then_some(false),
+                    signing_alg: signing_alg.unwrap_or_default(),
+                    ..Default::default()
+                })
+                .await,
+            )?;
+            json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) })
+        }
+        AdminCommand::DescribePool { pool } => {
+            let r = answer(c.describe_user_pool(pool_ref(&pool)).await)?;
+            json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) })
+        }
+        AdminCommand::ListPools => list_pools(&mut c).await?,
+        AdminCommand::DeletePool { pool } => {
+            answer(c.delete_user_pool(pool_ref(&pool)).await)?;
+            json!({ "deleted_user_pool": pool })
+        }
+        AdminCommand::CreateClient {
+            pool,
+            name,
+            secret,
+            flows,
+            rotate_refresh_tokens,
+            access_token_validity,
+        } => {
+            let r = answer(
+                c.create_user_pool_client(pb::CreateUserPoolClientRequest {
+                    user_pool_id: pool,
+                    client_name: name,
+                    generate_secret: secret,
+                    explicit_auth_flows: flows,
+                    // 0 = the gateway's default.
+                    access_token_validity_seconds: access_token_validity.unwrap_or(0),
+                    enable_refresh_token_rotation: rotate_refresh_tokens,
+                    ..Default::default()
+                })
+                .await,
+            )?;
+            json!({ "user_pool_client": r.user_pool_client.as_ref().map(pj::client) })
+        }
+        AdminCommand::ListClients { pool } => list_clients(&mut c, pool).await?,
+        AdminCommand::CreateUser {
+            user,
+            temporary_password,
+            attrs,
+        } => {
+            let r = answer(
+                c.admin_create_user(pb::AdminCreateUserRequest {
+                    user_pool_id: user.pool,
+                    username: user.username,
+                    user_attributes: attributes(&attrs),
+                    temporary_password,
+                    message_action: String::new(),
+                })
+                .await,
+            )?;
+            json!({ "user": r.user.as_ref().map(pj::user) })
+        }
+        AdminCommand::GetUser(u) => {
+            let r = answer(c.admin_get_user(user_ref(&u)).await)?;
+            json!({ "user": r.user.as_ref().map(pj::user) })
+        }
+        AdminCommand::ListUsers { pool, filter } => list_users(&mut c, pool, filter).await?,
+        AdminCommand::SetPassword {
+            user,
+            password,
+            permanent,
+        } => {
+            answer(
+                c.admin_set_user_password(pb::AdminSetUserPasswordRequest {
+                    user_pool_id: user.pool,
+                    username: user.username.clone(),
+                    password,
+                    permanent,
+                })
+                .await,
+            )?;
+            json!({ "username": user.username, "password_set": true, "permanent": permanent })
+        }
+        AdminCommand::DisableUser(u) => {
+            answer(c.admin_disable_user(user_ref(&u)).await)?;
+            json!({ "username": u.username, "enabled": false })
+        }
+        AdminCommand::EnableUser(u) => {
+            answer(c.admin_enable_user(user_ref(&u)).await)?;
+            json!({ "username": u.username, "enabled": true })
+        }
+        AdminCommand::DeleteUser(u) => {
+            answer(c.admin_delete_user(user_ref(&u)).await)?;
+            json!({ "deleted_user": u.username })
+        }
+        AdminCommand::ConfirmUser(u) => {
+            answer(c.admin_confirm_sign_up(user_ref(&u)).await)?;
+            json!({ "username": u.username, "confirmed": true })
+        }
+        AdminCommand::SignOutUser(u) => {
+            answer(c.admin_user_global_sign_out(user_ref(&u)).await)?;
+            json!({ "username": u.username, "signed_out": true })
+        }
+        AdminCommand::CreateGroup {
+            pool,
+            name,
+            precedence,
+            role_arn,
+        } => {
+            let r = answer(
+                c.create_group(pb::CreateGroupRequest {
+                    user_pool_id: pool,
+                    group_name: name,
+                    description: String::new(),
+                    role_arn: role_arn.unwrap_or_default(),
+                    precedence,
+                })
+                .await,
+            )?;
+            json!({ "group": r.group.as_ref().map(pj::group) })
+        }
+        AdminCommand::AddToGroup { user, group } => {
+            answer(
+                c.admin_add_user_to_group(pb::UserGroupRef {
+                    user_pool_id: user.pool,
+                    username: user.username.clone(),
+                    group_name: group.clone(),
+                })
+                .await,
+            )?;
+            json!({ "username": user.username, "added_to_group": group })
+        }
+        AdminCommand::Outbox { pool } => {
+            let r = answer(c.list_outbox(pool_ref(&pool)).await)?;
+            let messages: Vec<Value> = r.messages.iter().map(pj::outbox_message).collect();
+            json!({ "messages": messages })
+        }
+    };
+    emit(&out)
+}
+
+async fn list_pools(c: &mut Admin) -> anyhow::Result<Value> {
+    let (mut all, mut next_token) = (Vec::new(), String::new());
+    loop {
+        let r = answer(
+            c.list_user_pools(pb::ListRequest {
+                max_results: PAGE,
+                next_token,
+            })
+            .await,
+        )?;
+        all.extend(r.user_pools.iter().map(pj::pool));
+        next_token = r.next_token;
+        if next_token.is_empty() {
+            return Ok(json!({ "user_pools": all }));
+        }
+    }
+}
+
+async fn list_clients(c: &mut Admin, pool: String) -> anyhow::Result<Value> {
+    let (mut all, mut next_token) = (Vec::new(), String::new());
+    loop {
+        let r = answer(
+            c.list_user_pool_clients(pb::ListInPoolRequest {
+                user_pool_id: pool.clone(),
+                max_results: PAGE,
+                next_token,
+            })
+            .await,
+        )?;
+        all.extend(r.user_pool_clients.iter().map(pj::client));
+        next_token = r.next_token;
+        if next_token.is_empty() {
+            return Ok(json!({ "user_pool_clients": all }));
+        }
+    }
+}
+
+async fn list_users(c: &mut Admin, pool: String, filter: Option<String>) -> anyhow::Result<Value> {
+    let (mut all, mut pagination_token) = (Vec::new(), String::new());
+    loop {
+        let r = answer(
+            c.list_users(pb::ListUsersRequest {
+                user_pool_id: pool.clone(),
+                filter: filter.clone().unwrap_or_default(),
+                limit: PAGE,
+                pagination_token,
+            })
+            .await,
+        )?;
+        all.extend(r.users.iter().map(pj::user));
+        pagination_token = r.pagination_token;
+        if pagination_token.is_empty() {
+            return Ok(json!({ "users": all }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_comes_from_the_flag_first_then_the_dev_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            admin_secret(Some("given".into()), dir.path()).unwrap(),
+            "given"
+        );
+        let missing = admin_secret(None, dir.path()).unwrap_err();
+        assert!(format!("{missing:#}").contains("--admin-secret"));
+        std::fs::write(
+            dir.path().join("dev-secrets.json"),
+            r#"{"admin_secret":"from-file","server_secret_hex":"00"}"#,
+        )
+        .unwrap();
+        assert_eq!(admin_secret(None, dir.path()).unwrap(), "from-file");
+    }
+}

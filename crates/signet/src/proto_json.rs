@@ -1,0 +1,137 @@
+//! The JSON the CLIs print for gateway answers. Field names are the proto's (Cognito's
+//! parameters in snake_case), times Unix milliseconds; attributes become one object
+//! (`{"email": "…", "sub": "…"}`) so `jq -r .user.attributes.sub` works.
+
+use serde_json::{json, Map, Value};
+use signet_proto::v1 as pb;
+
+/// Attributes as a JSON object, in name order.
+pub fn attributes(attrs: &[pb::AttributeType]) -> Value {
+    let sorted: std::collections::BTreeMap<&str, &str> = attrs
+        .iter()
+        .map(|a| (a.name.as_str(), a.value.as_str()))
+        .collect();
+    json!(sorted)
+}
+
+pub fn pool(p: &pb::UserPoolType) -> Value {
+    let policy = p.password_policy.as_ref().map(|pp| {
+        json!({
+            "minimum_length": pp.minimum_length,
+            "require_uppercase": pp.require_uppercase,
+            "require_lowercase": pp.require_lowercase,
+            "require_numbers": pp.require_numbers,
+            "require_symbols": pp.require_symbols,
+            "temporary_password_validity_days": pp.temporary_password_validity_days,
+        })
+    });
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "issuer": p.issuer,
+        "signing_alg": p.signing_alg,
+        "username_attributes": p.username_attributes,
+        "alias_attributes": p.alias_attributes,
+        "auto_verified_attributes": p.auto_verified_attributes,
+        "password_policy": policy,
+        "prevent_user_existence_errors": p.prevent_user_existence_errors,
+        "case_sensitive_usernames": p.case_sensitive_usernames,
+        "deletion_protection": p.deletion_protection,
+        "creation_date": p.creation_date,
+        "last_modified_date": p.last_modified_date,
+    })
+}
+
+pub fn client(c: &pb::UserPoolClientType) -> Value {
+    let mut v = json!({
+        "client_id": c.client_id,
+        "user_pool_id": c.user_pool_id,
+        "client_name": c.client_name,
+        "has_secret": c.has_secret,
+        "explicit_auth_flows": c.explicit_auth_flows,
+        "access_token_validity_seconds": c.access_token_validity_seconds,
+        "id_token_validity_seconds": c.id_token_validity_seconds,
+        "refresh_token_validity_seconds": c.refresh_token_validity_seconds,
+        "enable_refresh_token_rotation": c.enable_refresh_token_rotation,
+        "read_attributes": c.read_attributes,
+        "write_attributes": c.write_attributes,
+        "creation_date": c.creation_date,
+        "last_modified_date": c.last_modified_date,
+    });
+    // Only CreateUserPoolClient returns the secret (once).
+    if !c.client_secret.is_empty() {
+        v["client_secret"] = json!(c.client_secret);
+    }
+    v
+}
+
+pub fn user(u: &pb::UserType) -> Value {
+    json!({
+        "username": u.username,
+        "user_status": u.user_status,
+        "enabled": u.enabled,
+        "attributes": attributes(&u.attributes),
+        "user_create_date": u.user_create_date,
+        "user_last_modified_date": u.user_last_modified_date,
+    })
+}
+
+pub fn group(g: &pb::GroupType) -> Value {
+    json!({
+        "group_name": g.group_name,
+        "user_pool_id": g.user_pool_id,
+        "description": g.description,
+        "role_arn": g.role_arn,
+        "precedence": g.precedence,
+        "creation_date": g.creation_date,
+        "last_modified_date": g.last_modified_date,
+    })
+}
+
+pub fn outbox_message(m: &pb::OutboxMessageType) -> Value {
+    json!({
+        "username": m.username,
+        "purpose": m.purpose,
+        "destination": m.destination,
+        "code": m.code,
+        "issued_at": m.issued_at,
+    })
+}
+
+pub fn delivery(d: Option<&pb::CodeDeliveryDetailsType>) -> Value {
+    match d {
+        Some(d) => json!({
+            "destination": d.destination,
+            "delivery_medium": d.delivery_medium,
+            "attribute_name": d.attribute_name,
+        }),
+        None => Value::Null,
+    }
+}
+
+/// Tokens (`authentication_result`), or the challenge to answer.
+pub fn auth(r: &pb::AuthResponse) -> Value {
+    if let Some(t) = &r.authentication_result {
+        let mut result = json!({
+            "access_token": t.access_token,
+            "id_token": t.id_token,
+            "expires_in": t.expires_in,
+            "token_type": t.token_type,
+        });
+        // A refresh without rotation returns no new refresh token.
+        if !t.refresh_token.is_empty() {
+            result["refresh_token"] = json!(t.refresh_token);
+        }
+        return json!({ "authentication_result": result });
+    }
+    let params: Map<String, Value> = r
+        .challenge_parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    json!({
+        "challenge_name": r.challenge_name,
+        "session": r.session,
+        "challenge_parameters": params,
+    })
+}

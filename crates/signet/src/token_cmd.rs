@@ -1,0 +1,357 @@
+//! `signet token …`: what an end user's app does, against a gateway's public `UserPoolAuth`
+//! API (sign-up, confirmation, sign-in, refresh, recovery, self-service), plus `decode` to
+//! look inside a token. Answers are printed as JSON on stdout.
+
+use crate::jwt_inspect;
+use crate::proto_json as pj;
+use crate::rpc::{answer, attributes, connect, emit, parse_attr};
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use signet_proto::v1 as pb;
+use signet_proto::v1::user_pool_auth_client::UserPoolAuthClient;
+use std::collections::HashMap;
+use tonic::transport::Channel;
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// gRPC address of a gateway.
+    #[arg(
+        long,
+        global = true,
+        default_value = "127.0.0.1:7410",
+        env = "SIGNET_ENDPOINT"
+    )]
+    pub endpoint: String,
+    /// App client id (from `signet admin create-client`).
+    #[arg(long, global = true, env = "SIGNET_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The app client's secret, if it has one: SECRET_HASH is then computed and sent.
+    #[arg(
+        long,
+        global = true,
+        env = "SIGNET_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Register a new user; a confirmation code goes to the pool's auto-verified attribute.
+    SignUp {
+        /// Username to register.
+        #[arg(long)]
+        username: String,
+        /// Password (must satisfy the pool's policy).
+        #[arg(long)]
+        password: String,
+        /// An attribute as name=value (e.g. email=a@example.com); repeatable.
+        #[arg(long = "attr", value_parser = parse_attr)]
+        attrs: Vec<(String, String)>,
+    },
+    /// Confirm a sign-up with the code that was sent.
+    Confirm {
+        /// Username that signed up.
+        #[arg(long)]
+        username: String,
+        /// The confirmation code.
+        #[arg(long)]
+        code: String,
+    },
+    /// Sign in with username and password (USER_PASSWORD_AUTH); prints the tokens, or a
+    /// challenge to answer (e.g. NEW_PASSWORD_REQUIRED, see `new-password`).
+    SignIn {
+        /// Username (or an alias the pool allows).
+        #[arg(long)]
+        username: String,
+        /// Password.
+        #[arg(long)]
+        password: String,
+    },
+    /// Answer the NEW_PASSWORD_REQUIRED challenge of a first sign-in.
+    NewPassword {
+        /// Username that signed in.
+        #[arg(long)]
+        username: String,
+        /// The `session` printed by `sign-in`.
+        #[arg(long)]
+        session: String,
+        /// The new, permanent password.
+        #[arg(long)]
+        password: String,
+    },
+    /// Get fresh access and ID tokens with a refresh token (REFRESH_TOKEN_AUTH).
+    Refresh {
+        /// The refresh token from `sign-in`.
+        #[arg(long)]
+        refresh_token: String,
+        /// Username the token belongs to; needed only with --client-secret (SECRET_HASH).
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// Send a password-reset code to the user's verified e-mail or phone.
+    ForgotPassword {
+        /// Username to reset.
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password with the code sent by `forgot-password`.
+    ConfirmForgotPassword {
+        /// Username to reset.
+        #[arg(long)]
+        username: String,
+        /// The reset code.
+        #[arg(long)]
+        code: String,
+        /// The new password.
+        #[arg(long)]
+        password: String,
+    },
+    /// Show the signed-in user (GetUser with the access token).
+    Whoami {
+        /// Access token from `sign-in`.
+        #[arg(long)]
+        access_token: String,
+    },
+    /// Sign out everywhere: revokes the user's refresh tokens and access tokens.
+    SignOut {
+        /// Access token from `sign-in`.
+        #[arg(long)]
+        access_token: String,
+    },
+    /// Print a JWT's header and payload. Without --verify-with-jwks nothing is verified.
+    Decode {
+        /// The token (ID or access token).
+        token: String,
+        /// Verify the token against this JWKS: http://host:port/path or a file.
+        #[arg(long, requires = "issuer")]
+        verify_with_jwks: Option<String>,
+        /// Expected `iss` (the pool's issuer, `<public_url>/<pool id>`); with
+        /// --verify-with-jwks.
+        #[arg(long, requires = "verify_with_jwks")]
+        issuer: Option<String>,
+        /// Clock-skew leeway for exp/nbf when verifying, in seconds (at most 60).
+        #[arg(long, default_value_t = 0)]
+        leeway: u64,
+    },
+}
+
+/// The app client named by --client-id, with its optional secret.
+struct App {
+    client_id: String,
+    client_secret: Option<String>,
+}
+
+impl App {
+    /// `needed`: whether the command names the client (self-service calls carry only the
+    /// access token).
+    fn new(args: &TokenArgs, needed: bool) -> anyhow::Result<App> {
+        let client_id = match &args.client_id {
+            Some(id) => id.clone(),
+            None if needed => anyhow::bail!("--client-id (or SIGNET_CLIENT_ID) is required"),
+            None => String::new(),
+        };
+        Ok(App {
+            client_id,
+            client_secret: args.client_secret.clone(),
+        })
+    }
+
+    /// SECRET_HASH for `username`, empty when the client has no secret.
+    fn secret_hash(&self, username: &str) -> String {
+        self.client_secret
+            .as_deref()
+            .map(|s| signet_gateway::secret_hash(s, username, &self.client_id))
+            .unwrap_or_default()
+    }
+
+    /// Auth parameters plus SECRET_HASH when needed.
+    fn params(&self, username: Option<&str>, pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Some(u) = username.filter(|_| self.client_secret.is_some()) {
+            m.insert("SECRET_HASH".into(), self.secret_hash(u));
+        }
+        m
+    }
+}
+
+pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
+    if let TokenCommand::Decode {
+        token,
+        verify_with_jwks,
+        issuer,
+        leeway,
+    } = &args.command
+    {
+        let check = match (verify_with_jwks, issuer) {
+            (Some(jwks), Some(iss)) => Some(jwt_inspect::Check {
+                jwks_source: jwks.clone(),
+                issuer: iss.clone(),
+                client_id: args.client_id.clone(),
+                leeway_s: *leeway,
+            }),
+            _ => None,
+        };
+        let out = jwt_inspect::decode(token, check).await?;
+        if out["verified"] != true {
+            use std::io::Write;
+            // stdout stays pure JSON; the human reading the terminal still gets the warning.
+            let _ = writeln!(
+                std::io::stderr(),
+                "signet: decoded only, NOT verified (add --verify-with-jwks URL --issuer ISS)"
+            );
+        }
+        return emit(&out);
+    }
+    let needs_client = !matches!(
+        args.command,
+        TokenCommand::Whoami { .. } | TokenCommand::SignOut { .. }
+    );
+    let app = App::new(&args, needs_client)?;
+    let mut c = UserPoolAuthClient::new(connect(&args.endpoint).await?);
+    let out = call(&mut c, &app, args.command).await?;
+    emit(&out)
+}
+
+async fn call(
+    c: &mut UserPoolAuthClient<Channel>,
+    app: &App,
+    cmd: TokenCommand,
+) -> anyhow::Result<Value> {
+    let client_id = app.client_id.clone();
+    Ok(match cmd {
+        TokenCommand::SignUp {
+            username,
+            password,
+            attrs,
+        } => {
+            let r = answer(
+                c.sign_up(pb::SignUpRequest {
+                    client_id,
+                    secret_hash: app.secret_hash(&username),
+                    username,
+                    password,
+                    user_attributes: attributes(&attrs),
+                })
+                .await,
+            )?;
+            json!({
+                "user_confirmed": r.user_confirmed,
+                "user_sub": r.user_sub,
+                "code_delivery_details": pj::delivery(r.code_delivery_details.as_ref()),
+            })
+        }
+        TokenCommand::Confirm { username, code } => {
+            answer(
+                c.confirm_sign_up(pb::ConfirmSignUpRequest {
+                    client_id,
+                    secret_hash: app.secret_hash(&username),
+                    username: username.clone(),
+                    confirmation_code: code,
+                })
+                .await,
+            )?;
+            json!({ "username": username, "confirmed": true })
+        }
+        TokenCommand::SignIn { username, password } => {
+            let auth_parameters = app.params(
+                Some(&username),
+                &[("USERNAME", &username), ("PASSWORD", &password)],
+            );
+            let r = answer(
+                c.initiate_auth(pb::InitiateAuthRequest {
+                    client_id,
+                    auth_flow: "USER_PASSWORD_AUTH".into(),
+                    auth_parameters,
+                })
+                .await,
+            )?;
+            pj::auth(&r)
+        }
+        TokenCommand::NewPassword {
+            username,
+            session,
+            password,
+        } => {
+            let challenge_responses = app.params(
+                Some(&username),
+                &[("USERNAME", &username), ("NEW_PASSWORD", &password)],
+            );
+            let r = answer(
+                c.respond_to_auth_challenge(pb::RespondToAuthChallengeRequest {
+                    client_id,
+                    challenge_name: "NEW_PASSWORD_REQUIRED".into(),
+                    session,
+                    challenge_responses,
+                })
+                .await,
+            )?;
+            pj::auth(&r)
+        }
+        TokenCommand::Refresh {
+            refresh_token,
+            username,
+        } => {
+            anyhow::ensure!(
+                app.client_secret.is_none() || username.is_some(),
+                "--username is required with --client-secret (SECRET_HASH covers the username)"
+            );
+            let auth_parameters =
+                app.params(username.as_deref(), &[("REFRESH_TOKEN", &refresh_token)]);
+            let r = answer(
+                c.initiate_auth(pb::InitiateAuthRequest {
+                    client_id,
+                    auth_flow: "REFRESH_TOKEN_AUTH".into(),
+                    auth_parameters,
+                })
+                .await,
+            )?;
+            pj::auth(&r)
+        }
+        TokenCommand::ForgotPassword { username } => {
+            let r = answer(
+                c.forgot_password(pb::ClientUserRequest {
+                    client_id,
+                    secret_hash: app.secret_hash(&username),
+                    username,
+                })
+                .await,
+            )?;
+            json!({ "code_delivery_details": pj::delivery(r.code_delivery_details.as_ref()) })
+        }
+        TokenCommand::ConfirmForgotPassword {
+            username,
+            code,
+            password,
+        } => {
+            answer(
+                c.confirm_forgot_password(pb::ConfirmForgotPasswordRequest {
+                    client_id,
+                    secret_hash: app.secret_hash(&username),
+                    username: username.clone(),
+                    confirmation_code: code,
+                    password,
+                })
+                .await,
+            )?;
+            json!({ "username": username, "password_reset": true })
+        }
+        TokenCommand::Whoami { access_token } => {
+            let r = answer(c.get_user(pb::AccessTokenRequest { access_token }).await)?;
+            json!({ "username": r.username, "attributes": pj::attributes(&r.user_attributes) })
+        }
+        TokenCommand::SignOut { access_token } => {
+            answer(
+                c.global_sign_out(pb::AccessTokenRequest { access_token })
+                    .await,
+            )?;
+            json!({ "signed_out": true })
+        }
+        TokenCommand::Decode { .. } => anyhow::bail!("decode needs no gateway"),
+    })
+}
