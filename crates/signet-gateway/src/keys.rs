@@ -50,22 +50,17 @@ fn now_ms() -> u64 {
     crate::now_ms()
 }
 
-/// Generate, publish and (after the wait) install a key for every algorithm. Retries
-/// store failures until `stop`.
+/// Generate and publish a key for every algorithm, then (after one shared wait) install
+/// them all. Retries store failures until `stop`.
 pub(crate) async fn publish_keys(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    let wait = gw.cfg.jwks_max_age + gw.cfg.key_publish_margin;
+    let mut published = Vec::new();
     for alg in ALGORITHMS {
         let key = match tokio::task::spawn_blocking(move || SigningKeyPair::generate(alg)).await {
             Ok(Ok(k)) => Arc::new(k),
-            Ok(Err(e)) => {
-                tracing::error!("cannot generate a {} key: {e}", alg.name());
-                return;
-            }
-            Err(e) => {
-                tracing::error!("key generation task failed: {e}");
-                return;
-            }
+            Ok(Err(e)) => return tracing::error!("cannot generate a {} key: {e}", alg.name()),
+            Err(e) => return tracing::error!("key generation task failed: {e}"),
         };
-        let wait = gw.cfg.jwks_max_age + gw.cfg.key_publish_margin;
         let mut backoff = Duration::from_millis(100);
         let record = loop {
             let published_at_ms = now_ms();
@@ -86,8 +81,7 @@ pub(crate) async fn publish_keys(gw: Arc<Gateway>, mut stop: watch::Receiver<boo
             {
                 Ok(w) if w.outcome == Outcome::Applied => break record,
                 Ok(w) => {
-                    tracing::error!(kid = %key.kid(), "key publication refused: {:?}", w.outcome);
-                    return;
+                    return tracing::error!(kid = %key.kid(), "key publication refused: {:?}", w.outcome)
                 }
                 Err(e) => tracing::warn!("publishing signing key: {e}; retrying"),
             }
@@ -97,7 +91,10 @@ pub(crate) async fn publish_keys(gw: Arc<Gateway>, mut stop: watch::Receiver<boo
             }
             backoff = (backoff * 2).min(Duration::from_secs(5));
         };
-        // Sign only after relying parties' caches have expired and our own set has the key.
+        published.push((key, record));
+    }
+    // Sign only after relying parties' caches have expired and our own set has the keys.
+    for (key, record) in published {
         loop {
             let due = record.usable_from_ms.saturating_sub(now_ms());
             let known = gw.cache.keys().set.contains(&record.kid);
@@ -110,7 +107,7 @@ pub(crate) async fn publish_keys(gw: Arc<Gateway>, mut stop: watch::Receiver<boo
                 _ = stop.wait_for(|s| *s) => return,
             }
         }
-        tracing::info!(kid = %record.kid, alg = alg.name(), "signing key usable");
+        tracing::info!(kid = %record.kid, alg = %record.alg, "signing key usable");
         gw.keys.install(key);
     }
 }
