@@ -246,6 +246,22 @@ impl Cluster for ClusterApi {
         Ok(self.membership_reply())
     }
 
+    async fn start_election(
+        &self,
+        _: Request<pb::ElectionRequest>,
+    ) -> Result<Response<pb::ElectionReply>, Status> {
+        tracing::info!(
+            node_id = self.node_id,
+            "election requested by the stopping leader"
+        );
+        self.raft
+            .trigger()
+            .elect()
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(pb::ElectionReply {}))
+    }
+
     async fn remove(
         &self,
         req: Request<pb::NodeRef>,

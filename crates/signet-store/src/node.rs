@@ -91,6 +91,9 @@ pub struct StoreNode {
     fresh: bool,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// openraft's leader lease (= the longest election timeout): followers refuse to vote
+    /// for this long after hearing from a leader.
+    lease: Duration,
 }
 
 impl StoreNode {
@@ -192,6 +195,7 @@ impl StoreNode {
             fresh,
             stop,
             tasks,
+            lease: config.election_timeout.1,
         })
     }
 
@@ -262,36 +266,129 @@ impl StoreNode {
         Ok(m.current_leader.expect("waited for a leader"))
     }
 
-    /// Stop serving and stop Raft. A leader first waits (briefly) until every voter has its
-    /// whole log, so the next leader has every acknowledged write and elections start from
-    /// an up-to-date follower.
-    ///
-    /// openraft 0.9 has no leadership-transfer call (0.10 adds one), so a leaving leader
-    /// cannot hand over explicitly; draining replication first is the closest equivalent.
+    /// Stop serving and stop Raft. A leader first hands leadership over (see
+    /// [`StoreNode::transfer_leadership`]), so the cluster has a new leader about one
+    /// election timeout later instead of after followers' timeouts and leases.
     pub async fn shutdown(self) {
         let m = self.raft.metrics().borrow().clone();
-        if m.state == ServerState::Leader {
-            let last = m.last_log_index;
-            let voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
-            let drained = self
-                .raft
-                .wait(Some(Duration::from_secs(2)))
-                .metrics(
-                    |m| {
-                        m.replication.as_ref().is_some_and(|r| {
-                            voters
-                                .iter()
-                                .all(|v| r.get(v).cloned().flatten().map(|l| l.index) >= last)
-                        })
-                    },
-                    "followers caught up before shutdown",
-                )
-                .await;
-            if drained.is_err() {
-                tracing::warn!("stopping leader before every follower caught up");
+        let others = m
+            .membership_config
+            .membership()
+            .voter_ids()
+            .any(|v| v != self.node_id);
+        if m.state == ServerState::Leader && others {
+            // Stop taking writes first: replicating new entries would renew the followers'
+            // lease and block the handover. Clients retry elsewhere with the same ids.
+            let _ = self.stop.send(true);
+            if let Err(e) = self.transfer_leadership().await {
+                tracing::warn!("leadership transfer before shutdown failed: {e}");
             }
         }
         self.kill().await;
+    }
+
+    /// Hand leadership to the most up-to-date voter. openraft 0.9 has no transfer call
+    /// (0.10 adds one), so it is built from what 0.9 offers:
+    /// 1. wait (up to 2 s) until every voter holds the whole log — the successor then has
+    ///    every acknowledged write, and so does everyone else;
+    /// 2. stop sending heartbeats, and wait out the followers' leader lease (they refuse to
+    ///    vote while it runs, which is what protects a healthy leader);
+    /// 3. ask the chosen successor to start an election now, and wait until it leads.
+    ///
+    /// Returns the new leader's id.
+    pub async fn transfer_leadership(&self) -> Result<NodeId, StoreError> {
+        let m = self.raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership().clone();
+        let voters: Vec<NodeId> = membership
+            .voter_ids()
+            .filter(|v| *v != self.node_id)
+            .collect();
+        if voters.is_empty() {
+            return Err(StoreError::Membership(
+                "no other voter to hand over to".into(),
+            ));
+        }
+        let last = m.last_log_index;
+        let caught_up = self
+            .raft
+            .wait(Some(Duration::from_secs(2)))
+            .metrics(
+                |m| {
+                    m.replication.as_ref().is_some_and(|r| {
+                        voters
+                            .iter()
+                            .all(|v| r.get(v).cloned().flatten().map(|l| l.index) >= last)
+                    })
+                },
+                "followers caught up before transfer",
+            )
+            .await;
+        let m = match caught_up {
+            Ok(m) => m,
+            Err(_) => {
+                tracing::warn!("handing over before every follower caught up");
+                self.raft.metrics().borrow().clone()
+            }
+        };
+        let matched = |v: &NodeId| {
+            m.replication
+                .as_ref()
+                .and_then(|r| r.get(v).cloned().flatten())
+                .map(|l| l.index)
+        };
+        let successor = *voters
+            .iter()
+            .max_by_key(|v| matched(v))
+            .expect("non-empty voters");
+        let node = membership
+            .get_node(&successor)
+            .cloned()
+            .ok_or_else(|| StoreError::Membership(format!("node {successor} has no address")))?;
+        self.raft.runtime_config().heartbeat(false);
+        let res = self.hand_over(successor, &node).await;
+        // Back to normal whatever happened (the node may keep running as a follower, or
+        // still lead if the handover failed).
+        self.raft.runtime_config().heartbeat(true);
+        res
+    }
+
+    async fn hand_over(&self, successor: NodeId, node: &SignetNode) -> Result<NodeId, StoreError> {
+        tokio::time::sleep(self.lease + Duration::from_millis(50)).await;
+        let mut client = signet_proto::store::cluster_client::ClusterClient::connect(format!(
+            "http://{}",
+            node.api_addr
+        ))
+        .await
+        .map_err(|e| StoreError::Membership(format!("reaching node {successor}: {e}")))?;
+        client
+            .start_election(signet_proto::store::ElectionRequest {})
+            .await
+            .map_err(|e| StoreError::Membership(format!("node {successor}: {}", e.message())))?;
+        // Ask the successor, not our own metrics: a stopping node has closed its Raft
+        // listener and may not hear from the new leader.
+        let deadline = tokio::time::Instant::now() + self.lease * 2;
+        loop {
+            let leads = client
+                .status(signet_proto::store::StatusRequest {})
+                .await
+                .map(|s| s.into_inner().leader_id == Some(successor))
+                .unwrap_or(false);
+            if leads {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StoreError::Membership(format!(
+                    "node {successor} did not take over"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tracing::info!(
+            from = self.node_id,
+            to = successor,
+            "leadership transferred"
+        );
+        Ok(successor)
     }
 
     /// Stop at once, as a crash would (nothing is drained). Data on disk stays; the same
