@@ -23,7 +23,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 
 /// Settings of one store node.
 #[derive(Debug, Clone)]
@@ -434,7 +433,7 @@ where
         Into<Box<dyn std::error::Error + Send + Sync>> + Send,
 {
     tokio::spawn(async move {
-        let incoming = TcpListenerStream::new(listener);
+        let incoming = crate::no_delay(listener);
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Status};
 
 /// Largest request accepted (a 1 MB token must be refused, not decoded).
@@ -79,7 +78,7 @@ pub(crate) fn serve(
                 admin, guard,
             ))
             .add_service(auth)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            .serve_with_incoming_shutdown(signet_store::no_delay(listener), shutdown)
             .await;
         if let Err(e) = res {
             tracing::error!("grpc server stopped: {e}");

@@ -130,8 +130,14 @@ impl Gateway {
             Err(_) => None,
         };
         let Some(view) = view.filter(|v| v.user.password_hash.is_some()) else {
-            // Unknown user: spend what a real check costs, then answer like a wrong password.
+            // Unknown user: spend what a real check costs and send the same (here refused)
+            // failure write a wrong password sends, then answer like a wrong password. Both
+            // paths then cost the same and leave the same trace on later calls.
             self.hasher.verify_dummy(password).await?;
+            self.count_failure(
+                pool,
+                &canonical_username(username, &pool.config).unwrap_or_default(),
+            );
             return Err(if pool.config.prevent_user_existence_errors {
                 wrong_credentials()
             } else {
@@ -208,8 +214,8 @@ impl Gateway {
         }
     }
 
-    /// Count a failed password through the log (cluster-wide lockout). Sent in the
-    /// background so a wrong password answers as fast as an unknown user does.
+    /// Count a failed password through the log (cluster-wide lockout). Unknown users send
+    /// the same write (refused by the store), so both paths behave alike.
     fn count_failure(&self, pool: &UserPool, username: &str) {
         let cmd = Command::RecordSignInFailure {
             pool_id: pool.id.clone(),
@@ -219,6 +225,8 @@ impl Gateway {
             base_ms: self.cfg.lockout_base.as_millis() as u64,
             max_ms: self.cfg.lockout_max.as_millis() as u64,
         };
+        // In the background: the answer is "wrong credentials" whether or not the count
+        // lands, and the caller's latency must not depend on the path taken.
         let store = self.store.clone();
         tokio::spawn(async move {
             if let Err(e) = store.write(cmd).await {
@@ -407,7 +415,7 @@ impl Gateway {
         let now = now_ms / 1000;
         let (family, generation, exp_ms, auth_time, new_refresh) = match cont {
             None => (
-                signet_crypto::random_hex_id(),
+                super::new_family_id(now_ms),
                 0,
                 now_ms + client.validity.refresh_s * 1000,
                 now,

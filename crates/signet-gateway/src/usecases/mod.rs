@@ -61,6 +61,30 @@ impl Gateway {
     }
 }
 
+/// Cognito's page sizes: 0 (unset) means the maximum, 60.
+pub(crate) fn page_size(limit: usize) -> usize {
+    if limit == 0 {
+        60
+    } else {
+        limit.min(60)
+    }
+}
+
+/// A new refresh-token family id: the sign-in time in milliseconds (12 hex digits) then 128
+/// random bits. Every token of the family carries it (`origin_jti`), so "issued before a
+/// sign-out" is decided at millisecond precision, where `iat` has only seconds.
+pub(crate) fn new_family_id(now_ms: u64) -> String {
+    format!("{now_ms:012x}{}", signet_crypto::random_hex_id())
+}
+
+/// The sign-in time encoded in a family id (see [`new_family_id`]).
+pub(crate) fn family_time_ms(family: &str) -> Option<u64> {
+    family
+        .get(..12)
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .filter(|_| family.len() == 44)
+}
+
 /// Random identifiers in the shapes Cognito uses.
 pub(crate) mod ids {
     const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

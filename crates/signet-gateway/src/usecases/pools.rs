@@ -215,7 +215,7 @@ impl Gateway {
         after: Option<String>,
         limit: usize,
     ) -> Result<(Vec<UserPool>, Option<String>), AppError> {
-        let limit = limit.clamp(1, 60);
+        let limit = super::page_size(limit);
         match self.read(Query::ListUserPools { after, limit }).await? {
             QueryResult::UserPools(p) => {
                 let next = (p.len() == limit)
@@ -335,7 +335,7 @@ impl Gateway {
         after: Option<String>,
         limit: usize,
     ) -> Result<(Vec<AppClient>, Option<String>), AppError> {
-        let limit = limit.clamp(1, 60);
+        let limit = super::page_size(limit);
         match self
             .read(Query::ListAppClients {
                 pool_id: pool_id.into(),

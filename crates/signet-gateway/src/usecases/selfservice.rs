@@ -71,11 +71,14 @@ impl Gateway {
             AppError::UserNotFound | AppError::InvalidParameter(_) => revoked(),
             other => other,
         })?;
-        // `iat` has whole seconds: a token from the very second of a sign-out is refused
-        // too (erring toward revocation; a new sign-in a second later works).
-        let iat_ms = claims["iat"].as_u64().unwrap_or(0) * 1000;
+        // Revoked by a sign-out (or a disable) after this token's sign-in? The family id
+        // carries the sign-in time in milliseconds; `iat` has only seconds.
+        let signed_in_ms = claims["origin_jti"]
+            .as_str()
+            .and_then(super::family_time_ms)
+            .ok_or_else(invalid)?;
         if claims["sub"].as_str() != Some(view.user.sub.as_str())
-            || iat_ms < view.user.tokens_valid_after_ms
+            || signed_in_ms < view.user.tokens_valid_after_ms
         {
             return Err(revoked());
         }

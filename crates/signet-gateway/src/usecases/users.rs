@@ -200,8 +200,8 @@ impl Gateway {
         .map(|_| ())
     }
 
-    /// AdminDisableUser / AdminEnableUser. A disabled user's tokens are refused by every
-    /// Signet API and its refresh tokens stop working (both check `enabled`).
+    /// AdminDisableUser / AdminEnableUser. A disabled user can neither sign in nor refresh,
+    /// and its tokens are refused by every Signet API.
     pub async fn admin_set_enabled(
         &self,
         pool_id: &str,
@@ -209,12 +209,16 @@ impl Gateway {
         enabled: bool,
     ) -> Result<(), AppError> {
         let user = self.admin_get_user(pool_id, username).await?;
+        let now = now_ms();
         self.patch_user(
             pool_id,
             &user.username,
             UserPatch {
                 enabled: Some(enabled),
-                at_ms: now_ms(),
+                // As in Cognito, disabling revokes every token issued so far: they stay dead
+                // after the user is enabled again.
+                tokens_valid_after_ms: (!enabled).then_some(now),
+                at_ms: now,
                 ..Default::default()
             },
         )
@@ -396,7 +400,7 @@ impl Gateway {
         after: Option<String>,
     ) -> Result<(Vec<User>, Option<String>), AppError> {
         self.pool(pool_id).await?;
-        let limit = limit.clamp(1, 60);
+        let limit = super::page_size(limit);
         match parse_filter(filter)? {
             None => match self
                 .read(Query::ListUsers {
@@ -512,7 +516,7 @@ impl Gateway {
         after: Option<String>,
         limit: usize,
     ) -> Result<(Vec<Group>, Option<String>), AppError> {
-        let limit = limit.clamp(1, 60);
+        let limit = super::page_size(limit);
         match self
             .read(Query::ListGroups {
                 pool_id: pool_id.into(),
@@ -575,7 +579,7 @@ impl Gateway {
         limit: usize,
     ) -> Result<(Vec<User>, Option<String>), AppError> {
         self.get_group(pool_id, group).await?;
-        let limit = limit.clamp(1, 60);
+        let limit = super::page_size(limit);
         match self
             .read(Query::ListUsersInGroup {
                 pool_id: pool_id.into(),
