@@ -1,6 +1,6 @@
 //! Helpers for user-pool tests: a cluster with two gateways, a pool and a client.
 
-use signet_gateway::GatewayHandle;
+use signet_gateway::{GatewayConfig, GatewayHandle};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, start_gateway, test_gateway_config, TestCluster};
 
@@ -13,9 +13,22 @@ pub struct Env {
 
 impl Env {
     pub async fn start() -> Env {
+        Env::start_with(|_| {}).await
+    }
+
+    /// Like [`Env::start`], with `tweak` applied to each gateway's (own, fresh) config.
+    pub async fn start_with(tweak: fn(&mut GatewayConfig)) -> Env {
         let cluster = TestCluster::start(3).await;
-        let a = start_gateway(cluster.api_addrs(), test_gateway_config()).await;
-        let b = start_gateway(cluster.api_addrs(), test_gateway_config()).await;
+        let config = || {
+            let mut c = test_gateway_config();
+            tweak(&mut c);
+            c
+        };
+        // Started together: each waits about as long for its first key to be usable.
+        let (a, b) = tokio::join!(
+            start_gateway(cluster.api_addrs(), config()),
+            start_gateway(cluster.api_addrs(), config())
+        );
         Env { cluster, a, b }
     }
 
