@@ -142,6 +142,25 @@ pub fn attributes(
     Ok(out)
 }
 
+/// Refuse attributes the app client may not write (an empty list allows all).
+pub fn check_writable(
+    client: &signet_core::AppClient,
+    attrs: &[(String, String)],
+) -> Result<(), AppError> {
+    if client.write_attributes.is_empty() {
+        return Ok(());
+    }
+    match attrs
+        .iter()
+        .find(|(n, _)| !client.write_attributes.iter().any(|w| w == n))
+    {
+        Some((n, _)) => Err(AppError::NotAuthorized(format!(
+            "A client attempted to write unauthorized attribute {n}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Cognito-style masked destination: `a***@e***.com`, `+*******1234`.
 pub fn mask(destination: &str) -> String {
     if let Some((user, domain)) = destination.split_once('@') {

@@ -24,7 +24,7 @@ impl Gateway {
     pub(crate) async fn authenticate(
         &self,
         token: &str,
-    ) -> Result<(Arc<UserPool>, UserView), AppError> {
+    ) -> Result<(Arc<UserPool>, UserView, String), AppError> {
         let invalid = || AppError::NotAuthorized("Invalid Access Token".into());
         // Route by the unverified issuer, then verify against exactly that issuer.
         if token.len() > signet_verify::MAX_TOKEN_BYTES {
@@ -95,12 +95,22 @@ impl Gateway {
                 return Err(revoked());
             }
         }
-        Ok((pool, view))
+        let client_id = claims["client_id"].as_str().unwrap_or_default().to_string();
+        Ok((pool, view, client_id))
     }
 
     /// GetUser.
     pub async fn get_user(&self, token: &str) -> Result<User, AppError> {
-        Ok(self.authenticate(token).await?.1.user)
+        let (_, view, client_id) = self.authenticate(token).await?;
+        let mut user = view.user;
+        // Only the attributes the client may read.
+        if let Ok(client) = self.client(&client_id).await {
+            if !client.read_attributes.is_empty() {
+                user.attributes
+                    .retain(|k, _| k == "sub" || client.read_attributes.iter().any(|a| a == k));
+            }
+        }
+        Ok(user)
     }
 
     /// UpdateUserAttributes. A changed e-mail or phone becomes unverified and, if the pool
@@ -110,7 +120,8 @@ impl Gateway {
         token: &str,
         attrs: &[(String, String)],
     ) -> Result<Vec<CodeDelivery>, AppError> {
-        let (pool, view) = self.authenticate(token).await?;
+        let (pool, view, client_id) = self.authenticate(token).await?;
+        crate::validate::check_writable(&*self.client(&client_id).await?, attrs)?;
         let mut set = attributes(&pool.config, attrs, false)?;
         let mut reverify = Vec::new();
         for a in ["email", "phone_number"] {
@@ -151,7 +162,7 @@ impl Gateway {
         token: &str,
         names: &[String],
     ) -> Result<(), AppError> {
-        let (pool, view) = self.authenticate(token).await?;
+        let (pool, view, _) = self.authenticate(token).await?;
         if let Some(n) = names.iter().find(|n| {
             *n == "sub"
                 || pool
@@ -181,7 +192,7 @@ impl Gateway {
         previous: &str,
         proposed: &str,
     ) -> Result<(), AppError> {
-        let (pool, view) = self.authenticate(token).await?;
+        let (pool, view, _) = self.authenticate(token).await?;
         check_password(&pool.config.password_policy, proposed)?;
         let current = view.user.password_hash.clone().unwrap_or_default();
         if !self.hasher.verify(previous, &current).await? {
@@ -209,7 +220,7 @@ impl Gateway {
         token: &str,
         attribute: &str,
     ) -> Result<CodeDelivery, AppError> {
-        let (pool, view) = self.authenticate(token).await?;
+        let (pool, view, _) = self.authenticate(token).await?;
         if attribute != "email" && attribute != "phone_number" {
             return Err(AppError::invalid(
                 "only email and phone_number can be verified",
@@ -230,7 +241,7 @@ impl Gateway {
         attribute: &str,
         code: &str,
     ) -> Result<(), AppError> {
-        let (pool, view) = self.authenticate(token).await?;
+        let (pool, view, _) = self.authenticate(token).await?;
         let mut patch = UserPatch {
             at_ms: now_ms(),
             ..Default::default()
@@ -250,7 +261,7 @@ impl Gateway {
 
     /// DeleteUser (self).
     pub async fn delete_self(&self, token: &str) -> Result<(), AppError> {
-        let (pool, view) = self.authenticate(token).await?;
+        let (pool, view, _) = self.authenticate(token).await?;
         self.write(Command::DeleteUser {
             pool_id: pool.id.clone(),
             username: view.user.username,
@@ -261,7 +272,7 @@ impl Gateway {
 
     /// GlobalSignOut (self).
     pub async fn global_sign_out(&self, token: &str) -> Result<(), AppError> {
-        let (pool, view) = self.authenticate(token).await?;
+        let (pool, view, _) = self.authenticate(token).await?;
         self.sign_out_everywhere(&pool.id, &view.user.username)
             .await
     }

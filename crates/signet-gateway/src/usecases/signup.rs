@@ -209,7 +209,8 @@ impl Gateway {
         password: &str,
         attrs: &[(String, String)],
     ) -> Result<SignUpResult, AppError> {
-        let (_client, pool) = self.public_client(client_id, username, secret_hash).await?;
+        let (client, pool) = self.public_client(client_id, username, secret_hash).await?;
+        crate::validate::check_writable(&client, attrs)?;
         check_password(&pool.config.password_policy, password)?;
         let mut user = self.new_user(&pool, username, attrs, false, UserStatus::Unconfirmed)?;
         user.password_hash = Some(self.hasher.hash(password).await?);
