@@ -70,6 +70,18 @@ pub(crate) fn page_size(limit: usize) -> usize {
     }
 }
 
+/// A page and the token of the next one: full pages continue after their last item.
+pub(crate) fn page<T>(
+    items: Vec<T>,
+    limit: usize,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let next = (items.len() == limit)
+        .then(|| items.last().map(&key))
+        .flatten();
+    (items, next)
+}
+
 /// A new refresh-token family id: the sign-in time in milliseconds (12 hex digits) then 128
 /// random bits. Every token of the family carries it (`origin_jti`), so "issued before a
 /// sign-out" is decided at millisecond precision, where `iat` has only seconds.

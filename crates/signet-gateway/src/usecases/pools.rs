@@ -217,12 +217,7 @@ impl Gateway {
     ) -> Result<(Vec<UserPool>, Option<String>), AppError> {
         let limit = super::page_size(limit);
         match self.read(Query::ListUserPools { after, limit }).await? {
-            QueryResult::UserPools(p) => {
-                let next = (p.len() == limit)
-                    .then(|| p.last().map(|p| p.id.clone()))
-                    .flatten();
-                Ok((p, next))
-            }
+            QueryResult::UserPools(p) => Ok(super::page(p, limit, |p| p.id.clone())),
             other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
     }
@@ -344,12 +339,7 @@ impl Gateway {
             })
             .await?
         {
-            QueryResult::AppClients(c) => {
-                let next = (c.len() == limit)
-                    .then(|| c.last().map(|c| c.client_id.clone()))
-                    .flatten();
-                Ok((c, next))
-            }
+            QueryResult::AppClients(c) => Ok(super::page(c, limit, |c| c.client_id.clone())),
             other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
     }

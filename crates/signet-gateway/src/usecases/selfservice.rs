@@ -163,26 +163,8 @@ impl Gateway {
         names: &[String],
     ) -> Result<(), AppError> {
         let (pool, view, _) = self.authenticate(token).await?;
-        if let Some(n) = names.iter().find(|n| {
-            *n == "sub"
-                || pool
-                    .config
-                    .schema
-                    .iter()
-                    .any(|a| &a.name == *n && a.required)
-        }) {
-            return Err(AppError::invalid(format!("cannot delete attribute {n}")));
-        }
-        self.patch_user(
-            &pool.id,
-            &view.user.username,
-            UserPatch {
-                delete_attributes: names.to_vec(),
-                at_ms: now_ms(),
-                ..Default::default()
-            },
-        )
-        .await
+        self.remove_attributes(&pool, &view.user.username, names)
+            .await
     }
 
     /// ChangePassword: the previous password must match; a concurrent change wins once.

@@ -315,19 +315,28 @@ impl Gateway {
     ) -> Result<(), AppError> {
         let pool = self.pool(pool_id).await?;
         let user = self.find_user(&pool, username).await?.user;
-        if let Some(n) = names.iter().find(|n| {
-            *n == "sub"
-                || pool
-                    .config
-                    .schema
-                    .iter()
-                    .any(|a| &a.name == *n && a.required)
-        }) {
+        self.remove_attributes(&pool, &user.username, names).await
+    }
+
+    /// Remove attributes of a user; `sub` and required schema attributes stay.
+    pub(crate) async fn remove_attributes(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        names: &[String],
+    ) -> Result<(), AppError> {
+        let required = |n: &String| {
+            pool.config
+                .schema
+                .iter()
+                .any(|a| &a.name == n && a.required)
+        };
+        if let Some(n) = names.iter().find(|n| *n == "sub" || required(n)) {
             return Err(AppError::invalid(format!("cannot delete attribute {n}")));
         }
         self.patch_user(
-            pool_id,
-            &user.username,
+            &pool.id,
+            username,
             UserPatch {
                 delete_attributes: names.to_vec(),
                 at_ms: now_ms(),
@@ -410,12 +419,7 @@ impl Gateway {
                 })
                 .await?
             {
-                QueryResult::Users(u) => {
-                    let next = (u.len() == limit)
-                        .then(|| u.last().map(|u| u.username.clone()))
-                        .flatten();
-                    Ok((u, next))
-                }
+                QueryResult::Users(u) => Ok(super::page(u, limit, |u| u.username.clone())),
                 other => Err(AppError::Internal(format!("unexpected {other:?}"))),
             },
             Some(filter) => match self
@@ -525,12 +529,7 @@ impl Gateway {
             })
             .await?
         {
-            QueryResult::Groups(g) => {
-                let next = (g.len() == limit)
-                    .then(|| g.last().map(|g| g.name.clone()))
-                    .flatten();
-                Ok((g, next))
-            }
+            QueryResult::Groups(g) => Ok(super::page(g, limit, |g| g.name.clone())),
             other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
     }
@@ -589,12 +588,7 @@ impl Gateway {
             })
             .await?
         {
-            QueryResult::Users(u) => {
-                let next = (u.len() == limit)
-                    .then(|| u.last().map(|u| u.sub.clone()))
-                    .flatten();
-                Ok((u, next))
-            }
+            QueryResult::Users(u) => Ok(super::page(u, limit, |u| u.sub.clone())),
             other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
     }
