@@ -1,8 +1,8 @@
 //! The replicated log's entry type and the business answer to it.
 
 use crate::{
-    AppClient, CodePurpose, CodeRecord, Group, OutboxMessage, PoolConfig, SigningKey, User,
-    UserPatch, UserPool,
+    AppClient, CodePurpose, CodeRecord, Group, OutboxMessage, PoolConfig, RetireReason, SigningKey,
+    User, UserPatch, UserPool,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -274,6 +274,41 @@ pub enum Command {
         /// The key record.
         key: SigningKey,
     },
+    /// A gateway is alive: its keys keep their place until `until_ms`.
+    RenewKeyLease {
+        /// Key owner (gateway instance id).
+        owner: String,
+        /// Lease expiry, Unix ms.
+        until_ms: u64,
+    },
+    /// Stop signing with a published key; it stays in the JWKS until `drop_after_ms`.
+    /// With `LeaseLapsed`, only if its owner's lease has indeed run out at `at_ms`.
+    RetireKey {
+        /// Key id.
+        kid: String,
+        /// Why.
+        reason: RetireReason,
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+        /// When the key may leave the JWKS, Unix ms.
+        drop_after_ms: u64,
+    },
+    /// Take a key out of the JWKS at once and make validators refuse it.
+    RevokeKey {
+        /// Key id.
+        kid: String,
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+        /// When the tombstone may go, Unix ms.
+        drop_after_ms: u64,
+    },
+    /// Remove a retired or revoked key whose overlap has passed at `at_ms`.
+    DropKey {
+        /// Key id.
+        kid: String,
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+    },
 }
 
 impl Command {
@@ -301,6 +336,10 @@ impl Command {
             Command::AdvanceRefreshFamily { .. } => "advance_refresh_family",
             Command::RevokeRefreshFamily { .. } => "revoke_refresh_family",
             Command::PublishKey { .. } => "publish_key",
+            Command::RenewKeyLease { .. } => "renew_key_lease",
+            Command::RetireKey { .. } => "retire_key",
+            Command::RevokeKey { .. } => "revoke_key",
+            Command::DropKey { .. } => "drop_key",
         }
     }
 }
@@ -350,8 +389,10 @@ pub enum Rejection {
     RefreshReused,
     /// The refresh-token family was revoked.
     RefreshRevoked,
-    /// The kid is already published with different key material.
+    /// The kid is already published with different key material, or was dropped.
     KidConflict,
+    /// No such signing key.
+    KeyNotFound,
     /// An id or name contains a NUL byte or is empty.
     InvalidKey,
 }

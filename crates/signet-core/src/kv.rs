@@ -43,11 +43,15 @@ pub enum Table {
     DeletedPools = 15,
     /// Client id → pool id: public calls name only the client.
     ClientsById = 16,
+    /// Key owner (a gateway instance) → lease expiry, Unix ms.
+    KeyLeases = 17,
+    /// Kid → drop time: kids of dropped keys, never published again.
+    DroppedKids = 18,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 17] = [
+    pub const ALL: [Table; 19] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -65,6 +69,8 @@ impl Table {
         Table::RefreshFamilies,
         Table::DeletedPools,
         Table::ClientsById,
+        Table::KeyLeases,
+        Table::DroppedKids,
     ];
 
     /// The one-byte key prefix of this table.
@@ -97,6 +103,8 @@ impl Table {
             Table::RefreshFamilies => "refresh_families",
             Table::DeletedPools => "deleted_pools",
             Table::ClientsById => "clients_by_id",
+            Table::KeyLeases => "key_leases",
+            Table::DroppedKids => "dropped_kids",
         }
     }
 }

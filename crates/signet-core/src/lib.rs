@@ -24,8 +24,8 @@ pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
-    AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose, CodeRecord, Group,
-    OutboxMessage, PasswordPolicy, PoolConfig, RefreshFamily, SchemaAttribute, SigningKey,
-    TokenValidity, User, UserPatch, UserPool, UserStatus,
+    AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose, CodeRecord, Group, KeyState,
+    OutboxMessage, PasswordPolicy, PoolConfig, RefreshFamily, RetireReason, SchemaAttribute,
+    SigningKey, TokenValidity, User, UserPatch, UserPool, UserStatus,
 };
 pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};

@@ -24,11 +24,11 @@ pub struct PublishedKeys {
 
 impl PublishedKeys {
     fn build(records: Vec<SigningKey>) -> PublishedKeys {
-        // Revoked and dropped keys arrive with the key lifecycle; today every published
-        // key is served.
+        // Published and retired keys are served; a revoked key is out of the JWKS and of
+        // the key set Signet's own APIs verify with, at once.
         let mut set = KeySet::new();
         let mut jwks = Vec::new();
-        for k in &records {
+        for k in records.iter().filter(|k| k.state.is_published()) {
             match set.insert_jwk(&k.public_jwk) {
                 Ok(()) => jwks.push(
                     serde_json::from_str::<serde_json::Value>(&k.public_jwk).unwrap_or_default(),

@@ -71,6 +71,7 @@ pub(crate) async fn publish_keys(gw: Arc<Gateway>, mut stop: watch::Receiver<boo
                 public_jwk: key.public_jwk().to_string(),
                 published_at_ms,
                 usable_from_ms: published_at_ms + wait.as_millis() as u64,
+                state: Default::default(),
             };
             match gw
                 .store

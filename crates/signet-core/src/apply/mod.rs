@@ -2,6 +2,7 @@
 
 mod codes;
 mod groups;
+mod keys;
 mod pools;
 mod users;
 
@@ -146,7 +147,20 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             family_id,
             expires_at_ms,
         } => codes::revoke_family(txn, family_id, *expires_at_ms),
-        Command::PublishKey { key } => pools::publish_key(txn, key),
+        Command::PublishKey { key } => keys::publish_key(txn, key),
+        Command::RenewKeyLease { owner, until_ms } => keys::renew_lease(txn, owner, *until_ms),
+        Command::RetireKey {
+            kid,
+            reason,
+            at_ms,
+            drop_after_ms,
+        } => keys::retire_key(txn, kid, *reason, *at_ms, *drop_after_ms),
+        Command::RevokeKey {
+            kid,
+            at_ms,
+            drop_after_ms,
+        } => keys::revoke_key(txn, kid, *at_ms, *drop_after_ms),
+        Command::DropKey { kid, at_ms } => keys::drop_key(txn, kid, *at_ms),
     }
 }
 
@@ -186,3 +200,6 @@ mod tests;
 
 #[cfg(test)]
 mod tests_flows;
+
+#[cfg(test)]
+mod tests_keys;

@@ -2,9 +2,7 @@
 
 use super::{get, put, reject, valid_parts};
 use crate::kv::compound;
-use crate::{
-    AppClient, CoreError, KvTxn, Outcome, PoolConfig, Rejection, SigningKey, Table, UserPool,
-};
+use crate::{AppClient, CoreError, KvTxn, Outcome, PoolConfig, Rejection, Table, UserPool};
 
 pub(super) fn create_pool(txn: &mut impl KvTxn, pool: &UserPool) -> Result<Outcome, CoreError> {
     if !valid_parts(&[&pool.id]) {
@@ -104,21 +102,5 @@ pub(super) fn delete_client(
     }
     txn.delete(Table::Clients, &key)?;
     txn.delete(Table::ClientsById, client_id.as_bytes())?;
-    Ok(Outcome::Applied)
-}
-
-pub(super) fn publish_key(txn: &mut impl KvTxn, key: &SigningKey) -> Result<Outcome, CoreError> {
-    if !valid_parts(&[&key.kid]) {
-        return reject(Rejection::InvalidKey);
-    }
-    if let Some(existing) = get::<SigningKey>(txn, Table::SigningKeys, key.kid.as_bytes())? {
-        // Re-publishing identical material (a retried write) is harmless; other material
-        // under a known kid would let two keys answer to one name.
-        if existing.public_jwk == key.public_jwk && existing.alg == key.alg {
-            return Ok(Outcome::Applied);
-        }
-        return reject(Rejection::KidConflict);
-    }
-    put(txn, Table::SigningKeys, key.kid.as_bytes(), key)?;
     Ok(Outcome::Applied)
 }

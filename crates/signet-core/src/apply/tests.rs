@@ -130,6 +130,7 @@ fn kid_is_never_reused_with_other_material() {
             public_jwk: jwk.into(),
             published_at_ms: 1,
             usable_from_ms: 2,
+            state: Default::default(),
         },
     };
     assert_eq!(apply(&mut kv, &req(1, key("A"))).unwrap(), Outcome::Applied);

@@ -10,5 +10,7 @@ mod user;
 pub use client::{AppClient, AuthFlow, ClientSecret, TokenValidity};
 pub use group::Group;
 pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, UserPool};
-pub use tokens::{CodePurpose, CodeRecord, OutboxMessage, RefreshFamily, SigningKey};
+pub use tokens::{
+    CodePurpose, CodeRecord, KeyState, OutboxMessage, RefreshFamily, RetireReason, SigningKey,
+};
 pub use user::{User, UserPatch, UserStatus};

@@ -77,4 +77,48 @@ pub struct SigningKey {
     pub published_at_ms: u64,
     /// Earliest time the owner may sign with it, Unix milliseconds.
     pub usable_from_ms: u64,
+    /// Where the key is in its life.
+    #[serde(default)]
+    pub state: KeyState,
+}
+
+/// Life of a published signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KeyState {
+    /// In the JWKS; its owner signs with it from `usable_from_ms` on.
+    #[default]
+    Published,
+    /// No longer signs; stays in the JWKS until every token it signed has expired.
+    Retired {
+        /// When it stopped signing, Unix ms.
+        retired_at_ms: u64,
+        /// When it may leave the JWKS, Unix ms.
+        drop_after_ms: u64,
+    },
+    /// Compromised: out of the JWKS at once, its tokens refused by every Signet validator.
+    /// The record stays (a tombstone) until `drop_after_ms`.
+    Revoked {
+        /// When it was revoked, Unix ms.
+        revoked_at_ms: u64,
+        /// When the tombstone may go, Unix ms.
+        drop_after_ms: u64,
+    },
+}
+
+impl KeyState {
+    /// Whether the key belongs in a JWKS.
+    pub fn is_published(&self) -> bool {
+        !matches!(self, KeyState::Revoked { .. })
+    }
+}
+
+/// Why a key stops signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetireReason {
+    /// Its owner rotated to a newer key.
+    Rotated,
+    /// Its owner stopped renewing its lease (the gateway is gone).
+    LeaseLapsed,
 }

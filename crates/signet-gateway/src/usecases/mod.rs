@@ -42,6 +42,7 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
             AppError::NotAuthorized("Refresh Token has been revoked".into())
         }
         Rejection::InvalidKey => AppError::invalid("identifier contains a forbidden character"),
+        Rejection::KeyNotFound => AppError::ResourceNotFound("Signing key not found.".into()),
     }
 }
 
