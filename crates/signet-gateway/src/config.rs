@@ -53,6 +53,13 @@ pub struct GatewayConfig {
     pub lockout_base: Duration,
     /// Longest lockout.
     pub lockout_max: Duration,
+    /// This gateway's keys stay current while it renews this lease (every third of it);
+    /// when it stops, the store's leader retires them.
+    pub key_lease: Duration,
+    /// Time between key rotations.
+    pub rotation_interval: Duration,
+    /// How long a rotated-out key stays published: the longest token lifetime plus leeway.
+    pub key_overlap: Duration,
 }
 
 impl GatewayConfig {
@@ -80,6 +87,9 @@ impl GatewayConfig {
             lockout_threshold: 5,
             lockout_base: Duration::from_secs(1),
             lockout_max: Duration::from_secs(15 * 60),
+            key_lease: Duration::from_secs(60),
+            rotation_interval: Duration::from_secs(24 * 3600),
+            key_overlap: Duration::from_secs(86_400 + 60),
         }
     }
 

@@ -50,19 +50,130 @@ fn now_ms() -> u64 {
     crate::now_ms()
 }
 
+/// Retry `op` until it succeeds or `stop` is set (None).
+async fn until_done<T, F, Fut>(what: &str, stop: &mut watch::Receiver<bool>, mut op: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match op().await {
+            Ok(v) => return Some(v),
+            Err(e) => tracing::warn!("{what}: {e}; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.wait_for(|s| *s) => return None,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn write(gw: &Gateway, cmd: Command) -> Result<Outcome, String> {
+    gw.store
+        .write(cmd)
+        .await
+        .map(|w| w.outcome)
+        .map_err(|e| e.to_string())
+}
+
+async fn renew_lease(gw: &Gateway) -> Result<Outcome, String> {
+    let until_ms = now_ms() + gw.cfg.key_lease.as_millis() as u64;
+    write(
+        gw,
+        Command::RenewKeyLease {
+            owner: gw.cfg.instance.clone(),
+            until_ms,
+        },
+    )
+    .await
+}
+
+/// The whole key life of this gateway: renew its lease, publish a key per algorithm, sign
+/// with them once usable, rotate every `rotation_interval` (the old keys retire and stay
+/// published for `key_overlap`).
+pub(crate) async fn key_lifecycle(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    // The lease comes first, so the housekeeper never sees our key without a live owner.
+    if until_done("renewing the key lease", &mut stop, || renew_lease(&gw))
+        .await
+        .is_none()
+    {
+        return;
+    }
+    let renewer = {
+        let gw = gw.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(gw.cfg.key_lease / 3) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+                if let Err(e) = renew_lease(&gw).await {
+                    tracing::warn!("renewing the key lease: {e}");
+                }
+            }
+        })
+    };
+    let mut current = match publish_and_install(&gw, &mut stop).await {
+        Some(kids) => kids,
+        None => return renewer.abort(),
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(gw.cfg.rotation_interval) => {}
+            _ = stop.wait_for(|s| *s) => return renewer.abort(),
+        }
+        let Some(next) = publish_and_install(&gw, &mut stop).await else {
+            return renewer.abort();
+        };
+        let at_ms = now_ms();
+        let drop_after_ms = at_ms + gw.cfg.key_overlap.as_millis() as u64;
+        for kid in std::mem::replace(&mut current, next) {
+            let retire = || {
+                write(
+                    &gw,
+                    Command::RetireKey {
+                        kid: kid.clone(),
+                        reason: signet_core::RetireReason::Rotated,
+                        at_ms,
+                        drop_after_ms,
+                    },
+                )
+            };
+            if until_done("retiring a rotated key", &mut stop, retire)
+                .await
+                .is_none()
+            {
+                return renewer.abort();
+            }
+        }
+        tracing::info!("signing keys rotated");
+    }
+}
+
 /// Generate and publish a key for every algorithm, then (after one shared wait) install
-/// them all. Retries store failures until `stop`.
-pub(crate) async fn publish_keys(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+/// them all. Returns their kids; `None` if stopped.
+async fn publish_and_install(
+    gw: &Arc<Gateway>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Vec<String>> {
     let wait = gw.cfg.jwks_max_age + gw.cfg.key_publish_margin;
     let mut published = Vec::new();
     for alg in ALGORITHMS {
         let key = match tokio::task::spawn_blocking(move || SigningKeyPair::generate(alg)).await {
             Ok(Ok(k)) => Arc::new(k),
-            Ok(Err(e)) => return tracing::error!("cannot generate a {} key: {e}", alg.name()),
-            Err(e) => return tracing::error!("key generation task failed: {e}"),
+            Ok(Err(e)) => {
+                tracing::error!("cannot generate a {} key: {e}", alg.name());
+                return None;
+            }
+            Err(e) => {
+                tracing::error!("key generation task failed: {e}");
+                return None;
+            }
         };
-        let mut backoff = Duration::from_millis(100);
-        let record = loop {
+        let publish = || {
             let published_at_ms = now_ms();
             let record = SigningKey {
                 kid: key.kid().to_string(),
@@ -73,42 +184,41 @@ pub(crate) async fn publish_keys(gw: Arc<Gateway>, mut stop: watch::Receiver<boo
                 usable_from_ms: published_at_ms + wait.as_millis() as u64,
                 state: Default::default(),
             };
-            match gw
-                .store
-                .write(Command::PublishKey {
-                    key: record.clone(),
-                })
-                .await
-            {
-                Ok(w) if w.outcome == Outcome::Applied => break record,
-                Ok(w) => {
-                    return tracing::error!(kid = %key.kid(), "key publication refused: {:?}", w.outcome)
+            async move {
+                match write(
+                    gw,
+                    Command::PublishKey {
+                        key: record.clone(),
+                    },
+                )
+                .await?
+                {
+                    Outcome::Applied => Ok(record),
+                    other => Err(format!("publication refused: {other:?}")),
                 }
-                Err(e) => tracing::warn!("publishing signing key: {e}; retrying"),
             }
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(5));
         };
+        let record = until_done("publishing a signing key", stop, publish).await?;
         published.push((key, record));
     }
     // Sign only after relying parties' caches have expired and our own set has the keys.
-    for (key, record) in published {
+    for (_, record) in &published {
         loop {
             let due = record.usable_from_ms.saturating_sub(now_ms());
-            let known = gw.cache.keys().set.contains(&record.kid);
-            if due == 0 && known {
+            if due == 0 && gw.cache.keys().set.contains(&record.kid) {
                 break;
             }
             let pause = Duration::from_millis(due.clamp(10, 200));
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
-                _ = stop.wait_for(|s| *s) => return,
+                _ = stop.wait_for(|s| *s) => return None,
             }
         }
+    }
+    let kids = published.iter().map(|(k, _)| k.kid().to_string()).collect();
+    for (key, record) in published {
         tracing::info!(kid = %record.kid, alg = %record.alg, "signing key usable");
         gw.keys.install(key);
     }
+    Some(kids)
 }

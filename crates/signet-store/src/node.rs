@@ -46,6 +46,8 @@ pub struct StoreConfig {
     pub keep_logs_after_snapshot: u64,
     /// Fault table consulted by this node's Raft network (testkit only).
     pub faults: Faults,
+    /// Signing-key housekeeping done while this node leads.
+    pub key_housekeeping: crate::KeyHousekeeping,
 }
 
 impl StoreConfig {
@@ -61,6 +63,7 @@ impl StoreConfig {
             snapshot_every: 20_000,
             keep_logs_after_snapshot: 2_000,
             faults: Faults::new(),
+            key_housekeeping: crate::KeyHousekeeping::default(),
         }
     }
 
@@ -154,6 +157,13 @@ impl StoreNode {
 
         let (proposer, proposer_task) = Proposer::start(raft.clone(), stop_rx.clone());
         tasks.push(proposer_task);
+        tasks.push(tokio::spawn(crate::housekeeping::run(
+            raft.clone(),
+            sm.clone(),
+            proposer.clone(),
+            config.key_housekeeping,
+            stop_rx.clone(),
+        )));
         let (health, health_svc) = tonic_health::server::health_reporter();
         let api = tonic::transport::Server::builder()
             .add_service(health_svc)

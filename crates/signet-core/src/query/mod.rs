@@ -134,6 +134,8 @@ pub enum Query {
         /// Family id.
         family_id: String,
     },
+    /// Every key owner's lease expiry (Unix ms).
+    ListKeyLeases,
     /// The dev outbox of a pool.
     ListOutbox {
         /// Pool id.
@@ -176,6 +178,8 @@ pub enum QueryResult {
     RefreshFamily(Option<RefreshFamily>),
     /// Outbox messages.
     Outbox(Vec<OutboxMessage>),
+    /// Key owners and their lease expiry, Unix ms.
+    KeyLeases(Vec<(String, u64)>),
 }
 
 /// A user with the groups it belongs to.
@@ -326,6 +330,17 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
         )?),
         Query::GetRefreshFamily { family_id } => {
             QueryResult::RefreshFamily(get(kv, Table::RefreshFamilies, family_id.as_bytes())?)
+        }
+        Query::ListKeyLeases => {
+            let rows = kv.scan(Table::KeyLeases, b"", None, usize::MAX)?;
+            let mut leases = Vec::with_capacity(rows.len());
+            for (owner, v) in rows {
+                leases.push((
+                    String::from_utf8_lossy(&owner).into_owned(),
+                    decode_record::<u64>(Table::KeyLeases, &v)?,
+                ));
+            }
+            QueryResult::KeyLeases(leases)
         }
         Query::ListOutbox { pool_id } => {
             let rows = kv.scan(Table::Outbox, &compound(pool_id, ""), None, MAX_PAGE)?;
