@@ -302,6 +302,11 @@ pub enum Command {
         /// When the tombstone may go, Unix ms.
         drop_after_ms: u64,
     },
+    /// Ask every gateway to rotate its keys now (they follow this through Watch).
+    RequestKeyRotation {
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+    },
     /// Remove a retired or revoked key whose overlap has passed at `at_ms`.
     DropKey {
         /// Key id.
@@ -340,6 +345,7 @@ impl Command {
             Command::RetireKey { .. } => "retire_key",
             Command::RevokeKey { .. } => "revoke_key",
             Command::DropKey { .. } => "drop_key",
+            Command::RequestKeyRotation { .. } => "request_key_rotation",
         }
     }
 }

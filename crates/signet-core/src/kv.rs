@@ -47,11 +47,13 @@ pub enum Table {
     KeyLeases = 17,
     /// Kid → drop time: kids of dropped keys, never published again.
     DroppedKids = 18,
+    /// `rotate` → time of the last "rotate every gateway's keys now" request.
+    KeyRequests = 19,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 19] = [
+    pub const ALL: [Table; 20] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -71,6 +73,7 @@ impl Table {
         Table::ClientsById,
         Table::KeyLeases,
         Table::DroppedKids,
+        Table::KeyRequests,
     ];
 
     /// The one-byte key prefix of this table.
@@ -105,6 +108,7 @@ impl Table {
             Table::ClientsById => "clients_by_id",
             Table::KeyLeases => "key_leases",
             Table::DroppedKids => "dropped_kids",
+            Table::KeyRequests => "key_requests",
         }
     }
 }

@@ -177,7 +177,13 @@ impl Gateway {
                 "unexpected answer to ListSigningKeys".into(),
             ));
         };
+        let revoked: std::collections::HashSet<String> = records
+            .iter()
+            .filter(|k| !k.state.is_published())
+            .map(|k| k.kid.clone())
+            .collect();
         *self.cache.keys.write().expect("cache lock") = Arc::new(PublishedKeys::build(records));
+        self.keys.forget_revoked(&revoked);
         Ok(applied)
     }
 }
@@ -209,6 +215,9 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
                             continue;
                         };
                         keys_changed |= table == Table::SigningKeys;
+                        if table == Table::KeyRequests {
+                            gw.keys.request_rotation();
+                        }
                         gw.cache.evict(table, &k.key);
                     }
                     if keys_changed {

@@ -18,6 +18,8 @@ pub const ALGORITHMS: [Algorithm; 3] = [Algorithm::EdDSA, Algorithm::ES256, Algo
 #[derive(Default)]
 pub struct KeyManager {
     signers: RwLock<HashMap<Algorithm, Arc<SigningKeyPair>>>,
+    /// Wakes the key lifecycle to rotate now (an admin request, or one of our keys revoked).
+    rotate_now: tokio::sync::Notify,
 }
 
 impl KeyManager {
@@ -43,6 +45,26 @@ impl KeyManager {
             .write()
             .expect("keys lock")
             .insert(key.alg(), key);
+    }
+
+    /// Ask the lifecycle to rotate at once.
+    pub(crate) fn request_rotation(&self) {
+        self.rotate_now.notify_one();
+    }
+
+    /// Stop signing with any of `revoked` at once (issuance with that algorithm pauses until
+    /// the replacement is usable) and rotate. Returns whether one of ours was hit.
+    pub(crate) fn forget_revoked(&self, revoked: &std::collections::HashSet<String>) -> bool {
+        let mut signers = self.signers.write().expect("keys lock");
+        let before = signers.len();
+        signers.retain(|_, k| !revoked.contains(k.kid()));
+        let hit = signers.len() != before;
+        drop(signers);
+        if hit {
+            tracing::warn!("one of this gateway's signing keys was revoked; rotating");
+            self.rotate_now.notify_one();
+        }
+        hit
     }
 }
 
@@ -123,6 +145,7 @@ pub(crate) async fn key_lifecycle(gw: Arc<Gateway>, mut stop: watch::Receiver<bo
     loop {
         tokio::select! {
             _ = tokio::time::sleep(gw.cfg.rotation_interval) => {}
+            _ = gw.keys.rotate_now.notified() => {}
             _ = stop.wait_for(|s| *s) => return renewer.abort(),
         }
         let Some(next) = publish_and_install(&gw, &mut stop).await else {

@@ -188,4 +188,25 @@ pub enum AdminCommand {
         #[arg(long)]
         pool: String,
     },
+    /// Signing keys: list them, rotate every gateway's keys now, or revoke one.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// `signet admin keys …`
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Every key with its state, owner, algorithm and times.
+    List,
+    /// Every gateway publishes new keys and retires the current ones (they stay in the
+    /// JWKS until the tokens they signed have expired).
+    Rotate,
+    /// Take a key out of every JWKS at once; Signet refuses the tokens it signed.
+    Revoke {
+        /// Key id.
+        #[arg(long)]
+        kid: String,
+    },
 }

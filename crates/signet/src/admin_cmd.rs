@@ -2,7 +2,7 @@
 //! Every command prints its answer as JSON on stdout; a refused call prints the Cognito
 //! exception name and message on stderr and exits non-zero.
 
-pub use crate::admin_args::{AdminArgs, AdminCommand, UserSel};
+pub use crate::admin_args::{AdminArgs, AdminCommand, KeysCommand, UserSel};
 
 use crate::proto_json as pj;
 use crate::rpc::{answer, attributes, connect, emit};
@@ -238,6 +238,21 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             let messages: Vec<Value> = r.messages.iter().map(pj::outbox_message).collect();
             json!({ "messages": messages })
         }
+        AdminCommand::Keys { command } => match command {
+            KeysCommand::List => {
+                let r = answer(c.list_signing_keys(pb::Empty {}).await)?;
+                let keys: Vec<Value> = r.keys.iter().map(pj::signing_key).collect();
+                json!({ "keys": keys })
+            }
+            KeysCommand::Rotate => {
+                answer(c.rotate_signing_keys(pb::Empty {}).await)?;
+                json!({ "rotation": "requested" })
+            }
+            KeysCommand::Revoke { kid } => {
+                answer(c.revoke_signing_key(pb::KidRef { kid: kid.clone() }).await)?;
+                json!({ "kid": kid, "state": "revoked" })
+            }
+        },
     };
     emit(&out)
 }

@@ -135,3 +135,17 @@ pub fn auth(r: &pb::AuthResponse) -> Value {
         "challenge_parameters": params,
     })
 }
+
+pub fn signing_key(k: &pb::SigningKeyType) -> Value {
+    json!({
+        "kid": k.kid,
+        "owner": k.owner,
+        "alg": k.alg,
+        "state": k.state,
+        "published_at": k.published_at,
+        "usable_from": k.usable_from,
+        "retired_at": k.retired_at,
+        "revoked_at": k.revoked_at,
+        "drop_after": k.drop_after,
+    })
+}

@@ -298,5 +298,15 @@ async fn five_minute_walkthrough_with_the_cli() {
         .iter()
         .any(|p| p["id"] == pool_id.as_str()));
 
+    // The gateway's keys: one per algorithm, published.
+    let out = cli.admin(&["keys", "list"]).await;
+    let keys = json_ok("keys list", &out);
+    let keys = keys["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|k| k["state"] == "published"));
+    let mut algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    algs.sort();
+    assert_eq!(algs, ["ES256", "EdDSA", "RS256"]);
+
     assert_eq!(dev.terminate(Duration::from_secs(20)).await, Some(0));
 }

@@ -161,6 +161,10 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             drop_after_ms,
         } => keys::revoke_key(txn, kid, *at_ms, *drop_after_ms),
         Command::DropKey { kid, at_ms } => keys::drop_key(txn, kid, *at_ms),
+        Command::RequestKeyRotation { at_ms } => {
+            put(txn, Table::KeyRequests, b"rotate", at_ms)?;
+            Ok(Outcome::Applied)
+        }
     }
 }
 

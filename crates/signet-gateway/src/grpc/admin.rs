@@ -501,4 +501,21 @@ impl UserPoolAdmin for AdminApi {
                 .collect(),
         })
     }
+
+    async fn list_signing_keys(&self, _: Request<pb::Empty>) -> R<pb::ListSigningKeysResponse> {
+        let keys = self.gw.list_signing_keys().await?;
+        ok(pb::ListSigningKeysResponse {
+            keys: keys.iter().map(cv::signing_key).collect(),
+        })
+    }
+
+    async fn rotate_signing_keys(&self, _: Request<pb::Empty>) -> R<pb::Empty> {
+        self.gw.rotate_signing_keys().await?;
+        ok(pb::Empty {})
+    }
+
+    async fn revoke_signing_key(&self, r: Request<pb::KidRef>) -> R<pb::Empty> {
+        self.gw.revoke_signing_key(&r.get_ref().kid).await?;
+        ok(pb::Empty {})
+    }
 }

@@ -209,3 +209,30 @@ pub(super) fn auth(o: AuthOutcome) -> pb::AuthResponse {
 pub(super) fn token(t: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
+
+pub(super) fn signing_key(k: &signet_core::SigningKey) -> pb::SigningKeyType {
+    use signet_core::KeyState;
+    let (state, retired_at, revoked_at, drop_after) = match k.state {
+        KeyState::Published => ("published", 0, 0, 0),
+        KeyState::Retired {
+            retired_at_ms,
+            drop_after_ms,
+        } => ("retired", retired_at_ms, 0, drop_after_ms),
+        KeyState::Revoked {
+            revoked_at_ms,
+            drop_after_ms,
+        } => ("revoked", 0, revoked_at_ms, drop_after_ms),
+    };
+    pb::SigningKeyType {
+        kid: k.kid.clone(),
+        owner: k.owner.clone(),
+        alg: k.alg.clone(),
+        state: state.into(),
+        published_at: k.published_at_ms as i64,
+        usable_from: k.usable_from_ms as i64,
+        retired_at: retired_at as i64,
+        revoked_at: revoked_at as i64,
+        drop_after: drop_after as i64,
+        public_jwk: k.public_jwk.clone(),
+    }
+}

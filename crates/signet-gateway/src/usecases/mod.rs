@@ -2,6 +2,7 @@
 //! returning domain outputs. gRPC and HTTP handlers only convert.
 
 pub mod auth;
+pub mod keys;
 pub mod pools;
 pub mod selfservice;
 pub mod signup;
