@@ -1,4 +1,16 @@
-//! Strict verification of Signet tokens, for relying services and for Signet itself.
+//! Token verification for services that rely on Signet.
+//!
+//! * [`JwksCache`] fetches a pool's JWKS over HTTP, keeps it for the response's
+//!   `Cache-Control: max-age` (bounded to 1 s ..= 1 h), revalidates with `ETag`, and on an
+//!   unknown `kid` refetches at once: single-flight, and at most once per
+//!   [`JwksOptions::min_refetch_interval`], so random kids cannot hammer the issuer.
+//! * [`verify`] is the strict, synchronous check against a [`KeySet`] (rules below).
+//! * [`RequireToken`] (feature `tonic`) is a tower layer for tonic servers: a missing or bad
+//!   bearer token is answered with gRPC `UNAUTHENTICATED`; good claims are put in the
+//!   request extensions as [`Claims`].
+//! * [`VerifiedToken`] (feature `axum`) is an axum extractor answering 401 with JSON.
+//!
+//! # Validation rules
 //!
 //! * The algorithm comes from the key record, never from the token header; a header that
 //!   names another algorithm is refused. `jku`, `x5u` and `jwk` headers are ignored.
@@ -8,14 +20,88 @@
 //!   capped at 60 s.
 //! * Tokens over 8 KiB are refused before decoding; claims with duplicate JSON keys are
 //!   refused.
+//!
+//! # A relying service
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use axum::{routing::get, Router};
+//! use signet_verify::{
+//!     Expected, JwksCache, JwksOptions, RequireToken, TokenUse, VerifiedToken, Verifier,
+//! };
+//!
+//! // Axum handlers get the verified claims, or the request is answered 401.
+//! async fn whoami(VerifiedToken(claims): VerifiedToken) -> String {
+//!     claims.sub().unwrap_or_default().to_owned()
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // Each pool has its own issuer and JWKS route. Use https in production: see
+//!     // `JwksCache::with_connector`.
+//!     let issuer = "http://signet.internal:8080/eu-west-1_Ab12Cd34".to_owned();
+//!     let cache = Arc::new(JwksCache::new(
+//!         &format!("{issuer}/.well-known/jwks.json"),
+//!         JwksOptions::default(),
+//!     )?);
+//!     let expected = Expected {
+//!         issuer,
+//!         token_use: TokenUse::Access,
+//!         clients: Some(vec!["orders-api".into()]),
+//!         leeway_s: 30,
+//!     };
+//!     // Optional: fail fast at start if the issuer is unreachable.
+//!     cache.refresh().await?;
+//!
+//!     // One token by hand.
+//!     let token = std::env::var("TOKEN")?;
+//!     let claims = cache.verify(&token, &expected).await?;
+//!     println!("hello {}", claims["sub"]);
+//!
+//!     // A tonic server: every call needs `authorization: Bearer <access token>`; handlers
+//!     // read `request.extensions().get::<signet_verify::Claims>()`.
+//!     let (_health_reporter, health) = tonic_health::server::health_reporter();
+//!     let grpc = tonic::transport::Server::builder()
+//!         .layer(RequireToken::new(cache.clone(), expected.clone()))
+//!         .add_service(health)
+//!         .serve("0.0.0.0:50051".parse()?);
+//!
+//!     // An axum router: the state provides the `Verifier` (directly, or through `FromRef`).
+//!     let app = Router::new()
+//!         .route("/whoami", get(whoami))
+//!         .with_state(Verifier::new(cache, expected));
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//!     let http = axum::serve(listener, app);
+//!
+//!     let (grpc, http) = tokio::join!(grpc, http);
+//!     grpc?;
+//!     http?;
+//!     Ok(())
+//! }
+//! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "axum")]
+mod axum;
+mod fetch;
+mod jwks;
 mod nodup;
+#[cfg(feature = "tonic")]
+mod tower;
+mod verifier;
+
+#[cfg(feature = "axum")]
+pub use crate::axum::{TokenRejection, VerifiedToken};
+#[cfg(feature = "tonic")]
+pub use crate::tower::{RequireToken, RequireTokenService};
+pub use jwks::{JwksCache, JwksOptions, JwksStatus, MAX_MAX_AGE, MIN_MAX_AGE};
+pub use verifier::{bearer_token, Claims, Verifier};
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 use thiserror::Error;
 
 /// Largest token accepted, in bytes.
@@ -62,6 +148,13 @@ pub enum VerifyError {
     /// A JWK could not be loaded.
     #[error("bad key: {0}")]
     BadKey(String),
+    /// The key set could not be fetched (issuer unreachable, bad response, timeout) and no
+    /// usable cached set exists. Transient: not the token's fault.
+    #[error("signing keys unavailable: {0}")]
+    KeysUnavailable(String),
+    /// A [`JwksCache`] was given a URL it cannot fetch.
+    #[error("invalid JWKS URL: {0}")]
+    InvalidJwksUrl(String),
 }
 
 /// The kind of token expected.
@@ -93,6 +186,15 @@ pub struct KeySet {
     keys: HashMap<String, Key>,
 }
 
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut kids: Vec<(&String, Algorithm)> =
+            self.keys.iter().map(|(k, v)| (k, v.alg)).collect();
+        kids.sort_by(|a, b| a.0.cmp(b.0));
+        f.debug_struct("KeySet").field("keys", &kids).finish()
+    }
+}
+
 impl KeySet {
     /// An empty set.
     pub fn new() -> Self {
@@ -101,8 +203,47 @@ impl KeySet {
 
     /// Add a key from its JWK (JSON text); the JWK's `alg` and `kid` are required.
     pub fn insert_jwk(&mut self, jwk: &str) -> Result<(), VerifyError> {
-        let jwk: jsonwebtoken::jwk::Jwk =
-            serde_json::from_str(jwk).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+        let jwk = serde_json::from_str(jwk).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+        self.insert(jwk)
+    }
+
+    /// Build a set from a JWKS document (`{"keys": [...]}`).
+    ///
+    /// Keys this crate cannot use (no `kid` or `alg`, an unsupported algorithm, `use`
+    /// other than `sig`) are skipped, so one exotic key does not take the others down. A
+    /// kid listed twice is dropped altogether: which material it names is ambiguous. A
+    /// document that is not a JWKS is an error.
+    pub fn from_jwks(json: &[u8]) -> Result<KeySet, VerifyError> {
+        #[derive(serde::Deserialize)]
+        struct Jwks {
+            keys: Vec<Value>,
+        }
+        let doc: Jwks = serde_json::from_slice(json)
+            .map_err(|e| VerifyError::BadKey(format!("not a JWKS: {e}")))?;
+        let mut set = KeySet::new();
+        let mut seen = HashSet::new();
+        let mut ambiguous = HashSet::new();
+        for jwk in doc.keys {
+            if let Some(kid) = jwk.get("kid").and_then(Value::as_str) {
+                if !seen.insert(kid.to_owned()) {
+                    ambiguous.insert(kid.to_owned());
+                }
+            }
+            if jwk.get("use").is_some_and(|u| u != "sig") {
+                continue;
+            }
+            if let Ok(jwk) = serde_json::from_value(jwk) {
+                // An unusable key is skipped, as documented.
+                let _ = set.insert(jwk);
+            }
+        }
+        for kid in ambiguous {
+            set.keys.remove(&kid);
+        }
+        Ok(set)
+    }
+
+    fn insert(&mut self, jwk: jsonwebtoken::jwk::Jwk) -> Result<(), VerifyError> {
         let kid = jwk
             .common
             .key_id
