@@ -55,6 +55,8 @@ pub struct Cache {
     /// Last log index seen on the Watch stream.
     applied: AtomicU64,
     connected: AtomicBool,
+    /// The change stream lags the leader by more than the allowed time.
+    behind: AtomicBool,
 }
 
 impl Default for Cache {
@@ -66,6 +68,7 @@ impl Default for Cache {
             epoch: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             connected: AtomicBool::new(false),
+            behind: AtomicBool::new(false),
         }
     }
 }
@@ -78,7 +81,12 @@ impl Cache {
 
     /// Whether the Watch stream is connected (the caches are being kept fresh).
     pub fn is_watching(&self) -> bool {
-        self.connected.load(Ordering::Relaxed)
+        self.connected.load(Ordering::Relaxed) && !self.behind.load(Ordering::Relaxed)
+    }
+
+    /// Whether the change stream has fallen behind the leader.
+    pub fn is_behind(&self) -> bool {
+        self.behind.load(Ordering::Relaxed)
     }
 
     fn evict_all(&self) {
@@ -241,6 +249,53 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// How far behind the leader the change stream may fall before the gateway says it is not
+/// ready: every entry the leader had applied this long ago must have reached us.
+const MAX_LAG: Duration = Duration::from_secs(2);
+
+/// Compare, once a second, how far the Watch stream has got with what the leader had
+/// applied `MAX_LAG` ago. A gateway whose caches (and key set) trail the log reports
+/// not-ready, so a load balancer stops sending it traffic.
+pub(crate) async fn freshness_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    use std::collections::VecDeque;
+    let mut samples: VecDeque<(tokio::time::Instant, u64)> = VecDeque::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        // Any linearizable read answers with the leader's applied index.
+        let q = Query::GetUserPool {
+            pool_id: String::new(),
+        };
+        let Ok((_, leader_applied)) = gw.store.read(&q, ReadConsistency::Linearizable).await else {
+            continue;
+        };
+        let now = tokio::time::Instant::now();
+        samples.push_back((now, leader_applied));
+        while samples.len() > 1 && now.duration_since(samples[1].0) >= MAX_LAG {
+            samples.pop_front();
+        }
+        let due = samples
+            .front()
+            .filter(|(t, _)| now.duration_since(*t) >= MAX_LAG)
+            .map(|(_, i)| *i);
+        let seen = gw.cache.applied.load(Ordering::SeqCst);
+        let behind = due.is_some_and(|i| seen < i);
+        if behind != gw.cache.behind.swap(behind, Ordering::SeqCst) {
+            if behind {
+                tracing::warn!(
+                    seen,
+                    leader = leader_applied,
+                    "change stream fell behind the leader: not ready"
+                );
+            } else {
+                tracing::info!("change stream caught up: ready");
+            }
         }
     }
 }

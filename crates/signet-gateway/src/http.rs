@@ -49,6 +49,8 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
     } else {
         let why = if !gw.keys.is_ready() {
             "signing keys not usable yet"
+        } else if gw.cache.is_behind() {
+            "the store's change stream is behind the leader"
         } else {
             "not following the store's change stream"
         };

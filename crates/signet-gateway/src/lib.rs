@@ -138,6 +138,7 @@ pub async fn start(
     let (stop, stop_rx) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(cache::watch_loop(gateway.clone(), stop_rx.clone())),
+        tokio::spawn(cache::freshness_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(keys::key_lifecycle(gateway.clone(), stop_rx.clone())),
         grpc::serve(gateway.clone(), grpc, stop_rx.clone()),
         http::serve(gateway.clone(), http, stop_rx),

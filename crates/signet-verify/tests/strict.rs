@@ -188,3 +188,42 @@ fn id_tokens_check_aud_and_are_not_access_tokens() {
         Err(VerifyError::WrongAudience)
     );
 }
+
+#[test]
+fn key_hints_in_the_header_are_ignored() {
+    let (key, ks) = setup();
+    let evil = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
+    let payload = b64(access_claims().to_string().as_bytes());
+    for extra in [
+        json!({"jwk": evil.public_jwk()}),
+        json!({"jku": "http://127.0.0.1:9/jwks.json"}),
+        json!({"x5u": "http://127.0.0.1:9/cert.pem"}),
+    ] {
+        // The attacker's key signs; the header names our kid, or the attacker's, and points
+        // at the attacker's key: neither is ever used.
+        for kid in [key.kid(), evil.kid()] {
+            let mut h = json!({"alg": "EdDSA", "kid": kid});
+            h.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let input = format!("{}.{payload}", b64(h.to_string().as_bytes()));
+            let sig = evil.sign_detached(input.as_bytes()).unwrap();
+            let t = format!("{input}.{}", b64(&sig));
+            assert!(
+                verify(&t, &ks, &expect(TokenUse::Access)).is_err(),
+                "{extra}"
+            );
+        }
+    }
+}
+
+#[test]
+fn opaque_tokens_are_not_bearers() {
+    let (_, ks) = setup();
+    // A refresh token is sealed, not a JWS.
+    let refresh = "AQx9YWxpY2UtZmFtaWx5LWlkLTAwMDAwMDAwMDAwMDAwMDA";
+    assert!(matches!(
+        verify(refresh, &ks, &expect(TokenUse::Access)),
+        Err(VerifyError::Malformed(_))
+    ));
+}
