@@ -165,18 +165,22 @@ async fn rotate_signing_keys_rotates_every_gateway() {
         )
         .unwrap();
     }
-    let listed = admin_client(&a)
-        .await
-        .list_signing_keys(admin(pb::Empty {}))
-        .await
-        .unwrap()
-        .into_inner()
-        .keys;
-    assert_eq!(
-        listed.iter().filter(|k| k.state == "retired").count(),
-        6,
-        "both gateways' first keys retired"
-    );
+    // The old keys are retired right after the new ones start signing.
+    wait_for_async(
+        "both gateways' first keys retired",
+        Duration::from_secs(10),
+        || async {
+            let listed = admin_client(&a)
+                .await
+                .list_signing_keys(admin(pb::Empty {}))
+                .await
+                .ok()?
+                .into_inner()
+                .keys;
+            (listed.iter().filter(|k| k.state == "retired").count() == 6).then_some(())
+        },
+    )
+    .await;
     a.shutdown().await;
     b.shutdown().await;
     cluster.shutdown().await;
