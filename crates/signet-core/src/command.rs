@@ -1,8 +1,8 @@
 //! The replicated log's entry type and the business answer to it.
 
 use crate::{
-    AppClient, CodePurpose, CodeRecord, Group, OutboxMessage, PoolConfig, RetireReason, SigningKey,
-    User, UserPatch, UserPool,
+    AppClient, CodePurpose, CodeRecord, Group, IdentityPool, OutboxMessage, PoolConfig,
+    RetireReason, SigningKey, User, UserPatch, UserPool,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -302,6 +302,25 @@ pub enum Command {
         /// When the tombstone may go, Unix ms.
         drop_after_ms: u64,
     },
+    /// Create an identity pool.
+    CreateIdentityPool {
+        /// The pool.
+        pool: IdentityPool,
+    },
+    /// Resolve logins to an identity, creating it if none of them is known (GetId):
+    /// concurrent calls for one login end with one identity. A login not yet linked is
+    /// linked; logins owned by different identities merge them into the identity of the
+    /// first login (in provider order).
+    GetOrCreateIdentity {
+        /// Identity pool.
+        pool_id: String,
+        /// Provider name → subject; empty for an unauthenticated identity.
+        logins: std::collections::BTreeMap<String, String>,
+        /// The id to use if a new identity is created (chosen by the proposer).
+        new_identity_id: String,
+        /// Time of the call, Unix ms.
+        at_ms: u64,
+    },
     /// Ask every gateway to rotate its keys now (they follow this through Watch).
     RequestKeyRotation {
         /// The proposer's clock, Unix ms.
@@ -346,6 +365,8 @@ impl Command {
             Command::RevokeKey { .. } => "revoke_key",
             Command::DropKey { .. } => "drop_key",
             Command::RequestKeyRotation { .. } => "request_key_rotation",
+            Command::CreateIdentityPool { .. } => "create_identity_pool",
+            Command::GetOrCreateIdentity { .. } => "get_or_create_identity",
         }
     }
 }
@@ -401,6 +422,8 @@ pub enum Rejection {
     KeyNotFound,
     /// An id or name contains a NUL byte or is empty.
     InvalidKey,
+    /// The identity pool does not hand out identities without a login.
+    UnauthenticatedNotAllowed,
 }
 
 /// The answer to an applied command.

@@ -49,11 +49,17 @@ pub enum Table {
     DroppedKids = 18,
     /// `rotate` → time of the last "rotate every gateway's keys now" request.
     KeyRequests = 19,
+    /// Identity pool id → [`crate::IdentityPool`].
+    IdentityPools = 20,
+    /// `pool_id \0 identity_id` → [`crate::Identity`].
+    Identities = 21,
+    /// `pool_id \0 provider \0 subject` → identity id: who a login belongs to.
+    IdentityLogins = 22,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 20] = [
+    pub const ALL: [Table; 23] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -74,6 +80,9 @@ impl Table {
         Table::KeyLeases,
         Table::DroppedKids,
         Table::KeyRequests,
+        Table::IdentityPools,
+        Table::Identities,
+        Table::IdentityLogins,
     ];
 
     /// The one-byte key prefix of this table.
@@ -109,6 +118,9 @@ impl Table {
             Table::KeyLeases => "key_leases",
             Table::DroppedKids => "dropped_kids",
             Table::KeyRequests => "key_requests",
+            Table::IdentityPools => "identity_pools",
+            Table::Identities => "identities",
+            Table::IdentityLogins => "identity_logins",
         }
     }
 }

@@ -24,8 +24,9 @@ pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
-    AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose, CodeRecord, Group, KeyState,
-    OutboxMessage, PasswordPolicy, PoolConfig, RefreshFamily, RetireReason, SchemaAttribute,
-    SigningKey, TokenValidity, User, UserPatch, UserPool, UserStatus,
+    AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose, CodeRecord, Group, Identity,
+    IdentityPool, KeyState, LoginProvider, OutboxMessage, PasswordPolicy, PoolConfig,
+    RefreshFamily, RetireReason, SchemaAttribute, SigningKey, TokenValidity, User, UserPatch,
+    UserPool, UserStatus,
 };
 pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};

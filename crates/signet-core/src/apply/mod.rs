@@ -2,6 +2,7 @@
 
 mod codes;
 mod groups;
+mod identities;
 mod keys;
 mod pools;
 mod users;
@@ -161,6 +162,13 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             drop_after_ms,
         } => keys::revoke_key(txn, kid, *at_ms, *drop_after_ms),
         Command::DropKey { kid, at_ms } => keys::drop_key(txn, kid, *at_ms),
+        Command::CreateIdentityPool { pool } => identities::create_pool(txn, pool),
+        Command::GetOrCreateIdentity {
+            pool_id,
+            logins,
+            new_identity_id,
+            at_ms,
+        } => identities::get_or_create(txn, pool_id, logins, new_identity_id, *at_ms),
         Command::RequestKeyRotation { at_ms } => {
             put(txn, Table::KeyRequests, b"rotate", at_ms)?;
             Ok(Outcome::Applied)
@@ -207,3 +215,6 @@ mod tests_flows;
 
 #[cfg(test)]
 mod tests_keys;
+
+#[cfg(test)]
+mod tests_identities;

@@ -3,12 +3,14 @@
 
 mod client;
 mod group;
+mod identity;
 mod pool;
 mod tokens;
 mod user;
 
 pub use client::{AppClient, AuthFlow, ClientSecret, TokenValidity};
 pub use group::Group;
+pub use identity::{Identity, IdentityPool, LoginProvider};
 pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, UserPool};
 pub use tokens::{
     CodePurpose, CodeRecord, KeyState, OutboxMessage, RefreshFamily, RetireReason, SigningKey,

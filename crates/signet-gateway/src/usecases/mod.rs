@@ -44,6 +44,9 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         }
         Rejection::InvalidKey => AppError::invalid("identifier contains a forbidden character"),
         Rejection::KeyNotFound => AppError::ResourceNotFound("Signing key not found.".into()),
+        Rejection::UnauthenticatedNotAllowed => AppError::NotAuthorized(
+            "Unauthenticated access is not supported for this identity pool.".into(),
+        ),
     }
 }
 
