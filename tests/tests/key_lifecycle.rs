@@ -87,19 +87,6 @@ async fn jwks_kids(gw: &GatewayHandle, pool: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The `kid` of a token's header.
-fn kid_of(token: &str) -> String {
-    use base64::Engine;
-    let header = token.split('.').next().unwrap();
-    let h: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .unwrap(),
-    )
-    .unwrap();
-    h["kid"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_under_issuance_never_signs_with_an_unpublished_kid() {
     let cluster = TestCluster::start_with(1, fast_housekeeping).await;

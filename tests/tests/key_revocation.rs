@@ -6,7 +6,6 @@
 
 mod support;
 
-use base64::Engine;
 use signet_proto::v1 as pb;
 use signet_testkit::{
     admin, admin_client, auth_client, start_gateway, test_gateway_config, wait_for_async,
@@ -16,17 +15,6 @@ use std::time::Duration;
 use support::pools::*;
 
 const PASSWORD: &str = "Rev0ke-Me!";
-
-fn kid_of(token: &str) -> String {
-    let header = token.split('.').next().unwrap();
-    let h: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .unwrap(),
-    )
-    .unwrap();
-    h["kid"].as_str().unwrap().to_string()
-}
 
 fn config() -> signet_gateway::GatewayConfig {
     let mut c = test_gateway_config();

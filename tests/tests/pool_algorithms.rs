@@ -4,7 +4,6 @@
 
 mod support;
 
-use base64::Engine;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
 use support::pools::*;
@@ -54,12 +53,7 @@ async fn each_pool_signs_with_its_algorithm() {
         )
         .await;
         let t = sign_in(&env.b, &client, "lee", "Alg0rithm-Test!").await;
-        let header: serde_json::Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(t.id_token.split('.').next().unwrap())
-                .unwrap(),
-        )
-        .unwrap();
+        let header = header_of(&t.id_token);
         assert_eq!(header["alg"], alg);
         let keys = jwks(&env.a, &pool.id).await;
         signet_verify::verify(

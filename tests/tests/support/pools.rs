@@ -207,3 +207,21 @@ pub async fn confirmed_user(
     .unwrap_or_else(|e| panic!("confirm {username}: {}: {}", exception(&e), e.message()));
     signed.user_sub
 }
+
+/// The `kid` of a token's header (not verified).
+pub fn kid_of(token: &str) -> String {
+    header_of(token)["kid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A token's header, decoded but not verified.
+pub fn header_of(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .expect("base64url header");
+    serde_json::from_slice(&bytes).expect("JSON header")
+}

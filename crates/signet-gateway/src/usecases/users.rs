@@ -53,6 +53,11 @@ pub fn parse_filter(s: &str) -> Result<Option<UserFilter>, AppError> {
     }))
 }
 
+/// When a temporary password set now stops working, under the pool's policy.
+fn temporary_expiry(pool: &UserPool, now_ms: u64) -> u64 {
+    now_ms + u64::from(pool.config.password_policy.temporary_password_validity_days) * 86_400_000
+}
+
 impl Gateway {
     /// Resolve a username or sign-in alias to the user and its groups.
     pub(crate) async fn find_user(
@@ -158,9 +163,8 @@ impl Gateway {
             input.temporary_password.clone()
         };
         check_password(&pool.config.password_policy, &temporary)?;
-        let days = u64::from(pool.config.password_policy.temporary_password_validity_days);
         user.password_hash = Some(self.hasher.hash(&temporary).await?);
-        user.password_expires_at_ms = Some(now_ms() + days * 86_400_000);
+        user.password_expires_at_ms = Some(temporary_expiry(&pool, now_ms()));
         self.write(Command::CreateUser {
             pool_id: pool.id.clone(),
             user: user.clone(),
@@ -238,13 +242,12 @@ impl Gateway {
         check_password(&pool.config.password_policy, password)?;
         let hash = self.hasher.hash(password).await?;
         let now = now_ms();
-        let days = u64::from(pool.config.password_policy.temporary_password_validity_days);
         let (status, expires) = if permanent {
             (UserStatus::Confirmed, None)
         } else {
             (
                 UserStatus::ForceChangePassword,
-                Some(now + days * 86_400_000),
+                Some(temporary_expiry(&pool, now)),
             )
         };
         self.patch_user(
