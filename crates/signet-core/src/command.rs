@@ -318,8 +318,94 @@ pub enum Command {
         logins: std::collections::BTreeMap<String, String>,
         /// The id to use if a new identity is created (chosen by the proposer).
         new_identity_id: String,
+        /// Link the logins to this existing identity instead (developer-authenticated
+        /// identities name it); identities owning any of the logins merge into it.
+        #[serde(default)]
+        into_identity_id: Option<String>,
         /// Time of the call, Unix ms.
         at_ms: u64,
+    },
+    /// Replace an identity pool's settings (providers, flags); roles and mappings are kept.
+    UpdateIdentityPool {
+        /// The new settings (`created_at_ms` is kept from the stored pool).
+        pool: IdentityPool,
+    },
+    /// Delete an identity pool; its identities become unreachable with it.
+    DeleteIdentityPool {
+        /// Pool id.
+        pool_id: String,
+    },
+    /// Set the default roles and role mappings of an identity pool.
+    SetIdentityPoolRoles {
+        /// Pool id.
+        pool_id: String,
+        /// Default roles.
+        roles: crate::PoolRoles,
+        /// Role mappings per provider name.
+        role_mappings: std::collections::BTreeMap<String, crate::RoleMapping>,
+        /// Time of the call, Unix ms.
+        at_ms: u64,
+    },
+    /// Remove logins from an identity (each must be linked to it).
+    UnlinkIdentity {
+        /// Pool id.
+        pool_id: String,
+        /// Identity id.
+        identity_id: String,
+        /// Provider name → subject to unlink.
+        logins: std::collections::BTreeMap<String, String>,
+        /// Time of the call, Unix ms.
+        at_ms: u64,
+    },
+    /// Delete identities and their logins (unknown ids are skipped).
+    DeleteIdentities {
+        /// Pool id.
+        pool_id: String,
+        /// Identity ids.
+        identity_ids: Vec<String>,
+    },
+    /// Create a role.
+    CreateRole {
+        /// The role (no inline policies yet).
+        role: crate::Role,
+    },
+    /// Change a role's description, trust policy or maximum session.
+    UpdateRole {
+        /// Role name.
+        name: String,
+        /// New description, if given.
+        description: Option<String>,
+        /// New trust policy, if given.
+        trust_policy: Option<String>,
+        /// New maximum session, if given.
+        max_session_s: Option<u32>,
+        /// Time of the call, Unix ms.
+        at_ms: u64,
+    },
+    /// Add or replace an inline permission policy of a role.
+    PutRolePolicy {
+        /// Role name.
+        role_name: String,
+        /// Policy name.
+        policy_name: String,
+        /// Policy document (validated by the gateway).
+        document: String,
+        /// Time of the call, Unix ms.
+        at_ms: u64,
+    },
+    /// Remove an inline permission policy of a role.
+    DeleteRolePolicy {
+        /// Role name.
+        role_name: String,
+        /// Policy name.
+        policy_name: String,
+        /// Time of the call, Unix ms.
+        at_ms: u64,
+    },
+    /// Delete a role (only once it has no inline policies, as IAM requires).
+    DeleteRole {
+        /// Role name.
+        name: String,
     },
     /// Ask every gateway to rotate its keys now (they follow this through Watch).
     RequestKeyRotation {
@@ -367,6 +453,16 @@ impl Command {
             Command::RequestKeyRotation { .. } => "request_key_rotation",
             Command::CreateIdentityPool { .. } => "create_identity_pool",
             Command::GetOrCreateIdentity { .. } => "get_or_create_identity",
+            Command::UpdateIdentityPool { .. } => "update_identity_pool",
+            Command::DeleteIdentityPool { .. } => "delete_identity_pool",
+            Command::SetIdentityPoolRoles { .. } => "set_identity_pool_roles",
+            Command::UnlinkIdentity { .. } => "unlink_identity",
+            Command::DeleteIdentities { .. } => "delete_identities",
+            Command::CreateRole { .. } => "create_role",
+            Command::UpdateRole { .. } => "update_role",
+            Command::PutRolePolicy { .. } => "put_role_policy",
+            Command::DeleteRolePolicy { .. } => "delete_role_policy",
+            Command::DeleteRole { .. } => "delete_role",
         }
     }
 }
@@ -424,6 +520,28 @@ pub enum Rejection {
     InvalidKey,
     /// The identity pool does not hand out identities without a login.
     UnauthenticatedNotAllowed,
+    /// No such identity pool.
+    IdentityPoolNotFound,
+    /// No such identity in the pool.
+    IdentityNotFound,
+    /// Linking would give one identity two subjects of one provider.
+    LoginConflict {
+        /// The provider.
+        provider: String,
+    },
+    /// The login is not linked to this identity.
+    LoginNotLinked {
+        /// The provider.
+        provider: String,
+    },
+    /// A role with this name exists.
+    RoleExists,
+    /// No such role.
+    RoleNotFound,
+    /// No such inline policy on the role.
+    PolicyNotFound,
+    /// The role still has inline policies.
+    RoleHasPolicies,
 }
 
 /// The answer to an applied command.

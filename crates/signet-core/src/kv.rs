@@ -55,11 +55,15 @@ pub enum Table {
     Identities = 21,
     /// `pool_id \0 provider \0 subject` → identity id: who a login belongs to.
     IdentityLogins = 22,
+    /// Role name → [`crate::Role`].
+    Roles = 23,
+    /// Identity id → identity pool id (public calls name only the identity).
+    IdentityPoolOf = 24,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 23] = [
+    pub const ALL: [Table; 25] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -83,6 +87,8 @@ impl Table {
         Table::IdentityPools,
         Table::Identities,
         Table::IdentityLogins,
+        Table::Roles,
+        Table::IdentityPoolOf,
     ];
 
     /// The one-byte key prefix of this table.
@@ -121,6 +127,8 @@ impl Table {
             Table::IdentityPools => "identity_pools",
             Table::Identities => "identities",
             Table::IdentityLogins => "identity_logins",
+            Table::Roles => "roles",
+            Table::IdentityPoolOf => "identity_pool_of",
         }
     }
 }

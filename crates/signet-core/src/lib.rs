@@ -24,9 +24,10 @@ pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
-    AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose, CodeRecord, Group, Identity,
-    IdentityPool, KeyState, LoginProvider, OutboxMessage, PasswordPolicy, PoolConfig,
-    RefreshFamily, RetireReason, SchemaAttribute, SigningKey, TokenValidity, User, UserPatch,
-    UserPool, UserStatus,
+    AmbiguousRoleResolution, AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose,
+    CodeRecord, Group, Identity, IdentityPool, KeyState, LoginProvider, MappingRule, MatchType,
+    OutboxMessage, PasswordPolicy, PoolConfig, PoolRoles, RefreshFamily, RetireReason, Role,
+    RoleMapping, RoleMappingKind, SchemaAttribute, SigningKey, TokenValidity, User, UserPatch,
+    UserPool, UserStatus, ROLE_ARN_PREFIX,
 };
 pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};

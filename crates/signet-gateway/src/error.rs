@@ -64,6 +64,39 @@ pub enum AppError {
     /// A bug or a storage failure.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The request conflicts with linked logins (identity pools).
+    #[error("{0}")]
+    Conflict(String),
+    /// A web-identity or login token failed validation.
+    #[error("{0}")]
+    InvalidIdentityToken(String),
+    /// A session token or login token has expired.
+    #[error("{0}")]
+    ExpiredToken(String),
+    /// The caller may not do this (trust policy, role choice, policy evaluation).
+    #[error("{0}")]
+    AccessDenied(String),
+    /// A policy document is not valid.
+    #[error("{0}")]
+    MalformedPolicy(String),
+    /// The policies do not fit in a session token.
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
+    /// The identity pool lacks what the call needs (e.g. a default role).
+    #[error("{0}")]
+    InvalidIdentityPoolConfiguration(String),
+    /// An external identity provider could not be reached or answered badly.
+    #[error("{0}")]
+    ExternalService(String),
+    /// A role with that name exists.
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    /// No such role or role policy.
+    #[error("{0}")]
+    NoSuchEntity(String),
+    /// The role must be emptied first.
+    #[error("{0}")]
+    DeleteConflict(String),
 }
 
 impl AppError {
@@ -87,26 +120,50 @@ impl AppError {
             AppError::InvalidState(_) => "InvalidParameterException",
             AppError::Unavailable(_) => "ServiceUnavailableException",
             AppError::Internal(_) => "InternalErrorException",
+            AppError::Conflict(_) => "ResourceConflictException",
+            AppError::InvalidIdentityToken(_) => "InvalidIdentityTokenException",
+            AppError::ExpiredToken(_) => "ExpiredTokenException",
+            AppError::AccessDenied(_) => "AccessDeniedException",
+            AppError::MalformedPolicy(_) => "MalformedPolicyDocumentException",
+            AppError::PackedPolicyTooLarge(_) => "PackedPolicyTooLargeException",
+            AppError::InvalidIdentityPoolConfiguration(_) => {
+                "InvalidIdentityPoolConfigurationException"
+            }
+            AppError::ExternalService(_) => "ExternalServiceException",
+            AppError::EntityAlreadyExists(_) => "EntityAlreadyExistsException",
+            AppError::NoSuchEntity(_) => "NoSuchEntityException",
+            AppError::DeleteConflict(_) => "DeleteConflictException",
         }
     }
 
     /// The gRPC status code.
     pub fn code(&self) -> Code {
         match self {
-            AppError::NotAuthorized(_) => Code::Unauthenticated,
-            AppError::UsernameExists | AppError::AliasExists(_) | AppError::GroupExists => {
-                Code::AlreadyExists
-            }
+            AppError::NotAuthorized(_)
+            | AppError::InvalidIdentityToken(_)
+            | AppError::ExpiredToken(_) => Code::Unauthenticated,
+            AppError::AccessDenied(_) => Code::PermissionDenied,
+            AppError::UsernameExists
+            | AppError::AliasExists(_)
+            | AppError::GroupExists
+            | AppError::Conflict(_)
+            | AppError::EntityAlreadyExists(_) => Code::AlreadyExists,
             AppError::CodeMismatch
             | AppError::ExpiredCode
             | AppError::InvalidPassword(_)
-            | AppError::InvalidParameter(_) => Code::InvalidArgument,
+            | AppError::InvalidParameter(_)
+            | AppError::MalformedPolicy(_)
+            | AppError::PackedPolicyTooLarge(_) => Code::InvalidArgument,
             AppError::UserNotConfirmed
             | AppError::PasswordResetRequired
-            | AppError::InvalidState(_) => Code::FailedPrecondition,
-            AppError::UserNotFound | AppError::ResourceNotFound(_) => Code::NotFound,
+            | AppError::InvalidState(_)
+            | AppError::InvalidIdentityPoolConfiguration(_)
+            | AppError::DeleteConflict(_) => Code::FailedPrecondition,
+            AppError::UserNotFound | AppError::ResourceNotFound(_) | AppError::NoSuchEntity(_) => {
+                Code::NotFound
+            }
             AppError::LimitExceeded(_) | AppError::TooManyRequests(_) => Code::ResourceExhausted,
-            AppError::Unavailable(_) => Code::Unavailable,
+            AppError::Unavailable(_) | AppError::ExternalService(_) => Code::Unavailable,
             AppError::Internal(_) => Code::Internal,
         }
     }

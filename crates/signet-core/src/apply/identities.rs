@@ -2,7 +2,9 @@
 
 use super::{get, put, reject, valid_parts};
 use crate::kv::{compound, key};
-use crate::{CoreError, Identity, IdentityPool, KvTxn, Outcome, Rejection, Table};
+use crate::{
+    CoreError, Identity, IdentityPool, KvTxn, Outcome, PoolRoles, Rejection, RoleMapping, Table,
+};
 use std::collections::BTreeMap;
 
 pub(super) fn create_pool(txn: &mut impl KvTxn, pool: &IdentityPool) -> Result<Outcome, CoreError> {
@@ -16,8 +18,68 @@ pub(super) fn create_pool(txn: &mut impl KvTxn, pool: &IdentityPool) -> Result<O
     Ok(Outcome::Applied)
 }
 
+pub(super) fn update_pool(txn: &mut impl KvTxn, pool: &IdentityPool) -> Result<Outcome, CoreError> {
+    let Some(old) = get::<IdentityPool>(txn, Table::IdentityPools, pool.id.as_bytes())? else {
+        return reject(Rejection::IdentityPoolNotFound);
+    };
+    let mut new = pool.clone();
+    new.created_at_ms = old.created_at_ms;
+    new.roles = old.roles;
+    new.role_mappings = old.role_mappings;
+    put(txn, Table::IdentityPools, pool.id.as_bytes(), &new)?;
+    Ok(Outcome::Applied)
+}
+
+pub(super) fn delete_pool(txn: &mut impl KvTxn, pool_id: &str) -> Result<Outcome, CoreError> {
+    if txn.get(Table::IdentityPools, pool_id.as_bytes())?.is_none() {
+        return reject(Rejection::IdentityPoolNotFound);
+    }
+    // Identities and logins of the pool stay behind as unreachable rows: every identity
+    // operation looks the pool up first, and pool ids are random and never reused.
+    txn.delete(Table::IdentityPools, pool_id.as_bytes())?;
+    Ok(Outcome::Applied)
+}
+
+pub(super) fn set_roles(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    roles: &PoolRoles,
+    mappings: &BTreeMap<String, RoleMapping>,
+    at_ms: u64,
+) -> Result<Outcome, CoreError> {
+    let Some(mut pool) = get::<IdentityPool>(txn, Table::IdentityPools, pool_id.as_bytes())? else {
+        return reject(Rejection::IdentityPoolNotFound);
+    };
+    pool.roles = roles.clone();
+    pool.role_mappings = mappings.clone();
+    pool.updated_at_ms = at_ms;
+    put(txn, Table::IdentityPools, pool_id.as_bytes(), &pool)?;
+    Ok(Outcome::Applied)
+}
+
 fn login_key(pool_id: &str, provider: &str, subject: &str) -> Vec<u8> {
     key(&[pool_id, provider, subject])
+}
+
+fn load_identity(txn: &impl KvTxn, pool_id: &str, id: &str) -> Result<Option<Identity>, CoreError> {
+    get::<Identity>(txn, Table::Identities, &compound(pool_id, id))
+}
+
+/// Add `(provider, subject)` to `logins`, refusing a second subject for one provider.
+fn link(
+    logins: &mut BTreeMap<String, String>,
+    provider: &str,
+    subject: &str,
+) -> Result<(), Rejection> {
+    match logins.get(provider) {
+        Some(s) if s != subject => Err(Rejection::LoginConflict {
+            provider: provider.to_string(),
+        }),
+        _ => {
+            logins.insert(provider.to_string(), subject.to_string());
+            Ok(())
+        }
+    }
 }
 
 pub(super) fn get_or_create(
@@ -25,17 +87,19 @@ pub(super) fn get_or_create(
     pool_id: &str,
     logins: &BTreeMap<String, String>,
     new_identity_id: &str,
+    into: Option<&str>,
     at_ms: u64,
 ) -> Result<Outcome, CoreError> {
     let parts_ok = valid_parts(&[pool_id, new_identity_id])
+        && into.is_none_or(|i| valid_parts(&[i]))
         && logins.iter().all(|(p, s)| valid_parts(&[p, s]));
     if !parts_ok {
         return reject(Rejection::InvalidKey);
     }
     let Some(pool) = get::<IdentityPool>(txn, Table::IdentityPools, pool_id.as_bytes())? else {
-        return reject(Rejection::PoolNotFound);
+        return reject(Rejection::IdentityPoolNotFound);
     };
-    if logins.is_empty() && !pool.allow_unauthenticated {
+    if logins.is_empty() && into.is_none() && !pool.allow_unauthenticated {
         return reject(Rejection::UnauthenticatedNotAllowed);
     }
     // Owners of the presented logins, in provider order (deterministic on every member).
@@ -51,9 +115,11 @@ pub(super) fn get_or_create(
             }
         }
     }
-    let mut target = match owners.first() {
-        Some(id) => match get::<Identity>(txn, Table::Identities, &compound(pool_id, id))? {
+    let target_id = into.map(str::to_string).or_else(|| owners.first().cloned());
+    let mut target = match target_id {
+        Some(id) => match load_identity(txn, pool_id, &id)? {
             Some(i) => i,
+            None if into.is_some() => return reject(Rejection::IdentityNotFound),
             None => {
                 return Err(CoreError::Codec(format!(
                     "login points at missing identity {id}"
@@ -61,10 +127,7 @@ pub(super) fn get_or_create(
             }
         },
         None => {
-            if txn
-                .get(Table::Identities, &compound(pool_id, new_identity_id))?
-                .is_some()
-            {
+            if load_identity(txn, pool_id, new_identity_id)?.is_some() {
                 return reject(Rejection::UsernameExists);
             }
             Identity {
@@ -76,35 +139,102 @@ pub(super) fn get_or_create(
             }
         }
     };
-    // Merge every other owner into the target: their logins move, they disappear.
-    for other in owners.iter().skip(1) {
-        let k = compound(pool_id, other);
-        if let Some(o) = get::<Identity>(txn, Table::Identities, &k)? {
-            for (provider, subject) in o.logins {
-                txn.put(
-                    Table::IdentityLogins,
-                    &login_key(pool_id, &provider, &subject),
-                    target.identity_id.as_bytes().to_vec(),
-                )?;
-                target.logins.insert(provider, subject);
+    // Decide everything before writing: a rejection must leave no trace.
+    let mut merged: Vec<Identity> = Vec::new();
+    for other in owners.iter().filter(|o| **o != target.identity_id) {
+        if let Some(o) = load_identity(txn, pool_id, other)? {
+            for (provider, subject) in &o.logins {
+                if let Err(r) = link(&mut target.logins, provider, subject) {
+                    return reject(r);
+                }
             }
-            txn.delete(Table::Identities, &k)?;
+            merged.push(o);
         }
     }
     for (provider, subject) in logins {
+        if let Err(r) = link(&mut target.logins, provider, subject) {
+            return reject(r);
+        }
+    }
+    for o in &merged {
+        txn.delete(Table::Identities, &compound(pool_id, &o.identity_id))?;
+        txn.delete(Table::IdentityPoolOf, o.identity_id.as_bytes())?;
+    }
+    for (provider, subject) in &target.logins {
         txn.put(
             Table::IdentityLogins,
             &login_key(pool_id, provider, subject),
             target.identity_id.as_bytes().to_vec(),
         )?;
-        target.logins.insert(provider.clone(), subject.clone());
     }
     target.updated_at_ms = at_ms;
+    txn.put(
+        Table::IdentityPoolOf,
+        target.identity_id.as_bytes(),
+        pool_id.as_bytes().to_vec(),
+    )?;
     put(
         txn,
         Table::Identities,
         &compound(pool_id, &target.identity_id),
         &target,
     )?;
+    Ok(Outcome::Applied)
+}
+
+pub(super) fn unlink(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    identity_id: &str,
+    logins: &BTreeMap<String, String>,
+    at_ms: u64,
+) -> Result<Outcome, CoreError> {
+    if txn.get(Table::IdentityPools, pool_id.as_bytes())?.is_none() {
+        return reject(Rejection::IdentityPoolNotFound);
+    }
+    let Some(mut identity) = load_identity(txn, pool_id, identity_id)? else {
+        return reject(Rejection::IdentityNotFound);
+    };
+    for (provider, subject) in logins {
+        if identity.logins.get(provider) != Some(subject) {
+            return reject(Rejection::LoginNotLinked {
+                provider: provider.clone(),
+            });
+        }
+    }
+    for (provider, subject) in logins {
+        identity.logins.remove(provider);
+        txn.delete(
+            Table::IdentityLogins,
+            &login_key(pool_id, provider, subject),
+        )?;
+    }
+    identity.updated_at_ms = at_ms;
+    put(
+        txn,
+        Table::Identities,
+        &compound(pool_id, identity_id),
+        &identity,
+    )?;
+    Ok(Outcome::Applied)
+}
+
+pub(super) fn delete_identities(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    ids: &[String],
+) -> Result<Outcome, CoreError> {
+    for id in ids {
+        if let Some(identity) = load_identity(txn, pool_id, id)? {
+            for (provider, subject) in &identity.logins {
+                txn.delete(
+                    Table::IdentityLogins,
+                    &login_key(pool_id, provider, subject),
+                )?;
+            }
+            txn.delete(Table::Identities, &compound(pool_id, id))?;
+            txn.delete(Table::IdentityPoolOf, id.as_bytes())?;
+        }
+    }
     Ok(Outcome::Applied)
 }

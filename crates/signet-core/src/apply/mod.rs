@@ -5,6 +5,7 @@ mod groups;
 mod identities;
 mod keys;
 mod pools;
+mod roles;
 mod users;
 
 use crate::{
@@ -167,8 +168,61 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             pool_id,
             logins,
             new_identity_id,
+            into_identity_id,
             at_ms,
-        } => identities::get_or_create(txn, pool_id, logins, new_identity_id, *at_ms),
+        } => identities::get_or_create(
+            txn,
+            pool_id,
+            logins,
+            new_identity_id,
+            into_identity_id.as_deref(),
+            *at_ms,
+        ),
+        Command::UpdateIdentityPool { pool } => identities::update_pool(txn, pool),
+        Command::DeleteIdentityPool { pool_id } => identities::delete_pool(txn, pool_id),
+        Command::SetIdentityPoolRoles {
+            pool_id,
+            roles,
+            role_mappings,
+            at_ms,
+        } => identities::set_roles(txn, pool_id, roles, role_mappings, *at_ms),
+        Command::UnlinkIdentity {
+            pool_id,
+            identity_id,
+            logins,
+            at_ms,
+        } => identities::unlink(txn, pool_id, identity_id, logins, *at_ms),
+        Command::DeleteIdentities {
+            pool_id,
+            identity_ids,
+        } => identities::delete_identities(txn, pool_id, identity_ids),
+        Command::CreateRole { role } => roles::create_role(txn, role),
+        Command::UpdateRole {
+            name,
+            description,
+            trust_policy,
+            max_session_s,
+            at_ms,
+        } => roles::update_role(
+            txn,
+            name,
+            description.as_deref(),
+            trust_policy.as_deref(),
+            *max_session_s,
+            *at_ms,
+        ),
+        Command::PutRolePolicy {
+            role_name,
+            policy_name,
+            document,
+            at_ms,
+        } => roles::put_policy(txn, role_name, policy_name, Some(document), *at_ms),
+        Command::DeleteRolePolicy {
+            role_name,
+            policy_name,
+            at_ms,
+        } => roles::put_policy(txn, role_name, policy_name, None, *at_ms),
+        Command::DeleteRole { name } => roles::delete_role(txn, name),
         Command::RequestKeyRotation { at_ms } => {
             put(txn, Table::KeyRequests, b"rotate", at_ms)?;
             Ok(Outcome::Applied)

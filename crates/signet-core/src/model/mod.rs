@@ -10,7 +10,10 @@ mod user;
 
 pub use client::{AppClient, AuthFlow, ClientSecret, TokenValidity};
 pub use group::Group;
-pub use identity::{Identity, IdentityPool, LoginProvider};
+pub use identity::{
+    AmbiguousRoleResolution, Identity, IdentityPool, LoginProvider, MappingRule, MatchType,
+    PoolRoles, Role, RoleMapping, RoleMappingKind, ROLE_ARN_PREFIX,
+};
 pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, UserPool};
 pub use tokens::{
     CodePurpose, CodeRecord, KeyState, OutboxMessage, RefreshFamily, RetireReason, SigningKey,

@@ -6,8 +6,8 @@ pub use users::{FilterOp, UserFilter};
 
 use crate::kv::compound;
 use crate::{
-    decode_record, AppClient, Group, KvError, KvRead, OutboxMessage, RefreshFamily, Row,
-    SigningKey, Table, User, UserPool,
+    decode_record, AppClient, Group, Identity, IdentityPool, KvError, KvRead, OutboxMessage,
+    RefreshFamily, Role, Row, SigningKey, Table, User, UserPool,
 };
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +141,60 @@ pub enum Query {
         /// Pool id.
         pool_id: String,
     },
+    /// One identity pool.
+    GetIdentityPool {
+        /// Identity pool id.
+        pool_id: String,
+    },
+    /// Identity pools in id order, after `after`.
+    ListIdentityPools {
+        /// Exclusive start (a pool id).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// One identity (only while its pool exists).
+    GetIdentity {
+        /// Identity pool id.
+        pool_id: String,
+        /// Identity id.
+        identity_id: String,
+    },
+    /// One identity by id alone (public calls name only the identity).
+    GetIdentityById {
+        /// Identity id.
+        identity_id: String,
+    },
+    /// The identity a login is linked to (only while its pool exists).
+    GetIdentityByLogin {
+        /// Identity pool id.
+        pool_id: String,
+        /// Provider name.
+        provider: String,
+        /// Subject at that provider.
+        subject: String,
+    },
+    /// Identities of a pool in id order, after `after`.
+    ListIdentities {
+        /// Identity pool id.
+        pool_id: String,
+        /// Exclusive start (an identity id).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// One role by name.
+    GetRole {
+        /// Role name.
+        name: String,
+    },
+    /// Roles in name order, after `after`.
+    ListRoles {
+        /// Exclusive start (a role name).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
 }
 
 /// The answer to a [`Query`].
@@ -180,6 +234,18 @@ pub enum QueryResult {
     Outbox(Vec<OutboxMessage>),
     /// Key owners and their lease expiry, Unix ms.
     KeyLeases(Vec<(String, u64)>),
+    /// An identity pool, if it exists.
+    IdentityPool(Option<IdentityPool>),
+    /// A page of identity pools.
+    IdentityPools(Vec<IdentityPool>),
+    /// An identity, if it exists.
+    Identity(Option<Identity>),
+    /// A page of identities.
+    Identities(Vec<Identity>),
+    /// A role, if it exists.
+    Role(Option<Role>),
+    /// A page of roles.
+    Roles(Vec<Role>),
 }
 
 /// A user with the groups it belongs to.
@@ -346,6 +412,68 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             let rows = kv.scan(Table::Outbox, &compound(pool_id, ""), None, MAX_PAGE)?;
             QueryResult::Outbox(decode_all(Table::Outbox, rows)?)
         }
+        Query::GetIdentityPool { pool_id } => {
+            QueryResult::IdentityPool(get(kv, Table::IdentityPools, pool_id.as_bytes())?)
+        }
+        Query::ListIdentityPools { after, limit } => {
+            let rows = kv.scan(
+                Table::IdentityPools,
+                b"",
+                after.as_deref().map(str::as_bytes),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::IdentityPools(decode_all(Table::IdentityPools, rows)?)
+        }
+        Query::GetIdentity {
+            pool_id,
+            identity_id,
+        } => QueryResult::Identity(get_identity(kv, pool_id, identity_id)?),
+        Query::GetIdentityById { identity_id } => QueryResult::Identity(
+            match kv.get(Table::IdentityPoolOf, identity_id.as_bytes())? {
+                Some(pool) => get_identity(kv, &String::from_utf8_lossy(&pool), identity_id)?,
+                None => None,
+            },
+        ),
+        Query::GetIdentityByLogin {
+            pool_id,
+            provider,
+            subject,
+        } => {
+            let key = crate::kv::key(&[pool_id, provider, subject]);
+            QueryResult::Identity(match kv.get(Table::IdentityLogins, &key)? {
+                Some(id) => get_identity(kv, pool_id, &String::from_utf8_lossy(&id))?,
+                None => None,
+            })
+        }
+        Query::ListIdentities {
+            pool_id,
+            after,
+            limit,
+        } => {
+            let live = kv.get(Table::IdentityPools, pool_id.as_bytes())?.is_some();
+            let after = after.as_ref().map(|a| compound(pool_id, a));
+            let rows = if live {
+                kv.scan(
+                    Table::Identities,
+                    &compound(pool_id, ""),
+                    after.as_deref(),
+                    (*limit).min(MAX_PAGE),
+                )?
+            } else {
+                vec![]
+            };
+            QueryResult::Identities(decode_all(Table::Identities, rows)?)
+        }
+        Query::GetRole { name } => QueryResult::Role(get(kv, Table::Roles, name.as_bytes())?),
+        Query::ListRoles { after, limit } => {
+            let rows = kv.scan(
+                Table::Roles,
+                b"",
+                after.as_deref().map(str::as_bytes),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::Roles(decode_all(Table::Roles, rows)?)
+        }
     })
 }
 
@@ -357,6 +485,18 @@ pub(crate) fn get<T: serde::de::DeserializeOwned>(
     kv.get(table, key)?
         .map(|b| decode_record(table, &b))
         .transpose()
+}
+
+/// An identity, only while its pool exists (a deleted pool's rows linger unreachable).
+fn get_identity(
+    kv: &impl KvRead,
+    pool_id: &str,
+    identity_id: &str,
+) -> Result<Option<Identity>, KvError> {
+    if kv.get(Table::IdentityPools, pool_id.as_bytes())?.is_none() {
+        return Ok(None);
+    }
+    get(kv, Table::Identities, &compound(pool_id, identity_id))
 }
 
 pub(crate) fn get_user(

@@ -47,6 +47,26 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::UnauthenticatedNotAllowed => AppError::NotAuthorized(
             "Unauthenticated access is not supported for this identity pool.".into(),
         ),
+        Rejection::IdentityPoolNotFound => {
+            AppError::ResourceNotFound("Identity pool does not exist.".into())
+        }
+        Rejection::IdentityNotFound => AppError::ResourceNotFound("Identity not found.".into()),
+        Rejection::LoginConflict { provider } => AppError::Conflict(format!(
+            "The identity already has a different login for provider {provider}."
+        )),
+        Rejection::LoginNotLinked { provider } => AppError::NotAuthorized(format!(
+            "The login for provider {provider} is not linked to this identity."
+        )),
+        Rejection::RoleExists => {
+            AppError::EntityAlreadyExists("Role with this name already exists.".into())
+        }
+        Rejection::RoleNotFound => AppError::NoSuchEntity("The role cannot be found.".into()),
+        Rejection::PolicyNotFound => {
+            AppError::NoSuchEntity("The role policy cannot be found.".into())
+        }
+        Rejection::RoleHasPolicies => AppError::DeleteConflict(
+            "Cannot delete entity, must delete policies first.".into(),
+        ),
     }
 }
 
