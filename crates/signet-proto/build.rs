@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "signet/v1/types.proto",
         "signet/v1/admin.proto",
         "signet/v1/auth.proto",
+        "signet/v1/identity.proto",
     ];
     let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
     for p in &paths {

@@ -3,7 +3,7 @@
 //! evicts the entry; a reset (or a reconnect) drops everything.
 
 use crate::{AppError, Gateway};
-use signet_core::{AppClient, Query, QueryResult, SigningKey, Table, UserPool};
+use signet_core::{AppClient, IdentityPool, Query, QueryResult, Role, SigningKey, Table, UserPool};
 use signet_store::ReadConsistency;
 use signet_verify::KeySet;
 use std::collections::HashMap;
@@ -49,6 +49,8 @@ impl PublishedKeys {
 pub struct Cache {
     pools: RwLock<HashMap<String, Arc<UserPool>>>,
     clients: RwLock<HashMap<String, Arc<AppClient>>>,
+    identity_pools: RwLock<HashMap<String, Arc<IdentityPool>>>,
+    roles: RwLock<HashMap<String, Arc<Role>>>,
     keys: RwLock<Arc<PublishedKeys>>,
     /// Bumped on every eviction: a load that raced with one is not cached.
     epoch: AtomicU64,
@@ -64,6 +66,8 @@ impl Default for Cache {
         Cache {
             pools: RwLock::default(),
             clients: RwLock::default(),
+            identity_pools: RwLock::default(),
+            roles: RwLock::default(),
             keys: RwLock::new(Arc::new(PublishedKeys::build(vec![]))),
             epoch: AtomicU64::new(0),
             applied: AtomicU64::new(0),
@@ -93,6 +97,8 @@ impl Cache {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.pools.write().expect("cache lock").clear();
         self.clients.write().expect("cache lock").clear();
+        self.identity_pools.write().expect("cache lock").clear();
+        self.roles.write().expect("cache lock").clear();
     }
 
     fn evict(&self, table: Table, key: &[u8]) {
@@ -112,66 +118,126 @@ impl Cache {
                     .expect("cache lock")
                     .remove(key.as_ref());
             }
+            Table::IdentityPools => {
+                self.identity_pools
+                    .write()
+                    .expect("cache lock")
+                    .remove(key.as_ref());
+            }
+            Table::Roles => {
+                self.roles.write().expect("cache lock").remove(key.as_ref());
+            }
             _ => {}
         }
     }
 }
 
 impl Gateway {
-    /// A pool by id (cached).
-    pub(crate) async fn pool(&self, id: &str) -> Result<Arc<UserPool>, AppError> {
-        if let Some(p) = self.cache.pools.read().expect("cache lock").get(id) {
-            return Ok(p.clone());
+    /// A cached record, or a linearizable read of it (cached unless an eviction raced).
+    async fn cached<T>(
+        &self,
+        map: &RwLock<HashMap<String, Arc<T>>>,
+        id: &str,
+        query: Query,
+        pick: fn(QueryResult) -> Option<Option<T>>,
+        missing: impl FnOnce() -> AppError,
+    ) -> Result<Arc<T>, AppError> {
+        if let Some(v) = map.read().expect("cache lock").get(id) {
+            return Ok(v.clone());
         }
         let epoch = self.cache.epoch.load(Ordering::SeqCst);
+        match pick(
+            self.store
+                .read(&query, ReadConsistency::Linearizable)
+                .await?
+                .0,
+        ) {
+            Some(Some(v)) => {
+                let v = Arc::new(v);
+                if self.cache.epoch.load(Ordering::SeqCst) == epoch {
+                    map.write()
+                        .expect("cache lock")
+                        .insert(id.to_string(), v.clone());
+                }
+                Ok(v)
+            }
+            Some(None) => Err(missing()),
+            None => Err(AppError::Internal(format!(
+                "unexpected answer to {query:?}"
+            ))),
+        }
+    }
+
+    /// A pool by id (cached).
+    pub(crate) async fn pool(&self, id: &str) -> Result<Arc<UserPool>, AppError> {
         let q = Query::GetUserPool {
             pool_id: id.to_string(),
         };
-        match self.store.read(&q, ReadConsistency::Linearizable).await?.0 {
-            QueryResult::UserPool(Some(p)) => {
-                let p = Arc::new(p);
-                if self.cache.epoch.load(Ordering::SeqCst) == epoch {
-                    self.cache
-                        .pools
-                        .write()
-                        .expect("cache lock")
-                        .insert(id.to_string(), p.clone());
-                }
-                Ok(p)
-            }
-            QueryResult::UserPool(None) => Err(AppError::ResourceNotFound(format!(
-                "User pool {id} does not exist."
-            ))),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+        self.cached(
+            &self.cache.pools,
+            id,
+            q,
+            |r| match r {
+                QueryResult::UserPool(p) => Some(p),
+                _ => None,
+            },
+            || AppError::ResourceNotFound(format!("User pool {id} does not exist.")),
+        )
+        .await
     }
 
     /// An app client by id alone (cached).
     pub(crate) async fn client(&self, id: &str) -> Result<Arc<AppClient>, AppError> {
-        if let Some(c) = self.cache.clients.read().expect("cache lock").get(id) {
-            return Ok(c.clone());
-        }
-        let epoch = self.cache.epoch.load(Ordering::SeqCst);
         let q = Query::GetAppClientById {
             client_id: id.to_string(),
         };
-        match self.store.read(&q, ReadConsistency::Linearizable).await?.0 {
-            QueryResult::AppClient(Some(c)) => {
-                let c = Arc::new(c);
-                if self.cache.epoch.load(Ordering::SeqCst) == epoch {
-                    self.cache
-                        .clients
-                        .write()
-                        .expect("cache lock")
-                        .insert(id.to_string(), c.clone());
-                }
-                Ok(c)
-            }
-            QueryResult::AppClient(None) => Err(AppError::ResourceNotFound(format!(
-                "Client {id} does not exist."
-            ))),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+        self.cached(
+            &self.cache.clients,
+            id,
+            q,
+            |r| match r {
+                QueryResult::AppClient(c) => Some(c),
+                _ => None,
+            },
+            || AppError::ResourceNotFound(format!("Client {id} does not exist.")),
+        )
+        .await
+    }
+
+    /// An identity pool by id (cached).
+    pub(crate) async fn identity_pool(&self, id: &str) -> Result<Arc<IdentityPool>, AppError> {
+        let q = Query::GetIdentityPool {
+            pool_id: id.to_string(),
+        };
+        self.cached(
+            &self.cache.identity_pools,
+            id,
+            q,
+            |r| match r {
+                QueryResult::IdentityPool(p) => Some(p),
+                _ => None,
+            },
+            || AppError::ResourceNotFound(format!("IdentityPool '{id}' not found.")),
+        )
+        .await
+    }
+
+    /// A role by name (cached).
+    pub(crate) async fn role(&self, name: &str) -> Result<Arc<Role>, AppError> {
+        let q = Query::GetRole {
+            name: name.to_string(),
+        };
+        self.cached(
+            &self.cache.roles,
+            name,
+            q,
+            |r| match r {
+                QueryResult::Role(p) => Some(p),
+                _ => None,
+            },
+            || AppError::NoSuchEntity(format!("The role with name {name} cannot be found.")),
+        )
+        .await
     }
 
     /// Reload the published key set (at least as new as `index`).

@@ -17,6 +17,12 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/.well-known/jwks.json", get(cluster_jwks))
+        .route("/identity/.well-known/jwks.json", get(cluster_jwks))
+        .route(
+            "/identity/.well-known/openid-configuration",
+            get(identity_discovery),
+        )
+        .route("/sts/.well-known/jwks.json", get(cluster_jwks))
         .route("/{pool_id}/.well-known/jwks.json", get(pool_jwks))
         .route(
             "/{pool_id}/.well-known/openid-configuration",
@@ -126,6 +132,26 @@ async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) 
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified"],
         "scopes_supported": ["openid", "email", "phone", "profile"],
+    });
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    (StatusCode::OK, h, axum::Json(doc)).into_response()
+}
+
+/// Discovery for identity-pool OpenID tokens (GetOpenIdToken): relying parties outside
+/// Signet find the keys here.
+async fn identity_discovery(State(gw): State<Arc<Gateway>>) -> Response {
+    let issuer = gw.identity_issuer();
+    let doc = serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "response_types_supported": ["id_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "amr", "token_use"],
     });
     let mut h = HeaderMap::new();
     h.insert(

@@ -49,6 +49,9 @@ pub struct Gateway {
     pub(crate) keyed: KeyedHasher,
     pub(crate) sealer: Sealer,
     pub(crate) notifier: Notifier,
+    /// JWKS caches of external OIDC providers, by JWKS URL.
+    pub(crate) oidc:
+        std::sync::Mutex<std::collections::HashMap<String, Arc<signet_verify::JwksCache>>>,
     /// Set once gRPC health reports SERVING (readiness as seen from outside).
     pub(crate) serving: std::sync::atomic::AtomicBool,
 }
@@ -129,6 +132,7 @@ pub async fn start(
         keyed: KeyedHasher::new(&cfg.server_secret),
         sealer: Sealer::new(&cfg.server_secret),
         notifier: Notifier::new(&cfg.notifier),
+        oidc: Default::default(),
         cache: Cache::default(),
         keys: KeyManager::default(),
         serving: std::sync::atomic::AtomicBool::new(false),

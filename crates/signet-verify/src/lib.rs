@@ -86,6 +86,9 @@ mod axum;
 mod fetch;
 mod jwks;
 mod nodup;
+pub mod policy;
+pub mod session;
+pub mod sigv4;
 #[cfg(feature = "tonic")]
 mod tower;
 mod verifier;
@@ -95,6 +98,8 @@ pub use crate::axum::{TokenRejection, VerifiedToken};
 #[cfg(feature = "tonic")]
 pub use crate::tower::{RequireToken, RequireTokenService};
 pub use jwks::{JwksCache, JwksOptions, JwksStatus, MAX_MAX_AGE, MIN_MAX_AGE};
+pub use policy::{PolicyDocument, PolicyError};
+pub use sigv4::SignatureError;
 pub use verifier::{bearer_token, Claims, Verifier};
 
 use base64::Engine;
@@ -164,13 +169,23 @@ pub enum TokenUse {
     Id,
     /// An access token (`token_use = access`, `client_id` claim).
     Access,
+    /// An identity pool's OpenID token (`token_use = identity`, audience = identity pool).
+    Identity,
+    /// An STS session token (`token_use = session`, audience = `signet:sts`).
+    Session,
+    /// A standard OpenID Connect ID token of another provider: no `token_use` claim is
+    /// required; `aud` (a string or an array) must name an expected client.
+    Oidc,
 }
 
 impl TokenUse {
-    fn claim(self) -> &'static str {
+    fn claim(self) -> Option<&'static str> {
         match self {
-            TokenUse::Id => "id",
-            TokenUse::Access => "access",
+            TokenUse::Id => Some("id"),
+            TokenUse::Access => Some("access"),
+            TokenUse::Identity => Some("identity"),
+            TokenUse::Session => Some("session"),
+            TokenUse::Oidc => None,
         }
     }
 }
@@ -346,15 +361,26 @@ pub fn verify(
             }
         }
     }
-    if claims.get("token_use").and_then(Value::as_str) != Some(expected.token_use.claim()) {
-        return Err(VerifyError::WrongTokenUse);
+    if let Some(token_use) = expected.token_use.claim() {
+        if claims.get("token_use").and_then(Value::as_str) != Some(token_use) {
+            return Err(VerifyError::WrongTokenUse);
+        }
     }
     if let Some(clients) = &expected.clients {
-        let client = match expected.token_use {
-            TokenUse::Id => claims.get("aud").and_then(Value::as_str),
-            TokenUse::Access => claims.get("client_id").and_then(Value::as_str),
+        let named = |c: &str| clients.iter().any(|x| x == c);
+        let ok = match (expected.token_use, claims.get("aud")) {
+            (TokenUse::Access, _) => claims
+                .get("client_id")
+                .and_then(Value::as_str)
+                .is_some_and(named),
+            // An OIDC audience may be an array: one expected client among them suffices.
+            (TokenUse::Oidc, Some(Value::Array(auds))) => {
+                !auds.is_empty() && auds.iter().filter_map(Value::as_str).any(named)
+            }
+            (_, Some(Value::String(aud))) => named(aud),
+            _ => false,
         };
-        if !client.is_some_and(|c| clients.iter().any(|x| x == c)) {
+        if !ok {
             return Err(VerifyError::WrongAudience);
         }
     }

@@ -4,8 +4,12 @@
 mod admin;
 mod auth;
 mod convert;
+mod identity;
 
 use crate::{AppError, Gateway};
+use signet_proto::v1::identity_admin_server::IdentityAdminServer;
+use signet_proto::v1::identity_server::IdentityServer;
+use signet_proto::v1::sts_server::StsServer;
 use signet_proto::v1::user_pool_admin_server::UserPoolAdminServer;
 use signet_proto::v1::user_pool_auth_server::UserPoolAuthServer;
 use std::sync::Arc;
@@ -48,6 +52,13 @@ pub(crate) fn serve(
             .max_decoding_message_size(MAX_REQUEST_BYTES);
         let auth = UserPoolAuthServer::new(auth::AuthApi { gw: gw.clone() })
             .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let identity_admin =
+            IdentityAdminServer::new(identity::IdentityAdminApi { gw: gw.clone() })
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let identity = IdentityServer::new(identity::IdentityApi { gw: gw.clone() })
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
+        let sts = StsServer::new(identity::StsApi { gw: gw.clone() })
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
         let readiness = {
             let gw = gw.clone();
             let mut stop = stop.clone();
@@ -75,9 +86,16 @@ pub(crate) fn serve(
         let res = tonic::transport::Server::builder()
             .add_service(health_svc)
             .add_service(tonic::service::interceptor::InterceptedService::new(
-                admin, guard,
+                admin,
+                guard.clone(),
+            ))
+            .add_service(tonic::service::interceptor::InterceptedService::new(
+                identity_admin,
+                guard,
             ))
             .add_service(auth)
+            .add_service(identity)
+            .add_service(sts)
             .serve_with_incoming_shutdown(signet_store::no_delay(listener), shutdown)
             .await;
         if let Err(e) = res {

@@ -2,10 +2,16 @@
 //! returning domain outputs. gRPC and HTTP handlers only convert.
 
 pub mod auth;
+pub mod identity;
+pub mod identity_pools;
 pub mod keys;
+pub(crate) mod logins;
 pub mod pools;
+pub(crate) mod role_mapping;
+pub mod roles;
 pub mod selfservice;
 pub mod signup;
+pub mod sts;
 pub mod users;
 
 use crate::{AppError, Gateway};
@@ -64,9 +70,9 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::PolicyNotFound => {
             AppError::NoSuchEntity("The role policy cannot be found.".into())
         }
-        Rejection::RoleHasPolicies => AppError::DeleteConflict(
-            "Cannot delete entity, must delete policies first.".into(),
-        ),
+        Rejection::RoleHasPolicies => {
+            AppError::DeleteConflict("Cannot delete entity, must delete policies first.".into())
+        }
     }
 }
 
@@ -149,6 +155,18 @@ pub(crate) mod ids {
     /// 26 lowercase alphanumerics (~134 bits), like Cognito's client ids.
     pub fn client_id() -> String {
         pick(LOWER, 26)
+    }
+
+    const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+    /// `ASIA` and 26 base-32 characters (130 bits): temporary access key ids.
+    pub fn access_key_id() -> String {
+        format!("ASIA{}", pick(BASE32, 26))
+    }
+
+    /// `AROA` and 20 base-32 characters (100 bits): role ids.
+    pub fn role_id() -> String {
+        format!("AROA{}", pick(BASE32, 20))
     }
 
     /// A random UUID (version 4 layout).

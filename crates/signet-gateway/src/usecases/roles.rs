@@ -1,0 +1,201 @@
+//! Roles (admin): create, read, update, delete, list; inline permission policies. Every
+//! document is parsed with the same evaluator that later decides with it, so a policy that
+//! could not be evaluated is refused when it is written.
+
+use super::{ids, page, page_size};
+use crate::{now_ms, AppError, Gateway};
+use signet_core::{Command, Query, QueryResult, Role};
+use signet_verify::policy::PolicyDocument;
+
+/// Default and bounds of a role's maximum session, seconds (IAM's).
+const DEFAULT_MAX_SESSION_S: u32 = 3600;
+const MAX_SESSION_RANGE: std::ops::RangeInclusive<u32> = 3600..=43_200;
+
+fn check_role_name(name: &str) -> Result<(), AppError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "role_name must be 1 to 64 of letters, digits and +=,.@_-",
+        ))
+    }
+}
+
+fn check_policy_name(name: &str) -> Result<(), AppError> {
+    let ok = (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "policy_name must be 1 to 128 of letters, digits and +=,.@_-",
+        ))
+    }
+}
+
+fn check_trust(doc: &str) -> Result<(), AppError> {
+    PolicyDocument::parse_trust(doc)
+        .map(|_| ())
+        .map_err(|e| AppError::MalformedPolicy(format!("assume role policy: {e}")))
+}
+
+fn check_max_session(s: u32) -> Result<u32, AppError> {
+    match s {
+        0 => Ok(DEFAULT_MAX_SESSION_S),
+        s if MAX_SESSION_RANGE.contains(&s) => Ok(s),
+        s => Err(AppError::invalid(format!(
+            "max_session_duration {s} is outside 3600..=43200"
+        ))),
+    }
+}
+
+impl Gateway {
+    /// CreateRole.
+    pub async fn create_role(
+        &self,
+        name: &str,
+        trust_policy: &str,
+        description: &str,
+        max_session_s: u32,
+    ) -> Result<Role, AppError> {
+        check_role_name(name)?;
+        check_trust(trust_policy)?;
+        if description.chars().count() > 1000 {
+            return Err(AppError::invalid("description: at most 1000 characters"));
+        }
+        let now = now_ms();
+        let role = Role {
+            name: name.to_string(),
+            arn: Role::arn_of(name),
+            role_id: ids::role_id(),
+            description: description.to_string(),
+            trust_policy: trust_policy.to_string(),
+            max_session_s: check_max_session(max_session_s)?,
+            policies: Default::default(),
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        self.write(Command::CreateRole { role: role.clone() })
+            .await?;
+        Ok(role)
+    }
+
+    /// GetRole (a linearizable read).
+    pub async fn get_role(&self, name: &str) -> Result<Role, AppError> {
+        match self
+            .read(Query::GetRole {
+                name: name.to_string(),
+            })
+            .await?
+        {
+            QueryResult::Role(Some(r)) => Ok(r),
+            QueryResult::Role(None) => Err(AppError::NoSuchEntity(format!(
+                "The role with name {name} cannot be found."
+            ))),
+            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// UpdateRole: description, trust policy and maximum session, each if given.
+    pub async fn update_role(
+        &self,
+        name: &str,
+        description: Option<String>,
+        trust_policy: Option<String>,
+        max_session_s: Option<u32>,
+    ) -> Result<Role, AppError> {
+        if let Some(t) = &trust_policy {
+            check_trust(t)?;
+        }
+        let max_session_s = max_session_s.map(check_max_session).transpose()?;
+        self.write(Command::UpdateRole {
+            name: name.to_string(),
+            description,
+            trust_policy,
+            max_session_s,
+            at_ms: now_ms(),
+        })
+        .await?;
+        self.get_role(name).await
+    }
+
+    /// DeleteRole (only once its inline policies are deleted).
+    pub async fn delete_role(&self, name: &str) -> Result<(), AppError> {
+        self.write(Command::DeleteRole {
+            name: name.to_string(),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// ListRoles.
+    pub async fn list_roles(
+        &self,
+        limit: usize,
+        next: Option<String>,
+    ) -> Result<(Vec<Role>, Option<String>), AppError> {
+        let limit = page_size(limit);
+        match self.read(Query::ListRoles { after: next, limit }).await? {
+            QueryResult::Roles(r) => Ok(page(r, limit, |r| r.name.clone())),
+            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// PutRolePolicy: the document must parse as a permission policy.
+    pub async fn put_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), AppError> {
+        check_policy_name(policy_name)?;
+        PolicyDocument::parse(document).map_err(|e| AppError::MalformedPolicy(e.to_string()))?;
+        self.write(Command::PutRolePolicy {
+            role_name: role_name.to_string(),
+            policy_name: policy_name.to_string(),
+            document: document.to_string(),
+            at_ms: now_ms(),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// GetRolePolicy.
+    pub async fn get_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<String, AppError> {
+        self.get_role(role_name)
+            .await?
+            .policies
+            .get(policy_name)
+            .cloned()
+            .ok_or_else(|| {
+                AppError::NoSuchEntity(format!(
+                    "The role policy with name {policy_name} cannot be found."
+                ))
+            })
+    }
+
+    /// DeleteRolePolicy.
+    pub async fn delete_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<(), AppError> {
+        self.write(Command::DeleteRolePolicy {
+            role_name: role_name.to_string(),
+            policy_name: policy_name.to_string(),
+            at_ms: now_ms(),
+        })
+        .await
+        .map(|_| ())
+    }
+}

@@ -1,0 +1,251 @@
+//! STS session tokens: what they carry and how a service checks a request against them
+//! offline. A session token is a JWT signed by the cluster (`token_use = session`, issuer
+//! `{public_url}/sts`, audience [`SESSION_AUDIENCE`]); it carries the role, the subject,
+//! the access key id it was issued with and the effective policies, so any service holding
+//! the JWKS can verify it and evaluate a request without calling Signet.
+//!
+//! ```no_run
+//! # fn demo(keys: &signet_verify::KeySet, token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use signet_verify::session::{session_expected, Session};
+//! let claims = signet_verify::verify(token, keys, &session_expected("https://signet.internal/sts"))?;
+//! let session = Session::from_claims(&claims)?;
+//! let decision = session.authorize("orders:Read", "arn:orders:::order/42", &[], 1_700_000_000);
+//! assert!(decision.allowed);
+//! # Ok(()) }
+//! ```
+
+use crate::policy::{evaluate, Context, Decision, PolicyDocument, PolicyError, Request};
+use crate::{Expected, TokenUse};
+use serde_json::{Map, Value};
+
+/// The `aud` of every session token.
+pub const SESSION_AUDIENCE: &str = "signet:sts";
+
+/// Prefix of the context keys set from the session token; callers cannot supply them.
+pub const CONTEXT_PREFIX: &str = "signet:";
+
+/// What a valid session token must say, for [`crate::verify`] or a [`crate::JwksCache`].
+pub fn session_expected(sts_issuer: &str) -> Expected {
+    Expected {
+        issuer: sts_issuer.to_string(),
+        token_use: TokenUse::Session,
+        clients: Some(vec![SESSION_AUDIENCE.to_string()]),
+        leeway_s: 0,
+    }
+}
+
+/// The contents of a verified session token.
+#[derive(Debug)]
+pub struct Session {
+    /// Identity id, or the web identity's subject.
+    pub subject: String,
+    /// The assumed role's ARN.
+    pub role_arn: String,
+    /// The access key id the credentials were issued with.
+    pub access_key_id: String,
+    /// The role session name.
+    pub session_name: String,
+    /// The identity provider that vouched for the subject.
+    pub provider: String,
+    /// The audience of the web identity (identity pool id or client id).
+    pub audience: String,
+    /// Authentication methods (`authenticated` / `unauthenticated`, provider names).
+    pub amr: Vec<String>,
+    /// The identity pool, for credentials from GetCredentialsForIdentity.
+    pub identity_pool: Option<String>,
+    /// Expiry, Unix seconds.
+    pub expires_at: u64,
+    /// The role's permission policies, by name.
+    pub policies: Vec<(String, PolicyDocument)>,
+    /// The inline session policy, which can only narrow.
+    pub session_policy: Option<PolicyDocument>,
+}
+
+fn text(claims: &Map<String, Value>, name: &str) -> Result<String, PolicyError> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| PolicyError::Invalid(format!("session token lacks the {name} claim")))
+}
+
+impl Session {
+    /// Read a verified token's claims (verify first: this checks no signature).
+    pub fn from_claims(claims: &Map<String, Value>) -> Result<Session, PolicyError> {
+        let mut policies = Vec::new();
+        match claims.get("policies") {
+            Some(Value::Object(m)) => {
+                for (name, doc) in m {
+                    policies.push((name.clone(), PolicyDocument::parse(&doc.to_string())?));
+                }
+            }
+            None => {}
+            Some(_) => return Err(PolicyError::Invalid("policies must be an object".into())),
+        }
+        let session_policy = match claims.get("session_policy") {
+            Some(doc) => Some(PolicyDocument::parse(&doc.to_string())?),
+            None => None,
+        };
+        let amr = match claims.get("amr") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => vec![],
+        };
+        Ok(Session {
+            subject: text(claims, "sub")?,
+            role_arn: text(claims, "role")?,
+            access_key_id: text(claims, "akid")?,
+            session_name: text(claims, "role_session_name")?,
+            provider: text(claims, "idp")?,
+            audience: text(claims, "src_aud")?,
+            amr,
+            identity_pool: claims
+                .get("identity_pool")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            expires_at: claims.get("exp").and_then(Value::as_u64).unwrap_or(0),
+            policies,
+            session_policy,
+        })
+    }
+
+    /// The evaluation context: the caller's keys (those starting with `signet:` are
+    /// dropped), then the session's own keys: `signet:sub`, `signet:role`,
+    /// `signet:session_name`, `signet:provider`, `signet:aud`, `signet:amr` (multi-valued),
+    /// `signet:identity_pool`, `signet:access_key_id`, `signet:EpochTime`.
+    pub fn context(&self, extra: &[(String, String)], now_s: u64) -> Context {
+        let mut ctx = Context::new();
+        for (k, v) in extra {
+            if !k.to_ascii_lowercase().starts_with(CONTEXT_PREFIX) {
+                ctx.insert(k, v.clone());
+            }
+        }
+        ctx.set("signet:sub", vec![self.subject.clone()]);
+        ctx.set("signet:role", vec![self.role_arn.clone()]);
+        ctx.set("signet:session_name", vec![self.session_name.clone()]);
+        ctx.set("signet:provider", vec![self.provider.clone()]);
+        ctx.set("signet:aud", vec![self.audience.clone()]);
+        ctx.set("signet:amr", self.amr.clone());
+        if let Some(p) = &self.identity_pool {
+            ctx.set("signet:identity_pool", vec![p.clone()]);
+        }
+        ctx.set("signet:access_key_id", vec![self.access_key_id.clone()]);
+        ctx.set("signet:EpochTime", vec![now_s.to_string()]);
+        ctx
+    }
+
+    /// May this session do `action` on `resource`? IAM semantics: an explicit deny in any
+    /// policy wins, then an allow of the role's policies (and of the session policy, if
+    /// any) is needed; otherwise denied. Expiry is the token verification's job.
+    pub fn authorize(
+        &self,
+        action: &str,
+        resource: &str,
+        extra_context: &[(String, String)],
+        now_s: u64,
+    ) -> Decision {
+        let ctx = self.context(extra_context, now_s);
+        let named: Vec<(&str, &PolicyDocument)> =
+            self.policies.iter().map(|(n, d)| (n.as_str(), d)).collect();
+        let req = Request {
+            action,
+            resource,
+            principal: None,
+            context: &ctx,
+        };
+        evaluate(&named, self.session_policy.as_ref(), &req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(extra: Value) -> Map<String, Value> {
+        let mut c = json!({
+            "sub": "local:abc",
+            "role": "arn:signet:iam:::role/reader",
+            "akid": "ASIAXYZ",
+            "role_session_name": "s1",
+            "idp": "signet-identity",
+            "src_aud": "local:pool",
+            "amr": ["authenticated", "idp.example"],
+            "exp": 2_000_000_000u64,
+            "policies": {
+                "read": {"Statement": [
+                    {"Effect": "Allow", "Action": "orders:Get*", "Resource": "arn:orders:::${signet:sub}/*"},
+                    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "*", "Resource": "arn:orders:::*/secret"}
+                ]}
+            }
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn policies_from_the_token_decide_with_its_own_context() {
+        let s = Session::from_claims(&claims(json!({}))).unwrap();
+        assert_eq!(s.amr, vec!["authenticated", "idp.example"]);
+        let d = s.authorize("orders:GetOrder", "arn:orders:::local:abc/1", &[], 1);
+        assert!(d.allowed);
+        assert_eq!(d.decided_by.unwrap().policy, "read");
+        // Another subject's orders: the variable binds to the token's sub.
+        assert!(
+            !s.authorize("orders:GetOrder", "arn:orders:::local:other/1", &[], 1)
+                .allowed
+        );
+        // Explicit deny wins over the allow.
+        let d = s.authorize("orders:GetOrder", "arn:orders:::local:abc/secret", &[], 1);
+        assert!(!d.allowed);
+        assert_eq!(d.decided_by.unwrap().sid.as_deref(), Some("NoSecrets"));
+    }
+
+    #[test]
+    fn callers_cannot_supply_the_sessions_keys() {
+        let s = Session::from_claims(&claims(json!({}))).unwrap();
+        let spoof = [("signet:sub".to_string(), "local:other".to_string())];
+        assert!(
+            !s.authorize("orders:GetOrder", "arn:orders:::local:other/1", &spoof, 1)
+                .allowed
+        );
+        let ctx = s.context(&spoof, 1);
+        assert_eq!(ctx.get("signet:sub").unwrap(), ["local:abc".to_string()]);
+    }
+
+    #[test]
+    fn a_session_policy_only_narrows() {
+        let narrow = json!({"session_policy": {"Statement": [
+            {"Effect": "Allow", "Action": "orders:GetInvoice", "Resource": "*"}
+        ]}});
+        let s = Session::from_claims(&claims(narrow)).unwrap();
+        assert!(
+            s.authorize("orders:GetInvoice", "arn:orders:::local:abc/1", &[], 1)
+                .allowed
+        );
+        assert!(
+            !s.authorize("orders:GetOrder", "arn:orders:::local:abc/1", &[], 1)
+                .allowed
+        );
+        let wide = json!({"session_policy": {"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}
+        ]}});
+        let s = Session::from_claims(&claims(wide)).unwrap();
+        assert!(
+            !s.authorize("orders:Delete", "arn:orders:::local:abc/1", &[], 1)
+                .allowed
+        );
+    }
+
+    #[test]
+    fn a_token_without_its_claims_is_refused() {
+        let mut c = claims(json!({}));
+        c.remove("akid");
+        assert!(Session::from_claims(&c).is_err());
+    }
+}
