@@ -60,6 +60,9 @@ pub struct GatewayConfig {
     pub rotation_interval: Duration,
     /// How long a rotated-out key stays published: the longest token lifetime plus leeway.
     pub key_overlap: Duration,
+    /// Shortest session AssumeRoleWithWebIdentity grants (STS's is 900 s; tests lower it to
+    /// watch credentials expire).
+    pub sts_min_session: Duration,
 }
 
 impl GatewayConfig {
@@ -90,6 +93,7 @@ impl GatewayConfig {
             key_lease: Duration::from_secs(60),
             rotation_interval: Duration::from_secs(24 * 3600),
             key_overlap: Duration::from_secs(86_400 + 60),
+            sts_min_session: Duration::from_secs(900),
         }
     }
 

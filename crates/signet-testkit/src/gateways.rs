@@ -2,6 +2,9 @@
 //! them carry the same issuer), same server secret and admin secret, each on its own ports.
 
 use signet_gateway::{GatewayConfig, GatewayHandle};
+use signet_proto::v1::identity_admin_client::IdentityAdminClient;
+use signet_proto::v1::identity_client::IdentityClient;
+use signet_proto::v1::sts_client::StsClient;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use signet_proto::v1::user_pool_auth_client::UserPoolAuthClient;
 use std::time::Duration;
@@ -55,6 +58,21 @@ pub async fn admin_client(gw: &GatewayHandle) -> UserPoolAdminClient<Channel> {
 /// Public auth client of a gateway.
 pub async fn auth_client(gw: &GatewayHandle) -> UserPoolAuthClient<Channel> {
     UserPoolAuthClient::new(channel(gw).await)
+}
+
+/// Identity-pool and role admin client of a gateway (add [`admin`] to each request).
+pub async fn identity_admin_client(gw: &GatewayHandle) -> IdentityAdminClient<Channel> {
+    IdentityAdminClient::new(channel(gw).await)
+}
+
+/// Public identity client (GetId, GetCredentialsForIdentity, ...) of a gateway.
+pub async fn identity_client(gw: &GatewayHandle) -> IdentityClient<Channel> {
+    IdentityClient::new(channel(gw).await)
+}
+
+/// STS client (AssumeRoleWithWebIdentity, Authorize, ...) of a gateway.
+pub async fn sts_client(gw: &GatewayHandle) -> StsClient<Channel> {
+    StsClient::new(channel(gw).await)
 }
 
 /// Wrap `msg` in a request carrying the test admin credentials.

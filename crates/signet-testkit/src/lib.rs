@@ -16,8 +16,8 @@ mod wait;
 pub use child::ChildProcess;
 pub use cluster::{fast_config, TestCluster};
 pub use gateways::{
-    admin, admin_client, auth_client, channel, start_gateway, test_gateway_config,
-    TEST_ADMIN_SECRET, TEST_PUBLIC_URL,
+    admin, admin_client, auth_client, channel, identity_admin_client, identity_client,
+    start_gateway, sts_client, test_gateway_config, TEST_ADMIN_SECRET, TEST_PUBLIC_URL,
 };
 pub use wait::{wait_for, wait_for_async};
 

@@ -24,8 +24,7 @@ pub const ASSUME_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 /// Largest clock difference a signed request may have.
 pub const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(300);
 
-/// Shortest and default session, seconds.
-const MIN_SESSION_S: u64 = 900;
+/// Default session, seconds.
 const DEFAULT_SESSION_S: u64 = 3600;
 
 /// Temporary credentials.
@@ -362,12 +361,13 @@ impl Gateway {
         let role = self.role(name).await?;
         self.check_trust(&role, &provider, &audience, &subject, &amr)?;
         let max = u64::from(role.max_session_s);
+        let min = self.cfg.sts_min_session.as_secs().max(1);
         let duration_s = match input.duration_seconds {
             0 => DEFAULT_SESSION_S.min(max),
-            d if (MIN_SESSION_S..=max).contains(&d) => d,
+            d if (min..=max).contains(&d) => d,
             d => {
                 return Err(AppError::invalid(format!(
-                    "duration_seconds {d} is outside {MIN_SESSION_S}..={max}"
+                    "duration_seconds {d} is outside {min}..={max}"
                 )))
             }
         };
