@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod identity;
 pub mod pools;
 
 use signet_core::{Command, Query, QueryResult, User, UserPool, UserStatus};
