@@ -11,31 +11,24 @@ use signet_verify::policy::PolicyDocument;
 const DEFAULT_MAX_SESSION_S: u32 = 3600;
 const MAX_SESSION_RANGE: std::ops::RangeInclusive<u32> = 3600..=43_200;
 
-fn check_role_name(name: &str) -> Result<(), AppError> {
-    let ok = (1..=64).contains(&name.len())
+/// IAM's names: `len` ASCII letters, digits and `+=,.@_-`.
+pub(crate) fn check_iam_name(
+    what: &str,
+    name: &str,
+    len: std::ops::RangeInclusive<usize>,
+) -> Result<(), AppError> {
+    let ok = len.contains(&name.len())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(AppError::invalid(
-            "role_name must be 1 to 64 of letters, digits and +=,.@_-",
-        ))
-    }
-}
-
-fn check_policy_name(name: &str) -> Result<(), AppError> {
-    let ok = (1..=128).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "policy_name must be 1 to 128 of letters, digits and +=,.@_-",
-        ))
+        Err(AppError::invalid(format!(
+            "{what} must be {} to {} of letters, digits and +=,.@_-",
+            len.start(),
+            len.end()
+        )))
     }
 }
 
@@ -64,7 +57,7 @@ impl Gateway {
         description: &str,
         max_session_s: u32,
     ) -> Result<Role, AppError> {
-        check_role_name(name)?;
+        check_iam_name("role_name", name, 1..=64)?;
         check_trust(trust_policy)?;
         if description.chars().count() > 1000 {
             return Err(AppError::invalid("description: at most 1000 characters"));
@@ -154,7 +147,7 @@ impl Gateway {
         policy_name: &str,
         document: &str,
     ) -> Result<(), AppError> {
-        check_policy_name(policy_name)?;
+        check_iam_name("policy_name", policy_name, 1..=128)?;
         PolicyDocument::parse(document).map_err(|e| AppError::MalformedPolicy(e.to_string()))?;
         self.write(Command::PutRolePolicy {
             role_name: role_name.to_string(),

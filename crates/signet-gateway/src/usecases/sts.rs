@@ -8,6 +8,7 @@
 
 use super::identity_pools::IDENTITY_PROVIDER;
 use super::ids;
+use super::roles::check_iam_name;
 use crate::{AppError, Gateway};
 use serde_json::{json, Map, Value};
 use signet_core::{IdentityPool, Role};
@@ -119,20 +120,6 @@ pub struct SignatureCheck {
 
 fn assumed_role_arn(role: &Role, session: &str) -> String {
     format!("arn:signet:sts:::assumed-role/{}/{session}", role.name)
-}
-
-fn check_session_name(name: &str) -> Result<(), AppError> {
-    let ok = (2..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "role_session_name must be 2 to 64 of letters, digits and _+=,.@-",
-        ))
-    }
 }
 
 /// The payload of a JWT, undecoded by any verifier: only to choose which checks apply.
@@ -271,7 +258,7 @@ impl Gateway {
         &self,
         input: AssumeRoleInput,
     ) -> Result<AssumeRoleOutput, AppError> {
-        check_session_name(&input.role_session_name)?;
+        check_iam_name("role_session_name", &input.role_session_name, 2..=64)?;
         let name = Role::name_in(&input.role_arn)
             .ok_or_else(|| AppError::invalid(format!("{} is not a role ARN", input.role_arn)))?;
         let session_policy = match input.policy.trim() {
