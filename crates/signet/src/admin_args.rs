@@ -1,19 +1,15 @@
 //! Command-line arguments of `signet admin …` (their `///` comments are the --help text).
 
+use crate::cli::GatewayEndpoint;
+use crate::identity_args::{IdentityPoolsCommand, RolesCommand};
 use crate::rpc::parse_attr;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct AdminArgs {
-    /// gRPC address of a gateway.
-    #[arg(
-        long,
-        global = true,
-        default_value = "127.0.0.1:7410",
-        env = "SIGNET_ENDPOINT"
-    )]
-    pub endpoint: String,
+    #[command(flatten)]
+    pub gateway: GatewayEndpoint,
     /// Bearer secret of the admin API. If absent, read from <data-dir>/dev-secrets.json
     /// (written by `signet dev`).
     #[arg(
@@ -192,6 +188,16 @@ pub enum AdminCommand {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Identity pools: logins they accept, their roles, their identities.
+    IdentityPools {
+        #[command(subcommand)]
+        command: IdentityPoolsCommand,
+    },
+    /// Roles: trust policies (who may assume them) and permission policies.
+    Roles {
+        #[command(subcommand)]
+        command: RolesCommand,
     },
 }
 

@@ -1,14 +1,17 @@
-//! `signet admin …`: user-pool administration through a gateway's `UserPoolAdmin` API.
-//! Every command prints its answer as JSON on stdout; a refused call prints the Cognito
-//! exception name and message on stderr and exits non-zero.
+//! `signet admin …`: user-pool administration through a gateway's `UserPoolAdmin` API
+//! (identity pools and roles: `identity_admin_cmd`). Every command prints its answer as
+//! JSON on stdout; a refused call prints the Cognito exception name and message on stderr
+//! and exits non-zero.
 
 pub use crate::admin_args::{AdminArgs, AdminCommand, KeysCommand, UserSel};
 
+use crate::identity_admin_cmd;
 use crate::proto_json as pj;
-use crate::rpc::{answer, attributes, connect, emit};
+use crate::rpc::{all_pages, answer, attributes, connect, emit, PAGE};
 use anyhow::Context;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
+use signet_proto::v1::identity_admin_client::IdentityAdminClient;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use std::path::Path;
 use tonic::metadata::{Ascii, MetadataValue};
@@ -17,7 +20,7 @@ use tonic::transport::Channel;
 
 /// Adds `authorization: Bearer <admin secret>` to every call.
 #[derive(Clone)]
-struct Bearer(MetadataValue<Ascii>);
+pub(crate) struct Bearer(MetadataValue<Ascii>);
 
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
@@ -26,13 +29,13 @@ impl tonic::service::Interceptor for Bearer {
     }
 }
 
-type Admin = UserPoolAdminClient<InterceptedService<Channel, Bearer>>;
+/// A channel to the gateway whose calls carry the admin secret (for any admin service).
+pub(crate) type AdminChannel = InterceptedService<Channel, Bearer>;
 
-/// The gateway's largest page.
-const PAGE: u32 = 60;
+type Admin = UserPoolAdminClient<AdminChannel>;
 
 /// The admin secret: the flag or variable, else the dev data dir's secrets file.
-fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
+pub(crate) fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
     if let Some(s) = given {
         return Ok(s);
     }
@@ -52,16 +55,14 @@ fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String
         .with_context(|| format!("{} has no admin_secret", path.display()))
 }
 
-async fn client(args: &AdminArgs) -> anyhow::Result<Admin> {
+/// Connect to the gateway named by the admin flags, with the admin secret on every call.
+pub(crate) async fn admin_channel(args: &AdminArgs) -> anyhow::Result<AdminChannel> {
     let secret = admin_secret(args.admin_secret.clone(), &args.data_dir)?;
     let bearer: MetadataValue<Ascii> = format!("Bearer {secret}")
         .parse()
         .context("the admin secret contains characters not allowed in a header")?;
-    let channel = connect(&args.endpoint).await?;
-    Ok(UserPoolAdminClient::with_interceptor(
-        channel,
-        Bearer(bearer),
-    ))
+    let channel = connect(&args.gateway.endpoint).await?;
+    Ok(InterceptedService::new(channel, Bearer(bearer)))
 }
 
 fn user_ref(u: &UserSel) -> pb::UserRef {
@@ -78,8 +79,15 @@ fn pool_ref(pool: &str) -> pb::UserPoolRef {
 }
 
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let mut c = client(&args).await?;
+    let channel = admin_channel(&args).await?;
+    let mut c = UserPoolAdminClient::new(channel.clone());
     let out = match args.command {
+        AdminCommand::IdentityPools { command } => {
+            identity_admin_cmd::pools(IdentityAdminClient::new(channel), command).await?
+        }
+        AdminCommand::Roles { command } => {
+            identity_admin_cmd::roles(IdentityAdminClient::new(channel), command).await?
+        }
         AdminCommand::CreatePool {
             name,
             auto_verify,
@@ -117,7 +125,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             let r = answer(c.describe_user_pool(pool_ref(&pool)).await)?;
             json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) })
         }
-        AdminCommand::ListPools => list_pools(&mut c).await?,
+        AdminCommand::ListPools => list_pools(&c).await?,
         AdminCommand::DeletePool { pool } => {
             answer(c.delete_user_pool(pool_ref(&pool)).await)?;
             json!({ "deleted_user_pool": pool })
@@ -145,7 +153,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             json!({ "user_pool_client": r.user_pool_client.as_ref().map(pj::client) })
         }
-        AdminCommand::ListClients { pool } => list_clients(&mut c, pool).await?,
+        AdminCommand::ListClients { pool } => list_clients(&c, pool).await?,
         AdminCommand::CreateUser {
             user,
             temporary_password,
@@ -167,7 +175,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             let r = answer(c.admin_get_user(user_ref(&u)).await)?;
             json!({ "user": r.user.as_ref().map(pj::user) })
         }
-        AdminCommand::ListUsers { pool, filter } => list_users(&mut c, pool, filter).await?,
+        AdminCommand::ListUsers { pool, filter } => list_users(&c, pool, filter).await?,
         AdminCommand::SetPassword {
             user,
             password,
@@ -257,61 +265,63 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     emit(&out)
 }
 
-async fn list_pools(c: &mut Admin) -> anyhow::Result<Value> {
-    let (mut all, mut next_token) = (Vec::new(), String::new());
-    loop {
-        let r = answer(
-            c.list_user_pools(pb::ListRequest {
-                max_results: PAGE,
-                next_token,
-            })
-            .await,
-        )?;
-        all.extend(r.user_pools.iter().map(pj::pool));
-        next_token = r.next_token;
-        if next_token.is_empty() {
-            return Ok(json!({ "user_pools": all }));
+async fn list_pools(c: &Admin) -> anyhow::Result<Value> {
+    let all = all_pages(|next_token| {
+        let mut c = c.clone();
+        async move {
+            let r = answer(
+                c.list_user_pools(pb::ListRequest {
+                    max_results: PAGE,
+                    next_token,
+                })
+                .await,
+            )?;
+            Ok((r.user_pools.iter().map(pj::pool).collect(), r.next_token))
         }
-    }
+    })
+    .await?;
+    Ok(json!({ "user_pools": all }))
 }
 
-async fn list_clients(c: &mut Admin, pool: String) -> anyhow::Result<Value> {
-    let (mut all, mut next_token) = (Vec::new(), String::new());
-    loop {
-        let r = answer(
-            c.list_user_pool_clients(pb::ListInPoolRequest {
-                user_pool_id: pool.clone(),
-                max_results: PAGE,
-                next_token,
-            })
-            .await,
-        )?;
-        all.extend(r.user_pool_clients.iter().map(pj::client));
-        next_token = r.next_token;
-        if next_token.is_empty() {
-            return Ok(json!({ "user_pool_clients": all }));
+async fn list_clients(c: &Admin, pool: String) -> anyhow::Result<Value> {
+    let all = all_pages(|next_token| {
+        let (mut c, user_pool_id) = (c.clone(), pool.clone());
+        async move {
+            let r = answer(
+                c.list_user_pool_clients(pb::ListInPoolRequest {
+                    user_pool_id,
+                    max_results: PAGE,
+                    next_token,
+                })
+                .await,
+            )?;
+            let clients = r.user_pool_clients.iter().map(pj::client).collect();
+            Ok((clients, r.next_token))
         }
-    }
+    })
+    .await?;
+    Ok(json!({ "user_pool_clients": all }))
 }
 
-async fn list_users(c: &mut Admin, pool: String, filter: Option<String>) -> anyhow::Result<Value> {
-    let (mut all, mut pagination_token) = (Vec::new(), String::new());
-    loop {
-        let r = answer(
-            c.list_users(pb::ListUsersRequest {
-                user_pool_id: pool.clone(),
-                filter: filter.clone().unwrap_or_default(),
-                limit: PAGE,
-                pagination_token,
-            })
-            .await,
-        )?;
-        all.extend(r.users.iter().map(pj::user));
-        pagination_token = r.pagination_token;
-        if pagination_token.is_empty() {
-            return Ok(json!({ "users": all }));
+async fn list_users(c: &Admin, pool: String, filter: Option<String>) -> anyhow::Result<Value> {
+    let all = all_pages(|pagination_token| {
+        let (mut c, user_pool_id) = (c.clone(), pool.clone());
+        let filter = filter.clone().unwrap_or_default();
+        async move {
+            let r = answer(
+                c.list_users(pb::ListUsersRequest {
+                    user_pool_id,
+                    filter,
+                    limit: PAGE,
+                    pagination_token,
+                })
+                .await,
+            )?;
+            Ok((r.users.iter().map(pj::user).collect(), r.pagination_token))
         }
-    }
+    })
+    .await?;
+    Ok(json!({ "users": all }))
 }
 
 #[cfg(test)]

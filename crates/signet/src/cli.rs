@@ -2,7 +2,7 @@
 //! or from the TOML file given with `--config` (flags win over the environment, which wins
 //! over the file).
 
-use crate::{admin_cmd, cluster_cmd, serve, telemetry, token_cmd};
+use crate::{admin_cmd, cluster_cmd, identity_cmd, serve, sts_cmd, telemetry, token_cmd};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -51,12 +51,48 @@ pub enum Command {
         #[command(subcommand)]
         command: ClusterCommand,
     },
-    /// Administer user pools, app clients, users and groups through a gateway (JSON output).
+    /// Administer user pools, app clients, users, groups, identity pools and roles through a
+    /// gateway (JSON output).
     Admin(admin_cmd::AdminArgs),
     /// End-user flows against a gateway (sign-up, sign-in, refresh, …) and `decode` to look
     /// inside a token.
     Token(token_cmd::TokenArgs),
+    /// An identity pool's public calls: the identity of some logins, its AWS-style
+    /// credentials, its OpenID token (JSON output).
+    Identity(identity_cmd::IdentityArgs),
+    /// Security tokens: assume a role with a web identity, ask whether credentials may do an
+    /// action, show whose they are (JSON output).
+    Sts(sts_cmd::StsArgs),
 }
+
+/// `--endpoint` of the commands that talk to a gateway.
+#[derive(Args, Debug, Clone)]
+pub struct GatewayEndpoint {
+    /// gRPC address of a gateway.
+    #[arg(
+        long,
+        global = true,
+        default_value = "127.0.0.1:7410",
+        env = "SIGNET_ENDPOINT"
+    )]
+    pub endpoint: String,
+}
+
+/// A failure that ends the process with its own exit status (e.g. 3 for a denial of
+/// `sts authorize --fail-on-deny`) instead of 1.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
 
 #[derive(Args, Debug)]
 pub struct DevArgs {
@@ -186,5 +222,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cluster { command } => cluster_cmd::run(command).await,
         Command::Admin(a) => admin_cmd::run(a).await,
         Command::Token(a) => token_cmd::run(a).await,
+        Command::Identity(a) => identity_cmd::run(a).await,
+        Command::Sts(a) => sts_cmd::run(a).await,
     }
 }

@@ -6,10 +6,15 @@ mod admin_cmd;
 mod cli;
 mod cluster_cmd;
 mod config_file;
+mod identity_admin_cmd;
+mod identity_args;
+mod identity_cmd;
+mod input;
 mod jwt_inspect;
 mod proto_json;
 mod rpc;
 mod serve;
+mod sts_cmd;
 mod telemetry;
 mod token_cmd;
 
@@ -35,7 +40,10 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("signet: {e:#}");
-            std::process::ExitCode::FAILURE
+            match e.downcast_ref::<cli::Exit>() {
+                Some(exit) => std::process::ExitCode::from(exit.code),
+                None => std::process::ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -149,3 +149,113 @@ pub fn signing_key(k: &pb::SigningKeyType) -> Value {
         "drop_after": k.drop_after,
     })
 }
+
+/// A policy document as JSON when it parses (so `jq` can look inside), else as text.
+pub fn document(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| json!(text))
+}
+
+pub fn identity_pool(p: &pb::IdentityPoolType) -> Value {
+    let user_pools: Vec<Value> = p
+        .cognito_identity_providers
+        .iter()
+        .map(|c| json!({ "provider_name": c.provider_name, "client_id": c.client_id }))
+        .collect();
+    let oidc: Vec<Value> = p
+        .open_id_connect_providers
+        .iter()
+        .map(|o| json!({ "issuer": o.issuer, "jwks_url": o.jwks_url, "client_ids": o.client_ids }))
+        .collect();
+    json!({
+        "identity_pool_id": p.identity_pool_id,
+        "identity_pool_name": p.identity_pool_name,
+        "allow_unauthenticated_identities": p.allow_unauthenticated_identities,
+        "allow_classic_flow": p.allow_classic_flow,
+        "cognito_identity_providers": user_pools,
+        "open_id_connect_providers": oidc,
+        "developer_provider_name": p.developer_provider_name,
+        "creation_date": p.creation_date,
+        "last_modified_date": p.last_modified_date,
+    })
+}
+
+/// Default roles and role mappings; `role_mappings` has the shape `--mapping-json` reads.
+pub fn identity_pool_roles(r: &pb::IdentityPoolRolesType) -> Value {
+    let mappings: Map<String, Value> = r
+        .role_mappings
+        .iter()
+        .map(|(provider, m)| {
+            let rules: Vec<Value> = m
+                .rules
+                .iter()
+                .map(|r| {
+                    json!({
+                        "claim": r.claim,
+                        "match_type": r.match_type,
+                        "value": r.value,
+                        "role_arn": r.role_arn,
+                    })
+                })
+                .collect();
+            let mapping = json!({
+                "type": m.r#type,
+                "ambiguous_role_resolution": m.ambiguous_role_resolution,
+                "rules": rules,
+            });
+            (provider.clone(), mapping)
+        })
+        .collect();
+    json!({
+        "identity_pool_id": r.identity_pool_id,
+        "roles": r.roles,
+        "role_mappings": mappings,
+    })
+}
+
+pub fn identity(i: &pb::IdentityDescription) -> Value {
+    json!({
+        "identity_id": i.identity_id,
+        "logins": i.logins,
+        "creation_date": i.creation_date,
+        "last_modified_date": i.last_modified_date,
+    })
+}
+
+pub fn role(r: &pb::RoleType) -> Value {
+    json!({
+        "role_name": r.role_name,
+        "arn": r.arn,
+        "role_id": r.role_id,
+        "description": r.description,
+        "assume_role_policy_document": document(&r.assume_role_policy_document),
+        "max_session_duration": r.max_session_duration,
+        "policy_names": r.policy_names,
+        "create_date": r.create_date,
+    })
+}
+
+pub fn credentials(c: Option<&pb::CredentialsType>) -> Value {
+    match c {
+        Some(c) => json!({
+            "access_key_id": c.access_key_id,
+            "secret_key": c.secret_key,
+            "session_token": c.session_token,
+            "expiration": c.expiration,
+        }),
+        None => Value::Null,
+    }
+}
+
+/// The decision; the deciding statement's fields are null when none decided (ImplicitDeny).
+pub fn authorization(r: &pb::AuthorizeResponse) -> Value {
+    let decided = !r.policy_name.is_empty();
+    json!({
+        "allowed": r.allowed,
+        "decision": r.decision,
+        "policy_name": decided.then_some(&r.policy_name),
+        "statement_index": decided.then_some(r.statement_index),
+        "sid": Some(&r.sid).filter(|s| !s.is_empty()),
+        "role_arn": r.role_arn,
+        "subject": r.subject,
+    })
+}

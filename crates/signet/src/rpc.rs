@@ -44,7 +44,28 @@ pub fn emit(v: &serde_json::Value) -> anyhow::Result<()> {
     }
 }
 
-/// Parse `name=value` (for `--attr`).
+/// The gateway's largest page.
+pub const PAGE: u32 = 60;
+
+/// Every page of a list call: `fetch(next_token)` returns one page and the token of the
+/// next (empty after the last page).
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(Vec<T>, String)>>,
+{
+    let (mut all, mut next_token) = (Vec::new(), String::new());
+    loop {
+        let (page, next) = fetch(next_token).await?;
+        all.extend(page);
+        if next.is_empty() {
+            return Ok(all);
+        }
+        next_token = next;
+    }
+}
+
+/// Parse `name=value` (for `--attr`, `--login`, `--context`, …).
 pub fn parse_attr(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {

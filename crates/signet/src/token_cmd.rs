@@ -2,6 +2,7 @@
 //! API (sign-up, confirmation, sign-in, refresh, recovery, self-service), plus `decode` to
 //! look inside a token. Answers are printed as JSON on stdout.
 
+use crate::cli::GatewayEndpoint;
 use crate::jwt_inspect;
 use crate::proto_json as pj;
 use crate::rpc::{answer, attributes, connect, emit, parse_attr};
@@ -14,14 +15,8 @@ use tonic::transport::Channel;
 
 #[derive(Args, Debug)]
 pub struct TokenArgs {
-    /// gRPC address of a gateway.
-    #[arg(
-        long,
-        global = true,
-        default_value = "127.0.0.1:7410",
-        env = "SIGNET_ENDPOINT"
-    )]
-    pub endpoint: String,
+    #[command(flatten)]
+    pub gateway: GatewayEndpoint,
     /// App client id (from `signet admin create-client`).
     #[arg(long, global = true, env = "SIGNET_CLIENT_ID")]
     pub client_id: Option<String>,
@@ -213,7 +208,7 @@ pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
         TokenCommand::Whoami { .. } | TokenCommand::SignOut { .. }
     );
     let app = App::new(&args, needs_client)?;
-    let mut c = UserPoolAuthClient::new(connect(&args.endpoint).await?);
+    let mut c = UserPoolAuthClient::new(connect(&args.gateway.endpoint).await?);
     let out = call(&mut c, &app, args.command).await?;
     emit(&out)
 }

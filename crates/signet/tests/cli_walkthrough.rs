@@ -4,102 +4,10 @@
 //! code from the dev outbox, confirm, sign in, decode (and verify) the ID token, whoami.
 //! A wrong admin secret is refused with NotAuthorizedException.
 
-use serde_json::Value;
-use signet_testkit::ChildProcess;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod support;
+
 use std::time::Duration;
-
-const PASSWORD: &str = "Correct-Horse-9";
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_signet"))
-}
-
-async fn start_dev(data_dir: &Path) -> ChildProcess {
-    let dir = data_dir.to_str().expect("utf-8 temp dir");
-    let args = [
-        "dev",
-        "--data-dir",
-        dir,
-        "--api-addr",
-        "127.0.0.1:0",
-        "--grpc-addr",
-        "127.0.0.1:0",
-        "--http-addr",
-        "127.0.0.1:0",
-    ];
-    ChildProcess::start(bin(), &args, Duration::from_secs(60)).await
-}
-
-/// Runs the CLI against one dev process.
-struct Cli {
-    grpc: String,
-    data_dir: PathBuf,
-}
-
-impl Cli {
-    async fn raw(&self, args: &[&str]) -> Output {
-        let mut cmd = tokio::process::Command::new(bin());
-        cmd.args(args);
-        // The caller's environment must not change what the test sends.
-        for var in [
-            "SIGNET_ENDPOINT",
-            "SIGNET_ADMIN_SECRET",
-            "SIGNET_DATA_DIR",
-            "SIGNET_CLIENT_ID",
-            "SIGNET_CLIENT_SECRET",
-            "SIGNET_CONFIG",
-        ] {
-            cmd.env_remove(var);
-        }
-        let run = cmd.kill_on_drop(true).output();
-        tokio::time::timeout(Duration::from_secs(60), run)
-            .await
-            .unwrap_or_else(|_| panic!("signet {args:?} did not finish in 60 s"))
-            .unwrap_or_else(|e| panic!("run signet {args:?}: {e}"))
-    }
-
-    /// `signet admin <args> --endpoint … --data-dir …` (the secret comes from the data dir).
-    async fn admin(&self, args: &[&str]) -> Output {
-        let dir = self.data_dir.to_str().expect("utf-8 temp dir");
-        let mut all = vec!["admin", "--endpoint", &self.grpc, "--data-dir", dir];
-        all.extend_from_slice(args);
-        self.raw(&all).await
-    }
-
-    /// `signet token --endpoint … <args>`.
-    async fn token(&self, args: &[&str]) -> Output {
-        let mut all = vec!["token", "--endpoint", &self.grpc];
-        all.extend_from_slice(args);
-        self.raw(&all).await
-    }
-
-    /// `signet token --endpoint … --client-id <client> <args>`.
-    async fn token_for(&self, client_id: &str, args: &[&str]) -> Output {
-        let mut all = vec!["--client-id", client_id];
-        all.extend_from_slice(args);
-        self.token(&all).await
-    }
-}
-
-/// The JSON on stdout of a successful run.
-fn json_ok(what: &str, out: &Output) -> Value {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{what} failed: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{what}: stdout is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
-
-fn text(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("expected a string, got {v}"))
-        .to_string()
-}
+use support::{json_ok, start_dev, text, Cli, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_minute_walkthrough_with_the_cli() {
@@ -108,10 +16,7 @@ async fn five_minute_walkthrough_with_the_cli() {
     let dev = start_dev(&data_dir).await;
     let public_url = text(&dev.ready["public_url"]);
     let http = text(&dev.ready["http_addr"]);
-    let cli = Cli {
-        grpc: text(&dev.ready["grpc_addr"]),
-        data_dir,
-    };
+    let cli = Cli::of(&dev, data_dir);
 
     // 1. A pool whose sign-ups verify the e-mail address with a code.
     let out = cli
