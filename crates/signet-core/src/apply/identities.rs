@@ -209,6 +209,13 @@ pub(super) fn unlink(
             &login_key(pool_id, provider, subject),
         )?;
     }
+    if identity.logins.is_empty() && !logins.is_empty() {
+        // Without its last login the identity is unreachable (as in Cognito): it must not
+        // live on as a guest that anybody holding the id could use.
+        txn.delete(Table::Identities, &compound(pool_id, identity_id))?;
+        txn.delete(Table::IdentityPoolOf, identity_id.as_bytes())?;
+        return Ok(Outcome::Applied);
+    }
     identity.updated_at_ms = at_ms;
     put(
         txn,

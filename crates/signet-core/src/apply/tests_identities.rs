@@ -209,9 +209,26 @@ fn developer_logins_link_into_a_named_identity_and_unlink() {
             provider: "dev".into()
         })
     );
+    assert_eq!(
+        f.link_into(&[("a", "alice")], "local:guest"),
+        Outcome::Applied
+    );
     assert_eq!(unlink(&mut f, "dev", "u1"), Outcome::Applied);
     assert_eq!(f.owner("dev", "u1"), None);
-    assert!(f.identity("local:guest").unwrap().logins.is_empty());
+    assert_eq!(
+        f.identity("local:guest").unwrap().logins,
+        map(&[("a", "alice")])
+    );
+    // Unlinking the last login makes the identity unreachable, not a guest.
+    let last = f.run(Command::UnlinkIdentity {
+        pool_id: "local:pool".into(),
+        identity_id: "local:guest".into(),
+        logins: map(&[("a", "alice")]),
+        at_ms: 8,
+    });
+    assert_eq!(last, Outcome::Applied);
+    assert!(f.identity("local:guest").is_none());
+    assert_eq!(f.owner("a", "alice"), None);
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub enum LoginProvider {
 }
 
 impl LoginProvider {
-    /// The name logins use for this provider (Cognito uses the issuer without scheme).
+    /// The name logins use for this provider: the issuer without scheme or trailing `/`.
     pub fn name(&self) -> String {
         let issuer = match self {
             LoginProvider::UserPool { issuer, .. } | LoginProvider::Oidc { issuer, .. } => issuer,
@@ -32,6 +32,7 @@ impl LoginProvider {
         issuer
             .trim_start_matches("https://")
             .trim_start_matches("http://")
+            .trim_end_matches('/')
             .to_string()
     }
 }

@@ -205,12 +205,18 @@ impl Gateway {
         logins: &BTreeMap<String, String>,
     ) -> Result<String, AppError> {
         let p = self.prove(identity_id, logins).await?;
-        self.open_id_token(
-            &p.pool.id,
-            &p.identity.identity_id,
-            p.amr(),
-            OPEN_ID_TOKEN_S,
-        )
+        // A token proven only by identity tokens never outlives them: a short developer
+        // token cannot be renewed forever without going back to the developer backend.
+        let now = now_ms() / 1000;
+        let mut ttl = OPEN_ID_TOKEN_S;
+        if p.logins.iter().all(|l| l.provider == IDENTITY_PROVIDER) {
+            for l in &p.logins {
+                let exp = l.claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+                // exp == now is still valid to every verifier, and so is the new token.
+                ttl = ttl.min(exp.saturating_sub(now));
+            }
+        }
+        self.open_id_token(&p.pool.id, &p.identity.identity_id, p.amr(), ttl)
     }
 
     /// GetOpenIdTokenForDeveloperIdentity (admin): a backend vouches for its user id.

@@ -114,7 +114,8 @@ impl Gateway {
                 )));
             }
             out.push(LoginProvider::Oidc {
-                issuer: issuer.trim_end_matches('/').to_string(),
+                // Exactly as configured: tokens' `iss` must equal it byte for byte.
+                issuer: issuer.clone(),
                 jwks_url: jwks_url.clone(),
                 client_ids: client_ids.clone(),
             });

@@ -93,7 +93,10 @@ impl Gateway {
             self.verify_own(token, &expected)
                 .map_err(|e| invalid(provider, e))?
         } else {
-            let Some(p) = pool.providers.iter().find(|p| p.name() == provider) else {
+            // `idp.example/` and `idp.example` name one provider; the canonical name (no
+            // trailing slash) is what identities are linked under.
+            let wanted = provider.trim_end_matches('/');
+            let Some(p) = pool.providers.iter().find(|p| p.name() == wanted) else {
                 return Err(AppError::NotAuthorized(format!(
                     "Invalid login token. Provider {provider} is not configured for this identity pool."
                 )));
@@ -149,7 +152,7 @@ impl Gateway {
             .and_then(Value::as_str)
             .map(str::to_string);
         Ok(VerifiedLogin {
-            provider: provider.to_string(),
+            provider: provider.trim_end_matches('/').to_string(),
             subject,
             audience,
             claims,
