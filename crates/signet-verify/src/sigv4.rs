@@ -403,10 +403,8 @@ pub fn verify_with_secret(
     if !is_signed(DATE_HEADER) {
         return Err(SignatureError::NotSigned(DATE_HEADER));
     }
-    let has_token = req
-        .headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case(SECURITY_TOKEN_HEADER));
+    // One token only: with two, the verifier and the service could each read another.
+    let has_token = single_header(req, SECURITY_TOKEN_HEADER)?.is_some();
     if has_token && !is_signed(SECURITY_TOKEN_HEADER) {
         return Err(SignatureError::NotSigned(SECURITY_TOKEN_HEADER));
     }

@@ -570,7 +570,14 @@ impl Sts for StsApi {
             headers: &headers,
             payload_sha256_hex: r.payload_sha256,
         };
-        let c = self.gw.verify_request_signature(&req)?;
+        let non_empty = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+        let (service, region) = (
+            non_empty(&r.expected_service),
+            non_empty(&r.expected_region),
+        );
+        let c = self
+            .gw
+            .verify_request_signature(&req, service.as_deref(), region.as_deref())?;
         ok(pb::VerifyRequestSignatureResponse {
             valid: c.valid,
             reason: c.reason,
@@ -578,6 +585,8 @@ impl Sts for StsApi {
             role_arn: c.role_arn,
             subject: c.subject,
             expiration: c.expiration_ms,
+            service: c.service,
+            region: c.region,
         })
     }
 }

@@ -7,6 +7,10 @@ use crate::{now_ms, AppError, Gateway};
 use signet_core::{Command, Query, QueryResult, Role};
 use signet_verify::policy::PolicyDocument;
 
+/// Largest total of a role's inline policies (compact JSON): with the other claims and
+/// base64, a session token stays under signet-verify's 8 KiB cap.
+pub const MAX_ROLE_POLICIES_BYTES: usize = 4096;
+
 /// Default and bounds of a role's maximum session, seconds (IAM's).
 const DEFAULT_MAX_SESSION_S: u32 = 3600;
 const MAX_SESSION_RANGE: std::ops::RangeInclusive<u32> = 3600..=43_200;
@@ -106,6 +110,11 @@ impl Gateway {
         if let Some(t) = &trust_policy {
             check_trust(t)?;
         }
+        if max_session_s == Some(0) {
+            return Err(AppError::invalid(
+                "max_session_duration 0 is outside 3600..=43200",
+            ));
+        }
         let max_session_s = max_session_s.map(check_max_session).transpose()?;
         self.write(Command::UpdateRole {
             name: name.to_string(),
@@ -149,6 +158,25 @@ impl Gateway {
     ) -> Result<(), AppError> {
         check_iam_name("policy_name", policy_name, 1..=128)?;
         PolicyDocument::parse(document).map_err(|e| AppError::MalformedPolicy(e.to_string()))?;
+        // Every session token carries all of the role's policies: refuse what could never
+        // be issued (compact JSON, as the token holds it).
+        let compact = |d: &str| {
+            serde_json::from_str::<serde_json::Value>(d)
+                .map(|v| v.to_string().len())
+                .unwrap_or(d.len())
+        };
+        let role = self.get_role(role_name).await?;
+        let others: usize = role
+            .policies
+            .iter()
+            .filter(|(n, _)| n.as_str() != policy_name)
+            .map(|(_, d)| compact(d))
+            .sum();
+        if others + compact(document) > MAX_ROLE_POLICIES_BYTES {
+            return Err(AppError::LimitExceeded(format!(
+                "The role's inline policies would take more than {MAX_ROLE_POLICIES_BYTES} bytes (compact JSON), more than a session token can carry."
+            )));
+        }
         self.write(Command::PutRolePolicy {
             role_name: role_name.to_string(),
             policy_name: policy_name.to_string(),

@@ -116,6 +116,10 @@ pub struct SignatureCheck {
     pub subject: String,
     /// When the credentials expire, Unix ms.
     pub expiration_ms: u64,
+    /// The service of the signature's scope.
+    pub service: String,
+    /// The region of the signature's scope.
+    pub region: String,
 }
 
 fn assumed_role_arn(role: &Role, session: &str) -> String {
@@ -455,6 +459,8 @@ impl Gateway {
     pub fn verify_request_signature(
         &self,
         req: &SignableRequest<'_>,
+        expected_service: Option<&str>,
+        expected_region: Option<&str>,
     ) -> Result<SignatureCheck, AppError> {
         let header = |name: &str| {
             req.headers
@@ -493,6 +499,18 @@ impl Gateway {
         {
             return Ok(refuse(e.to_string()));
         }
+        if expected_service.is_some_and(|x| x != parsed.service) {
+            return Ok(refuse(format!(
+                "the signature is scoped to service {}",
+                parsed.service
+            )));
+        }
+        if expected_region.is_some_and(|x| x != parsed.region) {
+            return Ok(refuse(format!(
+                "the signature is scoped to region {}",
+                parsed.region
+            )));
+        }
         Ok(SignatureCheck {
             valid: true,
             reason: String::new(),
@@ -500,6 +518,8 @@ impl Gateway {
             role_arn: s.role_arn,
             subject: s.subject,
             expiration_ms: s.expires_at * 1000,
+            service: parsed.service,
+            region: parsed.region,
         })
     }
 }
