@@ -363,12 +363,20 @@ fn failures_lock_out_with_doubling_backoff_and_success_clears() {
     assert_eq!(f.get("ann").locked_until_ms, 0);
     f.ok(fail(30));
     assert_eq!(f.get("ann").locked_until_ms, 1030);
-    f.ok(fail(40));
-    assert_eq!(f.get("ann").locked_until_ms, 2040);
-    f.ok(fail(50));
-    f.ok(fail(60));
+    // During the lockout an attempt is refused unchecked and does not count.
+    assert_eq!(
+        f.run(fail(40)),
+        Outcome::Rejected(Rejection::PreconditionFailed)
+    );
+    assert_eq!(f.get("ann").failed_sign_ins, 3);
+    // Each failure after a lockout doubles the next one.
+    f.ok(fail(1030));
+    assert_eq!(f.get("ann").locked_until_ms, 3030);
+    f.ok(fail(3030));
+    assert_eq!(f.get("ann").locked_until_ms, 7030);
+    f.ok(fail(7030));
     // Capped at max_ms.
-    assert_eq!(f.get("ann").locked_until_ms, 5060);
+    assert_eq!(f.get("ann").locked_until_ms, 12030);
     assert_eq!(f.get("ann").failed_sign_ins, 6);
     f.ok(Command::ClearSignInFailures {
         pool_id: "p1".into(),

@@ -211,6 +211,10 @@ pub(super) fn record_failure(
         Ok(v) => v,
         Err(r) => return reject(r),
     };
+    if at_ms < user.locked_until_ms {
+        // Attempts during a lockout are refused unchecked: they do not count.
+        return reject(Rejection::PreconditionFailed);
+    }
     user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
     if user.failed_sign_ins >= threshold.max(1) {
         let doublings = (user.failed_sign_ins - threshold.max(1)).min(30);

@@ -149,8 +149,11 @@ impl Gateway {
         if user.locked_until_ms > now_ms() {
             // Locked: spend what a check costs and do not look at the password. With user
             // existence hidden the answer is the usual one (a lockout exists only for
-            // existing users, so naming it would reveal the user).
+            // existing users, so naming it would reveal the user). The failure write goes
+            // out as on the other paths (the store refuses it during a lockout): a caller
+            // must not tell locked from unknown users by the traffic their attempts cause.
             self.hasher.verify_dummy(password).await?;
+            self.count_failure(pool, &user.username);
             return Err(if hidden {
                 wrong_credentials()
             } else {
