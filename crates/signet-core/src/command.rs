@@ -1,8 +1,8 @@
 //! The replicated log's entry type and the business answer to it.
 
 use crate::{
-    AppClient, CodePurpose, CodeRecord, Group, IdentityPool, OutboxMessage, PoolConfig,
-    RetireReason, SigningKey, User, UserPatch, UserPool,
+    AppClient, ClientSecret, CodePurpose, CodeRecord, Group, IdentityPool, OutboxMessage,
+    PoolConfig, RetireReason, SigningKey, User, UserPatch, UserPool,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -407,6 +407,45 @@ pub enum Command {
         /// Role name.
         name: String,
     },
+    /// Create (`create`) or replace a resource server of a pool.
+    PutResourceServer {
+        /// The resource server.
+        server: crate::ResourceServer,
+        /// Create: refused if it exists. Replace: refused if it does not.
+        create: bool,
+    },
+    /// Delete a resource server.
+    DeleteResourceServer {
+        /// Pool id.
+        pool_id: String,
+        /// Identifier.
+        identifier: String,
+    },
+    /// Add a secret to an app client (at most two, for rotation).
+    AddClientSecret {
+        /// Pool id.
+        pool_id: String,
+        /// Client id.
+        client_id: String,
+        /// The secret (hashed and sealed).
+        secret: ClientSecret,
+    },
+    /// Remove one secret of an app client (never its last one).
+    DeleteClientSecret {
+        /// Pool id.
+        pool_id: String,
+        /// Client id.
+        client_id: String,
+        /// Secret id.
+        secret_id: String,
+    },
+    /// Revoke one access token (by jti) until it expires.
+    RevokeAccessToken {
+        /// The token's jti.
+        jti: String,
+        /// Its expiry, Unix ms (the row may go after it).
+        expires_at_ms: u64,
+    },
     /// Ask every gateway to rotate its keys now (they follow this through Watch).
     RequestKeyRotation {
         /// The proposer's clock, Unix ms.
@@ -463,6 +502,11 @@ impl Command {
             Command::PutRolePolicy { .. } => "put_role_policy",
             Command::DeleteRolePolicy { .. } => "delete_role_policy",
             Command::DeleteRole { .. } => "delete_role",
+            Command::PutResourceServer { .. } => "put_resource_server",
+            Command::DeleteResourceServer { .. } => "delete_resource_server",
+            Command::AddClientSecret { .. } => "add_client_secret",
+            Command::DeleteClientSecret { .. } => "delete_client_secret",
+            Command::RevokeAccessToken { .. } => "revoke_access_token",
         }
     }
 }
@@ -542,6 +586,14 @@ pub enum Rejection {
     PolicyNotFound,
     /// The role still has inline policies.
     RoleHasPolicies,
+    /// A resource server with this identifier exists.
+    ResourceServerExists,
+    /// No such resource server.
+    ResourceServerNotFound,
+    /// The client has two secrets already.
+    TooManySecrets,
+    /// No such secret, or it is the client's last one.
+    SecretNotDeletable,
 }
 
 /// The answer to an applied command.

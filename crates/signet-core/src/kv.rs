@@ -59,11 +59,15 @@ pub enum Table {
     Roles = 23,
     /// Identity id → identity pool id (public calls name only the identity).
     IdentityPoolOf = 24,
+    /// `pool_id \0 identifier` → [`crate::ResourceServer`].
+    ResourceServers = 25,
+    /// Access-token jti → expiry (Unix ms): access tokens revoked one by one.
+    RevokedTokens = 26,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 25] = [
+    pub const ALL: [Table; 27] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -89,6 +93,8 @@ impl Table {
         Table::IdentityLogins,
         Table::Roles,
         Table::IdentityPoolOf,
+        Table::ResourceServers,
+        Table::RevokedTokens,
     ];
 
     /// The one-byte key prefix of this table.
@@ -129,6 +135,8 @@ impl Table {
             Table::IdentityLogins => "identity_logins",
             Table::Roles => "roles",
             Table::IdentityPoolOf => "identity_pool_of",
+            Table::ResourceServers => "resource_servers",
+            Table::RevokedTokens => "revoked_tokens",
         }
     }
 }

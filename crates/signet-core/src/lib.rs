@@ -26,8 +26,8 @@ pub use mem::MemKv;
 pub use model::{
     AmbiguousRoleResolution, AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose,
     CodeRecord, Group, Identity, IdentityPool, KeyState, LoginProvider, MappingRule, MatchType,
-    OutboxMessage, PasswordPolicy, PoolConfig, PoolRoles, RefreshFamily, RetireReason, Role,
-    RoleMapping, RoleMappingKind, SchemaAttribute, SigningKey, TokenValidity, User, UserPatch,
-    UserPool, UserStatus, ROLE_ARN_PREFIX,
+    OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolRoles, RefreshFamily, ResourceServer,
+    ResourceServerScope, RetireReason, Role, RoleMapping, RoleMappingKind, SchemaAttribute,
+    SigningKey, TokenValidity, User, UserPatch, UserPool, UserStatus, ROLE_ARN_PREFIX,
 };
 pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};

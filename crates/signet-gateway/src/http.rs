@@ -28,6 +28,7 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
             "/{pool_id}/.well-known/openid-configuration",
             get(discovery),
         )
+        .merge(crate::http_oauth::routes())
         .with_state(gw)
 }
 
@@ -126,6 +127,13 @@ async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) 
     let doc = serde_json::json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userInfo"),
+        "grant_types_supported": ["client_credentials", "refresh_token"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [pool.config.signing_alg],

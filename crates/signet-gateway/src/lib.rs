@@ -8,6 +8,7 @@ mod config;
 mod error;
 mod grpc;
 mod http;
+mod http_oauth;
 mod keys;
 mod notifier;
 mod tokens;

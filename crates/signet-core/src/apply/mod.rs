@@ -4,6 +4,7 @@ mod codes;
 mod groups;
 mod identities;
 mod keys;
+mod oauth;
 mod pools;
 mod roles;
 mod users;
@@ -223,6 +224,24 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             at_ms,
         } => roles::put_policy(txn, role_name, policy_name, None, *at_ms),
         Command::DeleteRole { name } => roles::delete_role(txn, name),
+        Command::PutResourceServer { server, create } => oauth::put_server(txn, server, *create),
+        Command::DeleteResourceServer {
+            pool_id,
+            identifier,
+        } => oauth::delete_server(txn, pool_id, identifier),
+        Command::AddClientSecret {
+            pool_id,
+            client_id,
+            secret,
+        } => oauth::add_secret(txn, pool_id, client_id, secret),
+        Command::DeleteClientSecret {
+            pool_id,
+            client_id,
+            secret_id,
+        } => oauth::delete_secret(txn, pool_id, client_id, secret_id),
+        Command::RevokeAccessToken { jti, expires_at_ms } => {
+            oauth::revoke_access_token(txn, jti, *expires_at_ms)
+        }
         Command::RequestKeyRotation { at_ms } => {
             put(txn, Table::KeyRequests, b"rotate", at_ms)?;
             Ok(Outcome::Applied)

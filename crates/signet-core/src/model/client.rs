@@ -34,6 +34,56 @@ impl AuthFlow {
     }
 }
 
+/// OAuth 2.0 grants an app client may use at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFlow {
+    /// `grant_type=client_credentials` (machine-to-machine; needs a client secret).
+    ClientCredentials,
+}
+
+impl OAuthFlow {
+    /// Cognito's name for the flow.
+    pub fn name(self) -> &'static str {
+        match self {
+            OAuthFlow::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// Parse Cognito's name.
+    pub fn from_name(s: &str) -> Option<OAuthFlow> {
+        (s == "client_credentials").then_some(OAuthFlow::ClientCredentials)
+    }
+}
+
+/// A resource server: an API with custom scopes that app clients may be granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceServer {
+    /// Pool it belongs to.
+    pub pool_id: String,
+    /// Identifier (often a URL); scopes are `{identifier}/{scope}`.
+    pub identifier: String,
+    /// Display name.
+    pub name: String,
+    /// Its scopes.
+    #[serde(default)]
+    pub scopes: Vec<ResourceServerScope>,
+    /// Creation time, Unix milliseconds.
+    pub created_at_ms: u64,
+    /// Last change, Unix milliseconds.
+    pub updated_at_ms: u64,
+}
+
+/// One custom scope of a resource server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceServerScope {
+    /// Scope name (without the resource server prefix).
+    pub name: String,
+    /// What it allows.
+    #[serde(default)]
+    pub description: String,
+}
+
 /// Token lifetimes of an app client, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenValidity {
@@ -98,6 +148,16 @@ pub struct AppClient {
     /// used one revokes the whole family.
     #[serde(default)]
     pub refresh_token_rotation: bool,
+    /// OAuth 2.0 grants of the token endpoint (Cognito's `AllowedOAuthFlows`).
+    #[serde(default)]
+    pub oauth_flows: Vec<OAuthFlow>,
+    /// Scopes the client may ask for (`{resource server}/{scope}` for custom scopes).
+    #[serde(default)]
+    pub oauth_scopes: Vec<String>,
+    /// A disabled client authenticates nowhere (tokens already issued stay valid until
+    /// they expire or are revoked).
+    #[serde(default)]
+    pub disabled: bool,
     /// Creation time, Unix milliseconds.
     pub created_at_ms: u64,
     /// Last change, Unix milliseconds.

@@ -8,7 +8,10 @@ mod pool;
 mod tokens;
 mod user;
 
-pub use client::{AppClient, AuthFlow, ClientSecret, TokenValidity};
+pub use client::{
+    AppClient, AuthFlow, ClientSecret, OAuthFlow, ResourceServer, ResourceServerScope,
+    TokenValidity,
+};
 pub use group::Group;
 pub use identity::{
     AmbiguousRoleResolution, Identity, IdentityPool, LoginProvider, MappingRule, MatchType,

@@ -7,7 +7,7 @@ pub use users::{FilterOp, UserFilter};
 use crate::kv::compound;
 use crate::{
     decode_record, AppClient, Group, Identity, IdentityPool, KvError, KvRead, OutboxMessage,
-    RefreshFamily, Role, Row, SigningKey, Table, User, UserPool,
+    RefreshFamily, ResourceServer, Role, Row, SigningKey, Table, User, UserPool,
 };
 use serde::{Deserialize, Serialize};
 
@@ -188,6 +188,27 @@ pub enum Query {
         /// Role name.
         name: String,
     },
+    /// One resource server.
+    GetResourceServer {
+        /// Pool id.
+        pool_id: String,
+        /// Identifier.
+        identifier: String,
+    },
+    /// Resource servers of a pool in identifier order, after `after`.
+    ListResourceServers {
+        /// Pool id.
+        pool_id: String,
+        /// Exclusive start (an identifier).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
+    /// Whether access tokens were revoked: the expiry recorded for each jti, if any.
+    RevokedTokens {
+        /// Token ids.
+        jtis: Vec<String>,
+    },
     /// Roles in name order, after `after`.
     ListRoles {
         /// Exclusive start (a role name).
@@ -246,6 +267,12 @@ pub enum QueryResult {
     Role(Option<Role>),
     /// A page of roles.
     Roles(Vec<Role>),
+    /// A resource server, if it exists.
+    ResourceServer(Option<ResourceServer>),
+    /// A page of resource servers.
+    ResourceServers(Vec<ResourceServer>),
+    /// For each jti asked about, whether it is revoked.
+    Revoked(Vec<bool>),
 }
 
 /// A user with the groups it belongs to.
@@ -463,6 +490,35 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
                 vec![]
             };
             QueryResult::Identities(decode_all(Table::Identities, rows)?)
+        }
+        Query::GetResourceServer {
+            pool_id,
+            identifier,
+        } => QueryResult::ResourceServer(get(
+            kv,
+            Table::ResourceServers,
+            &compound(pool_id, identifier),
+        )?),
+        Query::ListResourceServers {
+            pool_id,
+            after,
+            limit,
+        } => {
+            let after = after.as_ref().map(|a| compound(pool_id, a));
+            let rows = kv.scan(
+                Table::ResourceServers,
+                &compound(pool_id, ""),
+                after.as_deref(),
+                (*limit).min(MAX_PAGE),
+            )?;
+            QueryResult::ResourceServers(decode_all(Table::ResourceServers, rows)?)
+        }
+        Query::RevokedTokens { jtis } => {
+            let mut out = Vec::with_capacity(jtis.len());
+            for j in jtis.iter().take(MAX_PAGE) {
+                out.push(kv.get(Table::RevokedTokens, j.as_bytes())?.is_some());
+            }
+            QueryResult::Revoked(out)
         }
         Query::GetRole { name } => QueryResult::Role(get(kv, Table::Roles, name.as_bytes())?),
         Query::ListRoles { after, limit } => {

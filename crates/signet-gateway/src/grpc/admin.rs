@@ -2,6 +2,7 @@
 //! has already checked the admin secret.
 
 use super::convert as cv;
+use crate::usecases::oauth::ResourceServerInput;
 use crate::usecases::pools::{ClientInput, PoolInput};
 use crate::usecases::users::AdminCreateUser;
 use crate::Gateway;
@@ -26,6 +27,34 @@ impl AdminApi {
         pb::UserPoolResponse {
             user_pool: Some(cv::pool(p, self.gw.config().issuer(&p.id))),
         }
+    }
+}
+
+fn resource_server_in(r: &pb::ResourceServerType) -> ResourceServerInput {
+    ResourceServerInput {
+        identifier: r.identifier.clone(),
+        name: r.name.clone(),
+        scopes: r
+            .scopes
+            .iter()
+            .map(|s| (s.scope_name.clone(), s.scope_description.clone()))
+            .collect(),
+    }
+}
+
+fn resource_server_out(r: &signet_core::ResourceServer) -> pb::ResourceServerType {
+    pb::ResourceServerType {
+        user_pool_id: r.pool_id.clone(),
+        identifier: r.identifier.clone(),
+        name: r.name.clone(),
+        scopes: r
+            .scopes
+            .iter()
+            .map(|s| pb::ResourceServerScopeType {
+                scope_name: s.name.clone(),
+                scope_description: s.description.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -172,6 +201,24 @@ impl UserPoolAdmin for AdminApi {
             refresh_token_rotation: r
                 .enable_refresh_token_rotation
                 .unwrap_or(current.refresh_token_rotation),
+            oauth_flows: if r.clear_oauth {
+                vec![]
+            } else {
+                keep(
+                    &r.allowed_oauth_flows,
+                    current
+                        .oauth_flows
+                        .iter()
+                        .map(|f| f.name().to_string())
+                        .collect(),
+                )
+            },
+            oauth_scopes: if r.clear_oauth {
+                vec![]
+            } else {
+                keep(&r.allowed_oauth_scopes, current.oauth_scopes.clone())
+            },
+            disabled: r.disabled.unwrap_or(current.disabled),
         };
         let c = self
             .gw
@@ -180,6 +227,117 @@ impl UserPoolAdmin for AdminApi {
         ok(pb::UserPoolClientResponse {
             user_pool_client: Some(cv::client(&c, None)),
         })
+    }
+
+    async fn create_resource_server(
+        &self,
+        r: Request<pb::ResourceServerType>,
+    ) -> R<pb::ResourceServerType> {
+        let r = r.into_inner();
+        let rs = self
+            .gw
+            .create_resource_server(&r.user_pool_id, resource_server_in(&r))
+            .await?;
+        ok(resource_server_out(&rs))
+    }
+
+    async fn describe_resource_server(
+        &self,
+        r: Request<pb::ResourceServerRef>,
+    ) -> R<pb::ResourceServerType> {
+        let r = r.into_inner();
+        let rs = self
+            .gw
+            .describe_resource_server(&r.user_pool_id, &r.identifier)
+            .await?;
+        ok(resource_server_out(&rs))
+    }
+
+    async fn update_resource_server(
+        &self,
+        r: Request<pb::ResourceServerType>,
+    ) -> R<pb::ResourceServerType> {
+        let r = r.into_inner();
+        let rs = self
+            .gw
+            .update_resource_server(&r.user_pool_id, resource_server_in(&r))
+            .await?;
+        ok(resource_server_out(&rs))
+    }
+
+    async fn delete_resource_server(&self, r: Request<pb::ResourceServerRef>) -> R<pb::Empty> {
+        let r = r.into_inner();
+        self.gw
+            .delete_resource_server(&r.user_pool_id, &r.identifier)
+            .await?;
+        ok(pb::Empty {})
+    }
+
+    async fn list_resource_servers(
+        &self,
+        r: Request<pb::ListInPoolRequest>,
+    ) -> R<pb::ListResourceServersResponse> {
+        let r = r.into_inner();
+        let (servers, next) = self
+            .gw
+            .list_resource_servers(
+                &r.user_pool_id,
+                cv::token(&r.next_token),
+                r.max_results as usize,
+            )
+            .await?;
+        ok(pb::ListResourceServersResponse {
+            resource_servers: servers.iter().map(resource_server_out).collect(),
+            next_token: next.unwrap_or_default(),
+        })
+    }
+
+    async fn add_user_pool_client_secret(
+        &self,
+        r: Request<pb::ClientRef>,
+    ) -> R<pb::ClientSecretDescriptorType> {
+        let r = r.into_inner();
+        let (id, value, at) = self
+            .gw
+            .add_client_secret(&r.user_pool_id, &r.client_id)
+            .await?;
+        ok(pb::ClientSecretDescriptorType {
+            client_secret_id: id,
+            client_secret_value: value,
+            client_secret_create_date: at as i64,
+        })
+    }
+
+    async fn list_user_pool_client_secrets(
+        &self,
+        r: Request<pb::ClientRef>,
+    ) -> R<pb::ListUserPoolClientSecretsResponse> {
+        let r = r.into_inner();
+        let secrets = self
+            .gw
+            .list_client_secrets(&r.user_pool_id, &r.client_id)
+            .await?;
+        ok(pb::ListUserPoolClientSecretsResponse {
+            client_secrets: secrets
+                .into_iter()
+                .map(|(id, at)| pb::ClientSecretDescriptorType {
+                    client_secret_id: id,
+                    client_secret_value: String::new(),
+                    client_secret_create_date: at as i64,
+                })
+                .collect(),
+        })
+    }
+
+    async fn delete_user_pool_client_secret(
+        &self,
+        r: Request<pb::ClientSecretRef>,
+    ) -> R<pb::Empty> {
+        let r = r.into_inner();
+        self.gw
+            .delete_client_secret(&r.user_pool_id, &r.client_id, &r.client_secret_id)
+            .await?;
+        ok(pb::Empty {})
     }
 
     async fn delete_user_pool_client(&self, r: Request<pb::ClientRef>) -> R<pb::Empty> {

@@ -1,7 +1,8 @@
 //! `signet.v1.UserPoolAuth`: the public flows.
 
 use super::convert as cv;
-use crate::Gateway;
+use crate::usecases::oauth::{ClientAuth, OAuthError};
+use crate::{AppError, Gateway};
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_auth_server::UserPoolAuth;
 use std::collections::BTreeMap;
@@ -24,6 +25,33 @@ fn opt(s: &str) -> Option<&str> {
 
 #[tonic::async_trait]
 impl UserPoolAuth for AuthApi {
+    async fn issue_client_token(
+        &self,
+        r: Request<pb::IssueClientTokenRequest>,
+    ) -> Result<Response<pb::IssueClientTokenResponse>, Status> {
+        let r = r.into_inner();
+        let auth = ClientAuth {
+            client_id: r.client_id,
+            secret: Some(r.client_secret),
+        };
+        let scope = Some(r.scope.as_str()).filter(|s| !s.is_empty());
+        let t = self
+            .gw
+            .client_credentials(&r.user_pool_id, &auth, scope)
+            .await
+            .map_err(|e| match e {
+                OAuthError::Server(e) => Status::from(e),
+                OAuthError::InvalidScope(m) => AppError::InvalidParameter(m).into(),
+                other => AppError::NotAuthorized(other.description()).into(),
+            })?;
+        Ok(Response::new(pb::IssueClientTokenResponse {
+            access_token: t.access_token,
+            token_type: "Bearer".into(),
+            expires_in: t.expires_in,
+            scope: t.scope.unwrap_or_default(),
+        }))
+    }
+
     async fn sign_up(&self, r: Request<pb::SignUpRequest>) -> R<pb::SignUpResponse> {
         let r = r.into_inner();
         let res = self

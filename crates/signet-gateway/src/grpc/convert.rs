@@ -125,6 +125,9 @@ pub(super) fn client(c: &AppClient, secret: Option<String>) -> pb::UserPoolClien
         enable_refresh_token_rotation: c.refresh_token_rotation,
         creation_date: c.created_at_ms as i64,
         last_modified_date: c.updated_at_ms as i64,
+        allowed_oauth_flows: c.oauth_flows.iter().map(|f| f.name().to_string()).collect(),
+        allowed_oauth_scopes: c.oauth_scopes.clone(),
+        disabled: c.disabled,
     }
 }
 
@@ -139,6 +142,9 @@ pub(super) fn client_input_create(r: &pb::CreateUserPoolClientRequest) -> Client
         read_attributes: r.read_attributes.clone(),
         write_attributes: r.write_attributes.clone(),
         refresh_token_rotation: r.enable_refresh_token_rotation,
+        oauth_flows: r.allowed_oauth_flows.clone(),
+        oauth_scopes: r.allowed_oauth_scopes.clone(),
+        disabled: false,
     }
 }
 

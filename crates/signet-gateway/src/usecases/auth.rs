@@ -28,6 +28,15 @@ pub struct AuthResult {
     pub expires_in: u64,
 }
 
+/// How a client with a secret proved it on a refresh.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SecretProof<'a> {
+    /// Cognito's SECRET_HASH (InitiateAuth).
+    Hash(Option<&'a str>),
+    /// The client authenticated with its secret already (the OAuth token endpoint).
+    Authenticated,
+}
+
 /// Tokens, or a challenge to answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthOutcome {
@@ -101,7 +110,7 @@ impl Gateway {
                 let token = params
                     .get("REFRESH_TOKEN")
                     .ok_or_else(|| AppError::invalid("Missing required parameter REFRESH_TOKEN"))?;
-                self.refresh_auth(&pool, &client, token, secret_hash)
+                self.refresh_auth(&pool, &client, token, SecretProof::Hash(secret_hash))
                     .await
                     .map(AuthOutcome::Tokens)
             }
@@ -333,15 +342,16 @@ impl Gateway {
         Ok(p)
     }
 
-    async fn refresh_auth(
+    /// REFRESH_TOKEN_AUTH, and the token endpoint's `grant_type=refresh_token`.
+    pub(crate) async fn refresh_auth(
         &self,
         pool: &UserPool,
         client: &AppClient,
         token: &str,
-        secret_hash: Option<&str>,
+        proof: SecretProof<'_>,
     ) -> Result<AuthResult, AppError> {
         let p = self.open_refresh(client, token)?;
-        if !client.secrets.is_empty() {
+        if let (false, SecretProof::Hash(secret_hash)) = (client.secrets.is_empty(), proof) {
             // Cognito computes the SECRET_HASH of a refresh with the username or the sub.
             self.check_secret_hash(client, &p.username, secret_hash)
                 .or_else(|_| self.check_secret_hash(client, &p.sub, secret_hash))?;

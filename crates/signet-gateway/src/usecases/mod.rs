@@ -6,6 +6,7 @@ pub mod identity;
 pub mod identity_pools;
 pub mod keys;
 pub(crate) mod logins;
+pub mod oauth;
 pub mod pools;
 pub(crate) mod role_mapping;
 pub mod roles;
@@ -73,6 +74,18 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::RoleHasPolicies => {
             AppError::DeleteConflict("Cannot delete entity, must delete policies first.".into())
         }
+        Rejection::ResourceServerExists => {
+            AppError::invalid("A resource server with this identifier already exists.")
+        }
+        Rejection::ResourceServerNotFound => {
+            AppError::ResourceNotFound("Resource server does not exist.".into())
+        }
+        Rejection::TooManySecrets => {
+            AppError::LimitExceeded("A client holds at most two secrets.".into())
+        }
+        Rejection::SecretNotDeletable => AppError::invalid(
+            "No such secret, or it is the client's last one (a confidential client cannot become public).",
+        ),
     }
 }
 

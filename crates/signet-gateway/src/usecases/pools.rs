@@ -38,6 +38,12 @@ pub struct ClientInput {
     pub write_attributes: Vec<String>,
     /// Single-use refresh tokens with reuse detection.
     pub refresh_token_rotation: bool,
+    /// OAuth 2.0 grants (`client_credentials`).
+    pub oauth_flows: Vec<String>,
+    /// OAuth scopes the client may ask for (`{resource server}/{scope}`).
+    pub oauth_scopes: Vec<String>,
+    /// Refuse the client's authentication everywhere.
+    pub disabled: bool,
 }
 
 fn check_config(c: &PoolConfig) -> Result<(), AppError> {
@@ -235,22 +241,21 @@ impl Gateway {
         }
         let now = now_ms();
         let client_id = ids::client_id();
-        let secret = input
-            .generate_secret
-            .then(signet_crypto::random_token::<32>);
-        let secrets = secret
-            .iter()
-            .map(|s| ClientSecret {
-                id: signet_crypto::random_hex_id(),
-                hash: self
-                    .keyed
-                    .hash("client-secret", &[client_id.as_bytes(), s.as_bytes()]),
-                sealed: self
-                    .sealer
-                    .seal(&format!("client-secret:{client_id}"), s.as_bytes()),
-                created_at_ms: now,
-            })
-            .collect();
+        let (secrets, secret) = match input.generate_secret {
+            true => {
+                let (record, plain) = self.new_client_secret(&client_id, now);
+                (vec![record], Some(plain))
+            }
+            false => (vec![], None),
+        };
+        let (oauth_flows, oauth_scopes) = self
+            .check_oauth(
+                pool_id,
+                &input.oauth_flows,
+                &input.oauth_scopes,
+                secret.is_some(),
+            )
+            .await?;
         let client = AppClient {
             client_id,
             pool_id: pool_id.into(),
@@ -261,6 +266,9 @@ impl Gateway {
             read_attributes: input.read_attributes.clone(),
             write_attributes: input.write_attributes.clone(),
             refresh_token_rotation: input.refresh_token_rotation,
+            oauth_flows,
+            oauth_scopes,
+            disabled: input.disabled,
             created_at_ms: now,
             updated_at_ms: now,
         };
@@ -269,6 +277,26 @@ impl Gateway {
         })
         .await?;
         Ok((client, secret))
+    }
+
+    /// A new client secret: (the record kept, the plaintext shown once).
+    pub(crate) fn new_client_secret(&self, client_id: &str, now: u64) -> (ClientSecret, String) {
+        let plain = signet_crypto::random_token::<32>();
+        let record = ClientSecret {
+            id: signet_crypto::random_hex_id(),
+            hash: self.client_secret_hash(client_id, &plain),
+            sealed: self
+                .sealer
+                .seal(&format!("client-secret:{client_id}"), plain.as_bytes()),
+            created_at_ms: now,
+        };
+        (record, plain)
+    }
+
+    /// The keyed hash a client secret is stored and checked as.
+    pub(crate) fn client_secret_hash(&self, client_id: &str, secret: &str) -> String {
+        self.keyed
+            .hash("client-secret", &[client_id.as_bytes(), secret.as_bytes()])
     }
 
     /// DescribeUserPoolClient.
@@ -307,6 +335,15 @@ impl Gateway {
         c.read_attributes = input.read_attributes.clone();
         c.write_attributes = input.write_attributes.clone();
         c.refresh_token_rotation = input.refresh_token_rotation;
+        (c.oauth_flows, c.oauth_scopes) = self
+            .check_oauth(
+                pool_id,
+                &input.oauth_flows,
+                &input.oauth_scopes,
+                !c.secrets.is_empty(),
+            )
+            .await?;
+        c.disabled = input.disabled;
         c.updated_at_ms = now_ms();
         self.write(Command::UpdateAppClient { client: c.clone() })
             .await?;

@@ -268,20 +268,12 @@ impl Gateway {
         client_secret: Option<&str>,
     ) -> Result<(), AppError> {
         let client = self.client(client_id).await?;
-        if !client.secrets.is_empty() {
-            let given = client_secret.unwrap_or_default();
-            let ok = client.secrets.iter().any(|s| {
-                let h = self.keyed.hash(
-                    "client-secret",
-                    &[client.client_id.as_bytes(), given.as_bytes()],
-                );
-                signet_crypto::constant_time_eq(h.as_bytes(), s.hash.as_bytes())
-            });
-            if !ok {
-                return Err(AppError::NotAuthorized(
-                    "Client authentication failed".into(),
-                ));
-            }
+        if !client.secrets.is_empty()
+            && !self.secret_matches(&client, client_secret.unwrap_or_default())
+        {
+            return Err(AppError::NotAuthorized(
+                "Client authentication failed".into(),
+            ));
         }
         let p = self
             .open_refresh(&client, token)
