@@ -28,6 +28,6 @@ pub use model::{
     CodeRecord, Group, Identity, IdentityPool, KeyState, LoginProvider, MappingRule, MatchType,
     OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolRoles, RefreshFamily, ResourceServer,
     ResourceServerScope, RetireReason, Role, RoleMapping, RoleMappingKind, SchemaAttribute,
-    SigningKey, TokenValidity, User, UserPatch, UserPool, UserStatus, ROLE_ARN_PREFIX,
+    SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool, UserStatus, ROLE_ARN_PREFIX,
 };
 pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};

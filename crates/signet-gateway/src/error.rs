@@ -97,6 +97,9 @@ pub enum AppError {
     /// The role must be emptied first.
     #[error("{0}")]
     DeleteConflict(String),
+    /// The pre-token-generation hook failed and the pool fails closed.
+    #[error("{0}")]
+    HookFailed(String),
 }
 
 impl AppError {
@@ -133,6 +136,7 @@ impl AppError {
             AppError::EntityAlreadyExists(_) => "EntityAlreadyExistsException",
             AppError::NoSuchEntity(_) => "NoSuchEntityException",
             AppError::DeleteConflict(_) => "DeleteConflictException",
+            AppError::HookFailed(_) => "UnexpectedLambdaException",
         }
     }
 
@@ -163,7 +167,9 @@ impl AppError {
                 Code::NotFound
             }
             AppError::LimitExceeded(_) | AppError::TooManyRequests(_) => Code::ResourceExhausted,
-            AppError::Unavailable(_) | AppError::ExternalService(_) => Code::Unavailable,
+            AppError::Unavailable(_) | AppError::ExternalService(_) | AppError::HookFailed(_) => {
+                Code::Unavailable
+            }
             AppError::Internal(_) => Code::Internal,
         }
     }

@@ -7,6 +7,7 @@ mod cache;
 mod config;
 mod error;
 mod grpc;
+mod hooks;
 mod http;
 mod http_oauth;
 mod keys;
@@ -50,6 +51,8 @@ pub struct Gateway {
     pub(crate) keyed: KeyedHasher,
     pub(crate) sealer: Sealer,
     pub(crate) notifier: Notifier,
+    /// Client of pre-token-generation hooks.
+    pub(crate) hooks: hooks::HookClient,
     /// JWKS caches of external OIDC providers, by JWKS URL.
     pub(crate) oidc:
         std::sync::Mutex<std::collections::HashMap<String, Arc<signet_verify::JwksCache>>>,
@@ -134,6 +137,7 @@ pub async fn start(
         sealer: Sealer::new(&cfg.server_secret),
         notifier: Notifier::new(&cfg.notifier),
         oidc: Default::default(),
+        hooks: Default::default(),
         cache: Cache::default(),
         keys: KeyManager::default(),
         serving: std::sync::atomic::AtomicBool::new(false),

@@ -17,7 +17,7 @@ pub use identity::{
     AmbiguousRoleResolution, Identity, IdentityPool, LoginProvider, MappingRule, MatchType,
     PoolRoles, Role, RoleMapping, RoleMappingKind, ROLE_ARN_PREFIX,
 };
-pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, UserPool};
+pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, UserPool};
 pub use tokens::{
     CodePurpose, CodeRecord, KeyState, OutboxMessage, RefreshFamily, RetireReason, SigningKey,
 };

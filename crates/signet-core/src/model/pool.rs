@@ -55,6 +55,23 @@ pub struct PoolConfig {
     pub signing_alg: String,
     /// Refuse DeleteUserPool while set.
     pub deletion_protection: bool,
+    /// Pre-token-generation webhook (Cognito's trigger); none: never called.
+    pub pre_token_generation: Option<TokenHook>,
+}
+
+/// A pre-token-generation webhook: POSTed a Cognito-shaped event before tokens are signed;
+/// its answer may add, override or suppress claims (and scopes, from version 2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenHook {
+    /// Where to POST (http or https).
+    pub url: String,
+    /// Event version: 1 (ID token only), 2 (ID and access tokens), 3 (also machine tokens
+    /// from client_credentials).
+    pub version: u8,
+    /// How long to wait for the answer, milliseconds (100 ..= 5000).
+    pub timeout_ms: u32,
+    /// On a failure or timeout, issue the tokens unchanged (`true`) or refuse (`false`).
+    pub fail_open: bool,
 }
 
 impl Default for PoolConfig {
@@ -69,6 +86,7 @@ impl Default for PoolConfig {
             case_sensitive_usernames: false,
             signing_alg: "EdDSA".into(),
             deletion_protection: false,
+            pre_token_generation: None,
         }
     }
 }

@@ -92,6 +92,11 @@ impl UserPoolAdmin for AdminApi {
         if !r.auto_verified_attributes.is_empty() {
             config.auto_verified_attributes = r.auto_verified_attributes.clone();
         }
+        if r.clear_pre_token_generation {
+            config.pre_token_generation = None;
+        } else if let Some(h) = &r.pre_token_generation {
+            config.pre_token_generation = Some(cv::hook_in(h));
+        }
         if let Some(v) = r.prevent_user_existence_errors {
             config.prevent_user_existence_errors = v;
         }

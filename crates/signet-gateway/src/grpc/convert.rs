@@ -4,7 +4,8 @@ use crate::usecases::auth::AuthOutcome;
 use crate::usecases::pools::{ClientInput, PoolInput};
 use crate::usecases::signup::CodeDelivery;
 use signet_core::{
-    AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute, User, UserPool,
+    AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, User,
+    UserPool,
 };
 use signet_proto::v1 as pb;
 
@@ -68,7 +69,36 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> PoolInput {
                 r.signing_alg.clone()
             },
             deletion_protection: r.deletion_protection,
+            pre_token_generation: r.pre_token_generation.as_ref().map(hook_in),
         },
+    }
+}
+
+/// A hook's settings as given (validated by the pool use cases).
+pub(super) fn hook_in(h: &pb::PreTokenGenerationConfigType) -> TokenHook {
+    TokenHook {
+        url: h.url.clone(),
+        version: match h.version.as_str() {
+            "V1_0" | "1" => 1,
+            "V2_0" | "2" => 2,
+            "V3_0" | "3" => 3,
+            _ => 0,
+        },
+        timeout_ms: if h.timeout_ms == 0 {
+            1000
+        } else {
+            h.timeout_ms
+        },
+        fail_open: h.fail_open,
+    }
+}
+
+fn hook_out(h: &TokenHook) -> pb::PreTokenGenerationConfigType {
+    pb::PreTokenGenerationConfigType {
+        url: h.url.clone(),
+        version: format!("V{}_0", h.version),
+        timeout_ms: h.timeout_ms,
+        fail_open: h.fail_open,
     }
 }
 
@@ -106,6 +136,7 @@ pub(super) fn pool(p: &UserPool, issuer: String) -> pb::UserPoolType {
         signing_alg: c.signing_alg.clone(),
         deletion_protection: c.deletion_protection,
         issuer,
+        pre_token_generation: p.config.pre_token_generation.as_ref().map(hook_out),
     }
 }
 

@@ -2,6 +2,7 @@
 //! issuance. A password sign-in is one linearizable read, one argon2 verify and the
 //! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
 
+use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
 use crate::tokens::{
     access_claims, id_claims, RefreshPayload, SessionPayload, Subject, REFRESH_PURPOSE,
     SESSION_PURPOSE,
@@ -221,7 +222,15 @@ impl Gateway {
                 })
             }
             UserStatus::Confirmed => self
-                .issue_tokens(pool, client, &user, &view.groups, None)
+                .issue_tokens(
+                    pool,
+                    client,
+                    &user,
+                    &view.groups,
+                    None,
+                    Trigger::Authentication,
+                )
+                .await
                 .map(AuthOutcome::Tokens),
         }
     }
@@ -317,8 +326,16 @@ impl Gateway {
             other => other,
         })?;
         let view = self.find_user(&pool, &s.username).await?;
-        self.issue_tokens(&pool, &client, &view.user, &view.groups, None)
-            .map(AuthOutcome::Tokens)
+        self.issue_tokens(
+            &pool,
+            &client,
+            &view.user,
+            &view.groups,
+            None,
+            Trigger::NewPasswordChallenge,
+        )
+        .await
+        .map(AuthOutcome::Tokens)
     }
 
     /// Open and check a refresh token presented with `client`.
@@ -410,17 +427,21 @@ impl Gateway {
                 auth_time: p.auth_time,
                 rotate: client.refresh_token_rotation,
             }),
+            Trigger::RefreshTokens,
         )
+        .await
     }
 
-    /// Sign ID and access tokens (and seal a refresh token when one is due).
-    fn issue_tokens(
+    /// Sign ID and access tokens (and seal a refresh token when one is due), after the
+    /// pool's pre-token-generation hook, if it has one.
+    async fn issue_tokens(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
         groups: &[Group],
         cont: Option<Continuation>,
+        trigger: Trigger,
     ) -> Result<AuthResult, AppError> {
         let alg = Algorithm::from_name(&pool.config.signing_alg).unwrap_or_default();
         let key = self.keys.signer(alg)?;
@@ -453,8 +474,21 @@ impl Gateway {
             now,
         };
         let sign_err = |e: signet_crypto::SigningError| AppError::Internal(e.to_string());
-        let id_token = key.sign(&id_claims(&subject)).map_err(sign_err)?;
-        let access_token = key.sign(&access_claims(&subject)).map_err(sign_err)?;
+        let mut id = id_claims(&subject);
+        let mut access = access_claims(&subject);
+        let event = HookEvent {
+            trigger,
+            client_id: &client.client_id,
+            user: Some((user, groups)),
+            scopes: vec![crate::tokens::USER_ADMIN_SCOPE.to_string()],
+        };
+        if let Some(e) = self.pre_token_hook(pool, event).await? {
+            edit_claims(&mut id, &e.id_add, &e.id_suppress);
+            edit_claims(&mut access, &e.access_add, &e.access_suppress);
+            edit_scopes(&mut access, &e.scopes_add, &e.scopes_suppress);
+        }
+        let id_token = key.sign(&id).map_err(sign_err)?;
+        let access_token = key.sign(&access).map_err(sign_err)?;
         let refresh_token = new_refresh.then(|| {
             let payload = RefreshPayload {
                 v: 1,

@@ -4,6 +4,7 @@
 //! refresh, revocation (RFC 7009), introspection (RFC 7662) and userInfo.
 
 use super::auth::SecretProof;
+use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
 use crate::{now_ms, AppError, Gateway};
 use serde_json::{json, Map, Value};
 use signet_core::{
@@ -482,6 +483,19 @@ impl Gateway {
             "jti": signet_crypto::random_hex_id(),
             "client_id": client.client_id,
         });
+        let mut claims = claims;
+        if pool.config.pre_token_generation.is_some() {
+            let event = HookEvent {
+                trigger: Trigger::ClientCredentials,
+                client_id: &client.client_id,
+                user: None,
+                scopes: granted.iter().map(|s| s.to_string()).collect(),
+            };
+            if let Some(e) = self.pre_token_hook(&pool, event).await? {
+                edit_claims(&mut claims, &e.access_add, &e.access_suppress);
+                edit_scopes(&mut claims, &e.scopes_add, &e.scopes_suppress);
+            }
+        }
         let access_token = self
             .keys
             .signer(alg)?
@@ -492,7 +506,7 @@ impl Gateway {
             id_token: None,
             refresh_token: None,
             expires_in: client.validity.access_s,
-            scope: Some(scope),
+            scope: claims["scope"].as_str().map(str::to_string),
         })
     }
 

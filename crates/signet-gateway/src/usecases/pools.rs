@@ -47,6 +47,26 @@ pub struct ClientInput {
 }
 
 fn check_config(c: &PoolConfig) -> Result<(), AppError> {
+    if let Some(h) = &c.pre_token_generation {
+        let url_ok = (h.url.starts_with("http://") || h.url.starts_with("https://"))
+            && h.url.parse::<http::Uri>().is_ok_and(|u| u.host().is_some());
+        if !url_ok {
+            return Err(AppError::invalid(format!(
+                "pre_token_generation.url must be an http(s) URL: {:?}",
+                h.url
+            )));
+        }
+        if !(1..=3).contains(&h.version) {
+            return Err(AppError::invalid(
+                "pre_token_generation.version must be V1_0, V2_0 or V3_0",
+            ));
+        }
+        if !(100..=5000).contains(&h.timeout_ms) {
+            return Err(AppError::invalid(
+                "pre_token_generation.timeout_ms must be 100 to 5000",
+            ));
+        }
+    }
     let subset = |given: &[String], allowed: &[&str], what: &str| match given
         .iter()
         .find(|a| !allowed.contains(&a.as_str()))
