@@ -254,6 +254,39 @@ impl Gateway {
         self.put_resource_server(pool_id, input, false).await
     }
 
+    /// Refuse to remove scopes an app client of the pool is still granted: its tokens
+    /// would carry scopes no resource server defines.
+    async fn check_scopes_unused(
+        &self,
+        pool_id: &str,
+        identifier: &str,
+        removed: &[String],
+    ) -> Result<(), AppError> {
+        if removed.is_empty() {
+            return Ok(());
+        }
+        let mut after = None;
+        loop {
+            let (clients, next) = self.list_clients(pool_id, after, 60).await?;
+            for c in &clients {
+                if let Some(s) = c.oauth_scopes.iter().find(|s| {
+                    s.rsplit_once('/').is_some_and(|(rs, name)| {
+                        rs == identifier && removed.iter().any(|r| r == name)
+                    })
+                }) {
+                    return Err(AppError::invalid(format!(
+                        "app client {} is granted {s}: remove the scope from the client first",
+                        c.client_id
+                    )));
+                }
+            }
+            match next {
+                Some(n) => after = Some(n),
+                None => return Ok(()),
+            }
+        }
+    }
+
     async fn put_resource_server(
         &self,
         pool_id: &str,
@@ -261,6 +294,19 @@ impl Gateway {
         create: bool,
     ) -> Result<ResourceServer, AppError> {
         check_resource_server(&input)?;
+        if !create {
+            let current = self
+                .describe_resource_server(pool_id, &input.identifier)
+                .await?;
+            let removed: Vec<String> = current
+                .scopes
+                .iter()
+                .filter(|s| !input.scopes.iter().any(|(n, _)| *n == s.name))
+                .map(|s| s.name.clone())
+                .collect();
+            self.check_scopes_unused(pool_id, &input.identifier, &removed)
+                .await?;
+        }
         let now = now_ms();
         let server = ResourceServer {
             pool_id: pool_id.to_string(),
@@ -301,14 +347,15 @@ impl Gateway {
         }
     }
 
-    /// DeleteResourceServer. Clients keep the scope names they were granted; the token
-    /// endpoint grants only scopes that still exist... so a deleted server's scopes are
-    /// simply no longer granted.
+    /// DeleteResourceServer: refused while an app client is granted one of its scopes.
     pub async fn delete_resource_server(
         &self,
         pool_id: &str,
         identifier: &str,
     ) -> Result<(), AppError> {
+        let current = self.describe_resource_server(pool_id, identifier).await?;
+        let all: Vec<String> = current.scopes.iter().map(|s| s.name.clone()).collect();
+        self.check_scopes_unused(pool_id, identifier, &all).await?;
         self.write(Command::DeleteResourceServer {
             pool_id: pool_id.into(),
             identifier: identifier.into(),
