@@ -42,6 +42,49 @@ pub struct UserSel {
     pub username: String,
 }
 
+/// `--pool` and `--client-id`, shared by the per-client commands.
+#[derive(Args, Debug)]
+pub struct ClientSel {
+    /// User pool id.
+    #[arg(long)]
+    pub pool: String,
+    /// App client id.
+    #[arg(long)]
+    pub client_id: String,
+}
+
+/// The OAuth 2.0 grants of an app client (`create-client`, `update-client`).
+#[derive(Args, Debug)]
+pub struct OAuthGrants {
+    /// OAuth 2.0 grant of the token endpoint (client_credentials needs a client secret and at
+    /// least one --oauth-scope); repeatable.
+    #[arg(long, value_parser = ["client_credentials"])]
+    pub oauth_flow: Vec<String>,
+    /// Scope the client may ask for: `{resource server identifier}/{scope}`, or a standard
+    /// one (openid, email, …; not with client_credentials); repeatable.
+    #[arg(long)]
+    pub oauth_scope: Vec<String>,
+}
+
+/// The pre-token-generation hook of a pool (`create-pool`, `update-pool`).
+#[derive(Args, Debug)]
+pub struct PreTokenHookArgs {
+    /// POST Cognito's pre-token-generation event to this http(s) URL before tokens are
+    /// signed; its answer may add, change or suppress claims (replaces any current hook).
+    #[arg(long)]
+    pub pre_token_hook_url: Option<String>,
+    /// Event version: V1_0 (ID tokens, the default), V2_0 (ID and access tokens), V3_0
+    /// (also client_credentials tokens).
+    #[arg(long, requires = "pre_token_hook_url", value_parser = ["V1_0", "V2_0", "V3_0"])]
+    pub pre_token_hook_version: Option<String>,
+    /// How long to wait for the hook, 100 to 5000 ms (default 1000).
+    #[arg(long, requires = "pre_token_hook_url")]
+    pub pre_token_hook_timeout_ms: Option<u32>,
+    /// When the hook fails or times out, issue the tokens unchanged (default: refuse them).
+    #[arg(long, requires = "pre_token_hook_url")]
+    pub pre_token_hook_fail_open: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Create a user pool; prints it (its `id` names it in every other command).
@@ -67,12 +110,28 @@ pub enum AdminCommand {
         /// Let sign-in and recovery say whether a user exists (Cognito's LEGACY mode).
         #[arg(long)]
         no_prevent_user_existence_errors: bool,
+        #[command(flatten)]
+        pre_token_hook: PreTokenHookArgs,
     },
     /// Show a user pool.
     DescribePool {
         /// User pool id.
         #[arg(long)]
         pool: String,
+    },
+    /// Change a user pool (what is not given keeps its value); prints it.
+    UpdatePool {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+        /// New name of the pool.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        pre_token_hook: PreTokenHookArgs,
+        /// Remove the pre-token-generation hook.
+        #[arg(long, conflicts_with = "pre_token_hook_url")]
+        clear_pre_token_hook: bool,
     },
     /// List every user pool.
     ListPools,
@@ -90,7 +149,8 @@ pub enum AdminCommand {
         /// Name of the app client.
         #[arg(long)]
         name: String,
-        /// Generate a client secret (callers must then send SECRET_HASH).
+        /// Generate a client secret (callers must then send SECRET_HASH, or the secret itself
+        /// for client_credentials).
         #[arg(long)]
         secret: bool,
         /// Allowed auth flow; repeatable.
@@ -105,6 +165,40 @@ pub enum AdminCommand {
         /// Lifetime of access tokens, in seconds (default: the gateway's, one hour).
         #[arg(long)]
         access_token_validity: Option<u64>,
+        #[command(flatten)]
+        oauth: OAuthGrants,
+    },
+    /// Change an app client (what is not given keeps its value); prints it.
+    UpdateClient {
+        #[command(flatten)]
+        client: ClientSel,
+        /// New name of the app client.
+        #[arg(long)]
+        name: Option<String>,
+        /// Disable the client: it authenticates nowhere (sign-in, refresh, client_credentials).
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Enable a disabled client.
+        #[arg(long)]
+        enable: bool,
+        /// OAuth grants and scopes: given ones replace the current ones (flows and scopes
+        /// separately).
+        #[command(flatten)]
+        oauth: OAuthGrants,
+        /// Remove every OAuth grant and scope of the client.
+        #[arg(long, conflicts_with_all = ["oauth_flow", "oauth_scope"])]
+        clear_oauth: bool,
+    },
+    /// A client's secrets: add a second one to rotate, list them, delete the old one.
+    ClientSecrets {
+        #[command(subcommand)]
+        command: ClientSecretsCommand,
+    },
+    /// Resource servers: the custom OAuth scopes (`{identifier}/{scope}`) clients may be
+    /// granted.
+    ResourceServers {
+        #[command(subcommand)]
+        command: ResourceServersCommand,
     },
     /// List the app clients of a pool.
     ListClients {
@@ -201,6 +295,79 @@ pub enum AdminCommand {
     },
 }
 
+/// `signet admin client-secrets …`
+#[derive(Subcommand, Debug)]
+pub enum ClientSecretsCommand {
+    /// Add a secret (at most two per client); prints its value, shown only this once.
+    Add(ClientSel),
+    /// The client's secrets: ids and creation dates, never the values.
+    List(ClientSel),
+    /// Delete a secret; the client's last one cannot be deleted.
+    Delete {
+        #[command(flatten)]
+        client: ClientSel,
+        /// Id of the secret (from `add` or `list`).
+        #[arg(long)]
+        secret_id: String,
+    },
+}
+
+/// `--pool` and `--identifier`: one resource server.
+#[derive(Args, Debug)]
+pub struct ResourceServerSel {
+    /// User pool id.
+    #[arg(long)]
+    pub pool: String,
+    /// Identifier of the resource server (the prefix of its scopes, e.g. `orders` or
+    /// `https://api.example.com`).
+    #[arg(long)]
+    pub identifier: String,
+}
+
+/// A resource server, given whole to `create` and `update`.
+#[derive(Args, Debug)]
+pub struct ResourceServerSettings {
+    #[command(flatten)]
+    pub server: ResourceServerSel,
+    /// Name of the resource server.
+    #[arg(long)]
+    pub name: String,
+    /// A scope as NAME or NAME=DESCRIPTION; clients are granted IDENTIFIER/NAME; repeatable.
+    #[arg(long = "scope", value_parser = parse_scope)]
+    pub scopes: Vec<(String, String)>,
+}
+
+/// `signet admin resource-servers …`
+#[derive(Subcommand, Debug)]
+pub enum ResourceServersCommand {
+    /// Create a resource server with its scopes; prints it.
+    Create(ResourceServerSettings),
+    /// Show a resource server.
+    Describe(ResourceServerSel),
+    /// Replace the name and scopes of a resource server (a scope still granted to a client
+    /// cannot be removed).
+    Update(ResourceServerSettings),
+    /// Delete a resource server.
+    Delete(ResourceServerSel),
+    /// List the resource servers of a pool.
+    List {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+    },
+}
+
+/// Parse `--scope NAME[=DESCRIPTION]`.
+fn parse_scope(s: &str) -> Result<(String, String), String> {
+    if s.contains('=') {
+        return parse_attr(s);
+    }
+    match s.trim() {
+        "" => Err("expected NAME or NAME=DESCRIPTION, got an empty scope".into()),
+        name => Ok((name.to_string(), String::new())),
+    }
+}
+
 /// `signet admin keys …`
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
@@ -215,4 +382,66 @@ pub enum KeysCommand {
         #[arg(long)]
         kid: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn admin(args: &[&str]) -> Result<AdminCommand, clap::Error> {
+        let all = ["signet", "admin"].iter().chain(args);
+        match Cli::try_parse_from(all)?.command {
+            Command::Admin(a) => Ok(a.command),
+            other => panic!("not an admin command: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn a_scope_is_a_name_with_an_optional_description() {
+        assert_eq!(parse_scope("read").unwrap(), ("read".into(), String::new()));
+        assert_eq!(
+            parse_scope("write=Create orders").unwrap(),
+            ("write".into(), "Create orders".into())
+        );
+        assert!(parse_scope(" ").is_err());
+        assert!(parse_scope("=x").is_err());
+    }
+
+    #[test]
+    fn contradictory_flags_are_refused_before_any_call() {
+        let client = ["update-client", "--pool", "p", "--client-id", "c"];
+        let with = |extra: &[&'static str]| {
+            let mut all = client.to_vec();
+            all.extend_from_slice(extra);
+            admin(&all)
+        };
+        assert!(with(&["--disable", "--enable"]).is_err());
+        assert!(with(&["--clear-oauth", "--oauth-scope", "orders/read"]).is_err());
+        assert!(with(&["--oauth-flow", "implicit"]).is_err());
+        assert!(with(&["--disable", "--oauth-scope", "orders/read"]).is_ok());
+        let pool = ["update-pool", "--pool", "p"];
+        let with = |extra: &[&'static str]| {
+            let mut all = pool.to_vec();
+            all.extend_from_slice(extra);
+            admin(&all)
+        };
+        assert!(with(&["--pre-token-hook-version", "V2_0"]).is_err());
+        assert!(with(&["--clear-pre-token-hook", "--pre-token-hook-url", "http://h"]).is_err());
+        let Ok(AdminCommand::UpdatePool { pre_token_hook, .. }) = with(&[
+            "--pre-token-hook-url",
+            "http://h/hook",
+            "--pre-token-hook-fail-open",
+        ]) else {
+            panic!("update-pool with a hook must parse");
+        };
+        assert!(pre_token_hook.pre_token_hook_fail_open);
+        assert_eq!(pre_token_hook.pre_token_hook_version, None);
+    }
 }

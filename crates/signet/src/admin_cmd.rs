@@ -5,6 +5,10 @@
 
 pub use crate::admin_args::{AdminArgs, AdminCommand, KeysCommand, UserSel};
 
+use crate::admin_args::{
+    ClientSecretsCommand, ClientSel, PreTokenHookArgs, ResourceServerSel, ResourceServerSettings,
+    ResourceServersCommand,
+};
 use crate::identity_admin_cmd;
 use crate::proto_json as pj;
 use crate::rpc::{all_pages, answer, attributes, connect, emit, PAGE};
@@ -78,6 +82,58 @@ fn pool_ref(pool: &str) -> pb::UserPoolRef {
     }
 }
 
+fn client_ref(c: ClientSel) -> pb::ClientRef {
+    pb::ClientRef {
+        user_pool_id: c.pool,
+        client_id: c.client_id,
+    }
+}
+
+fn resource_server_ref(r: ResourceServerSel) -> pb::ResourceServerRef {
+    pb::ResourceServerRef {
+        user_pool_id: r.pool,
+        identifier: r.identifier,
+    }
+}
+
+fn resource_server(s: ResourceServerSettings) -> pb::ResourceServerType {
+    pb::ResourceServerType {
+        user_pool_id: s.server.pool,
+        identifier: s.server.identifier,
+        name: s.name,
+        scopes: s
+            .scopes
+            .into_iter()
+            .map(
+                |(scope_name, scope_description)| pb::ResourceServerScopeType {
+                    scope_name,
+                    scope_description,
+                },
+            )
+            .collect(),
+    }
+}
+
+/// The hook the flags describe, if --pre-token-hook-url is given.
+fn pre_token_hook(h: PreTokenHookArgs) -> Option<pb::PreTokenGenerationConfigType> {
+    Some(pb::PreTokenGenerationConfigType {
+        url: h.pre_token_hook_url?,
+        version: h.pre_token_hook_version.unwrap_or_else(|| "V1_0".into()),
+        // 0 = the gateway's default.
+        timeout_ms: h.pre_token_hook_timeout_ms.unwrap_or(0),
+        fail_open: h.pre_token_hook_fail_open,
+    })
+}
+
+/// The first page of a list call in a pool (`next_token` empty), or the next one.
+fn in_pool(user_pool_id: String, next_token: String) -> pb::ListInPoolRequest {
+    pb::ListInPoolRequest {
+        user_pool_id,
+        max_results: PAGE,
+        next_token,
+    }
+}
+
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let channel = admin_channel(&args).await?;
     let mut c = UserPoolAdminClient::new(channel.clone());
@@ -96,6 +152,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             signing_alg,
             min_length,
             no_prevent_user_existence_errors,
+            pre_token_hook: hook,
         } => {
             let password_policy = min_length.map(|n| pb::PasswordPolicyType {
                 minimum_length: n,
@@ -115,6 +172,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     prevent_user_existence_errors: no_prevent_user_existence_errors
                         .then_some(false),
                     signing_alg: signing_alg.unwrap_or_default(),
+                    pre_token_generation: pre_token_hook(hook),
                     ..Default::default()
                 })
                 .await,
@@ -123,6 +181,24 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::DescribePool { pool } => {
             let r = answer(c.describe_user_pool(pool_ref(&pool)).await)?;
+            json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) })
+        }
+        AdminCommand::UpdatePool {
+            pool,
+            name,
+            pre_token_hook: hook,
+            clear_pre_token_hook,
+        } => {
+            let r = answer(
+                c.update_user_pool(pb::UpdateUserPoolRequest {
+                    user_pool_id: pool,
+                    pool_name: name,
+                    pre_token_generation: pre_token_hook(hook),
+                    clear_pre_token_generation: clear_pre_token_hook,
+                    ..Default::default()
+                })
+                .await,
+            )?;
             json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) })
         }
         AdminCommand::ListPools => list_pools(&c).await?,
@@ -137,6 +213,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             flows,
             rotate_refresh_tokens,
             access_token_validity,
+            oauth,
         } => {
             let r = answer(
                 c.create_user_pool_client(pb::CreateUserPoolClientRequest {
@@ -147,12 +224,39 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     // 0 = the gateway's default.
                     access_token_validity_seconds: access_token_validity.unwrap_or(0),
                     enable_refresh_token_rotation: rotate_refresh_tokens,
+                    allowed_oauth_flows: oauth.oauth_flow,
+                    allowed_oauth_scopes: oauth.oauth_scope,
                     ..Default::default()
                 })
                 .await,
             )?;
             json!({ "user_pool_client": r.user_pool_client.as_ref().map(pj::client) })
         }
+        AdminCommand::UpdateClient {
+            client,
+            name,
+            disable,
+            enable,
+            oauth,
+            clear_oauth,
+        } => {
+            let r = answer(
+                c.update_user_pool_client(pb::UpdateUserPoolClientRequest {
+                    user_pool_id: client.pool,
+                    client_id: client.client_id,
+                    client_name: name,
+                    allowed_oauth_flows: oauth.oauth_flow,
+                    allowed_oauth_scopes: oauth.oauth_scope,
+                    clear_oauth,
+                    disabled: (disable || enable).then_some(disable),
+                    ..Default::default()
+                })
+                .await,
+            )?;
+            json!({ "user_pool_client": r.user_pool_client.as_ref().map(pj::client) })
+        }
+        AdminCommand::ClientSecrets { command } => client_secrets(&mut c, command).await?,
+        AdminCommand::ResourceServers { command } => resource_servers(&mut c, command).await?,
         AdminCommand::ListClients { pool } => list_clients(&c, pool).await?,
         AdminCommand::CreateUser {
             user,
@@ -288,12 +392,8 @@ async fn list_clients(c: &Admin, pool: String) -> anyhow::Result<Value> {
         let (mut c, user_pool_id) = (c.clone(), pool.clone());
         async move {
             let r = answer(
-                c.list_user_pool_clients(pb::ListInPoolRequest {
-                    user_pool_id,
-                    max_results: PAGE,
-                    next_token,
-                })
-                .await,
+                c.list_user_pool_clients(in_pool(user_pool_id, next_token))
+                    .await,
             )?;
             let clients = r.user_pool_clients.iter().map(pj::client).collect();
             Ok((clients, r.next_token))
@@ -301,6 +401,71 @@ async fn list_clients(c: &Admin, pool: String) -> anyhow::Result<Value> {
     })
     .await?;
     Ok(json!({ "user_pool_clients": all }))
+}
+
+/// `signet admin client-secrets …`
+async fn client_secrets(c: &mut Admin, cmd: ClientSecretsCommand) -> anyhow::Result<Value> {
+    Ok(match cmd {
+        ClientSecretsCommand::Add(client) => {
+            let client_id = client.client_id.clone();
+            let s = answer(c.add_user_pool_client_secret(client_ref(client)).await)?;
+            json!({ "client_id": client_id, "client_secret": pj::client_secret(&s) })
+        }
+        ClientSecretsCommand::List(client) => {
+            let client_id = client.client_id.clone();
+            let r = answer(c.list_user_pool_client_secrets(client_ref(client)).await)?;
+            let secrets: Vec<Value> = r.client_secrets.iter().map(pj::client_secret).collect();
+            json!({ "client_id": client_id, "client_secrets": secrets })
+        }
+        ClientSecretsCommand::Delete { client, secret_id } => {
+            let client_id = client.client_id.clone();
+            answer(
+                c.delete_user_pool_client_secret(pb::ClientSecretRef {
+                    user_pool_id: client.pool,
+                    client_id: client.client_id,
+                    client_secret_id: secret_id.clone(),
+                })
+                .await,
+            )?;
+            json!({ "client_id": client_id, "deleted_client_secret": secret_id })
+        }
+    })
+}
+
+/// `signet admin resource-servers …`
+async fn resource_servers(c: &mut Admin, cmd: ResourceServersCommand) -> anyhow::Result<Value> {
+    let server = match cmd {
+        ResourceServersCommand::Create(s) => {
+            answer(c.create_resource_server(resource_server(s)).await)?
+        }
+        ResourceServersCommand::Describe(sel) => {
+            answer(c.describe_resource_server(resource_server_ref(sel)).await)?
+        }
+        ResourceServersCommand::Update(s) => {
+            answer(c.update_resource_server(resource_server(s)).await)?
+        }
+        ResourceServersCommand::Delete(sel) => {
+            let identifier = sel.identifier.clone();
+            answer(c.delete_resource_server(resource_server_ref(sel)).await)?;
+            return Ok(json!({ "deleted_resource_server": identifier }));
+        }
+        ResourceServersCommand::List { pool } => {
+            let all = all_pages(|next_token| {
+                let (mut c, user_pool_id) = (c.clone(), pool.clone());
+                async move {
+                    let r = answer(
+                        c.list_resource_servers(in_pool(user_pool_id, next_token))
+                            .await,
+                    )?;
+                    let servers = r.resource_servers.iter().map(pj::resource_server);
+                    Ok((servers.collect(), r.next_token))
+                }
+            })
+            .await?;
+            return Ok(json!({ "resource_servers": all }));
+        }
+    };
+    Ok(json!({ "resource_server": pj::resource_server(&server) }))
 }
 
 async fn list_users(c: &Admin, pool: String, filter: Option<String>) -> anyhow::Result<Value> {

@@ -37,8 +37,19 @@ pub fn pool(p: &pb::UserPoolType) -> Value {
         "prevent_user_existence_errors": p.prevent_user_existence_errors,
         "case_sensitive_usernames": p.case_sensitive_usernames,
         "deletion_protection": p.deletion_protection,
+        "pre_token_generation": p.pre_token_generation.as_ref().map(pre_token_hook),
         "creation_date": p.creation_date,
         "last_modified_date": p.last_modified_date,
+    })
+}
+
+/// The pool's pre-token-generation hook (null when it has none).
+pub fn pre_token_hook(h: &pb::PreTokenGenerationConfigType) -> Value {
+    json!({
+        "url": h.url,
+        "version": h.version,
+        "timeout_ms": h.timeout_ms,
+        "fail_open": h.fail_open,
     })
 }
 
@@ -55,6 +66,9 @@ pub fn client(c: &pb::UserPoolClientType) -> Value {
         "enable_refresh_token_rotation": c.enable_refresh_token_rotation,
         "read_attributes": c.read_attributes,
         "write_attributes": c.write_attributes,
+        "allowed_oauth_flows": c.allowed_oauth_flows,
+        "allowed_oauth_scopes": c.allowed_oauth_scopes,
+        "disabled": c.disabled,
         "creation_date": c.creation_date,
         "last_modified_date": c.last_modified_date,
     });
@@ -63,6 +77,32 @@ pub fn client(c: &pb::UserPoolClientType) -> Value {
         v["client_secret"] = json!(c.client_secret);
     }
     v
+}
+
+/// A client secret's id and date; its value only in the answer to `client-secrets add`.
+pub fn client_secret(s: &pb::ClientSecretDescriptorType) -> Value {
+    let mut v = json!({
+        "client_secret_id": s.client_secret_id,
+        "client_secret_create_date": s.client_secret_create_date,
+    });
+    if !s.client_secret_value.is_empty() {
+        v["client_secret_value"] = json!(s.client_secret_value);
+    }
+    v
+}
+
+pub fn resource_server(r: &pb::ResourceServerType) -> Value {
+    let scopes: Vec<Value> = r
+        .scopes
+        .iter()
+        .map(|s| json!({ "scope_name": s.scope_name, "scope_description": s.scope_description }))
+        .collect();
+    json!({
+        "user_pool_id": r.user_pool_id,
+        "identifier": r.identifier,
+        "name": r.name,
+        "scopes": scopes,
+    })
 }
 
 pub fn user(u: &pb::UserType) -> Value {
@@ -133,6 +173,16 @@ pub fn auth(r: &pb::AuthResponse) -> Value {
         "challenge_name": r.challenge_name,
         "session": r.session,
         "challenge_parameters": params,
+    })
+}
+
+/// The answer of client_credentials: an access token for the client itself.
+pub fn client_token(t: &pb::IssueClientTokenResponse) -> Value {
+    json!({
+        "access_token": t.access_token,
+        "token_type": t.token_type,
+        "expires_in": t.expires_in,
+        "scope": t.scope,
     })
 }
 

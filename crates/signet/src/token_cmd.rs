@@ -1,11 +1,14 @@
 //! `signet token …`: what an end user's app does, against a gateway's public `UserPoolAuth`
-//! API (sign-up, confirmation, sign-in, refresh, recovery, self-service), plus `decode` to
-//! look inside a token. Answers are printed as JSON on stdout.
+//! API (sign-up, confirmation, sign-in, refresh, recovery, self-service), what a service
+//! does (`client-credentials`: a token for the app client itself), plus `decode` to look
+//! inside a token. Answers are printed as JSON on stdout.
 
 use crate::cli::GatewayEndpoint;
+use crate::input::Stdin;
 use crate::jwt_inspect;
 use crate::proto_json as pj;
 use crate::rpc::{answer, attributes, connect, emit, parse_attr};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
@@ -20,7 +23,8 @@ pub struct TokenArgs {
     /// App client id (from `signet admin create-client`).
     #[arg(long, global = true, env = "SIGNET_CLIENT_ID")]
     pub client_id: Option<String>,
-    /// The app client's secret, if it has one: SECRET_HASH is then computed and sent.
+    /// The app client's secret, if it has one: SECRET_HASH is then computed and sent (by
+    /// `client-credentials`: the secret itself). `-` reads it from stdin.
     #[arg(
         long,
         global = true,
@@ -116,6 +120,17 @@ pub enum TokenCommand {
         #[arg(long)]
         access_token: String,
     },
+    /// An access token for the app client itself (OAuth 2.0 client_credentials grant, as
+    /// `POST {issuer}/oauth2/token` gives): needs --client-id and --client-secret.
+    ClientCredentials {
+        /// User pool id of the app client.
+        #[arg(long)]
+        pool: String,
+        /// Space-separated scopes to ask for, e.g. "orders/read orders/write" (default: every
+        /// scope the client is allowed).
+        #[arg(long)]
+        scope: Option<String>,
+    },
     /// Print a JWT's header and payload. Without --verify-with-jwks nothing is verified.
     Decode {
         /// The token (ID or access token).
@@ -141,16 +156,21 @@ struct App {
 
 impl App {
     /// `needed`: whether the command names the client (self-service calls carry only the
-    /// access token).
+    /// access token). A secret given as `-` is read from stdin.
     fn new(args: &TokenArgs, needed: bool) -> anyhow::Result<App> {
         let client_id = match &args.client_id {
             Some(id) => id.clone(),
             None if needed => anyhow::bail!("--client-id (or SIGNET_CLIENT_ID) is required"),
             None => String::new(),
         };
+        let client_secret = args
+            .client_secret
+            .clone()
+            .map(|s| Stdin::default().value(s))
+            .transpose()?;
         Ok(App {
             client_id,
-            client_secret: args.client_secret.clone(),
+            client_secret,
         })
     }
 
@@ -346,6 +366,22 @@ async fn call(
                     .await,
             )?;
             json!({ "signed_out": true })
+        }
+        TokenCommand::ClientCredentials { pool, scope } => {
+            let client_secret = app.client_secret.clone().context(
+                "--client-secret (or SIGNET_CLIENT_SECRET) is required: client_credentials \
+                 authenticates the client by its secret",
+            )?;
+            let r = answer(
+                c.issue_client_token(pb::IssueClientTokenRequest {
+                    user_pool_id: pool,
+                    client_id,
+                    client_secret,
+                    scope: scope.unwrap_or_default(),
+                })
+                .await,
+            )?;
+            pj::client_token(&r)
         }
         TokenCommand::Decode { .. } => anyhow::bail!("decode needs no gateway"),
     })

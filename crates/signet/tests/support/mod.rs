@@ -53,6 +53,16 @@ impl Cli {
 
     /// `signet <args>`, with `input` on its stdin (else none).
     pub async fn raw_with_stdin(&self, args: &[&str], input: Option<&str>) -> Output {
+        self.raw_with(args, input, &[]).await
+    }
+
+    /// `signet <args>`, with `input` on its stdin (else none) and the variables `env` set.
+    pub async fn raw_with(
+        &self,
+        args: &[&str],
+        input: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Output {
         use tokio::io::AsyncWriteExt;
         let mut cmd = tokio::process::Command::new(bin());
         cmd.args(args);
@@ -67,6 +77,7 @@ impl Cli {
         ] {
             cmd.env_remove(var);
         }
+        cmd.envs(env.iter().copied());
         cmd.stdin(if input.is_some() {
             Stdio::piped()
         } else {
