@@ -11,7 +11,7 @@ use crate::validate::{attributes, canonical_username, check_password};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::{
     AppClient, AuthFlow, Command, Group, Query, QueryResult, RefreshFamily, User, UserPatch,
-    UserPool, UserStatus,
+    UserPool, UserStatus, UserView,
 };
 use signet_crypto::Algorithm;
 use std::collections::BTreeMap;
@@ -359,6 +359,31 @@ impl Gateway {
         Ok(p)
     }
 
+    /// The user of an opened refresh token, if the token still stands for them: the user
+    /// exists with the same sub, is enabled, and has not signed out everywhere since.
+    /// (Family revocation is checked by the caller: rotation checks it in the log.)
+    pub(crate) async fn refresh_user(
+        &self,
+        pool: &UserPool,
+        p: &RefreshPayload,
+    ) -> Result<UserView, AppError> {
+        let revoked = || AppError::NotAuthorized("Refresh Token has been revoked".into());
+        let view = self
+            .find_user(pool, &p.username)
+            .await
+            .map_err(|e| match e {
+                AppError::UserNotFound | AppError::InvalidParameter(_) => revoked(),
+                other => other,
+            })?;
+        if view.user.sub != p.sub || p.iat_ms < view.user.tokens_valid_after_ms {
+            return Err(revoked());
+        }
+        if !view.user.enabled {
+            return Err(AppError::NotAuthorized("User is disabled.".into()));
+        }
+        Ok(view)
+    }
+
     /// REFRESH_TOKEN_AUTH, and the token endpoint's `grant_type=refresh_token`.
     pub(crate) async fn refresh_auth(
         &self,
@@ -373,24 +398,8 @@ impl Gateway {
             self.check_secret_hash(client, &p.username, secret_hash)
                 .or_else(|_| self.check_secret_hash(client, &p.sub, secret_hash))?;
         }
-        let view = self
-            .find_user(pool, &p.username)
-            .await
-            .map_err(|e| match e {
-                AppError::UserNotFound | AppError::InvalidParameter(_) => {
-                    AppError::NotAuthorized("Refresh Token has been revoked".into())
-                }
-                other => other,
-            })?;
+        let view = self.refresh_user(pool, &p).await?;
         let user = &view.user;
-        if user.sub != p.sub || p.iat_ms < user.tokens_valid_after_ms {
-            return Err(AppError::NotAuthorized(
-                "Refresh Token has been revoked".into(),
-            ));
-        }
-        if !user.enabled {
-            return Err(AppError::NotAuthorized("User is disabled.".into()));
-        }
         if client.refresh_token_rotation {
             // Once per generation, cluster-wide; a replayed older token revokes the family.
             self.write(Command::AdvanceRefreshFamily {

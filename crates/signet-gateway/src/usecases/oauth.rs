@@ -666,12 +666,20 @@ impl Gateway {
         let Ok(client) = self.client_of_refresh(token).await else {
             return Ok(inactive);
         };
-        if client.pool_id != pool_id {
+        // Only its own client may learn that (and whose) a refresh token is.
+        if client.pool_id != pool_id || client.client_id != caller.client_id {
             return Ok(inactive);
         }
         let Ok(p) = self.open_refresh(&client, token) else {
             return Ok(inactive);
         };
+        // The same checks as the token endpoint's refresh grant.
+        let pool = self.pool(pool_id).await?;
+        match self.refresh_user(&pool, &p).await {
+            Ok(_) => {}
+            Err(AppError::NotAuthorized(_)) => return Ok(inactive),
+            Err(e) => return Err(e.into()),
+        }
         if let QueryResult::RefreshFamily(Some(RefreshFamily { revoked: true, .. })) = self
             .read(Query::GetRefreshFamily {
                 family_id: p.fam.clone(),

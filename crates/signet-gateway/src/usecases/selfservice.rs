@@ -85,6 +85,13 @@ impl Gateway {
         if !view.user.enabled {
             return Err(AppError::NotAuthorized("User is disabled.".into()));
         }
+        // Revoked one by one (RFC 7009)?
+        let jti = claims["jti"].as_str().unwrap_or_default().to_string();
+        match self.read(Query::RevokedTokens { jtis: vec![jti] }).await? {
+            QueryResult::Revoked(r) if r.first() == Some(&false) => {}
+            QueryResult::Revoked(_) => return Err(revoked()),
+            other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
         if let Some(fam) = claims["origin_jti"].as_str() {
             if let QueryResult::RefreshFamily(Some(RefreshFamily { revoked: true, .. })) = self
                 .read(Query::GetRefreshFamily {
