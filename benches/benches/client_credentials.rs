@@ -331,17 +331,7 @@ impl DevServer {
         let data = tempfile::tempdir().expect("temp dir");
         let dir = data.path().to_str().expect("utf-8 temp dir").to_string();
         let mut cmd = tokio::process::Command::new(bin);
-        cmd.args([
-            "dev",
-            "--data-dir",
-            &dir,
-            "--api-addr",
-            "127.0.0.1:0",
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-        ]);
+        cmd.args(signet_testkit::dev_args(&dir));
         // Nothing from the caller's environment may change what is measured.
         for var in [
             "SIGNET_DATA_DIR",
@@ -972,23 +962,6 @@ fn mem_gib() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0 / 1024.0)
 }
 
-fn command_line() -> String {
-    let mut env = String::new();
-    for k in [
-        "BENCH_SECS",
-        "BENCH_WARMUP_SECS",
-        "BENCH_ONLY",
-        "BENCH_GRPC_CHANNELS",
-        "BENCH_SLOW_MS",
-        "SIGNET_BIN",
-    ] {
-        if let Ok(v) = std::env::var(k) {
-            env.push_str(&format!("{k}={v} "));
-        }
-    }
-    format!("{env}cargo bench -p signet-benches --bench client_credentials")
-}
-
 struct RunInfo {
     bin: PathBuf,
     bin_note: String,
@@ -1004,7 +977,11 @@ fn print_report(s: &Settings, info: &RunInfo, rows: &[Row]) {
         .map(|k| k.trim().to_string())
         .unwrap_or_default();
     println!("## client_credentials\n");
-    println!("* command: `{}`", command_line());
+    let command = signet_benches::command_line(
+        "client_credentials",
+        &["BENCH_GRPC_CHANNELS", "BENCH_SLOW_MS", "SIGNET_BIN"],
+    );
+    println!("* command: `{command}`");
     println!(
         "* machine: {nproc} × {} (nproc {nproc}), {:.1} GiB RAM, Linux {kernel}",
         cpu_model(),

@@ -318,22 +318,6 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn command_line() -> String {
-    let mut env = String::new();
-    for k in [
-        "BENCH_SECS",
-        "BENCH_WARMUP_SECS",
-        "BENCH_ONLY",
-        "BENCH_CLIENT",
-        "BENCH_FSYNC_SECS",
-    ] {
-        if let Ok(v) = std::env::var(k) {
-            env.push_str(&format!("{k}={v} "));
-        }
-    }
-    format!("{env}cargo bench -p signet-benches --bench durable_writes")
-}
-
 fn print_report(s: &Settings, fsync: Option<(f64, f64)>, rows: &[Row]) {
     let nproc = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -342,7 +326,9 @@ fn print_report(s: &Settings, fsync: Option<(f64, f64)>, rows: &[Row]) {
         .map(|k| k.trim().to_string())
         .unwrap_or_default();
     println!("## Durable writes\n");
-    println!("* command: `{}`", command_line());
+    let command =
+        signet_benches::command_line("durable_writes", &["BENCH_CLIENT", "BENCH_FSYNC_SECS"]);
+    println!("* command: `{command}`");
     println!(
         "* machine: {nproc} × {} (nproc {nproc}), Linux {kernel}",
         cpu_model()

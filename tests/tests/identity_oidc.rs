@@ -5,35 +5,22 @@
 
 mod support;
 
-use base64::Engine;
 use serde_json::{json, Value};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
-use signet_testkit::{identity_client, sts_client};
-use std::collections::HashMap;
-use std::fmt::Debug;
+use signet_testkit::sts_client;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use support::identity::*;
+use support::jws::{self, now_s};
 use support::pools::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tonic::Status;
-
-type Logins = HashMap<String, String>;
 
 const CLIENT: &str = "ext-client";
 const NOT_AUTHORIZED: &str = "NotAuthorizedException";
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 /// The external provider's key-set endpoint: `GET /jwks` answers `{"keys": [...]}`;
 /// anything else is a 404. Counts the JWKS requests it serves.
@@ -115,7 +102,7 @@ impl Drop for JwksServer {
 
 /// Standard OIDC ID-token claims (no `token_use`), valid for five minutes.
 fn id_claims(iss: &str, sub: &str, aud: Value) -> Value {
-    let now = now();
+    let now = now_s();
     json!({
         "iss": iss,
         "sub": sub,
@@ -128,51 +115,8 @@ fn id_claims(iss: &str, sub: &str, aud: Value) -> Value {
 
 /// A compact JWS of `claims` whose header names `kid` but that `key` signed.
 fn forge(key: &SigningKeyPair, kid: &str, claims: &Value) -> String {
-    let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"}).to_string();
-    let input = format!("{}.{}", B64.encode(header), B64.encode(claims.to_string()));
-    let sig = key.sign_detached(input.as_bytes()).unwrap();
-    format!("{input}.{}", B64.encode(sig))
-}
-
-fn refused<T: Debug>(what: &str, r: Result<T, Status>, name: &str) -> String {
-    match r {
-        Ok(v) => panic!("{what}: expected {name}, got {v:?}"),
-        Err(s) => {
-            assert_eq!(exception(&s), name, "{what}: {}", s.message());
-            s.message().to_string()
-        }
-    }
-}
-
-fn ok<T>(what: &str, r: Result<T, Status>) -> T {
-    r.unwrap_or_else(|e| panic!("{what}: {}: {}", exception(&e), e.message()))
-}
-
-async fn get_id(gw: &GatewayHandle, pool: &str, logins: &Logins) -> Result<String, Status> {
-    identity_client(gw)
-        .await
-        .get_id(pb::GetIdRequest {
-            identity_pool_id: pool.into(),
-            logins: logins.clone(),
-        })
-        .await
-        .map(|r| r.into_inner().identity_id)
-}
-
-async fn credentials(
-    gw: &GatewayHandle,
-    identity_id: &str,
-    logins: &Logins,
-) -> Result<pb::CredentialsType, Status> {
-    identity_client(gw)
-        .await
-        .get_credentials_for_identity(pb::GetCredentialsForIdentityRequest {
-            identity_id: identity_id.into(),
-            logins: logins.clone(),
-            custom_role_arn: String::new(),
-        })
-        .await
-        .map(|r| r.into_inner().credentials.expect("credentials"))
+    let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
+    jws::sign(key, &header.to_string(), &claims.to_string())
 }
 
 /// An identity pool trusting one external OIDC provider.
@@ -208,10 +152,11 @@ async fn external_oidc_login_to_credentials_to_authorize() {
     );
     let pool = created.identity_pool_id;
     let read = r#"{"Statement":[{"Effect":"Allow","Action":"orders:Get*","Resource":"arn:orders:::${signet:sub}/*"}]}"#;
-    let reader = role(
+    let reader = identity_role(
         &env.a,
         "ext-reader",
-        &trust_identity_pool(&pool, "authenticated"),
+        &pool,
+        "authenticated",
         &[("read", read)],
     )
     .await;
@@ -363,8 +308,8 @@ async fn external_oidc_tokens_are_refused_when_they_must_be() {
     let mut wrong_iss = good.clone();
     wrong_iss["iss"] = json!(format!("{}/tenant", idp.issuer()));
     let mut expired = good.clone();
-    expired["iat"] = json!(now() - 3600);
-    expired["exp"] = json!(now() - 120); // beyond the 30 s leeway for other clocks
+    expired["iat"] = json!(now_s() - 3600);
+    expired["exp"] = json!(now_s() - 120); // beyond the 30 s leeway for other clocks
     let impostor = SigningKeyPair::generate(Algorithm::RS256).unwrap();
     let unknown = SigningKeyPair::generate(Algorithm::RS256).unwrap();
     let cases = [

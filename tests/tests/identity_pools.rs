@@ -16,13 +16,10 @@ use signet_testkit::{
     TEST_PUBLIC_URL,
 };
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Debug;
 use std::time::Duration;
 use support::identity::*;
 use support::pools::*;
 use tonic::Status;
-
-type Logins = HashMap<String, String>;
 
 const NOT_AUTHORIZED: &str = "NotAuthorizedException";
 const NOT_FOUND: &str = "ResourceNotFoundException";
@@ -37,52 +34,17 @@ const WAIT: Duration = Duration::from_secs(15);
 
 // ---- small call wrappers -------------------------------------------------------------
 
-/// The exception name and message of a call that must fail.
-fn refusal<T: Debug>(what: &str, r: Result<T, Status>) -> (String, String) {
-    match r {
-        Ok(v) => panic!("{what}: expected a refusal, got {v:?}"),
-        Err(s) => (exception(&s), s.message().to_string()),
-    }
-}
-
-/// Assert that `r` failed with exception `name`; returns the message.
-fn refused<T: Debug>(what: &str, r: Result<T, Status>, name: &str) -> String {
-    let (e, m) = refusal(what, r);
-    assert_eq!(e, name, "{what}: {m}");
-    m
-}
-
-fn ok<T>(what: &str, r: Result<T, Status>) -> T {
-    r.unwrap_or_else(|e| panic!("{what}: {}: {}", exception(&e), e.message()))
-}
-
-async fn get_id(gw: &GatewayHandle, pool: &str, logins: &Logins) -> Result<String, Status> {
-    identity_client(gw)
-        .await
-        .get_id(pb::GetIdRequest {
-            identity_pool_id: pool.into(),
-            logins: logins.clone(),
-        })
-        .await
-        .map(|r| r.into_inner().identity_id)
-}
-
-async fn credentials(
+/// GetCredentialsForIdentity with `custom_role_arn` (empty: the pool's choice): the
+/// credentials, for the identity asked about.
+async fn credentials_as(
     gw: &GatewayHandle,
     identity_id: &str,
     logins: &Logins,
     custom_role_arn: &str,
 ) -> Result<pb::CredentialsType, Status> {
-    identity_client(gw)
-        .await
-        .get_credentials_for_identity(pb::GetCredentialsForIdentityRequest {
-            identity_id: identity_id.into(),
-            logins: logins.clone(),
-            custom_role_arn: custom_role_arn.into(),
-        })
+    get_credentials(gw, identity_id, logins, custom_role_arn)
         .await
         .map(|r| {
-            let r = r.into_inner();
             assert_eq!(r.identity_id, identity_id);
             r.credentials.expect("credentials")
         })
@@ -90,7 +52,7 @@ async fn credentials(
 
 /// The `role` claim of the session token GetCredentialsForIdentity hands out.
 async fn role_of(gw: &GatewayHandle, identity_id: &str, logins: &Logins) -> Result<String, Status> {
-    credentials(gw, identity_id, logins, "").await.map(|c| {
+    credentials_as(gw, identity_id, logins, "").await.map(|c| {
         claims_of(&c.session_token)["role"]
             .as_str()
             .unwrap_or_default()
@@ -497,7 +459,7 @@ async fn login_token_checks_refuse_what_they_must() {
         );
         refused(
             what,
-            credentials(&env.a, &alice_id, &l, "").await,
+            credentials_as(&env.a, &alice_id, &l, "").await,
             NOT_AUTHORIZED,
         );
     }
@@ -546,7 +508,7 @@ async fn login_token_checks_refuse_what_they_must() {
     );
     let m = refused(
         "expired token to GetCredentialsForIdentity",
-        credentials(&env.b, &dev_id, l, "").await,
+        credentials_as(&env.b, &dev_id, l, "").await,
         NOT_AUTHORIZED,
     );
     assert!(m.contains("expired"), "{m}");
@@ -572,20 +534,8 @@ async fn guests_get_the_guest_role_and_nothing_more() {
     let provider = [(alice.provider.as_str(), alice.client_id.as_str())];
     let closed = identity_pool(&env.a, &provider, false).await;
     let open = identity_pool(&env.a, &provider, true).await;
-    let auth = role(
-        &env.a,
-        "auth",
-        &trust_identity_pool(&open, "authenticated"),
-        &[],
-    )
-    .await;
-    let guest = role(
-        &env.a,
-        "guest",
-        &trust_identity_pool(&open, "unauthenticated"),
-        &[],
-    )
-    .await;
+    let auth = identity_role(&env.a, "auth", &open, "authenticated", &[]).await;
+    let guest = identity_role(&env.a, "guest", &open, "unauthenticated", &[]).await;
     set_roles(&env.a, &open, Some(&auth), Some(&guest)).await;
     let none = Logins::new();
 
@@ -609,7 +559,7 @@ async fn guests_get_the_guest_role_and_nothing_more() {
 
     let creds = ok(
         "guest credentials",
-        credentials(&env.b, &g1, &none, "").await,
+        credentials_as(&env.b, &g1, &none, "").await,
     );
     let c = claims_of(&creds.session_token);
     assert_eq!(c["role"], guest.as_str());
@@ -621,12 +571,12 @@ async fn guests_get_the_guest_role_and_nothing_more() {
     // Asking for the guest role by name is fine; for the authenticated role, not.
     let c = ok(
         "guest asks for the guest role",
-        credentials(&env.a, &g2, &none, &guest).await,
+        credentials_as(&env.a, &g2, &none, &guest).await,
     );
     assert_eq!(claims_of(&c.session_token)["role"], guest.as_str());
     refused(
         "guest asks for the authenticated role",
-        credentials(&env.a, &g1, &none, &auth).await,
+        credentials_as(&env.a, &g1, &none, &auth).await,
         ACCESS_DENIED,
     );
     let t = ok(
@@ -641,7 +591,7 @@ async fn guests_get_the_guest_role_and_nothing_more() {
     let alice_id = ok("alice GetId", get_id(&env.a, &open, &l).await);
     let m = refused(
         "authenticated identity without logins",
-        credentials(&env.b, &alice_id, &none, "").await,
+        credentials_as(&env.b, &alice_id, &none, "").await,
         NOT_AUTHORIZED,
     );
     assert!(m.contains("Logins are required"), "{m}");
@@ -653,7 +603,7 @@ async fn guests_get_the_guest_role_and_nothing_more() {
     let c = claims_of(
         &ok(
             "alice credentials",
-            credentials(&env.a, &alice_id, &l, "").await,
+            credentials_as(&env.a, &alice_id, &l, "").await,
         )
         .session_token,
     );
@@ -664,13 +614,13 @@ async fn guests_get_the_guest_role_and_nothing_more() {
     );
     refused(
         "alice asks for the guest role",
-        credentials(&env.a, &alice_id, &l, &guest).await,
+        credentials_as(&env.a, &alice_id, &l, &guest).await,
         ACCESS_DENIED,
     );
     // A guest cannot borrow a login that is not linked to it.
     refused(
         "guest with alice's login",
-        credentials(&env.b, &g1, &l, "").await,
+        credentials_as(&env.b, &g1, &l, "").await,
         NOT_AUTHORIZED,
     );
     env.shutdown().await;
@@ -767,7 +717,7 @@ async fn rule_mappings_choose_roles_end_to_end() {
     // The mapped role is the only one on offer: the default cannot be asked for instead.
     refused(
         "admin1 asks for the default role",
-        credentials(&env.a, &admin_in_lenient, &admin_l, &default_l).await,
+        credentials_as(&env.a, &admin_in_lenient, &admin_l, &default_l).await,
         ACCESS_DENIED,
     );
 
@@ -860,20 +810,9 @@ async fn the_trust_policy_of_the_chosen_role_is_enforced() {
     let theirs = identity_pool(&env.a, &up, false).await;
     let guests_only = identity_pool(&env.a, &up, false).await;
     let no_roles = identity_pool(&env.a, &up, false).await;
-    let trusts_theirs = role(
-        &env.a,
-        "trusts-theirs",
-        &trust_identity_pool(&theirs, "authenticated"),
-        &[],
-    )
-    .await;
-    let unauth_only = role(
-        &env.a,
-        "unauth-only",
-        &trust_identity_pool(&guests_only, "unauthenticated"),
-        &[],
-    )
-    .await;
+    let trusts_theirs = identity_role(&env.a, "trusts-theirs", &theirs, "authenticated", &[]).await;
+    let unauth_only =
+        identity_role(&env.a, "unauth-only", &guests_only, "unauthenticated", &[]).await;
     set_roles(&env.a, &mine, Some(&trusts_theirs), None).await;
     set_roles(&env.a, &theirs, Some(&trusts_theirs), None).await;
     set_roles(&env.a, &guests_only, Some(&unauth_only), None).await;
@@ -893,7 +832,7 @@ async fn the_trust_policy_of_the_chosen_role_is_enforced() {
         ("no default role at all", &no_roles, "no authenticated role"),
     ] {
         let id = ok(what, get_id(&env.a, pool, &l).await);
-        let m = refused(what, credentials(&env.b, &id, &l, "").await, BAD_CONFIG);
+        let m = refused(what, credentials_as(&env.b, &id, &l, "").await, BAD_CONFIG);
         assert!(m.contains(why), "{what}: {m}");
     }
     // The pool the role does trust gets credentials for it.
@@ -1035,13 +974,7 @@ async fn developer_identities() {
     assert_eq!(pool.developer_provider_name, DEV);
     let pool = pool.identity_pool_id;
     let no_dev = identity_pool(&env.a, &[(&alice.provider, &alice.client_id)], false).await;
-    let auth = role(
-        &env.a,
-        "dev-auth",
-        &trust_identity_pool(&pool, "authenticated"),
-        &[],
-    )
-    .await;
+    let auth = identity_role(&env.a, "dev-auth", &pool, "authenticated", &[]).await;
     set_roles(&env.a, &pool, Some(&auth), None).await;
 
     let first = ok(
@@ -1108,7 +1041,7 @@ async fn developer_identities() {
     let ident = logins(&[(IDENTITY, &first.token)]);
     let creds = ok(
         "credentials with the developer token",
-        credentials(&env.b, &id1, &ident, "").await,
+        credentials_as(&env.b, &id1, &ident, "").await,
     );
     let s = claims_of(&creds.session_token);
     assert_eq!(s["sub"], id1.as_str());
@@ -1117,7 +1050,7 @@ async fn developer_identities() {
     assert_eq!(s["amr"], serde_json::json!(["authenticated", DEV]));
     refused(
         "the token of user-1 for user-2's identity",
-        credentials(&env.a, &id2, &ident, "").await,
+        credentials_as(&env.a, &id2, &ident, "").await,
         NOT_AUTHORIZED,
     );
 
@@ -1168,7 +1101,7 @@ async fn developer_identities() {
     assert_eq!(short.identity_id, id1);
     let (gw, id, l) = (&env.b, &id1, &logins(&[(IDENTITY, &short.token)]));
     let expired = wait_for_async("the 1 s token to be refused", WAIT, || async move {
-        credentials(gw, id, l, "").await.err()
+        credentials_as(gw, id, l, "").await.err()
     })
     .await;
     assert_eq!(exception(&expired), NOT_AUTHORIZED, "{}", expired.message());
@@ -1238,7 +1171,7 @@ async fn logins_link_merge_and_unlink() {
     );
     refused(
         "credentials of the merged-away identity",
-        credentials(&env.b, gone, &dave_l, "").await,
+        credentials_as(&env.b, gone, &dave_l, "").await,
         NOT_FOUND,
     );
     for l in [&carol_l, &dave_l] {
@@ -1319,7 +1252,7 @@ async fn logins_link_merge_and_unlink() {
     // Bob's token no longer proves i1.
     refused(
         "bob's token for i1",
-        credentials(&env.a, &i1, &bob_l, "").await,
+        credentials_as(&env.a, &i1, &bob_l, "").await,
         NOT_AUTHORIZED,
     );
     env.shutdown().await;
@@ -1355,13 +1288,7 @@ async fn identity_pool_admin_calls() {
     assert_eq!(created.developer_provider_name, DEV);
     assert!(created.creation_date > 0);
     assert_eq!(ok("describe", describe_pool(&env.b, &pool).await), created);
-    let guest = role(
-        &env.a,
-        "crud-guest",
-        &trust_identity_pool(&pool, "unauthenticated"),
-        &[],
-    )
-    .await;
+    let guest = identity_role(&env.a, "crud-guest", &pool, "unauthenticated", &[]).await;
     set_roles(&env.a, &pool, None, Some(&guest)).await;
 
     // Update replaces the settings.
@@ -1577,7 +1504,7 @@ async fn identity_pool_admin_calls() {
     for gw in [&env.a, &env.b] {
         let c = ok(
             "guest credentials before the delete",
-            credentials(gw, &survivor, &none, "").await,
+            credentials_as(gw, &survivor, &none, "").await,
         );
         assert_eq!(claims_of(&c.session_token)["role"], guest.as_str());
     }
@@ -1627,7 +1554,7 @@ async fn identity_pool_admin_calls() {
         assert_eq!(exception(&e), NOT_FOUND, "GetId: {}", e.message());
         let id = &survivor;
         let e = wait_for_async("credentials to see the delete", WAIT, || async move {
-            credentials(gw, id, none, "").await.err()
+            credentials_as(gw, id, none, "").await.err()
         })
         .await;
         assert_eq!(exception(&e), NOT_FOUND, "credentials: {}", e.message());
@@ -1658,19 +1585,13 @@ async fn unlinking_the_last_login_leaves_no_guest_behind() {
     let env = Env::start().await;
     let alice = user_pool_login(&env.a, "alice").await;
     let pool = identity_pool(&env.a, &[(&alice.provider, &alice.client_id)], true).await;
-    let guest = role(
-        &env.a,
-        "guest",
-        &trust_identity_pool(&pool, "unauthenticated"),
-        &[],
-    )
-    .await;
+    let guest = identity_role(&env.a, "guest", &pool, "unauthenticated", &[]).await;
     set_roles(&env.a, &pool, None, Some(&guest)).await;
     let l = logins(&[(&alice.provider, &alice.id_token)]);
     let id = ok("GetId", get_id(&env.a, &pool, &l).await);
     refused(
         "alice's identity without logins, before the unlink",
-        credentials(&env.b, &id, &Logins::new(), "").await,
+        credentials_as(&env.b, &id, &Logins::new(), "").await,
         NOT_AUTHORIZED,
     );
     ok(
@@ -1690,7 +1611,7 @@ async fn unlinking_the_last_login_leaves_no_guest_behind() {
     // ...and the old one is not anybody's to use.
     let (e, m) = refusal(
         "credentials for the emptied identity without logins",
-        credentials(&env.b, &id, &Logins::new(), "").await,
+        credentials_as(&env.b, &id, &Logins::new(), "").await,
     );
     assert!(e == NOT_AUTHORIZED || e == NOT_FOUND, "{e}: {m}");
     env.shutdown().await;

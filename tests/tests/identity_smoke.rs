@@ -4,7 +4,7 @@
 mod support;
 
 use signet_proto::v1 as pb;
-use signet_testkit::{identity_client, sts_client};
+use signet_testkit::sts_client;
 use support::identity::*;
 use support::pools::*;
 
@@ -14,39 +14,16 @@ async fn user_pool_login_to_credentials_to_authorize() {
     let alice = user_pool_login(&env.a, "alice").await;
     let pool = identity_pool(&env.a, &[(&alice.provider, &alice.client_id)], false).await;
     let read = r#"{"Statement":[{"Effect":"Allow","Action":"orders:Get*","Resource":"arn:orders:::${signet:sub}/*"}]}"#;
-    let arn = role(
-        &env.a,
-        "reader",
-        &trust_identity_pool(&pool, "authenticated"),
-        &[("read", read)],
-    )
-    .await;
+    let arn = identity_role(&env.a, "reader", &pool, "authenticated", &[("read", read)]).await;
     set_roles(&env.a, &pool, Some(&arn), None).await;
 
     let l = logins(&[(&alice.provider, &alice.id_token)]);
-    let id = identity_client(&env.a)
-        .await
-        .get_id(pb::GetIdRequest {
-            identity_pool_id: pool.clone(),
-            logins: l.clone(),
-        })
-        .await
-        .expect("GetId")
-        .into_inner()
-        .identity_id;
+    let id = ok("GetId", get_id(&env.a, &pool, &l).await);
     assert!(id.starts_with("local:"), "{id}");
-    let creds = identity_client(&env.b)
-        .await
-        .get_credentials_for_identity(pb::GetCredentialsForIdentityRequest {
-            identity_id: id.clone(),
-            logins: l,
-            custom_role_arn: String::new(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{}: {}", exception(&e), e.message()))
-        .into_inner()
-        .credentials
-        .expect("credentials");
+    let creds = ok(
+        "GetCredentialsForIdentity",
+        credentials(&env.b, &id, &l).await,
+    );
     let claims = claims_of(&creds.session_token);
     assert_eq!(claims["sub"], id.as_str());
     assert_eq!(claims["role"], arn.as_str());

@@ -6,65 +6,19 @@ mod support;
 
 use base64::Engine;
 use oauth2::basic::BasicClient;
-use oauth2::reqwest;
 use oauth2::{AccessToken, ClientId, ClientSecret, IntrospectionUrl, TokenIntrospectionResponse};
 use serde_json::{json, Value};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, wait_for_async, TEST_PUBLIC_URL};
-use std::time::Duration;
-use support::identity::{claims_of, user_pool_login, PASSWORD};
+use support::identity::{claims_of, user_pool_login};
+use support::jws::{self, B64};
+use support::oauth::*;
 use support::pools::*;
-
-const API: &str = "https://orders.example";
-const READ: &str = "https://orders.example/read";
-const WRITE: &str = "https://orders.example/write";
-/// How long a change may take to reach every gateway.
-const PROPAGATION: Duration = Duration::from_secs(10);
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 // ---------------------------------------------------------------------------------------
 // HTTP
-
-/// An HTTP answer.
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client")
-}
-
-/// `http://{gateway}/{pool}/oauth2/{endpoint}`.
-fn url(gw: &GatewayHandle, pool: &str, endpoint: &str) -> String {
-    format!("http://{}/{pool}/oauth2/{endpoint}", gw.http_addr())
-}
-
-async fn send(req: reqwest::RequestBuilder) -> Reply {
-    let resp = req.send().await.expect("HTTP request");
-    Reply {
-        status: resp.status().as_u16(),
-        headers: resp.headers().clone(),
-        body: resp.text().await.expect("body"),
-    }
-}
 
 /// A client's credentials; an empty secret is a public client's.
 #[derive(Clone)]
@@ -73,54 +27,25 @@ struct Cred {
     secret: String,
 }
 
-impl Cred {
-    /// client_secret_basic, or a public client's bare client_id in the body.
-    fn apply(
-        &self,
-        req: reqwest::RequestBuilder,
-        pairs: &mut Vec<(String, String)>,
-    ) -> reqwest::RequestBuilder {
-        if self.secret.is_empty() {
-            pairs.push(("client_id".into(), self.id.clone()));
-            return req;
+/// POST a form to `url`, authenticated as `cred` (none if `None`): client_secret_basic, or
+/// a public client's bare client_id in the body.
+async fn post_as(url: &str, cred: Option<&Cred>, pairs: &[(&str, &str)]) -> Reply {
+    let mut pairs = pairs.to_vec();
+    let mut headers = vec![];
+    let auth;
+    match cred {
+        Some(c) if c.secret.is_empty() => pairs.push(("client_id", &c.id)),
+        Some(c) => {
+            auth = basic(&c.id, &c.secret);
+            headers.push(("authorization", auth.as_str()));
         }
-        let enc = |s: &str| {
-            oauth2::url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-        };
-        let raw = format!("{}:{}", enc(&self.id), enc(&self.secret));
-        req.header(
-            "authorization",
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(raw)
-            ),
-        )
+        None => {}
     }
-}
-
-/// POST a form to `url`, authenticated as `cred` (none if `None`).
-async fn post_form(url: &str, cred: Option<&Cred>, pairs: &[(&str, &str)]) -> Reply {
-    let mut all: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let mut req = http().post(url);
-    if let Some(c) = cred {
-        req = c.apply(req, &mut all);
-    }
-    let mut body = oauth2::url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &all {
-        body.append_pair(k, v);
-    }
-    send(
-        req.header("content-type", "application/x-www-form-urlencoded")
-            .body(body.finish()),
-    )
-    .await
+    post_form(url, &headers, &pairs).await
 }
 
 async fn introspect(gw: &GatewayHandle, pool: &str, cred: &Cred, token: &str) -> Reply {
-    post_form(
+    post_as(
         &url(gw, pool, "introspect"),
         Some(cred),
         &[("token", token)],
@@ -143,7 +68,7 @@ async fn assert_inactive(gw: &GatewayHandle, pool: &str, cred: &Cred, token: &st
 }
 
 async fn revoke(gw: &GatewayHandle, pool: &str, cred: &Cred, token: &str) -> Reply {
-    post_form(&url(gw, pool, "revoke"), Some(cred), &[("token", token)]).await
+    post_as(&url(gw, pool, "revoke"), Some(cred), &[("token", token)]).await
 }
 
 /// A revocation that succeeds: 200, no body.
@@ -163,21 +88,6 @@ async fn user_info(gw: &GatewayHandle, pool: &str, token: Option<&str>) -> Reply
     send(req).await
 }
 
-/// An RFC 6749 §5.2 (or RFC 6750 §3.1) error: status, `error`, a description, no-store.
-fn assert_oauth_error(r: &Reply, status: u16, code: &str, what: &str) {
-    assert_eq!(r.status, status, "{what}: status; body {}", r.body);
-    assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
-    let v = r.json();
-    assert_eq!(v["error"], code, "{what}: {}", r.body);
-    assert!(
-        v["error_description"]
-            .as_str()
-            .is_some_and(|d| !d.is_empty()),
-        "{what}: error_description: {}",
-        r.body
-    );
-}
-
 /// userInfo refused the token: 401 `invalid_token` with a Bearer challenge.
 fn assert_invalid_token(r: &Reply, what: &str) {
     assert_oauth_error(r, 401, "invalid_token", what);
@@ -191,49 +101,11 @@ fn assert_invalid_token(r: &Reply, what: &str) {
 // ---------------------------------------------------------------------------------------
 // Fixtures
 
-async fn new_pool(gw: &GatewayHandle, name: &str) -> String {
-    admin_client(gw)
+/// A client made by CreateUserPoolClient as given: its credentials.
+async fn client_cred(gw: &GatewayHandle, req: pb::CreateUserPoolClientRequest) -> Cred {
+    let c = create_client(gw, req)
         .await
-        .create_user_pool(admin(pb::CreateUserPoolRequest {
-            pool_name: name.into(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap_or_else(|e| panic!("create pool: {}: {}", exception(&e), e.message()))
-        .into_inner()
-        .user_pool
-        .expect("pool")
-        .id
-}
-
-/// The orders resource server (read, write) in `pool`.
-async fn orders_api(gw: &GatewayHandle, pool: &str) {
-    admin_client(gw)
-        .await
-        .create_resource_server(admin(pb::ResourceServerType {
-            user_pool_id: pool.into(),
-            identifier: API.into(),
-            name: "Orders".into(),
-            scopes: ["read", "write"]
-                .map(|n| pb::ResourceServerScopeType {
-                    scope_name: n.into(),
-                    scope_description: n.into(),
-                })
-                .to_vec(),
-        }))
-        .await
-        .unwrap_or_else(|e| panic!("resource server: {}: {}", exception(&e), e.message()));
-}
-
-async fn create_client(gw: &GatewayHandle, req: pb::CreateUserPoolClientRequest) -> Cred {
-    let c = admin_client(gw)
-        .await
-        .create_user_pool_client(admin(req))
-        .await
-        .unwrap_or_else(|e| panic!("create client: {}: {}", exception(&e), e.message()))
-        .into_inner()
-        .user_pool_client
-        .expect("client");
+        .unwrap_or_else(|e| panic!("create client: {}: {}", exception(&e), e.message()));
     Cred {
         id: c.client_id,
         secret: c.client_secret,
@@ -242,24 +114,12 @@ async fn create_client(gw: &GatewayHandle, req: pb::CreateUserPoolClientRequest)
 
 /// A client_credentials client allowed `scopes`.
 async fn machine_client(gw: &GatewayHandle, pool: &str, scopes: &[&str]) -> Cred {
-    create_client(
-        gw,
-        pb::CreateUserPoolClientRequest {
-            user_pool_id: pool.into(),
-            client_name: "service".into(),
-            generate_secret: true,
-            access_token_validity_seconds: 900,
-            allowed_oauth_flows: vec!["client_credentials".into()],
-            allowed_oauth_scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        },
-    )
-    .await
+    client_cred(gw, machine_client_request(pool, scopes, 900)).await
 }
 
 /// A confidential client with no OAuth grant: a resource server that introspects.
 async fn confidential_client(gw: &GatewayHandle, pool: &str) -> Cred {
-    create_client(
+    client_cred(
         gw,
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.into(),
@@ -273,7 +133,7 @@ async fn confidential_client(gw: &GatewayHandle, pool: &str) -> Cred {
 
 /// A confidential client for users: admin password sign-in and refresh.
 async fn user_client(gw: &GatewayHandle, pool: &str) -> Cred {
-    create_client(
+    client_cred(
         gw,
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.into(),
@@ -291,7 +151,7 @@ async fn user_client(gw: &GatewayHandle, pool: &str) -> Cred {
 
 /// A client_credentials access token of `cred` at `pool` on `gw`.
 async fn service_token(gw: &GatewayHandle, pool: &str, cred: &Cred, scope: &str) -> String {
-    let r = post_form(
+    let r = post_as(
         &url(gw, pool, "token"),
         Some(cred),
         &[("grant_type", "client_credentials"), ("scope", scope)],
@@ -304,70 +164,9 @@ async fn service_token(gw: &GatewayHandle, pool: &str, cred: &Cred, scope: &str)
         .to_string()
 }
 
-/// A confirmed user `username` (AdminCreateUser, then a permanent password) signed in
-/// through the confidential `client` with its SECRET_HASH: (sub, tokens).
-async fn admin_signed_in(
-    gw: &GatewayHandle,
-    pool: &str,
-    client: &Cred,
-    username: &str,
-) -> (String, pb::AuthenticationResultType) {
-    let mut a = admin_client(gw).await;
-    a.admin_create_user(admin(pb::AdminCreateUserRequest {
-        user_pool_id: pool.into(),
-        username: username.into(),
-        user_attributes: vec![pb::AttributeType {
-            name: "email".into(),
-            value: format!("{username}@example.com"),
-        }],
-        temporary_password: "Temp-Pa55word!".into(),
-        message_action: "SUPPRESS".into(),
-    }))
-    .await
-    .unwrap_or_else(|e| panic!("create user: {}: {}", exception(&e), e.message()));
-    a.admin_set_user_password(admin(pb::AdminSetUserPasswordRequest {
-        user_pool_id: pool.into(),
-        username: username.into(),
-        password: PASSWORD.into(),
-        permanent: true,
-    }))
-    .await
-    .expect("set password");
-    let tokens = a
-        .admin_initiate_auth(admin(pb::AdminInitiateAuthRequest {
-            user_pool_id: pool.into(),
-            client_id: client.id.clone(),
-            auth_flow: "ADMIN_USER_PASSWORD_AUTH".into(),
-            auth_parameters: params(&[
-                ("USERNAME", username),
-                ("PASSWORD", PASSWORD),
-                (
-                    "SECRET_HASH",
-                    &signet_gateway::secret_hash(&client.secret, username, &client.id),
-                ),
-            ]),
-        }))
-        .await
-        .unwrap_or_else(|e| panic!("sign in: {}: {}", exception(&e), e.message()))
-        .into_inner()
-        .authentication_result
-        .expect("tokens");
-    let sub = claims_of(&tokens.id_token)["sub"]
-        .as_str()
-        .expect("sub")
-        .to_string();
-    (sub, tokens)
-}
-
 /// A compact JWS of this header and payload, signed by `key`.
 fn forge(key: &SigningKeyPair, header: &Value, payload: &Value) -> String {
-    let input = format!(
-        "{}.{}",
-        B64.encode(header.to_string()),
-        B64.encode(payload.to_string())
-    );
-    let sig = key.sign_detached(input.as_bytes()).expect("sign");
-    format!("{input}.{}", B64.encode(sig))
+    jws::sign(key, &header.to_string(), &payload.to_string())
 }
 
 /// `token` with its payload replaced, header and signature kept.
@@ -413,7 +212,7 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
         assert!(v.get("username").is_none(), "no user: {v}");
     }
     // The token's own client may introspect it too (client_secret_post).
-    let r = post_form(
+    let r = post_as(
         &url(&env.a, &pool, "introspect"),
         None,
         &[
@@ -468,7 +267,7 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     assert!(r
         .header("www-authenticate")
         .is_some_and(|h| h.starts_with("Basic")));
-    let r = post_form(&url(&env.a, &pool, "revoke"), Some(&svc), &[]).await;
+    let r = post_as(&url(&env.a, &pool, "revoke"), Some(&svc), &[]).await;
     assert_oauth_error(&r, 400, "invalid_request", "revoke without a token");
     assert_eq!(
         introspected(&env.a, &pool, &rs, &token).await["active"],
@@ -582,7 +381,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     );
 
     // Who may introspect.
-    let public = create_client(
+    let public = client_cred(
         &env.a,
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
@@ -604,7 +403,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     assert!(r
         .header("www-authenticate")
         .is_some_and(|h| h.starts_with("Basic")));
-    let r = post_form(
+    let r = post_as(
         &url(&env.a, &pool, "introspect"),
         None,
         &[("token", &token)],
@@ -613,7 +412,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     assert_oauth_error(&r, 401, "invalid_client", "no client");
     let r = introspect(&env.a, &pool, &svc_b, &token).await;
     assert_oauth_error(&r, 401, "invalid_client", "pool B's client at pool A");
-    let r = post_form(&url(&env.a, &pool, "introspect"), Some(&rs), &[]).await;
+    let r = post_as(&url(&env.a, &pool, "introspect"), Some(&rs), &[]).await;
     assert_oauth_error(&r, 400, "invalid_request", "no token");
     env.shutdown().await;
 }
@@ -627,7 +426,7 @@ async fn revoking_a_refresh_token_revokes_its_family() {
     let pool = new_pool(&env.a, "users").await;
     let web = user_client(&env.a, &pool).await;
     let rs = confidential_client(&env.a, &pool).await;
-    let (sub, tokens) = admin_signed_in(&env.a, &pool, &web, "rosa").await;
+    let (sub, tokens) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "rosa").await;
     let (rt, at) = (tokens.refresh_token.clone(), tokens.access_token.clone());
     assert!(!rt.is_empty());
 
@@ -667,7 +466,7 @@ async fn revoking_a_refresh_token_revokes_its_family() {
     assert_inactive(&env.a, &pool, &rs, &at, "access token of a revoked family").await;
     let r = user_info(&env.b, &pool, Some(&at)).await;
     assert_invalid_token(&r, "userInfo with an access token of a revoked family");
-    let r = post_form(
+    let r = post_as(
         &url(&env.b, &pool, "token"),
         Some(&web),
         &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
@@ -693,19 +492,12 @@ async fn revoking_a_refresh_token_revokes_its_family() {
     // A new sign-in is a new family, unaffected.
     let fresh = admin_client(&env.a)
         .await
-        .admin_initiate_auth(admin(pb::AdminInitiateAuthRequest {
-            user_pool_id: pool.clone(),
-            client_id: web.id.clone(),
-            auth_flow: "ADMIN_USER_PASSWORD_AUTH".into(),
-            auth_parameters: params(&[
-                ("USERNAME", "rosa"),
-                ("PASSWORD", PASSWORD),
-                (
-                    "SECRET_HASH",
-                    &signet_gateway::secret_hash(&web.secret, "rosa", &web.id),
-                ),
-            ]),
-        }))
+        .admin_initiate_auth(admin(admin_password_auth(
+            &pool,
+            &web.id,
+            &web.secret,
+            "rosa",
+        )))
         .await
         .expect("sign in again")
         .into_inner()
@@ -733,7 +525,7 @@ async fn a_refresh_token_is_active_only_for_its_own_client() {
     let pool = new_pool(&env.a, "users").await;
     let web = user_client(&env.a, &pool).await;
     let rs = confidential_client(&env.a, &pool).await;
-    let (_, tokens) = admin_signed_in(&env.a, &pool, &web, "otto").await;
+    let (_, tokens) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "otto").await;
     let rt = tokens.refresh_token;
     assert_eq!(introspected(&env.a, &pool, &web, &rt).await["active"], true);
     assert_inactive(&env.a, &pool, &rs, &rt, "another client's refresh token").await;
@@ -747,8 +539,8 @@ async fn refresh_token_introspection_agrees_with_the_token_endpoint() {
     let env = Env::start().await;
     let pool = new_pool(&env.a, "users").await;
     let web = user_client(&env.a, &pool).await;
-    let (_, gina) = admin_signed_in(&env.a, &pool, &web, "gina").await;
-    let (_, hugo) = admin_signed_in(&env.a, &pool, &web, "hugo").await;
+    let (_, gina) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "gina").await;
+    let (_, hugo) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "hugo").await;
     let token_url = url(&env.a, &pool, "token");
     for rt in [&gina.refresh_token, &hugo.refresh_token] {
         assert_eq!(introspected(&env.a, &pool, &web, rt).await["active"], true);
@@ -775,7 +567,7 @@ async fn refresh_token_introspection_agrees_with_the_token_endpoint() {
             &format!("a refresh {what} refused"),
             PROPAGATION,
             || async move {
-                let r = post_form(
+                let r = post_as(
                     token_url,
                     Some(web),
                     &[("grant_type", "refresh_token"), ("refresh_token", rt)],

@@ -6,9 +6,7 @@
 
 mod support;
 
-use base64::Engine;
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenType};
-use oauth2::reqwest;
 use oauth2::{
     AuthType, ClientId, ClientSecret, RefreshToken, RequestTokenError, Scope, TokenResponse,
     TokenUrl,
@@ -19,100 +17,12 @@ use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, wait_for_async, TEST_PUBLIC_URL};
 use signet_verify::TokenUse;
 use std::time::Duration;
+use support::identity::PASSWORD;
+use support::oauth::*;
 use support::pools::*;
-
-/// A resource server and its two scopes.
-const API: &str = "https://orders.example";
-const READ: &str = "https://orders.example/read";
-const WRITE: &str = "https://orders.example/write";
-const PASSWORD: &str = "Corr3ct-Horse!";
-/// How long a change (client disabled, secret deleted) may take to reach every gateway.
-const PROPAGATION: Duration = Duration::from_secs(10);
 
 // ---------------------------------------------------------------------------------------
 // HTTP
-
-/// An HTTP answer.
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-}
-
-fn http() -> reqwest::Client {
-    // Redirects off, as the oauth2 crate asks (no SSRF through the token endpoint).
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client")
-}
-
-/// `http://{gateway}/{pool}/oauth2/{endpoint}`.
-fn url(gw: &GatewayHandle, pool: &str, endpoint: &str) -> String {
-    format!("http://{}/{pool}/oauth2/{endpoint}", gw.http_addr())
-}
-
-/// POST `body` as it is, with `content_type` and `headers`.
-async fn post_raw(url: &str, content_type: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut req = http()
-        .post(url)
-        .header("content-type", content_type)
-        .body(body.to_string());
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = req
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    Reply {
-        status: resp.status().as_u16(),
-        headers: resp.headers().clone(),
-        body: resp.text().await.expect("body"),
-    }
-}
-
-/// `application/x-www-form-urlencoded` of `pairs`, in order (repeats kept).
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut s = oauth2::url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
-
-/// POST a form.
-async fn post_form(url: &str, headers: &[(&str, &str)], pairs: &[(&str, &str)]) -> Reply {
-    post_raw(
-        url,
-        "application/x-www-form-urlencoded",
-        headers,
-        &form(pairs),
-    )
-    .await
-}
-
-/// `Authorization: Basic …` as RFC 6749 §2.3.1 builds it (each part form-encoded first).
-fn basic(client_id: &str, secret: &str) -> String {
-    let enc =
-        |s: &str| oauth2::url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let raw = format!("{}:{}", enc(client_id), enc(secret));
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(raw)
-    )
-}
 
 /// client_credentials with HTTP Basic, optionally asking for `scope`.
 async fn cc_basic(url: &str, client_id: &str, secret: &str, scope: Option<&str>) -> Reply {
@@ -122,6 +32,19 @@ async fn cc_basic(url: &str, client_id: &str, secret: &str, scope: Option<&str>)
         pairs.push(("scope", s));
     }
     post_form(url, &[("authorization", &auth)], &pairs).await
+}
+
+/// POST `grant_type=refresh_token`, then `refresh_token` if given, then `more`.
+async fn refresh_grant(
+    url: &str,
+    headers: &[(&str, &str)],
+    refresh_token: Option<&str>,
+    more: &[(&str, &str)],
+) -> Reply {
+    let mut pairs = vec![("grant_type", "refresh_token")];
+    pairs.extend(refresh_token.map(|t| ("refresh_token", t)));
+    pairs.extend_from_slice(more);
+    post_form(url, headers, &pairs).await
 }
 
 /// Wait until client_credentials with these credentials at `url` is refused (gateways
@@ -142,84 +65,19 @@ async fn accepted_soon(what: &str, url: &str, id: &str, secret: &str) {
     .await
 }
 
-/// An RFC 6749 §5.2 error: status, `error`, a description, JSON, `Cache-Control: no-store`.
-fn assert_oauth_error(r: &Reply, status: u16, code: &str, what: &str) {
-    assert_eq!(r.status, status, "{what}: status; body {}", r.body);
+/// An RFC 6749 §5.2 error ([`assert_oauth_error`]) in a body that says it is JSON.
+fn assert_json_oauth_error(r: &Reply, status: u16, code: &str, what: &str) {
+    assert_oauth_error(r, status, code, what);
     assert!(
         r.header("content-type")
             .is_some_and(|c| c.starts_with("application/json")),
         "{what}: content-type {:?}",
         r.header("content-type")
     );
-    assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
-    let v = r.json();
-    assert_eq!(v["error"], code, "{what}: {}", r.body);
-    assert!(
-        v["error_description"]
-            .as_str()
-            .is_some_and(|d| !d.is_empty()),
-        "{what}: error_description: {}",
-        r.body
-    );
 }
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
-
-async fn new_pool(gw: &GatewayHandle, name: &str) -> String {
-    admin_client(gw)
-        .await
-        .create_user_pool(admin(pb::CreateUserPoolRequest {
-            pool_name: name.into(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap_or_else(|e| panic!("create pool: {}: {}", exception(&e), e.message()))
-        .into_inner()
-        .user_pool
-        .expect("pool")
-        .id
-}
-
-fn scopes(names: &[&str]) -> Vec<pb::ResourceServerScopeType> {
-    names
-        .iter()
-        .map(|n| pb::ResourceServerScopeType {
-            scope_name: n.to_string(),
-            scope_description: format!("{n} things"),
-        })
-        .collect()
-}
-
-async fn resource_server(
-    gw: &GatewayHandle,
-    pool: &str,
-    identifier: &str,
-    names: &[&str],
-) -> Result<pb::ResourceServerType, tonic::Status> {
-    admin_client(gw)
-        .await
-        .create_resource_server(admin(pb::ResourceServerType {
-            user_pool_id: pool.into(),
-            identifier: identifier.into(),
-            name: format!("{identifier} API"),
-            scopes: scopes(names),
-        }))
-        .await
-        .map(|r| r.into_inner())
-}
-
-/// CreateUserPoolClient as given.
-async fn create_client(
-    gw: &GatewayHandle,
-    req: pb::CreateUserPoolClientRequest,
-) -> Result<pb::UserPoolClientType, tonic::Status> {
-    admin_client(gw)
-        .await
-        .create_user_pool_client(admin(req))
-        .await
-        .map(|r| r.into_inner().user_pool_client.expect("client"))
-}
 
 /// A client_credentials client with `oauth_scopes` and this access-token lifetime:
 /// (client id, secret).
@@ -229,20 +87,9 @@ async fn machine_client(
     oauth_scopes: &[&str],
     access_s: u64,
 ) -> (String, String) {
-    let c = create_client(
-        gw,
-        pb::CreateUserPoolClientRequest {
-            user_pool_id: pool.into(),
-            client_name: "service".into(),
-            generate_secret: true,
-            access_token_validity_seconds: access_s,
-            allowed_oauth_flows: vec!["client_credentials".into()],
-            allowed_oauth_scopes: oauth_scopes.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("machine client: {}: {}", exception(&e), e.message()));
+    let c = create_client(gw, machine_client_request(pool, oauth_scopes, access_s))
+        .await
+        .unwrap_or_else(|e| panic!("machine client: {}: {}", exception(&e), e.message()));
     assert!(c.has_secret && !c.client_secret.is_empty());
     (c.client_id, c.client_secret)
 }
@@ -251,9 +98,7 @@ async fn machine_client(
 /// allowed both scopes: (pool, client id, secret).
 async fn machine_setup(gw: &GatewayHandle, access_s: u64) -> (String, String, String) {
     let pool = new_pool(gw, "services").await;
-    resource_server(gw, &pool, API, &["read", "write"])
-        .await
-        .expect("resource server");
+    orders_api(gw, &pool).await;
     let (id, secret) = machine_client(gw, &pool, &[READ, WRITE], access_s).await;
     (pool, id, secret)
 }
@@ -267,13 +112,7 @@ async fn verified(
     token: &str,
 ) -> Map<String, Value> {
     let keys = jwks(gw, pool).await;
-    let expected = signet_verify::Expected {
-        issuer: format!("{TEST_PUBLIC_URL}/{pool}"),
-        token_use: TokenUse::Access,
-        clients: Some(vec![client_id.to_string()]),
-        leeway_s: 5,
-    };
-    signet_verify::verify(token, &keys, &expected)
+    signet_verify::verify(token, &keys, &expected(pool, client_id, TokenUse::Access))
         .unwrap_or_else(|e| panic!("the service refuses the token: {e}"))
 }
 
@@ -465,7 +304,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
 
     // Wrong secret, Basic: 401 and a Basic challenge.
     let r = cc_basic(&token_url, &id, "wrong-secret", None).await;
-    assert_oauth_error(&r, 401, "invalid_client", "wrong secret (basic)");
+    assert_json_oauth_error(&r, 401, "invalid_client", "wrong secret (basic)");
     assert!(
         r.header("www-authenticate")
             .is_some_and(|h| h.starts_with("Basic")),
@@ -483,7 +322,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         ],
     )
     .await;
-    assert_oauth_error(&r, 401, "invalid_client", "wrong secret (post)");
+    assert_json_oauth_error(&r, 401, "invalid_client", "wrong secret (post)");
     // No secret at all for a confidential client.
     let r = post_form(
         &token_url,
@@ -491,7 +330,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         &[("grant_type", "client_credentials"), ("client_id", &id)],
     )
     .await;
-    assert_oauth_error(
+    assert_json_oauth_error(
         &r,
         401,
         "invalid_client",
@@ -499,13 +338,13 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     );
     // No client at all.
     let r = post_form(&token_url, &[], &cc).await;
-    assert_oauth_error(&r, 401, "invalid_client", "no client");
+    assert_json_oauth_error(&r, 401, "invalid_client", "no client");
     // Unknown client.
     let r = cc_basic(&token_url, "no-such-client-id", &secret, None).await;
-    assert_oauth_error(&r, 401, "invalid_client", "unknown client");
+    assert_json_oauth_error(&r, 401, "invalid_client", "unknown client");
     // Unknown pool.
     let r = cc_basic(&url(&env.a, "eu-test_nopool", "token"), &id, &secret, None).await;
-    assert_oauth_error(&r, 401, "invalid_client", "unknown pool");
+    assert_json_oauth_error(&r, 401, "invalid_client", "unknown pool");
 
     // A client of another pool, at this pool's endpoint (its own endpoint works).
     let other_pool = new_pool(&env.a, "other").await;
@@ -522,7 +361,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     .await;
     assert_eq!(r.status, 200, "control: at its own pool: {}", r.body);
     let r = cc_basic(&token_url, &other_id, &other_secret, None).await;
-    assert_oauth_error(&r, 401, "invalid_client", "client of another pool");
+    assert_json_oauth_error(&r, 401, "invalid_client", "client of another pool");
 
     // A scope the client is not allowed, or that does not exist, or a standard one.
     for scope in [
@@ -531,7 +370,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         &format!("{READ} https://x.example/y"),
     ] {
         let r = cc_basic(&token_url, &id, &secret, Some(scope)).await;
-        assert_oauth_error(&r, 400, "invalid_scope", &format!("scope {scope:?}"));
+        assert_json_oauth_error(&r, 400, "invalid_scope", &format!("scope {scope:?}"));
     }
 
     // A confidential client without the client_credentials grant.
@@ -554,7 +393,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         None,
     )
     .await;
-    assert_oauth_error(
+    assert_json_oauth_error(
         &r,
         400,
         "unauthorized_client",
@@ -564,85 +403,50 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     // Grants and malformed requests.
     let auth = basic(&id, &secret);
     let h = [("authorization", auth.as_str())];
-    let r = post_form(
-        &token_url,
-        &h,
-        &[
-            ("grant_type", "password"),
-            ("username", "u"),
-            ("password", "p"),
-        ],
-    )
-    .await;
-    assert_oauth_error(&r, 400, "unsupported_grant_type", "password grant");
-    let r = post_form(
-        &token_url,
-        &h,
-        &[("grant_type", "authorization_code"), ("code", "x")],
-    )
-    .await;
-    assert_oauth_error(
-        &r,
-        400,
-        "unsupported_grant_type",
-        "authorization_code grant",
-    );
-    let r = post_form(&token_url, &h, &[("scope", READ)]).await;
-    assert_oauth_error(&r, 400, "invalid_request", "no grant_type");
-    let r = post_form(
-        &token_url,
-        &h,
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", READ),
-            ("scope", WRITE),
-        ],
-    )
-    .await;
-    assert_oauth_error(&r, 400, "invalid_request", "scope twice");
-    let r = post_form(
-        &token_url,
-        &h,
-        &[
-            ("grant_type", "client_credentials"),
-            ("grant_type", "client_credentials"),
-        ],
-    )
-    .await;
-    assert_oauth_error(&r, 400, "invalid_request", "grant_type twice");
-    let r = post_form(
-        &token_url,
-        &h,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_secret", &secret),
-        ],
-    )
-    .await;
-    assert_oauth_error(
-        &r,
-        400,
-        "invalid_request",
-        "Basic and client_secret in the body",
-    );
-    let r = post_form(
-        &token_url,
-        &h,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", "someone-else"),
-        ],
-    )
-    .await;
-    assert_oauth_error(
-        &r,
-        400,
-        "invalid_request",
-        "body client_id differs from Basic",
-    );
+    let grant_cc = ("grant_type", "client_credentials");
+    for (pairs, code, what) in [
+        (
+            vec![
+                ("grant_type", "password"),
+                ("username", "u"),
+                ("password", "p"),
+            ],
+            "unsupported_grant_type",
+            "password grant",
+        ),
+        (
+            vec![("grant_type", "authorization_code"), ("code", "x")],
+            "unsupported_grant_type",
+            "authorization_code grant",
+        ),
+        (vec![("scope", READ)], "invalid_request", "no grant_type"),
+        (
+            vec![grant_cc, ("scope", READ), ("scope", WRITE)],
+            "invalid_request",
+            "scope twice",
+        ),
+        (
+            vec![grant_cc, grant_cc],
+            "invalid_request",
+            "grant_type twice",
+        ),
+        (
+            vec![grant_cc, ("client_secret", secret.as_str())],
+            "invalid_request",
+            "Basic and client_secret in the body",
+        ),
+        (
+            vec![grant_cc, ("client_id", "someone-else")],
+            "invalid_request",
+            "body client_id differs from Basic",
+        ),
+    ] {
+        let r = post_form(&token_url, &h, &pairs).await;
+        assert_json_oauth_error(&r, 400, code, what);
+    }
     let json_body = serde_json::json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret});
     let r = post_raw(&token_url, "application/json", &[], &json_body.to_string()).await;
-    assert_oauth_error(&r, 400, "invalid_request", "JSON body");
+    assert_json_oauth_error(&r, 400, "invalid_request", "JSON body");
     let r = post_raw(
         &token_url,
         "application/x-www-form-urlencoded",
@@ -650,7 +454,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         "grant_type=client%ZZcredentials",
     )
     .await;
-    assert_oauth_error(&r, 400, "invalid_request", "bad percent-encoding");
+    assert_json_oauth_error(&r, 400, "invalid_request", "bad percent-encoding");
 
     // A disabled client is refused by every gateway (they cache clients; the change stream
     // evicts them), and accepted again once enabled.
@@ -686,7 +490,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     set_disabled(true).await;
     for u in &urls {
         let r = refused_soon("the disabled client refused", u, &id, &secret).await;
-        assert_oauth_error(&r, 401, "invalid_client", "disabled client");
+        assert_json_oauth_error(&r, 401, "invalid_client", "disabled client");
         let r = post_form(
             u,
             &[],
@@ -697,7 +501,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
             ],
         )
         .await;
-        assert_oauth_error(&r, 401, "invalid_client", "disabled client (post)");
+        assert_json_oauth_error(&r, 401, "invalid_client", "disabled client (post)");
     }
     set_disabled(false).await;
     for u in &urls {
@@ -800,7 +604,7 @@ async fn client_secrets_rotate() {
     .unwrap_or_else(|e| panic!("delete old secret: {}: {}", exception(&e), e.message()));
     for u in &urls {
         let r = refused_soon("the deleted secret refused", u, &id, &old).await;
-        assert_oauth_error(&r, 401, "invalid_client", "deleted secret");
+        assert_json_oauth_error(&r, 401, "invalid_client", "deleted secret");
         let r = cc_basic(u, &id, &new, None).await;
         assert_eq!(r.status, 200, "the new secret works: {}", r.body);
     }
@@ -1235,9 +1039,9 @@ async fn resource_server_scopes_in_use_are_not_removed() {
             (r.status != 200).then_some(r)
         })
         .await;
-        assert_oauth_error(&r, 400, "invalid_scope", "a removed scope");
+        assert_json_oauth_error(&r, 400, "invalid_scope", "a removed scope");
         let r = cc_basic(u, id, secret, Some("billing/charge")).await;
-        assert_oauth_error(&r, 400, "invalid_scope", "a deleted server's scope");
+        assert_json_oauth_error(&r, 400, "invalid_scope", "a deleted server's scope");
         let r = cc_basic(u, id, secret, None).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.json()["scope"], READ, "all remaining scopes");
@@ -1306,58 +1110,14 @@ async fn refresh_token_grant() {
     .await
     .expect("client without refresh");
 
-    let mut a = admin_client(&env.a).await;
-    a.admin_create_user(admin(pb::AdminCreateUserRequest {
-        user_pool_id: pool.clone(),
-        username: "rita".into(),
-        user_attributes: vec![pb::AttributeType {
-            name: "email".into(),
-            value: "rita@example.com".into(),
-        }],
-        temporary_password: "Temp-Pa55word!".into(),
-        message_action: "SUPPRESS".into(),
-    }))
-    .await
-    .unwrap_or_else(|e| panic!("create user: {}: {}", exception(&e), e.message()));
-    a.admin_set_user_password(admin(pb::AdminSetUserPasswordRequest {
-        user_pool_id: pool.clone(),
-        username: "rita".into(),
-        password: PASSWORD.into(),
-        permanent: true,
-    }))
-    .await
-    .expect("set password");
-    let signed_in = a
-        .admin_initiate_auth(admin(pb::AdminInitiateAuthRequest {
-            user_pool_id: pool.clone(),
-            client_id: cid.clone(),
-            auth_flow: "ADMIN_USER_PASSWORD_AUTH".into(),
-            auth_parameters: params(&[
-                ("USERNAME", "rita"),
-                ("PASSWORD", PASSWORD),
-                (
-                    "SECRET_HASH",
-                    &signet_gateway::secret_hash(&csecret, "rita", &cid),
-                ),
-            ]),
-        }))
-        .await
-        .unwrap_or_else(|e| panic!("sign in: {}: {}", exception(&e), e.message()))
-        .into_inner()
-        .authentication_result
-        .expect("tokens");
+    let (_, signed_in) = admin_signed_in(&env.a, &pool, &cid, &csecret, "rita").await;
     let rt = signed_in.refresh_token.clone();
     assert!(!rt.is_empty());
 
     // Confidential client, Basic, on the other gateway: new access and ID tokens.
     let token_url = url(&env.b, &pool, "token");
     let auth = basic(&cid, &csecret);
-    let r = post_form(
-        &token_url,
-        &[("authorization", &auth)],
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
-    )
-    .await;
+    let r = refresh_grant(&token_url, &[("authorization", &auth)], Some(&rt), &[]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let v = r.json();
@@ -1384,92 +1144,58 @@ async fn refresh_token_grant() {
     assert_eq!(c["cognito:username"], "rita");
     assert_eq!(c["email"], "rita@example.com");
     // client_secret_post works as well.
-    let r = post_form(
+    let r = refresh_grant(
         &token_url,
         &[],
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("client_id", &cid),
-            ("client_secret", &csecret),
-        ],
+        Some(&rt),
+        &[("client_id", &cid), ("client_secret", &csecret)],
     )
     .await;
     assert_eq!(r.status, 200, "client_secret_post: {}", r.body);
 
     // Refusals.
     let h = [("authorization", auth.as_str())];
-    let r = post_form(
-        &token_url,
-        &h,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", "garbage"),
-        ],
-    )
-    .await;
-    assert_oauth_error(&r, 400, "invalid_grant", "garbage refresh token");
+    let r = refresh_grant(&token_url, &h, Some("garbage"), &[]).await;
+    assert_json_oauth_error(&r, 400, "invalid_grant", "garbage refresh token");
     let mid = rt.len() / 2;
     let flip = if &rt[mid..mid + 1] == "A" { "B" } else { "A" };
     let tampered = format!("{}{flip}{}", &rt[..mid], &rt[mid + 1..]);
-    let r = post_form(
-        &token_url,
-        &h,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &tampered),
-        ],
-    )
-    .await;
-    assert_oauth_error(&r, 400, "invalid_grant", "tampered refresh token");
-    let r = post_form(&token_url, &h, &[("grant_type", "refresh_token")]).await;
-    assert_oauth_error(&r, 400, "invalid_request", "no refresh_token");
-    let r = post_form(
-        &token_url,
-        &[],
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("client_id", &cid),
-        ],
-    )
-    .await;
-    assert_oauth_error(
+    let r = refresh_grant(&token_url, &h, Some(&tampered), &[]).await;
+    assert_json_oauth_error(&r, 400, "invalid_grant", "tampered refresh token");
+    let r = refresh_grant(&token_url, &h, None, &[]).await;
+    assert_json_oauth_error(&r, 400, "invalid_request", "no refresh_token");
+    let r = refresh_grant(&token_url, &[], Some(&rt), &[("client_id", &cid)]).await;
+    assert_json_oauth_error(
         &r,
         401,
         "invalid_client",
         "confidential client without its secret",
     );
-    let r = post_form(
+    let r = refresh_grant(
         &token_url,
         &[("authorization", &basic(&cid, "wrong"))],
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        Some(&rt),
+        &[],
     )
     .await;
-    assert_oauth_error(&r, 401, "invalid_client", "wrong secret");
+    assert_json_oauth_error(&r, 401, "invalid_client", "wrong secret");
     // Another client of the pool presents the token: not its grant.
-    let r = post_form(
+    let r = refresh_grant(
         &token_url,
         &[],
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("client_id", &public.client_id),
-        ],
+        Some(&rt),
+        &[("client_id", &public.client_id)],
     )
     .await;
-    assert_oauth_error(&r, 400, "invalid_grant", "another client's refresh token");
-    let r = post_form(
+    assert_json_oauth_error(&r, 400, "invalid_grant", "another client's refresh token");
+    let r = refresh_grant(
         &token_url,
         &[],
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("client_id", &no_refresh.client_id),
-        ],
+        Some(&rt),
+        &[("client_id", &no_refresh.client_id)],
     )
     .await;
-    assert_oauth_error(
+    assert_json_oauth_error(
         &r,
         400,
         "unauthorized_client",

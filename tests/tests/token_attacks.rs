@@ -12,24 +12,10 @@ use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_proto::v1 as pb;
 use signet_testkit::{auth_client, wait_for, TEST_PUBLIC_URL};
 use std::time::Duration;
+use support::jws::{self, now_s, B64};
 use support::pools::*;
 
 const PASSWORD: &str = "Att4ck-Me!";
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// A compact JWS with exactly this header and payload text, signed by `key`.
-fn forge(key: &SigningKeyPair, header: &str, payload: &str) -> String {
-    let input = format!("{}.{}", B64.encode(header), B64.encode(payload));
-    let sig = key.sign_detached(input.as_bytes()).unwrap();
-    format!("{input}.{}", B64.encode(sig))
-}
 
 struct Fixture {
     env: Env,
@@ -45,7 +31,7 @@ impl Fixture {
 
     /// Claims of a valid access token for the test user.
     fn claims(&self) -> Value {
-        let t = now();
+        let t = now_s();
         json!({
             "sub": self.user_sub, "iss": format!("{TEST_PUBLIC_URL}/{}", self.pool),
             "client_id": "any-client", "token_use": "access",
@@ -59,7 +45,7 @@ impl Fixture {
     fn token(&self, f: impl Fn(&mut Value)) -> String {
         let mut c = self.claims();
         f(&mut c);
-        forge(&self.key, &self.header(), &c.to_string())
+        jws::sign(&self.key, &self.header(), &c.to_string())
     }
 
     async fn get_user(&self, token: &str) -> Result<String, (tonic::Code, String)> {
@@ -94,7 +80,7 @@ async fn fixture() -> Fixture {
     // Publish a key the way a gateway does (lease first), so the gateways trust it.
     let key = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
     let store = env.cluster.client();
-    let far = (now() + 3600) * 1000;
+    let far = (now_s() + 3600) * 1000;
     store
         .write(Command::RenewKeyLease {
             owner: "test-forger".into(),
@@ -109,8 +95,8 @@ async fn fixture() -> Fixture {
                 owner: "test-forger".into(),
                 alg: "EdDSA".into(),
                 public_jwk: key.public_jwk().to_string(),
-                published_at_ms: now() * 1000,
-                usable_from_ms: now() * 1000,
+                published_at_ms: now_s() * 1000,
+                usable_from_ms: now_s() * 1000,
                 state: Default::default(),
             },
         })
@@ -172,8 +158,11 @@ async fn every_token_attack_is_refused_by_the_gateway() {
         "unknown".to_string(),
     ] {
         let h = json!({"alg": "EdDSA", "kid": kid}).to_string();
-        f.refused("kid injection", &forge(&f.key, &h, &f.claims().to_string()))
-            .await;
+        f.refused(
+            "kid injection",
+            &jws::sign(&f.key, &h, &f.claims().to_string()),
+        )
+        .await;
     }
     // An attacker's own key, offered through jku / x5u / jwk headers, is never fetched or used.
     let evil = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
@@ -187,13 +176,16 @@ async fn every_token_attack_is_refused_by_the_gateway() {
             h.as_object_mut()
                 .unwrap()
                 .extend(extra.as_object().unwrap().clone());
-            f.refused(name, &forge(&evil, &h.to_string(), &f.claims().to_string()))
-                .await;
+            f.refused(
+                name,
+                &jws::sign(&evil, &h.to_string(), &f.claims().to_string()),
+            )
+            .await;
         }
     }
 
     // Time claims, at the gateway's 30 s leeway plus and minus one second.
-    let t = now();
+    let t = now_s();
     assert_eq!(
         f.get_user(&f.token(|c| c["exp"] = json!(t - 29)))
             .await
@@ -252,7 +244,7 @@ async fn every_token_attack_is_refused_by_the_gateway() {
         .claims()
         .to_string()
         .replacen('{', "{\"username\":\"admin\",", 1);
-    f.refused("duplicate claims", &forge(&f.key, &f.header(), &dup))
+    f.refused("duplicate claims", &jws::sign(&f.key, &f.header(), &dup))
         .await;
     f.refused(
         "a 1 MB token",

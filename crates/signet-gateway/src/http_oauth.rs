@@ -203,89 +203,80 @@ fn token_json(t: TokenResponse) -> Value {
     v
 }
 
-async fn token(
-    State(gw): State<Arc<Gateway>>,
-    Path(pool_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+/// What the form endpoints (token, revoke, introspect) receive: the gateway, the pool id
+/// of the path, the headers and the body.
+type FormRequest = (State<Arc<Gateway>>, Path<String>, HeaderMap, Bytes);
+
+/// The common course of the token, revoke and introspect endpoints: parse the form,
+/// authenticate the client, then `call` with both; its success goes through `ok`, an error
+/// becomes an RFC 6749 §5.2 answer (with a Basic challenge if the client used Basic).
+async fn with_client<T>(
+    headers: &HeaderMap,
+    body: &[u8],
+    call: impl AsyncFnOnce(&HashMap<String, String>, &ClientAuth) -> Result<T, OAuthError>,
+    ok: impl FnOnce(T) -> Response,
 ) -> Response {
     let mut basic = false;
     let result = async {
-        let form = parse_form(&headers, &body)?;
-        let (auth, b) = client_auth(&headers, &form)?;
+        let form = parse_form(headers, body)?;
+        let (auth, b) = client_auth(headers, &form)?;
         basic = b;
-        match form.get("grant_type").map(String::as_str) {
+        call(&form, &auth).await
+    }
+    .await;
+    match result {
+        Ok(v) => ok(v),
+        Err(e) => error_response(&e, basic),
+    }
+}
+
+/// The `token` parameter revoke and introspect require.
+fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
+    form.get("token")
+        .map(String::as_str)
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))
+}
+
+async fn token((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
+    let grant = async |form: &HashMap<String, String>, auth: &ClientAuth| {
+        let grant_type = form.get("grant_type").map(String::as_str);
+        match grant_type {
             Some("client_credentials") => {
-                gw.client_credentials(&pool_id, &auth, form.get("scope").map(String::as_str))
-                    .await
+                let scope = form.get("scope").map(String::as_str);
+                gw.client_credentials(&pool_id, auth, scope).await
             }
             Some("refresh_token") => {
                 let rt = form.get("refresh_token").ok_or_else(|| {
                     OAuthError::InvalidRequest("refresh_token is required".into())
                 })?;
-                gw.refresh_grant(&pool_id, &auth, rt).await
+                gw.refresh_grant(&pool_id, auth, rt).await
             }
             Some(other) => Err(OAuthError::UnsupportedGrantType(format!(
                 "grant_type {other} is not supported"
             ))),
             None => Err(OAuthError::InvalidRequest("grant_type is required".into())),
         }
-    }
-    .await;
-    match result {
-        Ok(t) => json_ok(token_json(t)),
-        Err(e) => error_response(&e, basic),
-    }
+    };
+    with_client(&headers, &body, grant, |t| json_ok(token_json(t))).await
 }
 
-async fn revoke(
-    State(gw): State<Arc<Gateway>>,
-    Path(pool_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut basic = false;
-    let result = async {
-        let form = parse_form(&headers, &body)?;
-        let (auth, b) = client_auth(&headers, &form)?;
-        basic = b;
-        let token = form
-            .get("token")
-            .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
-        gw.revoke(&pool_id, &auth, token).await
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            let mut h = HeaderMap::new();
-            no_store(&mut h);
-            (StatusCode::OK, h).into_response()
-        }
-        Err(e) => error_response(&e, basic),
-    }
+async fn revoke((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
+    let call = async |form: &HashMap<String, String>, auth: &ClientAuth| {
+        gw.revoke(&pool_id, auth, token_param(form)?).await
+    };
+    with_client(&headers, &body, call, |()| {
+        let mut h = HeaderMap::new();
+        no_store(&mut h);
+        (StatusCode::OK, h).into_response()
+    })
+    .await
 }
 
-async fn introspect(
-    State(gw): State<Arc<Gateway>>,
-    Path(pool_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut basic = false;
-    let result = async {
-        let form = parse_form(&headers, &body)?;
-        let (auth, b) = client_auth(&headers, &form)?;
-        basic = b;
-        let token = form
-            .get("token")
-            .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
-        gw.introspect(&pool_id, &auth, token).await
-    }
-    .await;
-    match result {
-        Ok(v) => json_ok(v),
-        Err(e) => error_response(&e, basic),
-    }
+async fn introspect((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
+    let call = async |form: &HashMap<String, String>, auth: &ClientAuth| {
+        gw.introspect(&pool_id, auth, token_param(form)?).await
+    };
+    with_client(&headers, &body, call, json_ok).await
 }
 
 async fn user_info(

@@ -4,6 +4,22 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// The arguments of `signet dev` with its data in `data_dir` and every listener (store API,
+/// gRPC, HTTP) on a free port of 127.0.0.1.
+pub fn dev_args(data_dir: &str) -> [&str; 9] {
+    [
+        "dev",
+        "--data-dir",
+        data_dir,
+        "--api-addr",
+        "127.0.0.1:0",
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--http-addr",
+        "127.0.0.1:0",
+    ]
+}
+
 /// The real `signet` binary running as a child process. Killed when dropped.
 pub struct ChildProcess {
     child: Child,

@@ -13,7 +13,7 @@ mod cluster;
 mod gateways;
 mod wait;
 
-pub use child::ChildProcess;
+pub use child::{dev_args, ChildProcess};
 pub use cluster::{fast_config, TestCluster};
 pub use gateways::{
     admin, admin_client, auth_client, channel, identity_admin_client, identity_client,

@@ -11,7 +11,7 @@ use crate::admin_args::{
 };
 use crate::identity_admin_cmd;
 use crate::proto_json as pj;
-use crate::rpc::{all_pages, answer, attributes, connect, emit, PAGE};
+use crate::rpc::{all_pages, answer, attributes, connect, emit, list_request, PAGE};
 use anyhow::Context;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
@@ -126,9 +126,9 @@ fn pre_token_hook(h: PreTokenHookArgs) -> Option<pb::PreTokenGenerationConfigTyp
 }
 
 /// The first page of a list call in a pool (`next_token` empty), or the next one.
-fn in_pool(user_pool_id: String, next_token: String) -> pb::ListInPoolRequest {
+fn in_pool(user_pool_id: &str, next_token: String) -> pb::ListInPoolRequest {
     pb::ListInPoolRequest {
-        user_pool_id,
+        user_pool_id: user_pool_id.to_string(),
         max_results: PAGE,
         next_token,
     }
@@ -201,7 +201,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) })
         }
-        AdminCommand::ListPools => list_pools(&c).await?,
+        AdminCommand::ListPools => list_pools(&mut c).await?,
         AdminCommand::DeletePool { pool } => {
             answer(c.delete_user_pool(pool_ref(&pool)).await)?;
             json!({ "deleted_user_pool": pool })
@@ -257,7 +257,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::ClientSecrets { command } => client_secrets(&mut c, command).await?,
         AdminCommand::ResourceServers { command } => resource_servers(&mut c, command).await?,
-        AdminCommand::ListClients { pool } => list_clients(&c, pool).await?,
+        AdminCommand::ListClients { pool } => list_clients(&mut c, pool).await?,
         AdminCommand::CreateUser {
             user,
             temporary_password,
@@ -279,7 +279,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             let r = answer(c.admin_get_user(user_ref(&u)).await)?;
             json!({ "user": r.user.as_ref().map(pj::user) })
         }
-        AdminCommand::ListUsers { pool, filter } => list_users(&c, pool, filter).await?,
+        AdminCommand::ListUsers { pool, filter } => list_users(&mut c, pool, filter).await?,
         AdminCommand::SetPassword {
             user,
             password,
@@ -369,35 +369,20 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     emit(&out)
 }
 
-async fn list_pools(c: &Admin) -> anyhow::Result<Value> {
-    let all = all_pages(|next_token| {
-        let mut c = c.clone();
-        async move {
-            let r = answer(
-                c.list_user_pools(pb::ListRequest {
-                    max_results: PAGE,
-                    next_token,
-                })
-                .await,
-            )?;
-            Ok((r.user_pools.iter().map(pj::pool).collect(), r.next_token))
-        }
+async fn list_pools(c: &mut Admin) -> anyhow::Result<Value> {
+    let all = all_pages(async |next_token| {
+        let r = answer(c.list_user_pools(list_request(next_token)).await)?;
+        Ok((r.user_pools.iter().map(pj::pool).collect(), r.next_token))
     })
     .await?;
     Ok(json!({ "user_pools": all }))
 }
 
-async fn list_clients(c: &Admin, pool: String) -> anyhow::Result<Value> {
-    let all = all_pages(|next_token| {
-        let (mut c, user_pool_id) = (c.clone(), pool.clone());
-        async move {
-            let r = answer(
-                c.list_user_pool_clients(in_pool(user_pool_id, next_token))
-                    .await,
-            )?;
-            let clients = r.user_pool_clients.iter().map(pj::client).collect();
-            Ok((clients, r.next_token))
-        }
+async fn list_clients(c: &mut Admin, pool: String) -> anyhow::Result<Value> {
+    let all = all_pages(async |next_token| {
+        let r = answer(c.list_user_pool_clients(in_pool(&pool, next_token)).await)?;
+        let clients = r.user_pool_clients.iter().map(pj::client).collect();
+        Ok((clients, r.next_token))
     })
     .await?;
     Ok(json!({ "user_pool_clients": all }))
@@ -450,16 +435,10 @@ async fn resource_servers(c: &mut Admin, cmd: ResourceServersCommand) -> anyhow:
             return Ok(json!({ "deleted_resource_server": identifier }));
         }
         ResourceServersCommand::List { pool } => {
-            let all = all_pages(|next_token| {
-                let (mut c, user_pool_id) = (c.clone(), pool.clone());
-                async move {
-                    let r = answer(
-                        c.list_resource_servers(in_pool(user_pool_id, next_token))
-                            .await,
-                    )?;
-                    let servers = r.resource_servers.iter().map(pj::resource_server);
-                    Ok((servers.collect(), r.next_token))
-                }
+            let all = all_pages(async |next_token| {
+                let r = answer(c.list_resource_servers(in_pool(&pool, next_token)).await)?;
+                let servers = r.resource_servers.iter().map(pj::resource_server);
+                Ok((servers.collect(), r.next_token))
             })
             .await?;
             return Ok(json!({ "resource_servers": all }));
@@ -468,22 +447,19 @@ async fn resource_servers(c: &mut Admin, cmd: ResourceServersCommand) -> anyhow:
     Ok(json!({ "resource_server": pj::resource_server(&server) }))
 }
 
-async fn list_users(c: &Admin, pool: String, filter: Option<String>) -> anyhow::Result<Value> {
-    let all = all_pages(|pagination_token| {
-        let (mut c, user_pool_id) = (c.clone(), pool.clone());
-        let filter = filter.clone().unwrap_or_default();
-        async move {
-            let r = answer(
-                c.list_users(pb::ListUsersRequest {
-                    user_pool_id,
-                    filter,
-                    limit: PAGE,
-                    pagination_token,
-                })
-                .await,
-            )?;
-            Ok((r.users.iter().map(pj::user).collect(), r.pagination_token))
-        }
+async fn list_users(c: &mut Admin, pool: String, filter: Option<String>) -> anyhow::Result<Value> {
+    let filter = filter.unwrap_or_default();
+    let all = all_pages(async |pagination_token| {
+        let r = answer(
+            c.list_users(pb::ListUsersRequest {
+                user_pool_id: pool.clone(),
+                filter: filter.clone(),
+                limit: PAGE,
+                pagination_token,
+            })
+            .await,
+        )?;
+        Ok((r.users.iter().map(pj::user).collect(), r.pagination_token))
     })
     .await?;
     Ok(json!({ "users": all }))

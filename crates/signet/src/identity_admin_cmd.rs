@@ -7,7 +7,7 @@ use crate::identity_args::{
 };
 use crate::input::Stdin;
 use crate::proto_json as pj;
-use crate::rpc::{all_pages, answer, PAGE};
+use crate::rpc::{all_pages, answer, list_request, PAGE};
 use anyhow::Context;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -111,19 +111,10 @@ pub async fn pools(mut c: Admin, cmd: IdentityPoolsCommand) -> anyhow::Result<Va
             json!({ "identity_pool": pj::identity_pool(&p) })
         }
         IdentityPoolsCommand::List => {
-            let all = all_pages(|next_token| {
-                let mut c = c.clone();
-                async move {
-                    let r = answer(
-                        c.list_identity_pools(pb::ListRequest {
-                            max_results: PAGE,
-                            next_token,
-                        })
-                        .await,
-                    )?;
-                    let pools = r.identity_pools.iter().map(pj::identity_pool).collect();
-                    Ok((pools, r.next_token))
-                }
+            let all = all_pages(async |next_token| {
+                let r = answer(c.list_identity_pools(list_request(next_token)).await)?;
+                let pools = r.identity_pools.iter().map(pj::identity_pool).collect();
+                Ok((pools, r.next_token))
             })
             .await?;
             json!({ "identity_pools": all })
@@ -165,20 +156,17 @@ pub async fn pools(mut c: Admin, cmd: IdentityPoolsCommand) -> anyhow::Result<Va
             pj::identity_pool_roles(&r)
         }
         IdentityPoolsCommand::Identities(sel) => {
-            let all = all_pages(|next_token| {
-                let (mut c, identity_pool_id) = (c.clone(), sel.identity_pool.clone());
-                async move {
-                    let r = answer(
-                        c.list_identities(pb::ListIdentitiesRequest {
-                            identity_pool_id,
-                            max_results: PAGE,
-                            next_token,
-                        })
-                        .await,
-                    )?;
-                    let ids = r.identities.iter().map(pj::identity).collect();
-                    Ok((ids, r.next_token))
-                }
+            let all = all_pages(async |next_token| {
+                let r = answer(
+                    c.list_identities(pb::ListIdentitiesRequest {
+                        identity_pool_id: sel.identity_pool.clone(),
+                        max_results: PAGE,
+                        next_token,
+                    })
+                    .await,
+                )?;
+                let ids = r.identities.iter().map(pj::identity).collect();
+                Ok((ids, r.next_token))
             })
             .await?;
             json!({ "identity_pool_id": sel.identity_pool, "identities": all })
@@ -263,18 +251,9 @@ pub async fn roles(mut c: Admin, cmd: RolesCommand) -> anyhow::Result<Value> {
             json!({ "role": pj::role(&r) })
         }
         RolesCommand::List => {
-            let all = all_pages(|next_token| {
-                let mut c = c.clone();
-                async move {
-                    let r = answer(
-                        c.list_roles(pb::ListRequest {
-                            max_results: PAGE,
-                            next_token,
-                        })
-                        .await,
-                    )?;
-                    Ok((r.roles.iter().map(pj::role).collect(), r.next_token))
-                }
+            let all = all_pages(async |next_token| {
+                let r = answer(c.list_roles(list_request(next_token)).await)?;
+                Ok((r.roles.iter().map(pj::role).collect(), r.next_token))
             })
             .await?;
             json!({ "roles": all })

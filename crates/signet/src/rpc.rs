@@ -49,11 +49,9 @@ pub const PAGE: u32 = 60;
 
 /// Every page of a list call: `fetch(next_token)` returns one page and the token of the
 /// next (empty after the last page).
-pub async fn all_pages<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
-where
-    F: FnMut(String) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<(Vec<T>, String)>>,
-{
+pub async fn all_pages<T>(
+    mut fetch: impl AsyncFnMut(String) -> anyhow::Result<(Vec<T>, String)>,
+) -> anyhow::Result<Vec<T>> {
     let (mut all, mut next_token) = (Vec::new(), String::new());
     loop {
         let (page, next) = fetch(next_token).await?;
@@ -62,6 +60,14 @@ where
             return Ok(all);
         }
         next_token = next;
+    }
+}
+
+/// The first page of a list call (`next_token` empty), or the next one.
+pub fn list_request(next_token: String) -> signet_proto::v1::ListRequest {
+    signet_proto::v1::ListRequest {
+        max_results: PAGE,
+        next_token,
     }
 }
 

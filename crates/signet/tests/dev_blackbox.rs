@@ -2,31 +2,15 @@
 //! and ready, keeps its data (and its generated admin secret) across a SIGTERM restart,
 //! serves the pool's JWKS over HTTP, and exits cleanly.
 
+mod support;
+
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
-use signet_testkit::ChildProcess;
-use std::path::Path;
 use std::time::Duration;
+use support::start_dev;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
-
-async fn start_dev(data_dir: &Path) -> ChildProcess {
-    let bin = Path::new(env!("CARGO_BIN_EXE_signet"));
-    let dir = data_dir.to_str().expect("utf-8 temp dir");
-    let args = [
-        "dev",
-        "--data-dir",
-        dir,
-        "--api-addr",
-        "127.0.0.1:0",
-        "--grpc-addr",
-        "127.0.0.1:0",
-        "--http-addr",
-        "127.0.0.1:0",
-    ];
-    ChildProcess::start(bin, &args, Duration::from_secs(60)).await
-}
 
 async fn channel(addr: &str) -> tonic::transport::Channel {
     tonic::transport::Endpoint::from_shared(format!("http://{addr}"))

@@ -4,10 +4,76 @@
 use super::pools::{confirmed_user, exception, pool_and_client, sign_in};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
-use signet_testkit::{admin, identity_admin_client, TEST_PUBLIC_URL};
+use signet_testkit::{admin, identity_admin_client, identity_client, TEST_PUBLIC_URL};
 use std::collections::HashMap;
+use std::fmt::Debug;
+use tonic::Status;
 
 pub const PASSWORD: &str = "Corr3ct-Horse!";
+
+/// A logins map: provider name -> token.
+pub type Logins = HashMap<String, String>;
+
+/// The exception name and message of a call that must fail.
+pub fn refusal<T: Debug>(what: &str, r: Result<T, Status>) -> (String, String) {
+    match r {
+        Ok(v) => panic!("{what}: expected a refusal, got {v:?}"),
+        Err(s) => (exception(&s), s.message().to_string()),
+    }
+}
+
+/// Assert that `r` failed with exception `name`; returns the message.
+pub fn refused<T: Debug>(what: &str, r: Result<T, Status>, name: &str) -> String {
+    let (e, m) = refusal(what, r);
+    assert_eq!(e, name, "{what}: {m}");
+    m
+}
+
+/// The answer of a call that must succeed.
+pub fn ok<T>(what: &str, r: Result<T, Status>) -> T {
+    r.unwrap_or_else(|e| panic!("{what}: {}: {}", exception(&e), e.message()))
+}
+
+/// GetId in identity pool `pool` with `logins`: the identity id.
+pub async fn get_id(gw: &GatewayHandle, pool: &str, logins: &Logins) -> Result<String, Status> {
+    identity_client(gw)
+        .await
+        .get_id(pb::GetIdRequest {
+            identity_pool_id: pool.into(),
+            logins: logins.clone(),
+        })
+        .await
+        .map(|r| r.into_inner().identity_id)
+}
+
+/// GetCredentialsForIdentity with `custom_role_arn` (empty: the role the pool chooses).
+pub async fn get_credentials(
+    gw: &GatewayHandle,
+    identity_id: &str,
+    logins: &Logins,
+    custom_role_arn: &str,
+) -> Result<pb::GetCredentialsForIdentityResponse, Status> {
+    identity_client(gw)
+        .await
+        .get_credentials_for_identity(pb::GetCredentialsForIdentityRequest {
+            identity_id: identity_id.into(),
+            logins: logins.clone(),
+            custom_role_arn: custom_role_arn.into(),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+/// The credentials GetCredentialsForIdentity hands out, in the role the pool chooses.
+pub async fn credentials(
+    gw: &GatewayHandle,
+    identity_id: &str,
+    logins: &Logins,
+) -> Result<pb::CredentialsType, Status> {
+    get_credentials(gw, identity_id, logins, "")
+        .await
+        .map(|r| r.credentials.expect("credentials"))
+}
 
 /// A user pool, its client, and a confirmed, signed-in user.
 pub struct UserPoolLogin {
@@ -69,7 +135,7 @@ pub fn provider_name(pool_id: &str) -> String {
 }
 
 /// `{provider: token}` as the logins map of a request.
-pub fn logins(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+pub fn logins(pairs: &[(&str, &str)]) -> Logins {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -130,6 +196,24 @@ pub fn trust_identity_pool(identity_pool_id: &str, amr: &str) -> String {
         }]
     })
     .to_string()
+}
+
+/// A role that identities of `identity_pool_id` with `amr` (`authenticated` or
+/// `unauthenticated`) may assume, with these permission policies: its ARN.
+pub async fn identity_role(
+    gw: &GatewayHandle,
+    name: &str,
+    identity_pool_id: &str,
+    amr: &str,
+    policies: &[(&str, &str)],
+) -> String {
+    role(
+        gw,
+        name,
+        &trust_identity_pool(identity_pool_id, amr),
+        policies,
+    )
+    .await
 }
 
 /// CreateRole with `trust`, then PutRolePolicy for each (name, document). Returns the ARN.

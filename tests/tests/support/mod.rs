@@ -3,6 +3,8 @@
 
 pub mod http;
 pub mod identity;
+pub mod jws;
+pub mod oauth;
 pub mod pools;
 
 use signet_core::{Command, Query, QueryResult, User, UserPool, UserStatus};

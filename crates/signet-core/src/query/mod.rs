@@ -293,13 +293,7 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
                 .transpose()?,
         ),
         Query::ListUserPools { after, limit } => {
-            let rows = kv.scan(
-                Table::Pools,
-                b"",
-                after.as_deref().map(str::as_bytes),
-                (*limit).min(MAX_PAGE),
-            )?;
-            QueryResult::UserPools(decode_all(Table::Pools, rows)?)
+            QueryResult::UserPools(list_all(kv, Table::Pools, after, *limit)?)
         }
         Query::GetUser { pool_id, username } => QueryResult::User(get_user(kv, pool_id, username)?),
         Query::GetUserBySub { pool_id, sub } => {
@@ -319,17 +313,7 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => {
-            let prefix = compound(pool_id, "");
-            let after = after.as_ref().map(|a| compound(pool_id, a));
-            let rows = kv.scan(
-                Table::Users,
-                &prefix,
-                after.as_deref(),
-                (*limit).min(MAX_PAGE),
-            )?;
-            QueryResult::Users(decode_all(Table::Users, rows)?)
-        }
+        } => QueryResult::Users(list_in_pool(kv, Table::Users, pool_id, after, *limit)?),
         Query::ListSigningKeys => {
             let rows = kv.scan(Table::SigningKeys, b"", None, usize::MAX)?;
             QueryResult::SigningKeys(decode_all(Table::SigningKeys, rows)?)
@@ -358,16 +342,7 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => {
-            let after = after.as_ref().map(|a| compound(pool_id, a));
-            let rows = kv.scan(
-                Table::Clients,
-                &compound(pool_id, ""),
-                after.as_deref(),
-                (*limit).min(MAX_PAGE),
-            )?;
-            QueryResult::AppClients(decode_all(Table::Clients, rows)?)
-        }
+        } => QueryResult::AppClients(list_in_pool(kv, Table::Clients, pool_id, after, *limit)?),
         Query::GetUserForLogin { pool_id, login } => {
             QueryResult::UserView(users::user_for_login(kv, pool_id, login)?)
         }
@@ -393,16 +368,7 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => {
-            let after = after.as_ref().map(|a| compound(pool_id, a));
-            let rows = kv.scan(
-                Table::Groups,
-                &compound(pool_id, ""),
-                after.as_deref(),
-                (*limit).min(MAX_PAGE),
-            )?;
-            QueryResult::Groups(decode_all(Table::Groups, rows)?)
-        }
+        } => QueryResult::Groups(list_in_pool(kv, Table::Groups, pool_id, after, *limit)?),
         Query::ListGroupsForUser { pool_id, username } => {
             QueryResult::Groups(match get_user(kv, pool_id, username)? {
                 Some(u) => users::groups_of(kv, pool_id, &u.sub)?,
@@ -443,13 +409,7 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             QueryResult::IdentityPool(get(kv, Table::IdentityPools, pool_id.as_bytes())?)
         }
         Query::ListIdentityPools { after, limit } => {
-            let rows = kv.scan(
-                Table::IdentityPools,
-                b"",
-                after.as_deref().map(str::as_bytes),
-                (*limit).min(MAX_PAGE),
-            )?;
-            QueryResult::IdentityPools(decode_all(Table::IdentityPools, rows)?)
+            QueryResult::IdentityPools(list_all(kv, Table::IdentityPools, after, *limit)?)
         }
         Query::GetIdentity {
             pool_id,
@@ -478,18 +438,11 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             limit,
         } => {
             let live = kv.get(Table::IdentityPools, pool_id.as_bytes())?.is_some();
-            let after = after.as_ref().map(|a| compound(pool_id, a));
-            let rows = if live {
-                kv.scan(
-                    Table::Identities,
-                    &compound(pool_id, ""),
-                    after.as_deref(),
-                    (*limit).min(MAX_PAGE),
-                )?
+            QueryResult::Identities(if live {
+                list_in_pool(kv, Table::Identities, pool_id, after, *limit)?
             } else {
                 vec![]
-            };
-            QueryResult::Identities(decode_all(Table::Identities, rows)?)
+            })
         }
         Query::GetResourceServer {
             pool_id,
@@ -503,16 +456,13 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => {
-            let after = after.as_ref().map(|a| compound(pool_id, a));
-            let rows = kv.scan(
-                Table::ResourceServers,
-                &compound(pool_id, ""),
-                after.as_deref(),
-                (*limit).min(MAX_PAGE),
-            )?;
-            QueryResult::ResourceServers(decode_all(Table::ResourceServers, rows)?)
-        }
+        } => QueryResult::ResourceServers(list_in_pool(
+            kv,
+            Table::ResourceServers,
+            pool_id,
+            after,
+            *limit,
+        )?),
         Query::RevokedTokens { jtis } => {
             let mut out = Vec::with_capacity(jtis.len());
             for j in jtis.iter().take(MAX_PAGE) {
@@ -522,15 +472,45 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
         }
         Query::GetRole { name } => QueryResult::Role(get(kv, Table::Roles, name.as_bytes())?),
         Query::ListRoles { after, limit } => {
-            let rows = kv.scan(
-                Table::Roles,
-                b"",
-                after.as_deref().map(str::as_bytes),
-                (*limit).min(MAX_PAGE),
-            )?;
-            QueryResult::Roles(decode_all(Table::Roles, rows)?)
+            QueryResult::Roles(list_all(kv, Table::Roles, after, *limit)?)
         }
     })
+}
+
+/// A page of `pool_id`'s rows of `table` (keyed by pool id, then name), after the name
+/// `after`, at most `limit` (capped at [`MAX_PAGE`]).
+fn list_in_pool<T: serde::de::DeserializeOwned>(
+    kv: &impl KvRead,
+    table: Table,
+    pool_id: &str,
+    after: &Option<String>,
+    limit: usize,
+) -> Result<Vec<T>, KvError> {
+    let after = after.as_ref().map(|a| compound(pool_id, a));
+    let rows = kv.scan(
+        table,
+        &compound(pool_id, ""),
+        after.as_deref(),
+        limit.min(MAX_PAGE),
+    )?;
+    decode_all(table, rows)
+}
+
+/// A page of `table`'s rows (keyed by one name), after the key `after`, at most `limit`
+/// (capped at [`MAX_PAGE`]).
+fn list_all<T: serde::de::DeserializeOwned>(
+    kv: &impl KvRead,
+    table: Table,
+    after: &Option<String>,
+    limit: usize,
+) -> Result<Vec<T>, KvError> {
+    let rows = kv.scan(
+        table,
+        b"",
+        after.as_deref().map(str::as_bytes),
+        limit.min(MAX_PAGE),
+    )?;
+    decode_all(table, rows)
 }
 
 pub(crate) fn get<T: serde::de::DeserializeOwned>(

@@ -30,6 +30,15 @@ impl AdminApi {
     }
 }
 
+/// A pool-scoped list request's pool, start (`None`: the first page) and page size.
+fn in_pool(r: &pb::ListInPoolRequest) -> (&str, Option<String>, usize) {
+    (
+        &r.user_pool_id,
+        cv::token(&r.next_token),
+        r.max_results as usize,
+    )
+}
+
 fn resource_server_in(r: &pb::ResourceServerType) -> ResourceServerInput {
     ResourceServerInput {
         identifier: r.identifier.clone(),
@@ -282,15 +291,8 @@ impl UserPoolAdmin for AdminApi {
         &self,
         r: Request<pb::ListInPoolRequest>,
     ) -> R<pb::ListResourceServersResponse> {
-        let r = r.into_inner();
-        let (servers, next) = self
-            .gw
-            .list_resource_servers(
-                &r.user_pool_id,
-                cv::token(&r.next_token),
-                r.max_results as usize,
-            )
-            .await?;
+        let (pool_id, after, limit) = in_pool(r.get_ref());
+        let (servers, next) = self.gw.list_resource_servers(pool_id, after, limit).await?;
         ok(pb::ListResourceServersResponse {
             resource_servers: servers.iter().map(resource_server_out).collect(),
             next_token: next.unwrap_or_default(),
@@ -355,15 +357,8 @@ impl UserPoolAdmin for AdminApi {
         &self,
         r: Request<pb::ListInPoolRequest>,
     ) -> R<pb::ListUserPoolClientsResponse> {
-        let r = r.into_inner();
-        let (clients, next) = self
-            .gw
-            .list_clients(
-                &r.user_pool_id,
-                cv::token(&r.next_token),
-                r.max_results as usize,
-            )
-            .await?;
+        let (pool_id, after, limit) = in_pool(r.get_ref());
+        let (clients, next) = self.gw.list_clients(pool_id, after, limit).await?;
         ok(pb::ListUserPoolClientsResponse {
             user_pool_clients: clients.iter().map(|c| cv::client(c, None)).collect(),
             next_token: next.unwrap_or_default(),
@@ -583,15 +578,8 @@ impl UserPoolAdmin for AdminApi {
     }
 
     async fn list_groups(&self, r: Request<pb::ListInPoolRequest>) -> R<pb::ListGroupsResponse> {
-        let r = r.into_inner();
-        let (groups, next) = self
-            .gw
-            .list_groups(
-                &r.user_pool_id,
-                cv::token(&r.next_token),
-                r.max_results as usize,
-            )
-            .await?;
+        let (pool_id, after, limit) = in_pool(r.get_ref());
+        let (groups, next) = self.gw.list_groups(pool_id, after, limit).await?;
         ok(pb::ListGroupsResponse {
             groups: groups.iter().map(cv::group).collect(),
             next_token: next.unwrap_or_default(),

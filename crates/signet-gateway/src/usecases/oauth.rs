@@ -587,6 +587,18 @@ impl Gateway {
         })
     }
 
+    /// The claims of `token` if it is an access token of `pool_id` that this gateway's keys
+    /// verify (any client, no leeway); revocation is not checked.
+    fn access_claims(&self, pool_id: &str, token: &str) -> Option<Map<String, Value>> {
+        let expected = Expected {
+            issuer: self.cfg.issuer(pool_id),
+            token_use: TokenUse::Access,
+            clients: None,
+            leeway_s: 0,
+        };
+        self.verify_own(token, &expected).ok()
+    }
+
     /// Verify an access token of `pool_id` and check it was not revoked: its own jti, its
     /// refresh family, a sign-out of its user. Returns the claims, or `None` if inactive.
     async fn active_access_token(
@@ -594,13 +606,7 @@ impl Gateway {
         pool_id: &str,
         token: &str,
     ) -> Result<Option<Map<String, Value>>, AppError> {
-        let expected = Expected {
-            issuer: self.cfg.issuer(pool_id),
-            token_use: TokenUse::Access,
-            clients: None,
-            leeway_s: 0,
-        };
-        let Ok(claims) = self.verify_own(token, &expected) else {
+        let Some(claims) = self.access_claims(pool_id, token) else {
             return Ok(None);
         };
         let jti = claims.get("jti").and_then(Value::as_str).unwrap_or("");
@@ -721,13 +727,7 @@ impl Gateway {
     ) -> Result<(), OAuthError> {
         let client = self.authenticate_client(pool_id, auth).await?;
         if peek_issuer(token).is_some() {
-            let expected = Expected {
-                issuer: self.cfg.issuer(pool_id),
-                token_use: TokenUse::Access,
-                clients: None,
-                leeway_s: 0,
-            };
-            let Ok(claims) = self.verify_own(token, &expected) else {
+            let Some(claims) = self.access_claims(pool_id, token) else {
                 return Ok(());
             };
             if claims.get("client_id").and_then(Value::as_str) != Some(&client.client_id) {

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use signet_testkit::ChildProcess;
+use signet_testkit::{dev_args, ChildProcess};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -18,18 +18,7 @@ pub fn bin() -> &'static Path {
 /// `signet dev` on free ports, data in `data_dir`.
 pub async fn start_dev(data_dir: &Path) -> ChildProcess {
     let dir = data_dir.to_str().expect("utf-8 temp dir");
-    let args = [
-        "dev",
-        "--data-dir",
-        dir,
-        "--api-addr",
-        "127.0.0.1:0",
-        "--grpc-addr",
-        "127.0.0.1:0",
-        "--http-addr",
-        "127.0.0.1:0",
-    ];
-    ChildProcess::start(bin(), &args, Duration::from_secs(60)).await
+    ChildProcess::start(bin(), &dev_args(dir), Duration::from_secs(60)).await
 }
 
 /// Runs the CLI against one dev process.
