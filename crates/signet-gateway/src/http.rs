@@ -16,6 +16,7 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/.well-known/jwks.json", get(cluster_jwks))
         .route("/identity/.well-known/jwks.json", get(cluster_jwks))
         .route(
@@ -167,4 +168,35 @@ async fn identity_discovery(State(gw): State<Arc<Gateway>>) -> Response {
         HeaderValue::from_static("public, max-age=300"),
     );
     (StatusCode::OK, h, axum::Json(doc)).into_response()
+}
+
+/// Prometheus text exposition.
+async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
+    let gauges = [
+        (
+            "signet_argon2_queue_depth",
+            "Password hashes waiting for a worker.",
+            gw.hasher.queue_depth() as f64,
+        ),
+        (
+            "signet_ready",
+            "1 when signing keys are usable and the caches follow the store.",
+            if gw.is_ready() { 1.0 } else { 0.0 },
+        ),
+        (
+            "signet_cache_behind",
+            "1 when the change stream trails the leader by more than 2 s.",
+            if gw.cache.is_behind() { 1.0 } else { 0.0 },
+        ),
+    ];
+    let body = gw.metrics.render(&gauges);
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        body,
+    )
+        .into_response()
 }

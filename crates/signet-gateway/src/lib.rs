@@ -11,6 +11,7 @@ mod hooks;
 mod http;
 mod http_oauth;
 mod keys;
+mod metrics;
 mod notifier;
 mod tokens;
 pub mod usecases;
@@ -51,6 +52,8 @@ pub struct Gateway {
     pub(crate) keyed: KeyedHasher,
     pub(crate) sealer: Sealer,
     pub(crate) notifier: Notifier,
+    /// Counters for `/metrics`.
+    pub(crate) metrics: metrics::Metrics,
     /// Client of pre-token-generation hooks.
     pub(crate) hooks: hooks::HookClient,
     /// JWKS caches of external OIDC providers, by JWKS URL.
@@ -138,6 +141,7 @@ pub async fn start(
         notifier: Notifier::new(&cfg.notifier),
         oidc: Default::default(),
         hooks: Default::default(),
+        metrics: Default::default(),
         cache: Cache::default(),
         keys: KeyManager::default(),
         serving: std::sync::atomic::AtomicBool::new(false),

@@ -3,6 +3,7 @@
 //! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
 
 use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
+use crate::metrics::Issued;
 use crate::tokens::{
     access_claims, id_claims, RefreshPayload, SessionPayload, Subject, REFRESH_PURPOSE,
     SESSION_PURPOSE,
@@ -498,6 +499,11 @@ impl Gateway {
         }
         let id_token = key.sign(&id).map_err(sign_err)?;
         let access_token = key.sign(&access).map_err(sign_err)?;
+        self.metrics.issued(if trigger == Trigger::RefreshTokens {
+            Issued::Refresh
+        } else {
+            Issued::SignIn
+        });
         let refresh_token = new_refresh.then(|| {
             let payload = RefreshPayload {
                 v: 1,

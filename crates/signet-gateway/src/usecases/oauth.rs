@@ -5,6 +5,7 @@
 
 use super::auth::SecretProof;
 use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
+use crate::metrics::Issued;
 use crate::{now_ms, AppError, Gateway};
 use serde_json::{json, Map, Value};
 use signet_core::{
@@ -548,6 +549,7 @@ impl Gateway {
             .signer(alg)?
             .sign(&claims)
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        self.metrics.issued(Issued::ClientCredentials);
         Ok(TokenResponse {
             access_token,
             id_token: None,

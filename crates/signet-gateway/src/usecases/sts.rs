@@ -9,6 +9,7 @@
 use super::identity_pools::IDENTITY_PROVIDER;
 use super::ids;
 use super::roles::check_iam_name;
+use crate::metrics::Issued;
 use crate::{AppError, Gateway};
 use serde_json::{json, Map, Value};
 use signet_core::{IdentityPool, Role};
@@ -247,6 +248,7 @@ impl Gateway {
                 session_token.len()
             )));
         }
+        self.metrics.issued(Issued::Credentials);
         Ok(Credentials {
             secret_access_key: self.secret_for(&access_key_id),
             access_key_id,
