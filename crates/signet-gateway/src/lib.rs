@@ -52,6 +52,9 @@ pub struct Gateway {
     pub(crate) keyed: KeyedHasher,
     pub(crate) sealer: Sealer,
     pub(crate) notifier: Notifier,
+    /// Parsed role documents, by role name (see `usecases::sts`).
+    pub(crate) role_docs:
+        std::sync::Mutex<std::collections::HashMap<String, Arc<usecases::sts::RoleDocs>>>,
     /// Counters for `/metrics`.
     pub(crate) metrics: metrics::Metrics,
     /// Client of pre-token-generation hooks.
@@ -142,6 +145,7 @@ pub async fn start(
         oidc: Default::default(),
         hooks: Default::default(),
         metrics: Default::default(),
+        role_docs: Default::default(),
         cache: Cache::default(),
         keys: KeyManager::default(),
         serving: std::sync::atomic::AtomicBool::new(false),

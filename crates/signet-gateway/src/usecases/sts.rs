@@ -18,6 +18,7 @@ use signet_verify::policy::{evaluate, Context, PolicyDocument, Principal, Reason
 use signet_verify::session::{session_expected, Session, SESSION_AUDIENCE};
 use signet_verify::sigv4::{self, SignableRequest};
 use signet_verify::{Expected, TokenUse, VerifyError, MAX_TOKEN_BYTES};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The action trust policies are asked about.
@@ -28,6 +29,16 @@ pub const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(300);
 
 /// Default session, seconds.
 const DEFAULT_SESSION_S: u64 = 3600;
+
+/// A role's trust policy parsed and its permission policies as JSON values, with the
+/// text they came from (the cache key).
+pub(crate) struct RoleDocs {
+    role_id: String,
+    trust_text: String,
+    policy_texts: std::collections::BTreeMap<String, String>,
+    trust: PolicyDocument,
+    policies: Map<String, Value>,
+}
 
 /// Temporary credentials.
 #[derive(Debug, Clone)]
@@ -169,6 +180,40 @@ impl Gateway {
             .hash("sts-secret-v1", &[access_key_id.as_bytes()])
     }
 
+    /// A role's documents, parsed once per version of the role: the get-credentials path
+    /// would otherwise parse the trust policy and every permission policy on each call.
+    /// An entry is reused only while the role's stored text is identical.
+    pub(crate) fn role_docs(&self, role: &Role) -> Result<Arc<RoleDocs>, AppError> {
+        let mut cache = self.role_docs.lock().expect("role docs lock");
+        if let Some(d) = cache.get(&role.name) {
+            if d.role_id == role.role_id
+                && d.trust_text == role.trust_policy
+                && d.policy_texts == role.policies
+            {
+                return Ok(d.clone());
+            }
+        }
+        let trust = PolicyDocument::parse_trust(&role.trust_policy).map_err(|e| {
+            AppError::Internal(format!("stored trust policy of {}: {e}", role.name))
+        })?;
+        let mut policies = Map::new();
+        for (name, doc) in &role.policies {
+            let doc: Value = serde_json::from_str(doc)
+                .map_err(|e| AppError::Internal(format!("stored policy {name}: {e}")))?;
+            policies.insert(name.clone(), doc);
+        }
+        let docs = Arc::new(RoleDocs {
+            role_id: role.role_id.clone(),
+            trust_text: role.trust_policy.clone(),
+            policy_texts: role.policies.clone(),
+            trust,
+            policies,
+        });
+        // One entry per role name: the map is bounded by the number of roles.
+        cache.insert(role.name.clone(), docs.clone());
+        Ok(docs)
+    }
+
     /// Does the role's trust policy let `provider`'s subject assume it?
     pub(crate) fn check_trust(
         &self,
@@ -178,9 +223,8 @@ impl Gateway {
         subject: &str,
         amr: &[String],
     ) -> Result<(), AppError> {
-        let trust = PolicyDocument::parse_trust(&role.trust_policy).map_err(|e| {
-            AppError::Internal(format!("stored trust policy of {}: {e}", role.name))
-        })?;
+        let docs = self.role_docs(role)?;
+        let trust = &docs.trust;
         let mut ctx = Context::new();
         ctx.set(&format!("{provider}:aud"), vec![audience.to_string()]);
         ctx.set(&format!("{provider}:sub"), vec![subject.to_string()]);
@@ -194,7 +238,7 @@ impl Gateway {
             }),
             context: &ctx,
         };
-        if evaluate(&[("trust", &trust)], None, &req).allowed {
+        if evaluate(&[("trust", trust)], None, &req).allowed {
             Ok(())
         } else {
             Err(AppError::AccessDenied(format!(
@@ -209,12 +253,7 @@ impl Gateway {
         let now = crate::now_ms() / 1000;
         let exp = now + s.duration_s;
         let access_key_id = ids::access_key_id();
-        let mut policies = Map::new();
-        for (name, doc) in &s.role.policies {
-            let doc: Value = serde_json::from_str(doc)
-                .map_err(|e| AppError::Internal(format!("stored policy {name}: {e}")))?;
-            policies.insert(name.clone(), doc);
-        }
+        let policies = self.role_docs(s.role)?.policies.clone();
         let mut claims = json!({
             "iss": self.sts_issuer(),
             "aud": SESSION_AUDIENCE,
