@@ -101,10 +101,14 @@ mod tests {
         m.issued(Issued::ClientCredentials);
         m.issued(Issued::ClientCredentials);
         m.issued(Issued::SignIn);
-        // Burn a little CPU so the process has some to report.
+        // Burn CPU until the kernel has counted at least one 10 ms tick for this process
+        // (a fresh test process may have used less), with a deadline.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let mut x = 0u64;
-        for i in 0..2_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
+        while cpu_seconds() == (0.0, 0.0) && std::time::Instant::now() < deadline {
+            for i in 0..1_000_000u64 {
+                x = x.wrapping_mul(31).wrapping_add(i);
+            }
         }
         assert_ne!(x, 1);
         let text = m.render(&[("signet_ready", "1 when ready.", 1.0)]);
