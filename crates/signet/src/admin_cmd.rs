@@ -62,10 +62,14 @@ pub(crate) fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Re
 /// Connect to the gateway named by the admin flags, with the admin secret on every call.
 pub(crate) async fn admin_channel(args: &AdminArgs) -> anyhow::Result<AdminChannel> {
     let secret = admin_secret(args.admin_secret.clone(), &args.data_dir)?;
+    with_secret(connect(&args.gateway.endpoint).await?, &secret)
+}
+
+/// `channel` with the admin secret on every call.
+pub(crate) fn with_secret(channel: Channel, secret: &str) -> anyhow::Result<AdminChannel> {
     let bearer: MetadataValue<Ascii> = format!("Bearer {secret}")
         .parse()
         .context("the admin secret contains characters not allowed in a header")?;
-    let channel = connect(&args.gateway.endpoint).await?;
     Ok(InterceptedService::new(channel, Bearer(bearer)))
 }
 

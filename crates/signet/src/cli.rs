@@ -2,7 +2,7 @@
 //! or from the TOML file given with `--config` (flags win over the environment, which wins
 //! over the file).
 
-use crate::{admin_cmd, cluster_cmd, identity_cmd, serve, sts_cmd, telemetry, token_cmd};
+use crate::{admin_cmd, bench, cluster_cmd, identity_cmd, serve, sts_cmd, telemetry, token_cmd};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -63,6 +63,9 @@ pub enum Command {
     /// Security tokens: assume a role with a web identity, ask whether credentials may do an
     /// action, show whose they are (JSON output).
     Sts(sts_cmd::StsArgs),
+    /// Load generator: drive a running gateway with one scenario and report throughput,
+    /// latency percentiles and the servers' CPU per 1,000 operations.
+    Bench(bench::BenchArgs),
 }
 
 /// `--endpoint` of the commands that talk to a gateway.
@@ -224,5 +227,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(a) => token_cmd::run(a).await,
         Command::Identity(a) => identity_cmd::run(a).await,
         Command::Sts(a) => sts_cmd::run(a).await,
+        Command::Bench(a) => bench::run(a).await,
     }
 }

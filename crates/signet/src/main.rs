@@ -3,6 +3,7 @@
 
 mod admin_args;
 mod admin_cmd;
+mod bench;
 mod cli;
 mod cluster_cmd;
 mod config_file;

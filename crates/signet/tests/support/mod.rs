@@ -63,6 +63,7 @@ impl Cli {
             "SIGNET_CLIENT_ID",
             "SIGNET_CLIENT_SECRET",
             "SIGNET_CONFIG",
+            "SIGNET_HTTP_ENDPOINT",
         ] {
             cmd.env_remove(var);
         }

@@ -1,0 +1,360 @@
+//! One operation of each scenario. An operation is chosen by its sequence number `n`, so
+//! load spreads over gateways, users and (for `mixed`) kinds without any shared state.
+
+use super::fixtures::{password_auth, Fixtures, SCOPE};
+use bytes::Bytes;
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use http::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use signet_proto::v1 as pb;
+use signet_proto::v1::identity_client::IdentityClient;
+use signet_proto::v1::user_pool_auth_client::UserPoolAuthClient;
+use signet_verify::{Expected, KeySet, TokenUse};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::transport::Channel;
+
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A keep-alive HTTP/1.1 client with TCP_NODELAY (one connection per concurrent caller).
+pub fn http_client() -> HttpClient {
+    let mut conn = HttpConnector::new();
+    conn.set_nodelay(true);
+    conn.set_connect_timeout(Some(Duration::from_secs(5)));
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(conn)
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A client_credentials token request to one gateway, encoded once.
+pub struct TokenRequest {
+    uri: Uri,
+    authorization: HeaderValue,
+    body: Bytes,
+}
+
+impl TokenRequest {
+    /// `POST {http}/{pool}/oauth2/token` with client_secret_basic.
+    pub fn new(http_base: &str, f: &Fixtures) -> anyhow::Result<TokenRequest> {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            form_encode(&f.service_client_id),
+            form_encode(&f.service_client_secret)
+        ));
+        Ok(TokenRequest {
+            uri: format!("{http_base}/{}/oauth2/token", f.pool_id).parse()?,
+            authorization: HeaderValue::from_str(&format!("Basic {basic}"))?,
+            body: Bytes::from(format!(
+                "grant_type=client_credentials&scope={}",
+                form_encode(SCOPE)
+            )),
+        })
+    }
+
+    fn request(&self) -> Request<Full<Bytes>> {
+        let mut r = Request::new(Full::new(self.body.clone()));
+        *r.method_mut() = http::Method::POST;
+        *r.uri_mut() = self.uri.clone();
+        let h = r.headers_mut();
+        h.insert(AUTHORIZATION, self.authorization.clone());
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        r
+    }
+}
+
+/// A gRPC failure as an error code: the Cognito exception name when the gateway gave one.
+fn grpc_code(s: &tonic::Status) -> String {
+    signet_gateway::exception_name(s).unwrap_or_else(|| format!("gRPC {:?}", s.code()))
+}
+
+/// One operation kind with what it needs. Each worker holds the clients; they are cheap
+/// handles onto shared connections.
+pub enum Op {
+    /// client_credentials over HTTP: one request template per gateway.
+    ClientCredentialsHttp {
+        client: HttpClient,
+        requests: Arc<Vec<TokenRequest>>,
+    },
+    /// client_credentials over gRPC (`UserPoolAuth.IssueClientToken`).
+    ClientCredentialsGrpc {
+        clients: Vec<UserPoolAuthClient<Channel>>,
+        request: pb::IssueClientTokenRequest,
+    },
+    /// USER_PASSWORD_AUTH of user `n % users`.
+    PasswordSignIn {
+        clients: Vec<UserPoolAuthClient<Channel>>,
+        requests: Arc<Vec<pb::InitiateAuthRequest>>,
+    },
+    /// REFRESH_TOKEN_AUTH with user `n % users`'s refresh token.
+    Refresh {
+        clients: Vec<UserPoolAuthClient<Channel>>,
+        requests: Arc<Vec<pb::InitiateAuthRequest>>,
+    },
+    /// GetId then GetCredentialsForIdentity for user `n % users`'s existing identity.
+    GetCredentials {
+        clients: Vec<IdentityClient<Channel>>,
+        identity_pool_id: String,
+        /// (identity id, logins) per user.
+        logins: Arc<Vec<(String, HashMap<String, String>)>>,
+    },
+    /// signet-verify's `verify` of one token against the pool's JWKS, in this process.
+    Verify {
+        keys: Arc<KeySet>,
+        expected: Arc<Expected>,
+        token: Arc<str>,
+    },
+}
+
+impl Op {
+    pub fn client_credentials_grpc(channels: &[Channel], f: &Fixtures) -> Op {
+        Op::ClientCredentialsGrpc {
+            clients: channels
+                .iter()
+                .cloned()
+                .map(UserPoolAuthClient::new)
+                .collect(),
+            request: pb::IssueClientTokenRequest {
+                user_pool_id: f.pool_id.clone(),
+                client_id: f.service_client_id.clone(),
+                client_secret: f.service_client_secret.clone(),
+                scope: SCOPE.into(),
+            },
+        }
+    }
+
+    pub fn password_sign_in(channels: &[Channel], f: &Fixtures) -> Op {
+        Op::PasswordSignIn {
+            clients: auth_clients(channels),
+            requests: Arc::new(
+                f.users
+                    .iter()
+                    .map(|u| password_auth(&f.user_client_id, u))
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn refresh(channels: &[Channel], f: &Fixtures) -> Op {
+        Op::Refresh {
+            clients: auth_clients(channels),
+            requests: Arc::new(
+                f.users
+                    .iter()
+                    .map(|u| pb::InitiateAuthRequest {
+                        client_id: f.user_client_id.clone(),
+                        auth_flow: "REFRESH_TOKEN_AUTH".into(),
+                        auth_parameters: HashMap::from([(
+                            "REFRESH_TOKEN".to_string(),
+                            u.refresh_token.clone(),
+                        )]),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn get_credentials(channels: &[Channel], f: &Fixtures) -> Op {
+        Op::GetCredentials {
+            clients: channels.iter().cloned().map(IdentityClient::new).collect(),
+            identity_pool_id: f.identity_pool_id.clone(),
+            logins: Arc::new(
+                f.users
+                    .iter()
+                    .map(|u| {
+                        (
+                            u.identity_id.clone(),
+                            HashMap::from([(f.provider.clone(), u.id_token.clone())]),
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A copy for another worker (clients are handles onto the same connections).
+    pub fn share(&self) -> Op {
+        match self {
+            Op::ClientCredentialsHttp { client, requests } => Op::ClientCredentialsHttp {
+                client: client.clone(),
+                requests: requests.clone(),
+            },
+            Op::ClientCredentialsGrpc { clients, request } => Op::ClientCredentialsGrpc {
+                clients: clients.clone(),
+                request: request.clone(),
+            },
+            Op::PasswordSignIn { clients, requests } => Op::PasswordSignIn {
+                clients: clients.clone(),
+                requests: requests.clone(),
+            },
+            Op::Refresh { clients, requests } => Op::Refresh {
+                clients: clients.clone(),
+                requests: requests.clone(),
+            },
+            Op::GetCredentials {
+                clients,
+                identity_pool_id,
+                logins,
+            } => Op::GetCredentials {
+                clients: clients.clone(),
+                identity_pool_id: identity_pool_id.clone(),
+                logins: logins.clone(),
+            },
+            Op::Verify {
+                keys,
+                expected,
+                token,
+            } => Op::Verify {
+                keys: keys.clone(),
+                expected: expected.clone(),
+                token: token.clone(),
+            },
+        }
+    }
+
+    /// Run operation `n`; Err holds an error code (exception name, HTTP status and OAuth
+    /// error, or transport failure).
+    pub async fn call(&mut self, n: u64) -> Result<(), String> {
+        let pick = |len: usize| (n % len.max(1) as u64) as usize;
+        match self {
+            Op::ClientCredentialsHttp { client, requests } => {
+                let req = requests[pick(requests.len())].request();
+                http_token(client, req).await
+            }
+            Op::ClientCredentialsGrpc { clients, request } => {
+                let i = pick(clients.len());
+                match clients[i].issue_client_token(request.clone()).await {
+                    Ok(a) if !a.get_ref().access_token.is_empty() => Ok(()),
+                    Ok(_) => Err("answer without access_token".into()),
+                    Err(s) => Err(grpc_code(&s)),
+                }
+            }
+            Op::PasswordSignIn { clients, requests } | Op::Refresh { clients, requests } => {
+                let i = pick(clients.len());
+                let req = requests[pick(requests.len())].clone();
+                match clients[i].initiate_auth(req).await {
+                    Ok(a) => match &a.get_ref().authentication_result {
+                        Some(t) if !t.access_token.is_empty() => Ok(()),
+                        _ => Err(format!("challenge {}", a.get_ref().challenge_name)),
+                    },
+                    Err(s) => Err(grpc_code(&s)),
+                }
+            }
+            Op::GetCredentials {
+                clients,
+                identity_pool_id,
+                logins,
+            } => {
+                let i = pick(clients.len());
+                let c = &mut clients[i];
+                let (identity_id, logins) = &logins[pick(logins.len())];
+                let got = c
+                    .get_id(pb::GetIdRequest {
+                        identity_pool_id: identity_pool_id.clone(),
+                        logins: logins.clone(),
+                    })
+                    .await
+                    .map_err(|s| grpc_code(&s))?
+                    .into_inner()
+                    .identity_id;
+                if &got != identity_id {
+                    return Err("GetId returned another identity".into());
+                }
+                let creds = c
+                    .get_credentials_for_identity(pb::GetCredentialsForIdentityRequest {
+                        identity_id: got,
+                        logins: logins.clone(),
+                        custom_role_arn: String::new(),
+                    })
+                    .await
+                    .map_err(|s| grpc_code(&s))?
+                    .into_inner();
+                match creds.credentials {
+                    Some(c) if !c.session_token.is_empty() => Ok(()),
+                    _ => Err("answer without credentials".into()),
+                }
+            }
+            Op::Verify {
+                keys,
+                expected,
+                token,
+            } => signet_verify::verify(token, keys, expected)
+                .map(|_| ())
+                .map_err(|e| format!("verify: {e}")),
+        }
+    }
+}
+
+fn auth_clients(channels: &[Channel]) -> Vec<UserPoolAuthClient<Channel>> {
+    channels
+        .iter()
+        .cloned()
+        .map(UserPoolAuthClient::new)
+        .collect()
+}
+
+/// One HTTP token request: Ok for a 200 whose body holds an access token.
+async fn http_token(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<(), String> {
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| format!("HTTP transport: {}", transport_kind(&e)))?;
+    let status = resp.status();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|_| "HTTP body cut short".to_string())?
+        .to_bytes();
+    const NEEDLE: &[u8] = b"\"access_token\":\"";
+    if status == StatusCode::OK && body.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+        return Ok(());
+    }
+    let oauth_error = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_string));
+    Err(match oauth_error {
+        Some(e) => format!("HTTP {} {e}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    })
+}
+
+fn transport_kind(e: &hyper_util::client::legacy::Error) -> &'static str {
+    if e.is_connect() {
+        "connect"
+    } else {
+        "request"
+    }
+}
+
+/// What a client_credentials token of the fixtures must satisfy, for `verify`.
+pub fn expected_access(issuer: &str, f: &Fixtures) -> Expected {
+    Expected {
+        issuer: issuer.to_string(),
+        token_use: TokenUse::Access,
+        clients: Some(vec![f.service_client_id.clone()]),
+        leeway_s: 5,
+    }
+}
