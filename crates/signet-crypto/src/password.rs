@@ -84,6 +84,8 @@ enum Outcome {
 pub struct PasswordHasher {
     tx: SyncSender<Job>,
     queued: Arc<AtomicUsize>,
+    /// Jobs the queue holds.
+    capacity: usize,
     params: PasswordParams,
     queue_deadline: Duration,
     dummy: Arc<String>,
@@ -124,6 +126,7 @@ impl PasswordHasher {
         PasswordHasher {
             tx,
             queued,
+            capacity: queue.max(1),
             params,
             queue_deadline,
             dummy: Arc::new(dummy),
@@ -133,6 +136,13 @@ impl PasswordHasher {
     /// Jobs waiting for a worker (for metrics).
     pub fn queue_depth(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Whether the queue is full now, so a job submitted now would be refused. Callers
+    /// check it before any other work, so that under overload a refusal costs next to
+    /// nothing; the submit itself still enforces the bound.
+    pub fn saturated(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) >= self.capacity
     }
 
     /// The parameters new hashes use.
@@ -399,12 +409,19 @@ mod tests {
             Duration::from_secs(30),
         );
         let started = Instant::now();
+        assert!(!h.saturated());
         let jobs: Vec<_> = (0..20)
             .map(|_| {
                 let h = h.clone();
                 tokio::spawn(async move { h.hash("pw").await })
             })
             .collect();
+        // One job runs, one waits: the queue is full until the worker takes the next.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !h.saturated() && Instant::now() < deadline {
+            tokio::task::yield_now().await;
+        }
+        assert!(h.saturated(), "queue depth {}", h.queue_depth());
         let mut refused = 0;
         let mut done = 0;
         for j in jobs {
@@ -417,6 +434,7 @@ mod tests {
         assert!(refused >= 15, "refused {refused}, done {done}");
         assert!(done >= 1);
         assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(!h.saturated(), "queue depth {}", h.queue_depth());
     }
 
     #[tokio::test]

@@ -127,6 +127,13 @@ impl Gateway {
         username: &str,
         password: &str,
     ) -> Result<AuthOutcome, AppError> {
+        // Overloaded: refuse before the store read. Every attempt needs a hash, so the
+        // answer is the same for every user (no enumeration), and a refusal then costs a
+        // few microseconds instead of a linearizable read (under a flood of retries the
+        // reads took half the CPU the hashes needed).
+        if self.hasher.saturated() {
+            return Err(signet_crypto::PasswordError::Saturated.into());
+        }
         let view = match canonical_username(username, &pool.config) {
             Ok(login) => match self
                 .read(Query::GetUserForLogin {
