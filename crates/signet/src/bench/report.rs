@@ -61,8 +61,8 @@ pub struct ServerReport {
 /// password-sign-in only: the raw argon2 rate on this machine, measured in the same run.
 #[derive(Debug, Serialize)]
 pub struct Argon2Reference {
-    /// argon2id verifications per CPU-second at the server's default parameters, on one
-    /// thread of this process before the load started.
+    /// argon2id verifications per CPU-second at the server's default parameters, measured
+    /// in this process before the load started, one hashing thread per core.
     pub verifies_per_cpu_s: f64,
     /// Sign-ins per server CPU-second as a share of that rate (1.0 = the server does
     /// nothing but the hash).
