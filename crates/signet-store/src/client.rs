@@ -293,6 +293,28 @@ impl StoreClient {
         }
     }
 
+    /// Build a snapshot on the member at `endpoint` (and with `purge`, drop its log up to
+    /// it); returns (snapshot index, purged index).
+    pub async fn snapshot_of(
+        &self,
+        endpoint: &str,
+        purge: bool,
+    ) -> Result<(u64, Option<u64>), ClientError> {
+        let ch = self.channel(endpoint)?;
+        let mut client = ClusterClient::new(ch);
+        // No attempt timeout: a large state takes a while, and the member bounds the wait.
+        match client.snapshot(pb::SnapshotRequest { purge }).await {
+            Ok(r) => {
+                let r = r.into_inner();
+                Ok((r.snapshot_index, r.purged_index))
+            }
+            Err(s) => Err(ClientError::Unavailable(format!(
+                "{endpoint}: {}",
+                s.message()
+            ))),
+        }
+    }
+
     /// Ask the leader to add the node as learner, wait for it to catch up, then promote it.
     pub async fn join(&self, node: pb::NodeInfo) -> Result<String, ClientError> {
         self.retry(true, |ch| {

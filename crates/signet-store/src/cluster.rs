@@ -18,6 +18,9 @@ pub(crate) struct ClusterApi {
     pub(crate) me: SignetNode,
 }
 
+/// How long a Snapshot call waits for the snapshot (and the purge) to finish.
+const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 pub(crate) fn node_info(id: NodeId, n: &SignetNode) -> pb::NodeInfo {
     pb::NodeInfo {
         node_id: id,
@@ -260,6 +263,54 @@ impl Cluster for ClusterApi {
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(pb::ElectionReply {}))
+    }
+
+    async fn snapshot(
+        &self,
+        req: Request<pb::SnapshotRequest>,
+    ) -> Result<Response<pb::SnapshotReply>, Status> {
+        let purge = req.into_inner().purge;
+        let applied = self
+            .raft
+            .metrics()
+            .borrow()
+            .last_applied
+            .map_or(0, |l| l.index);
+        let fatal = |e: openraft::error::Fatal<NodeId>| Status::unavailable(e.to_string());
+        self.raft.trigger().snapshot().await.map_err(fatal)?;
+        let waited = |e: openraft::metrics::WaitError| Status::deadline_exceeded(e.to_string());
+        let m = self
+            .raft
+            .wait(Some(SNAPSHOT_WAIT))
+            .metrics(
+                |m| m.snapshot.is_some_and(|s| s.index >= applied),
+                "snapshot built",
+            )
+            .await
+            .map_err(waited)?;
+        let snapshot_index = m.snapshot.map_or(0, |s| s.index);
+        let mut purged_index = m.purged.map(|p| p.index);
+        if purge {
+            self.raft
+                .trigger()
+                .purge_log(snapshot_index)
+                .await
+                .map_err(fatal)?;
+            let m = self
+                .raft
+                .wait(Some(SNAPSHOT_WAIT))
+                .metrics(
+                    |m| m.purged.is_some_and(|p| p.index >= snapshot_index),
+                    "log purged",
+                )
+                .await
+                .map_err(waited)?;
+            purged_index = m.purged.map(|p| p.index);
+        }
+        Ok(Response::new(pb::SnapshotReply {
+            snapshot_index,
+            purged_index,
+        }))
     }
 
     async fn remove(

@@ -203,6 +203,14 @@ pub enum ClusterCommand {
         #[arg(long)]
         node_id: u64,
     },
+    /// Build a snapshot on the node at --endpoint now; with --purge, also drop its log up
+    /// to the snapshot (do it on the leader before adding a node to a large cluster).
+    Snapshot {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        #[arg(long)]
+        purge: bool,
+    },
     /// Remove a voter or learner from the cluster.
     Remove {
         #[command(flatten)]

@@ -71,6 +71,15 @@ pub async fn run(cmd: ClusterCommand) -> anyhow::Result<()> {
         ClusterCommand::Promote { endpoint, node_id } => {
             print_membership(&client(&endpoint.endpoint).promote(node_id).await?)?
         }
+        ClusterCommand::Snapshot { endpoint, purge } => {
+            let (snapshot_index, purged_index) = client(&endpoint.endpoint)
+                .snapshot_of(&endpoint.endpoint, purge)
+                .await?;
+            emit(&serde_json::json!({
+                "snapshot_index": snapshot_index,
+                "purged_index": purged_index,
+            }))?;
+        }
         ClusterCommand::Remove { endpoint, node_id } => {
             print_membership(&client(&endpoint.endpoint).remove(node_id).await?)?
         }
