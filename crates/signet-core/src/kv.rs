@@ -63,11 +63,14 @@ pub enum Table {
     ResourceServers = 25,
     /// Access-token jti → expiry (Unix ms): access tokens revoked one by one.
     RevokedTokens = 26,
+    /// `pool_id \0 attribute \0 value \0 username` → empty: the ListUsers filter index
+    /// (see `search.rs`).
+    UserSearch = 29,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 27] = [
+    pub const ALL: [Table; 28] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -95,6 +98,7 @@ impl Table {
         Table::IdentityPoolOf,
         Table::ResourceServers,
         Table::RevokedTokens,
+        Table::UserSearch,
     ];
 
     /// The one-byte key prefix of this table.
@@ -137,6 +141,7 @@ impl Table {
             Table::IdentityPoolOf => "identity_pool_of",
             Table::ResourceServers => "resource_servers",
             Table::RevokedTokens => "revoked_tokens",
+            Table::UserSearch => "user_search",
         }
     }
 }

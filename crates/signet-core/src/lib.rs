@@ -16,6 +16,7 @@ mod kv;
 mod mem;
 mod model;
 mod query;
+pub mod search;
 
 pub use apply::{apply, DEDUP_WINDOW};
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};

@@ -17,7 +17,7 @@ use crate::StoreError;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshotBuilder};
 use sha2::{Digest, Sha256};
-use signet_core::{CoreError, KvError, Outcome, Query, QueryResult, Row, Table};
+use signet_core::{CoreError, KvError, KvRead as _, Outcome, Query, QueryResult, Row, Table};
 use sled::transaction::ConflictableTransactionError;
 use std::io::Cursor;
 use std::path::Path;
@@ -83,7 +83,48 @@ impl StateMachineStore {
                     .map_err(|e| StoreError::io("restore snapshot", e))?;
             }
         }
+        sm.ensure_search_index()
+            .map_err(|e| StoreError::io("build the user search index", e))?;
         Ok(sm)
+    }
+
+    /// Build the ListUsers search index if this state predates it (an upgraded store, or a
+    /// snapshot from an older member). Idempotent and deterministic: every member that
+    /// runs it on the same rows writes the same rows.
+    fn ensure_search_index(&self) -> std::io::Result<()> {
+        let read = SledRead(&self.inner.tree);
+        if signet_core::search::is_backfilled(&read).map_err(std::io::Error::other)? {
+            return Ok(());
+        }
+        let users = read
+            .scan(Table::Users, b"", None, usize::MAX)
+            .map_err(std::io::Error::other)?;
+        tracing::info!(users = users.len(), "building the user search index");
+        // Bounded transactions: sled keeps a transaction's writes in memory.
+        for part in users.chunks(2_000) {
+            self.search_txn(|txn| signet_core::search::backfill(txn, part).map(|_| ()))?;
+        }
+        self.search_txn(|txn| signet_core::search::mark_backfilled(txn))?;
+        self.inner.db.flush().map_err(std::io::Error::other)?;
+        Ok(())
+    }
+
+    fn search_txn(
+        &self,
+        f: impl Fn(&mut SledTxn<'_>) -> Result<(), CoreError>,
+    ) -> std::io::Result<()> {
+        self.inner
+            .tree
+            .transaction(|t| {
+                let mut txn = SledTxn {
+                    tree: t,
+                    changed: vec![],
+                };
+                f(&mut txn).map_err(ConflictableTransactionError::Abort)
+            })
+            .map_err(|e: sled::transaction::TransactionError<CoreError>| {
+                std::io::Error::other(e.to_string())
+            })
     }
 
     fn meta_get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, KvError> {
@@ -316,7 +357,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let sm = self.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             sm.inner.snapshots.save(&data)?;
-            sm.restore(&img)
+            sm.restore(&img)?;
+            sm.ensure_search_index()
         })
         .await
         .map_err(|e| snap_err(std::io::Error::other(e)))?

@@ -69,6 +69,7 @@ pub(super) fn create_user(
             user.username.as_bytes().to_vec(),
         )?;
     }
+    crate::search::index_user(txn, pool_id, None, Some(user))?;
     Ok(Outcome::Applied)
 }
 
@@ -135,6 +136,7 @@ pub(super) fn store_user(
         )?;
     }
     put(txn, Table::Users, &compound(&pool.id, &new.username), new)?;
+    crate::search::index_user(txn, &pool.id, Some(old), Some(new))?;
     Ok(Outcome::Applied)
 }
 
@@ -183,6 +185,7 @@ pub(super) fn delete_user(
     for (attr, value) in login_values(&pool, &user.attributes) {
         txn.delete(Table::Aliases, &alias_key(pool_id, &attr, &value))?;
     }
+    crate::search::index_user(txn, pool_id, Some(&user), None)?;
     // Pending codes would otherwise greet a new user of the same name. Group memberships
     // are keyed by sub, which a new user never shares, so they need no cleanup here.
     for purpose in [

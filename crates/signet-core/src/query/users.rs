@@ -131,7 +131,9 @@ pub(super) fn members_of(
     Ok(users)
 }
 
-/// Filtered listing; returns the matches and where to continue.
+/// Filtered listing; returns the matches and where to continue. Indexed attributes and
+/// the username are range scans; the rest walk the pool's users, at most [`MAX_SCAN`] per
+/// call.
 pub(super) fn search(
     kv: &impl KvRead,
     pool_id: &str,
@@ -139,6 +141,12 @@ pub(super) fn search(
     after: Option<&str>,
     limit: usize,
 ) -> Result<(Vec<User>, Option<String>), KvError> {
+    if crate::search::indexed(&filter.attribute) {
+        return indexed_search(kv, pool_id, filter, after, limit);
+    }
+    if filter.attribute == "username" {
+        return username_search(kv, pool_id, filter, after, limit);
+    }
     let prefix = compound(pool_id, "");
     let mut cursor = after.map(|a| compound(pool_id, a));
     let mut found = Vec::new();
@@ -163,4 +171,78 @@ pub(super) fn search(
         }
         cursor = last_key;
     }
+}
+
+fn to_hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Through [`Table::UserSearch`]. The continuation token is the hex of the last index key
+/// returned; a token that is not one of this filter's keys ends the listing.
+fn indexed_search(
+    kv: &impl KvRead,
+    pool_id: &str,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<User>, Option<String>), KvError> {
+    let exact = filter.op == FilterOp::Equals;
+    let prefix = crate::search::scan_prefix(pool_id, &filter.attribute, &filter.value, exact);
+    let cursor = match after {
+        Some(t) => match from_hex(t).filter(|k| k.starts_with(&prefix)) {
+            Some(k) => Some(k),
+            None => return Ok((Vec::new(), None)),
+        },
+        None => None,
+    };
+    // One row more than a page tells whether another page exists.
+    let rows = kv.scan(Table::UserSearch, &prefix, cursor.as_deref(), limit + 1)?;
+    let more = rows.len() > limit;
+    let mut users = Vec::with_capacity(limit.min(rows.len()));
+    let mut last = None;
+    for (k, _) in rows.into_iter().take(limit) {
+        if let Some(u) = crate::search::username_of(&k) {
+            // The index and the users table change in one transaction; a missing user
+            // would be a bug, and is skipped rather than failing the listing.
+            if let Some(user) = get_user(kv, pool_id, u)? {
+                users.push(user);
+            }
+        }
+        last = Some(k);
+    }
+    Ok((users, last.filter(|_| more).map(|k| to_hex(&k))))
+}
+
+/// `username = …` is one lookup, `username ^= …` a range of the users table.
+fn username_search(
+    kv: &impl KvRead,
+    pool_id: &str,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<User>, Option<String>), KvError> {
+    if filter.op == FilterOp::Equals {
+        let user = match after {
+            Some(_) => None,
+            None => get_user(kv, pool_id, &filter.value)?,
+        };
+        return Ok((user.into_iter().collect(), None));
+    }
+    let prefix = compound(pool_id, &filter.value);
+    let cursor = after.map(|a| compound(pool_id, a));
+    let rows = kv.scan(Table::Users, &prefix, cursor.as_deref(), limit + 1)?;
+    let more = rows.len() > limit;
+    let users: Vec<User> = decode_all(Table::Users, rows.into_iter().take(limit).collect())?;
+    let next = users.last().filter(|_| more).map(|u| u.username.clone());
+    Ok((users, next))
 }
