@@ -63,11 +63,16 @@ pub enum Table {
     ResourceServers = 25,
     /// Access-token jti → expiry (Unix ms): access tokens revoked one by one.
     RevokedTokens = 26,
+    /// `pool_id \0 job_id` → [`crate::ImportJob`].
+    ImportJobs = 27,
+    /// `job_id \0` + big-endian u32 sequence number → [`crate::ImportChunk`]: users of
+    /// an import staged by the upload, deleted as they are applied.
+    ImportChunks = 28,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 27] = [
+    pub const ALL: [Table; 29] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -95,6 +100,8 @@ impl Table {
         Table::IdentityPoolOf,
         Table::ResourceServers,
         Table::RevokedTokens,
+        Table::ImportJobs,
+        Table::ImportChunks,
     ];
 
     /// The one-byte key prefix of this table.
@@ -137,6 +144,8 @@ impl Table {
             Table::IdentityPoolOf => "identity_pool_of",
             Table::ResourceServers => "resource_servers",
             Table::RevokedTokens => "revoked_tokens",
+            Table::ImportJobs => "import_jobs",
+            Table::ImportChunks => "import_chunks",
         }
     }
 }

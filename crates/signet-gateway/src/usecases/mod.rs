@@ -86,6 +86,22 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::SecretNotDeletable => AppError::invalid(
             "No such secret, or it is the client's last one (a confidential client cannot become public).",
         ),
+        Rejection::ImportJobExists => AppError::Internal(format!("identifier collision: {r:?}")),
+        Rejection::ImportJobNotFound => {
+            AppError::ResourceNotFound("Import job does not exist.".into())
+        }
+        Rejection::ImportJobState { status } => {
+            AppError::InvalidState(format!("The import job is {}.", status.name()))
+        }
+        Rejection::ImportUploadConflict | Rejection::ImportOutOfOrder { .. } => {
+            AppError::InvalidState("A CSV file was already uploaded to this import job.".into())
+        }
+        Rejection::ImportNotUploaded => AppError::InvalidState(
+            "No complete CSV file has been uploaded to this import job.".into(),
+        ),
+        Rejection::ImportLeaseHeld => {
+            AppError::InvalidState("Another gateway is running this import job.".into())
+        }
     }
 }
 
