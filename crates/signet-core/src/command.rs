@@ -690,8 +690,8 @@ pub enum Rejection {
     ImportJobNotFound,
     /// The import job's status does not allow this.
     ImportJobState {
-        /// Its status.
-        status: ImportStatus,
+        /// Its status (not `status`: [`Outcome`]'s tag already uses that name).
+        job_status: ImportStatus,
     },
     /// The job already has (part of) an upload from another upload, or is fully uploaded.
     ImportUploadConflict,

@@ -124,7 +124,9 @@ pub(super) fn stage_chunk(
         Err(r) => return reject(r),
     };
     if job.status != ImportStatus::Created {
-        return reject(Rejection::ImportJobState { status: job.status });
+        return reject(Rejection::ImportJobState {
+            job_status: job.status,
+        });
     }
     match &job.upload_id {
         // A retry of a chunk this upload already staged (its first answer was lost).
@@ -182,7 +184,7 @@ pub(super) fn start_job(
                 return reject(Rejection::ImportLeaseHeld);
             }
         }
-        status => return reject(Rejection::ImportJobState { status }),
+        status => return reject(Rejection::ImportJobState { job_status: status }),
     }
     job.runner = runner.to_string();
     job.lease_until_ms = lease_until_ms;
@@ -213,7 +215,7 @@ pub(super) fn apply_chunk(
             finish(txn, &mut job, ImportStatus::Stopped, at_ms, message)?;
             return Ok(Outcome::Applied);
         }
-        status => return reject(Rejection::ImportJobState { status }),
+        status => return reject(Rejection::ImportJobState { job_status: status }),
     }
     if txn.get(Table::Pools, pool_id.as_bytes())?.is_none() {
         // The pool was deleted under the job: free the staged users now, since nothing
@@ -293,7 +295,7 @@ pub(super) fn stop_job(
             save(txn, &job)?;
         }
         ImportStatus::Stopping => {}
-        status => return reject(Rejection::ImportJobState { status }),
+        status => return reject(Rejection::ImportJobState { job_status: status }),
     }
     Ok(Outcome::Applied)
 }
@@ -314,7 +316,9 @@ pub(super) fn fail_job(
         job.status,
         ImportStatus::InProgress | ImportStatus::Stopping
     ) {
-        return reject(Rejection::ImportJobState { status: job.status });
+        return reject(Rejection::ImportJobState {
+            job_status: job.status,
+        });
     }
     if job.runner != runner {
         return reject(Rejection::ImportLeaseHeld);

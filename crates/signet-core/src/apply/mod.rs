@@ -345,3 +345,6 @@ mod tests_identities;
 
 #[cfg(test)]
 mod tests_imports;
+
+#[cfg(test)]
+mod tests_import_stops;

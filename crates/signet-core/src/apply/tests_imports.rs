@@ -1,4 +1,5 @@
-//! Unit tests of import jobs: every transition, retries, skips and stops.
+//! Unit tests of import jobs: staging, starting, applying, retries and skips (stops,
+//! leases and failures: `tests_import_stops`).
 
 use super::imports::chunk_key;
 use super::*;
@@ -7,14 +8,14 @@ use crate::{
     User, UserPool, UserStatus, MAX_IMPORT_ERRORS,
 };
 
-const JOB: &str = "import-job1";
+pub(super) const JOB: &str = "import-job1";
 
-struct Fixture {
-    kv: MemKv,
+pub(super) struct Fixture {
+    pub(super) kv: MemKv,
     next: u32,
 }
 
-fn row(line: u64, name: &str, email: &str) -> ImportRow {
+pub(super) fn row(line: u64, name: &str, email: &str) -> ImportRow {
     let mut user = User::new(format!("sub-{name}"), name, UserStatus::ResetRequired, 7);
     user.attributes.insert("email".into(), email.into());
     ImportRow { line, user }
@@ -22,7 +23,7 @@ fn row(line: u64, name: &str, email: &str) -> ImportRow {
 
 impl Fixture {
     /// A pool with e-mail as a sign-in alias and a Created job.
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut f = Fixture {
             kv: MemKv::new(),
             next: 0,
@@ -37,7 +38,7 @@ impl Fixture {
         f
     }
 
-    fn run(&mut self, c: Command) -> Outcome {
+    pub(super) fn run(&mut self, c: Command) -> Outcome {
         self.next += 1;
         let mut rid = [0u8; 16];
         rid[..4].copy_from_slice(&self.next.to_be_bytes());
@@ -45,11 +46,17 @@ impl Fixture {
         apply(&mut self.kv, &Request::new(RequestId(rid), c)).unwrap()
     }
 
-    fn ok(&mut self, c: Command) {
+    pub(super) fn ok(&mut self, c: Command) {
         assert_eq!(self.run(c), Outcome::Applied);
     }
 
-    fn stage(&mut self, upload: &str, seq: u32, last: bool, rows: Vec<ImportRow>) -> Outcome {
+    pub(super) fn stage(
+        &mut self,
+        upload: &str,
+        seq: u32,
+        last: bool,
+        rows: Vec<ImportRow>,
+    ) -> Outcome {
         self.run(Command::StageImportChunk {
             pool_id: "p1".into(),
             job_id: JOB.into(),
@@ -62,7 +69,7 @@ impl Fixture {
         })
     }
 
-    fn start(&mut self, runner: &str, at_ms: u64) -> Outcome {
+    pub(super) fn start(&mut self, runner: &str, at_ms: u64) -> Outcome {
         self.run(Command::StartImportJob {
             pool_id: "p1".into(),
             job_id: JOB.into(),
@@ -72,7 +79,7 @@ impl Fixture {
         })
     }
 
-    fn apply_chunk(&mut self, runner: &str, seq: u32, at_ms: u64) -> Outcome {
+    pub(super) fn apply_chunk(&mut self, runner: &str, seq: u32, at_ms: u64) -> Outcome {
         self.run(Command::ApplyImportChunk {
             pool_id: "p1".into(),
             job_id: JOB.into(),
@@ -83,7 +90,7 @@ impl Fixture {
         })
     }
 
-    fn stop(&mut self, at_ms: u64) -> Outcome {
+    pub(super) fn stop(&mut self, at_ms: u64) -> Outcome {
         self.run(Command::StopImportJob {
             pool_id: "p1".into(),
             job_id: JOB.into(),
@@ -91,7 +98,7 @@ impl Fixture {
         })
     }
 
-    fn job(&self) -> ImportJob {
+    pub(super) fn job(&self) -> ImportJob {
         match query(
             &self.kv,
             &Query::GetImportJob {
@@ -106,7 +113,7 @@ impl Fixture {
         }
     }
 
-    fn user(&self, name: &str) -> Option<User> {
+    pub(super) fn user(&self, name: &str) -> Option<User> {
         match query(
             &self.kv,
             &Query::GetUser {
@@ -121,7 +128,7 @@ impl Fixture {
         }
     }
 
-    fn chunk_rows(&self) -> usize {
+    pub(super) fn chunk_rows(&self) -> usize {
         self.kv
             .rows()
             .filter(|((t, _), _)| *t == Table::ImportChunks)
@@ -129,8 +136,8 @@ impl Fixture {
     }
 }
 
-fn state(status: ImportStatus) -> Outcome {
-    Outcome::Rejected(Rejection::ImportJobState { status })
+pub(super) fn state(status: ImportStatus) -> Outcome {
+    Outcome::Rejected(Rejection::ImportJobState { job_status: status })
 }
 
 #[test]
@@ -355,189 +362,6 @@ fn taken_usernames_and_aliases_are_skipped_not_failed() {
 }
 
 #[test]
-fn stop_before_start_drops_the_staged_users() {
-    let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("u1", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("u1", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(f.stop(50), Outcome::Applied);
-    let j = f.job();
-    assert_eq!(
-        (j.status, j.completed_at_ms, j.imported),
-        (ImportStatus::Stopped, 50, 0)
-    );
-    assert_eq!(f.chunk_rows(), 0);
-    assert_eq!(f.start("gw-a", 100), state(ImportStatus::Stopped));
-    assert_eq!(f.stage("u1", 2, true, vec![]), state(ImportStatus::Stopped));
-    assert!(f.user("ann").is_none());
-}
-
-#[test]
-fn stop_while_running_ends_at_the_next_chunk_boundary() {
-    let mut f = Fixture::new();
-    for seq in 0..3 {
-        let name = format!("u{seq}");
-        let rows = vec![row(u64::from(seq) + 2, &name, &format!("{name}@x.io"))];
-        assert_eq!(f.stage("up", seq, seq == 2, rows), Outcome::Applied);
-    }
-    assert_eq!(f.start("gw-a", 100), Outcome::Applied);
-    assert_eq!(f.apply_chunk("gw-a", 0, 200), Outcome::Applied);
-    assert_eq!(f.stop(250), Outcome::Applied);
-    assert_eq!(f.job().status, ImportStatus::Stopping);
-    assert_eq!(f.stop(260), Outcome::Applied); // idempotent
-                                               // The runner's next write ends the job instead of applying chunk 1.
-    assert_eq!(f.apply_chunk("gw-a", 1, 300), Outcome::Applied);
-    let j = f.job();
-    assert_eq!(
-        (j.status, j.imported, j.next_chunk),
-        (ImportStatus::Stopped, 1, 1)
-    );
-    assert!(f.user("u0").is_some() && f.user("u1").is_none());
-    assert_eq!(f.chunk_rows(), 0);
-    assert!(
-        j.completion_message.starts_with("Stopped"),
-        "{}",
-        j.completion_message
-    );
-}
-
-#[test]
-fn a_lapsed_lease_lets_another_gateway_resume() {
-    let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("up", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("up", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(f.start("gw-a", 100), Outcome::Applied); // lease until 30_100
-    assert_eq!(f.apply_chunk("gw-a", 0, 200), Outcome::Applied); // renewed to 30_200
-                                                                 // gw-a's lease still runs: gw-b may not take over, and only the holder applies.
-    assert_eq!(
-        f.start("gw-b", 30_000),
-        Outcome::Rejected(Rejection::ImportLeaseHeld)
-    );
-    assert_eq!(
-        f.apply_chunk("gw-b", 1, 30_000),
-        Outcome::Rejected(Rejection::ImportLeaseHeld)
-    );
-    // gw-a died; after its lease gw-b resumes where it stopped.
-    assert_eq!(f.start("gw-b", 30_201), Outcome::Applied);
-    assert_eq!(
-        f.apply_chunk("gw-a", 1, 30_300),
-        Outcome::Rejected(Rejection::ImportLeaseHeld)
-    );
-    assert_eq!(f.apply_chunk("gw-b", 1, 30_300), Outcome::Applied);
-    let j = f.job();
-    assert_eq!(
-        (j.status, j.imported, j.runner.as_str()),
-        (ImportStatus::Succeeded, 2, "gw-b")
-    );
-}
-
-#[test]
-fn stopping_a_job_whose_runner_died_stops_it_at_once() {
-    let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("up", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("up", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(f.start("gw-a", 100), Outcome::Applied);
-    assert_eq!(f.stop(200), Outcome::Applied);
-    assert_eq!(f.job().status, ImportStatus::Stopping);
-    // Nobody reaches the chunk boundary; a stop after the lease ends it.
-    assert_eq!(f.stop(40_000), Outcome::Applied);
-    assert_eq!(f.job().status, ImportStatus::Stopped);
-    assert_eq!(f.chunk_rows(), 0);
-}
-
-#[test]
-fn the_runner_can_fail_a_job() {
-    let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("up", 0, true, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    let fail = |runner: &str| Command::FailImportJob {
-        pool_id: "p1".into(),
-        job_id: JOB.into(),
-        runner: runner.into(),
-        at_ms: 500,
-        message: "store unavailable".into(),
-    };
-    assert_eq!(f.run(fail("gw-a")), state(ImportStatus::Created));
-    assert_eq!(f.start("gw-a", 100), Outcome::Applied);
-    assert_eq!(
-        f.run(fail("gw-b")),
-        Outcome::Rejected(Rejection::ImportLeaseHeld)
-    );
-    assert_eq!(f.run(fail("gw-a")), Outcome::Applied);
-    let j = f.job();
-    assert_eq!((j.status, j.completed_at_ms), (ImportStatus::Failed, 500));
-    assert!(
-        j.completion_message.starts_with("store unavailable"),
-        "{}",
-        j.completion_message
-    );
-    assert_eq!(f.chunk_rows(), 0);
-}
-
-#[test]
-fn deleting_the_pool_makes_jobs_unreachable_and_fails_a_running_one() {
-    let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("up", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("up", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(f.start("gw-a", 100), Outcome::Applied);
-    f.ok(Command::DeleteUserPool {
-        pool_id: "p1".into(),
-        at_ms: 150,
-    });
-    let get = query(
-        &f.kv,
-        &Query::GetImportJob {
-            pool_id: "p1".into(),
-            job_id: JOB.into(),
-        },
-    )
-    .unwrap();
-    assert_eq!(get, QueryResult::ImportJob(None));
-    let list = query(
-        &f.kv,
-        &Query::ListImportJobs {
-            pool_id: "p1".into(),
-            after: None,
-            limit: 10,
-        },
-    )
-    .unwrap();
-    assert_eq!(list, QueryResult::ImportJobs(vec![]));
-    assert_eq!(f.stop(160), Outcome::Rejected(Rejection::PoolNotFound));
-    // The runner's next write frees the staged users.
-    assert_eq!(
-        f.apply_chunk("gw-a", 0, 200),
-        Outcome::Rejected(Rejection::PoolNotFound)
-    );
-    assert_eq!(f.chunk_rows(), 0);
-}
-
-#[test]
 fn row_reasons_are_bounded_but_counted() {
     let mut f = Fixture::new();
     let rejected: Vec<RowError> = (0..150)
@@ -582,4 +406,24 @@ fn jobs_list_in_id_order_per_pool() {
     let ids: Vec<&str> = jobs.iter().map(|j| j.job_id.as_str()).collect();
     assert_eq!(ids, vec![JOB]);
     assert_eq!(chunk_key("j", 1), b"j\0\0\0\0\x01".to_vec());
+}
+
+#[test]
+fn import_rejections_survive_the_wire() {
+    // Outcomes travel as JSON with internally tagged enums: no field may clash with a tag.
+    for r in [
+        Rejection::ImportJobExists,
+        Rejection::ImportJobNotFound,
+        Rejection::ImportJobState {
+            job_status: ImportStatus::Stopping,
+        },
+        Rejection::ImportUploadConflict,
+        Rejection::ImportOutOfOrder { expected: 3 },
+        Rejection::ImportNotUploaded,
+        Rejection::ImportLeaseHeld,
+    ] {
+        let o = Outcome::Rejected(r);
+        let json = serde_json::to_string(&o).unwrap();
+        assert_eq!(serde_json::from_str::<Outcome>(&json).unwrap(), o, "{json}");
+    }
 }

@@ -90,8 +90,8 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::ImportJobNotFound => {
             AppError::ResourceNotFound("Import job does not exist.".into())
         }
-        Rejection::ImportJobState { status } => {
-            AppError::InvalidState(format!("The import job is {}.", status.name()))
+        Rejection::ImportJobState { job_status } => {
+            AppError::InvalidState(format!("The import job is {}.", job_status.name()))
         }
         Rejection::ImportUploadConflict | Rejection::ImportOutOfOrder { .. } => {
             AppError::InvalidState("A CSV file was already uploaded to this import job.".into())
