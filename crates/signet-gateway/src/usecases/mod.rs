@@ -4,6 +4,10 @@
 pub mod auth;
 pub mod identity;
 pub mod identity_pools;
+pub mod import_csv;
+pub(crate) mod import_runner;
+pub(crate) mod import_upload;
+pub mod imports;
 pub mod keys;
 pub(crate) mod logins;
 pub mod oauth;
@@ -196,6 +200,11 @@ pub(crate) mod ids {
     /// `AROA` and 20 base-32 characters (100 bits): role ids.
     pub fn role_id() -> String {
         format!("AROA{}", pick(BASE32, 20))
+    }
+
+    /// `import-` and 22 alphanumerics (~131 bits): user import job ids.
+    pub fn import_job_id() -> String {
+        format!("import-{}", pick(ALNUM, 22))
     }
 
     /// A random UUID (version 4 layout).
