@@ -79,6 +79,20 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
 
     let started = start(&env.b, &pool_id, &job.job_id).await.expect("start");
     assert!(started.start_date > 0);
+    // The other gateway may not take it over while the runner's lease runs (nor once done).
+    let err = start(&env.a, &pool_id, &job.job_id)
+        .await
+        .expect_err("held by b");
+    assert_eq!(
+        err.code(),
+        tonic::Code::FailedPrecondition,
+        "{}",
+        err.message()
+    );
+    // Starting it again where it runs does not run it twice.
+    if let Err(e) = start(&env.b, &pool_id, &job.job_id).await {
+        assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{}", e.message());
+    }
     let done = wait_final(&env.a, &pool_id, &job.job_id).await;
     assert_eq!(done.status, "Succeeded", "{}", done.completion_message);
     assert_eq!(

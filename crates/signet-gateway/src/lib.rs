@@ -67,6 +67,8 @@ pub struct Gateway {
     pub(crate) serving: std::sync::atomic::AtomicBool,
     /// Becomes true when the gateway shuts down: background work (import runners) ends.
     pub(crate) stopping: watch::Receiver<bool>,
+    /// Import jobs this gateway is running (a repeated start does not run a job twice).
+    pub(crate) importing: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Gateway {
@@ -154,6 +156,7 @@ pub async fn start(
         keys: KeyManager::default(),
         serving: std::sync::atomic::AtomicBool::new(false),
         stopping: stop_rx.clone(),
+        importing: Default::default(),
         store,
         cfg,
     });

@@ -23,11 +23,45 @@ enum Sent {
     Stopped,
 }
 
+/// Run the job on this gateway, unless it already runs it.
+pub(crate) fn spawn(gw: &Arc<Gateway>, pool_id: &str, job_id: &str) {
+    let fresh = gw
+        .importing
+        .lock()
+        .expect("import set lock")
+        .insert(job_id.to_string());
+    if fresh {
+        let running = Running {
+            gw: gw.clone(),
+            job_id: job_id.to_string(),
+        };
+        let pool_id = pool_id.to_string();
+        tokio::spawn(async move {
+            run(&running.gw, &pool_id, &running.job_id).await;
+            drop(running);
+        });
+    }
+}
+
+/// Takes the job off this gateway's running set when the runner ends, however it ends.
+struct Running {
+    gw: Arc<Gateway>,
+    job_id: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.gw.importing.lock() {
+            set.remove(&self.job_id);
+        }
+    }
+}
+
 /// Run the job `pool_id`/`job_id` until it is final or no longer ours.
-pub(crate) async fn run(gw: Arc<Gateway>, pool_id: String, job_id: String) {
+async fn run(gw: &Gateway, pool_id: &str, job_id: &str) {
     let me = gw.cfg.instance.clone();
     loop {
-        let job = match read_job(&gw, &pool_id, &job_id).await {
+        let job = match read_job(gw, pool_id, job_id).await {
             Some(j) => j,
             None => return,
         };
@@ -41,14 +75,14 @@ pub(crate) async fn run(gw: Arc<Gateway>, pool_id: String, job_id: String) {
         }
         let now = now_ms();
         let cmd = Command::ApplyImportChunk {
-            pool_id: pool_id.clone(),
-            job_id: job_id.clone(),
+            pool_id: pool_id.to_string(),
+            job_id: job_id.to_string(),
             runner: me.clone(),
             seq: job.next_chunk,
             at_ms: now,
             lease_until_ms: now + gw.cfg.import_lease.as_millis() as u64,
         };
-        match send(&gw, cmd).await {
+        match send(gw, cmd).await {
             Sent::Done(Outcome::Applied) => {}
             // Someone else holds the job now, or it ended (stopped, pool deleted): not ours
             // to continue.
@@ -59,14 +93,14 @@ pub(crate) async fn run(gw: Arc<Gateway>, pool_id: String, job_id: String) {
                 | Rejection::PoolNotFound,
             )) => return,
             Sent::Done(Outcome::Rejected(r)) => {
-                fail(&gw, &pool_id, &job_id, &format!("Chunk refused: {r:?}")).await;
+                fail(gw, pool_id, job_id, &format!("Chunk refused: {r:?}")).await;
                 return;
             }
             Sent::GaveUp(e) => {
                 fail(
-                    &gw,
-                    &pool_id,
-                    &job_id,
+                    gw,
+                    pool_id,
+                    job_id,
                     &format!("The store did not accept chunk {}: {e}", job.next_chunk),
                 )
                 .await;

@@ -102,11 +102,7 @@ impl Gateway {
             lease_until_ms: now + self.cfg.import_lease.as_millis() as u64,
         })
         .await?;
-        tokio::spawn(super::import_runner::run(
-            self.clone(),
-            pool_id.to_string(),
-            job_id.to_string(),
-        ));
+        super::import_runner::spawn(self, pool_id, job_id);
         self.describe_import_job(pool_id, job_id).await
     }
 
