@@ -1,8 +1,9 @@
 //! The replicated log's entry type and the business answer to it.
 
 use crate::{
-    AppClient, ClientSecret, CodePurpose, CodeRecord, Group, IdentityPool, OutboxMessage,
-    PoolConfig, RetireReason, SigningKey, User, UserPatch, UserPool,
+    AppClient, ClientSecret, CodePurpose, CodeRecord, Group, IdentityPool, ImportJob, ImportRow,
+    ImportStatus, OutboxMessage, PoolConfig, RetireReason, RowError, SigningKey, User, UserPatch,
+    UserPool,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -458,6 +459,89 @@ pub enum Command {
         /// The proposer's clock, Unix ms.
         at_ms: u64,
     },
+    /// Create a user import job (status Created) in an existing pool.
+    CreateImportJob {
+        /// Pool id.
+        pool_id: String,
+        /// The new job.
+        job: ImportJob,
+    },
+    /// Stage the next chunk of an upload: validated users plus the count (and the first
+    /// reasons) of rows the gateway refused. Only while the job is Created; chunks come
+    /// in order, from one upload; a retried chunk is answered as applied.
+    StageImportChunk {
+        /// Pool id.
+        pool_id: String,
+        /// Job id.
+        job_id: String,
+        /// Random id of the upload staging the chunks (a second upload is refused).
+        upload_id: String,
+        /// Chunk number, from 0.
+        seq: u32,
+        /// This is the upload's last chunk.
+        last: bool,
+        /// Valid rows, ready to insert.
+        rows: Vec<ImportRow>,
+        /// Rows of this stretch of the file that the gateway refused.
+        rejected_rows: u64,
+        /// Reasons for (the first of) them.
+        rejected: Vec<RowError>,
+    },
+    /// Start (Created → InProgress) or resume an import: `runner` holds it until
+    /// `lease_until_ms`. Resuming an InProgress job needs the previous lease to have lapsed
+    /// at `at_ms`, unless `runner` already holds it.
+    StartImportJob {
+        /// Pool id.
+        pool_id: String,
+        /// Job id.
+        job_id: String,
+        /// Gateway instance that will apply the chunks.
+        runner: String,
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+        /// End of the runner's claim, Unix ms.
+        lease_until_ms: u64,
+    },
+    /// Insert the users of chunk `seq` (the job's next one) as CreateUser would, skipping
+    /// those whose username or sign-in alias is taken; renew the runner's lease. A Stopping
+    /// job stops here instead; after the last chunk the job has Succeeded.
+    ApplyImportChunk {
+        /// Pool id.
+        pool_id: String,
+        /// Job id.
+        job_id: String,
+        /// The runner holding the job.
+        runner: String,
+        /// Chunk number.
+        seq: u32,
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+        /// New end of the runner's claim, Unix ms.
+        lease_until_ms: u64,
+    },
+    /// Stop an import: a Created job (or one whose runner's lease lapsed) stops at once and
+    /// its staged chunks are dropped; a running one becomes Stopping.
+    StopImportJob {
+        /// Pool id.
+        pool_id: String,
+        /// Job id.
+        job_id: String,
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+    },
+    /// The runner gives up on a job: Failed with `message`, staged chunks dropped.
+    FailImportJob {
+        /// Pool id.
+        pool_id: String,
+        /// Job id.
+        job_id: String,
+        /// The runner holding the job.
+        runner: String,
+        /// The proposer's clock, Unix ms.
+        at_ms: u64,
+        /// Why.
+        message: String,
+    },
 }
 
 impl Command {
@@ -507,6 +591,12 @@ impl Command {
             Command::AddClientSecret { .. } => "add_client_secret",
             Command::DeleteClientSecret { .. } => "delete_client_secret",
             Command::RevokeAccessToken { .. } => "revoke_access_token",
+            Command::CreateImportJob { .. } => "create_import_job",
+            Command::StageImportChunk { .. } => "stage_import_chunk",
+            Command::StartImportJob { .. } => "start_import_job",
+            Command::ApplyImportChunk { .. } => "apply_import_chunk",
+            Command::StopImportJob { .. } => "stop_import_job",
+            Command::FailImportJob { .. } => "fail_import_job",
         }
     }
 }
@@ -594,6 +684,26 @@ pub enum Rejection {
     TooManySecrets,
     /// No such secret, or it is the client's last one.
     SecretNotDeletable,
+    /// An import job with this id exists.
+    ImportJobExists,
+    /// No such import job in the pool.
+    ImportJobNotFound,
+    /// The import job's status does not allow this.
+    ImportJobState {
+        /// Its status (not `status`: [`Outcome`]'s tag already uses that name).
+        job_status: ImportStatus,
+    },
+    /// The job already has (part of) an upload from another upload, or is fully uploaded.
+    ImportUploadConflict,
+    /// A chunk other than the expected one.
+    ImportOutOfOrder {
+        /// The chunk the job expects.
+        expected: u32,
+    },
+    /// The job cannot start: its CSV file has not been (completely) uploaded.
+    ImportNotUploaded,
+    /// Another gateway holds the job and its lease has not lapsed.
+    ImportLeaseHeld,
 }
 
 /// The answer to an applied command.

@@ -63,6 +63,11 @@ pub enum Table {
     ResourceServers = 25,
     /// Access-token jti → expiry (Unix ms): access tokens revoked one by one.
     RevokedTokens = 26,
+    /// `pool_id \0 job_id` → [`crate::ImportJob`].
+    ImportJobs = 27,
+    /// `job_id \0` + big-endian u32 sequence number → [`crate::ImportChunk`]: users of
+    /// an import staged by the upload, deleted as they are applied.
+    ImportChunks = 28,
     /// `pool_id \0 attribute \0 value \0 username` → empty: the ListUsers filter index
     /// (see `search.rs`).
     UserSearch = 29,
@@ -70,7 +75,7 @@ pub enum Table {
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 28] = [
+    pub const ALL: [Table; 30] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -98,6 +103,8 @@ impl Table {
         Table::IdentityPoolOf,
         Table::ResourceServers,
         Table::RevokedTokens,
+        Table::ImportJobs,
+        Table::ImportChunks,
         Table::UserSearch,
     ];
 
@@ -141,6 +148,8 @@ impl Table {
             Table::IdentityPoolOf => "identity_pool_of",
             Table::ResourceServers => "resource_servers",
             Table::RevokedTokens => "revoked_tokens",
+            Table::ImportJobs => "import_jobs",
+            Table::ImportChunks => "import_chunks",
             Table::UserSearch => "user_search",
         }
     }

@@ -10,7 +10,9 @@ mod seal;
 mod signing;
 
 pub use keyed::{hmac_sha256, KeyedHasher, Secret};
-pub use password::{PasswordError, PasswordHasher, PasswordParams, MAX_PASSWORD_BYTES};
+pub use password::{
+    check_imported_hash, PasswordError, PasswordHasher, PasswordParams, MAX_PASSWORD_BYTES,
+};
 pub use random::{constant_time_eq, random_bytes, random_code, random_hex_id, random_token};
 pub use seal::Sealer;
 pub use signing::{Algorithm, SigningError, SigningKeyPair};

@@ -61,6 +61,51 @@ pub enum PasswordError {
     /// The worker pool has stopped.
     #[error("password hasher stopped")]
     Stopped,
+    /// A hash brought from elsewhere uses parameters outside the accepted range.
+    #[error("password hash parameters out of range: {0}")]
+    OutOfRange(String),
+}
+
+/// Most memory (KiB), iterations and lanes accepted in a hash brought from elsewhere: every
+/// sign-in pays that cost, so an imported hash must not turn sign-in into a denial of
+/// service (256 MiB, 16 passes, 16 lanes is far above any sane setting).
+const MAX_IMPORTED: PasswordParams = PasswordParams {
+    m_kib: 256 * 1024,
+    t: 16,
+    p: 16,
+};
+
+/// Check a PHC string brought from another system (a user import): it must be argon2id,
+/// version 19, parse, and use parameters no weaker than `min` in any of m, t and p (and no
+/// costlier than a bounded maximum). Returns its parameters.
+pub fn check_imported_hash(
+    phc: &str,
+    min: PasswordParams,
+) -> Result<PasswordParams, PasswordError> {
+    let parsed = parse_phc(phc)?;
+    let p = PasswordParams {
+        m_kib: parsed.params.m_cost(),
+        t: parsed.params.t_cost(),
+        p: parsed.params.p_cost(),
+    };
+    if p.m_kib < min.m_kib || p.t < min.t || p.p < min.p {
+        return Err(PasswordError::OutOfRange(format!(
+            "m={},t={},p={} is weaker than the minimum m={},t={},p={}",
+            p.m_kib, p.t, p.p, min.m_kib, min.t, min.p
+        )));
+    }
+    if p.m_kib > MAX_IMPORTED.m_kib || p.t > MAX_IMPORTED.t || p.p > MAX_IMPORTED.p {
+        return Err(PasswordError::OutOfRange(format!(
+            "m={},t={},p={} exceeds the maximum m={},t={},p={}",
+            p.m_kib, p.t, p.p, MAX_IMPORTED.m_kib, MAX_IMPORTED.t, MAX_IMPORTED.p
+        )));
+    }
+    if parsed.salt.len() < 8 || !(16..=64).contains(&parsed.hash.len()) {
+        return Err(PasswordError::Malformed(
+            "salt must have at least 8 bytes and the hash 16 to 64".into(),
+        ));
+    }
+    Ok(p)
 }
 
 enum Work {
@@ -393,6 +438,47 @@ mod tests {
             Err(PasswordError::Malformed(_))
         ));
         h.verify_dummy("whatever").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn imported_hashes_must_be_argon2id_within_bounds() {
+        let min = PasswordParams::default();
+        let h = PasswordHasher::new(min, 1, 8, Duration::from_secs(30));
+        let phc = h.hash("pw").await.unwrap();
+        assert_eq!(check_imported_hash(&phc, min), Ok(min));
+        let salt = B64.encode([1u8; 16]);
+        let hash = B64.encode([2u8; 32]);
+        let with = |params: &str| format!("$argon2id$v=19${params}${salt}${hash}");
+        assert!(check_imported_hash(&with("m=65536,t=3,p=4"), min).is_ok());
+        for weak in ["m=19455,t=2,p=1", "m=19456,t=1,p=1", "m=4096,t=3,p=1"] {
+            assert!(
+                matches!(
+                    check_imported_hash(&with(weak), min),
+                    Err(PasswordError::OutOfRange(_))
+                ),
+                "{weak}"
+            );
+        }
+        assert!(matches!(
+            check_imported_hash(&with("m=4194304,t=2,p=1"), min),
+            Err(PasswordError::OutOfRange(_))
+        ));
+        for bad in [
+            "",
+            "not a hash",
+            "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            "$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            "$argon2id$v=19$m=19456,t=2,p=1$!!$aGFzaGhhc2hoYXNoaGFzaA",
+            "$2b$12$abcdefghijklmnopqrstuu5Y5O4FzCbkcA6QX7h2uFcFJ0nJ0nJ0a",
+        ] {
+            assert!(
+                matches!(
+                    check_imported_hash(bad, min),
+                    Err(PasswordError::Malformed(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -63,6 +63,16 @@ pub struct GatewayConfig {
     /// Shortest session AssumeRoleWithWebIdentity grants (STS's is 900 s; tests lower it to
     /// watch credentials expire).
     pub sts_min_session: Duration,
+    /// Largest CSV file a user import accepts, in bytes.
+    pub import_max_bytes: u64,
+    /// Most data rows a user import accepts.
+    pub import_max_rows: u64,
+    /// Users per staged chunk (one log entry each when applied); chunks are also cut at
+    /// 512 KiB of users, so an entry stays well under 1 MiB.
+    pub import_chunk_rows: usize,
+    /// A running import is this gateway's until this long after its last chunk; after
+    /// that, StartUserImportJob on any gateway resumes it.
+    pub import_lease: Duration,
 }
 
 impl GatewayConfig {
@@ -94,6 +104,10 @@ impl GatewayConfig {
             rotation_interval: Duration::from_secs(24 * 3600),
             key_overlap: Duration::from_secs(86_400 + 60),
             sts_min_session: Duration::from_secs(900),
+            import_max_bytes: 512 * 1024 * 1024,
+            import_max_rows: 1_000_000,
+            import_chunk_rows: 500,
+            import_lease: Duration::from_secs(60),
         }
     }
 

@@ -210,6 +210,7 @@ impl From<PasswordError> for AppError {
             PasswordError::TooLong => AppError::InvalidPassword("password too long".into()),
             PasswordError::Malformed(m) => AppError::Internal(format!("stored password hash: {m}")),
             PasswordError::Stopped => AppError::Unavailable("password hasher stopped".into()),
+            PasswordError::OutOfRange(m) => AppError::invalid(m),
         }
     }
 }

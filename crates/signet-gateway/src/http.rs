@@ -30,6 +30,7 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
             get(discovery),
         )
         .merge(crate::http_oauth::routes())
+        .merge(crate::http_import::routes())
         .with_state(gw)
 }
 

@@ -9,6 +9,7 @@ mod error;
 mod grpc;
 mod hooks;
 mod http;
+mod http_import;
 mod http_oauth;
 mod keys;
 mod metrics;
@@ -64,6 +65,10 @@ pub struct Gateway {
         std::sync::Mutex<std::collections::HashMap<String, Arc<signet_verify::JwksCache>>>,
     /// Set once gRPC health reports SERVING (readiness as seen from outside).
     pub(crate) serving: std::sync::atomic::AtomicBool,
+    /// Becomes true when the gateway shuts down: background work (import runners) ends.
+    pub(crate) stopping: watch::Receiver<bool>,
+    /// Import jobs this gateway is running (a repeated start does not run a job twice).
+    pub(crate) importing: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Gateway {
@@ -132,6 +137,7 @@ pub async fn start(
     let io = |e: std::io::Error| AppError::Internal(e.to_string());
     let grpc_addr = grpc.local_addr().map_err(io)?;
     let http_addr = http.local_addr().map_err(io)?;
+    let (stop, stop_rx) = watch::channel(false);
     let gateway = Arc::new(Gateway {
         hasher: PasswordHasher::new(
             cfg.password,
@@ -149,10 +155,11 @@ pub async fn start(
         cache: Cache::default(),
         keys: KeyManager::default(),
         serving: std::sync::atomic::AtomicBool::new(false),
+        stopping: stop_rx.clone(),
+        importing: Default::default(),
         store,
         cfg,
     });
-    let (stop, stop_rx) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(cache::watch_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(cache::freshness_loop(gateway.clone(), stop_rx.clone())),

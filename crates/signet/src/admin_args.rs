@@ -2,6 +2,7 @@
 
 use crate::cli::GatewayEndpoint;
 use crate::identity_args::{IdentityPoolsCommand, RolesCommand};
+use crate::import_args::{ImportJobsCommand, ImportUsersArgs};
 use crate::rpc::parse_attr;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -272,6 +273,14 @@ pub enum AdminCommand {
         #[arg(long)]
         group: String,
     },
+    /// Bulk user import jobs (Cognito's): the CSV header, create, upload, start, follow, stop.
+    ImportJobs {
+        #[command(subcommand)]
+        command: ImportJobsCommand,
+    },
+    /// Import users from a CSV file: create a job, upload the file, start it (--wait: follow
+    /// it to the end).
+    ImportUsers(ImportUsersArgs),
     /// The dev outbox: the codes the pool would have sent by e-mail or SMS.
     Outbox {
         /// User pool id.

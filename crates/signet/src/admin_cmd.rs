@@ -36,7 +36,8 @@ impl tonic::service::Interceptor for Bearer {
 /// A channel to the gateway whose calls carry the admin secret (for any admin service).
 pub(crate) type AdminChannel = InterceptedService<Channel, Bearer>;
 
-type Admin = UserPoolAdminClient<AdminChannel>;
+/// The user-pool admin client with the admin secret on every call.
+pub(crate) type Admin = UserPoolAdminClient<AdminChannel>;
 
 /// The admin secret: the flag or variable, else the dev data dir's secrets file.
 pub(crate) fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
@@ -349,6 +350,8 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             json!({ "username": user.username, "added_to_group": group })
         }
+        AdminCommand::ImportJobs { command } => crate::import_cmd::jobs(&mut c, command).await?,
+        AdminCommand::ImportUsers(a) => crate::import_cmd::import_users(&mut c, a).await?,
         AdminCommand::Outbox { pool } => {
             let r = answer(c.list_outbox(pool_ref(&pool)).await)?;
             let messages: Vec<Value> = r.messages.iter().map(pj::outbox_message).collect();

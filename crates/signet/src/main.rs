@@ -10,6 +10,8 @@ mod config_file;
 mod identity_admin_cmd;
 mod identity_args;
 mod identity_cmd;
+mod import_args;
+mod import_cmd;
 mod input;
 mod jwt_inspect;
 mod proto_json;

@@ -309,3 +309,27 @@ pub fn authorization(r: &pb::AuthorizeResponse) -> Value {
         "subject": r.subject,
     })
 }
+
+pub fn import_job(j: &pb::UserImportJobType) -> Value {
+    let row_errors: Vec<Value> = j
+        .row_errors
+        .iter()
+        .map(|e| json!({ "line": e.line, "reason": e.reason }))
+        .collect();
+    json!({
+        "job_id": j.job_id,
+        "job_name": j.job_name,
+        "user_pool_id": j.user_pool_id,
+        "status": j.status,
+        "pre_signed_url": j.pre_signed_url,
+        "creation_date": j.creation_date,
+        "start_date": j.start_date,
+        "completion_date": j.completion_date,
+        "staged_users": j.staged_users,
+        "imported_users": j.imported_users,
+        "skipped_users": j.skipped_users,
+        "failed_users": j.failed_users,
+        "completion_message": j.completion_message,
+        "row_errors": row_errors,
+    })
+}

@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod identity;
+pub mod imports;
 pub mod jws;
 pub mod oauth;
 pub mod pools;

@@ -3,6 +3,7 @@
 mod codes;
 mod groups;
 mod identities;
+mod imports;
 mod keys;
 mod oauth;
 mod pools;
@@ -242,6 +243,56 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::RevokeAccessToken { jti, expires_at_ms } => {
             oauth::revoke_access_token(txn, jti, *expires_at_ms)
         }
+        Command::CreateImportJob { pool_id, job } => imports::create_job(txn, pool_id, job),
+        Command::StageImportChunk {
+            pool_id,
+            job_id,
+            upload_id,
+            seq,
+            last,
+            rows,
+            rejected_rows,
+            rejected,
+        } => imports::stage_chunk(
+            txn,
+            pool_id,
+            job_id,
+            imports::Stage {
+                upload_id,
+                seq: *seq,
+                last: *last,
+                rows,
+                rejected_rows: *rejected_rows,
+                rejected,
+            },
+        ),
+        Command::StartImportJob {
+            pool_id,
+            job_id,
+            runner,
+            at_ms,
+            lease_until_ms,
+        } => imports::start_job(txn, pool_id, job_id, runner, *at_ms, *lease_until_ms),
+        Command::ApplyImportChunk {
+            pool_id,
+            job_id,
+            runner,
+            seq,
+            at_ms,
+            lease_until_ms,
+        } => imports::apply_chunk(txn, pool_id, job_id, runner, *seq, *at_ms, *lease_until_ms),
+        Command::StopImportJob {
+            pool_id,
+            job_id,
+            at_ms,
+        } => imports::stop_job(txn, pool_id, job_id, *at_ms),
+        Command::FailImportJob {
+            pool_id,
+            job_id,
+            runner,
+            at_ms,
+            message,
+        } => imports::fail_job(txn, pool_id, job_id, runner, *at_ms, message),
         Command::RequestKeyRotation { at_ms } => {
             put(txn, Table::KeyRequests, b"rotate", at_ms)?;
             Ok(Outcome::Applied)
@@ -291,3 +342,9 @@ mod tests_keys;
 
 #[cfg(test)]
 mod tests_identities;
+
+#[cfg(test)]
+mod tests_imports;
+
+#[cfg(test)]
+mod tests_import_stops;

@@ -4,6 +4,7 @@
 mod client;
 mod group;
 mod identity;
+mod import;
 mod pool;
 mod tokens;
 mod user;
@@ -17,6 +18,7 @@ pub use identity::{
     AmbiguousRoleResolution, Identity, IdentityPool, LoginProvider, MappingRule, MatchType,
     PoolRoles, Role, RoleMapping, RoleMappingKind, ROLE_ARN_PREFIX,
 };
+pub use import::{ImportChunk, ImportJob, ImportRow, ImportStatus, RowError, MAX_IMPORT_ERRORS};
 pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, UserPool};
 pub use tokens::{
     CodePurpose, CodeRecord, KeyState, OutboxMessage, RefreshFamily, RetireReason, SigningKey,

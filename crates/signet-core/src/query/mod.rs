@@ -6,8 +6,8 @@ pub use users::{FilterOp, UserFilter};
 
 use crate::kv::compound;
 use crate::{
-    decode_record, AppClient, Group, Identity, IdentityPool, KvError, KvRead, OutboxMessage,
-    RefreshFamily, ResourceServer, Role, Row, SigningKey, Table, User, UserPool,
+    decode_record, AppClient, Group, Identity, IdentityPool, ImportJob, KvError, KvRead,
+    OutboxMessage, RefreshFamily, ResourceServer, Role, Row, SigningKey, Table, User, UserPool,
 };
 use serde::{Deserialize, Serialize};
 
@@ -209,6 +209,22 @@ pub enum Query {
         /// Token ids.
         jtis: Vec<String>,
     },
+    /// One user import job (only while its pool exists).
+    GetImportJob {
+        /// Pool id.
+        pool_id: String,
+        /// Job id.
+        job_id: String,
+    },
+    /// Import jobs of a pool in id order, after `after`.
+    ListImportJobs {
+        /// Pool id.
+        pool_id: String,
+        /// Exclusive start (a job id).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
     /// Roles in name order, after `after`.
     ListRoles {
         /// Exclusive start (a role name).
@@ -273,6 +289,10 @@ pub enum QueryResult {
     ResourceServers(Vec<ResourceServer>),
     /// For each jti asked about, whether it is revoked.
     Revoked(Vec<bool>),
+    /// An import job, if it exists.
+    ImportJob(Option<ImportJob>),
+    /// A page of import jobs.
+    ImportJobs(Vec<ImportJob>),
 }
 
 /// A user with the groups it belongs to.
@@ -471,6 +491,22 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             QueryResult::Revoked(out)
         }
         Query::GetRole { name } => QueryResult::Role(get(kv, Table::Roles, name.as_bytes())?),
+        Query::GetImportJob { pool_id, job_id } => {
+            QueryResult::ImportJob(if kv.get(Table::Pools, pool_id.as_bytes())?.is_some() {
+                get(kv, Table::ImportJobs, &compound(pool_id, job_id))?
+            } else {
+                None
+            })
+        }
+        Query::ListImportJobs {
+            pool_id,
+            after,
+            limit,
+        } => QueryResult::ImportJobs(if kv.get(Table::Pools, pool_id.as_bytes())?.is_some() {
+            list_in_pool(kv, Table::ImportJobs, pool_id, after, *limit)?
+        } else {
+            vec![]
+        }),
         Query::ListRoles { after, limit } => {
             QueryResult::Roles(list_all(kv, Table::Roles, after, *limit)?)
         }

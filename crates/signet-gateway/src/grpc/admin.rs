@@ -69,6 +69,45 @@ fn resource_server_out(r: &signet_core::ResourceServer) -> pb::ResourceServerTyp
 
 #[tonic::async_trait]
 impl UserPoolAdmin for AdminApi {
+    async fn get_csv_header(&self, r: Request<pb::UserPoolRef>) -> R<pb::GetCsvHeaderResponse> {
+        ok(super::import::csv_header(&self.gw, r.into_inner()).await?)
+    }
+
+    async fn create_user_import_job(
+        &self,
+        r: Request<pb::CreateUserImportJobRequest>,
+    ) -> R<pb::UserImportJobResponse> {
+        ok(super::import::create(&self.gw, r.into_inner()).await?)
+    }
+
+    async fn describe_user_import_job(
+        &self,
+        r: Request<pb::UserImportJobRef>,
+    ) -> R<pb::UserImportJobResponse> {
+        ok(super::import::describe(&self.gw, r.into_inner()).await?)
+    }
+
+    async fn list_user_import_jobs(
+        &self,
+        r: Request<pb::ListUserImportJobsRequest>,
+    ) -> R<pb::ListUserImportJobsResponse> {
+        ok(super::import::list(&self.gw, r.into_inner()).await?)
+    }
+
+    async fn start_user_import_job(
+        &self,
+        r: Request<pb::UserImportJobRef>,
+    ) -> R<pb::UserImportJobResponse> {
+        ok(super::import::start(&self.gw, r.into_inner()).await?)
+    }
+
+    async fn stop_user_import_job(
+        &self,
+        r: Request<pb::UserImportJobRef>,
+    ) -> R<pb::UserImportJobResponse> {
+        ok(super::import::stop(&self.gw, r.into_inner()).await?)
+    }
+
     async fn create_user_pool(
         &self,
         r: Request<pb::CreateUserPoolRequest>,

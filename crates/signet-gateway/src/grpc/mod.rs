@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod convert;
 mod identity;
+mod import;
 
 use crate::{AppError, Gateway};
 use signet_proto::v1::identity_admin_server::IdentityAdminServer;

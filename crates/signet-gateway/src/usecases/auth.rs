@@ -147,7 +147,11 @@ impl Gateway {
             },
             Err(_) => None,
         };
-        let Some(view) = view.filter(|v| v.user.password_hash.is_some()) else {
+        // Imported users arrive RESET_REQUIRED without a password: they exist for sign-in
+        // (and are told to reset), as in Cognito.
+        let Some(view) = view.filter(|v| {
+            v.user.password_hash.is_some() || v.user.status == UserStatus::ResetRequired
+        }) else {
             // Unknown user: spend what a real check costs and send the same (here refused)
             // failure write a wrong password sends, then answer like a wrong password. Both
             // paths then cost the same and leave the same trace on later calls.
@@ -178,7 +182,12 @@ impl Gateway {
                 AppError::NotAuthorized("Password attempts exceeded".into())
             });
         }
-        let hash = user.password_hash.as_deref().unwrap_or_default();
+        let Some(hash) = user.password_hash.as_deref() else {
+            // RESET_REQUIRED without a password (an import): nothing to check, but spend what
+            // a check costs.
+            self.hasher.verify_dummy(password).await?;
+            return Err(AppError::PasswordResetRequired);
+        };
         if !self.hasher.verify(password, hash).await? {
             self.count_failure(pool, &user.username);
             return Err(wrong_credentials());

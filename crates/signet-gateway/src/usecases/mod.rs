@@ -4,6 +4,10 @@
 pub mod auth;
 pub mod identity;
 pub mod identity_pools;
+pub mod import_csv;
+pub(crate) mod import_runner;
+pub(crate) mod import_upload;
+pub mod imports;
 pub mod keys;
 pub(crate) mod logins;
 pub mod oauth;
@@ -86,6 +90,22 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::SecretNotDeletable => AppError::invalid(
             "No such secret, or it is the client's last one (a confidential client cannot become public).",
         ),
+        Rejection::ImportJobExists => AppError::Internal(format!("identifier collision: {r:?}")),
+        Rejection::ImportJobNotFound => {
+            AppError::ResourceNotFound("Import job does not exist.".into())
+        }
+        Rejection::ImportJobState { job_status } => {
+            AppError::InvalidState(format!("The import job is {}.", job_status.name()))
+        }
+        Rejection::ImportUploadConflict | Rejection::ImportOutOfOrder { .. } => {
+            AppError::InvalidState("A CSV file was already uploaded to this import job.".into())
+        }
+        Rejection::ImportNotUploaded => AppError::InvalidState(
+            "No complete CSV file has been uploaded to this import job.".into(),
+        ),
+        Rejection::ImportLeaseHeld => {
+            AppError::InvalidState("Another gateway is running this import job.".into())
+        }
     }
 }
 
@@ -180,6 +200,11 @@ pub(crate) mod ids {
     /// `AROA` and 20 base-32 characters (100 bits): role ids.
     pub fn role_id() -> String {
         format!("AROA{}", pick(BASE32, 20))
+    }
+
+    /// `import-` and 22 alphanumerics (~131 bits): user import job ids.
+    pub fn import_job_id() -> String {
+        format!("import-{}", pick(ALNUM, 22))
     }
 
     /// A random UUID (version 4 layout).

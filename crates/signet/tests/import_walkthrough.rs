@@ -1,0 +1,92 @@
+//! Black-box: README's bulk import example with the real binary. `signet dev` runs as a
+//! child process; `signet admin import-users --wait` creates a job, PUTs the CSV file to its
+//! pre-signed URL, starts it and follows it; the users are then there, and a second upload
+//! to the finished job is refused.
+
+mod support;
+
+use support::{json_ok, start_dev, text, Cli};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_users_from_a_csv_file_with_the_cli() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data_dir = tmp.path().join("data");
+    let dev = start_dev(&data_dir).await;
+    let cli = Cli::of(&dev, data_dir);
+
+    let out = cli
+        .admin(&["create-pool", "--name", "import", "--auto-verify", "email"])
+        .await;
+    let pool_id = text(&json_ok("create-pool", &out)["user_pool"]["id"]);
+    let out = cli
+        .admin(&["import-jobs", "csv-header", "--pool", &pool_id])
+        .await;
+    let header = json_ok("csv-header", &out)["csv_header"].clone();
+    assert!(header
+        .as_array()
+        .expect("columns")
+        .iter()
+        .any(|c| c == "signet:password_hash"));
+
+    let csv_path = tmp.path().join("users.csv");
+    let mut csv = String::from("cognito:username,email,email_verified,cognito:mfa_enabled\n");
+    for i in 0..120 {
+        csv.push_str(&format!("user{i},user{i}@example.com,true,false\n"));
+    }
+    csv.push_str("broken,not-an-email,true,false\n");
+    std::fs::write(&csv_path, csv).expect("write csv");
+    let csv_arg = csv_path.to_str().expect("utf-8 path");
+
+    let out = cli
+        .admin(&[
+            "import-users",
+            "--pool",
+            &pool_id,
+            "--csv",
+            csv_arg,
+            "--wait",
+        ])
+        .await;
+    let job = json_ok("import-users", &out)["user_import_job"].clone();
+    assert_eq!(job["status"], "Succeeded", "{job}");
+    assert_eq!(job["imported_users"], 120);
+    assert_eq!(job["failed_users"], 1);
+    assert_eq!(job["row_errors"][0]["line"], 122);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("uploaded: 121 rows, 120 staged, 1 rejected"),
+        "{stderr}"
+    );
+    let job_id = text(&job["job_id"]);
+
+    let out = cli
+        .admin(&["get-user", "--pool", &pool_id, "--username", "user7"])
+        .await;
+    assert_eq!(
+        json_ok("get-user", &out)["user"]["user_status"],
+        "RESET_REQUIRED"
+    );
+    let out = cli
+        .admin(&["import-jobs", "list", "--pool", &pool_id])
+        .await;
+    let jobs = json_ok("list", &out)["user_import_jobs"].clone();
+    assert_eq!(jobs.as_array().map(Vec::len), Some(1));
+    assert_eq!(jobs[0]["job_id"], job_id.as_str());
+
+    // The finished job takes no second upload: refused with the gateway's reason.
+    let out = cli
+        .admin(&[
+            "import-jobs",
+            "upload",
+            "--pool",
+            &pool_id,
+            "--job-id",
+            &job_id,
+            "--csv",
+            csv_arg,
+        ])
+        .await;
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("409"), "{stderr}");
+}
