@@ -249,3 +249,55 @@ async fn bad_invocations_are_refused_clearly() {
     assert!(out.stdout.is_empty());
     dev.terminate(std::time::Duration::from_secs(20)).await;
 }
+
+/// `signet bench scale` at a small size: its own 3-node cluster and gateway, an import,
+/// a node joining from a snapshot and a restart, all measured and reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_runs_a_cluster_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        grpc: String::new(),
+        data_dir: dir.path().to_path_buf(),
+    };
+    let root = dir.path().join("scale");
+    let root_s = root.to_str().unwrap().to_string();
+    let out = cli
+        .raw(&[
+            "bench",
+            "scale",
+            "--users",
+            "600",
+            "--baseline-users",
+            "40",
+            "--samples",
+            "8",
+            "--dir",
+            &root_s,
+            "--json",
+        ])
+        .await;
+    let r = json_ok("bench scale", &out);
+    assert_eq!(r["users"], 600);
+    assert_eq!(r["import"]["job"]["imported"], 600, "{r}");
+    assert_eq!(r["import"]["job"]["failed"], 0, "{r}");
+    assert_eq!(r["sign_in_at_scale"]["count"], 8);
+    assert_eq!(r["sign_in_baseline"]["count"], 8);
+    // Each query's 7-character prefix ("u00000N") matches up to 100 of the 600 users.
+    assert!(r["list_users_found"].as_u64().unwrap() >= 8, "{r}");
+    assert_eq!(r["list_users_stopped_at_scan_cap"], 0);
+    let snap = r["snapshot"]["index"].as_u64().unwrap();
+    assert_eq!(r["snapshot"]["purged"], snap);
+    assert!(
+        r["join"]["installed_snapshot_index"].as_u64() >= Some(snap),
+        "{r}"
+    );
+    assert_eq!(r["targets"]["restart_serves_again_under_30_s"], true, "{r}");
+    assert_eq!(r["nodes_at_end"].as_array().unwrap().len(), 4);
+    for n in r["nodes_at_end"].as_array().unwrap() {
+        assert!(n["disk_mb"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(n["rss_mb"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    // With --dir the data and the nodes' logs stay for inspection.
+    assert!(root.join("store-4.log").exists());
+    assert!(root.join("store-4").is_dir());
+}

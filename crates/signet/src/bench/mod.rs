@@ -7,10 +7,12 @@
 //! Every run is bounded in time (and optionally in count), and refuses non-loopback
 //! targets unless `--allow-remote` is given: it is a load generator, not a probe.
 
+mod cluster;
 mod driver;
 mod fixtures;
 mod ops;
 mod report;
+mod scale;
 mod server;
 
 use crate::admin_cmd::{admin_secret, with_secret};
@@ -87,6 +89,11 @@ pub enum ScenarioCmd {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Start a 3-node cluster and a gateway of its own (child processes, loopback, a temp
+    /// dir), bulk-import users, and measure import rate, disk and memory per node,
+    /// sign-in and ListUsers latency at that size, a new node's catch-up from a snapshot
+    /// and a restarted node's return.
+    Scale(scale::ScaleArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -383,6 +390,7 @@ async fn connect(addr: &str) -> anyhow::Result<Channel> {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (load, kinds, users, transport, extra) = match &args.scenario {
+        ScenarioCmd::Scale(a) => return scale::run(a).await,
         ScenarioCmd::ClientCredentials { load, transport } => (
             load,
             vec![(Kind::ClientCredentials, 1)],
