@@ -185,14 +185,25 @@ impl StateMachineStore {
     }
 
     /// Replace all rows with the snapshot's, durably marked so a crash midway is redone.
-    fn restore(&self, img: &SnapshotImage) -> std::io::Result<()> {
+    /// Rows go in bounded batches straight from the snapshot's bytes: a large state is
+    /// never held twice in memory (as rows and again as one sled batch).
+    fn restore(&self, img: &SnapshotImage<'_>) -> std::io::Result<()> {
+        const BATCH_ROWS: usize = 10_000;
         let s = &self.inner.snapshots;
         s.begin_install()?;
         let tree = &self.inner.tree;
         tree.clear().map_err(std::io::Error::other)?;
         let mut batch = sled::Batch::default();
-        for (k, v) in &img.rows {
-            batch.insert(k.as_slice(), v.as_slice());
+        let mut in_batch = 0;
+        for row in img.rows() {
+            let (k, v) = row?;
+            batch.insert(k, v);
+            in_batch += 1;
+            if in_batch == BATCH_ROWS {
+                tree.apply_batch(std::mem::take(&mut batch))
+                    .map_err(std::io::Error::other)?;
+                in_batch = 0;
+            }
         }
         batch.insert(
             full_key(Table::Meta, KEY_LAST_APPLIED),
@@ -292,14 +303,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
-        // Copy the rows here: this runs on the state-machine task, between applies, so the
-        // copy is a consistent cut; the builder then encodes and writes it off that task.
-        let rows: Result<Vec<Row>, sled::Error> = self
-            .inner
-            .tree
-            .iter()
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
-            .collect();
+        // Encode the rows here: this runs on the state-machine task, between applies, so
+        // the copy is a consistent cut. It is one flat buffer (no per-row allocation);
+        // the builder then checksums and writes it off this task.
         let (applied, membership) = match self.applied_state().await {
             Ok(s) => s,
             Err(e) => {
@@ -315,19 +321,25 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             applied.map(|l| l.leader_id.term).unwrap_or(0),
             applied.map(|l| l.index).unwrap_or(0)
         );
-        let cut = rows.map_err(|e| sm_err(ErrorVerb::Read, e)).map(|rows| {
-            (
-                SnapshotMeta {
-                    last_log_id: applied,
-                    last_membership: membership,
-                    snapshot_id,
-                },
-                rows,
-            )
-        });
+        let meta = SnapshotMeta {
+            last_log_id: applied,
+            last_membership: membership,
+            snapshot_id,
+        };
+        let mut enc = snapshot::Encoder::new(&meta);
+        let mut cut = Ok(());
+        for row in self.inner.tree.iter() {
+            match row {
+                Ok((k, v)) => enc.row(&k, &v),
+                Err(e) => {
+                    cut = Err(sm_err(ErrorVerb::Read, e));
+                    break;
+                }
+            }
+        }
         SnapshotBuilder {
             sm: self.clone(),
-            cut,
+            cut: cut.map(|()| (meta, enc)),
         }
     }
 
@@ -348,14 +360,16 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 e,
             )
         };
-        let img = snapshot::decode(&data).map_err(snap_err)?;
-        if img.meta.last_log_id != meta.last_log_id {
-            return Err(snap_err(std::io::Error::other(
-                "snapshot body does not match its meta",
-            )));
-        }
+        let expected = meta.last_log_id;
         let sm = self.clone();
+        // Checksumming and installing a large snapshot takes seconds: off the async task.
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let img = snapshot::decode(&data)?;
+            if img.meta.last_log_id != expected {
+                return Err(std::io::Error::other(
+                    "snapshot body does not match its meta",
+                ));
+            }
             sm.inner.snapshots.save(&data)?;
             sm.restore(&img)?;
             sm.ensure_search_index()
@@ -370,27 +384,33 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let Some(bytes) = self.inner.snapshots.load().map_err(read_err)? else {
             return Ok(None);
         };
-        let img = snapshot::decode(&bytes).map_err(read_err)?;
+        let meta = snapshot::decode(&bytes).map_err(read_err)?.meta;
         Ok(Some(Snapshot {
-            meta: img.meta,
+            meta,
             snapshot: Box::new(Cursor::new(bytes)),
         }))
     }
 }
 
-/// Encodes and durably writes a snapshot cut taken on the state-machine task.
+/// Checksums and durably writes a snapshot cut encoded on the state-machine task.
 pub struct SnapshotBuilder {
     sm: StateMachineStore,
-    cut: Result<(SnapshotMeta, Vec<Row>), StorageError>,
+    cut: Result<(SnapshotMeta, snapshot::Encoder), StorageError>,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let (meta, rows) = std::mem::replace(&mut self.cut, Ok(Default::default()))?;
+        let taken = std::mem::replace(
+            &mut self.cut,
+            Err(sm_err(
+                ErrorVerb::Read,
+                std::io::Error::other("snapshot cut already used"),
+            )),
+        );
+        let (meta, enc) = taken?;
         let sm = self.sm.clone();
-        let meta2 = meta.clone();
         let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-            let data = snapshot::encode(&meta2, &rows);
+            let data = enc.finish();
             sm.inner.snapshots.save(&data)?;
             Ok(data)
         })
