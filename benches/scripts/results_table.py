@@ -45,7 +45,7 @@ def mem_gib():
 
 reports = {}
 for name in sorted(os.listdir(out)):
-    if name.endswith(".json"):
+    if name.endswith(".json") and name != "scale.json":
         with open(os.path.join(out, name)) as f:
             reports[name[:-5]] = json.load(f)
 
@@ -131,12 +131,44 @@ for name, label, goal in (("refresh-64", "refresh", 5000), ("get-credentials-64"
         v = rate(name)
         targets.append((f"{label}: ≥ {goal:,} per server CPU-s", fmt(v), v is not None and v >= goal))
 
+scale_path = os.path.join(out, "scale.json")
+if os.path.exists(scale_path):
+    sc = json.load(open(scale_path))
+    imp = sc["import"]
+    targets.append((f"scale: sign-in p99 with {sc['users']:,} users ≤ 1.2× that of 1,000",
+                    f"{sc['sign_in_at_scale']['p99_ms']:.1f} vs {sc['sign_in_baseline']['p99_ms']:.1f} ms "
+                    f"({sc['sign_in_p99_ratio']:.2f}×)",
+                    sc["targets"]["sign_in_p99_at_most_20_percent_worse"]))
+    targets.append(("scale: ListUsers `email ^= …` p99 < 50 ms",
+                    f"{sc['list_users_prefix']['p99_ms']:.1f} ms",
+                    sc["targets"]["list_users_prefix_p99_under_50_ms"]))
+    targets.append(("scale: a new node catches up by snapshot in < 60 s",
+                    f"{sc['join']['seconds']:.1f} s", sc["targets"]["join_by_snapshot_under_60_s"]))
+    targets.append(("scale: a restarted node serves again in < 30 s",
+                    f"{sc['restart']['seconds_to_caught_up']:.1f} s",
+                    sc["targets"]["restart_serves_again_under_30_s"]))
+    scale_lines = [
+        f"* import: {sc['users']:,} users in {imp['upload_s'] + imp['apply_s']:.1f} s "
+        f"= {imp['users_per_s']:,.0f} users/s (upload {imp['upload_s']:.1f} s, apply {imp['apply_s']:.1f} s)",
+        "* per node after the import: " + ", ".join(
+            f"{n['node']} {n['disk_mb']:,.0f} MB disk / {n['rss_mb']:,.0f} MB RSS" for n in sc["nodes_after_import"]),
+        "* per node at the end: " + ", ".join(
+            f"{n['node']} {n['disk_mb']:,.0f} MB disk / {n['rss_mb']:,.0f} MB RSS" for n in sc["nodes_at_end"]),
+        f"* snapshot: index {sc['snapshot']['index']}, built in {sc['snapshot']['build_s']:.1f} s",
+    ]
+else:
+    scale_lines = []
+
 print("### Targets (issue 7)\n")
 print("| target | measured | met |")
 print("|---|---|---|")
 for t, v, ok in targets:
     print(f"| {t} | {v} | {'yes' if ok else '**no**'} |")
 print()
+if scale_lines:
+    print("## Scale (`signet bench scale`, 3 store nodes + a gateway)\n")
+    print("\n".join(scale_lines))
+    print()
 
 for title, fname in (("Durable writes (`durable_writes`)", "durable_writes.md"),
                      ("client_credentials against a child process (`client_credentials`)", "client_credentials.md")):
