@@ -13,6 +13,26 @@ use support::*;
 
 const USERS: usize = 400;
 
+/// Create the pool, wait until every member has it, and pick a follower to fall behind
+/// (stopping a follower leaves the leader in place): (leader, laggard, laggard's last
+/// log index).
+async fn pool_and_laggard(
+    cluster: &TestCluster,
+    client: &signet_store::StoreClient,
+) -> (u64, u64, u64) {
+    let w = client.write(create_pool(POOL)).await.expect("create pool");
+    assert_eq!(w.outcome, Outcome::Applied);
+    cluster.wait_converged(Duration::from_secs(10)).await;
+    let leader = cluster.wait_leader(Duration::from_secs(10)).await;
+    let laggard = cluster
+        .running()
+        .into_iter()
+        .find(|id| *id != leader)
+        .expect("a follower");
+    let last = cluster.node(laggard).log_bounds().1;
+    (leader, laggard, last.expect("laggard has log entries"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lagging_follower_catches_up_from_snapshot() {
     let mut cluster = TestCluster::start_with(3, |c| {
@@ -21,19 +41,7 @@ async fn lagging_follower_catches_up_from_snapshot() {
     })
     .await;
     let client = cluster.client();
-    let w = client.write(create_pool(POOL)).await.expect("create pool");
-    assert_eq!(w.outcome, Outcome::Applied);
-    cluster.wait_converged(Duration::from_secs(10)).await;
-
-    // The laggard is a follower: stopping it leaves the leader in place.
-    let leader = cluster.wait_leader(Duration::from_secs(10)).await;
-    let laggard = cluster
-        .running()
-        .into_iter()
-        .find(|id| *id != leader)
-        .expect("a follower");
-    let (_, laggard_last) = cluster.node(laggard).log_bounds();
-    let laggard_last = laggard_last.expect("laggard has log entries");
+    let (_, laggard, laggard_last) = pool_and_laggard(&cluster, &client).await;
     assert!(
         cluster
             .node(laggard)
@@ -112,24 +120,15 @@ async fn lagging_follower_catches_up_from_snapshot() {
     cluster.shutdown().await;
 }
 
-/// `Cluster.Snapshot` with `purge` (what `signet cluster snapshot --purge` calls): with
-/// the default policy nothing would snapshot for 20,000 entries, but after the call the
-/// leader's log starts past everything a stopped follower had, so that follower can only
-/// catch up from the snapshot.
+/// `Cluster.Snapshot` with `purge` (what `signet cluster snapshot --purge` calls) on the
+/// running members: with the default policy nothing would snapshot for 20,000 entries, but
+/// after the calls their logs start past everything a stopped follower had, so that
+/// follower can only catch up from a snapshot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_snapshot_compacts_the_log() {
     let mut cluster = TestCluster::start(3).await;
     let client = cluster.client();
-    let w = client.write(create_pool(POOL)).await.expect("create pool");
-    assert_eq!(w.outcome, Outcome::Applied);
-    cluster.wait_converged(Duration::from_secs(10)).await;
-    let leader = cluster.wait_leader(Duration::from_secs(10)).await;
-    let laggard = cluster
-        .running()
-        .into_iter()
-        .find(|id| *id != leader)
-        .expect("a follower");
-    let laggard_last = cluster.node(laggard).log_bounds().1.expect("entries");
+    let (_, laggard, laggard_last) = pool_and_laggard(&cluster, &client).await;
     cluster.kill(laggard).await;
     for i in 0..30 {
         let w = client
@@ -138,32 +137,42 @@ async fn an_operator_snapshot_compacts_the_log() {
             .expect("write");
         assert_eq!(w.outcome, Outcome::Applied);
     }
-    let node = cluster.node(leader);
-    assert!(node.raft().metrics().borrow().snapshot.is_none());
-    let applied = node
-        .raft()
-        .metrics()
-        .borrow()
-        .last_applied
-        .expect("applied")
-        .index;
-    let api = node.info().api_addr.clone();
-    let (snapshot_index, purged) = client.snapshot_of(&api, true).await.expect("snapshot");
-    assert!(snapshot_index >= applied, "{snapshot_index} < {applied}");
-    assert_eq!(purged, Some(snapshot_index));
-    let first = cluster.node(leader).log_bounds().0;
-    assert!(
-        first.is_some_and(|f| f > laggard_last),
-        "log starts at {first:?}, laggard had up to {laggard_last}"
-    );
+    // Both remaining members, so that whichever leads when the laggard returns (an
+    // election may happen meanwhile on a loaded machine) can only send it a snapshot.
+    let mut lowest = u64::MAX;
+    for id in cluster.running() {
+        let node = cluster.node(id);
+        assert!(node.raft().metrics().borrow().snapshot.is_none());
+        let applied = node
+            .raft()
+            .metrics()
+            .borrow()
+            .last_applied
+            .expect("applied")
+            .index;
+        let api = node.info().api_addr.clone();
+        let (snapshot_index, purged) = client.snapshot_of(&api, true).await.expect("snapshot");
+        assert!(snapshot_index >= applied, "{snapshot_index} < {applied}");
+        assert_eq!(purged, Some(snapshot_index));
+        let purged_to = cluster.node(id).log_bounds().0;
+        assert!(
+            purged_to.is_some_and(|p| p > laggard_last),
+            "node {id} purged to {purged_to:?}, the laggard had up to {laggard_last}"
+        );
+        lowest = lowest.min(snapshot_index);
+    }
 
     cluster.restart(laggard).await;
     cluster.wait_converged(Duration::from_secs(30)).await;
-    let snap = cluster.node(laggard).raft().metrics().borrow().snapshot;
-    assert!(
-        snap.is_some_and(|s| s.index >= snapshot_index),
-        "laggard snapshot {snap:?}"
-    );
+    // The state converges when the install is written; Raft's metrics report the installed
+    // snapshot a moment later (slower on a loaded machine): wait for them, with a deadline.
+    let snap = wait_for(
+        "the laggard reports the snapshot it installed",
+        Duration::from_secs(10),
+        || cluster.node(laggard).raft().metrics().borrow().snapshot,
+    )
+    .await;
+    assert!(snap.index >= lowest, "laggard snapshot {snap:?}");
     assert_eq!(local_users(cluster.node(laggard), POOL).len(), 30);
     cluster.shutdown().await;
 }
