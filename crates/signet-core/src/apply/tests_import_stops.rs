@@ -7,14 +7,7 @@ use crate::{query, ImportStatus, Query, QueryResult};
 #[test]
 fn stop_before_start_drops_the_staged_users() {
     let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("u1", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("u1", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
+    f.stage_ann_and_bob("u1");
     assert_eq!(f.stop(50), Outcome::Applied);
     let j = f.job();
     assert_eq!(
@@ -59,14 +52,7 @@ fn stop_while_running_ends_at_the_next_chunk_boundary() {
 #[test]
 fn a_lapsed_lease_lets_another_gateway_resume() {
     let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("up", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("up", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
+    f.stage_ann_and_bob("up");
     assert_eq!(f.start("gw-a", 100), Outcome::Applied); // lease until 30_100
     assert_eq!(f.apply_chunk("gw-a", 0, 200), Outcome::Applied); // renewed to 30_200
                                                                  // gw-a's lease still runs: gw-b may not take over, and only the holder applies.
@@ -95,14 +81,7 @@ fn a_lapsed_lease_lets_another_gateway_resume() {
 #[test]
 fn stopping_a_job_whose_runner_died_stops_it_at_once() {
     let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("up", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("up", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
+    f.stage_ann_and_bob("up");
     assert_eq!(f.start("gw-a", 100), Outcome::Applied);
     assert_eq!(f.stop(200), Outcome::Applied);
     assert_eq!(f.job().status, ImportStatus::Stopping);
@@ -146,14 +125,7 @@ fn the_runner_can_fail_a_job() {
 #[test]
 fn deleting_the_pool_makes_jobs_unreachable_and_fails_a_running_one() {
     let mut f = Fixture::new();
-    assert_eq!(
-        f.stage("up", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("up", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
+    f.stage_ann_and_bob("up");
     assert_eq!(f.start("gw-a", 100), Outcome::Applied);
     f.ok(Command::DeleteUserPool {
         pool_id: "p1".into(),

@@ -50,6 +50,14 @@ impl Fixture {
         assert_eq!(self.run(c), Outcome::Applied);
     }
 
+    /// A complete two-chunk upload: ann (line 2), then bob (line 3, the last chunk).
+    pub(super) fn stage_ann_and_bob(&mut self, upload: &str) {
+        let ann = self.stage(upload, 0, false, vec![row(2, "ann", "ann@x.io")]);
+        assert_eq!(ann, Outcome::Applied);
+        let bob = self.stage(upload, 1, true, vec![row(3, "bob", "bob@x.io")]);
+        assert_eq!(bob, Outcome::Applied);
+    }
+
     pub(super) fn stage(
         &mut self,
         upload: &str,
@@ -273,14 +281,7 @@ fn retried_chunks_count_once() {
         Outcome::Applied
     );
     // The same chunk again (its answer was lost): applied-before, not staged twice.
-    assert_eq!(
-        f.stage("u1", 0, false, vec![row(2, "ann", "ann@x.io")]),
-        Outcome::Applied
-    );
-    assert_eq!(
-        f.stage("u1", 1, true, vec![row(3, "bob", "bob@x.io")]),
-        Outcome::Applied
-    );
+    f.stage_ann_and_bob("u1");
     let j = f.job();
     assert_eq!((j.chunks_staged, j.rows_staged), (2, 2));
     assert_eq!(f.start("gw-a", 100), Outcome::Applied);
