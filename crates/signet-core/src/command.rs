@@ -1,9 +1,9 @@
 //! The replicated log's entry type and the business answer to it.
 
 use crate::{
-    AppClient, ClientSecret, CodePurpose, CodeRecord, Group, IdentityPool, ImportJob, ImportRow,
-    ImportStatus, OutboxMessage, PoolConfig, RetireReason, RowError, SigningKey, User, UserPatch,
-    UserPool,
+    AppClient, ClientSecret, CodeLimits, CodePurpose, CodeRecord, Group, IdentityPool, ImportJob,
+    ImportRow, ImportStatus, OutboxMessage, PoolConfig, RetireReason, RowError, SigningKey, User,
+    UserPatch, UserPool,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -236,6 +236,12 @@ pub enum Command {
         code: CodeRecord,
         /// The message for the dev outbox, when that is the configured notifier.
         outbox: Option<OutboxMessage>,
+        /// The proposer's clock, for the issuance budget.
+        #[serde(default)]
+        now_ms: u64,
+        /// Issuance and failure limits (per user and purpose, across reissues).
+        #[serde(default)]
+        limits: CodeLimits,
     },
     /// Spend a one-time code: on a match the code is destroyed and `patch` applied to the
     /// user, atomically; a wrong code costs one attempt.
@@ -252,6 +258,9 @@ pub enum Command {
         now_ms: u64,
         /// What a valid code does.
         patch: UserPatch,
+        /// Failure limits (per user and purpose, across reissues).
+        #[serde(default)]
+        limits: CodeLimits,
     },
     /// Rotate a refresh-token family: succeeds once per generation; presenting an older
     /// generation revokes the family (reuse detection).
@@ -642,6 +651,9 @@ pub enum Rejection {
     },
     /// The last attempt was used up; the code is destroyed.
     TooManyAttempts,
+    /// The user's code budget for this purpose is spent (too many codes issued or too
+    /// many failed redemptions in the window): nothing was issued or checked.
+    CodeLimitExceeded,
     /// A rotated refresh token was presented again: the family is now revoked.
     RefreshReused,
     /// The refresh-token family was revoked.

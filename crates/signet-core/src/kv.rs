@@ -71,11 +71,14 @@ pub enum Table {
     /// `pool_id \0 attribute \0 value \0 username` → empty: the ListUsers filter index
     /// (see `search.rs`).
     UserSearch = 29,
+    /// `pool_id \0 username \0 purpose` → [`crate::CodeBudget`]: codes issued and failed
+    /// redemptions in the current window, kept across reissued codes.
+    CodeBudgets = 30,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 30] = [
+    pub const ALL: [Table; 31] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -106,6 +109,7 @@ impl Table {
         Table::ImportJobs,
         Table::ImportChunks,
         Table::UserSearch,
+        Table::CodeBudgets,
     ];
 
     /// The one-byte key prefix of this table.
@@ -151,6 +155,7 @@ impl Table {
             Table::ImportJobs => "import_jobs",
             Table::ImportChunks => "import_chunks",
             Table::UserSearch => "user_search",
+            Table::CodeBudgets => "code_budgets",
         }
     }
 }

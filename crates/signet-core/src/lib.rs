@@ -25,11 +25,12 @@ pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
-    AmbiguousRoleResolution, AppClient, AttributeType, AuthFlow, ClientSecret, CodePurpose,
-    CodeRecord, Group, Identity, IdentityPool, ImportChunk, ImportJob, ImportRow, ImportStatus,
-    KeyState, LoginProvider, MappingRule, MatchType, OAuthFlow, OutboxMessage, PasswordPolicy,
-    PoolConfig, PoolRoles, RefreshFamily, ResourceServer, ResourceServerScope, RetireReason, Role,
-    RoleMapping, RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity,
-    User, UserPatch, UserPool, UserStatus, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
+    AmbiguousRoleResolution, AppClient, AttributeType, AuthFlow, ClientSecret, CodeBudget,
+    CodeLimits, CodePurpose, CodeRecord, CodeTarget, Group, Identity, IdentityPool, ImportChunk,
+    ImportJob, ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule, MatchType, OAuthFlow,
+    OutboxMessage, PasswordPolicy, PoolConfig, PoolRoles, RefreshFamily, ResourceServer,
+    ResourceServerScope, RetireReason, Role, RoleMapping, RoleMappingKind, RowError,
+    SchemaAttribute, SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool, UserStatus,
+    MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
 pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};

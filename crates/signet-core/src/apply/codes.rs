@@ -6,22 +6,53 @@ use super::users::{load, patched, store_user};
 use super::{get, put, reject, valid_parts};
 use crate::kv::key;
 use crate::{
-    CodePurpose, CodeRecord, CoreError, KvTxn, OutboxMessage, Outcome, RefreshFamily, Rejection,
-    Table, UserPatch,
+    CodeBudget, CodeLimits, CodePurpose, CodeRecord, CoreError, KvTxn, OutboxMessage, Outcome,
+    RefreshFamily, Rejection, Table, UserPatch,
 };
+
+/// Which code: a user's code for one purpose.
+pub(super) struct CodeKey<'a> {
+    pub pool_id: &'a str,
+    pub username: &'a str,
+    pub purpose: &'a CodePurpose,
+}
+
+impl CodeKey<'_> {
+    fn key(&self) -> Vec<u8> {
+        key(&[self.pool_id, self.username, &self.purpose.key()])
+    }
+}
+
+/// The budget of a user's codes for one purpose, as it stands at `now_ms`.
+fn budget(
+    txn: &impl KvTxn,
+    k: &[u8],
+    now_ms: u64,
+    limits: &CodeLimits,
+) -> Result<CodeBudget, CoreError> {
+    Ok(get::<CodeBudget>(txn, Table::CodeBudgets, k)?
+        .unwrap_or_default()
+        .at(now_ms, limits))
+}
 
 pub(super) fn issue_code(
     txn: &mut impl KvTxn,
-    pool_id: &str,
-    username: &str,
-    purpose: &CodePurpose,
+    at: CodeKey<'_>,
     code: &CodeRecord,
     outbox: Option<&OutboxMessage>,
+    now_ms: u64,
+    limits: &CodeLimits,
 ) -> Result<Outcome, CoreError> {
-    if let Err(r) = load(txn, pool_id, username)? {
+    if let Err(r) = load(txn, at.pool_id, at.username)? {
         return reject(r);
     }
-    let k = key(&[pool_id, username, &purpose.key()]);
+    let k = at.key();
+    let mut spent = budget(txn, &k, now_ms, limits)?;
+    if spent.issues_spent(limits) || spent.failures_spent(limits) {
+        return reject(Rejection::CodeLimitExceeded);
+    }
+    spent.issued = spent.issued.saturating_add(1);
+    put(txn, Table::CodeBudgets, &k, &spent)?;
     put(txn, Table::Codes, &k, code)?;
     match outbox {
         Some(m) => put(txn, Table::Outbox, &k, m)?,
@@ -34,20 +65,27 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Spend a code. The order matters: a spent budget refuses before the code is looked at; a
+/// code whose attribute has changed value since it was sent is void (destroyed unchecked);
+/// only then is the hash compared, and a mismatch costs one attempt of the code and one
+/// failure of the budget, which outlives the code.
 pub(super) fn redeem_code(
     txn: &mut impl KvTxn,
-    pool_id: &str,
-    username: &str,
-    purpose: &CodePurpose,
+    at: CodeKey<'_>,
     code_hash: &str,
     now_ms: u64,
     patch: &UserPatch,
+    limits: &CodeLimits,
 ) -> Result<Outcome, CoreError> {
-    let (pool, user) = match load(txn, pool_id, username)? {
+    let (pool, user) = match load(txn, at.pool_id, at.username)? {
         Ok(v) => v,
         Err(r) => return reject(r),
     };
-    let k = key(&[pool_id, username, &purpose.key()]);
+    let k = at.key();
+    let mut spent = budget(txn, &k, now_ms, limits)?;
+    if spent.failures_spent(limits) {
+        return reject(Rejection::CodeLimitExceeded);
+    }
     let Some(mut code) = get::<CodeRecord>(txn, Table::Codes, &k)? else {
         return reject(Rejection::CodeNotFound);
     };
@@ -55,9 +93,18 @@ pub(super) fn redeem_code(
         txn.delete(Table::Codes, &k)?;
         return reject(Rejection::CodeExpired);
     }
+    if let Some(t) = &code.sent_to {
+        if user.attributes.get(&t.attribute) != Some(&t.value) {
+            txn.delete(Table::Codes, &k)?;
+            txn.delete(Table::Outbox, &k)?;
+            return reject(Rejection::CodeNotFound);
+        }
+    }
     if !constant_time_eq(code.code_hash.as_bytes(), code_hash.as_bytes()) {
+        spent.failures = spent.failures.saturating_add(1);
+        put(txn, Table::CodeBudgets, &k, &spent)?;
         code.attempts_left = code.attempts_left.saturating_sub(1);
-        if code.attempts_left == 0 {
+        if code.attempts_left == 0 || spent.failures_spent(limits) {
             txn.delete(Table::Codes, &k)?;
             return reject(Rejection::TooManyAttempts);
         }
@@ -74,6 +121,8 @@ pub(super) fn redeem_code(
     if outcome == Outcome::Applied {
         txn.delete(Table::Codes, &k)?;
         txn.delete(Table::Outbox, &k)?;
+        // Proven control of the destination: the failures before it were the user's own.
+        txn.delete(Table::CodeBudgets, &k)?;
     }
     Ok(outcome)
 }

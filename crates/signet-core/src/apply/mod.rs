@@ -133,7 +133,20 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             purpose,
             code,
             outbox,
-        } => codes::issue_code(txn, pool_id, username, purpose, code, outbox.as_ref()),
+            now_ms,
+            limits,
+        } => codes::issue_code(
+            txn,
+            codes::CodeKey {
+                pool_id,
+                username,
+                purpose,
+            },
+            code,
+            outbox.as_ref(),
+            *now_ms,
+            limits,
+        ),
         Command::RedeemCode {
             pool_id,
             username,
@@ -141,7 +154,19 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             code_hash,
             now_ms,
             patch,
-        } => codes::redeem_code(txn, pool_id, username, purpose, code_hash, *now_ms, patch),
+            limits,
+        } => codes::redeem_code(
+            txn,
+            codes::CodeKey {
+                pool_id,
+                username,
+                purpose,
+            },
+            code_hash,
+            *now_ms,
+            patch,
+            limits,
+        ),
         Command::AdvanceRefreshFamily {
             family_id,
             presented_generation,
@@ -334,6 +359,8 @@ pub(crate) fn valid_parts(parts: &[&str]) -> bool {
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod tests_codes;
 #[cfg(test)]
 mod tests_flows;
 

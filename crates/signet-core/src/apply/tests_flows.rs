@@ -6,13 +6,13 @@ use crate::{
     UserPool, UserStatus,
 };
 
-struct Fixture {
+pub(super) struct Fixture {
     kv: MemKv,
     next: u8,
 }
 
 impl Fixture {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut f = Fixture {
             kv: MemKv::new(),
             next: 0,
@@ -23,7 +23,7 @@ impl Fixture {
         f
     }
 
-    fn run(&mut self, c: Command) -> Outcome {
+    pub(super) fn run(&mut self, c: Command) -> Outcome {
         self.next = self.next.wrapping_add(1);
         let mut rid = [0u8; 16];
         rid[0] = self.next;
@@ -31,20 +31,21 @@ impl Fixture {
         apply(&mut self.kv, &Request::new(RequestId(rid), c)).unwrap()
     }
 
-    fn ok(&mut self, c: Command) {
+    pub(super) fn ok(&mut self, c: Command) {
         assert_eq!(self.run(c), Outcome::Applied);
     }
 
-    fn user(&mut self, name: &str, email: &str) {
+    pub(super) fn user(&mut self, name: &str, email: &str) {
         let mut u = User::new(format!("sub-{name}"), name, UserStatus::Unconfirmed, 1);
         u.attributes.insert("email".into(), email.into());
+        u.attributes.insert("email_verified".into(), "true".into());
         self.ok(Command::CreateUser {
             pool_id: "p1".into(),
             user: u,
         });
     }
 
-    fn get(&self, name: &str) -> User {
+    pub(super) fn get(&self, name: &str) -> User {
         match query(
             &self.kv,
             &Query::GetUser {
@@ -59,7 +60,7 @@ impl Fixture {
         }
     }
 
-    fn login(&self, login: &str) -> Option<String> {
+    pub(super) fn login(&self, login: &str) -> Option<String> {
         match query(
             &self.kv,
             &Query::GetUserForLogin {
@@ -84,8 +85,11 @@ fn issue(code_hash: &str, attempts: u32) -> Command {
             code_hash: code_hash.into(),
             expires_at_ms: 1000,
             attempts_left: attempts,
+            sent_to: None,
         },
         outbox: None,
+        now_ms: 0,
+        limits: Default::default(),
     }
 }
 
@@ -102,6 +106,7 @@ fn redeem(code_hash: &str, now_ms: u64) -> Command {
             at_ms: now_ms,
             ..Default::default()
         },
+        limits: Default::default(),
     }
 }
 
@@ -185,6 +190,8 @@ fn aliases_are_unique_and_follow_attribute_changes() {
     let mut bob = User::new("sub-bob", "bob", UserStatus::Confirmed, 1);
     bob.attributes
         .insert("email".into(), "shared@example.com".into());
+    bob.attributes
+        .insert("email_verified".into(), "true".into());
     assert_eq!(
         f.run(Command::CreateUser {
             pool_id: "p1".into(),

@@ -18,6 +18,9 @@ pub(super) struct Fixture {
 pub(super) fn row(line: u64, name: &str, email: &str) -> ImportRow {
     let mut user = User::new(format!("sub-{name}"), name, UserStatus::ResetRequired, 7);
     user.attributes.insert("email".into(), email.into());
+    // Verified: only a verified address is a sign-in alias.
+    user.attributes
+        .insert("email_verified".into(), "true".into());
     ImportRow { line, user }
 }
 
@@ -334,6 +337,9 @@ fn taken_usernames_and_aliases_are_skipped_not_failed() {
     existing
         .attributes
         .insert("email".into(), "old@x.io".into());
+    existing
+        .attributes
+        .insert("email_verified".into(), "true".into());
     f.ok(Command::CreateUser {
         pool_id: "p1".into(),
         user: existing,

@@ -5,12 +5,44 @@ use crate::kv::{compound, key};
 use crate::{CodePurpose, CoreError, KvTxn, Outcome, Rejection, Table, User, UserPatch, UserPool};
 use std::collections::BTreeMap;
 
-/// Attributes of `user` that must be unique in the pool, with their values.
+/// The sign-in aliases `attrs` claim, with their values: a username attribute always (it is
+/// the identifier the user signs up with), an alias attribute only once verified, so that
+/// an unverified address can never take a victim's address away from them.
 fn login_values(pool: &UserPool, attrs: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let verified = |a: &str| {
+        attrs
+            .get(&format!("{a}_verified"))
+            .is_some_and(|v| v == "true")
+    };
+    pool.config
+        .login_attributes()
+        .filter(|a| pool.config.username_attributes.iter().any(|u| u == a) || verified(a))
+        .filter_map(|a| attrs.get(a).map(|v| (a.to_string(), v.clone())))
+        .collect()
+}
+
+/// Every login attribute value of `attrs`, claimed or not: what may have to be released.
+fn all_login_values(pool: &UserPool, attrs: &BTreeMap<String, String>) -> Vec<(String, String)> {
     pool.config
         .login_attributes()
         .filter_map(|a| attrs.get(a).map(|v| (a.to_string(), v.clone())))
         .collect()
+}
+
+/// Remove the alias entries of `values` that `username` holds (and no one else's).
+fn release_aliases(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    username: &str,
+    values: &[(String, String)],
+) -> Result<(), CoreError> {
+    for (attr, value) in values {
+        let k = alias_key(pool_id, attr, value);
+        if txn.get(Table::Aliases, &k)?.as_deref() == Some(username.as_bytes()) {
+            txn.delete(Table::Aliases, &k)?;
+        }
+    }
+    Ok(())
 }
 
 fn alias_key(pool_id: &str, attr: &str, value: &str) -> Vec<u8> {
@@ -125,9 +157,11 @@ pub(super) fn store_user(
     if let Some(attribute) = alias_conflict(txn, &pool.id, &new.username, &added)? {
         return reject(Rejection::AliasExists { attribute });
     }
-    for (attr, value) in before.iter().filter(|b| !after.contains(b)) {
-        txn.delete(Table::Aliases, &alias_key(&pool.id, attr, value))?;
-    }
+    let released: Vec<(String, String)> = all_login_values(pool, &old.attributes)
+        .into_iter()
+        .filter(|b| !after.contains(b))
+        .collect();
+    release_aliases(txn, &pool.id, &new.username, &released)?;
     for (attr, value) in &added {
         txn.put(
             Table::Aliases,
@@ -182,9 +216,12 @@ pub(super) fn delete_user(
     };
     txn.delete(Table::Users, &compound(pool_id, username))?;
     txn.delete(Table::UsersBySub, &compound(pool_id, &user.sub))?;
-    for (attr, value) in login_values(&pool, &user.attributes) {
-        txn.delete(Table::Aliases, &alias_key(pool_id, &attr, &value))?;
-    }
+    release_aliases(
+        txn,
+        pool_id,
+        username,
+        &all_login_values(&pool, &user.attributes),
+    )?;
     crate::search::index_user(txn, pool_id, Some(&user), None)?;
     // Pending codes would otherwise greet a new user of the same name. Group memberships
     // are keyed by sub, which a new user never shares, so they need no cleanup here.
@@ -197,6 +234,7 @@ pub(super) fn delete_user(
         let k = key(&[pool_id, username, &purpose.key()]);
         txn.delete(Table::Codes, &k)?;
         txn.delete(Table::Outbox, &k)?;
+        txn.delete(Table::CodeBudgets, &k)?;
     }
     Ok(Outcome::Applied)
 }

@@ -21,6 +21,7 @@ pub use identity::{
 pub use import::{ImportChunk, ImportJob, ImportRow, ImportStatus, RowError, MAX_IMPORT_ERRORS};
 pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, UserPool};
 pub use tokens::{
-    CodePurpose, CodeRecord, KeyState, OutboxMessage, RefreshFamily, RetireReason, SigningKey,
+    CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, KeyState, OutboxMessage,
+    RefreshFamily, RetireReason, SigningKey,
 };
 pub use user::{User, UserPatch, UserStatus};

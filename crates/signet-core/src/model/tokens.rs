@@ -32,6 +32,69 @@ pub struct CodeRecord {
     pub expires_at_ms: u64,
     /// Wrong guesses left before the code is destroyed.
     pub attempts_left: u32,
+    /// The attribute and value the code was sent to. A code proves control of that value
+    /// only: once the user's attribute holds another value the code is void.
+    #[serde(default)]
+    pub sent_to: Option<CodeTarget>,
+}
+
+/// Where a code was sent: an attribute (`email`, `phone_number`) and its value then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeTarget {
+    /// The attribute.
+    pub attribute: String,
+    /// Its value when the code was issued.
+    pub value: String,
+}
+
+/// Cluster-wide limits on one user's codes for one purpose, carried by the commands (they
+/// come from the gateways' configuration) so apply stays deterministic. Zero means no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CodeLimits {
+    /// Length of the window the counts below are kept over, milliseconds.
+    pub window_ms: u64,
+    /// Most codes issued per window.
+    pub max_issued: u32,
+    /// Most failed redemptions per window, counted across reissued codes. Once reached,
+    /// no code is checked or issued until the window ends.
+    pub max_failures: u32,
+}
+
+/// What one user has spent of [`CodeLimits`] for one purpose, in the current window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeBudget {
+    /// Start of the window, Unix milliseconds.
+    pub window_start_ms: u64,
+    /// Codes issued in the window.
+    pub issued: u32,
+    /// Failed redemptions in the window.
+    pub failures: u32,
+}
+
+impl CodeBudget {
+    /// The budget as it stands at `now_ms`: a fresh one once the window has passed.
+    pub fn at(self, now_ms: u64, limits: &CodeLimits) -> CodeBudget {
+        if now_ms >= self.window_start_ms.saturating_add(limits.window_ms) {
+            CodeBudget {
+                window_start_ms: now_ms,
+                issued: 0,
+                failures: 0,
+            }
+        } else {
+            self
+        }
+    }
+
+    /// Are failed redemptions used up (no code may be checked or issued)?
+    pub fn failures_spent(&self, limits: &CodeLimits) -> bool {
+        limits.max_failures > 0 && self.failures >= limits.max_failures
+    }
+
+    /// Are issued codes used up?
+    pub fn issues_spent(&self, limits: &CodeLimits) -> bool {
+        limits.max_issued > 0 && self.issued >= limits.max_issued
+    }
 }
 
 /// A message for the dev outbox (the stand-in for e-mail and SMS on a laptop).
