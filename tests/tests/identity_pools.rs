@@ -906,24 +906,16 @@ async fn classic_flow_open_id_token_and_assume_role() {
         signet_verify::VerifyError::BadSignature
     );
 
-    // Classic flow off: only the pool's own roles.
-    let m = refused(
-        "a role that is not the pool's, classic flow off",
-        assume(&env.a, &other, &token).await,
-        ACCESS_DENIED,
-    );
-    assert!(m.contains("classic"), "{m}");
-    let r = ok("the pool's role", assume(&env.b, &auth, &token).await);
-    assert_eq!(r.subject_from_web_identity_token, id);
-    assert_eq!(r.provider, IDENTITY);
-    assert_eq!(r.audience, pool);
-    assert_eq!(
-        r.assumed_role_user.expect("assumed role user").arn,
-        "arn:signet:sts:::assumed-role/pool-auth/classic-session"
-    );
-    let session = claims_of(&r.credentials.expect("credentials").session_token);
-    assert_eq!(session["role"], auth.as_str());
-    assert_eq!(session["sub"], id.as_str());
+    // Classic flow off: the pool's tokens buy no role through STS, not even the pool's own
+    // (Cognito's rule: the role mapping of GetCredentialsForIdentity must not be bypassed).
+    for (what, role_arn) in [("not the pool's", &other), ("the pool's", &auth)] {
+        let m = refused(
+            &format!("a role that is {what}, classic flow off"),
+            assume(&env.a, role_arn, &token).await,
+            ACCESS_DENIED,
+        );
+        assert!(m.contains("classic"), "{m}");
+    }
 
     // Classic flow on: any role whose trust policy admits the token.
     let mut settings = ok("DescribeIdentityPool", describe_pool(&env.a, &pool).await);
@@ -952,6 +944,17 @@ async fn classic_flow_open_id_token_and_assume_role() {
     assert_eq!(session["identity_pool"], pool.as_str());
     let r = ok("other role on b", assume(&env.b, &other, &token).await);
     assert_eq!(r.subject_from_web_identity_token, id);
+    let r = ok("the pool's role", assume(&env.b, &auth, &token).await);
+    assert_eq!(r.subject_from_web_identity_token, id);
+    assert_eq!(r.provider, IDENTITY);
+    assert_eq!(r.audience, pool);
+    assert_eq!(
+        r.assumed_role_user.expect("assumed role user").arn,
+        "arn:signet:sts:::assumed-role/pool-auth/classic-session"
+    );
+    let session = claims_of(&r.credentials.expect("credentials").session_token);
+    assert_eq!(session["role"], auth.as_str());
+    assert_eq!(session["sub"], id.as_str());
     env.shutdown().await;
 }
 

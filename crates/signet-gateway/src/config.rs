@@ -41,6 +41,9 @@ pub struct GatewayConfig {
     pub instance: String,
     /// Wrong guesses allowed per code.
     pub code_attempts: u32,
+    /// Per user and purpose, cluster-wide: most codes issued, and most failed redemptions
+    /// counted across reissued codes, in one window (see [`signet_core::CodeLimits`]).
+    pub code_limits: signet_core::CodeLimits,
     /// Lifetime of sign-up and attribute-verification codes.
     pub confirm_code_ttl: Duration,
     /// Lifetime of password-reset codes.
@@ -94,6 +97,11 @@ impl GatewayConfig {
             key_publish_margin: Duration::from_secs(10),
             instance: signet_crypto::random_hex_id(),
             code_attempts: 5,
+            code_limits: signet_core::CodeLimits {
+                window_ms: 3_600_000,
+                max_issued: 10,
+                max_failures: 10,
+            },
             confirm_code_ttl: Duration::from_secs(24 * 3600),
             reset_code_ttl: Duration::from_secs(3600),
             session_ttl: Duration::from_secs(180),

@@ -2,19 +2,21 @@
 //! issuance. A password sign-in is one linearizable read, one argon2 verify and the
 //! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
 
+use super::principal::{Dead, TokenUser};
 use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
 use crate::metrics::Issued;
 use crate::tokens::{
     access_claims, id_claims, RefreshPayload, SessionPayload, Subject, REFRESH_PURPOSE,
     SESSION_PURPOSE,
 };
-use crate::validate::{attributes, canonical_username, check_password};
+use crate::validate::{attributes, canonical_username, check_password, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
+use signet_core::Outcome;
 use signet_core::{
     AppClient, AuthFlow, Command, Group, Query, QueryResult, RefreshFamily, User, UserPatch,
     UserPool, UserStatus, UserView,
 };
-use signet_crypto::Algorithm;
+use signet_crypto::{Algorithm, MAX_PASSWORD_BYTES};
 use std::collections::BTreeMap;
 
 /// Tokens of a successful sign-in or refresh.
@@ -57,6 +59,17 @@ pub enum AuthOutcome {
 
 const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 
+/// The answer of [`Gateway::guess_password`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guess {
+    /// The password is right (the failure count is cleared).
+    Right,
+    /// Wrong (and counted).
+    Wrong,
+    /// Not checked: the user is locked out, or unknown.
+    Locked,
+}
+
 fn wrong_credentials() -> AppError {
     AppError::NotAuthorized("Incorrect username or password.".into())
 }
@@ -79,7 +92,7 @@ impl Gateway {
         params: &BTreeMap<String, String>,
         admin: bool,
     ) -> Result<AuthOutcome, AppError> {
-        let client = self.client(client_id).await?;
+        let client = self.active_client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
         let secret_hash = params.get("SECRET_HASH").map(String::as_str);
         match flow {
@@ -134,70 +147,52 @@ impl Gateway {
         if self.hasher.saturated() {
             return Err(signet_crypto::PasswordError::Saturated.into());
         }
-        let view = match canonical_username(username, &pool.config) {
-            Ok(login) => match self
+        let login = canonical_username(username, &pool.config).ok();
+        let view = match &login {
+            Some(login) => match self
                 .read(Query::GetUserForLogin {
                     pool_id: pool.id.clone(),
-                    login,
+                    login: login.clone(),
                 })
                 .await?
             {
                 QueryResult::UserView(v) => v,
                 other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
             },
-            Err(_) => None,
+            None => None,
         };
         // Imported users arrive RESET_REQUIRED without a password: they exist for sign-in
         // (and are told to reset), as in Cognito.
-        let Some(view) = view.filter(|v| {
+        let view = view.filter(|v| {
             v.user.password_hash.is_some() || v.user.status == UserStatus::ResetRequired
-        }) else {
-            // Unknown user: spend what a real check costs and send the same (here refused)
-            // failure write a wrong password sends, then answer like a wrong password. Both
-            // paths then cost the same and leave the same trace on later calls.
-            self.hasher.verify_dummy(password).await?;
-            self.count_failure(
-                pool,
-                &canonical_username(username, &pool.config).unwrap_or_default(),
-            );
-            return Err(if pool.config.prevent_user_existence_errors {
+        });
+        let hidden = pool.config.prevent_user_existence_errors;
+        // Unknown users go through the same reservation (refused by the store) and the same
+        // hashing work, so neither the answer nor its timing nor the traffic tells them apart.
+        let target = match &view {
+            Some(v) => v.user.username.clone(),
+            None => login.unwrap_or_default(),
+        };
+        let hash = view.as_ref().and_then(|v| v.user.password_hash.as_deref());
+        let has_password = hash.is_some();
+        let guess = self.guess_password(pool, &target, hash, password).await?;
+        let Some(view) = view else {
+            return Err(if hidden {
                 wrong_credentials()
             } else {
                 AppError::UserNotFound
             });
         };
-        let user = &view.user;
-        let hidden = pool.config.prevent_user_existence_errors;
-        if user.locked_until_ms > now_ms() {
-            // Locked: spend what a check costs and do not look at the password. With user
-            // existence hidden the answer is the usual one (a lockout exists only for
-            // existing users, so naming it would reveal the user). The failure write goes
-            // out as on the other paths (the store refuses it during a lockout): a caller
-            // must not tell locked from unknown users by the traffic their attempts cause.
-            self.hasher.verify_dummy(password).await?;
-            self.count_failure(pool, &user.username);
-            return Err(if hidden {
-                wrong_credentials()
-            } else {
-                AppError::NotAuthorized("Password attempts exceeded".into())
-            });
-        }
-        let Some(hash) = user.password_hash.as_deref() else {
-            // RESET_REQUIRED without a password (an import): nothing to check, but spend what
-            // a check costs.
-            self.hasher.verify_dummy(password).await?;
-            return Err(AppError::PasswordResetRequired);
-        };
-        if !self.hasher.verify(password, hash).await? {
-            self.count_failure(pool, &user.username);
-            return Err(wrong_credentials());
-        }
-        if user.failed_sign_ins > 0 {
-            self.write(Command::ClearSignInFailures {
-                pool_id: pool.id.clone(),
-                username: user.username.clone(),
-            })
-            .await?;
+        match guess {
+            Guess::Right => {}
+            // A lockout exists only for existing users: with user existence hidden, naming
+            // it would reveal the user.
+            Guess::Locked if !hidden => {
+                return Err(AppError::NotAuthorized("Password attempts exceeded".into()))
+            }
+            // RESET_REQUIRED without a password (an import): nothing to check.
+            _ if !has_password => return Err(AppError::PasswordResetRequired),
+            _ => return Err(wrong_credentials()),
         }
         let user = view.user;
         if !user.enabled {
@@ -252,25 +247,50 @@ impl Gateway {
         }
     }
 
-    /// Count a failed password through the log (cluster-wide lockout). Unknown users send
-    /// the same write (refused by the store), so both paths behave alike.
-    fn count_failure(&self, pool: &UserPool, username: &str) {
-        let cmd = Command::RecordSignInFailure {
+    /// Check a password guess for `username`, counted first (DESIGN §8): the attempt is
+    /// reserved through the log as a failure *before* argon2 runs, and cleared only once
+    /// the password proved right. However many guesses run at once, on however many
+    /// gateways, at most the lockout threshold of them are ever checked per lockout window.
+    /// A reservation the store refuses (locked, or no such user) still costs a dummy hash,
+    /// so the time does not tell. An over-long password is a wrong password: same work,
+    /// same answer, counted.
+    pub(crate) async fn guess_password(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        hash: Option<&str>,
+        password: &str,
+    ) -> Result<Guess, AppError> {
+        let reserved = self
+            .store
+            .write(Command::RecordSignInFailure {
+                pool_id: pool.id.clone(),
+                username: username.to_string(),
+                at_ms: now_ms(),
+                threshold: self.cfg.lockout_threshold,
+                base_ms: self.cfg.lockout_base.as_millis() as u64,
+                max_ms: self.cfg.lockout_max.as_millis() as u64,
+            })
+            .await?;
+        let hash = match (&reserved.outcome, hash) {
+            (Outcome::Applied, Some(h)) if password.len() <= MAX_PASSWORD_BYTES => h,
+            (outcome, _) => {
+                self.hasher.verify_dummy(password).await?;
+                return Ok(match outcome {
+                    Outcome::Applied => Guess::Wrong,
+                    Outcome::Rejected(_) => Guess::Locked,
+                });
+            }
+        };
+        if !self.hasher.verify(password, hash).await? {
+            return Ok(Guess::Wrong);
+        }
+        self.write(Command::ClearSignInFailures {
             pool_id: pool.id.clone(),
             username: username.to_string(),
-            at_ms: now_ms(),
-            threshold: self.cfg.lockout_threshold,
-            base_ms: self.cfg.lockout_base.as_millis() as u64,
-            max_ms: self.cfg.lockout_max.as_millis() as u64,
-        };
-        // In the background: the answer is "wrong credentials" whether or not the count
-        // lands, and the caller's latency must not depend on the path taken.
-        let store = self.store.clone();
-        tokio::spawn(async move {
-            if let Err(e) = store.write(cmd).await {
-                tracing::warn!("recording a failed sign-in: {e}");
-            }
-        });
+        })
+        .await?;
+        Ok(Guess::Right)
     }
 
     /// RespondToAuthChallenge / AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED).
@@ -281,7 +301,7 @@ impl Gateway {
         session: &str,
         responses: &BTreeMap<String, String>,
     ) -> Result<AuthOutcome, AppError> {
-        let client = self.client(client_id).await?;
+        let client = self.active_client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
         if challenge != NEW_PASSWORD_REQUIRED {
             return Err(AppError::invalid(format!(
@@ -322,7 +342,7 @@ impl Gateway {
                     .map(|n| (n.to_string(), v.clone()))
             })
             .collect();
-        let set_attributes = attributes(&pool.config, &attrs, false)?;
+        let set_attributes = attributes(&pool.config, &attrs, AttrWrite::UserUpdate)?;
         let hash = self.hasher.hash(new_password).await?;
         // Compare-and-set on the status: a session is good for one password change.
         self.patch_user(
@@ -376,29 +396,27 @@ impl Gateway {
         Ok(p)
     }
 
-    /// The user of an opened refresh token, if the token still stands for them: the user
-    /// exists with the same sub, is enabled, and has not signed out everywhere since.
-    /// (Family revocation is checked by the caller: rotation checks it in the log.)
+    /// The user of an opened refresh token, if the token still stands for them (the one
+    /// user check, by the family's sign-in time). Family revocation is checked by the
+    /// caller: rotation checks it in the log.
     pub(crate) async fn refresh_user(
         &self,
         pool: &UserPool,
         p: &RefreshPayload,
     ) -> Result<UserView, AppError> {
         let revoked = || AppError::NotAuthorized("Refresh Token has been revoked".into());
-        let view = self
-            .find_user(pool, &p.username)
-            .await
-            .map_err(|e| match e {
-                AppError::UserNotFound | AppError::InvalidParameter(_) => revoked(),
-                other => other,
-            })?;
-        if view.user.sub != p.sub || p.iat_ms < view.user.tokens_valid_after_ms {
-            return Err(revoked());
-        }
-        if !view.user.enabled {
-            return Err(AppError::NotAuthorized("User is disabled.".into()));
-        }
-        Ok(view)
+        let who = TokenUser {
+            username: p.username.clone(),
+            sub: p.sub.clone(),
+            client_id: p.client.clone(),
+            signed_in_ms: super::family_time_ms(&p.fam).ok_or_else(revoked)?,
+        };
+        self.live_user(pool, &who).await.map_err(|e| {
+            e.or_answer(|d| match d {
+                Dead::Disabled => AppError::NotAuthorized("User is disabled.".into()),
+                _ => revoked(),
+            })
+        })
     }
 
     /// REFRESH_TOKEN_AUTH, and the token endpoint's `grant_type=refresh_token`.

@@ -2,6 +2,7 @@
 //! `signet:password_hash`, and the turning of one row into a validated user with the same
 //! rules as AdminCreateUser.
 
+use crate::validate::AttrWrite;
 use crate::{AppError, Gateway};
 use signet_core::{PoolConfig, User, UserPool, UserStatus};
 use signet_crypto::PasswordParams;
@@ -167,7 +168,7 @@ pub(crate) fn row_user(
         UserStatus::ResetRequired
     };
     let mut user = gw
-        .new_user(pool, username, &attrs, true, status)
+        .new_user(pool, username, &attrs, AttrWrite::AdminCreate, status)
         .map_err(|e| e.to_string())?;
     if hash.is_none() && !can_receive_reset_code(&user) {
         // Otherwise the user could never set a password (ForgotPassword needs somewhere

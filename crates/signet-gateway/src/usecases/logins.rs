@@ -4,6 +4,7 @@
 //! strict one of `signet-verify`.
 
 use super::identity_pools::IDENTITY_PROVIDER;
+use super::principal::{Dead, TokenUser, UserCheckError};
 use crate::{AppError, Gateway};
 use serde_json::{Map, Value};
 use signet_core::{IdentityPool, LoginProvider};
@@ -45,6 +46,17 @@ fn invalid(provider: &str, e: VerifyError) -> AppError {
 }
 
 impl Gateway {
+    /// The one user check for a verified user-pool ID token (identity-pool logins and
+    /// AssumeRoleWithWebIdentity).
+    pub(crate) async fn check_id_token_user(
+        &self,
+        pool: &signet_core::UserPool,
+        claims: &Map<String, Value>,
+    ) -> Result<(), UserCheckError> {
+        let who = TokenUser::from_id(claims).ok_or(UserCheckError::Dead(Dead::NoUser))?;
+        self.live_user(pool, &who).await.map(|_| ())
+    }
+
     /// Verify a token signed by this cluster against the published key set.
     pub(crate) fn verify_own(
         &self,
@@ -114,11 +126,20 @@ impl Gateway {
                         .map_err(|e| invalid(provider, e))?;
                     // A deleted user pool's tokens log nobody in.
                     let pool_id = issuer.rsplit('/').next().unwrap_or_default();
-                    self.pool(pool_id).await.map_err(|_| {
+                    let user_pool = self.pool(pool_id).await.map_err(|_| {
                         AppError::NotAuthorized(format!(
                             "Invalid login token: user pool {pool_id} no longer exists"
                         ))
                     })?;
+                    self.check_id_token_user(&user_pool, &claims)
+                        .await
+                        .map_err(|e| {
+                            e.or_answer(|_| {
+                                AppError::NotAuthorized(format!(
+                                    "Invalid login token for provider {provider}: the user is disabled or signed out"
+                                ))
+                            })
+                        })?;
                     claims
                 }
                 LoginProvider::Oidc {

@@ -12,6 +12,7 @@ pub mod keys;
 pub(crate) mod logins;
 pub mod oauth;
 pub mod pools;
+pub(crate) mod principal;
 pub(crate) mod role_mapping;
 pub mod roles;
 pub mod selfservice;
@@ -47,6 +48,9 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::GroupNotFound => AppError::ResourceNotFound("Group not found.".into()),
         Rejection::CodeNotFound | Rejection::CodeExpired => AppError::ExpiredCode,
         Rejection::CodeMismatch { .. } => AppError::CodeMismatch,
+        Rejection::CodeLimitExceeded => AppError::LimitExceeded(
+            "Attempt limit exceeded, please try after some time.".into(),
+        ),
         Rejection::TooManyAttempts => {
             AppError::LimitExceeded("Attempt limit exceeded, please try after some time.".into())
         }

@@ -461,12 +461,12 @@ impl Gateway {
         if auth.client_id.is_empty() {
             return Err(failed());
         }
-        let client = match self.client(&auth.client_id).await {
+        let client = match self.active_client(&auth.client_id).await {
             Ok(c) => c,
-            Err(AppError::ResourceNotFound(_)) => return Err(failed()),
+            Err(AppError::ResourceNotFound(_) | AppError::NotAuthorized(_)) => return Err(failed()),
             Err(e) => return Err(e.into()),
         };
-        if client.pool_id != pool_id || client.disabled {
+        if client.pool_id != pool_id {
             return Err(failed());
         }
         match (&auth.secret, client.secrets.is_empty()) {
@@ -632,7 +632,16 @@ impl Gateway {
                 Err(e) => Err(e),
             };
         }
-        Ok(Some(claims))
+        // A machine token: its client must still be enabled (the one client check).
+        let client_id = claims
+            .get("client_id")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        match self.active_client(client_id).await {
+            Ok(_) => Ok(Some(claims)),
+            Err(AppError::NotAuthorized(_) | AppError::ResourceNotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// RFC 7662 introspection by an authenticated client of the pool.
@@ -653,6 +662,11 @@ impl Gateway {
             let Some(c) = self.active_access_token(pool_id, token).await? else {
                 return Ok(inactive);
             };
+            // RFC 7662 §4: a client learns about the tokens issued to it, nothing about
+            // another client's (not even that they are active).
+            if c.get("client_id").and_then(Value::as_str) != Some(caller.client_id.as_str()) {
+                return Ok(inactive);
+            }
             let mut out = json!({
                 "active": true,
                 "token_type": "access_token",

@@ -1,7 +1,9 @@
 //! Calls made with the user's own access token, and token revocation.
 
+use super::auth::Guess;
+use super::principal::{Dead, TokenUser};
 use super::signup::CodeDelivery;
-use crate::validate::{attributes, check_password};
+use crate::validate::{attributes, check_password, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
 use base64::Engine;
 use signet_core::{
@@ -12,6 +14,16 @@ use std::sync::Arc;
 
 /// Clock skew tolerated on Signet's own APIs.
 const LEEWAY_S: u64 = 30;
+
+/// Only contact attributes are verified with codes.
+fn check_verifiable(attribute: &str) -> Result<(), AppError> {
+    if attribute != "email" && attribute != "phone_number" {
+        return Err(AppError::invalid(
+            "only email and phone_number can be verified",
+        ));
+    }
+    Ok(())
+}
 
 fn revoked() -> AppError {
     AppError::NotAuthorized("Access Token has been revoked".into())
@@ -66,25 +78,13 @@ impl Gateway {
                 "Access Token does not have required scopes".into(),
             ));
         }
-        let username = claims["username"].as_str().ok_or_else(invalid)?;
-        let view = self.find_user(&pool, username).await.map_err(|e| match e {
-            AppError::UserNotFound | AppError::InvalidParameter(_) => revoked(),
-            other => other,
+        let who = TokenUser::from_access(&claims).ok_or_else(invalid)?;
+        let view = self.live_user(&pool, &who).await.map_err(|e| {
+            e.or_answer(|d| match d {
+                Dead::Disabled => AppError::NotAuthorized("User is disabled.".into()),
+                _ => revoked(),
+            })
         })?;
-        // Revoked by a sign-out (or a disable) after this token's sign-in? The family id
-        // carries the sign-in time in milliseconds; `iat` has only seconds.
-        let signed_in_ms = claims["origin_jti"]
-            .as_str()
-            .and_then(super::family_time_ms)
-            .ok_or_else(invalid)?;
-        if claims["sub"].as_str() != Some(view.user.sub.as_str())
-            || signed_in_ms < view.user.tokens_valid_after_ms
-        {
-            return Err(revoked());
-        }
-        if !view.user.enabled {
-            return Err(AppError::NotAuthorized("User is disabled.".into()));
-        }
         // Revoked one by one (RFC 7009)?
         let jti = claims["jti"].as_str().unwrap_or_default().to_string();
         match self.read(Query::RevokedTokens { jtis: vec![jti] }).await? {
@@ -102,8 +102,7 @@ impl Gateway {
                 return Err(revoked());
             }
         }
-        let client_id = claims["client_id"].as_str().unwrap_or_default().to_string();
-        Ok((pool, view, client_id))
+        Ok((pool, view, who.client_id))
     }
 
     /// GetUser.
@@ -129,7 +128,7 @@ impl Gateway {
     ) -> Result<Vec<CodeDelivery>, AppError> {
         let (pool, view, client_id) = self.authenticate(token).await?;
         crate::validate::check_writable(&*self.client(&client_id).await?, attrs)?;
-        let mut set = attributes(&pool.config, attrs, false)?;
+        let mut set = attributes(&pool.config, attrs, AttrWrite::UserUpdate)?;
         let mut reverify = Vec::new();
         for a in ["email", "phone_number"] {
             if set
@@ -155,10 +154,18 @@ impl Gateway {
         let user = self.find_user(&pool, &view.user.username).await?.user;
         let mut out = Vec::new();
         for a in reverify {
-            out.push(
-                self.send_code(&pool, &user, CodePurpose::VerifyAttribute(a.into()))
-                    .await?,
-            );
+            // The change is committed: a spent code budget only means no code this time
+            // (GetUserAttributeVerificationCode asks again once the window has passed).
+            match self
+                .send_code(&pool, &user, CodePurpose::VerifyAttribute(a.into()))
+                .await
+            {
+                Ok(d) => out.push(d),
+                Err(AppError::LimitExceeded(m)) => {
+                    tracing::info!(attribute = a, "no verification code sent: {m}")
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }
@@ -170,11 +177,14 @@ impl Gateway {
         names: &[String],
     ) -> Result<(), AppError> {
         let (pool, view, _) = self.authenticate(token).await?;
-        self.remove_attributes(&pool, &view.user.username, names)
+        self.remove_attributes(&pool, &view.user.username, names, AttrWrite::UserUpdate)
             .await
     }
 
-    /// ChangePassword: the previous password must match; a concurrent change wins once.
+    /// ChangePassword: the previous password must match, checked like a sign-in (counted
+    /// towards the lockout, so a stolen access token is not an unlimited oracle); a
+    /// concurrent change wins once. The change ends every session of the user, this one
+    /// included.
     pub async fn change_password(
         &self,
         token: &str,
@@ -184,19 +194,30 @@ impl Gateway {
         let (pool, view, _) = self.authenticate(token).await?;
         check_password(&pool.config.password_policy, proposed)?;
         let current = view.user.password_hash.clone().unwrap_or_default();
-        if !self.hasher.verify(previous, &current).await? {
-            return Err(AppError::NotAuthorized(
-                "Incorrect username or password.".into(),
-            ));
+        match self
+            .guess_password(&pool, &view.user.username, Some(&current), previous)
+            .await?
+        {
+            Guess::Right => {}
+            Guess::Wrong => {
+                return Err(AppError::NotAuthorized(
+                    "Incorrect username or password.".into(),
+                ))
+            }
+            Guess::Locked => {
+                return Err(AppError::NotAuthorized("Password attempts exceeded".into()))
+            }
         }
         let hash = self.hasher.hash(proposed).await?;
+        let now = now_ms();
         self.patch_user(
             &pool.id,
             &view.user.username,
             UserPatch {
                 expect_password_hash: Some(current),
                 password: Some((hash, None)),
-                at_ms: now_ms(),
+                tokens_valid_after_ms: Some(now),
+                at_ms: now,
                 ..Default::default()
             },
         )
@@ -210,11 +231,7 @@ impl Gateway {
         attribute: &str,
     ) -> Result<CodeDelivery, AppError> {
         let (pool, view, _) = self.authenticate(token).await?;
-        if attribute != "email" && attribute != "phone_number" {
-            return Err(AppError::invalid(
-                "only email and phone_number can be verified",
-            ));
-        }
+        check_verifiable(attribute)?;
         self.send_code(
             &pool,
             &view.user,
@@ -231,6 +248,7 @@ impl Gateway {
         code: &str,
     ) -> Result<(), AppError> {
         let (pool, view, _) = self.authenticate(token).await?;
+        check_verifiable(attribute)?;
         let mut patch = UserPatch {
             at_ms: now_ms(),
             ..Default::default()
@@ -274,7 +292,7 @@ impl Gateway {
         client_id: &str,
         client_secret: Option<&str>,
     ) -> Result<(), AppError> {
-        let client = self.client(client_id).await?;
+        let client = self.active_client(client_id).await?;
         if !client.secrets.is_empty()
             && !self.secret_matches(&client, client_secret.unwrap_or_default())
         {

@@ -1,11 +1,11 @@
 //! Sign-up, confirmation and password recovery: the flows driven by one-time codes.
 
 use crate::notifier::Delivery;
-use crate::validate::{check_password, mask};
+use crate::validate::{check_password, mask, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::{
-    AppClient, CodePurpose, CodeRecord, Command, OutboxMessage, User, UserPatch, UserPool,
-    UserStatus,
+    AppClient, CodePurpose, CodeRecord, CodeTarget, Command, OutboxMessage, User, UserPatch,
+    UserPool, UserStatus,
 };
 use std::sync::Arc;
 
@@ -39,14 +39,14 @@ impl Gateway {
         username: &str,
         secret_hash: Option<&str>,
     ) -> Result<(Arc<AppClient>, Arc<UserPool>), AppError> {
-        let client = self.client(client_id).await?;
+        let client = self.active_client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
         self.check_secret_hash(&client, username, secret_hash)?;
         Ok((client, pool))
     }
 
     /// The attribute a code for `purpose` goes to, with its value.
-    fn code_destination(
+    pub(crate) fn code_destination(
         pool: &UserPool,
         user: &User,
         purpose: &CodePurpose,
@@ -113,8 +113,14 @@ impl Gateway {
                 code_hash: self.code_hash(&pool.id, &user.username, &purpose, &code),
                 expires_at_ms: now + ttl.as_millis() as u64,
                 attempts_left: self.cfg.code_attempts,
+                sent_to: Some(CodeTarget {
+                    attribute: attribute.clone(),
+                    value: destination.clone(),
+                }),
             },
             outbox,
+            now_ms: now,
+            limits: self.cfg.code_limits,
         })
         .await?;
         self.notifier
@@ -172,6 +178,7 @@ impl Gateway {
             purpose,
             now_ms: now_ms(),
             patch,
+            limits: self.cfg.code_limits,
         })
         .await
         .map(|_| ())
@@ -212,7 +219,13 @@ impl Gateway {
         let (client, pool) = self.public_client(client_id, username, secret_hash).await?;
         crate::validate::check_writable(&client, attrs)?;
         check_password(&pool.config.password_policy, password)?;
-        let mut user = self.new_user(&pool, username, attrs, false, UserStatus::Unconfirmed)?;
+        let mut user = self.new_user(
+            &pool,
+            username,
+            attrs,
+            AttrWrite::SignUp,
+            UserStatus::Unconfirmed,
+        )?;
         user.password_hash = Some(self.hasher.hash(password).await?);
         self.write(Command::CreateUser {
             pool_id: pool.id.clone(),
@@ -309,6 +322,13 @@ impl Gateway {
         if !user.enabled {
             return Err(AppError::NotAuthorized("User is disabled.".into()));
         }
+        // A user with nowhere to receive a code must look like an unknown user when user
+        // existence is hidden.
+        if pool.config.prevent_user_existence_errors
+            && Self::code_destination(&pool, &user, &CodePurpose::ResetPassword).is_none()
+        {
+            return Ok(Self::decoy_delivery(&pool));
+        }
         self.send_code(&pool, &user, CodePurpose::ResetPassword)
             .await
     }
@@ -334,10 +354,13 @@ impl Gateway {
             Err(e) => return Err(e),
         };
         let hash = self.hasher.hash(password).await?;
+        let now = now_ms();
+        // A reset ends every session: whoever made the user forget the password may hold one.
         let patch = UserPatch {
             status: Some(UserStatus::Confirmed),
             password: Some((hash, None)),
-            at_ms: now_ms(),
+            tokens_valid_after_ms: Some(now),
+            at_ms: now,
             ..Default::default()
         };
         self.redeem(&pool, &user, CodePurpose::ResetPassword, code, patch)

@@ -12,7 +12,7 @@ use super::roles::check_iam_name;
 use crate::metrics::Issued;
 use crate::{AppError, Gateway};
 use serde_json::{json, Map, Value};
-use signet_core::{IdentityPool, Role};
+use signet_core::Role;
 use signet_crypto::Algorithm;
 use signet_verify::policy::{evaluate, Context, PolicyDocument, Principal, Reason, Request};
 use signet_verify::session::{session_expected, Session, SESSION_AUDIENCE};
@@ -156,21 +156,6 @@ fn token_error(what: &str, e: VerifyError) -> AppError {
         VerifyError::Expired => AppError::ExpiredToken(format!("The {what} has expired.")),
         other => AppError::InvalidIdentityToken(format!("The {what} is not valid: {other}")),
     }
-}
-
-/// Every role an identity pool can hand out itself (defaults and mapping rules).
-fn pool_roles(pool: &IdentityPool) -> Vec<&str> {
-    let mut roles: Vec<&str> = pool
-        .roles
-        .authenticated
-        .iter()
-        .chain(pool.roles.unauthenticated.iter())
-        .map(String::as_str)
-        .collect();
-    for m in pool.role_mappings.values() {
-        roles.extend(m.rules.iter().map(|r| r.role_arn.as_str()));
-    }
-    roles
 }
 
 impl Gateway {
@@ -336,9 +321,13 @@ impl Gateway {
             let pool = self.identity_pool(&aud).await.map_err(|_| {
                 AppError::InvalidIdentityToken(format!("Identity pool {aud} no longer exists."))
             })?;
-            if !pool.allow_classic_flow && !pool_roles(&pool).contains(&input.role_arn.as_str()) {
+            // Cognito's rule: with the basic (classic) flow off, an identity pool's tokens
+            // buy credentials only through GetCredentialsForIdentity, where the pool's role
+            // mapping decides. Admitting them here, even for the pool's own roles, would let
+            // a user pick a role the mapping rules deny them.
+            if !pool.allow_classic_flow {
                 return Err(AppError::AccessDenied(format!(
-                    "Basic (classic) flow is not enabled for identity pool {aud}: only its own roles can be assumed with its tokens."
+                    "Basic (classic) flow is not enabled for identity pool {aud}: its tokens cannot be used with AssumeRoleWithWebIdentity."
                 )));
             }
             let amr = claims
@@ -370,7 +359,7 @@ impl Gateway {
                     ))
                 })?
                 .to_string();
-            self.pool(&pool_id).await.map_err(|_| {
+            let user_pool = self.pool(&pool_id).await.map_err(|_| {
                 AppError::InvalidIdentityToken(format!("User pool {pool_id} does not exist."))
             })?;
             let expected = Expected {
@@ -382,6 +371,15 @@ impl Gateway {
             let claims = self
                 .verify_own(token, &expected)
                 .map_err(|e| token_error("web identity token", e))?;
+            self.check_id_token_user(&user_pool, &claims)
+                .await
+                .map_err(|e| {
+                    e.or_answer(|_| {
+                        AppError::InvalidIdentityToken(
+                            "The web identity token's user is disabled or signed out.".into(),
+                        )
+                    })
+                })?;
             let provider = iss
                 .trim_start_matches("https://")
                 .trim_start_matches("http://")

@@ -2,7 +2,7 @@
 
 use super::ids;
 use crate::notifier::Delivery;
-use crate::validate::{attributes, canonical_username, check_password};
+use crate::validate::{attributes, canonical_username, check_deletable, check_password, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::{
     Command, FilterOp, Group, OutboxMessage, Query, QueryResult, User, UserFilter, UserPatch,
@@ -101,10 +101,10 @@ impl Gateway {
         pool: &UserPool,
         username: &str,
         attrs: &[(String, String)],
-        admin: bool,
+        how: AttrWrite,
         status: UserStatus,
     ) -> Result<User, AppError> {
-        let mut attributes = attributes(&pool.config, attrs, admin)?;
+        let mut attributes = attributes(&pool.config, attrs, how)?;
         let sub = ids::uuid();
         let name = if let Some(attr) = pool.config.username_attributes.first().cloned() {
             // The given "username" is an e-mail or phone number; the username is the sub.
@@ -122,7 +122,7 @@ impl Gateway {
             let value = crate::validate::attributes(
                 &pool.config,
                 &[(attr.clone(), username.to_string())],
-                true,
+                AttrWrite::AdminCreate,
             )?;
             attributes.extend(value);
             sub.clone()
@@ -154,7 +154,7 @@ impl Gateway {
             &pool,
             &input.username,
             &input.attributes,
-            true,
+            AttrWrite::AdminCreate,
             UserStatus::ForceChangePassword,
         )?;
         let temporary = if input.temporary_password.is_empty() {
@@ -256,6 +256,8 @@ impl Gateway {
             UserPatch {
                 status: Some(status),
                 password: Some((hash, expires)),
+                // A password set by an admin ends every session of the user.
+                tokens_valid_after_ms: Some(now),
                 at_ms: now,
                 ..Default::default()
             },
@@ -296,7 +298,7 @@ impl Gateway {
     ) -> Result<(), AppError> {
         let pool = self.pool(pool_id).await?;
         let user = self.find_user(&pool, username).await?.user;
-        let set = attributes(&pool.config, attrs, true)?;
+        let set = attributes(&pool.config, attrs, AttrWrite::AdminUpdate)?;
         self.patch_user(
             pool_id,
             &user.username,
@@ -318,25 +320,19 @@ impl Gateway {
     ) -> Result<(), AppError> {
         let pool = self.pool(pool_id).await?;
         let user = self.find_user(&pool, username).await?.user;
-        self.remove_attributes(&pool, &user.username, names).await
+        self.remove_attributes(&pool, &user.username, names, AttrWrite::AdminUpdate)
+            .await
     }
 
-    /// Remove attributes of a user; `sub` and required schema attributes stay.
+    /// Remove attributes of a user; `sub`, required and immutable schema attributes stay.
     pub(crate) async fn remove_attributes(
         &self,
         pool: &UserPool,
         username: &str,
         names: &[String],
+        how: AttrWrite,
     ) -> Result<(), AppError> {
-        let required = |n: &String| {
-            pool.config
-                .schema
-                .iter()
-                .any(|a| &a.name == n && a.required)
-        };
-        if let Some(n) = names.iter().find(|n| *n == "sub" || required(n)) {
-            return Err(AppError::invalid(format!("cannot delete attribute {n}")));
-        }
+        check_deletable(&pool.config, names, how)?;
         self.patch_user(
             &pool.id,
             username,
