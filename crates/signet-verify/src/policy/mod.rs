@@ -1,0 +1,309 @@
+//! IAM-style policy documents and their evaluation. Pure: no I/O.
+//!
+//! Two kinds of document share one format:
+//!
+//! * **Permission policies** (a role's inline policies, a session policy), parsed with
+//!   [`PolicyDocument::parse`]: every statement names `Action`/`NotAction` and
+//!   `Resource`/`NotResource`; `Principal`/`NotPrincipal` are refused.
+//! * **Trust policies**, parsed with [`PolicyDocument::parse_trust`]: every statement names a
+//!   `Principal` (or `NotPrincipal`); `Resource` is optional.
+//!
+//! Parsing is strict, so mistakes surface when a policy is written rather than when it is
+//! evaluated: unknown fields, unknown condition operators, values a numeric or date operator
+//! cannot read, repeated JSON keys and documents over [`MAX_POLICY_BYTES`] are refused.
+//!
+//! [`evaluate`] follows IAM: an applicable `Deny` anywhere wins, then an applicable `Allow` in
+//! an identity policy is needed (and, when a session policy is given, one in the session
+//! policy as well); anything else is an implicit deny.
+//!
+//! # Matching
+//!
+//! * `Action` patterns match case-insensitively, `Resource` patterns and principal values
+//!   case-sensitively; `*` matches any run of characters (`/` and `:` included), `?` exactly
+//!   one character ([`wildcard_match`]).
+//! * `${key}` in a `Resource` pattern or in the value of a `String…` condition is replaced by
+//!   the first context value of `key` (case-insensitive). `${*}`, `${?}` and `${$}` are a
+//!   literal `*`, `?` and `$`; a substituted value is always literal, never a wildcard. A
+//!   pattern or value referring to a key the context lacks matches nothing.
+
+mod dates;
+mod eval;
+mod parse;
+mod strict_json;
+#[cfg(test)]
+mod tests;
+mod vars;
+mod wildcard;
+
+pub use eval::evaluate;
+use parse::{parse_document, Kind};
+pub use wildcard::wildcard_match;
+
+use std::collections::HashMap;
+use thiserror::Error;
+
+/// Largest policy document accepted, in bytes.
+pub const MAX_POLICY_BYTES: usize = 10_240;
+
+/// The `Version` values accepted.
+const VERSIONS: [&str; 2] = ["2012-10-17", "2008-10-17"];
+
+/// Why a policy document was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum PolicyError {
+    /// The document is over [`MAX_POLICY_BYTES`]; it was not parsed.
+    #[error("policy document is {size} bytes, over the limit of {max} bytes")]
+    TooLarge {
+        /// The document's size in bytes.
+        size: usize,
+        /// The limit, [`MAX_POLICY_BYTES`].
+        max: usize,
+    },
+    /// The document is not JSON.
+    #[error("policy document is not valid JSON: {0}")]
+    Json(String),
+    /// The document is JSON but not a valid policy; the message names the statement and
+    /// field at fault.
+    #[error("invalid policy document: {0}")]
+    Invalid(String),
+}
+
+/// Whether a statement allows or denies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// `"Effect": "Allow"`.
+    Allow,
+    /// `"Effect": "Deny"`.
+    Deny,
+}
+
+/// A parsed, validated policy document.
+#[derive(Debug, Clone)]
+pub struct PolicyDocument {
+    version: Option<String>,
+    id: Option<String>,
+    statements: Vec<Statement>,
+}
+
+/// One statement of a [`PolicyDocument`].
+#[derive(Debug, Clone)]
+pub struct Statement {
+    sid: Option<String>,
+    effect: Effect,
+    action: Patterns,
+    /// `None`: no `Resource` (trust policies only): matches any resource.
+    resource: Option<Patterns>,
+    /// `None`: a permission policy's statement, which has no principal to check.
+    principal: Option<PrincipalSpec>,
+    conditions: Vec<Condition>,
+}
+
+impl Statement {
+    /// The statement's `Sid`, if it has one.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
+    /// The statement's effect.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+}
+
+/// `Action`/`NotAction` or `Resource`/`NotResource`.
+#[derive(Debug, Clone)]
+struct Patterns {
+    negated: bool,
+    patterns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct PrincipalSpec {
+    negated: bool,
+    /// `None`: `"*"`, any principal.
+    by_kind: Option<Vec<(String, Vec<String>)>>,
+}
+
+/// The principal kinds a trust policy may name.
+const PRINCIPAL_KINDS: [&str; 3] = ["AWS", "Federated", "Service"];
+
+#[derive(Debug, Clone)]
+struct Condition {
+    op: Operator,
+    /// Lowercased.
+    key: String,
+    values: Values,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Operator {
+    base: Base,
+    /// `…Not…`: holds when no policy value matches.
+    negated: bool,
+    if_exists: bool,
+    set: SetOp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Base {
+    StringEquals,
+    StringEqualsIgnoreCase,
+    StringLike,
+    NumericEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    Null,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Single,
+    ForAnyValue,
+    ForAllValues,
+}
+
+/// A condition's policy values, read according to its operator at parse time.
+#[derive(Debug, Clone)]
+enum Values {
+    /// Raw text; policy variables are resolved at evaluation.
+    Strings(Vec<String>),
+    Numbers(Vec<f64>),
+    /// Epoch seconds.
+    Dates(Vec<i64>),
+    /// `Bool` values, or `Null` values (`true`: the key must be absent).
+    Bools(Vec<bool>),
+}
+
+impl PolicyDocument {
+    /// Parse a permission policy (a role's inline policy or a session policy):
+    /// `Principal`/`NotPrincipal` are refused and every statement needs
+    /// `Resource`/`NotResource`.
+    pub fn parse(json: &str) -> Result<PolicyDocument, PolicyError> {
+        parse_document(json, Kind::Permission)
+    }
+
+    /// Parse a trust policy: every statement needs `Principal` (or `NotPrincipal`);
+    /// `Resource` is optional (absent matches any resource).
+    pub fn parse_trust(json: &str) -> Result<PolicyDocument, PolicyError> {
+        parse_document(json, Kind::Trust)
+    }
+
+    /// The statements, in document order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+
+    /// The `Version`, if the document gives one.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// The `Id`, if the document gives one.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+}
+
+/// Request context: condition keys (case-insensitive) to one or more values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Keys lowercased.
+    values: HashMap<String, Vec<String>>,
+}
+
+impl Context {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append `value` to the values of `key`.
+    pub fn insert(&mut self, key: &str, value: impl Into<String>) {
+        self.values
+            .entry(key.to_lowercase())
+            .or_default()
+            .push(value.into());
+    }
+
+    /// Replace the values of `key`.
+    pub fn set(&mut self, key: &str, values: Vec<String>) {
+        self.values.insert(key.to_lowercase(), values);
+    }
+
+    /// The values of `key` (case-insensitive), if it was set.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.values.get(&key.to_lowercase()).map(Vec::as_slice)
+    }
+
+    /// The values of `key` if there is at least one.
+    fn present(&self, key: &str) -> Option<&[String]> {
+        self.get(key).filter(|v| !v.is_empty())
+    }
+}
+
+/// Who is asking, for trust policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal<'a> {
+    /// `"Federated"`, `"Service"` or `"AWS"`.
+    pub kind: &'a str,
+    /// The identity of that kind, e.g. an identity provider's name.
+    pub value: &'a str,
+}
+
+/// What is being asked.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The action, e.g. `s3:GetObject`.
+    pub action: &'a str,
+    /// The resource, e.g. `arn:signet:s3:::bucket/key`.
+    pub resource: &'a str,
+    /// The principal; only trust policies look at it.
+    pub principal: Option<Principal<'a>>,
+    /// Condition keys and policy-variable values.
+    pub context: &'a Context,
+}
+
+/// Why [`evaluate`] decided as it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// An applicable `Deny` statement.
+    ExplicitDeny,
+    /// An applicable `Allow`, and the session policy (if any) allows too.
+    Allowed,
+    /// No applicable `Allow` (in the identity policies, or in the session policy).
+    ImplicitDeny,
+}
+
+/// Names one statement of one policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRef {
+    /// The policy's name as given to [`evaluate`]; `"session"` for the session policy.
+    pub policy: String,
+    /// The statement's index in its document.
+    pub index: usize,
+    /// The statement's `Sid`.
+    pub sid: Option<String>,
+}
+
+/// The outcome of [`evaluate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the request is allowed.
+    pub allowed: bool,
+    /// Why.
+    pub reason: Reason,
+    /// The deciding statement: the `Deny` for [`Reason::ExplicitDeny`], the first applicable
+    /// identity-policy `Allow` for [`Reason::Allowed`], `None` for [`Reason::ImplicitDeny`].
+    pub decided_by: Option<StatementRef>,
+}
+
+/// The name [`StatementRef::policy`] gives the session policy.
+pub const SESSION_POLICY_NAME: &str = "session";
