@@ -9,7 +9,7 @@
 //! use signet_verify::session::{session_expected, Session};
 //! let claims = signet_verify::verify(token, keys, &session_expected("https://signet.internal/sts"))?;
 //! let session = Session::from_claims(&claims)?;
-//! let decision = session.authorize("orders:Read", "arn:orders:::order/42", &[], 1_700_000_000);
+//! let decision = session.authorize("orders:Read", "arn:signet:orders:::order/42", &[], 1_700_000_000);
 //! assert!(decision.allowed);
 //! # Ok(()) }
 //! ```
@@ -177,8 +177,8 @@ mod tests {
             "exp": 2_000_000_000u64,
             "policies": {
                 "read": {"Statement": [
-                    {"Effect": "Allow", "Action": "orders:Get*", "Resource": "arn:orders:::${signet:sub}/*"},
-                    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "*", "Resource": "arn:orders:::*/secret"}
+                    {"Effect": "Allow", "Action": "orders:Get*", "Resource": "arn:signet:orders:::${signet:sub}/*"},
+                    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "*", "Resource": "arn:signet:orders:::*/secret"}
                 ]}
             }
         });
@@ -192,16 +192,26 @@ mod tests {
     fn policies_from_the_token_decide_with_its_own_context() {
         let s = Session::from_claims(&claims(json!({}))).unwrap();
         assert_eq!(s.amr, vec!["authenticated", "idp.example"]);
-        let d = s.authorize("orders:GetOrder", "arn:orders:::local:abc/1", &[], 1);
+        let d = s.authorize("orders:GetOrder", "arn:signet:orders:::local:abc/1", &[], 1);
         assert!(d.allowed);
         assert_eq!(d.decided_by.unwrap().policy, "read");
         // Another subject's orders: the variable binds to the token's sub.
         assert!(
-            !s.authorize("orders:GetOrder", "arn:orders:::local:other/1", &[], 1)
-                .allowed
+            !s.authorize(
+                "orders:GetOrder",
+                "arn:signet:orders:::local:other/1",
+                &[],
+                1
+            )
+            .allowed
         );
         // Explicit deny wins over the allow.
-        let d = s.authorize("orders:GetOrder", "arn:orders:::local:abc/secret", &[], 1);
+        let d = s.authorize(
+            "orders:GetOrder",
+            "arn:signet:orders:::local:abc/secret",
+            &[],
+            1,
+        );
         assert!(!d.allowed);
         assert_eq!(d.decided_by.unwrap().sid.as_deref(), Some("NoSecrets"));
     }
@@ -211,8 +221,13 @@ mod tests {
         let s = Session::from_claims(&claims(json!({}))).unwrap();
         let spoof = [("signet:sub".to_string(), "local:other".to_string())];
         assert!(
-            !s.authorize("orders:GetOrder", "arn:orders:::local:other/1", &spoof, 1)
-                .allowed
+            !s.authorize(
+                "orders:GetOrder",
+                "arn:signet:orders:::local:other/1",
+                &spoof,
+                1
+            )
+            .allowed
         );
         let ctx = s.context(&spoof, 1);
         assert_eq!(ctx.get("signet:sub").unwrap(), ["local:abc".to_string()]);
@@ -225,11 +240,16 @@ mod tests {
         ]}});
         let s = Session::from_claims(&claims(narrow)).unwrap();
         assert!(
-            s.authorize("orders:GetInvoice", "arn:orders:::local:abc/1", &[], 1)
-                .allowed
+            s.authorize(
+                "orders:GetInvoice",
+                "arn:signet:orders:::local:abc/1",
+                &[],
+                1
+            )
+            .allowed
         );
         assert!(
-            !s.authorize("orders:GetOrder", "arn:orders:::local:abc/1", &[], 1)
+            !s.authorize("orders:GetOrder", "arn:signet:orders:::local:abc/1", &[], 1)
                 .allowed
         );
         let wide = json!({"session_policy": {"Statement": [
@@ -237,7 +257,7 @@ mod tests {
         ]}});
         let s = Session::from_claims(&claims(wide)).unwrap();
         assert!(
-            !s.authorize("orders:Delete", "arn:orders:::local:abc/1", &[], 1)
+            !s.authorize("orders:Delete", "arn:signet:orders:::local:abc/1", &[], 1)
                 .allowed
         );
     }

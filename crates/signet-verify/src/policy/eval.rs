@@ -3,7 +3,7 @@
 use super::dates::parse_date;
 use super::parse::{parse_bool, parse_number};
 use super::vars::{expand, tokens_to_string};
-use super::wildcard::{match_tokens, wildcard_match, Tok};
+use super::wildcard::{match_tokens, resource_match, wildcard_match, Tok};
 use super::*;
 
 /// Evaluate a request against named identity (permission or trust) policies and an optional
@@ -91,7 +91,7 @@ impl Statement {
         let any = res
             .patterns
             .iter()
-            .any(|p| expand(p, ctx, true).is_some_and(|tokens| match_tokens(&tokens, &value)));
+            .any(|p| expand(p, ctx, true).is_some_and(|tokens| resource_match(&tokens, &value)));
         any != res.negated
     }
 
@@ -196,7 +196,7 @@ impl Matcher<'_> {
             }
             Matcher::Like(patterns) => {
                 let v: Vec<char> = v.chars().collect();
-                patterns.iter().any(|p| match_tokens(p, &v))
+                patterns.iter().any(|p| match_tokens(p, &v, true))
             }
             Matcher::Numbers(base, values) => match parse_number(v) {
                 Some(x) => values.iter().any(|&p| compare(*base, x, p)),

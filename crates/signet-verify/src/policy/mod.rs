@@ -21,6 +21,13 @@
 //! * `Action` patterns match case-insensitively, `Resource` patterns and principal values
 //!   case-sensitively; `*` matches any run of characters (`/` and `:` included), `?` exactly
 //!   one character ([`wildcard_match`]).
+//! * A `Resource` pattern that is an ARN (starts with `arn:`) is matched per segment, as IAM
+//!   does: `arn:partition:service:region:account:resource` is split on its first five `:`
+//!   and `*`/`?` match within a segment, so `arn:aws:dynamodb:us-east-1:*/T` does not match
+//!   `arn:aws:dynamodb:us-east-1:123456789012:table/T`. In the last segment `*` also matches
+//!   `:`; `?` never does. A `*` ending a pattern of fewer than six segments expands across
+//!   the colons (`arn:aws:s3:*`). `"*"` and other non-ARN patterns are plain globs.
+//! * Matching never backtracks: at worst `O(value × ⌈pattern / 64⌉)` word operations.
 //! * `${key}` in a `Resource` pattern or in the value of a `String…` condition is replaced by
 //!   the first context value of `key` (case-insensitive). `${*}`, `${?}` and `${$}` are a
 //!   literal `*`, `?` and `$`; a substituted value is always literal, never a wildcard. A

@@ -1,0 +1,147 @@
+//! The policy evaluator against IAM's documented behaviour, one table per rule; every row
+//! asserts an exact decision.
+
+use signet_verify::policy::{evaluate, Context, Decision, PolicyDocument, Reason, Request};
+
+fn doc(json: &str) -> PolicyDocument {
+    PolicyDocument::parse(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+fn ctx(pairs: &[(&str, &str)]) -> Context {
+    let mut c = Context::new();
+    for (k, v) in pairs {
+        c.insert(k, *v);
+    }
+    c
+}
+
+fn decide(policy: &PolicyDocument, action: &str, resource: &str, context: &Context) -> Decision {
+    evaluate(
+        &[("p", policy)],
+        None,
+        &Request {
+            action,
+            resource,
+            principal: None,
+            context,
+        },
+    )
+}
+
+/// One statement of `effect` on every action and the `resource_field` patterns (e.g.
+/// `"Resource":"arn:…"`), plus `extra` fields.
+fn statement(effect: &str, resource_field: &str, extra: &str) -> PolicyDocument {
+    doc(&format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"{effect}","Action":"*",{resource_field}{extra}}}}}"#
+    ))
+}
+
+#[test]
+fn arn_wildcards_stay_within_their_segment() {
+    let cases = [
+        // `*` in the account segment must not swallow the colon after it.
+        (
+            "arn:aws:dynamodb:us-east-1:*/T",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/T",
+            false,
+        ),
+        (
+            "arn:aws:dynamodb:us-east-1:*:table/T",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/T",
+            true,
+        ),
+        (
+            "arn:aws:dynamodb:us-east-1:*:table/T",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/U",
+            false,
+        ),
+        // `?` never stands for a `:`.
+        ("arn:aws:s3?::b/x", "arn:aws:s3:::b/x", false),
+        ("arn:aws:s3:::b/?", "arn:aws:s3:::b/:", false),
+        ("arn:aws:s3:::b/?", "arn:aws:s3:::b/x", true),
+        ("arn:aws:s?:::b/x", "arn:aws:s3:::b/x", true),
+        // In the resource segment `*` matches anything, `:` and `/` included.
+        ("arn:aws:s3:::b/*", "arn:aws:s3:::b/x:y/z", true),
+        ("arn:aws:s3:::b/*/z", "arn:aws:s3:::b/x:y/z", true),
+        ("arn:aws:s3:::*", "arn:aws:s3:::b", true),
+        ("arn:aws:s3:::*", "arn:aws:sqs:::b", false),
+        // `*` within a segment.
+        ("arn:aws:sqs:*:123:q", "arn:aws:sqs:eu-west-1:123:q", true),
+        (
+            "arn:aws:sqs:eu-*:123:q",
+            "arn:aws:sqs:eu-west-1:123:q",
+            true,
+        ),
+        (
+            "arn:aws:sqs:eu-*:123:q",
+            "arn:aws:sqs:us-east-1:123:q",
+            false,
+        ),
+        ("arn:aws:sqs:*:*:*", "arn:aws:sqs:eu-west-1:123:q", true),
+        ("arn:aws:sqs:*:*:*", "arn:aws:sqs:eu-west-1:123:q:x", true),
+        // Segment counts must agree ...
+        ("arn:aws:s3:::b", "arn:aws:s3:::b:x", false),
+        ("arn:aws:s3:::b:x", "arn:aws:s3:::b", false),
+        ("arn:aws:s3:::b/x", "arn:aws:s3::", false),
+        // ... except that a pattern's final `*` expands beyond the colons (IAM's rule).
+        ("arn:aws:s3:*", "arn:aws:s3:::b/x", true),
+        ("arn:aws:sqs:*:*", "arn:aws:sqs:eu-west-1:123:q", true),
+        ("arn:aws:s3*", "arn:aws:s3:::b/x", true),
+        ("arn:aws:s3:*", "arn:aws:sqs:::b/x", false),
+        ("arn:aws:s3:x*", "arn:aws:s3:::b/x", false),
+        // A whole `*` matches everything; patterns that are not ARNs are plain globs.
+        ("*", "arn:aws:s3:::b/x", true),
+        ("*", "anything at all", true),
+        ("*:table/T", "arn:aws:dynamodb:us-east-1:1:table/T", true),
+        ("orders/?", "orders/:", true),
+        ("ARN:aws:*", "ARN:aws:s3:::b", true),
+        // Case-sensitive.
+        ("arn:aws:s3:::B/*", "arn:aws:s3:::b/x", false),
+        ("arn:aws:s3:::b/*", "ARN:aws:s3:::b/x", false),
+    ];
+    let none = Context::new();
+    for (pattern, resource, expected) in cases {
+        let allow = statement("Allow", &format!(r#""Resource":"{pattern}""#), "");
+        let d = decide(&allow, "s3:GetObject", resource, &none);
+        assert_eq!(d.allowed, expected, "Resource {pattern} vs {resource}");
+        // The same rules in a Deny and under NotResource.
+        let deny = doc(&format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},
+                {{"Effect":"Deny","Action":"*","Resource":"{pattern}"}}]}}"#
+        ));
+        let d = decide(&deny, "s3:GetObject", resource, &none);
+        let want = if expected {
+            Reason::ExplicitDeny
+        } else {
+            Reason::Allowed
+        };
+        assert_eq!(d.reason, want, "Deny {pattern} vs {resource}");
+        let not = statement("Allow", &format!(r#""NotResource":"{pattern}""#), "");
+        let d = decide(&not, "s3:GetObject", resource, &none);
+        assert_eq!(d.allowed, !expected, "NotResource {pattern} vs {resource}");
+    }
+}
+
+#[test]
+fn substituted_colons_are_segment_separators() {
+    // Identity ids contain a `:`; in the resource segment that is just another character.
+    let p = statement(
+        "Allow",
+        r#""Resource":"arn:signet:orders:::${signet:sub}/*""#,
+        "",
+    );
+    let me = ctx(&[("signet:sub", "local:abc")]);
+    let cases = [
+        ("arn:signet:orders:::local:abc/1", true),
+        ("arn:signet:orders:::local:abc/x:y", true),
+        ("arn:signet:orders:::local:other/1", false),
+        ("arn:signet:orders:::local/1", false),
+    ];
+    for (resource, expected) in cases {
+        assert_eq!(
+            decide(&p, "orders:Get", resource, &me).allowed,
+            expected,
+            "{resource}"
+        );
+    }
+}
