@@ -534,7 +534,9 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let offline = session.authorize(c.action, &c.resource, &ctx, now_s);
+        let offline = session
+            .authorize(c.action, &c.resource, &ctx, now_s)
+            .expect("within the size limits");
         assert_eq!(
             verdict_of_decision(&offline),
             c.expect,

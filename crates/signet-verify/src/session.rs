@@ -9,12 +9,14 @@
 //! use signet_verify::session::{session_expected, Session};
 //! let claims = signet_verify::verify(token, keys, &session_expected("https://signet.internal/sts"))?;
 //! let session = Session::from_claims(&claims)?;
-//! let decision = session.authorize("orders:Read", "arn:signet:orders:::order/42", &[], 1_700_000_000);
+//! let decision = session.authorize("orders:Read", "arn:signet:orders:::order/42", &[], 1_700_000_000)?;
 //! assert!(decision.allowed);
 //! # Ok(()) }
 //! ```
 
-use crate::policy::{evaluate, Context, Decision, PolicyDocument, PolicyError, Request};
+use crate::policy::{
+    check_request_sizes, evaluate, Context, Decision, PolicyDocument, PolicyError, Request,
+};
 use crate::{Expected, TokenUse};
 use serde_json::{Map, Value};
 
@@ -140,13 +142,19 @@ impl Session {
     /// May this session do `action` on `resource`? IAM semantics: an explicit deny in any
     /// policy wins, then an allow of the role's policies (and of the session policy, if
     /// any) is needed; otherwise denied. Expiry is the token verification's job.
+    ///
+    /// A request over the size limits of [`check_request_sizes`] (action, resource, number
+    /// and size of the caller's context entries) is refused with
+    /// [`PolicyError::RequestTooLarge`] before anything is matched: answer it as an invalid
+    /// argument.
     pub fn authorize(
         &self,
         action: &str,
         resource: &str,
         extra_context: &[(String, String)],
         now_s: u64,
-    ) -> Decision {
+    ) -> Result<Decision, PolicyError> {
+        check_request_sizes(action, resource, extra_context)?;
         let ctx = self.context(extra_context, now_s);
         let named: Vec<(&str, &PolicyDocument)> =
             self.policies.iter().map(|(n, d)| (n.as_str(), d)).collect();
@@ -156,13 +164,17 @@ impl Session {
             principal: None,
             context: &ctx,
         };
-        evaluate(&named, self.session_policy.as_ref(), &req)
+        Ok(evaluate(&named, self.session_policy.as_ref(), &req))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{
+        MAX_ACTION_BYTES, MAX_CONTEXT_KEYS, MAX_CONTEXT_KEY_BYTES, MAX_CONTEXT_VALUE_BYTES,
+        MAX_RESOURCE_BYTES,
+    };
     use serde_json::json;
 
     fn claims(extra: Value) -> Map<String, Value> {
@@ -188,30 +200,29 @@ mod tests {
         c.as_object().unwrap().clone()
     }
 
+    const ORDERS: &str = "arn:signet:orders:::";
+
+    /// `s.authorize` on `{ORDERS}{resource}` at time 1, which must be within the limits.
+    fn decide(s: &Session, action: &str, resource: &str, extra: &[(&str, &str)]) -> Decision {
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        s.authorize(action, &format!("{ORDERS}{resource}"), &extra, 1)
+            .expect("within the size limits")
+    }
+
     #[test]
     fn policies_from_the_token_decide_with_its_own_context() {
         let s = Session::from_claims(&claims(json!({}))).unwrap();
         assert_eq!(s.amr, vec!["authenticated", "idp.example"]);
-        let d = s.authorize("orders:GetOrder", "arn:signet:orders:::local:abc/1", &[], 1);
+        let d = decide(&s, "orders:GetOrder", "local:abc/1", &[]);
         assert!(d.allowed);
         assert_eq!(d.decided_by.unwrap().policy, "read");
         // Another subject's orders: the variable binds to the token's sub.
-        assert!(
-            !s.authorize(
-                "orders:GetOrder",
-                "arn:signet:orders:::local:other/1",
-                &[],
-                1
-            )
-            .allowed
-        );
+        assert!(!decide(&s, "orders:GetOrder", "local:other/1", &[]).allowed);
         // Explicit deny wins over the allow.
-        let d = s.authorize(
-            "orders:GetOrder",
-            "arn:signet:orders:::local:abc/secret",
-            &[],
-            1,
-        );
+        let d = decide(&s, "orders:GetOrder", "local:abc/secret", &[]);
         assert!(!d.allowed);
         assert_eq!(d.decided_by.unwrap().sid.as_deref(), Some("NoSecrets"));
     }
@@ -219,17 +230,9 @@ mod tests {
     #[test]
     fn callers_cannot_supply_the_sessions_keys() {
         let s = Session::from_claims(&claims(json!({}))).unwrap();
-        let spoof = [("signet:sub".to_string(), "local:other".to_string())];
-        assert!(
-            !s.authorize(
-                "orders:GetOrder",
-                "arn:signet:orders:::local:other/1",
-                &spoof,
-                1
-            )
-            .allowed
-        );
-        let ctx = s.context(&spoof, 1);
+        let spoof = [("signet:sub", "local:other")];
+        assert!(!decide(&s, "orders:GetOrder", "local:other/1", &spoof).allowed);
+        let ctx = s.context(&[("signet:sub".into(), "local:other".into())], 1);
         assert_eq!(ctx.get("signet:sub").unwrap(), ["local:abc".to_string()]);
     }
 
@@ -239,26 +242,80 @@ mod tests {
             {"Effect": "Allow", "Action": "orders:GetInvoice", "Resource": "*"}
         ]}});
         let s = Session::from_claims(&claims(narrow)).unwrap();
-        assert!(
-            s.authorize(
-                "orders:GetInvoice",
-                "arn:signet:orders:::local:abc/1",
-                &[],
-                1
-            )
-            .allowed
-        );
-        assert!(
-            !s.authorize("orders:GetOrder", "arn:signet:orders:::local:abc/1", &[], 1)
-                .allowed
-        );
+        assert!(decide(&s, "orders:GetInvoice", "local:abc/1", &[]).allowed);
+        assert!(!decide(&s, "orders:GetOrder", "local:abc/1", &[]).allowed);
         let wide = json!({"session_policy": {"Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"}
         ]}});
         let s = Session::from_claims(&claims(wide)).unwrap();
+        assert!(!decide(&s, "orders:Delete", "local:abc/1", &[]).allowed);
+    }
+
+    #[test]
+    fn oversize_requests_are_refused_before_evaluation() {
+        let s = Session::from_claims(&claims(json!({}))).unwrap();
+        let at_limit = format!("{ORDERS}local:abc/{}", "x".repeat(MAX_RESOURCE_BYTES));
+        let at_limit = &at_limit[..MAX_RESOURCE_BYTES];
         assert!(
-            !s.authorize("orders:Delete", "arn:signet:orders:::local:abc/1", &[], 1)
+            s.authorize("orders:GetOrder", at_limit, &[], 1)
+                .unwrap()
                 .allowed
+        );
+        let over = format!("{at_limit}x");
+        assert_eq!(
+            s.authorize("orders:GetOrder", &over, &[], 1).unwrap_err(),
+            PolicyError::RequestTooLarge {
+                what: "resource",
+                size: MAX_RESOURCE_BYTES + 1,
+                max: MAX_RESOURCE_BYTES
+            }
+        );
+        let action = format!("orders:{}", "G".repeat(MAX_ACTION_BYTES));
+        let own = format!("{ORDERS}local:abc/1");
+        assert!(matches!(
+            s.authorize(&action, &own, &[], 1),
+            Err(PolicyError::RequestTooLarge { what: "action", .. })
+        ));
+        let many: Vec<(String, String)> = (0..=MAX_CONTEXT_KEYS)
+            .map(|i| (format!("k{i}"), "v".to_string()))
+            .collect();
+        assert_eq!(
+            s.authorize("orders:GetOrder", &own, &many, 1).unwrap_err(),
+            PolicyError::RequestTooLarge {
+                what: "context",
+                size: MAX_CONTEXT_KEYS + 1,
+                max: MAX_CONTEXT_KEYS
+            }
+        );
+        assert!(
+            s.authorize("orders:GetOrder", &own, &many[..MAX_CONTEXT_KEYS], 1)
+                .unwrap()
+                .allowed
+        );
+        let long_value = [("k".to_string(), "v".repeat(MAX_CONTEXT_VALUE_BYTES + 1))];
+        assert!(matches!(
+            s.authorize("orders:GetOrder", &own, &long_value, 1),
+            Err(PolicyError::RequestTooLarge {
+                what: "context value",
+                ..
+            })
+        ));
+        let long_key = [("k".repeat(MAX_CONTEXT_KEY_BYTES + 1), "v".to_string())];
+        assert!(matches!(
+            s.authorize("orders:GetOrder", &own, &long_key, 1),
+            Err(PolicyError::RequestTooLarge {
+                what: "context key",
+                ..
+            })
+        ));
+        assert_eq!(
+            PolicyError::RequestTooLarge {
+                what: "resource",
+                size: 2049,
+                max: 2048
+            }
+            .to_string(),
+            "the request's resource is too large: 2049 bytes, over the limit of 2048"
         );
     }
 

@@ -12,11 +12,22 @@ use super::*;
 /// Any applicable `Deny` (identity policies first, then the session policy) denies with
 /// [`Reason::ExplicitDeny`]. Otherwise the request is allowed iff some identity policy has
 /// an applicable `Allow` and, when `session` is given, so does the session policy.
+///
+/// An action over [`MAX_ACTION_BYTES`] or a resource over [`MAX_RESOURCE_BYTES`] is denied
+/// ([`Reason::ImplicitDeny`]) without being matched; check a caller's request with
+/// [`check_request_sizes`] first to answer it with an error instead.
 pub fn evaluate(
     policies: &[(&str, &PolicyDocument)],
     session: Option<&PolicyDocument>,
     req: &Request,
 ) -> Decision {
+    if !super::limits::within_limits(req.action, req.resource) {
+        return Decision {
+            allowed: false,
+            reason: Reason::ImplicitDeny,
+            decided_by: None,
+        };
+    }
     let all = policies
         .iter()
         .copied()

@@ -35,6 +35,7 @@
 
 mod dates;
 mod eval;
+mod limits;
 mod parse;
 mod strict_json;
 #[cfg(test)]
@@ -43,6 +44,10 @@ mod vars;
 mod wildcard;
 
 pub use eval::evaluate;
+pub use limits::{
+    check_request_sizes, MAX_ACTION_BYTES, MAX_CONTEXT_KEYS, MAX_CONTEXT_KEY_BYTES,
+    MAX_CONTEXT_VALUE_BYTES, MAX_RESOURCE_BYTES,
+};
 use parse::{parse_document, Kind};
 pub use wildcard::wildcard_match;
 
@@ -55,7 +60,7 @@ pub const MAX_POLICY_BYTES: usize = 10_240;
 /// The `Version` values accepted.
 const VERSIONS: [&str; 2] = ["2012-10-17", "2008-10-17"];
 
-/// Why a policy document was refused.
+/// Why a policy document, or an authorization request, was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum PolicyError {
     /// The document is over [`MAX_POLICY_BYTES`]; it was not parsed.
@@ -73,6 +78,18 @@ pub enum PolicyError {
     /// field at fault.
     #[error("invalid policy document: {0}")]
     Invalid(String),
+    /// An authorization request is over one of the limits of [`check_request_sizes`]; it
+    /// was not evaluated. A server answers this as an invalid argument.
+    #[error("the request's {what} is too large: {size} {}, over the limit of {max}", if *.what == "context" { "entries" } else { "bytes" })]
+    RequestTooLarge {
+        /// `"action"`, `"resource"`, `"context"` (its number of entries), `"context key"`
+        /// or `"context value"`.
+        what: &'static str,
+        /// Its size: bytes, or entries for `"context"`.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// Whether a statement allows or denies.

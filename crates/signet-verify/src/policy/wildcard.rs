@@ -9,7 +9,8 @@
 //! always right: it leaves the most room for the runs that follow, so no backtracking is
 //! ever needed). The search is bit-parallel (shift-and), so matching a pattern of `p`
 //! characters against a value of `v` characters costs `O(v × ⌈p / 64⌉)` word operations at
-//! worst and `O(p + v)` for the usual shapes (`prefix*`, `*suffix`, `a*b`).
+//! worst and `O(p + v)` for the usual shapes (`prefix*`, `*suffix`, `a*b`). What a request
+//! may carry is bounded as well ([`super::check_request_sizes`]).
 
 /// One element of a compiled pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
