@@ -235,3 +235,106 @@ fn oversize_requests_are_refused() {
         }
     );
 }
+
+#[test]
+fn policy_variable_defaults() {
+    let absent = Context::new();
+    let eng = ctx(&[("signet:team", "eng")]);
+    let resource = r#""Resource":"arn:x:::bucket/${signet:team, 'none'}/*""#;
+    let not_resource = r#""NotResource":"arn:x:::bucket/${signet:team, 'none'}/*""#;
+    let cases = [
+        (resource, &absent, "arn:x:::bucket/none/a", true),
+        (resource, &absent, "arn:x:::bucket/eng/a", false),
+        (resource, &eng, "arn:x:::bucket/eng/a", true),
+        (resource, &eng, "arn:x:::bucket/none/a", false),
+        (not_resource, &absent, "arn:x:::bucket/none/a", false),
+        (not_resource, &absent, "arn:x:::bucket/eng/a", true),
+        (not_resource, &eng, "arn:x:::bucket/eng/a", false),
+        (not_resource, &eng, "arn:x:::bucket/none/a", true),
+    ];
+    for (field, context, res, expected) in cases {
+        let p = statement("Allow", field, "");
+        assert_eq!(
+            decide(&p, "s3:GetObject", res, context).allowed,
+            expected,
+            "{field} {res} with {context:?}"
+        );
+    }
+    // Without a default, an absent key matches nothing (and the text is not taken
+    // literally).
+    let plain = statement(
+        "Allow",
+        r#""Resource":"arn:x:::bucket/${signet:team}/*""#,
+        "",
+    );
+    assert!(!decide(&plain, "s3:GetObject", "arn:x:::bucket/none/a", &absent).allowed);
+    assert!(
+        !decide(
+            &plain,
+            "s3:GetObject",
+            "arn:x:::bucket/${signet:team}/a",
+            &absent
+        )
+        .allowed
+    );
+
+    // A Deny unless the project is the team's (by default "shared").
+    let guard = doc(r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Sid":"OtherTeams","Effect":"Deny","Action":"*","Resource":"*",
+         "Condition":{"StringNotEquals":{"signet:project":"${signet:team, 'shared'}"}}}]}"#);
+    let cases = [
+        (vec![("signet:project", "shared")], Reason::Allowed),
+        (vec![("signet:project", "eng")], Reason::ExplicitDeny),
+        (
+            vec![("signet:project", "eng"), ("signet:team", "eng")],
+            Reason::Allowed,
+        ),
+        (
+            vec![("signet:project", "shared"), ("signet:team", "eng")],
+            Reason::ExplicitDeny,
+        ),
+        (vec![("signet:project", "SHARED")], Reason::ExplicitDeny),
+    ];
+    for (pairs, expected) in cases {
+        let d = decide(&guard, "s3:GetObject", "arn:x:::bucket/a", &ctx(&pairs));
+        assert_eq!(d.reason, expected, "{pairs:?}");
+    }
+    // StringLike and StringEqualsIgnoreCase resolve defaults too; the default stays literal.
+    let like = statement(
+        "Allow",
+        r#""Resource":"*""#,
+        r#","Condition":{"StringLike":{"signet:path":"home/${signet:user, '*'}/*"}}"#,
+    );
+    assert!(decide(&like, "a:b", "r", &ctx(&[("signet:path", "home/*/x")])).allowed);
+    assert!(!decide(&like, "a:b", "r", &ctx(&[("signet:path", "home/bob/x")])).allowed);
+    let ic = statement(
+        "Allow",
+        r#""Resource":"*""#,
+        r#","Condition":{"StringEqualsIgnoreCase":{"signet:tier":"${signet:want, 'Gold'}"}}"#,
+    );
+    assert!(decide(&ic, "a:b", "r", &ctx(&[("signet:tier", "GOLD")])).allowed);
+    assert!(!decide(&ic, "a:b", "r", &ctx(&[("signet:tier", "silver")])).allowed);
+}
+
+#[test]
+fn malformed_variable_defaults_are_refused() {
+    let cases = [
+        (
+            r#"arn:x:::b/${signet:team, none}"#,
+            "needs a single-quoted default",
+        ),
+        (r#"arn:x:::b/${signet:team, 'none'"#, "unterminated"),
+        (r#"arn:x:::b/${, 'none'}"#, "empty policy variable"),
+    ];
+    for (resource, expected) in cases {
+        let json =
+            format!(r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"{resource}"}}}}"#);
+        match PolicyDocument::parse(&json) {
+            Err(e @ PolicyError::Invalid(_)) => {
+                assert!(e.to_string().contains(expected), "{e}")
+            }
+            other => panic!("{resource}: {other:?}"),
+        }
+    }
+}

@@ -28,10 +28,12 @@
 //!   `:`; `?` never does. A `*` ending a pattern of fewer than six segments expands across
 //!   the colons (`arn:aws:s3:*`). `"*"` and other non-ARN patterns are plain globs.
 //! * Matching never backtracks: at worst `O(value × ⌈pattern / 64⌉)` word operations.
-//! * `${key}` in a `Resource` pattern or in the value of a `String…` condition is replaced by
-//!   the first context value of `key` (case-insensitive). `${*}`, `${?}` and `${$}` are a
-//!   literal `*`, `?` and `$`; a substituted value is always literal, never a wildcard. A
-//!   pattern or value referring to a key the context lacks matches nothing.
+//! * `${key}` in a `Resource`/`NotResource` pattern or in the value of a `String…` condition
+//!   is replaced by the context's value of `key` (case-insensitive); `${key, 'default'}` by
+//!   that value if there is one, else by `default`. `${*}`, `${?}` and `${$}` are a literal
+//!   `*`, `?` and `$`; substituted text is always literal, never a wildcard. A key resolves
+//!   only when the context gives it exactly one value: a pattern or value referring to a
+//!   key that does not, and that has no default, matches nothing.
 
 mod dates;
 mod eval;
