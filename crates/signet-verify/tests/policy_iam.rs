@@ -338,3 +338,56 @@ fn malformed_variable_defaults_are_refused() {
         }
     }
 }
+
+#[test]
+fn multi_valued_keys_are_refused_as_variables() {
+    let variables = [
+        "aws:TagKeys",
+        "aws:calledvia",
+        "signet:amr",
+        "signet-identity:amr",
+        "cognito-identity.amazonaws.com:amr",
+    ];
+    for key in variables {
+        for variable in [format!("${{{key}}}"), format!("${{{key}, 'x'}}")] {
+            let permission = [
+                format!(
+                    r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"arn:x:::b/{variable}"}}}}"#
+                ),
+                format!(
+                    r#"{{"Statement":{{"Effect":"Deny","Action":"*","NotResource":"arn:x:::b/{variable}"}}}}"#
+                ),
+                format!(
+                    r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{{"StringLike":{{"k":"{variable}"}}}}}}}}"#
+                ),
+            ];
+            for json in &permission {
+                match PolicyDocument::parse(json) {
+                    Err(PolicyError::Invalid(m)) => {
+                        assert!(m.contains(&format!("${{{key}}}")), "{m}");
+                        assert!(m.contains("multi-valued"), "{m}");
+                    }
+                    other => panic!("{json}: {other:?}"),
+                }
+            }
+            let trust = format!(
+                r#"{{"Statement":{{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity","Principal":{{"Federated":"p"}},"Condition":{{"StringEquals":{{"p:aud":"{variable}"}}}}}}}}"#
+            );
+            assert!(
+                matches!(PolicyDocument::parse_trust(&trust), Err(PolicyError::Invalid(m)) if m.contains("multi-valued")),
+                "{trust}"
+            );
+        }
+    }
+    // As condition keys they are fine.
+    PolicyDocument::parse_trust(
+        r#"{"Statement":{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity",
+            "Principal":{"Federated":"signet-identity"},
+            "Condition":{"ForAnyValue:StringLike":{"signet-identity:amr":"authenticated"}}}}"#,
+    )
+    .expect("amr as a condition key");
+    // Single-valued keys of the same namespaces stay usable.
+    doc(
+        r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:x:::b/${signet-identity:sub}/${aws:PrincipalTag/amr, 'x'}"}}"#,
+    );
+}

@@ -51,6 +51,7 @@ pub use limits::{
     MAX_CONTEXT_VALUE_BYTES, MAX_RESOURCE_BYTES,
 };
 use parse::{parse_document, Kind};
+pub use vars::MULTI_VALUED_KEYS;
 pub use wildcard::wildcard_match;
 
 use std::collections::HashMap;

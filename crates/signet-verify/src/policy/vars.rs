@@ -6,12 +6,39 @@
 //!   literal text and cannot contain `'`.
 //! * `${*}`, `${?}` and `${$}` are a literal `*`, `?` and `$`.
 //!
-//! A key resolves only when the context gives it exactly one value. Substituted text is
-//! always literal, never a wildcard. Documents are checked with [`check_variables`] when
+//! A key resolves only when the context gives it exactly one value, and a key that can carry
+//! several ([`MULTI_VALUED_KEYS`]) is refused as a variable when the document is parsed, as
+//! IAM refuses it. Substituted text is always literal, never a wildcard. Documents are checked with [`check_variables`] when
 //! they are parsed; [`expand`] reads the same syntax when a request is evaluated.
 
 use super::wildcard::Tok;
 use super::Context;
+
+/// Condition keys that can carry several values and so can never be policy variables
+/// (`${aws:TagKeys}` is refused when the policy is parsed, not resolved to one of the
+/// values). Compared case-insensitively; `*:name` stands for `name` in every namespace, so
+/// `*:amr` covers Signet's `signet:amr` and the `{provider}:amr` of every identity provider
+/// (`signet-identity:amr`, `cognito-identity.amazonaws.com:amr`, …). Add any new
+/// multi-valued key Signet puts in a context here.
+pub const MULTI_VALUED_KEYS: [&str; 4] = [
+    "aws:TagKeys",
+    "aws:CalledVia",
+    "aws:PrincipalOrgPaths",
+    "*:amr",
+];
+
+/// Whether `key` is one of [`MULTI_VALUED_KEYS`].
+fn is_multi_valued(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    MULTI_VALUED_KEYS.iter().any(|known| {
+        let known = known.to_ascii_lowercase();
+        match known.strip_prefix('*') {
+            // `*:name`: some non-empty namespace, then `:name`.
+            Some(suffix) => key.len() > suffix.len() && key.ends_with(&suffix),
+            None => key == known,
+        }
+    })
+}
 
 /// One piece of a pattern or value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,9 +143,19 @@ pub(super) fn tokens_to_string(tokens: &[Tok]) -> String {
 }
 
 /// Refuse, at parse time, a variable that is unterminated, has no name or a malformed
-/// default.
+/// default, or that names a multi-valued key.
 pub(super) fn check_variables(raw: &str) -> Result<(), String> {
-    pieces(raw).map(drop)
+    for piece in pieces(raw)? {
+        if let Piece::Var { key, .. } = piece {
+            if is_multi_valued(key) {
+                return Err(format!(
+                    "policy variable ${{{key}}} names a multi-valued key, which cannot be a \
+                     variable (use it as a condition key with ForAnyValue:/ForAllValues:) in {raw:?}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -166,6 +203,32 @@ mod tests {
         for (raw, expected) in bad {
             let e = check_variables(raw).unwrap_err();
             assert!(e.contains(expected), "{raw}: {e}");
+        }
+    }
+
+    #[test]
+    fn multi_valued_keys() {
+        for key in [
+            "aws:TagKeys",
+            "AWS:tagkeys",
+            "aws:CalledVia",
+            "signet:amr",
+            "signet-identity:amr",
+            "cognito-identity.amazonaws.com:amr",
+            "X:AMR",
+        ] {
+            assert!(is_multi_valued(key), "{key}");
+        }
+        for key in [
+            "aws:CalledViaFirst",
+            "aws:TagKeysX",
+            "signet:sub",
+            "amr",
+            ":amr",
+            "signet:amrx",
+            "aws:PrincipalTag/amr",
+        ] {
+            assert!(!is_multi_valued(key), "{key}");
         }
     }
 
