@@ -391,3 +391,204 @@ fn multi_valued_keys_are_refused_as_variables() {
         r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:x:::b/${signet-identity:sub}/${aws:PrincipalTag/amr, 'x'}"}}"#,
     );
 }
+
+/// Whether an Allow-everything statement guarded by `condition` allows, in `context`.
+fn condition_holds(condition: &str, context: &[(&str, &str)]) -> bool {
+    let p = statement(
+        "Allow",
+        r#""Resource":"*""#,
+        &format!(r#","Condition":{condition}"#),
+    );
+    decide(&p, "a:b", "r", &ctx(context)).allowed
+}
+
+#[test]
+fn dates_in_the_w3c_profile() {
+    let cases = [
+        // A date alone is midnight UTC; a year or month alone, its first day.
+        (
+            r#"{"DateEquals":{"t":"2024-01-01"}}"#,
+            "2024-01-01T00:00:00Z",
+            true,
+        ),
+        (
+            r#"{"DateEquals":{"t":"2024"}}"#,
+            "2024-01-01T00:00:00Z",
+            true,
+        ),
+        (r#"{"DateEquals":{"t":"2024-03"}}"#, "2024-03-01", true),
+        (
+            r#"{"DateEquals":{"t":"2024-01-01"}}"#,
+            "2024-01-01T00:00:01Z",
+            false,
+        ),
+        (r#"{"DateEquals":{"t":"2024-01-01"}}"#, "1704067200", true),
+        (r#"{"DateEquals":{"t":1704067200}}"#, "2024-01-01", true),
+        // Minutes without seconds, and offsets.
+        (
+            r#"{"DateEquals":{"t":"2024-01-01T01:00+01:00"}}"#,
+            "2024-01-01T00:00:00Z",
+            true,
+        ),
+        (
+            r#"{"DateEquals":{"t":"2023-12-31T19:00-05:00"}}"#,
+            "2024-01-01",
+            true,
+        ),
+        (
+            r#"{"DateLessThan":{"t":"2024-01-01T00:00Z"}}"#,
+            "2024-01-01T00:30:00+01:00",
+            true,
+        ),
+        (
+            r#"{"DateGreaterThan":{"t":"2024-01-01T00:00Z"}}"#,
+            "2024-01-01T00:30:00+01:00",
+            false,
+        ),
+        // Fractional seconds.
+        (
+            r#"{"DateLessThan":{"t":"2024-01-01T00:00:00.5Z"}}"#,
+            "2024-01-01T00:00:00.25Z",
+            true,
+        ),
+        (
+            r#"{"DateGreaterThan":{"t":"2024-01-01T00:00:00.5Z"}}"#,
+            "2024-01-01T00:00:00.25Z",
+            false,
+        ),
+        (
+            r#"{"DateEquals":{"t":"2024-01-01T00:00:00.50Z"}}"#,
+            "2024-01-01T00:00:00.5Z",
+            true,
+        ),
+        (
+            r#"{"DateGreaterThan":{"t":"2024-01-01T00:00:00Z"}}"#,
+            "2024-01-01T00:00:00.001Z",
+            true,
+        ),
+        (
+            r#"{"DateNotEquals":{"t":"2024-01-01T00:00:00Z"}}"#,
+            "2024-01-01T00:00:00.001Z",
+            true,
+        ),
+        (
+            r#"{"DateNotEquals":{"t":"2024-01-01"}}"#,
+            "2024-01-01T00:00:00Z",
+            false,
+        ),
+        // A context value that is not a date matches no Date condition, negated or not.
+        (
+            r#"{"DateNotEquals":{"t":"2024-01-01"}}"#,
+            "not a date",
+            false,
+        ),
+        (
+            r#"{"DateNotEquals":{"t":"2024-01-01"}}"#,
+            "2024-01-01T00:00:00",
+            false,
+        ),
+        (r#"{"DateNotEquals":{"t":"2024-01-01"}}"#, "", false),
+        (r#"{"DateEquals":{"t":"2024-01-01"}}"#, "not a date", false),
+        (r#"{"DateLessThan":{"t":"2024-01-01"}}"#, "yesterday", false),
+        (
+            r#"{"DateGreaterThanEquals":{"t":"2024-01-01"}}"#,
+            "2024-02-30",
+            false,
+        ),
+        (
+            r#"{"DateNotEqualsIfExists":{"t":"2024-01-01"}}"#,
+            "soon",
+            false,
+        ),
+    ];
+    for (condition, value, expected) in cases {
+        assert_eq!(
+            condition_holds(condition, &[("t", value)]),
+            expected,
+            "{condition} with t = {value:?}"
+        );
+    }
+    // Several context values: one that is not a date fails its own test only.
+    let two = [("t", "2025-01-01"), ("t", "never")];
+    assert!(!condition_holds(
+        r#"{"DateNotEquals":{"t":"2024-01-01"}}"#,
+        &two
+    ));
+    assert!(!condition_holds(
+        r#"{"ForAllValues:DateNotEquals":{"t":"2024-01-01"}}"#,
+        &two
+    ));
+    assert!(condition_holds(
+        r#"{"ForAnyValue:DateNotEquals":{"t":"2024-01-01"}}"#,
+        &two
+    ));
+    // A Deny on DateNotEquals does not fire for a value that is not a date (IAM).
+    let guard = doc(
+        r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateNotEquals":{"t":"2024-01-01"}}}]}"#,
+    );
+    let reason = |v: &str| decide(&guard, "a:b", "r", &ctx(&[("t", v)])).reason;
+    assert_eq!(reason("2024-06-01"), Reason::ExplicitDeny);
+    assert_eq!(reason("2024-01-01T00:00:00Z"), Reason::Allowed);
+    assert_eq!(reason("garbage"), Reason::Allowed);
+}
+
+#[test]
+fn policy_dates_are_checked_when_parsed() {
+    for ok in [
+        "2024",
+        "2024-02",
+        "2024-02-29",
+        "2024-02-29T12:30Z",
+        "2024-02-29T12:30:15+05:30",
+        "2024-02-29T12:30:15.123-08:00",
+        "1709208000",
+    ] {
+        doc(&format!(
+            r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"t":"{ok}"}}}}}}}}"#
+        ));
+    }
+    for bad in [
+        "2024-02-30",
+        "2024-02-29T12:30:15",
+        "2024-02-29T12",
+        "2024/02/29",
+        "next week",
+    ] {
+        let json = format!(
+            r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{{"DateLessThan":{{"t":"{bad}"}}}}}}}}"#
+        );
+        match PolicyDocument::parse(&json) {
+            Err(PolicyError::Invalid(m)) => assert!(m.contains("is not a date"), "{m}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn numbers_and_bools_that_cannot_be_read_match_nothing() {
+    let cases = [
+        (r#"{"NumericNotEquals":{"n":"10"}}"#, "ten", false),
+        (r#"{"NumericNotEquals":{"n":"10"}}"#, "", false),
+        (r#"{"NumericNotEquals":{"n":"10"}}"#, "NaN", false),
+        (r#"{"NumericNotEquals":{"n":"10"}}"#, "11", true),
+        (r#"{"NumericNotEquals":{"n":"10"}}"#, "10.0", false),
+        (r#"{"NumericLessThan":{"n":"10"}}"#, "-inf", false),
+        (r#"{"NumericGreaterThan":{"n":"10"}}"#, "inf", false),
+        (r#"{"NumericNotEqualsIfExists":{"n":"10"}}"#, "ten", false),
+        (r#"{"Bool":{"b":"false"}}"#, "no", false),
+        (r#"{"Bool":{"b":"true"}}"#, "TRUE", true),
+    ];
+    for (condition, value, expected) in cases {
+        let key = if condition.contains("Bool") { "b" } else { "n" };
+        assert_eq!(
+            condition_holds(condition, &[(key, value)]),
+            expected,
+            "{condition} with {key} = {value:?}"
+        );
+    }
+    assert!(!condition_holds(
+        r#"{"ForAllValues:NumericNotEquals":{"n":"10"}}"#,
+        &[("n", "11"), ("n", "eleven")]
+    ));
+}

@@ -145,8 +145,13 @@ impl Condition {
         };
         let matcher = self.matcher(ctx);
         // The test one context value must pass: it matches some policy value, or for a
-        // negated operator, none.
-        let passes = |v: &String| matcher.matches_any(v) != self.op.negated;
+        // negated operator, none. A value the operator cannot read (not a number, date or
+        // bool) passes neither way: IAM's condition does not match, `…NotEquals` included.
+        let passes = |v: &String| {
+            matcher
+                .matches_any(v)
+                .is_some_and(|matched| matched != self.op.negated)
+        };
         match (self.op.set, self.op.negated) {
             (SetOp::Single, false) | (SetOp::ForAnyValue, _) => ctx_values.iter().any(passes),
             (SetOp::Single, true) | (SetOp::ForAllValues, _) => ctx_values.iter().all(passes),
@@ -185,15 +190,16 @@ enum Matcher<'a> {
     },
     Like(Vec<Vec<Tok>>),
     Numbers(Base, &'a [f64]),
-    Dates(Base, &'a [i64]),
+    Dates(Base, &'a [i128]),
     Bools(&'a [bool]),
 }
 
 impl Matcher<'_> {
     /// Whether one context value matches at least one policy value (positively: the `Not`
-    /// of negated operators is applied by the caller).
-    fn matches_any(&self, v: &str) -> bool {
-        match self {
+    /// of negated operators is applied by the caller); `None` if the value is not of the
+    /// operator's type (a number, a date or a bool).
+    fn matches_any(&self, v: &str) -> Option<bool> {
+        Some(match self {
             Matcher::Text {
                 ignore_case: false,
                 values,
@@ -209,19 +215,16 @@ impl Matcher<'_> {
                 let v: Vec<char> = v.chars().collect();
                 patterns.iter().any(|p| match_tokens(p, &v, true))
             }
-            Matcher::Numbers(base, values) => match parse_number(v) {
-                Some(x) => values.iter().any(|&p| compare(*base, x, p)),
-                None => false,
-            },
-            Matcher::Dates(base, values) => match parse_date(v) {
-                Some(x) => values.iter().any(|&p| compare(*base, x, p)),
-                None => false,
-            },
-            Matcher::Bools(values) => match parse_bool(v) {
-                Some(x) => values.contains(&x),
-                None => false,
-            },
-        }
+            Matcher::Numbers(base, values) => {
+                let x = parse_number(v)?;
+                values.iter().any(|&p| compare(*base, x, p))
+            }
+            Matcher::Dates(base, values) => {
+                let x = parse_date(v)?;
+                values.iter().any(|&p| compare(*base, x, p))
+            }
+            Matcher::Bools(values) => values.contains(&parse_bool(v)?),
+        })
     }
 }
 

@@ -203,8 +203,8 @@ enum Values {
     /// Raw text; policy variables are resolved at evaluation.
     Strings(Vec<String>),
     Numbers(Vec<f64>),
-    /// Epoch seconds.
-    Dates(Vec<i64>),
+    /// Nanoseconds since the Unix epoch.
+    Dates(Vec<i128>),
     /// `Bool` values, or `Null` values (`true`: the key must be absent).
     Bools(Vec<bool>),
 }

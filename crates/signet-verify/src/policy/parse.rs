@@ -338,7 +338,10 @@ fn typed_values(base: Base, raw: Vec<String>) -> Result<Values, String> {
             raw.iter()
                 .map(|v| {
                     parse_date(v).ok_or_else(|| {
-                        format!("{v:?} is not a date (epoch seconds or YYYY-MM-DDTHH:MM:SSZ)")
+                        format!(
+                            "{v:?} is not a date (W3C ISO 8601 such as 2024-02-29 or \
+                             2024-02-29T12:00:00Z, or epoch seconds)"
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?,
