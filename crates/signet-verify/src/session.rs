@@ -23,8 +23,26 @@ use serde_json::{Map, Value};
 /// The `aud` of every session token.
 pub const SESSION_AUDIENCE: &str = "signet:sts";
 
-/// Prefix of the context keys set from the session token; callers cannot supply them.
+/// Prefix of Signet's own context keys, set from the session token. Callers can supply no
+/// key of this namespace, nor any other [`is_reserved`] one.
 pub const CONTEXT_PREFIX: &str = "signet:";
+
+/// Namespaces (the text before a key's first `:`) of context keys only a token may set:
+/// Signet's own, its identity pools' provider name, and AWS's global keys.
+const RESERVED_NAMESPACES: [&str; 3] = ["signet", "signet-identity", "aws"];
+
+/// Whether a caller-supplied context key is reserved, and so dropped by
+/// [`Session::context`]: its namespace (the text before the first `:`, compared
+/// case-insensitively) is `signet`, `signet-identity` or `aws`, or the key is one of the
+/// session's own provider (`{provider}:…`, case-insensitively, whatever the provider name
+/// contains). Signet derives these keys from the token; letting a caller supply one would
+/// let it choose, say, the `${signet-identity:sub}` a policy grants on.
+pub fn is_reserved(key: &str, provider: &str) -> bool {
+    let key = key.to_lowercase();
+    let namespace = key.split_once(':').map(|(ns, _)| ns);
+    namespace.is_some_and(|ns| RESERVED_NAMESPACES.contains(&ns))
+        || key.starts_with(&format!("{}:", provider.to_lowercase()))
+}
 
 /// What a valid session token must say, for [`crate::verify`] or a [`crate::JwksCache`].
 pub fn session_expected(sts_issuer: &str) -> Expected {
@@ -114,14 +132,16 @@ impl Session {
         })
     }
 
-    /// The evaluation context: the caller's keys (those starting with `signet:` are
-    /// dropped), then the session's own keys: `signet:sub`, `signet:role`,
+    /// The evaluation context: the caller's keys, except the [`is_reserved`] ones, then the
+    /// session's own keys, from the token: `signet:sub`, `signet:role`,
     /// `signet:session_name`, `signet:provider`, `signet:aud`, `signet:amr` (multi-valued),
-    /// `signet:identity_pool`, `signet:access_key_id`, `signet:EpochTime`.
+    /// `signet:identity_pool`, `signet:access_key_id`, `signet:EpochTime`, and the provider's
+    /// `{provider}:sub`, `{provider}:aud` and `{provider}:amr` (multi-valued), the keys a
+    /// trust policy saw when the role was assumed (e.g. `signet-identity:sub`).
     pub fn context(&self, extra: &[(String, String)], now_s: u64) -> Context {
         let mut ctx = Context::new();
         for (k, v) in extra {
-            if !k.to_ascii_lowercase().starts_with(CONTEXT_PREFIX) {
+            if !is_reserved(k, &self.provider) {
                 ctx.insert(k, v.clone());
             }
         }
@@ -136,6 +156,10 @@ impl Session {
         }
         ctx.set("signet:access_key_id", vec![self.access_key_id.clone()]);
         ctx.set("signet:EpochTime", vec![now_s.to_string()]);
+        let provider = &self.provider;
+        ctx.set(&format!("{provider}:sub"), vec![self.subject.clone()]);
+        ctx.set(&format!("{provider}:aud"), vec![self.audience.clone()]);
+        ctx.set(&format!("{provider}:amr"), self.amr.clone());
         ctx
     }
 
@@ -234,6 +258,85 @@ mod tests {
         assert!(!decide(&s, "orders:GetOrder", "local:other/1", &spoof).allowed);
         let ctx = s.context(&[("signet:sub".into(), "local:other".into())], 1);
         assert_eq!(ctx.get("signet:sub").unwrap(), ["local:abc".to_string()]);
+    }
+
+    #[test]
+    fn reserved_keys() {
+        let cases = [
+            ("signet:sub", "p", true),
+            ("SIGNET:Sub", "p", true),
+            ("signet-identity:sub", "p", true),
+            ("Signet-Identity:SUB", "p", true),
+            ("aws:SourceIp", "p", true),
+            ("AWS:anything", "p", true),
+            ("accounts.example.com:sub", "accounts.example.com", true),
+            ("Accounts.Example.COM:aud", "accounts.example.com", true),
+            ("issuer.test/pool_1:amr", "issuer.test/pool_1", true),
+            ("https://idp.test:sub", "https://idp.test", true),
+            ("orders:warehouse", "p", false),
+            ("signetx:sub", "p", false),
+            ("signet", "p", false),
+            ("awsx:a", "p", false),
+            ("accounts.example.com:sub", "other.example", false),
+            ("pp:sub", "p", false),
+        ];
+        for (key, provider, expected) in cases {
+            assert_eq!(is_reserved(key, provider), expected, "{key} ({provider})");
+        }
+    }
+
+    #[test]
+    fn the_tokens_provider_keys_win_over_the_callers() {
+        // As in the bench fixture: a permission policy on the identity pool's own key.
+        let read = json!({"policies": {"read": {"Statement": [{"Effect": "Allow",
+            "Action": "orders:Get*",
+            "Resource": "arn:signet:orders:::order/${signet-identity:sub}/*"}]}}});
+        let s = Session::from_claims(&claims(read)).unwrap();
+        assert_eq!(s.provider, "signet-identity");
+        assert!(decide(&s, "orders:GetOrder", "order/local:abc/1", &[]).allowed);
+        for key in [
+            "signet-identity:sub",
+            "SIGNET-IDENTITY:SUB",
+            "Signet-Identity:Sub",
+        ] {
+            let spoof = [(key, "local:other")];
+            assert!(
+                !decide(&s, "orders:GetOrder", "order/local:other/1", &spoof).allowed,
+                "{key}"
+            );
+            assert!(decide(&s, "orders:GetOrder", "order/local:abc/1", &spoof).allowed);
+            let ctx = s.context(&[(key.into(), "local:other".into())], 1);
+            assert_eq!(ctx.get("signet-identity:sub").unwrap(), ["local:abc"]);
+        }
+
+        // Another provider's session: its namespace is reserved too, and set from the token.
+        let web = json!({"idp": "accounts.example.com", "policies": {"read": {"Statement": [
+            {"Effect": "Allow", "Action": "orders:Get*",
+             "Resource": "arn:signet:orders:::order/${accounts.example.com:sub}/*"}]}}});
+        let s = Session::from_claims(&claims(web)).unwrap();
+        let extra = [
+            ("Accounts.Example.com:sub", "local:other"),
+            ("accounts.example.com:aud", "spoofed"),
+            ("aws:SourceIp", "10.0.0.1"),
+            ("signet-identity:sub", "local:other"),
+            ("orders:warehouse", "north"),
+        ];
+        assert!(decide(&s, "orders:GetOrder", "order/local:abc/1", &extra).allowed);
+        assert!(!decide(&s, "orders:GetOrder", "order/local:other/1", &extra).allowed);
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let ctx = s.context(&extra, 1);
+        assert_eq!(ctx.get("accounts.example.com:sub").unwrap(), ["local:abc"]);
+        assert_eq!(ctx.get("accounts.example.com:aud").unwrap(), ["local:pool"]);
+        assert_eq!(
+            ctx.get("accounts.example.com:amr").unwrap(),
+            ["authenticated", "idp.example"]
+        );
+        assert_eq!(ctx.get("aws:SourceIp"), None);
+        assert_eq!(ctx.get("signet-identity:sub"), None);
+        assert_eq!(ctx.get("orders:warehouse").unwrap(), ["north"]);
     }
 
     #[test]
