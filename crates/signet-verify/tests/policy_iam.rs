@@ -592,3 +592,99 @@ fn numbers_and_bools_that_cannot_be_read_match_nothing() {
         &[("n", "11"), ("n", "eleven")]
     ));
 }
+
+#[test]
+fn unsupported_iam_features_are_refused_when_parsed() {
+    let operators = [
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "IpAddress",
+        "NotIpAddress",
+        "BinaryEquals",
+    ];
+    for op in operators {
+        for name in [
+            op.to_string(),
+            format!("{op}IfExists"),
+            format!("ForAnyValue:{op}"),
+            format!("ForAllValues:{op}IfExists"),
+        ] {
+            let condition = format!(r#""Condition":{{"{name}":{{"k":"v"}}}}"#);
+            let permission = format!(
+                r#"{{"Statement":{{"Effect":"Deny","Action":"*","Resource":"*",{condition}}}}}"#
+            );
+            let trust = format!(
+                r#"{{"Statement":{{"Effect":"Allow","Action":"sts:AssumeRole","Principal":"*",{condition}}}}}"#
+            );
+            for parsed in [
+                PolicyDocument::parse(&permission),
+                PolicyDocument::parse_trust(&trust),
+            ] {
+                match parsed {
+                    Err(PolicyError::Invalid(m)) => {
+                        assert!(
+                            m.contains(&format!("{op} is an IAM condition operator")),
+                            "{name}: {m}"
+                        );
+                        assert!(m.contains("does not evaluate"), "{name}: {m}");
+                    }
+                    other => panic!("{name}: {other:?}"),
+                }
+            }
+        }
+    }
+    let refused = [
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:${signet:sub}","Resource":"*"}}"#,
+            "Action: policy variables are not allowed here",
+        ),
+        (
+            r#"{"Statement":{"Effect":"Deny","NotAction":"${signet:action}","Resource":"*"}}"#,
+            "NotAction: policy variables are not allowed here",
+        ),
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Principal":"*"}}"#,
+            "Principal is not allowed in a permission policy",
+        ),
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"NumericLessThan":{"n":"${signet:max}"}}}}"#,
+            "is not a number",
+        ),
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringLikeRegex":{"k":"v"}}}}"#,
+            "unknown condition operator",
+        ),
+        (
+            r#"{"Version":"2021-01-01","Statement":[]}"#,
+            "unsupported Version",
+        ),
+    ];
+    for (json, expected) in refused {
+        match PolicyDocument::parse(json) {
+            Err(e @ PolicyError::Invalid(_)) => {
+                assert!(e.to_string().contains(expected), "{e} lacks {expected:?}")
+            }
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+    let trust_refused = [
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"CanonicalUser":"x"}}}"#,
+            "unknown principal type \"CanonicalUser\"",
+        ),
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Federated":"${signet:provider}"}}}"#,
+            "policy variables are not allowed here",
+        ),
+    ];
+    for (json, expected) in trust_refused {
+        match PolicyDocument::parse_trust(json) {
+            Err(e @ PolicyError::Invalid(_)) => {
+                assert!(e.to_string().contains(expected), "{e} lacks {expected:?}")
+            }
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+}

@@ -10,12 +10,34 @@
 //!
 //! Parsing is strict, so mistakes surface when a policy is written rather than when it is
 //! evaluated: unknown fields, unknown condition operators, values a numeric or date operator
-//! cannot read, repeated JSON keys and documents over [`MAX_POLICY_BYTES`] are refused.
+//! cannot read, malformed policy variables, repeated JSON keys and documents over
+//! [`MAX_POLICY_BYTES`] are refused.
 //!
 //! [`evaluate`] follows IAM: an applicable `Deny` anywhere wins, then an applicable `Allow` in
 //! an identity policy is needed (and, when a session policy is given, one in the session
-//! policy as well); anything else is an implicit deny.
+//! policy as well); anything else is an implicit deny. What a request may carry is bounded
+//! ([`check_request_sizes`]).
 //!
+//! # IAM features not supported
+//!
+//! Each of these is refused when the document is parsed ([`PolicyError::Invalid`]), never
+//! evaluated as something else:
+//!
+//! * the condition operators `ArnEquals`, `ArnLike`, `ArnNotEquals`, `ArnNotLike`,
+//!   `IpAddress`, `NotIpAddress` and `BinaryEquals`, with or without `IfExists` or a
+//!   `ForAnyValue:`/`ForAllValues:` prefix (and any operator IAM does not define);
+//! * `Principal`/`NotPrincipal` in a permission policy, and principal types other than
+//!   `AWS`, `Federated` and `Service` (e.g. `CanonicalUser`) in a trust policy;
+//! * policy variables anywhere but `Resource`/`NotResource` and `String…` condition values
+//!   (in `Action`, `NotAction`, principals; in numeric, date and bool values they are not
+//!   numbers, dates or bools), and multi-valued keys ([`MULTI_VALUED_KEYS`]) as variables;
+//! * `Version`s other than `2012-10-17` and `2008-10-17`.
+//!
+//! Known differences that are not refused: variables are substituted whatever the
+//! `Version` (IAM takes `${…}` literally under `2008-10-17` or without a `Version`), and
+//! [`evaluate`] knows identity policies and a session policy only: resource-based
+//! policies, permissions boundaries and organisation policies are not part of a decision.
+
 //! # Matching
 //!
 //! * `Action` patterns match case-insensitively, `Resource` patterns and principal values

@@ -118,9 +118,14 @@ fn parse_statement(index: usize, value: Value, kind: Kind) -> Result<Statement, 
                     }
                 })
             }
-            "Action" => action = Some(string_list(&v).map_err(|m| err(format!("Action {m}")))?),
-            "NotAction" => {
-                not_action = Some(string_list(&v).map_err(|m| err(format!("NotAction {m}")))?)
+            "Action" | "NotAction" => {
+                let list = string_list(&v).map_err(|m| err(format!("{field} {m}")))?;
+                no_variables(&list).map_err(|m| err(format!("{field}: {m}")))?;
+                if field == "Action" {
+                    action = Some(list);
+                } else {
+                    not_action = Some(list);
+                }
             }
             "Resource" | "NotResource" => {
                 let list = string_list(&v).map_err(|m| err(format!("{field} {m}")))?;
@@ -226,6 +231,18 @@ fn string_list(v: &Value) -> Result<Vec<String>, String> {
     Ok(list)
 }
 
+/// IAM substitutes policy variables only in `Resource`/`NotResource` and `String…`
+/// condition values; elsewhere `${…}` is refused rather than matched as text.
+fn no_variables(list: &[String]) -> Result<(), String> {
+    match list.iter().find(|v| v.contains("${")) {
+        Some(v) => Err(format!(
+            "policy variables are not allowed here (only in Resource, NotResource and \
+             String condition values): {v:?}"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `"*"` (any principal: `None`) or `{"Federated" | "Service" | "AWS": string | [string]}`.
 /// The error message is meant to follow the field's name.
 #[allow(clippy::type_complexity)]
@@ -244,6 +261,7 @@ fn parse_principal(v: &Value) -> Result<Option<Vec<(String, Vec<String>)>>, Stri
                     ));
                 }
                 let values = string_list(values).map_err(|m| format!("{kind:?} {m}"))?;
+                no_variables(&values).map_err(|m| format!("{kind:?}: {m}"))?;
                 out.push((kind.clone(), values));
             }
             Ok(Some(out))
@@ -354,6 +372,18 @@ fn typed_values(base: Base, raw: Vec<String>) -> Result<Values, String> {
     })
 }
 
+/// IAM condition operators (without prefix or `IfExists`) that Signet does not evaluate: a
+/// policy using one is refused, never evaluated as something else.
+const UNSUPPORTED_OPERATORS: [&str; 7] = [
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "IpAddress",
+    "NotIpAddress",
+    "BinaryEquals",
+];
+
 /// `[ForAnyValue:|ForAllValues:]Name[IfExists]`.
 fn parse_operator(name: &str) -> Result<Operator, String> {
     let (set, rest) = if let Some(rest) = name.strip_prefix("ForAnyValue:") {
@@ -388,6 +418,12 @@ fn parse_operator(name: &str) -> Result<Operator, String> {
         "DateGreaterThanEquals" => (Base::DateGreaterThanEquals, false),
         "Bool" => (Base::Bool, false),
         "Null" => (Base::Null, false),
+        unsupported if UNSUPPORTED_OPERATORS.contains(&unsupported) => {
+            return Err(format!(
+                "{unsupported} is an IAM condition operator Signet does not evaluate \
+                 (Arn…, IpAddress/NotIpAddress and Binary… conditions are refused)"
+            ))
+        }
         _ => return Err("unknown condition operator".into()),
     };
     if base == Base::Null && if_exists {
