@@ -263,9 +263,9 @@ const READ_POLICY: &str = r#"{
   "Version": "2012-10-17",
   "Statement": [
     {"Sid": "ReadOwn", "Effect": "Allow", "Action": "orders:Get*",
-     "Resource": "arn:orders:::${signet:sub}/*"},
+     "Resource": "arn:signet:orders:::${signet:sub}/*"},
     {"Sid": "ShipOwn", "Effect": "Allow", "Action": ["orders:Ship", "orders:Return"],
-     "Resource": "arn:orders:::${signet:sub}/*",
+     "Resource": "arn:signet:orders:::${signet:sub}/*",
      "Condition": {
        "StringEquals": {"orders:warehouse": "north"},
        "NumericLessThan": {"orders:amount": "100"},
@@ -277,8 +277,8 @@ const READ_POLICY: &str = r#"{
 const GUARD_POLICY: &str = r#"{
   "Version": "2012-10-17",
   "Statement": [
-    {"Effect": "Allow", "Action": "orders:ListOrders", "Resource": "arn:orders:::catalog"},
-    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "orders:*", "Resource": "arn:orders:::*/secret"},
+    {"Effect": "Allow", "Action": "orders:ListOrders", "Resource": "arn:signet:orders:::catalog"},
+    {"Sid": "NoSecrets", "Effect": "Deny", "Action": "orders:*", "Resource": "arn:signet:orders:::*/secret"},
     {"Sid": "Frozen", "Effect": "Deny", "Action": "*", "Resource": "*",
      "Condition": {"StringEquals": {"orders:account": "frozen"}}}
   ]
@@ -293,8 +293,8 @@ struct Case {
 }
 
 fn authorization_table(me: &str) -> Vec<Case> {
-    let mine = |rest: &str| format!("arn:orders:::{me}/{rest}");
-    let other = "arn:orders:::local:someone-else/1".to_string();
+    let mine = |rest: &str| format!("arn:signet:orders:::{me}/{rest}");
+    let other = "arn:signet:orders:::local:someone-else/1".to_string();
     let ship_ok = vec![
         ("orders:warehouse", "north"),
         ("orders:amount", "42"),
@@ -333,7 +333,7 @@ fn authorization_table(me: &str) -> Vec<Case> {
         case(
             "an allow without sid",
             "orders:ListOrders",
-            "arn:orders:::catalog".into(),
+            "arn:signet:orders:::catalog".into(),
             vec![],
             allow("guard", 0, ""),
         ),
@@ -375,7 +375,7 @@ fn authorization_table(me: &str) -> Vec<Case> {
         case(
             "resources match case-sensitively",
             "orders:GetOrder",
-            format!("ARN:orders:::{me}/1"),
+            format!("ARN:signet:orders:::{me}/1"),
             vec![],
             implicit_deny(),
         ),
@@ -534,7 +534,9 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let offline = session.authorize(c.action, &c.resource, &ctx, now_s);
+        let offline = session
+            .authorize(c.action, &c.resource, &ctx, now_s)
+            .expect("within the size limits");
         assert_eq!(
             verdict_of_decision(&offline),
             c.expect,
@@ -558,7 +560,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
             sts,
             &mixed,
             "orders:GetOrder",
-            &format!("arn:orders:::{me}/1"),
+            &format!("arn:signet:orders:::{me}/1"),
             &[],
         )
         .await
@@ -576,7 +578,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
             session_token: creds.session_token.clone(),
             access_key_id: String::new(),
             action: "orders:GetOrder".into(),
-            resource: format!("arn:orders:::{me}/1"),
+            resource: format!("arn:signet:orders:::{me}/1"),
             context: HashMap::new(),
         })
         .await
@@ -594,7 +596,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
             sts,
             &tampered,
             "orders:GetOrder",
-            &format!("arn:orders:::{me}/1"),
+            &format!("arn:signet:orders:::{me}/1"),
             &[],
         )
         .await
@@ -625,7 +627,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
         &mut sts_a,
         &id_as_session,
         "orders:GetOrder",
-        "arn:orders:::x/1",
+        "arn:signet:orders:::x/1",
         &[],
     )
     .await
@@ -637,7 +639,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
         err.message()
     );
     // Action and resource are required.
-    let err = authorize(&mut sts_a, creds, "", "arn:orders:::x/1", &[])
+    let err = authorize(&mut sts_a, creds, "", "arn:signet:orders:::x/1", &[])
         .await
         .expect_err("no action");
     assert_eq!(exception(&err), "InvalidParameterException");
@@ -708,7 +710,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
 }
 
 const WEB_READ_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
-  {"Sid":"ReadOwn","Effect":"Allow","Action":"orders:Get*","Resource":"arn:orders:::${signet:sub}/*"}
+  {"Sid":"ReadOwn","Effect":"Allow","Action":"orders:Get*","Resource":"arn:signet:orders:::${signet:sub}/*"}
 ]}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -792,7 +794,7 @@ async fn assume_role_with_web_identity() {
     assert_eq!(claims["amr"], json!(["authenticated"]));
     assert!(claims.get("identity_pool").is_none(), "{claims}");
     assert!(claims.get("session_policy").is_none(), "{claims}");
-    let mine = format!("arn:orders:::{}/1", alice.sub);
+    let mine = format!("arn:signet:orders:::{}/1", alice.sub);
     assert_eq!(
         authorized(&mut sts, &creds, "orders:GetOrder", &mine).await,
         allow("read", 0, "ReadOwn")
@@ -967,7 +969,7 @@ async fn assume_role_with_web_identity() {
             &mut sts,
             &c,
             "orders:GetOrder",
-            "arn:orders:::someone-else/1"
+            "arn:signet:orders:::someone-else/1"
         )
         .await,
         implicit_deny(),
@@ -1634,7 +1636,7 @@ async fn credentials_expire_when_they_say() {
         claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
         2
     );
-    let mine = format!("arn:orders:::{}/1", alice.sub);
+    let mine = format!("arn:signet:orders:::{}/1", alice.sub);
     assert_eq!(
         authorized(&mut sts, &creds, "orders:GetOrder", &mine).await,
         allow("read", 0, "ReadOwn")

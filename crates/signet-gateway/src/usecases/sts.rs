@@ -479,7 +479,10 @@ impl Gateway {
                 "The access key id does not belong to this session token.".into(),
             ));
         }
-        let d = s.authorize(action, resource, context, crate::now_ms() / 1000);
+        // Over the request size limits: the caller's mistake, answered as an invalid argument.
+        let d = s
+            .authorize(action, resource, context, crate::now_ms() / 1000)
+            .map_err(|e| AppError::invalid(e.to_string()))?;
         Ok(AuthorizeOutput {
             allowed: d.allowed,
             decision: match d.reason {
