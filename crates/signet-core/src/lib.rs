@@ -32,4 +32,4 @@ pub use model::{
     RoleMapping, RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity,
     User, UserPatch, UserPool, UserStatus, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
-pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};
+pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView, MAX_PAGE_BYTES};

@@ -46,7 +46,7 @@ impl Gateway {
     }
 
     /// The attribute a code for `purpose` goes to, with its value.
-    fn code_destination(
+    pub(crate) fn code_destination(
         pool: &UserPool,
         user: &User,
         purpose: &CodePurpose,
