@@ -337,7 +337,15 @@ async fn upload_urls_limits_and_admin_credentials_are_enforced() {
     assert_eq!(err.code(), tonic::Code::FailedPrecondition);
 
     // A tampered signature, a moved expiry, another job's URL, no signature: 403.
-    let tampered = format!("{}0", &path[..path.len() - 1]);
+    // The last hex digit becomes another one: always a change (a fixed `0` was none when
+    // the digit already was `0`, one run in sixteen).
+    let tampered = {
+        let last = path.chars().last().expect("a signature");
+        let other = if last == '0' { '1' } else { '0' };
+        let tampered = format!("{}{other}", &path[..path.len() - 1]);
+        assert_ne!(tampered, path);
+        tampered
+    };
     let (query_expires, _) = path.split_once("&signature=").unwrap();
     let later = {
         let (base, exp) = query_expires.split_once("?expires=").unwrap();

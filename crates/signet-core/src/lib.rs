@@ -33,4 +33,4 @@ pub use model::{
     SchemaAttribute, SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool, UserStatus,
     MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
-pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView};
+pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView, MAX_PAGE_BYTES};

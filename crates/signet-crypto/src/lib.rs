@@ -13,6 +13,9 @@ pub use keyed::{hmac_sha256, KeyedHasher, Secret};
 pub use password::{
     check_imported_hash, PasswordError, PasswordHasher, PasswordParams, MAX_PASSWORD_BYTES,
 };
-pub use random::{constant_time_eq, random_bytes, random_code, random_hex_id, random_token};
+pub use random::{
+    constant_time_eq, random_bytes, random_code, random_hex_id, random_secret, random_token,
+    SECRET_ALPHABET, SECRET_CHARS,
+};
 pub use seal::Sealer;
 pub use signing::{Algorithm, SigningError, SigningKeyPair};

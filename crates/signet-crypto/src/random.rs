@@ -29,6 +29,32 @@ pub fn random_token<const N: usize>() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>())
 }
 
+/// The alphabet of [`random_secret`]: lowercase letters and digits, as Cognito's client
+/// secrets, so a secret never begins with `-` (a command line would read it as a flag) and
+/// needs no quoting or escaping anywhere (shells, URLs, forms, JSON).
+pub const SECRET_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Length of [`random_secret`]: 51 characters of 36 (log2 36 ≈ 5.17 bits each), 263 bits.
+pub const SECRET_CHARS: usize = 51;
+
+/// A generated secret (client secrets, the dev admin secret): [`SECRET_CHARS`] characters
+/// of [`SECRET_ALPHABET`], uniformly distributed (rejection sampling, no modulo bias).
+pub fn random_secret() -> String {
+    // 252 = 7 × 36: bytes at or above it are dropped, so each character is uniform.
+    let limit = 256 - 256 % SECRET_ALPHABET.len();
+    let mut out = String::with_capacity(SECRET_CHARS);
+    while out.len() < SECRET_CHARS {
+        for b in random_bytes::<64>() {
+            if (b as usize) < limit && out.len() < SECRET_CHARS {
+                out.push(char::from(
+                    SECRET_ALPHABET[b as usize % SECRET_ALPHABET.len()],
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Compare two byte strings in time that depends only on their lengths.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
@@ -38,6 +64,30 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_argument_safe_and_uniformly_drawn() {
+        let mut counts = [0usize; 36];
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let s = random_secret();
+            assert_eq!(s.len(), SECRET_CHARS);
+            assert!(!s.starts_with('-'), "{s}");
+            assert!(s.bytes().all(|b| SECRET_ALPHABET.contains(&b)), "{s}");
+            for b in s.bytes() {
+                counts[SECRET_ALPHABET.iter().position(|&a| a == b).unwrap()] += 1;
+            }
+            assert!(seen.insert(s), "a repeated secret");
+        }
+        // 510,000 draws, ~14,167 per character: every one within 5 % of its share.
+        let share = (10_000 * SECRET_CHARS) as f64 / 36.0;
+        for (i, n) in counts.iter().enumerate() {
+            let off = (*n as f64 - share).abs() / share;
+            assert!(off < 0.05, "{} drawn {n} times", SECRET_ALPHABET[i] as char);
+        }
+        // At least 256 bits of entropy.
+        assert!(SECRET_CHARS as f64 * (SECRET_ALPHABET.len() as f64).log2() >= 256.0);
+    }
 
     #[test]
     fn ids_are_distinct_and_hex() {

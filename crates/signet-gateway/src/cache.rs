@@ -170,6 +170,14 @@ impl Gateway {
 
     /// A pool by id (cached).
     pub(crate) async fn pool(&self, id: &str) -> Result<Arc<UserPool>, AppError> {
+        // A malformed id names no pool: answered as unknown (token checks map that to
+        // NotAuthorized), without a store read and without echoing it. The admin calls
+        // that name a pool refuse a malformed id as such first (validate::pool_id).
+        if crate::validate::pool_id(id).is_err() {
+            return Err(AppError::ResourceNotFound(
+                "User pool does not exist.".into(),
+            ));
+        }
         let q = Query::GetUserPool {
             pool_id: id.to_string(),
         };
@@ -188,6 +196,11 @@ impl Gateway {
 
     /// An app client by id alone (cached).
     pub(crate) async fn client(&self, id: &str) -> Result<Arc<AppClient>, AppError> {
+        // A malformed id names no client: answered as unknown (the flows that hide which
+        // clients exist keep doing so), without a store read and without echoing it.
+        if crate::validate::client_id(id).is_err() {
+            return Err(AppError::ResourceNotFound("Client does not exist.".into()));
+        }
         let q = Query::GetAppClientById {
             client_id: id.to_string(),
         };

@@ -180,13 +180,45 @@ impl AppError {
     }
 }
 
+/// Longest message a status carries, in bytes. Messages quote caller input (an id, a
+/// name); uncapped, a 200 KB id came back twice (message and details) as trailers.
+pub const MAX_MESSAGE_BYTES: usize = 512;
+
 impl From<AppError> for Status {
     fn from(e: AppError) -> Status {
         let metadata =
             std::collections::HashMap::from([("exception".to_string(), e.name().to_string())]);
         let details = ErrorDetails::with_error_info(e.name(), ERROR_DOMAIN, metadata);
-        Status::with_error_details(e.code(), e.to_string(), details)
+        Status::with_error_details(e.code(), safe_message(&e.to_string()), details)
     }
+}
+
+/// `message` fit to travel and to be logged: control and invisible characters escaped
+/// (`\u{1b}`), so an echoed input can neither forge log lines nor hide itself, then cut to
+/// [`MAX_MESSAGE_BYTES`] on a character boundary, with an ellipsis when cut.
+pub fn safe_message(message: &str) -> String {
+    const ELLIPSIS: &str = "…";
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE_BYTES + 16));
+    for c in message.chars() {
+        if out.len() > MAX_MESSAGE_BYTES {
+            break; // Enough to know it must be cut: the rest is never looked at.
+        }
+        if crate::validate::is_control(c) || crate::validate::is_invisible(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    if out.len() <= MAX_MESSAGE_BYTES {
+        return out;
+    }
+    let mut cut = MAX_MESSAGE_BYTES - ELLIPSIS.len();
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+    out.push_str(ELLIPSIS);
+    out
 }
 
 impl From<ClientError> for AppError {
@@ -221,4 +253,38 @@ pub fn exception_name(status: &Status) -> Option<String> {
         .get_error_details()
         .error_info()
         .map(|i| i.reason.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_escaped_and_capped() {
+        assert_eq!(safe_message("plain"), "plain");
+        assert_eq!(
+            safe_message("a\r\nb\u{1b}[31m"),
+            "a\\u{d}\\u{a}b\\u{1b}[31m"
+        );
+        assert_eq!(safe_message("x\u{202e}y"), "x\\u{202e}y");
+        let exact = "é".repeat(MAX_MESSAGE_BYTES / 2);
+        assert_eq!(
+            safe_message(&exact),
+            exact,
+            "a message that fits is kept whole"
+        );
+        for long in [
+            "x".repeat(200_000),
+            "é".repeat(100_000),
+            "\u{0}".repeat(100_000),
+        ] {
+            let m = safe_message(&long);
+            assert!(m.len() <= MAX_MESSAGE_BYTES, "{}", m.len());
+            assert!(m.ends_with('…'));
+        }
+        let status: Status =
+            AppError::ResourceNotFound(format!("Pool {} x", "y".repeat(200_000))).into();
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
+        assert!(status.details().len() < 2 * MAX_MESSAGE_BYTES);
+    }
 }

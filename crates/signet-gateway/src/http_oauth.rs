@@ -25,6 +25,9 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/{pool_id}/oauth2/revoke", post(revoke))
         .route("/{pool_id}/oauth2/introspect", post(introspect))
         .route("/{pool_id}/oauth2/userInfo", get(user_info).post(user_info))
+        .layer(axum::middleware::from_fn(
+            crate::http_oauth_edge::oauth_edge,
+        ))
 }
 
 /// Headers every token-endpoint answer carries (RFC 6749 §5.1).
@@ -33,7 +36,8 @@ fn no_store(h: &mut HeaderMap) {
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-fn error_response(e: &OAuthError, basic: bool) -> Response {
+/// An RFC 6749 §5.2 error answer (with a Basic challenge if the client used Basic).
+pub(crate) fn error_response(e: &OAuthError, basic: bool) -> Response {
     let status = match e {
         OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
         OAuthError::Server(crate::AppError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,

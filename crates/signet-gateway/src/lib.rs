@@ -11,6 +11,7 @@ mod hooks;
 mod http;
 mod http_import;
 mod http_oauth;
+mod http_oauth_edge;
 mod keys;
 mod metrics;
 mod notifier;

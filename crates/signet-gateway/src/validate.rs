@@ -34,6 +34,108 @@ pub const ADMIN_ONLY_ATTRIBUTES: [&str; 2] = ["email_verified", "phone_number_ve
 const MAX_USERNAME_CHARS: usize = 128;
 const MAX_ATTRIBUTE_CHARS: usize = 2048;
 
+/// Whether `c` is a control character (C0, DEL, C1): never in a name or an identifier.
+pub fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+/// Whether `c` is a default-ignorable code point (Unicode's DerivedCoreProperties list,
+/// plus the bidi and line-separator formats): invisible in most renderings, so a name that
+/// holds one looks like another name that does not (`a\u{200B}lice` and `alice`).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD                  // soft hyphen
+        | 0x034F                // combining grapheme joiner
+        | 0x061C                // arabic letter mark
+        | 0x115F..=0x1160       // hangul fillers
+        | 0x17B4..=0x17B5       // khmer inherent vowels
+        | 0x180B..=0x180F       // mongolian variation selectors and vowel separator
+        | 0x200B..=0x200F       // zero-width space, joiners, LRM, RLM
+        | 0x2028..=0x202E       // line/paragraph separators, bidi embeddings and overrides
+        | 0x2060..=0x206F       // word joiner, invisible operators, bidi isolates
+        | 0x3164                // hangul filler
+        | 0xFE00..=0xFE0F       // variation selectors
+        | 0xFEFF                // byte order mark / zero-width no-break space
+        | 0xFFA0                // halfwidth hangul filler
+        | 0xFFF0..=0xFFFB       // unassigned specials, interlinear annotation
+        | 0x1BCA0..=0x1BCA3     // shorthand format controls
+        | 0x1D173..=0x1D17A     // musical symbol formats
+        | 0xE0000..=0xE0FFF     // tags, variation selectors supplement
+    )
+}
+
+/// An identifier (username, group name, alias): 1 to `max` characters, none of them
+/// white space, control or invisible (PRECIS IdentifierClass in spirit: what a person
+/// reads is all there is, so two identifiers never look alike by a hidden code point).
+pub fn identifier(what: &str, s: &str, max: usize) -> Result<(), AppError> {
+    let n = s.chars().count();
+    if n == 0 || n > max {
+        return Err(AppError::invalid(format!(
+            "{what} must be 1 to {max} characters"
+        )));
+    }
+    if s.chars()
+        .any(|c| c.is_whitespace() || is_control(c) || is_invisible(c))
+    {
+        return Err(AppError::invalid(format!(
+            "{what} must not contain spaces, control or invisible characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A display name or description: `min` to `max` characters, no control or invisible
+/// characters (spaces are fine). Create and Update of a resource call the same function.
+pub fn display_name(what: &str, s: &str, min: usize, max: usize) -> Result<(), AppError> {
+    let n = s.chars().count();
+    if n < min || n > max {
+        return Err(AppError::invalid(format!(
+            "{what} must be {min} to {max} characters"
+        )));
+    }
+    if s.chars().any(|c| is_control(c) || is_invisible(c)) {
+        return Err(AppError::invalid(format!(
+            "{what} must not contain control or invisible characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A user pool id: Cognito's `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters. Checked before
+/// any lookup, so a malformed id is refused as such and never travels to the store.
+pub fn pool_id(id: &str) -> Result<(), AppError> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let ok = id.len() <= 55
+        && id.rsplit_once('_').is_some_and(|(region, rest)| {
+            !region.is_empty()
+                && region.chars().all(word)
+                && !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "UserPoolId must match [\\w-]+_[0-9a-zA-Z]+ and have at most 55 characters",
+        ))
+    }
+}
+
+/// An app client id: Cognito's `[\w+]+` (and `-`), 1 to 128 characters.
+pub fn client_id(id: &str) -> Result<(), AppError> {
+    let ok = (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "ClientId must be 1 to 128 letters, digits or _+-",
+        ))
+    }
+}
+
 /// The one canonical form of a username or sign-in alias: NFKC, then lower case unless the
 /// pool is case-sensitive. Applied once, at the edge; everything stored uses it.
 pub fn canonical_username(raw: &str, pool: &PoolConfig) -> Result<String, AppError> {
@@ -44,9 +146,13 @@ pub fn canonical_username(raw: &str, pool: &PoolConfig) -> Result<String, AppErr
     if s.is_empty() || s.chars().count() > MAX_USERNAME_CHARS {
         return Err(AppError::invalid("username must be 1 to 128 characters"));
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Checked on the raw input too: NFKC keeps most invisible code points, but not all.
+    if s.chars()
+        .chain(raw.chars())
+        .any(|c| c.is_whitespace() || is_control(c) || is_invisible(c))
+    {
         return Err(AppError::invalid(
-            "username must not contain spaces or control characters",
+            "username must not contain spaces, control or invisible characters",
         ));
     }
     Ok(s)
@@ -229,6 +335,12 @@ pub fn attributes(
             )));
         }
         check_mutable(pool, name, how)?;
+        // Sign-in aliases are identifiers: no look-alikes through invisible code points.
+        if ["email", "phone_number", "preferred_username"].contains(&name.as_str())
+            && !value.is_empty()
+        {
+            identifier(name, value, MAX_ATTRIBUTE_CHARS)?;
+        }
         if value.chars().count() > MAX_ATTRIBUTE_CHARS || value.contains('\0') {
             return Err(AppError::invalid(format!(
                 "Invalid value for attribute {name}"
@@ -319,6 +431,103 @@ mod tests {
         assert!(canonical_username("", &pool).is_err());
         assert!(canonical_username(&"x".repeat(129), &pool).is_err());
         assert!(canonical_username("a\u{0}b", &pool).is_err());
+    }
+
+    #[test]
+    fn invisible_and_control_code_points_are_refused() {
+        let pool = PoolConfig::default();
+        let bad = [
+            '\u{0}',
+            '\u{1}',
+            '\u{9}',
+            '\u{a}',
+            '\u{d}',
+            '\u{1b}',
+            '\u{1f}',
+            '\u{7f}',
+            '\u{80}',
+            '\u{85}',
+            '\u{9f}',
+            '\u{ad}',
+            '\u{34f}',
+            '\u{61c}',
+            '\u{115f}',
+            '\u{17b4}',
+            '\u{180b}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202a}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{3164}',
+            '\u{fe00}',
+            '\u{fe0f}',
+            '\u{feff}',
+            '\u{ffa0}',
+            '\u{1bca0}',
+            '\u{1d173}',
+            '\u{e0000}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e007f}',
+            '\u{e0100}',
+            '\u{e01ef}',
+        ];
+        for c in bad {
+            let name = format!("al{c}ice");
+            assert!(identifier("name", &name, 128).is_err(), "identifier {c:?}");
+            assert!(
+                display_name("name", &name, 1, 128).is_err(),
+                "display {c:?}"
+            );
+            assert!(canonical_username(&name, &pool).is_err(), "username {c:?}");
+            assert!(
+                canonical_username(&format!("{c}alice"), &pool).is_err(),
+                "{c:?}"
+            );
+        }
+        // Visible text passes, including letters outside ASCII; display names keep spaces.
+        for good in ["alice", "Ålice", "アリス", "al-ice_1.x@y"] {
+            assert!(identifier("name", good, 128).is_ok(), "{good}");
+            assert!(canonical_username(good, &pool).is_ok(), "{good}");
+        }
+        assert!(display_name("name", "My pool (prod)", 1, 128).is_ok());
+        assert!(identifier("name", "my pool", 128).is_err());
+        assert!(display_name("name", "", 1, 128).is_err());
+        assert!(display_name("name", "", 0, 128).is_ok());
+        assert!(display_name("name", &"x".repeat(129), 1, 128).is_err());
+        assert!(display_name("name", &"é".repeat(128), 1, 128).is_ok());
+    }
+
+    #[test]
+    fn ids_follow_cognito_patterns() {
+        for ok in ["local_AbC123", "eu-west-1_x", "a_b_c1"] {
+            assert!(pool_id(ok).is_ok(), "{ok}");
+        }
+        let long = format!("local_{}", "a".repeat(50));
+        for bad in [
+            "",
+            "nounderscore",
+            "_x",
+            "local_",
+            "local_a-b",
+            "lo cal_x",
+            &long,
+        ] {
+            assert!(pool_id(bad).is_err(), "{bad}");
+        }
+        assert!(client_id("abc123def").is_ok());
+        assert!(client_id(&"a".repeat(129)).is_err());
+        assert!(client_id("a\u{0}").is_err());
+        assert!(client_id("").is_err());
     }
 
     #[test]

@@ -16,6 +16,13 @@ use tokio::time::Instant;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
+/// Largest reply the client accepts from the store (tonic's default, stated): a reply over
+/// it fails the call. List queries stop a page at [`signet_core::MAX_PAGE_BYTES`] so that
+/// no page, even of the largest records the limits allow, comes near it.
+pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
+
+const _: () = assert!(signet_core::MAX_PAGE_BYTES * 2 <= MAX_REPLY_BYTES);
+
 /// Consistency of a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadConsistency {
@@ -216,6 +223,7 @@ impl StoreClient {
                 };
                 async move {
                     PbStoreClient::new(ch)
+                        .max_decoding_message_size(MAX_REPLY_BYTES)
                         .write(req)
                         .await
                         .map(|r| r.into_inner())
@@ -253,6 +261,7 @@ impl StoreClient {
                 };
                 async move {
                     PbStoreClient::new(ch)
+                        .max_decoding_message_size(MAX_REPLY_BYTES)
                         .read(req)
                         .await
                         .map(|r| r.into_inner())
@@ -271,6 +280,7 @@ impl StoreClient {
     ) -> Result<tonic::Streaming<pb::Change>, ClientError> {
         self.retry(false, |ch| async move {
             PbStoreClient::new(ch)
+                .max_decoding_message_size(MAX_REPLY_BYTES)
                 .watch(pb::WatchRequest { from_index })
                 .await
                 .map(|r| r.into_inner())

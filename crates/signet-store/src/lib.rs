@@ -25,7 +25,7 @@ mod snapshot;
 mod state_machine;
 mod types;
 
-pub use client::{ReadConsistency, StoreClient, Written};
+pub use client::{ReadConsistency, StoreClient, Written, MAX_REPLY_BYTES};
 pub use error::{ClientError, StoreError};
 pub use faults::Faults;
 pub use feed::Change;

@@ -17,7 +17,8 @@ pub struct AdminArgs {
         long,
         global = true,
         env = "SIGNET_ADMIN_SECRET",
-        hide_env_values = true
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
     pub admin_secret: Option<String>,
     /// Data dir of a `signet dev` process, to find its admin secret when none is given.
@@ -212,7 +213,7 @@ pub enum AdminCommand {
         #[command(flatten)]
         user: UserSel,
         /// Password for the first sign-in, which must then set a new one.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         temporary_password: String,
         /// An attribute as name=value (e.g. email=a@example.com); repeatable.
         #[arg(long = "attr", value_parser = parse_attr)]
@@ -234,7 +235,7 @@ pub enum AdminCommand {
         #[command(flatten)]
         user: UserSel,
         /// The new password.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         password: String,
         /// Make it permanent (else the user must change it at the next sign-in).
         #[arg(long)]

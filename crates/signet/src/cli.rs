@@ -132,10 +132,20 @@ pub struct GatewayArgs {
     #[arg(long, env = "SIGNET_PUBLIC_URL")]
     pub public_url: String,
     /// Bearer secret of the admin API (at least 16 characters).
-    #[arg(long, env = "SIGNET_ADMIN_SECRET", hide_env_values = true)]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        env = "SIGNET_ADMIN_SECRET",
+        hide_env_values = true
+    )]
     pub admin_secret: String,
     /// Server key, hex, at least 32 bytes; the same on every gateway.
-    #[arg(long, env = "SIGNET_SERVER_SECRET", hide_env_values = true)]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        env = "SIGNET_SERVER_SECRET",
+        hide_env_values = true
+    )]
     pub server_secret: String,
     /// POST codes to this URL as JSON (else they go to the dev outbox).
     #[arg(long, env = "SIGNET_WEBHOOK_URL")]
@@ -236,5 +246,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Identity(a) => identity_cmd::run(a).await,
         Command::Sts(a) => sts_cmd::run(a).await,
         Command::Bench(a) => bench::run(a).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token_cmd::TokenCommand;
+
+    #[test]
+    fn secrets_beginning_with_a_hyphen_are_values_not_flags() {
+        let cli = Cli::try_parse_from([
+            "signet",
+            "token",
+            "--client-id",
+            "abc",
+            "--client-secret",
+            "-9secret",
+            "sign-in",
+            "--username",
+            "ann",
+            "--password",
+            "-Passw0rd!",
+        ])
+        .expect("parses");
+        let Command::Token(t) = cli.command else {
+            panic!("token command");
+        };
+        assert_eq!(t.client_secret.as_deref(), Some("-9secret"));
+        let TokenCommand::SignIn { password, .. } = t.command else {
+            panic!("sign-in");
+        };
+        assert_eq!(password, "-Passw0rd!");
+
+        let cli = Cli::try_parse_from(["signet", "admin", "--admin-secret", "-x", "list-pools"])
+            .expect("parses");
+        let Command::Admin(a) = cli.command else {
+            panic!("admin command");
+        };
+        assert_eq!(a.admin_secret.as_deref(), Some("-x"));
     }
 }

@@ -251,7 +251,7 @@ pub struct StsArgs {
 #[derive(Args, Debug)]
 pub struct SessionToken {
     /// Session token of the credentials (`-`: read from stdin).
-    #[arg(long)]
+    #[arg(allow_hyphen_values = true, long)]
     pub session_token: String,
 }
 
@@ -268,7 +268,7 @@ pub enum StsCommand {
         #[arg(long)]
         session_name: String,
         /// The web-identity token (`-`: read from stdin).
-        #[arg(long, value_name = "TOKEN")]
+        #[arg(allow_hyphen_values = true, long, value_name = "TOKEN")]
         web_identity_token: String,
         /// Lifetime of the credentials in seconds (900 to the role's longest session;
         /// default 3600, capped at that).

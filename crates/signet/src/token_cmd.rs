@@ -29,7 +29,8 @@ pub struct TokenArgs {
         long,
         global = true,
         env = "SIGNET_CLIENT_SECRET",
-        hide_env_values = true
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
     pub client_secret: Option<String>,
     #[command(subcommand)]
@@ -44,7 +45,7 @@ pub enum TokenCommand {
         #[arg(long)]
         username: String,
         /// Password (must satisfy the pool's policy).
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         password: String,
         /// An attribute as name=value (e.g. email=a@example.com); repeatable.
         #[arg(long = "attr", value_parser = parse_attr)]
@@ -56,7 +57,7 @@ pub enum TokenCommand {
         #[arg(long)]
         username: String,
         /// The confirmation code.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         code: String,
     },
     /// Sign in with username and password (USER_PASSWORD_AUTH); prints the tokens, or a
@@ -66,7 +67,7 @@ pub enum TokenCommand {
         #[arg(long)]
         username: String,
         /// Password.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         password: String,
     },
     /// Answer the NEW_PASSWORD_REQUIRED challenge of a first sign-in.
@@ -75,16 +76,16 @@ pub enum TokenCommand {
         #[arg(long)]
         username: String,
         /// The `session` printed by `sign-in`.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         session: String,
         /// The new, permanent password.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         password: String,
     },
     /// Get fresh access and ID tokens with a refresh token (REFRESH_TOKEN_AUTH).
     Refresh {
         /// The refresh token from `sign-in`.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         refresh_token: String,
         /// Username the token belongs to; needed only with --client-secret (SECRET_HASH).
         #[arg(long)]
@@ -102,22 +103,22 @@ pub enum TokenCommand {
         #[arg(long)]
         username: String,
         /// The reset code.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         code: String,
         /// The new password.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         password: String,
     },
     /// Show the signed-in user (GetUser with the access token).
     Whoami {
         /// Access token from `sign-in`.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         access_token: String,
     },
     /// Sign out everywhere: revokes the user's refresh tokens and access tokens.
     SignOut {
         /// Access token from `sign-in`.
-        #[arg(long)]
+        #[arg(allow_hyphen_values = true, long)]
         access_token: String,
     },
     /// An access token for the app client itself (OAuth 2.0 client_credentials grant, as
@@ -134,6 +135,7 @@ pub enum TokenCommand {
     /// Print a JWT's header and payload. Without --verify-with-jwks nothing is verified.
     Decode {
         /// The token (ID or access token).
+        #[arg(allow_hyphen_values = true)]
         token: String,
         /// Verify the token against this JWKS: http://host:port/path or a file.
         #[arg(long, requires = "issuer")]

@@ -79,3 +79,29 @@ pub async fn put_broken(addr: &str, path: &str, partial: &[u8], announced: u64) 
         .and_then(|l| l.split(' ').nth(1))
         .and_then(|c| c.parse().ok())
 }
+
+/// Send `head` (request line and headers, without the blank line) and `body` as they are,
+/// and return the status, headers (lower-cased names) and body of the answer. For requests
+/// no client library would build: repeated headers, wrong methods, huge bodies.
+pub async fn raw(addr: &str, head: &str, body: &[u8]) -> (u16, Vec<(String, String)>, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!("{head}\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).await.expect("write head");
+    // The server may answer (and close) before taking the whole body: that is an answer.
+    let _ = s.write_all(body).await;
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}

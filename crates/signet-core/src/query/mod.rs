@@ -1,8 +1,12 @@
 //! Read-side queries over committed state.
 
+mod paging;
 mod users;
 
+pub use paging::MAX_PAGE_BYTES;
 pub use users::{FilterOp, UserFilter};
+
+use paging::{decode_page, paged};
 
 use crate::kv::compound;
 use crate::{
@@ -293,6 +297,9 @@ pub enum QueryResult {
     ImportJob(Option<ImportJob>),
     /// A page of import jobs.
     ImportJobs(Vec<ImportJob>),
+    /// A page of a listing that stopped early at [`MAX_PAGE_BYTES`]: more rows follow even
+    /// though it holds fewer than asked for. Continue after its last row.
+    Partial(Box<QueryResult>),
 }
 
 /// A user with the groups it belongs to.
@@ -312,9 +319,10 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
                 .map(|b| decode_record(Table::Pools, &b))
                 .transpose()?,
         ),
-        Query::ListUserPools { after, limit } => {
-            QueryResult::UserPools(list_all(kv, Table::Pools, after, *limit)?)
-        }
+        Query::ListUserPools { after, limit } => paged(
+            QueryResult::UserPools,
+            list_all(kv, Table::Pools, after, *limit)?,
+        ),
         Query::GetUser { pool_id, username } => QueryResult::User(get_user(kv, pool_id, username)?),
         Query::GetUserBySub { pool_id, sub } => {
             let user = match kv.get(Table::UsersBySub, &compound(pool_id, sub))? {
@@ -333,7 +341,10 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => QueryResult::Users(list_in_pool(kv, Table::Users, pool_id, after, *limit)?),
+        } => paged(
+            QueryResult::Users,
+            list_in_pool(kv, Table::Users, pool_id, after, *limit)?,
+        ),
         Query::ListSigningKeys => {
             let rows = kv.scan(Table::SigningKeys, b"", None, usize::MAX)?;
             QueryResult::SigningKeys(decode_all(Table::SigningKeys, rows)?)
@@ -362,7 +373,10 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => QueryResult::AppClients(list_in_pool(kv, Table::Clients, pool_id, after, *limit)?),
+        } => paged(
+            QueryResult::AppClients,
+            list_in_pool(kv, Table::Clients, pool_id, after, *limit)?,
+        ),
         Query::GetUserForLogin { pool_id, login } => {
             QueryResult::UserView(users::user_for_login(kv, pool_id, login)?)
         }
@@ -388,7 +402,10 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => QueryResult::Groups(list_in_pool(kv, Table::Groups, pool_id, after, *limit)?),
+        } => paged(
+            QueryResult::Groups,
+            list_in_pool(kv, Table::Groups, pool_id, after, *limit)?,
+        ),
         Query::ListGroupsForUser { pool_id, username } => {
             QueryResult::Groups(match get_user(kv, pool_id, username)? {
                 Some(u) => users::groups_of(kv, pool_id, &u.sub)?,
@@ -400,13 +417,10 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             group,
             after,
             limit,
-        } => QueryResult::Users(users::members_of(
-            kv,
-            pool_id,
-            group,
-            after.as_deref(),
-            (*limit).min(MAX_PAGE),
-        )?),
+        } => paged(
+            QueryResult::Users,
+            users::members_of(kv, pool_id, group, after.as_deref(), (*limit).min(MAX_PAGE))?,
+        ),
         Query::GetRefreshFamily { family_id } => {
             QueryResult::RefreshFamily(get(kv, Table::RefreshFamilies, family_id.as_bytes())?)
         }
@@ -428,9 +442,10 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
         Query::GetIdentityPool { pool_id } => {
             QueryResult::IdentityPool(get(kv, Table::IdentityPools, pool_id.as_bytes())?)
         }
-        Query::ListIdentityPools { after, limit } => {
-            QueryResult::IdentityPools(list_all(kv, Table::IdentityPools, after, *limit)?)
-        }
+        Query::ListIdentityPools { after, limit } => paged(
+            QueryResult::IdentityPools,
+            list_all(kv, Table::IdentityPools, after, *limit)?,
+        ),
         Query::GetIdentity {
             pool_id,
             identity_id,
@@ -458,11 +473,12 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             limit,
         } => {
             let live = kv.get(Table::IdentityPools, pool_id.as_bytes())?.is_some();
-            QueryResult::Identities(if live {
+            let page = if live {
                 list_in_pool(kv, Table::Identities, pool_id, after, *limit)?
             } else {
-                vec![]
-            })
+                (vec![], false)
+            };
+            paged(QueryResult::Identities, page)
         }
         Query::GetResourceServer {
             pool_id,
@@ -476,13 +492,10 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => QueryResult::ResourceServers(list_in_pool(
-            kv,
-            Table::ResourceServers,
-            pool_id,
-            after,
-            *limit,
-        )?),
+        } => paged(
+            QueryResult::ResourceServers,
+            list_in_pool(kv, Table::ResourceServers, pool_id, after, *limit)?,
+        ),
         Query::RevokedTokens { jtis } => {
             let mut out = Vec::with_capacity(jtis.len());
             for j in jtis.iter().take(MAX_PAGE) {
@@ -502,26 +515,31 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             pool_id,
             after,
             limit,
-        } => QueryResult::ImportJobs(if kv.get(Table::Pools, pool_id.as_bytes())?.is_some() {
-            list_in_pool(kv, Table::ImportJobs, pool_id, after, *limit)?
-        } else {
-            vec![]
-        }),
-        Query::ListRoles { after, limit } => {
-            QueryResult::Roles(list_all(kv, Table::Roles, after, *limit)?)
-        }
+        } => paged(
+            QueryResult::ImportJobs,
+            if kv.get(Table::Pools, pool_id.as_bytes())?.is_some() {
+                list_in_pool(kv, Table::ImportJobs, pool_id, after, *limit)?
+            } else {
+                (vec![], false)
+            },
+        ),
+        Query::ListRoles { after, limit } => paged(
+            QueryResult::Roles,
+            list_all(kv, Table::Roles, after, *limit)?,
+        ),
     })
 }
 
 /// A page of `pool_id`'s rows of `table` (keyed by pool id, then name), after the name
-/// `after`, at most `limit` (capped at [`MAX_PAGE`]).
+/// `after`, at most `limit` (capped at [`MAX_PAGE`]) and about [`MAX_PAGE_BYTES`]; says
+/// whether the size cut it short.
 fn list_in_pool<T: serde::de::DeserializeOwned>(
     kv: &impl KvRead,
     table: Table,
     pool_id: &str,
     after: &Option<String>,
     limit: usize,
-) -> Result<Vec<T>, KvError> {
+) -> Result<(Vec<T>, bool), KvError> {
     let after = after.as_ref().map(|a| compound(pool_id, a));
     let rows = kv.scan(
         table,
@@ -529,24 +547,24 @@ fn list_in_pool<T: serde::de::DeserializeOwned>(
         after.as_deref(),
         limit.min(MAX_PAGE),
     )?;
-    decode_all(table, rows)
+    decode_page(table, rows)
 }
 
 /// A page of `table`'s rows (keyed by one name), after the key `after`, at most `limit`
-/// (capped at [`MAX_PAGE`]).
+/// (capped at [`MAX_PAGE`]) and about [`MAX_PAGE_BYTES`]; says whether the size cut it short.
 fn list_all<T: serde::de::DeserializeOwned>(
     kv: &impl KvRead,
     table: Table,
     after: &Option<String>,
     limit: usize,
-) -> Result<Vec<T>, KvError> {
+) -> Result<(Vec<T>, bool), KvError> {
     let rows = kv.scan(
         table,
         b"",
         after.as_deref().map(str::as_bytes),
         limit.min(MAX_PAGE),
     )?;
-    decode_all(table, rows)
+    decode_page(table, rows)
 }
 
 pub(crate) fn get<T: serde::de::DeserializeOwned>(

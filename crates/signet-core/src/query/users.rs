@@ -111,9 +111,9 @@ pub(super) fn members_of(
     group: &str,
     after: Option<&str>,
     limit: usize,
-) -> Result<Vec<User>, KvError> {
+) -> Result<(Vec<User>, bool), KvError> {
     let Some(g) = get::<Group>(kv, Table::Groups, &compound(pool_id, group))? else {
-        return Ok(vec![]);
+        return Ok((vec![], false));
     };
     let prefix = key(&[pool_id, &g.group_id, ""]);
     let after = after.map(|a| key(&[pool_id, &g.group_id, a]));
@@ -128,7 +128,10 @@ pub(super) fn members_of(
             }
         }
     }
-    Ok(users)
+    Ok(super::paging::within_budget(
+        users,
+        super::paging::encoded_len,
+    ))
 }
 
 /// Filtered listing; returns the matches and where to continue. Indexed attributes and
@@ -150,7 +153,7 @@ pub(super) fn search(
     let prefix = compound(pool_id, "");
     let mut cursor = after.map(|a| compound(pool_id, a));
     let mut found = Vec::new();
-    let mut scanned = 0;
+    let (mut scanned, mut bytes) = (0, 0);
     loop {
         let rows = kv.scan(Table::Users, &prefix, cursor.as_deref(), 500)?;
         if rows.is_empty() {
@@ -160,8 +163,9 @@ pub(super) fn search(
         for user in decode_all::<User>(Table::Users, rows)? {
             scanned += 1;
             if filter.matches(&user) {
+                bytes += super::paging::encoded_len(&user);
                 found.push(user.clone());
-                if found.len() == limit {
+                if found.len() == limit || bytes > super::paging::MAX_PAGE_BYTES {
                     return Ok((found, Some(user.username)));
                 }
             }
@@ -207,14 +211,19 @@ fn indexed_search(
     };
     // One row more than a page tells whether another page exists.
     let rows = kv.scan(Table::UserSearch, &prefix, cursor.as_deref(), limit + 1)?;
-    let more = rows.len() > limit;
+    let mut more = rows.len() > limit;
     let mut users = Vec::with_capacity(limit.min(rows.len()));
-    let mut last = None;
+    let (mut last, mut bytes) = (None, 0);
     for (k, _) in rows.into_iter().take(limit) {
+        if bytes > super::paging::MAX_PAGE_BYTES {
+            more = true;
+            break;
+        }
         if let Some(u) = crate::search::username_of(&k) {
             // The index and the users table change in one transaction; a missing user
             // would be a bug, and is skipped rather than failing the listing.
             if let Some(user) = get_user(kv, pool_id, u)? {
+                bytes += super::paging::encoded_len(&user);
                 users.push(user);
             }
         }
@@ -242,7 +251,11 @@ fn username_search(
     let cursor = after.map(|a| compound(pool_id, a));
     let rows = kv.scan(Table::Users, &prefix, cursor.as_deref(), limit + 1)?;
     let more = rows.len() > limit;
-    let users: Vec<User> = decode_all(Table::Users, rows.into_iter().take(limit).collect())?;
-    let next = users.last().filter(|_| more).map(|u| u.username.clone());
+    let (users, cut) =
+        super::paging::decode_page::<User>(Table::Users, rows.into_iter().take(limit).collect())?;
+    let next = users
+        .last()
+        .filter(|_| more || cut)
+        .map(|u| u.username.clone());
     Ok((users, next))
 }

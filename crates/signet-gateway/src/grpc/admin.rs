@@ -114,7 +114,7 @@ impl UserPoolAdmin for AdminApi {
     ) -> R<pb::UserPoolResponse> {
         let p = self
             .gw
-            .create_user_pool(cv::pool_input(r.get_ref()))
+            .create_user_pool(cv::pool_input(r.get_ref())?)
             .await?;
         ok(self.pool_out(&p))
     }

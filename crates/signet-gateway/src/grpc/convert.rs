@@ -3,6 +3,7 @@
 use crate::usecases::auth::AuthOutcome;
 use crate::usecases::pools::{ClientInput, PoolInput};
 use crate::usecases::signup::CodeDelivery;
+use crate::AppError;
 use signet_core::{
     AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, User,
     UserPool,
@@ -33,34 +34,51 @@ pub(super) fn policy(p: &Option<pb::PasswordPolicyType>) -> PasswordPolicy {
     }
 }
 
-fn data_type(s: &str) -> AttributeType {
+/// Cognito's `AttributeDataType`; unset means String. Any other word is refused: read as
+/// String, a `Number` misspelt would have silently lost its checks.
+fn data_type(s: &str) -> Result<AttributeType, AppError> {
     match s {
-        "Number" => AttributeType::Number,
-        "Boolean" => AttributeType::Boolean,
-        "DateTime" => AttributeType::DateTime,
-        _ => AttributeType::String,
+        "" | "String" => Ok(AttributeType::String),
+        "Number" => Ok(AttributeType::Number),
+        "Boolean" => Ok(AttributeType::Boolean),
+        "DateTime" => Ok(AttributeType::DateTime),
+        other => Err(AppError::invalid(format!(
+            "AttributeDataType must be String, Number, DateTime or Boolean, not {other:?}"
+        ))),
     }
 }
 
-pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> PoolInput {
-    PoolInput {
+pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, AppError> {
+    // Bounded before conversion: the limit itself is checked with the rest of the config.
+    let schema = r
+        .schema
+        .iter()
+        .take(crate::usecases::pools::MAX_CUSTOM_ATTRIBUTES * 4)
+        .map(|a| {
+            Ok(SchemaAttribute {
+                name: a.name.clone(),
+                data_type: data_type(&a.attribute_data_type)?,
+                mutable: a.mutable,
+                required: a.required,
+                max_length: a.max_length,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    if r.schema.len() > schema.len() {
+        return Err(AppError::invalid(format!(
+            "A user pool has at most {} custom attributes ({} schema entries given).",
+            crate::usecases::pools::MAX_CUSTOM_ATTRIBUTES,
+            r.schema.len()
+        )));
+    }
+    Ok(PoolInput {
         name: r.pool_name.clone(),
         config: PoolConfig {
             password_policy: policy(&r.password_policy),
             username_attributes: r.username_attributes.clone(),
             alias_attributes: r.alias_attributes.clone(),
             auto_verified_attributes: r.auto_verified_attributes.clone(),
-            schema: r
-                .schema
-                .iter()
-                .map(|a| SchemaAttribute {
-                    name: a.name.clone(),
-                    data_type: data_type(&a.attribute_data_type),
-                    mutable: a.mutable,
-                    required: a.required,
-                    max_length: a.max_length,
-                })
-                .collect(),
+            schema,
             prevent_user_existence_errors: r.prevent_user_existence_errors.unwrap_or(true),
             case_sensitive_usernames: r.case_sensitive_usernames,
             signing_alg: if r.signing_alg.is_empty() {
@@ -71,7 +89,7 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> PoolInput {
             deletion_protection: r.deletion_protection,
             pre_token_generation: r.pre_token_generation.as_ref().map(hook_in),
         },
-    }
+    })
 }
 
 /// A hook's settings as given (validated by the pool use cases).

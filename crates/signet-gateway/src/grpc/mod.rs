@@ -6,6 +6,7 @@ mod auth;
 mod convert;
 mod identity;
 mod import;
+mod wire;
 
 use crate::{AppError, Gateway};
 use signet_proto::v1::identity_admin_server::IdentityAdminServer;
@@ -85,6 +86,7 @@ pub(crate) fn serve(
             let _ = stop.wait_for(|s| *s).await;
         };
         let res = tonic::transport::Server::builder()
+            .layer(wire::DecodeErrorsLayer)
             .add_service(health_svc)
             .add_service(tonic::service::interceptor::InterceptedService::new(
                 admin,

@@ -220,10 +220,10 @@ impl Gateway {
     ) -> Result<(Vec<IdentityPool>, Option<String>), AppError> {
         let limit = page_size(limit);
         match self
-            .read(Query::ListIdentityPools { after: next, limit })
+            .read_page(Query::ListIdentityPools { after: next, limit })
             .await?
         {
-            QueryResult::IdentityPools(p) => Ok(page(p, limit, |p| p.id.clone())),
+            (QueryResult::IdentityPools(p), more) => Ok(page(p, limit, more, |p| p.id.clone())),
             other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
         }
     }
@@ -291,14 +291,16 @@ impl Gateway {
         self.describe_identity_pool(pool_id).await?;
         let limit = page_size(limit);
         match self
-            .read(Query::ListIdentities {
+            .read_page(Query::ListIdentities {
                 pool_id: pool_id.to_string(),
                 after: next,
                 limit,
             })
             .await?
         {
-            QueryResult::Identities(i) => Ok(page(i, limit, |i| i.identity_id.clone())),
+            (QueryResult::Identities(i), more) => {
+                Ok(page(i, limit, more, |i| i.identity_id.clone()))
+            }
             other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
         }
     }

@@ -11,6 +11,53 @@ use signet_core::{ImportRow, RowError, UserPool, MAX_IMPORT_ERRORS};
 use std::io::Read;
 use tokio::sync::mpsc;
 
+/// Longest CSV record (header included) accepted. Cognito's attribute limits make any real
+/// record a few KiB; without a cap, one unterminated quoted field would make the whole
+/// upload (up to 512 MiB) a single record held in memory.
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+/// How far the csv reader reads ahead of the record it is parsing (its buffer, 8 KiB),
+/// with room to spare.
+const READ_AHEAD: u64 = 16 * 1024;
+
+/// The error [`RecordGuard`] stops the csv reader with.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a CSV record is longer than {} KiB",
+            MAX_RECORD_BYTES / 1024
+        )
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+/// A reader that fails once more than [`MAX_RECORD_BYTES`] (plus the read-ahead) were read
+/// since the current record began, so the csv reader's record buffer never grows past it.
+struct RecordGuard<R> {
+    inner: R,
+    read: u64,
+    record_start: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read.saturating_sub(self.record_start.get()) > MAX_RECORD_BYTES + READ_AHEAD {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                RecordTooLong,
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Most bytes of users in one batch: a batch is one log entry when staged and again when
 /// applied, and both must stay well under a megabyte.
 const MAX_BATCH_BYTES: usize = 512 * 1024;
@@ -91,9 +138,17 @@ pub(crate) fn parse(
     body: BodyReader,
     out: mpsc::Sender<Batch>,
 ) -> Result<u64, AppError> {
+    let record_start = std::rc::Rc::new(std::cell::Cell::new(0));
+    let body = RecordGuard {
+        inner: body,
+        read: 0,
+        record_start: record_start.clone(),
+    };
     // Rows may have any number of fields: a wrong count fails that row, not the file.
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(body);
-    let header = rdr.byte_headers().map_err(csv_error)?.clone();
+    let header = rdr.byte_headers().map_err(|e| csv_error(e, 1))?.clone();
+    too_long(0, rdr.position().byte(), 1)?;
+    record_start.set(rdr.position().byte());
     let header: Vec<&str> = header
         .iter()
         .map(std::str::from_utf8)
@@ -108,7 +163,17 @@ pub(crate) fn parse(
     let mut batch = Batch::default();
     let (mut rows, mut bytes, mut reasons) = (0u64, 0usize, 0usize);
     let mut rec = csv::ByteRecord::new();
-    while rdr.read_byte_record(&mut rec).map_err(csv_error)? {
+    loop {
+        // Where the next record starts: the line a failure is reported at.
+        let (start, start_line) = (rdr.position().byte(), rdr.position().line());
+        if !rdr
+            .read_byte_record(&mut rec)
+            .map_err(|e| csv_error(e, start_line))?
+        {
+            break;
+        }
+        too_long(start, rdr.position().byte(), start_line)?;
+        record_start.set(rdr.position().byte());
         rows += 1;
         if rows > gw.cfg.import_max_rows {
             return Err(AppError::LimitExceeded(format!(
@@ -149,8 +214,30 @@ pub(crate) fn parse(
     Ok(rows)
 }
 
-fn csv_error(e: csv::Error) -> AppError {
+/// Refuse a record that took more than [`MAX_RECORD_BYTES`] (from byte `start` to `end`).
+fn too_long(start: u64, end: u64, line: u64) -> Result<(), AppError> {
+    if end.saturating_sub(start) > MAX_RECORD_BYTES {
+        return Err(record_too_long(line));
+    }
+    Ok(())
+}
+
+fn record_too_long(line: u64) -> AppError {
+    AppError::invalid(format!(
+        "Line {line}: {RecordTooLong}; the upload was refused."
+    ))
+}
+
+/// The answer for a CSV reading error in the record that starts at `line`.
+fn csv_error(e: csv::Error, line: u64) -> AppError {
     match e.kind() {
+        csv::ErrorKind::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<RecordTooLong>().is_some()) =>
+        {
+            record_too_long(line)
+        }
         csv::ErrorKind::Io(_) => AppError::invalid("The upload broke off."),
         _ => AppError::invalid(format!("The CSV file cannot be read: {e}")),
     }

@@ -28,9 +28,7 @@ impl Gateway {
         job_name: &str,
     ) -> Result<ImportJob, AppError> {
         let pool = self.pool(pool_id).await?;
-        if job_name.is_empty() || job_name.chars().count() > 128 || job_name.contains('\0') {
-            return Err(AppError::invalid("JobName must be 1 to 128 characters"));
-        }
+        crate::validate::display_name("JobName", job_name, 1, 128)?;
         let now = now_ms();
         // Whole seconds, so the URL (which carries seconds) is rebuilt identically later.
         let expires_ms = (now + UPLOAD_URL_TTL_MS) / 1000 * 1000;
@@ -74,14 +72,16 @@ impl Gateway {
         self.pool(pool_id).await?;
         let limit = super::page_size(limit);
         match self
-            .read(Query::ListImportJobs {
+            .read_page(Query::ListImportJobs {
                 pool_id: pool_id.into(),
                 after,
                 limit,
             })
             .await?
         {
-            QueryResult::ImportJobs(j) => Ok(super::page(j, limit, |j| j.job_id.clone())),
+            (QueryResult::ImportJobs(j), more) => {
+                Ok(super::page(j, limit, more, |j| j.job_id.clone()))
+            }
             other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
     }

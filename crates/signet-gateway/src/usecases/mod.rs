@@ -2,6 +2,8 @@
 //! returning domain outputs. gRPC and HTTP handlers only convert.
 
 pub mod auth;
+pub mod clients;
+pub mod groups;
 pub mod identity;
 pub mod identity_pools;
 pub mod import_csv;
@@ -127,6 +129,15 @@ impl Gateway {
     pub(crate) async fn read(&self, q: Query) -> Result<QueryResult, AppError> {
         Ok(self.store.read(&q, ReadConsistency::Linearizable).await?.0)
     }
+
+    /// A linearizable read of one page of a listing: the page, and whether the store cut
+    /// it short by size (then more rows follow whatever its length).
+    pub(crate) async fn read_page(&self, q: Query) -> Result<(QueryResult, bool), AppError> {
+        match self.read(q).await? {
+            QueryResult::Partial(page) => Ok((*page, true)),
+            page => Ok((page, false)),
+        }
+    }
 }
 
 /// Cognito's page sizes: 0 (unset) means the maximum, 60.
@@ -138,13 +149,15 @@ pub(crate) fn page_size(limit: usize) -> usize {
     }
 }
 
-/// A page and the token of the next one: full pages continue after their last item.
+/// A page and the token of the next one: full pages, and pages the store cut short by
+/// size (`more`), continue after their last item.
 pub(crate) fn page<T>(
     items: Vec<T>,
     limit: usize,
+    more: bool,
     key: impl Fn(&T) -> String,
 ) -> (Vec<T>, Option<String>) {
-    let next = (items.len() == limit)
+    let next = (items.len() == limit || more)
         .then(|| items.last().map(&key))
         .flatten();
     (items, next)

@@ -372,16 +372,19 @@ impl Gateway {
         after: Option<String>,
         limit: usize,
     ) -> Result<(Vec<ResourceServer>, Option<String>), AppError> {
+        self.pool(pool_id).await?;
         let limit = super::page_size(limit);
         match self
-            .read(Query::ListResourceServers {
+            .read_page(Query::ListResourceServers {
                 pool_id: pool_id.into(),
                 after,
                 limit,
             })
             .await?
         {
-            QueryResult::ResourceServers(r) => Ok(super::page(r, limit, |r| r.identifier.clone())),
+            (QueryResult::ResourceServers(r), more) => {
+                Ok(super::page(r, limit, more, |r| r.identifier.clone()))
+            }
             other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
     }

@@ -1,12 +1,47 @@
-//! Pools and app clients.
+//! User pools: create, read, update, delete, list, and the limits of what a pool holds.
+//! App clients are in `clients.rs`.
 
 use super::ids;
+use crate::validate::{display_name, STANDARD_ATTRIBUTES};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::{
-    AppClient, AuthFlow, ClientSecret, Command, PasswordPolicy, PoolConfig, Query, QueryResult,
-    SchemaAttribute, TokenValidity, UserPool,
+    Command, PasswordPolicy, PoolConfig, Query, QueryResult, SchemaAttribute, UserPool,
 };
 use signet_crypto::Algorithm;
+
+pub use super::clients::ClientInput;
+
+/// Most custom attributes a pool may define (Cognito's limit). With the standard ones and
+/// the caps below, a pool's record stays small, so no page of pools can grow past the
+/// store's reply cap.
+pub const MAX_CUSTOM_ATTRIBUTES: usize = 50;
+
+/// Longest hook URL (as browsers and most proxies accept).
+const MAX_URL_CHARS: usize = 2048;
+
+/// The one check of a pool or app-client name, for Create and Update alike: 1 to 128
+/// characters (Cognito's limits), no control or invisible characters.
+pub(crate) fn check_display_name(what: &str, name: &str) -> Result<(), AppError> {
+    display_name(what, name, 1, 128)
+}
+
+/// `given` must name distinct members of `allowed` (so it holds at most `allowed.len()`).
+fn subset(given: &[String], allowed: &[&str], what: &str) -> Result<(), AppError> {
+    if let Some(a) = given.iter().find(|a| !allowed.contains(&a.as_str())) {
+        return Err(AppError::invalid(format!("{what}: {a} is not allowed")));
+    }
+    if let Some((i, a)) = given
+        .iter()
+        .enumerate()
+        .find(|(i, a)| given[..*i].contains(a))
+        .map(|(i, a)| (i, a.clone()))
+    {
+        return Err(AppError::invalid(format!(
+            "{what}: {a} is given twice (entry {i})"
+        )));
+    }
+    Ok(())
+}
 
 /// Settings of a new or updated pool.
 #[derive(Debug, Clone, Default)]
@@ -17,38 +52,10 @@ pub struct PoolInput {
     pub config: PoolConfig,
 }
 
-/// Settings of a new or updated app client.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInput {
-    /// Display name.
-    pub name: String,
-    /// Make a secret (shown once).
-    pub generate_secret: bool,
-    /// Cognito flow names.
-    pub auth_flows: Vec<String>,
-    /// Lifetimes in seconds; 0 means the default.
-    pub access_s: u64,
-    /// ID token lifetime; 0 means the default.
-    pub id_s: u64,
-    /// Refresh token lifetime; 0 means the default.
-    pub refresh_s: u64,
-    /// Readable attributes (empty: all).
-    pub read_attributes: Vec<String>,
-    /// Writable attributes (empty: all mutable).
-    pub write_attributes: Vec<String>,
-    /// Single-use refresh tokens with reuse detection.
-    pub refresh_token_rotation: bool,
-    /// OAuth 2.0 grants (`client_credentials`).
-    pub oauth_flows: Vec<String>,
-    /// OAuth scopes the client may ask for (`{resource server}/{scope}`).
-    pub oauth_scopes: Vec<String>,
-    /// Refuse the client's authentication everywhere.
-    pub disabled: bool,
-}
-
 fn check_config(c: &PoolConfig) -> Result<(), AppError> {
     if let Some(h) = &c.pre_token_generation {
-        let url_ok = (h.url.starts_with("http://") || h.url.starts_with("https://"))
+        let url_ok = h.url.len() <= MAX_URL_CHARS
+            && (h.url.starts_with("http://") || h.url.starts_with("https://"))
             && h.url.parse::<http::Uri>().is_ok_and(|u| u.host().is_some());
         if !url_ok {
             return Err(AppError::invalid(format!(
@@ -67,13 +74,6 @@ fn check_config(c: &PoolConfig) -> Result<(), AppError> {
             ));
         }
     }
-    let subset = |given: &[String], allowed: &[&str], what: &str| match given
-        .iter()
-        .find(|a| !allowed.contains(&a.as_str()))
-    {
-        Some(a) => Err(AppError::invalid(format!("{what}: {a} is not allowed"))),
-        None => Ok(()),
-    };
     subset(
         &c.username_attributes,
         &["email", "phone_number"],
@@ -103,9 +103,7 @@ fn check_config(c: &PoolConfig) -> Result<(), AppError> {
             "temporary_password_validity_days must be between 1 and 365",
         ));
     }
-    for a in &c.schema {
-        check_schema_attribute(a)?;
-    }
+    check_schema(&c.schema)?;
     if Algorithm::from_name(&c.signing_alg).is_none() {
         return Err(AppError::invalid(
             "signing_alg must be EdDSA, ES256 or RS256",
@@ -114,8 +112,33 @@ fn check_config(c: &PoolConfig) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A pool's schema, wherever one is written: known or well-formed names, each once, and
+/// at most [`MAX_CUSTOM_ATTRIBUTES`] custom ones.
+fn check_schema(schema: &[SchemaAttribute]) -> Result<(), AppError> {
+    let custom = schema
+        .iter()
+        .filter(|a| a.name.starts_with("custom:"))
+        .count();
+    if custom > MAX_CUSTOM_ATTRIBUTES {
+        return Err(AppError::invalid(format!(
+            "A user pool has at most {MAX_CUSTOM_ATTRIBUTES} custom attributes ({custom} given)."
+        )));
+    }
+    // Bounded now: at most 50 custom and the standard ones, if each is named once.
+    for (i, a) in schema.iter().enumerate() {
+        check_schema_attribute(a)?;
+        if schema[..i].iter().any(|b| b.name == a.name) {
+            return Err(AppError::invalid(format!(
+                "schema attribute {} is given twice",
+                a.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_schema_attribute(a: &SchemaAttribute) -> Result<(), AppError> {
-    let standard = crate::validate::STANDARD_ATTRIBUTES.contains(&a.name.as_str());
+    let standard = STANDARD_ATTRIBUTES.contains(&a.name.as_str());
     let custom = a.name.strip_prefix("custom:").is_some_and(|n| {
         !n.is_empty() && n.len() <= 20 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     });
@@ -128,57 +151,10 @@ fn check_schema_attribute(a: &SchemaAttribute) -> Result<(), AppError> {
     Ok(())
 }
 
-fn validity(input: &ClientInput) -> Result<TokenValidity, AppError> {
-    let d = TokenValidity::default();
-    let pick = |v: u64, def: u64, lo: u64, hi: u64, what: &str| {
-        let v = if v == 0 { def } else { v };
-        if (lo..=hi).contains(&v) {
-            Ok(v)
-        } else {
-            Err(AppError::invalid(format!(
-                "{what} must be between {lo} and {hi} seconds"
-            )))
-        }
-    };
-    Ok(TokenValidity {
-        access_s: pick(
-            input.access_s,
-            d.access_s,
-            300,
-            86_400,
-            "access token validity",
-        )?,
-        id_s: pick(input.id_s, d.id_s, 300, 86_400, "id token validity")?,
-        refresh_s: pick(
-            input.refresh_s,
-            d.refresh_s,
-            3_600,
-            315_360_000,
-            "refresh token validity",
-        )?,
-    })
-}
-
-fn flows(names: &[String]) -> Result<Vec<AuthFlow>, AppError> {
-    if names.is_empty() {
-        // Cognito's default for a new client.
-        return Ok(vec![AuthFlow::AllowRefreshTokenAuth]);
-    }
-    names
-        .iter()
-        .map(|n| {
-            AuthFlow::from_name(n)
-                .ok_or_else(|| AppError::invalid(format!("unknown auth flow {n}")))
-        })
-        .collect()
-}
-
 impl Gateway {
     /// CreateUserPool.
     pub async fn create_user_pool(&self, input: PoolInput) -> Result<UserPool, AppError> {
-        if input.name.is_empty() || input.name.len() > 128 {
-            return Err(AppError::invalid("pool name must be 1 to 128 characters"));
-        }
+        check_display_name("PoolName", &input.name)?;
         check_config(&input.config)?;
         let now = now_ms();
         let pool = UserPool {
@@ -195,6 +171,7 @@ impl Gateway {
 
     /// DescribeUserPool (linearizable: an admin sees its own changes).
     pub async fn describe_user_pool(&self, pool_id: &str) -> Result<UserPool, AppError> {
+        crate::validate::pool_id(pool_id)?;
         match self
             .read(Query::GetUserPool {
                 pool_id: pool_id.into(),
@@ -214,6 +191,8 @@ impl Gateway {
         pool_id: &str,
         input: PoolInput,
     ) -> Result<UserPool, AppError> {
+        crate::validate::pool_id(pool_id)?;
+        check_display_name("PoolName", &input.name)?;
         check_config(&input.config)?;
         self.write(Command::UpdateUserPool {
             pool_id: pool_id.into(),
@@ -242,198 +221,12 @@ impl Gateway {
         limit: usize,
     ) -> Result<(Vec<UserPool>, Option<String>), AppError> {
         let limit = super::page_size(limit);
-        match self.read(Query::ListUserPools { after, limit }).await? {
-            QueryResult::UserPools(p) => Ok(super::page(p, limit, |p| p.id.clone())),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-
-    /// CreateUserPoolClient. Returns the client and, if generated, its secret (shown once:
-    /// the store keeps only a keyed hash and a sealed copy).
-    pub async fn create_client(
-        &self,
-        pool_id: &str,
-        input: ClientInput,
-    ) -> Result<(AppClient, Option<String>), AppError> {
-        self.describe_user_pool(pool_id).await?;
-        if input.name.is_empty() || input.name.len() > 128 {
-            return Err(AppError::invalid("client name must be 1 to 128 characters"));
-        }
-        let now = now_ms();
-        let client_id = ids::client_id();
-        let (secrets, secret) = match input.generate_secret {
-            true => {
-                let (record, plain) = self.new_client_secret(&client_id, now);
-                (vec![record], Some(plain))
-            }
-            false => (vec![], None),
-        };
-        let (oauth_flows, oauth_scopes) = self
-            .check_oauth(
-                pool_id,
-                &input.oauth_flows,
-                &input.oauth_scopes,
-                secret.is_some(),
-            )
-            .await?;
-        let client = AppClient {
-            client_id,
-            pool_id: pool_id.into(),
-            name: input.name.clone(),
-            secrets,
-            auth_flows: flows(&input.auth_flows)?,
-            validity: validity(&input)?,
-            read_attributes: input.read_attributes.clone(),
-            write_attributes: input.write_attributes.clone(),
-            refresh_token_rotation: input.refresh_token_rotation,
-            oauth_flows,
-            oauth_scopes,
-            disabled: input.disabled,
-            created_at_ms: now,
-            updated_at_ms: now,
-        };
-        self.write(Command::CreateAppClient {
-            client: client.clone(),
-        })
-        .await?;
-        Ok((client, secret))
-    }
-
-    /// A new client secret: (the record kept, the plaintext shown once).
-    pub(crate) fn new_client_secret(&self, client_id: &str, now: u64) -> (ClientSecret, String) {
-        let plain = signet_crypto::random_token::<32>();
-        let record = ClientSecret {
-            id: signet_crypto::random_hex_id(),
-            hash: self.client_secret_hash(client_id, &plain),
-            sealed: self
-                .sealer
-                .seal(&format!("client-secret:{client_id}"), plain.as_bytes()),
-            created_at_ms: now,
-        };
-        (record, plain)
-    }
-
-    /// The keyed hash a client secret is stored and checked as.
-    pub(crate) fn client_secret_hash(&self, client_id: &str, secret: &str) -> String {
-        self.keyed
-            .hash("client-secret", &[client_id.as_bytes(), secret.as_bytes()])
-    }
-
-    /// DescribeUserPoolClient.
-    pub async fn describe_client(
-        &self,
-        pool_id: &str,
-        client_id: &str,
-    ) -> Result<AppClient, AppError> {
         match self
-            .read(Query::GetAppClient {
-                pool_id: pool_id.into(),
-                client_id: client_id.into(),
-            })
+            .read_page(Query::ListUserPools { after, limit })
             .await?
         {
-            QueryResult::AppClient(Some(c)) => Ok(c),
-            _ => Err(AppError::ResourceNotFound(format!(
-                "Client {client_id} does not exist."
-            ))),
-        }
-    }
-
-    /// UpdateUserPoolClient: name, flows, lifetimes, attributes, rotation (secrets stay).
-    pub async fn update_client(
-        &self,
-        pool_id: &str,
-        client_id: &str,
-        input: ClientInput,
-    ) -> Result<AppClient, AppError> {
-        let mut c = self.describe_client(pool_id, client_id).await?;
-        if !input.name.is_empty() {
-            c.name = input.name.clone();
-        }
-        c.auth_flows = flows(&input.auth_flows)?;
-        c.validity = validity(&input)?;
-        c.read_attributes = input.read_attributes.clone();
-        c.write_attributes = input.write_attributes.clone();
-        c.refresh_token_rotation = input.refresh_token_rotation;
-        (c.oauth_flows, c.oauth_scopes) = self
-            .check_oauth(
-                pool_id,
-                &input.oauth_flows,
-                &input.oauth_scopes,
-                !c.secrets.is_empty(),
-            )
-            .await?;
-        c.disabled = input.disabled;
-        c.updated_at_ms = now_ms();
-        self.write(Command::UpdateAppClient { client: c.clone() })
-            .await?;
-        Ok(c)
-    }
-
-    /// DeleteUserPoolClient.
-    pub async fn delete_client(&self, pool_id: &str, client_id: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteAppClient {
-            pool_id: pool_id.into(),
-            client_id: client_id.into(),
-        })
-        .await
-        .map(|_| ())
-    }
-
-    /// ListUserPoolClients.
-    pub async fn list_clients(
-        &self,
-        pool_id: &str,
-        after: Option<String>,
-        limit: usize,
-    ) -> Result<(Vec<AppClient>, Option<String>), AppError> {
-        let limit = super::page_size(limit);
-        match self
-            .read(Query::ListAppClients {
-                pool_id: pool_id.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            QueryResult::AppClients(c) => Ok(super::page(c, limit, |c| c.client_id.clone())),
+            (QueryResult::UserPools(p), more) => Ok(super::page(p, limit, more, |p| p.id.clone())),
             other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
-    }
-
-    /// Check a client's secret material for a request: the SECRET_HASH for user flows.
-    /// Clients without a secret need none; clients with one must send a matching hash.
-    pub(crate) fn check_secret_hash(
-        &self,
-        client: &AppClient,
-        username: &str,
-        given: Option<&str>,
-    ) -> Result<(), AppError> {
-        if client.secrets.is_empty() {
-            return Ok(());
-        }
-        let Some(given) = given.filter(|g| !g.is_empty()) else {
-            return Err(AppError::NotAuthorized(format!(
-                "Client {} is configured with secret but SECRET_HASH was not received",
-                client.client_id
-            )));
-        };
-        for s in &client.secrets {
-            let Some(secret) = self
-                .sealer
-                .open(&format!("client-secret:{}", client.client_id), &s.sealed)
-            else {
-                continue;
-            };
-            let secret = String::from_utf8_lossy(&secret);
-            let expected = super::secret_hash(&secret, username, &client.client_id);
-            if signet_crypto::constant_time_eq(expected.as_bytes(), given.as_bytes()) {
-                return Ok(());
-            }
-        }
-        Err(AppError::NotAuthorized(format!(
-            "Unable to verify secret hash for client {}",
-            client.client_id
-        )))
     }
 }

@@ -36,6 +36,12 @@ pub(crate) fn check_iam_name(
     }
 }
 
+/// The one check of a role's description, for CreateRole and UpdateRole alike (IAM: at
+/// most 1000 characters), without control or invisible characters.
+fn check_description(description: &str) -> Result<(), AppError> {
+    crate::validate::display_name("Description", description, 0, 1000)
+}
+
 fn check_trust(doc: &str) -> Result<(), AppError> {
     PolicyDocument::parse_trust(doc)
         .map(|_| ())
@@ -63,9 +69,7 @@ impl Gateway {
     ) -> Result<Role, AppError> {
         check_iam_name("role_name", name, 1..=64)?;
         check_trust(trust_policy)?;
-        if description.chars().count() > 1000 {
-            return Err(AppError::invalid("description: at most 1000 characters"));
-        }
+        check_description(description)?;
         let now = now_ms();
         let role = Role {
             name: name.to_string(),
@@ -107,6 +111,9 @@ impl Gateway {
         trust_policy: Option<String>,
         max_session_s: Option<u32>,
     ) -> Result<Role, AppError> {
+        if let Some(d) = &description {
+            check_description(d)?;
+        }
         if let Some(t) = &trust_policy {
             check_trust(t)?;
         }
@@ -143,8 +150,11 @@ impl Gateway {
         next: Option<String>,
     ) -> Result<(Vec<Role>, Option<String>), AppError> {
         let limit = page_size(limit);
-        match self.read(Query::ListRoles { after: next, limit }).await? {
-            QueryResult::Roles(r) => Ok(page(r, limit, |r| r.name.clone())),
+        match self
+            .read_page(Query::ListRoles { after: next, limit })
+            .await?
+        {
+            (QueryResult::Roles(r), more) => Ok(page(r, limit, more, |r| r.name.clone())),
             other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
         }
     }

@@ -5,8 +5,8 @@ use crate::notifier::Delivery;
 use crate::validate::{attributes, canonical_username, check_deletable, check_password, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::{
-    Command, FilterOp, Group, OutboxMessage, Query, QueryResult, User, UserFilter, UserPatch,
-    UserPool, UserStatus, UserView,
+    Command, FilterOp, OutboxMessage, Query, QueryResult, User, UserFilter, UserPatch, UserPool,
+    UserStatus, UserView,
 };
 
 /// Input of AdminCreateUser.
@@ -265,7 +265,10 @@ impl Gateway {
         .await
     }
 
-    /// AdminResetUserPassword: the password stops working; the user gets a reset code.
+    /// AdminResetUserPassword: the password stops working, every session of the user ends
+    /// (tokens, refresh tokens and pending challenges issued before now), and the user gets
+    /// a reset code. A user with nowhere to receive the code is refused before anything
+    /// changes: an error must leave the user as it was.
     pub async fn admin_reset_password(
         &self,
         pool_id: &str,
@@ -273,6 +276,12 @@ impl Gateway {
     ) -> Result<(), AppError> {
         let pool = self.pool(pool_id).await?;
         let user = self.find_user(&pool, username).await?.user;
+        let purpose = signet_core::CodePurpose::ResetPassword;
+        if Self::code_destination(&pool, &user, &purpose).is_none() {
+            return Err(AppError::invalid(
+                "Cannot reset the password: the user has no verified email or phone_number",
+            ));
+        }
         self.patch_user(
             pool_id,
             &user.username,
@@ -284,8 +293,7 @@ impl Gateway {
             },
         )
         .await?;
-        self.send_code(&pool, &user, signet_core::CodePurpose::ResetPassword)
-            .await?;
+        self.send_code(&pool, &user, purpose).await?;
         Ok(())
     }
 
@@ -411,14 +419,16 @@ impl Gateway {
         let limit = super::page_size(limit);
         match parse_filter(filter)? {
             None => match self
-                .read(Query::ListUsers {
+                .read_page(Query::ListUsers {
                     pool_id: pool_id.into(),
                     after,
                     limit,
                 })
                 .await?
             {
-                QueryResult::Users(u) => Ok(super::page(u, limit, |u| u.username.clone())),
+                (QueryResult::Users(u), more) => {
+                    Ok(super::page(u, limit, more, |u| u.username.clone()))
+                }
                 other => Err(AppError::Internal(format!("unexpected {other:?}"))),
             },
             Some(filter) => match self
@@ -433,162 +443,6 @@ impl Gateway {
                 QueryResult::UserSearch { users, next } => Ok((users, next)),
                 other => Err(AppError::Internal(format!("unexpected {other:?}"))),
             },
-        }
-    }
-
-    /// CreateGroup.
-    pub async fn create_group(
-        &self,
-        pool_id: &str,
-        name: &str,
-        description: &str,
-        precedence: Option<u32>,
-        role_arn: Option<String>,
-    ) -> Result<Group, AppError> {
-        self.pool(pool_id).await?;
-        if name.is_empty() || name.len() > 128 || name.contains('\0') {
-            return Err(AppError::invalid("group name must be 1 to 128 characters"));
-        }
-        let now = now_ms();
-        let group = Group {
-            pool_id: pool_id.into(),
-            name: name.into(),
-            group_id: signet_crypto::random_hex_id(),
-            description: description.into(),
-            precedence,
-            role_arn,
-            created_at_ms: now,
-            updated_at_ms: now,
-        };
-        self.write(Command::CreateGroup {
-            group: group.clone(),
-        })
-        .await?;
-        Ok(group)
-    }
-
-    /// GetGroup.
-    pub async fn get_group(&self, pool_id: &str, name: &str) -> Result<Group, AppError> {
-        match self
-            .read(Query::GetGroup {
-                pool_id: pool_id.into(),
-                name: name.into(),
-            })
-            .await?
-        {
-            QueryResult::Group(Some(g)) => Ok(g),
-            _ => Err(AppError::ResourceNotFound("Group not found.".into())),
-        }
-    }
-
-    /// UpdateGroup.
-    pub async fn update_group(
-        &self,
-        pool_id: &str,
-        name: &str,
-        description: &str,
-        precedence: Option<u32>,
-        role_arn: Option<String>,
-    ) -> Result<Group, AppError> {
-        self.write(Command::UpdateGroup {
-            pool_id: pool_id.into(),
-            name: name.into(),
-            description: description.into(),
-            precedence,
-            role_arn,
-            at_ms: now_ms(),
-        })
-        .await?;
-        self.get_group(pool_id, name).await
-    }
-
-    /// DeleteGroup.
-    pub async fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteGroup {
-            pool_id: pool_id.into(),
-            name: name.into(),
-        })
-        .await
-        .map(|_| ())
-    }
-
-    /// ListGroups.
-    pub async fn list_groups(
-        &self,
-        pool_id: &str,
-        after: Option<String>,
-        limit: usize,
-    ) -> Result<(Vec<Group>, Option<String>), AppError> {
-        let limit = super::page_size(limit);
-        match self
-            .read(Query::ListGroups {
-                pool_id: pool_id.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            QueryResult::Groups(g) => Ok(super::page(g, limit, |g| g.name.clone())),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
-    }
-
-    /// AdminAddUserToGroup / AdminRemoveUserFromGroup.
-    pub async fn set_membership(
-        &self,
-        pool_id: &str,
-        username: &str,
-        group: &str,
-        member: bool,
-    ) -> Result<(), AppError> {
-        let user = self.admin_get_user(pool_id, username).await?;
-        let cmd = if member {
-            Command::AddUserToGroup {
-                pool_id: pool_id.into(),
-                username: user.username,
-                group: group.into(),
-            }
-        } else {
-            Command::RemoveUserFromGroup {
-                pool_id: pool_id.into(),
-                username: user.username,
-                group: group.into(),
-            }
-        };
-        self.write(cmd).await.map(|_| ())
-    }
-
-    /// AdminListGroupsForUser.
-    pub async fn groups_for_user(
-        &self,
-        pool_id: &str,
-        username: &str,
-    ) -> Result<Vec<Group>, AppError> {
-        let pool = self.pool(pool_id).await?;
-        Ok(self.find_user(&pool, username).await?.groups)
-    }
-
-    /// ListUsersInGroup.
-    pub async fn users_in_group(
-        &self,
-        pool_id: &str,
-        group: &str,
-        after: Option<String>,
-        limit: usize,
-    ) -> Result<(Vec<User>, Option<String>), AppError> {
-        self.get_group(pool_id, group).await?;
-        let limit = super::page_size(limit);
-        match self
-            .read(Query::ListUsersInGroup {
-                pool_id: pool_id.into(),
-                group: group.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            QueryResult::Users(u) => Ok(super::page(u, limit, |u| u.sub.clone())),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
         }
     }
 

@@ -105,7 +105,12 @@ pub struct LoadArgs {
     #[arg(long, value_delimiter = ',')]
     pub metrics: Vec<String>,
     /// Bearer secret of the admin API (else read from --data-dir, as `signet admin`).
-    #[arg(long, env = "SIGNET_ADMIN_SECRET", hide_env_values = true)]
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        env = "SIGNET_ADMIN_SECRET",
+        hide_env_values = true
+    )]
     pub admin_secret: Option<String>,
     /// Data dir of a `signet dev` process, to find its admin secret.
     #[arg(long, default_value = "./signet-data", env = "SIGNET_DATA_DIR")]

@@ -35,7 +35,7 @@ impl DevSecrets {
             });
         }
         let f = File {
-            admin_secret: signet_crypto::random_token::<24>(),
+            admin_secret: signet_crypto::random_secret(),
             server_secret_hex: hex_encode(&signet_crypto::random_bytes::<32>()),
         };
         write_private(&path, &serde_json::to_vec_pretty(&f)?)?;

@@ -1,0 +1,332 @@
+//! App clients: create, read, update, delete, list, and their secrets.
+
+use super::ids;
+use super::pools::check_display_name;
+use crate::validate::STANDARD_ATTRIBUTES;
+use crate::{now_ms, AppError, Gateway};
+use signet_core::{
+    AppClient, AuthFlow, ClientSecret, Command, Query, QueryResult, TokenValidity, UserPool,
+};
+
+/// Settings of a new or updated app client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInput {
+    /// Display name.
+    pub name: String,
+    /// Make a secret (shown once).
+    pub generate_secret: bool,
+    /// Cognito flow names.
+    pub auth_flows: Vec<String>,
+    /// Lifetimes in seconds; 0 means the default.
+    pub access_s: u64,
+    /// ID token lifetime; 0 means the default.
+    pub id_s: u64,
+    /// Refresh token lifetime; 0 means the default.
+    pub refresh_s: u64,
+    /// Readable attributes (empty: all).
+    pub read_attributes: Vec<String>,
+    /// Writable attributes (empty: all mutable).
+    pub write_attributes: Vec<String>,
+    /// Single-use refresh tokens with reuse detection.
+    pub refresh_token_rotation: bool,
+    /// OAuth 2.0 grants (`client_credentials`).
+    pub oauth_flows: Vec<String>,
+    /// OAuth scopes the client may ask for (`{resource server}/{scope}`).
+    pub oauth_scopes: Vec<String>,
+    /// Refuse the client's authentication everywhere.
+    pub disabled: bool,
+}
+
+fn validity(input: &ClientInput) -> Result<TokenValidity, AppError> {
+    let d = TokenValidity::default();
+    let pick = |v: u64, def: u64, lo: u64, hi: u64, what: &str| {
+        let v = if v == 0 { def } else { v };
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(AppError::invalid(format!(
+                "{what} must be between {lo} and {hi} seconds"
+            )))
+        }
+    };
+    Ok(TokenValidity {
+        access_s: pick(
+            input.access_s,
+            d.access_s,
+            300,
+            86_400,
+            "access token validity",
+        )?,
+        id_s: pick(input.id_s, d.id_s, 300, 86_400, "id token validity")?,
+        refresh_s: pick(
+            input.refresh_s,
+            d.refresh_s,
+            3_600,
+            315_360_000,
+            "refresh token validity",
+        )?,
+    })
+}
+
+fn flows(names: &[String]) -> Result<Vec<AuthFlow>, AppError> {
+    if names.is_empty() {
+        // Cognito's default for a new client.
+        return Ok(vec![AuthFlow::AllowRefreshTokenAuth]);
+    }
+    names
+        .iter()
+        .map(|n| {
+            AuthFlow::from_name(n)
+                .ok_or_else(|| AppError::invalid(format!("unknown auth flow {n}")))
+        })
+        .collect()
+}
+
+/// Most entries of a client's flow and scope lists (Cognito: 50 OAuth scopes; the flow
+/// lists name a handful of distinct values).
+const MAX_AUTH_FLOWS: usize = 16;
+const MAX_OAUTH_FLOWS: usize = 3;
+const MAX_OAUTH_SCOPES: usize = 50;
+
+/// What a client stores besides its name, checked the same way on Create and Update: flow
+/// and scope lists bounded, read/write attributes each an attribute of the pool (standard,
+/// or one of its custom ones), named once.
+fn check_lists(pool: &UserPool, input: &ClientInput) -> Result<(), AppError> {
+    for (what, n, max) in [
+        ("ExplicitAuthFlows", input.auth_flows.len(), MAX_AUTH_FLOWS),
+        (
+            "AllowedOAuthFlows",
+            input.oauth_flows.len(),
+            MAX_OAUTH_FLOWS,
+        ),
+        (
+            "AllowedOAuthScopes",
+            input.oauth_scopes.len(),
+            MAX_OAUTH_SCOPES,
+        ),
+    ] {
+        if n > max {
+            return Err(AppError::invalid(format!(
+                "{what} has at most {max} entries ({n} given)"
+            )));
+        }
+    }
+    for (what, names) in [
+        ("ReadAttributes", &input.read_attributes),
+        ("WriteAttributes", &input.write_attributes),
+    ] {
+        for (i, name) in names.iter().enumerate() {
+            let known = STANDARD_ATTRIBUTES.contains(&name.as_str())
+                || (name.starts_with("custom:")
+                    && pool.config.schema.iter().any(|a| &a.name == name));
+            if !known {
+                return Err(AppError::invalid(format!(
+                    "{what}: {name:?} is not an attribute of the user pool"
+                )));
+            }
+            if names[..i].contains(name) {
+                return Err(AppError::invalid(format!("{what}: {name} is given twice")));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Gateway {
+    /// CreateUserPoolClient. Returns the client and, if generated, its secret (shown once:
+    /// the store keeps only a keyed hash and a sealed copy).
+    pub async fn create_client(
+        &self,
+        pool_id: &str,
+        input: ClientInput,
+    ) -> Result<(AppClient, Option<String>), AppError> {
+        let pool = self.describe_user_pool(pool_id).await?;
+        check_display_name("ClientName", &input.name)?;
+        check_lists(&pool, &input)?;
+        let now = now_ms();
+        let client_id = ids::client_id();
+        let (secrets, secret) = match input.generate_secret {
+            true => {
+                let (record, plain) = self.new_client_secret(&client_id, now);
+                (vec![record], Some(plain))
+            }
+            false => (vec![], None),
+        };
+        let (oauth_flows, oauth_scopes) = self
+            .check_oauth(
+                pool_id,
+                &input.oauth_flows,
+                &input.oauth_scopes,
+                secret.is_some(),
+            )
+            .await?;
+        let client = AppClient {
+            client_id,
+            pool_id: pool_id.into(),
+            name: input.name.clone(),
+            secrets,
+            auth_flows: flows(&input.auth_flows)?,
+            validity: validity(&input)?,
+            read_attributes: input.read_attributes.clone(),
+            write_attributes: input.write_attributes.clone(),
+            refresh_token_rotation: input.refresh_token_rotation,
+            oauth_flows,
+            oauth_scopes,
+            disabled: input.disabled,
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        self.write(Command::CreateAppClient {
+            client: client.clone(),
+        })
+        .await?;
+        Ok((client, secret))
+    }
+
+    /// A new client secret: (the record kept, the plaintext shown once).
+    pub(crate) fn new_client_secret(&self, client_id: &str, now: u64) -> (ClientSecret, String) {
+        let plain = signet_crypto::random_secret();
+        let record = ClientSecret {
+            id: signet_crypto::random_hex_id(),
+            hash: self.client_secret_hash(client_id, &plain),
+            sealed: self
+                .sealer
+                .seal(&format!("client-secret:{client_id}"), plain.as_bytes()),
+            created_at_ms: now,
+        };
+        (record, plain)
+    }
+
+    /// The keyed hash a client secret is stored and checked as.
+    pub(crate) fn client_secret_hash(&self, client_id: &str, secret: &str) -> String {
+        self.keyed
+            .hash("client-secret", &[client_id.as_bytes(), secret.as_bytes()])
+    }
+
+    /// DescribeUserPoolClient.
+    pub async fn describe_client(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+    ) -> Result<AppClient, AppError> {
+        crate::validate::pool_id(pool_id)?;
+        crate::validate::client_id(client_id)?;
+        match self
+            .read(Query::GetAppClient {
+                pool_id: pool_id.into(),
+                client_id: client_id.into(),
+            })
+            .await?
+        {
+            QueryResult::AppClient(Some(c)) => Ok(c),
+            _ => Err(AppError::ResourceNotFound(format!(
+                "Client {client_id} does not exist."
+            ))),
+        }
+    }
+
+    /// UpdateUserPoolClient: name, flows, lifetimes, attributes, rotation (secrets stay).
+    pub async fn update_client(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        input: ClientInput,
+    ) -> Result<AppClient, AppError> {
+        let pool = self.describe_user_pool(pool_id).await?;
+        let mut c = self.describe_client(pool_id, client_id).await?;
+        // An empty name keeps the current one; any other goes through Create's check.
+        if !input.name.is_empty() {
+            check_display_name("ClientName", &input.name)?;
+            c.name = input.name.clone();
+        }
+        check_lists(&pool, &input)?;
+        c.auth_flows = flows(&input.auth_flows)?;
+        c.validity = validity(&input)?;
+        c.read_attributes = input.read_attributes.clone();
+        c.write_attributes = input.write_attributes.clone();
+        c.refresh_token_rotation = input.refresh_token_rotation;
+        (c.oauth_flows, c.oauth_scopes) = self
+            .check_oauth(
+                pool_id,
+                &input.oauth_flows,
+                &input.oauth_scopes,
+                !c.secrets.is_empty(),
+            )
+            .await?;
+        c.disabled = input.disabled;
+        c.updated_at_ms = now_ms();
+        self.write(Command::UpdateAppClient { client: c.clone() })
+            .await?;
+        Ok(c)
+    }
+
+    /// DeleteUserPoolClient.
+    pub async fn delete_client(&self, pool_id: &str, client_id: &str) -> Result<(), AppError> {
+        self.write(Command::DeleteAppClient {
+            pool_id: pool_id.into(),
+            client_id: client_id.into(),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// ListUserPoolClients.
+    pub async fn list_clients(
+        &self,
+        pool_id: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<AppClient>, Option<String>), AppError> {
+        self.pool(pool_id).await?;
+        let limit = super::page_size(limit);
+        match self
+            .read_page(Query::ListAppClients {
+                pool_id: pool_id.into(),
+                after,
+                limit,
+            })
+            .await?
+        {
+            (QueryResult::AppClients(c), more) => {
+                Ok(super::page(c, limit, more, |c| c.client_id.clone()))
+            }
+            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// Check a client's secret material for a request: the SECRET_HASH for user flows.
+    /// Clients without a secret need none; clients with one must send a matching hash.
+    pub(crate) fn check_secret_hash(
+        &self,
+        client: &AppClient,
+        username: &str,
+        given: Option<&str>,
+    ) -> Result<(), AppError> {
+        if client.secrets.is_empty() {
+            return Ok(());
+        }
+        let Some(given) = given.filter(|g| !g.is_empty()) else {
+            return Err(AppError::NotAuthorized(format!(
+                "Client {} is configured with secret but SECRET_HASH was not received",
+                client.client_id
+            )));
+        };
+        for s in &client.secrets {
+            let Some(secret) = self
+                .sealer
+                .open(&format!("client-secret:{}", client.client_id), &s.sealed)
+            else {
+                continue;
+            };
+            let secret = String::from_utf8_lossy(&secret);
+            let expected = super::secret_hash(&secret, username, &client.client_id);
+            if signet_crypto::constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+                return Ok(());
+            }
+        }
+        Err(AppError::NotAuthorized(format!(
+            "Unable to verify secret hash for client {}",
+            client.client_id
+        )))
+    }
+}

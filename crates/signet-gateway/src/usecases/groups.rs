@@ -1,0 +1,177 @@
+//! Groups of a user pool and their members.
+
+use crate::validate::{display_name, identifier};
+use crate::{now_ms, AppError, Gateway};
+use signet_core::{Command, Group, Query, QueryResult, User};
+
+/// The one check of a group's fields, for Create and Update alike (Cognito's limits). The
+/// name reaches `cognito:groups` in tokens, so it is an identifier: nothing invisible, no
+/// control characters (a CR/LF or ESC there would reach every relying service's logs).
+fn check_group(name: &str, description: &str, role_arn: &Option<String>) -> Result<(), AppError> {
+    identifier("GroupName", name, 128)?;
+    display_name("Description", description, 0, 2048)?;
+    if let Some(arn) = role_arn.as_deref().filter(|a| !a.is_empty()) {
+        identifier("RoleArn", arn, 2048)?;
+    }
+    Ok(())
+}
+
+impl Gateway {
+    /// CreateGroup.
+    pub async fn create_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        description: &str,
+        precedence: Option<u32>,
+        role_arn: Option<String>,
+    ) -> Result<Group, AppError> {
+        self.pool(pool_id).await?;
+        check_group(name, description, &role_arn)?;
+        let now = now_ms();
+        let group = Group {
+            pool_id: pool_id.into(),
+            name: name.into(),
+            group_id: signet_crypto::random_hex_id(),
+            description: description.into(),
+            precedence,
+            role_arn,
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        self.write(Command::CreateGroup {
+            group: group.clone(),
+        })
+        .await?;
+        Ok(group)
+    }
+
+    /// GetGroup.
+    pub async fn get_group(&self, pool_id: &str, name: &str) -> Result<Group, AppError> {
+        match self
+            .read(Query::GetGroup {
+                pool_id: pool_id.into(),
+                name: name.into(),
+            })
+            .await?
+        {
+            QueryResult::Group(Some(g)) => Ok(g),
+            _ => Err(AppError::ResourceNotFound("Group not found.".into())),
+        }
+    }
+
+    /// UpdateGroup.
+    pub async fn update_group(
+        &self,
+        pool_id: &str,
+        name: &str,
+        description: &str,
+        precedence: Option<u32>,
+        role_arn: Option<String>,
+    ) -> Result<Group, AppError> {
+        self.pool(pool_id).await?;
+        check_group(name, description, &role_arn)?;
+        self.write(Command::UpdateGroup {
+            pool_id: pool_id.into(),
+            name: name.into(),
+            description: description.into(),
+            precedence,
+            role_arn,
+            at_ms: now_ms(),
+        })
+        .await?;
+        self.get_group(pool_id, name).await
+    }
+
+    /// DeleteGroup.
+    pub async fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), AppError> {
+        self.write(Command::DeleteGroup {
+            pool_id: pool_id.into(),
+            name: name.into(),
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// ListGroups.
+    pub async fn list_groups(
+        &self,
+        pool_id: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<Group>, Option<String>), AppError> {
+        self.pool(pool_id).await?;
+        let limit = super::page_size(limit);
+        match self
+            .read_page(Query::ListGroups {
+                pool_id: pool_id.into(),
+                after,
+                limit,
+            })
+            .await?
+        {
+            (QueryResult::Groups(g), more) => Ok(super::page(g, limit, more, |g| g.name.clone())),
+            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+
+    /// AdminAddUserToGroup / AdminRemoveUserFromGroup.
+    pub async fn set_membership(
+        &self,
+        pool_id: &str,
+        username: &str,
+        group: &str,
+        member: bool,
+    ) -> Result<(), AppError> {
+        let user = self.admin_get_user(pool_id, username).await?;
+        let cmd = if member {
+            Command::AddUserToGroup {
+                pool_id: pool_id.into(),
+                username: user.username,
+                group: group.into(),
+            }
+        } else {
+            Command::RemoveUserFromGroup {
+                pool_id: pool_id.into(),
+                username: user.username,
+                group: group.into(),
+            }
+        };
+        self.write(cmd).await.map(|_| ())
+    }
+
+    /// AdminListGroupsForUser.
+    pub async fn groups_for_user(
+        &self,
+        pool_id: &str,
+        username: &str,
+    ) -> Result<Vec<Group>, AppError> {
+        let pool = self.pool(pool_id).await?;
+        Ok(self.find_user(&pool, username).await?.groups)
+    }
+
+    /// ListUsersInGroup.
+    pub async fn users_in_group(
+        &self,
+        pool_id: &str,
+        group: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<User>, Option<String>), AppError> {
+        self.pool(pool_id).await?;
+        self.get_group(pool_id, group).await?;
+        let limit = super::page_size(limit);
+        match self
+            .read_page(Query::ListUsersInGroup {
+                pool_id: pool_id.into(),
+                group: group.into(),
+                after,
+                limit,
+            })
+            .await?
+        {
+            (QueryResult::Users(u), more) => Ok(super::page(u, limit, more, |u| u.sub.clone())),
+            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
+        }
+    }
+}
