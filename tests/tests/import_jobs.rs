@@ -176,10 +176,17 @@ async fn duplicates_are_skipped_and_bad_rows_fail_with_their_line() {
         .admin_create_user(admin(pb::AdminCreateUserRequest {
             user_pool_id: pool_id.clone(),
             username: "taken".into(),
-            user_attributes: vec![pb::AttributeType {
-                name: "email".into(),
-                value: "taken@example.com".into(),
-            }],
+            // Verified: only a verified address is a sign-in alias another user can't take.
+            user_attributes: vec![
+                pb::AttributeType {
+                    name: "email".into(),
+                    value: "taken@example.com".into(),
+                },
+                pb::AttributeType {
+                    name: "email_verified".into(),
+                    value: "true".into(),
+                },
+            ],
             temporary_password: "Temp-0rary-pass!".into(),
             message_action: "SUPPRESS".into(),
         }))

@@ -195,9 +195,12 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     let token = service_token(&env.a, &pool, &svc, READ).await;
     let claims = claims_of(&token);
 
-    // Active, with the token's claims, for a resource server of the pool, on both gateways.
+    // Another client of the pool (a resource server) learns nothing about it (RFC 7662 §4:
+    // a client is told only about tokens issued to it).
+    assert_inactive(&env.a, &pool, &rs, &token, "another client's token").await;
+    // Active, with the token's claims, for its own client, on both gateways.
     for gw in [&env.a, &env.b] {
-        let v = introspected(gw, &pool, &rs, &token).await;
+        let v = introspected(gw, &pool, &svc, &token).await;
         assert_eq!(v["active"], true, "{v}");
         assert_eq!(v["token_type"], "access_token");
         assert_eq!(v["token_use"], "access");
@@ -225,8 +228,8 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["active"], true);
     // A stock OAuth library reads the answer (RFC 7662 response).
-    let stock = BasicClient::new(ClientId::new(rs.id.clone()))
-        .set_client_secret(ClientSecret::new(rs.secret.clone()))
+    let stock = BasicClient::new(ClientId::new(svc.id.clone()))
+        .set_client_secret(ClientSecret::new(svc.secret.clone()))
         .set_introspection_url(
             IntrospectionUrl::new(url(&env.b, &pool, "introspect")).expect("URL"),
         );
@@ -254,7 +257,7 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     let r = revoke(&env.a, &pool, &rs, &token).await;
     assert_oauth_error(&r, 400, "unauthorized_client", "revoked by another client");
     assert_eq!(
-        introspected(&env.b, &pool, &rs, &token).await["active"],
+        introspected(&env.b, &pool, &svc, &token).await["active"],
         true
     );
     // Refusals: wrong secret, no token.
@@ -270,15 +273,15 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     let r = post_as(&url(&env.a, &pool, "revoke"), Some(&svc), &[]).await;
     assert_oauth_error(&r, 400, "invalid_request", "revoke without a token");
     assert_eq!(
-        introspected(&env.a, &pool, &rs, &token).await["active"],
+        introspected(&env.a, &pool, &svc, &token).await["active"],
         true
     );
 
     // Its own client revokes it: inactive at once, on the other gateway too.
     let other = service_token(&env.a, &pool, &svc, WRITE).await;
     revoked(&env.a, &pool, &svc, &token, "revoked by its client").await;
-    assert_inactive(&env.b, &pool, &rs, &token, "revoked token").await;
-    assert_inactive(&env.a, &pool, &rs, &token, "revoked token").await;
+    assert_inactive(&env.b, &pool, &svc, &token, "revoked token").await;
+    assert_inactive(&env.a, &pool, &svc, &token, "revoked token").await;
     assert!(!stock
         .introspect(&access)
         .request_async(&http())
@@ -287,7 +290,7 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
         .active());
     // Only that token: another of the same client stays active.
     assert_eq!(
-        introspected(&env.b, &pool, &rs, &other).await["active"],
+        introspected(&env.b, &pool, &svc, &other).await["active"],
         true
     );
 
@@ -313,7 +316,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
 
     let token = service_token(&env.a, &pool, &svc, READ).await;
     assert_eq!(
-        introspected(&env.a, &pool, &rs, &token).await["active"],
+        introspected(&env.a, &pool, &svc, &token).await["active"],
         true
     );
 
@@ -323,7 +326,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
         introspected(&env.a, &pool_b, &svc_b, &token_b).await["active"],
         true
     );
-    assert_inactive(&env.a, &pool, &rs, &token_b, "pool B's token at pool A").await;
+    assert_inactive(&env.a, &pool, &svc, &token_b, "pool B's token at pool A").await;
     // Revoking B's token at A does nothing to it.
     revoked(&env.a, &pool, &svc, &token_b, "another pool's token").await;
     assert_eq!(
@@ -337,7 +340,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     assert_inactive(
         &env.a,
         &pool,
-        &rs,
+        &svc,
         &with_payload(&token, &claims),
         "tampered",
     )
@@ -348,7 +351,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     assert_inactive(
         &env.a,
         &pool,
-        &rs,
+        &svc,
         &with_payload(&token, &claims),
         "extended",
     )
@@ -357,26 +360,26 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     let stranger = SigningKeyPair::generate(Algorithm::EdDSA).expect("key");
     let header = json!({"alg": "EdDSA", "kid": stranger.kid(), "typ": "JWT"});
     let forged = forge(&stranger, &header, &claims_of(&token));
-    assert_inactive(&env.a, &pool, &rs, &forged, "unknown key").await;
+    assert_inactive(&env.a, &pool, &svc, &forged, "unknown key").await;
     // Signed by a stranger's key, but claiming a published kid.
     let published = support::pools::kid_of(&token);
     let header = json!({"alg": "EdDSA", "kid": published, "typ": "JWT"});
     let forged = forge(&stranger, &header, &claims_of(&token));
-    assert_inactive(&env.a, &pool, &rs, &forged, "published kid, foreign key").await;
+    assert_inactive(&env.a, &pool, &svc, &forged, "published kid, foreign key").await;
     // Unsigned.
     let none = format!(
         "{}.{}.",
         B64.encode(json!({"alg": "none", "typ": "JWT"}).to_string()),
         B64.encode(claims_of(&token).to_string())
     );
-    assert_inactive(&env.a, &pool, &rs, &none, "alg none").await;
+    assert_inactive(&env.a, &pool, &svc, &none, "alg none").await;
     // Garbage.
     for garbage in ["not-a-token", "", "a.b.c", &"x".repeat(10_000)] {
-        assert_inactive(&env.a, &pool, &rs, garbage, "garbage").await;
+        assert_inactive(&env.a, &pool, &svc, garbage, "garbage").await;
     }
     // The untouched token is still active.
     assert_eq!(
-        introspected(&env.a, &pool, &rs, &token).await["active"],
+        introspected(&env.a, &pool, &svc, &token).await["active"],
         true
     );
 
@@ -412,7 +415,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     assert_oauth_error(&r, 401, "invalid_client", "no client");
     let r = introspect(&env.a, &pool, &svc_b, &token).await;
     assert_oauth_error(&r, 401, "invalid_client", "pool B's client at pool A");
-    let r = post_as(&url(&env.a, &pool, "introspect"), Some(&rs), &[]).await;
+    let r = post_as(&url(&env.a, &pool, "introspect"), Some(&svc), &[]).await;
     assert_oauth_error(&r, 400, "invalid_request", "no token");
     env.shutdown().await;
 }
@@ -439,8 +442,10 @@ async fn revoking_a_refresh_token_revokes_its_family() {
     assert_eq!(v["client_id"], web.id);
     assert_eq!(v["iss"], format!("{TEST_PUBLIC_URL}/{pool}"));
     assert!(v["exp"].as_u64().unwrap() > v["iat"].as_u64().unwrap() + 3_600);
-    // The access token, by a resource server of the pool.
-    let v = introspected(&env.b, &pool, &rs, &at).await;
+    // The access token: nothing for another client of the pool (RFC 7662 §4), its claims
+    // for its own client.
+    assert_inactive(&env.b, &pool, &rs, &at, "another client's access token").await;
+    let v = introspected(&env.b, &pool, &web, &at).await;
     assert_eq!(v["active"], true, "{v}");
     assert_eq!(v["token_type"], "access_token");
     assert_eq!(v["username"], "rosa");
@@ -462,8 +467,8 @@ async fn revoking_a_refresh_token_revokes_its_family() {
     // Its client revokes it (Basic), on gateway A; B sees the whole family revoked.
     revoked(&env.a, &pool, &web, &rt, "refresh token").await;
     assert_inactive(&env.b, &pool, &web, &rt, "revoked refresh token").await;
-    assert_inactive(&env.b, &pool, &rs, &at, "access token of a revoked family").await;
-    assert_inactive(&env.a, &pool, &rs, &at, "access token of a revoked family").await;
+    assert_inactive(&env.b, &pool, &web, &at, "access token of a revoked family").await;
+    assert_inactive(&env.a, &pool, &web, &at, "access token of a revoked family").await;
     let r = user_info(&env.b, &pool, Some(&at)).await;
     assert_invalid_token(&r, "userInfo with an access token of a revoked family");
     let r = post_as(
@@ -597,12 +602,12 @@ async fn a_revoked_user_access_token_is_refused_everywhere() {
     };
     let rs = confidential_client(&env.a, &pool).await;
     let at = login.access_token.clone();
-    assert_eq!(introspected(&env.a, &pool, &rs, &at).await["active"], true);
+    // A public client's token: no other client may learn about it (RFC 7662 §4).
+    assert_inactive(&env.a, &pool, &rs, &at, "a public client's access token").await;
     assert_eq!(user_info(&env.a, &pool, Some(&at)).await.status, 200);
 
     // The public client revokes its own access token (client_id in the body).
     revoked(&env.a, &pool, &public, &at, "user access token").await;
-    assert_inactive(&env.b, &pool, &rs, &at, "revoked access token").await;
     let r = user_info(&env.b, &pool, Some(&at)).await;
     assert_invalid_token(&r, "userInfo with a revoked access token");
     let err = auth_client(&env.b)

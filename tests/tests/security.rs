@@ -104,6 +104,16 @@ async fn saturated_hashing_refuses_fast_without_disturbing_the_store() {
         PASSWORD,
     )
     .await;
+    // Walt's burst of wrong guesses locks him out; Xena shows the gateway serves afterwards.
+    confirmed_user(
+        &env.a,
+        &pool_id,
+        &client_id,
+        "xena",
+        "xena@example.com",
+        PASSWORD,
+    )
+    .await;
     let leader = env.cluster.wait_leader(Duration::from_secs(5)).await;
     let term = |id| env.cluster.node(id).raft().metrics().borrow().current_term;
     let term_before = term(leader);
@@ -164,7 +174,7 @@ async fn saturated_hashing_refuses_fast_without_disturbing_the_store() {
     assert_eq!(leader_after, leader);
     assert_eq!(term(leader_after), term_before);
     // And the gateway serves again once the burst is over.
-    sign_in(&env.a, &client_id, "walt", PASSWORD).await;
+    sign_in(&env.a, &client_id, "xena", PASSWORD).await;
     env.shutdown().await;
 }
 

@@ -1016,7 +1016,7 @@ async fn assume_role_with_web_identity() {
         "PackedPolicyTooLargeException"
     );
 
-    // An identity pool's OpenID token: its own roles always, others with the classic flow.
+    // An identity pool's OpenID token: roles its trust policy admits, with the classic flow on.
     let pool = identity_pool(&env.a, &[(p, &alice.client_id)], false).await;
     let pool_trust = trust_identity_pool(&pool, "authenticated");
     let pool_role = role(
@@ -1054,19 +1054,15 @@ async fn assume_role_with_web_identity() {
         .expect("GetOpenIdToken")
         .into_inner()
         .token;
-    let out = assume_ok(&mut sts, assume("pool-role", "from-pool", &open_id)).await;
-    assert_eq!(out.provider, "signet-identity");
-    assert_eq!(out.audience, pool);
-    assert_eq!(out.subject_from_web_identity_token, identity_id);
-    assert_eq!(
-        claims_of(&out.credentials.unwrap().session_token)["identity_pool"],
-        pool.as_str()
-    );
-    assert_eq!(
-        assume_refused(&mut sts, assume("classic-role", "classic", &open_id)).await,
-        "AccessDeniedException",
-        "classic flow is off"
-    );
+    // Classic flow off (Cognito's rule): the pool's tokens buy no role through STS, not even
+    // the pool's own, or a user could pick a role its mapping rules deny them.
+    for role_name in ["pool-role", "classic-role"] {
+        assert_eq!(
+            assume_refused(&mut sts, assume(role_name, "classic", &open_id)).await,
+            "AccessDeniedException",
+            "classic flow is off: {role_name}"
+        );
+    }
     let mut described = identity_admin_client(&env.a)
         .await
         .describe_identity_pool(admin(pb::IdentityPoolRef {
@@ -1102,6 +1098,14 @@ async fn assume_role_with_web_identity() {
     assert_eq!(
         out.assumed_role_user.unwrap().arn,
         "arn:signet:sts:::assumed-role/classic-role/classic"
+    );
+    let out = assume_ok(&mut sts, assume("pool-role", "from-pool", &open_id)).await;
+    assert_eq!(out.provider, "signet-identity");
+    assert_eq!(out.audience, pool);
+    assert_eq!(out.subject_from_web_identity_token, identity_id);
+    assert_eq!(
+        claims_of(&out.credentials.unwrap().session_token)["identity_pool"],
+        pool.as_str()
     );
     env.shutdown().await;
 }
@@ -1587,6 +1591,8 @@ async fn credentials_expire_when_they_say() {
         pb::IdentityPoolType {
             identity_pool_name: "dev".into(),
             developer_provider_name: "login.orders".into(),
+            // Its tokens go to STS directly: the basic (classic) flow.
+            allow_classic_flow: true,
             ..Default::default()
         },
     )

@@ -20,6 +20,8 @@ const PASSWORD: &str = "Att4ck-Me!";
 struct Fixture {
     env: Env,
     pool: String,
+    /// The pool's app client: a token must name an enabled client of its pool.
+    client: String,
     key: SigningKeyPair,
     user_sub: String,
 }
@@ -34,7 +36,7 @@ impl Fixture {
         let t = now_s();
         json!({
             "sub": self.user_sub, "iss": format!("{TEST_PUBLIC_URL}/{}", self.pool),
-            "client_id": "any-client", "token_use": "access",
+            "client_id": self.client, "token_use": "access",
             "scope": "aws.cognito.signin.user.admin", "auth_time": t, "iat": t, "exp": t + 600,
             "jti": "00000000000000000000000000000000",
             "origin_jti": format!("{:012x}{}", t * 1000, "ab".repeat(16)),
@@ -107,6 +109,7 @@ async fn fixture() -> Fixture {
     let f = Fixture {
         env,
         pool,
+        client,
         key,
         user_sub,
     };
