@@ -46,16 +46,11 @@ pub struct ClientInput {
     pub disabled: bool,
 }
 
-fn check_config(c: &PoolConfig) -> Result<(), AppError> {
+/// `allow_loopback_http`: the gateway's `allow_insecure_loopback_http`.
+fn check_config(c: &PoolConfig, allow_loopback_http: bool) -> Result<(), AppError> {
     if let Some(h) = &c.pre_token_generation {
-        let url_ok = (h.url.starts_with("http://") || h.url.starts_with("https://"))
-            && h.url.parse::<http::Uri>().is_ok_and(|u| u.host().is_some());
-        if !url_ok {
-            return Err(AppError::invalid(format!(
-                "pre_token_generation.url must be an http(s) URL: {:?}",
-                h.url
-            )));
-        }
+        crate::outbound::check_outbound_url(&h.url, allow_loopback_http)
+            .map_err(|e| AppError::invalid(format!("pre_token_generation.url {:?} {e}", h.url)))?;
         if !(1..=3).contains(&h.version) {
             return Err(AppError::invalid(
                 "pre_token_generation.version must be V1_0, V2_0 or V3_0",
@@ -182,7 +177,7 @@ impl Gateway {
         if input.name.is_empty() || input.name.len() > 128 {
             return Err(AppError::invalid("pool name must be 1 to 128 characters"));
         }
-        check_config(&input.config)?;
+        check_config(&input.config, self.cfg.allow_insecure_loopback_http)?;
         let now = now_ms();
         let pool = UserPool {
             id: ids::pool_id(),
@@ -217,7 +212,7 @@ impl Gateway {
         pool_id: &str,
         input: PoolInput,
     ) -> Result<UserPool, AppError> {
-        check_config(&input.config)?;
+        check_config(&input.config, self.cfg.allow_insecure_loopback_http)?;
         self.write(Command::UpdateUserPool {
             pool_id: pool_id.into(),
             name: input.name,
