@@ -461,6 +461,19 @@ pub enum Command {
         /// The proposer's clock, Unix ms.
         at_ms: u64,
     },
+    /// Forget the named refresh-token families and revoked access tokens whose records
+    /// have expired at `now_ms` (see [`crate::purge`]); keys that are absent or not yet
+    /// expired are left alone, so the command is safe to apply late or twice.
+    PurgeExpired {
+        /// The proposer's clock, Unix ms.
+        now_ms: u64,
+        /// Family ids ([`crate::Table::RefreshFamilies`]), at most
+        /// [`crate::purge::MAX_PURGE_BATCH`] are looked at.
+        families: Vec<String>,
+        /// Access-token jtis ([`crate::Table::RevokedTokens`]), at most
+        /// [`crate::purge::MAX_PURGE_BATCH`] are looked at.
+        revoked_tokens: Vec<String>,
+    },
     /// Remove a retired or revoked key whose overlap has passed at `at_ms`.
     DropKey {
         /// Key id.
@@ -583,6 +596,7 @@ impl Command {
             Command::RevokeKey { .. } => "revoke_key",
             Command::DropKey { .. } => "drop_key",
             Command::RequestKeyRotation { .. } => "request_key_rotation",
+            Command::PurgeExpired { .. } => "purge_expired",
             Command::CreateIdentityPool { .. } => "create_identity_pool",
             Command::GetOrCreateIdentity { .. } => "get_or_create_identity",
             Command::UpdateIdentityPool { .. } => "update_identity_pool",

@@ -15,6 +15,7 @@ mod error;
 mod kv;
 mod mem;
 mod model;
+pub mod purge;
 mod query;
 pub mod search;
 

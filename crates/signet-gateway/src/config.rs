@@ -7,8 +7,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotifierConfig {
     /// Keep codes in the store's dev outbox (`signet admin outbox`): for laptops and tests.
+    /// The codes rest in plaintext in the replicated log and state: never in production.
     Outbox,
-    /// POST each message as JSON to this URL (plug an e-mail or SMS sender in here).
+    /// POST each message as JSON to this URL (plug an e-mail or SMS sender in here). The
+    /// URL must pass [`crate::check_outbound_url`] and [`GatewayConfig::webhook_secret`]
+    /// must be set: every POST is signed.
     Webhook(String),
 }
 
@@ -32,6 +35,14 @@ pub struct GatewayConfig {
     pub hash_queue_deadline: Duration,
     /// Code delivery.
     pub notifier: NotifierConfig,
+    /// Signing key of every outbound webhook POST (the code webhook and pools'
+    /// pre-token-generation hooks): receivers check the `Signet-Signature` header with it.
+    /// Required with a webhook notifier; without it, pre-token hooks are not called (they
+    /// fail, closed or open as the pool says).
+    pub webhook_secret: Option<Secret>,
+    /// Allow plain http to loopback addresses (127.0.0.0/8, ::1, localhost) for webhooks,
+    /// hooks and JWKS URLs; everything else must be https. For sidecars and tests.
+    pub allow_insecure_loopback_http: bool,
     /// `Cache-Control: max-age` of JWKS responses.
     pub jwks_max_age: Duration,
     /// Extra wait after `jwks_max_age` before a newly published key signs: every relying
@@ -93,6 +104,8 @@ impl GatewayConfig {
             hash_queue: cores * 8,
             hash_queue_deadline: Duration::from_secs(2),
             notifier: NotifierConfig::Outbox,
+            webhook_secret: None,
+            allow_insecure_loopback_http: false,
             jwks_max_age: Duration::from_secs(60),
             key_publish_margin: Duration::from_secs(10),
             instance: signet_crypto::random_hex_id(),

@@ -3,14 +3,12 @@
 //! override or suppress claims, and (version 2 and up) scopes of the access token. Version
 //! 3 also runs for machine tokens (client_credentials). Never called when not configured.
 
+use crate::outbound::{self, OutboundClient};
 use crate::{AppError, Gateway};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Map, Value};
 use signet_core::{Group, TokenHook, User, UserPool};
+use signet_crypto::Secret;
 use std::time::Duration;
 
 /// Largest answer read from a hook.
@@ -156,29 +154,35 @@ pub(crate) fn edit_scopes(claims: &mut Value, add: &[String], suppress: &[String
     claims["scope"] = scopes.join(" ").into();
 }
 
-/// The HTTP client hooks are called with (http and https).
+/// The HTTP client hooks are called with: https, or http to loopback when allowed (see
+/// [`outbound`]); every call signed with the gateway's webhook secret.
 pub(crate) struct HookClient {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: OutboundClient,
 }
 
 impl Default for HookClient {
     fn default() -> Self {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
         HookClient {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            client: outbound::client(),
         }
     }
 }
 
 impl HookClient {
-    async fn call(&self, url: &str, event: &Value) -> Result<Value, String> {
-        let req = http::Request::post(url)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(event.to_string())))
+    async fn call(
+        &self,
+        url: &str,
+        event: &Value,
+        secret: Option<&Secret>,
+        allow_loopback_http: bool,
+    ) -> Result<Value, String> {
+        // Checked when the pool was written; checked again in case the rule or the flag
+        // changed since (defence in depth: the event carries user attributes).
+        outbound::check_outbound_url(url, allow_loopback_http)
+            .map_err(|e| format!("hook URL {url}: {e}"))?;
+        let secret =
+            secret.ok_or("the gateway has no webhook signing secret (--webhook-secret)")?;
+        let req = outbound::signed_post(url, event.to_string().into_bytes(), secret)
             .map_err(|e| format!("bad hook URL {url}: {e}"))?;
         let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
@@ -216,8 +220,13 @@ impl Gateway {
         }
         let event = event_json(pool, hook, &ev);
         let timeout = Duration::from_millis(u64::from(hook.timeout_ms));
-        let outcome = match tokio::time::timeout(timeout, self.hooks.call(&hook.url, &event)).await
-        {
+        let call = self.hooks.call(
+            &hook.url,
+            &event,
+            self.cfg.webhook_secret.as_ref(),
+            self.cfg.allow_insecure_loopback_http,
+        );
+        let outcome = match tokio::time::timeout(timeout, call).await {
             Ok(Ok(answer)) => parse_answer(hook.version, &answer),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(format!("no answer within {} ms", hook.timeout_ms)),

@@ -15,6 +15,7 @@ mod http_oauth_edge;
 mod keys;
 mod metrics;
 mod notifier;
+mod outbound;
 mod tokens;
 pub mod usecases;
 mod validate;
@@ -22,6 +23,7 @@ mod validate;
 pub use config::{GatewayConfig, NotifierConfig};
 pub use error::{exception_name, AppError, ERROR_DOMAIN};
 pub use notifier::Delivery;
+pub use outbound::{check_outbound_url, signature, OutboundUrlError, SIGNATURE_HEADER};
 pub use tokens::USER_ADMIN_SCOPE;
 pub use usecases::secret_hash;
 
@@ -138,6 +140,12 @@ pub async fn start(
     let io = |e: std::io::Error| AppError::Internal(e.to_string());
     let grpc_addr = grpc.local_addr().map_err(io)?;
     let http_addr = http.local_addr().map_err(io)?;
+    // Refuse to start rather than send codes in the clear or unsigned.
+    let notifier = Notifier::new(
+        &cfg.notifier,
+        cfg.webhook_secret.as_ref(),
+        cfg.allow_insecure_loopback_http,
+    )?;
     let (stop, stop_rx) = watch::channel(false);
     let gateway = Arc::new(Gateway {
         hasher: PasswordHasher::new(
@@ -148,7 +156,7 @@ pub async fn start(
         ),
         keyed: KeyedHasher::new(&cfg.server_secret),
         sealer: Sealer::new(&cfg.server_secret),
-        notifier: Notifier::new(&cfg.notifier),
+        notifier,
         oidc: Default::default(),
         hooks: Default::default(),
         metrics: Default::default(),

@@ -1,13 +1,12 @@
 //! Delivery of codes. The dev outbox keeps them in the store (written with the code in the
-//! same log entry, so every gateway sees them); a webhook POSTs each message as JSON to
-//! whatever sends e-mail or SMS.
+//! same log entry, so every gateway sees them; plaintext, so dev only); a webhook POSTs
+//! each message as signed JSON over https to whatever sends e-mail or SMS.
 
 use crate::config::NotifierConfig;
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
+use crate::outbound::{self, OutboundClient};
+use crate::AppError;
 use serde::Serialize;
+use signet_crypto::Secret;
 use std::time::Duration;
 
 /// One message to deliver.
@@ -32,18 +31,35 @@ pub(crate) enum Notifier {
     Outbox,
     Webhook {
         url: String,
-        client: Box<Client<HttpConnector, Full<Bytes>>>,
+        secret: Secret,
+        allow_loopback_http: bool,
+        client: Box<OutboundClient>,
     },
 }
 
 impl Notifier {
-    pub(crate) fn new(cfg: &NotifierConfig) -> Notifier {
+    /// The channel `cfg` names; a webhook needs a URL that passes the outbound rule and a
+    /// signing secret.
+    pub(crate) fn new(
+        cfg: &NotifierConfig,
+        secret: Option<&Secret>,
+        allow_loopback_http: bool,
+    ) -> Result<Notifier, AppError> {
         match cfg {
-            NotifierConfig::Outbox => Notifier::Outbox,
-            NotifierConfig::Webhook(url) => Notifier::Webhook {
-                url: url.clone(),
-                client: Box::new(Client::builder(TokioExecutor::new()).build_http()),
-            },
+            NotifierConfig::Outbox => Ok(Notifier::Outbox),
+            NotifierConfig::Webhook(url) => {
+                outbound::check_outbound_url(url, allow_loopback_http)
+                    .map_err(|e| AppError::invalid(format!("webhook URL {url}: {e}")))?;
+                let secret = secret.cloned().ok_or_else(|| {
+                    AppError::invalid("a webhook needs a signing secret (webhook_secret)")
+                })?;
+                Ok(Notifier::Webhook {
+                    url: url.clone(),
+                    secret,
+                    allow_loopback_http,
+                    client: Box::new(outbound::client()),
+                })
+            }
         }
     }
 
@@ -56,17 +72,24 @@ impl Notifier {
     /// the code). A failure is logged, not returned: the code is valid and the user can
     /// ask for it again.
     pub(crate) async fn deliver(&self, d: &Delivery) {
-        let Notifier::Webhook { url, client } = self else {
+        let Notifier::Webhook {
+            url,
+            secret,
+            allow_loopback_http,
+            client,
+        } = self
+        else {
             return;
         };
+        // Checked at start too; checked again so no code ever leaves in the clear.
+        if let Err(e) = outbound::check_outbound_url(url, *allow_loopback_http) {
+            return tracing::error!("notification webhook URL {url}: {e}");
+        }
         let body = match serde_json::to_vec(d) {
             Ok(b) => b,
             Err(e) => return tracing::error!("encoding notification: {e}"),
         };
-        let req = match http::Request::post(url.as_str())
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))
-        {
+        let req = match outbound::signed_post(url, body, secret) {
             Ok(r) => r,
             Err(e) => return tracing::error!("notification webhook URL {url}: {e}"),
         };

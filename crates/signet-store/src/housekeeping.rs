@@ -40,7 +40,8 @@ impl Default for KeyHousekeeping {
     }
 }
 
-fn now_ms() -> u64 {
+/// Wall-clock time in Unix ms: the proposer's clock, carried in the commands.
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

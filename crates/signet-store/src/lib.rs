@@ -19,6 +19,7 @@ mod log_store;
 mod network;
 mod node;
 mod proposer;
+mod purging;
 mod raft_service;
 mod sled_kv;
 mod snapshot;
@@ -34,6 +35,7 @@ pub use identity::NodeIdentity;
 pub use log_store::LogStore;
 pub use node::{StoreConfig, StoreNode};
 pub use openraft::ServerState;
+pub use purging::{PurgeHousekeeping, MAX_ROUND_PROPOSALS};
 pub use state_machine::StateMachineStore;
 pub use types::{Batch, NodeId, Raft, SignetNode, TypeConfig};
 

@@ -48,6 +48,8 @@ pub struct StoreConfig {
     pub faults: Faults,
     /// Signing-key housekeeping done while this node leads.
     pub key_housekeeping: crate::KeyHousekeeping,
+    /// Purge of expired refresh families and revoked tokens done while this node leads.
+    pub purge: crate::PurgeHousekeeping,
 }
 
 impl StoreConfig {
@@ -64,6 +66,7 @@ impl StoreConfig {
             keep_logs_after_snapshot: 2_000,
             faults: Faults::new(),
             key_housekeeping: crate::KeyHousekeeping::default(),
+            purge: crate::PurgeHousekeeping::default(),
         }
     }
 
@@ -162,6 +165,13 @@ impl StoreNode {
             sm.clone(),
             proposer.clone(),
             config.key_housekeeping,
+            stop_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(crate::purging::run(
+            raft.clone(),
+            sm.clone(),
+            proposer.clone(),
+            config.purge,
             stop_rx.clone(),
         )));
         let (health, health_svc) = tonic_health::server::health_reporter();

@@ -149,6 +149,18 @@ impl StateMachineStore {
         signet_core::query(&SledRead(&self.inner.tree), q)
     }
 
+    /// Keys of `table` purgeable at `now_ms`, from a bounded scan resuming at `cursor`
+    /// (see `signet_core::purge`).
+    pub(crate) fn scan_expired(
+        &self,
+        table: Table,
+        cursor: &mut signet_core::purge::PurgeCursor,
+        rows: usize,
+        now_ms: u64,
+    ) -> Result<signet_core::purge::PurgeScan, CoreError> {
+        signet_core::purge::scan_expired(&SledRead(&self.inner.tree), table, cursor, rows, now_ms)
+    }
+
     /// Every stored row (table prefix byte + key, value), for inspection tools and tests
     /// that check what is kept at rest.
     pub fn rows(&self) -> Result<Vec<Row>, KvError> {

@@ -16,13 +16,20 @@ pub const TEST_PUBLIC_URL: &str = "http://signet.test";
 /// Admin secret of test gateways.
 pub const TEST_ADMIN_SECRET: &str = "test-admin-secret-0123456789";
 
+/// Signing secret of test gateways' webhook and hook calls (`Signet-Signature`).
+pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789abcdef";
+
 /// Settings for a test gateway: production password hashing, a 1 s JWKS max-age and no
-/// extra margin, so a new gateway signs about a second after it starts.
+/// extra margin, so a new gateway signs about a second after it starts. Tests run their
+/// webhooks, hooks and identity providers as plain-http servers on loopback, so that is
+/// allowed, and outbound calls are signed with [`TEST_WEBHOOK_SECRET`].
 pub fn test_gateway_config() -> GatewayConfig {
     let secret = signet_crypto::Secret::new(vec![7u8; 32]).expect("32 bytes");
     let mut c = GatewayConfig::new(TEST_PUBLIC_URL, TEST_ADMIN_SECRET.into(), secret);
     c.jwks_max_age = Duration::from_secs(1);
     c.key_publish_margin = Duration::ZERO;
+    c.webhook_secret = signet_crypto::Secret::new(TEST_WEBHOOK_SECRET.as_bytes().to_vec());
+    c.allow_insecure_loopback_http = true;
     c
 }
 

@@ -18,6 +18,7 @@ pub use cluster::{fast_config, TestCluster};
 pub use gateways::{
     admin, admin_client, auth_client, channel, identity_admin_client, identity_client,
     start_gateway, sts_client, test_gateway_config, TEST_ADMIN_SECRET, TEST_PUBLIC_URL,
+    TEST_WEBHOOK_SECRET,
 };
 pub use wait::{wait_for, wait_for_async};
 

@@ -114,6 +114,15 @@ pub struct DevArgs {
     /// Base URL of token issuers (default: http://<http-addr>).
     #[arg(long, env = "SIGNET_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Signing secret of pre-token-hook POSTs (at least 32 characters); without it, pools'
+    /// hooks are not called. Codes stay in the dev outbox.
+    #[arg(
+        long,
+        env = "SIGNET_WEBHOOK_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -147,13 +156,31 @@ pub struct GatewayArgs {
         hide_env_values = true
     )]
     pub server_secret: String,
-    /// POST codes to this URL as JSON (else they go to the dev outbox).
+    /// POST codes to this https URL as signed JSON (needs --webhook-secret). A gateway
+    /// needs this or --dev-outbox.
     #[arg(long, env = "SIGNET_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
     /// Cache-Control max-age of JWKS responses; a new key signs this long after it is
     /// published (plus a 10 s margin).
     #[arg(long, default_value_t = 60, env = "SIGNET_JWKS_MAX_AGE_SECS")]
     pub jwks_max_age_secs: u64,
+    /// Signing secret of webhook and pre-token-hook POSTs (at least 32 characters; the
+    /// receivers check the Signet-Signature header with it).
+    #[arg(
+        long,
+        env = "SIGNET_WEBHOOK_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// DEVELOPMENT ONLY: keep codes in plaintext in the replicated store (`signet admin
+    /// outbox`) instead of sending them to --webhook-url.
+    #[arg(long, conflicts_with = "webhook_url", env = "SIGNET_DEV_OUTBOX")]
+    pub dev_outbox: bool,
+    /// Allow plain-http webhooks, hooks and JWKS URLs on loopback (127.0.0.0/8, ::1,
+    /// localhost), e.g. a sidecar; every other outbound URL must be https.
+    #[arg(long, env = "SIGNET_ALLOW_INSECURE_LOOPBACK_HTTP")]
+    pub allow_insecure_loopback_http: bool,
 }
 
 #[derive(Args, Debug)]

@@ -7,6 +7,7 @@ mod imports;
 mod keys;
 mod oauth;
 mod pools;
+mod purge;
 mod roles;
 mod users;
 
@@ -318,6 +319,11 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
             at_ms,
             message,
         } => imports::fail_job(txn, pool_id, job_id, runner, *at_ms, message),
+        Command::PurgeExpired {
+            now_ms,
+            families,
+            revoked_tokens,
+        } => purge::purge_expired(txn, *now_ms, families, revoked_tokens),
         Command::RequestKeyRotation { at_ms } => {
             put(txn, Table::KeyRequests, b"rotate", at_ms)?;
             Ok(Outcome::Applied)
@@ -366,6 +372,9 @@ mod tests_flows;
 
 #[cfg(test)]
 mod tests_keys;
+
+#[cfg(test)]
+mod tests_purge;
 
 #[cfg(test)]
 mod tests_identities;

@@ -49,15 +49,18 @@ fn validity(input: &ClientInput) -> Result<TokenValidity, AppError> {
             )))
         }
     };
+    // The store forgets a refresh family this long after its refresh tokens expire, so no
+    // access or ID token may outlive it (signet_core::purge).
+    let max_s = signet_core::purge::MAX_TOKEN_LIFETIME_MS / 1000;
     Ok(TokenValidity {
         access_s: pick(
             input.access_s,
             d.access_s,
             300,
-            86_400,
+            max_s,
             "access token validity",
         )?,
-        id_s: pick(input.id_s, d.id_s, 300, 86_400, "id token validity")?,
+        id_s: pick(input.id_s, d.id_s, 300, max_s, "id token validity")?,
         refresh_s: pick(
             input.refresh_s,
             d.refresh_s,

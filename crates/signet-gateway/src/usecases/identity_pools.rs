@@ -29,6 +29,7 @@ pub struct IdentityPoolInput {
 /// The provider name of Signet's own identity tokens in login maps and trust policies.
 pub const IDENTITY_PROVIDER: &str = "signet-identity";
 
+/// An issuer is compared, never fetched: http(s) with a host is enough.
 fn http_url(what: &str, url: &str) -> Result<(), AppError> {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() <= 2048
@@ -107,7 +108,9 @@ impl Gateway {
         }
         for (issuer, jwks_url, client_ids) in &input.oidc {
             http_url("issuer", issuer)?;
-            http_url("jwks_url", jwks_url)?;
+            // Fetched by the gateway: the outbound rule (https; loopback http if allowed).
+            crate::outbound::check_outbound_url(jwks_url, self.cfg.allow_insecure_loopback_http)
+                .map_err(|e| AppError::invalid(format!("jwks_url {jwks_url} {e}")))?;
             if client_ids.is_empty() || client_ids.iter().any(|c| c.is_empty()) {
                 return Err(AppError::invalid(format!(
                     "OIDC provider {issuer} needs at least one client id"

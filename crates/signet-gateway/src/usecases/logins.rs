@@ -72,6 +72,10 @@ impl Gateway {
         if let Some(c) = map.get(jwks_url) {
             return Ok(c.clone());
         }
+        // Validated when the identity pool was written; checked again before the first
+        // fetch (defence in depth: a key set over plain http lets anyone mint logins).
+        crate::outbound::check_outbound_url(jwks_url, self.cfg.allow_insecure_loopback_http)
+            .map_err(|e| AppError::ExternalService(format!("JWKS {jwks_url} {e}")))?;
         let opts = JwksOptions::default();
         let cache = if jwks_url.starts_with("https://") {
             let https = hyper_rustls::HttpsConnectorBuilder::new()

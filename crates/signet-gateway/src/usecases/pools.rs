@@ -52,17 +52,16 @@ pub struct PoolInput {
     pub config: PoolConfig,
 }
 
-fn check_config(c: &PoolConfig) -> Result<(), AppError> {
+/// `allow_loopback_http`: the gateway's `allow_insecure_loopback_http`.
+fn check_config(c: &PoolConfig, allow_loopback_http: bool) -> Result<(), AppError> {
     if let Some(h) = &c.pre_token_generation {
-        let url_ok = h.url.len() <= MAX_URL_CHARS
-            && (h.url.starts_with("http://") || h.url.starts_with("https://"))
-            && h.url.parse::<http::Uri>().is_ok_and(|u| u.host().is_some());
-        if !url_ok {
+        if h.url.len() > MAX_URL_CHARS {
             return Err(AppError::invalid(format!(
-                "pre_token_generation.url must be an http(s) URL: {:?}",
-                h.url
+                "pre_token_generation.url is longer than {MAX_URL_CHARS} characters"
             )));
         }
+        crate::outbound::check_outbound_url(&h.url, allow_loopback_http)
+            .map_err(|e| AppError::invalid(format!("pre_token_generation.url {:?} {e}", h.url)))?;
         if !(1..=3).contains(&h.version) {
             return Err(AppError::invalid(
                 "pre_token_generation.version must be V1_0, V2_0 or V3_0",
@@ -155,7 +154,7 @@ impl Gateway {
     /// CreateUserPool.
     pub async fn create_user_pool(&self, input: PoolInput) -> Result<UserPool, AppError> {
         check_display_name("PoolName", &input.name)?;
-        check_config(&input.config)?;
+        check_config(&input.config, self.cfg.allow_insecure_loopback_http)?;
         let now = now_ms();
         let pool = UserPool {
             id: ids::pool_id(),
@@ -193,7 +192,7 @@ impl Gateway {
     ) -> Result<UserPool, AppError> {
         crate::validate::pool_id(pool_id)?;
         check_display_name("PoolName", &input.name)?;
-        check_config(&input.config)?;
+        check_config(&input.config, self.cfg.allow_insecure_loopback_http)?;
         self.write(Command::UpdateUserPool {
             pool_id: pool_id.into(),
             name: input.name,

@@ -109,6 +109,8 @@ impl Cluster {
             &hex(&signet_crypto::random_bytes::<32>()),
             "--jwks-max-age-secs",
             "1",
+            // A throwaway local cluster: codes may rest in its store.
+            "--dev-outbox",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -2,9 +2,50 @@
 
 use super::{announce_json, bind, secrets::parse_server_secret, stop_signal};
 use crate::cli::GatewayArgs;
+use signet_crypto::Secret;
 use signet_gateway::{GatewayConfig, NotifierConfig};
 use signet_store::StoreClient;
 use std::time::Duration;
+
+/// The webhook signing secret of `--webhook-secret`: its UTF-8 bytes, at least 32.
+pub(super) fn webhook_secret(given: Option<&str>) -> anyhow::Result<Option<Secret>> {
+    given
+        .map(|s| {
+            Secret::new(s.as_bytes().to_vec())
+                .ok_or_else(|| anyhow::anyhow!("--webhook-secret must be at least 32 characters"))
+        })
+        .transpose()
+}
+
+/// Where codes go. There is no default: the dev outbox keeps codes in plaintext in the
+/// replicated log, so a production gateway must be told to use it.
+fn code_delivery(args: &GatewayArgs, secret: Option<&Secret>) -> anyhow::Result<NotifierConfig> {
+    match (&args.webhook_url, args.dev_outbox) {
+        (Some(url), _) => {
+            signet_gateway::check_outbound_url(url, args.allow_insecure_loopback_http)
+                .map_err(|e| anyhow::anyhow!("--webhook-url {url} {e}"))?;
+            anyhow::ensure!(
+                secret.is_some(),
+                "--webhook-url needs --webhook-secret (or SIGNET_WEBHOOK_SECRET): receivers \
+                 verify the Signet-Signature header with it"
+            );
+            Ok(NotifierConfig::Webhook(url.clone()))
+        }
+        (None, true) => {
+            tracing::warn!(
+                "DEVELOPMENT ONLY: --dev-outbox keeps verification and reset codes in \
+                 PLAINTEXT in the replicated store (signet admin outbox); never use it in \
+                 production, use --webhook-url"
+            );
+            Ok(NotifierConfig::Outbox)
+        }
+        (None, false) => anyhow::bail!(
+            "no code delivery configured: give --webhook-url (https, with --webhook-secret) \
+             to send codes to your e-mail/SMS sender, or --dev-outbox to keep them in \
+             plaintext in the store (development only)"
+        ),
+    }
+}
 
 pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     // Fail closed: no admin API without an admin secret, no tokens without a server key.
@@ -13,6 +54,8 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         "an admin secret of at least 16 characters is required (--admin-secret or SIGNET_ADMIN_SECRET)"
     );
     let server_secret = parse_server_secret(&args.server_secret)?;
+    let webhook_secret = webhook_secret(args.webhook_secret.as_deref())?;
+    let notifier = code_delivery(&args, webhook_secret.as_ref())?;
     let stores: Vec<String> = args
         .store
         .split(',')
@@ -27,13 +70,9 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     let http = bind(&args.http_addr, "gateway HTTP").await?;
     let mut cfg = GatewayConfig::new(&args.public_url, args.admin_secret.clone(), server_secret);
     cfg.jwks_max_age = Duration::from_secs(args.jwks_max_age_secs);
-    cfg.notifier = match &args.webhook_url {
-        Some(url) => NotifierConfig::Webhook(url.clone()),
-        None => {
-            tracing::warn!("no --webhook-url: codes go to the dev outbox (signet admin outbox)");
-            NotifierConfig::Outbox
-        }
-    };
+    cfg.notifier = notifier;
+    cfg.webhook_secret = webhook_secret;
+    cfg.allow_insecure_loopback_http = args.allow_insecure_loopback_http;
     let gw = signet_gateway::start(cfg, StoreClient::new(stores), grpc, http)
         .await
         .map_err(|e| anyhow::anyhow!("starting the gateway: {e}"))?;

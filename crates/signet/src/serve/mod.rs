@@ -91,6 +91,11 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     // second only, so the gateway signs about a second after it starts.
     cfg.jwks_max_age = Duration::from_secs(1);
     cfg.key_publish_margin = Duration::ZERO;
+    // Dev keeps codes in its outbox and may call hooks and identity providers running on
+    // this machine over plain http; every other outbound URL must still be https.
+    cfg.notifier = signet_gateway::NotifierConfig::Outbox;
+    cfg.allow_insecure_loopback_http = true;
+    cfg.webhook_secret = gateway::webhook_secret(args.webhook_secret.as_deref())?;
     let store = StoreClient::new(vec![node.info().api_addr.clone()]);
     let gw = signet_gateway::start(cfg, store, grpc, http)
         .await

@@ -1,0 +1,195 @@
+//! Every call the gateway makes to a URL someone configured — the code webhook, pools'
+//! pre-token-generation hooks, external OIDC providers' JWKS — obeys one rule: https only,
+//! except plain http to a loopback address when the operator allowed it
+//! (`--allow-insecure-loopback-http`, for a sidecar or a test server). The rule is checked
+//! when the URL is configured and again before each call.
+//!
+//! Webhook POSTs are signed: `Signet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+//! "<t>.<body>")>`, so a receiver can tell Signet's calls from anyone else's and refuse
+//! replays of old ones (README, "Webhook signatures").
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use signet_crypto::Secret;
+use std::net::IpAddr;
+
+/// Name of the signature header on webhook POSTs.
+pub const SIGNATURE_HEADER: &str = "Signet-Signature";
+
+/// Longest URL accepted.
+const MAX_URL_LEN: usize = 2048;
+
+/// Why a URL may not be called.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboundUrlError {
+    /// Not an absolute http(s) URL with a host, or too long.
+    #[error("must be an absolute https URL (at most 2048 characters)")]
+    Malformed,
+    /// User name or password in the URL: they would be stored and logged in plaintext.
+    #[error("must not carry credentials (user:password@)")]
+    Credentials,
+    /// Plain http to anything but loopback, or to loopback without the operator's consent.
+    #[error(
+        "must use https (plain http only to 127.0.0.0/8, ::1 or localhost, and only when the \
+         gateway runs with --allow-insecure-loopback-http)"
+    )]
+    InsecureScheme,
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The rule for every outbound URL: `https://host…`, or `http://` to a loopback host when
+/// `allow_loopback_http` is set.
+pub fn check_outbound_url(url: &str, allow_loopback_http: bool) -> Result<(), OutboundUrlError> {
+    if url.len() > MAX_URL_LEN {
+        return Err(OutboundUrlError::Malformed);
+    }
+    let uri: http::Uri = url.parse().map_err(|_| OutboundUrlError::Malformed)?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(OutboundUrlError::Malformed);
+    };
+    if authority.as_str().contains('@') {
+        return Err(OutboundUrlError::Credentials);
+    }
+    let host = authority.host();
+    if host.is_empty() {
+        return Err(OutboundUrlError::Malformed);
+    }
+    match scheme {
+        "https" => Ok(()),
+        "http" if allow_loopback_http && is_loopback_host(host) => Ok(()),
+        "http" => Err(OutboundUrlError::InsecureScheme),
+        _ => Err(OutboundUrlError::Malformed),
+    }
+}
+
+/// The value of [`SIGNATURE_HEADER`] for `body` sent at `t` (Unix seconds).
+pub fn signature(secret: &Secret, t: u64, body: &[u8]) -> String {
+    let mut msg = Vec::with_capacity(body.len() + 21);
+    msg.extend_from_slice(t.to_string().as_bytes());
+    msg.push(b'.');
+    msg.extend_from_slice(body);
+    let mac = signet_crypto::hmac_sha256(secret.expose(), &msg);
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
+/// A JSON POST of `body` to `url`, signed with `secret` at the current time.
+pub(crate) fn signed_post(
+    url: &str,
+    body: Vec<u8>,
+    secret: &Secret,
+) -> Result<http::Request<Full<Bytes>>, http::Error> {
+    let t = crate::now_ms() / 1000;
+    http::Request::post(url)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature(secret, t, &body))
+        .body(Full::new(Bytes::from(body)))
+}
+
+/// The HTTP client of outbound calls. It can speak plain http because loopback may be
+/// allowed; [`check_outbound_url`] decides before every call whether it may.
+pub(crate) type OutboundClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A client verifying servers against the webpki roots.
+pub(crate) fn client() -> OutboundClient {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(https)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_everywhere_http_only_to_allowed_loopback() {
+        for ok in [
+            "https://hooks.example.com/x",
+            "https://10.0.0.1:8443/a?b=c",
+            "https://[2001:db8::1]/",
+        ] {
+            assert_eq!(check_outbound_url(ok, false), Ok(()), "{ok}");
+        }
+        for lo in [
+            "http://127.0.0.1:8080/hook",
+            "http://127.9.9.9/",
+            "http://[::1]:9000/x",
+            "http://localhost/x",
+            "http://LOCALHOST.:81/",
+        ] {
+            assert_eq!(check_outbound_url(lo, true), Ok(()), "{lo}");
+            assert_eq!(
+                check_outbound_url(lo, false),
+                Err(OutboundUrlError::InsecureScheme),
+                "{lo}"
+            );
+        }
+        for bad in [
+            "http://example.com/hook",
+            "http://10.0.0.1/",
+            "http://128.0.0.1/",
+            "http://localhost.example.com/",
+            "http://127.0.0.1.nip.io/",
+            "http://[::ffff:8.8.8.8]/",
+            "http://0.0.0.0/",
+        ] {
+            assert_eq!(
+                check_outbound_url(bad, true),
+                Err(OutboundUrlError::InsecureScheme),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check_outbound_url("http://127.0.0.1@example.com/", true),
+            Err(OutboundUrlError::Credentials)
+        );
+        assert_eq!(
+            check_outbound_url("https://u:p@example.com/", true),
+            Err(OutboundUrlError::Credentials)
+        );
+        for malformed in [
+            "",
+            "example.com/x",
+            "/relative",
+            "ftp://example.com/",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(
+                check_outbound_url(malformed, true),
+                Err(OutboundUrlError::Malformed),
+                "{malformed}"
+            );
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
+        assert_eq!(
+            check_outbound_url(&long, true),
+            Err(OutboundUrlError::Malformed)
+        );
+    }
+
+    #[test]
+    fn signature_is_hmac_of_time_dot_body() {
+        let secret = Secret::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+        let sig = signature(&secret, 1_700_000_000, b"{\"a\":1}");
+        let mac = signet_crypto::hmac_sha256(secret.expose(), b"1700000000.{\"a\":1}");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(sig, format!("t=1700000000,v1={hex}"));
+    }
+}
