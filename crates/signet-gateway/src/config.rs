@@ -43,6 +43,9 @@ pub struct GatewayConfig {
     /// Allow plain http to loopback addresses (127.0.0.0/8, ::1, localhost) for webhooks,
     /// hooks and JWKS URLs; everything else must be https. For sidecars and tests.
     pub allow_insecure_loopback_http: bool,
+    /// TLS of the public gRPC and HTTP listeners (server certificate only; callers are
+    /// not asked for one). None serves plaintext.
+    pub tls: Option<signet_tls::TlsSource>,
     /// `Cache-Control: max-age` of JWKS responses.
     pub jwks_max_age: Duration,
     /// Extra wait after `jwks_max_age` before a newly published key signs: every relying
@@ -106,6 +109,7 @@ impl GatewayConfig {
             notifier: NotifierConfig::Outbox,
             webhook_secret: None,
             allow_insecure_loopback_http: false,
+            tls: None,
             jwks_max_age: Duration::from_secs(60),
             key_publish_margin: Duration::from_secs(10),
             instance: signet_crypto::random_hex_id(),

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -36,20 +35,40 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
 
 pub(crate) fn serve(
     gw: Arc<Gateway>,
-    listener: TcpListener,
+    listener: signet_tls::Incoming,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(listener, router(gw))
+        if let Err(e) = axum::serve(Listener(listener), router(gw))
             .with_graceful_shutdown(shutdown)
             .await
         {
             tracing::error!("http server stopped: {e}");
         }
     })
+}
+
+/// axum's view of the TLS-or-plaintext acceptor shared with the gRPC listener.
+struct Listener(signet_tls::Incoming);
+
+impl axum::serve::Listener for Listener {
+    type Io = signet_tls::Conn;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.0.accept().await {
+            Some(c) => c,
+            // The accept task has ended (the server is stopping): wait for the shutdown.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.0.local_addr())
+    }
 }
 
 async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
@@ -173,7 +192,7 @@ async fn identity_discovery(State(gw): State<Arc<Gateway>>) -> Response {
 
 /// Prometheus text exposition.
 async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
-    let gauges = [
+    let mut gauges = vec![
         (
             "signet_argon2_queue_depth",
             "Password hashes waiting for a worker.",
@@ -190,6 +209,29 @@ async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
             if gw.cache.is_behind() { 1.0 } else { 0.0 },
         ),
     ];
+    // Seconds until each certificate this gateway presents expires (alert well before 0;
+    // rotated files are picked up without a restart).
+    let expiry = |s: &signet_tls::TlsSource| {
+        s.not_after()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as f64)
+    };
+    if let Some(t) = gw.cfg.tls.as_ref().and_then(expiry) {
+        gauges.push((
+            "signet_tls_public_cert_not_after_seconds",
+            "Expiry (Unix time) of the public listeners' TLS certificate.",
+            t,
+        ));
+    }
+    if let signet_tls::Transport::Tls { source, .. } = gw.store.transport() {
+        if let Some(t) = expiry(source) {
+            gauges.push((
+                "signet_tls_store_client_cert_not_after_seconds",
+                "Expiry (Unix time) of the certificate this gateway presents to the stores.",
+                t,
+            ));
+        }
+    }
     let body = gw.metrics.render(&gauges);
     (
         StatusCode::OK,

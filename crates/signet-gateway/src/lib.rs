@@ -169,13 +169,29 @@ pub async fn start(
         store,
         cfg,
     });
-    let tasks = vec![
+    let grpc = signet_tls::Incoming::new(grpc, gateway.cfg.tls.clone()).map_err(io)?;
+    let http = signet_tls::Incoming::new(http, gateway.cfg.tls.clone()).map_err(io)?;
+    let mut tasks = vec![
         tokio::spawn(cache::watch_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(cache::freshness_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(keys::key_lifecycle(gateway.clone(), stop_rx.clone())),
         grpc::serve(gateway.clone(), grpc, stop_rx.clone()),
-        http::serve(gateway.clone(), http, stop_rx),
+        http::serve(gateway.clone(), http, stop_rx.clone()),
     ];
+    // Rotated certificates (public, and the one presented to the stores) are picked up
+    // without a restart.
+    let store_tls = match gateway.store.transport() {
+        signet_tls::Transport::Tls { source, .. } => Some(source.clone()),
+        signet_tls::Transport::Plaintext => None,
+    };
+    for source in gateway.cfg.tls.iter().chain(store_tls.iter()) {
+        let mut stop = stop_rx.clone();
+        tasks.push(
+            source.spawn_reloader(signet_tls::DEFAULT_RELOAD_INTERVAL, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }),
+        );
+    }
     tracing::info!(%grpc_addr, %http_addr, public_url = %gateway.cfg.public_url, "gateway started");
     Ok(GatewayHandle {
         gateway,

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 /// Largest reply the client accepts from the store (tonic's default, stated): a reply over
@@ -50,6 +50,7 @@ struct Inner {
     next: Mutex<usize>,
     deadline: Duration,
     attempt_timeout: Duration,
+    transport: signet_tls::Transport,
 }
 
 /// Handle to a store cluster. Cheap to clone.
@@ -101,6 +102,22 @@ impl StoreClient {
         deadline: Duration,
         attempt_timeout: Duration,
     ) -> Self {
+        Self::with_transport(
+            endpoints,
+            deadline,
+            attempt_timeout,
+            signet_tls::Transport::Plaintext,
+        )
+    }
+
+    /// A client reaching the members over `transport` (mutual TLS with a gateway's or an
+    /// operator's certificate in a secured cluster).
+    pub fn with_transport(
+        endpoints: Vec<String>,
+        deadline: Duration,
+        attempt_timeout: Duration,
+        transport: signet_tls::Transport,
+    ) -> Self {
         StoreClient {
             inner: Arc::new(Inner {
                 endpoints,
@@ -109,8 +126,14 @@ impl StoreClient {
                 next: Mutex::default(),
                 deadline,
                 attempt_timeout,
+                transport,
             }),
         }
+    }
+
+    /// How this client reaches the members.
+    pub fn transport(&self) -> &signet_tls::Transport {
+        &self.inner.transport
     }
 
     fn channel(&self, addr: &str) -> Result<Channel, ClientError> {
@@ -118,11 +141,8 @@ impl StoreClient {
         if let Some(c) = map.get(addr) {
             return Ok(c.clone());
         }
-        let ch = Endpoint::from_shared(format!("http://{addr}"))
-            .map_err(|e| ClientError::Unavailable(format!("bad endpoint {addr}: {e}")))?
-            .connect_timeout(Duration::from_secs(1))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let ch = signet_tls::channel(addr, &self.inner.transport, Duration::from_secs(1))
+            .map_err(|e| ClientError::Unavailable(format!("bad endpoint {addr}: {e}")))?;
         map.insert(addr.to_string(), ch.clone());
         Ok(ch)
     }

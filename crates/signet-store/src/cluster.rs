@@ -16,6 +16,8 @@ pub(crate) struct ClusterApi {
     pub(crate) raft: Raft,
     pub(crate) node_id: NodeId,
     pub(crate) me: SignetNode,
+    /// How this node reaches other members (mutual TLS as a store, or plaintext).
+    pub(crate) transport: signet_tls::Transport,
 }
 
 /// How long a Snapshot call waits for the snapshot (and the purge) to finish.
@@ -210,9 +212,9 @@ impl Cluster for ClusterApi {
         self.require_leader()?;
         let req = req.into_inner();
         // Ask the node who it is, so the membership records its real incarnation.
-        let mut client = ClusterClient::connect(format!("http://{}", req.api_addr))
-            .await
-            .map_err(|e| Status::unavailable(format!("cannot reach {}: {e}", req.api_addr)))?;
+        let channel = signet_tls::channel(&req.api_addr, &self.transport, Duration::from_secs(1))
+            .map_err(|e| Status::invalid_argument(format!("{}: {e}", req.api_addr)))?;
+        let mut client = ClusterClient::new(channel);
         let info = client.identity(pb::IdentityRequest {}).await?.into_inner();
         if info.node_id != req.node_id {
             return Err(Status::invalid_argument(format!(

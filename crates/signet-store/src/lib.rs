@@ -7,6 +7,7 @@
 // openraft's trait signatures fix the (large) storage and RPC error types.
 #![allow(clippy::result_large_err)]
 
+mod access;
 mod api;
 mod client;
 mod cluster;

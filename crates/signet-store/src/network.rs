@@ -17,7 +17,7 @@ use signet_proto::store::RaftMessage;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// Largest Raft message accepted or sent (snapshot chunks are 3 MiB by default).
 pub(crate) const MAX_RAFT_MESSAGE: usize = 64 * 1024 * 1024;
@@ -29,14 +29,16 @@ pub(crate) const INCARNATION_METADATA: &str = "x-signet-incarnation";
 pub struct Network {
     self_id: NodeId,
     faults: Faults,
+    transport: signet_tls::Transport,
     channels: Arc<Mutex<HashMap<String, Channel>>>,
 }
 
 impl Network {
-    pub(crate) fn new(self_id: NodeId, faults: Faults) -> Self {
+    pub(crate) fn new(self_id: NodeId, faults: Faults, transport: signet_tls::Transport) -> Self {
         Network {
             self_id,
             faults,
+            transport,
             channels: Arc::default(),
         }
     }
@@ -46,11 +48,8 @@ impl Network {
         if let Some(c) = map.get(addr) {
             return Ok(c.clone());
         }
-        let ch = Endpoint::from_shared(format!("http://{addr}"))
-            .map_err(|e| e.to_string())?
-            .connect_timeout(Duration::from_secs(1))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let ch = signet_tls::channel(addr, &self.transport, Duration::from_secs(1))
+            .map_err(|e| e.to_string())?;
         map.insert(addr.to_string(), ch.clone());
         Ok(ch)
     }

@@ -50,6 +50,11 @@ pub struct StoreConfig {
     pub key_housekeeping: crate::KeyHousekeeping,
     /// Purge of expired refresh families and revoked tokens done while this node leads.
     pub purge: crate::PurgeHousekeeping,
+    /// Mutual TLS of both listeners and of this node's calls to its peers, with a store
+    /// certificate; None serves plaintext to anyone (dev, loopback tests).
+    pub tls: Option<signet_tls::TlsSource>,
+    /// How often the TLS files are checked for a rotation.
+    pub tls_reload: Duration,
 }
 
 impl StoreConfig {
@@ -67,6 +72,19 @@ impl StoreConfig {
             faults: Faults::new(),
             key_housekeeping: crate::KeyHousekeeping::default(),
             purge: crate::PurgeHousekeeping::default(),
+            tls: None,
+            tls_reload: signet_tls::DEFAULT_RELOAD_INTERVAL,
+        }
+    }
+
+    /// How this node reaches its peers: as a store, accepting only stores.
+    pub(crate) fn transport(&self) -> signet_tls::Transport {
+        match &self.tls {
+            Some(source) => signet_tls::Transport::Tls {
+                source: source.clone(),
+                expect: Some(signet_tls::Role::Store),
+            },
+            None => signet_tls::Transport::Plaintext,
         }
     }
 
@@ -99,6 +117,7 @@ pub struct StoreNode {
     /// openraft's leader lease (= the longest election timeout): followers refuse to vote
     /// for this long after hearing from a leader.
     lease: Duration,
+    transport: signet_tls::Transport,
 }
 
 impl StoreNode {
@@ -132,7 +151,9 @@ impl StoreNode {
             .map_err(|e| StoreError::Raft(e.to_string()))?
             .map_err(|e| StoreError::io("open raft log", e))?;
         let sm = StateMachineStore::open(&config.data_dir)?;
-        let network = Network::new(node_id, config.faults.clone());
+        let transport = config.transport();
+        let network = Network::new(node_id, config.faults.clone(), transport.clone());
+        let enforce = config.tls.is_some();
         let raft = Raft::new(
             node_id,
             Arc::new(config.raft_config()?),
@@ -153,10 +174,13 @@ impl StoreNode {
         .max_decoding_message_size(MAX_RAFT_MESSAGE)
         .max_encoding_message_size(MAX_RAFT_MESSAGE);
         tasks.push(serve(
-            tonic::transport::Server::builder().add_service(raft_svc),
+            tonic::transport::Server::builder()
+                .layer(crate::access::raft(enforce).layer())
+                .add_service(raft_svc),
             raft_listener,
+            config.tls.clone(),
             stop_rx.clone(),
-        ));
+        )?);
 
         let (proposer, proposer_task) = Proposer::start(raft.clone(), stop_rx.clone());
         tasks.push(proposer_task);
@@ -176,6 +200,7 @@ impl StoreNode {
         )));
         let (health, health_svc) = tonic_health::server::health_reporter();
         let api = tonic::transport::Server::builder()
+            .layer(crate::access::api(enforce).layer())
             .add_service(health_svc)
             .add_service(
                 StoreServer::new(StoreApi {
@@ -190,13 +215,26 @@ impl StoreNode {
                 raft: raft.clone(),
                 node_id,
                 me: me.clone(),
+                transport: transport.clone(),
             }));
-        tasks.push(serve(api, api_listener, stop_rx.clone()));
+        tasks.push(serve(
+            api,
+            api_listener,
+            config.tls.clone(),
+            stop_rx.clone(),
+        )?);
         tasks.push(tokio::spawn(report_health(
             raft.clone(),
             health,
             stop_rx.clone(),
         )));
+        if let Some(tls) = &config.tls {
+            let stop = stop_rx.clone();
+            tasks.push(tls.spawn_reloader(config.tls_reload, async move {
+                let mut stop = stop;
+                let _ = stop.wait_for(|s| *s).await;
+            }));
+        }
         tasks.push(tokio::spawn(election_watchdog(
             raft.clone(),
             node_id,
@@ -204,7 +242,7 @@ impl StoreNode {
             stop_rx,
         )));
 
-        tracing::info!(node_id, raft_addr = %me.raft_addr, api_addr = %me.api_addr, fresh, "store node started");
+        tracing::info!(node_id, raft_addr = %me.raft_addr, api_addr = %me.api_addr, fresh, tls = enforce, "store node started");
         Ok(StoreNode {
             node_id,
             raft,
@@ -215,6 +253,7 @@ impl StoreNode {
             stop,
             tasks,
             lease: config.election_timeout.1,
+            transport,
         })
     }
 
@@ -373,12 +412,9 @@ impl StoreNode {
 
     async fn hand_over(&self, successor: NodeId, node: &SignetNode) -> Result<NodeId, StoreError> {
         tokio::time::sleep(self.lease + Duration::from_millis(50)).await;
-        let mut client = signet_proto::store::cluster_client::ClusterClient::connect(format!(
-            "http://{}",
-            node.api_addr
-        ))
-        .await
-        .map_err(|e| StoreError::Membership(format!("reaching node {successor}: {e}")))?;
+        let channel = signet_tls::channel(&node.api_addr, &self.transport, Duration::from_secs(1))
+            .map_err(|e| StoreError::Membership(format!("reaching node {successor}: {e}")))?;
+        let mut client = signet_proto::store::cluster_client::ClusterClient::new(channel);
         client
             .start_election(signet_proto::store::ElectionRequest {})
             .await
@@ -437,8 +473,9 @@ impl StoreNode {
 fn serve<L>(
     router: tonic::transport::server::Router<L>,
     listener: TcpListener,
+    tls: Option<signet_tls::TlsSource>,
     mut stop: watch::Receiver<bool>,
-) -> JoinHandle<()>
+) -> Result<JoinHandle<()>, StoreError>
 where
     L: tower::Layer<tonic::service::Routes> + Send + 'static,
     L::Service: tower::Service<
@@ -452,8 +489,10 @@ where
     <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Error:
         Into<Box<dyn std::error::Error + Send + Sync>> + Send,
 {
-    tokio::spawn(async move {
-        let incoming = crate::no_delay(listener);
+    // Plaintext or TLS per the node's config; either way Nagle is off (see `no_delay`).
+    let incoming = signet_tls::Incoming::new(listener, tls)
+        .map_err(|e| StoreError::io("listener address", e))?;
+    Ok(tokio::spawn(async move {
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
@@ -463,7 +502,7 @@ where
         {
             tracing::error!("server stopped: {e}");
         }
-    })
+    }))
 }
 
 /// gRPC health follows leadership knowledge: NOT_SERVING while no leader is known.

@@ -1,5 +1,7 @@
+use crate::pki::TestPki;
 use crate::wait::wait_for;
 use signet_store::{Faults, NodeId, SignetNode, StoreClient, StoreConfig, StoreNode};
+use signet_tls::Role;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,6 +16,8 @@ pub fn fast_config(node_id: NodeId, data_dir: PathBuf, faults: Faults) -> StoreC
     c.heartbeat = Duration::from_millis(50);
     c.election_timeout = (Duration::from_millis(300), Duration::from_millis(600));
     c.faults = faults;
+    // Certificate rotations in tests are picked up within a fraction of a second.
+    c.tls_reload = Duration::from_millis(200);
     c
 }
 
@@ -31,6 +35,8 @@ pub struct TestCluster {
     faults: Faults,
     tweak: fn(&mut StoreConfig),
     root: TempDir,
+    /// With a CA, every node serves mutual TLS with its own store certificate.
+    pki: Option<TestPki>,
 }
 
 async fn bind(addr: SocketAddr) -> TcpListener {
@@ -49,12 +55,27 @@ impl TestCluster {
 
     /// Start `n` voters with `tweak` applied to every node's config.
     pub async fn start_with(n: usize, tweak: fn(&mut StoreConfig)) -> TestCluster {
+        Self::start_inner(n, tweak, None).await
+    }
+
+    /// Start `n` voters speaking mutual TLS with certificates of `pki` (node `i` holds
+    /// `store/i`); [`TestCluster::client`] then connects as `operator/test`.
+    pub async fn start_tls(n: usize, pki: TestPki) -> TestCluster {
+        Self::start_inner(n, |_| {}, Some(pki)).await
+    }
+
+    async fn start_inner(
+        n: usize,
+        tweak: fn(&mut StoreConfig),
+        pki: Option<TestPki>,
+    ) -> TestCluster {
         crate::init_logging();
         let mut cluster = TestCluster {
             slots: BTreeMap::new(),
             faults: Faults::new(),
             tweak,
             root: tempfile::tempdir().expect("temp dir"),
+            pki,
         };
         for id in 1..=n as NodeId {
             cluster.start_fresh(id).await;
@@ -98,6 +119,10 @@ impl TestCluster {
 
     fn config(&self, id: NodeId, data_dir: PathBuf) -> StoreConfig {
         let mut c = fast_config(id, data_dir, self.faults.clone());
+        c.tls = self
+            .pki
+            .as_ref()
+            .map(|p| p.source(Role::Store, &id.to_string()));
         (self.tweak)(&mut c);
         c
     }
@@ -139,9 +164,27 @@ impl TestCluster {
         self.slots[&id].api_addr.to_string()
     }
 
-    /// A client that knows every node.
+    /// A client that knows every node (an operator's, under mutual TLS).
     pub fn client(&self) -> StoreClient {
-        StoreClient::new(self.api_addrs())
+        match &self.pki {
+            Some(pki) => self.client_with(pki.transport(Role::Operator, "test")),
+            None => StoreClient::new(self.api_addrs()),
+        }
+    }
+
+    /// A client that knows every node and connects over `transport`.
+    pub fn client_with(&self, transport: signet_tls::Transport) -> StoreClient {
+        StoreClient::with_transport(
+            self.api_addrs(),
+            Duration::from_secs(15),
+            Duration::from_secs(3),
+            transport,
+        )
+    }
+
+    /// The CA of a mutual-TLS cluster.
+    pub fn pki(&self) -> Option<&TestPki> {
+        self.pki.as_ref()
     }
 
     /// The fault table shared by every node's Raft network.

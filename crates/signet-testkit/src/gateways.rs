@@ -35,9 +35,17 @@ pub fn test_gateway_config() -> GatewayConfig {
 
 /// Start a gateway talking to `store_endpoints`, and wait until it is ready.
 pub async fn start_gateway(store_endpoints: Vec<String>, config: GatewayConfig) -> GatewayHandle {
+    start_gateway_on(signet_store::StoreClient::new(store_endpoints), config).await
+}
+
+/// Start a gateway reaching the stores through `store` (e.g. a mutual-TLS client with a
+/// gateway certificate), and wait until it is ready.
+pub async fn start_gateway_on(
+    store: signet_store::StoreClient,
+    config: GatewayConfig,
+) -> GatewayHandle {
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
     let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-    let store = signet_store::StoreClient::new(store_endpoints);
     let gw = signet_gateway::start(config, store, grpc, http)
         .await
         .expect("start gateway");

@@ -11,15 +11,17 @@
 mod child;
 mod cluster;
 mod gateways;
+mod pki;
 mod wait;
 
 pub use child::{dev_args, ChildProcess};
 pub use cluster::{fast_config, TestCluster};
 pub use gateways::{
     admin, admin_client, auth_client, channel, identity_admin_client, identity_client,
-    start_gateway, sts_client, test_gateway_config, TEST_ADMIN_SECRET, TEST_PUBLIC_URL,
-    TEST_WEBHOOK_SECRET,
+    start_gateway, start_gateway_on, sts_client, test_gateway_config, TEST_ADMIN_SECRET,
+    TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET,
 };
+pub use pki::{TestPki, TEST_TRUST_DOMAIN};
 pub use wait::{wait_for, wait_for_async};
 
 /// Install a test log subscriber once (respects `RUST_LOG`, default warnings only).

@@ -15,7 +15,6 @@ use signet_proto::v1::sts_server::StsServer;
 use signet_proto::v1::user_pool_admin_server::UserPoolAdminServer;
 use signet_proto::v1::user_pool_auth_server::UserPoolAuthServer;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::{Request, Status};
@@ -44,7 +43,7 @@ fn admin_guard(secret: Arc<String>) -> impl Fn(Request<()>) -> Result<Request<()
 
 pub(crate) fn serve(
     gw: Arc<Gateway>,
-    listener: TcpListener,
+    listener: signet_tls::Incoming,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -99,7 +98,7 @@ pub(crate) fn serve(
             .add_service(auth)
             .add_service(identity)
             .add_service(sts)
-            .serve_with_incoming_shutdown(signet_store::no_delay(listener), shutdown)
+            .serve_with_incoming_shutdown(listener, shutdown)
             .await;
         if let Err(e) = res {
             tracing::error!("grpc server stopped: {e}");
