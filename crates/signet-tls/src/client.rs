@@ -35,6 +35,40 @@ impl Transport {
     }
 }
 
+/// A channel to `addr`, connected now (so a wrong address or certificate fails here, with
+/// its reason), whose calls time out after `timeout`.
+pub async fn connect(
+    addr: &str,
+    transport: &Transport,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> Result<Channel, Box<dyn std::error::Error + Send + Sync>> {
+    let endpoint = endpoint(addr, connect_timeout)?.timeout(timeout);
+    Ok(match transport {
+        Transport::Plaintext => endpoint.connect().await?,
+        Transport::Tls { source, expect } => {
+            endpoint
+                .connect_with_connector(Connector {
+                    source: source.clone(),
+                    expect: *expect,
+                })
+                .await?
+        }
+    })
+}
+
+fn endpoint(addr: &str, connect_timeout: Duration) -> Result<Endpoint, TlsError> {
+    let hostport = addr
+        .strip_prefix("https://")
+        .or_else(|| addr.strip_prefix("http://"))
+        .unwrap_or(addr)
+        .trim_end_matches('/');
+    Ok(Endpoint::from_shared(format!("http://{hostport}"))
+        .map_err(|e| TlsError::Invalid(format!("bad address {addr:?}: {e}")))?
+        .connect_timeout(connect_timeout)
+        .tcp_nodelay(true))
+}
+
 /// A lazily connecting channel to `addr` (`host:port`, an `http://` or `https://` prefix is
 /// ignored: the transport decides).
 pub fn channel(
@@ -42,15 +76,7 @@ pub fn channel(
     transport: &Transport,
     connect_timeout: Duration,
 ) -> Result<Channel, TlsError> {
-    let hostport = addr
-        .strip_prefix("https://")
-        .or_else(|| addr.strip_prefix("http://"))
-        .unwrap_or(addr)
-        .trim_end_matches('/');
-    let endpoint = Endpoint::from_shared(format!("http://{hostport}"))
-        .map_err(|e| TlsError::Invalid(format!("bad address {addr:?}: {e}")))?
-        .connect_timeout(connect_timeout)
-        .tcp_nodelay(true);
+    let endpoint = endpoint(addr, connect_timeout)?;
     Ok(match transport {
         Transport::Plaintext => endpoint.connect_lazy(),
         Transport::Tls { source, expect } => endpoint.connect_with_connector_lazy(Connector {

@@ -21,7 +21,7 @@ mod source;
 mod verify;
 
 pub use access::{caller, Access, AccessLayer, AccessService, Rule};
-pub use client::{channel, Transport};
+pub use client::{channel, connect, Transport};
 pub use error::TlsError;
 pub use identity::{Peer, Role, DEFAULT_TRUST_DOMAIN};
 pub use server::{Conn, ConnInfo, Incoming, HANDSHAKE_TIMEOUT, MAX_HANDSHAKES};

@@ -241,8 +241,10 @@ impl TlsSource {
         match source.identity() {
             Some(p) if p.role == role => Ok(source),
             Some(p) => Err(TlsError::Invalid(format!(
-                "the certificate is a {} certificate ({p}); this process needs a {role} one",
-                p.role
+                "the certificate is {} {} certificate ({p}); this process needs {} {role} one",
+                article(p.role),
+                p.role,
+                article(role)
             ))),
             None => Err(TlsError::Invalid(format!(
                 "the certificate has no spiffe://{}/signet/{role}/<name> URI SAN",
@@ -347,6 +349,13 @@ impl TlsSource {
             expires_in_hours = own.remaining().as_secs() / 3600,
             "TLS certificate expires soon; rotate it (the new files are picked up without a restart)"
         );
+    }
+}
+
+fn article(role: Role) -> &'static str {
+    match role {
+        Role::Operator => "an",
+        Role::Store | Role::Gateway => "a",
     }
 }
 

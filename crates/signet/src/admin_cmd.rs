@@ -63,7 +63,7 @@ pub(crate) fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Re
 /// Connect to the gateway named by the admin flags, with the admin secret on every call.
 pub(crate) async fn admin_channel(args: &AdminArgs) -> anyhow::Result<AdminChannel> {
     let secret = admin_secret(args.admin_secret.clone(), &args.data_dir)?;
-    with_secret(connect(&args.gateway.endpoint).await?, &secret)
+    with_secret(connect(&args.gateway).await?, &secret)
 }
 
 /// `channel` with the admin secret on every call.

@@ -2,7 +2,10 @@
 //! or from the TOML file given with `--config` (flags win over the environment, which wins
 //! over the file).
 
-use crate::{admin_cmd, bench, cluster_cmd, identity_cmd, serve, sts_cmd, telemetry, token_cmd};
+use crate::tls_args::TlsArgs;
+use crate::{
+    admin_cmd, bench, certs_cmd, cluster_cmd, identity_cmd, serve, sts_cmd, telemetry, token_cmd,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -46,11 +49,16 @@ pub enum Command {
     Store(StoreArgs),
     /// Run a gateway (public APIs) in front of a store cluster.
     Gateway(GatewayArgs),
-    /// Inspect and change the store cluster's membership.
+    /// Inspect and change the store cluster's membership (with an operator certificate
+    /// when the stores speak mutual TLS).
     Cluster {
+        #[command(flatten)]
+        tls: TlsArgs,
         #[command(subcommand)]
         command: ClusterCommand,
     },
+    /// Make a CA and role certificates for the cluster's mutual TLS (tests, small installs).
+    Certs(certs_cmd::CertsArgs),
     /// Administer user pools, app clients, users, groups, identity pools and roles through a
     /// gateway (JSON output).
     Admin(admin_cmd::AdminArgs),
@@ -79,6 +87,9 @@ pub struct GatewayEndpoint {
         env = "SIGNET_ENDPOINT"
     )]
     pub endpoint: String,
+    /// TLS to the gateway (`--ca` to verify its certificate; `https://` endpoints need it).
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// A failure that ends the process with its own exit status (e.g. 3 for a denial of
@@ -123,6 +134,11 @@ pub struct DevArgs {
         allow_hyphen_values = true
     )]
     pub webhook_secret: Option<String>,
+    /// Allow plaintext listeners (or store connections) on non-loopback addresses, e.g.
+    /// inside a trusted network or a development container. Without it, a non-loopback
+    /// address needs TLS.
+    #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +197,21 @@ pub struct GatewayArgs {
     /// localhost), e.g. a sidecar; every other outbound URL must be https.
     #[arg(long, env = "SIGNET_ALLOW_INSECURE_LOOPBACK_HTTP")]
     pub allow_insecure_loopback_http: bool,
+    /// Certificate (PEM chain) of the public gRPC and HTTP listeners; with --tls-key they
+    /// serve TLS. Reloaded when the file changes.
+    #[arg(long, requires = "tls_key", env = "SIGNET_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of --tls-cert.
+    #[arg(long, requires = "tls_cert", env = "SIGNET_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS to the stores: the cluster CA and this gateway's certificate (role gateway).
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Allow plaintext listeners (or store connections) on non-loopback addresses, e.g.
+    /// inside a trusted network or a development container. Without it, a non-loopback
+    /// address needs TLS.
+    #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
 }
 
 #[derive(Args, Debug)]
@@ -210,6 +241,15 @@ pub struct StoreArgs {
     /// then promoted to voter.
     #[arg(long, env = "SIGNET_JOIN")]
     pub join: Option<String>,
+    /// Mutual TLS of the Raft and API listeners and of calls to other stores: the cluster
+    /// CA and this node's certificate (role store).
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Allow plaintext listeners (or store connections) on non-loopback addresses, e.g.
+    /// inside a trusted network or a development container. Without it, a non-loopback
+    /// address needs TLS.
+    #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -267,7 +307,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dev(a) => serve::dev(a).await,
         Command::Store(a) => serve::store(a).await,
         Command::Gateway(a) => serve::gateway(a).await,
-        Command::Cluster { command } => cluster_cmd::run(command).await,
+        Command::Cluster { tls, command } => cluster_cmd::run(&tls, command).await,
+        Command::Certs(a) => certs_cmd::run(a),
         Command::Admin(a) => admin_cmd::run(a).await,
         Command::Token(a) => token_cmd::run(a).await,
         Command::Identity(a) => identity_cmd::run(a).await,

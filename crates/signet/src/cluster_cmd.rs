@@ -2,14 +2,17 @@
 
 use crate::cli::ClusterCommand;
 use crate::rpc::emit;
+use crate::tls_args::TlsArgs;
 use signet_store::StoreClient;
+use signet_tls::{Role, Transport};
 use std::time::Duration;
 
-fn client(endpoint: &str) -> StoreClient {
-    StoreClient::with_timeouts(
+fn client_with(endpoint: &str, transport: &Transport) -> StoreClient {
+    StoreClient::with_transport(
         vec![endpoint.to_string()],
         Duration::from_secs(120),
         Duration::from_secs(60),
+        transport.clone(),
     )
 }
 
@@ -17,7 +20,9 @@ fn print_membership(json: &str) -> anyhow::Result<()> {
     emit(&serde_json::from_str(json)?)
 }
 
-pub async fn run(cmd: ClusterCommand) -> anyhow::Result<()> {
+pub async fn run(tls: &TlsArgs, cmd: ClusterCommand) -> anyhow::Result<()> {
+    let transport = tls.store_transport(Role::Operator)?;
+    let client = |endpoint: &str| client_with(endpoint, &transport);
     match cmd {
         ClusterCommand::Status(e) => {
             let c = client(&e.endpoint);

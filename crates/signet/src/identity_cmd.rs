@@ -13,7 +13,7 @@ use signet_proto::v1::identity_client::IdentityClient;
 
 pub async fn run(args: IdentityArgs) -> anyhow::Result<()> {
     let mut stdin = Stdin::default();
-    let mut c = IdentityClient::new(connect(&args.gateway.endpoint).await?);
+    let mut c = IdentityClient::new(connect(&args.gateway).await?);
     let out = match args.command {
         IdentityCommand::GetId { pool, logins } => {
             let r = answer(

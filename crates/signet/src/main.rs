@@ -4,6 +4,7 @@
 mod admin_args;
 mod admin_cmd;
 mod bench;
+mod certs_cmd;
 mod cli;
 mod cluster_cmd;
 mod config_file;
@@ -19,6 +20,7 @@ mod rpc;
 mod serve;
 mod sts_cmd;
 mod telemetry;
+mod tls_args;
 mod token_cmd;
 
 use clap::Parser;

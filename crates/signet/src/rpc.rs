@@ -1,25 +1,42 @@
 //! Shared plumbing of the gateway CLIs (`signet admin`, `signet token`): connecting to the
 //! gateway, turning a gRPC error into its Cognito exception name, printing JSON.
 
+use crate::cli::GatewayEndpoint;
 use anyhow::Context;
 use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
-/// Connect to the gateway's gRPC address (`host:port` or `http://host:port`).
-pub async fn connect(endpoint: &str) -> anyhow::Result<Channel> {
-    let url = if endpoint.contains("://") {
-        endpoint.to_string()
-    } else {
-        format!("http://{endpoint}")
-    };
-    Endpoint::from_shared(url.clone())
-        .with_context(|| format!("bad gateway endpoint {endpoint:?}"))?
-        .connect_timeout(Duration::from_secs(5))
-        // Password calls wait for argon2; a loaded gateway may queue them for a while.
-        .timeout(Duration::from_secs(60))
-        .connect()
-        .await
-        .with_context(|| format!("cannot connect to the gateway at {url} (is it running?)"))
+/// Connect to the gateway's gRPC address (`host:port`, `http://…`, or `https://…` /
+/// `--ca` for a gateway serving TLS).
+pub async fn connect(gateway: &GatewayEndpoint) -> anyhow::Result<Channel> {
+    let transport = gateway.tls.gateway_transport(&gateway.endpoint)?;
+    connect_to(&gateway.endpoint, &transport).await
+}
+
+/// Connect to a gateway's gRPC address over `transport`.
+pub async fn connect_to(
+    endpoint: &str,
+    transport: &signet_tls::Transport,
+) -> anyhow::Result<Channel> {
+    // Password calls wait for argon2; a loaded gateway may queue them for a while.
+    signet_tls::connect(
+        endpoint,
+        transport,
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+    )
+    .await
+    .map_err(|e| {
+        // tonic's own message is just "transport error": name the cause (refused,
+        // unknown CA, …).
+        let mut why = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            why = format!("{why}: {s}");
+            source = s.source();
+        }
+        anyhow::anyhow!("cannot connect to the gateway at {endpoint} (is it running?): {why}")
+    })
 }
 
 /// A gRPC error as the user should see it: the Cognito exception name, then the message.

@@ -17,7 +17,7 @@ const DENIED: u8 = 3;
 
 pub async fn run(args: StsArgs) -> anyhow::Result<()> {
     let mut stdin = Stdin::default();
-    let mut c = StsClient::new(connect(&args.gateway.endpoint).await?);
+    let mut c = StsClient::new(connect(&args.gateway).await?);
     match args.command {
         StsCommand::AssumeRole {
             role_arn,

@@ -230,7 +230,7 @@ pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
         TokenCommand::Whoami { .. } | TokenCommand::SignOut { .. }
     );
     let app = App::new(&args, needs_client)?;
-    let mut c = UserPoolAuthClient::new(connect(&args.gateway.endpoint).await?);
+    let mut c = UserPoolAuthClient::new(connect(&args.gateway).await?);
     let out = call(&mut c, &app, args.command).await?;
     emit(&out)
 }

@@ -101,6 +101,9 @@ pub struct LoadArgs {
         env = "SIGNET_HTTP_ENDPOINT"
     )]
     pub http: Vec<String>,
+    /// TLS to the gateways' gRPC listeners (`--ca`; the HTTP scenarios speak plaintext).
+    #[command(flatten)]
+    pub tls: crate::tls_args::TlsArgs,
     /// `/metrics` URLs to read server CPU from (default: `/metrics` of every --http).
     #[arg(long, value_delimiter = ',')]
     pub metrics: Vec<String>,

@@ -110,8 +110,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let secret = admin_secret(load.admin_secret.clone(), &load.data_dir)?;
     let mut channels = Vec::new();
     for e in &load.endpoint {
+        let transport = load.tls.gateway_transport(e)?;
         for _ in 0..load.connections {
-            channels.push(connect(e).await?);
+            channels.push(if transport.is_tls() {
+                crate::rpc::connect_to(e, &transport).await?
+            } else {
+                connect(e).await?
+            });
         }
     }
     let admin = with_secret(channels[0].clone(), &secret)?;

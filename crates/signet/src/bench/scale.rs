@@ -134,7 +134,11 @@ impl Cluster {
     }
 
     async fn channel(&self) -> anyhow::Result<Channel> {
-        crate::rpc::connect(&self.gateway.field("grpc_addr")).await
+        crate::rpc::connect_to(
+            &self.gateway.field("grpc_addr"),
+            &signet_tls::Transport::Plaintext,
+        )
+        .await
     }
 
     fn store_client(&self) -> StoreClient {

@@ -2,9 +2,12 @@
 
 use super::{announce_json, bind, secrets::parse_server_secret, stop_signal};
 use crate::cli::GatewayArgs;
+use crate::tls_args::check_plaintext;
+use anyhow::Context;
 use signet_crypto::Secret;
 use signet_gateway::{GatewayConfig, NotifierConfig};
 use signet_store::StoreClient;
+use signet_tls::{Role, TlsFiles, TlsSource};
 use std::time::Duration;
 
 /// The webhook signing secret of `--webhook-secret`: its UTF-8 bytes, at least 32.
@@ -66,6 +69,29 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         !stores.is_empty(),
         "--store needs at least one store API address"
     );
+    let store_transport = args.tls.store_transport(Role::Gateway)?;
+    if !store_transport.is_tls() {
+        let addrs: Vec<&str> = stores.iter().map(String::as_str).collect();
+        check_plaintext("connections to the stores", &addrs, args.insecure_plaintext)?;
+    }
+    let public_tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            TlsSource::load(TlsFiles {
+                ca: None,
+                cert: Some((cert.clone(), key.clone())),
+                trust_domain: args.tls.trust_domain.clone(),
+            })
+            .context("loading --tls-cert and --tls-key")?,
+        ),
+        _ => None,
+    };
+    if public_tls.is_none() {
+        check_plaintext(
+            "the public gRPC and HTTP listeners",
+            &[&args.grpc_addr, &args.http_addr],
+            args.insecure_plaintext,
+        )?;
+    }
     let grpc = bind(&args.grpc_addr, "gateway gRPC").await?;
     let http = bind(&args.http_addr, "gateway HTTP").await?;
     let mut cfg = GatewayConfig::new(&args.public_url, args.admin_secret.clone(), server_secret);
@@ -73,7 +99,14 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     cfg.notifier = notifier;
     cfg.webhook_secret = webhook_secret;
     cfg.allow_insecure_loopback_http = args.allow_insecure_loopback_http;
-    let gw = signet_gateway::start(cfg, StoreClient::new(stores), grpc, http)
+    cfg.tls = public_tls;
+    let store = StoreClient::with_transport(
+        stores,
+        Duration::from_secs(15),
+        Duration::from_secs(3),
+        store_transport,
+    );
+    let gw = signet_gateway::start(cfg, store, grpc, http)
         .await
         .map_err(|e| anyhow::anyhow!("starting the gateway: {e}"))?;
     announce_json(serde_json::json!({

@@ -6,9 +6,11 @@ mod secrets;
 pub use gateway::gateway;
 
 use crate::cli::{DevArgs, StoreArgs};
+use crate::tls_args::check_plaintext;
 use anyhow::Context;
 use signet_proto::store::NodeInfo;
 use signet_store::{StoreClient, StoreConfig, StoreNode};
+use signet_tls::Role;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -65,6 +67,11 @@ async fn stop_signal() {
 }
 
 pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
+    check_plaintext(
+        "signet dev's listeners",
+        &[&args.api_addr, &args.grpc_addr, &args.http_addr],
+        args.insecure_plaintext,
+    )?;
     let api = bind(&args.api_addr, "store API").await?;
     // A single voter never receives Raft traffic; the listener exists so the node can be
     // turned into a cluster later.
@@ -129,11 +136,25 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
 }
 
 pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
+    let tls = args.tls.identity(Role::Store)?;
+    if tls.is_none() {
+        let mut addrs = vec![args.raft_addr.as_str(), args.api_addr.as_str()];
+        addrs.extend(args.advertise_raft_addr.as_deref());
+        addrs.extend(args.advertise_api_addr.as_deref());
+        addrs.extend(args.join.as_deref());
+        check_plaintext(
+            "the store's Raft and API listeners",
+            &addrs,
+            args.insecure_plaintext,
+        )?;
+    }
+    let transport = args.tls.store_transport(Role::Store)?;
     let raft = bind(&args.raft_addr, "raft").await?;
     let api = bind(&args.api_addr, "store API").await?;
     let mut config = StoreConfig::new(args.node_id, &args.data_dir);
     config.raft_advertise = args.advertise_raft_addr.clone();
     config.api_advertise = args.advertise_api_addr.clone();
+    config.tls = tls;
     let node = StoreNode::start(config, raft, api)
         .await
         .context("starting the store")?;
@@ -148,10 +169,11 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
             api_addr: me.api_addr.clone(),
             incarnation: me.incarnation,
         };
-        let client = StoreClient::with_timeouts(
+        let client = StoreClient::with_transport(
             vec![seed.clone()],
             Duration::from_secs(120),
             Duration::from_secs(60),
+            transport,
         );
         match client.join(info).await {
             Ok(m) => tracing::info!(membership = %m, "joined the cluster"),

@@ -1,0 +1,173 @@
+//! `signet certs init|issue`: a CA and role certificates for tests and small installs.
+//! Bigger installs use their own CA (cert-manager, SPIRE, Vault) issuing the same URI SAN.
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use signet_tls::certs::{issue, new_ca, LeafRequest, Pem};
+use signet_tls::Role;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct CertsArgs {
+    #[command(subcommand)]
+    pub command: CertsCommand,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum RoleArg {
+    Store,
+    Gateway,
+    Operator,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Store => Role::Store,
+            RoleArg::Gateway => Role::Gateway,
+            RoleArg::Operator => Role::Operator,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CertsCommand {
+    /// Make a new CA: writes ca.crt and ca.key (owner-only) into --dir.
+    Init {
+        /// Directory of the CA files (created if missing; existing files are not overwritten).
+        #[arg(long, default_value = "signet-pki")]
+        dir: PathBuf,
+        /// SPIFFE trust domain of the certificates this CA will issue.
+        #[arg(long, default_value = signet_tls::DEFAULT_TRUST_DOMAIN)]
+        trust_domain: String,
+        /// Validity of the CA certificate.
+        #[arg(long, default_value_t = 3650)]
+        days: u32,
+    },
+    /// Issue a certificate signed by the CA in --dir: a role certificate for the internal
+    /// planes (--role, --name), or, without --role, a server certificate for a gateway's
+    /// public listeners (--dns / --ip). Writes <out>.crt and <out>.key.
+    Issue {
+        /// Directory holding ca.crt and ca.key.
+        #[arg(long, default_value = "signet-pki")]
+        dir: PathBuf,
+        /// Role named in the certificate's SPIFFE ID.
+        #[arg(long, value_enum, requires = "name")]
+        role: Option<RoleArg>,
+        /// Name in the SPIFFE ID (a node id, a gateway or operator name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Trust domain of the SPIFFE ID (the CA's).
+        #[arg(long, default_value = signet_tls::DEFAULT_TRUST_DOMAIN)]
+        trust_domain: String,
+        /// DNS names the holder is reached at (comma-separated or repeated).
+        #[arg(long, value_delimiter = ',')]
+        dns: Vec<String>,
+        /// IP addresses the holder is reached at.
+        #[arg(long, value_delimiter = ',')]
+        ip: Vec<IpAddr>,
+        /// Validity.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Output path without extension (default: <dir>/<role>-<name>, or
+        /// <dir>/server-<first dns or ip>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn write_new(path: &Path, body: &str, private: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    f.write_all(body.as_bytes())?;
+    Ok(())
+}
+
+pub fn run(args: CertsArgs) -> anyhow::Result<()> {
+    match args.command {
+        CertsCommand::Init {
+            dir,
+            trust_domain,
+            days,
+        } => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let ca = new_ca(&trust_domain, days)?;
+            write_new(&dir.join("ca.key"), &ca.key, true)?;
+            write_new(&dir.join("ca.crt"), &ca.cert, false)?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "ca_cert": dir.join("ca.crt").display().to_string(),
+                    "ca_key": dir.join("ca.key").display().to_string(),
+                    "trust_domain": trust_domain,
+                })
+            );
+        }
+        CertsCommand::Issue {
+            dir,
+            role,
+            name,
+            trust_domain,
+            dns,
+            ip,
+            days,
+            out,
+        } => {
+            let read = |f: &str| {
+                std::fs::read_to_string(dir.join(f))
+                    .with_context(|| format!("reading {}", dir.join(f).display()))
+            };
+            let ca = Pem {
+                cert: read("ca.crt")?,
+                key: read("ca.key")?,
+            };
+            let identity = role.map(Role::from).zip(name);
+            let default_stem = match &identity {
+                Some((role, name)) => format!("{role}-{name}"),
+                None => format!(
+                    "server-{}",
+                    dns.first()
+                        .cloned()
+                        .or_else(|| ip.first().map(|i| i.to_string()))
+                        .context("a server certificate needs --dns or --ip")?
+                ),
+            };
+            let leaf = issue(
+                &ca,
+                &LeafRequest {
+                    identity,
+                    trust_domain,
+                    dns,
+                    ips: ip,
+                    days,
+                },
+            )?;
+            let stem = out.unwrap_or_else(|| dir.join(default_stem));
+            // Not `with_extension`: a stem like server-10.0.0.1 has a dot of its own.
+            let with = |ext: &str| PathBuf::from(format!("{}.{ext}", stem.display()));
+            let (cert, key) = (with("crt"), with("key"));
+            write_new(&key, &leaf.key, true)?;
+            write_new(&cert, &leaf.cert, false)?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "cert": cert.display().to_string(),
+                    "key": key.display().to_string(),
+                })
+            );
+        }
+    }
+    Ok(())
+}
