@@ -30,8 +30,19 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Run `binary args…` and wait (up to `deadline`) for its `{"event":"ready",…}` line.
     pub async fn start(binary: &Path, args: &[&str], deadline: Duration) -> ChildProcess {
+        Self::start_with_env(binary, args, &[], deadline).await
+    }
+
+    /// Like [`ChildProcess::start`], with the variables `env` set.
+    pub async fn start_with_env(
+        binary: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        deadline: Duration,
+    ) -> ChildProcess {
         let mut child = Command::new(binary)
             .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

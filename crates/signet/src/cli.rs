@@ -216,9 +216,13 @@ pub struct GatewayArgs {
 
 #[derive(Args, Debug)]
 pub struct StoreArgs {
-    /// Raft node id, unique in the cluster. Never reuse the id of a node whose data was lost.
-    #[arg(long, env = "SIGNET_NODE_ID")]
-    pub node_id: u64,
+    /// Raft node id, unique in the cluster. Never reuse the id of a node whose data was lost
+    /// (until the old member is removed).
+    #[arg(long, env = "SIGNET_NODE_ID", conflicts_with = "node_id_from_hostname")]
+    pub node_id: Option<u64>,
+    /// Take the node id from a StatefulSet pod's host name: ordinal + 1 (`…-0` is node 1).
+    #[arg(long, env = "SIGNET_NODE_ID_FROM_HOSTNAME")]
+    pub node_id_from_hostname: bool,
     /// Where this node keeps its log, state machine and snapshots.
     #[arg(long, env = "SIGNET_DATA_DIR")]
     pub data_dir: PathBuf,
@@ -239,8 +243,19 @@ pub struct StoreArgs {
     pub init: bool,
     /// Join the cluster of the store at this API address: added as learner, caught up,
     /// then promoted to voter.
-    #[arg(long, env = "SIGNET_JOIN")]
+    #[arg(long, env = "SIGNET_JOIN", conflicts_with = "bootstrap")]
     pub join: Option<String>,
+    /// Become a member without a human (StatefulSets): with no state, join the cluster a
+    /// peer belongs to; node 1 starts a new cluster only once every peer has answered that
+    /// none exists. With state, just start.
+    #[arg(long, env = "SIGNET_BOOTSTRAP", conflicts_with = "init")]
+    pub bootstrap: bool,
+    /// API addresses of every member (this node may be among them), comma-separated.
+    #[arg(long, value_delimiter = ',', env = "SIGNET_PEERS")]
+    pub peers: Vec<String>,
+    /// How long node 1 waits for its peers before starting a new cluster.
+    #[arg(long, default_value = "30s", value_parser = crate::bench::parse_duration, env = "SIGNET_BOOTSTRAP_WAIT")]
+    pub bootstrap_wait: std::time::Duration,
     /// Mutual TLS of the Raft and API listeners and of calls to other stores: the cluster
     /// CA and this node's certificate (role store).
     #[command(flatten)]
@@ -287,6 +302,15 @@ pub enum ClusterCommand {
         endpoint: Endpoint,
         #[arg(long)]
         purge: bool,
+    },
+    /// Remove every member whose node id is above --to, highest first, one at a time: run
+    /// it before a StatefulSet of stores scales down to --to pods (a no-op when none is).
+    Shrink {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        /// Members to keep: node ids 1..=to.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        to: u64,
     },
     /// Remove a voter or learner from the cluster.
     Remove {

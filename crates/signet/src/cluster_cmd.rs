@@ -85,6 +85,27 @@ pub async fn run(tls: &TlsArgs, cmd: ClusterCommand) -> anyhow::Result<()> {
                 "purged_index": purged_index,
             }))?;
         }
+        ClusterCommand::Shrink { endpoint, to } => {
+            let c = client(&endpoint.endpoint);
+            let mut s = c.status_of(&endpoint.endpoint).await?;
+            if s.leader_id.is_some() && s.leader_id != Some(s.node_id) {
+                s = c.status_of(&s.leader_api_addr).await?;
+            }
+            let mut extra: Vec<u64> = s
+                .members
+                .iter()
+                .filter_map(|m| m.node.as_ref().map(|n| n.node_id))
+                .filter(|id| *id > to)
+                .collect();
+            extra.sort_unstable_by(|a, b| b.cmp(a));
+            let mut removed = Vec::new();
+            for id in extra {
+                c.remove(id).await?;
+                tracing::info!(node_id = id, "removed");
+                removed.push(id);
+            }
+            emit(&serde_json::json!({ "removed": removed, "kept_up_to": to }))?;
+        }
         ClusterCommand::Remove { endpoint, node_id } => {
             print_membership(&client(&endpoint.endpoint).remove(node_id).await?)?
         }

@@ -18,7 +18,7 @@ mod scale;
 mod scale_import;
 mod server;
 
-pub use args::BenchArgs;
+pub use args::{parse_duration, BenchArgs};
 
 use crate::admin_cmd::{admin_secret, with_secret};
 use anyhow::{bail, Context};

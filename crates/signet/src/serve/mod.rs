@@ -2,15 +2,15 @@
 
 mod gateway;
 mod secrets;
+mod store;
 
 pub use gateway::gateway;
+pub use store::store;
 
-use crate::cli::{DevArgs, StoreArgs};
+use crate::cli::DevArgs;
 use crate::tls_args::check_plaintext;
 use anyhow::Context;
-use signet_proto::store::NodeInfo;
 use signet_store::{StoreClient, StoreConfig, StoreNode};
-use signet_tls::Role;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -131,61 +131,6 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     stop_signal().await;
     tracing::info!("stopping");
     gw.shutdown().await;
-    node.shutdown().await;
-    Ok(())
-}
-
-pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
-    let tls = args.tls.identity(Role::Store)?;
-    if tls.is_none() {
-        let mut addrs = vec![args.raft_addr.as_str(), args.api_addr.as_str()];
-        addrs.extend(args.advertise_raft_addr.as_deref());
-        addrs.extend(args.advertise_api_addr.as_deref());
-        addrs.extend(args.join.as_deref());
-        check_plaintext(
-            "the store's Raft and API listeners",
-            &addrs,
-            args.insecure_plaintext,
-        )?;
-    }
-    let transport = args.tls.store_transport(Role::Store)?;
-    let raft = bind(&args.raft_addr, "raft").await?;
-    let api = bind(&args.api_addr, "store API").await?;
-    let mut config = StoreConfig::new(args.node_id, &args.data_dir);
-    config.raft_advertise = args.advertise_raft_addr.clone();
-    config.api_advertise = args.advertise_api_addr.clone();
-    config.tls = tls;
-    let node = StoreNode::start(config, raft, api)
-        .await
-        .context("starting the store")?;
-    if args.init {
-        node.initialize_single_if_new().await?;
-    }
-    if let Some(seed) = &args.join {
-        let me = node.info();
-        let info = NodeInfo {
-            node_id: node.id(),
-            raft_addr: me.raft_addr.clone(),
-            api_addr: me.api_addr.clone(),
-            incarnation: me.incarnation,
-        };
-        let client = StoreClient::with_transport(
-            vec![seed.clone()],
-            Duration::from_secs(120),
-            Duration::from_secs(60),
-            transport,
-        );
-        match client.join(info).await {
-            Ok(m) => tracing::info!(membership = %m, "joined the cluster"),
-            Err(e) => {
-                node.kill().await;
-                return Err(anyhow::anyhow!("joining through {seed} failed: {e}"));
-            }
-        }
-    }
-    announce("store", &node, &args.data_dir);
-    stop_signal().await;
-    tracing::info!("stopping");
     node.shutdown().await;
     Ok(())
 }
