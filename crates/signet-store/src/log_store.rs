@@ -37,8 +37,13 @@ pub struct WalVote(Vote<NodeId>);
 
 /// Completion of a WAL flush: either openraft's append callback or a waiting caller.
 pub enum FlushDone {
-    /// openraft's "log appended and durable" notification.
-    Raft(LogFlushed<TypeConfig>),
+    /// openraft's "log appended and durable" notification, with when the flush was asked
+    /// for and where its latency goes.
+    Raft(
+        LogFlushed<TypeConfig>,
+        std::time::Instant,
+        Arc<crate::metrics::Histogram>,
+    ),
     /// A caller blocked on a synchronous save (vote).
     Waiter(std::sync::mpsc::SyncSender<io::Result<()>>),
 }
@@ -46,7 +51,10 @@ pub enum FlushDone {
 impl raft_log::Callback for FlushDone {
     fn send(self, res: Result<(), io::Error>) {
         match self {
-            FlushDone::Raft(cb) => cb.log_io_completed(res),
+            FlushDone::Raft(cb, asked, latency) => {
+                latency.observe(asked.elapsed());
+                cb.log_io_completed(res)
+            }
             // raft-log's own Callback impl for SyncSender ignores a waiter that gave up.
             FlushDone::Waiter(tx) => raft_log::Callback::send(tx, res),
         }
@@ -167,6 +175,8 @@ fn decode_payload(b: &[u8]) -> io::Result<EntryPayload<TypeConfig>> {
 #[derive(Clone)]
 pub struct LogStore {
     log: Arc<Mutex<raft_log::RaftLog<WalTypes>>>,
+    /// Time from asking for an append's flush to its fdatasync completing.
+    flush_latency: Arc<crate::metrics::Histogram>,
 }
 
 impl LogStore {
@@ -185,7 +195,13 @@ impl LogStore {
         let log = raft_log::RaftLog::open(Arc::new(config))?;
         Ok(LogStore {
             log: Arc::new(Mutex::new(log)),
+            flush_latency: Arc::default(),
         })
+    }
+
+    /// Latency of durable appends (request to fdatasync done).
+    pub fn flush_latency(&self) -> &crate::metrics::Histogram {
+        &self.flush_latency
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, raft_log::RaftLog<WalTypes>> {
@@ -326,7 +342,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
                 }
             }
             log.append(encoded)?;
-            log.flush(true, Some(FlushDone::Raft(callback)))
+            log.flush(
+                true,
+                Some(FlushDone::Raft(
+                    callback,
+                    std::time::Instant::now(),
+                    self.flush_latency.clone(),
+                )),
+            )
         })();
         res.map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))?;
         Ok(())

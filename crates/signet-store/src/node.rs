@@ -118,6 +118,7 @@ pub struct StoreNode {
     /// for this long after hearing from a leader.
     lease: Duration,
     transport: signet_tls::Transport,
+    tls: Option<signet_tls::TlsSource>,
 }
 
 impl StoreNode {
@@ -254,7 +255,41 @@ impl StoreNode {
             tasks,
             lease: config.election_timeout.1,
             transport,
+            tls: config.tls,
         })
+    }
+
+    /// Serve `/healthz`, `/readyz` and `/metrics` in plain HTTP on `listener` until the
+    /// node stops (for Prometheus and Kubernetes probes). Returns the bound address.
+    pub fn serve_ops(&mut self, listener: TcpListener) -> Result<std::net::SocketAddr, StoreError> {
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StoreError::io("ops listener address", e))?;
+        let ops = Arc::new(crate::ops::Ops {
+            raft: self.raft.clone(),
+            log: self.log.clone(),
+            sm: self.sm.clone(),
+            tls: self.tls.clone(),
+            lease: self.lease,
+        });
+        let mut stop = self.stop.subscribe();
+        self.tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, crate::ops::router(ops))
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!("ops server stopped: {e}");
+            }
+        }));
+        Ok(addr)
+    }
+
+    /// Why this node cannot serve linearizable reads now (None when it can).
+    pub fn not_ready(&self) -> Option<String> {
+        crate::ops::not_ready(&self.raft, self.lease)
     }
 
     /// This node's id.

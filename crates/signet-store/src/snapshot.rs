@@ -160,6 +160,12 @@ impl SnapshotDir {
         self.sync_dir()
     }
 
+    /// Size in bytes and write time of the current snapshot file, if any.
+    pub(crate) fn stat(&self) -> Option<(u64, std::time::SystemTime)> {
+        let m = fs::metadata(self.dir.join(CURRENT)).ok()?;
+        Some((m.len(), m.modified().ok()?))
+    }
+
     /// The current snapshot's bytes, if any.
     pub(crate) fn load(&self) -> io::Result<Option<Vec<u8>>> {
         match fs::read(self.dir.join(CURRENT)) {

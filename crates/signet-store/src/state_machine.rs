@@ -46,6 +46,11 @@ fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError 
 }
 
 impl StateMachineStore {
+    /// Size in bytes and write time of the latest snapshot file, if any.
+    pub fn snapshot_file(&self) -> Option<(u64, std::time::SystemTime)> {
+        self.inner.snapshots.stat()
+    }
+
     /// Open the state machine under `dir`, restoring the latest snapshot when sled is
     /// behind it or an install was interrupted.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {

@@ -232,6 +232,10 @@ pub struct StoreArgs {
     /// Listen address of the Store and Cluster APIs (gateways, CLI, joining nodes).
     #[arg(long, env = "SIGNET_API_ADDR")]
     pub api_addr: String,
+    /// Listen address of plain-HTTP /healthz (liveness), /readyz (can serve linearizable
+    /// reads) and /metrics (Prometheus), for probes and scrapers without certificates.
+    #[arg(long, env = "SIGNET_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// Raft address other nodes should use, if not the listen address (e.g. a pod DNS name).
     #[arg(long, env = "SIGNET_ADVERTISE_RAFT_ADDR")]
     pub advertise_raft_addr: Option<String>,

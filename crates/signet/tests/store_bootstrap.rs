@@ -76,6 +76,8 @@ impl Pods {
             self.peers(replicas),
             "--bootstrap-wait".into(),
             "1s".into(),
+            "--metrics-addr".into(),
+            format!("{ip}:7402"),
         ];
         args.extend(self.tls(Role::Store, &(ordinal + 1).to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -122,6 +124,31 @@ impl Pods {
     }
 }
 
+/// GET `path` on pod `ordinal`'s metrics listener: (status, body).
+async fn ops_get(pods: &Pods, ordinal: u64, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = format!("{}.{}:7402", pods.subnet, ordinal + 1);
+    let Ok(mut s) = tokio::net::TcpStream::connect(&addr).await else {
+        return (0, String::new());
+    };
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.expect("read");
+    let status = raw
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+fn metric(body: &str, name: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 fn rand_byte() -> u8 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -161,6 +188,21 @@ async fn stores_form_grow_shrink_and_heal_a_cluster_by_themselves() {
     // once both others have said they belong to no cluster, and they join it.
     let (p0, p1, p2) = tokio::join!(pods.start(0, 3), pods.start(1, 3), pods.start(2, 3));
     pods.wait_voters(&[1, 2, 3]).await;
+
+    // What Prometheus and the probes see: one leader, three voters, durable appends
+    // timed, the certificate's expiry; every pod live and ready.
+    let mut leaders = 0.0;
+    for o in 0..3 {
+        assert_eq!(ops_get(&pods, o, "/healthz").await.0, 200);
+        assert_eq!(ops_get(&pods, o, "/readyz").await.0, 200);
+        let (status, body) = ops_get(&pods, o, "/metrics").await;
+        assert_eq!(status, 200);
+        leaders += metric(&body, "signet_store_is_leader").expect("is_leader");
+        assert_eq!(body.matches("signet_store_member{").count(), 3, "{body}");
+        assert!(metric(&body, "signet_store_log_flush_seconds_count").expect("flushes") >= 1.0);
+        assert!(metric(&body, "signet_tls_cert_not_after_seconds").expect("expiry") > 1.7e9);
+    }
+    assert_eq!(leaders, 1.0);
 
     // Scale up: pod 3 joins as voter 4.
     let p3 = pods.start(3, 4).await;
@@ -222,7 +264,15 @@ async fn stores_form_grow_shrink_and_heal_a_cluster_by_themselves() {
     let p2 = pods.start(2, 3).await;
     pods.wait_voters(&[1, 2, 3]).await;
 
-    for p in [p0, p1, p2] {
-        assert_eq!(p.terminate(Duration::from_secs(20)).await, Some(0));
-    }
+    // Without a quorum, the survivor stays live but stops being ready.
+    assert_eq!(p1.terminate(Duration::from_secs(20)).await, Some(0));
+    assert_eq!(p2.terminate(Duration::from_secs(20)).await, Some(0));
+    wait_for_async(
+        "the lone store is not ready",
+        Duration::from_secs(20),
+        || async { (ops_get(&pods, 0, "/readyz").await.0 == 503).then_some(()) },
+    )
+    .await;
+    assert_eq!(ops_get(&pods, 0, "/healthz").await.0, 200);
+    assert_eq!(p0.terminate(Duration::from_secs(20)).await, Some(0));
 }

@@ -20,19 +20,6 @@ async fn bind(addr: &str, what: &str) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {addr} ({what})"))
 }
 
-/// One JSON line on stdout once serving, so scripts and tests learn the bound addresses
-/// (useful with port 0).
-fn announce(role: &str, node: &StoreNode, data_dir: &std::path::Path) {
-    announce_json(serde_json::json!({
-        "event": "ready",
-        "role": role,
-        "node_id": node.id(),
-        "api_addr": node.info().api_addr,
-        "raft_addr": node.info().raft_addr,
-        "data_dir": data_dir.display().to_string(),
-    }));
-}
-
 fn announce_json(line: serde_json::Value) {
     use std::io::Write;
     // A server must not die because nobody reads its stdout.

@@ -1,7 +1,7 @@
 //! `signet store`: one store node, started by hand (`--init`, `--join`) or, in a
 //! StatefulSet, by itself (`--bootstrap --peers …`).
 
-use super::{announce, bind, stop_signal};
+use super::{announce_json, bind, stop_signal};
 use crate::cli::StoreArgs;
 use crate::tls_args::check_plaintext;
 use anyhow::Context;
@@ -185,9 +185,17 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
     config.raft_advertise = args.advertise_raft_addr.clone();
     config.api_advertise = args.advertise_api_addr.clone();
     config.tls = tls;
-    let node = StoreNode::start(config, raft, api)
+    let ops = match &args.metrics_addr {
+        Some(a) => Some(bind(a, "store metrics").await?),
+        None => None,
+    };
+    let mut node = StoreNode::start(config, raft, api)
         .await
         .context("starting the store")?;
+    let metrics_addr = match ops {
+        Some(l) => Some(node.serve_ops(l)?.to_string()),
+        None => None,
+    };
     let joined = if args.init {
         node.initialize_single_if_new().await.map_err(Into::into)
     } else if let Some(seed) = &args.join {
@@ -204,7 +212,15 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
         node.kill().await;
         return Err(e);
     }
-    announce("store", &node, &args.data_dir);
+    announce_json(serde_json::json!({
+        "event": "ready",
+        "role": "store",
+        "node_id": node.id(),
+        "api_addr": node.info().api_addr,
+        "raft_addr": node.info().raft_addr,
+        "metrics_addr": metrics_addr,
+        "data_dir": args.data_dir.display().to_string(),
+    }));
     stop_signal().await;
     tracing::info!("stopping");
     node.shutdown().await;
