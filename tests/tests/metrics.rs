@@ -64,5 +64,40 @@ async fn metrics_count_issued_tokens_and_report_cpu() {
     assert_eq!(sample(&a, "signet_ready"), 1.0);
     assert_eq!(sample(&a, "signet_argon2_queue_depth"), 0.0);
     assert!(sample(&a, "process_cpu_seconds_total") > 0.0);
+    // Latency per RPC and per HTTP route: three token calls on a, none on b; a bad
+    // client secret counts as a failed call.
+    let rpc = "rpc=\"/signet.v1.UserPoolAuth/IssueClientToken\"";
+    assert_eq!(
+        sample(&a, &format!("signet_rpc_duration_seconds_count{{{rpc}}}")),
+        3.0
+    );
+    assert!(!b.contains("IssueClientToken"), "counted where called");
+    let _ = auth_client(&env.a)
+        .await
+        .issue_client_token(signet_proto::v1::IssueClientTokenRequest {
+            user_pool_id: pool.clone(),
+            client_id: c.client_id.clone(),
+            client_secret: "wrong".into(),
+            scope: String::new(),
+        })
+        .await
+        .expect_err("bad secret");
+    let a = scrape(&env.a.http_addr().to_string()).await;
+    assert_eq!(
+        sample(
+            &a,
+            &format!("signet_rpc_duration_seconds_failed_total{{{rpc}}}")
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &a,
+            &format!("signet_rpc_duration_seconds_bucket{{{rpc},le=\"+Inf\"}}")
+        ),
+        4.0
+    );
+    // The earlier scrapes were timed under their route.
+    assert!(sample(&a, "signet_http_duration_seconds_count{route=\"/metrics\"}") >= 1.0);
     env.shutdown().await;
 }

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub(crate) fn router(gw: Arc<Gateway>) -> Router {
+    let latency = gw.metrics.http.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -30,6 +31,10 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
         )
         .merge(crate::http_oauth::routes())
         .merge(crate::http_import::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            latency,
+            crate::latency::http_latency,
+        ))
         .with_state(gw)
 }
 

@@ -13,6 +13,7 @@ mod http_import;
 mod http_oauth;
 mod http_oauth_edge;
 mod keys;
+mod latency;
 mod metrics;
 mod notifier;
 mod outbound;

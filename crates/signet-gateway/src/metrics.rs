@@ -30,6 +30,10 @@ const KINDS: [(Issued, &str); 4] = [
 #[derive(Default)]
 pub(crate) struct Metrics {
     issued: [AtomicU64; 4],
+    /// Latency of every gRPC method.
+    pub(crate) rpc: std::sync::Arc<crate::latency::Latency>,
+    /// Latency of every HTTP route.
+    pub(crate) http: std::sync::Arc<crate::latency::Latency>,
 }
 
 impl Metrics {
@@ -65,6 +69,18 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
+        self.rpc.render(
+            &mut out,
+            "signet_rpc_duration_seconds",
+            "rpc",
+            "Time to answer a gRPC call, by method.",
+        );
+        self.http.render(
+            &mut out,
+            "signet_http_duration_seconds",
+            "route",
+            "Time to answer an HTTP request, by route (failed = 5xx).",
+        );
         out
     }
 }
