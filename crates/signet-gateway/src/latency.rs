@@ -1,4 +1,4 @@
-//! Latency per RPC and per HTTP route, for `/metrics`: a histogram per gRPC method path
+//! Latency (and the server span) per RPC, and latency per HTTP route, for `/metrics`: a histogram per gRPC method path
 //! (`signet_rpc_duration_seconds{rpc=…}`) and per matched HTTP route
 //! (`signet_http_duration_seconds{route=…}`), each with a count of failed calls.
 
@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
+use tracing::Instrument;
 
 /// Most series kept per family; calls to further paths (only a caller inventing method
 /// names can make them) are counted under `other`, so memory stays bounded.
@@ -117,21 +118,36 @@ where
         let started = Instant::now();
         let path = req.uri().path().to_string();
         let latency = self.latency.clone();
-        let fut = self.inner.call(req);
-        Box::pin(async move {
-            let res = fut.await;
-            let failed = match &res {
-                Ok(r) => {
-                    !r.status().is_success()
-                        || r.headers()
-                            .get("grpc-status")
-                            .is_some_and(|v| v.as_bytes() != b"0")
-                }
-                Err(_) => true,
-            };
-            latency.record(&path, started, failed);
-            res
-        })
+        // One server span per call, continuing the caller's W3C trace context; the store
+        // client passes it on, so a trace shows the call across gateway and store.
+        let span = tracing::info_span!(
+            "rpc",
+            otel.name = %path,
+            otel.kind = "server",
+            rpc.system = "grpc"
+        );
+        signet_store::trace::continue_trace(&span, req.headers());
+        let fut = {
+            let _entered = span.enter();
+            self.inner.call(req)
+        };
+        Box::pin(
+            async move {
+                let res = fut.await;
+                let failed = match &res {
+                    Ok(r) => {
+                        !r.status().is_success()
+                            || r.headers()
+                                .get("grpc-status")
+                                .is_some_and(|v| v.as_bytes() != b"0")
+                    }
+                    Err(_) => true,
+                };
+                latency.record(&path, started, failed);
+                res
+            }
+            .instrument(span),
+        )
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::Stream;
 use tonic::{Response, Status};
+use tracing::Instrument;
 
 /// How long an `AT_LEAST` read waits for this member to catch up before giving up.
 const AT_LEAST_WAIT: Duration = Duration::from_secs(5);
@@ -81,14 +82,8 @@ fn to_pb(c: Change) -> pb::Change {
     }
 }
 
-#[tonic::async_trait]
-impl Store for StoreApi {
-    #[tracing::instrument(skip_all, fields(request_id))]
-    async fn write(
-        &self,
-        req: tonic::Request<pb::WriteRequest>,
-    ) -> Result<Response<pb::WriteReply>, Status> {
-        let req = req.into_inner();
+impl StoreApi {
+    async fn write_inner(&self, req: pb::WriteRequest) -> Result<Response<pb::WriteReply>, Status> {
         let rid: [u8; 16] = req
             .request_id
             .as_slice()
@@ -97,18 +92,13 @@ impl Store for StoreApi {
         let command: Command =
             serde_json::from_slice(&req.command).map_err(|e| bad_request("command", e))?;
         let rid = RequestId(rid);
-        tracing::Span::current().record("request_id", tracing::field::display(rid));
+        tracing::debug!(request_id = %rid, "write");
         let (outcome, index) = self.proposer.propose(Request::new(rid, command)).await?;
         let outcome = serde_json::to_vec(&outcome).map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(pb::WriteReply { outcome, index }))
     }
 
-    #[tracing::instrument(skip_all)]
-    async fn read(
-        &self,
-        req: tonic::Request<pb::ReadRequest>,
-    ) -> Result<Response<pb::ReadReply>, Status> {
-        let req = req.into_inner();
+    async fn read_inner(&self, req: pb::ReadRequest) -> Result<Response<pb::ReadReply>, Status> {
         let query: Query =
             serde_json::from_slice(&req.query).map_err(|e| bad_request("query", e))?;
         match pb::Consistency::try_from(req.consistency).unwrap_or(pb::Consistency::Unspecified) {
@@ -144,6 +134,25 @@ impl Store for StoreApi {
             result,
             applied_index,
         }))
+    }
+}
+
+#[tonic::async_trait]
+impl Store for StoreApi {
+    async fn write(
+        &self,
+        req: tonic::Request<pb::WriteRequest>,
+    ) -> Result<Response<pb::WriteReply>, Status> {
+        let span = crate::trace::server_span("store.Write", &req);
+        self.write_inner(req.into_inner()).instrument(span).await
+    }
+
+    async fn read(
+        &self,
+        req: tonic::Request<pb::ReadRequest>,
+    ) -> Result<Response<pb::ReadReply>, Status> {
+        let span = crate::trace::server_span("store.Read", &req);
+        self.read_inner(req.into_inner()).instrument(span).await
     }
 
     type WatchStream = WatchStream;

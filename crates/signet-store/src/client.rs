@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
+use tracing::Instrument;
 
 /// Largest reply the client accepts from the store (tonic's default, stated): a reply over
 /// it fails the call. List queries stop a page at [`signet_core::MAX_PAGE_BYTES`] so that
@@ -241,6 +242,8 @@ impl StoreClient {
                     request_id: request_id.0.to_vec(),
                     command: body.clone(),
                 };
+                let mut req = tonic::Request::new(req);
+                crate::trace::inject(&mut req);
                 async move {
                     PbStoreClient::new(ch)
                         .max_decoding_message_size(MAX_REPLY_BYTES)
@@ -249,6 +252,11 @@ impl StoreClient {
                         .map(|r| r.into_inner())
                 }
             })
+            .instrument(tracing::info_span!(
+                "store.write",
+                otel.kind = "client",
+                command = command.name()
+            ))
             .await?;
         let outcome = serde_json::from_slice(&reply.outcome)
             .map_err(|e| ClientError::Decode(e.to_string()))?;
@@ -279,6 +287,8 @@ impl StoreClient {
                     consistency: c as i32,
                     at_least,
                 };
+                let mut req = tonic::Request::new(req);
+                crate::trace::inject(&mut req);
                 async move {
                     PbStoreClient::new(ch)
                         .max_decoding_message_size(MAX_REPLY_BYTES)
@@ -287,6 +297,7 @@ impl StoreClient {
                         .map(|r| r.into_inner())
                 }
             })
+            .instrument(tracing::info_span!("store.read", otel.kind = "client"))
             .await?;
         let result = serde_json::from_slice(&reply.result)
             .map_err(|e| ClientError::Decode(e.to_string()))?;

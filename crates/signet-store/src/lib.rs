@@ -27,6 +27,7 @@ mod raft_service;
 mod sled_kv;
 mod snapshot;
 mod state_machine;
+pub mod trace;
 mod types;
 
 pub use client::{ReadConsistency, StoreClient, Written, MAX_REPLY_BYTES};
