@@ -142,6 +142,17 @@ impl TestCluster {
             .unwrap_or_else(|| panic!("node {id} is not running"))
     }
 
+    /// Serve node `id`'s `/healthz`, `/readyz` and `/metrics` on a free loopback port.
+    pub async fn serve_ops(&mut self, id: NodeId) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind ops");
+        self.slots
+            .get_mut(&id)
+            .and_then(|s| s.node.as_mut())
+            .unwrap_or_else(|| panic!("node {id} is not running"))
+            .serve_ops(listener)
+            .expect("serve ops")
+    }
+
     /// Ids of running nodes.
     pub fn running(&self) -> Vec<NodeId> {
         self.slots
