@@ -123,21 +123,22 @@ def ensure_venv() -> None:
             started = time.monotonic()
             print(f"check_chart: making the venv {venv} (pinned packages from PyPI)", file=sys.stderr)
             shutil.rmtree(venv, ignore_errors=True)
-            run([sys.executable, "-m", "venv", str(venv)])
+            run([sys.executable, "-m", "venv", str(venv)],
+                "Python's venv module with pip is needed (Debian: apt-get install python3-venv)")
             req = venv / "requirements.txt"
             req.write_text(REQUIREMENTS)
             run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 "--no-input", "-r", str(req)])
+                 "--no-input", "-r", str(req)], "is PyPI reachable?")
             stamp.write_text(REQUIREMENTS)
             print(f"check_chart: venv ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
     os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
-def run(cmd: list[str]) -> None:
+def run(cmd: list[str], hint: str) -> None:
     result = subprocess.run(cmd)
     if result.returncode != 0:
         sys.exit(f"check_chart: `{' '.join(cmd)}` failed with exit status {result.returncode} "
-                 "(is PyPI reachable?)")
+                 f"({hint})")
 
 
 # --------------------------------------------------------------------------------------
@@ -908,5 +909,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.version_info < (3, 10):
+        sys.exit("check_chart: Python 3.10 or newer is needed")
     ensure_venv()
     sys.exit(main())
