@@ -246,6 +246,14 @@ def one(objs: list[dict], kind: str, name: str) -> dict:
     return found[0]
 
 
+def null_paths(x: Any, path: str = "") -> list[str]:
+    if isinstance(x, dict):
+        return [p for k, v in x.items() for p in null_paths(v, f"{path}.{k}")]
+    if isinstance(x, list):
+        return [p for i, v in enumerate(x) for p in null_paths(v, f"{path}[{i}]")]
+    return [path] if x is None else []
+
+
 def labels_match(selector: dict, labels: dict) -> bool:
     """A LabelSelector (matchLabels and matchExpressions) against a label set."""
     for k, v in (selector.get("matchLabels") or {}).items():
@@ -428,6 +436,8 @@ def check_variant(report: Report, variant: str, files: list[str], extra: dict) -
             labels = md.get("labels") or {}
             if labels.get("app.kubernetes.io/instance") != RELEASE:
                 problems.append(f"{k}: no app.kubernetes.io/instance label")
+            problems.extend(f"{k}: {path} is null (an empty template block)"
+                            for path in null_paths(o))
 
     sts = one(objs, "StatefulSet", store_name)
     store_pod = sts["spec"]["template"]
