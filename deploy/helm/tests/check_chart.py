@@ -6,8 +6,8 @@ binary: Helm itself comes embedded in the PyPI package helm-python-sdk.
     python3 deploy/helm/tests/check_chart.py render VALUES.yaml [--set k=v]... \\
         [--name RELEASE] [--namespace NS]               # rendered objects as JSON on stdout
 
-For each values variant (the chart's defaults, values-5-stores-tls.yaml and
-values-plaintext.yaml) the checker runs `helm lint --strict`, renders the chart like
+For each values variant (the chart's defaults, values-5-stores-tls.yaml,
+values-plaintext.yaml, and the defaults with secrets given as values) the checker runs `helm lint --strict`, renders the chart like
 `helm template`, parses every document, validates every object against the Kubernetes API
 schema of each version in KUBE_VERSIONS (kubernetes-validate's strict JSON schemas, made
 from the API server's OpenAPI: unknown fields are errors) and the cert-manager and
@@ -202,7 +202,13 @@ def cmd_render(argv: list[str]) -> int:
     p.add_argument("--name", default=RELEASE)
     p.add_argument("--namespace", default=NAMESPACE)
     a = p.parse_args(argv)
-    out = render(load_values(a.values, a.sets), a.name, a.namespace)
+    import helm_python as helm
+
+    try:
+        out = render(load_values(a.values, a.sets), a.name, a.namespace)
+    except helm.HelmError as e:
+        print(f"check_chart render: {e}", file=sys.stderr)
+        return 1
     json.dump(out, sys.stdout, indent=1, sort_keys=False)
     sys.stdout.write("\n")
     return 0
