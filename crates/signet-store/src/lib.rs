@@ -7,6 +7,7 @@
 // openraft's trait signatures fix the (large) storage and RPC error types.
 #![allow(clippy::result_large_err)]
 
+mod admission;
 mod api;
 mod client;
 mod cluster;
@@ -16,6 +17,7 @@ mod feed;
 mod housekeeping;
 mod identity;
 mod log_store;
+mod membership;
 mod network;
 mod node;
 mod proposer;
@@ -33,6 +35,7 @@ pub use feed::Change;
 pub use housekeeping::KeyHousekeeping;
 pub use identity::NodeIdentity;
 pub use log_store::LogStore;
+pub use membership::JOIN_CATCH_UP;
 pub use node::{StoreConfig, StoreNode};
 pub use openraft::ServerState;
 pub use purging::{PurgeHousekeeping, MAX_ROUND_PROPOSALS};

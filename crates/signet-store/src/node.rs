@@ -6,6 +6,7 @@ use crate::cluster::ClusterApi;
 use crate::faults::Faults;
 use crate::identity::NodeIdentity;
 use crate::log_store::LogStore;
+use crate::membership::Members;
 use crate::network::{Network, MAX_RAFT_MESSAGE};
 use crate::proposer::Proposer;
 use crate::raft_service::RaftService;
@@ -50,6 +51,9 @@ pub struct StoreConfig {
     pub key_housekeeping: crate::KeyHousekeeping,
     /// Purge of expired refresh families and revoked tokens done while this node leads.
     pub purge: crate::PurgeHousekeeping,
+    /// While this node leads: how long a joining node may take to catch up before the Join
+    /// removes it again (a node becomes a voter only once caught up).
+    pub join_catch_up: Duration,
 }
 
 impl StoreConfig {
@@ -67,6 +71,7 @@ impl StoreConfig {
             faults: Faults::new(),
             key_housekeeping: crate::KeyHousekeeping::default(),
             purge: crate::PurgeHousekeeping::default(),
+            join_catch_up: crate::JOIN_CATCH_UP,
         }
     }
 
@@ -190,6 +195,7 @@ impl StoreNode {
                 raft: raft.clone(),
                 node_id,
                 me: me.clone(),
+                members: Members::new(raft.clone(), node_id, config.join_catch_up),
             }));
         tasks.push(serve(api, api_listener, stop_rx.clone()));
         tasks.push(tokio::spawn(report_health(
