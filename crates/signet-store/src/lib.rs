@@ -23,6 +23,7 @@ mod node;
 mod proposer;
 mod purging;
 mod raft_service;
+mod recovery;
 mod sled_kv;
 mod snapshot;
 mod state_machine;
@@ -39,6 +40,7 @@ pub use membership::JOIN_CATCH_UP;
 pub use node::{StoreConfig, StoreNode};
 pub use openraft::ServerState;
 pub use purging::{PurgeHousekeeping, MAX_ROUND_PROPOSALS};
+pub use recovery::{force_new_cluster, Recovery};
 pub use state_machine::StateMachineStore;
 pub use types::{Batch, NodeId, Raft, SignetNode, TypeConfig};
 
