@@ -134,6 +134,7 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
     let mut config = StoreConfig::new(args.node_id, &args.data_dir);
     config.raft_advertise = args.advertise_raft_addr.clone();
     config.api_advertise = args.advertise_api_addr.clone();
+    config.join_catch_up = Duration::from_secs(args.join_catch_up_secs);
     let node = StoreNode::start(config, raft, api)
         .await
         .context("starting the store")?;
