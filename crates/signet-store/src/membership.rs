@@ -224,8 +224,9 @@ impl Members {
         let probe = tokio::time::timeout(COMMIT_WAIT, self.raft.client_write(Batch(vec![])))
             .await
             .map_err(|_| {
-                Status::unavailable(format!(
-                    "a probe write did not commit within {COMMIT_WAIT:?}: the voters have no quorum"
+                Status::failed_precondition(format!(
+                    "a probe write did not commit within {COMMIT_WAIT:?}: the voters have no \
+                     quorum. {RECOVERY_HINT}"
                 ))
             })?
             .map_err(write_error)?;
@@ -348,10 +349,12 @@ impl Members {
                     ChangeMembershipError::InProgress(_),
                 )))) => return Err(stalled(&self.raft.metrics().borrow())),
                 Ok(Err(e)) => return Err(write_error(e)),
-                Err(_) => return Err(Status::deadline_exceeded(format!(
+                Err(_) => {
+                    return Err(Status::failed_precondition(format!(
                     "{what}: the change did not commit within {COMMIT_WAIT:?}; it stays pending \
                          and commits once a quorum of its voters answers. {RECOVERY_HINT}"
-                ))),
+                )))
+                }
             }
         }
     }
@@ -360,10 +363,11 @@ impl Members {
 const RECOVERY_HINT: &str = "If voters are gone for good, recover from a survivor \
     (`signet cluster force-new-cluster`, see the README's runbook)";
 
-/// A pending change that does not commit: its voters have no quorum.
+/// A pending change that does not commit: its voters have no quorum. Not UNAVAILABLE:
+/// clients retry that at once, and this needs an operator (or the missing voters back).
 fn stalled(m: &Metrics) -> Status {
     let configs = m.membership_config.membership().get_joint_config();
-    Status::unavailable(format!(
+    Status::failed_precondition(format!(
         "a membership change (voters {configs:?}, log id {}) has not committed within \
          {COMMIT_WAIT:?}: a quorum of its voters does not answer. {RECOVERY_HINT}",
         m.membership_config
