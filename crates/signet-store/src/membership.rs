@@ -60,6 +60,7 @@ pub(crate) struct Members {
 }
 
 impl Members {
+    /// Membership operations of node `node_id`; a joining node gets `catch_up` to catch up.
     pub(crate) fn new(raft: Raft, node_id: NodeId, catch_up: Duration) -> Arc<Self> {
         Arc::new(Members {
             raft,

@@ -47,6 +47,7 @@ pub async fn membership(cluster: &TestCluster) -> (BTreeSet<NodeId>, BTreeSet<No
     )
 }
 
+/// A set of node ids.
 pub fn ids(v: &[NodeId]) -> BTreeSet<NodeId> {
     v.iter().copied().collect()
 }
