@@ -24,6 +24,11 @@ pub const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
 const _: () = assert!(signet_core::MAX_PAGE_BYTES * 2 <= MAX_REPLY_BYTES);
 
+/// Least time a membership call's attempt is given: above the leader's worst case for a
+/// Join (waiting for a change in progress, the node's identity, the learner's catch-up,
+/// the promotion, a rollback), which are each bounded.
+const MEMBERSHIP_ATTEMPT: Duration = Duration::from_secs(180);
+
 /// Consistency of a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadConsistency {
@@ -161,7 +166,37 @@ impl StoreClient {
     }
 
     /// Run `call` against members until one answers, following redirects.
-    async fn retry<T, F, Fut>(&self, want_leader: bool, mut call: F) -> Result<T, ClientError>
+    async fn retry<T, F, Fut>(&self, want_leader: bool, call: F) -> Result<T, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<T, Status>>,
+    {
+        let (deadline, attempt) = (self.inner.deadline, self.inner.attempt_timeout);
+        self.retry_within(want_leader, deadline, attempt, call)
+            .await
+    }
+
+    /// A membership call on the leader. Its attempts may take as long as the leader's own
+    /// bounded waits (a joining node catching up), so that a client timing out does not
+    /// send a second call while the first is still running; a retry is harmless anyway (the
+    /// leader runs one change at a time and never promotes a node that has not caught up).
+    async fn membership_call<F, Fut>(&self, call: F) -> Result<String, ClientError>
+    where
+        F: FnMut(Channel) -> Fut,
+        Fut: Future<Output = Result<String, Status>>,
+    {
+        let attempt = self.inner.attempt_timeout.max(MEMBERSHIP_ATTEMPT);
+        let deadline = self.inner.deadline.max(MEMBERSHIP_ATTEMPT);
+        self.retry_within(true, deadline, attempt, call).await
+    }
+
+    async fn retry_within<T, F, Fut>(
+        &self,
+        want_leader: bool,
+        overall: Duration,
+        attempt_timeout: Duration,
+        mut call: F,
+    ) -> Result<T, ClientError>
     where
         F: FnMut(Channel) -> Fut,
         Fut: Future<Output = Result<T, Status>>,
@@ -171,14 +206,12 @@ impl StoreClient {
                 "no store endpoints configured".into(),
             ));
         }
-        let deadline = Instant::now() + self.inner.deadline;
+        let deadline = Instant::now() + overall;
         let mut backoff = Duration::from_millis(10);
         let mut last_error;
         let mut target = self.pick(want_leader);
         loop {
-            let attempt =
-                tokio::time::timeout(self.inner.attempt_timeout, call(self.channel(&target)?))
-                    .await;
+            let attempt = tokio::time::timeout(attempt_timeout, call(self.channel(&target)?)).await;
             let retry_now = match attempt {
                 Ok(Ok(v)) => {
                     if want_leader {
@@ -204,10 +237,7 @@ impl StoreClient {
                     }
                 }
                 Err(_) => {
-                    last_error = format!(
-                        "{target}: no answer within {:?}",
-                        self.inner.attempt_timeout
-                    );
+                    last_error = format!("{target}: no answer within {attempt_timeout:?}");
                     false
                 }
             };
@@ -357,8 +387,10 @@ impl StoreClient {
     }
 
     /// Ask the leader to add the node as learner, wait for it to catch up, then promote it.
+    /// The leader first checks that the node answers at its API address as the node named;
+    /// a node that does not catch up in time is removed again and the call fails.
     pub async fn join(&self, node: pb::NodeInfo) -> Result<String, ClientError> {
-        self.retry(true, |ch| {
+        self.membership_call(|ch| {
             let req = pb::JoinRequest {
                 node: Some(node.clone()),
             };
@@ -374,7 +406,7 @@ impl StoreClient {
 
     /// Add the node listening at `api_addr` as a learner.
     pub async fn add_learner(&self, node_id: u64, api_addr: &str) -> Result<String, ClientError> {
-        self.retry(true, |ch| {
+        self.membership_call(|ch| {
             let req = pb::AddNodeRequest {
                 node_id,
                 api_addr: api_addr.to_string(),
@@ -389,9 +421,9 @@ impl StoreClient {
         .await
     }
 
-    /// Promote a learner to voter.
+    /// Promote a learner to voter; refused while the learner has not caught up.
     pub async fn promote(&self, node_id: u64) -> Result<String, ClientError> {
-        self.retry(true, |ch| async move {
+        self.membership_call(|ch| async move {
             ClusterClient::new(ch)
                 .promote(pb::NodeRef { node_id })
                 .await
@@ -402,7 +434,7 @@ impl StoreClient {
 
     /// Remove a member (voter or learner).
     pub async fn remove(&self, node_id: u64) -> Result<String, ClientError> {
-        self.retry(true, |ch| async move {
+        self.membership_call(|ch| async move {
             ClusterClient::new(ch)
                 .remove(pb::NodeRef { node_id })
                 .await

@@ -1,15 +1,12 @@
 //! The `Cluster` service: status and membership changes. Membership changes run on the
 //! leader; other members answer "not leader" with its address.
 
-use crate::api::{not_leader, write_error};
+use crate::admission;
+use crate::membership::Members;
 use crate::types::{NodeId, Raft, SignetNode};
-use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
-use openraft::ChangeMembers;
 use signet_proto::store as pb;
-use signet_proto::store::cluster_client::ClusterClient;
 use signet_proto::store::cluster_server::Cluster;
-use std::collections::BTreeSet;
-use std::time::Duration;
+use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 pub(crate) struct ClusterApi {
@@ -18,6 +15,9 @@ pub(crate) struct ClusterApi {
     pub(crate) me: SignetNode,
     /// How this node reaches other members (mutual TLS as a store, or plaintext).
     pub(crate) transport: signet_tls::Transport,
+    /// Membership changes (see `membership.rs`: bounded, one at a time, never promoting a
+    /// node that has not caught up).
+    pub(crate) members: Arc<Members>,
 }
 
 /// How long a Snapshot call waits for the snapshot (and the purge) to finish.
@@ -33,26 +33,6 @@ pub(crate) fn node_info(id: NodeId, n: &SignetNode) -> pb::NodeInfo {
 }
 
 impl ClusterApi {
-    /// Fail with "not leader" unless this node leads.
-    fn require_leader(&self) -> Result<(), Status> {
-        let m = self.raft.metrics().borrow().clone();
-        if m.current_leader == Some(self.node_id) {
-            return Ok(());
-        }
-        let leader = m
-            .current_leader
-            .and_then(|l| m.membership_config.membership().get_node(&l).cloned());
-        Err(not_leader(leader.as_ref()))
-    }
-
-    fn member(&self, id: NodeId) -> Option<(SignetNode, bool)> {
-        let m = self.raft.metrics().borrow().clone();
-        let membership = m.membership_config.membership();
-        let node = membership.get_node(&id)?.clone();
-        let voter = membership.voter_ids().any(|v| v == id);
-        Some((node, voter))
-    }
-
     fn membership_reply(&self) -> Response<pb::MembershipReply> {
         let m = self.raft.metrics().borrow().clone();
         let membership = m.membership_config.membership();
@@ -66,65 +46,6 @@ impl ClusterApi {
         Response::new(pb::MembershipReply {
             membership: json.to_string(),
         })
-    }
-
-    /// Refuse a node that reuses a member's id with another data dir.
-    fn check_incarnation(&self, id: NodeId, node: &SignetNode) -> Result<Option<bool>, Status> {
-        match self.member(id) {
-            None => Ok(None),
-            Some((existing, voter)) if existing.incarnation == node.incarnation => Ok(Some(voter)),
-            Some(_) => Err(Status::failed_precondition(format!(
-                "node {id} is already a member with a different data dir (its incarnation differs): \
-                 a wiped node must not rejoin under its old id. Remove it first \
-                 (`signet cluster remove --node-id {id}`), or join under a new id"
-            ))),
-        }
-    }
-
-    async fn add_learner(&self, id: NodeId, node: SignetNode) -> Result<(), Status> {
-        retry_in_progress(|| self.raft.add_learner(id, node.clone(), true)).await
-    }
-
-    async fn promote(&self, id: NodeId) -> Result<(), Status> {
-        let set: BTreeSet<NodeId> = [id].into();
-        retry_in_progress(|| {
-            self.raft
-                .change_membership(ChangeMembers::AddVoterIds(set.clone()), false)
-        })
-        .await
-    }
-
-    async fn change(&self, change: ChangeMembers<NodeId, SignetNode>) -> Result<(), Status> {
-        retry_in_progress(|| self.raft.change_membership(change.clone(), false)).await
-    }
-}
-
-/// How long a membership change waits for another one in progress to finish.
-const MEMBERSHIP_BUSY_WAIT: Duration = Duration::from_secs(30);
-
-/// Run a membership change, retrying while another change is still in progress (two nodes
-/// joining at once is normal: the second waits for the first).
-async fn retry_in_progress<F, Fut>(mut op: F) -> Result<(), Status>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<
-        Output = Result<
-            openraft::raft::ClientWriteResponse<crate::TypeConfig>,
-            RaftError<NodeId, ClientWriteError<NodeId, SignetNode>>,
-        >,
-    >,
-{
-    let deadline = tokio::time::Instant::now() + MEMBERSHIP_BUSY_WAIT;
-    loop {
-        match op().await {
-            Ok(_) => return Ok(()),
-            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
-                ChangeMembershipError::InProgress(_),
-            ))) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => return Err(write_error(e)),
-        }
     }
 }
 
@@ -184,24 +105,15 @@ impl Cluster for ClusterApi {
         &self,
         req: Request<pb::JoinRequest>,
     ) -> Result<Response<pb::MembershipReply>, Status> {
-        self.require_leader()?;
-        let info = req
+        let claimed = req
             .into_inner()
             .node
             .ok_or_else(|| Status::invalid_argument("node is required"))?;
-        let node = SignetNode {
-            raft_addr: info.raft_addr,
-            api_addr: info.api_addr,
-            incarnation: info.incarnation,
-        };
-        match self.check_incarnation(info.node_id, &node)? {
-            Some(true) => {}
-            Some(false) => self.promote(info.node_id).await?,
-            None => {
-                self.add_learner(info.node_id, node).await?;
-                self.promote(info.node_id).await?;
-            }
-        }
+        self.members.require_leader()?;
+        // Nothing changes unless the node answers at its address as the node named.
+        let node = admission::confirm_join(&claimed, &self.transport).await?;
+        let id = claimed.node_id;
+        self.members.exclusive(move |m| m.join(id, node)).await?;
         Ok(self.membership_reply())
     }
 
@@ -209,27 +121,14 @@ impl Cluster for ClusterApi {
         &self,
         req: Request<pb::AddNodeRequest>,
     ) -> Result<Response<pb::MembershipReply>, Status> {
-        self.require_leader()?;
         let req = req.into_inner();
+        self.members.require_leader()?;
         // Ask the node who it is, so the membership records its real incarnation.
-        let channel = signet_tls::channel(&req.api_addr, &self.transport, Duration::from_secs(1))
-            .map_err(|e| Status::invalid_argument(format!("{}: {e}", req.api_addr)))?;
-        let mut client = ClusterClient::new(channel);
-        let info = client.identity(pb::IdentityRequest {}).await?.into_inner();
-        if info.node_id != req.node_id {
-            return Err(Status::invalid_argument(format!(
-                "{} is node {}, not node {}",
-                req.api_addr, info.node_id, req.node_id
-            )));
-        }
-        let node = SignetNode {
-            raft_addr: info.raft_addr,
-            api_addr: info.api_addr,
-            incarnation: info.incarnation,
-        };
-        if self.check_incarnation(info.node_id, &node)?.is_none() {
-            self.add_learner(info.node_id, node).await?;
-        }
+        let node = admission::confirm_learner(req.node_id, &req.api_addr, &self.transport).await?;
+        let id = req.node_id;
+        self.members
+            .exclusive(move |m| m.add_learner(id, node))
+            .await?;
         Ok(self.membership_reply())
     }
 
@@ -237,17 +136,10 @@ impl Cluster for ClusterApi {
         &self,
         req: Request<pb::NodeRef>,
     ) -> Result<Response<pb::MembershipReply>, Status> {
-        self.require_leader()?;
         let id = req.into_inner().node_id;
-        match self.member(id) {
-            None => {
-                return Err(Status::not_found(format!(
-                    "node {id} is not a member; add it as learner first"
-                )))
-            }
-            Some((_, true)) => {}
-            Some((_, false)) => ClusterApi::promote(self, id).await?,
-        }
+        admission::check_node_id(id)?;
+        self.members.require_leader()?;
+        self.members.exclusive(move |m| m.promote(id)).await?;
         Ok(self.membership_reply())
     }
 
@@ -319,15 +211,10 @@ impl Cluster for ClusterApi {
         &self,
         req: Request<pb::NodeRef>,
     ) -> Result<Response<pb::MembershipReply>, Status> {
-        self.require_leader()?;
         let id = req.into_inner().node_id;
-        let set: BTreeSet<NodeId> = [id].into();
-        let change = match self.member(id) {
-            None => return Err(Status::not_found(format!("node {id} is not a member"))),
-            Some((_, true)) => ChangeMembers::RemoveVoters(set),
-            Some((_, false)) => ChangeMembers::RemoveNodes(set),
-        };
-        self.change(change).await?;
+        admission::check_node_id(id)?;
+        self.members.require_leader()?;
+        self.members.exclusive(move |m| m.remove(id)).await?;
         Ok(self.membership_reply())
     }
 }

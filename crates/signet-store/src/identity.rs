@@ -26,6 +26,21 @@ impl NodeIdentity {
     pub fn load_or_create(dir: &Path, node_id: u64) -> Result<(Self, bool), StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::io(format!("create {}", dir.display()), e))?;
+        if let Some(id) = Self::load(dir, node_id)? {
+            return Ok((id, false));
+        }
+        let id = NodeIdentity {
+            format: 1,
+            node_id,
+            incarnation: new_incarnation(),
+        };
+        id.save(dir)?;
+        Ok((id, true))
+    }
+
+    /// The identity of `dir`, or `None` if it has none (not a store's data dir). Refuses a
+    /// directory that belongs to another node id.
+    pub fn load(dir: &Path, node_id: u64) -> Result<Option<Self>, StoreError> {
         let path = dir.join(FILE);
         match std::fs::read(&path) {
             Ok(bytes) => {
@@ -38,28 +53,40 @@ impl NodeIdentity {
                         id.node_id
                     )));
                 }
-                Ok((id, false))
+                Ok(Some(id))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let id = NodeIdentity {
-                    format: 1,
-                    node_id,
-                    incarnation: u64::from_be_bytes(rand::random::<[u8; 8]>()) | 1,
-                };
-                let tmp = dir.join("node.json.tmp");
-                let body = serde_json::to_vec_pretty(&id).expect("identity serialises");
-                let write = || -> std::io::Result<()> {
-                    use std::io::Write;
-                    let mut f = std::fs::File::create(&tmp)?;
-                    f.write_all(&body)?;
-                    f.sync_all()?;
-                    std::fs::rename(&tmp, &path)?;
-                    std::fs::File::open(dir)?.sync_all()
-                };
-                write().map_err(|e| StoreError::io("write node.json", e))?;
-                Ok((id, true))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io(format!("read {}", path.display()), e)),
         }
     }
+
+    /// Give this data dir a new incarnation and save it. A forced recovery does this: the
+    /// recovered node starts a new cluster, and members of the old one that still hold its
+    /// old incarnation must be refused rather than pull it back into the old membership.
+    pub(crate) fn renew(&mut self, dir: &Path) -> Result<(), StoreError> {
+        self.incarnation = new_incarnation();
+        self.save(dir)
+    }
+
+    /// Write `node.json` atomically and durably (temp file, fsync, rename, fsync the dir).
+    fn save(&self, dir: &Path) -> Result<(), StoreError> {
+        let path = dir.join(FILE);
+        let tmp = dir.join("node.json.tmp");
+        let body = serde_json::to_vec_pretty(self)
+            .map_err(|e| StoreError::DataDir(format!("encode node.json: {e}")))?;
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&body)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            std::fs::File::open(dir)?.sync_all()
+        };
+        write().map_err(|e| StoreError::io("write node.json", e))
+    }
+}
+
+/// A random incarnation; never 0, so a missing value cannot match it.
+fn new_incarnation() -> u64 {
+    u64::from_be_bytes(rand::random::<[u8; 8]>()) | 1
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 mod access;
+mod admission;
 mod api;
 mod client;
 mod cluster;
@@ -17,6 +18,7 @@ mod feed;
 mod housekeeping;
 mod identity;
 mod log_store;
+mod membership;
 pub mod metrics;
 mod network;
 mod node;
@@ -24,6 +26,7 @@ mod ops;
 mod proposer;
 mod purging;
 mod raft_service;
+mod recovery;
 mod sled_kv;
 mod snapshot;
 mod state_machine;
@@ -37,9 +40,11 @@ pub use feed::Change;
 pub use housekeeping::KeyHousekeeping;
 pub use identity::NodeIdentity;
 pub use log_store::LogStore;
+pub use membership::JOIN_CATCH_UP;
 pub use node::{StoreConfig, StoreNode};
 pub use openraft::ServerState;
 pub use purging::{PurgeHousekeeping, MAX_ROUND_PROPOSALS};
+pub use recovery::{force_new_cluster, Recovery};
 pub use state_machine::StateMachineStore;
 pub use types::{Batch, NodeId, Raft, SignetNode, TypeConfig};
 

@@ -225,7 +225,41 @@ impl LogStore {
             .map_err(|_| io::Error::other("log flush worker stopped"))?
     }
 
-    fn read_range(&self, start: u64, end: u64) -> io::Result<Vec<Entry>> {
+    /// Vote, last purged id and last log id (the purged id when every entry is purged),
+    /// for the offline recovery.
+    pub(crate) fn state(&self) -> (Option<Vote<NodeId>>, Option<LogId>, Option<LogId>) {
+        let log = self.lock();
+        let st = log.log_state();
+        let purged = st.purged().map(LogId::from);
+        let last = st.last().map(LogId::from).or(purged);
+        (st.vote().map(|v| v.0), purged, last)
+    }
+
+    /// The last log id this node knows to be committed.
+    pub(crate) fn committed(&self) -> Option<LogId> {
+        self.lock().log_state().committed().map(LogId::from)
+    }
+
+    /// Offline recovery: save `vote`, then append `entry` right after the last entry, and
+    /// fdatasync both before returning. The vote goes first: an entry of a leader id above
+    /// every vote this node has cast must never be durable without that vote.
+    pub(crate) fn append_recovery(&self, vote: Vote<NodeId>, entry: &Entry) -> io::Result<()> {
+        let payload = encode_payload(&entry.payload)?;
+        {
+            let mut log = self.lock();
+            log.save_vote(WalVote(vote))?;
+            log.append([(WalLogId::from(&entry.log_id), payload)])?;
+        }
+        self.sync()
+    }
+
+    /// Offline recovery: drop entries up to `upto` (already in the state machine).
+    pub(crate) fn purge_recovery(&self, upto: &LogId) -> io::Result<()> {
+        self.lock().purge(WalLogId::from(upto))?;
+        self.sync()
+    }
+
+    pub(crate) fn read_range(&self, start: u64, end: u64) -> io::Result<Vec<Entry>> {
         let log = self.lock();
         log.read(start, end)
             .map(|r| {

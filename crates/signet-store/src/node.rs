@@ -6,6 +6,7 @@ use crate::cluster::ClusterApi;
 use crate::faults::Faults;
 use crate::identity::NodeIdentity;
 use crate::log_store::LogStore;
+use crate::membership::Members;
 use crate::network::{Network, MAX_RAFT_MESSAGE};
 use crate::proposer::Proposer;
 use crate::raft_service::RaftService;
@@ -55,6 +56,9 @@ pub struct StoreConfig {
     pub tls: Option<signet_tls::TlsSource>,
     /// How often the TLS files are checked for a rotation.
     pub tls_reload: Duration,
+    /// While this node leads: how long a joining node may take to catch up before the Join
+    /// removes it again (a node becomes a voter only once caught up).
+    pub join_catch_up: Duration,
 }
 
 impl StoreConfig {
@@ -73,6 +77,7 @@ impl StoreConfig {
             key_housekeeping: crate::KeyHousekeeping::default(),
             purge: crate::PurgeHousekeeping::default(),
             tls: None,
+            join_catch_up: crate::JOIN_CATCH_UP,
             tls_reload: signet_tls::DEFAULT_RELOAD_INTERVAL,
         }
     }
@@ -217,6 +222,7 @@ impl StoreNode {
                 node_id,
                 me: me.clone(),
                 transport: transport.clone(),
+                members: Members::new(raft.clone(), node_id, config.join_catch_up),
             }));
         tasks.push(serve(
             api,

@@ -149,6 +149,11 @@ impl StateMachineStore {
         self.meta_get(KEY_LAST_APPLIED)
     }
 
+    /// The membership last applied (or restored from a snapshot).
+    pub(crate) fn applied_membership(&self) -> Result<StoredMembership, KvError> {
+        Ok(self.meta_get(KEY_MEMBERSHIP)?.unwrap_or_default())
+    }
+
     /// Answer a query from this member's applied state.
     pub fn query(&self, q: &Query) -> Result<QueryResult, KvError> {
         signet_core::query(&SledRead(&self.inner.tree), q)

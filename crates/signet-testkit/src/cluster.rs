@@ -1,6 +1,8 @@
 use crate::pki::TestPki;
 use crate::wait::wait_for;
-use signet_store::{Faults, NodeId, SignetNode, StoreClient, StoreConfig, StoreNode};
+use signet_store::{
+    force_new_cluster, Faults, NodeId, Recovery, SignetNode, StoreClient, StoreConfig, StoreNode,
+};
 use signet_tls::Role;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -257,6 +259,36 @@ impl TestCluster {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => panic!("restart node {id}: {e}"),
+            }
+        }
+    }
+
+    /// Node `id`'s data dir.
+    pub fn data_dir(&self, id: NodeId) -> PathBuf {
+        self.slots[&id].data_dir.clone()
+    }
+
+    /// The operator's offline recovery on stopped node `id` (see
+    /// [`signet_store::force_new_cluster`]); start it again with [`TestCluster::restart`].
+    pub async fn force_new_cluster(&self, id: NodeId) -> Recovery {
+        assert!(self.slots[&id].node.is_none(), "stop node {id} first");
+        let dir = self.data_dir(id);
+        // The previous run's file locks can outlive its kill by a moment (see restart).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let d = dir.clone();
+            let res = tokio::task::spawn_blocking(move || force_new_cluster(&d, id, false))
+                .await
+                .expect("recovery task");
+            match res {
+                Ok(r) => return r,
+                Err(e)
+                    if e.to_string().contains("still running")
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("recovery of node {id}: {e}"),
             }
         }
     }

@@ -216,9 +216,9 @@ pub struct GatewayArgs {
 
 #[derive(Args, Debug)]
 pub struct StoreArgs {
-    /// Raft node id, unique in the cluster. Never reuse the id of a node whose data was lost
-    /// (until the old member is removed).
-    #[arg(long, env = "SIGNET_NODE_ID", conflicts_with = "node_id_from_hostname")]
+    /// Raft node id (1 or more), unique in the cluster. Never reuse the id of a node whose
+    /// data was lost (until the old member is removed).
+    #[arg(long, env = "SIGNET_NODE_ID", conflicts_with = "node_id_from_hostname", value_parser = clap::value_parser!(u64).range(1..))]
     pub node_id: Option<u64>,
     /// Take the node id from a StatefulSet pod's host name: ordinal + 1 (`…-0` is node 1).
     #[arg(long, env = "SIGNET_NODE_ID_FROM_HOSTNAME")]
@@ -246,7 +246,8 @@ pub struct StoreArgs {
     #[arg(long, conflicts_with = "join", env = "SIGNET_INIT")]
     pub init: bool,
     /// Join the cluster of the store at this API address: added as learner, caught up,
-    /// then promoted to voter.
+    /// then promoted to voter. A node that does not catch up is removed again and the
+    /// start fails.
     #[arg(long, env = "SIGNET_JOIN", conflicts_with = "bootstrap")]
     pub join: Option<String>,
     /// Become a member without a human (StatefulSets): with no state, join the cluster a
@@ -269,6 +270,10 @@ pub struct StoreArgs {
     /// address needs TLS.
     #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
     pub insecure_plaintext: bool,
+    /// While this node leads: how long a joining node may take to catch up (seconds)
+    /// before its Join is rolled back. Raise it for a large store.
+    #[arg(long, default_value_t = 30, env = "SIGNET_JOIN_CATCH_UP_SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub join_catch_up_secs: u64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -316,12 +321,26 @@ pub enum ClusterCommand {
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         to: u64,
     },
-    /// Remove a voter or learner from the cluster.
+    /// Remove a voter or learner from the cluster (needs a quorum of the voters).
     Remove {
         #[command(flatten)]
         endpoint: Endpoint,
         #[arg(long)]
         node_id: u64,
+    },
+    /// OFFLINE, on a stopped store: make this node the only voter of a new cluster that
+    /// keeps its whole log, when the cluster has lost quorum for good (see the README's
+    /// runbook). Stop every other member for good first; add members again afterwards.
+    ForceNewCluster {
+        /// The stopped node's id.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        node_id: u64,
+        /// The stopped node's data dir (`<dev data dir>/store` for `signet dev`).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Only report what the node holds (last log id, membership) and what would change.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -109,6 +109,18 @@ pub async fn run(tls: &TlsArgs, cmd: ClusterCommand) -> anyhow::Result<()> {
         ClusterCommand::Remove { endpoint, node_id } => {
             print_membership(&client(&endpoint.endpoint).remove(node_id).await?)?
         }
+        ClusterCommand::ForceNewCluster {
+            node_id,
+            data_dir,
+            dry_run,
+        } => {
+            // File I/O and fsyncs: off the async runtime.
+            let report = tokio::task::spawn_blocking(move || {
+                signet_store::force_new_cluster(&data_dir, node_id, dry_run)
+            })
+            .await??;
+            emit(&serde_json::to_value(&report)?)?;
+        }
     }
     Ok(())
 }

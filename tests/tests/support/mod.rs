@@ -5,6 +5,7 @@ pub mod http;
 pub mod identity;
 pub mod imports;
 pub mod jws;
+pub mod membership;
 pub mod oauth;
 pub mod pools;
 

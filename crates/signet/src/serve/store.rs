@@ -185,6 +185,7 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
     config.raft_advertise = args.advertise_raft_addr.clone();
     config.api_advertise = args.advertise_api_addr.clone();
     config.tls = tls;
+    config.join_catch_up = Duration::from_secs(args.join_catch_up_secs);
     let ops = match &args.metrics_addr {
         Some(a) => Some(bind(a, "store metrics").await?),
         None => None,
