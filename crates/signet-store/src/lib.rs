@@ -13,6 +13,7 @@ mod cluster;
 mod error;
 mod faults;
 mod feed;
+mod health;
 mod housekeeping;
 mod identity;
 mod log_store;

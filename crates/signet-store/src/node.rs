@@ -192,9 +192,12 @@ impl StoreNode {
                 me: me.clone(),
             }));
         tasks.push(serve(api, api_listener, stop_rx.clone()));
-        tasks.push(tokio::spawn(report_health(
+        // Serving = can answer a linearizable read; "recent" = within the leader lease.
+        tasks.push(tokio::spawn(crate::health::report(
             raft.clone(),
             health,
+            config.heartbeat,
+            config.election_timeout.1,
             stop_rx.clone(),
         )));
         tasks.push(tokio::spawn(election_watchdog(
@@ -464,31 +467,6 @@ where
             tracing::error!("server stopped: {e}");
         }
     })
-}
-
-/// gRPC health follows leadership knowledge: NOT_SERVING while no leader is known.
-async fn report_health(
-    raft: Raft,
-    health: tonic_health::server::HealthReporter,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut metrics = raft.metrics();
-    loop {
-        let has_leader = metrics.borrow().current_leader.is_some();
-        let status = if has_leader {
-            tonic_health::ServingStatus::Serving
-        } else {
-            tonic_health::ServingStatus::NotServing
-        };
-        health.set_service_status("", status).await;
-        health
-            .set_service_status("signet.store.v1.Store", status)
-            .await;
-        tokio::select! {
-            r = metrics.changed() => if r.is_err() { return },
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
 }
 
 /// openraft 0.9 draws the election timeout once per process and reuses it for every
