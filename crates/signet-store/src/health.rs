@@ -11,6 +11,22 @@ use tokio::sync::watch;
 /// Services whose status this node reports (the empty name is the whole server).
 const SERVICES: [&str; 2] = ["", "signet.store.v1.Store"];
 
+/// The health service of a node and its reporter, NOT_SERVING until [`report`] has judged.
+/// (tonic-health starts the server's status at SERVING: a check already waiting in the
+/// listener's backlog could otherwise be answered SERVING before the first judgement.)
+pub(crate) async fn service() -> (
+    tonic_health::server::HealthReporter,
+    tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) {
+    let (reporter, service) = tonic_health::server::health_reporter();
+    for s in SERVICES {
+        reporter
+            .set_service_status(s, tonic_health::ServingStatus::NotServing)
+            .await;
+    }
+    (reporter, service)
+}
+
 /// Whether a node with these metrics can serve linearizable reads. `heard_from_leader` is
 /// how long ago a follower last accepted a message from its leader (None if never);
 /// `stale` is how old a leader's last quorum acknowledgement, or a follower's last word

@@ -174,7 +174,7 @@ impl StoreNode {
             config.purge,
             stop_rx.clone(),
         )));
-        let (health, health_svc) = tonic_health::server::health_reporter();
+        let (health, health_svc) = crate::health::service().await;
         let api = tonic::transport::Server::builder()
             .add_service(health_svc)
             .add_service(
