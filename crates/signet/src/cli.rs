@@ -128,6 +128,10 @@ pub struct DevArgs {
         allow_hyphen_values = true
     )]
     pub webhook_secret: Option<String>,
+    /// Allow plaintext (non-TLS) listeners on non-loopback addresses, e.g. in a development
+    /// container whose ports are published to the host. Never for production.
+    #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
 }
 
 #[derive(Args, Debug)]
