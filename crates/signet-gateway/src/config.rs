@@ -90,6 +90,12 @@ pub struct GatewayConfig {
     /// A running import is this gateway's until this long after its last chunk; after
     /// that, StartUserImportJob on any gateway resumes it.
     pub import_lease: Duration,
+    /// Time between store-quorum probes (one linearizable read each); readiness follows the
+    /// latest.
+    pub store_probe_interval: Duration,
+    /// A probe not answered within this time counts as failed: the store has no quorum,
+    /// or is too slow to serve sign-ins.
+    pub store_probe_timeout: Duration,
 }
 
 impl GatewayConfig {
@@ -133,6 +139,10 @@ impl GatewayConfig {
             import_max_rows: 1_000_000,
             import_chunk_rows: 500,
             import_lease: Duration::from_secs(60),
+            store_probe_interval: Duration::from_secs(1),
+            // Longer than a leader election (about one election timeout, 0.5-1 s by
+            // default), so a normal failover does not flip readiness.
+            store_probe_timeout: Duration::from_secs(2),
         }
     }
 

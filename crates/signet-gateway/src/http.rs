@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 pub(crate) fn router(gw: Arc<Gateway>) -> Router {
     let latency = gw.metrics.http.clone();
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/.well-known/jwks.json", get(cluster_jwks))
@@ -76,18 +76,18 @@ impl axum::serve::Listener for Listener {
     }
 }
 
+/// Liveness: answers while the process and its async runtime serve requests. It does not
+/// look at the store: restarting gateways cannot bring a store quorum back, and a restarted
+/// gateway waits out publish-before-sign again before it can sign.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: 200 "ready", or 503 with the reason (e.g. "no store quorum: …").
 async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
-    if gw.is_ready() {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        let why = if !gw.keys.is_ready() {
-            "signing keys not usable yet"
-        } else if gw.cache.is_behind() {
-            "the store's change stream is behind the leader"
-        } else {
-            "not following the store's change stream"
-        };
-        (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
+    match gw.not_ready_reason() {
+        None => (StatusCode::OK, "ready").into_response(),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
     }
 }
 
@@ -205,8 +205,18 @@ async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
         ),
         (
             "signet_ready",
-            "1 when signing keys are usable and the caches follow the store.",
+            "1 when the store has a quorum, signing keys are usable and the caches follow the store.",
             if gw.is_ready() { 1.0 } else { 0.0 },
+        ),
+        (
+            "signet_store_quorum",
+            "1 when the store cluster answered the latest linearizable probe read in time.",
+            if gw.quorum.is_ok() { 1.0 } else { 0.0 },
+        ),
+        (
+            "signet_store_probe_seconds",
+            "Duration of the latest store-quorum probe (the timeout when it got no answer).",
+            gw.quorum.took().as_secs_f64(),
         ),
         (
             "signet_cache_behind",

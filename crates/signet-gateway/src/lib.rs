@@ -17,6 +17,7 @@ mod latency;
 mod metrics;
 mod notifier;
 mod outbound;
+mod quorum;
 mod tokens;
 pub mod usecases;
 mod validate;
@@ -73,12 +74,30 @@ pub struct Gateway {
     pub(crate) stopping: watch::Receiver<bool>,
     /// Import jobs this gateway is running (a repeated start does not run a job twice).
     pub(crate) importing: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Whether the store cluster answered the latest linearizable probe read.
+    pub(crate) quorum: quorum::QuorumProbe,
 }
 
 impl Gateway {
-    /// Ready to serve: signing keys usable and caches followed by the Watch stream.
+    /// Ready to serve: the store cluster answered the latest linearizable probe, signing
+    /// keys are usable and caches are followed by the Watch stream.
     pub fn is_ready(&self) -> bool {
-        self.keys.is_ready() && self.cache.is_watching()
+        self.quorum.is_ok() && self.keys.is_ready() && self.cache.is_watching()
+    }
+
+    /// Why the gateway is not ready (None when it is).
+    pub fn not_ready_reason(&self) -> Option<String> {
+        if !self.quorum.is_ok() {
+            Some(format!("no store quorum: {}", self.quorum.why()))
+        } else if !self.keys.is_ready() {
+            Some("signing keys not usable yet".into())
+        } else if self.cache.is_behind() {
+            Some("the store's change stream is behind the leader".into())
+        } else if !self.cache.is_watching() {
+            Some("not following the store's change stream".into())
+        } else {
+            None
+        }
     }
 
     /// The settings.
@@ -167,6 +186,7 @@ pub async fn start(
         serving: std::sync::atomic::AtomicBool::new(false),
         stopping: stop_rx.clone(),
         importing: Default::default(),
+        quorum: Default::default(),
         store,
         cfg,
     });
@@ -175,6 +195,7 @@ pub async fn start(
     let mut tasks = vec![
         tokio::spawn(cache::watch_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(cache::freshness_loop(gateway.clone(), stop_rx.clone())),
+        tokio::spawn(quorum::probe_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(keys::key_lifecycle(gateway.clone(), stop_rx.clone())),
         grpc::serve(gateway.clone(), grpc, stop_rx.clone()),
         http::serve(gateway.clone(), http, stop_rx.clone()),

@@ -15,6 +15,7 @@ mod cluster;
 mod error;
 mod faults;
 mod feed;
+mod health;
 mod housekeeping;
 mod identity;
 mod log_store;

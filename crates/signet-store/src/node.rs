@@ -204,7 +204,7 @@ impl StoreNode {
             config.purge,
             stop_rx.clone(),
         )));
-        let (health, health_svc) = tonic_health::server::health_reporter();
+        let (health, health_svc) = crate::health::service().await;
         let api = tonic::transport::Server::builder()
             .layer(crate::access::api(enforce).layer())
             .add_service(health_svc)
@@ -230,9 +230,12 @@ impl StoreNode {
             config.tls.clone(),
             stop_rx.clone(),
         )?);
-        tasks.push(tokio::spawn(report_health(
+        // Serving = can answer a linearizable read; "recent" = within the leader lease.
+        tasks.push(tokio::spawn(crate::health::report(
             raft.clone(),
             health,
+            config.heartbeat,
+            config.election_timeout.1,
             stop_rx.clone(),
         )));
         if let Some(tls) = &config.tls {
@@ -294,8 +297,8 @@ impl StoreNode {
     }
 
     /// Why this node cannot serve linearizable reads now (None when it can).
-    pub fn not_ready(&self) -> Option<String> {
-        crate::ops::not_ready(&self.raft, self.lease)
+    pub async fn not_ready(&self) -> Option<String> {
+        crate::ops::not_ready(&self.raft, self.lease).await
     }
 
     /// This node's id.
@@ -544,31 +547,6 @@ where
             tracing::error!("server stopped: {e}");
         }
     }))
-}
-
-/// gRPC health follows leadership knowledge: NOT_SERVING while no leader is known.
-async fn report_health(
-    raft: Raft,
-    health: tonic_health::server::HealthReporter,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut metrics = raft.metrics();
-    loop {
-        let has_leader = metrics.borrow().current_leader.is_some();
-        let status = if has_leader {
-            tonic_health::ServingStatus::Serving
-        } else {
-            tonic_health::ServingStatus::NotServing
-        };
-        health.set_service_status("", status).await;
-        health
-            .set_service_status("signet.store.v1.Store", status)
-            .await;
-        tokio::select! {
-            r = metrics.changed() => if r.is_err() { return },
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
 }
 
 /// openraft 0.9 draws the election timeout once per process and reuses it for every

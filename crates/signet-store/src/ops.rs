@@ -6,7 +6,8 @@
 //!   merely has no quorum would not help and would only add churn, so quorum is not part
 //!   of it.
 //! * `/readyz` — readiness: this node can take part in linearizable reads now (a leader
-//!   acknowledged by a quorum within its lease, or a member that knows a live leader).
+//!   acknowledged by a quorum within its lease, or a follower that heard from its leader
+//!   within it) — the same judgement as gRPC health on the API port.
 //! * `/metrics` — Raft state, apply lag, durable-append latency, snapshot size and age,
 //!   membership, replication lag (on the leader) and certificate expiry.
 
@@ -39,27 +40,18 @@ pub(crate) fn router(ops: Arc<Ops>) -> axum::Router {
         .with_state(ops)
 }
 
-/// Why this node cannot serve linearizable reads now, if it cannot.
-pub(crate) fn not_ready(raft: &Raft, lease: Duration) -> Option<String> {
-    let m = raft.metrics().borrow().clone();
-    if let Err(e) = &m.running_state {
-        return Some(format!("raft has stopped: {e}"));
-    }
-    match m.current_leader {
-        None => Some("no leader known".into()),
-        Some(l) if l == m.id => match m.millis_since_quorum_ack {
-            Some(ms) if u128::from(ms) <= lease.as_millis() * 2 => None,
-            Some(ms) => Some(format!(
-                "leader without a quorum's acknowledgement for {ms} ms"
-            )),
-            None => Some("leader not yet acknowledged by a quorum".into()),
-        },
-        Some(_) => None,
+/// Why this node cannot serve linearizable reads now, if it cannot (the same judgement
+/// as the API port's gRPC health).
+pub(crate) async fn not_ready(raft: &Raft, lease: Duration) -> Option<String> {
+    match crate::health::judge(raft, lease).await {
+        Some(Ok(())) => None,
+        Some(Err(why)) => Some(why),
+        None => Some("raft has stopped".into()),
     }
 }
 
 async fn readyz(State(ops): State<Arc<Ops>>) -> Response {
-    match not_ready(&ops.raft, ops.lease) {
+    match not_ready(&ops.raft, ops.lease).await {
         None => (StatusCode::OK, "ready").into_response(),
         Some(why) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
     }
@@ -77,6 +69,7 @@ fn unix(t: SystemTime) -> f64 {
 }
 
 async fn metrics(State(ops): State<Arc<Ops>>) -> Response {
+    let ready = not_ready(&ops.raft, ops.lease).await.is_none();
     let m = ops.raft.metrics().borrow().clone();
     let mut out = String::with_capacity(4096);
     let last_log = m.last_log_index.unwrap_or(0);
@@ -109,7 +102,7 @@ async fn metrics(State(ops): State<Arc<Ops>>) -> Response {
         &mut out,
         "signet_store_ready",
         "1 when this node can serve linearizable reads (see /readyz).",
-        f64::from(u8::from(not_ready(&ops.raft, ops.lease).is_none())),
+        f64::from(u8::from(ready)),
     );
     gauge(
         &mut out,

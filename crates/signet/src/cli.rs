@@ -4,7 +4,8 @@
 
 use crate::tls_args::TlsArgs;
 use crate::{
-    admin_cmd, bench, certs_cmd, cluster_cmd, identity_cmd, serve, sts_cmd, telemetry, token_cmd,
+    admin_cmd, bench, certs_cmd, cluster_cmd, health_cmd, identity_cmd, serve, sts_cmd, telemetry,
+    token_cmd,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Load generator: drive a running gateway with one scenario and report throughput,
     /// latency percentiles and the servers' CPU per 1,000 operations.
     Bench(bench::BenchArgs),
+    /// Ask a gateway (gRPC address) or a store node (API address) whether it is SERVING,
+    /// through gRPC health; the exit status says it too (for container health checks).
+    Health(health_cmd::HealthArgs),
 }
 
 /// `--endpoint` of the commands that talk to a gateway.
@@ -361,6 +365,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Identity(a) => identity_cmd::run(a).await,
         Command::Sts(a) => sts_cmd::run(a).await,
         Command::Bench(a) => bench::run(a).await,
+        Command::Health(a) => health_cmd::run(a).await,
     }
 }
 

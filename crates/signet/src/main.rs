@@ -8,6 +8,7 @@ mod certs_cmd;
 mod cli;
 mod cluster_cmd;
 mod config_file;
+mod health_cmd;
 mod identity_admin_cmd;
 mod identity_args;
 mod identity_cmd;

@@ -190,6 +190,35 @@ async fn a_store_and_a_gateway_speak_tls_with_certificates_from_signet_certs() {
     assert_eq!(out["leader"], 1, "{out}");
     let plain = ["cluster", "status", "--endpoint", &api];
     assert!(!run(&plain).await.status.success());
+    // `signet health` reaches the store's mutual-TLS API port with a certificate.
+    let health = [
+        "health",
+        "--store",
+        "--endpoint",
+        &api,
+        "--ca",
+        &ca,
+        "--cert",
+        &f("operator-ops.crt"),
+        "--key",
+        &f("operator-ops.key"),
+    ];
+    let out = run(&health).await;
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim()
+        ),
+        (Some(0), "SERVING"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["health", "--endpoint", &api]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "plaintext to a TLS port is unreachable"
+    );
     let remove = [
         "cluster",
         "remove",

@@ -48,6 +48,11 @@ pub(crate) fn serve(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let (health, health_svc) = tonic_health::server::health_reporter();
+        // tonic-health starts the server's status at SERVING: a check already waiting in the
+        // listener's backlog could be answered before the readiness loop's first pass.
+        health
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
         let guard = admin_guard(Arc::new(gw.cfg.admin_secret.clone()));
         let admin = UserPoolAdminServer::new(admin::AdminApi { gw: gw.clone() })
             .max_decoding_message_size(MAX_REQUEST_BYTES);
