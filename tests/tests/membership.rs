@@ -283,3 +283,55 @@ async fn wiped_node_is_refused_under_its_old_id() {
     );
     cluster.shutdown().await;
 }
+
+/// `signet cluster shrink` removes members one after the other through the leader it
+/// found first. When that leader was the first removed, it keeps leading for a moment
+/// while not a member; a second change sent to it then must be refused (the client finds
+/// the new leader), never accepted: openraft 0.9 asserts on a membership change from a
+/// leader outside its own membership, and its Raft core dies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_leader_then_another_member() {
+    let cluster = TestCluster::start(5).await;
+    let leader = cluster.wait_leader(Duration::from_secs(10)).await;
+    let other = (1..=5)
+        .rev()
+        .find(|id| *id != leader)
+        .expect("another node");
+    // A client that reaches the cluster through the leader first (as the shrink Job's
+    // does after its first call), then any member.
+    let mut seeds = vec![cluster.api_addr(leader)];
+    seeds.extend(
+        (1..=5)
+            .filter(|id| *id != leader)
+            .map(|id| cluster.api_addr(id)),
+    );
+    let client = StoreClient::with_timeouts(seeds, Duration::from_secs(20), Duration::from_secs(1));
+    client.remove(leader).await.expect("remove the leader");
+    client.remove(other).await.expect("remove another member");
+
+    let rest: Vec<NodeId> = (1..=5).filter(|id| ![leader, other].contains(id)).collect();
+    let (voters, nodes) = wait_membership(&cluster, &rest, "the three left", |v, n| {
+        v.len() == 3 && n.len() == 3
+    })
+    .await;
+    assert_eq!(voters, rest.iter().copied().collect::<BTreeSet<_>>());
+    assert_eq!(nodes, voters);
+    for id in 1..=5 {
+        assert!(
+            cluster
+                .node(id)
+                .raft()
+                .with_raft_state(|_| ())
+                .await
+                .is_ok(),
+            "node {id}'s Raft core stopped"
+        );
+    }
+    let w = cluster
+        .client()
+        .write(create_pool(POOL))
+        .await
+        .expect("a write after the removals");
+    assert_eq!(w.outcome, Outcome::Applied);
+    cluster.shutdown().await;
+}

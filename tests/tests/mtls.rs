@@ -242,24 +242,40 @@ async fn a_cluster_under_mtls_replicates_and_catches_up_by_snapshot() {
             .expect("write with a member down");
         assert_eq!(w.outcome, Outcome::Applied);
     }
-    // Build a snapshot and drop the log behind it: the follower can only catch up by
-    // installing the snapshot, over the mutual-TLS Raft plane.
-    let (snapshot_index, purged) = store
-        .snapshot_of(&cluster.api_addr(leader), true)
-        .await
-        .expect("snapshot");
-    assert!(
-        purged >= Some(snapshot_index),
-        "{purged:?} {snapshot_index}"
-    );
+    // Build a snapshot and drop the log behind it on both running members (leadership may
+    // move to the other one before the follower is back): the follower can then only catch
+    // up by installing a snapshot, over the mutual-TLS Raft plane.
+    let (applied, _) = cluster.wait_converged(Duration::from_secs(10)).await;
+    let mut snapshot_index = u64::MAX;
+    for id in cluster.running() {
+        let (index, purged) = store
+            .snapshot_of(&cluster.api_addr(id), true)
+            .await
+            .expect("snapshot");
+        assert!(
+            index >= applied,
+            "node {id}: snapshot at {index} < {applied}"
+        );
+        assert!(purged >= Some(index), "node {id}: {purged:?} {index}");
+        snapshot_index = snapshot_index.min(index);
+    }
     cluster.restart(follower).await;
     let (applied, _) = cluster.wait_converged(Duration::from_secs(20)).await;
     assert!(applied >= snapshot_index);
-    let m = cluster.node(follower).raft().metrics().borrow().clone();
+    // The state is installed before Raft's metrics say so: wait for them, bounded.
+    let installed = cluster
+        .node(follower)
+        .raft()
+        .wait(Some(Duration::from_secs(10)))
+        .metrics(
+            |m| m.snapshot.is_some_and(|s| s.index >= snapshot_index),
+            "the follower installed the snapshot",
+        )
+        .await;
     assert!(
-        m.snapshot.is_some_and(|s| s.index >= snapshot_index),
-        "the follower installed the snapshot: {:?}",
-        m.snapshot
+        installed.is_ok(),
+        "the follower caught up without the snapshot: {:?}",
+        cluster.node(follower).raft().metrics().borrow().snapshot
     );
     cluster.shutdown().await;
 }

@@ -70,11 +70,20 @@ impl Members {
         })
     }
 
-    /// Fail with "not leader" (and the leader's address when known) unless this node leads.
+    /// Fail with "not leader" (and the leader's address when known) unless this node leads
+    /// and is a voter of its own membership. A leader that has just removed itself keeps
+    /// leading until it steps down; openraft 0.9 must not be asked for another membership
+    /// change then (its core asserts and stops), so it answers "not the leader" without a
+    /// hint and clients try the other members.
     pub(crate) fn require_leader(&self) -> Result<(), Status> {
         let m = self.raft.metrics().borrow().clone();
         if m.current_leader == Some(self.node_id) && m.state == ServerState::Leader {
-            return Ok(());
+            let voter = m
+                .membership_config
+                .membership()
+                .voter_ids()
+                .any(|v| v == self.node_id);
+            return if voter { Ok(()) } else { Err(not_leader(None)) };
         }
         let leader = m
             .current_leader

@@ -86,11 +86,28 @@ pub async fn run(tls: &TlsArgs, cmd: ClusterCommand) -> anyhow::Result<()> {
             }))?;
         }
         ClusterCommand::Shrink { endpoint, to } => {
-            let c = client(&endpoint.endpoint);
-            let mut s = c.status_of(&endpoint.endpoint).await?;
+            let first = client(&endpoint.endpoint);
+            let mut s = first.status_of(&endpoint.endpoint).await?;
             if s.leader_id.is_some() && s.leader_id != Some(s.node_id) {
-                s = c.status_of(&s.leader_api_addr).await?;
+                s = first.status_of(&s.leader_api_addr).await?;
             }
+            // Reach the cluster through every member that stays, not only --endpoint: the
+            // first member removed may be the one at --endpoint, or the leader, and the
+            // next removal must find the new leader.
+            let mut seeds = vec![endpoint.endpoint.clone()];
+            seeds.extend(
+                s.members
+                    .iter()
+                    .filter_map(|m| m.node.as_ref())
+                    .filter(|n| n.node_id <= to && !n.api_addr.is_empty())
+                    .map(|n| n.api_addr.clone()),
+            );
+            let c = StoreClient::with_transport(
+                seeds,
+                Duration::from_secs(120),
+                Duration::from_secs(60),
+                transport.clone(),
+            );
             let mut extra: Vec<u64> = s
                 .members
                 .iter()

@@ -5,7 +5,7 @@
 
 mod support;
 
-use signet_testkit::{wait_for_async, ChildProcess, TestPki, TEST_TRUST_DOMAIN};
+use signet_testkit::{wait_for_async, ChildProcess, TestCluster, TestPki, TEST_TRUST_DOMAIN};
 use signet_tls::Role;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -275,4 +275,63 @@ async fn stores_form_grow_shrink_and_heal_a_cluster_by_themselves() {
     .await;
     assert_eq!(ops_get(&pods, 0, "/healthz").await.0, 200);
     assert_eq!(p0.terminate(Duration::from_secs(20)).await, Some(0));
+}
+
+/// `signet cluster shrink` pointed at the leader, which is also the first member removed
+/// (the highest id): the next removal finds the new leader among the members that stay,
+/// and the removed leader refuses it instead of taking it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shrink_through_the_leader_it_removes_first() {
+    let pki = TestPki::new();
+    let (cert, key) = pki.files(Role::Operator, "ops").cert.expect("cert");
+    let ca = pki.ca_path();
+    let cluster = TestCluster::start_tls(5, pki).await;
+    // A stopping leader hands over to the most up-to-date voter, the highest id among
+    // equals: node 5 leads after at most a few handovers.
+    for _ in 0..5 {
+        let leader = cluster.wait_leader(Duration::from_secs(10)).await;
+        if leader == 5 {
+            break;
+        }
+        cluster
+            .node(leader)
+            .transfer_leadership()
+            .await
+            .expect("hand over");
+    }
+    assert_eq!(cluster.wait_leader(Duration::from_secs(10)).await, 5);
+    let args: Vec<String> = [
+        "cluster",
+        "shrink",
+        "--to",
+        "3",
+        "--endpoint",
+        &cluster.api_addr(5),
+        "--ca",
+        &s(&ca),
+        "--cert",
+        &s(&cert),
+        "--key",
+        &s(&key),
+        "--trust-domain",
+        TEST_TRUST_DOMAIN,
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let out = run(&args, &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["removed"], serde_json::json!([5, 4]));
+    let leader = cluster
+        .wait_leader_among(&[1, 2, 3], Duration::from_secs(20))
+        .await;
+    let m = cluster.node(leader).raft().metrics().borrow().clone();
+    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+    assert_eq!(voters, vec![1, 2, 3]);
+    cluster.shutdown().await;
 }

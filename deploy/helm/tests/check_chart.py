@@ -7,10 +7,11 @@ binary: Helm itself comes embedded in the PyPI package helm-python-sdk.
         [--name RELEASE] [--namespace NS]               # rendered objects as JSON on stdout
 
 For each values variant (the chart's defaults, values-5-stores-tls.yaml,
-values-plaintext.yaml, and the defaults with secrets given as values) the checker runs `helm lint --strict`, renders the chart like
-`helm template`, parses every document, validates every object against the Kubernetes API
-schema of each version in KUBE_VERSIONS (kubernetes-validate's strict JSON schemas, made
-from the API server's OpenAPI: unknown fields are errors) and the cert-manager and
+values-plaintext.yaml, values-processes.yaml, and the defaults with secrets given as
+values) the checker runs `helm lint --strict`, renders the chart like `helm template`,
+parses every document, validates every object against the Kubernetes API schema of each
+version in KUBE_VERSIONS (kubernetes-validate's strict JSON schemas, made from the API
+server's OpenAPI: unknown fields are errors) and the cert-manager and
 prometheus-operator objects against their CRD models (cloudcoil), then asserts Signet's own
 rules (peers, probes, PodDisruptionBudget, NetworkPolicy, secrets, security context, TLS).
 
@@ -88,6 +89,8 @@ VARIANTS: list[tuple[str, list[str], Callable[[], dict]]] = [
     ("default", [], dict),
     ("5-stores-tls", ["values-5-stores-tls.yaml"], dict),
     ("plaintext", ["values-plaintext.yaml"], dict),
+    # What crates/signet/tests/helm_processes.rs runs as local processes.
+    ("processes", ["values-processes.yaml"], dict),
     ("given-secrets", [], given_secrets),
 ]
 
@@ -857,7 +860,9 @@ def check_variant(report: Report, variant: str, files: list[str], extra: dict) -
         for needle in ("remove --node-id", "delete pod", "ordinal + 1", "helm upgrade"):
             if needle not in notes:
                 problems.append(f"NOTES.txt lacks {needle!r}")
-        if (not tls or not public) != ("PLAINTEXT" in notes):
+        # (The dev-outbox warning says PLAINTEXT too: look for the TLS warnings by name.)
+        if (not tls) != ("WARNING: tls.enabled=false" in notes) or \
+                (not public) != ("WARNING: tls.public.enabled=false" in notes):
             problems.append("plaintext warning does not follow the TLS values")
         if v["gateway"]["devOutbox"] and "devOutbox" not in notes:
             problems.append("no dev-outbox warning")
