@@ -138,6 +138,13 @@ impl Incoming {
     /// `Incoming` is dropped, which closes the listener.
     pub fn new(listener: TcpListener, tls: Option<TlsSource>) -> io::Result<Incoming> {
         let local = listener.local_addr()?;
+        if tls.as_ref().is_some_and(|t| t.server_config().is_none()) {
+            // A TLS listener without a certificate must not quietly serve plaintext.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a TLS listener needs a certificate and its key",
+            ));
+        }
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(accept_loop(listener, tls, tx));
         Ok(Incoming { rx, local })
@@ -195,15 +202,20 @@ async fn accept_loop(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!("cannot set TCP_NODELAY: {e}");
         }
-        let Some(config) = tls.as_ref().and_then(|t| t.server_config()) else {
+        let Some(tls) = &tls else {
             drop(permit);
             if tx.send((Conn::Plain(tcp), addr)).await.is_err() {
                 return;
             }
             continue;
         };
+        // Checked in `Incoming::new`, and a reload keeps the certificate files; if it were
+        // ever missing, the connection is dropped, never served in plaintext.
+        let Some(config) = tls.server_config() else {
+            continue;
+        };
         let tx = tx.clone();
-        let trust_domain = tls.as_ref().map(|t| t.trust_domain().to_string());
+        let trust_domain = Some(tls.trust_domain().to_string());
         tokio::spawn(async move {
             let _permit = permit;
             let acceptor = tokio_rustls::TlsAcceptor::from(config);
@@ -223,5 +235,35 @@ async fn accept_loop(
                 Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TlsFiles;
+
+    #[tokio::test]
+    async fn a_tls_listener_without_a_certificate_is_refused_not_plaintext() {
+        let dir = tempfile::tempdir().expect("dir");
+        let ca = crate::certs::new_ca("t", 1).expect("ca");
+        let path = dir.path().join("ca.crt");
+        std::fs::write(&path, ca.cert).expect("write");
+        let ca_only = TlsSource::load(TlsFiles {
+            ca: Some(path),
+            cert: None,
+            trust_domain: "t".into(),
+        })
+        .expect("load");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let err = Incoming::new(listener, Some(ca_only))
+            .err()
+            .expect("refused");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        assert!(
+            Incoming::new(listener, None).is_ok(),
+            "plaintext when asked"
+        );
     }
 }
