@@ -58,6 +58,26 @@ fn s(p: &Path) -> String {
     p.to_str().expect("utf-8 path").to_string()
 }
 
+/// `signet gateway` with every flag it needs, codes in the dev outbox.
+fn gateway<'a>(store: &'a str, grpc_addr: &'a str) -> Vec<&'a str> {
+    vec![
+        "gateway",
+        "--store",
+        store,
+        "--grpc-addr",
+        grpc_addr,
+        "--http-addr",
+        "127.0.0.1:0",
+        "--public-url",
+        "https://localhost:7411",
+        "--admin-secret",
+        "admin-secret-0123456789",
+        "--server-secret",
+        "0000000000000000000000000000000000000000000000000000000000000001",
+        "--dev-outbox",
+    ]
+}
+
 #[tokio::test]
 async fn plaintext_beyond_loopback_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,38 +95,9 @@ async fn plaintext_beyond_loopback_is_refused() {
             "127.0.0.1:0",
             "--init",
         ],
-        vec![
-            "gateway",
-            "--store",
-            "127.0.0.1:1",
-            "--grpc-addr",
-            "0.0.0.0:0",
-            "--http-addr",
-            "127.0.0.1:0",
-            "--public-url",
-            "http://127.0.0.1:7411",
-            "--admin-secret",
-            "admin-secret-0123456789",
-            "--server-secret",
-            "0000000000000000000000000000000000000000000000000000000000000001",
-            "--dev-outbox",
-        ],
-        vec![
-            "gateway",
-            "--store",
-            "10.0.0.1:7401",
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-            "--public-url",
-            "http://127.0.0.1:7411",
-            "--admin-secret",
-            "admin-secret-0123456789",
-            "--server-secret",
-            "0000000000000000000000000000000000000000000000000000000000000001",
-            "--dev-outbox",
-        ],
+        // A public listener beyond loopback, and a store beyond loopback.
+        gateway("127.0.0.1:1", "0.0.0.0:0"),
+        gateway("10.0.0.1:7401", "127.0.0.1:0"),
         vec!["dev", "--data-dir", &data, "--http-addr", "0.0.0.0:0"],
     ];
     for args in &cases {
@@ -256,37 +247,21 @@ async fn a_store_and_a_gateway_speak_tls_with_certificates_from_signet_certs() {
     ];
     refused(&wrong, &run(&wrong).await, "needs a store one");
 
-    let gateway = ChildProcess::start(
-        bin(),
-        &[
-            "gateway",
-            "--store",
-            &api,
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-            "--public-url",
-            "https://localhost:7411",
-            "--admin-secret",
-            "admin-secret-0123456789",
-            "--server-secret",
-            "0000000000000000000000000000000000000000000000000000000000000001",
-            "--dev-outbox",
-            "--ca",
-            &ca,
-            "--cert",
-            &f("gateway-gw-1.crt"),
-            "--key",
-            &f("gateway-gw-1.key"),
-            "--tls-cert",
-            &tls_cert,
-            "--tls-key",
-            &tls_key,
-        ],
-        Duration::from_secs(60),
-    )
-    .await;
+    let (gw_cert, gw_key) = (f("gateway-gw-1.crt"), f("gateway-gw-1.key"));
+    let mut args = gateway(&api, "127.0.0.1:0");
+    args.extend([
+        "--ca",
+        ca.as_str(),
+        "--cert",
+        gw_cert.as_str(),
+        "--key",
+        gw_key.as_str(),
+        "--tls-cert",
+        tls_cert.as_str(),
+        "--tls-key",
+        tls_key.as_str(),
+    ]);
+    let gateway = ChildProcess::start(bin(), &args, Duration::from_secs(60)).await;
     let grpc = gateway.ready["grpc_addr"].as_str().unwrap().to_string();
     let port = grpc.rsplit_once(':').unwrap().1;
     let https = format!("https://localhost:{port}");
