@@ -22,7 +22,10 @@ async fn a_sign_in_is_one_trace_across_gateway_and_store() {
         .with_simple_exporter(exporter.clone())
         .build();
     tracing_subscriber::registry()
-        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(tracing_subscriber::EnvFilter::new(format!(
+            "info,{}",
+            signet_store::trace::SPANS_DIRECTIVE
+        )))
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
         .init();
 

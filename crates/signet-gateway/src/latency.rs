@@ -120,13 +120,7 @@ where
         let latency = self.latency.clone();
         // One server span per call, continuing the caller's W3C trace context; the store
         // client passes it on, so a trace shows the call across gateway and store.
-        let span = tracing::info_span!(
-            "rpc",
-            otel.name = %path,
-            otel.kind = "server",
-            rpc.system = "grpc"
-        );
-        signet_store::trace::continue_trace(&span, req.headers());
+        let span = signet_store::trace::rpc_span(&path, req.headers());
         let fut = {
             let _entered = span.enter();
             self.inner.call(req)

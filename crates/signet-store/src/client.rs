@@ -282,11 +282,7 @@ impl StoreClient {
                         .map(|r| r.into_inner())
                 }
             })
-            .instrument(tracing::info_span!(
-                "store.write",
-                otel.kind = "client",
-                command = command.name()
-            ))
+            .instrument(crate::trace::client_span("store.write"))
             .await?;
         let outcome = serde_json::from_slice(&reply.outcome)
             .map_err(|e| ClientError::Decode(e.to_string()))?;
@@ -327,7 +323,7 @@ impl StoreClient {
                         .map(|r| r.into_inner())
                 }
             })
-            .instrument(tracing::info_span!("store.read", otel.kind = "client"))
+            .instrument(crate::trace::client_span("store.read"))
             .await?;
         let result = serde_json::from_slice(&reply.result)
             .map_err(|e| ClientError::Decode(e.to_string()))?;

@@ -30,7 +30,12 @@ pub fn init(format: LogFormat, server: bool) -> anyhow::Result<Telemetry> {
     } else {
         "warn"
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let exporting = server && std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some();
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    if exporting {
+        // The spans of a trace across gateway and store are DEBUG (free when off).
+        filter = filter.add_directive(signet_store::trace::SPANS_DIRECTIVE.parse()?);
+    }
     let fmt = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
@@ -40,7 +45,7 @@ pub fn init(format: LogFormat, server: bool) -> anyhow::Result<Telemetry> {
             .with_writer(std::io::stderr)
             .boxed(),
     };
-    let provider = if server && std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+    let provider = if exporting {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .build()?;
