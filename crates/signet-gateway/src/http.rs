@@ -31,9 +31,9 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
         )
         .merge(crate::http_oauth::routes())
         .merge(crate::http_import::routes())
-        .route_layer(axum::middleware::from_fn_with_state(
+        .route_layer(crate::latency::LatencyLayer(
             latency,
-            crate::latency::http_latency,
+            crate::latency::Surface::Http,
         ))
         .with_state(gw)
 }

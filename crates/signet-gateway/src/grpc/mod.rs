@@ -90,7 +90,10 @@ pub(crate) fn serve(
             let _ = stop.wait_for(|s| *s).await;
         };
         let res = tonic::transport::Server::builder()
-            .layer(crate::latency::LatencyLayer(gw.metrics.rpc.clone()))
+            .layer(crate::latency::LatencyLayer(
+                gw.metrics.rpc.clone(),
+                crate::latency::Surface::Grpc,
+            ))
             .layer(wire::DecodeErrorsLayer)
             .add_service(health_svc)
             .add_service(tonic::service::interceptor::InterceptedService::new(
