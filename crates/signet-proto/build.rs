@@ -17,6 +17,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for p in &paths {
         println!("cargo:rerun-if-changed={}", p.display());
     }
-    tonic_prost_build::configure().compile_protos(&paths, &[root])?;
+    // The descriptor set feeds gRPC reflection (grpcurl, evans, Postman discover the APIs).
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out.join("signet_descriptor.bin"))
+        .compile_protos(&paths, &[root])?;
     Ok(())
 }

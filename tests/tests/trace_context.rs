@@ -2,7 +2,8 @@
 //! OpenTelemetry exporter installed, a sign-in is one trace: the gateway's server span of
 //! InitiateAuth, its store-client spans, and the store's server spans, each the child of the
 //! previous, although gateway and store talk over gRPC (the context travels as
-//! `traceparent` metadata, nothing is shared in memory across the hop).
+//! `traceparent` metadata, nothing is shared in memory across the hop). HTTP requests
+//! continue a caller's trace the same way.
 
 mod support;
 
@@ -81,6 +82,33 @@ async fn a_sign_in_is_one_trace_across_gateway_and_store() {
                 .parent_span_id;
         }
     }
+
+    // An HTTP request carrying a caller's trace context gets a server span in that trace,
+    // as the child of the caller's span.
+    let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let (status, _, _) = support::http::get(
+        &env.a.http_addr().to_string(),
+        &format!("/{pool}/.well-known/openid-configuration"),
+        &[(
+            "traceparent",
+            &format!("00-{caller_trace}-{caller_span}-01"),
+        )],
+    )
+    .await;
+    assert_eq!(status, 200);
+    provider.force_flush().expect("flush");
+    let spans = exporter.get_finished_spans().expect("spans");
+    let http: Vec<&SpanData> = spans
+        .iter()
+        .filter(|s| s.name == "GET /{pool_id}/.well-known/openid-configuration")
+        .collect();
+    assert_eq!(http.len(), 1, "one server span for the discovery request");
+    assert_eq!(http[0].span_kind, SpanKind::Server);
+    assert_eq!(http[0].span_context.trace_id().to_string(), caller_trace);
+    assert_eq!(http[0].parent_span_id.to_string(), caller_span);
+    assert!(http[0].parent_span_is_remote);
+
     env.shutdown().await;
     let _ = provider.shutdown();
 }

@@ -96,6 +96,40 @@ pub struct GatewayConfig {
     /// A probe not answered within this time counts as failed: the store has no quorum,
     /// or is too slow to serve sign-ins.
     pub store_probe_timeout: Duration,
+    /// Limits of the public gRPC and HTTP servers (see `serving`).
+    pub serving: ServingLimits,
+}
+
+/// What the public servers' tower stack enforces on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServingLimits {
+    /// A request not answered within this time gets DEADLINE_EXCEEDED (gRPC) or 503
+    /// (HTTP) and its work is dropped. A caller's shorter `grpc-timeout` also applies.
+    pub request_timeout: Duration,
+    /// Requests in progress at once, both surfaces together. One more is refused at once
+    /// (RESOURCE_EXHAUSTED / 503 with Retry-After): a gateway past its capacity answers
+    /// fast rather than queue work its callers have given up on. Health, readiness and
+    /// metrics are never refused.
+    pub max_in_flight: usize,
+    /// Largest gRPC request message, in bytes.
+    pub max_grpc_message_bytes: usize,
+    /// Largest HTTP request body buffered by an endpoint (forms, JSON), in bytes; the
+    /// streamed user-import upload has its own limits.
+    pub max_http_body_bytes: usize,
+}
+
+impl Default for ServingLimits {
+    fn default() -> Self {
+        ServingLimits {
+            request_timeout: Duration::from_secs(30),
+            // Far above what two cores finish at once (the token bench peaks at 64 callers),
+            // low enough that a flood cannot hold unbounded memory.
+            max_in_flight: 4096,
+            // A 1 MB token must be refused, not decoded.
+            max_grpc_message_bytes: 256 * 1024,
+            max_http_body_bytes: 64 * 1024,
+        }
+    }
 }
 
 impl GatewayConfig {
@@ -143,6 +177,7 @@ impl GatewayConfig {
             // Longer than a leader election (about one election timeout, 0.5-1 s by
             // default), so a normal failover does not flip readiness.
             store_probe_timeout: Duration::from_secs(2),
+            serving: ServingLimits::default(),
         }
     }
 

@@ -100,6 +100,9 @@ pub enum AppError {
     /// The pre-token-generation hook failed and the pool fails closed.
     #[error("{0}")]
     HookFailed(String),
+    /// The request was not answered within the gateway's request timeout.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl AppError {
@@ -137,6 +140,7 @@ impl AppError {
             AppError::NoSuchEntity(_) => "NoSuchEntityException",
             AppError::DeleteConflict(_) => "DeleteConflictException",
             AppError::HookFailed(_) => "UnexpectedLambdaException",
+            AppError::Timeout(_) => "RequestTimeoutException",
         }
     }
 
@@ -171,6 +175,7 @@ impl AppError {
                 Code::Unavailable
             }
             AppError::Internal(_) => Code::Internal,
+            AppError::Timeout(_) => Code::DeadlineExceeded,
         }
     }
 

@@ -12,7 +12,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub(crate) fn router(gw: Arc<Gateway>) -> Router {
-    let latency = gw.metrics.http.clone();
+    // The shared stack (see `serving`) as a route layer: per-route metrics need the
+    // matched route, and an unknown path (404) costs nothing worth limiting.
+    let stack = crate::serving::stack(
+        &gw.limiter,
+        gw.metrics.http.clone(),
+        crate::latency::Surface::Http,
+    );
+    let body_limit = axum::extract::DefaultBodyLimit::max(gw.cfg.serving.max_http_body_bytes);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -31,10 +38,8 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
         )
         .merge(crate::http_oauth::routes())
         .merge(crate::http_import::routes())
-        .route_layer(crate::latency::LatencyLayer(
-            latency,
-            crate::latency::Surface::Http,
-        ))
+        .route_layer(stack)
+        .layer(body_limit)
         .with_state(gw)
 }
 
@@ -247,7 +252,13 @@ async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
             ));
         }
     }
-    let body = gw.metrics.render(&gauges);
+    gauges.push((
+        "signet_requests_in_flight",
+        "Public requests in progress (health, readiness and metrics not counted).",
+        gw.limiter.in_flight() as f64,
+    ));
+    let mut body = gw.metrics.render(&gauges);
+    gw.limiter.render(&mut body);
     (
         StatusCode::OK,
         [(

@@ -1,4 +1,4 @@
-//! Latency (and the server span) per RPC, and latency per HTTP route, for `/metrics`: a histogram per gRPC method path
+//! Latency and the server span per RPC and per HTTP route, for `/metrics`: a histogram per gRPC method path
 //! (`signet_rpc_duration_seconds{rpc=…}`) and per matched HTTP route
 //! (`signet_http_duration_seconds{route=…}`), each with a count of failed calls.
 
@@ -77,7 +77,7 @@ impl Latency {
 }
 
 /// What a [`LatencyLayer`] times.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Surface {
     /// gRPC calls, by method path, each in a server span of the trace. A call failed when
     /// its response carries a non-zero `grpc-status` header (errors are sent
@@ -145,7 +145,8 @@ where
                     .get::<axum::extract::MatchedPath>()
                     .map_or("unmatched", |m| m.as_str())
                     .to_string();
-                (route, tracing::Span::none())
+                let span = signet_store::trace::http_span(req.method(), &route, req.headers());
+                (route, span)
             }
         };
         let fut = {

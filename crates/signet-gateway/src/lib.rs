@@ -18,11 +18,12 @@ mod metrics;
 mod notifier;
 mod outbound;
 mod quorum;
+mod serving;
 mod tokens;
 pub mod usecases;
 mod validate;
 
-pub use config::{GatewayConfig, NotifierConfig};
+pub use config::{GatewayConfig, NotifierConfig, ServingLimits};
 pub use error::{exception_name, AppError, ERROR_DOMAIN};
 pub use notifier::Delivery;
 pub use outbound::{check_outbound_url, signature, OutboundUrlError, SIGNATURE_HEADER};
@@ -76,6 +77,8 @@ pub struct Gateway {
     pub(crate) importing: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Whether the store cluster answered the latest linearizable probe read.
     pub(crate) quorum: quorum::QuorumProbe,
+    /// The public servers' in-flight budget and refusal counts (see `serving`).
+    pub(crate) limiter: Arc<serving::Limiter>,
 }
 
 impl Gateway {
@@ -187,6 +190,7 @@ pub async fn start(
         stopping: stop_rx.clone(),
         importing: Default::default(),
         quorum: Default::default(),
+        limiter: Arc::new(serving::Limiter::new(cfg.serving)),
         store,
         cfg,
     });

@@ -22,6 +22,9 @@ const API: &[Rule] = &[
     ("/signet.store.v1.Cluster/Status", ANY),
     ("/signet.store.v1.Cluster/Identity", ANY),
     ("/grpc.health.v1.Health/", ANY),
+    // The API's own schema (gRPC reflection): nothing a member of the cluster may not know.
+    ("/grpc.reflection.v1.ServerReflection/", ANY),
+    ("/grpc.reflection.v1alpha.ServerReflection/", ANY),
     // A starting store joins itself (the chart's pods do, through the headless Service);
     // Join only ever adds a reachable node that catches up as a learner first.
     ("/signet.store.v1.Cluster/Join", STORES_AND_OPERATORS),

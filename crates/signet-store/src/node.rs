@@ -205,9 +205,16 @@ impl StoreNode {
             stop_rx.clone(),
         )));
         let (health, health_svc) = crate::health::service().await;
+        let served = [
+            signet_proto::reflection::HEALTH,
+            <StoreServer<StoreApi> as tonic::server::NamedService>::NAME,
+            <ClusterServer<ClusterApi> as tonic::server::NamedService>::NAME,
+        ];
         let api = tonic::transport::Server::builder()
             .layer(crate::access::api(enforce).layer())
             .add_service(health_svc)
+            .add_service(signet_proto::reflection::v1(&served))
+            .add_service(signet_proto::reflection::v1alpha(&served))
             .add_service(
                 StoreServer::new(StoreApi {
                     raft: raft.clone(),

@@ -70,6 +70,20 @@ pub fn rpc_span(path: &str, headers: &http::HeaderMap) -> tracing::Span {
     span
 }
 
+/// A gateway's server span for one HTTP request (`route` is the matched route, like
+/// `/{pool_id}/oauth2/token`), continuing the caller's trace if its headers carry one.
+pub fn http_span(method: &http::Method, route: &str, headers: &http::HeaderMap) -> tracing::Span {
+    let span = tracing::debug_span!(
+        "http",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route
+    );
+    continue_trace(&span, headers);
+    span
+}
+
 /// A store client's span around one write or read (with its retries).
 pub(crate) fn client_span(name: &'static str) -> tracing::Span {
     tracing::debug_span!("store.client", otel.name = name, otel.kind = "client")

@@ -24,12 +24,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import fcntl
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +34,8 @@ from typing import Any, Callable, Iterator
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
+sys.path.insert(0, str(REPO / "tests" / "clients"))
+import pinned_venv  # noqa: E402  (the shared maker of pinned venvs)
 CHART = REPO / "deploy" / "helm" / "signet"
 
 # The chart's minimum (Chart.yaml kubeVersion) and the newest version whose schema
@@ -93,55 +92,6 @@ VARIANTS: list[tuple[str, list[str], Callable[[], dict]]] = [
     ("processes", ["values-processes.yaml"], dict),
     ("given-secrets", [], given_secrets),
 ]
-
-
-# --------------------------------------------------------------------------------------
-# The virtualenv
-
-
-def venv_dir() -> Path:
-    return Path(os.environ.get("SIGNET_HELM_VENV") or REPO / "target" / "helm-venv")
-
-
-def in_venv(venv: Path) -> bool:
-    try:
-        return Path(sys.prefix).resolve() == venv.resolve()
-    except OSError:
-        return False
-
-
-def ensure_venv() -> None:
-    """Re-exec this script in the pinned venv, making it first if needed."""
-    venv = venv_dir()
-    if in_venv(venv):
-        return
-    python = venv / "bin" / "python"
-    stamp = venv / "signet-requirements.txt"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    # One maker at a time (cargo runs tests in parallel; a later test renders too).
-    with open(venv.parent / (venv.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        ready = python.exists() and stamp.exists() and stamp.read_text() == REQUIREMENTS
-        if not ready:
-            started = time.monotonic()
-            print(f"check_chart: making the venv {venv} (pinned packages from PyPI)", file=sys.stderr)
-            shutil.rmtree(venv, ignore_errors=True)
-            run([sys.executable, "-m", "venv", str(venv)],
-                "Python's venv module with pip is needed (Debian: apt-get install python3-venv)")
-            req = venv / "requirements.txt"
-            req.write_text(REQUIREMENTS)
-            run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 "--no-input", "-r", str(req)], "is PyPI reachable?")
-            stamp.write_text(REQUIREMENTS)
-            print(f"check_chart: venv ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
-def run(cmd: list[str], hint: str) -> None:
-    result = subprocess.run(cmd)
-    if result.returncode != 0:
-        sys.exit(f"check_chart: `{' '.join(cmd)}` failed with exit status {result.returncode} "
-                 f"({hint})")
 
 
 # --------------------------------------------------------------------------------------
@@ -932,5 +882,5 @@ def main() -> int:
 if __name__ == "__main__":
     if sys.version_info < (3, 10):
         sys.exit("check_chart: Python 3.10 or newer is needed")
-    ensure_venv()
+    pinned_venv.ensure("helm-venv", REQUIREMENTS, "SIGNET_HELM_VENV")
     sys.exit(main())

@@ -19,9 +19,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::{Request, Status};
 
-/// Largest request accepted (a 1 MB token must be refused, not decoded).
-const MAX_REQUEST_BYTES: usize = 256 * 1024;
-
 /// Check `authorization: Bearer <admin secret>` in constant time.
 fn admin_guard(secret: Arc<String>) -> impl Fn(Request<()>) -> Result<Request<()>, Status> + Clone {
     move |req: Request<()>| {
@@ -41,6 +38,11 @@ fn admin_guard(secret: Arc<String>) -> impl Fn(Request<()>) -> Result<Request<()
     }
 }
 
+/// The fully-qualified name a service is served under (what reflection lists).
+fn name<S: tonic::server::NamedService>(_: &S) -> &'static str {
+    S::NAME
+}
+
 pub(crate) fn serve(
     gw: Arc<Gateway>,
     listener: signet_tls::Incoming,
@@ -54,17 +56,26 @@ pub(crate) fn serve(
             .set_service_status("", tonic_health::ServingStatus::NotServing)
             .await;
         let guard = admin_guard(Arc::new(gw.cfg.admin_secret.clone()));
+        let max = gw.cfg.serving.max_grpc_message_bytes;
         let admin = UserPoolAdminServer::new(admin::AdminApi { gw: gw.clone() })
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            .max_decoding_message_size(max);
         let auth = UserPoolAuthServer::new(auth::AuthApi { gw: gw.clone() })
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            .max_decoding_message_size(max);
         let identity_admin =
             IdentityAdminServer::new(identity::IdentityAdminApi { gw: gw.clone() })
-                .max_decoding_message_size(MAX_REQUEST_BYTES);
+                .max_decoding_message_size(max);
         let identity = IdentityServer::new(identity::IdentityApi { gw: gw.clone() })
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
-        let sts = StsServer::new(identity::StsApi { gw: gw.clone() })
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            .max_decoding_message_size(max);
+        let sts =
+            StsServer::new(identity::StsApi { gw: gw.clone() }).max_decoding_message_size(max);
+        let served = [
+            signet_proto::reflection::HEALTH,
+            name(&admin),
+            name(&auth),
+            name(&identity_admin),
+            name(&identity),
+            name(&sts),
+        ];
         let readiness = {
             let gw = gw.clone();
             let mut stop = stop.clone();
@@ -89,13 +100,20 @@ pub(crate) fn serve(
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
+        // The shared stack (see `serving`), then decode errors as the API's own.
+        let stack = crate::serving::stack(
+            &gw.limiter,
+            gw.metrics.rpc.clone(),
+            crate::latency::Surface::Grpc,
+        )
+        .layer(wire::DecodeErrorsLayer {
+            max_message_bytes: max,
+        });
         let res = tonic::transport::Server::builder()
-            .layer(crate::latency::LatencyLayer(
-                gw.metrics.rpc.clone(),
-                crate::latency::Surface::Grpc,
-            ))
-            .layer(wire::DecodeErrorsLayer)
+            .layer(stack)
             .add_service(health_svc)
+            .add_service(signet_proto::reflection::v1(&served))
+            .add_service(signet_proto::reflection::v1alpha(&served))
             .add_service(tonic::service::interceptor::InterceptedService::new(
                 admin,
                 guard.clone(),

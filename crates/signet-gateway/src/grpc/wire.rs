@@ -11,20 +11,27 @@ use std::task::{Context, Poll};
 use tonic::{Code, Status};
 
 /// Wraps the gRPC routes (see the module doc).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct DecodeErrorsLayer;
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DecodeErrorsLayer {
+    /// The services' message size limit (named in the answer to a larger message).
+    pub(crate) max_message_bytes: usize,
+}
 
 impl<S> tower::Layer<S> for DecodeErrorsLayer {
     type Service = DecodeErrors<S>;
 
     fn layer(&self, inner: S) -> DecodeErrors<S> {
-        DecodeErrors { inner }
+        DecodeErrors {
+            max_message_bytes: self.max_message_bytes,
+            inner,
+        }
     }
 }
 
 /// The service [`DecodeErrorsLayer`] builds.
 #[derive(Debug, Clone)]
 pub(crate) struct DecodeErrors<S> {
+    max_message_bytes: usize,
     inner: S,
 }
 
@@ -43,9 +50,12 @@ where
 
     fn call(&mut self, req: Req) -> Self::Future {
         let fut = self.inner.call(req);
+        let max = self.max_message_bytes;
         Box::pin(async move {
             let mut res = fut.await?;
-            if let Some(e) = Status::from_header_map(res.headers()).and_then(|s| client_error(&s)) {
+            if let Some(e) =
+                Status::from_header_map(res.headers()).and_then(|s| client_error(&s, max))
+            {
                 let status: Status = e.into();
                 // Overwrites grpc-status and grpc-message, adds the details.
                 if status.add_header(res.headers_mut()).is_err() {
@@ -60,14 +70,14 @@ where
 /// The API error for a status tonic produced while decoding a request, if it is one.
 /// Statuses of our handlers always carry details (the exception name), so a status
 /// without details came from tonic itself; INTERNAL and OUT_OF_RANGE there are decoding.
-fn client_error(s: &Status) -> Option<AppError> {
+fn client_error(s: &Status, max_message_bytes: usize) -> Option<AppError> {
     if !s.details().is_empty() {
         return None;
     }
     match s.code() {
         Code::OutOfRange => Some(AppError::invalid(format!(
             "The request is larger than {} KiB.",
-            super::MAX_REQUEST_BYTES / 1024
+            max_message_bytes / 1024
         ))),
         Code::Internal => Some(AppError::invalid(format!(
             "The request could not be decoded: {}",
@@ -84,18 +94,18 @@ mod tests {
     #[test]
     fn only_detail_less_decoding_statuses_are_rewritten() {
         let decode = Status::internal("failed to decode Protobuf message: invalid utf-8");
-        let e = client_error(&decode).expect("rewritten");
+        let e = client_error(&decode, 256 * 1024).expect("rewritten");
         assert_eq!(e.name(), "InvalidParameterException");
         let big = Status::out_of_range("Error, decoded message length too large");
         assert_eq!(
-            client_error(&big).map(|e| e.code()),
+            client_error(&big, 256 * 1024).map(|e| e.code()),
             Some(Code::InvalidArgument)
         );
         let ours: Status = AppError::Internal("bug".into()).into();
         assert!(
-            client_error(&ours).is_none(),
+            client_error(&ours, 256 * 1024).is_none(),
             "a handler's INTERNAL stays INTERNAL"
         );
-        assert!(client_error(&Status::unimplemented("no such method")).is_none());
+        assert!(client_error(&Status::unimplemented("no such method"), 256 * 1024).is_none());
     }
 }

@@ -1,0 +1,466 @@
+//! The public servers' tower stack, built in one place for both surfaces (gRPC and HTTP),
+//! outermost layer first:
+//!
+//! 1. **trace + metrics** ([`LatencyLayer`]): one server span per request, continuing the
+//!    caller's W3C trace context, and a latency histogram per method or route. Outermost,
+//!    so refused and timed-out requests are counted as failed calls too.
+//! 2. **load shedding** ([`ShedLayer`]): at most `max_in_flight` requests in progress on
+//!    the gateway, both surfaces together; one more is refused at once (gRPC
+//!    RESOURCE_EXHAUSTED `TooManyRequestsException`, HTTP 503 with `Retry-After`). There is
+//!    no queue: a queue only grows while callers give up on what waits in it. Health,
+//!    readiness and metrics bypass it, so an overloaded gateway still tells the truth
+//!    about itself.
+//! 3. **request timeout** ([`TimeoutLayer`]): a request not answered within
+//!    `request_timeout` is dropped (its work is cancelled with its future) and answered
+//!    gRPC DEADLINE_EXCEEDED `RequestTimeoutException`, HTTP 503. tonic also honours a
+//!    caller's shorter `grpc-timeout`.
+//! 4. **size limits**: gRPC messages through each service's `max_decoding_message_size`
+//!    ([`ServingLimits::max_grpc_message_bytes`], set where the services are built), HTTP
+//!    bodies through axum's `DefaultBodyLimit` (413).
+//! 5. gRPC only: decode errors become InvalidParameterException (`grpc::wire`).
+
+use crate::latency::{Latency, LatencyLayer, Surface};
+use crate::{AppError, ServingLimits};
+use signet_store::metrics::header;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tower::layer::util::{Identity, Stack};
+use tower::ServiceBuilder;
+
+/// Shared by every connection of both public servers: the in-flight budget and what the
+/// stack refused.
+pub(crate) struct Limiter {
+    permits: Arc<Semaphore>,
+    limits: ServingLimits,
+    /// Requests refused by load shedding, [gRPC, HTTP].
+    shed: [AtomicU64; 2],
+    /// Requests that ran out of time, [gRPC, HTTP].
+    timed_out: [AtomicU64; 2],
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: ServingLimits) -> Limiter {
+        Limiter {
+            permits: Arc::new(Semaphore::new(limits.max_in_flight)),
+            limits,
+            shed: Default::default(),
+            timed_out: Default::default(),
+        }
+    }
+
+    /// Requests in progress now (exempt paths not counted).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.limits
+            .max_in_flight
+            .saturating_sub(self.permits.available_permits())
+    }
+
+    /// Append the refusal counters to a `/metrics` text.
+    pub(crate) fn render(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let counts = self.counts();
+        header(
+            out,
+            "signet_requests_shed_total",
+            "counter",
+            "Requests refused at once because the gateway was at its in-flight limit.",
+        );
+        for (surface, shed, _) in counts {
+            let _ = writeln!(
+                out,
+                "signet_requests_shed_total{{surface=\"{surface}\"}} {shed}"
+            );
+        }
+        header(
+            out,
+            "signet_requests_timed_out_total",
+            "counter",
+            "Requests answered with a timeout by the gateway's request deadline.",
+        );
+        for (surface, _, timed_out) in counts {
+            let _ = writeln!(
+                out,
+                "signet_requests_timed_out_total{{surface=\"{surface}\"}} {timed_out}"
+            );
+        }
+    }
+
+    /// (surface label, shed, timed out) per surface.
+    pub(crate) fn counts(&self) -> [(&'static str, u64, u64); 2] {
+        let get = |i: usize| {
+            (
+                self.shed[i].load(Ordering::Relaxed),
+                self.timed_out[i].load(Ordering::Relaxed),
+            )
+        };
+        let (gs, gt) = get(0);
+        let (hs, ht) = get(1);
+        [("grpc", gs, gt), ("http", hs, ht)]
+    }
+}
+
+fn index(surface: Surface) -> usize {
+    match surface {
+        Surface::Grpc => 0,
+        Surface::Http => 1,
+    }
+}
+
+/// The layers both surfaces share, outermost first (see the module doc).
+pub(crate) type Common = Stack<TimeoutLayer, Stack<ShedLayer, Stack<LatencyLayer, Identity>>>;
+
+/// Build the shared part of the stack for `surface`.
+pub(crate) fn stack(
+    limiter: &Arc<Limiter>,
+    latency: Arc<Latency>,
+    surface: Surface,
+) -> ServiceBuilder<Common> {
+    ServiceBuilder::new()
+        // 1. A span and a latency sample per request (outermost: sees every answer).
+        .layer(LatencyLayer(latency, surface))
+        // 2. Refuse at once beyond the in-flight budget; never queue.
+        .layer(ShedLayer {
+            limiter: limiter.clone(),
+            surface,
+        })
+        // 3. Bound the time a request may hold its slot.
+        .layer(TimeoutLayer {
+            limiter: limiter.clone(),
+            surface,
+            timeout: limiter.limits.request_timeout,
+        })
+}
+
+/// Paths that always pass: probes and scrapes must answer on an overloaded gateway.
+fn exempt(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// Why the stack answered instead of the service.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    Shed,
+    Timeout(Duration),
+}
+
+/// A body a refusal can be written into (tonic's and axum's).
+pub(crate) trait RefusalBody: Default {
+    fn text(text: String) -> Self;
+}
+
+impl RefusalBody for tonic::body::Body {
+    fn text(text: String) -> Self {
+        tonic::body::Body::new(http_body_util::Full::new(bytes::Bytes::from(text)))
+    }
+}
+
+impl RefusalBody for axum::body::Body {
+    fn text(text: String) -> Self {
+        axum::body::Body::from(text)
+    }
+}
+
+/// The answer for a refused request, in the surface's own error format.
+fn refusal<B: RefusalBody>(surface: Surface, why: Refusal) -> http::Response<B> {
+    let error = match why {
+        Refusal::Shed => AppError::TooManyRequests(
+            "The gateway is at its limit of requests in progress; retry later".into(),
+        ),
+        Refusal::Timeout(t) => AppError::Timeout(format!(
+            "The request was not answered within the gateway's {} ms limit",
+            t.as_millis()
+        )),
+    };
+    match surface {
+        Surface::Grpc => tonic::Status::from(error).into_http(),
+        Surface::Http => {
+            // RFC 6749's error for a server that cannot handle the request now.
+            let body = serde_json::json!({
+                "error": "temporarily_unavailable",
+                "error_description": error.to_string(),
+            });
+            let mut res = http::Response::new(B::text(body.to_string()));
+            *res.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+            let headers = res.headers_mut();
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            headers.insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+            headers.insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            );
+            res
+        }
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Layer 2: load shedding over a gateway-wide in-flight budget.
+#[derive(Clone)]
+pub(crate) struct ShedLayer {
+    limiter: Arc<Limiter>,
+    surface: Surface,
+}
+
+impl<S> tower::Layer<S> for ShedLayer {
+    type Service = Shed<S>;
+
+    fn layer(&self, inner: S) -> Shed<S> {
+        Shed {
+            layer: self.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service [`ShedLayer`] builds.
+#[derive(Clone)]
+pub(crate) struct Shed<S> {
+    layer: ShedLayer,
+    inner: S,
+}
+
+impl<S, Req, B> tower::Service<http::Request<Req>> for Shed<S>
+where
+    S: tower::Service<http::Request<Req>, Response = http::Response<B>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: RefusalBody + Send + 'static,
+{
+    type Response = http::Response<B>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<http::Response<B>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<Req>) -> Self::Future {
+        if exempt(req.uri().path()) {
+            return Box::pin(self.inner.call(req));
+        }
+        let Ok(permit) = self.layer.limiter.permits.clone().try_acquire_owned() else {
+            let surface = self.layer.surface;
+            self.layer.limiter.shed[index(surface)].fetch_add(1, Ordering::Relaxed);
+            return Box::pin(std::future::ready(Ok(refusal(surface, Refusal::Shed))));
+        };
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let res = fut.await;
+            // The slot is free once the answer is ready (unary calls: the whole work).
+            drop(permit);
+            res
+        })
+    }
+}
+
+/// Layer 3: a deadline on every request.
+#[derive(Clone)]
+pub(crate) struct TimeoutLayer {
+    limiter: Arc<Limiter>,
+    surface: Surface,
+    timeout: Duration,
+}
+
+impl<S> tower::Layer<S> for TimeoutLayer {
+    type Service = Timeout<S>;
+
+    fn layer(&self, inner: S) -> Timeout<S> {
+        Timeout {
+            layer: self.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service [`TimeoutLayer`] builds.
+#[derive(Clone)]
+pub(crate) struct Timeout<S> {
+    layer: TimeoutLayer,
+    inner: S,
+}
+
+impl<S, Req, B> tower::Service<http::Request<Req>> for Timeout<S>
+where
+    S: tower::Service<http::Request<Req>, Response = http::Response<B>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: RefusalBody + Send + 'static,
+{
+    type Response = http::Response<B>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<http::Response<B>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<Req>) -> Self::Future {
+        let fut = self.inner.call(req);
+        let TimeoutLayer {
+            limiter,
+            surface,
+            timeout,
+        } = self.layer.clone();
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, fut).await {
+                Ok(res) => res,
+                Err(_) => {
+                    limiter.timed_out[index(surface)].fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        ?surface,
+                        timeout_ms = timeout.as_millis() as u64,
+                        "request timed out"
+                    );
+                    Ok(refusal(surface, Refusal::Timeout(timeout)))
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::convert::Infallible;
+    use tower::{Layer, Service, ServiceExt};
+
+    fn limiter(max_in_flight: usize, timeout_ms: u64) -> Arc<Limiter> {
+        Arc::new(Limiter::new(ServingLimits {
+            max_in_flight,
+            request_timeout: Duration::from_millis(timeout_ms),
+            ..ServingLimits::default()
+        }))
+    }
+
+    /// A service that answers 200 once `gate` has a permit for it (a closed gate holds
+    /// every request; `add_permits` opens it).
+    fn gated(
+        gate: Arc<Semaphore>,
+    ) -> impl Service<
+        http::Request<()>,
+        Response = http::Response<axum::body::Body>,
+        Error = Infallible,
+        Future = impl Send,
+    > + Clone {
+        tower::service_fn(move |_req: http::Request<()>| {
+            let gate = gate.clone();
+            async move {
+                let _pass = gate.acquire().await.expect("gate open");
+                Ok::<_, Infallible>(http::Response::new(axum::body::Body::from("done")))
+            }
+        })
+    }
+
+    fn req(path: &str) -> http::Request<()> {
+        http::Request::builder().uri(path).body(()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn shedding_refuses_at_once_beyond_the_budget_and_frees_slots() {
+        let lim = limiter(2, 60_000);
+        let gate = Arc::new(Semaphore::new(0));
+        let svc = ShedLayer {
+            limiter: lim.clone(),
+            surface: Surface::Http,
+        }
+        .layer(gated(gate.clone()));
+        let held: Vec<_> = (0..2)
+            .map(|_| tokio::spawn(svc.clone().oneshot(req("/x"))))
+            .collect();
+        while lim.in_flight() < 2 {
+            tokio::task::yield_now().await;
+        }
+        let started = std::time::Instant::now();
+        let refused = svc.clone().oneshot(req("/x")).await.unwrap();
+        assert!(started.elapsed() < Duration::from_millis(100), "not queued");
+        assert_eq!(refused.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.headers()[http::header::RETRY_AFTER], "1");
+        let body = http_body_util::BodyExt::collect(refused.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable");
+        // Probes are not counted against the budget: one passes while it is spent.
+        let probe = tokio::spawn(svc.clone().oneshot(req("/readyz")));
+        assert_eq!(lim.in_flight(), 2);
+        gate.add_permits(3);
+        for h in held {
+            assert_eq!(h.await.unwrap().unwrap().status(), http::StatusCode::OK);
+        }
+        assert_eq!(probe.await.unwrap().unwrap().status(), http::StatusCode::OK);
+        assert_eq!(lim.counts()[1], ("http", 1, 0));
+        // The slots came back: the next request is served.
+        assert_eq!(lim.in_flight(), 0);
+        gate.add_permits(1);
+        let next = svc.clone().oneshot(req("/x")).await.unwrap();
+        assert_eq!(next.status(), http::StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn grpc_refusals_carry_status_and_exception_name() {
+        let lim = limiter(0, 60_000);
+        let svc = ShedLayer {
+            limiter: lim.clone(),
+            surface: Surface::Grpc,
+        }
+        .layer(tower::service_fn(|_req: http::Request<()>| async {
+            Ok::<_, Infallible>(http::Response::new(tonic::body::Body::default()))
+        }));
+        let res = svc
+            .oneshot(req("/signet.v1.UserPoolAuth/InitiateAuth"))
+            .await
+            .unwrap();
+        let status = tonic::Status::from_header_map(res.headers()).expect("grpc-status");
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        assert_eq!(
+            crate::exception_name(&status).as_deref(),
+            Some("TooManyRequestsException")
+        );
+        assert_eq!(lim.counts()[0], ("grpc", 1, 0));
+    }
+
+    #[tokio::test]
+    async fn timeout_answers_and_drops_the_work() {
+        let lim = limiter(8, 50);
+        let gate = Arc::new(Semaphore::new(0));
+        let svc = TimeoutLayer {
+            limiter: lim.clone(),
+            surface: Surface::Grpc,
+            timeout: Duration::from_millis(50),
+        }
+        .layer(tower::service_fn(move |_req: http::Request<()>| {
+            let gate = gate.clone();
+            async move {
+                let _never = gate.acquire().await; // the gate stays closed
+                Ok::<_, Infallible>(http::Response::new(tonic::body::Body::default()))
+            }
+        }));
+        let started = std::time::Instant::now();
+        let res = svc
+            .oneshot(req("/signet.v1.UserPoolAuth/GetUser"))
+            .await
+            .unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        let status = tonic::Status::from_header_map(res.headers()).expect("grpc-status");
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+        assert_eq!(
+            crate::exception_name(&status).as_deref(),
+            Some("RequestTimeoutException")
+        );
+        assert_eq!(lim.counts()[0], ("grpc", 0, 1));
+    }
+}
