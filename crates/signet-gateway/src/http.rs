@@ -162,7 +162,7 @@ async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) 
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
         "userinfo_endpoint": format!("{issuer}/oauth2/userInfo"),
-        "grant_types_supported": ["client_credentials", "refresh_token"],
+        "grant_types_supported": crate::names::GrantType::supported(),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "response_types_supported": ["token"],

@@ -3,6 +3,7 @@
 //! `POST {issuer}/oauth2/revoke` (RFC 7009), `POST {issuer}/oauth2/introspect` (RFC 7662)
 //! and `GET|POST {issuer}/oauth2/userInfo` (OIDC). Errors are RFC 6749 §5.2 JSON.
 
+use crate::names::{GrantType, WireName};
 use crate::usecases::oauth::{ClientAuth, OAuthError, TokenResponse};
 use crate::Gateway;
 use axum::body::Bytes;
@@ -243,22 +244,23 @@ fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
 
 async fn token((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
     let grant = async |form: &HashMap<String, String>, auth: &ClientAuth| {
-        let grant_type = form.get("grant_type").map(String::as_str);
-        match grant_type {
-            Some("client_credentials") => {
+        let grant_type = form
+            .get("grant_type")
+            .ok_or_else(|| OAuthError::InvalidRequest("grant_type is required".into()))?;
+        match GrantType::from_wire(grant_type) {
+            Some(GrantType::ClientCredentials) => {
                 let scope = form.get("scope").map(String::as_str);
                 gw.client_credentials(&pool_id, auth, scope).await
             }
-            Some("refresh_token") => {
+            Some(GrantType::RefreshToken) => {
                 let rt = form.get("refresh_token").ok_or_else(|| {
                     OAuthError::InvalidRequest("refresh_token is required".into())
                 })?;
                 gw.refresh_grant(&pool_id, auth, rt).await
             }
-            Some(other) => Err(OAuthError::UnsupportedGrantType(format!(
-                "grant_type {other} is not supported"
+            None => Err(OAuthError::UnsupportedGrantType(format!(
+                "grant_type {grant_type} is not supported"
             ))),
-            None => Err(OAuthError::InvalidRequest("grant_type is required".into())),
         }
     };
     with_client(&headers, &body, grant, |t| json_ok(token_json(t))).await

@@ -15,6 +15,7 @@ mod http_oauth_edge;
 mod keys;
 mod latency;
 mod metrics;
+pub mod names;
 mod notifier;
 mod outbound;
 mod quorum;

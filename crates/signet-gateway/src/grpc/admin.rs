@@ -2,6 +2,7 @@
 //! has already checked the admin secret.
 
 use super::convert as cv;
+use crate::names::{Challenge, InitiateFlow, MessageAction};
 use crate::usecases::oauth::ResourceServerInput;
 use crate::usecases::pools::{ClientInput, PoolInput};
 use crate::usecases::users::AdminCreateUser;
@@ -417,7 +418,7 @@ impl UserPoolAdmin for AdminApi {
                     username: r.username.clone(),
                     attributes: cv::attrs(&r.user_attributes),
                     temporary_password: r.temporary_password.clone(),
-                    suppress: r.message_action == "SUPPRESS",
+                    suppress: MessageAction::parse(&r.message_action)? == MessageAction::Suppress,
                 },
             )
             .await?;
@@ -529,6 +530,7 @@ impl UserPoolAdmin for AdminApi {
         r: Request<pb::AdminInitiateAuthRequest>,
     ) -> R<pb::AuthResponse> {
         let r = r.into_inner();
+        let flow = InitiateFlow::parse(&r.auth_flow)?;
         let client = self
             .gw
             .describe_client(&r.user_pool_id, &r.client_id)
@@ -536,7 +538,7 @@ impl UserPoolAdmin for AdminApi {
         let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
         let o = self
             .gw
-            .initiate_auth(&client.client_id, &r.auth_flow, &params, true)
+            .initiate_auth(&client.client_id, flow, &params, true)
             .await?;
         ok(cv::auth(o))
     }
@@ -546,6 +548,7 @@ impl UserPoolAdmin for AdminApi {
         r: Request<pb::AdminRespondToAuthChallengeRequest>,
     ) -> R<pb::AuthResponse> {
         let r = r.into_inner();
+        let challenge = Challenge::parse(&r.challenge_name)?;
         let client = self
             .gw
             .describe_client(&r.user_pool_id, &r.client_id)
@@ -553,7 +556,7 @@ impl UserPoolAdmin for AdminApi {
         let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
         let o = self
             .gw
-            .respond_to_challenge(&client.client_id, &r.challenge_name, &r.session, &responses)
+            .respond_to_challenge(&client.client_id, challenge, &r.session, &responses)
             .await?;
         ok(cv::auth(o))
     }

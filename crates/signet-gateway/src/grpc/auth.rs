@@ -1,6 +1,7 @@
 //! `signet.v1.UserPoolAuth`: the public flows.
 
 use super::convert as cv;
+use crate::names::{Challenge, InitiateFlow};
 use crate::usecases::oauth::{ClientAuth, OAuthError};
 use crate::{AppError, Gateway};
 use signet_proto::v1 as pb;
@@ -103,7 +104,12 @@ impl UserPoolAuth for AuthApi {
         let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
         let o = self
             .gw
-            .initiate_auth(&r.client_id, &r.auth_flow, &params, false)
+            .initiate_auth(
+                &r.client_id,
+                InitiateFlow::parse(&r.auth_flow)?,
+                &params,
+                false,
+            )
             .await?;
         ok(cv::auth(o))
     }
@@ -113,10 +119,11 @@ impl UserPoolAuth for AuthApi {
         r: Request<pb::RespondToAuthChallengeRequest>,
     ) -> R<pb::AuthResponse> {
         let r = r.into_inner();
+        let challenge = Challenge::parse(&r.challenge_name)?;
         let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
         let o = self
             .gw
-            .respond_to_challenge(&r.client_id, &r.challenge_name, &r.session, &responses)
+            .respond_to_challenge(&r.client_id, challenge, &r.session, &responses)
             .await?;
         ok(cv::auth(o))
     }

@@ -252,7 +252,7 @@ pub(super) fn auth(o: AuthOutcome) -> pb::AuthResponse {
             session,
             parameters,
         } => pb::AuthResponse {
-            challenge_name: name,
+            challenge_name: name.name().to_string(),
             session,
             challenge_parameters: parameters.into_iter().collect(),
             authentication_result: None,

@@ -5,6 +5,7 @@
 use super::principal::{Dead, TokenUser};
 use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
 use crate::metrics::Issued;
+use crate::names::{Challenge, InitiateFlow, WireName};
 use crate::tokens::{
     access_claims, id_claims, RefreshPayload, SessionPayload, Subject, REFRESH_PURPOSE,
     SESSION_PURPOSE,
@@ -48,16 +49,14 @@ pub enum AuthOutcome {
     Tokens(AuthResult),
     /// The user must answer a challenge.
     Challenge {
-        /// `NEW_PASSWORD_REQUIRED`.
-        name: String,
+        /// Which challenge.
+        name: Challenge,
         /// Sealed session to send back.
         session: String,
         /// Parameters (USER_ID_FOR_SRP, requiredAttributes, …).
         parameters: BTreeMap<String, String>,
     },
 }
-
-const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 
 /// The answer of [`Gateway::guess_password`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +87,7 @@ impl Gateway {
     pub async fn initiate_auth(
         &self,
         client_id: &str,
-        flow: &str,
+        flow: InitiateFlow,
         params: &BTreeMap<String, String>,
         admin: bool,
     ) -> Result<AuthOutcome, AppError> {
@@ -96,15 +95,18 @@ impl Gateway {
         let pool = self.pool(&client.pool_id).await?;
         let secret_hash = params.get("SECRET_HASH").map(String::as_str);
         match flow {
-            "USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
-                let (needed, wanted_admin) = if flow == "USER_PASSWORD_AUTH" {
+            InitiateFlow::UserPassword
+            | InitiateFlow::AdminUserPassword
+            | InitiateFlow::AdminNoSrp => {
+                let (needed, wanted_admin) = if flow == InitiateFlow::UserPassword {
                     (AuthFlow::AllowUserPasswordAuth, false)
                 } else {
                     (AuthFlow::AllowAdminUserPasswordAuth, true)
                 };
                 if wanted_admin != admin || !client.allows(needed) {
                     return Err(AppError::invalid(format!(
-                        "{flow} flow not enabled for this client"
+                        "{} flow not enabled for this client",
+                        flow.wire()
                     )));
                 }
                 let username = params
@@ -116,7 +118,7 @@ impl Gateway {
                 self.check_secret_hash(&client, username, secret_hash)?;
                 self.password_auth(&pool, &client, username, password).await
             }
-            "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+            InitiateFlow::RefreshToken | InitiateFlow::RefreshTokenLegacy => {
                 if !client.allows(AuthFlow::AllowRefreshTokenAuth) {
                     return Err(AppError::invalid(
                         "REFRESH_TOKEN_AUTH flow not enabled for this client",
@@ -129,7 +131,6 @@ impl Gateway {
                     .await
                     .map(AuthOutcome::Tokens)
             }
-            other => Err(AppError::invalid(format!("unsupported auth flow {other}"))),
         }
     }
 
@@ -213,7 +214,7 @@ impl Gateway {
                     pool: pool.id.clone(),
                     client: client.client_id.clone(),
                     username: user.username.clone(),
-                    challenge: NEW_PASSWORD_REQUIRED.into(),
+                    challenge: Challenge::NewPasswordRequired.name().into(),
                     exp_ms: now_ms() + self.cfg.session_ttl.as_millis() as u64,
                 };
                 let session = self.sealer.seal(
@@ -228,7 +229,7 @@ impl Gateway {
                 );
                 parameters.insert("requiredAttributes".into(), "[]".into());
                 Ok(AuthOutcome::Challenge {
-                    name: NEW_PASSWORD_REQUIRED.into(),
+                    name: Challenge::NewPasswordRequired,
                     session,
                     parameters,
                 })
@@ -297,24 +298,21 @@ impl Gateway {
     pub async fn respond_to_challenge(
         &self,
         client_id: &str,
-        challenge: &str,
+        challenge: Challenge,
         session: &str,
         responses: &BTreeMap<String, String>,
     ) -> Result<AuthOutcome, AppError> {
         let client = self.active_client(client_id).await?;
         let pool = self.pool(&client.pool_id).await?;
-        if challenge != NEW_PASSWORD_REQUIRED {
-            return Err(AppError::invalid(format!(
-                "unsupported challenge {challenge}"
-            )));
-        }
+        // NEW_PASSWORD_REQUIRED is the only challenge so far: nothing to dispatch on.
+        let Challenge::NewPasswordRequired = challenge;
         let invalid_session = || AppError::NotAuthorized("Invalid session for the user.".into());
         let s: SessionPayload = self
             .sealer
             .open(SESSION_PURPOSE, session)
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(invalid_session)?;
-        if s.client != client.client_id || s.pool != pool.id || s.challenge != challenge {
+        if s.client != client.client_id || s.pool != pool.id || s.challenge != challenge.name() {
             return Err(invalid_session());
         }
         if now_ms() >= s.exp_ms {
