@@ -719,6 +719,134 @@ async fn admin_respond_to_auth_challenge_sets_the_password_once() {
     env.shutdown().await;
 }
 
+/// A challenge session stands for one user at one moment: it is refused once the user is
+/// disabled (and stays dead after re-enabling), once an admin set another temporary
+/// password, and for a new user created under the same name. Nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_respond_to_auth_challenge_refuses_stale_sessions() {
+    let env = Small::start(1, |_| {}).await;
+    let gw = env.gw();
+    let (pool, client) = pool_and_client(gw, false).await;
+    let mut adm = admin_client(gw).await;
+    let mut observed = Vec::new();
+
+    // Disabled after the challenge was issued.
+    let dora = new_password_challenge(gw, &pool, &client, "dora").await;
+    adm.admin_disable_user(admin(user_ref(&pool, "dora")))
+        .await
+        .expect("disable");
+    let r = adm
+        .admin_respond_to_auth_challenge(admin(answer(
+            &pool,
+            &client,
+            &dora.session,
+            "dora",
+            NEW_PASSWORD,
+        )))
+        .await;
+    observed.push(("disabled user", outcome(&r)));
+    observed.push(("disabled user: status", status_of(gw, &pool, "dora").await));
+    let r = admin_sign_in(gw, &pool, &client, "dora", TEMPORARY).await;
+    observed.push(("disabled user: AdminInitiateAuth", outcome(&r)));
+    adm.admin_enable_user(admin(user_ref(&pool, "dora")))
+        .await
+        .expect("enable");
+    let r = adm
+        .admin_respond_to_auth_challenge(admin(answer(
+            &pool,
+            &client,
+            &dora.session,
+            "dora",
+            NEW_PASSWORD,
+        )))
+        .await;
+    observed.push(("re-enabled user, session from before", outcome(&r)));
+
+    // Another temporary password set by an admin after the challenge was issued.
+    let stan = new_password_challenge(gw, &pool, &client, "stan").await;
+    adm.admin_set_user_password(admin(pb::AdminSetUserPasswordRequest {
+        user_pool_id: pool.clone(),
+        username: "stan".into(),
+        password: "Sec0nd-temporary!".into(),
+        permanent: false,
+    }))
+    .await
+    .expect("a second temporary password");
+    let r = adm
+        .admin_respond_to_auth_challenge(admin(answer(
+            &pool,
+            &client,
+            &stan.session,
+            "stan",
+            NEW_PASSWORD,
+        )))
+        .await;
+    observed.push(("session from the first temporary password", outcome(&r)));
+
+    // The user was deleted and another one made under the same name.
+    let gone = new_password_challenge(gw, &pool, &client, "gwen").await;
+    adm.admin_delete_user(admin(user_ref(&pool, "gwen")))
+        .await
+        .expect("delete");
+    let fresh = new_password_challenge(gw, &pool, &client, "gwen").await;
+    let r = adm
+        .admin_respond_to_auth_challenge(admin(answer(
+            &pool,
+            &client,
+            &gone.session,
+            "gwen",
+            NEW_PASSWORD,
+        )))
+        .await;
+    observed.push(("session of a deleted namesake", outcome(&r)));
+    observed.push(("new namesake: status", status_of(gw, &pool, "gwen").await));
+
+    assert_eq!(
+        observed,
+        vec![
+            ("disabled user", NOT_AUTHORIZED.to_string()),
+            ("disabled user: status", "FORCE_CHANGE_PASSWORD".into()),
+            ("disabled user: AdminInitiateAuth", NOT_AUTHORIZED.into()),
+            (
+                "re-enabled user, session from before",
+                NOT_AUTHORIZED.into()
+            ),
+            (
+                "session from the first temporary password",
+                NOT_AUTHORIZED.into()
+            ),
+            ("session of a deleted namesake", NOT_AUTHORIZED.into()),
+            ("new namesake: status", "FORCE_CHANGE_PASSWORD".into()),
+        ]
+    );
+
+    // Fresh sessions still work: the refusals were about the sessions, not the users.
+    let dora = admin_sign_in(gw, &pool, &client, "dora", TEMPORARY)
+        .await
+        .expect("dora's new challenge");
+    let stan = admin_sign_in(gw, &pool, &client, "stan", "Sec0nd-temporary!")
+        .await
+        .expect("stan's new challenge");
+    for (who, session) in [
+        ("dora", dora.session),
+        ("stan", stan.session),
+        ("gwen", fresh.session),
+    ] {
+        let r = adm
+            .admin_respond_to_auth_challenge(admin(answer(
+                &pool,
+                &client,
+                &session,
+                who,
+                NEW_PASSWORD,
+            )))
+            .await;
+        assert_eq!(outcome_msg(&r), OK, "{who}'s fresh session");
+        assert_eq!(status_of(gw, &pool, who).await, "CONFIRMED", "{who}");
+    }
+    env.shutdown().await;
+}
+
 // ---------------------------------------------------------------------------------------
 // DeleteUserPoolClient
 // ---------------------------------------------------------------------------------------

@@ -208,13 +208,16 @@ impl Gateway {
                             .into(),
                     ));
                 }
+                let now = now_ms();
                 let session = SessionPayload {
                     v: 1,
                     pool: pool.id.clone(),
                     client: client.client_id.clone(),
                     username: user.username.clone(),
                     challenge: NEW_PASSWORD_REQUIRED.into(),
-                    exp_ms: now_ms() + self.cfg.session_ttl.as_millis() as u64,
+                    exp_ms: now + self.cfg.session_ttl.as_millis() as u64,
+                    sub: user.sub.clone(),
+                    iat_ms: now,
                 };
                 let session = self.sealer.seal(
                     SESSION_PURPOSE,
@@ -343,13 +346,37 @@ impl Gateway {
             })
             .collect();
         let set_attributes = attributes(&pool.config, &attrs, AttrWrite::UserUpdate)?;
+        // The one user check, for a session (DESIGN §8). Without it a session outlived what
+        // ends every token: a disabled user got a password set and tokens signed, a session
+        // from a temporary password an admin had since replaced still set the password, and
+        // a session of a deleted user set the password of a new user of the same name.
+        let stands = |user: &User| {
+            if user.sub != s.sub {
+                return Err(invalid_session());
+            }
+            if !user.enabled {
+                return Err(AppError::NotAuthorized("User is disabled.".into()));
+            }
+            if s.iat_ms < user.tokens_valid_after_ms {
+                return Err(invalid_session());
+            }
+            Ok(())
+        };
+        let current = match self.find_user(&pool, &s.username).await {
+            Ok(v) => v.user,
+            Err(AppError::UserNotFound) => return Err(invalid_session()),
+            Err(e) => return Err(e),
+        };
+        stands(&current)?;
         let hash = self.hasher.hash(new_password).await?;
-        // Compare-and-set on the status: a session is good for one password change.
+        // Compare-and-set on the status: a session is good for one password change; and on
+        // the password hash checked above: a password set meanwhile voids the session.
         self.patch_user(
             &pool.id,
             &s.username,
             UserPatch {
                 expect_status: Some(UserStatus::ForceChangePassword),
+                expect_password_hash: current.password_hash.clone(),
                 status: Some(UserStatus::Confirmed),
                 password: Some((hash, None)),
                 set_attributes,
@@ -363,6 +390,8 @@ impl Gateway {
             other => other,
         })?;
         let view = self.find_user(&pool, &s.username).await?;
+        // Disabled (or signed out) between the check and the write: no tokens.
+        stands(&view.user)?;
         self.issue_tokens(
             &pool,
             &client,
