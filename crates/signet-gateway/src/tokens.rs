@@ -37,6 +37,14 @@ pub(crate) struct SessionPayload {
     pub username: String,
     pub challenge: String,
     pub exp_ms: u64,
+    /// The user's `sub` when the challenge was issued: a new user made under the same name
+    /// is someone else. (Sessions sealed before this field existed read "" and are refused.)
+    #[serde(default)]
+    pub sub: String,
+    /// When the challenge was issued (Unix ms). Like a token's family, a session older than
+    /// the user's `tokens_valid_after_ms` (disabled, signed out, another password set) is void.
+    #[serde(default)]
+    pub iat_ms: u64,
 }
 
 /// Everything the claims of one sign-in depend on.

@@ -2,7 +2,7 @@
 //! issuance. A password sign-in is one linearizable read, one argon2 verify and the
 //! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
 
-use super::principal::{Dead, TokenUser};
+use super::principal::{Dead, TokenUser, UserCheckError};
 use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
 use crate::metrics::Issued;
 use crate::names::{Challenge, InitiateFlow, WireName};
@@ -209,13 +209,16 @@ impl Gateway {
                             .into(),
                     ));
                 }
+                let now = now_ms();
                 let session = SessionPayload {
                     v: 1,
                     pool: pool.id.clone(),
                     client: client.client_id.clone(),
                     username: user.username.clone(),
                     challenge: Challenge::NewPasswordRequired.name().into(),
-                    exp_ms: now_ms() + self.cfg.session_ttl.as_millis() as u64,
+                    exp_ms: now + self.cfg.session_ttl.as_millis() as u64,
+                    sub: user.sub.clone(),
+                    iat_ms: now,
                 };
                 let session = self.sealer.seal(
                     SESSION_PURPOSE,
@@ -341,13 +344,37 @@ impl Gateway {
             })
             .collect();
         let set_attributes = attributes(&pool.config, &attrs, AttrWrite::UserUpdate)?;
+        // The one user check (DESIGN §8), for the session as for a token: the same user
+        // (sub), enabled, not signed out, disabled or given another password since the
+        // session was issued. Without it a disabled user got a password set and tokens
+        // signed, a session from a replaced temporary password still set the password, and
+        // a session of a deleted user set the password of a new user of the same name.
+        let holder = TokenUser {
+            username: s.username.clone(),
+            sub: s.sub.clone(),
+            client_id: s.client.clone(),
+            signed_in_ms: s.iat_ms,
+        };
+        let session_refused = |e: UserCheckError| {
+            e.or_answer(|dead| match dead {
+                Dead::Disabled => AppError::NotAuthorized("User is disabled.".into()),
+                _ => invalid_session(),
+            })
+        };
+        let current = self
+            .live_user(&pool, &holder)
+            .await
+            .map_err(session_refused)?
+            .user;
         let hash = self.hasher.hash(new_password).await?;
-        // Compare-and-set on the status: a session is good for one password change.
+        // Compare-and-set on the status: a session is good for one password change; and on
+        // the password hash checked above: a password set meanwhile voids the session.
         self.patch_user(
             &pool.id,
             &s.username,
             UserPatch {
                 expect_status: Some(UserStatus::ForceChangePassword),
+                expect_password_hash: current.password_hash.clone(),
                 status: Some(UserStatus::Confirmed),
                 password: Some((hash, None)),
                 set_attributes,
@@ -360,7 +387,11 @@ impl Gateway {
             AppError::NotAuthorized(_) => invalid_session(),
             other => other,
         })?;
-        let view = self.find_user(&pool, &s.username).await?;
+        // Disabled (or signed out) between the check and the write: no tokens.
+        let view = self
+            .live_user(&pool, &holder)
+            .await
+            .map_err(session_refused)?;
         self.issue_tokens(
             &pool,
             &client,
