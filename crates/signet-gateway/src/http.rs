@@ -137,16 +137,10 @@ async fn pool_jwks(
     }
 }
 
+/// A pool's JWKS or discovery document could not be served: the table's answer (404 for
+/// an unknown pool).
 fn not_found(e: crate::AppError) -> Response {
-    let status = match e {
-        crate::AppError::ResourceNotFound(_) => StatusCode::NOT_FOUND,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    (
-        status,
-        axum::Json(serde_json::json!({"error": e.name(), "message": e.to_string()})),
-    )
-        .into_response()
+    (e.http_status(), axum::Json(e.http_body())).into_response()
 }
 
 async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) -> Response {

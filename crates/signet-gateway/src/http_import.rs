@@ -56,20 +56,7 @@ async fn upload(
             Json(serde_json::json!({"rows": s.rows, "staged": s.staged, "rejected": s.rejected})),
         )
             .into_response(),
-        Err(e) => {
-            let status = match &e {
-                AppError::AccessDenied(_) => StatusCode::FORBIDDEN,
-                AppError::ResourceNotFound(_) => StatusCode::NOT_FOUND,
-                AppError::InvalidState(_) => StatusCode::CONFLICT,
-                AppError::LimitExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                AppError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
-                AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-                AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let body = serde_json::json!({"error": e.name(), "message": e.to_string()});
-            (status, Json(body)).into_response()
-        }
+        Err(e) => (e.http_status(), Json(e.http_body())).into_response(),
     }
 }
 
@@ -99,7 +86,7 @@ async fn receive(
 }
 
 fn too_large(gw: &Gateway) -> AppError {
-    AppError::LimitExceeded(format!(
+    AppError::TooLarge(format!(
         "The CSV file is larger than {} bytes.",
         gw.cfg.import_max_bytes
     ))

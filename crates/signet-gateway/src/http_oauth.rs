@@ -39,13 +39,7 @@ fn no_store(h: &mut HeaderMap) {
 
 /// An RFC 6749 §5.2 error answer (with a Basic challenge if the client used Basic).
 pub(crate) fn error_response(e: &OAuthError, basic: bool) -> Response {
-    let status = match e {
-        OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-        OAuthError::Server(crate::AppError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-        OAuthError::Server(crate::AppError::TooManyRequests(_)) => StatusCode::TOO_MANY_REQUESTS,
-        OAuthError::Server(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
+    let (_, status) = e.answer();
     if let OAuthError::Server(err) = e {
         tracing::warn!("oauth endpoint: {err}");
     }
@@ -66,8 +60,7 @@ pub(crate) fn error_response(e: &OAuthError, basic: bool) -> Response {
         }
         _ => {}
     }
-    let body = json!({"error": e.code(), "error_description": e.description()});
-    (status, h, axum::Json(body)).into_response()
+    (status, h, axum::Json(e.body())).into_response()
 }
 
 fn json_ok(v: Value) -> Response {

@@ -2,7 +2,7 @@
 
 use super::convert as cv;
 use crate::names::{Challenge, InitiateFlow};
-use crate::usecases::oauth::{ClientAuth, OAuthError};
+use crate::usecases::oauth::ClientAuth;
 use crate::{AppError, Gateway};
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_auth_server::UserPoolAuth;
@@ -40,11 +40,7 @@ impl UserPoolAuth for AuthApi {
             .gw
             .client_credentials(&r.user_pool_id, &auth, scope)
             .await
-            .map_err(|e| match e {
-                OAuthError::Server(e) => Status::from(e),
-                OAuthError::InvalidScope(m) => AppError::InvalidParameter(m).into(),
-                other => AppError::NotAuthorized(other.description()).into(),
-            })?;
+            .map_err(AppError::from)?;
         Ok(Response::new(pb::IssueClientTokenResponse {
             access_token: t.access_token,
             token_type: "Bearer".into(),

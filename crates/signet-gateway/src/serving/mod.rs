@@ -19,6 +19,7 @@
 //!    bodies through axum's `DefaultBodyLimit` (413).
 //! 5. gRPC only: decode errors become InvalidParameterException (`grpc::wire`).
 
+use crate::error::OAuthError;
 use crate::latency::{Latency, LatencyLayer, Surface};
 use crate::{AppError, ServingLimits};
 use signet_store::metrics::header;
@@ -166,27 +167,31 @@ impl RefusalBody for axum::body::Body {
     }
 }
 
-/// The answer for a refused request, in the surface's own error format.
+/// The answer for a refused request, in the surface's own error format, from the one
+/// error table. Shedding is TooManyRequestsException to a gRPC caller; to an HTTP caller
+/// it is 503 `temporarily_unavailable` (the gateway, not this caller, is over its limit).
 fn refusal<B: RefusalBody>(surface: Surface, why: Refusal) -> http::Response<B> {
-    let error = match why {
-        Refusal::Shed => AppError::TooManyRequests(
-            "The gateway is at its limit of requests in progress; retry later".into(),
-        ),
-        Refusal::Timeout(t) => AppError::Timeout(format!(
+    const SHED: &str = "The gateway is at its limit of requests in progress; retry later";
+    let timeout = |t: Duration| {
+        AppError::Timeout(format!(
             "The request was not answered within the gateway's {} ms limit",
             t.as_millis()
-        )),
+        ))
     };
     match surface {
-        Surface::Grpc => tonic::Status::from(error).into_http(),
+        Surface::Grpc => tonic::Status::from(match why {
+            Refusal::Shed => AppError::TooManyRequests(SHED.into()),
+            Refusal::Timeout(t) => timeout(t),
+        })
+        .into_http(),
         Surface::Http => {
-            // RFC 6749's error for a server that cannot handle the request now.
-            let body = serde_json::json!({
-                "error": "temporarily_unavailable",
-                "error_description": error.to_string(),
+            let error = OAuthError::Server(match why {
+                Refusal::Shed => AppError::Unavailable(SHED.into()),
+                Refusal::Timeout(t) => timeout(t),
             });
-            let mut res = http::Response::new(B::text(body.to_string()));
-            *res.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+            let (_, status) = error.answer();
+            let mut res = http::Response::new(B::text(error.body().to_string()));
+            *res.status_mut() = status;
             let headers = res.headers_mut();
             headers.insert(
                 http::header::CONTENT_TYPE,

@@ -176,7 +176,7 @@ pub(crate) fn parse(
         record_start.set(rdr.position().byte());
         rows += 1;
         if rows > gw.cfg.import_max_rows {
-            return Err(AppError::LimitExceeded(format!(
+            return Err(AppError::TooLarge(format!(
                 "The CSV file has more than {} rows.",
                 gw.cfg.import_max_rows
             )));

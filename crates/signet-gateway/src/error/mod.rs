@@ -1,11 +1,19 @@
-//! Every failure a caller can see, with Cognito's exception name. The gRPC code and the
-//! error detail are decided here and nowhere else.
+//! Every failure a caller can see. What each one looks like on every surface — Cognito's
+//! exception name, the gRPC code, the HTTP status, the OAuth error — is decided in one
+//! table ([`table`]) and nowhere else.
+
+mod oauth;
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub use oauth::OAuthError;
 
 use signet_crypto::PasswordError;
 use signet_store::ClientError;
 use thiserror::Error;
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic::Status;
+use tonic_types::StatusExt;
 
 /// Domain of the `ErrorInfo` detail attached to every error.
 pub const ERROR_DOMAIN: &str = "signet";
@@ -103,82 +111,12 @@ pub enum AppError {
     /// The request was not answered within the gateway's request timeout.
     #[error("{0}")]
     Timeout(String),
+    /// An upload or a request over a size limit (a user-import file).
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl AppError {
-    /// Cognito's exception name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            AppError::NotAuthorized(_) => "NotAuthorizedException",
-            AppError::UsernameExists => "UsernameExistsException",
-            AppError::AliasExists(_) => "AliasExistsException",
-            AppError::CodeMismatch => "CodeMismatchException",
-            AppError::ExpiredCode => "ExpiredCodeException",
-            AppError::InvalidPassword(_) => "InvalidPasswordException",
-            AppError::InvalidParameter(_) => "InvalidParameterException",
-            AppError::UserNotConfirmed => "UserNotConfirmedException",
-            AppError::UserNotFound => "UserNotFoundException",
-            AppError::PasswordResetRequired => "PasswordResetRequiredException",
-            AppError::LimitExceeded(_) => "LimitExceededException",
-            AppError::TooManyRequests(_) => "TooManyRequestsException",
-            AppError::ResourceNotFound(_) => "ResourceNotFoundException",
-            AppError::GroupExists => "GroupExistsException",
-            AppError::InvalidState(_) => "InvalidParameterException",
-            AppError::Unavailable(_) => "ServiceUnavailableException",
-            AppError::Internal(_) => "InternalErrorException",
-            AppError::Conflict(_) => "ResourceConflictException",
-            AppError::InvalidIdentityToken(_) => "InvalidIdentityTokenException",
-            AppError::ExpiredToken(_) => "ExpiredTokenException",
-            AppError::AccessDenied(_) => "AccessDeniedException",
-            AppError::MalformedPolicy(_) => "MalformedPolicyDocumentException",
-            AppError::PackedPolicyTooLarge(_) => "PackedPolicyTooLargeException",
-            AppError::InvalidIdentityPoolConfiguration(_) => {
-                "InvalidIdentityPoolConfigurationException"
-            }
-            AppError::ExternalService(_) => "ExternalServiceException",
-            AppError::EntityAlreadyExists(_) => "EntityAlreadyExistsException",
-            AppError::NoSuchEntity(_) => "NoSuchEntityException",
-            AppError::DeleteConflict(_) => "DeleteConflictException",
-            AppError::HookFailed(_) => "UnexpectedLambdaException",
-            AppError::Timeout(_) => "RequestTimeoutException",
-        }
-    }
-
-    /// The gRPC status code.
-    pub fn code(&self) -> Code {
-        match self {
-            AppError::NotAuthorized(_)
-            | AppError::InvalidIdentityToken(_)
-            | AppError::ExpiredToken(_) => Code::Unauthenticated,
-            AppError::AccessDenied(_) => Code::PermissionDenied,
-            AppError::UsernameExists
-            | AppError::AliasExists(_)
-            | AppError::GroupExists
-            | AppError::Conflict(_)
-            | AppError::EntityAlreadyExists(_) => Code::AlreadyExists,
-            AppError::CodeMismatch
-            | AppError::ExpiredCode
-            | AppError::InvalidPassword(_)
-            | AppError::InvalidParameter(_)
-            | AppError::MalformedPolicy(_)
-            | AppError::PackedPolicyTooLarge(_) => Code::InvalidArgument,
-            AppError::UserNotConfirmed
-            | AppError::PasswordResetRequired
-            | AppError::InvalidState(_)
-            | AppError::InvalidIdentityPoolConfiguration(_)
-            | AppError::DeleteConflict(_) => Code::FailedPrecondition,
-            AppError::UserNotFound | AppError::ResourceNotFound(_) | AppError::NoSuchEntity(_) => {
-                Code::NotFound
-            }
-            AppError::LimitExceeded(_) | AppError::TooManyRequests(_) => Code::ResourceExhausted,
-            AppError::Unavailable(_) | AppError::ExternalService(_) | AppError::HookFailed(_) => {
-                Code::Unavailable
-            }
-            AppError::Internal(_) => Code::Internal,
-            AppError::Timeout(_) => Code::DeadlineExceeded,
-        }
-    }
-
     /// Shorthand for an InvalidParameter error.
     pub fn invalid(msg: impl Into<String>) -> AppError {
         AppError::InvalidParameter(msg.into())
@@ -188,15 +126,6 @@ impl AppError {
 /// Longest message a status carries, in bytes. Messages quote caller input (an id, a
 /// name); uncapped, a 200 KB id came back twice (message and details) as trailers.
 pub const MAX_MESSAGE_BYTES: usize = 512;
-
-impl From<AppError> for Status {
-    fn from(e: AppError) -> Status {
-        let metadata =
-            std::collections::HashMap::from([("exception".to_string(), e.name().to_string())]);
-        let details = ErrorDetails::with_error_info(e.name(), ERROR_DOMAIN, metadata);
-        Status::with_error_details(e.code(), safe_message(&e.to_string()), details)
-    }
-}
 
 /// `message` fit to travel and to be logged: control and invisible characters escaped
 /// (`\u{1b}`), so an echoed input can neither forge log lines nor hide itself, then cut to
@@ -258,38 +187,4 @@ pub fn exception_name(status: &Status) -> Option<String> {
         .get_error_details()
         .error_info()
         .map(|i| i.reason.clone())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_are_escaped_and_capped() {
-        assert_eq!(safe_message("plain"), "plain");
-        assert_eq!(
-            safe_message("a\r\nb\u{1b}[31m"),
-            "a\\u{d}\\u{a}b\\u{1b}[31m"
-        );
-        assert_eq!(safe_message("x\u{202e}y"), "x\\u{202e}y");
-        let exact = "é".repeat(MAX_MESSAGE_BYTES / 2);
-        assert_eq!(
-            safe_message(&exact),
-            exact,
-            "a message that fits is kept whole"
-        );
-        for long in [
-            "x".repeat(200_000),
-            "é".repeat(100_000),
-            "\u{0}".repeat(100_000),
-        ] {
-            let m = safe_message(&long);
-            assert!(m.len() <= MAX_MESSAGE_BYTES, "{}", m.len());
-            assert!(m.ends_with('…'));
-        }
-        let status: Status =
-            AppError::ResourceNotFound(format!("Pool {} x", "y".repeat(200_000))).into();
-        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
-        assert!(status.details().len() < 2 * MAX_MESSAGE_BYTES);
-    }
 }
