@@ -3,23 +3,17 @@
 //! signing, validation) and keeps only caches and its own in-memory signing keys.
 #![forbid(unsafe_code)]
 
+mod api;
 mod cache;
 mod config;
 mod error;
-mod grpc;
 mod hooks;
-mod http;
-mod http_import;
-mod http_oauth;
-mod http_oauth_edge;
 mod keys;
-mod latency;
 mod metrics;
 pub mod names;
 mod notifier;
 mod outbound;
 mod quorum;
-mod serving;
 mod tokens;
 pub mod usecases;
 mod validate;
@@ -79,7 +73,7 @@ pub struct Gateway {
     /// Whether the store cluster answered the latest linearizable probe read.
     pub(crate) quorum: quorum::QuorumProbe,
     /// The public servers' in-flight budget and refusal counts (see `serving`).
-    pub(crate) limiter: Arc<serving::Limiter>,
+    pub(crate) limiter: Arc<api::serving::Limiter>,
 }
 
 impl Gateway {
@@ -191,7 +185,7 @@ pub async fn start(
         stopping: stop_rx.clone(),
         importing: Default::default(),
         quorum: Default::default(),
-        limiter: Arc::new(serving::Limiter::new(cfg.serving)),
+        limiter: Arc::new(api::serving::Limiter::new(cfg.serving)),
         store,
         cfg,
     });
@@ -202,8 +196,8 @@ pub async fn start(
         tokio::spawn(cache::freshness_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(quorum::probe_loop(gateway.clone(), stop_rx.clone())),
         tokio::spawn(keys::key_lifecycle(gateway.clone(), stop_rx.clone())),
-        grpc::serve(gateway.clone(), grpc, stop_rx.clone()),
-        http::serve(gateway.clone(), http, stop_rx.clone()),
+        api::grpc::serve(gateway.clone(), grpc, stop_rx.clone()),
+        api::http::serve(gateway.clone(), http, stop_rx.clone()),
     ];
     // Rotated certificates (public, and the one presented to the stores) are picked up
     // without a restart.

@@ -31,9 +31,9 @@ const KINDS: [(Issued, &str); 4] = [
 pub(crate) struct Metrics {
     issued: [AtomicU64; 4],
     /// Latency of every gRPC method.
-    pub(crate) rpc: std::sync::Arc<crate::latency::Latency>,
+    pub(crate) rpc: std::sync::Arc<crate::api::latency::Latency>,
     /// Latency of every HTTP route.
-    pub(crate) http: std::sync::Arc<crate::latency::Latency>,
+    pub(crate) http: std::sync::Arc<crate::api::latency::Latency>,
 }
 
 impl Metrics {

@@ -27,7 +27,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/{pool_id}/oauth2/introspect", post(introspect))
         .route("/{pool_id}/oauth2/userInfo", get(user_info).post(user_info))
         .layer(axum::middleware::from_fn(
-            crate::http_oauth_edge::oauth_edge,
+            crate::api::http::oauth_edge::oauth_edge,
         ))
 }
 

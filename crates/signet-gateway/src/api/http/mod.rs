@@ -1,5 +1,9 @@
 //! HTTP surface: JWKS and OIDC discovery per pool, a cluster-wide JWKS, health and
-//! readiness.
+//! readiness; the OAuth endpoints and the user-import upload in their own files.
+
+pub(crate) mod import;
+pub(crate) mod oauth;
+pub(crate) mod oauth_edge;
 
 use crate::Gateway;
 use axum::extract::{Path, State};
@@ -14,10 +18,10 @@ use tokio::task::JoinHandle;
 pub(crate) fn router(gw: Arc<Gateway>) -> Router {
     // The shared stack (see `serving`) as a route layer: per-route metrics need the
     // matched route, and an unknown path (404) costs nothing worth limiting.
-    let stack = crate::serving::stack(
+    let stack = crate::api::serving::stack(
         &gw.limiter,
         gw.metrics.http.clone(),
-        crate::latency::Surface::Http,
+        crate::api::latency::Surface::Http,
     );
     let body_limit = axum::extract::DefaultBodyLimit::max(gw.cfg.serving.max_http_body_bytes);
     Router::new()
@@ -36,8 +40,8 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
             "/{pool_id}/.well-known/openid-configuration",
             get(discovery),
         )
-        .merge(crate::http_oauth::routes())
-        .merge(crate::http_import::routes())
+        .merge(crate::api::http::oauth::routes())
+        .merge(crate::api::http::import::routes())
         .route_layer(stack)
         .layer(body_limit)
         .with_state(gw)

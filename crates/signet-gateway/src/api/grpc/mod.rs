@@ -101,10 +101,10 @@ pub(crate) fn serve(
             let _ = stop.wait_for(|s| *s).await;
         };
         // The shared stack (see `serving`), then decode errors as the API's own.
-        let stack = crate::serving::stack(
+        let stack = crate::api::serving::stack(
             &gw.limiter,
             gw.metrics.rpc.clone(),
-            crate::latency::Surface::Grpc,
+            crate::api::latency::Surface::Grpc,
         )
         .layer(wire::DecodeErrorsLayer {
             max_message_bytes: max,

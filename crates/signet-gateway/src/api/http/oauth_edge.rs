@@ -3,7 +3,7 @@
 //! request that names its credentials or its body type twice is refused rather than read
 //! by its first header (a proxy may have read the other one).
 
-use crate::http_oauth::error_response;
+use crate::api::http::oauth::error_response;
 use crate::usecases::oauth::OAuthError;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
