@@ -34,4 +34,7 @@ pub use model::{
     SchemaAttribute, SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool, UserStatus,
     MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
-pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView, MAX_PAGE_BYTES};
+pub use query::{
+    query, Answer, FilterOp, Page, Query, QueryResult, UserFilter, UserSearchPage, UserView,
+    MAX_PAGE_BYTES,
+};

@@ -3,7 +3,7 @@
 //! evicts the entry; a reset (or a reconnect) drops everything.
 
 use crate::{AppError, Gateway};
-use signet_core::{AppClient, IdentityPool, Query, QueryResult, Role, SigningKey, Table, UserPool};
+use signet_core::{Answer, AppClient, IdentityPool, Query, Role, SigningKey, Table, UserPool};
 use signet_store::ReadConsistency;
 use signet_verify::KeySet;
 use std::collections::HashMap;
@@ -139,20 +139,20 @@ impl Gateway {
         map: &RwLock<HashMap<String, Arc<T>>>,
         id: &str,
         query: Query,
-        pick: fn(QueryResult) -> Option<Option<T>>,
         missing: impl FnOnce() -> AppError,
-    ) -> Result<Arc<T>, AppError> {
+    ) -> Result<Arc<T>, AppError>
+    where
+        Option<T>: Answer,
+    {
         if let Some(v) = map.read().expect("cache lock").get(id) {
             return Ok(v.clone());
         }
         let epoch = self.cache.epoch.load(Ordering::SeqCst);
-        match pick(
-            self.store
-                .read(&query, ReadConsistency::Linearizable)
-                .await?
-                .0,
-        ) {
-            Some(Some(v)) => {
+        match self
+            .ask::<Option<T>>(query, ReadConsistency::Linearizable)
+            .await?
+        {
+            Some(v) => {
                 let v = Arc::new(v);
                 if self.cache.epoch.load(Ordering::SeqCst) == epoch {
                     map.write()
@@ -161,10 +161,7 @@ impl Gateway {
                 }
                 Ok(v)
             }
-            Some(None) => Err(missing()),
-            None => Err(AppError::Internal(format!(
-                "unexpected answer to {query:?}"
-            ))),
+            None => Err(missing()),
         }
     }
 
@@ -181,16 +178,9 @@ impl Gateway {
         let q = Query::GetUserPool {
             pool_id: id.to_string(),
         };
-        self.cached(
-            &self.cache.pools,
-            id,
-            q,
-            |r| match r {
-                QueryResult::UserPool(p) => Some(p),
-                _ => None,
-            },
-            || AppError::ResourceNotFound(format!("User pool {id} does not exist.")),
-        )
+        self.cached(&self.cache.pools, id, q, || {
+            AppError::ResourceNotFound(format!("User pool {id} does not exist."))
+        })
         .await
     }
 
@@ -204,16 +194,9 @@ impl Gateway {
         let q = Query::GetAppClientById {
             client_id: id.to_string(),
         };
-        self.cached(
-            &self.cache.clients,
-            id,
-            q,
-            |r| match r {
-                QueryResult::AppClient(c) => Some(c),
-                _ => None,
-            },
-            || AppError::ResourceNotFound(format!("Client {id} does not exist.")),
-        )
+        self.cached(&self.cache.clients, id, q, || {
+            AppError::ResourceNotFound(format!("Client {id} does not exist."))
+        })
         .await
     }
 
@@ -222,16 +205,9 @@ impl Gateway {
         let q = Query::GetIdentityPool {
             pool_id: id.to_string(),
         };
-        self.cached(
-            &self.cache.identity_pools,
-            id,
-            q,
-            |r| match r {
-                QueryResult::IdentityPool(p) => Some(p),
-                _ => None,
-            },
-            || AppError::ResourceNotFound(format!("IdentityPool '{id}' not found.")),
-        )
+        self.cached(&self.cache.identity_pools, id, q, || {
+            AppError::ResourceNotFound(format!("IdentityPool '{id}' not found."))
+        })
         .await
     }
 
@@ -240,16 +216,9 @@ impl Gateway {
         let q = Query::GetRole {
             name: name.to_string(),
         };
-        self.cached(
-            &self.cache.roles,
-            name,
-            q,
-            |r| match r {
-                QueryResult::Role(p) => Some(p),
-                _ => None,
-            },
-            || AppError::NoSuchEntity(format!("The role with name {name} cannot be found.")),
-        )
+        self.cached(&self.cache.roles, name, q, || {
+            AppError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+        })
         .await
     }
 
@@ -259,11 +228,9 @@ impl Gateway {
             .store
             .read(&Query::ListSigningKeys, consistency)
             .await?;
-        let QueryResult::SigningKeys(records) = res else {
-            return Err(AppError::Internal(
-                "unexpected answer to ListSigningKeys".into(),
-            ));
-        };
+        let records = Vec::<SigningKey>::from_result(res).map_err(|_| {
+            AppError::Internal("the store answered ListSigningKeys with another kind".into())
+        })?;
         let revoked: std::collections::HashSet<String> = records
             .iter()
             .filter(|k| !k.state.is_published())

@@ -1,8 +1,10 @@
 //! Read-side queries over committed state.
 
+mod answers;
 mod paging;
 mod users;
 
+pub use answers::{Answer, Page, UserSearchPage};
 pub use paging::MAX_PAGE_BYTES;
 pub use users::{FilterOp, UserFilter};
 

@@ -14,10 +14,11 @@ use crate::validate::{attributes, canonical_username, check_password, AttrWrite}
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Outcome;
 use signet_core::{
-    AppClient, AuthFlow, Command, Group, Query, QueryResult, RefreshFamily, User, UserPatch,
-    UserPool, UserStatus, UserView,
+    AppClient, AuthFlow, Command, Group, Query, RefreshFamily, User, UserPatch, UserPool,
+    UserStatus, UserView,
 };
 use signet_crypto::{Algorithm, MAX_PASSWORD_BYTES};
+use signet_store::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
 /// Tokens of a successful sign-in or refresh.
@@ -149,17 +150,17 @@ impl Gateway {
             return Err(signet_crypto::PasswordError::Saturated.into());
         }
         let login = canonical_username(username, &pool.config).ok();
-        let view = match &login {
-            Some(login) => match self
-                .read(Query::GetUserForLogin {
-                    pool_id: pool.id.clone(),
-                    login: login.clone(),
-                })
+        let view: Option<UserView> = match &login {
+            Some(login) => {
+                self.ask(
+                    Query::GetUserForLogin {
+                        pool_id: pool.id.clone(),
+                        login: login.clone(),
+                    },
+                    Linearizable,
+                )
                 .await?
-            {
-                QueryResult::UserView(v) => v,
-                other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
-            },
+            }
             None => None,
         };
         // Imported users arrive RESET_REQUIRED without a password: they exist for sign-in
@@ -473,19 +474,18 @@ impl Gateway {
             })
             .await?;
         } else {
-            match self
-                .read(Query::GetRefreshFamily {
-                    family_id: p.fam.clone(),
-                })
-                .await?
-            {
-                QueryResult::RefreshFamily(Some(RefreshFamily { revoked: true, .. })) => {
-                    return Err(AppError::NotAuthorized(
-                        "Refresh Token has been revoked".into(),
-                    ))
-                }
-                QueryResult::RefreshFamily(_) => {}
-                other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
+            let family: Option<RefreshFamily> = self
+                .ask(
+                    Query::GetRefreshFamily {
+                        family_id: p.fam.clone(),
+                    },
+                    Linearizable,
+                )
+                .await?;
+            if family.is_some_and(|f| f.revoked) {
+                return Err(AppError::NotAuthorized(
+                    "Refresh Token has been revoked".into(),
+                ));
             }
         }
         self.issue_tokens(

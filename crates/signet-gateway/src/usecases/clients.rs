@@ -4,9 +4,9 @@ use super::ids;
 use super::pools::check_display_name;
 use crate::validate::STANDARD_ATTRIBUTES;
 use crate::{now_ms, AppError, Gateway};
-use signet_core::{
-    AppClient, AuthFlow, ClientSecret, Command, Query, QueryResult, TokenValidity, UserPool,
-};
+use signet_core::Page;
+use signet_core::{AppClient, AuthFlow, ClientSecret, Command, Query, TokenValidity, UserPool};
+use signet_store::ReadConsistency::Linearizable;
 
 /// Settings of a new or updated app client.
 #[derive(Debug, Clone, Default)]
@@ -214,18 +214,15 @@ impl Gateway {
     ) -> Result<AppClient, AppError> {
         crate::validate::pool_id(pool_id)?;
         crate::validate::client_id(client_id)?;
-        match self
-            .read(Query::GetAppClient {
+        self.ask::<Option<_>>(
+            Query::GetAppClient {
                 pool_id: pool_id.into(),
                 client_id: client_id.into(),
-            })
-            .await?
-        {
-            QueryResult::AppClient(Some(c)) => Ok(c),
-            _ => Err(AppError::ResourceNotFound(format!(
-                "Client {client_id} does not exist."
-            ))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| AppError::ResourceNotFound(format!("Client {client_id} does not exist.")))
     }
 
     /// UpdateUserPoolClient: name, flows, lifetimes, attributes, rotation (secrets stay).
@@ -282,19 +279,17 @@ impl Gateway {
     ) -> Result<(Vec<AppClient>, Option<String>), AppError> {
         self.pool(pool_id).await?;
         let limit = super::page_size(limit);
-        match self
-            .read_page(Query::ListAppClients {
-                pool_id: pool_id.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            (QueryResult::AppClients(c), more) => {
-                Ok(super::page(c, limit, more, |c| c.client_id.clone()))
-            }
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let Page { items: c, more } = self
+            .ask(
+                Query::ListAppClients {
+                    pool_id: pool_id.into(),
+                    after,
+                    limit,
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(super::page(c, limit, more, |c| c.client_id.clone()))
     }
 
     /// Check a client's secret material for a request: the SECRET_HASH for user flows.

@@ -2,7 +2,9 @@
 
 use crate::validate::{display_name, identifier};
 use crate::{now_ms, AppError, Gateway};
-use signet_core::{Command, Group, Query, QueryResult, User};
+use signet_core::Page;
+use signet_core::{Command, Group, Query, User};
+use signet_store::ReadConsistency::Linearizable;
 
 /// The one check of a group's fields, for Create and Update alike (Cognito's limits). The
 /// name reaches `cognito:groups` in tokens, so it is an identifier: nothing invisible, no
@@ -48,16 +50,15 @@ impl Gateway {
 
     /// GetGroup.
     pub async fn get_group(&self, pool_id: &str, name: &str) -> Result<Group, AppError> {
-        match self
-            .read(Query::GetGroup {
+        self.ask::<Option<_>>(
+            Query::GetGroup {
                 pool_id: pool_id.into(),
                 name: name.into(),
-            })
-            .await?
-        {
-            QueryResult::Group(Some(g)) => Ok(g),
-            _ => Err(AppError::ResourceNotFound("Group not found.".into())),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| AppError::ResourceNotFound("Group not found.".into()))
     }
 
     /// UpdateGroup.
@@ -102,17 +103,17 @@ impl Gateway {
     ) -> Result<(Vec<Group>, Option<String>), AppError> {
         self.pool(pool_id).await?;
         let limit = super::page_size(limit);
-        match self
-            .read_page(Query::ListGroups {
-                pool_id: pool_id.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            (QueryResult::Groups(g), more) => Ok(super::page(g, limit, more, |g| g.name.clone())),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let Page { items: g, more } = self
+            .ask(
+                Query::ListGroups {
+                    pool_id: pool_id.into(),
+                    after,
+                    limit,
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(super::page(g, limit, more, |g| g.name.clone()))
     }
 
     /// AdminAddUserToGroup / AdminRemoveUserFromGroup.
@@ -161,17 +162,17 @@ impl Gateway {
         self.pool(pool_id).await?;
         self.get_group(pool_id, group).await?;
         let limit = super::page_size(limit);
-        match self
-            .read_page(Query::ListUsersInGroup {
-                pool_id: pool_id.into(),
-                group: group.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            (QueryResult::Users(u), more) => Ok(super::page(u, limit, more, |u| u.sub.clone())),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let Page { items: u, more } = self
+            .ask(
+                Query::ListUsersInGroup {
+                    pool_id: pool_id.into(),
+                    group: group.into(),
+                    after,
+                    limit,
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(super::page(u, limit, more, |u| u.sub.clone()))
     }
 }

@@ -8,8 +8,9 @@ use super::role_mapping::{self, LoginClaims};
 use super::sts::{Credentials, SessionSpec};
 use crate::{now_ms, AppError, Gateway};
 use serde_json::{json, Value};
-use signet_core::{Command, Identity, IdentityPool, Query, QueryResult, Role};
+use signet_core::{Command, Identity, IdentityPool, Query, Role};
 use signet_crypto::Algorithm;
+use signet_store::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -65,17 +66,15 @@ impl Gateway {
         pool_id: &str,
         login: &VerifiedLogin,
     ) -> Result<Option<Identity>, AppError> {
-        match self
-            .read(Query::GetIdentityByLogin {
+        self.ask(
+            Query::GetIdentityByLogin {
                 pool_id: pool_id.to_string(),
                 provider: login.provider.clone(),
                 subject: login.subject.clone(),
-            })
-            .await?
-        {
-            QueryResult::Identity(i) => Ok(i),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await
     }
 
     /// GetId: the identity of these logins, created if none is linked yet (through the
@@ -273,17 +272,17 @@ impl Gateway {
             at_ms: now_ms(),
         })
         .await?;
-        let identity = match self
-            .read(Query::GetIdentityByLogin {
-                pool_id: pool.id.clone(),
-                provider: dev.clone(),
-                subject: user.clone(),
-            })
+        let identity: Identity = self
+            .ask::<Option<_>>(
+                Query::GetIdentityByLogin {
+                    pool_id: pool.id.clone(),
+                    provider: dev.clone(),
+                    subject: user.clone(),
+                },
+                Linearizable,
+            )
             .await?
-        {
-            QueryResult::Identity(Some(i)) => i,
-            _ => return Err(AppError::Internal("identity vanished after linking".into())),
-        };
+            .ok_or_else(|| AppError::Internal("identity vanished after linking".into()))?;
         let mut amr = vec!["authenticated".to_string()];
         amr.extend(identity.logins.keys().cloned());
         let token = self.open_id_token(&pool.id, &identity.identity_id, amr, ttl)?;

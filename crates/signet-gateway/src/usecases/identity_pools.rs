@@ -3,10 +3,12 @@
 
 use super::{ids, page, page_size};
 use crate::{now_ms, AppError, Gateway};
+use signet_core::Page;
 use signet_core::{
-    Command, Identity, IdentityPool, LoginProvider, PoolRoles, Query, QueryResult, Role,
-    RoleMapping, RoleMappingKind,
+    Command, Identity, IdentityPool, LoginProvider, PoolRoles, Query, Role, RoleMapping,
+    RoleMappingKind,
 };
+use signet_store::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
 /// Settings of a new or updated identity pool.
@@ -167,18 +169,14 @@ impl Gateway {
 
     /// DescribeIdentityPool (a linearizable read).
     pub async fn describe_identity_pool(&self, id: &str) -> Result<IdentityPool, AppError> {
-        match self
-            .read(Query::GetIdentityPool {
+        self.ask::<Option<_>>(
+            Query::GetIdentityPool {
                 pool_id: id.to_string(),
-            })
-            .await?
-        {
-            QueryResult::IdentityPool(Some(p)) => Ok(p),
-            QueryResult::IdentityPool(None) => Err(AppError::ResourceNotFound(format!(
-                "IdentityPool '{id}' not found."
-            ))),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| AppError::ResourceNotFound(format!("IdentityPool '{id}' not found.")))
     }
 
     /// UpdateIdentityPool: replaces the settings (roles and mappings are kept).
@@ -222,13 +220,13 @@ impl Gateway {
         next: Option<String>,
     ) -> Result<(Vec<IdentityPool>, Option<String>), AppError> {
         let limit = page_size(limit);
-        match self
-            .read_page(Query::ListIdentityPools { after: next, limit })
-            .await?
-        {
-            (QueryResult::IdentityPools(p), more) => Ok(page(p, limit, more, |p| p.id.clone())),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+        let Page { items: p, more } = self
+            .ask(
+                Query::ListIdentityPools { after: next, limit },
+                Linearizable,
+            )
+            .await?;
+        Ok(page(p, limit, more, |p| p.id.clone()))
     }
 
     /// SetIdentityPoolRoles: every named role must exist; at most 25 rules per mapping.
@@ -293,35 +291,29 @@ impl Gateway {
     ) -> Result<(Vec<Identity>, Option<String>), AppError> {
         self.describe_identity_pool(pool_id).await?;
         let limit = page_size(limit);
-        match self
-            .read_page(Query::ListIdentities {
-                pool_id: pool_id.to_string(),
-                after: next,
-                limit,
-            })
-            .await?
-        {
-            (QueryResult::Identities(i), more) => {
-                Ok(page(i, limit, more, |i| i.identity_id.clone()))
-            }
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+        let Page { items: i, more } = self
+            .ask(
+                Query::ListIdentities {
+                    pool_id: pool_id.to_string(),
+                    after: next,
+                    limit,
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(page(i, limit, more, |i| i.identity_id.clone()))
     }
 
     /// An identity by id alone (a linearizable read).
     pub async fn describe_identity(&self, identity_id: &str) -> Result<Identity, AppError> {
-        match self
-            .read(Query::GetIdentityById {
+        self.ask::<Option<_>>(
+            Query::GetIdentityById {
                 identity_id: identity_id.to_string(),
-            })
-            .await?
-        {
-            QueryResult::Identity(Some(i)) => Ok(i),
-            QueryResult::Identity(None) => Err(AppError::ResourceNotFound(format!(
-                "Identity '{identity_id}' not found."
-            ))),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| AppError::ResourceNotFound(format!("Identity '{identity_id}' not found.")))
     }
 
     /// DeleteIdentities: returns the ids that were not found.

@@ -5,7 +5,9 @@
 
 use super::{ids, import_csv};
 use crate::{now_ms, AppError, Gateway};
-use signet_core::{Command, ImportJob, ImportStatus, Query, QueryResult};
+use signet_core::Page;
+use signet_core::{Command, ImportJob, ImportStatus, Query};
+use signet_store::ReadConsistency::Linearizable;
 use std::sync::Arc;
 
 /// How long a pre-signed upload URL works (Cognito's is 15 minutes).
@@ -47,19 +49,15 @@ impl Gateway {
         pool_id: &str,
         job_id: &str,
     ) -> Result<ImportJob, AppError> {
-        match self
-            .read(Query::GetImportJob {
+        self.ask::<Option<_>>(
+            Query::GetImportJob {
                 pool_id: pool_id.into(),
                 job_id: job_id.into(),
-            })
-            .await?
-        {
-            QueryResult::ImportJob(Some(j)) => Ok(j),
-            QueryResult::ImportJob(None) => Err(AppError::ResourceNotFound(
-                "Import job does not exist.".into(),
-            )),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| AppError::ResourceNotFound("Import job does not exist.".into()))
     }
 
     /// ListUserImportJobs.
@@ -71,19 +69,17 @@ impl Gateway {
     ) -> Result<(Vec<ImportJob>, Option<String>), AppError> {
         self.pool(pool_id).await?;
         let limit = super::page_size(limit);
-        match self
-            .read_page(Query::ListImportJobs {
-                pool_id: pool_id.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            (QueryResult::ImportJobs(j), more) => {
-                Ok(super::page(j, limit, more, |j| j.job_id.clone()))
-            }
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let Page { items: j, more } = self
+            .ask(
+                Query::ListImportJobs {
+                    pool_id: pool_id.into(),
+                    after,
+                    limit,
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(super::page(j, limit, more, |j| j.job_id.clone()))
     }
 
     /// StartUserImportJob: claim the job and insert its chunks from this gateway. Also

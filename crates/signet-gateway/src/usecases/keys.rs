@@ -1,15 +1,13 @@
 //! Admin operations on signing keys.
 
 use crate::{now_ms, AppError, Gateway};
-use signet_core::{Command, Query, QueryResult, SigningKey};
+use signet_core::{Command, Query, SigningKey};
+use signet_store::ReadConsistency::Linearizable;
 
 impl Gateway {
     /// ListSigningKeys: every key the cluster knows, in every state.
     pub async fn list_signing_keys(&self) -> Result<Vec<SigningKey>, AppError> {
-        match self.read(Query::ListSigningKeys).await? {
-            QueryResult::SigningKeys(k) => Ok(k),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+        self.ask(Query::ListSigningKeys, Linearizable).await
     }
 
     /// RotateSigningKeys: every gateway rotates its keys now (they follow the request

@@ -24,7 +24,7 @@ pub mod users;
 
 use crate::{AppError, Gateway};
 use base64::Engine;
-use signet_core::{Command, Outcome, Query, QueryResult, Rejection};
+use signet_core::{Answer, Command, Outcome, Query, Rejection};
 use signet_store::ReadConsistency;
 
 /// The answer for a refused command, as the API reports it.
@@ -125,18 +125,23 @@ impl Gateway {
         }
     }
 
-    /// A linearizable read.
-    pub(crate) async fn read(&self, q: Query) -> Result<QueryResult, AppError> {
-        Ok(self.store.read(&q, ReadConsistency::Linearizable).await?.0)
-    }
-
-    /// A linearizable read of one page of a listing: the page, and whether the store cut
-    /// it short by size (then more rows follow whatever its length).
-    pub(crate) async fn read_page(&self, q: Query) -> Result<(QueryResult, bool), AppError> {
-        match self.read(q).await? {
-            QueryResult::Partial(page) => Ok((*page, true)),
-            page => Ok((page, false)),
-        }
+    /// A read at the consistency the caller states, as the answer type it expects
+    /// (`Option<User>`, `Page<Group>`, …). A result of another kind is a defect, reported
+    /// here once rather than as an "unexpected" arm at every call.
+    pub(crate) async fn ask<T: Answer>(
+        &self,
+        q: Query,
+        consistency: ReadConsistency,
+    ) -> Result<T, AppError> {
+        let (result, _) = self.store.read(&q, consistency).await?;
+        T::from_result(result).map_err(|other| {
+            let mut got = format!("{other:?}");
+            got.truncate(120);
+            AppError::Internal(format!(
+                "the store answered {got} where {} was expected",
+                std::any::type_name::<T>()
+            ))
+        })
     }
 }
 

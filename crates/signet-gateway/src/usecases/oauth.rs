@@ -8,11 +8,12 @@ use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
 use crate::metrics::Issued;
 use crate::{now_ms, AppError, Gateway};
 use serde_json::{json, Map, Value};
+use signet_core::Page;
 use signet_core::{
-    AppClient, Command, OAuthFlow, Query, QueryResult, RefreshFamily, ResourceServer,
-    ResourceServerScope,
+    AppClient, Command, OAuthFlow, Query, RefreshFamily, ResourceServer, ResourceServerScope,
 };
 use signet_crypto::Algorithm;
+use signet_store::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse};
 use std::sync::Arc;
 
@@ -277,19 +278,17 @@ impl Gateway {
         pool_id: &str,
         identifier: &str,
     ) -> Result<ResourceServer, AppError> {
-        match self
-            .read(Query::GetResourceServer {
+        self.ask::<Option<_>>(
+            Query::GetResourceServer {
                 pool_id: pool_id.into(),
                 identifier: identifier.into(),
-            })
-            .await?
-        {
-            QueryResult::ResourceServer(Some(r)) => Ok(r),
-            QueryResult::ResourceServer(None) => Err(AppError::ResourceNotFound(format!(
-                "Resource server {identifier} does not exist."
-            ))),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::ResourceNotFound(format!("Resource server {identifier} does not exist."))
+        })
     }
 
     /// DeleteResourceServer: refused while an app client is granted one of its scopes.
@@ -318,19 +317,17 @@ impl Gateway {
     ) -> Result<(Vec<ResourceServer>, Option<String>), AppError> {
         self.pool(pool_id).await?;
         let limit = super::page_size(limit);
-        match self
-            .read_page(Query::ListResourceServers {
-                pool_id: pool_id.into(),
-                after,
-                limit,
-            })
-            .await?
-        {
-            (QueryResult::ResourceServers(r), more) => {
-                Ok(super::page(r, limit, more, |r| r.identifier.clone()))
-            }
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let Page { items: r, more } = self
+            .ask(
+                Query::ListResourceServers {
+                    pool_id: pool_id.into(),
+                    after,
+                    limit,
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(super::page(r, limit, more, |r| r.identifier.clone()))
     }
 
     /// AddUserPoolClientSecret: a second secret for rotation (shown once). Returns
@@ -559,15 +556,15 @@ impl Gateway {
             return Ok(None);
         };
         let jti = claims.get("jti").and_then(Value::as_str).unwrap_or("");
-        let revoked = match self
-            .read(Query::RevokedTokens {
-                jtis: vec![jti.to_string()],
-            })
-            .await?
-        {
-            QueryResult::Revoked(r) => r.first().copied().unwrap_or(true),
-            other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
-        };
+        let revoked: Vec<bool> = self
+            .ask(
+                Query::RevokedTokens {
+                    jtis: vec![jti.to_string()],
+                },
+                Linearizable,
+            )
+            .await?;
+        let revoked = revoked.first().copied().unwrap_or(true);
         if revoked {
             return Ok(None);
         }
@@ -649,12 +646,15 @@ impl Gateway {
             Err(AppError::NotAuthorized(_)) => return Ok(inactive),
             Err(e) => return Err(e.into()),
         }
-        if let QueryResult::RefreshFamily(Some(RefreshFamily { revoked: true, .. })) = self
-            .read(Query::GetRefreshFamily {
-                family_id: p.fam.clone(),
-            })
-            .await?
-        {
+        let family: Option<RefreshFamily> = self
+            .ask(
+                Query::GetRefreshFamily {
+                    family_id: p.fam.clone(),
+                },
+                Linearizable,
+            )
+            .await?;
+        if family.is_some_and(|f| f.revoked) {
             return Ok(inactive);
         }
         Ok(json!({

@@ -4,10 +4,10 @@
 use super::ids;
 use crate::validate::{display_name, STANDARD_ATTRIBUTES};
 use crate::{now_ms, AppError, Gateway};
-use signet_core::{
-    Command, PasswordPolicy, PoolConfig, Query, QueryResult, SchemaAttribute, UserPool,
-};
+use signet_core::Page;
+use signet_core::{Command, PasswordPolicy, PoolConfig, Query, SchemaAttribute, UserPool};
 use signet_crypto::Algorithm;
+use signet_store::ReadConsistency::Linearizable;
 
 pub use super::clients::ClientInput;
 
@@ -171,17 +171,14 @@ impl Gateway {
     /// DescribeUserPool (linearizable: an admin sees its own changes).
     pub async fn describe_user_pool(&self, pool_id: &str) -> Result<UserPool, AppError> {
         crate::validate::pool_id(pool_id)?;
-        match self
-            .read(Query::GetUserPool {
+        self.ask::<Option<_>>(
+            Query::GetUserPool {
                 pool_id: pool_id.into(),
-            })
-            .await?
-        {
-            QueryResult::UserPool(Some(p)) => Ok(p),
-            _ => Err(AppError::ResourceNotFound(format!(
-                "User pool {pool_id} does not exist."
-            ))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| AppError::ResourceNotFound(format!("User pool {pool_id} does not exist.")))
     }
 
     /// UpdateUserPool: replaces the name and configuration.
@@ -220,12 +217,9 @@ impl Gateway {
         limit: usize,
     ) -> Result<(Vec<UserPool>, Option<String>), AppError> {
         let limit = super::page_size(limit);
-        match self
-            .read_page(Query::ListUserPools { after, limit })
-            .await?
-        {
-            (QueryResult::UserPools(p), more) => Ok(super::page(p, limit, more, |p| p.id.clone())),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+        let Page { items: p, more } = self
+            .ask(Query::ListUserPools { after, limit }, Linearizable)
+            .await?;
+        Ok(super::page(p, limit, more, |p| p.id.clone()))
     }
 }

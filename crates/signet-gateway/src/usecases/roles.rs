@@ -4,7 +4,9 @@
 
 use super::{ids, page, page_size};
 use crate::{now_ms, AppError, Gateway};
-use signet_core::{Command, Query, QueryResult, Role};
+use signet_core::Page;
+use signet_core::{Command, Query, Role};
+use signet_store::ReadConsistency::Linearizable;
 use signet_verify::policy::PolicyDocument;
 
 /// Largest total of a role's inline policies (compact JSON): with the other claims and
@@ -89,18 +91,16 @@ impl Gateway {
 
     /// GetRole (a linearizable read).
     pub async fn get_role(&self, name: &str) -> Result<Role, AppError> {
-        match self
-            .read(Query::GetRole {
+        self.ask::<Option<_>>(
+            Query::GetRole {
                 name: name.to_string(),
-            })
-            .await?
-        {
-            QueryResult::Role(Some(r)) => Ok(r),
-            QueryResult::Role(None) => Err(AppError::NoSuchEntity(format!(
-                "The role with name {name} cannot be found."
-            ))),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+        })
     }
 
     /// UpdateRole: description, trust policy and maximum session, each if given.
@@ -150,13 +150,10 @@ impl Gateway {
         next: Option<String>,
     ) -> Result<(Vec<Role>, Option<String>), AppError> {
         let limit = page_size(limit);
-        match self
-            .read_page(Query::ListRoles { after: next, limit })
-            .await?
-        {
-            (QueryResult::Roles(r), more) => Ok(page(r, limit, more, |r| r.name.clone())),
-            other => Err(AppError::Internal(format!("unexpected answer {other:?}"))),
-        }
+        let Page { items: r, more } = self
+            .ask(Query::ListRoles { after: next, limit }, Linearizable)
+            .await?;
+        Ok(page(r, limit, more, |r| r.name.clone()))
     }
 
     /// PutRolePolicy: the document must parse as a permission policy.

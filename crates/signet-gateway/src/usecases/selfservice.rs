@@ -7,8 +7,9 @@ use crate::validate::{attributes, check_password, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
 use base64::Engine;
 use signet_core::{
-    CodePurpose, Command, Query, QueryResult, RefreshFamily, User, UserPatch, UserPool, UserView,
+    CodePurpose, Command, Query, RefreshFamily, User, UserPatch, UserPool, UserView,
 };
+use signet_store::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse};
 use std::sync::Arc;
 
@@ -87,18 +88,22 @@ impl Gateway {
         })?;
         // Revoked one by one (RFC 7009)?
         let jti = claims["jti"].as_str().unwrap_or_default().to_string();
-        match self.read(Query::RevokedTokens { jtis: vec![jti] }).await? {
-            QueryResult::Revoked(r) if r.first() == Some(&false) => {}
-            QueryResult::Revoked(_) => return Err(revoked()),
-            other => return Err(AppError::Internal(format!("unexpected {other:?}"))),
+        let jti_revoked: Vec<bool> = self
+            .ask(Query::RevokedTokens { jtis: vec![jti] }, Linearizable)
+            .await?;
+        if jti_revoked.first() != Some(&false) {
+            return Err(revoked());
         }
         if let Some(fam) = claims["origin_jti"].as_str() {
-            if let QueryResult::RefreshFamily(Some(RefreshFamily { revoked: true, .. })) = self
-                .read(Query::GetRefreshFamily {
-                    family_id: fam.into(),
-                })
-                .await?
-            {
+            let family: Option<RefreshFamily> = self
+                .ask(
+                    Query::GetRefreshFamily {
+                        family_id: fam.into(),
+                    },
+                    Linearizable,
+                )
+                .await?;
+            if family.is_some_and(|f| f.revoked) {
                 return Err(revoked());
             }
         }

@@ -4,10 +4,13 @@ use super::ids;
 use crate::notifier::Delivery;
 use crate::validate::{attributes, canonical_username, check_deletable, check_password, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
+use signet_core::Page;
+use signet_core::UserSearchPage;
 use signet_core::{
-    Command, FilterOp, OutboxMessage, Query, QueryResult, User, UserFilter, UserPatch, UserPool,
-    UserStatus, UserView,
+    Command, FilterOp, OutboxMessage, Query, User, UserFilter, UserPatch, UserPool, UserStatus,
+    UserView,
 };
+use signet_store::ReadConsistency::Linearizable;
 
 /// Input of AdminCreateUser.
 #[derive(Debug, Clone, Default)]
@@ -66,17 +69,15 @@ impl Gateway {
         login: &str,
     ) -> Result<UserView, AppError> {
         let login = canonical_username(login, &pool.config)?;
-        match self
-            .read(Query::GetUserForLogin {
+        self.ask::<Option<_>>(
+            Query::GetUserForLogin {
                 pool_id: pool.id.clone(),
                 login,
-            })
-            .await?
-        {
-            QueryResult::UserView(Some(v)) => Ok(v),
-            QueryResult::UserView(None) => Err(AppError::UserNotFound),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await?
+        .ok_or(AppError::UserNotFound)
     }
 
     pub(crate) async fn patch_user(
@@ -418,46 +419,46 @@ impl Gateway {
         self.pool(pool_id).await?;
         let limit = super::page_size(limit);
         match parse_filter(filter)? {
-            None => match self
-                .read_page(Query::ListUsers {
-                    pool_id: pool_id.into(),
-                    after,
-                    limit,
-                })
-                .await?
-            {
-                (QueryResult::Users(u), more) => {
-                    Ok(super::page(u, limit, more, |u| u.username.clone()))
-                }
-                other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-            },
-            Some(filter) => match self
-                .read(Query::SearchUsers {
-                    pool_id: pool_id.into(),
-                    filter,
-                    after,
-                    limit,
-                })
-                .await?
-            {
-                QueryResult::UserSearch { users, next } => Ok((users, next)),
-                other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-            },
+            None => {
+                let Page { items: u, more } = self
+                    .ask(
+                        Query::ListUsers {
+                            pool_id: pool_id.into(),
+                            after,
+                            limit,
+                        },
+                        Linearizable,
+                    )
+                    .await?;
+                Ok(super::page(u, limit, more, |u| u.username.clone()))
+            }
+            Some(filter) => {
+                let UserSearchPage { users, next } = self
+                    .ask(
+                        Query::SearchUsers {
+                            pool_id: pool_id.into(),
+                            filter,
+                            after,
+                            limit,
+                        },
+                        Linearizable,
+                    )
+                    .await?;
+                Ok((users, next))
+            }
         }
     }
 
     /// The dev outbox of a pool.
     pub async fn outbox(&self, pool_id: &str) -> Result<Vec<OutboxMessage>, AppError> {
         self.pool(pool_id).await?;
-        match self
-            .read(Query::ListOutbox {
+        self.ask(
+            Query::ListOutbox {
                 pool_id: pool_id.into(),
-            })
-            .await?
-        {
-            QueryResult::Outbox(m) => Ok(m),
-            other => Err(AppError::Internal(format!("unexpected {other:?}"))),
-        }
+            },
+            Linearizable,
+        )
+        .await
     }
 }
 
