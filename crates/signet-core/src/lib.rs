@@ -15,13 +15,14 @@ mod error;
 mod kv;
 mod mem;
 mod model;
+mod outcome;
 pub mod purge;
 mod query;
 pub mod search;
 
 pub use apply::{apply, DEDUP_WINDOW};
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
-pub use command::{Command, Outcome, Rejection, Request, RequestId, LOG_FORMAT_VERSION};
+pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION};
 pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
@@ -34,4 +35,5 @@ pub use model::{
     SchemaAttribute, SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool, UserStatus,
     MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
+pub use outcome::{Outcome, Rejection};
 pub use query::{query, FilterOp, Query, QueryResult, UserFilter, UserView, MAX_PAGE_BYTES};
