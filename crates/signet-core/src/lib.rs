@@ -21,6 +21,19 @@ mod query;
 pub mod search;
 
 pub use apply::{apply, DEDUP_WINDOW};
+// The struct each `Command` variant carries, one per variant, named like it.
+pub use apply::{
+    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, ClearSignInFailures,
+    CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob, CreateRole, CreateUser,
+    CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup, DeleteIdentities,
+    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
+    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
+    PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure, RedeemCode,
+    RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeAccessToken,
+    RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, StageImportChunk, StartImportJob,
+    StopImportJob, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole,
+    UpdateUser, UpdateUserPool,
+};
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION};
 pub use error::{CoreError, KvError};

@@ -4,10 +4,13 @@
 
 use super::commands_more;
 use signet_core::{
-    AppClient, AttributeType, AuthFlow, ClientSecret, CodeLimits, CodePurpose, CodeRecord,
-    CodeTarget, Command, Group, OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig,
-    ResourceServer, ResourceServerScope, SchemaAttribute, TokenHook, TokenValidity, User,
-    UserPatch, UserPool, UserStatus,
+    AddClientSecret, AddUserToGroup, AppClient, AttributeType, AuthFlow, ClearSignInFailures,
+    ClientSecret, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Command, CreateAppClient,
+    CreateGroup, CreateUser, CreateUserPool, DeleteClientSecret, Group, IssueCode, OAuthFlow,
+    OutboxMessage, PasswordPolicy, PoolConfig, PutResourceServer, RecordSignInFailure, RedeemCode,
+    RemoveUserFromGroup, ResourceServer, ResourceServerScope, SchemaAttribute, TokenHook,
+    TokenValidity, UpdateAppClient, UpdateGroup, UpdateUser, UpdateUserPool, User, UserPatch,
+    UserPool, UserStatus,
 };
 use std::collections::BTreeMap;
 
@@ -112,7 +115,7 @@ fn client(name: &str, at_ms: u64) -> AppClient {
 
 fn pools_and_clients() -> Vec<Command> {
     vec![
-        Command::CreateUserPool {
+        Command::CreateUserPool(CreateUserPool {
             pool: UserPool {
                 id: POOL.into(),
                 name: "Golden pool".into(),
@@ -120,30 +123,30 @@ fn pools_and_clients() -> Vec<Command> {
                 updated_at_ms: T,
                 config: config(true),
             },
-        },
-        Command::UpdateUserPool {
+        }),
+        Command::UpdateUserPool(UpdateUserPool {
             pool_id: POOL.into(),
             name: "Golden pool, renamed".into(),
             config: config(false),
             at_ms: T + 1,
-        },
-        Command::CreateAppClient {
+        }),
+        Command::CreateAppClient(CreateAppClient {
             client: client("web", T),
-        },
-        Command::UpdateAppClient {
+        }),
+        Command::UpdateAppClient(UpdateAppClient {
             client: client("web app", T + 2),
-        },
-        Command::AddClientSecret {
+        }),
+        Command::AddClientSecret(AddClientSecret {
             pool_id: POOL.into(),
             client_id: CLIENT.into(),
             secret: secret("s2", T + 3),
-        },
-        Command::DeleteClientSecret {
+        }),
+        Command::DeleteClientSecret(DeleteClientSecret {
             pool_id: POOL.into(),
             client_id: CLIENT.into(),
             secret_id: "s1".into(),
-        },
-        Command::PutResourceServer {
+        }),
+        Command::PutResourceServer(PutResourceServer {
             server: ResourceServer {
                 pool_id: POOL.into(),
                 identifier: "https://api.example.com".into(),
@@ -156,7 +159,7 @@ fn pools_and_clients() -> Vec<Command> {
                 updated_at_ms: T + 4,
             },
             create: true,
-        },
+        }),
     ]
 }
 
@@ -196,11 +199,11 @@ fn email() -> CodePurpose {
 
 fn users_and_codes() -> Vec<Command> {
     vec![
-        Command::CreateUser {
+        Command::CreateUser(CreateUser {
             pool_id: POOL.into(),
             user: alice(),
-        },
-        Command::UpdateUser {
+        }),
+        Command::UpdateUser(UpdateUser {
             pool_id: POOL.into(),
             username: USER.into(),
             patch: UserPatch {
@@ -214,20 +217,20 @@ fn users_and_codes() -> Vec<Command> {
                 tokens_valid_after_ms: Some(T + 11),
                 at_ms: T + 11,
             },
-        },
-        Command::RecordSignInFailure {
+        }),
+        Command::RecordSignInFailure(RecordSignInFailure {
             pool_id: POOL.into(),
             username: USER.into(),
             at_ms: T + 12,
             threshold: 1,
             base_ms: 1000,
             max_ms: 60_000,
-        },
-        Command::ClearSignInFailures {
+        }),
+        Command::ClearSignInFailures(ClearSignInFailures {
             pool_id: POOL.into(),
             username: USER.into(),
-        },
-        Command::IssueCode {
+        }),
+        Command::IssueCode(IssueCode {
             pool_id: POOL.into(),
             username: USER.into(),
             purpose: email(),
@@ -249,8 +252,8 @@ fn users_and_codes() -> Vec<Command> {
             }),
             now_ms: T + 13,
             limits: limits(),
-        },
-        Command::RedeemCode {
+        }),
+        Command::RedeemCode(RedeemCode {
             pool_id: POOL.into(),
             username: USER.into(),
             purpose: email(),
@@ -262,8 +265,8 @@ fn users_and_codes() -> Vec<Command> {
                 ..UserPatch::default()
             },
             limits: limits(),
-        },
-        Command::CreateGroup {
+        }),
+        Command::CreateGroup(CreateGroup {
             group: Group {
                 pool_id: POOL.into(),
                 name: GROUP.into(),
@@ -274,24 +277,24 @@ fn users_and_codes() -> Vec<Command> {
                 created_at_ms: T + 15,
                 updated_at_ms: T + 15,
             },
-        },
-        Command::UpdateGroup {
+        }),
+        Command::UpdateGroup(UpdateGroup {
             pool_id: POOL.into(),
             name: GROUP.into(),
             description: "Admins".into(),
             precedence: Some(2),
             role_arn: Some("arn:signet:iam:::role/admin2".into()),
             at_ms: T + 16,
-        },
-        Command::AddUserToGroup {
+        }),
+        Command::AddUserToGroup(AddUserToGroup {
             pool_id: POOL.into(),
             username: USER.into(),
             group: GROUP.into(),
-        },
-        Command::RemoveUserFromGroup {
+        }),
+        Command::RemoveUserFromGroup(RemoveUserFromGroup {
             pool_id: POOL.into(),
             username: USER.into(),
             group: GROUP.into(),
-        },
+        }),
     ]
 }

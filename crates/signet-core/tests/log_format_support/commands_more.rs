@@ -3,9 +3,15 @@
 
 use super::commands::{alice, map, CLIENT, GROUP, POOL, T, USER};
 use signet_core::{
-    AmbiguousRoleResolution, Command, IdentityPool, ImportJob, ImportRow, KeyState, LoginProvider,
-    MappingRule, MatchType, PoolRoles, RetireReason, Role, RoleMapping, RoleMappingKind, RowError,
-    SigningKey, User, UserStatus,
+    AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, Command, CreateIdentityPool,
+    CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup, DeleteIdentities,
+    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
+    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IdentityPool, ImportJob,
+    ImportRow, KeyState, LoginProvider, MappingRule, MatchType, PoolRoles, PublishKey,
+    PurgeExpired, PutRolePolicy, RenewKeyLease, RequestKeyRotation, RetireKey, RetireReason,
+    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping, RoleMappingKind,
+    RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob, StopImportJob,
+    UnlinkIdentity, UpdateIdentityPool, UpdateRole, User, UserStatus,
 };
 use std::collections::BTreeMap;
 
@@ -19,25 +25,25 @@ const RUNNER: &str = "gateway-runner-1";
 
 pub fn tokens_and_keys() -> Vec<Command> {
     vec![
-        Command::AdvanceRefreshFamily {
+        Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
             family_id: "fam-0001".into(),
             presented_generation: 0,
             expires_at_ms: T + 2_592_000_000,
-        },
-        Command::RevokeRefreshFamily {
+        }),
+        Command::RevokeRefreshFamily(RevokeRefreshFamily {
             family_id: "fam-0002".into(),
             expires_at_ms: T + 2_592_000_001,
-        },
-        Command::RevokeAccessToken {
+        }),
+        Command::RevokeAccessToken(RevokeAccessToken {
             jti: "jti-0001".into(),
             expires_at_ms: T + 3_600_000,
-        },
-        Command::PurgeExpired {
+        }),
+        Command::PurgeExpired(PurgeExpired {
             now_ms: T + 90 * 86_400_000,
             families: vec!["fam-0001".into(), "fam-0002".into()],
             revoked_tokens: vec!["jti-0001".into(), "jti-missing".into()],
-        },
-        Command::PublishKey {
+        }),
+        Command::PublishKey(PublishKey {
             key: SigningKey {
                 kid: KID.into(),
                 owner: OWNER.into(),
@@ -51,27 +57,27 @@ pub fn tokens_and_keys() -> Vec<Command> {
                     drop_after_ms: T + 22,
                 },
             },
-        },
-        Command::RenewKeyLease {
+        }),
+        Command::RenewKeyLease(RenewKeyLease {
             owner: OWNER.into(),
             until_ms: T + 30,
-        },
-        Command::RetireKey {
+        }),
+        Command::RetireKey(RetireKey {
             kid: KID.into(),
             reason: RetireReason::LeaseLapsed,
             at_ms: T + 40,
             drop_after_ms: T + 45,
-        },
-        Command::RevokeKey {
+        }),
+        Command::RevokeKey(RevokeKey {
             kid: KID.into(),
             at_ms: T + 41,
             drop_after_ms: T + 50,
-        },
-        Command::DropKey {
+        }),
+        Command::DropKey(DropKey {
             kid: KID.into(),
             at_ms: T + 60,
-        },
-        Command::RequestKeyRotation { at_ms: T + 61 },
+        }),
+        Command::RequestKeyRotation(RequestKeyRotation { at_ms: T + 61 }),
     ]
 }
 
@@ -133,32 +139,32 @@ fn mappings() -> BTreeMap<String, RoleMapping> {
 
 pub fn identities_and_roles() -> Vec<Command> {
     vec![
-        Command::CreateIdentityPool {
+        Command::CreateIdentityPool(CreateIdentityPool {
             pool: identity_pool("Golden identities", T + 62),
-        },
-        Command::UpdateIdentityPool {
+        }),
+        Command::UpdateIdentityPool(UpdateIdentityPool {
             pool: identity_pool("Golden identities, renamed", T + 63),
-        },
-        Command::SetIdentityPoolRoles {
+        }),
+        Command::SetIdentityPoolRoles(SetIdentityPoolRoles {
             pool_id: ID_POOL.into(),
             roles: roles(),
             role_mappings: mappings(),
             at_ms: T + 64,
-        },
-        Command::GetOrCreateIdentity {
+        }),
+        Command::GetOrCreateIdentity(GetOrCreateIdentity {
             pool_id: ID_POOL.into(),
             logins: map(&[("accounts.example.org", "ext-subject-1")]),
             new_identity_id: "local:2dafe9c7-be3f-4b40-8c5d-7e8f9a0b1c2d".into(),
             into_identity_id: Some(IDENTITY.into()),
             at_ms: T + 65,
-        },
-        Command::UnlinkIdentity {
+        }),
+        Command::UnlinkIdentity(UnlinkIdentity {
             pool_id: ID_POOL.into(),
             identity_id: IDENTITY.into(),
             logins: map(&[("accounts.example.org", "ext-subject-1")]),
             at_ms: T + 66,
-        },
-        Command::CreateRole {
+        }),
+        Command::CreateRole(CreateRole {
             role: Role {
                 name: ROLE.into(),
                 arn: Role::arn_of(ROLE),
@@ -170,25 +176,25 @@ pub fn identities_and_roles() -> Vec<Command> {
                 created_at_ms: T + 67,
                 updated_at_ms: T + 67,
             },
-        },
-        Command::UpdateRole {
+        }),
+        Command::UpdateRole(UpdateRole {
             name: ROLE.into(),
             description: Some("Reads more things".into()),
             trust_policy: Some(r#"{"Version":"2012-10-17","Statement":[{}]}"#.into()),
             max_session_s: Some(10_800),
             at_ms: T + 68,
-        },
-        Command::PutRolePolicy {
+        }),
+        Command::PutRolePolicy(PutRolePolicy {
             role_name: ROLE.into(),
             policy_name: "read-all".into(),
             document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}"#.into(),
             at_ms: T + 69,
-        },
-        Command::DeleteRolePolicy {
+        }),
+        Command::DeleteRolePolicy(DeleteRolePolicy {
             role_name: ROLE.into(),
             policy_name: "read-all".into(),
             at_ms: T + 70,
-        },
+        }),
     ]
 }
 
@@ -213,11 +219,11 @@ pub fn imports() -> Vec<Command> {
         reason: "missing email".into(),
     }];
     vec![
-        Command::CreateImportJob {
+        Command::CreateImportJob(CreateImportJob {
             pool_id: POOL.into(),
             job,
-        },
-        Command::StageImportChunk {
+        }),
+        Command::StageImportChunk(StageImportChunk {
             pool_id: POOL.into(),
             job_id: JOB.into(),
             upload_id: "upload-0001".into(),
@@ -239,66 +245,66 @@ pub fn imports() -> Vec<Command> {
                 line: 5,
                 reason: "bad phone_number".into(),
             }],
-        },
-        Command::StartImportJob {
+        }),
+        Command::StartImportJob(StartImportJob {
             pool_id: POOL.into(),
             job_id: JOB.into(),
             runner: RUNNER.into(),
             at_ms: T + 72,
             lease_until_ms: T + 172,
-        },
-        Command::ApplyImportChunk {
+        }),
+        Command::ApplyImportChunk(ApplyImportChunk {
             pool_id: POOL.into(),
             job_id: JOB.into(),
             runner: RUNNER.into(),
             seq: 0,
             at_ms: T + 73,
             lease_until_ms: T + 173,
-        },
-        Command::StopImportJob {
+        }),
+        Command::StopImportJob(StopImportJob {
             pool_id: POOL.into(),
             job_id: JOB.into(),
             at_ms: T + 74,
-        },
-        Command::FailImportJob {
+        }),
+        Command::FailImportJob(FailImportJob {
             pool_id: POOL.into(),
             job_id: JOB.into(),
             runner: RUNNER.into(),
             at_ms: T + 75,
             message: "runner gave up".into(),
-        },
+        }),
     ]
 }
 
 pub fn deletions() -> Vec<Command> {
     vec![
-        Command::DeleteIdentities {
+        Command::DeleteIdentities(DeleteIdentities {
             pool_id: ID_POOL.into(),
             identity_ids: vec![IDENTITY.into(), "local:unknown".into()],
-        },
-        Command::DeleteIdentityPool {
+        }),
+        Command::DeleteIdentityPool(DeleteIdentityPool {
             pool_id: ID_POOL.into(),
-        },
-        Command::DeleteRole { name: ROLE.into() },
-        Command::DeleteResourceServer {
+        }),
+        Command::DeleteRole(DeleteRole { name: ROLE.into() }),
+        Command::DeleteResourceServer(DeleteResourceServer {
             pool_id: POOL.into(),
             identifier: "https://api.example.com".into(),
-        },
-        Command::DeleteGroup {
+        }),
+        Command::DeleteGroup(DeleteGroup {
             pool_id: POOL.into(),
             name: GROUP.into(),
-        },
-        Command::DeleteUser {
+        }),
+        Command::DeleteUser(DeleteUser {
             pool_id: POOL.into(),
             username: USER.into(),
-        },
-        Command::DeleteAppClient {
+        }),
+        Command::DeleteAppClient(DeleteAppClient {
             pool_id: POOL.into(),
             client_id: CLIENT.into(),
-        },
-        Command::DeleteUserPool {
+        }),
+        Command::DeleteUserPool(DeleteUserPool {
             pool_id: POOL.into(),
             at_ms: T + 100,
-        },
+        }),
     ]
 }

@@ -1,7 +1,7 @@
 //! Replay of the samples on an empty [`MemKv`], printed as text: each outcome with the
 //! rows it changed, then every row of the state left behind.
 
-use signet_core::{apply, Command, MemKv, Request, RequestId, Table};
+use signet_core::{apply, Command, GetOrCreateIdentity, MemKv, Request, RequestId, Table};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -11,17 +11,17 @@ use std::fmt::Write;
 pub fn with_extras(samples: Vec<Command>) -> Vec<Command> {
     let mut out = Vec::with_capacity(samples.len() + 1);
     for c in samples {
-        if let Command::GetOrCreateIdentity {
+        if let Command::GetOrCreateIdentity(GetOrCreateIdentity {
             into_identity_id: Some(into),
             ..
-        } = &c
+        }) = &c
         {
             let mut plain = c.clone();
-            if let Command::GetOrCreateIdentity {
+            if let Command::GetOrCreateIdentity(GetOrCreateIdentity {
                 new_identity_id,
                 into_identity_id,
                 ..
-            } = &mut plain
+            }) = &mut plain
             {
                 *new_identity_id = into.clone();
                 *into_identity_id = None;

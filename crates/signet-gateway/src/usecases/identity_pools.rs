@@ -4,8 +4,9 @@
 use super::{ids, page, page_size};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::{
-    Command, Identity, IdentityPool, LoginProvider, PoolRoles, Query, QueryResult, Role,
-    RoleMapping, RoleMappingKind,
+    Command, CreateIdentityPool, DeleteIdentities, DeleteIdentityPool, Identity, IdentityPool,
+    LoginProvider, PoolRoles, Query, QueryResult, Role, RoleMapping, RoleMappingKind,
+    SetIdentityPoolRoles, UpdateIdentityPool,
 };
 use std::collections::BTreeMap;
 
@@ -160,8 +161,10 @@ impl Gateway {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        self.write(Command::CreateIdentityPool { pool: pool.clone() })
-            .await?;
+        self.write(Command::CreateIdentityPool(CreateIdentityPool {
+            pool: pool.clone(),
+        }))
+        .await?;
         Ok(pool)
     }
 
@@ -202,15 +205,16 @@ impl Gateway {
             created_at_ms: current.created_at_ms,
             updated_at_ms: now_ms(),
         };
-        self.write(Command::UpdateIdentityPool { pool }).await?;
+        self.write(Command::UpdateIdentityPool(UpdateIdentityPool { pool }))
+            .await?;
         self.describe_identity_pool(id).await
     }
 
     /// DeleteIdentityPool.
     pub async fn delete_identity_pool(&self, id: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteIdentityPool {
+        self.write(Command::DeleteIdentityPool(DeleteIdentityPool {
             pool_id: id.to_string(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -274,12 +278,12 @@ impl Gateway {
                 .ok_or_else(|| AppError::invalid(format!("{arn} is not a role ARN")))?;
             self.role(name).await?;
         }
-        self.write(Command::SetIdentityPoolRoles {
+        self.write(Command::SetIdentityPoolRoles(SetIdentityPoolRoles {
             pool_id: id.to_string(),
             roles,
             role_mappings: mappings,
             at_ms: now_ms(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -339,10 +343,10 @@ impl Gateway {
             }
         }
         for (pool_id, identity_ids) in by_pool {
-            self.write(Command::DeleteIdentities {
+            self.write(Command::DeleteIdentities(DeleteIdentities {
                 pool_id,
                 identity_ids,
-            })
+            }))
             .await?;
         }
         Ok(missing)

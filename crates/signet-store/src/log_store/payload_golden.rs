@@ -6,23 +6,23 @@
 use super::{decode_payload, encode_payload, PAYLOAD_FORMAT_VERSION};
 use crate::types::{Batch, TypeConfig};
 use openraft::EntryPayload;
-use signet_core::{Command, Request, RequestId};
+use signet_core::{Command, DeleteUser, Request, RequestId, RequestKeyRotation};
 use std::path::PathBuf;
 
 fn sample() -> EntryPayload<TypeConfig> {
     EntryPayload::Normal(Batch(vec![
         Request::new(
             RequestId(*b"golden-request-1"),
-            Command::RequestKeyRotation {
+            Command::RequestKeyRotation(RequestKeyRotation {
                 at_ms: 1_767_225_600_000,
-            },
+            }),
         ),
         Request::new(
             RequestId(*b"golden-request-2"),
-            Command::DeleteUser {
+            Command::DeleteUser(DeleteUser {
                 pool_id: "eu-west-1_G0ldenP00l".into(),
                 username: "alice".into(),
-            },
+            }),
         ),
     ]))
 }
