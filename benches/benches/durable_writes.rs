@@ -19,7 +19,7 @@
 //! * `BENCH_FSYNC_SECS` — seconds of the raw 4 KiB append + fdatasync probe (default 1; 0
 //!   skips it).
 
-use signet_core::{Command, Outcome, User, UserPool, UserStatus};
+use signet_core::{Command, CreateUser, CreateUserPool, Outcome, User, UserPool, UserStatus};
 use signet_store::{StoreClient, StoreConfig};
 use signet_testkit::TestCluster;
 use std::io::Write as _;
@@ -35,7 +35,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(20);
 fn create_pool(id: &str) -> Command {
     let mut pool = UserPool::new(id, "bench pool", 1);
     pool.config.alias_attributes = vec!["email".into()];
-    Command::CreateUserPool { pool }
+    Command::CreateUserPool(CreateUserPool { pool })
 }
 
 /// A user shaped like a real sign-up (hash and a couple of attributes), unique per name.
@@ -56,10 +56,10 @@ fn create_user(pool: &str, username: &str) -> Command {
         ("email_verified".to_string(), "true".to_string()),
     ]
     .into();
-    Command::CreateUser {
+    Command::CreateUser(CreateUser {
         pool_id: pool.to_string(),
         user,
-    }
+    })
 }
 
 struct Settings {

@@ -23,7 +23,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use openraft::storage::RaftStateMachine;
 use openraft::{CommittedLeaderId, EntryPayload, LogId};
 use signet_core::{
-    ClientSecret, Command, IdentityPool, MemKv, Outcome, Request, RequestId, User, UserPool,
+    AdvanceRefreshFamily, ClientSecret, Command, CreateIdentityPool, CreateUser, CreateUserPool,
+    GetOrCreateIdentity, IdentityPool, MemKv, Outcome, Request, RequestId, User, UserPool,
     UserStatus,
 };
 use signet_crypto::{
@@ -202,11 +203,11 @@ fn argon2(c: &mut Criterion) {
 fn create_pool() -> Command {
     let mut pool = UserPool::new(POOL, "bench pool", T0_MS);
     pool.config.alias_attributes = vec!["email".into()];
-    Command::CreateUserPool { pool }
+    Command::CreateUserPool(CreateUserPool { pool })
 }
 
 fn create_identity_pool() -> Command {
-    Command::CreateIdentityPool {
+    Command::CreateIdentityPool(CreateIdentityPool {
         pool: IdentityPool {
             id: IDENTITY_POOL.into(),
             name: "bench identities".into(),
@@ -219,7 +220,7 @@ fn create_identity_pool() -> Command {
             created_at_ms: T0_MS,
             updated_at_ms: T0_MS,
         },
-    }
+    })
 }
 
 /// `local:` + a random UUID, as the gateway names identities.
@@ -291,29 +292,31 @@ impl Kind {
                     ("email_verified".to_string(), "true".to_string()),
                 ]
                 .into();
-                Command::CreateUser {
+                Command::CreateUser(CreateUser {
                     pool_id: POOL.into(),
                     user,
-                }
+                })
             }
-            Kind::AdvanceRefreshFamilyFirst => Command::AdvanceRefreshFamily {
-                // The gateway's shape: 12 hex digits of sign-in time, then 32 random.
-                family_id: format!("{at:012x}{}", random_hex_id()),
-                presented_generation: 0,
-                expires_at_ms: at + 30 * 86_400_000,
-            },
-            Kind::AdvanceRefreshFamilyNext => Command::AdvanceRefreshFamily {
+            Kind::AdvanceRefreshFamilyFirst => {
+                Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
+                    // The gateway's shape: 12 hex digits of sign-in time, then 32 random.
+                    family_id: format!("{at:012x}{}", random_hex_id()),
+                    presented_generation: 0,
+                    expires_at_ms: at + 30 * 86_400_000,
+                })
+            }
+            Kind::AdvanceRefreshFamilyNext => Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
                 family_id: family.to_string(),
                 presented_generation: n as u32,
                 expires_at_ms: T0_MS + 30 * 86_400_000,
-            },
-            Kind::GetOrCreateIdentity => Command::GetOrCreateIdentity {
+            }),
+            Kind::GetOrCreateIdentity => Command::GetOrCreateIdentity(GetOrCreateIdentity {
                 pool_id: IDENTITY_POOL.into(),
                 logins: BTreeMap::from([(PROVIDER.to_string(), format!("sub-user{n:09}"))]),
                 new_identity_id: identity_id(),
                 into_identity_id: None,
                 at_ms: at,
-            },
+            }),
         }
     }
 }

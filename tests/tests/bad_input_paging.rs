@@ -5,7 +5,7 @@
 
 mod support;
 
-use signet_core::{AttributeType, Command, SchemaAttribute, UserPool};
+use signet_core::{AttributeType, Command, CreateUserPool, SchemaAttribute, UserPool};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, start_gateway, test_gateway_config, TestCluster};
 
@@ -35,7 +35,9 @@ async fn list_user_pools_pages_through_huge_pools() {
     assert!(one * HUGE > signet_store::MAX_REPLY_BYTES, "{one} B a pool");
     for i in 0..HUGE {
         store
-            .write(Command::CreateUserPool { pool: huge_pool(i) })
+            .write(Command::CreateUserPool(CreateUserPool {
+                pool: huge_pool(i),
+            }))
             .await
             .expect("write a huge pool");
     }

@@ -2,7 +2,7 @@
 //! every `signet_*` (and process) series its queries name appears in a scrape of a mutual-TLS
 //! cluster's stores and of a gateway serving public TLS.
 
-use signet_core::Command;
+use signet_core::{Command, RenewKeyLease};
 use signet_testkit::{start_gateway_on, test_gateway_config, TestCluster, TestPki};
 use signet_tls::certs::{issue, LeafRequest};
 use signet_tls::{Role, TlsFiles, TlsSource};
@@ -81,10 +81,10 @@ async fn every_series_on_the_dashboard_is_exported() {
     // Some writes and a snapshot, so every series has something to say.
     let operator = cluster.client();
     operator
-        .write(Command::RenewKeyLease {
+        .write(Command::RenewKeyLease(RenewKeyLease {
             owner: "dashboard".into(),
             until_ms: 1,
-        })
+        }))
         .await
         .expect("write");
     let leader = cluster.wait_leader(Duration::from_secs(10)).await;

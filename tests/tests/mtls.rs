@@ -5,7 +5,7 @@
 //! one of the wrong role and with one from another CA, and change nothing.
 
 use signet_core::SigningKey;
-use signet_core::{Command, Outcome, Query, QueryResult};
+use signet_core::{Command, Outcome, PublishKey, Query, QueryResult, RenewKeyLease};
 use signet_proto::store::raft_client::RaftClient;
 use signet_proto::store::RaftMessage;
 use signet_store::{ClientError, StoreClient};
@@ -25,7 +25,7 @@ fn quick(cluster: &TestCluster, transport: Transport) -> StoreClient {
 }
 
 fn forged_key() -> Command {
-    Command::PublishKey {
+    Command::PublishKey(PublishKey {
         key: SigningKey {
             kid: "forged-kid".into(),
             owner: "attacker".into(),
@@ -35,7 +35,7 @@ fn forged_key() -> Command {
             usable_from_ms: 1,
             state: Default::default(),
         },
-    }
+    })
 }
 
 fn read_user() -> Query {
@@ -140,10 +140,10 @@ async fn the_store_refuses_callers_without_the_right_certificate() {
     assert!(matches!(r, QueryResult::User(None)), "{r:?}");
     let w = cluster
         .client()
-        .write(Command::RenewKeyLease {
+        .write(Command::RenewKeyLease(RenewKeyLease {
             owner: "operator-test".into(),
             until_ms: 1,
-        })
+        }))
         .await
         .expect("operator writes");
     assert_eq!(w.outcome, Outcome::Applied);
@@ -234,10 +234,10 @@ async fn a_cluster_under_mtls_replicates_and_catches_up_by_snapshot() {
     cluster.kill(follower).await;
     for i in 0..30 {
         let w = store
-            .write(Command::RenewKeyLease {
+            .write(Command::RenewKeyLease(RenewKeyLease {
                 owner: format!("gw-{i}"),
                 until_ms: 1,
-            })
+            }))
             .await
             .expect("write with a member down");
         assert_eq!(w.outcome, Outcome::Applied);
@@ -307,9 +307,11 @@ async fn certificates_and_cas_swapped_on_disk_are_picked_up() {
             expect: Some(Role::Store),
         }
     };
-    let lease = |owner: &str| Command::RenewKeyLease {
-        owner: owner.into(),
-        until_ms: 1,
+    let lease = |owner: &str| {
+        Command::RenewKeyLease(RenewKeyLease {
+            owner: owner.into(),
+            until_ms: 1,
+        })
     };
     // Before the rotation, the new CA's operator is a stranger.
     let e = quick(&cluster, new_op(&bundle_path))

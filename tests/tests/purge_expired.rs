@@ -1,7 +1,9 @@
 //! The store leader purges expired refresh families and revoked access tokens through the
 //! log: on every member they go, while records that could still matter stay.
 
-use signet_core::{Command, Outcome, Query, QueryResult, RefreshFamily};
+use signet_core::{
+    Command, Outcome, Query, QueryResult, RefreshFamily, RevokeAccessToken, RevokeRefreshFamily,
+};
 use signet_store::PurgeHousekeeping;
 use signet_testkit::{wait_for, TestCluster};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -49,28 +51,28 @@ async fn the_leader_purges_expired_token_state_on_every_member() {
     let mut writes = Vec::new();
     // Expired long ago (more than the longest access-token life plus leeway).
     for i in 0..5 {
-        writes.push(Command::RevokeRefreshFamily {
+        writes.push(Command::RevokeRefreshFamily(RevokeRefreshFamily {
             family_id: format!("old-{i}"),
             expires_at_ms: now - 2 * day,
-        });
-        writes.push(Command::RevokeAccessToken {
+        }));
+        writes.push(Command::RevokeAccessToken(RevokeAccessToken {
             jti: format!("old-jti-{i}"),
             expires_at_ms: now - 3_600_000,
-        });
+        }));
     }
     // Refresh tokens expired a minute ago: a last access token may still be out there.
-    writes.push(Command::RevokeRefreshFamily {
+    writes.push(Command::RevokeRefreshFamily(RevokeRefreshFamily {
         family_id: "recent".into(),
         expires_at_ms: now - 60_000,
-    });
-    writes.push(Command::RevokeRefreshFamily {
+    }));
+    writes.push(Command::RevokeRefreshFamily(RevokeRefreshFamily {
         family_id: "live".into(),
         expires_at_ms: now + day,
-    });
-    writes.push(Command::RevokeAccessToken {
+    }));
+    writes.push(Command::RevokeAccessToken(RevokeAccessToken {
         jti: "live-jti".into(),
         expires_at_ms: now + 3_600_000,
-    });
+    }));
     for c in writes {
         assert_eq!(client.write(c).await.unwrap().outcome, Outcome::Applied);
     }

@@ -7,7 +7,7 @@ mod support;
 
 use base64::Engine;
 use serde_json::{json, Value};
-use signet_core::{Command, Outcome, SigningKey};
+use signet_core::{Command, Outcome, PublishKey, RenewKeyLease, SigningKey};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_proto::v1 as pb;
 use signet_testkit::{auth_client, wait_for, TEST_PUBLIC_URL};
@@ -85,14 +85,14 @@ async fn fixture() -> Fixture {
     let store = env.cluster.client();
     let far = (now_s() + 3600) * 1000;
     store
-        .write(Command::RenewKeyLease {
+        .write(Command::RenewKeyLease(RenewKeyLease {
             owner: "test-forger".into(),
             until_ms: far,
-        })
+        }))
         .await
         .unwrap();
     let w = store
-        .write(Command::PublishKey {
+        .write(Command::PublishKey(PublishKey {
             key: SigningKey {
                 kid: key.kid().into(),
                 owner: "test-forger".into(),
@@ -102,7 +102,7 @@ async fn fixture() -> Fixture {
                 usable_from_ms: now_s() * 1000,
                 state: Default::default(),
             },
-        })
+        }))
         .await
         .unwrap();
     assert_eq!(w.outcome, Outcome::Applied);

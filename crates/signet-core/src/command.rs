@@ -1,9 +1,16 @@
-//! The replicated log's entry type and the business answer to it.
+//! The replicated log's entry type: a [`Command`] in a versioned, idempotent [`Request`].
 
 use crate::{
-    AppClient, ClientSecret, CodeLimits, CodePurpose, CodeRecord, Group, IdentityPool, ImportJob,
-    ImportRow, ImportStatus, OutboxMessage, PoolConfig, RetireReason, RowError, SigningKey, User,
-    UserPatch, UserPool,
+    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, ClearSignInFailures,
+    CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob, CreateRole, CreateUser,
+    CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup, DeleteIdentities,
+    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
+    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
+    PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure, RedeemCode,
+    RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeAccessToken,
+    RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, StageImportChunk, StartImportJob,
+    StopImportJob, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole,
+    UpdateUser, UpdateUserPool,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -89,655 +96,190 @@ impl fmt::Display for Request {
 }
 
 /// A state change, with everything apply needs already decided by the proposer.
+///
+/// Each variant wraps a struct of the same name, defined in its aggregate's apply file
+/// next to the code that applies it. serde writes an internally tagged newtype variant
+/// of a struct exactly like the struct variant it replaced (`{"type": "create_user",
+/// …fields}`), so logs written before the split replay unchanged; the `log_format`
+/// golden test pins every variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
+    // User pools and app clients: `apply/pools.rs`.
     /// Create a user pool; rejected if the id exists or existed.
-    CreateUserPool {
-        /// The pool.
-        pool: UserPool,
-    },
+    CreateUserPool(CreateUserPool),
     /// Replace a pool's name and configuration.
-    UpdateUserPool {
-        /// Pool id.
-        pool_id: String,
-        /// New display name.
-        name: String,
-        /// New configuration.
-        config: PoolConfig,
-        /// Time of the change, Unix ms.
-        at_ms: u64,
-    },
-    /// Delete a pool (refused under deletion protection). Its rows become unreachable:
-    /// pool ids are never reused.
-    DeleteUserPool {
-        /// Pool id.
-        pool_id: String,
-        /// Time of the deletion, Unix ms.
-        at_ms: u64,
-    },
+    UpdateUserPool(UpdateUserPool),
+    /// Delete a pool (refused under deletion protection).
+    DeleteUserPool(DeleteUserPool),
     /// Create an app client.
-    CreateAppClient {
-        /// The client.
-        client: AppClient,
-    },
+    CreateAppClient(CreateAppClient),
     /// Replace an existing app client.
-    UpdateAppClient {
-        /// The client's new record.
-        client: AppClient,
-    },
+    UpdateAppClient(UpdateAppClient),
     /// Delete an app client.
-    DeleteAppClient {
-        /// Pool id.
-        pool_id: String,
-        /// Client id.
-        client_id: String,
-    },
+    DeleteAppClient(DeleteAppClient),
+
+    // Users: `apply/users.rs`.
     /// Create a user; rejected if the username, sub or a sign-in alias is taken.
-    CreateUser {
-        /// Pool to create the user in.
-        pool_id: String,
-        /// The user record.
-        user: User,
-    },
+    CreateUser(CreateUser),
     /// Change a user, optionally only from an expected state.
-    UpdateUser {
-        /// Pool id.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-        /// The change.
-        patch: UserPatch,
-    },
-    /// Count a failed password sign-in; from `threshold` failures on, lock password sign-in
-    /// for `base_ms` doubled per further failure, at most `max_ms`.
-    RecordSignInFailure {
-        /// Pool id.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-        /// Time of the failure, Unix ms.
-        at_ms: u64,
-        /// Failures before the first lockout.
-        threshold: u32,
-        /// First lockout length, ms.
-        base_ms: u64,
-        /// Longest lockout, ms.
-        max_ms: u64,
-    },
+    UpdateUser(UpdateUser),
+    /// Count a failed password sign-in; enough of them lock password sign-in for a while.
+    RecordSignInFailure(RecordSignInFailure),
     /// Forget failed sign-ins after a successful one.
-    ClearSignInFailures {
-        /// Pool id.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-    },
+    ClearSignInFailures(ClearSignInFailures),
     /// Delete a user, its indexes and pending codes.
-    DeleteUser {
-        /// Pool of the user.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-    },
+    DeleteUser(DeleteUser),
+
+    // Groups: `apply/groups.rs`.
     /// Create a group.
-    CreateGroup {
-        /// The group.
-        group: Group,
-    },
+    CreateGroup(CreateGroup),
     /// Change a group's description, precedence and role.
-    UpdateGroup {
-        /// Pool id.
-        pool_id: String,
-        /// Group name.
-        name: String,
-        /// New description.
-        description: String,
-        /// New precedence.
-        precedence: Option<u32>,
-        /// New role.
-        role_arn: Option<String>,
-        /// Time of the change, Unix ms.
-        at_ms: u64,
-    },
+    UpdateGroup(UpdateGroup),
     /// Delete a group (its memberships die with its group id).
-    DeleteGroup {
-        /// Pool id.
-        pool_id: String,
-        /// Group name.
-        name: String,
-    },
+    DeleteGroup(DeleteGroup),
     /// Add a user to a group (idempotent).
-    AddUserToGroup {
-        /// Pool id.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-        /// Group name.
-        group: String,
-    },
+    AddUserToGroup(AddUserToGroup),
     /// Remove a user from a group (idempotent).
-    RemoveUserFromGroup {
-        /// Pool id.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-        /// Group name.
-        group: String,
-    },
+    RemoveUserFromGroup(RemoveUserFromGroup),
+
+    // One-time codes and refresh-token families: `apply/codes.rs`.
     /// Store a new one-time code for a user, replacing any previous one for the purpose.
-    IssueCode {
-        /// Pool id.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-        /// What the code is for.
-        purpose: CodePurpose,
-        /// The hashed code with its expiry and attempt budget.
-        code: CodeRecord,
-        /// The message for the dev outbox, when that is the configured notifier.
-        outbox: Option<OutboxMessage>,
-        /// The proposer's clock, for the issuance budget.
-        #[serde(default)]
-        now_ms: u64,
-        /// Issuance and failure limits (per user and purpose, across reissues).
-        #[serde(default)]
-        limits: CodeLimits,
-    },
-    /// Spend a one-time code: on a match the code is destroyed and `patch` applied to the
-    /// user, atomically; a wrong code costs one attempt.
-    RedeemCode {
-        /// Pool id.
-        pool_id: String,
-        /// Canonical username.
-        username: String,
-        /// What the code is for.
-        purpose: CodePurpose,
-        /// Keyed hash of the presented code.
-        code_hash: String,
-        /// The proposer's clock, for the expiry check.
-        now_ms: u64,
-        /// What a valid code does.
-        patch: UserPatch,
-        /// Failure limits (per user and purpose, across reissues).
-        #[serde(default)]
-        limits: CodeLimits,
-    },
-    /// Rotate a refresh-token family: succeeds once per generation; presenting an older
-    /// generation revokes the family (reuse detection).
-    AdvanceRefreshFamily {
-        /// Family id.
-        family_id: String,
-        /// Generation carried by the presented token.
-        presented_generation: u32,
-        /// When the family's last token expires, Unix ms.
-        expires_at_ms: u64,
-    },
+    IssueCode(IssueCode),
+    /// Spend a one-time code: a match applies its patch, a wrong code costs an attempt.
+    RedeemCode(RedeemCode),
+    /// Rotate a refresh-token family; an older generation revokes it (reuse detection).
+    AdvanceRefreshFamily(AdvanceRefreshFamily),
     /// Revoke a refresh-token family (RevokeToken).
-    RevokeRefreshFamily {
-        /// Family id.
-        family_id: String,
-        /// When the family's last token expires, Unix ms.
-        expires_at_ms: u64,
-    },
+    RevokeRefreshFamily(RevokeRefreshFamily),
+
+    // Signing keys: `apply/keys.rs`.
     /// Publish the public half of a signing key.
-    PublishKey {
-        /// The key record.
-        key: SigningKey,
-    },
+    PublishKey(PublishKey),
     /// A gateway is alive: its keys keep their place until `until_ms`.
-    RenewKeyLease {
-        /// Key owner (gateway instance id).
-        owner: String,
-        /// Lease expiry, Unix ms.
-        until_ms: u64,
-    },
+    RenewKeyLease(RenewKeyLease),
     /// Stop signing with a published key; it stays in the JWKS until `drop_after_ms`.
-    /// With `LeaseLapsed`, only if its owner's lease has indeed run out at `at_ms`.
-    RetireKey {
-        /// Key id.
-        kid: String,
-        /// Why.
-        reason: RetireReason,
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-        /// When the key may leave the JWKS, Unix ms.
-        drop_after_ms: u64,
-    },
+    RetireKey(RetireKey),
     /// Take a key out of the JWKS at once and make validators refuse it.
-    RevokeKey {
-        /// Key id.
-        kid: String,
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-        /// When the tombstone may go, Unix ms.
-        drop_after_ms: u64,
-    },
-    /// Create an identity pool.
-    CreateIdentityPool {
-        /// The pool.
-        pool: IdentityPool,
-    },
-    /// Resolve logins to an identity, creating it if none of them is known (GetId):
-    /// concurrent calls for one login end with one identity. A login not yet linked is
-    /// linked; logins owned by different identities merge them into the identity of the
-    /// first login (in provider order).
-    GetOrCreateIdentity {
-        /// Identity pool.
-        pool_id: String,
-        /// Provider name → subject; empty for an unauthenticated identity.
-        logins: std::collections::BTreeMap<String, String>,
-        /// The id to use if a new identity is created (chosen by the proposer).
-        new_identity_id: String,
-        /// Link the logins to this existing identity instead (developer-authenticated
-        /// identities name it); identities owning any of the logins merge into it.
-        #[serde(default)]
-        into_identity_id: Option<String>,
-        /// Time of the call, Unix ms.
-        at_ms: u64,
-    },
-    /// Replace an identity pool's settings (providers, flags); roles and mappings are kept.
-    UpdateIdentityPool {
-        /// The new settings (`created_at_ms` is kept from the stored pool).
-        pool: IdentityPool,
-    },
-    /// Delete an identity pool; its identities become unreachable with it.
-    DeleteIdentityPool {
-        /// Pool id.
-        pool_id: String,
-    },
-    /// Set the default roles and role mappings of an identity pool.
-    SetIdentityPoolRoles {
-        /// Pool id.
-        pool_id: String,
-        /// Default roles.
-        roles: crate::PoolRoles,
-        /// Role mappings per provider name.
-        role_mappings: std::collections::BTreeMap<String, crate::RoleMapping>,
-        /// Time of the call, Unix ms.
-        at_ms: u64,
-    },
-    /// Remove logins from an identity (each must be linked to it).
-    UnlinkIdentity {
-        /// Pool id.
-        pool_id: String,
-        /// Identity id.
-        identity_id: String,
-        /// Provider name → subject to unlink.
-        logins: std::collections::BTreeMap<String, String>,
-        /// Time of the call, Unix ms.
-        at_ms: u64,
-    },
-    /// Delete identities and their logins (unknown ids are skipped).
-    DeleteIdentities {
-        /// Pool id.
-        pool_id: String,
-        /// Identity ids.
-        identity_ids: Vec<String>,
-    },
-    /// Create a role.
-    CreateRole {
-        /// The role (no inline policies yet).
-        role: crate::Role,
-    },
-    /// Change a role's description, trust policy or maximum session.
-    UpdateRole {
-        /// Role name.
-        name: String,
-        /// New description, if given.
-        description: Option<String>,
-        /// New trust policy, if given.
-        trust_policy: Option<String>,
-        /// New maximum session, if given.
-        max_session_s: Option<u32>,
-        /// Time of the call, Unix ms.
-        at_ms: u64,
-    },
-    /// Add or replace an inline permission policy of a role.
-    PutRolePolicy {
-        /// Role name.
-        role_name: String,
-        /// Policy name.
-        policy_name: String,
-        /// Policy document (validated by the gateway).
-        document: String,
-        /// Time of the call, Unix ms.
-        at_ms: u64,
-    },
-    /// Remove an inline permission policy of a role.
-    DeleteRolePolicy {
-        /// Role name.
-        role_name: String,
-        /// Policy name.
-        policy_name: String,
-        /// Time of the call, Unix ms.
-        at_ms: u64,
-    },
-    /// Delete a role (only once it has no inline policies, as IAM requires).
-    DeleteRole {
-        /// Role name.
-        name: String,
-    },
-    /// Create (`create`) or replace a resource server of a pool.
-    PutResourceServer {
-        /// The resource server.
-        server: crate::ResourceServer,
-        /// Create: refused if it exists. Replace: refused if it does not.
-        create: bool,
-    },
-    /// Delete a resource server.
-    DeleteResourceServer {
-        /// Pool id.
-        pool_id: String,
-        /// Identifier.
-        identifier: String,
-    },
-    /// Add a secret to an app client (at most two, for rotation).
-    AddClientSecret {
-        /// Pool id.
-        pool_id: String,
-        /// Client id.
-        client_id: String,
-        /// The secret (hashed and sealed).
-        secret: ClientSecret,
-    },
-    /// Remove one secret of an app client (never its last one).
-    DeleteClientSecret {
-        /// Pool id.
-        pool_id: String,
-        /// Client id.
-        client_id: String,
-        /// Secret id.
-        secret_id: String,
-    },
-    /// Revoke one access token (by jti) until it expires.
-    RevokeAccessToken {
-        /// The token's jti.
-        jti: String,
-        /// Its expiry, Unix ms (the row may go after it).
-        expires_at_ms: u64,
-    },
-    /// Ask every gateway to rotate its keys now (they follow this through Watch).
-    RequestKeyRotation {
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-    },
-    /// Forget the named refresh-token families and revoked access tokens whose records
-    /// have expired at `now_ms` (see [`crate::purge`]); keys that are absent or not yet
-    /// expired are left alone, so the command is safe to apply late or twice.
-    PurgeExpired {
-        /// The proposer's clock, Unix ms.
-        now_ms: u64,
-        /// Family ids ([`crate::Table::RefreshFamilies`]), at most
-        /// [`crate::purge::MAX_PURGE_BATCH`] are looked at.
-        families: Vec<String>,
-        /// Access-token jtis ([`crate::Table::RevokedTokens`]), at most
-        /// [`crate::purge::MAX_PURGE_BATCH`] are looked at.
-        revoked_tokens: Vec<String>,
-    },
+    RevokeKey(RevokeKey),
     /// Remove a retired or revoked key whose overlap has passed at `at_ms`.
-    DropKey {
-        /// Key id.
-        kid: String,
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-    },
+    DropKey(DropKey),
+    /// Ask every gateway to rotate its keys now (they follow this through Watch).
+    RequestKeyRotation(RequestKeyRotation),
+
+    // Identity pools and identities: `apply/identities.rs`.
+    /// Create an identity pool.
+    CreateIdentityPool(CreateIdentityPool),
+    /// Resolve logins to an identity, creating, linking or merging as needed (GetId).
+    GetOrCreateIdentity(GetOrCreateIdentity),
+    /// Replace an identity pool's settings (providers, flags); roles and mappings are kept.
+    UpdateIdentityPool(UpdateIdentityPool),
+    /// Delete an identity pool; its identities become unreachable with it.
+    DeleteIdentityPool(DeleteIdentityPool),
+    /// Set the default roles and role mappings of an identity pool.
+    SetIdentityPoolRoles(SetIdentityPoolRoles),
+    /// Remove logins from an identity (each must be linked to it).
+    UnlinkIdentity(UnlinkIdentity),
+    /// Delete identities and their logins (unknown ids are skipped).
+    DeleteIdentities(DeleteIdentities),
+
+    // Roles: `apply/roles.rs`.
+    /// Create a role.
+    CreateRole(CreateRole),
+    /// Change a role's description, trust policy or maximum session.
+    UpdateRole(UpdateRole),
+    /// Add or replace an inline permission policy of a role.
+    PutRolePolicy(PutRolePolicy),
+    /// Remove an inline permission policy of a role.
+    DeleteRolePolicy(DeleteRolePolicy),
+    /// Delete a role (only once it has no inline policies, as IAM requires).
+    DeleteRole(DeleteRole),
+
+    // Resource servers, client secrets, revoked access tokens: `apply/oauth.rs`.
+    /// Create (`create`) or replace a resource server of a pool.
+    PutResourceServer(PutResourceServer),
+    /// Delete a resource server.
+    DeleteResourceServer(DeleteResourceServer),
+    /// Add a secret to an app client (at most two, for rotation).
+    AddClientSecret(AddClientSecret),
+    /// Remove one secret of an app client (never its last one).
+    DeleteClientSecret(DeleteClientSecret),
+    /// Revoke one access token (by jti) until it expires.
+    RevokeAccessToken(RevokeAccessToken),
+
+    // User imports: `apply/imports.rs`, `apply/import_runs.rs`.
     /// Create a user import job (status Created) in an existing pool.
-    CreateImportJob {
-        /// Pool id.
-        pool_id: String,
-        /// The new job.
-        job: ImportJob,
-    },
-    /// Stage the next chunk of an upload: validated users plus the count (and the first
-    /// reasons) of rows the gateway refused. Only while the job is Created; chunks come
-    /// in order, from one upload; a retried chunk is answered as applied.
-    StageImportChunk {
-        /// Pool id.
-        pool_id: String,
-        /// Job id.
-        job_id: String,
-        /// Random id of the upload staging the chunks (a second upload is refused).
-        upload_id: String,
-        /// Chunk number, from 0.
-        seq: u32,
-        /// This is the upload's last chunk.
-        last: bool,
-        /// Valid rows, ready to insert.
-        rows: Vec<ImportRow>,
-        /// Rows of this stretch of the file that the gateway refused.
-        rejected_rows: u64,
-        /// Reasons for (the first of) them.
-        rejected: Vec<RowError>,
-    },
-    /// Start (Created → InProgress) or resume an import: `runner` holds it until
-    /// `lease_until_ms`. Resuming an InProgress job needs the previous lease to have lapsed
-    /// at `at_ms`, unless `runner` already holds it.
-    StartImportJob {
-        /// Pool id.
-        pool_id: String,
-        /// Job id.
-        job_id: String,
-        /// Gateway instance that will apply the chunks.
-        runner: String,
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-        /// End of the runner's claim, Unix ms.
-        lease_until_ms: u64,
-    },
-    /// Insert the users of chunk `seq` (the job's next one) as CreateUser would, skipping
-    /// those whose username or sign-in alias is taken; renew the runner's lease. A Stopping
-    /// job stops here instead; after the last chunk the job has Succeeded.
-    ApplyImportChunk {
-        /// Pool id.
-        pool_id: String,
-        /// Job id.
-        job_id: String,
-        /// The runner holding the job.
-        runner: String,
-        /// Chunk number.
-        seq: u32,
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-        /// New end of the runner's claim, Unix ms.
-        lease_until_ms: u64,
-    },
-    /// Stop an import: a Created job (or one whose runner's lease lapsed) stops at once and
-    /// its staged chunks are dropped; a running one becomes Stopping.
-    StopImportJob {
-        /// Pool id.
-        pool_id: String,
-        /// Job id.
-        job_id: String,
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-    },
+    CreateImportJob(CreateImportJob),
+    /// Stage the next chunk of an import job's upload.
+    StageImportChunk(StageImportChunk),
+    /// Start or resume an import job for a runner, under a lease.
+    StartImportJob(StartImportJob),
+    /// Insert the users of an import job's next chunk, as CreateUser would.
+    ApplyImportChunk(ApplyImportChunk),
+    /// Stop an import job, at once or at the runner's next chunk boundary.
+    StopImportJob(StopImportJob),
     /// The runner gives up on a job: Failed with `message`, staged chunks dropped.
-    FailImportJob {
-        /// Pool id.
-        pool_id: String,
-        /// Job id.
-        job_id: String,
-        /// The runner holding the job.
-        runner: String,
-        /// The proposer's clock, Unix ms.
-        at_ms: u64,
-        /// Why.
-        message: String,
-    },
+    FailImportJob(FailImportJob),
+
+    // Expired token state: `apply/purge.rs`.
+    /// Forget expired refresh-token families and revoked access tokens ([`crate::purge`]).
+    PurgeExpired(PurgeExpired),
 }
 
 impl Command {
-    /// Short name, for logs and metrics.
+    /// Short name, for logs and metrics (the serde tag).
     pub fn name(&self) -> &'static str {
         match self {
-            Command::CreateUserPool { .. } => "create_user_pool",
-            Command::UpdateUserPool { .. } => "update_user_pool",
-            Command::DeleteUserPool { .. } => "delete_user_pool",
-            Command::CreateAppClient { .. } => "create_app_client",
-            Command::UpdateAppClient { .. } => "update_app_client",
-            Command::DeleteAppClient { .. } => "delete_app_client",
-            Command::CreateUser { .. } => "create_user",
-            Command::UpdateUser { .. } => "update_user",
-            Command::DeleteUser { .. } => "delete_user",
-            Command::RecordSignInFailure { .. } => "record_sign_in_failure",
-            Command::ClearSignInFailures { .. } => "clear_sign_in_failures",
-            Command::CreateGroup { .. } => "create_group",
-            Command::UpdateGroup { .. } => "update_group",
-            Command::DeleteGroup { .. } => "delete_group",
-            Command::AddUserToGroup { .. } => "add_user_to_group",
-            Command::RemoveUserFromGroup { .. } => "remove_user_from_group",
-            Command::IssueCode { .. } => "issue_code",
-            Command::RedeemCode { .. } => "redeem_code",
-            Command::AdvanceRefreshFamily { .. } => "advance_refresh_family",
-            Command::RevokeRefreshFamily { .. } => "revoke_refresh_family",
-            Command::PublishKey { .. } => "publish_key",
-            Command::RenewKeyLease { .. } => "renew_key_lease",
-            Command::RetireKey { .. } => "retire_key",
-            Command::RevokeKey { .. } => "revoke_key",
-            Command::DropKey { .. } => "drop_key",
-            Command::RequestKeyRotation { .. } => "request_key_rotation",
-            Command::PurgeExpired { .. } => "purge_expired",
-            Command::CreateIdentityPool { .. } => "create_identity_pool",
-            Command::GetOrCreateIdentity { .. } => "get_or_create_identity",
-            Command::UpdateIdentityPool { .. } => "update_identity_pool",
-            Command::DeleteIdentityPool { .. } => "delete_identity_pool",
-            Command::SetIdentityPoolRoles { .. } => "set_identity_pool_roles",
-            Command::UnlinkIdentity { .. } => "unlink_identity",
-            Command::DeleteIdentities { .. } => "delete_identities",
-            Command::CreateRole { .. } => "create_role",
-            Command::UpdateRole { .. } => "update_role",
-            Command::PutRolePolicy { .. } => "put_role_policy",
-            Command::DeleteRolePolicy { .. } => "delete_role_policy",
-            Command::DeleteRole { .. } => "delete_role",
-            Command::PutResourceServer { .. } => "put_resource_server",
-            Command::DeleteResourceServer { .. } => "delete_resource_server",
-            Command::AddClientSecret { .. } => "add_client_secret",
-            Command::DeleteClientSecret { .. } => "delete_client_secret",
-            Command::RevokeAccessToken { .. } => "revoke_access_token",
-            Command::CreateImportJob { .. } => "create_import_job",
-            Command::StageImportChunk { .. } => "stage_import_chunk",
-            Command::StartImportJob { .. } => "start_import_job",
-            Command::ApplyImportChunk { .. } => "apply_import_chunk",
-            Command::StopImportJob { .. } => "stop_import_job",
-            Command::FailImportJob { .. } => "fail_import_job",
+            Command::CreateUserPool(_) => "create_user_pool",
+            Command::UpdateUserPool(_) => "update_user_pool",
+            Command::DeleteUserPool(_) => "delete_user_pool",
+            Command::CreateAppClient(_) => "create_app_client",
+            Command::UpdateAppClient(_) => "update_app_client",
+            Command::DeleteAppClient(_) => "delete_app_client",
+            Command::CreateUser(_) => "create_user",
+            Command::UpdateUser(_) => "update_user",
+            Command::RecordSignInFailure(_) => "record_sign_in_failure",
+            Command::ClearSignInFailures(_) => "clear_sign_in_failures",
+            Command::DeleteUser(_) => "delete_user",
+            Command::CreateGroup(_) => "create_group",
+            Command::UpdateGroup(_) => "update_group",
+            Command::DeleteGroup(_) => "delete_group",
+            Command::AddUserToGroup(_) => "add_user_to_group",
+            Command::RemoveUserFromGroup(_) => "remove_user_from_group",
+            Command::IssueCode(_) => "issue_code",
+            Command::RedeemCode(_) => "redeem_code",
+            Command::AdvanceRefreshFamily(_) => "advance_refresh_family",
+            Command::RevokeRefreshFamily(_) => "revoke_refresh_family",
+            Command::PublishKey(_) => "publish_key",
+            Command::RenewKeyLease(_) => "renew_key_lease",
+            Command::RetireKey(_) => "retire_key",
+            Command::RevokeKey(_) => "revoke_key",
+            Command::DropKey(_) => "drop_key",
+            Command::RequestKeyRotation(_) => "request_key_rotation",
+            Command::CreateIdentityPool(_) => "create_identity_pool",
+            Command::GetOrCreateIdentity(_) => "get_or_create_identity",
+            Command::UpdateIdentityPool(_) => "update_identity_pool",
+            Command::DeleteIdentityPool(_) => "delete_identity_pool",
+            Command::SetIdentityPoolRoles(_) => "set_identity_pool_roles",
+            Command::UnlinkIdentity(_) => "unlink_identity",
+            Command::DeleteIdentities(_) => "delete_identities",
+            Command::CreateRole(_) => "create_role",
+            Command::UpdateRole(_) => "update_role",
+            Command::PutRolePolicy(_) => "put_role_policy",
+            Command::DeleteRolePolicy(_) => "delete_role_policy",
+            Command::DeleteRole(_) => "delete_role",
+            Command::PutResourceServer(_) => "put_resource_server",
+            Command::DeleteResourceServer(_) => "delete_resource_server",
+            Command::AddClientSecret(_) => "add_client_secret",
+            Command::DeleteClientSecret(_) => "delete_client_secret",
+            Command::RevokeAccessToken(_) => "revoke_access_token",
+            Command::CreateImportJob(_) => "create_import_job",
+            Command::StageImportChunk(_) => "stage_import_chunk",
+            Command::StartImportJob(_) => "start_import_job",
+            Command::ApplyImportChunk(_) => "apply_import_chunk",
+            Command::StopImportJob(_) => "stop_import_job",
+            Command::FailImportJob(_) => "fail_import_job",
+            Command::PurgeExpired(_) => "purge_expired",
         }
     }
-}
-
-/// Why a command was not applied. These are answers, not failures: the entry is committed
-/// and every member reaches the same rejection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
-pub enum Rejection {
-    /// A pool with this id exists or existed.
-    PoolExists,
-    /// No pool with this id.
-    PoolNotFound,
-    /// The pool has deletion protection on.
-    DeletionProtected,
-    /// An app client with this id exists.
-    ClientExists,
-    /// No such app client.
-    ClientNotFound,
-    /// The username (or the sub) is taken in the pool.
-    UsernameExists,
-    /// Another user already uses this value of a sign-in attribute.
-    AliasExists {
-        /// The attribute (`email`, `phone_number`, `preferred_username`).
-        attribute: String,
-    },
-    /// No such user.
-    UserNotFound,
-    /// The user is not in the state the command expected (a concurrent change won).
-    PreconditionFailed,
-    /// A group with this name exists.
-    GroupExists,
-    /// No such group.
-    GroupNotFound,
-    /// No code is pending for this purpose.
-    CodeNotFound,
-    /// The code expired (it is destroyed).
-    CodeExpired,
-    /// Wrong code.
-    CodeMismatch {
-        /// Attempts left before the code is destroyed.
-        attempts_left: u32,
-    },
-    /// The last attempt was used up; the code is destroyed.
-    TooManyAttempts,
-    /// The user's code budget for this purpose is spent (too many codes issued or too
-    /// many failed redemptions in the window): nothing was issued or checked.
-    CodeLimitExceeded,
-    /// A rotated refresh token was presented again: the family is now revoked.
-    RefreshReused,
-    /// The refresh-token family was revoked.
-    RefreshRevoked,
-    /// The kid is already published with different key material, or was dropped.
-    KidConflict,
-    /// No such signing key.
-    KeyNotFound,
-    /// An id or name contains a NUL byte or is empty.
-    InvalidKey,
-    /// The identity pool does not hand out identities without a login.
-    UnauthenticatedNotAllowed,
-    /// No such identity pool.
-    IdentityPoolNotFound,
-    /// No such identity in the pool.
-    IdentityNotFound,
-    /// Linking would give one identity two subjects of one provider.
-    LoginConflict {
-        /// The provider.
-        provider: String,
-    },
-    /// The login is not linked to this identity.
-    LoginNotLinked {
-        /// The provider.
-        provider: String,
-    },
-    /// A role with this name exists.
-    RoleExists,
-    /// No such role.
-    RoleNotFound,
-    /// No such inline policy on the role.
-    PolicyNotFound,
-    /// The role still has inline policies.
-    RoleHasPolicies,
-    /// A resource server with this identifier exists.
-    ResourceServerExists,
-    /// No such resource server.
-    ResourceServerNotFound,
-    /// The client has two secrets already.
-    TooManySecrets,
-    /// No such secret, or it is the client's last one.
-    SecretNotDeletable,
-    /// An import job with this id exists.
-    ImportJobExists,
-    /// No such import job in the pool.
-    ImportJobNotFound,
-    /// The import job's status does not allow this.
-    ImportJobState {
-        /// Its status (not `status`: [`Outcome`]'s tag already uses that name).
-        job_status: ImportStatus,
-    },
-    /// The job already has (part of) an upload from another upload, or is fully uploaded.
-    ImportUploadConflict,
-    /// A chunk other than the expected one.
-    ImportOutOfOrder {
-        /// The chunk the job expects.
-        expected: u32,
-    },
-    /// The job cannot start: its CSV file has not been (completely) uploaded.
-    ImportNotUploaded,
-    /// Another gateway holds the job and its lease has not lapsed.
-    ImportLeaseHeld,
-}
-
-/// The answer to an applied command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum Outcome {
-    /// The command took effect.
-    Applied,
-    /// The command was valid but refused by the current state.
-    Rejected(Rejection),
 }

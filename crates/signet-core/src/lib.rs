@@ -15,13 +15,27 @@ mod error;
 mod kv;
 mod mem;
 mod model;
+mod outcome;
 pub mod purge;
 mod query;
 pub mod search;
 
 pub use apply::{apply, DEDUP_WINDOW};
+// The struct each `Command` variant carries, one per variant, named like it.
+pub use apply::{
+    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, ClearSignInFailures,
+    CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob, CreateRole, CreateUser,
+    CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup, DeleteIdentities,
+    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
+    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
+    PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure, RedeemCode,
+    RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeAccessToken,
+    RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, StageImportChunk, StartImportJob,
+    StopImportJob, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole,
+    UpdateUser, UpdateUserPool,
+};
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
-pub use command::{Command, Outcome, Rejection, Request, RequestId, LOG_FORMAT_VERSION};
+pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION};
 pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
@@ -34,6 +48,7 @@ pub use model::{
     SchemaAttribute, SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool, UserStatus,
     MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
+pub use outcome::{Outcome, Rejection};
 pub use query::{
     query, Answer, FilterOp, Page, Query, QueryResult, UserFilter, UserSearchPage, UserView,
     MAX_PAGE_BYTES,

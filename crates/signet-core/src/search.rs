@@ -106,8 +106,9 @@ pub fn is_backfilled(kv: &impl KvRead) -> Result<bool, CoreError> {
 mod tests {
     use super::*;
     use crate::{
-        apply, query, Command, FilterOp, MemKv, Outcome, Query, QueryResult, Request, RequestId,
-        UserFilter, UserPatch, UserPool, UserStatus,
+        apply, query, Command, CreateUser, CreateUserPool, DeleteUser, FilterOp, MemKv, Outcome,
+        Query, QueryResult, Request, RequestId, UpdateUser, UserFilter, UserPatch, UserPool,
+        UserStatus,
     };
 
     fn run(kv: &mut MemKv, n: &mut u64, c: Command) {
@@ -126,9 +127,9 @@ mod tests {
         run(
             &mut kv,
             &mut n,
-            Command::CreateUserPool {
+            Command::CreateUserPool(CreateUserPool {
                 pool: UserPool::new("p", "test", 1),
-            },
+            }),
         );
         for i in 0..30 {
             let mut u = User::new(
@@ -142,10 +143,10 @@ mod tests {
             run(
                 &mut kv,
                 &mut n,
-                Command::CreateUser {
+                Command::CreateUser(CreateUser {
                     pool_id: "p".into(),
                     user: u,
-                },
+                }),
             );
         }
         (kv, n)
@@ -241,19 +242,19 @@ mod tests {
         run(
             &mut kv,
             &mut n,
-            Command::UpdateUser {
+            Command::UpdateUser(UpdateUser {
                 pool_id: "p".into(),
                 username: "u10".into(),
                 patch,
-            },
+            }),
         );
         run(
             &mut kv,
             &mut n,
-            Command::DeleteUser {
+            Command::DeleteUser(DeleteUser {
                 pool_id: "p".into(),
                 username: "u11".into(),
-            },
+            }),
         );
         assert_eq!(all(&kv, "email", FilterOp::Prefix, "u1", 4), names(12..20));
         assert_eq!(all(&kv, "email", FilterOp::Prefix, "zed", 4), ["u10"]);

@@ -4,7 +4,7 @@
 //! relying party's cached JWKS has expired by then) and this gateway's own key set has it.
 
 use crate::{AppError, Gateway};
-use signet_core::{Command, Outcome, SigningKey};
+use signet_core::{Command, Outcome, PublishKey, RenewKeyLease, RetireKey, SigningKey};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -104,10 +104,10 @@ async fn renew_lease(gw: &Gateway) -> Result<Outcome, String> {
     let until_ms = now_ms() + gw.cfg.key_lease.as_millis() as u64;
     write(
         gw,
-        Command::RenewKeyLease {
+        Command::RenewKeyLease(RenewKeyLease {
             owner: gw.cfg.instance.clone(),
             until_ms,
-        },
+        }),
     )
     .await
 }
@@ -157,12 +157,12 @@ pub(crate) async fn key_lifecycle(gw: Arc<Gateway>, mut stop: watch::Receiver<bo
             let retire = || {
                 write(
                     &gw,
-                    Command::RetireKey {
+                    Command::RetireKey(RetireKey {
                         kid: kid.clone(),
                         reason: signet_core::RetireReason::Rotated,
                         at_ms,
                         drop_after_ms,
-                    },
+                    }),
                 )
             };
             if until_done("retiring a rotated key", &mut stop, retire)
@@ -210,9 +210,9 @@ async fn publish_and_install(
             async move {
                 match write(
                     gw,
-                    Command::PublishKey {
+                    Command::PublishKey(PublishKey {
                         key: record.clone(),
-                    },
+                    }),
                 )
                 .await?
                 {

@@ -11,7 +11,9 @@ use crate::proposer::Proposer;
 use crate::state_machine::StateMachineStore;
 use crate::types::Raft;
 use openraft::ServerState;
-use signet_core::{Command, KeyState, Query, QueryResult, Request, RequestId, RetireReason};
+use signet_core::{
+    Command, DropKey, KeyState, Query, QueryResult, Request, RequestId, RetireKey, RetireReason,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -64,18 +66,20 @@ pub(crate) fn due(sm: &StateMachineStore, cfg: &KeyHousekeeping, now: u64) -> Ve
         .filter_map(|k| match k.state {
             KeyState::Published => {
                 let lease = leases.get(&k.owner).copied().unwrap_or(0);
-                (lease < now && k.published_at_ms + grace < now).then(|| Command::RetireKey {
-                    kid: k.kid,
-                    reason: RetireReason::LeaseLapsed,
-                    at_ms: now,
-                    drop_after_ms: now + overlap,
+                (lease < now && k.published_at_ms + grace < now).then(|| {
+                    Command::RetireKey(RetireKey {
+                        kid: k.kid,
+                        reason: RetireReason::LeaseLapsed,
+                        at_ms: now,
+                        drop_after_ms: now + overlap,
+                    })
                 })
             }
             KeyState::Retired { drop_after_ms, .. } | KeyState::Revoked { drop_after_ms, .. } => {
-                (drop_after_ms <= now).then_some(Command::DropKey {
+                (drop_after_ms <= now).then_some(Command::DropKey(DropKey {
                     kid: k.kid,
                     at_ms: now,
-                })
+                }))
             }
         })
         .collect()

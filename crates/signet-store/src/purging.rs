@@ -13,7 +13,7 @@ use crate::state_machine::StateMachineStore;
 use crate::types::Raft;
 use openraft::ServerState;
 use signet_core::purge::{PurgeCursor, MAX_PURGE_BATCH};
-use signet_core::{Command, Request, RequestId, Table};
+use signet_core::{Command, PurgeExpired, Request, RequestId, Table};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -64,11 +64,11 @@ fn next_command(
         return Ok((None, false));
     }
     Ok((
-        Some(Command::PurgeExpired {
+        Some(Command::PurgeExpired(PurgeExpired {
             now_ms: now,
             families: families.expired,
             revoked_tokens: revoked.expired,
-        }),
+        })),
         full,
     ))
 }
@@ -114,11 +114,11 @@ pub(crate) async fn run(
                 }
             };
             let counts = match &cmd {
-                Command::PurgeExpired {
+                Command::PurgeExpired(PurgeExpired {
                     families,
                     revoked_tokens,
                     ..
-                } => (families.len(), revoked_tokens.len()),
+                }) => (families.len(), revoked_tokens.len()),
                 _ => (0, 0),
             };
             let rid = RequestId(rand::random::<[u8; 16]>());

@@ -9,7 +9,7 @@
 
 mod support;
 
-use signet_core::{Command, Outcome, Query, QueryResult, UserPool};
+use signet_core::{Command, CreateUserPool, Outcome, Query, QueryResult, UserPool};
 use signet_proto::store as pb;
 use signet_proto::store::cluster_client::ClusterClient;
 use signet_store::{ReadConsistency, StoreClient};
@@ -110,9 +110,9 @@ async fn store(dir: &Path, id: u64, addrs: (&str, &str), extra: &[&str]) -> Chil
 }
 
 fn pool_named(name: &str) -> Command {
-    Command::CreateUserPool {
+    Command::CreateUserPool(CreateUserPool {
         pool: UserPool::new(name, name, 1),
-    }
+    })
 }
 
 async fn has_pool(client: &StoreClient, name: &str) -> bool {

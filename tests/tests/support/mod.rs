@@ -9,20 +9,22 @@ pub mod membership;
 pub mod oauth;
 pub mod pools;
 
-use signet_core::{Command, Query, QueryResult, User, UserPool, UserStatus};
+use signet_core::{
+    Command, CreateUser, CreateUserPool, Query, QueryResult, User, UserPool, UserStatus,
+};
 use signet_store::{ReadConsistency, StoreClient, StoreNode};
 
 pub const POOL: &str = "eu-test_pool1";
 
 pub fn create_pool(id: &str) -> Command {
-    Command::CreateUserPool {
+    Command::CreateUserPool(CreateUserPool {
         pool: UserPool::new(id, "test pool", 1),
-    }
+    })
 }
 
 /// A user whose sub is derived from its name, so a test can check it came from this write.
 pub fn create_user(pool: &str, username: &str) -> Command {
-    Command::CreateUser {
+    Command::CreateUser(CreateUser {
         pool_id: pool.to_string(),
         user: User::new(
             format!("sub-{username}"),
@@ -30,7 +32,7 @@ pub fn create_user(pool: &str, username: &str) -> Command {
             UserStatus::Confirmed,
             1,
         ),
-    }
+    })
 }
 
 /// Every user of `pool` on one node, read from its local state machine.

@@ -1,12 +1,13 @@
-//! Bulk user import jobs: staging validated users in chunks, then inserting them one chunk
-//! per log entry through the same path as CreateUser.
+//! Bulk user import jobs, first half: creating a job, staging the validated users of its
+//! upload in chunks, and starting it. The chunks are inserted in `import_runs.rs`.
 
-use super::{get, put, reject, users, valid_parts};
+use super::{get, put, reject, valid_parts, Apply};
 use crate::kv::compound;
 use crate::{
     CoreError, ImportChunk, ImportJob, ImportRow, ImportStatus, KvTxn, Outcome, Rejection,
     RowError, Table,
 };
+use serde::{Deserialize, Serialize};
 
 /// Key of chunk `seq` of a job: job ids are unique across pools, and the big-endian number
 /// keeps a job's chunks in order.
@@ -19,7 +20,7 @@ pub(crate) fn chunk_key(job_id: &str, seq: u32) -> Vec<u8> {
 }
 
 /// The job, if its pool is live (a deleted pool's jobs are unreachable, like its users).
-fn load(
+pub(super) fn load(
     txn: &impl KvTxn,
     pool_id: &str,
     job_id: &str,
@@ -33,7 +34,7 @@ fn load(
     }
 }
 
-fn save(txn: &mut impl KvTxn, job: &ImportJob) -> Result<(), CoreError> {
+pub(super) fn save(txn: &mut impl KvTxn, job: &ImportJob) -> Result<(), CoreError> {
     put(
         txn,
         Table::ImportJobs,
@@ -42,288 +43,146 @@ fn save(txn: &mut impl KvTxn, job: &ImportJob) -> Result<(), CoreError> {
     )
 }
 
-/// Delete the chunks not yet applied; they will never be.
-fn drop_chunks(txn: &mut impl KvTxn, job: &ImportJob) -> Result<(), CoreError> {
-    for seq in job.next_chunk..job.chunks_staged {
-        txn.delete(Table::ImportChunks, &chunk_key(&job.job_id, seq))?;
-    }
-    Ok(())
+/// Create a user import job (status Created) in an existing pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateImportJob {
+    /// Pool id.
+    pub pool_id: String,
+    /// The new job.
+    pub job: ImportJob,
 }
 
-/// Move the job to a final status now, dropping what is still staged.
-fn finish(
-    txn: &mut impl KvTxn,
-    job: &mut ImportJob,
-    status: ImportStatus,
-    at_ms: u64,
-    message: String,
-) -> Result<(), CoreError> {
-    drop_chunks(txn, job)?;
-    job.status = status;
-    job.completed_at_ms = at_ms;
-    job.completion_message = message;
-    job.lease_until_ms = 0;
-    save(txn, job)
+impl Apply for CreateImportJob {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let (pool_id, job) = (self.pool_id.as_str(), &self.job);
+        if !valid_parts(&[pool_id, &job.job_id]) || job.pool_id != pool_id {
+            return reject(Rejection::InvalidKey);
+        }
+        if txn.get(Table::Pools, pool_id.as_bytes())?.is_none() {
+            return reject(Rejection::PoolNotFound);
+        }
+        let key = compound(pool_id, &job.job_id);
+        if txn.get(Table::ImportJobs, &key)?.is_some() {
+            return reject(Rejection::ImportJobExists);
+        }
+        put(txn, Table::ImportJobs, &key, job)?;
+        Ok(Outcome::Applied)
+    }
 }
 
-/// The completion message: the counts, and the first few problems.
-fn summary(job: &ImportJob, what: &str) -> String {
-    let mut m = format!(
-        "{what}: {} imported, {} skipped, {} failed.",
-        job.imported, job.skipped, job.failed
-    );
-    if !job.errors.is_empty() {
-        let first: Vec<String> = job
-            .errors
-            .iter()
-            .take(5)
-            .map(|e| format!("line {}: {}", e.line, e.reason))
-            .collect();
-        m.push_str(&format!(" First problems: {}.", first.join("; ")));
-    }
-    m
-}
-
-pub(super) fn create_job(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    job: &ImportJob,
-) -> Result<Outcome, CoreError> {
-    if !valid_parts(&[pool_id, &job.job_id]) || job.pool_id != pool_id {
-        return reject(Rejection::InvalidKey);
-    }
-    if txn.get(Table::Pools, pool_id.as_bytes())?.is_none() {
-        return reject(Rejection::PoolNotFound);
-    }
-    let key = compound(pool_id, &job.job_id);
-    if txn.get(Table::ImportJobs, &key)?.is_some() {
-        return reject(Rejection::ImportJobExists);
-    }
-    put(txn, Table::ImportJobs, &key, job)?;
-    Ok(Outcome::Applied)
-}
-
-/// Inputs of [`stage_chunk`], as carried by the command.
-pub(super) struct Stage<'a> {
-    pub upload_id: &'a str,
+/// Stage the next chunk of an upload: validated users plus the count (and the first
+/// reasons) of rows the gateway refused. Only while the job is Created; chunks come
+/// in order, from one upload; a retried chunk is answered as applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageImportChunk {
+    /// Pool id.
+    pub pool_id: String,
+    /// Job id.
+    pub job_id: String,
+    /// Random id of the upload staging the chunks (a second upload is refused).
+    pub upload_id: String,
+    /// Chunk number, from 0.
     pub seq: u32,
+    /// This is the upload's last chunk.
     pub last: bool,
-    pub rows: &'a [ImportRow],
+    /// Valid rows, ready to insert.
+    pub rows: Vec<ImportRow>,
+    /// Rows of this stretch of the file that the gateway refused.
     pub rejected_rows: u64,
-    pub rejected: &'a [RowError],
+    /// Reasons for (the first of) them.
+    pub rejected: Vec<RowError>,
 }
 
-pub(super) fn stage_chunk(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    job_id: &str,
-    s: Stage<'_>,
-) -> Result<Outcome, CoreError> {
-    let mut job = match load(txn, pool_id, job_id)? {
-        Ok(j) => j,
-        Err(r) => return reject(r),
-    };
-    if job.status != ImportStatus::Created {
-        return reject(Rejection::ImportJobState {
-            job_status: job.status,
-        });
-    }
-    match &job.upload_id {
-        // A retry of a chunk this upload already staged (its first answer was lost).
-        Some(u) if u == s.upload_id && s.seq < job.chunks_staged => return Ok(Outcome::Applied),
-        Some(u) if u != s.upload_id => return reject(Rejection::ImportUploadConflict),
-        _ => {}
-    }
-    if job.upload_complete {
-        return reject(Rejection::ImportUploadConflict);
-    }
-    if s.seq != job.chunks_staged {
-        return reject(Rejection::ImportOutOfOrder {
-            expected: job.chunks_staged,
-        });
-    }
-    let chunk = ImportChunk {
-        rows: s.rows.to_vec(),
-    };
-    put(txn, Table::ImportChunks, &chunk_key(job_id, s.seq), &chunk)?;
-    job.upload_id = Some(s.upload_id.to_string());
-    job.chunks_staged += 1;
-    job.rows_staged += s.rows.len() as u64;
-    job.failed += s.rejected_rows;
-    for e in s.rejected {
-        job.note(e.clone());
-    }
-    job.upload_complete = s.last;
-    save(txn, &job)?;
-    Ok(Outcome::Applied)
-}
-
-pub(super) fn start_job(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    job_id: &str,
-    runner: &str,
-    at_ms: u64,
-    lease_until_ms: u64,
-) -> Result<Outcome, CoreError> {
-    let mut job = match load(txn, pool_id, job_id)? {
-        Ok(j) => j,
-        Err(r) => return reject(r),
-    };
-    match job.status {
-        ImportStatus::Created => {
-            if !job.upload_complete {
-                return reject(Rejection::ImportNotUploaded);
-            }
-            job.status = ImportStatus::InProgress;
-            job.started_at_ms = at_ms;
-        }
-        // Resume after the runner died (its lease lapsed), or a retry by the runner itself.
-        ImportStatus::InProgress => {
-            if job.runner != runner && job.lease_until_ms > at_ms {
-                return reject(Rejection::ImportLeaseHeld);
-            }
-        }
-        status => return reject(Rejection::ImportJobState { job_status: status }),
-    }
-    job.runner = runner.to_string();
-    job.lease_until_ms = lease_until_ms;
-    save(txn, &job)?;
-    Ok(Outcome::Applied)
-}
-
-pub(super) fn apply_chunk(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    job_id: &str,
-    runner: &str,
-    seq: u32,
-    at_ms: u64,
-    lease_until_ms: u64,
-) -> Result<Outcome, CoreError> {
-    let key = compound(pool_id, job_id);
-    let Some(mut job) = get::<ImportJob>(txn, Table::ImportJobs, &key)? else {
-        return reject(Rejection::ImportJobNotFound);
-    };
-    if job.runner != runner {
-        return reject(Rejection::ImportLeaseHeld);
-    }
-    match job.status {
-        ImportStatus::InProgress => {}
-        ImportStatus::Stopping => {
-            let message = summary(&job, "Stopped");
-            finish(txn, &mut job, ImportStatus::Stopped, at_ms, message)?;
-            return Ok(Outcome::Applied);
-        }
-        status => return reject(Rejection::ImportJobState { job_status: status }),
-    }
-    if txn.get(Table::Pools, pool_id.as_bytes())?.is_none() {
-        // The pool was deleted under the job: free the staged users now, since nothing
-        // will reach them again.
-        let message = summary(&job, "The user pool was deleted");
-        finish(txn, &mut job, ImportStatus::Failed, at_ms, message)?;
-        return reject(Rejection::PoolNotFound);
-    }
-    if seq < job.next_chunk {
-        return Ok(Outcome::Applied); // applied before; its answer was lost
-    }
-    if seq > job.next_chunk {
-        return reject(Rejection::ImportOutOfOrder {
-            expected: job.next_chunk,
-        });
-    }
-    let ck = chunk_key(job_id, seq);
-    let chunk = get::<ImportChunk>(txn, Table::ImportChunks, &ck)?.unwrap_or_default();
-    for row in &chunk.rows {
-        let skip = |reason: String| RowError {
-            line: row.line,
-            reason,
+impl Apply for StageImportChunk {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let (pool_id, job_id, s) = (self.pool_id.as_str(), self.job_id.as_str(), self);
+        let mut job = match load(txn, pool_id, job_id)? {
+            Ok(j) => j,
+            Err(r) => return reject(r),
         };
-        match users::create_user(txn, pool_id, &row.user)? {
-            Outcome::Applied => job.imported += 1,
-            Outcome::Rejected(Rejection::UsernameExists) => {
-                job.skipped += 1;
-                job.note(skip("skipped: the username already exists".into()));
-            }
-            Outcome::Rejected(Rejection::AliasExists { attribute }) => {
-                job.skipped += 1;
-                job.note(skip(format!(
-                    "skipped: another user already has this {attribute}"
-                )));
-            }
-            Outcome::Rejected(other) => {
-                job.failed += 1;
-                job.note(skip(format!("refused: {other:?}")));
-            }
+        if job.status != ImportStatus::Created {
+            return reject(Rejection::ImportJobState {
+                job_status: job.status,
+            });
         }
-    }
-    txn.delete(Table::ImportChunks, &ck)?;
-    job.next_chunk += 1;
-    job.lease_until_ms = lease_until_ms;
-    if job.next_chunk >= job.chunks_staged {
-        let message = summary(&job, "Import complete");
-        finish(txn, &mut job, ImportStatus::Succeeded, at_ms, message)?;
-    } else {
+        match &job.upload_id {
+            // A retry of a chunk this upload already staged (its first answer was lost).
+            Some(u) if *u == s.upload_id && s.seq < job.chunks_staged => {
+                return Ok(Outcome::Applied)
+            }
+            Some(u) if *u != s.upload_id => return reject(Rejection::ImportUploadConflict),
+            _ => {}
+        }
+        if job.upload_complete {
+            return reject(Rejection::ImportUploadConflict);
+        }
+        if s.seq != job.chunks_staged {
+            return reject(Rejection::ImportOutOfOrder {
+                expected: job.chunks_staged,
+            });
+        }
+        let chunk = ImportChunk {
+            rows: s.rows.to_vec(),
+        };
+        put(txn, Table::ImportChunks, &chunk_key(job_id, s.seq), &chunk)?;
+        job.upload_id = Some(s.upload_id.clone());
+        job.chunks_staged += 1;
+        job.rows_staged += s.rows.len() as u64;
+        job.failed += s.rejected_rows;
+        for e in &s.rejected {
+            job.note(e.clone());
+        }
+        job.upload_complete = s.last;
         save(txn, &job)?;
+        Ok(Outcome::Applied)
     }
-    Ok(Outcome::Applied)
 }
 
-pub(super) fn stop_job(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    job_id: &str,
-    at_ms: u64,
-) -> Result<Outcome, CoreError> {
-    let mut job = match load(txn, pool_id, job_id)? {
-        Ok(j) => j,
-        Err(r) => return reject(r),
-    };
-    let runner_alive = job.lease_until_ms > at_ms;
-    match job.status {
-        ImportStatus::Created => {
-            let message = summary(&job, "Stopped before it started");
-            finish(txn, &mut job, ImportStatus::Stopped, at_ms, message)?;
-        }
-        // Nobody is left to notice the request at a chunk boundary: stop here.
-        ImportStatus::InProgress | ImportStatus::Stopping if !runner_alive => {
-            let message = summary(&job, "Stopped");
-            finish(txn, &mut job, ImportStatus::Stopped, at_ms, message)?;
-        }
-        ImportStatus::InProgress => {
-            job.status = ImportStatus::Stopping;
-            save(txn, &job)?;
-        }
-        ImportStatus::Stopping => {}
-        status => return reject(Rejection::ImportJobState { job_status: status }),
-    }
-    Ok(Outcome::Applied)
+/// Start (Created → InProgress) or resume an import: `runner` holds it until
+/// `lease_until_ms`. Resuming an InProgress job needs the previous lease to have lapsed
+/// at `at_ms`, unless `runner` already holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartImportJob {
+    /// Pool id.
+    pub pool_id: String,
+    /// Job id.
+    pub job_id: String,
+    /// Gateway instance that will apply the chunks.
+    pub runner: String,
+    /// The proposer's clock, Unix ms.
+    pub at_ms: u64,
+    /// End of the runner's claim, Unix ms.
+    pub lease_until_ms: u64,
 }
 
-pub(super) fn fail_job(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    job_id: &str,
-    runner: &str,
-    at_ms: u64,
-    message: &str,
-) -> Result<Outcome, CoreError> {
-    let mut job = match load(txn, pool_id, job_id)? {
-        Ok(j) => j,
-        Err(r) => return reject(r),
-    };
-    if !matches!(
-        job.status,
-        ImportStatus::InProgress | ImportStatus::Stopping
-    ) {
-        return reject(Rejection::ImportJobState {
-            job_status: job.status,
-        });
+impl Apply for StartImportJob {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let (pool_id, job_id) = (self.pool_id.as_str(), self.job_id.as_str());
+        let (runner, at_ms, lease_until_ms) =
+            (self.runner.as_str(), self.at_ms, self.lease_until_ms);
+        let mut job = match load(txn, pool_id, job_id)? {
+            Ok(j) => j,
+            Err(r) => return reject(r),
+        };
+        match job.status {
+            ImportStatus::Created => {
+                if !job.upload_complete {
+                    return reject(Rejection::ImportNotUploaded);
+                }
+                job.status = ImportStatus::InProgress;
+                job.started_at_ms = at_ms;
+            }
+            // Resume after the runner died (its lease lapsed), or a retry by the runner itself.
+            ImportStatus::InProgress => {
+                if job.runner != runner && job.lease_until_ms > at_ms {
+                    return reject(Rejection::ImportLeaseHeld);
+                }
+            }
+            status => return reject(Rejection::ImportJobState { job_status: status }),
+        }
+        job.runner = runner.to_string();
+        job.lease_until_ms = lease_until_ms;
+        save(txn, &job)?;
+        Ok(Outcome::Applied)
     }
-    if job.runner != runner {
-        return reject(Rejection::ImportLeaseHeld);
-    }
-    let message = format!("{message} ({})", summary(&job, "Failed"));
-    finish(txn, &mut job, ImportStatus::Failed, at_ms, message)?;
-    Ok(Outcome::Applied)
 }

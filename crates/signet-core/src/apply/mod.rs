@@ -3,6 +3,7 @@
 mod codes;
 mod groups;
 mod identities;
+mod import_runs;
 mod imports;
 mod keys;
 mod oauth;
@@ -11,11 +12,39 @@ mod purge;
 mod roles;
 mod users;
 
+pub use codes::{AdvanceRefreshFamily, IssueCode, RedeemCode, RevokeRefreshFamily};
+pub use groups::{AddUserToGroup, CreateGroup, DeleteGroup, RemoveUserFromGroup, UpdateGroup};
+pub use identities::{
+    CreateIdentityPool, DeleteIdentities, DeleteIdentityPool, GetOrCreateIdentity,
+    SetIdentityPoolRoles, UnlinkIdentity, UpdateIdentityPool,
+};
+pub use import_runs::{ApplyImportChunk, FailImportJob, StopImportJob};
+pub use imports::{CreateImportJob, StageImportChunk, StartImportJob};
+pub use keys::{DropKey, PublishKey, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeKey};
+pub use oauth::{
+    AddClientSecret, DeleteClientSecret, DeleteResourceServer, PutResourceServer, RevokeAccessToken,
+};
+pub use pools::{
+    CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool, UpdateAppClient,
+    UpdateUserPool,
+};
+pub use purge::PurgeExpired;
+pub use roles::{CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, UpdateRole};
+pub use users::{ClearSignInFailures, CreateUser, DeleteUser, RecordSignInFailure, UpdateUser};
+
 use crate::{
     decode_record, encode_record, Command, CoreError, KvTxn, Outcome, Rejection, Request, Table,
     LOG_FORMAT_VERSION,
 };
 use serde::{de::DeserializeOwned, Serialize};
+
+/// A command's effect on the state machine. Implementations read and write only through
+/// `txn`: no clock, no randomness, no I/O, so every member reaches the same state.
+/// Business rejections are `Ok(Outcome::Rejected(_))`; an `Err` stops the node.
+pub(crate) trait Apply {
+    /// Apply the command to `txn`.
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError>;
+}
 
 /// How many recent request ids the state machine remembers. A client retrying a write
 /// (after a timeout or a leader change) gets the first outcome back as long as fewer than
@@ -65,269 +94,59 @@ fn remember(txn: &mut impl KvTxn, rid: &[u8; 16], outcome: &Outcome) -> Result<(
     Ok(())
 }
 
+/// What a command does: one line per variant, the logic is in the command's own file.
 fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreError> {
     match cmd {
-        Command::CreateUserPool { pool } => pools::create_pool(txn, pool),
-        Command::UpdateUserPool {
-            pool_id,
-            name,
-            config,
-            at_ms,
-        } => pools::update_pool(txn, pool_id, name, config, *at_ms),
-        Command::DeleteUserPool { pool_id, at_ms } => pools::delete_pool(txn, pool_id, *at_ms),
-        Command::CreateAppClient { client } => pools::create_client(txn, client),
-        Command::UpdateAppClient { client } => pools::update_client(txn, client),
-        Command::DeleteAppClient { pool_id, client_id } => {
-            pools::delete_client(txn, pool_id, client_id)
-        }
-        Command::CreateUser { pool_id, user } => users::create_user(txn, pool_id, user),
-        Command::UpdateUser {
-            pool_id,
-            username,
-            patch,
-        } => users::update_user(txn, pool_id, username, patch),
-        Command::DeleteUser { pool_id, username } => users::delete_user(txn, pool_id, username),
-        Command::RecordSignInFailure {
-            pool_id,
-            username,
-            at_ms,
-            threshold,
-            base_ms,
-            max_ms,
-        } => users::record_failure(
-            txn, pool_id, username, *at_ms, *threshold, *base_ms, *max_ms,
-        ),
-        Command::ClearSignInFailures { pool_id, username } => {
-            users::clear_failures(txn, pool_id, username)
-        }
-        Command::CreateGroup { group } => groups::create_group(txn, group),
-        Command::UpdateGroup {
-            pool_id,
-            name,
-            description,
-            precedence,
-            role_arn,
-            at_ms,
-        } => groups::update_group(
-            txn,
-            pool_id,
-            name,
-            description,
-            *precedence,
-            role_arn,
-            *at_ms,
-        ),
-        Command::DeleteGroup { pool_id, name } => groups::delete_group(txn, pool_id, name),
-        Command::AddUserToGroup {
-            pool_id,
-            username,
-            group,
-        } => groups::add_member(txn, pool_id, username, group),
-        Command::RemoveUserFromGroup {
-            pool_id,
-            username,
-            group,
-        } => groups::remove_member(txn, pool_id, username, group),
-        Command::IssueCode {
-            pool_id,
-            username,
-            purpose,
-            code,
-            outbox,
-            now_ms,
-            limits,
-        } => codes::issue_code(
-            txn,
-            codes::CodeKey {
-                pool_id,
-                username,
-                purpose,
-            },
-            code,
-            outbox.as_ref(),
-            *now_ms,
-            limits,
-        ),
-        Command::RedeemCode {
-            pool_id,
-            username,
-            purpose,
-            code_hash,
-            now_ms,
-            patch,
-            limits,
-        } => codes::redeem_code(
-            txn,
-            codes::CodeKey {
-                pool_id,
-                username,
-                purpose,
-            },
-            code_hash,
-            *now_ms,
-            patch,
-            limits,
-        ),
-        Command::AdvanceRefreshFamily {
-            family_id,
-            presented_generation,
-            expires_at_ms,
-        } => codes::advance_family(txn, family_id, *presented_generation, *expires_at_ms),
-        Command::RevokeRefreshFamily {
-            family_id,
-            expires_at_ms,
-        } => codes::revoke_family(txn, family_id, *expires_at_ms),
-        Command::PublishKey { key } => keys::publish_key(txn, key),
-        Command::RenewKeyLease { owner, until_ms } => keys::renew_lease(txn, owner, *until_ms),
-        Command::RetireKey {
-            kid,
-            reason,
-            at_ms,
-            drop_after_ms,
-        } => keys::retire_key(txn, kid, *reason, *at_ms, *drop_after_ms),
-        Command::RevokeKey {
-            kid,
-            at_ms,
-            drop_after_ms,
-        } => keys::revoke_key(txn, kid, *at_ms, *drop_after_ms),
-        Command::DropKey { kid, at_ms } => keys::drop_key(txn, kid, *at_ms),
-        Command::CreateIdentityPool { pool } => identities::create_pool(txn, pool),
-        Command::GetOrCreateIdentity {
-            pool_id,
-            logins,
-            new_identity_id,
-            into_identity_id,
-            at_ms,
-        } => identities::get_or_create(
-            txn,
-            pool_id,
-            logins,
-            new_identity_id,
-            into_identity_id.as_deref(),
-            *at_ms,
-        ),
-        Command::UpdateIdentityPool { pool } => identities::update_pool(txn, pool),
-        Command::DeleteIdentityPool { pool_id } => identities::delete_pool(txn, pool_id),
-        Command::SetIdentityPoolRoles {
-            pool_id,
-            roles,
-            role_mappings,
-            at_ms,
-        } => identities::set_roles(txn, pool_id, roles, role_mappings, *at_ms),
-        Command::UnlinkIdentity {
-            pool_id,
-            identity_id,
-            logins,
-            at_ms,
-        } => identities::unlink(txn, pool_id, identity_id, logins, *at_ms),
-        Command::DeleteIdentities {
-            pool_id,
-            identity_ids,
-        } => identities::delete_identities(txn, pool_id, identity_ids),
-        Command::CreateRole { role } => roles::create_role(txn, role),
-        Command::UpdateRole {
-            name,
-            description,
-            trust_policy,
-            max_session_s,
-            at_ms,
-        } => roles::update_role(
-            txn,
-            name,
-            description.as_deref(),
-            trust_policy.as_deref(),
-            *max_session_s,
-            *at_ms,
-        ),
-        Command::PutRolePolicy {
-            role_name,
-            policy_name,
-            document,
-            at_ms,
-        } => roles::put_policy(txn, role_name, policy_name, Some(document), *at_ms),
-        Command::DeleteRolePolicy {
-            role_name,
-            policy_name,
-            at_ms,
-        } => roles::put_policy(txn, role_name, policy_name, None, *at_ms),
-        Command::DeleteRole { name } => roles::delete_role(txn, name),
-        Command::PutResourceServer { server, create } => oauth::put_server(txn, server, *create),
-        Command::DeleteResourceServer {
-            pool_id,
-            identifier,
-        } => oauth::delete_server(txn, pool_id, identifier),
-        Command::AddClientSecret {
-            pool_id,
-            client_id,
-            secret,
-        } => oauth::add_secret(txn, pool_id, client_id, secret),
-        Command::DeleteClientSecret {
-            pool_id,
-            client_id,
-            secret_id,
-        } => oauth::delete_secret(txn, pool_id, client_id, secret_id),
-        Command::RevokeAccessToken { jti, expires_at_ms } => {
-            oauth::revoke_access_token(txn, jti, *expires_at_ms)
-        }
-        Command::CreateImportJob { pool_id, job } => imports::create_job(txn, pool_id, job),
-        Command::StageImportChunk {
-            pool_id,
-            job_id,
-            upload_id,
-            seq,
-            last,
-            rows,
-            rejected_rows,
-            rejected,
-        } => imports::stage_chunk(
-            txn,
-            pool_id,
-            job_id,
-            imports::Stage {
-                upload_id,
-                seq: *seq,
-                last: *last,
-                rows,
-                rejected_rows: *rejected_rows,
-                rejected,
-            },
-        ),
-        Command::StartImportJob {
-            pool_id,
-            job_id,
-            runner,
-            at_ms,
-            lease_until_ms,
-        } => imports::start_job(txn, pool_id, job_id, runner, *at_ms, *lease_until_ms),
-        Command::ApplyImportChunk {
-            pool_id,
-            job_id,
-            runner,
-            seq,
-            at_ms,
-            lease_until_ms,
-        } => imports::apply_chunk(txn, pool_id, job_id, runner, *seq, *at_ms, *lease_until_ms),
-        Command::StopImportJob {
-            pool_id,
-            job_id,
-            at_ms,
-        } => imports::stop_job(txn, pool_id, job_id, *at_ms),
-        Command::FailImportJob {
-            pool_id,
-            job_id,
-            runner,
-            at_ms,
-            message,
-        } => imports::fail_job(txn, pool_id, job_id, runner, *at_ms, message),
-        Command::PurgeExpired {
-            now_ms,
-            families,
-            revoked_tokens,
-        } => purge::purge_expired(txn, *now_ms, families, revoked_tokens),
-        Command::RequestKeyRotation { at_ms } => {
-            put(txn, Table::KeyRequests, b"rotate", at_ms)?;
-            Ok(Outcome::Applied)
-        }
+        Command::CreateUserPool(c) => c.apply(txn),
+        Command::UpdateUserPool(c) => c.apply(txn),
+        Command::DeleteUserPool(c) => c.apply(txn),
+        Command::CreateAppClient(c) => c.apply(txn),
+        Command::UpdateAppClient(c) => c.apply(txn),
+        Command::DeleteAppClient(c) => c.apply(txn),
+        Command::CreateUser(c) => c.apply(txn),
+        Command::UpdateUser(c) => c.apply(txn),
+        Command::RecordSignInFailure(c) => c.apply(txn),
+        Command::ClearSignInFailures(c) => c.apply(txn),
+        Command::DeleteUser(c) => c.apply(txn),
+        Command::CreateGroup(c) => c.apply(txn),
+        Command::UpdateGroup(c) => c.apply(txn),
+        Command::DeleteGroup(c) => c.apply(txn),
+        Command::AddUserToGroup(c) => c.apply(txn),
+        Command::RemoveUserFromGroup(c) => c.apply(txn),
+        Command::IssueCode(c) => c.apply(txn),
+        Command::RedeemCode(c) => c.apply(txn),
+        Command::AdvanceRefreshFamily(c) => c.apply(txn),
+        Command::RevokeRefreshFamily(c) => c.apply(txn),
+        Command::PublishKey(c) => c.apply(txn),
+        Command::RenewKeyLease(c) => c.apply(txn),
+        Command::RetireKey(c) => c.apply(txn),
+        Command::RevokeKey(c) => c.apply(txn),
+        Command::DropKey(c) => c.apply(txn),
+        Command::RequestKeyRotation(c) => c.apply(txn),
+        Command::CreateIdentityPool(c) => c.apply(txn),
+        Command::GetOrCreateIdentity(c) => c.apply(txn),
+        Command::UpdateIdentityPool(c) => c.apply(txn),
+        Command::DeleteIdentityPool(c) => c.apply(txn),
+        Command::SetIdentityPoolRoles(c) => c.apply(txn),
+        Command::UnlinkIdentity(c) => c.apply(txn),
+        Command::DeleteIdentities(c) => c.apply(txn),
+        Command::CreateRole(c) => c.apply(txn),
+        Command::UpdateRole(c) => c.apply(txn),
+        Command::PutRolePolicy(c) => c.apply(txn),
+        Command::DeleteRolePolicy(c) => c.apply(txn),
+        Command::DeleteRole(c) => c.apply(txn),
+        Command::PutResourceServer(c) => c.apply(txn),
+        Command::DeleteResourceServer(c) => c.apply(txn),
+        Command::AddClientSecret(c) => c.apply(txn),
+        Command::DeleteClientSecret(c) => c.apply(txn),
+        Command::RevokeAccessToken(c) => c.apply(txn),
+        Command::CreateImportJob(c) => c.apply(txn),
+        Command::StageImportChunk(c) => c.apply(txn),
+        Command::StartImportJob(c) => c.apply(txn),
+        Command::ApplyImportChunk(c) => c.apply(txn),
+        Command::StopImportJob(c) => c.apply(txn),
+        Command::FailImportJob(c) => c.apply(txn),
+        Command::PurgeExpired(c) => c.apply(txn),
     }
 }
 

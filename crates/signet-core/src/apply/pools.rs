@@ -1,106 +1,158 @@
-//! Pools, app clients and signing keys.
+//! User pools and app clients.
 
-use super::{get, put, reject, valid_parts};
+use super::{get, put, reject, valid_parts, Apply};
 use crate::kv::compound;
 use crate::{AppClient, CoreError, KvTxn, Outcome, PoolConfig, Rejection, Table, UserPool};
+use serde::{Deserialize, Serialize};
 
-pub(super) fn create_pool(txn: &mut impl KvTxn, pool: &UserPool) -> Result<Outcome, CoreError> {
-    if !valid_parts(&[&pool.id]) {
-        return reject(Rejection::InvalidKey);
-    }
-    let id = pool.id.as_bytes();
-    if txn.get(Table::Pools, id)?.is_some() || txn.get(Table::DeletedPools, id)?.is_some() {
-        return reject(Rejection::PoolExists);
-    }
-    put(txn, Table::Pools, id, pool)?;
-    Ok(Outcome::Applied)
+/// Create a user pool; rejected if the id exists or existed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateUserPool {
+    /// The pool.
+    pub pool: UserPool,
 }
 
-pub(super) fn update_pool(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    name: &str,
-    config: &PoolConfig,
-    at_ms: u64,
-) -> Result<Outcome, CoreError> {
-    let Some(mut pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
-        return reject(Rejection::PoolNotFound);
-    };
-    pool.name = name.to_string();
-    pool.config = config.clone();
-    pool.updated_at_ms = at_ms;
-    put(txn, Table::Pools, pool_id.as_bytes(), &pool)?;
-    Ok(Outcome::Applied)
+impl Apply for CreateUserPool {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let pool = &self.pool;
+        if !valid_parts(&[&pool.id]) {
+            return reject(Rejection::InvalidKey);
+        }
+        let id = pool.id.as_bytes();
+        if txn.get(Table::Pools, id)?.is_some() || txn.get(Table::DeletedPools, id)?.is_some() {
+            return reject(Rejection::PoolExists);
+        }
+        put(txn, Table::Pools, id, pool)?;
+        Ok(Outcome::Applied)
+    }
 }
 
-pub(super) fn delete_pool(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    at_ms: u64,
-) -> Result<Outcome, CoreError> {
-    let Some(pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
-        return reject(Rejection::PoolNotFound);
-    };
-    if pool.config.deletion_protection {
-        return reject(Rejection::DeletionProtected);
+/// Replace a pool's name and configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUserPool {
+    /// Pool id.
+    pub pool_id: String,
+    /// New display name.
+    pub name: String,
+    /// New configuration.
+    pub config: PoolConfig,
+    /// Time of the change, Unix ms.
+    pub at_ms: u64,
+}
+
+impl Apply for UpdateUserPool {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let pool_id = &self.pool_id;
+        let Some(mut pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
+            return reject(Rejection::PoolNotFound);
+        };
+        pool.name = self.name.clone();
+        pool.config = self.config.clone();
+        pool.updated_at_ms = self.at_ms;
+        put(txn, Table::Pools, pool_id.as_bytes(), &pool)?;
+        Ok(Outcome::Applied)
     }
-    // The pool's users, clients and groups stay as unreachable rows: every lookup goes
-    // through the pool id, which is never reused (the tombstone below).
-    txn.delete(Table::Pools, pool_id.as_bytes())?;
-    put(txn, Table::DeletedPools, pool_id.as_bytes(), &at_ms)?;
-    Ok(Outcome::Applied)
+}
+
+/// Delete a pool (refused under deletion protection). Its rows become unreachable:
+/// pool ids are never reused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteUserPool {
+    /// Pool id.
+    pub pool_id: String,
+    /// Time of the deletion, Unix ms.
+    pub at_ms: u64,
+}
+
+impl Apply for DeleteUserPool {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let pool_id = &self.pool_id;
+        let Some(pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
+            return reject(Rejection::PoolNotFound);
+        };
+        if pool.config.deletion_protection {
+            return reject(Rejection::DeletionProtected);
+        }
+        // The pool's users, clients and groups stay as unreachable rows: every lookup goes
+        // through the pool id, which is never reused (the tombstone below).
+        txn.delete(Table::Pools, pool_id.as_bytes())?;
+        put(txn, Table::DeletedPools, pool_id.as_bytes(), &self.at_ms)?;
+        Ok(Outcome::Applied)
+    }
 }
 
 fn pool_exists(txn: &impl KvTxn, pool_id: &str) -> Result<bool, CoreError> {
     Ok(txn.get(Table::Pools, pool_id.as_bytes())?.is_some())
 }
 
-pub(super) fn create_client(
-    txn: &mut impl KvTxn,
-    client: &AppClient,
-) -> Result<Outcome, CoreError> {
-    if !valid_parts(&[&client.pool_id, &client.client_id]) {
-        return reject(Rejection::InvalidKey);
-    }
-    if !pool_exists(txn, &client.pool_id)? {
-        return reject(Rejection::PoolNotFound);
-    }
-    let key = compound(&client.pool_id, &client.client_id);
-    let by_id = client.client_id.as_bytes();
-    if txn.get(Table::Clients, &key)?.is_some() || txn.get(Table::ClientsById, by_id)?.is_some() {
-        return reject(Rejection::ClientExists);
-    }
-    put(txn, Table::Clients, &key, client)?;
-    txn.put(
-        Table::ClientsById,
-        by_id,
-        client.pool_id.as_bytes().to_vec(),
-    )?;
-    Ok(Outcome::Applied)
+/// Create an app client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateAppClient {
+    /// The client.
+    pub client: AppClient,
 }
 
-pub(super) fn update_client(
-    txn: &mut impl KvTxn,
-    client: &AppClient,
-) -> Result<Outcome, CoreError> {
-    let key = compound(&client.pool_id, &client.client_id);
-    if !pool_exists(txn, &client.pool_id)? || txn.get(Table::Clients, &key)?.is_none() {
-        return reject(Rejection::ClientNotFound);
+impl Apply for CreateAppClient {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let client = &self.client;
+        if !valid_parts(&[&client.pool_id, &client.client_id]) {
+            return reject(Rejection::InvalidKey);
+        }
+        if !pool_exists(txn, &client.pool_id)? {
+            return reject(Rejection::PoolNotFound);
+        }
+        let key = compound(&client.pool_id, &client.client_id);
+        let by_id = client.client_id.as_bytes();
+        if txn.get(Table::Clients, &key)?.is_some() || txn.get(Table::ClientsById, by_id)?.is_some()
+        {
+            return reject(Rejection::ClientExists);
+        }
+        put(txn, Table::Clients, &key, client)?;
+        txn.put(
+            Table::ClientsById,
+            by_id,
+            client.pool_id.as_bytes().to_vec(),
+        )?;
+        Ok(Outcome::Applied)
     }
-    put(txn, Table::Clients, &key, client)?;
-    Ok(Outcome::Applied)
 }
 
-pub(super) fn delete_client(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    client_id: &str,
-) -> Result<Outcome, CoreError> {
-    let key = compound(pool_id, client_id);
-    if txn.get(Table::Clients, &key)?.is_none() {
-        return reject(Rejection::ClientNotFound);
+/// Replace an existing app client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateAppClient {
+    /// The client's new record.
+    pub client: AppClient,
+}
+
+impl Apply for UpdateAppClient {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let client = &self.client;
+        let key = compound(&client.pool_id, &client.client_id);
+        if !pool_exists(txn, &client.pool_id)? || txn.get(Table::Clients, &key)?.is_none() {
+            return reject(Rejection::ClientNotFound);
+        }
+        put(txn, Table::Clients, &key, client)?;
+        Ok(Outcome::Applied)
     }
-    txn.delete(Table::Clients, &key)?;
-    txn.delete(Table::ClientsById, client_id.as_bytes())?;
-    Ok(Outcome::Applied)
+}
+
+/// Delete an app client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteAppClient {
+    /// Pool id.
+    pub pool_id: String,
+    /// Client id.
+    pub client_id: String,
+}
+
+impl Apply for DeleteAppClient {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let key = compound(&self.pool_id, &self.client_id);
+        if txn.get(Table::Clients, &key)?.is_none() {
+            return reject(Rejection::ClientNotFound);
+        }
+        txn.delete(Table::Clients, &key)?;
+        txn.delete(Table::ClientsById, self.client_id.as_bytes())?;
+        Ok(Outcome::Applied)
+    }
 }

@@ -4,16 +4,16 @@ use super::*;
 use crate::{query, MemKv, Query, QueryResult, RequestId, SigningKey, User, UserPool, UserStatus};
 
 fn pool(id: &str) -> Command {
-    Command::CreateUserPool {
+    Command::CreateUserPool(CreateUserPool {
         pool: UserPool::new(id, "test", 1),
-    }
+    })
 }
 
 fn user(name: &str, sub: &str) -> Command {
-    Command::CreateUser {
+    Command::CreateUser(CreateUser {
         pool_id: "p1".into(),
         user: User::new(sub, name, UserStatus::Confirmed, 5),
-    }
+    })
 }
 
 fn req(n: u8, c: Command) -> Request {
@@ -122,16 +122,18 @@ fn newer_log_format_stops_apply() {
 #[test]
 fn kid_is_never_reused_with_other_material() {
     let mut kv = MemKv::new();
-    let key = |jwk: &str| Command::PublishKey {
-        key: SigningKey {
-            kid: "k1".into(),
-            owner: "gw-a".into(),
-            alg: "EdDSA".into(),
-            public_jwk: jwk.into(),
-            published_at_ms: 1,
-            usable_from_ms: 2,
-            state: Default::default(),
-        },
+    let key = |jwk: &str| {
+        Command::PublishKey(PublishKey {
+            key: SigningKey {
+                kid: "k1".into(),
+                owner: "gw-a".into(),
+                alg: "EdDSA".into(),
+                public_jwk: jwk.into(),
+                published_at_ms: 1,
+                usable_from_ms: 2,
+                state: Default::default(),
+            },
+        })
     };
     assert_eq!(apply(&mut kv, &req(1, key("A"))).unwrap(), Outcome::Applied);
     assert_eq!(apply(&mut kv, &req(2, key("A"))).unwrap(), Outcome::Applied);

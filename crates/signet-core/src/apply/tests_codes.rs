@@ -17,7 +17,7 @@ fn verify_email() -> CodePurpose {
 }
 
 fn issue(hash: &str, to: &str, now_ms: u64) -> Command {
-    Command::IssueCode {
+    Command::IssueCode(IssueCode {
         pool_id: "p1".into(),
         username: "ann".into(),
         purpose: verify_email(),
@@ -33,13 +33,13 @@ fn issue(hash: &str, to: &str, now_ms: u64) -> Command {
         outbox: None,
         now_ms,
         limits: LIMITS,
-    }
+    })
 }
 
 fn redeem(hash: &str, now_ms: u64) -> Command {
     let mut set = BTreeMap::new();
     set.insert("email_verified".to_string(), "true".to_string());
-    Command::RedeemCode {
+    Command::RedeemCode(RedeemCode {
         pool_id: "p1".into(),
         username: "ann".into(),
         purpose: verify_email(),
@@ -51,14 +51,14 @@ fn redeem(hash: &str, now_ms: u64) -> Command {
             ..Default::default()
         },
         limits: LIMITS,
-    }
+    })
 }
 
 fn set_email(f: &mut Fixture, user: &str, email: &str, verified: &str) {
     let mut set = BTreeMap::new();
     set.insert("email".to_string(), email.to_string());
     set.insert("email_verified".to_string(), verified.to_string());
-    f.ok(Command::UpdateUser {
+    f.ok(Command::UpdateUser(UpdateUser {
         pool_id: "p1".into(),
         username: user.into(),
         patch: UserPatch {
@@ -66,7 +66,7 @@ fn set_email(f: &mut Fixture, user: &str, email: &str, verified: &str) {
             at_ms: 5,
             ..Default::default()
         },
-    });
+    }));
 }
 
 #[test]
@@ -148,13 +148,13 @@ fn an_unverified_address_claims_no_alias() {
     let mut m = User::new("sub-m", "mallory", UserStatus::Confirmed, 1);
     m.attributes
         .insert("email".into(), "victim@example.com".into());
-    f.ok(Command::CreateUser {
+    f.ok(Command::CreateUser(CreateUser {
         pool_id: "p1".into(),
         user: m,
-    });
+    }));
     assert_eq!(f.login("victim@example.com"), None);
     // The victim verifies the address again and gets it back.
-    f.ok(Command::UpdateUser {
+    f.ok(Command::UpdateUser(UpdateUser {
         pool_id: "p1".into(),
         username: "victim".into(),
         patch: UserPatch {
@@ -166,6 +166,6 @@ fn an_unverified_address_claims_no_alias() {
             at_ms: 6,
             ..Default::default()
         },
-    });
+    }));
     assert_eq!(f.login("victim@example.com").as_deref(), Some("victim"));
 }

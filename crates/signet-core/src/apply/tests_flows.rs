@@ -19,7 +19,7 @@ impl Fixture {
         };
         let mut pool = UserPool::new("p1", "test", 1);
         pool.config.alias_attributes = vec!["email".into()];
-        f.ok(Command::CreateUserPool { pool });
+        f.ok(Command::CreateUserPool(CreateUserPool { pool }));
         f
     }
 
@@ -39,10 +39,10 @@ impl Fixture {
         let mut u = User::new(format!("sub-{name}"), name, UserStatus::Unconfirmed, 1);
         u.attributes.insert("email".into(), email.into());
         u.attributes.insert("email_verified".into(), "true".into());
-        self.ok(Command::CreateUser {
+        self.ok(Command::CreateUser(CreateUser {
             pool_id: "p1".into(),
             user: u,
-        });
+        }));
     }
 
     pub(super) fn get(&self, name: &str) -> User {
@@ -77,7 +77,7 @@ impl Fixture {
 }
 
 fn issue(code_hash: &str, attempts: u32) -> Command {
-    Command::IssueCode {
+    Command::IssueCode(IssueCode {
         pool_id: "p1".into(),
         username: "ann".into(),
         purpose: CodePurpose::ConfirmSignUp,
@@ -90,11 +90,11 @@ fn issue(code_hash: &str, attempts: u32) -> Command {
         outbox: None,
         now_ms: 0,
         limits: Default::default(),
-    }
+    })
 }
 
 fn redeem(code_hash: &str, now_ms: u64) -> Command {
-    Command::RedeemCode {
+    Command::RedeemCode(RedeemCode {
         pool_id: "p1".into(),
         username: "ann".into(),
         purpose: CodePurpose::ConfirmSignUp,
@@ -107,7 +107,7 @@ fn redeem(code_hash: &str, now_ms: u64) -> Command {
             ..Default::default()
         },
         limits: Default::default(),
-    }
+    })
 }
 
 #[test]
@@ -158,10 +158,12 @@ fn attempts_run_out_and_codes_expire() {
 #[test]
 fn refresh_family_rotates_once_per_generation_and_reuse_revokes() {
     let mut f = Fixture::new();
-    let adv = |g: u32| Command::AdvanceRefreshFamily {
-        family_id: "fam1".into(),
-        presented_generation: g,
-        expires_at_ms: 99,
+    let adv = |g: u32| {
+        Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
+            family_id: "fam1".into(),
+            presented_generation: g,
+            expires_at_ms: 99,
+        })
     };
     f.ok(adv(0));
     f.ok(adv(1));
@@ -169,16 +171,16 @@ fn refresh_family_rotates_once_per_generation_and_reuse_revokes() {
     assert_eq!(f.run(adv(1)), Outcome::Rejected(Rejection::RefreshReused));
     // Even the legitimate next generation is now refused.
     assert_eq!(f.run(adv(2)), Outcome::Rejected(Rejection::RefreshRevoked));
-    f.ok(Command::RevokeRefreshFamily {
+    f.ok(Command::RevokeRefreshFamily(RevokeRefreshFamily {
         family_id: "fam2".into(),
         expires_at_ms: 5,
-    });
+    }));
     assert_eq!(
-        f.run(Command::AdvanceRefreshFamily {
+        f.run(Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
             family_id: "fam2".into(),
             presented_generation: 0,
             expires_at_ms: 5
-        }),
+        })),
         Outcome::Rejected(Rejection::RefreshRevoked)
     );
 }
@@ -193,10 +195,10 @@ fn aliases_are_unique_and_follow_attribute_changes() {
     bob.attributes
         .insert("email_verified".into(), "true".into());
     assert_eq!(
-        f.run(Command::CreateUser {
+        f.run(Command::CreateUser(CreateUser {
             pool_id: "p1".into(),
             user: bob
-        }),
+        })),
         Outcome::Rejected(Rejection::AliasExists {
             attribute: "email".into()
         })
@@ -205,7 +207,7 @@ fn aliases_are_unique_and_follow_attribute_changes() {
     // Ann changes her e-mail: the old alias is released, the new one resolves.
     let mut set = std::collections::BTreeMap::new();
     set.insert("email".to_string(), "ann@new.example".to_string());
-    f.ok(Command::UpdateUser {
+    f.ok(Command::UpdateUser(UpdateUser {
         pool_id: "p1".into(),
         username: "ann".into(),
         patch: UserPatch {
@@ -213,7 +215,7 @@ fn aliases_are_unique_and_follow_attribute_changes() {
             at_ms: 2,
             ..Default::default()
         },
-    });
+    }));
     assert_eq!(f.login("shared@example.com"), None);
     assert_eq!(f.login("ann@new.example").as_deref(), Some("ann"));
     assert_eq!(f.login("ann").as_deref(), Some("ann"));
@@ -231,11 +233,11 @@ fn compare_and_set_patches_refuse_stale_state() {
         ..Default::default()
     };
     assert_eq!(
-        f.run(Command::UpdateUser {
+        f.run(Command::UpdateUser(UpdateUser {
             pool_id: "p1".into(),
             username: "ann".into(),
             patch
-        }),
+        })),
         Outcome::Rejected(Rejection::PreconditionFailed)
     );
     assert_eq!(f.get("ann").status, UserStatus::Unconfirmed);
@@ -255,12 +257,12 @@ fn deleted_groups_and_users_leave_no_live_membership() {
         created_at_ms: 1,
         updated_at_ms: 1,
     };
-    f.ok(Command::CreateGroup { group: group("g1") });
-    f.ok(Command::AddUserToGroup {
+    f.ok(Command::CreateGroup(CreateGroup { group: group("g1") }));
+    f.ok(Command::AddUserToGroup(AddUserToGroup {
         pool_id: "p1".into(),
         username: "ann".into(),
         group: "admins".into(),
-    });
+    }));
     let groups = |f: &Fixture| match query(
         &f.kv,
         &Query::ListGroupsForUser {
@@ -275,30 +277,30 @@ fn deleted_groups_and_users_leave_no_live_membership() {
     };
     assert_eq!(groups(&f), vec!["g1"]);
     // Delete and re-create the group: the new incarnation starts empty.
-    f.ok(Command::DeleteGroup {
+    f.ok(Command::DeleteGroup(DeleteGroup {
         pool_id: "p1".into(),
         name: "admins".into(),
-    });
-    f.ok(Command::CreateGroup { group: group("g2") });
+    }));
+    f.ok(Command::CreateGroup(CreateGroup { group: group("g2") }));
     assert!(groups(&f).is_empty());
-    f.ok(Command::AddUserToGroup {
+    f.ok(Command::AddUserToGroup(AddUserToGroup {
         pool_id: "p1".into(),
         username: "ann".into(),
         group: "admins".into(),
-    });
+    }));
     // Delete and re-create the user: the new user is in no group.
-    f.ok(Command::DeleteUser {
+    f.ok(Command::DeleteUser(DeleteUser {
         pool_id: "p1".into(),
         username: "ann".into(),
-    });
+    }));
     let mut again = User::new("sub-ann-2", "ann", UserStatus::Confirmed, 5);
     again
         .attributes
         .insert("email".into(), "a@example.com".into());
-    f.ok(Command::CreateUser {
+    f.ok(Command::CreateUser(CreateUser {
         pool_id: "p1".into(),
         user: again,
-    });
+    }));
     assert!(groups(&f).is_empty());
     match query(
         &f.kv,
@@ -321,22 +323,22 @@ fn deleted_pool_ids_are_never_reused_and_protection_holds() {
     let mut f = Fixture::new();
     let mut protected = UserPool::new("p2", "keep", 1);
     protected.config.deletion_protection = true;
-    f.ok(Command::CreateUserPool { pool: protected });
+    f.ok(Command::CreateUserPool(CreateUserPool { pool: protected }));
     assert_eq!(
-        f.run(Command::DeleteUserPool {
+        f.run(Command::DeleteUserPool(DeleteUserPool {
             pool_id: "p2".into(),
             at_ms: 2
-        }),
+        })),
         Outcome::Rejected(Rejection::DeletionProtected)
     );
-    f.ok(Command::DeleteUserPool {
+    f.ok(Command::DeleteUserPool(DeleteUserPool {
         pool_id: "p1".into(),
         at_ms: 2,
-    });
+    }));
     assert_eq!(
-        f.run(Command::CreateUserPool {
+        f.run(Command::CreateUserPool(CreateUserPool {
             pool: UserPool::new("p1", "again", 3)
-        }),
+        })),
         Outcome::Rejected(Rejection::PoolExists)
     );
 }
@@ -345,10 +347,10 @@ fn deleted_pool_ids_are_never_reused_and_protection_holds() {
 fn nul_bytes_in_keys_are_refused() {
     let mut f = Fixture::new();
     assert_eq!(
-        f.run(Command::CreateUser {
+        f.run(Command::CreateUser(CreateUser {
             pool_id: "p1".into(),
             user: User::new("s", "a\0b", UserStatus::Confirmed, 1)
-        }),
+        })),
         Outcome::Rejected(Rejection::InvalidKey)
     );
 }
@@ -357,13 +359,15 @@ fn nul_bytes_in_keys_are_refused() {
 fn failures_lock_out_with_doubling_backoff_and_success_clears() {
     let mut f = Fixture::new();
     f.user("ann", "a@example.com");
-    let fail = |at| Command::RecordSignInFailure {
-        pool_id: "p1".into(),
-        username: "ann".into(),
-        at_ms: at,
-        threshold: 3,
-        base_ms: 1000,
-        max_ms: 5000,
+    let fail = |at| {
+        Command::RecordSignInFailure(RecordSignInFailure {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+            at_ms: at,
+            threshold: 3,
+            base_ms: 1000,
+            max_ms: 5000,
+        })
     };
     f.ok(fail(10));
     f.ok(fail(20));
@@ -385,10 +389,10 @@ fn failures_lock_out_with_doubling_backoff_and_success_clears() {
     // Capped at max_ms.
     assert_eq!(f.get("ann").locked_until_ms, 12030);
     assert_eq!(f.get("ann").failed_sign_ins, 6);
-    f.ok(Command::ClearSignInFailures {
+    f.ok(Command::ClearSignInFailures(ClearSignInFailures {
         pool_id: "p1".into(),
         username: "ann".into(),
-    });
+    }));
     let u = f.get("ann");
     assert_eq!((u.failed_sign_ins, u.locked_until_ms), (0, 0));
 }

@@ -35,7 +35,7 @@ impl F {
             updated_at_ms: 1,
         };
         assert_eq!(
-            f.run(Command::CreateIdentityPool { pool }),
+            f.run(Command::CreateIdentityPool(CreateIdentityPool { pool })),
             Outcome::Applied
         );
         f
@@ -51,23 +51,23 @@ impl F {
 
     fn get_id(&mut self, logins: &[(&str, &str)], new_id: &str) -> Outcome {
         let logins = map(logins);
-        self.run(Command::GetOrCreateIdentity {
+        self.run(Command::GetOrCreateIdentity(GetOrCreateIdentity {
             pool_id: "local:pool".into(),
             logins,
             new_identity_id: new_id.into(),
             into_identity_id: None,
             at_ms: 5,
-        })
+        }))
     }
 
     fn link_into(&mut self, logins: &[(&str, &str)], into: &str) -> Outcome {
-        self.run(Command::GetOrCreateIdentity {
+        self.run(Command::GetOrCreateIdentity(GetOrCreateIdentity {
             pool_id: "local:pool".into(),
             logins: map(logins),
             new_identity_id: "local:never".into(),
             into_identity_id: Some(into.into()),
             at_ms: 6,
-        })
+        }))
     }
 
     fn identity(&self, id: &str) -> Option<Identity> {
@@ -196,12 +196,12 @@ fn developer_logins_link_into_a_named_identity_and_unlink() {
     );
     // Unlink: only logins linked to that identity.
     let unlink = |f: &mut F, p: &str, s: &str| {
-        f.run(Command::UnlinkIdentity {
+        f.run(Command::UnlinkIdentity(UnlinkIdentity {
             pool_id: "local:pool".into(),
             identity_id: "local:guest".into(),
             logins: map(&[(p, s)]),
             at_ms: 7,
-        })
+        }))
     };
     assert_eq!(
         unlink(&mut f, "dev", "u2"),
@@ -220,12 +220,12 @@ fn developer_logins_link_into_a_named_identity_and_unlink() {
         map(&[("a", "alice")])
     );
     // Unlinking the last login makes the identity unreachable, not a guest.
-    let last = f.run(Command::UnlinkIdentity {
+    let last = f.run(Command::UnlinkIdentity(UnlinkIdentity {
         pool_id: "local:pool".into(),
         identity_id: "local:guest".into(),
         logins: map(&[("a", "alice")]),
         at_ms: 8,
-    });
+    }));
     assert_eq!(last, Outcome::Applied);
     assert!(f.identity("local:guest").is_none());
     assert_eq!(f.owner("a", "alice"), None);
@@ -237,10 +237,10 @@ fn deleted_identities_and_pools_are_gone_for_reads() {
     f.get_id(&[("a", "alice")], "local:id-1");
     f.get_id(&[("a", "bob")], "local:id-2");
     assert_eq!(
-        f.run(Command::DeleteIdentities {
+        f.run(Command::DeleteIdentities(DeleteIdentities {
             pool_id: "local:pool".into(),
             identity_ids: vec!["local:id-1".into(), "local:unknown".into()],
-        }),
+        })),
         Outcome::Applied
     );
     assert_eq!(f.owner("a", "alice"), None);
@@ -264,9 +264,9 @@ fn deleted_identities_and_pools_are_gone_for_reads() {
     assert_eq!(f.owner("a", "alice").as_deref(), Some("local:id-3"));
     assert!(f.identity("local:id-2").is_some());
     assert_eq!(
-        f.run(Command::DeleteIdentityPool {
+        f.run(Command::DeleteIdentityPool(DeleteIdentityPool {
             pool_id: "local:pool".into()
-        }),
+        })),
         Outcome::Applied
     );
     assert!(f.identity("local:id-2").is_none());
@@ -294,47 +294,47 @@ fn role(name: &str) -> Role {
 fn roles_carry_policies_and_are_deleted_only_without_them() {
     let mut f = F::new(false);
     assert_eq!(
-        f.run(Command::CreateRole {
+        f.run(Command::CreateRole(CreateRole {
             role: role("reader")
-        }),
+        })),
         Outcome::Applied
     );
     assert_eq!(
-        f.run(Command::CreateRole {
+        f.run(Command::CreateRole(CreateRole {
             role: role("reader")
-        }),
+        })),
         Outcome::Rejected(Rejection::RoleExists)
     );
-    let put = Command::PutRolePolicy {
+    let put = Command::PutRolePolicy(PutRolePolicy {
         role_name: "reader".into(),
         policy_name: "p1".into(),
         document: "{\"Statement\":[]}".into(),
         at_ms: 2,
-    };
+    });
     assert_eq!(f.run(put), Outcome::Applied);
     assert_eq!(
-        f.run(Command::DeleteRole {
+        f.run(Command::DeleteRole(DeleteRole {
             name: "reader".into()
-        }),
+        })),
         Outcome::Rejected(Rejection::RoleHasPolicies)
     );
     let del = |f: &mut F| {
-        f.run(Command::DeleteRolePolicy {
+        f.run(Command::DeleteRolePolicy(DeleteRolePolicy {
             role_name: "reader".into(),
             policy_name: "p1".into(),
             at_ms: 3,
-        })
+        }))
     };
     assert_eq!(del(&mut f), Outcome::Applied);
     assert_eq!(del(&mut f), Outcome::Rejected(Rejection::PolicyNotFound));
     assert_eq!(
-        f.run(Command::UpdateRole {
+        f.run(Command::UpdateRole(UpdateRole {
             name: "reader".into(),
             description: Some("reads".into()),
             trust_policy: None,
             max_session_s: Some(7200),
             at_ms: 4,
-        }),
+        })),
         Outcome::Applied
     );
     let r = match crate::query(
@@ -357,15 +357,15 @@ fn roles_carry_policies_and_are_deleted_only_without_them() {
         ("reads", 7200, "{}")
     );
     assert_eq!(
-        f.run(Command::DeleteRole {
+        f.run(Command::DeleteRole(DeleteRole {
             name: "reader".into()
-        }),
+        })),
         Outcome::Applied
     );
     assert_eq!(
-        f.run(Command::DeleteRole {
+        f.run(Command::DeleteRole(DeleteRole {
             name: "reader".into()
-        }),
+        })),
         Outcome::Rejected(Rejection::RoleNotFound)
     );
 }

@@ -98,12 +98,14 @@ fn the_runner_can_fail_a_job() {
         f.stage("up", 0, true, vec![row(2, "ann", "ann@x.io")]),
         Outcome::Applied
     );
-    let fail = |runner: &str| Command::FailImportJob {
-        pool_id: "p1".into(),
-        job_id: JOB.into(),
-        runner: runner.into(),
-        at_ms: 500,
-        message: "store unavailable".into(),
+    let fail = |runner: &str| {
+        Command::FailImportJob(FailImportJob {
+            pool_id: "p1".into(),
+            job_id: JOB.into(),
+            runner: runner.into(),
+            at_ms: 500,
+            message: "store unavailable".into(),
+        })
     };
     assert_eq!(f.run(fail("gw-a")), state(ImportStatus::Created));
     assert_eq!(f.start("gw-a", 100), Outcome::Applied);
@@ -127,10 +129,10 @@ fn deleting_the_pool_makes_jobs_unreachable_and_fails_a_running_one() {
     let mut f = Fixture::new();
     f.stage_ann_and_bob("up");
     assert_eq!(f.start("gw-a", 100), Outcome::Applied);
-    f.ok(Command::DeleteUserPool {
+    f.ok(Command::DeleteUserPool(DeleteUserPool {
         pool_id: "p1".into(),
         at_ms: 150,
-    });
+    }));
     let get = query(
         &f.kv,
         &Query::GetImportJob {

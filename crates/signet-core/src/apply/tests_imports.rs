@@ -33,11 +33,11 @@ impl Fixture {
         };
         let mut pool = UserPool::new("p1", "test", 1);
         pool.config.alias_attributes = vec!["email".into()];
-        f.ok(Command::CreateUserPool { pool });
-        f.ok(Command::CreateImportJob {
+        f.ok(Command::CreateUserPool(CreateUserPool { pool }));
+        f.ok(Command::CreateImportJob(CreateImportJob {
             pool_id: "p1".into(),
             job: ImportJob::new(JOB, "p1", "migration", 10, 1_000),
-        });
+        }));
         f
     }
 
@@ -68,7 +68,7 @@ impl Fixture {
         last: bool,
         rows: Vec<ImportRow>,
     ) -> Outcome {
-        self.run(Command::StageImportChunk {
+        self.run(Command::StageImportChunk(StageImportChunk {
             pool_id: "p1".into(),
             job_id: JOB.into(),
             upload_id: upload.into(),
@@ -77,36 +77,36 @@ impl Fixture {
             rows,
             rejected_rows: 0,
             rejected: vec![],
-        })
+        }))
     }
 
     pub(super) fn start(&mut self, runner: &str, at_ms: u64) -> Outcome {
-        self.run(Command::StartImportJob {
+        self.run(Command::StartImportJob(StartImportJob {
             pool_id: "p1".into(),
             job_id: JOB.into(),
             runner: runner.into(),
             at_ms,
             lease_until_ms: at_ms + 30_000,
-        })
+        }))
     }
 
     pub(super) fn apply_chunk(&mut self, runner: &str, seq: u32, at_ms: u64) -> Outcome {
-        self.run(Command::ApplyImportChunk {
+        self.run(Command::ApplyImportChunk(ApplyImportChunk {
             pool_id: "p1".into(),
             job_id: JOB.into(),
             runner: runner.into(),
             seq,
             at_ms,
             lease_until_ms: at_ms + 30_000,
-        })
+        }))
     }
 
     pub(super) fn stop(&mut self, at_ms: u64) -> Outcome {
-        self.run(Command::StopImportJob {
+        self.run(Command::StopImportJob(StopImportJob {
             pool_id: "p1".into(),
             job_id: JOB.into(),
             at_ms,
-        })
+        }))
     }
 
     pub(super) fn job(&self) -> ImportJob {
@@ -154,9 +154,11 @@ pub(super) fn state(status: ImportStatus) -> Outcome {
 #[test]
 fn a_job_needs_a_live_pool_and_a_fresh_id() {
     let mut f = Fixture::new();
-    let job = |pool: &str| Command::CreateImportJob {
-        pool_id: pool.into(),
-        job: ImportJob::new(JOB, pool, "again", 10, 1_000),
+    let job = |pool: &str| {
+        Command::CreateImportJob(CreateImportJob {
+            pool_id: pool.into(),
+            job: ImportJob::new(JOB, pool, "again", 10, 1_000),
+        })
     };
     assert_eq!(
         f.run(job("p1")),
@@ -176,7 +178,7 @@ fn a_job_needs_a_live_pool_and_a_fresh_id() {
 #[test]
 fn staged_chunks_apply_in_order_and_the_job_succeeds() {
     let mut f = Fixture::new();
-    f.ok(Command::StageImportChunk {
+    f.ok(Command::StageImportChunk(StageImportChunk {
         pool_id: "p1".into(),
         job_id: JOB.into(),
         upload_id: "u1".into(),
@@ -188,7 +190,7 @@ fn staged_chunks_apply_in_order_and_the_job_succeeds() {
             line: 4,
             reason: "bad email".into(),
         }],
-    });
+    }));
     assert_eq!(
         f.start("gw-a", 100),
         Outcome::Rejected(Rejection::ImportNotUploaded)
@@ -204,13 +206,13 @@ fn staged_chunks_apply_in_order_and_the_job_succeeds() {
     // Nothing is inserted before the job runs.
     assert!(f.user("ann").is_none());
 
-    f.ok(Command::StartImportJob {
+    f.ok(Command::StartImportJob(StartImportJob {
         pool_id: "p1".into(),
         job_id: JOB.into(),
         runner: "gw-a".into(),
         at_ms: 100,
         lease_until_ms: 30_100,
-    });
+    }));
     let j = f.job();
     assert_eq!(
         (j.status, j.started_at_ms, j.lease_until_ms),
@@ -221,14 +223,14 @@ fn staged_chunks_apply_in_order_and_the_job_succeeds() {
         f.apply_chunk("gw-a", 1, 200),
         Outcome::Rejected(Rejection::ImportOutOfOrder { expected: 0 })
     );
-    f.ok(Command::ApplyImportChunk {
+    f.ok(Command::ApplyImportChunk(ApplyImportChunk {
         pool_id: "p1".into(),
         job_id: JOB.into(),
         runner: "gw-a".into(),
         seq: 0,
         at_ms: 200,
         lease_until_ms: 40_000,
-    });
+    }));
     let j = f.job();
     assert_eq!(
         (j.status, j.next_chunk, j.imported, j.lease_until_ms),
@@ -340,10 +342,10 @@ fn taken_usernames_and_aliases_are_skipped_not_failed() {
     existing
         .attributes
         .insert("email_verified".into(), "true".into());
-    f.ok(Command::CreateUser {
+    f.ok(Command::CreateUser(CreateUser {
         pool_id: "p1".into(),
         user: existing,
-    });
+    }));
     let rows = vec![
         row(2, "ann", "new@x.io"), // username taken
         row(3, "bob", "old@x.io"), // e-mail alias taken
@@ -377,7 +379,7 @@ fn row_reasons_are_bounded_but_counted() {
             reason: "bad".into(),
         })
         .collect();
-    f.ok(Command::StageImportChunk {
+    f.ok(Command::StageImportChunk(StageImportChunk {
         pool_id: "p1".into(),
         job_id: JOB.into(),
         upload_id: "up".into(),
@@ -386,7 +388,7 @@ fn row_reasons_are_bounded_but_counted() {
         rows: vec![],
         rejected_rows: 150,
         rejected,
-    });
+    }));
     let j = f.job();
     assert_eq!((j.failed, j.errors.len()), (150, MAX_IMPORT_ERRORS));
     assert_eq!(j.errors[99].line, 101);
@@ -395,10 +397,10 @@ fn row_reasons_are_bounded_but_counted() {
 #[test]
 fn jobs_list_in_id_order_per_pool() {
     let mut f = Fixture::new();
-    f.ok(Command::CreateImportJob {
+    f.ok(Command::CreateImportJob(CreateImportJob {
         pool_id: "p1".into(),
         job: ImportJob::new("import-job0", "p1", "first", 5, 1_000),
-    });
+    }));
     let QueryResult::ImportJobs(jobs) = query(
         &f.kv,
         &Query::ListImportJobs {

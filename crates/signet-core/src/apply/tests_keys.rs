@@ -4,7 +4,7 @@ use super::*;
 use crate::{query, KeyState, MemKv, Query, QueryResult, RequestId, RetireReason, SigningKey};
 
 fn key(kid: &str, owner: &str, jwk: &str) -> Command {
-    Command::PublishKey {
+    Command::PublishKey(PublishKey {
         key: SigningKey {
             kid: kid.into(),
             owner: owner.into(),
@@ -14,7 +14,7 @@ fn key(kid: &str, owner: &str, jwk: &str) -> Command {
             usable_from_ms: 2,
             state: KeyState::Published,
         },
-    }
+    })
 }
 
 struct F {
@@ -47,17 +47,19 @@ fn lease_lapse_retires_only_when_the_lease_really_lapsed() {
     };
     assert_eq!(f.run(key("k1", "gw-a", "A")), Outcome::Applied);
     assert_eq!(
-        f.run(Command::RenewKeyLease {
+        f.run(Command::RenewKeyLease(RenewKeyLease {
             owner: "gw-a".into(),
             until_ms: 100
-        }),
+        })),
         Outcome::Applied
     );
-    let retire = |at| Command::RetireKey {
-        kid: "k1".into(),
-        reason: RetireReason::LeaseLapsed,
-        at_ms: at,
-        drop_after_ms: at + 50,
+    let retire = |at| {
+        Command::RetireKey(RetireKey {
+            kid: "k1".into(),
+            reason: RetireReason::LeaseLapsed,
+            at_ms: at,
+            drop_after_ms: at + 50,
+        })
     };
     // The owner is alive at 90: a stale housekeeper's retirement is refused.
     assert_eq!(
@@ -66,10 +68,10 @@ fn lease_lapse_retires_only_when_the_lease_really_lapsed() {
     );
     assert_eq!(f.state("k1"), Some(KeyState::Published));
     // A renewal never shortens the lease.
-    f.run(Command::RenewKeyLease {
+    f.run(Command::RenewKeyLease(RenewKeyLease {
         owner: "gw-a".into(),
         until_ms: 80,
-    });
+    }));
     assert_eq!(f.run(retire(101)), Outcome::Applied);
     assert_eq!(
         f.state("k1"),
@@ -98,39 +100,39 @@ fn drop_waits_for_the_overlap_and_the_kid_is_never_reused() {
     f.run(key("k1", "gw-a", "A"));
     // A published key is never dropped.
     assert_eq!(
-        f.run(Command::DropKey {
+        f.run(Command::DropKey(DropKey {
             kid: "k1".into(),
             at_ms: 1_000
-        }),
+        })),
         Outcome::Rejected(Rejection::PreconditionFailed)
     );
-    f.run(Command::RetireKey {
+    f.run(Command::RetireKey(RetireKey {
         kid: "k1".into(),
         reason: RetireReason::Rotated,
         at_ms: 10,
         drop_after_ms: 60,
-    });
+    }));
     assert_eq!(
-        f.run(Command::DropKey {
+        f.run(Command::DropKey(DropKey {
             kid: "k1".into(),
             at_ms: 59
-        }),
+        })),
         Outcome::Rejected(Rejection::PreconditionFailed)
     );
     assert_eq!(
-        f.run(Command::DropKey {
+        f.run(Command::DropKey(DropKey {
             kid: "k1".into(),
             at_ms: 60
-        }),
+        })),
         Outcome::Applied
     );
     assert_eq!(f.state("k1"), None);
     // Dropping twice is harmless; publishing the kid again, even with the same material, is not.
     assert_eq!(
-        f.run(Command::DropKey {
+        f.run(Command::DropKey(DropKey {
             kid: "k1".into(),
             at_ms: 61
-        }),
+        })),
         Outcome::Applied
     );
     assert_eq!(
@@ -146,18 +148,18 @@ fn revocation_takes_effect_from_any_state_and_sticks() {
         n: 0,
     };
     f.run(key("k1", "gw-a", "A"));
-    f.run(Command::RetireKey {
+    f.run(Command::RetireKey(RetireKey {
         kid: "k1".into(),
         reason: RetireReason::Rotated,
         at_ms: 10,
         drop_after_ms: 60,
-    });
+    }));
     assert_eq!(
-        f.run(Command::RevokeKey {
+        f.run(Command::RevokeKey(RevokeKey {
             kid: "k1".into(),
             at_ms: 20,
             drop_after_ms: 500
-        }),
+        })),
         Outcome::Applied
     );
     let revoked = KeyState::Revoked {
@@ -167,26 +169,26 @@ fn revocation_takes_effect_from_any_state_and_sticks() {
     assert_eq!(f.state("k1"), Some(revoked));
     assert!(!revoked.is_published());
     // Neither a retirement nor an early drop brings it back or removes the tombstone.
-    f.run(Command::RetireKey {
+    f.run(Command::RetireKey(RetireKey {
         kid: "k1".into(),
         reason: RetireReason::Rotated,
         at_ms: 30,
         drop_after_ms: 40,
-    });
+    }));
     assert_eq!(f.state("k1"), Some(revoked));
     assert_eq!(
-        f.run(Command::DropKey {
+        f.run(Command::DropKey(DropKey {
             kid: "k1".into(),
             at_ms: 100
-        }),
+        })),
         Outcome::Rejected(Rejection::PreconditionFailed)
     );
     assert_eq!(
-        f.run(Command::RevokeKey {
+        f.run(Command::RevokeKey(RevokeKey {
             kid: "nope".into(),
             at_ms: 1,
             drop_after_ms: 2
-        }),
+        })),
         Outcome::Rejected(Rejection::KeyNotFound)
     );
 }

@@ -31,36 +31,36 @@ impl F {
     }
 
     fn revoke_family(&mut self, id: &str, expires_at_ms: u64) {
-        let c = Command::RevokeRefreshFamily {
+        let c = Command::RevokeRefreshFamily(RevokeRefreshFamily {
             family_id: id.into(),
             expires_at_ms,
-        };
+        });
         assert_eq!(self.run(c), Outcome::Applied);
     }
 
     fn rotate_family(&mut self, id: &str, expires_at_ms: u64) {
-        let c = Command::AdvanceRefreshFamily {
+        let c = Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
             family_id: id.into(),
             presented_generation: 0,
             expires_at_ms,
-        };
+        });
         assert_eq!(self.run(c), Outcome::Applied);
     }
 
     fn revoke_token(&mut self, jti: &str, expires_at_ms: u64) {
-        let c = Command::RevokeAccessToken {
+        let c = Command::RevokeAccessToken(RevokeAccessToken {
             jti: jti.into(),
             expires_at_ms,
-        };
+        });
         assert_eq!(self.run(c), Outcome::Applied);
     }
 
     fn purge(&mut self, now_ms: u64, families: &[&str], jtis: &[&str]) {
-        let c = Command::PurgeExpired {
+        let c = Command::PurgeExpired(PurgeExpired {
             now_ms,
             families: families.iter().map(|s| s.to_string()).collect(),
             revoked_tokens: jtis.iter().map(|s| s.to_string()).collect(),
-        };
+        });
         assert_eq!(self.run(c), Outcome::Applied);
     }
 
@@ -233,11 +233,11 @@ fn batches_are_bounded() {
     let all: Vec<String> = (0..n).map(|i| format!("j{i:05}")).collect();
     let req = Request::new(
         RequestId([0xAB; 16]),
-        Command::PurgeExpired {
+        Command::PurgeExpired(PurgeExpired {
             now_ms: NOW,
             families: vec![],
             revoked_tokens: all,
-        },
+        }),
     );
     assert_eq!(apply(&mut kv, &req).unwrap(), Outcome::Applied);
     let left = kv

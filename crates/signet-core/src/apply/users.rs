@@ -1,8 +1,9 @@
 //! Users and their sign-in aliases.
 
-use super::{get, put, reject, valid_parts};
+use super::{get, put, reject, valid_parts, Apply};
 use crate::kv::{compound, key};
 use crate::{CodePurpose, CoreError, KvTxn, Outcome, Rejection, Table, User, UserPatch, UserPool};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The sign-in aliases `attrs` claim, with their values: a username attribute always (it is
@@ -66,6 +67,22 @@ fn alias_conflict(
     Ok(None)
 }
 
+/// Create a user; rejected if the username, sub or a sign-in alias is taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateUser {
+    /// Pool to create the user in.
+    pub pool_id: String,
+    /// The user record.
+    pub user: User,
+}
+
+impl Apply for CreateUser {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        create_user(txn, &self.pool_id, &self.user)
+    }
+}
+
+/// [`CreateUser`], also used for each user of an import.
 pub(super) fn create_user(
     txn: &mut impl KvTxn,
     pool_id: &str,
@@ -189,96 +206,135 @@ pub(super) fn load(
     }
 }
 
-pub(super) fn update_user(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    username: &str,
-    patch: &UserPatch,
-) -> Result<Outcome, CoreError> {
-    let (pool, user) = match load(txn, pool_id, username)? {
-        Ok(v) => v,
-        Err(r) => return reject(r),
-    };
-    let Some(new) = patched(&user, patch) else {
-        return reject(Rejection::PreconditionFailed);
-    };
-    store_user(txn, &pool, &user, &new)
+/// Change a user, optionally only from an expected state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUser {
+    /// Pool id.
+    pub pool_id: String,
+    /// Canonical username.
+    pub username: String,
+    /// The change.
+    pub patch: UserPatch,
 }
 
-pub(super) fn delete_user(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    username: &str,
-) -> Result<Outcome, CoreError> {
-    let (pool, user) = match load(txn, pool_id, username)? {
-        Ok(v) => v,
-        Err(r) => return reject(r),
-    };
-    txn.delete(Table::Users, &compound(pool_id, username))?;
-    txn.delete(Table::UsersBySub, &compound(pool_id, &user.sub))?;
-    release_aliases(
-        txn,
-        pool_id,
-        username,
-        &all_login_values(&pool, &user.attributes),
-    )?;
-    crate::search::index_user(txn, pool_id, Some(&user), None)?;
-    // Pending codes would otherwise greet a new user of the same name. Group memberships
-    // are keyed by sub, which a new user never shares, so they need no cleanup here.
-    for purpose in [
-        CodePurpose::ConfirmSignUp,
-        CodePurpose::ResetPassword,
-        CodePurpose::VerifyAttribute("email".into()),
-        CodePurpose::VerifyAttribute("phone_number".into()),
-    ] {
-        let k = key(&[pool_id, username, &purpose.key()]);
-        txn.delete(Table::Codes, &k)?;
-        txn.delete(Table::Outbox, &k)?;
-        txn.delete(Table::CodeBudgets, &k)?;
+impl Apply for UpdateUser {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let (pool, user) = match load(txn, &self.pool_id, &self.username)? {
+            Ok(v) => v,
+            Err(r) => return reject(r),
+        };
+        let Some(new) = patched(&user, &self.patch) else {
+            return reject(Rejection::PreconditionFailed);
+        };
+        store_user(txn, &pool, &user, &new)
     }
-    Ok(Outcome::Applied)
 }
 
-pub(super) fn record_failure(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    username: &str,
-    at_ms: u64,
-    threshold: u32,
-    base_ms: u64,
-    max_ms: u64,
-) -> Result<Outcome, CoreError> {
-    let (_, mut user) = match load(txn, pool_id, username)? {
-        Ok(v) => v,
-        Err(r) => return reject(r),
-    };
-    if at_ms < user.locked_until_ms {
-        // Attempts during a lockout are refused unchecked: they do not count.
-        return reject(Rejection::PreconditionFailed);
-    }
-    user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
-    if user.failed_sign_ins >= threshold.max(1) {
-        let doublings = (user.failed_sign_ins - threshold.max(1)).min(30);
-        let lock = base_ms.saturating_mul(1u64 << doublings).min(max_ms);
-        user.locked_until_ms = user.locked_until_ms.max(at_ms.saturating_add(lock));
-    }
-    put(txn, Table::Users, &compound(pool_id, username), &user)?;
-    Ok(Outcome::Applied)
+/// Delete a user, its indexes and pending codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteUser {
+    /// Pool of the user.
+    pub pool_id: String,
+    /// Canonical username.
+    pub username: String,
 }
 
-pub(super) fn clear_failures(
-    txn: &mut impl KvTxn,
-    pool_id: &str,
-    username: &str,
-) -> Result<Outcome, CoreError> {
-    let (_, mut user) = match load(txn, pool_id, username)? {
-        Ok(v) => v,
-        Err(r) => return reject(r),
-    };
-    if user.failed_sign_ins != 0 || user.locked_until_ms != 0 {
-        user.failed_sign_ins = 0;
-        user.locked_until_ms = 0;
+impl Apply for DeleteUser {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let (pool_id, username) = (self.pool_id.as_str(), self.username.as_str());
+        let (pool, user) = match load(txn, pool_id, username)? {
+            Ok(v) => v,
+            Err(r) => return reject(r),
+        };
+        txn.delete(Table::Users, &compound(pool_id, username))?;
+        txn.delete(Table::UsersBySub, &compound(pool_id, &user.sub))?;
+        release_aliases(
+            txn,
+            pool_id,
+            username,
+            &all_login_values(&pool, &user.attributes),
+        )?;
+        crate::search::index_user(txn, pool_id, Some(&user), None)?;
+        // Pending codes would otherwise greet a new user of the same name. Group memberships
+        // are keyed by sub, which a new user never shares, so they need no cleanup here.
+        for purpose in [
+            CodePurpose::ConfirmSignUp,
+            CodePurpose::ResetPassword,
+            CodePurpose::VerifyAttribute("email".into()),
+            CodePurpose::VerifyAttribute("phone_number".into()),
+        ] {
+            let k = key(&[pool_id, username, &purpose.key()]);
+            txn.delete(Table::Codes, &k)?;
+            txn.delete(Table::Outbox, &k)?;
+            txn.delete(Table::CodeBudgets, &k)?;
+        }
+        Ok(Outcome::Applied)
+    }
+}
+
+/// Count a failed password sign-in; from `threshold` failures on, lock password sign-in
+/// for `base_ms` doubled per further failure, at most `max_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSignInFailure {
+    /// Pool id.
+    pub pool_id: String,
+    /// Canonical username.
+    pub username: String,
+    /// Time of the failure, Unix ms.
+    pub at_ms: u64,
+    /// Failures before the first lockout.
+    pub threshold: u32,
+    /// First lockout length, ms.
+    pub base_ms: u64,
+    /// Longest lockout, ms.
+    pub max_ms: u64,
+}
+
+impl Apply for RecordSignInFailure {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let (pool_id, username) = (self.pool_id.as_str(), self.username.as_str());
+        let (at_ms, threshold, base_ms, max_ms) =
+            (self.at_ms, self.threshold, self.base_ms, self.max_ms);
+        let (_, mut user) = match load(txn, pool_id, username)? {
+            Ok(v) => v,
+            Err(r) => return reject(r),
+        };
+        if at_ms < user.locked_until_ms {
+            // Attempts during a lockout are refused unchecked: they do not count.
+            return reject(Rejection::PreconditionFailed);
+        }
+        user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
+        if user.failed_sign_ins >= threshold.max(1) {
+            let doublings = (user.failed_sign_ins - threshold.max(1)).min(30);
+            let lock = base_ms.saturating_mul(1u64 << doublings).min(max_ms);
+            user.locked_until_ms = user.locked_until_ms.max(at_ms.saturating_add(lock));
+        }
         put(txn, Table::Users, &compound(pool_id, username), &user)?;
+        Ok(Outcome::Applied)
     }
-    Ok(Outcome::Applied)
+}
+
+/// Forget failed sign-ins after a successful one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearSignInFailures {
+    /// Pool id.
+    pub pool_id: String,
+    /// Canonical username.
+    pub username: String,
+}
+
+impl Apply for ClearSignInFailures {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let (pool_id, username) = (self.pool_id.as_str(), self.username.as_str());
+        let (_, mut user) = match load(txn, pool_id, username)? {
+            Ok(v) => v,
+            Err(r) => return reject(r),
+        };
+        if user.failed_sign_ins != 0 || user.locked_until_ms != 0 {
+            user.failed_sign_ins = 0;
+            user.locked_until_ms = 0;
+            put(txn, Table::Users, &compound(pool_id, username), &user)?;
+        }
+        Ok(Outcome::Applied)
+    }
 }

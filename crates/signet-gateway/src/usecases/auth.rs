@@ -14,8 +14,8 @@ use crate::validate::{attributes, canonical_username, check_password, AttrWrite}
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Outcome;
 use signet_core::{
-    AppClient, AuthFlow, Command, Group, Query, RefreshFamily, User, UserPatch, UserPool,
-    UserStatus, UserView,
+    AdvanceRefreshFamily, AppClient, AuthFlow, ClearSignInFailures, Command, Group, Query,
+    RecordSignInFailure, RefreshFamily, User, UserPatch, UserPool, UserStatus, UserView,
 };
 use signet_crypto::{Algorithm, MAX_PASSWORD_BYTES};
 use signet_store::ReadConsistency::Linearizable;
@@ -268,14 +268,14 @@ impl Gateway {
     ) -> Result<Guess, AppError> {
         let reserved = self
             .store
-            .write(Command::RecordSignInFailure {
+            .write(Command::RecordSignInFailure(RecordSignInFailure {
                 pool_id: pool.id.clone(),
                 username: username.to_string(),
                 at_ms: now_ms(),
                 threshold: self.cfg.lockout_threshold,
                 base_ms: self.cfg.lockout_base.as_millis() as u64,
                 max_ms: self.cfg.lockout_max.as_millis() as u64,
-            })
+            }))
             .await?;
         let hash = match (&reserved.outcome, hash) {
             (Outcome::Applied, Some(h)) if password.len() <= MAX_PASSWORD_BYTES => h,
@@ -290,10 +290,10 @@ impl Gateway {
         if !self.hasher.verify(password, hash).await? {
             return Ok(Guess::Wrong);
         }
-        self.write(Command::ClearSignInFailures {
+        self.write(Command::ClearSignInFailures(ClearSignInFailures {
             pool_id: pool.id.clone(),
             username: username.to_string(),
-        })
+        }))
         .await?;
         Ok(Guess::Right)
     }
@@ -467,11 +467,11 @@ impl Gateway {
         let user = &view.user;
         if client.refresh_token_rotation {
             // Once per generation, cluster-wide; a replayed older token revokes the family.
-            self.write(Command::AdvanceRefreshFamily {
+            self.write(Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
                 family_id: p.fam.clone(),
                 presented_generation: p.gen,
                 expires_at_ms: p.exp_ms,
-            })
+            }))
             .await?;
         } else {
             let family: Option<RefreshFamily> = self

@@ -5,7 +5,10 @@ use super::pools::check_display_name;
 use crate::validate::STANDARD_ATTRIBUTES;
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Page;
-use signet_core::{AppClient, AuthFlow, ClientSecret, Command, Query, TokenValidity, UserPool};
+use signet_core::{
+    AppClient, AuthFlow, ClientSecret, Command, CreateAppClient, DeleteAppClient, Query,
+    TokenValidity, UpdateAppClient, UserPool,
+};
 use signet_store::ReadConsistency::Linearizable;
 
 /// Settings of a new or updated app client.
@@ -179,9 +182,9 @@ impl Gateway {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        self.write(Command::CreateAppClient {
+        self.write(Command::CreateAppClient(CreateAppClient {
             client: client.clone(),
-        })
+        }))
         .await?;
         Ok((client, secret))
     }
@@ -255,17 +258,19 @@ impl Gateway {
             .await?;
         c.disabled = input.disabled;
         c.updated_at_ms = now_ms();
-        self.write(Command::UpdateAppClient { client: c.clone() })
-            .await?;
+        self.write(Command::UpdateAppClient(UpdateAppClient {
+            client: c.clone(),
+        }))
+        .await?;
         Ok(c)
     }
 
     /// DeleteUserPoolClient.
     pub async fn delete_client(&self, pool_id: &str, client_id: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteAppClient {
+        self.write(Command::DeleteAppClient(DeleteAppClient {
             pool_id: pool_id.into(),
             client_id: client_id.into(),
-        })
+        }))
         .await
         .map(|_| ())
     }

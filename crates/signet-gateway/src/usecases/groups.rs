@@ -3,7 +3,10 @@
 use crate::validate::{display_name, identifier};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Page;
-use signet_core::{Command, Group, Query, User};
+use signet_core::{
+    AddUserToGroup, Command, CreateGroup, DeleteGroup, Group, Query, RemoveUserFromGroup,
+    UpdateGroup, User,
+};
 use signet_store::ReadConsistency::Linearizable;
 
 /// The one check of a group's fields, for Create and Update alike (Cognito's limits). The
@@ -41,9 +44,9 @@ impl Gateway {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        self.write(Command::CreateGroup {
+        self.write(Command::CreateGroup(CreateGroup {
             group: group.clone(),
-        })
+        }))
         .await?;
         Ok(group)
     }
@@ -72,24 +75,24 @@ impl Gateway {
     ) -> Result<Group, AppError> {
         self.pool(pool_id).await?;
         check_group(name, description, &role_arn)?;
-        self.write(Command::UpdateGroup {
+        self.write(Command::UpdateGroup(UpdateGroup {
             pool_id: pool_id.into(),
             name: name.into(),
             description: description.into(),
             precedence,
             role_arn,
             at_ms: now_ms(),
-        })
+        }))
         .await?;
         self.get_group(pool_id, name).await
     }
 
     /// DeleteGroup.
     pub async fn delete_group(&self, pool_id: &str, name: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteGroup {
+        self.write(Command::DeleteGroup(DeleteGroup {
             pool_id: pool_id.into(),
             name: name.into(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -126,17 +129,17 @@ impl Gateway {
     ) -> Result<(), AppError> {
         let user = self.admin_get_user(pool_id, username).await?;
         let cmd = if member {
-            Command::AddUserToGroup {
+            Command::AddUserToGroup(AddUserToGroup {
                 pool_id: pool_id.into(),
                 username: user.username,
                 group: group.into(),
-            }
+            })
         } else {
-            Command::RemoveUserFromGroup {
+            Command::RemoveUserFromGroup(RemoveUserFromGroup {
                 pool_id: pool_id.into(),
                 username: user.username,
                 group: group.into(),
-            }
+            })
         };
         self.write(cmd).await.map(|_| ())
     }

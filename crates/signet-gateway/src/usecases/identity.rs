@@ -8,7 +8,9 @@ use super::role_mapping::{self, LoginClaims};
 use super::sts::{Credentials, SessionSpec};
 use crate::{now_ms, AppError, Gateway};
 use serde_json::{json, Value};
-use signet_core::{Command, Identity, IdentityPool, Query, Role};
+use signet_core::{
+    Command, GetOrCreateIdentity, Identity, IdentityPool, Query, Role, UnlinkIdentity,
+};
 use signet_crypto::Algorithm;
 use signet_store::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
@@ -112,13 +114,13 @@ impl Gateway {
             .iter()
             .map(|l| (l.provider.clone(), l.subject.clone()))
             .collect();
-        self.write(Command::GetOrCreateIdentity {
+        self.write(Command::GetOrCreateIdentity(GetOrCreateIdentity {
             pool_id: pool.id.clone(),
             logins: subjects,
             new_identity_id: new_id.clone(),
             into_identity_id: None,
             at_ms: now_ms(),
-        })
+        }))
         .await?;
         match verified.first() {
             None => Ok(new_id),
@@ -264,13 +266,13 @@ impl Gateway {
             .map(|l| (l.provider, l.subject))
             .collect();
         subjects.insert(dev.clone(), user.clone());
-        self.write(Command::GetOrCreateIdentity {
+        self.write(Command::GetOrCreateIdentity(GetOrCreateIdentity {
             pool_id: pool.id.clone(),
             logins: subjects.clone(),
             new_identity_id: format!("local:{}", ids::uuid()),
             into_identity_id: identity_id.map(str::to_string),
             at_ms: now_ms(),
-        })
+        }))
         .await?;
         let identity: Identity = self
             .ask::<Option<_>>(
@@ -363,12 +365,12 @@ impl Gateway {
                 })?;
             unlink.insert(l.provider.clone(), l.subject.clone());
         }
-        self.write(Command::UnlinkIdentity {
+        self.write(Command::UnlinkIdentity(UnlinkIdentity {
             pool_id: p.pool.id.clone(),
             identity_id: identity_id.to_string(),
             logins: unlink,
             at_ms: now_ms(),
-        })
+        }))
         .await
         .map(|_| ())
     }

@@ -5,8 +5,9 @@ use super::{ids, page, page_size};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Page;
 use signet_core::{
-    Command, Identity, IdentityPool, LoginProvider, PoolRoles, Query, Role, RoleMapping,
-    RoleMappingKind,
+    Command, CreateIdentityPool, DeleteIdentities, DeleteIdentityPool, Identity, IdentityPool,
+    LoginProvider, PoolRoles, Query, Role, RoleMapping, RoleMappingKind, SetIdentityPoolRoles,
+    UpdateIdentityPool,
 };
 use signet_store::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
@@ -162,8 +163,10 @@ impl Gateway {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        self.write(Command::CreateIdentityPool { pool: pool.clone() })
-            .await?;
+        self.write(Command::CreateIdentityPool(CreateIdentityPool {
+            pool: pool.clone(),
+        }))
+        .await?;
         Ok(pool)
     }
 
@@ -200,15 +203,16 @@ impl Gateway {
             created_at_ms: current.created_at_ms,
             updated_at_ms: now_ms(),
         };
-        self.write(Command::UpdateIdentityPool { pool }).await?;
+        self.write(Command::UpdateIdentityPool(UpdateIdentityPool { pool }))
+            .await?;
         self.describe_identity_pool(id).await
     }
 
     /// DeleteIdentityPool.
     pub async fn delete_identity_pool(&self, id: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteIdentityPool {
+        self.write(Command::DeleteIdentityPool(DeleteIdentityPool {
             pool_id: id.to_string(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -272,12 +276,12 @@ impl Gateway {
                 .ok_or_else(|| AppError::invalid(format!("{arn} is not a role ARN")))?;
             self.role(name).await?;
         }
-        self.write(Command::SetIdentityPoolRoles {
+        self.write(Command::SetIdentityPoolRoles(SetIdentityPoolRoles {
             pool_id: id.to_string(),
             roles,
             role_mappings: mappings,
             at_ms: now_ms(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -331,10 +335,10 @@ impl Gateway {
             }
         }
         for (pool_id, identity_ids) in by_pool {
-            self.write(Command::DeleteIdentities {
+            self.write(Command::DeleteIdentities(DeleteIdentities {
                 pool_id,
                 identity_ids,
-            })
+            }))
             .await?;
         }
         Ok(missing)

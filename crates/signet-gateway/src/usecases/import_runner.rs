@@ -4,7 +4,10 @@
 //! this gateway stops (the lease then lapses and a later start elsewhere resumes it).
 
 use crate::{now_ms, Gateway};
-use signet_core::{Command, ImportJob, ImportStatus, Outcome, Rejection, RequestId};
+use signet_core::{
+    ApplyImportChunk, Command, FailImportJob, ImportJob, ImportStatus, Outcome, Rejection,
+    RequestId,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,14 +77,14 @@ async fn run(gw: &Gateway, pool_id: &str, job_id: &str) {
             return;
         }
         let now = now_ms();
-        let cmd = Command::ApplyImportChunk {
+        let cmd = Command::ApplyImportChunk(ApplyImportChunk {
             pool_id: pool_id.to_string(),
             job_id: job_id.to_string(),
             runner: me.clone(),
             seq: job.next_chunk,
             at_ms: now,
             lease_until_ms: now + gw.cfg.import_lease.as_millis() as u64,
-        };
+        });
         match send(gw, cmd).await {
             Sent::Done(Outcome::Applied) => {}
             // Someone else holds the job now, or it ended (stopped, pool deleted): not ours
@@ -166,13 +169,13 @@ async fn read_job(gw: &Gateway, pool_id: &str, job_id: &str) -> Option<ImportJob
 /// the job stays resumable).
 async fn fail(gw: &Gateway, pool_id: &str, job_id: &str, message: &str) {
     tracing::error!(job_id, "import job failed: {message}");
-    let cmd = Command::FailImportJob {
+    let cmd = Command::FailImportJob(FailImportJob {
         pool_id: pool_id.into(),
         job_id: job_id.into(),
         runner: gw.cfg.instance.clone(),
         at_ms: now_ms(),
         message: message.into(),
-    };
+    });
     if let Sent::GaveUp(e) = send(gw, cmd).await {
         tracing::error!(job_id, "cannot mark the import job failed: {e}");
     }

@@ -6,7 +6,9 @@
 use super::{ids, import_csv};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Page;
-use signet_core::{Command, ImportJob, ImportStatus, Query};
+use signet_core::{
+    Command, CreateImportJob, ImportJob, ImportStatus, Query, StartImportJob, StopImportJob,
+};
 use signet_store::ReadConsistency::Linearizable;
 use std::sync::Arc;
 
@@ -35,10 +37,10 @@ impl Gateway {
         // Whole seconds, so the URL (which carries seconds) is rebuilt identically later.
         let expires_ms = (now + UPLOAD_URL_TTL_MS) / 1000 * 1000;
         let job = ImportJob::new(ids::import_job_id(), &pool.id, job_name, now, expires_ms);
-        self.write(Command::CreateImportJob {
+        self.write(Command::CreateImportJob(CreateImportJob {
             pool_id: pool.id.clone(),
             job: job.clone(),
-        })
+        }))
         .await?;
         Ok(job)
     }
@@ -90,13 +92,13 @@ impl Gateway {
         job_id: &str,
     ) -> Result<ImportJob, AppError> {
         let now = now_ms();
-        self.write(Command::StartImportJob {
+        self.write(Command::StartImportJob(StartImportJob {
             pool_id: pool_id.into(),
             job_id: job_id.into(),
             runner: self.cfg.instance.clone(),
             at_ms: now,
             lease_until_ms: now + self.cfg.import_lease.as_millis() as u64,
-        })
+        }))
         .await?;
         super::import_runner::spawn(self, pool_id, job_id);
         self.describe_import_job(pool_id, job_id).await
@@ -108,11 +110,11 @@ impl Gateway {
         pool_id: &str,
         job_id: &str,
     ) -> Result<ImportJob, AppError> {
-        self.write(Command::StopImportJob {
+        self.write(Command::StopImportJob(StopImportJob {
             pool_id: pool_id.into(),
             job_id: job_id.into(),
             at_ms: now_ms(),
-        })
+        }))
         .await?;
         self.describe_import_job(pool_id, job_id).await
     }

@@ -1,7 +1,7 @@
 //! Admin operations on signing keys.
 
 use crate::{now_ms, AppError, Gateway};
-use signet_core::{Command, Query, SigningKey};
+use signet_core::{Command, Query, RequestKeyRotation, RevokeKey, SigningKey};
 use signet_store::ReadConsistency::Linearizable;
 
 impl Gateway {
@@ -13,9 +13,11 @@ impl Gateway {
     /// RotateSigningKeys: every gateway rotates its keys now (they follow the request
     /// through the log); returns once the request is committed.
     pub async fn rotate_signing_keys(&self) -> Result<(), AppError> {
-        self.write(Command::RequestKeyRotation { at_ms: now_ms() })
-            .await
-            .map(|_| ())
+        self.write(Command::RequestKeyRotation(RequestKeyRotation {
+            at_ms: now_ms(),
+        }))
+        .await
+        .map(|_| ())
     }
 
     /// RevokeSigningKey: out of every JWKS and refused by Signet's APIs at once; its owner
@@ -23,11 +25,11 @@ impl Gateway {
     /// it could have signed has expired.
     pub async fn revoke_signing_key(&self, kid: &str) -> Result<(), AppError> {
         let at_ms = now_ms();
-        self.write(Command::RevokeKey {
+        self.write(Command::RevokeKey(RevokeKey {
             kid: kid.into(),
             at_ms,
             drop_after_ms: at_ms + self.cfg.key_overlap.as_millis() as u64,
-        })
+        }))
         .await
         .map(|_| ())
     }

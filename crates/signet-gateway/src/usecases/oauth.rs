@@ -10,7 +10,9 @@ use crate::{now_ms, AppError, Gateway};
 use serde_json::{json, Map, Value};
 use signet_core::Page;
 use signet_core::{
-    AppClient, Command, OAuthFlow, Query, RefreshFamily, ResourceServer, ResourceServerScope,
+    AddClientSecret, AppClient, Command, DeleteClientSecret, DeleteResourceServer, OAuthFlow,
+    PutResourceServer, Query, RefreshFamily, ResourceServer, ResourceServerScope,
+    RevokeAccessToken, RevokeRefreshFamily,
 };
 use signet_crypto::Algorithm;
 use signet_store::ReadConsistency::Linearizable;
@@ -266,8 +268,11 @@ impl Gateway {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        self.write(Command::PutResourceServer { server, create })
-            .await?;
+        self.write(Command::PutResourceServer(PutResourceServer {
+            server,
+            create,
+        }))
+        .await?;
         self.describe_resource_server(pool_id, &input.identifier)
             .await
     }
@@ -300,10 +305,10 @@ impl Gateway {
         let current = self.describe_resource_server(pool_id, identifier).await?;
         let all: Vec<String> = current.scopes.iter().map(|s| s.name.clone()).collect();
         self.check_scopes_unused(pool_id, identifier, &all).await?;
-        self.write(Command::DeleteResourceServer {
+        self.write(Command::DeleteResourceServer(DeleteResourceServer {
             pool_id: pool_id.into(),
             identifier: identifier.into(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -346,11 +351,11 @@ impl Gateway {
         let now = now_ms();
         let (record, plain) = self.new_client_secret(client_id, now);
         let id = record.id.clone();
-        self.write(Command::AddClientSecret {
+        self.write(Command::AddClientSecret(AddClientSecret {
             pool_id: pool_id.into(),
             client_id: client_id.into(),
             secret: record,
-        })
+        }))
         .await?;
         Ok((id, plain, now))
     }
@@ -376,11 +381,11 @@ impl Gateway {
         client_id: &str,
         secret_id: &str,
     ) -> Result<(), AppError> {
-        self.write(Command::DeleteClientSecret {
+        self.write(Command::DeleteClientSecret(DeleteClientSecret {
             pool_id: pool_id.into(),
             client_id: client_id.into(),
             secret_id: secret_id.into(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -700,10 +705,10 @@ impl Gateway {
             }
             let jti = claims.get("jti").and_then(Value::as_str).unwrap_or("");
             let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-            self.write(Command::RevokeAccessToken {
+            self.write(Command::RevokeAccessToken(RevokeAccessToken {
                 jti: jti.to_string(),
                 expires_at_ms: exp * 1000,
-            })
+            }))
             .await?;
             return Ok(());
         }
@@ -719,10 +724,10 @@ impl Gateway {
         let Ok(p) = self.open_refresh(&client, token) else {
             return Ok(());
         };
-        self.write(Command::RevokeRefreshFamily {
+        self.write(Command::RevokeRefreshFamily(RevokeRefreshFamily {
             family_id: p.fam,
             expires_at_ms: p.exp_ms,
-        })
+        }))
         .await?;
         Ok(())
     }

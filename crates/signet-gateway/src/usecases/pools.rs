@@ -5,7 +5,10 @@ use super::ids;
 use crate::validate::{display_name, STANDARD_ATTRIBUTES};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Page;
-use signet_core::{Command, PasswordPolicy, PoolConfig, Query, SchemaAttribute, UserPool};
+use signet_core::{
+    Command, CreateUserPool, DeleteUserPool, PasswordPolicy, PoolConfig, Query, SchemaAttribute,
+    UpdateUserPool, UserPool,
+};
 use signet_crypto::Algorithm;
 use signet_store::ReadConsistency::Linearizable;
 
@@ -163,8 +166,10 @@ impl Gateway {
             updated_at_ms: now,
             config: input.config,
         };
-        self.write(Command::CreateUserPool { pool: pool.clone() })
-            .await?;
+        self.write(Command::CreateUserPool(CreateUserPool {
+            pool: pool.clone(),
+        }))
+        .await?;
         Ok(pool)
     }
 
@@ -190,22 +195,22 @@ impl Gateway {
         crate::validate::pool_id(pool_id)?;
         check_display_name("PoolName", &input.name)?;
         check_config(&input.config, self.cfg.allow_insecure_loopback_http)?;
-        self.write(Command::UpdateUserPool {
+        self.write(Command::UpdateUserPool(UpdateUserPool {
             pool_id: pool_id.into(),
             name: input.name,
             config: input.config,
             at_ms: now_ms(),
-        })
+        }))
         .await?;
         self.describe_user_pool(pool_id).await
     }
 
     /// DeleteUserPool.
     pub async fn delete_user_pool(&self, pool_id: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteUserPool {
+        self.write(Command::DeleteUserPool(DeleteUserPool {
             pool_id: pool_id.into(),
             at_ms: now_ms(),
-        })
+        }))
         .await
         .map(|_| ())
     }

@@ -5,7 +5,9 @@
 use super::{ids, page, page_size};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::Page;
-use signet_core::{Command, Query, Role};
+use signet_core::{
+    Command, CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, Query, Role, UpdateRole,
+};
 use signet_store::ReadConsistency::Linearizable;
 use signet_verify::policy::PolicyDocument;
 
@@ -84,7 +86,7 @@ impl Gateway {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        self.write(Command::CreateRole { role: role.clone() })
+        self.write(Command::CreateRole(CreateRole { role: role.clone() }))
             .await?;
         Ok(role)
     }
@@ -123,22 +125,22 @@ impl Gateway {
             ));
         }
         let max_session_s = max_session_s.map(check_max_session).transpose()?;
-        self.write(Command::UpdateRole {
+        self.write(Command::UpdateRole(UpdateRole {
             name: name.to_string(),
             description,
             trust_policy,
             max_session_s,
             at_ms: now_ms(),
-        })
+        }))
         .await?;
         self.get_role(name).await
     }
 
     /// DeleteRole (only once its inline policies are deleted).
     pub async fn delete_role(&self, name: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteRole {
+        self.write(Command::DeleteRole(DeleteRole {
             name: name.to_string(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -184,12 +186,12 @@ impl Gateway {
                 "The role's inline policies would take more than {MAX_ROLE_POLICIES_BYTES} bytes (compact JSON), more than a session token can carry."
             )));
         }
-        self.write(Command::PutRolePolicy {
+        self.write(Command::PutRolePolicy(PutRolePolicy {
             role_name: role_name.to_string(),
             policy_name: policy_name.to_string(),
             document: document.to_string(),
             at_ms: now_ms(),
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -218,11 +220,11 @@ impl Gateway {
         role_name: &str,
         policy_name: &str,
     ) -> Result<(), AppError> {
-        self.write(Command::DeleteRolePolicy {
+        self.write(Command::DeleteRolePolicy(DeleteRolePolicy {
             role_name: role_name.to_string(),
             policy_name: policy_name.to_string(),
             at_ms: now_ms(),
-        })
+        }))
         .await
         .map(|_| ())
     }

@@ -7,7 +7,8 @@ use crate::validate::{attributes, check_password, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
 use base64::Engine;
 use signet_core::{
-    CodePurpose, Command, Query, RefreshFamily, User, UserPatch, UserPool, UserView,
+    CodePurpose, Command, DeleteUser, Query, RefreshFamily, RevokeRefreshFamily, User, UserPatch,
+    UserPool, UserView,
 };
 use signet_store::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse};
@@ -274,10 +275,10 @@ impl Gateway {
     /// DeleteUser (self).
     pub async fn delete_self(&self, token: &str) -> Result<(), AppError> {
         let (pool, view, _) = self.authenticate(token).await?;
-        self.write(Command::DeleteUser {
+        self.write(Command::DeleteUser(DeleteUser {
             pool_id: pool.id.clone(),
             username: view.user.username,
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -308,10 +309,10 @@ impl Gateway {
         let p = self
             .open_refresh(&client, token)
             .map_err(|_| AppError::invalid("Invalid token"))?;
-        self.write(Command::RevokeRefreshFamily {
+        self.write(Command::RevokeRefreshFamily(RevokeRefreshFamily {
             family_id: p.fam,
             expires_at_ms: p.exp_ms,
-        })
+        }))
         .await
         .map(|_| ())
     }

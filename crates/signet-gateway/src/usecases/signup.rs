@@ -4,8 +4,8 @@ use crate::notifier::Delivery;
 use crate::validate::{check_password, mask, AttrWrite};
 use crate::{now_ms, AppError, Gateway};
 use signet_core::{
-    AppClient, CodePurpose, CodeRecord, CodeTarget, Command, OutboxMessage, User, UserPatch,
-    UserPool, UserStatus,
+    AppClient, CodePurpose, CodeRecord, CodeTarget, Command, CreateUser, IssueCode, OutboxMessage,
+    RedeemCode, User, UserPatch, UserPool, UserStatus,
 };
 use std::sync::Arc;
 
@@ -105,7 +105,7 @@ impl Gateway {
             code: code.clone(),
             issued_at_ms: now,
         });
-        self.write(Command::IssueCode {
+        self.write(Command::IssueCode(IssueCode {
             pool_id: pool.id.clone(),
             username: user.username.clone(),
             purpose: purpose.clone(),
@@ -121,7 +121,7 @@ impl Gateway {
             outbox,
             now_ms: now,
             limits: self.cfg.code_limits,
-        })
+        }))
         .await?;
         self.notifier
             .deliver(&Delivery {
@@ -171,7 +171,7 @@ impl Gateway {
         if code.is_empty() || code.len() > 16 {
             return Err(AppError::CodeMismatch);
         }
-        self.write(Command::RedeemCode {
+        self.write(Command::RedeemCode(RedeemCode {
             pool_id: pool.id.clone(),
             username: user.username.clone(),
             code_hash: self.code_hash(&pool.id, &user.username, &purpose, code),
@@ -179,7 +179,7 @@ impl Gateway {
             now_ms: now_ms(),
             patch,
             limits: self.cfg.code_limits,
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -227,10 +227,10 @@ impl Gateway {
             UserStatus::Unconfirmed,
         )?;
         user.password_hash = Some(self.hasher.hash(password).await?);
-        self.write(Command::CreateUser {
+        self.write(Command::CreateUser(CreateUser {
             pool_id: pool.id.clone(),
             user: user.clone(),
-        })
+        }))
         .await?;
         let delivery = match Self::code_destination(&pool, &user, &CodePurpose::ConfirmSignUp) {
             Some(_) => Some(

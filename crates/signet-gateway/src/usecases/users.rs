@@ -7,8 +7,8 @@ use crate::{now_ms, AppError, Gateway};
 use signet_core::Page;
 use signet_core::UserSearchPage;
 use signet_core::{
-    Command, FilterOp, OutboxMessage, Query, User, UserFilter, UserPatch, UserPool, UserStatus,
-    UserView,
+    Command, CreateUser, DeleteUser, FilterOp, OutboxMessage, Query, UpdateUser, User, UserFilter,
+    UserPatch, UserPool, UserStatus, UserView,
 };
 use signet_store::ReadConsistency::Linearizable;
 
@@ -86,11 +86,11 @@ impl Gateway {
         username: &str,
         patch: UserPatch,
     ) -> Result<(), AppError> {
-        self.write(Command::UpdateUser {
+        self.write(Command::UpdateUser(UpdateUser {
             pool_id: pool_id.into(),
             username: username.into(),
             patch,
-        })
+        }))
         .await
         .map(|_| ())
     }
@@ -166,10 +166,10 @@ impl Gateway {
         check_password(&pool.config.password_policy, &temporary)?;
         user.password_hash = Some(self.hasher.hash(&temporary).await?);
         user.password_expires_at_ms = Some(temporary_expiry(&pool, now_ms()));
-        self.write(Command::CreateUser {
+        self.write(Command::CreateUser(CreateUser {
             pool_id: pool.id.clone(),
             user: user.clone(),
-        })
+        }))
         .await?;
         if !input.suppress {
             if let Some(email) = user.attributes.get("email") {
@@ -197,10 +197,10 @@ impl Gateway {
     /// AdminDeleteUser.
     pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
         let user = self.admin_get_user(pool_id, username).await?;
-        self.write(Command::DeleteUser {
+        self.write(Command::DeleteUser(DeleteUser {
             pool_id: pool_id.into(),
             username: user.username,
-        })
+        }))
         .await
         .map(|_| ())
     }

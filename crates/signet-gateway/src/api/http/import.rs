@@ -17,7 +17,7 @@ use axum::routing::put;
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use serde::Deserialize;
-use signet_core::{Command, ImportJob, UserPool};
+use signet_core::{Command, ImportJob, StageImportChunk, StopImportJob, UserPool};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -129,11 +129,11 @@ async fn process(
         }
     };
     if result.is_err() && staged_chunks > 0 {
-        let stop = Command::StopImportJob {
+        let stop = Command::StopImportJob(StopImportJob {
             pool_id: job.pool_id.clone(),
             job_id: job.job_id.clone(),
             at_ms: crate::now_ms(),
-        };
+        });
         if let Err(e) = gw.write(stop).await {
             tracing::warn!(job_id = %job.job_id, "stopping a broken upload's job: {e}");
         }
@@ -153,7 +153,7 @@ async fn stage(
     let mut summary = Summary::default();
     while let Some(b) = batches.recv().await {
         let (staged, rejected) = (b.rows.len() as u64, b.rejected_rows);
-        let cmd = Command::StageImportChunk {
+        let cmd = Command::StageImportChunk(StageImportChunk {
             pool_id: job.pool_id.clone(),
             job_id: job.job_id.clone(),
             upload_id: upload_id.into(),
@@ -162,7 +162,7 @@ async fn stage(
             rows: b.rows,
             rejected_rows: b.rejected_rows,
             rejected: b.rejected,
-        };
+        });
         if let Err(e) = gw.write(cmd).await {
             return (seq, Err(e));
         }

@@ -1,0 +1,310 @@
+//! Samples of the token, key, identity, role and import commands, and the deletions that
+//! end the replay.
+
+use super::commands::{alice, map, CLIENT, GROUP, POOL, T, USER};
+use signet_core::{
+    AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, Command, CreateIdentityPool,
+    CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup, DeleteIdentities,
+    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
+    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IdentityPool, ImportJob,
+    ImportRow, KeyState, LoginProvider, MappingRule, MatchType, PoolRoles, PublishKey,
+    PurgeExpired, PutRolePolicy, RenewKeyLease, RequestKeyRotation, RetireKey, RetireReason,
+    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping, RoleMappingKind,
+    RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob, StopImportJob,
+    UnlinkIdentity, UpdateIdentityPool, UpdateRole, User, UserStatus,
+};
+use std::collections::BTreeMap;
+
+const KID: &str = "kid-2026-01-01-a";
+const OWNER: &str = "gateway-7f3a";
+const ID_POOL: &str = "local:0b8e7a52-9c1d-4f2e-8a3b-5c6d7e8f9a0b";
+const IDENTITY: &str = "local:1c9f8b63-ad2e-4a3f-9b4c-6d7e8f9a0b1c";
+const ROLE: &str = "reader";
+const JOB: &str = "import-AbCdEfGhIjKlMnOpQrStUv";
+const RUNNER: &str = "gateway-runner-1";
+
+pub fn tokens_and_keys() -> Vec<Command> {
+    vec![
+        Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
+            family_id: "fam-0001".into(),
+            presented_generation: 0,
+            expires_at_ms: T + 2_592_000_000,
+        }),
+        Command::RevokeRefreshFamily(RevokeRefreshFamily {
+            family_id: "fam-0002".into(),
+            expires_at_ms: T + 2_592_000_001,
+        }),
+        Command::RevokeAccessToken(RevokeAccessToken {
+            jti: "jti-0001".into(),
+            expires_at_ms: T + 3_600_000,
+        }),
+        Command::PurgeExpired(PurgeExpired {
+            now_ms: T + 90 * 86_400_000,
+            families: vec!["fam-0001".into(), "fam-0002".into()],
+            revoked_tokens: vec!["jti-0001".into(), "jti-missing".into()],
+        }),
+        Command::PublishKey(PublishKey {
+            key: SigningKey {
+                kid: KID.into(),
+                owner: OWNER.into(),
+                alg: "ES256".into(),
+                public_jwk: r#"{"kty":"EC","crv":"P-256","x":"eA","y":"eQ"}"#.into(),
+                published_at_ms: T + 20,
+                usable_from_ms: T + 25,
+                // Apply publishes it as Published whatever the proposer says.
+                state: KeyState::Retired {
+                    retired_at_ms: T + 21,
+                    drop_after_ms: T + 22,
+                },
+            },
+        }),
+        Command::RenewKeyLease(RenewKeyLease {
+            owner: OWNER.into(),
+            until_ms: T + 30,
+        }),
+        Command::RetireKey(RetireKey {
+            kid: KID.into(),
+            reason: RetireReason::LeaseLapsed,
+            at_ms: T + 40,
+            drop_after_ms: T + 45,
+        }),
+        Command::RevokeKey(RevokeKey {
+            kid: KID.into(),
+            at_ms: T + 41,
+            drop_after_ms: T + 50,
+        }),
+        Command::DropKey(DropKey {
+            kid: KID.into(),
+            at_ms: T + 60,
+        }),
+        Command::RequestKeyRotation(RequestKeyRotation { at_ms: T + 61 }),
+    ]
+}
+
+fn identity_pool(name: &str, at_ms: u64) -> IdentityPool {
+    IdentityPool {
+        id: ID_POOL.into(),
+        name: name.into(),
+        allow_unauthenticated: true,
+        allow_classic_flow: true,
+        providers: vec![
+            LoginProvider::UserPool {
+                issuer: format!("https://signet.example.com/{POOL}"),
+                client_ids: vec![CLIENT.into()],
+            },
+            LoginProvider::Oidc {
+                issuer: "https://accounts.example.org".into(),
+                jwks_url: "https://accounts.example.org/jwks".into(),
+                client_ids: vec!["external-client".into()],
+            },
+        ],
+        developer_provider: Some("login.example".into()),
+        roles: roles(),
+        role_mappings: mappings(),
+        created_at_ms: T + 62,
+        updated_at_ms: at_ms,
+    }
+}
+
+fn roles() -> PoolRoles {
+    PoolRoles {
+        authenticated: Some(Role::arn_of(ROLE)),
+        unauthenticated: Some(Role::arn_of("guest")),
+    }
+}
+
+fn mappings() -> BTreeMap<String, RoleMapping> {
+    let rules = RoleMapping {
+        kind: RoleMappingKind::Rules,
+        ambiguous: AmbiguousRoleResolution::Deny,
+        rules: vec![MappingRule {
+            claim: "cognito:groups".into(),
+            match_type: MatchType::Contains,
+            value: GROUP.into(),
+            role_arn: Role::arn_of("admin"),
+        }],
+    };
+    let token = RoleMapping {
+        kind: RoleMappingKind::Token,
+        ambiguous: AmbiguousRoleResolution::AuthenticatedRole,
+        rules: vec![],
+    };
+    [
+        ("accounts.example.org".to_string(), token),
+        (format!("signet.example.com/{POOL}"), rules),
+    ]
+    .into_iter()
+    .collect()
+}
+
+pub fn identities_and_roles() -> Vec<Command> {
+    vec![
+        Command::CreateIdentityPool(CreateIdentityPool {
+            pool: identity_pool("Golden identities", T + 62),
+        }),
+        Command::UpdateIdentityPool(UpdateIdentityPool {
+            pool: identity_pool("Golden identities, renamed", T + 63),
+        }),
+        Command::SetIdentityPoolRoles(SetIdentityPoolRoles {
+            pool_id: ID_POOL.into(),
+            roles: roles(),
+            role_mappings: mappings(),
+            at_ms: T + 64,
+        }),
+        Command::GetOrCreateIdentity(GetOrCreateIdentity {
+            pool_id: ID_POOL.into(),
+            logins: map(&[("accounts.example.org", "ext-subject-1")]),
+            new_identity_id: "local:2dafe9c7-be3f-4b40-8c5d-7e8f9a0b1c2d".into(),
+            into_identity_id: Some(IDENTITY.into()),
+            at_ms: T + 65,
+        }),
+        Command::UnlinkIdentity(UnlinkIdentity {
+            pool_id: ID_POOL.into(),
+            identity_id: IDENTITY.into(),
+            logins: map(&[("accounts.example.org", "ext-subject-1")]),
+            at_ms: T + 66,
+        }),
+        Command::CreateRole(CreateRole {
+            role: Role {
+                name: ROLE.into(),
+                arn: Role::arn_of(ROLE),
+                role_id: "AROAGOLDEN0001".into(),
+                description: "Reads things".into(),
+                trust_policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+                max_session_s: 7200,
+                policies: BTreeMap::new(),
+                created_at_ms: T + 67,
+                updated_at_ms: T + 67,
+            },
+        }),
+        Command::UpdateRole(UpdateRole {
+            name: ROLE.into(),
+            description: Some("Reads more things".into()),
+            trust_policy: Some(r#"{"Version":"2012-10-17","Statement":[{}]}"#.into()),
+            max_session_s: Some(10_800),
+            at_ms: T + 68,
+        }),
+        Command::PutRolePolicy(PutRolePolicy {
+            role_name: ROLE.into(),
+            policy_name: "read-all".into(),
+            document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}"#.into(),
+            at_ms: T + 69,
+        }),
+        Command::DeleteRolePolicy(DeleteRolePolicy {
+            role_name: ROLE.into(),
+            policy_name: "read-all".into(),
+            at_ms: T + 70,
+        }),
+    ]
+}
+
+fn bob() -> User {
+    let mut bob = User::new(
+        "7a2f3e4d-5c6b-4a89-9900-bbccddeeff00",
+        "bob",
+        UserStatus::ForceChangePassword,
+        T + 80,
+    );
+    bob.attributes = map(&[("email", "bob@example.com"), ("email_verified", "false")]);
+    bob.password_hash = Some("$argon2id$v=19$bob".into());
+    bob
+}
+
+pub fn imports() -> Vec<Command> {
+    let mut job = ImportJob::new(JOB, POOL, "golden import", T + 71, T + 900_071);
+    job.upload_id = Some("upload-0001".into());
+    job.failed = 1;
+    job.errors = vec![RowError {
+        line: 2,
+        reason: "missing email".into(),
+    }];
+    vec![
+        Command::CreateImportJob(CreateImportJob {
+            pool_id: POOL.into(),
+            job,
+        }),
+        Command::StageImportChunk(StageImportChunk {
+            pool_id: POOL.into(),
+            job_id: JOB.into(),
+            upload_id: "upload-0001".into(),
+            seq: 0,
+            last: true,
+            rows: vec![
+                ImportRow {
+                    line: 3,
+                    user: bob(),
+                },
+                // Taken username: skipped at apply.
+                ImportRow {
+                    line: 4,
+                    user: alice(),
+                },
+            ],
+            rejected_rows: 1,
+            rejected: vec![RowError {
+                line: 5,
+                reason: "bad phone_number".into(),
+            }],
+        }),
+        Command::StartImportJob(StartImportJob {
+            pool_id: POOL.into(),
+            job_id: JOB.into(),
+            runner: RUNNER.into(),
+            at_ms: T + 72,
+            lease_until_ms: T + 172,
+        }),
+        Command::ApplyImportChunk(ApplyImportChunk {
+            pool_id: POOL.into(),
+            job_id: JOB.into(),
+            runner: RUNNER.into(),
+            seq: 0,
+            at_ms: T + 73,
+            lease_until_ms: T + 173,
+        }),
+        Command::StopImportJob(StopImportJob {
+            pool_id: POOL.into(),
+            job_id: JOB.into(),
+            at_ms: T + 74,
+        }),
+        Command::FailImportJob(FailImportJob {
+            pool_id: POOL.into(),
+            job_id: JOB.into(),
+            runner: RUNNER.into(),
+            at_ms: T + 75,
+            message: "runner gave up".into(),
+        }),
+    ]
+}
+
+pub fn deletions() -> Vec<Command> {
+    vec![
+        Command::DeleteIdentities(DeleteIdentities {
+            pool_id: ID_POOL.into(),
+            identity_ids: vec![IDENTITY.into(), "local:unknown".into()],
+        }),
+        Command::DeleteIdentityPool(DeleteIdentityPool {
+            pool_id: ID_POOL.into(),
+        }),
+        Command::DeleteRole(DeleteRole { name: ROLE.into() }),
+        Command::DeleteResourceServer(DeleteResourceServer {
+            pool_id: POOL.into(),
+            identifier: "https://api.example.com".into(),
+        }),
+        Command::DeleteGroup(DeleteGroup {
+            pool_id: POOL.into(),
+            name: GROUP.into(),
+        }),
+        Command::DeleteUser(DeleteUser {
+            pool_id: POOL.into(),
+            username: USER.into(),
+        }),
+        Command::DeleteAppClient(DeleteAppClient {
+            pool_id: POOL.into(),
+            client_id: CLIENT.into(),
+        }),
+        Command::DeleteUserPool(DeleteUserPool {
+            pool_id: POOL.into(),
+            at_ms: T + 100,
+        }),
+    ]
+}
