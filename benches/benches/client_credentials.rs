@@ -140,15 +140,11 @@ impl Settings {
 // ---------------------------------------------------------------------------------------
 // CPU accounting from /proc.
 
-/// Clock ticks per second of the times in /proc (USER_HZ).
+/// Clock ticks per second of the times in /proc (USER_HZ). Linux fixes it at 100 for
+/// /proc whatever the kernel's own tick rate, as the gateway's `/metrics` and `signet bench`
+/// assume too; asking sysconf(_SC_CLK_TCK) would take `unsafe`, which the workspace forbids.
 fn clock_ticks_per_sec() -> f64 {
-    // SAFETY: sysconf has no preconditions; it only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 {
-        hz as f64
-    } else {
-        100.0
-    }
+    100.0
 }
 
 /// `utime + stime` of a process, in clock ticks (all its threads, not its children).
@@ -427,10 +423,11 @@ impl DevServer {
 
     /// SIGTERM, then wait up to 10 s (then the drop kills it).
     async fn stop(mut self) -> String {
-        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
-        unsafe {
-            libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
-        }
+        // Our own child, not reaped yet, so the pid is still its own. kill(1) sends the
+        // signal: kill(2) through libc would take `unsafe`, which the workspace forbids.
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
         match tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await {
             Ok(Ok(s)) => format!("stopped: {s}"),
             Ok(Err(e)) => format!("wait failed: {e}"),

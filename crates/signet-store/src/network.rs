@@ -1,5 +1,6 @@
 //! The Raft transport: JSON-encoded openraft messages over tonic, one cached channel per
-//! peer address, bounded message sizes, and the testkit's fault table consulted per RPC.
+//! peer address, bounded message sizes, and the testkit's fault table consulted per RPC
+//! (a no-op without the `test-util` feature, see [`crate::faults`]).
 
 use crate::faults::Faults;
 use crate::types::{NodeId, SignetNode, TypeConfig};

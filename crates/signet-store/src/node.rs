@@ -45,7 +45,8 @@ pub struct StoreConfig {
     pub snapshot_every: u64,
     /// Entries kept in the log behind the snapshot, for followers slightly behind.
     pub keep_logs_after_snapshot: u64,
-    /// Fault table consulted by this node's Raft network (testkit only).
+    /// Fault table consulted by this node's Raft network (testkit only: without the
+    /// `test-util` feature it is zero-size and no fault can be added).
     pub faults: Faults,
     /// Signing-key housekeeping done while this node leads.
     pub key_housekeeping: crate::KeyHousekeeping,

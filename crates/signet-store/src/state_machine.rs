@@ -17,7 +17,7 @@ use crate::StoreError;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshotBuilder};
 use sha2::{Digest, Sha256};
-use signet_core::{CoreError, KvError, KvRead as _, Outcome, Query, QueryResult, Row, Table};
+use signet_core::{CoreError, KvError, KvRead as _, Outcome, Query, QueryResult, Table};
 use sled::transaction::ConflictableTransactionError;
 use std::io::Cursor;
 use std::path::Path;
@@ -171,9 +171,11 @@ impl StateMachineStore {
         signet_core::purge::scan_expired(&SledRead(&self.inner.tree), table, cursor, rows, now_ms)
     }
 
-    /// Every stored row (table prefix byte + key, value), for inspection tools and tests
-    /// that check what is kept at rest.
-    pub fn rows(&self) -> Result<Vec<Row>, KvError> {
+    /// Every stored row (table prefix byte + key, value), for tests that check what is kept
+    /// at rest. Test-only (`test-util`): nothing in production needs a dump of the whole
+    /// store.
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn rows(&self) -> Result<Vec<signet_core::Row>, KvError> {
         self.inner
             .tree
             .iter()

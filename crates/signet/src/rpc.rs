@@ -1,17 +1,13 @@
-//! Shared plumbing of the gateway CLIs (`signet admin`, `signet token`): connecting to the
-//! gateway, turning a gRPC error into its Cognito exception name, printing JSON.
+//! Shared plumbing of the gateway clients (`signet admin`, `signet token`, …, `signet
+//! bench`): connecting to a gateway, the admin secret on every admin call, turning a gRPC
+//! error into its Cognito exception name, paging through list calls.
 
-use crate::cli::GatewayEndpoint;
 use anyhow::Context;
+use std::path::Path;
 use std::time::Duration;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-
-/// Connect to the gateway's gRPC address (`host:port`, `http://…`, or `https://…` /
-/// `--ca` for a gateway serving TLS).
-pub async fn connect(gateway: &GatewayEndpoint) -> anyhow::Result<Channel> {
-    let transport = gateway.tls.gateway_transport(&gateway.endpoint)?;
-    connect_to(&gateway.endpoint, &transport).await
-}
 
 /// Connect to a gateway's gRPC address over `transport`.
 pub async fn connect_to(
@@ -51,16 +47,6 @@ pub fn answer<T>(r: Result<tonic::Response<T>, tonic::Status>) -> anyhow::Result
     r.map(tonic::Response::into_inner).map_err(status_error)
 }
 
-/// Print pretty JSON to stdout; a closed pipe (`| head`) is not an error.
-pub fn emit(v: &serde_json::Value) -> anyhow::Result<()> {
-    use std::io::Write;
-    let text = serde_json::to_string_pretty(v)?;
-    match writeln!(std::io::stdout().lock(), "{text}") {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => Ok(r.context("writing to stdout")?),
-    }
-}
-
 /// The gateway's largest page.
 pub const PAGE: u32 = 60;
 
@@ -88,16 +74,6 @@ pub fn list_request(next_token: String) -> signet_proto::v1::ListRequest {
     }
 }
 
-/// Parse `name=value` (for `--attr`, `--login`, `--context`, …).
-pub fn parse_attr(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() => {
-            Ok((name.trim().to_string(), value.to_string()))
-        }
-        _ => Err(format!("expected name=value, got {s:?}")),
-    }
-}
-
 /// `--attr` pairs as proto attributes.
 pub fn attributes(pairs: &[(String, String)]) -> Vec<signet_proto::v1::AttributeType> {
     pairs
@@ -109,21 +85,67 @@ pub fn attributes(pairs: &[(String, String)]) -> Vec<signet_proto::v1::Attribute
         .collect()
 }
 
+/// Adds `authorization: Bearer <admin secret>` to every call.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+/// A channel to the gateway whose calls carry the admin secret (for any admin service).
+pub type AdminChannel = InterceptedService<Channel, Bearer>;
+
+/// The admin secret: the flag or variable, else the dev data dir's secrets file.
+pub fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
+    if let Some(s) = given {
+        return Ok(s);
+    }
+    let path = data_dir.join("dev-secrets.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no admin secret: pass --admin-secret (or SIGNET_ADMIN_SECRET), or the --data-dir \
+             of `signet dev` (cannot read {})",
+            path.display()
+        )
+    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    v["admin_secret"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("{} has no admin_secret", path.display()))
+}
+
+/// `channel` with the admin secret on every call.
+pub fn with_secret(channel: Channel, secret: &str) -> anyhow::Result<AdminChannel> {
+    let bearer: MetadataValue<Ascii> = format!("Bearer {secret}")
+        .parse()
+        .context("the admin secret contains characters not allowed in a header")?;
+    Ok(InterceptedService::new(channel, Bearer(bearer)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn attrs_split_on_the_first_equals_sign() {
+    fn the_secret_comes_from_the_flag_first_then_the_dev_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
         assert_eq!(
-            parse_attr("custom:note=a=b").unwrap(),
-            ("custom:note".to_string(), "a=b".to_string())
+            admin_secret(Some("given".into()), dir.path()).unwrap(),
+            "given"
         );
-        assert_eq!(
-            parse_attr("email=").unwrap(),
-            ("email".into(), String::new())
-        );
-        assert!(parse_attr("email").is_err());
-        assert!(parse_attr("=x").is_err());
+        let missing = admin_secret(None, dir.path()).unwrap_err();
+        assert!(format!("{missing:#}").contains("--admin-secret"));
+        std::fs::write(
+            dir.path().join("dev-secrets.json"),
+            r#"{"admin_secret":"from-file","server_secret_hex":"00"}"#,
+        )
+        .unwrap();
+        assert_eq!(admin_secret(None, dir.path()).unwrap(), "from-file");
     }
 }

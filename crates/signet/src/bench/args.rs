@@ -1,159 +1,10 @@
-//! `signet bench` arguments: the scenarios, and the load options they share.
+//! What the load flags of `signet bench` mean: their limits, the loopback-only rule, the
+//! plan of a run and the settings echoed in its report.
 
 use super::driver::Plan;
-use super::scale;
+use crate::cli::bench::LoadArgs;
 use anyhow::bail;
-use clap::{Args, Subcommand, ValueEnum};
-use std::path::PathBuf;
 use std::time::Duration;
-
-#[derive(Args, Debug)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    pub scenario: ScenarioCmd,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ScenarioCmd {
-    /// client_credentials access tokens, over HTTP (`/oauth2/token`) or gRPC
-    /// (`IssueClientToken`).
-    ClientCredentials {
-        #[command(flatten)]
-        load: LoadArgs,
-        #[arg(long, value_enum, default_value = "grpc")]
-        transport: Transport,
-    },
-    /// USER_PASSWORD_AUTH sign-ins of existing users (argon2-bound); reports the raw
-    /// argon2 rate measured on this machine in the same run.
-    PasswordSignIn {
-        #[command(flatten)]
-        load: LoadArgs,
-        /// Users made for the run, signed in round robin.
-        #[arg(long, default_value_t = 64)]
-        users: usize,
-    },
-    /// REFRESH_TOKEN_AUTH with refresh tokens of existing users (no rotation).
-    Refresh {
-        #[command(flatten)]
-        load: LoadArgs,
-        #[arg(long, default_value_t = 64)]
-        users: usize,
-    },
-    /// GetId then GetCredentialsForIdentity for existing identities (one per user).
-    GetCredentials {
-        #[command(flatten)]
-        load: LoadArgs,
-        #[arg(long, default_value_t = 16)]
-        users: usize,
-    },
-    /// A weighted mix of the scenarios above.
-    Mixed {
-        #[command(flatten)]
-        load: LoadArgs,
-        /// Weights, `kind=weight,…`; kinds: client-credentials, password-sign-in,
-        /// refresh, get-credentials.
-        #[arg(
-            long,
-            default_value = "client-credentials=90,refresh=7,get-credentials=2,password-sign-in=1"
-        )]
-        mix: String,
-        #[arg(long, default_value_t = 64)]
-        users: usize,
-        /// Transport of the client-credentials share.
-        #[arg(long, value_enum, default_value = "grpc")]
-        transport: Transport,
-    },
-    /// Offline verification throughput of signet-verify in this process (a
-    /// client_credentials token against the pool's JWKS); no server work per operation.
-    Verify {
-        #[command(flatten)]
-        load: LoadArgs,
-    },
-    /// Start a 3-node cluster and a gateway of its own (child processes, loopback, a temp
-    /// dir), bulk-import users, and measure import rate, disk and memory per node,
-    /// sign-in and ListUsers latency at that size, a new node's catch-up from a snapshot
-    /// and a restarted node's return.
-    Scale(scale::ScaleArgs),
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Transport {
-    Http,
-    Grpc,
-}
-
-/// What every scenario takes.
-#[derive(Args, Debug, Clone)]
-pub struct LoadArgs {
-    /// gRPC addresses of the gateways, comma-separated; load is spread round robin.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "127.0.0.1:7410",
-        env = "SIGNET_ENDPOINT"
-    )]
-    pub endpoint: Vec<String>,
-    /// HTTP addresses of the same gateways (token endpoint, JWKS, `/metrics`).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "127.0.0.1:7411",
-        env = "SIGNET_HTTP_ENDPOINT"
-    )]
-    pub http: Vec<String>,
-    /// TLS to the gateways' gRPC listeners (`--ca`; the HTTP scenarios speak plaintext).
-    #[command(flatten)]
-    pub tls: crate::tls_args::TlsArgs,
-    /// `/metrics` URLs to read server CPU from (default: `/metrics` of every --http).
-    #[arg(long, value_delimiter = ',')]
-    pub metrics: Vec<String>,
-    /// Bearer secret of the admin API (else read from --data-dir, as `signet admin`).
-    #[arg(
-        allow_hyphen_values = true,
-        long,
-        env = "SIGNET_ADMIN_SECRET",
-        hide_env_values = true
-    )]
-    pub admin_secret: Option<String>,
-    /// Data dir of a `signet dev` process, to find its admin secret.
-    #[arg(long, default_value = "./signet-data", env = "SIGNET_DATA_DIR")]
-    pub data_dir: PathBuf,
-    /// Concurrent workers (in-flight operations at most).
-    #[arg(short, long, default_value_t = 64)]
-    pub concurrency: usize,
-    /// Measured time, e.g. `10s`, `500ms`, `2m` (default 10 s; with --requests, a cap
-    /// of 10 minutes).
-    #[arg(short, long, value_parser = parse_duration)]
-    pub duration: Option<Duration>,
-    /// Stop after this many measured operations.
-    #[arg(short = 'n', long)]
-    pub requests: Option<u64>,
-    /// Offered load in operations per second (open loop); default: as fast as the
-    /// workers go (closed loop).
-    #[arg(long)]
-    pub rate: Option<f64>,
-    /// Unmeasured time before the measured phase.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    pub warmup: Duration,
-    /// gRPC connections per gateway (HTTP/2 multiplexes every worker over them).
-    #[arg(long, default_value_t = 1)]
-    pub connections: usize,
-    /// Signing algorithm of the bench's user pool.
-    #[arg(long, default_value = "EdDSA")]
-    pub alg: String,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// No progress line on stderr.
-    #[arg(long)]
-    pub quiet: bool,
-    /// Keep the pool, users and identity pool made for the run (their ids go to stderr).
-    #[arg(long)]
-    pub keep: bool,
-    /// Allow targets that are not loopback addresses.
-    #[arg(long)]
-    pub allow_remote: bool,
-}
 
 /// Most workers, users and seconds a run may ask for.
 const MAX_CONCURRENCY: usize = 4096;
@@ -161,28 +12,6 @@ pub(super) const MAX_USERS: usize = 10_000;
 const MAX_DURATION: Duration = Duration::from_secs(3600);
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 const DEFAULT_CAP: Duration = Duration::from_secs(600);
-
-/// `10s`, `1.5s`, `500ms`, `2m`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, scale) = if let Some(v) = s.strip_suffix("ms") {
-        (v, 0.001)
-    } else if let Some(v) = s.strip_suffix('s') {
-        (v, 1.0)
-    } else if let Some(v) = s.strip_suffix('m') {
-        (v, 60.0)
-    } else {
-        (s, 1.0)
-    };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("expected a duration like 10s, 500ms or 2m, got {s:?}"))?;
-    if !v.is_finite() || v < 0.0 {
-        return Err(format!("a duration must be zero or more, got {s:?}"));
-    }
-    Ok(Duration::from_secs_f64(v * scale))
-}
 
 /// The host of `host:port`, `[v6]:port` or a URL.
 fn host_of(target: &str) -> &str {
@@ -286,16 +115,6 @@ impl LoadArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("-1s").is_err());
-        assert!(parse_duration("soon").is_err());
-    }
 
     #[test]
     fn only_loopback_targets_by_default() {

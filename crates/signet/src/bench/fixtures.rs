@@ -2,8 +2,7 @@
 //! and removed afterwards: a user pool, app clients, users (signed in once for refresh and
 //! identity scenarios), an identity pool and a role.
 
-use crate::admin_cmd::AdminChannel;
-use crate::rpc::status_error;
+use crate::rpc::{status_error, AdminChannel};
 use anyhow::Context;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use signet_proto::v1 as pb;

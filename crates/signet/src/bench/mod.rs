@@ -18,11 +18,11 @@ mod scale;
 mod scale_import;
 mod server;
 
-pub use args::{parse_duration, BenchArgs};
-
-use crate::admin_cmd::{admin_secret, with_secret};
+use crate::cli::bench::{BenchArgs, LoadArgs, ScenarioCmd, Transport};
+use crate::exit::Exit;
+use crate::rpc::{admin_secret, with_secret};
 use anyhow::{bail, Context};
-use args::{url, LoadArgs, ScenarioCmd, Transport, MAX_USERS};
+use args::{url, MAX_USERS};
 use driver::Plan;
 use fixtures::{Fixtures, Needs};
 use mix::{chooser, parse_mix, Kind};
@@ -159,12 +159,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let report = result?;
     if load.json {
-        crate::rpc::emit(&serde_json::to_value(&report)?)?;
+        crate::output::emit(&serde_json::to_value(&report)?)?;
     } else {
         print!("{}", report.text());
     }
     if report.ok == 0 {
-        return Err(crate::cli::Exit {
+        return Err(Exit {
             code: 1,
             message: "no operation succeeded".into(),
         }

@@ -8,10 +8,9 @@
 use super::cluster::{dir_bytes, free_port, restart_args, store_args, Proc};
 use super::mix::spread;
 use super::scale_import::{import, pool, username, PASSWORD};
-use crate::admin_cmd::with_secret;
-use crate::rpc::status_error;
+use crate::cli::bench::ScaleArgs;
+use crate::rpc::{status_error, with_secret, AdminChannel};
 use anyhow::{bail, Context};
-use clap::Args;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
@@ -22,31 +21,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
-
-#[derive(Args, Debug)]
-pub struct ScaleArgs {
-    /// Users imported into the large pool.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub users: u64,
-    /// Users of the small pool whose sign-in latency is the baseline.
-    #[arg(long, default_value_t = 1_000)]
-    pub baseline_users: u64,
-    /// Sign-ins measured per pool (random users), and ListUsers queries.
-    #[arg(long, default_value_t = 400)]
-    pub samples: u64,
-    /// Concurrent sign-ins (keep it at or below the cores so argon2 does not queue).
-    #[arg(long, default_value_t = 2)]
-    pub concurrency: usize,
-    /// Where the nodes keep their data (default: a new temporary directory, removed at
-    /// the end unless --keep-dir).
-    #[arg(long)]
-    pub dir: Option<PathBuf>,
-    #[arg(long)]
-    pub keep_dir: bool,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
 
 const MAX_USERS: u64 = 10_000_000;
 const READY: Duration = Duration::from_secs(120);
@@ -186,7 +160,7 @@ pub async fn run(args: &ScaleArgs) -> anyhow::Result<()> {
     }
     let report = result?;
     if args.json {
-        crate::rpc::emit(&report)?;
+        crate::output::emit(&report)?;
     } else {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
@@ -260,7 +234,7 @@ async fn sign_ins(
 
 /// `samples` ListUsers calls `email ^= "<random 6-character prefix>"`, one at a time.
 async fn list_users(
-    admin: &mut UserPoolAdminClient<crate::admin_cmd::AdminChannel>,
+    admin: &mut UserPoolAdminClient<AdminChannel>,
     pool_id: &str,
     users: u64,
     samples: u64,

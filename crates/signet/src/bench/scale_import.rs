@@ -3,8 +3,7 @@
 
 use super::ops::http_client;
 use super::scale::say;
-use crate::admin_cmd::AdminChannel;
-use crate::rpc::status_error;
+use crate::rpc::{status_error, AdminChannel};
 use anyhow::{bail, Context};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

@@ -1,8 +1,7 @@
 //! `signet gateway`: a stateless gateway in front of a store cluster.
 
-use super::{announce_json, bind, secrets::parse_server_secret, stop_signal};
-use crate::cli::GatewayArgs;
-use crate::tls_args::check_plaintext;
+use super::{announce_json, bind, check_plaintext, secrets::parse_server_secret, stop_signal};
+use crate::cli::serve::GatewayArgs;
 use anyhow::Context;
 use signet_crypto::Secret;
 use signet_gateway::{GatewayConfig, NotifierConfig};

@@ -1,9 +1,8 @@
 //! `signet store`: one store node, started by hand (`--init`, `--join`) or, in a
 //! StatefulSet, by itself (`--bootstrap --peers …`).
 
-use super::{announce_json, bind, stop_signal};
-use crate::cli::StoreArgs;
-use crate::tls_args::check_plaintext;
+use super::{announce_json, bind, check_plaintext, stop_signal};
+use crate::cli::serve::StoreArgs;
 use anyhow::Context;
 use signet_proto::store::NodeInfo;
 use signet_store::{StoreClient, StoreConfig, StoreNode};

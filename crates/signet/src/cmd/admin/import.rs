@@ -2,11 +2,12 @@
 //! the gateway's import-job calls, the CSV file sent with an HTTP PUT to the job's
 //! pre-signed URL (streamed from disk, never read whole into memory).
 
-use crate::admin_cmd::Admin;
-use crate::cli::Exit;
-use crate::import_args::{ImportJobsCommand, ImportUsersArgs, JobSel, UploadFile};
+use super::Admin;
+use crate::cli::import::{ImportJobsCommand, ImportUsersArgs, JobSel, UploadFile};
+use crate::exit::Exit;
+use crate::output::emit;
 use crate::proto_json as pj;
-use crate::rpc::{all_pages, answer, emit, PAGE};
+use crate::rpc::{all_pages, answer, PAGE};
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};

@@ -1,9 +1,9 @@
 //! Command-line arguments of `signet admin …` (their `///` comments are the --help text).
 
-use crate::cli::GatewayEndpoint;
-use crate::identity_args::{IdentityPoolsCommand, RolesCommand};
-use crate::import_args::{ImportJobsCommand, ImportUsersArgs};
-use crate::rpc::parse_attr;
+use super::identity::{IdentityPoolsCommand, RolesCommand};
+use super::import::{ImportJobsCommand, ImportUsersArgs};
+use super::parse::parse_attr;
+use super::GatewayEndpoint;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 

@@ -1,13 +1,12 @@
 //! `signet admin identity-pools …` and `signet admin roles …`: the gateway's `IdentityAdmin`
 //! API (admin secret required, found as for every `signet admin` command).
 
-use crate::admin_cmd::AdminChannel;
-use crate::identity_args::{
+use crate::cli::identity::{
     IdentityPoolSettings, IdentityPoolsCommand, RolePolicySel, RolesCommand,
 };
 use crate::input::Stdin;
 use crate::proto_json as pj;
-use crate::rpc::{all_pages, answer, list_request, PAGE};
+use crate::rpc::{all_pages, answer, list_request, AdminChannel, PAGE};
 use anyhow::Context;
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -1,5 +1,4 @@
-//! TLS flags shared by the servers and the CLI, and the rule that nothing listens or
-//! connects in plaintext beyond loopback unless the operator says `--insecure-plaintext`.
+//! TLS flags shared by the servers and the CLI, and the transports they name.
 
 use anyhow::Context;
 use clap::Args;
@@ -92,24 +91,4 @@ impl TlsArgs {
             expect: None,
         })
     }
-}
-
-/// Refuse plaintext beyond loopback unless the operator accepted it, and say so loudly when
-/// they did. `addrs` are the listen (or dialled) addresses concerned.
-pub fn check_plaintext(what: &str, addrs: &[&str], insecure_plaintext: bool) -> anyhow::Result<()> {
-    if signet_tls::all_loopback(addrs.iter().copied()) {
-        return Ok(());
-    }
-    anyhow::ensure!(
-        insecure_plaintext,
-        "{what} would be plaintext on a non-loopback address ({}): give TLS files (--ca, --cert, \
-         --key; see `signet certs`) or, for a trusted network only, --insecure-plaintext",
-        addrs.join(", ")
-    );
-    tracing::warn!(
-        addresses = %addrs.join(", "),
-        "{what} in PLAINTEXT beyond loopback (--insecure-plaintext): anyone on the network can \
-         read and forge its traffic"
-    );
-    Ok(())
 }

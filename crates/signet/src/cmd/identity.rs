@@ -2,11 +2,12 @@
 //! `Identity` API (no admin secret): the identity of some logins, its credentials, its
 //! OpenID token. Answers are printed as JSON on stdout.
 
-pub use crate::identity_args::{IdentityArgs, IdentityCommand};
-
+use super::connect;
+use crate::cli::identity::{IdentityArgs, IdentityCommand};
 use crate::input::Stdin;
+use crate::output::emit;
 use crate::proto_json as pj;
-use crate::rpc::{answer, connect, emit};
+use crate::rpc::answer;
 use serde_json::json;
 use signet_proto::v1 as pb;
 use signet_proto::v1::identity_client::IdentityClient;

@@ -59,7 +59,7 @@ fn is_subcommand(s: &str) -> bool {
         cmd.get_subcommands()
             .any(|c| c.get_name() == s || walk(c, s))
     }
-    walk(&<crate::cli::Cli as clap::CommandFactory>::command(), s)
+    walk(&<super::Cli as clap::CommandFactory>::command(), s)
 }
 
 fn find_config(args: &[OsString]) -> Option<OsString> {

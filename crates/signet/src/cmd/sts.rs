@@ -2,12 +2,13 @@
 //! token, authorization decisions for credentials, and whose credentials they are.
 //! Answers are printed as JSON on stdout.
 
-pub use crate::identity_args::{StsArgs, StsCommand};
-
-use crate::cli::Exit;
+use super::connect;
+use crate::cli::sts::{StsArgs, StsCommand};
+use crate::exit::Exit;
 use crate::input::Stdin;
+use crate::output::emit;
 use crate::proto_json as pj;
-use crate::rpc::{answer, connect, emit};
+use crate::rpc::answer;
 use serde_json::json;
 use signet_proto::v1 as pb;
 use signet_proto::v1::sts_client::StsClient;

@@ -1,77 +1,33 @@
 //! `signet admin …`: user-pool administration through a gateway's `UserPoolAdmin` API
-//! (identity pools and roles: `identity_admin_cmd`). Every command prints its answer as
-//! JSON on stdout; a refused call prints the Cognito exception name and message on stderr
-//! and exits non-zero.
+//! (identity pools and roles: `identity`; bulk user imports: `import`). Every command
+//! prints its answer as JSON on stdout; a refused call prints the Cognito exception name and
+//! message on stderr and exits non-zero.
 
-pub use crate::admin_args::{AdminArgs, AdminCommand, KeysCommand, UserSel};
+mod identity;
+mod import;
 
-use crate::admin_args::{
-    ClientSecretsCommand, ClientSel, PreTokenHookArgs, ResourceServerSel, ResourceServerSettings,
-    ResourceServersCommand,
+use super::connect;
+use crate::cli::admin::{
+    AdminArgs, AdminCommand, ClientSecretsCommand, ClientSel, KeysCommand, PreTokenHookArgs,
+    ResourceServerSel, ResourceServerSettings, ResourceServersCommand, UserSel,
 };
-use crate::identity_admin_cmd;
+use crate::output::emit;
 use crate::proto_json as pj;
-use crate::rpc::{all_pages, answer, attributes, connect, emit, list_request, PAGE};
-use anyhow::Context;
+use crate::rpc::{
+    admin_secret, all_pages, answer, attributes, list_request, with_secret, AdminChannel, PAGE,
+};
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
 use signet_proto::v1::identity_admin_client::IdentityAdminClient;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
-use std::path::Path;
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
-
-/// Adds `authorization: Bearer <admin secret>` to every call.
-#[derive(Clone)]
-pub(crate) struct Bearer(MetadataValue<Ascii>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        req.metadata_mut().insert("authorization", self.0.clone());
-        Ok(req)
-    }
-}
-
-/// A channel to the gateway whose calls carry the admin secret (for any admin service).
-pub(crate) type AdminChannel = InterceptedService<Channel, Bearer>;
 
 /// The user-pool admin client with the admin secret on every call.
-pub(crate) type Admin = UserPoolAdminClient<AdminChannel>;
-
-/// The admin secret: the flag or variable, else the dev data dir's secrets file.
-pub(crate) fn admin_secret(given: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
-    if let Some(s) = given {
-        return Ok(s);
-    }
-    let path = data_dir.join("dev-secrets.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "no admin secret: pass --admin-secret (or SIGNET_ADMIN_SECRET), or the --data-dir \
-             of `signet dev` (cannot read {})",
-            path.display()
-        )
-    })?;
-    let v: Value =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    v["admin_secret"]
-        .as_str()
-        .map(str::to_string)
-        .with_context(|| format!("{} has no admin_secret", path.display()))
-}
+type Admin = UserPoolAdminClient<AdminChannel>;
 
 /// Connect to the gateway named by the admin flags, with the admin secret on every call.
-pub(crate) async fn admin_channel(args: &AdminArgs) -> anyhow::Result<AdminChannel> {
+async fn admin_channel(args: &AdminArgs) -> anyhow::Result<AdminChannel> {
     let secret = admin_secret(args.admin_secret.clone(), &args.data_dir)?;
     with_secret(connect(&args.gateway).await?, &secret)
-}
-
-/// `channel` with the admin secret on every call.
-pub(crate) fn with_secret(channel: Channel, secret: &str) -> anyhow::Result<AdminChannel> {
-    let bearer: MetadataValue<Ascii> = format!("Bearer {secret}")
-        .parse()
-        .context("the admin secret contains characters not allowed in a header")?;
-    Ok(InterceptedService::new(channel, Bearer(bearer)))
 }
 
 fn user_ref(u: &UserSel) -> pb::UserRef {
@@ -144,10 +100,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let mut c = UserPoolAdminClient::new(channel.clone());
     let out = match args.command {
         AdminCommand::IdentityPools { command } => {
-            identity_admin_cmd::pools(IdentityAdminClient::new(channel), command).await?
+            identity::pools(IdentityAdminClient::new(channel), command).await?
         }
         AdminCommand::Roles { command } => {
-            identity_admin_cmd::roles(IdentityAdminClient::new(channel), command).await?
+            identity::roles(IdentityAdminClient::new(channel), command).await?
         }
         AdminCommand::CreatePool {
             name,
@@ -350,8 +306,8 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             json!({ "username": user.username, "added_to_group": group })
         }
-        AdminCommand::ImportJobs { command } => crate::import_cmd::jobs(&mut c, command).await?,
-        AdminCommand::ImportUsers(a) => crate::import_cmd::import_users(&mut c, a).await?,
+        AdminCommand::ImportJobs { command } => import::jobs(&mut c, command).await?,
+        AdminCommand::ImportUsers(a) => import::import_users(&mut c, a).await?,
         AdminCommand::Outbox { pool } => {
             let r = answer(c.list_outbox(pool_ref(&pool)).await)?;
             let messages: Vec<Value> = r.messages.iter().map(pj::outbox_message).collect();
@@ -470,26 +426,4 @@ async fn list_users(c: &mut Admin, pool: String, filter: Option<String>) -> anyh
     })
     .await?;
     Ok(json!({ "users": all }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_secret_comes_from_the_flag_first_then_the_dev_data_dir() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            admin_secret(Some("given".into()), dir.path()).unwrap(),
-            "given"
-        );
-        let missing = admin_secret(None, dir.path()).unwrap_err();
-        assert!(format!("{missing:#}").contains("--admin-secret"));
-        std::fs::write(
-            dir.path().join("dev-secrets.json"),
-            r#"{"admin_secret":"from-file","server_secret_hex":"00"}"#,
-        )
-        .unwrap();
-        assert_eq!(admin_secret(None, dir.path()).unwrap(), "from-file");
-    }
 }

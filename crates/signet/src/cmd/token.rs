@@ -3,152 +3,19 @@
 //! does (`client-credentials`: a token for the app client itself), plus `decode` to look
 //! inside a token. Answers are printed as JSON on stdout.
 
-use crate::cli::GatewayEndpoint;
+use super::connect;
+use crate::cli::token::{TokenArgs, TokenCommand};
 use crate::input::Stdin;
 use crate::jwt_inspect;
+use crate::output::emit;
 use crate::proto_json as pj;
-use crate::rpc::{answer, attributes, connect, emit, parse_attr};
+use crate::rpc::{answer, attributes};
 use anyhow::Context;
-use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_auth_client::UserPoolAuthClient;
 use std::collections::HashMap;
 use tonic::transport::Channel;
-
-#[derive(Args, Debug)]
-pub struct TokenArgs {
-    #[command(flatten)]
-    pub gateway: GatewayEndpoint,
-    /// App client id (from `signet admin create-client`).
-    #[arg(long, global = true, env = "SIGNET_CLIENT_ID")]
-    pub client_id: Option<String>,
-    /// The app client's secret, if it has one: SECRET_HASH is then computed and sent (by
-    /// `client-credentials`: the secret itself). `-` reads it from stdin.
-    #[arg(
-        long,
-        global = true,
-        env = "SIGNET_CLIENT_SECRET",
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
-    pub client_secret: Option<String>,
-    #[command(subcommand)]
-    pub command: TokenCommand,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TokenCommand {
-    /// Register a new user; a confirmation code goes to the pool's auto-verified attribute.
-    SignUp {
-        /// Username to register.
-        #[arg(long)]
-        username: String,
-        /// Password (must satisfy the pool's policy).
-        #[arg(allow_hyphen_values = true, long)]
-        password: String,
-        /// An attribute as name=value (e.g. email=a@example.com); repeatable.
-        #[arg(long = "attr", value_parser = parse_attr)]
-        attrs: Vec<(String, String)>,
-    },
-    /// Confirm a sign-up with the code that was sent.
-    Confirm {
-        /// Username that signed up.
-        #[arg(long)]
-        username: String,
-        /// The confirmation code.
-        #[arg(allow_hyphen_values = true, long)]
-        code: String,
-    },
-    /// Sign in with username and password (USER_PASSWORD_AUTH); prints the tokens, or a
-    /// challenge to answer (e.g. NEW_PASSWORD_REQUIRED, see `new-password`).
-    SignIn {
-        /// Username (or an alias the pool allows).
-        #[arg(long)]
-        username: String,
-        /// Password.
-        #[arg(allow_hyphen_values = true, long)]
-        password: String,
-    },
-    /// Answer the NEW_PASSWORD_REQUIRED challenge of a first sign-in.
-    NewPassword {
-        /// Username that signed in.
-        #[arg(long)]
-        username: String,
-        /// The `session` printed by `sign-in`.
-        #[arg(allow_hyphen_values = true, long)]
-        session: String,
-        /// The new, permanent password.
-        #[arg(allow_hyphen_values = true, long)]
-        password: String,
-    },
-    /// Get fresh access and ID tokens with a refresh token (REFRESH_TOKEN_AUTH).
-    Refresh {
-        /// The refresh token from `sign-in`.
-        #[arg(allow_hyphen_values = true, long)]
-        refresh_token: String,
-        /// Username the token belongs to; needed only with --client-secret (SECRET_HASH).
-        #[arg(long)]
-        username: Option<String>,
-    },
-    /// Send a password-reset code to the user's verified e-mail or phone.
-    ForgotPassword {
-        /// Username to reset.
-        #[arg(long)]
-        username: String,
-    },
-    /// Set a new password with the code sent by `forgot-password`.
-    ConfirmForgotPassword {
-        /// Username to reset.
-        #[arg(long)]
-        username: String,
-        /// The reset code.
-        #[arg(allow_hyphen_values = true, long)]
-        code: String,
-        /// The new password.
-        #[arg(allow_hyphen_values = true, long)]
-        password: String,
-    },
-    /// Show the signed-in user (GetUser with the access token).
-    Whoami {
-        /// Access token from `sign-in`.
-        #[arg(allow_hyphen_values = true, long)]
-        access_token: String,
-    },
-    /// Sign out everywhere: revokes the user's refresh tokens and access tokens.
-    SignOut {
-        /// Access token from `sign-in`.
-        #[arg(allow_hyphen_values = true, long)]
-        access_token: String,
-    },
-    /// An access token for the app client itself (OAuth 2.0 client_credentials grant, as
-    /// `POST {issuer}/oauth2/token` gives): needs --client-id and --client-secret.
-    ClientCredentials {
-        /// User pool id of the app client.
-        #[arg(long)]
-        pool: String,
-        /// Space-separated scopes to ask for, e.g. "orders/read orders/write" (default: every
-        /// scope the client is allowed).
-        #[arg(long)]
-        scope: Option<String>,
-    },
-    /// Print a JWT's header and payload. Without --verify-with-jwks nothing is verified.
-    Decode {
-        /// The token (ID or access token).
-        #[arg(allow_hyphen_values = true)]
-        token: String,
-        /// Verify the token against this JWKS: http://host:port/path or a file.
-        #[arg(long, requires = "issuer")]
-        verify_with_jwks: Option<String>,
-        /// Expected `iss` (the pool's issuer, `<public_url>/<pool id>`); with
-        /// --verify-with-jwks.
-        #[arg(long, requires = "verify_with_jwks")]
-        issuer: Option<String>,
-        /// Clock-skew leeway for exp/nbf when verifying, in seconds (at most 60).
-        #[arg(long, default_value_t = 0)]
-        leeway: u64,
-    },
-}
 
 /// The app client named by --client-id, with its optional secret.
 struct App {

@@ -1,8 +1,8 @@
 //! `signet cluster …`: membership and status, printed as JSON.
 
-use crate::cli::ClusterCommand;
-use crate::rpc::emit;
-use crate::tls_args::TlsArgs;
+use crate::cli::cluster::ClusterCommand;
+use crate::cli::TlsArgs;
+use crate::output::emit;
 use signet_store::StoreClient;
 use signet_tls::{Role, Transport};
 use std::time::Duration;

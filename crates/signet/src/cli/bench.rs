@@ -1,0 +1,180 @@
+//! Command-line arguments of `signet bench …` (their `///` comments are the --help text).
+
+use super::parse::parse_duration;
+use super::TlsArgs;
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub scenario: ScenarioCmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScenarioCmd {
+    /// client_credentials access tokens, over HTTP (`/oauth2/token`) or gRPC
+    /// (`IssueClientToken`).
+    ClientCredentials {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, value_enum, default_value = "grpc")]
+        transport: Transport,
+    },
+    /// USER_PASSWORD_AUTH sign-ins of existing users (argon2-bound); reports the raw
+    /// argon2 rate measured on this machine in the same run.
+    PasswordSignIn {
+        #[command(flatten)]
+        load: LoadArgs,
+        /// Users made for the run, signed in round robin.
+        #[arg(long, default_value_t = 64)]
+        users: usize,
+    },
+    /// REFRESH_TOKEN_AUTH with refresh tokens of existing users (no rotation).
+    Refresh {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, default_value_t = 64)]
+        users: usize,
+    },
+    /// GetId then GetCredentialsForIdentity for existing identities (one per user).
+    GetCredentials {
+        #[command(flatten)]
+        load: LoadArgs,
+        #[arg(long, default_value_t = 16)]
+        users: usize,
+    },
+    /// A weighted mix of the scenarios above.
+    Mixed {
+        #[command(flatten)]
+        load: LoadArgs,
+        /// Weights, `kind=weight,…`; kinds: client-credentials, password-sign-in,
+        /// refresh, get-credentials.
+        #[arg(
+            long,
+            default_value = "client-credentials=90,refresh=7,get-credentials=2,password-sign-in=1"
+        )]
+        mix: String,
+        #[arg(long, default_value_t = 64)]
+        users: usize,
+        /// Transport of the client-credentials share.
+        #[arg(long, value_enum, default_value = "grpc")]
+        transport: Transport,
+    },
+    /// Offline verification throughput of signet-verify in this process (a
+    /// client_credentials token against the pool's JWKS); no server work per operation.
+    Verify {
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Start a 3-node cluster and a gateway of its own (child processes, loopback, a temp
+    /// dir), bulk-import users, and measure import rate, disk and memory per node,
+    /// sign-in and ListUsers latency at that size, a new node's catch-up from a snapshot
+    /// and a restarted node's return.
+    Scale(ScaleArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    Grpc,
+}
+
+/// What every scenario takes.
+#[derive(Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// gRPC addresses of the gateways, comma-separated; load is spread round robin.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "127.0.0.1:7410",
+        env = "SIGNET_ENDPOINT"
+    )]
+    pub endpoint: Vec<String>,
+    /// HTTP addresses of the same gateways (token endpoint, JWKS, `/metrics`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "127.0.0.1:7411",
+        env = "SIGNET_HTTP_ENDPOINT"
+    )]
+    pub http: Vec<String>,
+    /// TLS to the gateways' gRPC listeners (`--ca`; the HTTP scenarios speak plaintext).
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// `/metrics` URLs to read server CPU from (default: `/metrics` of every --http).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Bearer secret of the admin API (else read from --data-dir, as `signet admin`).
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        env = "SIGNET_ADMIN_SECRET",
+        hide_env_values = true
+    )]
+    pub admin_secret: Option<String>,
+    /// Data dir of a `signet dev` process, to find its admin secret.
+    #[arg(long, default_value = "./signet-data", env = "SIGNET_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Concurrent workers (in-flight operations at most).
+    #[arg(short, long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Measured time, e.g. `10s`, `500ms`, `2m` (default 10 s; with --requests, a cap
+    /// of 10 minutes).
+    #[arg(short, long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many measured operations.
+    #[arg(short = 'n', long)]
+    pub requests: Option<u64>,
+    /// Offered load in operations per second (open loop); default: as fast as the
+    /// workers go (closed loop).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Unmeasured time before the measured phase.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub warmup: Duration,
+    /// gRPC connections per gateway (HTTP/2 multiplexes every worker over them).
+    #[arg(long, default_value_t = 1)]
+    pub connections: usize,
+    /// Signing algorithm of the bench's user pool.
+    #[arg(long, default_value = "EdDSA")]
+    pub alg: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress line on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Keep the pool, users and identity pool made for the run (their ids go to stderr).
+    #[arg(long)]
+    pub keep: bool,
+    /// Allow targets that are not loopback addresses.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ScaleArgs {
+    /// Users imported into the large pool.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub users: u64,
+    /// Users of the small pool whose sign-in latency is the baseline.
+    #[arg(long, default_value_t = 1_000)]
+    pub baseline_users: u64,
+    /// Sign-ins measured per pool (random users), and ListUsers queries.
+    #[arg(long, default_value_t = 400)]
+    pub samples: u64,
+    /// Concurrent sign-ins (keep it at or below the cores so argon2 does not queue).
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Where the nodes keep their data (default: a new temporary directory, removed at
+    /// the end unless --keep-dir).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    #[arg(long)]
+    pub keep_dir: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

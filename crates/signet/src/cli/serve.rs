@@ -1,0 +1,174 @@
+//! Arguments of the server roles: `signet dev`, `signet store` and `signet gateway`.
+
+use super::parse::parse_duration;
+use super::TlsArgs;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// Where data is kept; created on first start, reused afterwards.
+    #[arg(long, default_value = "./signet-data", env = "SIGNET_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Listen address of the store API (gRPC).
+    #[arg(long, default_value = "127.0.0.1:7401", env = "SIGNET_API_ADDR")]
+    pub api_addr: String,
+    /// Listen address of the public gRPC API.
+    #[arg(long, default_value = "127.0.0.1:7410", env = "SIGNET_GRPC_ADDR")]
+    pub grpc_addr: String,
+    /// Listen address of the HTTP endpoints (JWKS, discovery, health).
+    #[arg(long, default_value = "127.0.0.1:7411", env = "SIGNET_HTTP_ADDR")]
+    pub http_addr: String,
+    /// Base URL of token issuers (default: http://<http-addr>).
+    #[arg(long, env = "SIGNET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Signing secret of pre-token-hook POSTs (at least 32 characters); without it, pools'
+    /// hooks are not called. Codes stay in the dev outbox.
+    #[arg(
+        long,
+        env = "SIGNET_WEBHOOK_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// Allow plaintext listeners (or store connections) on non-loopback addresses, e.g.
+    /// inside a trusted network or a development container. Without it, a non-loopback
+    /// address needs TLS.
+    #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GatewayArgs {
+    /// Store API addresses, comma-separated (any members; the leader is found).
+    #[arg(long, env = "SIGNET_STORE")]
+    pub store: String,
+    /// Listen address of the public gRPC API.
+    #[arg(long, default_value = "127.0.0.1:7410", env = "SIGNET_GRPC_ADDR")]
+    pub grpc_addr: String,
+    /// Listen address of the HTTP endpoints.
+    #[arg(long, default_value = "127.0.0.1:7411", env = "SIGNET_HTTP_ADDR")]
+    pub http_addr: String,
+    /// Base URL clients reach the gateways at; a pool's issuer is <public-url>/<pool-id>.
+    /// Every gateway of a cluster must use the same one.
+    #[arg(long, env = "SIGNET_PUBLIC_URL")]
+    pub public_url: String,
+    /// Bearer secret of the admin API (at least 16 characters).
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        env = "SIGNET_ADMIN_SECRET",
+        hide_env_values = true
+    )]
+    pub admin_secret: String,
+    /// Server key, hex, at least 32 bytes; the same on every gateway.
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        env = "SIGNET_SERVER_SECRET",
+        hide_env_values = true
+    )]
+    pub server_secret: String,
+    /// POST codes to this https URL as signed JSON (needs --webhook-secret). A gateway
+    /// needs this or --dev-outbox.
+    #[arg(long, env = "SIGNET_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// Cache-Control max-age of JWKS responses; a new key signs this long after it is
+    /// published (plus a 10 s margin).
+    #[arg(long, default_value_t = 60, env = "SIGNET_JWKS_MAX_AGE_SECS")]
+    pub jwks_max_age_secs: u64,
+    /// Signing secret of webhook and pre-token-hook POSTs (at least 32 characters; the
+    /// receivers check the Signet-Signature header with it).
+    #[arg(
+        long,
+        env = "SIGNET_WEBHOOK_SECRET",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// DEVELOPMENT ONLY: keep codes in plaintext in the replicated store (`signet admin
+    /// outbox`) instead of sending them to --webhook-url.
+    #[arg(long, conflicts_with = "webhook_url", env = "SIGNET_DEV_OUTBOX")]
+    pub dev_outbox: bool,
+    /// Allow plain-http webhooks, hooks and JWKS URLs on loopback (127.0.0.0/8, ::1,
+    /// localhost), e.g. a sidecar; every other outbound URL must be https.
+    #[arg(long, env = "SIGNET_ALLOW_INSECURE_LOOPBACK_HTTP")]
+    pub allow_insecure_loopback_http: bool,
+    /// Certificate (PEM chain) of the public gRPC and HTTP listeners; with --tls-key they
+    /// serve TLS. Reloaded when the file changes.
+    #[arg(long, requires = "tls_key", env = "SIGNET_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of --tls-cert.
+    #[arg(long, requires = "tls_cert", env = "SIGNET_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS to the stores: the cluster CA and this gateway's certificate (role gateway).
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Allow plaintext listeners (or store connections) on non-loopback addresses, e.g.
+    /// inside a trusted network or a development container. Without it, a non-loopback
+    /// address needs TLS.
+    #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StoreArgs {
+    /// Raft node id (1 or more), unique in the cluster. Never reuse the id of a node whose
+    /// data was lost (until the old member is removed).
+    #[arg(long, env = "SIGNET_NODE_ID", conflicts_with = "node_id_from_hostname", value_parser = clap::value_parser!(u64).range(1..))]
+    pub node_id: Option<u64>,
+    /// Take the node id from a StatefulSet pod's host name: ordinal + 1 (`…-0` is node 1).
+    #[arg(long, env = "SIGNET_NODE_ID_FROM_HOSTNAME")]
+    pub node_id_from_hostname: bool,
+    /// Where this node keeps its log, state machine and snapshots.
+    #[arg(long, env = "SIGNET_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Listen address for Raft traffic between store nodes.
+    #[arg(long, env = "SIGNET_RAFT_ADDR")]
+    pub raft_addr: String,
+    /// Listen address of the Store and Cluster APIs (gateways, CLI, joining nodes).
+    #[arg(long, env = "SIGNET_API_ADDR")]
+    pub api_addr: String,
+    /// Listen address of plain-HTTP /healthz (liveness), /readyz (can serve linearizable
+    /// reads) and /metrics (Prometheus), for probes and scrapers without certificates.
+    #[arg(long, env = "SIGNET_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Raft address other nodes should use, if not the listen address (e.g. a pod DNS name).
+    #[arg(long, env = "SIGNET_ADVERTISE_RAFT_ADDR")]
+    pub advertise_raft_addr: Option<String>,
+    /// API address others should use, if not the listen address.
+    #[arg(long, env = "SIGNET_ADVERTISE_API_ADDR")]
+    pub advertise_api_addr: Option<String>,
+    /// Create a new cluster with this node as its only voter (ignored if already initialised).
+    #[arg(long, conflicts_with = "join", env = "SIGNET_INIT")]
+    pub init: bool,
+    /// Join the cluster of the store at this API address: added as learner, caught up,
+    /// then promoted to voter. A node that does not catch up is removed again and the
+    /// start fails.
+    #[arg(long, env = "SIGNET_JOIN", conflicts_with = "bootstrap")]
+    pub join: Option<String>,
+    /// Become a member without a human (StatefulSets): with no state, join the cluster a
+    /// peer belongs to; node 1 starts a new cluster only once every peer has answered that
+    /// none exists. With state, just start.
+    #[arg(long, env = "SIGNET_BOOTSTRAP", conflicts_with = "init")]
+    pub bootstrap: bool,
+    /// API addresses of every member (this node may be among them), comma-separated.
+    #[arg(long, value_delimiter = ',', env = "SIGNET_PEERS")]
+    pub peers: Vec<String>,
+    /// How long node 1 waits for its peers before starting a new cluster.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, env = "SIGNET_BOOTSTRAP_WAIT")]
+    pub bootstrap_wait: std::time::Duration,
+    /// Mutual TLS of the Raft and API listeners and of calls to other stores: the cluster
+    /// CA and this node's certificate (role store).
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// Allow plaintext listeners (or store connections) on non-loopback addresses, e.g.
+    /// inside a trusted network or a development container. Without it, a non-loopback
+    /// address needs TLS.
+    #[arg(long, env = "SIGNET_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
+    /// While this node leads: how long a joining node may take to catch up (seconds)
+    /// before its Join is rolled back. Raise it for a large store.
+    #[arg(long, default_value_t = 30, env = "SIGNET_JOIN_CATCH_UP_SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub join_catch_up_secs: u64,
+}
