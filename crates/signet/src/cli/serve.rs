@@ -77,6 +77,24 @@ pub struct GatewayArgs {
     /// published (plus a 10 s margin).
     #[arg(long, default_value_t = 60, env = "SIGNET_JWKS_MAX_AGE_SECS")]
     pub jwks_max_age_secs: u64,
+    /// A request not answered within this time gets DEADLINE_EXCEEDED (gRPC) or 503
+    /// (HTTP), and its work is dropped.
+    #[arg(
+        long,
+        default_value_t = signet_gateway::ServingLimits::default().request_timeout.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(1..),
+        env = "SIGNET_REQUEST_TIMEOUT_MS"
+    )]
+    pub request_timeout_ms: u64,
+    /// Requests in progress at once (gRPC and HTTP together); one more is refused at once
+    /// with RESOURCE_EXHAUSTED / 503. Health, readiness and metrics are never refused.
+    #[arg(
+        long,
+        default_value_t = signet_gateway::ServingLimits::default().max_in_flight,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        env = "SIGNET_MAX_IN_FLIGHT"
+    )]
+    pub max_in_flight: usize,
     /// Signing secret of webhook and pre-token-hook POSTs (at least 32 characters; the
     /// receivers check the Signet-Signature header with it).
     #[arg(
