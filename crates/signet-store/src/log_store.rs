@@ -180,6 +180,12 @@ pub struct LogStore {
 }
 
 impl LogStore {
+    /// How many handles share the open log (its directory lock is released when the last
+    /// one is dropped).
+    pub(crate) fn holders(&self) -> usize {
+        Arc::strong_count(&self.log)
+    }
+
     /// Open (or create) the log in `dir`.
     pub fn open(dir: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;

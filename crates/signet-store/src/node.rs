@@ -518,6 +518,23 @@ impl StoreNode {
                 let _ = t.await;
             }
         }
+        // openraft's storage tasks and the last connections drop their handles to the log
+        // and the state machine a moment after the tasks above end; the files stay locked
+        // until then. Wait (bounded) until ours are the only handles left, so that the data
+        // dir can be opened again as soon as kill returns (recovery, a restart).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while (self.sm.holders() > 1 || self.log.holders() > 1)
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if self.sm.holders() > 1 || self.log.holders() > 1 {
+            tracing::warn!(
+                node_id = self.node_id,
+                "store files still in use 5 s after stopping"
+            );
+        }
+        drop(self.raft);
         tracing::info!(node_id = self.node_id, "store node stopped");
     }
 }

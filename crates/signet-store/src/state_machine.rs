@@ -46,6 +46,12 @@ fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError 
 }
 
 impl StateMachineStore {
+    /// How many handles share the open state machine (its sled lock is released when the
+    /// last one is dropped).
+    pub(crate) fn holders(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     /// Size in bytes and write time of the latest snapshot file, if any.
     pub fn snapshot_file(&self) -> Option<(u64, std::time::SystemTime)> {
         self.inner.snapshots.stat()

@@ -83,4 +83,12 @@ impl ChildProcess {
             .expect("wait for child");
         status.code()
     }
+
+    /// SIGKILL the process and wait until it is gone, so whatever it held (the data
+    /// directory's locks) is free when this returns. Dropping a `ChildProcess` kills it
+    /// too, but without waiting: a test that reuses the data dir right after a drop races
+    /// the kernel tearing the process down.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("kill and reap signet");
+    }
 }

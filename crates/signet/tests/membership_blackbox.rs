@@ -146,14 +146,14 @@ async fn the_runbook_recovers_a_cluster_that_lost_quorum() {
     assert_eq!(w.outcome, Outcome::Applied);
 
     // Node 2 dies for good (SIGKILL); node 1 alone is no quorum of two.
-    drop(s2);
+    s2.kill().await;
     let impatient = StoreClient::with_timeouts(
         vec![api1.clone()],
         Duration::from_secs(2),
         Duration::from_secs(1),
     );
     assert!(impatient.write(pool_named("lost")).await.is_err());
-    drop(s1);
+    s1.kill().await;
 
     // The runbook: look (dry run), recover the survivor, start it as before, check.
     let d1s = d1.to_str().expect("utf-8 dir");
