@@ -40,13 +40,13 @@ pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
-    AmbiguousRoleResolution, AppClient, AttributeType, AuthFlow, ClientSecret, CodeBudget,
-    CodeLimits, CodePurpose, CodeRecord, CodeTarget, Group, Identity, IdentityPool, ImportChunk,
-    ImportJob, ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule, MatchType, OAuthFlow,
-    OutboxMessage, PasswordPolicy, PoolConfig, PoolRoles, RefreshFamily, ResourceServer,
-    ResourceServerScope, RetireReason, Role, RoleMapping, RoleMappingKind, RowError,
-    SchemaAttribute, SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool, UserStatus,
-    MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
+    Algorithm, AmbiguousRoleResolution, AppClient, AttributeType, AuthFlow, ClientSecret,
+    CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Group, Identity, IdentityPool,
+    ImportChunk, ImportJob, ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule,
+    MatchType, OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolRoles, RefreshFamily,
+    ResourceServer, ResourceServerScope, RetireReason, Role, RoleMapping, RoleMappingKind,
+    RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity, User, UserPatch, UserPool,
+    UserStatus, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
 pub use outcome::{Outcome, Rejection};
 pub use query::{

@@ -10,44 +10,14 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 use thiserror::Error;
 
 const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// JWS algorithms Signet signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-pub enum Algorithm {
-    /// Ed25519 (the default).
-    #[default]
-    EdDSA,
-    /// ECDSA P-256 with SHA-256.
-    ES256,
-    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys.
-    RS256,
-}
-
-impl Algorithm {
-    /// The `alg` header value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::EdDSA => "EdDSA",
-            Algorithm::ES256 => "ES256",
-            Algorithm::RS256 => "RS256",
-        }
-    }
-
-    /// Parse an `alg` value.
-    pub fn from_name(s: &str) -> Option<Algorithm> {
-        match s {
-            "EdDSA" => Some(Algorithm::EdDSA),
-            "ES256" => Some(Algorithm::ES256),
-            "RS256" => Some(Algorithm::RS256),
-            _ => None,
-        }
-    }
-}
+/// JWS algorithms Signet signs with (defined with the pool settings that name them).
+pub use signet_core::Algorithm;
 
 /// Key generation or signing failed.
 #[derive(Debug, Error)]
@@ -196,6 +166,7 @@ impl SigningKeyPair {
 mod tests {
     use super::*;
     use jsonwebtoken::{decode, jwk::Jwk, DecodingKey, Validation};
+    use serde::Deserialize;
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct Claims {

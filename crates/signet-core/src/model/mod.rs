@@ -1,6 +1,7 @@
 //! Records kept in the state machine. New fields must be `#[serde(default)]` so records
 //! written by older binaries keep decoding.
 
+mod alg;
 mod client;
 mod group;
 mod identity;
@@ -9,6 +10,8 @@ mod pool;
 mod tokens;
 mod user;
 
+pub(crate) use alg::lenient as lenient_alg;
+pub use alg::Algorithm;
 pub use client::{
     AppClient, AuthFlow, ClientSecret, OAuthFlow, ResourceServer, ResourceServerScope,
     TokenValidity,

@@ -51,8 +51,9 @@ pub struct PoolConfig {
     pub prevent_user_existence_errors: bool,
     /// Usernames compare case-sensitively (Cognito's default is insensitive).
     pub case_sensitive_usernames: bool,
-    /// JWS algorithm of this pool's tokens (`EdDSA`, `ES256`, `RS256`).
-    pub signing_alg: String,
+    /// JWS algorithm of this pool's tokens (stored by name: `EdDSA`, `ES256`, `RS256`).
+    #[serde(deserialize_with = "super::lenient_alg")]
+    pub signing_alg: super::Algorithm,
     /// Refuse DeleteUserPool while set.
     pub deletion_protection: bool,
     /// Pre-token-generation webhook (Cognito's trigger); none: never called.
@@ -84,7 +85,7 @@ impl Default for PoolConfig {
             schema: vec![],
             prevent_user_existence_errors: true,
             case_sensitive_usernames: false,
-            signing_alg: "EdDSA".into(),
+            signing_alg: super::Algorithm::EdDSA,
             deletion_protection: false,
             pre_token_generation: None,
         }

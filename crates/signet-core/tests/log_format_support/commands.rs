@@ -67,7 +67,7 @@ fn config(deletion_protection: bool) -> PoolConfig {
         }],
         prevent_user_existence_errors: false,
         case_sensitive_usernames: true,
-        signing_alg: "ES256".into(),
+        signing_alg: signet_core::Algorithm::ES256,
         deletion_protection,
         pre_token_generation: Some(TokenHook {
             url: "https://hooks.example.com/pre-token".into(),

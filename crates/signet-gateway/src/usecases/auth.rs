@@ -17,7 +17,7 @@ use signet_core::{
     AdvanceRefreshFamily, AppClient, AuthFlow, ClearSignInFailures, Command, Group, Query,
     RecordSignInFailure, RefreshFamily, User, UserPatch, UserPool, UserStatus, UserView,
 };
-use signet_crypto::{Algorithm, MAX_PASSWORD_BYTES};
+use signet_crypto::MAX_PASSWORD_BYTES;
 use signet_store::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
@@ -516,7 +516,7 @@ impl Gateway {
         cont: Option<Continuation>,
         trigger: Trigger,
     ) -> Result<AuthResult, AppError> {
-        let alg = Algorithm::from_name(&pool.config.signing_alg).unwrap_or_default();
+        let alg = pool.config.signing_alg;
         let key = self.keys.signer(alg)?;
         let now_ms = now_ms();
         let now = now_ms / 1000;

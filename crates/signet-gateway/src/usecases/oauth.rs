@@ -14,7 +14,6 @@ use signet_core::{
     PutResourceServer, Query, RefreshFamily, ResourceServer, ResourceServerScope,
     RevokeAccessToken, RevokeRefreshFamily,
 };
-use signet_crypto::Algorithm;
 use signet_store::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse};
 use std::sync::Arc;
@@ -467,7 +466,7 @@ impl Gateway {
         };
         let scope = granted.join(" ");
         let now = now_ms() / 1000;
-        let alg = Algorithm::from_name(&pool.config.signing_alg).unwrap_or(Algorithm::EdDSA);
+        let alg = pool.config.signing_alg;
         let claims = json!({
             "sub": client.client_id,
             "token_use": "access",

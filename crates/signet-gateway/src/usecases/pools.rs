@@ -9,7 +9,6 @@ use signet_core::{
     Command, CreateUserPool, DeleteUserPool, PasswordPolicy, PoolConfig, Query, SchemaAttribute,
     UpdateUserPool, UserPool,
 };
-use signet_crypto::Algorithm;
 use signet_store::ReadConsistency::Linearizable;
 
 pub use super::clients::ClientInput;
@@ -106,11 +105,6 @@ fn check_config(c: &PoolConfig, allow_loopback_http: bool) -> Result<(), AppErro
         ));
     }
     check_schema(&c.schema)?;
-    if Algorithm::from_name(&c.signing_alg).is_none() {
-        return Err(AppError::invalid(
-            "signing_alg must be EdDSA, ES256 or RS256",
-        ));
-    }
     Ok(())
 }
 

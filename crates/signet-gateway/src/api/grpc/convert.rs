@@ -5,8 +5,8 @@ use crate::usecases::pools::{ClientInput, PoolInput};
 use crate::usecases::signup::CodeDelivery;
 use crate::AppError;
 use signet_core::{
-    AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, User,
-    UserPool,
+    Algorithm, AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute,
+    TokenHook, User, UserPool,
 };
 use signet_proto::v1 as pb;
 
@@ -81,10 +81,12 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
             schema,
             prevent_user_existence_errors: r.prevent_user_existence_errors.unwrap_or(true),
             case_sensitive_usernames: r.case_sensitive_usernames,
+            // Absent: EdDSA. Anything else must name an algorithm (parsed here, once).
             signing_alg: if r.signing_alg.is_empty() {
-                "EdDSA".into()
+                Algorithm::EdDSA
             } else {
-                r.signing_alg.clone()
+                Algorithm::from_name(&r.signing_alg)
+                    .ok_or_else(|| AppError::invalid("signing_alg must be EdDSA, ES256 or RS256"))?
             },
             deletion_protection: r.deletion_protection,
             pre_token_generation: r.pre_token_generation.as_ref().map(hook_in),
@@ -151,7 +153,7 @@ pub(super) fn pool(p: &UserPool, issuer: String) -> pb::UserPoolType {
             .collect(),
         prevent_user_existence_errors: c.prevent_user_existence_errors,
         case_sensitive_usernames: c.case_sensitive_usernames,
-        signing_alg: c.signing_alg.clone(),
+        signing_alg: c.signing_alg.name().to_string(),
         deletion_protection: c.deletion_protection,
         issuer,
         pre_token_generation: p.config.pre_token_generation.as_ref().map(hook_out),
