@@ -484,10 +484,13 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn saturation_is_refused_fast() {
         // One worker, a queue of one: of 20 simultaneous jobs most must be refused at once.
+        // Each hash is made slow (t = 40, about 0.1-0.5 s) so that the window in which one
+        // job runs and one waits is wide enough to observe on a loaded machine: with t = 3
+        // the two jobs could finish before the check below was scheduled.
         let h = PasswordHasher::new(
             PasswordParams {
                 m_kib: 8192,
-                t: 3,
+                t: 40,
                 p: 1,
             },
             1,
