@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 /// Shared state of one gateway; every use case is a method on it.
 pub struct Gateway {
     pub(crate) cfg: GatewayConfig,
-    pub(crate) store: StoreClient,
+    pub(crate) store: crate::store::Store,
     pub(crate) cache: Cache,
     pub(crate) keys: KeyManager,
     pub(crate) hasher: PasswordHasher,
@@ -42,6 +42,8 @@ pub struct Gateway {
     pub(crate) importing: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Whether the store cluster answered the latest linearizable probe read.
     pub(crate) quorum: quorum::QuorumProbe,
+    /// Roles and their policies.
+    pub(crate) roles: crate::roles::Roles,
     /// The public servers' in-flight budget and refusal counts (see `serving`).
     pub(crate) limiter: Arc<api::serving::Limiter>,
 }
@@ -71,6 +73,11 @@ impl Gateway {
     /// The settings.
     pub fn config(&self) -> &GatewayConfig {
         &self.cfg
+    }
+
+    /// Now, by the gateway's clock (see `clock`).
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.cfg.clock.now_ms()
     }
 }
 
@@ -135,6 +142,7 @@ pub async fn start(
         cfg.allow_insecure_loopback_http,
     )?;
     let (stop, stop_rx) = watch::channel(false);
+    let store = crate::store::Store::new(store);
     let gateway = Arc::new(Gateway {
         hasher: PasswordHasher::new(
             cfg.password,
@@ -156,6 +164,7 @@ pub async fn start(
         importing: Default::default(),
         quorum: Default::default(),
         limiter: Arc::new(api::serving::Limiter::new(cfg.serving)),
+        roles: crate::roles::Roles::new(store.clone(), cfg.clock.clone()),
         store,
         cfg,
     });
@@ -171,7 +180,7 @@ pub async fn start(
     ];
     // Rotated certificates (public, and the one presented to the stores) are picked up
     // without a restart.
-    let store_tls = match gateway.store.transport() {
+    let store_tls = match gateway.store.client().transport() {
         signet_tls::Transport::Tls { source, .. } => Some(source.clone()),
         signet_tls::Transport::Plaintext => None,
     };

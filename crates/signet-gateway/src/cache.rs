@@ -226,6 +226,7 @@ impl Gateway {
     pub(crate) async fn reload_keys(&self, consistency: ReadConsistency) -> Result<u64, AppError> {
         let (res, applied) = self
             .store
+            .client()
             .read(&Query::ListSigningKeys, consistency)
             .await?;
         let records = Vec::<SigningKey>::from_result(res).map_err(|_| {
@@ -250,7 +251,7 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
             let applied = gw.reload_keys(ReadConsistency::Linearizable).await?;
             gw.cache.evict_all();
             gw.cache.applied.store(applied, Ordering::SeqCst);
-            let mut stream = gw.store.watch(applied + 1).await?;
+            let mut stream = gw.store.client().watch(applied + 1).await?;
             gw.cache.connected.store(true, Ordering::SeqCst);
             while let Some(change) = stream
                 .message()
@@ -318,7 +319,12 @@ pub(crate) async fn freshness_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<b
         let q = Query::GetUserPool {
             pool_id: String::new(),
         };
-        let Ok((_, leader_applied)) = gw.store.read(&q, ReadConsistency::Linearizable).await else {
+        let Ok((_, leader_applied)) = gw
+            .store
+            .client()
+            .read(&q, ReadConsistency::Linearizable)
+            .await
+        else {
             continue;
         };
         let now = tokio::time::Instant::now();

@@ -98,6 +98,8 @@ pub struct GatewayConfig {
     pub store_probe_timeout: Duration,
     /// Limits of the public gRPC and HTTP servers (see `serving`).
     pub serving: ServingLimits,
+    /// Where every timestamp comes from (the system's clock; tests may move their own).
+    pub clock: crate::SharedClock,
 }
 
 /// What the public servers' tower stack enforces on every request.
@@ -178,6 +180,7 @@ impl GatewayConfig {
             // default), so a normal failover does not flip readiness.
             store_probe_timeout: Duration::from_secs(2),
             serving: ServingLimits::default(),
+            clock: std::sync::Arc::new(crate::SystemClock),
         }
     }
 

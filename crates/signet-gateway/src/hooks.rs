@@ -175,6 +175,7 @@ impl HookClient {
         event: &Value,
         secret: Option<&Secret>,
         allow_loopback_http: bool,
+        now_ms: u64,
     ) -> Result<Value, String> {
         // Checked when the pool was written; checked again in case the rule or the flag
         // changed since (defence in depth: the event carries user attributes).
@@ -182,7 +183,7 @@ impl HookClient {
             .map_err(|e| format!("hook URL {url}: {e}"))?;
         let secret =
             secret.ok_or("the gateway has no webhook signing secret (--webhook-secret)")?;
-        let req = outbound::signed_post(url, event.to_string().into_bytes(), secret)
+        let req = outbound::signed_post(url, event.to_string().into_bytes(), secret, now_ms)
             .map_err(|e| format!("bad hook URL {url}: {e}"))?;
         let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
@@ -225,6 +226,7 @@ impl Gateway {
             &event,
             self.cfg.webhook_secret.as_ref(),
             self.cfg.allow_insecure_loopback_http,
+            self.now_ms(),
         );
         let outcome = match tokio::time::timeout(timeout, call).await {
             Ok(Ok(answer)) => parse_answer(hook.version, &answer),

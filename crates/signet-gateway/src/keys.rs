@@ -68,10 +68,6 @@ impl KeyManager {
     }
 }
 
-fn now_ms() -> u64 {
-    crate::now_ms()
-}
-
 /// Retry `op` until it succeeds or `stop` is set (None).
 async fn until_done<T, F, Fut>(what: &str, stop: &mut watch::Receiver<bool>, mut op: F) -> Option<T>
 where
@@ -94,6 +90,7 @@ where
 
 async fn write(gw: &Gateway, cmd: Command) -> Result<Outcome, String> {
     gw.store
+        .client()
         .write(cmd)
         .await
         .map(|w| w.outcome)
@@ -101,7 +98,7 @@ async fn write(gw: &Gateway, cmd: Command) -> Result<Outcome, String> {
 }
 
 async fn renew_lease(gw: &Gateway) -> Result<Outcome, String> {
-    let until_ms = now_ms() + gw.cfg.key_lease.as_millis() as u64;
+    let until_ms = gw.now_ms() + gw.cfg.key_lease.as_millis() as u64;
     write(
         gw,
         Command::RenewKeyLease(RenewKeyLease {
@@ -151,7 +148,7 @@ pub(crate) async fn key_lifecycle(gw: Arc<Gateway>, mut stop: watch::Receiver<bo
         let Some(next) = publish_and_install(&gw, &mut stop).await else {
             return renewer.abort();
         };
-        let at_ms = now_ms();
+        let at_ms = gw.now_ms();
         let drop_after_ms = at_ms + gw.cfg.key_overlap.as_millis() as u64;
         for kid in std::mem::replace(&mut current, next) {
             let retire = || {
@@ -197,7 +194,7 @@ async fn publish_and_install(
             }
         };
         let publish = || {
-            let published_at_ms = now_ms();
+            let published_at_ms = gw.now_ms();
             let record = SigningKey {
                 kid: key.kid().to_string(),
                 owner: gw.cfg.instance.clone(),
@@ -227,7 +224,7 @@ async fn publish_and_install(
     // Sign only after relying parties' caches have expired and our own set has the keys.
     for (_, record) in &published {
         loop {
-            let due = record.usable_from_ms.saturating_sub(now_ms());
+            let due = record.usable_from_ms.saturating_sub(gw.now_ms());
             if due == 0 && gw.cache.keys().set.contains(&record.kid) {
                 break;
             }

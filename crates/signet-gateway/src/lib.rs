@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod cache;
+mod clock;
 mod config;
 mod error;
 mod hooks;
@@ -15,10 +16,14 @@ pub mod names;
 mod notifier;
 mod outbound;
 mod quorum;
+mod roles;
+
+mod store;
 mod tokens;
 pub mod usecases;
 mod validate;
 
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{GatewayConfig, NotifierConfig, ServingLimits};
 pub use error::{exception_name, AppError, ERROR_DOMAIN};
 pub use notifier::Delivery;
@@ -27,11 +32,3 @@ pub use tokens::USER_ADMIN_SCOPE;
 pub use usecases::secret_hash;
 
 pub use app::{start, Gateway, GatewayHandle};
-
-/// Wall-clock time in Unix milliseconds (the proposer's clock for log entries).
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}

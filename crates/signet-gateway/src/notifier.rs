@@ -71,7 +71,7 @@ impl Notifier {
     /// Send through the webhook (no-op for the outbox, whose message was committed with
     /// the code). A failure is logged, not returned: the code is valid and the user can
     /// ask for it again.
-    pub(crate) async fn deliver(&self, d: &Delivery) {
+    pub(crate) async fn deliver(&self, d: &Delivery, now_ms: u64) {
         let Notifier::Webhook {
             url,
             secret,
@@ -89,7 +89,7 @@ impl Notifier {
             Ok(b) => b,
             Err(e) => return tracing::error!("encoding notification: {e}"),
         };
-        let req = match outbound::signed_post(url, body, secret) {
+        let req = match outbound::signed_post(url, body, secret, now_ms) {
             Ok(r) => r,
             Err(e) => return tracing::error!("notification webhook URL {url}: {e}"),
         };

@@ -87,13 +87,14 @@ pub fn signature(secret: &Secret, t: u64, body: &[u8]) -> String {
     format!("t={t},v1={hex}")
 }
 
-/// A JSON POST of `body` to `url`, signed with `secret` at the current time.
+/// A JSON POST of `body` to `url`, signed with `secret` at `now_ms` (the gateway's clock).
 pub(crate) fn signed_post(
     url: &str,
     body: Vec<u8>,
     secret: &Secret,
+    now_ms: u64,
 ) -> Result<http::Request<Full<Bytes>>, http::Error> {
-    let t = crate::now_ms() / 1000;
+    let t = now_ms / 1000;
     http::Request::post(url)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature(secret, t, &body))

@@ -70,7 +70,10 @@ pub(crate) async fn probe_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
     let timeout = gw.cfg.store_probe_timeout;
     loop {
         let started = tokio::time::Instant::now();
-        let read = gw.store.read(&query, ReadConsistency::Linearizable);
+        let read = gw
+            .store
+            .client()
+            .read(&query, ReadConsistency::Linearizable);
         let verdict = match tokio::time::timeout(timeout, read).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),

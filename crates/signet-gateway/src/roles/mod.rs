@@ -1,9 +1,14 @@
 //! Roles (admin): create, read, update, delete, list; inline permission policies. Every
 //! document is parsed with the same evaluator that later decides with it, so a policy that
 //! could not be evaluated is refused when it is written.
+//!
+//! A feature in the gateway's shape: [`Roles`] holds only the handles it uses (the store
+//! and the clock), built by `app.rs`; the gRPC adapter calls it.
 
-use super::{ids, page, page_size};
-use crate::{now_ms, AppError, Gateway};
+use crate::clock::SharedClock;
+use crate::store::Store;
+use crate::usecases::{ids, page, page_size};
+use crate::AppError;
 use signet_core::Page;
 use signet_core::{
     Command, CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, Query, Role, UpdateRole,
@@ -62,7 +67,19 @@ fn check_max_session(s: u32) -> Result<u32, AppError> {
     }
 }
 
-impl Gateway {
+/// The roles feature.
+#[derive(Clone)]
+pub(crate) struct Roles {
+    store: Store,
+    clock: SharedClock,
+}
+
+impl Roles {
+    /// Built by the composition root.
+    pub(crate) fn new(store: Store, clock: SharedClock) -> Roles {
+        Roles { store, clock }
+    }
+
     /// CreateRole.
     pub async fn create_role(
         &self,
@@ -74,7 +91,7 @@ impl Gateway {
         check_iam_name("role_name", name, 1..=64)?;
         check_trust(trust_policy)?;
         check_description(description)?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let role = Role {
             name: name.to_string(),
             arn: Role::arn_of(name),
@@ -86,23 +103,25 @@ impl Gateway {
             created_at_ms: now,
             updated_at_ms: now,
         };
-        self.write(Command::CreateRole(CreateRole { role: role.clone() }))
+        self.store
+            .write(Command::CreateRole(CreateRole { role: role.clone() }))
             .await?;
         Ok(role)
     }
 
     /// GetRole (a linearizable read).
     pub async fn get_role(&self, name: &str) -> Result<Role, AppError> {
-        self.ask::<Option<_>>(
-            Query::GetRole {
-                name: name.to_string(),
-            },
-            Linearizable,
-        )
-        .await?
-        .ok_or_else(|| {
-            AppError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-        })
+        self.store
+            .ask::<Option<_>>(
+                Query::GetRole {
+                    name: name.to_string(),
+                },
+                Linearizable,
+            )
+            .await?
+            .ok_or_else(|| {
+                AppError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+            })
     }
 
     /// UpdateRole: description, trust policy and maximum session, each if given.
@@ -125,24 +144,26 @@ impl Gateway {
             ));
         }
         let max_session_s = max_session_s.map(check_max_session).transpose()?;
-        self.write(Command::UpdateRole(UpdateRole {
-            name: name.to_string(),
-            description,
-            trust_policy,
-            max_session_s,
-            at_ms: now_ms(),
-        }))
-        .await?;
+        self.store
+            .write(Command::UpdateRole(UpdateRole {
+                name: name.to_string(),
+                description,
+                trust_policy,
+                max_session_s,
+                at_ms: self.clock.now_ms(),
+            }))
+            .await?;
         self.get_role(name).await
     }
 
     /// DeleteRole (only once its inline policies are deleted).
     pub async fn delete_role(&self, name: &str) -> Result<(), AppError> {
-        self.write(Command::DeleteRole(DeleteRole {
-            name: name.to_string(),
-        }))
-        .await
-        .map(|_| ())
+        self.store
+            .write(Command::DeleteRole(DeleteRole {
+                name: name.to_string(),
+            }))
+            .await
+            .map(|_| ())
     }
 
     /// ListRoles.
@@ -153,6 +174,7 @@ impl Gateway {
     ) -> Result<(Vec<Role>, Option<String>), AppError> {
         let limit = page_size(limit);
         let Page { items: r, more } = self
+            .store
             .ask(Query::ListRoles { after: next, limit }, Linearizable)
             .await?;
         Ok(page(r, limit, more, |r| r.name.clone()))
@@ -186,14 +208,15 @@ impl Gateway {
                 "The role's inline policies would take more than {MAX_ROLE_POLICIES_BYTES} bytes (compact JSON), more than a session token can carry."
             )));
         }
-        self.write(Command::PutRolePolicy(PutRolePolicy {
-            role_name: role_name.to_string(),
-            policy_name: policy_name.to_string(),
-            document: document.to_string(),
-            at_ms: now_ms(),
-        }))
-        .await
-        .map(|_| ())
+        self.store
+            .write(Command::PutRolePolicy(PutRolePolicy {
+                role_name: role_name.to_string(),
+                policy_name: policy_name.to_string(),
+                document: document.to_string(),
+                at_ms: self.clock.now_ms(),
+            }))
+            .await
+            .map(|_| ())
     }
 
     /// GetRolePolicy.
@@ -220,12 +243,13 @@ impl Gateway {
         role_name: &str,
         policy_name: &str,
     ) -> Result<(), AppError> {
-        self.write(Command::DeleteRolePolicy(DeleteRolePolicy {
-            role_name: role_name.to_string(),
-            policy_name: policy_name.to_string(),
-            at_ms: now_ms(),
-        }))
-        .await
-        .map(|_| ())
+        self.store
+            .write(Command::DeleteRolePolicy(DeleteRolePolicy {
+                role_name: role_name.to_string(),
+                policy_name: policy_name.to_string(),
+                at_ms: self.clock.now_ms(),
+            }))
+            .await
+            .map(|_| ())
     }
 }

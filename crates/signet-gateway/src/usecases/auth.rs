@@ -11,7 +11,7 @@ use crate::tokens::{
     SESSION_PURPOSE,
 };
 use crate::validate::{attributes, canonical_username, check_password, AttrWrite};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::Outcome;
 use signet_core::{
     AdvanceRefreshFamily, AppClient, AuthFlow, ClearSignInFailures, Command, Group, Query,
@@ -204,13 +204,16 @@ impl Gateway {
             UserStatus::Unconfirmed => Err(AppError::UserNotConfirmed),
             UserStatus::ResetRequired => Err(AppError::PasswordResetRequired),
             UserStatus::ForceChangePassword => {
-                if user.password_expires_at_ms.is_some_and(|t| now_ms() >= t) {
+                if user
+                    .password_expires_at_ms
+                    .is_some_and(|t| self.now_ms() >= t)
+                {
                     return Err(AppError::NotAuthorized(
                         "Temporary password has expired and must be reset by an administrator."
                             .into(),
                     ));
                 }
-                let now = now_ms();
+                let now = self.now_ms();
                 let session = SessionPayload {
                     v: 1,
                     pool: pool.id.clone(),
@@ -268,10 +271,11 @@ impl Gateway {
     ) -> Result<Guess, AppError> {
         let reserved = self
             .store
+            .client()
             .write(Command::RecordSignInFailure(RecordSignInFailure {
                 pool_id: pool.id.clone(),
                 username: username.to_string(),
-                at_ms: now_ms(),
+                at_ms: self.now_ms(),
                 threshold: self.cfg.lockout_threshold,
                 base_ms: self.cfg.lockout_base.as_millis() as u64,
                 max_ms: self.cfg.lockout_max.as_millis() as u64,
@@ -319,7 +323,7 @@ impl Gateway {
         if s.client != client.client_id || s.pool != pool.id || s.challenge != challenge.name() {
             return Err(invalid_session());
         }
-        if now_ms() >= s.exp_ms {
+        if self.now_ms() >= s.exp_ms {
             return Err(AppError::NotAuthorized(
                 "Invalid session for the user, session is expired.".into(),
             ));
@@ -379,7 +383,7 @@ impl Gateway {
                 status: Some(UserStatus::Confirmed),
                 password: Some((hash, None)),
                 set_attributes,
-                at_ms: now_ms(),
+                at_ms: self.now_ms(),
                 ..Default::default()
             },
         )
@@ -420,7 +424,7 @@ impl Gateway {
         if p.client != client.client_id || p.pool != client.pool_id {
             return Err(revoked());
         }
-        if now_ms() >= p.exp_ms {
+        if self.now_ms() >= p.exp_ms {
             return Err(AppError::NotAuthorized("Refresh Token has expired".into()));
         }
         Ok(p)
@@ -518,7 +522,7 @@ impl Gateway {
     ) -> Result<AuthResult, AppError> {
         let alg = pool.config.signing_alg;
         let key = self.keys.signer(alg)?;
-        let now_ms = now_ms();
+        let now_ms = self.now_ms();
         let now = now_ms / 1000;
         let (family, generation, exp_ms, auth_time, new_refresh) = match cont {
             None => (

@@ -3,7 +3,7 @@
 use super::ids;
 use super::pools::check_display_name;
 use crate::validate::STANDARD_ATTRIBUTES;
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::Page;
 use signet_core::{
     AppClient, AuthFlow, ClientSecret, Command, CreateAppClient, DeleteAppClient, Query,
@@ -149,7 +149,7 @@ impl Gateway {
         let pool = self.describe_user_pool(pool_id).await?;
         check_display_name("ClientName", &input.name)?;
         check_lists(&pool, &input)?;
-        let now = now_ms();
+        let now = self.now_ms();
         let client_id = ids::client_id();
         let (secrets, secret) = match input.generate_secret {
             true => {
@@ -257,7 +257,7 @@ impl Gateway {
             )
             .await?;
         c.disabled = input.disabled;
-        c.updated_at_ms = now_ms();
+        c.updated_at_ms = self.now_ms();
         self.write(Command::UpdateAppClient(UpdateAppClient {
             client: c.clone(),
         }))

@@ -1,7 +1,7 @@
 //! Groups of a user pool and their members.
 
 use crate::validate::{display_name, identifier};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::Page;
 use signet_core::{
     AddUserToGroup, Command, CreateGroup, DeleteGroup, Group, Query, RemoveUserFromGroup,
@@ -33,7 +33,7 @@ impl Gateway {
     ) -> Result<Group, AppError> {
         self.pool(pool_id).await?;
         check_group(name, description, &role_arn)?;
-        let now = now_ms();
+        let now = self.now_ms();
         let group = Group {
             pool_id: pool_id.into(),
             name: name.into(),
@@ -81,7 +81,7 @@ impl Gateway {
             description: description.into(),
             precedence,
             role_arn,
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await?;
         self.get_group(pool_id, name).await

@@ -6,7 +6,7 @@ use super::ids;
 use super::logins::VerifiedLogin;
 use super::role_mapping::{self, LoginClaims};
 use super::sts::{Credentials, SessionSpec};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use serde_json::{json, Value};
 use signet_core::{
     Command, GetOrCreateIdentity, Identity, IdentityPool, Query, Role, UnlinkIdentity,
@@ -119,7 +119,7 @@ impl Gateway {
             logins: subjects,
             new_identity_id: new_id.clone(),
             into_identity_id: None,
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await?;
         match verified.first() {
@@ -181,7 +181,7 @@ impl Gateway {
         amr: Vec<String>,
         ttl_s: u64,
     ) -> Result<String, AppError> {
-        let now = now_ms() / 1000;
+        let now = self.now_ms() / 1000;
         let claims = json!({
             "iss": self.identity_issuer(),
             "aud": pool_id,
@@ -208,7 +208,7 @@ impl Gateway {
         let p = self.prove(identity_id, logins).await?;
         // A token proven only by identity tokens never outlives them: a short developer
         // token cannot be renewed forever without going back to the developer backend.
-        let now = now_ms() / 1000;
+        let now = self.now_ms() / 1000;
         let mut ttl = OPEN_ID_TOKEN_S;
         if p.logins.iter().all(|l| l.provider == IDENTITY_PROVIDER) {
             for l in &p.logins {
@@ -271,7 +271,7 @@ impl Gateway {
             logins: subjects.clone(),
             new_identity_id: format!("local:{}", ids::uuid()),
             into_identity_id: identity_id.map(str::to_string),
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await?;
         let identity: Identity = self
@@ -369,7 +369,7 @@ impl Gateway {
             pool_id: p.pool.id.clone(),
             identity_id: identity_id.to_string(),
             logins: unlink,
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await
         .map(|_| ())

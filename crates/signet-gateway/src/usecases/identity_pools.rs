@@ -2,7 +2,7 @@
 //! mappings; listing, describing and deleting identities.
 
 use super::{ids, page, page_size};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::Page;
 use signet_core::{
     Command, CreateIdentityPool, DeleteIdentities, DeleteIdentityPool, Identity, IdentityPool,
@@ -150,7 +150,7 @@ impl Gateway {
     ) -> Result<IdentityPool, AppError> {
         check_name("identity_pool_name", &input.name, 128)?;
         let providers = self.providers(&input).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let pool = IdentityPool {
             id: format!("local:{}", ids::uuid()),
             name: input.name,
@@ -201,7 +201,7 @@ impl Gateway {
             roles: current.roles,
             role_mappings: current.role_mappings,
             created_at_ms: current.created_at_ms,
-            updated_at_ms: now_ms(),
+            updated_at_ms: self.now_ms(),
         };
         self.write(Command::UpdateIdentityPool(UpdateIdentityPool { pool }))
             .await?;
@@ -280,7 +280,7 @@ impl Gateway {
             pool_id: id.to_string(),
             roles,
             role_mappings: mappings,
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await
         .map(|_| ())

@@ -3,7 +3,7 @@
 //! the job. It ends when the job is final, when another gateway holds the job, or when
 //! this gateway stops (the lease then lapses and a later start elsewhere resumes it).
 
-use crate::{now_ms, Gateway};
+use crate::Gateway;
 use signet_core::{
     ApplyImportChunk, Command, FailImportJob, ImportJob, ImportStatus, Outcome, Rejection,
     RequestId,
@@ -76,7 +76,7 @@ async fn run(gw: &Gateway, pool_id: &str, job_id: &str) {
         {
             return;
         }
-        let now = now_ms();
+        let now = gw.now_ms();
         let cmd = Command::ApplyImportChunk(ApplyImportChunk {
             pool_id: pool_id.to_string(),
             job_id: job_id.to_string(),
@@ -132,7 +132,7 @@ async fn send(gw: &Gateway, cmd: Command) -> Sent {
         if *stop.borrow() {
             return Sent::Stopped;
         }
-        match gw.store.write_with_id(rid, cmd.clone()).await {
+        match gw.store.client().write_with_id(rid, cmd.clone()).await {
             Ok(w) => return Sent::Done(w.outcome),
             Err(e) => {
                 tracing::warn!(attempt, "import write failed: {e}");
@@ -173,7 +173,7 @@ async fn fail(gw: &Gateway, pool_id: &str, job_id: &str, message: &str) {
         pool_id: pool_id.into(),
         job_id: job_id.into(),
         runner: gw.cfg.instance.clone(),
-        at_ms: now_ms(),
+        at_ms: gw.now_ms(),
         message: message.into(),
     });
     if let Sent::GaveUp(e) = send(gw, cmd).await {

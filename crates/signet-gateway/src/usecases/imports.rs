@@ -4,7 +4,7 @@
 //! (`import_runner`).
 
 use super::{ids, import_csv};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::Page;
 use signet_core::{
     Command, CreateImportJob, ImportJob, ImportStatus, Query, StartImportJob, StopImportJob,
@@ -33,7 +33,7 @@ impl Gateway {
     ) -> Result<ImportJob, AppError> {
         let pool = self.pool(pool_id).await?;
         crate::validate::display_name("JobName", job_name, 1, 128)?;
-        let now = now_ms();
+        let now = self.now_ms();
         // Whole seconds, so the URL (which carries seconds) is rebuilt identically later.
         let expires_ms = (now + UPLOAD_URL_TTL_MS) / 1000 * 1000;
         let job = ImportJob::new(ids::import_job_id(), &pool.id, job_name, now, expires_ms);
@@ -91,7 +91,7 @@ impl Gateway {
         pool_id: &str,
         job_id: &str,
     ) -> Result<ImportJob, AppError> {
-        let now = now_ms();
+        let now = self.now_ms();
         self.write(Command::StartImportJob(StartImportJob {
             pool_id: pool_id.into(),
             job_id: job_id.into(),
@@ -113,7 +113,7 @@ impl Gateway {
         self.write(Command::StopImportJob(StopImportJob {
             pool_id: pool_id.into(),
             job_id: job_id.into(),
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await?;
         self.describe_import_job(pool_id, job_id).await
@@ -157,7 +157,7 @@ impl Gateway {
         if !signet_crypto::constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
             return Err(denied());
         }
-        if now_ms() / 1000 > expires_s {
+        if self.now_ms() / 1000 > expires_s {
             return Err(denied());
         }
         Ok(())

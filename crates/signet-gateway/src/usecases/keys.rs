@@ -1,6 +1,6 @@
 //! Admin operations on signing keys.
 
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::{Command, Query, RequestKeyRotation, RevokeKey, SigningKey};
 use signet_store::ReadConsistency::Linearizable;
 
@@ -14,7 +14,7 @@ impl Gateway {
     /// through the log); returns once the request is committed.
     pub async fn rotate_signing_keys(&self) -> Result<(), AppError> {
         self.write(Command::RequestKeyRotation(RequestKeyRotation {
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await
         .map(|_| ())
@@ -24,7 +24,7 @@ impl Gateway {
     /// stops signing with it and rotates. The record stays as a tombstone until every token
     /// it could have signed has expired.
     pub async fn revoke_signing_key(&self, kid: &str) -> Result<(), AppError> {
-        let at_ms = now_ms();
+        let at_ms = self.now_ms();
         self.write(Command::RevokeKey(RevokeKey {
             kid: kid.into(),
             at_ms,

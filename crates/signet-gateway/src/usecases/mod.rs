@@ -16,7 +16,6 @@ pub mod oauth;
 pub mod pools;
 pub(crate) mod principal;
 pub(crate) mod role_mapping;
-pub mod roles;
 pub mod selfservice;
 pub mod signup;
 pub mod sts;
@@ -24,7 +23,7 @@ pub mod users;
 
 use crate::{AppError, Gateway};
 use base64::Engine;
-use signet_core::{Answer, Command, Outcome, Query, Rejection};
+use signet_core::{Answer, Command, Query, Rejection};
 use signet_store::ReadConsistency;
 
 /// The answer for a refused command, as the API reports it.
@@ -118,30 +117,16 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
 impl Gateway {
     /// Propose a command; a rejection becomes the matching API error.
     pub(crate) async fn write(&self, cmd: Command) -> Result<u64, AppError> {
-        let w = self.store.write(cmd).await?;
-        match w.outcome {
-            Outcome::Applied => Ok(w.index),
-            Outcome::Rejected(r) => Err(rejection(r)),
-        }
+        self.store.write(cmd).await
     }
 
-    /// A read at the consistency the caller states, as the answer type it expects
-    /// (`Option<User>`, `Page<Group>`, …). A result of another kind is a defect, reported
-    /// here once rather than as an "unexpected" arm at every call.
+    /// A read at the stated consistency, as the answer type expected (see `store`).
     pub(crate) async fn ask<T: Answer>(
         &self,
         q: Query,
         consistency: ReadConsistency,
     ) -> Result<T, AppError> {
-        let (result, _) = self.store.read(&q, consistency).await?;
-        T::from_result(result).map_err(|other| {
-            let mut got = format!("{other:?}");
-            got.truncate(120);
-            AppError::Internal(format!(
-                "the store answered {got} where {} was expected",
-                std::any::type_name::<T>()
-            ))
-        })
+        self.store.ask(q, consistency).await
     }
 }
 

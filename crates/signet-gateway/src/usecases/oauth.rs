@@ -6,7 +6,7 @@
 use super::auth::SecretProof;
 use crate::hooks::{edit_claims, edit_scopes, HookEvent, Trigger};
 use crate::metrics::Issued;
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use serde_json::{json, Map, Value};
 use signet_core::Page;
 use signet_core::{
@@ -254,7 +254,7 @@ impl Gateway {
             self.check_scopes_unused(pool_id, &input.identifier, &removed)
                 .await?;
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let server = ResourceServer {
             pool_id: pool_id.to_string(),
             identifier: input.identifier.clone(),
@@ -347,7 +347,7 @@ impl Gateway {
                 "a public client (created without a secret) cannot get one",
             ));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let (record, plain) = self.new_client_secret(client_id, now);
         let id = record.id.clone();
         self.write(Command::AddClientSecret(AddClientSecret {
@@ -465,7 +465,7 @@ impl Gateway {
             }
         };
         let scope = granted.join(" ");
-        let now = now_ms() / 1000;
+        let now = self.now_ms() / 1000;
         let alg = pool.config.signing_alg;
         let claims = json!({
             "sub": client.client_id,

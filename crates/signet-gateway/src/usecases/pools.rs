@@ -3,7 +3,7 @@
 
 use super::ids;
 use crate::validate::{display_name, STANDARD_ATTRIBUTES};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::Page;
 use signet_core::{
     Command, CreateUserPool, DeleteUserPool, PasswordPolicy, PoolConfig, Query, SchemaAttribute,
@@ -152,7 +152,7 @@ impl Gateway {
     pub async fn create_user_pool(&self, input: PoolInput) -> Result<UserPool, AppError> {
         check_display_name("PoolName", &input.name)?;
         check_config(&input.config, self.cfg.allow_insecure_loopback_http)?;
-        let now = now_ms();
+        let now = self.now_ms();
         let pool = UserPool {
             id: ids::pool_id(),
             name: input.name,
@@ -193,7 +193,7 @@ impl Gateway {
             pool_id: pool_id.into(),
             name: input.name,
             config: input.config,
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await?;
         self.describe_user_pool(pool_id).await
@@ -203,7 +203,7 @@ impl Gateway {
     pub async fn delete_user_pool(&self, pool_id: &str) -> Result<(), AppError> {
         self.write(Command::DeleteUserPool(DeleteUserPool {
             pool_id: pool_id.into(),
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
         }))
         .await
         .map(|_| ())

@@ -4,7 +4,7 @@ use super::auth::Guess;
 use super::principal::{Dead, TokenUser};
 use super::signup::CodeDelivery;
 use crate::validate::{attributes, check_password, AttrWrite};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use base64::Engine;
 use signet_core::{
     CodePurpose, Command, DeleteUser, Query, RefreshFamily, RevokeRefreshFamily, User, UserPatch,
@@ -152,7 +152,7 @@ impl Gateway {
             &view.user.username,
             UserPatch {
                 set_attributes: set,
-                at_ms: now_ms(),
+                at_ms: self.now_ms(),
                 ..Default::default()
             },
         )
@@ -215,7 +215,7 @@ impl Gateway {
             }
         }
         let hash = self.hasher.hash(proposed).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         self.patch_user(
             &pool.id,
             &view.user.username,
@@ -256,7 +256,7 @@ impl Gateway {
         let (pool, view, _) = self.authenticate(token).await?;
         check_verifiable(attribute)?;
         let mut patch = UserPatch {
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
             ..Default::default()
         };
         patch

@@ -2,7 +2,7 @@
 
 use crate::notifier::Delivery;
 use crate::validate::{check_password, mask, AttrWrite};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::{
     AppClient, CodePurpose, CodeRecord, CodeTarget, Command, CreateUser, IssueCode, OutboxMessage,
     RedeemCode, User, UserPatch, UserPool, UserStatus,
@@ -88,7 +88,7 @@ impl Gateway {
             ));
         };
         let code = signet_crypto::random_code(6);
-        let now = now_ms();
+        let now = self.now_ms();
         let ttl = match purpose {
             CodePurpose::ResetPassword => self.cfg.reset_code_ttl,
             _ => self.cfg.confirm_code_ttl,
@@ -124,14 +124,17 @@ impl Gateway {
         }))
         .await?;
         self.notifier
-            .deliver(&Delivery {
-                pool_id: pool.id.clone(),
-                username: user.username.clone(),
-                purpose: purpose.key(),
-                destination: destination.clone(),
-                medium: medium.into(),
-                code,
-            })
+            .deliver(
+                &Delivery {
+                    pool_id: pool.id.clone(),
+                    username: user.username.clone(),
+                    purpose: purpose.key(),
+                    destination: destination.clone(),
+                    medium: medium.into(),
+                    code,
+                },
+                self.now_ms(),
+            )
             .await;
         Ok(CodeDelivery {
             destination: mask(&destination),
@@ -176,7 +179,7 @@ impl Gateway {
             username: user.username.clone(),
             code_hash: self.code_hash(&pool.id, &user.username, &purpose, code),
             purpose,
-            now_ms: now_ms(),
+            now_ms: self.now_ms(),
             patch,
             limits: self.cfg.code_limits,
         }))
@@ -270,7 +273,7 @@ impl Gateway {
         let mut patch = UserPatch {
             expect_status: Some(UserStatus::Unconfirmed),
             status: Some(UserStatus::Confirmed),
-            at_ms: now_ms(),
+            at_ms: self.now_ms(),
             ..Default::default()
         };
         if let Some((attr, _)) = Self::code_destination(&pool, &user, &CodePurpose::ConfirmSignUp) {
@@ -354,7 +357,7 @@ impl Gateway {
             Err(e) => return Err(e),
         };
         let hash = self.hasher.hash(password).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         // A reset ends every session: whoever made the user forget the password may hold one.
         let patch = UserPatch {
             status: Some(UserStatus::Confirmed),

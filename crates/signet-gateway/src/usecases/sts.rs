@@ -8,8 +8,8 @@
 
 use super::identity_pools::IDENTITY_PROVIDER;
 use super::ids;
-use super::roles::check_iam_name;
 use crate::metrics::Issued;
+use crate::roles::check_iam_name;
 use crate::{AppError, Gateway};
 use serde_json::{json, Map, Value};
 use signet_core::Role;
@@ -19,7 +19,7 @@ use signet_verify::session::{session_expected, Session, SESSION_AUDIENCE};
 use signet_verify::sigv4::{self, SignableRequest};
 use signet_verify::{Expected, TokenUse, VerifyError, MAX_TOKEN_BYTES};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// The action trust policies are asked about.
 pub const ASSUME_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -235,7 +235,7 @@ impl Gateway {
 
     /// Issue credentials (no store access).
     pub(crate) fn mint_credentials(&self, s: SessionSpec<'_>) -> Result<Credentials, AppError> {
-        let now = crate::now_ms() / 1000;
+        let now = self.now_ms() / 1000;
         let exp = now + s.duration_s;
         let access_key_id = ids::access_key_id();
         let policies = self.role_docs(s.role)?.policies.clone();
@@ -481,7 +481,7 @@ impl Gateway {
         }
         // Over the request size limits: the caller's mistake, answered as an invalid argument.
         let d = s
-            .authorize(action, resource, context, crate::now_ms() / 1000)
+            .authorize(action, resource, context, self.now_ms() / 1000)
             .map_err(|e| AppError::invalid(e.to_string()))?;
         Ok(AuthorizeOutput {
             allowed: d.allowed,
@@ -536,9 +536,12 @@ impl Gateway {
             ));
         }
         let secret = self.secret_for(&parsed.access_key_id);
-        if let Err(e) =
-            sigv4::verify_with_secret(&secret, req, SystemTime::now(), MAX_SIGNATURE_SKEW)
-        {
+        if let Err(e) = sigv4::verify_with_secret(
+            &secret,
+            req,
+            std::time::UNIX_EPOCH + Duration::from_millis(self.now_ms()),
+            MAX_SIGNATURE_SKEW,
+        ) {
             return Ok(refuse(e.to_string()));
         }
         if expected_service.is_some_and(|x| x != parsed.service) {

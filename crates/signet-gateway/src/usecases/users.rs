@@ -3,7 +3,7 @@
 use super::ids;
 use crate::notifier::Delivery;
 use crate::validate::{attributes, canonical_username, check_deletable, check_password, AttrWrite};
-use crate::{now_ms, AppError, Gateway};
+use crate::{AppError, Gateway};
 use signet_core::Page;
 use signet_core::UserSearchPage;
 use signet_core::{
@@ -138,7 +138,7 @@ impl Gateway {
                 )));
             }
         }
-        let mut user = User::new(sub, name, status, now_ms());
+        let mut user = User::new(sub, name, status, self.now_ms());
         user.attributes = attributes;
         user.attributes.insert("sub".into(), user.sub.clone());
         Ok(user)
@@ -165,7 +165,7 @@ impl Gateway {
         };
         check_password(&pool.config.password_policy, &temporary)?;
         user.password_hash = Some(self.hasher.hash(&temporary).await?);
-        user.password_expires_at_ms = Some(temporary_expiry(&pool, now_ms()));
+        user.password_expires_at_ms = Some(temporary_expiry(&pool, self.now_ms()));
         self.write(Command::CreateUser(CreateUser {
             pool_id: pool.id.clone(),
             user: user.clone(),
@@ -174,14 +174,17 @@ impl Gateway {
         if !input.suppress {
             if let Some(email) = user.attributes.get("email") {
                 self.notifier
-                    .deliver(&Delivery {
-                        pool_id: pool.id.clone(),
-                        username: user.username.clone(),
-                        purpose: "temporary_password".into(),
-                        destination: email.clone(),
-                        medium: "EMAIL".into(),
-                        code: temporary,
-                    })
+                    .deliver(
+                        &Delivery {
+                            pool_id: pool.id.clone(),
+                            username: user.username.clone(),
+                            purpose: "temporary_password".into(),
+                            destination: email.clone(),
+                            medium: "EMAIL".into(),
+                            code: temporary,
+                        },
+                        self.now_ms(),
+                    )
                     .await;
             }
         }
@@ -214,7 +217,7 @@ impl Gateway {
         enabled: bool,
     ) -> Result<(), AppError> {
         let user = self.admin_get_user(pool_id, username).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         self.patch_user(
             pool_id,
             &user.username,
@@ -242,7 +245,7 @@ impl Gateway {
         let user = self.find_user(&pool, username).await?.user;
         check_password(&pool.config.password_policy, password)?;
         let hash = self.hasher.hash(password).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let (status, expires) = if permanent {
             (UserStatus::Confirmed, None)
         } else {
@@ -288,8 +291,8 @@ impl Gateway {
             &user.username,
             UserPatch {
                 status: Some(UserStatus::ResetRequired),
-                tokens_valid_after_ms: Some(now_ms()),
-                at_ms: now_ms(),
+                tokens_valid_after_ms: Some(self.now_ms()),
+                at_ms: self.now_ms(),
                 ..Default::default()
             },
         )
@@ -313,7 +316,7 @@ impl Gateway {
             &user.username,
             UserPatch {
                 set_attributes: set,
-                at_ms: now_ms(),
+                at_ms: self.now_ms(),
                 ..Default::default()
             },
         )
@@ -347,7 +350,7 @@ impl Gateway {
             username,
             UserPatch {
                 delete_attributes: names.to_vec(),
-                at_ms: now_ms(),
+                at_ms: self.now_ms(),
                 ..Default::default()
             },
         )
@@ -367,7 +370,7 @@ impl Gateway {
             UserPatch {
                 expect_status: Some(UserStatus::Unconfirmed),
                 status: Some(UserStatus::Confirmed),
-                at_ms: now_ms(),
+                at_ms: self.now_ms(),
                 ..Default::default()
             },
         )
@@ -395,7 +398,7 @@ impl Gateway {
         pool_id: &str,
         username: &str,
     ) -> Result<(), AppError> {
-        let now = now_ms();
+        let now = self.now_ms();
         self.patch_user(
             pool_id,
             username,

@@ -366,6 +366,7 @@ impl IdentityAdmin for IdentityAdminApi {
         let r = r.into_inner();
         let role = self
             .gw
+            .roles
             .create_role(
                 &r.role_name,
                 &r.assume_role_policy_document,
@@ -377,7 +378,7 @@ impl IdentityAdmin for IdentityAdminApi {
     }
 
     async fn get_role(&self, r: Request<pb::RoleRef>) -> R<pb::RoleType> {
-        let role = self.gw.get_role(&r.get_ref().role_name).await?;
+        let role = self.gw.roles.get_role(&r.get_ref().role_name).await?;
         ok(role_out(&role))
     }
 
@@ -385,6 +386,7 @@ impl IdentityAdmin for IdentityAdminApi {
         let r = r.into_inner();
         let role = self
             .gw
+            .roles
             .update_role(
                 &r.role_name,
                 r.description,
@@ -396,7 +398,7 @@ impl IdentityAdmin for IdentityAdminApi {
     }
 
     async fn delete_role(&self, r: Request<pb::RoleRef>) -> R<pb::Empty> {
-        self.gw.delete_role(&r.get_ref().role_name).await?;
+        self.gw.roles.delete_role(&r.get_ref().role_name).await?;
         ok(pb::Empty {})
     }
 
@@ -404,6 +406,7 @@ impl IdentityAdmin for IdentityAdminApi {
         let r = r.into_inner();
         let (roles, next) = self
             .gw
+            .roles
             .list_roles(r.max_results as usize, cv::token(&r.next_token))
             .await?;
         ok(pb::ListRolesResponse {
@@ -415,6 +418,7 @@ impl IdentityAdmin for IdentityAdminApi {
     async fn put_role_policy(&self, r: Request<pb::RolePolicyType>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .roles
             .put_role_policy(&r.role_name, &r.policy_name, &r.policy_document)
             .await?;
         ok(pb::Empty {})
@@ -424,6 +428,7 @@ impl IdentityAdmin for IdentityAdminApi {
         let r = r.into_inner();
         let policy_document = self
             .gw
+            .roles
             .get_role_policy(&r.role_name, &r.policy_name)
             .await?;
         ok(pb::RolePolicyType {
@@ -436,6 +441,7 @@ impl IdentityAdmin for IdentityAdminApi {
     async fn delete_role_policy(&self, r: Request<pb::RolePolicyRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .roles
             .delete_role_policy(&r.role_name, &r.policy_name)
             .await?;
         ok(pb::Empty {})

@@ -132,7 +132,7 @@ async fn process(
         let stop = Command::StopImportJob(StopImportJob {
             pool_id: job.pool_id.clone(),
             job_id: job.job_id.clone(),
-            at_ms: crate::now_ms(),
+            at_ms: gw.now_ms(),
         });
         if let Err(e) = gw.write(stop).await {
             tracing::warn!(job_id = %job.job_id, "stopping a broken upload's job: {e}");

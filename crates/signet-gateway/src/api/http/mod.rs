@@ -241,7 +241,7 @@ async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
             t,
         ));
     }
-    if let signet_tls::Transport::Tls { source, .. } = gw.store.transport() {
+    if let signet_tls::Transport::Tls { source, .. } = gw.store.client().transport() {
         if let Some(t) = expiry(source) {
             gauges.push((
                 "signet_tls_store_client_cert_not_after_seconds",

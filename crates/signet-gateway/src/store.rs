@@ -1,0 +1,55 @@
+//! The gateway's handle on the store cluster: writes whose business rejections come back
+//! as API errors, and reads that name their answer type and their consistency. Features
+//! hold a clone (it shares the client's connections).
+
+use crate::usecases::rejection;
+use crate::AppError;
+use signet_core::{Answer, Command, Outcome, Query};
+use signet_store::{ReadConsistency, StoreClient};
+
+/// See the module doc.
+#[derive(Clone)]
+pub(crate) struct Store {
+    client: StoreClient,
+}
+
+impl Store {
+    /// Wrap a client.
+    pub(crate) fn new(client: StoreClient) -> Store {
+        Store { client }
+    }
+
+    /// The client itself (readiness probes, the change stream, key reloads).
+    pub(crate) fn client(&self) -> &StoreClient {
+        &self.client
+    }
+
+    /// Propose a command; a rejection becomes the matching API error. Returns the index
+    /// the write committed at.
+    pub(crate) async fn write(&self, cmd: Command) -> Result<u64, AppError> {
+        let w = self.client.write(cmd).await?;
+        match w.outcome {
+            Outcome::Applied => Ok(w.index),
+            Outcome::Rejected(r) => Err(rejection(r)),
+        }
+    }
+
+    /// A read at the consistency the caller states, as the answer type it expects
+    /// (`Option<User>`, `Page<Group>`, …). A result of another kind is a defect, reported
+    /// here once rather than as an "unexpected" arm at every call.
+    pub(crate) async fn ask<T: Answer>(
+        &self,
+        q: Query,
+        consistency: ReadConsistency,
+    ) -> Result<T, AppError> {
+        let (result, _) = self.client.read(&q, consistency).await?;
+        T::from_result(result).map_err(|other| {
+            let mut got = format!("{other:?}");
+            got.truncate(120);
+            AppError::Internal(format!(
+                "the store answered {got} where {} was expected",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
