@@ -42,6 +42,8 @@ pub struct Gateway {
     pub(crate) importing: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Whether the store cluster answered the latest linearizable probe read.
     pub(crate) quorum: quorum::QuorumProbe,
+    /// Signing-key administration.
+    pub(crate) key_admin: keys::KeyAdmin,
     /// Roles and their policies.
     pub(crate) roles: crate::roles::Roles,
     /// The public servers' in-flight budget and refusal counts (see `serving`).
@@ -165,6 +167,7 @@ pub async fn start(
         quorum: Default::default(),
         limiter: Arc::new(api::serving::Limiter::new(cfg.serving)),
         roles: crate::roles::Roles::new(store.clone(), cfg.clock.clone()),
+        key_admin: keys::KeyAdmin::new(store.clone(), cfg.clock.clone(), cfg.key_overlap),
         store,
         cfg,
     });

@@ -10,7 +10,6 @@ pub mod import_csv;
 pub(crate) mod import_runner;
 pub(crate) mod import_upload;
 pub mod imports;
-pub mod keys;
 pub(crate) mod logins;
 pub mod oauth;
 pub mod pools;

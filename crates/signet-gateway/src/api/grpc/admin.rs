@@ -696,19 +696,19 @@ impl UserPoolAdmin for AdminApi {
     }
 
     async fn list_signing_keys(&self, _: Request<pb::Empty>) -> R<pb::ListSigningKeysResponse> {
-        let keys = self.gw.list_signing_keys().await?;
+        let keys = self.gw.key_admin.list().await?;
         ok(pb::ListSigningKeysResponse {
             keys: keys.iter().map(cv::signing_key).collect(),
         })
     }
 
     async fn rotate_signing_keys(&self, _: Request<pb::Empty>) -> R<pb::Empty> {
-        self.gw.rotate_signing_keys().await?;
+        self.gw.key_admin.rotate().await?;
         ok(pb::Empty {})
     }
 
     async fn revoke_signing_key(&self, r: Request<pb::KidRef>) -> R<pb::Empty> {
-        self.gw.revoke_signing_key(&r.get_ref().kid).await?;
+        self.gw.key_admin.revoke(&r.get_ref().kid).await?;
         ok(pb::Empty {})
     }
 }

@@ -3,6 +3,9 @@
 //! a key signs only once its publish entry is committed, `usable_from` has passed (every
 //! relying party's cached JWKS has expired by then) and this gateway's own key set has it.
 
+mod admin;
+pub(crate) use admin::KeyAdmin;
+
 use crate::{AppError, Gateway};
 use signet_core::{Command, Outcome, PublishKey, RenewKeyLease, RetireKey, SigningKey};
 use signet_crypto::{Algorithm, SigningKeyPair};
