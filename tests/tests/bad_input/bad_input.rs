@@ -3,14 +3,12 @@
 //! echoes what it was sent. (Wire-level and HTTP cases: `bad_input_wire.rs`; paging of big
 //! records: `bad_input_paging.rs`.)
 
-mod support;
-
+use crate::support::pools::*;
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::{
     admin, admin_client, identity_admin_client, start_gateway, test_gateway_config, TestCluster,
 };
-use support::pools::*;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 
@@ -128,7 +126,7 @@ async fn names_are_checked_alike_on_create_and_update() {
 
     // Roles: the description has one check too (at most 1000 characters, no controls).
     let mut ia = identity_admin_client(&gw).await;
-    let trust = support::identity::trust_identity_pool("local:none", "authenticated");
+    let trust = crate::support::identity::trust_identity_pool("local:none", "authenticated");
     ia.create_role(admin(pb::CreateRoleRequest {
         role_name: "reader".into(),
         assume_role_policy_document: trust,

@@ -3,8 +3,6 @@
 //! (the API now refuses a schema this size); ListUserPools must still page through all of
 //! them, each page under the store's reply cap.
 
-mod support;
-
 use signet_core::{AttributeType, Command, CreateUserPool, SchemaAttribute, UserPool};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, start_gateway, test_gateway_config, TestCluster};

@@ -2,13 +2,11 @@
 //! byte), requests over the size limit, HTTP requests the OAuth endpoints must answer in
 //! RFC 6749 JSON, and an import upload with one enormous CSV record.
 
-mod support;
-
+use crate::support::imports::{create_job, upload, HEADER};
+use crate::support::pools::*;
 use bytes::{Buf, BufMut};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, start_gateway, test_gateway_config, TestCluster};
-use support::imports::{create_job, upload, HEADER};
-use support::pools::*;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 /// A codec that sends the given bytes as the message, whatever they are.
@@ -131,7 +129,7 @@ async fn oauth_endpoints_answer_rfc6749_json_for_everything() {
     let path = format!("/{pool_id}/oauth2/token");
     let form = "application/x-www-form-urlencoded";
 
-    let r = support::http::raw(&addr, &format!("GET {path} HTTP/1.1"), b"").await;
+    let r = crate::support::http::raw(&addr, &format!("GET {path} HTTP/1.1"), b"").await;
     assert_eq!(
         oauth_error(&r, 405, "GET on the token endpoint"),
         "invalid_request"
@@ -143,7 +141,7 @@ async fn oauth_endpoints_answer_rfc6749_json_for_everything() {
         "POST {path} HTTP/1.1\r\nContent-Type: {form}\r\nContent-Length: {}",
         body.len()
     );
-    let r = support::http::raw(&addr, &head, &body).await;
+    let r = crate::support::http::raw(&addr, &head, &body).await;
     assert_eq!(oauth_error(&r, 413, "a 3 MB body"), "invalid_request");
 
     let body = b"grant_type=client_credentials";
@@ -161,7 +159,7 @@ async fn oauth_endpoints_answer_rfc6749_json_for_everything() {
         ),
     ] {
         let head = format!("POST {path} HTTP/1.1\r\n{headers}\r\nContent-Length: {len}");
-        let r = support::http::raw(&addr, &head, body).await;
+        let r = crate::support::http::raw(&addr, &head, body).await;
         assert_eq!(oauth_error(&r, 400, what), "invalid_request");
     }
     gw.shutdown().await;

@@ -2,12 +2,10 @@
 //! successor leads within about one lease of the stop, in a higher term, with every
 //! acknowledged write, and no write is lost.
 
-mod support;
-
+use crate::support::*;
 use signet_core::Outcome;
 use signet_testkit::TestCluster;
 use std::time::{Duration, Instant};
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_leader_stop_transfers_leadership() {

@@ -3,15 +3,13 @@
 //! killed after a quarter of them, and every surviving member ends with every acknowledged
 //! write exactly once (with the payload of that write) and the same state digest.
 
-mod support;
-
+use crate::support::*;
 use signet_core::Outcome;
 use signet_testkit::{wait_for, TestCluster};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::*;
 
 const WRITERS: usize = 16;
 const PER_WRITER: usize = 125;

@@ -7,8 +7,7 @@
 //!   joining is refused ("already a member"), the leader's Raft messages are refused by it
 //!   so it never receives state, and the other two members keep taking writes.
 
-mod support;
-
+use crate::support::*;
 use signet_core::Outcome;
 use signet_proto::store::NodeInfo;
 use signet_store::{ClientError, NodeId, ServerState, StoreClient};
@@ -17,7 +16,6 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::*;
 
 /// Upper bound on the background writer, so the test ends even if told to stop late.
 const MAX_WRITES: usize = 1000;

@@ -8,15 +8,13 @@
 //! * a promotion stuck in a joint config (made with openraft's raw calls, as the old Join
 //!   did): Remove refuses with the way out, the recovery rolls the change back.
 
-mod support;
-
+use crate::support::membership::*;
+use crate::support::*;
 use signet_core::Outcome;
 use signet_store::{NodeId, SignetNode, StoreClient};
 use signet_testkit::TestCluster;
 use std::collections::BTreeSet;
 use std::time::Duration;
-use support::membership::*;
-use support::*;
 
 /// A client that gives up quickly, to show that a cluster without quorum takes no write.
 fn impatient(cluster: &TestCluster, ids: &[NodeId]) -> StoreClient {

@@ -11,15 +11,13 @@
 //! * Good joins (two at once) end with caught-up voters holding the data; a retried Join
 //!   of a voter answers OK; a dead voter of a three-voter cluster can be removed.
 
-mod support;
-
+use crate::support::membership::*;
+use crate::support::*;
 use signet_core::Outcome;
 use signet_proto::store::NodeInfo;
 use signet_store::{NodeId, StoreConfig};
 use signet_testkit::{wait_for, TestCluster};
 use std::time::{Duration, Instant};
-use support::membership::*;
-use support::*;
 
 /// The catch-up bound the clusters here run with (production: 30 s).
 const CATCH_UP: Duration = Duration::from_secs(3);

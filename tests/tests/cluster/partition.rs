@@ -3,13 +3,11 @@
 //! taking writes. After the partition heals every member converges on the majority's
 //! history and the old leader has moved to a newer term.
 
-mod support;
-
+use crate::support::*;
 use signet_core::Outcome;
 use signet_store::StoreClient;
 use signet_testkit::TestCluster;
 use std::time::Duration;
-use support::*;
 
 const MAJORITY_WRITES: usize = 50;
 

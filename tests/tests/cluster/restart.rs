@@ -3,13 +3,11 @@
 //! digest, checked while the Raft links are still cut), then the cluster elects a leader,
 //! serves every earlier write with linearizable reads, and takes new writes.
 
-mod support;
-
+use crate::support::*;
 use futures::stream::{self, StreamExt};
 use signet_core::Outcome;
 use signet_testkit::TestCluster;
 use std::time::Duration;
-use support::*;
 
 const USERS: usize = 200;
 

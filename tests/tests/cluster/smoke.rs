@@ -1,12 +1,10 @@
 //! A three-node cluster takes writes through any member and every member converges.
 
-mod support;
-
+use crate::support::*;
 use signet_core::Outcome;
 use signet_store::ReadConsistency;
 use signet_testkit::TestCluster;
 use std::time::Duration;
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_replicate_and_reads_see_them() {

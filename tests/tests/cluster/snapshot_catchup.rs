@@ -3,13 +3,11 @@
 //! follower restarts, receives a snapshot covering the purged range, and converges to the
 //! same state with every user.
 
-mod support;
-
+use crate::support::*;
 use futures::stream::{self, StreamExt};
 use signet_core::Outcome;
 use signet_testkit::{wait_for, TestCluster};
 use std::time::Duration;
-use support::*;
 
 const USERS: usize = 400;
 

@@ -1,13 +1,11 @@
 //! `Store.Watch` streams every applied write's keys, in log order, from any member; a
 //! watcher that resumes from an index it already saw gets only what came after.
 
-mod support;
-
+use crate::support::*;
 use signet_core::Table;
 use signet_store::StoreClient;
 use signet_testkit::TestCluster;
 use std::time::Duration;
-use support::*;
 
 async fn next_change(
     stream: &mut tonic::Streaming<signet_proto::store::Change>,

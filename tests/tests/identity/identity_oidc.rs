@@ -3,8 +3,9 @@
 //! provider's ID tokens itself. End to end (GetId → GetCredentialsForIdentity →
 //! Authorize) and every refusal the token checks owe.
 
-mod support;
-
+use crate::support::identity::*;
+use crate::support::jws::{self, now_s};
+use crate::support::pools::*;
 use serde_json::{json, Value};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_gateway::GatewayHandle;
@@ -13,9 +14,6 @@ use signet_testkit::sts_client;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use support::identity::*;
-use support::jws::{self, now_s};
-use support::pools::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

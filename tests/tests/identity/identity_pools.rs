@@ -6,8 +6,8 @@
 //! stream, so a test that changes a pool after it has been used waits (with a deadline)
 //! for the change to show instead of expecting it on the very next call.
 
-mod support;
-
+use crate::support::identity::*;
+use crate::support::pools::*;
 use futures::future::join_all;
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
@@ -17,8 +17,6 @@ use signet_testkit::{
 };
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
-use support::identity::*;
-use support::pools::*;
 use tonic::Status;
 
 const NOT_AUTHORIZED: &str = "NotAuthorizedException";
@@ -874,7 +872,7 @@ async fn classic_flow_open_id_token_and_assume_role() {
     assert_eq!(header_of(&token)["alg"], "RS256");
 
     // It verifies against the JWKS a relying party finds through discovery.
-    let (status, _, body) = support::http::get(
+    let (status, _, body) = crate::support::http::get(
         &env.a.http_addr().to_string(),
         "/identity/.well-known/openid-configuration",
         &[],

@@ -1,12 +1,10 @@
 //! The enhanced flow in one pass: a user-pool login → GetId → GetCredentialsForIdentity →
 //! Authorize, across two gateways.
 
-mod support;
-
+use crate::support::identity::*;
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::sts_client;
-use support::identity::*;
-use support::pools::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_pool_login_to_credentials_to_authorize() {

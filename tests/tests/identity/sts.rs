@@ -2,8 +2,8 @@
 //! AssumeRoleWithWebIdentity, role administration, credentials that expire when they say,
 //! and SIGNET4-HMAC-SHA256 request signatures.
 
-mod support;
-
+use crate::support::identity::*;
+use crate::support::pools::*;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
 use signet_proto::v1::sts_client::StsClient;
@@ -16,8 +16,6 @@ use signet_verify::sigv4::{self, SignableRequest};
 use signet_verify::{Expected, KeySet, TokenUse, VerifyError};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use support::identity::*;
-use support::pools::*;
 use tonic::transport::Channel;
 
 fn sts_issuer() -> String {
@@ -106,7 +104,7 @@ async fn enhanced_credentials(env: &Env, role_name: &str, policies: &[(&str, &st
 
 /// The verification keys of session tokens, from the JWKS served over HTTP.
 async fn sts_keys(gw: &signet_gateway::GatewayHandle) -> KeySet {
-    let (status, _, body) = support::http::get(
+    let (status, _, body) = crate::support::http::get(
         &gw.http_addr().to_string(),
         "/sts/.well-known/jwks.json",
         &[],

@@ -4,15 +4,13 @@
 //! * rotation under continuous issuance on two gateways: every token's kid is in both
 //!   gateways' JWKS when the token is issued, and every token still verifies afterwards.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_core::{Query, QueryResult, SigningKey};
 use signet_gateway::GatewayHandle;
 use signet_store::KeyHousekeeping;
 use signet_testkit::{start_gateway, test_gateway_config, wait_for, TestCluster};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
-use support::pools::*;
 
 fn fast_housekeeping(c: &mut signet_store::StoreConfig) {
     c.key_housekeeping = KeyHousekeeping {
@@ -71,7 +69,7 @@ async fn key_set_stays_bounded_across_50_gateway_restarts() {
 }
 
 async fn jwks_kids(gw: &GatewayHandle, pool: &str) -> BTreeSet<String> {
-    let (status, _, body) = support::http::get(
+    let (status, _, body) = crate::support::http::get(
         &gw.http_addr().to_string(),
         &format!("/{pool}/.well-known/jwks.json"),
         &[],

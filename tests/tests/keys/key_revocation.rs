@@ -4,15 +4,13 @@
 //!   owner stops signing with it and rotates;
 //! * RotateSigningKeys makes every gateway rotate.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{
     admin, admin_client, auth_client, start_gateway, test_gateway_config, wait_for_async,
     TestCluster,
 };
 use std::time::Duration;
-use support::pools::*;
 
 const PASSWORD: &str = "Rev0ke-Me!";
 

@@ -2,11 +2,9 @@
 //! parties that need them. Tokens carry the pool's algorithm, verify against the JWKS, and
 //! Signet's APIs accept them.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
-use support::pools::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_pool_signs_with_its_algorithm() {

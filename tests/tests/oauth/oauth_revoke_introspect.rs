@@ -2,8 +2,10 @@
 //! `POST {issuer}/oauth2/introspect`) and OIDC userInfo (`{issuer}/oauth2/userInfo`), for
 //! services' client_credentials tokens and users' access and refresh tokens.
 
-mod support;
-
+use crate::support::identity::{claims_of, user_pool_login};
+use crate::support::jws::{self, B64};
+use crate::support::oauth::*;
+use crate::support::pools::*;
 use base64::Engine;
 use oauth2::basic::BasicClient;
 use oauth2::{AccessToken, ClientId, ClientSecret, IntrospectionUrl, TokenIntrospectionResponse};
@@ -12,10 +14,6 @@ use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, wait_for_async, TEST_PUBLIC_URL};
-use support::identity::{claims_of, user_pool_login};
-use support::jws::{self, B64};
-use support::oauth::*;
-use support::pools::*;
 
 // ---------------------------------------------------------------------------------------
 // HTTP
@@ -362,7 +360,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     let forged = forge(&stranger, &header, &claims_of(&token));
     assert_inactive(&env.a, &pool, &svc, &forged, "unknown key").await;
     // Signed by a stranger's key, but claiming a published kid.
-    let published = support::pools::kid_of(&token);
+    let published = crate::support::pools::kid_of(&token);
     let header = json!({"alg": "EdDSA", "kid": published, "typ": "JWT"});
     let forged = forge(&stranger, &header, &claims_of(&token));
     assert_inactive(&env.a, &pool, &svc, &forged, "published kid, foreign key").await;

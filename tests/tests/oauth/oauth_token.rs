@@ -4,8 +4,9 @@
 //! IssueClientToken mints the same tokens; client OAuth settings and resource servers are
 //! validated; the refresh_token grant; discovery names the endpoints.
 
-mod support;
-
+use crate::support::identity::PASSWORD;
+use crate::support::oauth::*;
+use crate::support::pools::*;
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenType};
 use oauth2::{
     AuthType, ClientId, ClientSecret, RefreshToken, RequestTokenError, Scope, TokenResponse,
@@ -17,9 +18,6 @@ use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, wait_for_async, TEST_PUBLIC_URL};
 use signet_verify::TokenUse;
 use std::time::Duration;
-use support::identity::PASSWORD;
-use support::oauth::*;
-use support::pools::*;
 
 // ---------------------------------------------------------------------------------------
 // HTTP
@@ -260,7 +258,7 @@ async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
 
     // Discovery names the endpoints under the issuer.
     let issuer = format!("{TEST_PUBLIC_URL}/{pool}");
-    let (status, _, body) = support::http::get(
+    let (status, _, body) = crate::support::http::get(
         &env.b.http_addr().to_string(),
         &format!("/{pool}/.well-known/openid-configuration"),
         &[],

@@ -1,13 +1,11 @@
 //! A gateway whose change stream has fallen behind the leader says so: it reports
 //! not-ready (gRPC health and /readyz) until it has caught up again.
 
-mod support;
-
+use crate::support::*;
 use signet_testkit::{start_gateway, test_gateway_config, wait_for, TestCluster};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lagging_change_stream_makes_the_gateway_not_ready() {
@@ -49,7 +47,8 @@ async fn a_lagging_change_stream_makes_the_gateway_not_ready() {
         (!gw.is_ready()).then_some(())
     })
     .await;
-    let (status, _, body) = support::http::get(&gw.http_addr().to_string(), "/readyz", &[]).await;
+    let (status, _, body) =
+        crate::support::http::get(&gw.http_addr().to_string(), "/readyz", &[]).await;
     assert_eq!(status, 503);
     assert!(body.contains("behind"), "{body}");
 

@@ -3,8 +3,6 @@
 //! is ready again once the quorum is back. Liveness (`/healthz`) does not depend on the
 //! store and stays 200 throughout.
 
-mod support;
-
 use signet_testkit::{start_gateway, test_gateway_config, wait_for_async, TestCluster};
 use std::time::{Duration, Instant};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -36,13 +34,13 @@ fn sample(text: &str, name: &str) -> f64 {
 }
 
 async fn scrape(http: &str) -> String {
-    let (status, _, body) = support::http::get(http, "/metrics", &[]).await;
+    let (status, _, body) = crate::support::http::get(http, "/metrics", &[]).await;
     assert_eq!(status, 200);
     body
 }
 
 async fn assert_alive(http: &str) {
-    let (status, _, body) = support::http::get(http, "/healthz", &[]).await;
+    let (status, _, body) = crate::support::http::get(http, "/healthz", &[]).await;
     assert_eq!((status, body.as_str()), (200, "ok"), "liveness");
 }
 
@@ -56,7 +54,7 @@ async fn a_gateway_without_store_quorum_is_not_ready_but_alive() {
     let http = gw.http_addr().to_string();
     let grpc = gw.grpc_addr().to_string();
 
-    let (status, _, body) = support::http::get(&http, "/readyz", &[]).await;
+    let (status, _, body) = crate::support::http::get(&http, "/readyz", &[]).await;
     assert_eq!((status, body.as_str()), (200, "ready"));
     assert_eq!(
         grpc_health(&grpc).await,
@@ -83,7 +81,7 @@ async fn a_gateway_without_store_quorum_is_not_ready_but_alive() {
         || async {
             // Liveness holds at every step of the outage.
             assert_alive(&http).await;
-            let (status, _, body) = support::http::get(&http, "/readyz", &[]).await;
+            let (status, _, body) = crate::support::http::get(&http, "/readyz", &[]).await;
             if status == 200 {
                 assert_eq!(body, "ready");
             }
@@ -116,7 +114,7 @@ async fn a_gateway_without_store_quorum_is_not_ready_but_alive() {
     let back = Instant::now();
     wait_for_async("/readyz to answer 200", Duration::from_secs(30), || async {
         assert_alive(&http).await;
-        let (status, _, body) = support::http::get(&http, "/readyz", &[]).await;
+        let (status, _, body) = crate::support::http::get(&http, "/readyz", &[]).await;
         (status == 200 && body == "ready").then_some(())
     })
     .await;

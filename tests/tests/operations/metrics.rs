@@ -1,11 +1,9 @@
 //! `GET /metrics`: tokens issued by kind and the gateway's own CPU time, counted where they
 //! were issued.
 
-mod support;
-
+use crate::support::oauth::*;
+use crate::support::pools::*;
 use signet_testkit::auth_client;
-use support::oauth::*;
-use support::pools::*;
 
 /// The value of the sample line that starts with `name ` (labels included in `name`).
 fn sample(text: &str, name: &str) -> f64 {
@@ -18,7 +16,7 @@ fn sample(text: &str, name: &str) -> f64 {
 
 /// The exposition text of a gateway's `/metrics`.
 async fn scrape(addr: &str) -> String {
-    let (status, headers, body) = support::http::get(addr, "/metrics", &[]).await;
+    let (status, headers, body) = crate::support::http::get(addr, "/metrics", &[]).await;
     assert_eq!(status, 200);
     let ct = headers
         .iter()

@@ -4,12 +4,10 @@
 //! RESOURCE_EXHAUSTED / 503 + Retry-After, probes still answer, the held request is cut at
 //! the request timeout, and the slot is free again afterwards. Oversized HTTP bodies get 413.
 
-mod support;
-
+use crate::support::pools::exception;
 use signet_proto::v1 as pb;
 use signet_testkit::{auth_client, start_gateway, test_gateway_config, TestCluster};
 use std::time::{Duration, Instant};
-use support::pools::exception;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TIMEOUT: Duration = Duration::from_millis(600);
@@ -23,7 +21,7 @@ fn metric(text: &str, name: &str) -> f64 {
 }
 
 async fn metrics(http: &str) -> String {
-    let (status, _, body) = support::http::get(http, "/metrics", &[]).await;
+    let (status, _, body) = crate::support::http::get(http, "/metrics", &[]).await;
     assert_eq!(status, 200);
     body
 }
@@ -80,7 +78,7 @@ async fn a_held_request_fills_the_budget_others_are_shed_and_it_times_out() {
 
     // So is HTTP, with Retry-After and an OAuth error body.
     let (status, headers, body) =
-        support::http::get(&http, "/any-pool/.well-known/openid-configuration", &[]).await;
+        crate::support::http::get(&http, "/any-pool/.well-known/openid-configuration", &[]).await;
     assert_eq!(status, 503);
     assert!(
         headers.contains(&("retry-after".into(), "1".into())),
@@ -90,7 +88,7 @@ async fn a_held_request_fills_the_budget_others_are_shed_and_it_times_out() {
     assert_eq!(body["error"], "temporarily_unavailable");
 
     // Probes are never refused: the gateway still reports on itself.
-    let (status, _, _) = support::http::get(&http, "/readyz", &[]).await;
+    let (status, _, _) = crate::support::http::get(&http, "/readyz", &[]).await;
     assert_eq!(status, 200);
     let mut health =
         tonic_health::pb::health_client::HealthClient::new(signet_testkit::channel(&gw).await);
@@ -116,7 +114,7 @@ async fn a_held_request_fills_the_budget_others_are_shed_and_it_times_out() {
     // The slot is free again, and what happened is on /metrics.
     wait_in_flight(&http, 0.0).await;
     let (status, _, _) =
-        support::http::get(&http, "/any-pool/.well-known/openid-configuration", &[]).await;
+        crate::support::http::get(&http, "/any-pool/.well-known/openid-configuration", &[]).await;
     assert_eq!(status, 404, "served again (an unknown pool)");
     let text = metrics(&http).await;
     assert_eq!(
@@ -181,7 +179,7 @@ async fn an_http_body_over_the_limit_is_refused_with_413() {
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}",
         body.len()
     );
-    let (status, _, _) = support::http::raw(&http, &head, body.as_bytes()).await;
+    let (status, _, _) = crate::support::http::raw(&http, &head, body.as_bytes()).await;
     assert_eq!(status, 413);
     // Under the limit the same endpoint answers with its own error.
     let small = "grant_type=client_credentials";
@@ -190,7 +188,7 @@ async fn an_http_body_over_the_limit_is_refused_with_413() {
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}",
         small.len()
     );
-    let (status, _, _) = support::http::raw(&http, &head, small.as_bytes()).await;
+    let (status, _, _) = crate::support::http::raw(&http, &head, small.as_bytes()).await;
     assert_ne!(status, 413);
     gw.shutdown().await;
     cluster.shutdown().await;

@@ -3,8 +3,7 @@
 //! configured, and again when called — and every webhook and hook POST carries a
 //! `Signet-Signature` that a receiver verifies with its own HMAC code.
 
-mod support;
-
+use crate::support::pools::*;
 use sha2::{Digest, Sha256};
 use signet_gateway::{GatewayConfig, NotifierConfig};
 use signet_proto::v1 as pb;
@@ -15,7 +14,6 @@ use signet_testkit::{
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use support::pools::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PASSWORD: &str = "Corr3ct-Horse!";

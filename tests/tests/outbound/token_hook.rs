@@ -1,15 +1,13 @@
 //! The pre-token-generation hook: a test HTTP server plays the webhook. It adds a claim,
 //! suppresses one, edits machine-token scopes (V3), and times out under both failure modes.
 
-mod support;
-
+use crate::support::identity::claims_of;
+use crate::support::pools::*;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::identity::claims_of;
-use support::pools::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PASSWORD: &str = "Corr3ct-Horse!";

@@ -1,8 +1,6 @@
 //! Code delivery through the webhook notifier: the code reaches the webhook as JSON, is
 //! never stored in plaintext (the outbox stays empty), and confirms the sign-up.
 
-mod support;
-
 use signet_gateway::NotifierConfig;
 use signet_proto::v1 as pb;
 use signet_testkit::{
@@ -64,7 +62,7 @@ async fn codes_go_to_the_webhook_and_are_not_stored_in_plaintext() {
     let mut cfg = test_gateway_config();
     cfg.notifier = NotifierConfig::Webhook(url);
     let gw = start_gateway(cluster.api_addrs(), cfg).await;
-    let (pool_id, client_id) = support::pools::pool_and_client(&gw, false).await;
+    let (pool_id, client_id) = crate::support::pools::pool_and_client(&gw, false).await;
 
     let mut auth = auth_client(&gw).await;
     auth.sign_up(pb::SignUpRequest {

@@ -3,14 +3,12 @@
 //!   never OK; once the quorum is back, they work.
 //! * Client secrets and one-time codes never appear in plaintext in the replicated state.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_gateway::NotifierConfig;
 use signet_proto::v1 as pb;
 use signet_store::StoreClient;
 use signet_testkit::{admin, admin_client, auth_client, test_gateway_config, TestCluster};
 use std::time::Duration;
-use support::pools::*;
 
 const PASSWORD: &str = "Fail-Cl0sed!";
 

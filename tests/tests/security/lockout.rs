@@ -3,13 +3,11 @@
 //! the (doubling) lockout passes, and a success clears the count. With user existence
 //! hidden, a locked account answers exactly like a wrong password.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_core::{Query, QueryResult, User};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, wait_for, wait_for_async};
 use std::time::Duration;
-use support::pools::*;
 
 const PASSWORD: &str = "Right-Passw0rd!";
 

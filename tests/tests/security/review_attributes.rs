@@ -1,14 +1,11 @@
 //! Review findings on user attributes: the schema's rules (`mutable`, data types) hold on
 //! every write path, the user's own and the admin's.
 
-mod review_support;
-mod support;
-
-use review_support::*;
+use crate::review_support::*;
+use crate::support::identity::claims_of;
+use crate::support::pools::sign_in;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
-use support::identity::claims_of;
-use support::pools::sign_in;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const INVALID: &str = "InvalidParameterException";

@@ -2,18 +2,15 @@
 //! it (and its users' tokens stop working), and token introspection answers only the
 //! token's own client.
 
-mod review_support;
-mod support;
-
-use review_support::*;
-use serde_json::json;
-use signet_proto::v1 as pb;
-use signet_testkit::{admin, admin_client, auth_client};
-use support::oauth::*;
-use support::pools::{
+use crate::review_support::*;
+use crate::support::oauth::*;
+use crate::support::pools::{
     confirmed_user, exception, outbox_code, params, password_auth, pool_and_client, refresh_auth,
     sign_in,
 };
+use serde_json::json;
+use signet_proto::v1 as pb;
+use signet_testkit::{admin, admin_client, auth_client};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const NEW_PASSWORD: &str = "N3w-Battery-Staple!";
@@ -112,7 +109,7 @@ async fn disabled_app_client_keeps_working() {
     );
 
     // The change may take a moment to reach the gateway's client cache.
-    let first = until_refused(review_support::PROPAGATION, || {
+    let first = until_refused(crate::review_support::PROPAGATION, || {
         let mut auth = auth.clone();
         let req = password_auth(&client, "ann", PASSWORD);
         async move { auth.initiate_auth(req).await }

@@ -3,14 +3,11 @@
 //! across reissued codes, issuance is rate-limited, and ForgotPassword does not tell a user
 //! without a verified contact from an unknown one.
 
-mod review_support;
-mod support;
-
-use review_support::*;
+use crate::review_support::*;
+use crate::support::pools::{confirmed_user, outbox_code, pool_and_client, sign_in};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::auth_client;
-use support::pools::{confirmed_user, outbox_code, pool_and_client, sign_in};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const NEW_PASSWORD: &str = "N3w-Battery-Staple!";
@@ -300,11 +297,17 @@ async fn failed_code_guesses_reset_by_reissuing_the_code() {
     let r = auth.forgot_password(forgot(&client, "rita")).await;
     observed.push(("ForgotPassword", outcome(&r)));
     let r = auth
-        .initiate_auth(support::pools::password_auth(&client, "rita", PASSWORD))
+        .initiate_auth(crate::support::pools::password_auth(
+            &client, "rita", PASSWORD,
+        ))
         .await;
     observed.push(("sign-in with the old password", outcome(&r)));
     let r = auth
-        .initiate_auth(support::pools::password_auth(&client, "rita", NEW_PASSWORD))
+        .initiate_auth(crate::support::pools::password_auth(
+            &client,
+            "rita",
+            NEW_PASSWORD,
+        ))
         .await;
     observed.push(("sign-in with the new password", outcome(&r)));
     assert_eq!(
@@ -412,8 +415,8 @@ async fn forgot_password_tells_unverified_users_from_unknown_ones() {
         }
         (Err(k), Err(u)) => {
             assert_eq!(
-                (k.code(), support::pools::exception(k)),
-                (u.code(), support::pools::exception(u)),
+                (k.code(), crate::support::pools::exception(k)),
+                (u.code(), crate::support::pools::exception(u)),
                 "known {k:?}, unknown {u:?}"
             );
         }

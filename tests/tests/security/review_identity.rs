@@ -2,10 +2,8 @@
 //! signed out or deleted buys nothing (one user check on every path that accepts a
 //! user-pool token), and with the classic flow off, identity tokens cannot be taken to STS.
 
-mod review_support;
-mod support;
-
-use review_support::*;
+use crate::review_support::*;
+use crate::support::identity::*;
 use serde_json::json;
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
@@ -13,7 +11,6 @@ use signet_testkit::{
     admin, admin_client, auth_client, identity_admin_client, identity_client, sts_client,
 };
 use std::collections::HashMap;
-use support::identity::*;
 use tonic::Status;
 
 const NOT_AUTHORIZED: &str = "NotAuthorizedException";

@@ -1,18 +1,15 @@
 //! Review findings on sessions: a sign-out ends a rotating refresh chain that a thief keeps
 //! advancing, and password changes and resets revoke the tokens issued before them.
 
-mod review_support;
-mod support;
-
-use review_support::*;
+use crate::review_support::*;
+use crate::support::pools::{
+    confirmed_user, exception, outbox_code, pool_and_client, refresh_auth, sign_in,
+};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, wait_for};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::pools::{
-    confirmed_user, exception, outbox_code, pool_and_client, refresh_auth, sign_in,
-};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const NEW_PASSWORD: &str = "N3w-Battery-Staple!";

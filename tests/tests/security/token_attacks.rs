@@ -3,8 +3,8 @@
 //! the tests can sign whatever they want with a key the gateway trusts, and every claim
 //! rule is attacked on its own.
 
-mod support;
-
+use crate::support::jws::{self, now_s, B64};
+use crate::support::pools::*;
 use base64::Engine;
 use serde_json::{json, Value};
 use signet_core::{Command, Outcome, PublishKey, RenewKeyLease, SigningKey};
@@ -12,8 +12,6 @@ use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_proto::v1 as pb;
 use signet_testkit::{auth_client, wait_for, TEST_PUBLIC_URL};
 use std::time::Duration;
-use support::jws::{self, now_s, B64};
-use support::pools::*;
 
 const PASSWORD: &str = "Att4ck-Me!";
 

@@ -2,16 +2,13 @@
 //! are checked, so concurrent guesses (on one gateway or two) cannot exceed the lockout's
 //! budget; an over-long password is a wrong password (same answer, same cost, counted).
 
-mod review_support;
-mod support;
-
-use review_support::*;
+use crate::review_support::*;
+use crate::support::pools::password_auth;
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::auth_client;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::pools::password_auth;
 use tokio::sync::Barrier;
 
 const PASSWORD: &str = "Right-Passw0rd!";
@@ -20,9 +17,9 @@ const LOCKED: &str = "Password attempts exceeded";
 /// The default lockout threshold.
 const THRESHOLD: usize = 5;
 
-/// One at a time: one test measures latencies, which a neighbour hashing passwords on the
-/// same two cores would distort.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+// One at a time (with the rest of the binary, see `crate::SERIAL`): one test measures
+// latencies, which a neighbour hashing passwords on the same two cores would distort.
+use crate::SERIAL;
 
 /// Gateways for guessing: room in the hash queue for every concurrent guess and time to
 /// wait there (so none is refused as overload on a busy machine), and a lockout long

@@ -2,22 +2,21 @@
 //! latency), fast RESOURCE_EXHAUSTED when password hashing is saturated (without disturbing
 //! the store), pool isolation, and admin APIs closed without admin credentials.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use signet_testkit::{admin, admin_client, auth_client, channel};
 use signet_verify::{TokenUse, VerifyError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::pools::*;
 use tokio::sync::Barrier;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 
-/// The tests of this file run one at a time: two of them measure latencies, which a
-/// neighbour hashing passwords on the same two cores would distort.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+// The tests of this file run one at a time (with the rest of the binary, see
+// `crate::SERIAL`): two of them measure latencies, which a neighbour hashing passwords on
+// the same two cores would distort.
+use crate::SERIAL;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -206,7 +205,7 @@ async fn a_pool_accepts_nothing_from_another_pool() {
     let (pool_b, client_b) = pool_and_client(&env.b, false).await;
     // A relying party of pool B takes the issuer from B's discovery document and the keys
     // from B's JWKS.
-    let (status, _, body) = support::http::get(
+    let (status, _, body) = crate::support::http::get(
         &env.b.http_addr().to_string(),
         &format!("/{pool_b}/.well-known/openid-configuration"),
         &[],

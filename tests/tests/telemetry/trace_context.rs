@@ -5,12 +5,10 @@
 //! `traceparent` metadata, nothing is shared in memory across the hop). HTTP requests
 //! continue a caller's trace the same way.
 
-mod support;
-
+use crate::support::pools::*;
 use opentelemetry::trace::{SpanId, SpanKind, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use std::collections::HashMap;
-use support::pools::*;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -87,7 +85,7 @@ async fn a_sign_in_is_one_trace_across_gateway_and_store() {
     // as the child of the caller's span.
     let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let caller_span = "00f067aa0ba902b7";
-    let (status, _, _) = support::http::get(
+    let (status, _, _) = crate::support::http::get(
         &env.a.http_addr().to_string(),
         &format!("/{pool}/.well-known/openid-configuration"),
         &[(

@@ -2,11 +2,9 @@
 //! it lists (at sign-up and in UpdateUserAttributes), and only sees the ones it may read
 //! (GetUser, ID token).
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
-use support::pools::*;
 
 const PASSWORD: &str = "Read-Wr1te!";
 

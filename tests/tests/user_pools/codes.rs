@@ -1,12 +1,10 @@
 //! One-time codes (single use, attempt limit, expiry, resend) and the SECRET_HASH that
 //! clients with a secret must send.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, start_gateway, test_gateway_config};
 use std::time::{Duration, Instant};
-use support::pools::*;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 

@@ -3,15 +3,13 @@
 //! started and watched on the other. Imported users sign in as Cognito's do: RESET_REQUIRED
 //! ones must reset their password, migrated ones (argon2id hash) keep theirs.
 
-mod support;
-
+use crate::support::imports::*;
+use crate::support::pools::*;
 use signet_crypto::{KeyedHasher, PasswordHasher, PasswordParams, Secret};
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client, TEST_ADMIN_SECRET};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use support::imports::*;
-use support::pools::*;
 
 const NEW_PASSWORD: &str = "N3w-Battery-Staple!";
 const OLD_PASSWORD: &str = "0ld-Passw0rd-from-elsewhere!";
@@ -392,7 +390,7 @@ async fn upload_urls_limits_and_admin_credentials_are_enforced() {
     // take a good file.
     let (status, body) = upload_to(&env.a, &path, &rows(101)).await;
     assert_eq!(status, 413, "{body}");
-    let (status, _) = support::http::put(
+    let (status, _) = crate::support::http::put(
         &env.a.http_addr().to_string(),
         &path,
         rows(1).as_bytes(),

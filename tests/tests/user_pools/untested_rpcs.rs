@@ -3,19 +3,16 @@
 //! AdminResetUserPassword, AdminDeleteUserAttributes, AdminRespondToAuthChallenge,
 //! DeleteUserPoolClient, GetUserAttributeVerificationCode and VerifyUserAttribute.
 
-mod review_support;
-mod support;
-
-use review_support::*;
+use crate::review_support::*;
+use crate::support::pools::{
+    confirmed_user, exception, expected, jwks, outbox_code, params, password_auth, pool_and_client,
+    refresh_auth, sign_in,
+};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
 use signet_verify::TokenUse;
 use std::collections::BTreeMap;
-use support::pools::{
-    confirmed_user, exception, expected, jwks, outbox_code, params, password_auth, pool_and_client,
-    refresh_auth, sign_in,
-};
 use tonic::Status;
 
 const PASSWORD: &str = "Corr3ct-Horse!";

@@ -3,13 +3,11 @@
 //! ForgotPassword, ChangePassword, disabling and re-enabling, groups in the tokens, and
 //! ListUsers filters and pagination.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
 use signet_verify::TokenUse;
 use std::collections::BTreeSet;
-use support::pools::*;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const NEW_PASSWORD: &str = "N3w-Battery-Staple!";

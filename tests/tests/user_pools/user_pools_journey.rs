@@ -2,12 +2,10 @@
 //! InitiateAuth on A, tokens verified against the JWKS fetched over HTTP from B with every
 //! claim checked, REFRESH_TOKEN_AUTH on B, GlobalSignOut, then refresh refused on both.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{auth_client, TEST_PUBLIC_URL};
 use signet_verify::{Expected, KeySet, TokenUse};
-use support::pools::*;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 
@@ -77,7 +75,7 @@ async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
     // Verify against the JWKS served over HTTP by B.
     let path = format!("/{pool_id}/.well-known/jwks.json");
     let (status, headers, body) =
-        support::http::get(&env.b.http_addr().to_string(), &path, &[]).await;
+        crate::support::http::get(&env.b.http_addr().to_string(), &path, &[]).await;
     assert_eq!(status, 200);
     assert!(headers
         .iter()
@@ -87,7 +85,7 @@ async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
         .find(|(k, _)| k == "etag")
         .map(|(_, v)| v.clone())
         .expect("etag");
-    let (status, _, _) = support::http::get(
+    let (status, _, _) = crate::support::http::get(
         &env.b.http_addr().to_string(),
         &path,
         &[("If-None-Match", &etag)],

@@ -1,13 +1,11 @@
 //! Races decided once, cluster-wide, through compare-and-set in the log: concurrent SignUps
 //! of one username on both gateways, and concurrent rotations of one refresh token.
 
-mod support;
-
+use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{admin, admin_client, auth_client};
 use signet_verify::TokenUse;
 use std::sync::Arc;
-use support::pools::*;
 use tokio::sync::Barrier;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
