@@ -3,6 +3,7 @@
 //! * [`TestCluster`]: N store nodes in this process on loopback port 0, each with its own
 //!   temporary data dir; kill and restart a node on the same data dir and address; wipe a
 //!   node; add fresh nodes; Raft-network faults through [`signet_store::Faults`].
+//! * [`TestEnv`]: stores and gateways in front of them, started together.
 //! * [`wait_for`]: poll a condition until a deadline instead of sleeping blindly.
 //! * [`start_gateway`]: gateways in front of a cluster, with admin and auth clients.
 //! * [`ChildProcess`]: the real `signet` binary as a child process, for black-box tests.
@@ -10,12 +11,14 @@
 
 mod child;
 mod cluster;
+mod env;
 mod gateways;
 mod pki;
 mod wait;
 
 pub use child::{dev_args, ChildProcess};
 pub use cluster::{fast_config, TestCluster};
+pub use env::TestEnv;
 pub use gateways::{
     admin, admin_client, auth_client, channel, identity_admin_client, identity_client,
     start_gateway, start_gateway_on, sts_client, test_gateway_config, TEST_ADMIN_SECRET,

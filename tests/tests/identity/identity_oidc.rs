@@ -11,6 +11,7 @@ use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::sts_client;
+use signet_testkit::TestEnv;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -136,10 +137,10 @@ async fn oidc_pool(gw: &GatewayHandle, issuer: &str, jwks_url: &str) -> pb::Iden
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_oidc_login_to_credentials_to_authorize() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let key = SigningKeyPair::generate(Algorithm::RS256).unwrap();
     let idp = JwksServer::start(&[&key]).await;
-    let created = oidc_pool(&env.a, &idp.issuer(), &idp.jwks_url()).await;
+    let created = oidc_pool(env.a(), &idp.issuer(), &idp.jwks_url()).await;
     assert_eq!(
         created.open_id_connect_providers,
         vec![pb::OpenIdConnectProviderType {
@@ -151,14 +152,14 @@ async fn external_oidc_login_to_credentials_to_authorize() {
     let pool = created.identity_pool_id;
     let read = r#"{"Statement":[{"Effect":"Allow","Action":"orders:Get*","Resource":"arn:orders:::${signet:sub}/*"}]}"#;
     let reader = identity_role(
-        &env.a,
+        env.a(),
         "ext-reader",
         &pool,
         "authenticated",
         &[("read", read)],
     )
     .await;
-    set_roles(&env.a, &pool, Some(&reader), None).await;
+    set_roles(env.a(), &pool, Some(&reader), None).await;
 
     // `aud` as a string.
     let token = key
@@ -166,10 +167,10 @@ async fn external_oidc_login_to_credentials_to_authorize() {
         .unwrap();
     assert_eq!(header_of(&token)["kid"], key.kid());
     let l = logins(&[(&idp.provider(), &token)]);
-    let id = ok("GetId", get_id(&env.a, &pool, &l).await);
+    let id = ok("GetId", get_id(env.a(), &pool, &l).await);
     assert!(id.starts_with("local:"), "{id}");
     assert!(idp.hits() >= 1, "the gateway fetched the provider's JWKS");
-    let d = identity_admin_describe(&env.b, &id).await;
+    let d = identity_admin_describe(env.b(), &id).await;
     assert_eq!(d.logins, vec![idp.provider()]);
 
     // `aud` as an array naming the client among others: the same user, the same identity.
@@ -182,11 +183,11 @@ async fn external_oidc_login_to_credentials_to_authorize() {
         .unwrap();
     let l_array = logins(&[(&idp.provider(), &token_array)]);
     assert_eq!(
-        ok("GetId, aud array", get_id(&env.b, &pool, &l_array).await),
+        ok("GetId, aud array", get_id(env.b(), &pool, &l_array).await),
         id
     );
 
-    let creds = ok("credentials", credentials(&env.b, &id, &l_array).await);
+    let creds = ok("credentials", credentials(env.b(), &id, &l_array).await);
     let c = claims_of(&creds.session_token);
     assert_eq!(c["sub"], id.as_str());
     assert_eq!(c["role"], reader.as_str());
@@ -195,7 +196,7 @@ async fn external_oidc_login_to_credentials_to_authorize() {
     assert_eq!(c["amr"], json!(["authenticated", idp.provider()]));
     assert_eq!(c["akid"], creds.access_key_id.as_str());
 
-    let mut sts = sts_client(&env.a).await;
+    let mut sts = sts_client(env.a()).await;
     let ask = |action: &str, resource: String| {
         let req = pb::AuthorizeRequest {
             session_token: creds.session_token.clone(),
@@ -245,12 +246,12 @@ async fn external_oidc_login_to_credentials_to_authorize() {
         .sign(&id_claims(&idp.issuer(), "ext-user-2", json!(CLIENT)))
         .unwrap();
     let l2 = logins(&[(&idp.provider(), &other)]);
-    let id2 = ok("GetId user 2", get_id(&env.a, &pool, &l2).await);
+    let id2 = ok("GetId user 2", get_id(env.a(), &pool, &l2).await);
     assert_ne!(id2, id);
-    let creds2 = ok("credentials user 2", credentials(&env.a, &id2, &l2).await);
+    let creds2 = ok("credentials user 2", credentials(env.a(), &id2, &l2).await);
     refused(
         "user 1's token for user 2's identity",
-        credentials(&env.a, &id2, &l).await,
+        credentials(env.a(), &id2, &l).await,
         NOT_AUTHORIZED,
     );
     let no = ok(
@@ -284,10 +285,10 @@ async fn identity_admin_describe(gw: &GatewayHandle, id: &str) -> pb::IdentityDe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_oidc_tokens_are_refused_when_they_must_be() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let key = SigningKeyPair::generate(Algorithm::RS256).unwrap();
     let idp = JwksServer::start(&[&key]).await;
-    let pool = oidc_pool(&env.a, &idp.issuer(), &idp.jwks_url())
+    let pool = oidc_pool(env.a(), &idp.issuer(), &idp.jwks_url())
         .await
         .identity_pool_id;
     let provider = idp.provider();
@@ -296,7 +297,7 @@ async fn external_oidc_tokens_are_refused_when_they_must_be() {
     // The baseline: a good token is accepted (and the key set is now cached on a).
     let id = ok(
         "a good token",
-        get_id(&env.a, &pool, &under_idp(&key.sign(&good).unwrap())).await,
+        get_id(env.a(), &pool, &under_idp(&key.sign(&good).unwrap())).await,
     );
 
     let mut wrong_aud = good.clone();
@@ -342,14 +343,14 @@ async fn external_oidc_tokens_are_refused_when_they_must_be() {
     for (what, token, why) in &cases {
         let m = refused(
             what,
-            get_id(&env.a, &pool, &under_idp(token)).await,
+            get_id(env.a(), &pool, &under_idp(token)).await,
             NOT_AUTHORIZED,
         );
         assert!(m.contains(why), "{what}: {m}");
         // Nor do they prove the identity the good token made.
         refused(
             what,
-            credentials(&env.a, &id, &under_idp(token)).await,
+            credentials(env.a(), &id, &under_idp(token)).await,
             NOT_AUTHORIZED,
         );
     }
@@ -364,7 +365,7 @@ async fn external_oidc_tokens_are_refused_when_they_must_be() {
     let (listed, _) = {
         let r = ok(
             "ListIdentities",
-            signet_testkit::identity_admin_client(&env.b)
+            signet_testkit::identity_admin_client(env.b())
                 .await
                 .list_identities(signet_testkit::admin(pb::ListIdentitiesRequest {
                     identity_pool_id: pool.clone(),
@@ -386,7 +387,7 @@ async fn external_oidc_tokens_are_refused_when_they_must_be() {
         l.local_addr().unwrap()
     };
     let dead_pool = oidc_pool(
-        &env.b,
+        env.b(),
         &format!("http://{dead}"),
         &format!("http://{dead}/jwks"),
     )
@@ -401,7 +402,7 @@ async fn external_oidc_tokens_are_refused_when_they_must_be() {
         .unwrap();
     let m = refused(
         "a provider whose JWKS cannot be fetched",
-        get_id(&env.b, &dead_pool, &logins(&[(&dead.to_string(), &token)])).await,
+        get_id(env.b(), &dead_pool, &logins(&[(&dead.to_string(), &token)])).await,
         "ExternalServiceException",
     );
     assert!(m.contains("unavailable"), "{m}");
@@ -413,11 +414,11 @@ async fn external_oidc_tokens_are_refused_when_they_must_be() {
 /// configured with such an issuer must accept such tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issuer_with_a_trailing_slash_is_compared_exactly() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let key = SigningKeyPair::generate(Algorithm::RS256).unwrap();
     let idp = JwksServer::start(&[&key]).await;
     let issuer = format!("{}/", idp.issuer());
-    let created = oidc_pool(&env.a, &issuer, &idp.jwks_url()).await;
+    let created = oidc_pool(env.a(), &issuer, &idp.jwks_url()).await;
     let pool = created.identity_pool_id;
     let token = key
         .sign(&id_claims(&issuer, "slash-user", json!(CLIENT)))
@@ -429,7 +430,7 @@ async fn an_issuer_with_a_trailing_slash_is_compared_exactly() {
         .to_string();
     let id = ok(
         "a token whose iss is exactly the configured issuer",
-        get_id(&env.a, &pool, &logins(&[(&name, &token)])).await,
+        get_id(env.a(), &pool, &logins(&[(&name, &token)])).await,
     );
     assert!(id.starts_with("local:"), "{id}");
     env.shutdown().await;

@@ -11,6 +11,7 @@ use crate::support::pools::*;
 use futures::future::join_all;
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{
     admin, admin_client, identity_admin_client, identity_client, sts_client, wait_for_async,
     TEST_PUBLIC_URL,
@@ -289,13 +290,16 @@ fn assert_random_bits_vary(ids: &[String]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_concurrent_get_ids_for_one_login_make_one_identity() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
-    let (_, bob_token) = another_user(&env.a, &alice, "bob").await;
-    let pool = identity_pool(&env.a, &[(&alice.provider, &alice.client_id)], true).await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
+    let (_, bob_token) = another_user(env.a(), &alice, "bob").await;
+    let pool = identity_pool(env.a(), &[(&alice.provider, &alice.client_id)], true).await;
     let l = logins(&[(&alice.provider, &alice.id_token)]);
 
-    let clients = [identity_client(&env.a).await, identity_client(&env.b).await];
+    let clients = [
+        identity_client(env.a()).await,
+        identity_client(env.b()).await,
+    ];
     let calls = (0..100).map(|i| {
         let mut c = clients[i % 2].clone();
         let req = pb::GetIdRequest {
@@ -320,25 +324,25 @@ async fn hundred_concurrent_get_ids_for_one_login_make_one_identity() {
     );
     assert_identity_id(&id);
 
-    let (listed, _) = all_identities(&env.b, &pool, 0).await;
+    let (listed, _) = all_identities(env.b(), &pool, 0).await;
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0].identity_id, id);
     assert_eq!(listed[0].logins, vec![alice.provider.clone()]);
-    let d = ok("DescribeIdentity", describe_identity(&env.a, &id).await);
+    let d = ok("DescribeIdentity", describe_identity(env.a(), &id).await);
     assert_eq!(d.identity_id, id);
     assert_eq!(d.logins, vec![alice.provider.clone()]);
     assert!(d.creation_date > 0 && d.last_modified_date >= d.creation_date);
     // Later calls, on either gateway, keep answering the same id.
-    assert_eq!(ok("GetId again", get_id(&env.b, &pool, &l).await), id);
+    assert_eq!(ok("GetId again", get_id(env.b(), &pool, &l).await), id);
 
     // Another user of the same provider: another identity.
     let bob = ok(
         "GetId bob",
-        get_id(&env.a, &pool, &logins(&[(&alice.provider, &bob_token)])).await,
+        get_id(env.a(), &pool, &logins(&[(&alice.provider, &bob_token)])).await,
     );
     assert_ne!(bob, id);
     assert_identity_id(&bob);
-    let (listed, _) = all_identities(&env.a, &pool, 0).await;
+    let (listed, _) = all_identities(env.a(), &pool, 0).await;
     let listed: BTreeSet<String> = listed.into_iter().map(|i| i.identity_id).collect();
     assert_eq!(listed, BTreeSet::from([id.clone(), bob.clone()]));
 
@@ -367,11 +371,11 @@ async fn hundred_concurrent_get_ids_for_one_login_make_one_identity() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_token_checks_refuse_what_they_must() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await; // user pool A
-    let bob = user_pool_login(&env.a, "bob").await; // user pool B
-    let other_client = second_client(&env.a, &alice.pool_id).await;
-    let alice_other_client = sign_in(&env.a, &other_client, "alice", PASSWORD)
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await; // user pool A
+    let bob = user_pool_login(env.a(), "bob").await; // user pool B
+    let other_client = second_client(env.a(), &alice.pool_id).await;
+    let alice_other_client = sign_in(env.a(), &other_client, "alice", PASSWORD)
         .await
         .id_token;
     assert_eq!(claims_of(&alice_other_client)["aud"], other_client.as_str());
@@ -379,7 +383,7 @@ async fn login_token_checks_refuse_what_they_must() {
 
     // Trusts A (first client only) and B, and has a developer provider.
     let both = create_identity_pool(
-        &env.a,
+        env.a(),
         pb::IdentityPoolType {
             identity_pool_name: "both".into(),
             cognito_identity_providers: vec![
@@ -392,13 +396,13 @@ async fn login_token_checks_refuse_what_they_must() {
     )
     .await
     .identity_pool_id;
-    let only_b = identity_pool(&env.a, &[(&bob.provider, &bob.client_id)], false).await;
+    let only_b = identity_pool(env.a(), &[(&bob.provider, &bob.client_id)], false).await;
 
     let under_a = |token: &str| logins(&[(&alice.provider, token)]);
     let under_b = |token: &str| logins(&[(&bob.provider, token)]);
     let alice_id = ok(
         "alice's own token",
-        get_id(&env.a, &both, &under_a(&alice.id_token)).await,
+        get_id(env.a(), &both, &under_a(&alice.id_token)).await,
     );
 
     let cases: [(&str, &str, Logins, &str); 6] = [
@@ -440,7 +444,7 @@ async fn login_token_checks_refuse_what_they_must() {
         ),
     ];
     for (i, (what, pool, l, why)) in cases.iter().enumerate() {
-        let gw = if i % 2 == 0 { &env.a } else { &env.b };
+        let gw = if i % 2 == 0 { env.a() } else { env.b() };
         let m = refused(what, get_id(gw, pool, l).await, NOT_AUTHORIZED);
         assert!(m.contains(why), "{what}: {m}");
     }
@@ -452,26 +456,26 @@ async fn login_token_checks_refuse_what_they_must() {
     ] {
         refused(
             what,
-            open_id_token(&env.b, &alice_id, &l).await,
+            open_id_token(env.b(), &alice_id, &l).await,
             NOT_AUTHORIZED,
         );
         refused(
             what,
-            credentials_as(&env.a, &alice_id, &l, "").await,
+            credentials_as(env.a(), &alice_id, &l, "").await,
             NOT_AUTHORIZED,
         );
     }
     // The pool trusting B is fine with B's own tokens; no refusal left an identity behind.
     let bob_id = ok(
         "bob in only_b",
-        get_id(&env.b, &only_b, &under_b(&bob.id_token)).await,
+        get_id(env.b(), &only_b, &under_b(&bob.id_token)).await,
     );
-    let (listed, _) = all_identities(&env.a, &only_b, 0).await;
+    let (listed, _) = all_identities(env.a(), &only_b, 0).await;
     assert_eq!(
         listed.iter().map(|i| &i.identity_id).collect::<Vec<_>>(),
         [&bob_id]
     );
-    let (listed, _) = all_identities(&env.a, &both, 0).await;
+    let (listed, _) = all_identities(env.a(), &both, 0).await;
     assert_eq!(
         listed.iter().map(|i| &i.identity_id).collect::<Vec<_>>(),
         [&alice_id]
@@ -481,11 +485,11 @@ async fn login_token_checks_refuse_what_they_must() {
     // signet-identity login. A long-lived token of the same identity works throughout.
     let long = ok(
         "developer token",
-        developer_token(&env.a, &both, "", "dev-user", 0).await,
+        developer_token(env.a(), &both, "", "dev-user", 0).await,
     );
     let short = ok(
         "1 s developer token",
-        developer_token(&env.b, &both, "", "dev-user", 1).await,
+        developer_token(env.b(), &both, "", "dev-user", 1).await,
     );
     assert_eq!(short.identity_id, long.identity_id);
     let c = claims_of(&short.token);
@@ -493,7 +497,7 @@ async fn login_token_checks_refuse_what_they_must() {
     let c = claims_of(&long.token);
     assert_eq!(c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(), 900);
     let dev_id = long.identity_id.clone();
-    let (gw, id, l) = (&env.a, &dev_id, &logins(&[(IDENTITY, &short.token)]));
+    let (gw, id, l) = (env.a(), &dev_id, &logins(&[(IDENTITY, &short.token)]));
     let expired = wait_for_async("the 1 s token to be refused", WAIT, || async move {
         open_id_token(gw, id, l).await.err()
     })
@@ -506,18 +510,18 @@ async fn login_token_checks_refuse_what_they_must() {
     );
     let m = refused(
         "expired token to GetCredentialsForIdentity",
-        credentials_as(&env.b, &dev_id, l, "").await,
+        credentials_as(env.b(), &dev_id, l, "").await,
         NOT_AUTHORIZED,
     );
     assert!(m.contains("expired"), "{m}");
     refused(
         "expired token to AssumeRoleWithWebIdentity",
-        assume(&env.a, "arn:signet:iam:::role/anything", &short.token).await,
+        assume(env.a(), "arn:signet:iam:::role/anything", &short.token).await,
         "ExpiredTokenException",
     );
     let fresh = ok(
         "long-lived token",
-        open_id_token(&env.b, &dev_id, &logins(&[(IDENTITY, &long.token)])).await,
+        open_id_token(env.b(), &dev_id, &logins(&[(IDENTITY, &long.token)])).await,
     );
     assert_eq!(claims_of(&fresh)["sub"], dev_id.as_str());
     env.shutdown().await;
@@ -527,37 +531,37 @@ async fn login_token_checks_refuse_what_they_must() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guests_get_the_guest_role_and_nothing_more() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
     let provider = [(alice.provider.as_str(), alice.client_id.as_str())];
-    let closed = identity_pool(&env.a, &provider, false).await;
-    let open = identity_pool(&env.a, &provider, true).await;
-    let auth = identity_role(&env.a, "auth", &open, "authenticated", &[]).await;
-    let guest = identity_role(&env.a, "guest", &open, "unauthenticated", &[]).await;
-    set_roles(&env.a, &open, Some(&auth), Some(&guest)).await;
+    let closed = identity_pool(env.a(), &provider, false).await;
+    let open = identity_pool(env.a(), &provider, true).await;
+    let auth = identity_role(env.a(), "auth", &open, "authenticated", &[]).await;
+    let guest = identity_role(env.a(), "guest", &open, "unauthenticated", &[]).await;
+    set_roles(env.a(), &open, Some(&auth), Some(&guest)).await;
     let none = Logins::new();
 
     let m = refused(
         "GetId without logins, guests not allowed",
-        get_id(&env.a, &closed, &none).await,
+        get_id(env.a(), &closed, &none).await,
         NOT_AUTHORIZED,
     );
     assert!(m.contains("Unauthenticated"), "{m}");
-    let (listed, _) = all_identities(&env.a, &closed, 0).await;
+    let (listed, _) = all_identities(env.a(), &closed, 0).await;
     assert!(listed.is_empty(), "{listed:?}");
 
-    let g1 = ok("guest GetId", get_id(&env.a, &open, &none).await);
-    let g2 = ok("guest GetId", get_id(&env.b, &open, &none).await);
+    let g1 = ok("guest GetId", get_id(env.a(), &open, &none).await);
+    let g2 = ok("guest GetId", get_id(env.b(), &open, &none).await);
     assert_ne!(g1, g2);
     assert_identity_id(&g1);
     assert_identity_id(&g2);
-    assert!(ok("describe guest", describe_identity(&env.a, &g1).await)
+    assert!(ok("describe guest", describe_identity(env.a(), &g1).await)
         .logins
         .is_empty());
 
     let creds = ok(
         "guest credentials",
-        credentials_as(&env.b, &g1, &none, "").await,
+        credentials_as(env.b(), &g1, &none, "").await,
     );
     let c = claims_of(&creds.session_token);
     assert_eq!(c["role"], guest.as_str());
@@ -569,39 +573,39 @@ async fn guests_get_the_guest_role_and_nothing_more() {
     // Asking for the guest role by name is fine; for the authenticated role, not.
     let c = ok(
         "guest asks for the guest role",
-        credentials_as(&env.a, &g2, &none, &guest).await,
+        credentials_as(env.a(), &g2, &none, &guest).await,
     );
     assert_eq!(claims_of(&c.session_token)["role"], guest.as_str());
     refused(
         "guest asks for the authenticated role",
-        credentials_as(&env.a, &g1, &none, &auth).await,
+        credentials_as(env.a(), &g1, &none, &auth).await,
         ACCESS_DENIED,
     );
     let t = ok(
         "guest OpenID token",
-        open_id_token(&env.a, &g1, &none).await,
+        open_id_token(env.a(), &g1, &none).await,
     );
     assert_eq!(claims_of(&t)["amr"], serde_json::json!(["unauthenticated"]));
 
     // An authenticated identity without its logins is refused; with them it gets the
     // authenticated role, and cannot pick the guest role.
     let l = logins(&[(&alice.provider, &alice.id_token)]);
-    let alice_id = ok("alice GetId", get_id(&env.a, &open, &l).await);
+    let alice_id = ok("alice GetId", get_id(env.a(), &open, &l).await);
     let m = refused(
         "authenticated identity without logins",
-        credentials_as(&env.b, &alice_id, &none, "").await,
+        credentials_as(env.b(), &alice_id, &none, "").await,
         NOT_AUTHORIZED,
     );
     assert!(m.contains("Logins are required"), "{m}");
     refused(
         "OpenID token of an authenticated identity without logins",
-        open_id_token(&env.a, &alice_id, &none).await,
+        open_id_token(env.a(), &alice_id, &none).await,
         NOT_AUTHORIZED,
     );
     let c = claims_of(
         &ok(
             "alice credentials",
-            credentials_as(&env.a, &alice_id, &l, "").await,
+            credentials_as(env.a(), &alice_id, &l, "").await,
         )
         .session_token,
     );
@@ -612,13 +616,13 @@ async fn guests_get_the_guest_role_and_nothing_more() {
     );
     refused(
         "alice asks for the guest role",
-        credentials_as(&env.a, &alice_id, &l, &guest).await,
+        credentials_as(env.a(), &alice_id, &l, &guest).await,
         ACCESS_DENIED,
     );
     // A guest cannot borrow a login that is not linked to it.
     refused(
         "guest with alice's login",
-        credentials_as(&env.b, &g1, &l, "").await,
+        credentials_as(env.b(), &g1, &l, "").await,
         NOT_AUTHORIZED,
     );
     env.shutdown().await;
@@ -641,19 +645,19 @@ fn admin_rule_mapping(ambiguous: &str, role_arn: &str) -> pb::RoleMappingType {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rule_mappings_choose_roles_end_to_end() {
-    let env = Env::start().await;
-    let admin_user = user_pool_login(&env.a, "admin1").await; // admin1@example.com
-    let (_, bob_token) = another_user(&env.a, &admin_user, "bob").await; // bob@example.com
+    let env = TestEnv::start(3, 2).await;
+    let admin_user = user_pool_login(env.a(), "admin1").await; // admin1@example.com
+    let (_, bob_token) = another_user(env.a(), &admin_user, "bob").await; // bob@example.com
     let provider = admin_user.provider.clone();
     let up = [(provider.as_str(), admin_user.client_id.as_str())];
-    let lenient = identity_pool(&env.a, &up, false).await;
-    let strict = identity_pool(&env.a, &up, false).await;
-    let scratch = identity_pool(&env.a, &up, false).await;
+    let lenient = identity_pool(env.a(), &up, false).await;
+    let strict = identity_pool(env.a(), &up, false).await;
+    let scratch = identity_pool(env.a(), &up, false).await;
     let trust = |pool: &str| trust_identity_pool(pool, "authenticated");
-    let default_l = role(&env.a, "default-l", &trust(&lenient), &[]).await;
-    let admins_l = role(&env.a, "admins-l", &trust(&lenient), &[]).await;
-    let default_s = role(&env.a, "default-s", &trust(&strict), &[]).await;
-    let admins_s = role(&env.a, "admins-s", &trust(&strict), &[]).await;
+    let default_l = role(env.a(), "default-l", &trust(&lenient), &[]).await;
+    let admins_l = role(env.a(), "admins-l", &trust(&lenient), &[]).await;
+    let default_s = role(env.a(), "default-s", &trust(&strict), &[]).await;
+    let admins_s = role(env.a(), "admins-s", &trust(&strict), &[]).await;
 
     let lenient_roles = pb::IdentityPoolRolesType {
         identity_pool_id: lenient.clone(),
@@ -665,9 +669,9 @@ async fn rule_mappings_choose_roles_end_to_end() {
     };
     ok(
         "SetIdentityPoolRoles",
-        set_pool_roles(&env.a, lenient_roles.clone()).await,
+        set_pool_roles(env.a(), lenient_roles.clone()).await,
     );
-    assert_eq!(get_pool_roles(&env.b, &lenient).await, lenient_roles);
+    assert_eq!(get_pool_roles(env.b(), &lenient).await, lenient_roles);
     let strict_roles = pb::IdentityPoolRolesType {
         identity_pool_id: strict.clone(),
         roles: HashMap::from([("authenticated".to_string(), default_s.clone())]),
@@ -675,47 +679,47 @@ async fn rule_mappings_choose_roles_end_to_end() {
     };
     ok(
         "SetIdentityPoolRoles",
-        set_pool_roles(&env.b, strict_roles.clone()).await,
+        set_pool_roles(env.b(), strict_roles.clone()).await,
     );
-    assert_eq!(get_pool_roles(&env.a, &strict).await, strict_roles);
+    assert_eq!(get_pool_roles(env.a(), &strict).await, strict_roles);
 
     let admin_l = logins(&[(&provider, &admin_user.id_token)]);
     let bob_l = logins(&[(&provider, &bob_token)]);
-    let admin_in_lenient = ok("GetId", get_id(&env.a, &lenient, &admin_l).await);
-    let bob_in_lenient = ok("GetId", get_id(&env.b, &lenient, &bob_l).await);
-    let admin_in_strict = ok("GetId", get_id(&env.a, &strict, &admin_l).await);
-    let bob_in_strict = ok("GetId", get_id(&env.b, &strict, &bob_l).await);
+    let admin_in_lenient = ok("GetId", get_id(env.a(), &lenient, &admin_l).await);
+    let bob_in_lenient = ok("GetId", get_id(env.b(), &lenient, &bob_l).await);
+    let admin_in_strict = ok("GetId", get_id(env.a(), &strict, &admin_l).await);
+    let bob_in_strict = ok("GetId", get_id(env.b(), &strict, &bob_l).await);
 
     assert_eq!(
         ok(
             "admin1, lenient",
-            role_of(&env.a, &admin_in_lenient, &admin_l).await
+            role_of(env.a(), &admin_in_lenient, &admin_l).await
         ),
         admins_l
     );
     assert_eq!(
         ok(
             "bob, lenient",
-            role_of(&env.b, &bob_in_lenient, &bob_l).await
+            role_of(env.b(), &bob_in_lenient, &bob_l).await
         ),
         default_l
     );
     assert_eq!(
         ok(
             "admin1, strict",
-            role_of(&env.b, &admin_in_strict, &admin_l).await
+            role_of(env.b(), &admin_in_strict, &admin_l).await
         ),
         admins_s
     );
     refused(
         "bob, strict (Deny)",
-        role_of(&env.a, &bob_in_strict, &bob_l).await,
+        role_of(env.a(), &bob_in_strict, &bob_l).await,
         ACCESS_DENIED,
     );
     // The mapped role is the only one on offer: the default cannot be asked for instead.
     refused(
         "admin1 asks for the default role",
-        credentials_as(&env.a, &admin_in_lenient, &admin_l, &default_l).await,
+        credentials_as(env.a(), &admin_in_lenient, &admin_l, &default_l).await,
         ACCESS_DENIED,
     );
 
@@ -778,9 +782,9 @@ async fn rule_mappings_choose_roles_end_to_end() {
         ),
     ];
     for (what, input, name) in bad {
-        refused(what, set_pool_roles(&env.a, input).await, name);
+        refused(what, set_pool_roles(env.a(), input).await, name);
     }
-    assert_eq!(get_pool_roles(&env.b, &lenient).await, lenient_roles);
+    assert_eq!(get_pool_roles(env.b(), &lenient).await, lenient_roles);
     // 25 rules is the limit, not over it.
     let mut at_limit = too_many;
     at_limit.identity_pool_id = scratch.clone();
@@ -790,8 +794,8 @@ async fn rule_mappings_choose_roles_end_to_end() {
         .unwrap()
         .rules
         .pop();
-    ok("25 rules", set_pool_roles(&env.b, at_limit.clone()).await);
-    let got = get_pool_roles(&env.a, &scratch).await;
+    ok("25 rules", set_pool_roles(env.b(), at_limit.clone()).await);
+    let got = get_pool_roles(env.a(), &scratch).await;
     assert_eq!(got.role_mappings[&provider].rules.len(), 25);
     assert_eq!(got, at_limit);
     env.shutdown().await;
@@ -801,19 +805,20 @@ async fn rule_mappings_choose_roles_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_trust_policy_of_the_chosen_role_is_enforced() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
     let up = [(alice.provider.as_str(), alice.client_id.as_str())];
-    let mine = identity_pool(&env.a, &up, false).await;
-    let theirs = identity_pool(&env.a, &up, false).await;
-    let guests_only = identity_pool(&env.a, &up, false).await;
-    let no_roles = identity_pool(&env.a, &up, false).await;
-    let trusts_theirs = identity_role(&env.a, "trusts-theirs", &theirs, "authenticated", &[]).await;
+    let mine = identity_pool(env.a(), &up, false).await;
+    let theirs = identity_pool(env.a(), &up, false).await;
+    let guests_only = identity_pool(env.a(), &up, false).await;
+    let no_roles = identity_pool(env.a(), &up, false).await;
+    let trusts_theirs =
+        identity_role(env.a(), "trusts-theirs", &theirs, "authenticated", &[]).await;
     let unauth_only =
-        identity_role(&env.a, "unauth-only", &guests_only, "unauthenticated", &[]).await;
-    set_roles(&env.a, &mine, Some(&trusts_theirs), None).await;
-    set_roles(&env.a, &theirs, Some(&trusts_theirs), None).await;
-    set_roles(&env.a, &guests_only, Some(&unauth_only), None).await;
+        identity_role(env.a(), "unauth-only", &guests_only, "unauthenticated", &[]).await;
+    set_roles(env.a(), &mine, Some(&trusts_theirs), None).await;
+    set_roles(env.a(), &theirs, Some(&trusts_theirs), None).await;
+    set_roles(env.a(), &guests_only, Some(&unauth_only), None).await;
     let l = logins(&[(&alice.provider, &alice.id_token)]);
 
     for (what, pool, why) in [
@@ -829,14 +834,14 @@ async fn the_trust_policy_of_the_chosen_role_is_enforced() {
         ),
         ("no default role at all", &no_roles, "no authenticated role"),
     ] {
-        let id = ok(what, get_id(&env.a, pool, &l).await);
-        let m = refused(what, credentials_as(&env.b, &id, &l, "").await, BAD_CONFIG);
+        let id = ok(what, get_id(env.a(), pool, &l).await);
+        let m = refused(what, credentials_as(env.b(), &id, &l, "").await, BAD_CONFIG);
         assert!(m.contains(why), "{what}: {m}");
     }
     // The pool the role does trust gets credentials for it.
-    let id = ok("GetId", get_id(&env.b, &theirs, &l).await);
+    let id = ok("GetId", get_id(env.b(), &theirs, &l).await);
     assert_eq!(
-        ok("the trusted pool", role_of(&env.a, &id, &l).await),
+        ok("the trusted pool", role_of(env.a(), &id, &l).await),
         trusts_theirs
     );
     env.shutdown().await;
@@ -846,17 +851,17 @@ async fn the_trust_policy_of_the_chosen_role_is_enforced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classic_flow_open_id_token_and_assume_role() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
-    let pool = identity_pool(&env.a, &[(&alice.provider, &alice.client_id)], false).await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
+    let pool = identity_pool(env.a(), &[(&alice.provider, &alice.client_id)], false).await;
     let trust = trust_identity_pool(&pool, "authenticated");
-    let auth = role(&env.a, "pool-auth", &trust, &[]).await;
-    let other = role(&env.a, "not-the-pools", &trust, &[]).await;
-    set_roles(&env.a, &pool, Some(&auth), None).await;
+    let auth = role(env.a(), "pool-auth", &trust, &[]).await;
+    let other = role(env.a(), "not-the-pools", &trust, &[]).await;
+    set_roles(env.a(), &pool, Some(&auth), None).await;
     let l = logins(&[(&alice.provider, &alice.id_token)]);
-    let id = ok("GetId", get_id(&env.a, &pool, &l).await);
+    let id = ok("GetId", get_id(env.a(), &pool, &l).await);
 
-    let token = ok("GetOpenIdToken", open_id_token(&env.b, &id, &l).await);
+    let token = ok("GetOpenIdToken", open_id_token(env.b(), &id, &l).await);
     let c = claims_of(&token);
     let issuer = format!("{TEST_PUBLIC_URL}/identity");
     assert_eq!(c["iss"], issuer.as_str());
@@ -873,7 +878,7 @@ async fn classic_flow_open_id_token_and_assume_role() {
 
     // It verifies against the JWKS a relying party finds through discovery.
     let (status, _, body) = crate::support::http::get(
-        &env.a.http_addr().to_string(),
+        &env.a().http_addr().to_string(),
         "/identity/.well-known/openid-configuration",
         &[],
     )
@@ -885,7 +890,7 @@ async fn classic_flow_open_id_token_and_assume_role() {
         discovery["jwks_uri"],
         format!("{issuer}/.well-known/jwks.json").as_str()
     );
-    let keys = jwks(&env.a, "identity").await;
+    let keys = jwks(env.a(), "identity").await;
     assert!(keys.contains(&kid_of(&token)));
     let expect = |aud: &str| signet_verify::Expected {
         issuer: issuer.clone(),
@@ -909,19 +914,19 @@ async fn classic_flow_open_id_token_and_assume_role() {
     for (what, role_arn) in [("not the pool's", &other), ("the pool's", &auth)] {
         let m = refused(
             &format!("a role that is {what}, classic flow off"),
-            assume(&env.a, role_arn, &token).await,
+            assume(env.a(), role_arn, &token).await,
             ACCESS_DENIED,
         );
         assert!(m.contains("classic"), "{m}");
     }
 
     // Classic flow on: any role whose trust policy admits the token.
-    let mut settings = ok("DescribeIdentityPool", describe_pool(&env.a, &pool).await);
+    let mut settings = ok("DescribeIdentityPool", describe_pool(env.a(), &pool).await);
     assert!(!settings.allow_classic_flow);
     settings.allow_classic_flow = true;
     let updated = ok(
         "UpdateIdentityPool",
-        identity_admin_client(&env.b)
+        identity_admin_client(env.b())
             .await
             .update_identity_pool(admin(settings.clone()))
             .await,
@@ -932,7 +937,7 @@ async fn classic_flow_open_id_token_and_assume_role() {
         updated.cognito_identity_providers,
         settings.cognito_identity_providers
     );
-    let (gw, other_arn, t) = (&env.a, &other, &token);
+    let (gw, other_arn, t) = (env.a(), &other, &token);
     let r = wait_for_async("classic flow to be on", WAIT, || async move {
         assume(gw, other_arn, t).await.ok()
     })
@@ -940,9 +945,9 @@ async fn classic_flow_open_id_token_and_assume_role() {
     let session = claims_of(&r.credentials.expect("credentials").session_token);
     assert_eq!(session["role"], other.as_str());
     assert_eq!(session["identity_pool"], pool.as_str());
-    let r = ok("other role on b", assume(&env.b, &other, &token).await);
+    let r = ok("other role on b", assume(env.b(), &other, &token).await);
     assert_eq!(r.subject_from_web_identity_token, id);
-    let r = ok("the pool's role", assume(&env.b, &auth, &token).await);
+    let r = ok("the pool's role", assume(env.b(), &auth, &token).await);
     assert_eq!(r.subject_from_web_identity_token, id);
     assert_eq!(r.provider, IDENTITY);
     assert_eq!(r.audience, pool);
@@ -960,10 +965,10 @@ async fn classic_flow_open_id_token_and_assume_role() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn developer_identities() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
     let pool = create_identity_pool(
-        &env.a,
+        env.a(),
         pb::IdentityPoolType {
             identity_pool_name: "dev".into(),
             cognito_identity_providers: vec![cognito(&alice.provider, &alice.client_id)],
@@ -974,13 +979,13 @@ async fn developer_identities() {
     .await;
     assert_eq!(pool.developer_provider_name, DEV);
     let pool = pool.identity_pool_id;
-    let no_dev = identity_pool(&env.a, &[(&alice.provider, &alice.client_id)], false).await;
-    let auth = identity_role(&env.a, "dev-auth", &pool, "authenticated", &[]).await;
-    set_roles(&env.a, &pool, Some(&auth), None).await;
+    let no_dev = identity_pool(env.a(), &[(&alice.provider, &alice.client_id)], false).await;
+    let auth = identity_role(env.a(), "dev-auth", &pool, "authenticated", &[]).await;
+    set_roles(env.a(), &pool, Some(&auth), None).await;
 
     let first = ok(
         "developer token",
-        developer_token(&env.a, &pool, "", "user-1", 0).await,
+        developer_token(env.a(), &pool, "", "user-1", 0).await,
     );
     let id1 = first.identity_id.clone();
     assert_identity_id(&id1);
@@ -992,15 +997,15 @@ async fn developer_identities() {
     // Same developer user, other gateway: same identity.
     let again = ok(
         "developer token again",
-        developer_token(&env.b, &pool, "", "user-1", 0).await,
+        developer_token(env.b(), &pool, "", "user-1", 0).await,
     );
     assert_eq!(again.identity_id, id1);
     assert_ne!(again.token, first.token);
-    let d = ok("describe", describe_identity(&env.b, &id1).await);
+    let d = ok("describe", describe_identity(env.b(), &id1).await);
     assert_eq!(d.logins, vec![DEV.to_string()]);
     let id2 = ok(
         "another developer user",
-        developer_token(&env.a, &pool, "", "user-2", 0).await,
+        developer_token(env.a(), &pool, "", "user-2", 0).await,
     )
     .identity_id;
     assert_ne!(id2, id1);
@@ -1008,7 +1013,7 @@ async fn developer_identities() {
     // Admin only.
     let m = refused(
         "without admin credentials",
-        identity_admin_client(&env.a)
+        identity_admin_client(env.a())
             .await
             .get_open_id_token_for_developer_identity(
                 pb::GetOpenIdTokenForDeveloperIdentityRequest {
@@ -1024,17 +1029,17 @@ async fn developer_identities() {
     // Public calls cannot vouch for developer user ids.
     refused(
         "GetId with a developer login",
-        get_id(&env.a, &pool, &logins(&[(DEV, "user-1")])).await,
+        get_id(env.a(), &pool, &logins(&[(DEV, "user-1")])).await,
         NOT_AUTHORIZED,
     );
     refused(
         "a pool without a developer provider",
-        developer_token(&env.a, &no_dev, "", "user-1", 0).await,
+        developer_token(env.a(), &no_dev, "", "user-1", 0).await,
         BAD_CONFIG,
     );
     refused(
         "a token longer than a day",
-        developer_token(&env.a, &pool, "", "user-1", 86_401).await,
+        developer_token(env.a(), &pool, "", "user-1", 86_401).await,
         INVALID,
     );
 
@@ -1042,7 +1047,7 @@ async fn developer_identities() {
     let ident = logins(&[(IDENTITY, &first.token)]);
     let creds = ok(
         "credentials with the developer token",
-        credentials_as(&env.b, &id1, &ident, "").await,
+        credentials_as(env.b(), &id1, &ident, "").await,
     );
     let s = claims_of(&creds.session_token);
     assert_eq!(s["sub"], id1.as_str());
@@ -1051,28 +1056,28 @@ async fn developer_identities() {
     assert_eq!(s["amr"], serde_json::json!(["authenticated", DEV]));
     refused(
         "the token of user-1 for user-2's identity",
-        credentials_as(&env.a, &id2, &ident, "").await,
+        credentials_as(env.a(), &id2, &ident, "").await,
         NOT_AUTHORIZED,
     );
 
     // Linking a developer user into an existing identity.
     let l = logins(&[(&alice.provider, &alice.id_token)]);
-    let alice_id = ok("alice GetId", get_id(&env.a, &pool, &l).await);
+    let alice_id = ok("alice GetId", get_id(env.a(), &pool, &l).await);
     let linked = ok(
         "link user-3 into alice's identity",
-        developer_token(&env.b, &pool, &alice_id, "user-3", 0).await,
+        developer_token(env.b(), &pool, &alice_id, "user-3", 0).await,
     );
     assert_eq!(linked.identity_id, alice_id);
     let mut both = vec![alice.provider.clone(), DEV.to_string()];
     both.sort();
     assert_eq!(
-        ok("describe", describe_identity(&env.a, &alice_id).await).logins,
+        ok("describe", describe_identity(env.a(), &alice_id).await).logins,
         both
     );
     assert_eq!(
         ok(
             "user-3 again",
-            developer_token(&env.a, &pool, "", "user-3", 0).await
+            developer_token(env.a(), &pool, "", "user-3", 0).await
         )
         .identity_id,
         alice_id
@@ -1084,7 +1089,7 @@ async fn developer_identities() {
     refused(
         "linking into an identity that does not exist",
         developer_token(
-            &env.a,
+            env.a(),
             &pool,
             "local:00000000-0000-4000-8000-000000000000",
             "user-4",
@@ -1097,10 +1102,10 @@ async fn developer_identities() {
     // One second of life.
     let short = ok(
         "1 s developer token",
-        developer_token(&env.a, &pool, "", "user-1", 1).await,
+        developer_token(env.a(), &pool, "", "user-1", 1).await,
     );
     assert_eq!(short.identity_id, id1);
-    let (gw, id, l) = (&env.b, &id1, &logins(&[(IDENTITY, &short.token)]));
+    let (gw, id, l) = (env.b(), &id1, &logins(&[(IDENTITY, &short.token)]));
     let expired = wait_for_async("the 1 s token to be refused", WAIT, || async move {
         credentials_as(gw, id, l, "").await.err()
     })
@@ -1118,15 +1123,15 @@ async fn developer_identities() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_link_merge_and_unlink() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await; // user pool A
-    let bob = user_pool_login(&env.a, "bob").await; // user pool B
-    let (_, carol) = another_user(&env.a, &alice, "carol").await; // A
-    let (_, eve) = another_user(&env.a, &alice, "eve").await; // A
-    let (_, dave) = another_user(&env.a, &bob, "dave").await; // B
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await; // user pool A
+    let bob = user_pool_login(env.a(), "bob").await; // user pool B
+    let (_, carol) = another_user(env.a(), &alice, "carol").await; // A
+    let (_, eve) = another_user(env.a(), &alice, "eve").await; // A
+    let (_, dave) = another_user(env.a(), &bob, "dave").await; // B
     let (pa, pb_) = (alice.provider.clone(), bob.provider.clone());
     let pool = identity_pool(
-        &env.a,
+        env.a(),
         &[(&pa, &alice.client_id), (&pb_, &bob.client_id)],
         false,
     )
@@ -1136,9 +1141,9 @@ async fn logins_link_merge_and_unlink() {
 
     // Two logins in one call: one identity with both.
     let ab = logins(&[(&pa, &alice.id_token), (&pb_, &bob.id_token)]);
-    let i1 = ok("GetId with two logins", get_id(&env.a, &pool, &ab).await);
+    let i1 = ok("GetId with two logins", get_id(env.a(), &pool, &ab).await);
     assert_eq!(
-        ok("describe", describe_identity(&env.b, &i1).await).logins,
+        ok("describe", describe_identity(env.b(), &i1).await).logins,
         providers
     );
     for l in [
@@ -1146,7 +1151,7 @@ async fn logins_link_merge_and_unlink() {
         logins(&[(&pb_, &bob.id_token)]),
     ] {
         assert_eq!(
-            ok("GetId with one of them", get_id(&env.b, &pool, &l).await),
+            ok("GetId with one of them", get_id(env.b(), &pool, &l).await),
             i1
         );
     }
@@ -1154,58 +1159,58 @@ async fn logins_link_merge_and_unlink() {
     // Two identities, then one call with both logins: they merge.
     let carol_l = logins(&[(&pa, &carol)]);
     let dave_l = logins(&[(&pb_, &dave)]);
-    let i2 = ok("carol", get_id(&env.a, &pool, &carol_l).await);
-    let i3 = ok("dave", get_id(&env.b, &pool, &dave_l).await);
+    let i2 = ok("carol", get_id(env.a(), &pool, &carol_l).await);
+    let i3 = ok("dave", get_id(env.b(), &pool, &dave_l).await);
     assert_ne!(i2, i3);
     let cd = logins(&[(&pa, &carol), (&pb_, &dave)]);
-    let survivor = ok("merge", get_id(&env.a, &pool, &cd).await);
+    let survivor = ok("merge", get_id(env.a(), &pool, &cd).await);
     assert!(survivor == i2 || survivor == i3, "{survivor}");
     let gone = if survivor == i2 { &i3 } else { &i2 };
     assert_eq!(
-        ok("survivor", describe_identity(&env.b, &survivor).await).logins,
+        ok("survivor", describe_identity(env.b(), &survivor).await).logins,
         providers
     );
     refused(
         "the merged-away identity",
-        describe_identity(&env.a, gone).await,
+        describe_identity(env.a(), gone).await,
         NOT_FOUND,
     );
     refused(
         "credentials of the merged-away identity",
-        credentials_as(&env.b, gone, &dave_l, "").await,
+        credentials_as(env.b(), gone, &dave_l, "").await,
         NOT_FOUND,
     );
     for l in [&carol_l, &dave_l] {
-        assert_eq!(ok("after merge", get_id(&env.b, &pool, l).await), survivor);
+        assert_eq!(ok("after merge", get_id(env.b(), &pool, l).await), survivor);
     }
-    let (listed, _) = all_identities(&env.a, &pool, 0).await;
+    let (listed, _) = all_identities(env.a(), &pool, 0).await;
     let listed: BTreeSet<String> = listed.into_iter().map(|i| i.identity_id).collect();
     assert_eq!(listed, BTreeSet::from([i1.clone(), survivor.clone()]));
 
     // A merge that would give one identity two users of pool A: refused, nothing changes.
     let eve_l = logins(&[(&pa, &eve)]);
-    let i4 = ok("eve", get_id(&env.a, &pool, &eve_l).await);
+    let i4 = ok("eve", get_id(env.a(), &pool, &eve_l).await);
     let ed = logins(&[(&pa, &eve), (&pb_, &dave)]);
     refused(
         "eve + dave (dave's identity has carol of A)",
-        get_id(&env.b, &pool, &ed).await,
+        get_id(env.b(), &pool, &ed).await,
         "ResourceConflictException",
     );
     assert_eq!(
-        ok("eve untouched", describe_identity(&env.a, &i4).await).logins,
+        ok("eve untouched", describe_identity(env.a(), &i4).await).logins,
         vec![pa.clone()]
     );
     assert_eq!(
         ok(
             "survivor untouched",
-            describe_identity(&env.a, &survivor).await
+            describe_identity(env.a(), &survivor).await
         )
         .logins,
         providers
     );
-    assert_eq!(ok("eve again", get_id(&env.a, &pool, &eve_l).await), i4);
+    assert_eq!(ok("eve again", get_id(env.a(), &pool, &eve_l).await), i4);
     assert_eq!(
-        ok("dave again", get_id(&env.a, &pool, &dave_l).await),
+        ok("dave again", get_id(env.a(), &pool, &dave_l).await),
         survivor
     );
 
@@ -1218,7 +1223,7 @@ async fn logins_link_merge_and_unlink() {
     let alice_only = logins(&[(&pa, &alice.id_token)]);
     refused(
         "unlinking a login that is not proven",
-        identity_client(&env.a)
+        identity_client(env.a())
             .await
             .unlink_identity(unlink(&alice_only, &[&pb_]))
             .await,
@@ -1226,34 +1231,34 @@ async fn logins_link_merge_and_unlink() {
     );
     ok(
         "UnlinkIdentity",
-        identity_client(&env.b)
+        identity_client(env.b())
             .await
             .unlink_identity(unlink(&ab, &[&pb_]))
             .await,
     );
     assert_eq!(
-        ok("after unlink", describe_identity(&env.a, &i1).await).logins,
+        ok("after unlink", describe_identity(env.a(), &i1).await).logins,
         vec![pa.clone()]
     );
     let bob_l = logins(&[(&pb_, &bob.id_token)]);
-    let fresh = ok("bob after unlink", get_id(&env.a, &pool, &bob_l).await);
+    let fresh = ok("bob after unlink", get_id(env.a(), &pool, &bob_l).await);
     assert_ne!(fresh, i1);
     assert_eq!(
         ok(
             "bob's new identity",
-            describe_identity(&env.b, &fresh).await
+            describe_identity(env.b(), &fresh).await
         )
         .logins,
         vec![pb_.clone()]
     );
     assert_eq!(
-        ok("alice still", get_id(&env.b, &pool, &alice_only).await),
+        ok("alice still", get_id(env.b(), &pool, &alice_only).await),
         i1
     );
     // Bob's token no longer proves i1.
     refused(
         "bob's token for i1",
-        credentials_as(&env.a, &i1, &bob_l, "").await,
+        credentials_as(env.a(), &i1, &bob_l, "").await,
         NOT_AUTHORIZED,
     );
     env.shutdown().await;
@@ -1263,11 +1268,11 @@ async fn logins_link_merge_and_unlink() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_pool_admin_calls() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
-    let bob = user_pool_login(&env.a, "bob").await;
-    let mut admin_a = identity_admin_client(&env.a).await;
-    let mut admin_b = identity_admin_client(&env.b).await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
+    let bob = user_pool_login(env.a(), "bob").await;
+    let mut admin_a = identity_admin_client(env.a()).await;
+    let mut admin_b = identity_admin_client(env.b()).await;
 
     let settings = pb::IdentityPoolType {
         identity_pool_name: "crud pool".into(),
@@ -1276,7 +1281,7 @@ async fn identity_pool_admin_calls() {
         developer_provider_name: DEV.into(),
         ..Default::default()
     };
-    let created = create_identity_pool(&env.a, settings.clone()).await;
+    let created = create_identity_pool(env.a(), settings.clone()).await;
     let pool = created.identity_pool_id.clone();
     assert_identity_id(&pool);
     assert_eq!(created.identity_pool_name, "crud pool");
@@ -1288,9 +1293,9 @@ async fn identity_pool_admin_calls() {
     );
     assert_eq!(created.developer_provider_name, DEV);
     assert!(created.creation_date > 0);
-    assert_eq!(ok("describe", describe_pool(&env.b, &pool).await), created);
-    let guest = identity_role(&env.a, "crud-guest", &pool, "unauthenticated", &[]).await;
-    set_roles(&env.a, &pool, None, Some(&guest)).await;
+    assert_eq!(ok("describe", describe_pool(env.b(), &pool).await), created);
+    let guest = identity_role(env.a(), "crud-guest", &pool, "unauthenticated", &[]).await;
+    set_roles(env.a(), &pool, None, Some(&guest)).await;
 
     // Update replaces the settings.
     let mut changed = created.clone();
@@ -1309,7 +1314,7 @@ async fn identity_pool_admin_calls() {
     assert_eq!(updated.cognito_identity_providers.len(), 2);
     assert_eq!(updated.creation_date, created.creation_date);
     assert!(updated.last_modified_date >= created.last_modified_date);
-    assert_eq!(ok("describe", describe_pool(&env.a, &pool).await), updated);
+    assert_eq!(ok("describe", describe_pool(env.a(), &pool).await), updated);
     refused(
         "update of a pool that does not exist",
         admin_a
@@ -1326,15 +1331,15 @@ async fn identity_pool_admin_calls() {
         admin_a.update_identity_pool(admin(created.clone())).await,
     );
     // Updates keep the roles.
-    let roles = get_pool_roles(&env.b, &pool).await;
+    let roles = get_pool_roles(env.b(), &pool).await;
     assert_eq!(
         roles.roles,
         HashMap::from([("unauthenticated".to_string(), guest.clone())])
     );
 
     // ListIdentityPools, one per page.
-    let p2 = identity_pool(&env.a, &[], true).await;
-    let p3 = identity_pool(&env.b, &[], true).await;
+    let p2 = identity_pool(env.a(), &[], true).await;
+    let p3 = identity_pool(env.b(), &[], true).await;
     let (mut seen, mut next, mut calls) = (Vec::new(), String::new(), 0);
     loop {
         let r = ok(
@@ -1364,10 +1369,10 @@ async fn identity_pool_admin_calls() {
     let none = Logins::new();
     let mut ids = Vec::new();
     for i in 0..5 {
-        let gw = if i % 2 == 0 { &env.a } else { &env.b };
+        let gw = if i % 2 == 0 { env.a() } else { env.b() };
         ids.push(ok("guest GetId", get_id(gw, &pool, &none).await));
     }
-    let (listed, calls) = all_identities(&env.b, &pool, 2).await;
+    let (listed, calls) = all_identities(env.b(), &pool, 2).await;
     assert_eq!(calls, 3, "5 identities in pages of 2");
     let listed: Vec<String> = listed.into_iter().map(|i| i.identity_id).collect();
     let mut sorted = ids.clone();
@@ -1394,10 +1399,10 @@ async fn identity_pool_admin_calls() {
     );
     refused(
         "a deleted identity",
-        describe_identity(&env.b, &ids[0]).await,
+        describe_identity(env.b(), &ids[0]).await,
         NOT_FOUND,
     );
-    let (listed, _) = all_identities(&env.a, &pool, 0).await;
+    let (listed, _) = all_identities(env.a(), &pool, 0).await;
     let listed: Vec<String> = listed.into_iter().map(|i| i.identity_id).collect();
     assert_eq!(
         listed,
@@ -1498,11 +1503,11 @@ async fn identity_pool_admin_calls() {
             .await,
         NOT_AUTHORIZED,
     );
-    ok("still there", describe_pool(&env.a, &pool).await);
+    ok("still there", describe_pool(env.a(), &pool).await);
 
     // DeleteIdentityPool: the pool, GetId and its identities' credentials are gone.
     let survivor = ids[2].clone();
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let c = ok(
             "guest credentials before the delete",
             credentials_as(gw, &survivor, &none, "").await,
@@ -1519,12 +1524,12 @@ async fn identity_pool_admin_calls() {
     );
     refused(
         "DescribeIdentity of an identity of the deleted pool",
-        describe_identity(&env.a, &survivor).await,
+        describe_identity(env.a(), &survivor).await,
         NOT_FOUND,
     );
     refused(
         "describe after delete",
-        describe_pool(&env.a, &pool).await,
+        describe_pool(env.a(), &pool).await,
         NOT_FOUND,
     );
     refused(
@@ -1546,7 +1551,7 @@ async fn identity_pool_admin_calls() {
             .await,
         NOT_FOUND,
     );
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let (pool, none) = (&pool, &none);
         let e = wait_for_async("GetId to see the delete", WAIT, || async move {
             get_id(gw, pool, none).await.err()
@@ -1583,21 +1588,21 @@ async fn identity_pool_admin_calls() {
 /// id can get guest credentials (with `sub` = that id) for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlinking_the_last_login_leaves_no_guest_behind() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
-    let pool = identity_pool(&env.a, &[(&alice.provider, &alice.client_id)], true).await;
-    let guest = identity_role(&env.a, "guest", &pool, "unauthenticated", &[]).await;
-    set_roles(&env.a, &pool, None, Some(&guest)).await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
+    let pool = identity_pool(env.a(), &[(&alice.provider, &alice.client_id)], true).await;
+    let guest = identity_role(env.a(), "guest", &pool, "unauthenticated", &[]).await;
+    set_roles(env.a(), &pool, None, Some(&guest)).await;
     let l = logins(&[(&alice.provider, &alice.id_token)]);
-    let id = ok("GetId", get_id(&env.a, &pool, &l).await);
+    let id = ok("GetId", get_id(env.a(), &pool, &l).await);
     refused(
         "alice's identity without logins, before the unlink",
-        credentials_as(&env.b, &id, &Logins::new(), "").await,
+        credentials_as(env.b(), &id, &Logins::new(), "").await,
         NOT_AUTHORIZED,
     );
     ok(
         "UnlinkIdentity of the only login",
-        identity_client(&env.b)
+        identity_client(env.b())
             .await
             .unlink_identity(pb::UnlinkIdentityRequest {
                 identity_id: id.clone(),
@@ -1607,12 +1612,12 @@ async fn unlinking_the_last_login_leaves_no_guest_behind() {
             .await,
     );
     // Alice's next GetId makes a new identity (as documented)...
-    let fresh = ok("GetId after unlink", get_id(&env.a, &pool, &l).await);
+    let fresh = ok("GetId after unlink", get_id(env.a(), &pool, &l).await);
     assert_ne!(fresh, id);
     // ...and the old one is not anybody's to use.
     let (e, m) = refusal(
         "credentials for the emptied identity without logins",
-        credentials_as(&env.b, &id, &Logins::new(), "").await,
+        credentials_as(env.b(), &id, &Logins::new(), "").await,
     );
     assert!(e == NOT_AUTHORIZED || e == NOT_FOUND, "{e}: {m}");
     env.shutdown().await;

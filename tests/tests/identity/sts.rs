@@ -7,6 +7,7 @@ use crate::support::pools::*;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
 use signet_proto::v1::sts_client::StsClient;
+use signet_testkit::TestEnv;
 use signet_testkit::{
     admin, identity_admin_client, identity_client, sts_client, wait_for_async, TEST_PUBLIC_URL,
 };
@@ -81,16 +82,20 @@ struct Enhanced {
     creds: pb::CredentialsType,
 }
 
-async fn enhanced_credentials(env: &Env, role_name: &str, policies: &[(&str, &str)]) -> Enhanced {
-    let login = user_pool_login(&env.a, "alice").await;
-    let pool = identity_pool(&env.a, &[(&login.provider, &login.client_id)], false).await;
-    let role_arn = identity_role(&env.a, role_name, &pool, "authenticated", policies).await;
-    set_roles(&env.a, &pool, Some(&role_arn), None).await;
+async fn enhanced_credentials(
+    env: &TestEnv,
+    role_name: &str,
+    policies: &[(&str, &str)],
+) -> Enhanced {
+    let login = user_pool_login(env.a(), "alice").await;
+    let pool = identity_pool(env.a(), &[(&login.provider, &login.client_id)], false).await;
+    let role_arn = identity_role(env.a(), role_name, &pool, "authenticated", policies).await;
+    set_roles(env.a(), &pool, Some(&role_arn), None).await;
     let l = logins(&[(&login.provider, &login.id_token)]);
-    let identity_id = ok("GetId", get_id(&env.a, &pool, &l).await);
+    let identity_id = ok("GetId", get_id(env.a(), &pool, &l).await);
     let creds = ok(
         "GetCredentialsForIdentity",
-        credentials(&env.a, &identity_id, &l).await,
+        credentials(env.a(), &identity_id, &l).await,
     );
     Enhanced {
         identity_id,
@@ -457,7 +462,7 @@ fn authorization_table(me: &str) -> Vec<Case> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let e = enhanced_credentials(
         &env,
         "orders-user",
@@ -466,11 +471,11 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
     .await;
     let creds = &e.creds;
     let me = e.identity_id.as_str();
-    let mut sts_a = sts_client(&env.a).await;
-    let mut sts_b = sts_client(&env.b).await;
+    let mut sts_a = sts_client(env.a()).await;
+    let mut sts_b = sts_client(env.b()).await;
 
     // Offline: the JWKS over HTTP, the token verified, the session read.
-    let keys = sts_keys(&env.a).await;
+    let keys = sts_keys(env.a()).await;
     let claims = signet_verify::verify(
         &creds.session_token,
         &keys,
@@ -546,7 +551,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
     // The access key id of another session → NotAuthorized.
     let other = ok(
         "GetCredentialsForIdentity",
-        credentials(&env.b, me, &e.logins).await,
+        credentials(env.b(), me, &e.logins).await,
     );
     assert_ne!(other.access_key_id, creds.access_key_id);
     for sts in [&mut sts_a, &mut sts_b] {
@@ -674,7 +679,7 @@ async fn authorize_over_grpc_and_offline_with_enhanced_flow_credentials() {
     );
 
     // GetCallerIdentity of enhanced-flow credentials.
-    let role_id = identity_admin_client(&env.a)
+    let role_id = identity_admin_client(env.a())
         .await
         .get_role(role_ref("orders-user"))
         .await
@@ -713,41 +718,41 @@ const WEB_READ_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assume_role_with_web_identity() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
-    let (bob_sub, bob_token) = another_user(&env.a, &alice, "bob").await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
+    let (bob_sub, bob_token) = another_user(env.a(), &alice, "bob").await;
     let p = alice.provider.as_str();
     let trust = trust_user_pool(p, &alice.client_id, &[]);
-    role(&env.a, "web-reader", &trust, &[("read", WEB_READ_POLICY)]).await;
+    role(env.a(), "web-reader", &trust, &[("read", WEB_READ_POLICY)]).await;
     role(
-        &env.a,
+        env.a(),
         "other-client",
         &trust_user_pool(p, "someotherclientid", &[]),
         &[("read", WEB_READ_POLICY)],
     )
     .await;
     role(
-        &env.a,
+        env.a(),
         "other-issuer",
         &trust_user_pool("signet.test/local_NotThisPool", &alice.client_id, &[]),
         &[("read", WEB_READ_POLICY)],
     )
     .await;
     role(
-        &env.a,
+        env.a(),
         "alice-only",
         &trust_user_pool(p, &alice.client_id, &[("sub", &alice.sub)]),
         &[("read", WEB_READ_POLICY)],
     )
     .await;
-    let role_id = identity_admin_client(&env.a)
+    let role_id = identity_admin_client(env.a())
         .await
         .get_role(role_ref("web-reader"))
         .await
         .expect("GetRole")
         .into_inner()
         .role_id;
-    let mut sts = sts_client(&env.b).await;
+    let mut sts = sts_client(env.b()).await;
 
     // Credentials, and every field of the answer.
     let before = now_ms();
@@ -799,7 +804,7 @@ async fn assume_role_with_web_identity() {
     );
 
     // GetCallerIdentity, on both gateways.
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let who = sts_client(gw)
             .await
             .get_caller_identity(pb::SessionTokenRequest {
@@ -1015,25 +1020,25 @@ async fn assume_role_with_web_identity() {
     );
 
     // An identity pool's OpenID token: roles its trust policy admits, with the classic flow on.
-    let pool = identity_pool(&env.a, &[(p, &alice.client_id)], false).await;
+    let pool = identity_pool(env.a(), &[(p, &alice.client_id)], false).await;
     let pool_trust = trust_identity_pool(&pool, "authenticated");
     let pool_role = role(
-        &env.a,
+        env.a(),
         "pool-role",
         &pool_trust,
         &[("read", WEB_READ_POLICY)],
     )
     .await;
     role(
-        &env.a,
+        env.a(),
         "classic-role",
         &pool_trust,
         &[("read", WEB_READ_POLICY)],
     )
     .await;
-    set_roles(&env.a, &pool, Some(&pool_role), None).await;
+    set_roles(env.a(), &pool, Some(&pool_role), None).await;
     let l = logins(&[(p, &alice.id_token)]);
-    let mut ids = identity_client(&env.a).await;
+    let mut ids = identity_client(env.a()).await;
     let identity_id = ids
         .get_id(pb::GetIdRequest {
             identity_pool_id: pool.clone(),
@@ -1061,7 +1066,7 @@ async fn assume_role_with_web_identity() {
             "classic flow is off: {role_name}"
         );
     }
-    let mut described = identity_admin_client(&env.a)
+    let mut described = identity_admin_client(env.a())
         .await
         .describe_identity_pool(admin(pb::IdentityPoolRef {
             identity_pool_id: pool.clone(),
@@ -1070,7 +1075,7 @@ async fn assume_role_with_web_identity() {
         .expect("describe")
         .into_inner();
     described.allow_classic_flow = true;
-    identity_admin_client(&env.a)
+    identity_admin_client(env.a())
         .await
         .update_identity_pool(admin(described))
         .await
@@ -1110,11 +1115,11 @@ async fn assume_role_with_web_identity() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_administration() {
-    let env = Env::start().await;
-    let alice = user_pool_login(&env.a, "alice").await;
+    let env = TestEnv::start(3, 2).await;
+    let alice = user_pool_login(env.a(), "alice").await;
     let p = alice.provider.as_str();
     let trust = trust_user_pool(p, &alice.client_id, &[]);
-    let mut adm = identity_admin_client(&env.a).await;
+    let mut adm = identity_admin_client(env.a()).await;
     let create = |name: &str, trust: &str, max: u32| {
         admin(pb::CreateRoleRequest {
             role_name: name.into(),
@@ -1282,7 +1287,7 @@ async fn role_administration() {
     assert_eq!(exception(&err), "NoSuchEntityException");
 
     // UpdateRole: max session, then trust; each field alone.
-    let mut sts = sts_client(&env.a).await;
+    let mut sts = sts_client(env.a()).await;
     let long = pb::AssumeRoleWithWebIdentityRequest {
         duration_seconds: 7200,
         ..assume("app", "long", &alice.id_token)
@@ -1579,13 +1584,13 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_expire_when_they_say() {
-    let env = Env::start_with(|c| c.sts_min_session = Duration::from_secs(1)).await;
-    let alice = user_pool_login(&env.a, "alice").await;
+    let env = TestEnv::start_with(3, 2, |c| c.sts_min_session = Duration::from_secs(1)).await;
+    let alice = user_pool_login(env.a(), "alice").await;
     let trust = trust_user_pool(&alice.provider, &alice.client_id, &[]);
-    role(&env.a, "brief", &trust, &[("read", WEB_READ_POLICY)]).await;
+    role(env.a(), "brief", &trust, &[("read", WEB_READ_POLICY)]).await;
     // A web identity token that expires too: a developer-identity token of three seconds.
     let pool = create_identity_pool(
-        &env.a,
+        env.a(),
         pb::IdentityPoolType {
             identity_pool_name: "dev".into(),
             developer_provider_name: "login.orders".into(),
@@ -1597,15 +1602,15 @@ async fn credentials_expire_when_they_say() {
     .await
     .identity_pool_id;
     let dev_role = identity_role(
-        &env.a,
+        env.a(),
         "dev-role",
         &pool,
         "authenticated",
         &[("read", WEB_READ_POLICY)],
     )
     .await;
-    set_roles(&env.a, &pool, Some(&dev_role), None).await;
-    let dev_token = identity_admin_client(&env.a)
+    set_roles(env.a(), &pool, Some(&dev_role), None).await;
+    let dev_token = identity_admin_client(env.a())
         .await
         .get_open_id_token_for_developer_identity(admin(
             pb::GetOpenIdTokenForDeveloperIdentityRequest {
@@ -1620,7 +1625,7 @@ async fn credentials_expire_when_they_say() {
         .into_inner()
         .token;
     let dev_exp_ms = claims_of(&dev_token)["exp"].as_u64().unwrap() * 1000;
-    let mut sts = sts_client(&env.a).await;
+    let mut sts = sts_client(env.a()).await;
     let dev = assume_ok(&mut sts, assume("dev-role", "developer", &dev_token)).await;
     assert_eq!(dev.provider, "signet-identity");
     assert_eq!(dev.audience, pool);
@@ -1645,7 +1650,7 @@ async fn credentials_expire_when_they_say() {
         authorized(&mut sts, &creds, "orders:GetOrder", &mine).await,
         allow("read", 0, "ReadOwn")
     );
-    let keys = sts_keys(&env.a).await;
+    let keys = sts_keys(env.a()).await;
     signet_verify::verify(
         &creds.session_token,
         &keys,
@@ -1704,7 +1709,7 @@ async fn credentials_expire_when_they_say() {
     .await;
 
     // Expired everywhere: both gateways, GetCallerIdentity, signatures, offline.
-    let mut sts_b = sts_client(&env.b).await;
+    let mut sts_b = sts_client(env.b()).await;
     let err = authorize(&mut sts_b, &creds, "orders:GetOrder", &mine, &[])
         .await
         .expect_err("expired on b too");
@@ -1822,12 +1827,12 @@ fn header<'h>(headers: &'h [(String, String)], name: &str) -> &'h str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_signatures() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let e = enhanced_credentials(&env, "signer", &[("read", READ_POLICY)]).await;
     let creds = &e.creds;
     let other = ok(
         "GetCredentialsForIdentity",
-        credentials(&env.b, &e.identity_id, &e.logins).await,
+        credentials(env.b(), &e.identity_id, &e.logins).await,
     );
     let signer = sigv4::Credentials {
         access_key_id: &creds.access_key_id,
@@ -1870,8 +1875,8 @@ async fn request_signatures() {
         ("local", "orders")
     );
 
-    let mut sts_a = sts_client(&env.a).await;
-    let mut sts_b = sts_client(&env.b).await;
+    let mut sts_a = sts_client(env.a()).await;
+    let mut sts_b = sts_client(env.b()).await;
     let good = verify_request("POST", "/orders/42", "b=2&a=1", &signed, &hash);
     for sts in [&mut sts_a, &mut sts_b] {
         let check = signature_check(sts, good.clone()).await;
@@ -2156,11 +2161,11 @@ fn sign_by_hand(
 /// policies. `authorization` and `x-signet-date` may not repeat; neither may the token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_with_two_security_tokens_is_refused() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let e = enhanced_credentials(&env, "signer", &[("read", READ_POLICY)]).await;
     let other = ok(
         "GetCredentialsForIdentity",
-        credentials(&env.b, &e.identity_id, &e.logins).await,
+        credentials(env.b(), &e.identity_id, &e.logins).await,
     );
     let c = &e.creds;
     let hash = SignableRequest::payload_hash(b"");
@@ -2228,7 +2233,7 @@ async fn a_request_with_two_security_tokens_is_refused() {
         headers.push(("x-signet-security-token".into(), second.clone()));
         let auth = sign_by_hand(&c.secret_key, &c.access_key_id, &req(&headers), &date);
         headers.push(("authorization".into(), auth));
-        for gw in [&env.a, &env.b] {
+        for gw in [env.a(), env.b()] {
             let req = verify_request("GET", "/orders/1", "", &headers, &hash);
             let check = signature_check(&mut sts_client(gw).await, req).await;
             assert!(

@@ -4,13 +4,14 @@
 
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_pool_signs_with_its_algorithm() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     for alg in ["EdDSA", "ES256", "RS256"] {
-        let mut a = admin_client(&env.a).await;
+        let mut a = admin_client(env.a()).await;
         let pool = a
             .create_user_pool(admin(pb::CreateUserPoolRequest {
                 pool_name: format!("{alg} pool"),
@@ -42,7 +43,7 @@ async fn each_pool_signs_with_its_algorithm() {
             .unwrap()
             .client_id;
         confirmed_user(
-            &env.a,
+            env.a(),
             &pool.id,
             &client,
             "lee",
@@ -50,17 +51,17 @@ async fn each_pool_signs_with_its_algorithm() {
             "Alg0rithm-Test!",
         )
         .await;
-        let t = sign_in(&env.b, &client, "lee", "Alg0rithm-Test!").await;
+        let t = sign_in(env.b(), &client, "lee", "Alg0rithm-Test!").await;
         let header = header_of(&t.id_token);
         assert_eq!(header["alg"], alg);
-        let keys = jwks(&env.a, &pool.id).await;
+        let keys = jwks(env.a(), &pool.id).await;
         signet_verify::verify(
             &t.id_token,
             &keys,
             &expected(&pool.id, &client, signet_verify::TokenUse::Id),
         )
         .unwrap_or_else(|e| panic!("{alg}: {e}"));
-        let me = auth_client(&env.a)
+        let me = auth_client(env.a())
             .await
             .get_user(pb::AccessTokenRequest {
                 access_token: t.access_token,

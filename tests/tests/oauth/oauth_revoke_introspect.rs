@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client, wait_for_async, TEST_PUBLIC_URL};
 
 // ---------------------------------------------------------------------------------------
@@ -185,19 +186,19 @@ fn with_payload(token: &str, payload: &Value) -> String {
 /// pool; revoked by its own client (not by another); inactive afterwards on every gateway.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn service_tokens_are_introspected_then_revoked_by_their_client() {
-    let env = Env::start().await;
-    let pool = new_pool(&env.a, "services").await;
-    orders_api(&env.a, &pool).await;
-    let svc = machine_client(&env.a, &pool, &[READ, WRITE]).await;
-    let rs = confidential_client(&env.a, &pool).await;
-    let token = service_token(&env.a, &pool, &svc, READ).await;
+    let env = TestEnv::start(3, 2).await;
+    let pool = new_pool(env.a(), "services").await;
+    orders_api(env.a(), &pool).await;
+    let svc = machine_client(env.a(), &pool, &[READ, WRITE]).await;
+    let rs = confidential_client(env.a(), &pool).await;
+    let token = service_token(env.a(), &pool, &svc, READ).await;
     let claims = claims_of(&token);
 
     // Another client of the pool (a resource server) learns nothing about it (RFC 7662 §4:
     // a client is told only about tokens issued to it).
-    assert_inactive(&env.a, &pool, &rs, &token, "another client's token").await;
+    assert_inactive(env.a(), &pool, &rs, &token, "another client's token").await;
     // Active, with the token's claims, for its own client, on both gateways.
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let v = introspected(gw, &pool, &svc, &token).await;
         assert_eq!(v["active"], true, "{v}");
         assert_eq!(v["token_type"], "access_token");
@@ -214,7 +215,7 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     }
     // The token's own client may introspect it too (client_secret_post).
     let r = post_as(
-        &url(&env.a, &pool, "introspect"),
+        &url(env.a(), &pool, "introspect"),
         None,
         &[
             ("token", &token),
@@ -229,7 +230,7 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     let stock = BasicClient::new(ClientId::new(svc.id.clone()))
         .set_client_secret(ClientSecret::new(svc.secret.clone()))
         .set_introspection_url(
-            IntrospectionUrl::new(url(&env.b, &pool, "introspect")).expect("URL"),
+            IntrospectionUrl::new(url(env.b(), &pool, "introspect")).expect("URL"),
         );
     let access = AccessToken::new(token.clone());
     let i = stock
@@ -252,10 +253,10 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
     );
 
     // Another client of the pool may not revoke it; it stays active.
-    let r = revoke(&env.a, &pool, &rs, &token).await;
+    let r = revoke(env.a(), &pool, &rs, &token).await;
     assert_oauth_error(&r, 400, "unauthorized_client", "revoked by another client");
     assert_eq!(
-        introspected(&env.b, &pool, &svc, &token).await["active"],
+        introspected(env.b(), &pool, &svc, &token).await["active"],
         true
     );
     // Refusals: wrong secret, no token.
@@ -263,23 +264,23 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
         id: svc.id.clone(),
         secret: "wrong".into(),
     };
-    let r = revoke(&env.a, &pool, &wrong, &token).await;
+    let r = revoke(env.a(), &pool, &wrong, &token).await;
     assert_oauth_error(&r, 401, "invalid_client", "revoke with a wrong secret");
     assert!(r
         .header("www-authenticate")
         .is_some_and(|h| h.starts_with("Basic")));
-    let r = post_as(&url(&env.a, &pool, "revoke"), Some(&svc), &[]).await;
+    let r = post_as(&url(env.a(), &pool, "revoke"), Some(&svc), &[]).await;
     assert_oauth_error(&r, 400, "invalid_request", "revoke without a token");
     assert_eq!(
-        introspected(&env.a, &pool, &svc, &token).await["active"],
+        introspected(env.a(), &pool, &svc, &token).await["active"],
         true
     );
 
     // Its own client revokes it: inactive at once, on the other gateway too.
-    let other = service_token(&env.a, &pool, &svc, WRITE).await;
-    revoked(&env.a, &pool, &svc, &token, "revoked by its client").await;
-    assert_inactive(&env.b, &pool, &svc, &token, "revoked token").await;
-    assert_inactive(&env.a, &pool, &svc, &token, "revoked token").await;
+    let other = service_token(env.a(), &pool, &svc, WRITE).await;
+    revoked(env.a(), &pool, &svc, &token, "revoked by its client").await;
+    assert_inactive(env.b(), &pool, &svc, &token, "revoked token").await;
+    assert_inactive(env.a(), &pool, &svc, &token, "revoked token").await;
     assert!(!stock
         .introspect(&access)
         .request_async(&http())
@@ -288,14 +289,14 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
         .active());
     // Only that token: another of the same client stays active.
     assert_eq!(
-        introspected(&env.b, &pool, &svc, &other).await["active"],
+        introspected(env.b(), &pool, &svc, &other).await["active"],
         true
     );
 
     // Revoking again, or revoking garbage, is not an error (RFC 7009 §2.2).
-    revoked(&env.b, &pool, &svc, &token, "revoked twice").await;
-    revoked(&env.a, &pool, &svc, "not-a-token", "garbage").await;
-    revoked(&env.a, &pool, &svc, "a.b.c", "garbage JWT").await;
+    revoked(env.b(), &pool, &svc, &token, "revoked twice").await;
+    revoked(env.a(), &pool, &svc, "not-a-token", "garbage").await;
+    revoked(env.a(), &pool, &svc, "a.b.c", "garbage JWT").await;
     env.shutdown().await;
 }
 
@@ -303,32 +304,32 @@ async fn service_tokens_are_introspected_then_revoked_by_their_client() {
 /// and garbage; only confidential clients of the pool may introspect.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
-    let env = Env::start().await;
-    let pool = new_pool(&env.a, "services").await;
-    orders_api(&env.a, &pool).await;
-    let svc = machine_client(&env.a, &pool, &[READ, WRITE]).await;
-    let rs = confidential_client(&env.a, &pool).await;
-    let pool_b = new_pool(&env.a, "elsewhere").await;
-    orders_api(&env.a, &pool_b).await;
-    let svc_b = machine_client(&env.a, &pool_b, &[READ]).await;
+    let env = TestEnv::start(3, 2).await;
+    let pool = new_pool(env.a(), "services").await;
+    orders_api(env.a(), &pool).await;
+    let svc = machine_client(env.a(), &pool, &[READ, WRITE]).await;
+    let rs = confidential_client(env.a(), &pool).await;
+    let pool_b = new_pool(env.a(), "elsewhere").await;
+    orders_api(env.a(), &pool_b).await;
+    let svc_b = machine_client(env.a(), &pool_b, &[READ]).await;
 
-    let token = service_token(&env.a, &pool, &svc, READ).await;
+    let token = service_token(env.a(), &pool, &svc, READ).await;
     assert_eq!(
-        introspected(&env.a, &pool, &svc, &token).await["active"],
+        introspected(env.a(), &pool, &svc, &token).await["active"],
         true
     );
 
     // Pool B's token at pool A: inactive (at pool B, active).
-    let token_b = service_token(&env.b, &pool_b, &svc_b, READ).await;
+    let token_b = service_token(env.b(), &pool_b, &svc_b, READ).await;
     assert_eq!(
-        introspected(&env.a, &pool_b, &svc_b, &token_b).await["active"],
+        introspected(env.a(), &pool_b, &svc_b, &token_b).await["active"],
         true
     );
-    assert_inactive(&env.a, &pool, &svc, &token_b, "pool B's token at pool A").await;
+    assert_inactive(env.a(), &pool, &svc, &token_b, "pool B's token at pool A").await;
     // Revoking B's token at A does nothing to it.
-    revoked(&env.a, &pool, &svc, &token_b, "another pool's token").await;
+    revoked(env.a(), &pool, &svc, &token_b, "another pool's token").await;
     assert_eq!(
-        introspected(&env.b, &pool_b, &svc_b, &token_b).await["active"],
+        introspected(env.b(), &pool_b, &svc_b, &token_b).await["active"],
         true
     );
 
@@ -336,7 +337,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     let mut claims = claims_of(&token);
     claims["scope"] = format!("{READ} {WRITE}").into();
     assert_inactive(
-        &env.a,
+        env.a(),
         &pool,
         &svc,
         &with_payload(&token, &claims),
@@ -347,7 +348,7 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     let mut claims = claims_of(&token);
     claims["exp"] = (claims["exp"].as_u64().unwrap() + 86_400).into();
     assert_inactive(
-        &env.a,
+        env.a(),
         &pool,
         &svc,
         &with_payload(&token, &claims),
@@ -358,32 +359,32 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     let stranger = SigningKeyPair::generate(Algorithm::EdDSA).expect("key");
     let header = json!({"alg": "EdDSA", "kid": stranger.kid(), "typ": "JWT"});
     let forged = forge(&stranger, &header, &claims_of(&token));
-    assert_inactive(&env.a, &pool, &svc, &forged, "unknown key").await;
+    assert_inactive(env.a(), &pool, &svc, &forged, "unknown key").await;
     // Signed by a stranger's key, but claiming a published kid.
     let published = crate::support::pools::kid_of(&token);
     let header = json!({"alg": "EdDSA", "kid": published, "typ": "JWT"});
     let forged = forge(&stranger, &header, &claims_of(&token));
-    assert_inactive(&env.a, &pool, &svc, &forged, "published kid, foreign key").await;
+    assert_inactive(env.a(), &pool, &svc, &forged, "published kid, foreign key").await;
     // Unsigned.
     let none = format!(
         "{}.{}.",
         B64.encode(json!({"alg": "none", "typ": "JWT"}).to_string()),
         B64.encode(claims_of(&token).to_string())
     );
-    assert_inactive(&env.a, &pool, &svc, &none, "alg none").await;
+    assert_inactive(env.a(), &pool, &svc, &none, "alg none").await;
     // Garbage.
     for garbage in ["not-a-token", "", "a.b.c", &"x".repeat(10_000)] {
-        assert_inactive(&env.a, &pool, &svc, garbage, "garbage").await;
+        assert_inactive(env.a(), &pool, &svc, garbage, "garbage").await;
     }
     // The untouched token is still active.
     assert_eq!(
-        introspected(&env.a, &pool, &svc, &token).await["active"],
+        introspected(env.a(), &pool, &svc, &token).await["active"],
         true
     );
 
     // Who may introspect.
     let public = client_cred(
-        &env.a,
+        env.a(),
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
             client_name: "spa".into(),
@@ -392,28 +393,28 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
     )
     .await;
     assert!(public.secret.is_empty());
-    let r = introspect(&env.a, &pool, &public, &token).await;
+    let r = introspect(env.a(), &pool, &public, &token).await;
     assert_oauth_error(&r, 401, "invalid_client", "public client");
     assert!(r.body.find("active").is_none(), "nothing about the token");
     let wrong = Cred {
         id: rs.id.clone(),
         secret: "wrong".into(),
     };
-    let r = introspect(&env.a, &pool, &wrong, &token).await;
+    let r = introspect(env.a(), &pool, &wrong, &token).await;
     assert_oauth_error(&r, 401, "invalid_client", "wrong secret");
     assert!(r
         .header("www-authenticate")
         .is_some_and(|h| h.starts_with("Basic")));
     let r = post_as(
-        &url(&env.a, &pool, "introspect"),
+        &url(env.a(), &pool, "introspect"),
         None,
         &[("token", &token)],
     )
     .await;
     assert_oauth_error(&r, 401, "invalid_client", "no client");
-    let r = introspect(&env.a, &pool, &svc_b, &token).await;
+    let r = introspect(env.a(), &pool, &svc_b, &token).await;
     assert_oauth_error(&r, 401, "invalid_client", "pool B's client at pool A");
-    let r = post_as(&url(&env.a, &pool, "introspect"), Some(&svc), &[]).await;
+    let r = post_as(&url(env.a(), &pool, "introspect"), Some(&svc), &[]).await;
     assert_oauth_error(&r, 400, "invalid_request", "no token");
     env.shutdown().await;
 }
@@ -423,16 +424,16 @@ async fn introspection_refuses_foreign_and_forged_tokens_and_public_clients() {
 /// userInfo refuses them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_a_refresh_token_revokes_its_family() {
-    let env = Env::start().await;
-    let pool = new_pool(&env.a, "users").await;
-    let web = user_client(&env.a, &pool).await;
-    let rs = confidential_client(&env.a, &pool).await;
-    let (sub, tokens) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "rosa").await;
+    let env = TestEnv::start(3, 2).await;
+    let pool = new_pool(env.a(), "users").await;
+    let web = user_client(env.a(), &pool).await;
+    let rs = confidential_client(env.a(), &pool).await;
+    let (sub, tokens) = admin_signed_in(env.a(), &pool, &web.id, &web.secret, "rosa").await;
     let (rt, at) = (tokens.refresh_token.clone(), tokens.access_token.clone());
     assert!(!rt.is_empty());
 
     // The refresh token, introspected by its client.
-    let v = introspected(&env.a, &pool, &web, &rt).await;
+    let v = introspected(env.a(), &pool, &web, &rt).await;
     assert_eq!(v["active"], true, "{v}");
     assert_eq!(v["token_type"], "refresh_token");
     assert_eq!(v["username"], "rosa");
@@ -442,35 +443,52 @@ async fn revoking_a_refresh_token_revokes_its_family() {
     assert!(v["exp"].as_u64().unwrap() > v["iat"].as_u64().unwrap() + 3_600);
     // The access token: nothing for another client of the pool (RFC 7662 §4), its claims
     // for its own client.
-    assert_inactive(&env.b, &pool, &rs, &at, "another client's access token").await;
-    let v = introspected(&env.b, &pool, &web, &at).await;
+    assert_inactive(env.b(), &pool, &rs, &at, "another client's access token").await;
+    let v = introspected(env.b(), &pool, &web, &at).await;
     assert_eq!(v["active"], true, "{v}");
     assert_eq!(v["token_type"], "access_token");
     assert_eq!(v["username"], "rosa");
     assert_eq!(v["sub"], sub);
     assert_eq!(v["client_id"], web.id);
     assert_eq!(v["scope"], "aws.cognito.signin.user.admin");
-    assert_eq!(user_info(&env.a, &pool, Some(&at)).await.status, 200);
+    assert_eq!(user_info(env.a(), &pool, Some(&at)).await.status, 200);
 
     // Another client may not revoke it.
-    let r = revoke(&env.a, &pool, &rs, &rt).await;
+    let r = revoke(env.a(), &pool, &rs, &rt).await;
     assert_oauth_error(
         &r,
         400,
         "unauthorized_client",
         "another client's refresh token",
     );
-    assert_eq!(introspected(&env.b, &pool, &web, &rt).await["active"], true);
+    assert_eq!(
+        introspected(env.b(), &pool, &web, &rt).await["active"],
+        true
+    );
 
     // Its client revokes it (Basic), on gateway A; B sees the whole family revoked.
-    revoked(&env.a, &pool, &web, &rt, "refresh token").await;
-    assert_inactive(&env.b, &pool, &web, &rt, "revoked refresh token").await;
-    assert_inactive(&env.b, &pool, &web, &at, "access token of a revoked family").await;
-    assert_inactive(&env.a, &pool, &web, &at, "access token of a revoked family").await;
-    let r = user_info(&env.b, &pool, Some(&at)).await;
+    revoked(env.a(), &pool, &web, &rt, "refresh token").await;
+    assert_inactive(env.b(), &pool, &web, &rt, "revoked refresh token").await;
+    assert_inactive(
+        env.b(),
+        &pool,
+        &web,
+        &at,
+        "access token of a revoked family",
+    )
+    .await;
+    assert_inactive(
+        env.a(),
+        &pool,
+        &web,
+        &at,
+        "access token of a revoked family",
+    )
+    .await;
+    let r = user_info(env.b(), &pool, Some(&at)).await;
     assert_invalid_token(&r, "userInfo with an access token of a revoked family");
     let r = post_as(
-        &url(&env.b, &pool, "token"),
+        &url(env.b(), &pool, "token"),
         Some(&web),
         &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
     )
@@ -481,7 +499,7 @@ async fn revoking_a_refresh_token_revokes_its_family() {
         "invalid_grant",
         "refresh with a revoked refresh token",
     );
-    let err = auth_client(&env.a)
+    let err = auth_client(env.a())
         .await
         .get_user(pb::AccessTokenRequest {
             access_token: at.clone(),
@@ -490,10 +508,10 @@ async fn revoking_a_refresh_token_revokes_its_family() {
         .expect_err("GetUser with a revoked family's token");
     assert_eq!(exception(&err), "NotAuthorizedException");
     // Idempotent.
-    revoked(&env.b, &pool, &web, &rt, "refresh token again").await;
+    revoked(env.b(), &pool, &web, &rt, "refresh token again").await;
 
     // A new sign-in is a new family, unaffected.
-    let fresh = admin_client(&env.a)
+    let fresh = admin_client(env.a())
         .await
         .admin_initiate_auth(admin(admin_password_auth(
             &pool,
@@ -507,11 +525,11 @@ async fn revoking_a_refresh_token_revokes_its_family() {
         .authentication_result
         .expect("tokens");
     assert_eq!(
-        introspected(&env.a, &pool, &web, &fresh.refresh_token).await["active"],
+        introspected(env.a(), &pool, &web, &fresh.refresh_token).await["active"],
         true
     );
     assert_eq!(
-        user_info(&env.b, &pool, Some(&fresh.access_token))
+        user_info(env.b(), &pool, Some(&fresh.access_token))
             .await
             .status,
         200
@@ -524,14 +542,17 @@ async fn revoking_a_refresh_token_revokes_its_family() {
 /// active").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_token_is_active_only_for_its_own_client() {
-    let env = Env::start().await;
-    let pool = new_pool(&env.a, "users").await;
-    let web = user_client(&env.a, &pool).await;
-    let rs = confidential_client(&env.a, &pool).await;
-    let (_, tokens) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "otto").await;
+    let env = TestEnv::start(3, 2).await;
+    let pool = new_pool(env.a(), "users").await;
+    let web = user_client(env.a(), &pool).await;
+    let rs = confidential_client(env.a(), &pool).await;
+    let (_, tokens) = admin_signed_in(env.a(), &pool, &web.id, &web.secret, "otto").await;
     let rt = tokens.refresh_token;
-    assert_eq!(introspected(&env.a, &pool, &web, &rt).await["active"], true);
-    assert_inactive(&env.a, &pool, &rs, &rt, "another client's refresh token").await;
+    assert_eq!(
+        introspected(env.a(), &pool, &web, &rt).await["active"],
+        true
+    );
+    assert_inactive(env.a(), &pool, &rs, &rt, "another client's refresh token").await;
     env.shutdown().await;
 }
 
@@ -539,16 +560,16 @@ async fn a_refresh_token_is_active_only_for_its_own_client() {
 /// it: not after a global sign-out of its user, nor while the user is disabled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_token_introspection_agrees_with_the_token_endpoint() {
-    let env = Env::start().await;
-    let pool = new_pool(&env.a, "users").await;
-    let web = user_client(&env.a, &pool).await;
-    let (_, gina) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "gina").await;
-    let (_, hugo) = admin_signed_in(&env.a, &pool, &web.id, &web.secret, "hugo").await;
-    let token_url = url(&env.a, &pool, "token");
+    let env = TestEnv::start(3, 2).await;
+    let pool = new_pool(env.a(), "users").await;
+    let web = user_client(env.a(), &pool).await;
+    let (_, gina) = admin_signed_in(env.a(), &pool, &web.id, &web.secret, "gina").await;
+    let (_, hugo) = admin_signed_in(env.a(), &pool, &web.id, &web.secret, "hugo").await;
+    let token_url = url(env.a(), &pool, "token");
     for rt in [&gina.refresh_token, &hugo.refresh_token] {
-        assert_eq!(introspected(&env.a, &pool, &web, rt).await["active"], true);
+        assert_eq!(introspected(env.a(), &pool, &web, rt).await["active"], true);
     }
-    let mut a = admin_client(&env.a).await;
+    let mut a = admin_client(env.a()).await;
     let user = |name: &str| {
         admin(pb::UserRef {
             user_pool_id: pool.clone(),
@@ -582,7 +603,7 @@ async fn refresh_token_introspection_agrees_with_the_token_endpoint() {
         .await;
         assert_oauth_error(&r, 400, "invalid_grant", &format!("refresh {what}"));
         // ...so introspection must not call it active.
-        assert_inactive(&env.a, &pool, web, rt, &format!("refresh token {what}")).await;
+        assert_inactive(env.a(), &pool, web, rt, &format!("refresh token {what}")).await;
     }
     env.shutdown().await;
 }
@@ -591,24 +612,24 @@ async fn refresh_token_introspection_agrees_with_the_token_endpoint() {
 /// token is checked: introspection, userInfo and GetUser.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_user_access_token_is_refused_everywhere() {
-    let env = Env::start().await;
-    let login = user_pool_login(&env.a, "ivan").await;
+    let env = TestEnv::start(3, 2).await;
+    let login = user_pool_login(env.a(), "ivan").await;
     let pool = login.pool_id.clone();
     let public = Cred {
         id: login.client_id.clone(),
         secret: String::new(),
     };
-    let rs = confidential_client(&env.a, &pool).await;
+    let rs = confidential_client(env.a(), &pool).await;
     let at = login.access_token.clone();
     // A public client's token: no other client may learn about it (RFC 7662 §4).
-    assert_inactive(&env.a, &pool, &rs, &at, "a public client's access token").await;
-    assert_eq!(user_info(&env.a, &pool, Some(&at)).await.status, 200);
+    assert_inactive(env.a(), &pool, &rs, &at, "a public client's access token").await;
+    assert_eq!(user_info(env.a(), &pool, Some(&at)).await.status, 200);
 
     // The public client revokes its own access token (client_id in the body).
-    revoked(&env.a, &pool, &public, &at, "user access token").await;
-    let r = user_info(&env.b, &pool, Some(&at)).await;
+    revoked(env.a(), &pool, &public, &at, "user access token").await;
+    let r = user_info(env.b(), &pool, Some(&at)).await;
     assert_invalid_token(&r, "userInfo with a revoked access token");
-    let err = auth_client(&env.b)
+    let err = auth_client(env.b())
         .await
         .get_user(pb::AccessTokenRequest {
             access_token: at.clone(),
@@ -624,12 +645,12 @@ async fn a_revoked_user_access_token_is_refused_everywhere() {
 /// and signed-out users' tokens, with 401 `invalid_token`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_info_answers_only_fresh_user_access_tokens_of_the_pool() {
-    let env = Env::start().await;
-    let login = user_pool_login(&env.a, "uma").await;
+    let env = TestEnv::start(3, 2).await;
+    let login = user_pool_login(env.a(), "uma").await;
     let pool = login.pool_id.clone();
     let at = login.access_token.clone();
 
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let r = user_info(gw, &pool, Some(&at)).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.header("cache-control"), Some("no-store"));
@@ -649,41 +670,46 @@ async fn user_info_answers_only_fresh_user_access_tokens_of_the_pool() {
         }
     }
     // POST works as GET does.
-    let r = send(http().post(url(&env.a, &pool, "userInfo")).bearer_auth(&at)).await;
+    let r = send(
+        http()
+            .post(url(env.a(), &pool, "userInfo"))
+            .bearer_auth(&at),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["username"], "uma");
 
-    let r = user_info(&env.a, &pool, None).await;
+    let r = user_info(env.a(), &pool, None).await;
     assert_invalid_token(&r, "no token");
     let r = send(
         http()
-            .get(url(&env.a, &pool, "userInfo"))
+            .get(url(env.a(), &pool, "userInfo"))
             .header("authorization", format!("Basic {at}")),
     )
     .await;
     assert_invalid_token(&r, "not a Bearer token");
-    let r = user_info(&env.a, &pool, Some("garbage")).await;
+    let r = user_info(env.a(), &pool, Some("garbage")).await;
     assert_invalid_token(&r, "garbage");
-    let r = user_info(&env.a, &pool, Some(&login.id_token)).await;
+    let r = user_info(env.a(), &pool, Some(&login.id_token)).await;
     assert_invalid_token(&r, "an ID token");
 
     // A service's token of the same pool.
-    orders_api(&env.a, &pool).await;
-    let svc = machine_client(&env.a, &pool, &[READ]).await;
-    let service = service_token(&env.a, &pool, &svc, READ).await;
-    let r = user_info(&env.a, &pool, Some(&service)).await;
+    orders_api(env.a(), &pool).await;
+    let svc = machine_client(env.a(), &pool, &[READ]).await;
+    let service = service_token(env.a(), &pool, &svc, READ).await;
+    let r = user_info(env.a(), &pool, Some(&service)).await;
     assert_invalid_token(&r, "a client_credentials token");
 
     // Another pool's user token at this pool's endpoint (accepted at its own).
-    let other = user_pool_login(&env.a, "bea").await;
-    let r = user_info(&env.b, &other.pool_id, Some(&other.access_token)).await;
+    let other = user_pool_login(env.a(), "bea").await;
+    let r = user_info(env.b(), &other.pool_id, Some(&other.access_token)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["username"], "bea");
-    let r = user_info(&env.b, &pool, Some(&other.access_token)).await;
+    let r = user_info(env.b(), &pool, Some(&other.access_token)).await;
     assert_invalid_token(&r, "pool B's token at pool A");
 
     // Signed out everywhere: refused.
-    admin_client(&env.a)
+    admin_client(env.a())
         .await
         .admin_user_global_sign_out(admin(pb::UserRef {
             user_pool_id: pool.clone(),
@@ -691,7 +717,7 @@ async fn user_info_answers_only_fresh_user_access_tokens_of_the_pool() {
         }))
         .await
         .expect("global sign-out");
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let r = wait_for_async("userInfo to refuse a signed-out token", PROPAGATION, || {
             let (gw, pool, at) = (gw, pool.as_str(), at.as_str());
             async move {

@@ -15,6 +15,7 @@ use oauth2::{
 use serde_json::{Map, Value};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client, wait_for_async, TEST_PUBLIC_URL};
 use signet_verify::TokenUse;
 use std::time::Duration;
@@ -156,9 +157,9 @@ fn scope_set(s: &str) -> Vec<&str> {
 /// library understands the endpoint's errors; discovery names the endpoints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
-    let env = Env::start().await;
-    let (pool, id, secret) = machine_setup(&env.a, 900).await;
-    let token_url = url(&env.a, &pool, "token");
+    let env = TestEnv::start(3, 2).await;
+    let (pool, id, secret) = machine_setup(env.a(), 900).await;
+    let token_url = url(env.a(), &pool, "token");
     let http = http();
     let client = |auth: AuthType| {
         BasicClient::new(ClientId::new(id.clone()))
@@ -178,7 +179,7 @@ async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
     assert_eq!(t.expires_in(), Some(Duration::from_secs(900)));
     assert_eq!(t.scopes(), Some(&vec![Scope::new(READ.into())]));
     assert!(t.refresh_token().is_none(), "no refresh token for services");
-    let basic_claims = verified(&env.a, &pool, &id, t.access_token().secret()).await;
+    let basic_claims = verified(env.a(), &pool, &id, t.access_token().secret()).await;
     assert_machine_claims(&basic_claims, &id, READ, 900);
 
     // client_secret_post, no scope: every scope of the client.
@@ -194,7 +195,7 @@ async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(granted, vec![READ.to_string(), WRITE.to_string()]);
-    let post_claims = verified(&env.a, &pool, &id, t.access_token().secret()).await;
+    let post_claims = verified(env.a(), &pool, &id, t.access_token().secret()).await;
     assert_machine_claims(&post_claims, &id, &format!("{READ} {WRITE}"), 900);
     assert_ne!(
         post_claims["jti"], basic_claims["jti"],
@@ -202,7 +203,7 @@ async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
     );
 
     // Both scopes asked for, on the other gateway; a scope asked twice is granted once.
-    let token_url_b = url(&env.b, &pool, "token");
+    let token_url_b = url(env.b(), &pool, "token");
     let t = BasicClient::new(ClientId::new(id.clone()))
         .set_client_secret(ClientSecret::new(secret.clone()))
         .set_token_uri(TokenUrl::new(token_url_b).expect("token URL"))
@@ -211,7 +212,7 @@ async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
         .request_async(&http)
         .await
         .unwrap_or_else(|e| panic!("gateway b: {e:?}"));
-    let c = verified(&env.b, &pool, &id, t.access_token().secret()).await;
+    let c = verified(env.b(), &pool, &id, t.access_token().secret()).await;
     assert_eq!(scope_set(c["scope"].as_str().unwrap()), vec![READ, WRITE]);
     assert_eq!(c["scope"].as_str().unwrap().split(' ').count(), 2);
 
@@ -259,7 +260,7 @@ async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
     // Discovery names the endpoints under the issuer.
     let issuer = format!("{TEST_PUBLIC_URL}/{pool}");
     let (status, _, body) = crate::support::http::get(
-        &env.b.http_addr().to_string(),
+        &env.b().http_addr().to_string(),
         &format!("/{pool}/.well-known/openid-configuration"),
         &[],
     )
@@ -292,9 +293,9 @@ async fn a_stock_oauth2_client_gets_tokens_a_service_verifies() {
 /// a description, and `Cache-Control: no-store`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_endpoint_errors_follow_rfc_6749() {
-    let env = Env::start().await;
-    let (pool, id, secret) = machine_setup(&env.a, 0).await;
-    let token_url = url(&env.a, &pool, "token");
+    let env = TestEnv::start(3, 2).await;
+    let (pool, id, secret) = machine_setup(env.a(), 0).await;
+    let token_url = url(env.a(), &pool, "token");
     let cc = [("grant_type", "client_credentials")];
 
     // Control: the right credentials work.
@@ -341,17 +342,17 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     let r = cc_basic(&token_url, "no-such-client-id", &secret, None).await;
     assert_json_oauth_error(&r, 401, "invalid_client", "unknown client");
     // Unknown pool.
-    let r = cc_basic(&url(&env.a, "eu-test_nopool", "token"), &id, &secret, None).await;
+    let r = cc_basic(&url(env.a(), "eu-test_nopool", "token"), &id, &secret, None).await;
     assert_json_oauth_error(&r, 401, "invalid_client", "unknown pool");
 
     // A client of another pool, at this pool's endpoint (its own endpoint works).
-    let other_pool = new_pool(&env.a, "other").await;
-    resource_server(&env.a, &other_pool, API, &["read"])
+    let other_pool = new_pool(env.a(), "other").await;
+    resource_server(env.a(), &other_pool, API, &["read"])
         .await
         .expect("resource server");
-    let (other_id, other_secret) = machine_client(&env.a, &other_pool, &[READ], 0).await;
+    let (other_id, other_secret) = machine_client(env.a(), &other_pool, &[READ], 0).await;
     let r = cc_basic(
-        &url(&env.a, &other_pool, "token"),
+        &url(env.a(), &other_pool, "token"),
         &other_id,
         &other_secret,
         None,
@@ -373,7 +374,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
 
     // A confidential client without the client_credentials grant.
     let user_client = create_client(
-        &env.a,
+        env.a(),
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
             client_name: "web".into(),
@@ -457,7 +458,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
     // A disabled client is refused by every gateway (they cache clients; the change stream
     // evicts them), and accepted again once enabled.
     let set_disabled = |disabled: bool| {
-        let (pool, id, gw) = (pool.clone(), id.clone(), &env.a);
+        let (pool, id, gw) = (pool.clone(), id.clone(), env.a());
         async move {
             let c = admin_client(gw)
                 .await
@@ -480,7 +481,7 @@ async fn token_endpoint_errors_follow_rfc_6749() {
             );
         }
     };
-    let urls = [token_url.clone(), url(&env.b, &pool, "token")];
+    let urls = [token_url.clone(), url(env.b(), &pool, "token")];
     for u in &urls {
         // Cached on both gateways before the change.
         assert_eq!(cc_basic(u, &id, &secret, None).await.status, 200);
@@ -512,10 +513,10 @@ async fn token_endpoint_errors_follow_rfc_6749() {
 /// at most two; the old one, deleted, stops working everywhere; the last one stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_secrets_rotate() {
-    let env = Env::start().await;
-    let (pool, id, old) = machine_setup(&env.a, 0).await;
-    let urls = [url(&env.a, &pool, "token"), url(&env.b, &pool, "token")];
-    let mut a = admin_client(&env.a).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool, id, old) = machine_setup(env.a(), 0).await;
+    let urls = [url(env.a(), &pool, "token"), url(env.b(), &pool, "token")];
+    let mut a = admin_client(env.a()).await;
     let client_ref = || {
         admin(pb::ClientRef {
             user_pool_id: pool.clone(),
@@ -635,7 +636,7 @@ async fn client_secrets_rotate() {
 
     // A public client can not get a secret.
     let public = create_client(
-        &env.a,
+        env.a(),
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
             client_name: "spa".into(),
@@ -659,9 +660,9 @@ async fn client_secrets_rotate() {
 /// are validated; resource servers have create, describe, update, list and delete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_client_tokens_and_oauth_configuration() {
-    let env = Env::start().await;
-    let (pool, id, secret) = machine_setup(&env.a, 600).await;
-    let mut auth = auth_client(&env.b).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool, id, secret) = machine_setup(env.a(), 600).await;
+    let mut auth = auth_client(env.b()).await;
     let issue = |secret: &str, scope: &str| pb::IssueClientTokenRequest {
         user_pool_id: pool.clone(),
         client_id: id.clone(),
@@ -678,12 +679,12 @@ async fn grpc_client_tokens_and_oauth_configuration() {
     assert_eq!(g.token_type, "Bearer");
     assert_eq!(g.expires_in, 600);
     assert_eq!(g.scope, READ);
-    let grpc_claims = verified(&env.b, &pool, &id, &g.access_token).await;
+    let grpc_claims = verified(env.b(), &pool, &id, &g.access_token).await;
     assert_machine_claims(&grpc_claims, &id, READ, 600);
-    let r = cc_basic(&url(&env.a, &pool, "token"), &id, &secret, Some(READ)).await;
+    let r = cc_basic(&url(env.a(), &pool, "token"), &id, &secret, Some(READ)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let http_claims = verified(
-        &env.a,
+        env.a(),
         &pool,
         &id,
         r.json()["access_token"].as_str().unwrap(),
@@ -781,7 +782,7 @@ async fn grpc_client_tokens_and_oauth_configuration() {
             "an unsupported grant",
         ),
     ] {
-        let err = create_client(&env.a, req).await.expect_err(what);
+        let err = create_client(env.a(), req).await.expect_err(what);
         assert_eq!(
             exception(&err),
             "InvalidParameterException",
@@ -789,14 +790,14 @@ async fn grpc_client_tokens_and_oauth_configuration() {
             err.message()
         );
     }
-    let ok = create_client(&env.a, cc_client(true, &[WRITE]))
+    let ok = create_client(env.a(), cc_client(true, &[WRITE]))
         .await
         .expect("a valid machine client");
     assert_eq!(ok.allowed_oauth_flows, vec!["client_credentials"]);
     assert_eq!(ok.allowed_oauth_scopes, vec![WRITE]);
     // A user-facing client may have standard scopes.
     let web = create_client(
-        &env.a,
+        env.a(),
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
             client_name: "web".into(),
@@ -809,8 +810,8 @@ async fn grpc_client_tokens_and_oauth_configuration() {
     assert_eq!(web.allowed_oauth_scopes, vec!["openid", "email", READ]);
 
     // Resource servers: duplicate, describe, update, list, delete.
-    let mut a = admin_client(&env.a).await;
-    let err = resource_server(&env.a, &pool, API, &["other"])
+    let mut a = admin_client(env.a()).await;
+    let err = resource_server(env.a(), &pool, API, &["other"])
         .await
         .expect_err("duplicate");
     assert_eq!(exception(&err), "InvalidParameterException");
@@ -827,7 +828,7 @@ async fn grpc_client_tokens_and_oauth_configuration() {
             "scope listed twice",
         ),
     ] {
-        let err = resource_server(&env.a, &pool, identifier, &names)
+        let err = resource_server(env.a(), &pool, identifier, &names)
             .await
             .expect_err(what);
         assert_eq!(exception(&err), "InvalidParameterException", "{what}");
@@ -867,7 +868,7 @@ async fn grpc_client_tokens_and_oauth_configuration() {
     assert_eq!(d, updated);
     // The new scope can now be given to a client.
     let admin_scope = format!("{API}/admin");
-    create_client(&env.a, cc_client(true, &[&admin_scope]))
+    create_client(env.a(), cc_client(true, &[&admin_scope]))
         .await
         .expect("the new scope is usable");
     let err = a
@@ -881,7 +882,7 @@ async fn grpc_client_tokens_and_oauth_configuration() {
         .expect_err("update of an unknown resource server");
     assert_eq!(exception(&err), "ResourceNotFoundException");
 
-    resource_server(&env.a, &pool, "inventory", &["count"])
+    resource_server(env.a(), &pool, "inventory", &["count"])
         .await
         .expect("second server");
     let listed = a
@@ -921,7 +922,7 @@ async fn grpc_client_tokens_and_oauth_configuration() {
         .expect("list")
         .into_inner();
     assert_eq!(listed.resource_servers.len(), 1);
-    let err = create_client(&env.a, cc_client(true, &["inventory/count"]))
+    let err = create_client(env.a(), cc_client(true, &["inventory/count"]))
         .await
         .expect_err("a scope of a deleted server");
     assert_eq!(exception(&err), "InvalidParameterException");
@@ -934,10 +935,10 @@ async fn grpc_client_tokens_and_oauth_configuration() {
 /// endpoint grants what remains. Clients of other pools do not count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resource_server_scopes_in_use_are_not_removed() {
-    let env = Env::start().await;
-    let (pool, id, secret) = machine_setup(&env.a, 0).await;
-    let mut a = admin_client(&env.a).await;
-    resource_server(&env.a, &pool, "billing", &["charge"])
+    let env = TestEnv::start(3, 2).await;
+    let (pool, id, secret) = machine_setup(env.a(), 0).await;
+    let mut a = admin_client(env.a()).await;
+    resource_server(env.a(), &pool, "billing", &["charge"])
         .await
         .expect("billing");
     let set_scopes = |scopes: &[&str]| {
@@ -952,13 +953,13 @@ async fn resource_server_scopes_in_use_are_not_removed() {
         .await
         .expect("allow billing/charge");
     // Another pool: the same identifiers, its own client granted billing/charge.
-    let other = new_pool(&env.a, "other").await;
-    resource_server(&env.a, &other, "billing", &["charge"])
+    let other = new_pool(env.a(), "other").await;
+    resource_server(env.a(), &other, "billing", &["charge"])
         .await
         .expect("other billing");
-    machine_client(&env.a, &other, &["billing/charge"], 0).await;
+    machine_client(env.a(), &other, &["billing/charge"], 0).await;
 
-    let token_url = url(&env.a, &pool, "token");
+    let token_url = url(env.a(), &pool, "token");
     let (id, secret) = (id.as_str(), secret.as_str());
     let u = token_url.as_str();
     wait_for_async("billing/charge granted", PROPAGATION, || async move {
@@ -1029,7 +1030,7 @@ async fn resource_server_scopes_in_use_are_not_removed() {
     a.delete_resource_server(billing())
         .await
         .unwrap_or_else(|e| panic!("delete billing: {}: {}", exception(&e), e.message()));
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let u = url(gw, &pool, "token");
         let u = u.as_str();
         let r = wait_for_async("write no longer granted", PROPAGATION, || async move {
@@ -1059,10 +1060,10 @@ async fn resource_server_scopes_in_use_are_not_removed() {
 /// `invalid_grant`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_token_grant() {
-    let env = Env::start().await;
-    let pool = new_pool(&env.a, "users").await;
+    let env = TestEnv::start(3, 2).await;
+    let pool = new_pool(env.a(), "users").await;
     let confidential = create_client(
-        &env.a,
+        env.a(),
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
             client_name: "backend".into(),
@@ -1083,7 +1084,7 @@ async fn refresh_token_grant() {
         confidential.client_secret.clone(),
     );
     let public = create_client(
-        &env.a,
+        env.a(),
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
             client_name: "spa".into(),
@@ -1097,7 +1098,7 @@ async fn refresh_token_grant() {
     .await
     .expect("public client");
     let no_refresh = create_client(
-        &env.a,
+        env.a(),
         pb::CreateUserPoolClientRequest {
             user_pool_id: pool.clone(),
             client_name: "no-refresh".into(),
@@ -1108,12 +1109,12 @@ async fn refresh_token_grant() {
     .await
     .expect("client without refresh");
 
-    let (_, signed_in) = admin_signed_in(&env.a, &pool, &cid, &csecret, "rita").await;
+    let (_, signed_in) = admin_signed_in(env.a(), &pool, &cid, &csecret, "rita").await;
     let rt = signed_in.refresh_token.clone();
     assert!(!rt.is_empty());
 
     // Confidential client, Basic, on the other gateway: new access and ID tokens.
-    let token_url = url(&env.b, &pool, "token");
+    let token_url = url(env.b(), &pool, "token");
     let auth = basic(&cid, &csecret);
     let r = refresh_grant(&token_url, &[("authorization", &auth)], Some(&rt), &[]).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -1125,7 +1126,7 @@ async fn refresh_token_grant() {
         v.get("refresh_token").is_none(),
         "no rotation: no new refresh token"
     );
-    let keys = jwks(&env.b, &pool).await;
+    let keys = jwks(env.b(), &pool).await;
     let access = v["access_token"].as_str().expect("access token");
     assert_ne!(access, signed_in.access_token);
     let c = signet_verify::verify(access, &keys, &expected(&pool, &cid, TokenUse::Access))
@@ -1201,9 +1202,9 @@ async fn refresh_token_grant() {
     );
 
     // Public client, with a stock OAuth client: client_id in the body, no secret.
-    let signed_in = sign_in(&env.a, &public.client_id, "rita", PASSWORD).await;
+    let signed_in = sign_in(env.a(), &public.client_id, "rita", PASSWORD).await;
     let t = BasicClient::new(ClientId::new(public.client_id.clone()))
-        .set_token_uri(TokenUrl::new(url(&env.a, &pool, "token")).expect("token URL"))
+        .set_token_uri(TokenUrl::new(url(env.a(), &pool, "token")).expect("token URL"))
         .set_auth_type(AuthType::RequestBody)
         .exchange_refresh_token(&RefreshToken::new(signed_in.refresh_token.clone()))
         .request_async(&http())
@@ -1211,7 +1212,7 @@ async fn refresh_token_grant() {
         .unwrap_or_else(|e| panic!("public refresh: {e:?}"));
     let c = signet_verify::verify(
         t.access_token().secret(),
-        &jwks(&env.a, &pool).await,
+        &jwks(env.a(), &pool).await,
         &expected(&pool, &public.client_id, TokenUse::Access),
     )
     .unwrap_or_else(|e| panic!("public client's refreshed token: {e}"));

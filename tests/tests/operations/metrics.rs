@@ -2,8 +2,8 @@
 //! were issued.
 
 use crate::support::oauth::*;
-use crate::support::pools::*;
 use signet_testkit::auth_client;
+use signet_testkit::TestEnv;
 
 /// The value of the sample line that starts with `name ` (labels included in `name`).
 fn sample(text: &str, name: &str) -> f64 {
@@ -29,17 +29,17 @@ async fn scrape(addr: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_issued_tokens_and_report_cpu() {
-    let env = Env::start().await;
-    let pool = new_pool(&env.a, "metrics").await;
-    orders_api(&env.a, &pool).await;
+    let env = TestEnv::start(3, 2).await;
+    let pool = new_pool(env.a(), "metrics").await;
+    orders_api(env.a(), &pool).await;
     let c = create_client(
-        &env.a,
+        env.a(),
         machine_client_request(&pool, &[&format!("{API}/read")], 0),
     )
     .await
     .expect("client");
     for _ in 0..3 {
-        auth_client(&env.a)
+        auth_client(env.a())
             .await
             .issue_client_token(signet_proto::v1::IssueClientTokenRequest {
                 user_pool_id: pool.clone(),
@@ -50,8 +50,8 @@ async fn metrics_count_issued_tokens_and_report_cpu() {
             .await
             .expect("token");
     }
-    let a = scrape(&env.a.http_addr().to_string()).await;
-    let b = scrape(&env.b.http_addr().to_string()).await;
+    let a = scrape(&env.a().http_addr().to_string()).await;
+    let b = scrape(&env.b().http_addr().to_string()).await;
     let cc = "signet_tokens_issued_total{kind=\"client_credentials\"}";
     assert_eq!(sample(&a, cc), 3.0);
     assert_eq!(sample(&b, cc), 0.0, "counted where issued");
@@ -70,7 +70,7 @@ async fn metrics_count_issued_tokens_and_report_cpu() {
         3.0
     );
     assert!(!b.contains("IssueClientToken"), "counted where called");
-    let _ = auth_client(&env.a)
+    let _ = auth_client(env.a())
         .await
         .issue_client_token(signet_proto::v1::IssueClientTokenRequest {
             user_pool_id: pool.clone(),
@@ -80,7 +80,7 @@ async fn metrics_count_issued_tokens_and_report_cpu() {
         })
         .await
         .expect_err("bad secret");
-    let a = scrape(&env.a.http_addr().to_string()).await;
+    let a = scrape(&env.a().http_addr().to_string()).await;
     assert_eq!(
         sample(
             &a,

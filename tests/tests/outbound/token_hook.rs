@@ -5,6 +5,7 @@ use crate::support::identity::claims_of;
 use crate::support::pools::*;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -90,8 +91,8 @@ fn hook(
     }
 }
 
-async fn set_hook(env: &Env, pool: &str, h: pb::PreTokenGenerationConfigType) {
-    admin_client(&env.a)
+async fn set_hook(env: &TestEnv, pool: &str, h: pb::PreTokenGenerationConfigType) {
+    admin_client(env.a())
         .await
         .update_user_pool(admin(pb::UpdateUserPoolRequest {
             user_pool_id: pool.into(),
@@ -103,10 +104,10 @@ async fn set_hook(env: &Env, pool: &str, h: pb::PreTokenGenerationConfigType) {
 }
 
 async fn try_sign_in(
-    env: &Env,
+    env: &TestEnv,
     client: &str,
 ) -> Result<pb::AuthenticationResultType, tonic::Status> {
-    auth_client(&env.b)
+    auth_client(env.b())
         .await
         .initiate_auth(password_auth(client, "hana", PASSWORD))
         .await
@@ -115,11 +116,19 @@ async fn try_sign_in(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_edits_claims_and_fails_as_configured() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let state = Arc::new(Mutex::new(Behaviour::default()));
     let url = hook_server(state.clone()).await;
-    let (pool, client) = pool_and_client(&env.a, false).await;
-    confirmed_user(&env.a, &pool, &client, "hana", "hana@example.com", PASSWORD).await;
+    let (pool, client) = pool_and_client(env.a(), false).await;
+    confirmed_user(
+        env.a(),
+        &pool,
+        &client,
+        "hana",
+        "hana@example.com",
+        PASSWORD,
+    )
+    .await;
 
     // Without a hook nothing is called.
     let plain = try_sign_in(&env, &client).await.expect("sign in");
@@ -198,7 +207,7 @@ async fn the_hook_edits_claims_and_fails_as_configured() {
         hook(&url, "V9_0", 1000, false),
         hook(&url, "V2_0", 99_999, false),
     ] {
-        let err = admin_client(&env.a)
+        let err = admin_client(env.a())
             .await
             .update_user_pool(admin(pb::UpdateUserPoolRequest {
                 user_pool_id: pool.clone(),
@@ -214,10 +223,10 @@ async fn the_hook_edits_claims_and_fails_as_configured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_three_edits_machine_tokens() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let state = Arc::new(Mutex::new(Behaviour::default()));
     let url = hook_server(state.clone()).await;
-    let mut a = admin_client(&env.a).await;
+    let mut a = admin_client(env.a()).await;
     let pool = a
         .create_user_pool(admin(pb::CreateUserPoolRequest {
             pool_name: "machines".into(),
@@ -259,7 +268,7 @@ async fn version_three_edits_machine_tokens() {
         .user_pool_client
         .unwrap();
     let issue = || async {
-        auth_client(&env.b)
+        auth_client(env.b())
             .await
             .issue_client_token(pb::IssueClientTokenRequest {
                 user_pool_id: pool.clone(),

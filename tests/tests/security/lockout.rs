@@ -6,13 +6,14 @@
 use crate::support::pools::*;
 use signet_core::{Query, QueryResult, User};
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client, wait_for, wait_for_async};
 use std::time::Duration;
 
 const PASSWORD: &str = "Right-Passw0rd!";
 
-async fn stored_user(env: &Env, pool: &str, name: &str) -> User {
-    let node = env.cluster.node(env.cluster.running()[0]);
+async fn stored_user(env: &TestEnv, pool: &str, name: &str) -> User {
+    let node = env.cluster().node(env.cluster().running()[0]);
     match node
         .state_machine()
         .query(&Query::GetUser {
@@ -26,8 +27,8 @@ async fn stored_user(env: &Env, pool: &str, name: &str) -> User {
     }
 }
 
-async fn confirmed_user(env: &Env, pool: &str, name: &str) {
-    let mut a = admin_client(&env.a).await;
+async fn confirmed_user(env: &TestEnv, pool: &str, name: &str) {
+    let mut a = admin_client(env.a()).await;
     a.admin_create_user(admin(pb::AdminCreateUserRequest {
         user_pool_id: pool.into(),
         username: name.into(),
@@ -49,16 +50,16 @@ async fn confirmed_user(env: &Env, pool: &str, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_on_two_gateways_lock_the_account_cluster_wide() {
-    let env = Env::start().await;
-    let (pool, client) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool, client) = pool_and_client(env.a(), false).await;
     confirmed_user(&env, &pool, "dave").await;
     let sign_in = |pw: &str| pb::InitiateAuthRequest {
         client_id: client.clone(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params(&[("USERNAME", "dave"), ("PASSWORD", pw)]),
     };
-    let mut on_a = auth_client(&env.a).await;
-    let mut on_b = auth_client(&env.b).await;
+    let mut on_a = auth_client(env.a()).await;
+    let mut on_b = auth_client(env.b()).await;
     for i in 0..5 {
         let gw = if i % 2 == 0 { &mut on_a } else { &mut on_b };
         let err = gw

@@ -10,13 +10,14 @@ use serde_json::{json, Value};
 use signet_core::{Command, Outcome, PublishKey, RenewKeyLease, SigningKey};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{auth_client, wait_for, TEST_PUBLIC_URL};
 use std::time::Duration;
 
 const PASSWORD: &str = "Att4ck-Me!";
 
 struct Fixture {
-    env: Env,
+    env: TestEnv,
     pool: String,
     /// The pool's app client: a token must name an enabled client of its pool.
     client: String,
@@ -49,7 +50,7 @@ impl Fixture {
     }
 
     async fn get_user(&self, token: &str) -> Result<String, (tonic::Code, String)> {
-        auth_client(&self.env.a)
+        auth_client(self.env.a())
             .await
             .get_user(pb::AccessTokenRequest {
                 access_token: token.into(),
@@ -74,13 +75,20 @@ impl Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let env = Env::start().await;
-    let (pool, client) = pool_and_client(&env.a, false).await;
-    let user_sub =
-        confirmed_user(&env.a, &pool, &client, "mallory", "m@example.com", PASSWORD).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool, client) = pool_and_client(env.a(), false).await;
+    let user_sub = confirmed_user(
+        env.a(),
+        &pool,
+        &client,
+        "mallory",
+        "m@example.com",
+        PASSWORD,
+    )
+    .await;
     // Publish a key the way a gateway does (lease first), so the gateways trust it.
     let key = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
-    let store = env.cluster.client();
+    let store = env.cluster().client();
     let far = (now_s() + 3600) * 1000;
     store
         .write(Command::RenewKeyLease(RenewKeyLease {
@@ -263,7 +271,7 @@ async fn every_token_attack_is_refused_by_the_gateway() {
     .await;
 
     // A refresh token is not a bearer token.
-    let tokens = sign_in(&f.env.a, &pool_client(&f).await, "mallory", PASSWORD).await;
+    let tokens = sign_in(f.env.a(), &pool_client(&f).await, "mallory", PASSWORD).await;
     f.refused("a refresh token as bearer", &tokens.refresh_token)
         .await;
     f.refused("an ID token", &tokens.id_token).await;
@@ -276,7 +284,7 @@ async fn every_token_attack_is_refused_by_the_gateway() {
 
 /// A client of the fixture's pool with the password flow.
 async fn pool_client(f: &Fixture) -> String {
-    let mut a = signet_testkit::admin_client(&f.env.a).await;
+    let mut a = signet_testkit::admin_client(f.env.a()).await;
     a.create_user_pool_client(signet_testkit::admin(pb::CreateUserPoolClientRequest {
         user_pool_id: f.pool.clone(),
         client_name: "second".into(),

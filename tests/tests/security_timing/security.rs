@@ -5,6 +5,7 @@
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client, channel};
 use signet_verify::{TokenUse, VerifyError};
 use std::sync::Arc;
@@ -27,10 +28,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn unknown_users_and_wrong_passwords_look_the_same() {
     const ROUNDS: usize = 15;
     let _serial = SERIAL.lock().await;
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "uma",
@@ -38,7 +39,7 @@ async fn unknown_users_and_wrong_passwords_look_the_same() {
         PASSWORD,
     )
     .await;
-    let mut auth = auth_client(&env.a).await;
+    let mut auth = auth_client(env.a()).await;
 
     let mut attempt = async |username: &str| {
         let t = Instant::now();
@@ -87,15 +88,15 @@ async fn unknown_users_and_wrong_passwords_look_the_same() {
 async fn saturated_hashing_refuses_fast_without_disturbing_the_store() {
     const N: usize = 40;
     let _serial = SERIAL.lock().await;
-    let env = Env::start_with(|c| {
+    let env = TestEnv::start_with(3, 2, |c| {
         c.hash_workers = 1;
         c.hash_queue = 2;
         c.hash_queue_deadline = Duration::from_secs(2);
     })
     .await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "walt",
@@ -105,7 +106,7 @@ async fn saturated_hashing_refuses_fast_without_disturbing_the_store() {
     .await;
     // Walt's burst of wrong guesses locks him out; Xena shows the gateway serves afterwards.
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "xena",
@@ -113,11 +114,18 @@ async fn saturated_hashing_refuses_fast_without_disturbing_the_store() {
         PASSWORD,
     )
     .await;
-    let leader = env.cluster.wait_leader(Duration::from_secs(5)).await;
-    let term = |id| env.cluster.node(id).raft().metrics().borrow().current_term;
+    let leader = env.cluster().wait_leader(Duration::from_secs(5)).await;
+    let term = |id| {
+        env.cluster()
+            .node(id)
+            .raft()
+            .metrics()
+            .borrow()
+            .current_term
+    };
     let term_before = term(leader);
 
-    let auth = auth_client(&env.a).await;
+    let auth = auth_client(env.a()).await;
     let barrier = Arc::new(Barrier::new(N));
     let tasks: Vec<_> = (0..N)
         .map(|i| {
@@ -169,21 +177,21 @@ async fn saturated_hashing_refuses_fast_without_disturbing_the_store() {
     );
 
     // The overload stayed in the gateway: same leader, same term.
-    let leader_after = env.cluster.wait_leader(Duration::from_secs(5)).await;
+    let leader_after = env.cluster().wait_leader(Duration::from_secs(5)).await;
     assert_eq!(leader_after, leader);
     assert_eq!(term(leader_after), term_before);
     // And the gateway serves again once the burst is over.
-    sign_in(&env.a, &client_id, "xena", PASSWORD).await;
+    sign_in(env.a(), &client_id, "xena", PASSWORD).await;
     env.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_accepts_nothing_from_another_pool() {
     let _serial = SERIAL.lock().await;
-    let env = Env::start().await;
-    let (pool_a, client_a) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_a, client_a) = pool_and_client(env.a(), false).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_a,
         &client_a,
         "vera",
@@ -191,8 +199,8 @@ async fn a_pool_accepts_nothing_from_another_pool() {
         PASSWORD,
     )
     .await;
-    let tokens = sign_in(&env.a, &client_a, "vera", PASSWORD).await;
-    let mut on_b = auth_client(&env.b).await;
+    let tokens = sign_in(env.a(), &client_a, "vera", PASSWORD).await;
+    let mut on_b = auth_client(env.b()).await;
     let me = on_b
         .get_user(pb::AccessTokenRequest {
             access_token: tokens.access_token.clone(),
@@ -202,11 +210,11 @@ async fn a_pool_accepts_nothing_from_another_pool() {
         .into_inner();
     assert_eq!(me.username, "vera");
 
-    let (pool_b, client_b) = pool_and_client(&env.b, false).await;
+    let (pool_b, client_b) = pool_and_client(env.b(), false).await;
     // A relying party of pool B takes the issuer from B's discovery document and the keys
     // from B's JWKS.
     let (status, _, body) = crate::support::http::get(
-        &env.b.http_addr().to_string(),
+        &env.b().http_addr().to_string(),
         &format!("/{pool_b}/.well-known/openid-configuration"),
         &[],
     )
@@ -215,7 +223,7 @@ async fn a_pool_accepts_nothing_from_another_pool() {
     let discovery: serde_json::Value = serde_json::from_str(&body).unwrap();
     let issuer_b = discovery["issuer"].as_str().expect("issuer").to_string();
     assert_eq!(issuer_b, expected(&pool_b, &client_b, TokenUse::Id).issuer);
-    let keys_b = jwks(&env.b, &pool_b).await;
+    let keys_b = jwks(env.b(), &pool_b).await;
     for (token, token_use) in [
         (&tokens.access_token, TokenUse::Access),
         (&tokens.id_token, TokenUse::Id),
@@ -238,7 +246,7 @@ async fn a_pool_accepts_nothing_from_another_pool() {
     }
 
     // A's refresh token presented with B's client.
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let err = auth_client(gw)
             .await
             .initiate_auth(refresh_auth(&client_b, &tokens.refresh_token))
@@ -265,7 +273,7 @@ async fn a_pool_accepts_nothing_from_another_pool() {
         .await
         .expect_err("A's user at B's client");
     assert_eq!(exception(&err), "NotAuthorizedException");
-    let mut admin_b = admin_client(&env.b).await;
+    let mut admin_b = admin_client(env.b()).await;
     let err = admin_b
         .admin_get_user(admin(pb::UserRef {
             user_pool_id: pool_b.clone(),
@@ -291,8 +299,8 @@ async fn a_pool_accepts_nothing_from_another_pool() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_apis_require_the_admin_secret() {
     let _serial = SERIAL.lock().await;
-    let env = Env::start().await;
-    let mut raw = UserPoolAdminClient::new(channel(&env.a).await);
+    let env = TestEnv::start(3, 2).await;
+    let mut raw = UserPoolAdminClient::new(channel(env.a()).await);
     let create = || pb::CreateUserPoolRequest {
         pool_name: "sneaky".into(),
         ..Default::default()
@@ -318,7 +326,7 @@ async fn admin_apis_require_the_admin_secret() {
         assert_eq!(exception(&err), "NotAuthorizedException", "{what}");
     }
     // Reading the outbox (codes!) is an admin call too.
-    let (pool_id, _) = pool_and_client(&env.a, false).await;
+    let (pool_id, _) = pool_and_client(env.a(), false).await;
     let err = raw
         .list_outbox(tonic::Request::new(pb::UserPoolRef {
             user_pool_id: pool_id.clone(),
@@ -329,7 +337,7 @@ async fn admin_apis_require_the_admin_secret() {
     assert_eq!(exception(&err), "NotAuthorizedException");
 
     // None of the refused calls created anything.
-    let pools = admin_client(&env.b)
+    let pools = admin_client(env.b())
         .await
         .list_user_pools(admin(pb::ListRequest {
             max_results: 60,

@@ -8,6 +8,7 @@
 use crate::support::pools::*;
 use opentelemetry::trace::{SpanId, SpanKind, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use signet_testkit::TestEnv;
 use std::collections::HashMap;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -28,10 +29,10 @@ async fn a_sign_in_is_one_trace_across_gateway_and_store() {
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
         .init();
 
-    let env = Env::start().await;
-    let (pool, client) = pool_and_client(&env.a, false).await;
-    confirmed_user(&env.a, &pool, &client, "tracy", "t@example.com", PASSWORD).await;
-    sign_in(&env.a, &client, "tracy", PASSWORD).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool, client) = pool_and_client(env.a(), false).await;
+    confirmed_user(env.a(), &pool, &client, "tracy", "t@example.com", PASSWORD).await;
+    sign_in(env.a(), &client, "tracy", PASSWORD).await;
     provider.force_flush().expect("flush");
     let spans = exporter.get_finished_spans().expect("spans");
 
@@ -86,7 +87,7 @@ async fn a_sign_in_is_one_trace_across_gateway_and_store() {
     let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let caller_span = "00f067aa0ba902b7";
     let (status, _, _) = crate::support::http::get(
-        &env.a.http_addr().to_string(),
+        &env.a().http_addr().to_string(),
         &format!("/{pool}/.well-known/openid-configuration"),
         &[(
             "traceparent",

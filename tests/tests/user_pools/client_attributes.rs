@@ -4,15 +4,16 @@
 
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client};
 
 const PASSWORD: &str = "Read-Wr1te!";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_read_and_write_only_their_attributes() {
-    let env = Env::start().await;
-    let (pool_id, _) = pool_and_client(&env.a, false).await;
-    let client = admin_client(&env.a)
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, _) = pool_and_client(env.a(), false).await;
+    let client = admin_client(env.a())
         .await
         .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
             user_pool_id: pool_id.clone(),
@@ -28,7 +29,7 @@ async fn clients_read_and_write_only_their_attributes() {
         .user_pool_client
         .unwrap()
         .client_id;
-    let mut auth = auth_client(&env.a).await;
+    let mut auth = auth_client(env.a()).await;
     let attr = |n: &str, v: &str| pb::AttributeType {
         name: n.into(),
         value: v.into(),
@@ -46,7 +47,7 @@ async fn clients_read_and_write_only_their_attributes() {
     assert_eq!(exception(&err), "NotAuthorizedException");
 
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client,
         "gina",
@@ -55,7 +56,7 @@ async fn clients_read_and_write_only_their_attributes() {
     )
     .await;
     // An admin may set what the client may not.
-    admin_client(&env.a)
+    admin_client(env.a())
         .await
         .admin_update_user_attributes(admin(pb::AdminUpdateUserAttributesRequest {
             user_pool_id: pool_id.clone(),
@@ -64,7 +65,7 @@ async fn clients_read_and_write_only_their_attributes() {
         }))
         .await
         .unwrap();
-    let tokens = sign_in(&env.a, &client, "gina", PASSWORD).await;
+    let tokens = sign_in(env.a(), &client, "gina", PASSWORD).await;
 
     let me = auth
         .get_user(pb::AccessTokenRequest {
@@ -77,7 +78,7 @@ async fn clients_read_and_write_only_their_attributes() {
     names.sort();
     assert_eq!(names, ["email", "email_verified", "sub"]);
 
-    let keys = jwks(&env.a, &pool_id).await;
+    let keys = jwks(env.a(), &pool_id).await;
     let id = signet_verify::verify(
         &tokens.id_token,
         &keys,

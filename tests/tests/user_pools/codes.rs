@@ -3,6 +3,7 @@
 
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client, start_gateway, test_gateway_config};
 use std::time::{Duration, Instant};
 
@@ -53,16 +54,16 @@ async fn user_status(gw: &signet_gateway::GatewayHandle, pool_id: &str, username
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_work_once() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
-    let mut on_a = auth_client(&env.a).await;
-    let mut on_b = auth_client(&env.b).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
+    let mut on_a = auth_client(env.a()).await;
+    let mut on_b = auth_client(env.b()).await;
 
     // A confirmation code, used on A, then replayed on B.
     on_a.sign_up(sign_up(&client_id, "olga"))
         .await
         .expect("sign up");
-    let code = outbox_code(&env.a, &pool_id, "olga", "confirm").await;
+    let code = outbox_code(env.a(), &pool_id, "olga", "confirm").await;
     on_a.confirm_sign_up(confirm(&client_id, "olga", &code))
         .await
         .expect("first use");
@@ -80,7 +81,7 @@ async fn codes_work_once() {
     })
     .await
     .expect("forgot password");
-    let code = outbox_code(&env.b, &pool_id, "olga", "reset").await;
+    let code = outbox_code(env.b(), &pool_id, "olga", "reset").await;
     let reset = |password: &str| pb::ConfirmForgotPasswordRequest {
         client_id: client_id.clone(),
         username: "olga".into(),
@@ -96,7 +97,7 @@ async fn codes_work_once() {
         .await
         .expect_err("second use");
     assert_eq!(exception(&err), "ExpiredCodeException");
-    sign_in(&env.a, &client_id, "olga", "Rec0vered-once!").await;
+    sign_in(env.a(), &client_id, "olga", "Rec0vered-once!").await;
     let err = on_b
         .initiate_auth(password_auth(&client_id, "olga", "Rec0vered-twice!"))
         .await
@@ -107,15 +108,15 @@ async fn codes_work_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_wrong_guesses_burn_the_code() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
-    let clients = [auth_client(&env.a).await, auth_client(&env.b).await];
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
+    let clients = [auth_client(env.a()).await, auth_client(env.b()).await];
     clients[0]
         .clone()
         .sign_up(sign_up(&client_id, "pete"))
         .await
         .expect("sign up");
-    let code = outbox_code(&env.a, &pool_id, "pete", "confirm").await;
+    let code = outbox_code(env.a(), &pool_id, "pete", "confirm").await;
 
     // The default allows 5 attempts, counted cluster-wide: guesses alternate gateways.
     for k in 1..=5u32 {
@@ -137,7 +138,7 @@ async fn five_wrong_guesses_burn_the_code() {
         .await
         .expect_err("the burnt code");
     assert_eq!(exception(&err), "ExpiredCodeException");
-    assert_eq!(user_status(&env.b, &pool_id, "pete").await, "UNCONFIRMED");
+    assert_eq!(user_status(env.b(), &pool_id, "pete").await, "UNCONFIRMED");
 
     // A new code starts over.
     clients[1]
@@ -149,25 +150,25 @@ async fn five_wrong_guesses_burn_the_code() {
         })
         .await
         .expect("resend");
-    let fresh = outbox_code(&env.b, &pool_id, "pete", "confirm").await;
+    let fresh = outbox_code(env.b(), &pool_id, "pete", "confirm").await;
     clients[0]
         .clone()
         .confirm_sign_up(confirm(&client_id, "pete", &fresh))
         .await
         .expect("the new code");
-    assert_eq!(user_status(&env.a, &pool_id, "pete").await, "CONFIRMED");
+    assert_eq!(user_status(env.a(), &pool_id, "pete").await, "CONFIRMED");
     env.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_expire_and_a_resent_code_works() {
-    let env = Env::start().await;
+    let env = TestEnv::start(3, 2).await;
     let mut cfg = test_gateway_config();
     cfg.confirm_code_ttl = Duration::from_secs(1);
-    let short = start_gateway(env.cluster.api_addrs(), cfg).await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let short = start_gateway(env.cluster().api_addrs(), cfg).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     let mut on_short = auth_client(&short).await;
-    let mut on_a = auth_client(&env.a).await;
+    let mut on_a = auth_client(env.a()).await;
 
     let started = Instant::now();
     on_short
@@ -176,7 +177,7 @@ async fn codes_expire_and_a_resent_code_works() {
         .expect("sign up");
     // The code was issued before the call returned: waiting from here is conservative.
     let issued_by = Instant::now();
-    let code = outbox_code(&env.a, &pool_id, "quinn", "confirm").await;
+    let code = outbox_code(env.a(), &pool_id, "quinn", "confirm").await;
     // Fresh, the code is live: a wrong guess is a mismatch, not an expiry. (Only checkable
     // if this guess is answered within the TTL of the sign-up's start.)
     let err = on_a
@@ -199,7 +200,7 @@ async fn codes_expire_and_a_resent_code_works() {
         .await
         .expect_err("expired code");
     assert_eq!(exception(&err), "ExpiredCodeException");
-    assert_eq!(user_status(&env.a, &pool_id, "quinn").await, "UNCONFIRMED");
+    assert_eq!(user_status(env.a(), &pool_id, "quinn").await, "UNCONFIRMED");
 
     // Resent through a default gateway (24 h TTL, so no race with the clock here).
     let delivery = on_a
@@ -214,13 +215,13 @@ async fn codes_expire_and_a_resent_code_works() {
         .code_delivery_details
         .expect("delivery");
     assert_eq!(delivery.destination, "q***@e***.com");
-    let fresh = outbox_code(&env.b, &pool_id, "quinn", "confirm").await;
+    let fresh = outbox_code(env.b(), &pool_id, "quinn", "confirm").await;
     assert_ne!(fresh, code);
     on_short
         .confirm_sign_up(confirm(&client_id, "quinn", &fresh))
         .await
         .expect("the resent code");
-    assert_eq!(user_status(&env.b, &pool_id, "quinn").await, "CONFIRMED");
+    assert_eq!(user_status(env.b(), &pool_id, "quinn").await, "CONFIRMED");
     sign_in(&short, &client_id, "quinn", PASSWORD).await;
     short.shutdown().await;
     env.shutdown().await;
@@ -228,9 +229,9 @@ async fn codes_expire_and_a_resent_code_works() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_with_a_secret_needs_the_secret_hash() {
-    let env = Env::start().await;
-    let (pool_id, _) = pool_and_client(&env.a, false).await;
-    let mut admin_a = admin_client(&env.a).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, _) = pool_and_client(env.a(), false).await;
+    let mut admin_a = admin_client(env.a()).await;
     let created = admin_a
         .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
             user_pool_id: pool_id.clone(),
@@ -252,7 +253,7 @@ async fn a_client_with_a_secret_needs_the_secret_hash() {
     assert!(secret.len() >= 32, "a secret is returned at creation");
     let client_id = created.client_id.clone();
     // Shown once: describing the client does not reveal it.
-    let described = admin_client(&env.b)
+    let described = admin_client(env.b())
         .await
         .describe_user_pool_client(admin(pb::ClientRef {
             user_pool_id: pool_id.clone(),
@@ -269,8 +270,8 @@ async fn a_client_with_a_secret_needs_the_secret_hash() {
     let right = signet_gateway::secret_hash(&secret, "sam", &client_id);
     let wrong_user = signet_gateway::secret_hash(&secret, "someone-else", &client_id);
     let wrong_secret = signet_gateway::secret_hash("not-the-secret", "sam", &client_id);
-    let mut on_a = auth_client(&env.a).await;
-    let mut on_b = auth_client(&env.b).await;
+    let mut on_a = auth_client(env.a()).await;
+    let mut on_b = auth_client(env.b()).await;
 
     // SignUp.
     for (hash, what) in [
@@ -293,7 +294,7 @@ async fn a_client_with_a_secret_needs_the_secret_hash() {
     })
     .await
     .expect("sign up with the right hash");
-    let code = outbox_code(&env.a, &pool_id, "sam", "confirm").await;
+    let code = outbox_code(env.a(), &pool_id, "sam", "confirm").await;
     let err = on_b
         .confirm_sign_up(confirm(&client_id, "sam", &code))
         .await

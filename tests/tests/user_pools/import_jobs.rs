@@ -7,6 +7,7 @@ use crate::support::imports::*;
 use crate::support::pools::*;
 use signet_crypto::{KeyedHasher, PasswordHasher, PasswordParams, Secret};
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client, TEST_ADMIN_SECRET};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -38,8 +39,8 @@ fn attr<'a>(u: &'a pb::UserType, name: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     let hash = phc(OLD_PASSWORD).await;
 
     let mut csv = format!("{HEADER},signet:password_hash\n");
@@ -50,7 +51,7 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
     for i in 1..3000 {
         csv.push_str(&format!("user{i:04},user{i:04}@example.com,true,FALSE,\n"));
     }
-    let job = create_job(&env.a, &pool_id).await;
+    let job = create_job(env.a(), &pool_id).await;
     assert!(
         job.job_id.starts_with("import-") && job.job_id.len() == 29,
         "{}",
@@ -62,23 +63,23 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
         .contains(&format!("/{pool_id}/import/{}?expires=", job.job_id)));
 
     // Upload to the other gateway: any gateway accepts the URL.
-    let (status, answer) = upload(&env.b, &job, &csv).await;
+    let (status, answer) = upload(env.b(), &job, &csv).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["rows"], 3000);
     assert_eq!(answer["staged"], 3000);
     assert_eq!(answer["rejected"], 0);
-    let staged = describe(&env.a, &pool_id, &job.job_id).await;
+    let staged = describe(env.a(), &pool_id, &job.job_id).await;
     assert_eq!(
         (staged.status.as_str(), staged.staged_users),
         ("Created", 3000)
     );
     // Nothing is inserted before the job starts.
-    assert!(all_users(&env.a, &pool_id).await.is_empty());
+    assert!(all_users(env.a(), &pool_id).await.is_empty());
 
-    let started = start(&env.b, &pool_id, &job.job_id).await.expect("start");
+    let started = start(env.b(), &pool_id, &job.job_id).await.expect("start");
     assert!(started.start_date > 0);
     // The other gateway may not take it over while the runner's lease runs (nor once done).
-    let err = start(&env.a, &pool_id, &job.job_id)
+    let err = start(env.a(), &pool_id, &job.job_id)
         .await
         .expect_err("held by b");
     assert_eq!(
@@ -88,10 +89,10 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
         err.message()
     );
     // Starting it again where it runs does not run it twice.
-    if let Err(e) = start(&env.b, &pool_id, &job.job_id).await {
+    if let Err(e) = start(env.b(), &pool_id, &job.job_id).await {
         assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{}", e.message());
     }
-    let done = wait_final(&env.a, &pool_id, &job.job_id).await;
+    let done = wait_final(env.a(), &pool_id, &job.job_id).await;
     assert_eq!(done.status, "Succeeded", "{}", done.completion_message);
     assert_eq!(
         (done.imported_users, done.skipped_users, done.failed_users),
@@ -104,7 +105,7 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
         done.completion_message
     );
 
-    let users = all_users(&env.a, &pool_id).await;
+    let users = all_users(env.a(), &pool_id).await;
     assert_eq!(users.len(), 3000);
     let u = user_of(&users, "user2999");
     assert_eq!(u.user_status, "RESET_REQUIRED");
@@ -113,16 +114,16 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
     assert_eq!(user_of(&users, "migrated").user_status, "CONFIRMED");
 
     // The migrated user keeps the password it had elsewhere.
-    sign_in(&env.a, &client_id, "migrated", OLD_PASSWORD).await;
+    sign_in(env.a(), &client_id, "migrated", OLD_PASSWORD).await;
     // A RESET_REQUIRED user is told to reset, whatever it types...
-    let err = auth_client(&env.b)
+    let err = auth_client(env.b())
         .await
         .initiate_auth(password_auth(&client_id, "user0042", "Any-Passw0rd!"))
         .await
         .expect_err("no password yet");
     assert_eq!(exception(&err), "PasswordResetRequiredException");
     // ...and does so with ForgotPassword and the code sent to its verified e-mail.
-    auth_client(&env.b)
+    auth_client(env.b())
         .await
         .forgot_password(pb::ClientUserRequest {
             client_id: client_id.clone(),
@@ -131,8 +132,8 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
         })
         .await
         .expect("forgot password");
-    let code = outbox_code(&env.a, &pool_id, "user0042", "reset").await;
-    auth_client(&env.a)
+    let code = outbox_code(env.a(), &pool_id, "user0042", "reset").await;
+    auth_client(env.a())
         .await
         .confirm_forgot_password(pb::ConfirmForgotPasswordRequest {
             client_id: client_id.clone(),
@@ -143,7 +144,7 @@ async fn thousands_of_users_import_in_chunks_and_sign_in_like_cognitos() {
         })
         .await
         .expect("confirm forgot password");
-    sign_in(&env.b, &client_id, "user0042", NEW_PASSWORD).await;
+    sign_in(env.b(), &client_id, "user0042", NEW_PASSWORD).await;
     env.shutdown().await;
 }
 
@@ -167,9 +168,9 @@ async fn alias_pool(gw: &signet_gateway::GatewayHandle) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicates_are_skipped_and_bad_rows_fail_with_their_line() {
-    let env = Env::start().await;
-    let pool_id = alias_pool(&env.a).await;
-    admin_client(&env.a)
+    let env = TestEnv::start(3, 2).await;
+    let pool_id = alias_pool(env.a()).await;
+    admin_client(env.a())
         .await
         .admin_create_user(admin(pb::AdminCreateUserRequest {
             user_pool_id: pool_id.clone(),
@@ -211,8 +212,8 @@ async fn duplicates_are_skipped_and_bad_rows_fail_with_their_line() {
         "bad-mfa,bm@example.com,true,maybe,,", // 16 failed
     ]
     .join("\n");
-    let job = create_job(&env.a, &pool_id).await;
-    let (status, answer) = upload(&env.a, &job, &csv).await;
+    let job = create_job(env.a(), &pool_id).await;
+    let (status, answer) = upload(env.a(), &job, &csv).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         (
@@ -222,8 +223,8 @@ async fn duplicates_are_skipped_and_bad_rows_fail_with_their_line() {
         ),
         (Some(14), Some(6), Some(8))
     );
-    start(&env.b, &pool_id, &job.job_id).await.expect("start");
-    let done = wait_final(&env.b, &pool_id, &job.job_id).await;
+    start(env.b(), &pool_id, &job.job_id).await.expect("start");
+    let done = wait_final(env.b(), &pool_id, &job.job_id).await;
     assert_eq!(done.status, "Succeeded", "{}", done.completion_message);
     assert_eq!(
         (done.imported_users, done.skipped_users, done.failed_users),
@@ -255,7 +256,7 @@ async fn duplicates_are_skipped_and_bad_rows_fail_with_their_line() {
     has(12, "email_verified=true");
     has(16, "cognito:mfa_enabled must be true or false");
 
-    let users = all_users(&env.a, &pool_id).await;
+    let users = all_users(env.a(), &pool_id).await;
     let mut names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
     names.sort();
     assert_eq!(names, vec!["ok1", "ok2", "ok3", "taken"]);
@@ -290,11 +291,11 @@ fn rows(n: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_urls_limits_and_admin_credentials_are_enforced() {
-    let env = Env::start_with(small_limits).await;
-    let (pool_id, _) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start_with(3, 2, small_limits).await;
+    let (pool_id, _) = pool_and_client(env.a(), false).await;
 
     // Every import call needs the admin secret.
-    let mut plain = signet_testkit::admin_client(&env.a).await;
+    let mut plain = signet_testkit::admin_client(env.a()).await;
     let denied = plain
         .get_csv_header(pb::UserPoolRef {
             user_pool_id: pool_id.clone(),
@@ -333,10 +334,10 @@ async fn upload_urls_limits_and_admin_credentials_are_enforced() {
         ]
     );
 
-    let job = create_job(&env.a, &pool_id).await;
+    let job = create_job(env.a(), &pool_id).await;
     let path = path_of(&job.pre_signed_url);
     // Starting before an upload is refused.
-    let err = start(&env.a, &pool_id, &job.job_id)
+    let err = start(env.a(), &pool_id, &job.job_id)
         .await
         .expect_err("nothing uploaded");
     assert_eq!(err.code(), tonic::Code::FailedPrecondition);
@@ -361,11 +362,11 @@ async fn upload_urls_limits_and_admin_credentials_are_enforced() {
             path.split_once('&').unwrap().1
         )
     };
-    let other = create_job(&env.a, &pool_id).await;
+    let other = create_job(env.a(), &pool_id).await;
     let swapped = path.replace(&job.job_id, &other.job_id);
     let bare = path.split_once('?').unwrap().0.to_string();
     for p in [&tampered, &later, &swapped, &bare] {
-        let (status, body) = upload_to(&env.b, p, &rows(1)).await;
+        let (status, body) = upload_to(env.b(), p, &rows(1)).await;
         assert_eq!(status, 403, "{p}: {body}");
     }
     // A correctly signed URL past its expiry: 403 too. (The test knows the server key.)
@@ -383,15 +384,15 @@ async fn upload_urls_limits_and_admin_credentials_are_enforced() {
         "/{pool_id}/import/{}?expires={past}&signature={sig}",
         job.job_id
     );
-    let (status, _) = upload_to(&env.a, &expired, &rows(1)).await;
+    let (status, _) = upload_to(env.a(), &expired, &rows(1)).await;
     assert_eq!(status, 403);
 
     // Over the row limit, or announced over the byte limit: 413, and the job can still
     // take a good file.
-    let (status, body) = upload_to(&env.a, &path, &rows(101)).await;
+    let (status, body) = upload_to(env.a(), &path, &rows(101)).await;
     assert_eq!(status, 413, "{body}");
     let (status, _) = crate::support::http::put(
-        &env.a.http_addr().to_string(),
+        &env.a().http_addr().to_string(),
         &path,
         rows(1).as_bytes(),
         Some(1 << 30),
@@ -400,29 +401,29 @@ async fn upload_urls_limits_and_admin_credentials_are_enforced() {
     assert_eq!(status, 413);
     // A header with a column the pool does not know: 400.
     let (status, body) = upload_to(
-        &env.a,
+        env.a(),
         &path,
         "cognito:username,cognito:mfa_enabled,custom:nope\nx,false,1\n",
     )
     .await;
     assert_eq!(status, 400, "{body}");
 
-    let (status, body) = upload_to(&env.b, &path, &rows(100)).await;
+    let (status, body) = upload_to(env.b(), &path, &rows(100)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["staged"], 100);
     // A second upload to the job: 409.
-    let (status, body) = upload_to(&env.a, &path, &rows(1)).await;
+    let (status, body) = upload_to(env.a(), &path, &rows(1)).await;
     assert_eq!(status, 409, "{body}");
-    start(&env.a, &pool_id, &job.job_id).await.expect("start");
-    let done = wait_final(&env.a, &pool_id, &job.job_id).await;
+    start(env.a(), &pool_id, &job.job_id).await.expect("start");
+    let done = wait_final(env.a(), &pool_id, &job.job_id).await;
     assert_eq!(
         (done.status.as_str(), done.imported_users),
         ("Succeeded", 100)
     );
-    let (status, _) = upload_to(&env.a, &path, &rows(1)).await;
+    let (status, _) = upload_to(env.a(), &path, &rows(1)).await;
     assert_eq!(status, 409);
     // Jobs are listed per pool.
-    let listed = admin_client(&env.b)
+    let listed = admin_client(env.b())
         .await
         .list_user_import_jobs(admin(pb::ListUserImportJobsRequest {
             user_pool_id: pool_id.clone(),
@@ -447,35 +448,35 @@ fn small_chunks(c: &mut signet_gateway::GatewayConfig) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_job_ends_at_a_chunk_boundary() {
-    let env = Env::start_with(small_chunks).await;
-    let (pool_id, _) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start_with(3, 2, small_chunks).await;
+    let (pool_id, _) = pool_and_client(env.a(), false).await;
 
     // Stopped before it starts: nothing is imported and the job takes no upload.
-    let idle = create_job(&env.a, &pool_id).await;
-    let stopped = stop(&env.b, &pool_id, &idle.job_id).await.expect("stop");
+    let idle = create_job(env.a(), &pool_id).await;
+    let stopped = stop(env.b(), &pool_id, &idle.job_id).await.expect("stop");
     assert_eq!(stopped.status, "Stopped");
-    let (status, _) = upload(&env.a, &idle, &rows(5)).await;
+    let (status, _) = upload(env.a(), &idle, &rows(5)).await;
     assert_eq!(status, 409);
 
-    let job = create_job(&env.a, &pool_id).await;
-    let (status, body) = upload(&env.a, &job, &rows(2000)).await;
+    let job = create_job(env.a(), &pool_id).await;
+    let (status, body) = upload(env.a(), &job, &rows(2000)).await;
     assert_eq!((status, body["staged"].as_u64()), (200, Some(2000)));
-    start(&env.a, &pool_id, &job.job_id).await.expect("start");
+    start(env.a(), &pool_id, &job.job_id).await.expect("start");
     // Stopped from the other gateway while 200 chunks are being applied.
-    let stopping = stop(&env.b, &pool_id, &job.job_id).await.expect("stop");
+    let stopping = stop(env.b(), &pool_id, &job.job_id).await.expect("stop");
     assert!(
         matches!(stopping.status.as_str(), "Stopping" | "Stopped"),
         "{}",
         stopping.status
     );
-    let done = wait_final(&env.b, &pool_id, &job.job_id).await;
+    let done = wait_final(env.b(), &pool_id, &job.job_id).await;
     assert_eq!(done.status, "Stopped", "{}", done.completion_message);
     assert!(done.imported_users < 2000, "{}", done.imported_users);
     assert_eq!(done.imported_users % 10, 0, "stops between chunks");
-    let users = all_users(&env.a, &pool_id).await;
+    let users = all_users(env.a(), &pool_id).await;
     assert_eq!(users.len() as i64, done.imported_users);
     // A stopped job stays stopped.
-    let err = start(&env.a, &pool_id, &job.job_id)
+    let err = start(env.a(), &pool_id, &job.job_id)
         .await
         .expect_err("stopped");
     assert_eq!(err.code(), tonic::Code::FailedPrecondition);

@@ -5,6 +5,7 @@
 
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client};
 use signet_verify::TokenUse;
 use std::collections::BTreeSet;
@@ -43,9 +44,9 @@ async fn sign_in_error(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_created_user_sets_its_password_through_the_challenge_once() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
-    let mut admin_a = admin_client(&env.a).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
+    let mut admin_a = admin_client(env.a()).await;
     const TEMPORARY: &str = "Temp-0rary-pass!";
 
     let created = admin_a
@@ -66,8 +67,8 @@ async fn admin_created_user_sets_its_password_through_the_challenge_once() {
     assert!(created.enabled);
 
     // The temporary password leads to a challenge, not to tokens.
-    let mut on_a = auth_client(&env.a).await;
-    let mut on_b = auth_client(&env.b).await;
+    let mut on_a = auth_client(env.a()).await;
+    let mut on_b = auth_client(env.b()).await;
     let challenge = on_b
         .initiate_auth(password_auth(&client_id, "dana", TEMPORARY))
         .await
@@ -79,7 +80,7 @@ async fn admin_created_user_sets_its_password_through_the_challenge_once() {
     assert_eq!(challenge.challenge_parameters["USER_ID_FOR_SRP"], "dana");
     // A wrong temporary password gets no challenge.
     assert_eq!(
-        sign_in_error(&env.a, &client_id, "dana", "Wr0ng-password!")
+        sign_in_error(env.a(), &client_id, "dana", "Wr0ng-password!")
             .await
             .0,
         "NotAuthorizedException"
@@ -100,7 +101,7 @@ async fn admin_created_user_sets_its_password_through_the_challenge_once() {
         .authentication_result
         .expect("tokens");
     assert!(!tokens.refresh_token.is_empty());
-    let keys = jwks(&env.b, &pool_id).await;
+    let keys = jwks(env.b(), &pool_id).await;
     let id = signet_verify::verify(
         &tokens.id_token,
         &keys,
@@ -137,10 +138,10 @@ async fn admin_created_user_sets_its_password_through_the_challenge_once() {
     assert_eq!(user.user_status, "CONFIRMED");
 
     // Only the password set through the challenge works now.
-    sign_in(&env.b, &client_id, "dana", NEW_PASSWORD).await;
+    sign_in(env.b(), &client_id, "dana", NEW_PASSWORD).await;
     for old in [TEMPORARY, "An0ther-pass!"] {
         assert_eq!(
-            sign_in_error(&env.a, &client_id, "dana", old).await.0,
+            sign_in_error(env.a(), &client_id, "dana", old).await.0,
             "NotAuthorizedException",
             "password {old}"
         );
@@ -150,10 +151,10 @@ async fn admin_created_user_sets_its_password_through_the_challenge_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_password_resets_it_with_the_emailed_code() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "erin",
@@ -162,7 +163,7 @@ async fn forgot_password_resets_it_with_the_emailed_code() {
     )
     .await;
 
-    let mut on_b = auth_client(&env.b).await;
+    let mut on_b = auth_client(env.b()).await;
     let delivery = on_b
         .forgot_password(pb::ClientUserRequest {
             client_id: client_id.clone(),
@@ -178,9 +179,9 @@ async fn forgot_password_resets_it_with_the_emailed_code() {
     assert_eq!(delivery.attribute_name, "email");
     assert_eq!(delivery.delivery_medium, "EMAIL");
 
-    let code = outbox_code(&env.a, &pool_id, "erin", "reset").await;
+    let code = outbox_code(env.a(), &pool_id, "erin", "reset").await;
     assert_eq!(code.len(), 6);
-    auth_client(&env.a)
+    auth_client(env.a())
         .await
         .confirm_forgot_password(pb::ConfirmForgotPasswordRequest {
             client_id: client_id.clone(),
@@ -192,9 +193,9 @@ async fn forgot_password_resets_it_with_the_emailed_code() {
         .await
         .expect("confirm forgot password");
 
-    sign_in(&env.b, &client_id, "erin", NEW_PASSWORD).await;
+    sign_in(env.b(), &client_id, "erin", NEW_PASSWORD).await;
     assert_eq!(
-        sign_in_error(&env.a, &client_id, "erin", PASSWORD).await.0,
+        sign_in_error(env.a(), &client_id, "erin", PASSWORD).await.0,
         "NotAuthorizedException"
     );
     env.shutdown().await;
@@ -202,10 +203,10 @@ async fn forgot_password_resets_it_with_the_emailed_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn change_password_needs_the_previous_one() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "frank",
@@ -213,28 +214,30 @@ async fn change_password_needs_the_previous_one() {
         PASSWORD,
     )
     .await;
-    let tokens = sign_in(&env.a, &client_id, "frank", PASSWORD).await;
+    let tokens = sign_in(env.a(), &client_id, "frank", PASSWORD).await;
 
     let change = |previous: &str| pb::ChangePasswordRequest {
         access_token: tokens.access_token.clone(),
         previous_password: previous.into(),
         proposed_password: NEW_PASSWORD.into(),
     };
-    let mut on_b = auth_client(&env.b).await;
+    let mut on_b = auth_client(env.b()).await;
     let err = on_b
         .change_password(change("Wr0ng-previous!"))
         .await
         .expect_err("wrong previous password");
     assert_eq!(exception(&err), "NotAuthorizedException");
     // Nothing changed.
-    sign_in(&env.a, &client_id, "frank", PASSWORD).await;
+    sign_in(env.a(), &client_id, "frank", PASSWORD).await;
 
     on_b.change_password(change(PASSWORD))
         .await
         .expect("change password");
-    sign_in(&env.a, &client_id, "frank", NEW_PASSWORD).await;
+    sign_in(env.a(), &client_id, "frank", NEW_PASSWORD).await;
     assert_eq!(
-        sign_in_error(&env.b, &client_id, "frank", PASSWORD).await.0,
+        sign_in_error(env.b(), &client_id, "frank", PASSWORD)
+            .await
+            .0,
         "NotAuthorizedException"
     );
     env.shutdown().await;
@@ -242,10 +245,10 @@ async fn change_password_needs_the_previous_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disabled_user_can_neither_sign_in_nor_use_its_tokens() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "gina",
@@ -253,8 +256,8 @@ async fn a_disabled_user_can_neither_sign_in_nor_use_its_tokens() {
         PASSWORD,
     )
     .await;
-    let tokens = sign_in(&env.a, &client_id, "gina", PASSWORD).await;
-    let mut admin_a = admin_client(&env.a).await;
+    let tokens = sign_in(env.a(), &client_id, "gina", PASSWORD).await;
+    let mut admin_a = admin_client(env.a()).await;
 
     admin_a
         .admin_disable_user(admin(user_ref(&pool_id, "gina")))
@@ -269,7 +272,7 @@ async fn a_disabled_user_can_neither_sign_in_nor_use_its_tokens() {
         .expect("user");
     assert!(!user.enabled);
 
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let (name, message) = sign_in_error(gw, &client_id, "gina", PASSWORD).await;
         assert_eq!(name, "NotAuthorizedException");
         assert_eq!(message, "User is disabled.");
@@ -292,8 +295,8 @@ async fn a_disabled_user_can_neither_sign_in_nor_use_its_tokens() {
         .admin_enable_user(admin(user_ref(&pool_id, "gina")))
         .await
         .expect("enable");
-    let fresh = sign_in(&env.b, &client_id, "gina", PASSWORD).await;
-    let me = auth_client(&env.a)
+    let fresh = sign_in(env.b(), &client_id, "gina", PASSWORD).await;
+    let me = auth_client(env.a())
         .await
         .get_user(pb::AccessTokenRequest {
             access_token: fresh.access_token,
@@ -313,10 +316,10 @@ fn names(groups: &[pb::GroupType]) -> Vec<String> {
 async fn groups_appear_in_tokens_in_precedence_order() {
     const ADMIN_ROLE: &str = "arn:aws:iam::1:role/admin";
     const STAFF_ROLE: &str = "arn:aws:iam::1:role/staff";
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "hank",
@@ -324,8 +327,8 @@ async fn groups_appear_in_tokens_in_precedence_order() {
         PASSWORD,
     )
     .await;
-    let mut admin_a = admin_client(&env.a).await;
-    let mut admin_b = admin_client(&env.b).await;
+    let mut admin_a = admin_client(env.a()).await;
+    let mut admin_b = admin_client(env.b()).await;
     admin_a
         .admin_create_user(admin(pb::AdminCreateUserRequest {
             user_pool_id: pool_id.clone(),
@@ -368,7 +371,7 @@ async fn groups_appear_in_tokens_in_precedence_order() {
             .expect("add to group");
     }
 
-    let keys = jwks(&env.a, &pool_id).await;
+    let keys = jwks(env.a(), &pool_id).await;
     let claims = |tokens: &pb::AuthenticationResultType| {
         let id = signet_verify::verify(
             &tokens.id_token,
@@ -384,7 +387,7 @@ async fn groups_appear_in_tokens_in_precedence_order() {
         .expect("access token verifies");
         (id, access)
     };
-    let tokens = sign_in(&env.b, &client_id, "hank", PASSWORD).await;
+    let tokens = sign_in(env.b(), &client_id, "hank", PASSWORD).await;
     let (id, access) = claims(&tokens);
     for c in [&id, &access] {
         assert_eq!(c["cognito:groups"], serde_json::json!(["admins", "staff"]));
@@ -447,7 +450,7 @@ async fn groups_appear_in_tokens_in_precedence_order() {
         .admin_remove_user_from_group(membership("hank", "admins"))
         .await
         .expect("remove from group");
-    let tokens = sign_in(&env.a, &client_id, "hank", PASSWORD).await;
+    let tokens = sign_in(env.a(), &client_id, "hank", PASSWORD).await;
     let (id, access) = claims(&tokens);
     for c in [&id, &access] {
         assert_eq!(c["cognito:groups"], serde_json::json!(["staff"]));
@@ -510,10 +513,10 @@ fn list(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_users_filters_by_exact_value_and_prefix() {
-    let env = Env::start().await;
-    let (pool_id, _) = pool_and_client(&env.a, false).await;
-    five_users(&env.a, &pool_id).await;
-    let mut on_b = admin_client(&env.b).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, _) = pool_and_client(env.a(), false).await;
+    five_users(env.a(), &pool_id).await;
+    let mut on_b = admin_client(env.b()).await;
     let cases = [
         (r#"email ^= "ali""#, vec!["alice", "alina"]),
         (r#"username = "bob""#, vec!["bob"]),
@@ -554,10 +557,10 @@ async fn list_users_filters_by_exact_value_and_prefix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_users_pages_with_limit_and_token() {
-    let env = Env::start().await;
-    let (pool_id, _) = pool_and_client(&env.a, false).await;
-    let all = five_users(&env.a, &pool_id).await;
-    let mut on_b = admin_client(&env.b).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, _) = pool_and_client(env.a(), false).await;
+    let all = five_users(env.a(), &pool_id).await;
+    let mut on_b = admin_client(env.b()).await;
 
     let mut seen = Vec::new();
     let mut sizes = Vec::new();

@@ -4,6 +4,7 @@
 
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{auth_client, TEST_PUBLIC_URL};
 use signet_verify::{Expected, KeySet, TokenUse};
 
@@ -11,10 +12,10 @@ const PASSWORD: &str = "Corr3ct-Horse!";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
-    let mut on_a = auth_client(&env.a).await;
-    let mut on_b = auth_client(&env.b).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
+    let mut on_a = auth_client(env.a()).await;
+    let mut on_b = auth_client(env.b()).await;
 
     // SignUp on A: a confirmation code goes to the (masked) e-mail.
     let signed = on_a
@@ -49,7 +50,7 @@ async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
     assert_eq!(exception(&err), "UserNotConfirmedException");
 
     // The code, read from the outbox through B, confirms on B.
-    let code = outbox_code(&env.b, &pool_id, "alice", "confirm").await;
+    let code = outbox_code(env.b(), &pool_id, "alice", "confirm").await;
     assert_eq!(code.len(), 6);
     on_b.confirm_sign_up(pb::ConfirmSignUpRequest {
         client_id: client_id.clone(),
@@ -75,7 +76,7 @@ async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
     // Verify against the JWKS served over HTTP by B.
     let path = format!("/{pool_id}/.well-known/jwks.json");
     let (status, headers, body) =
-        crate::support::http::get(&env.b.http_addr().to_string(), &path, &[]).await;
+        crate::support::http::get(&env.b().http_addr().to_string(), &path, &[]).await;
     assert_eq!(status, 200);
     assert!(headers
         .iter()
@@ -86,7 +87,7 @@ async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
         .map(|(_, v)| v.clone())
         .expect("etag");
     let (status, _, _) = crate::support::http::get(
-        &env.b.http_addr().to_string(),
+        &env.b().http_addr().to_string(),
         &path,
         &[("If-None-Match", &etag)],
     )

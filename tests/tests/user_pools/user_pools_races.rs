@@ -3,6 +3,7 @@
 
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
+use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client};
 use signet_verify::TokenUse;
 use std::sync::Arc;
@@ -22,13 +23,13 @@ async fn fifty_sign_ups_of_one_username_make_one_user() {
     // machine) 25 simultaneous hashes per gateway overflow the queue and some callers are
     // rightly told TooManyRequests at once (security.rs tests that). This test is about
     // the username race, so its gateways admit every hash.
-    let env = Env::start_with(|c| {
+    let env = TestEnv::start_with(3, 2, |c| {
         c.hash_queue = 64;
         c.hash_queue_deadline = std::time::Duration::from_secs(20);
     })
     .await;
-    let (pool_id, client_id) = pool_and_client(&env.a, false).await;
-    let clients = [auth_client(&env.a).await, auth_client(&env.b).await];
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
+    let clients = [auth_client(env.a()).await, auth_client(env.b()).await];
 
     let barrier = Arc::new(Barrier::new(N));
     let tasks: Vec<_> = (0..N)
@@ -71,7 +72,7 @@ async fn fifty_sign_ups_of_one_username_make_one_user() {
     let (winner, sub) = winners.pop().unwrap();
 
     // One user, the winner's.
-    let mut admin_b = admin_client(&env.b).await;
+    let mut admin_b = admin_client(env.b()).await;
     let user = admin_b
         .admin_get_user(admin(pb::UserRef {
             user_pool_id: pool_id.clone(),
@@ -103,8 +104,8 @@ async fn fifty_sign_ups_of_one_username_make_one_user() {
     assert_eq!(all.len(), 1, "one user in the pool");
 
     // Its password is the winner's: confirm, then sign in.
-    let code = outbox_code(&env.a, &pool_id, "carla", "confirm").await;
-    auth_client(&env.b)
+    let code = outbox_code(env.a(), &pool_id, "carla", "confirm").await;
+    auth_client(env.b())
         .await
         .confirm_sign_up(pb::ConfirmSignUpRequest {
             client_id: client_id.clone(),
@@ -114,8 +115,8 @@ async fn fifty_sign_ups_of_one_username_make_one_user() {
         })
         .await
         .expect("confirm");
-    let tokens = sign_in(&env.a, &client_id, "carla", &password(winner)).await;
-    let keys = jwks(&env.a, &pool_id).await;
+    let tokens = sign_in(env.a(), &client_id, "carla", &password(winner)).await;
+    let keys = jwks(env.a(), &pool_id).await;
     let id = signet_verify::verify(
         &tokens.id_token,
         &keys,
@@ -124,7 +125,7 @@ async fn fifty_sign_ups_of_one_username_make_one_user() {
     .expect("id token verifies");
     assert_eq!(id["sub"], sub.as_str());
     let loser = (winner + 1) % N;
-    let err = auth_client(&env.b)
+    let err = auth_client(env.b())
         .await
         .initiate_auth(password_auth(&client_id, "carla", &password(loser)))
         .await
@@ -136,10 +137,10 @@ async fn fifty_sign_ups_of_one_username_make_one_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_family() {
     const N: usize = 20;
-    let env = Env::start().await;
-    let (pool_id, client_id) = pool_and_client(&env.a, true).await;
+    let env = TestEnv::start(3, 2).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), true).await;
     confirmed_user(
-        &env.a,
+        env.a(),
         &pool_id,
         &client_id,
         "rita",
@@ -147,10 +148,10 @@ async fn twenty_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_fa
         PASSWORD,
     )
     .await;
-    let first = sign_in(&env.b, &client_id, "rita", PASSWORD).await;
+    let first = sign_in(env.b(), &client_id, "rita", PASSWORD).await;
     assert!(!first.refresh_token.is_empty());
 
-    let clients = [auth_client(&env.a).await, auth_client(&env.b).await];
+    let clients = [auth_client(env.a()).await, auth_client(env.b()).await];
     let barrier = Arc::new(Barrier::new(N));
     let tasks: Vec<_> = (0..N)
         .map(|i| {
@@ -189,7 +190,7 @@ async fn twenty_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_fa
 
     // The losers presented an already-rotated token: reuse, so the whole family is revoked,
     // the winner's new refresh token included, and the access tokens descending from it.
-    for gw in [&env.a, &env.b] {
+    for gw in [env.a(), env.b()] {
         let mut auth = auth_client(gw).await;
         for token in [&won.refresh_token, &first.refresh_token] {
             let err = auth
@@ -207,8 +208,8 @@ async fn twenty_rotations_of_one_refresh_token_have_one_winner_and_revoke_the_fa
         assert_eq!(exception(&err), "NotAuthorizedException");
     }
     // A new sign-in starts a new family, which rotates normally.
-    let again = sign_in(&env.a, &client_id, "rita", PASSWORD).await;
-    let rotated = auth_client(&env.b)
+    let again = sign_in(env.a(), &client_id, "rita", PASSWORD).await;
+    let rotated = auth_client(env.b())
         .await
         .initiate_auth(refresh_auth(&client_id, &again.refresh_token))
         .await
