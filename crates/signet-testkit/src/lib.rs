@@ -2,7 +2,8 @@
 //!
 //! * [`TestCluster`]: N store nodes in this process on loopback port 0, each with its own
 //!   temporary data dir; kill and restart a node on the same data dir and address; wipe a
-//!   node; add fresh nodes; Raft-network faults through [`signet_store::Faults`].
+//!   node; add fresh nodes; Raft-network faults through [`signet_store::Faults`]: cut links
+//!   both ways or one way, drop one kind of RPC ([`RpcKind`]), delay, count what was dropped.
 //! * [`TestEnv`]: stores and gateways in front of them, started together.
 //! * [`spawn_writers`] and [`assert_all_applied_once`]: concurrent write load, and the check
 //!   that every acknowledged write is applied exactly once on every surviving member.
@@ -32,6 +33,7 @@ pub use load::{
     LoadWrite, WriteLoad,
 };
 pub use pki::{TestPki, TEST_TRUST_DOMAIN};
+pub use signet_store::RpcKind;
 pub use wait::{wait_for, wait_for_async};
 
 /// Install a test log subscriber once (respects `RUST_LOG`, default warnings only).

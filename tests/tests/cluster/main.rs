@@ -8,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod faults;
 mod leader_handover;
 mod leader_kill;
 mod membership;
