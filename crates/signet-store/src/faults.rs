@@ -1,5 +1,10 @@
 //! Fault injection on the Raft network, for the testkit: drop or delay the messages from
-//! one node to another.
+//! one node to another, all of them or only one kind of RPC ([`RpcKind`]).
+//!
+//! Faults act where a message is sent: a dropped message from `a` to `b` is an RPC that `a`
+//! starts and `b` never sees (`a` gets "unreachable"). The answer of an RPC travels with
+//! it, so dropping `a` to `b` cuts only the calls `a` makes: `b`'s calls to `a`, and their
+//! answers, still flow. That is a one-way link failure.
 //!
 //! Only with the `test-util` feature (signet-testkit turns it on, and through it the tests
 //! and benches). Without the feature, [`Faults`] is a zero-size type with no method that
@@ -12,27 +17,55 @@
 #[cfg(feature = "test-util")]
 pub use table::Faults;
 
+/// The three RPCs of the Raft network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RpcKind {
+    /// Log replication, and the leader's heartbeats.
+    AppendEntries,
+    /// A candidate's request for a vote.
+    Vote,
+    /// A snapshot sent to a follower whose missing entries were purged.
+    InstallSnapshot,
+}
+
+impl RpcKind {
+    /// Every kind.
+    pub const ALL: [RpcKind; 3] = [
+        RpcKind::AppendEntries,
+        RpcKind::Vote,
+        RpcKind::InstallSnapshot,
+    ];
+}
+
 #[cfg(not(feature = "test-util"))]
 pub use off::Faults;
 
 #[cfg(feature = "test-util")]
 mod table {
+    use super::RpcKind;
     use crate::NodeId;
     use std::collections::{HashMap, HashSet};
-    use std::sync::{Arc, RwLock};
+    use std::sync::{Arc, Mutex, RwLock};
     use std::time::Duration;
+
+    /// (from, to, kind): one direction of one kind of RPC between two nodes.
+    type Link = (NodeId, NodeId, RpcKind);
 
     #[derive(Debug, Default)]
     struct State {
-        /// (from, to): messages from `from` to `to` are lost.
-        blocked: HashSet<(NodeId, NodeId)>,
+        /// (from, to, kind): RPCs of `kind` from `from` to `to` are lost.
+        blocked: HashSet<Link>,
         /// (from, to): extra latency before the message is sent.
         delay: HashMap<(NodeId, NodeId), Duration>,
     }
 
     /// Shared fault table; clones see the same faults.
     #[derive(Debug, Clone, Default)]
-    pub struct Faults(Arc<RwLock<State>>);
+    pub struct Faults {
+        state: Arc<RwLock<State>>,
+        /// How many RPCs each fault has dropped so far (kept across [`Faults::heal`]).
+        dropped: Arc<Mutex<HashMap<Link, u64>>>,
+    }
 
     impl Faults {
         /// No faults.
@@ -40,13 +73,41 @@ mod table {
             Self::default()
         }
 
-        /// Drop every message from `from` to `to` (one way).
+        /// Drop every message from `from` to `to` (one way: `to`'s RPCs to `from` still
+        /// flow, answers included).
         pub fn block(&self, from: NodeId, to: NodeId) {
-            self.0
+            for kind in RpcKind::ALL {
+                self.block_rpc(from, to, kind);
+            }
+        }
+
+        /// Drop the RPCs of `kind` from `from` to `to` (one way); other kinds still flow.
+        pub fn block_rpc(&self, from: NodeId, to: NodeId, kind: RpcKind) {
+            self.state
                 .write()
                 .expect("faults lock")
                 .blocked
-                .insert((from, to));
+                .insert((from, to, kind));
+        }
+
+        /// Deliver the RPCs of `kind` from `from` to `to` again (other faults stay).
+        pub fn unblock_rpc(&self, from: NodeId, to: NodeId, kind: RpcKind) {
+            self.state
+                .write()
+                .expect("faults lock")
+                .blocked
+                .remove(&(from, to, kind));
+        }
+
+        /// How many RPCs of `kind` from `from` to `to` have been dropped so far: evidence
+        /// that a fault was exercised, for a test to wait on instead of sleeping.
+        pub fn dropped(&self, from: NodeId, to: NodeId, kind: RpcKind) -> u64 {
+            self.dropped
+                .lock()
+                .expect("faults counters lock")
+                .get(&(from, to, kind))
+                .copied()
+                .unwrap_or(0)
         }
 
         /// Cut every link between the two groups, both ways.
@@ -66,25 +127,32 @@ mod table {
 
         /// Add latency to messages from `from` to `to`.
         pub fn delay(&self, from: NodeId, to: NodeId, d: Duration) {
-            self.0
+            self.state
                 .write()
                 .expect("faults lock")
                 .delay
                 .insert((from, to), d);
         }
 
-        /// Remove every fault.
+        /// Remove every fault (the [`Faults::dropped`] counts stay).
         pub fn heal(&self) {
-            let mut s = self.0.write().expect("faults lock");
+            let mut s = self.state.write().expect("faults lock");
             s.blocked.clear();
             s.delay.clear();
         }
 
-        /// What should happen to a message from `from` to `to`: `None` if it is lost, else
-        /// the delay to apply first.
-        pub(crate) fn check(&self, from: NodeId, to: NodeId) -> Option<Duration> {
-            let s = self.0.read().expect("faults lock");
-            if s.blocked.contains(&(from, to)) {
+        /// What should happen to an RPC of `kind` from `from` to `to`: `None` if it is lost
+        /// (and counted), else the delay to apply first.
+        pub(crate) fn check(&self, from: NodeId, to: NodeId, kind: RpcKind) -> Option<Duration> {
+            let s = self.state.read().expect("faults lock");
+            if s.blocked.contains(&(from, to, kind)) {
+                drop(s);
+                *self
+                    .dropped
+                    .lock()
+                    .expect("faults counters lock")
+                    .entry((from, to, kind))
+                    .or_default() += 1;
                 return None;
             }
             Some(s.delay.get(&(from, to)).copied().unwrap_or_default())
@@ -94,6 +162,7 @@ mod table {
 
 #[cfg(not(feature = "test-util"))]
 mod off {
+    use super::RpcKind;
     use crate::NodeId;
     use std::time::Duration;
 
@@ -111,8 +180,59 @@ mod off {
 
         /// Every message is delivered, without delay.
         #[inline(always)]
-        pub(crate) fn check(&self, _from: NodeId, _to: NodeId) -> Option<Duration> {
+        pub(crate) fn check(&self, _from: NodeId, _to: NodeId, _kind: RpcKind) -> Option<Duration> {
             Some(Duration::ZERO)
         }
+    }
+}
+
+#[cfg(all(test, feature = "test-util"))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_blocked_link_drops_one_way_only() {
+        let f = Faults::new();
+        f.block(1, 2);
+        for kind in RpcKind::ALL {
+            assert_eq!(f.check(1, 2, kind), None, "{kind:?} 1 -> 2");
+            assert_eq!(f.check(2, 1, kind), Some(Duration::ZERO), "{kind:?} 2 -> 1");
+            assert_eq!(f.check(1, 3, kind), Some(Duration::ZERO), "{kind:?} 1 -> 3");
+        }
+        assert_eq!(f.dropped(1, 2, RpcKind::Vote), 1);
+        assert_eq!(f.dropped(2, 1, RpcKind::Vote), 0);
+    }
+
+    #[test]
+    fn one_rpc_kind_is_dropped_and_the_others_flow() {
+        let f = Faults::new();
+        f.block_rpc(1, 2, RpcKind::Vote);
+        assert_eq!(f.check(1, 2, RpcKind::Vote), None);
+        assert_eq!(f.check(1, 2, RpcKind::AppendEntries), Some(Duration::ZERO));
+        assert_eq!(
+            f.check(1, 2, RpcKind::InstallSnapshot),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(f.check(2, 1, RpcKind::Vote), Some(Duration::ZERO));
+        f.unblock_rpc(1, 2, RpcKind::Vote);
+        assert_eq!(f.check(1, 2, RpcKind::Vote), Some(Duration::ZERO));
+        assert_eq!(f.dropped(1, 2, RpcKind::Vote), 1);
+    }
+
+    #[test]
+    fn heal_clears_faults_and_keeps_counts() {
+        let f = Faults::new();
+        f.partition(&[1], &[2, 3]);
+        f.delay(2, 3, Duration::from_millis(5));
+        assert_eq!(f.check(3, 1, RpcKind::AppendEntries), None);
+        assert_eq!(
+            f.check(2, 3, RpcKind::AppendEntries),
+            Some(Duration::from_millis(5))
+        );
+        f.clone().heal();
+        assert_eq!(f.check(3, 1, RpcKind::AppendEntries), Some(Duration::ZERO));
+        assert_eq!(f.check(2, 3, RpcKind::AppendEntries), Some(Duration::ZERO));
+        assert_eq!(f.dropped(3, 1, RpcKind::AppendEntries), 1);
     }
 }

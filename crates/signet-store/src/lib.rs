@@ -36,7 +36,7 @@ mod types;
 
 pub use client::{ReadConsistency, StoreClient, Written, MAX_REPLY_BYTES};
 pub use error::{ClientError, StoreError};
-pub use faults::Faults;
+pub use faults::{Faults, RpcKind};
 pub use feed::Change;
 pub use housekeeping::KeyHousekeeping;
 pub use identity::NodeIdentity;

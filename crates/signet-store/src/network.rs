@@ -2,7 +2,7 @@
 //! peer address, bounded message sizes, and the testkit's fault table consulted per RPC
 //! (a no-op without the `test-util` feature, see [`crate::faults`]).
 
-use crate::faults::Faults;
+use crate::faults::{Faults, RpcKind};
 use crate::types::{NodeId, SignetNode, TypeConfig};
 use openraft::error::{
     InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
@@ -95,7 +95,7 @@ impl PeerClient {
     /// Send one message and decode the peer's `Result<Resp, RaftError<E>>`.
     async fn call<Req, Resp, E>(
         &self,
-        kind: &'static str,
+        kind: RpcKind,
         req: &Req,
         option: &RPCOption,
     ) -> Result<Result<Resp, RaftError<NodeId, E>>, CallError>
@@ -104,9 +104,9 @@ impl PeerClient {
         Resp: DeserializeOwned,
         E: DeserializeOwned + std::error::Error,
     {
-        let Some(delay) = self.net.faults.check(self.net.self_id, self.target) else {
+        let Some(delay) = self.net.faults.check(self.net.self_id, self.target, kind) else {
             return Err(CallError::Unreachable(format!(
-                "fault injected: {} -> {} blocked",
+                "fault injected: {kind:?} {} -> {} dropped",
                 self.net.self_id, self.target
             )));
         };
@@ -132,9 +132,9 @@ impl PeerClient {
                 .expect("digits are valid metadata"),
         );
         let reply = match kind {
-            "append" => client.append_entries(request).await,
-            "vote" => client.vote(request).await,
-            _ => client.install_snapshot(request).await,
+            RpcKind::AppendEntries => client.append_entries(request).await,
+            RpcKind::Vote => client.vote(request).await,
+            RpcKind::InstallSnapshot => client.install_snapshot(request).await,
         };
         let reply = reply.map_err(|s| match s.code() {
             tonic::Code::Unavailable | tonic::Code::FailedPrecondition => {
@@ -177,7 +177,7 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> RpcResult<AppendEntriesResponse<NodeId>> {
         let r = self
-            .call::<_, AppendEntriesResponse<NodeId>, _>("append", &rpc, &option)
+            .call::<_, AppendEntriesResponse<NodeId>, _>(RpcKind::AppendEntries, &rpc, &option)
             .await;
         self.rpc_error(r)
     }
@@ -189,7 +189,9 @@ impl RaftNetwork<TypeConfig> for PeerClient {
     ) -> RpcResult<InstallSnapshotResponse<NodeId>, InstallSnapshotError> {
         let r = self
             .call::<_, InstallSnapshotResponse<NodeId>, InstallSnapshotError>(
-                "snapshot", &rpc, &option,
+                RpcKind::InstallSnapshot,
+                &rpc,
+                &option,
             )
             .await;
         self.rpc_error(r)
@@ -201,7 +203,7 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> RpcResult<VoteResponse<NodeId>> {
         let r = self
-            .call::<_, VoteResponse<NodeId>, _>("vote", &rpc, &option)
+            .call::<_, VoteResponse<NodeId>, _>(RpcKind::Vote, &rpc, &option)
             .await;
         self.rpc_error(r)
     }

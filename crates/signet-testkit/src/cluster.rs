@@ -1,7 +1,8 @@
 use crate::pki::TestPki;
 use crate::wait::wait_for;
 use signet_store::{
-    force_new_cluster, Faults, NodeId, Recovery, SignetNode, StoreClient, StoreConfig, StoreNode,
+    force_new_cluster, Faults, NodeId, Recovery, RpcKind, SignetNode, StoreClient, StoreConfig,
+    StoreNode,
 };
 use signet_tls::Role;
 use std::collections::BTreeMap;
@@ -203,6 +204,37 @@ impl TestCluster {
     /// The fault table shared by every node's Raft network.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// Drop every Raft RPC `from` sends to each node of `to`. One way: their RPCs to `from`
+    /// still flow, and so do `from`'s answers to them.
+    pub fn drop_one_way(&self, from: NodeId, to: &[NodeId]) {
+        for t in to {
+            self.faults.block(from, *t);
+        }
+    }
+
+    /// Drop only the Raft RPCs of `kind` that `from` sends to each node of `to` (one way;
+    /// other kinds still flow).
+    pub fn drop_rpcs(&self, kind: RpcKind, from: NodeId, to: &[NodeId]) {
+        for t in to {
+            self.faults.block_rpc(from, *t, kind);
+        }
+    }
+
+    /// How many RPCs of `kind` from `from` to `to` the faults have dropped so far.
+    pub fn dropped(&self, kind: RpcKind, from: NodeId, to: NodeId) -> u64 {
+        self.faults.dropped(from, to, kind)
+    }
+
+    /// Remove every fault.
+    pub fn heal(&self) {
+        self.faults.heal();
+    }
+
+    /// The running nodes other than `id`.
+    pub fn others(&self, id: NodeId) -> Vec<NodeId> {
+        self.running().into_iter().filter(|n| *n != id).collect()
     }
 
     /// Wait until the running nodes agree on one leader among them; returns its id.

@@ -225,7 +225,7 @@ async fn a_store_and_a_gateway_speak_tls_with_certificates_from_signet_certs() {
         &f("gateway-gw-1.key"),
     ];
     // The CLI checks its own certificate first (the stores' refusal of a wrong role is
-    // attacked in tests/tests/mtls.rs).
+    // attacked in tests/tests/operations/mtls.rs).
     refused(&remove, &run(&remove).await, "needs an operator one");
     // A store refuses to start with another role's certificate.
     let wrong = [

@@ -13,6 +13,7 @@ use signet_core::{
     Command, CreateUser, CreateUserPool, Query, QueryResult, User, UserPool, UserStatus,
 };
 use signet_store::{ReadConsistency, StoreClient, StoreNode};
+use signet_testkit::LoadWrite;
 
 pub const POOL: &str = "eu-test_pool1";
 
@@ -71,4 +72,23 @@ pub async fn get_user(client: &StoreClient, pool: &str, username: &str) -> Optio
         QueryResult::User(u) => u,
         other => panic!("unexpected {other:?}"),
     }
+}
+
+/// A load write (see [`signet_testkit::spawn_writers`]): user `username` of `pool`, keyed by
+/// its username, with its sub (`sub-{username}`) as the payload that shows it came from
+/// this write.
+pub fn user_write(pool: &str, username: &str) -> LoadWrite {
+    LoadWrite {
+        key: username.to_string(),
+        payload: format!("sub-{username}"),
+        command: create_user(pool, username),
+    }
+}
+
+/// The users of `pool` on one node as (username, sub): what [`user_write`]s left there.
+pub fn user_rows(node: &StoreNode, pool: &str) -> Vec<(String, String)> {
+    local_users(node, pool)
+        .into_iter()
+        .map(|u| (u.username, u.sub))
+        .collect()
 }

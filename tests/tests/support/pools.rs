@@ -1,43 +1,9 @@
-//! Helpers for user-pool tests: a cluster with two gateways, a pool and a client.
+//! Helpers for user-pool tests (on a [`signet_testkit::TestEnv`]): a pool and a client,
+//! users, sign-in, outbox codes, JWKS and token checks.
 
-use signet_gateway::{GatewayConfig, GatewayHandle};
+use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
-use signet_testkit::{admin, admin_client, start_gateway, test_gateway_config, TestCluster};
-
-/// Three stores and two gateways.
-pub struct Env {
-    pub cluster: TestCluster,
-    pub a: GatewayHandle,
-    pub b: GatewayHandle,
-}
-
-impl Env {
-    pub async fn start() -> Env {
-        Env::start_with(|_| {}).await
-    }
-
-    /// Like [`Env::start`], with `tweak` applied to each gateway's (own, fresh) config.
-    pub async fn start_with(tweak: fn(&mut GatewayConfig)) -> Env {
-        let cluster = TestCluster::start(3).await;
-        let config = || {
-            let mut c = test_gateway_config();
-            tweak(&mut c);
-            c
-        };
-        // Started together: each waits about as long for its first key to be usable.
-        let (a, b) = tokio::join!(
-            start_gateway(cluster.api_addrs(), config()),
-            start_gateway(cluster.api_addrs(), config())
-        );
-        Env { cluster, a, b }
-    }
-
-    pub async fn shutdown(self) {
-        self.a.shutdown().await;
-        self.b.shutdown().await;
-        self.cluster.shutdown().await;
-    }
-}
+use signet_testkit::{admin, admin_client};
 
 /// A pool that verifies e-mail at sign-up, and a public client with password and refresh
 /// flows. Returns (pool id, client id).

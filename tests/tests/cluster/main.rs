@@ -1,0 +1,22 @@
+//! Store cluster tests with the in-process testkit: replication, leader kill and handover,
+//! partitions, restart from disk, snapshot catch-up, the Watch stream, housekeeping and
+//! membership changes.
+//!
+//! One test binary per topic (tests/tests/<topic>/main.rs): the shared helpers and every
+//! heavy dependency are compiled and linked once per topic, not once per file.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod faults;
+mod leader_handover;
+mod leader_kill;
+mod membership;
+mod membership_recovery;
+mod membership_safety;
+mod partition;
+mod purge_expired;
+mod restart;
+mod smoke;
+mod snapshot_catchup;
+mod watch;

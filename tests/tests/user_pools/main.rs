@@ -1,0 +1,19 @@
+//! User pools through the gateways' public and admin APIs: the sign-up journey, races,
+//! admin flows, one-time codes, client attribute lists, the RPCs without another test, and
+//! bulk user imports.
+//!
+//! One test binary per topic (tests/tests/<topic>/main.rs): the shared helpers and every
+//! heavy dependency are compiled and linked once per topic, not once per file.
+
+#[path = "../review_support/mod.rs"]
+mod review_support;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod client_attributes;
+mod codes;
+mod import_jobs;
+mod untested_rpcs;
+mod user_admin_flows;
+mod user_pools_journey;
+mod user_pools_races;
