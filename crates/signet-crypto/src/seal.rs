@@ -13,9 +13,10 @@ const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::
 /// Format byte in front of every sealed value.
 const VERSION: u8 = 1;
 
-/// Seals and opens values under a key derived from the server secret.
+/// Seals and opens values under a key derived from the server secret. Cheap to clone.
+#[derive(Clone)]
 pub struct Sealer {
-    key: LessSafeKey,
+    key: std::sync::Arc<LessSafeKey>,
 }
 
 impl fmt::Debug for Sealer {
@@ -34,7 +35,7 @@ impl Sealer {
         );
         let key = UnboundKey::new(&AES_256_GCM, derived.as_ref()).expect("32-byte AES key");
         Sealer {
-            key: LessSafeKey::new(key),
+            key: std::sync::Arc::new(LessSafeKey::new(key)),
         }
     }
 

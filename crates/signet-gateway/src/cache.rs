@@ -2,6 +2,8 @@
 //! store's Watch stream. A cache miss reads linearizably; a change seen on the stream
 //! evicts the entry; a reset (or a reconnect) drops everything.
 
+use crate::keys::KeyManager;
+use crate::store::Store;
 use crate::{AppError, Gateway};
 use signet_core::{Answer, AppClient, IdentityPool, Query, Role, SigningKey, Table, UserPool};
 use signet_store::ReadConsistency;
@@ -47,13 +49,13 @@ impl PublishedKeys {
 
 /// The caches of one gateway.
 pub struct Cache {
-    pools: RwLock<HashMap<String, Arc<UserPool>>>,
-    clients: RwLock<HashMap<String, Arc<AppClient>>>,
-    identity_pools: RwLock<HashMap<String, Arc<IdentityPool>>>,
-    roles: RwLock<HashMap<String, Arc<Role>>>,
+    pub(crate) pools: RwLock<HashMap<String, Arc<UserPool>>>,
+    pub(crate) clients: RwLock<HashMap<String, Arc<AppClient>>>,
+    pub(crate) identity_pools: RwLock<HashMap<String, Arc<IdentityPool>>>,
+    pub(crate) roles: RwLock<HashMap<String, Arc<Role>>>,
     keys: RwLock<Arc<PublishedKeys>>,
     /// Bumped on every eviction: a load that raced with one is not cached.
-    epoch: AtomicU64,
+    pub(crate) epoch: AtomicU64,
     /// Last log index seen on the Watch stream.
     applied: AtomicU64,
     connected: AtomicBool,
@@ -132,115 +134,29 @@ impl Cache {
     }
 }
 
-impl Gateway {
-    /// A cached record, or a linearizable read of it (cached unless an eviction raced).
-    async fn cached<T>(
-        &self,
-        map: &RwLock<HashMap<String, Arc<T>>>,
-        id: &str,
-        query: Query,
-        missing: impl FnOnce() -> AppError,
-    ) -> Result<Arc<T>, AppError>
-    where
-        Option<T>: Answer,
-    {
-        if let Some(v) = map.read().expect("cache lock").get(id) {
-            return Ok(v.clone());
-        }
-        let epoch = self.cache.epoch.load(Ordering::SeqCst);
-        match self
-            .ask::<Option<T>>(query, ReadConsistency::Linearizable)
-            .await?
-        {
-            Some(v) => {
-                let v = Arc::new(v);
-                if self.cache.epoch.load(Ordering::SeqCst) == epoch {
-                    map.write()
-                        .expect("cache lock")
-                        .insert(id.to_string(), v.clone());
-                }
-                Ok(v)
-            }
-            None => Err(missing()),
-        }
-    }
-
-    /// A pool by id (cached).
-    pub(crate) async fn pool(&self, id: &str) -> Result<Arc<UserPool>, AppError> {
-        // A malformed id names no pool: answered as unknown (token checks map that to
-        // NotAuthorized), without a store read and without echoing it. The admin calls
-        // that name a pool refuse a malformed id as such first (validate::pool_id).
-        if crate::validate::pool_id(id).is_err() {
-            return Err(AppError::ResourceNotFound(
-                "User pool does not exist.".into(),
-            ));
-        }
-        let q = Query::GetUserPool {
-            pool_id: id.to_string(),
-        };
-        self.cached(&self.cache.pools, id, q, || {
-            AppError::ResourceNotFound(format!("User pool {id} does not exist."))
-        })
-        .await
-    }
-
-    /// An app client by id alone (cached).
-    pub(crate) async fn client(&self, id: &str) -> Result<Arc<AppClient>, AppError> {
-        // A malformed id names no client: answered as unknown (the flows that hide which
-        // clients exist keep doing so), without a store read and without echoing it.
-        if crate::validate::client_id(id).is_err() {
-            return Err(AppError::ResourceNotFound("Client does not exist.".into()));
-        }
-        let q = Query::GetAppClientById {
-            client_id: id.to_string(),
-        };
-        self.cached(&self.cache.clients, id, q, || {
-            AppError::ResourceNotFound(format!("Client {id} does not exist."))
-        })
-        .await
-    }
-
-    /// An identity pool by id (cached).
-    pub(crate) async fn identity_pool(&self, id: &str) -> Result<Arc<IdentityPool>, AppError> {
-        let q = Query::GetIdentityPool {
-            pool_id: id.to_string(),
-        };
-        self.cached(&self.cache.identity_pools, id, q, || {
-            AppError::ResourceNotFound(format!("IdentityPool '{id}' not found."))
-        })
-        .await
-    }
-
-    /// A role by name (cached).
-    pub(crate) async fn role(&self, name: &str) -> Result<Arc<Role>, AppError> {
-        let q = Query::GetRole {
-            name: name.to_string(),
-        };
-        self.cached(&self.cache.roles, name, q, || {
-            AppError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-        })
-        .await
-    }
-
-    /// Reload the published key set (at least as new as `index`).
-    pub(crate) async fn reload_keys(&self, consistency: ReadConsistency) -> Result<u64, AppError> {
-        let (res, applied) = self
-            .store
-            .client()
-            .read(&Query::ListSigningKeys, consistency)
-            .await?;
-        let records = Vec::<SigningKey>::from_result(res).map_err(|_| {
-            AppError::Internal("the store answered ListSigningKeys with another kind".into())
-        })?;
-        let revoked: std::collections::HashSet<String> = records
-            .iter()
-            .filter(|k| !k.state.is_published())
-            .map(|k| k.kid.clone())
-            .collect();
-        *self.cache.keys.write().expect("cache lock") = Arc::new(PublishedKeys::build(records));
-        self.keys.forget_revoked(&revoked);
-        Ok(applied)
-    }
+/// Reload the published key set (at least as new as the stated consistency) into `cache`,
+/// and stop signing with any of our keys that is no longer published.
+pub(crate) async fn reload_keys(
+    store: &Store,
+    cache: &Cache,
+    keys: &KeyManager,
+    consistency: ReadConsistency,
+) -> Result<u64, AppError> {
+    let (res, applied) = store
+        .client()
+        .read(&Query::ListSigningKeys, consistency)
+        .await?;
+    let records = Vec::<SigningKey>::from_result(res).map_err(|_| {
+        AppError::Internal("the store answered ListSigningKeys with another kind".into())
+    })?;
+    let revoked: std::collections::HashSet<String> = records
+        .iter()
+        .filter(|k| !k.state.is_published())
+        .map(|k| k.kid.clone())
+        .collect();
+    *cache.keys.write().expect("cache lock") = Arc::new(PublishedKeys::build(records));
+    keys.forget_revoked(&revoked);
+    Ok(applied)
 }
 
 /// Follow the store's Watch stream until `stop`, reconnecting as needed.
@@ -248,7 +164,13 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
     loop {
         let session = async {
             // Start from a full reload, then follow changes from there.
-            let applied = gw.reload_keys(ReadConsistency::Linearizable).await?;
+            let applied = reload_keys(
+                &gw.store,
+                &gw.cache,
+                &gw.keys,
+                ReadConsistency::Linearizable,
+            )
+            .await?;
             gw.cache.evict_all();
             gw.cache.applied.store(applied, Ordering::SeqCst);
             let mut stream = gw.store.client().watch(applied + 1).await?;
@@ -260,8 +182,13 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
             {
                 if change.reset {
                     gw.cache.evict_all();
-                    gw.reload_keys(ReadConsistency::AtLeast(change.index))
-                        .await?;
+                    reload_keys(
+                        &gw.store,
+                        &gw.cache,
+                        &gw.keys,
+                        ReadConsistency::AtLeast(change.index),
+                    )
+                    .await?;
                 } else {
                     let mut keys_changed = false;
                     for k in &change.keys {
@@ -276,8 +203,13 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
                         gw.cache.evict(table, &k.key);
                     }
                     if keys_changed {
-                        gw.reload_keys(ReadConsistency::AtLeast(change.index))
-                            .await?;
+                        reload_keys(
+                            &gw.store,
+                            &gw.cache,
+                            &gw.keys,
+                            ReadConsistency::AtLeast(change.index),
+                        )
+                        .await?;
                     }
                 }
                 gw.cache.applied.fetch_max(change.index, Ordering::SeqCst);

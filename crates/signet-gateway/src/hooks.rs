@@ -3,12 +3,14 @@
 //! override or suppress claims, and (version 2 and up) scopes of the access token. Version
 //! 3 also runs for machine tokens (client_credentials). Never called when not configured.
 
+use crate::clock::SharedClock;
 use crate::outbound::{self, OutboundClient};
-use crate::{AppError, Gateway};
+use crate::AppError;
 use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Map, Value};
 use signet_core::{Group, TokenHook, User, UserPool};
 use signet_crypto::Secret;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest answer read from a hook.
@@ -206,9 +208,33 @@ pub(crate) struct HookEvent<'a> {
     pub scopes: Vec<String>,
 }
 
-impl Gateway {
+/// Calls the pools' pre-token-generation hooks: the HTTP client, the secret calls are
+/// signed with, whether plain http to loopback is allowed, and the clock of the signature.
+#[derive(Clone)]
+pub(crate) struct Hooks {
+    client: Arc<HookClient>,
+    secret: Option<Secret>,
+    allow_loopback_http: bool,
+    clock: SharedClock,
+}
+
+impl Hooks {
+    /// Built by the composition root.
+    pub(crate) fn new(
+        secret: Option<Secret>,
+        allow_loopback_http: bool,
+        clock: SharedClock,
+    ) -> Hooks {
+        Hooks {
+            client: Arc::default(),
+            secret,
+            allow_loopback_http,
+            clock,
+        }
+    }
+
     /// Run the pool's hook, if it has one and it applies; `Ok(None)` means "issue as is".
-    pub(crate) async fn pre_token_hook(
+    pub(crate) async fn pre_token(
         &self,
         pool: &UserPool,
         ev: HookEvent<'_>,
@@ -221,12 +247,12 @@ impl Gateway {
         }
         let event = event_json(pool, hook, &ev);
         let timeout = Duration::from_millis(u64::from(hook.timeout_ms));
-        let call = self.hooks.call(
+        let call = self.client.call(
             &hook.url,
             &event,
-            self.cfg.webhook_secret.as_ref(),
-            self.cfg.allow_insecure_loopback_http,
-            self.now_ms(),
+            self.secret.as_ref(),
+            self.allow_loopback_http,
+            self.clock.now_ms(),
         );
         let outcome = match tokio::time::timeout(timeout, call).await {
             Ok(Ok(answer)) => parse_answer(hook.version, &answer),

@@ -3,32 +3,49 @@
 //! signing, validation) and keeps only caches and its own in-memory signing keys.
 #![forbid(unsafe_code)]
 
+// The composition root and the API adapters.
 mod api;
 mod app;
+
+// Shared handles: what features are built from.
 mod cache;
 mod clock;
+mod codes;
 mod config;
+mod directory;
 mod error;
 mod hooks;
-mod keys;
+mod ids;
 mod metrics;
 pub mod names;
 mod notifier;
 mod outbound;
+mod passwords;
 mod quorum;
-mod roles;
-
+mod secrets;
 mod store;
 mod tokens;
-pub mod usecases;
+mod urls;
 mod validate;
+
+// Features: one folder each, a struct holding only the handles it uses.
+mod auth;
+mod identity;
+mod imports;
+mod keys;
+mod oauth;
+mod pools;
+mod roles;
+mod signup;
+mod sts;
+mod users;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{GatewayConfig, NotifierConfig, ServingLimits};
 pub use error::{exception_name, AppError, ERROR_DOMAIN};
 pub use notifier::Delivery;
 pub use outbound::{check_outbound_url, signature, OutboundUrlError, SIGNATURE_HEADER};
+pub use secrets::secret_hash;
 pub use tokens::USER_ADMIN_SCOPE;
-pub use usecases::secret_hash;
 
 pub use app::{start, Gateway, GatewayHandle};

@@ -2,7 +2,7 @@
 //! as API errors, and reads that name their answer type and their consistency. Features
 //! hold a clone (it shares the client's connections).
 
-use crate::usecases::rejection;
+use crate::error::rejection;
 use crate::AppError;
 use signet_core::{Answer, Command, Outcome, Query};
 use signet_store::{ReadConsistency, StoreClient};
@@ -52,4 +52,27 @@ impl Store {
             ))
         })
     }
+}
+
+/// Cognito's page sizes: 0 (unset) means the maximum, 60.
+pub(crate) fn page_size(limit: usize) -> usize {
+    if limit == 0 {
+        60
+    } else {
+        limit.min(60)
+    }
+}
+
+/// A page and the token of the next one: full pages, and pages the store cut short by
+/// size (`more`), continue after their last item.
+pub(crate) fn page<T>(
+    items: Vec<T>,
+    limit: usize,
+    more: bool,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let next = (items.len() == limit || more)
+        .then(|| items.last().map(&key))
+        .flatten();
+    (items, next)
 }

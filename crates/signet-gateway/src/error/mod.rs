@@ -3,11 +3,13 @@
 //! table ([`table`]) and nowhere else.
 
 mod oauth;
+mod rejection;
 mod table;
 #[cfg(test)]
 mod tests;
 
 pub use oauth::OAuthError;
+pub(crate) use rejection::rejection;
 
 use signet_crypto::PasswordError;
 use signet_store::ClientError;

@@ -6,8 +6,9 @@
 //! and the clock), built by `app.rs`; the gRPC adapter calls it.
 
 use crate::clock::SharedClock;
+use crate::ids;
 use crate::store::Store;
-use crate::usecases::{ids, page, page_size};
+use crate::store::{page, page_size};
 use crate::AppError;
 use signet_core::Page;
 use signet_core::{

@@ -3,9 +3,9 @@
 
 use super::convert as cv;
 use crate::names::{Challenge, InitiateFlow, MessageAction};
-use crate::usecases::oauth::ResourceServerInput;
-use crate::usecases::pools::{ClientInput, PoolInput};
-use crate::usecases::users::AdminCreateUser;
+use crate::oauth::resource_servers::ResourceServerInput;
+use crate::pools::{ClientInput, PoolInput};
+use crate::users::AdminCreateUser;
 use crate::Gateway;
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_admin_server::UserPoolAdmin;
@@ -115,6 +115,7 @@ impl UserPoolAdmin for AdminApi {
     ) -> R<pb::UserPoolResponse> {
         let p = self
             .gw
+            .pools
             .create_user_pool(cv::pool_input(r.get_ref())?)
             .await?;
         ok(self.pool_out(&p))
@@ -123,6 +124,7 @@ impl UserPoolAdmin for AdminApi {
     async fn describe_user_pool(&self, r: Request<pb::UserPoolRef>) -> R<pb::UserPoolResponse> {
         let p = self
             .gw
+            .pools
             .describe_user_pool(&r.get_ref().user_pool_id)
             .await?;
         ok(self.pool_out(&p))
@@ -133,7 +135,7 @@ impl UserPoolAdmin for AdminApi {
         r: Request<pb::UpdateUserPoolRequest>,
     ) -> R<pb::UserPoolResponse> {
         let r = r.into_inner();
-        let current = self.gw.describe_user_pool(&r.user_pool_id).await?;
+        let current = self.gw.pools.describe_user_pool(&r.user_pool_id).await?;
         let mut config = current.config.clone();
         if r.password_policy.is_some() {
             config.password_policy = cv::policy(&r.password_policy);
@@ -156,12 +158,19 @@ impl UserPoolAdmin for AdminApi {
             name: r.pool_name.unwrap_or(current.name),
             config,
         };
-        let p = self.gw.update_user_pool(&r.user_pool_id, input).await?;
+        let p = self
+            .gw
+            .pools
+            .update_user_pool(&r.user_pool_id, input)
+            .await?;
         ok(self.pool_out(&p))
     }
 
     async fn delete_user_pool(&self, r: Request<pb::UserPoolRef>) -> R<pb::Empty> {
-        self.gw.delete_user_pool(&r.get_ref().user_pool_id).await?;
+        self.gw
+            .pools
+            .delete_user_pool(&r.get_ref().user_pool_id)
+            .await?;
         ok(pb::Empty {})
     }
 
@@ -169,6 +178,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let (pools, next) = self
             .gw
+            .pools
             .list_user_pools(cv::token(&r.next_token), r.max_results as usize)
             .await?;
         ok(pb::ListUserPoolsResponse {
@@ -187,6 +197,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let (c, secret) = self
             .gw
+            .clients
             .create_client(&r.user_pool_id, cv::client_input_create(&r))
             .await?;
         ok(pb::UserPoolClientResponse {
@@ -201,6 +212,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let c = self
             .gw
+            .clients
             .describe_client(&r.user_pool_id, &r.client_id)
             .await?;
         ok(pb::UserPoolClientResponse {
@@ -215,6 +227,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let current = self
             .gw
+            .clients
             .describe_client(&r.user_pool_id, &r.client_id)
             .await?;
         let keep = |given: &Vec<String>, now: Vec<String>| {
@@ -276,6 +289,7 @@ impl UserPoolAdmin for AdminApi {
         };
         let c = self
             .gw
+            .clients
             .update_client(&r.user_pool_id, &r.client_id, input)
             .await?;
         ok(pb::UserPoolClientResponse {
@@ -290,6 +304,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let rs = self
             .gw
+            .resource_servers
             .create_resource_server(&r.user_pool_id, resource_server_in(&r))
             .await?;
         ok(resource_server_out(&rs))
@@ -302,6 +317,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let rs = self
             .gw
+            .resource_servers
             .describe_resource_server(&r.user_pool_id, &r.identifier)
             .await?;
         ok(resource_server_out(&rs))
@@ -314,6 +330,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let rs = self
             .gw
+            .resource_servers
             .update_resource_server(&r.user_pool_id, resource_server_in(&r))
             .await?;
         ok(resource_server_out(&rs))
@@ -322,6 +339,7 @@ impl UserPoolAdmin for AdminApi {
     async fn delete_resource_server(&self, r: Request<pb::ResourceServerRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .resource_servers
             .delete_resource_server(&r.user_pool_id, &r.identifier)
             .await?;
         ok(pb::Empty {})
@@ -332,7 +350,11 @@ impl UserPoolAdmin for AdminApi {
         r: Request<pb::ListInPoolRequest>,
     ) -> R<pb::ListResourceServersResponse> {
         let (pool_id, after, limit) = in_pool(r.get_ref());
-        let (servers, next) = self.gw.list_resource_servers(pool_id, after, limit).await?;
+        let (servers, next) = self
+            .gw
+            .resource_servers
+            .list_resource_servers(pool_id, after, limit)
+            .await?;
         ok(pb::ListResourceServersResponse {
             resource_servers: servers.iter().map(resource_server_out).collect(),
             next_token: next.unwrap_or_default(),
@@ -346,6 +368,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let (id, value, at) = self
             .gw
+            .clients
             .add_client_secret(&r.user_pool_id, &r.client_id)
             .await?;
         ok(pb::ClientSecretDescriptorType {
@@ -362,6 +385,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let secrets = self
             .gw
+            .clients
             .list_client_secrets(&r.user_pool_id, &r.client_id)
             .await?;
         ok(pb::ListUserPoolClientSecretsResponse {
@@ -382,6 +406,7 @@ impl UserPoolAdmin for AdminApi {
     ) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .clients
             .delete_client_secret(&r.user_pool_id, &r.client_id, &r.client_secret_id)
             .await?;
         ok(pb::Empty {})
@@ -389,7 +414,10 @@ impl UserPoolAdmin for AdminApi {
 
     async fn delete_user_pool_client(&self, r: Request<pb::ClientRef>) -> R<pb::Empty> {
         let r = r.into_inner();
-        self.gw.delete_client(&r.user_pool_id, &r.client_id).await?;
+        self.gw
+            .clients
+            .delete_client(&r.user_pool_id, &r.client_id)
+            .await?;
         ok(pb::Empty {})
     }
 
@@ -398,7 +426,7 @@ impl UserPoolAdmin for AdminApi {
         r: Request<pb::ListInPoolRequest>,
     ) -> R<pb::ListUserPoolClientsResponse> {
         let (pool_id, after, limit) = in_pool(r.get_ref());
-        let (clients, next) = self.gw.list_clients(pool_id, after, limit).await?;
+        let (clients, next) = self.gw.clients.list_clients(pool_id, after, limit).await?;
         ok(pb::ListUserPoolClientsResponse {
             user_pool_clients: clients.iter().map(|c| cv::client(c, None)).collect(),
             next_token: next.unwrap_or_default(),
@@ -412,6 +440,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let u = self
             .gw
+            .users
             .admin_create_user(
                 &r.user_pool_id,
                 AdminCreateUser {
@@ -429,7 +458,11 @@ impl UserPoolAdmin for AdminApi {
 
     async fn admin_get_user(&self, r: Request<pb::UserRef>) -> R<pb::UserResponse> {
         let r = r.into_inner();
-        let u = self.gw.admin_get_user(&r.user_pool_id, &r.username).await?;
+        let u = self
+            .gw
+            .users
+            .admin_get_user(&r.user_pool_id, &r.username)
+            .await?;
         ok(pb::UserResponse {
             user: Some(cv::user(&u)),
         })
@@ -438,6 +471,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_delete_user(&self, r: Request<pb::UserRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_delete_user(&r.user_pool_id, &r.username)
             .await?;
         ok(pb::Empty {})
@@ -446,6 +480,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_disable_user(&self, r: Request<pb::UserRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_set_enabled(&r.user_pool_id, &r.username, false)
             .await?;
         ok(pb::Empty {})
@@ -454,6 +489,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_enable_user(&self, r: Request<pb::UserRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_set_enabled(&r.user_pool_id, &r.username, true)
             .await?;
         ok(pb::Empty {})
@@ -465,6 +501,7 @@ impl UserPoolAdmin for AdminApi {
     ) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_set_password(&r.user_pool_id, &r.username, &r.password, r.permanent)
             .await?;
         ok(pb::Empty {})
@@ -473,6 +510,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_reset_user_password(&self, r: Request<pb::UserRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_reset_password(&r.user_pool_id, &r.username)
             .await?;
         ok(pb::Empty {})
@@ -484,6 +522,7 @@ impl UserPoolAdmin for AdminApi {
     ) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_update_attributes(&r.user_pool_id, &r.username, &cv::attrs(&r.user_attributes))
             .await?;
         ok(pb::Empty {})
@@ -495,6 +534,7 @@ impl UserPoolAdmin for AdminApi {
     ) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_delete_attributes(&r.user_pool_id, &r.username, &r.user_attribute_names)
             .await?;
         ok(pb::Empty {})
@@ -503,6 +543,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_confirm_sign_up(&self, r: Request<pb::UserRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_confirm_sign_up(&r.user_pool_id, &r.username)
             .await?;
         ok(pb::Empty {})
@@ -512,6 +553,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let (users, next) = self
             .gw
+            .users
             .list_users(
                 &r.user_pool_id,
                 &r.filter,
@@ -533,11 +575,13 @@ impl UserPoolAdmin for AdminApi {
         let flow = InitiateFlow::parse(&r.auth_flow)?;
         let client = self
             .gw
+            .clients
             .describe_client(&r.user_pool_id, &r.client_id)
             .await?;
         let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
         let o = self
             .gw
+            .auth
             .initiate_auth(&client.client_id, flow, &params, true)
             .await?;
         ok(cv::auth(o))
@@ -551,11 +595,13 @@ impl UserPoolAdmin for AdminApi {
         let challenge = Challenge::parse(&r.challenge_name)?;
         let client = self
             .gw
+            .clients
             .describe_client(&r.user_pool_id, &r.client_id)
             .await?;
         let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
         let o = self
             .gw
+            .auth
             .respond_to_challenge(&client.client_id, challenge, &r.session, &responses)
             .await?;
         ok(cv::auth(o))
@@ -564,6 +610,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_user_global_sign_out(&self, r: Request<pb::UserRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .users
             .admin_global_sign_out(&r.user_pool_id, &r.username)
             .await?;
         ok(pb::Empty {})
@@ -574,6 +621,7 @@ impl UserPoolAdmin for AdminApi {
         let role = (!r.role_arn.is_empty()).then_some(r.role_arn.clone());
         let g = self
             .gw
+            .groups
             .create_group(
                 &r.user_pool_id,
                 &r.group_name,
@@ -589,7 +637,11 @@ impl UserPoolAdmin for AdminApi {
 
     async fn get_group(&self, r: Request<pb::GroupRef>) -> R<pb::GroupResponse> {
         let r = r.into_inner();
-        let g = self.gw.get_group(&r.user_pool_id, &r.group_name).await?;
+        let g = self
+            .gw
+            .groups
+            .get_group(&r.user_pool_id, &r.group_name)
+            .await?;
         ok(pb::GroupResponse {
             group: Some(cv::group(&g)),
         })
@@ -600,6 +652,7 @@ impl UserPoolAdmin for AdminApi {
         let role = (!r.role_arn.is_empty()).then_some(r.role_arn.clone());
         let g = self
             .gw
+            .groups
             .update_group(
                 &r.user_pool_id,
                 &r.group_name,
@@ -615,13 +668,16 @@ impl UserPoolAdmin for AdminApi {
 
     async fn delete_group(&self, r: Request<pb::GroupRef>) -> R<pb::Empty> {
         let r = r.into_inner();
-        self.gw.delete_group(&r.user_pool_id, &r.group_name).await?;
+        self.gw
+            .groups
+            .delete_group(&r.user_pool_id, &r.group_name)
+            .await?;
         ok(pb::Empty {})
     }
 
     async fn list_groups(&self, r: Request<pb::ListInPoolRequest>) -> R<pb::ListGroupsResponse> {
         let (pool_id, after, limit) = in_pool(r.get_ref());
-        let (groups, next) = self.gw.list_groups(pool_id, after, limit).await?;
+        let (groups, next) = self.gw.groups.list_groups(pool_id, after, limit).await?;
         ok(pb::ListGroupsResponse {
             groups: groups.iter().map(cv::group).collect(),
             next_token: next.unwrap_or_default(),
@@ -631,6 +687,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_add_user_to_group(&self, r: Request<pb::UserGroupRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .groups
             .set_membership(&r.user_pool_id, &r.username, &r.group_name, true)
             .await?;
         ok(pb::Empty {})
@@ -639,6 +696,7 @@ impl UserPoolAdmin for AdminApi {
     async fn admin_remove_user_from_group(&self, r: Request<pb::UserGroupRef>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .groups
             .set_membership(&r.user_pool_id, &r.username, &r.group_name, false)
             .await?;
         ok(pb::Empty {})
@@ -651,6 +709,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let groups = self
             .gw
+            .groups
             .groups_for_user(&r.user_pool_id, &r.username)
             .await?;
         ok(pb::ListGroupsResponse {
@@ -666,6 +725,7 @@ impl UserPoolAdmin for AdminApi {
         let r = r.into_inner();
         let (users, next) = self
             .gw
+            .groups
             .users_in_group(
                 &r.user_pool_id,
                 &r.group_name,
@@ -680,7 +740,7 @@ impl UserPoolAdmin for AdminApi {
     }
 
     async fn list_outbox(&self, r: Request<pb::UserPoolRef>) -> R<pb::ListOutboxResponse> {
-        let messages = self.gw.outbox(&r.get_ref().user_pool_id).await?;
+        let messages = self.gw.users.outbox(&r.get_ref().user_pool_id).await?;
         ok(pb::ListOutboxResponse {
             messages: messages
                 .into_iter()

@@ -2,7 +2,7 @@
 
 use super::convert as cv;
 use crate::names::{Challenge, InitiateFlow};
-use crate::usecases::oauth::ClientAuth;
+use crate::oauth::ClientAuth;
 use crate::{AppError, Gateway};
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_auth_server::UserPoolAuth;
@@ -38,6 +38,7 @@ impl UserPoolAuth for AuthApi {
         let scope = Some(r.scope.as_str()).filter(|s| !s.is_empty());
         let t = self
             .gw
+            .oauth
             .client_credentials(&r.user_pool_id, &auth, scope)
             .await
             .map_err(AppError::from)?;
@@ -53,6 +54,7 @@ impl UserPoolAuth for AuthApi {
         let r = r.into_inner();
         let res = self
             .gw
+            .signup
             .sign_up(
                 &r.client_id,
                 opt(&r.secret_hash),
@@ -71,6 +73,7 @@ impl UserPoolAuth for AuthApi {
     async fn confirm_sign_up(&self, r: Request<pb::ConfirmSignUpRequest>) -> R<pb::AuthEmpty> {
         let r = r.into_inner();
         self.gw
+            .signup
             .confirm_sign_up(
                 &r.client_id,
                 opt(&r.secret_hash),
@@ -88,6 +91,7 @@ impl UserPoolAuth for AuthApi {
         let r = r.into_inner();
         let d = self
             .gw
+            .signup
             .resend_confirmation_code(&r.client_id, opt(&r.secret_hash), &r.username)
             .await?;
         ok(pb::CodeDeliveryResponse {
@@ -100,6 +104,7 @@ impl UserPoolAuth for AuthApi {
         let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
         let o = self
             .gw
+            .auth
             .initiate_auth(
                 &r.client_id,
                 InitiateFlow::parse(&r.auth_flow)?,
@@ -119,6 +124,7 @@ impl UserPoolAuth for AuthApi {
         let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
         let o = self
             .gw
+            .auth
             .respond_to_challenge(&r.client_id, challenge, &r.session, &responses)
             .await?;
         ok(cv::auth(o))
@@ -131,6 +137,7 @@ impl UserPoolAuth for AuthApi {
         let r = r.into_inner();
         let d = self
             .gw
+            .signup
             .forgot_password(&r.client_id, opt(&r.secret_hash), &r.username)
             .await?;
         ok(pb::CodeDeliveryResponse {
@@ -144,6 +151,7 @@ impl UserPoolAuth for AuthApi {
     ) -> R<pb::AuthEmpty> {
         let r = r.into_inner();
         self.gw
+            .signup
             .confirm_forgot_password(
                 &r.client_id,
                 opt(&r.secret_hash),
@@ -158,13 +166,18 @@ impl UserPoolAuth for AuthApi {
     async fn change_password(&self, r: Request<pb::ChangePasswordRequest>) -> R<pb::AuthEmpty> {
         let r = r.into_inner();
         self.gw
+            .self_service
             .change_password(&r.access_token, &r.previous_password, &r.proposed_password)
             .await?;
         ok(pb::AuthEmpty {})
     }
 
     async fn get_user(&self, r: Request<pb::AccessTokenRequest>) -> R<pb::GetUserResponse> {
-        let u = self.gw.get_user(&r.get_ref().access_token).await?;
+        let u = self
+            .gw
+            .self_service
+            .get_user(&r.get_ref().access_token)
+            .await?;
         let user = cv::user(&u);
         ok(pb::GetUserResponse {
             username: user.username,
@@ -179,6 +192,7 @@ impl UserPoolAuth for AuthApi {
         let r = r.into_inner();
         let d = self
             .gw
+            .self_service
             .update_user_attributes(&r.access_token, &cv::attrs(&r.user_attributes))
             .await?;
         ok(pb::UpdateUserAttributesResponse {
@@ -192,6 +206,7 @@ impl UserPoolAuth for AuthApi {
     ) -> R<pb::AuthEmpty> {
         let r = r.into_inner();
         self.gw
+            .self_service
             .delete_user_attributes(&r.access_token, &r.user_attribute_names)
             .await?;
         ok(pb::AuthEmpty {})
@@ -204,6 +219,7 @@ impl UserPoolAuth for AuthApi {
         let r = r.into_inner();
         let d = self
             .gw
+            .self_service
             .attribute_verification_code(&r.access_token, &r.attribute_name)
             .await?;
         ok(pb::CodeDeliveryResponse {
@@ -217,24 +233,32 @@ impl UserPoolAuth for AuthApi {
     ) -> R<pb::AuthEmpty> {
         let r = r.into_inner();
         self.gw
+            .self_service
             .verify_user_attribute(&r.access_token, &r.attribute_name, &r.code)
             .await?;
         ok(pb::AuthEmpty {})
     }
 
     async fn delete_user(&self, r: Request<pb::AccessTokenRequest>) -> R<pb::AuthEmpty> {
-        self.gw.delete_self(&r.get_ref().access_token).await?;
+        self.gw
+            .self_service
+            .delete_self(&r.get_ref().access_token)
+            .await?;
         ok(pb::AuthEmpty {})
     }
 
     async fn global_sign_out(&self, r: Request<pb::AccessTokenRequest>) -> R<pb::AuthEmpty> {
-        self.gw.global_sign_out(&r.get_ref().access_token).await?;
+        self.gw
+            .self_service
+            .global_sign_out(&r.get_ref().access_token)
+            .await?;
         ok(pb::AuthEmpty {})
     }
 
     async fn revoke_token(&self, r: Request<pb::RevokeTokenRequest>) -> R<pb::AuthEmpty> {
         let r = r.into_inner();
         self.gw
+            .self_service
             .revoke_token(&r.token, &r.client_id, opt(&r.client_secret))
             .await?;
         ok(pb::AuthEmpty {})

@@ -1,8 +1,8 @@
 //! proto ↔ domain conversions.
 
-use crate::usecases::auth::AuthOutcome;
-use crate::usecases::pools::{ClientInput, PoolInput};
-use crate::usecases::signup::CodeDelivery;
+use crate::auth::AuthOutcome;
+use crate::codes::CodeDelivery;
+use crate::pools::{ClientInput, PoolInput};
 use crate::AppError;
 use signet_core::{
     Algorithm, AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute,
@@ -53,7 +53,7 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
     let schema = r
         .schema
         .iter()
-        .take(crate::usecases::pools::MAX_CUSTOM_ATTRIBUTES * 4)
+        .take(crate::pools::MAX_CUSTOM_ATTRIBUTES * 4)
         .map(|a| {
             Ok(SchemaAttribute {
                 name: a.name.clone(),
@@ -67,7 +67,7 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
     if r.schema.len() > schema.len() {
         return Err(AppError::invalid(format!(
             "A user pool has at most {} custom attributes ({} schema entries given).",
-            crate::usecases::pools::MAX_CUSTOM_ATTRIBUTES,
+            crate::pools::MAX_CUSTOM_ATTRIBUTES,
             r.schema.len()
         )));
     }

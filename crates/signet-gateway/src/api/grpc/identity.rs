@@ -1,8 +1,8 @@
 //! `signet.v1.IdentityAdmin`, `signet.v1.Identity` and `signet.v1.Sts`: conversions only.
 
 use super::convert as cv;
-use crate::usecases::identity_pools::IdentityPoolInput;
-use crate::usecases::sts::{AssumeRoleInput, Credentials};
+use crate::identity::pools::IdentityPoolInput;
+use crate::sts::{AssumeRoleInput, Credentials};
 use crate::{AppError, Gateway};
 use signet_core::{
     AmbiguousRoleResolution, IdentityPool, LoginProvider, MappingRule, MatchType, PoolRoles, Role,
@@ -200,6 +200,7 @@ impl IdentityAdmin for IdentityAdminApi {
     ) -> R<pb::IdentityPoolType> {
         let p = self
             .gw
+            .identity_pools
             .create_identity_pool(pool_in(r.into_inner()))
             .await?;
         ok(pool_out(&p))
@@ -211,6 +212,7 @@ impl IdentityAdmin for IdentityAdminApi {
     ) -> R<pb::IdentityPoolType> {
         let p = self
             .gw
+            .identity_pools
             .describe_identity_pool(&r.get_ref().identity_pool_id)
             .await?;
         ok(pool_out(&p))
@@ -222,12 +224,17 @@ impl IdentityAdmin for IdentityAdminApi {
     ) -> R<pb::IdentityPoolType> {
         let r = r.into_inner();
         let id = r.identity_pool_id.clone();
-        let p = self.gw.update_identity_pool(&id, pool_in(r)).await?;
+        let p = self
+            .gw
+            .identity_pools
+            .update_identity_pool(&id, pool_in(r))
+            .await?;
         ok(pool_out(&p))
     }
 
     async fn delete_identity_pool(&self, r: Request<pb::IdentityPoolRef>) -> R<pb::Empty> {
         self.gw
+            .identity_pools
             .delete_identity_pool(&r.get_ref().identity_pool_id)
             .await?;
         ok(pb::Empty {})
@@ -240,6 +247,7 @@ impl IdentityAdmin for IdentityAdminApi {
         let r = r.into_inner();
         let (pools, next) = self
             .gw
+            .identity_pools
             .list_identity_pools(r.max_results as usize, cv::token(&r.next_token))
             .await?;
         ok(pb::ListIdentityPoolsResponse {
@@ -269,6 +277,7 @@ impl IdentityAdmin for IdentityAdminApi {
             mappings.insert(provider, m);
         }
         self.gw
+            .identity_pools
             .set_identity_pool_roles(&r.identity_pool_id, roles, mappings)
             .await?;
         ok(pb::Empty {})
@@ -280,6 +289,7 @@ impl IdentityAdmin for IdentityAdminApi {
     ) -> R<pb::IdentityPoolRolesType> {
         let p = self
             .gw
+            .identity_pools
             .describe_identity_pool(&r.get_ref().identity_pool_id)
             .await?;
         let mut roles = HashMap::new();
@@ -307,6 +317,7 @@ impl IdentityAdmin for IdentityAdminApi {
         let r = r.into_inner();
         let (ids, next) = self
             .gw
+            .identity_pools
             .list_identities(
                 &r.identity_pool_id,
                 r.max_results as usize,
@@ -321,7 +332,11 @@ impl IdentityAdmin for IdentityAdminApi {
     }
 
     async fn describe_identity(&self, r: Request<pb::IdentityRef>) -> R<pb::IdentityDescription> {
-        let i = self.gw.describe_identity(&r.get_ref().identity_id).await?;
+        let i = self
+            .gw
+            .identity_pools
+            .describe_identity(&r.get_ref().identity_id)
+            .await?;
         ok(identity_out(&i))
     }
 
@@ -331,6 +346,7 @@ impl IdentityAdmin for IdentityAdminApi {
     ) -> R<pb::DeleteIdentitiesResponse> {
         let missing = self
             .gw
+            .identity_pools
             .delete_identities(&r.get_ref().identity_ids_to_delete)
             .await?;
         ok(pb::DeleteIdentitiesResponse {
@@ -352,6 +368,7 @@ impl IdentityAdmin for IdentityAdminApi {
         let identity = Some(r.identity_id.as_str()).filter(|i| !i.is_empty());
         let (identity_id, token) = self
             .gw
+            .identities
             .get_open_id_token_for_developer_identity(
                 &r.identity_pool_id,
                 identity,
@@ -454,6 +471,7 @@ impl Identity for IdentityApi {
         let r = r.into_inner();
         let identity_id = self
             .gw
+            .identities
             .get_id(&r.identity_pool_id, &sorted(r.logins))
             .await?;
         ok(pb::GetIdResponse { identity_id })
@@ -466,6 +484,7 @@ impl Identity for IdentityApi {
         let r = r.into_inner();
         let token = self
             .gw
+            .identities
             .get_open_id_token(&r.identity_id, &sorted(r.logins))
             .await?;
         ok(pb::OpenIdTokenResponse {
@@ -482,6 +501,7 @@ impl Identity for IdentityApi {
         let custom = Some(r.custom_role_arn.as_str()).filter(|c| !c.is_empty());
         let creds = self
             .gw
+            .identities
             .get_credentials_for_identity(&r.identity_id, &sorted(r.logins), custom)
             .await?;
         ok(pb::GetCredentialsForIdentityResponse {
@@ -493,6 +513,7 @@ impl Identity for IdentityApi {
     async fn unlink_identity(&self, r: Request<pb::UnlinkIdentityRequest>) -> R<pb::Empty> {
         let r = r.into_inner();
         self.gw
+            .identities
             .unlink_identity(&r.identity_id, &sorted(r.logins), &r.logins_to_remove)
             .await?;
         ok(pb::Empty {})
@@ -508,6 +529,7 @@ impl Sts for StsApi {
         let r = r.into_inner();
         let out = self
             .gw
+            .sts
             .assume_role_with_web_identity(AssumeRoleInput {
                 role_arn: r.role_arn,
                 role_session_name: r.role_session_name,
@@ -532,7 +554,10 @@ impl Sts for StsApi {
         &self,
         r: Request<pb::SessionTokenRequest>,
     ) -> R<pb::GetCallerIdentityResponse> {
-        let (user_id, account, arn) = self.gw.get_caller_identity(&r.get_ref().session_token)?;
+        let (user_id, account, arn) = self
+            .gw
+            .sts
+            .get_caller_identity(&r.get_ref().session_token)?;
         ok(pb::GetCallerIdentityResponse {
             user_id,
             account,
@@ -544,9 +569,10 @@ impl Sts for StsApi {
         let r = r.into_inner();
         let context: Vec<(String, String)> = r.context.into_iter().collect();
         let akid = Some(r.access_key_id.as_str()).filter(|a| !a.is_empty());
-        let out = self
-            .gw
-            .authorize(&r.session_token, akid, &r.action, &r.resource, &context)?;
+        let out =
+            self.gw
+                .sts
+                .authorize(&r.session_token, akid, &r.action, &r.resource, &context)?;
         let (policy_name, statement_index, sid) = match out.statement {
             Some((p, i, s)) => (p, i as u32, s.unwrap_or_default()),
             None => (String::new(), 0, String::new()),
@@ -581,9 +607,10 @@ impl Sts for StsApi {
             non_empty(&r.expected_service),
             non_empty(&r.expected_region),
         );
-        let c = self
-            .gw
-            .verify_request_signature(&req, service.as_deref(), region.as_deref())?;
+        let c =
+            self.gw
+                .sts
+                .verify_request_signature(&req, service.as_deref(), region.as_deref())?;
         ok(pb::VerifyRequestSignatureResponse {
             valid: c.valid,
             reason: c.reason,

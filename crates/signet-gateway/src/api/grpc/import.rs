@@ -13,7 +13,7 @@ pub(super) fn job(gw: &Gateway, j: &ImportJob) -> pb::UserImportJobType {
         job_name: j.job_name.clone(),
         job_id: j.job_id.clone(),
         user_pool_id: j.pool_id.clone(),
-        pre_signed_url: gw.pre_signed_url(j),
+        pre_signed_url: gw.imports.pre_signed_url(j),
         creation_date: j.created_at_ms as i64,
         start_date: j.started_at_ms as i64,
         completion_date: j.completed_at_ms as i64,
@@ -44,7 +44,7 @@ pub(super) async fn csv_header(
     gw: &Gateway,
     r: pb::UserPoolRef,
 ) -> Result<pb::GetCsvHeaderResponse, Status> {
-    let csv_header = gw.csv_header(&r.user_pool_id).await?;
+    let csv_header = gw.imports.csv_header(&r.user_pool_id).await?;
     Ok(pb::GetCsvHeaderResponse {
         user_pool_id: r.user_pool_id,
         csv_header,
@@ -55,7 +55,10 @@ pub(super) async fn create(
     gw: &Gateway,
     r: pb::CreateUserImportJobRequest,
 ) -> Result<pb::UserImportJobResponse, Status> {
-    let j = gw.create_import_job(&r.user_pool_id, &r.job_name).await?;
+    let j = gw
+        .imports
+        .create_import_job(&r.user_pool_id, &r.job_name)
+        .await?;
     Ok(one(gw, &j))
 }
 
@@ -63,7 +66,10 @@ pub(super) async fn describe(
     gw: &Gateway,
     r: pb::UserImportJobRef,
 ) -> Result<pb::UserImportJobResponse, Status> {
-    let j = gw.describe_import_job(&r.user_pool_id, &r.job_id).await?;
+    let j = gw
+        .imports
+        .describe_import_job(&r.user_pool_id, &r.job_id)
+        .await?;
     Ok(one(gw, &j))
 }
 
@@ -72,6 +78,7 @@ pub(super) async fn list(
     r: pb::ListUserImportJobsRequest,
 ) -> Result<pb::ListUserImportJobsResponse, Status> {
     let (jobs, next) = gw
+        .imports
         .list_import_jobs(
             &r.user_pool_id,
             super::convert::token(&r.pagination_token),
@@ -88,7 +95,10 @@ pub(super) async fn start(
     gw: &Arc<Gateway>,
     r: pb::UserImportJobRef,
 ) -> Result<pb::UserImportJobResponse, Status> {
-    let j = gw.start_import_job(&r.user_pool_id, &r.job_id).await?;
+    let j = gw
+        .imports
+        .start_import_job(&r.user_pool_id, &r.job_id)
+        .await?;
     Ok(one(gw, &j))
 }
 
@@ -96,6 +106,9 @@ pub(super) async fn stop(
     gw: &Gateway,
     r: pb::UserImportJobRef,
 ) -> Result<pb::UserImportJobResponse, Status> {
-    let j = gw.stop_import_job(&r.user_pool_id, &r.job_id).await?;
+    let j = gw
+        .imports
+        .stop_import_job(&r.user_pool_id, &r.job_id)
+        .await?;
     Ok(one(gw, &j))
 }

@@ -7,7 +7,7 @@
 //! unknown job; 409 for a job that is not Created or already has an upload; 413 for a
 //! body or row count over the limits; 400 for a header the pool does not accept.
 
-use crate::usecases::import_upload::{parse, Batch, BodyReader, Piece};
+use crate::imports::upload::{parse, Batch, BodyReader, ParseLimits, Piece};
 use crate::{AppError, Gateway};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -69,8 +69,9 @@ async fn receive(
     body: Body,
 ) -> Result<Summary, AppError> {
     let expires = params.expires.and_then(|e| e.parse::<u64>().ok());
-    gw.check_upload_url(pool_id, job_id, expires, params.signature.as_deref())?;
-    let (pool, job) = gw.begin_upload(pool_id, job_id).await?;
+    gw.imports
+        .check_upload_url(pool_id, job_id, expires, params.signature.as_deref())?;
+    let (pool, job) = gw.imports.begin_upload(pool_id, job_id).await?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -103,9 +104,15 @@ async fn process(
 ) -> Result<Summary, AppError> {
     let (body_tx, body_rx) = mpsc::channel(16);
     let (batch_tx, batch_rx) = mpsc::channel(2);
+    let limits = ParseLimits {
+        max_rows: gw.cfg.import_max_rows,
+        chunk_rows: gw.cfg.import_chunk_rows,
+        now_ms: gw.now_ms(),
+    };
     let parser = {
-        let gw = gw.clone();
-        tokio::task::spawn_blocking(move || parse(&gw, &pool, BodyReader::new(body_rx), batch_tx))
+        tokio::task::spawn_blocking(move || {
+            parse(&limits, &pool, BodyReader::new(body_rx), batch_tx)
+        })
     };
     let upload_id = signet_crypto::random_hex_id();
     let ((pumped, (staged_chunks, staged)), parsed) = (
@@ -134,7 +141,7 @@ async fn process(
             job_id: job.job_id.clone(),
             at_ms: gw.now_ms(),
         });
-        if let Err(e) = gw.write(stop).await {
+        if let Err(e) = gw.store.write(stop).await {
             tracing::warn!(job_id = %job.job_id, "stopping a broken upload's job: {e}");
         }
     }
@@ -163,7 +170,7 @@ async fn stage(
             rejected_rows: b.rejected_rows,
             rejected: b.rejected,
         });
-        if let Err(e) = gw.write(cmd).await {
+        if let Err(e) = gw.store.write(cmd).await {
             return (seq, Err(e));
         }
         seq += 1;

@@ -135,7 +135,7 @@ async fn pool_jwks(
     Path(pool_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match gw.pool(&pool_id).await {
+    match gw.dir.pool(&pool_id).await {
         Ok(_) => jwks_response(&gw, &headers),
         Err(e) => not_found(e),
     }
@@ -148,7 +148,7 @@ fn not_found(e: crate::AppError) -> Response {
 }
 
 async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) -> Response {
-    let pool = match gw.pool(&pool_id).await {
+    let pool = match gw.dir.pool(&pool_id).await {
         Ok(p) => p,
         Err(e) => return not_found(e),
     };
@@ -181,7 +181,7 @@ async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) 
 /// Discovery for identity-pool OpenID tokens (GetOpenIdToken): relying parties outside
 /// Signet find the keys here.
 async fn identity_discovery(State(gw): State<Arc<Gateway>>) -> Response {
-    let issuer = gw.identity_issuer();
+    let issuer = gw.urls.identity_issuer();
     let doc = serde_json::json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),

@@ -4,7 +4,7 @@
 //! and `GET|POST {issuer}/oauth2/userInfo` (OIDC). Errors are RFC 6749 §5.2 JSON.
 
 use crate::names::{GrantType, WireName};
-use crate::usecases::oauth::{ClientAuth, OAuthError, TokenResponse};
+use crate::oauth::{ClientAuth, OAuthError, TokenResponse};
 use crate::Gateway;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -243,13 +243,13 @@ async fn token((State(gw), Path(pool_id), headers, body): FormRequest) -> Respon
         match GrantType::from_wire(grant_type) {
             Some(GrantType::ClientCredentials) => {
                 let scope = form.get("scope").map(String::as_str);
-                gw.client_credentials(&pool_id, auth, scope).await
+                gw.oauth.client_credentials(&pool_id, auth, scope).await
             }
             Some(GrantType::RefreshToken) => {
                 let rt = form.get("refresh_token").ok_or_else(|| {
                     OAuthError::InvalidRequest("refresh_token is required".into())
                 })?;
-                gw.refresh_grant(&pool_id, auth, rt).await
+                gw.oauth.refresh_grant(&pool_id, auth, rt).await
             }
             None => Err(OAuthError::UnsupportedGrantType(format!(
                 "grant_type {grant_type} is not supported"
@@ -261,7 +261,7 @@ async fn token((State(gw), Path(pool_id), headers, body): FormRequest) -> Respon
 
 async fn revoke((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
     let call = async |form: &HashMap<String, String>, auth: &ClientAuth| {
-        gw.revoke(&pool_id, auth, token_param(form)?).await
+        gw.oauth.revoke(&pool_id, auth, token_param(form)?).await
     };
     with_client(&headers, &body, call, |()| {
         let mut h = HeaderMap::new();
@@ -273,7 +273,9 @@ async fn revoke((State(gw), Path(pool_id), headers, body): FormRequest) -> Respo
 
 async fn introspect((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
     let call = async |form: &HashMap<String, String>, auth: &ClientAuth| {
-        gw.introspect(&pool_id, auth, token_param(form)?).await
+        gw.oauth
+            .introspect(&pool_id, auth, token_param(form)?)
+            .await
     };
     with_client(&headers, &body, call, json_ok).await
 }
@@ -289,7 +291,7 @@ async fn user_info(
             false,
         );
     };
-    match gw.user_info(&pool_id, token).await {
+    match gw.oauth.user_info(&pool_id, token).await {
         Ok(v) => json_ok(v),
         Err(e) => error_response(&e, false),
     }

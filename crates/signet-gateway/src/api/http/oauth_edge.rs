@@ -4,7 +4,7 @@
 //! by its first header (a proxy may have read the other one).
 
 use crate::api::http::oauth::error_response;
-use crate::usecases::oauth::OAuthError;
+use crate::oauth::OAuthError;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;

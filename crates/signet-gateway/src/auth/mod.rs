@@ -1,0 +1,149 @@
+//! Sign-in: password flows, the NEW_PASSWORD_REQUIRED challenge, refresh, and token
+//! issuance. A password sign-in is one linearizable read, one argon2 verify and the
+//! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
+
+mod challenge;
+mod password;
+mod refresh;
+
+use crate::clock::SharedClock;
+use crate::directory::Directory;
+use crate::names::{Challenge, InitiateFlow, WireName};
+use crate::passwords::Passwords;
+use crate::secrets::ClientSecrets;
+use crate::store::Store;
+pub use crate::tokens::AuthResult;
+use crate::tokens::Tokens;
+use crate::AppError;
+use signet_core::AuthFlow;
+use signet_crypto::Sealer;
+use std::collections::BTreeMap;
+
+/// How a client with a secret proved it on a refresh.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SecretProof<'a> {
+    /// Cognito's SECRET_HASH (InitiateAuth).
+    Hash(Option<&'a str>),
+    /// The client authenticated with its secret already (the OAuth token endpoint).
+    Authenticated,
+}
+
+/// Tokens, or a challenge to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// Signed in.
+    Tokens(AuthResult),
+    /// The user must answer a challenge.
+    Challenge {
+        /// Which challenge.
+        name: Challenge,
+        /// Sealed session to send back.
+        session: String,
+        /// Parameters (USER_ID_FOR_SRP, requiredAttributes, …).
+        parameters: BTreeMap<String, String>,
+    },
+}
+
+fn wrong_credentials() -> AppError {
+    AppError::NotAuthorized("Incorrect username or password.".into())
+}
+
+/// How sign-in behaves (from the gateway's config).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AuthSettings {
+    /// Lifetime of a challenge session.
+    pub session_ttl: std::time::Duration,
+}
+
+/// The sign-in feature: it holds only the handles it uses, built by `app.rs`.
+#[derive(Clone)]
+pub(crate) struct Auth {
+    store: Store,
+    dir: Directory,
+    clock: SharedClock,
+    passwords: Passwords,
+    sealer: Sealer,
+    secrets: ClientSecrets,
+    tokens: Tokens,
+    settings: AuthSettings,
+}
+
+impl Auth {
+    /// Built by the composition root.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        store: Store,
+        dir: Directory,
+        clock: SharedClock,
+        passwords: Passwords,
+        sealer: Sealer,
+        secrets: ClientSecrets,
+        tokens: Tokens,
+        settings: AuthSettings,
+    ) -> Auth {
+        Auth {
+            store,
+            dir,
+            clock,
+            passwords,
+            sealer,
+            secrets,
+            tokens,
+            settings,
+        }
+    }
+}
+
+impl Auth {
+    /// InitiateAuth / AdminInitiateAuth. `admin` selects ADMIN_USER_PASSWORD_AUTH.
+    pub async fn initiate_auth(
+        &self,
+        client_id: &str,
+        flow: InitiateFlow,
+        params: &BTreeMap<String, String>,
+        admin: bool,
+    ) -> Result<AuthOutcome, AppError> {
+        let client = self.dir.active_client(client_id).await?;
+        let pool = self.dir.pool(&client.pool_id).await?;
+        let secret_hash = params.get("SECRET_HASH").map(String::as_str);
+        match flow {
+            InitiateFlow::UserPassword
+            | InitiateFlow::AdminUserPassword
+            | InitiateFlow::AdminNoSrp => {
+                let (needed, wanted_admin) = if flow == InitiateFlow::UserPassword {
+                    (AuthFlow::AllowUserPasswordAuth, false)
+                } else {
+                    (AuthFlow::AllowAdminUserPasswordAuth, true)
+                };
+                if wanted_admin != admin || !client.allows(needed) {
+                    return Err(AppError::invalid(format!(
+                        "{} flow not enabled for this client",
+                        flow.wire()
+                    )));
+                }
+                let username = params
+                    .get("USERNAME")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter USERNAME"))?;
+                let password = params
+                    .get("PASSWORD")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter PASSWORD"))?;
+                self.secrets
+                    .check_secret_hash(&client, username, secret_hash)?;
+                self.password_auth(&pool, &client, username, password).await
+            }
+            InitiateFlow::RefreshToken | InitiateFlow::RefreshTokenLegacy => {
+                if !client.allows(AuthFlow::AllowRefreshTokenAuth) {
+                    return Err(AppError::invalid(
+                        "REFRESH_TOKEN_AUTH flow not enabled for this client",
+                    ));
+                }
+                let token = params
+                    .get("REFRESH_TOKEN")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter REFRESH_TOKEN"))?;
+                self.refresh_auth(&pool, &client, token, SecretProof::Hash(secret_hash))
+                    .await
+                    .map(AuthOutcome::Tokens)
+            }
+        }
+    }
+}

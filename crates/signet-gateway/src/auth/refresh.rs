@@ -1,0 +1,71 @@
+//! REFRESH_TOKEN_AUTH (and the token endpoint's refresh grant): with rotation, one
+//! compare-and-set write per generation; a replayed older token revokes the family.
+
+use super::{Auth, AuthResult, SecretProof};
+use crate::hooks::Trigger;
+use crate::tokens::Continuation;
+use crate::AppError;
+use signet_core::{AdvanceRefreshFamily, AppClient, Command, Query, RefreshFamily, UserPool};
+use signet_store::ReadConsistency::Linearizable;
+
+impl Auth {
+    /// REFRESH_TOKEN_AUTH, and the token endpoint's `grant_type=refresh_token`.
+    pub(crate) async fn refresh_auth(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        token: &str,
+        proof: SecretProof<'_>,
+    ) -> Result<AuthResult, AppError> {
+        let p = self.tokens.open_refresh(client, token)?;
+        if let (false, SecretProof::Hash(secret_hash)) = (client.secrets.is_empty(), proof) {
+            // Cognito computes the SECRET_HASH of a refresh with the username or the sub.
+            self.secrets
+                .check_secret_hash(client, &p.username, secret_hash)
+                .or_else(|_| self.secrets.check_secret_hash(client, &p.sub, secret_hash))?;
+        }
+        let view = self.tokens.refresh_user(pool, &p).await?;
+        let user = &view.user;
+        if client.refresh_token_rotation {
+            // Once per generation, cluster-wide; a replayed older token revokes the family.
+            self.store
+                .write(Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
+                    family_id: p.fam.clone(),
+                    presented_generation: p.gen,
+                    expires_at_ms: p.exp_ms,
+                }))
+                .await?;
+        } else {
+            let family: Option<RefreshFamily> = self
+                .store
+                .ask(
+                    Query::GetRefreshFamily {
+                        family_id: p.fam.clone(),
+                    },
+                    Linearizable,
+                )
+                .await?;
+            if family.is_some_and(|f| f.revoked) {
+                return Err(AppError::NotAuthorized(
+                    "Refresh Token has been revoked".into(),
+                ));
+            }
+        }
+        self.tokens
+            .issue(
+                pool,
+                client,
+                user,
+                &view.groups,
+                Some(Continuation {
+                    family: p.fam,
+                    generation: p.gen + 1,
+                    expires_at_ms: p.exp_ms,
+                    auth_time: p.auth_time,
+                    rotate: client.refresh_token_rotation,
+                }),
+                Trigger::RefreshTokens,
+            )
+            .await
+    }
+}

@@ -1,0 +1,240 @@
+//! One-time codes (sign-up confirmation, password reset, attribute verification): issued
+//! bound to purpose, user, attribute and value, stored only as a keyed hash, delivered
+//! through the notifier, spent once cluster-wide through the log (DESIGN §8).
+//!
+//! A shared handle: sign-up, admin user management and the self-service calls hold a
+//! clone.
+
+use crate::clock::SharedClock;
+use crate::notifier::{Delivery, Notifier};
+use crate::store::Store;
+use crate::validate::mask;
+use crate::AppError;
+use signet_core::{
+    CodeLimits, CodePurpose, CodeRecord, CodeTarget, Command, IssueCode, OutboxMessage, RedeemCode,
+    User, UserPatch, UserPool,
+};
+use signet_crypto::KeyedHasher;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a code went (masked), Cognito's CodeDeliveryDetails.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CodeDelivery {
+    /// Masked destination.
+    pub destination: String,
+    /// `EMAIL` or `SMS`.
+    pub medium: String,
+    /// The attribute the code verifies.
+    pub attribute: String,
+}
+
+/// How codes are issued (from the gateway's config).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeSettings {
+    /// Lifetime of sign-up and attribute verification codes.
+    pub confirm_ttl: Duration,
+    /// Lifetime of password reset codes.
+    pub reset_ttl: Duration,
+    /// Wrong guesses a code survives.
+    pub attempts: u32,
+    /// Issuance and failure limits per user and purpose.
+    pub limits: CodeLimits,
+}
+
+/// See the module doc.
+#[derive(Clone)]
+pub(crate) struct Codes {
+    store: Store,
+    keyed: KeyedHasher,
+    notifier: Arc<Notifier>,
+    settings: CodeSettings,
+    clock: SharedClock,
+}
+
+impl Codes {
+    /// Built by the composition root.
+    pub(crate) fn new(
+        store: Store,
+        keyed: KeyedHasher,
+        notifier: Arc<Notifier>,
+        settings: CodeSettings,
+        clock: SharedClock,
+    ) -> Codes {
+        Codes {
+            store,
+            keyed,
+            notifier,
+            settings,
+            clock,
+        }
+    }
+
+    /// Deliver a message that is not a stored code (a temporary password).
+    pub(crate) async fn deliver(&self, d: &Delivery) {
+        self.notifier.deliver(d, self.clock.now_ms()).await
+    }
+
+    /// Issue a fresh code for `purpose` and deliver it. Fails if the user has nowhere to
+    /// receive it.
+    pub(crate) async fn send(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        purpose: CodePurpose,
+    ) -> Result<CodeDelivery, AppError> {
+        let Some((attribute, destination)) = destination(pool, user, &purpose) else {
+            return Err(AppError::invalid(
+                "Cannot send a code: the user has no registered/verified email or phone_number",
+            ));
+        };
+        let code = signet_crypto::random_code(6);
+        let now = self.clock.now_ms();
+        let ttl = match purpose {
+            CodePurpose::ResetPassword => self.settings.reset_ttl,
+            _ => self.settings.confirm_ttl,
+        };
+        let medium = if attribute == "phone_number" {
+            "SMS"
+        } else {
+            "EMAIL"
+        };
+        let outbox = self.notifier.is_outbox().then(|| OutboxMessage {
+            username: user.username.clone(),
+            purpose: purpose.clone(),
+            destination: destination.clone(),
+            code: code.clone(),
+            issued_at_ms: now,
+        });
+        self.store
+            .write(Command::IssueCode(IssueCode {
+                pool_id: pool.id.clone(),
+                username: user.username.clone(),
+                purpose: purpose.clone(),
+                code: CodeRecord {
+                    code_hash: self.hash(&pool.id, &user.username, &purpose, &code),
+                    expires_at_ms: now + ttl.as_millis() as u64,
+                    attempts_left: self.settings.attempts,
+                    sent_to: Some(CodeTarget {
+                        attribute: attribute.clone(),
+                        value: destination.clone(),
+                    }),
+                },
+                outbox,
+                now_ms: now,
+                limits: self.settings.limits,
+            }))
+            .await?;
+        self.deliver(&Delivery {
+            pool_id: pool.id.clone(),
+            username: user.username.clone(),
+            purpose: purpose.key(),
+            destination: destination.clone(),
+            medium: medium.into(),
+            code,
+        })
+        .await;
+        Ok(CodeDelivery {
+            destination: mask(&destination),
+            medium: medium.into(),
+            attribute,
+        })
+    }
+
+    pub(crate) fn hash(
+        &self,
+        pool_id: &str,
+        username: &str,
+        purpose: &CodePurpose,
+        code: &str,
+    ) -> String {
+        self.keyed.hash(
+            "one-time-code",
+            &[
+                pool_id.as_bytes(),
+                username.as_bytes(),
+                purpose.key().as_bytes(),
+                code.as_bytes(),
+            ],
+        )
+    }
+
+    /// Spend a code; on success apply `patch` atomically.
+    pub(crate) async fn redeem(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        purpose: CodePurpose,
+        code: &str,
+        patch: UserPatch,
+    ) -> Result<(), AppError> {
+        let code = code.trim();
+        if code.is_empty() || code.len() > 16 {
+            return Err(AppError::CodeMismatch);
+        }
+        self.store
+            .write(Command::RedeemCode(RedeemCode {
+                pool_id: pool.id.clone(),
+                username: user.username.clone(),
+                code_hash: self.hash(&pool.id, &user.username, &purpose, code),
+                purpose,
+                now_ms: self.clock.now_ms(),
+                patch,
+                limits: self.settings.limits,
+            }))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The attribute a code for `purpose` goes to, with its value.
+pub(crate) fn destination(
+    pool: &UserPool,
+    user: &User,
+    purpose: &CodePurpose,
+) -> Option<(String, String)> {
+    let verified = |a: &str| {
+        user.attributes
+            .get(&format!("{a}_verified"))
+            .is_some_and(|v| v == "true")
+    };
+    let candidates: Vec<&str> = match purpose {
+        CodePurpose::VerifyAttribute(a) => vec![a.as_str()],
+        CodePurpose::ConfirmSignUp => pool
+            .config
+            .auto_verified_attributes
+            .iter()
+            .map(String::as_str)
+            .collect(),
+        CodePurpose::ResetPassword => vec!["email", "phone_number"]
+            .into_iter()
+            .filter(|a| verified(a))
+            .collect(),
+    };
+    candidates
+        .into_iter()
+        .find_map(|a| user.attributes.get(a).map(|v| (a.to_string(), v.clone())))
+}
+
+/// Fake delivery details for an unknown user, when user existence is hidden.
+pub(crate) fn decoy_delivery(pool: &UserPool) -> CodeDelivery {
+    let attribute = pool
+        .config
+        .auto_verified_attributes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "email".into());
+    CodeDelivery {
+        destination: if attribute == "phone_number" {
+            "+*******0000".into()
+        } else {
+            "u***@e***.com".into()
+        },
+        medium: if attribute == "phone_number" {
+            "SMS".into()
+        } else {
+            "EMAIL".into()
+        },
+        attribute,
+    }
+}

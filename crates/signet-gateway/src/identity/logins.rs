@@ -1,0 +1,223 @@
+//! Verifying the tokens of a logins map (provider name → token) against an identity pool:
+//! Signet user pools (the gateway's own key set), external OIDC providers (their JWKS over
+//! HTTP, cached) and Signet's own identity tokens (`signet-identity`). Every check is the
+//! strict one of `signet-verify`.
+
+use super::pools::IDENTITY_PROVIDER;
+use crate::directory::Directory;
+use crate::tokens::Tokens;
+use crate::urls::Urls;
+use crate::AppError;
+use serde_json::{Map, Value};
+use signet_core::{IdentityPool, LoginProvider};
+use signet_verify::{Expected, JwksCache, JwksOptions, TokenUse, VerifyError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Most logins one call may carry.
+pub(crate) const MAX_LOGINS: usize = 10;
+
+/// Leeway for other providers' clocks.
+const LEEWAY_S: u64 = 30;
+
+/// A login whose token passed every check.
+#[derive(Debug, Clone)]
+pub(crate) struct VerifiedLogin {
+    /// Provider name (the key of the logins map).
+    pub provider: String,
+    /// `sub` of the token.
+    pub subject: String,
+    /// The token's audience (the client it was issued to), if a single one.
+    pub audience: Option<String>,
+    /// All claims.
+    pub claims: Map<String, Value>,
+}
+
+fn invalid(provider: &str, e: VerifyError) -> AppError {
+    match e {
+        VerifyError::Expired => {
+            AppError::NotAuthorized(format!("Invalid login token. Token expired: {provider}"))
+        }
+        VerifyError::KeysUnavailable(m) => {
+            AppError::ExternalService(format!("keys of {provider} unavailable: {m}"))
+        }
+        other => AppError::NotAuthorized(format!(
+            "Invalid login token for provider {provider}: {other}"
+        )),
+    }
+}
+
+/// The logins feature: it holds only the handles it uses, built by `app.rs`.
+#[derive(Clone)]
+pub(crate) struct Logins {
+    dir: Directory,
+    tokens: Tokens,
+    urls: Urls,
+    allow_loopback_http: bool,
+    /// JWKS caches of external OIDC providers, by JWKS URL.
+    oidc: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<JwksCache>>>>,
+}
+
+impl Logins {
+    /// Built by the composition root.
+    pub(crate) fn new(
+        dir: Directory,
+        tokens: Tokens,
+        urls: Urls,
+        allow_loopback_http: bool,
+    ) -> Logins {
+        Logins {
+            dir,
+            tokens,
+            urls,
+            allow_loopback_http,
+            oidc: Arc::default(),
+        }
+    }
+}
+
+impl Logins {
+    /// The JWKS cache of an external provider (one per URL, made on first use).
+    fn oidc_keys(&self, jwks_url: &str) -> Result<Arc<JwksCache>, AppError> {
+        let mut map = self.oidc.lock().expect("oidc lock");
+        if let Some(c) = map.get(jwks_url) {
+            return Ok(c.clone());
+        }
+        // Validated when the identity pool was written; checked again before the first
+        // fetch (defence in depth: a key set over plain http lets anyone mint logins).
+        crate::outbound::check_outbound_url(jwks_url, self.allow_loopback_http)
+            .map_err(|e| AppError::ExternalService(format!("JWKS {jwks_url} {e}")))?;
+        let opts = JwksOptions::default();
+        let cache = if jwks_url.starts_with("https://") {
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_webpki_roots()
+                .https_only()
+                .enable_http1()
+                .build();
+            JwksCache::with_connector(jwks_url, opts, https)
+        } else {
+            JwksCache::new(jwks_url, opts)
+        }
+        .map_err(|e| AppError::ExternalService(format!("JWKS {jwks_url}: {e}")))?;
+        let cache = Arc::new(cache);
+        map.insert(jwks_url.to_string(), cache.clone());
+        Ok(cache)
+    }
+
+    async fn verify_login(
+        &self,
+        pool: &IdentityPool,
+        provider: &str,
+        token: &str,
+    ) -> Result<VerifiedLogin, AppError> {
+        let claims = if provider == IDENTITY_PROVIDER {
+            let expected = Expected {
+                issuer: self.urls.identity_issuer(),
+                token_use: TokenUse::Identity,
+                clients: Some(vec![pool.id.clone()]),
+                leeway_s: 0,
+            };
+            self.tokens
+                .verify_own(token, &expected)
+                .map_err(|e| invalid(provider, e))?
+        } else {
+            // `idp.example/` and `idp.example` name one provider; the canonical name (no
+            // trailing slash) is what identities are linked under.
+            let wanted = provider.trim_end_matches('/');
+            let Some(p) = pool.providers.iter().find(|p| p.name() == wanted) else {
+                return Err(AppError::NotAuthorized(format!(
+                    "Invalid login token. Provider {provider} is not configured for this identity pool."
+                )));
+            };
+            match p {
+                LoginProvider::UserPool { issuer, client_ids } => {
+                    let expected = Expected {
+                        issuer: issuer.clone(),
+                        token_use: TokenUse::Id,
+                        clients: Some(client_ids.clone()),
+                        leeway_s: 0,
+                    };
+                    let claims = self
+                        .tokens
+                        .verify_own(token, &expected)
+                        .map_err(|e| invalid(provider, e))?;
+                    // A deleted user pool's tokens log nobody in.
+                    let pool_id = issuer.rsplit('/').next().unwrap_or_default();
+                    let user_pool = self.dir.pool(pool_id).await.map_err(|_| {
+                        AppError::NotAuthorized(format!(
+                            "Invalid login token: user pool {pool_id} no longer exists"
+                        ))
+                    })?;
+                    self.tokens.check_id_token_user(&user_pool, &claims)
+                        .await
+                        .map_err(|e| {
+                            e.or_answer(|_| {
+                                AppError::NotAuthorized(format!(
+                                    "Invalid login token for provider {provider}: the user is disabled or signed out"
+                                ))
+                            })
+                        })?;
+                    claims
+                }
+                LoginProvider::Oidc {
+                    issuer,
+                    jwks_url,
+                    client_ids,
+                } => {
+                    let expected = Expected {
+                        issuer: issuer.clone(),
+                        token_use: TokenUse::Oidc,
+                        clients: Some(client_ids.clone()),
+                        leeway_s: LEEWAY_S,
+                    };
+                    self.oidc_keys(jwks_url)?
+                        .verify(token, &expected)
+                        .await
+                        .map_err(|e| invalid(provider, e))?
+                }
+            }
+        };
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty() && !s.contains('\0') && s.len() <= 255)
+            .ok_or_else(|| {
+                AppError::NotAuthorized(format!("Invalid login token for {provider}: no sub"))
+            })?
+            .to_string();
+        let audience = claims
+            .get("aud")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok(VerifiedLogin {
+            provider: provider.trim_end_matches('/').to_string(),
+            subject,
+            audience,
+            claims,
+        })
+    }
+
+    /// Verify every login of a call (in provider order). The developer provider is refused
+    /// here: only an admin may vouch for developer user ids.
+    pub(crate) async fn verify_logins(
+        &self,
+        pool: &IdentityPool,
+        logins: &BTreeMap<String, String>,
+    ) -> Result<Vec<VerifiedLogin>, AppError> {
+        if logins.len() > MAX_LOGINS {
+            return Err(AppError::invalid(format!(
+                "at most {MAX_LOGINS} logins per call"
+            )));
+        }
+        let mut out = Vec::with_capacity(logins.len());
+        for (provider, token) in logins {
+            if pool.developer_provider.as_deref() == Some(provider.as_str()) {
+                return Err(AppError::NotAuthorized(format!(
+                    "Logins of the developer provider {provider} need GetOpenIdTokenForDeveloperIdentity"
+                )));
+            }
+            out.push(self.verify_login(pool, provider, token).await?);
+        }
+        Ok(out)
+    }
+}

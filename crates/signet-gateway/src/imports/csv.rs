@@ -1,0 +1,262 @@
+//! The CSV format of user imports: Cognito's columns (GetCSVHeader), plus Signet's
+//! `signet:password_hash`, and the turning of one row into a validated user with the same
+//! rules as AdminCreateUser.
+
+use crate::validate::AttrWrite;
+use crate::AppError;
+use signet_core::{PoolConfig, User, UserPool, UserStatus};
+use signet_crypto::PasswordParams;
+
+/// Signet's extension column: an argon2id PHC string (m ≥ 19456 KiB, t ≥ 2, p ≥ 1). A row
+/// with one arrives CONFIRMED and signs in with its old password (a migration); a row
+/// without one arrives RESET_REQUIRED without a password, as in Cognito.
+pub const PASSWORD_HASH_COLUMN: &str = "signet:password_hash";
+/// The username column (required).
+pub const USERNAME_COLUMN: &str = "cognito:username";
+/// Cognito's MFA column (required; Signet has no MFA, so it must be false).
+pub const MFA_COLUMN: &str = "cognito:mfa_enabled";
+
+/// Cognito's standard attributes, in the order of its CSV header.
+const HEADER_STANDARD: [&str; 19] = [
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "email",
+    "email_verified",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+    "updated_at",
+];
+
+/// The columns a pool's import files may have, in Cognito's order: standard attributes,
+/// the pool's custom attributes, `cognito:mfa_enabled`, `cognito:username`, then
+/// `signet:password_hash`.
+pub fn csv_header(pool: &PoolConfig) -> Vec<String> {
+    let custom = pool
+        .schema
+        .iter()
+        .filter(|a| a.name.starts_with("custom:"))
+        .map(|a| a.name.clone());
+    HEADER_STANDARD
+        .iter()
+        .map(|s| s.to_string())
+        .chain(custom)
+        .chain([MFA_COLUMN, USERNAME_COLUMN, PASSWORD_HASH_COLUMN].map(String::from))
+        .collect()
+}
+
+/// Where the columns of an uploaded file are.
+#[derive(Debug, Clone)]
+pub(crate) struct Columns {
+    names: Vec<String>,
+    username: usize,
+    mfa: usize,
+    hash: Option<usize>,
+}
+
+impl Columns {
+    /// Check a file's header: every column known to the pool, none twice, the username
+    /// and MFA columns present (in any order, like Cognito).
+    pub(crate) fn parse<'a>(
+        header: impl IntoIterator<Item = &'a str>,
+        pool: &PoolConfig,
+    ) -> Result<Columns, AppError> {
+        let known = csv_header(pool);
+        let mut names: Vec<String> = Vec::new();
+        for (i, raw) in header.into_iter().enumerate() {
+            // Spreadsheet exports may start with a byte-order mark.
+            let name = if i == 0 {
+                raw.trim_start_matches('\u{feff}')
+            } else {
+                raw
+            }
+            .trim();
+            if !known.iter().any(|k| k == name) {
+                return Err(AppError::invalid(format!(
+                    "The CSV header has a column the user pool does not know: {name:?} (see GetCSVHeader)"
+                )));
+            }
+            if names.iter().any(|n| n == name) {
+                return Err(AppError::invalid(format!(
+                    "The CSV header has the column {name} twice"
+                )));
+            }
+            names.push(name.to_string());
+        }
+        let find = |c: &str| names.iter().position(|n| n == c);
+        let (Some(username), Some(mfa)) = (find(USERNAME_COLUMN), find(MFA_COLUMN)) else {
+            return Err(AppError::invalid(format!(
+                "The CSV header must have the columns {USERNAME_COLUMN} and {MFA_COLUMN}"
+            )));
+        };
+        Ok(Columns {
+            hash: find(PASSWORD_HASH_COLUMN),
+            names,
+            username,
+            mfa,
+        })
+    }
+
+    /// How many fields each row has.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// The user a row describes, or why the row is refused.
+pub(crate) fn row_user(
+    now_ms: u64,
+    pool: &UserPool,
+    cols: &Columns,
+    fields: &[&str],
+) -> Result<User, String> {
+    if fields.len() != cols.len() {
+        return Err(format!(
+            "expected {} fields, found {}",
+            cols.len(),
+            fields.len()
+        ));
+    }
+    let username = fields[cols.username].trim();
+    if username.is_empty() {
+        return Err(format!("{USERNAME_COLUMN} is required"));
+    }
+    match fields[cols.mfa].trim().to_ascii_lowercase().as_str() {
+        "false" => {}
+        "true" => {
+            return Err(format!(
+                "the user pool has no MFA: {MFA_COLUMN} must be false"
+            ))
+        }
+        _ => return Err(format!("{MFA_COLUMN} must be true or false")),
+    }
+    let mut attrs = Vec::new();
+    for (i, value) in fields.iter().enumerate() {
+        let name = cols.names[i].as_str();
+        // An empty cell means "no value", as in Cognito's files.
+        if i == cols.username || i == cols.mfa || Some(i) == cols.hash || value.is_empty() {
+            continue;
+        }
+        let value = match name {
+            "email_verified" | "phone_number_verified" => value.trim().to_ascii_lowercase(),
+            _ => value.to_string(),
+        };
+        attrs.push((name.to_string(), value));
+    }
+    let hash = cols
+        .hash
+        .map(|i| fields[i].trim())
+        .filter(|h| !h.is_empty());
+    if let Some(h) = hash {
+        signet_crypto::check_imported_hash(h, PasswordParams::default())
+            .map_err(|e| format!("{PASSWORD_HASH_COLUMN}: {e}"))?;
+    }
+    let status = if hash.is_some() {
+        UserStatus::Confirmed
+    } else {
+        UserStatus::ResetRequired
+    };
+    let mut user = crate::users::new_user(
+        pool,
+        username,
+        &attrs,
+        AttrWrite::AdminCreate,
+        status,
+        now_ms,
+    )
+    .map_err(|e| e.to_string())?;
+    if hash.is_none() && !can_receive_reset_code(&user) {
+        // Otherwise the user could never set a password (ForgotPassword needs somewhere
+        // verified to send the code).
+        return Err(
+            "a user without signet:password_hash needs email with email_verified=true, or \
+             phone_number with phone_number_verified=true, to receive a reset code"
+                .into(),
+        );
+    }
+    user.password_hash = hash.map(str::to_string);
+    Ok(user)
+}
+
+fn can_receive_reset_code(user: &User) -> bool {
+    ["email", "phone_number"].iter().any(|a| {
+        user.attributes.contains_key(*a)
+            && user
+                .attributes
+                .get(&format!("{a}_verified"))
+                .is_some_and(|v| v == "true")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_core::SchemaAttribute;
+
+    fn pool_with_custom() -> PoolConfig {
+        PoolConfig {
+            schema: vec![SchemaAttribute {
+                name: "custom:tier".into(),
+                data_type: Default::default(),
+                mutable: true,
+                required: false,
+                max_length: None,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_header_is_cognitos_plus_the_password_hash() {
+        let h = csv_header(&pool_with_custom());
+        assert_eq!(h.len(), 19 + 1 + 3);
+        assert_eq!(h[0], "name");
+        assert_eq!(h[9], "email");
+        assert_eq!(
+            &h[18..],
+            &[
+                "updated_at",
+                "custom:tier",
+                MFA_COLUMN,
+                USERNAME_COLUMN,
+                PASSWORD_HASH_COLUMN
+            ]
+        );
+    }
+
+    #[test]
+    fn headers_need_known_unique_columns_with_username_and_mfa() {
+        let pool = pool_with_custom();
+        let ok = Columns::parse(
+            [
+                "\u{feff}email",
+                "cognito:username",
+                " cognito:mfa_enabled",
+                "custom:tier",
+            ],
+            &pool,
+        )
+        .unwrap();
+        assert_eq!((ok.username, ok.mfa, ok.hash, ok.len()), (1, 2, None, 4));
+        for bad in [
+            vec!["email", "cognito:username"],
+            vec!["cognito:mfa_enabled", "email"],
+            vec!["cognito:username", "cognito:mfa_enabled", "custom:nope"],
+            vec!["cognito:username", "cognito:mfa_enabled", "email", "email"],
+            vec!["cognito:username", "cognito:mfa_enabled", "sub"],
+        ] {
+            assert!(Columns::parse(bad.clone(), &pool).is_err(), "{bad:?}");
+        }
+    }
+}

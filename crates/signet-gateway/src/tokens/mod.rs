@@ -1,0 +1,202 @@
+//! Tokens: the user-pool tokens this gateway signs (claims in `claims`), the refresh
+//! tokens it seals, and the checks of the tokens it is shown back — each done here once.
+//!
+//! A shared handle: auth, oauth, the self-service calls, identity pools and STS hold a
+//! clone.
+
+mod check;
+mod claims;
+mod refresh;
+
+pub use claims::USER_ADMIN_SCOPE;
+pub(crate) use claims::{
+    access_claims, id_claims, RefreshPayload, SessionPayload, Subject, REFRESH_PURPOSE,
+    SESSION_PURPOSE,
+};
+
+use crate::cache::Cache;
+use crate::clock::SharedClock;
+use crate::directory::Directory;
+use crate::hooks::{edit_claims, edit_scopes, HookEvent, Hooks, Trigger};
+use crate::keys::KeyManager;
+use crate::metrics::{Issued, Metrics};
+use crate::store::Store;
+use crate::urls::Urls;
+use crate::AppError;
+use signet_core::{AppClient, Group, User, UserPool};
+use signet_crypto::Sealer;
+use std::sync::Arc;
+
+/// Clock skew tolerated on Signet's own APIs.
+const LEEWAY_S: u64 = 30;
+
+/// Tokens of a successful sign-in or refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthResult {
+    /// Access token.
+    pub access_token: String,
+    /// ID token.
+    pub id_token: String,
+    /// Refresh token (on sign-in, and on refresh when the client rotates them).
+    pub refresh_token: Option<String>,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// How a refresh continues an existing family.
+pub(crate) struct Continuation {
+    pub family: String,
+    pub generation: u32,
+    pub expires_at_ms: u64,
+    pub auth_time: u64,
+    pub rotate: bool,
+}
+
+/// A new refresh-token family id: the sign-in time in milliseconds (12 hex digits) then 128
+/// random bits. Every token of the family carries it (`origin_jti`), so "issued before a
+/// sign-out" is decided at millisecond precision, where `iat` has only seconds.
+pub(crate) fn new_family_id(now_ms: u64) -> String {
+    format!("{now_ms:012x}{}", signet_crypto::random_hex_id())
+}
+
+/// The sign-in time encoded in a family id (see [`new_family_id`]).
+pub(crate) fn family_time_ms(family: &str) -> Option<u64> {
+    family
+        .get(..12)
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .filter(|_| family.len() == 44)
+}
+
+fn revoked() -> AppError {
+    AppError::NotAuthorized("Access Token has been revoked".into())
+}
+
+/// See the module doc.
+#[derive(Clone)]
+pub(crate) struct Tokens {
+    store: Store,
+    dir: Directory,
+    cache: Arc<Cache>,
+    keys: Arc<KeyManager>,
+    sealer: Sealer,
+    hooks: Hooks,
+    metrics: Arc<Metrics>,
+    urls: Urls,
+    clock: SharedClock,
+}
+
+impl Tokens {
+    /// Built by the composition root.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        store: Store,
+        dir: Directory,
+        cache: Arc<Cache>,
+        keys: Arc<KeyManager>,
+        sealer: Sealer,
+        hooks: Hooks,
+        metrics: Arc<Metrics>,
+        urls: Urls,
+        clock: SharedClock,
+    ) -> Tokens {
+        Tokens {
+            store,
+            dir,
+            cache,
+            keys,
+            sealer,
+            hooks,
+            metrics,
+            urls,
+            clock,
+        }
+    }
+
+    /// Sign ID and access tokens (and seal a refresh token when one is due), after the
+    /// pool's pre-token-generation hook, if it has one.
+    pub(crate) async fn issue(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        groups: &[Group],
+        cont: Option<Continuation>,
+        trigger: Trigger,
+    ) -> Result<AuthResult, AppError> {
+        let alg = pool.config.signing_alg;
+        let key = self.keys.signer(alg)?;
+        let now_ms = self.clock.now_ms();
+        let now = now_ms / 1000;
+        let (family, generation, exp_ms, auth_time, new_refresh) = match cont {
+            None => (
+                new_family_id(now_ms),
+                0,
+                now_ms + client.validity.refresh_s * 1000,
+                now,
+                true,
+            ),
+            Some(c) => (
+                c.family,
+                c.generation,
+                c.expires_at_ms,
+                c.auth_time,
+                c.rotate,
+            ),
+        };
+        let issuer = self.urls.issuer(&pool.id);
+        let subject = Subject {
+            issuer: &issuer,
+            client,
+            user,
+            groups,
+            auth_time,
+            family: &family,
+            now,
+        };
+        let sign_err = |e: signet_crypto::SigningError| AppError::Internal(e.to_string());
+        let mut id = id_claims(&subject);
+        let mut access = access_claims(&subject);
+        let event = HookEvent {
+            trigger,
+            client_id: &client.client_id,
+            user: Some((user, groups)),
+            scopes: vec![crate::tokens::USER_ADMIN_SCOPE.to_string()],
+        };
+        if let Some(e) = self.hooks.pre_token(pool, event).await? {
+            edit_claims(&mut id, &e.id_add, &e.id_suppress);
+            edit_claims(&mut access, &e.access_add, &e.access_suppress);
+            edit_scopes(&mut access, &e.scopes_add, &e.scopes_suppress);
+        }
+        let id_token = key.sign(&id).map_err(sign_err)?;
+        let access_token = key.sign(&access).map_err(sign_err)?;
+        self.metrics.issued(if trigger == Trigger::RefreshTokens {
+            Issued::Refresh
+        } else {
+            Issued::SignIn
+        });
+        let refresh_token = new_refresh.then(|| {
+            let payload = RefreshPayload {
+                v: 1,
+                pool: pool.id.clone(),
+                client: client.client_id.clone(),
+                sub: user.sub.clone(),
+                username: user.username.clone(),
+                fam: family.clone(),
+                gen: generation,
+                iat_ms: now_ms,
+                exp_ms,
+                auth_time,
+            };
+            self.sealer.seal(
+                REFRESH_PURPOSE,
+                &serde_json::to_vec(&payload).expect("payload serialises"),
+            )
+        });
+        Ok(AuthResult {
+            access_token,
+            id_token,
+            refresh_token,
+            expires_in: client.validity.access_s,
+        })
+    }
+}

@@ -1,0 +1,38 @@
+//! The gateway's public URLs: where each kind of token it signs says it comes from.
+
+use std::sync::Arc;
+
+/// Issuer URLs under the configured public URL. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Urls {
+    public_url: Arc<str>,
+}
+
+impl Urls {
+    /// From the configured public URL (no trailing slash).
+    pub(crate) fn new(public_url: &str) -> Urls {
+        Urls {
+            public_url: public_url.trim_end_matches('/').into(),
+        }
+    }
+
+    /// The base URL clients reach this service at.
+    pub(crate) fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The issuer of a user pool's tokens.
+    pub(crate) fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{pool_id}", self.public_url)
+    }
+
+    /// The issuer of identity-pool OpenID tokens.
+    pub(crate) fn identity_issuer(&self) -> String {
+        format!("{}/identity", self.public_url)
+    }
+
+    /// The issuer of STS session tokens.
+    pub(crate) fn sts_issuer(&self) -> String {
+        format!("{}/sts", self.public_url)
+    }
+}
