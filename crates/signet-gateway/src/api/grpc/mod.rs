@@ -1,11 +1,34 @@
 //! gRPC surface: thin handlers converting proto ↔ use-case types. Admin calls pass an
 //! interceptor that requires the admin secret.
+//!
+//! Each service is a table (`rpc_table!`): RPC, request, response, and the handler
+//! function that serves it, in a file per topic.
+
+/// Implement a tonic service trait as a table. Each row names an RPC, its request and
+/// response messages and its handler, `async fn(&Gateway, Req) -> Result<Resp, Status>`;
+/// the generated method passes the request's message to the handler.
+macro_rules! rpc_table {
+    ($svc:ident for $api:ty { $( $rpc:ident($req:ty) -> $resp:ty => $handler:path; )* }) => {
+        #[tonic::async_trait]
+        impl $svc for $api {
+            $(
+                async fn $rpc(
+                    &self,
+                    r: tonic::Request<$req>,
+                ) -> Result<tonic::Response<$resp>, tonic::Status> {
+                    $handler(&self.gw, r.into_inner())
+                        .await
+                        .map(tonic::Response::new)
+                }
+            )*
+        }
+    };
+}
 
 mod admin;
 mod auth;
 mod convert;
 mod identity;
-mod import;
 mod wire;
 
 use crate::{AppError, Gateway};

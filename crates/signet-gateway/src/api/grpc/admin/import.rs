@@ -1,10 +1,8 @@
-//! The user import calls of `signet.v1.UserPoolAdmin` (the trait impl in `admin.rs`
-//! delegates here to keep that file small).
+//! `signet.v1.UserPoolAdmin`, user import jobs.
 
 use crate::Gateway;
 use signet_core::ImportJob;
 use signet_proto::v1 as pb;
-use std::sync::Arc;
 use tonic::Status;
 
 /// A job as the API shows it, with its upload URL.
@@ -81,7 +79,7 @@ pub(super) async fn list(
         .imports
         .list_import_jobs(
             &r.user_pool_id,
-            super::convert::token(&r.pagination_token),
+            crate::api::grpc::convert::token(&r.pagination_token),
             r.max_results as usize,
         )
         .await?;
@@ -92,7 +90,7 @@ pub(super) async fn list(
 }
 
 pub(super) async fn start(
-    gw: &Arc<Gateway>,
+    gw: &Gateway,
     r: pb::UserImportJobRef,
 ) -> Result<pb::UserImportJobResponse, Status> {
     let j = gw

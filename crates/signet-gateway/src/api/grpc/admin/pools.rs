@@ -1,0 +1,80 @@
+//! `signet.v1.UserPoolAdmin`, user pools: CreateUserPool, DescribeUserPool, UpdateUserPool, DeleteUserPool, ListUserPools.
+
+use super::pool_out;
+use crate::api::grpc::convert as cv;
+use crate::pools::PoolInput;
+use crate::Gateway;
+use signet_proto::v1 as pb;
+use tonic::Status;
+
+pub(super) async fn create_user_pool(
+    gw: &Gateway,
+    r: pb::CreateUserPoolRequest,
+) -> Result<pb::UserPoolResponse, Status> {
+    let p = gw.pools.create_user_pool(cv::pool_input(&r)?).await?;
+    Ok(pool_out(gw, &p))
+}
+
+pub(super) async fn describe_user_pool(
+    gw: &Gateway,
+    r: pb::UserPoolRef,
+) -> Result<pb::UserPoolResponse, Status> {
+    let p = gw.pools.describe_user_pool(&r.user_pool_id).await?;
+    Ok(pool_out(gw, &p))
+}
+
+pub(super) async fn update_user_pool(
+    gw: &Gateway,
+    r: pb::UpdateUserPoolRequest,
+) -> Result<pb::UserPoolResponse, Status> {
+    let current = gw.pools.describe_user_pool(&r.user_pool_id).await?;
+    let mut config = current.config.clone();
+    if r.password_policy.is_some() {
+        config.password_policy = cv::policy(&r.password_policy);
+    }
+    if !r.auto_verified_attributes.is_empty() {
+        config.auto_verified_attributes = r.auto_verified_attributes.clone();
+    }
+    if r.clear_pre_token_generation {
+        config.pre_token_generation = None;
+    } else if let Some(h) = &r.pre_token_generation {
+        config.pre_token_generation = Some(cv::hook_in(h));
+    }
+    if let Some(v) = r.prevent_user_existence_errors {
+        config.prevent_user_existence_errors = v;
+    }
+    if let Some(v) = r.deletion_protection {
+        config.deletion_protection = v;
+    }
+    let input = PoolInput {
+        name: r.pool_name.unwrap_or(current.name),
+        config,
+    };
+    let p = gw.pools.update_user_pool(&r.user_pool_id, input).await?;
+    Ok(pool_out(gw, &p))
+}
+
+pub(super) async fn delete_user_pool(
+    gw: &Gateway,
+    r: pb::UserPoolRef,
+) -> Result<pb::Empty, Status> {
+    gw.pools.delete_user_pool(&r.user_pool_id).await?;
+    Ok(pb::Empty {})
+}
+
+pub(super) async fn list_user_pools(
+    gw: &Gateway,
+    r: pb::ListRequest,
+) -> Result<pb::ListUserPoolsResponse, Status> {
+    let (pools, next) = gw
+        .pools
+        .list_user_pools(cv::token(&r.next_token), r.max_results as usize)
+        .await?;
+    Ok(pb::ListUserPoolsResponse {
+        user_pools: pools
+            .iter()
+            .map(|p| cv::pool(p, gw.config().issuer(&p.id)))
+            .collect(),
+        next_token: next.unwrap_or_default(),
+    })
+}

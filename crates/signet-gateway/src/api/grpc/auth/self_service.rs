@@ -1,0 +1,101 @@
+//! `signet.v1.UserPoolAuth`, the calls a user makes with their own access token.
+
+use super::opt;
+use crate::api::grpc::convert as cv;
+use crate::Gateway;
+use signet_proto::v1 as pb;
+use tonic::Status;
+
+pub(super) async fn change_password(
+    gw: &Gateway,
+    r: pb::ChangePasswordRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.self_service
+        .change_password(&r.access_token, &r.previous_password, &r.proposed_password)
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn get_user(
+    gw: &Gateway,
+    r: pb::AccessTokenRequest,
+) -> Result<pb::GetUserResponse, Status> {
+    let u = gw.self_service.get_user(&r.access_token).await?;
+    let user = cv::user(&u);
+    Ok(pb::GetUserResponse {
+        username: user.username,
+        user_attributes: user.attributes,
+    })
+}
+
+pub(super) async fn update_user_attributes(
+    gw: &Gateway,
+    r: pb::UpdateUserAttributesRequest,
+) -> Result<pb::UpdateUserAttributesResponse, Status> {
+    let d = gw
+        .self_service
+        .update_user_attributes(&r.access_token, &cv::attrs(&r.user_attributes))
+        .await?;
+    Ok(pb::UpdateUserAttributesResponse {
+        code_delivery_details_list: d.iter().map(cv::delivery).collect(),
+    })
+}
+
+pub(super) async fn delete_user_attributes(
+    gw: &Gateway,
+    r: pb::DeleteUserAttributesRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.self_service
+        .delete_user_attributes(&r.access_token, &r.user_attribute_names)
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn get_user_attribute_verification_code(
+    gw: &Gateway,
+    r: pb::AttributeVerificationRequest,
+) -> Result<pb::CodeDeliveryResponse, Status> {
+    let d = gw
+        .self_service
+        .attribute_verification_code(&r.access_token, &r.attribute_name)
+        .await?;
+    Ok(pb::CodeDeliveryResponse {
+        code_delivery_details: Some(cv::delivery(&d)),
+    })
+}
+
+pub(super) async fn verify_user_attribute(
+    gw: &Gateway,
+    r: pb::VerifyUserAttributeRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.self_service
+        .verify_user_attribute(&r.access_token, &r.attribute_name, &r.code)
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn delete_user(
+    gw: &Gateway,
+    r: pb::AccessTokenRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.self_service.delete_self(&r.access_token).await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn global_sign_out(
+    gw: &Gateway,
+    r: pb::AccessTokenRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.self_service.global_sign_out(&r.access_token).await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn revoke_token(
+    gw: &Gateway,
+    r: pb::RevokeTokenRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.self_service
+        .revoke_token(&r.token, &r.client_id, opt(&r.client_secret))
+        .await?;
+    Ok(pb::AuthEmpty {})
+}

@@ -1,0 +1,61 @@
+//! `signet.v1.UserPoolAuth`, sign-in: InitiateAuth, RespondToAuthChallenge, and machine tokens.
+
+use crate::api::grpc::convert as cv;
+use crate::names::{Challenge, InitiateFlow};
+use crate::oauth::ClientAuth;
+use crate::{AppError, Gateway};
+use signet_proto::v1 as pb;
+use std::collections::BTreeMap;
+use tonic::Status;
+
+pub(super) async fn issue_client_token(
+    gw: &Gateway,
+    r: pb::IssueClientTokenRequest,
+) -> Result<pb::IssueClientTokenResponse, Status> {
+    let auth = ClientAuth {
+        client_id: r.client_id,
+        secret: Some(r.client_secret),
+    };
+    let scope = Some(r.scope.as_str()).filter(|s| !s.is_empty());
+    let t = gw
+        .oauth
+        .client_credentials(&r.user_pool_id, &auth, scope)
+        .await
+        .map_err(AppError::from)?;
+    Ok(pb::IssueClientTokenResponse {
+        access_token: t.access_token,
+        token_type: "Bearer".into(),
+        expires_in: t.expires_in,
+        scope: t.scope.unwrap_or_default(),
+    })
+}
+
+pub(super) async fn initiate_auth(
+    gw: &Gateway,
+    r: pb::InitiateAuthRequest,
+) -> Result<pb::AuthResponse, Status> {
+    let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
+    let o = gw
+        .auth
+        .initiate_auth(
+            &r.client_id,
+            InitiateFlow::parse(&r.auth_flow)?,
+            &params,
+            false,
+        )
+        .await?;
+    Ok(cv::auth(o))
+}
+
+pub(super) async fn respond_to_auth_challenge(
+    gw: &Gateway,
+    r: pb::RespondToAuthChallengeRequest,
+) -> Result<pb::AuthResponse, Status> {
+    let challenge = Challenge::parse(&r.challenge_name)?;
+    let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
+    let o = gw
+        .auth
+        .respond_to_challenge(&r.client_id, challenge, &r.session, &responses)
+        .await?;
+    Ok(cv::auth(o))
+}

@@ -1,0 +1,85 @@
+//! `signet.v1.UserPoolAuth`, sign-up, confirmation and password recovery.
+
+use super::opt;
+use crate::api::grpc::convert as cv;
+use crate::Gateway;
+use signet_proto::v1 as pb;
+use tonic::Status;
+
+pub(super) async fn sign_up(
+    gw: &Gateway,
+    r: pb::SignUpRequest,
+) -> Result<pb::SignUpResponse, Status> {
+    let res = gw
+        .signup
+        .sign_up(
+            &r.client_id,
+            opt(&r.secret_hash),
+            &r.username,
+            &r.password,
+            &cv::attrs(&r.user_attributes),
+        )
+        .await?;
+    Ok(pb::SignUpResponse {
+        user_confirmed: res.confirmed,
+        user_sub: res.sub,
+        code_delivery_details: res.delivery.as_ref().map(cv::delivery),
+    })
+}
+
+pub(super) async fn confirm_sign_up(
+    gw: &Gateway,
+    r: pb::ConfirmSignUpRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.signup
+        .confirm_sign_up(
+            &r.client_id,
+            opt(&r.secret_hash),
+            &r.username,
+            &r.confirmation_code,
+        )
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn resend_confirmation_code(
+    gw: &Gateway,
+    r: pb::ClientUserRequest,
+) -> Result<pb::CodeDeliveryResponse, Status> {
+    let d = gw
+        .signup
+        .resend_confirmation_code(&r.client_id, opt(&r.secret_hash), &r.username)
+        .await?;
+    Ok(pb::CodeDeliveryResponse {
+        code_delivery_details: Some(cv::delivery(&d)),
+    })
+}
+
+pub(super) async fn forgot_password(
+    gw: &Gateway,
+    r: pb::ClientUserRequest,
+) -> Result<pb::CodeDeliveryResponse, Status> {
+    let d = gw
+        .signup
+        .forgot_password(&r.client_id, opt(&r.secret_hash), &r.username)
+        .await?;
+    Ok(pb::CodeDeliveryResponse {
+        code_delivery_details: Some(cv::delivery(&d)),
+    })
+}
+
+pub(super) async fn confirm_forgot_password(
+    gw: &Gateway,
+    r: pb::ConfirmForgotPasswordRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.signup
+        .confirm_forgot_password(
+            &r.client_id,
+            opt(&r.secret_hash),
+            &r.username,
+            &r.confirmation_code,
+            &r.password,
+        )
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
