@@ -63,7 +63,7 @@ macro_rules! target {
 
 /// The target of every span made here, stated rather than taken from the module path: the
 /// filters operators set (`RUST_LOG=signet_store::trace=debug`), [`SPANS_DIRECTIVE`] and the
-/// README name it, and it must stay when this module moves to a client crate of its own.
+/// README name it. It is the path this module had in `signet-store` before it moved here.
 pub const TARGET: &str = target!();
 
 /// The filter directive that turns these spans on (add it when exporting traces).
@@ -111,7 +111,7 @@ pub(crate) fn client_span(name: &'static str) -> tracing::Span {
 /// A store member's server span for one call (`name` like `store.Write`), continuing the
 /// caller's trace. Lives here, beside the client's spans, so that both ends of the hop share
 /// one target and one directive.
-pub(crate) fn server_span<T>(name: &'static str, req: &tonic::Request<T>) -> tracing::Span {
+pub fn server_span<T>(name: &'static str, req: &tonic::Request<T>) -> tracing::Span {
     let span =
         tracing::debug_span!(target: TARGET, "store", otel.name = name, otel.kind = "server");
     let headers = req.metadata().clone().into_headers();
