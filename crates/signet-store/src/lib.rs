@@ -2,7 +2,10 @@
 //! group commit) and a sled state machine, plus the gRPC services gateways and operators use
 //! and the client library that hides leader changes.
 //!
-//! This is the only crate that touches sled.
+//! This is the only crate that touches sled. The client library, and what client and server
+//! share (read consistency, the leader-redirect key, the metrics and trace helpers), live in
+//! `signet-store-client`, which links neither sled nor openraft; they are re-exported here
+//! under their old paths.
 #![forbid(unsafe_code)]
 // openraft's trait signatures fix the (large) storage and RPC error types.
 #![allow(clippy::result_large_err)]
@@ -10,7 +13,6 @@
 mod access;
 mod admission;
 mod api;
-mod client;
 mod cluster;
 mod error;
 mod faults;
@@ -20,7 +22,6 @@ mod housekeeping;
 mod identity;
 mod log_store;
 mod membership;
-pub mod metrics;
 mod network;
 mod node;
 mod ops;
@@ -31,11 +32,9 @@ mod recovery;
 mod sled_kv;
 mod snapshot;
 mod state_machine;
-pub mod trace;
 mod types;
 
-pub use client::{ReadConsistency, StoreClient, Written, MAX_REPLY_BYTES};
-pub use error::{ClientError, StoreError};
+pub use error::StoreError;
 pub use faults::{Faults, RpcKind};
 pub use feed::Change;
 pub use housekeeping::KeyHousekeeping;
@@ -49,8 +48,11 @@ pub use recovery::{force_new_cluster, Recovery};
 pub use state_machine::StateMachineStore;
 pub use types::{Batch, NodeId, Raft, SignetNode, TypeConfig};
 
-/// Metadata key carrying the leader's API address on a "not leader" answer.
-pub const LEADER_METADATA: &str = "x-signet-leader";
+// The client side, at the paths it had before it moved to its own crate.
+pub use signet_store_client::{
+    metrics, trace, ClientError, ReadConsistency, StoreClient, Written, LEADER_METADATA,
+    MAX_REPLY_BYTES,
+};
 
 /// Accepted connections with Nagle's algorithm off. Servers fed their own listener do not
 /// get tonic's socket options, and with Nagle on, a small response queued behind an

@@ -3,7 +3,7 @@
 //! their span as its child, so one trace shows a sign-in across both processes when traces
 //! are exported (OTLP, `OTEL_*` environment).
 //!
-//! Every span of that trace is made here, at DEBUG level under this module's target, so
+//! Every span of that trace is made here, at DEBUG level under the target [`TARGET`], so
 //! that they cost nothing unless enabled: the binary enables [`SPANS_DIRECTIVE`] when it
 //! exports traces. (At INFO they cost ~3.5 µs per gRPC call, about a tenth of a
 //! client_credentials token, measured with `signet bench`.)
@@ -54,13 +54,26 @@ fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     }
 }
 
+// One literal for both constants below (`concat!` takes literals, not constants).
+macro_rules! target {
+    () => {
+        "signet_store::trace"
+    };
+}
+
+/// The target of every span made here, stated rather than taken from the module path: the
+/// filters operators set (`RUST_LOG=signet_store::trace=debug`), [`SPANS_DIRECTIVE`] and the
+/// README name it. It is the path this module had in `signet-store` before it moved here.
+pub const TARGET: &str = target!();
+
 /// The filter directive that turns these spans on (add it when exporting traces).
-pub const SPANS_DIRECTIVE: &str = "signet_store::trace=debug";
+pub const SPANS_DIRECTIVE: &str = concat!(target!(), "=debug");
 
 /// A gateway's server span for one gRPC call (`path` is the method path), continuing the
 /// caller's trace if its headers carry one.
 pub fn rpc_span(path: &str, headers: &http::HeaderMap) -> tracing::Span {
     let span = tracing::debug_span!(
+        target: TARGET,
         "rpc",
         otel.name = %path,
         otel.kind = "server",
@@ -74,6 +87,7 @@ pub fn rpc_span(path: &str, headers: &http::HeaderMap) -> tracing::Span {
 /// `/{pool_id}/oauth2/token`), continuing the caller's trace if its headers carry one.
 pub fn http_span(method: &http::Method, route: &str, headers: &http::HeaderMap) -> tracing::Span {
     let span = tracing::debug_span!(
+        target: TARGET,
         "http",
         otel.name = %format_args!("{method} {route}"),
         otel.kind = "server",
@@ -86,13 +100,47 @@ pub fn http_span(method: &http::Method, route: &str, headers: &http::HeaderMap) 
 
 /// A store client's span around one write or read (with its retries).
 pub(crate) fn client_span(name: &'static str) -> tracing::Span {
-    tracing::debug_span!("store.client", otel.name = name, otel.kind = "client")
+    tracing::debug_span!(
+        target: TARGET,
+        "store.client",
+        otel.name = name,
+        otel.kind = "client"
+    )
 }
 
-/// A server span for a store call, continuing the caller's trace.
-pub(crate) fn server_span<T>(name: &'static str, req: &tonic::Request<T>) -> tracing::Span {
-    let span = tracing::debug_span!("store", otel.name = name, otel.kind = "server");
+/// A store member's server span for one call (`name` like `store.Write`), continuing the
+/// caller's trace. Lives here, beside the client's spans, so that both ends of the hop share
+/// one target and one directive.
+pub fn server_span<T>(name: &'static str, req: &tonic::Request<T>) -> tracing::Span {
+    let span =
+        tracing::debug_span!(target: TARGET, "store", otel.name = name, otel.kind = "server");
     let headers = req.metadata().clone().into_headers();
     continue_trace(&span, &headers);
     span
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn the_directive_selects_the_spans() {
+        assert_eq!(SPANS_DIRECTIVE, "signet_store::trace=debug");
+        let filter = tracing_subscriber::EnvFilter::new(SPANS_DIRECTIVE);
+        let subscriber = tracing_subscriber::registry().with(filter);
+        tracing::subscriber::with_default(subscriber, || {
+            let req = tonic::Request::new(());
+            let headers = http::HeaderMap::new();
+            for span in [
+                rpc_span("/x.Y/Z", &headers),
+                http_span(&http::Method::GET, "/jwks", &headers),
+                client_span("store.read"),
+                server_span("store.Read", &req),
+            ] {
+                assert!(!span.is_disabled(), "{span:?}");
+                assert_eq!(span.metadata().map(|m| m.target()), Some(TARGET));
+            }
+        });
+    }
 }
