@@ -31,7 +31,7 @@ use crate::users::self_service::SelfService;
 use crate::users::Users;
 use crate::{api, quorum, AppError, GatewayConfig};
 use signet_crypto::{KeyedHasher, PasswordHasher, Sealer};
-use signet_store::StoreClient;
+use signet_store_client::StoreClient;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;

@@ -6,7 +6,7 @@ use crate::keys::KeyManager;
 use crate::store::Store;
 use crate::{AppError, Gateway};
 use signet_core::{Answer, AppClient, IdentityPool, Query, Role, SigningKey, Table, UserPool};
-use signet_store::ReadConsistency;
+use signet_store_client::ReadConsistency;
 use signet_verify::KeySet;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -6,7 +6,7 @@
 
 use crate::Gateway;
 use signet_core::Query;
-use signet_store::ReadConsistency;
+use signet_store_client::ReadConsistency;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -5,7 +5,7 @@
 use crate::error::rejection;
 use crate::AppError;
 use signet_core::{Answer, Command, Outcome, Query};
-use signet_store::{ReadConsistency, StoreClient};
+use signet_store_client::{ReadConsistency, StoreClient};
 
 /// See the module doc.
 #[derive(Clone)]

@@ -2,7 +2,7 @@
 //! (`signet_rpc_duration_seconds{rpc=…}`) and per matched HTTP route
 //! (`signet_http_duration_seconds{route=…}`), each with a count of failed calls.
 
-use signet_store::metrics::{header, label, Histogram};
+use signet_store_client::metrics::{header, label, Histogram};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -136,7 +136,7 @@ where
                 let path = req.uri().path().to_string();
                 // One server span per call, continuing the caller's W3C trace context;
                 // the store client passes it on (off unless traces are exported).
-                let span = signet_store::trace::rpc_span(&path, req.headers());
+                let span = signet_store_client::trace::rpc_span(&path, req.headers());
                 (path, span)
             }
             Surface::Http => {
@@ -145,7 +145,7 @@ where
                     .get::<axum::extract::MatchedPath>()
                     .map_or("unmatched", |m| m.as_str())
                     .to_string();
-                let span = signet_store::trace::http_span(req.method(), &route, req.headers());
+                let span = signet_store_client::trace::http_span(req.method(), &route, req.headers());
                 (route, span)
             }
         };

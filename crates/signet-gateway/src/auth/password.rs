@@ -10,7 +10,7 @@ use crate::tokens::{SessionPayload, SESSION_PURPOSE};
 use crate::validate::canonical_username;
 use crate::AppError;
 use signet_core::{AppClient, Query, UserPool, UserStatus, UserView};
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
 impl Auth {

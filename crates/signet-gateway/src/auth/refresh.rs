@@ -6,7 +6,7 @@ use crate::hooks::Trigger;
 use crate::tokens::Continuation;
 use crate::AppError;
 use signet_core::{AdvanceRefreshFamily, AppClient, Command, Query, RefreshFamily, UserPool};
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 
 impl Auth {
     /// REFRESH_TOKEN_AUTH, and the token endpoint's `grant_type=refresh_token`.

@@ -17,7 +17,7 @@ use signet_core::{
     Answer, AppClient, Command, IdentityPool, Page, Query, Role, UpdateUser, User, UserPatch,
     UserPool, UserView,
 };
-use signet_store::ReadConsistency::{self, Linearizable};
+use signet_store_client::ReadConsistency::{self, Linearizable};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};

@@ -12,7 +12,7 @@ pub use oauth::OAuthError;
 pub(crate) use rejection::rejection;
 
 use signet_crypto::PasswordError;
-use signet_store::ClientError;
+use signet_store_client::ClientError;
 use thiserror::Error;
 use tonic::Status;
 use tonic_types::StatusExt;

@@ -21,7 +21,7 @@ use crate::urls::Urls;
 use crate::AppError;
 use serde_json::Value;
 use signet_core::{Command, GetOrCreateIdentity, Identity, IdentityPool, Query, UnlinkIdentity};
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use crate::AppError;
 use serde_json::{json, Value};
 use signet_core::{Command, GetOrCreateIdentity, Identity, Query};
 use signet_crypto::Algorithm;
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
 impl Identities {

@@ -19,7 +19,7 @@ use signet_core::{
     Command, CreateImportJob, ImportJob, ImportStatus, Query, StartImportJob, StopImportJob,
 };
 use signet_crypto::KeyedHasher;
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::Mutex;

@@ -5,7 +5,7 @@ use crate::clock::SharedClock;
 use crate::store::Store;
 use crate::AppError;
 use signet_core::{Command, Query, RequestKeyRotation, RevokeKey, SigningKey};
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 
 /// The key administration feature.
 #[derive(Clone)]

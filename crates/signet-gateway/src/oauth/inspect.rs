@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use signet_core::{
     AppClient, Command, Query, RefreshFamily, RevokeAccessToken, RevokeRefreshFamily,
 };
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse};
 use std::sync::Arc;
 

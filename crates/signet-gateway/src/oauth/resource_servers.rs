@@ -11,7 +11,7 @@ use signet_core::{
     Command, DeleteResourceServer, OAuthFlow, PutResourceServer, Query, ResourceServer,
     ResourceServerScope,
 };
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 
 /// A resource server's settings.
 #[derive(Debug, Clone, Default)]

@@ -13,7 +13,7 @@ use signet_core::{
     AppClient, AuthFlow, Command, CreateAppClient, DeleteAppClient, Query, TokenValidity,
     UpdateAppClient, UserPool,
 };
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 
 /// Settings of a new or updated app client.
 #[derive(Debug, Clone, Default)]

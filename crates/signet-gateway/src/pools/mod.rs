@@ -15,7 +15,7 @@ use signet_core::{
     Command, CreateUserPool, DeleteUserPool, PasswordPolicy, PoolConfig, Query, SchemaAttribute,
     UpdateUserPool, UserPool,
 };
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 
 pub use self::clients::ClientInput;
 

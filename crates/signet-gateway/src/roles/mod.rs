@@ -14,7 +14,7 @@ use signet_core::Page;
 use signet_core::{
     Command, CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, Query, Role, UpdateRole,
 };
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use signet_verify::policy::PolicyDocument;
 
 /// Largest total of a role's inline policies (compact JSON): with the other claims and

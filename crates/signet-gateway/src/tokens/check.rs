@@ -7,7 +7,7 @@ use crate::AppError;
 use base64::Engine;
 use serde_json::{Map, Value};
 use signet_core::{Query, RefreshFamily, UserPool, UserView};
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse, VerifyError};
 use std::sync::Arc;
 

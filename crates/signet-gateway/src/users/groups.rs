@@ -10,7 +10,7 @@ use signet_core::{
     AddUserToGroup, Command, CreateGroup, DeleteGroup, Group, Query, RemoveUserFromGroup,
     UpdateGroup, User,
 };
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 
 /// The one check of a group's fields, for Create and Update alike (Cognito's limits). The
 /// name reaches `cognito:groups` in tokens, so it is an identifier: nothing invisible, no

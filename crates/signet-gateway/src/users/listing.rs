@@ -5,7 +5,7 @@ use crate::AppError;
 use signet_core::Page;
 use signet_core::UserSearchPage;
 use signet_core::{OutboxMessage, Query, User};
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 
 impl Users {
     /// ListUsers with an optional filter; returns the page and the next token.

@@ -22,7 +22,7 @@
 use crate::api::latency::{Latency, LatencyLayer, Surface};
 use crate::error::OAuthError;
 use crate::{AppError, ServingLimits};
-use signet_store::metrics::header;
+use signet_store_client::metrics::header;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};

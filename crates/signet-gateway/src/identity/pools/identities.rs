@@ -6,7 +6,7 @@ use crate::store::{page, page_size};
 use crate::AppError;
 use signet_core::Page;
 use signet_core::{Command, DeleteIdentities, Identity, Query};
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
 impl IdentityPools {

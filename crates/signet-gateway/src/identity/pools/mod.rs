@@ -16,7 +16,7 @@ use signet_core::{
     Command, CreateIdentityPool, DeleteIdentityPool, IdentityPool, PoolRoles, Query, Role,
     RoleMapping, RoleMappingKind, SetIdentityPoolRoles, UpdateIdentityPool,
 };
-use signet_store::ReadConsistency::Linearizable;
+use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
 /// Settings of a new or updated identity pool.
