@@ -145,7 +145,8 @@ where
                     .get::<axum::extract::MatchedPath>()
                     .map_or("unmatched", |m| m.as_str())
                     .to_string();
-                let span = signet_store_client::trace::http_span(req.method(), &route, req.headers());
+                let span =
+                    signet_store_client::trace::http_span(req.method(), &route, req.headers());
                 (route, span)
             }
         };
