@@ -65,3 +65,18 @@ pub fn uuid() -> String {
 pub fn temporary_password() -> String {
     format!("{}Aa1!", pick(ALNUM, 16))
 }
+
+/// A new refresh-token family id: the sign-in time in milliseconds (12 hex digits) then 128
+/// random bits. Every token of the family carries it (`origin_jti`), so "issued before a
+/// sign-out" is decided at millisecond precision, where `iat` has only seconds.
+pub fn new_family_id(now_ms: u64) -> String {
+    format!("{now_ms:012x}{}", signet_crypto::random_hex_id())
+}
+
+/// The sign-in time encoded in a family id (see [`new_family_id`]).
+pub fn family_time_ms(family: &str) -> Option<u64> {
+    family
+        .get(..12)
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .filter(|_| family.len() == 44)
+}

@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+/// The provider name of Signet's own identity tokens in login maps and trust policies.
+pub const IDENTITY_PROVIDER: &str = "signet-identity";
+
 /// Issuer URLs under the configured public URL. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Urls {

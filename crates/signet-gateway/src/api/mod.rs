@@ -3,5 +3,4 @@
 
 pub(crate) mod grpc;
 pub(crate) mod http;
-pub(crate) mod latency;
 pub(crate) mod serving;

@@ -46,7 +46,7 @@ impl TokenUser {
             client_id: text(client)?,
             signed_in_ms: text("origin_jti")
                 .as_deref()
-                .and_then(crate::tokens::family_time_ms)?,
+                .and_then(crate::ids::family_time_ms)?,
         })
     }
 }

@@ -3,10 +3,10 @@
 //! HTTP, cached) and Signet's own identity tokens (`signet-identity`). Every check is the
 //! strict one of `signet-verify`.
 
-use super::pools::IDENTITY_PROVIDER;
 use crate::directory::Directory;
 use crate::tokens::Tokens;
 use crate::urls::Urls;
+use crate::urls::IDENTITY_PROVIDER;
 use crate::AppError;
 use serde_json::{Map, Value};
 use signet_core::{IdentityPool, LoginProvider};

@@ -1,5 +1,5 @@
 //! Bulk user import jobs (Cognito's CreateUserImportJob & co.): a job is created with a
-//! pre-signed upload URL, the CSV file is PUT there and staged in chunks (`crate::http_import`),
+//! pre-signed upload URL, the CSV file is PUT there and staged in chunks (`api::http::import`),
 //! and StartUserImportJob makes this gateway insert the chunks one log entry at a time
 //! (`runner`).
 

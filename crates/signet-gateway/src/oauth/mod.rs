@@ -1,7 +1,8 @@
-//! OAuth 2.0 for services: resource servers and custom scopes, client secrets with
-//! rotation, and the token endpoint's work — client_credentials (the hot path: cached client,
-//! one keyed hash compared in constant time, claims, one signature; no store round trip),
-//! refresh, revocation (RFC 7009), introspection (RFC 7662) and userInfo.
+//! OAuth 2.0 for services: the token endpoint's work — client_credentials (the hot path:
+//! cached client, one keyed hash compared in constant time, claims, one signature; no store
+//! round trip) and refresh — and, in `inspect`, revocation (RFC 7009), introspection
+//! (RFC 7662) and userInfo. Resource servers and their scopes are in `resource_servers`;
+//! client secrets are managed with the clients (`pools::client_secrets`).
 
 mod inspect;
 pub(crate) mod resource_servers;

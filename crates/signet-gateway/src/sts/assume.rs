@@ -5,8 +5,8 @@ use super::{
     assumed_role_arn, peek_claims, token_error, AssumeRoleInput, AssumeRoleOutput, SessionSpec,
     Sts, DEFAULT_SESSION_S,
 };
-use crate::identity::IDENTITY_PROVIDER;
 use crate::roles::check_iam_name;
+use crate::urls::IDENTITY_PROVIDER;
 use crate::AppError;
 use serde_json::Value;
 use signet_core::Role;

@@ -52,21 +52,6 @@ pub(crate) struct Continuation {
     pub rotate: bool,
 }
 
-/// A new refresh-token family id: the sign-in time in milliseconds (12 hex digits) then 128
-/// random bits. Every token of the family carries it (`origin_jti`), so "issued before a
-/// sign-out" is decided at millisecond precision, where `iat` has only seconds.
-pub(crate) fn new_family_id(now_ms: u64) -> String {
-    format!("{now_ms:012x}{}", signet_crypto::random_hex_id())
-}
-
-/// The sign-in time encoded in a family id (see [`new_family_id`]).
-pub(crate) fn family_time_ms(family: &str) -> Option<u64> {
-    family
-        .get(..12)
-        .and_then(|h| u64::from_str_radix(h, 16).ok())
-        .filter(|_| family.len() == 44)
-}
-
 fn revoked() -> AppError {
     AppError::NotAuthorized("Access Token has been revoked".into())
 }
@@ -129,7 +114,7 @@ impl Tokens {
         let now = now_ms / 1000;
         let (family, generation, exp_ms, auth_time, new_refresh) = match cont {
             None => (
-                new_family_id(now_ms),
+                crate::ids::new_family_id(now_ms),
                 0,
                 now_ms + client.validity.refresh_s * 1000,
                 now,

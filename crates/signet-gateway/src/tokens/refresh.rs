@@ -1,6 +1,6 @@
 //! Refresh tokens: sealed (not signed), opened and checked here.
 
-use super::{family_time_ms, RefreshPayload, Tokens, REFRESH_PURPOSE};
+use super::{RefreshPayload, Tokens, REFRESH_PURPOSE};
 use crate::directory::{Dead, TokenUser};
 use crate::AppError;
 use signet_core::{AppClient, UserPool, UserView};
@@ -41,7 +41,7 @@ impl Tokens {
             username: p.username.clone(),
             sub: p.sub.clone(),
             client_id: p.client.clone(),
-            signed_in_ms: family_time_ms(&p.fam).ok_or_else(revoked)?,
+            signed_in_ms: crate::ids::family_time_ms(&p.fam).ok_or_else(revoked)?,
         };
         self.dir.live_user(pool, &who).await.map_err(|e| {
             e.or_answer(|d| match d {

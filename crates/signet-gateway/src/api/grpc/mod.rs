@@ -127,7 +127,7 @@ pub(crate) fn serve(
         let stack = crate::api::serving::stack(
             &gw.limiter,
             gw.metrics.rpc.clone(),
-            crate::api::latency::Surface::Grpc,
+            crate::metrics::latency::Surface::Grpc,
         )
         .layer(wire::DecodeErrorsLayer {
             max_message_bytes: max,

@@ -21,7 +21,7 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
     let stack = crate::api::serving::stack(
         &gw.limiter,
         gw.metrics.http.clone(),
-        crate::api::latency::Surface::Http,
+        crate::metrics::latency::Surface::Http,
     );
     let body_limit = axum::extract::DefaultBodyLimit::max(gw.cfg.serving.max_http_body_bytes);
     Router::new()

@@ -19,8 +19,8 @@
 //!    bodies through axum's `DefaultBodyLimit` (413).
 //! 5. gRPC only: decode errors become InvalidParameterException (`grpc::wire`).
 
-use crate::api::latency::{Latency, LatencyLayer, Surface};
 use crate::error::OAuthError;
+use crate::metrics::latency::{Latency, LatencyLayer, Surface};
 use crate::{AppError, ServingLimits};
 use signet_store_client::metrics::header;
 use std::future::Future;

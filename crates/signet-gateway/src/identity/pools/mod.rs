@@ -36,9 +36,6 @@ pub struct IdentityPoolInput {
     pub developer_provider: Option<String>,
 }
 
-/// The provider name of Signet's own identity tokens in login maps and trust policies.
-pub const IDENTITY_PROVIDER: &str = "signet-identity";
-
 /// An issuer is compared, never fetched: http(s) with a host is enough.
 fn http_url(what: &str, url: &str) -> Result<(), AppError> {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))

@@ -1,7 +1,8 @@
 //! The login providers an identity pool accepts: its user pools (by issuer and client ids)
 //! and external OIDC providers.
 
-use super::{check_name, http_url, IdentityPoolInput, IdentityPools, IDENTITY_PROVIDER};
+use super::{check_name, http_url, IdentityPoolInput, IdentityPools};
+use crate::urls::IDENTITY_PROVIDER;
 use crate::AppError;
 use signet_core::LoginProvider;
 use std::collections::BTreeMap;

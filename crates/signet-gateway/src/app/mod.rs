@@ -2,35 +2,31 @@
 //! hashers, signer, notifier) from its config, starts its servers and background
 //! loops, and answers for its readiness. Nothing else happens here.
 
-use crate::auth::{Auth, AuthSettings};
+mod compose;
+
+use crate::auth::Auth;
 use crate::cache::{self, Cache};
-use crate::codes::{CodeSettings, Codes};
 use crate::directory::Directory;
-use crate::hooks::Hooks;
-use crate::identity::logins::Logins;
 use crate::identity::pools::IdentityPools;
 use crate::identity::Identities;
-use crate::imports::{ImportSettings, Imports};
+use crate::imports::Imports;
 use crate::keys::{self, KeyAdmin, KeyManager};
 use crate::metrics::Metrics;
 use crate::notifier::Notifier;
 use crate::oauth::resource_servers::ResourceServers;
 use crate::oauth::OAuth;
-use crate::passwords::{Lockout, Passwords};
 use crate::pools::clients::Clients;
 use crate::pools::Pools;
 use crate::roles::Roles;
-use crate::secrets::ClientSecrets;
 use crate::signup::Signup;
 use crate::store::Store;
 use crate::sts::Sts;
-use crate::tokens::Tokens;
 use crate::urls::Urls;
 use crate::users::groups::Groups;
 use crate::users::self_service::SelfService;
 use crate::users::Users;
 use crate::{api, quorum, AppError, GatewayConfig};
-use signet_crypto::{KeyedHasher, PasswordHasher, Sealer};
+use signet_crypto::PasswordHasher;
 use signet_store_client::StoreClient;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -151,189 +147,6 @@ impl GatewayHandle {
     }
 }
 
-/// Build the shared handles from the config, then each feature from the handles it uses.
-fn compose(
-    cfg: GatewayConfig,
-    store: Store,
-    notifier: Notifier,
-    stopping: watch::Receiver<bool>,
-) -> Gateway {
-    let clock = cfg.clock.clone();
-    let hasher = PasswordHasher::new(
-        cfg.password,
-        cfg.hash_workers,
-        cfg.hash_queue,
-        cfg.hash_queue_deadline,
-    );
-    let keyed = KeyedHasher::new(&cfg.server_secret);
-    let sealer = Sealer::new(&cfg.server_secret);
-    let urls = Urls::new(&cfg.public_url);
-    let insecure_http = cfg.allow_insecure_loopback_http;
-    let cache = Arc::new(Cache::default());
-    let keys = Arc::new(KeyManager::default());
-    let metrics = Arc::new(Metrics::default());
-    let dir = Directory::new(store.clone(), cache.clone(), clock.clone());
-    let secrets = ClientSecrets::new(keyed.clone(), sealer.clone());
-    let hooks = Hooks::new(cfg.webhook_secret.clone(), insecure_http, clock.clone());
-    let codes = Codes::new(
-        store.clone(),
-        keyed.clone(),
-        Arc::new(notifier),
-        CodeSettings {
-            confirm_ttl: cfg.confirm_code_ttl,
-            reset_ttl: cfg.reset_code_ttl,
-            attempts: cfg.code_attempts,
-            limits: cfg.code_limits,
-        },
-        clock.clone(),
-    );
-    let tokens = Tokens::new(
-        store.clone(),
-        dir.clone(),
-        cache.clone(),
-        keys.clone(),
-        sealer.clone(),
-        hooks.clone(),
-        metrics.clone(),
-        urls.clone(),
-        clock.clone(),
-    );
-    let passwords = Passwords::new(
-        store.clone(),
-        hasher.clone(),
-        Lockout {
-            threshold: cfg.lockout_threshold,
-            base: cfg.lockout_base,
-            max: cfg.lockout_max,
-        },
-        clock.clone(),
-    );
-    let auth = Auth::new(
-        store.clone(),
-        dir.clone(),
-        clock.clone(),
-        passwords.clone(),
-        sealer.clone(),
-        secrets.clone(),
-        tokens.clone(),
-        AuthSettings {
-            session_ttl: cfg.session_ttl,
-        },
-    );
-    let self_service = SelfService::new(
-        store.clone(),
-        dir.clone(),
-        clock.clone(),
-        passwords,
-        secrets.clone(),
-        codes.clone(),
-        tokens.clone(),
-    );
-    let pools = Pools::new(store.clone(), dir.clone(), clock.clone(), insecure_http);
-    let resource_servers = ResourceServers::new(store.clone(), dir.clone(), clock.clone());
-    let clients = Clients::new(
-        store.clone(),
-        dir.clone(),
-        clock.clone(),
-        secrets.clone(),
-        resource_servers.clone(),
-    );
-    let oauth = OAuth::new(
-        dir.clone(),
-        clock.clone(),
-        secrets.clone(),
-        tokens.clone(),
-        keys.clone(),
-        hooks,
-        urls.clone(),
-        metrics.clone(),
-        store.clone(),
-        auth.clone(),
-        self_service.clone(),
-    );
-    let identity_pools = IdentityPools::new(
-        store.clone(),
-        dir.clone(),
-        clock.clone(),
-        urls.clone(),
-        insecure_http,
-    );
-    let logins = Logins::new(dir.clone(), tokens.clone(), urls.clone(), insecure_http);
-    let sts = Sts::new(
-        dir.clone(),
-        clock.clone(),
-        urls.clone(),
-        keyed.clone(),
-        keys.clone(),
-        metrics.clone(),
-        tokens,
-        cfg.sts_min_session,
-    );
-    let identities = Identities::new(
-        store.clone(),
-        dir.clone(),
-        clock.clone(),
-        urls.clone(),
-        keys.clone(),
-        logins,
-        sts.clone(),
-        identity_pools.clone(),
-    );
-    let imports = Imports::new(
-        store.clone(),
-        dir.clone(),
-        clock.clone(),
-        keyed,
-        urls.clone(),
-        ImportSettings {
-            instance: cfg.instance.clone(),
-            lease: cfg.import_lease,
-        },
-        stopping,
-    );
-    Gateway {
-        signup: Signup::new(
-            store.clone(),
-            dir.clone(),
-            clock.clone(),
-            hasher.clone(),
-            secrets,
-            codes.clone(),
-        ),
-        users: Users::new(
-            store.clone(),
-            dir.clone(),
-            clock.clone(),
-            hasher.clone(),
-            codes,
-        ),
-        groups: Groups::new(store.clone(), dir.clone(), clock.clone()),
-        roles: Roles::new(store.clone(), clock.clone()),
-        key_admin: KeyAdmin::new(store.clone(), clock, cfg.key_overlap),
-        limiter: Arc::new(api::serving::Limiter::new(cfg.serving)),
-        serving: std::sync::atomic::AtomicBool::new(false),
-        quorum: Default::default(),
-        auth,
-        self_service,
-        pools,
-        clients,
-        oauth,
-        resource_servers,
-        identities,
-        identity_pools,
-        sts,
-        imports,
-        hasher,
-        urls,
-        dir,
-        metrics,
-        keys,
-        cache,
-        store,
-        cfg,
-    }
-}
-
 /// Start a gateway on the given listeners, talking to the store through `store`. It serves
 /// at once; it reports ready (and signs) once its keys are usable.
 pub async fn start(
@@ -352,7 +165,12 @@ pub async fn start(
         cfg.allow_insecure_loopback_http,
     )?;
     let (stop, stop_rx) = watch::channel(false);
-    let gateway = Arc::new(compose(cfg, Store::new(store), notifier, stop_rx.clone()));
+    let gateway = Arc::new(compose::compose(
+        cfg,
+        Store::new(store),
+        notifier,
+        stop_rx.clone(),
+    ));
     let grpc = signet_tls::Incoming::new(grpc, gateway.cfg.tls.clone()).map_err(io)?;
     let http = signet_tls::Incoming::new(http, gateway.cfg.tls.clone()).map_err(io)?;
     let mut tasks = vec![

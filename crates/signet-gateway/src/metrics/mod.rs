@@ -3,6 +3,8 @@
 //! operation), the argon2 queue, and readiness. Counters are plain atomics: recording one
 //! costs an uncontended add on the hot path.
 
+pub(crate) mod latency;
+
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,9 +33,9 @@ const KINDS: [(Issued, &str); 4] = [
 pub(crate) struct Metrics {
     issued: [AtomicU64; 4],
     /// Latency of every gRPC method.
-    pub(crate) rpc: std::sync::Arc<crate::api::latency::Latency>,
+    pub(crate) rpc: std::sync::Arc<crate::metrics::latency::Latency>,
     /// Latency of every HTTP route.
-    pub(crate) http: std::sync::Arc<crate::api::latency::Latency>,
+    pub(crate) http: std::sync::Arc<crate::metrics::latency::Latency>,
 }
 
 impl Metrics {
