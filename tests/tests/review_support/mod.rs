@@ -3,7 +3,8 @@
 //! API, and the answer of a call reduced to a comparable string.
 #![allow(dead_code)]
 
-use crate::support::pools::exception;
+pub use crate::support::pools::public_client;
+use crate::support::pools::{exception, outbox, user_ref};
 use signet_gateway::{GatewayConfig, GatewayHandle};
 use signet_proto::v1 as pb;
 use signet_testkit::{
@@ -85,29 +86,6 @@ pub async fn create_pool(gw: &GatewayHandle, req: pb::CreateUserPoolRequest) -> 
         .id
 }
 
-/// A public client with password sign-in (user and admin) and refresh: its id.
-pub async fn public_client(gw: &GatewayHandle, pool_id: &str, rotation: bool) -> String {
-    admin_client(gw)
-        .await
-        .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool_id.into(),
-            client_name: "web".into(),
-            explicit_auth_flows: vec![
-                "ALLOW_USER_PASSWORD_AUTH".into(),
-                "ALLOW_ADMIN_USER_PASSWORD_AUTH".into(),
-                "ALLOW_REFRESH_TOKEN_AUTH".into(),
-            ],
-            enable_refresh_token_rotation: rotation,
-            ..Default::default()
-        }))
-        .await
-        .unwrap_or_else(|e| panic!("create client: {}: {}", exception(&e), e.message()))
-        .into_inner()
-        .user_pool_client
-        .expect("client")
-        .client_id
-}
-
 /// A confirmed user made by an admin (AdminCreateUser with `attrs`, nothing sent, then
 /// `password` set as permanent).
 pub async fn admin_user(
@@ -145,10 +123,7 @@ pub async fn admin_attributes(
 ) -> BTreeMap<String, String> {
     admin_client(gw)
         .await
-        .admin_get_user(admin(pb::UserRef {
-            user_pool_id: pool_id.into(),
-            username: username.into(),
-        }))
+        .admin_get_user(admin(user_ref(pool_id, username)))
         .await
         .unwrap_or_else(|e| panic!("get {username}: {}: {}", exception(&e), e.message()))
         .into_inner()
@@ -182,15 +157,7 @@ pub async fn verification_code_sent_to(
     username: &str,
     destination: &str,
 ) -> String {
-    let msgs = admin_client(gw)
-        .await
-        .list_outbox(admin(pb::UserPoolRef {
-            user_pool_id: pool_id.into(),
-        }))
-        .await
-        .expect("outbox")
-        .into_inner()
-        .messages;
+    let msgs = outbox(gw, pool_id).await;
     msgs.iter()
         .find(|m| {
             m.username == username

@@ -5,8 +5,8 @@
 
 use crate::review_support::*;
 use crate::support::pools::{
-    confirmed_user, exception, expected, jwks, outbox_code, params, password_auth, pool_and_client,
-    refresh_auth, sign_in,
+    confirmed_user, exception, expected, jwks, outbox, outbox_code, params, password_auth,
+    pool_and_client, refresh_auth, sign_in, user_ref,
 };
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
@@ -23,13 +23,6 @@ const INVALID: &str = "InvalidParameterException";
 const NOT_AUTHORIZED: &str = "NotAuthorizedException";
 const NOT_FOUND: &str = "ResourceNotFoundException";
 const MISMATCH: &str = "CodeMismatchException";
-
-fn user_ref(pool: &str, username: &str) -> pb::UserRef {
-    pb::UserRef {
-        user_pool_id: pool.into(),
-        username: username.into(),
-    }
-}
 
 /// `msg` with no credentials at all.
 fn bare<T>(msg: T) -> tonic::Request<T> {
@@ -93,19 +86,6 @@ async fn self_attributes(gw: &GatewayHandle, access_token: &str) -> BTreeMap<Str
         .into_iter()
         .map(|a| (a.name, a.value))
         .collect()
-}
-
-/// Every message of the pool's dev outbox.
-async fn outbox(gw: &GatewayHandle, pool: &str) -> Vec<pb::OutboxMessageType> {
-    admin_client(gw)
-        .await
-        .list_outbox(admin(pb::UserPoolRef {
-            user_pool_id: pool.into(),
-        }))
-        .await
-        .expect("ListOutbox")
-        .into_inner()
-        .messages
 }
 
 /// The outbox message for `username` and `purpose`, if any.
