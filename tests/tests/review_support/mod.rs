@@ -86,6 +86,30 @@ pub async fn create_pool(gw: &GatewayHandle, req: pb::CreateUserPoolRequest) -> 
         .id
 }
 
+/// CreateUserPool as given and a public client of it (no refresh token rotation):
+/// (pool id, client id).
+pub async fn pool_with_client(
+    gw: &GatewayHandle,
+    req: pb::CreateUserPoolRequest,
+) -> (String, String) {
+    let pool = create_pool(gw, req).await;
+    let client = public_client(gw, &pool, false).await;
+    (pool, client)
+}
+
+/// A pool that does not verify anything on its own (codes are asked for explicitly), and a
+/// public client: (pool id, client id).
+pub async fn manual_verify_pool(gw: &GatewayHandle) -> (String, String) {
+    pool_with_client(
+        gw,
+        pb::CreateUserPoolRequest {
+            pool_name: "manual-verify".into(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// A confirmed user made by an admin (AdminCreateUser with `attrs`, nothing sent, then
 /// `password` set as permanent).
 pub async fn admin_user(
@@ -113,6 +137,20 @@ pub async fn admin_user(
     }))
     .await
     .unwrap_or_else(|e| panic!("password of {username}: {}: {}", exception(&e), e.message()));
+}
+
+/// [`admin_user`] with the verified e-mail `{username}@example.com`, then `more` attributes.
+pub async fn verified_admin_user(
+    gw: &GatewayHandle,
+    pool_id: &str,
+    username: &str,
+    more: &[(&str, &str)],
+    password: &str,
+) {
+    let email = format!("{username}@example.com");
+    let mut attrs = vec![("email", email.as_str()), ("email_verified", "true")];
+    attrs.extend_from_slice(more);
+    admin_user(gw, pool_id, username, &attrs, password).await;
 }
 
 /// A user's attributes as the admin API shows them.

@@ -116,21 +116,6 @@ fn tamper(s: &str) -> String {
     String::from_utf8(b).expect("ascii")
 }
 
-/// A pool that does not verify anything on its own (codes are asked for explicitly), and a
-/// public client: (pool id, client id).
-async fn manual_verify_pool(gw: &GatewayHandle) -> (String, String) {
-    let pool = create_pool(
-        gw,
-        pb::CreateUserPoolRequest {
-            pool_name: "manual-verify".into(),
-            ..Default::default()
-        },
-    )
-    .await;
-    let client = public_client(gw, &pool, false).await;
-    (pool, client)
-}
-
 // ---------------------------------------------------------------------------------------
 // AdminResetUserPassword
 // ---------------------------------------------------------------------------------------
@@ -343,7 +328,7 @@ async fn schema_pool(gw: &GatewayHandle) -> (String, String) {
         required,
         ..Default::default()
     };
-    let pool = create_pool(
+    pool_with_client(
         gw,
         pb::CreateUserPoolRequest {
             pool_name: "schema".into(),
@@ -356,9 +341,7 @@ async fn schema_pool(gw: &GatewayHandle) -> (String, String) {
             ..Default::default()
         },
     )
-    .await;
-    let client = public_client(gw, &pool, false).await;
-    (pool, client)
+    .await
 }
 
 /// A mutable attribute is deleted (gone from AdminGetUser and GetUser, the others stay);
@@ -369,13 +352,11 @@ async fn admin_delete_user_attributes_deletes_mutable_ones_only() {
     let env = Small::start(1, |_| {}).await;
     let gw = env.gw();
     let (pool, client) = schema_pool(gw).await;
-    admin_user(
+    verified_admin_user(
         gw,
         &pool,
         "tina",
         &[
-            ("email", "tina@example.com"),
-            ("email_verified", "true"),
             ("name", "Tina"),
             ("custom:tenant", "acme"),
             ("custom:team", "blue"),
