@@ -1,6 +1,7 @@
 //! `signet`: one binary for every role and for the operator CLI.
 //!
-//! Layout (no module imports one that imports it back; `tests/module_graph.rs` checks it):
+//! Layout (no module imports one that imports it back; `tests/tooling/module_graph.rs`
+//! checks it):
 //! * `cli`: the clap argument types, one file per command group; uses only leaf helpers.
 //! * `cmd`: what each operator command does, one module per command group.
 //! * `serve`: the server roles (`dev`, `store`, `gateway`).

@@ -13,6 +13,11 @@
 //! and stops sign-ins for no longer than an election; `helm upgrade` to 5 stores and
 //! back (with the pre-upgrade shrink Job) works; a wiped store is refused and the install
 //! notes' runbook lets it back in.
+//!
+//! It stays a test binary of its own (not one of the topic directories): it runs up to
+//! five stores and two gateways on the machine and bounds the sign-in gap of a rolling
+//! restart to about one election, so it must not share the cores with another binary's
+//! tests; and `cargo test -p signet --test helm_processes` (README) keeps its name.
 
 mod chart_pods;
 mod support;

@@ -3,7 +3,8 @@
 //! API, and the answer of a call reduced to a comparable string.
 #![allow(dead_code)]
 
-use crate::support::pools::exception;
+pub use crate::support::pools::public_client;
+use crate::support::pools::{exception, outbox, user_ref};
 use signet_gateway::{GatewayConfig, GatewayHandle};
 use signet_proto::v1 as pb;
 use signet_testkit::{
@@ -85,27 +86,28 @@ pub async fn create_pool(gw: &GatewayHandle, req: pb::CreateUserPoolRequest) -> 
         .id
 }
 
-/// A public client with password sign-in (user and admin) and refresh: its id.
-pub async fn public_client(gw: &GatewayHandle, pool_id: &str, rotation: bool) -> String {
-    admin_client(gw)
-        .await
-        .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool_id.into(),
-            client_name: "web".into(),
-            explicit_auth_flows: vec![
-                "ALLOW_USER_PASSWORD_AUTH".into(),
-                "ALLOW_ADMIN_USER_PASSWORD_AUTH".into(),
-                "ALLOW_REFRESH_TOKEN_AUTH".into(),
-            ],
-            enable_refresh_token_rotation: rotation,
+/// CreateUserPool as given and a public client of it (no refresh token rotation):
+/// (pool id, client id).
+pub async fn pool_with_client(
+    gw: &GatewayHandle,
+    req: pb::CreateUserPoolRequest,
+) -> (String, String) {
+    let pool = create_pool(gw, req).await;
+    let client = public_client(gw, &pool, false).await;
+    (pool, client)
+}
+
+/// A pool that does not verify anything on its own (codes are asked for explicitly), and a
+/// public client: (pool id, client id).
+pub async fn manual_verify_pool(gw: &GatewayHandle) -> (String, String) {
+    pool_with_client(
+        gw,
+        pb::CreateUserPoolRequest {
+            pool_name: "manual-verify".into(),
             ..Default::default()
-        }))
-        .await
-        .unwrap_or_else(|e| panic!("create client: {}: {}", exception(&e), e.message()))
-        .into_inner()
-        .user_pool_client
-        .expect("client")
-        .client_id
+        },
+    )
+    .await
 }
 
 /// A confirmed user made by an admin (AdminCreateUser with `attrs`, nothing sent, then
@@ -137,6 +139,20 @@ pub async fn admin_user(
     .unwrap_or_else(|e| panic!("password of {username}: {}: {}", exception(&e), e.message()));
 }
 
+/// [`admin_user`] with the verified e-mail `{username}@example.com`, then `more` attributes.
+pub async fn verified_admin_user(
+    gw: &GatewayHandle,
+    pool_id: &str,
+    username: &str,
+    more: &[(&str, &str)],
+    password: &str,
+) {
+    let email = format!("{username}@example.com");
+    let mut attrs = vec![("email", email.as_str()), ("email_verified", "true")];
+    attrs.extend_from_slice(more);
+    admin_user(gw, pool_id, username, &attrs, password).await;
+}
+
 /// A user's attributes as the admin API shows them.
 pub async fn admin_attributes(
     gw: &GatewayHandle,
@@ -145,10 +161,7 @@ pub async fn admin_attributes(
 ) -> BTreeMap<String, String> {
     admin_client(gw)
         .await
-        .admin_get_user(admin(pb::UserRef {
-            user_pool_id: pool_id.into(),
-            username: username.into(),
-        }))
+        .admin_get_user(admin(user_ref(pool_id, username)))
         .await
         .unwrap_or_else(|e| panic!("get {username}: {}: {}", exception(&e), e.message()))
         .into_inner()
@@ -182,15 +195,7 @@ pub async fn verification_code_sent_to(
     username: &str,
     destination: &str,
 ) -> String {
-    let msgs = admin_client(gw)
-        .await
-        .list_outbox(admin(pb::UserPoolRef {
-            user_pool_id: pool_id.into(),
-        }))
-        .await
-        .expect("outbox")
-        .into_inner()
-        .messages;
+    let msgs = outbox(gw, pool_id).await;
     msgs.iter()
         .find(|m| {
             m.username == username

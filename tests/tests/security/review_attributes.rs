@@ -13,7 +13,7 @@ const INVALID: &str = "InvalidParameterException";
 /// A pool with `custom:tenant` (String, immutable) and `custom:age` (Number, mutable) that
 /// verifies e-mail, and a public client: (pool id, client id).
 async fn schema_pool(gw: &signet_gateway::GatewayHandle) -> (String, String) {
-    let pool = create_pool(
+    pool_with_client(
         gw,
         pb::CreateUserPoolRequest {
             pool_name: "schema".into(),
@@ -35,9 +35,7 @@ async fn schema_pool(gw: &signet_gateway::GatewayHandle) -> (String, String) {
             ..Default::default()
         },
     )
-    .await;
-    let client = public_client(gw, &pool, false).await;
-    (pool, client)
+    .await
 }
 
 /// An immutable attribute set at creation cannot be changed or removed afterwards, by the
@@ -48,18 +46,7 @@ async fn immutable_attribute_is_changed_or_deleted_after_creation() {
     let env = Small::start(1, |_| {}).await;
     let gw = env.gw();
     let (pool, client) = schema_pool(gw).await;
-    admin_user(
-        gw,
-        &pool,
-        "tina",
-        &[
-            ("email", "tina@example.com"),
-            ("email_verified", "true"),
-            ("custom:tenant", "acme"),
-        ],
-        PASSWORD,
-    )
-    .await;
+    verified_admin_user(gw, &pool, "tina", &[("custom:tenant", "acme")], PASSWORD).await;
     let tokens = sign_in(gw, &client, "tina", PASSWORD).await;
     assert_eq!(claims_of(&tokens.id_token)["custom:tenant"], "acme");
 
@@ -150,14 +137,7 @@ async fn number_attribute_accepts_text() {
     let r = auth.sign_up(sign_up("ben", "42")).await;
     observed.push(("SignUp custom:age=42", outcome(&r)));
 
-    admin_user(
-        gw,
-        &pool,
-        "cid",
-        &[("email", "cid@example.com"), ("email_verified", "true")],
-        PASSWORD,
-    )
-    .await;
+    verified_admin_user(gw, &pool, "cid", &[], PASSWORD).await;
     let tokens = sign_in(gw, &client, "cid", PASSWORD).await;
     let update = |age: &str| pb::UpdateUserAttributesRequest {
         access_token: tokens.access_token.clone(),

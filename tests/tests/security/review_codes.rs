@@ -105,23 +105,8 @@ async fn code_sent_to_an_earlier_email_verifies_a_later_one_auto_verified() {
 async fn code_sent_to_an_earlier_email_verifies_a_later_one_requested() {
     let env = Small::start(1, |_| {}).await;
     let gw = env.gw();
-    let pool = create_pool(
-        gw,
-        pb::CreateUserPoolRequest {
-            pool_name: "manual-verify".into(),
-            ..Default::default()
-        },
-    )
-    .await;
-    let client = public_client(gw, &pool, false).await;
-    admin_user(
-        gw,
-        &pool,
-        "vic",
-        &[("email", "vic@example.com"), ("email_verified", "true")],
-        PASSWORD,
-    )
-    .await;
+    let (pool, client) = manual_verify_pool(gw).await;
+    verified_admin_user(gw, &pool, "vic", &[], PASSWORD).await;
     let at = sign_in(gw, &client, "vic", PASSWORD).await.access_token;
     let mut auth = auth_client(gw).await;
 
@@ -166,7 +151,7 @@ async fn code_sent_to_an_earlier_email_verifies_a_later_one_requested() {
 async fn verification_codes_for_unverifiable_attributes() {
     let env = Small::start(1, |_| {}).await;
     let gw = env.gw();
-    let pool = create_pool(
+    let (pool, client) = pool_with_client(
         gw,
         pb::CreateUserPoolRequest {
             pool_name: "codes".into(),
@@ -181,17 +166,11 @@ async fn verification_codes_for_unverifiable_attributes() {
         },
     )
     .await;
-    let client = public_client(gw, &pool, false).await;
-    admin_user(
+    verified_admin_user(
         gw,
         &pool,
         "vic",
-        &[
-            ("email", "vic@example.com"),
-            ("email_verified", "true"),
-            ("name", "Vic"),
-            ("custom:tenant", "acme"),
-        ],
+        &[("name", "Vic"), ("custom:tenant", "acme")],
         PASSWORD,
     )
     .await;

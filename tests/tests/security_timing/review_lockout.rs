@@ -33,7 +33,7 @@ fn guessing(c: &mut signet_gateway::GatewayConfig) {
 /// A pool (existence errors shown or hidden) with a public client and the confirmed user
 /// "dave": (pool id, client id).
 async fn pool_with_dave(gw: &GatewayHandle, hide_existence: bool) -> (String, String) {
-    let pool = create_pool(
+    let (pool, client) = pool_with_client(
         gw,
         pb::CreateUserPoolRequest {
             pool_name: "lockout".into(),
@@ -42,7 +42,6 @@ async fn pool_with_dave(gw: &GatewayHandle, hide_existence: bool) -> (String, St
         },
     )
     .await;
-    let client = public_client(gw, &pool, false).await;
     admin_user(gw, &pool, "dave", &[], PASSWORD).await;
     (pool, client)
 }

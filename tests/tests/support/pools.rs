@@ -20,9 +20,16 @@ pub async fn pool_and_client(gw: &GatewayHandle, rotation: bool) -> (String, Str
         .into_inner()
         .user_pool
         .expect("pool");
-    let client = a
+    let client = public_client(gw, &pool.id, rotation).await;
+    (pool.id, client)
+}
+
+/// A public client with password sign-in (user and admin) and refresh: its id.
+pub async fn public_client(gw: &GatewayHandle, pool_id: &str, rotation: bool) -> String {
+    admin_client(gw)
+        .await
         .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool.id.clone(),
+            user_pool_id: pool_id.into(),
             client_name: "web".into(),
             explicit_auth_flows: vec![
                 "ALLOW_USER_PASSWORD_AUTH".into(),
@@ -33,11 +40,32 @@ pub async fn pool_and_client(gw: &GatewayHandle, rotation: bool) -> (String, Str
             ..Default::default()
         }))
         .await
-        .expect("create client")
+        .unwrap_or_else(|e| panic!("create client: {}: {}", exception(&e), e.message()))
         .into_inner()
         .user_pool_client
-        .expect("client");
-    (pool.id, client.client_id)
+        .expect("client")
+        .client_id
+}
+
+/// A user of a pool, as the admin calls name it.
+pub fn user_ref(pool_id: &str, username: &str) -> pb::UserRef {
+    pb::UserRef {
+        user_pool_id: pool_id.into(),
+        username: username.into(),
+    }
+}
+
+/// Every message of the pool's dev outbox.
+pub async fn outbox(gw: &GatewayHandle, pool_id: &str) -> Vec<pb::OutboxMessageType> {
+    admin_client(gw)
+        .await
+        .list_outbox(admin(pb::UserPoolRef {
+            user_pool_id: pool_id.into(),
+        }))
+        .await
+        .expect("outbox")
+        .into_inner()
+        .messages
 }
 
 /// The latest outbox code for `username` and `purpose` (`confirm`, `reset`, `verify:email`).
@@ -47,15 +75,7 @@ pub async fn outbox_code(
     username: &str,
     purpose: &str,
 ) -> String {
-    let mut a = admin_client(gw).await;
-    let msgs = a
-        .list_outbox(admin(pb::UserPoolRef {
-            user_pool_id: pool_id.into(),
-        }))
-        .await
-        .expect("outbox")
-        .into_inner()
-        .messages;
+    let msgs = outbox(gw, pool_id).await;
     msgs.into_iter()
         .find(|m| m.username == username && m.purpose == purpose)
         .unwrap_or_else(|| panic!("no {purpose} code for {username}"))

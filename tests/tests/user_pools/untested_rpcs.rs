@@ -5,8 +5,8 @@
 
 use crate::review_support::*;
 use crate::support::pools::{
-    confirmed_user, exception, expected, jwks, outbox_code, params, password_auth, pool_and_client,
-    refresh_auth, sign_in,
+    confirmed_user, exception, expected, jwks, outbox, outbox_code, params, password_auth,
+    pool_and_client, refresh_auth, sign_in, user_ref,
 };
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
@@ -23,13 +23,6 @@ const INVALID: &str = "InvalidParameterException";
 const NOT_AUTHORIZED: &str = "NotAuthorizedException";
 const NOT_FOUND: &str = "ResourceNotFoundException";
 const MISMATCH: &str = "CodeMismatchException";
-
-fn user_ref(pool: &str, username: &str) -> pb::UserRef {
-    pb::UserRef {
-        user_pool_id: pool.into(),
-        username: username.into(),
-    }
-}
 
 /// `msg` with no credentials at all.
 fn bare<T>(msg: T) -> tonic::Request<T> {
@@ -95,19 +88,6 @@ async fn self_attributes(gw: &GatewayHandle, access_token: &str) -> BTreeMap<Str
         .collect()
 }
 
-/// Every message of the pool's dev outbox.
-async fn outbox(gw: &GatewayHandle, pool: &str) -> Vec<pb::OutboxMessageType> {
-    admin_client(gw)
-        .await
-        .list_outbox(admin(pb::UserPoolRef {
-            user_pool_id: pool.into(),
-        }))
-        .await
-        .expect("ListOutbox")
-        .into_inner()
-        .messages
-}
-
 /// The outbox message for `username` and `purpose`, if any.
 async fn outbox_message(
     gw: &GatewayHandle,
@@ -134,21 +114,6 @@ fn tamper(s: &str) -> String {
     }
     b[i] = if b[i] == b'A' { b'B' } else { b'A' };
     String::from_utf8(b).expect("ascii")
-}
-
-/// A pool that does not verify anything on its own (codes are asked for explicitly), and a
-/// public client: (pool id, client id).
-async fn manual_verify_pool(gw: &GatewayHandle) -> (String, String) {
-    let pool = create_pool(
-        gw,
-        pb::CreateUserPoolRequest {
-            pool_name: "manual-verify".into(),
-            ..Default::default()
-        },
-    )
-    .await;
-    let client = public_client(gw, &pool, false).await;
-    (pool, client)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -363,7 +328,7 @@ async fn schema_pool(gw: &GatewayHandle) -> (String, String) {
         required,
         ..Default::default()
     };
-    let pool = create_pool(
+    pool_with_client(
         gw,
         pb::CreateUserPoolRequest {
             pool_name: "schema".into(),
@@ -376,9 +341,7 @@ async fn schema_pool(gw: &GatewayHandle) -> (String, String) {
             ..Default::default()
         },
     )
-    .await;
-    let client = public_client(gw, &pool, false).await;
-    (pool, client)
+    .await
 }
 
 /// A mutable attribute is deleted (gone from AdminGetUser and GetUser, the others stay);
@@ -389,13 +352,11 @@ async fn admin_delete_user_attributes_deletes_mutable_ones_only() {
     let env = Small::start(1, |_| {}).await;
     let gw = env.gw();
     let (pool, client) = schema_pool(gw).await;
-    admin_user(
+    verified_admin_user(
         gw,
         &pool,
         "tina",
         &[
-            ("email", "tina@example.com"),
-            ("email_verified", "true"),
             ("name", "Tina"),
             ("custom:tenant", "acme"),
             ("custom:team", "blue"),

@@ -20,13 +20,6 @@ fn email(value: &str) -> Vec<pb::AttributeType> {
     }]
 }
 
-fn user_ref(pool_id: &str, username: &str) -> pb::UserRef {
-    pb::UserRef {
-        user_pool_id: pool_id.into(),
-        username: username.into(),
-    }
-}
-
 /// The name of the exception a password sign-in fails with (panics if it succeeds).
 async fn sign_in_error(
     gw: &signet_gateway::GatewayHandle,

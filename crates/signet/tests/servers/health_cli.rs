@@ -2,10 +2,8 @@
 //! gateway that cannot reach any store, a closed port, and a port that never answers. The
 //! printed status and the exit status must agree with what the server says.
 
-mod support;
-
+use crate::support::{start_dev, text, Cli};
 use std::time::{Duration, Instant};
-use support::{start_dev, text, Cli};
 
 /// (exit code, stdout word, stderr) of `signet health <args>`.
 async fn health(cli: &Cli, args: &[&str]) -> (Option<i32>, String, String) {

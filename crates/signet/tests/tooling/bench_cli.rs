@@ -4,12 +4,10 @@
 //! afterwards, and bad invocations (a non-loopback target, a bad mix, a wrong admin
 //! secret) are refused with a clear message.
 
-mod support;
-
+use crate::support::{json_ok, start_dev, text, Cli};
 use serde_json::Value;
 use signet_testkit::ChildProcess;
 use std::process::Output;
-use support::{json_ok, start_dev, text, Cli};
 
 /// `signet bench <args> --json --quiet` against `dev`, with no warm-up.
 async fn bench(cli: &Cli, dev: &ChildProcess, args: &[&str]) -> Output {

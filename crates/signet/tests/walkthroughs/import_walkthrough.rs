@@ -3,9 +3,7 @@
 //! pre-signed URL, starts it and follows it; the users are then there, and a second upload
 //! to the finished job is refused.
 
-mod support;
-
-use support::{json_ok, start_dev, text, Cli};
+use crate::support::{json_ok, start_dev, text, Cli};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_users_from_a_csv_file_with_the_cli() {

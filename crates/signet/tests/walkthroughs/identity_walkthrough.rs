@@ -4,11 +4,9 @@
 //! the caller's own orders, and `signet identity get-credentials` then `signet sts
 //! authorize` answer Allow for the identity's own resource and ImplicitDeny for another's.
 
-mod support;
-
+use crate::support::{json_of, json_ok, start_dev, text, Cli, PASSWORD};
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::{json_of, json_ok, start_dev, text, Cli, PASSWORD};
 
 /// A user pool with an app client and a confirmed user "alice", signed in:
 /// (issuer, client id, ID token).

@@ -3,14 +3,12 @@
 //! `signet cluster shrink`), with mutual TLS. Each "pod" gets its own loopback address
 //! (127.a.b.N for a random a.b per run) and the chart's fixed ports.
 
-mod support;
-
+use crate::support::bin;
 use signet_testkit::{wait_for_async, ChildProcess, TestCluster, TestPki, TEST_TRUST_DOMAIN};
 use signet_tls::Role;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
-use support::bin;
 
 struct Pods {
     subnet: String,

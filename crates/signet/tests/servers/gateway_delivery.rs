@@ -3,12 +3,10 @@
 //! https (loopback http only with `--allow-insecure-loopback-http`) or has no signing secret,
 //! and starts with either explicit choice.
 
-mod support;
-
+use crate::support::bin;
 use signet_testkit::ChildProcess;
 use std::process::{Output, Stdio};
 use std::time::Duration;
-use support::bin;
 
 const SECRET: &str = "a-webhook-secret-of-at-least-32-characters";
 

@@ -6,12 +6,10 @@
 //! `signet admin client-secrets` (the deleted one is refused), then the client is disabled
 //! (refused) and enabled again. Also: a pool's pre-token-generation hook is set and cleared.
 
-mod support;
-
+use crate::support::{json_ok, start_dev, text, Cli};
 use serde_json::{json, Value};
 use std::process::Output;
 use std::time::{Duration, Instant};
-use support::{json_ok, start_dev, text, Cli};
 
 /// Every scope the client is granted, as client_credentials reports them.
 const BOTH: &str = "orders/read orders/write";

@@ -4,10 +4,8 @@
 //! code from the dev outbox, confirm, sign in, decode (and verify) the ID token, whoami.
 //! A wrong admin secret is refused with NotAuthorizedException.
 
-mod support;
-
+use crate::support::{json_ok, start_dev, text, Cli, PASSWORD};
 use std::time::Duration;
-use support::{json_ok, start_dev, text, Cli, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_minute_walkthrough_with_the_cli() {

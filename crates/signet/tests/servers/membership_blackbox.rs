@@ -7,8 +7,7 @@
 //!   commands (`signet cluster force-new-cluster`, restart, `signet cluster status`), with
 //!   its data.
 
-mod support;
-
+use crate::support::{bin, json_ok, start_dev, text, Cli};
 use signet_core::{Command, CreateUserPool, Outcome, Query, QueryResult, UserPool};
 use signet_proto::store as pb;
 use signet_proto::store::cluster_client::ClusterClient;
@@ -16,7 +15,6 @@ use signet_store::{ReadConsistency, StoreClient};
 use signet_testkit::{wait_for_async, ChildProcess};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{bin, json_ok, start_dev, text, Cli};
 
 async fn cluster_client(api: &str) -> ClusterClient<tonic::transport::Channel> {
     ClusterClient::connect(format!("http://{api}"))

@@ -3,13 +3,11 @@
 //! public; `signet cluster` needs an operator certificate; and nothing listens in plaintext
 //! beyond loopback unless told `--insecure-plaintext`.
 
-mod support;
-
+use crate::support::bin;
 use signet_testkit::ChildProcess;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
-use support::bin;
 
 /// Run `signet args…` to completion (30 s at most), with no `SIGNET_*` settings inherited.
 async fn run(args: &[&str]) -> Output {

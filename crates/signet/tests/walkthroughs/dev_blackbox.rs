@@ -2,12 +2,10 @@
 //! and ready, keeps its data (and its generated admin secret) across a SIGTERM restart,
 //! serves the pool's JWKS over HTTP, and exits cleanly.
 
-mod support;
-
+use crate::support::start_dev;
 use signet_proto::v1 as pb;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use std::time::Duration;
-use support::start_dev;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;

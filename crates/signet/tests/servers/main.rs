@@ -1,0 +1,16 @@
+//! The server roles started as separate processes: stores that form, grow, shrink and heal
+//! a cluster by themselves, membership changes against `signet dev`, mutual TLS with
+//! certificates from `signet certs`, a gateway's refusal to start without an explicit
+//! delivery choice, and `signet health`.
+//!
+//! One test binary per topic (crates/signet/tests/<topic>/main.rs): the shared helpers and
+//! every heavy dependency are compiled and linked once per topic, not once per file.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod gateway_delivery;
+mod health_cli;
+mod membership_blackbox;
+mod store_bootstrap;
+mod tls_blackbox;
