@@ -113,8 +113,11 @@ impl From<AppError> for Status {
 
 impl OAuthError {
     /// RFC 6749's `error` code and the HTTP status of the answer. An `AppError` reaching
-    /// an OAuth endpoint unconverted is the server's problem: 503 `temporarily_unavailable`
-    /// when it cannot serve now, 429 when overloaded, else 500 `server_error`.
+    /// an OAuth endpoint unconverted is classified here: a refusal of what the caller
+    /// presented (not authorized, no such pool, client or user) is `invalid_grant`, a bad
+    /// parameter `invalid_request`, both 400 — never a 500 for the caller's mistake; 503
+    /// `temporarily_unavailable` when the server cannot serve now, 429 when overloaded,
+    /// else 500 `server_error`.
     pub fn answer(&self) -> (&'static str, StatusCode) {
         use OAuthError as O;
         match self {
@@ -130,6 +133,15 @@ impl OAuthError {
             }
             O::Server(AppError::TooManyRequests(_)) => {
                 ("server_error", StatusCode::TOO_MANY_REQUESTS)
+            }
+            O::Server(
+                AppError::NotAuthorized(_)
+                | AppError::ResourceNotFound(_)
+                | AppError::UserNotFound
+                | AppError::ExpiredToken(_),
+            ) => ("invalid_grant", StatusCode::BAD_REQUEST),
+            O::Server(AppError::InvalidParameter(_)) => {
+                ("invalid_request", StatusCode::BAD_REQUEST)
             }
             O::Server(_) => ("server_error", StatusCode::INTERNAL_SERVER_ERROR),
         }
