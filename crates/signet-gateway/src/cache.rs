@@ -1,51 +1,18 @@
-//! Configuration caches (pools, app clients, the published key set), kept fresh by the
+//! Configuration caches (pools, app clients, identity pools, roles; the published key set
+//! is `keys::Published`), kept fresh by the
 //! store's Watch stream. A cache miss reads linearizably; a change seen on the stream
 //! evicts the entry; a reset (or a reconnect) drops everything.
 
-use crate::keys::KeyManager;
+use crate::keys::{reload_keys, KeyManager, Published};
 use crate::store::Store;
-use crate::{AppError, Gateway};
-use signet_core::{Answer, AppClient, IdentityPool, Query, Role, SigningKey, Table, UserPool};
+use crate::AppError;
+use signet_core::{AppClient, IdentityPool, Query, Role, Table, UserPool};
 use signet_store_client::ReadConsistency;
-use signet_verify::KeySet;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// The published keys, in every form the gateway serves them.
-pub struct PublishedKeys {
-    /// Verification keys.
-    pub set: KeySet,
-    /// `{"keys": [...]}`.
-    pub jwks: String,
-    /// Strong ETag of `jwks`.
-    pub etag: String,
-}
-
-impl PublishedKeys {
-    fn build(records: Vec<SigningKey>) -> PublishedKeys {
-        // Published and retired keys are served; a revoked key is out of the JWKS and of
-        // the key set Signet's own APIs verify with, at once.
-        let mut set = KeySet::new();
-        let mut jwks = Vec::new();
-        for k in records.iter().filter(|k| k.state.is_published()) {
-            match set.insert_jwk(&k.public_jwk) {
-                Ok(()) => jwks.push(
-                    serde_json::from_str::<serde_json::Value>(&k.public_jwk).unwrap_or_default(),
-                ),
-                Err(e) => tracing::error!(kid = %k.kid, "unusable published key: {e}"),
-            }
-        }
-        let jwks = serde_json::json!({ "keys": jwks }).to_string();
-        let etag = format!(
-            "\"{}\"",
-            &signet_crypto::KeyedHasher::digest_hex(jwks.as_bytes())[..32]
-        );
-        PublishedKeys { set, jwks, etag }
-    }
-}
 
 /// The caches of one gateway.
 pub struct Cache {
@@ -53,7 +20,6 @@ pub struct Cache {
     pub(crate) clients: RwLock<HashMap<String, Arc<AppClient>>>,
     pub(crate) identity_pools: RwLock<HashMap<String, Arc<IdentityPool>>>,
     pub(crate) roles: RwLock<HashMap<String, Arc<Role>>>,
-    keys: RwLock<Arc<PublishedKeys>>,
     /// Bumped on every eviction: a load that raced with one is not cached.
     pub(crate) epoch: AtomicU64,
     /// Last log index seen on the Watch stream.
@@ -70,7 +36,6 @@ impl Default for Cache {
             clients: RwLock::default(),
             identity_pools: RwLock::default(),
             roles: RwLock::default(),
-            keys: RwLock::new(Arc::new(PublishedKeys::build(vec![]))),
             epoch: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             connected: AtomicBool::new(false),
@@ -80,11 +45,6 @@ impl Default for Cache {
 }
 
 impl Cache {
-    /// The published key set.
-    pub fn keys(&self) -> Arc<PublishedKeys> {
-        self.keys.read().expect("cache lock").clone()
-    }
-
     /// Whether the Watch stream is connected (the caches are being kept fresh).
     pub fn is_watching(&self) -> bool {
         self.connected.load(Ordering::Relaxed) && !self.behind.load(Ordering::Relaxed)
@@ -134,39 +94,23 @@ impl Cache {
     }
 }
 
-/// Reload the published key set (at least as new as the stated consistency) into `cache`,
-/// and stop signing with any of our keys that is no longer published.
-pub(crate) async fn reload_keys(
-    store: &Store,
-    cache: &Cache,
-    keys: &KeyManager,
-    consistency: ReadConsistency,
-) -> Result<u64, AppError> {
-    let (res, applied) = store
-        .client()
-        .read(&Query::ListSigningKeys, consistency)
-        .await?;
-    let records = Vec::<SigningKey>::from_result(res).map_err(|_| {
-        AppError::Internal("the store answered ListSigningKeys with another kind".into())
-    })?;
-    let revoked: std::collections::HashSet<String> = records
-        .iter()
-        .filter(|k| !k.state.is_published())
-        .map(|k| k.kid.clone())
-        .collect();
-    *cache.keys.write().expect("cache lock") = Arc::new(PublishedKeys::build(records));
-    keys.forget_revoked(&revoked);
-    Ok(applied)
+/// What the loops that follow the store's change stream work on.
+#[derive(Clone)]
+pub(crate) struct Followed {
+    pub store: Store,
+    pub cache: Arc<Cache>,
+    pub published: Arc<Published>,
+    pub keys: Arc<KeyManager>,
 }
 
 /// Follow the store's Watch stream until `stop`, reconnecting as needed.
-pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
     loop {
         let session = async {
             // Start from a full reload, then follow changes from there.
             let applied = reload_keys(
                 &gw.store,
-                &gw.cache,
+                &gw.published,
                 &gw.keys,
                 ReadConsistency::Linearizable,
             )
@@ -184,7 +128,7 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
                     gw.cache.evict_all();
                     reload_keys(
                         &gw.store,
-                        &gw.cache,
+                        &gw.published,
                         &gw.keys,
                         ReadConsistency::AtLeast(change.index),
                     )
@@ -205,7 +149,7 @@ pub(crate) async fn watch_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
                     if keys_changed {
                         reload_keys(
                             &gw.store,
-                            &gw.cache,
+                            &gw.published,
                             &gw.keys,
                             ReadConsistency::AtLeast(change.index),
                         )
@@ -239,7 +183,7 @@ const MAX_LAG: Duration = Duration::from_secs(2);
 /// Compare, once a second, how far the Watch stream has got with what the leader had
 /// applied `MAX_LAG` ago. A gateway whose caches (and key set) trail the log reports
 /// not-ready, so a load balancer stops sending it traffic.
-pub(crate) async fn freshness_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn freshness_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
     use std::collections::VecDeque;
     let mut samples: VecDeque<(tokio::time::Instant, u64)> = VecDeque::new();
     loop {

@@ -23,7 +23,9 @@ mod outbound;
 mod passwords;
 mod quorum;
 mod secrets;
+mod server;
 mod store;
+mod text;
 mod tokens;
 mod urls;
 mod validate;
@@ -48,4 +50,5 @@ pub use outbound::{check_outbound_url, signature, OutboundUrlError, SIGNATURE_HE
 pub use secrets::secret_hash;
 pub use tokens::USER_ADMIN_SCOPE;
 
-pub use app::{start, Gateway, GatewayHandle};
+pub use app::Gateway;
+pub use server::{start, GatewayHandle};

@@ -4,7 +4,7 @@
 //! background task makes one cheap linearizable read every `store_probe_interval`, bounded
 //! by `store_probe_timeout`, and readiness follows the latest answer.
 
-use crate::Gateway;
+use crate::store::Store;
 use signet_core::Query;
 use signet_store_client::ReadConsistency;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -62,18 +62,20 @@ impl QuorumProbe {
 }
 
 /// Probe until `stop`.
-pub(crate) async fn probe_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn probe_loop(
+    store: Store,
+    probe: Arc<QuorumProbe>,
+    interval: std::time::Duration,
+    timeout: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     // A point read of a pool that cannot exist: no data, just the read-index round.
     let query = Query::GetUserPool {
         pool_id: String::new(),
     };
-    let timeout = gw.cfg.store_probe_timeout;
     loop {
         let started = tokio::time::Instant::now();
-        let read = gw
-            .store
-            .client()
-            .read(&query, ReadConsistency::Linearizable);
+        let read = store.client().read(&query, ReadConsistency::Linearizable);
         let verdict = match tokio::time::timeout(timeout, read).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
@@ -82,9 +84,9 @@ pub(crate) async fn probe_loop(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>
                 timeout.as_millis()
             )),
         };
-        gw.quorum.record(verdict, started.elapsed());
+        probe.record(verdict, started.elapsed());
         tokio::select! {
-            _ = tokio::time::sleep(gw.cfg.store_probe_interval) => {}
+            _ = tokio::time::sleep(interval) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }

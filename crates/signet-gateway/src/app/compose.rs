@@ -11,6 +11,7 @@ use crate::identity::logins::Logins;
 use crate::identity::pools::IdentityPools;
 use crate::identity::Identities;
 use crate::imports::{ImportSettings, Imports};
+use crate::keys::Published;
 use crate::keys::{KeyAdmin, KeyManager};
 use crate::metrics::Metrics;
 use crate::notifier::Notifier;
@@ -29,13 +30,13 @@ use crate::urls::Urls;
 use crate::users::groups::Groups;
 use crate::users::self_service::SelfService;
 use crate::users::Users;
-use crate::{api, GatewayConfig};
+use crate::GatewayConfig;
 use signet_crypto::{KeyedHasher, PasswordHasher, Sealer};
 use std::sync::Arc;
 use tokio::sync::watch;
 
 /// Build the shared handles from the config, then each feature from the handles it uses.
-pub(super) fn compose(
+pub(crate) fn compose(
     cfg: GatewayConfig,
     store: Store,
     notifier: Notifier,
@@ -53,6 +54,7 @@ pub(super) fn compose(
     let urls = Urls::new(&cfg.public_url);
     let insecure_http = cfg.allow_insecure_loopback_http;
     let cache = Arc::new(Cache::default());
+    let published = Arc::new(Published::default());
     let keys = Arc::new(KeyManager::default());
     let metrics = Arc::new(Metrics::default());
     let dir = Directory::new(store.clone(), cache.clone(), clock.clone());
@@ -73,7 +75,7 @@ pub(super) fn compose(
     let tokens = Tokens::new(
         store.clone(),
         dir.clone(),
-        cache.clone(),
+        published.clone(),
         keys.clone(),
         sealer.clone(),
         hooks.clone(),
@@ -193,7 +195,6 @@ pub(super) fn compose(
         groups: Groups::new(store.clone(), dir.clone(), clock.clone()),
         roles: Roles::new(store.clone(), clock.clone()),
         key_admin: KeyAdmin::new(store.clone(), clock, cfg.key_overlap),
-        limiter: Arc::new(api::serving::Limiter::new(cfg.serving)),
         serving: std::sync::atomic::AtomicBool::new(false),
         quorum: Default::default(),
         auth,
@@ -212,6 +213,7 @@ pub(super) fn compose(
         metrics,
         keys,
         cache,
+        published,
         store,
         cfg,
     }

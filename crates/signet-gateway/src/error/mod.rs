@@ -139,7 +139,7 @@ pub fn safe_message(message: &str) -> String {
         if out.len() > MAX_MESSAGE_BYTES {
             break; // Enough to know it must be cut: the rest is never looked at.
         }
-        if crate::validate::is_control(c) || crate::validate::is_invisible(c) {
+        if crate::text::is_control(c) || crate::text::is_invisible(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);

@@ -4,9 +4,13 @@
 //! relying party's cached JWKS has expired by then) and this gateway's own key set has it.
 
 mod admin;
+mod published;
 pub(crate) use admin::KeyAdmin;
+pub(crate) use published::{reload_keys, Published};
 
-use crate::{AppError, Gateway};
+use crate::clock::SharedClock;
+use crate::store::Store;
+use crate::AppError;
 use signet_core::{Command, Outcome, PublishKey, RenewKeyLease, RetireKey, SigningKey};
 use signet_crypto::{Algorithm, SigningKeyPair};
 use std::collections::HashMap;
@@ -90,8 +94,39 @@ where
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
+/// How this gateway's keys live (from the gateway's config).
+#[derive(Debug, Clone)]
+pub(crate) struct LifecycleSettings {
+    /// This gateway's instance name: the owner its keys and lease name.
+    pub instance: String,
+    /// How long the key lease lasts without renewal.
+    pub key_lease: Duration,
+    /// How often a fresh key replaces the current one.
+    pub rotation_interval: Duration,
+    /// How long a rotated-out key stays published.
+    pub key_overlap: Duration,
+    /// How long relying parties may cache the JWKS.
+    pub jwks_max_age: Duration,
+    /// Extra wait after `jwks_max_age` before a newly published key signs.
+    pub key_publish_margin: Duration,
+}
 
-async fn write(gw: &Gateway, cmd: Command) -> Result<Outcome, String> {
+/// What the key lifecycle works on.
+pub(crate) struct Lifecycle {
+    pub store: Store,
+    pub published: Arc<Published>,
+    pub keys: Arc<KeyManager>,
+    pub clock: SharedClock,
+    pub cfg: LifecycleSettings,
+}
+
+impl Lifecycle {
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}
+
+async fn write(gw: &Lifecycle, cmd: Command) -> Result<Outcome, String> {
     gw.store
         .client()
         .write(cmd)
@@ -100,7 +135,7 @@ async fn write(gw: &Gateway, cmd: Command) -> Result<Outcome, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn renew_lease(gw: &Gateway) -> Result<Outcome, String> {
+async fn renew_lease(gw: &Lifecycle) -> Result<Outcome, String> {
     let until_ms = gw.now_ms() + gw.cfg.key_lease.as_millis() as u64;
     write(
         gw,
@@ -115,7 +150,7 @@ async fn renew_lease(gw: &Gateway) -> Result<Outcome, String> {
 /// The whole key life of this gateway: renew its lease, publish a key per algorithm, sign
 /// with them once usable, rotate every `rotation_interval` (the old keys retire and stay
 /// published for `key_overlap`).
-pub(crate) async fn key_lifecycle(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn key_lifecycle(gw: Arc<Lifecycle>, mut stop: watch::Receiver<bool>) {
     // The lease comes first, so the housekeeper never sees our key without a live owner.
     if until_done("renewing the key lease", &mut stop, || renew_lease(&gw))
         .await
@@ -179,7 +214,7 @@ pub(crate) async fn key_lifecycle(gw: Arc<Gateway>, mut stop: watch::Receiver<bo
 /// Generate and publish a key for every algorithm, then (after one shared wait) install
 /// them all. Returns their kids; `None` if stopped.
 async fn publish_and_install(
-    gw: &Arc<Gateway>,
+    gw: &Arc<Lifecycle>,
     stop: &mut watch::Receiver<bool>,
 ) -> Option<Vec<String>> {
     let wait = gw.cfg.jwks_max_age + gw.cfg.key_publish_margin;
@@ -228,7 +263,7 @@ async fn publish_and_install(
     for (_, record) in &published {
         loop {
             let due = record.usable_from_ms.saturating_sub(gw.now_ms());
-            if due == 0 && gw.cache.keys().set.contains(&record.kid) {
+            if due == 0 && gw.published.get().set.contains(&record.kid) {
                 break;
             }
             let pause = Duration::from_millis(due.clamp(10, 200));

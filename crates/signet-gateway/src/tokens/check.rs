@@ -46,7 +46,7 @@ impl Tokens {
             leeway_s: LEEWAY_S,
         };
         let claims =
-            signet_verify::verify(token, &self.cache.keys().set, &expected).map_err(|e| {
+            signet_verify::verify(token, &self.published.get().set, &expected).map_err(|e| {
                 AppError::NotAuthorized(match e {
                     signet_verify::VerifyError::Expired => "Access Token has expired".into(),
                     other => format!("Invalid Access Token: {other}"),
@@ -98,7 +98,7 @@ impl Tokens {
         token: &str,
         expected: &Expected,
     ) -> Result<Map<String, Value>, VerifyError> {
-        signet_verify::verify(token, &self.cache.keys().set, expected)
+        signet_verify::verify(token, &self.published.get().set, expected)
     }
     /// The one user check for a verified user-pool ID token (identity-pool logins and
     /// AssumeRoleWithWebIdentity).

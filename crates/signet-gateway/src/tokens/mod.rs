@@ -14,11 +14,11 @@ pub(crate) use claims::{
     SESSION_PURPOSE,
 };
 
-use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::directory::Directory;
 use crate::hooks::{edit_claims, edit_scopes, HookEvent, Hooks, Trigger};
 use crate::keys::KeyManager;
+use crate::keys::Published;
 use crate::metrics::{Issued, Metrics};
 use crate::store::Store;
 use crate::urls::Urls;
@@ -61,7 +61,7 @@ fn revoked() -> AppError {
 pub(crate) struct Tokens {
     store: Store,
     dir: Directory,
-    cache: Arc<Cache>,
+    published: Arc<Published>,
     keys: Arc<KeyManager>,
     sealer: Sealer,
     hooks: Hooks,
@@ -76,7 +76,7 @@ impl Tokens {
     pub(crate) fn new(
         store: Store,
         dir: Directory,
-        cache: Arc<Cache>,
+        published: Arc<Published>,
         keys: Arc<KeyManager>,
         sealer: Sealer,
         hooks: Hooks,
@@ -87,7 +87,7 @@ impl Tokens {
         Tokens {
             store,
             dir,
-            cache,
+            published,
             keys,
             sealer,
             hooks,

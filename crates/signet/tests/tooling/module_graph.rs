@@ -1,4 +1,5 @@
-//! The binary's top-level modules must not import each other in a circle, and keep their
+//! The binary's (and the gateway's) top-level modules must not import each other in a
+//! circle; the binary's keep their
 //! layers: `cli` uses only the shared helpers (modules that use nothing of ours but each
 //! other: `rpc`, `input`, `output`, …); `cmd`, `serve`, `bench` and the rest use only `cli`
 //! and those helpers; `main` dispatches.
@@ -21,14 +22,38 @@ const ROOT: &str = "main";
 
 #[test]
 fn the_top_level_modules_import_no_circle() {
-    let graph = graph();
-    if let Some(cycle) = find_cycle(&graph) {
+    assert_no_circle(&graph(), "crates/signet/src");
+}
+
+/// The gateway's features and shared handles (`app`, `api`, `auth`, `directory`, …) form
+/// no circle either: a feature uses handles and other features, never the adapters or
+/// the composition.
+#[test]
+fn the_gateway_modules_import_no_circle() {
+    let graph = gateway_graph();
+    // Guards against reading nothing.
+    for (from, to) in [
+        ("app", "auth"),
+        ("api", "app"),
+        ("auth", "tokens"),
+        ("tokens", "directory"),
+    ] {
+        assert!(
+            graph.get(from).is_some_and(|d| d.contains_key(to)),
+            "{from} -> {to} not seen in the gateway: {graph:?}"
+        );
+    }
+    assert_no_circle(&graph, "crates/signet-gateway/src");
+}
+
+fn assert_no_circle(graph: &Edges, what: &str) {
+    if let Some(cycle) = find_cycle(graph) {
         let mut why = String::new();
         for pair in cycle.windows(2) {
             let seen = &graph[&pair[0]][&pair[1]];
             why.push_str(&format!("\n  {} -> {}  ({seen})", pair[0], pair[1]));
         }
-        panic!("the top-level modules of crates/signet/src import in a circle:{why}");
+        panic!("the top-level modules of {what} import in a circle:{why}");
     }
 }
 
@@ -113,21 +138,35 @@ fn super_paths_count_only_when_they_reach_the_root() {
     assert!(paths(src, 2).is_empty());
 }
 
-/// Top-level module -> the top-level modules it uses, with where.
+/// The binary's graph.
 fn graph() -> Edges {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    graph_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), "main")
+}
+
+/// The gateway's graph (its root is `lib.rs`).
+fn gateway_graph() -> Edges {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../signet-gateway/src");
+    graph_of(&src, "lib")
+}
+
+/// Top-level module -> the top-level modules it uses, with where; the crate root file
+/// (`root`, without `.rs`) is the module [`ROOT`].
+fn graph_of(src: &Path, root: &str) -> Edges {
     let mut files = Vec::new();
-    collect(&src, &mut files);
+    collect(src, &mut files);
     assert!(!files.is_empty(), "no sources under {}", src.display());
+    let aliases = root_aliases(
+        &std::fs::read_to_string(src.join(format!("{root}.rs"))).expect("read the root"),
+    );
     let mut graph = Edges::new();
     for file in files {
-        let rel = file.strip_prefix(&src).expect("under src");
+        let rel = file.strip_prefix(src).expect("under src");
         let parts: Vec<String> = rel
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
         let top = parts[0].trim_end_matches(".rs").to_string();
-        let top = if top == "main" { ROOT.to_string() } else { top };
+        let top = if top == root { ROOT.to_string() } else { top };
         // Depth of the file's module below the root: src/m.rs and src/m/mod.rs are 1,
         // src/m/n.rs is 2.
         let depth = if top == ROOT {
@@ -143,6 +182,7 @@ fn graph() -> Edges {
                 "{}:{line}: a glob import of the crate root",
                 rel.display()
             );
+            let dep = aliases.get(&dep).cloned().unwrap_or(dep);
             if dep != top {
                 deps.entry(dep)
                     .or_insert_with(|| format!("{}:{line}", rel.display()));
@@ -150,6 +190,41 @@ fn graph() -> Edges {
         }
     }
     graph
+}
+
+/// What the crate root re-exports (`pub use m::{A, b::C};`), by the name a path uses:
+/// `crate::A` is an edge to module `m`, not to a module named `A`.
+fn root_aliases(root: &str) -> BTreeMap<String, String> {
+    let text = blank_comments_and_literals(root);
+    let mut out = BTreeMap::new();
+    for stmt in text.split(';') {
+        let Some(rest) = stmt.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let Some((module, items)) = rest.split_once("::") else {
+            continue;
+        };
+        let items = items.trim().trim_start_matches('{').trim_end_matches('}');
+        for item in items.split(',') {
+            // `b::C` is exported as `C`, `X as Y` as `Y`.
+            let name = item.rsplit("::").next().unwrap_or("").trim();
+            let name = name.rsplit(" as ").next().unwrap_or(name).trim();
+            if !name.is_empty() && name != "self" {
+                out.insert(name.to_string(), module.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn root_re_exports_are_edges_to_their_modules() {
+    let aliases =
+        root_aliases("pub use a::{B, c::D};\npub use e::F as G; // pub use x::Y;\nmod h;");
+    let want: BTreeMap<String, String> = [("B", "a"), ("D", "a"), ("G", "e")]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+    assert_eq!(aliases, want);
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -68,6 +68,7 @@ fn name<S: tonic::server::NamedService>(_: &S) -> &'static str {
 
 pub(crate) fn serve(
     gw: Arc<Gateway>,
+    limiter: Arc<crate::api::serving::Limiter>,
     listener: signet_tls::Incoming,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -125,7 +126,7 @@ pub(crate) fn serve(
         };
         // The shared stack (see `serving`), then decode errors as the API's own.
         let stack = crate::api::serving::stack(
-            &gw.limiter,
+            &limiter,
             gw.metrics.rpc.clone(),
             crate::metrics::latency::Surface::Grpc,
         )

@@ -5,6 +5,7 @@ pub(crate) mod import;
 pub(crate) mod oauth;
 pub(crate) mod oauth_edge;
 
+use crate::api::serving::Limiter;
 use crate::Gateway;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -15,11 +16,11 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub(crate) fn router(gw: Arc<Gateway>) -> Router {
+pub(crate) fn router(gw: Arc<Gateway>, limiter: Arc<Limiter>) -> Router {
     // The shared stack (see `serving`) as a route layer: per-route metrics need the
     // matched route, and an unknown path (404) costs nothing worth limiting.
     let stack = crate::api::serving::stack(
-        &gw.limiter,
+        &limiter,
         gw.metrics.http.clone(),
         crate::metrics::latency::Surface::Http,
     );
@@ -44,11 +45,13 @@ pub(crate) fn router(gw: Arc<Gateway>) -> Router {
         .merge(crate::api::http::import::routes())
         .route_layer(stack)
         .layer(body_limit)
+        .layer(axum::Extension(limiter))
         .with_state(gw)
 }
 
 pub(crate) fn serve(
     gw: Arc<Gateway>,
+    limiter: Arc<Limiter>,
     listener: signet_tls::Incoming,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -56,7 +59,7 @@ pub(crate) fn serve(
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(Listener(listener), router(gw))
+        if let Err(e) = axum::serve(Listener(listener), router(gw, limiter))
             .with_graceful_shutdown(shutdown)
             .await
         {
@@ -101,7 +104,7 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
 }
 
 fn jwks_response(gw: &Gateway, headers: &HeaderMap) -> Response {
-    let keys = gw.cache.keys();
+    let keys = gw.published.get();
     let max_age = format!("public, max-age={}", gw.cfg.jwks_max_age.as_secs());
     let mut h = HeaderMap::new();
     h.insert(
@@ -199,7 +202,10 @@ async fn identity_discovery(State(gw): State<Arc<Gateway>>) -> Response {
 }
 
 /// Prometheus text exposition.
-async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
+async fn metrics(
+    State(gw): State<Arc<Gateway>>,
+    axum::Extension(limiter): axum::Extension<Arc<Limiter>>,
+) -> Response {
     let mut gauges = vec![
         (
             "signet_argon2_queue_depth",
@@ -253,10 +259,10 @@ async fn metrics(State(gw): State<Arc<Gateway>>) -> Response {
     gauges.push((
         "signet_requests_in_flight",
         "Public requests in progress (health, readiness and metrics not counted).",
-        gw.limiter.in_flight() as f64,
+        limiter.in_flight() as f64,
     ));
     let mut body = gw.metrics.render(&gauges);
-    gw.limiter.render(&mut body);
+    limiter.render(&mut body);
     (
         StatusCode::OK,
         [(

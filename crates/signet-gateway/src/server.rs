@@ -1,0 +1,142 @@
+//! Starting a gateway: its servers, the loops that keep it fresh (the change stream, the
+//! quorum probe, the key lifecycle, certificate reloads), and the handle that stops them.
+
+use crate::app::Gateway;
+use crate::notifier::Notifier;
+use crate::store::Store;
+use crate::{api, cache, keys, quorum, AppError, GatewayConfig};
+use signet_store_client::StoreClient;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running gateway.
+pub struct GatewayHandle {
+    gateway: Arc<Gateway>,
+    grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl GatewayHandle {
+    /// The shared state (for in-process callers and tests).
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.gateway
+    }
+
+    /// Where the gRPC API listens.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    /// Where the HTTP endpoints listen.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// Whether the gateway is ready and says so on its health endpoints.
+    pub fn is_ready(&self) -> bool {
+        self.gateway.is_ready()
+            && self
+                .gateway
+                .serving
+                .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stop serving.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
+        }
+    }
+}
+
+/// Start a gateway on the given listeners, talking to the store through `store`. It serves
+/// at once; it reports ready (and signs) once its keys are usable.
+pub async fn start(
+    cfg: GatewayConfig,
+    store: StoreClient,
+    grpc: TcpListener,
+    http: TcpListener,
+) -> Result<GatewayHandle, AppError> {
+    let io = |e: std::io::Error| AppError::Internal(e.to_string());
+    let grpc_addr = grpc.local_addr().map_err(io)?;
+    let http_addr = http.local_addr().map_err(io)?;
+    // Refuse to start rather than send codes in the clear or unsigned.
+    let notifier = Notifier::new(
+        &cfg.notifier,
+        cfg.webhook_secret.as_ref(),
+        cfg.allow_insecure_loopback_http,
+    )?;
+    let (stop, stop_rx) = watch::channel(false);
+    let gateway = Arc::new(crate::app::compose(
+        cfg,
+        Store::new(store),
+        notifier,
+        stop_rx.clone(),
+    ));
+    let grpc = signet_tls::Incoming::new(grpc, gateway.cfg.tls.clone()).map_err(io)?;
+    let http = signet_tls::Incoming::new(http, gateway.cfg.tls.clone()).map_err(io)?;
+    // The public servers' one in-flight budget (see `api::serving`).
+    let limiter = Arc::new(api::serving::Limiter::new(gateway.cfg.serving));
+    let followed = cache::Followed {
+        store: gateway.store.clone(),
+        cache: gateway.cache.clone(),
+        published: gateway.published.clone(),
+        keys: gateway.keys.clone(),
+    };
+    let lifecycle = Arc::new(keys::Lifecycle {
+        store: gateway.store.clone(),
+        published: gateway.published.clone(),
+        keys: gateway.keys.clone(),
+        clock: gateway.cfg.clock.clone(),
+        cfg: keys::LifecycleSettings {
+            instance: gateway.cfg.instance.clone(),
+            key_lease: gateway.cfg.key_lease,
+            rotation_interval: gateway.cfg.rotation_interval,
+            key_overlap: gateway.cfg.key_overlap,
+            jwks_max_age: gateway.cfg.jwks_max_age,
+            key_publish_margin: gateway.cfg.key_publish_margin,
+        },
+    });
+    let mut tasks = vec![
+        tokio::spawn(cache::watch_loop(followed.clone(), stop_rx.clone())),
+        tokio::spawn(cache::freshness_loop(followed, stop_rx.clone())),
+        tokio::spawn(quorum::probe_loop(
+            gateway.store.clone(),
+            gateway.quorum.clone(),
+            gateway.cfg.store_probe_interval,
+            gateway.cfg.store_probe_timeout,
+            stop_rx.clone(),
+        )),
+        tokio::spawn(keys::key_lifecycle(lifecycle, stop_rx.clone())),
+        api::grpc::serve(gateway.clone(), limiter.clone(), grpc, stop_rx.clone()),
+        api::http::serve(gateway.clone(), limiter, http, stop_rx.clone()),
+    ];
+    // Rotated certificates (public, and the one presented to the stores) are picked up
+    // without a restart.
+    let store_tls = match gateway.store.client().transport() {
+        signet_tls::Transport::Tls { source, .. } => Some(source.clone()),
+        signet_tls::Transport::Plaintext => None,
+    };
+    for source in gateway.cfg.tls.iter().chain(store_tls.iter()) {
+        let mut stop = stop_rx.clone();
+        tasks.push(
+            source.spawn_reloader(signet_tls::DEFAULT_RELOAD_INTERVAL, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }),
+        );
+    }
+    tracing::info!(%grpc_addr, %http_addr, public_url = %gateway.cfg.public_url, "gateway started");
+    Ok(GatewayHandle {
+        gateway,
+        grpc_addr,
+        http_addr,
+        stop,
+        tasks,
+    })
+}
