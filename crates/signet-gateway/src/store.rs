@@ -4,7 +4,7 @@
 
 use crate::error::rejection;
 use crate::AppError;
-use signet_core::{Answer, Command, Outcome, Query};
+use signet_core::{Answer, Command, Outcome, Page, Query};
 use signet_store_client::{ReadConsistency, StoreClient};
 
 /// See the module doc.
@@ -32,6 +32,25 @@ impl Store {
             Outcome::Applied => Ok(w.index),
             Outcome::Rejected(r) => Err(rejection(r)),
         }
+    }
+
+    /// One page of a listing, at Cognito's page sizes: `query` is built for the clamped
+    /// limit and read linearizably; the next token is the key of the last item of a full
+    /// page (or of a page the store cut short by size).
+    pub(crate) async fn list<T>(
+        &self,
+        limit: usize,
+        query: impl FnOnce(usize) -> Query,
+        key: impl Fn(&T) -> String,
+    ) -> Result<(Vec<T>, Option<String>), AppError>
+    where
+        Page<T>: Answer,
+    {
+        let limit = page_size(limit);
+        let Page { items, more } = self
+            .ask(query(limit), ReadConsistency::Linearizable)
+            .await?;
+        Ok(page(items, limit, more, key))
     }
 
     /// A read at the consistency the caller states, as the answer type it expects

@@ -173,6 +173,9 @@ pub(crate) fn compose(
         ImportSettings {
             instance: cfg.instance.clone(),
             lease: cfg.import_lease,
+            max_bytes: cfg.import_max_bytes,
+            max_rows: cfg.import_max_rows,
+            chunk_rows: cfg.import_chunk_rows,
         },
         stopping,
     );

@@ -92,9 +92,4 @@ impl Gateway {
     pub fn config(&self) -> &GatewayConfig {
         &self.cfg
     }
-
-    /// Now, by the gateway's clock (see `clock`).
-    pub(crate) fn now_ms(&self) -> u64 {
-        self.cfg.clock.now_ms()
-    }
 }

@@ -5,8 +5,7 @@ use super::{Auth, AuthResult, SecretProof};
 use crate::hooks::Trigger;
 use crate::tokens::Continuation;
 use crate::AppError;
-use signet_core::{AdvanceRefreshFamily, AppClient, Command, Query, RefreshFamily, UserPool};
-use signet_store_client::ReadConsistency::Linearizable;
+use signet_core::{AdvanceRefreshFamily, AppClient, Command, UserPool};
 
 impl Auth {
     /// REFRESH_TOKEN_AUTH, and the token endpoint's `grant_type=refresh_token`.
@@ -36,16 +35,7 @@ impl Auth {
                 }))
                 .await?;
         } else {
-            let family: Option<RefreshFamily> = self
-                .store
-                .ask(
-                    Query::GetRefreshFamily {
-                        family_id: p.fam.clone(),
-                    },
-                    Linearizable,
-                )
-                .await?;
-            if family.is_some_and(|f| f.revoked) {
+            if self.tokens.family_revoked(&p.fam).await? {
                 return Err(AppError::NotAuthorized(
                     "Refresh Token has been revoked".into(),
                 ));

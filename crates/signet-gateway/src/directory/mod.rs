@@ -14,8 +14,8 @@ use crate::store::Store;
 use crate::validate::{canonical_username, check_deletable, AttrWrite};
 use crate::AppError;
 use signet_core::{
-    Answer, AppClient, Command, IdentityPool, Page, Query, Role, UpdateUser, User, UserPatch,
-    UserPool, UserView,
+    Answer, AppClient, Command, IdentityPool, Query, Role, UpdateUser, User, UserPatch, UserPool,
+    UserView,
 };
 use signet_store_client::ReadConsistency::{self, Linearizable};
 use std::collections::HashMap;
@@ -123,21 +123,14 @@ impl Directory {
         limit: usize,
     ) -> Result<(Vec<AppClient>, Option<String>), AppError> {
         self.pool(pool_id).await?;
-        let limit = crate::store::page_size(limit);
-        let Page { items, more } = self
-            .store
-            .ask(
-                Query::ListAppClients {
-                    pool_id: pool_id.into(),
-                    after,
-                    limit,
-                },
-                Linearizable,
-            )
-            .await?;
-        Ok(crate::store::page(items, limit, more, |c| {
-            c.client_id.clone()
-        }))
+        let query = |limit| Query::ListAppClients {
+            pool_id: pool_id.into(),
+            after,
+            limit,
+        };
+        self.store
+            .list(limit, query, |c: &AppClient| c.client_id.clone())
+            .await
     }
 
     /// An app client by id alone (cached).

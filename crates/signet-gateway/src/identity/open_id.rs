@@ -38,6 +38,7 @@ impl Identities {
             .sign(&claims)
             .map_err(|e| AppError::Internal(e.to_string()))
     }
+
     /// GetOpenIdToken: a Signet-signed OpenID token for a proven identity.
     pub async fn get_open_id_token(
         &self,
@@ -58,6 +59,7 @@ impl Identities {
         }
         self.open_id_token(&p.pool.id, &p.identity.identity_id, p.amr(), ttl)
     }
+
     /// GetOpenIdTokenForDeveloperIdentity (admin): a backend vouches for its user id.
     /// Returns (identity id, token).
     pub async fn get_open_id_token_for_developer_identity(

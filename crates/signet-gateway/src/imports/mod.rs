@@ -4,6 +4,7 @@
 //! (`runner`).
 
 pub(crate) mod csv;
+pub(crate) mod receive;
 mod runner;
 pub(crate) mod upload;
 
@@ -14,7 +15,6 @@ use crate::ids;
 use crate::store::Store;
 use crate::urls::Urls;
 use crate::AppError;
-use signet_core::Page;
 use signet_core::{
     Command, CreateImportJob, ImportJob, ImportStatus, Query, StartImportJob, StopImportJob,
 };
@@ -38,6 +38,12 @@ pub(crate) struct ImportSettings {
     pub instance: String,
     /// How long a runner's lease on a job lasts without renewal.
     pub lease: std::time::Duration,
+    /// Largest CSV file accepted, bytes.
+    pub max_bytes: u64,
+    /// Most data rows a file may hold.
+    pub max_rows: u64,
+    /// Rows per staged chunk.
+    pub chunk_rows: usize,
 }
 
 /// The user imports feature: it holds only the handles it uses, built by `app.rs`.
@@ -133,19 +139,17 @@ impl Imports {
         limit: usize,
     ) -> Result<(Vec<ImportJob>, Option<String>), AppError> {
         self.dir.pool(pool_id).await?;
-        let limit = crate::store::page_size(limit);
-        let Page { items: j, more } = self
-            .store
-            .ask(
-                Query::ListImportJobs {
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListImportJobs {
                     pool_id: pool_id.into(),
                     after,
                     limit,
                 },
-                Linearizable,
+                |j: &ImportJob| j.job_id.clone(),
             )
-            .await?;
-        Ok(crate::store::page(j, limit, more, |j| j.job_id.clone()))
+            .await
     }
 
     /// StartUserImportJob: claim the job and insert its chunks from this gateway. Also

@@ -94,6 +94,7 @@ where
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
+
 /// How this gateway's keys live (from the gateway's config).
 #[derive(Debug, Clone)]
 pub(crate) struct LifecycleSettings {

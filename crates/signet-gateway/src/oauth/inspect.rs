@@ -4,9 +4,7 @@
 use super::{peek_issuer, ClientAuth, OAuth, OAuthError};
 use crate::AppError;
 use serde_json::{json, Map, Value};
-use signet_core::{
-    AppClient, Command, Query, RefreshFamily, RevokeAccessToken, RevokeRefreshFamily,
-};
+use signet_core::{AppClient, Command, Query, RevokeAccessToken, RevokeRefreshFamily};
 use signet_store_client::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse};
 use std::sync::Arc;
@@ -126,16 +124,7 @@ impl OAuth {
             Err(AppError::NotAuthorized(_)) => return Ok(inactive),
             Err(e) => return Err(e.into()),
         }
-        let family: Option<RefreshFamily> = self
-            .store
-            .ask(
-                Query::GetRefreshFamily {
-                    family_id: p.fam.clone(),
-                },
-                Linearizable,
-            )
-            .await?;
-        if family.is_some_and(|f| f.revoked) {
+        if self.tokens.family_revoked(&p.fam).await? {
             return Ok(inactive);
         }
         Ok(json!({

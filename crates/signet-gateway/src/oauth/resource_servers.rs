@@ -6,7 +6,6 @@ use crate::clock::SharedClock;
 use crate::directory::Directory;
 use crate::store::Store;
 use crate::AppError;
-use signet_core::Page;
 use signet_core::{
     Command, DeleteResourceServer, OAuthFlow, PutResourceServer, Query, ResourceServer,
     ResourceServerScope,
@@ -282,18 +281,16 @@ impl ResourceServers {
         limit: usize,
     ) -> Result<(Vec<ResourceServer>, Option<String>), AppError> {
         self.dir.pool(pool_id).await?;
-        let limit = crate::store::page_size(limit);
-        let Page { items: r, more } = self
-            .store
-            .ask(
-                Query::ListResourceServers {
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListResourceServers {
                     pool_id: pool_id.into(),
                     after,
                     limit,
                 },
-                Linearizable,
+                |r: &ResourceServer| r.identifier.clone(),
             )
-            .await?;
-        Ok(crate::store::page(r, limit, more, |r| r.identifier.clone()))
+            .await
     }
 }

@@ -10,12 +10,10 @@ use crate::ids;
 use crate::store::Store;
 use crate::validate::{display_name, STANDARD_ATTRIBUTES};
 use crate::AppError;
-use signet_core::Page;
 use signet_core::{
     Command, CreateUserPool, DeleteUserPool, PasswordPolicy, PoolConfig, Query, SchemaAttribute,
     UpdateUserPool, UserPool,
 };
-use signet_store_client::ReadConsistency::Linearizable;
 
 pub use self::clients::ClientInput;
 
@@ -242,11 +240,12 @@ impl Pools {
         after: Option<String>,
         limit: usize,
     ) -> Result<(Vec<UserPool>, Option<String>), AppError> {
-        let limit = crate::store::page_size(limit);
-        let Page { items: p, more } = self
-            .store
-            .ask(Query::ListUserPools { after, limit }, Linearizable)
-            .await?;
-        Ok(crate::store::page(p, limit, more, |p| p.id.clone()))
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListUserPools { after, limit },
+                |p: &UserPool| p.id.clone(),
+            )
+            .await
     }
 }

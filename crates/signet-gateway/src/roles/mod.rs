@@ -8,9 +8,7 @@
 use crate::clock::SharedClock;
 use crate::ids;
 use crate::store::Store;
-use crate::store::{page, page_size};
 use crate::AppError;
-use signet_core::Page;
 use signet_core::{
     Command, CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, Query, Role, UpdateRole,
 };
@@ -173,12 +171,13 @@ impl Roles {
         limit: usize,
         next: Option<String>,
     ) -> Result<(Vec<Role>, Option<String>), AppError> {
-        let limit = page_size(limit);
-        let Page { items: r, more } = self
-            .store
-            .ask(Query::ListRoles { after: next, limit }, Linearizable)
-            .await?;
-        Ok(page(r, limit, more, |r| r.name.clone()))
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListRoles { after: next, limit },
+                |r: &Role| r.name.clone(),
+            )
+            .await
     }
 
     /// PutRolePolicy: the document must parse as a permission policy.

@@ -7,7 +7,9 @@ use crate::secrets::ClientSecrets;
 use crate::store::Store;
 use crate::validate::{check_password, AttrWrite};
 use crate::AppError;
-use signet_core::{AppClient, CodePurpose, Command, CreateUser, UserPatch, UserPool, UserStatus};
+use signet_core::{
+    AppClient, CodePurpose, Command, CreateUser, User, UserPatch, UserPool, UserStatus,
+};
 use signet_crypto::PasswordHasher;
 use std::sync::Arc;
 
@@ -67,6 +69,22 @@ impl Signup {
         self.secrets
             .check_secret_hash(&client, username, secret_hash)?;
         Ok((client, pool))
+    }
+
+    /// The user a code is asked for. When the pool hides which users exist, an unknown
+    /// user gets decoy delivery details (`Err`), as if a code had gone out.
+    async fn user_for_code(
+        &self,
+        pool: &UserPool,
+        username: &str,
+    ) -> Result<Result<User, CodeDelivery>, AppError> {
+        match self.dir.find_user(pool, username).await {
+            Ok(v) => Ok(Ok(v.user)),
+            Err(AppError::UserNotFound) if pool.config.prevent_user_existence_errors => {
+                Ok(Err(crate::codes::decoy_delivery(pool)))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// SignUp.
@@ -158,12 +176,9 @@ impl Signup {
         username: &str,
     ) -> Result<CodeDelivery, AppError> {
         let (_client, pool) = self.public_client(client_id, username, secret_hash).await?;
-        let user = match self.dir.find_user(&pool, username).await {
-            Ok(v) => v.user,
-            Err(AppError::UserNotFound) if pool.config.prevent_user_existence_errors => {
-                return Ok(crate::codes::decoy_delivery(&pool))
-            }
-            Err(e) => return Err(e),
+        let user = match self.user_for_code(&pool, username).await? {
+            Ok(user) => user,
+            Err(decoy) => return Ok(decoy),
         };
         if user.status != UserStatus::Unconfirmed {
             return Err(AppError::invalid("User is already confirmed."));
@@ -181,12 +196,9 @@ impl Signup {
         username: &str,
     ) -> Result<CodeDelivery, AppError> {
         let (_client, pool) = self.public_client(client_id, username, secret_hash).await?;
-        let user = match self.dir.find_user(&pool, username).await {
-            Ok(v) => v.user,
-            Err(AppError::UserNotFound) if pool.config.prevent_user_existence_errors => {
-                return Ok(crate::codes::decoy_delivery(&pool))
-            }
-            Err(e) => return Err(e),
+        let user = match self.user_for_code(&pool, username).await? {
+            Ok(user) => user,
+            Err(decoy) => return Ok(decoy),
         };
         if !user.enabled {
             return Err(AppError::NotAuthorized("User is disabled.".into()));

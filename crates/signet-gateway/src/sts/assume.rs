@@ -40,19 +40,22 @@ impl Sts {
             .ok_or_else(|| {
                 AppError::InvalidIdentityToken("The web identity token is malformed.".into())
             })?;
-        let (provider, audience, subject, amr, identity_pool) = if iss
-            == self.urls.identity_issuer()
-        {
+        // Strictly, against exactly the issuer the token names (it is one of ours).
+        let verify = |token_use| {
             let expected = Expected {
-                issuer: iss,
-                token_use: TokenUse::Identity,
+                issuer: iss.clone(),
+                token_use,
                 clients: None,
                 leeway_s: 0,
             };
-            let claims = self
-                .tokens
+            self.tokens
                 .verify_own(token, &expected)
-                .map_err(|e| token_error("web identity token", e))?;
+                .map_err(|e| token_error("web identity token", e))
+        };
+        let (provider, audience, subject, amr, identity_pool) = if iss
+            == self.urls.identity_issuer()
+        {
+            let claims = verify(TokenUse::Identity)?;
             let aud = claims["aud"].as_str().unwrap_or_default().to_string();
             let pool = self.dir.identity_pool(&aud).await.map_err(|_| {
                 AppError::InvalidIdentityToken(format!("Identity pool {aud} no longer exists."))
@@ -98,16 +101,7 @@ impl Sts {
             let user_pool = self.dir.pool(&pool_id).await.map_err(|_| {
                 AppError::InvalidIdentityToken(format!("User pool {pool_id} does not exist."))
             })?;
-            let expected = Expected {
-                issuer: iss.clone(),
-                token_use: TokenUse::Id,
-                clients: None,
-                leeway_s: 0,
-            };
-            let claims = self
-                .tokens
-                .verify_own(token, &expected)
-                .map_err(|e| token_error("web identity token", e))?;
+            let claims = verify(TokenUse::Id)?;
             self.tokens
                 .check_id_token_user(&user_pool, &claims)
                 .await

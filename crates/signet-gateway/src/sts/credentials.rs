@@ -19,6 +19,7 @@ impl Sts {
         self.keyed
             .hash("sts-secret-v1", &[access_key_id.as_bytes()])
     }
+
     /// A role's documents, parsed once per version of the role: the get-credentials path
     /// would otherwise parse the trust policy and every permission policy on each call.
     /// An entry is reused only while the role's stored text is identical.
@@ -52,6 +53,7 @@ impl Sts {
         cache.insert(role.name.clone(), docs.clone());
         Ok(docs)
     }
+
     /// Does the role's trust policy let `provider`'s subject assume it?
     pub(crate) fn check_trust(
         &self,
@@ -85,6 +87,7 @@ impl Sts {
             )))
         }
     }
+
     /// Issue credentials (no store access).
     pub(crate) fn mint_credentials(&self, s: SessionSpec<'_>) -> Result<Credentials, AppError> {
         let now = self.clock.now_ms() / 1000;

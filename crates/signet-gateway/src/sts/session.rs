@@ -33,6 +33,7 @@ impl Sts {
         })?;
         Ok((claims, session))
     }
+
     /// GetCallerIdentity: (user id, account, ARN) of a session.
     pub fn get_caller_identity(
         &self,
@@ -50,6 +51,7 @@ impl Sts {
             ),
         ))
     }
+
     /// Authorize: may this session do `action` on `resource`?
     pub fn authorize(
         &self,
@@ -84,6 +86,7 @@ impl Sts {
             subject: s.subject,
         })
     }
+
     /// VerifyRequestSignature: check a SIGNET4-HMAC-SHA256 signature made with temporary
     /// credentials. Bad signatures are an answer (`valid: false`), not an error.
     pub fn verify_request_signature(

@@ -6,7 +6,7 @@ use crate::directory::{Dead, TokenUser, UserCheckError};
 use crate::AppError;
 use base64::Engine;
 use serde_json::{Map, Value};
-use signet_core::{Query, RefreshFamily, UserPool, UserView};
+use signet_core::{Query, UserPool, UserView};
 use signet_store_client::ReadConsistency::Linearizable;
 use signet_verify::{Expected, TokenUse, VerifyError};
 use std::sync::Arc;
@@ -77,21 +77,13 @@ impl Tokens {
             return Err(revoked());
         }
         if let Some(fam) = claims["origin_jti"].as_str() {
-            let family: Option<RefreshFamily> = self
-                .store
-                .ask(
-                    Query::GetRefreshFamily {
-                        family_id: fam.into(),
-                    },
-                    Linearizable,
-                )
-                .await?;
-            if family.is_some_and(|f| f.revoked) {
+            if self.family_revoked(fam).await? {
                 return Err(revoked());
             }
         }
         Ok((pool, view, who.client_id))
     }
+
     /// Verify a token signed by this cluster against the published key set.
     pub(crate) fn verify_own(
         &self,
@@ -100,6 +92,7 @@ impl Tokens {
     ) -> Result<Map<String, Value>, VerifyError> {
         signet_verify::verify(token, &self.published.get().set, expected)
     }
+
     /// The one user check for a verified user-pool ID token (identity-pool logins and
     /// AssumeRoleWithWebIdentity).
     pub(crate) async fn check_id_token_user(

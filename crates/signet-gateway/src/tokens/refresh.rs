@@ -3,7 +3,8 @@
 use super::{RefreshPayload, Tokens, REFRESH_PURPOSE};
 use crate::directory::{Dead, TokenUser};
 use crate::AppError;
-use signet_core::{AppClient, UserPool, UserView};
+use signet_core::{AppClient, Query, RefreshFamily, UserPool, UserView};
+use signet_store_client::ReadConsistency::Linearizable;
 
 impl Tokens {
     /// What a refresh token says, if this cluster sealed it (nothing checked yet).
@@ -12,6 +13,7 @@ impl Tokens {
             .open(REFRESH_PURPOSE, token)
             .and_then(|b| serde_json::from_slice(&b).ok())
     }
+
     /// Open and check a refresh token presented with `client`.
     pub(crate) fn open_refresh(
         &self,
@@ -28,6 +30,7 @@ impl Tokens {
         }
         Ok(p)
     }
+
     /// The user of an opened refresh token, if the token still stands for them (the one
     /// user check, by the family's sign-in time). Family revocation is checked by the
     /// caller: rotation checks it in the log.
@@ -49,5 +52,20 @@ impl Tokens {
                 _ => revoked(),
             })
         })
+    }
+
+    /// Whether a refresh family was revoked (RevokeToken, a replayed rotation, sign-out of
+    /// the family). Linearizable: a revocation that returned is seen here.
+    pub(crate) async fn family_revoked(&self, family_id: &str) -> Result<bool, AppError> {
+        let family: Option<RefreshFamily> = self
+            .store
+            .ask(
+                Query::GetRefreshFamily {
+                    family_id: family_id.into(),
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(family.is_some_and(|f| f.revoked))
     }
 }

@@ -28,6 +28,7 @@ impl Users {
             )
             .await
     }
+
     /// AdminDeleteUserAttributes.
     pub async fn admin_delete_attributes(
         &self,

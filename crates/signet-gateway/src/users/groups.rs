@@ -5,7 +5,6 @@ use crate::directory::Directory;
 use crate::store::Store;
 use crate::validate::{display_name, identifier};
 use crate::AppError;
-use signet_core::Page;
 use signet_core::{
     AddUserToGroup, Command, CreateGroup, DeleteGroup, Group, Query, RemoveUserFromGroup,
     UpdateGroup, User,
@@ -127,19 +126,17 @@ impl Groups {
         limit: usize,
     ) -> Result<(Vec<Group>, Option<String>), AppError> {
         self.dir.pool(pool_id).await?;
-        let limit = crate::store::page_size(limit);
-        let Page { items: g, more } = self
-            .store
-            .ask(
-                Query::ListGroups {
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListGroups {
                     pool_id: pool_id.into(),
                     after,
                     limit,
                 },
-                Linearizable,
+                |g: &Group| g.name.clone(),
             )
-            .await?;
-        Ok(crate::store::page(g, limit, more, |g| g.name.clone()))
+            .await
     }
 
     /// AdminAddUserToGroup / AdminRemoveUserFromGroup.
@@ -187,19 +184,17 @@ impl Groups {
     ) -> Result<(Vec<User>, Option<String>), AppError> {
         self.dir.pool(pool_id).await?;
         self.get_group(pool_id, group).await?;
-        let limit = crate::store::page_size(limit);
-        let Page { items: u, more } = self
-            .store
-            .ask(
-                Query::ListUsersInGroup {
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListUsersInGroup {
                     pool_id: pool_id.into(),
                     group: group.into(),
                     after,
                     limit,
                 },
-                Linearizable,
+                |u: &User| u.sub.clone(),
             )
-            .await?;
-        Ok(crate::store::page(u, limit, more, |u| u.sub.clone()))
+            .await
     }
 }

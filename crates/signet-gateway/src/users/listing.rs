@@ -2,7 +2,6 @@
 
 use super::{parse_filter, Users};
 use crate::AppError;
-use signet_core::Page;
 use signet_core::UserSearchPage;
 use signet_core::{OutboxMessage, Query, User};
 use signet_store_client::ReadConsistency::Linearizable;
@@ -17,21 +16,16 @@ impl Users {
         after: Option<String>,
     ) -> Result<(Vec<User>, Option<String>), AppError> {
         self.dir.pool(pool_id).await?;
-        let limit = crate::store::page_size(limit);
         match parse_filter(filter)? {
             None => {
-                let Page { items: u, more } = self
-                    .store
-                    .ask(
-                        Query::ListUsers {
-                            pool_id: pool_id.into(),
-                            after,
-                            limit,
-                        },
-                        Linearizable,
-                    )
-                    .await?;
-                Ok(crate::store::page(u, limit, more, |u| u.username.clone()))
+                let query = |limit| Query::ListUsers {
+                    pool_id: pool_id.into(),
+                    after,
+                    limit,
+                };
+                self.store
+                    .list(limit, query, |u: &User| u.username.clone())
+                    .await
             }
             Some(filter) => {
                 let UserSearchPage { users, next } = self
@@ -41,7 +35,7 @@ impl Users {
                             pool_id: pool_id.into(),
                             filter,
                             after,
-                            limit,
+                            limit: crate::store::page_size(limit),
                         },
                         Linearizable,
                     )
@@ -50,6 +44,7 @@ impl Users {
             }
         }
     }
+
     /// The dev outbox of a pool.
     pub async fn outbox(&self, pool_id: &str) -> Result<Vec<OutboxMessage>, AppError> {
         self.dir.pool(pool_id).await?;

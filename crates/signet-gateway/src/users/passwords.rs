@@ -42,6 +42,7 @@ impl Users {
             )
             .await
     }
+
     /// AdminResetUserPassword: the password stops working, every session of the user ends
     /// (tokens, refresh tokens and pending challenges issued before now), and the user gets
     /// a reset code. A user with nowhere to receive the code is refused before anything

@@ -31,6 +31,7 @@ impl Users {
             )
             .await
     }
+
     /// AdminConfirmSignUp.
     pub async fn admin_confirm_sign_up(
         &self,
@@ -57,6 +58,7 @@ impl Users {
                 other => other,
             })
     }
+
     /// AdminUserGlobalSignOut: every token issued before now stops working.
     pub async fn admin_global_sign_out(
         &self,

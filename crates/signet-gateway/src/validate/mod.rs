@@ -133,6 +133,7 @@ pub fn check_password(policy: &PasswordPolicy, pw: &str) -> Result<(), AppError>
     }
     Ok(())
 }
+
 /// Cognito-style masked destination: `a***@e***.com`, `+*******1234`.
 pub fn mask(destination: &str) -> String {
     if let Some((user, domain)) = destination.split_once('@') {

@@ -212,33 +212,30 @@ fn refusal<B: RefusalBody>(surface: Surface, why: Refusal) -> http::Response<B> 
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Layer 2: load shedding over a gateway-wide in-flight budget.
-#[derive(Clone)]
-pub(crate) struct ShedLayer {
-    limiter: Arc<Limiter>,
-    surface: Surface,
+/// A response on its way.
+type Answer<B, E> = BoxFuture<Result<http::Response<B>, E>>;
+
+/// What one of this stack's own layers does around a request: answer it itself (a
+/// refusal) or call the rest of the stack (`next`, at most once, before returning) and
+/// watch the answer.
+pub(crate) trait Guard: Clone + Send + 'static {
+    fn around<B: RefusalBody + Send + 'static, E: Send + 'static>(
+        &self,
+        exempt: bool,
+        next: impl FnOnce() -> Answer<B, E>,
+    ) -> Answer<B, E>;
 }
 
-impl<S> tower::Layer<S> for ShedLayer {
-    type Service = Shed<S>;
-
-    fn layer(&self, inner: S) -> Shed<S> {
-        Shed {
-            layer: self.clone(),
-            inner,
-        }
-    }
-}
-
-/// The service [`ShedLayer`] builds.
+/// The service a [`Guard`] layer builds.
 #[derive(Clone)]
-pub(crate) struct Shed<S> {
-    layer: ShedLayer,
+pub(crate) struct Guarded<G, S> {
+    guard: G,
     inner: S,
 }
 
-impl<S, Req, B> tower::Service<http::Request<Req>> for Shed<S>
+impl<G, S, Req, B> tower::Service<http::Request<Req>> for Guarded<G, S>
 where
+    G: Guard,
     S: tower::Service<http::Request<Req>, Response = http::Response<B>>,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
@@ -246,22 +243,55 @@ where
 {
     type Response = http::Response<B>;
     type Error = S::Error;
-    type Future = BoxFuture<Result<http::Response<B>, S::Error>>;
+    type Future = Answer<B, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: http::Request<Req>) -> Self::Future {
-        if exempt(req.uri().path()) {
-            return Box::pin(self.inner.call(req));
+        let exempt = exempt(req.uri().path());
+        let inner = &mut self.inner;
+        self.guard.around(exempt, move || Box::pin(inner.call(req)))
+    }
+}
+
+/// Each guard is its own tower layer.
+macro_rules! guard_layers {
+    ($($guard:ident),*) => {$(
+        impl<S> tower::Layer<S> for $guard {
+            type Service = Guarded<$guard, S>;
+
+            fn layer(&self, inner: S) -> Guarded<$guard, S> {
+                Guarded { guard: self.clone(), inner }
+            }
         }
-        let Ok(permit) = self.layer.limiter.permits.clone().try_acquire_owned() else {
-            let surface = self.layer.surface;
-            self.layer.limiter.shed[index(surface)].fetch_add(1, Ordering::Relaxed);
-            return Box::pin(std::future::ready(Ok(refusal(surface, Refusal::Shed))));
+    )*};
+}
+
+guard_layers!(ShedLayer, TimeoutLayer);
+
+/// Layer 2: load shedding over a gateway-wide in-flight budget.
+#[derive(Clone)]
+pub(crate) struct ShedLayer {
+    limiter: Arc<Limiter>,
+    surface: Surface,
+}
+
+impl Guard for ShedLayer {
+    fn around<B: RefusalBody + Send + 'static, E: Send + 'static>(
+        &self,
+        exempt: bool,
+        next: impl FnOnce() -> Answer<B, E>,
+    ) -> Answer<B, E> {
+        if exempt {
+            return next();
+        }
+        let Ok(permit) = self.limiter.permits.clone().try_acquire_owned() else {
+            self.limiter.shed[index(self.surface)].fetch_add(1, Ordering::Relaxed);
+            return Box::pin(std::future::ready(Ok(refusal(self.surface, Refusal::Shed))));
         };
-        let fut = self.inner.call(req);
+        let fut = next();
         Box::pin(async move {
             let res = fut.await;
             // The slot is free once the answer is ready (unary calls: the whole work).
@@ -279,46 +309,18 @@ pub(crate) struct TimeoutLayer {
     timeout: Duration,
 }
 
-impl<S> tower::Layer<S> for TimeoutLayer {
-    type Service = Timeout<S>;
-
-    fn layer(&self, inner: S) -> Timeout<S> {
-        Timeout {
-            layer: self.clone(),
-            inner,
-        }
-    }
-}
-
-/// The service [`TimeoutLayer`] builds.
-#[derive(Clone)]
-pub(crate) struct Timeout<S> {
-    layer: TimeoutLayer,
-    inner: S,
-}
-
-impl<S, Req, B> tower::Service<http::Request<Req>> for Timeout<S>
-where
-    S: tower::Service<http::Request<Req>, Response = http::Response<B>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: RefusalBody + Send + 'static,
-{
-    type Response = http::Response<B>;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<http::Response<B>, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: http::Request<Req>) -> Self::Future {
-        let fut = self.inner.call(req);
+impl Guard for TimeoutLayer {
+    fn around<B: RefusalBody + Send + 'static, E: Send + 'static>(
+        &self,
+        _exempt: bool,
+        next: impl FnOnce() -> Answer<B, E>,
+    ) -> Answer<B, E> {
+        let fut = next();
         let TimeoutLayer {
             limiter,
             surface,
             timeout,
-        } = self.layer.clone();
+        } = self.clone();
         Box::pin(async move {
             match tokio::time::timeout(timeout, fut).await {
                 Ok(res) => res,

@@ -2,9 +2,7 @@
 //! DeleteIdentities.
 
 use super::IdentityPools;
-use crate::store::{page, page_size};
 use crate::AppError;
-use signet_core::Page;
 use signet_core::{Command, DeleteIdentities, Identity, Query};
 use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
@@ -18,20 +16,19 @@ impl IdentityPools {
         next: Option<String>,
     ) -> Result<(Vec<Identity>, Option<String>), AppError> {
         self.describe_identity_pool(pool_id).await?;
-        let limit = page_size(limit);
-        let Page { items: i, more } = self
-            .store
-            .ask(
-                Query::ListIdentities {
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListIdentities {
                     pool_id: pool_id.to_string(),
                     after: next,
                     limit,
                 },
-                Linearizable,
+                |i: &Identity| i.identity_id.clone(),
             )
-            .await?;
-        Ok(page(i, limit, more, |i| i.identity_id.clone()))
+            .await
     }
+
     /// An identity by id alone (a linearizable read).
     pub async fn describe_identity(&self, identity_id: &str) -> Result<Identity, AppError> {
         self.store
@@ -46,6 +43,7 @@ impl IdentityPools {
                 AppError::ResourceNotFound(format!("Identity '{identity_id}' not found."))
             })
     }
+
     /// DeleteIdentities: returns the ids that were not found.
     pub async fn delete_identities(&self, ids: &[String]) -> Result<Vec<String>, AppError> {
         if ids.is_empty() || ids.len() > 60 {

@@ -8,10 +8,8 @@ use crate::clock::SharedClock;
 use crate::directory::Directory;
 use crate::ids;
 use crate::store::Store;
-use crate::store::{page, page_size};
 use crate::urls::Urls;
 use crate::AppError;
-use signet_core::Page;
 use signet_core::{
     Command, CreateIdentityPool, DeleteIdentityPool, IdentityPool, PoolRoles, Query, Role,
     RoleMapping, RoleMappingKind, SetIdentityPoolRoles, UpdateIdentityPool,
@@ -179,15 +177,13 @@ impl IdentityPools {
         limit: usize,
         next: Option<String>,
     ) -> Result<(Vec<IdentityPool>, Option<String>), AppError> {
-        let limit = page_size(limit);
-        let Page { items: p, more } = self
-            .store
-            .ask(
-                Query::ListIdentityPools { after: next, limit },
-                Linearizable,
+        self.store
+            .list(
+                limit,
+                |limit| Query::ListIdentityPools { after: next, limit },
+                |p: &IdentityPool| p.id.clone(),
             )
-            .await?;
-        Ok(page(p, limit, more, |p| p.id.clone()))
+            .await
     }
 
     /// SetIdentityPoolRoles: every named role must exist; at most 25 rules per mapping.
