@@ -11,13 +11,28 @@ use signet_core::{
 };
 use signet_store_client::ReadConsistency::Linearizable;
 
+/// A group's settings, for CreateGroup and UpdateGroup alike.
+#[derive(Debug, Clone, Default)]
+pub struct GroupInput {
+    /// The pool.
+    pub pool_id: String,
+    /// The group's name (it reaches `cognito:groups` in tokens).
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Precedence among the user's groups (lower wins).
+    pub precedence: Option<u32>,
+    /// The IAM role of the group's members.
+    pub role_arn: Option<String>,
+}
+
 /// The one check of a group's fields, for Create and Update alike (Cognito's limits). The
 /// name reaches `cognito:groups` in tokens, so it is an identifier: nothing invisible, no
 /// control characters (a CR/LF or ESC there would reach every relying service's logs).
-fn check_group(name: &str, description: &str, role_arn: &Option<String>) -> Result<(), AppError> {
-    identifier("GroupName", name, 128)?;
-    display_name("Description", description, 0, 2048)?;
-    if let Some(arn) = role_arn.as_deref().filter(|a| !a.is_empty()) {
+fn check_group(g: &GroupInput) -> Result<(), AppError> {
+    identifier("GroupName", &g.name, 128)?;
+    display_name("Description", &g.description, 0, 2048)?;
+    if let Some(arn) = g.role_arn.as_deref().filter(|a| !a.is_empty()) {
         identifier("RoleArn", arn, 2048)?;
     }
     Ok(())
@@ -40,24 +55,17 @@ impl Groups {
 
 impl Groups {
     /// CreateGroup.
-    pub async fn create_group(
-        &self,
-        pool_id: &str,
-        name: &str,
-        description: &str,
-        precedence: Option<u32>,
-        role_arn: Option<String>,
-    ) -> Result<Group, AppError> {
-        self.dir.pool(pool_id).await?;
-        check_group(name, description, &role_arn)?;
+    pub async fn create_group(&self, g: GroupInput) -> Result<Group, AppError> {
+        self.dir.pool(&g.pool_id).await?;
+        check_group(&g)?;
         let now = self.clock.now_ms();
         let group = Group {
-            pool_id: pool_id.into(),
-            name: name.into(),
+            pool_id: g.pool_id,
+            name: g.name,
             group_id: signet_crypto::random_hex_id(),
-            description: description.into(),
-            precedence,
-            role_arn,
+            description: g.description,
+            precedence: g.precedence,
+            role_arn: g.role_arn,
             created_at_ms: now,
             updated_at_ms: now,
         };
@@ -84,27 +92,20 @@ impl Groups {
     }
 
     /// UpdateGroup.
-    pub async fn update_group(
-        &self,
-        pool_id: &str,
-        name: &str,
-        description: &str,
-        precedence: Option<u32>,
-        role_arn: Option<String>,
-    ) -> Result<Group, AppError> {
-        self.dir.pool(pool_id).await?;
-        check_group(name, description, &role_arn)?;
+    pub async fn update_group(&self, g: GroupInput) -> Result<Group, AppError> {
+        self.dir.pool(&g.pool_id).await?;
+        check_group(&g)?;
         self.store
             .write(Command::UpdateGroup(UpdateGroup {
-                pool_id: pool_id.into(),
-                name: name.into(),
-                description: description.into(),
-                precedence,
-                role_arn,
+                pool_id: g.pool_id.clone(),
+                name: g.name.clone(),
+                description: g.description,
+                precedence: g.precedence,
+                role_arn: g.role_arn,
                 at_ms: self.clock.now_ms(),
             }))
             .await?;
-        self.get_group(pool_id, name).await
+        self.get_group(&g.pool_id, &g.name).await
     }
 
     /// DeleteGroup.

@@ -2,6 +2,7 @@
 
 use super::in_pool;
 use crate::api::grpc::convert as cv;
+use crate::users::groups::GroupInput;
 use crate::Gateway;
 use signet_proto::v1 as pb;
 use tonic::Status;
@@ -10,47 +11,18 @@ pub(super) async fn create_group(
     gw: &Gateway,
     r: pb::CreateGroupRequest,
 ) -> Result<pb::GroupResponse, Status> {
-    let role = (!r.role_arn.is_empty()).then_some(r.role_arn.clone());
-    let g = gw
-        .groups
-        .create_group(
-            &r.user_pool_id,
-            &r.group_name,
-            &r.description,
-            r.precedence,
-            role,
-        )
-        .await?;
-    Ok(pb::GroupResponse {
-        group: Some(cv::group(&g)),
-    })
+    group_out(gw.groups.create_group(group_in(r)).await?)
 }
 
 pub(super) async fn get_group(gw: &Gateway, r: pb::GroupRef) -> Result<pb::GroupResponse, Status> {
-    let g = gw.groups.get_group(&r.user_pool_id, &r.group_name).await?;
-    Ok(pb::GroupResponse {
-        group: Some(cv::group(&g)),
-    })
+    group_out(gw.groups.get_group(&r.user_pool_id, &r.group_name).await?)
 }
 
 pub(super) async fn update_group(
     gw: &Gateway,
     r: pb::CreateGroupRequest,
 ) -> Result<pb::GroupResponse, Status> {
-    let role = (!r.role_arn.is_empty()).then_some(r.role_arn.clone());
-    let g = gw
-        .groups
-        .update_group(
-            &r.user_pool_id,
-            &r.group_name,
-            &r.description,
-            r.precedence,
-            role,
-        )
-        .await?;
-    Ok(pb::GroupResponse {
-        group: Some(cv::group(&g)),
-    })
+    group_out(gw.groups.update_group(group_in(r)).await?)
 }
 
 pub(super) async fn delete_group(gw: &Gateway, r: pb::GroupRef) -> Result<pb::Empty, Status> {
@@ -122,5 +94,21 @@ pub(super) async fn list_users_in_group(
     Ok(pb::ListUsersResponse {
         users: users.iter().map(cv::user).collect(),
         pagination_token: next.unwrap_or_default(),
+    })
+}
+
+fn group_in(r: pb::CreateGroupRequest) -> GroupInput {
+    GroupInput {
+        role_arn: (!r.role_arn.is_empty()).then_some(r.role_arn),
+        pool_id: r.user_pool_id,
+        name: r.group_name,
+        description: r.description,
+        precedence: r.precedence,
+    }
+}
+
+fn group_out(g: signet_core::Group) -> Result<pb::GroupResponse, Status> {
+    Ok(pb::GroupResponse {
+        group: Some(cv::group(&g)),
     })
 }
