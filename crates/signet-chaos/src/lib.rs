@@ -1,0 +1,18 @@
+//! Judging what a cluster did under faults, from the outside.
+//!
+//! A run records every operation a client made as an [`history::Op`]: when it was invoked,
+//! when (if ever) it completed, and how — `Ok` with what it returned, `Failed` (it surely
+//! did not happen: the cluster refused it), or `Unknown` (a timeout or a cut connection: it
+//! may or may not have happened, at any time after it was invoked). The checkers then say,
+//! with the operations involved, whether the guarantees held:
+//!
+//! * [`linearizable`]: a compare-and-set register per key — every history must be
+//!   explainable by one order of the operations, each taking effect at an instant between
+//!   its invocation and its completion.
+//! * [`sets`]: sets that only grow (users signed up, identities made) — every acknowledged
+//!   add is in the final state exactly once, nothing refused is, nothing unasked-for is.
+#![forbid(unsafe_code)]
+
+pub mod history;
+pub mod linearizable;
+pub mod sets;
