@@ -17,12 +17,14 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod chaos;
 mod cli;
 mod cmd;
 mod exit;
 mod input;
 mod jwt_inspect;
 mod output;
+mod procs;
 mod proto_json;
 mod rpc;
 mod serve;
@@ -78,6 +80,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Identity(a) => cmd::identity::run(a).await,
         Command::Sts(a) => cmd::sts::run(a).await,
         Command::Bench(a) => bench::run(a).await,
+        Command::Chaos(a) => chaos::run(a).await,
         Command::Health(a) => cmd::health::run(a).await,
     }
 }

@@ -8,7 +8,6 @@
 //! targets unless `--allow-remote` is given: it is a load generator, not a probe.
 
 mod args;
-mod cluster;
 mod driver;
 mod fixtures;
 mod mix;

@@ -5,10 +5,10 @@
 //! 1,000-user pool; ListUsers `email ^= …` latency; how long a new node takes to join
 //! (catching up from a snapshot) and a restarted node to serve again.
 
-use super::cluster::{dir_bytes, free_port, restart_args, store_args, Proc};
 use super::mix::spread;
 use super::scale_import::{import, pool, username, PASSWORD};
 use crate::cli::bench::ScaleArgs;
+use crate::procs::{dir_bytes, restart_args, store_args, LocalCluster, Proc, READY};
 use crate::rpc::{status_error, with_secret, AdminChannel};
 use anyhow::{bail, Context};
 use hdrhistogram::Histogram;
@@ -23,93 +23,35 @@ use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
 const MAX_USERS: u64 = 10_000_000;
-const READY: Duration = Duration::from_secs(120);
 
 pub(super) fn say(m: &str) {
     eprintln!("signet bench scale: {m}");
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The running cluster: three stores and one gateway.
+struct Cluster(LocalCluster);
+
+impl std::ops::Deref for Cluster {
+    type Target = LocalCluster;
+    fn deref(&self) -> &LocalCluster {
+        &self.0
+    }
 }
 
-/// The running cluster.
-struct Cluster {
-    root: PathBuf,
-    stores: Vec<Proc>,
-    gateway: Proc,
-    admin_secret: String,
+impl std::ops::DerefMut for Cluster {
+    fn deref_mut(&mut self) -> &mut LocalCluster {
+        &mut self.0
+    }
 }
 
 impl Cluster {
     async fn start(root: &Path) -> anyhow::Result<Cluster> {
-        let log = |name: &str| root.join(format!("{name}.log"));
-        let s1 = Proc::spawn(
-            "store-1",
-            &store_args(root, 1, None),
-            &log("store-1"),
-            READY,
-        )
-        .await?;
-        let seed = s1.field("api_addr");
-        let mut stores = vec![s1];
-        for id in 2..=3 {
-            stores.push(
-                Proc::spawn(
-                    &format!("store-{id}"),
-                    &store_args(root, id, Some(&seed)),
-                    &log(&format!("store-{id}")),
-                    READY,
-                )
-                .await?,
-            );
-        }
-        let admin_secret = signet_crypto::random_hex_id();
-        let port = free_port()?;
-        let apis: Vec<String> = stores.iter().map(|s| s.field("api_addr")).collect();
-        let args: Vec<String> = [
-            "gateway",
-            "--store",
-            &apis.join(","),
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            &format!("127.0.0.1:{port}"),
-            "--public-url",
-            &format!("http://127.0.0.1:{port}"),
-            "--admin-secret",
-            &admin_secret,
-            "--server-secret",
-            &hex(&signet_crypto::random_bytes::<32>()),
-            "--jwks-max-age-secs",
-            "1",
-            // A throwaway local cluster: codes may rest in its store.
-            "--dev-outbox",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let gateway = Proc::spawn("gateway", &args, &log("gateway"), READY).await?;
-        // It signs once its first key is usable (publish before sign): wait for /readyz.
-        let readyz = format!("http://127.0.0.1:{port}/readyz");
-        let deadline = Instant::now() + READY;
-        while crate::jwt_inspect::http_get(&readyz).await.is_err() {
-            if Instant::now() > deadline {
-                bail!("the gateway was not ready within {READY:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(Cluster {
-            root: root.to_path_buf(),
-            stores,
-            gateway,
-            admin_secret,
-        })
+        Ok(Cluster(LocalCluster::start(root, 3, 1).await?))
     }
 
     async fn channel(&self) -> anyhow::Result<Channel> {
         crate::rpc::connect_to(
-            &self.gateway.field("grpc_addr"),
+            &self.gateways[0].field("grpc_addr"),
             &signet_tls::Transport::Plaintext,
         )
         .await
@@ -124,10 +66,7 @@ impl Cluster {
     }
 
     async fn stop(self) {
-        let _ = self.gateway.stop(Duration::from_secs(20)).await;
-        for s in self.stores {
-            let _ = s.stop(Duration::from_secs(30)).await;
-        }
+        self.0.stop().await;
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod bench;
 pub mod certs;
+pub mod chaos;
 pub mod cluster;
 pub mod config_file;
 pub mod health;
@@ -93,6 +94,9 @@ pub enum Command {
     /// Load generator: drive a running gateway with one scenario and report throughput,
     /// latency percentiles and the servers' CPU per 1,000 operations.
     Bench(bench::BenchArgs),
+    /// Chaos testing: a local cluster of real processes, faults on a seeded schedule, a
+    /// recorded history and a checker that says whether the guarantees held.
+    Chaos(chaos::ChaosArgs),
     /// Ask a gateway (gRPC address) or a store node (API address) whether it is SERVING,
     /// through gRPC health; the exit status says it too (for container health checks).
     Health(health::HealthArgs),

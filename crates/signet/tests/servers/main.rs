@@ -9,6 +9,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod chaos_run;
 mod gateway_delivery;
 mod health_cli;
 mod membership_blackbox;

@@ -1,11 +1,11 @@
-//! A throwaway cluster of `signet` child processes (this same binary) for `bench scale`:
-//! store nodes and a gateway on loopback ports, data under one directory.
+//! Throwaway clusters of `signet` child processes (this same binary) for `bench scale` and
+//! `chaos run`: store nodes and gateways on loopback ports, data under one directory.
 
 use anyhow::{bail, Context};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -82,6 +82,23 @@ impl Proc {
             .parse()
             .ok()?;
         Some(kib * 1024)
+    }
+
+    /// SIGKILL, and reap it: a crash, as the machine would see it.
+    pub async fn kill(mut self) -> anyhow::Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(())
+    }
+
+    /// SIGSTOP (`true`) or SIGCONT (`false`): the process is frozen, sockets open.
+    pub fn pause(&self, stop: bool) {
+        if let Some(pid) = self.child.id() {
+            let sig = if stop { "-STOP" } else { "-CONT" };
+            let _ = std::process::Command::new("kill")
+                .args([sig, &pid.to_string()])
+                .status();
+        }
     }
 
     /// SIGTERM (a clean stop), then wait up to `deadline`.
@@ -161,4 +178,125 @@ pub fn restart_args(root: &Path, id: u64, raft_addr: &str, api_addr: &str) -> Ve
         }
     }
     a
+}
+
+/// How long a child may take to say it is ready.
+pub const READY: Duration = Duration::from_secs(120);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A running local cluster: `stores` (the first made with `--init`, the others joined to
+/// it) and `gateways` in front of all of them, sharing an admin secret.
+pub struct LocalCluster {
+    pub root: PathBuf,
+    pub stores: Vec<Proc>,
+    pub gateways: Vec<Proc>,
+    pub admin_secret: String,
+    /// Each store's (raft, api) addresses, for restarts.
+    pub addrs: Vec<(String, String)>,
+}
+
+impl LocalCluster {
+    /// The log file of process `name`.
+    pub fn log(&self, name: &str) -> PathBuf {
+        self.root.join(format!("{name}.log"))
+    }
+
+    /// Start `stores` store nodes and `gateways` gateways under `root`; returns once every
+    /// gateway answers `/readyz`.
+    pub async fn start(root: &Path, stores: u64, gateways: usize) -> anyhow::Result<LocalCluster> {
+        let log = |name: &str| root.join(format!("{name}.log"));
+        let s1 = Proc::spawn(
+            "store-1",
+            &store_args(root, 1, None),
+            &log("store-1"),
+            READY,
+        )
+        .await?;
+        let seed = s1.field("api_addr");
+        let mut procs = vec![s1];
+        for id in 2..=stores {
+            let name = format!("store-{id}");
+            let args = store_args(root, id, Some(&seed));
+            procs.push(Proc::spawn(&name, &args, &log(&name), READY).await?);
+        }
+        let addrs = procs
+            .iter()
+            .map(|s| (s.field("raft_addr"), s.field("api_addr")))
+            .collect::<Vec<_>>();
+        let admin_secret = signet_crypto::random_hex_id();
+        let server_secret = hex(&signet_crypto::random_bytes::<32>());
+        let apis: Vec<String> = addrs.iter().map(|(_, api)| api.clone()).collect();
+        let mut gws = Vec::new();
+        for g in 1..=gateways {
+            let port = free_port()?;
+            let args: Vec<String> = [
+                "gateway",
+                "--store",
+                &apis.join(","),
+                "--grpc-addr",
+                "127.0.0.1:0",
+                "--http-addr",
+                &format!("127.0.0.1:{port}"),
+                "--public-url",
+                &format!("http://127.0.0.1:{port}"),
+                "--admin-secret",
+                &admin_secret,
+                "--server-secret",
+                &server_secret,
+                "--jwks-max-age-secs",
+                "1",
+                // A throwaway local cluster: codes may rest in its store.
+                "--dev-outbox",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            let name = format!("gateway-{g}");
+            let gw = Proc::spawn(&name, &args, &log(&name), READY).await?;
+            // It signs once its first key is usable (publish before sign): wait for /readyz.
+            let readyz = format!("http://127.0.0.1:{port}/readyz");
+            let deadline = Instant::now() + READY;
+            while crate::jwt_inspect::http_get(&readyz).await.is_err() {
+                if Instant::now() > deadline {
+                    bail!("{name} was not ready within {READY:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            gws.push(gw);
+        }
+        Ok(LocalCluster {
+            root: root.to_path_buf(),
+            stores: procs,
+            gateways: gws,
+            admin_secret,
+            addrs,
+        })
+    }
+
+    /// Start store `index` (0-based) again on its data and addresses.
+    pub async fn restart_store(&self, index: usize) -> anyhow::Result<Proc> {
+        let id = index as u64 + 1;
+        let (raft, api) = &self.addrs[index];
+        let name = format!("store-{id}");
+        Proc::spawn(
+            &name,
+            &restart_args(&self.root, id, raft, api),
+            &self.log(&name),
+            READY,
+        )
+        .await
+    }
+
+    /// Stop everything cleanly.
+    pub async fn stop(self) {
+        for g in self.gateways {
+            let _ = g.stop(Duration::from_secs(20)).await;
+        }
+        for s in self.stores {
+            let _ = s.stop(Duration::from_secs(30)).await;
+        }
+    }
 }

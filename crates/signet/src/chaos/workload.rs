@@ -1,0 +1,77 @@
+//! The sign-up workload: each client makes users with names of its own, one call at a
+//! time, and records each call as an add of that name to the pool's set of users.
+
+use crate::rpc::AdminChannel;
+use signet_chaos::history::{Op, Outcome};
+use signet_chaos::sets::AddEntry;
+use signet_proto::v1 as pb;
+use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
+use std::time::{Duration, Instant};
+use tonic::Code;
+
+/// One workload client.
+pub struct Client {
+    pub id: u32,
+    pub admin: UserPoolAdminClient<AdminChannel>,
+    pub pool_id: String,
+    /// The run's start: times are recorded from here.
+    pub start: Instant,
+    /// No answer within this: the outcome is unknown.
+    pub timeout: Duration,
+}
+
+/// How a refusal reads: a status that says the cluster decided (the request was bad, the
+/// name is taken, the gateway shed it before any work) is `Failed`; one that may hide a
+/// write committed before the answer was lost is `Unknown`.
+fn outcome(status: &tonic::Status) -> Outcome<()> {
+    match status.code() {
+        Code::InvalidArgument
+        | Code::AlreadyExists
+        | Code::ResourceExhausted
+        | Code::FailedPrecondition
+        | Code::PermissionDenied
+        | Code::Unauthenticated
+        | Code::NotFound => Outcome::Failed,
+        _ => Outcome::Unknown,
+    }
+}
+
+impl Client {
+    /// Sign users up until `stop`; the history of this client.
+    pub async fn run(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Vec<AddEntry> {
+        let mut ops = Vec::new();
+        let since = |start: Instant| start.elapsed().as_nanos() as u64;
+        for n in 0u64.. {
+            if *stop.borrow() {
+                break;
+            }
+            let username = format!("c{}-{n}", self.id);
+            let invoke_ns = since(self.start);
+            let call = self.admin.admin_create_user(pb::AdminCreateUserRequest {
+                user_pool_id: self.pool_id.clone(),
+                username: username.clone(),
+                message_action: "SUPPRESS".into(),
+                ..Default::default()
+            });
+            let outcome = match tokio::time::timeout(self.timeout, call).await {
+                Ok(Ok(_)) => Outcome::Ok(()),
+                Ok(Err(status)) => outcome(&status),
+                Err(_) => Outcome::Unknown,
+            };
+            let settled = outcome != Outcome::Unknown;
+            let ok = matches!(outcome, Outcome::Ok(()));
+            ops.push(Op {
+                client: self.id,
+                input: username,
+                invoke_ns,
+                complete_ns: settled.then(|| since(self.start)),
+                outcome,
+            });
+            if !ok {
+                // Do not spin against an outage.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        ops
+    }
+}

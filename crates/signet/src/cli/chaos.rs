@@ -1,0 +1,84 @@
+//! Command-line arguments of `signet chaos` (their `///` comments are the --help text).
+
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ChaosArgs {
+    #[command(subcommand)]
+    pub command: ChaosCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChaosCommand {
+    /// Start a local cluster of real `signet store` and `signet gateway` processes, drive a
+    /// workload through the gateways while faults hit the stores on a seeded schedule, heal,
+    /// and check the recorded history.
+    Run(RunArgs),
+}
+
+/// A fault the nemesis can inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Fault {
+    /// SIGKILL a store node (any, by the seed), restart it on its data after --fault-for-ms.
+    KillStore,
+    /// SIGKILL the current Raft leader, restart it after --fault-for-ms.
+    KillLeader,
+    /// SIGSTOP a store node (any), SIGCONT after --fault-for-ms (longer than an election
+    /// timeout: the others elect a leader; the paused one returns to a newer term).
+    PauseStore,
+    /// SIGSTOP the current leader, SIGCONT after --fault-for-ms.
+    PauseLeader,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "\
+Workload: sign-ups. Each client makes users with unique names (AdminCreateUser) through \
+one of the gateways, and records every call: invoked, completed, and its outcome: ok, \
+failed (refused), or unknown (no answer in time, a cut connection: it may have happened).\n\
+Invariant, checked after the faults end and every node is back: every acknowledged \
+sign-up is listed exactly once by every gateway, no refused one is, nothing else is; \
+and every store node converges to the same applied index.\n\
+The report (--json for machines) gives the seed, operations by outcome, faults injected, \
+the longest write outage after a fault, the anomalies with the users involved, and \
+where the history and the nodes' logs are.\n\
+Exit status: 0 no anomaly; 1 anomalies found (or the cluster did not converge); 2 bad \
+usage.")]
+pub struct RunArgs {
+    /// Store nodes.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(3..=5))]
+    pub stores: u64,
+    /// Gateways.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=4))]
+    pub gateways: u64,
+    /// How long the workload and the faults run, seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub duration_s: u64,
+    /// Seed of the fault schedule (which fault, which node); a run with the same seed
+    /// injects the same faults. Drawn at random (and printed) when not given.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Concurrent clients of the workload.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub clients: u64,
+    /// Time from the end of one fault to the next, milliseconds.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub fault_every_ms: u64,
+    /// How long a fault lasts (a killed node stays down, a paused one frozen), milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub fault_for_ms: u64,
+    /// The faults to draw from (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',',
+          default_values_t = [Fault::KillStore, Fault::KillLeader, Fault::PauseStore, Fault::PauseLeader])]
+    pub faults: Vec<Fault>,
+    /// A call with no answer within this many milliseconds is recorded as unknown.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub call_timeout_ms: u64,
+    /// Where the cluster's data, the nodes' logs and the history go (default: a new
+    /// temporary directory, removed after a run without anomalies).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
