@@ -9,10 +9,13 @@
 //! * [`linearizable`]: a compare-and-set register per key — every history must be
 //!   explainable by one order of the operations, each taking effect at an instant between
 //!   its invocation and its completion.
-//! * [`sets`]: sets that only grow (users signed up, identities made) — every acknowledged
-//!   add is in the final state exactly once, nothing refused is, nothing unasked-for is.
+//! * [`sets`]: sets that only grow (users signed up) — every acknowledged add is in the
+//!   final state exactly once, nothing refused is, nothing unasked-for is.
+//! * [`unique`]: create-if-absent maps (GetId's identity per login) — one value per key,
+//!   in every answer and in the final state.
 #![forbid(unsafe_code)]
 
 pub mod history;
 pub mod linearizable;
 pub mod sets;
+pub mod unique;

@@ -1,23 +1,27 @@
-//! `signet chaos run`: a local cluster of real processes, a sign-up workload through its
-//! gateways, faults on the store nodes on a seeded schedule (`nemesis`), then — every node
-//! back — the recorded history judged by `signet_chaos`: every acknowledged sign-up listed
-//! exactly once by every gateway, nothing refused or unasked-for listed, and every store at
-//! the same applied index.
+//! `signet chaos run`: a local cluster of real processes, workloads through its gateways,
+//! faults on the store nodes on a seeded schedule (`nemesis`), then — every node back —
+//! the recorded histories judged by `signet_chaos`: sign-ups (`workload`) as a grow-only
+//! set listed by every gateway, GetId (`identities`) as one identity per login, and every
+//! store at the same applied index.
 
+mod identities;
 mod nemesis;
 mod workload;
 
-use crate::cli::chaos::{ChaosArgs, ChaosCommand, RunArgs};
+use crate::cli::chaos::{ChaosArgs, ChaosCommand, RunArgs, Workload};
 use crate::exit::Exit;
 use crate::procs::LocalCluster;
 use crate::rpc::{status_error, with_secret, AdminChannel};
 use anyhow::Context;
+use serde::Serialize;
 use serde_json::{json, Value};
-use signet_chaos::history;
+use signet_chaos::history::{self, Op, Outcome};
 use signet_chaos::sets::{self, AddEntry};
+use signet_chaos::unique::{self, GetOrCreateEntry};
 use signet_proto::v1 as pb;
+use signet_proto::v1::identity_admin_client::IdentityAdminClient;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
-
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub(crate) fn say(m: &str) {
@@ -30,20 +34,64 @@ pub async fn run(a: ChaosArgs) -> anyhow::Result<()> {
     }
 }
 
-/// An admin client of gateway `g`.
-async fn admin(
-    cluster: &LocalCluster,
-    g: usize,
-) -> anyhow::Result<UserPoolAdminClient<AdminChannel>> {
+/// An authenticated admin channel to gateway `g`.
+async fn channel(cluster: &LocalCluster, g: usize) -> anyhow::Result<AdminChannel> {
     let channel = crate::rpc::connect_to(
         &cluster.gateways[g].field("grpc_addr"),
         &signet_tls::Transport::Plaintext,
     )
     .await?;
-    Ok(UserPoolAdminClient::new(with_secret(
-        channel,
-        &cluster.admin_secret,
-    )?))
+    with_secret(channel, &cluster.admin_secret)
+}
+
+/// What the workloads need made before they start.
+struct Setup {
+    user_pool: String,
+    identity_pool: String,
+}
+
+async fn setup(cluster: &LocalCluster) -> anyhow::Result<Setup> {
+    let user_pool = UserPoolAdminClient::new(channel(cluster, 0).await?)
+        .create_user_pool(pb::CreateUserPoolRequest {
+            pool_name: "chaos".into(),
+            ..Default::default()
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner()
+        .user_pool
+        .context("no pool in the answer")?
+        .id;
+    let identity_pool = IdentityAdminClient::new(channel(cluster, 0).await?)
+        .create_identity_pool(pb::IdentityPoolType {
+            identity_pool_name: "chaos".into(),
+            developer_provider_name: identities::PROVIDER.into(),
+            ..Default::default()
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner()
+        .identity_pool_id;
+    Ok(Setup {
+        user_pool,
+        identity_pool,
+    })
+}
+
+fn counts<I, O>(ops: &[Op<I, O>]) -> Value {
+    let n = |f: fn(&Outcome<O>) -> bool| ops.iter().filter(|o| f(&o.outcome)).count();
+    json!({
+        "total": ops.len(),
+        "ok": n(|o| matches!(o, Outcome::Ok(_))),
+        "failed": n(|o| matches!(o, Outcome::Failed)),
+        "unknown": n(|o| matches!(o, Outcome::Unknown)),
+    })
+}
+
+fn save<I: Serialize, O: Serialize>(ops: &[Op<I, O>], path: &Path) -> anyhow::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    history::save(ops, &mut file)?;
+    Ok(())
 }
 
 async fn run_one(a: RunArgs) -> anyhow::Result<()> {
@@ -59,97 +107,156 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     say(&format!(
-        "seed {seed}: {} stores, {} gateways, {} s, data and logs in {}",
+        "seed {seed}: {} stores, {} gateways, {} s, {:?}; data and logs in {}",
         a.stores,
         a.gateways,
         a.duration_s,
+        a.workloads,
         root.display()
     ));
     let mut cluster = LocalCluster::start(&root, a.stores, a.gateways as usize).await?;
-    let pool_id = admin(&cluster, 0)
-        .await?
-        .create_user_pool(pb::CreateUserPoolRequest {
-            pool_name: "chaos".into(),
-            ..Default::default()
-        })
-        .await
-        .map_err(status_error)?
-        .into_inner()
-        .user_pool
-        .context("no pool in the answer")?
-        .id;
+    let made = setup(&cluster).await?;
 
-    // The workload runs until the nemesis is done; every fault is healed before the next.
+    // The workloads run until the nemesis is done; every fault is healed before the next.
     let start = Instant::now();
+    let timeout = Duration::from_millis(a.call_timeout_ms);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut clients = Vec::new();
+    let (mut adders, mut getters) = (Vec::new(), Vec::new());
     for c in 0..a.clients {
-        let g = (c % a.gateways) as usize;
-        let client = workload::Client {
-            id: c as u32,
-            admin: admin(&cluster, g).await?,
-            pool_id: pool_id.clone(),
-            start,
-            timeout: Duration::from_millis(a.call_timeout_ms),
-        };
-        clients.push(tokio::spawn(client.run(stopped.clone())));
+        let ch = channel(&cluster, (c % a.gateways) as usize).await?;
+        let id = c as u32;
+        match a.workloads[c as usize % a.workloads.len()] {
+            Workload::SignUps => adders.push(tokio::spawn(
+                workload::Client {
+                    id,
+                    admin: UserPoolAdminClient::new(ch),
+                    pool_id: made.user_pool.clone(),
+                    start,
+                    timeout,
+                }
+                .run(stopped.clone()),
+            )),
+            Workload::Identities => getters.push(tokio::spawn(
+                identities::Client {
+                    id,
+                    admin: IdentityAdminClient::new(ch),
+                    pool_id: made.identity_pool.clone(),
+                    start,
+                    timeout,
+                }
+                .run(stopped.clone()),
+            )),
+        }
     }
     let faults = nemesis::run(&mut cluster, &a, seed, start).await;
     let _ = stop.send(true);
-    let mut ops: Vec<AddEntry> = Vec::new();
-    for c in clients {
-        ops.extend(c.await.context("a workload client panicked")?);
+    let mut adds: Vec<AddEntry> = Vec::new();
+    for c in adders {
+        adds.extend(c.await.context("a workload client panicked")?);
+    }
+    let mut gets: Vec<GetOrCreateEntry> = Vec::new();
+    for c in getters {
+        gets.extend(c.await.context("a workload client panicked")?);
     }
     let faults = faults?;
-    ops.sort_by_key(|o| o.invoke_ns);
-    let history_path = root.join("history.jsonl");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&history_path)?);
-    history::save(&ops, &mut file)?;
-    drop(file);
+    adds.sort_by_key(|o| o.invoke_ns);
+    gets.sort_by_key(|o| o.invoke_ns);
+    save(&adds, &root.join("history.jsonl"))?;
+    save(&gets, &root.join("identities.jsonl"))?;
 
     say("faults over; waiting for every store to reach the same applied index");
     let applied = nemesis::converged(&cluster, Duration::from_secs(60)).await;
     let converged = applied.windows(2).all(|w| w[0] == w[1]) && !applied.contains(&0);
-    let mut checks = serde_json::Map::new();
     let mut anomalies = 0;
+    let mut sign_ups = serde_json::Map::new();
+    let mut identity_checks = serde_json::Map::new();
     for g in 0..cluster.gateways.len() {
-        let present = list_users(&mut admin(&cluster, g).await?, &pool_id).await?;
-        let report = sets::check(&ops, &present);
-        anomalies += report.lost.len()
-            + report.duplicated.len()
-            + report.refused_but_present.len()
-            + report.unexpected.len();
-        checks.insert(format!("gateway-{}", g + 1), serde_json::to_value(&report)?);
+        let name = format!("gateway-{}", g + 1);
+        if !adds.is_empty() {
+            let mut admin = UserPoolAdminClient::new(channel(&cluster, g).await?);
+            let present = list_users(&mut admin, &made.user_pool).await?;
+            let report = sets::check(&adds, &present);
+            anomalies += report.lost.len()
+                + report.duplicated.len()
+                + report.refused_but_present.len()
+                + report.unexpected.len();
+            sign_ups.insert(name.clone(), serde_json::to_value(&report)?);
+        }
+        if !gets.is_empty() {
+            let mut admin = IdentityAdminClient::new(channel(&cluster, g).await?);
+            let report = identities_now(&mut admin, &made.identity_pool, &gets, timeout).await?;
+            anomalies += usize::from(!report.is_ok());
+            identity_checks.insert(name, serde_json::to_value(&report)?);
+        }
     }
-    let count = |f: fn(&AddEntry) -> bool| ops.iter().filter(|o| f(o)).count();
-    let acks: Vec<(u64, u64)> = ops
+    // Every login asked for has exactly one identity: no more identities than logins.
+    let mut extra_identities = 0;
+    if !gets.is_empty() {
+        let mut admin = IdentityAdminClient::new(channel(&cluster, 0).await?);
+        let listed = count_identities(&mut admin, &made.identity_pool).await?;
+        let logins = gets
+            .iter()
+            .map(|o| &o.input)
+            .collect::<std::collections::BTreeSet<_>>();
+        extra_identities = listed.saturating_sub(logins.len());
+        anomalies += extra_identities;
+    }
+    let mut acks: Vec<(u64, u64)> = Vec::new();
+    for (invoke, complete, ok) in adds
         .iter()
-        .filter(|o| matches!(o.outcome, history::Outcome::Ok(())))
-        .filter_map(|o| Some((o.invoke_ns, o.complete_ns?)))
-        .collect();
+        .map(|o| {
+            (
+                o.invoke_ns,
+                o.complete_ns,
+                matches!(o.outcome, Outcome::Ok(_)),
+            )
+        })
+        .chain(gets.iter().map(|o| {
+            (
+                o.invoke_ns,
+                o.complete_ns,
+                matches!(o.outcome, Outcome::Ok(_)),
+            )
+        }))
+    {
+        if let (true, Some(c)) = (ok, complete) {
+            acks.push((invoke, c));
+        }
+    }
     let faults_json: Vec<Value> = faults.iter().map(|f| f.to_json(&acks)).collect();
     let worst_outage_ms = faults_json
         .iter()
         .filter_map(|f| f["first_ack_after_ms"].as_f64())
         .fold(0.0, f64::max);
+    let total =
+        |k: &str| counts(&adds)[k].as_u64().unwrap_or(0) + counts(&gets)[k].as_u64().unwrap_or(0);
     let report = json!({
         "seed": seed,
         "stores": a.stores,
         "gateways": a.gateways,
         "duration_s": a.duration_s,
         "operations": {
-            "total": ops.len(),
-            "ok": count(|o| matches!(o.outcome, history::Outcome::Ok(()))),
-            "failed": count(|o| o.outcome == history::Outcome::Failed),
-            "unknown": count(|o| o.outcome == history::Outcome::Unknown),
+            "total": total("total"), "ok": total("ok"),
+            "failed": total("failed"), "unknown": total("unknown"),
+        },
+        "workloads": {
+            "sign_ups": {
+                "operations": counts(&adds),
+                "checks": sign_ups,
+                "history": root.join("history.jsonl"),
+            },
+            "identities": {
+                "operations": counts(&gets),
+                "checks": identity_checks,
+                "extra_identities": extra_identities,
+                "history": root.join("identities.jsonl"),
+            },
         },
         "faults": faults_json,
         "worst_outage_ms": worst_outage_ms,
-        "checks": checks,
         "converged": converged,
         "applied": applied,
         "anomalies": anomalies,
-        "history": history_path,
         "dir": root,
     });
     if a.json {
@@ -168,7 +275,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         Err(Exit {
             code: 1,
             message: format!(
-                "{anomalies} anomalies{}; history and logs kept in {}",
+                "{anomalies} anomalies{}; histories and logs kept in {}",
                 if converged {
                     ""
                 } else {
@@ -207,6 +314,49 @@ async fn list_users(
     }
 }
 
+/// The identity of every login asked for, asked again now through one gateway (the
+/// final state), judged against the answers of the run.
+async fn identities_now(
+    admin: &mut IdentityAdminClient<AdminChannel>,
+    pool_id: &str,
+    gets: &[GetOrCreateEntry],
+    timeout: Duration,
+) -> anyhow::Result<unique::UniqueReport> {
+    let logins: std::collections::BTreeSet<&String> = gets.iter().map(|o| &o.input).collect();
+    let mut present = Vec::new();
+    for login in logins {
+        match identities::get_or_create(admin, pool_id, login, timeout).await {
+            Outcome::Ok(id) => present.push((login.clone(), id)),
+            other => anyhow::bail!("after healing, GetId of {login} ended {other:?}"),
+        }
+    }
+    Ok(unique::check(gets, &present))
+}
+
+/// How many identities the pool has (all pages).
+async fn count_identities(
+    admin: &mut IdentityAdminClient<AdminChannel>,
+    pool_id: &str,
+) -> anyhow::Result<usize> {
+    let (mut n, mut token) = (0, String::new());
+    loop {
+        let r = admin
+            .list_identities(pb::ListIdentitiesRequest {
+                identity_pool_id: pool_id.into(),
+                max_results: 60,
+                next_token: token,
+            })
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        n += r.identities.len();
+        if r.next_token.is_empty() {
+            return Ok(n);
+        }
+        token = r.next_token;
+    }
+}
+
 fn print_summary(r: &Value) {
     let ops = &r["operations"];
     println!(
@@ -219,14 +369,28 @@ fn print_summary(r: &Value) {
         r["faults"].as_array().map_or(0, Vec::len),
         r["worst_outage_ms"].as_f64().unwrap_or(0.0)
     );
-    for (g, c) in r["checks"].as_object().into_iter().flatten() {
+    for (g, c) in r["workloads"]["sign_ups"]["checks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         println!(
-            "{g}: lost {}, duplicated {}, refused but present {}, unexpected {}",
+            "sign-ups, {g}: lost {}, duplicated {}, refused but present {}, unexpected {}",
             c["lost"], c["duplicated"], c["refused_but_present"], c["unexpected"]
         );
     }
+    for (g, c) in r["workloads"]["identities"]["checks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "identities, {g}: conflicting {}, lost {}, duplicated {}",
+            c["conflicting"], c["lost"], c["duplicated"]
+        );
+    }
     println!(
-        "stores converged: {} (applied {}); anomalies: {}; history: {}",
-        r["converged"], r["applied"], r["anomalies"], r["history"]
+        "stores converged: {} (applied {}); anomalies: {}; in {}",
+        r["converged"], r["applied"], r["anomalies"], r["dir"]
     );
 }

@@ -23,7 +23,7 @@ pub struct Client {
 /// How a refusal reads: a status that says the cluster decided (the request was bad, the
 /// name is taken, the gateway shed it before any work) is `Failed`; one that may hide a
 /// write committed before the answer was lost is `Unknown`.
-fn outcome(status: &tonic::Status) -> Outcome<()> {
+pub(super) fn outcome<T>(status: &tonic::Status) -> Outcome<T> {
     match status.code() {
         Code::InvalidArgument
         | Code::AlreadyExists

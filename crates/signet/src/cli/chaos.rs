@@ -17,6 +17,18 @@ pub enum ChaosCommand {
     Run(RunArgs),
 }
 
+/// A workload and its invariant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    /// Sign users up (AdminCreateUser), each name once: every acknowledged sign-up is
+    /// listed exactly once by every gateway, no refused one is, nothing else is.
+    SignUps,
+    /// Get or create the identity of developer logins from a small set, concurrently
+    /// (GetOpenIdTokenForDeveloperIdentity): one identity per login in every answer and
+    /// in the final state, asked again through every gateway; no extra identities.
+    Identities,
+}
+
 /// A fault the nemesis can inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Fault {
@@ -33,12 +45,12 @@ pub enum Fault {
 
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "\
-Workload: sign-ups. Each client makes users with unique names (AdminCreateUser) through \
-one of the gateways, and records every call: invoked, completed, and its outcome: ok, \
-failed (refused), or unknown (no answer in time, a cut connection: it may have happened).\n\
-Invariant, checked after the faults end and every node is back: every acknowledged \
-sign-up is listed exactly once by every gateway, no refused one is, nothing else is; \
-and every store node converges to the same applied index.\n\
+Workloads (--workloads; the clients are shared out among them, each client on one \
+gateway): sign-ups and identities (see their values below). Every call is recorded: \
+invoked, completed, and its outcome: ok, failed (refused), or unknown (no answer in \
+time, a cut connection: it may have happened). The invariants are checked after the \
+faults end and every node is back, and every store node must converge to the same \
+applied index.\n\
 The report (--json for machines) gives the seed, operations by outcome, faults injected, \
 the longest write outage after a fault, the anomalies with the users involved, and \
 where the history and the nodes' logs are.\n\
@@ -67,6 +79,10 @@ pub struct RunArgs {
     /// How long a fault lasts (a killed node stays down, a paused one frozen), milliseconds.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub fault_for_ms: u64,
+    /// The workloads to run (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',',
+          default_values_t = [Workload::SignUps, Workload::Identities])]
+    pub workloads: Vec<Workload>,
     /// The faults to draw from (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',',
           default_values_t = [Fault::KillStore, Fault::KillLeader, Fault::PauseStore, Fault::PauseLeader])]

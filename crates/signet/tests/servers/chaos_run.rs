@@ -1,5 +1,5 @@
-//! `signet chaos run` end to end: a real three-store cluster with two gateways, each fault
-//! kind injected at least once on a fixed seed, and a report that says nothing was lost.
+//! `signet chaos run` end to end: a real three-store cluster with two gateways, both
+//! workloads, several fault kinds on a fixed seed, and a report that says nothing was lost.
 
 use crate::support::bin;
 use serde_json::Value;
@@ -43,14 +43,21 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
     let applied = r["applied"].as_array().unwrap();
     assert_eq!(applied.len(), 3);
     assert!(applied[0].as_u64().unwrap() > 0);
-    let ok = r["operations"]["ok"].as_u64().unwrap();
-    assert!(ok > 20, "the workload made progress: {r:#}");
-    // Both gateways list every acknowledged sign-up.
+    let sign_ups = &r["workloads"]["sign_ups"];
+    let identities = &r["workloads"]["identities"];
+    let ok = |w: &Value| w["operations"]["ok"].as_u64().unwrap();
+    assert!(ok(sign_ups) > 20, "sign-ups made progress: {r:#}");
+    assert!(ok(identities) > 20, "GetId made progress: {r:#}");
+    assert_eq!(identities["extra_identities"], 0);
+    // Both gateways list every acknowledged sign-up and give every login its identity.
     for g in ["gateway-1", "gateway-2"] {
-        assert_eq!(r["checks"][g]["acknowledged"].as_u64().unwrap() as usize, {
-            r["operations"]["ok"].as_u64().unwrap() as usize
-        });
-        assert_eq!(r["checks"][g]["lost"], serde_json::json!([]));
+        let users = &sign_ups["checks"][g];
+        assert_eq!(users["acknowledged"].as_u64().unwrap(), ok(sign_ups));
+        assert_eq!(users["lost"], serde_json::json!([]));
+        let ids = &identities["checks"][g];
+        assert_eq!(ids["acknowledged"].as_u64().unwrap(), ok(identities));
+        assert_eq!(ids["conflicting"], serde_json::json!({}));
+        assert_eq!(ids["lost"], serde_json::json!([]));
     }
     // The seed's schedule: faults every ~3 s over 24 s, drawn from all four kinds.
     let faults = r["faults"].as_array().unwrap();
@@ -62,12 +69,18 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         faults.iter().any(|f| f["was_leader"] == true),
         "a leader was hit: {faults:#?}"
     );
-    // The history was saved, one operation per line.
-    let history = std::fs::read_to_string(dir.path().join("history.jsonl")).unwrap();
-    assert_eq!(
-        history.lines().count() as u64,
-        r["operations"]["total"].as_u64().unwrap()
-    );
+    // The histories were saved, one operation per line.
+    for (file, w) in [
+        ("history.jsonl", sign_ups),
+        ("identities.jsonl", identities),
+    ] {
+        let history = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert_eq!(
+            history.lines().count() as u64,
+            w["operations"]["total"].as_u64().unwrap(),
+            "{file}"
+        );
+    }
 }
 
 #[test]
@@ -82,7 +95,8 @@ fn the_help_names_every_fault_and_the_workload() {
         "kill-leader",
         "pause-store",
         "pause-leader",
-        "Workload: sign-ups",
+        "sign-ups",
+        "identities",
         "--seed",
         "Exit status",
     ] {

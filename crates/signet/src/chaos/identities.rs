@@ -1,0 +1,76 @@
+//! The GetId workload: clients get-or-create the identity of developer-provider logins
+//! from a small set (so they race for the same ones) through
+//! GetOpenIdTokenForDeveloperIdentity, and record which identity each call was given.
+
+use crate::rpc::AdminChannel;
+use signet_chaos::history::{Op, Outcome};
+use signet_chaos::unique::GetOrCreateEntry;
+use signet_proto::v1 as pb;
+use signet_proto::v1::identity_admin_client::IdentityAdminClient;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// The developer provider of the chaos identity pool.
+pub const PROVIDER: &str = "chaos.dev";
+/// How many logins the clients race for.
+pub const LOGINS: u64 = 32;
+
+/// One GetId client.
+pub struct Client {
+    pub id: u32,
+    pub admin: IdentityAdminClient<AdminChannel>,
+    pub pool_id: String,
+    pub start: Instant,
+    pub timeout: Duration,
+}
+
+/// Get or create the identity of `login`: its id, or the outcome it ended with.
+pub async fn get_or_create(
+    admin: &mut IdentityAdminClient<AdminChannel>,
+    pool_id: &str,
+    login: &str,
+    timeout: Duration,
+) -> Outcome<String> {
+    let call = admin.get_open_id_token_for_developer_identity(
+        pb::GetOpenIdTokenForDeveloperIdentityRequest {
+            identity_pool_id: pool_id.into(),
+            logins: HashMap::from([(PROVIDER.to_string(), login.to_string())]),
+            ..Default::default()
+        },
+    );
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(r)) => Outcome::Ok(r.into_inner().identity_id),
+        Ok(Err(status)) => super::workload::outcome(&status),
+        Err(_) => Outcome::Unknown,
+    }
+}
+
+impl Client {
+    /// Race for the logins until `stop`; the history of this client.
+    pub async fn run(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Vec<GetOrCreateEntry> {
+        let mut ops = Vec::new();
+        let since = |start: Instant| start.elapsed().as_nanos() as u64;
+        let mut state = u64::from(self.id) * 0x9e37_79b9 + 1;
+        while !*stop.borrow() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let login = format!("u{}", state % LOGINS);
+            let invoke_ns = since(self.start);
+            let outcome = get_or_create(&mut self.admin, &self.pool_id, &login, self.timeout).await;
+            let settled = outcome != Outcome::Unknown;
+            let ok = matches!(outcome, Outcome::Ok(_));
+            ops.push(Op {
+                client: self.id,
+                input: login,
+                invoke_ns,
+                complete_ns: settled.then(|| since(self.start)),
+                outcome,
+            });
+            if !ok {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        ops
+    }
+}
