@@ -2,8 +2,9 @@
 //! from a small set (so they race for the same ones) through
 //! GetOpenIdTokenForDeveloperIdentity, and record which identity each call was given.
 
+use super::workload::Recorder;
 use crate::rpc::AdminChannel;
-use signet_chaos::history::{Op, Outcome};
+use signet_chaos::history::Outcome;
 use signet_chaos::unique::GetOrCreateEntry;
 use signet_proto::v1 as pb;
 use signet_proto::v1::identity_admin_client::IdentityAdminClient;
@@ -48,29 +49,17 @@ pub async fn get_or_create(
 impl Client {
     /// Race for the logins until `stop`; the history of this client.
     pub async fn run(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Vec<GetOrCreateEntry> {
-        let mut ops = Vec::new();
-        let since = |start: Instant| start.elapsed().as_nanos() as u64;
+        let mut rec = Recorder::new(self.id, self.start);
         let mut state = u64::from(self.id) * 0x9e37_79b9 + 1;
         while !*stop.borrow() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             let login = format!("u{}", state % LOGINS);
-            let invoke_ns = since(self.start);
+            let invoke_ns = rec.now();
             let outcome = get_or_create(&mut self.admin, &self.pool_id, &login, self.timeout).await;
-            let settled = outcome != Outcome::Unknown;
-            let ok = matches!(outcome, Outcome::Ok(_));
-            ops.push(Op {
-                client: self.id,
-                input: login,
-                invoke_ns,
-                complete_ns: settled.then(|| since(self.start)),
-                outcome,
-            });
-            if !ok {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            rec.record(login, invoke_ns, outcome).await;
         }
-        ops
+        rec.ops
     }
 }

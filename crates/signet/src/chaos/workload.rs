@@ -39,14 +39,13 @@ pub(super) fn outcome<T>(status: &tonic::Status) -> Outcome<T> {
 impl Client {
     /// Sign users up until `stop`; the history of this client.
     pub async fn run(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Vec<AddEntry> {
-        let mut ops = Vec::new();
-        let since = |start: Instant| start.elapsed().as_nanos() as u64;
+        let mut rec = Recorder::new(self.id, self.start);
         for n in 0u64.. {
             if *stop.borrow() {
                 break;
             }
             let username = format!("c{}-{n}", self.id);
-            let invoke_ns = since(self.start);
+            let invoke_ns = rec.now();
             let call = self.admin.admin_create_user(pb::AdminCreateUserRequest {
                 user_pool_id: self.pool_id.clone(),
                 username: username.clone(),
@@ -58,20 +57,47 @@ impl Client {
                 Ok(Err(status)) => outcome(&status),
                 Err(_) => Outcome::Unknown,
             };
-            let settled = outcome != Outcome::Unknown;
-            let ok = matches!(outcome, Outcome::Ok(()));
-            ops.push(Op {
-                client: self.id,
-                input: username,
-                invoke_ns,
-                complete_ns: settled.then(|| since(self.start)),
-                outcome,
-            });
-            if !ok {
-                // Do not spin against an outage.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            rec.record(username, invoke_ns, outcome).await;
         }
-        ops
+        rec.ops
+    }
+}
+
+/// One client's history, as its calls end.
+pub(super) struct Recorder<I, O> {
+    client: u32,
+    start: Instant,
+    pub ops: Vec<Op<I, O>>,
+}
+
+impl<I, O> Recorder<I, O> {
+    pub fn new(client: u32, start: Instant) -> Recorder<I, O> {
+        Recorder {
+            client,
+            start,
+            ops: Vec::new(),
+        }
+    }
+
+    /// Nanoseconds since the run's start.
+    pub fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    /// Record a call invoked at `invoke_ns` that ended now with `outcome`; after a call
+    /// that did not succeed, pause a little rather than spin against an outage.
+    pub async fn record(&mut self, input: I, invoke_ns: u64, outcome: Outcome<O>) {
+        let ok = matches!(outcome, Outcome::Ok(_));
+        let settled = !matches!(outcome, Outcome::Unknown);
+        self.ops.push(Op {
+            client: self.client,
+            input,
+            invoke_ns,
+            complete_ns: settled.then(|| self.now()),
+            outcome,
+        });
+        if !ok {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
