@@ -8,19 +8,21 @@ mod identities;
 mod nemesis;
 mod workload;
 
-use crate::cli::chaos::{ChaosArgs, ChaosCommand, RunArgs, Workload};
+use crate::cli::chaos::{ChaosArgs, ChaosCommand, CheckArgs, RunArgs, Workload};
 use crate::exit::Exit;
 use crate::procs::LocalCluster;
 use crate::rpc::{status_error, with_secret, AdminChannel};
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use signet_chaos::history::{self, Op, Outcome};
+use signet_chaos::linearizable::{self, RegisterEntry, Verdict};
 use signet_chaos::sets::{self, AddEntry};
 use signet_chaos::unique::{self, GetOrCreateEntry};
 use signet_proto::v1 as pb;
 use signet_proto::v1::identity_admin_client::IdentityAdminClient;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -31,6 +33,7 @@ pub(crate) fn say(m: &str) {
 pub async fn run(a: ChaosArgs) -> anyhow::Result<()> {
     match a.command {
         ChaosCommand::Run(r) => run_one(r).await,
+        ChaosCommand::Check(c) => check_saved(c).await,
     }
 }
 
@@ -167,40 +170,9 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     say("faults over; waiting for every store to reach the same applied index");
     let applied = nemesis::converged(&cluster, Duration::from_secs(60)).await;
     let converged = applied.windows(2).all(|w| w[0] == w[1]) && !applied.contains(&0);
-    let mut anomalies = 0;
-    let mut sign_ups = serde_json::Map::new();
-    let mut identity_checks = serde_json::Map::new();
-    for g in 0..cluster.gateways.len() {
-        let name = format!("gateway-{}", g + 1);
-        if !adds.is_empty() {
-            let mut admin = UserPoolAdminClient::new(channel(&cluster, g).await?);
-            let present = list_users(&mut admin, &made.user_pool).await?;
-            let report = sets::check(&adds, &present);
-            anomalies += report.lost.len()
-                + report.duplicated.len()
-                + report.refused_but_present.len()
-                + report.unexpected.len();
-            sign_ups.insert(name.clone(), serde_json::to_value(&report)?);
-        }
-        if !gets.is_empty() {
-            let mut admin = IdentityAdminClient::new(channel(&cluster, g).await?);
-            let report = identities_now(&mut admin, &made.identity_pool, &gets, timeout).await?;
-            anomalies += usize::from(!report.is_ok());
-            identity_checks.insert(name, serde_json::to_value(&report)?);
-        }
-    }
-    // Every login asked for has exactly one identity: no more identities than logins.
-    let mut extra_identities = 0;
-    if !gets.is_empty() {
-        let mut admin = IdentityAdminClient::new(channel(&cluster, 0).await?);
-        let listed = count_identities(&mut admin, &made.identity_pool).await?;
-        let logins = gets
-            .iter()
-            .map(|o| &o.input)
-            .collect::<std::collections::BTreeSet<_>>();
-        extra_identities = listed.saturating_sub(logins.len());
-        anomalies += extra_identities;
-    }
+    let fin = observe(&cluster, &made, &adds, &gets, timeout).await?;
+    std::fs::write(root.join("final.json"), serde_json::to_vec_pretty(&fin)?)?;
+    let (checks, anomalies) = judge(&adds, &gets, &[], &fin);
     let mut acks: Vec<(u64, u64)> = Vec::new();
     for (invoke, complete, ok) in adds
         .iter()
@@ -239,19 +211,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             "total": total("total"), "ok": total("ok"),
             "failed": total("failed"), "unknown": total("unknown"),
         },
-        "workloads": {
-            "sign_ups": {
-                "operations": counts(&adds),
-                "checks": sign_ups,
-                "history": root.join("history.jsonl"),
-            },
-            "identities": {
-                "operations": counts(&gets),
-                "checks": identity_checks,
-                "extra_identities": extra_identities,
-                "history": root.join("identities.jsonl"),
-            },
-        },
+        "workloads": checks,
         "faults": faults_json,
         "worst_outage_ms": worst_outage_ms,
         "converged": converged,
@@ -288,6 +248,143 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     }
 }
 
+/// What the cluster holds after healing, as each gateway shows it (saved as
+/// `final.json`, so `chaos check` can judge a run again).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct FinalState {
+    /// The usernames each gateway lists, by gateway.
+    pub users: BTreeMap<String, Vec<String>>,
+    /// (login, identity) each gateway answers when asked again, by gateway.
+    pub identities: BTreeMap<String, Vec<(String, String)>>,
+    /// How many identities the identity pool lists.
+    pub identities_listed: usize,
+}
+
+async fn observe(
+    cluster: &LocalCluster,
+    made: &Setup,
+    adds: &[AddEntry],
+    gets: &[GetOrCreateEntry],
+    timeout: Duration,
+) -> anyhow::Result<FinalState> {
+    let mut fin = FinalState::default();
+    for g in 0..cluster.gateways.len() {
+        let name = format!("gateway-{}", g + 1);
+        if !adds.is_empty() {
+            let mut admin = UserPoolAdminClient::new(channel(cluster, g).await?);
+            fin.users
+                .insert(name.clone(), list_users(&mut admin, &made.user_pool).await?);
+        }
+        if !gets.is_empty() {
+            let mut admin = IdentityAdminClient::new(channel(cluster, g).await?);
+            let now = identities_now(&mut admin, &made.identity_pool, gets, timeout).await?;
+            fin.identities.insert(name, now);
+        }
+    }
+    if !gets.is_empty() {
+        let mut admin = IdentityAdminClient::new(channel(cluster, 0).await?);
+        fin.identities_listed = count_identities(&mut admin, &made.identity_pool).await?;
+    }
+    Ok(fin)
+}
+
+/// Judge the histories against the final state: the checks per workload, and how many
+/// anomalies they found.
+pub fn judge(
+    adds: &[AddEntry],
+    gets: &[GetOrCreateEntry],
+    registers: &[RegisterEntry],
+    fin: &FinalState,
+) -> (Value, usize) {
+    let mut anomalies = 0;
+    let mut sign_ups = serde_json::Map::new();
+    for (g, present) in &fin.users {
+        let r = sets::check(adds, present);
+        anomalies +=
+            r.lost.len() + r.duplicated.len() + r.refused_but_present.len() + r.unexpected.len();
+        sign_ups.insert(g.clone(), json!(r));
+    }
+    let mut identity_checks = serde_json::Map::new();
+    for (g, present) in &fin.identities {
+        let r = unique::check(gets, present);
+        anomalies += usize::from(!r.is_ok());
+        identity_checks.insert(g.clone(), json!(r));
+    }
+    // Every login asked for has exactly one identity: no more identities than logins.
+    let logins: std::collections::BTreeSet<&String> = gets.iter().map(|o| &o.input).collect();
+    let extra_identities = fin.identities_listed.saturating_sub(logins.len());
+    anomalies += extra_identities;
+    let verdicts = linearizable::check(registers, REGISTER_BUDGET);
+    let not_linearizable = verdicts
+        .values()
+        .filter(|v| matches!(v, Verdict::NotLinearizable { .. }))
+        .count();
+    anomalies += not_linearizable;
+    let checks = json!({
+        "sign_ups": {"operations": counts(adds), "checks": sign_ups},
+        "identities": {
+            "operations": counts(gets),
+            "checks": identity_checks,
+            "extra_identities": extra_identities,
+        },
+        "registers": {
+            "operations": counts(registers),
+            "not_linearizable": not_linearizable,
+            "verdicts": verdicts,
+        },
+    });
+    (checks, anomalies)
+}
+
+/// Search steps allowed per register key before the checker gives up on it.
+const REGISTER_BUDGET: u64 = 10_000_000;
+
+/// `signet chaos check`: judge a saved run again.
+async fn check_saved(a: CheckArgs) -> anyhow::Result<()> {
+    let load = |name: &str| -> anyhow::Result<Option<std::fs::File>> {
+        match std::fs::File::open(a.dir.join(name)) {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {name}")),
+        }
+    };
+    fn read<I, O>(f: Option<std::fs::File>, name: &str) -> anyhow::Result<Vec<Op<I, O>>>
+    where
+        I: for<'de> Deserialize<'de>,
+        O: for<'de> Deserialize<'de>,
+    {
+        match f {
+            Some(f) => {
+                history::load(std::io::BufReader::new(f)).with_context(|| format!("reading {name}"))
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+    let adds: Vec<AddEntry> = read(load("history.jsonl")?, "history.jsonl")?;
+    let gets: Vec<GetOrCreateEntry> = read(load("identities.jsonl")?, "identities.jsonl")?;
+    let registers: Vec<RegisterEntry> = read(load("registers.jsonl")?, "registers.jsonl")?;
+    let fin: FinalState = match load("final.json")? {
+        Some(f) => serde_json::from_reader(f).context("reading final.json")?,
+        None => FinalState::default(),
+    };
+    let (checks, anomalies) = judge(&adds, &gets, &registers, &fin);
+    let report = json!({"workloads": checks, "anomalies": anomalies, "dir": a.dir});
+    if a.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    if anomalies == 0 {
+        Ok(())
+    } else {
+        Err(Exit {
+            code: 1,
+            message: format!("{anomalies} anomalies in {}", a.dir.display()),
+        }
+        .into())
+    }
+}
+
 /// Every username of the pool, through one gateway (all pages).
 async fn list_users(
     admin: &mut UserPoolAdminClient<AdminChannel>,
@@ -314,14 +411,14 @@ async fn list_users(
     }
 }
 
-/// The identity of every login asked for, asked again now through one gateway (the
-/// final state), judged against the answers of the run.
+/// The identity of every login asked for, asked again now through one gateway: the final
+/// state of the login → identity map.
 async fn identities_now(
     admin: &mut IdentityAdminClient<AdminChannel>,
     pool_id: &str,
     gets: &[GetOrCreateEntry],
     timeout: Duration,
-) -> anyhow::Result<unique::UniqueReport> {
+) -> anyhow::Result<Vec<(String, String)>> {
     let logins: std::collections::BTreeSet<&String> = gets.iter().map(|o| &o.input).collect();
     let mut present = Vec::new();
     for login in logins {
@@ -330,7 +427,7 @@ async fn identities_now(
             other => anyhow::bail!("after healing, GetId of {login} ended {other:?}"),
         }
     }
-    Ok(unique::check(gets, &present))
+    Ok(present)
 }
 
 /// How many identities the pool has (all pages).

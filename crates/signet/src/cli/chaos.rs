@@ -15,6 +15,21 @@ pub enum ChaosCommand {
     /// workload through the gateways while faults hit the stores on a seeded schedule, heal,
     /// and check the recorded history.
     Run(RunArgs),
+    /// Judge a saved run again (`--dir` of a run: history.jsonl, identities.jsonl and
+    /// final.json), or histories written by hand or by another tool; registers.jsonl, if
+    /// present, is checked for linearizability (compare-and-set registers per key).
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Exit status: 0 no anomaly; 1 anomalies found; 2 bad usage.")]
+pub struct CheckArgs {
+    /// The run's directory.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A workload and its invariant.

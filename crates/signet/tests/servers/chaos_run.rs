@@ -103,3 +103,78 @@ fn the_help_names_every_fault_and_the_workload() {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
 }
+
+/// The checker can fail: a saved run with a lost acknowledged sign-up and a stale read of a
+/// register is judged again by `signet chaos check`, which reports both and exits 1; the
+/// same run without them passes.
+#[test]
+fn check_reports_a_lost_write_and_a_non_linearizable_read() {
+    use signet_chaos::history::{save, Op, Outcome};
+    use signet_chaos::linearizable::{RegisterOp, RegisterOut};
+    let judge = |bob_kept: bool, read: Option<i64>| {
+        let dir = tempfile::tempdir().unwrap();
+        let add = |client: u32, name: &str| Op {
+            client,
+            input: name.to_string(),
+            invoke_ns: 0,
+            complete_ns: Some(10),
+            outcome: Outcome::Ok(()),
+        };
+        let mut f = std::fs::File::create(dir.path().join("history.jsonl")).unwrap();
+        save(&[add(1, "alice"), add(2, "bob")], &mut f).unwrap();
+        let registers = [
+            Op {
+                client: 1,
+                input: RegisterOp::Write {
+                    key: "k".into(),
+                    value: 1,
+                },
+                invoke_ns: 0,
+                complete_ns: Some(10),
+                outcome: Outcome::Ok(RegisterOut::Written),
+            },
+            Op {
+                client: 2,
+                input: RegisterOp::Read { key: "k".into() },
+                invoke_ns: 20,
+                complete_ns: Some(30),
+                outcome: Outcome::Ok(RegisterOut::Read(read)),
+            },
+        ];
+        let mut f = std::fs::File::create(dir.path().join("registers.jsonl")).unwrap();
+        save(&registers, &mut f).unwrap();
+        let users: Vec<&str> = if bob_kept {
+            vec!["alice", "bob"]
+        } else {
+            vec!["alice"]
+        };
+        let fin = serde_json::json!({"users": {"gateway-1": users}, "identities": {}, "identities_listed": 0});
+        std::fs::write(dir.path().join("final.json"), fin.to_string()).unwrap();
+        let out = Command::new(bin())
+            .args(["chaos", "check", "--json", "--dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+        (out.status.code(), report)
+    };
+
+    let (code, r) = judge(false, None);
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(r["anomalies"], 2, "{r:#}");
+    let w = &r["workloads"];
+    assert_eq!(
+        w["sign_ups"]["checks"]["gateway-1"]["lost"],
+        serde_json::json!(["bob"])
+    );
+    assert_eq!(w["registers"]["not_linearizable"], 1);
+    assert_eq!(
+        w["registers"]["verdicts"]["k"]["verdict"],
+        "not_linearizable"
+    );
+    assert_eq!(w["registers"]["verdicts"]["k"]["blocking"], 1);
+
+    let (code, r) = judge(true, Some(1));
+    assert_eq!(code, Some(0), "{r:#}");
+    assert_eq!(r["anomalies"], 0);
+}
