@@ -499,20 +499,35 @@ mod tests {
         );
         let started = Instant::now();
         assert!(!h.saturated());
-        let jobs: Vec<_> = (0..20)
+        // Submit the first job here (one poll enqueues it) and wait until the worker has
+        // taken it: from then on the worker is busy for the whole hash. (Spawning all 20 at
+        // once let them race the worker's wake-up: on an idle machine every job but one
+        // could be refused while the first still sat in the queue, and the queue was never
+        // seen full.)
+        let mut first = Box::pin(h.hash("pw"));
+        std::future::poll_fn(|cx| {
+            assert!(std::future::Future::poll(first.as_mut(), cx).is_pending());
+            std::task::Poll::Ready(())
+        })
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while h.queue_depth() > 0 && Instant::now() < deadline {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(h.queue_depth(), 0, "the worker took the first job");
+        let jobs: Vec<_> = (1..20)
             .map(|_| {
                 let h = h.clone();
                 tokio::spawn(async move { h.hash("pw").await })
             })
             .collect();
         // One job runs, one waits: the queue is full until the worker takes the next.
-        let deadline = Instant::now() + Duration::from_secs(5);
         while !h.saturated() && Instant::now() < deadline {
             tokio::task::yield_now().await;
         }
         assert!(h.saturated(), "queue depth {}", h.queue_depth());
         let mut refused = 0;
-        let mut done = 0;
+        let mut done = usize::from(first.await.is_ok());
         for j in jobs {
             match j.await.unwrap() {
                 Err(PasswordError::Saturated) => refused += 1,
