@@ -16,6 +16,18 @@ fn op(
     }
 }
 
+/// An acknowledged write of `value`, invoked and completed at the given times.
+fn wrote(client: u32, key: &str, value: i64, invoke: u64, complete: u64) -> RegisterEntry {
+    let outcome = Outcome::Ok(RegisterOut::Written);
+    op(client, write(key, value), invoke, Some(complete), outcome)
+}
+
+/// An acknowledged read that returned `seen`.
+fn saw(client: u32, key: &str, seen: Option<i64>, invoke: u64, complete: u64) -> RegisterEntry {
+    let outcome = Outcome::Ok(RegisterOut::Read(seen));
+    op(client, read(key), invoke, Some(complete), outcome)
+}
+
 fn read(key: &str) -> RegisterOp {
     RegisterOp::Read { key: key.into() }
 }
@@ -44,20 +56,8 @@ fn verdict(history: &[RegisterEntry]) -> Verdict {
 #[test]
 fn a_sequential_history_is_linearizable() {
     let h = [
-        op(
-            1,
-            write("k", 1),
-            0,
-            Some(10),
-            Outcome::Ok(RegisterOut::Written),
-        ),
-        op(
-            1,
-            read("k"),
-            20,
-            Some(30),
-            Outcome::Ok(RegisterOut::Read(Some(1))),
-        ),
+        wrote(1, "k", 1, 0, 10),
+        saw(1, "k", Some(1), 20, 30),
         op(
             2,
             cas("k", 1, 2),
@@ -72,13 +72,7 @@ fn a_sequential_history_is_linearizable() {
             Some(70),
             Outcome::Ok(RegisterOut::Swapped(false)),
         ),
-        op(
-            1,
-            read("k"),
-            80,
-            Some(90),
-            Outcome::Ok(RegisterOut::Read(Some(2))),
-        ),
+        saw(1, "k", Some(2), 80, 90),
     ];
     assert_eq!(verdict(&h), Verdict::Linearizable);
 }
@@ -86,44 +80,14 @@ fn a_sequential_history_is_linearizable() {
 #[test]
 fn a_read_overlapping_a_write_may_see_either_value() {
     for seen in [None, Some(1)] {
-        let h = [
-            op(
-                1,
-                write("k", 1),
-                0,
-                Some(100),
-                Outcome::Ok(RegisterOut::Written),
-            ),
-            op(
-                2,
-                read("k"),
-                10,
-                Some(20),
-                Outcome::Ok(RegisterOut::Read(seen)),
-            ),
-        ];
+        let h = [wrote(1, "k", 1, 0, 100), saw(2, "k", seen, 10, 20)];
         assert_eq!(verdict(&h), Verdict::Linearizable, "read {seen:?}");
     }
 }
 
 #[test]
 fn a_stale_read_after_an_acknowledged_write_is_caught() {
-    let h = [
-        op(
-            1,
-            write("k", 1),
-            0,
-            Some(10),
-            Outcome::Ok(RegisterOut::Written),
-        ),
-        op(
-            2,
-            read("k"),
-            20,
-            Some(30),
-            Outcome::Ok(RegisterOut::Read(None)),
-        ),
-    ];
+    let h = [wrote(1, "k", 1, 0, 10), saw(2, "k", None, 20, 30)];
     match verdict(&h) {
         Verdict::NotLinearizable { placed, blocking } => {
             assert_eq!(blocking, 1, "the read cannot be placed");
@@ -165,13 +129,7 @@ fn an_unknown_write_may_happen_late_or_never_but_not_both() {
 fn a_failed_write_must_never_be_seen() {
     let h = [
         op(1, write("k", 5), 0, Some(10), Outcome::Failed),
-        op(
-            2,
-            read("k"),
-            20,
-            Some(30),
-            Outcome::Ok(RegisterOut::Read(Some(5))),
-        ),
+        saw(2, "k", Some(5), 20, 30),
     ];
     assert!(matches!(
         verdict(&h),
@@ -181,13 +139,7 @@ fn a_failed_write_must_never_be_seen() {
 
 #[test]
 fn two_winners_of_one_compare_and_set_are_caught() {
-    let setup = op(
-        0,
-        write("k", 0),
-        0,
-        Some(1),
-        Outcome::Ok(RegisterOut::Written),
-    );
+    let setup = wrote(0, "k", 0, 0, 1);
     let racer = |c: u32, new: i64, swapped: bool| {
         op(
             c,
@@ -210,34 +162,10 @@ fn two_winners_of_one_compare_and_set_are_caught() {
 #[test]
 fn keys_are_judged_apart_and_indices_point_into_the_whole_history() {
     let h = [
-        op(
-            1,
-            write("a", 1),
-            0,
-            Some(10),
-            Outcome::Ok(RegisterOut::Written),
-        ),
-        op(
-            2,
-            write("b", 1),
-            0,
-            Some(10),
-            Outcome::Ok(RegisterOut::Written),
-        ),
-        op(
-            1,
-            read("a"),
-            20,
-            Some(30),
-            Outcome::Ok(RegisterOut::Read(Some(1))),
-        ),
-        op(
-            2,
-            read("b"),
-            20,
-            Some(30),
-            Outcome::Ok(RegisterOut::Read(Some(7))),
-        ),
+        wrote(1, "a", 1, 0, 10),
+        wrote(2, "b", 1, 0, 10),
+        saw(1, "a", Some(1), 20, 30),
+        saw(2, "b", Some(7), 20, 30),
     ];
     let v = check(&h, 1_000);
     assert_eq!(v["a"], Verdict::Linearizable);
@@ -262,13 +190,7 @@ fn the_search_gives_up_at_its_budget() {
                 Outcome::Ok(RegisterOut::Written),
             )
         })
-        .chain([op(
-            9,
-            read("k"),
-            200,
-            Some(300),
-            Outcome::Ok(RegisterOut::Read(Some(42))),
-        )])
+        .chain([saw(9, "k", Some(42), 200, 300)])
         .collect();
     assert_eq!(check(&h, 3)["k"], Verdict::GaveUp);
     assert!(matches!(
