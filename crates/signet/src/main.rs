@@ -23,6 +23,7 @@ mod cmd;
 mod exit;
 mod input;
 mod jwt_inspect;
+mod netns;
 mod output;
 mod procs;
 mod proto_json;

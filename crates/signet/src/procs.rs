@@ -26,13 +26,33 @@ impl Proc {
         log: &Path,
         deadline: Duration,
     ) -> anyhow::Result<Proc> {
+        Self::spawn_wrapped(name, &[], args, log, deadline).await
+    }
+
+    /// Like [`Proc::spawn`], run through `wrap` (a command prefix that execs its argument,
+    /// such as `ip netns exec NAME`).
+    pub async fn spawn_wrapped(
+        name: &str,
+        wrap: &[String],
+        args: &[String],
+        log: &Path,
+        deadline: Duration,
+    ) -> anyhow::Result<Proc> {
         let exe = std::env::current_exe().context("locating the signet binary")?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .with_context(|| format!("opening {}", log.display()))?;
-        let mut child = Command::new(exe)
+        let mut command = match wrap.split_first() {
+            None => Command::new(exe),
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(exe);
+                c
+            }
+        };
+        let mut child = command
             .args(args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -146,6 +166,12 @@ pub fn free_port() -> anyhow::Result<u16> {
 
 /// Arguments of store node `id` with data in `root/store-{id}`.
 pub fn store_args(root: &Path, id: u64, join: Option<&str>) -> Vec<String> {
+    store_args_on(root, id, join, "127.0.0.1")
+}
+
+/// Arguments of store node `id` listening on `host` (any free ports).
+pub fn store_args_on(root: &Path, id: u64, join: Option<&str>, host: &str) -> Vec<String> {
+    let any_port = format!("{host}:0");
     let mut a: Vec<String> = [
         "store",
         "--node-id",
@@ -153,13 +179,17 @@ pub fn store_args(root: &Path, id: u64, join: Option<&str>) -> Vec<String> {
         "--data-dir",
         &root.join(format!("store-{id}")).display().to_string(),
         "--raft-addr",
-        "127.0.0.1:0",
+        &any_port,
         "--api-addr",
-        "127.0.0.1:0",
+        &any_port,
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if host != "127.0.0.1" {
+        // The stores' private bridge network that `netns` makes and no one else reaches.
+        a.push("--insecure-plaintext".into());
+    }
     match join {
         None => a.push("--init".into()),
         Some(seed) => a.extend(["--join".to_string(), seed.to_string()]),
@@ -187,6 +217,26 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Start a gateway and wait until it answers `/readyz` (it signs once its first key is
+/// usable: publish before sign).
+async fn start_gateway(name: &str, args: &[String], log: &Path) -> anyhow::Result<Proc> {
+    let gw = Proc::spawn(name, args, log, READY).await?;
+    let http = args
+        .iter()
+        .position(|s| s == "--http-addr")
+        .map(|i| args[i + 1].clone())
+        .context("a gateway without --http-addr")?;
+    let readyz = format!("http://{http}/readyz");
+    let deadline = Instant::now() + READY;
+    while crate::jwt_inspect::http_get(&readyz).await.is_err() {
+        if Instant::now() > deadline {
+            bail!("{name} was not ready within {READY:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(gw)
+}
+
 /// A running local cluster: `stores` (the first made with `--init`, the others joined to
 /// it) and `gateways` in front of all of them, sharing an admin secret.
 pub struct LocalCluster {
@@ -196,6 +246,11 @@ pub struct LocalCluster {
     pub admin_secret: String,
     /// Each store's (raft, api) addresses, for restarts.
     pub addrs: Vec<(String, String)>,
+    /// Each gateway's arguments with the ports it bound, for restarts on the same ports.
+    gateway_args: Vec<Vec<String>>,
+    /// The stores' own network (one namespace each), when links between them are to be
+    /// cut; dropped (torn down) with the cluster.
+    pub net: Option<crate::netns::Network>,
 }
 
 impl LocalCluster {
@@ -207,10 +262,26 @@ impl LocalCluster {
     /// Start `stores` store nodes and `gateways` gateways under `root`; returns once every
     /// gateway answers `/readyz`.
     pub async fn start(root: &Path, stores: u64, gateways: usize) -> anyhow::Result<LocalCluster> {
+        Self::start_on(root, stores, gateways, None).await
+    }
+
+    /// Like [`LocalCluster::start`], each store in its own namespace of `net` when given.
+    pub async fn start_on(
+        root: &Path,
+        stores: u64,
+        gateways: usize,
+        net: Option<crate::netns::Network>,
+    ) -> anyhow::Result<LocalCluster> {
         let log = |name: &str| root.join(format!("{name}.log"));
-        let s1 = Proc::spawn(
+        let placed = |i: usize| match &net {
+            Some(n) => (n.wrap(i), n.ip(i)),
+            None => (Vec::new(), "127.0.0.1".to_string()),
+        };
+        let (wrap, host) = placed(0);
+        let s1 = Proc::spawn_wrapped(
             "store-1",
-            &store_args(root, 1, None),
+            &wrap,
+            &store_args_on(root, 1, None, &host),
             &log("store-1"),
             READY,
         )
@@ -219,8 +290,9 @@ impl LocalCluster {
         let mut procs = vec![s1];
         for id in 2..=stores {
             let name = format!("store-{id}");
-            let args = store_args(root, id, Some(&seed));
-            procs.push(Proc::spawn(&name, &args, &log(&name), READY).await?);
+            let (wrap, host) = placed(id as usize - 1);
+            let args = store_args_on(root, id, Some(&seed), &host);
+            procs.push(Proc::spawn_wrapped(&name, &wrap, &args, &log(&name), READY).await?);
         }
         let addrs = procs
             .iter()
@@ -229,7 +301,7 @@ impl LocalCluster {
         let admin_secret = signet_crypto::random_hex_id();
         let server_secret = hex(&signet_crypto::random_bytes::<32>());
         let apis: Vec<String> = addrs.iter().map(|(_, api)| api.clone()).collect();
-        let mut gws = Vec::new();
+        let (mut gws, mut gateway_args) = (Vec::new(), Vec::new());
         for g in 1..=gateways {
             let port = free_port()?;
             let args: Vec<String> = [
@@ -254,18 +326,20 @@ impl LocalCluster {
             .iter()
             .map(|s| s.to_string())
             .collect();
+            let mut args = args;
+            if net.is_some() {
+                // The stores are on the private bridge network `netns` made.
+                args.push("--insecure-plaintext".into());
+            }
             let name = format!("gateway-{g}");
-            let gw = Proc::spawn(&name, &args, &log(&name), READY).await?;
-            // It signs once its first key is usable (publish before sign): wait for /readyz.
-            let readyz = format!("http://127.0.0.1:{port}/readyz");
-            let deadline = Instant::now() + READY;
-            while crate::jwt_inspect::http_get(&readyz).await.is_err() {
-                if Instant::now() > deadline {
-                    bail!("{name} was not ready within {READY:?}");
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+            let gw = start_gateway(&name, &args, &log(&name)).await?;
+            // A restart binds the same gRPC port, so that clients reconnect to it.
+            let mut args = args;
+            if let Some(i) = args.iter().position(|s| s == "--grpc-addr") {
+                args[i + 1] = gw.field("grpc_addr");
             }
             gws.push(gw);
+            gateway_args.push(args);
         }
         Ok(LocalCluster {
             root: root.to_path_buf(),
@@ -273,7 +347,15 @@ impl LocalCluster {
             gateways: gws,
             admin_secret,
             addrs,
+            gateway_args,
+            net,
         })
+    }
+
+    /// Start gateway `index` (0-based) again on its ports.
+    pub async fn restart_gateway(&self, index: usize) -> anyhow::Result<Proc> {
+        let name = format!("gateway-{}", index + 1);
+        start_gateway(&name, &self.gateway_args[index], &self.log(&name)).await
     }
 
     /// Start store `index` (0-based) again on its data and addresses.
@@ -281,8 +363,10 @@ impl LocalCluster {
         let id = index as u64 + 1;
         let (raft, api) = &self.addrs[index];
         let name = format!("store-{id}");
-        Proc::spawn(
+        let wrap = self.net.as_ref().map(|n| n.wrap(index)).unwrap_or_default();
+        Proc::spawn_wrapped(
             &name,
+            &wrap,
             &restart_args(&self.root, id, raft, api),
             &self.log(&name),
             READY,

@@ -117,7 +117,14 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         a.workloads,
         root.display()
     ));
-    let mut cluster = LocalCluster::start(&root, a.stores, a.gateways as usize).await?;
+    let net = match nemesis::needs_network(&a.faults) {
+        true => Some(
+            crate::netns::Network::create(a.stores as usize)
+                .context("making the stores' network (partition faults need root)")?,
+        ),
+        false => None,
+    };
+    let mut cluster = LocalCluster::start_on(&root, a.stores, a.gateways as usize, net).await?;
     let made = setup(&cluster).await?;
 
     // The workloads run until the nemesis is done; every fault is healed before the next.
@@ -173,28 +180,13 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     let fin = observe(&cluster, &made, &adds, &gets, timeout).await?;
     std::fs::write(root.join("final.json"), serde_json::to_vec_pretty(&fin)?)?;
     let (checks, anomalies) = judge(&adds, &gets, &[], &fin);
-    let mut acks: Vec<(u64, u64)> = Vec::new();
-    for (invoke, complete, ok) in adds
+    // Outages are measured on sign-ups: each is a write that must commit through the log
+    // (a GetId of a known login may be answered without one).
+    let acks: Vec<(u64, u64)> = adds
         .iter()
-        .map(|o| {
-            (
-                o.invoke_ns,
-                o.complete_ns,
-                matches!(o.outcome, Outcome::Ok(_)),
-            )
-        })
-        .chain(gets.iter().map(|o| {
-            (
-                o.invoke_ns,
-                o.complete_ns,
-                matches!(o.outcome, Outcome::Ok(_)),
-            )
-        }))
-    {
-        if let (true, Some(c)) = (ok, complete) {
-            acks.push((invoke, c));
-        }
-    }
+        .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
+        .filter_map(|o| Some((o.invoke_ns, o.complete_ns?)))
+        .collect();
     let faults_json: Vec<Value> = faults.iter().map(|f| f.to_json(&acks)).collect();
     let worst_outage_ms = faults_json
         .iter()

@@ -1,11 +1,16 @@
-//! The nemesis: one fault at a time on the store nodes, drawn by the seed, each healed
-//! before the next; and the wait for the stores to converge afterwards.
+//! The nemesis: one fault at a time on the stores, the links between them or the
+//! gateways, drawn by the seed, each healed before the next; and the wait for the stores
+//! to converge afterwards.
 
 use crate::cli::chaos::{Fault, RunArgs};
 use crate::procs::LocalCluster;
+use anyhow::Context;
 use serde_json::{json, Value};
 use signet_store::StoreClient;
 use std::time::{Duration, Instant};
+
+/// Share of the packets `lossy-leader` drops on the leader's links.
+const LOSS_PERCENT: u8 = 30;
 
 /// A small deterministic generator (xorshift): the same seed, the same faults.
 struct Rng(u64);
@@ -26,8 +31,8 @@ impl Rng {
 /// One injected fault.
 pub struct Injected {
     pub fault: Fault,
-    /// Store index (0-based).
-    pub node: usize,
+    /// What it hit: `store-N`, `gateway-N`, or the stores cut off (`store-1,store-3`).
+    pub target: String,
     pub was_leader: bool,
     /// Start and end, nanoseconds from the run's start.
     pub at_ns: u64,
@@ -45,7 +50,7 @@ impl Injected {
             .min();
         json!({
             "fault": format!("{:?}", self.fault),
-            "node": format!("store-{}", self.node + 1),
+            "target": self.target,
             "was_leader": self.was_leader,
             "at_ms": self.at_ns / 1_000_000,
             "for_ms": (self.healed_ns - self.at_ns) / 1_000_000,
@@ -75,6 +80,79 @@ async fn leader(cluster: &LocalCluster) -> Option<usize> {
     None
 }
 
+/// One fault on its target.
+struct Hit {
+    fault: Fault,
+    /// The store it hits (0-based).
+    node: usize,
+    /// The gateway it hits (0-based).
+    gateway: usize,
+    /// The stores cut off by `partition-minority`.
+    minority: Vec<usize>,
+}
+
+impl Hit {
+    fn net(cluster: &LocalCluster) -> anyhow::Result<&crate::netns::Network> {
+        cluster
+            .net
+            .as_ref()
+            .context("link faults need the stores' own network")
+    }
+
+    async fn inject(&self, cluster: &mut LocalCluster) -> anyhow::Result<()> {
+        match self.fault {
+            Fault::KillStore | Fault::KillLeader => cluster.stores.remove(self.node).kill().await,
+            Fault::PauseStore | Fault::PauseLeader => {
+                cluster.stores[self.node].pause(true);
+                Ok(())
+            }
+            Fault::KillGateway => cluster.gateways.remove(self.gateway).kill().await,
+            Fault::PauseGateway => {
+                cluster.gateways[self.gateway].pause(true);
+                Ok(())
+            }
+            Fault::PartitionLeader => Self::net(cluster)?.isolate(&[self.node]),
+            Fault::PartitionMinority => Self::net(cluster)?.isolate(&self.minority),
+            Fault::MuteLeader => Self::net(cluster)?.mute(self.node),
+            Fault::LossyLeader => Self::net(cluster)?.lossy(self.node, LOSS_PERCENT),
+        }
+    }
+
+    async fn heal(&self, cluster: &mut LocalCluster) -> anyhow::Result<()> {
+        match self.fault {
+            Fault::KillStore | Fault::KillLeader => {
+                let back = cluster.restart_store(self.node).await?;
+                cluster.stores.insert(self.node, back);
+            }
+            Fault::PauseStore | Fault::PauseLeader => cluster.stores[self.node].pause(false),
+            Fault::KillGateway => {
+                let back = cluster.restart_gateway(self.gateway).await?;
+                cluster.gateways.insert(self.gateway, back);
+            }
+            Fault::PauseGateway => cluster.gateways[self.gateway].pause(false),
+            Fault::PartitionLeader
+            | Fault::PartitionMinority
+            | Fault::MuteLeader
+            | Fault::LossyLeader => Self::net(cluster)?.heal()?,
+        }
+        Ok(())
+    }
+}
+
+/// Whether any of `faults` cuts links between stores (they then need a network of
+/// their own).
+pub fn needs_network(faults: &[Fault]) -> bool {
+    faults.iter().any(|f| {
+        matches!(
+            f,
+            Fault::PartitionLeader
+                | Fault::PartitionMinority
+                | Fault::MuteLeader
+                | Fault::LossyLeader
+        )
+    })
+}
+
 /// Inject faults until the run's duration is over; every fault is healed on return.
 pub async fn run(
     cluster: &mut LocalCluster,
@@ -93,41 +171,54 @@ pub async fn run(
         }
         tokio::time::sleep_until(next.into()).await;
         let fault = a.faults[rng.below(a.faults.len() as u64) as usize];
-        let random = rng.below(cluster.stores.len() as u64) as usize;
+        let stores = cluster.stores.len();
+        let random = rng.below(stores as u64) as usize;
+        let gateway = rng.below(cluster.gateways.len() as u64) as usize;
         let current = leader(cluster).await;
         let node = match fault {
-            Fault::KillLeader | Fault::PauseLeader => current.unwrap_or(random),
-            Fault::KillStore | Fault::PauseStore => random,
+            Fault::KillLeader
+            | Fault::PauseLeader
+            | Fault::PartitionLeader
+            | Fault::MuteLeader
+            | Fault::LossyLeader => current.unwrap_or(random),
+            _ => random,
         };
-        let at_ns = start.elapsed().as_nanos() as u64;
-        crate::chaos::say(&format!(
-            "{:.1} s: {fault:?} store-{}{}",
-            at_ns as f64 / 1e9,
-            node + 1,
-            if current == Some(node) {
-                " (leader)"
-            } else {
-                ""
-            }
-        ));
-        let hold = Duration::from_millis(a.fault_for_ms);
-        match fault {
-            Fault::KillStore | Fault::KillLeader => {
-                cluster.stores.remove(node).kill().await?;
-                tokio::time::sleep(hold).await;
-                let back = cluster.restart_store(node).await?;
-                cluster.stores.insert(node, back);
-            }
-            Fault::PauseStore | Fault::PauseLeader => {
-                cluster.stores[node].pause(true);
-                tokio::time::sleep(hold).await;
-                cluster.stores[node].pause(false);
-            }
-        }
-        done.push(Injected {
+        // A minority: `node` and the next ones, (n-1)/2 in all.
+        let minority: Vec<usize> = (0..(stores - 1) / 2).map(|k| (node + k) % stores).collect();
+        let target = match fault {
+            Fault::KillGateway | Fault::PauseGateway => format!("gateway-{}", gateway + 1),
+            Fault::PartitionMinority => minority
+                .iter()
+                .map(|i| format!("store-{}", i + 1))
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => format!("store-{}", node + 1),
+        };
+        let was_leader = match fault {
+            Fault::KillGateway | Fault::PauseGateway => false,
+            Fault::PartitionMinority => current.is_some_and(|l| minority.contains(&l)),
+            _ => current == Some(node),
+        };
+        let hit = Hit {
             fault,
             node,
-            was_leader: current == Some(node),
+            gateway,
+            minority,
+        };
+        hit.inject(cluster).await?;
+        // From when the fault is in place (a kill reaped, the rules in), not before.
+        let at_ns = start.elapsed().as_nanos() as u64;
+        crate::chaos::say(&format!(
+            "{:.1} s: {fault:?} {target}{}",
+            at_ns as f64 / 1e9,
+            if was_leader { " (leader)" } else { "" }
+        ));
+        tokio::time::sleep(Duration::from_millis(a.fault_for_ms)).await;
+        hit.heal(cluster).await?;
+        done.push(Injected {
+            fault,
+            target,
+            was_leader,
             at_ns,
             healed_ns: start.elapsed().as_nanos() as u64,
         });

@@ -56,6 +56,25 @@ pub enum Fault {
     PauseStore,
     /// SIGSTOP the current leader, SIGCONT after --fault-for-ms.
     PauseLeader,
+    /// SIGKILL a gateway, restart it on the same ports (a new signing key) after
+    /// --fault-for-ms; its clients' calls fail or are unknown meanwhile.
+    KillGateway,
+    /// SIGSTOP a gateway, SIGCONT after --fault-for-ms.
+    PauseGateway,
+    /// Cut the current leader off from every other store, both ways (the gateways still
+    /// reach it): the majority elects a leader; the old one must neither commit nor serve a
+    /// linearizable read. Needs root: the stores then run in network namespaces of their
+    /// own on a bridge the tool makes (iproute2, iptables).
+    PartitionLeader,
+    /// Cut a minority of the stores ((n-1)/2 of them, leader or not) off from the
+    /// majority, both ways. Needs root, as partition-leader.
+    PartitionMinority,
+    /// One way: the leader's calls to the other stores are lost, theirs to it and its
+    /// answers go through (conntrack-based drop). Needs root, as partition-leader.
+    MuteLeader,
+    /// Drop 30 % of the packets on every link of the leader, both ways (no netem in the
+    /// kernel here, so no added delay). Needs root, as partition-leader.
+    LossyLeader,
 }
 
 #[derive(Args, Debug, Clone)]
