@@ -1,11 +1,11 @@
 //! The replicated log's entry type: a [`Command`] in a versioned, idempotent [`Request`].
 
 use crate::{
-    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, ClearSignInFailures,
-    CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob, CreateRole, CreateUser,
-    CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup, DeleteIdentities,
-    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
-    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
+    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, CasRegister,
+    ClearSignInFailures, CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob,
+    CreateRole, CreateUser, CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup,
+    DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy,
+    DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
     PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure, RedeemCode,
     RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeAccessToken,
     RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, StageImportChunk, StartImportJob,
@@ -224,6 +224,11 @@ pub enum Command {
     // Expired token state: `apply/purge.rs`.
     /// Forget expired refresh-token families and revoked access tokens ([`crate::purge`]).
     PurgeExpired(PurgeExpired),
+
+    // Diagnostics: `apply/registers.rs`.
+    /// Set a diagnostic compare-and-set register (`signet chaos` tests the log's raw
+    /// linearizability with it), unconditionally or only from an expected value.
+    CasRegister(CasRegister),
 }
 
 impl Command {
@@ -280,6 +285,7 @@ impl Command {
             Command::StopImportJob(_) => "stop_import_job",
             Command::FailImportJob(_) => "fail_import_job",
             Command::PurgeExpired(_) => "purge_expired",
+            Command::CasRegister(_) => "cas_register",
         }
     }
 }

@@ -74,11 +74,14 @@ pub enum Table {
     /// `pool_id \0 username \0 purpose` → [`crate::CodeBudget`]: codes issued and failed
     /// redemptions in the current window, kept across reissued codes.
     CodeBudgets = 30,
+    /// Register name → `i64`: the diagnostic compare-and-set registers `signet chaos`
+    /// drives ([`crate::CasRegister`]).
+    Registers = 31,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 31] = [
+    pub const ALL: [Table; 32] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -110,6 +113,7 @@ impl Table {
         Table::ImportChunks,
         Table::UserSearch,
         Table::CodeBudgets,
+        Table::Registers,
     ];
 
     /// The one-byte key prefix of this table.
@@ -156,6 +160,7 @@ impl Table {
             Table::ImportChunks => "import_chunks",
             Table::UserSearch => "user_search",
             Table::CodeBudgets => "code_budgets",
+            Table::Registers => "registers",
         }
     }
 }

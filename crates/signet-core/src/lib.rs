@@ -20,14 +20,14 @@ pub mod purge;
 mod query;
 pub mod search;
 
-pub use apply::{apply, DEDUP_WINDOW};
+pub use apply::{apply, valid_register_name, DEDUP_WINDOW, MAX_REGISTER_NAME};
 // The struct each `Command` variant carries, one per variant, named like it.
 pub use apply::{
-    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, ClearSignInFailures,
-    CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob, CreateRole, CreateUser,
-    CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup, DeleteIdentities,
-    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
-    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
+    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, CasRegister,
+    ClearSignInFailures, CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob,
+    CreateRole, CreateUser, CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup,
+    DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy,
+    DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
     PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure, RedeemCode,
     RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeAccessToken,
     RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, StageImportChunk, StartImportJob,

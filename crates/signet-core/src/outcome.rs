@@ -28,7 +28,8 @@ pub enum Rejection {
     },
     /// No such user.
     UserNotFound,
-    /// The user is not in the state the command expected (a concurrent change won).
+    /// The record is not in the state the command expected (a concurrent change won; for
+    /// a `CasRegister`, the register does not hold the expected value).
     PreconditionFailed,
     /// A group with this name exists.
     GroupExists,
@@ -56,7 +57,8 @@ pub enum Rejection {
     KidConflict,
     /// No such signing key.
     KeyNotFound,
-    /// An id or name contains a NUL byte or is empty.
+    /// An id or name contains a NUL byte or is empty (or, for a register, is not 1 to 64
+    /// bytes of `[A-Za-z0-9._:-]`).
     InvalidKey,
     /// The identity pool does not hand out identities without a login.
     UnauthenticatedNotAllowed,

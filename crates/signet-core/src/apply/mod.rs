@@ -9,6 +9,7 @@ mod keys;
 mod oauth;
 mod pools;
 mod purge;
+mod registers;
 mod roles;
 mod users;
 
@@ -29,6 +30,7 @@ pub use pools::{
     UpdateUserPool,
 };
 pub use purge::PurgeExpired;
+pub use registers::{valid_register_name, CasRegister, MAX_REGISTER_NAME};
 pub use roles::{CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, UpdateRole};
 pub use users::{ClearSignInFailures, CreateUser, DeleteUser, RecordSignInFailure, UpdateUser};
 
@@ -147,6 +149,7 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::StopImportJob(c) => c.apply(txn),
         Command::FailImportJob(c) => c.apply(txn),
         Command::PurgeExpired(c) => c.apply(txn),
+        Command::CasRegister(c) => c.apply(txn),
     }
 }
 
@@ -203,3 +206,6 @@ mod tests_imports;
 
 #[cfg(test)]
 mod tests_import_stops;
+
+#[cfg(test)]
+mod tests_registers;

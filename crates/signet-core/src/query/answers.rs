@@ -54,6 +54,7 @@ answers!(
     Revoked => Vec<bool>,
     ImportJob => Option<ImportJob>,
     ImportJobs => Vec<ImportJob>,
+    Register => Option<i64>,
 );
 
 /// One page of a listing.

@@ -238,6 +238,11 @@ pub enum Query {
         /// Page size (capped at 1000).
         limit: usize,
     },
+    /// The value of a diagnostic register ([`crate::CasRegister`]), used by `signet chaos`.
+    GetRegister {
+        /// The register.
+        name: String,
+    },
 }
 
 /// The answer to a [`Query`].
@@ -299,6 +304,8 @@ pub enum QueryResult {
     ImportJob(Option<ImportJob>),
     /// A page of import jobs.
     ImportJobs(Vec<ImportJob>),
+    /// A register's value; `None` if it was never written.
+    Register(Option<i64>),
     /// A page of a listing that stopped early at [`MAX_PAGE_BYTES`]: more rows follow even
     /// though it holds fewer than asked for. Continue after its last row.
     Partial(Box<QueryResult>),
@@ -529,6 +536,9 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             QueryResult::Roles,
             list_all(kv, Table::Roles, after, *limit)?,
         ),
+        Query::GetRegister { name } => {
+            QueryResult::Register(get(kv, Table::Registers, name.as_bytes())?)
+        }
     })
 }
 

@@ -34,6 +34,7 @@ pub fn all() -> Vec<Command> {
     v.extend(commands_more::tokens_and_keys());
     v.extend(commands_more::identities_and_roles());
     v.extend(commands_more::imports());
+    v.extend(commands_more::registers());
     v.extend(commands_more::deletions());
     v
 }

@@ -1,13 +1,13 @@
-//! Samples of the token, key, identity, role and import commands, and the deletions that
-//! end the replay.
+//! Samples of the token, key, identity, role, import and register commands, and the
+//! deletions that end the replay.
 
 use super::commands::{alice, map, CLIENT, GROUP, POOL, T, USER};
 use signet_core::{
-    AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, Command, CreateIdentityPool,
-    CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup, DeleteIdentities,
-    DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser,
-    DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IdentityPool, ImportJob,
-    ImportRow, KeyState, LoginProvider, MappingRule, MatchType, PoolRoles, PublishKey,
+    AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, CasRegister, Command,
+    CreateIdentityPool, CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup,
+    DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy,
+    DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IdentityPool,
+    ImportJob, ImportRow, KeyState, LoginProvider, MappingRule, MatchType, PoolRoles, PublishKey,
     PurgeExpired, PutRolePolicy, RenewKeyLease, RequestKeyRotation, RetireKey, RetireReason,
     RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping, RoleMappingKind,
     RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob, StopImportJob,
@@ -274,6 +274,16 @@ pub fn imports() -> Vec<Command> {
             message: "runner gave up".into(),
         }),
     ]
+}
+
+/// The diagnostic register `signet chaos` drives. The replay writes its expected value
+/// first (`replay::with_extras`), so the compare-and-set applies.
+pub fn registers() -> Vec<Command> {
+    vec![Command::CasRegister(CasRegister {
+        name: "chaos.r0".into(),
+        expect: Some(-3),
+        value: 4,
+    })]
 }
 
 pub fn deletions() -> Vec<Command> {

@@ -1,13 +1,16 @@
 //! Replay of the samples on an empty [`MemKv`], printed as text: each outcome with the
 //! rows it changed, then every row of the state left behind.
 
-use signet_core::{apply, Command, GetOrCreateIdentity, MemKv, Request, RequestId, Table};
+use signet_core::{
+    apply, CasRegister, Command, GetOrCreateIdentity, MemKv, Request, RequestId, Table,
+};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The samples plus what makes more of them apply: the GetOrCreateIdentity sample links
 /// into an identity that must exist, so a plain GetOrCreateIdentity creating that
-/// identity goes first.
+/// identity goes first; the CasRegister sample expects a value, so an unconditional
+/// write of it goes first.
 pub fn with_extras(samples: Vec<Command>) -> Vec<Command> {
     let mut out = Vec::with_capacity(samples.len() + 1);
     for c in samples {
@@ -27,6 +30,18 @@ pub fn with_extras(samples: Vec<Command>) -> Vec<Command> {
                 *into_identity_id = None;
             }
             out.push(plain);
+        }
+        if let Command::CasRegister(CasRegister {
+            name,
+            expect: Some(e),
+            ..
+        }) = &c
+        {
+            out.push(Command::CasRegister(CasRegister {
+                name: name.clone(),
+                expect: None,
+                value: *e,
+            }));
         }
         out.push(c);
     }

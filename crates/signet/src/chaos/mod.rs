@@ -1,11 +1,13 @@
 //! `signet chaos run`: a local cluster of real processes, workloads through its gateways,
 //! faults on the store nodes on a seeded schedule (`nemesis`), then — every node back —
 //! the recorded histories judged by `signet_chaos`: sign-ups (`workload`) as a grow-only
-//! set listed by every gateway, GetId (`identities`) as one identity per login, and every
+//! set listed by every gateway, GetId (`identities`) as one identity per login, the
+//! diagnostic registers (`registers`) as linearizable compare-and-set registers, and every
 //! store at the same applied index.
 
 mod identities;
 mod nemesis;
+mod registers;
 mod workload;
 
 use crate::cli::chaos::{ChaosArgs, ChaosCommand, CheckArgs, RunArgs, Workload};
@@ -16,7 +18,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use signet_chaos::history::{self, Op, Outcome};
-use signet_chaos::linearizable::{self, RegisterEntry, Verdict};
+use signet_chaos::linearizable::{self, RegisterEntry, RegisterOp, RegisterOut, Verdict};
 use signet_chaos::sets::{self, AddEntry};
 use signet_chaos::unique::{self, GetOrCreateEntry};
 use signet_proto::v1 as pb;
@@ -131,15 +133,15 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let timeout = Duration::from_millis(a.call_timeout_ms);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let (mut adders, mut getters) = (Vec::new(), Vec::new());
+    let (mut adders, mut getters, mut setters) = (Vec::new(), Vec::new(), Vec::new());
     for c in 0..a.clients {
-        let ch = channel(&cluster, (c % a.gateways) as usize).await?;
+        let gateway = (c % a.gateways) as usize;
         let id = c as u32;
         match a.workloads[c as usize % a.workloads.len()] {
             Workload::SignUps => adders.push(tokio::spawn(
                 workload::Client {
                     id,
-                    admin: UserPoolAdminClient::new(ch),
+                    admin: UserPoolAdminClient::new(channel(&cluster, gateway).await?),
                     pool_id: made.user_pool.clone(),
                     start,
                     timeout,
@@ -149,8 +151,18 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             Workload::Identities => getters.push(tokio::spawn(
                 identities::Client {
                     id,
-                    admin: IdentityAdminClient::new(ch),
+                    admin: IdentityAdminClient::new(channel(&cluster, gateway).await?),
                     pool_id: made.identity_pool.clone(),
+                    start,
+                    timeout,
+                }
+                .run(stopped.clone()),
+            )),
+            Workload::Registers => setters.push(tokio::spawn(
+                registers::Client {
+                    id,
+                    store: registers::store_client(&cluster, timeout),
+                    seed,
                     start,
                     timeout,
                 }
@@ -168,32 +180,48 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     for c in getters {
         gets.extend(c.await.context("a workload client panicked")?);
     }
+    let mut regs: Vec<RegisterEntry> = Vec::new();
+    for c in setters {
+        regs.extend(c.await.context("a workload client panicked")?);
+    }
     let faults = faults?;
     adds.sort_by_key(|o| o.invoke_ns);
     gets.sort_by_key(|o| o.invoke_ns);
+    regs.sort_by_key(|o| o.invoke_ns);
     save(&adds, &root.join("history.jsonl"))?;
     save(&gets, &root.join("identities.jsonl"))?;
+    save(&regs, &root.join("registers.jsonl"))?;
 
     say("faults over; waiting for every store to reach the same applied index");
     let applied = nemesis::converged(&cluster, Duration::from_secs(60)).await;
     let converged = applied.windows(2).all(|w| w[0] == w[1]) && !applied.contains(&0);
     let fin = observe(&cluster, &made, &adds, &gets, timeout).await?;
     std::fs::write(root.join("final.json"), serde_json::to_vec_pretty(&fin)?)?;
-    let (checks, anomalies) = judge(&adds, &gets, &[], &fin);
-    // Outages are measured on sign-ups: each is a write that must commit through the log
-    // (a GetId of a known login may be answered without one).
+    let (checks, anomalies) = judge(&adds, &gets, &regs, &fin);
+    // Outages are measured on writes that must commit through the log: sign-ups and
+    // register writes and CAS (a GetId of a known login, a read, may not need the log).
     let acks: Vec<(u64, u64)> = adds
         .iter()
         .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
         .filter_map(|o| Some((o.invoke_ns, o.complete_ns?)))
+        .chain(
+            regs.iter()
+                .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
+                .filter(|o| !matches!(o.input, RegisterOp::Read { .. }))
+                .filter_map(|o| Some((o.invoke_ns, o.complete_ns?))),
+        )
         .collect();
     let faults_json: Vec<Value> = faults.iter().map(|f| f.to_json(&acks)).collect();
     let worst_outage_ms = faults_json
         .iter()
         .filter_map(|f| f["first_ack_after_ms"].as_f64())
         .fold(0.0, f64::max);
-    let total =
-        |k: &str| counts(&adds)[k].as_u64().unwrap_or(0) + counts(&gets)[k].as_u64().unwrap_or(0);
+    let total = |k: &str| {
+        [counts(&adds), counts(&gets), counts(&regs)]
+            .iter()
+            .map(|c| c[k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
     let report = json!({
         "seed": seed,
         "stores": a.stores,
@@ -311,7 +339,22 @@ pub fn judge(
         .values()
         .filter(|v| matches!(v, Verdict::NotLinearizable { .. }))
         .count();
+    let gave_up = verdicts
+        .values()
+        .filter(|v| matches!(v, Verdict::GaveUp))
+        .count();
     anomalies += not_linearizable;
+    let of_kind = |kind: fn(&RegisterOp) -> bool| -> Vec<RegisterEntry> {
+        registers
+            .iter()
+            .filter(|o| kind(&o.input))
+            .cloned()
+            .collect()
+    };
+    let swapped = registers
+        .iter()
+        .filter(|o| o.outcome == Outcome::Ok(RegisterOut::Swapped(true)))
+        .count();
     let checks = json!({
         "sign_ups": {"operations": counts(adds), "checks": sign_ups},
         "identities": {
@@ -321,7 +364,12 @@ pub fn judge(
         },
         "registers": {
             "operations": counts(registers),
+            "reads": counts(&of_kind(|i| matches!(i, RegisterOp::Read { .. }))),
+            "writes": counts(&of_kind(|i| matches!(i, RegisterOp::Write { .. }))),
+            "cas": counts(&of_kind(|i| matches!(i, RegisterOp::Cas { .. }))),
+            "cas_swapped": swapped,
             "not_linearizable": not_linearizable,
+            "gave_up": gave_up,
             "verdicts": verdicts,
         },
     });
@@ -476,6 +524,20 @@ fn print_summary(r: &Value) {
         println!(
             "identities, {g}: conflicting {}, lost {}, duplicated {}",
             c["conflicting"], c["lost"], c["duplicated"]
+        );
+    }
+    let regs = &r["workloads"]["registers"];
+    if regs["operations"]["total"].as_u64().unwrap_or(0) > 0 {
+        let ok = |k: &str| &regs[k]["ok"];
+        println!(
+            "registers: {} ok reads, {} ok writes, {} ok compare-and-sets ({} swapped); \
+             not linearizable {}, undecided {}",
+            ok("reads"),
+            ok("writes"),
+            ok("cas"),
+            regs["cas_swapped"],
+            regs["not_linearizable"],
+            regs["gave_up"]
         );
     }
     println!(

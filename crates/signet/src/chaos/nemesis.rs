@@ -12,15 +12,17 @@ use std::time::{Duration, Instant};
 /// Share of the packets `lossy-leader` drops on the leader's links.
 const LOSS_PERCENT: u8 = 30;
 
-/// A small deterministic generator (xorshift): the same seed, the same faults.
-struct Rng(u64);
+/// A small deterministic generator (xorshift): the same seed, the same faults (and the
+/// same register operations).
+pub(super) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Rng {
+    pub(super) fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number in `0..n`.
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

@@ -15,9 +15,10 @@ pub enum ChaosCommand {
     /// workload through the gateways while faults hit the stores on a seeded schedule, heal,
     /// and check the recorded history.
     Run(RunArgs),
-    /// Judge a saved run again (`--dir` of a run: history.jsonl, identities.jsonl and
-    /// final.json), or histories written by hand or by another tool; registers.jsonl, if
-    /// present, is checked for linearizability (compare-and-set registers per key).
+    /// Judge a saved run again (`--dir` of a run: history.jsonl, identities.jsonl,
+    /// registers.jsonl and final.json), or histories written by hand or by another tool;
+    /// registers.jsonl, if present, is checked for linearizability (compare-and-set
+    /// registers per key).
     Check(CheckArgs),
 }
 
@@ -42,6 +43,10 @@ pub enum Workload {
     /// (GetOpenIdTokenForDeveloperIdentity): one identity per login in every answer and
     /// in the final state, asked again through every gateway; no extra identities.
     Identities,
+    /// Read (linearizable), write and compare-and-set a few diagnostic registers straight
+    /// through the stores' API, values and operations drawn by the seed: every register's
+    /// history is linearizable (Wing–Gong search per key).
+    Registers,
 }
 
 /// A fault the nemesis can inject.
@@ -79,8 +84,9 @@ pub enum Fault {
 
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "\
-Workloads (--workloads; the clients are shared out among them, each client on one \
-gateway): sign-ups and identities (see their values below). Every call is recorded: \
+Workloads (--workloads; the clients are shared out among them, each sign-up and \
+identities client on one gateway, each registers client on the stores): sign-ups, \
+identities and registers (see their values below). Every call is recorded: \
 invoked, completed, and its outcome: ok, failed (refused), or unknown (no answer in \
 time, a cut connection: it may have happened). The invariants are checked after the \
 faults end and every node is back, and every store node must converge to the same \
@@ -100,8 +106,9 @@ pub struct RunArgs {
     /// How long the workload and the faults run, seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub duration_s: u64,
-    /// Seed of the fault schedule (which fault, which node); a run with the same seed
-    /// injects the same faults. Drawn at random (and printed) when not given.
+    /// Seed of the fault schedule (which fault, which node) and of the register
+    /// operations; a run with the same seed injects the same faults. Drawn at random (and
+    /// printed) when not given.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Concurrent clients of the workload.
@@ -115,7 +122,7 @@ pub struct RunArgs {
     pub fault_for_ms: u64,
     /// The workloads to run (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',',
-          default_values_t = [Workload::SignUps, Workload::Identities])]
+          default_values_t = [Workload::SignUps, Workload::Identities, Workload::Registers])]
     pub workloads: Vec<Workload>,
     /// The faults to draw from (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',',
