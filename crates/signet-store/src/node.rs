@@ -110,6 +110,15 @@ impl StoreConfig {
     }
 }
 
+/// Streams a peer may open and cancel before the server takes them, on the Raft and API
+/// listeners (h2's default is 20, its guard against "rapid reset" floods). When a cut link
+/// heals, TCP delivers at once every call a peer sent into it, most already cancelled by
+/// their timeouts: `signet chaos run --faults mute-leader` tripped the default on every
+/// heal, and the GOAWAY that follows dropped the healed connection, so each heal cost a
+/// reconnect and a round of elections. These listeners serve only stores, gateways and
+/// operators (mutual TLS in production); the bound stays, only higher.
+const MAX_PENDING_RESETS: usize = 1024;
+
 /// A running store node.
 pub struct StoreNode {
     node_id: NodeId,
@@ -182,6 +191,7 @@ impl StoreNode {
         .max_encoding_message_size(MAX_RAFT_MESSAGE);
         tasks.push(serve(
             tonic::transport::Server::builder()
+                .http2_max_pending_accept_reset_streams(Some(MAX_PENDING_RESETS))
                 .layer(crate::access::raft(enforce).layer())
                 .add_service(raft_svc),
             raft_listener,
@@ -212,6 +222,7 @@ impl StoreNode {
             <ClusterServer<ClusterApi> as tonic::server::NamedService>::NAME,
         ];
         let api = tonic::transport::Server::builder()
+            .http2_max_pending_accept_reset_streams(Some(MAX_PENDING_RESETS))
             .layer(crate::access::api(enforce).layer())
             .add_service(health_svc)
             .add_service(signet_proto::reflection::v1(&served))
