@@ -200,7 +200,8 @@ pub fn store_args_on(root: &Path, id: u64, join: Option<&str>, host: &str) -> Ve
 /// A restarted node: same id, data dir and addresses (the membership records them),
 /// neither `--init` nor `--join`.
 pub fn restart_args(root: &Path, id: u64, raft_addr: &str, api_addr: &str) -> Vec<String> {
-    let mut a = store_args(root, id, None);
+    let host = raft_addr.rsplit_once(':').map_or(raft_addr, |(h, _)| h);
+    let mut a = store_args_on(root, id, None, host);
     a.retain(|s| s != "--init");
     for (flag, addr) in [("--raft-addr", raft_addr), ("--api-addr", api_addr)] {
         if let Some(i) = a.iter().position(|s| s == flag) {

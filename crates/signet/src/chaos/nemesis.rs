@@ -82,6 +82,42 @@ async fn leader(cluster: &LocalCluster) -> Option<usize> {
     None
 }
 
+/// The fault kinds to draw from, dealt like cards: each kind once, in an order the seed
+/// shuffles, before any comes again, so that a short run covers every kind asked for.
+struct Deck {
+    kinds: Vec<Fault>,
+    left: Vec<Fault>,
+}
+
+impl Deck {
+    fn new(kinds: &[Fault]) -> Deck {
+        let mut unique: Vec<Fault> = Vec::new();
+        for k in kinds {
+            if !unique.contains(k) {
+                unique.push(*k);
+            }
+        }
+        Deck {
+            kinds: unique,
+            left: Vec::new(),
+        }
+    }
+
+    /// The next kind (None when there are none: a run without faults).
+    fn draw(&mut self, rng: &mut Rng) -> Option<Fault> {
+        if self.left.is_empty() {
+            self.left = self.kinds.clone();
+        }
+        if self.left.is_empty() {
+            return None;
+        }
+        Some(
+            self.left
+                .swap_remove(rng.below(self.left.len() as u64) as usize),
+        )
+    }
+}
+
 /// One fault on its target.
 struct Hit {
     fault: Fault,
@@ -163,6 +199,7 @@ pub async fn run(
     start: Instant,
 ) -> anyhow::Result<Vec<Injected>> {
     let mut rng = Rng::new(seed);
+    let mut deck = Deck::new(&a.faults);
     let end = start + Duration::from_secs(a.duration_s);
     let mut done = Vec::new();
     loop {
@@ -172,7 +209,10 @@ pub async fn run(
             return Ok(done);
         }
         tokio::time::sleep_until(next.into()).await;
-        let fault = a.faults[rng.below(a.faults.len() as u64) as usize];
+        let Some(fault) = deck.draw(&mut rng) else {
+            tokio::time::sleep_until(end.into()).await;
+            return Ok(done);
+        };
         let stores = cluster.stores.len();
         let random = rng.below(stores as u64) as usize;
         let gateway = rng.below(cluster.gateways.len() as u64) as usize;
@@ -244,5 +284,38 @@ pub async fn converged(cluster: &LocalCluster, within: Duration) -> Vec<u64> {
         }
         last = now;
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dealt(seed: u64, kinds: &[Fault], n: usize) -> Vec<Fault> {
+        let (mut rng, mut deck) = (Rng::new(seed), Deck::new(kinds));
+        (0..n).map_while(|_| deck.draw(&mut rng)).collect()
+    }
+
+    #[test]
+    fn the_deck_deals_every_kind_once_per_round_in_the_seeds_order() {
+        let kinds = [
+            Fault::KillStore,
+            Fault::KillLeader,
+            Fault::PauseLeader,
+            Fault::PartitionLeader,
+            Fault::MuteLeader,
+            Fault::KillGateway,
+            Fault::KillStore,
+        ];
+        let cards = dealt(7, &kinds, 12);
+        assert_eq!(cards.len(), 12);
+        for round in [&cards[..6], &cards[6..]] {
+            for k in &kinds {
+                assert_eq!(round.iter().filter(|c| *c == k).count(), 1, "{round:?}");
+            }
+        }
+        assert_eq!(cards, dealt(7, &kinds, 12), "same seed, same order");
+        assert_ne!(cards, dealt(8, &kinds, 12), "another seed, another order");
+        assert!(dealt(7, &[], 3).is_empty(), "no kinds, no faults");
     }
 }
