@@ -247,6 +247,9 @@ pub struct LocalCluster {
     pub admin_secret: String,
     /// Each store's (raft, api) addresses, for restarts.
     pub addrs: Vec<(String, String)>,
+    /// Each store's Raft node id (`index + 1` until a wiped store is replaced by a node
+    /// with a new id).
+    pub ids: Vec<u64>,
     /// Each gateway's arguments with the ports it bound, for restarts on the same ports.
     gateway_args: Vec<Vec<String>>,
     /// The stores' own network (one namespace each), when links between them are to be
@@ -305,7 +308,7 @@ impl LocalCluster {
         let (mut gws, mut gateway_args) = (Vec::new(), Vec::new());
         for g in 1..=gateways {
             let port = free_port()?;
-            let args: Vec<String> = [
+            let mut args: Vec<String> = [
                 "gateway",
                 "--store",
                 &apis.join(","),
@@ -327,7 +330,6 @@ impl LocalCluster {
             .iter()
             .map(|s| s.to_string())
             .collect();
-            let mut args = args;
             if net.is_some() {
                 // The stores are on the private bridge network `netns` made.
                 args.push("--insecure-plaintext".into());
@@ -335,7 +337,6 @@ impl LocalCluster {
             let name = format!("gateway-{g}");
             let gw = start_gateway(&name, &args, &log(&name)).await?;
             // A restart binds the same gRPC port, so that clients reconnect to it.
-            let mut args = args;
             if let Some(i) = args.iter().position(|s| s == "--grpc-addr") {
                 args[i + 1] = gw.field("grpc_addr");
             }
@@ -347,10 +348,47 @@ impl LocalCluster {
             stores: procs,
             gateways: gws,
             admin_secret,
+            ids: (1..=stores).collect(),
             addrs,
             gateway_args,
             net,
         })
+    }
+
+    /// Replace store `index`, already stopped, whose data is lost: wipe its data dir, remove
+    /// its node from the membership (through the others), and join a new, empty node under
+    /// a new id in its place (same host, new ports), as an operator would. A wiped node
+    /// must not come back under its old id: it would have forgotten its votes.
+    pub async fn replace_wiped_store(
+        &mut self,
+        index: usize,
+        client: &signet_store::StoreClient,
+    ) -> anyhow::Result<Proc> {
+        let old = self.ids[index];
+        let dir = self.root.join(format!("store-{old}"));
+        std::fs::remove_dir_all(&dir).with_context(|| format!("wiping {}", dir.display()))?;
+        client
+            .remove(old)
+            .await
+            .with_context(|| format!("removing wiped node {old}"))?;
+        let id = self.ids.iter().max().copied().unwrap_or(0) + 1;
+        let seed = self
+            .addrs
+            .iter()
+            .enumerate()
+            .find(|(i, _)| *i != index)
+            .map(|(_, (_, api))| api.clone())
+            .context("no other store to join")?;
+        let (wrap, host) = match &self.net {
+            Some(n) => (n.wrap(index), n.ip(index)),
+            None => (Vec::new(), "127.0.0.1".to_string()),
+        };
+        let name = format!("store-{id}");
+        let args = store_args_on(&self.root, id, Some(&seed), &host);
+        let proc = Proc::spawn_wrapped(&name, &wrap, &args, &self.log(&name), READY).await?;
+        self.ids[index] = id;
+        self.addrs[index] = (proc.field("raft_addr"), proc.field("api_addr"));
+        Ok(proc)
     }
 
     /// Start gateway `index` (0-based) again on its ports.
@@ -361,7 +399,7 @@ impl LocalCluster {
 
     /// Start store `index` (0-based) again on its data and addresses.
     pub async fn restart_store(&self, index: usize) -> anyhow::Result<Proc> {
-        let id = index as u64 + 1;
+        let id = self.ids[index];
         let (raft, api) = &self.addrs[index];
         let name = format!("store-{id}");
         let wrap = self.net.as_ref().map(|n| n.wrap(index)).unwrap_or_default();

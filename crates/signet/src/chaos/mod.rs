@@ -222,6 +222,17 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             .map(|c| c[k].as_u64().unwrap_or(0))
             .sum::<u64>()
     };
+    // Stopped cleanly, every store's state machine is read from its data dir: stores that
+    // applied the same log must hold the same rows.
+    let dirs: Vec<(String, std::path::PathBuf)> = cluster
+        .ids
+        .iter()
+        .map(|id| (format!("store-{id}"), root.join(format!("store-{id}"))))
+        .collect();
+    cluster.stop().await;
+    let digests = state_digests(&dirs).await;
+    let diverged = diverged(&digests);
+    let anomalies = anomalies + diverged.len();
     let report = json!({
         "seed": seed,
         "stores": a.stores,
@@ -236,6 +247,8 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         "worst_outage_ms": worst_outage_ms,
         "converged": converged,
         "applied": applied,
+        "state_digests": digests,
+        "diverged": diverged,
         "anomalies": anomalies,
         "dir": root,
     });
@@ -245,7 +258,6 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         print_summary(&report);
     }
     let clean = anomalies == 0 && converged;
-    cluster.stop().await;
     if clean && temporary {
         let _ = std::fs::remove_dir_all(&root);
     }
@@ -266,6 +278,50 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         }
         .into())
     }
+}
+
+/// Each store's (applied index, SHA-256 of every state-machine row), read from its data
+/// dir once it has stopped; an error in place of a store whose state could not be read.
+async fn state_digests(dirs: &[(String, std::path::PathBuf)]) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for (name, dir) in dirs {
+        let dir = dir.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let sm = signet_store::StateMachineStore::open(&dir).map_err(|e| e.to_string())?;
+            sm.digest().map_err(|e| e.to_string())
+        })
+        .await;
+        let v = match read {
+            Ok(Ok((applied, digest))) => json!({"applied": applied, "digest": digest}),
+            Ok(Err(e)) => json!({"error": e}),
+            Err(e) => json!({"error": e.to_string()}),
+        };
+        out.insert(name.clone(), v);
+    }
+    out
+}
+
+/// Stores that applied the same index as another but hold different rows (each such
+/// pair is an anomaly), or whose state could not be read.
+fn diverged(digests: &BTreeMap<String, Value>) -> Vec<String> {
+    let mut first: BTreeMap<u64, (&String, &str)> = BTreeMap::new();
+    let mut bad = Vec::new();
+    for (name, d) in digests {
+        let (Some(applied), Some(digest)) = (d["applied"].as_u64(), d["digest"].as_str()) else {
+            bad.push(format!("{name}: state unreadable: {}", d["error"]));
+            continue;
+        };
+        match first.get(&applied) {
+            None => {
+                first.insert(applied, (name, digest));
+            }
+            Some((other, theirs)) if *theirs != digest => bad.push(format!(
+                "{name} and {other} applied up to {applied} but hold different state"
+            )),
+            Some(_) => {}
+        }
+    }
+    bad
 }
 
 /// What the cluster holds after healing, as each gateway shows it (saved as
@@ -540,8 +596,50 @@ fn print_summary(r: &Value) {
             regs["gave_up"]
         );
     }
+    let digests: Vec<String> = r["state_digests"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, d)| {
+            let digest = d["digest"].as_str().unwrap_or("unreadable");
+            format!(
+                "{name} {} {}",
+                d["applied"],
+                &digest[..digest.len().min(12)]
+            )
+        })
+        .collect();
+    println!(
+        "state after stopping (applied index, digest): {}; diverged: {}",
+        digests.join(", "),
+        r["diverged"]
+    );
     println!(
         "stores converged: {} (applied {}); anomalies: {}; in {}",
         r["converged"], r["applied"], r["anomalies"], r["dir"]
     );
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::*;
+
+    #[test]
+    fn stores_at_the_same_index_with_different_rows_diverge() {
+        let d = |applied: u64, digest: &str| json!({"applied": applied, "digest": digest});
+        let mut all = BTreeMap::new();
+        all.insert("store-1".to_string(), d(10, "aa"));
+        all.insert("store-2".to_string(), d(10, "aa"));
+        all.insert("store-3".to_string(), d(9, "bb"));
+        assert!(diverged(&all).is_empty(), "another index may differ");
+        all.insert("store-4".to_string(), d(10, "cc"));
+        all.insert("store-5".to_string(), json!({"error": "locked"}));
+        let bad = diverged(&all);
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert!(
+            bad[0].contains("store-4 and store-1 applied up to 10"),
+            "{bad:?}"
+        );
+        assert!(bad[1].contains("store-5: state unreadable"), "{bad:?}");
+    }
 }

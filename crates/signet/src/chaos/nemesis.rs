@@ -75,7 +75,7 @@ async fn leader(cluster: &LocalCluster) -> Option<usize> {
     for (_, api) in &cluster.addrs {
         if let Ok(s) = client.status_of(api).await {
             if let Some(id) = s.leader_id {
-                return Some(id as usize - 1);
+                return cluster.ids.iter().position(|&i| i == id);
             }
         }
     }
@@ -139,7 +139,9 @@ impl Hit {
 
     async fn inject(&self, cluster: &mut LocalCluster) -> anyhow::Result<()> {
         match self.fault {
-            Fault::KillStore | Fault::KillLeader => cluster.stores.remove(self.node).kill().await,
+            Fault::KillStore | Fault::KillLeader | Fault::WipeStore => {
+                cluster.stores.remove(self.node).kill().await
+            }
             Fault::PauseStore | Fault::PauseLeader => {
                 cluster.stores[self.node].pause(true);
                 Ok(())
@@ -161,6 +163,11 @@ impl Hit {
             Fault::KillStore | Fault::KillLeader => {
                 let back = cluster.restart_store(self.node).await?;
                 cluster.stores.insert(self.node, back);
+            }
+            Fault::WipeStore => {
+                let client = store_client(cluster);
+                let new = cluster.replace_wiped_store(self.node, &client).await?;
+                cluster.stores.insert(self.node, new);
             }
             Fault::PauseStore | Fault::PauseLeader => cluster.stores[self.node].pause(false),
             Fault::KillGateway => {
@@ -231,10 +238,10 @@ pub async fn run(
             Fault::KillGateway | Fault::PauseGateway => format!("gateway-{}", gateway + 1),
             Fault::PartitionMinority => minority
                 .iter()
-                .map(|i| format!("store-{}", i + 1))
+                .map(|&i| format!("store-{}", cluster.ids[i]))
                 .collect::<Vec<_>>()
                 .join(","),
-            _ => format!("store-{}", node + 1),
+            _ => format!("store-{}", cluster.ids[node]),
         };
         let was_leader = match fault {
             Fault::KillGateway | Fault::PauseGateway => false,

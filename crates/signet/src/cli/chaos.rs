@@ -11,9 +11,9 @@ pub struct ChaosArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ChaosCommand {
-    /// Start a local cluster of real `signet store` and `signet gateway` processes, drive a
-    /// workload through the gateways while faults hit the stores on a seeded schedule, heal,
-    /// and check the recorded history.
+    /// Start a local cluster of real `signet store` and `signet gateway` processes, drive
+    /// workloads while faults hit the stores, the links between them and the gateways on a
+    /// seeded schedule, heal, and check the recorded histories.
     Run(RunArgs),
     /// Judge a saved run again (`--dir` of a run: history.jsonl, identities.jsonl,
     /// registers.jsonl and final.json), or histories written by hand or by another tool;
@@ -61,6 +61,11 @@ pub enum Fault {
     PauseStore,
     /// SIGSTOP the current leader, SIGCONT after --fault-for-ms.
     PauseLeader,
+    /// SIGKILL a store node (any) and delete its data directory: its data is lost. After
+    /// --fault-for-ms it is replaced as an operator would: removed from the membership and
+    /// a new empty node joined under a new id (a wiped node must not return under its old
+    /// id: it has forgotten its votes; the stores refuse it).
+    WipeStore,
     /// SIGKILL a gateway, restart it on the same ports (a new signing key) after
     /// --fault-for-ms; its clients' calls fail or are unknown meanwhile.
     KillGateway,
@@ -89,8 +94,13 @@ identities client on one gateway, each registers client on the stores): sign-ups
 identities and registers (see their values below). Every call is recorded: \
 invoked, completed, and its outcome: ok, failed (refused), or unknown (no answer in \
 time, a cut connection: it may have happened). The invariants are checked after the \
-faults end and every node is back, and every store node must converge to the same \
-applied index.\n\
+faults end and every node is back; every store node must converge to the same \
+applied index, and once stopped, stores at the same index must hold the same rows (a \
+SHA-256 of each one's state machine, read from its data dir).\n\
+Faults (--faults) are dealt like cards: each kind once per round, in the seed's order, \
+one at a time, each healed before the next. Link faults (partition-*, mute-leader, \
+lossy-leader) run each store in a network namespace of its own on a bridge the tool \
+makes, and need root, iproute2 and iptables.\n\
 The report (--json for machines) gives the seed, operations by outcome, faults injected, \
 the longest write outage after a fault, the anomalies with the users involved, and \
 where the history and the nodes' logs are.\n\
@@ -124,9 +134,12 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_delimiter = ',',
           default_values_t = [Workload::SignUps, Workload::Identities, Workload::Registers])]
     pub workloads: Vec<Workload>,
-    /// The faults to draw from (comma-separated).
+    /// The faults to draw from (comma-separated). The default is every fault that needs no
+    /// root; add the link faults for partitions.
     #[arg(long, value_enum, value_delimiter = ',',
-          default_values_t = [Fault::KillStore, Fault::KillLeader, Fault::PauseStore, Fault::PauseLeader])]
+          default_values_t = [Fault::KillStore, Fault::KillLeader, Fault::PauseStore,
+                              Fault::PauseLeader, Fault::WipeStore, Fault::KillGateway,
+                              Fault::PauseGateway])]
     pub faults: Vec<Fault>,
     /// A call with no answer within this many milliseconds is recorded as unknown.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
