@@ -288,4 +288,37 @@ impl Command {
             Command::CasRegister(_) => "cas_register",
         }
     }
+
+    /// The proposer's wall clock the command carries, where apply decides with it (code
+    /// expiry, lockout windows, key and import leases, purges): Unix ms. The store leader
+    /// refuses a command whose clock is further than it allows from its own, so that a
+    /// gateway with a skewed clock cannot redeem an expired code, stretch a lockout window
+    /// or retire a key early (see `signet-store`'s `MAX_PROPOSER_SKEW`).
+    pub fn proposer_clock_ms(&self) -> Option<u64> {
+        match self {
+            Command::IssueCode(c) => Some(c.now_ms),
+            Command::RedeemCode(c) => Some(c.now_ms),
+            Command::PurgeExpired(c) => Some(c.now_ms),
+            Command::RecordSignInFailure(c) => Some(c.at_ms),
+            Command::UpdateUserPool(c) => Some(c.at_ms),
+            Command::DeleteUserPool(c) => Some(c.at_ms),
+            Command::UpdateGroup(c) => Some(c.at_ms),
+            Command::RetireKey(c) => Some(c.at_ms),
+            Command::RevokeKey(c) => Some(c.at_ms),
+            Command::DropKey(c) => Some(c.at_ms),
+            Command::RequestKeyRotation(c) => Some(c.at_ms),
+            Command::GetOrCreateIdentity(c) => Some(c.at_ms),
+            Command::SetIdentityPoolRoles(c) => Some(c.at_ms),
+            Command::UnlinkIdentity(c) => Some(c.at_ms),
+            Command::UpdateRole(c) => Some(c.at_ms),
+            Command::PutRolePolicy(c) => Some(c.at_ms),
+            Command::DeleteRolePolicy(c) => Some(c.at_ms),
+            Command::StartImportJob(c) => Some(c.at_ms),
+            Command::ApplyImportChunk(c) => Some(c.at_ms),
+            Command::StopImportJob(c) => Some(c.at_ms),
+            Command::FailImportJob(c) => Some(c.at_ms),
+            Command::UpdateUser(c) => Some(c.patch.at_ms),
+            _ => None,
+        }
+    }
 }

@@ -29,6 +29,16 @@ pub(crate) struct StoreApi {
     pub(crate) stop: tokio::sync::watch::Receiver<bool>,
 }
 
+/// How far a proposer's clock may be from the store leader's. Commands carry the
+/// proposer's clock and apply decides with it (code expiry, lockout windows, key and import
+/// leases), so a gateway whose clock is behind would otherwise redeem codes past their
+/// expiry, and one ahead would retire keys early. Within this bound the effect of a skewed
+/// gateway is bounded by it; beyond, its commands are refused (fail closed) until its clock
+/// is fixed. Larger than the longest a client retries one write (the same command, the same
+/// clock, for up to the store client's 15 s deadline), much smaller than any code lifetime
+/// or lockout window.
+pub const MAX_PROPOSER_SKEW: Duration = Duration::from_secs(30);
+
 /// "Not the leader" with the leader's API address when known, so clients can retry there.
 pub(crate) fn not_leader(leader: Option<&SignetNode>) -> Status {
     let mut s = Status::failed_precondition("not the leader");
@@ -92,10 +102,35 @@ impl StoreApi {
         let command: Command =
             serde_json::from_slice(&req.command).map_err(|e| bad_request("command", e))?;
         let rid = RequestId(rid);
+        if let Some(skew) = self.skewed(&command) {
+            return Err(Status::invalid_argument(skew));
+        }
         tracing::debug!(request_id = %rid, "write");
         let (outcome, index) = self.proposer.propose(Request::new(rid, command)).await?;
         let outcome = serde_json::to_vec(&outcome).map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(pb::WriteReply { outcome, index }))
+    }
+
+    /// Why the leader refuses `command`'s clock, if it does: further than
+    /// [`MAX_PROPOSER_SKEW`] from the leader's own. Only the leader judges (a follower
+    /// redirects; its clock is not the one that counts), and only when the command is
+    /// proposed: applying the log never reads a clock.
+    fn skewed(&self, command: &Command) -> Option<String> {
+        let theirs = command.proposer_clock_ms()?;
+        if self.raft.metrics().borrow().state != openraft::ServerState::Leader {
+            return None;
+        }
+        let mine = crate::housekeeping::now_ms();
+        let off = theirs.abs_diff(mine);
+        (off > MAX_PROPOSER_SKEW.as_millis() as u64).then(|| {
+            format!(
+                "{}: the proposer's clock is {off} ms {} the store leader's; commands that \
+                 carry a clock are refused beyond ±{} s (check NTP on the gateway and the stores)",
+                command.name(),
+                if theirs > mine { "ahead of" } else { "behind" },
+                MAX_PROPOSER_SKEW.as_secs()
+            )
+        })
     }
 
     async fn read_inner(&self, req: pb::ReadRequest) -> Result<Response<pb::ReadReply>, Status> {

@@ -34,6 +34,7 @@ mod snapshot;
 mod state_machine;
 mod types;
 
+pub use api::MAX_PROPOSER_SKEW;
 pub use error::StoreError;
 pub use faults::{Faults, RpcKind};
 pub use feed::Change;

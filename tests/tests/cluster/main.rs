@@ -8,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod clock_skew;
 mod faults;
 mod leader_handover;
 mod leader_kill;
