@@ -335,7 +335,6 @@ impl LocalCluster {
             let name = format!("gateway-{g}");
             let gw = start_gateway(&name, &args, &log(&name)).await?;
             // A restart binds the same gRPC port, so that clients reconnect to it.
-            let mut args = args;
             if let Some(i) = args.iter().position(|s| s == "--grpc-addr") {
                 args[i + 1] = gw.field("grpc_addr");
             }
