@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::json;
 use signet_crypto::{Algorithm, SigningKeyPair};
-use signet_verify::{verify, Expected, KeySet, TokenUse, VerifyError};
+use signet_verify::{verify, verify_at, Expected, KeySet, TokenUse, VerifyError};
 
 const ISS: &str = "https://id.example/eu_pool1";
 
@@ -226,4 +226,45 @@ fn opaque_tokens_are_not_bearers() {
         verify(refresh, &ks, &expect(TokenUse::Access)),
         Err(VerifyError::Malformed(_))
     ));
+}
+
+#[test]
+fn verify_at_judges_exp_and_nbf_at_the_given_time() {
+    let (key, ks) = setup();
+    let t0 = now();
+    let mut c = access_claims();
+    c["exp"] = json!(t0 - 3600);
+    c["nbf"] = json!(t0 - 7200);
+    let old = key.sign(&c).unwrap();
+    let e = expect(TokenUse::Access);
+    // Expired now, valid when it was in force (leeway 5 s on either side).
+    assert_eq!(verify(&old, &ks, &e), Err(VerifyError::Expired));
+    assert_eq!(
+        verify_at(&old, &ks, &e, t0 - 3600 + 5).unwrap()["sub"],
+        "u1"
+    );
+    assert_eq!(
+        verify_at(&old, &ks, &e, t0 - 3600 + 6),
+        Err(VerifyError::Expired)
+    );
+    assert!(verify_at(&old, &ks, &e, t0 - 7205).is_ok());
+    assert_eq!(
+        verify_at(&old, &ks, &e, t0 - 7206),
+        Err(VerifyError::Expired),
+        "before nbf"
+    );
+    // Every other rule still holds: a tampered signature, an unknown key, no exp.
+    let (signed, sig) = old.rsplit_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{signed}.{flipped}{}", &sig[1..]);
+    assert_eq!(
+        verify_at(&tampered, &ks, &e, t0 - 3600),
+        Err(VerifyError::BadSignature)
+    );
+    assert_eq!(
+        verify_at(&old, &KeySet::new(), &e, t0 - 3600),
+        Err(VerifyError::UnknownKey)
+    );
+    c.as_object_mut().unwrap().remove("exp");
+    assert!(verify_at(&key.sign(&c).unwrap(), &ks, &e, t0).is_err());
 }

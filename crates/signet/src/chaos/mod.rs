@@ -2,12 +2,14 @@
 //! faults on the store nodes on a seeded schedule (`nemesis`), then — every node back —
 //! the recorded histories judged by `signet_chaos`: sign-ups (`workload`) as a grow-only
 //! set listed by every gateway, GetId (`identities`) as one identity per login, the
-//! diagnostic registers (`registers`) as linearizable compare-and-set registers, and every
-//! store at the same applied index.
+//! diagnostic registers (`registers`) as linearizable compare-and-set registers, the
+//! client_credentials tokens (`tokens`) as verifying against every gateway's JWKS until
+//! their `exp`, and every store at the same applied index.
 
 mod identities;
 mod nemesis;
 mod registers;
+mod tokens;
 mod workload;
 
 use crate::cli::chaos::{ChaosArgs, ChaosCommand, CheckArgs, RunArgs, Workload};
@@ -27,6 +29,7 @@ use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tokens::TokenEntry;
 
 pub(crate) fn say(m: &str) {
     eprintln!("signet chaos: {m}");
@@ -53,10 +56,13 @@ async fn channel(cluster: &LocalCluster, g: usize) -> anyhow::Result<AdminChanne
 struct Setup {
     user_pool: String,
     identity_pool: String,
+    /// The confidential client of the token workload (when it runs), in `user_pool`.
+    service: Option<tokens::ServiceClient>,
 }
 
-async fn setup(cluster: &LocalCluster) -> anyhow::Result<Setup> {
-    let user_pool = UserPoolAdminClient::new(channel(cluster, 0).await?)
+async fn setup(cluster: &LocalCluster, workloads: &[Workload]) -> anyhow::Result<Setup> {
+    let mut admin = UserPoolAdminClient::new(channel(cluster, 0).await?);
+    let user_pool = admin
         .create_user_pool(pb::CreateUserPoolRequest {
             pool_name: "chaos".into(),
             ..Default::default()
@@ -77,9 +83,14 @@ async fn setup(cluster: &LocalCluster) -> anyhow::Result<Setup> {
         .map_err(status_error)?
         .into_inner()
         .identity_pool_id;
+    let service = match workloads.contains(&Workload::Tokens) {
+        true => Some(tokens::setup(&mut admin, &user_pool).await?),
+        false => None,
+    };
     Ok(Setup {
         user_pool,
         identity_pool,
+        service,
     })
 }
 
@@ -127,17 +138,22 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         false => None,
     };
     let mut cluster = LocalCluster::start_on(&root, a.stores, a.gateways as usize, net).await?;
-    let made = setup(&cluster).await?;
+    let made = setup(&cluster, &a.workloads).await?;
 
     // The workloads run until the nemesis is done; every fault is healed before the next.
     let start = Instant::now();
     let timeout = Duration::from_millis(a.call_timeout_ms);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let (mut adders, mut getters, mut setters) = (Vec::new(), Vec::new(), Vec::new());
-    for c in 0..a.clients {
-        let gateway = (c % a.gateways) as usize;
+    let (mut adders, mut getters, mut setters, mut issuers) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for c in 0..a.clients as usize {
+        // Client c runs workload c % w; the k-th client of a workload uses gateway
+        // (k + its workload) % gateways, so every workload's clients alternate across the
+        // gateways whatever the number of workloads.
+        let (w, k) = (c % a.workloads.len(), c / a.workloads.len());
+        let gateway = (k + w) % a.gateways as usize;
         let id = c as u32;
-        match a.workloads[c as usize % a.workloads.len()] {
+        match a.workloads[w] {
             Workload::SignUps => adders.push(tokio::spawn(
                 workload::Client {
                     id,
@@ -168,6 +184,18 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
                 }
                 .run(stopped.clone()),
             )),
+            Workload::Tokens => issuers.push(tokio::spawn(
+                tokens::Client::new(
+                    id,
+                    &cluster,
+                    gateway,
+                    &made.user_pool,
+                    made.service.as_ref().context("no client for tokens")?,
+                    start,
+                    timeout,
+                )?
+                .run(stopped.clone()),
+            )),
         }
     }
     let faults = nemesis::run(&mut cluster, &a, seed, start).await;
@@ -184,20 +212,28 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     for c in setters {
         regs.extend(c.await.context("a workload client panicked")?);
     }
+    let mut toks: Vec<TokenEntry> = Vec::new();
+    for c in issuers {
+        toks.extend(c.await.context("a workload client panicked")?);
+    }
     let faults = faults?;
     adds.sort_by_key(|o| o.invoke_ns);
     gets.sort_by_key(|o| o.invoke_ns);
     regs.sort_by_key(|o| o.invoke_ns);
+    toks.sort_by_key(|o| o.invoke_ns);
     save(&adds, &root.join("history.jsonl"))?;
     save(&gets, &root.join("identities.jsonl"))?;
     save(&regs, &root.join("registers.jsonl"))?;
+    if made.service.is_some() {
+        save(&toks, &root.join("tokens.jsonl"))?;
+    }
 
     say("faults over; waiting for every store to reach the same applied index");
     let applied = nemesis::converged(&cluster, Duration::from_secs(60)).await;
     let converged = applied.windows(2).all(|w| w[0] == w[1]) && !applied.contains(&0);
     let fin = observe(&cluster, &made, &adds, &gets, timeout).await?;
     std::fs::write(root.join("final.json"), serde_json::to_vec_pretty(&fin)?)?;
-    let (checks, anomalies) = judge(&adds, &gets, &regs, &fin);
+    let (checks, anomalies) = judge(&adds, &gets, &regs, &toks, &fin);
     // Outages are measured on writes that must commit through the log: sign-ups and
     // register writes and CAS (a GetId of a known login, a read, may not need the log).
     let acks: Vec<(u64, u64)> = adds
@@ -217,7 +253,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         .filter_map(|f| f["first_ack_after_ms"].as_f64())
         .fold(0.0, f64::max);
     let total = |k: &str| {
-        [counts(&adds), counts(&gets), counts(&regs)]
+        [counts(&adds), counts(&gets), counts(&regs), counts(&toks)]
             .iter()
             .map(|c| c[k].as_u64().unwrap_or(0))
             .sum::<u64>()
@@ -334,6 +370,10 @@ pub struct FinalState {
     pub identities: BTreeMap<String, Vec<(String, String)>>,
     /// How many identities the identity pool lists.
     pub identities_listed: usize,
+    /// The pool's JWKS as every gateway served it after healing, to check the tokens
+    /// against (absent when the token workload did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<tokens::TokensFinal>,
 }
 
 async fn observe(
@@ -361,6 +401,9 @@ async fn observe(
         let mut admin = IdentityAdminClient::new(channel(cluster, 0).await?);
         fin.identities_listed = count_identities(&mut admin, &made.identity_pool).await?;
     }
+    if let Some(service) = &made.service {
+        fin.tokens = Some(tokens::observe(cluster, &made.user_pool, service).await?);
+    }
     Ok(fin)
 }
 
@@ -370,6 +413,7 @@ pub fn judge(
     adds: &[AddEntry],
     gets: &[GetOrCreateEntry],
     registers: &[RegisterEntry],
+    issued: &[TokenEntry],
     fin: &FinalState,
 ) -> (Value, usize) {
     let mut anomalies = 0;
@@ -411,6 +455,9 @@ pub fn judge(
         .iter()
         .filter(|o| o.outcome == Outcome::Ok(RegisterOut::Swapped(true)))
         .count();
+    let (token_checks, token_anomalies) =
+        tokens::check(issued, &fin.tokens.clone().unwrap_or_default());
+    anomalies += token_anomalies;
     let checks = json!({
         "sign_ups": {"operations": counts(adds), "checks": sign_ups},
         "identities": {
@@ -428,6 +475,7 @@ pub fn judge(
             "gave_up": gave_up,
             "verdicts": verdicts,
         },
+        "tokens": token_checks,
     });
     (checks, anomalies)
 }
@@ -459,11 +507,12 @@ async fn check_saved(a: CheckArgs) -> anyhow::Result<()> {
     let adds: Vec<AddEntry> = read(load("history.jsonl")?, "history.jsonl")?;
     let gets: Vec<GetOrCreateEntry> = read(load("identities.jsonl")?, "identities.jsonl")?;
     let registers: Vec<RegisterEntry> = read(load("registers.jsonl")?, "registers.jsonl")?;
+    let issued: Vec<TokenEntry> = read(load("tokens.jsonl")?, "tokens.jsonl")?;
     let fin: FinalState = match load("final.json")? {
         Some(f) => serde_json::from_reader(f).context("reading final.json")?,
         None => FinalState::default(),
     };
-    let (checks, anomalies) = judge(&adds, &gets, &registers, &fin);
+    let (checks, anomalies) = judge(&adds, &gets, &registers, &issued, &fin);
     let report = json!({"workloads": checks, "anomalies": anomalies, "dir": a.dir});
     if a.json {
         println!("{report}");
@@ -595,6 +644,24 @@ fn print_summary(r: &Value) {
             regs["not_linearizable"],
             regs["gave_up"]
         );
+    }
+    let toks = &r["workloads"]["tokens"];
+    if toks["operations"]["total"].as_u64().unwrap_or(0) > 0 {
+        println!(
+            "tokens: {} issued, {} verified against every gateway's JWKS, {} expired, \
+             {} kids; not verifying {}",
+            toks["operations"]["ok"],
+            toks["verified"],
+            toks["expired"],
+            toks["kids_seen"],
+            toks["anomalies"]
+        );
+        for a in toks["anomalies_listed"].as_array().into_iter().flatten() {
+            println!(
+                "  token {} (kid {}) issued by {} at {} ms: {} JWKS: {}",
+                a["jti"], a["kid"], a["issued_by"], a["invoked_ms"], a["jwks_of"], a["error"]
+            );
+        }
     }
     let digests: Vec<String> = r["state_digests"]
         .as_object()

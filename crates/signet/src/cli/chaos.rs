@@ -16,9 +16,10 @@ pub enum ChaosCommand {
     /// seeded schedule, heal, and check the recorded histories.
     Run(RunArgs),
     /// Judge a saved run again (`--dir` of a run: history.jsonl, identities.jsonl,
-    /// registers.jsonl and final.json), or histories written by hand or by another tool;
-    /// registers.jsonl, if present, is checked for linearizability (compare-and-set
-    /// registers per key).
+    /// registers.jsonl, tokens.jsonl and final.json), or histories written by hand or by
+    /// another tool; registers.jsonl, if present, is checked for linearizability
+    /// (compare-and-set registers per key); tokens.jsonl, if present, against the JWKS
+    /// saved in final.json, at the time they were fetched.
     Check(CheckArgs),
 }
 
@@ -47,6 +48,11 @@ pub enum Workload {
     /// through the stores' API, values and operations drawn by the seed: every register's
     /// history is linearizable (Wing–Gong search per key).
     Registers,
+    /// Key rotation under gateway churn: ask the gateways for client_credentials access
+    /// tokens (POST /{pool}/oauth2/token) while they are killed and restarted with new
+    /// signing keys: every token a gateway issued verifies against the JWKS of every
+    /// gateway until its exp (signature, kid, issuer, client, checked after healing).
+    Tokens,
 }
 
 /// A fault the nemesis can inject.
@@ -89,9 +95,10 @@ pub enum Fault {
 
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "\
-Workloads (--workloads; the clients are shared out among them, each sign-up and \
-identities client on one gateway, each registers client on the stores): sign-ups, \
-identities and registers (see their values below). Every call is recorded: \
+Workloads (--workloads; the clients are shared out among them, each sign-up, \
+identities and tokens client on one gateway, a workload's clients alternating across the \
+gateways, each registers client on the stores): sign-ups, identities, registers and \
+tokens (see their values below). Every call is recorded: \
 invoked, completed, and its outcome: ok, failed (refused), or unknown (no answer in \
 time, a cut connection: it may have happened). The invariants are checked after the \
 faults end and every node is back; every store node must converge to the same \
@@ -132,7 +139,8 @@ pub struct RunArgs {
     pub fault_for_ms: u64,
     /// The workloads to run (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',',
-          default_values_t = [Workload::SignUps, Workload::Identities, Workload::Registers])]
+          default_values_t = [Workload::SignUps, Workload::Identities, Workload::Registers,
+                              Workload::Tokens])]
     pub workloads: Vec<Workload>,
     /// The faults to draw from (comma-separated). The default is every fault that needs no
     /// root; add the link faults for partitions.

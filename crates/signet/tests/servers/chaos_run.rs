@@ -1,7 +1,7 @@
 //! `signet chaos run` end to end: a real three-store cluster with two gateways, every
 //! workload, every fault kind on a fixed seed (partitions in network namespaces: this
 //! needs root, as CI and the development machines have), and a report that says nothing
-//! was lost and every register stayed linearizable.
+//! was lost, every register stayed linearizable and every token verified.
 
 use crate::support::bin;
 use serde_json::Value;
@@ -37,7 +37,7 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
             "--gateways",
             "2",
             "--clients",
-            "6",
+            "8",
             "--duration-s",
             "60",
             "--fault-every-ms",
@@ -87,11 +87,12 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
     let sign_ups = &r["workloads"]["sign_ups"];
     let identities = &r["workloads"]["identities"];
     let registers = &r["workloads"]["registers"];
+    let tokens = &r["workloads"]["tokens"];
     let ok = |w: &Value| w["operations"]["ok"].as_u64().unwrap();
     assert!(ok(sign_ups) > 20, "sign-ups made progress: {r:#}");
     assert!(ok(identities) > 20, "GetId made progress: {r:#}");
     assert_eq!(identities["extra_identities"], 0);
-    // Six clients, two per workload: the registers were read, written and swapped through
+    // Eight clients, two per workload: the registers were read, written and swapped through
     // the faults, and each of the three registers' histories was judged linearizable (a
     // search that gave up would prove nothing).
     assert!(ok(registers) > 20, "registers made progress: {r:#}");
@@ -107,6 +108,23 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
             "{key}: {r:#}"
         );
     }
+    // Key rotation under gateway churn: every token issued verified against both
+    // gateways' JWKS after healing, and a killed gateway came back signing with a new key
+    // (its tokens name more than one kid).
+    assert!(ok(tokens) > 20, "tokens were issued: {r:#}");
+    assert_eq!(tokens["anomalies"], 0, "{r:#}");
+    assert_eq!(
+        tokens["verified"].as_u64().unwrap() + tokens["expired"].as_u64().unwrap(),
+        ok(tokens),
+        "{r:#}"
+    );
+    assert!(tokens["kids_seen"].as_u64().unwrap() > 1, "{r:#}");
+    let kids = tokens["kids"].as_object().unwrap();
+    assert_eq!(kids.len(), 2, "both gateways issued tokens: {r:#}");
+    assert!(
+        kids.values().any(|k| k.as_array().unwrap().len() > 1),
+        "a restarted gateway signed with a new key: {r:#}"
+    );
     // Both gateways list every acknowledged sign-up and give every login its identity.
     for g in ["gateway-1", "gateway-2"] {
         let users = &sign_ups["checks"][g];
@@ -143,6 +161,7 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         ("history.jsonl", sign_ups),
         ("identities.jsonl", identities),
         ("registers.jsonl", registers),
+        ("tokens.jsonl", tokens),
     ] {
         let history = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert_eq!(
@@ -151,6 +170,21 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
             "{file}"
         );
     }
+    // `chaos check` judges the saved run again, the tokens against the JWKS saved in
+    // final.json at the time they were fetched: the same verdict.
+    let again = Command::new(bin())
+        .args(["chaos", "check", "--json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["anomalies"], 0, "{again:#}");
+    assert_eq!(again["workloads"]["tokens"]["verified"], tokens["verified"]);
 }
 
 #[test]
@@ -164,6 +198,7 @@ fn the_help_names_every_fault_and_the_workload() {
         "sign-ups",
         "identities",
         "registers",
+        "tokens",
         "--seed",
         "Exit status",
     ]) {
