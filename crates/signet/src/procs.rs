@@ -38,6 +38,18 @@ impl Proc {
         log: &Path,
         deadline: Duration,
     ) -> anyhow::Result<Proc> {
+        Self::spawn_with(name, wrap, &[], args, log, deadline).await
+    }
+
+    /// Like [`Proc::spawn_wrapped`], with `env` added to the child's environment.
+    pub async fn spawn_with(
+        name: &str,
+        wrap: &[String],
+        env: &[(String, String)],
+        args: &[String],
+        log: &Path,
+        deadline: Duration,
+    ) -> anyhow::Result<Proc> {
         let exe = std::env::current_exe().context("locating the signet binary")?;
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -55,6 +67,7 @@ impl Proc {
         let mut child = command
             .args(args)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -218,10 +231,35 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The environment that runs a process with its wall clock `offset_s` seconds off
+/// (libfaketime, Debian's `faketime` package, preloaded; monotonic time is left alone so
+/// timers and timeouts behave).
+pub fn skewed_clock(offset_s: i64) -> anyhow::Result<Vec<(String, String)>> {
+    let lib = [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .context("clock faults need libfaketime (Debian package faketime)")?;
+    Ok(vec![
+        ("LD_PRELOAD".into(), lib.into()),
+        ("FAKETIME".into(), format!("{offset_s:+}s")),
+        ("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()),
+        ("FAKETIME_NO_CACHE".into(), "1".into()),
+    ])
+}
+
 /// Start a gateway and wait until it answers `/readyz` (it signs once its first key is
 /// usable: publish before sign).
-async fn start_gateway(name: &str, args: &[String], log: &Path) -> anyhow::Result<Proc> {
-    let gw = Proc::spawn(name, args, log, READY).await?;
+async fn start_gateway(
+    name: &str,
+    env: &[(String, String)],
+    args: &[String],
+    log: &Path,
+) -> anyhow::Result<Proc> {
+    let gw = Proc::spawn_with(name, &[], env, args, log, READY).await?;
     let http = args
         .iter()
         .position(|s| s == "--http-addr")
@@ -335,7 +373,7 @@ impl LocalCluster {
                 args.push("--insecure-plaintext".into());
             }
             let name = format!("gateway-{g}");
-            let gw = start_gateway(&name, &args, &log(&name)).await?;
+            let gw = start_gateway(&name, &[], &args, &log(&name)).await?;
             // A restart binds the same gRPC port, so that clients reconnect to it.
             if let Some(i) = args.iter().position(|s| s == "--grpc-addr") {
                 args[i + 1] = gw.field("grpc_addr");
@@ -393,8 +431,17 @@ impl LocalCluster {
 
     /// Start gateway `index` (0-based) again on its ports.
     pub async fn restart_gateway(&self, index: usize) -> anyhow::Result<Proc> {
+        self.restart_gateway_with(index, &[]).await
+    }
+
+    /// Start gateway `index` again with `env` added (e.g. a faked clock).
+    pub async fn restart_gateway_with(
+        &self,
+        index: usize,
+        env: &[(String, String)],
+    ) -> anyhow::Result<Proc> {
         let name = format!("gateway-{}", index + 1);
-        start_gateway(&name, &self.gateway_args[index], &self.log(&name)).await
+        start_gateway(&name, env, &self.gateway_args[index], &self.log(&name)).await
     }
 
     /// Start store `index` (0-based) again on its data and addresses.

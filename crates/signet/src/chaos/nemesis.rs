@@ -127,6 +127,18 @@ struct Hit {
     gateway: usize,
     /// The stores cut off by `partition-minority`.
     minority: Vec<usize>,
+    /// The clock offset of `skew-gateway`, seconds.
+    skew_s: i64,
+}
+
+/// Offset of `skew-gateway`: twice what the store leader accepts of a proposer's clock.
+fn skew_s(rng: &mut Rng) -> i64 {
+    let s = 2 * signet_store::MAX_PROPOSER_SKEW.as_secs() as i64;
+    if rng.below(2) == 0 {
+        s
+    } else {
+        -s
+    }
 }
 
 impl Hit {
@@ -151,6 +163,13 @@ impl Hit {
                 cluster.gateways[self.gateway].pause(true);
                 Ok(())
             }
+            Fault::SkewGateway => {
+                cluster.gateways.remove(self.gateway).kill().await?;
+                let env = crate::procs::skewed_clock(self.skew_s)?;
+                let skewed = cluster.restart_gateway_with(self.gateway, &env).await?;
+                cluster.gateways.insert(self.gateway, skewed);
+                Ok(())
+            }
             Fault::PartitionLeader => Self::net(cluster)?.isolate(&[self.node]),
             Fault::PartitionMinority => Self::net(cluster)?.isolate(&self.minority),
             Fault::MuteLeader => Self::net(cluster)?.mute(self.node),
@@ -171,6 +190,11 @@ impl Hit {
             }
             Fault::PauseStore | Fault::PauseLeader => cluster.stores[self.node].pause(false),
             Fault::KillGateway => {
+                let back = cluster.restart_gateway(self.gateway).await?;
+                cluster.gateways.insert(self.gateway, back);
+            }
+            Fault::SkewGateway => {
+                cluster.gateways.remove(self.gateway).kill().await?;
                 let back = cluster.restart_gateway(self.gateway).await?;
                 cluster.gateways.insert(self.gateway, back);
             }
@@ -223,6 +247,7 @@ pub async fn run(
         let stores = cluster.stores.len();
         let random = rng.below(stores as u64) as usize;
         let gateway = rng.below(cluster.gateways.len() as u64) as usize;
+        let skew_s = skew_s(&mut rng);
         let current = leader(cluster).await;
         let node = match fault {
             Fault::KillLeader
@@ -235,6 +260,7 @@ pub async fn run(
         // A minority: `node` and the next ones, (n-1)/2 in all.
         let minority: Vec<usize> = (0..(stores - 1) / 2).map(|k| (node + k) % stores).collect();
         let target = match fault {
+            Fault::SkewGateway => format!("gateway-{} (clock {skew_s:+} s)", gateway + 1),
             Fault::KillGateway | Fault::PauseGateway => format!("gateway-{}", gateway + 1),
             Fault::PartitionMinority => minority
                 .iter()
@@ -244,7 +270,7 @@ pub async fn run(
             _ => format!("store-{}", cluster.ids[node]),
         };
         let was_leader = match fault {
-            Fault::KillGateway | Fault::PauseGateway => false,
+            Fault::KillGateway | Fault::PauseGateway | Fault::SkewGateway => false,
             Fault::PartitionMinority => current.is_some_and(|l| minority.contains(&l)),
             _ => current == Some(node),
         };
@@ -253,6 +279,7 @@ pub async fn run(
             node,
             gateway,
             minority,
+            skew_s,
         };
         hit.inject(cluster).await?;
         // From when the fault is in place (a kill reaped, the rules in), not before.

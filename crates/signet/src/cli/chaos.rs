@@ -77,6 +77,11 @@ pub enum Fault {
     KillGateway,
     /// SIGSTOP a gateway, SIGCONT after --fault-for-ms.
     PauseGateway,
+    /// Restart a gateway with its wall clock 60 s ahead or behind (libfaketime; Debian
+    /// package faketime), twice the skew the store leader accepts of a proposer: its
+    /// commands that carry a clock (codes, lockouts, GetId, key retirement) must be refused,
+    /// never applied with the wrong time; after --fault-for-ms it restarts on the true clock.
+    SkewGateway,
     /// Cut the current leader off from every other store, both ways (the gateways still
     /// reach it): the majority elects a leader; the old one must neither commit nor serve a
     /// linearizable read. Needs root: the stores then run in network namespaces of their

@@ -1,6 +1,7 @@
 //! `signet chaos run` end to end: a real three-store cluster with two gateways, every
 //! workload, every fault kind on a fixed seed (partitions in network namespaces: this
-//! needs root, as CI and the development machines have), and a report that says nothing
+//! needs root, as CI and the development machines have; the clock fault needs libfaketime,
+//! which `.ci/run` installs), and a report that says nothing
 //! was lost, every register stayed linearizable and every token verified.
 
 use crate::support::bin;
@@ -9,9 +10,10 @@ use std::process::Command;
 
 /// Every fault kind `chaos run` knows, as --faults takes them and the report names them.
 const ALL_FAULTS: &str = "kill-store,kill-leader,pause-store,pause-leader,wipe-store,\
-                          kill-gateway,pause-gateway,partition-leader,partition-minority,\
-                          mute-leader,lossy-leader";
-const REPORTED: [&str; 11] = [
+                          kill-gateway,pause-gateway,skew-gateway,partition-leader,\
+                          partition-minority,mute-leader,lossy-leader";
+const REPORTED: [&str; 12] = [
+    "SkewGateway",
     "WipeStore",
     "KillStore",
     "KillLeader",
@@ -39,7 +41,7 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
             "--clients",
             "8",
             "--duration-s",
-            "60",
+            "80",
             "--fault-every-ms",
             "1500",
             "--fault-for-ms",
@@ -135,8 +137,9 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         assert_eq!(ids["conflicting"], serde_json::json!({}));
         assert_eq!(ids["lost"], serde_json::json!([]));
     }
-    // The seed's schedule: a fault every ~3 s over 60 s, each kind dealt once before any
-    // comes again, so all eleven were injected (and healed).
+    // The seed's schedule: a fault every ~3 s over 80 s (three of them restart a gateway,
+    // ~13 s each), each kind dealt once before any comes again, so all twelve were
+    // injected (and healed).
     let faults = r["faults"].as_array().unwrap();
     let kinds: std::collections::BTreeSet<&str> =
         faults.iter().filter_map(|f| f["fault"].as_str()).collect();
