@@ -4,28 +4,12 @@
 //! revocation that still matters (un-revoking a token), and one behind cannot redeem a code
 //! past its expiry.
 
-use signet_core::{Command, PurgeExpired, Query, QueryResult, RevokeAccessToken};
+use super::purge_expired::{now_ms, revoked};
+use signet_core::{Command, PurgeExpired, RevokeAccessToken};
 use signet_store::{ClientError, MAX_PROPOSER_SKEW};
 use signet_testkit::TestCluster;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tonic::Code;
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-fn revoked(cluster: &TestCluster, node: u64, jti: &str) -> bool {
-    let q = Query::RevokedTokens {
-        jtis: vec![jti.into()],
-    };
-    match cluster.node(node).state_machine().query(&q).unwrap() {
-        QueryResult::Revoked(r) => r[0],
-        other => panic!("{other:?}"),
-    }
-}
 
 fn purge_at(now_ms: u64, jti: &str) -> Command {
     Command::PurgeExpired(PurgeExpired {

@@ -15,7 +15,7 @@ fn fast_purge(c: &mut signet_store::StoreConfig) {
     };
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -32,7 +32,7 @@ fn family(cluster: &TestCluster, node: u64, id: &str) -> Option<RefreshFamily> {
     }
 }
 
-fn revoked(cluster: &TestCluster, node: u64, jti: &str) -> bool {
+pub(crate) fn revoked(cluster: &TestCluster, node: u64, jti: &str) -> bool {
     let q = Query::RevokedTokens {
         jtis: vec![jti.into()],
     };

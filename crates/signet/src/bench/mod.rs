@@ -9,9 +9,9 @@
 
 mod args;
 mod driver;
-mod fixtures;
+pub(crate) mod fixtures;
 mod mix;
-mod ops;
+pub(crate) mod ops;
 mod report;
 mod scale;
 mod scale_import;

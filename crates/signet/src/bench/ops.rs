@@ -31,7 +31,7 @@ pub fn http_client() -> HttpClient {
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
-fn form_encode(s: &str) -> String {
+pub(crate) fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

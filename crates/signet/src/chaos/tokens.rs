@@ -67,28 +67,16 @@ pub async fn setup(
         .await
         .map_err(status_error)
         .context("CreateResourceServer")?;
-    let client = admin
-        .create_user_pool_client(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool_id.into(),
-            client_name: "chaos-service".into(),
-            generate_secret: true,
-            allowed_oauth_flows: vec!["client_credentials".into()],
-            allowed_oauth_scopes: vec![SCOPE.into()],
-            ..Default::default()
-        })
-        .await
-        .map_err(status_error)
-        .context("CreateUserPoolClient")?
-        .into_inner()
-        .user_pool_client
-        .context("CreateUserPoolClient answered without a client")?;
-    anyhow::ensure!(
-        !client.client_secret.is_empty(),
-        "CreateUserPoolClient did not return the client secret"
-    );
+    let (client_id, client_secret) = crate::bench::fixtures::create_service_client(
+        admin,
+        pool_id,
+        "chaos-service",
+        vec![SCOPE.into()],
+    )
+    .await?;
     Ok(ServiceClient {
-        client_id: client.client_id,
-        client_secret: client.client_secret,
+        client_id,
+        client_secret,
     })
 }
 
@@ -96,21 +84,6 @@ pub async fn setup(
 fn issuer(cluster: &LocalCluster, g: usize, pool_id: &str) -> String {
     let url = cluster.gateways[g].field("public_url");
     format!("{}/{pool_id}", url.trim_end_matches('/'))
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 type HttpClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
@@ -140,8 +113,8 @@ impl Client {
     ) -> anyhow::Result<Client> {
         let basic = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
-            form_encode(&service.client_id),
-            form_encode(&service.client_secret)
+            crate::bench::ops::form_encode(&service.client_id),
+            crate::bench::ops::form_encode(&service.client_secret)
         ));
         let mut conn = HttpConnector::new();
         conn.set_nodelay(true);
@@ -178,7 +151,7 @@ impl Client {
     async fn issue(&self) -> Outcome<String> {
         let mut r = Request::new(Full::new(Bytes::from(format!(
             "grant_type=client_credentials&scope={}",
-            form_encode(SCOPE)
+            crate::bench::ops::form_encode(SCOPE)
         ))));
         *r.method_mut() = http::Method::POST;
         *r.uri_mut() = self.uri.clone();
