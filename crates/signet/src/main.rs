@@ -29,6 +29,7 @@ mod procs;
 mod proto_json;
 mod rpc;
 mod serve;
+mod service_client;
 mod telemetry;
 
 use clap::Parser;

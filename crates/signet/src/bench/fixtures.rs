@@ -60,36 +60,6 @@ pub struct Fixtures {
     pub role_name: String,
 }
 
-/// A confidential app client of `pool_id` (generated secret) allowed the
-/// client_credentials flow with `scopes`: its (client id, client secret).
-pub(crate) async fn create_service_client(
-    a: &mut UserPoolAdminClient<AdminChannel>,
-    pool_id: &str,
-    name: &str,
-    scopes: Vec<String>,
-) -> anyhow::Result<(String, String)> {
-    let client = a
-        .create_user_pool_client(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool_id.into(),
-            client_name: name.into(),
-            generate_secret: true,
-            allowed_oauth_flows: vec!["client_credentials".into()],
-            allowed_oauth_scopes: scopes,
-            ..Default::default()
-        })
-        .await
-        .map_err(status_error)
-        .context("CreateUserPoolClient (service)")?
-        .into_inner()
-        .user_pool_client
-        .context("CreateUserPoolClient answered without a client")?;
-    anyhow::ensure!(
-        !client.client_secret.is_empty(),
-        "CreateUserPoolClient did not return the client secret"
-    );
-    Ok((client.client_id, client.client_secret))
-}
-
 fn pool_name() -> String {
     format!("signet-bench-{}", &signet_crypto::random_hex_id()[..8])
 }
@@ -188,7 +158,7 @@ impl Fixtures {
         .await
         .map_err(status_error)
         .context("CreateResourceServer")?;
-        let (id, secret) = create_service_client(
+        let (id, secret) = crate::service_client::create(
             a,
             &self.pool_id,
             "bench-service",

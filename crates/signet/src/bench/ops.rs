@@ -2,6 +2,7 @@
 //! load spreads over gateways, users and (for `mixed`) kinds without any shared state.
 
 use super::fixtures::{password_auth, Fixtures, SCOPE};
+use crate::service_client;
 use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use http::{Request, StatusCode, Uri};
@@ -30,21 +31,6 @@ pub fn http_client() -> HttpClient {
         .build(conn)
 }
 
-/// `application/x-www-form-urlencoded` encoding of one value.
-pub(crate) fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// A client_credentials token request to one gateway, encoded once.
 pub struct TokenRequest {
     uri: Uri,
@@ -55,19 +41,13 @@ pub struct TokenRequest {
 impl TokenRequest {
     /// `POST {http}/{pool}/oauth2/token` with client_secret_basic.
     pub fn new(http_base: &str, f: &Fixtures) -> anyhow::Result<TokenRequest> {
-        use base64::Engine;
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            form_encode(&f.service_client_id),
-            form_encode(&f.service_client_secret)
-        ));
         Ok(TokenRequest {
             uri: format!("{http_base}/{}/oauth2/token", f.pool_id).parse()?,
-            authorization: HeaderValue::from_str(&format!("Basic {basic}"))?,
-            body: Bytes::from(format!(
-                "grant_type=client_credentials&scope={}",
-                form_encode(SCOPE)
-            )),
+            authorization: HeaderValue::from_str(&service_client::basic_authorization(
+                &f.service_client_id,
+                &f.service_client_secret,
+            ))?,
+            body: Bytes::from(service_client::token_body(SCOPE)),
         })
     }
 

@@ -67,13 +67,8 @@ pub async fn setup(
         .await
         .map_err(status_error)
         .context("CreateResourceServer")?;
-    let (client_id, client_secret) = crate::bench::fixtures::create_service_client(
-        admin,
-        pool_id,
-        "chaos-service",
-        vec![SCOPE.into()],
-    )
-    .await?;
+    let (client_id, client_secret) =
+        crate::service_client::create(admin, pool_id, "chaos-service", vec![SCOPE.into()]).await?;
     Ok(ServiceClient {
         client_id,
         client_secret,
@@ -111,11 +106,6 @@ impl Client {
         start: Instant,
         timeout: Duration,
     ) -> anyhow::Result<Client> {
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            crate::bench::ops::form_encode(&service.client_id),
-            crate::bench::ops::form_encode(&service.client_secret)
-        ));
         let mut conn = HttpConnector::new();
         conn.set_nodelay(true);
         conn.set_connect_timeout(Some(timeout));
@@ -124,7 +114,10 @@ impl Client {
             gateway: format!("gateway-{}", g + 1),
             http: hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(conn),
             uri: format!("{}/oauth2/token", issuer(cluster, g, pool_id)).parse()?,
-            authorization: HeaderValue::from_str(&format!("Basic {basic}"))?,
+            authorization: HeaderValue::from_str(&crate::service_client::basic_authorization(
+                &service.client_id,
+                &service.client_secret,
+            ))?,
             start,
             timeout,
         })
@@ -149,9 +142,8 @@ impl Client {
     /// no answer in time or a cut connection is `Unknown` (a token may have been signed,
     /// but nobody holds it: it cannot be lost).
     async fn issue(&self) -> Outcome<String> {
-        let mut r = Request::new(Full::new(Bytes::from(format!(
-            "grant_type=client_credentials&scope={}",
-            crate::bench::ops::form_encode(SCOPE)
+        let mut r = Request::new(Full::new(Bytes::from(crate::service_client::token_body(
+            SCOPE,
         ))));
         *r.method_mut() = http::Method::POST;
         *r.uri_mut() = self.uri.clone();
