@@ -24,7 +24,7 @@ impl NodeIdentity {
     /// is new. Returns the identity and whether it was just created. Refuses a directory
     /// that belongs to another node id.
     pub fn load_or_create(dir: &Path, node_id: u64) -> Result<(Self, bool), StoreError> {
-        std::fs::create_dir_all(dir)
+        crate::durable::create_dirs(dir)
             .map_err(|e| StoreError::io(format!("create {}", dir.display()), e))?;
         if let Some(id) = Self::load(dir, node_id)? {
             return Ok((id, false));
@@ -70,19 +70,10 @@ impl NodeIdentity {
 
     /// Write `node.json` atomically and durably (temp file, fsync, rename, fsync the dir).
     fn save(&self, dir: &Path) -> Result<(), StoreError> {
-        let path = dir.join(FILE);
-        let tmp = dir.join("node.json.tmp");
         let body = serde_json::to_vec_pretty(self)
             .map_err(|e| StoreError::DataDir(format!("encode node.json: {e}")))?;
-        let write = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&body)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            std::fs::File::open(dir)?.sync_all()
-        };
-        write().map_err(|e| StoreError::io("write node.json", e))
+        crate::durable::replace_file(&dir.join(FILE), &body, None)
+            .map_err(|e| StoreError::io("write node.json", e))
     }
 }
 

@@ -14,7 +14,9 @@ mod access;
 mod admission;
 mod api;
 mod cluster;
+mod durable;
 mod error;
+mod failpoints;
 mod faults;
 mod feed;
 mod health;
@@ -36,6 +38,7 @@ mod types;
 
 pub use api::MAX_PROPOSER_SKEW;
 pub use error::StoreError;
+pub use failpoints::{validate as validate_failpoints, ALL as FAILPOINTS, ENV as FAILPOINTS_ENV};
 pub use faults::{Faults, RpcKind};
 pub use feed::Change;
 pub use housekeeping::KeyHousekeeping;

@@ -53,6 +53,9 @@ impl raft_log::Callback for FlushDone {
         match self {
             FlushDone::Raft(cb, asked, latency) => {
                 latency.observe(asked.elapsed());
+                if res.is_ok() {
+                    crate::failpoints::hit("log-synced");
+                }
                 cb.log_io_completed(res)
             }
             // raft-log's own Callback impl for SyncSender ignores a waiter that gave up.
@@ -188,7 +191,7 @@ impl LogStore {
 
     /// Open (or create) the log in `dir`.
     pub fn open(dir: &Path) -> io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        crate::durable::create_dirs(dir)?;
         let dir = dir
             .to_str()
             .ok_or_else(|| io::Error::other("log dir path is not UTF-8"))?;
@@ -325,6 +328,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError> {
         let res = (|| {
             self.lock().save_vote(WalVote(*vote))?;
+            crate::failpoints::hit("vote-save");
             self.sync()
         })();
         res.map_err(|e| io_err(ErrorSubject::Vote, ErrorVerb::Write, e))
@@ -382,6 +386,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
                 }
             }
             log.append(encoded)?;
+            crate::failpoints::hit("log-append");
             log.flush(
                 true,
                 Some(FlushDone::Raft(
@@ -398,6 +403,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let res = (|| {
             self.lock().truncate(log_id.index)?;
+            crate::failpoints::hit("log-truncate");
             self.sync()
         })();
         res.map_err(|e| io_err(ErrorSubject::Log(log_id), ErrorVerb::Delete, e))
@@ -406,7 +412,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let mut log = self.lock();
         log.purge(WalLogId::from(&log_id))
-            .and_then(|_| log.flush(true, None))
+            .and_then(|_| {
+                crate::failpoints::hit("log-purge");
+                log.flush(true, None)
+            })
             .map_err(|e| io_err(ErrorSubject::Log(log_id), ErrorVerb::Delete, e))?;
         Ok(())
     }

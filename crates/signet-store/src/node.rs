@@ -143,6 +143,7 @@ impl StoreNode {
         raft_listener: TcpListener,
         api_listener: TcpListener,
     ) -> Result<StoreNode, StoreError> {
+        crate::failpoints::validate();
         let node_id = config.node_id;
         let (identity, fresh) = NodeIdentity::load_or_create(&config.data_dir, node_id)?;
         let local = |l: &TcpListener| {

@@ -7,7 +7,7 @@
 use crate::types::SnapshotMeta;
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"SIGNETSN";
@@ -142,7 +142,7 @@ const INSTALLING: &str = "installing";
 
 impl SnapshotDir {
     pub(crate) fn open(dir: &Path) -> io::Result<Self> {
-        fs::create_dir_all(dir)?;
+        crate::durable::create_dirs(dir)?;
         Ok(SnapshotDir {
             dir: dir.to_path_buf(),
         })
@@ -150,14 +150,7 @@ impl SnapshotDir {
 
     /// Durably replace the current snapshot with `data`.
     pub(crate) fn save(&self, data: &[u8]) -> io::Result<()> {
-        let tmp = self.dir.join("current.snap.tmp");
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(data)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, self.dir.join(CURRENT))?;
-        self.sync_dir()
+        crate::durable::replace_file(&self.dir.join(CURRENT), data, Some("snapshot-build"))
     }
 
     /// Size in bytes and write time of the current snapshot file, if any.
@@ -179,20 +172,16 @@ impl SnapshotDir {
     /// process dies before [`Self::end_install`], the next start installs it again.
     pub(crate) fn begin_install(&self) -> io::Result<()> {
         fs::File::create(self.dir.join(INSTALLING))?.sync_all()?;
-        self.sync_dir()
+        crate::durable::sync_dir(&self.dir)
     }
 
     pub(crate) fn end_install(&self) -> io::Result<()> {
         fs::remove_file(self.dir.join(INSTALLING))?;
-        self.sync_dir()
+        crate::durable::sync_dir(&self.dir)
     }
 
     pub(crate) fn install_pending(&self) -> bool {
         self.dir.join(INSTALLING).exists()
-    }
-
-    fn sync_dir(&self) -> io::Result<()> {
-        fs::File::open(&self.dir)?.sync_all()
     }
 }
 

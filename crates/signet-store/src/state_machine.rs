@@ -60,7 +60,11 @@ impl StateMachineStore {
     /// Open the state machine under `dir`, restoring the latest snapshot when sled is
     /// behind it or an install was interrupted.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir.join("sm")).open()?;
+        let sm_dir = dir.join("sm");
+        crate::durable::create_dirs(&sm_dir).map_err(|e| StoreError::io("state machine dir", e))?;
+        let db = sled::Config::new().path(&sm_dir).open()?;
+        // sled creates its files without syncing their directory.
+        crate::durable::sync_dir(&sm_dir).map_err(|e| StoreError::io("state machine dir", e))?;
         let tree = db.open_tree("state")?;
         let snapshots = SnapshotDir::open(&dir.join("snapshots"))
             .map_err(|e| StoreError::io("snapshot dir", e))?;
@@ -223,6 +227,7 @@ impl StateMachineStore {
         s.begin_install()?;
         let tree = &self.inner.tree;
         tree.clear().map_err(std::io::Error::other)?;
+        crate::failpoints::hit("snapshot-install");
         let mut batch = sled::Batch::default();
         let mut in_batch = 0;
         for row in img.rows() {
@@ -326,6 +331,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
         let (outcomes, changes) = self.apply_batch(&entries)?;
+        crate::failpoints::hit("apply");
         for c in changes {
             self.inner.feed.publish(c);
         }

@@ -189,4 +189,12 @@ pub struct StoreArgs {
     /// before its Join is rolled back. Raise it for a large store.
     #[arg(long, default_value_t = 30, env = "SIGNET_JOIN_CATCH_UP_SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub join_catch_up_secs: u64,
+    /// Build a snapshot after this many applied log entries since the last one (the log
+    /// before it is then purged, keeping `--keep-logs-after-snapshot` entries).
+    #[arg(long, default_value_t = 20_000, env = "SIGNET_SNAPSHOT_EVERY", value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_every: u64,
+    /// Log entries kept behind a snapshot, so a follower slightly behind catches up from
+    /// the log rather than by a whole snapshot.
+    #[arg(long, default_value_t = 2_000, env = "SIGNET_KEEP_LOGS_AFTER_SNAPSHOT")]
+    pub keep_logs_after_snapshot: u64,
 }

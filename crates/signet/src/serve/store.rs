@@ -185,6 +185,8 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
     config.api_advertise = args.advertise_api_addr.clone();
     config.tls = tls;
     config.join_catch_up = Duration::from_secs(args.join_catch_up_secs);
+    config.snapshot_every = args.snapshot_every;
+    config.keep_logs_after_snapshot = args.keep_logs_after_snapshot;
     let ops = match &args.metrics_addr {
         Some(a) => Some(bind(a, "store metrics").await?),
         None => None,
