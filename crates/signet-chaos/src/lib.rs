@@ -18,4 +18,5 @@
 pub mod history;
 pub mod linearizable;
 pub mod sets;
+pub mod strictfs;
 pub mod unique;

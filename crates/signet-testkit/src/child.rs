@@ -40,6 +40,19 @@ impl ChildProcess {
         env: &[(&str, &str)],
         deadline: Duration,
     ) -> ChildProcess {
+        Self::try_start_with_env(binary, args, env, deadline)
+            .await
+            .unwrap_or_else(|status| panic!("signet exited before it was ready: {status}"))
+    }
+
+    /// Like [`ChildProcess::start_with_env`], for a process that may end before it is ready
+    /// (a failpoint it meets while starting): its exit status then.
+    pub async fn try_start_with_env(
+        binary: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        deadline: Duration,
+    ) -> Result<ChildProcess, std::process::ExitStatus> {
         let mut child = Command::new(binary)
             .args(args)
             .envs(env.iter().copied())
@@ -55,17 +68,20 @@ impl ChildProcess {
             while let Some(line) = lines.next_line().await.expect("read stdout") {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
                     if v["event"] == "ready" {
-                        return v;
+                        return Some(v);
                     }
                 }
             }
-            panic!("signet exited before it was ready");
+            None
         })
         .await
         .unwrap_or_else(|_| panic!("signet not ready within {deadline:?}"));
+        let Some(ready) = ready else {
+            return Err(child.wait().await.expect("wait for child"));
+        };
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        ChildProcess { child, ready }
+        Ok(ChildProcess { child, ready })
     }
 
     /// Ask the process to stop with SIGTERM and wait for it (up to `deadline`).
@@ -82,6 +98,15 @@ impl ChildProcess {
             .expect("signet did not stop after SIGTERM")
             .expect("wait for child");
         status.code()
+    }
+
+    /// Wait up to `deadline` for the process to end by itself; its status, or `None` if it
+    /// still runs.
+    pub async fn exited(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(deadline, self.child.wait())
+            .await
+            .ok()
+            .map(|r| r.expect("wait for child"))
     }
 
     /// SIGKILL the process and wait until it is gone, so whatever it held (the data

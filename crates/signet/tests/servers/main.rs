@@ -10,6 +10,7 @@
 mod support;
 
 mod chaos_run;
+mod crash_consistency;
 mod gateway_delivery;
 mod health_cli;
 mod membership_blackbox;

@@ -1,0 +1,359 @@
+//! Crash consistency below the process: three `signet store` processes on a strict disk
+//! (signet-chaos's `strictfs`: after a crash, every write not yet fsynced is gone), each
+//! crashed in turn at one of its failpoints (`SIGNET_FAILPOINTS`) while writers keep
+//! writing, then all three losing power at once. The claim under test: a write the store
+//! acknowledged is on a majority's disk, so it survives all of that, and the stores come
+//! back to one state.
+
+use crate::support::bin;
+use signet_chaos::strictfs::{self, Disk, Undone};
+use signet_core::{Answer, CasRegister, Command, Outcome, Query};
+use signet_store::{ReadConsistency, StoreClient};
+use signet_testkit::ChildProcess;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const READY: Duration = Duration::from_secs(60);
+const WRITERS: u64 = 4;
+/// Small, so snapshots are built, logs purged and lagging nodes sent snapshots within
+/// seconds.
+const SNAPSHOT_EVERY: &str = "150";
+const KEEP_LOGS: &str = "10";
+
+struct Node {
+    id: u64,
+    disk: Disk,
+    raft: String,
+    api: String,
+    proc: Option<ChildProcess>,
+}
+
+impl Node {
+    fn args(&self, extra: &[&str]) -> Vec<String> {
+        let mut a: Vec<String> = [
+            "store",
+            "--node-id",
+            &self.id.to_string(),
+            "--data-dir",
+            &self.disk.root.display().to_string(),
+            "--raft-addr",
+            &self.raft,
+            "--api-addr",
+            &self.api,
+            "--snapshot-every",
+            SNAPSHOT_EVERY,
+            "--keep-logs-after-snapshot",
+            KEEP_LOGS,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    }
+
+    /// Start it (its first start: `extra` says `--init` or `--join`) and wait for its ready
+    /// line.
+    async fn start(&mut self, extra: &[&str]) {
+        if let Err(status) = self.try_start(extra, None).await {
+            panic!("store-{} exited before it was ready: {status}", self.id);
+        }
+    }
+
+    /// Start it with `failpoints` armed, if any; its exit status if it died before it was
+    /// ready.
+    async fn try_start(
+        &mut self,
+        extra: &[&str],
+        failpoints: Option<&str>,
+    ) -> Result<(), std::process::ExitStatus> {
+        let args = self.args(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut env: Vec<(String, String)> = self.disk.env();
+        if let Some(f) = failpoints {
+            env.push((signet_store::FAILPOINTS_ENV.into(), f.into()));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let p = ChildProcess::try_start_with_env(bin(), &args, &env, READY).await?;
+        self.raft = p.ready["raft_addr"].as_str().expect("raft_addr").into();
+        self.api = p.ready["api_addr"].as_str().expect("api_addr").into();
+        self.proc = Some(p);
+        Ok(())
+    }
+
+    /// Wait for the process (started with a failpoint armed) to die by itself.
+    async fn died_at(&mut self, started: Result<(), std::process::ExitStatus>, point: &str) {
+        let status = match started {
+            Err(status) => Some(status),
+            Ok(()) => self.proc.as_mut().expect("running").exited(READY).await,
+        };
+        let status =
+            status.unwrap_or_else(|| panic!("store-{} never reached failpoint {point}", self.id));
+        assert!(
+            !status.success(),
+            "store-{} exited cleanly at {point}: {status}",
+            self.id
+        );
+        self.proc = None;
+        let undone = self.disk.power_loss().expect("power loss");
+        eprintln!(
+            "store-{} crashed at {point}; the power loss undid {undone:?}",
+            self.id
+        );
+    }
+
+    /// SIGKILL, then the power loss: what it had not synced is gone.
+    async fn crash(&mut self) -> Undone {
+        if let Some(p) = self.proc.take() {
+            p.kill().await;
+        }
+        self.disk.power_loss().expect("power loss")
+    }
+}
+
+/// Writers that each create their own registers `w{writer}-{n}` = n, one after another,
+/// and remember what the store acknowledged.
+struct Writers {
+    acked: Arc<Mutex<Vec<(String, i64)>>>,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Writers {
+    fn start(client: &StoreClient) -> Writers {
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = (0..WRITERS)
+            .map(|w| {
+                let (client, acked, stop) = (client.clone(), acked.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut n = 0i64;
+                    while !stop.load(Ordering::SeqCst) {
+                        n += 1;
+                        let name = format!("w{w}-{n}");
+                        let cmd = Command::CasRegister(CasRegister {
+                            name: name.clone(),
+                            expect: None,
+                            value: n,
+                        });
+                        match client.write(cmd).await {
+                            Ok(w) if w.outcome == Outcome::Applied => {
+                                acked.lock().unwrap().push((name, n))
+                            }
+                            // Unknown or refused: it may or may not be there; only acked
+                            // writes are checked.
+                            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+                        }
+                    }
+                })
+            })
+            .collect();
+        Writers { acked, stop, tasks }
+    }
+
+    fn count(&self) -> usize {
+        self.acked.lock().unwrap().len()
+    }
+
+    /// Wait until `more` writes beyond now are acknowledged (at most `deadline`).
+    async fn wait_for(&self, more: usize, deadline: Duration) {
+        let target = self.count() + more;
+        let start = Instant::now();
+        while self.count() < target {
+            assert!(
+                start.elapsed() < deadline,
+                "only {} of {target} writes acknowledged within {deadline:?} (a store may have \
+                 panicked: its log is above)",
+                self.count()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stop(self) -> Vec<(String, i64)> {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.tasks {
+            t.await.expect("writer");
+        }
+        Arc::try_unwrap(self.acked).unwrap().into_inner().unwrap()
+    }
+}
+
+async fn leader(client: &StoreClient, nodes: &[Node]) -> u64 {
+    let start = Instant::now();
+    loop {
+        for n in nodes.iter().filter(|n| n.proc.is_some()) {
+            if let Ok(s) = client.status_of(&n.api).await {
+                if let Some(l) = s.leader_id {
+                    return l;
+                }
+            }
+        }
+        assert!(start.elapsed() < READY, "no leader within {READY:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Restart `nodes[i]` with `point` armed, make the cluster reach it with `provoke`, and
+/// require the process to die there by itself; then its unsynced writes are lost and it
+/// comes back unarmed.
+async fn crash_at(nodes: &mut [Node], i: usize, point: &str, provoke: impl std::future::Future) {
+    nodes[i].crash().await;
+    let started = nodes[i].try_start(&[], Some(point)).await;
+    if started.is_ok() {
+        provoke.await;
+    }
+    nodes[i].died_at(started, point).await;
+    nodes[i].start(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_writes_survive_failpoint_crashes_and_a_whole_cluster_power_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = strictfs::build(&tmp.path().join("lib")).expect("a C compiler builds strictfs");
+    let mut nodes: Vec<Node> = (1..=3)
+        .map(|id| Node {
+            id,
+            disk: Disk::new(
+                &lib,
+                &tmp.path().join(format!("store-{id}")),
+                &tmp.path().join(format!("journal-{id}")),
+            )
+            .unwrap(),
+            raft: "127.0.0.1:0".into(),
+            api: "127.0.0.1:0".into(),
+            proc: None,
+        })
+        .collect();
+    nodes[0].start(&["--init"]).await;
+    let seed = nodes[0].api.clone();
+    for n in &mut nodes[1..] {
+        n.start(&["--join", &seed]).await;
+    }
+    let client = StoreClient::with_timeouts(
+        nodes.iter().map(|n| n.api.clone()).collect(),
+        Duration::from_secs(5),
+        Duration::from_secs(1),
+    );
+    let writers = Writers::start(&client);
+    writers.wait_for(50, READY).await;
+
+    // A follower dies at each step of taking entries in: written, synced, applied.
+    for point in ["log-append", "log-synced", "apply"] {
+        let l = leader(&client, &nodes).await;
+        let f = nodes.iter().position(|n| n.id != l).unwrap();
+        crash_at(&mut nodes, f, point, writers.wait_for(10, READY)).await;
+    }
+    // A snapshot is built (every SNAPSHOT_EVERY entries) and the log purged behind it.
+    for point in ["snapshot-build", "log-purge"] {
+        let l = leader(&client, &nodes).await;
+        let f = nodes.iter().position(|n| n.id != l).unwrap();
+        crash_at(&mut nodes, f, point, writers.wait_for(10, READY)).await;
+    }
+    // A follower that fell behind the leader's purged log is sent a snapshot.
+    let l = leader(&client, &nodes).await;
+    let f = nodes.iter().position(|n| n.id != l).unwrap();
+    nodes[f].crash().await;
+    let li = nodes.iter().position(|n| n.id == l).unwrap();
+    let behind = client
+        .status_of(&nodes[li].api)
+        .await
+        .unwrap()
+        .last_log_index;
+    let start = Instant::now();
+    while client
+        .status_of(&nodes[li].api)
+        .await
+        .ok()
+        .and_then(|s| s.purged_index)
+        .is_none_or(|p| p <= behind)
+    {
+        assert!(
+            start.elapsed() < READY,
+            "the leader never purged past {behind}"
+        );
+        writers.wait_for(10, READY).await;
+    }
+    crash_at(&mut nodes, f, "snapshot-install", async {}).await;
+    // A follower dies saving its vote in the election after the leader is killed.
+    let l = leader(&client, &nodes).await;
+    let li = nodes.iter().position(|n| n.id == l).unwrap();
+    let f = nodes.iter().position(|n| n.id != l).unwrap();
+    nodes[f].crash().await;
+    let started = nodes[f].try_start(&[], Some("vote-save")).await;
+    nodes[li].crash().await;
+    nodes[f].died_at(started, "vote-save").await;
+    nodes[f].start(&[]).await;
+    nodes[li].start(&[]).await;
+    writers.wait_for(50, READY).await;
+
+    // Every store loses power at once, mid-write.
+    let mut undone = Vec::new();
+    for n in &mut nodes {
+        undone.push(n.crash().await);
+    }
+    let acked = writers.stop().await;
+    eprintln!("power loss of every store undid {undone:?}");
+    assert!(
+        undone.iter().any(|u| u.writes > 0),
+        "the power loss dropped nothing: the strict disk is not in the way ({undone:?})"
+    );
+    for n in &mut nodes {
+        n.start(&[]).await;
+    }
+
+    // Every acknowledged write is there, read through the leader.
+    assert!(
+        acked.len() > 200,
+        "only {} writes acknowledged",
+        acked.len()
+    );
+    for (name, value) in &acked {
+        let q = Query::GetRegister { name: name.clone() };
+        let (result, _) = client
+            .read(&q, ReadConsistency::Linearizable)
+            .await
+            .expect("read after recovery");
+        let got = <Option<i64>>::from_result(result).expect("register");
+        assert_eq!(got, Some(*value), "acknowledged write {name}={value} lost");
+    }
+    // And the three stores hold one state: same applied index, same rows.
+    let one = leader(&client, &nodes).await;
+    let li = nodes.iter().position(|n| n.id == one).unwrap();
+    let target = client.status_of(&nodes[li].api).await.unwrap().last_applied;
+    for n in &nodes {
+        let start = Instant::now();
+        while client
+            .status_of(&n.api)
+            .await
+            .map(|s| s.last_applied)
+            .unwrap_or(0)
+            < target
+        {
+            assert!(start.elapsed() < READY, "store-{} never caught up", n.id);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let mut digests = Vec::new();
+    for n in &mut nodes {
+        let p = n.proc.take().unwrap();
+        assert_eq!(p.terminate(READY).await, Some(0));
+        let dir = n.disk.root.clone();
+        digests.push(
+            tokio::task::spawn_blocking(move || {
+                let sm = signet_store::StateMachineStore::open(Path::new(&dir))
+                    .map_err(|e| e.to_string())?;
+                sm.digest().map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap()
+            .expect("state digest"),
+        );
+    }
+    assert!(
+        digests.windows(2).all(|w| w[0] == w[1]),
+        "the stores diverged: {digests:?}"
+    );
+}
