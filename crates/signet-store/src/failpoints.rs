@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 pub const ENV: &str = "SIGNET_FAILPOINTS";
 
 /// Every failpoint, in the order data goes to disk.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 9] = [
     // Entries written to the WAL, before the fdatasync that makes them durable.
     "log-append",
     // The WAL synced, before openraft hears the entries are durable.
@@ -25,7 +25,11 @@ pub const ALL: [&str; 8] = [
     "apply",
     // A snapshot's temporary file written and synced, before it replaces the current one.
     "snapshot-build",
-    // A snapshot install marked durably and the old rows cleared, before the new go in.
+    // A snapshot received from the leader (openraft has asked for the log it covers to be
+    // purged), before it is saved.
+    "snapshot-received",
+    // A received snapshot's file written and synced, before it replaces the current one;
+    // and again once the install is marked durably and the old rows cleared.
     "snapshot-install",
     // Log entries purged, before the purge is synced.
     "log-purge",

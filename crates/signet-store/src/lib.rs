@@ -49,6 +49,7 @@ pub use node::{StoreConfig, StoreNode};
 pub use openraft::ServerState;
 pub use purging::{PurgeHousekeeping, MAX_ROUND_PROPOSALS};
 pub use recovery::{force_new_cluster, Recovery};
+pub use snapshot::SnapshotFence;
 pub use state_machine::StateMachineStore;
 pub use types::{Batch, NodeId, Raft, SignetNode, TypeConfig};
 

@@ -180,6 +180,9 @@ pub struct LogStore {
     log: Arc<Mutex<raft_log::RaftLog<WalTypes>>>,
     /// Time from asking for an append's flush to its fdatasync completing.
     flush_latency: Arc<crate::metrics::Histogram>,
+    /// Purges wait until a saved snapshot covers them (see [`crate::SnapshotFence`]);
+    /// none: purges are not held back (a log on its own, in tests and tools).
+    fence: Option<crate::SnapshotFence>,
 }
 
 impl LogStore {
@@ -205,7 +208,14 @@ impl LogStore {
         Ok(LogStore {
             log: Arc::new(Mutex::new(log)),
             flush_latency: Arc::default(),
+            fence: None,
         })
+    }
+
+    /// Never purge past what `fence` (the state machine's saved snapshot) covers.
+    pub fn purge_behind(mut self, fence: crate::SnapshotFence) -> Self {
+        self.fence = Some(fence);
+        self
     }
 
     /// Latency of durable appends (request to fdatasync done).
@@ -410,6 +420,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        if let Some(fence) = &self.fence {
+            fence
+                .covers(log_id.index)
+                .await
+                .map_err(|e| io_err(ErrorSubject::Log(log_id), ErrorVerb::Delete, e))?;
+        }
         let mut log = self.lock();
         log.purge(WalLogId::from(&log_id))
             .and_then(|_| {

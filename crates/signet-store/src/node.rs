@@ -168,6 +168,7 @@ impl StoreNode {
             .map_err(|e| StoreError::Raft(e.to_string()))?
             .map_err(|e| StoreError::io("open raft log", e))?;
         let sm = StateMachineStore::open(&config.data_dir)?;
+        let log = log.purge_behind(sm.snapshot_fence());
         let transport = config.transport();
         let network = Network::new(node_id, config.faults.clone(), transport.clone());
         let enforce = config.tls.is_some();
@@ -386,6 +387,23 @@ impl StoreNode {
             .await
             .map_err(|e| StoreError::Raft(e.to_string()))?;
         Ok(m.current_leader.expect("waited for a leader"))
+    }
+
+    /// Resolves when this node's Raft core has stopped on an error it cannot go on from: a
+    /// log or vote write or sync failed (a full disk, an I/O error). What the node
+    /// acknowledged is durable, what it did not may be half-written; it must not serve on
+    /// (its Status would keep naming a stale leader), and its process should exit so it
+    /// restarts from what is on disk, as a database does after a failed fsync. The reason.
+    pub async fn failed(&self) -> String {
+        let mut m = self.raft.metrics();
+        loop {
+            if let Err(e) = &m.borrow_and_update().running_state {
+                return e.to_string();
+            }
+            if m.changed().await.is_err() {
+                return "the Raft core stopped".into();
+            }
+        }
     }
 
     /// Stop serving and stop Raft. A leader first hands leadership over (see

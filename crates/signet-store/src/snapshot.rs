@@ -135,6 +135,57 @@ impl<'a> SnapshotImage<'a> {
 /// The directory holding the current snapshot file.
 pub(crate) struct SnapshotDir {
     dir: PathBuf,
+    fence: SnapshotFence,
+}
+
+/// How far the durable snapshot file reaches, shared with the log store, which never
+/// purges the log past it. openraft 0.9 purges a follower's log as soon as it starts
+/// installing a snapshot from the leader, before the state machine has saved it: a crash
+/// in between left the node with neither the entries nor a snapshot of them (the strict
+/// disk found this: the node could not start again). With the fence, that purge waits
+/// until the snapshot is on disk.
+#[derive(Clone, Debug)]
+pub struct SnapshotFence(tokio::sync::watch::Sender<u64>);
+
+/// Longest a purge waits for the snapshot that covers it.
+const PURGE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Default for SnapshotFence {
+    fn default() -> Self {
+        SnapshotFence(tokio::sync::watch::channel(0).0)
+    }
+}
+
+impl SnapshotFence {
+    /// A durable snapshot now covers the log up to `last` (inclusive).
+    pub(crate) fn advance(&self, last: Option<u64>) {
+        if let Some(i) = last {
+            self.0.send_if_modified(|reach| {
+                let moved = i + 1 > *reach;
+                if moved {
+                    *reach = i + 1;
+                }
+                moved
+            });
+        }
+    }
+
+    /// Wait until a durable snapshot covers `index`; an error after [`PURGE_WAIT`] (the
+    /// snapshot never came: the node stops and restarts from what is on disk).
+    pub(crate) async fn covers(&self, index: u64) -> io::Result<()> {
+        let mut rx = self.0.subscribe();
+        let covered = tokio::time::timeout(PURGE_WAIT, rx.wait_for(|reach| *reach > index))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        match covered {
+            true => Ok(()),
+            false => Err(io::Error::other(format!(
+                "log purge up to {index} is not covered by a saved snapshot (it reaches {}) \
+                 after {PURGE_WAIT:?}",
+                (*self.0.borrow()).saturating_sub(1)
+            ))),
+        }
+    }
 }
 
 const CURRENT: &str = "current.snap";
@@ -145,12 +196,26 @@ impl SnapshotDir {
         crate::durable::create_dirs(dir)?;
         Ok(SnapshotDir {
             dir: dir.to_path_buf(),
+            fence: SnapshotFence::default(),
         })
     }
 
-    /// Durably replace the current snapshot with `data`.
-    pub(crate) fn save(&self, data: &[u8]) -> io::Result<()> {
-        crate::durable::replace_file(&self.dir.join(CURRENT), data, Some("snapshot-build"))
+    /// Durably replace the current snapshot with `data`, which covers the log up to
+    /// `last`; `failpoint` is checked before it replaces the old one.
+    pub(crate) fn save(
+        &self,
+        data: &[u8],
+        last: Option<u64>,
+        failpoint: &'static str,
+    ) -> io::Result<()> {
+        crate::durable::replace_file(&self.dir.join(CURRENT), data, Some(failpoint))?;
+        self.fence.advance(last);
+        Ok(())
+    }
+
+    /// The fence this directory moves as snapshots are saved.
+    pub(crate) fn fence(&self) -> &SnapshotFence {
+        &self.fence
     }
 
     /// Size in bytes and write time of the current snapshot file, if any.

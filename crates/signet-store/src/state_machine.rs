@@ -84,6 +84,10 @@ impl StateMachineStore {
             .map_err(|e| StoreError::io("read snapshot", e))?
         {
             let img = snapshot::decode(&bytes).map_err(|e| StoreError::io("decode snapshot", e))?;
+            sm.inner
+                .snapshots
+                .fence()
+                .advance(img.meta.last_log_id.map(|l| l.index));
             let applied = sm
                 .last_applied()
                 .map_err(|e| StoreError::DataDir(e.to_string()))?;
@@ -209,6 +213,11 @@ impl StateMachineStore {
         }
         let idx = self.last_applied()?.map(|l| l.index).unwrap_or(0);
         Ok((idx, hex::encode(h.finalize())))
+    }
+
+    /// How far the saved snapshot reaches; the log store must not purge past it.
+    pub fn snapshot_fence(&self) -> crate::SnapshotFence {
+        self.inner.snapshots.fence().clone()
     }
 
     pub(crate) fn subscribe(
@@ -406,7 +415,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                     "snapshot body does not match its meta",
                 ));
             }
-            sm.inner.snapshots.save(&data)?;
+            crate::failpoints::hit("snapshot-received");
+            let last = img.meta.last_log_id.map(|l| l.index);
+            sm.inner.snapshots.save(&data, last, "snapshot-install")?;
             sm.restore(&img)?;
             sm.ensure_search_index()
         })
@@ -445,9 +456,10 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         );
         let (meta, enc) = taken?;
         let sm = self.sm.clone();
+        let last = meta.last_log_id.map(|l| l.index);
         let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
             let data = enc.finish();
-            sm.inner.snapshots.save(&data)?;
+            sm.inner.snapshots.save(&data, last, "snapshot-build")?;
             Ok(data)
         })
         .await

@@ -68,7 +68,10 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
         "data_dir": args.data_dir.display().to_string(),
         "secrets_file": secrets.path.display().to_string(),
     }));
-    stop_signal().await;
+    tokio::select! {
+        _ = stop_signal() => {}
+        why = node.failed() => return Err(super::store::failed(&why)),
+    }
     tracing::info!("stopping");
     gw.shutdown().await;
     node.shutdown().await;

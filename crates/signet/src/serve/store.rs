@@ -25,6 +25,12 @@ pub fn node_id_from_hostname(hostname: &str) -> anyhow::Result<u64> {
     Ok(n + 1)
 }
 
+/// The error a process exits with when its store node failed ([`StoreNode::failed`]).
+pub fn failed(why: &str) -> anyhow::Error {
+    tracing::error!(%why, "the store failed; exiting so it restarts from its durable log");
+    anyhow::anyhow!("the store failed ({why}); restart it: it recovers from its durable log")
+}
+
 fn node_id(args: &StoreArgs) -> anyhow::Result<u64> {
     match (args.node_id, args.node_id_from_hostname) {
         (Some(id), false) => Ok(id),
@@ -223,7 +229,10 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
         "metrics_addr": metrics_addr,
         "data_dir": args.data_dir.display().to_string(),
     }));
-    stop_signal().await;
+    tokio::select! {
+        _ = stop_signal() => {}
+        why = node.failed() => return Err(failed(&why)),
+    }
     tracing::info!("stopping");
     node.shutdown().await;
     Ok(())
