@@ -4,8 +4,11 @@
 //! set listed by every gateway, GetId (`identities`) as one identity per login, the
 //! diagnostic registers (`registers`) as linearizable compare-and-set registers, the
 //! client_credentials tokens (`tokens`) as verifying against every gateway's JWKS until
-//! their `exp`, and every store at the same applied index.
+//! their `exp`, and every store at the same applied index. With `--attach` (`attach`), the
+//! cluster is one the user runs and the user's commands inject the faults.
 
+mod attach;
+mod endpoints;
 mod identities;
 mod nemesis;
 mod registers;
@@ -17,6 +20,7 @@ use crate::exit::Exit;
 use crate::procs::LocalCluster;
 use crate::rpc::{status_error, with_secret, AdminChannel};
 use anyhow::Context;
+use endpoints::Endpoints;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use signet_chaos::history::{self, Op, Outcome};
@@ -37,19 +41,15 @@ pub(crate) fn say(m: &str) {
 
 pub async fn run(a: ChaosArgs) -> anyhow::Result<()> {
     match a.command {
-        ChaosCommand::Run(r) => run_one(r).await,
+        ChaosCommand::Run(r) => run_one(*r).await,
         ChaosCommand::Check(c) => check_saved(c).await,
     }
 }
 
 /// An authenticated admin channel to gateway `g`.
-async fn channel(cluster: &LocalCluster, g: usize) -> anyhow::Result<AdminChannel> {
-    let channel = crate::rpc::connect_to(
-        &cluster.gateways[g].field("grpc_addr"),
-        &signet_tls::Transport::Plaintext,
-    )
-    .await?;
-    with_secret(channel, &cluster.admin_secret)
+async fn channel(e: &Endpoints, g: usize) -> anyhow::Result<AdminChannel> {
+    let channel = crate::rpc::connect_to(&e.gateways[g].grpc, &e.gateway_transport).await?;
+    with_secret(channel, &e.admin_secret)
 }
 
 /// What the workloads need made before they start.
@@ -60,7 +60,7 @@ struct Setup {
     service: Option<tokens::ServiceClient>,
 }
 
-async fn setup(cluster: &LocalCluster, workloads: &[Workload]) -> anyhow::Result<Setup> {
+async fn setup(cluster: &Endpoints, workloads: &[Workload]) -> anyhow::Result<Setup> {
     let mut admin = UserPoolAdminClient::new(channel(cluster, 0).await?);
     let user_pool = admin
         .create_user_pool(pb::CreateUserPoolRequest {
@@ -110,7 +110,27 @@ fn save<I: Serialize, O: Serialize>(ops: &[Op<I, O>], path: &Path) -> anyhow::Re
     Ok(())
 }
 
+/// The cluster of a run: started here, or one the user runs.
+enum Cluster {
+    Local(LocalCluster),
+    Attached(attach::Attached),
+}
+
+impl Cluster {
+    fn endpoints(&self) -> Endpoints {
+        match self {
+            Cluster::Local(c) => Endpoints::local(c),
+            Cluster::Attached(c) => nemesis::Nodes::endpoints(c),
+        }
+    }
+}
+
 async fn run_one(a: RunArgs) -> anyhow::Result<()> {
+    // Attached, the flags are checked and the stores asked before anything is made.
+    let attached = match a.attach {
+        true => Some(attach::Attached::connect(&a).await?),
+        false => None,
+    };
     let seed = a
         .seed
         .unwrap_or_else(|| u64::from_le_bytes(signet_crypto::random_bytes::<8>()));
@@ -122,23 +142,37 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         ),
     };
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let (stores, gateways) = match &attached {
+        Some(at) => {
+            let e = nemesis::Nodes::endpoints(at);
+            (e.stores.len(), e.gateways.len())
+        }
+        None => (a.stores as usize, a.gateways as usize),
+    };
     say(&format!(
-        "seed {seed}: {} stores, {} gateways, {} s, {:?}; data and logs in {}",
-        a.stores,
-        a.gateways,
+        "seed {seed}: {stores} stores, {gateways} gateways{}, {} s, {:?}; data and logs in {}",
+        if attached.is_some() {
+            " (attached)"
+        } else {
+            ""
+        },
         a.duration_s,
         a.workloads,
         root.display()
     ));
-    let net = match nemesis::needs_network(&a.faults) {
+    let net = match nemesis::needs_network(&a.faults) && attached.is_none() {
         true => Some(
             crate::netns::Network::create(a.stores as usize)
                 .context("making the stores' network (partition faults need root)")?,
         ),
         false => None,
     };
-    let mut cluster = LocalCluster::start_on(&root, a.stores, a.gateways as usize, net).await?;
-    let made = setup(&cluster, &a.workloads).await?;
+    let mut cluster = match attached {
+        Some(at) => Cluster::Attached(at),
+        None => Cluster::Local(LocalCluster::start_on(&root, a.stores, gateways, net).await?),
+    };
+    let e = cluster.endpoints();
+    let made = setup(&e, &a.workloads).await?;
 
     // The workloads run until the nemesis is done; every fault is healed before the next.
     let start = Instant::now();
@@ -151,13 +185,13 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         // (k + its workload) % gateways, so every workload's clients alternate across the
         // gateways whatever the number of workloads.
         let (w, k) = (c % a.workloads.len(), c / a.workloads.len());
-        let gateway = (k + w) % a.gateways as usize;
+        let gateway = (k + w) % gateways;
         let id = c as u32;
         match a.workloads[w] {
             Workload::SignUps => adders.push(tokio::spawn(
                 workload::Client {
                     id,
-                    admin: UserPoolAdminClient::new(channel(&cluster, gateway).await?),
+                    admin: UserPoolAdminClient::new(channel(&e, gateway).await?),
                     pool_id: made.user_pool.clone(),
                     start,
                     timeout,
@@ -167,7 +201,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             Workload::Identities => getters.push(tokio::spawn(
                 identities::Client {
                     id,
-                    admin: IdentityAdminClient::new(channel(&cluster, gateway).await?),
+                    admin: IdentityAdminClient::new(channel(&e, gateway).await?),
                     pool_id: made.identity_pool.clone(),
                     start,
                     timeout,
@@ -177,7 +211,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             Workload::Registers => setters.push(tokio::spawn(
                 registers::Client {
                     id,
-                    store: registers::store_client(&cluster, timeout),
+                    store: registers::store_client(&e, timeout),
                     seed,
                     start,
                     timeout,
@@ -187,7 +221,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             Workload::Tokens => issuers.push(tokio::spawn(
                 tokens::Client::new(
                     id,
-                    &cluster,
+                    &e,
                     gateway,
                     &made.user_pool,
                     made.service.as_ref().context("no client for tokens")?,
@@ -198,7 +232,11 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             )),
         }
     }
-    let faults = nemesis::run(&mut cluster, &a, seed, start).await;
+    let mut injected = Vec::new();
+    let faults = match &mut cluster {
+        Cluster::Local(c) => nemesis::run(c, &a, seed, start, &mut injected).await,
+        Cluster::Attached(c) => nemesis::run(c, &a, seed, start, &mut injected).await,
+    };
     let _ = stop.send(true);
     let mut adds: Vec<AddEntry> = Vec::new();
     for c in adders {
@@ -216,7 +254,14 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     for c in issuers {
         toks.extend(c.await.context("a workload client panicked")?);
     }
-    let faults = faults?;
+    // Attached, a fault command that failed ends the faults, not the run: the report says
+    // what ran and how it failed.
+    let fault_error = match (faults, &cluster) {
+        (Ok(()), _) => None,
+        (Err(e), Cluster::Attached(_)) => Some(format!("{e:#}")),
+        (Err(e), Cluster::Local(_)) => return Err(e),
+    };
+    let faults = injected;
     adds.sort_by_key(|o| o.invoke_ns);
     gets.sort_by_key(|o| o.invoke_ns);
     regs.sort_by_key(|o| o.invoke_ns);
@@ -229,9 +274,10 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     }
 
     say("faults over; waiting for every store to reach the same applied index");
-    let applied = nemesis::converged(&cluster, Duration::from_secs(60)).await;
+    let e = cluster.endpoints();
+    let applied = nemesis::converged(&e, Duration::from_secs(60)).await;
     let converged = applied.windows(2).all(|w| w[0] == w[1]) && !applied.contains(&0);
-    let fin = observe(&cluster, &made, &adds, &gets, timeout).await?;
+    let fin = observe(&e, &made, &adds, &gets, timeout).await?;
     std::fs::write(root.join("final.json"), serde_json::to_vec_pretty(&fin)?)?;
     let (checks, anomalies) = judge(&adds, &gets, &regs, &toks, &fin);
     // Outages are measured on writes that must commit through the log: sign-ups and
@@ -258,21 +304,44 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             .map(|c| c[k].as_u64().unwrap_or(0))
             .sum::<u64>()
     };
-    // Stopped cleanly, every store's state machine is read from its data dir: stores that
-    // applied the same log must hold the same rows.
-    let dirs: Vec<(String, std::path::PathBuf)> = cluster
-        .ids
-        .iter()
-        .map(|id| (format!("store-{id}"), root.join(format!("store-{id}"))))
-        .collect();
-    cluster.stop().await;
-    let digests = state_digests(&dirs).await;
-    let diverged = diverged(&digests);
-    let anomalies = anomalies + diverged.len();
-    let report = json!({
+    let (cluster_anomalies, mut cluster_checks) = match cluster {
+        Cluster::Local(cluster) => {
+            // Stopped cleanly, every store's state machine is read from its data dir: stores
+            // that applied the same log must hold the same rows.
+            let dirs: Vec<(String, std::path::PathBuf)> = cluster
+                .ids
+                .iter()
+                .map(|id| (format!("store-{id}"), root.join(format!("store-{id}"))))
+                .collect();
+            cluster.stop().await;
+            let digests = state_digests(&dirs).await;
+            let diverged = diverged(&digests);
+            let report = json!({
+                "checks": checks_ran(&a, false),
+                "state_digests": digests,
+                "diverged": diverged,
+            });
+            (diverged.len(), report)
+        }
+        // The data dirs are not here: every store's Status must agree instead.
+        Cluster::Attached(at) => {
+            let (status, bad) = attach::status_after_healing(&e, Duration::from_secs(30)).await;
+            let report = json!({
+                "checks": checks_ran(&a, true),
+                "checks_not_run": {"state-digests": attach::NO_DIGESTS},
+                "store_status": status,
+                "status_disagreements": bad,
+                "fault_commands": at.ran,
+                "fault_command_error": fault_error,
+            });
+            (bad.len(), report)
+        }
+    };
+    let anomalies = anomalies + cluster_anomalies;
+    let mut report = json!({
         "seed": seed,
-        "stores": a.stores,
-        "gateways": a.gateways,
+        "stores": e.stores.len(),
+        "gateways": e.gateways.len(),
         "duration_s": a.duration_s,
         "operations": {
             "total": total("total"), "ok": total("ok"),
@@ -283,17 +352,18 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         "worst_outage_ms": worst_outage_ms,
         "converged": converged,
         "applied": applied,
-        "state_digests": digests,
-        "diverged": diverged,
         "anomalies": anomalies,
         "dir": root,
     });
+    if let (Some(r), Some(c)) = (report.as_object_mut(), cluster_checks.as_object_mut()) {
+        r.append(c);
+    }
     if a.json {
         println!("{report}");
     } else {
         print_summary(&report);
     }
-    let clean = anomalies == 0 && converged;
+    let clean = anomalies == 0 && converged && fault_error.is_none();
     if clean && temporary {
         let _ = std::fs::remove_dir_all(&root);
     }
@@ -303,17 +373,45 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         Err(Exit {
             code: 1,
             message: format!(
-                "{anomalies} anomalies{}; histories and logs kept in {}",
+                "{anomalies} anomalies{}{}; histories and logs kept in {}",
                 if converged {
                     ""
                 } else {
                     ", and the stores did not converge"
+                },
+                match &fault_error {
+                    Some(e) => format!(", and faults stopped: {e}"),
+                    None => String::new(),
                 },
                 root.display()
             ),
         }
         .into())
     }
+}
+
+/// The checks a run makes after healing, as the report names them: its workloads' (as
+/// --workloads spells them), the applied index, and the state digests (local) or the stores'
+/// Status (attached).
+fn checks_ran(a: &RunArgs, attached: bool) -> Vec<String> {
+    use clap::ValueEnum;
+    let mut out: Vec<String> = Vec::new();
+    for w in &a.workloads {
+        let name = w.to_possible_value().map(|v| v.get_name().to_string());
+        if let Some(n) = name.filter(|n| !out.contains(n)) {
+            out.push(n);
+        }
+    }
+    out.push("applied-index".into());
+    out.push(
+        if attached {
+            "store-status"
+        } else {
+            "state-digests"
+        }
+        .into(),
+    );
+    out
 }
 
 /// Each store's (applied index, SHA-256 of every state-machine row), read from its data
@@ -377,7 +475,7 @@ pub struct FinalState {
 }
 
 async fn observe(
-    cluster: &LocalCluster,
+    cluster: &Endpoints,
     made: &Setup,
     adds: &[AddEntry],
     gets: &[GetOrCreateEntry],
@@ -663,24 +761,37 @@ fn print_summary(r: &Value) {
             );
         }
     }
-    let digests: Vec<String> = r["state_digests"]
-        .as_object()
+    if r["state_digests"].is_object() {
+        let digests: Vec<String> = r["state_digests"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, d)| {
+                let digest = d["digest"].as_str().unwrap_or("unreadable");
+                format!(
+                    "{name} {} {}",
+                    d["applied"],
+                    &digest[..digest.len().min(12)]
+                )
+            })
+            .collect();
+        println!(
+            "state after stopping (applied index, digest): {}; diverged: {}",
+            digests.join(", "),
+            r["diverged"]
+        );
+    }
+    attach::print_summary(r);
+    let checks: Vec<&str> = r["checks"]
+        .as_array()
         .into_iter()
         .flatten()
-        .map(|(name, d)| {
-            let digest = d["digest"].as_str().unwrap_or("unreadable");
-            format!(
-                "{name} {} {}",
-                d["applied"],
-                &digest[..digest.len().min(12)]
-            )
-        })
+        .filter_map(Value::as_str)
         .collect();
-    println!(
-        "state after stopping (applied index, digest): {}; diverged: {}",
-        digests.join(", "),
-        r["diverged"]
-    );
+    println!("checks run: {}", checks.join(", "));
+    for (check, why) in r["checks_not_run"].as_object().into_iter().flatten() {
+        println!("not run: {check}: {}", why.as_str().unwrap_or_default());
+    }
     println!(
         "stores converged: {} (applied {}); anomalies: {}; in {}",
         r["converged"], r["applied"], r["anomalies"], r["dir"]

@@ -1,7 +1,9 @@
 //! The nemesis: one fault at a time on the stores, the links between them or the
 //! gateways, drawn by the seed, each healed before the next; and the wait for the stores
-//! to converge afterwards.
+//! to converge afterwards. On a local cluster the tool injects the faults itself; on an
+//! attached one (`super::attach`) the user's commands do.
 
+use super::endpoints::Endpoints;
 use crate::cli::chaos::{Fault, RunArgs};
 use crate::procs::LocalCluster;
 use anyhow::Context;
@@ -61,25 +63,53 @@ impl Injected {
     }
 }
 
-fn store_client(cluster: &LocalCluster) -> StoreClient {
-    StoreClient::with_timeouts(
-        cluster.addrs.iter().map(|(_, api)| api.clone()).collect(),
-        Duration::from_secs(2),
-        Duration::from_secs(2),
-    )
+fn store_client(e: &Endpoints) -> StoreClient {
+    e.store_client(Duration::from_secs(2), Duration::from_secs(2))
 }
 
-/// The current leader's index, asked of the nodes in turn (None while there is none).
-async fn leader(cluster: &LocalCluster) -> Option<usize> {
-    let client = store_client(cluster);
-    for (_, api) in &cluster.addrs {
+/// The current leader's index (`ids`: each store's node id), asked of the nodes in turn
+/// (None while there is none).
+async fn leader(e: &Endpoints, ids: &[u64]) -> Option<usize> {
+    let client = store_client(e);
+    for api in &e.stores {
         if let Ok(s) = client.status_of(api).await {
             if let Some(id) = s.leader_id {
-                return cluster.ids.iter().position(|&i| i == id);
+                return ids.iter().position(|&i| i == id);
             }
         }
     }
     None
+}
+
+/// What the nemesis acts on: a cluster it started (it injects the faults itself) or one it
+/// is attached to (the user's commands do).
+pub(super) trait Nodes {
+    /// Where the stores and gateways answer now.
+    fn endpoints(&self) -> Endpoints;
+    /// Each store's node id, by index.
+    fn ids(&self) -> Vec<u64>;
+    /// Put `hit` in place.
+    async fn inject(&mut self, hit: &Hit) -> anyhow::Result<()>;
+    /// Undo `hit`.
+    async fn heal(&mut self, hit: &Hit) -> anyhow::Result<()>;
+}
+
+impl Nodes for LocalCluster {
+    fn endpoints(&self) -> Endpoints {
+        Endpoints::local(self)
+    }
+
+    fn ids(&self) -> Vec<u64> {
+        self.ids.clone()
+    }
+
+    async fn inject(&mut self, hit: &Hit) -> anyhow::Result<()> {
+        hit.inject(self).await
+    }
+
+    async fn heal(&mut self, hit: &Hit) -> anyhow::Result<()> {
+        hit.heal(self).await
+    }
 }
 
 /// The fault kinds to draw from, dealt like cards: each kind once, in an order the seed
@@ -119,14 +149,14 @@ impl Deck {
 }
 
 /// One fault on its target.
-struct Hit {
-    fault: Fault,
+pub(super) struct Hit {
+    pub(super) fault: Fault,
     /// The store it hits (0-based).
-    node: usize,
+    pub(super) node: usize,
     /// The gateway it hits (0-based).
-    gateway: usize,
+    pub(super) gateway: usize,
     /// The stores cut off by `partition-minority`.
-    minority: Vec<usize>,
+    pub(super) minority: Vec<usize>,
     /// The clock offset of `skew-gateway`, seconds.
     skew_s: i64,
 }
@@ -184,7 +214,7 @@ impl Hit {
                 cluster.stores.insert(self.node, back);
             }
             Fault::WipeStore => {
-                let client = store_client(cluster);
+                let client = store_client(&Endpoints::local(cluster));
                 let new = cluster.replace_wiped_store(self.node, &client).await?;
                 cluster.stores.insert(self.node, new);
             }
@@ -222,33 +252,35 @@ pub fn needs_network(faults: &[Fault]) -> bool {
     })
 }
 
-/// Inject faults until the run's duration is over; every fault is healed on return.
-pub async fn run(
-    cluster: &mut LocalCluster,
+/// Inject faults until the run's duration is over, each one added to `done` once healed;
+/// every fault is healed on return (unless injecting or healing one failed).
+pub(super) async fn run(
+    cluster: &mut impl Nodes,
     a: &RunArgs,
     seed: u64,
     start: Instant,
-) -> anyhow::Result<Vec<Injected>> {
+    done: &mut Vec<Injected>,
+) -> anyhow::Result<()> {
     let mut rng = Rng::new(seed);
     let mut deck = Deck::new(&a.faults);
     let end = start + Duration::from_secs(a.duration_s);
-    let mut done = Vec::new();
     loop {
         let next = Instant::now() + Duration::from_millis(a.fault_every_ms);
         if next + Duration::from_millis(a.fault_for_ms) > end {
             tokio::time::sleep_until(end.into()).await;
-            return Ok(done);
+            return Ok(());
         }
         tokio::time::sleep_until(next.into()).await;
         let Some(fault) = deck.draw(&mut rng) else {
             tokio::time::sleep_until(end.into()).await;
-            return Ok(done);
+            return Ok(());
         };
-        let stores = cluster.stores.len();
+        let (endpoints, ids) = (cluster.endpoints(), cluster.ids());
+        let stores = ids.len();
         let random = rng.below(stores as u64) as usize;
-        let gateway = rng.below(cluster.gateways.len() as u64) as usize;
+        let gateway = rng.below(endpoints.gateways.len() as u64) as usize;
         let skew_s = skew_s(&mut rng);
-        let current = leader(cluster).await;
+        let current = leader(&endpoints, &ids).await;
         let node = match fault {
             Fault::KillLeader
             | Fault::PauseLeader
@@ -264,10 +296,10 @@ pub async fn run(
             Fault::KillGateway | Fault::PauseGateway => format!("gateway-{}", gateway + 1),
             Fault::PartitionMinority => minority
                 .iter()
-                .map(|&i| format!("store-{}", cluster.ids[i]))
+                .map(|&i| format!("store-{}", ids[i]))
                 .collect::<Vec<_>>()
                 .join(","),
-            _ => format!("store-{}", cluster.ids[node]),
+            _ => format!("store-{}", ids[node]),
         };
         let was_leader = match fault {
             Fault::KillGateway | Fault::PauseGateway | Fault::SkewGateway => false,
@@ -281,7 +313,7 @@ pub async fn run(
             minority,
             skew_s,
         };
-        hit.inject(cluster).await?;
+        cluster.inject(&hit).await?;
         // From when the fault is in place (a kill reaped, the rules in), not before.
         let at_ns = start.elapsed().as_nanos() as u64;
         crate::chaos::say(&format!(
@@ -290,7 +322,7 @@ pub async fn run(
             if was_leader { " (leader)" } else { "" }
         ));
         tokio::time::sleep(Duration::from_millis(a.fault_for_ms)).await;
-        hit.heal(cluster).await?;
+        cluster.heal(&hit).await?;
         done.push(Injected {
             fault,
             target,
@@ -303,13 +335,13 @@ pub async fn run(
 
 /// Each store's applied index once they agree and stop moving (or as they are when
 /// `within` runs out; 0 for a node that did not answer).
-pub async fn converged(cluster: &LocalCluster, within: Duration) -> Vec<u64> {
-    let client = store_client(cluster);
+pub async fn converged(e: &Endpoints, within: Duration) -> Vec<u64> {
+    let client = store_client(e);
     let deadline = Instant::now() + within;
     let mut last: Vec<u64> = Vec::new();
     loop {
         let mut now = Vec::new();
-        for (_, api) in &cluster.addrs {
+        for api in &e.stores {
             now.push(client.status_of(api).await.map_or(0, |s| s.last_applied));
         }
         let agree = now.windows(2).all(|w| w[0] == w[1]) && !now.contains(&0);

@@ -4,9 +4,9 @@
 //! operation on a compare-and-set register. Every register's history must be linearizable:
 //! this tests the log and the leader's read-index themselves.
 
+use super::endpoints::Endpoints;
 use super::nemesis::Rng;
 use super::workload::Recorder;
-use crate::procs::LocalCluster;
 use signet_chaos::history::Outcome;
 use signet_chaos::linearizable::{RegisterEntry, RegisterOp, RegisterOut};
 use signet_core::{Answer, CasRegister, Command, Query, Rejection};
@@ -20,12 +20,8 @@ pub const VALUES: u64 = 5;
 
 /// A store client that gives up within `timeout` (one attempt at most a second, so a
 /// paused member is left for another soon).
-pub fn store_client(cluster: &LocalCluster, timeout: Duration) -> StoreClient {
-    StoreClient::with_timeouts(
-        cluster.addrs.iter().map(|(_, api)| api.clone()).collect(),
-        timeout,
-        timeout.min(Duration::from_secs(1)),
-    )
+pub fn store_client(e: &Endpoints, timeout: Duration) -> StoreClient {
+    e.store_client(timeout, timeout.min(Duration::from_secs(1)))
 }
 
 /// One register client.

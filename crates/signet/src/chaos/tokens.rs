@@ -6,8 +6,8 @@
 //! issuer, client, `exp`, with `signet-verify`) against the pool's JWKS as every gateway
 //! serves it.
 
+use super::endpoints::Endpoints;
 use super::workload::Recorder;
-use crate::procs::LocalCluster;
 use crate::rpc::{status_error, AdminChannel};
 use anyhow::Context;
 use base64::Engine;
@@ -76,8 +76,8 @@ pub async fn setup(
 }
 
 /// The pool's issuer on gateway `g`: its public URL, then the pool.
-fn issuer(cluster: &LocalCluster, g: usize, pool_id: &str) -> String {
-    let url = cluster.gateways[g].field("public_url");
+fn issuer(e: &Endpoints, g: usize, pool_id: &str) -> String {
+    let url = &e.gateways[g].http;
     format!("{}/{pool_id}", url.trim_end_matches('/'))
 }
 
@@ -96,10 +96,10 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client of gateway `g` (0-based) of `cluster`, for `service`'s tokens.
+    /// A client of gateway `g` (0-based) of `e`, for `service`'s tokens.
     pub fn new(
         id: u32,
-        cluster: &LocalCluster,
+        e: &Endpoints,
         g: usize,
         pool_id: &str,
         service: &ServiceClient,
@@ -113,7 +113,7 @@ impl Client {
             id,
             gateway: format!("gateway-{}", g + 1),
             http: hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(conn),
-            uri: format!("{}/oauth2/token", issuer(cluster, g, pool_id)).parse()?,
+            uri: format!("{}/oauth2/token", issuer(e, g, pool_id)).parse()?,
             authorization: HeaderValue::from_str(&crate::service_client::basic_authorization(
                 &service.client_id,
                 &service.client_secret,
@@ -193,7 +193,7 @@ pub struct TokensFinal {
 
 /// Fetch the pool's JWKS from every gateway (`{issuer}/.well-known/jwks.json`).
 pub async fn observe(
-    cluster: &LocalCluster,
+    e: &Endpoints,
     pool_id: &str,
     service: &ServiceClient,
 ) -> anyhow::Result<TokensFinal> {
@@ -201,9 +201,9 @@ pub async fn observe(
         client_id: service.client_id.clone(),
         ..Default::default()
     };
-    for g in 0..cluster.gateways.len() {
+    for g in 0..e.gateways.len() {
         let name = format!("gateway-{}", g + 1);
-        let iss = issuer(cluster, g, pool_id);
+        let iss = issuer(e, g, pool_id);
         let url = format!("{iss}/.well-known/jwks.json");
         let text = crate::jwt_inspect::http_get(&url).await?;
         let jwks: Value =

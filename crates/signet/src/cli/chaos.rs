@@ -1,5 +1,6 @@
 //! Command-line arguments of `signet chaos` (their `///` comments are the --help text).
 
+use super::TlsArgs;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -11,10 +12,11 @@ pub struct ChaosArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ChaosCommand {
-    /// Start a local cluster of real `signet store` and `signet gateway` processes, drive
-    /// workloads while faults hit the stores, the links between them and the gateways on a
-    /// seeded schedule, heal, and check the recorded histories.
-    Run(RunArgs),
+    /// Start a local cluster of real `signet store` and `signet gateway` processes (or,
+    /// with --attach, use a cluster you run), drive workloads while faults hit the stores,
+    /// the links between them and the gateways on a seeded schedule, heal, and check the
+    /// recorded histories.
+    Run(Box<RunArgs>),
     /// Judge a saved run again (`--dir` of a run: history.jsonl, identities.jsonl,
     /// registers.jsonl, tokens.jsonl and final.json), or histories written by hand or by
     /// another tool; registers.jsonl, if present, is checked for linearizability
@@ -116,14 +118,34 @@ makes, and need root, iproute2 and iptables.\n\
 The report (--json for machines) gives the seed, operations by outcome, faults injected, \
 the longest write outage after a fault, the anomalies with the users involved, and \
 where the history and the nodes' logs are.\n\
-Exit status: 0 no anomaly; 1 anomalies found (or the cluster did not converge); 2 bad \
-usage.")]
+Attached (--attach), the tool starts nothing: it drives the stores (--store, in order) \
+and gateways (--gateway) you name, and injects each fault kind with the shell command \
+you give for it (--fault-command KIND=CMD, run with `sh -c`, at most 120 s), healing it \
+with --heal-command KIND=CMD when given (none for, say, a pod its controller restarts). \
+Only kinds with a fault command may be in --faults. Which store or gateway a fault hits \
+is drawn by the seed as without --attach (*-leader kinds: the leader, asked of the \
+stores). Placeholders in the commands: {store_index} (0-based, as a StatefulSet numbers \
+its pods), {store} (1-based), {node_id} and {store_api} of the store hit (for \
+partition-minority the first store cut off), and for gateway kinds {gateway_index}, \
+{gateway} and {gateway_addr}; {{ is a literal {. Every command's exit status and \
+stderr are in the report; a failing one stops the faults and fails the run. The state \
+digests need the stores' data dirs, so attached they are replaced by comparing every \
+store's Status after healing (the report lists the checks that ran). A cluster with mutual \
+TLS takes --ca, --cert and --key (an operator certificate, for the stores; --ca checks the \
+gateways); the admin secret comes from --admin-secret or SIGNET_ADMIN_SECRET. Example: \
+--attach --store 10.0.0.11:7401 --store 10.0.0.12:7401 --store 10.0.0.13:7401 \
+--gateway 10.0.1.1:7410=http://10.0.1.1:7411 --faults kill-store \
+--fault-command 'kill-store=kubectl delete pod signet-store-{store_index} --wait=false'\n\
+Exit status: 0 no anomaly; 1 anomalies found (or the cluster did not converge, or a fault \
+command failed); 2 bad usage.")]
 pub struct RunArgs {
     /// Store nodes.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(3..=5))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(3..=5),
+          conflicts_with = "attach")]
     pub stores: u64,
     /// Gateways.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=4))]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=4),
+          conflicts_with = "attach")]
     pub gateways: u64,
     /// How long the workload and the faults run, seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -164,4 +186,105 @@ pub struct RunArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Start no cluster: run against the stores and gateways given with --store and
+    /// --gateway, injecting faults with --fault-command (see below).
+    #[arg(long, requires = "store", requires = "gateway")]
+    pub attach: bool,
+    /// With --attach: a store's API address (repeat for each store, in order: the first
+    /// is store index 0). Node ids are asked of each store (Status).
+    #[arg(long = "store", value_name = "ADDR", requires = "attach")]
+    pub store: Vec<String>,
+    /// With --attach: a gateway's gRPC address and its public HTTP base URL (its issuer's
+    /// prefix; https only without the tokens workload, which speaks plain http), e.g. 127.0.0.1:50051=http://127.0.0.1:8080 (repeat for each).
+    #[arg(long = "gateway", value_name = "GRPC_ADDR=HTTP_BASE", requires = "attach",
+          value_parser = parse_gateway)]
+    pub gateway: Vec<GatewayAddr>,
+    /// With --attach: the shell command that injects fault KIND (as --faults spells it),
+    /// with placeholders (see below); one per kind in --faults.
+    #[arg(
+        long = "fault-command",
+        value_name = "KIND=CMD",
+        requires = "attach",
+        allow_hyphen_values = true
+    )]
+    pub fault_command: Vec<String>,
+    /// With --attach: the shell command that heals fault KIND after --fault-for-ms
+    /// (optional per kind).
+    #[arg(
+        long = "heal-command",
+        value_name = "KIND=CMD",
+        requires = "attach",
+        allow_hyphen_values = true
+    )]
+    pub heal_command: Vec<String>,
+    /// With --attach: TLS to the stores (mutual: an operator certificate) and to the
+    /// gateways' gRPC listeners (--ca).
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// With --attach: bearer secret of the gateways' admin API (else read from
+    /// --data-dir, as `signet admin`).
+    #[arg(
+        allow_hyphen_values = true,
+        long,
+        env = "SIGNET_ADMIN_SECRET",
+        hide_env_values = true
+    )]
+    pub admin_secret: Option<String>,
+    /// With --attach: data dir of a `signet dev` process, to find its admin secret.
+    #[arg(long, default_value = "./signet-data", env = "SIGNET_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+/// A gateway of an attached cluster: `GRPC_ADDR=HTTP_BASE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayAddr {
+    /// gRPC address (admin API).
+    pub grpc: String,
+    /// Public HTTP base URL (token endpoint, JWKS), without a trailing slash.
+    pub http: String,
+}
+
+/// Parse `GRPC_ADDR=HTTP_BASE`.
+pub fn parse_gateway(s: &str) -> Result<GatewayAddr, String> {
+    let (grpc, http) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected GRPC_ADDR=HTTP_BASE, got {s:?}"))?;
+    let (grpc, http) = (grpc.trim(), http.trim().trim_end_matches('/'));
+    if grpc.is_empty() {
+        return Err(format!("no gRPC address in {s:?}"));
+    }
+    if !http.starts_with("http://") && !http.starts_with("https://") {
+        return Err(format!(
+            "the HTTP base of {s:?} must be a URL (http://host:port)"
+        ));
+    }
+    Ok(GatewayAddr {
+        grpc: grpc.to_string(),
+        http: http.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gateway_is_its_grpc_address_and_its_http_base() {
+        assert_eq!(
+            parse_gateway("127.0.0.1:50051=http://127.0.0.1:8080/").unwrap(),
+            GatewayAddr {
+                grpc: "127.0.0.1:50051".into(),
+                http: "http://127.0.0.1:8080".into(),
+            }
+        );
+        assert!(parse_gateway("127.0.0.1:50051")
+            .unwrap_err()
+            .contains("GRPC_ADDR=HTTP_BASE"));
+        assert!(parse_gateway("=http://h:1")
+            .unwrap_err()
+            .contains("no gRPC"));
+        assert!(parse_gateway("h:1=h:2")
+            .unwrap_err()
+            .contains("must be a URL"));
+    }
 }
