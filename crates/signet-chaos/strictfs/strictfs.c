@@ -485,7 +485,9 @@ static int save_file(const char *abs, const char *tag, char *name) {
   struct stat st;
   if (lstat(abs, &st) < 0) return 0;
   char to[PATH_MAX];
-  snprintf(name, NAME_MAX, "%s-%llu", tag, ++seq);
+  /* The pid too: a process that ended without a power loss leaves its journal to the
+   * next one. */
+  snprintf(name, NAME_MAX, "%s-%ld-%llu", tag, (long)getpid(), ++seq);
   snprintf(to, sizeof to, "%s/%s", jdir, name);
   if (S_ISDIR(st.st_mode)) return 0;
   if (link(abs, to) < 0) die("link saved file");

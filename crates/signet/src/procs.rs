@@ -117,6 +117,11 @@ impl Proc {
         Some(kib * 1024)
     }
 
+    /// Whether it has ended by itself (and reap it if so).
+    pub fn ended(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// SIGKILL, and reap it: a crash, as the machine would see it.
     pub async fn kill(mut self) -> anyhow::Result<()> {
         self.child.start_kill()?;
@@ -168,6 +173,16 @@ pub fn dir_bytes(dir: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
+}
+
+/// Store `id`'s strict disk: its data dir, its journal beside it.
+fn disk(root: &Path, lib: &Path, id: u64) -> anyhow::Result<signet_chaos::strictfs::Disk> {
+    signet_chaos::strictfs::Disk::new(
+        lib,
+        &root.join(format!("store-{id}")),
+        &root.join(format!("store-{id}.journal")),
+    )
+    .with_context(|| format!("the strict disk of store-{id}"))
 }
 
 /// A port free on loopback now (the gateway's HTTP port must be known before it starts:
@@ -293,6 +308,9 @@ pub struct LocalCluster {
     /// The stores' own network (one namespace each), when links between them are to be
     /// cut; dropped (torn down) with the cluster.
     pub net: Option<crate::netns::Network>,
+    /// The strict-disk library every store runs on, when disk faults are to be injected
+    /// (`signet_chaos::strictfs`).
+    strict: Option<PathBuf>,
 }
 
 impl LocalCluster {
@@ -304,25 +322,41 @@ impl LocalCluster {
     /// Start `stores` store nodes and `gateways` gateways under `root`; returns once every
     /// gateway answers `/readyz`.
     pub async fn start(root: &Path, stores: u64, gateways: usize) -> anyhow::Result<LocalCluster> {
-        Self::start_on(root, stores, gateways, None).await
+        Self::start_on(root, stores, gateways, None, false).await
     }
 
-    /// Like [`LocalCluster::start`], each store in its own namespace of `net` when given.
+    /// Like [`LocalCluster::start`], each store in its own namespace of `net` when given,
+    /// and on a strict disk (`signet_chaos::strictfs`, built here) when `strict`.
     pub async fn start_on(
         root: &Path,
         stores: u64,
         gateways: usize,
         net: Option<crate::netns::Network>,
+        strict: bool,
     ) -> anyhow::Result<LocalCluster> {
+        let strict = match strict {
+            true => Some(
+                signet_chaos::strictfs::build(&root.join("strictfs"))
+                    .context("building the strict disk (disk faults need a C compiler, cc)")?,
+            ),
+            false => None,
+        };
+        let disk_env = |id: u64| -> anyhow::Result<Vec<(String, String)>> {
+            Ok(match &strict {
+                Some(lib) => disk(root, lib, id)?.env(),
+                None => Vec::new(),
+            })
+        };
         let log = |name: &str| root.join(format!("{name}.log"));
         let placed = |i: usize| match &net {
             Some(n) => (n.wrap(i), n.ip(i)),
             None => (Vec::new(), "127.0.0.1".to_string()),
         };
         let (wrap, host) = placed(0);
-        let s1 = Proc::spawn_wrapped(
+        let s1 = Proc::spawn_with(
             "store-1",
             &wrap,
+            &disk_env(1)?,
             &store_args_on(root, 1, None, &host),
             &log("store-1"),
             READY,
@@ -334,7 +368,8 @@ impl LocalCluster {
             let name = format!("store-{id}");
             let (wrap, host) = placed(id as usize - 1);
             let args = store_args_on(root, id, Some(&seed), &host);
-            procs.push(Proc::spawn_wrapped(&name, &wrap, &args, &log(&name), READY).await?);
+            let env = disk_env(id)?;
+            procs.push(Proc::spawn_with(&name, &wrap, &env, &args, &log(&name), READY).await?);
         }
         let addrs = procs
             .iter()
@@ -390,6 +425,22 @@ impl LocalCluster {
             addrs,
             gateway_args,
             net,
+            strict,
+        })
+    }
+
+    /// Store `index`'s strict disk, if the stores run on one.
+    pub fn disk(&self, index: usize) -> anyhow::Result<Option<signet_chaos::strictfs::Disk>> {
+        match &self.strict {
+            Some(lib) => Ok(Some(disk(&self.root, lib, self.ids[index])?)),
+            None => Ok(None),
+        }
+    }
+
+    fn store_env(&self, id: u64) -> anyhow::Result<Vec<(String, String)>> {
+        Ok(match &self.strict {
+            Some(lib) => disk(&self.root, lib, id)?.env(),
+            None => Vec::new(),
         })
     }
 
@@ -423,7 +474,8 @@ impl LocalCluster {
         };
         let name = format!("store-{id}");
         let args = store_args_on(&self.root, id, Some(&seed), &host);
-        let proc = Proc::spawn_wrapped(&name, &wrap, &args, &self.log(&name), READY).await?;
+        let env = self.store_env(id)?;
+        let proc = Proc::spawn_with(&name, &wrap, &env, &args, &self.log(&name), READY).await?;
         self.ids[index] = id;
         self.addrs[index] = (proc.field("raft_addr"), proc.field("api_addr"));
         Ok(proc)
@@ -450,9 +502,10 @@ impl LocalCluster {
         let (raft, api) = &self.addrs[index];
         let name = format!("store-{id}");
         let wrap = self.net.as_ref().map(|n| n.wrap(index)).unwrap_or_default();
-        Proc::spawn_wrapped(
+        Proc::spawn_with(
             &name,
             &wrap,
+            &self.store_env(id)?,
             &restart_args(&self.root, id, raft, api),
             &self.log(&name),
             READY,

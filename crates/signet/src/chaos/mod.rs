@@ -169,7 +169,16 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     };
     let mut cluster = match attached {
         Some(at) => Cluster::Attached(at),
-        None => Cluster::Local(LocalCluster::start_on(&root, a.stores, gateways, net).await?),
+        None => Cluster::Local(
+            LocalCluster::start_on(
+                &root,
+                a.stores,
+                gateways,
+                net,
+                nemesis::needs_disk(&a.faults),
+            )
+            .await?,
+        ),
     };
     let e = cluster.endpoints();
     let made = setup(&e, &a.workloads).await?;

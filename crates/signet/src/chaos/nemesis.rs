@@ -8,11 +8,20 @@ use crate::cli::chaos::{Fault, RunArgs};
 use crate::procs::LocalCluster;
 use anyhow::Context;
 use serde_json::{json, Value};
+use signet_chaos::strictfs::{Disk, DiskFaults};
 use signet_store::StoreClient;
 use std::time::{Duration, Instant};
 
 /// Share of the packets `lossy-leader` drops on the leader's links.
 const LOSS_PERCENT: u8 = 30;
+
+/// The disk of `slow-disk`.
+const SLOW: DiskFaults = DiskFaults {
+    write_delay_ms: 20,
+    sync_delay_ms: 100,
+    full: false,
+    sync_fails: false,
+};
 
 /// A small deterministic generator (xorshift): the same seed, the same faults (and the
 /// same register operations).
@@ -172,6 +181,32 @@ fn skew_s(rng: &mut Rng) -> i64 {
 }
 
 impl Hit {
+    fn disk(cluster: &LocalCluster, index: usize) -> anyhow::Result<Disk> {
+        cluster
+            .disk(index)?
+            .context("disk faults need the stores on the strict disk")
+    }
+
+    /// Restart store `index` if it stopped by itself (a store stops when its disk fails
+    /// it), after undoing what it had not synced when `lost`; clear the disk's faults first.
+    async fn restart_if_ended(
+        cluster: &mut LocalCluster,
+        index: usize,
+        lost: bool,
+    ) -> anyhow::Result<()> {
+        let disk = Self::disk(cluster, index)?;
+        disk.set_faults(DiskFaults::default())?;
+        if cluster.stores[index].ended() {
+            cluster.stores.remove(index);
+            if lost {
+                disk.power_loss()?;
+            }
+            let back = cluster.restart_store(index).await?;
+            cluster.stores.insert(index, back);
+        }
+        Ok(())
+    }
+
     fn net(cluster: &LocalCluster) -> anyhow::Result<&crate::netns::Network> {
         cluster
             .net
@@ -204,6 +239,29 @@ impl Hit {
             Fault::PartitionMinority => Self::net(cluster)?.isolate(&self.minority),
             Fault::MuteLeader => Self::net(cluster)?.mute(self.node),
             Fault::LossyLeader => Self::net(cluster)?.lossy(self.node, LOSS_PERCENT),
+            Fault::PowerLossLeader => {
+                cluster.stores.remove(self.node).kill().await?;
+                Self::disk(cluster, self.node)?.power_loss()?;
+                Ok(())
+            }
+            Fault::PowerLossAll => {
+                for s in std::mem::take(&mut cluster.stores) {
+                    s.kill().await?;
+                }
+                for i in 0..cluster.ids.len() {
+                    Self::disk(cluster, i)?.power_loss()?;
+                }
+                Ok(())
+            }
+            Fault::SlowDisk => Ok(Self::disk(cluster, self.node)?.set_faults(SLOW)?),
+            Fault::DiskFull => Ok(Self::disk(cluster, self.node)?.set_faults(DiskFaults {
+                full: true,
+                ..Default::default()
+            })?),
+            Fault::SyncErrors => Ok(Self::disk(cluster, self.node)?.set_faults(DiskFaults {
+                sync_fails: true,
+                ..Default::default()
+            })?),
         }
     }
 
@@ -233,6 +291,19 @@ impl Hit {
             | Fault::PartitionMinority
             | Fault::MuteLeader
             | Fault::LossyLeader => Self::net(cluster)?.heal()?,
+            Fault::PowerLossLeader => {
+                let back = cluster.restart_store(self.node).await?;
+                cluster.stores.insert(self.node, back);
+            }
+            Fault::PowerLossAll => {
+                for i in 0..cluster.ids.len() {
+                    let back = cluster.restart_store(i).await?;
+                    cluster.stores.push(back);
+                }
+            }
+            Fault::SlowDisk => Self::disk(cluster, self.node)?.set_faults(DiskFaults::default())?,
+            Fault::DiskFull => Self::restart_if_ended(cluster, self.node, false).await?,
+            Fault::SyncErrors => Self::restart_if_ended(cluster, self.node, true).await?,
         }
         Ok(())
     }
@@ -248,6 +319,20 @@ pub fn needs_network(faults: &[Fault]) -> bool {
                 | Fault::PartitionMinority
                 | Fault::MuteLeader
                 | Fault::LossyLeader
+        )
+    })
+}
+
+/// Whether any of `faults` needs the stores on the strict disk.
+pub fn needs_disk(faults: &[Fault]) -> bool {
+    faults.iter().any(|f| {
+        matches!(
+            f,
+            Fault::PowerLossLeader
+                | Fault::PowerLossAll
+                | Fault::SlowDisk
+                | Fault::DiskFull
+                | Fault::SyncErrors
         )
     })
 }
@@ -286,7 +371,11 @@ pub(super) async fn run(
             | Fault::PauseLeader
             | Fault::PartitionLeader
             | Fault::MuteLeader
-            | Fault::LossyLeader => current.unwrap_or(random),
+            | Fault::LossyLeader
+            | Fault::PowerLossLeader
+            | Fault::SlowDisk
+            | Fault::DiskFull
+            | Fault::SyncErrors => current.unwrap_or(random),
             _ => random,
         };
         // A minority: `node` and the next ones, (n-1)/2 in all.
@@ -299,11 +388,13 @@ pub(super) async fn run(
                 .map(|&i| format!("store-{}", ids[i]))
                 .collect::<Vec<_>>()
                 .join(","),
+            Fault::PowerLossAll => "every store".to_string(),
             _ => format!("store-{}", ids[node]),
         };
         let was_leader = match fault {
             Fault::KillGateway | Fault::PauseGateway | Fault::SkewGateway => false,
             Fault::PartitionMinority => current.is_some_and(|l| minority.contains(&l)),
+            Fault::PowerLossAll => current.is_some(),
             _ => current == Some(node),
         };
         let hit = Hit {

@@ -98,6 +98,23 @@ pub enum Fault {
     /// Drop 30 % of the packets on every link of the leader, both ways (no netem in the
     /// kernel here, so no added delay). Needs root, as partition-leader.
     LossyLeader,
+    /// SIGKILL the leader and lose what its disk had not synced (the strict disk below),
+    /// as a power cut would; restart it after --fault-for-ms.
+    PowerLossLeader,
+    /// Every store loses power at once (SIGKILL, unsynced writes lost); all restart after
+    /// --fault-for-ms. Nothing acknowledged may be missing afterwards.
+    PowerLossAll,
+    /// The leader's disk turns slow: +20 ms per write, +100 ms per sync, for
+    /// --fault-for-ms.
+    SlowDisk,
+    /// The leader's disk is full (writes that grow a file fail with ENOSPC): the store
+    /// must stop rather than go on without durability; the others elect a leader. After
+    /// --fault-for-ms the disk has room again and the store restarts.
+    DiskFull,
+    /// The leader's fsyncs fail with EIO: the store must stop; what it had not synced is
+    /// lost (after a failed fsync the kernel may drop the dirty pages). After
+    /// --fault-for-ms it restarts on a healthy disk.
+    SyncErrors,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -114,7 +131,11 @@ SHA-256 of each one's state machine, read from its data dir).\n\
 Faults (--faults) are dealt like cards: each kind once per round, in the seed's order, \
 one at a time, each healed before the next. Link faults (partition-*, mute-leader, \
 lossy-leader) run each store in a network namespace of its own on a bridge the tool \
-makes, and need root, iproute2 and iptables.\n\
+makes, and need root, iproute2 and iptables. Disk faults (power-loss-*, slow-disk, \
+disk-full, sync-errors) run each store on a strict disk: an LD_PRELOAD library (built \
+with the system C compiler, `cc`) that journals what every write under the store's data \
+dir replaces, so that a power loss undoes everything not yet fsynced, and that can slow \
+the disk, fill it or fail its syncs.\n\
 The report (--json for machines) gives the seed, operations by outcome, faults injected, \
 the longest write outage after a fault, the anomalies with the users involved, and \
 where the history and the nodes' logs are.\n\

@@ -1,7 +1,8 @@
 //! `signet chaos run` end to end: a real three-store cluster with two gateways, every
 //! workload, every fault kind on a fixed seed (partitions in network namespaces: this
 //! needs root, as CI and the development machines have; the clock fault needs libfaketime,
-//! which `.ci/run` installs), and a report that says nothing
+//! which `.ci/run` installs; the disk faults a C compiler for the strict disk), and a
+//! report that says nothing
 //! was lost, every register stayed linearizable and every token verified.
 
 use crate::support::bin;
@@ -11,8 +12,9 @@ use std::process::Command;
 /// Every fault kind `chaos run` knows, as --faults takes them and the report names them.
 const ALL_FAULTS: &str = "kill-store,kill-leader,pause-store,pause-leader,wipe-store,\
                           kill-gateway,pause-gateway,skew-gateway,partition-leader,\
-                          partition-minority,mute-leader,lossy-leader";
-const REPORTED: [&str; 12] = [
+                          partition-minority,mute-leader,lossy-leader,power-loss-leader,\
+                          power-loss-all,slow-disk,disk-full,sync-errors";
+const REPORTED: [&str; 17] = [
     "SkewGateway",
     "WipeStore",
     "KillStore",
@@ -25,6 +27,11 @@ const REPORTED: [&str; 12] = [
     "PartitionMinority",
     "MuteLeader",
     "LossyLeader",
+    "PowerLossLeader",
+    "PowerLossAll",
+    "SlowDisk",
+    "DiskFull",
+    "SyncErrors",
 ];
 
 #[test]
@@ -41,7 +48,7 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
             "--clients",
             "8",
             "--duration-s",
-            "100",
+            "140",
             "--fault-every-ms",
             "1500",
             "--fault-for-ms",
@@ -137,8 +144,9 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         assert_eq!(ids["conflicting"], serde_json::json!({}));
         assert_eq!(ids["lost"], serde_json::json!([]));
     }
-    // The seed's schedule: a fault every ~3 s over 100 s (three restarts of a gateway take
-    // ~13 s each; the round of twelve took ~80 s here, the rest is margin for slower machines), each kind dealt once before any comes again, so all twelve were
+    // The seed's schedule: a fault every ~3 s over 140 s (a gateway's restart takes a few
+    // seconds; the round of seventeen takes ~100 s here, the rest is margin for slower
+    // machines), each kind dealt once before any comes again, so all seventeen were
     // injected (and healed).
     let faults = r["faults"].as_array().unwrap();
     let kinds: std::collections::BTreeSet<&str> =
