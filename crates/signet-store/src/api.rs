@@ -24,6 +24,8 @@ pub(crate) struct StoreApi {
     pub(crate) raft: Raft,
     pub(crate) sm: StateMachineStore,
     pub(crate) proposer: Proposer,
+    /// What a linearizable read waits for on a leader restored at startup.
+    pub(crate) floor: crate::read_floor::ReadFloor,
     /// Set when the node stops: open Watch streams end so connections can close (they hold
     /// this service, and through it the state machine's files).
     pub(crate) stop: tokio::sync::watch::Receiver<bool>,
@@ -147,6 +149,10 @@ impl StoreApi {
                     }
                     RaftError::Fatal(f) => Status::unavailable(f.to_string()),
                 })?;
+                self.floor
+                    .wait(&self.raft)
+                    .await
+                    .map_err(Status::unavailable)?;
             }
             pb::Consistency::AtLeast => {
                 self.raft

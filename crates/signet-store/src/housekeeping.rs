@@ -90,6 +90,7 @@ pub(crate) async fn run(
     sm: StateMachineStore,
     proposer: Proposer,
     cfg: KeyHousekeeping,
+    floor: crate::read_floor::ReadFloor,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -97,7 +98,8 @@ pub(crate) async fn run(
             _ = tokio::time::sleep(cfg.interval) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        if raft.metrics().borrow().state != ServerState::Leader {
+        // A leader restored at startup decides only from a state that has caught up.
+        if raft.metrics().borrow().state != ServerState::Leader || !floor.reached(&raft) {
             continue;
         }
         for cmd in due(&sm, &cfg, now_ms()) {

@@ -30,6 +30,7 @@ mod ops;
 mod proposer;
 mod purging;
 mod raft_service;
+mod read_floor;
 mod recovery;
 mod sled_kv;
 mod snapshot;

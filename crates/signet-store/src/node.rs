@@ -169,6 +169,7 @@ impl StoreNode {
             .map_err(|e| StoreError::io("open raft log", e))?;
         let sm = StateMachineStore::open(&config.data_dir)?;
         let log = log.purge_behind(sm.snapshot_fence());
+        let floor = crate::read_floor::ReadFloor::at_start(&log);
         let transport = config.transport();
         let network = Network::new(node_id, config.faults.clone(), transport.clone());
         let enforce = config.tls.is_some();
@@ -208,6 +209,7 @@ impl StoreNode {
             sm.clone(),
             proposer.clone(),
             config.key_housekeeping,
+            floor.clone(),
             stop_rx.clone(),
         )));
         tasks.push(tokio::spawn(crate::purging::run(
@@ -234,6 +236,7 @@ impl StoreNode {
                     raft: raft.clone(),
                     sm: sm.clone(),
                     proposer,
+                    floor: floor.clone(),
                     stop: stop_rx.clone(),
                 })
                 .max_decoding_message_size(16 * 1024 * 1024),
