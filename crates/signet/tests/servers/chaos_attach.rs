@@ -101,7 +101,7 @@ async fn chaos_attach_runs_the_users_commands_and_checks_the_stores_status() {
             "--fault-for-ms",
             "600",
             "--seed",
-            "16",
+            "35",
             "--faults",
             "pause-leader,kill-gateway",
             "--fault-command",
@@ -116,7 +116,7 @@ async fn chaos_attach_runs_the_users_commands_and_checks_the_stores_status() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "chaos run --attach failed: {stderr}");
     let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
-    assert_eq!(r["seed"], 16);
+    assert_eq!(r["seed"], 35);
     assert_eq!(
         (r["stores"].as_u64(), r["gateways"].as_u64()),
         (Some(1), Some(2))
@@ -151,7 +151,7 @@ async fn chaos_attach_runs_the_users_commands_and_checks_the_stores_status() {
             other => panic!("unexpected fault {other:?}: {r:#}"),
         }
     }
-    // Seed 16 deals kill-gateway, pause-leader, kill-gateway, pause-leader, … and picks
+    // Seed 35 deals kill-gateway, pause-leader, kill-gateway, pause-leader, … and picks
     // gateway 1, then gateway 2.
     let kinds: Vec<(&str, &str)> = faults
         .iter()
