@@ -138,14 +138,14 @@ except OSError as e:
     print('sync', errno.errorcode[e.errno])
 t = time.monotonic()
 os.pwrite(fd, b'y', 0)
-print('slow' if time.monotonic() - t > 0.15 else 'fast')
+print('slow' if time.monotonic() - t > 0.4 else 'fast')
 "
     );
     assert_eq!(python(&disk, &probe), "write ok\nsync ok\nfast\n");
     disk.set_faults(DiskFaults {
         full: true,
         sync_fails: true,
-        write_delay_ms: 200,
+        write_delay_ms: 800,
         ..Default::default()
     })
     .unwrap();
