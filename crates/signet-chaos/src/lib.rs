@@ -15,6 +15,7 @@
 //!   in every answer and in the final state.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod history;
 pub mod linearizable;
 pub mod sets;

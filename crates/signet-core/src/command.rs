@@ -231,6 +231,17 @@ pub enum Command {
     CasRegister(CasRegister),
 }
 
+/// How far a proposer's clock may be from the store cluster's (the
+/// middle store clock, as the leader measures it). Commands carry the
+/// proposer's clock and apply decides with it (code expiry, lockout windows, key and import
+/// leases), so a gateway whose clock is behind would otherwise redeem codes past their
+/// expiry, and one ahead would retire keys early. Within this bound the effect of a skewed
+/// gateway is bounded by it; beyond, its commands are refused (fail closed) until its clock
+/// is fixed. Larger than the longest a client retries one write (the same command, the same
+/// clock, for up to the store client's 15 s deadline), much smaller than any code lifetime
+/// or lockout window.
+pub const MAX_PROPOSER_SKEW: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Command {
     /// Short name, for logs and metrics (the serde tag).
     pub fn name(&self) -> &'static str {
@@ -291,9 +302,9 @@ impl Command {
 
     /// The proposer's wall clock the command carries, where apply decides with it (code
     /// expiry, lockout windows, key and import leases, purges): Unix ms. The store leader
-    /// refuses a command whose clock is further than it allows from its own, so that a
-    /// gateway with a skewed clock cannot redeem an expired code, stretch a lockout window
-    /// or retire a key early (see `signet-store`'s `MAX_PROPOSER_SKEW`).
+    /// refuses a command whose clock is further than [`MAX_PROPOSER_SKEW`] from cluster
+    /// time, so that a gateway with a skewed clock cannot redeem an expired code, stretch a
+    /// lockout window or retire a key early.
     pub fn proposer_clock_ms(&self) -> Option<u64> {
         match self {
             Command::IssueCode(c) => Some(c.now_ms),

@@ -35,7 +35,7 @@ pub use apply::{
     UpdateUser, UpdateUserPool,
 };
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
-pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION};
+pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};
 pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;

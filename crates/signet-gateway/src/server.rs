@@ -109,6 +109,7 @@ pub async fn start(
         tokio::spawn(quorum::probe_loop(
             gateway.store.clone(),
             gateway.quorum.clone(),
+            gateway.cfg.clock.clone(),
             gateway.cfg.store_probe_interval,
             gateway.cfg.store_probe_timeout,
             stop_rx.clone(),

@@ -392,6 +392,27 @@ impl StoreClient {
         query: &Query,
         consistency: ReadConsistency,
     ) -> Result<(QueryResult, u64), ClientError> {
+        let reply = self.read_reply(query, consistency).await?;
+        let result = serde_json::from_slice(&reply.result)
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok((result, reply.applied_index))
+    }
+
+    /// A linearizable read of `query` that returns, instead of its result, cluster time as
+    /// the leader that answered knows it (Unix ms; None from a store too old to say): how
+    /// a gateway checks its own clock against the stores'.
+    pub async fn cluster_time(&self, query: &Query) -> Result<Option<u64>, ClientError> {
+        let reply = self
+            .read_reply(query, ReadConsistency::Linearizable)
+            .await?;
+        Ok(reply.cluster_time_ms)
+    }
+
+    async fn read_reply(
+        &self,
+        query: &Query,
+        consistency: ReadConsistency,
+    ) -> Result<pb::ReadReply, ClientError> {
         let body = serde_json::to_vec(query).map_err(|e| ClientError::Decode(e.to_string()))?;
         let (c, at_least) = match consistency {
             ReadConsistency::Linearizable => (pb::Consistency::Linearizable, 0),
@@ -418,9 +439,7 @@ impl StoreClient {
             })
             .instrument(crate::trace::client_span("store.read"))
             .await?;
-        let result = serde_json::from_slice(&reply.result)
-            .map_err(|e| ClientError::Decode(e.to_string()))?;
-        Ok((result, reply.applied_index))
+        Ok(reply)
     }
 
     /// Stream applied changes from `from_index` on, from any member.

@@ -26,20 +26,14 @@ pub(crate) struct StoreApi {
     pub(crate) proposer: Proposer,
     /// What a linearizable read waits for on a leader restored at startup.
     pub(crate) floor: crate::read_floor::ReadFloor,
+    /// What a proposer's clock is compared with.
+    pub(crate) clock: crate::cluster_time::ClusterClock,
     /// Set when the node stops: open Watch streams end so connections can close (they hold
     /// this service, and through it the state machine's files).
     pub(crate) stop: tokio::sync::watch::Receiver<bool>,
 }
 
-/// How far a proposer's clock may be from the store leader's. Commands carry the
-/// proposer's clock and apply decides with it (code expiry, lockout windows, key and import
-/// leases), so a gateway whose clock is behind would otherwise redeem codes past their
-/// expiry, and one ahead would retire keys early. Within this bound the effect of a skewed
-/// gateway is bounded by it; beyond, its commands are refused (fail closed) until its clock
-/// is fixed. Larger than the longest a client retries one write (the same command, the same
-/// clock, for up to the store client's 15 s deadline), much smaller than any code lifetime
-/// or lockout window.
-pub const MAX_PROPOSER_SKEW: Duration = Duration::from_secs(30);
+pub use signet_core::MAX_PROPOSER_SKEW;
 
 /// "Not the leader" with the leader's API address when known, so clients can retry there.
 pub(crate) fn not_leader(leader: Option<&SignetNode>) -> Status {
@@ -114,19 +108,21 @@ impl StoreApi {
     }
 
     /// Why the leader refuses `command`'s clock, if it does: further than
-    /// [`MAX_PROPOSER_SKEW`] from the leader's own. Only the leader judges (a follower
-    /// redirects; its clock is not the one that counts), and only when the command is
-    /// proposed: applying the log never reads a clock.
+    /// [`MAX_PROPOSER_SKEW`] from cluster time (the middle store clock, see
+    /// `crate::cluster_time`; the leader's own until it has heard from a majority), so a
+    /// leader whose own clock is wrong still takes commands from correct gateways. Only
+    /// the leader judges (a follower redirects), and only when the command is proposed:
+    /// applying the log never reads a clock.
     fn skewed(&self, command: &Command) -> Option<String> {
         let theirs = command.proposer_clock_ms()?;
         if self.raft.metrics().borrow().state != openraft::ServerState::Leader {
             return None;
         }
-        let mine = crate::housekeeping::now_ms();
+        let mine = self.clock.median_ms();
         let off = theirs.abs_diff(mine);
         (off > MAX_PROPOSER_SKEW.as_millis() as u64).then(|| {
             format!(
-                "{}: the proposer's clock is {off} ms {} the store leader's; commands that \
+                "{}: the proposer's clock is {off} ms {} the store cluster's; commands that \
                  carry a clock are refused beyond ±{} s (check NTP on the gateway and the stores)",
                 command.name(),
                 if theirs > mine { "ahead of" } else { "behind" },
@@ -138,6 +134,7 @@ impl StoreApi {
     async fn read_inner(&self, req: pb::ReadRequest) -> Result<Response<pb::ReadReply>, Status> {
         let query: Query =
             serde_json::from_slice(&req.query).map_err(|e| bad_request("query", e))?;
+        let mut cluster_time_ms = None;
         match pb::Consistency::try_from(req.consistency).unwrap_or(pb::Consistency::Unspecified) {
             pb::Consistency::Linearizable | pb::Consistency::Unspecified => {
                 self.raft.ensure_linearizable().await.map_err(|e| match e {
@@ -153,6 +150,7 @@ impl StoreApi {
                     .wait(&self.raft)
                     .await
                     .map_err(Status::unavailable)?;
+                cluster_time_ms = Some(self.clock.median_ms());
             }
             pb::Consistency::AtLeast => {
                 self.raft
@@ -174,6 +172,7 @@ impl StoreApi {
         Ok(Response::new(pb::ReadReply {
             result,
             applied_index,
+            cluster_time_ms,
         }))
     }
 }

@@ -5,7 +5,8 @@
 //! conditional on the state it finds when applied (a retirement checks the owner's recorded
 //! lease against the proposal's time, a drop checks the overlap), so a deposed leader's
 //! late proposal, or the same proposal twice, changes nothing. No wall-clock lease decides
-//! who may act.
+//! who may act, and the time decided with is cluster time (`crate::cluster_time`): a
+//! leader whose clock runs ahead retires and drops nothing early.
 
 use crate::proposer::Proposer;
 use crate::state_machine::StateMachineStore;
@@ -40,14 +41,6 @@ impl Default for KeyHousekeeping {
             overlap: Duration::from_secs(86_400 + 60),
         }
     }
-}
-
-/// Wall-clock time in Unix ms: the proposer's clock, carried in the commands.
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// What the leader should propose now, given the keys and leases it sees.
@@ -85,12 +78,41 @@ pub(crate) fn due(sm: &StateMachineStore, cfg: &KeyHousekeeping, now: u64) -> Ve
         .collect()
 }
 
+/// What the leader's housekeeping tasks (keys here, expired state in `crate::purging`)
+/// decide with.
+#[derive(Clone)]
+pub(crate) struct Housekeeper {
+    pub(crate) raft: Raft,
+    pub(crate) sm: StateMachineStore,
+    pub(crate) proposer: Proposer,
+    pub(crate) floor: crate::read_floor::ReadFloor,
+    pub(crate) clock: crate::cluster_time::ClusterClock,
+}
+
+impl Housekeeper {
+    /// The time to decide with, when this node may decide now: it leads, it has applied
+    /// the log it was restored with (a leader restored at startup decides only from a
+    /// state that has caught up), and it knows cluster time. Retiring and dropping keys
+    /// and purging are never decided on this node's clock alone: deferred until a
+    /// majority's clocks are known (`crate::cluster_time`).
+    pub(crate) fn decision_time(&self, what: &str) -> Option<u64> {
+        if self.raft.metrics().borrow().state != ServerState::Leader
+            || !self.floor.reached(&self.raft)
+        {
+            return None;
+        }
+        let now = self.clock.agreed_ms();
+        if now.is_none() {
+            tracing::debug!("{what} deferred: no cluster time yet");
+        }
+        now
+    }
+}
+
 pub(crate) async fn run(
-    raft: Raft,
-    sm: StateMachineStore,
-    proposer: Proposer,
+    hk: Housekeeper,
     cfg: KeyHousekeeping,
-    floor: crate::read_floor::ReadFloor,
+    rounds: std::sync::Arc<std::sync::atomic::AtomicU64>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -98,14 +120,14 @@ pub(crate) async fn run(
             _ = tokio::time::sleep(cfg.interval) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        // A leader restored at startup decides only from a state that has caught up.
-        if raft.metrics().borrow().state != ServerState::Leader || !floor.reached(&raft) {
+        let Some(now) = hk.decision_time("key housekeeping") else {
             continue;
-        }
-        for cmd in due(&sm, &cfg, now_ms()) {
+        };
+        rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for cmd in due(&hk.sm, &cfg, now) {
             let what = cmd.name();
             let rid = RequestId(rand::random::<[u8; 16]>());
-            match proposer.propose(Request::new(rid, cmd)).await {
+            match hk.proposer.propose(Request::new(rid, cmd)).await {
                 Ok((outcome, _)) => tracing::info!(what, ?outcome, "key housekeeping"),
                 Err(e) => {
                     tracing::debug!(what, "key housekeeping deferred: {}", e.message());

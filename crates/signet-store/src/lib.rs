@@ -14,6 +14,7 @@ mod access;
 mod admission;
 mod api;
 mod cluster;
+mod cluster_time;
 mod durable;
 mod error;
 mod failpoints;

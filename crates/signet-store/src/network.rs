@@ -32,15 +32,23 @@ pub struct Network {
     faults: Faults,
     transport: signet_tls::Transport,
     channels: Arc<Mutex<HashMap<String, Channel>>>,
+    /// The peers' clocks, read from their replies (see [`crate::cluster_time`]).
+    clocks: crate::cluster_time::ClockSamples,
 }
 
 impl Network {
-    pub(crate) fn new(self_id: NodeId, faults: Faults, transport: signet_tls::Transport) -> Self {
+    pub(crate) fn new(
+        self_id: NodeId,
+        faults: Faults,
+        transport: signet_tls::Transport,
+        clocks: crate::cluster_time::ClockSamples,
+    ) -> Self {
         Network {
             self_id,
             faults,
             transport,
             channels: Arc::default(),
+            clocks,
         }
     }
 
@@ -131,11 +139,25 @@ impl PeerClient {
                 .parse()
                 .expect("digits are valid metadata"),
         );
+        let (sent_ms, sent) = (crate::cluster_time::wall_ms(), std::time::Instant::now());
         let reply = match kind {
             RpcKind::AppendEntries => client.append_entries(request).await,
             RpcKind::Vote => client.vote(request).await,
             RpcKind::InstallSnapshot => client.install_snapshot(request).await,
         };
+        let theirs = reply.as_ref().ok().and_then(|r| {
+            r.metadata()
+                .get(crate::cluster_time::CLOCK_METADATA)?
+                .to_str()
+                .ok()?
+                .parse::<u64>()
+                .ok()
+        });
+        if let Some(theirs) = theirs {
+            self.net
+                .clocks
+                .record(self.target, sent_ms, sent.elapsed(), theirs);
+        }
         let reply = reply.map_err(|s| match s.code() {
             tonic::Code::Unavailable | tonic::Code::FailedPrecondition => {
                 CallError::Unreachable(format!("{}: {}", s.code(), s.message()))

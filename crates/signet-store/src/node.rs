@@ -134,6 +134,9 @@ pub struct StoreNode {
     lease: Duration,
     transport: signet_tls::Transport,
     tls: Option<signet_tls::TlsSource>,
+    clock: crate::cluster_time::ClusterClock,
+    /// Key-housekeeping rounds this node decided while leading.
+    key_rounds: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl StoreNode {
@@ -171,7 +174,13 @@ impl StoreNode {
         let log = log.purge_behind(sm.snapshot_fence());
         let floor = crate::read_floor::ReadFloor::at_start(&log);
         let transport = config.transport();
-        let network = Network::new(node_id, config.faults.clone(), transport.clone());
+        let clocks = crate::cluster_time::ClockSamples::default();
+        let network = Network::new(
+            node_id,
+            config.faults.clone(),
+            transport.clone(),
+            clocks.clone(),
+        );
         let enforce = config.tls.is_some();
         let raft = Raft::new(
             node_id,
@@ -183,6 +192,12 @@ impl StoreNode {
         .await
         .map_err(|e| StoreError::Raft(e.to_string()))?;
 
+        let clock = crate::cluster_time::ClusterClock {
+            samples: clocks,
+            raft: raft.clone(),
+            me: node_id,
+        };
+        let key_rounds = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
 
@@ -204,18 +219,21 @@ impl StoreNode {
 
         let (proposer, proposer_task) = Proposer::start(raft.clone(), stop_rx.clone());
         tasks.push(proposer_task);
+        let hk = crate::housekeeping::Housekeeper {
+            raft: raft.clone(),
+            sm: sm.clone(),
+            proposer: proposer.clone(),
+            floor: floor.clone(),
+            clock: clock.clone(),
+        };
         tasks.push(tokio::spawn(crate::housekeeping::run(
-            raft.clone(),
-            sm.clone(),
-            proposer.clone(),
+            hk.clone(),
             config.key_housekeeping,
-            floor.clone(),
+            key_rounds.clone(),
             stop_rx.clone(),
         )));
         tasks.push(tokio::spawn(crate::purging::run(
-            raft.clone(),
-            sm.clone(),
-            proposer.clone(),
+            hk,
             config.purge,
             stop_rx.clone(),
         )));
@@ -237,6 +255,7 @@ impl StoreNode {
                     sm: sm.clone(),
                     proposer,
                     floor: floor.clone(),
+                    clock: clock.clone(),
                     stop: stop_rx.clone(),
                 })
                 .max_decoding_message_size(16 * 1024 * 1024),
@@ -289,6 +308,8 @@ impl StoreNode {
             lease: config.election_timeout.1,
             transport,
             tls: config.tls,
+            clock,
+            key_rounds,
         })
     }
 
@@ -304,6 +325,8 @@ impl StoreNode {
             sm: self.sm.clone(),
             tls: self.tls.clone(),
             lease: self.lease,
+            clock: self.clock.clone(),
+            key_rounds: self.key_rounds.clone(),
         });
         let mut stop = self.stop.subscribe();
         self.tasks.push(tokio::spawn(async move {

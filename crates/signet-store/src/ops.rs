@@ -30,6 +30,8 @@ pub(crate) struct Ops {
     pub(crate) tls: Option<signet_tls::TlsSource>,
     /// The followers' leader lease (longest election timeout).
     pub(crate) lease: Duration,
+    pub(crate) clock: crate::cluster_time::ClusterClock,
+    pub(crate) key_rounds: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub(crate) fn router(ops: Arc<Ops>) -> axum::Router {
@@ -59,6 +61,11 @@ async fn readyz(State(ops): State<Arc<Ops>>) -> Response {
 
 fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
     header(out, name, "gauge", help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: f64) {
+    header(out, name, "counter", help);
     let _ = writeln!(out, "{name} {value}");
 }
 
@@ -151,6 +158,31 @@ async fn metrics(State(ops): State<Arc<Ops>>) -> Response {
                 .as_secs_f64(),
         );
     }
+    let own = crate::cluster_time::wall_ms() as f64;
+    gauge(
+        &mut out,
+        "signet_store_clock_offset_seconds",
+        "This node's clock minus cluster time (the middle voter's clock; 0 until this node \
+         has heard from a majority).",
+        (own - ops.clock.median_ms() as f64) / 1000.0,
+    );
+    gauge(
+        &mut out,
+        "signet_store_cluster_time_known",
+        "1 when this node has recent clock readings from a majority of voters: only then \
+         does it retire or drop keys and purge expired state while leading.",
+        if ops.clock.agreed_ms().is_some() {
+            1.0
+        } else {
+            0.0
+        },
+    );
+    counter(
+        &mut out,
+        "signet_store_key_housekeeping_rounds_total",
+        "Key-housekeeping rounds this node decided while leading (on cluster time).",
+        ops.key_rounds.load(std::sync::atomic::Ordering::Relaxed) as f64,
+    );
     if let Some(ms) = m.millis_since_quorum_ack {
         gauge(
             &mut out,

@@ -3,15 +3,11 @@
 //!
 //! The leader scans its applied state a bounded number of rows per round (a cursor per
 //! table, kept in this task only) and proposes [`Command::PurgeExpired`] with the keys it
-//! found and its clock. Apply checks every key again against the time in the command (see
+//! found and cluster time (`crate::cluster_time`). Apply checks every key again against the time in the command (see
 //! `signet_core::purge`), so, as with key housekeeping, a deposed leader's late proposal or
 //! a proposal applied twice deletes nothing still needed.
 
-use crate::housekeeping::now_ms;
-use crate::proposer::Proposer;
 use crate::state_machine::StateMachineStore;
-use crate::types::Raft;
-use openraft::ServerState;
 use signet_core::purge::{PurgeCursor, MAX_PURGE_BATCH};
 use signet_core::{Command, PurgeExpired, Request, RequestId, Table};
 use std::time::Duration;
@@ -74,9 +70,7 @@ fn next_command(
 }
 
 pub(crate) async fn run(
-    raft: Raft,
-    sm: StateMachineStore,
-    proposer: Proposer,
+    hk: crate::housekeeping::Housekeeper,
     cfg: PurgeHousekeeping,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -87,13 +81,14 @@ pub(crate) async fn run(
             _ = stop.wait_for(|s| *s) => return,
         }
         for _ in 0..MAX_ROUND_PROPOSALS {
-            if raft.metrics().borrow().state != ServerState::Leader {
+            // One clock running ahead must not purge refresh families still in use.
+            let Some(now) = hk.decision_time("purge") else {
                 break;
-            }
+            };
             // Sled reads may touch the disk: keep them off the async workers.
-            let (sm2, mut c) = (sm.clone(), std::mem::take(&mut cursors));
+            let (sm2, mut c) = (hk.sm.clone(), std::mem::take(&mut cursors));
             let scanned = tokio::task::spawn_blocking(move || {
-                let r = next_command(&sm2, &mut c, cfg.scan_rows, now_ms());
+                let r = next_command(&sm2, &mut c, cfg.scan_rows, now);
                 (r, c)
             })
             .await;
@@ -122,7 +117,7 @@ pub(crate) async fn run(
                 _ => (0, 0),
             };
             let rid = RequestId(rand::random::<[u8; 16]>());
-            match proposer.propose(Request::new(rid, cmd)).await {
+            match hk.proposer.propose(Request::new(rid, cmd)).await {
                 Ok(_) => tracing::info!(
                     families = counts.0,
                     revoked_tokens = counts.1,

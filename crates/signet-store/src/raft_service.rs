@@ -46,9 +46,17 @@ fn decode<T: serde::de::DeserializeOwned>(req: Request<RaftMessage>) -> Result<T
         .map_err(|e| Status::invalid_argument(e.to_string()))
 }
 
+/// The reply, with this node's wall clock for the sender's cluster time
+/// ([`crate::cluster_time`]).
 fn encode<T: Serialize>(v: &T) -> Result<Response<RaftMessage>, Status> {
     let data = serde_json::to_vec(v).map_err(|e| Status::internal(e.to_string()))?;
-    Ok(Response::new(RaftMessage { data }))
+    let mut reply = Response::new(RaftMessage { data });
+    let now = crate::cluster_time::wall_ms().to_string();
+    reply.metadata_mut().insert(
+        crate::cluster_time::CLOCK_METADATA,
+        now.parse().expect("digits are valid metadata"),
+    );
+    Ok(reply)
 }
 
 #[tonic::async_trait]

@@ -9,13 +9,15 @@
 //!   that every acknowledged write is applied exactly once on every surviving member.
 //! * [`wait_for`]: poll a condition until a deadline instead of sleeping blindly.
 //! * [`start_gateway`]: gateways in front of a cluster, with admin and auth clients.
-//! * [`ChildProcess`]: the real `signet` binary as a child process, for black-box tests.
+//! * [`ChildProcess`]: the real `signet` binary as a child process, for black-box tests,
+//!   and [`http_get`] / [`metric`] to probe its `/readyz` and `/metrics`.
 #![forbid(unsafe_code)]
 
 mod child;
 mod cluster;
 mod env;
 mod gateways;
+mod http;
 mod load;
 mod pki;
 mod wait;
@@ -28,6 +30,7 @@ pub use gateways::{
     start_gateway, start_gateway_on, sts_client, test_gateway_config, TEST_ADMIN_SECRET,
     TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET,
 };
+pub use http::{http_get, metric};
 pub use load::{
     assert_all_applied_once, check_applied_once, spawn_writers, Acked, Failed, LoadReport,
     LoadWrite, WriteLoad,

@@ -247,23 +247,9 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The environment that runs a process with its wall clock `offset_s` seconds off
-/// (libfaketime, Debian's `faketime` package, preloaded; monotonic time is left alone so
-/// timers and timeouts behave).
+/// (`signet_chaos::clock`).
 pub fn skewed_clock(offset_s: i64) -> anyhow::Result<Vec<(String, String)>> {
-    let lib = [
-        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-        "/usr/lib/faketime/libfaketime.so.1",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists())
-    .context("clock faults need libfaketime (Debian package faketime)")?;
-    Ok(vec![
-        ("LD_PRELOAD".into(), lib.into()),
-        ("FAKETIME".into(), format!("{offset_s:+}s")),
-        ("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()),
-        ("FAKETIME_NO_CACHE".into(), "1".into()),
-    ])
+    signet_chaos::clock::skewed(offset_s).map_err(anyhow::Error::msg)
 }
 
 /// Start a gateway and wait until it answers `/readyz` (it signs once its first key is

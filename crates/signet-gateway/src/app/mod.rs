@@ -67,16 +67,22 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Ready to serve: the store cluster answered the latest linearizable probe, signing
-    /// keys are usable and caches are followed by the Watch stream.
+    /// Ready to serve: the store cluster answered the latest linearizable probe, this
+    /// gateway's clock is near cluster time, signing keys are usable and caches are followed
+    /// by the Watch stream.
     pub fn is_ready(&self) -> bool {
-        self.quorum.is_ok() && self.keys.is_ready() && self.cache.is_watching()
+        self.quorum.is_ok()
+            && self.quorum.clock_skew().is_none()
+            && self.keys.is_ready()
+            && self.cache.is_watching()
     }
 
     /// Why the gateway is not ready (None when it is).
     pub fn not_ready_reason(&self) -> Option<String> {
         if !self.quorum.is_ok() {
             Some(format!("no store quorum: {}", self.quorum.why()))
+        } else if let Some(skew) = self.quorum.clock_skew() {
+            Some(skew)
         } else if !self.keys.is_ready() {
             Some("signing keys not usable yet".into())
         } else if self.cache.is_behind() {

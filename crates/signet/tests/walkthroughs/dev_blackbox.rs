@@ -37,18 +37,9 @@ fn with_secret<T>(msg: T, secret: &str) -> tonic::Request<T> {
 }
 
 async fn http_get(addr: &str, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await.unwrap();
-    let status = raw.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    signet_testkit::http_get(addr, path)
+        .await
+        .unwrap_or_else(|| panic!("no answer from {addr}{path}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -214,7 +214,7 @@ async fn metrics(
         ),
         (
             "signet_ready",
-            "1 when the store has a quorum, signing keys are usable and the caches follow the store.",
+            "1 when the store has a quorum, the clock is near the stores', signing keys are usable and the caches follow the store.",
             if gw.is_ready() { 1.0 } else { 0.0 },
         ),
         (
@@ -226,6 +226,11 @@ async fn metrics(
             "signet_store_probe_seconds",
             "Duration of the latest store-quorum probe (the timeout when it got no answer).",
             gw.quorum.took().as_secs_f64(),
+        ),
+        (
+            "signet_clock_offset_seconds",
+            "This gateway's clock minus the store cluster's (the middle store clock), from the latest probe.",
+            gw.quorum.clock_offset_ms() as f64 / 1000.0,
         ),
         (
             "signet_cache_behind",
