@@ -50,6 +50,14 @@ pub fn adjustable(file: &Path) -> Result<Vec<(String, String)>, String> {
     ])
 }
 
+/// This process's wall clock, Unix ms.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// Set the offset a process started with [`adjustable`]`(file)` reads.
 pub fn set_offset(file: &Path, offset_s: i64) -> Result<(), String> {
     // Replaced whole (write then rename), so a reader never sees half a line.
@@ -59,7 +67,8 @@ pub fn set_offset(file: &Path, offset_s: i64) -> Result<(), String> {
         .map_err(|e| format!("setting the clock offset in {}: {e}", file.display()))
 }
 
-/// `env` with `more` added; both may preload a library (`LD_PRELOAD`), and then both are.
+/// `env` with `more` added; both may preload a library (`LD_PRELOAD`), and then both are,
+/// `env`'s first.
 pub fn merge_env(
     mut env: Vec<(String, String)>,
     more: Vec<(String, String)>,

@@ -18,6 +18,7 @@ pub(crate) struct ClusterApi {
     /// Membership changes (see `membership.rs`: bounded, one at a time, never promoting a
     /// node that has not caught up).
     pub(crate) members: Arc<Members>,
+    pub(crate) clock: crate::cluster_time::ClusterClock,
 }
 
 /// How long a Snapshot call waits for the snapshot (and the purge) to finish.
@@ -91,6 +92,8 @@ impl Cluster for ClusterApi {
             snapshot_index: m.snapshot.map(|s| s.index),
             members,
             incarnation: self.me.incarnation,
+            clock_ms: crate::cluster_time::wall_ms(),
+            cluster_time_ms: self.clock.known_median_ms(),
         }))
     }
 

@@ -156,8 +156,12 @@ impl ClusterClock {
     /// The middle voter's clock, or this node's own when it has not heard from a majority:
     /// what a proposer's clock is compared with.
     pub fn median_ms(&self) -> u64 {
-        let now = wall_ms();
-        median(&self.samples, self.me, &self.voters(), now).unwrap_or(now)
+        self.known_median_ms().unwrap_or_else(wall_ms)
+    }
+
+    /// The middle voter's clock, when this node has heard from a majority.
+    pub fn known_median_ms(&self) -> Option<u64> {
+        median(&self.samples, self.me, &self.voters(), wall_ms())
     }
 }
 

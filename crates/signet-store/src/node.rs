@@ -266,6 +266,7 @@ impl StoreNode {
                 me: me.clone(),
                 transport: transport.clone(),
                 members: Members::new(raft.clone(), node_id, config.join_catch_up),
+                clock: clock.clone(),
             }));
         tasks.push(serve(
             api,

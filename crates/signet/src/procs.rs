@@ -252,6 +252,32 @@ pub fn skewed_clock(offset_s: i64) -> anyhow::Result<Vec<(String, String)>> {
     signet_chaos::clock::skewed(offset_s).map_err(anyhow::Error::msg)
 }
 
+fn clock_file(root: &Path, id: u64) -> PathBuf {
+    root.join(format!("store-{id}.clock"))
+}
+
+/// Store `id`'s environment: on the strict disk (the library at `strict`), with an
+/// adjustable clock when `clocks`.
+fn store_env(
+    root: &Path,
+    strict: Option<&Path>,
+    clocks: bool,
+    id: u64,
+) -> anyhow::Result<Vec<(String, String)>> {
+    // libfaketime goes first in LD_PRELOAD: loaded after the strict disk, it crashes the
+    // process at start.
+    let mut env = match clocks {
+        true => {
+            signet_chaos::clock::adjustable(&clock_file(root, id)).map_err(anyhow::Error::msg)?
+        }
+        false => Vec::new(),
+    };
+    if let Some(lib) = strict {
+        env = signet_chaos::clock::merge_env(env, disk(root, lib, id)?.env());
+    }
+    Ok(env)
+}
+
 /// Start a gateway and wait until it answers `/readyz` (it signs once its first key is
 /// usable: publish before sign).
 async fn start_gateway(
@@ -297,6 +323,9 @@ pub struct LocalCluster {
     /// The strict-disk library every store runs on, when disk faults are to be injected
     /// (`signet_chaos::strictfs`).
     strict: Option<PathBuf>,
+    /// Whether every store's wall clock can be set (`signet_chaos::clock::adjustable`, from
+    /// [`LocalCluster::clock_file`]), for clock faults on the stores.
+    clocks: bool,
 }
 
 impl LocalCluster {
@@ -308,7 +337,7 @@ impl LocalCluster {
     /// Start `stores` store nodes and `gateways` gateways under `root`; returns once every
     /// gateway answers `/readyz`.
     pub async fn start(root: &Path, stores: u64, gateways: usize) -> anyhow::Result<LocalCluster> {
-        Self::start_on(root, stores, gateways, None, false).await
+        Self::start_on(root, stores, gateways, None, false, false).await
     }
 
     /// Like [`LocalCluster::start`], each store in its own namespace of `net` when given,
@@ -319,6 +348,7 @@ impl LocalCluster {
         gateways: usize,
         net: Option<crate::netns::Network>,
         strict: bool,
+        clocks: bool,
     ) -> anyhow::Result<LocalCluster> {
         let strict = match strict {
             true => Some(
@@ -327,12 +357,7 @@ impl LocalCluster {
             ),
             false => None,
         };
-        let disk_env = |id: u64| -> anyhow::Result<Vec<(String, String)>> {
-            Ok(match &strict {
-                Some(lib) => disk(root, lib, id)?.env(),
-                None => Vec::new(),
-            })
-        };
+        let disk_env = |id: u64| store_env(root, strict.as_deref(), clocks, id);
         let log = |name: &str| root.join(format!("{name}.log"));
         let placed = |i: usize| match &net {
             Some(n) => (n.wrap(i), n.ip(i)),
@@ -412,6 +437,7 @@ impl LocalCluster {
             gateway_args,
             net,
             strict,
+            clocks,
         })
     }
 
@@ -424,10 +450,15 @@ impl LocalCluster {
     }
 
     fn store_env(&self, id: u64) -> anyhow::Result<Vec<(String, String)>> {
-        Ok(match &self.strict {
-            Some(lib) => disk(&self.root, lib, id)?.env(),
-            None => Vec::new(),
-        })
+        store_env(&self.root, self.strict.as_deref(), self.clocks, id)
+    }
+
+    /// The file store `id`'s clock offset is read from (when started with clocks).
+    pub fn clock_file(&self, id: u64) -> anyhow::Result<PathBuf> {
+        match self.clocks {
+            true => Ok(clock_file(&self.root, id)),
+            false => bail!("clock faults on the stores need them started with adjustable clocks"),
+        }
     }
 
     /// Replace store `index`, already stopped, whose data is lost: wipe its data dir, remove

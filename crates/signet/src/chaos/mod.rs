@@ -176,6 +176,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
                 gateways,
                 net,
                 nemesis::needs_disk(&a.faults),
+                nemesis::needs_clocks(&a.faults),
             )
             .await?,
         ),

@@ -6,11 +6,15 @@
 use super::endpoints::Endpoints;
 use crate::cli::chaos::{Fault, RunArgs};
 use crate::procs::LocalCluster;
-use anyhow::Context;
+use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use signet_chaos::strictfs::{Disk, DiskFaults};
 use signet_store::StoreClient;
 use std::time::{Duration, Instant};
+
+/// How far `skew-leader` moves the leader's clock: two days, more than a retired key
+/// stays published (the longest token lifetime, a day, plus leeway).
+const STORE_SKEW_S: i64 = 2 * 86_400;
 
 /// Share of the packets `lossy-leader` drops on the leader's links.
 const LOSS_PERCENT: u8 = 30;
@@ -213,6 +217,31 @@ impl Hit {
         Ok(())
     }
 
+    /// Set store `node`'s clock `offset_s` off and wait until it reads so (its Status
+    /// says its clock): libfaketime reads the offset file again within about 2 s.
+    async fn set_store_clock(&self, cluster: &LocalCluster, offset_s: i64) -> anyhow::Result<()> {
+        let file = cluster.clock_file(cluster.ids[self.node])?;
+        signet_chaos::clock::set_offset(&file, offset_s).map_err(anyhow::Error::msg)?;
+        let client = store_client(&Endpoints::local(cluster));
+        let api = &cluster.addrs[self.node].1;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ours = signet_chaos::clock::now_ms() as i64;
+            if let Ok(s) = client.status_of(api).await {
+                if (s.clock_ms as i64 - ours - offset_s * 1000).abs() < 60_000 {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "store-{}'s clock did not move to {offset_s:+} s",
+                    cluster.ids[self.node]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     fn net(cluster: &LocalCluster) -> anyhow::Result<&crate::netns::Network> {
         cluster
             .net
@@ -240,6 +269,10 @@ impl Hit {
                 let skewed = cluster.restart_gateway_with(self.gateway, &env).await?;
                 cluster.gateways.insert(self.gateway, skewed);
                 Ok(())
+            }
+            Fault::SkewLeader => {
+                self.set_store_clock(cluster, STORE_SKEW_S * self.skew_s.signum())
+                    .await
             }
             Fault::PartitionLeader => Self::net(cluster)?.isolate(&[self.node]),
             Fault::PartitionMinority => Self::net(cluster)?.isolate(&self.minority),
@@ -293,6 +326,7 @@ impl Hit {
                 cluster.gateways.insert(self.gateway, back);
             }
             Fault::PauseGateway => cluster.gateways[self.gateway].pause(false),
+            Fault::SkewLeader => self.set_store_clock(cluster, 0).await?,
             Fault::PartitionLeader
             | Fault::PartitionMinority
             | Fault::MuteLeader
@@ -327,6 +361,11 @@ pub fn needs_network(faults: &[Fault]) -> bool {
                 | Fault::LossyLeader
         )
     })
+}
+
+/// Whether any of `faults` sets the stores' clocks.
+pub fn needs_clocks(faults: &[Fault]) -> bool {
+    faults.contains(&Fault::SkewLeader)
 }
 
 /// Whether any of `faults` needs the stores on the strict disk.
@@ -375,6 +414,7 @@ pub(super) async fn run(
         let node = match fault {
             Fault::KillLeader
             | Fault::PauseLeader
+            | Fault::SkewLeader
             | Fault::PartitionLeader
             | Fault::MuteLeader
             | Fault::LossyLeader
@@ -388,6 +428,11 @@ pub(super) async fn run(
         let minority: Vec<usize> = (0..(stores - 1) / 2).map(|k| (node + k) % stores).collect();
         let target = match fault {
             Fault::SkewGateway => format!("gateway-{} (clock {skew_s:+} s)", gateway + 1),
+            Fault::SkewLeader => format!(
+                "store-{} (clock {:+} s)",
+                ids[node],
+                STORE_SKEW_S * skew_s.signum()
+            ),
             Fault::KillGateway | Fault::PauseGateway => format!("gateway-{}", gateway + 1),
             Fault::PartitionMinority => minority
                 .iter()
@@ -470,6 +515,7 @@ mod tests {
             Fault::KillGateway,
             Fault::PauseGateway,
             Fault::SkewGateway,
+            Fault::SkewLeader,
             Fault::PartitionLeader,
             Fault::PartitionMinority,
             Fault::MuteLeader,
@@ -481,8 +527,8 @@ mod tests {
             Fault::SyncErrors,
         ];
         // Twenty runs of seven faults each, seeds in a row, as benches/README's runs: every
-        // kind is dealt, none more than three times its share (140 / 17 ≈ 8).
-        let mut count = [0; 17];
+        // kind is dealt, none more than three times its share (140 / 18 ≈ 8).
+        let mut count = [0; 18];
         for seed in 401..421 {
             for f in dealt(seed, &kinds, 7) {
                 count[kinds.iter().position(|k| *k == f).unwrap()] += 1;

@@ -84,6 +84,13 @@ pub enum Fault {
     /// commands that carry a clock (codes, lockouts, GetId, key retirement) must be refused,
     /// never applied with the wrong time; after --fault-for-ms it restarts on the true clock.
     SkewGateway,
+    /// The current leader's wall clock jumps two days ahead or behind (libfaketime, the
+    /// offset read from a file the tool rewrites, so the node keeps running and leading);
+    /// after --fault-for-ms it jumps back. Two days is more than a retired key's overlap:
+    /// a leader deciding on its own clock would refuse every gateway's clocked commands and
+    /// drop keys whose tokens are still valid. It must do neither: the stores decide with
+    /// cluster time, what a majority of their clocks agree on.
+    SkewLeader,
     /// Cut the current leader off from every other store, both ways (the gateways still
     /// reach it): the majority elects a leader; the old one must neither commit nor serve a
     /// linearizable read. Needs root: the stores then run in network namespaces of their

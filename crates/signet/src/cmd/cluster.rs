@@ -60,6 +60,13 @@ pub async fn run(tls: &TlsArgs, cmd: ClusterCommand) -> anyhow::Result<()> {
                 "last_applied": s.last_applied,
                 "snapshot_index": s.snapshot_index,
                 "purged_index": s.purged_index,
+                // The node's clock, and its offset from cluster time (the middle voter's
+                // clock), in seconds: a large one means NTP is off on this node.
+                "clock_ms": s.clock_ms,
+                "cluster_time_ms": s.cluster_time_ms,
+                "clock_offset_s": s
+                    .cluster_time_ms
+                    .map(|c| (s.clock_ms as f64 - c as f64) / 1000.0),
                 "members": members,
             });
             emit(&out)?;

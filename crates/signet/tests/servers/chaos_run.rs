@@ -11,11 +11,12 @@ use std::process::Command;
 
 /// Every fault kind `chaos run` knows, as --faults takes them and the report names them.
 const ALL_FAULTS: &str = "kill-store,kill-leader,pause-store,pause-leader,wipe-store,\
-                          kill-gateway,pause-gateway,skew-gateway,partition-leader,\
+                          kill-gateway,pause-gateway,skew-gateway,skew-leader,partition-leader,\
                           partition-minority,mute-leader,lossy-leader,power-loss-leader,\
                           power-loss-all,slow-disk,disk-full,sync-errors";
-const REPORTED: [&str; 17] = [
+const REPORTED: [&str; 18] = [
     "SkewGateway",
+    "SkewLeader",
     "WipeStore",
     "KillStore",
     "KillLeader",
