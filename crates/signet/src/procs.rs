@@ -358,7 +358,8 @@ impl LocalCluster {
             Some(n) => (n.wrap(i), n.ip(i)),
             None => (Vec::new(), "127.0.0.1".to_string()),
         };
-        let pki = ClusterPki::create(&root.join("pki"))?;
+        let pki = ClusterPki::create(&root.join("pki"))
+            .context("making the cluster's CA (a run needs a directory of its own)")?;
         let store_transport = pki.operator_transport()?;
         let (wrap, host) = placed(0);
         let mut args = store_args_on(root, 1, None, &host);
