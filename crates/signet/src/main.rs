@@ -9,8 +9,9 @@
 //! * `telemetry`: logs and trace export.
 //! * leaves, using nothing of ours: `rpc` (gateway connections, admin secret, paging),
 //!   `input` (values read from stdin or files), `output` (JSON on stdout), `proto_json`
-//!   (gateway answers as JSON), `jwt_inspect` (`token decode`, a minimal HTTP GET) and
-//!   `exit` (errors with their own exit status).
+//!   (gateway answers as JSON), `jwt_inspect` (`token decode`, a minimal HTTP GET), `pki`
+//!   (the throwaway CA of the clusters this binary starts) and `exit` (errors with their
+//!   own exit status).
 //!
 //! `cmd`, `serve`, `bench` and `telemetry` depend on `cli` and the leaves; `main` parses
 //! the command line and dispatches.
@@ -25,6 +26,7 @@ mod input;
 mod jwt_inspect;
 mod netns;
 mod output;
+mod pki;
 mod procs;
 mod proto_json;
 mod rpc;

@@ -1,8 +1,13 @@
 //! Throwaway clusters of `signet` child processes (this same binary) for `bench scale` and
-//! `chaos run`: store nodes and gateways on loopback ports, data under one directory.
+//! `chaos run`: store nodes and gateways on loopback ports, data under one directory. Their
+//! internal planes speak mutual TLS, as every deployed cluster's do (DESIGN §1), with a CA
+//! made for the cluster in `<root>/pki` (`crate::pki`); the gateways' public listeners stay
+//! plaintext on loopback.
 
+use crate::pki::ClusterPki;
 use anyhow::{bail, Context};
 use serde_json::Value;
+use signet_tls::Transport;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -197,7 +202,8 @@ pub fn store_args(root: &Path, id: u64, join: Option<&str>) -> Vec<String> {
     store_args_on(root, id, join, "127.0.0.1")
 }
 
-/// Arguments of store node `id` listening on `host` (any free ports).
+/// Arguments of store node `id` listening on `host` (any free ports), without the TLS
+/// flags ([`LocalCluster::store_tls_flags`] adds them).
 pub fn store_args_on(root: &Path, id: u64, join: Option<&str>, host: &str) -> Vec<String> {
     let any_port = format!("{host}:0");
     let mut a: Vec<String> = [
@@ -214,10 +220,6 @@ pub fn store_args_on(root: &Path, id: u64, join: Option<&str>, host: &str) -> Ve
     .iter()
     .map(|s| s.to_string())
     .collect();
-    if host != "127.0.0.1" {
-        // The stores' private bridge network that `netns` makes and no one else reaches.
-        a.push("--insecure-plaintext".into());
-    }
     match join {
         None => a.push("--init".into()),
         Some(seed) => a.extend(["--join".to_string(), seed.to_string()]),
@@ -326,6 +328,10 @@ pub struct LocalCluster {
     /// Whether every store's wall clock can be set (`signet_chaos::clock::adjustable`, from
     /// [`LocalCluster::clock_file`]), for clock faults on the stores.
     clocks: bool,
+    /// The cluster's CA and the certificates it issued.
+    pki: ClusterPki,
+    /// How this tool reaches the stores: mutual TLS with an operator certificate.
+    pub store_transport: Transport,
 }
 
 impl LocalCluster {
@@ -363,12 +369,17 @@ impl LocalCluster {
             Some(n) => (n.wrap(i), n.ip(i)),
             None => (Vec::new(), "127.0.0.1".to_string()),
         };
+        let pki = ClusterPki::create(&root.join("pki"))
+            .context("making the cluster's CA (a run needs a directory of its own)")?;
+        let store_transport = pki.operator_transport()?;
         let (wrap, host) = placed(0);
+        let mut args = store_args_on(root, 1, None, &host);
+        args.extend(pki.store_flags(1, &host)?);
         let s1 = Proc::spawn_with(
             "store-1",
             &wrap,
             &disk_env(1)?,
-            &store_args_on(root, 1, None, &host),
+            &args,
             &log("store-1"),
             READY,
         )
@@ -378,7 +389,8 @@ impl LocalCluster {
         for id in 2..=stores {
             let name = format!("store-{id}");
             let (wrap, host) = placed(id as usize - 1);
-            let args = store_args_on(root, id, Some(&seed), &host);
+            let mut args = store_args_on(root, id, Some(&seed), &host);
+            args.extend(pki.store_flags(id, &host)?);
             let env = disk_env(id)?;
             procs.push(Proc::spawn_with(&name, &wrap, &env, &args, &log(&name), READY).await?);
         }
@@ -414,10 +426,7 @@ impl LocalCluster {
             .iter()
             .map(|s| s.to_string())
             .collect();
-            if net.is_some() {
-                // The stores are on the private bridge network `netns` made.
-                args.push("--insecure-plaintext".into());
-            }
+            args.extend(pki.gateway_flags(g)?);
             let name = format!("gateway-{g}");
             let gw = start_gateway(&name, &[], &args, &log(&name)).await?;
             // A restart binds the same gRPC port, so that clients reconnect to it.
@@ -438,7 +447,15 @@ impl LocalCluster {
             net,
             strict,
             clocks,
+            pki,
+            store_transport,
         })
+    }
+
+    /// The TLS flags of store node `id` listening on `host` (its certificate is issued
+    /// the first time and kept for restarts).
+    pub fn store_tls_flags(&self, id: u64, host: &str) -> anyhow::Result<Vec<String>> {
+        self.pki.store_flags(id, host)
     }
 
     /// Store `index`'s strict disk, if the stores run on one.
@@ -490,7 +507,8 @@ impl LocalCluster {
             None => (Vec::new(), "127.0.0.1".to_string()),
         };
         let name = format!("store-{id}");
-        let args = store_args_on(&self.root, id, Some(&seed), &host);
+        let mut args = store_args_on(&self.root, id, Some(&seed), &host);
+        args.extend(self.store_tls_flags(id, &host)?);
         let env = self.store_env(id)?;
         let proc = Proc::spawn_with(&name, &wrap, &env, &args, &self.log(&name), READY).await?;
         self.ids[index] = id;
@@ -519,15 +537,11 @@ impl LocalCluster {
         let (raft, api) = &self.addrs[index];
         let name = format!("store-{id}");
         let wrap = self.net.as_ref().map(|n| n.wrap(index)).unwrap_or_default();
-        Proc::spawn_with(
-            &name,
-            &wrap,
-            &self.store_env(id)?,
-            &restart_args(&self.root, id, raft, api),
-            &self.log(&name),
-            READY,
-        )
-        .await
+        let host = raft.rsplit_once(':').map_or(raft.as_str(), |(h, _)| h);
+        let mut args = restart_args(&self.root, id, raft, api);
+        args.extend(self.store_tls_flags(id, host)?);
+        let env = self.store_env(id)?;
+        Proc::spawn_with(&name, &wrap, &env, &args, &self.log(&name), READY).await
     }
 
     /// Stop everything cleanly.

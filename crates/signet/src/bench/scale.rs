@@ -1,6 +1,7 @@
 //! `signet bench scale`: does the store hold millions of users on one machine? Starts a
 //! 3-node store cluster and a gateway (child processes of this binary, loopback, data in
-//! one directory), bulk-imports users through the import-job API, and measures: the import
+//! one directory; mutual TLS between them, as deployed, so the latencies include it),
+//! bulk-imports users through the import-job API, and measures: the import
 //! rate; disk and RSS per node; password sign-in latency for random users against a
 //! 1,000-user pool; ListUsers `email ^= …` latency; how long a new node takes to join
 //! (catching up from a snapshot) and a restarted node to serve again.
@@ -23,6 +24,9 @@ use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
 const MAX_USERS: u64 = 10_000_000;
+
+/// Where the stores of `LocalCluster::start` listen.
+const LOOPBACK: &str = "127.0.0.1";
 
 pub(super) fn say(m: &str) {
     eprintln!("signet bench scale: {m}");
@@ -58,10 +62,11 @@ impl Cluster {
     }
 
     fn store_client(&self) -> StoreClient {
-        StoreClient::with_timeouts(
+        StoreClient::with_transport(
             self.stores.iter().map(|s| s.field("api_addr")).collect(),
             Duration::from_secs(600),
             Duration::from_secs(600),
+            self.store_transport.clone(),
         )
     }
 
@@ -273,10 +278,12 @@ async fn measure(args: &ScaleArgs, c: &mut Cluster) -> anyhow::Result<Value> {
     ));
     let seed = c.stores[0].field("api_addr");
     let target = store.status_of(&leader_api).await?.last_applied;
+    let mut join_args = store_args(&c.root, 4, Some(&leader_api_or(&leader_api, &seed)));
+    join_args.extend(c.store_tls_flags(4, LOOPBACK)?);
     let t = Instant::now();
     let joined = Proc::spawn(
         "store-4",
-        &store_args(&c.root, 4, Some(&leader_api_or(&leader_api, &seed))),
+        &join_args,
         &c.root.join("store-4.log"),
         Duration::from_secs(600),
     )
@@ -303,14 +310,10 @@ async fn measure(args: &ScaleArgs, c: &mut Cluster) -> anyhow::Result<Value> {
     );
     let id: u64 = name.trim_start_matches("store-").parse()?;
     old.stop(Duration::from_secs(30)).await?;
+    let mut again = restart_args(&c.root, id, &raft, &api);
+    again.extend(c.store_tls_flags(id, LOOPBACK)?);
     let t = Instant::now();
-    let restarted = Proc::spawn(
-        &name,
-        &restart_args(&c.root, id, &raft, &api),
-        &c.root.join(format!("{name}.log")),
-        READY,
-    )
-    .await?;
+    let restarted = Proc::spawn(&name, &again, &c.root.join(format!("{name}.log")), READY).await?;
     let target = store.status_of(&leader_api).await?.last_applied;
     caught_up(&store, &api, target, |_| true).await?;
     let restart_s = t.elapsed().as_secs_f64();

@@ -33,7 +33,9 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// A local cluster's, as it is now (a replaced store has a new address).
+    /// A local cluster's, as it is now (a replaced store has a new address): the stores
+    /// over mutual TLS with the cluster's operator certificate, the gateways' gRPC
+    /// listeners in plaintext on loopback (their public face, as a client sees it).
     pub fn local(cluster: &LocalCluster) -> Endpoints {
         Endpoints {
             stores: cluster.addrs.iter().map(|(_, api)| api.clone()).collect(),
@@ -45,7 +47,7 @@ impl Endpoints {
                     http: g.field("public_url"),
                 })
                 .collect(),
-            store_transport: Transport::Plaintext,
+            store_transport: cluster.store_transport.clone(),
             gateway_transport: Transport::Plaintext,
             admin_secret: cluster.admin_secret.clone(),
         }
@@ -72,6 +74,14 @@ impl Endpoints {
             admin_secret: crate::rpc::admin_secret(a.admin_secret.clone(), &a.data_dir)
                 .context("--attach")?,
         })
+    }
+
+    /// How the stores are reached, as the report names it.
+    pub fn transport_name(&self) -> &'static str {
+        match self.store_transport.is_tls() {
+            true => "mutual-tls",
+            false => "plaintext",
+        }
     }
 
     /// A client of the stores that gives up after `deadline`, each attempt after at most

@@ -13,6 +13,7 @@ mod identities;
 mod nemesis;
 mod registers;
 mod tokens;
+mod transport;
 mod workload;
 
 use crate::cli::chaos::{ChaosArgs, ChaosCommand, CheckArgs, RunArgs, Workload};
@@ -182,6 +183,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         ),
     };
     let e = cluster.endpoints();
+    let transport_probe = transport::probe(&e).await?;
     let made = setup(&e, &a.workloads).await?;
 
     // The workloads run until the nemesis is done; every fault is healed before the next.
@@ -352,6 +354,8 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         "seed": seed,
         "stores": e.stores.len(),
         "gateways": e.gateways.len(),
+        "transport": e.transport_name(),
+        "transport_probe": transport_probe,
         "duration_s": a.duration_s,
         "operations": {
             "total": total("total"), "ok": total("ok"),
@@ -710,8 +714,11 @@ async fn count_identities(
 fn print_summary(r: &Value) {
     let ops = &r["operations"];
     println!(
-        "seed {}: {} operations ({} ok, {} failed, {} unknown), {} faults, worst outage {:.0} ms",
+        "seed {}: {} stores over {}; {} operations ({} ok, {} failed, {} unknown), {} faults, \
+         worst outage {:.0} ms",
         r["seed"],
+        r["stores"],
+        r["transport"].as_str().unwrap_or("?"),
         ops["total"],
         ops["ok"],
         ops["failed"],
@@ -789,6 +796,19 @@ fn print_summary(r: &Value) {
             "state after stopping (applied index, digest): {}; diverged: {}",
             digests.join(", "),
             r["diverged"]
+        );
+    }
+    let probe = &r["transport_probe"];
+    if probe.is_object() {
+        println!(
+            "stores over {}: {} of {} answered the operator's certificate; {} refused \
+             plaintext, {} refused TLS without a client certificate; let in: {}",
+            r["transport"].as_str().unwrap_or("?"),
+            probe["answered_operator"],
+            probe["stores"],
+            probe["refused_plaintext"],
+            probe["refused_without_certificate"],
+            probe["let_in"]
         );
     }
     attach::print_summary(r);

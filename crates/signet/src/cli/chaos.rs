@@ -136,7 +136,13 @@ faults end and every node is back; every store node must converge to the same \
 applied index, and once stopped, stores at the same index must hold the same rows (a \
 SHA-256 of each one's state machine, read from its data dir).\n\
 Faults (--faults) are dealt like cards: each kind once per round, in the seed's order, \
-one at a time, each healed before the next. Link faults (partition-*, mute-leader, \
+one at a time, each healed before the next. The cluster's internal planes (Raft, Store, \
+Cluster) speak mutual TLS with a CA made for the run in <dir>/pki, as a deployed cluster's \
+do: every store has a store certificate naming the address it listens on, the gateways \
+gateway certificates, and the tool itself an operator one; before the workloads start, \
+each store is checked to refuse plaintext and TLS without a client certificate (the \
+report's transport and transport_probe). The gateways' public gRPC and HTTP listeners, \
+the face clients see, stay plaintext on loopback. Link faults (partition-*, mute-leader, \
 lossy-leader) run each store in a network namespace of its own on a bridge the tool \
 makes, and need root, iproute2 and iptables. Disk faults (power-loss-*, slow-disk, \
 disk-full, sync-errors) run each store on a strict disk: an LD_PRELOAD library (built \

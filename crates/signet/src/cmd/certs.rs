@@ -2,28 +2,11 @@
 //! Bigger installs use their own CA (cert-manager, SPIRE, Vault) issuing the same URI SAN.
 
 use crate::cli::certs::{CertsArgs, CertsCommand};
+use crate::pki::write_new;
 use anyhow::Context;
 use signet_tls::certs::{issue, new_ca, LeafRequest, Pem};
 use signet_tls::Role;
-use std::path::{Path, PathBuf};
-
-fn write_new(path: &Path, body: &str, private: bool) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    f.write_all(body.as_bytes())?;
-    Ok(())
-}
+use std::path::PathBuf;
 
 pub fn run(args: CertsArgs) -> anyhow::Result<()> {
     match args.command {

@@ -1,9 +1,9 @@
 //! `signet chaos run` end to end: a real three-store cluster with two gateways, every
-//! workload, every fault kind on a fixed seed (partitions in network namespaces: this
-//! needs root, as CI and the development machines have; the clock fault needs libfaketime,
-//! which `.ci/run` installs; the disk faults a C compiler for the strict disk), and a
-//! report that says nothing
-//! was lost, every register stayed linearizable and every token verified.
+//! workload, every fault kind on a fixed seed (partitions in network namespaces: this needs
+//! root, as CI and the development machines have; the clock fault needs libfaketime, which
+//! `.ci/run` installs; the disk faults a C compiler for the strict disk), the internal
+//! planes over mutual TLS, and a report that says nothing was lost, every register stayed
+//! linearizable and every token verified; and a shorter five-store run.
 
 use crate::support::bin;
 use serde_json::Value;
@@ -69,6 +69,7 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
     let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
     assert_eq!(r["seed"], 3);
     assert_eq!(r["anomalies"], 0, "{r:#}");
+    assert_mutual_tls(&r, 3);
     assert_eq!(r["converged"], true, "{r:#}");
     let applied = r["applied"].as_array().unwrap();
     assert_eq!(applied.len(), 3);
@@ -197,6 +198,100 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["anomalies"], 0, "{again:#}");
     assert_eq!(again["workloads"]["tokens"]["verified"], tokens["verified"]);
+}
+
+/// The run's own cluster spoke mutual TLS: the report says so, every store answered the
+/// tool's operator certificate, and every one refused a plaintext client and a TLS client
+/// without a certificate.
+fn assert_mutual_tls(r: &Value, stores: u64) {
+    assert_eq!(r["transport"], "mutual-tls", "{r:#}");
+    let probe = &r["transport_probe"];
+    for key in [
+        "stores",
+        "answered_operator",
+        "refused_plaintext",
+        "refused_without_certificate",
+    ] {
+        assert_eq!(probe[key].as_u64(), Some(stores), "{key}: {probe:#}");
+    }
+    assert_eq!(probe["let_in"], serde_json::json!([]), "{probe:#}");
+}
+
+/// Five stores: a minority partition cuts two of them (a majority of three goes on), a
+/// power loss of all five loses nothing acknowledged, and all five converge to the same
+/// applied index and the same rows.
+#[test]
+fn a_five_store_run_cuts_a_minority_of_two_and_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "chaos",
+            "run",
+            "--stores",
+            "5",
+            "--gateways",
+            "2",
+            "--duration-s",
+            "30",
+            "--fault-every-ms",
+            "1500",
+            "--fault-for-ms",
+            "1500",
+            "--faults",
+            "partition-minority,kill-leader,pause-leader,power-loss-all",
+            "--seed",
+            "5",
+            "--json",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("run signet chaos");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chaos run failed: {stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+    assert_eq!(r["stores"], 5, "{r:#}");
+    assert_eq!(r["anomalies"], 0, "{r:#}");
+    assert_eq!(r["converged"], true, "{r:#}");
+    assert_mutual_tls(&r, 5);
+    let applied: Vec<u64> = r["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_u64().unwrap())
+        .collect();
+    assert_eq!(applied.len(), 5, "{applied:?}");
+    assert!(
+        applied[0] > 0 && applied.iter().all(|a| *a == applied[0]),
+        "{applied:?}"
+    );
+    let digests = r["state_digests"].as_object().unwrap();
+    assert_eq!(digests.len(), 5, "{digests:#?}");
+    assert_eq!(r["diverged"], serde_json::json!([]));
+    let faults = r["faults"].as_array().unwrap();
+    for kind in [
+        "PartitionMinority",
+        "KillLeader",
+        "PauseLeader",
+        "PowerLossAll",
+    ] {
+        assert!(
+            faults.iter().any(|f| f["fault"] == kind),
+            "{kind} was not injected: {faults:#?}"
+        );
+    }
+    // (5 - 1) / 2 = 2 stores cut off, two different ones, each a store of the cluster.
+    for f in faults.iter().filter(|f| f["fault"] == "PartitionMinority") {
+        let cut: std::collections::BTreeSet<&str> =
+            f["target"].as_str().unwrap().split(',').collect();
+        assert_eq!(cut.len(), 2, "{f}");
+        assert!(cut.iter().all(|s| digests.contains_key(*s)), "{f}");
+    }
+    let ok = |w: &str| r["workloads"][w]["operations"]["ok"].as_u64().unwrap();
+    assert!(
+        ok("sign_ups") > 20 && ok("registers") > 20,
+        "progress: {r:#}"
+    );
 }
 
 #[test]
