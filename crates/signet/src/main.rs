@@ -27,6 +27,7 @@ mod netns;
 mod output;
 mod procs;
 mod proto_json;
+mod proxied;
 mod rpc;
 mod serve;
 mod service_client;

@@ -311,6 +311,9 @@ pub struct LocalCluster {
     /// The strict-disk library every store runs on, when disk faults are to be injected
     /// (`signet_chaos::strictfs`).
     strict: Option<PathBuf>,
+    /// The link proxy every store's Raft traffic goes through, when links are to be
+    /// delayed (`crate::proxied`).
+    pub proxy: Option<crate::proxied::Proxied>,
 }
 
 impl LocalCluster {
@@ -334,6 +337,23 @@ impl LocalCluster {
         net: Option<crate::netns::Network>,
         strict: bool,
     ) -> anyhow::Result<LocalCluster> {
+        Self::start_with(root, stores, gateways, net, strict, false).await
+    }
+
+    /// Like [`LocalCluster::start_on`], with the stores' Raft traffic through a link proxy
+    /// (`crate::proxied`) when `proxy`.
+    pub async fn start_with(
+        root: &Path,
+        stores: u64,
+        gateways: usize,
+        net: Option<crate::netns::Network>,
+        strict: bool,
+        proxy: bool,
+    ) -> anyhow::Result<LocalCluster> {
+        let proxy = match proxy {
+            true => Some(crate::proxied::Proxied::start(stores as usize, net.as_ref()).await?),
+            false => None,
+        };
         let strict = match strict {
             true => Some(
                 signet_chaos::strictfs::build(&root.join("strictfs"))
@@ -353,11 +373,15 @@ impl LocalCluster {
             None => (Vec::new(), "127.0.0.1".to_string()),
         };
         let (wrap, host) = placed(0);
+        let mut args = store_args_on(root, 1, None, &host);
+        if let Some(p) = &proxy {
+            p.place(0, &mut args)?;
+        }
         let s1 = Proc::spawn_with(
             "store-1",
             &wrap,
             &disk_env(1)?,
-            &store_args_on(root, 1, None, &host),
+            &args,
             &log("store-1"),
             READY,
         )
@@ -367,7 +391,10 @@ impl LocalCluster {
         for id in 2..=stores {
             let name = format!("store-{id}");
             let (wrap, host) = placed(id as usize - 1);
-            let args = store_args_on(root, id, Some(&seed), &host);
+            let mut args = store_args_on(root, id, Some(&seed), &host);
+            if let Some(p) = &proxy {
+                p.place(id as usize - 1, &mut args)?;
+            }
             let env = disk_env(id)?;
             procs.push(Proc::spawn_with(&name, &wrap, &env, &args, &log(&name), READY).await?);
         }
@@ -426,6 +453,7 @@ impl LocalCluster {
             gateway_args,
             net,
             strict,
+            proxy,
         })
     }
 
@@ -473,7 +501,10 @@ impl LocalCluster {
             None => (Vec::new(), "127.0.0.1".to_string()),
         };
         let name = format!("store-{id}");
-        let args = store_args_on(&self.root, id, Some(&seed), &host);
+        let mut args = store_args_on(&self.root, id, Some(&seed), &host);
+        if let Some(p) = &self.proxy {
+            p.place(index, &mut args)?;
+        }
         let env = self.store_env(id)?;
         let proc = Proc::spawn_with(&name, &wrap, &env, &args, &self.log(&name), READY).await?;
         self.ids[index] = id;
@@ -502,11 +533,15 @@ impl LocalCluster {
         let (raft, api) = &self.addrs[index];
         let name = format!("store-{id}");
         let wrap = self.net.as_ref().map(|n| n.wrap(index)).unwrap_or_default();
+        let mut args = restart_args(&self.root, id, raft, api);
+        if let Some(p) = &self.proxy {
+            p.place(index, &mut args)?;
+        }
         Proc::spawn_with(
             &name,
             &wrap,
             &self.store_env(id)?,
-            &restart_args(&self.root, id, raft, api),
+            &args,
             &self.log(&name),
             READY,
         )
