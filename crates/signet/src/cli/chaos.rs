@@ -117,7 +117,9 @@ pub enum Fault {
     SyncErrors,
     /// Every link to and from the current leader is delayed, both ways, by 100–400 ms
     /// (drawn by the seed; more than the 100 ms heartbeat, less than the shortest election
-    /// timeout, 500 ms): the leader still reaches the others, late. The stores' Raft
+    /// timeout, 500 ms): the leader still reaches the others, late (openraft gives an
+    /// append 100 ms, so such a leader commits nothing while its late heartbeats keep the
+    /// followers from electing another: writes stall for the fault). The stores' Raft
     /// traffic then goes through a TCP proxy in the tool, which delays it (no netem in the
     /// kernel here). Needs root, as partition-leader: the proxy tells the stores apart by
     /// their addresses in their namespaces.
