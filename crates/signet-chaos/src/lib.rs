@@ -13,11 +13,15 @@
 //!   final state exactly once, nothing refused is, nothing unasked-for is.
 //! * [`unique`]: create-if-absent maps (GetId's identity per login) — one value per key,
 //!   in every answer and in the final state.
+//!
+//! It also makes faults: [`strictfs`], a disk that loses what was not synced, and
+//! [`proxy`], a TCP proxy between nodes that delays or drops one direction of a link.
 #![forbid(unsafe_code)]
 
 pub mod clock;
 pub mod history;
 pub mod linearizable;
+pub mod proxy;
 pub mod sets;
 pub mod strictfs;
 pub mod unique;

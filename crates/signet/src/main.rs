@@ -29,6 +29,7 @@ mod output;
 mod pki;
 mod procs;
 mod proto_json;
+mod proxied;
 mod rpc;
 mod serve;
 mod service_client;

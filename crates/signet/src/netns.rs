@@ -10,7 +10,11 @@
 //!   (conntrack's ORIGINAL direction) are dropped at `to`, so `from`'s calls to `to` are
 //!   lost while `to`'s calls to `from`, and their answers, go through;
 //! * lossy: a share of the packets between two stores is dropped at random, both ways
-//!   (iptables' `statistic` match; the kernel here has no netem for delay).
+//!   (iptables' `statistic` match; the kernel here has no netem for delay: the link
+//!   proxy, `crate::proxied`, delays instead).
+//!
+//! When the stores' Raft traffic goes through the proxy, a store's peers see the proxy's
+//! address that stands for it ([`Network::proxy_ip`]), so every cut names both.
 
 use anyhow::{bail, Context};
 use std::process::Command;
@@ -65,6 +69,11 @@ impl Network {
         let host = format!("10.213.{}.254/24", self.subnet);
         run(&["ip", "addr", "add", &host, "dev", &bridge])?;
         run(&["ip", "link", "set", &bridge, "up"])?;
+        for i in 0..self.stores {
+            // The address the link proxy (`crate::proxied`) speaks for store i from.
+            let alias = format!("{}/24", self.proxy_ip(i));
+            run(&["ip", "addr", "add", &alias, "dev", &bridge])?;
+        }
         for i in 0..self.stores {
             let (ns, outside, inside) = (self.ns(i), self.veth(i, 'h'), self.veth(i, 'n'));
             run(&["ip", "netns", "add", &ns])?;
@@ -127,6 +136,13 @@ impl Network {
         format!("10.213.{}.{}", self.subnet, i + 1)
     }
 
+    /// The host-side address that stands for store `i` (0-based) on the link proxy: its
+    /// listener for calls to `i`, and the source of its calls on `i`'s behalf, so that the
+    /// cuts below still tell the stores apart when their traffic goes through it.
+    pub fn proxy_ip(&self, i: usize) -> String {
+        format!("10.213.{}.{}", self.subnet, i + 101)
+    }
+
     /// The command prefix that runs a program inside store `i`'s namespace (`ip netns
     /// exec` execs it: the child's pid is the program's).
     pub fn wrap(&self, i: usize) -> Vec<String> {
@@ -136,14 +152,19 @@ impl Network {
             .collect()
     }
 
+    /// Drop at `at` what comes from `from`: from its own address, and from the proxy's
+    /// address that speaks for it.
     fn drop_at(&self, at: usize, from: usize, extra: &[&str]) -> anyhow::Result<()> {
-        let (ns, src) = (self.ns(at), self.ip(from));
-        let mut args = vec![
-            "ip", "netns", "exec", &ns, "iptables", "-w", "-A", "INPUT", "-s", &src,
-        ];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&["-j", "DROP"]);
-        run(&args)
+        let ns = self.ns(at);
+        for src in [self.ip(from), self.proxy_ip(from)] {
+            let mut args = vec![
+                "ip", "netns", "exec", &ns, "iptables", "-w", "-A", "INPUT", "-s", &src,
+            ];
+            args.extend_from_slice(extra);
+            args.extend_from_slice(&["-j", "DROP"]);
+            run(&args)?;
+        }
+        Ok(())
     }
 
     /// Cut every link between a store of `side` and a store not in it, both ways.

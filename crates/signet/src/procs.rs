@@ -305,6 +305,19 @@ async fn start_gateway(
     Ok(gw)
 }
 
+/// Where and how a local cluster's stores run, for the faults a chaos run injects.
+#[derive(Default)]
+pub struct Placement {
+    /// Each store in its own namespace of this network (link faults).
+    pub net: Option<crate::netns::Network>,
+    /// On a strict disk (`signet_chaos::strictfs`, built here): disk faults.
+    pub strict: bool,
+    /// With an adjustable clock (`signet_chaos::clock`): clock faults on the stores.
+    pub clocks: bool,
+    /// Raft traffic through a link proxy (`crate::proxied`): delay faults.
+    pub proxy: bool,
+}
+
 /// A running local cluster: `stores` (the first made with `--init`, the others joined to
 /// it) and `gateways` in front of all of them, sharing an admin secret.
 pub struct LocalCluster {
@@ -332,6 +345,9 @@ pub struct LocalCluster {
     pki: ClusterPki,
     /// How this tool reaches the stores: mutual TLS with an operator certificate.
     pub store_transport: Transport,
+    /// The link proxy every store's Raft traffic goes through, when links are to be
+    /// delayed (`crate::proxied`).
+    pub proxy: Option<crate::proxied::Proxied>,
 }
 
 impl LocalCluster {
@@ -343,19 +359,27 @@ impl LocalCluster {
     /// Start `stores` store nodes and `gateways` gateways under `root`; returns once every
     /// gateway answers `/readyz`.
     pub async fn start(root: &Path, stores: u64, gateways: usize) -> anyhow::Result<LocalCluster> {
-        Self::start_on(root, stores, gateways, None, false, false).await
+        Self::start_with(root, stores, gateways, Placement::default()).await
     }
 
-    /// Like [`LocalCluster::start`], each store in its own namespace of `net` when given,
-    /// and on a strict disk (`signet_chaos::strictfs`, built here) when `strict`.
-    pub async fn start_on(
+    /// Like [`LocalCluster::start`], the stores placed as `at` says (namespaces, strict
+    /// disk, adjustable clocks, link proxy).
+    pub async fn start_with(
         root: &Path,
         stores: u64,
         gateways: usize,
-        net: Option<crate::netns::Network>,
-        strict: bool,
-        clocks: bool,
+        at: Placement,
     ) -> anyhow::Result<LocalCluster> {
+        let Placement {
+            net,
+            strict,
+            clocks,
+            proxy,
+        } = at;
+        let proxy = match proxy {
+            true => Some(crate::proxied::Proxied::start(stores as usize, net.as_ref()).await?),
+            false => None,
+        };
         let strict = match strict {
             true => Some(
                 signet_chaos::strictfs::build(&root.join("strictfs"))
@@ -375,6 +399,9 @@ impl LocalCluster {
         let (wrap, host) = placed(0);
         let mut args = store_args_on(root, 1, None, &host);
         args.extend(pki.store_flags(1, &host)?);
+        if let Some(p) = &proxy {
+            p.place(0, &mut args)?;
+        }
         let s1 = Proc::spawn_with(
             "store-1",
             &wrap,
@@ -391,6 +418,9 @@ impl LocalCluster {
             let (wrap, host) = placed(id as usize - 1);
             let mut args = store_args_on(root, id, Some(&seed), &host);
             args.extend(pki.store_flags(id, &host)?);
+            if let Some(p) = &proxy {
+                p.place(id as usize - 1, &mut args)?;
+            }
             let env = disk_env(id)?;
             procs.push(Proc::spawn_with(&name, &wrap, &env, &args, &log(&name), READY).await?);
         }
@@ -449,6 +479,7 @@ impl LocalCluster {
             clocks,
             pki,
             store_transport,
+            proxy,
         })
     }
 
@@ -509,6 +540,9 @@ impl LocalCluster {
         let name = format!("store-{id}");
         let mut args = store_args_on(&self.root, id, Some(&seed), &host);
         args.extend(self.store_tls_flags(id, &host)?);
+        if let Some(p) = &self.proxy {
+            p.place(index, &mut args)?;
+        }
         let env = self.store_env(id)?;
         let proc = Proc::spawn_with(&name, &wrap, &env, &args, &self.log(&name), READY).await?;
         self.ids[index] = id;
@@ -540,6 +574,9 @@ impl LocalCluster {
         let host = raft.rsplit_once(':').map_or(raft.as_str(), |(h, _)| h);
         let mut args = restart_args(&self.root, id, raft, api);
         args.extend(self.store_tls_flags(id, host)?);
+        if let Some(p) = &self.proxy {
+            p.place(index, &mut args)?;
+        }
         let env = self.store_env(id)?;
         Proc::spawn_with(&name, &wrap, &env, &args, &self.log(&name), READY).await
     }

@@ -12,6 +12,7 @@ mod endpoints;
 mod identities;
 mod nemesis;
 mod registers;
+mod slow;
 mod tokens;
 mod transport;
 mod workload;
@@ -171,13 +172,16 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     let mut cluster = match attached {
         Some(at) => Cluster::Attached(at),
         None => Cluster::Local(
-            LocalCluster::start_on(
+            LocalCluster::start_with(
                 &root,
                 a.stores,
                 gateways,
-                net,
-                nemesis::needs_disk(&a.faults),
-                nemesis::needs_clocks(&a.faults),
+                crate::procs::Placement {
+                    net,
+                    strict: nemesis::needs_disk(&a.faults),
+                    clocks: nemesis::needs_clocks(&a.faults),
+                    proxy: slow::needs_proxy(&a.faults),
+                },
             )
             .await?,
         ),

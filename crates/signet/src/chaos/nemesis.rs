@@ -178,6 +178,8 @@ pub(super) struct Hit {
     pub(super) minority: Vec<usize>,
     /// The clock offset of `skew-gateway`, seconds.
     skew_s: i64,
+    /// The delay of `slow-*`.
+    slow: Option<super::slow::Slow>,
 }
 
 /// Offset of `skew-gateway`: twice what the store leader accepts of a proposer's clock.
@@ -301,6 +303,9 @@ impl Hit {
                 sync_fails: true,
                 ..Default::default()
             })?),
+            Fault::SlowLeader | Fault::SlowNetwork => {
+                super::slow::inject(cluster, self.fault, self.node, self.slow)
+            }
         }
     }
 
@@ -344,6 +349,7 @@ impl Hit {
             Fault::SlowDisk => Self::disk(cluster, self.node)?.set_faults(DiskFaults::default())?,
             Fault::DiskFull => Self::restart_if_ended(cluster, self.node, false).await?,
             Fault::SyncErrors => Self::restart_if_ended(cluster, self.node, true).await?,
+            Fault::SlowLeader | Fault::SlowNetwork => super::slow::heal(cluster)?,
         }
         Ok(())
     }
@@ -359,6 +365,7 @@ pub fn needs_network(faults: &[Fault]) -> bool {
                 | Fault::PartitionMinority
                 | Fault::MuteLeader
                 | Fault::LossyLeader
+                | Fault::SlowLeader
         )
     })
 }
@@ -410,6 +417,8 @@ pub(super) async fn run(
         let random = rng.below(stores as u64) as usize;
         let gateway = rng.below(endpoints.gateways.len() as u64) as usize;
         let skew_s = skew_s(&mut rng);
+        // Drawn last, and only for delay faults: other runs keep their schedules.
+        let slow = super::slow::Slow::draw(fault, &mut rng);
         let current = leader(&endpoints, &ids).await;
         let node = match fault {
             Fault::KillLeader
@@ -421,7 +430,8 @@ pub(super) async fn run(
             | Fault::PowerLossLeader
             | Fault::SlowDisk
             | Fault::DiskFull
-            | Fault::SyncErrors => current.unwrap_or(random),
+            | Fault::SyncErrors
+            | Fault::SlowLeader => current.unwrap_or(random),
             _ => random,
         };
         // A minority: `node` and the next ones, (n-1)/2 in all.
@@ -440,12 +450,21 @@ pub(super) async fn run(
                 .collect::<Vec<_>>()
                 .join(","),
             Fault::PowerLossAll => "every store".to_string(),
+            Fault::SlowNetwork => format!(
+                "every link ({})",
+                slow.map(|s| s.describe()).unwrap_or_default()
+            ),
+            Fault::SlowLeader => format!(
+                "store-{} ({})",
+                ids[node],
+                slow.map(|s| s.describe()).unwrap_or_default()
+            ),
             _ => format!("store-{}", ids[node]),
         };
         let was_leader = match fault {
             Fault::KillGateway | Fault::PauseGateway | Fault::SkewGateway => false,
             Fault::PartitionMinority => current.is_some_and(|l| minority.contains(&l)),
-            Fault::PowerLossAll => current.is_some(),
+            Fault::PowerLossAll | Fault::SlowNetwork => current.is_some(),
             _ => current == Some(node),
         };
         let hit = Hit {
@@ -454,6 +473,7 @@ pub(super) async fn run(
             gateway,
             minority,
             skew_s,
+            slow,
         };
         cluster.inject(&hit).await?;
         // From when the fault is in place (a kill reaped, the rules in), not before.

@@ -122,6 +122,19 @@ pub enum Fault {
     /// lost (after a failed fsync the kernel may drop the dirty pages). After
     /// --fault-for-ms it restarts on a healthy disk.
     SyncErrors,
+    /// Every link to and from the current leader is delayed, both ways, by 100–400 ms
+    /// (drawn by the seed; more than the 100 ms heartbeat, less than the shortest election
+    /// timeout, 500 ms): the leader still reaches the others, late (openraft gives an
+    /// append 100 ms, so such a leader commits nothing while its late heartbeats keep the
+    /// followers from electing another: writes stall for the fault). The stores' Raft
+    /// traffic then goes through a TCP proxy in the tool, which delays it (no netem in the
+    /// kernel here). Needs root, as partition-leader: the proxy tells the stores apart by
+    /// their addresses in their namespaces.
+    SlowLeader,
+    /// Every link between stores is delayed, both ways, by 20–50 ms with up to ±20 ms of
+    /// jitter (drawn by the seed; bytes keep their order), through the tool's TCP proxy as
+    /// slow-leader. Needs no root.
+    SlowNetwork,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -143,8 +156,13 @@ gateway certificates, and the tool itself an operator one; before the workloads 
 each store is checked to refuse plaintext and TLS without a client certificate (the \
 report's transport and transport_probe). The gateways' public gRPC and HTTP listeners, \
 the face clients see, stay plaintext on loopback. Link faults (partition-*, mute-leader, \
-lossy-leader) run each store in a network namespace of its own on a bridge the tool \
-makes, and need root, iproute2 and iptables. Disk faults (power-loss-*, slow-disk, \
+lossy-leader, slow-leader) run each store in a network namespace of its own on a bridge \
+the tool makes, and need root, iproute2 and iptables. Delay faults (slow-leader, \
+slow-network) send the stores' Raft traffic through a TCP proxy the tool runs (each \
+store advertises the proxy's address as its Raft address), which delays each direction \
+of a link; without namespaces it cannot tell which store called, so only slow-network \
+works there. Clock faults (skew-leader) start every store with an adjustable clock \
+(libfaketime, Debian package faketime). Disk faults (power-loss-*, slow-disk, \
 disk-full, sync-errors) run each store on a strict disk: an LD_PRELOAD library (built \
 with the system C compiler, `cc`) that journals what every write under the store's data \
 dir replaces, so that a power loss undoes everything not yet fsynced, and that can slow \

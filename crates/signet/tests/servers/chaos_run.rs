@@ -1,9 +1,10 @@
 //! `signet chaos run` end to end: a real three-store cluster with two gateways, every
 //! workload, every fault kind on a fixed seed (partitions in network namespaces: this needs
-//! root, as CI and the development machines have; the clock fault needs libfaketime, which
-//! `.ci/run` installs; the disk faults a C compiler for the strict disk), the internal
-//! planes over mutual TLS, and a report that says nothing was lost, every register stayed
-//! linearizable and every token verified; and a shorter five-store run.
+//! root, as CI and the development machines have; the clock faults need libfaketime, which
+//! `.ci/run` installs; the disk faults a C compiler for the strict disk; the delay faults
+//! put the tool's TCP proxy between the stores), the internal planes over mutual TLS, and a
+//! report that says nothing was lost, every register stayed linearizable and every token
+//! verified; and a shorter five-store run.
 
 use crate::support::bin;
 use serde_json::Value;
@@ -13,8 +14,9 @@ use std::process::Command;
 const ALL_FAULTS: &str = "kill-store,kill-leader,pause-store,pause-leader,wipe-store,\
                           kill-gateway,pause-gateway,skew-gateway,skew-leader,partition-leader,\
                           partition-minority,mute-leader,lossy-leader,power-loss-leader,\
-                          power-loss-all,slow-disk,disk-full,sync-errors";
-const REPORTED: [&str; 18] = [
+                          power-loss-all,slow-disk,disk-full,sync-errors,slow-leader,\
+                          slow-network";
+const REPORTED: [&str; 20] = [
     "SkewGateway",
     "SkewLeader",
     "WipeStore",
@@ -33,6 +35,8 @@ const REPORTED: [&str; 18] = [
     "SlowDisk",
     "DiskFull",
     "SyncErrors",
+    "SlowLeader",
+    "SlowNetwork",
 ];
 
 #[test]
@@ -147,8 +151,8 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         assert_eq!(ids["lost"], serde_json::json!([]));
     }
     // The seed's schedule: a fault every ~3 s over 140 s (a gateway's restart takes a few
-    // seconds; the round of seventeen takes ~100 s here, the rest is margin for slower
-    // machines), each kind dealt once before any comes again, so all seventeen were
+    // seconds; the round of nineteen takes ~102 s here, the rest is margin for slower
+    // machines), each kind dealt once before any comes again, so all nineteen were
     // injected (and healed).
     let faults = r["faults"].as_array().unwrap();
     let kinds: std::collections::BTreeSet<&str> =
