@@ -281,12 +281,14 @@ fn store_env(
 }
 
 /// Start a gateway and wait until it answers `/readyz` (it signs once its first key is
-/// usable: publish before sign).
+/// usable: publish before sign), or, with `unready_for`, until `/readyz` refuses it for a
+/// reason that names that (a gateway whose clock is off is never ready).
 async fn start_gateway(
     name: &str,
     env: &[(String, String)],
     args: &[String],
     log: &Path,
+    unready_for: Option<&str>,
 ) -> anyhow::Result<Proc> {
     let gw = Proc::spawn_with(name, &[], env, args, log, READY).await?;
     let http = args
@@ -296,13 +298,21 @@ async fn start_gateway(
         .context("a gateway without --http-addr")?;
     let readyz = format!("http://{http}/readyz");
     let deadline = Instant::now() + READY;
-    while crate::jwt_inspect::http_get(&readyz).await.is_err() {
+    loop {
+        match (crate::jwt_inspect::http_get(&readyz).await, unready_for) {
+            (Ok(_), None) => return Ok(gw),
+            (Ok(_), Some(why)) => bail!("{name} is ready, though it should not be ({why})"),
+            (Err(e), Some(why)) if format!("{e:#}").contains(why) => return Ok(gw),
+            (Err(_), _) => {}
+        }
         if Instant::now() > deadline {
-            bail!("{name} was not ready within {READY:?}");
+            match unready_for {
+                None => bail!("{name} was not ready within {READY:?}"),
+                Some(why) => bail!("{name} did not report not ready for {why:?} within {READY:?}"),
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(gw)
 }
 
 /// Where and how a local cluster's stores run, for the faults a chaos run injects.
@@ -458,7 +468,7 @@ impl LocalCluster {
             .collect();
             args.extend(pki.gateway_flags(g)?);
             let name = format!("gateway-{g}");
-            let gw = start_gateway(&name, &[], &args, &log(&name)).await?;
+            let gw = start_gateway(&name, &[], &args, &log(&name), None).await?;
             // A restart binds the same gRPC port, so that clients reconnect to it.
             if let Some(i) = args.iter().position(|s| s == "--grpc-addr") {
                 args[i + 1] = gw.field("grpc_addr");
@@ -552,17 +562,27 @@ impl LocalCluster {
 
     /// Start gateway `index` (0-based) again on its ports.
     pub async fn restart_gateway(&self, index: usize) -> anyhow::Result<Proc> {
-        self.restart_gateway_with(index, &[]).await
+        let name = format!("gateway-{}", index + 1);
+        start_gateway(
+            &name,
+            &[],
+            &self.gateway_args[index],
+            &self.log(&name),
+            None,
+        )
+        .await
     }
 
-    /// Start gateway `index` again with `env` added (e.g. a faked clock).
-    pub async fn restart_gateway_with(
+    /// Start gateway `index` again with its clock off (`clock`: a libfaketime environment);
+    /// returns once its `/readyz` says it is not ready because of its clock.
+    pub async fn restart_gateway_skewed(
         &self,
         index: usize,
-        env: &[(String, String)],
+        clock: &[(String, String)],
     ) -> anyhow::Result<Proc> {
         let name = format!("gateway-{}", index + 1);
-        start_gateway(&name, env, &self.gateway_args[index], &self.log(&name)).await
+        let args = &self.gateway_args[index];
+        start_gateway(&name, clock, args, &self.log(&name), Some("clock")).await
     }
 
     /// Start store `index` (0-based) again on its data and addresses.

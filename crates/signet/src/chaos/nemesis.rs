@@ -268,7 +268,7 @@ impl Hit {
             Fault::SkewGateway => {
                 cluster.gateways.remove(self.gateway).kill().await?;
                 let env = crate::procs::skewed_clock(self.skew_s)?;
-                let skewed = cluster.restart_gateway_with(self.gateway, &env).await?;
+                let skewed = cluster.restart_gateway_skewed(self.gateway, &env).await?;
                 cluster.gateways.insert(self.gateway, skewed);
                 Ok(())
             }

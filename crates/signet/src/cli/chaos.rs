@@ -80,9 +80,10 @@ pub enum Fault {
     /// SIGSTOP a gateway, SIGCONT after --fault-for-ms.
     PauseGateway,
     /// Restart a gateway with its wall clock 60 s ahead or behind (libfaketime; Debian
-    /// package faketime), twice the skew the store leader accepts of a proposer: its
-    /// commands that carry a clock (codes, lockouts, GetId, key retirement) must be refused,
-    /// never applied with the wrong time; after --fault-for-ms it restarts on the true clock.
+    /// package faketime), twice the skew the stores accept of a proposer: it must report
+    /// not ready (naming its clock), and its commands that carry a clock (codes, lockouts,
+    /// GetId, key retirement) must be refused, never applied with the wrong time; after
+    /// --fault-for-ms it restarts on the true clock.
     SkewGateway,
     /// The current leader's wall clock jumps two days ahead or behind (libfaketime, the
     /// offset read from a file the tool rewrites, so the node keeps running and leading);
