@@ -13,10 +13,19 @@
 //!   final state exactly once, nothing refused is, nothing unasked-for is.
 //! * [`unique`]: create-if-absent maps (GetId's identity per login) — one value per key,
 //!   in every answer and in the final state.
+//! * [`rotation`]: refresh-token rotation — one winner per generation, and a reused
+//!   generation revokes the family for good.
+//! * [`once`]: one-time codes — at most one redemption of a code wins, and its password is
+//!   the one that works afterwards.
+//! * [`lockout`]: cluster-wide lockout — never more password guesses checked than the
+//!   lockout lets through, and no sign-in while locked.
 #![forbid(unsafe_code)]
 
 pub mod history;
 pub mod linearizable;
+pub mod lockout;
+pub mod once;
+pub mod rotation;
 pub mod sets;
 pub mod strictfs;
 pub mod unique;
