@@ -64,7 +64,7 @@ pub enum Workload {
     /// only when a generation was reused.
     Refresh,
     /// Password-reset codes spent at most once: ForgotPassword, the code read from the dev
-    /// outbox, three racers redeem it at once through different gateways
+    /// outbox (attached, the gateways need --dev-outbox), three racers redeem it at once through different gateways
     /// (ConfirmForgotPassword), each with a new password. At most one redemption
     /// succeeds; after healing the winner's password signs in and no other does (with no
     /// winner: the old password or an unanswered racer's, exactly one).
