@@ -13,6 +13,12 @@
 //!   final state exactly once, nothing refused is, nothing unasked-for is.
 //! * [`unique`]: create-if-absent maps (GetId's identity per login) — one value per key,
 //!   in every answer and in the final state.
+//! * [`rotation`]: refresh-token rotation — one winner per generation, and a reused
+//!   generation revokes the family for good.
+//! * [`once`]: one-time codes — at most one redemption of a code wins, and its password is
+//!   the one that works afterwards.
+//! * [`lockout`]: cluster-wide lockout — never more password guesses checked than the
+//!   lockout lets through, and no sign-in while locked.
 //!
 //! It also makes faults: [`strictfs`], a disk that loses what was not synced, and
 //! [`proxy`], a TCP proxy between nodes that delays or drops one direction of a link.
@@ -21,7 +27,10 @@
 pub mod clock;
 pub mod history;
 pub mod linearizable;
+pub mod lockout;
+pub mod once;
 pub mod proxy;
+pub mod rotation;
 pub mod sets;
 pub mod strictfs;
 pub mod unique;

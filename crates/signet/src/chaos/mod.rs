@@ -4,38 +4,47 @@
 //! set listed by every gateway, GetId (`identities`) as one identity per login, the
 //! diagnostic registers (`registers`) as linearizable compare-and-set registers, the
 //! client_credentials tokens (`tokens`) as verifying against every gateway's JWKS until
-//! their `exp`, and every store at the same applied index. With `--attach` (`attach`), the
-//! cluster is one the user runs and the user's commands inject the faults.
+//! their `exp`, the sign-in workloads — refresh-token rotation (`refresh`), reset codes
+//! (`codes`), lockout (`lockout`) — by their own rules (`judge`), and every store at the
+//! same applied index. With `--attach` (`attach`), the cluster is one the user runs and the
+//! user's commands inject the faults.
 
 mod attach;
+mod auth;
+mod codes;
 mod endpoints;
 mod identities;
+mod judge;
+mod lockout;
 mod nemesis;
+mod observe;
+mod refresh;
 mod registers;
 mod slow;
+mod summary;
 mod tokens;
 mod transport;
 mod workload;
 
-use crate::cli::chaos::{ChaosArgs, ChaosCommand, CheckArgs, RunArgs, Workload};
+use crate::cli::chaos::{ChaosArgs, ChaosCommand, RunArgs, Workload};
 use crate::exit::Exit;
 use crate::procs::LocalCluster;
 use crate::rpc::{status_error, with_secret, AdminChannel};
 use anyhow::Context;
 use endpoints::Endpoints;
-use serde::{Deserialize, Serialize};
+use judge::check_saved;
+use judge::{judge, Histories};
+use serde::Serialize;
 use serde_json::{json, Value};
 use signet_chaos::history::{self, Op, Outcome};
-use signet_chaos::linearizable::{self, RegisterEntry, RegisterOp, RegisterOut, Verdict};
-use signet_chaos::sets::{self, AddEntry};
-use signet_chaos::unique::{self, GetOrCreateEntry};
+use signet_chaos::linearizable::RegisterOp;
 use signet_proto::v1 as pb;
 use signet_proto::v1::identity_admin_client::IdentityAdminClient;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tokens::TokenEntry;
+use summary::print_summary;
 
 pub(crate) fn say(m: &str) {
     eprintln!("signet chaos: {m}");
@@ -60,6 +69,16 @@ struct Setup {
     identity_pool: String,
     /// The confidential client of the token workload (when it runs), in `user_pool`.
     service: Option<tokens::ServiceClient>,
+    /// The pool and client of the sign-in workloads (when one runs).
+    auth: Option<auth::AuthPool>,
+}
+
+impl Setup {
+    fn auth(&self) -> anyhow::Result<&auth::AuthPool> {
+        self.auth
+            .as_ref()
+            .context("no pool for the sign-in workloads")
+    }
 }
 
 async fn setup(cluster: &Endpoints, workloads: &[Workload]) -> anyhow::Result<Setup> {
@@ -89,10 +108,16 @@ async fn setup(cluster: &Endpoints, workloads: &[Workload]) -> anyhow::Result<Se
         true => Some(tokens::setup(&mut admin, &user_pool).await?),
         false => None,
     };
+    let signins = [Workload::Refresh, Workload::Codes, Workload::Lockout];
+    let auth = match workloads.iter().any(|w| signins.contains(w)) {
+        true => Some(auth::setup(&mut admin).await?),
+        false => None,
+    };
     Ok(Setup {
         user_pool,
         identity_pool,
         service,
+        auth,
     })
 }
 
@@ -196,6 +221,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let (mut adders, mut getters, mut setters, mut issuers) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut refreshers, mut coders, mut guessers) = (Vec::new(), Vec::new(), Vec::new());
     for c in 0..a.clients as usize {
         // Client c runs workload c % w; the k-th client of a workload uses gateway
         // (k + its workload) % gateways, so every workload's clients alternate across the
@@ -246,6 +272,21 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
                 )?
                 .run(stopped.clone()),
             )),
+            Workload::Refresh => refreshers.push(tokio::spawn(
+                refresh::Client::new(id, &e, gateway, made.auth()?, start, timeout)
+                    .await?
+                    .run(stopped.clone()),
+            )),
+            Workload::Codes => coders.push(tokio::spawn(
+                codes::Client::new(id, &e, gateway, made.auth()?, start, timeout)
+                    .await?
+                    .run(stopped.clone()),
+            )),
+            Workload::Lockout => guessers.push(tokio::spawn(
+                lockout::Client::new(id, &e, gateway, made.auth()?, start, timeout)
+                    .await?
+                    .run(stopped.clone()),
+            )),
         }
     }
     let mut injected = Vec::new();
@@ -254,21 +295,36 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         Cluster::Attached(c) => nemesis::run(c, &a, seed, start, &mut injected).await,
     };
     let _ = stop.send(true);
-    let mut adds: Vec<AddEntry> = Vec::new();
+    let mut h = Histories::default();
+    let panicked = "a workload client panicked";
     for c in adders {
-        adds.extend(c.await.context("a workload client panicked")?);
+        h.adds.extend(c.await.context(panicked)?);
     }
-    let mut gets: Vec<GetOrCreateEntry> = Vec::new();
     for c in getters {
-        gets.extend(c.await.context("a workload client panicked")?);
+        h.gets.extend(c.await.context(panicked)?);
     }
-    let mut regs: Vec<RegisterEntry> = Vec::new();
     for c in setters {
-        regs.extend(c.await.context("a workload client panicked")?);
+        h.registers.extend(c.await.context(panicked)?);
     }
-    let mut toks: Vec<TokenEntry> = Vec::new();
     for c in issuers {
-        toks.extend(c.await.context("a workload client panicked")?);
+        h.tokens.extend(c.await.context(panicked)?);
+    }
+    let mut pending = observe::Pending {
+        lockout: !guessers.is_empty(),
+        ..Default::default()
+    };
+    for c in refreshers {
+        let (ops, held) = c.await.context(panicked)?;
+        h.refresh.extend(ops);
+        pending.held.extend(held);
+    }
+    for c in coders {
+        let (ops, rounds) = c.await.context(panicked)?;
+        h.codes.extend(ops);
+        pending.rounds.extend(rounds);
+    }
+    for c in guessers {
+        h.guesses.extend(c.await.context(panicked)?);
     }
     // Attached, a fault command that failed ends the faults, not the run: the report says
     // what ran and how it failed.
@@ -278,32 +334,38 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         (Err(e), Cluster::Local(_)) => return Err(e),
     };
     let faults = injected;
-    adds.sort_by_key(|o| o.invoke_ns);
-    gets.sort_by_key(|o| o.invoke_ns);
-    regs.sort_by_key(|o| o.invoke_ns);
-    toks.sort_by_key(|o| o.invoke_ns);
-    save(&adds, &root.join("history.jsonl"))?;
-    save(&gets, &root.join("identities.jsonl"))?;
-    save(&regs, &root.join("registers.jsonl"))?;
+    h.adds.sort_by_key(|o| o.invoke_ns);
+    h.gets.sort_by_key(|o| o.invoke_ns);
+    h.registers.sort_by_key(|o| o.invoke_ns);
+    h.tokens.sort_by_key(|o| o.invoke_ns);
+    h.refresh.sort_by_key(|o| o.invoke_ns);
+    h.codes.sort_by_key(|o| o.invoke_ns);
+    h.guesses.sort_by_key(|o| o.invoke_ns);
+    save(&h.adds, &root.join("history.jsonl"))?;
+    save(&h.gets, &root.join("identities.jsonl"))?;
+    save(&h.registers, &root.join("registers.jsonl"))?;
     if made.service.is_some() {
-        save(&toks, &root.join("tokens.jsonl"))?;
+        save(&h.tokens, &root.join("tokens.jsonl"))?;
     }
+    h.save_signins(&root)?;
 
     say("faults over; waiting for every store to reach the same applied index");
     let e = cluster.endpoints();
     let applied = nemesis::converged(&e, Duration::from_secs(60)).await;
     let converged = applied.windows(2).all(|w| w[0] == w[1]) && !applied.contains(&0);
-    let fin = observe(&e, &made, &adds, &gets, timeout).await?;
+    let fin = observe::observe(&e, &made, &h, &pending, start, timeout).await?;
     std::fs::write(root.join("final.json"), serde_json::to_vec_pretty(&fin)?)?;
-    let (checks, anomalies) = judge(&adds, &gets, &regs, &toks, &fin);
+    let (checks, anomalies) = judge(&h, &fin);
     // Outages are measured on writes that must commit through the log: sign-ups and
     // register writes and CAS (a GetId of a known login, a read, may not need the log).
-    let acks: Vec<(u64, u64)> = adds
+    let acks: Vec<(u64, u64)> = h
+        .adds
         .iter()
         .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
         .filter_map(|o| Some((o.invoke_ns, o.complete_ns?)))
         .chain(
-            regs.iter()
+            h.registers
+                .iter()
                 .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
                 .filter(|o| !matches!(o.input, RegisterOp::Read { .. }))
                 .filter_map(|o| Some((o.invoke_ns, o.complete_ns?))),
@@ -314,12 +376,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
         .iter()
         .filter_map(|f| f["first_ack_after_ms"].as_f64())
         .fold(0.0, f64::max);
-    let total = |k: &str| {
-        [counts(&adds), counts(&gets), counts(&regs), counts(&toks)]
-            .iter()
-            .map(|c| c[k].as_u64().unwrap_or(0))
-            .sum::<u64>()
-    };
+    let total = |k: &str| h.total(k);
     let (cluster_anomalies, mut cluster_checks) = match cluster {
         Cluster::Local(cluster) => {
             // Stopped cleanly, every store's state machine is read from its data dir: stores
@@ -474,362 +531,6 @@ fn diverged(digests: &BTreeMap<String, Value>) -> Vec<String> {
         }
     }
     bad
-}
-
-/// What the cluster holds after healing, as each gateway shows it (saved as
-/// `final.json`, so `chaos check` can judge a run again).
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct FinalState {
-    /// The usernames each gateway lists, by gateway.
-    pub users: BTreeMap<String, Vec<String>>,
-    /// (login, identity) each gateway answers when asked again, by gateway.
-    pub identities: BTreeMap<String, Vec<(String, String)>>,
-    /// How many identities the identity pool lists.
-    pub identities_listed: usize,
-    /// The pool's JWKS as every gateway served it after healing, to check the tokens
-    /// against (absent when the token workload did not run).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tokens: Option<tokens::TokensFinal>,
-}
-
-async fn observe(
-    cluster: &Endpoints,
-    made: &Setup,
-    adds: &[AddEntry],
-    gets: &[GetOrCreateEntry],
-    timeout: Duration,
-) -> anyhow::Result<FinalState> {
-    let mut fin = FinalState::default();
-    for g in 0..cluster.gateways.len() {
-        let name = format!("gateway-{}", g + 1);
-        if !adds.is_empty() {
-            let mut admin = UserPoolAdminClient::new(channel(cluster, g).await?);
-            fin.users
-                .insert(name.clone(), list_users(&mut admin, &made.user_pool).await?);
-        }
-        if !gets.is_empty() {
-            let mut admin = IdentityAdminClient::new(channel(cluster, g).await?);
-            let now = identities_now(&mut admin, &made.identity_pool, gets, timeout).await?;
-            fin.identities.insert(name, now);
-        }
-    }
-    if !gets.is_empty() {
-        let mut admin = IdentityAdminClient::new(channel(cluster, 0).await?);
-        fin.identities_listed = count_identities(&mut admin, &made.identity_pool).await?;
-    }
-    if let Some(service) = &made.service {
-        fin.tokens = Some(tokens::observe(cluster, &made.user_pool, service).await?);
-    }
-    Ok(fin)
-}
-
-/// Judge the histories against the final state: the checks per workload, and how many
-/// anomalies they found.
-pub fn judge(
-    adds: &[AddEntry],
-    gets: &[GetOrCreateEntry],
-    registers: &[RegisterEntry],
-    issued: &[TokenEntry],
-    fin: &FinalState,
-) -> (Value, usize) {
-    let mut anomalies = 0;
-    let mut sign_ups = serde_json::Map::new();
-    for (g, present) in &fin.users {
-        let r = sets::check(adds, present);
-        anomalies +=
-            r.lost.len() + r.duplicated.len() + r.refused_but_present.len() + r.unexpected.len();
-        sign_ups.insert(g.clone(), json!(r));
-    }
-    let mut identity_checks = serde_json::Map::new();
-    for (g, present) in &fin.identities {
-        let r = unique::check(gets, present);
-        anomalies += usize::from(!r.is_ok());
-        identity_checks.insert(g.clone(), json!(r));
-    }
-    // Every login asked for has exactly one identity: no more identities than logins.
-    let logins: std::collections::BTreeSet<&String> = gets.iter().map(|o| &o.input).collect();
-    let extra_identities = fin.identities_listed.saturating_sub(logins.len());
-    anomalies += extra_identities;
-    let verdicts = linearizable::check(registers, REGISTER_BUDGET);
-    let not_linearizable = verdicts
-        .values()
-        .filter(|v| matches!(v, Verdict::NotLinearizable { .. }))
-        .count();
-    let gave_up = verdicts
-        .values()
-        .filter(|v| matches!(v, Verdict::GaveUp))
-        .count();
-    anomalies += not_linearizable;
-    let of_kind = |kind: fn(&RegisterOp) -> bool| -> Vec<RegisterEntry> {
-        registers
-            .iter()
-            .filter(|o| kind(&o.input))
-            .cloned()
-            .collect()
-    };
-    let swapped = registers
-        .iter()
-        .filter(|o| o.outcome == Outcome::Ok(RegisterOut::Swapped(true)))
-        .count();
-    let (token_checks, token_anomalies) =
-        tokens::check(issued, &fin.tokens.clone().unwrap_or_default());
-    anomalies += token_anomalies;
-    let checks = json!({
-        "sign_ups": {"operations": counts(adds), "checks": sign_ups},
-        "identities": {
-            "operations": counts(gets),
-            "checks": identity_checks,
-            "extra_identities": extra_identities,
-        },
-        "registers": {
-            "operations": counts(registers),
-            "reads": counts(&of_kind(|i| matches!(i, RegisterOp::Read { .. }))),
-            "writes": counts(&of_kind(|i| matches!(i, RegisterOp::Write { .. }))),
-            "cas": counts(&of_kind(|i| matches!(i, RegisterOp::Cas { .. }))),
-            "cas_swapped": swapped,
-            "not_linearizable": not_linearizable,
-            "gave_up": gave_up,
-            "verdicts": verdicts,
-        },
-        "tokens": token_checks,
-    });
-    (checks, anomalies)
-}
-
-/// Search steps allowed per register key before the checker gives up on it.
-const REGISTER_BUDGET: u64 = 10_000_000;
-
-/// `signet chaos check`: judge a saved run again.
-async fn check_saved(a: CheckArgs) -> anyhow::Result<()> {
-    let load = |name: &str| -> anyhow::Result<Option<std::fs::File>> {
-        match std::fs::File::open(a.dir.join(name)) {
-            Ok(f) => Ok(Some(f)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("reading {name}")),
-        }
-    };
-    fn read<I, O>(f: Option<std::fs::File>, name: &str) -> anyhow::Result<Vec<Op<I, O>>>
-    where
-        I: for<'de> Deserialize<'de>,
-        O: for<'de> Deserialize<'de>,
-    {
-        match f {
-            Some(f) => {
-                history::load(std::io::BufReader::new(f)).with_context(|| format!("reading {name}"))
-            }
-            None => Ok(Vec::new()),
-        }
-    }
-    let adds: Vec<AddEntry> = read(load("history.jsonl")?, "history.jsonl")?;
-    let gets: Vec<GetOrCreateEntry> = read(load("identities.jsonl")?, "identities.jsonl")?;
-    let registers: Vec<RegisterEntry> = read(load("registers.jsonl")?, "registers.jsonl")?;
-    let issued: Vec<TokenEntry> = read(load("tokens.jsonl")?, "tokens.jsonl")?;
-    let fin: FinalState = match load("final.json")? {
-        Some(f) => serde_json::from_reader(f).context("reading final.json")?,
-        None => FinalState::default(),
-    };
-    let (checks, anomalies) = judge(&adds, &gets, &registers, &issued, &fin);
-    let report = json!({"workloads": checks, "anomalies": anomalies, "dir": a.dir});
-    if a.json {
-        println!("{report}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    }
-    if anomalies == 0 {
-        Ok(())
-    } else {
-        Err(Exit {
-            code: 1,
-            message: format!("{anomalies} anomalies in {}", a.dir.display()),
-        }
-        .into())
-    }
-}
-
-/// Every username of the pool, through one gateway (all pages).
-async fn list_users(
-    admin: &mut UserPoolAdminClient<AdminChannel>,
-    pool_id: &str,
-) -> anyhow::Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut token = String::new();
-    loop {
-        let r = admin
-            .list_users(pb::ListUsersRequest {
-                user_pool_id: pool_id.into(),
-                filter: String::new(),
-                limit: 60,
-                pagination_token: token,
-            })
-            .await
-            .map_err(status_error)?
-            .into_inner();
-        out.extend(r.users.into_iter().map(|u| u.username));
-        if r.pagination_token.is_empty() {
-            return Ok(out);
-        }
-        token = r.pagination_token;
-    }
-}
-
-/// The identity of every login asked for, asked again now through one gateway: the final
-/// state of the login → identity map.
-async fn identities_now(
-    admin: &mut IdentityAdminClient<AdminChannel>,
-    pool_id: &str,
-    gets: &[GetOrCreateEntry],
-    timeout: Duration,
-) -> anyhow::Result<Vec<(String, String)>> {
-    let logins: std::collections::BTreeSet<&String> = gets.iter().map(|o| &o.input).collect();
-    let mut present = Vec::new();
-    for login in logins {
-        match identities::get_or_create(admin, pool_id, login, timeout).await {
-            Outcome::Ok(id) => present.push((login.clone(), id)),
-            other => anyhow::bail!("after healing, GetId of {login} ended {other:?}"),
-        }
-    }
-    Ok(present)
-}
-
-/// How many identities the pool has (all pages).
-async fn count_identities(
-    admin: &mut IdentityAdminClient<AdminChannel>,
-    pool_id: &str,
-) -> anyhow::Result<usize> {
-    let (mut n, mut token) = (0, String::new());
-    loop {
-        let r = admin
-            .list_identities(pb::ListIdentitiesRequest {
-                identity_pool_id: pool_id.into(),
-                max_results: 60,
-                next_token: token,
-            })
-            .await
-            .map_err(status_error)?
-            .into_inner();
-        n += r.identities.len();
-        if r.next_token.is_empty() {
-            return Ok(n);
-        }
-        token = r.next_token;
-    }
-}
-
-fn print_summary(r: &Value) {
-    let ops = &r["operations"];
-    println!(
-        "seed {}: {} stores over {}; {} operations ({} ok, {} failed, {} unknown), {} faults, \
-         worst outage {:.0} ms",
-        r["seed"],
-        r["stores"],
-        r["transport"].as_str().unwrap_or("?"),
-        ops["total"],
-        ops["ok"],
-        ops["failed"],
-        ops["unknown"],
-        r["faults"].as_array().map_or(0, Vec::len),
-        r["worst_outage_ms"].as_f64().unwrap_or(0.0)
-    );
-    for (g, c) in r["workloads"]["sign_ups"]["checks"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        println!(
-            "sign-ups, {g}: lost {}, duplicated {}, refused but present {}, unexpected {}",
-            c["lost"], c["duplicated"], c["refused_but_present"], c["unexpected"]
-        );
-    }
-    for (g, c) in r["workloads"]["identities"]["checks"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        println!(
-            "identities, {g}: conflicting {}, lost {}, duplicated {}",
-            c["conflicting"], c["lost"], c["duplicated"]
-        );
-    }
-    let regs = &r["workloads"]["registers"];
-    if regs["operations"]["total"].as_u64().unwrap_or(0) > 0 {
-        let ok = |k: &str| &regs[k]["ok"];
-        println!(
-            "registers: {} ok reads, {} ok writes, {} ok compare-and-sets ({} swapped); \
-             not linearizable {}, undecided {}",
-            ok("reads"),
-            ok("writes"),
-            ok("cas"),
-            regs["cas_swapped"],
-            regs["not_linearizable"],
-            regs["gave_up"]
-        );
-    }
-    let toks = &r["workloads"]["tokens"];
-    if toks["operations"]["total"].as_u64().unwrap_or(0) > 0 {
-        println!(
-            "tokens: {} issued, {} verified against every gateway's JWKS, {} expired, \
-             {} kids; not verifying {}",
-            toks["operations"]["ok"],
-            toks["verified"],
-            toks["expired"],
-            toks["kids_seen"],
-            toks["anomalies"]
-        );
-        for a in toks["anomalies_listed"].as_array().into_iter().flatten() {
-            println!(
-                "  token {} (kid {}) issued by {} at {} ms: {} JWKS: {}",
-                a["jti"], a["kid"], a["issued_by"], a["invoked_ms"], a["jwks_of"], a["error"]
-            );
-        }
-    }
-    if r["state_digests"].is_object() {
-        let digests: Vec<String> = r["state_digests"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, d)| {
-                let digest = d["digest"].as_str().unwrap_or("unreadable");
-                format!(
-                    "{name} {} {}",
-                    d["applied"],
-                    &digest[..digest.len().min(12)]
-                )
-            })
-            .collect();
-        println!(
-            "state after stopping (applied index, digest): {}; diverged: {}",
-            digests.join(", "),
-            r["diverged"]
-        );
-    }
-    let probe = &r["transport_probe"];
-    if probe.is_object() {
-        println!(
-            "stores over {}: {} of {} answered the operator's certificate; {} refused \
-             plaintext, {} refused TLS without a client certificate; let in: {}",
-            r["transport"].as_str().unwrap_or("?"),
-            probe["answered_operator"],
-            probe["stores"],
-            probe["refused_plaintext"],
-            probe["refused_without_certificate"],
-            probe["let_in"]
-        );
-    }
-    attach::print_summary(r);
-    let checks: Vec<&str> = r["checks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    println!("checks run: {}", checks.join(", "));
-    for (check, why) in r["checks_not_run"].as_object().into_iter().flatten() {
-        println!("not run: {check}: {}", why.as_str().unwrap_or_default());
-    }
-    println!(
-        "stores converged: {} (applied {}); anomalies: {}; in {}",
-        r["converged"], r["applied"], r["anomalies"], r["dir"]
-    );
 }
 
 #[cfg(test)]

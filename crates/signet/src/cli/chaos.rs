@@ -18,7 +18,8 @@ pub enum ChaosCommand {
     /// recorded histories.
     Run(Box<RunArgs>),
     /// Judge a saved run again (`--dir` of a run: history.jsonl, identities.jsonl,
-    /// registers.jsonl, tokens.jsonl and final.json), or histories written by hand or by
+    /// registers.jsonl, tokens.jsonl, refresh.jsonl, codes.jsonl, lockout.jsonl and
+    /// final.json), or histories written by hand or by
     /// another tool; registers.jsonl, if present, is checked for linearizability
     /// (compare-and-set registers per key); tokens.jsonl, if present, against the JWKS
     /// saved in final.json, at the time they were fetched.
@@ -55,6 +56,24 @@ pub enum Workload {
     /// signing keys: every token a gateway issued verifies against the JWKS of every
     /// gateway until its exp (signature, kid, issuer, client, checked after healing).
     Tokens,
+    /// Refresh-token rotation with reuse detection (REFRESH_TOKEN_AUTH on a client with
+    /// rotation): two racers present the same token generation through two gateways at
+    /// once. At most one presentation per generation gets new tokens; once one was refused
+    /// as revoked, no token of that family (the winner's new one included) is accepted,
+    /// also when the last tokens are presented again after healing; a family is revoked
+    /// only when a generation was reused.
+    Refresh,
+    /// Password-reset codes spent at most once: ForgotPassword, the code read from the dev
+    /// outbox (attached, the gateways need --dev-outbox), three racers redeem it at once through different gateways
+    /// (ConfirmForgotPassword), each with a new password. At most one redemption
+    /// succeeds; after healing the winner's password signs in and no other does (with no
+    /// winner: the old password or an unanswered racer's, exactly one).
+    Codes,
+    /// Cluster-wide lockout: racers fire wrong passwords for a user at once through
+    /// different gateways, then the right one. Never more wrong guesses checked (answered
+    /// "incorrect") than the threshold per lockout window (each further one only after
+    /// the doubled lockout), and the right password refused while locked.
+    Lockout,
 }
 
 /// A fault the nemesis can inject.
@@ -142,8 +161,9 @@ pub enum Fault {
 #[command(after_help = "\
 Workloads (--workloads; the clients are shared out among them, each sign-up, \
 identities and tokens client on one gateway, a workload's clients alternating across the \
-gateways, each registers client on the stores): sign-ups, identities, registers and \
-tokens (see their values below). Every call is recorded: \
+gateways, each registers client on the stores; a refresh, codes or lockout client races \
+itself through two or three gateways): sign-ups, identities, registers, tokens, refresh, \
+codes and lockout (see their values below; the default is the first four). Every call is recorded: \
 invoked, completed, and its outcome: ok, failed (refused), or unknown (no answer in \
 time, a cut connection: it may have happened). The invariants are checked after the \
 faults end and every node is back; every store node must converge to the same \

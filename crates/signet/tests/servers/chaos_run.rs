@@ -1,9 +1,10 @@
 //! `signet chaos run` end to end: a real three-store cluster with two gateways, every
-//! workload, every fault kind on a fixed seed (partitions in network namespaces: this needs
-//! root, as CI and the development machines have; the clock faults need libfaketime, which
-//! `.ci/run` installs; the disk faults a C compiler for the strict disk; the delay faults
-//! put the tool's TCP proxy between the stores), the internal planes over mutual TLS, and a
-//! report that says nothing was lost, every register stayed linearizable and every token
+//! workload (the sign-in ones — refresh rotation, reset codes, lockout — included), every
+//! fault kind on a fixed seed (partitions in network namespaces: this needs root, as CI and
+//! the development machines have; the clock faults need libfaketime, which `.ci/run`
+//! installs; the disk faults a C compiler for the strict disk; the delay faults put the
+//! tool's TCP proxy between the stores), the internal planes over mutual TLS, and a report
+//! that says nothing was lost, every register stayed linearizable and every token
 //! verified; and a shorter five-store run.
 
 use crate::support::bin;
@@ -50,8 +51,12 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
             "3",
             "--gateways",
             "2",
+            // Two clients for each of the first four workloads, one for each sign-in
+            // workload (which races itself through two or three gateways).
             "--clients",
-            "8",
+            "11",
+            "--workloads",
+            "sign-ups,identities,registers,tokens,refresh,codes,lockout",
             "--duration-s",
             "140",
             "--fault-every-ms",
@@ -173,8 +178,12 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         let outage = f["first_ack_after_ms"].as_f64().unwrap_or(f64::MAX);
         assert!(outage < 10_000.0, "no write acknowledged after {f}");
     }
+    super::chaos_run_signins::signins_held(&r);
     // The histories were saved, one operation per line.
     for (file, w) in [
+        ("refresh.jsonl", &r["workloads"]["refresh"]),
+        ("codes.jsonl", &r["workloads"]["codes"]),
+        ("lockout.jsonl", &r["workloads"]["lockout"]),
         ("history.jsonl", sign_ups),
         ("identities.jsonl", identities),
         ("registers.jsonl", registers),
@@ -202,6 +211,12 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["anomalies"], 0, "{again:#}");
     assert_eq!(again["workloads"]["tokens"]["verified"], tokens["verified"]);
+    for w in ["refresh", "codes", "lockout"] {
+        assert_eq!(
+            again["workloads"][w]["check"], r["workloads"][w]["check"],
+            "{w} judged again"
+        );
+    }
 }
 
 /// The run's own cluster spoke mutual TLS: the report says so, every store answered the
@@ -310,6 +325,9 @@ fn the_help_names_every_fault_and_the_workload() {
         "identities",
         "registers",
         "tokens",
+        "refresh",
+        "codes",
+        "lockout",
         "--seed",
         "Exit status",
     ]) {

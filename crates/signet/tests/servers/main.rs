@@ -12,6 +12,7 @@ mod support;
 
 mod chaos_attach;
 mod chaos_run;
+mod chaos_run_signins;
 mod clock_skew;
 mod crash_consistency;
 mod gateway_delivery;
