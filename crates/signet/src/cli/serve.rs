@@ -193,6 +193,18 @@ pub struct StoreArgs {
     /// before it is then purged, keeping `--keep-logs-after-snapshot` entries).
     #[arg(long, default_value_t = 20_000, env = "SIGNET_SNAPSHOT_EVERY", value_parser = clap::value_parser!(u64).range(1..))]
     pub snapshot_every: u64,
+    /// Raft heartbeat interval, ms. openraft 0.9 gives every append one heartbeat interval
+    /// to be answered, so this must exceed the longest round trip between stores plus a
+    /// follower's fsync: a leader whose round trips are longer commits nothing, and since
+    /// its heartbeats still arrive, no follower replaces it. Raise it for stores in
+    /// different regions (with --election-timeout-ms).
+    #[arg(long, default_value_t = 100, env = "SIGNET_HEARTBEAT_MS", value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub heartbeat_ms: u64,
+    /// Election timeout, ms: a follower that hears from no leader for a random time between
+    /// this and twice this starts an election. At least three heartbeat intervals. The
+    /// longest write outage after a leader is lost is about twice this.
+    #[arg(long, default_value_t = 500, env = "SIGNET_ELECTION_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(30..=600_000))]
+    pub election_timeout_ms: u64,
     /// Log entries kept behind a snapshot, so a follower slightly behind catches up from
     /// the log rather than by a whole snapshot.
     #[arg(long, default_value_t = 2_000, env = "SIGNET_KEEP_LOGS_AFTER_SNAPSHOT")]

@@ -192,6 +192,18 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
     config.tls = tls;
     config.join_catch_up = Duration::from_secs(args.join_catch_up_secs);
     config.snapshot_every = args.snapshot_every;
+    anyhow::ensure!(
+        args.election_timeout_ms >= 3 * args.heartbeat_ms,
+        "--election-timeout-ms ({}) must be at least three heartbeats (--heartbeat-ms {}): \
+         a follower would start elections between heartbeats of a healthy leader",
+        args.election_timeout_ms,
+        args.heartbeat_ms
+    );
+    config.heartbeat = Duration::from_millis(args.heartbeat_ms);
+    config.election_timeout = (
+        Duration::from_millis(args.election_timeout_ms),
+        Duration::from_millis(2 * args.election_timeout_ms),
+    );
     config.keep_logs_after_snapshot = args.keep_logs_after_snapshot;
     let ops = match &args.metrics_addr {
         Some(a) => Some(bind(a, "store metrics").await?),
