@@ -19,6 +19,14 @@
 use anyhow::{bail, Context};
 use std::process::Command;
 
+/// A port free on loopback now, for a listener whose address must be known before its
+/// process starts (a gateway's HTTP port is part of its public URL; a store behind the link
+/// proxy listens where the proxy forwards).
+pub fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
 /// The namespaces and bridge of one run.
 pub struct Network {
     tag: String,

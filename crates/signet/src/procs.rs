@@ -190,12 +190,7 @@ fn disk(root: &Path, lib: &Path, id: u64) -> anyhow::Result<signet_chaos::strict
     .with_context(|| format!("the strict disk of store-{id}"))
 }
 
-/// A port free on loopback now (the gateway's HTTP port must be known before it starts:
-/// it is part of the public URL).
-pub fn free_port() -> anyhow::Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
-}
+pub use crate::netns::free_port;
 
 /// Arguments of store node `id` with data in `root/store-{id}`.
 pub fn store_args(root: &Path, id: u64, join: Option<&str>) -> Vec<String> {

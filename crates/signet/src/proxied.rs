@@ -46,7 +46,7 @@ impl Proxied {
                     speak_as: Some(ip(&n.proxy_ip(i))?),
                 },
                 None => {
-                    let port = crate::procs::free_port()?;
+                    let port = crate::netns::free_port()?;
                     let lo = IpAddr::from([127, 0, 0, 1]);
                     Route {
                         listen: SocketAddr::new(lo, 0),

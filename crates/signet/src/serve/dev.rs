@@ -7,6 +7,7 @@ use signet_store::{StoreClient, StoreConfig, StoreNode};
 use std::time::Duration;
 
 pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
+    super::exit_on_panic();
     check_plaintext(
         "signet dev's listeners",
         &[&args.api_addr, &args.grpc_addr, &args.http_addr],

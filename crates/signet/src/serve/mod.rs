@@ -20,6 +20,22 @@ async fn bind(addr: &str, what: &str) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("cannot listen on {addr} ({what})"))
 }
 
+/// Make any panic, on any thread, end the process (exit status 70) once it is reported.
+/// A store holds its state in tasks that share it: a task that panicked mid-write (sled
+/// unwraps an I/O error on a failing disk) would leave a process that looks alive but
+/// neither applies nor steps aside. Stopped, it is restarted and recovers from its durable
+/// log, as after any crash.
+fn exit_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        tracing::error!(
+            "a task panicked: {info}; exiting so the node restarts from its durable log"
+        );
+        std::process::exit(70);
+    }));
+}
+
 fn announce_json(line: serde_json::Value) {
     use std::io::Write;
     // A server must not die because nobody reads its stdout.

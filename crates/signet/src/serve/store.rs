@@ -164,6 +164,7 @@ async fn bootstrap(
 }
 
 pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
+    super::exit_on_panic();
     let node_id = node_id(&args)?;
     let tls = args.tls.identity(Role::Store)?;
     if tls.is_none() {
