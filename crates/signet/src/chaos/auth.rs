@@ -15,6 +15,40 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
+/// What a sign-in workload's client holds: admin calls through one gateway, racers through
+/// it and the next ones, the pool, the run's start (times are recorded from it) and the
+/// call timeout.
+pub struct Seat {
+    pub id: u32,
+    pub admin: UserPoolAdminClient<AdminChannel>,
+    /// The racers' public API clients and gateway indexes.
+    pub racers: Vec<(UserPoolAuthClient<Channel>, usize)>,
+    pub pool: AuthPool,
+    pub start: Instant,
+    pub timeout: Duration,
+}
+
+impl Seat {
+    /// Client `id`, its admin calls through gateway `g`, `n` racers on `g` and the next.
+    pub async fn new(
+        id: u32,
+        e: &Endpoints,
+        g: usize,
+        pool: &AuthPool,
+        (start, timeout): (Instant, Duration),
+        n: usize,
+    ) -> anyhow::Result<Seat> {
+        Ok(Seat {
+            id,
+            admin: UserPoolAdminClient::new(super::channel(e, g).await?),
+            racers: racers(e, g, n).await?,
+            pool: pool.clone(),
+            start,
+            timeout,
+        })
+    }
+}
+
 /// The pool and app client of the sign-in workloads.
 #[derive(Debug, Clone)]
 pub struct AuthPool {

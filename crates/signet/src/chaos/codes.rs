@@ -14,12 +14,10 @@
 
 use super::auth::{self, racer, AuthPool};
 use super::endpoints::Endpoints;
-use crate::rpc::AdminChannel;
 use futures::stream::{self, StreamExt};
 use signet_chaos::history::Outcome;
 use signet_chaos::once::{PasswordProbe, RedeemEntry, Redemption};
 use signet_proto::v1 as pb;
-use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use signet_proto::v1::user_pool_auth_client::UserPoolAuthClient;
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
@@ -43,13 +41,7 @@ pub struct Round {
 
 /// One codes client.
 pub struct Client {
-    pub id: u32,
-    pub admin: UserPoolAdminClient<AdminChannel>,
-    /// The racers' public API clients and gateway indexes.
-    pub racers: Vec<(UserPoolAuthClient<Channel>, usize)>,
-    pub pool: AuthPool,
-    pub start: Instant,
-    pub timeout: Duration,
+    pub seat: auth::Seat,
 }
 
 impl Client {
@@ -62,14 +54,8 @@ impl Client {
         start: Instant,
         timeout: Duration,
     ) -> anyhow::Result<Client> {
-        Ok(Client {
-            id,
-            admin: UserPoolAdminClient::new(super::channel(e, g).await?),
-            racers: auth::racers(e, g, RACERS).await?,
-            pool: pool.clone(),
-            start,
-            timeout,
-        })
+        let seat = auth::Seat::new(id, e, g, pool, (start, timeout), RACERS).await?;
+        Ok(Client { seat })
     }
 
     /// Run rounds until `stop`: the history, and the rounds whose code was raced.
@@ -91,16 +77,20 @@ impl Client {
     }
 
     async fn round(&mut self, n: u32, ops: &mut Vec<RedeemEntry>) -> Option<Round> {
-        let user = format!("code-c{}-{n}", self.id);
+        let user = format!("code-c{}-{n}", self.seat.id);
         let original = auth::password();
-        let (pool_id, timeout) = (self.pool.pool_id.clone(), self.timeout);
-        auth::make_user(&mut self.admin, &pool_id, &user, &original, timeout)
+        let (pool_id, timeout) = (self.seat.pool.pool_id.clone(), self.seat.timeout);
+        auth::make_user(&mut self.seat.admin, &pool_id, &user, &original, timeout)
             .await
             .ok()?;
         let code = self.issue(&user).await?;
         let candidates: Vec<String> = (0..RACERS).map(|_| auth::password()).collect();
-        let (client_id, start, id) = (self.pool.client_id.clone(), self.start, self.id);
-        let racing = self.racers.iter_mut().enumerate().map(|(r, (c, g))| {
+        let (client_id, start, id) = (
+            self.seat.pool.client_id.clone(),
+            self.seat.start,
+            self.seat.id,
+        );
+        let racing = self.seat.racers.iter_mut().enumerate().map(|(r, (c, g))| {
             let request = pb::ConfirmForgotPasswordRequest {
                 client_id: client_id.clone(),
                 username: user.clone(),
@@ -131,13 +121,13 @@ impl Client {
     /// Ask for a reset code for `user` and read it from the outbox; `None` when none
     /// could be had (the round is then skipped: nothing was redeemed).
     async fn issue(&mut self, user: &str) -> Option<String> {
-        let timeout = self.timeout;
+        let timeout = self.seat.timeout;
         for _ in 0..2 {
-            let (c, _) = &mut self.racers[0];
+            let (c, _) = &mut self.seat.racers[0];
             let asked = auth::timed(
                 timeout,
                 c.forgot_password(pb::ClientUserRequest {
-                    client_id: self.pool.client_id.clone(),
+                    client_id: self.seat.pool.client_id.clone(),
                     username: user.into(),
                     ..Default::default()
                 }),
@@ -151,8 +141,8 @@ impl Client {
             }
             let listed = auth::timed(
                 timeout,
-                self.admin.list_outbox(pb::UserPoolRef {
-                    user_pool_id: self.pool.pool_id.clone(),
+                self.seat.admin.list_outbox(pb::UserPoolRef {
+                    user_pool_id: self.seat.pool.pool_id.clone(),
                 }),
             )
             .await;

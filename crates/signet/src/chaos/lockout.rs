@@ -7,10 +7,8 @@
 
 use super::auth::{self, racer, AuthPool};
 use super::endpoints::Endpoints;
-use crate::rpc::AdminChannel;
 use signet_chaos::history::Outcome;
 use signet_chaos::lockout::{Answer, Guess, GuessEntry, Policy};
-use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
 use signet_proto::v1::user_pool_auth_client::UserPoolAuthClient;
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
@@ -50,13 +48,7 @@ pub fn policy() -> Policy {
 
 /// One lockout client.
 pub struct Client {
-    pub id: u32,
-    pub admin: UserPoolAdminClient<AdminChannel>,
-    /// The racers' public API clients and gateway indexes.
-    pub racers: Vec<(UserPoolAuthClient<Channel>, usize)>,
-    pub pool: AuthPool,
-    pub start: Instant,
-    pub timeout: Duration,
+    pub seat: auth::Seat,
 }
 
 /// One sign-in attempt as the lockout sees it.
@@ -85,14 +77,8 @@ impl Client {
         start: Instant,
         timeout: Duration,
     ) -> anyhow::Result<Client> {
-        Ok(Client {
-            id,
-            admin: UserPoolAdminClient::new(super::channel(e, g).await?),
-            racers: auth::racers(e, g, RACERS).await?,
-            pool: pool.clone(),
-            start,
-            timeout,
-        })
+        let seat = auth::Seat::new(id, e, g, pool, (start, timeout), RACERS).await?;
+        Ok(Client { seat })
     }
 
     /// Run rounds until `stop`; the history of this client's racers.
@@ -109,17 +95,20 @@ impl Client {
     }
 
     async fn round(&mut self, n: u32, ops: &mut Vec<GuessEntry>) {
-        let user = format!("lock-c{}-{n}", self.id);
+        let user = format!("lock-c{}-{n}", self.seat.id);
         let password = auth::password();
-        let (pool_id, client_id) = (self.pool.pool_id.clone(), self.pool.client_id.clone());
-        let (id, start, timeout) = (self.id, self.start, self.timeout);
-        if auth::make_user(&mut self.admin, &pool_id, &user, &password, timeout)
+        let (pool_id, client_id) = (
+            self.seat.pool.pool_id.clone(),
+            self.seat.pool.client_id.clone(),
+        );
+        let (id, start, timeout) = (self.seat.id, self.seat.start, self.seat.timeout);
+        if auth::make_user(&mut self.seat.admin, &pool_id, &user, &password, timeout)
             .await
             .is_err()
         {
             return;
         }
-        let burst = self.racers.iter_mut().enumerate().map(|(r, (c, g))| {
+        let burst = self.seat.racers.iter_mut().enumerate().map(|(r, (c, g))| {
             let (user, client_id) = (user.clone(), client_id.clone());
             let gateway = auth::gateway_name(*g);
             async move {
@@ -138,9 +127,9 @@ impl Client {
             }
         });
         ops.extend(futures::future::join_all(burst).await.into_iter().flatten());
-        let racers = self.racers.len();
+        let racers = self.seat.racers.len();
         for k in 0..RIGHT_TRIES {
-            let (c, g) = &mut self.racers[k % racers];
+            let (c, g) = &mut self.seat.racers[k % racers];
             let input = Guess {
                 user: user.clone(),
                 right: true,
