@@ -3,7 +3,8 @@
 //! crashed in turn at one of its failpoints (`SIGNET_FAILPOINTS`) while writers keep
 //! writing, then all three losing power at once. The claim under test: a write the store
 //! acknowledged is on a majority's disk, so it survives all of that, and the stores come
-//! back to one state. Also: a disk that is slow, full or fails its syncs.
+//! back to one state. Also: a disk that is slow, full or fails its syncs, and a node that
+//! dies truncating entries the cluster overwrote.
 //!
 //! What this found: the data dir's subdirectories were never synced into their parent
 //! (a follower could come back without its log: the leader panicked), and openraft purges
@@ -258,6 +259,43 @@ async fn all_there(client: &StoreClient, acked: &[(String, i64)]) {
     }
 }
 
+/// Stop every store cleanly and read its state machine from its data dir: every store
+/// applied at least `target`, and stores that applied the same log hold the same rows.
+async fn stop_and_compare(nodes: &mut [Node], target: u64) {
+    let mut digests = Vec::new();
+    for n in nodes.iter_mut() {
+        let p = n.proc.take().unwrap();
+        assert_eq!(p.terminate(READY).await, Some(0));
+        let dir = n.disk.root.clone();
+        digests.push(
+            tokio::task::spawn_blocking(move || {
+                let sm = signet_store::StateMachineStore::open(Path::new(&dir))
+                    .map_err(|e| e.to_string())?;
+                sm.digest().map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap()
+            .expect("state digest"),
+        );
+    }
+    // A store stopped first may miss the entry the next leader appends (a leader hands
+    // over when it stops): compare the stores that applied the same log.
+    let mut compared = 0;
+    for (i, a) in digests.iter().enumerate() {
+        assert!(a.0 >= target, "a store stopped at {} before {target}", a.0);
+        for b in &digests[i + 1..] {
+            if a.0 == b.0 {
+                assert_eq!(a.1, b.1, "stores at index {} diverged: {digests:?}", a.0);
+                compared += 1;
+            }
+        }
+    }
+    assert!(
+        compared > 0,
+        "no two stores stopped at the same index: {digests:?}"
+    );
+}
+
 /// Three stores on strict disks under `dir`, formed into a cluster, and a client of them.
 async fn three_stores(dir: &Path) -> (Vec<Node>, StoreClient) {
     let lib = strictfs::build(&dir.join("lib")).expect("a C compiler builds strictfs");
@@ -365,38 +403,7 @@ async fn acknowledged_writes_survive_failpoint_crashes_and_a_whole_cluster_power
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let mut digests = Vec::new();
-    for n in &mut nodes {
-        let p = n.proc.take().unwrap();
-        assert_eq!(p.terminate(READY).await, Some(0));
-        let dir = n.disk.root.clone();
-        digests.push(
-            tokio::task::spawn_blocking(move || {
-                let sm = signet_store::StateMachineStore::open(Path::new(&dir))
-                    .map_err(|e| e.to_string())?;
-                sm.digest().map_err(|e| e.to_string())
-            })
-            .await
-            .unwrap()
-            .expect("state digest"),
-        );
-    }
-    // A store stopped first may miss the entry the next leader appends (a leader hands
-    // over when it stops): compare the stores that applied the same log.
-    let mut compared = 0;
-    for (i, a) in digests.iter().enumerate() {
-        assert!(a.0 >= target, "a store stopped at {} before {target}", a.0);
-        for b in &digests[i + 1..] {
-            if a.0 == b.0 {
-                assert_eq!(a.1, b.1, "stores at index {} diverged: {digests:?}", a.0);
-                compared += 1;
-            }
-        }
-    }
-    assert!(
-        compared > 0,
-        "no two stores stopped at the same index: {digests:?}"
-    );
+    stop_and_compare(&mut nodes, target).await;
 }
 
 /// A disk that is slow, full or fails its syncs, under the leader: the writes go on (through
@@ -527,4 +534,69 @@ async fn a_leader_back_from_a_power_loss_reads_what_it_acknowledged() {
     }
     // Otherwise the case this test is about never happened.
     assert!(restored_as_leader > 0, "no leader came back as leader");
+}
+
+/// A leader left alone appends entries no one else takes; the others elect a leader and
+/// overwrite those indexes; when the old leader comes back it must truncate its log, and
+/// it dies right there (`log-truncate`), losing what it had not synced. It then comes back
+/// once more, truncates again and catches up: nothing acknowledged is lost and the three
+/// stores agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_dies_truncating_entries_the_cluster_overwrote_and_comes_back_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut nodes, client) = three_stores(tmp.path()).await;
+    let writers = Writers::start(&client);
+    writers.wait_for(30, READY).await;
+    let l = leader(&client, &nodes).await;
+    let li = nodes.iter().position(|n| n.id == l).unwrap();
+    let followers: Vec<usize> = (0..3).filter(|&i| i != li).collect();
+    for &f in &followers {
+        nodes[f].crash().await;
+    }
+    // Alone, the leader appends (and syncs) what the writers still send it, and commits
+    // none of it.
+    let start = Instant::now();
+    loop {
+        let s = client
+            .status_of(&nodes[li].api)
+            .await
+            .expect("leader status");
+        if s.last_log_index > s.last_applied + 2 {
+            break;
+        }
+        assert!(
+            start.elapsed() < READY,
+            "the lone leader appended nothing: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nodes[li].crash().await;
+    for &f in &followers {
+        nodes[f].start(&[]).await;
+    }
+    // The two elect a leader and write over the indexes the old leader holds.
+    writers.wait_for(20, READY).await;
+    crash_at(&mut nodes, li, "log-truncate", writers.wait_for(10, READY)).await;
+    writers.wait_for(20, READY).await;
+    let acked = writers.stop().await;
+    all_there(&client, &acked).await;
+    // The old leader caught up with the others.
+    let one = leader(&client, &nodes).await;
+    let target = client
+        .status_of(&nodes[nodes.iter().position(|n| n.id == one).unwrap()].api)
+        .await
+        .unwrap()
+        .last_applied;
+    let start = Instant::now();
+    while client
+        .status_of(&nodes[li].api)
+        .await
+        .map(|s| s.last_applied)
+        .unwrap_or(0)
+        < target
+    {
+        assert!(start.elapsed() < READY, "store-{l} never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop_and_compare(&mut nodes, target).await;
 }
