@@ -421,15 +421,22 @@ impl StoreNode {
     /// acknowledged is durable, what it did not may be half-written; it must not serve on
     /// (its Status would keep naming a stale leader), and its process should exit so it
     /// restarts from what is on disk, as a database does after a failed fsync. The reason.
+    /// A failed state-machine write (apply, snapshot build or install) counts too.
     pub async fn failed(&self) -> String {
         let mut m = self.raft.metrics();
-        loop {
-            if let Err(e) = &m.borrow_and_update().running_state {
-                return e.to_string();
+        let core = async {
+            loop {
+                if let Err(e) = &m.borrow_and_update().running_state {
+                    return e.to_string();
+                }
+                if m.changed().await.is_err() {
+                    return "the Raft core stopped".into();
+                }
             }
-            if m.changed().await.is_err() {
-                return "the Raft core stopped".into();
-            }
+        };
+        tokio::select! {
+            why = core => why,
+            why = self.sm.failed() => why,
         }
     }
 

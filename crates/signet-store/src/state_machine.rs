@@ -33,6 +33,11 @@ struct Inner {
     snapshots: SnapshotDir,
     feed: ChangeFeed,
     snapshot_seq: AtomicU64,
+    /// Set when a state-machine write failed (apply, snapshot build or install): the node
+    /// must stop (see `StoreNode::failed`). openraft 0.9 logs a failed snapshot build and
+    /// carries on without its state-machine worker, leaving a node that neither applies
+    /// nor steps aside.
+    failure: tokio::sync::watch::Sender<Option<String>>,
 }
 
 /// The sled-backed state machine of one node. Cheap to clone.
@@ -46,6 +51,24 @@ fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError 
 }
 
 impl StateMachineStore {
+    /// Resolves with the reason once a state-machine write has failed.
+    pub(crate) async fn failed(&self) -> String {
+        let mut rx = self.inner.failure.subscribe();
+        let why = match rx.wait_for(Option::is_some).await {
+            Ok(why) => why.clone().unwrap_or_default(),
+            Err(_) => "the state machine closed".into(),
+        };
+        why
+    }
+
+    /// Pass `r` through, remembering a failure (the node then stops).
+    fn watched<T>(&self, r: Result<T, StorageError>) -> Result<T, StorageError> {
+        if let Err(e) = &r {
+            self.inner.failure.send_replace(Some(e.to_string()));
+        }
+        r
+    }
+
     /// How many handles share the open state machine (its sled lock is released when the
     /// last one is dropped).
     pub(crate) fn holders(&self) -> usize {
@@ -75,6 +98,7 @@ impl StateMachineStore {
                 snapshots,
                 feed: ChangeFeed::new(),
                 snapshot_seq: AtomicU64::new(0),
+                failure: tokio::sync::watch::channel(None).0,
             }),
         };
         if let Some(bytes) = sm
@@ -339,7 +363,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        let (outcomes, changes) = self.apply_batch(&entries)?;
+        let (outcomes, changes) = self.watched(self.apply_batch(&entries))?;
         crate::failpoints::hit("apply");
         for c in changes {
             self.inner.feed.publish(c);
@@ -408,7 +432,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let expected = meta.last_log_id;
         let sm = self.clone();
         // Checksumming and installing a large snapshot takes seconds: off the async task.
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let installed = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             let img = snapshot::decode(&data)?;
             if img.meta.last_log_id != expected {
                 return Err(std::io::Error::other(
@@ -422,8 +446,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             sm.ensure_search_index()
         })
         .await
-        .map_err(|e| snap_err(std::io::Error::other(e)))?
-        .map_err(snap_err)
+        .map_err(|e| snap_err(std::io::Error::other(e)))
+        .and_then(|r| r.map_err(snap_err));
+        self.watched(installed)
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
@@ -457,20 +482,24 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         let (meta, enc) = taken?;
         let sm = self.sm.clone();
         let last = meta.last_log_id.map(|l| l.index);
+        let saving = sm.clone();
         let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
             let data = enc.finish();
-            sm.inner.snapshots.save(&data, last, "snapshot-build")?;
+            saving.inner.snapshots.save(&data, last, "snapshot-build")?;
             Ok(data)
         })
         .await
-        .map_err(|e| sm_err(ErrorVerb::Write, std::io::Error::other(e)))?
-        .map_err(|e| {
-            io_err(
-                ErrorSubject::Snapshot(Some(meta.signature())),
-                ErrorVerb::Write,
-                e,
-            )
-        })?;
+        .map_err(|e| sm_err(ErrorVerb::Write, std::io::Error::other(e)))
+        .and_then(|r| {
+            r.map_err(|e| {
+                io_err(
+                    ErrorSubject::Snapshot(Some(meta.signature())),
+                    ErrorVerb::Write,
+                    e,
+                )
+            })
+        });
+        let data = sm.watched(data)?;
         Ok(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(data)),

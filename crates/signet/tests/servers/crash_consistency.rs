@@ -600,3 +600,49 @@ async fn a_node_dies_truncating_entries_the_cluster_overwrote_and_comes_back_who
     }
     stop_and_compare(&mut nodes, target).await;
 }
+
+/// A snapshot that cannot be made durable stops the store (exit status not 0), and the
+/// store comes back whole. openraft 0.9 stops its core when a snapshot *build* fails (this
+/// test); when a snapshot *install* fails, it only logs the error, its state-machine worker
+/// gone, and the node neither applies nor steps aside: seen under the full suite's load in
+/// `a_failing_disk_under_the_leader_loses_nothing_and_writes_go_on` (a follower restored
+/// by a snapshot on a disk whose syncs fail). The state machine now reports any failed
+/// write itself (`StoreNode::failed`), so both end the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_snapshot_that_cannot_be_synced_stops_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut nodes, client) = three_stores(tmp.path()).await;
+    let writers = Writers::start(&client);
+    writers.wait_for(30, READY).await;
+    let acked = writers.stop().await;
+    let l = leader(&client, &nodes).await;
+    let f = nodes.iter().position(|n| n.id != l).unwrap();
+    // No writes now: the only sync this follower is asked for is its snapshot's.
+    nodes[f]
+        .disk
+        .set_faults(DiskFaults {
+            sync_fails: true,
+            ..Default::default()
+        })
+        .unwrap();
+    // The strict disk reads its faults again within 100 ms: ask until a snapshot fails.
+    let start = Instant::now();
+    while client.snapshot_of(&nodes[f].api, false).await.is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "snapshots kept being saved on a failing disk"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = nodes[f].proc.as_mut().unwrap().exited(READY).await;
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "store-{} went on after its snapshot failed: {status:?}",
+        nodes[f].id
+    );
+    nodes[f].proc = None;
+    nodes[f].disk.set_faults(DiskFaults::default()).unwrap();
+    nodes[f].disk.power_loss().unwrap();
+    nodes[f].start(&[]).await;
+    all_there(&client, &acked).await;
+}
