@@ -80,6 +80,11 @@ impl ClockSamples {
     /// For each voter: (lowest, middle) estimate of its clock now, given ours is `now`;
     /// voters without a fresh sample are left out. `me` is this node.
     fn estimates(&self, me: u64, voters: &[u64], now: u64) -> Vec<(u64, u64)> {
+        self.estimates_at(me, voters, now, Instant::now())
+    }
+
+    /// [`Self::estimates`] as of monotonic time `at` (tests look ahead of now).
+    fn estimates_at(&self, me: u64, voters: &[u64], now: u64, at: Instant) -> Vec<(u64, u64)> {
         let samples = self.0.lock().expect("clock samples lock");
         voters
             .iter()
@@ -87,7 +92,9 @@ impl ClockSamples {
                 if *v == me {
                     return Some((now, now));
                 }
-                let s = samples.get(v).filter(|s| s.at.elapsed() < SAMPLE_TTL)?;
+                let s = samples
+                    .get(v)
+                    .filter(|s| at.saturating_duration_since(s.at) < SAMPLE_TTL)?;
                 let mid = now as i64 + s.offset_ms;
                 Some(((mid - s.error_ms).max(0) as u64, mid.max(0) as u64))
             })
@@ -233,8 +240,9 @@ mod tests {
     #[test]
     fn a_stale_sample_does_not_count() {
         let s = samples(&[(2, 0), (3, 0)]);
-        s.0.lock().unwrap().get_mut(&2).unwrap().at = Instant::now() - SAMPLE_TTL;
-        s.0.lock().unwrap().get_mut(&3).unwrap().at = Instant::now() - SAMPLE_TTL;
-        assert_eq!(agreed(&s, 1, &[1, 2, 3], NOW), None);
+        assert_eq!(s.estimates_at(1, &[1, 2, 3], NOW, Instant::now()).len(), 3);
+        // Seen from SAMPLE_TTL later, only our own clock is known.
+        let later = Instant::now() + SAMPLE_TTL;
+        assert_eq!(s.estimates_at(1, &[1, 2, 3], NOW, later), vec![(NOW, NOW)]);
     }
 }
