@@ -8,7 +8,7 @@ use crate::support::pools::*;
 use signet_core::{Query, QueryResult, SigningKey};
 use signet_gateway::GatewayHandle;
 use signet_store::KeyHousekeeping;
-use signet_testkit::{start_gateway, test_gateway_config, wait_for, TestCluster};
+use signet_testkit::{start_gateway, test_gateway_config, wait_for, wait_for_async, TestCluster};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -151,5 +151,80 @@ async fn rotation_under_issuance_never_signs_with_an_unpublished_kid() {
     }
     a.shutdown().await;
     b.shutdown().await;
+    cluster.shutdown().await;
+}
+
+/// A gateway that is alive but whose lease the stores judged lapsed (it was cut off or
+/// frozen longer than its lease) finds its keys retired. A retired key leaves the JWKS one
+/// overlap after its retirement, whatever it signed later, so the gateway must stop signing
+/// with it at once and publish a new one, not go on signing with a key on its way out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_gateway_whose_keys_the_stores_retire_stops_signing_with_them() {
+    let cluster = TestCluster::start(1).await;
+    let gw = start_gateway(cluster.api_addrs(), quick_gateway_config()).await;
+    let (pool, client) = pool_and_client(&gw, false).await;
+    confirmed_user(
+        &gw,
+        &pool,
+        &client,
+        "lea",
+        "lea@example.com",
+        "Lease-Lapse-1!",
+    )
+    .await;
+    let before = kid_of(
+        &sign_in(&gw, &client, "lea", "Lease-Lapse-1!")
+            .await
+            .id_token,
+    );
+
+    // What the housekeeper proposes for a lapsed lease, as of 5 s from now: the lease
+    // (renewed every 200 ms for 600 ms) has run out by then, so the store applies it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let written = cluster
+        .client()
+        .write(signet_core::Command::RetireKey(signet_core::RetireKey {
+            kid: before.clone(),
+            reason: signet_core::RetireReason::LeaseLapsed,
+            at_ms: now + 5_000,
+            drop_after_ms: now + 3_600_000,
+        }))
+        .await
+        .expect("retirement written");
+    assert_eq!(written.outcome, signet_core::Outcome::Applied);
+
+    // The next token that comes back is signed with a new key, published in the JWKS.
+    let mut auth = signet_testkit::auth_client(&gw).await;
+    let after = wait_for_async(
+        "a token signed with a new key",
+        Duration::from_secs(20),
+        || {
+            let mut auth = auth.clone();
+            let (client, before) = (client.clone(), before.clone());
+            async move {
+                let r = auth
+                    .initiate_auth(password_auth(&client, "lea", "Lease-Lapse-1!"))
+                    .await
+                    .ok()?;
+                let kid = kid_of(&r.into_inner().authentication_result?.id_token);
+                (kid != before).then_some(kid)
+            }
+        },
+    )
+    .await;
+    assert!(jwks_kids(&gw, &pool).await.contains(&after));
+    // Nothing comes back signed with the retired key any more.
+    for _ in 0..5 {
+        let r = auth
+            .initiate_auth(password_auth(&client, "lea", "Lease-Lapse-1!"))
+            .await
+            .expect("sign in")
+            .into_inner();
+        assert_ne!(kid_of(&r.authentication_result.unwrap().id_token), before);
+    }
+    gw.shutdown().await;
     cluster.shutdown().await;
 }

@@ -59,19 +59,33 @@ impl KeyManager {
         self.rotate_now.notify_one();
     }
 
-    /// Stop signing with any of `revoked` at once (issuance with that algorithm pauses until
-    /// the replacement is usable) and rotate. Returns whether one of ours was hit.
-    pub(crate) fn forget_revoked(&self, revoked: &std::collections::HashSet<String>) -> bool {
+    /// Stop signing at once with any key in `stopped` (kid → "retired" or "revoked";
+    /// issuance with that algorithm pauses until the replacement is usable) and rotate.
+    /// Returns whether one of ours was hit.
+    pub(crate) fn forget_stopped(
+        &self,
+        stopped: &std::collections::HashMap<String, &'static str>,
+    ) -> bool {
         let mut signers = self.signers.write().expect("keys lock");
-        let before = signers.len();
-        signers.retain(|_, k| !revoked.contains(k.kid()));
-        let hit = signers.len() != before;
+        let mut hit = Vec::new();
+        signers.retain(|_, k| match stopped.get(k.kid()) {
+            Some(why) => {
+                hit.push((k.kid().to_string(), *why));
+                false
+            }
+            None => true,
+        });
         drop(signers);
-        if hit {
-            tracing::warn!("one of this gateway's signing keys was revoked; rotating");
+        for (kid, why) in &hit {
+            tracing::warn!(
+                kid,
+                "one of this gateway's signing keys was {why}; rotating"
+            );
+        }
+        if !hit.is_empty() {
             self.rotate_now.notify_one();
         }
-        hit
+        !hit.is_empty()
     }
 }
 

@@ -5,7 +5,7 @@
 use super::KeyManager;
 use crate::store::Store;
 use crate::AppError;
-use signet_core::{Answer, Query, SigningKey};
+use signet_core::{Answer, KeyState, Query, SigningKey};
 use signet_store_client::ReadConsistency;
 use signet_verify::KeySet;
 use std::sync::{Arc, RwLock};
@@ -82,12 +82,20 @@ pub(crate) async fn reload_keys(
     let records = Vec::<SigningKey>::from_result(res).map_err(|_| {
         AppError::Internal("the store answered ListSigningKeys with another kind".into())
     })?;
-    let revoked: std::collections::HashSet<String> = records
+    // A key that is no longer `Published` signs no more: revoked (compromised), or
+    // retired — by our own rotation (we already sign with its successor), or by the stores
+    // because our lease lapsed while we were alive but cut off or frozen. In that last case
+    // we must stop too: a retired key leaves the JWKS one overlap after its retirement,
+    // whatever it signed later.
+    let stopped: std::collections::HashMap<String, &'static str> = records
         .iter()
-        .filter(|k| !k.state.is_published())
-        .map(|k| k.kid.clone())
+        .filter_map(|k| match k.state {
+            KeyState::Published => None,
+            KeyState::Retired { .. } => Some((k.kid.clone(), "retired")),
+            KeyState::Revoked { .. } => Some((k.kid.clone(), "revoked")),
+        })
         .collect();
     published.set(PublishedKeys::build(records));
-    keys.forget_revoked(&revoked);
+    keys.forget_stopped(&stopped);
     Ok(applied)
 }
