@@ -77,6 +77,12 @@ pub struct GatewayArgs {
     /// published (plus a 10 s margin).
     #[arg(long, default_value_t = 60, env = "SIGNET_JWKS_MAX_AGE_SECS")]
     pub jwks_max_age_secs: u64,
+    /// How long this gateway's hold on its signing keys lasts; it renews it every third of
+    /// this. The stores retire the keys of a gateway that has not renewed for this long
+    /// (killed, frozen, cut off), so make it longer than the longest write outage you
+    /// expect: a live gateway whose lease lapses must publish new keys.
+    #[arg(long, default_value_t = 60, env = "SIGNET_KEY_LEASE_SECS", value_parser = clap::value_parser!(u64).range(3..=86_400))]
+    pub key_lease_secs: u64,
     /// A request not answered within this time gets DEADLINE_EXCEEDED (gRPC) or 503
     /// (HTTP), and its work is dropped.
     #[arg(
@@ -209,4 +215,8 @@ pub struct StoreArgs {
     /// the log rather than by a whole snapshot.
     #[arg(long, default_value_t = 2_000, env = "SIGNET_KEEP_LOGS_AFTER_SNAPSHOT")]
     pub keep_logs_after_snapshot: u64,
+    /// A published signing key is never retired for its gateway's lapsed lease within this
+    /// time of its publication (a lease renewal may land after the key).
+    #[arg(long, default_value_t = 60, env = "SIGNET_KEY_LEASE_GRACE_SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub key_lease_grace_secs: u64,
 }
