@@ -211,6 +211,8 @@ pub fn store_args_on(root: &Path, id: u64, join: Option<&str>, host: &str) -> Ve
         &any_port,
         "--api-addr",
         &any_port,
+        "--key-lease-grace-secs",
+        &KEY_LEASE.as_secs().to_string(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -235,6 +237,12 @@ pub fn restart_args(root: &Path, id: u64, raft_addr: &str, api_addr: &str) -> Ve
     }
     a
 }
+
+/// The key lease of a local cluster's gateways (and the stores' grace after a key's
+/// publication): short, so that a killed gateway's keys retire within a chaos run; longer
+/// than twice the worst write outage the faults cause (about 5 s), so that a live gateway
+/// never loses its lease (`crate::chaos::keys` checks that).
+pub const KEY_LEASE: Duration = Duration::from_secs(15);
 
 /// How long a child may take to say it is ready.
 pub const READY: Duration = Duration::from_secs(120);
@@ -455,6 +463,8 @@ impl LocalCluster {
                 &server_secret,
                 "--jwks-max-age-secs",
                 "1",
+                "--key-lease-secs",
+                &KEY_LEASE.as_secs().to_string(),
                 // A throwaway local cluster: codes may rest in its store.
                 "--dev-outbox",
             ]

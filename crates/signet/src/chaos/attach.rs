@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 pub const NO_DIGESTS: &str = "attached: the stores' data dirs are not on this machine; \
                               every store's Status is compared after healing instead \
                               (store-status)";
+/// Why an attached run does not look for stale key retirements.
+pub const NO_KEY_CHECK: &str = "attached: the gateways' key lease and rotation schedule \
+                                are not known here, so a retirement of a live gateway's key \
+                                cannot be told from a rotation or a lease that lapsed for real";
 /// Longest a fault or heal command may run.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 /// Bytes of a command's stderr kept in the report.

@@ -2,6 +2,7 @@
 //! section and the count of anomalies; and `signet chaos check`, which judges a saved run
 //! again from its files.
 
+use super::keys;
 use super::observe::FinalState;
 use super::tokens::{self, TokenEntry};
 use super::{counts, save};
@@ -51,6 +52,24 @@ impl Histories {
             save(&self.guesses, &dir.join(LOCKOUT_FILE))?;
         }
         Ok(())
+    }
+
+    /// (invoked, completed) of every acknowledged write that must commit through the log:
+    /// sign-ups and register writes and CAS (a GetId of a known login, a read, may not need
+    /// the log). Outages are measured on these.
+    pub fn write_acks(&self) -> Vec<(u64, u64)> {
+        self.adds
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
+            .filter_map(|o| Some((o.invoke_ns, o.complete_ns?)))
+            .chain(
+                self.registers
+                    .iter()
+                    .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
+                    .filter(|o| !matches!(o.input, RegisterOp::Read { .. }))
+                    .filter_map(|o| Some((o.invoke_ns, o.complete_ns?))),
+            )
+            .collect()
     }
 
     /// Every operation by outcome, all workloads together.
@@ -179,6 +198,11 @@ pub fn judge(h: &Histories, fin: &FinalState) -> (Value, usize) {
     let (token_checks, token_anomalies) =
         tokens::check(issued, &fin.tokens.clone().unwrap_or_default());
     anomalies += token_anomalies;
+    let key_checks = fin.keys.as_ref().map(|k| {
+        let (report, found) = keys::check(issued, &h.write_acks(), k);
+        anomalies += found;
+        report
+    });
     let mut checks = json!({
         "sign_ups": {"operations": counts(adds), "checks": sign_ups},
         "identities": {
@@ -198,6 +222,9 @@ pub fn judge(h: &Histories, fin: &FinalState) -> (Value, usize) {
         },
         "tokens": token_checks,
     });
+    if let (Some(map), Some(k)) = (checks.as_object_mut(), key_checks) {
+        map.insert("keys".into(), k);
+    }
     if let Some(map) = checks.as_object_mut() {
         anomalies += judge_signins(h, fin, map);
     }

@@ -15,6 +15,7 @@ mod codes;
 mod endpoints;
 mod identities;
 mod judge;
+mod keys;
 mod lockout;
 mod nemesis;
 mod observe;
@@ -37,7 +38,6 @@ use judge::{judge, Histories};
 use serde::Serialize;
 use serde_json::{json, Value};
 use signet_chaos::history::{self, Op, Outcome};
-use signet_chaos::linearizable::RegisterOp;
 use signet_proto::v1 as pb;
 use signet_proto::v1::identity_admin_client::IdentityAdminClient;
 use signet_proto::v1::user_pool_admin_client::UserPoolAdminClient;
@@ -353,24 +353,13 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
     let e = cluster.endpoints();
     let applied = nemesis::converged(&e, Duration::from_secs(60)).await;
     let converged = applied.windows(2).all(|w| w[0] == w[1]) && !applied.contains(&0);
-    let fin = observe::observe(&e, &made, &h, &pending, start, timeout).await?;
+    let mut fin = observe::observe(&e, &made, &h, &pending, start, timeout).await?;
+    if let (Cluster::Local(_), Some(_)) = (&cluster, &made.service) {
+        fin.keys = Some(keys::observe(&e, start, crate::procs::KEY_LEASE, &faults).await?);
+    }
     std::fs::write(root.join("final.json"), serde_json::to_vec_pretty(&fin)?)?;
     let (checks, anomalies) = judge(&h, &fin);
-    // Outages are measured on writes that must commit through the log: sign-ups and
-    // register writes and CAS (a GetId of a known login, a read, may not need the log).
-    let acks: Vec<(u64, u64)> = h
-        .adds
-        .iter()
-        .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
-        .filter_map(|o| Some((o.invoke_ns, o.complete_ns?)))
-        .chain(
-            h.registers
-                .iter()
-                .filter(|o| matches!(o.outcome, Outcome::Ok(_)))
-                .filter(|o| !matches!(o.input, RegisterOp::Read { .. }))
-                .filter_map(|o| Some((o.invoke_ns, o.complete_ns?))),
-        )
-        .collect();
+    let acks = h.write_acks();
     let faults_json: Vec<Value> = faults.iter().map(|f| f.to_json(&acks)).collect();
     let worst_outage_ms = faults_json
         .iter()
@@ -401,7 +390,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
             let (status, bad) = attach::status_after_healing(&e, Duration::from_secs(30)).await;
             let report = json!({
                 "checks": checks_ran(&a, true),
-                "checks_not_run": {"state-digests": attach::NO_DIGESTS},
+                "checks_not_run": checks_not_run(&a),
                 "store_status": status,
                 "status_disagreements": bad,
                 "fault_commands": at.ran,
@@ -477,6 +466,9 @@ fn checks_ran(a: &RunArgs, attached: bool) -> Vec<String> {
             out.push(n);
         }
     }
+    if !attached && a.workloads.contains(&Workload::Tokens) {
+        out.push("key-retirements".into());
+    }
     out.push("applied-index".into());
     out.push(
         if attached {
@@ -487,6 +479,15 @@ fn checks_ran(a: &RunArgs, attached: bool) -> Vec<String> {
         .into(),
     );
     out
+}
+
+/// The checks an attached run cannot make, and why.
+fn checks_not_run(a: &RunArgs) -> Value {
+    let mut not = json!({"state-digests": attach::NO_DIGESTS});
+    if a.workloads.contains(&Workload::Tokens) {
+        not["key-retirements"] = json!(attach::NO_KEY_CHECK);
+    }
+    not
 }
 
 /// Each store's (applied index, SHA-256 of every state-machine row), read from its data

@@ -40,6 +40,10 @@ pub struct FinalState {
     /// The lockout policy the guesses are judged against (when the lockout workload ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lockout_policy: Option<Policy>,
+    /// The signing keys and gateway faults, to find stale retirements (local runs with the
+    /// token workload).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<super::keys::KeysFinal>,
 }
 
 /// What the sign-in workloads hand over to be asked again after healing.

@@ -70,6 +70,29 @@ pub fn print_summary(r: &Value) {
             );
         }
     }
+    let keys = &r["workloads"]["keys"];
+    if keys.is_object() {
+        let stale = keys["stale_retirements"].as_array().map_or(0, Vec::len);
+        println!(
+            "keys: {} retired ({} of gateways the faults stopped), stale retirements {}{}",
+            keys["retired"],
+            keys["retired"].as_u64().unwrap_or(0) as usize
+                - stale
+                - keys["unattributed"].as_u64().unwrap_or(0) as usize,
+            stale,
+            if keys["excused"] == true {
+                " (excused: no write for longer than a lease allows)"
+            } else {
+                ""
+            }
+        );
+        for s in keys["stale_retirements"].as_array().into_iter().flatten() {
+            println!(
+                "  key {} of {} (alive, first token at {} ms) retired at {} ms",
+                s["kid"], s["gateway"], s["first_token_ms"], s["retired_ms"]
+            );
+        }
+    }
     print_signins(&r["workloads"]);
     if r["state_digests"].is_object() {
         let digests: Vec<String> = r["state_digests"]

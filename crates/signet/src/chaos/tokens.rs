@@ -233,6 +233,11 @@ pub struct TokenAnomaly {
     pub error: String,
 }
 
+/// The `kid` in a compact JWS's (unverified) header.
+pub fn kid(token: &str) -> Option<String> {
+    Some(parts(token)?.0["kid"].as_str()?.to_string())
+}
+
 /// The unverified header and claims of a compact JWS.
 fn parts(token: &str) -> Option<(Value, Value)> {
     let mut it = token.split('.');

@@ -228,6 +228,7 @@ async fn chaos_attach_runs_the_users_commands_and_checks_the_stores_status() {
     assert!(r["checks_not_run"]["state-digests"]
         .as_str()
         .is_some_and(|why| why.contains("data dirs")));
+    assert!(r["checks_not_run"]["key-retirements"].is_string(), "{r:#}");
     assert!(r.get("state_digests").is_none(), "{r:#}");
     let status = &r["store_status"][0];
     assert_eq!(status["store_api"], api.as_str());

@@ -158,6 +158,21 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         kids.values().any(|k| k.as_array().unwrap().len() > 1),
         "a restarted gateway signed with a new key: {r:#}"
     );
+    // No stale key decision: the keys of the gateways the faults killed (or restarted on a
+    // skewed clock) were retired by the stores within the run (15 s leases), and no key of
+    // a gateway process that kept renewing was, whatever the leaders paused, cut off or
+    // skewed saw.
+    let keys = &r["workloads"]["keys"];
+    assert_eq!(keys["stale_retirements"], serde_json::json!([]), "{r:#}");
+    assert_eq!(keys["excused"], false, "{r:#}");
+    assert!(keys["retired"].as_u64().unwrap() > 0, "{r:#}");
+    assert!(
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("key-retirements")),
+        "{r:#}"
+    );
     // Both gateways list every acknowledged sign-up and give every login its identity.
     for g in ["gateway-1", "gateway-2"] {
         let users = &sign_ups["checks"][g];
