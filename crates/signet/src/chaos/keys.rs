@@ -116,13 +116,22 @@ pub async fn observe(
                     _ => return None,
                 };
                 Some(GatewayFault {
-                    gateway: f.target.clone(),
+                    gateway: gateway_of(&f.target),
                     at_ms: f.at_ns / 1_000_000,
                     restarts,
                 })
             })
             .collect(),
     })
+}
+
+/// The gateway a fault's target names: `gateway-2` of `gateway-2 (clock +60 s)`.
+fn gateway_of(target: &str) -> String {
+    target
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Judge the retirements: the report's `keys` section and how many anomalies it found.
@@ -322,6 +331,12 @@ mod tests {
         assert_eq!(report["excused"], true);
         assert_eq!(report["longest_write_gap_ms"], 14_000);
         assert_eq!(report["stale_retirements"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_skewed_restart_names_its_gateway() {
+        assert_eq!(gateway_of("gateway-2 (clock +60 s)"), "gateway-2");
+        assert_eq!(gateway_of("gateway-1"), "gateway-1");
     }
 
     #[test]
