@@ -1,16 +1,17 @@
 //! The replicated log's entry type: a [`Command`] in a versioned, idempotent [`Request`].
 
 use crate::{
-    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, CasRegister,
-    ClearSignInFailures, CreateAppClient, CreateGroup, CreateIdentityPool, CreateImportJob,
-    CreateRole, CreateUser, CreateUserPool, DeleteAppClient, DeleteClientSecret, DeleteGroup,
-    DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy,
-    DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IssueCode, PublishKey,
-    PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure, RedeemCode,
-    RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeAccessToken,
-    RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, StageImportChunk, StartImportJob,
-    StopImportJob, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole,
-    UpdateUser, UpdateUserPool,
+    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, AssociateTotp,
+    CasRegister, ClearSignInFailures, CreateAppClient, CreateGroup, CreateIdentityPool,
+    CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient, DeleteClientSecret,
+    DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole,
+    DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity,
+    IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure,
+    RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey,
+    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, SetMfaPreference,
+    SetUserPoolMfa, StageImportChunk, StartImportJob, StopImportJob, TotpSignIn, UnlinkIdentity,
+    UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
+    VerifyTotp,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -110,6 +111,8 @@ pub enum Command {
     CreateUserPool(CreateUserPool),
     /// Replace a pool's name and configuration.
     UpdateUserPool(UpdateUserPool),
+    /// Set a pool's MFA configuration.
+    SetUserPoolMfa(SetUserPoolMfa),
     /// Delete a pool (refused under deletion protection).
     DeleteUserPool(DeleteUserPool),
     /// Create an app client.
@@ -130,6 +133,17 @@ pub enum Command {
     ClearSignInFailures(ClearSignInFailures),
     /// Delete a user, its indexes and pending codes.
     DeleteUser(DeleteUser),
+
+    // Second factors: `apply/mfa.rs`.
+    /// Hand a user a new (sealed) TOTP seed, pending until verified.
+    AssociateTotp(AssociateTotp),
+    /// The pending seed gave a right code: it becomes the user's authenticator.
+    VerifyTotp(VerifyTotp),
+    /// A SOFTWARE_TOKEN_MFA answer: a right code's step (accepted once), or a wrong one
+    /// (counted towards the lockout).
+    TotpSignIn(TotpSignIn),
+    /// Turn the TOTP authenticator on or off, preferred or not.
+    SetMfaPreference(SetMfaPreference),
 
     // Groups: `apply/groups.rs`.
     /// Create a group.
@@ -248,6 +262,7 @@ impl Command {
         match self {
             Command::CreateUserPool(_) => "create_user_pool",
             Command::UpdateUserPool(_) => "update_user_pool",
+            Command::SetUserPoolMfa(_) => "set_user_pool_mfa",
             Command::DeleteUserPool(_) => "delete_user_pool",
             Command::CreateAppClient(_) => "create_app_client",
             Command::UpdateAppClient(_) => "update_app_client",
@@ -256,6 +271,10 @@ impl Command {
             Command::UpdateUser(_) => "update_user",
             Command::RecordSignInFailure(_) => "record_sign_in_failure",
             Command::ClearSignInFailures(_) => "clear_sign_in_failures",
+            Command::AssociateTotp(_) => "associate_totp",
+            Command::VerifyTotp(_) => "verify_totp",
+            Command::TotpSignIn(_) => "totp_sign_in",
+            Command::SetMfaPreference(_) => "set_mfa_preference",
             Command::DeleteUser(_) => "delete_user",
             Command::CreateGroup(_) => "create_group",
             Command::UpdateGroup(_) => "update_group",
@@ -311,6 +330,7 @@ impl Command {
             Command::RedeemCode(c) => Some(c.now_ms),
             Command::PurgeExpired(c) => Some(c.now_ms),
             Command::RecordSignInFailure(c) => Some(c.at_ms),
+            Command::TotpSignIn(c) => Some(c.at_ms),
             Command::UpdateUserPool(c) => Some(c.at_ms),
             Command::DeleteUserPool(c) => Some(c.at_ms),
             Command::UpdateGroup(c) => Some(c.at_ms),

@@ -49,6 +49,8 @@ pub enum Rejection {
     /// The user's code budget for this purpose is spent (too many codes issued or too
     /// many failed redemptions in the window): nothing was issued or checked.
     CodeLimitExceeded,
+    /// A TOTP code for a time step not after the last one accepted: a replay.
+    MfaCodeReused,
     /// A rotated refresh token was presented again: the family is now revoked.
     RefreshReused,
     /// The refresh-token family was revoked.

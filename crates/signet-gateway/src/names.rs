@@ -61,11 +61,19 @@ impl InitiateFlow {
 pub enum Challenge {
     /// A user created by an administrator sets a password of their own.
     NewPasswordRequired,
+    /// A code from the user's authenticator app (TOTP).
+    SoftwareTokenMfa,
+    /// The pool requires MFA and the user has no factor: set an authenticator up
+    /// (AssociateSoftwareToken, VerifySoftwareToken with the session), then answer.
+    MfaSetup,
 }
 
 impl WireName for Challenge {
-    const NAMES: &'static [(Self, &'static str)] =
-        &[(Self::NewPasswordRequired, "NEW_PASSWORD_REQUIRED")];
+    const NAMES: &'static [(Self, &'static str)] = &[
+        (Self::NewPasswordRequired, "NEW_PASSWORD_REQUIRED"),
+        (Self::SoftwareTokenMfa, "SOFTWARE_TOKEN_MFA"),
+        (Self::MfaSetup, "MFA_SETUP"),
+    ];
 }
 
 impl Challenge {

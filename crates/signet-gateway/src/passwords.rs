@@ -58,6 +58,11 @@ impl Passwords {
         }
     }
 
+    /// The lockout policy (a wrong second factor counts like a wrong password).
+    pub(crate) fn lockout(&self) -> Lockout {
+        self.lockout
+    }
+
     /// The argon2 pool.
     pub(crate) fn hasher(&self) -> &PasswordHasher {
         &self.hasher
@@ -70,12 +75,17 @@ impl Passwords {
     /// A reservation the store refuses (locked, or no such user) still costs a dummy hash,
     /// so the time does not tell. An over-long password is a wrong password: same work,
     /// same answer, counted.
+    ///
+    /// With `clear_if_right` false (a second factor follows), a right password leaves the
+    /// reservation counted: the second factor's success clears it, so that an attacker who
+    /// knows the password cannot reset the count between guesses of the second factor.
     pub(crate) async fn guess(
         &self,
         pool: &UserPool,
         username: &str,
         hash: Option<&str>,
         password: &str,
+        clear_if_right: bool,
     ) -> Result<Guess, AppError> {
         let reserved = self
             .store
@@ -101,6 +111,9 @@ impl Passwords {
         };
         if !self.hasher.verify(password, hash).await? {
             return Ok(Guess::Wrong);
+        }
+        if !clear_if_right {
+            return Ok(Guess::Right);
         }
         self.store
             .write(Command::ClearSignInFailures(ClearSignInFailures {

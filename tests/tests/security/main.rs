@@ -11,6 +11,7 @@ mod support;
 
 mod fail_closed;
 mod lockout;
+mod mfa_totp;
 mod review_attributes;
 mod review_clients;
 mod review_codes;

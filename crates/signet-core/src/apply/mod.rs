@@ -6,6 +6,7 @@ mod identities;
 mod import_runs;
 mod imports;
 mod keys;
+mod mfa;
 mod oauth;
 mod pools;
 mod purge;
@@ -22,12 +23,13 @@ pub use identities::{
 pub use import_runs::{ApplyImportChunk, FailImportJob, StopImportJob};
 pub use imports::{CreateImportJob, StageImportChunk, StartImportJob};
 pub use keys::{DropKey, PublishKey, RenewKeyLease, RequestKeyRotation, RetireKey, RevokeKey};
+pub use mfa::{AssociateTotp, SetMfaPreference, TotpSignIn, VerifyTotp};
 pub use oauth::{
     AddClientSecret, DeleteClientSecret, DeleteResourceServer, PutResourceServer, RevokeAccessToken,
 };
 pub use pools::{
-    CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool, UpdateAppClient,
-    UpdateUserPool,
+    CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool, SetUserPoolMfa,
+    UpdateAppClient, UpdateUserPool,
 };
 pub use purge::PurgeExpired;
 pub use registers::{valid_register_name, CasRegister, MAX_REGISTER_NAME};
@@ -101,6 +103,7 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
     match cmd {
         Command::CreateUserPool(c) => c.apply(txn),
         Command::UpdateUserPool(c) => c.apply(txn),
+        Command::SetUserPoolMfa(c) => c.apply(txn),
         Command::DeleteUserPool(c) => c.apply(txn),
         Command::CreateAppClient(c) => c.apply(txn),
         Command::UpdateAppClient(c) => c.apply(txn),
@@ -109,6 +112,10 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::UpdateUser(c) => c.apply(txn),
         Command::RecordSignInFailure(c) => c.apply(txn),
         Command::ClearSignInFailures(c) => c.apply(txn),
+        Command::AssociateTotp(c) => c.apply(txn),
+        Command::VerifyTotp(c) => c.apply(txn),
+        Command::TotpSignIn(c) => c.apply(txn),
+        Command::SetMfaPreference(c) => c.apply(txn),
         Command::DeleteUser(c) => c.apply(txn),
         Command::CreateGroup(c) => c.apply(txn),
         Command::UpdateGroup(c) => c.apply(txn),
@@ -209,3 +216,6 @@ mod tests_import_stops;
 
 #[cfg(test)]
 mod tests_registers;
+
+#[cfg(test)]
+mod tests_mfa;

@@ -27,7 +27,7 @@ impl Apply for CreateUserPool {
     }
 }
 
-/// Replace a pool's name and configuration.
+/// Replace a pool's name and configuration (all but its MFA configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateUserPool {
     /// Pool id.
@@ -47,7 +47,35 @@ impl Apply for UpdateUserPool {
             return reject(Rejection::PoolNotFound);
         };
         pool.name = self.name.clone();
+        // MFA is set on its own (SetUserPoolMfa), as Cognito's SetUserPoolMfaConfig: an
+        // update of the rest keeps it.
+        let mfa = pool.config.mfa;
         pool.config = self.config.clone();
+        pool.config.mfa = mfa;
+        pool.updated_at_ms = self.at_ms;
+        put(txn, Table::Pools, pool_id.as_bytes(), &pool)?;
+        Ok(Outcome::Applied)
+    }
+}
+
+/// Set a pool's MFA configuration (SetUserPoolMfaConfig).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetUserPoolMfa {
+    /// Pool id.
+    pub pool_id: String,
+    /// The new configuration.
+    pub mfa: crate::PoolMfa,
+    /// Time of the change, Unix ms.
+    pub at_ms: u64,
+}
+
+impl Apply for SetUserPoolMfa {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let pool_id = &self.pool_id;
+        let Some(mut pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
+            return reject(Rejection::PoolNotFound);
+        };
+        pool.config.mfa = self.mfa;
         pool.updated_at_ms = self.at_ms;
         put(txn, Table::Pools, pool_id.as_bytes(), &pool)?;
         Ok(Outcome::Applied)

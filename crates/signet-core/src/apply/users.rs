@@ -303,14 +303,26 @@ impl Apply for RecordSignInFailure {
             // Attempts during a lockout are refused unchecked: they do not count.
             return reject(Rejection::PreconditionFailed);
         }
-        user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
-        if user.failed_sign_ins >= threshold.max(1) {
-            let doublings = (user.failed_sign_ins - threshold.max(1)).min(30);
-            let lock = base_ms.saturating_mul(1u64 << doublings).min(max_ms);
-            user.locked_until_ms = user.locked_until_ms.max(at_ms.saturating_add(lock));
-        }
+        count_failure(&mut user, at_ms, threshold, base_ms, max_ms);
         put(txn, Table::Users, &compound(pool_id, username), &user)?;
         Ok(Outcome::Applied)
+    }
+}
+
+/// One more failed sign-in (a wrong password or second factor): from `threshold` on, the
+/// user is locked out for `base_ms`, doubled per further failure, at most `max_ms`.
+pub(super) fn count_failure(
+    user: &mut User,
+    at_ms: u64,
+    threshold: u32,
+    base_ms: u64,
+    max_ms: u64,
+) {
+    user.failed_sign_ins = user.failed_sign_ins.saturating_add(1);
+    if user.failed_sign_ins >= threshold.max(1) {
+        let doublings = (user.failed_sign_ins - threshold.max(1)).min(30);
+        let lock = base_ms.saturating_mul(1u64 << doublings).min(max_ms);
+        user.locked_until_ms = user.locked_until_ms.max(at_ms.saturating_add(lock));
     }
 }
 

@@ -6,6 +6,7 @@ mod client;
 mod group;
 mod identity;
 mod import;
+mod mfa;
 mod pool;
 mod tokens;
 mod user;
@@ -22,6 +23,7 @@ pub use identity::{
     PoolRoles, Role, RoleMapping, RoleMappingKind, ROLE_ARN_PREFIX,
 };
 pub use import::{ImportChunk, ImportJob, ImportRow, ImportStatus, RowError, MAX_IMPORT_ERRORS};
+pub use mfa::{MfaFactor, MfaMode, PoolMfa, Totp, UserMfa};
 pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, UserPool};
 pub use tokens::{
     CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, KeyState, OutboxMessage,

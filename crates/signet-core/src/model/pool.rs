@@ -58,6 +58,9 @@ pub struct PoolConfig {
     pub deletion_protection: bool,
     /// Pre-token-generation webhook (Cognito's trigger); none: never called.
     pub pre_token_generation: Option<TokenHook>,
+    /// Multi-factor authentication (off by default).
+    #[serde(skip_serializing_if = "super::PoolMfa::is_off")]
+    pub mfa: super::PoolMfa,
 }
 
 /// A pre-token-generation webhook: POSTed a Cognito-shaped event before tokens are signed;
@@ -88,6 +91,7 @@ impl Default for PoolConfig {
             signing_alg: super::Algorithm::EdDSA,
             deletion_protection: false,
             pre_token_generation: None,
+            mfa: Default::default(),
         }
     }
 }

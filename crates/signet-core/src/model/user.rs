@@ -55,6 +55,9 @@ pub struct User {
     /// No password sign-in before this instant, Unix ms (lockout after repeated failures).
     #[serde(default)]
     pub locked_until_ms: u64,
+    /// Second factors (none by default).
+    #[serde(default, skip_serializing_if = "super::UserMfa::is_empty")]
+    pub mfa: super::UserMfa,
     /// Creation time, Unix milliseconds.
     pub created_at_ms: u64,
     /// Last modification time, Unix milliseconds.
@@ -80,6 +83,7 @@ impl User {
             tokens_valid_after_ms: 0,
             failed_sign_ins: 0,
             locked_until_ms: 0,
+            mfa: Default::default(),
             created_at_ms: at_ms,
             updated_at_ms: at_ms,
         }

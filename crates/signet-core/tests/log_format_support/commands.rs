@@ -4,13 +4,13 @@
 
 use super::commands_more;
 use signet_core::{
-    AddClientSecret, AddUserToGroup, AppClient, AttributeType, AuthFlow, ClearSignInFailures,
-    ClientSecret, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Command, CreateAppClient,
-    CreateGroup, CreateUser, CreateUserPool, DeleteClientSecret, Group, IssueCode, OAuthFlow,
-    OutboxMessage, PasswordPolicy, PoolConfig, PutResourceServer, RecordSignInFailure, RedeemCode,
-    RemoveUserFromGroup, ResourceServer, ResourceServerScope, SchemaAttribute, TokenHook,
-    TokenValidity, UpdateAppClient, UpdateGroup, UpdateUser, UpdateUserPool, User, UserPatch,
-    UserPool, UserStatus,
+    AddClientSecret, AddUserToGroup, AppClient, AssociateTotp, AttributeType, AuthFlow,
+    ClearSignInFailures, ClientSecret, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Command,
+    CreateAppClient, CreateGroup, CreateUser, CreateUserPool, DeleteClientSecret, Group, IssueCode,
+    OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PutResourceServer, RecordSignInFailure,
+    RedeemCode, RemoveUserFromGroup, ResourceServer, ResourceServerScope, SchemaAttribute,
+    SetMfaPreference, SetUserPoolMfa, TokenHook, TokenValidity, TotpSignIn, UpdateAppClient,
+    UpdateGroup, UpdateUser, UpdateUserPool, User, UserPatch, UserPool, UserStatus, VerifyTotp,
 };
 use std::collections::BTreeMap;
 
@@ -76,6 +76,8 @@ fn config(deletion_protection: bool) -> PoolConfig {
             timeout_ms: 1500,
             fail_open: true,
         }),
+        // Not written when off: the goldens of the pool commands predate MFA.
+        mfa: Default::default(),
     }
 }
 
@@ -181,6 +183,8 @@ pub fn alice() -> User {
         tokens_valid_after_ms: T - 1,
         failed_sign_ins: 1,
         locked_until_ms: T - 2,
+        // Not written when empty: the goldens of the commands that carry a user predate MFA.
+        mfa: Default::default(),
         created_at_ms: T + 10,
         updated_at_ms: T + 10,
     }
@@ -230,6 +234,49 @@ fn users_and_codes() -> Vec<Command> {
         Command::ClearSignInFailures(ClearSignInFailures {
             pool_id: POOL.into(),
             username: USER.into(),
+        }),
+        Command::SetUserPoolMfa(SetUserPoolMfa {
+            pool_id: POOL.into(),
+            mfa: signet_core::PoolMfa {
+                mode: signet_core::MfaMode::Optional,
+                software_token: true,
+            },
+            at_ms: T + 13,
+        }),
+        Command::AssociateTotp(AssociateTotp {
+            pool_id: POOL.into(),
+            username: USER.into(),
+            sub: SUB.into(),
+            sealed_seed: "sealed-totp-seed".into(),
+            at_ms: T + 13,
+        }),
+        Command::VerifyTotp(VerifyTotp {
+            pool_id: POOL.into(),
+            username: USER.into(),
+            sub: SUB.into(),
+            sealed_seed: "sealed-totp-seed".into(),
+            step: 58_907_520,
+            friendly_name: "phone".into(),
+            enable: true,
+            at_ms: T + 14,
+        }),
+        Command::TotpSignIn(TotpSignIn {
+            pool_id: POOL.into(),
+            username: USER.into(),
+            sub: SUB.into(),
+            step: Some(58_907_521),
+            at_ms: T + 15,
+            threshold: 5,
+            base_ms: 1000,
+            max_ms: 60_000,
+        }),
+        Command::SetMfaPreference(SetMfaPreference {
+            pool_id: POOL.into(),
+            username: USER.into(),
+            sub: Some(SUB.into()),
+            totp_enabled: Some(true),
+            totp_preferred: Some(false),
+            at_ms: T + 16,
         }),
         Command::IssueCode(IssueCode {
             pool_id: POOL.into(),

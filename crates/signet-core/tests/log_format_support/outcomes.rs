@@ -24,6 +24,7 @@ pub fn all() -> Vec<Outcome> {
         R::CodeMismatch { attempts_left: 2 },
         R::TooManyAttempts,
         R::CodeLimitExceeded,
+        R::MfaCodeReused,
         R::RefreshReused,
         R::RefreshRevoked,
         R::KidConflict,

@@ -1,17 +1,18 @@
-//! RespondToAuthChallenge and AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED).
+//! RespondToAuthChallenge and AdminRespondToAuthChallenge: NEW_PASSWORD_REQUIRED,
+//! SOFTWARE_TOKEN_MFA and MFA_SETUP (the TOTP ones in `mfa`).
 
-use super::{Auth, AuthOutcome};
-use crate::directory::{Dead, TokenUser, UserCheckError};
+use super::session::invalid_session;
+use super::{mfa, Auth, AuthOutcome};
 use crate::hooks::Trigger;
 use crate::names::Challenge;
-use crate::tokens::{SessionPayload, SESSION_PURPOSE};
+use crate::tokens::SessionPayload;
 use crate::validate::{attributes, check_password, AttrWrite};
 use crate::AppError;
-use signet_core::{UserPatch, UserStatus};
+use signet_core::{AppClient, UserPatch, UserPool, UserStatus};
 use std::collections::BTreeMap;
 
 impl Auth {
-    /// RespondToAuthChallenge / AdminRespondToAuthChallenge (NEW_PASSWORD_REQUIRED).
+    /// RespondToAuthChallenge / AdminRespondToAuthChallenge.
     pub async fn respond_to_challenge(
         &self,
         client_id: &str,
@@ -20,22 +21,9 @@ impl Auth {
         responses: &BTreeMap<String, String>,
     ) -> Result<AuthOutcome, AppError> {
         let client = self.dir.active_client(client_id).await?;
-        let pool = self.dir.pool(&client.pool_id).await?;
-        // NEW_PASSWORD_REQUIRED is the only challenge so far: nothing to dispatch on.
-        let Challenge::NewPasswordRequired = challenge;
-        let invalid_session = || AppError::NotAuthorized("Invalid session for the user.".into());
-        let s: SessionPayload = self
-            .sealer
-            .open(SESSION_PURPOSE, session)
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(invalid_session)?;
-        if s.client != client.client_id || s.pool != pool.id || s.challenge != challenge.name() {
+        let (s, pool, session_client) = self.open_session(session, mfa::stage(challenge)).await?;
+        if session_client.client_id != client.client_id {
             return Err(invalid_session());
-        }
-        if self.clock.now_ms() >= s.exp_ms {
-            return Err(AppError::NotAuthorized(
-                "Invalid session for the user, session is expired.".into(),
-            ));
         }
         let given_user = responses
             .get("USERNAME")
@@ -46,6 +34,24 @@ impl Auth {
             &given_user,
             responses.get("SECRET_HASH").map(String::as_str),
         )?;
+        match challenge {
+            Challenge::NewPasswordRequired => {
+                self.new_password(&pool, &client, &s, responses).await
+            }
+            Challenge::SoftwareTokenMfa => self.answer_totp(&pool, &client, &s, responses).await,
+            Challenge::MfaSetup => self.finish_mfa_setup(&pool, &client, &s).await,
+        }
+    }
+
+    /// NEW_PASSWORD_REQUIRED: the user sets a password of their own (and any required
+    /// attributes); then the second factor, if the pool asks for one.
+    async fn new_password(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        s: &SessionPayload,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<AuthOutcome, AppError> {
         let new_password = responses
             .get("NEW_PASSWORD")
             .ok_or_else(|| AppError::invalid("Missing required parameter NEW_PASSWORD"))?;
@@ -63,24 +69,7 @@ impl Auth {
         // session was issued. Without it a disabled user got a password set and tokens
         // signed, a session from a replaced temporary password still set the password, and
         // a session of a deleted user set the password of a new user of the same name.
-        let holder = TokenUser {
-            username: s.username.clone(),
-            sub: s.sub.clone(),
-            client_id: s.client.clone(),
-            signed_in_ms: s.iat_ms,
-        };
-        let session_refused = |e: UserCheckError| {
-            e.or_answer(|dead| match dead {
-                Dead::Disabled => AppError::NotAuthorized("User is disabled.".into()),
-                _ => invalid_session(),
-            })
-        };
-        let current = self
-            .dir
-            .live_user(&pool, &holder)
-            .await
-            .map_err(session_refused)?
-            .user;
+        let current = self.session_user(pool, s).await?.user;
         let hash = self.passwords.hasher().hash(new_password).await?;
         // Compare-and-set on the status: a session is good for one password change; and on
         // the password hash checked above: a password set meanwhile voids the session.
@@ -104,21 +93,8 @@ impl Auth {
                 other => other,
             })?;
         // Disabled (or signed out) between the check and the write: no tokens.
-        let view = self
-            .dir
-            .live_user(&pool, &holder)
+        let view = self.session_user(pool, s).await?;
+        self.second_factor(pool, client, view, Trigger::NewPasswordChallenge)
             .await
-            .map_err(session_refused)?;
-        self.tokens
-            .issue(
-                &pool,
-                &client,
-                &view.user,
-                &view.groups,
-                None,
-                Trigger::NewPasswordChallenge,
-            )
-            .await
-            .map(AuthOutcome::Tokens)
     }
 }

@@ -1,10 +1,12 @@
-//! Sign-in: password flows, the NEW_PASSWORD_REQUIRED challenge, refresh, and token
-//! issuance. A password sign-in is one linearizable read, one argon2 verify and the
+//! Sign-in: password flows, the NEW_PASSWORD_REQUIRED challenge, the second factor
+//! (TOTP), refresh, and token issuance. A password sign-in is one linearizable read, one argon2 verify and the
 //! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
 
 mod challenge;
+mod mfa;
 mod password;
 mod refresh;
+mod session;
 
 use crate::clock::SharedClock;
 use crate::directory::Directory;

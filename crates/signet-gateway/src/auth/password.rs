@@ -2,11 +2,11 @@
 //! guess (see `passwords`) and the signatures; a temporary password leads to the
 //! NEW_PASSWORD_REQUIRED challenge.
 
+use super::mfa::{next_factor, Next};
 use super::{wrong_credentials, Auth, AuthOutcome};
 use crate::hooks::Trigger;
 use crate::names::Challenge;
 use crate::passwords::Guess;
-use crate::tokens::{SessionPayload, SESSION_PURPOSE};
 use crate::validate::canonical_username;
 use crate::AppError;
 use signet_core::{AppClient, Query, UserPool, UserStatus, UserView};
@@ -57,7 +57,14 @@ impl Auth {
         };
         let hash = view.as_ref().and_then(|v| v.user.password_hash.as_deref());
         let has_password = hash.is_some();
-        let guess = self.passwords.guess(pool, &target, hash, password).await?;
+        // A right password clears the failure count only when no second factor follows.
+        let clear = view
+            .as_ref()
+            .is_none_or(|v| next_factor(pool, v) == Next::Tokens);
+        let guess = self
+            .passwords
+            .guess(pool, &target, hash, password, clear)
+            .await?;
         let Some(view) = view else {
             return Err(if hidden {
                 wrong_credentials()
@@ -93,21 +100,8 @@ impl Auth {
                             .into(),
                     ));
                 }
-                let now = self.clock.now_ms();
-                let session = SessionPayload {
-                    v: 1,
-                    pool: pool.id.clone(),
-                    client: client.client_id.clone(),
-                    username: user.username.clone(),
-                    challenge: Challenge::NewPasswordRequired.name().into(),
-                    exp_ms: now + self.settings.session_ttl.as_millis() as u64,
-                    sub: user.sub.clone(),
-                    iat_ms: now,
-                };
-                let session = self.sealer.seal(
-                    SESSION_PURPOSE,
-                    &serde_json::to_vec(&session).map_err(|e| AppError::Internal(e.to_string()))?,
-                );
+                let session =
+                    self.new_session(pool, client, &user, Challenge::NewPasswordRequired.name())?;
                 let mut parameters = BTreeMap::new();
                 parameters.insert("USER_ID_FOR_SRP".into(), user.username.clone());
                 parameters.insert(
@@ -121,18 +115,11 @@ impl Auth {
                     parameters,
                 })
             }
-            UserStatus::Confirmed => self
-                .tokens
-                .issue(
-                    pool,
-                    client,
-                    &user,
-                    &view.groups,
-                    None,
-                    Trigger::Authentication,
-                )
-                .await
-                .map(AuthOutcome::Tokens),
+            UserStatus::Confirmed => {
+                let view = UserView { user, ..view };
+                self.second_factor(pool, client, view, Trigger::Authentication)
+                    .await
+            }
         }
     }
 }

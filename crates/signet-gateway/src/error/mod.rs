@@ -116,6 +116,12 @@ pub enum AppError {
     /// An upload or a request over a size limit (a user-import file).
     #[error("{0}")]
     TooLarge(String),
+    /// The pool does not offer TOTP, or the user has no authenticator to use.
+    #[error("{0}")]
+    SoftwareTokenMfaNotFound(String),
+    /// VerifySoftwareToken failed (a wrong code, or no seed to verify).
+    #[error("{0}")]
+    EnableSoftwareTokenMfa(String),
 }
 
 impl AppError {

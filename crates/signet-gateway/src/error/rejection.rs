@@ -24,7 +24,9 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         }
         Rejection::GroupExists => AppError::GroupExists,
         Rejection::GroupNotFound => AppError::ResourceNotFound("Group not found.".into()),
-        Rejection::CodeNotFound | Rejection::CodeExpired => AppError::ExpiredCode,
+        Rejection::CodeNotFound | Rejection::CodeExpired | Rejection::MfaCodeReused => {
+            AppError::ExpiredCode
+        }
         Rejection::CodeMismatch { .. } => AppError::CodeMismatch,
         Rejection::CodeLimitExceeded => AppError::LimitExceeded(
             "Attempt limit exceeded, please try after some time.".into(),

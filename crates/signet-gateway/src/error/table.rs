@@ -73,6 +73,14 @@ impl AppError {
             ),
             E::ExternalService(_) => row("ExternalServiceException", C::Unavailable, 502),
             E::EntityAlreadyExists(_) => row("EntityAlreadyExistsException", C::AlreadyExists, 409),
+            E::SoftwareTokenMfaNotFound(_) => row(
+                "SoftwareTokenMFANotFoundException",
+                C::FailedPrecondition,
+                400,
+            ),
+            E::EnableSoftwareTokenMfa(_) => {
+                row("EnableSoftwareTokenMFAException", C::InvalidArgument, 400)
+            }
             E::NoSuchEntity(_) => row("NoSuchEntityException", C::NotFound, 404),
             E::DeleteConflict(_) => row("DeleteConflictException", C::FailedPrecondition, 409),
             E::HookFailed(_) => row("UnexpectedLambdaException", C::Unavailable, 502),

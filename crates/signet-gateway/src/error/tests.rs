@@ -66,6 +66,8 @@ fn every_error() -> Vec<AppError> {
         AppError::HookFailed(m()),
         AppError::Timeout(m()),
         AppError::TooLarge(m()),
+        AppError::SoftwareTokenMfaNotFound(m()),
+        AppError::EnableSoftwareTokenMfa(m()),
     ]
 }
 
@@ -103,6 +105,8 @@ fn index(e: &AppError) -> usize {
         E::HookFailed(_) => 28,
         E::Timeout(_) => 29,
         E::TooLarge(_) => 30,
+        E::SoftwareTokenMfaNotFound(_) => 31,
+        E::EnableSoftwareTokenMfa(_) => 32,
     }
 }
 

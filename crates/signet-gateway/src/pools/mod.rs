@@ -11,8 +11,8 @@ use crate::store::Store;
 use crate::validate::{display_name, STANDARD_ATTRIBUTES};
 use crate::AppError;
 use signet_core::{
-    Command, CreateUserPool, DeleteUserPool, PasswordPolicy, PoolConfig, Query, SchemaAttribute,
-    UpdateUserPool, UserPool,
+    Command, CreateUserPool, DeleteUserPool, MfaMode, PasswordPolicy, PoolConfig, PoolMfa, Query,
+    SchemaAttribute, SetUserPoolMfa, UpdateUserPool, UserPool,
 };
 
 pub use self::clients::ClientInput;
@@ -221,6 +221,45 @@ impl Pools {
             }))
             .await?;
         self.describe_user_pool(pool_id).await
+    }
+
+    /// SetUserPoolMfaConfig: `mode` and `software_token` left `None` stay as they are. MFA
+    /// ON or OPTIONAL needs a factor to offer (TOTP is the only one so far).
+    pub async fn set_mfa_config(
+        &self,
+        pool_id: &str,
+        mode: Option<&str>,
+        software_token: Option<bool>,
+    ) -> Result<PoolMfa, AppError> {
+        let mut mfa = self.describe_user_pool(pool_id).await?.config.mfa;
+        if let Some(mode) = mode {
+            mfa.mode = match mode {
+                "OFF" => MfaMode::Off,
+                "ON" => MfaMode::On,
+                "OPTIONAL" => MfaMode::Optional,
+                other => {
+                    return Err(AppError::invalid(format!(
+                        "MfaConfiguration must be OFF, ON or OPTIONAL, not {other:?}"
+                    )))
+                }
+            };
+        }
+        if let Some(on) = software_token {
+            mfa.software_token = on;
+        }
+        if mfa.mode != MfaMode::Off && !mfa.software_token {
+            return Err(AppError::invalid(
+                "Invalid MFA configuration given, can't turn on MFA and have no enabled MFA",
+            ));
+        }
+        self.store
+            .write(Command::SetUserPoolMfa(SetUserPoolMfa {
+                pool_id: pool_id.into(),
+                mfa,
+                at_ms: self.clock.now_ms(),
+            }))
+            .await?;
+        Ok(self.describe_user_pool(pool_id).await?.config.mfa)
     }
 
     /// DeleteUserPool.

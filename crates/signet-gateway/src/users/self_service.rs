@@ -152,7 +152,7 @@ impl SelfService {
         let current = view.user.password_hash.clone().unwrap_or_default();
         match self
             .passwords
-            .guess(&pool, &view.user.username, Some(&current), previous)
+            .guess(&pool, &view.user.username, Some(&current), previous, true)
             .await?
         {
             Guess::Right => {}

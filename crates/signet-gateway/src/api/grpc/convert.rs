@@ -90,6 +90,8 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
             },
             deletion_protection: r.deletion_protection,
             pre_token_generation: r.pre_token_generation.as_ref().map(hook_in),
+            // Set with SetUserPoolMfaConfig; CreateUserPool starts with MFA off.
+            mfa: Default::default(),
         },
     })
 }
@@ -214,6 +216,32 @@ pub(super) fn user(u: &User) -> pb::UserType {
         user_last_modified_date: u.updated_at_ms as i64,
         enabled: u.enabled,
         user_status: u.status.name().into(),
+        preferred_mfa_setting: match u.mfa.preferred {
+            Some(signet_core::MfaFactor::SoftwareTokenMfa) => "SOFTWARE_TOKEN_MFA".into(),
+            None => String::new(),
+        },
+        user_mfa_setting_list: u
+            .mfa
+            .totp
+            .iter()
+            .filter(|t| t.enabled)
+            .map(|_| "SOFTWARE_TOKEN_MFA".to_string())
+            .collect(),
+    }
+}
+
+/// A pool's MFA configuration as SetUserPoolMfaConfig / GetUserPoolMfaConfig answer it.
+pub(super) fn pool_mfa(m: &signet_core::PoolMfa) -> pb::UserPoolMfaConfigResponse {
+    pb::UserPoolMfaConfigResponse {
+        mfa_configuration: match m.mode {
+            signet_core::MfaMode::Off => "OFF",
+            signet_core::MfaMode::On => "ON",
+            signet_core::MfaMode::Optional => "OPTIONAL",
+        }
+        .into(),
+        software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
+            enabled: m.software_token,
+        }),
     }
 }
 

@@ -74,6 +74,9 @@ rpc_table! {
         list_users(pb::ListUsersRequest) -> pb::ListUsersResponse => users::list_users;
         admin_initiate_auth(pb::AdminInitiateAuthRequest) -> pb::AuthResponse => users::admin_initiate_auth;
         admin_respond_to_auth_challenge(pb::AdminRespondToAuthChallengeRequest) -> pb::AuthResponse => users::admin_respond_to_auth_challenge;
+        set_user_pool_mfa_config(pb::SetUserPoolMfaConfigRequest) -> pb::UserPoolMfaConfigResponse => pools::set_user_pool_mfa_config;
+        get_user_pool_mfa_config(pb::UserPoolRef) -> pb::UserPoolMfaConfigResponse => pools::get_user_pool_mfa_config;
+        admin_set_user_mfa_preference(pb::AdminSetUserMfaPreferenceRequest) -> pb::Empty => users::admin_set_user_mfa_preference;
         admin_user_global_sign_out(pb::UserRef) -> pb::Empty => users::admin_user_global_sign_out;
         create_group(pb::CreateGroupRequest) -> pb::GroupResponse => groups::create_group;
         get_group(pb::GroupRef) -> pb::GroupResponse => groups::get_group;

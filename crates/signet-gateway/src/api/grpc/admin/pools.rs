@@ -78,3 +78,24 @@ pub(super) async fn list_user_pools(
         next_token: next.unwrap_or_default(),
     })
 }
+
+pub(super) async fn set_user_pool_mfa_config(
+    gw: &Gateway,
+    r: pb::SetUserPoolMfaConfigRequest,
+) -> Result<pb::UserPoolMfaConfigResponse, Status> {
+    let mode = (!r.mfa_configuration.is_empty()).then_some(r.mfa_configuration.as_str());
+    let software_token = r.software_token_mfa_configuration.map(|c| c.enabled);
+    let m = gw
+        .pools
+        .set_mfa_config(&r.user_pool_id, mode, software_token)
+        .await?;
+    Ok(cv::pool_mfa(&m))
+}
+
+pub(super) async fn get_user_pool_mfa_config(
+    gw: &Gateway,
+    r: pb::UserPoolRef,
+) -> Result<pb::UserPoolMfaConfigResponse, Status> {
+    let p = gw.pools.describe_user_pool(&r.user_pool_id).await?;
+    Ok(cv::pool_mfa(&p.config.mfa))
+}

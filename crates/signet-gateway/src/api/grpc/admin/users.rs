@@ -166,6 +166,22 @@ pub(super) async fn admin_respond_to_auth_challenge(
     Ok(cv::auth(o))
 }
 
+pub(super) async fn admin_set_user_mfa_preference(
+    gw: &Gateway,
+    r: pb::AdminSetUserMfaPreferenceRequest,
+) -> Result<pb::Empty, Status> {
+    let s = r.software_token_mfa_settings;
+    gw.auth
+        .admin_set_mfa_preference(
+            &r.user_pool_id,
+            &r.username,
+            s.map(|s| s.enabled),
+            s.map(|s| s.preferred_mfa),
+        )
+        .await?;
+    Ok(pb::Empty {})
+}
+
 pub(super) async fn admin_user_global_sign_out(
     gw: &Gateway,
     r: pb::UserRef,

@@ -36,5 +36,8 @@ rpc_table! {
         delete_user(pb::AccessTokenRequest) -> pb::AuthEmpty => self_service::delete_user;
         global_sign_out(pb::AccessTokenRequest) -> pb::AuthEmpty => self_service::global_sign_out;
         revoke_token(pb::RevokeTokenRequest) -> pb::AuthEmpty => self_service::revoke_token;
+        associate_software_token(pb::AssociateSoftwareTokenRequest) -> pb::AssociateSoftwareTokenResponse => self_service::associate_software_token;
+        verify_software_token(pb::VerifySoftwareTokenRequest) -> pb::VerifySoftwareTokenResponse => self_service::verify_software_token;
+        set_user_mfa_preference(pb::SetUserMfaPreferenceRequest) -> pb::AuthEmpty => self_service::set_user_mfa_preference;
     }
 }

@@ -25,6 +25,8 @@ pub(super) async fn get_user(
     Ok(pb::GetUserResponse {
         username: user.username,
         user_attributes: user.attributes,
+        preferred_mfa_setting: user.preferred_mfa_setting,
+        user_mfa_setting_list: user.user_mfa_setting_list,
     })
 }
 
@@ -96,6 +98,54 @@ pub(super) async fn revoke_token(
 ) -> Result<pb::AuthEmpty, Status> {
     gw.self_service
         .revoke_token(&r.token, &r.client_id, opt(&r.client_secret))
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn associate_software_token(
+    gw: &Gateway,
+    r: pb::AssociateSoftwareTokenRequest,
+) -> Result<pb::AssociateSoftwareTokenResponse, Status> {
+    let (secret_code, session) = gw
+        .auth
+        .associate_software_token(opt(&r.access_token), opt(&r.session))
+        .await?;
+    Ok(pb::AssociateSoftwareTokenResponse {
+        secret_code,
+        session: session.unwrap_or_default(),
+    })
+}
+
+pub(super) async fn verify_software_token(
+    gw: &Gateway,
+    r: pb::VerifySoftwareTokenRequest,
+) -> Result<pb::VerifySoftwareTokenResponse, Status> {
+    let session = gw
+        .auth
+        .verify_software_token(
+            opt(&r.access_token),
+            opt(&r.session),
+            &r.user_code,
+            &r.friendly_device_name,
+        )
+        .await?;
+    Ok(pb::VerifySoftwareTokenResponse {
+        status: "SUCCESS".into(),
+        session: session.unwrap_or_default(),
+    })
+}
+
+pub(super) async fn set_user_mfa_preference(
+    gw: &Gateway,
+    r: pb::SetUserMfaPreferenceRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    let s = r.software_token_mfa_settings;
+    gw.auth
+        .set_mfa_preference(
+            &r.access_token,
+            s.map(|s| s.enabled),
+            s.map(|s| s.preferred_mfa),
+        )
         .await?;
     Ok(pb::AuthEmpty {})
 }

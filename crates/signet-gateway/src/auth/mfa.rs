@@ -1,0 +1,388 @@
+//! The second factor: the TOTP challenge at sign-in (SOFTWARE_TOKEN_MFA), setting an
+//! authenticator up during sign-in (MFA_SETUP) or with an access token
+//! (AssociateSoftwareToken, VerifySoftwareToken), and the user's preference
+//! (SetUserMFAPreference, AdminSetUserMFAPreference).
+//!
+//! Seeds are sealed under the gateways' server key before they reach the log. A code is
+//! accepted once cluster-wide: the answer's write (`TotpSignIn`) records its time step and
+//! the log refuses a step not after the last one, whichever gateway the replay goes to. A
+//! wrong code is counted in that same write towards the lockout wrong passwords use, and a
+//! right password does not clear the count while a second factor is still to come, so
+//! neither factor's guesses escape the limit. A TOTP sign-in writes two entries (the
+//! password's reservation and the answer), as many as a password sign-in (reservation and
+//! clearing).
+
+use super::session::invalid_session;
+use super::{Auth, AuthOutcome};
+use crate::hooks::Trigger;
+use crate::names::Challenge;
+use crate::tokens::SessionPayload;
+use crate::AppError;
+use signet_core::{
+    AppClient, AssociateTotp, Command, MfaMode, Outcome, Rejection, SetMfaPreference, TotpSignIn,
+    UserPool, UserView, VerifyTotp,
+};
+use signet_crypto::{base32, totp_matching_step, totp_seed};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Sealing purpose of TOTP seeds.
+const SEED_PURPOSE: &str = "totp-seed";
+/// The MFA_SETUP session's stage once VerifySoftwareToken succeeded: only then does
+/// RespondToAuthChallenge(MFA_SETUP) sign in.
+const SETUP_VERIFIED: &str = "MFA_SETUP:verified";
+
+/// What a right first factor leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Tokens.
+    Tokens,
+    /// The TOTP challenge.
+    Totp,
+    /// Setting an authenticator up (the pool requires MFA and the user has none).
+    Setup,
+}
+
+/// In an ON pool every user answers a second factor (one without sets one up); in an
+/// OPTIONAL pool those who turned theirs on.
+pub(super) fn next_factor(pool: &UserPool, view: &UserView) -> Next {
+    let totp = view.user.mfa.totp.as_ref();
+    match pool.config.mfa.mode {
+        MfaMode::Off => Next::Tokens,
+        MfaMode::Optional if totp.is_some_and(|t| t.enabled) => Next::Totp,
+        MfaMode::Optional => Next::Tokens,
+        MfaMode::On if totp.is_some() => Next::Totp,
+        MfaMode::On => Next::Setup,
+    }
+}
+
+/// The stage a session must be at to answer `challenge`.
+pub(super) fn stage(challenge: Challenge) -> &'static str {
+    match challenge {
+        Challenge::MfaSetup => SETUP_VERIFIED,
+        other => other.name(),
+    }
+}
+
+/// Who a set-up call is for: an access token's user, or an MFA_SETUP session's.
+struct Holder {
+    pool: Arc<UserPool>,
+    view: UserView,
+    /// The session's client and payload (`None` with an access token).
+    session: Option<(Arc<AppClient>, SessionPayload)>,
+}
+
+/// Exactly one of them, as Cognito wants.
+fn one_of<'a>(
+    access_token: Option<&'a str>,
+    session: Option<&'a str>,
+) -> Result<Result<&'a str, &'a str>, AppError> {
+    match (access_token, session) {
+        (Some(t), None) => Ok(Ok(t)),
+        (None, Some(s)) => Ok(Err(s)),
+        _ => Err(AppError::invalid(
+            "Give either an AccessToken or a Session, not both or neither.",
+        )),
+    }
+}
+
+impl Auth {
+    /// After a right first factor: tokens, or the second factor's challenge.
+    pub(super) async fn second_factor(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        view: UserView,
+        trigger: Trigger,
+    ) -> Result<AuthOutcome, AppError> {
+        let mut parameters = BTreeMap::new();
+        parameters.insert("USER_ID_FOR_SRP".to_string(), view.user.username.clone());
+        let name = match next_factor(pool, &view) {
+            Next::Tokens => {
+                return self
+                    .tokens
+                    .issue(pool, client, &view.user, &view.groups, None, trigger)
+                    .await
+                    .map(AuthOutcome::Tokens)
+            }
+            Next::Totp => Challenge::SoftwareTokenMfa,
+            Next::Setup if pool.config.mfa.software_token => {
+                parameters.insert("MFAS_CAN_SETUP".into(), r#"["SOFTWARE_TOKEN_MFA"]"#.into());
+                Challenge::MfaSetup
+            }
+            Next::Setup => {
+                return Err(AppError::InvalidState(
+                    "MFA is required but the pool offers no factor to set up.".into(),
+                ))
+            }
+        };
+        Ok(AuthOutcome::Challenge {
+            name,
+            session: self.new_session(pool, client, &view.user, name.name())?,
+            parameters,
+        })
+    }
+
+    /// The answer to SOFTWARE_TOKEN_MFA.
+    pub(super) async fn answer_totp(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        s: &SessionPayload,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<AuthOutcome, AppError> {
+        let code = responses.get("SOFTWARE_TOKEN_MFA_CODE").ok_or_else(|| {
+            AppError::invalid("Missing required parameter SOFTWARE_TOKEN_MFA_CODE")
+        })?;
+        let view = self.session_user(pool, s).await?;
+        let totp = view.user.mfa.totp.as_ref().ok_or_else(invalid_session)?;
+        let seed = self.open_seed(&totp.sealed_seed)?;
+        let step = totp_matching_step(&seed, code.trim(), self.clock.now_ms());
+        let lockout = self.passwords.lockout();
+        // Counted (or accepted once) in the log before the answer says anything.
+        let written = self
+            .store
+            .client()
+            .write(Command::TotpSignIn(TotpSignIn {
+                pool_id: pool.id.clone(),
+                username: view.user.username.clone(),
+                sub: view.user.sub.clone(),
+                step,
+                at_ms: self.clock.now_ms(),
+                threshold: lockout.threshold,
+                base_ms: lockout.base.as_millis() as u64,
+                max_ms: lockout.max.as_millis() as u64,
+            }))
+            .await?;
+        match (written.outcome, step) {
+            (Outcome::Applied, Some(_)) => {}
+            (Outcome::Applied, None) => return Err(AppError::CodeMismatch),
+            (Outcome::Rejected(Rejection::TooManyAttempts), _) => {
+                return Err(AppError::NotAuthorized("Password attempts exceeded".into()))
+            }
+            (Outcome::Rejected(Rejection::MfaCodeReused), _) => return Err(AppError::ExpiredCode),
+            (Outcome::Rejected(_), _) => return Err(invalid_session()),
+        }
+        // Disabled or signed out meanwhile: no tokens.
+        let view = self.session_user(pool, s).await?;
+        self.tokens
+            .issue(
+                pool,
+                client,
+                &view.user,
+                &view.groups,
+                None,
+                Trigger::Authentication,
+            )
+            .await
+            .map(AuthOutcome::Tokens)
+    }
+
+    /// RespondToAuthChallenge(MFA_SETUP) with the session VerifySoftwareToken returned.
+    pub(super) async fn finish_mfa_setup(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        s: &SessionPayload,
+    ) -> Result<AuthOutcome, AppError> {
+        let view = self.session_user(pool, s).await?;
+        if view.user.mfa.totp.is_none() {
+            return Err(invalid_session());
+        }
+        self.tokens
+            .issue(
+                pool,
+                client,
+                &view.user,
+                &view.groups,
+                None,
+                Trigger::Authentication,
+            )
+            .await
+            .map(AuthOutcome::Tokens)
+    }
+
+    async fn holder(
+        &self,
+        access_token: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<Holder, AppError> {
+        match one_of(access_token, session)? {
+            Ok(token) => {
+                let (pool, view, _) = self.tokens.authenticate(token).await?;
+                Ok(Holder {
+                    pool,
+                    view,
+                    session: None,
+                })
+            }
+            Err(session) => {
+                let (s, pool, client) = self
+                    .open_session(session, Challenge::MfaSetup.name())
+                    .await?;
+                let view = self.session_user(&pool, &s).await?;
+                Ok(Holder {
+                    pool,
+                    view,
+                    session: Some((client, s)),
+                })
+            }
+        }
+    }
+
+    fn open_seed(&self, sealed: &str) -> Result<Vec<u8>, AppError> {
+        self.sealer.open(SEED_PURPOSE, sealed).ok_or_else(|| {
+            AppError::Internal("a TOTP seed does not open with this gateway's server key".into())
+        })
+    }
+
+    /// AssociateSoftwareToken: a new seed (base32, for the authenticator app), pending
+    /// until verified; with a session, the session to verify it with.
+    pub async fn associate_software_token(
+        &self,
+        access_token: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<(String, Option<String>), AppError> {
+        let h = self.holder(access_token, session).await?;
+        if !h.pool.config.mfa.software_token {
+            return Err(AppError::SoftwareTokenMfaNotFound(
+                "Software Token MFA has not been enabled by the userPool.".into(),
+            ));
+        }
+        let seed = totp_seed();
+        self.store
+            .write(Command::AssociateTotp(AssociateTotp {
+                pool_id: h.pool.id.clone(),
+                username: h.view.user.username.clone(),
+                sub: h.view.user.sub.clone(),
+                sealed_seed: self.sealer.seal(SEED_PURPOSE, &seed),
+                at_ms: self.clock.now_ms(),
+            }))
+            .await?;
+        let next = match &h.session {
+            Some((client, _)) => {
+                Some(self.new_session(&h.pool, client, &h.view.user, Challenge::MfaSetup.name())?)
+            }
+            None => None,
+        };
+        Ok((base32(&seed), next))
+    }
+
+    /// VerifySoftwareToken: a right code of the pending seed makes it the user's
+    /// authenticator (during MFA_SETUP also turned on and preferred); with a session, the
+    /// session that completes MFA_SETUP.
+    pub async fn verify_software_token(
+        &self,
+        access_token: Option<&str>,
+        session: Option<&str>,
+        code: &str,
+        friendly_name: &str,
+    ) -> Result<Option<String>, AppError> {
+        let h = self.holder(access_token, session).await?;
+        let pending = h.view.user.mfa.pending_seed.clone().ok_or_else(|| {
+            AppError::EnableSoftwareTokenMfa(
+                "No software token to verify: call AssociateSoftwareToken first.".into(),
+            )
+        })?;
+        let seed = self.open_seed(&pending)?;
+        let step = totp_matching_step(&seed, code.trim(), self.clock.now_ms())
+            .ok_or_else(|| AppError::EnableSoftwareTokenMfa("Code mismatch".into()))?;
+        let written = self
+            .store
+            .client()
+            .write(Command::VerifyTotp(VerifyTotp {
+                pool_id: h.pool.id.clone(),
+                username: h.view.user.username.clone(),
+                sub: h.view.user.sub.clone(),
+                sealed_seed: pending,
+                step,
+                friendly_name: friendly_name.chars().take(128).collect(),
+                // Set up during sign-in, or in a pool that requires MFA: in use at once.
+                enable: h.session.is_some() || h.pool.config.mfa.mode == MfaMode::On,
+                at_ms: self.clock.now_ms(),
+            }))
+            .await?;
+        match written.outcome {
+            Outcome::Applied => {}
+            Outcome::Rejected(Rejection::PreconditionFailed) => {
+                return Err(AppError::EnableSoftwareTokenMfa(
+                    "Another software token was associated meanwhile; verify that one.".into(),
+                ))
+            }
+            Outcome::Rejected(r) => return Err(crate::error::rejection(r)),
+        }
+        match &h.session {
+            Some((client, _)) => Ok(Some(self.new_session(
+                &h.pool,
+                client,
+                &h.view.user,
+                SETUP_VERIFIED,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    /// SetUserMFAPreference (TOTP settings).
+    pub async fn set_mfa_preference(
+        &self,
+        access_token: &str,
+        enabled: Option<bool>,
+        preferred: Option<bool>,
+    ) -> Result<(), AppError> {
+        let (pool, view, _) = self.tokens.authenticate(access_token).await?;
+        let sub = Some(view.user.sub.clone());
+        self.write_preference(&pool, &view.user.username, sub, enabled, preferred)
+            .await
+    }
+
+    /// AdminSetUserMFAPreference (TOTP settings).
+    pub async fn admin_set_mfa_preference(
+        &self,
+        pool_id: &str,
+        username: &str,
+        enabled: Option<bool>,
+        preferred: Option<bool>,
+    ) -> Result<(), AppError> {
+        let pool = self.dir.pool(pool_id).await?;
+        let user = self.dir.pool_user(pool_id, username).await?;
+        self.write_preference(&pool, &user.username, None, enabled, preferred)
+            .await
+    }
+
+    async fn write_preference(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        sub: Option<String>,
+        enabled: Option<bool>,
+        preferred: Option<bool>,
+    ) -> Result<(), AppError> {
+        if pool.config.mfa.mode == MfaMode::On && enabled == Some(false) {
+            return Err(AppError::invalid(
+                "TOTP MFA cannot be turned off while the user pool requires MFA.",
+            ));
+        }
+        let written = self
+            .store
+            .client()
+            .write(Command::SetMfaPreference(SetMfaPreference {
+                pool_id: pool.id.clone(),
+                username: username.to_string(),
+                sub,
+                totp_enabled: enabled,
+                totp_preferred: preferred,
+                at_ms: self.clock.now_ms(),
+            }))
+            .await?;
+        match written.outcome {
+            Outcome::Applied => Ok(()),
+            Outcome::Rejected(Rejection::PreconditionFailed) => Err(AppError::invalid(
+                "User has not verified software token mfa",
+            )),
+            Outcome::Rejected(Rejection::UserNotFound) => {
+                Err(AppError::NotAuthorized("Invalid Access Token".into()))
+            }
+            Outcome::Rejected(r) => Err(crate::error::rejection(r)),
+        }
+    }
+}

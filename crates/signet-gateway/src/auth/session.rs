@@ -1,0 +1,90 @@
+//! Challenge sessions: sealed, bound to the pool, the app client, the user (`sub`) and the
+//! challenge (or a stage of one), short-lived. Opening one checks all of that; its holder
+//! then goes through the one user check (DESIGN §8) like a token's.
+
+use super::Auth;
+use crate::directory::{Dead, TokenUser, UserCheckError};
+use crate::tokens::{SessionPayload, SESSION_PURPOSE};
+use crate::AppError;
+use signet_core::{AppClient, User, UserPool, UserView};
+use std::sync::Arc;
+
+pub(super) fn invalid_session() -> AppError {
+    AppError::NotAuthorized("Invalid session for the user.".into())
+}
+
+impl Auth {
+    /// Seal a session for `user` to answer `stage` (a challenge name, or a stage of one).
+    pub(super) fn new_session(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        stage: &str,
+    ) -> Result<String, AppError> {
+        let now = self.clock.now_ms();
+        let session = SessionPayload {
+            v: 1,
+            pool: pool.id.clone(),
+            client: client.client_id.clone(),
+            username: user.username.clone(),
+            challenge: stage.into(),
+            exp_ms: now + self.settings.session_ttl.as_millis() as u64,
+            sub: user.sub.clone(),
+            iat_ms: now,
+        };
+        let bytes = serde_json::to_vec(&session).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(self.sealer.seal(SESSION_PURPOSE, &bytes))
+    }
+
+    /// Open a session that must be at `stage`, unexpired; its pool and client.
+    pub(super) async fn open_session(
+        &self,
+        session: &str,
+        stage: &str,
+    ) -> Result<(SessionPayload, Arc<UserPool>, Arc<AppClient>), AppError> {
+        let s: SessionPayload = self
+            .sealer
+            .open(SESSION_PURPOSE, session)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(invalid_session)?;
+        if s.challenge != stage {
+            return Err(invalid_session());
+        }
+        if self.clock.now_ms() >= s.exp_ms {
+            return Err(AppError::NotAuthorized(
+                "Invalid session for the user, session is expired.".into(),
+            ));
+        }
+        let client = self.dir.active_client(&s.client).await?;
+        let pool = self.dir.pool(&client.pool_id).await?;
+        if pool.id != s.pool {
+            return Err(invalid_session());
+        }
+        Ok((s, pool, client))
+    }
+
+    /// The one user check for a session's holder: the same user (sub), enabled, not
+    /// signed out, disabled or given another password since the session was issued.
+    pub(super) async fn session_user(
+        &self,
+        pool: &UserPool,
+        s: &SessionPayload,
+    ) -> Result<UserView, AppError> {
+        let holder = TokenUser {
+            username: s.username.clone(),
+            sub: s.sub.clone(),
+            client_id: s.client.clone(),
+            signed_in_ms: s.iat_ms,
+        };
+        self.dir
+            .live_user(pool, &holder)
+            .await
+            .map_err(|e: UserCheckError| {
+                e.or_answer(|dead| match dead {
+                    Dead::Disabled => AppError::NotAuthorized("User is disabled.".into()),
+                    _ => invalid_session(),
+                })
+            })
+    }
+}
