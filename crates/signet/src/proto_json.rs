@@ -150,6 +150,14 @@ pub fn delivery(d: Option<&pb::CodeDeliveryDetailsType>) -> Value {
 }
 
 /// Tokens (`authentication_result`), or the challenge to answer.
+/// A pool's MFA configuration.
+pub fn mfa_config(r: &pb::UserPoolMfaConfigResponse) -> Value {
+    json!({
+        "mfa_configuration": r.mfa_configuration,
+        "software_token_mfa": r.software_token_mfa_configuration.is_some_and(|c| c.enabled),
+    })
+}
+
 pub fn auth(r: &pb::AuthResponse) -> Value {
     if let Some(t) = &r.authentication_result {
         let mut result = json!({

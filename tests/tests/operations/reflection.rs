@@ -7,20 +7,13 @@
 //! The Python part needs python3 with its venv module; its first run installs pinned
 //! packages from PyPI into target/grpc-client-venv.
 
+use crate::support::clients::{python_client, repo};
 use prost::Message as _;
 use signet_testkit::{admin, admin_client, start_gateway, test_gateway_config, TestCluster};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use tonic::transport::Channel;
 use tonic_reflection::pb::v1 as refl;
 use tonic_reflection::pb::v1alpha as refl_alpha;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate lives in the repository")
-        .to_path_buf()
-}
 
 /// The rpc names of `service` as written in `proto/`.
 fn rpcs_in_proto(file: &str, service: &str) -> BTreeSet<String> {
@@ -179,26 +172,9 @@ fn reflection_call(
     request: &str,
     bearer: Option<&str>,
 ) -> serde_json::Value {
-    let python = std::env::var("SIGNET_PYTHON3").unwrap_or_else(|_| "python3".to_string());
-    let script = repo().join("tests/clients/grpc_reflection_call.py");
-    let mut cmd = std::process::Command::new(&python);
-    cmd.arg(&script)
-        .args([addr, "signet.v1.UserPoolAdmin", method, request]);
-    cmd.args(bearer);
-    let out = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "the reflection client needs `{python}` (Python 3.10+ with its venv module, e.g. \
-             `apt-get install python3 python3-venv`; SIGNET_PYTHON3 names another): {e}"
-        )
-    });
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "reflection client failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    let mut args = vec![addr, "signet.v1.UserPoolAdmin", method, request];
+    args.extend(bearer);
+    python_client("grpc_reflection_call.py", &args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -411,3 +411,88 @@ async fn a_user_disabled_between_password_and_code_gets_no_tokens() {
         .expect_err("a session from before the disable");
     assert_eq!(exception(&e), "NotAuthorizedException");
 }
+
+/// Codes for `steps` from pyotp (PyPI): what an authenticator app shows for the secret
+/// AssociateSoftwareToken gave, computed by code nobody here wrote. Also checks the secret
+/// makes a provisioning URI.
+async fn authenticator_codes(secret: &str, steps: &[u64]) -> Vec<String> {
+    let mut args = vec![secret.to_string()];
+    args.extend(steps.iter().map(|s| (s * 30).to_string()));
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::clients::python_client("totp_codes.py", &args)
+    })
+    .await
+    .unwrap();
+    assert!(
+        out["uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("otpauth://totp/")),
+        "{out}"
+    );
+    out["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authenticator_nobody_here_wrote_sets_up_and_signs_in() {
+    let env = TestEnv::start(3, 2).await;
+    let (pool, client) = pool_and_client(env.a(), false).await;
+    set_pool_mfa(env.a(), &pool, "OPTIONAL").await;
+    confirmed_user(
+        env.a(),
+        &pool,
+        &client,
+        "otto",
+        "otto@example.com",
+        PASSWORD,
+    )
+    .await;
+    let access = initiate(env.a(), &client, "otto")
+        .await
+        .authentication_result
+        .expect("tokens")
+        .access_token;
+    let mut a = auth_client(env.a()).await;
+    let secret = a
+        .associate_software_token(pb::AssociateSoftwareTokenRequest {
+            access_token: access.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .secret_code;
+    let step = fresh_step().await;
+    let codes = authenticator_codes(&secret, &[step - 1, step]).await;
+    let verified = a
+        .verify_software_token(pb::VerifySoftwareTokenRequest {
+            access_token: access.clone(),
+            user_code: codes[0].clone(),
+            friendly_device_name: "pyotp".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("pyotp's code verifies")
+        .into_inner();
+    assert_eq!(verified.status, "SUCCESS");
+    a.set_user_mfa_preference(pb::SetUserMfaPreferenceRequest {
+        access_token: access,
+        software_token_mfa_settings: Some(pb::MfaSettingsType {
+            enabled: true,
+            preferred_mfa: true,
+        }),
+    })
+    .await
+    .unwrap();
+    let s = challenged(env.b(), &client, "otto").await;
+    answer(env.b(), &client, "otto", &s, &codes[1])
+        .await
+        .expect("pyotp's code signs in")
+        .authentication_result
+        .expect("tokens");
+}

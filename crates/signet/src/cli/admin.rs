@@ -251,6 +251,37 @@ pub enum AdminCommand {
     ConfirmUser(UserSel),
     /// Revoke every refresh token and access token of a user.
     SignOutUser(UserSel),
+    /// Set a pool's MFA (SetUserPoolMfaConfig): OFF; ON (every user answers a second factor;
+    /// one without sets an authenticator up at sign-in); OPTIONAL (users who turned theirs on).
+    SetMfaConfig {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+        /// OFF, ON or OPTIONAL.
+        #[arg(long, value_parser = ["OFF", "ON", "OPTIONAL"])]
+        mfa: String,
+        /// Offer TOTP (authenticator apps); needed for ON or OPTIONAL.
+        #[arg(long, value_enum, default_value = "on")]
+        totp: super::token::OnOff,
+    },
+    /// Show a pool's MFA configuration (GetUserPoolMfaConfig).
+    GetMfaConfig {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+    },
+    /// Turn a user's TOTP MFA on or off (AdminSetUserMFAPreference); the user must have
+    /// verified an authenticator to turn it on.
+    SetUserMfa {
+        #[command(flatten)]
+        user: UserSel,
+        /// On or off.
+        #[arg(long, value_enum)]
+        totp: super::token::OnOff,
+        /// Make TOTP the preferred factor (with --totp on).
+        #[arg(long)]
+        preferred: bool,
+    },
     /// Create a group.
     CreateGroup {
         /// User pool id.

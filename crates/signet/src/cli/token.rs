@@ -2,7 +2,7 @@
 
 use super::parse::parse_attr;
 use super::GatewayEndpoint;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 #[derive(Args, Debug)]
 pub struct TokenArgs {
@@ -120,6 +120,59 @@ pub enum TokenCommand {
         #[arg(long)]
         scope: Option<String>,
     },
+    /// Set up a TOTP authenticator (AssociateSoftwareToken), with an access token or with the
+    /// session of an MFA_SETUP challenge: prints the secret (base32) and an otpauth:// URI
+    /// for an authenticator app; then `totp-verify` with a code it shows.
+    TotpSetup {
+        #[command(flatten)]
+        holder: MfaHolder,
+    },
+    /// Verify the authenticator with a code it shows (VerifySoftwareToken). With a session
+    /// (from `totp-setup --session`) it also answers MFA_SETUP and prints the tokens.
+    TotpVerify {
+        #[command(flatten)]
+        holder: MfaHolder,
+        /// The six-digit code the authenticator shows.
+        #[arg(long)]
+        code: String,
+        /// A name for the authenticator.
+        #[arg(long, default_value = "")]
+        device_name: String,
+        /// Username that signed in (with --session).
+        #[arg(long, requires = "session")]
+        username: Option<String>,
+    },
+    /// Answer the SOFTWARE_TOKEN_MFA challenge of `sign-in` with the authenticator's code.
+    MfaCode {
+        /// Username that signed in.
+        #[arg(long)]
+        username: String,
+        /// The `session` printed by `sign-in`.
+        #[arg(allow_hyphen_values = true, long)]
+        session: String,
+        /// The six-digit code.
+        #[arg(long)]
+        code: String,
+    },
+    /// Turn your TOTP MFA on or off, and make it preferred (SetUserMFAPreference).
+    MfaPreference {
+        /// Access token from `sign-in`.
+        #[arg(allow_hyphen_values = true, long)]
+        access_token: String,
+        /// On or off.
+        #[arg(long, value_enum)]
+        totp: OnOff,
+        /// Make TOTP the preferred factor (with --totp on).
+        #[arg(long)]
+        preferred: bool,
+    },
+    /// The code an authenticator shows now for a base32 secret (RFC 6238: SHA-1, 6 digits,
+    /// 30 s), for trying TOTP out without a phone. Needs no gateway.
+    TotpNow {
+        /// The secret from `totp-setup`.
+        #[arg(long)]
+        secret: String,
+    },
     /// Print a JWT's header and payload. Without --verify-with-jwks nothing is verified.
     Decode {
         /// The token (ID or access token).
@@ -136,4 +189,24 @@ pub enum TokenCommand {
         #[arg(long, default_value_t = 0)]
         leeway: u64,
     },
+}
+
+/// Who a TOTP set-up call is for: a signed-in user (access token) or one in the middle of
+/// an MFA_SETUP challenge (session).
+#[derive(Args, Debug, Clone)]
+#[group(required = true, multiple = false)]
+pub struct MfaHolder {
+    /// Access token from `sign-in`.
+    #[arg(allow_hyphen_values = true, long)]
+    pub access_token: Option<String>,
+    /// The `session` of an MFA_SETUP challenge (from `sign-in`, then from `totp-setup`).
+    #[arg(allow_hyphen_values = true, long)]
+    pub session: Option<String>,
+}
+
+/// On or off.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
 }

@@ -8,6 +8,7 @@ pub mod certs;
 pub mod cluster;
 pub mod health;
 pub mod identity;
+mod mfa;
 pub mod sts;
 pub mod token;
 

@@ -4,7 +4,7 @@
 //! inside a token. Answers are printed as JSON on stdout.
 
 use super::connect;
-use crate::cli::token::{TokenArgs, TokenCommand};
+use crate::cli::token::{OnOff, TokenArgs, TokenCommand};
 use crate::input::Stdin;
 use crate::jwt_inspect;
 use crate::output::emit;
@@ -92,9 +92,16 @@ pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
         }
         return emit(&out);
     }
+    if let TokenCommand::TotpNow { secret } = &args.command {
+        return emit(&super::mfa::totp_now(secret)?);
+    }
     let needs_client = !matches!(
         args.command,
-        TokenCommand::Whoami { .. } | TokenCommand::SignOut { .. }
+        TokenCommand::Whoami { .. }
+            | TokenCommand::SignOut { .. }
+            | TokenCommand::TotpSetup { .. }
+            | TokenCommand::TotpVerify { username: None, .. }
+            | TokenCommand::MfaPreference { .. }
     );
     let app = App::new(&args, needs_client)?;
     let mut c = UserPoolAuthClient::new(connect(&args.gateway).await?);
@@ -227,8 +234,79 @@ async fn call(
         }
         TokenCommand::Whoami { access_token } => {
             let r = answer(c.get_user(pb::AccessTokenRequest { access_token }).await)?;
-            json!({ "username": r.username, "attributes": pj::attributes(&r.user_attributes) })
+            json!({
+                "username": r.username,
+                "attributes": pj::attributes(&r.user_attributes),
+                "preferred_mfa_setting": r.preferred_mfa_setting,
+                "user_mfa_setting_list": r.user_mfa_setting_list,
+            })
         }
+        TokenCommand::TotpSetup { holder } => super::mfa::totp_setup(c, holder).await?,
+        TokenCommand::TotpVerify {
+            holder,
+            code,
+            device_name,
+            username,
+        } => {
+            let verified = super::mfa::totp_verify(c, holder, code, device_name).await?;
+            match username {
+                // Answer MFA_SETUP with the session the verification returned.
+                Some(username) => {
+                    let challenge_responses =
+                        app.params(Some(&username), &[("USERNAME", &username)]);
+                    let r = answer(
+                        c.respond_to_auth_challenge(pb::RespondToAuthChallengeRequest {
+                            client_id,
+                            challenge_name: "MFA_SETUP".into(),
+                            session: verified.session,
+                            challenge_responses,
+                        })
+                        .await,
+                    )?;
+                    pj::auth(&r)
+                }
+                None => json!({ "status": verified.status, "session": verified.session }),
+            }
+        }
+        TokenCommand::MfaCode {
+            username,
+            session,
+            code,
+        } => {
+            let challenge_responses = app.params(
+                Some(&username),
+                &[("USERNAME", &username), ("SOFTWARE_TOKEN_MFA_CODE", &code)],
+            );
+            let r = answer(
+                c.respond_to_auth_challenge(pb::RespondToAuthChallengeRequest {
+                    client_id,
+                    challenge_name: "SOFTWARE_TOKEN_MFA".into(),
+                    session,
+                    challenge_responses,
+                })
+                .await,
+            )?;
+            pj::auth(&r)
+        }
+        TokenCommand::MfaPreference {
+            access_token,
+            totp,
+            preferred,
+        } => {
+            let enabled = totp == OnOff::On;
+            answer(
+                c.set_user_mfa_preference(pb::SetUserMfaPreferenceRequest {
+                    access_token,
+                    software_token_mfa_settings: Some(pb::MfaSettingsType {
+                        enabled,
+                        preferred_mfa: enabled && preferred,
+                    }),
+                })
+                .await,
+            )?;
+            json!({ "software_token_mfa": { "enabled": enabled, "preferred": enabled && preferred } })
+        }
+        TokenCommand::TotpNow { .. } => anyhow::bail!("totp-now needs no gateway"),
         TokenCommand::SignOut { access_token } => {
             answer(
                 c.global_sign_out(pb::AccessTokenRequest { access_token })

@@ -12,4 +12,5 @@ mod cli_walkthrough;
 mod dev_blackbox;
 mod identity_walkthrough;
 mod import_walkthrough;
+mod mfa_walkthrough;
 mod oauth_walkthrough;

@@ -11,6 +11,7 @@ use crate::cli::admin::{
     AdminArgs, AdminCommand, ClientSecretsCommand, ClientSel, KeysCommand, PreTokenHookArgs,
     ResourceServerSel, ResourceServerSettings, ResourceServersCommand, UserSel,
 };
+use crate::cli::token::OnOff;
 use crate::output::emit;
 use crate::proto_json as pj;
 use crate::rpc::{
@@ -276,6 +277,48 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::SignOutUser(u) => {
             answer(c.admin_user_global_sign_out(user_ref(&u)).await)?;
             json!({ "username": u.username, "signed_out": true })
+        }
+        AdminCommand::SetMfaConfig { pool, mfa, totp } => {
+            let r = answer(
+                c.set_user_pool_mfa_config(pb::SetUserPoolMfaConfigRequest {
+                    user_pool_id: pool,
+                    mfa_configuration: mfa,
+                    software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
+                        enabled: totp == OnOff::On,
+                    }),
+                })
+                .await,
+            )?;
+            pj::mfa_config(&r)
+        }
+        AdminCommand::GetMfaConfig { pool } => {
+            let r = answer(
+                c.get_user_pool_mfa_config(pb::UserPoolRef { user_pool_id: pool })
+                    .await,
+            )?;
+            pj::mfa_config(&r)
+        }
+        AdminCommand::SetUserMfa {
+            user,
+            totp,
+            preferred,
+        } => {
+            let enabled = totp == OnOff::On;
+            answer(
+                c.admin_set_user_mfa_preference(pb::AdminSetUserMfaPreferenceRequest {
+                    user_pool_id: user.pool,
+                    username: user.username.clone(),
+                    software_token_mfa_settings: Some(pb::MfaSettingsType {
+                        enabled,
+                        preferred_mfa: enabled && preferred,
+                    }),
+                })
+                .await,
+            )?;
+            json!({
+                "username": user.username,
+                "software_token_mfa": { "enabled": enabled, "preferred": enabled && preferred },
+            })
         }
         AdminCommand::CreateGroup {
             pool,
