@@ -8,6 +8,7 @@ mod password;
 mod random;
 mod seal;
 mod signing;
+mod srp;
 mod totp;
 
 pub use keyed::{hmac_sha256, KeyedHasher, Secret};
@@ -20,6 +21,10 @@ pub use random::{
 };
 pub use seal::Sealer;
 pub use signing::{Algorithm, SigningError, SigningKeyPair};
+pub use srp::{
+    srp_claim, srp_decoy, srp_server_ephemeral, srp_server_key, srp_verifier, SrpEphemeral,
+    SrpVerifier,
+};
 pub use totp::{
     base32, base32_decode, totp_code, totp_matching_step, totp_seed, totp_step, TOTP_DIGITS,
     TOTP_SEED_BYTES, TOTP_STEP_SECS,

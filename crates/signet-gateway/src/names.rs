@@ -37,6 +37,8 @@ pub enum InitiateFlow {
     RefreshToken,
     /// REFRESH_TOKEN: Cognito's older name of REFRESH_TOKEN_AUTH.
     RefreshTokenLegacy,
+    /// USER_SRP_AUTH: the password proven by SRP-6a, never sent.
+    UserSrp,
 }
 
 impl WireName for InitiateFlow {
@@ -46,6 +48,7 @@ impl WireName for InitiateFlow {
         (Self::AdminNoSrp, "ADMIN_NO_SRP_AUTH"),
         (Self::RefreshToken, "REFRESH_TOKEN_AUTH"),
         (Self::RefreshTokenLegacy, "REFRESH_TOKEN"),
+        (Self::UserSrp, "USER_SRP_AUTH"),
     ];
 }
 
@@ -66,6 +69,8 @@ pub enum Challenge {
     /// The pool requires MFA and the user has no factor: set an authenticator up
     /// (AssociateSoftwareToken, VerifySoftwareToken with the session), then answer.
     MfaSetup,
+    /// USER_SRP_AUTH's proof of the password.
+    PasswordVerifier,
 }
 
 impl WireName for Challenge {
@@ -73,6 +78,7 @@ impl WireName for Challenge {
         (Self::NewPasswordRequired, "NEW_PASSWORD_REQUIRED"),
         (Self::SoftwareTokenMfa, "SOFTWARE_TOKEN_MFA"),
         (Self::MfaSetup, "MFA_SETUP"),
+        (Self::PasswordVerifier, "PASSWORD_VERIFIER"),
     ];
 }
 
@@ -154,7 +160,7 @@ mod tests {
         round_trips::<Challenge>();
         round_trips::<MessageAction>();
         round_trips::<GrantType>();
-        for bad in ["USER_SRP_AUTH", "user_password_auth", "", "CUSTOM_AUTH"] {
+        for bad in ["user_srp_auth", "user_password_auth", "", "CUSTOM_AUTH"] {
             let e = InitiateFlow::parse(bad).expect_err(bad);
             assert_eq!(e.name(), "InvalidParameterException");
         }

@@ -8,8 +8,17 @@ use crate::clock::SharedClock;
 use crate::store::Store;
 use crate::AppError;
 use signet_core::{ClearSignInFailures, Command, Outcome, RecordSignInFailure, UserPool};
-use signet_crypto::{PasswordHasher, MAX_PASSWORD_BYTES};
+use signet_crypto::{PasswordHasher, Sealer, SrpVerifier, MAX_PASSWORD_BYTES};
 use std::time::Duration;
+
+/// Sealing purpose of SRP verifiers.
+const SRP_PURPOSE: &str = "srp-verifier";
+
+/// The part of a pool id that SRP hashes: after its first `_` (as Cognito's clients take
+/// it), the whole id when it has none.
+pub(crate) fn srp_pool_name(pool_id: &str) -> &str {
+    pool_id.split('_').nth(1).unwrap_or(pool_id)
+}
 
 /// The answer of [`Passwords::guess`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +49,7 @@ pub(crate) struct Passwords {
     hasher: PasswordHasher,
     lockout: Lockout,
     clock: SharedClock,
+    sealer: Sealer,
 }
 
 impl Passwords {
@@ -49,13 +59,54 @@ impl Passwords {
         hasher: PasswordHasher,
         lockout: Lockout,
         clock: SharedClock,
+        sealer: Sealer,
     ) -> Passwords {
         Passwords {
             store,
             hasher,
             lockout,
             clock,
+            sealer,
         }
+    }
+
+    /// A new password's argon2 hash and its SRP verifier (sealed) for `username` of
+    /// `pool_id`: every place that sets a password sets both, so USER_SRP_AUTH works with
+    /// any password set since.
+    pub(crate) async fn hash_new(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(String, String), AppError> {
+        let hash = self.hasher.hash(password).await?;
+        let srp = self.srp_verifier(pool_id, username, password).await?;
+        Ok((hash, srp))
+    }
+
+    /// The sealed SRP verifier of `password` (a modular exponentiation, off the runtime).
+    pub(crate) async fn srp_verifier(
+        &self,
+        pool_id: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<String, AppError> {
+        let (pool, user, pw) = (
+            srp_pool_name(pool_id).to_string(),
+            username.to_string(),
+            password.to_string(),
+        );
+        let v = tokio::task::spawn_blocking(move || signet_crypto::srp_verifier(&pool, &user, &pw))
+            .await
+            .map_err(|e| AppError::Internal(format!("SRP verifier task: {e}")))?;
+        let bytes = serde_json::to_vec(&v).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(self.sealer.seal(SRP_PURPOSE, &bytes))
+    }
+
+    /// Open a sealed SRP verifier.
+    pub(crate) fn open_srp(&self, sealed: &str) -> Option<SrpVerifier> {
+        let bytes = self.sealer.open(SRP_PURPOSE, sealed)?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// The lockout policy (a wrong second factor counts like a wrong password).
@@ -87,6 +138,40 @@ impl Passwords {
         password: &str,
         clear_if_right: bool,
     ) -> Result<Guess, AppError> {
+        let checked = match hash.filter(|_| password.len() <= MAX_PASSWORD_BYTES) {
+            Some(h) => Proof::Argon2 { password, hash: h },
+            None => Proof::Argon2Dummy { password },
+        };
+        self.reserved_check(pool, username, checked, clear_if_right)
+            .await
+    }
+
+    /// Like [`Passwords::guess`], for a proof that is not the password itself (an SRP
+    /// claim): `check` runs (off the runtime) only once the attempt is counted, and also
+    /// when it was refused, so that the time does not tell.
+    pub(crate) async fn guess_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        check: impl FnOnce() -> bool + Send + 'static,
+        clear_if_right: bool,
+    ) -> Result<Guess, AppError> {
+        self.reserved_check(
+            pool,
+            username,
+            Proof::Other(Box::new(check)),
+            clear_if_right,
+        )
+        .await
+    }
+
+    async fn reserved_check(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        proof: Proof<'_>,
+        clear_if_right: bool,
+    ) -> Result<Guess, AppError> {
         let reserved = self
             .store
             .client()
@@ -99,18 +184,29 @@ impl Passwords {
                 max_ms: self.lockout.max.as_millis() as u64,
             }))
             .await?;
-        let hash = match (&reserved.outcome, hash) {
-            (Outcome::Applied, Some(h)) if password.len() <= MAX_PASSWORD_BYTES => h,
-            (outcome, _) => {
+        let right = match proof {
+            Proof::Argon2 { password, hash } => match &reserved.outcome {
+                Outcome::Applied => self.hasher.verify(password, hash).await?,
+                Outcome::Rejected(_) => {
+                    self.hasher.verify_dummy(password).await?;
+                    false
+                }
+            },
+            Proof::Argon2Dummy { password } => {
                 self.hasher.verify_dummy(password).await?;
-                return Ok(match outcome {
-                    Outcome::Applied => Guess::Wrong,
-                    Outcome::Rejected(_) => Guess::Locked,
-                });
+                false
+            }
+            Proof::Other(check) => {
+                let right = tokio::task::spawn_blocking(check)
+                    .await
+                    .map_err(|e| AppError::Internal(format!("proof check task: {e}")))?;
+                right && reserved.outcome == Outcome::Applied
             }
         };
-        if !self.hasher.verify(password, hash).await? {
-            return Ok(Guess::Wrong);
+        match (&reserved.outcome, right) {
+            (Outcome::Rejected(_), _) => return Ok(Guess::Locked),
+            (Outcome::Applied, false) => return Ok(Guess::Wrong),
+            (Outcome::Applied, true) => {}
         }
         if !clear_if_right {
             return Ok(Guess::Right);
@@ -123,4 +219,14 @@ impl Passwords {
             .await?;
         Ok(Guess::Right)
     }
+}
+
+/// What a counted attempt checks.
+enum Proof<'a> {
+    /// A password against its argon2 hash.
+    Argon2 { password: &'a str, hash: &'a str },
+    /// No hash to check against (unknown user, over-long password): the same work, wrong.
+    Argon2Dummy { password: &'a str },
+    /// Another proof (an SRP claim).
+    Other(Box<dyn FnOnce() -> bool + Send>),
 }

@@ -24,7 +24,7 @@ pub async fn pool_and_client(gw: &GatewayHandle, rotation: bool) -> (String, Str
     (pool.id, client)
 }
 
-/// A public client with password sign-in (user and admin) and refresh: its id.
+/// A public client with password sign-in (user and admin, and SRP) and refresh: its id.
 pub async fn public_client(gw: &GatewayHandle, pool_id: &str, rotation: bool) -> String {
     admin_client(gw)
         .await
@@ -35,6 +35,7 @@ pub async fn public_client(gw: &GatewayHandle, pool_id: &str, rotation: bool) ->
                 "ALLOW_USER_PASSWORD_AUTH".into(),
                 "ALLOW_ADMIN_USER_PASSWORD_AUTH".into(),
                 "ALLOW_REFRESH_TOKEN_AUTH".into(),
+                "ALLOW_USER_SRP_AUTH".into(),
             ],
             enable_refresh_token_rotation: rotation,
             ..Default::default()

@@ -13,6 +13,7 @@ mod support;
 mod client_attributes;
 mod codes;
 mod import_jobs;
+mod srp_sign_in;
 mod untested_rpcs;
 mod user_admin_flows;
 mod user_pools_journey;

@@ -176,3 +176,53 @@ fn preferences_need_a_verified_authenticator() {
         Outcome::Rejected(Rejection::PreconditionFailed)
     );
 }
+
+/// An SRP verifier belongs to one password: setting a password without one clears the old
+/// verifier; a verifier alone is added only while the password it was derived from is
+/// still the user's (expect_password_hash).
+#[test]
+fn an_srp_verifier_never_outlives_its_password() {
+    let patch = |p: crate::UserPatch| {
+        Command::UpdateUser(UpdateUser {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+            patch: p,
+        })
+    };
+    let mut f = Fixture::new();
+    f.user("ann", "ann@example.com");
+    f.ok(patch(crate::UserPatch {
+        password: Some(("hash-1".into(), None)),
+        srp: Some("verifier-1".into()),
+        at_ms: 2,
+        ..Default::default()
+    }));
+    assert_eq!(f.get("ann").srp.as_deref(), Some("verifier-1"));
+    f.ok(patch(crate::UserPatch {
+        password: Some(("hash-2".into(), None)),
+        at_ms: 3,
+        ..Default::default()
+    }));
+    assert_eq!(f.get("ann").srp, None, "a new password without a verifier");
+    // Derived from the first password, too late: refused.
+    assert_eq!(
+        f.run(patch(crate::UserPatch {
+            expect_password_hash: Some("hash-1".into()),
+            srp: Some("verifier-1".into()),
+            at_ms: 4,
+            ..Default::default()
+        })),
+        Outcome::Rejected(Rejection::PreconditionFailed)
+    );
+    f.ok(patch(crate::UserPatch {
+        expect_password_hash: Some("hash-2".into()),
+        srp: Some("verifier-2".into()),
+        at_ms: 5,
+        ..Default::default()
+    }));
+    let u = f.get("ann");
+    assert_eq!(
+        (u.srp.as_deref(), u.password_hash.as_deref()),
+        (Some("verifier-2"), Some("hash-2"))
+    );
+}

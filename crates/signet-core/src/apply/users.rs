@@ -142,6 +142,11 @@ pub(super) fn patched(user: &User, patch: &UserPatch) -> Option<User> {
     if let Some((hash, expires)) = &patch.password {
         u.password_hash = Some(hash.clone());
         u.password_expires_at_ms = *expires;
+        // A verifier of the old password must not outlive it.
+        u.srp = patch.srp.clone();
+    } else if patch.srp.is_some() {
+        // Derived from the current password at a sign-in (with expect_password_hash).
+        u.srp = patch.srp.clone();
     }
     for (k, v) in &patch.set_attributes {
         u.attributes.insert(k.clone(), v.clone());

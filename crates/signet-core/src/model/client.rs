@@ -10,6 +10,8 @@ pub enum AuthFlow {
     AllowAdminUserPasswordAuth,
     /// REFRESH_TOKEN_AUTH.
     AllowRefreshTokenAuth,
+    /// InitiateAuth with USER_SRP_AUTH (the password proven, never sent).
+    AllowUserSrpAuth,
 }
 
 impl AuthFlow {
@@ -19,6 +21,7 @@ impl AuthFlow {
             AuthFlow::AllowUserPasswordAuth => "ALLOW_USER_PASSWORD_AUTH",
             AuthFlow::AllowAdminUserPasswordAuth => "ALLOW_ADMIN_USER_PASSWORD_AUTH",
             AuthFlow::AllowRefreshTokenAuth => "ALLOW_REFRESH_TOKEN_AUTH",
+            AuthFlow::AllowUserSrpAuth => "ALLOW_USER_SRP_AUTH",
         }
     }
 
@@ -28,6 +31,7 @@ impl AuthFlow {
             AuthFlow::AllowUserPasswordAuth,
             AuthFlow::AllowAdminUserPasswordAuth,
             AuthFlow::AllowRefreshTokenAuth,
+            AuthFlow::AllowUserSrpAuth,
         ]
         .into_iter()
         .find(|f| f.name() == s)

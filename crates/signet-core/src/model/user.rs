@@ -55,6 +55,10 @@ pub struct User {
     /// No password sign-in before this instant, Unix ms (lockout after repeated failures).
     #[serde(default)]
     pub locked_until_ms: u64,
+    /// The SRP salt and verifier of the password (USER_SRP_AUTH), sealed by the gateways;
+    /// none for a user whose password was never seen in the clear since SRP existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srp: Option<String>,
     /// Second factors (none by default).
     #[serde(default, skip_serializing_if = "super::UserMfa::is_empty")]
     pub mfa: super::UserMfa,
@@ -83,6 +87,7 @@ impl User {
             tokens_valid_after_ms: 0,
             failed_sign_ins: 0,
             locked_until_ms: 0,
+            srp: None,
             mfa: Default::default(),
             created_at_ms: at_ms,
             updated_at_ms: at_ms,
@@ -105,6 +110,10 @@ pub struct UserPatch {
     pub enabled: Option<bool>,
     /// New password hash (and its expiry for temporary passwords).
     pub password: Option<(String, Option<u64>)>,
+    /// The new password's SRP verifier (sealed). With `password`, `None` clears the old
+    /// one; alone, it adds the verifier of the current password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub srp: Option<String>,
     /// Attributes to set.
     pub set_attributes: BTreeMap<String, String>,
     /// Attributes to remove.

@@ -183,7 +183,9 @@ pub fn alice() -> User {
         tokens_valid_after_ms: T - 1,
         failed_sign_ins: 1,
         locked_until_ms: T - 2,
-        // Not written when empty: the goldens of the commands that carry a user predate MFA.
+        // Not written when empty: the goldens of the commands that carry a user predate
+        // SRP and MFA.
+        srp: None,
         mfa: Default::default(),
         created_at_ms: T + 10,
         updated_at_ms: T + 10,
@@ -217,6 +219,8 @@ fn users_and_codes() -> Vec<Command> {
                 status: Some(UserStatus::Confirmed),
                 enabled: Some(true),
                 password: Some(("$argon2id$v=19$new".into(), Some(T + 99))),
+                // Not written when absent: the golden predates SRP.
+                srp: None,
                 set_attributes: map(&[("preferred_username", "ally"), ("custom:tier", "4")]),
                 delete_attributes: vec!["nickname".into()],
                 tokens_valid_after_ms: Some(T + 11),

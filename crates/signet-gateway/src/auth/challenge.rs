@@ -20,6 +20,10 @@ impl Auth {
         session: &str,
         responses: &BTreeMap<String, String>,
     ) -> Result<AuthOutcome, AppError> {
+        // SRP's proof carries its state in the secret block, not in a session.
+        if challenge == Challenge::PasswordVerifier {
+            return self.srp_verify(client_id, responses).await;
+        }
         let client = self.dir.active_client(client_id).await?;
         let (s, pool, session_client) = self.open_session(session, mfa::stage(challenge)).await?;
         if session_client.client_id != client.client_id {
@@ -40,6 +44,7 @@ impl Auth {
             }
             Challenge::SoftwareTokenMfa => self.answer_totp(&pool, &client, &s, responses).await,
             Challenge::MfaSetup => self.finish_mfa_setup(&pool, &client, &s).await,
+            Challenge::PasswordVerifier => unreachable!("answered above"),
         }
     }
 
@@ -70,7 +75,10 @@ impl Auth {
         // signed, a session from a replaced temporary password still set the password, and
         // a session of a deleted user set the password of a new user of the same name.
         let current = self.session_user(pool, s).await?.user;
-        let hash = self.passwords.hasher().hash(new_password).await?;
+        let (hash, srp) = self
+            .passwords
+            .hash_new(&pool.id, &s.username, new_password)
+            .await?;
         // Compare-and-set on the status: a session is good for one password change; and on
         // the password hash checked above: a password set meanwhile voids the session.
         self.dir
@@ -82,6 +90,7 @@ impl Auth {
                     expect_password_hash: current.password_hash.clone(),
                     status: Some(UserStatus::Confirmed),
                     password: Some((hash, None)),
+                    srp: Some(srp),
                     set_attributes,
                     at_ms: self.clock.now_ms(),
                     ..Default::default()

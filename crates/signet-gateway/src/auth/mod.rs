@@ -7,6 +7,7 @@ mod mfa;
 mod password;
 mod refresh;
 mod session;
+mod srp;
 
 use crate::clock::SharedClock;
 use crate::directory::Directory;
@@ -132,6 +133,22 @@ impl Auth {
                 self.secrets
                     .check_secret_hash(&client, username, secret_hash)?;
                 self.password_auth(&pool, &client, username, password).await
+            }
+            InitiateFlow::UserSrp => {
+                if admin || !client.allows(AuthFlow::AllowUserSrpAuth) {
+                    return Err(AppError::invalid(
+                        "USER_SRP_AUTH flow not enabled for this client",
+                    ));
+                }
+                let username = params
+                    .get("USERNAME")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter USERNAME"))?;
+                let srp_a = params
+                    .get("SRP_A")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter SRP_A"))?;
+                self.secrets
+                    .check_secret_hash(&client, username, secret_hash)?;
+                self.srp_start(&pool, &client, username, srp_a).await
             }
             InitiateFlow::RefreshToken | InitiateFlow::RefreshTokenLegacy => {
                 if !client.allows(AuthFlow::AllowRefreshTokenAuth) {

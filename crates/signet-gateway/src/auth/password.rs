@@ -13,6 +13,21 @@ use signet_core::{AppClient, Query, UserPool, UserStatus, UserView};
 use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
 
+/// The answer to a first factor that was not right; `None` when it was.
+pub(super) fn refusal(guess: Guess, hidden: bool, has_password: bool) -> Option<AppError> {
+    match guess {
+        Guess::Right => None,
+        // A lockout exists only for existing users: with user existence hidden, naming it
+        // would reveal the user.
+        Guess::Locked if !hidden => {
+            Some(AppError::NotAuthorized("Password attempts exceeded".into()))
+        }
+        // RESET_REQUIRED without a password (an import): nothing to check.
+        _ if !has_password => Some(AppError::PasswordResetRequired),
+        _ => Some(wrong_credentials()),
+    }
+}
+
 impl Auth {
     pub(super) async fn password_auth(
         &self,
@@ -28,26 +43,7 @@ impl Auth {
         if self.passwords.hasher().saturated() {
             return Err(signet_crypto::PasswordError::Saturated.into());
         }
-        let login = canonical_username(username, &pool.config).ok();
-        let view: Option<UserView> = match &login {
-            Some(login) => {
-                self.store
-                    .ask(
-                        Query::GetUserForLogin {
-                            pool_id: pool.id.clone(),
-                            login: login.clone(),
-                        },
-                        Linearizable,
-                    )
-                    .await?
-            }
-            None => None,
-        };
-        // Imported users arrive RESET_REQUIRED without a password: they exist for sign-in
-        // (and are told to reset), as in Cognito.
-        let view = view.filter(|v| {
-            v.user.password_hash.is_some() || v.user.status == UserStatus::ResetRequired
-        });
+        let (login, view) = self.user_for_login(pool, username).await?;
         let hidden = pool.config.prevent_user_existence_errors;
         // Unknown users go through the same reservation (refused by the store) and the same
         // hashing work, so neither the answer nor its timing nor the traffic tells them apart.
@@ -72,17 +68,52 @@ impl Auth {
                 AppError::UserNotFound
             });
         };
-        match guess {
-            Guess::Right => {}
-            // A lockout exists only for existing users: with user existence hidden, naming
-            // it would reveal the user.
-            Guess::Locked if !hidden => {
-                return Err(AppError::NotAuthorized("Password attempts exceeded".into()))
-            }
-            // RESET_REQUIRED without a password (an import): nothing to check.
-            _ if !has_password => return Err(AppError::PasswordResetRequired),
-            _ => return Err(wrong_credentials()),
+        if let Some(e) = refusal(guess, hidden, has_password) {
+            return Err(e);
         }
+        self.lazy_srp_verifier(pool, &view.user, password).await;
+        self.after_password(pool, client, view).await
+    }
+
+    /// The user a sign-in names (by username or an alias), read linearizably. Imported
+    /// users arrive RESET_REQUIRED without a password: they exist for sign-in (and are told
+    /// to reset), as in Cognito. Also the canonical login (None if it is not a valid name).
+    pub(super) async fn user_for_login(
+        &self,
+        pool: &UserPool,
+        username: &str,
+    ) -> Result<(Option<String>, Option<UserView>), AppError> {
+        let login = canonical_username(username, &pool.config).ok();
+        let view: Option<UserView> = match &login {
+            Some(login) => {
+                self.store
+                    .ask(
+                        Query::GetUserForLogin {
+                            pool_id: pool.id.clone(),
+                            login: login.clone(),
+                        },
+                        Linearizable,
+                    )
+                    .await?
+            }
+            None => None,
+        };
+        // Imported users arrive RESET_REQUIRED without a password: they exist for sign-in
+        // (and are told to reset), as in Cognito.
+        let view = view.filter(|v| {
+            v.user.password_hash.is_some() || v.user.status == UserStatus::ResetRequired
+        });
+        Ok((login, view))
+    }
+
+    /// After the right password (or SRP proof): a disabled or unconfirmed user is refused, a
+    /// temporary password leads to NEW_PASSWORD_REQUIRED, else the second factor or tokens.
+    pub(super) async fn after_password(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        view: UserView,
+    ) -> Result<AuthOutcome, AppError> {
         let user = view.user;
         if !user.enabled {
             return Err(AppError::NotAuthorized("User is disabled.".into()));
@@ -120,6 +151,31 @@ impl Auth {
                 self.second_factor(pool, client, view, Trigger::Authentication)
                     .await
             }
+        }
+    }
+
+    /// A user whose password predates SRP (or came with an import) gets a verifier at the
+    /// first sign-in that shows the password, so that USER_SRP_AUTH works from then on.
+    /// Best effort: bound to the current password hash, and a failure changes nothing.
+    async fn lazy_srp_verifier(&self, pool: &UserPool, user: &signet_core::User, password: &str) {
+        let Some(hash) = user.password_hash.clone().filter(|_| user.srp.is_none()) else {
+            return;
+        };
+        let Ok(srp) = self
+            .passwords
+            .srp_verifier(&pool.id, &user.username, password)
+            .await
+        else {
+            return;
+        };
+        let patch = signet_core::UserPatch {
+            expect_password_hash: Some(hash),
+            srp: Some(srp),
+            at_ms: self.clock.now_ms(),
+            ..Default::default()
+        };
+        if let Err(e) = self.dir.patch_user(&pool.id, &user.username, patch).await {
+            tracing::debug!("no SRP verifier for a user signing in: {e}");
         }
     }
 }

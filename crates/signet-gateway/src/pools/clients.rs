@@ -81,7 +81,10 @@ fn validity(input: &ClientInput) -> Result<TokenValidity, AppError> {
 fn flows(names: &[String]) -> Result<Vec<AuthFlow>, AppError> {
     if names.is_empty() {
         // Cognito's default for a new client.
-        return Ok(vec![AuthFlow::AllowRefreshTokenAuth]);
+        return Ok(vec![
+            AuthFlow::AllowRefreshTokenAuth,
+            AuthFlow::AllowUserSrpAuth,
+        ]);
     }
     names
         .iter()

@@ -10,7 +10,6 @@ use crate::AppError;
 use signet_core::{
     AppClient, CodePurpose, Command, CreateUser, User, UserPatch, UserPool, UserStatus,
 };
-use signet_crypto::PasswordHasher;
 use std::sync::Arc;
 
 /// Result of SignUp.
@@ -30,7 +29,7 @@ pub(crate) struct Signup {
     store: Store,
     dir: Directory,
     clock: SharedClock,
-    hasher: PasswordHasher,
+    passwords: crate::passwords::Passwords,
     secrets: ClientSecrets,
     codes: Codes,
 }
@@ -41,7 +40,7 @@ impl Signup {
         store: Store,
         dir: Directory,
         clock: SharedClock,
-        hasher: PasswordHasher,
+        passwords: crate::passwords::Passwords,
         secrets: ClientSecrets,
         codes: Codes,
     ) -> Signup {
@@ -49,7 +48,7 @@ impl Signup {
             store,
             dir,
             clock,
-            hasher,
+            passwords,
             secrets,
             codes,
         }
@@ -107,7 +106,12 @@ impl Signup {
             UserStatus::Unconfirmed,
             self.clock.now_ms(),
         )?;
-        user.password_hash = Some(self.hasher.hash(password).await?);
+        let (hash, srp) = self
+            .passwords
+            .hash_new(&pool.id, &user.username, password)
+            .await?;
+        user.password_hash = Some(hash);
+        user.srp = Some(srp);
         self.store
             .write(Command::CreateUser(CreateUser {
                 pool_id: pool.id.clone(),
@@ -230,17 +234,21 @@ impl Signup {
             Ok(v) => v.user,
             Err(AppError::UserNotFound) if pool.config.prevent_user_existence_errors => {
                 // Spend the hashing time a real reset would, then answer like a wrong code.
-                self.hasher.verify_dummy(password).await?;
+                self.passwords.hasher().verify_dummy(password).await?;
                 return Err(AppError::CodeMismatch);
             }
             Err(e) => return Err(e),
         };
-        let hash = self.hasher.hash(password).await?;
+        let (hash, srp) = self
+            .passwords
+            .hash_new(&pool.id, &user.username, password)
+            .await?;
         let now = self.clock.now_ms();
         // A reset ends every session: whoever made the user forget the password may hold one.
         let patch = UserPatch {
             status: Some(UserStatus::Confirmed),
             password: Some((hash, None)),
+            srp: Some(srp),
             tokens_valid_after_ms: Some(now),
             at_ms: now,
             ..Default::default()

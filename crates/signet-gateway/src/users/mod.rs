@@ -19,7 +19,6 @@ use crate::AppError;
 use signet_core::{
     Command, CreateUser, DeleteUser, FilterOp, User, UserFilter, UserPool, UserStatus,
 };
-use signet_crypto::PasswordHasher;
 
 /// Input of AdminCreateUser.
 #[derive(Debug, Clone, Default)]
@@ -125,7 +124,7 @@ pub(crate) struct Users {
     store: Store,
     dir: Directory,
     clock: SharedClock,
-    hasher: PasswordHasher,
+    passwords: crate::passwords::Passwords,
     codes: Codes,
 }
 
@@ -135,14 +134,14 @@ impl Users {
         store: Store,
         dir: Directory,
         clock: SharedClock,
-        hasher: PasswordHasher,
+        passwords: crate::passwords::Passwords,
         codes: Codes,
     ) -> Users {
         Users {
             store,
             dir,
             clock,
-            hasher,
+            passwords,
             codes,
         }
     }
@@ -170,7 +169,12 @@ impl Users {
             input.temporary_password.clone()
         };
         check_password(&pool.config.password_policy, &temporary)?;
-        user.password_hash = Some(self.hasher.hash(&temporary).await?);
+        let (hash, srp) = self
+            .passwords
+            .hash_new(&pool.id, &user.username, &temporary)
+            .await?;
+        user.password_hash = Some(hash);
+        user.srp = Some(srp);
         user.password_expires_at_ms = Some(temporary_expiry(&pool, self.clock.now_ms()));
         self.store
             .write(Command::CreateUser(CreateUser {

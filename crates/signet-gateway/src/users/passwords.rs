@@ -17,7 +17,10 @@ impl Users {
         let pool = self.dir.pool(pool_id).await?;
         let user = self.dir.find_user(&pool, username).await?.user;
         check_password(&pool.config.password_policy, password)?;
-        let hash = self.hasher.hash(password).await?;
+        let (hash, srp) = self
+            .passwords
+            .hash_new(pool_id, &user.username, password)
+            .await?;
         let now = self.clock.now_ms();
         let (status, expires) = if permanent {
             (UserStatus::Confirmed, None)
@@ -34,6 +37,7 @@ impl Users {
                 UserPatch {
                     status: Some(status),
                     password: Some((hash, expires)),
+                    srp: Some(srp),
                     // A password set by an admin ends every session of the user.
                     tokens_valid_after_ms: Some(now),
                     at_ms: now,

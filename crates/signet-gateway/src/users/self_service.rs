@@ -165,7 +165,10 @@ impl SelfService {
                 return Err(AppError::NotAuthorized("Password attempts exceeded".into()))
             }
         }
-        let hash = self.passwords.hasher().hash(proposed).await?;
+        let (hash, srp) = self
+            .passwords
+            .hash_new(&pool.id, &view.user.username, proposed)
+            .await?;
         let now = self.clock.now_ms();
         self.dir
             .patch_user(
@@ -174,6 +177,7 @@ impl SelfService {
                 UserPatch {
                     expect_password_hash: Some(current),
                     password: Some((hash, None)),
+                    srp: Some(srp),
                     tokens_valid_after_ms: Some(now),
                     at_ms: now,
                     ..Default::default()

@@ -158,7 +158,7 @@ pub enum AdminCommand {
         /// Allowed auth flow; repeatable.
         #[arg(
             long = "flow",
-            default_values = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+            default_values = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
         )]
         flows: Vec<String>,
         /// Issue a new refresh token on every refresh (and detect reuse of old ones).
