@@ -496,3 +496,81 @@ async fn an_authenticator_nobody_here_wrote_sets_up_and_signs_in() {
         .authentication_result
         .expect("tokens");
 }
+
+/// The log entries one sign-in appends, on the leader (fewest of three tries: key leases
+/// and housekeeping write now and then too).
+async fn entries_of<F, Fut>(env: &TestEnv, mut sign_in: F) -> u64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let leader = env.cluster().wait_leader(Duration::from_secs(10)).await;
+    let applied = || {
+        env.cluster()
+            .node(leader)
+            .state_machine()
+            .last_applied()
+            .unwrap()
+            .map_or(0, |l| l.index)
+    };
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = applied();
+        sign_in().await;
+        fewest = fewest.min(applied() - before);
+    }
+    fewest
+}
+
+/// A sign-in with TOTP writes no more log entries than one with a password alone: the
+/// password's reservation stays counted until the code's write (which records the step and
+/// clears the count) replaces the clearing write a password-only sign-in makes. The issue
+/// allows one extra write; it takes none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_totp_sign_in_costs_no_more_log_writes_than_a_password_sign_in() {
+    let env = TestEnv::start(3, 2).await;
+    let (pool, client) = pool_and_client(env.a(), false).await;
+    set_pool_mfa(env.a(), &pool, "OPTIONAL").await;
+    confirmed_user(
+        env.a(),
+        &pool,
+        &client,
+        "paul",
+        "paul@example.com",
+        PASSWORD,
+    )
+    .await;
+    // Three users with an authenticator: each signs in once with the next step's code.
+    let mut seeds = Vec::new();
+    for name in ["tina", "tom", "tess"] {
+        seeds.push((name, user_with_totp(&env, &pool, &client, name).await));
+    }
+    // Warm: paul's first sign-in derives nothing (sign-up made his SRP verifier).
+    sign_in(env.a(), &client, "paul", PASSWORD).await;
+    let password_only = entries_of(&env, || async {
+        sign_in(env.a(), &client, "paul", PASSWORD).await;
+    })
+    .await;
+    let step = fresh_step().await;
+    let mut next = seeds.into_iter();
+    let with_totp = entries_of(&env, || {
+        let (name, seed) = next.next().expect("a user per try");
+        let (client, code) = (client.clone(), totp_code(&seed, step + 1));
+        let env = &env;
+        async move {
+            let s = challenged(env.a(), &client, name).await;
+            answer(env.a(), &client, name, &s, &code)
+                .await
+                .expect("right code")
+                .authentication_result
+                .expect("tokens");
+        }
+    })
+    .await;
+    assert_eq!(password_only, 2, "reservation and clearing");
+    assert!(
+        with_totp <= password_only + 1,
+        "TOTP sign-in: {with_totp} entries, password only: {password_only}"
+    );
+    assert_eq!(with_totp, 2, "reservation and the code's step");
+}
