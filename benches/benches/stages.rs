@@ -303,12 +303,17 @@ impl Kind {
                     family_id: format!("{at:012x}{}", random_hex_id()),
                     presented_generation: 0,
                     expires_at_ms: at + 30 * 86_400_000,
+                    // No grace: the entry carries no clock, like the gateway's without one.
+                    at_ms: 0,
+                    grace_ms: 0,
                 })
             }
             Kind::AdvanceRefreshFamilyNext => Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
                 family_id: family.to_string(),
                 presented_generation: n as u32,
                 expires_at_ms: T0_MS + 30 * 86_400_000,
+                at_ms: 0,
+                grace_ms: 0,
             }),
             Kind::GetOrCreateIdentity => Command::GetOrCreateIdentity(GetOrCreateIdentity {
                 pool_id: IDENTITY_POOL.into(),

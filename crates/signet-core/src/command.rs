@@ -331,6 +331,8 @@ impl Command {
             Command::PurgeExpired(c) => Some(c.now_ms),
             Command::RecordSignInFailure(c) => Some(c.at_ms),
             Command::TotpSignIn(c) => Some(c.at_ms),
+            // Decides the retry grace; entries from before it carry no clock.
+            Command::AdvanceRefreshFamily(c) => (c.at_ms > 0).then_some(c.at_ms),
             Command::UpdateUserPool(c) => Some(c.at_ms),
             Command::DeleteUserPool(c) => Some(c.at_ms),
             Command::UpdateGroup(c) => Some(c.at_ms),

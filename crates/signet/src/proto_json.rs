@@ -64,6 +64,7 @@ pub fn client(c: &pb::UserPoolClientType) -> Value {
         "id_token_validity_seconds": c.id_token_validity_seconds,
         "refresh_token_validity_seconds": c.refresh_token_validity_seconds,
         "enable_refresh_token_rotation": c.enable_refresh_token_rotation,
+        "retry_grace_period_seconds": c.retry_grace_period_seconds,
         "read_attributes": c.read_attributes,
         "write_attributes": c.write_attributes,
         "allowed_oauth_flows": c.allowed_oauth_flows,

@@ -185,6 +185,13 @@ pub struct AdvanceRefreshFamily {
     pub presented_generation: u32,
     /// When the family's last token expires, Unix ms.
     pub expires_at_ms: u64,
+    /// The proposer's clock, Unix ms (0 in entries that predate the retry grace).
+    #[serde(default, skip_serializing_if = "crate::model::is_zero")]
+    pub at_ms: u64,
+    /// The client's retry grace, ms: the token generation just replaced still refreshes
+    /// (without advancing again) until this long after the advance.
+    #[serde(default, skip_serializing_if = "crate::model::is_zero")]
+    pub grace_ms: u64,
 }
 
 impl Apply for AdvanceRefreshFamily {
@@ -200,18 +207,29 @@ impl Apply for AdvanceRefreshFamily {
                 generation: 0,
                 revoked: false,
                 expires_at_ms,
+                advanced_at_ms: 0,
             });
         if fam.revoked {
             return reject(Rejection::RefreshRevoked);
         }
         fam.expires_at_ms = fam.expires_at_ms.max(expires_at_ms);
         if presented != fam.generation {
+            // The token just replaced, within the client's grace: a retry of a refresh
+            // whose answer was lost. It refreshes again, to the current generation.
+            let retry = self.grace_ms > 0
+                && presented.checked_add(1) == Some(fam.generation)
+                && self.at_ms < fam.advanced_at_ms.saturating_add(self.grace_ms);
+            if retry {
+                put(txn, Table::RefreshFamilies, k, &fam)?;
+                return Ok(Outcome::Applied);
+            }
             // A token that was already rotated is back: someone holds a copy. Revoke all.
             fam.revoked = true;
             put(txn, Table::RefreshFamilies, k, &fam)?;
             return reject(Rejection::RefreshReused);
         }
         fam.generation += 1;
+        fam.advanced_at_ms = self.at_ms;
         put(txn, Table::RefreshFamilies, k, &fam)?;
         Ok(Outcome::Applied)
     }
@@ -238,6 +256,7 @@ impl Apply for RevokeRefreshFamily {
                 generation: 0,
                 revoked: false,
                 expires_at_ms,
+                advanced_at_ms: 0,
             });
         fam.revoked = true;
         fam.expires_at_ms = fam.expires_at_ms.max(expires_at_ms);

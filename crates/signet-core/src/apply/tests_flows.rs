@@ -163,6 +163,8 @@ fn refresh_family_rotates_once_per_generation_and_reuse_revokes() {
             family_id: "fam1".into(),
             presented_generation: g,
             expires_at_ms: 99,
+            at_ms: 0,
+            grace_ms: 0,
         })
     };
     f.ok(adv(0));
@@ -179,9 +181,41 @@ fn refresh_family_rotates_once_per_generation_and_reuse_revokes() {
         f.run(Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
             family_id: "fam2".into(),
             presented_generation: 0,
-            expires_at_ms: 5
+            expires_at_ms: 5,
+            at_ms: 0,
+            grace_ms: 0,
         })),
         Outcome::Rejected(Rejection::RefreshRevoked)
+    );
+}
+
+#[test]
+fn a_retry_within_the_grace_refreshes_again_and_a_later_one_revokes() {
+    let mut f = Fixture::new();
+    let adv = |g: u32, at_ms: u64| {
+        Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
+            family_id: "fam1".into(),
+            presented_generation: g,
+            expires_at_ms: 999_999,
+            at_ms,
+            grace_ms: 10_000,
+        })
+    };
+    f.ok(adv(0, 1_000));
+    // Generation 0 again, 9 s later: a retry; the family stays at generation 1.
+    f.ok(adv(0, 10_999));
+    f.ok(adv(1, 11_000));
+    // Generation 0 is two behind now: reuse, whatever the time.
+    assert_eq!(
+        f.run(adv(0, 11_001)),
+        Outcome::Rejected(Rejection::RefreshReused)
+    );
+    let mut f = Fixture::new();
+    f.ok(adv(0, 1_000));
+    // The grace has passed: reuse.
+    assert_eq!(
+        f.run(adv(0, 11_000)),
+        Outcome::Rejected(Rejection::RefreshReused)
     );
 }
 

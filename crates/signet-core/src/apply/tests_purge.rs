@@ -43,6 +43,8 @@ impl F {
             family_id: id.into(),
             presented_generation: 0,
             expires_at_ms,
+            at_ms: 0,
+            grace_ms: 0,
         });
         assert_eq!(self.run(c), Outcome::Applied);
     }

@@ -152,6 +152,11 @@ pub struct AppClient {
     /// used one revokes the whole family.
     #[serde(default)]
     pub refresh_token_rotation: bool,
+    /// With rotation: for this long after a refresh, the token it replaced still refreshes
+    /// (Cognito's RetryGracePeriodSeconds, 0–60), so that a client retrying a refresh whose
+    /// answer it lost does not revoke its family. Seconds.
+    #[serde(default, skip_serializing_if = "super::is_zero")]
+    pub refresh_retry_grace_s: u32,
     /// OAuth 2.0 grants of the token endpoint (Cognito's `AllowedOAuthFlows`).
     #[serde(default)]
     pub oauth_flows: Vec<OAuthFlow>,

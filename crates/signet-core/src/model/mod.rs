@@ -30,3 +30,9 @@ pub use tokens::{
     RefreshFamily, RetireReason, SigningKey,
 };
 pub use user::{User, UserPatch, UserStatus};
+
+/// For `skip_serializing_if`: a field added with a zero default is not written while zero,
+/// so records and log entries that predate it keep their exact encoding.
+pub(crate) fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}

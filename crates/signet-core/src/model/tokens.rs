@@ -123,6 +123,9 @@ pub struct RefreshFamily {
     /// After this instant the record can be forgotten: every token of the family has
     /// expired. Unix milliseconds.
     pub expires_at_ms: u64,
+    /// When the family last advanced (the proposer's clock), for the retry grace. Unix ms.
+    #[serde(default, skip_serializing_if = "super::is_zero")]
+    pub advanced_at_ms: u64,
 }
 
 /// The public half of a gateway's signing key, as published through the log.

@@ -108,6 +108,8 @@ fn client(name: &str, at_ms: u64) -> AppClient {
         read_attributes: vec!["email".into(), "custom:tier".into()],
         write_attributes: vec!["email".into()],
         refresh_token_rotation: true,
+        // Not written while zero: the golden predates the retry grace.
+        refresh_retry_grace_s: 0,
         oauth_flows: vec![OAuthFlow::ClientCredentials],
         oauth_scopes: vec!["https://api.example.com/read".into()],
         disabled: false,

@@ -29,6 +29,8 @@ pub fn tokens_and_keys() -> Vec<Command> {
             family_id: "fam-0001".into(),
             presented_generation: 0,
             expires_at_ms: T + 2_592_000_000,
+            at_ms: 0,
+            grace_ms: 0,
         }),
         Command::RevokeRefreshFamily(RevokeRefreshFamily {
             family_id: "fam-0002".into(),

@@ -8,6 +8,32 @@ use crate::AppError;
 use signet_core::{AdvanceRefreshFamily, AppClient, Command, UserPool};
 
 impl Auth {
+    /// GetTokensFromRefreshToken: a refresh authenticated with the client's secret itself
+    /// (when it has one) instead of SECRET_HASH.
+    pub async fn get_tokens_from_refresh_token(
+        &self,
+        client_id: &str,
+        token: &str,
+        client_secret: Option<&str>,
+    ) -> Result<AuthResult, AppError> {
+        let client = self.dir.active_client(client_id).await?;
+        if !client.allows(signet_core::AuthFlow::AllowRefreshTokenAuth) {
+            return Err(AppError::invalid(
+                "REFRESH_TOKEN_AUTH flow not enabled for this client",
+            ));
+        }
+        if !client.secrets.is_empty()
+            && !client_secret.is_some_and(|s| self.secrets.matches(&client, s))
+        {
+            return Err(AppError::NotAuthorized(
+                "Client secret is missing or does not match the client.".into(),
+            ));
+        }
+        let pool = self.dir.pool(&client.pool_id).await?;
+        self.refresh_auth(&pool, &client, token, SecretProof::Authenticated)
+            .await
+    }
+
     /// REFRESH_TOKEN_AUTH, and the token endpoint's `grant_type=refresh_token`.
     pub(crate) async fn refresh_auth(
         &self,
@@ -26,12 +52,17 @@ impl Auth {
         let view = self.tokens.refresh_user(pool, &p).await?;
         let user = &view.user;
         if client.refresh_token_rotation {
+            let grace_ms = u64::from(client.refresh_retry_grace_s) * 1000;
             // Once per generation, cluster-wide; a replayed older token revokes the family.
             self.store
                 .write(Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
                     family_id: p.fam.clone(),
                     presented_generation: p.gen,
                     expires_at_ms: p.exp_ms,
+                    // The clock decides only the grace; without one the entry carries none
+                    // (and stays what it was before the grace existed).
+                    at_ms: if grace_ms > 0 { self.clock.now_ms() } else { 0 },
+                    grace_ms,
                 }))
                 .await?;
         } else {

@@ -36,6 +36,8 @@ pub struct ClientInput {
     pub write_attributes: Vec<String>,
     /// Single-use refresh tokens with reuse detection.
     pub refresh_token_rotation: bool,
+    /// With rotation: seconds the replaced token still refreshes (0–60).
+    pub retry_grace_s: u32,
     /// OAuth 2.0 grants (`client_credentials`).
     pub oauth_flows: Vec<String>,
     /// OAuth scopes the client may ask for (`{resource server}/{scope}`).
@@ -76,6 +78,19 @@ fn validity(input: &ClientInput) -> Result<TokenValidity, AppError> {
             "refresh token validity",
         )?,
     })
+}
+
+/// Cognito's RetryGracePeriodSeconds: 0 to 60, and only meaningful with rotation.
+fn retry_grace(input: &ClientInput) -> Result<u32, AppError> {
+    match input.retry_grace_s {
+        0 => Ok(0),
+        s if s > 60 => Err(AppError::invalid(
+            "RetryGracePeriodSeconds must be between 0 and 60",
+        )),
+        // Without rotation nothing is replaced: there is no grace to give.
+        _ if !input.refresh_token_rotation => Ok(0),
+        s => Ok(s),
+    }
 }
 
 fn flows(names: &[String]) -> Result<Vec<AuthFlow>, AppError> {
@@ -213,6 +228,7 @@ impl Clients {
             read_attributes: input.read_attributes.clone(),
             write_attributes: input.write_attributes.clone(),
             refresh_token_rotation: input.refresh_token_rotation,
+            refresh_retry_grace_s: retry_grace(&input)?,
             oauth_flows,
             oauth_scopes,
             disabled: input.disabled,
@@ -269,6 +285,7 @@ impl Clients {
         c.read_attributes = input.read_attributes.clone();
         c.write_attributes = input.write_attributes.clone();
         c.refresh_token_rotation = input.refresh_token_rotation;
+        c.refresh_retry_grace_s = retry_grace(&input)?;
         (c.oauth_flows, c.oauth_scopes) = self
             .resource_servers
             .check_oauth(

@@ -181,6 +181,7 @@ pub(super) fn client(c: &AppClient, secret: Option<String>) -> pb::UserPoolClien
         allowed_oauth_flows: c.oauth_flows.iter().map(|f| f.name().to_string()).collect(),
         allowed_oauth_scopes: c.oauth_scopes.clone(),
         disabled: c.disabled,
+        retry_grace_period_seconds: c.refresh_retry_grace_s,
     }
 }
 
@@ -195,6 +196,7 @@ pub(super) fn client_input_create(r: &pb::CreateUserPoolClientRequest) -> Client
         read_attributes: r.read_attributes.clone(),
         write_attributes: r.write_attributes.clone(),
         refresh_token_rotation: r.enable_refresh_token_rotation,
+        retry_grace_s: r.retry_grace_period_seconds,
         oauth_flows: r.allowed_oauth_flows.clone(),
         oauth_scopes: r.allowed_oauth_scopes.clone(),
         disabled: false,

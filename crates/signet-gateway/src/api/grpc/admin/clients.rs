@@ -79,6 +79,9 @@ pub(super) async fn update_user_pool_client(
         refresh_token_rotation: r
             .enable_refresh_token_rotation
             .unwrap_or(current.refresh_token_rotation),
+        retry_grace_s: r
+            .retry_grace_period_seconds
+            .unwrap_or(current.refresh_retry_grace_s),
         oauth_flows: if r.clear_oauth {
             vec![]
         } else {

@@ -39,5 +39,6 @@ rpc_table! {
         associate_software_token(pb::AssociateSoftwareTokenRequest) -> pb::AssociateSoftwareTokenResponse => self_service::associate_software_token;
         verify_software_token(pb::VerifySoftwareTokenRequest) -> pb::VerifySoftwareTokenResponse => self_service::verify_software_token;
         set_user_mfa_preference(pb::SetUserMfaPreferenceRequest) -> pb::AuthEmpty => self_service::set_user_mfa_preference;
+        get_tokens_from_refresh_token(pb::GetTokensFromRefreshTokenRequest) -> pb::AuthResponse => sign_in::get_tokens_from_refresh_token;
     }
 }

@@ -1,5 +1,6 @@
 //! `signet.v1.UserPoolAuth`, sign-in: InitiateAuth, RespondToAuthChallenge, and machine tokens.
 
+use super::opt;
 use crate::api::grpc::convert as cv;
 use crate::names::{Challenge, InitiateFlow};
 use crate::oauth::ClientAuth;
@@ -58,4 +59,15 @@ pub(super) async fn respond_to_auth_challenge(
         .respond_to_challenge(&r.client_id, challenge, &r.session, &responses)
         .await?;
     Ok(cv::auth(o))
+}
+
+pub(super) async fn get_tokens_from_refresh_token(
+    gw: &Gateway,
+    r: pb::GetTokensFromRefreshTokenRequest,
+) -> Result<pb::AuthResponse, Status> {
+    let t = gw
+        .auth
+        .get_tokens_from_refresh_token(&r.client_id, &r.refresh_token, opt(&r.client_secret))
+        .await?;
+    Ok(cv::auth(crate::auth::AuthOutcome::Tokens(t)))
 }
