@@ -1,17 +1,17 @@
 //! The replicated log's entry type: a [`Command`] in a versioned, idempotent [`Request`].
 
 use crate::{
-    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, AssociateTotp,
-    CasRegister, ClearSignInFailures, CreateAppClient, CreateGroup, CreateIdentityPool,
-    CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient, DeleteClientSecret,
-    DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole,
-    DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity,
-    IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure,
-    RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey,
-    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, SetMfaPreference,
-    SetUserPoolMfa, StageImportChunk, StartImportJob, StopImportJob, TotpSignIn, UnlinkIdentity,
-    UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
-    VerifyTotp,
+    AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
+    AssociateTotp, CasRegister, ClearSignInFailures, CreateAppClient, CreateGroup,
+    CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
+    DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
+    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob,
+    GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
+    RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation,
+    RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles,
+    SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob, StopImportJob, TotpSignIn,
+    UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser,
+    UpdateUserPool, VerifyTotp,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -113,6 +113,8 @@ pub enum Command {
     UpdateUserPool(UpdateUserPool),
     /// Set a pool's MFA configuration.
     SetUserPoolMfa(SetUserPoolMfa),
+    /// Add custom attributes to a pool's schema.
+    AddCustomAttributes(AddCustomAttributes),
     /// Delete a pool (refused under deletion protection).
     DeleteUserPool(DeleteUserPool),
     /// Create an app client.
@@ -263,6 +265,7 @@ impl Command {
             Command::CreateUserPool(_) => "create_user_pool",
             Command::UpdateUserPool(_) => "update_user_pool",
             Command::SetUserPoolMfa(_) => "set_user_pool_mfa",
+            Command::AddCustomAttributes(_) => "add_custom_attributes",
             Command::DeleteUserPool(_) => "delete_user_pool",
             Command::CreateAppClient(_) => "create_app_client",
             Command::UpdateAppClient(_) => "update_app_client",

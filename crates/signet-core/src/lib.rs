@@ -23,17 +23,17 @@ pub mod search;
 pub use apply::{apply, valid_register_name, DEDUP_WINDOW, MAX_REGISTER_NAME};
 // The struct each `Command` variant carries, one per variant, named like it.
 pub use apply::{
-    AddClientSecret, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk, AssociateTotp,
-    CasRegister, ClearSignInFailures, CreateAppClient, CreateGroup, CreateIdentityPool,
-    CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient, DeleteClientSecret,
-    DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole,
-    DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity,
-    IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy, RecordSignInFailure,
-    RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey,
-    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, SetMfaPreference,
-    SetUserPoolMfa, StageImportChunk, StartImportJob, StopImportJob, TotpSignIn, UnlinkIdentity,
-    UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
-    VerifyTotp,
+    AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
+    AssociateTotp, CasRegister, ClearSignInFailures, CreateAppClient, CreateGroup,
+    CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
+    DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
+    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob,
+    GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
+    RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation,
+    RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles,
+    SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob, StopImportJob, TotpSignIn,
+    UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser,
+    UpdateUserPool, VerifyTotp,
 };
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};

@@ -104,8 +104,8 @@ async fn disabled_app_client_keeps_working() {
     assert!(updated.disabled);
     assert_eq!(
         updated.explicit_auth_flows.len(),
-        3,
-        "flows kept: {updated:?}"
+        4,
+        "flows kept (the four of support::pools::public_client): {updated:?}"
     );
 
     // The change may take a moment to reach the gateway's client cache.

@@ -12,6 +12,7 @@ mod support;
 
 mod client_attributes;
 mod codes;
+mod custom_attributes;
 mod import_jobs;
 mod srp_sign_in;
 mod untested_rpcs;

@@ -28,8 +28,8 @@ pub use oauth::{
     AddClientSecret, DeleteClientSecret, DeleteResourceServer, PutResourceServer, RevokeAccessToken,
 };
 pub use pools::{
-    CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool, SetUserPoolMfa,
-    UpdateAppClient, UpdateUserPool,
+    AddCustomAttributes, CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool,
+    SetUserPoolMfa, UpdateAppClient, UpdateUserPool,
 };
 pub use purge::PurgeExpired;
 pub use registers::{valid_register_name, CasRegister, MAX_REGISTER_NAME};
@@ -104,6 +104,7 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::CreateUserPool(c) => c.apply(txn),
         Command::UpdateUserPool(c) => c.apply(txn),
         Command::SetUserPoolMfa(c) => c.apply(txn),
+        Command::AddCustomAttributes(c) => c.apply(txn),
         Command::DeleteUserPool(c) => c.apply(txn),
         Command::CreateAppClient(c) => c.apply(txn),
         Command::UpdateAppClient(c) => c.apply(txn),

@@ -50,8 +50,56 @@ impl Apply for UpdateUserPool {
         // MFA is set on its own (SetUserPoolMfa), as Cognito's SetUserPoolMfaConfig: an
         // update of the rest keeps it.
         let mfa = pool.config.mfa;
-        pool.config = self.config.clone();
+        let before = std::mem::replace(&mut pool.config, self.config.clone());
         pool.config.mfa = mfa;
+        // A schema only grows (AddCustomAttributes): an update proposed from an older read
+        // keeps what was added meanwhile. No API removes an attribute, so entries written
+        // before this replay as they did.
+        for a in before.schema {
+            if !pool.config.schema.iter().any(|b| b.name == a.name) {
+                pool.config.schema.push(a);
+            }
+        }
+        pool.updated_at_ms = self.at_ms;
+        put(txn, Table::Pools, pool_id.as_bytes(), &pool)?;
+        Ok(Outcome::Applied)
+    }
+}
+
+/// Add custom attributes to a pool's schema (AddCustomAttributes): all or none, refused if
+/// one is named already or the pool would have more than `max_custom`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddCustomAttributes {
+    /// Pool id.
+    pub pool_id: String,
+    /// The new attributes (`custom:` names).
+    pub attributes: Vec<crate::SchemaAttribute>,
+    /// Most custom attributes a pool may have.
+    pub max_custom: u32,
+    /// Time of the change, Unix ms.
+    pub at_ms: u64,
+}
+
+impl Apply for AddCustomAttributes {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        let pool_id = &self.pool_id;
+        let Some(mut pool) = get::<UserPool>(txn, Table::Pools, pool_id.as_bytes())? else {
+            return reject(Rejection::PoolNotFound);
+        };
+        let schema = &mut pool.config.schema;
+        for a in &self.attributes {
+            if schema.iter().any(|b| b.name == a.name) {
+                return reject(Rejection::PreconditionFailed);
+            }
+            schema.push(a.clone());
+        }
+        let custom = schema
+            .iter()
+            .filter(|a| a.name.starts_with("custom:"))
+            .count();
+        if custom > self.max_custom as usize {
+            return reject(Rejection::PreconditionFailed);
+        }
         pool.updated_at_ms = self.at_ms;
         put(txn, Table::Pools, pool_id.as_bytes(), &pool)?;
         Ok(Outcome::Applied)

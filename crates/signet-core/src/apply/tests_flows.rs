@@ -430,3 +430,56 @@ fn failures_lock_out_with_doubling_backoff_and_success_clears() {
     let u = f.get("ann");
     assert_eq!((u.failed_sign_ins, u.locked_until_ms), (0, 0));
 }
+
+#[test]
+fn custom_attributes_are_added_once_and_survive_an_update_from_an_older_read() {
+    let mut f = Fixture::new();
+    let attr = |name: &str| crate::SchemaAttribute {
+        name: name.into(),
+        data_type: crate::AttributeType::String,
+        mutable: true,
+        required: false,
+        max_length: None,
+    };
+    let add = |names: &[&str], max: u32| {
+        Command::AddCustomAttributes(AddCustomAttributes {
+            pool_id: "p1".into(),
+            attributes: names.iter().map(|n| attr(n)).collect(),
+            max_custom: max,
+            at_ms: 5,
+        })
+    };
+    let pool = |f: &Fixture| match query(
+        &f.kv,
+        &crate::Query::GetUserPool {
+            pool_id: "p1".into(),
+        },
+    )
+    .unwrap()
+    {
+        crate::QueryResult::UserPool(Some(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let older = pool(&f);
+    f.ok(add(&["custom:plan"], 50));
+    assert_eq!(
+        f.run(add(&["custom:plan"], 50)),
+        Outcome::Rejected(Rejection::PreconditionFailed)
+    );
+    // All or none: the second name is over the limit, so the first is not added either.
+    assert_eq!(
+        f.run(add(&["custom:a", "custom:b"], 2)),
+        Outcome::Rejected(Rejection::PreconditionFailed)
+    );
+    assert_eq!(pool(&f).config.schema.len(), 1);
+    // An update proposed from a read before the addition keeps the new attribute.
+    f.ok(Command::UpdateUserPool(UpdateUserPool {
+        pool_id: "p1".into(),
+        name: "renamed".into(),
+        config: older.config.clone(),
+        at_ms: 6,
+    }));
+    let now = pool(&f);
+    assert_eq!(now.name, "renamed");
+    assert!(now.config.schema.iter().any(|a| a.name == "custom:plan"));
+}

@@ -4,13 +4,14 @@
 
 use super::commands_more;
 use signet_core::{
-    AddClientSecret, AddUserToGroup, AppClient, AssociateTotp, AttributeType, AuthFlow,
-    ClearSignInFailures, ClientSecret, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Command,
-    CreateAppClient, CreateGroup, CreateUser, CreateUserPool, DeleteClientSecret, Group, IssueCode,
-    OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PutResourceServer, RecordSignInFailure,
-    RedeemCode, RemoveUserFromGroup, ResourceServer, ResourceServerScope, SchemaAttribute,
-    SetMfaPreference, SetUserPoolMfa, TokenHook, TokenValidity, TotpSignIn, UpdateAppClient,
-    UpdateGroup, UpdateUser, UpdateUserPool, User, UserPatch, UserPool, UserStatus, VerifyTotp,
+    AddClientSecret, AddCustomAttributes, AddUserToGroup, AppClient, AssociateTotp, AttributeType,
+    AuthFlow, ClearSignInFailures, ClientSecret, CodeLimits, CodePurpose, CodeRecord, CodeTarget,
+    Command, CreateAppClient, CreateGroup, CreateUser, CreateUserPool, DeleteClientSecret, Group,
+    IssueCode, OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PutResourceServer,
+    RecordSignInFailure, RedeemCode, RemoveUserFromGroup, ResourceServer, ResourceServerScope,
+    SchemaAttribute, SetMfaPreference, SetUserPoolMfa, TokenHook, TokenValidity, TotpSignIn,
+    UpdateAppClient, UpdateGroup, UpdateUser, UpdateUserPool, User, UserPatch, UserPool,
+    UserStatus, VerifyTotp,
 };
 use std::collections::BTreeMap;
 
@@ -240,6 +241,18 @@ fn users_and_codes() -> Vec<Command> {
         Command::ClearSignInFailures(ClearSignInFailures {
             pool_id: POOL.into(),
             username: USER.into(),
+        }),
+        Command::AddCustomAttributes(AddCustomAttributes {
+            pool_id: POOL.into(),
+            attributes: vec![SchemaAttribute {
+                name: "custom:plan".into(),
+                data_type: AttributeType::String,
+                mutable: true,
+                required: false,
+                max_length: Some(32),
+            }],
+            max_custom: 50,
+            at_ms: T + 13,
         }),
         Command::SetUserPoolMfa(SetUserPoolMfa {
             pool_id: POOL.into(),

@@ -11,8 +11,8 @@ use crate::store::Store;
 use crate::validate::{display_name, STANDARD_ATTRIBUTES};
 use crate::AppError;
 use signet_core::{
-    Command, CreateUserPool, DeleteUserPool, MfaMode, PasswordPolicy, PoolConfig, PoolMfa, Query,
-    SchemaAttribute, SetUserPoolMfa, UpdateUserPool, UserPool,
+    AddCustomAttributes, Command, CreateUserPool, DeleteUserPool, MfaMode, PasswordPolicy,
+    PoolConfig, PoolMfa, Query, SchemaAttribute, SetUserPoolMfa, UpdateUserPool, UserPool,
 };
 
 pub use self::clients::ClientInput;
@@ -221,6 +221,68 @@ impl Pools {
             }))
             .await?;
         self.describe_user_pool(pool_id).await
+    }
+
+    /// AddCustomAttributes: `custom:` is put in front of names that lack it, as Cognito
+    /// does; users already in the pool are untouched. A custom attribute cannot be required
+    /// (existing users would lack it).
+    pub async fn add_custom_attributes(
+        &self,
+        pool_id: &str,
+        attributes: Vec<SchemaAttribute>,
+    ) -> Result<(), AppError> {
+        if attributes.is_empty() || attributes.len() > MAX_CUSTOM_ATTRIBUTES {
+            return Err(AppError::invalid(format!(
+                "CustomAttributes must name 1 to {MAX_CUSTOM_ATTRIBUTES} attributes"
+            )));
+        }
+        let current = self.describe_user_pool(pool_id).await?;
+        let mut added = Vec::with_capacity(attributes.len());
+        for mut a in attributes {
+            if !a.name.starts_with("custom:") {
+                a.name = format!("custom:{}", a.name);
+            }
+            check_schema_attribute(&a)?;
+            if a.required {
+                return Err(AppError::invalid(format!(
+                    "{} cannot be required: custom attributes are optional",
+                    a.name
+                )));
+            }
+            if current
+                .config
+                .schema
+                .iter()
+                .chain(&added)
+                .any(|b| b.name == a.name)
+            {
+                return Err(AppError::invalid(format!(
+                    "Existing attribute already has name {}.",
+                    a.name
+                )));
+            }
+            added.push(a);
+        }
+        let mut would_be = current.config.schema.clone();
+        would_be.extend(added.iter().cloned());
+        check_schema(&would_be)?;
+        self.store
+            .write(Command::AddCustomAttributes(AddCustomAttributes {
+                pool_id: pool_id.into(),
+                attributes: added,
+                max_custom: MAX_CUSTOM_ATTRIBUTES as u32,
+                at_ms: self.clock.now_ms(),
+            }))
+            .await
+            .map(|_| ())
+            .map_err(|e| match e {
+                // Added meanwhile by another call: the same answer as above, in general.
+                AppError::NotAuthorized(_) => AppError::invalid(
+                    "The schema changed meanwhile (an attribute of that name, or the limit); \
+                     describe the pool and try again.",
+                ),
+                other => other,
+            })
     }
 
     /// SetUserPoolMfaConfig: `mode` and `software_token` left `None` stay as they are. MFA

@@ -164,6 +164,10 @@ pub enum AdminCommand {
         /// Issue a new refresh token on every refresh (and detect reuse of old ones).
         #[arg(long)]
         rotate_refresh_tokens: bool,
+        /// With --rotate-refresh-tokens: for this many seconds (0–60) after a refresh, the
+        /// token it replaced still refreshes (a client retrying a lost answer).
+        #[arg(long, default_value_t = 0, requires = "rotate_refresh_tokens")]
+        retry_grace_secs: u32,
         /// Lifetime of access tokens, in seconds (default: the gateway's, one hour).
         #[arg(long)]
         access_token_validity: Option<u64>,
@@ -263,6 +267,25 @@ pub enum AdminCommand {
         /// Offer TOTP (authenticator apps); needed for ON or OPTIONAL.
         #[arg(long, value_enum, default_value = "on")]
         totp: super::token::OnOff,
+    },
+    /// Add a custom attribute to a pool's schema (AddCustomAttributes); users already in
+    /// the pool are untouched.
+    AddCustomAttribute {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+        /// Name (`custom:` is put in front if missing): 1–20 letters, digits or _.
+        #[arg(long)]
+        name: String,
+        /// String, Number, Boolean or DateTime.
+        #[arg(long = "type", default_value = "String", value_parser = ["String", "Number", "Boolean", "DateTime"])]
+        data_type: String,
+        /// Once set, users cannot change it (administrators can).
+        #[arg(long)]
+        immutable: bool,
+        /// Longest value, characters.
+        #[arg(long)]
+        max_length: Option<u32>,
     },
     /// Show a pool's MFA configuration (GetUserPoolMfaConfig).
     GetMfaConfig {

@@ -166,7 +166,10 @@ itself through two or three gateways): sign-ups, identities, registers, tokens, 
 codes and lockout (see their values below; the default is the first four). Every call is recorded: \
 invoked, completed, and its outcome: ok, failed (refused), or unknown (no answer in \
 time, a cut connection: it may have happened). The invariants are checked after the \
-faults end and every node is back; every store node must converge to the same \
+faults end and every node is back; with the tokens workload, no signing key may have been \
+retired while the gateway process holding it kept renewing its lease (key-retirements: the \
+local cluster's gateways hold 15 s key leases, so a leader back from a pause or a partition \
+with a stale view of the leases would show); every store node must converge to the same \
 applied index, and once stopped, stores at the same index must hold the same rows (a \
 SHA-256 of each one's state machine, read from its data dir).\n\
 Faults (--faults) are dealt like cards: each kind once per round, in the seed's order, \

@@ -48,12 +48,14 @@ fn data_type(s: &str) -> Result<AttributeType, AppError> {
     }
 }
 
-pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, AppError> {
-    // Bounded before conversion: the limit itself is checked with the rest of the config.
-    let schema = r
-        .schema
+/// Schema attributes as given, at most `take` of them (the limits are the use case's).
+pub(super) fn schema(
+    given: &[pb::SchemaAttributeType],
+    take: usize,
+) -> Result<Vec<SchemaAttribute>, AppError> {
+    given
         .iter()
-        .take(crate::pools::MAX_CUSTOM_ATTRIBUTES * 4)
+        .take(take)
         .map(|a| {
             Ok(SchemaAttribute {
                 name: a.name.clone(),
@@ -63,7 +65,12 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
                 max_length: a.max_length,
             })
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect()
+}
+
+pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, AppError> {
+    // Bounded before conversion: the limit itself is checked with the rest of the config.
+    let schema = schema(&r.schema, crate::pools::MAX_CUSTOM_ATTRIBUTES * 4)?;
     if r.schema.len() > schema.len() {
         return Err(AppError::invalid(format!(
             "A user pool has at most {} custom attributes ({} schema entries given).",

@@ -174,6 +174,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             secret,
             flows,
             rotate_refresh_tokens,
+            retry_grace_secs,
             access_token_validity,
             oauth,
         } => {
@@ -186,6 +187,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     // 0 = the gateway's default.
                     access_token_validity_seconds: access_token_validity.unwrap_or(0),
                     enable_refresh_token_rotation: rotate_refresh_tokens,
+                    retry_grace_period_seconds: retry_grace_secs,
                     allowed_oauth_flows: oauth.oauth_flow,
                     allowed_oauth_scopes: oauth.oauth_scope,
                     ..Default::default()
@@ -290,6 +292,33 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 .await,
             )?;
             pj::mfa_config(&r)
+        }
+        AdminCommand::AddCustomAttribute {
+            pool,
+            name,
+            data_type,
+            immutable,
+            max_length,
+        } => {
+            answer(
+                c.add_custom_attributes(pb::AddCustomAttributesRequest {
+                    user_pool_id: pool.clone(),
+                    custom_attributes: vec![pb::SchemaAttributeType {
+                        name: name.clone(),
+                        attribute_data_type: data_type,
+                        mutable: !immutable,
+                        required: false,
+                        max_length,
+                    }],
+                })
+                .await,
+            )?;
+            let name = if name.starts_with("custom:") {
+                name
+            } else {
+                format!("custom:{name}")
+            };
+            json!({ "user_pool_id": pool, "added": name })
         }
         AdminCommand::GetMfaConfig { pool } => {
             let r = answer(

@@ -45,6 +45,7 @@ rpc_table! {
         stop_user_import_job(pb::UserImportJobRef) -> pb::UserImportJobResponse => import::stop;
         create_user_pool(pb::CreateUserPoolRequest) -> pb::UserPoolResponse => pools::create_user_pool;
         describe_user_pool(pb::UserPoolRef) -> pb::UserPoolResponse => pools::describe_user_pool;
+        add_custom_attributes(pb::AddCustomAttributesRequest) -> pb::Empty => pools::add_custom_attributes;
         update_user_pool(pb::UpdateUserPoolRequest) -> pb::UserPoolResponse => pools::update_user_pool;
         delete_user_pool(pb::UserPoolRef) -> pb::Empty => pools::delete_user_pool;
         list_user_pools(pb::ListRequest) -> pb::ListUserPoolsResponse => pools::list_user_pools;

@@ -99,3 +99,17 @@ pub(super) async fn get_user_pool_mfa_config(
     let p = gw.pools.describe_user_pool(&r.user_pool_id).await?;
     Ok(cv::pool_mfa(&p.config.mfa))
 }
+
+pub(super) async fn add_custom_attributes(
+    gw: &Gateway,
+    r: pb::AddCustomAttributesRequest,
+) -> Result<pb::Empty, Status> {
+    let attrs = cv::schema(
+        &r.custom_attributes,
+        crate::pools::MAX_CUSTOM_ATTRIBUTES + 1,
+    )?;
+    gw.pools
+        .add_custom_attributes(&r.user_pool_id, attrs)
+        .await?;
+    Ok(pb::Empty {})
+}
