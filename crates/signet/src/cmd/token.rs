@@ -265,6 +265,7 @@ async fn call(
                     )?;
                     pj::auth(&r)
                 }
+                None if verified.session.is_empty() => json!({ "status": verified.status }),
                 None => json!({ "status": verified.status, "session": verified.session }),
             }
         }
