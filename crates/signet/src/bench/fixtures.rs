@@ -31,6 +31,9 @@ pub struct Needs {
     pub sign_in: bool,
     /// An identity pool trusting the pool's client, a role, and one identity per user.
     pub identities: bool,
+    /// The pool asks for TOTP (OPTIONAL) and every user has a verified, enabled
+    /// authenticator (after the sign-in that gives the access token to set it up).
+    pub totp: bool,
 }
 
 /// A confirmed user and what signing them in gave.
@@ -42,6 +45,10 @@ pub struct BenchUser {
     pub id_token: String,
     /// The identity of this user's login, when identities were made.
     pub identity_id: String,
+    pub access_token: String,
+    /// The authenticator's seed and the time step its set-up used (a code is accepted
+    /// once, for a later step only).
+    pub totp: Option<(Vec<u8>, u64)>,
 }
 
 /// Everything made; [`Fixtures::teardown`] removes it.
@@ -136,7 +143,20 @@ impl Fixtures {
             sign_in_all(public.clone(), &self.user_client_id, &mut self.users).await?;
         }
         if needs.identities {
-            self.identities(admin, public).await?;
+            self.identities(admin, public.clone()).await?;
+        }
+        if needs.totp {
+            a.set_user_pool_mfa_config(pb::SetUserPoolMfaConfigRequest {
+                user_pool_id: self.pool_id.clone(),
+                mfa_configuration: "OPTIONAL".into(),
+                software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
+                    enabled: true,
+                }),
+            })
+            .await
+            .map_err(status_error)
+            .context("SetUserPoolMfaConfig")?;
+            set_up_totp(public, &mut self.users).await?;
         }
         Ok(())
     }
@@ -356,6 +376,8 @@ async fn make_users(
                     refresh_token: String::new(),
                     id_token: String::new(),
                     identity_id: String::new(),
+                    access_token: String::new(),
+                    totp: None,
                 })
             }
         })
@@ -401,6 +423,66 @@ async fn sign_in_all(
     for (u, t) in users.iter_mut().zip(tokens) {
         u.refresh_token = t.refresh_token;
         u.id_token = t.id_token;
+        u.access_token = t.access_token;
     }
     Ok(())
+}
+
+/// An authenticator for every user, set up with its access token: associate, verify with
+/// the previous step's code, turn on.
+async fn set_up_totp(public: Channel, users: &mut [BenchUser]) -> anyhow::Result<()> {
+    let seeds: Vec<(Vec<u8>, u64)> = stream::iter(users.iter())
+        .map(|u| {
+            let mut c = UserPoolAuthClient::new(public.clone());
+            let access_token = u.access_token.clone();
+            async move {
+                let secret = c
+                    .associate_software_token(pb::AssociateSoftwareTokenRequest {
+                        access_token: access_token.clone(),
+                        session: String::new(),
+                    })
+                    .await
+                    .map_err(status_error)
+                    .context("AssociateSoftwareToken (setup)")?
+                    .into_inner()
+                    .secret_code;
+                let seed = signet_crypto::base32_decode(&secret)
+                    .context("AssociateSoftwareToken gave a secret that is not base32")?;
+                let step = signet_crypto::totp_step(now_ms()).saturating_sub(1);
+                c.verify_software_token(pb::VerifySoftwareTokenRequest {
+                    access_token: access_token.clone(),
+                    session: String::new(),
+                    user_code: signet_crypto::totp_code(&seed, step),
+                    friendly_device_name: "bench".into(),
+                })
+                .await
+                .map_err(status_error)
+                .context("VerifySoftwareToken (setup)")?;
+                c.set_user_mfa_preference(pb::SetUserMfaPreferenceRequest {
+                    access_token,
+                    software_token_mfa_settings: Some(pb::MfaSettingsType {
+                        enabled: true,
+                        preferred_mfa: true,
+                    }),
+                })
+                .await
+                .map_err(status_error)
+                .context("SetUserMFAPreference (setup)")?;
+                Ok::<_, anyhow::Error>((seed, step))
+            }
+        })
+        .buffered(SETUP_PARALLELISM)
+        .try_collect()
+        .await?;
+    for (u, s) in users.iter_mut().zip(seeds) {
+        u.totp = Some(s);
+    }
+    Ok(())
+}
+
+/// Unix time, ms.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 pub(super) enum Kind {
     ClientCredentials,
     PasswordSignIn,
+    MfaSignIn,
     Refresh,
     GetCredentials,
     Verify,
@@ -17,6 +18,7 @@ impl Kind {
         match self {
             Kind::ClientCredentials => "client-credentials",
             Kind::PasswordSignIn => "password-sign-in",
+            Kind::MfaSignIn => "mfa-sign-in",
             Kind::Refresh => "refresh",
             Kind::GetCredentials => "get-credentials",
             Kind::Verify => "verify",

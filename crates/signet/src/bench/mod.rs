@@ -59,6 +59,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Transport::Grpc,
             serde_json::json!({"users": users}),
         ),
+        ScenarioCmd::MfaSignIn { load, users } => (
+            load,
+            vec![(Kind::MfaSignIn, 1)],
+            *users,
+            Transport::Grpc,
+            serde_json::json!({"users": users}),
+        ),
         ScenarioCmd::Refresh { load, users } => (
             load,
             vec![(Kind::Refresh, 1)],
@@ -96,15 +103,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let plan = load.check()?;
     let has = |k: Kind| kinds.iter().any(|(x, _)| *x == k);
-    let needs_users = has(Kind::PasswordSignIn) || has(Kind::Refresh) || has(Kind::GetCredentials);
+    let needs_users = has(Kind::PasswordSignIn)
+        || has(Kind::MfaSignIn)
+        || has(Kind::Refresh)
+        || has(Kind::GetCredentials);
     if needs_users && !(1..=MAX_USERS).contains(&users) {
         bail!("--users must be 1..={MAX_USERS}");
     }
     let needs = Needs {
         service_client: has(Kind::ClientCredentials) || has(Kind::Verify),
         users: if needs_users { users } else { 0 },
-        sign_in: has(Kind::Refresh),
+        sign_in: has(Kind::Refresh) || has(Kind::MfaSignIn),
         identities: has(Kind::GetCredentials),
+        totp: has(Kind::MfaSignIn),
     };
     let secret = admin_secret(load.admin_secret.clone(), &load.data_dir)?;
     let mut channels = Vec::new();
@@ -198,6 +209,7 @@ async fn measure(
             }
             Kind::ClientCredentials => Op::client_credentials_grpc(channels, f),
             Kind::PasswordSignIn => Op::password_sign_in(channels, f),
+            Kind::MfaSignIn => Op::mfa_sign_in(channels, f),
             Kind::Refresh => Op::refresh(channels, f),
             Kind::GetCredentials => Op::get_credentials(channels, f),
             Kind::Verify => verify_op(load, f, channels).await?,
@@ -210,7 +222,11 @@ async fn measure(
             .await
             .map_err(|code| anyhow::anyhow!("a first {} failed: {code}", kind.name()))?;
     }
-    let argon2 = if kinds.iter().any(|(k, _)| *k == Kind::PasswordSignIn) && kinds.len() == 1 {
+    let argon2 = if kinds
+        .iter()
+        .any(|(k, _)| matches!(k, Kind::PasswordSignIn | Kind::MfaSignIn))
+        && kinds.len() == 1
+    {
         Some(argon2_rate().await?)
     } else {
         None

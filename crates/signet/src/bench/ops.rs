@@ -88,6 +88,14 @@ pub enum Op {
         clients: Vec<UserPoolAuthClient<Channel>>,
         requests: Arc<Vec<pb::InitiateAuthRequest>>,
     },
+    /// USER_PASSWORD_AUTH then SOFTWARE_TOKEN_MFA, from user `n % users` on (the first
+    /// whose TOTP window has a step left).
+    MfaSignIn {
+        clients: Vec<UserPoolAuthClient<Channel>>,
+        requests: Arc<Vec<pb::InitiateAuthRequest>>,
+        client_id: String,
+        totp: Arc<Vec<UserTotp>>,
+    },
     /// REFRESH_TOKEN_AUTH with user `n % users`'s refresh token.
     Refresh {
         clients: Vec<UserPoolAuthClient<Channel>>,
@@ -132,6 +140,32 @@ impl Op {
                 f.users
                     .iter()
                     .map(|u| password_auth(&f.user_client_id, u))
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn mfa_sign_in(channels: &[Channel], f: &Fixtures) -> Op {
+        Op::MfaSignIn {
+            clients: auth_clients(channels),
+            requests: Arc::new(
+                f.users
+                    .iter()
+                    .map(|u| password_auth(&f.user_client_id, u))
+                    .collect(),
+            ),
+            client_id: f.user_client_id.clone(),
+            totp: Arc::new(
+                f.users
+                    .iter()
+                    .map(|u| {
+                        let (seed, step) = u.totp.clone().unwrap_or_default();
+                        UserTotp {
+                            username: u.username.clone(),
+                            seed,
+                            last_step: std::sync::atomic::AtomicU64::new(step),
+                        }
+                    })
                     .collect(),
             ),
         }
@@ -193,6 +227,17 @@ impl Op {
                 clients: clients.clone(),
                 requests: requests.clone(),
             },
+            Op::MfaSignIn {
+                clients,
+                requests,
+                client_id,
+                totp,
+            } => Op::MfaSignIn {
+                clients: clients.clone(),
+                requests: requests.clone(),
+                client_id: client_id.clone(),
+                totp: totp.clone(),
+            },
             Op::GetCredentials {
                 clients,
                 identity_pool_id,
@@ -242,6 +287,48 @@ impl Op {
                     Err(s) => Err(grpc_code(&s)),
                 }
             }
+            Op::MfaSignIn {
+                clients,
+                requests,
+                client_id,
+                totp,
+            } => {
+                let i = pick(clients.len());
+                let start = pick(totp.len());
+                let now = signet_crypto::totp_step(super::fixtures::now_ms());
+                let (u, step) = (0..totp.len())
+                    .map(|k| (start + k) % totp.len())
+                    .find_map(|u| totp[u].claim(now).map(|s| (u, s)))
+                    .ok_or("every user's TOTP window is used up: raise --users")?;
+                let challenge = clients[i]
+                    .initiate_auth(requests[u].clone())
+                    .await
+                    .map_err(|s| grpc_code(&s))?
+                    .into_inner();
+                if challenge.challenge_name != "SOFTWARE_TOKEN_MFA" {
+                    return Err(format!("challenge {:?}", challenge.challenge_name));
+                }
+                let t = &totp[u];
+                let answer = pb::RespondToAuthChallengeRequest {
+                    client_id: client_id.clone(),
+                    challenge_name: "SOFTWARE_TOKEN_MFA".into(),
+                    session: challenge.session,
+                    challenge_responses: HashMap::from([
+                        ("USERNAME".to_string(), t.username.clone()),
+                        (
+                            "SOFTWARE_TOKEN_MFA_CODE".to_string(),
+                            signet_crypto::totp_code(&t.seed, step),
+                        ),
+                    ]),
+                };
+                match clients[i].respond_to_auth_challenge(answer).await {
+                    Ok(a) => match &a.get_ref().authentication_result {
+                        Some(t) if !t.access_token.is_empty() => Ok(()),
+                        _ => Err(format!("challenge {}", a.get_ref().challenge_name)),
+                    },
+                    Err(s) => Err(grpc_code(&s)),
+                }
+            }
             Op::GetCredentials {
                 clients,
                 identity_pool_id,
@@ -283,6 +370,35 @@ impl Op {
             } => signet_verify::verify(token, keys, expected)
                 .map(|_| ())
                 .map_err(|e| format!("verify: {e}")),
+        }
+    }
+}
+
+/// A bench user's authenticator: its seed and the last time step a code was used for.
+pub struct UserTotp {
+    username: String,
+    seed: Vec<u8>,
+    last_step: std::sync::atomic::AtomicU64,
+}
+
+impl UserTotp {
+    /// The next step this user may sign in with at step `now` (a later one than the last,
+    /// within one step of now), claimed for one sign-in; `None` when the window is used up.
+    fn claim(&self, now: u64) -> Option<u64> {
+        use std::sync::atomic::Ordering;
+        let mut last = self.last_step.load(Ordering::Relaxed);
+        loop {
+            let want = (last + 1).max(now.saturating_sub(1));
+            if want > now + 1 {
+                return None;
+            }
+            match self
+                .last_step
+                .compare_exchange(last, want, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return Some(want),
+                Err(current) => last = current,
+            }
         }
     }
 }

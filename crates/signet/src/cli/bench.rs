@@ -31,6 +31,18 @@ pub enum ScenarioCmd {
         #[arg(long, default_value_t = 64)]
         users: usize,
     },
+    /// USER_PASSWORD_AUTH then the SOFTWARE_TOKEN_MFA challenge, for users with a TOTP
+    /// authenticator in an OPTIONAL pool (set up by the bench); reports the raw argon2 rate
+    /// measured in the same run. A code is accepted once per user and time step, and a
+    /// user has three steps in the window: give at least ten seconds' worth of sign-ins in
+    /// users.
+    MfaSignIn {
+        #[command(flatten)]
+        load: LoadArgs,
+        /// Users made for the run, each with an authenticator.
+        #[arg(long, default_value_t = 400)]
+        users: usize,
+    },
     /// REFRESH_TOKEN_AUTH with refresh tokens of existing users (no rotation).
     Refresh {
         #[command(flatten)]

@@ -126,6 +126,21 @@ async fn every_scenario_runs_and_its_counts_match_the_servers() {
     let argon2 = r["argon2"]["verifies_per_cpu_s"].as_f64().unwrap();
     assert!(argon2 > 1.0, "{r}");
 
+    // Password then TOTP: each user's authenticator is set up by the bench, and each code
+    // is used once (four users have at least two steps each in the window).
+    let r = clean_run(
+        "mfa-sign-in",
+        &bench(
+            &cli,
+            &dev,
+            &["mfa-sign-in", "--users", "4", "-n", "6", "-c", "2"],
+        )
+        .await,
+        6,
+    );
+    assert_eq!(issued(&r, "sign_in"), 6, "{r}");
+    assert!(r["argon2"]["verifies_per_cpu_s"].as_f64().unwrap() > 1.0, "{r}");
+
     let r = clean_run(
         "mixed",
         &bench(
