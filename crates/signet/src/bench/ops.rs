@@ -295,11 +295,23 @@ impl Op {
             } => {
                 let i = pick(clients.len());
                 let start = pick(totp.len());
-                let now = signet_crypto::totp_step(super::fixtures::now_ms());
-                let (u, step) = (0..totp.len())
-                    .map(|k| (start + k) % totp.len())
-                    .find_map(|u| totp[u].claim(now).map(|s| (u, s)))
-                    .ok_or("every user's TOTP window is used up: raise --users")?;
+                // Every user's window used up (too few users for the rate): wait for the
+                // next time step, as a real user would wait for the next code.
+                let (u, step) = loop {
+                    let now_ms = super::fixtures::now_ms();
+                    let now = signet_crypto::totp_step(now_ms);
+                    let found = (0..totp.len())
+                        .map(|k| (start + k) % totp.len())
+                        .find_map(|u| totp[u].claim(now).map(|s| (u, s)));
+                    match found {
+                        Some(f) => break f,
+                        None => {
+                            let step_ms = signet_crypto::TOTP_STEP_SECS * 1000;
+                            let wait = step_ms - now_ms % step_ms + 10;
+                            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                        }
+                    }
+                };
                 let challenge = clients[i]
                     .initiate_auth(requests[u].clone())
                     .await

@@ -34,8 +34,8 @@ pub enum ScenarioCmd {
     /// USER_PASSWORD_AUTH then the SOFTWARE_TOKEN_MFA challenge, for users with a TOTP
     /// authenticator in an OPTIONAL pool (set up by the bench); reports the raw argon2 rate
     /// measured in the same run. A code is accepted once per user and time step, and a
-    /// user has three steps in the window: give at least ten seconds' worth of sign-ins in
-    /// users.
+    /// user has three steps in the window: with fewer users than ten seconds' worth of
+    /// sign-ins, operations wait for the next 30 s step (and their latency shows it).
     MfaSignIn {
         #[command(flatten)]
         load: LoadArgs,

@@ -139,7 +139,10 @@ async fn every_scenario_runs_and_its_counts_match_the_servers() {
         6,
     );
     assert_eq!(issued(&r, "sign_in"), 6, "{r}");
-    assert!(r["argon2"]["verifies_per_cpu_s"].as_f64().unwrap() > 1.0, "{r}");
+    assert!(
+        r["argon2"]["verifies_per_cpu_s"].as_f64().unwrap() > 1.0,
+        "{r}"
+    );
 
     let r = clean_run(
         "mixed",
