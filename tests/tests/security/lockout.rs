@@ -4,28 +4,12 @@
 //! hidden, a locked account answers exactly like a wrong password.
 
 use crate::support::pools::*;
-use signet_core::{Query, QueryResult, User};
 use signet_proto::v1 as pb;
 use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client, wait_for, wait_for_async};
 use std::time::Duration;
 
 const PASSWORD: &str = "Right-Passw0rd!";
-
-async fn stored_user(env: &TestEnv, pool: &str, name: &str) -> User {
-    let node = env.cluster().node(env.cluster().running()[0]);
-    match node
-        .state_machine()
-        .query(&Query::GetUser {
-            pool_id: pool.into(),
-            username: name.into(),
-        })
-        .unwrap()
-    {
-        QueryResult::User(Some(u)) => u,
-        other => panic!("{other:?}"),
-    }
-}
 
 async fn confirmed_user(env: &TestEnv, pool: &str, name: &str) {
     let mut a = admin_client(env.a()).await;
@@ -70,11 +54,11 @@ async fn failures_on_two_gateways_lock_the_account_cluster_wide() {
         // Failures are recorded in the background; wait for each to land.
         let n = i + 1;
         wait_for_async("failure recorded", Duration::from_secs(10), || async {
-            (stored_user(&env, &pool, "dave").await.failed_sign_ins == n).then_some(())
+            (stored_user(&env, &pool, "dave").failed_sign_ins == n).then_some(())
         })
         .await;
     }
-    let locked = stored_user(&env, &pool, "dave").await;
+    let locked = stored_user(&env, &pool, "dave");
     assert!(locked.locked_until_ms > 0);
 
     // Locked: the right password is refused, with the same answer as a wrong one.
@@ -96,7 +80,7 @@ async fn failures_on_two_gateways_lock_the_account_cluster_wide() {
         .await
         .expect("sign in after lockout");
     assert!(ok.into_inner().authentication_result.is_some());
-    let cleared = stored_user(&env, &pool, "dave").await;
+    let cleared = stored_user(&env, &pool, "dave");
     assert_eq!((cleared.failed_sign_ins, cleared.locked_until_ms), (0, 0));
     env.shutdown().await;
 }

@@ -268,20 +268,7 @@ async fn guessed_codes_lock_the_user_and_a_right_password_does_not_reset_the_cou
         .await
         .expect_err("the right code while locked");
     assert_eq!(e.message(), "Password attempts exceeded");
-    let stored = {
-        let node = env.cluster().node(env.cluster().running()[0]);
-        match node
-            .state_machine()
-            .query(&signet_core::Query::GetUser {
-                pool_id: pool.clone(),
-                username: "gus".into(),
-            })
-            .unwrap()
-        {
-            signet_core::QueryResult::User(Some(u)) => u,
-            other => panic!("{other:?}"),
-        }
-    };
+    let stored = stored_user(&env, &pool, "gus");
     assert!(stored.failed_sign_ins >= 5, "{}", stored.failed_sign_ins);
     assert!(stored.locked_until_ms > now_ms());
 }

@@ -212,3 +212,19 @@ pub fn header_of(token: &str) -> serde_json::Value {
         .expect("base64url header");
     serde_json::from_slice(&bytes).expect("JSON header")
 }
+
+/// A user as the first running store node holds it (read from its state machine).
+pub fn stored_user(env: &signet_testkit::TestEnv, pool: &str, name: &str) -> signet_core::User {
+    let node = env.cluster().node(env.cluster().running()[0]);
+    match node
+        .state_machine()
+        .query(&signet_core::Query::GetUser {
+            pool_id: pool.into(),
+            username: name.into(),
+        })
+        .unwrap()
+    {
+        signet_core::QueryResult::User(Some(u)) => u,
+        other => panic!("{other:?}"),
+    }
+}

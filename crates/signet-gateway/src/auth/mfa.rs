@@ -165,17 +165,7 @@ impl Auth {
         }
         // Disabled or signed out meanwhile: no tokens.
         let view = self.session_user(pool, s).await?;
-        self.tokens
-            .issue(
-                pool,
-                client,
-                &view.user,
-                &view.groups,
-                None,
-                Trigger::Authentication,
-            )
-            .await
-            .map(AuthOutcome::Tokens)
+        self.signed_in(pool, client, &view).await
     }
 
     /// RespondToAuthChallenge(MFA_SETUP) with the session VerifySoftwareToken returned.
@@ -189,6 +179,16 @@ impl Auth {
         if view.user.mfa.totp.is_none() {
             return Err(invalid_session());
         }
+        self.signed_in(pool, client, &view).await
+    }
+
+    /// The tokens of a sign-in whose second factor is done.
+    async fn signed_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        view: &UserView,
+    ) -> Result<AuthOutcome, AppError> {
         self.tokens
             .issue(
                 pool,
