@@ -21,11 +21,13 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-/// The current TOTP step, after waiting out the last 4 s of a step, so that the steps a
-/// test derives from it stay within the gateways' ±1-step window for its few seconds.
+/// The current TOTP step, after waiting out the last 12 s of a step, so that the steps a
+/// test derives from it stay within the gateways' ±1-step window for the seconds it runs
+/// (the previous step's code, used first, is valid only until this step ends), also on a
+/// loaded machine running the topic's tests in parallel.
 async fn fresh_step() -> u64 {
     let into_step = now_ms() % 30_000;
-    if into_step > 26_000 {
+    if into_step > 18_000 {
         tokio::time::sleep(Duration::from_millis(30_000 - into_step + 50)).await;
     }
     totp_step(now_ms())
