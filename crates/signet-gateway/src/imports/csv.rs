@@ -13,7 +13,9 @@ use signet_crypto::PasswordParams;
 pub const PASSWORD_HASH_COLUMN: &str = "signet:password_hash";
 /// The username column (required).
 pub const USERNAME_COLUMN: &str = "cognito:username";
-/// Cognito's MFA column (required; Signet has no MFA, so it must be false).
+/// Cognito's MFA column (required). In Cognito `true` means SMS MFA, which Signet does not
+/// offer, and a TOTP authenticator cannot come with an import: it must be false (a pool
+/// with MFA ON has imported users set an authenticator up at their first sign-in).
 pub const MFA_COLUMN: &str = "cognito:mfa_enabled";
 
 /// Cognito's standard attributes, in the order of its CSV header.
@@ -136,7 +138,9 @@ pub(crate) fn row_user(
         "false" => {}
         "true" => {
             return Err(format!(
-                "the user pool has no MFA: {MFA_COLUMN} must be false"
+                "{MFA_COLUMN} must be false: SMS MFA is not offered and an authenticator \
+                 cannot be imported (users set TOTP up after the import, or at sign-in when \
+                 the pool requires MFA)"
             ))
         }
         _ => return Err(format!("{MFA_COLUMN} must be true or false")),
