@@ -165,22 +165,32 @@ pub fn srp_server_key(a: &str, eph: &SrpEphemeral, verifier: &str) -> Option<[u8
     let v = parse_hex(verifier)?;
     let b = parse_hex(&eph.b)?;
     let big_b = parse_hex(&eph.big_b)?;
-    let u = BigUint::from_bytes_be(&sha256(&unhex(&format!(
-        "{}{}",
-        pad_hex(&big_a),
-        pad_hex(&big_b)
-    ))));
+    let u = scramble(&big_a, &big_b);
     if u == BigUint::ZERO {
         return None;
     }
     let s = (big_a * v.modpow(&u, &g.n)).modpow(&b, &g.n);
-    let prk = hmac_sha256(&unhex(&pad_hex(&u)), &unhex(&pad_hex(&s)));
+    Some(session_key(&s, &u))
+}
+
+/// u = H(A ‖ B).
+fn scramble(big_a: &BigUint, big_b: &BigUint) -> BigUint {
+    BigUint::from_bytes_be(&sha256(&unhex(&format!(
+        "{}{}",
+        pad_hex(big_a),
+        pad_hex(big_b)
+    ))))
+}
+
+/// HKDF-SHA256 of S with u as salt and Cognito's info, 16 bytes.
+fn session_key(s: &BigUint, u: &BigUint) -> [u8; 16] {
+    let prk = hmac_sha256(&unhex(&pad_hex(u)), &unhex(&pad_hex(s)));
     let mut info = INFO.to_vec();
     info.push(1);
     let okm = hmac_sha256(&prk, &info);
     let mut key = [0u8; 16];
     key.copy_from_slice(&okm[..16]);
-    Some(key)
+    key
 }
 
 /// The proof a client sends (PASSWORD_CLAIM_SIGNATURE, before base64): HMAC-SHA256 under
@@ -217,18 +227,12 @@ mod tests {
         let g = group();
         let big_a = g.g.modpow(a, &g.n);
         let big_b = parse_hex(big_b).unwrap();
-        let u = BigUint::from_bytes_be(&sha256(&unhex(&format!(
-            "{}{}",
-            pad_hex(&big_a),
-            pad_hex(&big_b)
-        ))));
+        let u = scramble(&big_a, &big_b);
         let x = x_of(pool, user, pw, salt);
         let kgx = (&g.k * g.g.modpow(&x, &g.n)) % &g.n;
         let base = (big_b + &g.n - kgx) % &g.n;
         let s = base.modpow(&(a + u.clone() * x), &g.n);
-        let prk = hmac_sha256(&unhex(&pad_hex(&u)), &unhex(&pad_hex(&s)));
-        let okm = hmac_sha256(&prk, b"Caldera Derived Key\x01");
-        okm[..16].try_into().unwrap()
+        session_key(&s, &u)
     }
 
     #[test]
