@@ -54,11 +54,11 @@ async fn failures_on_two_gateways_lock_the_account_cluster_wide() {
         // Failures are recorded in the background; wait for each to land.
         let n = i + 1;
         wait_for_async("failure recorded", Duration::from_secs(10), || async {
-            (stored_user(&env, &pool, "dave").failed_sign_ins == n).then_some(())
+            (stored_user(&env, &pool, "dave").await.failed_sign_ins == n).then_some(())
         })
         .await;
     }
-    let locked = stored_user(&env, &pool, "dave");
+    let locked = stored_user(&env, &pool, "dave").await;
     assert!(locked.locked_until_ms > 0);
 
     // Locked: the right password is refused, with the same answer as a wrong one.
@@ -80,7 +80,7 @@ async fn failures_on_two_gateways_lock_the_account_cluster_wide() {
         .await
         .expect("sign in after lockout");
     assert!(ok.into_inner().authentication_result.is_some());
-    let cleared = stored_user(&env, &pool, "dave");
+    let cleared = stored_user(&env, &pool, "dave").await;
     assert_eq!((cleared.failed_sign_ins, cleared.locked_until_ms), (0, 0));
     env.shutdown().await;
 }

@@ -270,7 +270,7 @@ async fn guessed_codes_lock_the_user_and_a_right_password_does_not_reset_the_cou
         .await
         .expect_err("the right code while locked");
     assert_eq!(e.message(), "Password attempts exceeded");
-    let stored = stored_user(&env, &pool, "gus");
+    let stored = stored_user(&env, &pool, "gus").await;
     assert!(stored.failed_sign_ins >= 5, "{}", stored.failed_sign_ins);
     assert!(stored.locked_until_ms > now_ms());
 }

@@ -213,10 +213,20 @@ pub fn header_of(token: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).expect("JSON header")
 }
 
-/// A user as the first running store node holds it (read from its state machine).
-pub fn stored_user(env: &signet_testkit::TestEnv, pool: &str, name: &str) -> signet_core::User {
-    let node = env.cluster().node(env.cluster().running()[0]);
-    match node
+/// A user as the store leader holds it (read from its state machine): the leader has
+/// applied every acknowledged write, where a follower may still lag.
+pub async fn stored_user(
+    env: &signet_testkit::TestEnv,
+    pool: &str,
+    name: &str,
+) -> signet_core::User {
+    let leader = env
+        .cluster()
+        .wait_leader(std::time::Duration::from_secs(10))
+        .await;
+    match env
+        .cluster()
+        .node(leader)
         .state_machine()
         .query(&signet_core::Query::GetUser {
             pool_id: pool.into(),

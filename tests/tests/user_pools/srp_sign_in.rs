@@ -50,7 +50,7 @@ async fn pycognito_signs_in_with_srp_and_a_wrong_password_is_counted() {
     let (pool, client) = pool_and_client(env.a(), false).await;
     confirmed_user(env.a(), &pool, &client, "sam", "sam@example.com", PASSWORD).await;
     assert!(
-        stored_user(&env, &pool, "sam").srp.is_some(),
+        stored_user(&env, &pool, "sam").await.srp.is_some(),
         "sign-up made a verifier"
     );
 
@@ -75,12 +75,15 @@ async fn pycognito_signs_in_with_srp_and_a_wrong_password_is_counted() {
     )
     .expect("the ID token verifies");
 
-    let before = stored_user(&env, &pool, "sam").failed_sign_ins;
+    let before = stored_user(&env, &pool, "sam").await.failed_sign_ins;
     let e = pycognito(env.a(), &pool, &client, "sam", "Wrong-Passw0rd!")
         .await
         .expect_err("a wrong password");
     assert!(e.contains("Incorrect username or password"), "{e}");
-    assert_eq!(stored_user(&env, &pool, "sam").failed_sign_ins, before + 1);
+    assert_eq!(
+        stored_user(&env, &pool, "sam").await.failed_sign_ins,
+        before + 1
+    );
     // An unknown user is answered the same way (the pool hides whether users exist).
     let e = pycognito(env.a(), &pool, &client, "nobody", PASSWORD)
         .await
@@ -90,7 +93,7 @@ async fn pycognito_signs_in_with_srp_and_a_wrong_password_is_counted() {
     pycognito(env.a(), &pool, &client, "sam", PASSWORD)
         .await
         .expect("signs in again");
-    assert_eq!(stored_user(&env, &pool, "sam").failed_sign_ins, 0);
+    assert_eq!(stored_user(&env, &pool, "sam").await.failed_sign_ins, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,7 +127,7 @@ async fn a_password_from_before_srp_gets_a_verifier_at_the_next_password_sign_in
     assert!(e.contains("Incorrect username or password"), "{e}");
     // USER_PASSWORD_AUTH shows the password once: the verifier is derived from it.
     sign_in(env.b(), &client, "olga", PASSWORD).await;
-    assert!(stored_user(&env, &pool, "olga").srp.is_some());
+    assert!(stored_user(&env, &pool, "olga").await.srp.is_some());
     pycognito(env.a(), &pool, &client, "olga", PASSWORD)
         .await
         .expect("SRP after the derivation");
