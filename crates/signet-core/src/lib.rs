@@ -46,8 +46,9 @@ pub use model::{
     ImportChunk, ImportJob, ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule,
     MatchType, MfaFactor, MfaMode, OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolMfa,
     PoolRoles, RefreshFamily, ResourceServer, ResourceServerScope, RetireReason, Role, RoleMapping,
-    RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity, Totp, User,
-    UserMfa, UserPatch, UserPool, UserStatus, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
+    RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity, Totp,
+    TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool, UserStatus, MAX_IMPORT_ERRORS,
+    ROLE_ARN_PREFIX,
 };
 pub use outcome::{Outcome, Rejection};
 pub use query::{

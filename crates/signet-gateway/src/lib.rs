@@ -46,7 +46,9 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{GatewayConfig, NotifierConfig, ServingLimits};
 pub use error::{exception_name, AppError, ERROR_DOMAIN};
 pub use notifier::Delivery;
-pub use outbound::{check_outbound_url, signature, OutboundUrlError, SIGNATURE_HEADER};
+pub use outbound::{
+    check_outbound_url, pool_hook_key, signature, OutboundUrlError, SIGNATURE_HEADER,
+};
 pub use secrets::secret_hash;
 pub use tokens::USER_ADMIN_SCOPE;
 

@@ -87,6 +87,19 @@ pub fn signature(secret: &Secret, t: u64, body: &[u8]) -> String {
     format!("t={t},v1={hex}")
 }
 
+/// The key a pool's hook calls are signed with, derived from the gateway's webhook secret
+/// and the pool id: whoever receives one pool's hooks can verify them, but can neither
+/// verify nor forge another pool's (or the code webhook's). Its bytes are the 64 ASCII hex
+/// digits of HMAC-SHA256(secret, "signet pool hook key v1" NUL pool_id); `signet admin
+/// hook-key` prints it.
+pub fn pool_hook_key(webhook_secret: &Secret, pool_id: &str) -> Secret {
+    let mut msg = b"signet pool hook key v1\0".to_vec();
+    msg.extend_from_slice(pool_id.as_bytes());
+    let mac = signet_crypto::hmac_sha256(webhook_secret.expose(), &msg);
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    Secret::new(hex.into_bytes()).expect("64 bytes")
+}
+
 /// A JSON POST of `body` to `url`, signed with `secret` at `now_ms` (the gateway's clock).
 pub(crate) fn signed_post(
     url: &str,

@@ -38,6 +38,7 @@ pub fn pool(p: &pb::UserPoolType) -> Value {
         "case_sensitive_usernames": p.case_sensitive_usernames,
         "deletion_protection": p.deletion_protection,
         "pre_token_generation": p.pre_token_generation.as_ref().map(pre_token_hook),
+        "lambda_config": p.lambda_config.as_ref().map(lambda_config),
         "creation_date": p.creation_date,
         "last_modified_date": p.last_modified_date,
     })
@@ -51,6 +52,26 @@ pub fn pre_token_hook(h: &pb::PreTokenGenerationConfigType) -> Value {
         "timeout_ms": h.timeout_ms,
         "fail_open": h.fail_open,
     })
+}
+
+/// The pool's triggers, by Cognito's LambdaConfig names (a trigger not set is left out).
+pub fn lambda_config(l: &pb::LambdaConfigType) -> Value {
+    let mut m = serde_json::Map::new();
+    for (name, h) in [
+        ("PreSignUp", &l.pre_sign_up),
+        ("PostConfirmation", &l.post_confirmation),
+        ("PreAuthentication", &l.pre_authentication),
+        ("PostAuthentication", &l.post_authentication),
+        ("UserMigration", &l.user_migration),
+    ] {
+        if let Some(h) = h {
+            m.insert(
+                name.into(),
+                json!({"url": h.url, "timeout_ms": h.timeout_ms, "fail_open": h.fail_open}),
+            );
+        }
+    }
+    Value::Object(m)
 }
 
 pub fn client(c: &pb::UserPoolClientType) -> Value {

@@ -9,4 +9,5 @@ mod support;
 
 mod outbound;
 mod token_hook;
+mod triggers;
 mod webhook;

@@ -3,143 +3,17 @@
 //! configured, and again when called — and every webhook and hook POST carries a
 //! `Signet-Signature` that a receiver verifies with its own HMAC code.
 
+use crate::support::hooks::{hex, hmac_sha256, pool_hook_key, verify_signature, Receiver};
 use crate::support::pools::*;
-use sha2::{Digest, Sha256};
 use signet_gateway::{GatewayConfig, NotifierConfig};
 use signet_proto::v1 as pb;
 use signet_testkit::{
     admin, admin_client, auth_client, identity_admin_client, start_gateway, test_gateway_config,
     TestCluster, TEST_WEBHOOK_SECRET,
 };
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::Duration;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
-
-/// One POST a receiver got: lower-case header names → values, and the raw body.
-#[derive(Debug, Clone)]
-struct Received {
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-type Inbox = Arc<Mutex<Vec<Received>>>;
-
-/// An HTTP/1.1 server on loopback recording every request and answering
-/// `{"response":{}}` (a pre-token hook answer that changes nothing).
-async fn receiver() -> (String, Inbox) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let inbox: Inbox = Arc::default();
-    let sink = inbox.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let sink = sink.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let (head_end, len) = loop {
-                    let n = s.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        break (i + 4, len);
-                    }
-                };
-                while buf.len() < head_end + len {
-                    let n = s.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let headers = head
-                    .lines()
-                    .skip(1)
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
-                    .collect();
-                sink.lock().unwrap().push(Received {
-                    headers,
-                    body: buf[head_end..head_end + len].to_vec(),
-                });
-                let answer = r#"{"response":{}}"#;
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-            });
-        }
-    });
-    (base, inbox)
-}
-
-/// HMAC-SHA256 (RFC 2104) written here, independent of Signet's crypto crate.
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let inner = Sha256::new()
-        .chain_update(k.map(|b| b ^ 0x36))
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(k.map(|b| b ^ 0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// What a receiver does: parse `t=…,v1=…`, refuse a timestamp more than five minutes
-/// away, recompute the HMAC over `"<t>.<body>"`, compare.
-fn verify_signature(r: &Received, secret: &[u8]) -> Result<(), String> {
-    let header = r
-        .headers
-        .get("signet-signature")
-        .ok_or("no Signet-Signature header")?;
-    let mut t = None;
-    let mut v1 = None;
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", x)) => t = x.parse::<u64>().ok(),
-            Some(("v1", x)) => v1 = Some(x.to_string()),
-            _ => {}
-        }
-    }
-    let (t, v1) = (t.ok_or("no t")?, v1.ok_or("no v1")?);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    if now.abs_diff(t) > 300 {
-        return Err(format!("stale timestamp {t} (now {now})"));
-    }
-    let mut msg = format!("{t}.").into_bytes();
-    msg.extend_from_slice(&r.body);
-    if hex(&hmac_sha256(secret, &msg)) != v1 {
-        return Err("signature mismatch".into());
-    }
-    Ok(())
-}
 
 #[test]
 fn the_receivers_hmac_is_rfc_4231() {
@@ -212,7 +86,8 @@ async fn outbound_urls_are_https_or_allowed_loopback() {
         start_gateway(cluster.api_addrs(), strict_cfg()),
         start_gateway(cluster.api_addrs(), test_gateway_config())
     );
-    let (base, inbox) = receiver().await;
+    let receiver = Receiver::start().await;
+    let base = receiver.base.clone();
     let loopback = format!("{base}/hook");
     let (pool, client) = pool_and_client(&lax, false).await;
 
@@ -275,13 +150,13 @@ async fn outbound_urls_are_https_or_allowed_loopback() {
         "{}",
         err.message()
     );
-    assert!(inbox.lock().unwrap().is_empty());
+    assert!(receiver.received().is_empty());
     auth_client(&lax)
         .await
         .initiate_auth(password_auth(&client, "hana", PASSWORD))
         .await
         .expect("the gateway allowed to calls it");
-    assert_eq!(inbox.lock().unwrap().len(), 1);
+    assert_eq!(receiver.received().len(), 1);
 
     strict.shutdown().await;
     lax.shutdown().await;
@@ -291,7 +166,8 @@ async fn outbound_urls_are_https_or_allowed_loopback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_and_hook_calls_are_signed() {
     let cluster = TestCluster::start(1).await;
-    let (base, inbox) = receiver().await;
+    let receiver = Receiver::start().await;
+    let base = receiver.base.clone();
     let mut cfg = test_gateway_config();
     cfg.notifier = NotifierConfig::Webhook(format!("{base}/codes"));
     let gw = start_gateway(cluster.api_addrs(), cfg).await;
@@ -312,7 +188,7 @@ async fn webhook_and_hook_calls_are_signed() {
     .await
     .expect("sign up");
     let code_call = signet_testkit::wait_for("the code webhook", Duration::from_secs(10), || {
-        inbox.lock().unwrap().first().cloned()
+        receiver.received().first().cloned()
     })
     .await;
     let secret = TEST_WEBHOOK_SECRET.as_bytes();
@@ -344,14 +220,19 @@ async fn webhook_and_hook_calls_are_signed() {
     auth.initiate_auth(password_auth(&client, "ivo", PASSWORD))
         .await
         .expect("sign in through the hook");
-    let calls = inbox.lock().unwrap().clone();
+    let calls = receiver.received();
     assert_eq!(calls.len(), 2, "{calls:?}");
     let hook_call = &calls[1];
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&hook_call.body).unwrap()["triggerSource"],
         "TokenGeneration_Authentication"
     );
-    verify_signature(hook_call, secret).expect("the hook's signature verifies");
+    // A pool's hooks are signed with the pool's key, derived from the secret: the code
+    // webhook's secret itself does not verify them, nor does another pool's key.
+    verify_signature(hook_call, &pool_hook_key(secret, &pool))
+        .expect("the hook's signature verifies with the pool's key");
+    assert!(verify_signature(hook_call, secret).is_err());
+    assert!(verify_signature(hook_call, &pool_hook_key(secret, "eu-other_pool")).is_err());
 
     gw.shutdown().await;
     cluster.shutdown().await;

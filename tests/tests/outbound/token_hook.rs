@@ -1,80 +1,20 @@
 //! The pre-token-generation hook: a test HTTP server plays the webhook. It adds a claim,
 //! suppresses one, edits machine-token scopes (V3), and times out under both failure modes.
 
+use crate::support::hooks::{Receiver, Reply};
 use crate::support::identity::claims_of;
 use crate::support::pools::*;
 use serde_json::{json, Value};
 use signet_proto::v1 as pb;
 use signet_testkit::TestEnv;
 use signet_testkit::{admin, admin_client, auth_client};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 
-/// What the fake hook does with the next calls, and what it received.
-#[derive(Default)]
-struct Behaviour {
-    answer: Value,
-    delay: Duration,
-    events: Vec<Value>,
-}
-
-/// A one-route HTTP/1.1 server on loopback answering every POST with `answer`.
-async fn hook_server(state: Arc<Mutex<Behaviour>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                return;
-            };
-            let state = state.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Read the head, then as many body bytes as Content-Length says.
-                let (head_end, len) = loop {
-                    let n = s.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        break (i + 4, len);
-                    }
-                };
-                while buf.len() < head_end + len {
-                    let n = s.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                }
-                let event: Value =
-                    serde_json::from_slice(&buf[head_end..head_end + len]).unwrap_or(Value::Null);
-                let (answer, delay) = {
-                    let mut st = state.lock().unwrap();
-                    st.events.push(event);
-                    (st.answer.to_string(), st.delay)
-                };
-                tokio::time::sleep(delay).await;
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}/hook")
+/// Answer every hook call with `body`, `delay` late.
+fn answer(rx: &Receiver, body: Value, delay: Duration) {
+    rx.respond(move |_| Reply::ok(body.clone()).after(delay));
 }
 
 fn hook(
@@ -117,8 +57,8 @@ async fn try_sign_in(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_edits_claims_and_fails_as_configured() {
     let env = TestEnv::start(3, 2).await;
-    let state = Arc::new(Mutex::new(Behaviour::default()));
-    let url = hook_server(state.clone()).await;
+    let hook_rx = Receiver::start().await;
+    let url = format!("{}/hook", hook_rx.base);
     let (pool, client) = pool_and_client(env.a(), false).await;
     confirmed_user(
         env.a(),
@@ -132,14 +72,18 @@ async fn the_hook_edits_claims_and_fails_as_configured() {
 
     // Without a hook nothing is called.
     let plain = try_sign_in(&env, &client).await.expect("sign in");
-    assert!(state.lock().unwrap().events.is_empty());
+    assert!(hook_rx.received().is_empty());
     assert_eq!(claims_of(&plain.id_token)["email"], "hana@example.com");
 
     // V2: add a claim to both tokens, suppress e-mail from the ID token, narrow scopes.
-    state.lock().unwrap().answer = json!({"response": {"claimsAndScopeOverrideDetails": {
+    answer(
+        &hook_rx,
+        json!({"response": {"claimsAndScopeOverrideDetails": {
         "idTokenGeneration": {"claimsToAddOrOverride": {"tenant": "acme"}, "claimsToSuppress": ["email"]},
         "accessTokenGeneration": {"claimsToAddOrOverride": {"tenant": "acme", "tier": 3},
-            "scopesToAdd": ["orders/read"]}}}});
+            "scopesToAdd": ["orders/read"]}}}}),
+        Duration::ZERO,
+    );
     set_hook(&env, &pool, hook(&url, "V2_0", 1000, false)).await;
     // Gateways follow the pool change through Watch: wait until b sees it.
     let tokens =
@@ -159,7 +103,7 @@ async fn the_hook_edits_claims_and_fails_as_configured() {
     // The signed tokens still verify and keep their protected claims.
     assert_eq!(id["cognito:username"], "hana");
     assert_eq!(id["token_use"], "id");
-    let event = state.lock().unwrap().events.last().cloned().unwrap();
+    let event = hook_rx.received().last().unwrap().json();
     assert_eq!(event["version"], "2");
     assert_eq!(event["triggerSource"], "TokenGeneration_Authentication");
     assert_eq!(event["userPoolId"], pool.as_str());
@@ -171,8 +115,12 @@ async fn the_hook_edits_claims_and_fails_as_configured() {
     );
 
     // A hook trying to change a protected claim fails; fail-closed refuses the sign-in.
-    state.lock().unwrap().answer = json!({"response": {"claimsAndScopeOverrideDetails": {
-        "idTokenGeneration": {"claimsToAddOrOverride": {"sub": "someone-else"}}}}});
+    answer(
+        &hook_rx,
+        json!({"response": {"claimsAndScopeOverrideDetails": {
+        "idTokenGeneration": {"claimsToAddOrOverride": {"sub": "someone-else"}}}}}),
+        Duration::ZERO,
+    );
     let err = try_sign_in(&env, &client)
         .await
         .expect_err("protected claim");
@@ -180,8 +128,11 @@ async fn the_hook_edits_claims_and_fails_as_configured() {
     assert!(err.message().contains("sub"), "{}", err.message());
 
     // A hook slower than its timeout: fail-closed refuses...
-    state.lock().unwrap().answer = json!({"response": {}});
-    state.lock().unwrap().delay = Duration::from_millis(600);
+    answer(
+        &hook_rx,
+        json!({"response": {}}),
+        Duration::from_millis(600),
+    );
     set_hook(&env, &pool, hook(&url, "V2_0", 200, false)).await;
     let err =
         signet_testkit::wait_for_async("timeout in effect", Duration::from_secs(10), || async {
@@ -224,8 +175,8 @@ async fn the_hook_edits_claims_and_fails_as_configured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_three_edits_machine_tokens() {
     let env = TestEnv::start(3, 2).await;
-    let state = Arc::new(Mutex::new(Behaviour::default()));
-    let url = hook_server(state.clone()).await;
+    let hook_rx = Receiver::start().await;
+    let url = format!("{}/hook", hook_rx.base);
     let mut a = admin_client(env.a()).await;
     let pool = a
         .create_user_pool(admin(pb::CreateUserPoolRequest {
@@ -283,11 +234,15 @@ async fn version_three_edits_machine_tokens() {
     // V2 does not run for machine tokens.
     let t = issue().await;
     assert_eq!(t.scope, "orders/read orders/write");
-    assert!(state.lock().unwrap().events.is_empty());
+    assert!(hook_rx.received().is_empty());
 
-    state.lock().unwrap().answer = json!({"response": {"claimsAndScopeOverrideDetails": {
+    answer(
+        &hook_rx,
+        json!({"response": {"claimsAndScopeOverrideDetails": {
         "accessTokenGeneration": {"claimsToAddOrOverride": {"svc_tier": "gold"},
-            "scopesToAdd": ["orders/audit"], "scopesToSuppress": ["orders/write"]}}}});
+            "scopesToAdd": ["orders/audit"], "scopesToSuppress": ["orders/write"]}}}}),
+        Duration::ZERO,
+    );
     a.update_user_pool(admin(pb::UpdateUserPoolRequest {
         user_pool_id: pool.clone(),
         pre_token_generation: Some(hook(&url, "V3_0", 1000, false)),
@@ -305,7 +260,7 @@ async fn version_three_edits_machine_tokens() {
     assert_eq!(c["scope"], "orders/read orders/audit");
     assert_eq!(c["svc_tier"], "gold");
     assert_eq!(c["client_id"], client.client_id.as_str());
-    let event = state.lock().unwrap().events.last().cloned().unwrap();
+    let event = hook_rx.received().last().unwrap().json();
     assert_eq!(event["triggerSource"], "TokenGeneration_ClientCredentials");
     assert_eq!(
         event["request"]["scopes"],

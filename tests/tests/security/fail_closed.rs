@@ -158,6 +158,7 @@ async fn secrets_and_codes_are_not_stored_in_plaintext() {
             name: "email".into(),
             value: "frank@example.com".into(),
         }],
+        ..Default::default()
     })
     .await
     .unwrap();

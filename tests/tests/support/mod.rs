@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod clients;
+pub mod hooks;
 pub mod http;
 pub mod identity;
 pub mod imports;

@@ -24,7 +24,10 @@ pub use identity::{
 };
 pub use import::{ImportChunk, ImportJob, ImportRow, ImportStatus, RowError, MAX_IMPORT_ERRORS};
 pub use mfa::{MfaFactor, MfaMode, PoolMfa, Totp, UserMfa};
-pub use pool::{AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, UserPool};
+pub use pool::{
+    AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, TriggerHook, Triggers,
+    UserPool,
+};
 pub use tokens::{
     CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, KeyState, OutboxMessage,
     RefreshFamily, RetireReason, SigningKey,

@@ -61,6 +61,53 @@ pub struct PoolConfig {
     /// Multi-factor authentication (off by default).
     #[serde(skip_serializing_if = "super::PoolMfa::is_off")]
     pub mfa: super::PoolMfa,
+    /// Cognito's Lambda triggers, as webhooks (none by default).
+    #[serde(skip_serializing_if = "Triggers::is_empty")]
+    pub triggers: Triggers,
+}
+
+/// Cognito's Lambda triggers (its `LambdaConfig`), each a webhook POSTed the trigger's
+/// Cognito-shaped event; a trigger left out is never called.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Triggers {
+    /// Before a user is created by SignUp (or AdminCreateUser): may refuse it, or confirm
+    /// the user and verify the e-mail or phone at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_sign_up: Option<TriggerHook>,
+    /// After ConfirmSignUp and ConfirmForgotPassword succeed (told, cannot undo).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_confirmation: Option<TriggerHook>,
+    /// Before a sign-in checks the password: may refuse the sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_authentication: Option<TriggerHook>,
+    /// After every factor of a sign-in, before tokens are signed: may refuse them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_authentication: Option<TriggerHook>,
+    /// A sign-in or ForgotPassword names a user the pool does not have: the hook may vouch
+    /// for the user (and the password) and the user is created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_migration: Option<TriggerHook>,
+}
+
+impl Triggers {
+    /// No trigger is set.
+    pub fn is_empty(&self) -> bool {
+        self == &Triggers::default()
+    }
+}
+
+/// One trigger's webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerHook {
+    /// Where to POST (https, or http to loopback where the gateway allows it).
+    pub url: String,
+    /// How long to wait for the answer, milliseconds (100 ..= 5000).
+    pub timeout_ms: u32,
+    /// When the hook cannot be reached, times out or answers nonsense: go on as if no
+    /// hook were set (`true`) or refuse (`false`). A hook that refuses on purpose (a 4xx
+    /// answer) is obeyed either way.
+    pub fail_open: bool,
 }
 
 /// A pre-token-generation webhook: POSTed a Cognito-shaped event before tokens are signed;
@@ -92,6 +139,7 @@ impl Default for PoolConfig {
             deletion_protection: false,
             pre_token_generation: None,
             mfa: Default::default(),
+            triggers: Triggers::default(),
         }
     }
 }

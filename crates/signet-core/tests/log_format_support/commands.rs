@@ -10,8 +10,8 @@ use signet_core::{
     IssueCode, OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PutResourceServer,
     RecordSignInFailure, RedeemCode, RemoveUserFromGroup, ResourceServer, ResourceServerScope,
     SchemaAttribute, SetMfaPreference, SetUserPoolMfa, TokenHook, TokenValidity, TotpSignIn,
-    UpdateAppClient, UpdateGroup, UpdateUser, UpdateUserPool, User, UserPatch, UserPool,
-    UserStatus, VerifyTotp,
+    TriggerHook, Triggers, UpdateAppClient, UpdateGroup, UpdateUser, UpdateUserPool, User,
+    UserPatch, UserPool, UserStatus, VerifyTotp,
 };
 use std::collections::BTreeMap;
 
@@ -79,6 +79,25 @@ fn config(deletion_protection: bool) -> PoolConfig {
         }),
         // Not written when off: the goldens of the pool commands predate MFA.
         mfa: Default::default(),
+        // Not written when none: create_user_pool.json predates triggers (and so shows that
+        // a pool written before them still reads); update_user_pool.json has them.
+        triggers: if deletion_protection {
+            Triggers::default()
+        } else {
+            Triggers {
+                pre_sign_up: Some(TriggerHook {
+                    url: "https://hooks.example.com/pre-sign-up".into(),
+                    timeout_ms: 800,
+                    fail_open: false,
+                }),
+                user_migration: Some(TriggerHook {
+                    url: "https://hooks.example.com/migrate".into(),
+                    timeout_ms: 5000,
+                    fail_open: true,
+                }),
+                ..Default::default()
+            }
+        },
     }
 }
 

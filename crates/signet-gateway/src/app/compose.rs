@@ -102,6 +102,7 @@ pub(crate) fn compose(
         sealer.clone(),
         secrets.clone(),
         tokens.clone(),
+        hooks.clone(),
         AuthSettings {
             session_ttl: cfg.session_ttl,
         },
@@ -130,7 +131,7 @@ pub(crate) fn compose(
         secrets.clone(),
         tokens.clone(),
         keys.clone(),
-        hooks,
+        hooks.clone(),
         urls.clone(),
         metrics.clone(),
         store.clone(),
@@ -188,6 +189,7 @@ pub(crate) fn compose(
             passwords.clone(),
             secrets,
             codes.clone(),
+            hooks.clone(),
         ),
         users: Users::new(
             store.clone(),
@@ -195,6 +197,7 @@ pub(crate) fn compose(
             clock.clone(),
             passwords.clone(),
             codes,
+            hooks.clone(),
         ),
         groups: Groups::new(store.clone(), dir.clone(), clock.clone()),
         roles: Roles::new(store.clone(), clock.clone()),

@@ -98,13 +98,7 @@ impl Auth {
         let mut parameters = BTreeMap::new();
         parameters.insert("USER_ID_FOR_SRP".to_string(), view.user.username.clone());
         let name = match next_factor(pool, &view) {
-            Next::Tokens => {
-                return self
-                    .tokens
-                    .issue(pool, client, &view.user, &view.groups, None, trigger)
-                    .await
-                    .map(AuthOutcome::Tokens)
-            }
+            Next::Tokens => return self.signed_in(pool, client, &view, trigger).await,
             Next::Totp => Challenge::SoftwareTokenMfa,
             Next::Setup if pool.config.mfa.software_token => {
                 parameters.insert("MFAS_CAN_SETUP".into(), r#"["SOFTWARE_TOKEN_MFA"]"#.into());
@@ -165,7 +159,8 @@ impl Auth {
         }
         // Disabled or signed out meanwhile: no tokens.
         let view = self.session_user(pool, s).await?;
-        self.signed_in(pool, client, &view).await
+        self.signed_in(pool, client, &view, Trigger::Authentication)
+            .await
     }
 
     /// RespondToAuthChallenge(MFA_SETUP) with the session VerifySoftwareToken returned.
@@ -179,25 +174,24 @@ impl Auth {
         if view.user.mfa.totp.is_none() {
             return Err(invalid_session());
         }
-        self.signed_in(pool, client, &view).await
+        self.signed_in(pool, client, &view, Trigger::Authentication)
+            .await
     }
 
-    /// The tokens of a sign-in whose second factor is done.
+    /// The tokens of a sign-in whose every factor is done; the PostAuthentication hook,
+    /// if the pool sets it, may refuse them.
     async fn signed_in(
         &self,
         pool: &UserPool,
         client: &AppClient,
         view: &UserView,
+        trigger: Trigger,
     ) -> Result<AuthOutcome, AppError> {
+        self.hooks
+            .post_authentication(pool, &view.user, &client.client_id)
+            .await?;
         self.tokens
-            .issue(
-                pool,
-                client,
-                &view.user,
-                &view.groups,
-                None,
-                Trigger::Authentication,
-            )
+            .issue(pool, client, &view.user, &view.groups, None, trigger)
             .await
             .map(AuthOutcome::Tokens)
     }

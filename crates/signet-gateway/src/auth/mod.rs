@@ -11,6 +11,7 @@ mod srp;
 
 use crate::clock::SharedClock;
 use crate::directory::Directory;
+use crate::hooks::Hooks;
 use crate::names::{Challenge, InitiateFlow, WireName};
 use crate::passwords::Passwords;
 use crate::secrets::ClientSecrets;
@@ -68,6 +69,7 @@ pub(crate) struct Auth {
     sealer: Sealer,
     secrets: ClientSecrets,
     tokens: Tokens,
+    hooks: Hooks,
     settings: AuthSettings,
 }
 
@@ -82,6 +84,7 @@ impl Auth {
         sealer: Sealer,
         secrets: ClientSecrets,
         tokens: Tokens,
+        hooks: Hooks,
         settings: AuthSettings,
     ) -> Auth {
         Auth {
@@ -92,6 +95,7 @@ impl Auth {
             sealer,
             secrets,
             tokens,
+            hooks,
             settings,
         }
     }

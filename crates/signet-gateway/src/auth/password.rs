@@ -4,14 +4,24 @@
 
 use super::mfa::{next_factor, Next};
 use super::{wrong_credentials, Auth, AuthOutcome};
-use crate::hooks::Trigger;
+use crate::hooks::{Hooks, MigrationSource, Trigger};
 use crate::names::Challenge;
 use crate::passwords::Guess;
-use crate::validate::canonical_username;
+use crate::validate::{canonical_username, check_password, AttrWrite};
 use crate::AppError;
-use signet_core::{AppClient, Query, UserPool, UserStatus, UserView};
+use signet_core::{AppClient, Command, CreateUser, Query, UserPool, UserStatus, UserView};
 use signet_store_client::ReadConsistency::Linearizable;
 use std::collections::BTreeMap;
+
+/// What a UserMigration attempt led to.
+enum Migrated {
+    /// This sign-in created the user.
+    Created(UserView),
+    /// Another sign-in created it first (or it exists after all): check the password.
+    Raced(Option<UserView>),
+    /// The hook knows no such user (or failed open).
+    Unknown,
+}
 
 /// The answer to a first factor that was not right; `None` when it was.
 pub(super) fn refusal(guess: Guess, hidden: bool, has_password: bool) -> Option<AppError> {
@@ -44,7 +54,27 @@ impl Auth {
             return Err(signet_crypto::PasswordError::Saturated.into());
         }
         let (login, view) = self.user_for_login(pool, username).await?;
+        let view = match (view, &login) {
+            (None, Some(login)) if Hooks::migrates(pool) => {
+                match self
+                    .migrate(pool, client, login, username, password)
+                    .await?
+                {
+                    // The hook vouched for this password: no guess to check.
+                    Migrated::Created(view) => {
+                        self.pre_authentication(pool, client, username, Some(&view))
+                            .await?;
+                        return self.after_password(pool, client, view).await;
+                    }
+                    Migrated::Raced(view) => view,
+                    Migrated::Unknown => None,
+                }
+            }
+            (view, _) => view,
+        };
         let hidden = pool.config.prevent_user_existence_errors;
+        self.pre_authentication(pool, client, username, view.as_ref())
+            .await?;
         // Unknown users go through the same reservation (refused by the store) and the same
         // hashing work, so neither the answer nor its timing nor the traffic tells them apart.
         let target = match &view {
@@ -73,6 +103,85 @@ impl Auth {
         }
         self.lazy_srp_verifier(pool, &view.user, password).await;
         self.after_password(pool, client, view).await
+    }
+
+    /// PreAuthentication, if the pool sets it: for a known user, and for an unknown one
+    /// when the pool hides which users exist (told `userNotFound`), so that the hook's
+    /// presence does not tell them apart.
+    pub(super) async fn pre_authentication(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        view: Option<&UserView>,
+    ) -> Result<(), AppError> {
+        if view.is_none() && !pool.config.prevent_user_existence_errors {
+            return Ok(());
+        }
+        self.hooks
+            .pre_authentication(pool, username, view.map(|v| &v.user), &client.client_id)
+            .await
+    }
+
+    /// A sign-in names a user the pool does not have: the UserMigration hook may vouch for
+    /// the user and this password. The user is created through the log, once: when two
+    /// sign-ins race, the log refuses the second CreateUser and the loser goes on with
+    /// the winner's user (its password checked as any other sign-in's).
+    async fn migrate(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        login: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Migrated, AppError> {
+        let source = MigrationSource::Authentication { password };
+        let Some(m) = self
+            .hooks
+            .user_migration(pool, source, username, &client.client_id)
+            .await?
+        else {
+            return Ok(Migrated::Unknown);
+        };
+        let invalid = |e: AppError| {
+            AppError::InvalidLambdaResponse(format!("Invalid UserMigration response: {e}"))
+        };
+        let mut user = crate::users::new_user(
+            pool,
+            username,
+            &m.attributes,
+            AttrWrite::AdminCreate,
+            m.status,
+            self.clock.now_ms(),
+        )
+        .map_err(invalid)?;
+        if m.status == UserStatus::Confirmed {
+            // The password must meet this pool's policy like any password set here.
+            check_password(&pool.config.password_policy, password).map_err(invalid)?;
+            let (hash, srp) = self
+                .passwords
+                .hash_new(&pool.id, &user.username, password)
+                .await?;
+            user.password_hash = Some(hash);
+            user.srp = Some(srp);
+        }
+        let created = self
+            .store
+            .write(Command::CreateUser(CreateUser {
+                pool_id: pool.id.clone(),
+                user,
+            }))
+            .await;
+        match created {
+            Ok(_) | Err(AppError::UsernameExists) => {}
+            Err(e) => return Err(e),
+        }
+        // Read back what the log holds: ours, or the user a racing sign-in created.
+        let (_, view) = self.user_for_login(pool, login).await?;
+        Ok(match (created, view) {
+            (Ok(_), Some(v)) => Migrated::Created(v),
+            (_, v) => Migrated::Raced(v),
+        })
     }
 
     /// The user a sign-in names (by username or an alias), read linearizably. Imported

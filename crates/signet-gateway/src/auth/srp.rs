@@ -65,6 +65,8 @@ impl Auth {
         if view.is_none() && !pool.config.prevent_user_existence_errors {
             return Err(AppError::UserNotFound);
         }
+        self.pre_authentication(pool, client, username, view.as_ref())
+            .await?;
         let verifier: Option<SrpVerifier> = view
             .as_ref()
             .and_then(|v| v.user.srp.as_deref())

@@ -122,6 +122,12 @@ pub enum AppError {
     /// VerifySoftwareToken failed (a wrong code, or no seed to verify).
     #[error("{0}")]
     EnableSoftwareTokenMfa(String),
+    /// A trigger hook refused on purpose (Cognito: the Lambda threw).
+    #[error("{0}")]
+    UserLambdaValidation(String),
+    /// A trigger hook answered, but not in its trigger's shape, and the pool fails closed.
+    #[error("{0}")]
+    InvalidLambdaResponse(String),
 }
 
 impl AppError {

@@ -86,6 +86,12 @@ impl AppError {
             E::HookFailed(_) => row("UnexpectedLambdaException", C::Unavailable, 502),
             E::Timeout(_) => row("RequestTimeoutException", C::DeadlineExceeded, 503),
             E::TooLarge(_) => row("LimitExceededException", C::ResourceExhausted, 413),
+            E::UserLambdaValidation(_) => {
+                row("UserLambdaValidationException", C::InvalidArgument, 400)
+            }
+            E::InvalidLambdaResponse(_) => {
+                row("InvalidLambdaResponseException", C::Unavailable, 502)
+            }
         }
     }
 

@@ -68,6 +68,8 @@ fn every_error() -> Vec<AppError> {
         AppError::TooLarge(m()),
         AppError::SoftwareTokenMfaNotFound(m()),
         AppError::EnableSoftwareTokenMfa(m()),
+        AppError::UserLambdaValidation(m()),
+        AppError::InvalidLambdaResponse(m()),
     ]
 }
 
@@ -107,6 +109,8 @@ fn index(e: &AppError) -> usize {
         E::TooLarge(_) => 30,
         E::SoftwareTokenMfaNotFound(_) => 31,
         E::EnableSoftwareTokenMfa(_) => 32,
+        E::UserLambdaValidation(_) => 33,
+        E::InvalidLambdaResponse(_) => 34,
     }
 }
 

@@ -58,25 +58,53 @@ pub struct PoolInput {
     pub config: PoolConfig,
 }
 
+/// A hook's URL (bounded, and one the gateway may call) and timeout (100 ms to 5 s).
+fn check_hook(
+    name: &str,
+    url: &str,
+    timeout_ms: u32,
+    allow_loopback_http: bool,
+) -> Result<(), AppError> {
+    if url.len() > MAX_URL_CHARS {
+        return Err(AppError::invalid(format!(
+            "{name}.url is longer than {MAX_URL_CHARS} characters"
+        )));
+    }
+    crate::outbound::check_outbound_url(url, allow_loopback_http)
+        .map_err(|e| AppError::invalid(format!("{name}.url {url:?} {e}")))?;
+    if !(100..=5000).contains(&timeout_ms) {
+        return Err(AppError::invalid(format!(
+            "{name}.timeout_ms must be 100 to 5000"
+        )));
+    }
+    Ok(())
+}
+
 /// `allow_loopback_http`: the gateway's `allow_insecure_loopback_http`.
 fn check_config(c: &PoolConfig, allow_loopback_http: bool) -> Result<(), AppError> {
     if let Some(h) = &c.pre_token_generation {
-        if h.url.len() > MAX_URL_CHARS {
-            return Err(AppError::invalid(format!(
-                "pre_token_generation.url is longer than {MAX_URL_CHARS} characters"
-            )));
-        }
-        crate::outbound::check_outbound_url(&h.url, allow_loopback_http)
-            .map_err(|e| AppError::invalid(format!("pre_token_generation.url {:?} {e}", h.url)))?;
+        check_hook(
+            "pre_token_generation",
+            &h.url,
+            h.timeout_ms,
+            allow_loopback_http,
+        )?;
         if !(1..=3).contains(&h.version) {
             return Err(AppError::invalid(
                 "pre_token_generation.version must be V1_0, V2_0 or V3_0",
             ));
         }
-        if !(100..=5000).contains(&h.timeout_ms) {
-            return Err(AppError::invalid(
-                "pre_token_generation.timeout_ms must be 100 to 5000",
-            ));
+    }
+    let t = &c.triggers;
+    for (name, hook) in [
+        ("lambda_config.pre_sign_up", &t.pre_sign_up),
+        ("lambda_config.post_confirmation", &t.post_confirmation),
+        ("lambda_config.pre_authentication", &t.pre_authentication),
+        ("lambda_config.post_authentication", &t.post_authentication),
+        ("lambda_config.user_migration", &t.user_migration),
+    ] {
+        if let Some(h) = hook {
+            check_hook(name, &h.url, h.timeout_ms, allow_loopback_http)?;
         }
     }
     subset(

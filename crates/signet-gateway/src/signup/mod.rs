@@ -3,6 +3,7 @@
 use crate::clock::SharedClock;
 use crate::codes::{CodeDelivery, Codes};
 use crate::directory::Directory;
+use crate::hooks::{ConfirmSource, Hooks, MigrationSource, SignUpSource};
 use crate::secrets::ClientSecrets;
 use crate::store::Store;
 use crate::validate::{check_password, AttrWrite};
@@ -10,17 +11,48 @@ use crate::AppError;
 use signet_core::{
     AppClient, CodePurpose, Command, CreateUser, User, UserPatch, UserPool, UserStatus,
 };
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Result of SignUp.
 #[derive(Debug, Clone)]
 pub struct SignUpResult {
-    /// Confirmed at once (never, without a pre-sign-up hook).
+    /// Confirmed at once (only by a PreSignUp hook).
     pub confirmed: bool,
     /// The new user's sub.
     pub sub: String,
     /// Where the confirmation code went, if anywhere.
     pub delivery: Option<CodeDelivery>,
+}
+
+/// What a caller passes to a trigger only (Cognito's `ValidationData` and
+/// `ClientMetadata`): never stored, bounded in size.
+#[derive(Debug, Clone, Default)]
+pub struct TriggerInput {
+    /// Name → value, for PreSignUp's `validationData`.
+    pub validation_data: BTreeMap<String, String>,
+    /// Name → value, for the triggers' `clientMetadata`.
+    pub client_metadata: BTreeMap<String, String>,
+}
+
+/// Most bytes of names and values a [`TriggerInput`] may carry.
+const MAX_TRIGGER_INPUT_BYTES: usize = 16 * 1024;
+
+impl TriggerInput {
+    fn check(&self) -> Result<(), AppError> {
+        let bytes: usize = self
+            .validation_data
+            .iter()
+            .chain(self.client_metadata.iter())
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        if bytes > MAX_TRIGGER_INPUT_BYTES {
+            return Err(AppError::invalid(format!(
+                "ValidationData and ClientMetadata may carry at most {MAX_TRIGGER_INPUT_BYTES} bytes"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The sign-up and recovery feature: it holds only the handles it uses, built by `app.rs`.
@@ -32,6 +64,7 @@ pub(crate) struct Signup {
     passwords: crate::passwords::Passwords,
     secrets: ClientSecrets,
     codes: Codes,
+    hooks: Hooks,
 }
 
 impl Signup {
@@ -43,6 +76,7 @@ impl Signup {
         passwords: crate::passwords::Passwords,
         secrets: ClientSecrets,
         codes: Codes,
+        hooks: Hooks,
     ) -> Signup {
         Signup {
             store,
@@ -51,6 +85,7 @@ impl Signup {
             passwords,
             secrets,
             codes,
+            hooks,
         }
     }
 }
@@ -94,10 +129,12 @@ impl Signup {
         username: &str,
         password: &str,
         attrs: &[(String, String)],
+        extra: &TriggerInput,
     ) -> Result<SignUpResult, AppError> {
         let (client, pool) = self.public_client(client_id, username, secret_hash).await?;
         crate::validate::check_writable(&client, attrs)?;
         check_password(&pool.config.password_policy, password)?;
+        extra.check()?;
         let mut user = crate::users::new_user(
             &pool,
             username,
@@ -106,6 +143,19 @@ impl Signup {
             UserStatus::Unconfirmed,
             self.clock.now_ms(),
         )?;
+        // The hook sees the user as validated, before any hashing work or write.
+        let verdict = self
+            .hooks
+            .pre_sign_up(
+                &pool,
+                SignUpSource::SignUp,
+                &user,
+                Some(client_id),
+                &extra.validation_data,
+                &extra.client_metadata,
+            )
+            .await?;
+        crate::hooks::apply_verdict(&mut user, verdict);
         let (hash, srp) = self
             .passwords
             .hash_new(&pool.id, &user.username, password)
@@ -118,16 +168,17 @@ impl Signup {
                 user: user.clone(),
             }))
             .await?;
+        let confirmed = user.status == UserStatus::Confirmed;
         let delivery = match crate::codes::destination(&pool, &user, &CodePurpose::ConfirmSignUp) {
-            Some(_) => Some(
+            Some(_) if !confirmed => Some(
                 self.codes
                     .send(&pool, &user, CodePurpose::ConfirmSignUp)
                     .await?,
             ),
-            None => None,
+            _ => None,
         };
         Ok(SignUpResult {
-            confirmed: false,
+            confirmed,
             sub: user.sub,
             delivery,
         })
@@ -167,8 +218,16 @@ impl Signup {
                 .set_attributes
                 .insert(format!("{attr}_verified"), "true".into());
         }
+        let mut confirmed = user.clone();
+        confirmed.status = UserStatus::Confirmed;
+        confirmed.attributes.extend(patch.set_attributes.clone());
         self.codes
             .redeem(&pool, &user, CodePurpose::ConfirmSignUp, code, patch)
+            .await?;
+        // Told after the confirmation is durable: a hook that fails (closed) makes the call
+        // fail, but the user stays confirmed, as in Cognito.
+        self.hooks
+            .post_confirmation(&pool, ConfirmSource::SignUp, &confirmed, Some(client_id))
             .await
     }
 
@@ -202,7 +261,10 @@ impl Signup {
         let (_client, pool) = self.public_client(client_id, username, secret_hash).await?;
         let user = match self.user_for_code(&pool, username).await? {
             Ok(user) => user,
-            Err(decoy) => return Ok(decoy),
+            Err(decoy) => match self.migrate_for_reset(&pool, client_id, username).await? {
+                Some(user) => user,
+                None => return Ok(decoy),
+            },
         };
         if !user.enabled {
             return Err(AppError::NotAuthorized("User is disabled.".into()));
@@ -217,6 +279,55 @@ impl Signup {
         self.codes
             .send(&pool, &user, CodePurpose::ResetPassword)
             .await
+    }
+
+    /// ForgotPassword for a user the pool does not have: the UserMigration hook may vouch
+    /// for it, and it is created RESET_REQUIRED (without a password) so that the code sent
+    /// next sets one. Created once under races: the log refuses a second CreateUser, and
+    /// the loser reads the winner's user.
+    async fn migrate_for_reset(
+        &self,
+        pool: &UserPool,
+        client_id: &str,
+        username: &str,
+    ) -> Result<Option<User>, AppError> {
+        if !Hooks::migrates(pool) {
+            return Ok(None);
+        }
+        let Some(m) = self
+            .hooks
+            .user_migration(pool, MigrationSource::ForgotPassword, username, client_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = crate::users::new_user(
+            pool,
+            username,
+            &m.attributes,
+            AttrWrite::AdminCreate,
+            m.status,
+            self.clock.now_ms(),
+        )
+        .map_err(|e| {
+            AppError::InvalidLambdaResponse(format!("Invalid UserMigration response: {e}"))
+        })?;
+        let w = self
+            .store
+            .write(Command::CreateUser(CreateUser {
+                pool_id: pool.id.clone(),
+                user: user.clone(),
+            }))
+            .await;
+        match w {
+            Ok(_) => Ok(Some(user)),
+            Err(AppError::UsernameExists) => self
+                .dir
+                .find_user(pool, username)
+                .await
+                .map(|v| Some(v.user)),
+            Err(e) => Err(e),
+        }
     }
 
     /// ConfirmForgotPassword: the code sets a new password.
@@ -255,6 +366,16 @@ impl Signup {
         };
         self.codes
             .redeem(&pool, &user, CodePurpose::ResetPassword, code, patch)
+            .await?;
+        let mut reset = user;
+        reset.status = UserStatus::Confirmed;
+        self.hooks
+            .post_confirmation(
+                &pool,
+                ConfirmSource::ForgotPassword,
+                &reset,
+                Some(client_id),
+            )
             .await
     }
 }

@@ -126,6 +126,7 @@ pub(crate) struct Users {
     clock: SharedClock,
     passwords: crate::passwords::Passwords,
     codes: Codes,
+    hooks: crate::hooks::Hooks,
 }
 
 impl Users {
@@ -136,6 +137,7 @@ impl Users {
         clock: SharedClock,
         passwords: crate::passwords::Passwords,
         codes: Codes,
+        hooks: crate::hooks::Hooks,
     ) -> Users {
         Users {
             store,
@@ -143,6 +145,7 @@ impl Users {
             clock,
             passwords,
             codes,
+            hooks,
         }
     }
 }
@@ -163,6 +166,18 @@ impl Users {
             UserStatus::ForceChangePassword,
             self.clock.now_ms(),
         )?;
+        let verdict = self
+            .hooks
+            .pre_sign_up(
+                &pool,
+                crate::hooks::SignUpSource::AdminCreateUser,
+                &user,
+                None,
+                &Default::default(),
+                &Default::default(),
+            )
+            .await?;
+        crate::hooks::apply_verdict(&mut user, verdict);
         let temporary = if input.temporary_password.is_empty() {
             ids::temporary_password()
         } else {

@@ -38,7 +38,7 @@ impl Users {
         pool_id: &str,
         username: &str,
     ) -> Result<(), AppError> {
-        let user = self.admin_get_user(pool_id, username).await?;
+        let mut user = self.admin_get_user(pool_id, username).await?;
         self.dir
             .patch_user(
                 pool_id,
@@ -56,7 +56,12 @@ impl Users {
                     "User cannot be confirmed. Current status is not UNCONFIRMED".into(),
                 ),
                 other => other,
-            })
+            })?;
+        user.status = UserStatus::Confirmed;
+        let pool = self.dir.pool(pool_id).await?;
+        self.hooks
+            .post_confirmation(&pool, crate::hooks::ConfirmSource::SignUp, &user, None)
+            .await
     }
 
     /// AdminUserGlobalSignOut: every token issued before now stops working.

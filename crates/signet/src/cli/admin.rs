@@ -68,6 +68,15 @@ pub struct OAuthGrants {
     pub oauth_scope: Vec<String>,
 }
 
+/// The triggers `set-trigger` and `clear-trigger` know, by Cognito's names.
+pub const TRIGGERS: [&str; 5] = [
+    "PreSignUp",
+    "PostConfirmation",
+    "PreAuthentication",
+    "PostAuthentication",
+    "UserMigration",
+];
+
 /// The pre-token-generation hook of a pool (`create-pool`, `update-pool`).
 #[derive(Args, Debug)]
 pub struct PreTokenHookArgs {
@@ -267,6 +276,41 @@ pub enum AdminCommand {
         /// Offer TOTP (authenticator apps); needed for ON or OPTIONAL.
         #[arg(long, value_enum, default_value = "on")]
         totp: super::token::OnOff,
+    },
+    /// Set one of a pool's triggers (Cognito's LambdaConfig, as a webhook); prints the pool.
+    SetTrigger {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+        /// Which trigger.
+        #[arg(long, value_parser = TRIGGERS)]
+        trigger: String,
+        /// Where to POST its events (https; http to loopback where the gateway allows it).
+        #[arg(long)]
+        url: String,
+        /// How long to wait for the answer (100 to 5000 ms).
+        #[arg(long, default_value_t = 1000)]
+        timeout_ms: u32,
+        /// When the hook fails (no answer, 5xx, nonsense), go on as if it were not set.
+        #[arg(long)]
+        fail_open: bool,
+    },
+    /// Remove one of a pool's triggers; prints the pool.
+    ClearTrigger {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+        /// Which trigger.
+        #[arg(long, value_parser = TRIGGERS)]
+        trigger: String,
+    },
+    /// Print the key a pool's hook calls are signed with (give it to the hook's receiver),
+    /// derived from the gateways' webhook secret, read from SIGNET_WEBHOOK_SECRET. Nothing
+    /// is sent anywhere.
+    HookKey {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
     },
     /// Add a custom attribute to a pool's schema (AddCustomAttributes); users already in
     /// the pool are untouched.

@@ -128,6 +128,7 @@ async fn call(
                     username,
                     password,
                     user_attributes: attributes(&attrs),
+                    ..Default::default()
                 })
                 .await,
             )?;

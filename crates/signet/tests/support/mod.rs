@@ -64,6 +64,7 @@ impl Cli {
             "SIGNET_CLIENT_SECRET",
             "SIGNET_CONFIG",
             "SIGNET_HTTP_ENDPOINT",
+            "SIGNET_WEBHOOK_SECRET",
         ] {
             cmd.env_remove(var);
         }

@@ -14,3 +14,4 @@ mod identity_walkthrough;
 mod import_walkthrough;
 mod mfa_walkthrough;
 mod oauth_walkthrough;
+mod triggers_walkthrough;

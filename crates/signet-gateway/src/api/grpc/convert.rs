@@ -6,7 +6,7 @@ use crate::pools::{ClientInput, PoolInput};
 use crate::AppError;
 use signet_core::{
     Algorithm, AppClient, AttributeType, Group, PasswordPolicy, PoolConfig, SchemaAttribute,
-    TokenHook, User, UserPool,
+    TokenHook, TriggerHook, Triggers, User, UserPool,
 };
 use signet_proto::v1 as pb;
 
@@ -99,6 +99,11 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
             pre_token_generation: r.pre_token_generation.as_ref().map(hook_in),
             // Set with SetUserPoolMfaConfig; CreateUserPool starts with MFA off.
             mfa: Default::default(),
+            triggers: r
+                .lambda_config
+                .as_ref()
+                .map(triggers_in)
+                .unwrap_or_default(),
         },
     })
 }
@@ -120,6 +125,45 @@ pub(super) fn hook_in(h: &pb::PreTokenGenerationConfigType) -> TokenHook {
         },
         fail_open: h.fail_open,
     }
+}
+
+/// A pool's triggers as given (validated by the pool use cases).
+pub(super) fn triggers_in(l: &pb::LambdaConfigType) -> Triggers {
+    let one = |h: &Option<pb::TriggerHookType>| {
+        h.as_ref().map(|h| TriggerHook {
+            url: h.url.clone(),
+            timeout_ms: if h.timeout_ms == 0 {
+                1000
+            } else {
+                h.timeout_ms
+            },
+            fail_open: h.fail_open,
+        })
+    };
+    Triggers {
+        pre_sign_up: one(&l.pre_sign_up),
+        post_confirmation: one(&l.post_confirmation),
+        pre_authentication: one(&l.pre_authentication),
+        post_authentication: one(&l.post_authentication),
+        user_migration: one(&l.user_migration),
+    }
+}
+
+fn triggers_out(t: &Triggers) -> Option<pb::LambdaConfigType> {
+    let one = |h: &Option<TriggerHook>| {
+        h.as_ref().map(|h| pb::TriggerHookType {
+            url: h.url.clone(),
+            timeout_ms: h.timeout_ms,
+            fail_open: h.fail_open,
+        })
+    };
+    (!t.is_empty()).then(|| pb::LambdaConfigType {
+        pre_sign_up: one(&t.pre_sign_up),
+        post_confirmation: one(&t.post_confirmation),
+        pre_authentication: one(&t.pre_authentication),
+        post_authentication: one(&t.post_authentication),
+        user_migration: one(&t.user_migration),
+    })
 }
 
 fn hook_out(h: &TokenHook) -> pb::PreTokenGenerationConfigType {
@@ -166,6 +210,7 @@ pub(super) fn pool(p: &UserPool, issuer: String) -> pb::UserPoolType {
         deletion_protection: c.deletion_protection,
         issuer,
         pre_token_generation: p.config.pre_token_generation.as_ref().map(hook_out),
+        lambda_config: triggers_out(&p.config.triggers),
     }
 }
 

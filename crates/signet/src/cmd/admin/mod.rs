@@ -96,7 +96,52 @@ fn in_pool(user_pool_id: &str, next_token: String) -> pb::ListInPoolRequest {
     }
 }
 
+/// Set (or, with `None`, remove) one trigger, keeping the pool's others.
+async fn set_trigger(
+    c: &mut Admin,
+    pool: String,
+    trigger: &str,
+    hook: Option<pb::TriggerHookType>,
+) -> anyhow::Result<Value> {
+    let current = answer(c.describe_user_pool(pool_ref(&pool)).await)?;
+    let mut l = current
+        .user_pool
+        .and_then(|p| p.lambda_config)
+        .unwrap_or_default();
+    let slot = match trigger {
+        "PreSignUp" => &mut l.pre_sign_up,
+        "PostConfirmation" => &mut l.post_confirmation,
+        "PreAuthentication" => &mut l.pre_authentication,
+        "PostAuthentication" => &mut l.post_authentication,
+        "UserMigration" => &mut l.user_migration,
+        other => anyhow::bail!("unknown trigger {other}"),
+    };
+    *slot = hook;
+    let r = answer(
+        c.update_user_pool(pb::UpdateUserPoolRequest {
+            user_pool_id: pool,
+            lambda_config: Some(l),
+            ..Default::default()
+        })
+        .await,
+    )?;
+    Ok(json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) }))
+}
+
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    // Computed here from the secret: no gateway is asked.
+    if let AdminCommand::HookKey { pool } = &args.command {
+        let secret = std::env::var("SIGNET_WEBHOOK_SECRET").map_err(|_| {
+            anyhow::anyhow!("set SIGNET_WEBHOOK_SECRET to the gateways' webhook secret")
+        })?;
+        let secret = signet_crypto::Secret::new(secret.into_bytes()).ok_or_else(|| {
+            anyhow::anyhow!("SIGNET_WEBHOOK_SECRET must be at least 32 characters")
+        })?;
+        let key = signet_gateway::pool_hook_key(&secret, pool);
+        let key = String::from_utf8_lossy(key.expose()).to_string();
+        println!("{}", json!({ "user_pool_id": pool, "hook_key": key }));
+        return Ok(());
+    }
     let channel = admin_channel(&args).await?;
     let mut c = UserPoolAdminClient::new(channel.clone());
     let out = match args.command {
@@ -293,6 +338,24 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             pj::mfa_config(&r)
         }
+        AdminCommand::SetTrigger {
+            pool,
+            trigger,
+            url,
+            timeout_ms,
+            fail_open,
+        } => {
+            let hook = pb::TriggerHookType {
+                url,
+                timeout_ms,
+                fail_open,
+            };
+            set_trigger(&mut c, pool, &trigger, Some(hook)).await?
+        }
+        AdminCommand::ClearTrigger { pool, trigger } => {
+            set_trigger(&mut c, pool, &trigger, None).await?
+        }
+        AdminCommand::HookKey { .. } => unreachable!("answered above"),
         AdminCommand::AddCustomAttribute {
             pool,
             name,

@@ -40,6 +40,9 @@ pub(super) async fn update_user_pool(
     } else if let Some(h) = &r.pre_token_generation {
         config.pre_token_generation = Some(cv::hook_in(h));
     }
+    if let Some(l) = &r.lambda_config {
+        config.triggers = cv::triggers_in(l);
+    }
     if let Some(v) = r.prevent_user_existence_errors {
         config.prevent_user_existence_errors = v;
     }

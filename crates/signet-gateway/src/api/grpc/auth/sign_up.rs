@@ -18,6 +18,10 @@ pub(super) async fn sign_up(
             &r.username,
             &r.password,
             &cv::attrs(&r.user_attributes),
+            &crate::signup::TriggerInput {
+                validation_data: cv::attrs(&r.validation_data).into_iter().collect(),
+                client_metadata: r.client_metadata.into_iter().collect(),
+            },
         )
         .await?;
     Ok(pb::SignUpResponse {

@@ -3,18 +3,10 @@
 //! override or suppress claims, and (version 2 and up) scopes of the access token. Version
 //! 3 also runs for machine tokens (client_credentials). Never called when not configured.
 
-use crate::clock::SharedClock;
-use crate::outbound::{self, OutboundClient};
+use super::{HookError, Hooks};
 use crate::AppError;
-use http_body_util::{BodyExt, Limited};
 use serde_json::{json, Map, Value};
 use signet_core::{Group, TokenHook, User, UserPool};
-use signet_crypto::Secret;
-use std::sync::Arc;
-use std::time::Duration;
-
-/// Largest answer read from a hook.
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// Claims a hook may neither set nor remove: they carry the token's meaning and checks.
 const PROTECTED: [&str; 18] = [
@@ -156,50 +148,6 @@ pub(crate) fn edit_scopes(claims: &mut Value, add: &[String], suppress: &[String
     claims["scope"] = scopes.join(" ").into();
 }
 
-/// The HTTP client hooks are called with: https, or http to loopback when allowed (see
-/// [`outbound`]); every call signed with the gateway's webhook secret.
-pub(crate) struct HookClient {
-    client: OutboundClient,
-}
-
-impl Default for HookClient {
-    fn default() -> Self {
-        HookClient {
-            client: outbound::client(),
-        }
-    }
-}
-
-impl HookClient {
-    async fn call(
-        &self,
-        url: &str,
-        event: &Value,
-        secret: Option<&Secret>,
-        allow_loopback_http: bool,
-        now_ms: u64,
-    ) -> Result<Value, String> {
-        // Checked when the pool was written; checked again in case the rule or the flag
-        // changed since (defence in depth: the event carries user attributes).
-        outbound::check_outbound_url(url, allow_loopback_http)
-            .map_err(|e| format!("hook URL {url}: {e}"))?;
-        let secret =
-            secret.ok_or("the gateway has no webhook signing secret (--webhook-secret)")?;
-        let req = outbound::signed_post(url, event.to_string().into_bytes(), secret, now_ms)
-            .map_err(|e| format!("bad hook URL {url}: {e}"))?;
-        let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
-        if !resp.status().is_success() {
-            return Err(format!("the hook answered {}", resp.status()));
-        }
-        let body = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
-            .collect()
-            .await
-            .map_err(|e| format!("reading the answer: {e}"))?
-            .to_bytes();
-        serde_json::from_slice(&body).map_err(|e| format!("the answer is not JSON: {e}"))
-    }
-}
-
 /// What the event says about the tokens to be issued.
 pub(crate) struct HookEvent<'a> {
     pub trigger: Trigger,
@@ -208,31 +156,7 @@ pub(crate) struct HookEvent<'a> {
     pub scopes: Vec<String>,
 }
 
-/// Calls the pools' pre-token-generation hooks: the HTTP client, the secret calls are
-/// signed with, whether plain http to loopback is allowed, and the clock of the signature.
-#[derive(Clone)]
-pub(crate) struct Hooks {
-    client: Arc<HookClient>,
-    secret: Option<Secret>,
-    allow_loopback_http: bool,
-    clock: SharedClock,
-}
-
 impl Hooks {
-    /// Built by the composition root.
-    pub(crate) fn new(
-        secret: Option<Secret>,
-        allow_loopback_http: bool,
-        clock: SharedClock,
-    ) -> Hooks {
-        Hooks {
-            client: Arc::default(),
-            secret,
-            allow_loopback_http,
-            clock,
-        }
-    }
-
     /// Run the pool's hook, if it has one and it applies; `Ok(None)` means "issue as is".
     pub(crate) async fn pre_token(
         &self,
@@ -246,26 +170,20 @@ impl Hooks {
             return Ok(None);
         }
         let event = event_json(pool, hook, &ev);
-        let timeout = Duration::from_millis(u64::from(hook.timeout_ms));
-        let call = self.client.call(
-            &hook.url,
-            &event,
-            self.secret.as_ref(),
-            self.allow_loopback_http,
-            self.clock.now_ms(),
-        );
-        let outcome = match tokio::time::timeout(timeout, call).await {
-            Ok(Ok(answer)) => parse_answer(hook.version, &answer),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(format!("no answer within {} ms", hook.timeout_ms)),
+        let outcome = match self.invoke(pool, &hook.url, hook.timeout_ms, &event).await {
+            Ok(answer) => parse_answer(hook.version, &answer).map_err(HookError::Failed),
+            Err(e) => Err(e),
         };
         match outcome {
             Ok(edits) => Ok(Some(edits)),
-            Err(e) if hook.fail_open => {
+            Err(HookError::Refused(e)) => Err(AppError::UserLambdaValidation(format!(
+                "PreTokenGeneration failed with error {e}."
+            ))),
+            Err(HookError::Failed(e)) if hook.fail_open => {
                 tracing::warn!(pool = %pool.id, "pre-token-generation hook failed, issuing unchanged: {e}");
                 Ok(None)
             }
-            Err(e) => {
+            Err(HookError::Failed(e)) => {
                 tracing::warn!(pool = %pool.id, "pre-token-generation hook failed, refusing: {e}");
                 Err(AppError::HookFailed(format!(
                     "PreTokenGeneration failed with error {e}."
