@@ -39,6 +39,8 @@ pub enum InitiateFlow {
     RefreshTokenLegacy,
     /// USER_SRP_AUTH: the password proven by SRP-6a, never sent.
     UserSrp,
+    /// CUSTOM_AUTH: challenges defined and checked by the pool's triggers.
+    Custom,
 }
 
 impl WireName for InitiateFlow {
@@ -49,6 +51,7 @@ impl WireName for InitiateFlow {
         (Self::RefreshToken, "REFRESH_TOKEN_AUTH"),
         (Self::RefreshTokenLegacy, "REFRESH_TOKEN"),
         (Self::UserSrp, "USER_SRP_AUTH"),
+        (Self::Custom, "CUSTOM_AUTH"),
     ];
 }
 
@@ -71,6 +74,8 @@ pub enum Challenge {
     MfaSetup,
     /// USER_SRP_AUTH's proof of the password.
     PasswordVerifier,
+    /// CUSTOM_AUTH's challenge, created and checked by the pool's triggers.
+    CustomChallenge,
 }
 
 impl WireName for Challenge {
@@ -79,6 +84,7 @@ impl WireName for Challenge {
         (Self::SoftwareTokenMfa, "SOFTWARE_TOKEN_MFA"),
         (Self::MfaSetup, "MFA_SETUP"),
         (Self::PasswordVerifier, "PASSWORD_VERIFIER"),
+        (Self::CustomChallenge, "CUSTOM_CHALLENGE"),
     ];
 }
 

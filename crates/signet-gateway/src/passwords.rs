@@ -165,6 +165,25 @@ impl Passwords {
         .await
     }
 
+    /// Like [`Passwords::guess`], for an answer checked by an async `check` (a custom
+    /// challenge's answer, by the pool's VerifyAuthChallengeResponse hook), which runs only
+    /// once the attempt is counted; a locked user's answer is not checked at all.
+    pub(crate) async fn guess_async(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        check: impl std::future::Future<Output = Result<bool, AppError>> + Send,
+        clear_if_right: bool,
+    ) -> Result<Guess, AppError> {
+        self.reserved_check(
+            pool,
+            username,
+            Proof::Async(Box::pin(check)),
+            clear_if_right,
+        )
+        .await
+    }
+
     async fn reserved_check(
         &self,
         pool: &UserPool,
@@ -196,6 +215,10 @@ impl Passwords {
                 self.hasher.verify_dummy(password).await?;
                 false
             }
+            Proof::Async(check) => match &reserved.outcome {
+                Outcome::Applied => check.await?,
+                Outcome::Rejected(_) => false,
+            },
             Proof::Other(check) => {
                 let right = tokio::task::spawn_blocking(check)
                     .await
@@ -229,4 +252,6 @@ enum Proof<'a> {
     Argon2Dummy { password: &'a str },
     /// Another proof (an SRP claim).
     Other(Box<dyn FnOnce() -> bool + Send>),
+    /// An answer checked elsewhere (a custom challenge's, by a hook).
+    Async(std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, AppError>> + Send + 'a>>),
 }

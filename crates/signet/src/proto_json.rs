@@ -63,6 +63,12 @@ pub fn lambda_config(l: &pb::LambdaConfigType) -> Value {
         ("PreAuthentication", &l.pre_authentication),
         ("PostAuthentication", &l.post_authentication),
         ("UserMigration", &l.user_migration),
+        ("DefineAuthChallenge", &l.define_auth_challenge),
+        ("CreateAuthChallenge", &l.create_auth_challenge),
+        (
+            "VerifyAuthChallengeResponse",
+            &l.verify_auth_challenge_response,
+        ),
     ] {
         if let Some(h) = h {
             m.insert(

@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod custom_auth;
 mod outbound;
 mod token_hook;
 mod triggers;

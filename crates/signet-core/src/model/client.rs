@@ -12,6 +12,8 @@ pub enum AuthFlow {
     AllowRefreshTokenAuth,
     /// InitiateAuth with USER_SRP_AUTH (the password proven, never sent).
     AllowUserSrpAuth,
+    /// InitiateAuth with CUSTOM_AUTH (challenges defined by the pool's triggers).
+    AllowCustomAuth,
 }
 
 impl AuthFlow {
@@ -22,6 +24,7 @@ impl AuthFlow {
             AuthFlow::AllowAdminUserPasswordAuth => "ALLOW_ADMIN_USER_PASSWORD_AUTH",
             AuthFlow::AllowRefreshTokenAuth => "ALLOW_REFRESH_TOKEN_AUTH",
             AuthFlow::AllowUserSrpAuth => "ALLOW_USER_SRP_AUTH",
+            AuthFlow::AllowCustomAuth => "ALLOW_CUSTOM_AUTH",
         }
     }
 
@@ -32,6 +35,7 @@ impl AuthFlow {
             AuthFlow::AllowAdminUserPasswordAuth,
             AuthFlow::AllowRefreshTokenAuth,
             AuthFlow::AllowUserSrpAuth,
+            AuthFlow::AllowCustomAuth,
         ]
         .into_iter()
         .find(|f| f.name() == s)

@@ -88,12 +88,47 @@ pub struct Triggers {
     /// for the user (and the password) and the user is created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_migration: Option<TriggerHook>,
+    /// CUSTOM_AUTH: decides, from the challenges answered so far, whether to issue tokens,
+    /// fail, or ask another challenge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub define_auth_challenge: Option<TriggerHook>,
+    /// CUSTOM_AUTH: makes the next challenge (public parameters for the user, private
+    /// ones for the check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_auth_challenge: Option<TriggerHook>,
+    /// CUSTOM_AUTH: checks an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_auth_challenge_response: Option<TriggerHook>,
 }
 
 impl Triggers {
     /// No trigger is set.
     pub fn is_empty(&self) -> bool {
         self == &Triggers::default()
+    }
+
+    /// Every trigger by Cognito's LambdaConfig name, set or not.
+    pub fn each(&self) -> [(&'static str, &Option<TriggerHook>); 8] {
+        [
+            ("PreSignUp", &self.pre_sign_up),
+            ("PostConfirmation", &self.post_confirmation),
+            ("PreAuthentication", &self.pre_authentication),
+            ("PostAuthentication", &self.post_authentication),
+            ("UserMigration", &self.user_migration),
+            ("DefineAuthChallenge", &self.define_auth_challenge),
+            ("CreateAuthChallenge", &self.create_auth_challenge),
+            (
+                "VerifyAuthChallengeResponse",
+                &self.verify_auth_challenge_response,
+            ),
+        ]
+    }
+
+    /// The three CUSTOM_AUTH triggers are all set.
+    pub fn custom_auth(&self) -> bool {
+        self.define_auth_challenge.is_some()
+            && self.create_auth_challenge.is_some()
+            && self.verify_auth_challenge_response.is_some()
     }
 }
 

@@ -44,6 +44,7 @@ impl Auth {
             }
             Challenge::SoftwareTokenMfa => self.answer_totp(&pool, &client, &s, responses).await,
             Challenge::MfaSetup => self.finish_mfa_setup(&pool, &client, &s).await,
+            Challenge::CustomChallenge => self.answer_custom(&pool, &client, &s, responses).await,
             Challenge::PasswordVerifier => unreachable!("answered above"),
         }
     }

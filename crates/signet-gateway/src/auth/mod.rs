@@ -3,6 +3,7 @@
 //! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
 
 mod challenge;
+mod custom;
 mod mfa;
 mod password;
 mod refresh;
@@ -153,6 +154,24 @@ impl Auth {
                 self.secrets
                     .check_secret_hash(&client, username, secret_hash)?;
                 self.srp_start(&pool, &client, username, srp_a).await
+            }
+            InitiateFlow::Custom => {
+                if admin || !client.allows(AuthFlow::AllowCustomAuth) {
+                    return Err(AppError::invalid(
+                        "CUSTOM_AUTH flow not enabled for this client",
+                    ));
+                }
+                let username = params
+                    .get("USERNAME")
+                    .ok_or_else(|| AppError::invalid("Missing required parameter USERNAME"))?;
+                if params.contains_key("SRP_A") {
+                    return Err(AppError::invalid(
+                        "CUSTOM_AUTH with SRP_A (a password before the custom challenges) is not offered",
+                    ));
+                }
+                self.secrets
+                    .check_secret_hash(&client, username, secret_hash)?;
+                self.custom_start(&pool, &client, username).await
             }
             InitiateFlow::RefreshToken | InitiateFlow::RefreshTokenLegacy => {
                 if !client.allows(AuthFlow::AllowRefreshTokenAuth) {

@@ -4,7 +4,7 @@
 
 use super::Auth;
 use crate::directory::{Dead, TokenUser, UserCheckError};
-use crate::tokens::{SessionPayload, SESSION_PURPOSE};
+use crate::tokens::{CustomState, SessionPayload, SESSION_PURPOSE};
 use crate::AppError;
 use signet_core::{AppClient, User, UserPool, UserView};
 use std::sync::Arc;
@@ -22,6 +22,18 @@ impl Auth {
         user: &User,
         stage: &str,
     ) -> Result<String, AppError> {
+        self.new_session_with(pool, client, user, stage, None)
+    }
+
+    /// [`Auth::new_session`] carrying CUSTOM_AUTH's state.
+    pub(super) fn new_session_with(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        stage: &str,
+        custom: Option<CustomState>,
+    ) -> Result<String, AppError> {
         let now = self.clock.now_ms();
         let session = SessionPayload {
             v: 1,
@@ -32,6 +44,7 @@ impl Auth {
             exp_ms: now + self.settings.session_ttl.as_millis() as u64,
             sub: user.sub.clone(),
             iat_ms: now,
+            custom,
         };
         let bytes = serde_json::to_vec(&session).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(self.sealer.seal(SESSION_PURPOSE, &bytes))

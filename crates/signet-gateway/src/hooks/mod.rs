@@ -13,7 +13,7 @@ mod pre_token;
 mod triggers;
 
 pub(crate) use pre_token::{edit_claims, edit_scopes, HookEvent, Trigger};
-pub(crate) use triggers::{apply_verdict, ConfirmSource, MigrationSource, SignUpSource};
+pub(crate) use triggers::{apply_verdict, ConfirmSource, MigrationSource, Next, SignUpSource};
 
 use crate::clock::SharedClock;
 use crate::outbound::{self, OutboundClient};

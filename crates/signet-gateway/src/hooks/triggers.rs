@@ -22,6 +22,9 @@ enum Kind {
     PreAuthentication,
     PostAuthentication,
     UserMigration,
+    DefineAuthChallenge,
+    CreateAuthChallenge,
+    VerifyAuthChallengeResponse,
 }
 
 impl Kind {
@@ -32,6 +35,9 @@ impl Kind {
             Kind::PreAuthentication => "PreAuthentication",
             Kind::PostAuthentication => "PostAuthentication",
             Kind::UserMigration => "UserMigration",
+            Kind::DefineAuthChallenge => "DefineAuthChallenge",
+            Kind::CreateAuthChallenge => "CreateAuthChallenge",
+            Kind::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
         }
     }
 
@@ -43,6 +49,9 @@ impl Kind {
             Kind::PreAuthentication => t.pre_authentication.as_ref(),
             Kind::PostAuthentication => t.post_authentication.as_ref(),
             Kind::UserMigration => t.user_migration.as_ref(),
+            Kind::DefineAuthChallenge => t.define_auth_challenge.as_ref(),
+            Kind::CreateAuthChallenge => t.create_auth_challenge.as_ref(),
+            Kind::VerifyAuthChallengeResponse => t.verify_auth_challenge_response.as_ref(),
         }
     }
 }
@@ -71,6 +80,31 @@ pub(crate) fn apply_verdict(user: &mut User, v: SignUpVerdict) {
         }
     }
 }
+
+/// What DefineAuthChallenge decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Sign the user in.
+    IssueTokens,
+    /// End the sign-in.
+    Fail,
+    /// Ask a (CUSTOM_CHALLENGE) challenge.
+    Challenge,
+}
+
+/// A challenge CreateAuthChallenge made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MadeChallenge {
+    /// Shown to the user (ChallengeParameters).
+    pub public: BTreeMap<String, String>,
+    /// Kept for the check, sealed in the session.
+    pub private: BTreeMap<String, String>,
+    /// Recorded in the history DefineAuthChallenge sees.
+    pub metadata: String,
+}
+
+/// Most bytes of a made challenge's parameters and metadata (they travel in the session).
+const MAX_CHALLENGE_BYTES: usize = 4096;
 
 /// A user the UserMigration hook vouched for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,6 +357,95 @@ impl Hooks {
         .map(|_| ())
     }
 
+    /// DefineAuthChallenge: what comes next, given the challenges answered so far. `user`
+    /// None: unknown to the pool (asked only when the pool hides which users exist).
+    pub(crate) async fn define_auth_challenge(
+        &self,
+        pool: &UserPool,
+        user_name: &str,
+        user: Option<&User>,
+        client_id: &str,
+        answered: &[crate::tokens::ChallengeResult],
+    ) -> Result<Next, AppError> {
+        let request = json!({
+            "userAttributes": user.map(user_attributes).unwrap_or_else(|| json!({})),
+            "session": history(answered),
+            "clientMetadata": {},
+            "userNotFound": user.is_none(),
+        });
+        let next = self
+            .run(
+                pool,
+                Kind::DefineAuthChallenge,
+                "DefineAuthChallenge_Authentication",
+                user_name,
+                Some(client_id),
+                request,
+                parse_define,
+            )
+            .await?;
+        // Failed open: no decision is no sign-in.
+        Ok(next.unwrap_or(Next::Fail))
+    }
+
+    /// CreateAuthChallenge: the next CUSTOM_CHALLENGE.
+    pub(crate) async fn create_auth_challenge(
+        &self,
+        pool: &UserPool,
+        user_name: &str,
+        user: Option<&User>,
+        client_id: &str,
+        answered: &[crate::tokens::ChallengeResult],
+    ) -> Result<Option<MadeChallenge>, AppError> {
+        let request = json!({
+            "userAttributes": user.map(user_attributes).unwrap_or_else(|| json!({})),
+            "challengeName": "CUSTOM_CHALLENGE",
+            "session": history(answered),
+            "clientMetadata": {},
+            "userNotFound": user.is_none(),
+        });
+        self.run(
+            pool,
+            Kind::CreateAuthChallenge,
+            "CreateAuthChallenge_Authentication",
+            user_name,
+            Some(client_id),
+            request,
+            parse_create,
+        )
+        .await
+    }
+
+    /// VerifyAuthChallengeResponse: whether `answer` is right (failed open: it is not).
+    pub(crate) async fn verify_auth_challenge(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        client_id: &str,
+        private: &BTreeMap<String, String>,
+        answer: &str,
+    ) -> Result<bool, AppError> {
+        let request = json!({
+            "userAttributes": user_attributes(user),
+            "privateChallengeParameters": strings(private),
+            "challengeAnswer": answer,
+            "clientMetadata": {},
+            "userNotFound": false,
+        });
+        let right = self
+            .run(
+                pool,
+                Kind::VerifyAuthChallengeResponse,
+                "VerifyAuthChallengeResponse_Authentication",
+                &user.username,
+                Some(client_id),
+                request,
+                |r| flag(r, "answerCorrect"),
+            )
+            .await?;
+        Ok(right.unwrap_or(false))
+    }
+
     /// Whether the pool asks a hook about users it does not have.
     pub(crate) fn migrates(pool: &UserPool) -> bool {
         pool.config.triggers.user_migration.is_some()
@@ -367,6 +490,73 @@ impl Hooks {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The triggers' `session`: the challenges answered so far.
+fn history(h: &[crate::tokens::ChallengeResult]) -> Value {
+    h.iter()
+        .map(|r| {
+            json!({"challengeName": r.name, "challengeResult": r.result,
+                "challengeMetadata": r.metadata})
+        })
+        .collect()
+}
+
+fn string_map(r: &Value, name: &str) -> Result<BTreeMap<String, String>, Invalid> {
+    match r.get(name) {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                _ => Err(Invalid(format!("{name}.{k} must be a string"))),
+            })
+            .collect(),
+        Some(_) => Err(Invalid(format!("{name} must be an object"))),
+    }
+}
+
+fn parse_define(r: &Value) -> Result<Next, Invalid> {
+    if flag(r, "failAuthentication")? {
+        return Ok(Next::Fail);
+    }
+    if flag(r, "issueTokens")? {
+        return Ok(Next::IssueTokens);
+    }
+    match r.get("challengeName").and_then(Value::as_str) {
+        Some("CUSTOM_CHALLENGE") => Ok(Next::Challenge),
+        Some(other) => Err(Invalid(format!(
+            "challengeName {other} is not offered (CUSTOM_CHALLENGE is)"
+        ))),
+        None => Err(Invalid(
+            "neither issueTokens, failAuthentication nor challengeName".into(),
+        )),
+    }
+}
+
+fn parse_create(r: &Value) -> Result<MadeChallenge, Invalid> {
+    let made = MadeChallenge {
+        public: string_map(r, "publicChallengeParameters")?,
+        private: string_map(r, "privateChallengeParameters")?,
+        metadata: match r.get("challengeMetadata") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(Invalid("challengeMetadata must be a string".into())),
+        },
+    };
+    let bytes: usize = made
+        .public
+        .iter()
+        .chain(made.private.iter())
+        .map(|(k, v)| k.len() + v.len())
+        .sum::<usize>()
+        + made.metadata.len();
+    if bytes > MAX_CHALLENGE_BYTES {
+        return Err(Invalid(format!(
+            "the challenge carries {bytes} bytes, more than {MAX_CHALLENGE_BYTES}"
+        )));
+    }
+    Ok(made)
 }
 
 /// A UserMigration answer: no `userAttributes` means the hook knows no such user.

@@ -95,10 +95,12 @@ fn retry_grace(input: &ClientInput) -> Result<u32, AppError> {
 
 fn flows(names: &[String]) -> Result<Vec<AuthFlow>, AppError> {
     if names.is_empty() {
-        // Cognito's default for a new client.
+        // Cognito's default for a new client (CUSTOM_AUTH does nothing until the pool sets
+        // its three triggers).
         return Ok(vec![
             AuthFlow::AllowRefreshTokenAuth,
             AuthFlow::AllowUserSrpAuth,
+            AuthFlow::AllowCustomAuth,
         ]);
     }
     names

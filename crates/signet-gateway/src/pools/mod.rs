@@ -95,17 +95,21 @@ fn check_config(c: &PoolConfig, allow_loopback_http: bool) -> Result<(), AppErro
             ));
         }
     }
-    let t = &c.triggers;
-    for (name, hook) in [
-        ("lambda_config.pre_sign_up", &t.pre_sign_up),
-        ("lambda_config.post_confirmation", &t.post_confirmation),
-        ("lambda_config.pre_authentication", &t.pre_authentication),
-        ("lambda_config.post_authentication", &t.post_authentication),
-        ("lambda_config.user_migration", &t.user_migration),
-    ] {
+    for (name, hook) in c.triggers.each() {
         if let Some(h) = hook {
-            check_hook(name, &h.url, h.timeout_ms, allow_loopback_http)?;
+            let name = format!("LambdaConfig.{name}");
+            check_hook(&name, &h.url, h.timeout_ms, allow_loopback_http)?;
         }
+    }
+    let custom = [
+        &c.triggers.define_auth_challenge,
+        &c.triggers.create_auth_challenge,
+        &c.triggers.verify_auth_challenge_response,
+    ];
+    if custom.iter().any(|h| h.is_some()) && !c.triggers.custom_auth() {
+        return Err(AppError::invalid(
+            "DefineAuthChallenge, CreateAuthChallenge and VerifyAuthChallengeResponse go together: set all three or none",
+        ));
     }
     subset(
         &c.username_attributes,

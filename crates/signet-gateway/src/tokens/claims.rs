@@ -45,6 +45,26 @@ pub(crate) struct SessionPayload {
     /// the user's `tokens_valid_after_ms` (disabled, signed out, another password set) is void.
     #[serde(default)]
     pub iat_ms: u64,
+    /// CUSTOM_AUTH's state, sealed with the rest: the client never reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomState>,
+}
+
+/// Where a CUSTOM_AUTH sign-in stands: the challenges answered so far, and the private
+/// parameters and metadata of the one being asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CustomState {
+    pub history: Vec<ChallengeResult>,
+    pub private: std::collections::BTreeMap<String, String>,
+    pub metadata: String,
+}
+
+/// One answered challenge (an entry of the triggers' `session`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ChallengeResult {
+    pub name: String,
+    pub result: bool,
+    pub metadata: String,
 }
 
 /// Everything the claims of one sign-in depend on.

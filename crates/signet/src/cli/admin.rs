@@ -69,12 +69,24 @@ pub struct OAuthGrants {
 }
 
 /// The triggers `set-trigger` and `clear-trigger` know, by Cognito's names.
+/// (`CustomAuth` in `clear-trigger` names the three custom-auth triggers, which
+/// `set-custom-auth` sets together.)
 pub const TRIGGERS: [&str; 5] = [
     "PreSignUp",
     "PostConfirmation",
     "PreAuthentication",
     "PostAuthentication",
     "UserMigration",
+];
+
+/// What `clear-trigger` removes.
+pub const CLEARABLE: [&str; 6] = [
+    "PreSignUp",
+    "PostConfirmation",
+    "PreAuthentication",
+    "PostAuthentication",
+    "UserMigration",
+    "CustomAuth",
 ];
 
 /// The pre-token-generation hook of a pool (`create-pool`, `update-pool`).
@@ -295,13 +307,32 @@ pub enum AdminCommand {
         #[arg(long)]
         fail_open: bool,
     },
-    /// Remove one of a pool's triggers; prints the pool.
+    /// Set the three CUSTOM_AUTH triggers (they go together); prints the pool.
+    SetCustomAuth {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+        /// DefineAuthChallenge's URL.
+        #[arg(long)]
+        define_url: String,
+        /// CreateAuthChallenge's URL.
+        #[arg(long)]
+        create_url: String,
+        /// VerifyAuthChallengeResponse's URL.
+        #[arg(long)]
+        verify_url: String,
+        /// How long to wait for each answer (100 to 5000 ms).
+        #[arg(long, default_value_t = 1000)]
+        timeout_ms: u32,
+    },
+    /// Remove one of a pool's triggers (CustomAuth: the three custom-auth ones); prints
+    /// the pool.
     ClearTrigger {
         /// User pool id.
         #[arg(long)]
         pool: String,
         /// Which trigger.
-        #[arg(long, value_parser = TRIGGERS)]
+        #[arg(long, value_parser = CLEARABLE)]
         trigger: String,
     },
     /// Print the key a pool's hook calls are signed with (give it to the hook's receiver),

@@ -1,7 +1,8 @@
 //! Black-box: README's trigger commands with the real binary against `signet dev` (given a
 //! webhook secret): `set-trigger` shows the trigger on the pool, a PreSignUp hook nobody
 //! answers refuses sign-ups (UnexpectedLambdaException) until it is set to fail open,
-//! `clear-trigger` removes it, and `hook-key` prints the pool's key, computed offline.
+//! `clear-trigger` removes it, `set-custom-auth` sets the three custom-auth triggers
+//! together, and `hook-key` prints the pool's key, computed offline.
 
 use crate::support::{bin, json_ok, text, Cli, PASSWORD};
 use signet_testkit::{dev_args, ChildProcess};
@@ -101,6 +102,36 @@ async fn triggers_with_the_cli() {
     let cleared = json_ok(
         "clear-trigger",
         &cli.admin(&["clear-trigger", "--pool", &pool, "--trigger", "PreSignUp"])
+            .await,
+    );
+    assert!(cleared["user_pool"]["lambda_config"].is_null(), "{cleared}");
+
+    // The three custom-auth triggers go together.
+    let custom = json_ok(
+        "set-custom-auth",
+        &cli.admin(&[
+            "set-custom-auth",
+            "--pool",
+            &pool,
+            "--define-url",
+            "http://127.0.0.1:9/define",
+            "--create-url",
+            "http://127.0.0.1:9/create",
+            "--verify-url",
+            "http://127.0.0.1:9/verify",
+        ])
+        .await,
+    );
+    let l = &custom["user_pool"]["lambda_config"];
+    assert_eq!(l["DefineAuthChallenge"]["url"], "http://127.0.0.1:9/define");
+    assert_eq!(l["CreateAuthChallenge"]["url"], "http://127.0.0.1:9/create");
+    assert_eq!(
+        l["VerifyAuthChallengeResponse"]["url"],
+        "http://127.0.0.1:9/verify"
+    );
+    let cleared = json_ok(
+        "clear-trigger CustomAuth",
+        &cli.admin(&["clear-trigger", "--pool", &pool, "--trigger", "CustomAuth"])
             .await,
     );
     assert!(cleared["user_pool"]["lambda_config"].is_null(), "{cleared}");

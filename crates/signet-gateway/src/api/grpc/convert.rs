@@ -146,6 +146,9 @@ pub(super) fn triggers_in(l: &pb::LambdaConfigType) -> Triggers {
         pre_authentication: one(&l.pre_authentication),
         post_authentication: one(&l.post_authentication),
         user_migration: one(&l.user_migration),
+        define_auth_challenge: one(&l.define_auth_challenge),
+        create_auth_challenge: one(&l.create_auth_challenge),
+        verify_auth_challenge_response: one(&l.verify_auth_challenge_response),
     }
 }
 
@@ -163,6 +166,9 @@ fn triggers_out(t: &Triggers) -> Option<pb::LambdaConfigType> {
         pre_authentication: one(&t.pre_authentication),
         post_authentication: one(&t.post_authentication),
         user_migration: one(&t.user_migration),
+        define_auth_challenge: one(&t.define_auth_challenge),
+        create_auth_challenge: one(&t.create_auth_challenge),
+        verify_auth_challenge_response: one(&t.verify_auth_challenge_response),
     })
 }
 

@@ -96,27 +96,18 @@ fn in_pool(user_pool_id: &str, next_token: String) -> pb::ListInPoolRequest {
     }
 }
 
-/// Set (or, with `None`, remove) one trigger, keeping the pool's others.
-async fn set_trigger(
+/// Change the pool's triggers with `edit`, keeping the others; the updated pool.
+async fn edit_triggers(
     c: &mut Admin,
     pool: String,
-    trigger: &str,
-    hook: Option<pb::TriggerHookType>,
+    edit: impl FnOnce(&mut pb::LambdaConfigType) -> anyhow::Result<()>,
 ) -> anyhow::Result<Value> {
     let current = answer(c.describe_user_pool(pool_ref(&pool)).await)?;
     let mut l = current
         .user_pool
         .and_then(|p| p.lambda_config)
         .unwrap_or_default();
-    let slot = match trigger {
-        "PreSignUp" => &mut l.pre_sign_up,
-        "PostConfirmation" => &mut l.post_confirmation,
-        "PreAuthentication" => &mut l.pre_authentication,
-        "PostAuthentication" => &mut l.post_authentication,
-        "UserMigration" => &mut l.user_migration,
-        other => anyhow::bail!("unknown trigger {other}"),
-    };
-    *slot = hook;
+    edit(&mut l)?;
     let r = answer(
         c.update_user_pool(pb::UpdateUserPoolRequest {
             user_pool_id: pool,
@@ -126,6 +117,30 @@ async fn set_trigger(
         .await,
     )?;
     Ok(json!({ "user_pool": r.user_pool.as_ref().map(pj::pool) }))
+}
+
+/// Set (or, with `None`, remove) the trigger `name` (CustomAuth: the three together).
+fn put_trigger(
+    l: &mut pb::LambdaConfigType,
+    name: &str,
+    hook: Option<pb::TriggerHookType>,
+) -> anyhow::Result<()> {
+    let slot = match name {
+        "PreSignUp" => &mut l.pre_sign_up,
+        "PostConfirmation" => &mut l.post_confirmation,
+        "PreAuthentication" => &mut l.pre_authentication,
+        "PostAuthentication" => &mut l.post_authentication,
+        "UserMigration" => &mut l.user_migration,
+        "CustomAuth" if hook.is_none() => {
+            l.define_auth_challenge = None;
+            l.create_auth_challenge = None;
+            l.verify_auth_challenge_response = None;
+            return Ok(());
+        }
+        other => anyhow::bail!("unknown trigger {other}"),
+    };
+    *slot = hook;
+    Ok(())
 }
 
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
@@ -350,10 +365,32 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 timeout_ms,
                 fail_open,
             };
-            set_trigger(&mut c, pool, &trigger, Some(hook)).await?
+            edit_triggers(&mut c, pool, |l| put_trigger(l, &trigger, Some(hook))).await?
+        }
+        AdminCommand::SetCustomAuth {
+            pool,
+            define_url,
+            create_url,
+            verify_url,
+            timeout_ms,
+        } => {
+            let hook = |url| {
+                Some(pb::TriggerHookType {
+                    url,
+                    timeout_ms,
+                    fail_open: false,
+                })
+            };
+            edit_triggers(&mut c, pool, |l| {
+                l.define_auth_challenge = hook(define_url);
+                l.create_auth_challenge = hook(create_url);
+                l.verify_auth_challenge_response = hook(verify_url);
+                Ok(())
+            })
+            .await?
         }
         AdminCommand::ClearTrigger { pool, trigger } => {
-            set_trigger(&mut c, pool, &trigger, None).await?
+            edit_triggers(&mut c, pool, |l| put_trigger(l, &trigger, None)).await?
         }
         AdminCommand::HookKey { .. } => unreachable!("answered above"),
         AdminCommand::AddCustomAttribute {
