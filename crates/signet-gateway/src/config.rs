@@ -118,6 +118,115 @@ pub struct ServingLimits {
     /// Largest HTTP request body buffered by an endpoint (forms, JSON), in bytes; the
     /// streamed user-import upload has its own limits.
     pub max_http_body_bytes: usize,
+    /// Rate limits per source address and per app client (none by default).
+    pub rate: RateLimits,
+}
+
+/// What a rate limit counts: the public calls that take a credential or a code, create a
+/// user, send a code, or issue tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RateClass {
+    /// InitiateAuth, RespondToAuthChallenge, ConfirmSignUp, ConfirmForgotPassword,
+    /// VerifyUserAttribute, ChangePassword, VerifySoftwareToken.
+    SignIn = 0,
+    /// SignUp.
+    SignUp = 1,
+    /// ResendConfirmationCode, ForgotPassword, GetUserAttributeVerificationCode.
+    Codes = 2,
+    /// The token endpoint, GetTokensFromRefreshToken, IssueClientToken.
+    Token = 3,
+}
+
+impl RateClass {
+    const ALL: [RateClass; 4] = [
+        RateClass::SignIn,
+        RateClass::SignUp,
+        RateClass::Codes,
+        RateClass::Token,
+    ];
+
+    /// The name in `--rate-limit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RateClass::SignIn => "sign-in",
+            RateClass::SignUp => "sign-up",
+            RateClass::Codes => "codes",
+            RateClass::Token => "token",
+        }
+    }
+}
+
+/// A rate: one call every `every`, up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Time for one call to come back to the budget.
+    pub every: Duration,
+    /// Calls allowed at once after a quiet time.
+    pub burst: u32,
+}
+
+/// Budgets per class, per source address and per app client; None: unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Indexed by [`RateClass`].
+    pub address: [Option<Budget>; 4],
+    /// Indexed by [`RateClass`].
+    pub client: [Option<Budget>; 4],
+}
+
+impl RateLimits {
+    /// Apply one `CLASS.KEY=N/UNIT[,burst=M]` setting, e.g. `sign-in.address=10/s,burst=50`
+    /// (KEY `address` or `client`; UNIT `s`, `min` or `h`; burst defaults to N).
+    pub fn set(&mut self, spec: &str) -> Result<(), String> {
+        let bad =
+            |why: &str| format!("rate limit {spec:?}: {why} (e.g. sign-in.address=10/s,burst=50)");
+        let (target, rate) = spec.split_once('=').ok_or_else(|| bad("no ="))?;
+        let (class, key) = target.split_once('.').ok_or_else(|| bad("no CLASS.KEY"))?;
+        let class = RateClass::ALL
+            .into_iter()
+            .find(|c| c.name() == class)
+            .ok_or_else(|| bad("CLASS is sign-in, sign-up, codes or token"))?;
+        let mut parts = rate.split(',');
+        let (n, unit) = parts
+            .next()
+            .and_then(|r| r.split_once('/'))
+            .ok_or_else(|| bad("no N/UNIT"))?;
+        let n: u32 = n.trim().parse().map_err(|_| bad("N is a whole number"))?;
+        if n == 0 {
+            return Err(bad("N must be at least 1"));
+        }
+        let unit = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "min" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return Err(bad("UNIT is s, min or h")),
+        };
+        let mut burst = n;
+        for p in parts {
+            match p.trim().split_once('=') {
+                Some(("burst", b)) => {
+                    burst = b
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad("burst is a whole number"))?;
+                    if burst == 0 {
+                        return Err(bad("burst must be at least 1"));
+                    }
+                }
+                _ => return Err(bad("unknown option")),
+            }
+        }
+        let budget = Some(Budget {
+            every: unit / n,
+            burst,
+        });
+        match key {
+            "address" => self.address[class as usize] = budget,
+            "client" => self.client[class as usize] = budget,
+            _ => return Err(bad("KEY is address or client")),
+        }
+        Ok(())
+    }
 }
 
 impl Default for ServingLimits {
@@ -130,6 +239,7 @@ impl Default for ServingLimits {
             // A 1 MB token must be refused, not decoded.
             max_grpc_message_bytes: 256 * 1024,
             max_http_body_bytes: 64 * 1024,
+            rate: RateLimits::default(),
         }
     }
 }

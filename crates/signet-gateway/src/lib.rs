@@ -43,7 +43,7 @@ mod sts;
 mod users;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use config::{GatewayConfig, NotifierConfig, ServingLimits};
+pub use config::{Budget, GatewayConfig, NotifierConfig, RateClass, RateLimits, ServingLimits};
 pub use error::{exception_name, AppError, ERROR_DOMAIN};
 pub use notifier::Delivery;
 pub use outbound::{

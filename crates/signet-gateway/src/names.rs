@@ -166,7 +166,13 @@ mod tests {
         round_trips::<Challenge>();
         round_trips::<MessageAction>();
         round_trips::<GrantType>();
-        for bad in ["user_srp_auth", "user_password_auth", "", "CUSTOM_AUTH"] {
+        for bad in [
+            "user_srp_auth",
+            "user_password_auth",
+            "",
+            "custom_auth",
+            "USER_AUTH",
+        ] {
             let e = InitiateFlow::parse(bad).expect_err(bad);
             assert_eq!(e.name(), "InvalidParameterException");
         }

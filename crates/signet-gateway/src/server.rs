@@ -82,7 +82,10 @@ pub async fn start(
     let grpc = signet_tls::Incoming::new(grpc, gateway.cfg.tls.clone()).map_err(io)?;
     let http = signet_tls::Incoming::new(http, gateway.cfg.tls.clone()).map_err(io)?;
     // The public servers' one in-flight budget (see `api::serving`).
-    let limiter = Arc::new(api::serving::Limiter::new(gateway.cfg.serving));
+    let limiter = Arc::new(api::serving::Limiter::with_rates(
+        gateway.cfg.serving,
+        gateway.rates.clone(),
+    ));
     let followed = cache::Followed {
         store: gateway.store.clone(),
         cache: gateway.cache.clone(),

@@ -12,6 +12,7 @@ mod support;
 mod fail_closed;
 mod lockout;
 mod mfa_totp;
+mod rate_limits;
 mod refresh_grace;
 mod review_attributes;
 mod review_clients;

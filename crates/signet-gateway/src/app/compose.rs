@@ -218,6 +218,7 @@ pub(crate) fn compose(
         urls,
         dir,
         metrics,
+        rates: Arc::new(crate::api::serving::RateLimiter::new(cfg.serving.rate)),
         keys,
         cache,
         published,

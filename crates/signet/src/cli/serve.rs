@@ -22,6 +22,11 @@ pub struct DevArgs {
     /// Base URL of token issuers (default: http://<http-addr>).
     #[arg(long, env = "SIGNET_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// A rate limit, repeatable (or ';'-separated): CLASS.KEY=N/UNIT[,burst=M] with CLASS
+    /// sign-in, sign-up, codes or token, KEY address (per source address) or client (per
+    /// app client), UNIT s, min or h; e.g. sign-in.address=10/s,burst=50. None by default.
+    #[arg(long = "rate-limit", value_delimiter = ';', env = "SIGNET_RATE_LIMIT")]
+    pub rate_limits: Vec<String>,
     /// Signing secret of pre-token-hook POSTs (at least 32 characters); without it, pools'
     /// hooks are not called. Codes stay in the dev outbox.
     #[arg(
@@ -101,6 +106,11 @@ pub struct GatewayArgs {
         env = "SIGNET_MAX_IN_FLIGHT"
     )]
     pub max_in_flight: usize,
+    /// A rate limit, repeatable (or ';'-separated): CLASS.KEY=N/UNIT[,burst=M] with CLASS
+    /// sign-in, sign-up, codes or token, KEY address (per source address) or client (per
+    /// app client), UNIT s, min or h; e.g. sign-in.address=10/s,burst=50. None by default.
+    #[arg(long = "rate-limit", value_delimiter = ';', env = "SIGNET_RATE_LIMIT")]
+    pub rate_limits: Vec<String>,
     /// Signing secret of webhook and pre-token-hook POSTs (at least 32 characters; the
     /// receivers check the Signet-Signature header with it).
     #[arg(

@@ -19,6 +19,15 @@ pub(super) fn webhook_secret(given: Option<&str>) -> anyhow::Result<Option<Secre
         .transpose()
 }
 
+/// The budgets of `--rate-limit`.
+pub(super) fn rate_limits(specs: &[String]) -> anyhow::Result<signet_gateway::RateLimits> {
+    let mut limits = signet_gateway::RateLimits::default();
+    for spec in specs.iter().filter(|s| !s.trim().is_empty()) {
+        limits.set(spec.trim()).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(limits)
+}
+
 /// Where codes go. There is no default: the dev outbox keeps codes in plaintext in the
 /// replicated log, so a production gateway must be told to use it.
 fn code_delivery(args: &GatewayArgs, secret: Option<&Secret>) -> anyhow::Result<NotifierConfig> {
@@ -98,6 +107,7 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     cfg.key_lease = Duration::from_secs(args.key_lease_secs);
     cfg.serving.request_timeout = Duration::from_millis(args.request_timeout_ms);
     cfg.serving.max_in_flight = args.max_in_flight;
+    cfg.serving.rate = rate_limits(&args.rate_limits)?;
     cfg.notifier = notifier;
     cfg.webhook_secret = webhook_secret;
     cfg.allow_insecure_loopback_http = args.allow_insecure_loopback_http;

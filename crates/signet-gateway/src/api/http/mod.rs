@@ -59,13 +59,25 @@ pub(crate) fn serve(
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(Listener(listener), router(gw, limiter))
+        // With the caller's address, for the rate limits (see `serving`).
+        let app = router(gw, limiter).into_make_service_with_connect_info::<Remote>();
+        if let Err(e) = axum::serve(Listener(listener), app)
             .with_graceful_shutdown(shutdown)
             .await
         {
             tracing::error!("http server stopped: {e}");
         }
     })
+}
+
+/// The caller's address, as axum's connect info of an HTTP request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Remote(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Listener>> for Remote {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, Listener>) -> Remote {
+        Remote(*stream.remote_addr())
+    }
 }
 
 /// axum's view of the TLS-or-plaintext acceptor shared with the gRPC listener.

@@ -5,7 +5,7 @@
 
 use crate::names::{GrantType, WireName};
 use crate::oauth::{ClientAuth, OAuthError, TokenResponse};
-use crate::Gateway;
+use crate::{AppError, Gateway};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -56,6 +56,12 @@ pub(crate) fn error_response(e: &OAuthError, basic: bool) -> Response {
             h.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+        }
+        OAuthError::Server(AppError::TooManyRequests(m)) => {
+            h.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::api::serving::retry_hint(m)),
             );
         }
         _ => {}
@@ -237,6 +243,9 @@ fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
 
 async fn token((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
     let grant = async |form: &HashMap<String, String>, auth: &ClientAuth| {
+        gw.rates
+            .client(crate::RateClass::Token, &auth.client_id)
+            .map_err(|wait| OAuthError::Server(crate::api::serving::rate_exceeded(wait)))?;
         let grant_type = form
             .get("grant_type")
             .ok_or_else(|| OAuthError::InvalidRequest("grant_type is required".into()))?;

@@ -4,20 +4,29 @@
 //! 1. **trace + metrics** ([`LatencyLayer`]): one server span per request, continuing the
 //!    caller's W3C trace context, and a latency histogram per method or route. Outermost,
 //!    so refused and timed-out requests are counted as failed calls too.
-//! 2. **load shedding** ([`ShedLayer`]): at most `max_in_flight` requests in progress on
+//! 2. **rate limits** ([`RateLayer`], see `rate`): budgets per source address for the
+//!    calls that take a credential or a code, create a user, send a code or issue tokens;
+//!    over budget is refused at once (RESOURCE_EXHAUSTED `TooManyRequestsException` with a
+//!    `retry-after` header; HTTP 429 with `Retry-After`). Budgets per app client are
+//!    checked by the handlers, where the client is known ([`RateLimiter::client`]).
+//! 3. **load shedding** ([`ShedLayer`]): at most `max_in_flight` requests in progress on
 //!    the gateway, both surfaces together; one more is refused at once (gRPC
 //!    RESOURCE_EXHAUSTED `TooManyRequestsException`, HTTP 503 with `Retry-After`). There is
 //!    no queue: a queue only grows while callers give up on what waits in it. Health,
 //!    readiness and metrics bypass it, so an overloaded gateway still tells the truth
 //!    about itself.
-//! 3. **request timeout** ([`TimeoutLayer`]): a request not answered within
+//! 4. **request timeout** ([`TimeoutLayer`]): a request not answered within
 //!    `request_timeout` is dropped (its work is cancelled with its future) and answered
 //!    gRPC DEADLINE_EXCEEDED `RequestTimeoutException`, HTTP 503. tonic also honours a
 //!    caller's shorter `grpc-timeout`.
-//! 4. **size limits**: gRPC messages through each service's `max_decoding_message_size`
+//! 5. **size limits**: gRPC messages through each service's `max_decoding_message_size`
 //!    ([`ServingLimits::max_grpc_message_bytes`], set where the services are built), HTTP
 //!    bodies through axum's `DefaultBodyLimit` (413).
-//! 5. gRPC only: decode errors become InvalidParameterException (`grpc::wire`).
+//! 6. gRPC only: decode errors become InvalidParameterException (`grpc::wire`).
+
+mod rate;
+
+pub(crate) use rate::RateLimiter;
 
 use crate::error::OAuthError;
 use crate::metrics::latency::{Latency, LatencyLayer, Surface};
@@ -42,15 +51,27 @@ pub(crate) struct Limiter {
     shed: [AtomicU64; 2],
     /// Requests that ran out of time, [gRPC, HTTP].
     timed_out: [AtomicU64; 2],
+    /// The rate limits (shared with the handlers, which check the per-client budgets).
+    rates: Arc<RateLimiter>,
+    /// Requests refused by a rate limit, [gRPC, HTTP].
+    rate_limited: [AtomicU64; 2],
 }
 
 impl Limiter {
+    #[cfg(test)]
     pub(crate) fn new(limits: ServingLimits) -> Limiter {
+        Limiter::with_rates(limits, Arc::new(RateLimiter::new(limits.rate)))
+    }
+
+    /// The limiter of `limits`, with the gateway's rate limiter.
+    pub(crate) fn with_rates(limits: ServingLimits, rates: Arc<RateLimiter>) -> Limiter {
         Limiter {
             permits: Arc::new(Semaphore::new(limits.max_in_flight)),
             limits,
             shed: Default::default(),
             timed_out: Default::default(),
+            rates,
+            rate_limited: Default::default(),
         }
     }
 
@@ -89,6 +110,19 @@ impl Limiter {
                 "signet_requests_timed_out_total{{surface=\"{surface}\"}} {timed_out}"
             );
         }
+        header(
+            out,
+            "signet_requests_rate_limited_total",
+            "counter",
+            "Requests refused because their source address was over its rate limit.",
+        );
+        for (i, surface) in ["grpc", "http"].into_iter().enumerate() {
+            let n = self.rate_limited[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "signet_requests_rate_limited_total{{surface=\"{surface}\"}} {n}"
+            );
+        }
     }
 
     /// (surface label, shed, timed out) per surface.
@@ -113,7 +147,8 @@ fn index(surface: Surface) -> usize {
 }
 
 /// The layers both surfaces share, outermost first (see the module doc).
-pub(crate) type Common = Stack<TimeoutLayer, Stack<ShedLayer, Stack<LatencyLayer, Identity>>>;
+pub(crate) type Common =
+    Stack<TimeoutLayer, Stack<ShedLayer, Stack<RateLayer, Stack<LatencyLayer, Identity>>>>;
 
 /// Build the shared part of the stack for `surface`.
 pub(crate) fn stack(
@@ -124,12 +159,17 @@ pub(crate) fn stack(
     ServiceBuilder::new()
         // 1. A span and a latency sample per request (outermost: sees every answer).
         .layer(LatencyLayer(latency, surface))
-        // 2. Refuse at once beyond the in-flight budget; never queue.
+        // 2. Refuse a source address over its budget before it takes a slot.
+        .layer(RateLayer {
+            limiter: limiter.clone(),
+            surface,
+        })
+        // 3. Refuse at once beyond the in-flight budget; never queue.
         .layer(ShedLayer {
             limiter: limiter.clone(),
             surface,
         })
-        // 3. Bound the time a request may hold its slot.
+        // 4. Bound the time a request may hold its slot.
         .layer(TimeoutLayer {
             limiter: limiter.clone(),
             surface,
@@ -148,6 +188,41 @@ fn exempt(path: &str) -> bool {
 enum Refusal {
     Shed,
     Timeout(Duration),
+    /// Over a rate limit; a token comes back after this long.
+    Rate(Duration),
+}
+
+/// Whole seconds until a refused caller may try again (at least one).
+pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// The error of a call over a rate limit, saying when to retry.
+pub(crate) fn rate_exceeded(wait: Duration) -> AppError {
+    AppError::TooManyRequests(format!(
+        "Rate exceeded; retry in {} s",
+        retry_after_secs(wait)
+    ))
+}
+
+/// The seconds [`rate_exceeded`] names (1 for any other TooManyRequests message).
+pub(crate) fn retry_hint(message: &str) -> u64 {
+    message
+        .strip_prefix("Rate exceeded; retry in ")
+        .and_then(|r| r.strip_suffix(" s"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The gRPC answer to a call over a rate limit: TooManyRequestsException with a
+/// `retry-after` header (whole seconds), the same for the layer and the handlers.
+pub(crate) fn rate_limited(wait: Duration) -> tonic::Status {
+    let secs = retry_after_secs(wait);
+    let mut status = tonic::Status::from(rate_exceeded(wait));
+    if let Ok(v) = secs.to_string().parse() {
+        status.metadata_mut().insert("retry-after", v);
+    }
+    status
 }
 
 /// A body a refusal can be written into (tonic's and axum's).
@@ -178,16 +253,22 @@ fn refusal<B: RefusalBody>(surface: Surface, why: Refusal) -> http::Response<B> 
             t.as_millis()
         ))
     };
+    let retry = match why {
+        Refusal::Rate(wait) => retry_after_secs(wait),
+        _ => 1,
+    };
     match surface {
-        Surface::Grpc => tonic::Status::from(match why {
-            Refusal::Shed => AppError::TooManyRequests(SHED.into()),
-            Refusal::Timeout(t) => timeout(t),
-        })
+        Surface::Grpc => match why {
+            Refusal::Shed => tonic::Status::from(AppError::TooManyRequests(SHED.into())),
+            Refusal::Timeout(t) => tonic::Status::from(timeout(t)),
+            Refusal::Rate(wait) => rate_limited(wait),
+        }
         .into_http(),
         Surface::Http => {
             let error = OAuthError::Server(match why {
                 Refusal::Shed => AppError::Unavailable(SHED.into()),
                 Refusal::Timeout(t) => timeout(t),
+                Refusal::Rate(wait) => rate_exceeded(wait),
             });
             let (_, status) = error.answer();
             let mut res = http::Response::new(B::text(error.body().to_string()));
@@ -197,10 +278,7 @@ fn refusal<B: RefusalBody>(surface: Surface, why: Refusal) -> http::Response<B> 
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static("application/json"),
             );
-            headers.insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from_static("1"),
-            );
+            headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry));
             headers.insert(
                 http::header::CACHE_CONTROL,
                 http::HeaderValue::from_static("no-store"),
@@ -271,7 +349,79 @@ macro_rules! guard_layers {
 
 guard_layers!(ShedLayer, TimeoutLayer);
 
-/// Layer 2: load shedding over a gateway-wide in-flight budget.
+/// Layer 2: rate limits per source address (see `rate`).
+#[derive(Clone)]
+pub(crate) struct RateLayer {
+    limiter: Arc<Limiter>,
+    surface: Surface,
+}
+
+impl<S> tower::Layer<S> for RateLayer {
+    type Service = Rated<S>;
+
+    fn layer(&self, inner: S) -> Rated<S> {
+        Rated {
+            layer: self.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service [`RateLayer`] builds.
+#[derive(Clone)]
+pub(crate) struct Rated<S> {
+    layer: RateLayer,
+    inner: S,
+}
+
+/// The caller's address, from the connection (gRPC: [`signet_tls::ConnInfo`]; HTTP: axum's
+/// `ConnectInfo`).
+fn remote<Req>(req: &http::Request<Req>) -> Option<std::net::IpAddr> {
+    let ext = req.extensions();
+    ext.get::<signet_tls::ConnInfo>()
+        .and_then(|c| c.remote)
+        .or_else(|| {
+            ext.get::<axum::extract::ConnectInfo<crate::api::http::Remote>>()
+                .map(|c| c.0 .0)
+        })
+        .map(|a| a.ip())
+}
+
+impl<S, Req, B> tower::Service<http::Request<Req>> for Rated<S>
+where
+    S: tower::Service<http::Request<Req>, Response = http::Response<B>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: RefusalBody + Send + 'static,
+{
+    type Response = http::Response<B>;
+    type Error = S::Error;
+    type Future = Answer<B, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<Req>) -> Self::Future {
+        let limiter = &self.layer.limiter;
+        if limiter.rates.limits_addresses() {
+            let class = rate::class_of(req.uri().path());
+            if let (Some(class), Some(ip)) = (class, remote(&req)) {
+                if let Err(wait) = limiter.rates.address(class, ip) {
+                    let surface = self.layer.surface;
+                    limiter.rate_limited[index(surface)].fetch_add(1, Ordering::Relaxed);
+                    return Box::pin(std::future::ready(Ok(refusal(
+                        surface,
+                        Refusal::Rate(wait),
+                    ))));
+                }
+            }
+        }
+        Box::pin(self.inner.call(req))
+    }
+}
+
+/// Layer 3: load shedding over a gateway-wide in-flight budget.
 #[derive(Clone)]
 pub(crate) struct ShedLayer {
     limiter: Arc<Limiter>,
@@ -301,7 +451,7 @@ impl Guard for ShedLayer {
     }
 }
 
-/// Layer 3: a deadline on every request.
+/// Layer 4: a deadline on every request.
 #[derive(Clone)]
 pub(crate) struct TimeoutLayer {
     limiter: Arc<Limiter>,

@@ -13,6 +13,14 @@ pub(crate) struct AuthApi {
     pub(crate) gw: Arc<Gateway>,
 }
 
+/// Spend one call of `client_id`'s budget for `class` (the per-address budget is spent
+/// in the tower stack, see `serving`).
+fn budget(gw: &Gateway, class: crate::RateClass, client_id: &str) -> Result<(), tonic::Status> {
+    gw.rates
+        .client(class, client_id)
+        .map_err(crate::api::serving::rate_limited)
+}
+
 fn opt(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }

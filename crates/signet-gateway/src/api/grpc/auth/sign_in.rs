@@ -4,7 +4,7 @@ use super::opt;
 use crate::api::grpc::convert as cv;
 use crate::names::{Challenge, InitiateFlow};
 use crate::oauth::ClientAuth;
-use crate::{AppError, Gateway};
+use crate::{AppError, Gateway, RateClass};
 use signet_proto::v1 as pb;
 use std::collections::BTreeMap;
 use tonic::Status;
@@ -13,6 +13,7 @@ pub(super) async fn issue_client_token(
     gw: &Gateway,
     r: pb::IssueClientTokenRequest,
 ) -> Result<pb::IssueClientTokenResponse, Status> {
+    super::budget(gw, RateClass::Token, &r.client_id)?;
     let auth = ClientAuth {
         client_id: r.client_id,
         secret: Some(r.client_secret),
@@ -35,6 +36,7 @@ pub(super) async fn initiate_auth(
     gw: &Gateway,
     r: pb::InitiateAuthRequest,
 ) -> Result<pb::AuthResponse, Status> {
+    super::budget(gw, RateClass::SignIn, &r.client_id)?;
     let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
     let o = gw
         .auth
@@ -52,6 +54,7 @@ pub(super) async fn respond_to_auth_challenge(
     gw: &Gateway,
     r: pb::RespondToAuthChallengeRequest,
 ) -> Result<pb::AuthResponse, Status> {
+    super::budget(gw, RateClass::SignIn, &r.client_id)?;
     let challenge = Challenge::parse(&r.challenge_name)?;
     let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
     let o = gw
@@ -65,6 +68,7 @@ pub(super) async fn get_tokens_from_refresh_token(
     gw: &Gateway,
     r: pb::GetTokensFromRefreshTokenRequest,
 ) -> Result<pb::AuthResponse, Status> {
+    super::budget(gw, RateClass::Token, &r.client_id)?;
     let t = gw
         .auth
         .get_tokens_from_refresh_token(&r.client_id, &r.refresh_token, opt(&r.client_secret))

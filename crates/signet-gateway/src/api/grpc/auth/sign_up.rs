@@ -3,6 +3,7 @@
 use super::opt;
 use crate::api::grpc::convert as cv;
 use crate::Gateway;
+use crate::RateClass;
 use signet_proto::v1 as pb;
 use tonic::Status;
 
@@ -10,6 +11,7 @@ pub(super) async fn sign_up(
     gw: &Gateway,
     r: pb::SignUpRequest,
 ) -> Result<pb::SignUpResponse, Status> {
+    super::budget(gw, RateClass::SignUp, &r.client_id)?;
     let res = gw
         .signup
         .sign_up(
@@ -35,6 +37,7 @@ pub(super) async fn confirm_sign_up(
     gw: &Gateway,
     r: pb::ConfirmSignUpRequest,
 ) -> Result<pb::AuthEmpty, Status> {
+    super::budget(gw, RateClass::SignIn, &r.client_id)?;
     gw.signup
         .confirm_sign_up(
             &r.client_id,
@@ -50,6 +53,7 @@ pub(super) async fn resend_confirmation_code(
     gw: &Gateway,
     r: pb::ClientUserRequest,
 ) -> Result<pb::CodeDeliveryResponse, Status> {
+    super::budget(gw, RateClass::Codes, &r.client_id)?;
     let d = gw
         .signup
         .resend_confirmation_code(&r.client_id, opt(&r.secret_hash), &r.username)
@@ -63,6 +67,7 @@ pub(super) async fn forgot_password(
     gw: &Gateway,
     r: pb::ClientUserRequest,
 ) -> Result<pb::CodeDeliveryResponse, Status> {
+    super::budget(gw, RateClass::Codes, &r.client_id)?;
     let d = gw
         .signup
         .forgot_password(&r.client_id, opt(&r.secret_hash), &r.username)
@@ -76,6 +81,7 @@ pub(super) async fn confirm_forgot_password(
     gw: &Gateway,
     r: pb::ConfirmForgotPasswordRequest,
 ) -> Result<pb::AuthEmpty, Status> {
+    super::budget(gw, RateClass::SignIn, &r.client_id)?;
     gw.signup
         .confirm_forgot_password(
             &r.client_id,
