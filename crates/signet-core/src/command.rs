@@ -7,11 +7,11 @@ use crate::{
     DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
     DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob,
     GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
-    RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation,
-    RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles,
-    SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob, StopImportJob, TotpSignIn,
-    UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser,
-    UpdateUserPool, VerifyTotp,
+    RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
+    RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
+    SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
+    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool,
+    UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -245,6 +245,10 @@ pub enum Command {
     /// Set a diagnostic compare-and-set register (`signet chaos` tests the log's raw
     /// linearizability with it), unconditionally or only from an expected value.
     CasRegister(CasRegister),
+
+    // Audit trail: `apply/audit.rs`.
+    /// Append security events to their users' (or pools') bounded rings.
+    RecordAuditEvents(RecordAuditEvents),
 }
 
 /// How far a proposer's clock may be from the store cluster's (the
@@ -319,6 +323,7 @@ impl Command {
             Command::FailImportJob(_) => "fail_import_job",
             Command::PurgeExpired(_) => "purge_expired",
             Command::CasRegister(_) => "cas_register",
+            Command::RecordAuditEvents(_) => "record_audit_events",
         }
     }
 

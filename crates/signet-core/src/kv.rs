@@ -77,11 +77,14 @@ pub enum Table {
     /// Register name → `i64`: the diagnostic compare-and-set registers `signet chaos`
     /// drives ([`crate::CasRegister`]).
     Registers = 31,
+    /// `pool_id \0 username \0 slot` → [`crate::AuditEvent`], and `… \0 #` → the ring's
+    /// next sequence number: the bounded audit trail (`apply/audit.rs`).
+    AuditEvents = 32,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 32] = [
+    pub const ALL: [Table; 33] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -114,6 +117,7 @@ impl Table {
         Table::UserSearch,
         Table::CodeBudgets,
         Table::Registers,
+        Table::AuditEvents,
     ];
 
     /// The one-byte key prefix of this table.
@@ -161,6 +165,7 @@ impl Table {
             Table::UserSearch => "user_search",
             Table::CodeBudgets => "code_budgets",
             Table::Registers => "registers",
+            Table::AuditEvents => "audit_events",
         }
     }
 }

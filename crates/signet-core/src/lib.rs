@@ -20,7 +20,7 @@ pub mod purge;
 mod query;
 pub mod search;
 
-pub use apply::{apply, valid_register_name, DEDUP_WINDOW, MAX_REGISTER_NAME};
+pub use apply::{apply, valid_register_name, DEDUP_WINDOW, MAX_AUDIT_BATCH, MAX_REGISTER_NAME};
 // The struct each `Command` variant carries, one per variant, named like it.
 pub use apply::{
     AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
@@ -29,11 +29,11 @@ pub use apply::{
     DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
     DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob,
     GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
-    RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation,
-    RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles,
-    SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob, StopImportJob, TotpSignIn,
-    UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser,
-    UpdateUserPool, VerifyTotp,
+    RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
+    RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
+    SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
+    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool,
+    UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
 };
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};
@@ -41,14 +41,14 @@ pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
-    Algorithm, AmbiguousRoleResolution, AppClient, AttributeType, AuthFlow, ClientSecret,
-    CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Group, Identity, IdentityPool,
-    ImportChunk, ImportJob, ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule,
-    MatchType, MfaFactor, MfaMode, OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolMfa,
-    PoolRoles, RefreshFamily, ResourceServer, ResourceServerScope, RetireReason, Role, RoleMapping,
-    RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity, Totp,
-    TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool, UserStatus, MAX_IMPORT_ERRORS,
-    ROLE_ARN_PREFIX,
+    Algorithm, AmbiguousRoleResolution, AppClient, AttributeType, AuditEvent, AuthFlow,
+    ClientSecret, CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Group, Identity,
+    IdentityPool, ImportChunk, ImportJob, ImportRow, ImportStatus, KeyState, LoginProvider,
+    MappingRule, MatchType, MfaFactor, MfaMode, OAuthFlow, OutboxMessage, PasswordPolicy,
+    PoolConfig, PoolMfa, PoolRoles, RefreshFamily, ResourceServer, ResourceServerScope,
+    RetireReason, Role, RoleMapping, RoleMappingKind, RowError, SchemaAttribute, SigningKey,
+    TokenHook, TokenValidity, Totp, TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool,
+    UserStatus, AUDIT_RING, MAX_AUDIT_FIELD, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
 pub use outcome::{Outcome, Rejection};
 pub use query::{

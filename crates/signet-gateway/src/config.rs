@@ -40,6 +40,8 @@ pub struct GatewayConfig {
     /// Required with a webhook notifier; without it, pre-token hooks are not called (they
     /// fail, closed or open as the pool says).
     pub webhook_secret: Option<Secret>,
+    /// Where a copy of every audit event goes besides the store (off by default).
+    pub audit_stream: crate::audit::AuditStream,
     /// Allow plain http to loopback addresses (127.0.0.0/8, ::1, localhost) for webhooks,
     /// hooks and JWKS URLs; everything else must be https. For sidecars and tests.
     pub allow_insecure_loopback_http: bool,
@@ -260,6 +262,7 @@ impl GatewayConfig {
             hash_queue_deadline: Duration::from_secs(2),
             notifier: NotifierConfig::Outbox,
             webhook_secret: None,
+            audit_stream: Default::default(),
             allow_insecure_loopback_http: false,
             tls: None,
             jwks_max_age: Duration::from_secs(60),

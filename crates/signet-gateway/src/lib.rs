@@ -6,6 +6,7 @@
 // The composition root and the API adapters.
 mod api;
 mod app;
+mod audit;
 
 // Shared handles: what features are built from.
 mod cache;
@@ -22,6 +23,7 @@ mod notifier;
 mod outbound;
 mod passwords;
 mod quorum;
+mod rates;
 mod secrets;
 mod server;
 mod store;
@@ -42,6 +44,7 @@ mod signup;
 mod sts;
 mod users;
 
+pub use audit::AuditStream;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Budget, GatewayConfig, NotifierConfig, RateClass, RateLimits, ServingLimits};
 pub use error::{exception_name, AppError, ERROR_DOMAIN};

@@ -118,6 +118,20 @@ pub async fn start(
             stop_rx.clone(),
         )),
         tokio::spawn(keys::key_lifecycle(lifecycle, stop_rx.clone())),
+        tokio::spawn(crate::audit::writer_loop(
+            crate::audit::Writer {
+                audit: gateway.audit.clone(),
+                store: gateway.store.clone(),
+                dir: gateway.dir.clone(),
+                stream: gateway.cfg.audit_stream.clone(),
+                hooks: crate::hooks::Hooks::new(
+                    gateway.cfg.webhook_secret.clone(),
+                    gateway.cfg.allow_insecure_loopback_http,
+                    gateway.cfg.clock.clone(),
+                ),
+            },
+            stop_rx.clone(),
+        )),
         api::grpc::serve(gateway.clone(), limiter.clone(), grpc, stop_rx.clone()),
         api::http::serve(gateway.clone(), limiter, http, stop_rx.clone()),
     ];

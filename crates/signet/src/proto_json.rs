@@ -80,6 +80,22 @@ pub fn lambda_config(l: &pb::LambdaConfigType) -> Value {
     Value::Object(m)
 }
 
+/// One event of a user's audit trail.
+pub fn auth_event(e: &pb::AuthEventType) -> Value {
+    json!({
+        "event_id": e.event_id,
+        "event_type": e.event_type,
+        "creation_date": e.creation_date,
+        "event_response": e.event_response,
+        "action": e.action,
+        "exception": e.exception,
+        "challenge_name": e.challenge_name,
+        "ip_address": e.ip_address,
+        "client_id": e.client_id,
+        "actor": e.actor,
+    })
+}
+
 pub fn client(c: &pb::UserPoolClientType) -> Value {
     let mut v = json!({
         "client_id": c.client_id,

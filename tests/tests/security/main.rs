@@ -9,6 +9,7 @@ mod review_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod audit_trail;
 mod fail_closed;
 mod lockout;
 mod mfa_totp;

@@ -1,5 +1,6 @@
 //! The deterministic state transition: one [`Request`] against one transaction.
 
+mod audit;
 mod codes;
 mod groups;
 mod identities;
@@ -14,6 +15,8 @@ mod registers;
 mod roles;
 mod users;
 
+pub(crate) use audit::{ring_counter, ring_slot};
+pub use audit::{RecordAuditEvents, MAX_AUDIT_BATCH};
 pub use codes::{AdvanceRefreshFamily, IssueCode, RedeemCode, RevokeRefreshFamily};
 pub use groups::{AddUserToGroup, CreateGroup, DeleteGroup, RemoveUserFromGroup, UpdateGroup};
 pub use identities::{
@@ -158,6 +161,7 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::FailImportJob(c) => c.apply(txn),
         Command::PurgeExpired(c) => c.apply(txn),
         Command::CasRegister(c) => c.apply(txn),
+        Command::RecordAuditEvents(c) => c.apply(txn),
     }
 }
 
@@ -215,6 +219,8 @@ mod tests_imports;
 #[cfg(test)]
 mod tests_import_stops;
 
+#[cfg(test)]
+mod tests_audit;
 #[cfg(test)]
 mod tests_registers;
 

@@ -2,6 +2,7 @@
 //! written by older binaries keep decoding.
 
 mod alg;
+mod audit;
 mod client;
 mod group;
 mod identity;
@@ -13,6 +14,7 @@ mod user;
 
 pub(crate) use alg::lenient as lenient_alg;
 pub use alg::Algorithm;
+pub use audit::{AuditEvent, AUDIT_RING, MAX_AUDIT_FIELD};
 pub use client::{
     AppClient, AuthFlow, ClientSecret, OAuthFlow, ResourceServer, ResourceServerScope,
     TokenValidity,

@@ -55,6 +55,7 @@ answers!(
     ImportJob => Option<ImportJob>,
     ImportJobs => Vec<ImportJob>,
     Register => Option<i64>,
+    AuditEvents => Vec<(u64, crate::AuditEvent)>,
 );
 
 /// One page of a listing.

@@ -12,8 +12,9 @@ use paging::{decode_page, paged};
 
 use crate::kv::compound;
 use crate::{
-    decode_record, AppClient, Group, Identity, IdentityPool, ImportJob, KvError, KvRead,
-    OutboxMessage, RefreshFamily, ResourceServer, Role, Row, SigningKey, Table, User, UserPool,
+    decode_record, AppClient, AuditEvent, Group, Identity, IdentityPool, ImportJob, KvError,
+    KvRead, OutboxMessage, RefreshFamily, ResourceServer, Role, Row, SigningKey, Table, User,
+    UserPool,
 };
 use serde::{Deserialize, Serialize};
 
@@ -243,6 +244,19 @@ pub enum Query {
         /// The register.
         name: String,
     },
+    /// The audit trail of a user (`username` empty: the pool's events about no user),
+    /// newest first: events with a sequence number below `before` (None: from the newest),
+    /// at most `limit`.
+    ListAuditEvents {
+        /// Pool id.
+        pool_id: String,
+        /// Canonical username, or empty.
+        username: String,
+        /// Exclusive upper bound of the ring sequence numbers returned.
+        before: Option<u64>,
+        /// Page size (capped at [`crate::AUDIT_RING`]).
+        limit: usize,
+    },
 }
 
 /// The answer to a [`Query`].
@@ -306,6 +320,8 @@ pub enum QueryResult {
     ImportJobs(Vec<ImportJob>),
     /// A register's value; `None` if it was never written.
     Register(Option<i64>),
+    /// Audit events with their ring sequence numbers, newest first.
+    AuditEvents(Vec<(u64, AuditEvent)>),
     /// A page of a listing that stopped early at [`MAX_PAGE_BYTES`]: more rows follow even
     /// though it holds fewer than asked for. Continue after its last row.
     Partial(Box<QueryResult>),
@@ -538,6 +554,28 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
         ),
         Query::GetRegister { name } => {
             QueryResult::Register(get(kv, Table::Registers, name.as_bytes())?)
+        }
+        Query::ListAuditEvents {
+            pool_id,
+            username,
+            before,
+            limit,
+        } => {
+            let counter = crate::apply::ring_counter(pool_id, username);
+            let next: u64 = get(kv, Table::AuditEvents, &counter)?.unwrap_or(0);
+            let top = before.map_or(next, |b| b.min(next));
+            let oldest = next.saturating_sub(crate::AUDIT_RING);
+            let mut out = Vec::new();
+            for seq in (oldest..top)
+                .rev()
+                .take((*limit).min(crate::AUDIT_RING as usize))
+            {
+                let slot = crate::apply::ring_slot(pool_id, username, seq);
+                if let Some(e) = get::<AuditEvent>(kv, Table::AuditEvents, &slot)? {
+                    out.push((seq, e));
+                }
+            }
+            QueryResult::AuditEvents(out)
         }
     })
 }

@@ -3,15 +3,15 @@
 
 use super::commands::{alice, map, CLIENT, GROUP, POOL, T, USER};
 use signet_core::{
-    AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, CasRegister, Command,
-    CreateIdentityPool, CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup,
+    AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, AuditEvent, CasRegister,
+    Command, CreateIdentityPool, CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup,
     DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy,
     DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IdentityPool,
     ImportJob, ImportRow, KeyState, LoginProvider, MappingRule, MatchType, PoolRoles, PublishKey,
-    PurgeExpired, PutRolePolicy, RenewKeyLease, RequestKeyRotation, RetireKey, RetireReason,
-    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping, RoleMappingKind,
-    RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob, StopImportJob,
-    UnlinkIdentity, UpdateIdentityPool, UpdateRole, User, UserStatus,
+    PurgeExpired, PutRolePolicy, RecordAuditEvents, RenewKeyLease, RequestKeyRotation, RetireKey,
+    RetireReason, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping,
+    RoleMappingKind, RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob,
+    StopImportJob, UnlinkIdentity, UpdateIdentityPool, UpdateRole, User, UserStatus,
 };
 use std::collections::BTreeMap;
 
@@ -281,11 +281,47 @@ pub fn imports() -> Vec<Command> {
 /// The diagnostic register `signet chaos` drives. The replay writes its expected value
 /// first (`replay::with_extras`), so the compare-and-set applies.
 pub fn registers() -> Vec<Command> {
-    vec![Command::CasRegister(CasRegister {
-        name: "chaos.r0".into(),
-        expect: Some(-3),
-        value: 4,
-    })]
+    vec![
+        Command::CasRegister(CasRegister {
+            name: "chaos.r0".into(),
+            expect: Some(-3),
+            value: 4,
+        }),
+        Command::RecordAuditEvents(RecordAuditEvents {
+            events: vec![
+                AuditEvent {
+                    id: "9b2f6c1e-4d7a-4e55-8a11-0c3d5e7f9a01".into(),
+                    at_ms: T + 40,
+                    action: "InitiateAuth".into(),
+                    outcome: "Fail".into(),
+                    exception: "NotAuthorizedException".into(),
+                    challenge: String::new(),
+                    actor: "user".into(),
+                    pool_id: POOL.into(),
+                    username: USER.into(),
+                    client_id: CLIENT.into(),
+                    target: String::new(),
+                    source_ip: "192.0.2.7".into(),
+                    gateway: "gw-1".into(),
+                },
+                AuditEvent {
+                    id: "9b2f6c1e-4d7a-4e55-8a11-0c3d5e7f9a02".into(),
+                    at_ms: T + 41,
+                    action: "AdminAddUserToGroup".into(),
+                    outcome: "Pass".into(),
+                    exception: String::new(),
+                    challenge: String::new(),
+                    actor: "admin".into(),
+                    pool_id: POOL.into(),
+                    username: USER.into(),
+                    client_id: String::new(),
+                    target: GROUP.into(),
+                    source_ip: "2001:db8::7".into(),
+                    gateway: "gw-2".into(),
+                },
+            ],
+        }),
+    ]
 }
 
 pub fn deletions() -> Vec<Command> {

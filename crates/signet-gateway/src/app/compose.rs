@@ -218,7 +218,11 @@ pub(crate) fn compose(
         urls,
         dir,
         metrics,
-        rates: Arc::new(crate::api::serving::RateLimiter::new(cfg.serving.rate)),
+        rates: Arc::new(crate::rates::RateLimiter::new(cfg.serving.rate)),
+        audit: Arc::new(crate::audit::Audit::new(
+            cfg.clock.clone(),
+            cfg.instance.clone(),
+        )),
         keys,
         cache,
         published,

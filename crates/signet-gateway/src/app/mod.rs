@@ -44,8 +44,10 @@ pub struct Gateway {
     pub(crate) dir: Directory,
     /// Counters for `/metrics`.
     pub(crate) metrics: Arc<Metrics>,
+    /// The audit trail's recorder (see `audit`).
+    pub(crate) audit: Arc<crate::audit::Audit>,
     /// Rate limits (per address in the tower stack, per client in the handlers).
-    pub(crate) rates: Arc<crate::api::serving::RateLimiter>,
+    pub(crate) rates: Arc<crate::rates::RateLimiter>,
     /// Set once gRPC health reports SERVING (readiness as seen from outside).
     pub(crate) serving: std::sync::atomic::AtomicBool,
     /// Whether the store cluster answered the latest linearizable probe read.

@@ -13,10 +13,10 @@
 
 use super::session::invalid_session;
 use super::{wrong_credentials, Auth, AuthOutcome};
-use crate::hooks::Next;
+use crate::hooks::{ChallengeResult, Next};
 use crate::names::Challenge;
 use crate::passwords::Guess;
-use crate::tokens::{ChallengeResult, CustomState, SessionPayload};
+use crate::tokens::{CustomState, SessionPayload};
 use crate::AppError;
 use signet_core::{AppClient, User, UserPool, UserView};
 use std::collections::BTreeMap;

@@ -13,7 +13,9 @@ mod pre_token;
 mod triggers;
 
 pub(crate) use pre_token::{edit_claims, edit_scopes, HookEvent, Trigger};
-pub(crate) use triggers::{apply_verdict, ConfirmSource, MigrationSource, Next, SignUpSource};
+pub(crate) use triggers::{
+    apply_verdict, ChallengeResult, ConfirmSource, MigrationSource, Next, SignUpSource,
+};
 
 use crate::clock::SharedClock;
 use crate::outbound::{self, OutboundClient};
@@ -82,22 +84,53 @@ impl Hooks {
     }
 
     async fn call(&self, pool: &UserPool, url: &str, event: &Value) -> Result<Value, HookError> {
+        let secret = self.secret()?;
+        let key = outbound::pool_hook_key(secret, &pool.id);
+        let (status, body) = self.send(url, event, &key).await?;
+        if status.is_client_error() {
+            return Err(HookError::Refused(refusal_message(status, &body)));
+        }
+        if !status.is_success() {
+            return Err(HookError::Failed(format!("the hook answered {status}")));
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| HookError::Failed(format!("the answer is not JSON: {e}")))
+    }
+
+    /// POST `body` to `url` signed with the webhook secret itself (the audit stream's
+    /// webhook), waiting at most five seconds for a 2xx.
+    pub(crate) async fn post_signed(&self, url: &str, body: &Value) -> Result<(), String> {
+        let secret = self.secret().map_err(|e| format!("{e:?}"))?;
+        let sent = tokio::time::timeout(Duration::from_secs(5), self.send(url, body, secret));
+        match sent.await {
+            Ok(Ok((status, _))) if status.is_success() => Ok(()),
+            Ok(Ok((status, _))) => Err(format!("{url} answered {status}")),
+            Ok(Err(e)) => Err(format!("{url}: {e:?}")),
+            Err(_) => Err(format!("{url}: no answer within 5 s")),
+        }
+    }
+
+    fn secret(&self) -> Result<&Secret, HookError> {
+        self.secret.as_ref().ok_or_else(|| {
+            HookError::Failed("the gateway has no webhook signing secret (--webhook-secret)".into())
+        })
+    }
+
+    /// POST `body` to `url` signed with `key`; the status and the (bounded) answer.
+    async fn send(
+        &self,
+        url: &str,
+        body: &Value,
+        key: &Secret,
+    ) -> Result<(http::StatusCode, bytes::Bytes), HookError> {
         let failed = |e: String| HookError::Failed(e);
-        // Checked when the pool was written; checked again in case the rule or the flag
-        // changed since (defence in depth: the event carries user attributes).
+        // Checked when configured; checked again in case the rule or the flag changed
+        // since (defence in depth: the events carry user attributes).
         outbound::check_outbound_url(url, self.allow_loopback_http)
             .map_err(|e| failed(format!("hook URL {url}: {e}")))?;
-        let secret = self.secret.as_ref().ok_or_else(|| {
-            failed("the gateway has no webhook signing secret (--webhook-secret)".into())
-        })?;
-        let key = outbound::pool_hook_key(secret, &pool.id);
-        let req = outbound::signed_post(
-            url,
-            event.to_string().into_bytes(),
-            &key,
-            self.clock.now_ms(),
-        )
-        .map_err(|e| failed(format!("bad hook URL {url}: {e}")))?;
+        let req =
+            outbound::signed_post(url, body.to_string().into_bytes(), key, self.clock.now_ms())
+                .map_err(|e| failed(format!("bad hook URL {url}: {e}")))?;
         let resp = self
             .client
             .request(req)
@@ -109,13 +142,7 @@ impl Hooks {
             .await
             .map_err(|e| failed(format!("reading the answer: {e}")))?
             .to_bytes();
-        if status.is_client_error() {
-            return Err(HookError::Refused(refusal_message(status, &body)));
-        }
-        if !status.is_success() {
-            return Err(failed(format!("the hook answered {status}")));
-        }
-        serde_json::from_slice(&body).map_err(|e| failed(format!("the answer is not JSON: {e}")))
+        Ok((status, body))
     }
 }
 

@@ -365,7 +365,7 @@ impl Hooks {
         user_name: &str,
         user: Option<&User>,
         client_id: &str,
-        answered: &[crate::tokens::ChallengeResult],
+        answered: &[ChallengeResult],
     ) -> Result<Next, AppError> {
         let request = json!({
             "userAttributes": user.map(user_attributes).unwrap_or_else(|| json!({})),
@@ -395,7 +395,7 @@ impl Hooks {
         user_name: &str,
         user: Option<&User>,
         client_id: &str,
-        answered: &[crate::tokens::ChallengeResult],
+        answered: &[ChallengeResult],
     ) -> Result<Option<MadeChallenge>, AppError> {
         let request = json!({
             "userAttributes": user.map(user_attributes).unwrap_or_else(|| json!({})),
@@ -492,8 +492,16 @@ impl Hooks {
     }
 }
 
+/// One answered challenge (an entry of the triggers' `session`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ChallengeResult {
+    pub name: String,
+    pub result: bool,
+    pub metadata: String,
+}
+
 /// The triggers' `session`: the challenges answered so far.
-fn history(h: &[crate::tokens::ChallengeResult]) -> Value {
+fn history(h: &[ChallengeResult]) -> Value {
     h.iter()
         .map(|r| {
             json!({"challengeName": r.name, "challengeResult": r.result,

@@ -54,16 +54,8 @@ pub(crate) struct SessionPayload {
 /// parameters and metadata of the one being asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CustomState {
-    pub history: Vec<ChallengeResult>,
+    pub history: Vec<crate::hooks::ChallengeResult>,
     pub private: std::collections::BTreeMap<String, String>,
-    pub metadata: String,
-}
-
-/// One answered challenge (an entry of the triggers' `session`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ChallengeResult {
-    pub name: String,
-    pub result: bool,
     pub metadata: String,
 }
 

@@ -10,8 +10,8 @@ mod refresh;
 
 pub use claims::USER_ADMIN_SCOPE;
 pub(crate) use claims::{
-    access_claims, id_claims, ChallengeResult, CustomState, RefreshPayload, SessionPayload,
-    Subject, REFRESH_PURPOSE, SESSION_PURPOSE,
+    access_claims, id_claims, CustomState, RefreshPayload, SessionPayload, Subject,
+    REFRESH_PURPOSE, SESSION_PURPOSE,
 };
 
 use crate::clock::SharedClock;

@@ -219,6 +219,50 @@ impl Users {
         self.dir.pool_user(pool_id, username).await
     }
 
+    /// AdminListUserAuthEvents: the user's audit trail, newest first, `max` at most (1 to
+    /// 60, default 10), continuing before `next` (a token of the previous page). Events of
+    /// an earlier user of the same name (deleted since) are not shown.
+    pub async fn admin_list_user_auth_events(
+        &self,
+        pool_id: &str,
+        username: &str,
+        max: usize,
+        next: Option<&str>,
+    ) -> Result<(Vec<signet_core::AuditEvent>, Option<String>), AppError> {
+        let user = self.admin_get_user(pool_id, username).await?;
+        let limit = if max == 0 { 10 } else { max.min(60) };
+        let before = match next {
+            Some(t) => Some(
+                t.parse::<u64>()
+                    .map_err(|_| AppError::invalid("NextToken is not valid"))?,
+            ),
+            None => None,
+        };
+        let events: Vec<(u64, signet_core::AuditEvent)> = self
+            .store
+            .ask(
+                signet_core::Query::ListAuditEvents {
+                    pool_id: pool_id.into(),
+                    username: user.username.clone(),
+                    before,
+                    limit,
+                },
+                signet_store_client::ReadConsistency::Linearizable,
+            )
+            .await?;
+        let full = events.len() == limit;
+        let next = events
+            .last()
+            .filter(|(seq, _)| full && *seq > 0)
+            .map(|(seq, _)| seq.to_string());
+        let events = events
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.at_ms >= user.created_at_ms)
+            .collect();
+        Ok((events, next))
+    }
+
     /// AdminDeleteUser.
     pub async fn admin_delete_user(&self, pool_id: &str, username: &str) -> Result<(), AppError> {
         let user = self.admin_get_user(pool_id, username).await?;

@@ -289,6 +289,15 @@ pub enum AdminCommand {
         #[arg(long, value_enum, default_value = "on")]
         totp: super::token::OnOff,
     },
+    /// A user's security events (AdminListUserAuthEvents), newest first.
+    ListAuthEvents {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+        /// Username.
+        #[arg(long)]
+        username: String,
+    },
     /// Set one of a pool's triggers (Cognito's LambdaConfig, as a webhook); prints the pool.
     SetTrigger {
         /// User pool id.

@@ -27,6 +27,11 @@ pub struct DevArgs {
     /// app client), UNIT s, min or h; e.g. sign-in.address=10/s,burst=50. None by default.
     #[arg(long = "rate-limit", value_delimiter = ';', env = "SIGNET_RATE_LIMIT")]
     pub rate_limits: Vec<String>,
+    /// Where a copy of every audit event goes besides the store: off (default), stdout
+    /// (one JSON line per event), or an https URL (batches POSTed, signed with the webhook
+    /// secret).
+    #[arg(long, default_value = "off", env = "SIGNET_AUDIT_STREAM")]
+    pub audit_stream: String,
     /// Signing secret of pre-token-hook POSTs (at least 32 characters); without it, pools'
     /// hooks are not called. Codes stay in the dev outbox.
     #[arg(
@@ -111,6 +116,11 @@ pub struct GatewayArgs {
     /// app client), UNIT s, min or h; e.g. sign-in.address=10/s,burst=50. None by default.
     #[arg(long = "rate-limit", value_delimiter = ';', env = "SIGNET_RATE_LIMIT")]
     pub rate_limits: Vec<String>,
+    /// Where a copy of every audit event goes besides the store: off (default), stdout
+    /// (one JSON line per event), or an https URL (batches POSTed, signed with the webhook
+    /// secret).
+    #[arg(long, default_value = "off", env = "SIGNET_AUDIT_STREAM")]
+    pub audit_stream: String,
     /// Signing secret of webhook and pre-token-hook POSTs (at least 32 characters; the
     /// receivers check the Signet-Signature header with it).
     #[arg(

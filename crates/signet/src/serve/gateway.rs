@@ -28,6 +28,26 @@ pub(super) fn rate_limits(specs: &[String]) -> anyhow::Result<signet_gateway::Ra
     Ok(limits)
 }
 
+/// The audit stream of `--audit-stream`.
+pub(super) fn audit_stream(
+    given: &str,
+    has_secret: bool,
+) -> anyhow::Result<signet_gateway::AuditStream> {
+    Ok(match given {
+        "off" | "" => signet_gateway::AuditStream::Off,
+        "stdout" => signet_gateway::AuditStream::Stdout,
+        url if url.starts_with("https://") || url.starts_with("http://") => {
+            if !has_secret {
+                anyhow::bail!(
+                    "--audit-stream URL needs --webhook-secret: its receiver checks the signature"
+                );
+            }
+            signet_gateway::AuditStream::Webhook(url.to_string())
+        }
+        other => anyhow::bail!("--audit-stream is off, stdout or a URL, not {other}"),
+    })
+}
+
 /// Where codes go. There is no default: the dev outbox keeps codes in plaintext in the
 /// replicated log, so a production gateway must be told to use it.
 fn code_delivery(args: &GatewayArgs, secret: Option<&Secret>) -> anyhow::Result<NotifierConfig> {
@@ -108,6 +128,7 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     cfg.serving.request_timeout = Duration::from_millis(args.request_timeout_ms);
     cfg.serving.max_in_flight = args.max_in_flight;
     cfg.serving.rate = rate_limits(&args.rate_limits)?;
+    cfg.audit_stream = audit_stream(&args.audit_stream, cfg.webhook_secret.is_some())?;
     cfg.notifier = notifier;
     cfg.webhook_secret = webhook_secret;
     cfg.allow_insecure_loopback_http = args.allow_insecure_loopback_http;

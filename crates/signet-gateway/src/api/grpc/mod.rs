@@ -16,9 +16,33 @@ macro_rules! rpc_table {
                     &self,
                     r: tonic::Request<$req>,
                 ) -> Result<tonic::Response<$resp>, tonic::Status> {
-                    $handler(&self.gw, r.into_inner())
-                        .await
-                        .map(tonic::Response::new)
+                    // The audit trail is recorded here, for every audited call (see `audit`).
+                    let Some(actor) = crate::audit::audited(stringify!($svc), stringify!($rpc))
+                    else {
+                        return $handler(&self.gw, r.into_inner())
+                            .await
+                            .map(tonic::Response::new);
+                    };
+                    let remote = r
+                        .extensions()
+                        .get::<signet_tls::ConnInfo>()
+                        .and_then(|c| c.remote)
+                        .map(|a| a.ip());
+                    let req = r.into_inner();
+                    let subject = crate::audit::Audited::subject(&req);
+                    let res = $handler(&self.gw, req).await;
+                    let ending = match &res {
+                        Ok(resp) => crate::audit::Ending::passed(crate::audit::challenge_of(resp)),
+                        Err(s) => crate::audit::Ending::failed(s),
+                    };
+                    self.gw.audit.record(
+                        actor,
+                        stringify!($rpc),
+                        subject.settle(res.is_ok()),
+                        remote,
+                        ending,
+                    );
+                    res.map(tonic::Response::new)
                 }
             )*
         }

@@ -280,6 +280,16 @@ async fn metrics(
     ));
     let mut body = gw.metrics.render(&gauges);
     limiter.render(&mut body);
+    signet_store_client::metrics::header(
+        &mut body,
+        "signet_audit_events_dropped_total",
+        "counter",
+        "Audit events dropped because the queue to the store was full.",
+    );
+    body.push_str(&format!(
+        "signet_audit_events_dropped_total {}\n",
+        gw.audit.dropped()
+    ));
     (
         StatusCode::OK,
         [(

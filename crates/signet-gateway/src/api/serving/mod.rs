@@ -4,7 +4,7 @@
 //! 1. **trace + metrics** ([`LatencyLayer`]): one server span per request, continuing the
 //!    caller's W3C trace context, and a latency histogram per method or route. Outermost,
 //!    so refused and timed-out requests are counted as failed calls too.
-//! 2. **rate limits** ([`RateLayer`], see `rate`): budgets per source address for the
+//! 2. **rate limits** ([`RateLayer`], see `rates`): budgets per source address for the
 //!    calls that take a credential or a code, create a user, send a code or issue tokens;
 //!    over budget is refused at once (RESOURCE_EXHAUSTED `TooManyRequestsException` with a
 //!    `retry-after` header; HTTP 429 with `Retry-After`). Budgets per app client are
@@ -24,9 +24,7 @@
 //!    bodies through axum's `DefaultBodyLimit` (413).
 //! 6. gRPC only: decode errors become InvalidParameterException (`grpc::wire`).
 
-mod rate;
-
-pub(crate) use rate::RateLimiter;
+pub(crate) use crate::rates::RateLimiter;
 
 use crate::error::OAuthError;
 use crate::metrics::latency::{Latency, LatencyLayer, Surface};
@@ -349,7 +347,7 @@ macro_rules! guard_layers {
 
 guard_layers!(ShedLayer, TimeoutLayer);
 
-/// Layer 2: rate limits per source address (see `rate`).
+/// Layer 2: rate limits per source address (see `rates`).
 #[derive(Clone)]
 pub(crate) struct RateLayer {
     limiter: Arc<Limiter>,
@@ -405,7 +403,7 @@ where
     fn call(&mut self, req: http::Request<Req>) -> Self::Future {
         let limiter = &self.layer.limiter;
         if limiter.rates.limits_addresses() {
-            let class = rate::class_of(req.uri().path());
+            let class = crate::rates::class_of(req.uri().path());
             if let (Some(class), Some(ip)) = (class, remote(&req)) {
                 if let Err(wait) = limiter.rates.address(class, ip) {
                     let surface = self.layer.surface;

@@ -393,6 +393,27 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             edit_triggers(&mut c, pool, |l| put_trigger(l, &trigger, None)).await?
         }
         AdminCommand::HookKey { .. } => unreachable!("answered above"),
+        AdminCommand::ListAuthEvents { pool, username } => {
+            let mut events = Vec::new();
+            let mut next_token = String::new();
+            loop {
+                let r = answer(
+                    c.admin_list_user_auth_events(pb::AdminListUserAuthEventsRequest {
+                        user_pool_id: pool.clone(),
+                        username: username.clone(),
+                        max_results: 60,
+                        next_token: next_token.clone(),
+                    })
+                    .await,
+                )?;
+                events.extend(r.auth_events.iter().map(pj::auth_event));
+                if r.next_token.is_empty() {
+                    break;
+                }
+                next_token = r.next_token;
+            }
+            json!({ "auth_events": events })
+        }
         AdminCommand::AddCustomAttribute {
             pool,
             name,

@@ -64,6 +64,7 @@ rpc_table! {
         list_user_pool_clients(pb::ListInPoolRequest) -> pb::ListUserPoolClientsResponse => clients::list_user_pool_clients;
         admin_create_user(pb::AdminCreateUserRequest) -> pb::UserResponse => users::admin_create_user;
         admin_get_user(pb::UserRef) -> pb::UserResponse => users::admin_get_user;
+        admin_list_user_auth_events(pb::AdminListUserAuthEventsRequest) -> pb::AdminListUserAuthEventsResponse => users::admin_list_user_auth_events;
         admin_delete_user(pb::UserRef) -> pb::Empty => users::admin_delete_user;
         admin_disable_user(pb::UserRef) -> pb::Empty => users::admin_disable_user;
         admin_enable_user(pb::UserRef) -> pb::Empty => users::admin_enable_user;

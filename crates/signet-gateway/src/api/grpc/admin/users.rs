@@ -42,6 +42,35 @@ pub(super) async fn admin_get_user(
     })
 }
 
+pub(super) async fn admin_list_user_auth_events(
+    gw: &Gateway,
+    r: pb::AdminListUserAuthEventsRequest,
+) -> Result<pb::AdminListUserAuthEventsResponse, Status> {
+    let next = (!r.next_token.is_empty()).then_some(r.next_token.as_str());
+    let (events, next) = gw
+        .users
+        .admin_list_user_auth_events(&r.user_pool_id, &r.username, r.max_results as usize, next)
+        .await?;
+    Ok(pb::AdminListUserAuthEventsResponse {
+        auth_events: events
+            .iter()
+            .map(|e| pb::AuthEventType {
+                event_id: e.id.clone(),
+                event_type: crate::audit::event_type(&e.action).to_string(),
+                creation_date: e.at_ms as i64,
+                event_response: e.outcome.clone(),
+                action: e.action.clone(),
+                exception: e.exception.clone(),
+                challenge_name: e.challenge.clone(),
+                ip_address: e.source_ip.clone(),
+                client_id: e.client_id.clone(),
+                actor: e.actor.clone(),
+            })
+            .collect(),
+        next_token: next.unwrap_or_default(),
+    })
+}
+
 pub(super) async fn admin_delete_user(gw: &Gateway, r: pb::UserRef) -> Result<pb::Empty, Status> {
     gw.users
         .admin_delete_user(&r.user_pool_id, &r.username)

@@ -1,4 +1,5 @@
-//! Rate limits (layer 2 of the stack, before load shedding): budgets per source address
+//! Rate limits (layer 2 of the public servers' stack, `api::serving`, before load
+//! shedding): budgets per source address
 //! for the public calls that take a credential, create a user or send a code, so that one
 //! caller can neither guess nor spam at the gateway's full speed; and budgets per app
 //! client for the same calls, checked where the client is known (the handlers). Over budget
