@@ -1,7 +1,7 @@
 //! Black-box: README's trigger commands with the real binary against `signet dev` (given a
 //! webhook secret): `set-trigger` shows the trigger on the pool, a PreSignUp hook nobody
 //! answers refuses sign-ups (UnexpectedLambdaException) until it is set to fail open,
-//! `clear-trigger` removes it, `set-custom-auth` sets the three custom-auth triggers
+//! `clear-trigger` removes it, `list-auth-events` shows the sign-up in the audit trail, `set-custom-auth` sets the three custom-auth triggers
 //! together, and `hook-key` prints the pool's key, computed offline.
 
 use crate::support::{bin, json_ok, text, Cli, PASSWORD};
@@ -105,6 +105,38 @@ async fn triggers_with_the_cli() {
             .await,
     );
     assert!(cleared["user_pool"]["lambda_config"].is_null(), "{cleared}");
+
+    // The audit trail shows the sign-up that made the user (the refused one came before the
+    // user existed: it is kept in the pool's records, not shown as this user's).
+    let mut story = Vec::new();
+    for _ in 0..50 {
+        let events = json_ok(
+            "list-auth-events",
+            &cli.admin(&["list-auth-events", "--pool", &pool, "--username", "ana"])
+                .await,
+        );
+        story = events["auth_events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    text(&e["action"]),
+                    text(&e["event_response"]),
+                    text(&e["exception"]),
+                )
+            })
+            .collect::<Vec<_>>();
+        if !story.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    story.reverse();
+    assert_eq!(
+        story,
+        vec![("SignUp".to_string(), "Pass".to_string(), String::new())]
+    );
 
     // The three custom-auth triggers go together.
     let custom = json_ok(
