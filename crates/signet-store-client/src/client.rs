@@ -162,8 +162,11 @@ fn classify(s: &Status) -> Verdict {
         }
         // A status with a local source is a transport failure (the connection died
         // mid-call), not an answer from the server: retrying is safe, writes carry their
-        // request id.
-        Code::Internal | Code::Unknown if std::error::Error::source(s).is_some() => {
+        // request id. So is one without a message: a store always says why it fails, and a
+        // node torn down mid-call can end the stream with a bare status.
+        Code::Internal | Code::Unknown
+            if std::error::Error::source(s).is_some() || s.message().is_empty() =>
+        {
             Verdict::TryAnother
         }
         _ => Verdict::Fail,
@@ -668,6 +671,14 @@ mod tests {
         // An Internal status sent by the server is an answer; one caused locally by a broken
         // connection is not.
         assert!(matches!(classify(&Status::internal("boom")), Verdict::Fail));
+        assert!(matches!(
+            classify(&Status::internal("")),
+            Verdict::TryAnother
+        ));
+        assert!(matches!(
+            classify(&Status::unknown("")),
+            Verdict::TryAnother
+        ));
         let transport = Status::from_error(Box::new(std::io::Error::other("connection reset")));
         assert!(
             matches!(classify(&transport), Verdict::TryAnother),

@@ -173,8 +173,8 @@ impl From<ClientError> for AppError {
     fn from(e: ClientError) -> AppError {
         match e {
             ClientError::Unavailable(m) => AppError::Unavailable(format!("store unavailable: {m}")),
-            ClientError::Refused { message, .. } => {
-                AppError::Internal(format!("store refused: {message}"))
+            ClientError::Refused { code, message } => {
+                AppError::Internal(format!("store refused ({code:?}): {message}"))
             }
             ClientError::Decode(m) => AppError::Internal(m),
         }
