@@ -93,6 +93,7 @@ pub fn auth_event(e: &pb::AuthEventType) -> Value {
         "ip_address": e.ip_address,
         "client_id": e.client_id,
         "actor": e.actor,
+        "target": e.target,
     })
 }
 

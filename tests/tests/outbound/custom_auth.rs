@@ -288,5 +288,46 @@ async fn a_one_time_code_sign_in_through_the_custom_auth_triggers() {
         .await
         .expect_err("partial custom auth");
     assert_eq!(exception(&e), "InvalidParameterException");
+
+    // The audit trail tells the challenge that followed and the one answered.
+    let trail = signet_testkit::wait_for_async("pia's trail", Duration::from_secs(15), || async {
+        let evs = admin_client(env.b())
+            .await
+            .admin_list_user_auth_events(admin(pb::AdminListUserAuthEventsRequest {
+                user_pool_id: pool.clone(),
+                username: "pia".into(),
+                max_results: 60,
+                ..Default::default()
+            }))
+            .await
+            .ok()?
+            .into_inner()
+            .auth_events;
+        evs.iter()
+            .any(|e| e.action == "RespondToAuthChallenge" && e.event_response == "Pass")
+            .then_some(evs)
+    })
+    .await;
+    let started = trail
+        .iter()
+        .find(|e| e.action == "InitiateAuth")
+        .expect("InitiateAuth recorded");
+    assert_eq!(
+        (
+            started.event_response.as_str(),
+            started.challenge_name.as_str()
+        ),
+        ("InProgress", "CUSTOM_CHALLENGE")
+    );
+    let answered = trail
+        .iter()
+        .find(|e| e.action == "RespondToAuthChallenge" && e.event_response == "Pass")
+        .unwrap();
+    assert_eq!(answered.target, "CUSTOM_CHALLENGE");
+    assert_eq!(answered.event_type, "SignIn");
+    assert!(
+        !format!("{trail:?}").contains(CODE),
+        "the code in the trail"
+    );
     env.shutdown().await;
 }

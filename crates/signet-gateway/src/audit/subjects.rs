@@ -1,6 +1,6 @@
 //! What an audited call is about, read from a fixed list of request fields: the pool,
-//! the user, the app client, and one other name (a group, role, client name, identity
-//! pool, key id). No password, code, secret or token field is ever read, except an access
+//! the user, the app client, and one other name (the challenge answered, a group, role,
+//! client name, identity pool, key id). No password, code, secret or token field is ever read, except an access
 //! token's claims, and only once the call has verified it ([`Subject::settle`]).
 
 use signet_proto::v1 as pb;
@@ -124,6 +124,7 @@ impl Audited for pb::AdminRespondToAuthChallengeRequest {
             pool_id: self.user_pool_id.clone(),
             username: param(&self.challenge_responses, "USERNAME"),
             client_id: self.client_id.clone(),
+            target: self.challenge_name.clone(),
             ..Default::default()
         }
     }
@@ -494,6 +495,7 @@ impl Audited for pb::RespondToAuthChallengeRequest {
         Subject {
             username: param(&self.challenge_responses, "USERNAME"),
             client_id: self.client_id.clone(),
+            target: self.challenge_name.clone(),
             ..Default::default()
         }
     }

@@ -65,6 +65,7 @@ pub(super) async fn admin_list_user_auth_events(
                 ip_address: e.source_ip.clone(),
                 client_id: e.client_id.clone(),
                 actor: e.actor.clone(),
+                target: e.target.clone(),
             })
             .collect(),
         next_token: next.unwrap_or_default(),
