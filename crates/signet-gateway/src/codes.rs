@@ -50,6 +50,7 @@ pub(crate) struct Codes {
     notifier: Arc<Notifier>,
     settings: CodeSettings,
     clock: SharedClock,
+    hooks: crate::hooks::Hooks,
 }
 
 impl Codes {
@@ -60,6 +61,7 @@ impl Codes {
         notifier: Arc<Notifier>,
         settings: CodeSettings,
         clock: SharedClock,
+        hooks: crate::hooks::Hooks,
     ) -> Codes {
         Codes {
             store,
@@ -67,7 +69,31 @@ impl Codes {
             notifier,
             settings,
             clock,
+            hooks,
         }
+    }
+
+    /// The pool's CustomMessage for a code (or temporary password) sent by `medium`:
+    /// (message, subject) with the code and username put in; (None, None) without a hook.
+    pub(crate) async fn compose(
+        &self,
+        pool: &UserPool,
+        source: crate::hooks::MessageSource,
+        user: &User,
+        medium: &str,
+        code: &str,
+    ) -> Result<(Option<String>, Option<String>), AppError> {
+        let Some(m) = self.hooks.custom_message(pool, source, user, None).await? else {
+            return Ok((None, None));
+        };
+        let fill = |t: String| {
+            t.replace(crate::hooks::CODE_PARAMETER, code)
+                .replace(crate::hooks::USERNAME_PARAMETER, &user.username)
+        };
+        Ok(match medium {
+            "SMS" => (m.sms.map(fill), None),
+            _ => (m.email.map(fill), m.subject.map(fill)),
+        })
     }
 
     /// Deliver a message that is not a stored code (a temporary password).
@@ -88,16 +114,23 @@ impl Codes {
                 "Cannot send a code: the user has no registered/verified email or phone_number",
             ));
         };
-        let code = signet_crypto::random_code(6);
-        let now = self.clock.now_ms();
-        let ttl = match purpose {
-            CodePurpose::ResetPassword => self.settings.reset_ttl,
-            _ => self.settings.confirm_ttl,
-        };
         let medium = if attribute == "phone_number" {
             "SMS"
         } else {
             "EMAIL"
+        };
+        // The hook writes the message before the code is issued: a refusal costs no code.
+        let source = match purpose {
+            CodePurpose::ConfirmSignUp => crate::hooks::MessageSource::SignUp,
+            CodePurpose::ResetPassword => crate::hooks::MessageSource::ForgotPassword,
+            CodePurpose::VerifyAttribute(_) => crate::hooks::MessageSource::VerifyUserAttribute,
+        };
+        let code = signet_crypto::random_code(6);
+        let (message, subject) = self.compose(pool, source, user, medium, &code).await?;
+        let now = self.clock.now_ms();
+        let ttl = match purpose {
+            CodePurpose::ResetPassword => self.settings.reset_ttl,
+            _ => self.settings.confirm_ttl,
         };
         let outbox = self.notifier.is_outbox().then(|| OutboxMessage {
             username: user.username.clone(),
@@ -132,6 +165,8 @@ impl Codes {
             destination: destination.clone(),
             medium: medium.into(),
             code,
+            message,
+            subject,
         })
         .await;
         Ok(CodeDelivery {

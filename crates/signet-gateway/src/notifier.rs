@@ -24,6 +24,13 @@ pub struct Delivery {
     pub medium: String,
     /// The code (or temporary password).
     pub code: String,
+    /// The message to send, the code in it, when the pool's CustomMessage hook wrote one
+    /// (else the sender composes its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The e-mail subject the hook wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// The configured delivery channel.

@@ -69,6 +69,7 @@ pub fn lambda_config(l: &pb::LambdaConfigType) -> Value {
             "VerifyAuthChallengeResponse",
             &l.verify_auth_challenge_response,
         ),
+        ("CustomMessage", &l.custom_message),
     ] {
         if let Some(h) = h {
             m.insert(

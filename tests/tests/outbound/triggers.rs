@@ -575,3 +575,107 @@ async fn user_migration_creates_the_user_once_under_a_race() {
     );
     env.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_message_writes_the_message_around_the_code() {
+    use signet_gateway::NotifierConfig;
+    use signet_testkit::{start_gateway, test_gateway_config, TestCluster};
+    let cluster = TestCluster::start(1).await;
+    let rx = Receiver::start().await;
+    rx.respond(|r| {
+        let ev = r.json();
+        match (
+            r.path.as_str(),
+            ev["triggerSource"].as_str().unwrap_or_default(),
+        ) {
+            ("/custom-message", "CustomMessage_SignUp") => Reply::ok(json!({"response": {
+                "emailSubject": "Welcome",
+                "emailMessage": "Hello, your code is {####}.",
+                "smsMessage": null}})),
+            ("/custom-message", "CustomMessage_AdminCreateUser") => Reply::ok(json!({"response": {
+                    "emailSubject": "You are invited",
+                    "emailMessage": "Sign in as {username} with {####}."}})),
+            // A message without the code: refused, and no code goes out.
+            ("/custom-message", _) => {
+                Reply::ok(json!({"response": {"emailMessage": "Forgot? Too bad."}}))
+            }
+            _ => Reply::ok(json!({})),
+        }
+    });
+    let mut cfg = test_gateway_config();
+    cfg.notifier = NotifierConfig::Webhook(format!("{}/codes", rx.base));
+    let gw = start_gateway(cluster.api_addrs(), cfg).await;
+    let (pool, client) = pool_with(
+        &gw,
+        pb::LambdaConfigType {
+            custom_message: hook(&rx, "/custom-message", false),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut auth = auth_client(&gw).await;
+    auth.sign_up(sign_up(&client, "una", "una@example.com"))
+        .await
+        .expect("sign up");
+    let sent = signet_testkit::wait_for("the code", Duration::from_secs(10), || {
+        rx.received_at("/codes").first().map(|r| r.json())
+    })
+    .await;
+    let code = sent["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 6);
+    assert_eq!(sent["message"], format!("Hello, your code is {code}."));
+    assert_eq!(sent["subject"], "Welcome");
+    // The hook saw the placeholder, never the code.
+    let evs = events(&rx, "/custom-message", &pool, false);
+    assert_eq!(evs[0]["triggerSource"], "CustomMessage_SignUp");
+    assert_eq!(evs[0]["request"]["codeParameter"], "{####}");
+    assert!(!rx.received_at("/custom-message")[0]
+        .json()
+        .to_string()
+        .contains(&code));
+
+    // A message without the code parameter: the call fails, no code is sent.
+    auth.confirm_sign_up(pb::ConfirmSignUpRequest {
+        client_id: client.clone(),
+        username: "una".into(),
+        confirmation_code: code,
+        ..Default::default()
+    })
+    .await
+    .expect("confirm");
+    let e = auth
+        .forgot_password(pb::ClientUserRequest {
+            client_id: client.clone(),
+            username: "una".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no code in the message");
+    assert_eq!(exception(&e), "InvalidLambdaResponseException");
+    assert!(e.message().contains("{####}"), "{}", e.message());
+    assert_eq!(rx.received_at("/codes").len(), 1);
+
+    // AdminCreateUser's invitation: the username and the temporary password put in.
+    admin_client(&gw)
+        .await
+        .admin_create_user(admin(pb::AdminCreateUserRequest {
+            user_pool_id: pool.clone(),
+            username: "vik".into(),
+            temporary_password: "Temp-Passw0rd!".into(),
+            user_attributes: vec![pb::AttributeType {
+                name: "email".into(),
+                value: "vik@example.com".into(),
+            }],
+            ..Default::default()
+        }))
+        .await
+        .expect("admin create");
+    let invite = signet_testkit::wait_for("the invitation", Duration::from_secs(10), || {
+        rx.received_at("/codes").get(1).map(|r| r.json())
+    })
+    .await;
+    assert_eq!(invite["message"], "Sign in as vik with Temp-Passw0rd!.");
+    assert_eq!(invite["subject"], "You are invited");
+    gw.shutdown().await;
+    cluster.shutdown().await;
+}

@@ -61,9 +61,10 @@ pub struct PoolConfig {
     /// Multi-factor authentication (off by default).
     #[serde(skip_serializing_if = "super::PoolMfa::is_off")]
     pub mfa: super::PoolMfa,
-    /// Cognito's Lambda triggers, as webhooks (none by default).
+    /// Cognito's Lambda triggers, as webhooks (none by default). Boxed: most pools have
+    /// none, and a pool is copied into every answer that carries one.
     #[serde(skip_serializing_if = "Triggers::is_empty")]
-    pub triggers: Triggers,
+    pub triggers: Box<Triggers>,
 }
 
 /// Cognito's Lambda triggers (its `LambdaConfig`), each a webhook POSTed the trigger's
@@ -99,6 +100,9 @@ pub struct Triggers {
     /// CUSTOM_AUTH: checks an answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_auth_challenge_response: Option<TriggerHook>,
+    /// Before a code is sent: may write the message (and e-mail subject) around it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_message: Option<TriggerHook>,
 }
 
 impl Triggers {
@@ -108,7 +112,7 @@ impl Triggers {
     }
 
     /// Every trigger by Cognito's LambdaConfig name, set or not.
-    pub fn each(&self) -> [(&'static str, &Option<TriggerHook>); 8] {
+    pub fn each(&self) -> [(&'static str, &Option<TriggerHook>); 9] {
         [
             ("PreSignUp", &self.pre_sign_up),
             ("PostConfirmation", &self.post_confirmation),
@@ -121,6 +125,7 @@ impl Triggers {
                 "VerifyAuthChallengeResponse",
                 &self.verify_auth_challenge_response,
             ),
+            ("CustomMessage", &self.custom_message),
         ]
     }
 
@@ -174,7 +179,7 @@ impl Default for PoolConfig {
             deletion_protection: false,
             pre_token_generation: None,
             mfa: Default::default(),
-            triggers: Triggers::default(),
+            triggers: Box::default(),
         }
     }
 }

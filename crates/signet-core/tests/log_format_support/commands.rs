@@ -81,7 +81,7 @@ fn config(deletion_protection: bool) -> PoolConfig {
         mfa: Default::default(),
         // Not written when none: create_user_pool.json predates triggers (and so shows that
         // a pool written before them still reads); update_user_pool.json has them.
-        triggers: if deletion_protection {
+        triggers: Box::new(if deletion_protection {
             Triggers::default()
         } else {
             Triggers {
@@ -97,7 +97,7 @@ fn config(deletion_protection: bool) -> PoolConfig {
                 }),
                 ..Default::default()
             }
-        },
+        }),
     }
 }
 

@@ -71,6 +71,7 @@ pub(crate) fn compose(
             limits: cfg.code_limits,
         },
         clock.clone(),
+        hooks.clone(),
     );
     let tokens = Tokens::new(
         store.clone(),

@@ -25,6 +25,7 @@ enum Kind {
     DefineAuthChallenge,
     CreateAuthChallenge,
     VerifyAuthChallengeResponse,
+    CustomMessage,
 }
 
 impl Kind {
@@ -38,6 +39,7 @@ impl Kind {
             Kind::DefineAuthChallenge => "DefineAuthChallenge",
             Kind::CreateAuthChallenge => "CreateAuthChallenge",
             Kind::VerifyAuthChallengeResponse => "VerifyAuthChallengeResponse",
+            Kind::CustomMessage => "CustomMessage",
         }
     }
 
@@ -52,6 +54,7 @@ impl Kind {
             Kind::DefineAuthChallenge => t.define_auth_challenge.as_ref(),
             Kind::CreateAuthChallenge => t.create_auth_challenge.as_ref(),
             Kind::VerifyAuthChallengeResponse => t.verify_auth_challenge_response.as_ref(),
+            Kind::CustomMessage => t.custom_message.as_ref(),
         }
     }
 }
@@ -79,6 +82,51 @@ pub(crate) fn apply_verdict(user: &mut User, v: SignUpVerdict) {
                 .insert(format!("{attr}_verified"), "true".into());
         }
     }
+}
+
+/// The placeholder of the code in a CustomMessage template (Cognito's `codeParameter`).
+pub(crate) const CODE_PARAMETER: &str = "{####}";
+/// The placeholder of the username (AdminCreateUser's invitation).
+pub(crate) const USERNAME_PARAMETER: &str = "{username}";
+/// Longest message a CustomMessage hook may write, in bytes.
+const MAX_MESSAGE_BYTES: usize = 20_000;
+
+/// Why a code is sent, for CustomMessage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MessageSource {
+    SignUp,
+    ForgotPassword,
+    VerifyUserAttribute,
+    AdminCreateUser,
+}
+
+/// What a CustomMessage hook wrote: templates holding [`CODE_PARAMETER`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Message {
+    pub sms: Option<String>,
+    pub email: Option<String>,
+    pub subject: Option<String>,
+}
+
+fn parse_message(r: &Value) -> Result<Message, Invalid> {
+    let text = |name: &str, needs_code: bool| -> Result<Option<String>, Invalid> {
+        match r.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.len() > MAX_MESSAGE_BYTES => Err(Invalid(format!(
+                "{name} is longer than {MAX_MESSAGE_BYTES} bytes"
+            ))),
+            Some(Value::String(s)) if needs_code && !s.contains(CODE_PARAMETER) => Err(Invalid(
+                format!("{name} must contain the code parameter {CODE_PARAMETER}"),
+            )),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Invalid(format!("{name} must be a string"))),
+        }
+    };
+    Ok(Message {
+        sms: text("smsMessage", true)?,
+        email: text("emailMessage", true)?,
+        subject: text("emailSubject", false)?,
+    })
 }
 
 /// What DefineAuthChallenge decided.
@@ -444,6 +492,42 @@ impl Hooks {
             )
             .await?;
         Ok(right.unwrap_or(false))
+    }
+
+    /// CustomMessage: the message (and e-mail subject) to send a code in; `Ok(None)`: no
+    /// hook, or it failed open (the sender composes its own). The hook sees placeholders,
+    /// never the code.
+    pub(crate) async fn custom_message(
+        &self,
+        pool: &UserPool,
+        source: MessageSource,
+        user: &User,
+        client_id: Option<&str>,
+    ) -> Result<Option<Message>, AppError> {
+        let trigger = match source {
+            MessageSource::SignUp => "CustomMessage_SignUp",
+            MessageSource::ForgotPassword => "CustomMessage_ForgotPassword",
+            MessageSource::VerifyUserAttribute => "CustomMessage_VerifyUserAttribute",
+            MessageSource::AdminCreateUser => "CustomMessage_AdminCreateUser",
+        };
+        let username_parameter =
+            (source == MessageSource::AdminCreateUser).then_some(USERNAME_PARAMETER);
+        let request = json!({
+            "userAttributes": user_attributes(user),
+            "codeParameter": CODE_PARAMETER,
+            "usernameParameter": username_parameter,
+            "clientMetadata": {},
+        });
+        self.run(
+            pool,
+            Kind::CustomMessage,
+            trigger,
+            &user.username,
+            client_id,
+            request,
+            parse_message,
+        )
+        .await
     }
 
     /// Whether the pool asks a hook about users it does not have.

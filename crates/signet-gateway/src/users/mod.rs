@@ -191,25 +191,43 @@ impl Users {
         user.password_hash = Some(hash);
         user.srp = Some(srp);
         user.password_expires_at_ms = Some(temporary_expiry(&pool, self.clock.now_ms()));
+        // The invitation's message is written before the user: a refusing hook creates
+        // no one.
+        let invitation = match user.attributes.get("email").filter(|_| !input.suppress) {
+            Some(email) => {
+                let (message, subject) = self
+                    .codes
+                    .compose(
+                        &pool,
+                        crate::hooks::MessageSource::AdminCreateUser,
+                        &user,
+                        "EMAIL",
+                        &temporary,
+                    )
+                    .await?;
+                Some((email.clone(), message, subject))
+            }
+            None => None,
+        };
         self.store
             .write(Command::CreateUser(CreateUser {
                 pool_id: pool.id.clone(),
                 user: user.clone(),
             }))
             .await?;
-        if !input.suppress {
-            if let Some(email) = user.attributes.get("email") {
-                self.codes
-                    .deliver(&Delivery {
-                        pool_id: pool.id.clone(),
-                        username: user.username.clone(),
-                        purpose: "temporary_password".into(),
-                        destination: email.clone(),
-                        medium: "EMAIL".into(),
-                        code: temporary,
-                    })
-                    .await;
-            }
+        if let Some((email, message, subject)) = invitation {
+            self.codes
+                .deliver(&Delivery {
+                    pool_id: pool.id.clone(),
+                    username: user.username.clone(),
+                    purpose: "temporary_password".into(),
+                    destination: email,
+                    medium: "EMAIL".into(),
+                    code: temporary,
+                    message,
+                    subject,
+                })
+                .await;
         }
         Ok(user)
     }

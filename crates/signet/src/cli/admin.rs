@@ -71,21 +71,23 @@ pub struct OAuthGrants {
 /// The triggers `set-trigger` and `clear-trigger` know, by Cognito's names.
 /// (`CustomAuth` in `clear-trigger` names the three custom-auth triggers, which
 /// `set-custom-auth` sets together.)
-pub const TRIGGERS: [&str; 5] = [
+pub const TRIGGERS: [&str; 6] = [
     "PreSignUp",
     "PostConfirmation",
     "PreAuthentication",
     "PostAuthentication",
     "UserMigration",
+    "CustomMessage",
 ];
 
 /// What `clear-trigger` removes.
-pub const CLEARABLE: [&str; 6] = [
+pub const CLEARABLE: [&str; 7] = [
     "PreSignUp",
     "PostConfirmation",
     "PreAuthentication",
     "PostAuthentication",
     "UserMigration",
+    "CustomMessage",
     "CustomAuth",
 ];
 

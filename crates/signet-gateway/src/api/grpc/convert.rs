@@ -99,11 +99,12 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
             pre_token_generation: r.pre_token_generation.as_ref().map(hook_in),
             // Set with SetUserPoolMfaConfig; CreateUserPool starts with MFA off.
             mfa: Default::default(),
-            triggers: r
-                .lambda_config
-                .as_ref()
-                .map(triggers_in)
-                .unwrap_or_default(),
+            triggers: Box::new(
+                r.lambda_config
+                    .as_ref()
+                    .map(triggers_in)
+                    .unwrap_or_default(),
+            ),
         },
     })
 }
@@ -149,6 +150,7 @@ pub(super) fn triggers_in(l: &pb::LambdaConfigType) -> Triggers {
         define_auth_challenge: one(&l.define_auth_challenge),
         create_auth_challenge: one(&l.create_auth_challenge),
         verify_auth_challenge_response: one(&l.verify_auth_challenge_response),
+        custom_message: one(&l.custom_message),
     }
 }
 
@@ -169,6 +171,7 @@ fn triggers_out(t: &Triggers) -> Option<pb::LambdaConfigType> {
         define_auth_challenge: one(&t.define_auth_challenge),
         create_auth_challenge: one(&t.create_auth_challenge),
         verify_auth_challenge_response: one(&t.verify_auth_challenge_response),
+        custom_message: one(&t.custom_message),
     })
 }
 

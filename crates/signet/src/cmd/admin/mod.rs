@@ -131,6 +131,7 @@ fn put_trigger(
         "PreAuthentication" => &mut l.pre_authentication,
         "PostAuthentication" => &mut l.post_authentication,
         "UserMigration" => &mut l.user_migration,
+        "CustomMessage" => &mut l.custom_message,
         "CustomAuth" if hook.is_none() => {
             l.define_auth_challenge = None;
             l.create_auth_challenge = None;

@@ -41,7 +41,7 @@ pub(super) async fn update_user_pool(
         config.pre_token_generation = Some(cv::hook_in(h));
     }
     if let Some(l) = &r.lambda_config {
-        config.triggers = cv::triggers_in(l);
+        config.triggers = Box::new(cv::triggers_in(l));
     }
     if let Some(v) = r.prevent_user_existence_errors {
         config.prevent_user_existence_errors = v;
