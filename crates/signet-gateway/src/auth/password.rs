@@ -7,7 +7,7 @@ use super::{wrong_credentials, Auth, AuthOutcome};
 use crate::hooks::{Hooks, MigrationSource, Trigger};
 use crate::names::Challenge;
 use crate::passwords::Guess;
-use crate::validate::{canonical_username, check_password, AttrWrite};
+use crate::validate::{canonical_username, check_password};
 use crate::AppError;
 use signet_core::{AppClient, Command, CreateUser, Query, UserPool, UserStatus, UserView};
 use signet_store_client::ReadConsistency::Linearizable;
@@ -143,21 +143,11 @@ impl Auth {
         else {
             return Ok(Migrated::Unknown);
         };
-        let invalid = |e: AppError| {
-            AppError::InvalidLambdaResponse(format!("Invalid UserMigration response: {e}"))
-        };
-        let mut user = crate::users::new_user(
-            pool,
-            username,
-            &m.attributes,
-            AttrWrite::AdminCreate,
-            m.status,
-            self.clock.now_ms(),
-        )
-        .map_err(invalid)?;
+        let mut user = crate::users::migrated_user(pool, username, &m, self.clock.now_ms())?;
         if m.status == UserStatus::Confirmed {
             // The password must meet this pool's policy like any password set here.
-            check_password(&pool.config.password_policy, password).map_err(invalid)?;
+            check_password(&pool.config.password_policy, password)
+                .map_err(crate::users::invalid_migration)?;
             let (hash, srp) = self
                 .passwords
                 .hash_new(&pool.id, &user.username, password)

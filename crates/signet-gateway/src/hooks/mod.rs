@@ -14,8 +14,8 @@ mod triggers;
 
 pub(crate) use pre_token::{edit_claims, edit_scopes, HookEvent, Trigger};
 pub(crate) use triggers::{
-    apply_verdict, ChallengeResult, ConfirmSource, MessageSource, MigrationSource, Next,
-    SignUpSource, CODE_PARAMETER, USERNAME_PARAMETER,
+    apply_verdict, ChallengeResult, ConfirmSource, MessageSource, MigratedUser, MigrationSource,
+    Next, SignUpSource, CODE_PARAMETER, USERNAME_PARAMETER,
 };
 
 use crate::clock::SharedClock;

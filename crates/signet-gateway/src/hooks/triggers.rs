@@ -286,6 +286,29 @@ impl Hooks {
         }
     }
 
+    /// Run a trigger whose answer says nothing but yes (2xx) or no (4xx).
+    async fn tell(
+        &self,
+        pool: &UserPool,
+        kind: Kind,
+        source: &str,
+        user_name: &str,
+        client_id: Option<&str>,
+        request: Value,
+    ) -> Result<(), AppError> {
+        self.run(
+            pool,
+            kind,
+            source,
+            user_name,
+            client_id,
+            request,
+            |_| Ok(()),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// PreSignUp for `user`, about to be created: refuse, or confirm and verify at once.
     pub(crate) async fn pre_sign_up(
         &self,
@@ -338,17 +361,15 @@ impl Hooks {
             ConfirmSource::ForgotPassword => "PostConfirmation_ConfirmForgotPassword",
         };
         let request = json!({"userAttributes": user_attributes(user), "clientMetadata": {}});
-        self.run(
+        self.tell(
             pool,
             Kind::PostConfirmation,
             source,
             &user.username,
             client_id,
             request,
-            |_| Ok(()),
         )
         .await
-        .map(|_| ())
     }
 
     /// PreAuthentication: `user` (None: unknown, asked only when the pool hides which
@@ -367,17 +388,15 @@ impl Hooks {
         if pool.config.prevent_user_existence_errors {
             request["userNotFound"] = user.is_none().into();
         }
-        self.run(
+        self.tell(
             pool,
             Kind::PreAuthentication,
             "PreAuthentication_Authentication",
             user_name,
             Some(client_id),
             request,
-            |_| Ok(()),
         )
         .await
-        .map(|_| ())
     }
 
     /// PostAuthentication: `user` passed every factor; tokens follow unless it refuses.
@@ -392,17 +411,15 @@ impl Hooks {
             "newDeviceUsed": false,
             "clientMetadata": {},
         });
-        self.run(
+        self.tell(
             pool,
             Kind::PostAuthentication,
             "PostAuthentication_Authentication",
             &user.username,
             Some(client_id),
             request,
-            |_| Ok(()),
         )
         .await
-        .map(|_| ())
     }
 
     /// DefineAuthChallenge: what comes next, given the challenges answered so far. `user`

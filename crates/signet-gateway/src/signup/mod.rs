@@ -301,17 +301,7 @@ impl Signup {
         else {
             return Ok(None);
         };
-        let user = crate::users::new_user(
-            pool,
-            username,
-            &m.attributes,
-            AttrWrite::AdminCreate,
-            m.status,
-            self.clock.now_ms(),
-        )
-        .map_err(|e| {
-            AppError::InvalidLambdaResponse(format!("Invalid UserMigration response: {e}"))
-        })?;
+        let user = crate::users::migrated_user(pool, username, &m, self.clock.now_ms())?;
         let w = self
             .store
             .write(Command::CreateUser(CreateUser {

@@ -71,6 +71,31 @@ fn temporary_expiry(pool: &UserPool, now_ms: u64) -> u64 {
 
 /// Build a new user from a sign-up-like request: canonical username (the sub when the
 /// pool signs in with e-mail or phone), validated attributes.
+/// The user a UserMigration hook vouched for, as it is to be created: its attributes are
+/// checked like an administrator's, and an answer that fails the checks is an invalid
+/// answer of the hook, not the caller's mistake.
+pub(crate) fn migrated_user(
+    pool: &UserPool,
+    username: &str,
+    m: &crate::hooks::MigratedUser,
+    now_ms: u64,
+) -> Result<User, AppError> {
+    new_user(
+        pool,
+        username,
+        &m.attributes,
+        AttrWrite::AdminCreate,
+        m.status,
+        now_ms,
+    )
+    .map_err(invalid_migration)
+}
+
+/// A UserMigration answer the pool cannot take.
+pub(crate) fn invalid_migration(e: AppError) -> AppError {
+    AppError::InvalidLambdaResponse(format!("Invalid UserMigration response: {e}"))
+}
+
 pub(crate) fn new_user(
     pool: &UserPool,
     username: &str,
