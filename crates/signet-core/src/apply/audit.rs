@@ -2,6 +2,10 @@
 //! username`) and one per pool for events about no user (`pool \0`), written in batches.
 //! A ring is a counter and [`AUDIT_RING`] slots: each event overwrites the oldest, so a
 //! user's trail never grows past the ring, with point reads and writes only.
+//!
+//! An event naming a user the pool does not have (a guess at a name, a sign-in by an
+//! alias) goes to the pool's ring, the name kept in the event: otherwise every made-up
+//! name would open a ring of its own, and the trail would grow with an attacker's guesses.
 
 use super::{get, put, Apply};
 use crate::kv::key;
@@ -35,9 +39,14 @@ impl Apply for RecordAuditEvents {
             if e.pool_id.contains('\0') || e.username.contains('\0') {
                 continue;
             }
-            let counter = ring_counter(&e.pool_id, &e.username);
+            let known = !e.username.is_empty()
+                && txn
+                    .get(Table::Users, &crate::kv::compound(&e.pool_id, &e.username))?
+                    .is_some();
+            let ring_user = if known { e.username.as_str() } else { "" };
+            let counter = ring_counter(&e.pool_id, ring_user);
             let seq = get::<u64>(txn, Table::AuditEvents, &counter)?.unwrap_or(0);
-            let slot = ring_slot(&e.pool_id, &e.username, seq);
+            let slot = ring_slot(&e.pool_id, ring_user, seq);
             put(txn, Table::AuditEvents, &slot, &e.clone().bounded())?;
             put(txn, Table::AuditEvents, &counter, &(seq + 1))?;
         }

@@ -1,7 +1,41 @@
 //! Unit tests of the audit trail's rings.
 
 use super::*;
-use crate::{query, AuditEvent, MemKv, Query, QueryResult, RequestId, AUDIT_RING};
+use crate::kv::KvRead;
+use crate::{
+    query, AuditEvent, CreateUser, CreateUserPool, MemKv, Query, QueryResult, RequestId, User,
+    UserPool, UserStatus, AUDIT_RING,
+};
+
+/// A pool `p` with the users `ann` and `bob`.
+fn with_users() -> MemKv {
+    let mut kv = MemKv::new();
+    let mut n = 0u8;
+    let mut run = |kv: &mut MemKv, c: Command| {
+        n += 1;
+        let id = [0xA0 + n; 16];
+        assert_eq!(
+            apply(kv, &Request::new(RequestId(id), c)).unwrap(),
+            Outcome::Applied
+        );
+    };
+    run(
+        &mut kv,
+        Command::CreateUserPool(CreateUserPool {
+            pool: UserPool::new("p", "pool", 1),
+        }),
+    );
+    for name in ["ann", "bob"] {
+        run(
+            &mut kv,
+            Command::CreateUser(CreateUser {
+                pool_id: "p".into(),
+                user: User::new(format!("sub-{name}"), name, UserStatus::Confirmed, 1),
+            }),
+        );
+    }
+    kv
+}
 
 fn event(pool: &str, user: &str, n: u64) -> AuditEvent {
     AuditEvent {
@@ -52,7 +86,7 @@ fn list(
 
 #[test]
 fn a_ring_keeps_the_newest_events_of_each_user() {
-    let mut kv = MemKv::new();
+    let mut kv = with_users();
     let total = AUDIT_RING + 50;
     for (i, chunk) in (0..total).collect::<Vec<_>>().chunks(40).enumerate() {
         let mut events: Vec<AuditEvent> = chunk.iter().map(|n| event("p", "ann", *n)).collect();
@@ -83,8 +117,34 @@ fn a_ring_keeps_the_newest_events_of_each_user() {
 }
 
 #[test]
+fn names_the_pool_does_not_have_share_the_pool_ring() {
+    let mut kv = with_users();
+    let guesses: Vec<AuditEvent> = (0..50)
+        .map(|n| event("p", &format!("guess{n}"), n))
+        .collect();
+    record(&mut kv, 1, guesses);
+    record(&mut kv, 2, vec![event("p", "ann", 99)]);
+    for n in 0..50 {
+        assert!(list(&kv, "p", &format!("guess{n}"), None, 10).is_empty());
+    }
+    let pool_ring = list(&kv, "p", "", None, 1000);
+    assert_eq!(pool_ring.len(), 50);
+    assert_eq!(
+        list(&kv, "p", "ann", None, 10),
+        vec![(0, "e99".to_string())]
+    );
+    // The rows stay bounded however many names are made up: one ring.
+    let rows = kv.scan(Table::AuditEvents, b"", None, 10_000).unwrap();
+    assert_eq!(
+        rows.len(),
+        50 + 1 + 1 + 1,
+        "50 slots and a counter, one slot and a counter"
+    );
+}
+
+#[test]
 fn events_are_bounded_and_a_nul_cannot_cross_rings() {
-    let mut kv = MemKv::new();
+    let mut kv = with_users();
     let mut long = event("p", "ann", 1);
     long.action = "x".repeat(10_000);
     let mut nul = event("p", "ann\0#", 2);
