@@ -12,7 +12,6 @@ use crate::support::oauth::{
 use crate::support::pools::*;
 use signet_proto::v1 as pb;
 use signet_testkit::{auth_client, TestEnv};
-use std::time::Duration;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 
