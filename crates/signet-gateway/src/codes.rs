@@ -18,6 +18,10 @@ use signet_crypto::KeyedHasher;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Lifetime of a sign-in's second-factor code (Cognito's: three minutes), unless codes
+/// are configured to live shorter.
+const MFA_CODE_TTL: Duration = Duration::from_secs(180);
+
 /// Where a code went (masked), Cognito's CodeDeliveryDetails.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CodeDelivery {
@@ -124,12 +128,14 @@ impl Codes {
             CodePurpose::ConfirmSignUp => crate::hooks::MessageSource::SignUp,
             CodePurpose::ResetPassword => crate::hooks::MessageSource::ForgotPassword,
             CodePurpose::VerifyAttribute(_) => crate::hooks::MessageSource::VerifyUserAttribute,
+            CodePurpose::SignInMfa(_) => crate::hooks::MessageSource::Authentication,
         };
         let code = signet_crypto::random_code(6);
         let (message, subject) = self.compose(pool, source, user, medium, &code).await?;
         let now = self.clock.now_ms();
         let ttl = match purpose {
             CodePurpose::ResetPassword => self.settings.reset_ttl,
+            CodePurpose::SignInMfa(_) => MFA_CODE_TTL.min(self.settings.confirm_ttl),
             _ => self.settings.confirm_ttl,
         };
         let outbox = self.notifier.is_outbox().then(|| OutboxMessage {
@@ -245,6 +251,8 @@ pub(crate) fn destination(
             .into_iter()
             .filter(|a| verified(a))
             .collect(),
+        // A second factor goes only where the user proved they receive.
+        CodePurpose::SignInMfa(a) => [a.as_str()].into_iter().filter(|a| verified(a)).collect(),
     };
     candidates
         .into_iter()

@@ -69,6 +69,13 @@ pub enum Challenge {
     NewPasswordRequired,
     /// A code from the user's authenticator app (TOTP).
     SoftwareTokenMfa,
+    /// A code sent by SMS to the user's verified phone number.
+    SmsMfa,
+    /// A code sent by email to the user's verified email address.
+    EmailOtp,
+    /// The user has more than one factor turned on and none preferred: pick one
+    /// (`ANSWER`: SMS_MFA, SOFTWARE_TOKEN_MFA or EMAIL_OTP), then answer its challenge.
+    SelectMfaType,
     /// The pool requires MFA and the user has no factor: set an authenticator up
     /// (AssociateSoftwareToken, VerifySoftwareToken with the session), then answer.
     MfaSetup,
@@ -82,6 +89,9 @@ impl WireName for Challenge {
     const NAMES: &'static [(Self, &'static str)] = &[
         (Self::NewPasswordRequired, "NEW_PASSWORD_REQUIRED"),
         (Self::SoftwareTokenMfa, "SOFTWARE_TOKEN_MFA"),
+        (Self::SmsMfa, "SMS_MFA"),
+        (Self::EmailOtp, "EMAIL_OTP"),
+        (Self::SelectMfaType, "SELECT_MFA_TYPE"),
         (Self::MfaSetup, "MFA_SETUP"),
         (Self::PasswordVerifier, "PASSWORD_VERIFIER"),
         (Self::CustomChallenge, "CUSTOM_CHALLENGE"),
@@ -177,8 +187,10 @@ mod tests {
             assert_eq!(e.name(), "InvalidParameterException");
         }
         assert_eq!(
-            Challenge::parse("SMS_MFA").unwrap_err().to_string(),
-            "unsupported challenge SMS_MFA"
+            Challenge::parse("DEVICE_SRP_AUTH_X")
+                .unwrap_err()
+                .to_string(),
+            "unsupported challenge DEVICE_SRP_AUTH_X"
         );
         assert_eq!(MessageAction::parse("").unwrap(), MessageAction::Send);
         assert!(MessageAction::parse("RESEND").is_err());

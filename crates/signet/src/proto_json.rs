@@ -201,6 +201,8 @@ pub fn mfa_config(r: &pb::UserPoolMfaConfigResponse) -> Value {
     json!({
         "mfa_configuration": r.mfa_configuration,
         "software_token_mfa": r.software_token_mfa_configuration.is_some_and(|c| c.enabled),
+        "sms_mfa": r.sms_mfa_configuration.is_some_and(|c| c.enabled),
+        "email_otp": r.email_mfa_configuration.is_some_and(|c| c.enabled),
     })
 }
 

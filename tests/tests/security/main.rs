@@ -12,6 +12,7 @@ mod support;
 mod audit_trail;
 mod fail_closed;
 mod lockout;
+mod mfa_codes;
 mod mfa_totp;
 mod rate_limits;
 mod refresh_grace;

@@ -51,6 +51,7 @@ async fn set_pool_mfa(gw: &GatewayHandle, pool: &str, mode: &str) -> pb::UserPoo
             software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
                 enabled: true,
             }),
+            ..Default::default()
         }))
         .await
         .expect("SetUserPoolMfaConfig")
@@ -160,6 +161,7 @@ async fn user_with_totp(env: &TestEnv, pool: &str, client: &str, user: &str) -> 
             enabled: true,
             preferred_mfa: true,
         }),
+        ..Default::default()
     })
     .await
     .expect("SetUserMFAPreference");
@@ -360,6 +362,7 @@ async fn a_pool_that_requires_mfa_sets_an_authenticator_up_during_sign_in() {
                 enabled: false,
                 preferred_mfa: false,
             }),
+            ..Default::default()
         })
         .await
         .expect_err("turning TOTP off while the pool requires MFA");
@@ -475,6 +478,7 @@ async fn an_authenticator_nobody_here_wrote_sets_up_and_signs_in() {
             enabled: true,
             preferred_mfa: true,
         }),
+        ..Default::default()
     })
     .await
     .unwrap();

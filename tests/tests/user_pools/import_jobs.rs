@@ -200,7 +200,7 @@ async fn duplicates_are_skipped_and_bad_rows_fail_with_their_line() {
         "newbie,TAKEN@example.com,true,false,,",  // 4 skipped: e-mail alias taken
         "OK1,ok1-again@example.com,true,false,,", // 5 skipped: duplicate in the file
         "bademail,nope,true,false,,",             // 6 failed
-        "mfa,mfa@example.com,true,true,,",        // 7 failed: no MFA
+        "mfa,mfa@example.com,true,true,,",        // 7 failed: SMS MFA, no phone
         ",nameless@example.com,true,false,,",     // 8 failed: no username
         "short,short@example.com,true",           // 9 failed: field count
         &format!("weak,weak@example.com,true,false,,\"{weak}\""), // 10 failed: weak hash

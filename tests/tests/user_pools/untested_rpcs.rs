@@ -572,7 +572,7 @@ async fn admin_respond_to_auth_challenge_sets_the_password_once() {
         ),
         ("unsupported challenge", {
             let mut a = answer(&pool, &client, &session, "nina", NEW_PASSWORD);
-            a.challenge_name = "SMS_MFA".into();
+            a.challenge_name = "SMS_OTP".into();
             a
         }),
         ("no NEW_PASSWORD", {

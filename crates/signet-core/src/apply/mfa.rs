@@ -182,8 +182,10 @@ impl Apply for TotpSignIn {
     }
 }
 
-/// SetUserMFAPreference / AdminSetUserMFAPreference for the TOTP authenticator: turn it on
-/// or off and make it preferred or not (fields left `None` stay as they are).
+/// SetUserMFAPreference / AdminSetUserMFAPreference: turn factors on or off and make one
+/// preferred or not (fields left `None` stay as they are). A factor is turned on only if
+/// the user has it (a verified authenticator, a verified email or phone number), and only
+/// a factor that is on can be preferred: `PreconditionFailed` otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetMfaPreference {
     /// Pool id.
@@ -196,8 +198,39 @@ pub struct SetMfaPreference {
     pub totp_enabled: Option<bool>,
     /// Make it the preferred factor, or not.
     pub totp_preferred: Option<bool>,
+    /// Turn SMS_MFA on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_enabled: Option<bool>,
+    /// Make SMS_MFA preferred, or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_preferred: Option<bool>,
+    /// Turn EMAIL_OTP on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_enabled: Option<bool>,
+    /// Make EMAIL_OTP preferred, or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_preferred: Option<bool>,
     /// Time of the change, Unix ms.
     pub at_ms: u64,
+}
+
+impl SetMfaPreference {
+    /// Each factor with its (enabled, preferred) settings.
+    fn settings(&self) -> [(MfaFactor, Option<bool>, Option<bool>); 3] {
+        [
+            (
+                MfaFactor::SoftwareTokenMfa,
+                self.totp_enabled,
+                self.totp_preferred,
+            ),
+            (MfaFactor::SmsMfa, self.sms_enabled, self.sms_preferred),
+            (
+                MfaFactor::EmailOtp,
+                self.email_enabled,
+                self.email_preferred,
+            ),
+        ]
+    }
 }
 
 impl Apply for SetMfaPreference {
@@ -212,25 +245,33 @@ impl Apply for SetMfaPreference {
                 Err(r) => return reject(r),
             },
         };
-        let Some(totp) = user.mfa.totp.as_mut() else {
-            // Nothing to turn on without a verified authenticator; turning off is a no-op.
-            let on = self.totp_enabled == Some(true) || self.totp_preferred == Some(true);
-            return if on {
-                reject(Rejection::PreconditionFailed)
-            } else {
-                Ok(Outcome::Applied)
-            };
-        };
-        if let Some(on) = self.totp_enabled {
-            totp.enabled = on;
+        for (factor, enabled, _) in self.settings() {
+            let Some(on) = enabled else { continue };
+            if on && !user.has_factor(factor) {
+                return reject(Rejection::PreconditionFailed);
+            }
+            match factor {
+                // Nothing to turn off without a verified authenticator.
+                MfaFactor::SoftwareTokenMfa => {
+                    if let Some(t) = user.mfa.totp.as_mut() {
+                        t.enabled = on;
+                    }
+                }
+                MfaFactor::SmsMfa => user.mfa.sms_enabled = on,
+                MfaFactor::EmailOtp => user.mfa.email_enabled = on,
+            }
         }
-        let enabled = totp.enabled;
-        match self.totp_preferred {
-            Some(true) if enabled => user.mfa.preferred = Some(MfaFactor::SoftwareTokenMfa),
-            Some(true) => return reject(Rejection::PreconditionFailed),
-            Some(false) => user.mfa.preferred = None,
-            None if !enabled => user.mfa.preferred = None,
-            None => {}
+        for (factor, _, preferred) in self.settings() {
+            match preferred {
+                Some(true) if user.factor_enabled(factor) => user.mfa.preferred = Some(factor),
+                Some(true) => return reject(Rejection::PreconditionFailed),
+                Some(false) if user.mfa.preferred == Some(factor) => user.mfa.preferred = None,
+                _ => {}
+            }
+        }
+        // A factor turned off is no longer preferred.
+        if user.mfa.preferred.is_some_and(|f| !user.factor_enabled(f)) {
+            user.mfa.preferred = None;
         }
         user.updated_at_ms = self.at_ms;
         put(

@@ -146,6 +146,10 @@ fn preferences_need_a_verified_authenticator() {
             sub: None,
             totp_enabled: enabled,
             totp_preferred: preferred,
+            sms_enabled: None,
+            sms_preferred: None,
+            email_enabled: None,
+            email_preferred: None,
             at_ms: 30,
         })
     };
@@ -225,4 +229,110 @@ fn an_srp_verifier_never_outlives_its_password() {
         (u.srp.as_deref(), u.password_hash.as_deref()),
         (Some("verifier-2"), Some("hash-2"))
     );
+}
+
+/// SMS and email factors need a verified destination; one preferred factor at most, and
+/// a factor that stops being usable (its address unverified) is not reported preferred.
+#[test]
+fn code_factors_need_a_verified_destination() {
+    let pref = |sms: Option<bool>, email: Option<bool>, email_preferred: Option<bool>| {
+        Command::SetMfaPreference(SetMfaPreference {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+            sub: Some("sub-ann".into()),
+            totp_enabled: None,
+            totp_preferred: None,
+            sms_enabled: sms,
+            sms_preferred: sms,
+            email_enabled: email,
+            email_preferred,
+            at_ms: 30,
+        })
+    };
+    let set = |attrs: &[(&str, &str)]| {
+        Command::UpdateUser(UpdateUser {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+            patch: crate::UserPatch {
+                set_attributes: attrs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                at_ms: 25,
+                ..Default::default()
+            },
+        })
+    };
+    let mut f = Fixture::new();
+    f.user("ann", "ann@example.com");
+    f.ok(set(&[("email_verified", "false")]));
+    assert_eq!(
+        f.run(pref(None, Some(true), None)),
+        Outcome::Rejected(Rejection::PreconditionFailed),
+        "unverified email"
+    );
+    f.ok(set(&[
+        ("email_verified", "true"),
+        ("phone_number", "+15550100"),
+    ]));
+    assert_eq!(
+        f.run(pref(Some(true), None, None)),
+        Outcome::Rejected(Rejection::PreconditionFailed),
+        "unverified phone"
+    );
+    f.ok(pref(None, Some(true), Some(true)));
+    let u = f.get("ann");
+    assert!(u.mfa.email_enabled && !u.mfa.sms_enabled);
+    assert_eq!(u.mfa.preferred, Some(MfaFactor::EmailOtp));
+    f.ok(set(&[("phone_number_verified", "true")]));
+    // Preferring SMS moves the preference; email stays on.
+    f.ok(pref(Some(true), None, None));
+    let u = f.get("ann");
+    assert_eq!(u.mfa.preferred, Some(MfaFactor::SmsMfa));
+    assert!(u.factor_enabled(MfaFactor::EmailOtp));
+    // The phone number unverified: SMS is no longer a factor the user has.
+    f.ok(set(&[("phone_number_verified", "false")]));
+    assert!(!f.get("ann").factor_enabled(MfaFactor::SmsMfa));
+    // A call for another user of the same name changes nothing.
+    let mut other = pref(None, Some(false), None);
+    if let Command::SetMfaPreference(p) = &mut other {
+        p.sub = Some("sub-someone-else".into());
+    }
+    assert_eq!(f.run(other), Outcome::Rejected(Rejection::UserNotFound));
+    assert!(f.get("ann").mfa.email_enabled);
+}
+
+/// A sign-in code's patch clears the password's counted reservation, and only for the
+/// user the session named.
+#[test]
+fn a_patch_for_another_sub_or_clearing_failures_does_what_it_says() {
+    let patch = |p: crate::UserPatch| {
+        Command::UpdateUser(UpdateUser {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+            patch: p,
+        })
+    };
+    let mut f = Fixture::new();
+    f.user("ann", "ann@example.com");
+    for at in [1, 2, 3] {
+        f.ok(sign_in(None, at));
+    }
+    assert!(f.get("ann").locked_until_ms > 0);
+    assert_eq!(
+        f.run(patch(crate::UserPatch {
+            expect_sub: Some("sub-bob".into()),
+            clear_sign_in_failures: true,
+            ..Default::default()
+        })),
+        Outcome::Rejected(Rejection::PreconditionFailed)
+    );
+    assert_eq!(f.get("ann").failed_sign_ins, 3);
+    f.ok(patch(crate::UserPatch {
+        expect_sub: Some("sub-ann".into()),
+        clear_sign_in_failures: true,
+        ..Default::default()
+    }));
+    let u = f.get("ann");
+    assert_eq!((u.failed_sign_ins, u.locked_until_ms), (0, 0));
 }

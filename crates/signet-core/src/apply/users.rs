@@ -127,6 +127,9 @@ pub(super) fn patched(user: &User, patch: &UserPatch) -> Option<User> {
     if patch.expect_status.is_some_and(|s| s != user.status) {
         return None;
     }
+    if patch.expect_sub.as_ref().is_some_and(|s| *s != user.sub) {
+        return None;
+    }
     if let Some(h) = &patch.expect_password_hash {
         if user.password_hash.as_ref() != Some(h) {
             return None;
@@ -153,6 +156,10 @@ pub(super) fn patched(user: &User, patch: &UserPatch) -> Option<User> {
     }
     for k in &patch.delete_attributes {
         u.attributes.remove(k);
+    }
+    if patch.clear_sign_in_failures {
+        u.failed_sign_ins = 0;
+        u.locked_until_ms = 0;
     }
     if let Some(t) = patch.tokens_valid_after_ms {
         u.tokens_valid_after_ms = u.tokens_valid_after_ms.max(t);
@@ -267,6 +274,8 @@ impl Apply for DeleteUser {
             CodePurpose::ResetPassword,
             CodePurpose::VerifyAttribute("email".into()),
             CodePurpose::VerifyAttribute("phone_number".into()),
+            CodePurpose::SignInMfa("email".into()),
+            CodePurpose::SignInMfa("phone_number".into()),
         ] {
             let k = key(&[pool_id, username, &purpose.key()]);
             txn.delete(Table::Codes, &k)?;

@@ -27,12 +27,27 @@ pub struct PoolMfa {
     pub mode: MfaMode,
     /// TOTP (an authenticator app) is offered.
     pub software_token: bool,
+    /// Codes by SMS to a verified `phone_number` are offered (SMS_MFA).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sms: bool,
+    /// Codes by email to a verified `email` are offered (EMAIL_OTP).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub email: bool,
 }
 
 impl PoolMfa {
     /// The default: no MFA (not written, so older records and goldens stay as they were).
     pub fn is_off(&self) -> bool {
         *self == PoolMfa::default()
+    }
+
+    /// Whether the pool offers `factor`.
+    pub fn offers(&self, factor: MfaFactor) -> bool {
+        match factor {
+            MfaFactor::SoftwareTokenMfa => self.software_token,
+            MfaFactor::SmsMfa => self.sms,
+            MfaFactor::EmailOtp => self.email,
+        }
     }
 }
 
@@ -42,6 +57,42 @@ impl PoolMfa {
 pub enum MfaFactor {
     /// TOTP from an authenticator app (`SOFTWARE_TOKEN_MFA`).
     SoftwareTokenMfa,
+    /// A code sent by SMS to the verified `phone_number` (`SMS_MFA`).
+    SmsMfa,
+    /// A code sent by email to the verified `email` (`EMAIL_OTP`).
+    EmailOtp,
+}
+
+impl MfaFactor {
+    /// Every factor, in the order a choice lists them.
+    pub const ALL: [MfaFactor; 3] = [
+        MfaFactor::SmsMfa,
+        MfaFactor::SoftwareTokenMfa,
+        MfaFactor::EmailOtp,
+    ];
+
+    /// Cognito's name of the factor (and of its challenge).
+    pub fn name(self) -> &'static str {
+        match self {
+            MfaFactor::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            MfaFactor::SmsMfa => "SMS_MFA",
+            MfaFactor::EmailOtp => "EMAIL_OTP",
+        }
+    }
+
+    /// The factor of a Cognito name.
+    pub fn from_name(name: &str) -> Option<MfaFactor> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The attribute a code of this factor goes to (`None`: TOTP, no code is sent).
+    pub fn attribute(self) -> Option<&'static str> {
+        match self {
+            MfaFactor::SoftwareTokenMfa => None,
+            MfaFactor::SmsMfa => Some("phone_number"),
+            MfaFactor::EmailOtp => Some("email"),
+        }
+    }
 }
 
 /// A user's verified TOTP authenticator.
@@ -71,11 +122,44 @@ pub struct UserMfa {
     pub pending_seed: Option<String>,
     /// The preferred factor.
     pub preferred: Option<MfaFactor>,
+    /// SMS_MFA turned on.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sms_enabled: bool,
+    /// EMAIL_OTP turned on.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub email_enabled: bool,
 }
 
 impl UserMfa {
     /// Nothing set up (not written).
     pub fn is_empty(&self) -> bool {
         *self == UserMfa::default()
+    }
+}
+
+impl crate::User {
+    /// Whether the user can answer `factor` at all: a verified authenticator, or a
+    /// verified attribute for a code to go to.
+    pub fn has_factor(&self, factor: MfaFactor) -> bool {
+        match factor.attribute() {
+            None => self.mfa.totp.is_some(),
+            Some(a) => {
+                self.attributes.contains_key(a)
+                    && self
+                        .attributes
+                        .get(&format!("{a}_verified"))
+                        .is_some_and(|v| v == "true")
+            }
+        }
+    }
+
+    /// Whether the user turned `factor` on (and still has it).
+    pub fn factor_enabled(&self, factor: MfaFactor) -> bool {
+        self.has_factor(factor)
+            && match factor {
+                MfaFactor::SoftwareTokenMfa => self.mfa.totp.as_ref().is_some_and(|t| t.enabled),
+                MfaFactor::SmsMfa => self.mfa.sms_enabled,
+                MfaFactor::EmailOtp => self.mfa.email_enabled,
+            }
     }
 }

@@ -10,6 +10,9 @@ pub enum CodePurpose {
     ResetPassword,
     /// Verify an attribute (`email`, `phone_number`).
     VerifyAttribute(String),
+    /// A sign-in's second factor sent to an attribute (`email`: EMAIL_OTP,
+    /// `phone_number`: SMS_MFA).
+    SignInMfa(String),
 }
 
 impl CodePurpose {
@@ -19,6 +22,7 @@ impl CodePurpose {
             CodePurpose::ConfirmSignUp => "confirm".into(),
             CodePurpose::ResetPassword => "reset".into(),
             CodePurpose::VerifyAttribute(a) => format!("verify:{a}"),
+            CodePurpose::SignInMfa(a) => format!("mfa:{a}"),
         }
     }
 }

@@ -120,6 +120,12 @@ pub struct UserPatch {
     pub delete_attributes: Vec<String>,
     /// Refuse tokens issued before this instant (GlobalSignOut).
     pub tokens_valid_after_ms: Option<u64>,
+    /// Apply only to this user (`sub`): not to another made since under the same name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_sub: Option<String>,
+    /// Clear the failed sign-ins and any lockout (a sign-in whose last factor was right).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub clear_sign_in_failures: bool,
     /// Time of the change, Unix milliseconds.
     pub at_ms: u64,
 }

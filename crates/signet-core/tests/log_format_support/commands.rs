@@ -246,6 +246,9 @@ fn users_and_codes() -> Vec<Command> {
                 set_attributes: map(&[("preferred_username", "ally"), ("custom:tier", "4")]),
                 delete_attributes: vec!["nickname".into()],
                 tokens_valid_after_ms: Some(T + 11),
+                // Not written when absent: the golden predates them.
+                expect_sub: None,
+                clear_sign_in_failures: false,
                 at_ms: T + 11,
             },
         }),
@@ -278,6 +281,8 @@ fn users_and_codes() -> Vec<Command> {
             mfa: signet_core::PoolMfa {
                 mode: signet_core::MfaMode::Optional,
                 software_token: true,
+                sms: false,
+                email: false,
             },
             at_ms: T + 13,
         }),
@@ -314,6 +319,10 @@ fn users_and_codes() -> Vec<Command> {
             sub: Some(SUB.into()),
             totp_enabled: Some(true),
             totp_preferred: Some(false),
+            sms_enabled: None,
+            sms_preferred: None,
+            email_enabled: None,
+            email_preferred: None,
             at_ms: T + 16,
         }),
         Command::IssueCode(IssueCode {

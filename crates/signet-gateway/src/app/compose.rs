@@ -104,6 +104,7 @@ pub(crate) fn compose(
         secrets.clone(),
         tokens.clone(),
         hooks.clone(),
+        codes.clone(),
         AuthSettings {
             session_ttl: cfg.session_ttl,
         },

@@ -1,5 +1,6 @@
-//! RespondToAuthChallenge and AdminRespondToAuthChallenge: NEW_PASSWORD_REQUIRED,
-//! SOFTWARE_TOKEN_MFA and MFA_SETUP (the TOTP ones in `mfa`).
+//! RespondToAuthChallenge and AdminRespondToAuthChallenge: NEW_PASSWORD_REQUIRED here; the
+//! second factors (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP, SELECT_MFA_TYPE, MFA_SETUP) in
+//! `mfa`, CUSTOM_CHALLENGE in `custom`, PASSWORD_VERIFIER in `srp`.
 
 use super::session::invalid_session;
 use super::{mfa, Auth, AuthOutcome};
@@ -8,7 +9,7 @@ use crate::names::Challenge;
 use crate::tokens::SessionPayload;
 use crate::validate::{attributes, check_password, AttrWrite};
 use crate::AppError;
-use signet_core::{AppClient, UserPatch, UserPool, UserStatus};
+use signet_core::{AppClient, MfaFactor, UserPatch, UserPool, UserStatus};
 use std::collections::BTreeMap;
 
 impl Auth {
@@ -43,6 +44,15 @@ impl Auth {
                 self.new_password(&pool, &client, &s, responses).await
             }
             Challenge::SoftwareTokenMfa => self.answer_totp(&pool, &client, &s, responses).await,
+            Challenge::SmsMfa => {
+                self.answer_code(&pool, &client, &s, responses, MfaFactor::SmsMfa)
+                    .await
+            }
+            Challenge::EmailOtp => {
+                self.answer_code(&pool, &client, &s, responses, MfaFactor::EmailOtp)
+                    .await
+            }
+            Challenge::SelectMfaType => self.answer_select(&pool, &client, &s, responses).await,
             Challenge::MfaSetup => self.finish_mfa_setup(&pool, &client, &s).await,
             Challenge::CustomChallenge => self.answer_custom(&pool, &client, &s, responses).await,
             Challenge::PasswordVerifier => unreachable!("answered above"),

@@ -1,4 +1,6 @@
-//! The second factor: the TOTP challenge at sign-in (SOFTWARE_TOKEN_MFA), setting an
+//! The second factor: the TOTP challenge at sign-in (SOFTWARE_TOKEN_MFA), codes sent by
+//! SMS or email (SMS_MFA, EMAIL_OTP: one-time codes of the shared code machinery, bound to
+//! the verified destination), the choice among several (SELECT_MFA_TYPE), setting an
 //! authenticator up during sign-in (MFA_SETUP) or with an access token
 //! (AssociateSoftwareToken, VerifySoftwareToken), and the user's preference
 //! (SetUserMFAPreference, AdminSetUserMFAPreference).
@@ -19,8 +21,8 @@ use crate::names::Challenge;
 use crate::tokens::SessionPayload;
 use crate::AppError;
 use signet_core::{
-    AppClient, AssociateTotp, Command, MfaMode, Outcome, Rejection, SetMfaPreference, TotpSignIn,
-    UserPool, UserView, VerifyTotp,
+    AppClient, AssociateTotp, CodePurpose, Command, MfaFactor, MfaMode, Outcome, Rejection,
+    SetMfaPreference, TotpSignIn, User, UserPatch, UserPool, UserView, VerifyTotp,
 };
 use signet_crypto::{base32, totp_matching_step, totp_seed};
 use std::collections::BTreeMap;
@@ -33,26 +35,53 @@ const SEED_PURPOSE: &str = "totp-seed";
 const SETUP_VERIFIED: &str = "MFA_SETUP:verified";
 
 /// What a right first factor leads to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Next {
     /// Tokens.
     Tokens,
-    /// The TOTP challenge.
-    Totp,
-    /// Setting an authenticator up (the pool requires MFA and the user has none).
+    /// One factor's challenge.
+    Factor(MfaFactor),
+    /// A choice among factors (SELECT_MFA_TYPE).
+    Select(Vec<MfaFactor>),
+    /// Setting an authenticator up (the pool requires MFA and the user has no factor).
     Setup,
 }
 
-/// In an ON pool every user answers a second factor (one without sets one up); in an
-/// OPTIONAL pool those who turned theirs on.
+/// In an OPTIONAL pool, the factors the user turned on (of those the pool offers) are
+/// asked; in an ON pool those, or else any the user has (a verified authenticator, email
+/// or phone number), and a user with none sets an authenticator up. Of several, the
+/// preferred one is asked, or the user picks.
 pub(super) fn next_factor(pool: &UserPool, view: &UserView) -> Next {
-    let totp = view.user.mfa.totp.as_ref();
-    match pool.config.mfa.mode {
-        MfaMode::Off => Next::Tokens,
-        MfaMode::Optional if totp.is_some_and(|t| t.enabled) => Next::Totp,
-        MfaMode::Optional => Next::Tokens,
-        MfaMode::On if totp.is_some() => Next::Totp,
-        MfaMode::On => Next::Setup,
+    let (user, mfa) = (&view.user, &pool.config.mfa);
+    let pick = |usable: &dyn Fn(MfaFactor) -> bool| -> Vec<MfaFactor> {
+        MfaFactor::ALL
+            .into_iter()
+            .filter(|f| mfa.offers(*f) && usable(*f))
+            .collect()
+    };
+    let enabled = pick(&|f| user.factor_enabled(f));
+    let candidates = match mfa.mode {
+        MfaMode::Off => return Next::Tokens,
+        MfaMode::Optional if enabled.is_empty() => return Next::Tokens,
+        MfaMode::On if enabled.is_empty() => match pick(&|f| user.has_factor(f)) {
+            any if any.is_empty() => return Next::Setup,
+            any => any,
+        },
+        MfaMode::Optional | MfaMode::On => enabled,
+    };
+    match user.mfa.preferred {
+        Some(p) if candidates.contains(&p) => Next::Factor(p),
+        _ if candidates.len() == 1 => Next::Factor(candidates[0]),
+        _ => Next::Select(candidates),
+    }
+}
+
+/// The challenge that asks for `factor`.
+fn challenge_of(factor: MfaFactor) -> Challenge {
+    match factor {
+        MfaFactor::SoftwareTokenMfa => Challenge::SoftwareTokenMfa,
+        MfaFactor::SmsMfa => Challenge::SmsMfa,
+        MfaFactor::EmailOtp => Challenge::EmailOtp,
     }
 }
 
@@ -99,14 +128,24 @@ impl Auth {
         parameters.insert("USER_ID_FOR_SRP".to_string(), view.user.username.clone());
         let name = match next_factor(pool, &view) {
             Next::Tokens => return self.signed_in(pool, client, &view, trigger).await,
-            Next::Totp => Challenge::SoftwareTokenMfa,
+            Next::Factor(f) => return self.ask_factor(pool, client, &view.user, f).await,
+            Next::Select(factors) => {
+                let names: Vec<&str> = factors.iter().map(|f| f.name()).collect();
+                parameters.insert(
+                    "MFAS_CAN_CHOOSE".into(),
+                    serde_json::to_string(&names).expect("names serialize"),
+                );
+                Challenge::SelectMfaType
+            }
             Next::Setup if pool.config.mfa.software_token => {
                 parameters.insert("MFAS_CAN_SETUP".into(), r#"["SOFTWARE_TOKEN_MFA"]"#.into());
                 Challenge::MfaSetup
             }
             Next::Setup => {
                 return Err(AppError::InvalidState(
-                    "MFA is required but the pool offers no factor to set up.".into(),
+                    "MFA is required, the user has no verified email or phone number the pool \
+                     sends codes to, and the pool offers no authenticator to set up."
+                        .into(),
                 ))
             }
         };
@@ -115,6 +154,107 @@ impl Auth {
             session: self.new_session(pool, client, &view.user, name.name())?,
             parameters,
         })
+    }
+
+    /// The challenge of `factor`; for SMS and email, a fresh code is sent first.
+    async fn ask_factor(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        factor: MfaFactor,
+    ) -> Result<AuthOutcome, AppError> {
+        let mut parameters = BTreeMap::new();
+        parameters.insert("USER_ID_FOR_SRP".to_string(), user.username.clone());
+        if let Some(attribute) = factor.attribute() {
+            let sent = self
+                .codes
+                .send(pool, user, CodePurpose::SignInMfa(attribute.into()))
+                .await?;
+            parameters.insert("CODE_DELIVERY_DELIVERY_MEDIUM".into(), sent.medium);
+            parameters.insert("CODE_DELIVERY_DESTINATION".into(), sent.destination);
+        }
+        let name = challenge_of(factor);
+        Ok(AuthOutcome::Challenge {
+            name,
+            session: self.new_session(pool, client, user, name.name())?,
+            parameters,
+        })
+    }
+
+    /// The answer to SELECT_MFA_TYPE: one of the factors offered (as they are now), whose
+    /// challenge follows.
+    pub(super) async fn answer_select(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        s: &SessionPayload,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<AuthOutcome, AppError> {
+        let answer = responses
+            .get("ANSWER")
+            .ok_or_else(|| AppError::invalid("Missing required parameter ANSWER"))?;
+        let view = self.session_user(pool, s).await?;
+        let allowed = match next_factor(pool, &view) {
+            Next::Select(factors) => factors,
+            Next::Factor(f) => vec![f],
+            // The user's factors changed since: this session leads nowhere now.
+            Next::Tokens | Next::Setup => return Err(invalid_session()),
+        };
+        let factor = MfaFactor::from_name(answer)
+            .filter(|f| allowed.contains(f))
+            .ok_or_else(|| {
+                AppError::invalid(format!(
+                    "ANSWER must be one of the factors offered: {}",
+                    allowed
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        self.ask_factor(pool, client, &view.user, factor).await
+    }
+
+    /// The answer to SMS_MFA or EMAIL_OTP: the code sent for this user's sign-in, spent
+    /// once through the log (wrong guesses cost the code's attempts, as other codes'), which
+    /// also clears the failed sign-in the password left counted.
+    pub(super) async fn answer_code(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        s: &SessionPayload,
+        responses: &BTreeMap<String, String>,
+        factor: MfaFactor,
+    ) -> Result<AuthOutcome, AppError> {
+        let (parameter, attribute) = match factor {
+            MfaFactor::SmsMfa => ("SMS_MFA_CODE", "phone_number"),
+            MfaFactor::EmailOtp => ("EMAIL_OTP_CODE", "email"),
+            MfaFactor::SoftwareTokenMfa => unreachable!("TOTP is answered by answer_totp"),
+        };
+        let code = responses
+            .get(parameter)
+            .ok_or_else(|| AppError::invalid(format!("Missing required parameter {parameter}")))?;
+        let view = self.session_user(pool, s).await?;
+        let patch = UserPatch {
+            expect_sub: Some(view.user.sub.clone()),
+            clear_sign_in_failures: true,
+            at_ms: self.clock.now_ms(),
+            ..Default::default()
+        };
+        self.codes
+            .redeem(
+                pool,
+                &view.user,
+                CodePurpose::SignInMfa(attribute.into()),
+                code,
+                patch,
+            )
+            .await?;
+        // Disabled or signed out meanwhile: no tokens.
+        let view = self.session_user(pool, s).await?;
+        self.signed_in(pool, client, &view, Trigger::Authentication)
+            .await
     }
 
     /// The answer to SOFTWARE_TOKEN_MFA.
@@ -316,67 +456,125 @@ impl Auth {
         }
     }
 
-    /// SetUserMFAPreference (TOTP settings).
+    /// SetUserMFAPreference.
     pub async fn set_mfa_preference(
         &self,
         access_token: &str,
-        enabled: Option<bool>,
-        preferred: Option<bool>,
+        settings: MfaSettings,
     ) -> Result<(), AppError> {
         let (pool, view, _) = self.tokens.authenticate(access_token).await?;
         let sub = Some(view.user.sub.clone());
-        self.write_preference(&pool, &view.user.username, sub, enabled, preferred)
+        self.write_preference(&pool, &view.user, sub, settings)
             .await
     }
 
-    /// AdminSetUserMFAPreference (TOTP settings).
+    /// AdminSetUserMFAPreference.
     pub async fn admin_set_mfa_preference(
         &self,
         pool_id: &str,
         username: &str,
-        enabled: Option<bool>,
-        preferred: Option<bool>,
+        settings: MfaSettings,
     ) -> Result<(), AppError> {
         let pool = self.dir.pool(pool_id).await?;
         let user = self.dir.pool_user(pool_id, username).await?;
-        self.write_preference(&pool, &user.username, None, enabled, preferred)
-            .await
+        self.write_preference(&pool, &user, None, settings).await
     }
 
     async fn write_preference(
         &self,
         pool: &UserPool,
-        username: &str,
+        user: &User,
         sub: Option<String>,
-        enabled: Option<bool>,
-        preferred: Option<bool>,
+        settings: MfaSettings,
     ) -> Result<(), AppError> {
-        if pool.config.mfa.mode == MfaMode::On && enabled == Some(false) {
-            return Err(AppError::invalid(
-                "TOTP MFA cannot be turned off while the user pool requires MFA.",
-            ));
+        for (factor, setting) in settings.each() {
+            let Some(setting) = setting else { continue };
+            if pool.config.mfa.mode == MfaMode::On && !setting.enabled {
+                return Err(AppError::invalid(format!(
+                    "{} cannot be turned off while the user pool requires MFA.",
+                    factor.name()
+                )));
+            }
+            if setting.enabled && !user.has_factor(factor) {
+                return Err(AppError::invalid(missing(factor)));
+            }
+            if setting.enabled && factor.attribute().is_some() && !pool.config.mfa.offers(factor) {
+                return Err(AppError::invalid(format!(
+                    "{} is not enabled for this user pool.",
+                    factor.name()
+                )));
+            }
         }
+        let field =
+            |f: Option<Setting>| (f.map(|s| s.enabled), f.map(|s| s.enabled && s.preferred));
+        let (totp_enabled, totp_preferred) = field(settings.totp);
+        let (sms_enabled, sms_preferred) = field(settings.sms);
+        let (email_enabled, email_preferred) = field(settings.email);
         let written = self
             .store
             .client()
             .write(Command::SetMfaPreference(SetMfaPreference {
                 pool_id: pool.id.clone(),
-                username: username.to_string(),
+                username: user.username.clone(),
                 sub,
-                totp_enabled: enabled,
-                totp_preferred: preferred,
+                totp_enabled,
+                totp_preferred,
+                sms_enabled,
+                sms_preferred,
+                email_enabled,
+                email_preferred,
                 at_ms: self.clock.now_ms(),
             }))
             .await?;
         match written.outcome {
             Outcome::Applied => Ok(()),
+            // The user changed between the check and the write (an attribute unverified).
             Outcome::Rejected(Rejection::PreconditionFailed) => Err(AppError::invalid(
-                "User has not verified software token mfa",
+                "The user no longer has the factor to turn on; try again.",
             )),
             Outcome::Rejected(Rejection::UserNotFound) => {
                 Err(AppError::NotAuthorized("Invalid Access Token".into()))
             }
             Outcome::Rejected(r) => Err(crate::error::rejection(r)),
         }
+    }
+}
+
+/// Why a factor cannot be turned on for a user.
+fn missing(factor: MfaFactor) -> &'static str {
+    match factor {
+        MfaFactor::SoftwareTokenMfa => "User has not verified software token mfa",
+        MfaFactor::SmsMfa => "User does not have a verified phone_number to send SMS_MFA codes to",
+        MfaFactor::EmailOtp => "User does not have a verified email to send EMAIL_OTP codes to",
+    }
+}
+
+/// One factor's setting in SetUserMFAPreference (Cognito's MfaSettingsType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// Turned on.
+    pub enabled: bool,
+    /// The preferred factor (only if turned on).
+    pub preferred: bool,
+}
+
+/// SetUserMFAPreference's settings; a factor left `None` stays as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MfaSettings {
+    /// SoftwareTokenMfaSettings.
+    pub totp: Option<Setting>,
+    /// SMSMfaSettings.
+    pub sms: Option<Setting>,
+    /// EmailMfaSettings.
+    pub email: Option<Setting>,
+}
+
+impl MfaSettings {
+    fn each(self) -> [(MfaFactor, Option<Setting>); 3] {
+        [
+            (MfaFactor::SoftwareTokenMfa, self.totp),
+            (MfaFactor::SmsMfa, self.sms),
+            (MfaFactor::EmailOtp, self.email),
+        ]
     }
 }

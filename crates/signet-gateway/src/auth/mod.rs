@@ -1,5 +1,5 @@
 //! Sign-in: password flows, the NEW_PASSWORD_REQUIRED challenge, the second factor
-//! (TOTP), refresh, and token issuance. A password sign-in is one linearizable read, one argon2 verify and the
+//! (TOTP, SMS and email codes), refresh, and token issuance. A password sign-in is one linearizable read, one argon2 verify and the
 //! signatures; it writes nothing. Refresh with rotation is one compare-and-set write.
 
 mod challenge;
@@ -11,6 +11,7 @@ mod session;
 mod srp;
 
 use crate::clock::SharedClock;
+use crate::codes::Codes;
 use crate::directory::Directory;
 use crate::hooks::Hooks;
 use crate::names::{Challenge, InitiateFlow, WireName};
@@ -20,6 +21,7 @@ use crate::store::Store;
 pub use crate::tokens::AuthResult;
 use crate::tokens::Tokens;
 use crate::AppError;
+pub use mfa::{MfaSettings, Setting as MfaSetting};
 use signet_core::AuthFlow;
 use signet_crypto::Sealer;
 use std::collections::BTreeMap;
@@ -71,6 +73,7 @@ pub(crate) struct Auth {
     secrets: ClientSecrets,
     tokens: Tokens,
     hooks: Hooks,
+    codes: Codes,
     settings: AuthSettings,
 }
 
@@ -86,6 +89,7 @@ impl Auth {
         secrets: ClientSecrets,
         tokens: Tokens,
         hooks: Hooks,
+        codes: Codes,
         settings: AuthSettings,
     ) -> Auth {
         Auth {
@@ -97,6 +101,7 @@ impl Auth {
             secrets,
             tokens,
             hooks,
+            codes,
             settings,
         }
     }

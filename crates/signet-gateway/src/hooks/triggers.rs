@@ -98,6 +98,8 @@ pub(crate) enum MessageSource {
     ForgotPassword,
     VerifyUserAttribute,
     AdminCreateUser,
+    /// A sign-in's second factor by SMS or email.
+    Authentication,
 }
 
 /// What a CustomMessage hook wrote: templates holding [`CODE_PARAMETER`].
@@ -526,6 +528,7 @@ impl Hooks {
             MessageSource::ForgotPassword => "CustomMessage_ForgotPassword",
             MessageSource::VerifyUserAttribute => "CustomMessage_VerifyUserAttribute",
             MessageSource::AdminCreateUser => "CustomMessage_AdminCreateUser",
+            MessageSource::Authentication => "CustomMessage_Authentication",
         };
         let username_parameter =
             (source == MessageSource::AdminCreateUser).then_some(USERNAME_PARAMETER);

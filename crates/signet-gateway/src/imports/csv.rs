@@ -4,7 +4,7 @@
 
 use crate::validate::AttrWrite;
 use crate::AppError;
-use signet_core::{PoolConfig, User, UserPool, UserStatus};
+use signet_core::{MfaFactor, PoolConfig, User, UserPool, UserStatus};
 use signet_crypto::PasswordParams;
 
 /// Signet's extension column: an argon2id PHC string (m ≥ 19456 KiB, t ≥ 2, p ≥ 1). A row
@@ -13,9 +13,10 @@ use signet_crypto::PasswordParams;
 pub const PASSWORD_HASH_COLUMN: &str = "signet:password_hash";
 /// The username column (required).
 pub const USERNAME_COLUMN: &str = "cognito:username";
-/// Cognito's MFA column (required). In Cognito `true` means SMS MFA, which Signet does not
-/// offer, and a TOTP authenticator cannot come with an import: it must be false (a pool
-/// with MFA ON has imported users set an authenticator up at their first sign-in).
+/// Cognito's MFA column (required). `true` turns SMS MFA on, as in Cognito, and needs a
+/// verified phone number (the code goes there when the pool offers SMS MFA); a TOTP
+/// authenticator cannot come with an import (users set it up afterwards, or at sign-in when
+/// the pool requires MFA).
 pub const MFA_COLUMN: &str = "cognito:mfa_enabled";
 
 /// Cognito's standard attributes, in the order of its CSV header.
@@ -134,17 +135,11 @@ pub(crate) fn row_user(
     if username.is_empty() {
         return Err(format!("{USERNAME_COLUMN} is required"));
     }
-    match fields[cols.mfa].trim().to_ascii_lowercase().as_str() {
-        "false" => {}
-        "true" => {
-            return Err(format!(
-                "{MFA_COLUMN} must be false: SMS MFA is not offered and an authenticator \
-                 cannot be imported (users set TOTP up after the import, or at sign-in when \
-                 the pool requires MFA)"
-            ))
-        }
+    let sms_mfa = match fields[cols.mfa].trim().to_ascii_lowercase().as_str() {
+        "false" => false,
+        "true" => true,
         _ => return Err(format!("{MFA_COLUMN} must be true or false")),
-    }
+    };
     let mut attrs = Vec::new();
     for (i, value) in fields.iter().enumerate() {
         let name = cols.names[i].as_str();
@@ -189,6 +184,12 @@ pub(crate) fn row_user(
                 .into(),
         );
     }
+    if sms_mfa && !user.has_factor(MfaFactor::SmsMfa) {
+        return Err(format!(
+            "{MFA_COLUMN}=true (SMS MFA) needs phone_number with phone_number_verified=true"
+        ));
+    }
+    user.mfa.sms_enabled = sms_mfa;
     user.password_hash = hash.map(str::to_string);
     Ok(user)
 }

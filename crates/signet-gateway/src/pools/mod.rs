@@ -317,13 +317,13 @@ impl Pools {
             })
     }
 
-    /// SetUserPoolMfaConfig: `mode` and `software_token` left `None` stay as they are. MFA
-    /// ON or OPTIONAL needs a factor to offer (TOTP is the only one so far).
+    /// SetUserPoolMfaConfig: `mode` and factors left `None` stay as they are. MFA ON or
+    /// OPTIONAL needs a factor to offer.
     pub async fn set_mfa_config(
         &self,
         pool_id: &str,
         mode: Option<&str>,
-        software_token: Option<bool>,
+        factors: MfaFactors,
     ) -> Result<PoolMfa, AppError> {
         let mut mfa = self.describe_user_pool(pool_id).await?.config.mfa;
         if let Some(mode) = mode {
@@ -338,10 +338,16 @@ impl Pools {
                 }
             };
         }
-        if let Some(on) = software_token {
+        if let Some(on) = factors.software_token {
             mfa.software_token = on;
         }
-        if mfa.mode != MfaMode::Off && !mfa.software_token {
+        if let Some(on) = factors.sms {
+            mfa.sms = on;
+        }
+        if let Some(on) = factors.email {
+            mfa.email = on;
+        }
+        if mfa.mode != MfaMode::Off && !(mfa.software_token || mfa.sms || mfa.email) {
             return Err(AppError::invalid(
                 "Invalid MFA configuration given, can't turn on MFA and have no enabled MFA",
             ));
@@ -381,4 +387,15 @@ impl Pools {
             )
             .await
     }
+}
+
+/// The factors SetUserPoolMfaConfig turns on or off (`None`: as they are).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MfaFactors {
+    /// TOTP (SoftwareTokenMfaConfiguration).
+    pub software_token: Option<bool>,
+    /// Codes by SMS (SmsMfaConfiguration).
+    pub sms: Option<bool>,
+    /// Codes by email (EmailMfaConfiguration).
+    pub email: Option<bool>,
 }

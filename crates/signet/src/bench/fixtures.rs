@@ -152,6 +152,8 @@ impl Fixtures {
                 software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
                     enabled: true,
                 }),
+                sms_mfa_configuration: None,
+                email_mfa_configuration: None,
             })
             .await
             .map_err(status_error)
@@ -464,6 +466,8 @@ async fn set_up_totp(public: Channel, users: &mut [BenchUser]) -> anyhow::Result
                         enabled: true,
                         preferred_mfa: true,
                     }),
+                    sms_mfa_settings: None,
+                    email_mfa_settings: None,
                 })
                 .await
                 .map_err(status_error)

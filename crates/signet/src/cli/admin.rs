@@ -287,9 +287,15 @@ pub enum AdminCommand {
         /// OFF, ON or OPTIONAL.
         #[arg(long, value_parser = ["OFF", "ON", "OPTIONAL"])]
         mfa: String,
-        /// Offer TOTP (authenticator apps); needed for ON or OPTIONAL.
+        /// Offer TOTP (authenticator apps). ON or OPTIONAL need at least one factor.
         #[arg(long, value_enum, default_value = "on")]
         totp: super::token::OnOff,
+        /// Offer codes by SMS to a verified phone_number (SMS_MFA; through the notifier).
+        #[arg(long, value_enum)]
+        sms: Option<super::token::OnOff>,
+        /// Offer codes by email to a verified email (EMAIL_OTP; through the notifier).
+        #[arg(long, value_enum)]
+        email: Option<super::token::OnOff>,
     },
     /// A user's security events (AdminListUserAuthEvents), newest first.
     ListAuthEvents {
@@ -379,17 +385,13 @@ pub enum AdminCommand {
         #[arg(long)]
         pool: String,
     },
-    /// Turn a user's TOTP MFA on or off (AdminSetUserMFAPreference); the user must have
-    /// verified an authenticator to turn it on.
+    /// Turn a user's second factors on or off (AdminSetUserMFAPreference): TOTP needs a
+    /// verified authenticator, SMS a verified phone_number, email a verified email.
     SetUserMfa {
         #[command(flatten)]
         user: UserSel,
-        /// On or off.
-        #[arg(long, value_enum)]
-        totp: super::token::OnOff,
-        /// Make TOTP the preferred factor (with --totp on).
-        #[arg(long)]
-        preferred: bool,
+        #[command(flatten)]
+        factors: super::token::MfaFactorArgs,
     },
     /// Create a group.
     CreateGroup {

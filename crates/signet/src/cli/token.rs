@@ -154,17 +154,13 @@ pub enum TokenCommand {
         #[arg(long)]
         code: String,
     },
-    /// Turn your TOTP MFA on or off, and make it preferred (SetUserMFAPreference).
+    /// Turn your second factors on or off, and make one preferred (SetUserMFAPreference).
     MfaPreference {
         /// Access token from `sign-in`.
         #[arg(allow_hyphen_values = true, long)]
         access_token: String,
-        /// On or off.
-        #[arg(long, value_enum)]
-        totp: OnOff,
-        /// Make TOTP the preferred factor (with --totp on).
-        #[arg(long)]
-        preferred: bool,
+        #[command(flatten)]
+        factors: MfaFactorArgs,
     },
     /// The code an authenticator shows now for a base32 secret (RFC 6238: SHA-1, 6 digits,
     /// 30 s), for trying TOTP out without a phone. Needs no gateway.
@@ -209,4 +205,21 @@ pub struct MfaHolder {
 pub enum OnOff {
     On,
     Off,
+}
+
+/// A user's second factors to turn on or off (those not named stay as they are).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct MfaFactorArgs {
+    /// TOTP from an authenticator app (SOFTWARE_TOKEN_MFA): needs a verified authenticator.
+    #[arg(long, value_enum)]
+    pub totp: Option<OnOff>,
+    /// Codes by SMS (SMS_MFA): needs a verified phone_number.
+    #[arg(long, value_enum)]
+    pub sms: Option<OnOff>,
+    /// Codes by email (EMAIL_OTP): needs a verified email.
+    #[arg(long, value_enum)]
+    pub email: Option<OnOff>,
+    /// Make the one factor turned on here the preferred one.
+    #[arg(long)]
+    pub preferred: bool,
 }

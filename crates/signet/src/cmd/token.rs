@@ -4,7 +4,7 @@
 //! inside a token. Answers are printed as JSON on stdout.
 
 use super::connect;
-use crate::cli::token::{OnOff, TokenArgs, TokenCommand};
+use crate::cli::token::{MfaFactorArgs, OnOff, TokenArgs, TokenCommand};
 use crate::input::Stdin;
 use crate::jwt_inspect;
 use crate::output::emit;
@@ -292,21 +292,19 @@ async fn call(
         }
         TokenCommand::MfaPreference {
             access_token,
-            totp,
-            preferred,
+            factors,
         } => {
-            let enabled = totp == OnOff::On;
+            let m = MfaSettings::from_args(factors)?;
             answer(
                 c.set_user_mfa_preference(pb::SetUserMfaPreferenceRequest {
                     access_token,
-                    software_token_mfa_settings: Some(pb::MfaSettingsType {
-                        enabled,
-                        preferred_mfa: enabled && preferred,
-                    }),
+                    software_token_mfa_settings: m.totp,
+                    sms_mfa_settings: m.sms,
+                    email_mfa_settings: m.email,
                 })
                 .await,
             )?;
-            json!({ "software_token_mfa": { "enabled": enabled, "preferred": enabled && preferred } })
+            m.summary()
         }
         TokenCommand::TotpNow { .. } => anyhow::bail!("totp-now needs no gateway"),
         TokenCommand::SignOut { access_token } => {
@@ -334,4 +332,55 @@ async fn call(
         }
         TokenCommand::Decode { .. } => anyhow::bail!("decode needs no gateway"),
     })
+}
+
+/// The settings SetUserMFAPreference (or the admin's) sends for `--totp/--sms/--email`.
+pub(crate) struct MfaSettings {
+    pub totp: Option<pb::MfaSettingsType>,
+    pub sms: Option<pb::MfaSettingsType>,
+    pub email: Option<pb::MfaSettingsType>,
+}
+
+impl MfaSettings {
+    pub(crate) fn from_args(a: MfaFactorArgs) -> anyhow::Result<MfaSettings> {
+        let on = [a.totp, a.sms, a.email]
+            .iter()
+            .filter(|f| **f == Some(OnOff::On))
+            .count();
+        if on == 0 && [a.totp, a.sms, a.email].iter().all(Option::is_none) {
+            anyhow::bail!("name a factor: --totp, --sms or --email (on or off)");
+        }
+        if a.preferred && on != 1 {
+            anyhow::bail!("--preferred needs exactly one factor turned on in the same call");
+        }
+        let one = |f: Option<OnOff>| {
+            f.map(|f| pb::MfaSettingsType {
+                enabled: f == OnOff::On,
+                preferred_mfa: f == OnOff::On && a.preferred,
+            })
+        };
+        Ok(MfaSettings {
+            totp: one(a.totp),
+            sms: one(a.sms),
+            email: one(a.email),
+        })
+    }
+
+    /// What was set, for the command's output.
+    pub(crate) fn summary(&self) -> Value {
+        let show = |s: &Option<pb::MfaSettingsType>| {
+            s.map(|s| json!({ "enabled": s.enabled, "preferred": s.preferred_mfa }))
+        };
+        let mut out = serde_json::Map::new();
+        for (name, s) in [
+            ("software_token_mfa", &self.totp),
+            ("sms_mfa", &self.sms),
+            ("email_otp", &self.email),
+        ] {
+            if let Some(v) = show(s) {
+                out.insert(name.into(), v);
+            }
+        }
+        Value::Object(out)
+    }
 }

@@ -279,17 +279,45 @@ pub(super) fn user(u: &User) -> pb::UserType {
         user_last_modified_date: u.updated_at_ms as i64,
         enabled: u.enabled,
         user_status: u.status.name().into(),
-        preferred_mfa_setting: match u.mfa.preferred {
-            Some(signet_core::MfaFactor::SoftwareTokenMfa) => "SOFTWARE_TOKEN_MFA".into(),
-            None => String::new(),
-        },
-        user_mfa_setting_list: u
-            .mfa
-            .totp
-            .iter()
-            .filter(|t| t.enabled)
-            .map(|_| "SOFTWARE_TOKEN_MFA".to_string())
-            .collect(),
+        preferred_mfa_setting: preferred_mfa(u),
+        user_mfa_setting_list: mfa_list(u),
+    }
+}
+
+/// The preferred factor's name (PreferredMfaSetting), empty when none.
+pub(super) fn preferred_mfa(u: &User) -> String {
+    u.mfa
+        .preferred
+        .filter(|f| u.factor_enabled(*f))
+        .map(|f| f.name().to_string())
+        .unwrap_or_default()
+}
+
+/// The factors turned on (UserMFASettingList).
+pub(super) fn mfa_list(u: &User) -> Vec<String> {
+    signet_core::MfaFactor::ALL
+        .into_iter()
+        .filter(|f| u.factor_enabled(*f))
+        .map(|f| f.name().to_string())
+        .collect()
+}
+
+/// SetUserMFAPreference's settings of each factor.
+pub(super) fn mfa_settings(
+    totp: Option<pb::MfaSettingsType>,
+    sms: Option<pb::MfaSettingsType>,
+    email: Option<pb::MfaSettingsType>,
+) -> crate::auth::MfaSettings {
+    let one = |s: Option<pb::MfaSettingsType>| {
+        s.map(|s| crate::auth::MfaSetting {
+            enabled: s.enabled,
+            preferred: s.preferred_mfa,
+        })
+    };
+    crate::auth::MfaSettings {
+        totp: one(totp),
+        sms: one(sms),
+        email: one(email),
     }
 }
 
@@ -305,6 +333,8 @@ pub(super) fn pool_mfa(m: &signet_core::PoolMfa) -> pb::UserPoolMfaConfigRespons
         software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
             enabled: m.software_token,
         }),
+        sms_mfa_configuration: Some(pb::SmsMfaConfigType { enabled: m.sms }),
+        email_mfa_configuration: Some(pb::EmailMfaConfigType { enabled: m.email }),
     }
 }
 

@@ -341,13 +341,25 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             answer(c.admin_user_global_sign_out(user_ref(&u)).await)?;
             json!({ "username": u.username, "signed_out": true })
         }
-        AdminCommand::SetMfaConfig { pool, mfa, totp } => {
+        AdminCommand::SetMfaConfig {
+            pool,
+            mfa,
+            totp,
+            sms,
+            email,
+        } => {
             let r = answer(
                 c.set_user_pool_mfa_config(pb::SetUserPoolMfaConfigRequest {
                     user_pool_id: pool,
                     mfa_configuration: mfa,
                     software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
                         enabled: totp == OnOff::On,
+                    }),
+                    sms_mfa_configuration: sms.map(|s| pb::SmsMfaConfigType {
+                        enabled: s == OnOff::On,
+                    }),
+                    email_mfa_configuration: email.map(|s| pb::EmailMfaConfigType {
+                        enabled: s == OnOff::On,
                     }),
                 })
                 .await,
@@ -449,27 +461,21 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             pj::mfa_config(&r)
         }
-        AdminCommand::SetUserMfa {
-            user,
-            totp,
-            preferred,
-        } => {
-            let enabled = totp == OnOff::On;
+        AdminCommand::SetUserMfa { user, factors } => {
+            let m = super::token::MfaSettings::from_args(factors)?;
             answer(
                 c.admin_set_user_mfa_preference(pb::AdminSetUserMfaPreferenceRequest {
                     user_pool_id: user.pool,
                     username: user.username.clone(),
-                    software_token_mfa_settings: Some(pb::MfaSettingsType {
-                        enabled,
-                        preferred_mfa: enabled && preferred,
-                    }),
+                    software_token_mfa_settings: m.totp,
+                    sms_mfa_settings: m.sms,
+                    email_mfa_settings: m.email,
                 })
                 .await,
             )?;
-            json!({
-                "username": user.username,
-                "software_token_mfa": { "enabled": enabled, "preferred": enabled && preferred },
-            })
+            let mut out = m.summary();
+            out["username"] = json!(user.username);
+            out
         }
         AdminCommand::CreateGroup {
             pool,

@@ -87,10 +87,14 @@ pub(super) async fn set_user_pool_mfa_config(
     r: pb::SetUserPoolMfaConfigRequest,
 ) -> Result<pb::UserPoolMfaConfigResponse, Status> {
     let mode = (!r.mfa_configuration.is_empty()).then_some(r.mfa_configuration.as_str());
-    let software_token = r.software_token_mfa_configuration.map(|c| c.enabled);
+    let factors = crate::pools::MfaFactors {
+        software_token: r.software_token_mfa_configuration.map(|c| c.enabled),
+        sms: r.sms_mfa_configuration.map(|c| c.enabled),
+        email: r.email_mfa_configuration.map(|c| c.enabled),
+    };
     let m = gw
         .pools
-        .set_mfa_config(&r.user_pool_id, mode, software_token)
+        .set_mfa_config(&r.user_pool_id, mode, factors)
         .await?;
     Ok(cv::pool_mfa(&m))
 }

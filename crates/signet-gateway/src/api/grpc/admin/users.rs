@@ -200,14 +200,13 @@ pub(super) async fn admin_set_user_mfa_preference(
     gw: &Gateway,
     r: pb::AdminSetUserMfaPreferenceRequest,
 ) -> Result<pb::Empty, Status> {
-    let s = r.software_token_mfa_settings;
+    let settings = cv::mfa_settings(
+        r.software_token_mfa_settings,
+        r.sms_mfa_settings,
+        r.email_mfa_settings,
+    );
     gw.auth
-        .admin_set_mfa_preference(
-            &r.user_pool_id,
-            &r.username,
-            s.map(|s| s.enabled),
-            s.map(|s| s.preferred_mfa),
-        )
+        .admin_set_mfa_preference(&r.user_pool_id, &r.username, settings)
         .await?;
     Ok(pb::Empty {})
 }

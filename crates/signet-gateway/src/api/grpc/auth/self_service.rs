@@ -139,13 +139,13 @@ pub(super) async fn set_user_mfa_preference(
     gw: &Gateway,
     r: pb::SetUserMfaPreferenceRequest,
 ) -> Result<pb::AuthEmpty, Status> {
-    let s = r.software_token_mfa_settings;
+    let settings = cv::mfa_settings(
+        r.software_token_mfa_settings,
+        r.sms_mfa_settings,
+        r.email_mfa_settings,
+    );
     gw.auth
-        .set_mfa_preference(
-            &r.access_token,
-            s.map(|s| s.enabled),
-            s.map(|s| s.preferred_mfa),
-        )
+        .set_mfa_preference(&r.access_token, settings)
         .await?;
     Ok(pb::AuthEmpty {})
 }
