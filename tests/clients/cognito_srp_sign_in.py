@@ -6,9 +6,14 @@ that client is a thin adapter here: it passes pycognito's requests, unchanged, t
 gateway's gRPC UserPoolAuth (learnt through server reflection) and hands back the answers
 in boto3's shape.
 
-    python3 tests/clients/cognito_srp_sign_in.py GRPC_ADDR POOL_ID CLIENT_ID USERNAME PASSWORD
+    python3 tests/clients/cognito_srp_sign_in.py GRPC_ADDR POOL_ID CLIENT_ID USERNAME PASSWORD [DEVICE_STATE]
+    python3 tests/clients/cognito_srp_sign_in.py confirm-device GRPC_ADDR ACCESS_TOKEN DEVICE_KEY GROUP_KEY DEVICE_STATE
 
 Prints one JSON object: {"tokens": {...AuthenticationResult...}} or {"error": "..."}.
+With DEVICE_STATE, pycognito signs in as that remembered device (DEVICE_SRP_AUTH and
+DEVICE_PASSWORD_VERIFIER, all its own arithmetic). confirm-device makes the device's secret
+and verifier with pycognito's generate_hash_device and calls ConfirmDevice (pycognito's own
+confirm_device posts AWS JSON to amazonaws.com, which Signet does not speak yet).
 """
 
 import json
@@ -59,6 +64,8 @@ class GatewayAsBoto3:
         pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(self._channel))
         self._svc = pool.FindServiceByName("signet.v1.UserPoolAuth")
         self._factory = message_factory
+        # The last challenge's Session (see respond_to_auth_challenge).
+        self._session = ""
 
     def _call(self, method_name, request):
         method = self._svc.FindMethodByName(method_name)
@@ -72,8 +79,8 @@ class GatewayAsBoto3:
         response = call(self._json.ParseDict(request, req_type()), timeout=10)
         return self._json.MessageToDict(response)
 
-    @staticmethod
-    def _boto(r):
+    def _boto(self, r):
+        self._session = r.get("session", "")
         out = {
             "ChallengeName": r.get("challengeName", ""),
             "ChallengeParameters": r.get("challengeParameters", {}),
@@ -88,6 +95,12 @@ class GatewayAsBoto3:
                 "ExpiresIn": a.get("expiresIn"),
                 "TokenType": a.get("tokenType"),
             }
+            if "newDeviceMetadata" in a:
+                m = a["newDeviceMetadata"]
+                out["AuthenticationResult"]["NewDeviceMetadata"] = {
+                    "DeviceKey": m.get("deviceKey"),
+                    "DeviceGroupKey": m.get("deviceGroupKey"),
+                }
         return out
 
     def initiate_auth(self, AuthFlow, AuthParameters, ClientId, **_):
@@ -97,10 +110,40 @@ class GatewayAsBoto3:
 
     def respond_to_auth_challenge(self, ClientId, ChallengeName, ChallengeResponses,
                                   Session="", **_):
+        # pycognito answers DEVICE_SRP_AUTH without the Session the challenge came with
+        # (Amplify sends it). Signet requires it, so that a device's secret never signs in
+        # without the password; the adapter passes on the one it was given.
+        Session = Session or self._session
         return self._boto(self._call("RespondToAuthChallenge", {
             "clientId": ClientId, "challengeName": ChallengeName, "session": Session,
             "challengeResponses": ChallengeResponses,
         }))
+
+
+    def confirm_device(self, AccessToken, DeviceKey, DeviceSecretVerifierConfig,
+                       DeviceName=""):
+        r = self._call("ConfirmDevice", {
+            "accessToken": AccessToken, "deviceKey": DeviceKey, "deviceName": DeviceName,
+            "deviceSecretVerifierConfig": {
+                "passwordVerifier": DeviceSecretVerifierConfig["PasswordVerifier"],
+                "salt": DeviceSecretVerifierConfig["Salt"],
+            },
+        })
+        return {"UserConfirmationNecessary": r.get("userConfirmationNecessary", False)}
+
+
+def confirm(addr, access_token, device_key, group_key, state_file):
+    """pycognito's device secret and verifier (generate_hash_device), confirmed through
+    the gateway; the device's key, group key and secret saved for the next sign-in."""
+    from pycognito.aws_srp import generate_hash_device
+
+    password, config = generate_hash_device(group_key, device_key)
+    r = GatewayAsBoto3(addr).confirm_device(
+        AccessToken=access_token, DeviceKey=device_key,
+        DeviceSecretVerifierConfig=config, DeviceName="pycognito")
+    Path(state_file).write_text(json.dumps(
+        {"key": device_key, "group": group_key, "password": password}))
+    print(json.dumps(r))
 
 
 def main() -> None:
@@ -108,9 +151,20 @@ def main() -> None:
     import grpc
     from pycognito.aws_srp import AWSSRP
 
+    if sys.argv[1] == "confirm-device":
+        try:
+            confirm(*sys.argv[2:7])
+        except grpc.RpcError as e:
+            print(json.dumps({"error": f"{e.code().name}: {e.details()}"}))
+        return
     addr, pool_id, client_id, username, password = sys.argv[1:6]
+    device = {}
+    if len(sys.argv) > 6:  # a device confirmed before (confirm-device's state file)
+        d = json.loads(Path(sys.argv[6]).read_text())
+        device = {"device_key": d["key"], "device_group_key": d["group"],
+                  "device_password": d["password"]}
     srp = AWSSRP(username=username, password=password, pool_id=pool_id,
-                 client_id=client_id, client=GatewayAsBoto3(addr))
+                 client_id=client_id, client=GatewayAsBoto3(addr), **device)
     try:
         tokens = srp.authenticate_user()
         print(json.dumps({"tokens": tokens.get("AuthenticationResult"),

@@ -2,16 +2,16 @@
 
 use crate::{
     AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
-    AssociateTotp, CasRegister, ClearSignInFailures, CreateAppClient, CreateGroup,
+    AssociateTotp, CasRegister, ClearSignInFailures, ConfirmDevice, CreateAppClient, CreateGroup,
     CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
     DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
-    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob,
+    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, ForgetDevice,
     GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
     RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
     RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
     SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
-    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool,
-    UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
+    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
+    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -144,8 +144,16 @@ pub enum Command {
     /// A SOFTWARE_TOKEN_MFA answer: a right code's step (accepted once), or a wrong one
     /// (counted towards the lockout).
     TotpSignIn(TotpSignIn),
-    /// Turn the TOTP authenticator on or off, preferred or not.
+    /// Turn second factors on or off, preferred or not.
     SetMfaPreference(SetMfaPreference),
+
+    // Remembered devices: `apply/devices.rs`.
+    /// A device becomes the user's.
+    ConfirmDevice(ConfirmDevice),
+    /// A device remembered or not.
+    UpdateDeviceStatus(UpdateDeviceStatus),
+    /// A device forgotten.
+    ForgetDevice(ForgetDevice),
 
     // Groups: `apply/groups.rs`.
     /// Create a group.
@@ -282,6 +290,9 @@ impl Command {
             Command::VerifyTotp(_) => "verify_totp",
             Command::TotpSignIn(_) => "totp_sign_in",
             Command::SetMfaPreference(_) => "set_mfa_preference",
+            Command::ConfirmDevice(_) => "confirm_device",
+            Command::UpdateDeviceStatus(_) => "update_device_status",
+            Command::ForgetDevice(_) => "forget_device",
             Command::DeleteUser(_) => "delete_user",
             Command::CreateGroup(_) => "create_group",
             Command::UpdateGroup(_) => "update_group",

@@ -80,11 +80,13 @@ pub enum Table {
     /// `pool_id \0 username \0 slot` → [`crate::AuditEvent`], and `… \0 #` → the ring's
     /// next sequence number: the bounded audit trail (`apply/audit.rs`).
     AuditEvents = 32,
+    /// `pool_id \0 sub \0 device_key` → [`crate::Device`]: a user's confirmed devices.
+    Devices = 33,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 33] = [
+    pub const ALL: [Table; 34] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -118,6 +120,7 @@ impl Table {
         Table::CodeBudgets,
         Table::Registers,
         Table::AuditEvents,
+        Table::Devices,
     ];
 
     /// The one-byte key prefix of this table.
@@ -166,6 +169,7 @@ impl Table {
             Table::CodeBudgets => "code_budgets",
             Table::Registers => "registers",
             Table::AuditEvents => "audit_events",
+            Table::Devices => "devices",
         }
     }
 }

@@ -24,16 +24,16 @@ pub use apply::{apply, valid_register_name, DEDUP_WINDOW, MAX_AUDIT_BATCH, MAX_R
 // The struct each `Command` variant carries, one per variant, named like it.
 pub use apply::{
     AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
-    AssociateTotp, CasRegister, ClearSignInFailures, CreateAppClient, CreateGroup,
+    AssociateTotp, CasRegister, ClearSignInFailures, ConfirmDevice, CreateAppClient, CreateGroup,
     CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
     DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
-    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob,
+    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, ForgetDevice,
     GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
     RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
     RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
     SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
-    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateGroup, UpdateIdentityPool,
-    UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
+    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
+    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
 };
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};
@@ -42,13 +42,14 @@ pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
     Algorithm, AmbiguousRoleResolution, AppClient, AttributeType, AuditEvent, AuthFlow,
-    ClientSecret, CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Group, Identity,
-    IdentityPool, ImportChunk, ImportJob, ImportRow, ImportStatus, KeyState, LoginProvider,
-    MappingRule, MatchType, MfaFactor, MfaMode, OAuthFlow, OutboxMessage, PasswordPolicy,
-    PoolConfig, PoolMfa, PoolRoles, RefreshFamily, ResourceServer, ResourceServerScope,
-    RetireReason, Role, RoleMapping, RoleMappingKind, RowError, SchemaAttribute, SigningKey,
-    TokenHook, TokenValidity, Totp, TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool,
-    UserStatus, AUDIT_RING, MAX_AUDIT_FIELD, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
+    ClientSecret, CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Device,
+    DeviceConfig, Group, Identity, IdentityPool, ImportChunk, ImportJob, ImportRow, ImportStatus,
+    KeyState, LoginProvider, MappingRule, MatchType, MfaFactor, MfaMode, OAuthFlow, OutboxMessage,
+    PasswordPolicy, PoolConfig, PoolMfa, PoolRoles, RefreshFamily, ResourceServer,
+    ResourceServerScope, RetireReason, Role, RoleMapping, RoleMappingKind, RowError,
+    SchemaAttribute, SigningKey, TokenHook, TokenValidity, Totp, TriggerHook, Triggers, User,
+    UserMfa, UserPatch, UserPool, UserStatus, AUDIT_RING, MAX_AUDIT_FIELD, MAX_DEVICES_PER_USER,
+    MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
 pub use outcome::{Outcome, Rejection};
 pub use query::{

@@ -83,6 +83,10 @@ pub enum Challenge {
     PasswordVerifier,
     /// CUSTOM_AUTH's challenge, created and checked by the pool's triggers.
     CustomChallenge,
+    /// A remembered device starts proving its secret (SRP_A) in place of the second factor.
+    DeviceSrpAuth,
+    /// The device's SRP proof.
+    DevicePasswordVerifier,
 }
 
 impl WireName for Challenge {
@@ -95,6 +99,8 @@ impl WireName for Challenge {
         (Self::MfaSetup, "MFA_SETUP"),
         (Self::PasswordVerifier, "PASSWORD_VERIFIER"),
         (Self::CustomChallenge, "CUSTOM_CHALLENGE"),
+        (Self::DeviceSrpAuth, "DEVICE_SRP_AUTH"),
+        (Self::DevicePasswordVerifier, "DEVICE_PASSWORD_VERIFIER"),
     ];
 }
 

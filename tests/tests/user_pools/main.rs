@@ -14,6 +14,7 @@ mod client_attributes;
 mod codes;
 mod custom_attributes;
 mod import_jobs;
+mod remembered_devices;
 mod srp_sign_in;
 mod untested_rpcs;
 mod user_admin_flows;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Load a user who must still be the one a token or session named (same `sub`): a user
 /// deleted and made again under the same name is another user.
-fn load_same(
+pub(super) fn load_same(
     txn: &impl KvTxn,
     pool_id: &str,
     username: &str,

@@ -2,6 +2,7 @@
 
 mod audit;
 mod codes;
+mod devices;
 mod groups;
 mod identities;
 mod import_runs;
@@ -18,6 +19,7 @@ mod users;
 pub(crate) use audit::{ring_counter, ring_slot};
 pub use audit::{RecordAuditEvents, MAX_AUDIT_BATCH};
 pub use codes::{AdvanceRefreshFamily, IssueCode, RedeemCode, RevokeRefreshFamily};
+pub use devices::{ConfirmDevice, ForgetDevice, UpdateDeviceStatus};
 pub use groups::{AddUserToGroup, CreateGroup, DeleteGroup, RemoveUserFromGroup, UpdateGroup};
 pub use identities::{
     CreateIdentityPool, DeleteIdentities, DeleteIdentityPool, GetOrCreateIdentity,
@@ -120,6 +122,9 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::VerifyTotp(c) => c.apply(txn),
         Command::TotpSignIn(c) => c.apply(txn),
         Command::SetMfaPreference(c) => c.apply(txn),
+        Command::ConfirmDevice(c) => c.apply(txn),
+        Command::UpdateDeviceStatus(c) => c.apply(txn),
+        Command::ForgetDevice(c) => c.apply(txn),
         Command::DeleteUser(c) => c.apply(txn),
         Command::CreateGroup(c) => c.apply(txn),
         Command::UpdateGroup(c) => c.apply(txn),

@@ -4,6 +4,7 @@
 mod alg;
 mod audit;
 mod client;
+mod device;
 mod group;
 mod identity;
 mod import;
@@ -19,6 +20,7 @@ pub use client::{
     AppClient, AuthFlow, ClientSecret, OAuthFlow, ResourceServer, ResourceServerScope,
     TokenValidity,
 };
+pub use device::{Device, DeviceConfig, MAX_DEVICES_PER_USER};
 pub use group::Group;
 pub use identity::{
     AmbiguousRoleResolution, Identity, IdentityPool, LoginProvider, MappingRule, MatchType,

@@ -65,6 +65,9 @@ pub struct PoolConfig {
     /// none, and a pool is copied into every answer that carries one.
     #[serde(skip_serializing_if = "Triggers::is_empty")]
     pub triggers: Box<Triggers>,
+    /// Device tracking (off when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub devices: Option<super::DeviceConfig>,
 }
 
 /// Cognito's Lambda triggers (its `LambdaConfig`), each a webhook POSTed the trigger's
@@ -179,6 +182,7 @@ impl Default for PoolConfig {
             deletion_protection: false,
             pre_token_generation: None,
             mfa: Default::default(),
+            devices: None,
             triggers: Box::default(),
         }
     }

@@ -62,6 +62,10 @@ pub struct User {
     /// Second factors (none by default).
     #[serde(default, skip_serializing_if = "super::UserMfa::is_empty")]
     pub mfa: super::UserMfa,
+    /// How many devices the user has confirmed (bounded by
+    /// [`super::MAX_DEVICES_PER_USER`]).
+    #[serde(default, skip_serializing_if = "super::is_zero")]
+    pub devices: u32,
     /// Creation time, Unix milliseconds.
     pub created_at_ms: u64,
     /// Last modification time, Unix milliseconds.
@@ -89,6 +93,7 @@ impl User {
             locked_until_ms: 0,
             srp: None,
             mfa: Default::default(),
+            devices: 0,
             created_at_ms: at_ms,
             updated_at_ms: at_ms,
         }

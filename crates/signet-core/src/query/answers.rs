@@ -56,6 +56,8 @@ answers!(
     ImportJobs => Vec<ImportJob>,
     Register => Option<i64>,
     AuditEvents => Vec<(u64, crate::AuditEvent)>,
+    Device => Option<crate::Device>,
+    Devices => Vec<crate::Device>,
 );
 
 /// One page of a listing.

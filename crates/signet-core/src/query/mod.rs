@@ -257,6 +257,26 @@ pub enum Query {
         /// Page size (capped at [`crate::AUDIT_RING`]).
         limit: usize,
     },
+    /// One device of a user.
+    GetDevice {
+        /// Pool id.
+        pool_id: String,
+        /// The user's `sub`.
+        sub: String,
+        /// Device key.
+        device_key: String,
+    },
+    /// A user's devices in key order, after the key `after`, at most `limit`.
+    ListDevices {
+        /// Pool id.
+        pool_id: String,
+        /// The user's `sub`.
+        sub: String,
+        /// Exclusive start (a device key).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
 }
 
 /// The answer to a [`Query`].
@@ -322,6 +342,10 @@ pub enum QueryResult {
     Register(Option<i64>),
     /// Audit events with their ring sequence numbers, newest first.
     AuditEvents(Vec<(u64, AuditEvent)>),
+    /// A device, if the user has it.
+    Device(Option<crate::Device>),
+    /// A page of devices.
+    Devices(Vec<crate::Device>),
     /// A page of a listing that stopped early at [`MAX_PAGE_BYTES`]: more rows follow even
     /// though it holds fewer than asked for. Continue after its last row.
     Partial(Box<QueryResult>),
@@ -576,6 +600,31 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
                 }
             }
             QueryResult::AuditEvents(out)
+        }
+        Query::GetDevice {
+            pool_id,
+            sub,
+            device_key,
+        } => QueryResult::Device(get(
+            kv,
+            Table::Devices,
+            &crate::kv::key(&[pool_id, sub, device_key]),
+        )?),
+        Query::ListDevices {
+            pool_id,
+            sub,
+            after,
+            limit,
+        } => {
+            let prefix = crate::kv::key(&[pool_id, sub, ""]);
+            let after = after.as_ref().map(|a| crate::kv::key(&[pool_id, sub, a]));
+            let rows = kv.scan(
+                Table::Devices,
+                &prefix,
+                after.as_deref(),
+                (*limit).min(MAX_PAGE),
+            )?;
+            paged(QueryResult::Devices, decode_page(Table::Devices, rows)?)
         }
     })
 }

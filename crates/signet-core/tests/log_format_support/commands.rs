@@ -36,6 +36,7 @@ pub fn all() -> Vec<Command> {
     v.extend(commands_more::identities_and_roles());
     v.extend(commands_more::imports());
     v.extend(commands_more::registers());
+    v.extend(commands_more::devices());
     v.extend(commands_more::deletions());
     v
 }
@@ -79,6 +80,8 @@ fn config(deletion_protection: bool) -> PoolConfig {
         }),
         // Not written when off: the goldens of the pool commands predate MFA.
         mfa: Default::default(),
+        // Not written when off: the goldens of the pool commands predate devices.
+        devices: None,
         // Not written when none: create_user_pool.json predates triggers (and so shows that
         // a pool written before them still reads); update_user_pool.json has them.
         triggers: Box::new(if deletion_protection {
@@ -209,6 +212,7 @@ pub fn alice() -> User {
         // SRP and MFA.
         srp: None,
         mfa: Default::default(),
+        devices: 0,
         created_at_ms: T + 10,
         updated_at_ms: T + 10,
     }

@@ -1,7 +1,7 @@
 //! Samples of the token, key, identity, role, import and register commands, and the
 //! deletions that end the replay.
 
-use super::commands::{alice, map, CLIENT, GROUP, POOL, T, USER};
+use super::commands::{alice, map, CLIENT, GROUP, POOL, SUB, T, USER};
 use signet_core::{
     AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, AuditEvent, CasRegister,
     Command, CreateIdentityPool, CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup,
@@ -320,6 +320,38 @@ pub fn registers() -> Vec<Command> {
                     gateway: "gw-2".into(),
                 },
             ],
+        }),
+    ]
+}
+
+pub fn devices() -> Vec<Command> {
+    let key = "eu-west-1_0c9d8e7f-6a5b-4c3d-2e1f-001122334455";
+    vec![
+        Command::ConfirmDevice(signet_core::ConfirmDevice {
+            pool_id: POOL.into(),
+            username: USER.into(),
+            sub: SUB.into(),
+            device: signet_core::Device {
+                key: key.into(),
+                name: "alice's laptop".into(),
+                sealed_verifier: "sealed-device-verifier".into(),
+                remembered: false,
+                created_at_ms: T + 50,
+                updated_at_ms: T + 50,
+            },
+        }),
+        Command::UpdateDeviceStatus(signet_core::UpdateDeviceStatus {
+            pool_id: POOL.into(),
+            sub: SUB.into(),
+            device_key: key.into(),
+            remembered: true,
+            at_ms: T + 51,
+        }),
+        Command::ForgetDevice(signet_core::ForgetDevice {
+            pool_id: POOL.into(),
+            username: USER.into(),
+            sub: SUB.into(),
+            device_key: key.into(),
         }),
     ]
 }

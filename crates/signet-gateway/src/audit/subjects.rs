@@ -676,3 +676,74 @@ impl Audited for pb::VerifyUserAttributeRequest {
 }
 
 impl Audited for pb::AdminListUserAuthEventsRequest {}
+
+impl Audited for pb::ConfirmDeviceRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            token: self.access_token.clone(),
+            target: self.device_key.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::DeviceRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            token: self.access_token.clone(),
+            target: self.device_key.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::ListDevicesRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            token: self.access_token.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::UpdateDeviceStatusRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            token: self.access_token.clone(),
+            target: self.device_key.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::AdminDeviceRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            username: self.username.clone(),
+            target: self.device_key.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::AdminListDevicesRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            username: self.username.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::AdminUpdateDeviceStatusRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            username: self.username.clone(),
+            target: self.device_key.clone(),
+            ..Default::default()
+        }
+    }
+}

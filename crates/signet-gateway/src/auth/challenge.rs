@@ -25,6 +25,9 @@ impl Auth {
         if challenge == Challenge::PasswordVerifier {
             return self.srp_verify(client_id, responses).await;
         }
+        if challenge == Challenge::DevicePasswordVerifier {
+            return self.device_srp_verify(client_id, responses).await;
+        }
         let client = self.dir.active_client(client_id).await?;
         let (s, pool, session_client) = self.open_session(session, mfa::stage(challenge)).await?;
         if session_client.client_id != client.client_id {
@@ -55,7 +58,10 @@ impl Auth {
             Challenge::SelectMfaType => self.answer_select(&pool, &client, &s, responses).await,
             Challenge::MfaSetup => self.finish_mfa_setup(&pool, &client, &s).await,
             Challenge::CustomChallenge => self.answer_custom(&pool, &client, &s, responses).await,
-            Challenge::PasswordVerifier => unreachable!("answered above"),
+            Challenge::DeviceSrpAuth => self.device_srp_start(&pool, &client, &s, responses).await,
+            Challenge::PasswordVerifier | Challenge::DevicePasswordVerifier => {
+                unreachable!("answered above")
+            }
         }
     }
 
@@ -114,7 +120,7 @@ impl Auth {
             })?;
         // Disabled (or signed out) between the check and the write: no tokens.
         let view = self.session_user(pool, s).await?;
-        self.second_factor(pool, client, view, Trigger::NewPasswordChallenge)
+        self.second_factor(pool, client, view, Trigger::NewPasswordChallenge, None)
             .await
     }
 }

@@ -66,7 +66,7 @@ impl Auth {
             // A decision about a user the pool does not have is no sign-in.
             Next::IssueTokens => {
                 return match view {
-                    Some(view) => self.after_password(pool, client, view).await,
+                    Some(view) => self.after_password(pool, client, view, None).await,
                     None => Err(wrong_credentials()),
                 }
             }

@@ -123,12 +123,24 @@ impl Auth {
         client: &AppClient,
         view: UserView,
         trigger: Trigger,
+        device: Option<&str>,
     ) -> Result<AuthOutcome, AppError> {
         let mut parameters = BTreeMap::new();
         parameters.insert("USER_ID_FOR_SRP".to_string(), view.user.username.clone());
-        let name = match next_factor(pool, &view) {
-            Next::Tokens => return self.signed_in(pool, client, &view, trigger).await,
-            Next::Factor(f) => return self.ask_factor(pool, client, &view.user, f).await,
+        let next = next_factor(pool, &view);
+        // A remembered device proves its own secret in place of the second factor.
+        if let (false, Some(key)) = (next == Next::Tokens, device) {
+            if self
+                .remembered_device(pool, &view.user, key)
+                .await?
+                .is_some()
+            {
+                return self.ask_device(pool, client, &view.user, key);
+            }
+        }
+        let name = match next {
+            Next::Tokens => return self.signed_in(pool, client, &view, trigger, device).await,
+            Next::Factor(f) => return self.ask_factor(pool, client, &view.user, f, device).await,
             Next::Select(factors) => {
                 let names: Vec<&str> = factors.iter().map(|f| f.name()).collect();
                 parameters.insert(
@@ -151,7 +163,7 @@ impl Auth {
         };
         Ok(AuthOutcome::Challenge {
             name,
-            session: self.new_session(pool, client, &view.user, name.name())?,
+            session: self.new_session_device(pool, client, &view.user, name.name(), device)?,
             parameters,
         })
     }
@@ -163,6 +175,7 @@ impl Auth {
         client: &AppClient,
         user: &User,
         factor: MfaFactor,
+        device: Option<&str>,
     ) -> Result<AuthOutcome, AppError> {
         let mut parameters = BTreeMap::new();
         parameters.insert("USER_ID_FOR_SRP".to_string(), user.username.clone());
@@ -177,7 +190,7 @@ impl Auth {
         let name = challenge_of(factor);
         Ok(AuthOutcome::Challenge {
             name,
-            session: self.new_session(pool, client, user, name.name())?,
+            session: self.new_session_device(pool, client, user, name.name(), device)?,
             parameters,
         })
     }
@@ -213,7 +226,8 @@ impl Auth {
                         .join(", ")
                 ))
             })?;
-        self.ask_factor(pool, client, &view.user, factor).await
+        self.ask_factor(pool, client, &view.user, factor, s.device.as_deref())
+            .await
     }
 
     /// The answer to SMS_MFA or EMAIL_OTP: the code sent for this user's sign-in, spent
@@ -253,8 +267,14 @@ impl Auth {
             .await?;
         // Disabled or signed out meanwhile: no tokens.
         let view = self.session_user(pool, s).await?;
-        self.signed_in(pool, client, &view, Trigger::Authentication)
-            .await
+        self.signed_in(
+            pool,
+            client,
+            &view,
+            Trigger::Authentication,
+            s.device.as_deref(),
+        )
+        .await
     }
 
     /// The answer to SOFTWARE_TOKEN_MFA.
@@ -299,8 +319,14 @@ impl Auth {
         }
         // Disabled or signed out meanwhile: no tokens.
         let view = self.session_user(pool, s).await?;
-        self.signed_in(pool, client, &view, Trigger::Authentication)
-            .await
+        self.signed_in(
+            pool,
+            client,
+            &view,
+            Trigger::Authentication,
+            s.device.as_deref(),
+        )
+        .await
     }
 
     /// RespondToAuthChallenge(MFA_SETUP) with the session VerifySoftwareToken returned.
@@ -314,24 +340,40 @@ impl Auth {
         if view.user.mfa.totp.is_none() {
             return Err(invalid_session());
         }
-        self.signed_in(pool, client, &view, Trigger::Authentication)
-            .await
+        self.signed_in(
+            pool,
+            client,
+            &view,
+            Trigger::Authentication,
+            s.device.as_deref(),
+        )
+        .await
     }
 
     /// The tokens of a sign-in whose every factor is done; the PostAuthentication hook,
-    /// if the pool sets it, may refuse them.
-    async fn signed_in(
+    /// if the pool sets it, may refuse them. `device`: the DEVICE_KEY the sign-in named.
+    pub(super) async fn signed_in(
         &self,
         pool: &UserPool,
         client: &AppClient,
         view: &UserView,
         trigger: Trigger,
+        device: Option<&str>,
     ) -> Result<AuthOutcome, AppError> {
         self.hooks
             .post_authentication(pool, &view.user, &client.client_id)
             .await?;
+        let device = self.device_claim(pool, &view.user, device).await?;
         self.tokens
-            .issue(pool, client, &view.user, &view.groups, None, trigger)
+            .issue(
+                pool,
+                client,
+                &view.user,
+                &view.groups,
+                None,
+                trigger,
+                device,
+            )
             .await
             .map(AuthOutcome::Tokens)
     }

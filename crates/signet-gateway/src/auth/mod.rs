@@ -4,6 +4,7 @@
 
 mod challenge;
 mod custom;
+mod devices;
 mod mfa;
 mod password;
 mod refresh;
@@ -21,6 +22,7 @@ use crate::store::Store;
 pub use crate::tokens::AuthResult;
 use crate::tokens::Tokens;
 use crate::AppError;
+pub use devices::{DeviceSecret, Owner as DeviceOwner};
 pub use mfa::{MfaSettings, Setting as MfaSetting};
 use signet_core::AuthFlow;
 use signet_crypto::Sealer;
@@ -142,7 +144,9 @@ impl Auth {
                     .ok_or_else(|| AppError::invalid("Missing required parameter PASSWORD"))?;
                 self.secrets
                     .check_secret_hash(&client, username, secret_hash)?;
-                self.password_auth(&pool, &client, username, password).await
+                let device = params.get("DEVICE_KEY").map(String::as_str);
+                self.password_auth(&pool, &client, username, password, device)
+                    .await
             }
             InitiateFlow::UserSrp => {
                 if admin || !client.allows(AuthFlow::AllowUserSrpAuth) {
@@ -158,7 +162,9 @@ impl Auth {
                     .ok_or_else(|| AppError::invalid("Missing required parameter SRP_A"))?;
                 self.secrets
                     .check_secret_hash(&client, username, secret_hash)?;
-                self.srp_start(&pool, &client, username, srp_a).await
+                let device = params.get("DEVICE_KEY").map(String::as_str);
+                self.srp_start(&pool, &client, username, srp_a, device)
+                    .await
             }
             InitiateFlow::Custom => {
                 if admin || !client.allows(AuthFlow::AllowCustomAuth) {

@@ -45,6 +45,7 @@ impl Auth {
         client: &AppClient,
         username: &str,
         password: &str,
+        device: Option<&str>,
     ) -> Result<AuthOutcome, AppError> {
         // Overloaded: refuse before the store read. Every attempt needs a hash, so the
         // answer is the same for every user (no enumeration), and a refusal then costs a
@@ -64,7 +65,7 @@ impl Auth {
                     Migrated::Created(view) => {
                         self.pre_authentication(pool, client, username, Some(&view))
                             .await?;
-                        return self.after_password(pool, client, view).await;
+                        return self.after_password(pool, client, view, device).await;
                     }
                     Migrated::Raced(view) => view,
                     Migrated::Unknown => None,
@@ -102,7 +103,7 @@ impl Auth {
             return Err(e);
         }
         self.lazy_srp_verifier(pool, &view.user, password).await;
-        self.after_password(pool, client, view).await
+        self.after_password(pool, client, view, device).await
     }
 
     /// PreAuthentication, if the pool sets it: for a known user, and for an unknown one
@@ -212,6 +213,7 @@ impl Auth {
         pool: &UserPool,
         client: &AppClient,
         view: UserView,
+        device: Option<&str>,
     ) -> Result<AuthOutcome, AppError> {
         let user = view.user;
         if !user.enabled {
@@ -247,7 +249,7 @@ impl Auth {
             }
             UserStatus::Confirmed => {
                 let view = UserView { user, ..view };
-                self.second_factor(pool, client, view, Trigger::Authentication)
+                self.second_factor(pool, client, view, Trigger::Authentication, device)
                     .await
             }
         }

@@ -86,6 +86,7 @@ impl Auth {
                     rotate: client.refresh_token_rotation,
                 }),
                 Trigger::RefreshTokens,
+                None,
             )
             .await
     }

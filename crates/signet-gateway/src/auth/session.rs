@@ -25,17 +25,31 @@ impl Auth {
         self.new_session_with(pool, client, user, stage, None)
     }
 
-    /// [`Auth::new_session`] carrying CUSTOM_AUTH's state.
-    pub(super) fn new_session_with(
+    /// [`Auth::new_session`] carrying the DEVICE_KEY the sign-in named.
+    pub(super) fn new_session_device(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        stage: &str,
+        device: Option<&str>,
+    ) -> Result<String, AppError> {
+        let mut session = self.session_payload(pool, client, user, stage, None);
+        session.device = device.map(str::to_string);
+        self.seal_session(&session)
+    }
+
+    /// The payload of a new session.
+    pub(super) fn session_payload(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
         stage: &str,
         custom: Option<CustomState>,
-    ) -> Result<String, AppError> {
+    ) -> SessionPayload {
         let now = self.clock.now_ms();
-        let session = SessionPayload {
+        SessionPayload {
             v: 1,
             pool: pool.id.clone(),
             client: client.client_id.clone(),
@@ -45,9 +59,26 @@ impl Auth {
             sub: user.sub.clone(),
             iat_ms: now,
             custom,
-        };
-        let bytes = serde_json::to_vec(&session).map_err(|e| AppError::Internal(e.to_string()))?;
+            device: None,
+        }
+    }
+
+    fn seal_session(&self, session: &SessionPayload) -> Result<String, AppError> {
+        let bytes = serde_json::to_vec(session).map_err(|e| AppError::Internal(e.to_string()))?;
         Ok(self.sealer.seal(SESSION_PURPOSE, &bytes))
+    }
+
+    /// [`Auth::new_session`] carrying CUSTOM_AUTH's state.
+    pub(super) fn new_session_with(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        stage: &str,
+        custom: Option<CustomState>,
+    ) -> Result<String, AppError> {
+        let session = self.session_payload(pool, client, user, stage, custom);
+        self.seal_session(&session)
     }
 
     /// Open a session that must be at `stage`, unexpired; its pool and client.

@@ -43,6 +43,9 @@ struct Block {
     b: String,
     big_b: String,
     exp_ms: u64,
+    /// The DEVICE_KEY InitiateAuth named, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -57,6 +60,7 @@ impl Auth {
         client: &AppClient,
         username: &str,
         srp_a: &str,
+        device: Option<&str>,
     ) -> Result<AuthOutcome, AppError> {
         if srp_a.is_empty() || srp_a.len() > 1024 || !srp_a.bytes().all(|c| c.is_ascii_hexdigit()) {
             return Err(AppError::invalid("SRP_A must be a hexadecimal number"));
@@ -94,6 +98,7 @@ impl Auth {
             b: eph.b,
             big_b: eph.big_b.clone(),
             exp_ms: self.clock.now_ms() + self.settings.session_ttl.as_millis() as u64,
+            device: device.map(str::to_string),
         };
         let sealed = self.sealer.seal(
             BLOCK_PURPOSE,
@@ -153,9 +158,7 @@ impl Auth {
                 "Invalid session for the user, session is expired.".into(),
             ));
         }
-        let stamp_ok = parse_timestamp(timestamp)
-            .is_some_and(|t| (t - (now / 1000) as i64).abs() <= TIMESTAMP_SKEW_S);
-        if !stamp_ok {
+        if !timestamp_ok(timestamp, now) {
             return Err(AppError::invalid(
                 "TIMESTAMP must be the client's UTC time, e.g. \"Sun Dec 6 08:10:36 UTC 2026\"",
             ));
@@ -174,6 +177,7 @@ impl Auth {
             .as_ref()
             .is_none_or(|v| next_factor(&pool, v) == Next::Tokens);
         let (user_id, stamp) = (block.user.clone(), timestamp.clone());
+        let block_device = block.device.clone();
         let pool_name = srp_pool_name(&pool.id).to_string();
         let check = move || {
             let eph = SrpEphemeral {
@@ -207,7 +211,10 @@ impl Auth {
         if let Some(e) = refusal(guess, hidden, true) {
             return Err(e);
         }
-        self.after_password(&pool, &client, view).await
+        // The device named at InitiateAuth, or (as pycognito sends it) with the claim.
+        let device = block_device.or_else(|| responses.get("DEVICE_KEY").cloned());
+        self.after_password(&pool, &client, view, device.as_deref())
+            .await
     }
 }
 
@@ -216,6 +223,12 @@ fn decoy() -> (String, SrpEphemeral, bool) {
     let (salt, big_b) = signet_crypto::srp_decoy();
     let b = hex::encode(signet_crypto::random_bytes::<32>());
     (salt, SrpEphemeral { b, big_b }, false)
+}
+
+/// A claim's TIMESTAMP is within [`TIMESTAMP_SKEW_S`] of `now_ms`.
+pub(super) fn timestamp_ok(timestamp: &str, now_ms: u64) -> bool {
+    parse_timestamp(timestamp)
+        .is_some_and(|t| (t - (now_ms / 1000) as i64).abs() <= TIMESTAMP_SKEW_S)
 }
 
 /// Cognito's TIMESTAMP, `EEE MMM d HH:mm:ss UTC yyyy` (day without a leading zero, though a

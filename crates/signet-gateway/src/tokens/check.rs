@@ -19,6 +19,16 @@ impl Tokens {
         &self,
         token: &str,
     ) -> Result<(Arc<UserPool>, UserView, String), AppError> {
+        let (pool, view, claims) = self.authenticate_claims(token).await?;
+        let client_id = claims["client_id"].as_str().unwrap_or_default().to_string();
+        Ok((pool, view, client_id))
+    }
+
+    /// [`Tokens::authenticate`], with the token's claims.
+    pub(crate) async fn authenticate_claims(
+        &self,
+        token: &str,
+    ) -> Result<(Arc<UserPool>, UserView, Map<String, Value>), AppError> {
         let invalid = || AppError::NotAuthorized("Invalid Access Token".into());
         // Route by the unverified issuer, then verify against exactly that issuer.
         if token.len() > signet_verify::MAX_TOKEN_BYTES {
@@ -81,7 +91,8 @@ impl Tokens {
                 return Err(revoked());
             }
         }
-        Ok((pool, view, who.client_id))
+        debug_assert_eq!(claims["client_id"].as_str(), Some(who.client_id.as_str()));
+        Ok((pool, view, claims))
     }
 
     /// Verify a token signed by this cluster against the published key set.

@@ -48,6 +48,9 @@ pub(crate) struct SessionPayload {
     /// CUSTOM_AUTH's state, sealed with the rest: the client never reads it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<CustomState>,
+    /// The DEVICE_KEY the sign-in named (device tracking), for the tokens at its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// Where a CUSTOM_AUTH sign-in stands: the challenges answered so far, and the private

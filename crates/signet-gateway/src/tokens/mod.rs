@@ -23,6 +23,7 @@ use crate::metrics::{Issued, Metrics};
 use crate::store::Store;
 use crate::urls::Urls;
 use crate::AppError;
+use serde_json::Value;
 use signet_core::{AppClient, Group, User, UserPool};
 use signet_crypto::Sealer;
 use std::sync::Arc;
@@ -41,6 +42,18 @@ pub struct AuthResult {
     pub refresh_token: Option<String>,
     /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// A device key and its user's group key, when the pool tracks devices and the
+    /// sign-in named no known device (Cognito's NewDeviceMetadata).
+    pub new_device: Option<(String, String)>,
+}
+
+/// The device a sign-in's access token names (its `device_key` claim).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeviceClaim {
+    /// Device key.
+    pub key: String,
+    /// The user's device group key, when the device is new (returned for ConfirmDevice).
+    pub new_group_key: Option<String>,
 }
 
 /// How a refresh continues an existing family.
@@ -99,6 +112,7 @@ impl Tokens {
 
     /// Sign ID and access tokens (and seal a refresh token when one is due), after the
     /// pool's pre-token-generation hook, if it has one.
+    #[allow(clippy::too_many_arguments)] // each names a different input of the tokens
     pub(crate) async fn issue(
         &self,
         pool: &UserPool,
@@ -107,6 +121,7 @@ impl Tokens {
         groups: &[Group],
         cont: Option<Continuation>,
         trigger: Trigger,
+        device: Option<DeviceClaim>,
     ) -> Result<AuthResult, AppError> {
         let alg = pool.config.signing_alg;
         let key = self.keys.signer(alg)?;
@@ -141,6 +156,9 @@ impl Tokens {
         let sign_err = |e: signet_crypto::SigningError| AppError::Internal(e.to_string());
         let mut id = id_claims(&subject);
         let mut access = access_claims(&subject);
+        if let (Some(d), Value::Object(m)) = (&device, &mut access) {
+            m.insert("device_key".into(), Value::String(d.key.clone()));
+        }
         let event = HookEvent {
             trigger,
             client_id: &client.client_id,
@@ -182,6 +200,7 @@ impl Tokens {
             id_token,
             refresh_token,
             expires_in: client.validity.access_s,
+            new_device: device.and_then(|d| d.new_group_key.map(|g| (d.key, g))),
         })
     }
 }

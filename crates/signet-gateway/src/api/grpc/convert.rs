@@ -99,6 +99,7 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
             pre_token_generation: r.pre_token_generation.as_ref().map(hook_in),
             // Set with SetUserPoolMfaConfig; CreateUserPool starts with MFA off.
             mfa: Default::default(),
+            devices: r.device_configuration.as_ref().map(device_config_in),
             triggers: Box::new(
                 r.lambda_config
                     .as_ref()
@@ -220,6 +221,51 @@ pub(super) fn pool(p: &UserPool, issuer: String) -> pb::UserPoolType {
         issuer,
         pre_token_generation: p.config.pre_token_generation.as_ref().map(hook_out),
         lambda_config: triggers_out(&p.config.triggers),
+        device_configuration: p.config.devices.map(|d| pb::DeviceConfigurationType {
+            challenge_required_on_new_device: d.challenge_required_on_new_device,
+            device_only_remembered_on_user_prompt: d.device_only_remembered_on_user_prompt,
+        }),
+    }
+}
+
+pub(super) fn device_config_in(d: &pb::DeviceConfigurationType) -> signet_core::DeviceConfig {
+    signet_core::DeviceConfig {
+        challenge_required_on_new_device: d.challenge_required_on_new_device,
+        device_only_remembered_on_user_prompt: d.device_only_remembered_on_user_prompt,
+    }
+}
+
+/// A device as GetDevice and ListDevices answer it.
+pub(super) fn device(d: &signet_core::Device) -> pb::DeviceType {
+    let status = if d.remembered {
+        "remembered"
+    } else {
+        "not_remembered"
+    };
+    pb::DeviceType {
+        device_key: d.key.clone(),
+        device_attributes: [
+            ("device_name", d.name.as_str()),
+            ("device_status", "valid"),
+            ("dev:device_remembered_status", status),
+        ]
+        .into_iter()
+        .map(|(name, value)| pb::AttributeType {
+            name: name.into(),
+            value: value.into(),
+        })
+        .collect(),
+        device_create_date: d.created_at_ms as i64,
+        device_last_modified_date: d.updated_at_ms as i64,
+        device_last_authenticated_date: d.created_at_ms as i64,
+    }
+}
+
+/// A page of devices.
+pub(super) fn devices(page: (Vec<signet_core::Device>, Option<String>)) -> pb::ListDevicesResponse {
+    pb::ListDevicesResponse {
+        devices: page.0.iter().map(device).collect(),
+        pagination_token: page.1.unwrap_or_default(),
     }
 }
 
@@ -367,6 +413,12 @@ pub(super) fn auth(o: AuthOutcome) -> pb::AuthResponse {
                 refresh_token: t.refresh_token.unwrap_or_default(),
                 expires_in: t.expires_in,
                 token_type: "Bearer".into(),
+                new_device_metadata: t.new_device.map(|(device_key, device_group_key)| {
+                    pb::NewDeviceMetadataType {
+                        device_key,
+                        device_group_key,
+                    }
+                }),
             }),
             ..Default::default()
         },

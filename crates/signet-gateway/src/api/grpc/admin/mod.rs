@@ -79,6 +79,10 @@ rpc_table! {
         set_user_pool_mfa_config(pb::SetUserPoolMfaConfigRequest) -> pb::UserPoolMfaConfigResponse => pools::set_user_pool_mfa_config;
         get_user_pool_mfa_config(pb::UserPoolRef) -> pb::UserPoolMfaConfigResponse => pools::get_user_pool_mfa_config;
         admin_set_user_mfa_preference(pb::AdminSetUserMfaPreferenceRequest) -> pb::Empty => users::admin_set_user_mfa_preference;
+        admin_get_device(pb::AdminDeviceRequest) -> pb::DeviceResponse => users::admin_get_device;
+        admin_list_devices(pb::AdminListDevicesRequest) -> pb::ListDevicesResponse => users::admin_list_devices;
+        admin_forget_device(pb::AdminDeviceRequest) -> pb::Empty => users::admin_forget_device;
+        admin_update_device_status(pb::AdminUpdateDeviceStatusRequest) -> pb::Empty => users::admin_update_device_status;
         admin_user_global_sign_out(pb::UserRef) -> pb::Empty => users::admin_user_global_sign_out;
         create_group(pb::CreateGroupRequest) -> pb::GroupResponse => groups::create_group;
         get_group(pb::GroupRef) -> pb::GroupResponse => groups::get_group;

@@ -43,6 +43,11 @@ pub(super) async fn update_user_pool(
     if let Some(l) = &r.lambda_config {
         config.triggers = Box::new(cv::triggers_in(l));
     }
+    if r.clear_device_configuration {
+        config.devices = None;
+    } else if let Some(d) = &r.device_configuration {
+        config.devices = Some(cv::device_config_in(d));
+    }
     if let Some(v) = r.prevent_user_existence_errors {
         config.prevent_user_existence_errors = v;
     }

@@ -1,6 +1,7 @@
 //! `signet.v1.UserPoolAdmin`, admin user management, admin sign-in and the dev outbox.
 
 use crate::api::grpc::convert as cv;
+use crate::auth::DeviceOwner;
 use crate::names::{Challenge, InitiateFlow, MessageAction};
 use crate::users::AdminCreateUser;
 use crate::Gateway;
@@ -238,4 +239,60 @@ pub(super) async fn list_outbox(
             })
             .collect(),
     })
+}
+
+fn admin_owner<'a>(pool_id: &'a str, username: &'a str) -> DeviceOwner<'a> {
+    DeviceOwner::Admin { pool_id, username }
+}
+
+pub(super) async fn admin_get_device(
+    gw: &Gateway,
+    r: pb::AdminDeviceRequest,
+) -> Result<pb::DeviceResponse, Status> {
+    let d = gw
+        .auth
+        .get_device(admin_owner(&r.user_pool_id, &r.username), &r.device_key)
+        .await?;
+    Ok(pb::DeviceResponse {
+        device: Some(cv::device(&d)),
+    })
+}
+
+pub(super) async fn admin_list_devices(
+    gw: &Gateway,
+    r: pb::AdminListDevicesRequest,
+) -> Result<pb::ListDevicesResponse, Status> {
+    let page = gw
+        .auth
+        .list_devices(
+            admin_owner(&r.user_pool_id, &r.username),
+            r.limit,
+            cv::token(&r.pagination_token),
+        )
+        .await?;
+    Ok(cv::devices(page))
+}
+
+pub(super) async fn admin_forget_device(
+    gw: &Gateway,
+    r: pb::AdminDeviceRequest,
+) -> Result<pb::Empty, Status> {
+    gw.auth
+        .forget_device(admin_owner(&r.user_pool_id, &r.username), &r.device_key)
+        .await?;
+    Ok(pb::Empty {})
+}
+
+pub(super) async fn admin_update_device_status(
+    gw: &Gateway,
+    r: pb::AdminUpdateDeviceStatusRequest,
+) -> Result<pb::Empty, Status> {
+    gw.auth
+        .update_device_status(
+            admin_owner(&r.user_pool_id, &r.username),
+            &r.device_key,
+            &r.device_remembered_status,
+        )
+        .await?;
+    Ok(pb::Empty {})
 }

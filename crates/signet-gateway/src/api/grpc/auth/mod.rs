@@ -47,6 +47,11 @@ rpc_table! {
         associate_software_token(pb::AssociateSoftwareTokenRequest) -> pb::AssociateSoftwareTokenResponse => self_service::associate_software_token;
         verify_software_token(pb::VerifySoftwareTokenRequest) -> pb::VerifySoftwareTokenResponse => self_service::verify_software_token;
         set_user_mfa_preference(pb::SetUserMfaPreferenceRequest) -> pb::AuthEmpty => self_service::set_user_mfa_preference;
+        confirm_device(pb::ConfirmDeviceRequest) -> pb::ConfirmDeviceResponse => self_service::confirm_device;
+        get_device(pb::DeviceRequest) -> pb::DeviceResponse => self_service::get_device;
+        list_devices(pb::ListDevicesRequest) -> pb::ListDevicesResponse => self_service::list_devices;
+        forget_device(pb::DeviceRequest) -> pb::AuthEmpty => self_service::forget_device;
+        update_device_status(pb::UpdateDeviceStatusRequest) -> pb::AuthEmpty => self_service::update_device_status;
         get_tokens_from_refresh_token(pb::GetTokensFromRefreshTokenRequest) -> pb::AuthResponse => sign_in::get_tokens_from_refresh_token;
     }
 }

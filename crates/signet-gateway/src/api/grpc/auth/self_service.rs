@@ -2,6 +2,7 @@
 
 use super::opt;
 use crate::api::grpc::convert as cv;
+use crate::auth::DeviceOwner;
 use crate::Gateway;
 use signet_proto::v1 as pb;
 use tonic::Status;
@@ -146,6 +147,78 @@ pub(super) async fn set_user_mfa_preference(
     );
     gw.auth
         .set_mfa_preference(&r.access_token, settings)
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn confirm_device(
+    gw: &Gateway,
+    r: pb::ConfirmDeviceRequest,
+) -> Result<pb::ConfirmDeviceResponse, Status> {
+    let secret = r
+        .device_secret_verifier_config
+        .as_ref()
+        .map(|c| crate::auth::DeviceSecret {
+            verifier: &c.password_verifier,
+            salt: &c.salt,
+        });
+    let necessary = gw
+        .auth
+        .confirm_device(&r.access_token, &r.device_key, secret, &r.device_name)
+        .await?;
+    Ok(pb::ConfirmDeviceResponse {
+        user_confirmation_necessary: necessary,
+    })
+}
+
+pub(super) async fn get_device(
+    gw: &Gateway,
+    r: pb::DeviceRequest,
+) -> Result<pb::DeviceResponse, Status> {
+    let d = gw
+        .auth
+        .get_device(DeviceOwner::Token(&r.access_token), &r.device_key)
+        .await?;
+    Ok(pb::DeviceResponse {
+        device: Some(cv::device(&d)),
+    })
+}
+
+pub(super) async fn list_devices(
+    gw: &Gateway,
+    r: pb::ListDevicesRequest,
+) -> Result<pb::ListDevicesResponse, Status> {
+    let page = gw
+        .auth
+        .list_devices(
+            DeviceOwner::Token(&r.access_token),
+            r.limit,
+            cv::token(&r.pagination_token),
+        )
+        .await?;
+    Ok(cv::devices(page))
+}
+
+pub(super) async fn forget_device(
+    gw: &Gateway,
+    r: pb::DeviceRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.auth
+        .forget_device(DeviceOwner::Token(&r.access_token), &r.device_key)
+        .await?;
+    Ok(pb::AuthEmpty {})
+}
+
+pub(super) async fn update_device_status(
+    gw: &Gateway,
+    r: pb::UpdateDeviceStatusRequest,
+) -> Result<pb::AuthEmpty, Status> {
+    gw.auth
+        .update_device_status(
+            DeviceOwner::Token(&r.access_token),
+            &r.device_key,
+            &r.device_remembered_status,
+        )
         .await?;
     Ok(pb::AuthEmpty {})
 }
