@@ -252,3 +252,43 @@ async fn the_trail_records_who_did_what_and_holds_no_secret() {
     b.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// A pool that hides its users answers a locked user's sign-in like a wrong password; the
+/// trail still says it was the lockout (`reason: locked`), and only for those.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trail_tells_a_locked_sign_in_from_a_wrong_password() {
+    let cluster = TestCluster::start(1).await;
+    let a = start_gateway(cluster.api_addrs(), test_gateway_config()).await;
+    let (pool, client) = pool_and_client(&a, false).await;
+    confirmed_user(&a, &pool, &client, "lou", "lou@example.com", PASSWORD).await;
+    let mut auth = auth_client(&a).await;
+    // Five wrong passwords lock; the sixth attempt, with the right password, is refused
+    // with the same answer.
+    for _ in 0..5 {
+        auth.initiate_auth(password_auth(&client, "lou", WRONG))
+            .await
+            .expect_err("wrong");
+    }
+    let e = auth
+        .initiate_auth(password_auth(&client, "lou", PASSWORD))
+        .await
+        .expect_err("locked");
+    assert_eq!(exception(&e), "NotAuthorizedException");
+    assert_eq!(e.message(), "Incorrect username or password.");
+    let reasons = || async {
+        let mut evs = events(&a, &pool, "lou").await;
+        evs.retain(|e| e.action == "InitiateAuth");
+        evs.sort_by_key(|e| e.creation_date);
+        evs.iter().map(|e| e.reason.clone()).collect::<Vec<_>>()
+    };
+    // Events are written in batches: wait for all six.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let got = loop {
+        let got = reasons().await;
+        if got.len() >= 6 || tokio::time::Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(got, vec!["", "", "", "", "", "locked"]);
+}

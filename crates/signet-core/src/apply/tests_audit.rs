@@ -52,6 +52,7 @@ fn event(pool: &str, user: &str, n: u64) -> AuditEvent {
         target: String::new(),
         source_ip: String::new(),
         gateway: String::new(),
+        reason: String::new(),
     }
 }
 

@@ -47,6 +47,10 @@ pub struct AuditEvent {
     /// The gateway instance that served the call.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub gateway: String,
+    /// Why a call failed, when the exception does not say and the caller must not be told
+    /// (`locked`: refused by the lockout, whatever the answer looked like).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 impl AuditEvent {
@@ -65,6 +69,7 @@ impl AuditEvent {
             &mut self.target,
             &mut self.source_ip,
             &mut self.gateway,
+            &mut self.reason,
         ] {
             if f.len() > MAX_AUDIT_FIELD {
                 let mut end = MAX_AUDIT_FIELD;

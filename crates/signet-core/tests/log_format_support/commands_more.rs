@@ -303,6 +303,7 @@ pub fn registers() -> Vec<Command> {
                     target: String::new(),
                     source_ip: "192.0.2.7".into(),
                     gateway: "gw-1".into(),
+                    reason: String::new(),
                 },
                 AuditEvent {
                     id: "9b2f6c1e-4d7a-4e55-8a11-0c3d5e7f9a02".into(),
@@ -318,6 +319,7 @@ pub fn registers() -> Vec<Command> {
                     target: GROUP.into(),
                     source_ip: "2001:db8::7".into(),
                     gateway: "gw-2".into(),
+                    reason: String::new(),
                 },
             ],
         }),

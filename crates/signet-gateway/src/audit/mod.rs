@@ -97,6 +97,27 @@ pub(crate) fn event_type(action: &str) -> &str {
     }
 }
 
+tokio::task_local! {
+    /// What the call being served noted for its event (see [`note`]).
+    static NOTE: std::cell::Cell<&'static str>;
+}
+
+/// Note why the call being served fails, for its audit event only (the caller's answer
+/// may not say it: a locked user of a pool that hides users is told "Incorrect username or
+/// password"). Outside an audited call, nothing happens.
+pub(crate) fn note(reason: &'static str) {
+    let _ = NOTE.try_with(|n| n.set(reason));
+}
+
+/// Serve `call` with a place for [`note`]; returns its result and the note.
+pub(crate) async fn noted<T>(call: impl std::future::Future<Output = T>) -> (T, &'static str) {
+    NOTE.scope(std::cell::Cell::new(""), async {
+        let out = call.await;
+        (out, NOTE.with(|n| n.get()))
+    })
+    .await
+}
+
 /// How a call ended, for its event.
 pub(crate) struct Ending {
     /// `Pass`, `Fail` or `InProgress`.
@@ -105,6 +126,8 @@ pub(crate) struct Ending {
     pub exception: String,
     /// The challenge that follows.
     pub challenge: String,
+    /// What the call noted (a failure's reason).
+    pub reason: &'static str,
 }
 
 impl Ending {
@@ -114,6 +137,7 @@ impl Ending {
             outcome: "Fail",
             exception: crate::exception_name(status).unwrap_or_else(|| "Unknown".into()),
             challenge: String::new(),
+            reason: "",
         }
     }
 
@@ -127,6 +151,7 @@ impl Ending {
             },
             exception: String::new(),
             challenge: challenge.to_string(),
+            reason: "",
         }
     }
 }
@@ -189,6 +214,7 @@ impl Audit {
             target: subject.target,
             source_ip: remote.map(|ip| ip.to_string()).unwrap_or_default(),
             gateway: self.gateway.clone(),
+            reason: ending.reason.into(),
         }
         .bounded();
         if self.tx.try_send(event).is_err() {

@@ -312,7 +312,8 @@ impl Auth {
             (Outcome::Applied, Some(_)) => {}
             (Outcome::Applied, None) => return Err(AppError::CodeMismatch),
             (Outcome::Rejected(Rejection::TooManyAttempts), _) => {
-                return Err(AppError::NotAuthorized("Password attempts exceeded".into()))
+                crate::audit::note("locked");
+                return Err(AppError::NotAuthorized("Password attempts exceeded".into()));
             }
             (Outcome::Rejected(Rejection::MfaCodeReused), _) => return Err(AppError::ExpiredCode),
             (Outcome::Rejected(_), _) => return Err(invalid_session()),

@@ -25,6 +25,9 @@ enum Migrated {
 
 /// The answer to a first factor that was not right; `None` when it was.
 pub(super) fn refusal(guess: Guess, hidden: bool, has_password: bool) -> Option<AppError> {
+    if guess == Guess::Locked {
+        crate::audit::note("locked");
+    }
     match guess {
         Guess::Right => None,
         // A lockout exists only for existing users: with user existence hidden, naming it

@@ -30,10 +30,13 @@ macro_rules! rpc_table {
                         .map(|a| a.ip());
                     let req = r.into_inner();
                     let subject = crate::audit::Audited::subject(&req);
-                    let res = $handler(&self.gw, req).await;
+                    let (res, reason) = crate::audit::noted($handler(&self.gw, req)).await;
                     let ending = match &res {
                         Ok(resp) => crate::audit::Ending::passed(crate::audit::challenge_of(resp)),
-                        Err(s) => crate::audit::Ending::failed(s),
+                        Err(s) => crate::audit::Ending {
+                            reason,
+                            ..crate::audit::Ending::failed(s)
+                        },
                     };
                     self.gw.audit.record(
                         actor,

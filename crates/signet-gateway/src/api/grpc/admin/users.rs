@@ -67,6 +67,7 @@ pub(super) async fn admin_list_user_auth_events(
                 client_id: e.client_id.clone(),
                 actor: e.actor.clone(),
                 target: e.target.clone(),
+                reason: e.reason.clone(),
             })
             .collect(),
         next_token: next.unwrap_or_default(),
