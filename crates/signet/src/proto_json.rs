@@ -389,3 +389,18 @@ pub fn import_job(j: &pb::UserImportJobType) -> Value {
         "row_errors": row_errors,
     })
 }
+
+/// A remembered device.
+pub fn device(d: &pb::DeviceType) -> Value {
+    let attributes: serde_json::Map<String, Value> = d
+        .device_attributes
+        .iter()
+        .map(|a| (a.name.clone(), Value::String(a.value.clone())))
+        .collect();
+    json!({
+        "device_key": d.device_key,
+        "attributes": attributes,
+        "created_ms": d.device_create_date,
+        "modified_ms": d.device_last_modified_date,
+    })
+}

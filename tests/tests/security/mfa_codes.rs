@@ -601,3 +601,44 @@ async fn an_imported_user_with_cognito_mfa_enabled_answers_sms_codes() {
     let me = get_user(env.a(), &ok.authentication_result.unwrap().access_token).await;
     assert_eq!(me.user_mfa_setting_list, vec!["SMS_MFA".to_string()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_code_raced_through_both_gateways_signs_in_once() {
+    let env = TestEnv::start(3, 2).await;
+    let (pool, client) = pool_and_client(env.a(), false).await;
+    set_pool_mfa(env.a(), &pool, "OPTIONAL").await;
+    user(env.a(), &pool, &client, "max").await;
+    set_factors(env.a(), &pool, "max", None, on(true))
+        .await
+        .expect("email on");
+    for round in 0..3 {
+        let r = initiate(env.a(), &client, "max").await;
+        let code = outbox_code(env.a(), &pool, "max", "mfa:email").await;
+        let mut answers = Vec::new();
+        for gw in [env.a(), env.b(), env.a(), env.b()] {
+            let mut c = auth_client(gw).await;
+            let req = pb::RespondToAuthChallengeRequest {
+                client_id: client.clone(),
+                challenge_name: "EMAIL_OTP".into(),
+                session: r.session.clone(),
+                challenge_responses: params(&[("USERNAME", "max"), ("EMAIL_OTP_CODE", &code)]),
+            };
+            answers.push(tokio::spawn(async move {
+                c.respond_to_auth_challenge(req)
+                    .await
+                    .map(|r| r.into_inner())
+            }));
+        }
+        let mut won = 0;
+        for a in answers {
+            match a.await.unwrap() {
+                Ok(r) => {
+                    assert!(r.authentication_result.is_some());
+                    won += 1;
+                }
+                Err(e) => assert_eq!(exception(&e), "ExpiredCodeException", "{}", e.message()),
+            }
+        }
+        assert_eq!(won, 1, "round {round}: one code, one sign-in");
+    }
+}

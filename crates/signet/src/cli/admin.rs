@@ -246,6 +246,15 @@ pub enum AdminCommand {
         #[arg(long = "attr", value_parser = parse_attr)]
         attrs: Vec<(String, String)>,
     },
+    /// Set a user's attributes (AdminUpdateUserAttributes). A changed email or phone_number
+    /// is unverified unless the same call sets email_verified / phone_number_verified.
+    UpdateUser {
+        #[command(flatten)]
+        user: UserSel,
+        /// An attribute as name=value; repeatable.
+        #[arg(long = "attr", value_parser = parse_attr, required = true)]
+        attrs: Vec<(String, String)>,
+    },
     /// Show a user.
     GetUser(UserSel),
     /// List the users of a pool, optionally filtered.
@@ -384,6 +393,17 @@ pub enum AdminCommand {
         /// User pool id.
         #[arg(long)]
         pool: String,
+    },
+    /// A user's remembered devices (AdminListDevices).
+    ListDevices(UserSel),
+    /// Forget a user's device (AdminForgetDevice): its key no longer stands in for the
+    /// second factor.
+    ForgetDevice {
+        #[command(flatten)]
+        user: UserSel,
+        /// The device key (from list-devices).
+        #[arg(long)]
+        device_key: String,
     },
     /// Turn a user's second factors on or off (AdminSetUserMFAPreference): TOTP needs a
     /// verified authenticator, SMS a verified phone_number, email a verified email.

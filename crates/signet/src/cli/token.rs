@@ -142,7 +142,8 @@ pub enum TokenCommand {
         #[arg(long, requires = "session")]
         username: Option<String>,
     },
-    /// Answer the SOFTWARE_TOKEN_MFA challenge of `sign-in` with the authenticator's code.
+    /// Answer the second factor's challenge of `sign-in` with its code: the authenticator's
+    /// (SOFTWARE_TOKEN_MFA), or the one sent by SMS or e-mail.
     MfaCode {
         /// Username that signed in.
         #[arg(long)]
@@ -153,6 +154,22 @@ pub enum TokenCommand {
         /// The six-digit code.
         #[arg(long)]
         code: String,
+        /// The challenge `sign-in` printed.
+        #[arg(long, default_value = "SOFTWARE_TOKEN_MFA", value_parser = ["SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP"])]
+        challenge: String,
+    },
+    /// Answer SELECT_MFA_TYPE: pick one of the factors it offered (MFAS_CAN_CHOOSE); its
+    /// challenge follows.
+    SelectMfa {
+        /// Username that signed in.
+        #[arg(long)]
+        username: String,
+        /// The `session` printed by `sign-in`.
+        #[arg(allow_hyphen_values = true, long)]
+        session: String,
+        /// SOFTWARE_TOKEN_MFA, SMS_MFA or EMAIL_OTP.
+        #[arg(long)]
+        factor: String,
     },
     /// Turn your second factors on or off, and make one preferred (SetUserMFAPreference).
     MfaPreference {

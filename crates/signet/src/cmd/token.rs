@@ -274,15 +274,37 @@ async fn call(
             username,
             session,
             code,
+            challenge,
         } => {
+            let parameter = format!("{challenge}_CODE");
             let challenge_responses = app.params(
                 Some(&username),
-                &[("USERNAME", &username), ("SOFTWARE_TOKEN_MFA_CODE", &code)],
+                &[("USERNAME", &username), (parameter.as_str(), &code)],
             );
             let r = answer(
                 c.respond_to_auth_challenge(pb::RespondToAuthChallengeRequest {
                     client_id,
-                    challenge_name: "SOFTWARE_TOKEN_MFA".into(),
+                    challenge_name: challenge,
+                    session,
+                    challenge_responses,
+                })
+                .await,
+            )?;
+            pj::auth(&r)
+        }
+        TokenCommand::SelectMfa {
+            username,
+            session,
+            factor,
+        } => {
+            let challenge_responses = app.params(
+                Some(&username),
+                &[("USERNAME", &username), ("ANSWER", &factor)],
+            );
+            let r = answer(
+                c.respond_to_auth_challenge(pb::RespondToAuthChallengeRequest {
+                    client_id,
+                    challenge_name: "SELECT_MFA_TYPE".into(),
                     session,
                     challenge_responses,
                 })

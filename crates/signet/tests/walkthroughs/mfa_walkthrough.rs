@@ -202,3 +202,89 @@ async fn totp_walkthrough_with_the_cli() {
     );
     let _ = pool;
 }
+
+/// README's e-mail MFA walkthrough: the pool offers codes by e-mail, the administrator turns
+/// them on for a user with a verified address, the sign-in answers EMAIL_OTP, the code from
+/// the dev outbox signs in (once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_mfa_walkthrough_with_the_cli() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data_dir = tmp.path().join("data");
+    let dev = start_dev(&data_dir).await;
+    let cli = Cli::of(&dev, data_dir);
+    let (pool, client) = pool_with_user(&cli, "OPTIONAL", "bob").await;
+    let cfg = json_ok(
+        "set-mfa-config",
+        &cli.admin(&[
+            "set-mfa-config",
+            "--pool",
+            &pool,
+            "--mfa",
+            "OPTIONAL",
+            "--email",
+            "on",
+        ])
+        .await,
+    );
+    assert_eq!(cfg["email_otp"], true);
+    // No verified e-mail yet: refused.
+    let user = ["--pool", pool.as_str(), "--username", "bob"];
+    let on = [
+        &["set-user-mfa"][..],
+        &user,
+        &["--email", "on", "--preferred"],
+    ]
+    .concat();
+    let refused = cli.admin(&on).await;
+    assert!(!refused.status.success(), "{refused:?}");
+    json_ok(
+        "update-user",
+        &cli.admin(
+            &[
+                &["update-user"][..],
+                &user,
+                &[
+                    "--attr",
+                    "email=bob@example.com",
+                    "--attr",
+                    "email_verified=true",
+                ],
+            ]
+            .concat(),
+        )
+        .await,
+    );
+    let set = json_ok("set-user-mfa", &cli.admin(&on).await);
+    assert_eq!(set["email_otp"]["enabled"], true);
+
+    let sign_in = ["sign-in", "--username", "bob", "--password", PASSWORD];
+    let challenge = json_ok("sign-in", &cli.token_for(&client, &sign_in).await);
+    assert_eq!(challenge["challenge_name"], "EMAIL_OTP", "{challenge}");
+    assert_eq!(
+        challenge["challenge_parameters"]["CODE_DELIVERY_DESTINATION"],
+        "b***@e***.com"
+    );
+    let outbox = json_ok("outbox", &cli.admin(&["outbox", "--pool", &pool]).await);
+    let code = outbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == "bob" && m["purpose"] == "mfa:email")
+        .map(|m| text(&m["code"]))
+        .unwrap_or_else(|| panic!("no code in {outbox}"));
+    let answer = [
+        "mfa-code",
+        "--challenge",
+        "EMAIL_OTP",
+        "--username",
+        "bob",
+        "--session",
+        &text(&challenge["session"]),
+        "--code",
+        &code,
+    ];
+    let tokens = json_ok("mfa-code", &cli.token_for(&client, &answer).await);
+    assert!(tokens["authentication_result"]["access_token"].is_string());
+    let again = cli.token_for(&client, &answer).await;
+    assert!(!again.status.success(), "a code signs in once");
+}

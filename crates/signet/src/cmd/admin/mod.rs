@@ -300,6 +300,18 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )?;
             json!({ "user": r.user.as_ref().map(pj::user) })
         }
+        AdminCommand::UpdateUser { user, attrs } => {
+            answer(
+                c.admin_update_user_attributes(pb::AdminUpdateUserAttributesRequest {
+                    user_pool_id: user.pool.clone(),
+                    username: user.username.clone(),
+                    user_attributes: attributes(&attrs),
+                })
+                .await,
+            )?;
+            let r = answer(c.admin_get_user(user_ref(&user)).await)?;
+            json!({ "user": r.user.as_ref().map(pj::user) })
+        }
         AdminCommand::GetUser(u) => {
             let r = answer(c.admin_get_user(user_ref(&u)).await)?;
             json!({ "user": r.user.as_ref().map(pj::user) })
@@ -460,6 +472,38 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     .await,
             )?;
             pj::mfa_config(&r)
+        }
+        AdminCommand::ListDevices(u) => {
+            let mut devices = Vec::new();
+            let mut token = String::new();
+            loop {
+                let r = answer(
+                    c.admin_list_devices(pb::AdminListDevicesRequest {
+                        user_pool_id: u.pool.clone(),
+                        username: u.username.clone(),
+                        limit: 0,
+                        pagination_token: token,
+                    })
+                    .await,
+                )?;
+                devices.extend(r.devices.iter().map(pj::device));
+                if r.pagination_token.is_empty() {
+                    break;
+                }
+                token = r.pagination_token;
+            }
+            json!({ "username": u.username, "devices": devices })
+        }
+        AdminCommand::ForgetDevice { user, device_key } => {
+            answer(
+                c.admin_forget_device(pb::AdminDeviceRequest {
+                    user_pool_id: user.pool,
+                    username: user.username.clone(),
+                    device_key: device_key.clone(),
+                })
+                .await,
+            )?;
+            json!({ "username": user.username, "device_key": device_key, "forgotten": true })
         }
         AdminCommand::SetUserMfa { user, factors } => {
             let m = super::token::MfaSettings::from_args(factors)?;
