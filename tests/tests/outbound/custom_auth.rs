@@ -88,6 +88,7 @@ fn start(client: &str, user: &str) -> pb::InitiateAuthRequest {
         client_id: client.into(),
         auth_flow: "CUSTOM_AUTH".into(),
         auth_parameters: params(&[("USERNAME", user)]),
+        client_metadata: Default::default(),
     }
 }
 
@@ -102,6 +103,7 @@ fn answer(
         challenge_name: "CUSTOM_CHALLENGE".into(),
         session: session.into(),
         challenge_responses: params(&[("USERNAME", user), ("ANSWER", code)]),
+        client_metadata: Default::default(),
     }
 }
 
@@ -159,7 +161,10 @@ async fn a_one_time_code_sign_in_through_the_custom_auth_triggers() {
     assert!(!session.contains(CODE));
     let done = auth_client(env.a())
         .await
-        .respond_to_auth_challenge(answer(&client, "pia", &session, CODE))
+        .respond_to_auth_challenge(pb::RespondToAuthChallengeRequest {
+            client_metadata: [("device".to_string(), "kiosk-7".to_string())].into(),
+            ..answer(&client, "pia", &session, CODE)
+        })
         .await
         .expect("right code")
         .into_inner();
@@ -168,9 +173,15 @@ async fn a_one_time_code_sign_in_through_the_custom_auth_triggers() {
         crate::support::identity::claims_of(&tokens.id_token)["cognito:username"],
         "pia"
     );
+    // The answer's ClientMetadata reached VerifyAuthChallengeResponse and the next
+    // DefineAuthChallenge; InitiateAuth's reached neither.
+    let verify = rx.received_at("/verify").last().unwrap().json();
+    assert_eq!(verify["request"]["clientMetadata"]["device"], "kiosk-7");
     // DefineAuthChallenge saw the answered challenge with its metadata.
     let defines: Vec<Value> = rx.received_at("/define").iter().map(|r| r.json()).collect();
     let last = &defines.last().unwrap()["request"];
+    assert_eq!(last["clientMetadata"]["device"], "kiosk-7");
+    assert_eq!(defines[0]["request"]["clientMetadata"], json!({}));
     assert_eq!(
         last["session"],
         json!([{"challengeName": "CUSTOM_CHALLENGE", "challengeResult": true,

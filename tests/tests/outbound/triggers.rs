@@ -373,11 +373,20 @@ async fn pre_and_post_authentication_may_refuse_a_sign_in() {
     }
     let mut b = auth_client(env.b()).await;
 
-    // Allowed: both hooks told, in order, with the user's attributes; tokens.
-    sign_in(env.b(), &client, "ok", PASSWORD).await;
+    // Allowed: both hooks told, in order, with the user's attributes and the call's
+    // ClientMetadata; tokens.
+    let mut req = password_auth(&client, "ok", PASSWORD);
+    req.client_metadata
+        .insert("campaign".into(), "spring".into());
+    let tokens = b.initiate_auth(req).await.expect("sign in").into_inner();
+    assert!(tokens.authentication_result.is_some());
     let pre = events(&rx, "/pre-auth", &pool, false);
     let post = events(&rx, "/post-auth", &pool, false);
     assert_eq!((pre.len(), post.len()), (1, 1));
+    // As in Cognito: InitiateAuth's ClientMetadata is PreAuthentication's validationData,
+    // and not given to PostAuthentication.
+    assert_eq!(pre[0]["request"]["validationData"]["campaign"], "spring");
+    assert_eq!(post[0]["request"]["clientMetadata"], json!({}));
     assert_eq!(pre[0]["triggerSource"], "PreAuthentication_Authentication");
     assert_eq!(pre[0]["request"]["userNotFound"], false);
     assert_eq!(

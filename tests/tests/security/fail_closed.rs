@@ -55,6 +55,7 @@ async fn sign_out_and_revoke_without_quorum_are_errors() {
             client_id: client.clone(),
             auth_flow: "USER_PASSWORD_AUTH".into(),
             auth_parameters: params(&[("USERNAME", "erin"), ("PASSWORD", PASSWORD)]),
+            client_metadata: Default::default(),
         })
         .await
         .unwrap()
@@ -102,6 +103,7 @@ async fn sign_out_and_revoke_without_quorum_are_errors() {
             client_id: client,
             auth_flow: "REFRESH_TOKEN_AUTH".into(),
             auth_parameters: params(&[("REFRESH_TOKEN", &tokens.refresh_token)]),
+            client_metadata: Default::default(),
         })
         .await
         .unwrap_err();

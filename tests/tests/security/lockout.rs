@@ -41,6 +41,7 @@ async fn failures_on_two_gateways_lock_the_account_cluster_wide() {
         client_id: client.clone(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params(&[("USERNAME", "dave"), ("PASSWORD", pw)]),
+        client_metadata: Default::default(),
     };
     let mut on_a = auth_client(env.a()).await;
     let mut on_b = auth_client(env.b()).await;

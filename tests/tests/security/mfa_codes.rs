@@ -114,6 +114,7 @@ async fn respond(
             challenge_name: challenge.into(),
             session: session.into(),
             challenge_responses: params(responses),
+            client_metadata: Default::default(),
         })
         .await
         .map(|r| r.into_inner())
@@ -622,6 +623,7 @@ async fn one_code_raced_through_both_gateways_signs_in_once() {
                 challenge_name: "EMAIL_OTP".into(),
                 session: r.session.clone(),
                 challenge_responses: params(&[("USERNAME", "max"), ("EMAIL_OTP_CODE", &code)]),
+                client_metadata: Default::default(),
             };
             answers.push(tokio::spawn(async move {
                 c.respond_to_auth_challenge(req)

@@ -85,6 +85,7 @@ async fn answer(
                 ("SOFTWARE_TOKEN_MFA_CODE".to_string(), code.to_string()),
             ]
             .into(),
+            client_metadata: Default::default(),
         })
         .await
         .map(|r| r.into_inner())
@@ -308,6 +309,7 @@ async fn a_pool_that_requires_mfa_sets_an_authenticator_up_during_sign_in() {
             challenge_name: "MFA_SETUP".into(),
             session: r.session.clone(),
             challenge_responses: [("USERNAME".to_string(), "sue".to_string())].into(),
+            client_metadata: Default::default(),
         })
         .await
         .expect_err("MFA_SETUP without a verified authenticator");
@@ -341,6 +343,7 @@ async fn a_pool_that_requires_mfa_sets_an_authenticator_up_during_sign_in() {
             challenge_name: "MFA_SETUP".into(),
             session: verified.session.clone(),
             challenge_responses: [("USERNAME".to_string(), "sue".to_string())].into(),
+            client_metadata: Default::default(),
         })
         .await
         .expect("MFA_SETUP answered")

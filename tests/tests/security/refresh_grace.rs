@@ -146,6 +146,7 @@ async fn get_tokens_from_refresh_token_takes_the_client_secret() {
                 ("PASSWORD", PASSWORD),
                 ("SECRET_HASH", &hash),
             ]),
+            client_metadata: Default::default(),
         })
         .await
         .unwrap()

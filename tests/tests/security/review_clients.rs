@@ -180,6 +180,7 @@ async fn disabled_app_client_keeps_working() {
             challenge_name: "NEW_PASSWORD_REQUIRED".into(),
             session: challenge.session.clone(),
             challenge_responses: params(&[("USERNAME", "cy"), ("NEW_PASSWORD", NEW_PASSWORD)]),
+            client_metadata: Default::default(),
         })
         .await;
     observed.push(("RespondToAuthChallenge", outcome(&r)));

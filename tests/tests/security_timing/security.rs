@@ -289,6 +289,7 @@ async fn a_pool_accepts_nothing_from_another_pool() {
             client_id: client_a.clone(),
             auth_flow: "ADMIN_USER_PASSWORD_AUTH".into(),
             auth_parameters: params(&[("USERNAME", "vera"), ("PASSWORD", PASSWORD)]),
+            client_metadata: Default::default(),
         }))
         .await
         .expect_err("A's client named in pool B");

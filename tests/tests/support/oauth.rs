@@ -236,6 +236,7 @@ pub fn admin_password_auth(
                 &signet_gateway::secret_hash(secret, username, client_id),
             ),
         ]),
+        client_metadata: Default::default(),
     }
 }
 

@@ -129,6 +129,7 @@ pub fn password_auth(client_id: &str, username: &str, password: &str) -> pb::Ini
         client_id: client_id.into(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params(&[("USERNAME", username), ("PASSWORD", password)]),
+        client_metadata: Default::default(),
     }
 }
 
@@ -138,6 +139,7 @@ pub fn refresh_auth(client_id: &str, refresh_token: &str) -> pb::InitiateAuthReq
         client_id: client_id.into(),
         auth_flow: "REFRESH_TOKEN_AUTH".into(),
         auth_parameters: params(&[("REFRESH_TOKEN", refresh_token)]),
+        client_metadata: Default::default(),
     }
 }
 

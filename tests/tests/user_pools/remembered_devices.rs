@@ -149,6 +149,7 @@ async fn sign_in_with_code(
         challenge_name: "EMAIL_OTP".into(),
         session: r.session,
         challenge_responses: params(&[("USERNAME", user), ("EMAIL_OTP_CODE", &code)]),
+        client_metadata: Default::default(),
     })
     .await
     .unwrap_or_else(|e| panic!("code: {}: {}", exception(&e), e.message()))
@@ -278,6 +279,7 @@ async fn a_remembered_device_stands_in_for_the_second_factor_and_nothing_else_do
                     ("DEVICE_KEY", &meta.device_key),
                     ("SRP_A", "abcdef0123456789"),
                 ]),
+                client_metadata: Default::default(),
             })
             .await
             .expect_err("no password first");
@@ -294,6 +296,7 @@ async fn a_remembered_device_stands_in_for_the_second_factor_and_nothing_else_do
                 ("DEVICE_KEY", &format!("{}x", meta.device_key)),
                 ("SRP_A", "abcdef0123456789"),
             ]),
+            client_metadata: Default::default(),
         })
         .await
         .expect_err("another device key");

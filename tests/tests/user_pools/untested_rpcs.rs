@@ -159,6 +159,7 @@ async fn admin_reset_user_password_forces_a_reset_ends_sessions_and_sends_a_code
             client_id: client.clone(),
             auth_flow: "ADMIN_USER_PASSWORD_AUTH".into(),
             auth_parameters: params(&[("USERNAME", "rosa"), ("PASSWORD", PASSWORD)]),
+            client_metadata: Default::default(),
         }))
         .await;
     observed.push(("AdminInitiateAuth, old password", outcome(&r)));
@@ -484,6 +485,7 @@ async fn admin_sign_in(
             client_id: client.into(),
             auth_flow: "ADMIN_USER_PASSWORD_AUTH".into(),
             auth_parameters: params(&[("USERNAME", username), ("PASSWORD", password)]),
+            client_metadata: Default::default(),
         }))
         .await
         .map(|r| r.into_inner())
@@ -502,6 +504,7 @@ fn answer(
         challenge_name: "NEW_PASSWORD_REQUIRED".into(),
         session: session.into(),
         challenge_responses: params(&[("USERNAME", username), ("NEW_PASSWORD", new_password)]),
+        client_metadata: Default::default(),
     }
 }
 

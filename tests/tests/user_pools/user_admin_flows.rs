@@ -84,6 +84,7 @@ async fn admin_created_user_sets_its_password_through_the_challenge_once() {
         challenge_name: "NEW_PASSWORD_REQUIRED".into(),
         session: session.into(),
         challenge_responses: params(&[("USERNAME", "dana"), ("NEW_PASSWORD", new_password)]),
+        client_metadata: Default::default(),
     };
     // Answered on the other gateway: the session is sealed with the cluster's key.
     let tokens = on_a

@@ -42,6 +42,7 @@ async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
         client_id: client_id.clone(),
         auth_flow: "USER_PASSWORD_AUTH".into(),
         auth_parameters: params(&[("USERNAME", user), ("PASSWORD", pw)]),
+        client_metadata: Default::default(),
     };
     let err = on_a
         .initiate_auth(auth("alice", PASSWORD))
@@ -165,6 +166,7 @@ async fn sign_up_confirm_sign_in_refresh_sign_out_across_gateways() {
         client_id: client_id.clone(),
         auth_flow: "REFRESH_TOKEN_AUTH".into(),
         auth_parameters: params(&[("REFRESH_TOKEN", token)]),
+        client_metadata: Default::default(),
     };
     let refreshed = on_b
         .initiate_auth(refresh(&tokens.refresh_token))

@@ -13,6 +13,7 @@ mod pre_token;
 mod triggers;
 
 pub(crate) use pre_token::{edit_claims, edit_scopes, HookEvent, Trigger};
+pub(crate) use triggers::with_client_metadata;
 pub(crate) use triggers::{
     apply_verdict, ChallengeResult, ConfirmSource, MessageSource, MigratedUser, MigrationSource,
     Next, SignUpSource, CODE_PARAMETER, USERNAME_PARAMETER,

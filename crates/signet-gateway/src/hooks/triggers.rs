@@ -207,6 +207,47 @@ pub(crate) fn user_attributes(user: &User) -> Value {
     Value::Object(m)
 }
 
+tokio::task_local! {
+    /// The ClientMetadata of the call being served, and whether that call is InitiateAuth.
+    static CLIENT_METADATA: (BTreeMap<String, String>, bool);
+}
+
+/// Most bytes of names and values a call's ClientMetadata may carry.
+const MAX_CLIENT_METADATA_BYTES: usize = 16 * 1024;
+
+/// Serve `call` with the request's ClientMetadata for the triggers it fires (a
+/// request-scoped value, so that it need not be threaded through every sign-in step). As in
+/// Cognito, InitiateAuth's goes to PreAuthentication and UserMigration only, as their
+/// `validationData`; every other call's goes to its triggers' `clientMetadata`.
+pub(crate) async fn with_client_metadata<T>(
+    metadata: BTreeMap<String, String>,
+    initiate_auth: bool,
+    call: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let bytes: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if bytes > MAX_CLIENT_METADATA_BYTES {
+        return Err(AppError::invalid(format!(
+            "ClientMetadata may carry at most {MAX_CLIENT_METADATA_BYTES} bytes"
+        )));
+    }
+    CLIENT_METADATA.scope((metadata, initiate_auth), call).await
+}
+
+/// The `clientMetadata` of a trigger the call being served fires.
+fn call_metadata() -> Value {
+    CLIENT_METADATA
+        .try_with(|(m, initiate)| if *initiate { json!({}) } else { strings(m) })
+        .unwrap_or_else(|_| json!({}))
+}
+
+/// The `validationData` of PreAuthentication and UserMigration: InitiateAuth's
+/// ClientMetadata.
+fn call_validation_data() -> Value {
+    CLIENT_METADATA
+        .try_with(|(m, initiate)| if *initiate { strings(m) } else { json!({}) })
+        .unwrap_or_else(|_| json!({}))
+}
+
 fn strings(m: &BTreeMap<String, String>) -> Value {
     Value::Object(
         m.iter()
@@ -362,7 +403,8 @@ impl Hooks {
             ConfirmSource::SignUp => "PostConfirmation_ConfirmSignUp",
             ConfirmSource::ForgotPassword => "PostConfirmation_ConfirmForgotPassword",
         };
-        let request = json!({"userAttributes": user_attributes(user), "clientMetadata": {}});
+        let request =
+            json!({"userAttributes": user_attributes(user), "clientMetadata": call_metadata()});
         self.tell(
             pool,
             Kind::PostConfirmation,
@@ -385,7 +427,7 @@ impl Hooks {
     ) -> Result<(), AppError> {
         let mut request = json!({
             "userAttributes": user.map(user_attributes).unwrap_or_else(|| json!({})),
-            "validationData": {},
+            "validationData": call_validation_data(),
         });
         if pool.config.prevent_user_existence_errors {
             request["userNotFound"] = user.is_none().into();
@@ -411,7 +453,7 @@ impl Hooks {
         let request = json!({
             "userAttributes": user_attributes(user),
             "newDeviceUsed": false,
-            "clientMetadata": {},
+            "clientMetadata": call_metadata(),
         });
         self.tell(
             pool,
@@ -437,7 +479,7 @@ impl Hooks {
         let request = json!({
             "userAttributes": user.map(user_attributes).unwrap_or_else(|| json!({})),
             "session": history(answered),
-            "clientMetadata": {},
+            "clientMetadata": call_metadata(),
             "userNotFound": user.is_none(),
         });
         let next = self
@@ -468,7 +510,7 @@ impl Hooks {
             "userAttributes": user.map(user_attributes).unwrap_or_else(|| json!({})),
             "challengeName": "CUSTOM_CHALLENGE",
             "session": history(answered),
-            "clientMetadata": {},
+            "clientMetadata": call_metadata(),
             "userNotFound": user.is_none(),
         });
         self.run(
@@ -496,7 +538,7 @@ impl Hooks {
             "userAttributes": user_attributes(user),
             "privateChallengeParameters": strings(private),
             "challengeAnswer": answer,
-            "clientMetadata": {},
+            "clientMetadata": call_metadata(),
             "userNotFound": false,
         });
         let right = self
@@ -536,7 +578,7 @@ impl Hooks {
             "userAttributes": user_attributes(user),
             "codeParameter": CODE_PARAMETER,
             "usernameParameter": username_parameter,
-            "clientMetadata": {},
+            "clientMetadata": call_metadata(),
         });
         self.run(
             pool,
@@ -567,11 +609,18 @@ impl Hooks {
         let (trigger, request) = match source {
             MigrationSource::Authentication { password } => (
                 "UserMigration_Authentication",
-                json!({"password": password, "validationData": {}, "clientMetadata": {}}),
+                json!({
+                    "password": password,
+                    "validationData": call_validation_data(),
+                    "clientMetadata": call_metadata(),
+                }),
             ),
             MigrationSource::ForgotPassword => (
                 "UserMigration_ForgotPassword",
-                json!({"validationData": {}, "clientMetadata": {}}),
+                json!({
+                    "validationData": call_validation_data(),
+                    "clientMetadata": call_metadata(),
+                }),
             ),
         };
         let forgot = matches!(source, MigrationSource::ForgotPassword);

@@ -397,6 +397,7 @@ pub fn password_auth(client_id: &str, u: &BenchUser) -> pb::InitiateAuthRequest 
             ("USERNAME".to_string(), u.username.clone()),
             ("PASSWORD".to_string(), u.password.clone()),
         ]),
+        client_metadata: Default::default(),
     }
 }
 

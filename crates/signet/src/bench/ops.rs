@@ -184,6 +184,7 @@ impl Op {
                             "REFRESH_TOKEN".to_string(),
                             u.refresh_token.clone(),
                         )]),
+                        client_metadata: Default::default(),
                     })
                     .collect(),
             ),
@@ -332,6 +333,7 @@ impl Op {
                             signet_crypto::totp_code(&t.seed, step),
                         ),
                     ]),
+                    client_metadata: Default::default(),
                 };
                 match clients[i].respond_to_auth_challenge(answer).await {
                     Ok(a) => match &a.get_ref().authentication_result {

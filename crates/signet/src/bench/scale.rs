@@ -161,6 +161,7 @@ async fn sign_ins(
                         ("USERNAME".to_string(), user.clone()),
                         ("PASSWORD".to_string(), PASSWORD.to_string()),
                     ]),
+                    client_metadata: Default::default(),
                 })
                 .await
                 .map_err(status_error)

@@ -165,6 +165,7 @@ pub async fn sign_in(
                 ("USERNAME".to_string(), username.to_string()),
                 ("PASSWORD".to_string(), password.to_string()),
             ]),
+            client_metadata: Default::default(),
         }),
     )
     .await?;

@@ -59,6 +59,7 @@ async fn present(
         client_id: client_id.into(),
         auth_flow: "REFRESH_TOKEN_AUTH".into(),
         auth_parameters: HashMap::from([("REFRESH_TOKEN".to_string(), token.to_string())]),
+        client_metadata: Default::default(),
     });
     match auth::timed(timeout, call).await {
         Ok(r) => {

@@ -145,6 +145,7 @@ async fn call(
                     secret_hash: app.secret_hash(&username),
                     username: username.clone(),
                     confirmation_code: code,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;
@@ -160,6 +161,7 @@ async fn call(
                     client_id,
                     auth_flow: "USER_PASSWORD_AUTH".into(),
                     auth_parameters,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;
@@ -180,6 +182,7 @@ async fn call(
                     challenge_name: "NEW_PASSWORD_REQUIRED".into(),
                     session,
                     challenge_responses,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;
@@ -200,6 +203,7 @@ async fn call(
                     client_id,
                     auth_flow: "REFRESH_TOKEN_AUTH".into(),
                     auth_parameters,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;
@@ -211,6 +215,7 @@ async fn call(
                     client_id,
                     secret_hash: app.secret_hash(&username),
                     username,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;
@@ -228,6 +233,7 @@ async fn call(
                     username: username.clone(),
                     confirmation_code: code,
                     password,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;
@@ -261,6 +267,7 @@ async fn call(
                             challenge_name: "MFA_SETUP".into(),
                             session: verified.session,
                             challenge_responses,
+                            client_metadata: Default::default(),
                         })
                         .await,
                     )?;
@@ -287,6 +294,7 @@ async fn call(
                     challenge_name: challenge,
                     session,
                     challenge_responses,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;
@@ -307,6 +315,7 @@ async fn call(
                     challenge_name: "SELECT_MFA_TYPE".into(),
                     session,
                     challenge_responses,
+                    client_metadata: Default::default(),
                 })
                 .await,
             )?;

@@ -466,3 +466,10 @@ pub(super) fn signing_key(k: &signet_core::SigningKey) -> pb::SigningKeyType {
         public_jwk: k.public_jwk.clone(),
     }
 }
+
+/// A request's ClientMetadata, for the triggers it fires.
+pub(super) fn metadata(
+    m: &std::collections::HashMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}

@@ -1,7 +1,9 @@
 //! `signet.v1.UserPoolAdmin`, admin user management, admin sign-in and the dev outbox.
 
 use crate::api::grpc::convert as cv;
+use crate::api::grpc::convert::metadata;
 use crate::auth::DeviceOwner;
+use crate::hooks::with_client_metadata;
 use crate::names::{Challenge, InitiateFlow, MessageAction};
 use crate::users::AdminCreateUser;
 use crate::Gateway;
@@ -174,10 +176,10 @@ pub(super) async fn admin_initiate_auth(
         .describe_client(&r.user_pool_id, &r.client_id)
         .await?;
     let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
-    let o = gw
+    let call = gw
         .auth
-        .initiate_auth(&client.client_id, flow, &params, true)
-        .await?;
+        .initiate_auth(&client.client_id, flow, &params, true);
+    let o = with_client_metadata(metadata(&r.client_metadata), true, call).await?;
     Ok(cv::auth(o))
 }
 
@@ -191,10 +193,10 @@ pub(super) async fn admin_respond_to_auth_challenge(
         .describe_client(&r.user_pool_id, &r.client_id)
         .await?;
     let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
-    let o = gw
+    let call = gw
         .auth
-        .respond_to_challenge(&client.client_id, challenge, &r.session, &responses)
-        .await?;
+        .respond_to_challenge(&client.client_id, challenge, &r.session, &responses);
+    let o = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
     Ok(cv::auth(o))
 }
 

@@ -2,6 +2,8 @@
 
 use super::opt;
 use crate::api::grpc::convert as cv;
+use crate::api::grpc::convert::metadata;
+use crate::hooks::with_client_metadata;
 use crate::names::{Challenge, InitiateFlow};
 use crate::oauth::ClientAuth;
 use crate::{AppError, Gateway, RateClass};
@@ -38,15 +40,9 @@ pub(super) async fn initiate_auth(
 ) -> Result<pb::AuthResponse, Status> {
     super::budget(gw, RateClass::SignIn, &r.client_id)?;
     let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
-    let o = gw
-        .auth
-        .initiate_auth(
-            &r.client_id,
-            InitiateFlow::parse(&r.auth_flow)?,
-            &params,
-            false,
-        )
-        .await?;
+    let flow = InitiateFlow::parse(&r.auth_flow)?;
+    let call = gw.auth.initiate_auth(&r.client_id, flow, &params, false);
+    let o = with_client_metadata(metadata(&r.client_metadata), true, call).await?;
     Ok(cv::auth(o))
 }
 
@@ -57,10 +53,10 @@ pub(super) async fn respond_to_auth_challenge(
     super::budget(gw, RateClass::SignIn, &r.client_id)?;
     let challenge = Challenge::parse(&r.challenge_name)?;
     let responses: BTreeMap<String, String> = r.challenge_responses.into_iter().collect();
-    let o = gw
+    let call = gw
         .auth
-        .respond_to_challenge(&r.client_id, challenge, &r.session, &responses)
-        .await?;
+        .respond_to_challenge(&r.client_id, challenge, &r.session, &responses);
+    let o = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
     Ok(cv::auth(o))
 }
 

@@ -2,6 +2,8 @@
 
 use super::opt;
 use crate::api::grpc::convert as cv;
+use crate::api::grpc::convert::metadata;
+use crate::hooks::with_client_metadata;
 use crate::Gateway;
 use crate::RateClass;
 use signet_proto::v1 as pb;
@@ -38,14 +40,13 @@ pub(super) async fn confirm_sign_up(
     r: pb::ConfirmSignUpRequest,
 ) -> Result<pb::AuthEmpty, Status> {
     super::budget(gw, RateClass::SignIn, &r.client_id)?;
-    gw.signup
-        .confirm_sign_up(
-            &r.client_id,
-            opt(&r.secret_hash),
-            &r.username,
-            &r.confirmation_code,
-        )
-        .await?;
+    let call = gw.signup.confirm_sign_up(
+        &r.client_id,
+        opt(&r.secret_hash),
+        &r.username,
+        &r.confirmation_code,
+    );
+    with_client_metadata(metadata(&r.client_metadata), false, call).await?;
     Ok(pb::AuthEmpty {})
 }
 
@@ -54,10 +55,10 @@ pub(super) async fn resend_confirmation_code(
     r: pb::ClientUserRequest,
 ) -> Result<pb::CodeDeliveryResponse, Status> {
     super::budget(gw, RateClass::Codes, &r.client_id)?;
-    let d = gw
+    let call = gw
         .signup
-        .resend_confirmation_code(&r.client_id, opt(&r.secret_hash), &r.username)
-        .await?;
+        .resend_confirmation_code(&r.client_id, opt(&r.secret_hash), &r.username);
+    let d = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
     Ok(pb::CodeDeliveryResponse {
         code_delivery_details: Some(cv::delivery(&d)),
     })
@@ -68,10 +69,10 @@ pub(super) async fn forgot_password(
     r: pb::ClientUserRequest,
 ) -> Result<pb::CodeDeliveryResponse, Status> {
     super::budget(gw, RateClass::Codes, &r.client_id)?;
-    let d = gw
+    let call = gw
         .signup
-        .forgot_password(&r.client_id, opt(&r.secret_hash), &r.username)
-        .await?;
+        .forgot_password(&r.client_id, opt(&r.secret_hash), &r.username);
+    let d = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
     Ok(pb::CodeDeliveryResponse {
         code_delivery_details: Some(cv::delivery(&d)),
     })
@@ -82,14 +83,13 @@ pub(super) async fn confirm_forgot_password(
     r: pb::ConfirmForgotPasswordRequest,
 ) -> Result<pb::AuthEmpty, Status> {
     super::budget(gw, RateClass::SignIn, &r.client_id)?;
-    gw.signup
-        .confirm_forgot_password(
-            &r.client_id,
-            opt(&r.secret_hash),
-            &r.username,
-            &r.confirmation_code,
-            &r.password,
-        )
-        .await?;
+    let call = gw.signup.confirm_forgot_password(
+        &r.client_id,
+        opt(&r.secret_hash),
+        &r.username,
+        &r.confirmation_code,
+        &r.password,
+    );
+    with_client_metadata(metadata(&r.client_metadata), false, call).await?;
     Ok(pb::AuthEmpty {})
 }
