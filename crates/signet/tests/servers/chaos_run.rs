@@ -159,7 +159,7 @@ fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {
         "a restarted gateway signed with a new key: {r:#}"
     );
     // No stale key decision: the keys of the gateways the faults killed (or restarted on a
-    // skewed clock) were retired by the stores within the run (15 s leases), and no key of
+    // skewed clock) were retired by the stores within the run (25 s leases), and no key of
     // a gateway process that kept renewing was, whatever the leaders paused, cut off or
     // skewed saw.
     let keys = &r["workloads"]["keys"];
