@@ -15,6 +15,7 @@
 
 use super::password::refusal;
 use super::session::invalid_session;
+use super::srp::{invalid_claim, ClaimAnswer};
 use super::{Auth, AuthOutcome};
 use crate::hooks::Trigger;
 use crate::names::Challenge;
@@ -264,62 +265,33 @@ impl Auth {
     ) -> Result<AuthOutcome, AppError> {
         let client = self.dir.active_client(client_id).await?;
         let pool = self.dir.pool(&client.pool_id).await?;
-        let need = |k: &str| {
-            responses
-                .get(k)
-                .ok_or_else(|| AppError::invalid(format!("Missing required parameter {k}")))
-        };
-        let (block_b64, claim_b64, timestamp, key) = (
-            need("PASSWORD_CLAIM_SECRET_BLOCK")?,
-            need("PASSWORD_CLAIM_SIGNATURE")?,
-            need("TIMESTAMP")?,
-            need("DEVICE_KEY")?,
-        );
-        let given_user = need("USERNAME")?;
-        self.secrets.check_secret_hash(
-            &client,
-            given_user,
-            responses.get("SECRET_HASH").map(String::as_str),
-        )?;
-        let invalid = || AppError::NotAuthorized("Invalid secret block or signature.".into());
-        let block_bytes = b64().decode(block_b64).map_err(|_| invalid())?;
-        let block: Block = std::str::from_utf8(&block_bytes)
-            .ok()
-            .and_then(|s| self.sealer.open(BLOCK_PURPOSE, s))
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(invalid)?;
+        let key = responses
+            .get("DEVICE_KEY")
+            .ok_or_else(|| AppError::invalid("Missing required parameter DEVICE_KEY"))?;
+        let answer: ClaimAnswer<Block> = self.open_claim(&client, responses, BLOCK_PURPOSE)?;
+        let ClaimAnswer {
+            block,
+            block_bytes,
+            claim,
+            timestamp,
+            ..
+        } = answer;
         let s = &block.session;
         let stage = Challenge::DevicePasswordVerifier.name();
-        if s.pool != pool.id || s.client != client.client_id || s.challenge != stage {
-            return Err(invalid());
+        let ours = s.pool == pool.id && s.client == client.client_id && s.challenge == stage;
+        if !ours || s.device.as_deref() != Some(key.as_str()) {
+            return Err(invalid_claim());
         }
-        if s.device.as_deref() != Some(key.as_str()) {
-            return Err(invalid());
-        }
-        let now = self.clock.now_ms();
-        if now >= s.exp_ms {
-            return Err(AppError::NotAuthorized(
-                "Invalid session for the user, session is expired.".into(),
-            ));
-        }
-        if !super::srp::timestamp_ok(timestamp, now) {
-            return Err(AppError::invalid(
-                "TIMESTAMP must be the client's UTC time, e.g. \"Sun Dec 6 08:10:36 UTC 2026\"",
-            ));
-        }
+        self.claim_in_time(s.exp_ms, &timestamp)?;
         // The one user check, as for any session; then the device, still remembered.
         let view = self.session_user(&pool, s).await?;
         let device = self
             .remembered_device(&pool, &view.user, key)
             .await?
-            .ok_or_else(invalid)?;
+            .ok_or_else(invalid_claim)?;
         let verifier = self.open_verifier(&device)?.verifier;
-        let claim = b64().decode(claim_b64).unwrap_or_default();
-        let (group, device_key, stamp) = (
-            group_key(&pool.id, &view.user.sub),
-            key.clone(),
-            timestamp.clone(),
-        );
+        let (group, device_key, stamp) =
+            (group_key(&pool.id, &view.user.sub), key.clone(), timestamp);
         let (a, eph) = (
             block.a.clone(),
             SrpEphemeral {

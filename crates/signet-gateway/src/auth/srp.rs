@@ -126,44 +126,18 @@ impl Auth {
     ) -> Result<AuthOutcome, AppError> {
         let client = self.dir.active_client(client_id).await?;
         let pool = self.dir.pool(&client.pool_id).await?;
-        let need = |k: &str| {
-            responses
-                .get(k)
-                .ok_or_else(|| AppError::invalid(format!("Missing required parameter {k}")))
-        };
-        let (block_b64, claim_b64, timestamp) = (
-            need("PASSWORD_CLAIM_SECRET_BLOCK")?,
-            need("PASSWORD_CLAIM_SIGNATURE")?,
-            need("TIMESTAMP")?,
-        );
-        let given_user = need("USERNAME")?;
-        self.secrets.check_secret_hash(
-            &client,
-            given_user,
-            responses.get("SECRET_HASH").map(String::as_str),
-        )?;
-        let invalid = || AppError::NotAuthorized("Invalid secret block or signature.".into());
-        let block_bytes = b64().decode(block_b64).map_err(|_| invalid())?;
-        let block: Block = std::str::from_utf8(&block_bytes)
-            .ok()
-            .and_then(|s| self.sealer.open(BLOCK_PURPOSE, s))
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(invalid)?;
+        let answer: ClaimAnswer<Block> = self.open_claim(&client, responses, BLOCK_PURPOSE)?;
+        let ClaimAnswer {
+            block,
+            block_bytes,
+            claim,
+            timestamp,
+            username: given_user,
+        } = answer;
         if block.pool != pool.id || block.client != client.client_id {
-            return Err(invalid());
+            return Err(invalid_claim());
         }
-        let now = self.clock.now_ms();
-        if now >= block.exp_ms {
-            return Err(AppError::NotAuthorized(
-                "Invalid session for the user, session is expired.".into(),
-            ));
-        }
-        if !timestamp_ok(timestamp, now) {
-            return Err(AppError::invalid(
-                "TIMESTAMP must be the client's UTC time, e.g. \"Sun Dec 6 08:10:36 UTC 2026\"",
-            ));
-        }
-        let claim = b64().decode(claim_b64).unwrap_or_default();
+        self.claim_in_time(block.exp_ms, &timestamp)?;
         // The user now: its verifier must still be the one B was made with (a password
         // changed since fails the claim), and the same user (sub).
         let (_, view) = self.user_for_login(&pool, &block.user).await?;
@@ -218,6 +192,78 @@ impl Auth {
     }
 }
 
+/// An answer to PASSWORD_VERIFIER or DEVICE_PASSWORD_VERIFIER: the server's side of the
+/// exchange (opened from PASSWORD_CLAIM_SECRET_BLOCK), the block's bytes (part of the signed
+/// message), the claim, TIMESTAMP and USERNAME.
+pub(super) struct ClaimAnswer<B> {
+    pub block: B,
+    pub block_bytes: Vec<u8>,
+    pub claim: Vec<u8>,
+    pub timestamp: String,
+    pub username: String,
+}
+
+pub(super) fn invalid_claim() -> AppError {
+    AppError::NotAuthorized("Invalid secret block or signature.".into())
+}
+
+impl Auth {
+    /// Read an SRP claim's answer for `client` (its SECRET_HASH checked) and open its
+    /// secret block, sealed for `purpose`.
+    pub(super) fn open_claim<B: serde::de::DeserializeOwned>(
+        &self,
+        client: &AppClient,
+        responses: &BTreeMap<String, String>,
+        purpose: &str,
+    ) -> Result<ClaimAnswer<B>, AppError> {
+        let need = |k: &str| {
+            responses
+                .get(k)
+                .ok_or_else(|| AppError::invalid(format!("Missing required parameter {k}")))
+        };
+        let (block_b64, claim_b64, timestamp) = (
+            need("PASSWORD_CLAIM_SECRET_BLOCK")?,
+            need("PASSWORD_CLAIM_SIGNATURE")?,
+            need("TIMESTAMP")?,
+        );
+        let username = need("USERNAME")?;
+        self.secrets.check_secret_hash(
+            client,
+            username,
+            responses.get("SECRET_HASH").map(String::as_str),
+        )?;
+        let block_bytes = b64().decode(block_b64).map_err(|_| invalid_claim())?;
+        let block = std::str::from_utf8(&block_bytes)
+            .ok()
+            .and_then(|s| self.sealer.open(purpose, s))
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(invalid_claim)?;
+        Ok(ClaimAnswer {
+            block,
+            block_bytes,
+            claim: b64().decode(claim_b64).unwrap_or_default(),
+            timestamp: timestamp.clone(),
+            username: username.clone(),
+        })
+    }
+
+    /// The exchange has not expired (`exp_ms`) and TIMESTAMP is the client's time now.
+    pub(super) fn claim_in_time(&self, exp_ms: u64, timestamp: &str) -> Result<(), AppError> {
+        let now = self.clock.now_ms();
+        if now >= exp_ms {
+            return Err(AppError::NotAuthorized(
+                "Invalid session for the user, session is expired.".into(),
+            ));
+        }
+        if !timestamp_ok(timestamp, now) {
+            return Err(AppError::invalid(
+                "TIMESTAMP must be the client's UTC time, e.g. \"Sun Dec 6 08:10:36 UTC 2026\"",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A salt and B for nobody.
 fn decoy() -> (String, SrpEphemeral, bool) {
     let (salt, big_b) = signet_crypto::srp_decoy();
@@ -226,7 +272,7 @@ fn decoy() -> (String, SrpEphemeral, bool) {
 }
 
 /// A claim's TIMESTAMP is within [`TIMESTAMP_SKEW_S`] of `now_ms`.
-pub(super) fn timestamp_ok(timestamp: &str, now_ms: u64) -> bool {
+fn timestamp_ok(timestamp: &str, now_ms: u64) -> bool {
     parse_timestamp(timestamp)
         .is_some_and(|t| (t - (now_ms / 1000) as i64).abs() <= TIMESTAMP_SKEW_S)
 }
