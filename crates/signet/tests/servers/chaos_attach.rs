@@ -75,6 +75,7 @@ async fn attach(ready: &Value, data_dir: &Path, run_dir: &Path, args: &[&str]) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_attach_runs_the_users_commands_and_checks_the_stores_status() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let tmp = tempfile::tempdir().expect("tempdir");
     let data_dir = tmp.path().join("dev");
     let (_dev, pid, ready) = start_dev(&data_dir).await;
@@ -249,6 +250,7 @@ async fn chaos_attach_runs_the_users_commands_and_checks_the_stores_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_attach_a_failing_fault_command_fails_the_run_and_is_reported() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let tmp = tempfile::tempdir().expect("tempdir");
     let data_dir = tmp.path().join("dev");
     let (_dev, _pid, ready) = start_dev(&data_dir).await;

@@ -40,17 +40,7 @@ const REPORTED: [&str; 20] = [
     "SlowNetwork",
 ];
 
-/// The two runs below each start a cluster of real processes and measure how long writes
-/// stop after each fault; run side by side on two cores, each slows the other's elections
-/// (an 11 s outage after mute-leader was seen that way). One at a time.
-static ONE_CLUSTER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_cluster_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    // A run that failed (panicked) holding the lock does not make the other one fail.
-    ONE_CLUSTER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use super::one_cluster_at_a_time;
 
 #[test]
 fn a_short_seeded_run_injects_every_fault_and_finds_no_anomaly() {

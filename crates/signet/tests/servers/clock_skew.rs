@@ -90,6 +90,7 @@ async fn metrics(p: &ChildProcess) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_leader_two_days_ahead_takes_correct_gateways_and_retires_no_key() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let dir = tempfile::tempdir().unwrap();
     // Store 1 makes the cluster, so it leads; its clock is two days ahead.
     let s1 = store(&dir.path().join("s1"), 1, &["--init"], TWO_DAYS_S).await;
@@ -191,6 +192,7 @@ async fn a_store_leader_two_days_ahead_takes_correct_gateways_and_retires_no_key
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_whose_clock_is_off_is_not_ready_and_says_why() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let dir = tempfile::tempdir().unwrap();
     let s1 = store(&dir.path().join("s1"), 1, &["--init"], 0).await;
     let api = field(&s1, "api_addr").to_string();

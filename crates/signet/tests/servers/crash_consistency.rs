@@ -328,6 +328,7 @@ async fn three_stores(dir: &Path) -> (Vec<Node>, StoreClient) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_failpoint_crashes_and_a_whole_cluster_power_loss() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let tmp = tempfile::tempdir().unwrap();
     let (mut nodes, client) = three_stores(tmp.path()).await;
     let writers = Writers::start(&client);
@@ -411,6 +412,7 @@ async fn acknowledged_writes_survive_failpoint_crashes_and_a_whole_cluster_power
 /// store whose disk failed stops rather than serve on without durability.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_disk_under_the_leader_loses_nothing_and_writes_go_on() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let tmp = tempfile::tempdir().unwrap();
     let (mut nodes, client) = three_stores(tmp.path()).await;
     let writers = Writers::start(&client);
@@ -480,6 +482,7 @@ async fn a_failing_disk_under_the_leader_loses_nothing_and_writes_go_on() {
 /// had acknowledged: its reads must still see every acknowledged write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_leader_back_from_a_power_loss_reads_what_it_acknowledged() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let tmp = tempfile::tempdir().unwrap();
     let (mut nodes, client) = three_stores(tmp.path()).await;
     let mut restored_as_leader = 0;
@@ -543,6 +546,7 @@ async fn a_leader_back_from_a_power_loss_reads_what_it_acknowledged() {
 /// stores agree.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_dies_truncating_entries_the_cluster_overwrote_and_comes_back_whole() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let tmp = tempfile::tempdir().unwrap();
     let (mut nodes, client) = three_stores(tmp.path()).await;
     let writers = Writers::start(&client);
@@ -610,6 +614,7 @@ async fn a_node_dies_truncating_entries_the_cluster_overwrote_and_comes_back_who
 /// write itself (`StoreNode::failed`), so both end the process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_snapshot_that_cannot_be_synced_stops_the_store() {
+    let _one = super::one_cluster_at_a_time_async().await;
     let tmp = tempfile::tempdir().unwrap();
     let (mut nodes, client) = three_stores(tmp.path()).await;
     let writers = Writers::start(&client);
