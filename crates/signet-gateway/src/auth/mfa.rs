@@ -265,16 +265,7 @@ impl Auth {
                 patch,
             )
             .await?;
-        // Disabled or signed out meanwhile: no tokens.
-        let view = self.session_user(pool, s).await?;
-        self.signed_in(
-            pool,
-            client,
-            &view,
-            Trigger::Authentication,
-            s.device.as_deref(),
-        )
-        .await
+        self.session_signed_in(pool, client, s).await
     }
 
     /// The answer to SOFTWARE_TOKEN_MFA.
@@ -318,16 +309,7 @@ impl Auth {
             (Outcome::Rejected(Rejection::MfaCodeReused), _) => return Err(AppError::ExpiredCode),
             (Outcome::Rejected(_), _) => return Err(invalid_session()),
         }
-        // Disabled or signed out meanwhile: no tokens.
-        let view = self.session_user(pool, s).await?;
-        self.signed_in(
-            pool,
-            client,
-            &view,
-            Trigger::Authentication,
-            s.device.as_deref(),
-        )
-        .await
+        self.session_signed_in(pool, client, s).await
     }
 
     /// RespondToAuthChallenge(MFA_SETUP) with the session VerifySoftwareToken returned.
@@ -341,6 +323,25 @@ impl Auth {
         if view.user.mfa.totp.is_none() {
             return Err(invalid_session());
         }
+        self.signed_in(
+            pool,
+            client,
+            &view,
+            Trigger::Authentication,
+            s.device.as_deref(),
+        )
+        .await
+    }
+
+    /// The session's last factor was right: the one user check again (disabled or signed
+    /// out meanwhile: no tokens), then the tokens.
+    async fn session_signed_in(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        s: &SessionPayload,
+    ) -> Result<AuthOutcome, AppError> {
+        let view = self.session_user(pool, s).await?;
         self.signed_in(
             pool,
             client,
