@@ -10,8 +10,9 @@ use crate::{
     RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
     RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
     SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
-    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
-    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
+    StartRefreshFamily, StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient,
+    UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
+    VerifyTotp,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -176,6 +177,8 @@ pub enum Command {
     AdvanceRefreshFamily(AdvanceRefreshFamily),
     /// Revoke a refresh-token family (RevokeToken).
     RevokeRefreshFamily(RevokeRefreshFamily),
+    /// Start an authorization code's refresh-token family: its one redemption.
+    StartRefreshFamily(StartRefreshFamily),
 
     // Signing keys: `apply/keys.rs`.
     /// Publish the public half of a signing key.
@@ -303,6 +306,7 @@ impl Command {
             Command::RedeemCode(_) => "redeem_code",
             Command::AdvanceRefreshFamily(_) => "advance_refresh_family",
             Command::RevokeRefreshFamily(_) => "revoke_refresh_family",
+            Command::StartRefreshFamily(_) => "start_refresh_family",
             Command::PublishKey(_) => "publish_key",
             Command::RenewKeyLease(_) => "renew_key_lease",
             Command::RetireKey(_) => "retire_key",

@@ -32,8 +32,9 @@ pub use apply::{
     RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
     RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
     SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
-    StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
-    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
+    StartRefreshFamily, StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient,
+    UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
+    VerifyTotp,
 };
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};

@@ -55,6 +55,9 @@ pub enum Rejection {
     RefreshReused,
     /// The refresh-token family was revoked.
     RefreshRevoked,
+    /// The refresh-token family was started already: its authorization code was redeemed
+    /// before (a replay).
+    RefreshFamilyExists,
     /// The kid is already published with different key material, or was dropped.
     KidConflict,
     /// No such signing key.

@@ -36,6 +36,12 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// SHA-256 of `data` (PKCE's S256 code challenge, RFC 7636 §4.2).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    d.as_ref().try_into().expect("SHA-256 is 32 bytes")
+}
+
 /// HMAC-SHA256 under a server key.
 #[derive(Clone)]
 pub struct KeyedHasher {

@@ -149,12 +149,15 @@ pub enum GrantType {
     ClientCredentials,
     /// refresh_token (RFC 6749 §6).
     RefreshToken,
+    /// authorization_code (RFC 6749 §4.1.3), from the hosted sign-in.
+    AuthorizationCode,
 }
 
 impl WireName for GrantType {
     const NAMES: &'static [(Self, &'static str)] = &[
         (Self::ClientCredentials, "client_credentials"),
         (Self::RefreshToken, "refresh_token"),
+        (Self::AuthorizationCode, "authorization_code"),
     ];
 }
 

@@ -24,8 +24,9 @@ const SHARDS: usize = 16;
 /// of MB at most.
 const SHARD_KEYS: usize = 65_536;
 
-/// The class of a public call, by its gRPC path or HTTP route; None: not limited.
-pub(crate) fn class_of(path: &str) -> Option<RateClass> {
+/// The class of a public call, by its gRPC path or HTTP route (the hosted pages' forms only
+/// when posted: showing a form costs nothing); None: not limited.
+pub(crate) fn class_of(path: &str, post: bool) -> Option<RateClass> {
     if let Some(method) = path.strip_prefix("/signet.v1.UserPoolAuth/") {
         return match method {
             "InitiateAuth"
@@ -46,7 +47,18 @@ pub(crate) fn class_of(path: &str) -> Option<RateClass> {
     if path.ends_with("/oauth2/token") {
         return Some(RateClass::Token);
     }
-    None
+    if !post {
+        return None;
+    }
+    // The hosted pages' forms, `{issuer}/{page}`.
+    match path.rsplit('/').next() {
+        Some("login" | "challenge" | "confirm" | "confirmForgotPassword") => {
+            Some(RateClass::SignIn)
+        }
+        Some("signup") => Some(RateClass::SignUp),
+        Some("forgotPassword") => Some(RateClass::Codes),
+        _ => None,
+    }
 }
 
 /// What a budget is kept for.
@@ -248,20 +260,33 @@ mod tests {
     #[test]
     fn classes_by_path() {
         assert_eq!(
-            class_of("/signet.v1.UserPoolAuth/InitiateAuth"),
+            class_of("/signet.v1.UserPoolAuth/InitiateAuth", true),
             Some(RateClass::SignIn)
         );
         assert_eq!(
-            class_of("/signet.v1.UserPoolAuth/SignUp"),
+            class_of("/signet.v1.UserPoolAuth/SignUp", true),
             Some(RateClass::SignUp)
         );
         assert_eq!(
-            class_of("/signet.v1.UserPoolAuth/ForgotPassword"),
+            class_of("/signet.v1.UserPoolAuth/ForgotPassword", true),
             Some(RateClass::Codes)
         );
-        assert_eq!(class_of("/eu_abc/oauth2/token"), Some(RateClass::Token));
-        assert_eq!(class_of("/signet.v1.UserPoolAuth/GetUser"), None);
-        assert_eq!(class_of("/signet.v1.UserPoolAdmin/AdminGetUser"), None);
-        assert_eq!(class_of("/healthz"), None);
+        assert_eq!(
+            class_of("/eu_abc/oauth2/token", true),
+            Some(RateClass::Token)
+        );
+        assert_eq!(class_of("/signet.v1.UserPoolAuth/GetUser", true), None);
+        assert_eq!(
+            class_of("/signet.v1.UserPoolAdmin/AdminGetUser", true),
+            None
+        );
+        assert_eq!(class_of("/healthz", true), None);
+        assert_eq!(class_of("/eu_abc/login", true), Some(RateClass::SignIn));
+        assert_eq!(class_of("/eu_abc/login", false), None);
+        assert_eq!(class_of("/eu_abc/signup", true), Some(RateClass::SignUp));
+        assert_eq!(
+            class_of("/eu_abc/forgotPassword", true),
+            Some(RateClass::Codes)
+        );
     }
 }

@@ -78,6 +78,21 @@ impl ClientSecrets {
         )))
     }
 
+    /// The SECRET_HASH the client itself would send for `username` (from its newest
+    /// secret), for the hosted pages, which act for the client in the browser; `None` for a
+    /// public client.
+    pub(crate) fn own_secret_hash(&self, client: &AppClient, username: &str) -> Option<String> {
+        let s = client.secrets.last()?;
+        let secret = self
+            .sealer
+            .open(&format!("client-secret:{}", client.client_id), &s.sealed)?;
+        Some(secret_hash(
+            &String::from_utf8_lossy(&secret),
+            username,
+            &client.client_id,
+        ))
+    }
+
     /// Whether `given` is one of the client's secrets (constant time per secret).
     pub(crate) fn matches(&self, client: &AppClient, given: &str) -> bool {
         let h = self.hash(&client.client_id, given);

@@ -415,8 +415,8 @@ async fn token_endpoint_errors_follow_rfc_6749() {
         ),
         (
             vec![("grant_type", "authorization_code"), ("code", "x")],
-            "unsupported_grant_type",
-            "authorization_code grant",
+            "unauthorized_client",
+            "authorization_code grant of a client without the code flow",
         ),
         (vec![("scope", READ)], "invalid_request", "no grant_type"),
         (

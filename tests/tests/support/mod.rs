@@ -1,6 +1,7 @@
 //! Helpers shared by the cluster tests: commands with recognisable payloads and reads.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod clients;
 pub mod hooks;
 pub mod http;

@@ -264,3 +264,34 @@ impl Apply for RevokeRefreshFamily {
         Ok(Outcome::Applied)
     }
 }
+
+/// Start the refresh-token family of an authorization code: its first redemption. The code
+/// names the family; a second redemption finds it started and is refused, so a code gives
+/// tokens once, cluster-wide, whatever the concurrency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartRefreshFamily {
+    /// Family id (chosen when the code was issued).
+    pub family_id: String,
+    /// When the family's last token expires, Unix ms.
+    pub expires_at_ms: u64,
+}
+
+impl Apply for StartRefreshFamily {
+    fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
+        if !valid_parts(&[&self.family_id]) {
+            return reject(Rejection::InvalidKey);
+        }
+        let k = self.family_id.as_bytes();
+        if get::<RefreshFamily>(txn, Table::RefreshFamilies, k)?.is_some() {
+            return reject(Rejection::RefreshFamilyExists);
+        }
+        let fam = RefreshFamily {
+            generation: 0,
+            revoked: false,
+            expires_at_ms: self.expires_at_ms,
+            advanced_at_ms: 0,
+        };
+        put(txn, Table::RefreshFamilies, k, &fam)?;
+        Ok(Outcome::Applied)
+    }
+}

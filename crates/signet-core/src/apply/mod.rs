@@ -18,7 +18,9 @@ mod users;
 
 pub(crate) use audit::{ring_counter, ring_slot};
 pub use audit::{RecordAuditEvents, MAX_AUDIT_BATCH};
-pub use codes::{AdvanceRefreshFamily, IssueCode, RedeemCode, RevokeRefreshFamily};
+pub use codes::{
+    AdvanceRefreshFamily, IssueCode, RedeemCode, RevokeRefreshFamily, StartRefreshFamily,
+};
 pub use devices::{ConfirmDevice, ForgetDevice, UpdateDeviceStatus};
 pub use groups::{AddUserToGroup, CreateGroup, DeleteGroup, RemoveUserFromGroup, UpdateGroup};
 pub use identities::{
@@ -135,6 +137,7 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::RedeemCode(c) => c.apply(txn),
         Command::AdvanceRefreshFamily(c) => c.apply(txn),
         Command::RevokeRefreshFamily(c) => c.apply(txn),
+        Command::StartRefreshFamily(c) => c.apply(txn),
         Command::PublishKey(c) => c.apply(txn),
         Command::RenewKeyLease(c) => c.apply(txn),
         Command::RetireKey(c) => c.apply(txn),

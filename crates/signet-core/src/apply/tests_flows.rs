@@ -190,6 +190,43 @@ fn refresh_family_rotates_once_per_generation_and_reuse_revokes() {
 }
 
 #[test]
+fn an_authorization_code_starts_its_family_once_and_the_family_then_rotates() {
+    let mut f = Fixture::new();
+    let start = || {
+        Command::StartRefreshFamily(StartRefreshFamily {
+            family_id: "famc".into(),
+            expires_at_ms: 99,
+        })
+    };
+    f.ok(start());
+    // The code again: refused, whoever asks; the caller revokes what the first one got.
+    assert_eq!(
+        f.run(start()),
+        Outcome::Rejected(Rejection::RefreshFamilyExists)
+    );
+    // The started family is an ordinary one: it rotates from generation 0.
+    f.ok(Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
+        family_id: "famc".into(),
+        presented_generation: 0,
+        expires_at_ms: 99,
+        at_ms: 0,
+        grace_ms: 0,
+    }));
+    // A revoked family can not be started again either.
+    f.ok(Command::RevokeRefreshFamily(RevokeRefreshFamily {
+        family_id: "famd".into(),
+        expires_at_ms: 5,
+    }));
+    assert_eq!(
+        f.run(Command::StartRefreshFamily(StartRefreshFamily {
+            family_id: "famd".into(),
+            expires_at_ms: 5,
+        })),
+        Outcome::Rejected(Rejection::RefreshFamilyExists)
+    );
+}
+
+#[test]
 fn a_retry_within_the_grace_refreshes_again_and_a_later_one_revokes() {
     let mut f = Fixture::new();
     let adv = |g: u32, at_ms: u64| {

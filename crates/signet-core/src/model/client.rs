@@ -48,6 +48,9 @@ impl AuthFlow {
 pub enum OAuthFlow {
     /// `grant_type=client_credentials` (machine-to-machine; needs a client secret).
     ClientCredentials,
+    /// The authorization code grant through the hosted `/oauth2/authorize` (users signing
+    /// in in a browser; PKCE required for public clients).
+    Code,
 }
 
 impl OAuthFlow {
@@ -55,12 +58,15 @@ impl OAuthFlow {
     pub fn name(self) -> &'static str {
         match self {
             OAuthFlow::ClientCredentials => "client_credentials",
+            OAuthFlow::Code => "code",
         }
     }
 
     /// Parse Cognito's name.
     pub fn from_name(s: &str) -> Option<OAuthFlow> {
-        (s == "client_credentials").then_some(OAuthFlow::ClientCredentials)
+        [OAuthFlow::ClientCredentials, OAuthFlow::Code]
+            .into_iter()
+            .find(|f| f.name() == s)
     }
 }
 
@@ -167,6 +173,20 @@ pub struct AppClient {
     /// Scopes the client may ask for (`{resource server}/{scope}` for custom scopes).
     #[serde(default)]
     pub oauth_scopes: Vec<String>,
+    /// Where the hosted sign-in may send users back with a code (Cognito's `CallbackURLs`):
+    /// compared exactly, byte for byte, with an authorize request's `redirect_uri`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callback_urls: Vec<String>,
+    /// Where `/logout` may send users after signing them out (Cognito's `LogoutURLs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logout_urls: Vec<String>,
+    /// The callback used when an authorize request names none (one of `callback_urls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_redirect_uri: Option<String>,
+    /// Who may sign users in for this client on the hosted pages: `COGNITO` (the pool's
+    /// own users) and the names of the pool's identity providers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity_providers: Vec<String>,
     /// A disabled client authenticates nowhere (tokens already issued stay valid until
     /// they expire or are revoked).
     #[serde(default)]

@@ -135,6 +135,11 @@ fn client(name: &str, at_ms: u64) -> AppClient {
         refresh_retry_grace_s: 0,
         oauth_flows: vec![OAuthFlow::ClientCredentials],
         oauth_scopes: vec!["https://api.example.com/read".into()],
+        // Not written while empty: the golden predates the hosted sign-in.
+        callback_urls: vec![],
+        logout_urls: vec![],
+        default_redirect_uri: None,
+        identity_providers: vec![],
         disabled: false,
         created_at_ms: T,
         updated_at_ms: at_ms,

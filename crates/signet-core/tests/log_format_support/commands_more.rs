@@ -11,7 +11,8 @@ use signet_core::{
     PurgeExpired, PutRolePolicy, RecordAuditEvents, RenewKeyLease, RequestKeyRotation, RetireKey,
     RetireReason, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping,
     RoleMappingKind, RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob,
-    StopImportJob, UnlinkIdentity, UpdateIdentityPool, UpdateRole, User, UserStatus,
+    StartRefreshFamily, StopImportJob, UnlinkIdentity, UpdateIdentityPool, UpdateRole, User,
+    UserStatus,
 };
 use std::collections::BTreeMap;
 
@@ -35,6 +36,10 @@ pub fn tokens_and_keys() -> Vec<Command> {
         Command::RevokeRefreshFamily(RevokeRefreshFamily {
             family_id: "fam-0002".into(),
             expires_at_ms: T + 2_592_000_001,
+        }),
+        Command::StartRefreshFamily(StartRefreshFamily {
+            family_id: "fam-0003".into(),
+            expires_at_ms: T + 2_592_000_002,
         }),
         Command::RevokeAccessToken(RevokeAccessToken {
             jti: "jti-0001".into(),

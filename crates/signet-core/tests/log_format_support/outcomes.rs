@@ -27,6 +27,7 @@ pub fn all() -> Vec<Outcome> {
         R::MfaCodeReused,
         R::RefreshReused,
         R::RefreshRevoked,
+        R::RefreshFamilyExists,
         R::KidConflict,
         R::KeyNotFound,
         R::InvalidKey,

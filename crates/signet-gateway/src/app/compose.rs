@@ -140,6 +140,27 @@ pub(crate) fn compose(
         auth.clone(),
         self_service.clone(),
     );
+    let signup = Signup::new(
+        store.clone(),
+        dir.clone(),
+        clock.clone(),
+        passwords.clone(),
+        secrets.clone(),
+        codes.clone(),
+        hooks.clone(),
+    );
+    let hosted = crate::hosted::Hosted::new(
+        store.clone(),
+        dir.clone(),
+        clock.clone(),
+        sealer.clone(),
+        secrets,
+        auth.clone(),
+        signup.clone(),
+        oauth.clone(),
+        tokens.clone(),
+        &cfg.public_url,
+    );
     let identity_pools = IdentityPools::new(
         store.clone(),
         dir.clone(),
@@ -184,15 +205,8 @@ pub(crate) fn compose(
         stopping,
     );
     Gateway {
-        signup: Signup::new(
-            store.clone(),
-            dir.clone(),
-            clock.clone(),
-            passwords.clone(),
-            secrets,
-            codes.clone(),
-            hooks.clone(),
-        ),
+        signup,
+        hosted,
         users: Users::new(
             store.clone(),
             dir.clone(),

@@ -61,6 +61,7 @@ pub struct Gateway {
     pub(crate) pools: Pools,
     pub(crate) clients: Clients,
     pub(crate) oauth: OAuth,
+    pub(crate) hosted: crate::hosted::Hosted,
     pub(crate) resource_servers: ResourceServers,
     pub(crate) identities: Identities,
     pub(crate) identity_pools: IdentityPools,

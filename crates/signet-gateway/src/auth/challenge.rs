@@ -42,25 +42,63 @@ impl Auth {
             &given_user,
             responses.get("SECRET_HASH").map(String::as_str),
         )?;
+        self.answer(&pool, &client, &s, challenge, responses).await
+    }
+
+    /// A challenge answered on a hosted sign-in page (inside `for_hosted_page`): the
+    /// page's own client, no SECRET_HASH (the page is the gateway's; the client's secret is
+    /// asked at the token endpoint), and only the challenges a person answers in a form.
+    pub(crate) async fn answer_on_hosted_page(
+        &self,
+        client: &AppClient,
+        challenge: Challenge,
+        session: &str,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<AuthOutcome, AppError> {
+        if !matches!(
+            challenge,
+            Challenge::NewPasswordRequired
+                | Challenge::SoftwareTokenMfa
+                | Challenge::SmsMfa
+                | Challenge::EmailOtp
+                | Challenge::SelectMfaType
+        ) {
+            return Err(invalid_session());
+        }
+        let (s, pool, session_client) = self.open_session(session, mfa::stage(challenge)).await?;
+        if session_client.client_id != client.client_id {
+            return Err(invalid_session());
+        }
+        self.answer(&pool, client, &s, challenge, responses).await
+    }
+
+    /// Answer an opened session's challenge.
+    async fn answer(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        s: &SessionPayload,
+        challenge: Challenge,
+        responses: &BTreeMap<String, String>,
+    ) -> Result<AuthOutcome, AppError> {
         match challenge {
-            Challenge::NewPasswordRequired => {
-                self.new_password(&pool, &client, &s, responses).await
-            }
-            Challenge::SoftwareTokenMfa => self.answer_totp(&pool, &client, &s, responses).await,
+            Challenge::NewPasswordRequired => self.new_password(pool, client, s, responses).await,
+            Challenge::SoftwareTokenMfa => self.answer_totp(pool, client, s, responses).await,
             Challenge::SmsMfa => {
-                self.answer_code(&pool, &client, &s, responses, MfaFactor::SmsMfa)
+                self.answer_code(pool, client, s, responses, MfaFactor::SmsMfa)
                     .await
             }
             Challenge::EmailOtp => {
-                self.answer_code(&pool, &client, &s, responses, MfaFactor::EmailOtp)
+                self.answer_code(pool, client, s, responses, MfaFactor::EmailOtp)
                     .await
             }
-            Challenge::SelectMfaType => self.answer_select(&pool, &client, &s, responses).await,
-            Challenge::MfaSetup => self.finish_mfa_setup(&pool, &client, &s).await,
-            Challenge::CustomChallenge => self.answer_custom(&pool, &client, &s, responses).await,
-            Challenge::DeviceSrpAuth => self.device_srp_start(&pool, &client, &s, responses).await,
+            Challenge::SelectMfaType => self.answer_select(pool, client, s, responses).await,
+            Challenge::MfaSetup => self.finish_mfa_setup(pool, client, s).await,
+            Challenge::CustomChallenge => self.answer_custom(pool, client, s, responses).await,
+            Challenge::DeviceSrpAuth => self.device_srp_start(pool, client, s, responses).await,
+            // SRP's proofs are answered without a session (above).
             Challenge::PasswordVerifier | Challenge::DevicePasswordVerifier => {
-                unreachable!("answered above")
+                Err(invalid_session())
             }
         }
     }

@@ -365,6 +365,12 @@ impl Auth {
         self.hooks
             .post_authentication(pool, &view.user, &client.client_id)
             .await?;
+        if super::on_hosted_page() {
+            return Ok(AuthOutcome::SignedIn(super::SignedIn {
+                sub: view.user.sub.clone(),
+                username: view.user.username.clone(),
+            }));
+        }
         let device = self.device_claim(pool, &view.user, device).await?;
         self.tokens
             .issue(

@@ -51,6 +51,33 @@ pub enum AuthOutcome {
         /// Parameters (USER_ID_FOR_SRP, requiredAttributes, …).
         parameters: BTreeMap<String, String>,
     },
+    /// Every factor is done, on a hosted sign-in page (only inside [`for_hosted_page`]):
+    /// the page issues an authorization code instead of tokens.
+    SignedIn(SignedIn),
+}
+
+/// A user who has just proven every factor on a hosted sign-in page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The user's `sub`.
+    pub sub: String,
+    /// The user's username.
+    pub username: String,
+}
+
+tokio::task_local! {
+    static HOSTED_PAGE: ();
+}
+
+/// Run a sign-in for a hosted page: where every factor is done it ends in
+/// [`AuthOutcome::SignedIn`] (after PostAuthentication) instead of signed tokens: the page
+/// turns that into a session and an authorization code, and the tokens come from the code.
+pub(crate) async fn for_hosted_page<F: std::future::Future>(f: F) -> F::Output {
+    HOSTED_PAGE.scope((), f).await
+}
+
+fn on_hosted_page() -> bool {
+    HOSTED_PAGE.try_with(|_| ()).is_ok()
 }
 
 fn wrong_credentials() -> AppError {

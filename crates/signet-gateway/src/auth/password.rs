@@ -42,6 +42,21 @@ pub(super) fn refusal(guess: Guess, hidden: bool, has_password: bool) -> Option<
 }
 
 impl Auth {
+    /// Username and password on a hosted sign-in page (inside `for_hosted_page`): the
+    /// same checks as USER_PASSWORD_AUTH (hooks, lockout, migration, challenges), without
+    /// the client's flow list or SECRET_HASH — the page is the gateway's own, and the client
+    /// proves its secret at the token endpoint.
+    pub(crate) async fn password_on_hosted_page(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        username: &str,
+        password: &str,
+    ) -> Result<AuthOutcome, AppError> {
+        self.password_auth(pool, client, username, password, None)
+            .await
+    }
+
     pub(super) async fn password_auth(
         &self,
         pool: &UserPool,

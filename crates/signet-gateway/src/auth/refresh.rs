@@ -84,6 +84,8 @@ impl Auth {
                     expires_at_ms: p.exp_ms,
                     auth_time: p.auth_time,
                     rotate: client.refresh_token_rotation,
+                    scope: p.scope,
+                    nonce: None,
                 }),
                 Trigger::RefreshTokens,
                 None,

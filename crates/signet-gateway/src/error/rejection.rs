@@ -34,6 +34,9 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::TooManyAttempts => {
             AppError::LimitExceeded("Attempt limit exceeded, please try after some time.".into())
         }
+        Rejection::RefreshFamilyExists => {
+            AppError::NotAuthorized("Authorization code has been used".into())
+        }
         Rejection::RefreshReused | Rejection::RefreshRevoked => {
             AppError::NotAuthorized("Refresh Token has been revoked".into())
         }

@@ -41,6 +41,8 @@ pub(crate) enum Trigger {
     RefreshTokens,
     /// client_credentials.
     ClientCredentials,
+    /// The code of a hosted sign-in exchanged at the token endpoint.
+    HostedAuth,
 }
 
 impl Trigger {
@@ -50,6 +52,7 @@ impl Trigger {
             Trigger::NewPasswordChallenge => "TokenGeneration_NewPasswordChallenge",
             Trigger::RefreshTokens => "TokenGeneration_RefreshTokens",
             Trigger::ClientCredentials => "TokenGeneration_ClientCredentials",
+            Trigger::HostedAuth => "TokenGeneration_HostedAuth",
         }
     }
 }

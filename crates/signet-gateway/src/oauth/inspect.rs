@@ -204,7 +204,7 @@ impl OAuth {
         if peek_issuer(token).as_deref() != Some(self.urls.issuer(pool_id).as_str()) {
             return Err(invalid("The access token was not issued by this pool."));
         }
-        let user = match self.self_service.get_user(token).await {
+        let user = match self.self_service.user_info_user(token).await {
             Ok(u) => u,
             Err(AppError::NotAuthorized(m)) => return Err(invalid(&m)),
             Err(e) => return Err(e.into()),

@@ -256,8 +256,8 @@ impl OAuth {
                 other => OAuthError::Server(other),
             })?;
         Ok(TokenResponse {
+            id_token: r.has_id_token().then(|| r.id_token.clone()),
             access_token: r.access_token,
-            id_token: Some(r.id_token),
             refresh_token: r.refresh_token,
             expires_in: r.expires_in,
             scope: None,

@@ -90,14 +90,28 @@ impl ResourceServers {
     ) -> Result<(Vec<OAuthFlow>, Vec<String>), AppError> {
         let mut parsed = Vec::new();
         for f in flows {
+            if f == "implicit" {
+                // RFC 9700 §2.1.2: tokens in a redirect's fragment leak (history, referrers,
+                // injection) and can not be sender-constrained; code + PKCE does the same job.
+                return Err(AppError::invalid(
+                    "the implicit flow is not offered (RFC 9700 §2.1.2): use code with PKCE",
+                ));
+            }
             let flow = OAuthFlow::from_name(f).ok_or_else(|| {
-                AppError::invalid(format!("unsupported OAuth flow {f:?} (client_credentials)"))
+                AppError::invalid(format!(
+                    "unsupported OAuth flow {f:?} (client_credentials, code)"
+                ))
             })?;
             if !parsed.contains(&flow) {
                 parsed.push(flow);
             }
         }
         let machine = parsed.contains(&OAuthFlow::ClientCredentials);
+        if machine && parsed.contains(&OAuthFlow::Code) {
+            return Err(AppError::invalid(
+                "client_credentials flow can not be selected along with the code flow",
+            ));
+        }
         if machine && !has_secret {
             return Err(AppError::invalid(
                 "client_credentials flow can not be selected if client does not have a client secret.",
@@ -132,6 +146,14 @@ impl ResourceServers {
             if !out.contains(scope) {
                 out.push(scope.clone());
             }
+        }
+        let needs_openid = ["email", "phone", "profile"];
+        if out.iter().any(|s| needs_openid.contains(&s.as_str()))
+            && !out.iter().any(|s| s == "openid")
+        {
+            return Err(AppError::invalid(
+                "the email, phone and profile scopes need the openid scope",
+            ));
         }
         if machine && out.is_empty() {
             return Err(AppError::invalid(

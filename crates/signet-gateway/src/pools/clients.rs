@@ -1,6 +1,7 @@
 //! App clients: create, read, update, delete, list, and their secrets.
 
 use super::check_display_name;
+use super::redirects::{check_hosted, HostedInput};
 use crate::clock::SharedClock;
 use crate::directory::Directory;
 use crate::ids;
@@ -42,6 +43,8 @@ pub struct ClientInput {
     pub oauth_flows: Vec<String>,
     /// OAuth scopes the client may ask for (`{resource server}/{scope}`).
     pub oauth_scopes: Vec<String>,
+    /// The hosted sign-in's settings (callback and logout URLs, identity providers).
+    pub hosted: HostedInput,
     /// Refuse the client's authentication everywhere.
     pub disabled: bool,
 }
@@ -91,6 +94,10 @@ fn retry_grace(input: &ClientInput) -> Result<u32, AppError> {
         _ if !input.refresh_token_rotation => Ok(0),
         s => Ok(s),
     }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
 }
 
 fn flows(names: &[String]) -> Result<Vec<AuthFlow>, AppError> {
@@ -220,6 +227,7 @@ impl Clients {
                 secret.is_some(),
             )
             .await?;
+        check_hosted(&input.hosted, &oauth_flows, &[])?;
         let client = AppClient {
             client_id,
             pool_id: pool_id.into(),
@@ -233,6 +241,10 @@ impl Clients {
             refresh_retry_grace_s: retry_grace(&input)?,
             oauth_flows,
             oauth_scopes,
+            callback_urls: input.hosted.callback_urls.clone(),
+            logout_urls: input.hosted.logout_urls.clone(),
+            default_redirect_uri: non_empty(&input.hosted.default_redirect_uri),
+            identity_providers: input.hosted.identity_providers.clone(),
             disabled: input.disabled,
             created_at_ms: now,
             updated_at_ms: now,
@@ -297,6 +309,11 @@ impl Clients {
                 !c.secrets.is_empty(),
             )
             .await?;
+        check_hosted(&input.hosted, &c.oauth_flows, &[])?;
+        c.callback_urls = input.hosted.callback_urls.clone();
+        c.logout_urls = input.hosted.logout_urls.clone();
+        c.default_redirect_uri = non_empty(&input.hosted.default_redirect_uri);
+        c.identity_providers = input.hosted.identity_providers.clone();
         c.disabled = input.disabled;
         c.updated_at_ms = self.clock.now_ms();
         self.store

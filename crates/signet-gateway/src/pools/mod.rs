@@ -3,6 +3,7 @@
 
 mod client_secrets;
 pub(crate) mod clients;
+pub(crate) mod redirects;
 
 use crate::clock::SharedClock;
 use crate::directory::Directory;
@@ -16,6 +17,7 @@ use signet_core::{
 };
 
 pub use self::clients::ClientInput;
+pub use self::redirects::HostedInput;
 
 /// Most custom attributes a pool may define (Cognito's limit). With the standard ones and
 /// the caps below, a pool's record stays small, so no page of pools can grow past the

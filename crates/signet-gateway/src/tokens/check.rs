@@ -29,6 +29,17 @@ impl Tokens {
         &self,
         token: &str,
     ) -> Result<(Arc<UserPool>, UserView, Map<String, Value>), AppError> {
+        self.authenticate_scoped(token, &[crate::tokens::USER_ADMIN_SCOPE])
+            .await
+    }
+
+    /// [`Tokens::authenticate_claims`] for a token that must carry one of `any_of` (the
+    /// user-pool APIs need the admin scope; userInfo takes `openid` too).
+    pub(crate) async fn authenticate_scoped(
+        &self,
+        token: &str,
+        any_of: &[&str],
+    ) -> Result<(Arc<UserPool>, UserView, Map<String, Value>), AppError> {
         let invalid = || AppError::NotAuthorized("Invalid Access Token".into());
         // Route by the unverified issuer, then verify against exactly that issuer.
         if token.len() > signet_verify::MAX_TOKEN_BYTES {
@@ -64,7 +75,7 @@ impl Tokens {
             })?;
         let scope_ok = claims["scope"]
             .as_str()
-            .is_some_and(|s| s.split(' ').any(|s| s == crate::tokens::USER_ADMIN_SCOPE));
+            .is_some_and(|s| s.split(' ').any(|s| any_of.contains(&s)));
         if !scope_ok {
             return Err(AppError::NotAuthorized(
                 "Access Token does not have required scopes".into(),

@@ -26,6 +26,9 @@ pub(crate) struct RefreshPayload {
     pub iat_ms: u64,
     pub exp_ms: u64,
     pub auth_time: u64,
+    /// Scopes granted at a hosted sign-in; kept by every refresh of the family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// What a challenge session carries (sealed).

@@ -45,6 +45,19 @@ pub struct AuthResult {
     /// A device key and its user's group key, when the pool tracks devices and the
     /// sign-in named no known device (Cognito's NewDeviceMetadata).
     pub new_device: Option<(String, String)>,
+    /// The access token's scopes when they were chosen at the hosted sign-in (the code
+    /// grant and the refreshes of its family); `None`: the user-pool API's scope.
+    pub scope: Option<String>,
+}
+
+impl AuthResult {
+    /// Whether the token endpoint returns the ID token: always for the user-pool APIs'
+    /// sign-ins, and for a hosted sign-in's only when `openid` was granted (OIDC Core §3.1.2.1).
+    pub fn has_id_token(&self) -> bool {
+        self.scope
+            .as_deref()
+            .is_none_or(|s| s.split(' ').any(|s| s == "openid"))
+    }
 }
 
 /// The device a sign-in's access token names (its `device_key` claim).
@@ -63,6 +76,11 @@ pub(crate) struct Continuation {
     pub expires_at_ms: u64,
     pub auth_time: u64,
     pub rotate: bool,
+    /// Scopes granted at a hosted sign-in (`None`: the user-pool API's scope).
+    pub scope: Option<String>,
+    /// The authorize request's `nonce`, for the ID token of a code grant (never on refresh:
+    /// OIDC Core §12.2).
+    pub nonce: Option<String>,
 }
 
 fn revoked() -> AppError {
@@ -127,13 +145,15 @@ impl Tokens {
         let key = self.keys.signer(alg)?;
         let now_ms = self.clock.now_ms();
         let now = now_ms / 1000;
-        let (family, generation, exp_ms, auth_time, new_refresh) = match cont {
+        let (family, generation, exp_ms, auth_time, new_refresh, scope, nonce) = match cont {
             None => (
                 crate::ids::new_family_id(now_ms),
                 0,
                 now_ms + client.validity.refresh_s * 1000,
                 now,
                 true,
+                None,
+                None,
             ),
             Some(c) => (
                 c.family,
@@ -141,6 +161,8 @@ impl Tokens {
                 c.expires_at_ms,
                 c.auth_time,
                 c.rotate,
+                c.scope,
+                c.nonce,
             ),
         };
         let issuer = self.urls.issuer(&pool.id);
@@ -159,11 +181,20 @@ impl Tokens {
         if let (Some(d), Value::Object(m)) = (&device, &mut access) {
             m.insert("device_key".into(), Value::String(d.key.clone()));
         }
+        if let (Some(s), Value::Object(m)) = (&scope, &mut access) {
+            m.insert("scope".into(), Value::String(s.clone()));
+        }
+        if let (Some(n), Value::Object(m)) = (&nonce, &mut id) {
+            m.insert("nonce".into(), Value::String(n.clone()));
+        }
         let event = HookEvent {
             trigger,
             client_id: &client.client_id,
             user: Some((user, groups)),
-            scopes: vec![crate::tokens::USER_ADMIN_SCOPE.to_string()],
+            scopes: match &scope {
+                Some(s) => s.split(' ').map(str::to_string).collect(),
+                None => vec![crate::tokens::USER_ADMIN_SCOPE.to_string()],
+            },
         };
         if let Some(e) = self.hooks.pre_token(pool, event).await? {
             edit_claims(&mut id, &e.id_add, &e.id_suppress);
@@ -189,6 +220,7 @@ impl Tokens {
                 iat_ms: now_ms,
                 exp_ms,
                 auth_time,
+                scope: scope.clone(),
             };
             self.sealer.seal(
                 REFRESH_PURPOSE,
@@ -201,6 +233,7 @@ impl Tokens {
             refresh_token,
             expires_in: client.validity.access_s,
             new_device: device.and_then(|d| d.new_group_key.map(|g| (d.key, g))),
+            scope,
         })
     }
 }

@@ -61,9 +61,22 @@ impl SelfService {
     /// GetUser.
     pub async fn get_user(&self, token: &str) -> Result<User, AppError> {
         let (_, view, client_id) = self.tokens.authenticate(token).await?;
-        let mut user = view.user;
+        self.readable(view.user, &client_id).await
+    }
+
+    /// The user of an access token for OIDC userInfo: the admin scope or `openid`.
+    pub(crate) async fn user_info_user(&self, token: &str) -> Result<User, AppError> {
+        let scopes = ["openid", crate::tokens::USER_ADMIN_SCOPE];
+        let (_, view, claims) = self.tokens.authenticate_scoped(token, &scopes).await?;
+        let client_id = claims["client_id"].as_str().unwrap_or_default();
+        self.readable(view.user, client_id).await
+    }
+
+    /// `user` with only the attributes `client_id` may read.
+    async fn readable(&self, user: User, client_id: &str) -> Result<User, AppError> {
+        let mut user = user;
         // Only the attributes the client may read.
-        if let Ok(client) = self.dir.client(&client_id).await {
+        if let Ok(client) = self.dir.client(client_id).await {
             if !client.read_attributes.is_empty() {
                 user.attributes
                     .retain(|k, _| k == "sub" || client.read_attributes.iter().any(|a| a == k));

@@ -58,14 +58,29 @@ pub struct ClientSel {
 /// The OAuth 2.0 grants of an app client (`create-client`, `update-client`).
 #[derive(Args, Debug)]
 pub struct OAuthGrants {
-    /// OAuth 2.0 grant of the token endpoint (client_credentials needs a client secret and at
-    /// least one --oauth-scope); repeatable.
-    #[arg(long, value_parser = ["client_credentials"])]
+    /// OAuth 2.0 grant: client_credentials (services; needs a client secret and at least one
+    /// --oauth-scope) or code (the hosted sign-in; needs --callback-url and
+    /// --identity-provider); repeatable.
+    #[arg(long, value_parser = ["client_credentials", "code"])]
     pub oauth_flow: Vec<String>,
     /// Scope the client may ask for: `{resource server identifier}/{scope}`, or a standard
     /// one (openid, email, …; not with client_credentials); repeatable.
     #[arg(long)]
     pub oauth_scope: Vec<String>,
+    /// Where the hosted sign-in may send users back with a code (matched exactly): https, or
+    /// http on localhost, or an app's own scheme; repeatable.
+    #[arg(long)]
+    pub callback_url: Vec<String>,
+    /// Where /logout may send users afterwards; repeatable.
+    #[arg(long)]
+    pub logout_url: Vec<String>,
+    /// The callback used when an authorize request names none (one of --callback-url).
+    #[arg(long)]
+    pub default_redirect_uri: Option<String>,
+    /// Who signs users in on the hosted pages: COGNITO (the pool's own users) or one of the
+    /// pool's identity providers; repeatable.
+    #[arg(long)]
+    pub identity_provider: Vec<String>,
 }
 
 /// The triggers `set-trigger` and `clear-trigger` know, by Cognito's names.
@@ -215,7 +230,17 @@ pub enum AdminCommand {
         #[command(flatten)]
         oauth: OAuthGrants,
         /// Remove every OAuth grant and scope of the client.
-        #[arg(long, conflicts_with_all = ["oauth_flow", "oauth_scope"])]
+        #[arg(
+            long,
+            conflicts_with_all = [
+                "oauth_flow",
+                "oauth_scope",
+                "callback_url",
+                "logout_url",
+                "default_redirect_uri",
+                "identity_provider"
+            ]
+        )]
         clear_oauth: bool,
     },
     /// A client's secrets: add a second one to rotate, list them, delete the old one.

@@ -289,6 +289,10 @@ pub(super) fn client(c: &AppClient, secret: Option<String>) -> pb::UserPoolClien
         allowed_oauth_scopes: c.oauth_scopes.clone(),
         disabled: c.disabled,
         retry_grace_period_seconds: c.refresh_retry_grace_s,
+        callback_urls: c.callback_urls.clone(),
+        logout_urls: c.logout_urls.clone(),
+        default_redirect_uri: c.default_redirect_uri.clone().unwrap_or_default(),
+        supported_identity_providers: c.identity_providers.clone(),
     }
 }
 
@@ -306,6 +310,12 @@ pub(super) fn client_input_create(r: &pb::CreateUserPoolClientRequest) -> Client
         retry_grace_s: r.retry_grace_period_seconds,
         oauth_flows: r.allowed_oauth_flows.clone(),
         oauth_scopes: r.allowed_oauth_scopes.clone(),
+        hosted: crate::pools::HostedInput {
+            callback_urls: r.callback_urls.clone(),
+            logout_urls: r.logout_urls.clone(),
+            default_redirect_uri: r.default_redirect_uri.clone(),
+            identity_providers: r.supported_identity_providers.clone(),
+        },
         disabled: false,
     }
 }
@@ -404,8 +414,8 @@ pub(super) fn delivery(d: &CodeDelivery) -> pb::CodeDeliveryDetailsType {
     }
 }
 
-pub(super) fn auth(o: AuthOutcome) -> pb::AuthResponse {
-    match o {
+pub(super) fn auth(o: AuthOutcome) -> Result<pb::AuthResponse, tonic::Status> {
+    Ok(match o {
         AuthOutcome::Tokens(t) => pb::AuthResponse {
             authentication_result: Some(pb::AuthenticationResultType {
                 access_token: t.access_token,
@@ -432,7 +442,11 @@ pub(super) fn auth(o: AuthOutcome) -> pb::AuthResponse {
             challenge_parameters: parameters.into_iter().collect(),
             authentication_result: None,
         },
-    }
+        // Only hosted pages sign in without tokens; no gRPC call runs as one.
+        AuthOutcome::SignedIn(_) => {
+            return Err(tonic::Status::internal("a sign-in ended without tokens"))
+        }
+    })
 }
 
 /// `""` means "from the start".

@@ -1,6 +1,7 @@
 //! HTTP surface: JWKS and OIDC discovery per pool, a cluster-wide JWKS, health and
 //! readiness; the OAuth endpoints and the user-import upload in their own files.
 
+pub(crate) mod hosted;
 pub(crate) mod import;
 pub(crate) mod oauth;
 pub(crate) mod oauth_edge;
@@ -43,6 +44,7 @@ pub(crate) fn router(gw: Arc<Gateway>, limiter: Arc<Limiter>) -> Router {
         )
         .merge(crate::api::http::oauth::routes())
         .merge(crate::api::http::import::routes())
+        .merge(crate::api::http::hosted::routes())
         .route_layer(stack)
         .layer(body_limit)
         .layer(axum::Extension(limiter))
@@ -171,6 +173,7 @@ async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) 
     let doc = serde_json::json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
         "token_endpoint": format!("{issuer}/oauth2/token"),
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
@@ -178,12 +181,14 @@ async fn discovery(State(gw): State<Arc<Gateway>>, Path(pool_id): Path<String>) 
         "grant_types_supported": crate::names::GrantType::supported(),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "response_types_supported": ["token"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [pool.config.signing_alg],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "token_use", "cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified"],
-        "scopes_supported": ["openid", "email", "phone", "profile"],
+        "scopes_supported": ["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"],
     });
     let mut h = HeaderMap::new();
     h.insert(

@@ -1,5 +1,5 @@
 //! OAuth 2.0 over HTTP, per pool: `POST {issuer}/oauth2/token` (RFC 6749:
-//! client_credentials and refresh_token; client_secret_basic and client_secret_post),
+//! client_credentials, authorization_code and refresh_token; client_secret_basic and client_secret_post),
 //! `POST {issuer}/oauth2/revoke` (RFC 7009), `POST {issuer}/oauth2/introspect` (RFC 7662)
 //! and `GET|POST {issuer}/oauth2/userInfo` (OIDC). Errors are RFC 6749 §5.2 JSON.
 
@@ -120,15 +120,21 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String
         return Err(bad("request body too large"));
     }
     let text = std::str::from_utf8(body).map_err(|_| bad("the body is not UTF-8"))?;
+    parse_pairs(text).map_err(OAuthError::InvalidRequest)
+}
+
+/// `name=value&…` (a form body or a query string) decoded; a parameter given twice is an
+/// error (RFC 6749 §3.1, §3.2).
+pub(crate) fn parse_pairs(text: &str) -> Result<HashMap<String, String>, String> {
     let mut out = HashMap::new();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let (k, v) = (
-            form_decode(k).ok_or_else(|| bad("bad percent-encoding"))?,
-            form_decode(v).ok_or_else(|| bad("bad percent-encoding"))?,
+            form_decode(k).ok_or("bad percent-encoding")?,
+            form_decode(v).ok_or("bad percent-encoding")?,
         );
         if out.insert(k.clone(), v).is_some() {
-            return Err(bad(&format!("parameter {k} given more than once")));
+            return Err(format!("parameter {k} given more than once"));
         }
     }
     Ok(out)
@@ -253,6 +259,16 @@ async fn token((State(gw), Path(pool_id), headers, body): FormRequest) -> Respon
             Some(GrantType::ClientCredentials) => {
                 let scope = form.get("scope").map(String::as_str);
                 gw.oauth.client_credentials(&pool_id, auth, scope).await
+            }
+            Some(GrantType::AuthorizationCode) => {
+                let code = form
+                    .get("code")
+                    .ok_or_else(|| OAuthError::InvalidRequest("code is required".into()))?;
+                let redirect = form.get("redirect_uri").map(String::as_str);
+                let verifier = form.get("code_verifier").map(String::as_str);
+                gw.hosted
+                    .code_grant(&pool_id, auth, code, redirect, verifier)
+                    .await
             }
             Some(GrantType::RefreshToken) => {
                 let rt = form.get("refresh_token").ok_or_else(|| {

@@ -403,7 +403,8 @@ where
     fn call(&mut self, req: http::Request<Req>) -> Self::Future {
         let limiter = &self.layer.limiter;
         if limiter.rates.limits_addresses() {
-            let class = crate::rates::class_of(req.uri().path());
+            let post = req.method() == http::Method::POST;
+            let class = crate::rates::class_of(req.uri().path(), post);
             if let (Some(class), Some(ip)) = (class, remote(&req)) {
                 if let Err(wait) = limiter.rates.address(class, ip) {
                     let surface = self.layer.surface;

@@ -251,6 +251,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     retry_grace_period_seconds: retry_grace_secs,
                     allowed_oauth_flows: oauth.oauth_flow,
                     allowed_oauth_scopes: oauth.oauth_scope,
+                    callback_urls: oauth.callback_url,
+                    logout_urls: oauth.logout_url,
+                    default_redirect_uri: oauth.default_redirect_uri.unwrap_or_default(),
+                    supported_identity_providers: oauth.identity_provider,
                     ..Default::default()
                 })
                 .await,
@@ -272,6 +276,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     client_name: name,
                     allowed_oauth_flows: oauth.oauth_flow,
                     allowed_oauth_scopes: oauth.oauth_scope,
+                    callback_urls: oauth.callback_url,
+                    logout_urls: oauth.logout_url,
+                    default_redirect_uri: oauth.default_redirect_uri,
+                    supported_identity_providers: oauth.identity_provider,
                     clear_oauth,
                     disabled: (disable || enable).then_some(disable),
                     ..Default::default()

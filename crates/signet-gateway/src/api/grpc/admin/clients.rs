@@ -2,7 +2,7 @@
 
 use super::in_pool;
 use crate::api::grpc::convert as cv;
-use crate::pools::ClientInput;
+use crate::pools::{ClientInput, HostedInput};
 use crate::Gateway;
 use signet_proto::v1 as pb;
 use tonic::Status;
@@ -98,6 +98,23 @@ pub(super) async fn update_user_pool_client(
             vec![]
         } else {
             keep(&r.allowed_oauth_scopes, current.oauth_scopes.clone())
+        },
+        hosted: if r.clear_oauth {
+            HostedInput::default()
+        } else {
+            HostedInput {
+                callback_urls: keep(&r.callback_urls, current.callback_urls.clone()),
+                logout_urls: keep(&r.logout_urls, current.logout_urls.clone()),
+                default_redirect_uri: r
+                    .default_redirect_uri
+                    .clone()
+                    .or(current.default_redirect_uri.clone())
+                    .unwrap_or_default(),
+                identity_providers: keep(
+                    &r.supported_identity_providers,
+                    current.identity_providers.clone(),
+                ),
+            }
         },
         disabled: r.disabled.unwrap_or(current.disabled),
     };

@@ -180,7 +180,7 @@ pub(super) async fn admin_initiate_auth(
         .auth
         .initiate_auth(&client.client_id, flow, &params, true);
     let o = with_client_metadata(metadata(&r.client_metadata), true, call).await?;
-    Ok(cv::auth(o))
+    cv::auth(o)
 }
 
 pub(super) async fn admin_respond_to_auth_challenge(
@@ -197,7 +197,7 @@ pub(super) async fn admin_respond_to_auth_challenge(
         .auth
         .respond_to_challenge(&client.client_id, challenge, &r.session, &responses);
     let o = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
-    Ok(cv::auth(o))
+    cv::auth(o)
 }
 
 pub(super) async fn admin_set_user_mfa_preference(

@@ -43,7 +43,7 @@ pub(super) async fn initiate_auth(
     let flow = InitiateFlow::parse(&r.auth_flow)?;
     let call = gw.auth.initiate_auth(&r.client_id, flow, &params, false);
     let o = with_client_metadata(metadata(&r.client_metadata), true, call).await?;
-    Ok(cv::auth(o))
+    cv::auth(o)
 }
 
 pub(super) async fn respond_to_auth_challenge(
@@ -57,7 +57,7 @@ pub(super) async fn respond_to_auth_challenge(
         .auth
         .respond_to_challenge(&r.client_id, challenge, &r.session, &responses);
     let o = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
-    Ok(cv::auth(o))
+    cv::auth(o)
 }
 
 pub(super) async fn get_tokens_from_refresh_token(
@@ -69,5 +69,5 @@ pub(super) async fn get_tokens_from_refresh_token(
         .auth
         .get_tokens_from_refresh_token(&r.client_id, &r.refresh_token, opt(&r.client_secret))
         .await?;
-    Ok(cv::auth(crate::auth::AuthOutcome::Tokens(t)))
+    cv::auth(crate::auth::AuthOutcome::Tokens(t))
 }

@@ -1,0 +1,728 @@
+//! The hosted sign-in over HTTP, per pool under its issuer: `GET /oauth2/authorize`, the
+//! pages `login`, `challenge`, `signup`, `confirm`, `forgotPassword`,
+//! `confirmForgotPassword` (GET shows, POST submits), and `GET /logout`. Thin: parse, check
+//! the form's origin and CSRF field, call `hosted`, render or redirect.
+
+use crate::auth::{AuthOutcome, SignedIn};
+use crate::hosted::authorize::{Authorize, AuthorizeError, Params, Prompt};
+use crate::hosted::{browser, pages, query_of};
+use crate::{AppError, Gateway};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub(crate) fn routes() -> Router<Arc<Gateway>> {
+    Router::new()
+        .route("/{pool_id}/oauth2/authorize", get(authorize))
+        .route("/{pool_id}/login", get(login_page).post(login_post))
+        .route("/{pool_id}/challenge", axum::routing::post(challenge_post))
+        .route("/{pool_id}/signup", get(signup_page).post(signup_post))
+        .route("/{pool_id}/confirm", get(confirm_page).post(confirm_post))
+        .route(
+            "/{pool_id}/forgotPassword",
+            get(forgot_page).post(forgot_post),
+        )
+        .route(
+            "/{pool_id}/confirmForgotPassword",
+            get(confirm_forgot_page).post(confirm_forgot_post),
+        )
+        .route("/{pool_id}/logout", get(logout))
+}
+
+/// What every page handler receives.
+type PageRequest = (State<Arc<Gateway>>, Path<String>, RawQuery, HeaderMap);
+
+/// Headers of every page: never cached, never framed, no referrer (the query carries the
+/// request's state), no script at all.
+fn page_headers(h: &mut HeaderMap) {
+    let fixed = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::PRAGMA, "no-cache"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ];
+    for (k, v) in fixed {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+}
+
+fn with_cookies(h: &mut HeaderMap, cookies: &[String]) {
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+}
+
+fn html(status: StatusCode, body: String, cookies: &[String]) -> Response {
+    let mut h = HeaderMap::new();
+    page_headers(&mut h);
+    with_cookies(&mut h, cookies);
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    (status, h, body).into_response()
+}
+
+/// Send the browser on: 302 from a GET, 303 from a POST (so it follows with a GET).
+fn redirect(to: &str, post: bool, cookies: &[String]) -> Response {
+    let mut h = HeaderMap::new();
+    page_headers(&mut h);
+    with_cookies(&mut h, cookies);
+    match HeaderValue::from_str(to) {
+        Ok(v) => {
+            h.insert(header::LOCATION, v);
+            let status = if post {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::FOUND
+            };
+            (status, h).into_response()
+        }
+        Err(_) => html(
+            StatusCode::BAD_REQUEST,
+            pages::error("The redirect address is not valid."),
+            &[],
+        ),
+    }
+}
+
+fn refused(e: AuthorizeError, post: bool) -> Response {
+    match e {
+        AuthorizeError::Page(m) => html(StatusCode::BAD_REQUEST, pages::error(&m), &[]),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            error,
+            description,
+            state,
+        } => {
+            let mut q = vec![
+                ("error", error),
+                ("error_description", description.as_str()),
+            ];
+            if let Some(s) = &state {
+                q.push(("state", s));
+            }
+            let to = crate::hosted::authorize::with_query(&redirect_uri, &q);
+            redirect(&to, post, &[])
+        }
+        AuthorizeError::Server(e) => server_error(&e),
+    }
+}
+
+fn server_error(e: &AppError) -> Response {
+    tracing::warn!("hosted pages: {e}");
+    let status = e.http_status();
+    let status = if status.is_server_error() {
+        status
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    html(
+        status,
+        pages::error("The sign-in service can not answer now; please try again."),
+        &[],
+    )
+}
+
+/// What a user is told of a refused step: the API's message for the user's own mistakes,
+/// nothing of the service's troubles.
+fn user_message(e: &AppError) -> String {
+    if e.http_status().is_server_error() {
+        "The sign-in service can not answer now; please try again.".into()
+    } else {
+        e.to_string()
+    }
+}
+
+/// Parse the request's query; a parameter given twice is refused (shown, not redirected).
+fn params(q: &RawQuery) -> Result<Params, Box<Response>> {
+    crate::api::http::oauth::parse_pairs(q.0.as_deref().unwrap_or("")).map_err(|m| {
+        Box::new(html(
+            StatusCode::BAD_REQUEST,
+            pages::error(&format!("The sign-in link is malformed: {m}.")),
+            &[],
+        ))
+    })
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| browser::cookie_value(v, name))
+}
+
+/// The browser's CSRF cookie, or a new one (and the `Set-Cookie` to give it).
+fn csrf_cookie(gw: &Gateway, headers: &HeaderMap) -> (String, Vec<String>) {
+    let name = gw.hosted.cookies.csrf_name();
+    match cookie(headers, &name) {
+        Some(c) if !c.is_empty() && c.len() <= 64 => (c.to_string(), vec![]),
+        _ => {
+            let c = browser::new_csrf_cookie();
+            let set = gw.hosted.cookies.set(&name, &c, 24 * 3600);
+            (c, vec![set])
+        }
+    }
+}
+
+/// One page of an authorization request being rendered.
+struct View<'a> {
+    gw: &'a Gateway,
+    a: &'a Authorize,
+    query: String,
+    csrf: String,
+    cookies: Vec<String>,
+}
+
+impl View<'_> {
+    fn frame(&self) -> pages::Frame<'_> {
+        pages::Frame {
+            pool_name: &self.a.pool.name,
+            query: &self.query,
+            csrf: &self.csrf,
+        }
+    }
+
+    fn show(&self, status: StatusCode, body: String) -> Response {
+        html(status, body, &self.cookies)
+    }
+
+    /// The sign-in completed: a browser session, a code, and back to the client.
+    fn signed_in(&self, who: &SignedIn) -> Response {
+        let (session, sealed) = self.gw.hosted.start_session(&self.a.pool.id, who);
+        let name = self.gw.hosted.cookies.session_name(&self.a.pool.id);
+        let mut cookies = self.cookies.clone();
+        cookies.push(
+            self.gw
+                .hosted
+                .cookies
+                .set(&name, &sealed, browser::SESSION_TTL_MS / 1000),
+        );
+        let to = self.gw.hosted.issue_code(self.a, &session);
+        redirect(&to, true, &cookies)
+    }
+
+    /// Where a sign-in step leads: the client (signed in), a challenge page, or back to the
+    /// page it came from with the reason.
+    fn outcome(
+        &self,
+        r: Result<AuthOutcome, AppError>,
+        again: impl FnOnce(&str) -> String,
+    ) -> Response {
+        match r {
+            Ok(AuthOutcome::SignedIn(who)) => self.signed_in(&who),
+            Ok(AuthOutcome::Challenge {
+                name,
+                session,
+                parameters,
+            }) => {
+                use crate::names::WireName;
+                let name = name.wire();
+                let page = match name {
+                    "NEW_PASSWORD_REQUIRED"
+                    | "SOFTWARE_TOKEN_MFA"
+                    | "SMS_MFA"
+                    | "EMAIL_OTP"
+                    | "SELECT_MFA_TYPE" => {
+                        let options: Vec<String> = parameters
+                            .get("MFAS_CAN_CHOOSE")
+                            .and_then(|v| serde_json::from_str(v).ok())
+                            .unwrap_or_default();
+                        let prompt = match parameters.get("CODE_DELIVERY_DESTINATION") {
+                            Some(d) => format!("We sent a code to {d}."),
+                            None if name == "SOFTWARE_TOKEN_MFA" => {
+                                "Enter the code from your authenticator app.".into()
+                            }
+                            None => String::new(),
+                        };
+                        pages::challenge(&self.frame(), name, &session, &options, &prompt, None)
+                    }
+                    // MFA set-up and custom challenges need an app, not a form.
+                    _ => pages::error(
+                        "This account needs a sign-in step the hosted pages do not offer \
+                         (set up multi-factor authentication in your app first).",
+                    ),
+                };
+                self.show(StatusCode::OK, page)
+            }
+            Ok(AuthOutcome::Tokens(_)) => server_error(&AppError::Internal(
+                "a hosted sign-in ended in tokens".into(),
+            )),
+            Err(e) if e.http_status().is_server_error() => server_error(&e),
+            Err(e) => self.show(StatusCode::BAD_REQUEST, again(&user_message(&e))),
+        }
+    }
+}
+
+/// Check the request (query) and, for a POST, that the form came from our own page.
+async fn begin(
+    gw: &Gateway,
+    pool_id: &str,
+    q: &RawQuery,
+    headers: &HeaderMap,
+    form: Option<&HashMap<String, String>>,
+) -> Result<(Authorize, String, String, Vec<String>), Box<Response>> {
+    let p = params(q)?;
+    let post = form.is_some();
+    let a = gw
+        .hosted
+        .authorize(pool_id, &p)
+        .await
+        .map_err(|e| Box::new(refused(e, post)))?;
+    let (csrf_cookie, set) = csrf_cookie(gw, headers);
+    if let Some(form) = form {
+        if !same_origin(gw, headers)
+            || !gw.hosted.csrf_ok(
+                Some(csrf_cookie.as_str()).filter(|_| set.is_empty()),
+                form.get("_csrf").map(String::as_str),
+            )
+        {
+            return Err(Box::new(html(
+                StatusCode::FORBIDDEN,
+                pages::error(
+                    "This form did not come from this sign-in page (or it expired). \
+                     Go back, reload the page and try again.",
+                ),
+                &set,
+            )));
+        }
+    }
+    let field = gw.hosted.csrf_field(&csrf_cookie);
+    Ok((a, query_of(&p), field, set))
+}
+
+/// A form post must come from our own origin when the browser says where it came from
+/// (`Origin`; all current browsers send it on POST).
+fn same_origin(gw: &Gateway, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let ours = url::Url::parse(gw.urls.public_url())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    origin == ours
+}
+
+fn form_of(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Box<Response>> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ok_type = ct.split(';').next().is_some_and(|m| {
+        m.trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
+    let text = std::str::from_utf8(body)
+        .ok()
+        .filter(|_| ok_type && body.len() <= 16 * 1024);
+    text.ok_or(())
+        .and_then(|t| crate::api::http::oauth::parse_pairs(t).map_err(|_| ()))
+        .map_err(|()| {
+            Box::new(html(
+                StatusCode::BAD_REQUEST,
+                pages::error("The form could not be read."),
+                &[],
+            ))
+        })
+}
+
+fn text<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map(String::as_str).unwrap_or("")
+}
+
+async fn authorize((State(gw), Path(pool_id), q, headers): PageRequest) -> Response {
+    let p = match params(&q) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let a = match gw.hosted.authorize(&pool_id, &p).await {
+        Ok(a) => a,
+        Err(e) => return refused(e, false),
+    };
+    if a.prompt != Prompt::Login {
+        let name = gw.hosted.cookies.session_name(&a.pool.id);
+        match gw.hosted.session(&a, cookie(&headers, &name)).await {
+            Ok(Some(s)) => return redirect(&gw.hosted.issue_code(&a, &s), false, &[]),
+            Ok(None) => {}
+            Err(e) => return server_error(&e),
+        }
+    }
+    if a.prompt == Prompt::None {
+        return refused(
+            AuthorizeError::Redirect {
+                redirect_uri: a.redirect_uri.clone(),
+                error: "login_required",
+                description: "the user is not signed in".into(),
+                state: a.state.clone(),
+            },
+            false,
+        );
+    }
+    let to = format!("{}/login?{}", gw.urls.issuer(&a.pool.id), query_of(&p));
+    redirect(&to, false, &[])
+}
+
+async fn login_page((State(gw), Path(pool_id), q, headers): PageRequest) -> Response {
+    let (a, query, csrf, cookies) = match begin(&gw, &pool_id, &q, &headers, None).await {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let hint = a.login_hint.clone().unwrap_or_default();
+    v.show(
+        StatusCode::OK,
+        pages::sign_in(&v.frame(), &hint, None, None),
+    )
+}
+
+/// The page handlers that take a form: parse it, check it came from our page, then `go`.
+macro_rules! posted {
+    ($gw:expr, $pool_id:expr, $q:expr, $headers:expr, $body:expr) => {{
+        let form = match form_of(&$headers, &$body) {
+            Ok(f) => f,
+            Err(r) => return *r,
+        };
+        match begin(&$gw, &$pool_id, &$q, &$headers, Some(&form)).await {
+            Ok((a, query, csrf, cookies)) => (form, a, query, csrf, cookies),
+            Err(r) => return *r,
+        }
+    }};
+}
+
+async fn login_post(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    q: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (form, a, query, csrf, cookies) = posted!(gw, pool_id, q, headers, body);
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let username = text(&form, "username");
+    let r = gw
+        .hosted
+        .sign_in(&a, username, text(&form, "password"))
+        .await;
+    match r {
+        Err(AppError::UserNotConfirmed) => v.show(
+            StatusCode::OK,
+            pages::confirm(
+                &v.frame(),
+                username,
+                Some("Your account is not confirmed yet: enter the code we sent you."),
+                None,
+            ),
+        ),
+        Err(AppError::PasswordResetRequired) => v.show(
+            StatusCode::OK,
+            pages::forgot(&v.frame(), Some("Your password must be reset.")),
+        ),
+        r => v.outcome(r, |m| pages::sign_in(&v.frame(), username, Some(m), None)),
+    }
+}
+
+async fn challenge_post(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    q: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (form, a, query, csrf, cookies) = posted!(gw, pool_id, q, headers, body);
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let (name, session) = (text(&form, "challenge"), text(&form, "session"));
+    let r = gw
+        .hosted
+        .answer(&a, name, session, text(&form, "answer"))
+        .await;
+    v.outcome(r, |m| {
+        pages::challenge(&v.frame(), name, session, &[], "", Some(m))
+    })
+}
+
+async fn signup_page((State(gw), Path(pool_id), q, headers): PageRequest) -> Response {
+    let (a, query, csrf, cookies) = match begin(&gw, &pool_id, &q, &headers, None).await {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let attrs: Vec<(String, String)> = gw
+        .hosted
+        .sign_up_attributes(&a)
+        .into_iter()
+        .map(|n| (n, String::new()))
+        .collect();
+    v.show(StatusCode::OK, pages::sign_up(&v.frame(), &attrs, "", None))
+}
+
+async fn signup_post(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    q: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (form, a, query, csrf, cookies) = posted!(gw, pool_id, q, headers, body);
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let username = text(&form, "username");
+    let attrs: Vec<(String, String)> = gw
+        .hosted
+        .sign_up_attributes(&a)
+        .into_iter()
+        .map(|n| {
+            let value = text(&form, &format!("attr:{n}")).to_string();
+            (n, value)
+        })
+        .collect();
+    let given: Vec<(String, String)> = attrs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .cloned()
+        .collect();
+    match gw
+        .hosted
+        .sign_up(&a, username, text(&form, "password"), &given)
+        .await
+    {
+        Ok(r) if r.confirmed => v.show(
+            StatusCode::OK,
+            pages::sign_in(
+                &v.frame(),
+                username,
+                None,
+                Some("Your account is ready: sign in."),
+            ),
+        ),
+        Ok(r) => {
+            let notice = r
+                .delivery
+                .map(|d| format!("We sent a confirmation code to {}.", d.destination));
+            v.show(
+                StatusCode::OK,
+                pages::confirm(&v.frame(), username, notice.as_deref(), None),
+            )
+        }
+        Err(e) if e.http_status().is_server_error() => server_error(&e),
+        Err(e) => v.show(
+            StatusCode::BAD_REQUEST,
+            pages::sign_up(&v.frame(), &attrs, username, Some(&user_message(&e))),
+        ),
+    }
+}
+
+async fn confirm_page((State(gw), Path(pool_id), q, headers): PageRequest) -> Response {
+    let (a, query, csrf, cookies) = match begin(&gw, &pool_id, &q, &headers, None).await {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    v.show(StatusCode::OK, pages::confirm(&v.frame(), "", None, None))
+}
+
+async fn confirm_post(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    q: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (form, a, query, csrf, cookies) = posted!(gw, pool_id, q, headers, body);
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let username = text(&form, "username");
+    match gw.hosted.confirm(&a, username, text(&form, "code")).await {
+        Ok(()) => v.show(
+            StatusCode::OK,
+            pages::sign_in(
+                &v.frame(),
+                username,
+                None,
+                Some("Your account is confirmed: sign in."),
+            ),
+        ),
+        Err(e) if e.http_status().is_server_error() => server_error(&e),
+        Err(e) => v.show(
+            StatusCode::BAD_REQUEST,
+            pages::confirm(&v.frame(), username, None, Some(&user_message(&e))),
+        ),
+    }
+}
+
+async fn forgot_page((State(gw), Path(pool_id), q, headers): PageRequest) -> Response {
+    let (a, query, csrf, cookies) = match begin(&gw, &pool_id, &q, &headers, None).await {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    v.show(StatusCode::OK, pages::forgot(&v.frame(), None))
+}
+
+async fn forgot_post(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    q: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (form, a, query, csrf, cookies) = posted!(gw, pool_id, q, headers, body);
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let username = text(&form, "username");
+    match gw.hosted.forgot(&a, username).await {
+        Ok(()) => v.show(
+            StatusCode::OK,
+            pages::confirm_forgot(
+                &v.frame(),
+                username,
+                Some("If the account exists, we sent it a code."),
+                None,
+            ),
+        ),
+        Err(e) if e.http_status().is_server_error() => server_error(&e),
+        Err(e) => v.show(
+            StatusCode::BAD_REQUEST,
+            pages::forgot(&v.frame(), Some(&user_message(&e))),
+        ),
+    }
+}
+
+async fn confirm_forgot_page((State(gw), Path(pool_id), q, headers): PageRequest) -> Response {
+    let (a, query, csrf, cookies) = match begin(&gw, &pool_id, &q, &headers, None).await {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    v.show(
+        StatusCode::OK,
+        pages::confirm_forgot(&v.frame(), "", None, None),
+    )
+}
+
+async fn confirm_forgot_post(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    q: RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (form, a, query, csrf, cookies) = posted!(gw, pool_id, q, headers, body);
+    let v = View {
+        gw: &gw,
+        a: &a,
+        query,
+        csrf,
+        cookies,
+    };
+    let username = text(&form, "username");
+    match gw
+        .hosted
+        .confirm_forgot(&a, username, text(&form, "code"), text(&form, "password"))
+        .await
+    {
+        Ok(()) => v.show(
+            StatusCode::OK,
+            pages::sign_in(
+                &v.frame(),
+                username,
+                None,
+                Some("Your password is changed: sign in."),
+            ),
+        ),
+        Err(e) if e.http_status().is_server_error() => server_error(&e),
+        Err(e) => v.show(
+            StatusCode::BAD_REQUEST,
+            pages::confirm_forgot(&v.frame(), username, None, Some(&user_message(&e))),
+        ),
+    }
+}
+
+/// `/logout`: the browser's session cookie goes, then to the client's logout URL (or a new
+/// sign-in, or a "signed out" page).
+async fn logout((State(gw), Path(pool_id), q, _headers): PageRequest) -> Response {
+    let p = match params(&q) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let name = gw.hosted.cookies.session_name(&pool_id);
+    let clear = vec![gw.hosted.cookies.set(&name, "", 0)];
+    match gw.hosted.logout(&pool_id, &p).await {
+        Ok(Some(to)) if to.starts_with("login?") => {
+            let to = format!("{}/{to}", gw.urls.issuer(&pool_id));
+            redirect(&to, false, &clear)
+        }
+        Ok(Some(to)) => redirect(&to, false, &clear),
+        Ok(None) => html(StatusCode::OK, pages::signed_out(), &clear),
+        Err(e) => refused(e, false),
+    }
+}

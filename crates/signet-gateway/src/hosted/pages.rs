@@ -1,0 +1,277 @@
+//! The hosted pages' HTML: server-rendered, no JavaScript, every field labelled, errors
+//! announced (`role="alert"`), usable by keyboard alone. Everything that came from a request
+//! or a record is escaped here, once, by [`esc`].
+
+use std::fmt::Write;
+
+/// HTML-escape text for an element or a quoted attribute.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What every page of one authorization request shares.
+pub(crate) struct Frame<'a> {
+    /// The pool's name, as the heading.
+    pub pool_name: &'a str,
+    /// The authorization request's query, carried by every form and link.
+    pub query: &'a str,
+    /// The `_csrf` field of this browser.
+    pub csrf: &'a str,
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d1d1f;margin:0}\
+main{max-width:24rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px #0002}\
+h1{font-size:1.4rem;margin-top:0}label{display:block;margin-top:1rem;font-weight:600}\
+input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;margin-top:.3rem;border:1px solid #888;border-radius:4px;font-size:1rem}\
+button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:4px;background:#1f5fbf;color:#fff;font-size:1rem;cursor:pointer}\
+button:focus,input:focus,a:focus{outline:3px solid #f5a623;outline-offset:2px}\
+.alert{background:#fde8e8;border:1px solid #c53030;color:#742a2a;padding:.7rem;border-radius:4px}\
+.note{background:#e8f4fd;border:1px solid #2b6cb0;padding:.7rem;border-radius:4px}\
+nav{margin-top:1.5rem;display:flex;justify-content:space-between}";
+
+/// A whole page around `body`.
+pub(crate) fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>\n",
+        esc(title)
+    )
+}
+
+fn alert(error: Option<&str>) -> String {
+    error
+        .map(|e| {
+            format!(
+                "<p class=\"alert\" role=\"alert\" id=\"error\">{}</p>",
+                esc(e)
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn note(text: Option<&str>) -> String {
+    text.map(|t| format!("<p class=\"note\" role=\"status\">{}</p>", esc(t)))
+        .unwrap_or_default()
+}
+
+/// An input with its label. `kind`: text, password, email; `auto`: its autocomplete token.
+fn field(name: &str, label: &str, kind: &str, value: &str, auto: &str) -> String {
+    format!(
+        "<label for=\"{name}\">{}</label>\
+<input id=\"{name}\" name=\"{name}\" type=\"{kind}\" value=\"{}\" autocomplete=\"{auto}\" required>",
+        esc(label),
+        esc(value)
+    )
+}
+
+fn form(f: &Frame<'_>, action: &str, inner: &str, button: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}?{}\">\
+<input type=\"hidden\" name=\"_csrf\" value=\"{}\">{inner}<button type=\"submit\">{}</button></form>",
+        esc(f.query),
+        esc(f.csrf),
+        esc(button)
+    )
+}
+
+/// The sign-in page.
+pub(crate) fn sign_in(
+    f: &Frame<'_>,
+    username: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> String {
+    let inner = field("username", "Username", "text", username, "username")
+        + &field("password", "Password", "password", "", "current-password");
+    let body = format!(
+        "<h1>Sign in to {}</h1>{}{}{}<nav><a href=\"forgotPassword?{q}\">Forgot your password?</a>\
+<a href=\"signup?{q}\">Sign up</a></nav>",
+        esc(f.pool_name),
+        alert(error),
+        note(notice),
+        form(f, "login", &inner, "Sign in"),
+        q = esc(f.query)
+    );
+    page("Sign in", &body)
+}
+
+/// A challenge of the sign-in: its name and session travel in hidden fields.
+pub(crate) fn challenge(
+    f: &Frame<'_>,
+    name: &str,
+    session: &str,
+    options: &[String],
+    prompt: &str,
+    error: Option<&str>,
+) -> String {
+    let mut inner = format!(
+        "<input type=\"hidden\" name=\"challenge\" value=\"{}\">\
+<input type=\"hidden\" name=\"session\" value=\"{}\">",
+        esc(name),
+        esc(session)
+    );
+    let heading;
+    match name {
+        "NEW_PASSWORD_REQUIRED" => {
+            heading = "Choose a new password";
+            inner += &field("answer", "New password", "password", "", "new-password");
+        }
+        "SELECT_MFA_TYPE" => {
+            heading = "Choose how to confirm it is you";
+            inner += "<fieldset><legend>Second factor</legend>";
+            for (i, o) in options.iter().enumerate() {
+                let checked = if i == 0 { " checked" } else { "" };
+                let _ = write!(
+                    inner,
+                    "<label><input type=\"radio\" name=\"answer\" value=\"{0}\"{checked}> {0}</label>",
+                    esc(o)
+                );
+            }
+            inner += "</fieldset>";
+        }
+        _ => {
+            heading = "Enter your code";
+            inner += &field("answer", "Code", "text", "", "one-time-code");
+        }
+    }
+    let body = format!(
+        "<h1>{heading}</h1>{}{}{}",
+        alert(error),
+        note(Some(prompt).filter(|p| !p.is_empty())),
+        form(f, "challenge", &inner, "Continue")
+    );
+    page(heading, &body)
+}
+
+/// The sign-up page: username, password, and the attributes the pool requires.
+pub(crate) fn sign_up(
+    f: &Frame<'_>,
+    attributes: &[(String, String)],
+    username: &str,
+    error: Option<&str>,
+) -> String {
+    let mut inner = field("username", "Username", "text", username, "username");
+    for (name, value) in attributes {
+        let (kind, auto) = match name.as_str() {
+            "email" => ("email", "email"),
+            "phone_number" => ("text", "tel"),
+            "name" => ("text", "name"),
+            _ => ("text", "off"),
+        };
+        inner += &field(&format!("attr:{name}"), name, kind, value, auto);
+    }
+    inner += &field("password", "Password", "password", "", "new-password");
+    let body = format!(
+        "<h1>Sign up for {}</h1>{}{}<nav><a href=\"login?{}\">Already have an account? Sign in</a></nav>",
+        esc(f.pool_name),
+        alert(error),
+        form(f, "signup", &inner, "Sign up"),
+        esc(f.query)
+    );
+    page("Sign up", &body)
+}
+
+/// Enter the confirmation code of a sign-up.
+pub(crate) fn confirm(
+    f: &Frame<'_>,
+    username: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    let inner = field("username", "Username", "text", username, "username")
+        + &field("code", "Confirmation code", "text", "", "one-time-code");
+    let body = format!(
+        "<h1>Confirm your account</h1>{}{}{}",
+        alert(error),
+        note(notice),
+        form(f, "confirm", &inner, "Confirm")
+    );
+    page("Confirm your account", &body)
+}
+
+/// Ask for a reset code.
+pub(crate) fn forgot(f: &Frame<'_>, error: Option<&str>) -> String {
+    let inner = field("username", "Username", "text", "", "username");
+    let body = format!(
+        "<h1>Reset your password</h1>{}{}<nav><a href=\"login?{}\">Back to sign in</a></nav>",
+        alert(error),
+        form(f, "forgotPassword", &inner, "Send a code"),
+        esc(f.query)
+    );
+    page("Reset your password", &body)
+}
+
+/// Enter the reset code and a new password.
+pub(crate) fn confirm_forgot(
+    f: &Frame<'_>,
+    username: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    let inner = field("username", "Username", "text", username, "username")
+        + &field("code", "Code", "text", "", "one-time-code")
+        + &field("password", "New password", "password", "", "new-password");
+    let body = format!(
+        "<h1>Choose a new password</h1>{}{}{}",
+        alert(error),
+        note(notice),
+        form(f, "confirmForgotPassword", &inner, "Change password")
+    );
+    page("Choose a new password", &body)
+}
+
+/// A request the pages can not serve (a bad client or redirect URI, a refused form): shown
+/// to the user, never redirected.
+pub(crate) fn error(message: &str) -> String {
+    page(
+        "Sign-in error",
+        &format!(
+            "<h1>Something is wrong with this sign-in link</h1>{}",
+            alert(Some(message))
+        ),
+    )
+}
+
+/// After `/logout` with nowhere to go.
+pub(crate) fn signed_out() -> String {
+    page(
+        "Signed out",
+        "<h1>You are signed out</h1><p role=\"status\">You may close this window.</p>",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_came_from_outside_is_escaped_everywhere() {
+        let f = Frame {
+            pool_name: "<script>x</script>",
+            query: "a=\"><img src=x>",
+            csrf: "c'\"",
+        };
+        let html = sign_in(&f, "\"><script>", Some("<b>bad</b>"), None);
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("<b>bad"));
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(html.contains("role=\"alert\""));
+        assert!(html.contains("<label for=\"password\">"));
+        let c = challenge(&f, "SELECT_MFA_TYPE", "s\"", &["<x>".into()], "", None);
+        assert!(!c.contains("<x>"));
+        assert!(!error("<i>").contains("<i>"));
+    }
+}
