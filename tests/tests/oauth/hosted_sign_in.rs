@@ -766,7 +766,7 @@ async fn requests_oauthlib_and_pyjwt_run_the_code_flow() {
     let env = TestEnv::start(3, 2).await;
     let gw = env.a();
     let (pool, client_id, _) = setup(gw).await;
-    let args = vec![
+    let args = [
         issuer(&pool),
         format!("http://{}", gw.http_addr()),
         client_id.clone(),
