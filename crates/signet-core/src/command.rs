@@ -4,15 +4,15 @@ use crate::{
     AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
     AssociateTotp, CasRegister, ClearSignInFailures, ConfirmDevice, CreateAppClient, CreateGroup,
     CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
-    DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
-    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, ForgetDevice,
-    GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
-    RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
-    RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
-    SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
-    StartRefreshFamily, StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient,
-    UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
-    VerifyTotp,
+    DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteIdentityProvider,
+    DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey,
+    FailImportJob, ForgetDevice, GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired,
+    PutIdentityProvider, PutResourceServer, PutRolePolicy, RecordAuditEvents, RecordSignInFailure,
+    RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey,
+    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, SetMfaPreference,
+    SetUserPoolMfa, StageImportChunk, StartImportJob, StartRefreshFamily, StopImportJob,
+    TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
+    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -180,6 +180,12 @@ pub enum Command {
     /// Start an authorization code's refresh-token family: its one redemption.
     StartRefreshFamily(StartRefreshFamily),
 
+    // Identity providers of a user pool: `apply/providers.rs`.
+    /// Create or replace an identity provider.
+    PutIdentityProvider(PutIdentityProvider),
+    /// Delete an identity provider.
+    DeleteIdentityProvider(DeleteIdentityProvider),
+
     // Signing keys: `apply/keys.rs`.
     /// Publish the public half of a signing key.
     PublishKey(PublishKey),
@@ -307,6 +313,8 @@ impl Command {
             Command::AdvanceRefreshFamily(_) => "advance_refresh_family",
             Command::RevokeRefreshFamily(_) => "revoke_refresh_family",
             Command::StartRefreshFamily(_) => "start_refresh_family",
+            Command::PutIdentityProvider(_) => "put_identity_provider",
+            Command::DeleteIdentityProvider(_) => "delete_identity_provider",
             Command::PublishKey(_) => "publish_key",
             Command::RenewKeyLease(_) => "renew_key_lease",
             Command::RetireKey(_) => "retire_key",

@@ -82,11 +82,15 @@ pub enum Table {
     AuditEvents = 32,
     /// `pool_id \0 sub \0 device_key` → [`crate::Device`]: a user's confirmed devices.
     Devices = 33,
+    /// `pool_id \0 name` → [`crate::IdentityProvider`]: a pool's identity providers.
+    IdentityProviders = 34,
+    /// `pool_id \0 identifier` → provider name: the identifiers of a pool's providers.
+    ProviderIdentifiers = 35,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 34] = [
+    pub const ALL: [Table; 36] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -121,6 +125,8 @@ impl Table {
         Table::Registers,
         Table::AuditEvents,
         Table::Devices,
+        Table::IdentityProviders,
+        Table::ProviderIdentifiers,
     ];
 
     /// The one-byte key prefix of this table.
@@ -170,6 +176,8 @@ impl Table {
             Table::Registers => "registers",
             Table::AuditEvents => "audit_events",
             Table::Devices => "devices",
+            Table::IdentityProviders => "identity_providers",
+            Table::ProviderIdentifiers => "provider_identifiers",
         }
     }
 }

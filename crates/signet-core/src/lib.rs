@@ -26,15 +26,15 @@ pub use apply::{
     AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
     AssociateTotp, CasRegister, ClearSignInFailures, ConfirmDevice, CreateAppClient, CreateGroup,
     CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
-    DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteResourceServer,
-    DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, ForgetDevice,
-    GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired, PutResourceServer, PutRolePolicy,
-    RecordAuditEvents, RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease,
-    RequestKeyRotation, RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
-    SetIdentityPoolRoles, SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob,
-    StartRefreshFamily, StopImportJob, TotpSignIn, UnlinkIdentity, UpdateAppClient,
-    UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
-    VerifyTotp,
+    DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteIdentityProvider,
+    DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey,
+    FailImportJob, ForgetDevice, GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired,
+    PutIdentityProvider, PutResourceServer, PutRolePolicy, RecordAuditEvents, RecordSignInFailure,
+    RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey,
+    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, SetMfaPreference,
+    SetUserPoolMfa, StageImportChunk, StartImportJob, StartRefreshFamily, StopImportJob,
+    TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
+    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
 };
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};
@@ -44,13 +44,13 @@ pub use mem::MemKv;
 pub use model::{
     Algorithm, AmbiguousRoleResolution, AppClient, AttributeType, AuditEvent, AuthFlow,
     ClientSecret, CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Device,
-    DeviceConfig, Group, Identity, IdentityPool, ImportChunk, ImportJob, ImportRow, ImportStatus,
-    KeyState, LoginProvider, MappingRule, MatchType, MfaFactor, MfaMode, OAuthFlow, OutboxMessage,
-    PasswordPolicy, PoolConfig, PoolMfa, PoolRoles, RefreshFamily, ResourceServer,
-    ResourceServerScope, RetireReason, Role, RoleMapping, RoleMappingKind, RowError,
-    SchemaAttribute, SigningKey, TokenHook, TokenValidity, Totp, TriggerHook, Triggers, User,
-    UserMfa, UserPatch, UserPool, UserStatus, AUDIT_RING, MAX_AUDIT_FIELD, MAX_DEVICES_PER_USER,
-    MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
+    DeviceConfig, Group, Identity, IdentityPool, IdentityProvider, ImportChunk, ImportJob,
+    ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule, MatchType, MfaFactor, MfaMode,
+    OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolMfa, PoolRoles, ProviderType,
+    RefreshFamily, ResourceServer, ResourceServerScope, RetireReason, Role, RoleMapping,
+    RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity, Totp,
+    TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool, UserStatus, AUDIT_RING,
+    MAX_AUDIT_FIELD, MAX_DEVICES_PER_USER, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
 pub use outcome::{Outcome, Rejection};
 pub use query::{

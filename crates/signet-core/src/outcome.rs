@@ -55,6 +55,10 @@ pub enum Rejection {
     RefreshReused,
     /// The refresh-token family was revoked.
     RefreshRevoked,
+    /// An identity provider with this name (or one of its identifiers) exists.
+    ProviderExists,
+    /// No identity provider with this name.
+    ProviderNotFound,
     /// The refresh-token family was started already: its authorization code was redeemed
     /// before (a replay).
     RefreshFamilyExists,

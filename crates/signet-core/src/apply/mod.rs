@@ -11,6 +11,7 @@ mod keys;
 mod mfa;
 mod oauth;
 mod pools;
+mod providers;
 mod purge;
 mod registers;
 mod roles;
@@ -38,6 +39,7 @@ pub use pools::{
     AddCustomAttributes, CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool,
     SetUserPoolMfa, UpdateAppClient, UpdateUserPool,
 };
+pub use providers::{DeleteIdentityProvider, PutIdentityProvider};
 pub use purge::PurgeExpired;
 pub use registers::{valid_register_name, CasRegister, MAX_REGISTER_NAME};
 pub use roles::{CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, UpdateRole};
@@ -138,6 +140,8 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::AdvanceRefreshFamily(c) => c.apply(txn),
         Command::RevokeRefreshFamily(c) => c.apply(txn),
         Command::StartRefreshFamily(c) => c.apply(txn),
+        Command::PutIdentityProvider(c) => c.apply(txn),
+        Command::DeleteIdentityProvider(c) => c.apply(txn),
         Command::PublishKey(c) => c.apply(txn),
         Command::RenewKeyLease(c) => c.apply(txn),
         Command::RetireKey(c) => c.apply(txn),

@@ -227,6 +227,63 @@ fn an_authorization_code_starts_its_family_once_and_the_family_then_rotates() {
 }
 
 #[test]
+fn identity_provider_names_and_identifiers_are_unique_in_a_pool() {
+    let mut f = Fixture::new();
+    let idp = |name: &str, ids: &[&str]| crate::IdentityProvider {
+        pool_id: "p1".into(),
+        name: name.into(),
+        provider_type: crate::ProviderType::Oidc,
+        details: Default::default(),
+        attribute_mapping: Default::default(),
+        identifiers: ids.iter().map(|s| s.to_string()).collect(),
+        created_at_ms: 1,
+        updated_at_ms: 1,
+    };
+    let put = |p: crate::IdentityProvider, create: bool| {
+        Command::PutIdentityProvider(PutIdentityProvider {
+            provider: p,
+            create,
+        })
+    };
+    let by_id = |f: &Fixture, id: &str| match query(
+        &f.kv,
+        &crate::Query::GetIdentityProviderByIdentifier {
+            pool_id: "p1".into(),
+            identifier: id.into(),
+        },
+    )
+    .unwrap()
+    {
+        crate::QueryResult::IdentityProvider(p) => p.map(|p| p.name),
+        other => panic!("{other:?}"),
+    };
+    f.ok(put(idp("Corp", &["corp.example", "corp"]), true));
+    assert_eq!(
+        f.run(put(idp("Corp", &[]), true)),
+        Outcome::Rejected(Rejection::ProviderExists)
+    );
+    assert_eq!(
+        f.run(put(idp("Other", &["corp"]), true)),
+        Outcome::Rejected(Rejection::ProviderExists)
+    );
+    assert_eq!(
+        f.run(put(idp("Nobody", &[]), false)),
+        Outcome::Rejected(Rejection::ProviderNotFound)
+    );
+    assert_eq!(by_id(&f, "corp").as_deref(), Some("Corp"));
+    // Replacing drops the identifiers it no longer names; another provider may take them.
+    f.ok(put(idp("Corp", &["corp.example"]), false));
+    assert_eq!(by_id(&f, "corp"), None);
+    f.ok(put(idp("Other", &["corp"]), true));
+    assert_eq!(by_id(&f, "corp").as_deref(), Some("Other"));
+    f.ok(Command::DeleteIdentityProvider(DeleteIdentityProvider {
+        pool_id: "p1".into(),
+        name: "Corp".into(),
+    }));
+    assert_eq!(by_id(&f, "corp.example"), None);
+}
+
+#[test]
 fn a_retry_within_the_grace_refreshes_again_and_a_later_one_revokes() {
     let mut f = Fixture::new();
     let adv = |g: u32, at_ms: u64| {

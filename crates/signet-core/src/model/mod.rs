@@ -10,6 +10,7 @@ mod identity;
 mod import;
 mod mfa;
 mod pool;
+mod provider;
 mod tokens;
 mod user;
 
@@ -32,6 +33,7 @@ pub use pool::{
     AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, TriggerHook, Triggers,
     UserPool,
 };
+pub use provider::{IdentityProvider, ProviderType};
 pub use tokens::{
     CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, KeyState, OutboxMessage,
     RefreshFamily, RetireReason, SigningKey,

@@ -13,6 +13,9 @@ pub enum UserStatus {
     ForceChangePassword,
     /// An admin reset the password; the user must set a new one with a code.
     ResetRequired,
+    /// Created by a federated sign-in (an identity provider vouches for the user; no
+    /// password).
+    ExternalProvider,
 }
 
 impl UserStatus {
@@ -23,6 +26,7 @@ impl UserStatus {
             UserStatus::Confirmed => "CONFIRMED",
             UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
             UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
         }
     }
 }

@@ -51,6 +51,8 @@ answers!(
     Roles => Vec<Role>,
     ResourceServer => Option<ResourceServer>,
     ResourceServers => Vec<ResourceServer>,
+    IdentityProvider => Option<crate::IdentityProvider>,
+    IdentityProviders => Vec<crate::IdentityProvider>,
     Revoked => Vec<bool>,
     ImportJob => Option<ImportJob>,
     ImportJobs => Vec<ImportJob>,

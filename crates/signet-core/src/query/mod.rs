@@ -211,6 +211,29 @@ pub enum Query {
         /// Page size (capped at 1000).
         limit: usize,
     },
+    /// One identity provider of a pool.
+    GetIdentityProvider {
+        /// Pool id.
+        pool_id: String,
+        /// Provider name.
+        name: String,
+    },
+    /// The provider an identifier names in a pool (GetIdentityProviderByIdentifier).
+    GetIdentityProviderByIdentifier {
+        /// Pool id.
+        pool_id: String,
+        /// Identifier.
+        identifier: String,
+    },
+    /// Identity providers of a pool in name order, after `after`.
+    ListIdentityProviders {
+        /// Pool id.
+        pool_id: String,
+        /// Exclusive start (a name).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
     /// Whether access tokens were revoked: the expiry recorded for each jti, if any.
     RevokedTokens {
         /// Token ids.
@@ -332,6 +355,10 @@ pub enum QueryResult {
     ResourceServer(Option<ResourceServer>),
     /// A page of resource servers.
     ResourceServers(Vec<ResourceServer>),
+    /// One identity provider, if it exists.
+    IdentityProvider(Option<crate::IdentityProvider>),
+    /// A page of identity providers.
+    IdentityProviders(Vec<crate::IdentityProvider>),
     /// For each jti asked about, whether it is revoked.
     Revoked(Vec<bool>),
     /// An import job, if it exists.
@@ -537,6 +564,33 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             Table::ResourceServers,
             &compound(pool_id, identifier),
         )?),
+        Query::GetIdentityProvider { pool_id, name } => QueryResult::IdentityProvider(get(
+            kv,
+            Table::IdentityProviders,
+            &compound(pool_id, name),
+        )?),
+        Query::GetIdentityProviderByIdentifier {
+            pool_id,
+            identifier,
+        } => {
+            let name: Option<String> = get(
+                kv,
+                Table::ProviderIdentifiers,
+                &compound(pool_id, identifier),
+            )?;
+            QueryResult::IdentityProvider(match name {
+                Some(n) => get(kv, Table::IdentityProviders, &compound(pool_id, &n))?,
+                None => None,
+            })
+        }
+        Query::ListIdentityProviders {
+            pool_id,
+            after,
+            limit,
+        } => paged(
+            QueryResult::IdentityProviders,
+            list_in_pool(kv, Table::IdentityProviders, pool_id, after, *limit)?,
+        ),
         Query::ListResourceServers {
             pool_id,
             after,

@@ -5,12 +5,13 @@ use super::commands::{alice, map, CLIENT, GROUP, POOL, SUB, T, USER};
 use signet_core::{
     AdvanceRefreshFamily, AmbiguousRoleResolution, ApplyImportChunk, AuditEvent, CasRegister,
     Command, CreateIdentityPool, CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup,
-    DeleteIdentities, DeleteIdentityPool, DeleteResourceServer, DeleteRole, DeleteRolePolicy,
-    DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity, IdentityPool,
-    ImportJob, ImportRow, KeyState, LoginProvider, MappingRule, MatchType, PoolRoles, PublishKey,
-    PurgeExpired, PutRolePolicy, RecordAuditEvents, RenewKeyLease, RequestKeyRotation, RetireKey,
-    RetireReason, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping,
-    RoleMappingKind, RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob,
+    DeleteIdentities, DeleteIdentityPool, DeleteIdentityProvider, DeleteResourceServer, DeleteRole,
+    DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity,
+    IdentityPool, IdentityProvider, ImportJob, ImportRow, KeyState, LoginProvider, MappingRule,
+    MatchType, PoolRoles, ProviderType, PublishKey, PurgeExpired, PutIdentityProvider,
+    PutRolePolicy, RecordAuditEvents, RenewKeyLease, RequestKeyRotation, RetireKey, RetireReason,
+    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping, RoleMappingKind,
+    RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob,
     StartRefreshFamily, StopImportJob, UnlinkIdentity, UpdateIdentityPool, UpdateRole, User,
     UserStatus,
 };
@@ -40,6 +41,28 @@ pub fn tokens_and_keys() -> Vec<Command> {
         Command::StartRefreshFamily(StartRefreshFamily {
             family_id: "fam-0003".into(),
             expires_at_ms: T + 2_592_000_002,
+        }),
+        Command::PutIdentityProvider(PutIdentityProvider {
+            provider: IdentityProvider {
+                pool_id: POOL.into(),
+                name: "CorpIdP".into(),
+                provider_type: ProviderType::Oidc,
+                details: BTreeMap::from([
+                    ("client_id".to_string(), "upstream-client".to_string()),
+                    ("client_secret".to_string(), "sealed-secret==".to_string()),
+                    ("oidc_issuer".to_string(), "https://idp.example".to_string()),
+                    ("authorize_scopes".to_string(), "openid email".to_string()),
+                ]),
+                attribute_mapping: BTreeMap::from([("email".to_string(), "email".to_string())]),
+                identifiers: vec!["corp.example".into()],
+                created_at_ms: T,
+                updated_at_ms: T,
+            },
+            create: true,
+        }),
+        Command::DeleteIdentityProvider(DeleteIdentityProvider {
+            pool_id: POOL.into(),
+            name: "CorpIdP".into(),
         }),
         Command::RevokeAccessToken(RevokeAccessToken {
             jti: "jti-0001".into(),

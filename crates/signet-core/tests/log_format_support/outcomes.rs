@@ -28,6 +28,8 @@ pub fn all() -> Vec<Outcome> {
         R::RefreshReused,
         R::RefreshRevoked,
         R::RefreshFamilyExists,
+        R::ProviderExists,
+        R::ProviderNotFound,
         R::KidConflict,
         R::KeyNotFound,
         R::InvalidKey,

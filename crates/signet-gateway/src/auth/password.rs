@@ -240,6 +240,8 @@ impl Auth {
         match user.status {
             UserStatus::Unconfirmed => Err(AppError::UserNotConfirmed),
             UserStatus::ResetRequired => Err(AppError::PasswordResetRequired),
+            // Its identity provider vouches for it; it has no password to sign in with.
+            UserStatus::ExternalProvider => Err(wrong_credentials()),
             UserStatus::ForceChangePassword => {
                 if user
                     .password_expires_at_ms

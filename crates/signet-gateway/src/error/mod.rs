@@ -128,6 +128,9 @@ pub enum AppError {
     /// A trigger hook answered, but not in its trigger's shape, and the pool fails closed.
     #[error("{0}")]
     InvalidLambdaResponse(String),
+    /// An identity provider with this name or identifier exists in the pool.
+    #[error("{0}")]
+    DuplicateProvider(String),
 }
 
 impl AppError {

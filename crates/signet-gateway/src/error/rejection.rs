@@ -65,6 +65,12 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::RoleHasPolicies => {
             AppError::DeleteConflict("Cannot delete entity, must delete policies first.".into())
         }
+        Rejection::ProviderExists => AppError::DuplicateProvider(
+            "An identity provider with this name or identifier already exists.".into(),
+        ),
+        Rejection::ProviderNotFound => {
+            AppError::ResourceNotFound("Identity provider does not exist.".into())
+        }
         Rejection::ResourceServerExists => {
             AppError::invalid("A resource server with this identifier already exists.")
         }

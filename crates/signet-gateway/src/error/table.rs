@@ -89,6 +89,7 @@ impl AppError {
             E::UserLambdaValidation(_) => {
                 row("UserLambdaValidationException", C::InvalidArgument, 400)
             }
+            E::DuplicateProvider(_) => row("DuplicateProviderException", C::AlreadyExists, 400),
             E::InvalidLambdaResponse(_) => {
                 row("InvalidLambdaResponseException", C::Unavailable, 502)
             }

@@ -70,6 +70,7 @@ fn every_error() -> Vec<AppError> {
         AppError::EnableSoftwareTokenMfa(m()),
         AppError::UserLambdaValidation(m()),
         AppError::InvalidLambdaResponse(m()),
+        AppError::DuplicateProvider(m()),
     ]
 }
 
@@ -111,6 +112,7 @@ fn index(e: &AppError) -> usize {
         E::EnableSoftwareTokenMfa(_) => 32,
         E::UserLambdaValidation(_) => 33,
         E::InvalidLambdaResponse(_) => 34,
+        E::DuplicateProvider(_) => 35,
     }
 }
 
