@@ -34,6 +34,7 @@ mod validate;
 
 // Features: one folder each, a struct holding only the handles it uses.
 mod auth;
+mod federation;
 mod hosted;
 mod identity;
 mod imports;

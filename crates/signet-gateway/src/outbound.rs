@@ -128,6 +128,83 @@ pub(crate) fn client() -> OutboundClient {
     Client::builder(TokioExecutor::new()).build(https)
 }
 
+/// Key sets of other providers (external OIDC providers of identity pools, identity
+/// providers of user pools), one cache per JWKS URL, made on first use and shared.
+#[derive(Clone, Default)]
+pub(crate) struct ExternalKeys {
+    caches: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<String, std::sync::Arc<signet_verify::JwksCache>>,
+        >,
+    >,
+}
+
+impl ExternalKeys {
+    /// The cache of `jwks_url`: its URL obeys the outbound rule (checked again here,
+    /// before the first fetch: a key set over plain http lets anyone mint logins).
+    pub(crate) fn keys(
+        &self,
+        jwks_url: &str,
+        allow_loopback_http: bool,
+    ) -> Result<std::sync::Arc<signet_verify::JwksCache>, crate::AppError> {
+        use crate::AppError;
+        let mut map = self.caches.lock().expect("jwks caches lock");
+        if let Some(c) = map.get(jwks_url) {
+            return Ok(c.clone());
+        }
+        check_outbound_url(jwks_url, allow_loopback_http)
+            .map_err(|e| AppError::ExternalService(format!("JWKS {jwks_url} {e}")))?;
+        let opts = signet_verify::JwksOptions::default();
+        let cache = if jwks_url.starts_with("https://") {
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_webpki_roots()
+                .https_only()
+                .enable_http1()
+                .build();
+            signet_verify::JwksCache::with_connector(jwks_url, opts, https)
+        } else {
+            signet_verify::JwksCache::new(jwks_url, opts)
+        }
+        .map_err(|e| AppError::ExternalService(format!("JWKS {jwks_url}: {e}")))?;
+        let cache = std::sync::Arc::new(cache);
+        map.insert(jwks_url.to_string(), cache.clone());
+        Ok(cache)
+    }
+}
+
+/// Longest answer read from another provider's endpoint.
+const MAX_PROVIDER_ANSWER: usize = 256 * 1024;
+/// How long another provider's endpoint may take.
+const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Calls to another provider's endpoints (discovery, token, user info), under the outbound
+/// rule, bounded in time and size: the status and the body.
+pub(crate) async fn provider_call(
+    client: &OutboundClient,
+    req: http::Request<Full<Bytes>>,
+    allow_loopback_http: bool,
+) -> Result<(http::StatusCode, Bytes), String> {
+    use http_body_util::{BodyExt, Limited};
+    let url = req.uri().to_string();
+    check_outbound_url(&url, allow_loopback_http).map_err(|e| format!("{url} {e}"))?;
+    let call = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let status = resp.status();
+        let body = Limited::new(resp.into_body(), MAX_PROVIDER_ANSWER)
+            .collect()
+            .await
+            .map_err(|e| format!("{url}: reading the answer: {e}"))?
+            .to_bytes();
+        Ok((status, body))
+    };
+    tokio::time::timeout(PROVIDER_TIMEOUT, call)
+        .await
+        .map_err(|_| format!("{url}: no answer within {} s", PROVIDER_TIMEOUT.as_secs()))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

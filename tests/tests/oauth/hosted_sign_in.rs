@@ -59,12 +59,12 @@ async fn hosted_client(gw: &GatewayHandle, pool: &str, secret: bool) -> pb::User
         .expect("client")
 }
 
-fn issuer(pool: &str) -> String {
+pub(crate) fn issuer(pool: &str) -> String {
     format!("{TEST_PUBLIC_URL}/{pool}")
 }
 
 /// An authorize URL (under the public URL) with `pairs`.
-fn authorize_url(pool: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_url(pool: &str, pairs: &[(&str, &str)]) -> String {
     format!("{}/oauth2/authorize?{}", issuer(pool), form(pairs))
 }
 
@@ -112,7 +112,7 @@ async fn sign_in_through_pages(b: &mut Browser, authorize: &str, username: &str)
 }
 
 /// Exchange a code at the token endpoint with the raw form; the answer.
-async fn exchange(
+pub(crate) async fn exchange(
     gw: &GatewayHandle,
     pool: &str,
     client: &str,
@@ -130,7 +130,7 @@ async fn exchange(
     post_form(&url(gw, pool, "token"), &[], &pairs).await
 }
 
-fn verified(
+pub(crate) fn verified(
     pool: &str,
     client: &str,
     token: &str,

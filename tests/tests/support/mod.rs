@@ -11,6 +11,7 @@ pub mod jws;
 pub mod membership;
 pub mod oauth;
 pub mod pools;
+pub mod upstream_idp;
 
 use signet_core::{
     Command, CreateUser, CreateUserPool, Query, QueryResult, User, UserPool, UserStatus,

@@ -140,6 +140,16 @@ pub(crate) fn compose(
         auth.clone(),
         self_service.clone(),
     );
+    let external_keys = crate::outbound::ExternalKeys::default();
+    let federation = crate::federation::Federation::new(
+        store.clone(),
+        dir.clone(),
+        clock.clone(),
+        sealer.clone(),
+        urls.clone(),
+        external_keys.clone(),
+        insecure_http,
+    );
     let signup = Signup::new(
         store.clone(),
         dir.clone(),
@@ -159,6 +169,7 @@ pub(crate) fn compose(
         signup.clone(),
         oauth.clone(),
         tokens.clone(),
+        federation.clone(),
         &cfg.public_url,
     );
     let identity_pools = IdentityPools::new(
@@ -168,7 +179,13 @@ pub(crate) fn compose(
         urls.clone(),
         insecure_http,
     );
-    let logins = Logins::new(dir.clone(), tokens.clone(), urls.clone(), insecure_http);
+    let logins = Logins::new(
+        dir.clone(),
+        tokens.clone(),
+        urls.clone(),
+        insecure_http,
+        external_keys.clone(),
+    );
     let sts = Sts::new(
         dir.clone(),
         clock.clone(),
@@ -207,6 +224,7 @@ pub(crate) fn compose(
     Gateway {
         signup,
         hosted,
+        federation,
         users: Users::new(
             store.clone(),
             dir.clone(),

@@ -62,6 +62,7 @@ pub struct Gateway {
     pub(crate) clients: Clients,
     pub(crate) oauth: OAuth,
     pub(crate) hosted: crate::hosted::Hosted,
+    pub(crate) federation: crate::federation::Federation,
     pub(crate) resource_servers: ResourceServers,
     pub(crate) identities: Identities,
     pub(crate) identity_pools: IdentityPools,

@@ -470,6 +470,36 @@ impl Audited for pb::ListUsersRequest {
     }
 }
 
+impl Audited for pb::IdentityProviderRef {
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            target: self.provider_name.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::IdentityProviderType {
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            target: self.provider_name.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::GetIdentityProviderByIdentifierRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            target: self.idp_identifier.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 impl Audited for pb::ResourceServerRef {
     fn subject(&self) -> Subject {
         Subject {

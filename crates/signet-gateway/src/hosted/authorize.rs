@@ -3,6 +3,7 @@
 //! are known to be right, an error is shown to the user and never redirected (an open
 //! redirector otherwise); after that, errors go back to the client's redirect URI.
 
+#[cfg(test)]
 use crate::pools::redirects::COGNITO_PROVIDER;
 use crate::AppError;
 use signet_core::{AppClient, OAuthFlow, UserPool};
@@ -37,6 +38,9 @@ pub(crate) struct Authorize {
     pub challenge: Option<String>,
     pub prompt: Prompt,
     pub login_hint: Option<String>,
+    /// The provider the request names (`identity_provider`, or the one its
+    /// `idp_identifier` names), if any.
+    pub provider: Option<String>,
 }
 
 /// Why an authorization request is refused.
@@ -205,14 +209,8 @@ pub(crate) fn rest(
             }
         }
     };
-    let provider = match (
-        param(params, "identity_provider"),
-        param(params, "idp_identifier"),
-    ) {
-        (Some(p), _) => Some(p.to_string()),
-        (None, Some(i)) => Some(i.to_string()),
-        (None, None) => None,
-    };
+    // `idp_identifier` was resolved to `identity_provider` by the caller (a store read).
+    let provider = param(params, "identity_provider").map(str::to_string);
     if let Some(p) = &provider {
         if !client.identity_providers.iter().any(|c| c == p) {
             return Err(fail(
@@ -220,18 +218,8 @@ pub(crate) fn rest(
                 &format!("identity provider {p} is not enabled for this client"),
             ));
         }
-        if p != COGNITO_PROVIDER {
-            return Err(fail(
-                "invalid_request",
-                &format!("identity provider {p} is not available"),
-            ));
-        }
     }
-    if !client
-        .identity_providers
-        .iter()
-        .any(|p| p == COGNITO_PROVIDER)
-    {
+    if client.identity_providers.is_empty() {
         return Err(fail(
             "invalid_request",
             "the client has no identity provider to sign users in with",
@@ -247,6 +235,7 @@ pub(crate) fn rest(
         challenge,
         prompt,
         login_hint: param(params, "login_hint").map(str::to_string),
+        provider,
     })
 }
 
@@ -400,7 +389,8 @@ mod tests {
         );
         assert_eq!(
             run(client(true), &[code, ("identity_provider", "Google")]),
-            "invalid_request"
+            "invalid_request",
+            "a provider the client does not offer"
         );
     }
 

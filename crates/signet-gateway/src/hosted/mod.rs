@@ -52,6 +52,7 @@ pub(crate) struct Hosted {
     signup: Signup,
     oauth: OAuth,
     tokens: Tokens,
+    pub(crate) federation: crate::federation::Federation,
     pub(crate) cookies: Cookies,
 }
 
@@ -68,6 +69,7 @@ impl Hosted {
         signup: Signup,
         oauth: OAuth,
         tokens: Tokens,
+        federation: crate::federation::Federation,
         public_url: &str,
     ) -> Hosted {
         Hosted {
@@ -80,6 +82,7 @@ impl Hosted {
             signup,
             oauth,
             tokens,
+            federation,
             cookies: Cookies::new(public_url),
         }
     }
@@ -115,7 +118,100 @@ impl Hosted {
             Err(e) => Err(e),
         };
         let (client, redirect) = authorize::client_and_redirect(&pool.id, client, params)?;
-        authorize::rest(pool, client, redirect, params)
+        // `idp_identifier` names a provider through the pool's identifiers.
+        let mut params = params.clone();
+        if let (None, Some(id)) = (
+            params.get("identity_provider"),
+            params.get("idp_identifier").cloned(),
+        ) {
+            match self.federation.provider_by_identifier(&pool.id, &id).await {
+                Ok(p) => {
+                    params.insert("identity_provider".into(), p.name);
+                }
+                Err(AppError::ResourceNotFound(_) | AppError::InvalidParameter(_)) => {
+                    return Err(AuthorizeError::Redirect {
+                        redirect_uri: redirect,
+                        error: "invalid_request",
+                        description: format!("idp_identifier {id} names no identity provider"),
+                        state: params.get("state").cloned(),
+                    })
+                }
+                Err(e) => return Err(AuthorizeError::Server(e)),
+            }
+        }
+        authorize::rest(pool, client, redirect, &params)
+    }
+
+    /// Where to send the browser to sign in at the request's provider.
+    pub(crate) async fn federate(
+        &self,
+        a: &Authorize,
+        params: &Params,
+        csrf_cookie: &str,
+    ) -> Result<String, AppError> {
+        let name = a.provider.as_deref().unwrap_or_default();
+        let p = self.federation.describe_provider(&a.pool.id, name).await?;
+        // The request comes back without its provider: checked again, then signed in.
+        let params: BTreeMap<String, String> = params
+            .iter()
+            .filter(|(k, _)| *k != "identity_provider" && *k != "idp_identifier")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        self.federation
+            .start(&p, &params, a.login_hint.as_deref(), csrf_cookie)
+            .await
+    }
+
+    /// A provider's answer at `/oauth2/idpresponse`: the request the browser left with,
+    /// checked again, and the pool's user the provider vouched for.
+    pub(crate) async fn federated_return(
+        &self,
+        pool_id: &str,
+        query: &Params,
+        csrf_cookie: Option<&str>,
+    ) -> Result<(Authorize, SignedIn), AuthorizeError> {
+        let page = |e: AppError| match e {
+            e if e.http_status().is_server_error() => AuthorizeError::Server(e),
+            e => AuthorizeError::Page(e.to_string()),
+        };
+        let state = query
+            .get("state")
+            .ok_or_else(|| AuthorizeError::Page("The provider sent no state back.".into()))?;
+        let s = self
+            .federation
+            .open_state(pool_id, state, csrf_cookie)
+            .map_err(page)?;
+        let params: Params = s.params.clone().into_iter().collect();
+        let a = self.authorize(pool_id, &params).await?;
+        let back = |error: &'static str, description: String| AuthorizeError::Redirect {
+            redirect_uri: a.redirect_uri.clone(),
+            error,
+            description,
+            state: a.state.clone(),
+        };
+        if let Some(e) = query.get("error") {
+            let error = match e.as_str() {
+                "access_denied" => "access_denied",
+                "temporarily_unavailable" => "temporarily_unavailable",
+                _ => "server_error",
+            };
+            return Err(back(error, format!("{} answered {e}", s.provider)));
+        }
+        let code = query
+            .get("code")
+            .ok_or_else(|| back("server_error", format!("{} sent no code", s.provider)))?;
+        let p = self
+            .federation
+            .describe_provider(pool_id, &s.provider)
+            .await
+            .map_err(page)?;
+        let who = self.federation.finish(&p, &s, code).await.map_err(page)?;
+        let signed = self
+            .federation
+            .user_for(&a.pool, &p, &who)
+            .await
+            .map_err(page)?;
+        Ok((a, signed))
     }
 
     /// The browser's session for this request's pool, if it has one that still stands for

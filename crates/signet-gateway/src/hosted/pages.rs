@@ -28,6 +28,11 @@ pub(crate) struct Frame<'a> {
     pub query: &'a str,
     /// The `_csrf` field of this browser.
     pub csrf: &'a str,
+    /// The client's identity providers other than the pool's own users: (name, the
+    /// authorize URL that goes to it, relative to the pages).
+    pub providers: Vec<(String, String)>,
+    /// Whether the pool's own users sign in here (COGNITO is a provider of the client).
+    pub native: bool,
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d1d1f;margin:0}\
@@ -38,7 +43,9 @@ button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:4px;bac
 button:focus,input:focus,a:focus{outline:3px solid #f5a623;outline-offset:2px}\
 .alert{background:#fde8e8;border:1px solid #c53030;color:#742a2a;padding:.7rem;border-radius:4px}\
 .note{background:#e8f4fd;border:1px solid #2b6cb0;padding:.7rem;border-radius:4px}\
-nav{margin-top:1.5rem;display:flex;justify-content:space-between}";
+nav{margin-top:1.5rem;display:flex;justify-content:space-between}\
+a.idp{display:block;margin-top:.8rem;padding:.7rem;border:1px solid #1f5fbf;border-radius:4px;text-align:center;color:#1f5fbf;text-decoration:none;font-weight:600}\
+.or{margin:1.5rem 0 0;text-align:center;color:#555}";
 
 /// A whole page around `body`.
 pub(crate) fn page(title: &str, body: &str) -> String {
@@ -93,16 +100,37 @@ pub(crate) fn sign_in(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> String {
-    let inner = field("username", "Username", "text", username, "username")
-        + &field("password", "Password", "password", "", "current-password");
-    let body = format!(
-        "<h1>Sign in to {}</h1>{}{}{}<nav><a href=\"forgotPassword?{q}\">Forgot your password?</a>\
+    let mut buttons = String::new();
+    for (name, href) in &f.providers {
+        let _ = write!(
+            buttons,
+            "<a class=\"idp\" href=\"{}\">Continue with {}</a>",
+            esc(href),
+            esc(name)
+        );
+    }
+    let native = if f.native {
+        let inner = field("username", "Username", "text", username, "username")
+            + &field("password", "Password", "password", "", "current-password");
+        let or = if f.providers.is_empty() {
+            ""
+        } else {
+            "<p class=\"or\">or</p>"
+        };
+        format!(
+            "{or}{}<nav><a href=\"forgotPassword?{q}\">Forgot your password?</a>\
 <a href=\"signup?{q}\">Sign up</a></nav>",
+            form(f, "login", &inner, "Sign in"),
+            q = esc(f.query)
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<h1>Sign in to {}</h1>{}{}{buttons}{native}",
         esc(f.pool_name),
         alert(error),
         note(notice),
-        form(f, "login", &inner, "Sign in"),
-        q = esc(f.query)
     );
     page("Sign in", &body)
 }
@@ -262,11 +290,15 @@ mod tests {
             pool_name: "<script>x</script>",
             query: "a=\"><img src=x>",
             csrf: "c'\"",
+            providers: vec![("<b>Corp".into(), "oauth2/authorize?a=\"<".into())],
+            native: true,
         };
         let html = sign_in(&f, "\"><script>", Some("<b>bad</b>"), None);
         assert!(!html.contains("<script>"));
         assert!(!html.contains("<img"));
         assert!(!html.contains("<b>bad"));
+        assert!(!html.contains("<b>Corp"));
+        assert!(html.contains("Continue with &lt;b&gt;Corp"));
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
         assert!(html.contains("role=\"alert\""));
         assert!(html.contains("<label for=\"password\">"));

@@ -10,9 +10,8 @@ use crate::urls::IDENTITY_PROVIDER;
 use crate::AppError;
 use serde_json::{Map, Value};
 use signet_core::{IdentityPool, LoginProvider};
-use signet_verify::{Expected, JwksCache, JwksOptions, TokenUse, VerifyError};
+use signet_verify::{Expected, TokenUse, VerifyError};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Most logins one call may carry.
 pub(crate) const MAX_LOGINS: usize = 10;
@@ -55,7 +54,7 @@ pub(crate) struct Logins {
     urls: Urls,
     allow_loopback_http: bool,
     /// JWKS caches of external OIDC providers, by JWKS URL.
-    oidc: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<JwksCache>>>>,
+    oidc: crate::outbound::ExternalKeys,
 }
 
 impl Logins {
@@ -65,45 +64,19 @@ impl Logins {
         tokens: Tokens,
         urls: Urls,
         allow_loopback_http: bool,
+        oidc: crate::outbound::ExternalKeys,
     ) -> Logins {
         Logins {
             dir,
             tokens,
             urls,
             allow_loopback_http,
-            oidc: Arc::default(),
+            oidc,
         }
     }
 }
 
 impl Logins {
-    /// The JWKS cache of an external provider (one per URL, made on first use).
-    fn oidc_keys(&self, jwks_url: &str) -> Result<Arc<JwksCache>, AppError> {
-        let mut map = self.oidc.lock().expect("oidc lock");
-        if let Some(c) = map.get(jwks_url) {
-            return Ok(c.clone());
-        }
-        // Validated when the identity pool was written; checked again before the first
-        // fetch (defence in depth: a key set over plain http lets anyone mint logins).
-        crate::outbound::check_outbound_url(jwks_url, self.allow_loopback_http)
-            .map_err(|e| AppError::ExternalService(format!("JWKS {jwks_url} {e}")))?;
-        let opts = JwksOptions::default();
-        let cache = if jwks_url.starts_with("https://") {
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_webpki_roots()
-                .https_only()
-                .enable_http1()
-                .build();
-            JwksCache::with_connector(jwks_url, opts, https)
-        } else {
-            JwksCache::new(jwks_url, opts)
-        }
-        .map_err(|e| AppError::ExternalService(format!("JWKS {jwks_url}: {e}")))?;
-        let cache = Arc::new(cache);
-        map.insert(jwks_url.to_string(), cache.clone());
-        Ok(cache)
-    }
-
     async fn verify_login(
         &self,
         pool: &IdentityPool,
@@ -170,7 +143,8 @@ impl Logins {
                         clients: Some(client_ids.clone()),
                         leeway_s: LEEWAY_S,
                     };
-                    self.oidc_keys(jwks_url)?
+                    self.oidc
+                        .keys(jwks_url, self.allow_loopback_http)?
                         .verify(token, &expected)
                         .await
                         .map_err(|e| invalid(provider, e))?

@@ -199,6 +199,23 @@ impl Clients {
 }
 
 impl Clients {
+    /// The names of the pool's identity providers (what SupportedIdentityProviders may
+    /// name besides COGNITO).
+    async fn provider_names(&self, pool_id: &str) -> Result<Vec<String>, AppError> {
+        let all: Vec<signet_core::IdentityProvider> = self
+            .store
+            .ask(
+                Query::ListIdentityProviders {
+                    pool_id: pool_id.into(),
+                    after: None,
+                    limit: 1000,
+                },
+                Linearizable,
+            )
+            .await?;
+        Ok(all.into_iter().map(|p| p.name).collect())
+    }
+
     /// CreateUserPoolClient. Returns the client and, if generated, its secret (shown once:
     /// the store keeps only a keyed hash and a sealed copy).
     pub async fn create_client(
@@ -227,7 +244,11 @@ impl Clients {
                 secret.is_some(),
             )
             .await?;
-        check_hosted(&input.hosted, &oauth_flows, &[])?;
+        check_hosted(
+            &input.hosted,
+            &oauth_flows,
+            &self.provider_names(pool_id).await?,
+        )?;
         let client = AppClient {
             client_id,
             pool_id: pool_id.into(),
@@ -309,7 +330,11 @@ impl Clients {
                 !c.secrets.is_empty(),
             )
             .await?;
-        check_hosted(&input.hosted, &c.oauth_flows, &[])?;
+        check_hosted(
+            &input.hosted,
+            &c.oauth_flows,
+            &self.provider_names(pool_id).await?,
+        )?;
         c.callback_urls = input.hosted.callback_urls.clone();
         c.logout_urls = input.hosted.logout_urls.clone();
         c.default_redirect_uri = non_empty(&input.hosted.default_redirect_uri);

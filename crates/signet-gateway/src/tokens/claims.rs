@@ -107,6 +107,8 @@ pub(crate) fn id_claims(s: &Subject<'_>) -> Value {
         }
         let value = match k.as_str() {
             "email_verified" | "phone_number_verified" => Value::Bool(v == "true"),
+            // A federated user's providers, as Cognito's ID tokens carry them: an array.
+            "identities" => serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.clone())),
             _ => Value::String(v.clone()),
         };
         c.insert(k.clone(), value);

@@ -32,6 +32,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
             get(confirm_forgot_page).post(confirm_forgot_post),
         )
         .route("/{pool_id}/logout", get(logout))
+        .route("/{pool_id}/oauth2/idpresponse", get(idp_response))
 }
 
 /// What every page handler receives.
@@ -189,10 +190,36 @@ struct View<'a> {
 
 impl View<'_> {
     fn frame(&self) -> pages::Frame<'_> {
+        let cognito = crate::pools::redirects::COGNITO_PROVIDER;
+        // The buttons: this request, through the provider.
+        let base: Vec<(String, String)> = crate::api::http::oauth::parse_pairs(&self.query)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "identity_provider" && k != "idp_identifier")
+            .collect();
+        let providers = self
+            .a
+            .client
+            .identity_providers
+            .iter()
+            .filter(|p| *p != cognito)
+            .map(|p| {
+                let mut q: Params = base.iter().cloned().collect();
+                q.insert("identity_provider".into(), p.clone());
+                (p.clone(), format!("oauth2/authorize?{}", query_of(&q)))
+            })
+            .collect();
         pages::Frame {
             pool_name: &self.a.pool.name,
             query: &self.query,
             csrf: &self.csrf,
+            providers,
+            native: self
+                .a
+                .client
+                .identity_providers
+                .iter()
+                .any(|p| p == cognito),
         }
     }
 
@@ -202,17 +229,7 @@ impl View<'_> {
 
     /// The sign-in completed: a browser session, a code, and back to the client.
     fn signed_in(&self, who: &SignedIn) -> Response {
-        let (session, sealed) = self.gw.hosted.start_session(&self.a.pool.id, who);
-        let name = self.gw.hosted.cookies.session_name(&self.a.pool.id);
-        let mut cookies = self.cookies.clone();
-        cookies.push(
-            self.gw
-                .hosted
-                .cookies
-                .set(&name, &sealed, browser::SESSION_TTL_MS / 1000),
-        );
-        let to = self.gw.hosted.issue_code(self.a, &session);
-        redirect(&to, true, &cookies)
+        signed_in(self.gw, self.a, who, self.cookies.clone(), true)
     }
 
     /// Where a sign-in step leads: the client (signed in), a challenge page, or back to the
@@ -265,6 +282,26 @@ impl View<'_> {
             Err(e) => self.show(StatusCode::BAD_REQUEST, again(&user_message(&e))),
         }
     }
+}
+
+/// A sign-in completed (on a page, or at a provider): a browser session, a code, and back
+/// to the client.
+fn signed_in(
+    gw: &Gateway,
+    a: &Authorize,
+    who: &SignedIn,
+    mut cookies: Vec<String>,
+    post: bool,
+) -> Response {
+    let (session, sealed) = gw.hosted.start_session(&a.pool.id, who);
+    let name = gw.hosted.cookies.session_name(&a.pool.id);
+    cookies.push(
+        gw.hosted
+            .cookies
+            .set(&name, &sealed, browser::SESSION_TTL_MS / 1000),
+    );
+    let to = gw.hosted.issue_code(a, &session);
+    redirect(&to, post, &cookies)
 }
 
 /// Check the request (query) and, for a POST, that the form came from our own page.
@@ -359,6 +396,22 @@ async fn authorize((State(gw), Path(pool_id), q, headers): PageRequest) -> Respo
             Ok(None) => {}
             Err(e) => return server_error(&e),
         }
+    }
+    if a.provider
+        .as_deref()
+        .is_some_and(|p| p != crate::pools::redirects::COGNITO_PROVIDER)
+    {
+        // Off to the provider; the flow is bound to this browser's CSRF cookie.
+        let (csrf, set) = csrf_cookie(&gw, &headers);
+        return match gw.hosted.federate(&a, &p, &csrf).await {
+            Ok(to) => redirect(&to, false, &set),
+            Err(e) if e.http_status().is_server_error() => server_error(&e),
+            Err(e) => html(
+                StatusCode::BAD_REQUEST,
+                pages::error(&user_message(&e)),
+                &set,
+            ),
+        };
     }
     if a.prompt == Prompt::None {
         return refused(
@@ -723,6 +776,19 @@ async fn logout((State(gw), Path(pool_id), q, _headers): PageRequest) -> Respons
         }
         Ok(Some(to)) => redirect(&to, false, &clear),
         Ok(None) => html(StatusCode::OK, pages::signed_out(), &clear),
+        Err(e) => refused(e, false),
+    }
+}
+
+/// `/oauth2/idpresponse`: a provider sends the browser back here.
+async fn idp_response((State(gw), Path(pool_id), q, headers): PageRequest) -> Response {
+    let p = match params(&q) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let csrf = cookie(&headers, &gw.hosted.cookies.csrf_name());
+    match gw.hosted.federated_return(&pool_id, &p, csrf).await {
+        Ok((a, who)) => signed_in(&gw, &a, &who, vec![], false),
         Err(e) => refused(e, false),
     }
 }

@@ -6,6 +6,7 @@ mod groups;
 mod import;
 mod keys;
 mod pools;
+mod providers;
 mod resource_servers;
 mod users;
 
@@ -57,6 +58,12 @@ rpc_table! {
         update_resource_server(pb::ResourceServerType) -> pb::ResourceServerType => resource_servers::update_resource_server;
         delete_resource_server(pb::ResourceServerRef) -> pb::Empty => resource_servers::delete_resource_server;
         list_resource_servers(pb::ListInPoolRequest) -> pb::ListResourceServersResponse => resource_servers::list_resource_servers;
+        create_identity_provider(pb::IdentityProviderType) -> pb::IdentityProviderType => providers::create_identity_provider;
+        describe_identity_provider(pb::IdentityProviderRef) -> pb::IdentityProviderType => providers::describe_identity_provider;
+        update_identity_provider(pb::IdentityProviderType) -> pb::IdentityProviderType => providers::update_identity_provider;
+        delete_identity_provider(pb::IdentityProviderRef) -> pb::Empty => providers::delete_identity_provider;
+        list_identity_providers(pb::ListInPoolRequest) -> pb::ListIdentityProvidersResponse => providers::list_identity_providers;
+        get_identity_provider_by_identifier(pb::GetIdentityProviderByIdentifierRequest) -> pb::IdentityProviderType => providers::get_identity_provider_by_identifier;
         add_user_pool_client_secret(pb::ClientRef) -> pb::ClientSecretDescriptorType => clients::add_user_pool_client_secret;
         list_user_pool_client_secrets(pb::ClientRef) -> pb::ListUserPoolClientSecretsResponse => clients::list_user_pool_client_secrets;
         delete_user_pool_client_secret(pb::ClientSecretRef) -> pb::Empty => clients::delete_user_pool_client_secret;
