@@ -36,10 +36,17 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
-/// SHA-256 of `data` (PKCE's S256 code challenge, RFC 7636 §4.2).
+/// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
     d.as_ref().try_into().expect("SHA-256 is 32 bytes")
+}
+
+/// PKCE's S256 code challenge of a verifier (RFC 7636 §4.2):
+/// BASE64URL-ENCODE(SHA256(ASCII(code_verifier))).
+pub fn pkce_s256(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()))
 }
 
 /// HMAC-SHA256 under a server key.

@@ -11,7 +11,7 @@ mod signing;
 mod srp;
 mod totp;
 
-pub use keyed::{hmac_sha256, sha256, KeyedHasher, Secret};
+pub use keyed::{hmac_sha256, pkce_s256, sha256, KeyedHasher, Secret};
 pub use password::{
     check_imported_hash, PasswordError, PasswordHasher, PasswordParams, MAX_PASSWORD_BYTES,
 };

@@ -180,7 +180,7 @@ impl Federation {
             STATE_PURPOSE,
             &serde_json::to_vec(&state).expect("state serialises"),
         );
-        let challenge = crate::hosted::code::s256(&state.verifier);
+        let challenge = signet_crypto::pkce_s256(&state.verifier);
         let mut q = vec![
             ("response_type", "code"),
             ("client_id", p.details["client_id"].as_str()),
@@ -195,7 +195,7 @@ impl Federation {
         if let Some(h) = login_hint {
             q.push(("login_hint", h));
         }
-        Ok(crate::hosted::authorize::with_query(&e.authorize, &q))
+        Ok(crate::urls::with_query(&e.authorize, &q))
     }
 
     /// Open the state a provider sent back: this pool, unexpired, the same browser.

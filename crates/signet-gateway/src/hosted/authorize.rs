@@ -239,20 +239,7 @@ pub(crate) fn rest(
     })
 }
 
-/// `uri` with `params` appended to its query (RFC 6749 §4.1.2: existing query kept).
-pub(crate) fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
-    let mut url = match url::Url::parse(uri) {
-        Ok(u) => u,
-        Err(_) => return uri.to_string(),
-    };
-    {
-        let mut q = url.query_pairs_mut();
-        for (k, v) in params {
-            q.append_pair(k, v);
-        }
-    }
-    url.to_string()
-}
+pub(crate) use crate::urls::with_query;
 
 #[cfg(test)]
 mod tests {

@@ -52,11 +52,7 @@ pub(crate) fn valid_challenge(c: &str) -> bool {
             .is_ok_and(|b| b.len() == 32)
 }
 
-/// RFC 7636 §4.2, S256: BASE64URL-ENCODE(SHA256(ASCII(code_verifier))).
-pub(crate) fn s256(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(signet_crypto::sha256(verifier.as_bytes()))
-}
+pub(crate) use signet_crypto::pkce_s256 as s256;
 
 /// Whether the token request's verifier (or its absence) answers the code's challenge (or
 /// its absence). A verifier for a code made without a challenge is refused too (RFC 9700
