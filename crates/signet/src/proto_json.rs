@@ -141,6 +141,24 @@ pub fn client_secret(s: &pb::ClientSecretDescriptorType) -> Value {
     v
 }
 
+pub fn identity_provider(p: &pb::IdentityProviderType) -> Value {
+    let sorted = |m: &std::collections::HashMap<String, String>| {
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    json!({
+        "user_pool_id": p.user_pool_id,
+        "provider_name": p.provider_name,
+        "provider_type": p.provider_type,
+        "provider_details": sorted(&p.provider_details),
+        "attribute_mapping": sorted(&p.attribute_mapping),
+        "idp_identifiers": p.idp_identifiers,
+        "creation_date": p.creation_date,
+        "last_modified_date": p.last_modified_date,
+    })
+}
+
 pub fn resource_server(r: &pb::ResourceServerType) -> Value {
     let scopes: Vec<Value> = r
         .scopes

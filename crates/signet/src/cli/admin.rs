@@ -254,6 +254,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: ResourceServersCommand,
     },
+    /// Identity providers of a pool: federated sign-in on the hosted pages (OIDC, Google).
+    IdentityProviders {
+        #[command(subcommand)]
+        command: IdentityProvidersCommand,
+    },
     /// List the app clients of a pool.
     ListClients {
         /// User pool id.
@@ -563,6 +568,61 @@ fn parse_scope(s: &str) -> Result<(String, String), String> {
         "" => Err("expected NAME or NAME=DESCRIPTION, got an empty scope".into()),
         name => Ok((name.to_string(), String::new())),
     }
+}
+
+/// `--pool` and `--name`: one identity provider.
+#[derive(Args, Debug)]
+pub struct ProviderSel {
+    /// User pool id.
+    #[arg(long)]
+    pub pool: String,
+    /// Provider name (`Google` for the Google type; any name for OIDC).
+    #[arg(long)]
+    pub name: String,
+}
+
+/// An identity provider's settings (`create`; `update` keeps what is not given).
+#[derive(Args, Debug)]
+pub struct ProviderSettings {
+    #[command(flatten)]
+    pub provider: ProviderSel,
+    /// Provider details as KEY=VALUE (client_id, client_secret, authorize_scopes,
+    /// oidc_issuer, attributes_request_method, authorize_url, token_url, attributes_url,
+    /// jwks_uri); repeatable.
+    #[arg(long = "detail", value_parser = parse_attr)]
+    pub details: Vec<(String, String)>,
+    /// Attribute mapping as POOL_ATTRIBUTE=PROVIDER_CLAIM (e.g. email=email); repeatable.
+    #[arg(long = "map", value_parser = parse_attr)]
+    pub mapping: Vec<(String, String)>,
+    /// An identifier of the provider (`idp_identifier`, e.g. an e-mail domain); repeatable.
+    #[arg(long = "identifier")]
+    pub identifiers: Vec<String>,
+}
+
+/// `signet admin identity-providers …`
+#[derive(Subcommand, Debug)]
+pub enum IdentityProvidersCommand {
+    /// Create an identity provider; prints it (never its secret).
+    Create {
+        #[command(flatten)]
+        settings: ProviderSettings,
+        /// OIDC or Google.
+        #[arg(long = "type")]
+        provider_type: String,
+    },
+    /// Show an identity provider.
+    Describe(ProviderSel),
+    /// Change an identity provider (given details replace the current ones; the secret is
+    /// kept unless given).
+    Update(ProviderSettings),
+    /// Delete an identity provider.
+    Delete(ProviderSel),
+    /// List a pool's identity providers.
+    List {
+        /// User pool id.
+        #[arg(long)]
+        pool: String,
+    },
 }
 
 /// `signet admin keys …`

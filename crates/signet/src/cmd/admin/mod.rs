@@ -8,8 +8,9 @@ mod import;
 
 use super::connect;
 use crate::cli::admin::{
-    AdminArgs, AdminCommand, ClientSecretsCommand, ClientSel, KeysCommand, PreTokenHookArgs,
-    ResourceServerSel, ResourceServerSettings, ResourceServersCommand, UserSel,
+    AdminArgs, AdminCommand, ClientSecretsCommand, ClientSel, IdentityProvidersCommand,
+    KeysCommand, PreTokenHookArgs, ProviderSel, ProviderSettings, ResourceServerSel,
+    ResourceServerSettings, ResourceServersCommand, UserSel,
 };
 use crate::cli::token::OnOff;
 use crate::output::emit;
@@ -290,6 +291,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::ClientSecrets { command } => client_secrets(&mut c, command).await?,
         AdminCommand::ResourceServers { command } => resource_servers(&mut c, command).await?,
+        AdminCommand::IdentityProviders { command } => identity_providers(&mut c, command).await?,
         AdminCommand::ListClients { pool } => list_clients(&mut c, pool).await?,
         AdminCommand::CreateUser {
             user,
@@ -630,6 +632,61 @@ async fn client_secrets(c: &mut Admin, cmd: ClientSecretsCommand) -> anyhow::Res
             json!({ "client_id": client_id, "deleted_client_secret": secret_id })
         }
     })
+}
+
+fn provider_ref(s: ProviderSel) -> pb::IdentityProviderRef {
+    pb::IdentityProviderRef {
+        user_pool_id: s.pool,
+        provider_name: s.name,
+    }
+}
+
+fn provider(s: ProviderSettings, provider_type: String) -> pb::IdentityProviderType {
+    pb::IdentityProviderType {
+        user_pool_id: s.provider.pool,
+        provider_name: s.provider.name,
+        provider_type,
+        provider_details: s.details.into_iter().collect(),
+        attribute_mapping: s.mapping.into_iter().collect(),
+        idp_identifiers: s.identifiers,
+        ..Default::default()
+    }
+}
+
+/// `signet admin identity-providers …`
+async fn identity_providers(c: &mut Admin, cmd: IdentityProvidersCommand) -> anyhow::Result<Value> {
+    let p = match cmd {
+        IdentityProvidersCommand::Create {
+            settings,
+            provider_type,
+        } => answer(
+            c.create_identity_provider(provider(settings, provider_type))
+                .await,
+        )?,
+        IdentityProvidersCommand::Describe(sel) => {
+            answer(c.describe_identity_provider(provider_ref(sel)).await)?
+        }
+        IdentityProvidersCommand::Update(s) => {
+            answer(c.update_identity_provider(provider(s, String::new())).await)?
+        }
+        IdentityProvidersCommand::Delete(sel) => {
+            let name = sel.name.clone();
+            answer(c.delete_identity_provider(provider_ref(sel)).await)?;
+            return Ok(json!({ "deleted_identity_provider": name }));
+        }
+        IdentityProvidersCommand::List { pool } => {
+            let all = all_pages(async |next_token| {
+                let r = answer(c.list_identity_providers(in_pool(&pool, next_token)).await)?;
+                Ok((
+                    r.providers.iter().map(pj::identity_provider).collect(),
+                    r.next_token,
+                ))
+            })
+            .await?;
+            return Ok(json!({ "identity_providers": all }));
+        }
+    };
+    Ok(json!({ "identity_provider": pj::identity_provider(&p) }))
 }
 
 /// `signet admin resource-servers …`
