@@ -6,13 +6,14 @@ use crate::{
     CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
     DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteIdentityProvider,
     DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey,
-    FailImportJob, ForgetDevice, GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired,
-    PutIdentityProvider, PutResourceServer, PutRolePolicy, RecordAuditEvents, RecordSignInFailure,
-    RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey,
-    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, SetMfaPreference,
-    SetUserPoolMfa, StageImportChunk, StartImportJob, StartRefreshFamily, StopImportJob,
-    TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
-    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
+    FailImportJob, ForgetDevice, GetOrCreateIdentity, IssueCode, LinkProviderUser, PublishKey,
+    PurgeExpired, PutIdentityProvider, PutResourceServer, PutRolePolicy, RecordAuditEvents,
+    RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation,
+    RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles,
+    SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob, StartRefreshFamily,
+    StopImportJob, TotpSignIn, UnlinkIdentity, UnlinkProviderUser, UpdateAppClient,
+    UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
+    VerifyTotp,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -185,6 +186,10 @@ pub enum Command {
     PutIdentityProvider(PutIdentityProvider),
     /// Delete an identity provider.
     DeleteIdentityProvider(DeleteIdentityProvider),
+    /// Link a provider's subject to an existing user (AdminLinkProviderForUser).
+    LinkProviderUser(LinkProviderUser),
+    /// Remove such a link (AdminDisableProviderForUser).
+    UnlinkProviderUser(UnlinkProviderUser),
 
     // Signing keys: `apply/keys.rs`.
     /// Publish the public half of a signing key.
@@ -315,6 +320,8 @@ impl Command {
             Command::StartRefreshFamily(_) => "start_refresh_family",
             Command::PutIdentityProvider(_) => "put_identity_provider",
             Command::DeleteIdentityProvider(_) => "delete_identity_provider",
+            Command::LinkProviderUser(_) => "link_provider_user",
+            Command::UnlinkProviderUser(_) => "unlink_provider_user",
             Command::PublishKey(_) => "publish_key",
             Command::RenewKeyLease(_) => "renew_key_lease",
             Command::RetireKey(_) => "retire_key",
@@ -382,6 +389,8 @@ impl Command {
             Command::StopImportJob(c) => Some(c.at_ms),
             Command::FailImportJob(c) => Some(c.at_ms),
             Command::UpdateUser(c) => Some(c.patch.at_ms),
+            Command::LinkProviderUser(c) => Some(c.link.linked_at_ms),
+            Command::UnlinkProviderUser(c) => Some(c.at_ms),
             _ => None,
         }
     }

@@ -86,11 +86,14 @@ pub enum Table {
     IdentityProviders = 34,
     /// `pool_id \0 identifier` → provider name: the identifiers of a pool's providers.
     ProviderIdentifiers = 35,
+    /// `pool_id \0 provider \0 subject` → [`crate::ProviderLink`]: provider subjects linked
+    /// to existing users.
+    ProviderLinks = 36,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 36] = [
+    pub const ALL: [Table; 37] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -127,6 +130,7 @@ impl Table {
         Table::Devices,
         Table::IdentityProviders,
         Table::ProviderIdentifiers,
+        Table::ProviderLinks,
     ];
 
     /// The one-byte key prefix of this table.
@@ -178,6 +182,7 @@ impl Table {
             Table::Devices => "devices",
             Table::IdentityProviders => "identity_providers",
             Table::ProviderIdentifiers => "provider_identifiers",
+            Table::ProviderLinks => "provider_links",
         }
     }
 }

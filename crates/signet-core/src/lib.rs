@@ -28,13 +28,14 @@ pub use apply::{
     CreateIdentityPool, CreateImportJob, CreateRole, CreateUser, CreateUserPool, DeleteAppClient,
     DeleteClientSecret, DeleteGroup, DeleteIdentities, DeleteIdentityPool, DeleteIdentityProvider,
     DeleteResourceServer, DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey,
-    FailImportJob, ForgetDevice, GetOrCreateIdentity, IssueCode, PublishKey, PurgeExpired,
-    PutIdentityProvider, PutResourceServer, PutRolePolicy, RecordAuditEvents, RecordSignInFailure,
-    RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation, RetireKey,
-    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles, SetMfaPreference,
-    SetUserPoolMfa, StageImportChunk, StartImportJob, StartRefreshFamily, StopImportJob,
-    TotpSignIn, UnlinkIdentity, UpdateAppClient, UpdateDeviceStatus, UpdateGroup,
-    UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool, VerifyTotp,
+    FailImportJob, ForgetDevice, GetOrCreateIdentity, IssueCode, LinkProviderUser, PublishKey,
+    PurgeExpired, PutIdentityProvider, PutResourceServer, PutRolePolicy, RecordAuditEvents,
+    RecordSignInFailure, RedeemCode, RemoveUserFromGroup, RenewKeyLease, RequestKeyRotation,
+    RetireKey, RevokeAccessToken, RevokeKey, RevokeRefreshFamily, SetIdentityPoolRoles,
+    SetMfaPreference, SetUserPoolMfa, StageImportChunk, StartImportJob, StartRefreshFamily,
+    StopImportJob, TotpSignIn, UnlinkIdentity, UnlinkProviderUser, UpdateAppClient,
+    UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
+    VerifyTotp,
 };
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};
@@ -46,10 +47,10 @@ pub use model::{
     ClientSecret, CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Device,
     DeviceConfig, Group, Identity, IdentityPool, IdentityProvider, ImportChunk, ImportJob,
     ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule, MatchType, MfaFactor, MfaMode,
-    OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolMfa, PoolRoles, ProviderType,
-    RefreshFamily, ResourceServer, ResourceServerScope, RetireReason, Role, RoleMapping,
-    RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity, Totp,
-    TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool, UserStatus, AUDIT_RING,
+    OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolMfa, PoolRoles, ProviderLink,
+    ProviderType, RefreshFamily, ResourceServer, ResourceServerScope, RetireReason, Role,
+    RoleMapping, RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity,
+    Totp, TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool, UserStatus, AUDIT_RING,
     MAX_AUDIT_FIELD, MAX_DEVICES_PER_USER, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
 pub use outcome::{Outcome, Rejection};

@@ -464,3 +464,147 @@ async fn identity_providers_are_administered_and_checked() {
         "ResourceNotFoundException"
     );
 }
+
+fn provider_user(
+    provider: &str,
+    attribute: &str,
+    value: &str,
+) -> Option<pb::ProviderUserIdentifierType> {
+    Some(pb::ProviderUserIdentifierType {
+        provider_name: provider.into(),
+        provider_attribute_name: attribute.into(),
+        provider_attribute_value: value.into(),
+    })
+}
+
+/// The username a federated sign-in of the provider's current user ends as.
+async fn federated_username(
+    gw: &GatewayHandle,
+    pool: &str,
+    client: &str,
+) -> Result<String, String> {
+    let mut b = Browser::new(gw);
+    let done = round_trip(
+        &mut b,
+        &authorize(pool, client, &[("identity_provider", "Corp")]),
+    )
+    .await;
+    if done.status == 400 {
+        return Err(done.body);
+    }
+    let t = exchange(
+        gw,
+        pool,
+        client,
+        &query_param(&location(&done), "code").unwrap(),
+    )
+    .await;
+    Ok(
+        crate::support::identity::claims_of(t["id_token"].as_str().unwrap())["cognito:username"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+/// AdminLinkProviderForUser: a provider's subject signs in as an existing user (who gains
+/// the identity); a subject that already signed in on its own, or is linked, is not linked
+/// (no merging). AdminDisableProviderForUser undoes a link (the next sign-in is a user of
+/// its own) and disables a federated user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_subjects_are_linked_to_users_and_disabled() {
+    let env = TestEnv::start(3, 2).await;
+    let gw = env.a();
+    let idp = UpstreamIdp::start("signet-at-corp", "corp-secret").await;
+    let (pool, client) = setup(gw, &idp).await;
+    let api_client = public_client(gw, &pool, false).await;
+    let ann_sub = confirmed_user(
+        gw,
+        &pool,
+        &api_client,
+        "ann",
+        "ann@example.com",
+        crate::support::identity::PASSWORD,
+    )
+    .await;
+    let mut a = admin_client(gw).await;
+    let link = |subject: &str| pb::AdminLinkProviderForUserRequest {
+        user_pool_id: pool.clone(),
+        destination_user: provider_user("Cognito", "", "ann"),
+        source_user: provider_user("Corp", "Cognito_Subject", subject),
+    };
+    a.admin_link_provider_for_user(admin(link("u-link")))
+        .await
+        .expect("link");
+    let again = a.admin_link_provider_for_user(admin(link("u-link"))).await;
+    assert_eq!(
+        exception(&again.expect_err("linked twice")),
+        "InvalidParameterException"
+    );
+
+    idp.set_user("u-link", json!({"email": "someone-else@corp.example"}));
+    assert_eq!(federated_username(gw, &pool, &client).await.unwrap(), "ann");
+    let ann = a
+        .admin_get_user(admin(user_ref(&pool, "ann")))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    let attr = |name: &str| {
+        ann.attributes
+            .iter()
+            .find(|x| x.name == name)
+            .map(|x| x.value.clone())
+    };
+    assert_eq!(
+        attr("email").as_deref(),
+        Some("ann@example.com"),
+        "the provider overwrote a pool user's e-mail"
+    );
+    assert!(attr("identities")
+        .unwrap()
+        .contains("\"providerName\":\"Corp\""));
+
+    // A subject with a user of its own is not merged into ann.
+    idp.set_user("u-own", json!({}));
+    assert_eq!(
+        federated_username(gw, &pool, &client).await.unwrap(),
+        "corp_u-own"
+    );
+    let merged = a.admin_link_provider_for_user(admin(link("u-own"))).await;
+    assert_eq!(
+        exception(&merged.expect_err("merged")),
+        "InvalidParameterException"
+    );
+
+    // Unlinked: u-link is a user of its own from now on; u-own is disabled.
+    for subject in ["u-link", "u-own"] {
+        a.admin_disable_provider_for_user(admin(pb::AdminDisableProviderForUserRequest {
+            user_pool_id: pool.clone(),
+            user: provider_user("Corp", "Cognito_Subject", subject),
+        }))
+        .await
+        .expect("disable provider");
+    }
+    idp.set_user("u-link", json!({}));
+    assert_eq!(
+        federated_username(gw, &pool, &client).await.unwrap(),
+        "corp_u-link"
+    );
+    idp.set_user("u-own", json!({}));
+    let refused = federated_username(gw, &pool, &client)
+        .await
+        .expect_err("a disabled user");
+    assert!(refused.contains("User is disabled"), "{refused}");
+    // ann is ann again, without the identity.
+    let ann = a
+        .admin_get_user(admin(user_ref(&pool, "ann")))
+        .await
+        .unwrap()
+        .into_inner()
+        .user
+        .unwrap();
+    assert!(!ann.attributes.iter().any(|x| x.name == "identities"));
+    let _ = ann_sub;
+}

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod hosted_browser;
 mod hosted_federation;
 mod hosted_sign_in;
 mod oauth_revoke_introspect;

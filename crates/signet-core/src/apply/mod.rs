@@ -39,7 +39,9 @@ pub use pools::{
     AddCustomAttributes, CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool,
     SetUserPoolMfa, UpdateAppClient, UpdateUserPool,
 };
-pub use providers::{DeleteIdentityProvider, PutIdentityProvider};
+pub use providers::{
+    DeleteIdentityProvider, LinkProviderUser, PutIdentityProvider, UnlinkProviderUser,
+};
 pub use purge::PurgeExpired;
 pub use registers::{valid_register_name, CasRegister, MAX_REGISTER_NAME};
 pub use roles::{CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, UpdateRole};
@@ -142,6 +144,8 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::StartRefreshFamily(c) => c.apply(txn),
         Command::PutIdentityProvider(c) => c.apply(txn),
         Command::DeleteIdentityProvider(c) => c.apply(txn),
+        Command::LinkProviderUser(c) => c.apply(txn),
+        Command::UnlinkProviderUser(c) => c.apply(txn),
         Command::PublishKey(c) => c.apply(txn),
         Command::RenewKeyLease(c) => c.apply(txn),
         Command::RetireKey(c) => c.apply(txn),

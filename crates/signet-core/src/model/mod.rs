@@ -33,7 +33,7 @@ pub use pool::{
     AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, TriggerHook, Triggers,
     UserPool,
 };
-pub use provider::{IdentityProvider, ProviderType};
+pub use provider::{IdentityProvider, ProviderLink, ProviderType};
 pub use tokens::{
     CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, KeyState, OutboxMessage,
     RefreshFamily, RetireReason, SigningKey,

@@ -74,3 +74,21 @@ pub struct IdentityProvider {
     /// Last change, Unix milliseconds.
     pub updated_at_ms: u64,
 }
+
+/// A provider's subject linked to an existing user of the pool (AdminLinkProviderForUser):
+/// that subject's federated sign-ins sign in as this user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderLink {
+    /// Pool id.
+    pub pool_id: String,
+    /// Provider name.
+    pub provider: String,
+    /// The user's subject at the provider.
+    pub subject: String,
+    /// The pool's user (canonical username).
+    pub username: String,
+    /// That user's `sub` when linked (a user made later under the same name is not it).
+    pub sub: String,
+    /// When linked, Unix milliseconds.
+    pub linked_at_ms: u64,
+}

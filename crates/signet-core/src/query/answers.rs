@@ -53,6 +53,7 @@ answers!(
     ResourceServers => Vec<ResourceServer>,
     IdentityProvider => Option<crate::IdentityProvider>,
     IdentityProviders => Vec<crate::IdentityProvider>,
+    ProviderLink => Option<crate::ProviderLink>,
     Revoked => Vec<bool>,
     ImportJob => Option<ImportJob>,
     ImportJobs => Vec<ImportJob>,

@@ -225,6 +225,15 @@ pub enum Query {
         /// Identifier.
         identifier: String,
     },
+    /// The user a provider's subject is linked to, if it is.
+    GetProviderLink {
+        /// Pool id.
+        pool_id: String,
+        /// Provider name.
+        provider: String,
+        /// Subject at the provider.
+        subject: String,
+    },
     /// Identity providers of a pool in name order, after `after`.
     ListIdentityProviders {
         /// Pool id.
@@ -359,6 +368,8 @@ pub enum QueryResult {
     IdentityProvider(Option<crate::IdentityProvider>),
     /// A page of identity providers.
     IdentityProviders(Vec<crate::IdentityProvider>),
+    /// A provider link, if there is one.
+    ProviderLink(Option<crate::ProviderLink>),
     /// For each jti asked about, whether it is revoked.
     Revoked(Vec<bool>),
     /// An import job, if it exists.
@@ -583,6 +594,15 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
                 None => None,
             })
         }
+        Query::GetProviderLink {
+            pool_id,
+            provider,
+            subject,
+        } => QueryResult::ProviderLink(get(
+            kv,
+            Table::ProviderLinks,
+            &crate::kv::key(&[pool_id, provider, subject]),
+        )?),
         Query::ListIdentityProviders {
             pool_id,
             after,

@@ -7,13 +7,13 @@ use signet_core::{
     Command, CreateIdentityPool, CreateImportJob, CreateRole, DeleteAppClient, DeleteGroup,
     DeleteIdentities, DeleteIdentityPool, DeleteIdentityProvider, DeleteResourceServer, DeleteRole,
     DeleteRolePolicy, DeleteUser, DeleteUserPool, DropKey, FailImportJob, GetOrCreateIdentity,
-    IdentityPool, IdentityProvider, ImportJob, ImportRow, KeyState, LoginProvider, MappingRule,
-    MatchType, PoolRoles, ProviderType, PublishKey, PurgeExpired, PutIdentityProvider,
-    PutRolePolicy, RecordAuditEvents, RenewKeyLease, RequestKeyRotation, RetireKey, RetireReason,
-    RevokeAccessToken, RevokeKey, RevokeRefreshFamily, Role, RoleMapping, RoleMappingKind,
-    RowError, SetIdentityPoolRoles, SigningKey, StageImportChunk, StartImportJob,
-    StartRefreshFamily, StopImportJob, UnlinkIdentity, UpdateIdentityPool, UpdateRole, User,
-    UserStatus,
+    IdentityPool, IdentityProvider, ImportJob, ImportRow, KeyState, LinkProviderUser,
+    LoginProvider, MappingRule, MatchType, PoolRoles, ProviderLink, ProviderType, PublishKey,
+    PurgeExpired, PutIdentityProvider, PutRolePolicy, RecordAuditEvents, RenewKeyLease,
+    RequestKeyRotation, RetireKey, RetireReason, RevokeAccessToken, RevokeKey, RevokeRefreshFamily,
+    Role, RoleMapping, RoleMappingKind, RowError, SetIdentityPoolRoles, SigningKey,
+    StageImportChunk, StartImportJob, StartRefreshFamily, StopImportJob, UnlinkIdentity,
+    UnlinkProviderUser, UpdateIdentityPool, UpdateRole, User, UserStatus,
 };
 use std::collections::BTreeMap;
 
@@ -59,6 +59,24 @@ pub fn tokens_and_keys() -> Vec<Command> {
                 updated_at_ms: T,
             },
             create: true,
+        }),
+        Command::LinkProviderUser(LinkProviderUser {
+            link: ProviderLink {
+                pool_id: POOL.into(),
+                provider: "CorpIdP".into(),
+                subject: "corp-subject-1".into(),
+                username: USER.into(),
+                sub: SUB.into(),
+                linked_at_ms: T + 5,
+            },
+            federated_username: "corpidp_corp-subject-1".into(),
+            identity: r#"{"userId":"corp-subject-1","providerName":"CorpIdP","providerType":"OIDC","issuer":null,"primary":"false","dateCreated":"1767225600005"}"#.into(),
+        }),
+        Command::UnlinkProviderUser(UnlinkProviderUser {
+            pool_id: POOL.into(),
+            provider: "CorpIdP".into(),
+            subject: "corp-subject-1".into(),
+            at_ms: T + 6,
         }),
         Command::DeleteIdentityProvider(DeleteIdentityProvider {
             pool_id: POOL.into(),

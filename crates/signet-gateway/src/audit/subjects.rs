@@ -490,6 +490,30 @@ impl Audited for pb::IdentityProviderType {
     }
 }
 
+impl Audited for pb::AdminLinkProviderForUserRequest {
+    fn subject(&self) -> Subject {
+        let d = self.destination_user.clone().unwrap_or_default();
+        let s = self.source_user.clone().unwrap_or_default();
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            username: d.provider_attribute_value,
+            target: format!("{}:{}", s.provider_name, s.provider_attribute_value),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::AdminDisableProviderForUserRequest {
+    fn subject(&self) -> Subject {
+        let u = self.user.clone().unwrap_or_default();
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            target: format!("{}:{}", u.provider_name, u.provider_attribute_value),
+            ..Default::default()
+        }
+    }
+}
+
 impl Audited for pb::GetIdentityProviderByIdentifierRequest {
     fn subject(&self) -> Subject {
         Subject {

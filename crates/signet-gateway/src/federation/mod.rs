@@ -8,6 +8,7 @@
 //! left, within ten minutes, with an ID token signed by the provider's keys, for this
 //! client, carrying this nonce, signs anyone in.
 
+mod links;
 mod oidc;
 pub(crate) mod providers;
 mod users;
@@ -21,6 +22,7 @@ use signet_crypto::Sealer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+pub use links::ProviderUserRef;
 pub use providers::ProviderInput;
 
 /// The federation feature: it holds only the handles it uses, built by `app.rs`.

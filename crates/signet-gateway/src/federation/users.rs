@@ -52,6 +52,23 @@ impl Federation {
             &format!("{}_{}", p.name, who.subject),
             &pool.config,
         )?;
+        // Linked to a user of the pool (AdminLinkProviderForUser): that user, as they are
+        // (the provider's claims do not overwrite a user the pool owns).
+        if let Some(link) = self.link_of(&pool.id, &p.name, &who.subject).await? {
+            let user = self.dir.find_user(pool, &link.username).await?.user;
+            if user.sub != link.sub {
+                return Err(AppError::NotAuthorized(
+                    "This account can not sign in with that provider.".into(),
+                ));
+            }
+            if !user.enabled {
+                return Err(AppError::NotAuthorized("User is disabled.".into()));
+            }
+            return Ok(SignedIn {
+                sub: user.sub,
+                username: user.username,
+            });
+        }
         let attributes = mapped(p, who);
         let user = match self.dir.find_user(pool, &username).await {
             Ok(view) => {

@@ -40,7 +40,8 @@ main{max-width:24rem;margin:3rem auto;background:#fff;padding:2rem;border-radius
 h1{font-size:1.4rem;margin-top:0}label{display:block;margin-top:1rem;font-weight:600}\
 input[type=text],input[type=password],input[type=email]{width:100%;box-sizing:border-box;padding:.6rem;margin-top:.3rem;border:1px solid #888;border-radius:4px;font-size:1rem}\
 button{margin-top:1.5rem;width:100%;padding:.7rem;border:0;border-radius:4px;background:#1f5fbf;color:#fff;font-size:1rem;cursor:pointer}\
-button:focus,input:focus,a:focus{outline:3px solid #f5a623;outline-offset:2px}\
+button,input{font:inherit}\
+button:focus,input:focus,a:focus{outline:3px solid #1d1d1f;outline-offset:2px}\
 .alert{background:#fde8e8;border:1px solid #c53030;color:#742a2a;padding:.7rem;border-radius:4px}\
 .note{background:#e8f4fd;border:1px solid #2b6cb0;padding:.7rem;border-radius:4px}\
 nav{margin-top:1.5rem;display:flex;justify-content:space-between}\
@@ -55,6 +56,41 @@ pub(crate) fn page(title: &str, body: &str) -> String {
 <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>\n",
         esc(title)
     )
+}
+
+/// A page's title, saying so first when the page shows an error (screen readers announce
+/// the title).
+fn titled(title: &str, error: Option<&str>) -> String {
+    match error {
+        Some(_) => format!("Error: {title}"),
+        None => title.to_string(),
+    }
+}
+
+/// How an attribute is labelled on the sign-up page.
+fn attribute_label(name: &str) -> String {
+    let known = match name {
+        "email" => Some("Email"),
+        "phone_number" => Some("Phone number"),
+        "name" => Some("Name"),
+        "given_name" => Some("Given name"),
+        "family_name" => Some("Family name"),
+        "preferred_username" => Some("Preferred username"),
+        "birthdate" => Some("Date of birth"),
+        _ => None,
+    };
+    if let Some(k) = known {
+        return k.to_string();
+    }
+    let bare = name
+        .strip_prefix("custom:")
+        .unwrap_or(name)
+        .replace('_', " ");
+    let mut c = bare.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => bare,
+    }
 }
 
 fn alert(error: Option<&str>) -> String {
@@ -132,7 +168,7 @@ pub(crate) fn sign_in(
         alert(error),
         note(notice),
     );
-    page("Sign in", &body)
+    page(&titled("Sign in", error), &body)
 }
 
 /// A challenge of the sign-in: its name and session travel in hidden fields.
@@ -180,7 +216,7 @@ pub(crate) fn challenge(
         note(Some(prompt).filter(|p| !p.is_empty())),
         form(f, "challenge", &inner, "Continue")
     );
-    page(heading, &body)
+    page(&titled(heading, error), &body)
 }
 
 /// The sign-up page: username, password, and the attributes the pool requires.
@@ -198,7 +234,13 @@ pub(crate) fn sign_up(
             "name" => ("text", "name"),
             _ => ("text", "off"),
         };
-        inner += &field(&format!("attr:{name}"), name, kind, value, auto);
+        inner += &field(
+            &format!("attr:{name}"),
+            &attribute_label(name),
+            kind,
+            value,
+            auto,
+        );
     }
     inner += &field("password", "Password", "password", "", "new-password");
     let body = format!(
@@ -208,7 +250,7 @@ pub(crate) fn sign_up(
         form(f, "signup", &inner, "Sign up"),
         esc(f.query)
     );
-    page("Sign up", &body)
+    page(&titled("Sign up", error), &body)
 }
 
 /// Enter the confirmation code of a sign-up.
@@ -226,7 +268,7 @@ pub(crate) fn confirm(
         note(notice),
         form(f, "confirm", &inner, "Confirm")
     );
-    page("Confirm your account", &body)
+    page(&titled("Confirm your account", error), &body)
 }
 
 /// Ask for a reset code.
@@ -238,7 +280,7 @@ pub(crate) fn forgot(f: &Frame<'_>, error: Option<&str>) -> String {
         form(f, "forgotPassword", &inner, "Send a code"),
         esc(f.query)
     );
-    page("Reset your password", &body)
+    page(&titled("Reset your password", error), &body)
 }
 
 /// Enter the reset code and a new password.
@@ -257,7 +299,7 @@ pub(crate) fn confirm_forgot(
         note(notice),
         form(f, "confirmForgotPassword", &inner, "Change password")
     );
-    page("Choose a new password", &body)
+    page(&titled("Choose a new password", error), &body)
 }
 
 /// A request the pages can not serve (a bad client or redirect URI, a refused form): shown
@@ -268,6 +310,22 @@ pub(crate) fn error(message: &str) -> String {
         &format!(
             "<h1>Something is wrong with this sign-in link</h1>{}",
             alert(Some(message))
+        ),
+    )
+}
+
+/// A form post refused (it did not come from the page, or the page was too old): a way
+/// back to the sign-in page of the same request.
+pub(crate) fn form_refused(query: &str) -> String {
+    page(
+        "Error: form not accepted",
+        &format!(
+            "<h1>This form could not be accepted</h1>{}<nav><a href=\"login?{}\">Back to sign in</a></nav>",
+            alert(Some(
+                "It did not come from this sign-in page, or the page was open too long. \
+                 Go back to the sign-in page and try again."
+            )),
+            esc(query)
         ),
     )
 }

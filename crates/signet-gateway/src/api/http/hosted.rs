@@ -45,7 +45,10 @@ fn page_headers(h: &mut HeaderMap) {
         (header::CACHE_CONTROL, "no-store"),
         (header::PRAGMA, "no-cache"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: under it browsers send `Origin: null` with the pages' own form
+        // posts (Fetch §3.2.5), which the origin check must refuse. `same-origin` still
+        // gives other sites (the app's callback included) no referrer.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (
             header::CONTENT_SECURITY_POLICY,
@@ -329,10 +332,7 @@ async fn begin(
         {
             return Err(Box::new(html(
                 StatusCode::FORBIDDEN,
-                pages::error(
-                    "This form did not come from this sign-in page (or it expired). \
-                     Go back, reload the page and try again.",
-                ),
+                pages::form_refused(&query_of(&p)),
                 &set,
             )));
         }

@@ -64,6 +64,8 @@ rpc_table! {
         delete_identity_provider(pb::IdentityProviderRef) -> pb::Empty => providers::delete_identity_provider;
         list_identity_providers(pb::ListInPoolRequest) -> pb::ListIdentityProvidersResponse => providers::list_identity_providers;
         get_identity_provider_by_identifier(pb::GetIdentityProviderByIdentifierRequest) -> pb::IdentityProviderType => providers::get_identity_provider_by_identifier;
+        admin_link_provider_for_user(pb::AdminLinkProviderForUserRequest) -> pb::Empty => providers::admin_link_provider_for_user;
+        admin_disable_provider_for_user(pb::AdminDisableProviderForUserRequest) -> pb::Empty => providers::admin_disable_provider_for_user;
         add_user_pool_client_secret(pb::ClientRef) -> pb::ClientSecretDescriptorType => clients::add_user_pool_client_secret;
         list_user_pool_client_secrets(pb::ClientRef) -> pb::ListUserPoolClientSecretsResponse => clients::list_user_pool_client_secrets;
         delete_user_pool_client_secret(pb::ClientSecretRef) -> pb::Empty => clients::delete_user_pool_client_secret;

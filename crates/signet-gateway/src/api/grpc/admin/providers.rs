@@ -2,7 +2,7 @@
 
 use super::in_pool;
 use crate::federation::providers::without_secrets;
-use crate::federation::ProviderInput;
+use crate::federation::{ProviderInput, ProviderUserRef};
 use crate::Gateway;
 use signet_core::IdentityProvider;
 use signet_proto::v1 as pb;
@@ -96,4 +96,37 @@ pub(super) async fn get_identity_provider_by_identifier(
         .provider_by_identifier(&r.user_pool_id, &r.idp_identifier)
         .await?;
     Ok(out(&p))
+}
+
+fn user_ref(r: Option<&pb::ProviderUserIdentifierType>) -> ProviderUserRef {
+    r.map(|u| ProviderUserRef {
+        provider: u.provider_name.clone(),
+        attribute: u.provider_attribute_name.clone(),
+        value: u.provider_attribute_value.clone(),
+    })
+    .unwrap_or_default()
+}
+
+pub(super) async fn admin_link_provider_for_user(
+    gw: &Gateway,
+    r: pb::AdminLinkProviderForUserRequest,
+) -> Result<pb::Empty, Status> {
+    gw.federation
+        .link_provider_for_user(
+            &r.user_pool_id,
+            &user_ref(r.destination_user.as_ref()),
+            &user_ref(r.source_user.as_ref()),
+        )
+        .await?;
+    Ok(pb::Empty {})
+}
+
+pub(super) async fn admin_disable_provider_for_user(
+    gw: &Gateway,
+    r: pb::AdminDisableProviderForUserRequest,
+) -> Result<pb::Empty, Status> {
+    gw.federation
+        .disable_provider_for_user(&r.user_pool_id, &user_ref(r.user.as_ref()))
+        .await?;
+    Ok(pb::Empty {})
 }

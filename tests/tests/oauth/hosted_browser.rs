@@ -1,0 +1,686 @@
+//! The hosted sign-in in a real browser: headless Chromium driven by Selenium
+//! (tests/clients/browser_hosted.py), resolving the public URL `http://signet.test` to the
+//! gateway, so every page, redirect and form post goes through the public URL. The app the
+//! user signs in to is served by the test itself (its callback, the user's mailbox, an
+//! attacker's page), and the test exchanges the code the browser brought back.
+
+use super::hosted_sign_in::{authorize_url, exchange, issuer, verified};
+use crate::support::browser::{hidden, location, query_param, Browser};
+use crate::support::clients::python_client;
+use crate::support::identity::PASSWORD;
+use crate::support::oauth::*;
+use crate::support::pools::*;
+use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
+use serde_json::Value;
+use signet_gateway::GatewayHandle;
+use signet_proto::v1 as pb;
+use signet_testkit::{TestEnv, TEST_PUBLIC_URL};
+use signet_verify::TokenUse;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One request the app's server received.
+#[derive(Debug, Clone)]
+struct Hit {
+    method: String,
+    host: String,
+    target: String,
+}
+
+/// What the app's server answers with.
+struct Site {
+    env: Arc<TestEnv>,
+    pool: String,
+    hits: Mutex<Vec<Hit>>,
+    /// Pages a test put up (an attacker's), by path.
+    pages: Mutex<HashMap<String, String>>,
+    /// The codes the mailbox showed: (username, code).
+    delivered: Mutex<Vec<(String, String)>>,
+}
+
+/// The app a browser signs in to, served by the test on 127.0.0.1 (port 0): its callback
+/// (`/cb`: "signed in"), the user's mailbox (`/mail/{username}`: the user's confirmation
+/// code in the pool's dev outbox, 404 while there is none), the pages a test puts up, and a
+/// record of every request.
+struct App {
+    addr: SocketAddr,
+    site: Arc<Site>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl App {
+    async fn start(env: Arc<TestEnv>, pool: &str) -> App {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let site = Arc::new(Site {
+            env,
+            pool: pool.to_string(),
+            hits: Mutex::default(),
+            pages: Mutex::default(),
+            delivered: Mutex::default(),
+        });
+        let served = site.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                tokio::spawn(serve(sock, served.clone()));
+            }
+        });
+        App { addr, site, task }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn callback(&self) -> String {
+        self.url("/cb")
+    }
+
+    fn put_page(&self, path: &str, html: String) {
+        self.site
+            .pages
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), html);
+    }
+
+    fn hits(&self) -> Vec<Hit> {
+        self.site.hits.lock().unwrap().clone()
+    }
+
+    /// The codes the mailbox showed: (username, code).
+    fn delivered(&self) -> Vec<(String, String)> {
+        self.site.delivered.lock().unwrap().clone()
+    }
+
+    /// The requests that reached the callback.
+    fn callbacks(&self) -> Vec<Hit> {
+        self.hits()
+            .into_iter()
+            .filter(|h| h.target.starts_with("/cb"))
+            .collect()
+    }
+
+    /// Stop serving (the server's tasks hold the environment).
+    async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+fn app_page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         </head><body>{body}</body></html>\n"
+    )
+}
+
+/// Answer one connection (one request; then close).
+async fn serve(mut sock: TcpStream, site: Arc<Site>) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head = loop {
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break String::from_utf8_lossy(&buf[..end]).into_owned();
+        }
+        if buf.len() > 64 * 1024 {
+            return;
+        }
+    };
+    let mut lines = head.lines();
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_string();
+    let target = first.next().unwrap_or_default().to_string();
+    let host = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
+    site.hits.lock().unwrap().push(Hit {
+        method,
+        host,
+        target: target.clone(),
+    });
+    let path = target.split('?').next().unwrap_or_default();
+    let (status, body) = if path == "/cb" {
+        (
+            "200 OK",
+            app_page("The app", "<h1>signed in</h1><p>Welcome to the app.</p>"),
+        )
+    } else if let Some(user) = path.strip_prefix("/mail/") {
+        let code = outbox(site.env.a(), &site.pool)
+            .await
+            .into_iter()
+            .find(|m| m.username == user && m.purpose == "confirm")
+            .map(|m| m.code);
+        match code {
+            Some(code) => {
+                let shown = (user.to_string(), code.clone());
+                site.delivered.lock().unwrap().push(shown);
+                (
+                    "200 OK",
+                    app_page(
+                        "Your mail",
+                        &format!(
+                            "<h1>Your mail</h1><p>Your confirmation code is \
+                         <strong id=\"code\">{code}</strong></p>"
+                        ),
+                    ),
+                )
+            }
+            None => (
+                "404 Not Found",
+                app_page("Your mail", "<h1>No mail yet</h1>"),
+            ),
+        }
+    } else {
+        match site.pages.lock().unwrap().get(path) {
+            Some(html) => ("200 OK", html.clone()),
+            None => ("404 Not Found", app_page("Not found", "<h1>Not found</h1>")),
+        }
+    };
+    let reply = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\n\
+         content-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = sock.write_all(reply.as_bytes()).await;
+    let _ = sock.shutdown().await;
+}
+
+/// A pool with the confirmed user `ann` (password [`PASSWORD`]), the app's server, and a
+/// public client of the code flow whose one callback URL is the app's `/cb`.
+struct Fixture {
+    env: Arc<TestEnv>,
+    pool: String,
+    client: String,
+    app: App,
+}
+
+async fn setup() -> Fixture {
+    let env = Arc::new(TestEnv::start(3, 2).await);
+    let gw = env.a();
+    let (pool, api_client) = pool_and_client(gw, false).await;
+    confirmed_user(gw, &pool, &api_client, "ann", "ann@example.com", PASSWORD).await;
+    let app = App::start(env.clone(), &pool).await;
+    let client = browser_client(gw, &pool, &app.callback()).await;
+    Fixture {
+        env,
+        pool,
+        client,
+        app,
+    }
+}
+
+/// A public client of the code flow with `callback` as its only callback URL: its id.
+async fn browser_client(gw: &GatewayHandle, pool: &str, callback: &str) -> String {
+    create_client(
+        gw,
+        pb::CreateUserPoolClientRequest {
+            user_pool_id: pool.into(),
+            client_name: "browser app".into(),
+            explicit_auth_flows: vec!["ALLOW_REFRESH_TOKEN_AUTH".into()],
+            allowed_oauth_flows: vec!["code".into()],
+            allowed_oauth_scopes: vec!["openid".into(), "email".into()],
+            callback_urls: vec![callback.into()],
+            supported_identity_providers: vec!["COGNITO".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("browser client: {}: {}", exception(&e), e.message()))
+    .client_id
+}
+
+/// An authorization request with a fresh S256 challenge, state and nonce.
+struct Request {
+    url: String,
+    verifier: PkceCodeVerifier,
+    state: String,
+    nonce: String,
+}
+
+fn request(f: &Fixture, redirect_uri: &str) -> Request {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let state = CsrfToken::new_random().secret().clone();
+    let nonce = CsrfToken::new_random().secret().clone();
+    let url = authorize_url(
+        &f.pool,
+        &[
+            ("response_type", "code"),
+            ("client_id", &f.client),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid email"),
+            ("state", &state),
+            ("nonce", &nonce),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    Request {
+        url,
+        verifier,
+        state,
+        nonce,
+    }
+}
+
+/// Run a scenario of the browser script against `gw`, with `--name=value` arguments: its
+/// report (every page it saw).
+async fn browser(scenario: &str, gw: &GatewayHandle, args: &[(&str, &str)]) -> Value {
+    let mut argv = vec![
+        scenario.to_string(),
+        format!("--gateway={}", gw.http_addr()),
+    ];
+    argv.extend(args.iter().map(|(k, v)| format!("--{k}={v}")));
+    let out = tokio::task::spawn_blocking(move || {
+        let a: Vec<&str> = argv.iter().map(String::as_str).collect();
+        python_client("browser_hosted.py", &a)
+    })
+    .await
+    .expect("the browser script");
+    // Every page the browser saw: in a language, titled, each visible input labelled.
+    for p in out["pages"].as_array().expect("pages") {
+        assert_eq!(p["unlabelled"], serde_json::json!([]), "{p:#}");
+        if p["url"].as_str().unwrap_or("").starts_with(TEST_PUBLIC_URL) {
+            assert_eq!(p["lang"], "en", "{p:#}");
+            assert!(!p["title"].as_str().unwrap_or("").is_empty(), "{p:#}");
+        }
+    }
+    out
+}
+
+/// The page the browser saw at `step`.
+fn page<'a>(out: &'a Value, step: &str) -> &'a Value {
+    out["pages"]
+        .as_array()
+        .expect("pages")
+        .iter()
+        .find(|p| p["step"] == step)
+        .unwrap_or_else(|| panic!("no page {step}: {out:#}"))
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// The ids of a page's visible inputs, with their labels.
+fn labelled_inputs(p: &Value) -> Vec<(String, String)> {
+    p["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| (text(&i["id"]).to_string(), text(&i["label"]).to_string()))
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// The code at the end of a browser's sign-in: the final URL is the app's callback with a
+/// code and the request's state, and exactly that request reached the app.
+fn code_at_callback(f: &Fixture, out: &Value, r: &Request) -> String {
+    let last = text(&out["final_url"]);
+    assert!(last.starts_with(&f.app.callback()), "{out:#}");
+    assert_eq!(
+        query_param(last, "state").as_deref(),
+        Some(r.state.as_str())
+    );
+    let code = query_param(last, "code").expect("a code");
+    let cb = page(out, "callback");
+    assert_eq!(cb["status"], 200, "{cb:#}");
+    assert_eq!(cb["heading"], "signed in");
+    let hits = f.app.callbacks();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].method, "GET");
+    assert_eq!(hits[0].host, f.app.addr.to_string());
+    assert_eq!(
+        query_param(&f.app.url(&hits[0].target), "code").as_deref(),
+        Some(code.as_str())
+    );
+    code
+}
+
+/// The code exchanged (raw form, PKCE verifier) at the gateway: the verified (ID, access)
+/// claims.
+async fn tokens(
+    f: &Fixture,
+    code: &str,
+    r: &Request,
+) -> (
+    serde_json::Map<String, Value>,
+    serde_json::Map<String, Value>,
+) {
+    let gw = f.env.a();
+    let t = exchange(
+        gw,
+        &f.pool,
+        &f.client,
+        code,
+        Some(r.verifier.secret()),
+        &f.app.callback(),
+    )
+    .await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    let body = t.json();
+    let keys = jwks(gw, &f.pool).await;
+    let id = verified(
+        &f.pool,
+        &f.client,
+        text(&body["id_token"]),
+        &keys,
+        TokenUse::Id,
+    );
+    let access = verified(
+        &f.pool,
+        &f.client,
+        text(&body["access_token"]),
+        &keys,
+        TokenUse::Access,
+    );
+    assert_eq!(id["nonce"], r.nonce.as_str());
+    assert_eq!(access["scope"], "openid email");
+    (id, access)
+}
+
+/// A user in Chromium opens the app's authorize URL, is sent to the sign-in page under the
+/// public URL, signs in by typing and Enter, and the browser lands on the app's callback with
+/// a code and the state; the code exchanged with the PKCE verifier gives tokens that verify,
+/// with the nonce and the user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_on_the_page_and_brings_the_app_a_code() {
+    let f = setup().await;
+    let r = request(&f, &f.app.callback());
+    let out = browser(
+        "sign_in",
+        f.env.a(),
+        &[
+            ("authorize", &r.url),
+            ("callback", &f.app.callback()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+
+    let login = page(&out, "sign-in-page");
+    assert!(
+        text(&login["url"]).starts_with(&format!("{}/login?", issuer(&f.pool))),
+        "{login:#}"
+    );
+    assert_eq!(
+        login["chain"],
+        serde_json::json!([[302, &r.url], [200, login["url"]]]),
+        "authorize redirected once, to the page"
+    );
+    assert_eq!(login["heading"], "Sign in to journey");
+    assert_eq!(
+        labelled_inputs(login),
+        pairs(&[("username", "Username"), ("password", "Password")])
+    );
+    assert_eq!(login["hidden"], serde_json::json!(["_csrf"]));
+    assert_eq!(login["buttons"], serde_json::json!(["Sign in"]));
+    // Chromium posted the page's form with the page's origin, and the post was answered
+    // with a 303 to the callback.
+    let cb = page(&out, "callback");
+    assert_eq!(cb["posted_origin"], TEST_PUBLIC_URL, "{cb:#}");
+    let chain = cb["chain"].as_array().unwrap();
+    assert_eq!(chain.len(), 2, "{cb:#}");
+    assert_eq!(chain[0][0], 303);
+    assert!(text(&chain[0][1]).starts_with(&format!("{}/login?", issuer(&f.pool))));
+
+    let code = code_at_callback(&f, &out, &r);
+    let (id, access) = tokens(&f, &code, &r).await;
+    assert_eq!(id["cognito:username"], "ann");
+    assert_eq!(id["email"], "ann@example.com");
+    assert_eq!(access["username"], "ann");
+    f.app.stop().await;
+}
+
+/// A new user signs up on the page, reads the confirmation code in their mail (a second tab),
+/// types it on the confirmation page, and signs in: the app gets a code for the new user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_up_confirms_with_the_mailed_code_and_signs_in() {
+    let f = setup().await;
+    let r = request(&f, &f.app.callback());
+    let out = browser(
+        "sign_up",
+        f.env.a(),
+        &[
+            ("authorize", &r.url),
+            ("callback", &f.app.callback()),
+            ("username", "bo"),
+            ("email", "bo@example.com"),
+            ("password", PASSWORD),
+            ("mailbox", &f.app.url("/mail/bo")),
+        ],
+    )
+    .await;
+
+    let up = page(&out, "sign-up-page");
+    assert_eq!(up["status"], 200, "{up:#}");
+    assert_eq!(up["heading"], "Sign up for journey");
+    assert_eq!(
+        labelled_inputs(up),
+        pairs(&[
+            ("username", "Username"),
+            ("attr:email", "Email"),
+            ("password", "Password")
+        ])
+    );
+    let confirm = page(&out, "confirm-page");
+    assert_eq!(confirm["status"], 200, "{confirm:#}");
+    assert_eq!(confirm["heading"], "Confirm your account");
+    assert!(
+        text(&confirm["notes"][0]).starts_with("We sent a confirmation code to "),
+        "{confirm:#}"
+    );
+    // The code typed in is the one the mailbox showed from the pool's outbox.
+    assert_eq!(
+        f.app.delivered(),
+        vec![("bo".to_string(), text(&out["code_read"]).to_string())]
+    );
+    let confirmed = page(&out, "confirmed-sign-in-page");
+    assert_eq!(confirmed["status"], 200, "{confirmed:#}");
+    assert_eq!(confirmed["heading"], "Sign in to journey");
+    assert_eq!(
+        confirmed["notes"],
+        serde_json::json!(["Your account is confirmed: sign in."])
+    );
+    assert_eq!(out["username_kept"], "bo");
+
+    let code = code_at_callback(&f, &out, &r);
+    let (id, access) = tokens(&f, &code, &r).await;
+    assert_eq!(id["cognito:username"], "bo");
+    assert_eq!(id["email"], "bo@example.com");
+    assert_eq!(id["email_verified"], true);
+    assert_eq!(access["username"], "bo");
+    f.app.stop().await;
+}
+
+/// An authorize URL with a redirect_uri that is not registered shows the user Signet's error
+/// page under the public URL; the browser never goes to that address (a host that resolves to
+/// the app's server here, which sees no request at all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_with_an_unregistered_redirect_uri_stays_on_the_error_page() {
+    let f = setup().await;
+    let r = request(&f, "http://evil.test/cb");
+    let out = browser(
+        "bad_redirect",
+        f.env.a(),
+        &[
+            ("authorize", &r.url),
+            ("map", &format!("evil.test={}", f.app.addr)),
+        ],
+    )
+    .await;
+    let p = page(&out, "authorize");
+    assert_eq!(text(&out["final_url"]), r.url, "{out:#}");
+    assert_eq!(p["chain"], serde_json::json!([[400, &r.url]]), "{p:#}");
+    assert_eq!(p["title"], "Sign-in error");
+    assert_eq!(p["heading"], "Something is wrong with this sign-in link");
+    assert_eq!(
+        p["alerts"],
+        serde_json::json!(["The redirect_uri is not registered for this application."])
+    );
+    assert!(f.app.hits().is_empty(), "{:?}", f.app.hits());
+    f.app.stop().await;
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+}
+
+/// A page of another site whose form posts the attacker's credentials to the sign-in page
+/// (a login CSRF), with `csrf` as its `_csrf` field (none: no field); a click sends it.
+fn evil_page(login_url: &str, csrf: Option<&str>) -> String {
+    let field = csrf
+        .map(|c| {
+            format!(
+                "<input type=\"hidden\" name=\"_csrf\" value=\"{}\">",
+                esc(c)
+            )
+        })
+        .unwrap_or_default();
+    app_page(
+        "You won",
+        &format!(
+            "<h1>You won a prize</h1><form method=\"post\" action=\"{}\">{field}\
+             <input type=\"hidden\" name=\"username\" value=\"ann\">\
+             <input type=\"hidden\" name=\"password\" value=\"{}\">\
+             <button type=\"submit\">Claim it</button></form>",
+            esc(login_url),
+            esc(PASSWORD)
+        ),
+    )
+}
+
+/// A login CSRF in a real browser: the victim opened the sign-in page (it has a CSRF cookie),
+/// then on another site clicks a button whose form posts to the sign-in page, with a `_csrf`
+/// field the attacker got from the page for its own cookie, or none. Both end on Signet's 403
+/// page; no code reaches the app, and the browser has no session after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_site_form_in_a_browser_ends_on_a_403_page() {
+    let f = setup().await;
+    let r = request(&f, &f.app.callback());
+    let mut attacker = Browser::new(f.env.a());
+    let login_url = location(&attacker.get(&r.url).await);
+    let form_page = attacker.get(&login_url).await;
+    let stale = hidden(&form_page.body, "_csrf").expect("the page's CSRF field");
+    f.app
+        .put_page("/evil-stale", evil_page(&login_url, Some(&stale)));
+    f.app.put_page("/evil-missing", evil_page(&login_url, None));
+    let out = browser(
+        "csrf",
+        f.env.a(),
+        &[
+            ("authorize", &r.url),
+            ("evil", &f.app.url("/evil-stale")),
+            ("evil", &f.app.url("/evil-missing")),
+        ],
+    )
+    .await;
+
+    for i in [1, 2] {
+        let evil = page(&out, &format!("evil-page-{i}"));
+        assert_eq!(evil["status"], 200, "{evil:#}");
+        let p = page(&out, &format!("after-evil-post-{i}"));
+        assert_eq!(
+            p["chain"],
+            serde_json::json!([[403, &login_url]]),
+            "the post is answered 403, not redirected: {p:#}"
+        );
+        assert_eq!(p["url"], login_url.as_str());
+        assert_eq!(
+            p["posted_origin"],
+            format!("http://{}", f.app.addr),
+            "the browser says where the form came from: {p:#}"
+        );
+        assert_eq!(p["heading"], "This form could not be accepted");
+        assert!(
+            text(&p["alerts"][0]).starts_with("It did not come from this sign-in page"),
+            "{p:#}"
+        );
+    }
+    // No code went to the app, and the victim's browser is not signed in.
+    assert!(f.app.callbacks().is_empty(), "{:?}", f.app.hits());
+    let again = page(&out, "authorize-again");
+    assert!(
+        text(&again["url"]).starts_with(&format!("{}/login?", issuer(&f.pool))),
+        "{again:#}"
+    );
+    assert_eq!(again["status"], 200);
+    assert!(!text(&out["final_url"]).contains("code="));
+    f.app.stop().await;
+}
+
+/// The sign-in page by keyboard alone: Tab goes username, password, the button, then the two
+/// links, each drawn with a visible focus outline; a wrong password shows the alert and keeps
+/// the username; Tab, typing, Tab to the button and Space sign in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_page_works_by_keyboard_alone() {
+    let f = setup().await;
+    let r = request(&f, &f.app.callback());
+    let out = browser(
+        "keyboard",
+        f.env.a(),
+        &[
+            ("authorize", &r.url),
+            ("callback", &f.app.callback()),
+            ("username", "ann"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(
+        out["tab_order"],
+        serde_json::json!([
+            "input#username",
+            "input#password",
+            "button:Sign in",
+            "a:Forgot your password?",
+            "a:Sign up"
+        ]),
+        "{out:#}"
+    );
+    for o in out["focus_outlines"].as_array().unwrap() {
+        assert_eq!(
+            o, "solid 3px",
+            "the focused element is not outlined: {out:#}"
+        );
+    }
+    let wrong = page(&out, "wrong-password");
+    assert_eq!(wrong["status"], 400, "{wrong:#}");
+    assert_eq!(
+        wrong["alerts"],
+        serde_json::json!(["Incorrect username or password."])
+    );
+    assert_eq!(wrong["inputs"][0]["value"], "ann", "the username is kept");
+    assert_eq!(
+        out["keyboard_path"],
+        serde_json::json!([
+            "input#username",
+            "input#password",
+            "input#username",
+            "input#password",
+            "button:Sign in"
+        ]),
+        "{out:#}"
+    );
+    let code = code_at_callback(&f, &out, &r);
+    let (id, _) = tokens(&f, &code, &r).await;
+    assert_eq!(id["cognito:username"], "ann");
+    f.app.stop().await;
+}
