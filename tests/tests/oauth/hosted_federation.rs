@@ -608,3 +608,89 @@ async fn provider_subjects_are_linked_to_users_and_disabled() {
     assert!(!ann.attributes.iter().any(|x| x.name == "identities"));
     let _ = ann_sub;
 }
+
+/// Facebook and Login with Amazon (OAuth 2.0, no ID token): their endpoints point at the
+/// stand-in; the secret goes in the token request's body, the user comes from the user-info
+/// API (`id`, `user_id`), named `facebook_<id>` / `loginwithamazon_<user_id>`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facebook_and_amazon_sign_users_in_with_oauth_and_their_user_info() {
+    let env = TestEnv::start(3, 2).await;
+    let gw = env.a();
+    let idp = UpstreamIdp::start("app-123", "app-secret").await;
+    let (pool, _) = pool_and_client(gw, false).await;
+    let mut a = admin_client(gw).await;
+    for t in ["Facebook", "LoginWithAmazon"] {
+        let i = idp.issuer();
+        a.create_identity_provider(admin(pb::IdentityProviderType {
+            user_pool_id: pool.clone(),
+            provider_name: t.into(),
+            provider_type: t.into(),
+            provider_details: HashMap::from([
+                ("client_id".to_string(), "app-123".to_string()),
+                ("client_secret".to_string(), "app-secret".to_string()),
+                ("authorize_url".to_string(), format!("{i}/authorize")),
+                ("token_url".to_string(), format!("{i}/token")),
+                ("attributes_url".to_string(), format!("{i}/userinfo")),
+            ]),
+            attribute_mapping: HashMap::from([("email".to_string(), "email".to_string())]),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_or_else(|e| panic!("{t}: {}: {}", exception(&e), e.message()));
+    }
+    let client = a
+        .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
+            user_pool_id: pool.clone(),
+            client_name: "web".into(),
+            allowed_oauth_flows: vec!["code".into()],
+            allowed_oauth_scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            callback_urls: vec![CALLBACK.into()],
+            supported_identity_providers: vec!["Facebook".into(), "LoginWithAmazon".into()],
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .user_pool_client
+        .unwrap()
+        .client_id;
+    let keys = jwks(gw, &pool).await;
+    for (t, subject, username) in [
+        ("Facebook", "10158", "facebook_10158"),
+        (
+            "LoginWithAmazon",
+            "amzn1.account.XYZ",
+            "loginwithamazon_amzn1.account.xyz",
+        ),
+    ] {
+        idp.set_user(
+            subject,
+            json!({"email": format!("{subject}@social.example")}),
+        );
+        let mut b = Browser::new(gw);
+        let done = round_trip(
+            &mut b,
+            &authorize(&pool, &client, &[("identity_provider", t)]),
+        )
+        .await;
+        let back = location(&done);
+        let t_tokens = exchange(gw, &pool, &client, &query_param(&back, "code").unwrap()).await;
+        let id = signet_verify::verify(
+            t_tokens["id_token"].as_str().unwrap(),
+            &keys,
+            &expected(&pool, &client, TokenUse::Id),
+        )
+        .unwrap();
+        assert_eq!(id["cognito:username"], username, "{t}");
+        assert_eq!(id["email"], format!("{subject}@social.example"), "{t}");
+        assert_eq!(id["identities"][0]["providerType"], t);
+        let st = idp.state.lock().unwrap();
+        assert!(st.secret_in_body, "{t}: the secret went by Basic");
+        let asked = st.authorize_requests.last().unwrap();
+        assert!(
+            !asked.contains_key("nonce"),
+            "{t}: a nonce for a provider without ID tokens"
+        );
+        assert_eq!(asked["client_id"], "app-123");
+    }
+}

@@ -42,6 +42,8 @@ pub struct IdpState {
     codes: HashMap<String, (String, String, String)>,
     /// The authorize requests it saw (query parameters).
     pub authorize_requests: Vec<HashMap<String, String>>,
+    /// Whether the last token request carried the secret in its body (not HTTP Basic).
+    pub secret_in_body: bool,
     issuer: String,
 }
 
@@ -64,6 +66,7 @@ impl UpstreamIdp {
             tamper: Tamper::None,
             codes: HashMap::new(),
             authorize_requests: vec![],
+            secret_in_body: false,
             issuer: format!("http://{addr}"),
         }));
         let app = Router::new()
@@ -153,7 +156,12 @@ async fn token(
         base64::engine::general_purpose::STANDARD
             .encode(format!("{}:{}", st.client_id, st.client_secret))
     );
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+    let basic_ok =
+        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
+    let post_ok = f.get("client_id") == Some(&st.client_id)
+        && f.get("client_secret") == Some(&st.client_secret);
+    st.secret_in_body = post_ok;
+    if !(basic_ok || post_ok) {
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({"error": "invalid_client"})),
@@ -221,7 +229,10 @@ async fn userinfo(State(s): Shared, headers: HeaderMap) -> Response {
     }
     let st = s.lock().unwrap();
     let mut claims = st.claims.clone();
+    // OIDC's `sub`, Facebook's `id`, Login with Amazon's `user_id`.
     claims.insert("sub".into(), st.subject.clone().into());
+    claims.insert("id".into(), st.subject.clone().into());
+    claims.insert("user_id".into(), st.subject.clone().into());
     Json(Value::Object(claims)).into_response()
 }
 

@@ -1,7 +1,8 @@
-//! The OpenID Connect round trip (authorization code flow, with nonce and PKCE towards the
-//! provider too): the redirect out, and on return the code exchanged, the ID token verified
-//! (the provider's JWKS, issuer, audience = our client id there, expiry, nonce), the user
-//! info merged when the provider has an endpoint for it.
+//! The round trip to a provider (authorization code flow, with PKCE towards the provider
+//! too): the redirect out, and on return the code exchanged. OpenID Connect providers (OIDC,
+//! Google): the ID token verified (the provider's JWKS, issuer, audience = our client id
+//! there, expiry, the nonce of this sign-in) and the user info merged. OAuth 2.0 providers
+//! (Facebook, Login with Amazon): the user from their user-info API with the access token.
 
 use super::Federation;
 use crate::AppError;
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use signet_core::IdentityProvider;
+use signet_core::{IdentityProvider, ProviderType};
 use signet_verify::{Expected, TokenUse};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -55,6 +56,11 @@ pub(crate) struct ProviderUser {
     pub claims: Map<String, Value>,
 }
 
+/// Whether the provider speaks OpenID Connect (an ID token) rather than plain OAuth 2.0.
+fn is_oidc(p: &IdentityProvider) -> bool {
+    matches!(p.provider_type, ProviderType::Oidc | ProviderType::Google)
+}
+
 fn browser_hash(csrf_cookie: &str) -> String {
     hex::encode(signet_crypto::sha256(csrf_cookie.as_bytes()))
 }
@@ -67,6 +73,18 @@ impl Federation {
     /// The provider's endpoints: the ones its details name, the rest from its discovery
     /// document (whose issuer must be the configured one).
     async fn endpoints(&self, p: &IdentityProvider) -> Result<Endpoints, AppError> {
+        if !is_oidc(p) {
+            // Facebook, Login with Amazon: OAuth 2.0 endpoints (their defaults were filled
+            // in when the provider was written), no ID token.
+            let d = |k: &str| p.details.get(k).cloned().unwrap_or_default();
+            return Ok(Endpoints {
+                issuer: String::new(),
+                authorize: d("authorize_url"),
+                token: d("token_url"),
+                jwks: String::new(),
+                userinfo: Some(d("attributes_url")),
+            });
+        }
         let issuer = p
             .details
             .get("oidc_issuer")
@@ -186,10 +204,12 @@ impl Federation {
             ("client_id", p.details["client_id"].as_str()),
             ("scope", p.details["authorize_scopes"].as_str()),
             ("state", sealed.as_str()),
-            ("nonce", state.nonce.as_str()),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
         ];
+        if is_oidc(p) {
+            q.push(("nonce", state.nonce.as_str()));
+        }
         let redirect = self.redirect_uri(&p.pool_id);
         q.push(("redirect_uri", redirect.as_str()));
         if let Some(h) = login_hint {
@@ -224,17 +244,20 @@ impl Federation {
         Ok(s)
     }
 
-    /// The provider's code exchanged and its ID token checked: who the user is there.
-    pub(crate) async fn finish(
+    /// The provider's code exchanged at its token endpoint: the answer (access token, and
+    /// for OpenID Connect the ID token). OpenID Connect clients authenticate with HTTP Basic
+    /// (RFC 6749 §2.3.1); Facebook and Amazon take the secret in the body.
+    async fn exchange(
         &self,
         p: &IdentityProvider,
+        e: &Endpoints,
         s: &FlowState,
         code: &str,
-    ) -> Result<ProviderUser, AppError> {
-        let e = self.endpoints(p).await?;
+    ) -> Result<Value, AppError> {
         let client_id = p.details["client_id"].clone();
         let redirect = self.redirect_uri(&p.pool_id);
         let secret = self.detail(p, "client_secret");
+        let basic = secret.clone().filter(|_| is_oidc(p));
         // Built in one go: the serializer may not live across an await (it is not Send).
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -242,8 +265,11 @@ impl Federation {
                 .append_pair("code", code)
                 .append_pair("redirect_uri", &redirect)
                 .append_pair("code_verifier", &s.verifier);
-            if secret.is_none() {
+            if basic.is_none() {
                 form.append_pair("client_id", &client_id);
+                if let Some(secret) = &secret {
+                    form.append_pair("client_secret", secret);
+                }
             }
             form.finish()
         };
@@ -253,8 +279,7 @@ impl Federation {
                 "application/x-www-form-urlencoded",
             )
             .header(http::header::ACCEPT, "application/json");
-        if let Some(secret) = secret {
-            // RFC 6749 §2.3.1: each part form-encoded, then Basic.
+        if let Some(secret) = basic {
             let enc =
                 |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
             use base64::Engine;
@@ -280,6 +305,23 @@ impl Federation {
                 format!("its token endpoint answered {status} ({why})"),
             ));
         }
+        Ok(answer)
+    }
+
+    /// The provider's code exchanged and who the user is there: from the ID token (checked)
+    /// for OpenID Connect, from the user-info API for Facebook and Amazon.
+    pub(crate) async fn finish(
+        &self,
+        p: &IdentityProvider,
+        s: &FlowState,
+        code: &str,
+    ) -> Result<ProviderUser, AppError> {
+        let e = self.endpoints(p).await?;
+        let answer = self.exchange(p, &e, s, code).await?;
+        if !is_oidc(p) {
+            return self.oauth_user(p, &e, &answer).await;
+        }
+        let client_id = p.details["client_id"].clone();
         let id_token = answer["id_token"]
             .as_str()
             .ok_or_else(|| failed(&p.name, "no ID token came back"))?;
@@ -326,6 +368,36 @@ impl Federation {
                 }
             }
         }
+        Ok(ProviderUser { subject, claims })
+    }
+
+    /// Facebook's `/me` (`id`) or Amazon's `/user/profile` (`user_id`), with the access
+    /// token the exchange gave: the subject and the claims.
+    async fn oauth_user(
+        &self,
+        p: &IdentityProvider,
+        e: &Endpoints,
+        answer: &Value,
+    ) -> Result<ProviderUser, AppError> {
+        let access = answer["access_token"]
+            .as_str()
+            .ok_or_else(|| failed(&p.name, "no access token came back"))?;
+        let url = e.userinfo.clone().unwrap_or_default();
+        let mut claims = self.user_info(p, &url, access).await?;
+        let id_field = match p.provider_type {
+            ProviderType::Facebook => "id",
+            _ => "user_id",
+        };
+        let subject = claims
+            .get(id_field)
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .filter(|v| !v.is_empty() && v.len() <= 255 && !v.contains('\0'))
+            .ok_or_else(|| failed(&p.name, format!("its user info has no {id_field}")))?;
+        claims.insert("sub".into(), Value::String(subject.clone()));
         Ok(ProviderUser { subject, claims })
     }
 

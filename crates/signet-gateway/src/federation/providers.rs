@@ -77,9 +77,13 @@ fn check_details(
 ) -> Result<(), AppError> {
     match t {
         ProviderType::Oidc | ProviderType::Google => {}
+        ProviderType::Facebook | ProviderType::LoginWithAmazon => {
+            return check_oauth_details(t, d, allow_loopback_http)
+        }
         other => {
             return Err(invalid(format!(
-                "provider type {} is not offered yet (OIDC and Google are)",
+                "provider type {} is not offered yet (OIDC, Google, Facebook and \
+                 LoginWithAmazon are)",
                 other.name()
             )))
         }
@@ -119,6 +123,61 @@ fn check_details(
     }
     if d.len() > 30 {
         return Err(invalid("ProviderDetails has at most 30 entries"));
+    }
+    Ok(())
+}
+
+/// Facebook's and Login with Amazon's OAuth 2.0 endpoints (each may be given instead, so
+/// tests and proxies can stand in for them), and where they say who the user is.
+pub(crate) fn oauth_defaults(t: ProviderType) -> [(&'static str, &'static str); 4] {
+    match t {
+        ProviderType::Facebook => [
+            (
+                "authorize_url",
+                "https://www.facebook.com/v19.0/dialog/oauth",
+            ),
+            (
+                "token_url",
+                "https://graph.facebook.com/v19.0/oauth/access_token",
+            ),
+            (
+                "attributes_url",
+                "https://graph.facebook.com/v19.0/me?fields=id,name,email,first_name,last_name",
+            ),
+            ("authorize_scopes", "public_profile email"),
+        ],
+        _ => [
+            ("authorize_url", "https://www.amazon.com/ap/oa"),
+            ("token_url", "https://api.amazon.com/auth/o2/token"),
+            ("attributes_url", "https://api.amazon.com/user/profile"),
+            ("authorize_scopes", "profile"),
+        ],
+    }
+}
+
+fn check_oauth_details(
+    t: ProviderType,
+    d: &mut BTreeMap<String, String>,
+    allow_loopback_http: bool,
+) -> Result<(), AppError> {
+    for (k, v) in oauth_defaults(t) {
+        d.entry(k.into()).or_insert_with(|| v.into());
+    }
+    for k in ["client_id", "client_secret"] {
+        if d.get(k).is_none_or(|v| v.is_empty()) {
+            return Err(invalid(format!("ProviderDetails needs {k}")));
+        }
+    }
+    for k in URL_DETAILS {
+        if let Some(u) = d.get(k) {
+            check_outbound_url(u, allow_loopback_http)
+                .map_err(|e| invalid(format!("ProviderDetails {k}: {e}")))?;
+        }
+    }
+    if d.len() > 30 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 4096) {
+        return Err(invalid(
+            "ProviderDetails: at most 30 entries of bounded size",
+        ));
     }
     Ok(())
 }
