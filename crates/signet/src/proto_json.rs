@@ -300,6 +300,10 @@ pub fn identity_pool(p: &pb::IdentityPoolType) -> Value {
         "allow_unauthenticated_identities": p.allow_unauthenticated_identities,
         "allow_classic_flow": p.allow_classic_flow,
         "cognito_identity_providers": user_pools,
+        "supported_login_providers": p
+            .supported_login_providers
+            .iter()
+            .collect::<std::collections::BTreeMap<_, _>>(),
         "open_id_connect_providers": oidc,
         "developer_provider_name": p.developer_provider_name,
         "creation_date": p.creation_date,

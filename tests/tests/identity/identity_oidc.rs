@@ -12,6 +12,7 @@ use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
 use signet_testkit::sts_client;
 use signet_testkit::TestEnv;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -434,4 +435,75 @@ async fn an_issuer_with_a_trailing_slash_is_compared_exactly() {
     );
     assert!(id.starts_with("local:"), "{id}");
     env.shutdown().await;
+}
+
+/// Identity pools take Facebook and Login with Amazon access tokens as Cognito does
+/// (`graph.facebook.com`, `www.amazon.com`), asking the provider (here a stand-in) whom the
+/// token is for: one identity per user, refused for another app's token or an unknown one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facebook_and_amazon_logins_are_checked_with_the_provider() {
+    use crate::support::upstream_idp::UpstreamIdp;
+    let env = signet_testkit::TestEnv::start(3, 2).await;
+    let gw = env.a();
+    let idp = UpstreamIdp::start("unused", "unused").await;
+    let pool = create_identity_pool(
+        gw,
+        pb::IdentityPoolType {
+            identity_pool_name: "social".into(),
+            supported_login_providers: HashMap::from([
+                ("graph.facebook.com".to_string(), "fb-app-1".to_string()),
+                (
+                    "www.amazon.com".to_string(),
+                    "amzn1.application-oa2-client.1".to_string(),
+                ),
+            ]),
+            login_provider_endpoints: HashMap::from([
+                ("graph.facebook.com".to_string(), idp.issuer()),
+                ("www.amazon.com".to_string(), idp.issuer()),
+            ]),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        pool.supported_login_providers["graph.facebook.com"],
+        "fb-app-1"
+    );
+    let pool = pool.identity_pool_id;
+    let fb = idp.social_token("fb-app-1", "10158");
+    let first = get_id(gw, &pool, &logins(&[("graph.facebook.com", &fb)]))
+        .await
+        .expect("GetId");
+    let again = idp.social_token("fb-app-1", "10158");
+    let second = get_id(env.b(), &pool, &logins(&[("graph.facebook.com", &again)]))
+        .await
+        .expect("GetId");
+    assert_eq!(first, second, "one identity per Facebook user");
+    let amazon = idp.social_token("amzn1.application-oa2-client.1", "amzn1.account.A");
+    let other = get_id(gw, &pool, &logins(&[("www.amazon.com", &amazon)]))
+        .await
+        .expect("GetId");
+    assert_ne!(other, first);
+    // Another app's token, and a token the provider does not know: refused.
+    let foreign = idp.social_token("someone-elses-app", "10158");
+    let r = get_id(gw, &pool, &logins(&[("graph.facebook.com", &foreign)])).await;
+    assert_eq!(refusal("foreign app", r).0, "NotAuthorizedException");
+    let r = get_id(gw, &pool, &logins(&[("www.amazon.com", "made-up")])).await;
+    assert_eq!(refusal("unknown token", r).0, "NotAuthorizedException");
+    // A provider that is not one of the two is refused at configuration.
+    let r = signet_testkit::identity_admin_client(gw)
+        .await
+        .create_identity_pool(signet_testkit::admin(pb::IdentityPoolType {
+            identity_pool_name: "bad".into(),
+            supported_login_providers: HashMap::from([(
+                "accounts.example".to_string(),
+                "x".to_string(),
+            )]),
+            ..Default::default()
+        }))
+        .await;
+    assert_eq!(
+        exception(&r.expect_err("refused")),
+        "InvalidParameterException"
+    );
 }

@@ -44,6 +44,8 @@ pub struct IdpState {
     pub authorize_requests: Vec<HashMap<String, String>>,
     /// Whether the last token request carried the secret in its body (not HTTP Basic).
     pub secret_in_body: bool,
+    /// Access tokens its social APIs know: token → (app id, user id).
+    social_tokens: HashMap<String, (String, String)>,
     issuer: String,
 }
 
@@ -67,6 +69,7 @@ impl UpstreamIdp {
             codes: HashMap::new(),
             authorize_requests: vec![],
             secret_in_body: false,
+            social_tokens: HashMap::new(),
             issuer: format!("http://{addr}"),
         }));
         let app = Router::new()
@@ -75,6 +78,9 @@ impl UpstreamIdp {
             .route("/token", post(token))
             .route("/userinfo", get(userinfo))
             .route("/jwks", get(jwks))
+            .route("/app", get(fb_app))
+            .route("/me", get(fb_me))
+            .route("/auth/o2/tokeninfo", get(amazon_tokeninfo))
             .with_state(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -90,6 +96,18 @@ impl UpstreamIdp {
         let mut s = self.state.lock().unwrap();
         s.subject = subject.into();
         s.claims = claims.as_object().cloned().unwrap_or_default();
+    }
+
+    /// An access token its social APIs (Facebook's `/app` and `/me`, Amazon's
+    /// `/auth/o2/tokeninfo`) vouch for: issued to `app`, for `user`.
+    pub fn social_token(&self, app: &str, user: &str) -> String {
+        let t = format!("social-{}", signet_crypto::random_hex_id());
+        self.state
+            .lock()
+            .unwrap()
+            .social_tokens
+            .insert(t.clone(), (app.into(), user.into()));
+        t
     }
 
     pub fn tamper(&self, t: Tamper) {
@@ -239,4 +257,42 @@ async fn userinfo(State(s): Shared, headers: HeaderMap) -> Response {
 async fn jwks(State(s): Shared) -> Json<Value> {
     let st = s.lock().unwrap();
     Json(json!({"keys": [st.key.public_jwk().clone()]}))
+}
+
+fn social(s: &Shared, q: &HashMap<String, String>) -> Option<(String, String)> {
+    let st = s.lock().unwrap();
+    q.get("access_token")
+        .and_then(|t| st.social_tokens.get(t))
+        .cloned()
+}
+
+fn unknown_token() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": {"message": "Invalid OAuth access token", "code": 190}})),
+    )
+        .into_response()
+}
+
+async fn fb_app(s: Shared, Query(q): Query<HashMap<String, String>>) -> Response {
+    match social(&s, &q) {
+        Some((app, _)) => Json(json!({"id": app, "name": "stand-in app"})).into_response(),
+        None => unknown_token(),
+    }
+}
+
+async fn fb_me(s: Shared, Query(q): Query<HashMap<String, String>>) -> Response {
+    match social(&s, &q) {
+        Some((_, user)) => Json(json!({"id": user})).into_response(),
+        None => unknown_token(),
+    }
+}
+
+async fn amazon_tokeninfo(s: Shared, Query(q): Query<HashMap<String, String>>) -> Response {
+    match social(&s, &q) {
+        Some((app, user)) => {
+            Json(json!({"aud": app, "user_id": user, "app_id": app, "exp": 3000})).into_response()
+        }
+        None => unknown_token(),
+    }
 }

@@ -21,6 +21,17 @@ pub enum LoginProvider {
         /// Accepted audiences.
         client_ids: Vec<String>,
     },
+    /// Facebook (`graph.facebook.com`) or Login with Amazon (`www.amazon.com`): their
+    /// access tokens, checked against their APIs.
+    Social {
+        /// `graph.facebook.com` or `www.amazon.com` (the name logins use).
+        provider: String,
+        /// The app the tokens must have been issued to (Facebook app id, Amazon client id).
+        app_id: String,
+        /// Where the provider's token-checking API is (its real one when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+    },
 }
 
 impl LoginProvider {
@@ -28,6 +39,7 @@ impl LoginProvider {
     pub fn name(&self) -> String {
         let issuer = match self {
             LoginProvider::UserPool { issuer, .. } | LoginProvider::Oidc { issuer, .. } => issuer,
+            LoginProvider::Social { provider, .. } => provider,
         };
         issuer
             .trim_start_matches("https://")

@@ -55,6 +55,8 @@ pub(crate) struct Logins {
     allow_loopback_http: bool,
     /// JWKS caches of external OIDC providers, by JWKS URL.
     oidc: crate::outbound::ExternalKeys,
+    /// Calls to Facebook's and Amazon's token-checking APIs.
+    http: crate::outbound::OutboundClient,
 }
 
 impl Logins {
@@ -72,11 +74,77 @@ impl Logins {
             urls,
             allow_loopback_http,
             oidc,
+            http: crate::outbound::client(),
         }
     }
 }
 
 impl Logins {
+    /// Who a Facebook or Login with Amazon access token belongs to, asked of the provider
+    /// (as Cognito does): the token must have been issued to the pool's app. Facebook:
+    /// `/app` names the app, `/me` the user; Amazon: `/auth/o2/tokeninfo` names both.
+    async fn social_subject(
+        &self,
+        provider: &str,
+        app_id: &str,
+        endpoint: Option<&str>,
+        token: &str,
+    ) -> Result<String, AppError> {
+        let refused = |why: &str| {
+            AppError::NotAuthorized(format!(
+                "Invalid login token for provider {provider}: {why}"
+            ))
+        };
+        if token.is_empty() || token.len() > 4096 {
+            return Err(refused("malformed"));
+        }
+        let enc = url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>();
+        let get = async |url: String| -> Result<Value, AppError> {
+            let req = http::Request::get(&url)
+                .header(http::header::ACCEPT, "application/json")
+                .body(http_body_util::Full::new(bytes::Bytes::new()))
+                .map_err(|e| AppError::ExternalService(e.to_string()))?;
+            let (status, body) =
+                crate::outbound::provider_call(&self.http, req, self.allow_loopback_http)
+                    .await
+                    .map_err(AppError::ExternalService)?;
+            if status.is_server_error() {
+                return Err(AppError::ExternalService(format!(
+                    "{provider} answered {status}"
+                )));
+            }
+            if !status.is_success() {
+                return Err(refused("the provider does not accept it"));
+            }
+            serde_json::from_slice(&body).map_err(|_| refused("the provider's answer is not JSON"))
+        };
+        let text = |v: &Value, k: &str| match &v[k] {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let (issued_to, subject) = if provider == "graph.facebook.com" {
+            let base = endpoint
+                .unwrap_or("https://graph.facebook.com")
+                .trim_end_matches('/');
+            let app = get(format!("{base}/app?access_token={enc}")).await?;
+            let me = get(format!("{base}/me?fields=id&access_token={enc}")).await?;
+            (text(&app, "id"), text(&me, "id"))
+        } else {
+            let base = endpoint
+                .unwrap_or("https://api.amazon.com")
+                .trim_end_matches('/');
+            let info = get(format!("{base}/auth/o2/tokeninfo?access_token={enc}")).await?;
+            (text(&info, "aud"), text(&info, "user_id"))
+        };
+        if issued_to.as_deref() != Some(app_id) {
+            return Err(refused("it was issued to another app"));
+        }
+        subject
+            .filter(|s| !s.is_empty() && s.len() <= 255 && !s.contains('\0'))
+            .ok_or_else(|| refused("the provider names no user"))
+    }
+
     async fn verify_login(
         &self,
         pool: &IdentityPool,
@@ -130,6 +198,19 @@ impl Logins {
                                 ))
                             })
                         })?;
+                    claims
+                }
+                LoginProvider::Social {
+                    provider: name,
+                    app_id,
+                    endpoint,
+                } => {
+                    let subject = self
+                        .social_subject(name, app_id, endpoint.as_deref(), token)
+                        .await?;
+                    let mut claims = Map::new();
+                    claims.insert("sub".into(), Value::String(subject));
+                    claims.insert("aud".into(), Value::String(app_id.clone()));
                     claims
                 }
                 LoginProvider::Oidc {

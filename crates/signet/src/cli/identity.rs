@@ -42,6 +42,10 @@ pub struct IdentityPoolSettings {
         value_parser = parse_oidc
     )]
     pub oidc: Vec<pb::OpenIdConnectProviderType>,
+    /// A social provider's app: graph.facebook.com=APP_ID or www.amazon.com=CLIENT_ID (their
+    /// access tokens are checked against the provider's API); repeatable.
+    #[arg(long = "login-provider", value_name = "PROVIDER=APP_ID", value_parser = parse_social)]
+    pub social: Vec<(String, String)>,
     /// Name of the developer provider whose user ids a backend vouches for
     /// (`developer-token`).
     #[arg(long, value_name = "NAME")]
@@ -237,6 +241,14 @@ pub enum IdentityCommand {
         #[command(flatten)]
         logins: Logins,
     },
+}
+
+/// `PROVIDER=APP_ID` of `--login-provider`.
+fn parse_social(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((p, id)) if !p.is_empty() && !id.is_empty() => Ok((p.to_string(), id.to_string())),
+        _ => Err(format!("expected PROVIDER=APP_ID, got {s:?}")),
+    }
 }
 
 /// `PROVIDER=CLIENT_ID` of `--user-pool` (split at the last `=`: client ids have none).

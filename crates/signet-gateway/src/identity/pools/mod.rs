@@ -32,6 +32,8 @@ pub struct IdentityPoolInput {
     pub oidc: Vec<(String, String, Vec<String>)>,
     /// Developer provider name.
     pub developer_provider: Option<String>,
+    /// Facebook / Login with Amazon: (provider name, app id, token-check endpoint).
+    pub social: Vec<(String, String, Option<String>)>,
 }
 
 /// An issuer is compared, never fetched: http(s) with a host is enough.

@@ -7,6 +7,9 @@ use crate::AppError;
 use signet_core::LoginProvider;
 use std::collections::BTreeMap;
 
+/// The social providers whose access tokens identity pools take (Cognito's names).
+pub(crate) const SOCIAL_PROVIDERS: [&str; 2] = ["graph.facebook.com", "www.amazon.com"];
+
 impl IdentityPools {
     pub(super) async fn providers(
         &self,
@@ -63,6 +66,27 @@ impl IdentityPools {
                 issuer: issuer.clone(),
                 jwks_url: jwks_url.clone(),
                 client_ids: client_ids.clone(),
+            });
+        }
+        for (provider, app_id, endpoint) in &input.social {
+            if !SOCIAL_PROVIDERS.contains(&provider.as_str()) {
+                return Err(AppError::invalid(format!(
+                    "supported login provider {provider}: graph.facebook.com or www.amazon.com"
+                )));
+            }
+            if app_id.is_empty() || app_id.len() > 256 {
+                return Err(AppError::invalid(format!(
+                    "{provider} needs its app id (1 to 256 characters)"
+                )));
+            }
+            if let Some(e) = endpoint {
+                crate::outbound::check_outbound_url(e, self.allow_loopback_http)
+                    .map_err(|err| AppError::invalid(format!("{provider} endpoint {e} {err}")))?;
+            }
+            out.push(LoginProvider::Social {
+                provider: provider.clone(),
+                app_id: app_id.clone(),
+                endpoint: endpoint.clone(),
             });
         }
         let mut names: Vec<String> = out.iter().map(LoginProvider::name).collect();

@@ -38,6 +38,8 @@ fn pool_type(identity_pool_id: String, s: IdentityPoolSettings) -> pb::IdentityP
         developer_provider_name: s.developer_provider.unwrap_or_default(),
         creation_date: 0,
         last_modified_date: 0,
+        supported_login_providers: s.social.into_iter().collect(),
+        login_provider_endpoints: HashMap::new(),
     }
 }
 

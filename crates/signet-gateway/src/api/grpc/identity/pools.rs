@@ -122,6 +122,8 @@ pub(super) async fn get_identity_pool_roles(
 fn pool_out(p: &IdentityPool) -> pb::IdentityPoolType {
     let mut cognito = Vec::new();
     let mut oidc = Vec::new();
+    let mut social = HashMap::new();
+    let mut endpoints = HashMap::new();
     for provider in &p.providers {
         match provider {
             LoginProvider::UserPool { client_ids, .. } => {
@@ -141,6 +143,16 @@ fn pool_out(p: &IdentityPool) -> pb::IdentityPoolType {
                 jwks_url: jwks_url.clone(),
                 client_ids: client_ids.clone(),
             }),
+            LoginProvider::Social {
+                provider,
+                app_id,
+                endpoint,
+            } => {
+                social.insert(provider.clone(), app_id.clone());
+                if let Some(e) = endpoint {
+                    endpoints.insert(provider.clone(), e.clone());
+                }
+            }
         }
     }
     pb::IdentityPoolType {
@@ -153,6 +165,8 @@ fn pool_out(p: &IdentityPool) -> pb::IdentityPoolType {
         developer_provider_name: p.developer_provider.clone().unwrap_or_default(),
         creation_date: p.created_at_ms,
         last_modified_date: p.updated_at_ms,
+        supported_login_providers: social,
+        login_provider_endpoints: endpoints,
     }
 }
 
@@ -172,5 +186,20 @@ fn pool_in(p: pb::IdentityPoolType) -> IdentityPoolInput {
             .map(|o| (o.issuer, o.jwks_url, o.client_ids))
             .collect(),
         developer_provider: Some(p.developer_provider_name).filter(|d| !d.is_empty()),
+        social: {
+            let mut s: Vec<(String, String, Option<String>)> = p
+                .supported_login_providers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.clone(),
+                        p.login_provider_endpoints.get(k).cloned(),
+                    )
+                })
+                .collect();
+            s.sort();
+            s
+        },
     }
 }
