@@ -50,8 +50,8 @@ pub use model::{
     OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolMfa, PoolRoles, ProviderLink,
     ProviderType, RefreshFamily, ResourceServer, ResourceServerScope, RetireReason, Role,
     RoleMapping, RoleMappingKind, RowError, SchemaAttribute, SigningKey, TokenHook, TokenValidity,
-    Totp, TriggerHook, Triggers, User, UserMfa, UserPatch, UserPool, UserStatus, AUDIT_RING,
-    MAX_AUDIT_FIELD, MAX_DEVICES_PER_USER, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
+    Totp, TriggerHook, Triggers, UiCustomization, User, UserMfa, UserPatch, UserPool, UserStatus,
+    AUDIT_RING, MAX_AUDIT_FIELD, MAX_DEVICES_PER_USER, MAX_IMPORT_ERRORS, ROLE_ARN_PREFIX,
 };
 pub use outcome::{Outcome, Rejection};
 pub use query::{

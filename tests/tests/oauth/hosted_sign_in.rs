@@ -16,7 +16,7 @@ use oauth2::{
 use serde_json::{Map, Value};
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
-use signet_testkit::{admin, admin_client, TestEnv, TEST_PUBLIC_URL};
+use signet_testkit::{admin, admin_client, wait_for_async, TestEnv, TEST_PUBLIC_URL};
 use signet_verify::TokenUse;
 
 const CALLBACK: &str = "http://localhost:8123/cb";
@@ -789,4 +789,85 @@ async fn requests_oauthlib_and_pyjwt_run_the_code_flow() {
     assert_eq!(out["has_refresh_token"], true);
     assert_eq!(out["token_type"], "Bearer");
     assert_eq!(out["state_returned"], true);
+}
+
+/// A pool's look on its pages: its logo (https only) and colours (#rrggbb only: nothing
+/// else reaches the page's style), and back to the default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_wear_the_pools_logo_and_colours_and_nothing_else() {
+    let env = TestEnv::start(3, 2).await;
+    let gw = env.a();
+    let (pool, client_id, _) = setup(gw).await;
+    let mut a = admin_client(gw).await;
+    let set = |logo: &str, primary: &str, background: &str| pb::UpdateUserPoolRequest {
+        user_pool_id: pool.clone(),
+        ui_customization: Some(pb::UiCustomizationType {
+            logo_url: logo.into(),
+            primary_color: primary.into(),
+            background_color: background.into(),
+        }),
+        ..Default::default()
+    };
+    for (logo, primary, background) in [
+        ("javascript:alert(1)", "", ""),
+        ("http://cdn.example/logo.png", "", ""),
+        ("https://cdn.example/a\"onerror=\"x.png", "", ""),
+        ("", "red", ""),
+        ("", "#12345", ""),
+        ("", "#fff}body{x", ""),
+        ("", "", "#00000g"),
+    ] {
+        let r = a
+            .update_user_pool(admin(set(logo, primary, background)))
+            .await;
+        assert_eq!(
+            exception(&r.expect_err("refused")),
+            "InvalidParameterException",
+            "{logo} {primary} {background}"
+        );
+    }
+    let p = a
+        .update_user_pool(admin(set(
+            "https://cdn.example/logo.png",
+            "#aa3300",
+            "#f0f0e0",
+        )))
+        .await
+        .expect("a look")
+        .into_inner()
+        .user_pool
+        .unwrap();
+    assert_eq!(
+        p.ui_customization.unwrap().primary_color,
+        "#aa3300".to_string()
+    );
+    let c = s256(VERIFIER);
+    let auth = authorize_url(&pool, &pkce_request(&client_id, &c));
+    let page_of = async |b: &mut Browser| {
+        let login = location(&b.get(&auth).await);
+        b.get(&login).await.body
+    };
+    let page = wait_for_async("the new look", PROPAGATION, || async {
+        let body = page_of(&mut Browser::new(gw)).await;
+        body.contains("#aa3300").then_some(body)
+    })
+    .await;
+    assert!(
+        page.contains("<img class=\"logo\" src=\"https://cdn.example/logo.png\" alt=\"journey\">"),
+        "{page}"
+    );
+    assert!(page.contains("button{background:#aa3300}"));
+    assert!(page.contains("body{background:#f0f0e0}"));
+    a.update_user_pool(admin(pb::UpdateUserPoolRequest {
+        user_pool_id: pool.clone(),
+        clear_ui_customization: true,
+        ..Default::default()
+    }))
+    .await
+    .expect("default look");
+    wait_for_async("the default look", PROPAGATION, || async {
+        let body = page_of(&mut Browser::new(gw)).await;
+        (!body.contains("#aa3300") && !body.contains("img class=\"logo\"")).then_some(())
+    })
+    .await;
 }

@@ -31,7 +31,7 @@ pub use import::{ImportChunk, ImportJob, ImportRow, ImportStatus, RowError, MAX_
 pub use mfa::{MfaFactor, MfaMode, PoolMfa, Totp, UserMfa};
 pub use pool::{
     AttributeType, PasswordPolicy, PoolConfig, SchemaAttribute, TokenHook, TriggerHook, Triggers,
-    UserPool,
+    UiCustomization, UserPool,
 };
 pub use provider::{IdentityProvider, ProviderLink, ProviderType};
 pub use tokens::{

@@ -68,6 +68,24 @@ pub struct PoolConfig {
     /// Device tracking (off when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub devices: Option<super::DeviceConfig>,
+    /// The hosted pages' look (the default one when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui: Option<UiCustomization>,
+}
+
+/// The hosted pages' look for a pool: a logo and two colours (Cognito's UI customization,
+/// without free CSS: a page that takes a pool's CSS takes whatever the CSS can do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UiCustomization {
+    /// An https URL of the logo shown above the forms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// Buttons and links, `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_color: Option<String>,
+    /// The page behind the form, `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_color: Option<String>,
 }
 
 /// Cognito's Lambda triggers (its `LambdaConfig`), each a webhook POSTed the trigger's
@@ -184,6 +202,7 @@ impl Default for PoolConfig {
             mfa: Default::default(),
             devices: None,
             triggers: Box::default(),
+            ui: None,
         }
     }
 }

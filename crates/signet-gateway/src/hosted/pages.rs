@@ -33,6 +33,8 @@ pub(crate) struct Frame<'a> {
     pub providers: Vec<(String, String)>,
     /// Whether the pool's own users sign in here (COGNITO is a provider of the client).
     pub native: bool,
+    /// The pool's look (logo, colours), if it set one.
+    pub ui: Option<&'a signet_core::UiCustomization>,
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d1d1f;margin:0}\
@@ -54,6 +56,49 @@ pub(crate) fn page(title: &str, body: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>\n",
+        esc(title)
+    )
+}
+
+/// A page of a pool's sign-in, in the pool's look: its logo above the form, its colours
+/// (checked when set: an https URL, `#rrggbb`; escaped here all the same).
+fn styled(title: &str, body: &str, f: &Frame<'_>) -> String {
+    let Some(ui) = f.ui else {
+        return page(title, body);
+    };
+    let mut extra = String::new();
+    let colour = |c: &Option<String>| {
+        c.as_deref()
+            .filter(|c| {
+                c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|h| h.is_ascii_hexdigit())
+            })
+            .map(str::to_string)
+    };
+    if let Some(c) = colour(&ui.primary_color) {
+        let _ = write!(
+            extra,
+            "button{{background:{c}}}a,a.idp{{color:{c};border-color:{c}}}"
+        );
+    }
+    if let Some(c) = colour(&ui.background_color) {
+        let _ = write!(extra, "body{{background:{c}}}");
+    }
+    let logo = ui
+        .logo_url
+        .as_deref()
+        .map(|u| {
+            format!(
+                "<img class=\"logo\" src=\"{}\" alt=\"{}\">",
+                esc(u),
+                esc(f.pool_name)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{}</title><style>{STYLE}img.logo{{display:block;max-width:100%;max-height:4rem;margin:0 auto 1rem}}{extra}</style></head>\
+<body><main>{logo}{body}</main></body></html>\n",
         esc(title)
     )
 }
@@ -168,7 +213,7 @@ pub(crate) fn sign_in(
         alert(error),
         note(notice),
     );
-    page(&titled("Sign in", error), &body)
+    styled(&titled("Sign in", error), &body, f)
 }
 
 /// A challenge of the sign-in: its name and session travel in hidden fields.
@@ -216,7 +261,7 @@ pub(crate) fn challenge(
         note(Some(prompt).filter(|p| !p.is_empty())),
         form(f, "challenge", &inner, "Continue")
     );
-    page(&titled(heading, error), &body)
+    styled(&titled(heading, error), &body, f)
 }
 
 /// The sign-up page: username, password, and the attributes the pool requires.
@@ -250,7 +295,7 @@ pub(crate) fn sign_up(
         form(f, "signup", &inner, "Sign up"),
         esc(f.query)
     );
-    page(&titled("Sign up", error), &body)
+    styled(&titled("Sign up", error), &body, f)
 }
 
 /// Enter the confirmation code of a sign-up.
@@ -268,7 +313,7 @@ pub(crate) fn confirm(
         note(notice),
         form(f, "confirm", &inner, "Confirm")
     );
-    page(&titled("Confirm your account", error), &body)
+    styled(&titled("Confirm your account", error), &body, f)
 }
 
 /// Ask for a reset code.
@@ -280,7 +325,7 @@ pub(crate) fn forgot(f: &Frame<'_>, error: Option<&str>) -> String {
         form(f, "forgotPassword", &inner, "Send a code"),
         esc(f.query)
     );
-    page(&titled("Reset your password", error), &body)
+    styled(&titled("Reset your password", error), &body, f)
 }
 
 /// Enter the reset code and a new password.
@@ -299,7 +344,7 @@ pub(crate) fn confirm_forgot(
         note(notice),
         form(f, "confirmForgotPassword", &inner, "Change password")
     );
-    page(&titled("Choose a new password", error), &body)
+    styled(&titled("Choose a new password", error), &body, f)
 }
 
 /// A request the pages can not serve (a bad client or redirect URI, a refused form): shown
@@ -350,6 +395,7 @@ mod tests {
             csrf: "c'\"",
             providers: vec![("<b>Corp".into(), "oauth2/authorize?a=\"<".into())],
             native: true,
+            ui: None,
         };
         let html = sign_in(&f, "\"><script>", Some("<b>bad</b>"), None);
         assert!(!html.contains("<script>"));

@@ -83,7 +83,40 @@ fn check_hook(
 }
 
 /// `allow_loopback_http`: the gateway's `allow_insecure_loopback_http`.
+/// The hosted pages' look: the logo an absolute https URL (the pages only load https
+/// images), colours `#rrggbb` — nothing else reaches the page's style.
+fn check_ui(u: &signet_core::UiCustomization) -> Result<(), AppError> {
+    if let Some(logo) = &u.logo_url {
+        let ok = logo.len() <= MAX_URL_CHARS
+            && url::Url::parse(logo).is_ok_and(|p| p.scheme() == "https" && p.host().is_some())
+            && !logo.contains(['"', '\'', '<', '>', ' ', '\\']);
+        if !ok {
+            return Err(AppError::invalid(format!(
+                "UiCustomization.logo_url must be an absolute https URL: {logo:?}"
+            )));
+        }
+    }
+    for (what, c) in [
+        ("primary_color", &u.primary_color),
+        ("background_color", &u.background_color),
+    ] {
+        if let Some(c) = c {
+            let ok =
+                c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|h| h.is_ascii_hexdigit());
+            if !ok {
+                return Err(AppError::invalid(format!(
+                    "UiCustomization.{what} must be #rrggbb: {c:?}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_config(c: &PoolConfig, allow_loopback_http: bool) -> Result<(), AppError> {
+    if let Some(u) = &c.ui {
+        check_ui(u)?;
+    }
     if let Some(h) = &c.pre_token_generation {
         check_hook(
             "pre_token_generation",

@@ -172,6 +172,19 @@ pub enum AdminCommand {
         /// Remove the pre-token-generation hook.
         #[arg(long, conflicts_with = "pre_token_hook_url")]
         clear_pre_token_hook: bool,
+        /// The hosted pages' logo: an https URL (with --primary-color and
+        /// --background-color, replaces the pages' look).
+        #[arg(long)]
+        logo_url: Option<String>,
+        /// The hosted pages' buttons and links, #rrggbb.
+        #[arg(long)]
+        primary_color: Option<String>,
+        /// The hosted pages' background, #rrggbb.
+        #[arg(long)]
+        background_color: Option<String>,
+        /// Back to the hosted pages' default look.
+        #[arg(long, conflicts_with_all = ["logo_url", "primary_color", "background_color"])]
+        clear_ui: bool,
     },
     /// List every user pool.
     ListPools,

@@ -100,6 +100,7 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
             // Set with SetUserPoolMfaConfig; CreateUserPool starts with MFA off.
             mfa: Default::default(),
             devices: r.device_configuration.as_ref().map(device_config_in),
+            ui: r.ui_customization.as_ref().map(ui_in),
             triggers: Box::new(
                 r.lambda_config
                     .as_ref()
@@ -225,6 +226,21 @@ pub(super) fn pool(p: &UserPool, issuer: String) -> pb::UserPoolType {
             challenge_required_on_new_device: d.challenge_required_on_new_device,
             device_only_remembered_on_user_prompt: d.device_only_remembered_on_user_prompt,
         }),
+        ui_customization: p.config.ui.as_ref().map(|u| pb::UiCustomizationType {
+            logo_url: u.logo_url.clone().unwrap_or_default(),
+            primary_color: u.primary_color.clone().unwrap_or_default(),
+            background_color: u.background_color.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+/// The hosted pages' look as given (empty fields: the default).
+pub(super) fn ui_in(u: &pb::UiCustomizationType) -> signet_core::UiCustomization {
+    let given = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    signet_core::UiCustomization {
+        logo_url: given(&u.logo_url),
+        primary_color: given(&u.primary_color),
+        background_color: given(&u.background_color),
     }
 }
 

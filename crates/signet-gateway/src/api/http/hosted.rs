@@ -223,6 +223,7 @@ impl View<'_> {
                 .identity_providers
                 .iter()
                 .any(|p| p == cognito),
+            ui: self.a.pool.config.ui.as_ref(),
         }
     }
 

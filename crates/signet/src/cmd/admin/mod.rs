@@ -212,13 +212,25 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             name,
             pre_token_hook: hook,
             clear_pre_token_hook,
+            logo_url,
+            primary_color,
+            background_color,
+            clear_ui,
         } => {
+            let ui = (logo_url.is_some() || primary_color.is_some() || background_color.is_some())
+                .then(|| pb::UiCustomizationType {
+                    logo_url: logo_url.unwrap_or_default(),
+                    primary_color: primary_color.unwrap_or_default(),
+                    background_color: background_color.unwrap_or_default(),
+                });
             let r = answer(
                 c.update_user_pool(pb::UpdateUserPoolRequest {
                     user_pool_id: pool,
                     pool_name: name,
                     pre_token_generation: pre_token_hook(hook),
                     clear_pre_token_generation: clear_pre_token_hook,
+                    ui_customization: ui,
+                    clear_ui_customization: clear_ui,
                     ..Default::default()
                 })
                 .await,

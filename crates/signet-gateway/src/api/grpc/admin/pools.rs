@@ -48,6 +48,11 @@ pub(super) async fn update_user_pool(
     } else if let Some(d) = &r.device_configuration {
         config.devices = Some(cv::device_config_in(d));
     }
+    if r.clear_ui_customization {
+        config.ui = None;
+    } else if let Some(u) = &r.ui_customization {
+        config.ui = Some(cv::ui_in(u));
+    }
     if let Some(v) = r.prevent_user_existence_errors {
         config.prevent_user_existence_errors = v;
     }
