@@ -82,6 +82,8 @@ fn config(deletion_protection: bool) -> PoolConfig {
         mfa: Default::default(),
         // Not written when off: the goldens of the pool commands predate devices.
         devices: None,
+        // Not written when none: the goldens of the pool commands predate the pages' look.
+        ui: None,
         // Not written when none: create_user_pool.json predates triggers (and so shows that
         // a pool written before them still reads); update_user_pool.json has them.
         triggers: Box::new(if deletion_protection {
