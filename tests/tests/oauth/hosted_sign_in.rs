@@ -871,3 +871,75 @@ async fn the_pages_wear_the_pools_logo_and_colours_and_nothing_else() {
     })
     .await;
 }
+
+/// A pool that requires MFA: the sign-in page's password leads to the code page (the
+/// code went to the user's verified e-mail), a wrong code keeps the user there, the right
+/// one ends at the app with a code; the code page's session is the sign-in's own (another
+/// client's page cannot use it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_factor_is_asked_on_its_own_page() {
+    let env = TestEnv::start(3, 2).await;
+    let gw = env.a();
+    let (pool, client_id, (conf_id, _)) = setup(gw).await;
+    admin_client(gw)
+        .await
+        .set_user_pool_mfa_config(admin(pb::SetUserPoolMfaConfigRequest {
+            user_pool_id: pool.clone(),
+            mfa_configuration: "ON".into(),
+            email_mfa_configuration: Some(pb::EmailMfaConfigType { enabled: true }),
+            ..Default::default()
+        }))
+        .await
+        .expect("MFA on");
+    let c = s256(VERIFIER);
+    let auth = authorize_url(&pool, &pkce_request(&client_id, &c));
+    let mut b = Browser::new(gw);
+    let to_login = location(&b.get(&auth).await);
+    let page = b.get(&to_login).await;
+    let mfa = b
+        .submit(
+            &to_login,
+            &page,
+            &[("username", "ann"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(mfa.status, 200, "{}", mfa.body);
+    assert!(mfa.body.contains("Enter your code"), "{}", mfa.body);
+    assert!(mfa.body.contains("We sent a code to"), "{}", mfa.body);
+    assert_eq!(hidden(&mfa.body, "challenge").as_deref(), Some("EMAIL_OTP"));
+    let challenge_url = to_login.replace("/login?", "/challenge?");
+    let wrong = b
+        .submit(&challenge_url, &mfa, &[("answer", "000000")])
+        .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.header("location").is_none());
+    let code = outbox_code(gw, &pool, "ann", "mfa:email").await;
+    // The sign-in's session on the confidential client's pages: refused.
+    let other_client = to_login
+        .replace("/login?", "/challenge?")
+        .replace(&client_id, &conf_id);
+    let mut fields = crate::support::browser::hidden_fields(&mfa.body);
+    fields.push(("answer".into(), code.clone()));
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let moved = b.post(&other_client, &pairs).await;
+    assert_eq!(moved.status, 400, "{}", moved.body);
+    assert!(moved.header("location").is_none());
+    let done = b
+        .submit(&challenge_url, &mfa, &[("answer", code.as_str())])
+        .await;
+    let back = location(&done);
+    assert!(back.starts_with(CALLBACK), "{back}");
+    let t = exchange(
+        gw,
+        &pool,
+        &client_id,
+        &query_param(&back, "code").unwrap(),
+        Some(VERIFIER),
+        CALLBACK,
+    )
+    .await;
+    assert_eq!(t.status, 200, "{}", t.body);
+}
