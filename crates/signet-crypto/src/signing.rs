@@ -114,6 +114,63 @@ impl SigningKeyPair {
         })
     }
 
+    /// An ES256 key from its PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`, as Apple hands out
+    /// the `.p8` keys that sign a Sign in with Apple client secret), under `kid`.
+    pub fn es256_from_pkcs8_pem(pem: &str, kid: &str) -> Result<SigningKeyPair, SigningError> {
+        let body: String = pem
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with("-----") && !l.is_empty())
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map_err(|_| crypto("the key is not PEM"))?;
+        let k = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+            .map_err(|_| crypto("the key is not a PKCS#8 P-256 private key"))?;
+        Self::from_ec(k, kid)
+    }
+
+    /// A new ES256 key as PKCS#8 PEM (what [`SigningKeyPair::es256_from_pkcs8_pem`] reads).
+    pub fn es256_pkcs8_pem() -> Result<String, SigningError> {
+        let rng = SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(crypto)?;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(doc.as_ref());
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+            .collect();
+        Ok(format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        ))
+    }
+
+    fn from_ec(k: EcdsaKeyPair, kid: &str) -> Result<SigningKeyPair, SigningError> {
+        let point = k.public_key().as_ref();
+        if point.len() != 65 || point[0] != 4 {
+            return Err(crypto("unexpected P-256 public key encoding"));
+        }
+        let alg = Algorithm::ES256;
+        let jwk = serde_json::json!({
+            "kty": "EC", "crv": "P-256",
+            "x": B64URL.encode(&point[1..33]),
+            "y": B64URL.encode(&point[33..65]),
+            "kid": kid, "alg": alg.name(), "use": "sig",
+        });
+        let header = serde_json::json!({"alg": alg.name(), "kid": kid});
+        let header_b64 = B64URL.encode(serde_json::to_vec(&header)?);
+        Ok(SigningKeyPair {
+            kid: kid.to_string(),
+            alg,
+            pair: Pair::Ec(k),
+            header_b64,
+            public_jwk: jwk,
+            rng: SystemRandom::new(),
+        })
+    }
+
     /// Key id.
     pub fn kid(&self) -> &str {
         &self.kid
@@ -172,6 +229,32 @@ mod tests {
     struct Claims {
         sub: String,
         exp: u64,
+    }
+
+    #[test]
+    fn an_apple_style_p8_key_signs_what_its_jwk_verifies() {
+        let pem = SigningKeyPair::es256_pkcs8_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        let key = SigningKeyPair::es256_from_pkcs8_pem(&pem, "KEY123").unwrap();
+        let again = SigningKeyPair::es256_from_pkcs8_pem(&pem, "KEY123").unwrap();
+        assert_eq!(key.public_jwk(), again.public_jwk(), "one key, one JWK");
+        let token = key
+            .sign(&Claims {
+                sub: "svc".into(),
+                exp: 4_000_000_000,
+            })
+            .unwrap();
+        let jwk: Jwk = serde_json::from_value(key.public_jwk().clone()).unwrap();
+        let mut v = Validation::new(jsonwebtoken::Algorithm::ES256);
+        v.validate_aud = false;
+        let got = decode::<Claims>(&token, &DecodingKey::from_jwk(&jwk).unwrap(), &v).unwrap();
+        assert_eq!(got.header.kid.as_deref(), Some("KEY123"));
+        assert_eq!(got.claims.sub, "svc");
+        assert!(SigningKeyPair::es256_from_pkcs8_pem(
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+            "k"
+        )
+        .is_err());
     }
 
     #[test]

@@ -694,3 +694,155 @@ async fn facebook_and_amazon_sign_users_in_with_oauth_and_their_user_info() {
         assert_eq!(asked["client_id"], "app-123");
     }
 }
+
+/// Sign in with Apple (against the stand-in in Apple's ways): the client secret is an ES256
+/// JWT Signet signs with the team's .p8 key (the stand-in verifies it), the answer is
+/// posted (form_post) — cross-site, so without the browser's cookies, and sent on to a GET
+/// that has them — and the name Apple posts at the first sign-in becomes the user's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_with_apple_posts_its_answer_and_names_the_user_once() {
+    let env = TestEnv::start(3, 2).await;
+    let gw = env.a();
+    let idp = UpstreamIdp::start("com.example.web", "").await;
+    let pem = signet_crypto::SigningKeyPair::es256_pkcs8_pem().unwrap();
+    let jwk = signet_crypto::SigningKeyPair::es256_from_pkcs8_pem(&pem, "KEY1")
+        .unwrap()
+        .public_jwk()
+        .clone();
+    {
+        let mut st = idp.state.lock().unwrap();
+        st.apple = Some(("TEAM1".into(), jwk));
+        st.apple_user = Some(
+            r#"{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"forged@evil.example"}"#
+                .into(),
+        );
+    }
+    idp.set_user(
+        "001234.apple",
+        json!({"email": "ada@privaterelay.example", "email_verified": "true"}),
+    );
+    let (pool, _) = pool_and_client(gw, false).await;
+    let mut a = admin_client(gw).await;
+    let details = |pem: &str| {
+        HashMap::from([
+            ("client_id".to_string(), "com.example.web".to_string()),
+            ("team_id".to_string(), "TEAM1".to_string()),
+            ("key_id".to_string(), "KEY1".to_string()),
+            ("private_key".to_string(), pem.to_string()),
+            ("oidc_issuer".to_string(), idp.issuer()),
+        ])
+    };
+    let bad = a
+        .create_identity_provider(admin(pb::IdentityProviderType {
+            user_pool_id: pool.clone(),
+            provider_name: "SignInWithApple".into(),
+            provider_type: "SignInWithApple".into(),
+            provider_details: details("not a key"),
+            ..Default::default()
+        }))
+        .await;
+    assert_eq!(
+        exception(&bad.expect_err("a bad key")),
+        "InvalidParameterException"
+    );
+    let created = a
+        .create_identity_provider(admin(pb::IdentityProviderType {
+            user_pool_id: pool.clone(),
+            provider_name: "SignInWithApple".into(),
+            provider_type: "SignInWithApple".into(),
+            provider_details: details(&pem),
+            attribute_mapping: HashMap::from([
+                ("email".to_string(), "email".to_string()),
+                ("name".to_string(), "name".to_string()),
+                ("given_name".to_string(), "given_name".to_string()),
+            ]),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_or_else(|e| panic!("apple: {}: {}", exception(&e), e.message()))
+        .into_inner();
+    assert!(
+        !created.provider_details.contains_key("private_key"),
+        "the key came back"
+    );
+    let client = a
+        .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
+            user_pool_id: pool.clone(),
+            client_name: "web".into(),
+            allowed_oauth_flows: vec!["code".into()],
+            allowed_oauth_scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            callback_urls: vec![CALLBACK.into()],
+            supported_identity_providers: vec!["SignInWithApple".into()],
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .user_pool_client
+        .unwrap()
+        .client_id;
+    let keys = jwks(gw, &pool).await;
+    for (first, want_name) in [(true, "Ada Lovelace"), (false, "Ada Lovelace")] {
+        if !first {
+            // Apple names the user only once.
+            idp.state.lock().unwrap().apple_user = None;
+        }
+        let mut b = Browser::new(gw);
+        let to_apple = location(
+            &b.get(&authorize(
+                &pool,
+                &client,
+                &[("identity_provider", "SignInWithApple")],
+            ))
+            .await,
+        );
+        let page = b.get(&to_apple).await;
+        let asked = idp
+            .state
+            .lock()
+            .unwrap()
+            .authorize_requests
+            .last()
+            .cloned()
+            .unwrap();
+        assert_eq!(asked["response_mode"], "form_post");
+        assert!(!asked.contains_key("code_challenge"));
+        let fields = crate::support::browser::hidden_fields(&page.body);
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        // The cross-site post: no cookies of Signet's.
+        let mut apple_page = Browser::new(gw);
+        apple_page.origin = idp.issuer();
+        let posted = apple_page
+            .post(
+                &format!("{TEST_PUBLIC_URL}/{pool}/oauth2/idpresponse"),
+                &pairs,
+            )
+            .await;
+        let get = location(&posted);
+        assert_eq!(posted.status, 303);
+        // The browser follows it with its cookies: signed in.
+        let back = location(&b.get(&get).await);
+        let tokens = exchange(gw, &pool, &client, &query_param(&back, "code").unwrap()).await;
+        let id = signet_verify::verify(
+            tokens["id_token"].as_str().unwrap(),
+            &keys,
+            &expected(&pool, &client, TokenUse::Id),
+        )
+        .unwrap();
+        assert_eq!(id["cognito:username"], "signinwithapple_001234.apple");
+        assert_eq!(
+            id["email"], "ada@privaterelay.example",
+            "the e-mail is the ID token's"
+        );
+        assert_eq!(id["name"], want_name);
+        // Someone else's browser can not use that post's answer.
+        if first {
+            let mut other = Browser::new(gw);
+            let _ = other.get(&authorize(&pool, &client, &[])).await;
+            assert_eq!(other.get(&get).await.status, 400);
+        }
+    }
+}

@@ -46,6 +46,10 @@ pub struct IdpState {
     pub secret_in_body: bool,
     /// Access tokens its social APIs know: token → (app id, user id).
     social_tokens: HashMap<String, (String, String)>,
+    /// Apple mode: the team and the public JWK its client secrets are signed with.
+    pub apple: Option<(String, Value)>,
+    /// Apple's `user` field (a name) posted with the next answer.
+    pub apple_user: Option<String>,
     issuer: String,
 }
 
@@ -70,6 +74,8 @@ impl UpstreamIdp {
             authorize_requests: vec![],
             secret_in_body: false,
             social_tokens: HashMap::new(),
+            apple: None,
+            apple_user: None,
             issuer: format!("http://{addr}"),
         }));
         let app = Router::new()
@@ -148,6 +154,21 @@ async fn authorize(State(s): Shared, Query(q): Query<HashMap<String, String>>) -
             q.get("redirect_uri").cloned().unwrap_or_default(),
         ),
     );
+    if q.get("response_mode").map(String::as_str) == Some("form_post") {
+        // As Apple: a page whose form posts the answer to the redirect URI.
+        let field =
+            |n: &str, v: &str| format!("<input type=\"hidden\" name=\"{n}\" value=\"{v}\">");
+        let mut inner = field("code", &code)
+            + &field("state", q.get("state").map(String::as_str).unwrap_or(""));
+        if let Some(u) = &st.apple_user {
+            inner += &field("user", &u.replace('"', "&quot;"));
+        }
+        let html = format!(
+            "<html><body><form method=\"post\" action=\"{}\">{inner}</form></body></html>",
+            q["redirect_uri"]
+        );
+        return axum::response::Html(html).into_response();
+    }
     let mut back = url_with(&q["redirect_uri"], &[("code", &code)]);
     if let Some(state) = q.get("state") {
         back = url_with(&back, &[("state", state)]);
@@ -176,8 +197,28 @@ async fn token(
     );
     let basic_ok =
         headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str());
-    let post_ok = f.get("client_id") == Some(&st.client_id)
-        && f.get("client_secret") == Some(&st.client_secret);
+    let post_ok = match &st.apple {
+        // Apple: the secret is an ES256 JWT of the team, for the client, to Apple.
+        Some((team, jwk)) => {
+            let mut keys = signet_verify::KeySet::new();
+            keys.insert_jwk(&jwk.to_string()).unwrap();
+            let expected = signet_verify::Expected {
+                issuer: team.clone(),
+                token_use: signet_verify::TokenUse::Oidc,
+                clients: Some(vec!["https://appleid.apple.com".into()]),
+                leeway_s: 5,
+            };
+            f.get("client_id") == Some(&st.client_id)
+                && f.get("client_secret").is_some_and(|s| {
+                    signet_verify::verify(s, &keys, &expected)
+                        .is_ok_and(|c| c["sub"] == st.client_id.as_str())
+                })
+        }
+        None => {
+            f.get("client_id") == Some(&st.client_id)
+                && f.get("client_secret") == Some(&st.client_secret)
+        }
+    };
     st.secret_in_body = post_ok;
     if !(basic_ok || post_ok) {
         return (
@@ -196,7 +237,9 @@ async fn token(
     let verifier = f.get("code_verifier").cloned().unwrap_or_default();
     let s256 = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(sha2::Sha256::digest(verifier.as_bytes()));
-    if s256 != challenge || f.get("redirect_uri") != Some(&redirect) {
+    // Apple takes no PKCE.
+    let pkce_ok = (st.apple.is_some() && challenge.is_empty()) || s256 == challenge;
+    if !pkce_ok || f.get("redirect_uri") != Some(&redirect) {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({"error": "invalid_grant"})),

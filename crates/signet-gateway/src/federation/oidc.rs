@@ -58,7 +58,14 @@ pub(crate) struct ProviderUser {
 
 /// Whether the provider speaks OpenID Connect (an ID token) rather than plain OAuth 2.0.
 fn is_oidc(p: &IdentityProvider) -> bool {
-    matches!(p.provider_type, ProviderType::Oidc | ProviderType::Google)
+    matches!(
+        p.provider_type,
+        ProviderType::Oidc | ProviderType::Google | ProviderType::SignInWithApple
+    )
+}
+
+fn is_apple(p: &IdentityProvider) -> bool {
+    p.provider_type == ProviderType::SignInWithApple
 }
 
 fn browser_hash(csrf_cookie: &str) -> String {
@@ -204,9 +211,14 @@ impl Federation {
             ("client_id", p.details["client_id"].as_str()),
             ("scope", p.details["authorize_scopes"].as_str()),
             ("state", sealed.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
         ];
+        if is_apple(p) {
+            // Apple posts its answer when it shares a name or e-mail (and takes no PKCE).
+            q.push(("response_mode", "form_post"));
+        } else {
+            q.push(("code_challenge", challenge.as_str()));
+            q.push(("code_challenge_method", "S256"));
+        }
         if is_oidc(p) {
             q.push(("nonce", state.nonce.as_str()));
         }
@@ -256,15 +268,21 @@ impl Federation {
     ) -> Result<Value, AppError> {
         let client_id = p.details["client_id"].clone();
         let redirect = self.redirect_uri(&p.pool_id);
-        let secret = self.detail(p, "client_secret");
-        let basic = secret.clone().filter(|_| is_oidc(p));
+        let secret = if is_apple(p) {
+            Some(self.apple_client_secret(p)?)
+        } else {
+            self.detail(p, "client_secret")
+        };
+        let basic = secret.clone().filter(|_| is_oidc(p) && !is_apple(p));
         // Built in one go: the serializer may not live across an await (it is not Send).
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("grant_type", "authorization_code")
                 .append_pair("code", code)
-                .append_pair("redirect_uri", &redirect)
-                .append_pair("code_verifier", &s.verifier);
+                .append_pair("redirect_uri", &redirect);
+            if !is_apple(p) {
+                form.append_pair("code_verifier", &s.verifier);
+            }
             if basic.is_none() {
                 form.append_pair("client_id", &client_id);
                 if let Some(secret) = &secret {
@@ -308,13 +326,36 @@ impl Federation {
         Ok(answer)
     }
 
+    /// Sign in with Apple's client secret: an ES256 JWT from the team, for the Services ID,
+    /// signed with the team's key (five minutes: one is made for each exchange).
+    fn apple_client_secret(&self, p: &IdentityProvider) -> Result<String, AppError> {
+        let pem = self
+            .detail(p, "private_key")
+            .ok_or_else(|| failed(&p.name, "its private key can not be opened"))?;
+        let key_id = p.details.get("key_id").cloned().unwrap_or_default();
+        let key = signet_crypto::SigningKeyPair::es256_from_pkcs8_pem(&pem, &key_id)
+            .map_err(|e| failed(&p.name, e))?;
+        let now = self.clock.now_ms() / 1000;
+        let claims = serde_json::json!({
+            "iss": p.details.get("team_id"),
+            "iat": now,
+            "exp": now + 300,
+            "aud": super::providers::APPLE_ISSUER,
+            "sub": p.details["client_id"],
+        });
+        key.sign(&claims).map_err(|e| failed(&p.name, e))
+    }
+
     /// The provider's code exchanged and who the user is there: from the ID token (checked)
-    /// for OpenID Connect, from the user-info API for Facebook and Amazon.
+    /// for OpenID Connect, from the user-info API for Facebook and Amazon. `apple_user`: the
+    /// `user` field Apple posts at a user's first sign-in (a name: unsigned, so only names
+    /// are taken from it, never an e-mail).
     pub(crate) async fn finish(
         &self,
         p: &IdentityProvider,
         s: &FlowState,
         code: &str,
+        apple_user: Option<&str>,
     ) -> Result<ProviderUser, AppError> {
         let e = self.endpoints(p).await?;
         let answer = self.exchange(p, &e, s, code).await?;
@@ -366,6 +407,17 @@ impl Federation {
                 for (k, v) in info {
                     claims.entry(k).or_insert(v);
                 }
+            }
+        }
+        if let (true, Some(u)) = (is_apple(p), apple_user) {
+            let u: Value = serde_json::from_str(u).unwrap_or(Value::Null);
+            let first = u["name"]["firstName"].as_str().unwrap_or_default();
+            let last = u["name"]["lastName"].as_str().unwrap_or_default();
+            let bounded = |v: &str| v.len() <= 256 && !v.chars().any(char::is_control);
+            if bounded(first) && bounded(last) && !(first.is_empty() && last.is_empty()) {
+                claims.insert("given_name".into(), first.into());
+                claims.insert("family_name".into(), last.into());
+                claims.insert("name".into(), format!("{first} {last}").trim().into());
             }
         }
         Ok(ProviderUser { subject, claims })

@@ -80,10 +80,11 @@ fn check_details(
         ProviderType::Facebook | ProviderType::LoginWithAmazon => {
             return check_oauth_details(t, d, allow_loopback_http)
         }
+        ProviderType::SignInWithApple => return check_apple_details(d, allow_loopback_http),
         other => {
             return Err(invalid(format!(
-                "provider type {} is not offered yet (OIDC, Google, Facebook and \
-                 LoginWithAmazon are)",
+                "provider type {} is not offered yet (OIDC, Google, SignInWithApple, \
+                 Facebook and LoginWithAmazon are)",
                 other.name()
             )))
         }
@@ -153,6 +154,46 @@ pub(crate) fn oauth_defaults(t: ProviderType) -> [(&'static str, &'static str); 
             ("authorize_scopes", "profile"),
         ],
     }
+}
+
+/// Apple's issuer (its endpoints come from its discovery document).
+pub(crate) const APPLE_ISSUER: &str = "https://appleid.apple.com";
+
+/// Sign in with Apple: the Services ID (`client_id`), and what signs its client secret —
+/// the team, the key id and the `.p8` private key (PKCS#8 PEM, checked here, sealed at
+/// rest). Apple's scopes are `name` and `email` (its ID tokens come without `openid`).
+fn check_apple_details(
+    d: &mut BTreeMap<String, String>,
+    allow_loopback_http: bool,
+) -> Result<(), AppError> {
+    d.entry("oidc_issuer".into())
+        .or_insert_with(|| APPLE_ISSUER.into());
+    d.entry("authorize_scopes".into())
+        .or_insert_with(|| "name email".into());
+    for k in ["client_id", "team_id", "key_id", "private_key"] {
+        if d.get(k).is_none_or(|v| v.is_empty()) {
+            return Err(invalid(format!("ProviderDetails needs {k}")));
+        }
+    }
+    signet_crypto::SigningKeyPair::es256_from_pkcs8_pem(&d["private_key"], &d["key_id"])
+        .map_err(|_| invalid("private_key must be the PKCS#8 PEM of a P-256 key (Apple's .p8)"))?;
+    if d.contains_key("client_secret") {
+        return Err(invalid(
+            "Sign in with Apple takes no client_secret: Signet signs one with private_key",
+        ));
+    }
+    for k in URL_DETAILS {
+        if let Some(u) = d.get(k) {
+            check_outbound_url(u, allow_loopback_http)
+                .map_err(|e| invalid(format!("ProviderDetails {k}: {e}")))?;
+        }
+    }
+    if d.len() > 30 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 4096) {
+        return Err(invalid(
+            "ProviderDetails: at most 30 entries of bounded size",
+        ));
+    }
+    Ok(())
 }
 
 fn check_oauth_details(

@@ -205,7 +205,12 @@ impl Hosted {
             .describe_provider(pool_id, &s.provider)
             .await
             .map_err(page)?;
-        let who = self.federation.finish(&p, &s, code).await.map_err(page)?;
+        let apple_user = query.get("user").map(String::as_str);
+        let who = self
+            .federation
+            .finish(&p, &s, code, apple_user)
+            .await
+            .map_err(page)?;
         let signed = self
             .federation
             .user_for(&a.pool, &p, &who)

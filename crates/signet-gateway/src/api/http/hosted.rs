@@ -32,7 +32,10 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
             get(confirm_forgot_page).post(confirm_forgot_post),
         )
         .route("/{pool_id}/logout", get(logout))
-        .route("/{pool_id}/oauth2/idpresponse", get(idp_response))
+        .route(
+            "/{pool_id}/oauth2/idpresponse",
+            get(idp_response).post(idp_form_post),
+        )
 }
 
 /// What every page handler receives.
@@ -792,4 +795,30 @@ async fn idp_response((State(gw), Path(pool_id), q, headers): PageRequest) -> Re
         Ok((a, who)) => signed_in(&gw, &a, &who, vec![], false),
         Err(e) => refused(e, false),
     }
+}
+
+/// `/oauth2/idpresponse` by POST (Apple's `response_mode=form_post`): the same answer, sent
+/// on as a GET. A cross-site POST carries no `SameSite=Lax` cookie, so the browser's CSRF
+/// cookie, which binds the flow to this browser, would be missing here; the GET it is sent
+/// to is a top-level navigation, which carries it.
+async fn idp_form_post(
+    State(gw): State<Arc<Gateway>>,
+    Path(pool_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match form_of(&headers, &body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let keep: Params = form
+        .into_iter()
+        .filter(|(k, _)| matches!(k.as_str(), "code" | "state" | "user" | "error"))
+        .collect();
+    let to = format!(
+        "{}/oauth2/idpresponse?{}",
+        gw.urls.issuer(&pool_id),
+        query_of(&keep)
+    );
+    redirect(&to, true, &[])
 }
