@@ -11,7 +11,7 @@ Space) or clicks a button or link; never runs JavaScript in the page.
 
     python3 tests/clients/browser_hosted.py SCENARIO --gateway HOST:PORT [--map HOST=HOST:PORT]...
         [--authorize URL] [--callback URL] [--username U] [--password P] [--email E]
-        [--mailbox URL] [--evil URL]...
+        [--mailbox URL] [--evil URL]... [--provider NAME] [--op URL]
 
 Scenarios:
   sign_in       authorize URL -> sign-in page -> sign in (Enter) -> the callback
@@ -23,6 +23,10 @@ Scenarios:
                 page: click its button; then the authorize URL again
   keyboard      the sign-in page by keyboard alone: the Tab order, a wrong password, then
                 Tab / typing / Tab to the button / Space -> the callback
+  federated     authorize URL -> sign-in page -> "Continue with <provider>" -> the OpenID
+                Provider's login page at --op (its fields found by name: that page is not
+                Signet's and labels nothing) -> --username / --password and Enter -> its
+                consent page -> "Continue" -> back through Signet -> the callback
 
 Every page seen is saved as target/browser-screenshots/<scenario>-<NN>-<step>.png. Prints
 one JSON object: each page's URL, title, headings, alerts, notes, HTTP status, redirect
@@ -220,10 +224,25 @@ class Session:
 
     def after(self, act, what):
         """Do `act` (which makes the browser navigate) and wait for the next document."""
-        from selenium.webdriver.support import expected_conditions as EC
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
         old = self.html()
         act()
-        self.wait(EC.staleness_of(old), what)
+
+        def gone(_):
+            # The old document's <html> is stale once the next document is in. While the
+            # two change places, chromedriver may instead say the node "does not belong to
+            # the document" (seen after a long redirect chain): gone too.
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as e:
+                if "does not belong to the document" in str(e):
+                    return True
+                raise
+
+        self.wait(gone, what)
         self.wait(lambda d: d.find_elements("tag name", "body"), what)
 
     def open(self, url, step):
@@ -259,6 +278,30 @@ class Session:
         from selenium.webdriver.common.action_chains import ActionChains
         (ActionChains(d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)
          .send_keys(value).perform())
+
+    def type_into(self, name, value):
+        """For a page that labels nothing (another party's): click the input named `name`,
+        select what is there and type `value`."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+        d = self.driver
+        found = d.find_elements(By.CSS_SELECTOR, f'input[name="{name}"]')
+        if len(found) != 1:
+            raise AssertionError(f"{len(found)} inputs named {name!r} on {d.current_url}")
+        found[0].click()
+        if d.switch_to.active_element != found[0]:
+            raise AssertionError(f"clicking the input {name!r} did not focus it")
+        (ActionChains(d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)
+         .send_keys(value).perform())
+
+    def click_button(self, text, what):
+        from selenium.webdriver.common.by import By
+        found = [b for b in self.driver.find_elements(By.TAG_NAME, "button")
+                 if b.text.strip() == text]
+        if len(found) != 1:
+            raise AssertionError(f"{len(found)} buttons {text!r} on {self.driver.current_url}")
+        self.after(found[0].click, what)
 
     def press_enter(self, what):
         from selenium.webdriver.common.keys import Keys
@@ -395,7 +438,26 @@ def keyboard(s, a):
     at_callback(s, a, s.observe("callback"))
 
 
-SCENARIOS = {f.__name__: f for f in (sign_in, sign_up, bad_redirect, csrf, keyboard)}
+def federated(s, a):
+    page = s.open(a.authorize, "sign-in-page")
+    expect(page, page["heading"].startswith("Sign in"), "no sign-in page")
+    s.click_link(f"Continue with {a.provider}", "the provider's login page")
+    page = s.observe("op-login-page")
+    expect(page, page["url"].startswith(a.op + "/") and page["heading"] == "Sign-in",
+           "no login page at the provider")
+    s.type_into("login", a.username)
+    s.type_into("password", a.password)
+    s.observe("op-login-filled")
+    s.press_enter("the provider's consent page")
+    page = s.observe("op-consent-page")
+    expect(page, page["url"].startswith(a.op + "/") and page["heading"] == "Authorize",
+           "no consent page at the provider")
+    s.click_button("Continue", "the callback")
+    at_callback(s, a, s.observe("callback"))
+
+
+SCENARIOS = {f.__name__: f for f in (sign_in, sign_up, bad_redirect, csrf, keyboard,
+                                     federated)}
 
 
 def main():
@@ -404,7 +466,8 @@ def main():
     p.add_argument("scenario", choices=sorted(SCENARIOS))
     p.add_argument("--gateway", required=True, help="HOST:PORT serving http://signet.test")
     p.add_argument("--map", action="append", default=[], help="HOST=HOST:PORT, resolved so")
-    for name in ("authorize", "callback", "username", "password", "email", "mailbox"):
+    for name in ("authorize", "callback", "username", "password", "email", "mailbox",
+                 "provider", "op"):
         p.add_argument(f"--{name}")
     p.add_argument("--evil", action="append", default=[])
     a = p.parse_args()

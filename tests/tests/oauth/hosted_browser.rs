@@ -2,19 +2,22 @@
 //! (tests/clients/browser_hosted.py), resolving the public URL `http://signet.test` to the
 //! gateway, so every page, redirect and form post goes through the public URL. The app the
 //! user signs in to is served by the test itself (its callback, the user's mailbox, an
-//! attacker's page), and the test exchanges the code the browser brought back.
+//! attacker's page), and the test exchanges the code the browser brought back. Federated
+//! sign-in goes through a real, independent OpenID Provider (panva's `oidc-provider` from
+//! npm, a child process: [`OpenIdProvider`]), its own login and consent pages included.
 
 use super::hosted_sign_in::{authorize_url, exchange, issuer, verified};
 use crate::support::browser::{hidden, location, query_param, Browser};
 use crate::support::clients::python_client;
 use crate::support::identity::PASSWORD;
 use crate::support::oauth::*;
+use crate::support::openid_provider::{OpenIdProvider, OP_EMAIL, OP_NAME, OP_SUBJECT};
 use crate::support::pools::*;
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::Value;
 use signet_gateway::GatewayHandle;
 use signet_proto::v1 as pb;
-use signet_testkit::{TestEnv, TEST_PUBLIC_URL};
+use signet_testkit::{admin, admin_client, TestEnv, TEST_PUBLIC_URL};
 use signet_verify::TokenUse;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -210,7 +213,7 @@ async fn setup() -> Fixture {
     let (pool, api_client) = pool_and_client(gw, false).await;
     confirmed_user(gw, &pool, &api_client, "ann", "ann@example.com", PASSWORD).await;
     let app = App::start(env.clone(), &pool).await;
-    let client = browser_client(gw, &pool, &app.callback()).await;
+    let client = browser_client(gw, &pool, &app.callback(), &["COGNITO"]).await;
     Fixture {
         env,
         pool,
@@ -219,8 +222,14 @@ async fn setup() -> Fixture {
     }
 }
 
-/// A public client of the code flow with `callback` as its only callback URL: its id.
-async fn browser_client(gw: &GatewayHandle, pool: &str, callback: &str) -> String {
+/// A public client of the code flow with `callback` as its only callback URL, offering
+/// `providers` (`COGNITO`: the pool's own users): its id.
+async fn browser_client(
+    gw: &GatewayHandle,
+    pool: &str,
+    callback: &str,
+    providers: &[&str],
+) -> String {
     create_client(
         gw,
         pb::CreateUserPoolClientRequest {
@@ -230,7 +239,7 @@ async fn browser_client(gw: &GatewayHandle, pool: &str, callback: &str) -> Strin
             allowed_oauth_flows: vec!["code".into()],
             allowed_oauth_scopes: vec!["openid".into(), "email".into()],
             callback_urls: vec![callback.into()],
-            supported_identity_providers: vec!["COGNITO".into()],
+            supported_identity_providers: providers.iter().map(|p| p.to_string()).collect(),
             ..Default::default()
         },
     )
@@ -286,10 +295,11 @@ async fn browser(scenario: &str, gw: &GatewayHandle, args: &[(&str, &str)]) -> V
     })
     .await
     .expect("the browser script");
-    // Every page the browser saw: in a language, titled, each visible input labelled.
+    // Every page of Signet's the browser saw: in a language, titled, each visible input
+    // labelled (another party's pages, an OpenID Provider's, are not Signet's to judge).
     for p in out["pages"].as_array().expect("pages") {
-        assert_eq!(p["unlabelled"], serde_json::json!([]), "{p:#}");
         if p["url"].as_str().unwrap_or("").starts_with(TEST_PUBLIC_URL) {
+            assert_eq!(p["unlabelled"], serde_json::json!([]), "{p:#}");
             assert_eq!(p["lang"], "en", "{p:#}");
             assert!(!p["title"].as_str().unwrap_or("").is_empty(), "{p:#}");
         }
@@ -683,4 +693,196 @@ async fn the_sign_in_page_works_by_keyboard_alone() {
     let (id, _) = tokens(&f, &code, &r).await;
     assert_eq!(id["cognito:username"], "ann");
     f.app.stop().await;
+}
+
+/// Our client at the OpenID Provider, and the provider's name in the pool.
+const OP_CLIENT_ID: &str = "signet-at-op";
+const OP_CLIENT_SECRET: &str = "op-secret-for-signet";
+const OP_PROVIDER: &str = "NodeOP";
+
+/// A pool whose OIDC provider [`OP_PROVIDER`] is a real OpenID Provider (started here, our
+/// client registered there with the pool's `/oauth2/idpresponse` as its redirect URI;
+/// mapped: email and name), the app's server, and a public client offering the provider
+/// beside the pool's own users.
+async fn setup_federated() -> (Fixture, OpenIdProvider) {
+    let env = Arc::new(TestEnv::start(3, 2).await);
+    let gw = env.a();
+    let (pool, _) = pool_and_client(gw, false).await;
+    let redirect = format!("{}/oauth2/idpresponse", issuer(&pool));
+    let op = OpenIdProvider::start(OP_CLIENT_ID, OP_CLIENT_SECRET, &redirect).await;
+    admin_client(gw)
+        .await
+        .create_identity_provider(admin(pb::IdentityProviderType {
+            user_pool_id: pool.clone(),
+            provider_name: OP_PROVIDER.into(),
+            provider_type: "OIDC".into(),
+            provider_details: HashMap::from([
+                ("client_id".to_string(), OP_CLIENT_ID.to_string()),
+                ("client_secret".to_string(), OP_CLIENT_SECRET.to_string()),
+                (
+                    "authorize_scopes".to_string(),
+                    "openid email profile".to_string(),
+                ),
+                ("oidc_issuer".to_string(), op.issuer.clone()),
+            ]),
+            attribute_mapping: HashMap::from([
+                ("email".to_string(), "email".to_string()),
+                ("name".to_string(), "name".to_string()),
+            ]),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_or_else(|e| panic!("create idp: {}: {}", exception(&e), e.message()));
+    let app = App::start(env.clone(), &pool).await;
+    let client = browser_client(gw, &pool, &app.callback(), &["COGNITO", OP_PROVIDER]).await;
+    let f = Fixture {
+        env,
+        pool,
+        client,
+        app,
+    };
+    (f, op)
+}
+
+/// Federated sign-in with a real, independent OpenID Provider (panva's `oidc-provider`):
+/// the user clicks "Continue with NodeOP" on Signet's page, types a login on the provider's
+/// login page, confirms on its consent page, and the browser comes back through Signet's
+/// `/oauth2/idpresponse` to the app's callback with a code and the state. Signet found the
+/// provider by discovery, exchanged its code (client_secret_basic, PKCE), checked its ID
+/// token against its JWKS and read its user info: the tokens name the EXTERNAL_PROVIDER user
+/// `nodeop_op-user-1` with the provider's e-mail and the `identities` claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_at_a_real_openid_provider_and_brings_the_app_a_code() {
+    let (f, op) = setup_federated().await;
+    let r = request(&f, &f.app.callback());
+    let out = browser(
+        "federated",
+        f.env.a(),
+        &[
+            ("authorize", &r.url),
+            ("callback", &f.app.callback()),
+            ("provider", OP_PROVIDER),
+            ("op", &op.issuer),
+            ("username", "olga"),
+            ("password", "any-password-will-do"),
+        ],
+    )
+    .await;
+
+    // Signet's page offers the provider; its button goes through Signet's authorize to the
+    // provider's authorize endpoint (our client there, the scopes, S256, Signet's own nonce
+    // and state, the pool's idpresponse) and on to the provider's login page.
+    let login = page(&out, "sign-in-page");
+    assert!(
+        text(&login["text"]).contains(&format!("Continue with {OP_PROVIDER}")),
+        "{login:#}"
+    );
+    let idpresponse = format!("{}/oauth2/idpresponse", issuer(&f.pool));
+    let at_op = page(&out, "op-login-page");
+    assert_eq!(at_op["status"], 200, "{at_op:#}");
+    assert!(
+        text(&at_op["url"]).starts_with(&format!("{}/interaction/", op.issuer)),
+        "{at_op:#}"
+    );
+    assert_eq!(at_op["heading"], "Sign-in");
+    let chain = at_op["chain"].as_array().expect("chain");
+    assert_eq!(chain.len(), 3, "{at_op:#}");
+    assert_eq!(chain[0][0], 302, "{at_op:#}");
+    let button = text(&chain[0][1]);
+    assert!(button.starts_with(&format!("{}/oauth2/authorize?", issuer(&f.pool))));
+    assert_eq!(
+        query_param(button, "identity_provider").as_deref(),
+        Some(OP_PROVIDER)
+    );
+    assert_eq!(chain[1][0], 303, "{at_op:#}");
+    let asked = text(&chain[1][1]);
+    assert!(
+        asked.starts_with(&format!("{}/auth?", op.issuer)),
+        "{asked}"
+    );
+    let q = |k: &str| query_param(asked, k).unwrap_or_default();
+    assert_eq!(q("response_type"), "code");
+    assert_eq!(q("client_id"), OP_CLIENT_ID);
+    assert_eq!(q("redirect_uri"), idpresponse);
+    assert_eq!(q("scope"), "openid email profile");
+    assert_eq!(q("code_challenge_method"), "S256");
+    assert_eq!(q("code_challenge").len(), 43, "{asked}");
+    assert!(q("nonce").len() >= 32 && q("nonce") != r.nonce, "{asked}");
+    assert!(!q("state").is_empty() && q("state") != r.state, "{asked}");
+
+    // The login typed was taken (the form posted from the provider's own page), and the
+    // provider asked for consent to the scopes.
+    let consent = page(&out, "op-consent-page");
+    assert_eq!(consent["status"], 200, "{consent:#}");
+    assert!(text(&consent["url"]).starts_with(&format!("{}/interaction/", op.issuer)));
+    assert_eq!(consent["heading"], "Authorize");
+    assert_eq!(consent["posted_origin"], op.issuer.as_str(), "{consent:#}");
+    assert!(
+        text(&consent["text"]).contains("email") && text(&consent["text"]).contains("profile"),
+        "{consent:#}"
+    );
+
+    // Consent sent the browser to the pool's idpresponse with the provider's code, Signet's
+    // state and the provider's `iss` (RFC 9207); Signet answered with the app's callback.
+    let cb = page(&out, "callback");
+    assert_eq!(cb["posted_origin"], op.issuer.as_str(), "{cb:#}");
+    let hops = cb["chain"].as_array().expect("chain");
+    let back = hops
+        .iter()
+        .position(|h| text(&h[1]).starts_with(&format!("{idpresponse}?")))
+        .unwrap_or_else(|| panic!("the browser never came back to Signet: {cb:#}"));
+    assert_eq!(hops[back][0], 302, "{cb:#}");
+    let returned = text(&hops[back][1]);
+    assert!(query_param(returned, "code").is_some(), "{returned}");
+    assert_eq!(query_param(returned, "state"), Some(q("state")));
+    assert_eq!(query_param(returned, "iss"), Some(op.issuer.clone()));
+    assert_eq!(hops.len(), back + 2, "Signet's answer is the app: {cb:#}");
+
+    // The app's code: tokens for the provider's user, named after the provider.
+    let code = code_at_callback(&f, &out, &r);
+    let (id, access) = tokens(&f, &code, &r).await;
+    let username = format!("{}_{OP_SUBJECT}", OP_PROVIDER.to_lowercase());
+    assert_eq!(username, "nodeop_op-user-1");
+    assert_eq!(id["cognito:username"], username.as_str(), "{id:#?}");
+    assert_eq!(id["email"], OP_EMAIL, "{id:#?}");
+    assert_eq!(id["identities"][0]["providerName"], OP_PROVIDER, "{id:#?}");
+    assert_eq!(id["identities"][0]["providerType"], "OIDC");
+    assert_eq!(id["identities"][0]["userId"], OP_SUBJECT);
+    assert_eq!(access["username"], username.as_str());
+    let user = admin_client(f.env.a())
+        .await
+        .admin_get_user(admin(user_ref(&f.pool, &username)))
+        .await
+        .expect("the federated user")
+        .into_inner()
+        .user
+        .expect("user");
+    assert_eq!(user.user_status, "EXTERNAL_PROVIDER");
+    let attr = |name: &str| {
+        user.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.clone())
+    };
+    assert_eq!(attr("email").as_deref(), Some(OP_EMAIL));
+    assert_eq!(attr("name").as_deref(), Some(OP_NAME));
+
+    // What the gateway asked the provider: discovery, its keys, the code exchanged (client
+    // authenticated, PKCE verifier accepted), the user info; nothing the provider refused.
+    let asked_op = op.requests();
+    for want in [
+        "GET /.well-known/openid-configuration -> 200",
+        "GET /jwks -> 200",
+        "POST /token -> 200",
+        "GET /me -> 200",
+    ] {
+        assert!(asked_op.iter().any(|l| l == want), "{want}: {asked_op:#?}");
+    }
+    let log = op.log();
+    assert!(
+        !log.iter().any(|l| l.contains("error")),
+        "the provider refused something: {log:#?}"
+    );
+    f.app.stop().await;
+    op.stop().await;
 }

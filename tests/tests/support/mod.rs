@@ -10,6 +10,7 @@ pub mod imports;
 pub mod jws;
 pub mod membership;
 pub mod oauth;
+pub mod openid_provider;
 pub mod pools;
 pub mod upstream_idp;
 
