@@ -111,19 +111,25 @@ fn check_details(
             )))
         }
     }
+    endpoints_and_sizes(d, allow_loopback_http)
+}
+
+/// Every type's last check: the endpoints it names obey the outbound rule, and the details
+/// are bounded.
+fn endpoints_and_sizes(
+    d: &BTreeMap<String, String>,
+    allow_loopback_http: bool,
+) -> Result<(), AppError> {
     for k in URL_DETAILS {
         if let Some(u) = d.get(k) {
             check_outbound_url(u, allow_loopback_http)
                 .map_err(|e| invalid(format!("ProviderDetails {k}: {e}")))?;
         }
     }
-    for (k, v) in d.iter() {
-        if k.len() > 64 || v.len() > 4096 {
-            return Err(invalid(format!("ProviderDetails {k}: too long")));
-        }
-    }
-    if d.len() > 30 {
-        return Err(invalid("ProviderDetails has at most 30 entries"));
+    if d.len() > 30 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 4096) {
+        return Err(invalid(
+            "ProviderDetails: at most 30 entries of bounded size",
+        ));
     }
     Ok(())
 }
@@ -182,18 +188,7 @@ fn check_apple_details(
             "Sign in with Apple takes no client_secret: Signet signs one with private_key",
         ));
     }
-    for k in URL_DETAILS {
-        if let Some(u) = d.get(k) {
-            check_outbound_url(u, allow_loopback_http)
-                .map_err(|e| invalid(format!("ProviderDetails {k}: {e}")))?;
-        }
-    }
-    if d.len() > 30 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 4096) {
-        return Err(invalid(
-            "ProviderDetails: at most 30 entries of bounded size",
-        ));
-    }
-    Ok(())
+    endpoints_and_sizes(d, allow_loopback_http)
 }
 
 fn check_oauth_details(
@@ -209,18 +204,7 @@ fn check_oauth_details(
             return Err(invalid(format!("ProviderDetails needs {k}")));
         }
     }
-    for k in URL_DETAILS {
-        if let Some(u) = d.get(k) {
-            check_outbound_url(u, allow_loopback_http)
-                .map_err(|e| invalid(format!("ProviderDetails {k}: {e}")))?;
-        }
-    }
-    if d.len() > 30 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 4096) {
-        return Err(invalid(
-            "ProviderDetails: at most 30 entries of bounded size",
-        ));
-    }
-    Ok(())
+    endpoints_and_sizes(d, allow_loopback_http)
 }
 
 fn check_mapping(pool: &UserPool, m: &BTreeMap<String, String>) -> Result<(), AppError> {

@@ -298,6 +298,34 @@ pub(crate) fn sign_up(
     styled(&titled("Sign up", error), &body, f)
 }
 
+/// A page of one form: heading, the alert and notice, the form, and a link back to the
+/// sign-in page when `back`.
+fn form_page(
+    f: &Frame<'_>,
+    heading: &str,
+    (action, inner, button): (&str, &str, &str),
+    notice: Option<&str>,
+    error: Option<&str>,
+    back: bool,
+) -> String {
+    let nav = if back {
+        format!(
+            "<nav><a href=\"login?{}\">Back to sign in</a></nav>",
+            esc(f.query)
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "<h1>{}</h1>{}{}{}{nav}",
+        esc(heading),
+        alert(error),
+        note(notice),
+        form(f, action, inner, button)
+    );
+    styled(&titled(heading, error), &body, f)
+}
+
 /// Enter the confirmation code of a sign-up.
 pub(crate) fn confirm(
     f: &Frame<'_>,
@@ -307,25 +335,15 @@ pub(crate) fn confirm(
 ) -> String {
     let inner = field("username", "Username", "text", username, "username")
         + &field("code", "Confirmation code", "text", "", "one-time-code");
-    let body = format!(
-        "<h1>Confirm your account</h1>{}{}{}",
-        alert(error),
-        note(notice),
-        form(f, "confirm", &inner, "Confirm")
-    );
-    styled(&titled("Confirm your account", error), &body, f)
+    let form = ("confirm", inner.as_str(), "Confirm");
+    form_page(f, "Confirm your account", form, notice, error, false)
 }
 
 /// Ask for a reset code.
 pub(crate) fn forgot(f: &Frame<'_>, error: Option<&str>) -> String {
     let inner = field("username", "Username", "text", "", "username");
-    let body = format!(
-        "<h1>Reset your password</h1>{}{}<nav><a href=\"login?{}\">Back to sign in</a></nav>",
-        alert(error),
-        form(f, "forgotPassword", &inner, "Send a code"),
-        esc(f.query)
-    );
-    styled(&titled("Reset your password", error), &body, f)
+    let form = ("forgotPassword", inner.as_str(), "Send a code");
+    form_page(f, "Reset your password", form, None, error, true)
 }
 
 /// Enter the reset code and a new password.
@@ -338,13 +356,8 @@ pub(crate) fn confirm_forgot(
     let inner = field("username", "Username", "text", username, "username")
         + &field("code", "Code", "text", "", "one-time-code")
         + &field("password", "New password", "password", "", "new-password");
-    let body = format!(
-        "<h1>Choose a new password</h1>{}{}{}",
-        alert(error),
-        note(notice),
-        form(f, "confirmForgotPassword", &inner, "Change password")
-    );
-    styled(&titled("Choose a new password", error), &body, f)
+    let form = ("confirmForgotPassword", inner.as_str(), "Change password");
+    form_page(f, "Choose a new password", form, notice, error, false)
 }
 
 /// A request the pages can not serve (a bad client or redirect URI, a refused form): shown
