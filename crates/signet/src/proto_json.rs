@@ -39,6 +39,11 @@ pub fn pool(p: &pb::UserPoolType) -> Value {
         "deletion_protection": p.deletion_protection,
         "pre_token_generation": p.pre_token_generation.as_ref().map(pre_token_hook),
         "lambda_config": p.lambda_config.as_ref().map(lambda_config),
+        "ui_customization": p.ui_customization.as_ref().map(|u| json!({
+            "logo_url": u.logo_url,
+            "primary_color": u.primary_color,
+            "background_color": u.background_color,
+        })),
         "creation_date": p.creation_date,
         "last_modified_date": p.last_modified_date,
     })

@@ -636,6 +636,27 @@ pub enum IdentityProvidersCommand {
         #[arg(long)]
         pool: String,
     },
+    /// A provider's user signs in as an existing user of the pool from now on
+    /// (AdminLinkProviderForUser; a subject that signed in on its own is not merged).
+    Link {
+        #[command(flatten)]
+        provider: ProviderSel,
+        /// The user's subject at the provider.
+        #[arg(long)]
+        subject: String,
+        /// The pool's user they sign in as.
+        #[arg(long)]
+        username: String,
+    },
+    /// Undo a link; a federated user of that subject is disabled
+    /// (AdminDisableProviderForUser).
+    Disable {
+        #[command(flatten)]
+        provider: ProviderSel,
+        /// The user's subject at the provider.
+        #[arg(long)]
+        subject: String,
+    },
 }
 
 /// `signet admin keys …`

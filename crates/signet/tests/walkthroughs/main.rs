@@ -10,6 +10,7 @@ mod support;
 
 mod cli_walkthrough;
 mod dev_blackbox;
+mod hosted_walkthrough;
 mod identity_walkthrough;
 mod import_walkthrough;
 mod mfa_walkthrough;

@@ -646,6 +646,15 @@ async fn client_secrets(c: &mut Admin, cmd: ClientSecretsCommand) -> anyhow::Res
     })
 }
 
+/// A provider's user as AdminLink/DisableProviderForUser name them.
+fn provider_user(provider: &str, subject: &str) -> pb::ProviderUserIdentifierType {
+    pb::ProviderUserIdentifierType {
+        provider_name: provider.into(),
+        provider_attribute_name: "Cognito_Subject".into(),
+        provider_attribute_value: subject.into(),
+    }
+}
+
 fn provider_ref(s: ProviderSel) -> pb::IdentityProviderRef {
     pb::IdentityProviderRef {
         user_pool_id: s.pool,
@@ -696,6 +705,38 @@ async fn identity_providers(c: &mut Admin, cmd: IdentityProvidersCommand) -> any
             })
             .await?;
             return Ok(json!({ "identity_providers": all }));
+        }
+        IdentityProvidersCommand::Link {
+            provider,
+            subject,
+            username,
+        } => {
+            let source = provider_user(&provider.name, &subject);
+            answer(
+                c.admin_link_provider_for_user(pb::AdminLinkProviderForUserRequest {
+                    user_pool_id: provider.pool,
+                    destination_user: Some(pb::ProviderUserIdentifierType {
+                        provider_name: "Cognito".into(),
+                        provider_attribute_name: String::new(),
+                        provider_attribute_value: username.clone(),
+                    }),
+                    source_user: Some(source),
+                })
+                .await,
+            )?;
+            return Ok(
+                json!({ "linked": { "provider": provider.name, "subject": subject, "username": username } }),
+            );
+        }
+        IdentityProvidersCommand::Disable { provider, subject } => {
+            answer(
+                c.admin_disable_provider_for_user(pb::AdminDisableProviderForUserRequest {
+                    user_pool_id: provider.pool,
+                    user: Some(provider_user(&provider.name, &subject)),
+                })
+                .await,
+            )?;
+            return Ok(json!({ "disabled": { "provider": provider.name, "subject": subject } }));
         }
     };
     Ok(json!({ "identity_provider": pj::identity_provider(&p) }))
