@@ -908,12 +908,12 @@ async fn a_second_factor_is_asked_on_its_own_page() {
     assert!(mfa.body.contains("We sent a code to"), "{}", mfa.body);
     assert_eq!(hidden(&mfa.body, "challenge").as_deref(), Some("EMAIL_OTP"));
     let challenge_url = to_login.replace("/login?", "/challenge?");
-    let wrong = b
-        .submit(&challenge_url, &mfa, &[("answer", "000000")])
-        .await;
+    let code = outbox_code(gw, &pool, "ann", "mfa:email").await;
+    // A code that is surely wrong (not the one sent, whatever it is).
+    let not_it = if code == "000000" { "111111" } else { "000000" };
+    let wrong = b.submit(&challenge_url, &mfa, &[("answer", not_it)]).await;
     assert_eq!(wrong.status, 400, "{}", wrong.body);
     assert!(wrong.header("location").is_none());
-    let code = outbox_code(gw, &pool, "ann", "mfa:email").await;
     // The sign-in's session on the confidential client's pages: refused.
     let other_client = to_login
         .replace("/login?", "/challenge?")
