@@ -846,3 +846,75 @@ async fn sign_in_with_apple_posts_its_answer_and_names_the_user_once() {
         }
     }
 }
+
+/// A pool's PreSignUp hook hears of a provider user's first sign-in
+/// (`PreSignUp_ExternalProvider`, with the mapped attributes and the identity) and may
+/// refuse it: no user is made; a later sign-in of a known user does not ask again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pre_sign_up_hears_of_a_first_federated_sign_in_and_may_refuse_it() {
+    use crate::support::hooks::{Receiver, Reply};
+    let env = TestEnv::start(3, 2).await;
+    let gw = env.a();
+    let idp = UpstreamIdp::start("signet-at-corp", "corp-secret").await;
+    let (pool, client) = setup(gw, &idp).await;
+    let rx = Receiver::start().await;
+    rx.respond(|r| {
+        let e = r.json();
+        let email = e["request"]["userAttributes"]["email"]
+            .as_str()
+            .unwrap_or("");
+        if email.ends_with("@blocked.example") {
+            Reply::status(400, json!({"errorMessage": "not from that domain"}))
+        } else {
+            Reply::ok(json!({"response": {}}))
+        }
+    });
+    admin_client(gw)
+        .await
+        .update_user_pool(admin(pb::UpdateUserPoolRequest {
+            user_pool_id: pool.clone(),
+            lambda_config: Some(pb::LambdaConfigType {
+                pre_sign_up: Some(pb::TriggerHookType {
+                    url: format!("{}/pre", rx.base),
+                    timeout_ms: 2000,
+                    fail_open: false,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+        .await
+        .expect("a PreSignUp hook");
+    let start = authorize(&pool, &client, &[("identity_provider", "Corp")]);
+
+    idp.set_user("u-blocked", json!({"email": "mal@blocked.example"}));
+    let refused = round_trip(&mut Browser::new(gw), &start).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("not from that domain"),
+        "{}",
+        refused.body
+    );
+    let gone = admin_client(gw)
+        .await
+        .admin_get_user(admin(user_ref(&pool, "corp_u-blocked")))
+        .await;
+    assert_eq!(
+        exception(&gone.expect_err("no user")),
+        "UserNotFoundException"
+    );
+
+    idp.set_user("u-fine", json!({"email": "fine@corp.example"}));
+    let done = round_trip(&mut Browser::new(gw), &start).await;
+    assert!(location(&done).starts_with(CALLBACK));
+    let events: Vec<serde_json::Value> = rx.received().iter().map(|r| r.json()).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let e = &events[1];
+    assert_eq!(e["triggerSource"], "PreSignUp_ExternalProvider");
+    assert_eq!(e["userName"], "corp_u-fine");
+    assert_eq!(e["request"]["userAttributes"]["email"], "fine@corp.example");
+    // Known now: the next sign-in asks nobody.
+    let again = round_trip(&mut Browser::new(gw), &start).await;
+    assert!(location(&again).starts_with(CALLBACK));
+    assert_eq!(rx.received().len(), 2);
+}

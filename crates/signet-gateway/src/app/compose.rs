@@ -149,6 +149,7 @@ pub(crate) fn compose(
         urls.clone(),
         external_keys.clone(),
         insecure_http,
+        hooks.clone(),
     );
     let signup = Signup::new(
         store.clone(),

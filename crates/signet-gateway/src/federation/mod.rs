@@ -36,6 +36,7 @@ pub(crate) struct Federation {
     keys: ExternalKeys,
     http: OutboundClient,
     allow_loopback_http: bool,
+    hooks: crate::hooks::Hooks,
     /// Providers' discovery documents, by issuer, with when they were fetched.
     discovered: Arc<Mutex<HashMap<String, (std::time::Instant, oidc::Endpoints)>>>,
 }
@@ -51,6 +52,7 @@ impl Federation {
         urls: Urls,
         keys: ExternalKeys,
         allow_loopback_http: bool,
+        hooks: crate::hooks::Hooks,
     ) -> Federation {
         Federation {
             store,
@@ -61,6 +63,7 @@ impl Federation {
             keys,
             http: crate::outbound::client(),
             allow_loopback_http,
+            hooks,
             discovered: Arc::default(),
         }
     }

@@ -119,6 +119,18 @@ impl Federation {
         }]);
         user.attributes
             .insert("identities".into(), identities.to_string());
+        // PreSignUp_ExternalProvider: the pool's hook may refuse the new user (its verdict
+        // to confirm or verify changes nothing: the provider vouched already).
+        self.hooks
+            .pre_sign_up(
+                pool,
+                crate::hooks::SignUpSource::ExternalProvider,
+                &user,
+                None,
+                &Default::default(),
+                &Default::default(),
+            )
+            .await?;
         match self
             .store
             .write(Command::CreateUser(CreateUser {

@@ -181,6 +181,8 @@ pub(crate) enum SignUpSource {
     SignUp,
     /// AdminCreateUser.
     AdminCreateUser,
+    /// The first sign-in of an identity provider's user.
+    ExternalProvider,
 }
 
 /// Why PostConfirmation is told.
@@ -365,6 +367,7 @@ impl Hooks {
         let source = match source {
             SignUpSource::SignUp => "PreSignUp_SignUp",
             SignUpSource::AdminCreateUser => "PreSignUp_AdminCreateUser",
+            SignUpSource::ExternalProvider => "PreSignUp_ExternalProvider",
         };
         let request = json!({
             "userAttributes": user_attributes(user),
