@@ -53,23 +53,31 @@ async fn setup(gw: &GatewayHandle, idp: &UpstreamIdp) -> (String, String) {
         !created.provider_details.contains_key("client_secret"),
         "the secret came back"
     );
-    let client = a
+    let client = code_client(gw, &pool, &["COGNITO", "Corp"]).await;
+    (pool, client)
+}
+
+/// A public code-flow client of `pool` (openid, email, profile; the test callback) offering
+/// `providers`: its id.
+async fn code_client(gw: &GatewayHandle, pool: &str, providers: &[&str]) -> String {
+    admin_client(gw)
+        .await
         .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
+            user_pool_id: pool.into(),
             client_name: "web".into(),
             explicit_auth_flows: vec!["ALLOW_REFRESH_TOKEN_AUTH".into()],
             allowed_oauth_flows: vec!["code".into()],
             allowed_oauth_scopes: vec!["openid".into(), "email".into(), "profile".into()],
             callback_urls: vec![CALLBACK.into()],
-            supported_identity_providers: vec!["COGNITO".into(), "Corp".into()],
+            supported_identity_providers: providers.iter().map(|p| p.to_string()).collect(),
             ..Default::default()
         }))
         .await
         .unwrap_or_else(|e| panic!("client: {}: {}", exception(&e), e.message()))
         .into_inner()
         .user_pool_client
-        .unwrap();
-    (pool, client.client_id)
+        .expect("client")
+        .client_id
 }
 
 fn authorize(pool: &str, client: &str, extra: &[(&str, &str)]) -> String {
@@ -638,22 +646,7 @@ async fn facebook_and_amazon_sign_users_in_with_oauth_and_their_user_info() {
         .await
         .unwrap_or_else(|e| panic!("{t}: {}: {}", exception(&e), e.message()));
     }
-    let client = a
-        .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
-            client_name: "web".into(),
-            allowed_oauth_flows: vec!["code".into()],
-            allowed_oauth_scopes: vec!["openid".into(), "email".into(), "profile".into()],
-            callback_urls: vec![CALLBACK.into()],
-            supported_identity_providers: vec!["Facebook".into(), "LoginWithAmazon".into()],
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .user_pool_client
-        .unwrap()
-        .client_id;
+    let client = code_client(gw, &pool, &["Facebook", "LoginWithAmazon"]).await;
     let keys = jwks(gw, &pool).await;
     for (t, subject, username) in [
         ("Facebook", "10158", "facebook_10158"),
@@ -765,22 +758,7 @@ async fn sign_in_with_apple_posts_its_answer_and_names_the_user_once() {
         !created.provider_details.contains_key("private_key"),
         "the key came back"
     );
-    let client = a
-        .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
-            user_pool_id: pool.clone(),
-            client_name: "web".into(),
-            allowed_oauth_flows: vec!["code".into()],
-            allowed_oauth_scopes: vec!["openid".into(), "email".into(), "profile".into()],
-            callback_urls: vec![CALLBACK.into()],
-            supported_identity_providers: vec!["SignInWithApple".into()],
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .user_pool_client
-        .unwrap()
-        .client_id;
+    let client = code_client(gw, &pool, &["SignInWithApple"]).await;
     let keys = jwks(gw, &pool).await;
     for (first, want_name) in [(true, "Ada Lovelace"), (false, "Ada Lovelace")] {
         if !first {
