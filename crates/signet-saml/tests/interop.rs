@@ -177,3 +177,41 @@ fn a_comment_inside_the_name_id_does_not_cut_it_short() {
     let a = run(&xml, |_| {}).unwrap();
     assert_eq!(a.name_id, "alice");
 }
+
+#[test]
+fn a_signature_moved_or_padded_does_not_vouch_for_anything_else() {
+    let xml = fixture("response-assertion.xml");
+    let start = xml.find("<ns2:Signature ").unwrap();
+    let end = xml.find("</ns2:Signature>").unwrap() + "</ns2:Signature>".len();
+    let sig = &xml[start..end];
+    // Moved up to the Response: it names the Assertion, not the element carrying it.
+    let without = format!("{}{}", &xml[..start], &xml[end..]);
+    let status = without.find("<ns0:Status>").unwrap();
+    let moved = format!("{}{sig}{}", &without[..status], &without[status..]);
+    let e = run(&moved, |_| {}).unwrap_err();
+    assert!(
+        matches!(e, SamlError::Signature(ref m) if m.contains("not over the element")),
+        "{e}"
+    );
+    // An Object inside the signature (where wrapping attacks hide the original).
+    let padded = xml.replace("</ns2:KeyInfo>", "</ns2:KeyInfo><ns2:Object>x</ns2:Object>");
+    let e = run(&padded, |_| {}).unwrap_err();
+    assert!(
+        matches!(e, SamlError::Signature(ref m) if m.contains("at most KeyInfo")),
+        "{e}"
+    );
+    // SHA-1 is not accepted, whatever else holds.
+    let sha1 = xml.replace(
+        "http://www.w3.org/2001/04/xmlenc#sha256",
+        "http://www.w3.org/2000/09/xmldsig#sha1",
+    );
+    let e = run(&sha1, |_| {}).unwrap_err();
+    assert!(
+        matches!(e, SamlError::Signature(ref m) if m.contains("SHA-256")),
+        "{e}"
+    );
+    // An encrypted assertion is refused by name.
+    let enc = xml.replace("</ns0:Status>", "</ns0:Status><ns1:EncryptedAssertion/>");
+    let e = run(&enc, |_| {}).unwrap_err();
+    assert!(e.to_string().contains("encrypted"), "{e}");
+}

@@ -16,7 +16,7 @@ use signet_testkit::{admin, admin_client, TestEnv, TEST_PUBLIC_URL};
 use signet_verify::TokenUse;
 use std::collections::HashMap;
 
-const CALLBACK: &str = "http://localhost:8123/cb";
+pub(crate) const CALLBACK: &str = "http://localhost:8123/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -59,7 +59,7 @@ async fn setup(gw: &GatewayHandle, idp: &UpstreamIdp) -> (String, String) {
 
 /// A public code-flow client of `pool` (openid, email, profile; the test callback) offering
 /// `providers`: its id.
-async fn code_client(gw: &GatewayHandle, pool: &str, providers: &[&str]) -> String {
+pub(crate) async fn code_client(gw: &GatewayHandle, pool: &str, providers: &[&str]) -> String {
     admin_client(gw)
         .await
         .create_user_pool_client(admin(pb::CreateUserPoolClientRequest {
@@ -80,7 +80,7 @@ async fn code_client(gw: &GatewayHandle, pool: &str, providers: &[&str]) -> Stri
         .client_id
 }
 
-fn authorize(pool: &str, client: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize(pool: &str, client: &str, extra: &[(&str, &str)]) -> String {
     let mut q = vec![
         ("response_type", "code"),
         ("client_id", client),
@@ -107,7 +107,12 @@ async fn round_trip(b: &mut Browser, url: &str) -> Reply {
     b.get(&back).await
 }
 
-async fn exchange(gw: &GatewayHandle, pool: &str, client: &str, code: &str) -> serde_json::Value {
+pub(crate) async fn exchange(
+    gw: &GatewayHandle,
+    pool: &str,
+    client: &str,
+    code: &str,
+) -> serde_json::Value {
     let r = post_form(
         &url(gw, pool, "token"),
         &[],

@@ -8,6 +8,7 @@ mod support;
 
 mod hosted_browser;
 mod hosted_federation;
+mod hosted_saml;
 mod hosted_sign_in;
 mod oauth_revoke_introspect;
 mod oauth_token;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod child_server;
 pub mod clients;
 pub mod hooks;
 pub mod http;
@@ -12,6 +13,7 @@ pub mod membership;
 pub mod oauth;
 pub mod openid_provider;
 pub mod pools;
+pub mod saml_idp;
 pub mod upstream_idp;
 
 use signet_core::{

@@ -11,6 +11,7 @@
 mod links;
 mod oidc;
 pub(crate) mod providers;
+mod saml;
 mod users;
 
 use crate::clock::SharedClock;
@@ -23,6 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use links::ProviderUserRef;
+pub(crate) use oidc::FlowState;
 pub use providers::ProviderInput;
 
 /// The federation feature: it holds only the handles it uses, built by `app.rs`.

@@ -72,6 +72,10 @@ fn browser_hash(csrf_cookie: &str) -> String {
     hex::encode(signet_crypto::sha256(csrf_cookie.as_bytes()))
 }
 
+fn start_again() -> AppError {
+    AppError::NotAuthorized("The sign-in could not be completed: start again.".into())
+}
+
 fn failed(provider: &str, m: impl std::fmt::Display) -> AppError {
     AppError::NotAuthorized(format!("Sign-in with {provider} failed: {m}"))
 }
@@ -188,9 +192,6 @@ impl Federation {
         login_hint: Option<&str>,
         csrf_cookie: &str,
     ) -> Result<String, AppError> {
-        let e = self.endpoints(p).await?;
-        crate::outbound::check_outbound_url(&e.authorize, self.allow_loopback_http)
-            .map_err(|err| AppError::ExternalService(format!("{}: {err}", e.authorize)))?;
         let state = FlowState {
             v: 1,
             pool: p.pool_id.clone(),
@@ -201,10 +202,13 @@ impl Federation {
             browser: browser_hash(csrf_cookie),
             exp_ms: self.clock.now_ms() + STATE_TTL_MS,
         };
-        let sealed = self.sealer.seal(
-            STATE_PURPOSE,
-            &serde_json::to_vec(&state).expect("state serialises"),
-        );
+        if p.provider_type == ProviderType::Saml {
+            return self.saml_start(p, state);
+        }
+        let e = self.endpoints(p).await?;
+        crate::outbound::check_outbound_url(&e.authorize, self.allow_loopback_http)
+            .map_err(|err| AppError::ExternalService(format!("{}: {err}", e.authorize)))?;
+        let sealed = self.seal_state(&state);
         let challenge = signet_crypto::pkce_s256(&state.verifier);
         let mut q = vec![
             ("response_type", "code"),
@@ -230,6 +234,32 @@ impl Federation {
         Ok(crate::urls::with_query(&e.authorize, &q))
     }
 
+    /// The flow state sealed, to travel through the provider.
+    pub(crate) fn seal_state(&self, state: &FlowState) -> String {
+        self.sealer.seal(
+            STATE_PURPOSE,
+            &serde_json::to_vec(state).expect("state serialises"),
+        )
+    }
+
+    /// Open a flow state: this pool's, unexpired (whichever browser brings it: see
+    /// [`Federation::open_state`]).
+    pub(crate) fn open_state_unbound(
+        &self,
+        pool_id: &str,
+        state: &str,
+    ) -> Result<FlowState, AppError> {
+        let s: FlowState = self
+            .sealer
+            .open(STATE_PURPOSE, state)
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(start_again)?;
+        if s.pool != pool_id || self.clock.now_ms() >= s.exp_ms {
+            return Err(start_again());
+        }
+        Ok(s)
+    }
+
     /// Open the state a provider sent back: this pool, unexpired, the same browser.
     pub(crate) fn open_state(
         &self,
@@ -237,16 +267,8 @@ impl Federation {
         state: &str,
         csrf_cookie: Option<&str>,
     ) -> Result<FlowState, AppError> {
-        let bad =
-            || AppError::NotAuthorized("The sign-in could not be completed: start again.".into());
-        let s: FlowState = self
-            .sealer
-            .open(STATE_PURPOSE, state)
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(bad)?;
-        if s.pool != pool_id || self.clock.now_ms() >= s.exp_ms {
-            return Err(bad());
-        }
+        let bad = start_again;
+        let s = self.open_state_unbound(pool_id, state)?;
         let same_browser = csrf_cookie.is_some_and(|c| {
             signet_crypto::constant_time_eq(browser_hash(c).as_bytes(), s.browser.as_bytes())
         });

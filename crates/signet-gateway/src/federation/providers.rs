@@ -21,6 +21,9 @@ pub(crate) const SECRET_DETAILS: [&str; 2] = ["client_secret", "private_key"];
 /// Google's issuer (its endpoints come from its discovery document).
 pub(crate) const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
+/// The longest SAML metadata document (Cognito's bound).
+const MAX_METADATA_LEN: usize = 131_072;
+
 /// Details that name an endpoint Signet calls or sends browsers to.
 const URL_DETAILS: [&str; 5] = [
     "oidc_issuer",
@@ -81,13 +84,8 @@ fn check_details(
             return check_oauth_details(t, d, allow_loopback_http)
         }
         ProviderType::SignInWithApple => return check_apple_details(d, allow_loopback_http),
-        other => {
-            return Err(invalid(format!(
-                "provider type {} is not offered yet (OIDC, Google, SignInWithApple, \
-                 Facebook and LoginWithAmazon are)",
-                other.name()
-            )))
-        }
+        // Its metadata was read (and fetched) by `saml_details` before.
+        ProviderType::Saml => return endpoints_and_sizes(d, allow_loopback_http),
     }
     if t == ProviderType::Google {
         d.entry("oidc_issuer".into())
@@ -126,9 +124,17 @@ fn endpoints_and_sizes(
                 .map_err(|e| invalid(format!("ProviderDetails {k}: {e}")))?;
         }
     }
-    if d.len() > 30 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 4096) {
+    let too_long = |k: &str, v: &str| {
+        let most = if k == super::saml::METADATA_FILE {
+            MAX_METADATA_LEN
+        } else {
+            4096
+        };
+        k.len() > 64 || v.len() > most
+    };
+    if d.len() > 30 || d.iter().any(|(k, v)| too_long(k, v)) {
         return Err(invalid(
-            "ProviderDetails: at most 30 entries of bounded size",
+            "ProviderDetails: at most 30 entries of bounded size (MetadataFile: 128 KiB)",
         ));
     }
     Ok(())
@@ -276,6 +282,9 @@ impl Federation {
             .ok_or_else(|| invalid(format!("unknown ProviderType {:?}", input.provider_type)))?;
         check_name(&input.name, t)?;
         let mut details = input.details.clone();
+        if t == ProviderType::Saml {
+            self.saml_details(&mut details).await?;
+        }
         check_details(t, &mut details, self.allow_loopback_http)?;
         check_mapping(&pool, &input.attribute_mapping)?;
         check_identifiers(&input.identifiers)?;
@@ -342,6 +351,9 @@ impl Federation {
         let mut p = self.describe_provider(pool_id, &input.name).await?;
         if !input.details.is_empty() {
             let mut details = input.details.clone();
+            if p.provider_type == ProviderType::Saml {
+                self.saml_details(&mut details).await?;
+            }
             check_details(p.provider_type, &mut details, self.allow_loopback_http)?;
             self.seal_secrets(pool_id, &p.name, &mut details);
             for key in SECRET_DETAILS {

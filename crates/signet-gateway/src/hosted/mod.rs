@@ -15,6 +15,7 @@ pub(crate) mod pages;
 use crate::auth::{for_hosted_page, Auth, AuthOutcome, SignedIn};
 use crate::clock::SharedClock;
 use crate::directory::{Dead, Directory, TokenUser, UserCheckError};
+use crate::federation::FlowState;
 use crate::hooks::Trigger;
 use crate::names::Challenge;
 use crate::oauth::{ClientAuth, OAuth, OAuthError, TokenResponse};
@@ -38,6 +39,14 @@ pub(crate) fn query_of(params: &Params) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()
+}
+
+/// A use case's error as the page shows it (a server error stays one).
+fn page_error(e: AppError) -> AuthorizeError {
+    match e {
+        e if e.http_status().is_server_error() => AuthorizeError::Server(e),
+        e => AuthorizeError::Page(e.to_string()),
+    }
 }
 
 /// The hosted sign-in feature: it holds only the handles it uses, built by `app.rs`.
@@ -170,19 +179,11 @@ impl Hosted {
         query: &Params,
         csrf_cookie: Option<&str>,
     ) -> Result<(Authorize, SignedIn), AuthorizeError> {
-        let page = |e: AppError| match e {
-            e if e.http_status().is_server_error() => AuthorizeError::Server(e),
-            e => AuthorizeError::Page(e.to_string()),
-        };
+        let page = page_error;
         let state = query
             .get("state")
             .ok_or_else(|| AuthorizeError::Page("The provider sent no state back.".into()))?;
-        let s = self
-            .federation
-            .open_state(pool_id, state, csrf_cookie)
-            .map_err(page)?;
-        let params: Params = s.params.clone().into_iter().collect();
-        let a = self.authorize(pool_id, &params).await?;
+        let (s, a) = self.resume(pool_id, state, csrf_cookie).await?;
         let back = |error: &'static str, description: String| AuthorizeError::Redirect {
             redirect_uri: a.redirect_uri.clone(),
             error,
@@ -217,6 +218,69 @@ impl Hosted {
             .await
             .map_err(page)?;
         Ok((a, signed))
+    }
+
+    /// A flow coming back from a provider: its state (this pool's, unexpired, this
+    /// browser's) and the authorization request it left with, checked again.
+    async fn resume(
+        &self,
+        pool_id: &str,
+        state: &str,
+        csrf_cookie: Option<&str>,
+    ) -> Result<(FlowState, Authorize), AuthorizeError> {
+        let s = self
+            .federation
+            .open_state(pool_id, state, csrf_cookie)
+            .map_err(page_error)?;
+        let params: Params = s.params.clone().into_iter().collect();
+        let a = self.authorize(pool_id, &params).await?;
+        Ok((s, a))
+    }
+
+    /// A SAML IdP's POST to `/saml2/idpresponse`: the Response checked and its assertion
+    /// spent; the sealed answer the browser takes to the GET.
+    pub(crate) async fn saml_post(
+        &self,
+        pool_id: &str,
+        saml_response: &str,
+        relay_state: &str,
+    ) -> Result<String, AuthorizeError> {
+        self.federation
+            .saml_post(pool_id, saml_response, relay_state)
+            .await
+            .map_err(page_error)
+    }
+
+    /// The GET after a SAML IdP's POST: the flow's browser checked, then the pool's user
+    /// the IdP vouched for.
+    pub(crate) async fn saml_return(
+        &self,
+        pool_id: &str,
+        sealed_result: &str,
+        csrf_cookie: Option<&str>,
+    ) -> Result<(Authorize, SignedIn), AuthorizeError> {
+        let (state, who) = self
+            .federation
+            .saml_result(sealed_result)
+            .map_err(page_error)?;
+        let (s, a) = self.resume(pool_id, &state, csrf_cookie).await?;
+        let p = self
+            .federation
+            .describe_provider(pool_id, &s.provider)
+            .await
+            .map_err(page_error)?;
+        let signed = self
+            .federation
+            .user_for(&a.pool, &p, &who)
+            .await
+            .map_err(page_error)?;
+        Ok((a, signed))
+    }
+
+    /// The pool's SAML service-provider metadata.
+    pub(crate) async fn sp_metadata(&self, pool_id: &str) -> Result<String, AppError> {
+        let pool = self.dir.pool(pool_id).await?;
+        Ok(self.federation.sp_metadata(&pool.id))
     }
 
     /// The browser's session for this request's pool, if it has one that still stands for

@@ -601,9 +601,12 @@ pub struct ProviderSettings {
     pub provider: ProviderSel,
     /// Provider details as KEY=VALUE (client_id, client_secret, authorize_scopes,
     /// oidc_issuer, attributes_request_method, authorize_url, token_url, attributes_url,
-    /// jwks_uri); repeatable.
+    /// jwks_uri; for SAML MetadataURL); repeatable.
     #[arg(long = "detail", value_parser = parse_attr)]
     pub details: Vec<(String, String)>,
+    /// SAML: the IdP's metadata document, read from this file (the MetadataFile detail).
+    #[arg(long = "metadata-file")]
+    pub metadata_file: Option<std::path::PathBuf>,
     /// Attribute mapping as POOL_ATTRIBUTE=PROVIDER_CLAIM (e.g. email=email); repeatable.
     #[arg(long = "map", value_parser = parse_attr)]
     pub mapping: Vec<(String, String)>,
@@ -619,7 +622,7 @@ pub enum IdentityProvidersCommand {
     Create {
         #[command(flatten)]
         settings: ProviderSettings,
-        /// OIDC or Google.
+        /// OIDC, Google, SignInWithApple, Facebook, LoginWithAmazon or SAML.
         #[arg(long = "type")]
         provider_type: String,
     },

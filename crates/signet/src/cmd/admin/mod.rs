@@ -662,16 +662,25 @@ fn provider_ref(s: ProviderSel) -> pb::IdentityProviderRef {
     }
 }
 
-fn provider(s: ProviderSettings, provider_type: String) -> pb::IdentityProviderType {
-    pb::IdentityProviderType {
+fn provider(
+    s: ProviderSettings,
+    provider_type: String,
+) -> anyhow::Result<pb::IdentityProviderType> {
+    let mut details: std::collections::HashMap<String, String> = s.details.into_iter().collect();
+    if let Some(path) = &s.metadata_file {
+        let doc = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--metadata-file {}: {e}", path.display()))?;
+        details.insert("MetadataFile".into(), doc);
+    }
+    Ok(pb::IdentityProviderType {
         user_pool_id: s.provider.pool,
         provider_name: s.provider.name,
         provider_type,
-        provider_details: s.details.into_iter().collect(),
+        provider_details: details,
         attribute_mapping: s.mapping.into_iter().collect(),
         idp_identifiers: s.identifiers,
         ..Default::default()
-    }
+    })
 }
 
 /// `signet admin identity-providers …`
@@ -681,15 +690,16 @@ async fn identity_providers(c: &mut Admin, cmd: IdentityProvidersCommand) -> any
             settings,
             provider_type,
         } => answer(
-            c.create_identity_provider(provider(settings, provider_type))
+            c.create_identity_provider(provider(settings, provider_type)?)
                 .await,
         )?,
         IdentityProvidersCommand::Describe(sel) => {
             answer(c.describe_identity_provider(provider_ref(sel)).await)?
         }
-        IdentityProvidersCommand::Update(s) => {
-            answer(c.update_identity_provider(provider(s, String::new())).await)?
-        }
+        IdentityProvidersCommand::Update(s) => answer(
+            c.update_identity_provider(provider(s, String::new())?)
+                .await,
+        )?,
         IdentityProvidersCommand::Delete(sel) => {
             let name = sel.name.clone();
             answer(c.delete_identity_provider(provider_ref(sel)).await)?;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 mod flow;
 mod forms;
+mod saml;
 
 use flow::{authorize, idp_form_post, idp_response, logout};
 use forms::{
@@ -43,6 +44,13 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route(
             "/{pool_id}/oauth2/idpresponse",
             get(idp_response).post(idp_form_post),
+        )
+        .route("/{pool_id}/saml2/metadata", get(saml::metadata))
+        .route(
+            "/{pool_id}/saml2/idpresponse",
+            get(saml::idp_return)
+                .post(saml::idp_post)
+                .layer(axum::extract::DefaultBodyLimit::max(saml::MAX_SAML_FORM)),
         )
 }
 
@@ -406,6 +414,14 @@ fn same_origin(gw: &Gateway, headers: &HeaderMap) -> bool {
 }
 
 fn form_of(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Box<Response>> {
+    form_of_sized(headers, body, 16 * 1024)
+}
+
+fn form_of_sized(
+    headers: &HeaderMap,
+    body: &[u8],
+    max: usize,
+) -> Result<HashMap<String, String>, Box<Response>> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -416,7 +432,7 @@ fn form_of(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, 
     });
     let text = std::str::from_utf8(body)
         .ok()
-        .filter(|_| ok_type && body.len() <= 16 * 1024);
+        .filter(|_| ok_type && body.len() <= max);
     text.ok_or(())
         .and_then(|t| crate::api::http::oauth::parse_pairs(t).map_err(|_| ()))
         .map_err(|()| {
