@@ -1,7 +1,9 @@
 //! Black-box: the hosted sign-in's administration through the real binary, as README's
 //! "Hosted sign-in" section runs it: a code-flow client with callback and logout URLs, an
 //! OIDC identity provider (its secret never printed), the client offering it, a pool user
-//! linked to a provider user (and not twice), unlinked, and the pages' look set and cleared.
+//! linked to a provider user (and not twice), unlinked, the pages' look set and cleared; a
+//! SAML provider from a metadata document (`--metadata-file`), our SP metadata for the
+//! IdP's admin, and what a SAML provider may not ask for.
 
 use crate::support::{json_ok, start_dev, text, Cli};
 use serde_json::json;
@@ -186,4 +188,73 @@ async fn hosted_sign_in_walkthrough_with_the_cli() {
         json_ok("update-pool --clear-ui", &out)["user_pool"]["ui_customization"],
         serde_json::Value::Null
     );
+
+    saml_provider_from_a_metadata_file(&cli, &dev, &pool, tmp.path()).await;
+}
+
+/// An IdP's metadata document: entity ID, HTTP-Redirect sign-on URL, one signing
+/// certificate (pysaml2's test IdP's, from signet-saml's fixtures).
+fn idp_metadata() -> String {
+    let pem = include_str!("../../../signet-saml/tests/fixtures/idp-cert.pem");
+    let cert: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.corp.example/saml">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.corp.example/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"#
+    )
+}
+
+async fn saml_provider_from_a_metadata_file(
+    cli: &Cli,
+    dev: &signet_testkit::ChildProcess,
+    pool: &str,
+    dir: &std::path::Path,
+) {
+    let file = dir.join("idp-metadata.xml");
+    std::fs::write(&file, idp_metadata()).unwrap();
+    let file = file.to_string_lossy().to_string();
+    let create = [
+        "identity-providers",
+        "create",
+        "--pool",
+        pool,
+        "--name",
+        "Okta",
+        "--type",
+        "SAML",
+        "--metadata-file",
+        &file,
+        "--map",
+        "email=email",
+    ];
+    let out = cli.admin(&create).await;
+    let p = json_ok("create SAML provider", &out);
+    let details = &p["identity_provider"]["provider_details"];
+    assert_eq!(
+        details["SSORedirectBindingURI"],
+        "https://idp.corp.example/sso"
+    );
+    assert_eq!(details["IDPSignout"], "false");
+    assert!(text(&details["MetadataFile"]).contains("IDPSSODescriptor"));
+    // What Signet does not do is refused, not accepted and ignored.
+    let mut init = create.to_vec();
+    init[5] = "Okta2";
+    init.extend(["--detail", "IDPInit=true"]);
+    let out = cli.admin(&init).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IdP-initiated"));
+    // Our side, for the IdP's admin.
+    let http = dev.ready["http_addr"].as_str().unwrap();
+    let (status, md) = signet_testkit::http_get(http, &format!("/{pool}/saml2/metadata"))
+        .await
+        .expect("SP metadata");
+    assert_eq!(status, 200);
+    assert!(
+        md.contains(&format!("entityID=\"urn:signet:sp:{pool}\"")),
+        "{md}"
+    );
+    assert!(md.contains(&format!("/{pool}/saml2/idpresponse\"")), "{md}");
 }
