@@ -943,3 +943,100 @@ async fn a_second_factor_is_asked_on_its_own_page() {
     .await;
     assert_eq!(t.status, 200, "{}", t.body);
 }
+
+/// A pool that requires MFA, and an account with no factor yet: the page shows a new
+/// authenticator key (MFA_SETUP), a mistyped code shows it again, the code pyotp makes from
+/// the key (an authenticator nobody here wrote) completes the sign-in; the next sign-in
+/// asks that authenticator's code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_without_a_factor_sets_up_an_authenticator_on_the_page() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (pool, client_id, _) = setup(gw).await;
+    admin_client(gw)
+        .await
+        .set_user_pool_mfa_config(admin(pb::SetUserPoolMfaConfigRequest {
+            user_pool_id: pool.clone(),
+            mfa_configuration: "ON".into(),
+            software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
+                enabled: true,
+            }),
+            ..Default::default()
+        }))
+        .await
+        .expect("MFA on");
+    let c = s256(VERIFIER);
+    let auth = authorize_url(&pool, &pkce_request(&client_id, &c));
+    let mut b = Browser::new(gw);
+    let to_login = location(&b.get(&auth).await);
+    let page = b.get(&to_login).await;
+    let setup_page = b
+        .submit(
+            &to_login,
+            &page,
+            &[("username", "ann"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(setup_page.status, 200, "{}", setup_page.body);
+    assert!(
+        setup_page.body.contains("Set up an authenticator app"),
+        "{}",
+        setup_page.body
+    );
+    assert_eq!(
+        hidden(&setup_page.body, "challenge").as_deref(),
+        Some("MFA_SETUP")
+    );
+    let key = hidden(&setup_page.body, "key").expect("the key");
+    assert!(key.len() >= 32, "{key}");
+    let shown: String = setup_page
+        .body
+        .split("<code id=\"totp-key\">")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .expect("the key on the page")
+        .replace(' ', "");
+    assert_eq!(shown, key);
+    let challenge_url = to_login.replace("/login?", "/challenge?");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = {
+        let (key, now) = (key.clone(), now.to_string());
+        tokio::task::spawn_blocking(move || {
+            crate::support::clients::python_client("totp_codes.py", &[&key, &now])
+        })
+        .await
+        .unwrap()["codes"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let not_it = if code == "000000" { "111111" } else { "000000" };
+    let wrong = b
+        .submit(&challenge_url, &setup_page, &[("answer", not_it)])
+        .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.body.contains(&key[..4]), "the key is shown again");
+    let done = b
+        .submit(&challenge_url, &wrong, &[("answer", code.as_str())])
+        .await;
+    let back = location(&done);
+    assert!(back.starts_with(CALLBACK), "{}: {}", done.status, done.body);
+    // From now on the authenticator is asked for.
+    let mut b2 = Browser::new(gw);
+    let to_login = location(&b2.get(&auth).await);
+    let page = b2.get(&to_login).await;
+    let next = b2
+        .submit(
+            &to_login,
+            &page,
+            &[("username", "ann"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        hidden(&next.body, "challenge").as_deref(),
+        Some("SOFTWARE_TOKEN_MFA")
+    );
+}

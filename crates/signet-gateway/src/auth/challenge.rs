@@ -62,6 +62,7 @@ impl Auth {
                 | Challenge::SmsMfa
                 | Challenge::EmailOtp
                 | Challenge::SelectMfaType
+                | Challenge::MfaSetup
         ) {
             return Err(invalid_session());
         }

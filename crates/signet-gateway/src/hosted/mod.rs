@@ -360,11 +360,41 @@ impl Hosted {
         username: &str,
         password: &str,
     ) -> Result<AuthOutcome, AppError> {
-        for_hosted_page(
+        let r = for_hosted_page(
             self.auth
                 .password_on_hosted_page(&a.pool, &a.client, username, password),
         )
-        .await
+        .await;
+        self.setup_on_page(r).await
+    }
+
+    /// MFA_SETUP on a page: the authenticator's key is made at once (AssociateSoftwareToken
+    /// with the sign-in's session) to be shown, with the session that verifies it.
+    async fn setup_on_page(
+        &self,
+        r: Result<AuthOutcome, AppError>,
+    ) -> Result<AuthOutcome, AppError> {
+        match r? {
+            AuthOutcome::Challenge {
+                name: Challenge::MfaSetup,
+                session,
+                ..
+            } => {
+                let (key, next) = self
+                    .auth
+                    .associate_software_token(None, Some(&session))
+                    .await?;
+                let session = next.ok_or_else(|| {
+                    AppError::Internal("associating during sign-in gave no session".into())
+                })?;
+                Ok(AuthOutcome::Challenge {
+                    name: Challenge::MfaSetup,
+                    session,
+                    parameters: BTreeMap::from([("SECRET_CODE".to_string(), key)]),
+                })
+            }
+            other => Ok(other),
+        }
     }
 
     /// An answer to a challenge page.
@@ -376,6 +406,24 @@ impl Hosted {
         answer: &str,
     ) -> Result<AuthOutcome, AppError> {
         let challenge = Challenge::parse(challenge)?;
+        if challenge == Challenge::MfaSetup {
+            // The app's first code verifies the key; the verified session completes it.
+            let verified = self
+                .auth
+                .verify_software_token(None, Some(session), answer, "Authenticator")
+                .await?
+                .ok_or_else(|| {
+                    AppError::Internal("verifying during sign-in gave no session".into())
+                })?;
+            let r = for_hosted_page(self.auth.answer_on_hosted_page(
+                &a.client,
+                Challenge::MfaSetup,
+                &verified,
+                &BTreeMap::new(),
+            ))
+            .await;
+            return self.setup_on_page(r).await;
+        }
         let key = match challenge {
             Challenge::NewPasswordRequired => "NEW_PASSWORD",
             Challenge::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA_CODE",
@@ -389,11 +437,12 @@ impl Hosted {
             }
         };
         let responses = BTreeMap::from([(key.to_string(), answer.to_string())]);
-        for_hosted_page(
+        let r = for_hosted_page(
             self.auth
                 .answer_on_hosted_page(&a.client, challenge, session, &responses),
         )
-        .await
+        .await;
+        self.setup_on_page(r).await
     }
 
     /// The attributes the sign-up page asks for: the pool's required ones and those it

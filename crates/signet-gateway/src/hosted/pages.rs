@@ -264,6 +264,34 @@ pub(crate) fn challenge(
     styled(&titled(heading, error), &body, f)
 }
 
+/// MFA_SETUP: the new authenticator key (grouped by four for typing; also carried back
+/// in a hidden field, for display only, so a mistyped code shows the key again) and the
+/// first code the app makes.
+pub(crate) fn mfa_setup(f: &Frame<'_>, session: &str, key: &str, error: Option<&str>) -> String {
+    let heading = "Set up an authenticator app";
+    let grouped: Vec<String> = key
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let inner = format!(
+        "<input type=\"hidden\" name=\"challenge\" value=\"MFA_SETUP\">\
+<input type=\"hidden\" name=\"session\" value=\"{}\">\
+<input type=\"hidden\" name=\"key\" value=\"{}\">{}",
+        esc(session),
+        esc(key),
+        field("answer", "Code from the app", "text", "", "one-time-code")
+    );
+    let body = format!(
+        "<h1>{heading}</h1>{}<p>This account needs a second factor. Add this key to an \
+authenticator app (time-based, six digits):</p><p><code id=\"totp-key\">{}</code></p>{}",
+        alert(error),
+        esc(&grouped.join(" ")),
+        form(f, "challenge", &inner, "Continue")
+    );
+    styled(&titled(heading, error), &body, f)
+}
+
 /// The sign-up page: username, password, and the attributes the pool requires.
 pub(crate) fn sign_up(
     f: &Frame<'_>,

@@ -78,8 +78,9 @@ pub(super) async fn challenge_post(
         .hosted
         .answer(&v.a, name, session, text(&form, "answer"))
         .await;
-    v.outcome(r, |m| {
-        pages::challenge(&v.frame(), name, session, &[], "", Some(m))
+    v.outcome(r, |m| match name {
+        "MFA_SETUP" => pages::mfa_setup(&v.frame(), session, text(&form, "key"), Some(m)),
+        _ => pages::challenge(&v.frame(), name, session, &[], "", Some(m)),
     })
 }
 

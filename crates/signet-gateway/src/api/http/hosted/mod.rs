@@ -291,10 +291,13 @@ impl View<'_> {
                         };
                         pages::challenge(&self.frame(), name, &session, &options, &prompt, None)
                     }
-                    // MFA set-up and custom challenges need an app, not a form.
+                    "MFA_SETUP" => {
+                        let key = parameters.get("SECRET_CODE").map(String::as_str);
+                        pages::mfa_setup(&self.frame(), &session, key.unwrap_or(""), None)
+                    }
+                    // Custom challenges need an app, not a form.
                     _ => pages::error(
-                        "This account needs a sign-in step the hosted pages do not offer \
-                         (set up multi-factor authentication in your app first).",
+                        "This account needs a sign-in step the hosted pages do not offer.",
                     ),
                 };
                 self.show(StatusCode::OK, page)
