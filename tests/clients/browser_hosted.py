@@ -27,11 +27,17 @@ Scenarios:
                 Provider's login page at --op (its fields found by name: that page is not
                 Signet's and labels nothing) -> --username / --password and Enter -> its
                 consent page -> "Continue" -> back through Signet -> the callback
+  saml          authorize URL -> sign-in page -> "Continue with <provider>" -> the SAML
+                IdP's login page at --op (its fields found by id: #username, #password)
+                -> --username / --password and Enter -> the IdP's page that posts the
+                Response to Signet's ACS: its own script posts it (or, still there after
+                POST_WAIT_S seconds, a click on #saml-continue; `saml_post` says which:
+                "script" or "button") -> the ACS's 303 -> its GET -> the callback
 
 Every page seen is saved as target/browser-screenshots/<scenario>-<NN>-<step>.png. Prints
 one JSON object: each page's URL, title, headings, alerts, notes, HTTP status, redirect
-chain and the `Origin` the browser sent with a form post (all read from Chromium's network
-log), its inputs and whether each has a label, the
+chain and the form posts among it, each with the `Origin` the browser sent (all read from
+Chromium's network log), its inputs and whether each has a label, the
 screenshot; the final URL; what the scenario measured. Exits non-zero (after printing what
 it saw) when a page does not come in time.
 """
@@ -69,6 +75,8 @@ wsproto==1.3.2
 """
 
 WAIT_S = 15
+# How long a page that posts itself by script may stay before the user clicks its button.
+POST_WAIT_S = 5
 
 
 class Session:
@@ -141,8 +149,8 @@ class Session:
 
     def navigations(self):
         """The document loads since the last call: ([(status, url)] with the redirects,
-        the `Origin` header of the form post among them, if one was posted)."""
-        chain, posts, sent = [], set(), {}
+        [(url, the `Origin` header sent)] of the form posts among them, in order)."""
+        chain, posts, sent = [], [], {}
         for entry in self.driver.get_log("performance"):
             m = json.loads(entry["message"])["message"]
             p = m.get("params", {})
@@ -151,7 +159,7 @@ class Session:
                 if r and r["url"].startswith("http"):
                     chain.append([r["status"], r["url"]])
                 if p["request"]["method"] == "POST":
-                    posts.add(p["requestId"])
+                    posts.append((p["requestId"], p["request"]["url"]))
             elif m["method"] == "Network.requestWillBeSentExtraInfo":
                 headers = {k.lower(): v for k, v in p.get("headers", {}).items()}
                 # The post itself (a redirect's GET under the same id has no body type).
@@ -161,8 +169,7 @@ class Session:
                 r = p["response"]
                 if r["url"].startswith("http"):
                     chain.append([r["status"], r["url"]])
-        origins = [sent[i] for i in posts if i in sent]
-        return chain, (origins[-1] if origins else None)
+        return chain, [[url, sent[i]] for i, url in posts if i in sent]
 
     def texts(self, css):
         from selenium.webdriver.common.by import By
@@ -174,7 +181,7 @@ class Session:
         d = self.driver
         shot = self.shots / f"{self.scenario}-{len(self.pages) + 1:02d}-{step}.png"
         d.save_screenshot(str(shot))
-        chain, origin = self.navigations()
+        chain, posts = self.navigations()
         inputs, unlabelled, hidden = [], [], []
         for i in d.find_elements(By.TAG_NAME, "input"):
             kind = i.get_attribute("type") or "text"
@@ -201,7 +208,8 @@ class Session:
             "text": d.find_element(By.TAG_NAME, "body").text,
             "status": chain[-1][0] if chain else None,
             "chain": chain,
-            "posted_origin": origin,
+            "posted_origin": posts[-1][1] if posts else None,
+            "posts": posts,
             "inputs": inputs,
             "hidden": hidden,
             "unlabelled": unlabelled,
@@ -279,19 +287,19 @@ class Session:
         (ActionChains(d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)
          .send_keys(value).perform())
 
-    def type_into(self, name, value):
-        """For a page that labels nothing (another party's): click the input named `name`,
-        select what is there and type `value`."""
+    def type_into(self, css, value):
+        """For another party's page (its labels not Signet's to judge): click the one input
+        `css` selects, select what is there and type `value`."""
         from selenium.webdriver.common.action_chains import ActionChains
         from selenium.webdriver.common.by import By
         from selenium.webdriver.common.keys import Keys
         d = self.driver
-        found = d.find_elements(By.CSS_SELECTOR, f'input[name="{name}"]')
+        found = d.find_elements(By.CSS_SELECTOR, css)
         if len(found) != 1:
-            raise AssertionError(f"{len(found)} inputs named {name!r} on {d.current_url}")
+            raise AssertionError(f"{len(found)} inputs {css!r} on {d.current_url}")
         found[0].click()
         if d.switch_to.active_element != found[0]:
-            raise AssertionError(f"clicking the input {name!r} did not focus it")
+            raise AssertionError(f"clicking the input {css!r} did not focus it")
         (ActionChains(d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)
          .send_keys(value).perform())
 
@@ -438,15 +446,21 @@ def keyboard(s, a):
     at_callback(s, a, s.observe("callback"))
 
 
-def federated(s, a):
+def to_provider(s, a, step):
+    """The authorize URL, Signet's sign-in page, its "Continue with <provider>": the page
+    the browser then shows, observed as `step`."""
     page = s.open(a.authorize, "sign-in-page")
     expect(page, page["heading"].startswith("Sign in"), "no sign-in page")
     s.click_link(f"Continue with {a.provider}", "the provider's login page")
-    page = s.observe("op-login-page")
+    return s.observe(step)
+
+
+def federated(s, a):
+    page = to_provider(s, a, "op-login-page")
     expect(page, page["url"].startswith(a.op + "/") and page["heading"] == "Sign-in",
            "no login page at the provider")
-    s.type_into("login", a.username)
-    s.type_into("password", a.password)
+    s.type_into('input[name="login"]', a.username)
+    s.type_into('input[name="password"]', a.password)
     s.observe("op-login-filled")
     s.press_enter("the provider's consent page")
     page = s.observe("op-consent-page")
@@ -456,8 +470,32 @@ def federated(s, a):
     at_callback(s, a, s.observe("callback"))
 
 
+def saml(s, a):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+    page = to_provider(s, a, "idp-login-page")
+    expect(page, page["url"].startswith(a.op + "/sso/redirect?")
+           and "username" in [i["id"] for i in page["inputs"]], "no login page at the IdP")
+    s.type_into("#username", a.username)
+    s.type_into("#password", a.password)
+    s.observe("idp-login-filled")
+    s.press_enter("the IdP's answer")
+    # The IdP answers a page whose script posts its Response to Signet's ACS at once: the
+    # browser leaves the IdP, unless the script did not run (then the user clicks).
+    try:
+        WebDriverWait(s.driver, POST_WAIT_S, poll_frequency=0.05).until(
+            lambda d: not d.current_url.startswith(a.op + "/"))
+        s.result["saml_post"] = "script"
+    except TimeoutException:
+        page = s.observe("idp-post-page")
+        expect(page, "Continue" in page["buttons"], "no page posting the Response at the IdP")
+        s.result["saml_post"] = "button"
+        s.click("#saml-continue", "Signet's answer to the post")
+    at_callback(s, a, s.observe("callback"))
+
+
 SCENARIOS = {f.__name__: f for f in (sign_in, sign_up, bad_redirect, csrf, keyboard,
-                                     federated)}
+                                     federated, saml)}
 
 
 def main():

@@ -4,8 +4,11 @@
 //! user signs in to is served by the test itself (its callback, the user's mailbox, an
 //! attacker's page), and the test exchanges the code the browser brought back. Federated
 //! sign-in goes through a real, independent OpenID Provider (panva's `oidc-provider` from
-//! npm, a child process: [`OpenIdProvider`]), its own login and consent pages included.
+//! npm, a child process: [`OpenIdProvider`]), its own login and consent pages included, and
+//! through a real SAML 2.0 IdP (pysaml2: [`SamlIdp`]), its login page and the page whose
+//! script posts its Response to Signet included.
 
+use super::hosted_saml::{saml_provider, SAML_PROVIDER};
 use super::hosted_sign_in::{authorize_url, exchange, issuer, verified};
 use crate::support::browser::{hidden, location, query_param, Browser};
 use crate::support::clients::python_client;
@@ -13,6 +16,7 @@ use crate::support::identity::PASSWORD;
 use crate::support::oauth::*;
 use crate::support::openid_provider::{OpenIdProvider, OP_EMAIL, OP_NAME, OP_SUBJECT};
 use crate::support::pools::*;
+use crate::support::saml_idp::SamlIdp;
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::Value;
 use signet_gateway::GatewayHandle;
@@ -212,8 +216,13 @@ async fn setup() -> Fixture {
     let gw = env.a();
     let (pool, api_client) = pool_and_client(gw, false).await;
     confirmed_user(gw, &pool, &api_client, "ann", "ann@example.com", PASSWORD).await;
+    with_app(env, pool, &["COGNITO"]).await
+}
+
+/// The app's server for `pool` and its [`browser_client`], offering `providers`.
+async fn with_app(env: Arc<TestEnv>, pool: String, providers: &[&str]) -> Fixture {
     let app = App::start(env.clone(), &pool).await;
-    let client = browser_client(gw, &pool, &app.callback(), &["COGNITO"]).await;
+    let client = browser_client(env.a(), &pool, &app.callback(), providers).await;
     Fixture {
         env,
         pool,
@@ -695,6 +704,71 @@ async fn the_sign_in_page_works_by_keyboard_alone() {
     f.app.stop().await;
 }
 
+/// Run a federated `scenario` (`federated`, `saml`) for `r`: the user clicks "Continue with
+/// `provider`" on Signet's page and types `login` (username, password) at the provider, whose
+/// pages the browser finds at `base`. Checks that Signet's page offered the provider and that
+/// its button went through Signet's authorize, naming the provider, to the provider's page
+/// `step` (200): the report and that page.
+async fn sign_in_upstream(
+    f: &Fixture,
+    r: &Request,
+    scenario: &str,
+    provider: &str,
+    base: &str,
+    login: (&str, &str),
+    step: &str,
+) -> (Value, Value) {
+    let out = browser(
+        scenario,
+        f.env.a(),
+        &[
+            ("authorize", &r.url),
+            ("callback", &f.app.callback()),
+            ("provider", provider),
+            ("op", base),
+            ("username", login.0),
+            ("password", login.1),
+        ],
+    )
+    .await;
+    let offered = page(&out, "sign-in-page");
+    assert!(
+        text(&offered["text"]).contains(&format!("Continue with {provider}")),
+        "{offered:#}"
+    );
+    let at = page(&out, step).clone();
+    assert_eq!(at["status"], 200, "{at:#}");
+    assert_eq!(at["chain"][0][0], 302, "{at:#}");
+    let button = text(&at["chain"][0][1]);
+    assert!(button.starts_with(&format!("{}/oauth2/authorize?", issuer(&f.pool))));
+    assert_eq!(
+        query_param(button, "identity_provider").as_deref(),
+        Some(provider)
+    );
+    (out, at)
+}
+
+/// The app's code at the end of a federated sign-in, exchanged: tokens for the pool's user
+/// `username`, with `email` and the one identity (provider, its type, the user's id there).
+async fn federated_tokens(
+    f: &Fixture,
+    out: &Value,
+    r: &Request,
+    username: &str,
+    email: &str,
+    identity: (&str, &str, &str),
+) {
+    let code = code_at_callback(f, out, r);
+    let (id, access) = tokens(f, &code, r).await;
+    assert_eq!(id["cognito:username"], username, "{id:#?}");
+    assert_eq!(id["email"], email, "{id:#?}");
+    let (provider, kind, user_id) = identity;
+    assert_eq!(id["identities"][0]["providerName"], provider, "{id:#?}");
+    assert_eq!(id["identities"][0]["providerType"], kind, "{id:#?}");
+    assert_eq!(id["identities"][0]["userId"], user_id, "{id:#?}");
+    assert_eq!(access["username"], username);
+}
+
 /// Our client at the OpenID Provider, and the provider's name in the pool.
 const OP_CLIENT_ID: &str = "signet-at-op";
 const OP_CLIENT_SECRET: &str = "op-secret-for-signet";
@@ -733,15 +807,7 @@ async fn setup_federated() -> (Fixture, OpenIdProvider) {
         }))
         .await
         .unwrap_or_else(|e| panic!("create idp: {}: {}", exception(&e), e.message()));
-    let app = App::start(env.clone(), &pool).await;
-    let client = browser_client(gw, &pool, &app.callback(), &["COGNITO", OP_PROVIDER]).await;
-    let f = Fixture {
-        env,
-        pool,
-        client,
-        app,
-    };
-    (f, op)
+    (with_app(env, pool, &["COGNITO", OP_PROVIDER]).await, op)
 }
 
 /// Federated sign-in with a real, independent OpenID Provider (panva's `oidc-provider`):
@@ -755,31 +821,20 @@ async fn setup_federated() -> (Fixture, OpenIdProvider) {
 async fn a_browser_signs_in_at_a_real_openid_provider_and_brings_the_app_a_code() {
     let (f, op) = setup_federated().await;
     let r = request(&f, &f.app.callback());
-    let out = browser(
-        "federated",
-        f.env.a(),
-        &[
-            ("authorize", &r.url),
-            ("callback", &f.app.callback()),
-            ("provider", OP_PROVIDER),
-            ("op", &op.issuer),
-            ("username", "olga"),
-            ("password", "any-password-will-do"),
-        ],
-    )
-    .await;
-
     // Signet's page offers the provider; its button goes through Signet's authorize to the
     // provider's authorize endpoint (our client there, the scopes, S256, Signet's own nonce
     // and state, the pool's idpresponse) and on to the provider's login page.
-    let login = page(&out, "sign-in-page");
-    assert!(
-        text(&login["text"]).contains(&format!("Continue with {OP_PROVIDER}")),
-        "{login:#}"
-    );
+    let (out, at_op) = sign_in_upstream(
+        &f,
+        &r,
+        "federated",
+        OP_PROVIDER,
+        &op.issuer,
+        ("olga", "any-password-will-do"),
+        "op-login-page",
+    )
+    .await;
     let idpresponse = format!("{}/oauth2/idpresponse", issuer(&f.pool));
-    let at_op = page(&out, "op-login-page");
-    assert_eq!(at_op["status"], 200, "{at_op:#}");
     assert!(
         text(&at_op["url"]).starts_with(&format!("{}/interaction/", op.issuer)),
         "{at_op:#}"
@@ -787,13 +842,6 @@ async fn a_browser_signs_in_at_a_real_openid_provider_and_brings_the_app_a_code(
     assert_eq!(at_op["heading"], "Sign-in");
     let chain = at_op["chain"].as_array().expect("chain");
     assert_eq!(chain.len(), 3, "{at_op:#}");
-    assert_eq!(chain[0][0], 302, "{at_op:#}");
-    let button = text(&chain[0][1]);
-    assert!(button.starts_with(&format!("{}/oauth2/authorize?", issuer(&f.pool))));
-    assert_eq!(
-        query_param(button, "identity_provider").as_deref(),
-        Some(OP_PROVIDER)
-    );
     assert_eq!(chain[1][0], 303, "{at_op:#}");
     let asked = text(&chain[1][1]);
     assert!(
@@ -839,16 +887,10 @@ async fn a_browser_signs_in_at_a_real_openid_provider_and_brings_the_app_a_code(
     assert_eq!(hops.len(), back + 2, "Signet's answer is the app: {cb:#}");
 
     // The app's code: tokens for the provider's user, named after the provider.
-    let code = code_at_callback(&f, &out, &r);
-    let (id, access) = tokens(&f, &code, &r).await;
     let username = format!("{}_{OP_SUBJECT}", OP_PROVIDER.to_lowercase());
     assert_eq!(username, "nodeop_op-user-1");
-    assert_eq!(id["cognito:username"], username.as_str(), "{id:#?}");
-    assert_eq!(id["email"], OP_EMAIL, "{id:#?}");
-    assert_eq!(id["identities"][0]["providerName"], OP_PROVIDER, "{id:#?}");
-    assert_eq!(id["identities"][0]["providerType"], "OIDC");
-    assert_eq!(id["identities"][0]["userId"], OP_SUBJECT);
-    assert_eq!(access["username"], username.as_str());
+    let identity = (OP_PROVIDER, "OIDC", OP_SUBJECT);
+    federated_tokens(&f, &out, &r, &username, OP_EMAIL, identity).await;
     let user = admin_client(f.env.a())
         .await
         .admin_get_user(admin(user_ref(&f.pool, &username)))
@@ -885,4 +927,108 @@ async fn a_browser_signs_in_at_a_real_openid_provider_and_brings_the_app_a_code(
     );
     f.app.stop().await;
     op.stop().await;
+}
+
+/// The SAML IdP's one user: (name, password, e-mail).
+const IDP_USER: (&str, &str, &str) = ("alice", "alice-pw", "alice@corp.example");
+
+/// A pool whose SAML provider [`SAML_PROVIDER`] is a real IdP (pysaml2, started here,
+/// signing the Assertion; it fetches our SP metadata from the gateway), the app's server,
+/// and a public client offering the provider beside the pool's own users.
+async fn setup_saml() -> (Fixture, SamlIdp) {
+    let env = Arc::new(TestEnv::start(3, 2).await);
+    let gw = env.a();
+    let local = format!("http://{}", gw.http_addr());
+    let (name, password, email) = IDP_USER;
+    let user = format!("{name}:{password}:{email}");
+    let idp = SamlIdp::start(&[&user], "assertion", (TEST_PUBLIC_URL, &local)).await;
+    let (pool, _) = pool_and_client(gw, false).await;
+    saml_provider(gw, &pool, &idp).await;
+    (with_app(env, pool, &["COGNITO", SAML_PROVIDER]).await, idp)
+}
+
+/// Federated sign-in with a real SAML 2.0 IdP (pysaml2): the user clicks "Continue with
+/// Corp" on Signet's page, which sends the browser to the IdP with our AuthnRequest, and
+/// types a login on the IdP's page; the IdP's answer posts its signed Response to Signet's
+/// ACS (by its own script, or the user's click on its button); the ACS answers 303 to its
+/// GET, and that sends the browser to the app's callback with a code and the state. The
+/// tokens name `corp_alice` (the provider, the NameID) with the mapped e-mail and a SAML
+/// identity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_at_a_real_saml_idp_and_brings_the_app_a_code() {
+    let (f, idp) = setup_saml().await;
+    let (name, password, email) = IDP_USER;
+    let r = request(&f, &f.app.callback());
+    // Signet's page offers the provider; its button goes through Signet's authorize straight
+    // to the IdP's sign-on URL with our AuthnRequest and the sealed RelayState: the IdP's
+    // login page, its fields labelled.
+    let (out, at_idp) = sign_in_upstream(
+        &f,
+        &r,
+        "saml",
+        SAML_PROVIDER,
+        &idp.base(),
+        (name, password),
+        "idp-login-page",
+    )
+    .await;
+    let chain = at_idp["chain"].as_array().expect("chain");
+    let asked = text(&at_idp["url"]);
+    assert_eq!(chain.len(), 2, "{at_idp:#}");
+    assert_eq!(chain[1], serde_json::json!([200, asked]), "{at_idp:#}");
+    assert!(asked.starts_with(&format!("{}?", idp.sso_url)), "{asked}");
+    assert!(query_param(asked, "SAMLRequest").is_some(), "{asked}");
+    assert!(query_param(asked, "RelayState").is_some(), "{asked}");
+    assert_eq!(
+        labelled_inputs(&at_idp),
+        pairs(&[("username", "Username"), ("password", "Password")])
+    );
+
+    // The IdP's page posted the Response to the ACS (with the IdP's origin: its script did,
+    // or the user's click; the login's post before it is there too when the script was
+    // quicker than the browser's next look); Signet answered 303 to the ACS's GET, and that
+    // 302 to the app's callback.
+    let how = text(&out["saml_post"]);
+    assert!(how == "script" || how == "button", "{out:#}");
+    let acs = format!("{}/saml2/idpresponse", issuer(&f.pool));
+    let cb = page(&out, "callback");
+    let posts = cb["posts"].as_array().expect("posts");
+    assert_eq!(
+        posts.last(),
+        Some(&serde_json::json!([&acs, idp.base()])),
+        "the last post: to the ACS, from the IdP's page: {cb:#}"
+    );
+    assert_eq!(cb["posted_origin"], idp.base(), "{cb:#}");
+    let hops = cb["chain"].as_array().expect("chain");
+    let back = hops
+        .iter()
+        .position(|h| h[1] == acs.as_str())
+        .unwrap_or_else(|| panic!("the browser never posted to the ACS: {cb:#}"));
+    assert_eq!(hops.len(), back + 3, "the ACS, its GET, the app: {cb:#}");
+    assert_eq!(hops[back][0], 303, "{cb:#}");
+    assert_eq!(hops[back + 1][0], 302, "{cb:#}");
+    let result = text(&hops[back + 1][1]);
+    assert!(result.starts_with(&format!("{acs}?")), "{cb:#}");
+    assert!(query_param(result, "result").is_some(), "{result}");
+
+    // The app's code: tokens for the IdP's user, named after the provider and the NameID.
+    let identity = (SAML_PROVIDER, "SAML", name);
+    federated_tokens(&f, &out, &r, "corp_alice", email, identity).await;
+
+    // What the IdP served: the AuthnRequest's login page and the login's answer; nothing
+    // it refused but the icon Chromium asks every site for.
+    let log = idp.log();
+    for want in [
+        "saml_idp.py: GET /sso/redirect -> 200",
+        "saml_idp.py: POST /sso/login -> 200",
+    ] {
+        assert!(log.iter().any(|l| l == want), "{want}: {log:#?}");
+    }
+    let refused = log
+        .iter()
+        .filter(|l| l.contains(" -> 4") || l.contains(" -> 5"))
+        .filter(|l| !l.contains(" /favicon.ico "));
+    assert_eq!(refused.count(), 0, "the IdP refused something: {log:#?}");
+    f.app.stop().await;
+    idp.stop().await;
 }

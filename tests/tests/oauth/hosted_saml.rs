@@ -19,15 +19,26 @@ use signet_testkit::{admin, admin_client, TestEnv, TEST_PUBLIC_URL};
 use signet_verify::TokenUse;
 use std::collections::HashMap;
 
+/// The SAML provider the tests make.
+pub(crate) const SAML_PROVIDER: &str = "Corp";
+
 /// A pool with the SAML provider `Corp` made from `idp`'s metadata URL, and a public
 /// code-flow client offering it: (pool, client id).
 async fn setup(gw: &GatewayHandle, idp: &SamlIdp) -> (String, String) {
     let (pool, _) = pool_and_client(gw, false).await;
+    saml_provider(gw, &pool, idp).await;
+    let client = code_client(gw, &pool, &[SAML_PROVIDER]).await;
+    (pool, client)
+}
+
+/// The SAML provider [`SAML_PROVIDER`] of `pool`, made from `idp`'s metadata URL (mapped:
+/// email and name), and checked to have read that metadata.
+pub(crate) async fn saml_provider(gw: &GatewayHandle, pool: &str, idp: &SamlIdp) {
     let created = admin_client(gw)
         .await
         .create_identity_provider(admin(pb::IdentityProviderType {
-            user_pool_id: pool.clone(),
-            provider_name: "Corp".into(),
+            user_pool_id: pool.into(),
+            provider_name: SAML_PROVIDER.into(),
             provider_type: "SAML".into(),
             provider_details: HashMap::from([(
                 "MetadataURL".to_string(),
@@ -49,8 +60,6 @@ async fn setup(gw: &GatewayHandle, idp: &SamlIdp) -> (String, String) {
         created.provider_details
     );
     assert!(created.provider_details["MetadataFile"].contains("IDPSSODescriptor"));
-    let client = code_client(gw, &pool, &["Corp"]).await;
-    (pool, client)
 }
 
 /// Through the IdP up to its answer: the authorize request naming the provider, the

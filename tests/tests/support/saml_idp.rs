@@ -47,6 +47,11 @@ impl SamlIdp {
         }
     }
 
+    /// `http://127.0.0.1:PORT`, where a browser reaches it.
+    pub fn base(&self) -> String {
+        self.server.said("base")
+    }
+
     /// Its entity ID.
     pub fn entity_id(&self) -> String {
         self.server.said("entity_id")
@@ -55,6 +60,11 @@ impl SamlIdp {
     /// What it logged so far.
     pub fn log(&self) -> Vec<String> {
         self.server.log()
+    }
+
+    /// Kill it and wait for it to end.
+    pub async fn stop(self) {
+        self.server.stop().await
     }
 }
 
