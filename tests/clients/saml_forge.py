@@ -73,30 +73,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pinned_venv  # noqa: E402
 
-VENV = "saml-venv"
-# A full pinned lock (CPython 3.10+ on Linux; resolved on 3.10, where pycparser and
-# python-dateutil need older releases than on 3.11+); saml_idp.py holds the same one.
-REQUIREMENTS = """\
-certifi==2026.10.19.post1
-cffi==2.1.1
-charset-normalizer==3.5.3
-cryptography==50.0.2
-defusedxml==0.7.1
-elementpath==4.8.0
-idna==3.21
-lxml==6.2.1
-pycparser==3.11
-pyOpenSSL==26.4.0
-pysaml2==7.5.5
-python-dateutil==3.0.0
-requests==2.34.2
-signxml==5.2.0
-six==1.17.0
-typing_extensions==4.16.0
-tzdata==2026.6
-urllib3==2.8.0
-xmlschema==2.5.1
-"""
+from saml_requirements import REQUIREMENTS, VENV  # noqa: E402
 
 if __name__ == "__main__":
     pinned_venv.ensure(VENV, REQUIREMENTS)
@@ -467,8 +444,6 @@ def selftest() -> None:
 
     import saml_idp
 
-    assert saml_idp.REQUIREMENTS == REQUIREMENTS and saml_idp.VENV == VENV, \
-        "saml_idp.py and saml_forge.py must share one venv and one lock"
     saml_idp.quiet_pysaml2()
     alice = saml_idp.User("alice", "alice-password", "alice@example.com")
     out = {"ok": True, "cases": {}, "misfits": {}}

@@ -22,13 +22,35 @@ use std::collections::HashMap;
 /// The SAML provider the tests make.
 pub(crate) const SAML_PROVIDER: &str = "Corp";
 
-/// A pool with the SAML provider `Corp` made from `idp`'s metadata URL, and a public
-/// code-flow client offering it: (pool, client id).
-async fn setup(gw: &GatewayHandle, idp: &SamlIdp) -> (String, String) {
+/// A cluster (`stores`, `gateways`), the IdP (alice; signing per `sign`), a pool with the
+/// SAML provider `Corp` made from the IdP's metadata URL, and a public code-flow client
+/// offering it.
+struct Setup {
+    env: TestEnv,
+    idp: SamlIdp,
+    pool: String,
+    client: String,
+}
+
+async fn setup(stores: usize, gateways: usize, sign: &str) -> Setup {
+    let env = TestEnv::start(stores, gateways).await;
+    let gw = env.a();
+    let local = format!("http://{}", gw.http_addr());
+    let idp = SamlIdp::start(
+        &["alice:alice-pw:alice@corp.example"],
+        sign,
+        (TEST_PUBLIC_URL, &local),
+    )
+    .await;
     let (pool, _) = pool_and_client(gw, false).await;
-    saml_provider(gw, &pool, idp).await;
+    saml_provider(gw, &pool, &idp).await;
     let client = code_client(gw, &pool, &[SAML_PROVIDER]).await;
-    (pool, client)
+    Setup {
+        env,
+        idp,
+        pool,
+        client,
+    }
 }
 
 /// The SAML provider [`SAML_PROVIDER`] of `pool`, made from `idp`'s metadata URL (mapped:
@@ -118,18 +140,16 @@ async fn user_exists(gw: &GatewayHandle, pool: &str, username: &str) -> bool {
 /// gateway, signs nobody in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saml_idp_signs_a_user_in_through_the_hosted_pages() {
-    let env = TestEnv::start(3, 2).await;
+    let Setup {
+        env,
+        idp,
+        pool,
+        client,
+    } = setup(3, 2, "assertion").await;
     let gw = env.a();
-    let local = format!("http://{}", gw.http_addr());
-    let idp = SamlIdp::start(
-        &["alice:alice-pw:alice@corp.example"],
-        "assertion",
-        (TEST_PUBLIC_URL, &local),
-    )
-    .await;
-    let (pool, client) = setup(gw, &idp).await;
 
     // Our SP metadata, for the IdP's admin.
+    let local = format!("http://{}", gw.http_addr());
     let md = http()
         .get(format!("{local}/{pool}/saml2/metadata"))
         .send()
@@ -149,7 +169,7 @@ async fn a_saml_idp_signs_a_user_in_through_the_hosted_pages() {
     );
 
     let mut b = Browser::new(gw);
-    let start = authorize(&pool, &client, &[("identity_provider", "Corp")]);
+    let start = authorize(&pool, &client, &[("identity_provider", SAML_PROVIDER)]);
     let (acs, response, relay) = to_idp_and_back(&mut b, &idp, &start).await;
     assert_eq!(acs, format!("{TEST_PUBLIC_URL}/{pool}/saml2/idpresponse"));
     let done = post_back(&mut b, &acs, &response, &relay).await;
@@ -182,21 +202,18 @@ async fn a_saml_idp_signs_a_user_in_through_the_hosted_pages() {
 /// last, signs alice in — so each refusal was for its attack.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_or_wrapped_saml_responses_sign_nobody_in() {
-    let env = TestEnv::start(1, 1).await;
+    let Setup {
+        env,
+        idp,
+        pool,
+        client,
+    } = setup(1, 1, "assertion").await;
     let gw = env.a();
-    let local = format!("http://{}", gw.http_addr());
-    let idp = SamlIdp::start(
-        &["alice:alice-pw:alice@corp.example"],
-        "assertion",
-        (TEST_PUBLIC_URL, &local),
-    )
-    .await;
-    let (pool, client) = setup(gw, &idp).await;
     let keys_dir = tempfile::tempdir().unwrap();
     let (key, cert) = attacker_keys(keys_dir.path()).await;
 
     let mut b = Browser::new(gw);
-    let start = authorize(&pool, &client, &[("identity_provider", "Corp")]);
+    let start = authorize(&pool, &client, &[("identity_provider", SAML_PROVIDER)]);
     let (acs, genuine, relay) = to_idp_and_back(&mut b, &idp, &start).await;
     let evil = ["--name-id", "mallory"];
     let mut attacks = vec![
@@ -245,18 +262,15 @@ async fn forged_or_wrapped_saml_responses_sign_nobody_in() {
 /// came; wrapped (XSW1, XSW2), stripped or changed, refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_response_is_checked_and_cannot_be_wrapped() {
-    let env = TestEnv::start(1, 1).await;
+    let Setup {
+        env,
+        idp,
+        pool,
+        client,
+    } = setup(1, 1, "response").await;
     let gw = env.a();
-    let local = format!("http://{}", gw.http_addr());
-    let idp = SamlIdp::start(
-        &["alice:alice-pw:alice@corp.example"],
-        "response",
-        (TEST_PUBLIC_URL, &local),
-    )
-    .await;
-    let (pool, client) = setup(gw, &idp).await;
     let mut b = Browser::new(gw);
-    let start = authorize(&pool, &client, &[("identity_provider", "Corp")]);
+    let start = authorize(&pool, &client, &[("identity_provider", SAML_PROVIDER)]);
     let (acs, genuine, relay) = to_idp_and_back(&mut b, &idp, &start).await;
     let evil = ["--name-id", "mallory"];
     for what in ["xsw1", "xsw2", "strip", "tamper"] {
@@ -274,17 +288,14 @@ async fn a_signed_response_is_checked_and_cannot_be_wrapped() {
 /// before anything is checked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saml_answer_only_completes_in_the_browser_that_asked() {
-    let env = TestEnv::start(1, 1).await;
+    let Setup {
+        env,
+        idp,
+        pool,
+        client,
+    } = setup(1, 1, "assertion").await;
     let gw = env.a();
-    let local = format!("http://{}", gw.http_addr());
-    let idp = SamlIdp::start(
-        &["alice:alice-pw:alice@corp.example"],
-        "assertion",
-        (TEST_PUBLIC_URL, &local),
-    )
-    .await;
-    let (pool, client) = setup(gw, &idp).await;
-    let start = authorize(&pool, &client, &[("identity_provider", "Corp")]);
+    let start = authorize(&pool, &client, &[("identity_provider", SAML_PROVIDER)]);
     let mut attacker = Browser::new(gw);
     let (acs, response, relay) = to_idp_and_back(&mut attacker, &idp, &start).await;
     // The victim's browser has its own CSRF cookie (it opened the sign-in page).

@@ -872,6 +872,38 @@ async fn the_pages_wear_the_pools_logo_and_colours_and_nothing_else() {
     .await;
 }
 
+/// MFA turned ON in `pool` with `config`'s factors, then ann's password typed on the sign-in
+/// page of an authorization request of `client_id`: the browser, the sign-in page's URL and
+/// the page that came next.
+async fn mfa_on_and_password(
+    gw: &GatewayHandle,
+    pool: &str,
+    client_id: &str,
+    config: pb::SetUserPoolMfaConfigRequest,
+) -> (Browser, String, Reply) {
+    admin_client(gw)
+        .await
+        .set_user_pool_mfa_config(admin(pb::SetUserPoolMfaConfigRequest {
+            user_pool_id: pool.into(),
+            mfa_configuration: "ON".into(),
+            ..config
+        }))
+        .await
+        .expect("MFA on");
+    let auth = authorize_url(pool, &pkce_request(client_id, &s256(VERIFIER)));
+    let mut b = Browser::new(gw);
+    let to_login = location(&b.get(&auth).await);
+    let page = b.get(&to_login).await;
+    let next = b
+        .submit(
+            &to_login,
+            &page,
+            &[("username", "ann"), ("password", PASSWORD)],
+        )
+        .await;
+    (b, to_login, next)
+}
+
 /// A pool that requires MFA: the sign-in page's password leads to the code page (the
 /// code went to the user's verified e-mail), a wrong code keeps the user there, the right
 /// one ends at the app with a code; the code page's session is the sign-in's own (another
@@ -881,28 +913,16 @@ async fn a_second_factor_is_asked_on_its_own_page() {
     let env = TestEnv::start(3, 2).await;
     let gw = env.a();
     let (pool, client_id, (conf_id, _)) = setup(gw).await;
-    admin_client(gw)
-        .await
-        .set_user_pool_mfa_config(admin(pb::SetUserPoolMfaConfigRequest {
-            user_pool_id: pool.clone(),
-            mfa_configuration: "ON".into(),
+    let (mut b, to_login, mfa) = mfa_on_and_password(
+        gw,
+        &pool,
+        &client_id,
+        pb::SetUserPoolMfaConfigRequest {
             email_mfa_configuration: Some(pb::EmailMfaConfigType { enabled: true }),
             ..Default::default()
-        }))
-        .await
-        .expect("MFA on");
-    let c = s256(VERIFIER);
-    let auth = authorize_url(&pool, &pkce_request(&client_id, &c));
-    let mut b = Browser::new(gw);
-    let to_login = location(&b.get(&auth).await);
-    let page = b.get(&to_login).await;
-    let mfa = b
-        .submit(
-            &to_login,
-            &page,
-            &[("username", "ann"), ("password", PASSWORD)],
-        )
-        .await;
+        },
+    )
+    .await;
     assert_eq!(mfa.status, 200, "{}", mfa.body);
     assert!(mfa.body.contains("Enter your code"), "{}", mfa.body);
     assert!(mfa.body.contains("We sent a code to"), "{}", mfa.body);
@@ -953,30 +973,18 @@ async fn an_account_without_a_factor_sets_up_an_authenticator_on_the_page() {
     let env = TestEnv::start(1, 1).await;
     let gw = env.a();
     let (pool, client_id, _) = setup(gw).await;
-    admin_client(gw)
-        .await
-        .set_user_pool_mfa_config(admin(pb::SetUserPoolMfaConfigRequest {
-            user_pool_id: pool.clone(),
-            mfa_configuration: "ON".into(),
+    let (mut b, to_login, setup_page) = mfa_on_and_password(
+        gw,
+        &pool,
+        &client_id,
+        pb::SetUserPoolMfaConfigRequest {
             software_token_mfa_configuration: Some(pb::SoftwareTokenMfaConfigType {
                 enabled: true,
             }),
             ..Default::default()
-        }))
-        .await
-        .expect("MFA on");
-    let c = s256(VERIFIER);
-    let auth = authorize_url(&pool, &pkce_request(&client_id, &c));
-    let mut b = Browser::new(gw);
-    let to_login = location(&b.get(&auth).await);
-    let page = b.get(&to_login).await;
-    let setup_page = b
-        .submit(
-            &to_login,
-            &page,
-            &[("username", "ann"), ("password", PASSWORD)],
-        )
-        .await;
+        },
+    )
+    .await;
     assert_eq!(setup_page.status, 200, "{}", setup_page.body);
     assert!(
         setup_page.body.contains("Set up an authenticator app"),
@@ -1025,6 +1033,7 @@ async fn an_account_without_a_factor_sets_up_an_authenticator_on_the_page() {
     let back = location(&done);
     assert!(back.starts_with(CALLBACK), "{}: {}", done.status, done.body);
     // From now on the authenticator is asked for.
+    let auth = authorize_url(&pool, &pkce_request(&client_id, &s256(VERIFIER)));
     let mut b2 = Browser::new(gw);
     let to_login = location(&b2.get(&auth).await);
     let page = b2.get(&to_login).await;
