@@ -19,8 +19,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // The descriptor set feeds gRPC reflection (grpcurl, evans, Postman discover the APIs).
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
-    tonic_prost_build::configure()
+    // The public messages also speak JSON as AWS's JSON 1.1 protocol does (the gateway's
+    // `POST /` front): Cognito's member names are these fields in PascalCase, except the
+    // acronyms renamed below; every member may be left out.
+    let mut b = tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("signet_descriptor.bin"))
-        .compile_protos(&paths, &[root])?;
+        .message_attribute(
+            ".signet.v1",
+            "#[derive(serde::Serialize, serde::Deserialize)] \
+             #[serde(rename_all = \"PascalCase\", default)]",
+        );
+    for (field, name) in COGNITO_NAMES {
+        b = b.field_attribute(field, format!("#[serde(rename = \"{name}\")]"));
+    }
+    b.compile_protos(&paths, &[root])?;
     Ok(())
 }
+
+/// Fields whose Cognito member name is not their name in PascalCase (by field name, in
+/// every message that has it).
+const COGNITO_NAMES: [(&str, &str); 7] = [
+    ("allowed_oauth_flows", "AllowedOAuthFlows"),
+    ("allowed_oauth_scopes", "AllowedOAuthScopes"),
+    ("callback_urls", "CallbackURLs"),
+    ("logout_urls", "LogoutURLs"),
+    ("default_redirect_uri", "DefaultRedirectURI"),
+    ("user_mfa_setting_list", "UserMFASettingList"),
+    ("csv_header", "CSVHeader"),
+];

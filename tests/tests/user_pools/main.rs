@@ -10,6 +10,7 @@ mod review_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod aws_json;
 mod client_attributes;
 mod codes;
 mod custom_attributes;

@@ -53,7 +53,7 @@ macro_rules! rpc_table {
 }
 
 mod admin;
-mod auth;
+pub(crate) mod auth;
 mod convert;
 mod identity;
 mod wire;

@@ -45,6 +45,7 @@ pub(crate) fn router(gw: Arc<Gateway>, limiter: Arc<Limiter>) -> Router {
         .merge(crate::api::http::oauth::routes())
         .merge(crate::api::http::import::routes())
         .merge(crate::api::http::hosted::routes())
+        .merge(crate::api::aws::routes())
         .route_layer(stack)
         .layer(body_limit)
         .layer(axum::Extension(limiter))

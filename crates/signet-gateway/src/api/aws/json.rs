@@ -1,0 +1,191 @@
+//! AWS JSON 1.1 on the wire: requests read into the gRPC messages (every member optional,
+//! malformed JSON a `SerializationException`), answers written as Cognito writes them —
+//! members without a value left out, dates in seconds since the epoch — and errors in AWS's
+//! shape (`__type` and `message`, the exception also in `x-amzn-ErrorType`), which every AWS
+//! SDK parses.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// AWS JSON 1.1's content type.
+pub(super) const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Whether the request says it is AWS JSON (1.0 or 1.1; plain JSON is taken too).
+pub(super) fn is_json_request(headers: &HeaderMap) -> bool {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = ct.split(';').next().unwrap_or("").trim();
+    media.eq_ignore_ascii_case(CONTENT_TYPE)
+        || media.eq_ignore_ascii_case("application/x-amz-json-1.0")
+        || media.eq_ignore_ascii_case("application/json")
+}
+
+/// An error as AWS services answer it.
+#[derive(Debug)]
+pub(super) struct AwsError {
+    /// The exception's name (what SDKs match on).
+    pub name: String,
+    pub message: String,
+    pub status: StatusCode,
+}
+
+impl AwsError {
+    /// A client error (400).
+    pub(super) fn new(name: &str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            name: name.to_string(),
+            message: message.into(),
+            status: StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub(super) fn unknown_operation(target: &str) -> AwsError {
+        AwsError::new(
+            "UnknownOperationException",
+            format!("{target} is not an operation Signet offers."),
+        )
+    }
+
+    /// A gRPC handler's refusal: its Cognito exception, 400 for the caller's errors (as
+    /// Cognito answers them), 500/503 for the service's own.
+    pub(super) fn from_status(s: &tonic::Status) -> AwsError {
+        let name = crate::error::exception_name(s).unwrap_or_else(|| {
+            match s.code() {
+                tonic::Code::Unavailable => "ServiceUnavailableException",
+                tonic::Code::ResourceExhausted => "TooManyRequestsException",
+                _ => "InternalErrorException",
+            }
+            .to_string()
+        });
+        let status = match name.as_str() {
+            "InternalErrorException" => StatusCode::INTERNAL_SERVER_ERROR,
+            "ServiceUnavailableException" => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        AwsError {
+            name,
+            message: s.message().to_string(),
+            status,
+        }
+    }
+
+    pub(super) fn into_response(self) -> Response {
+        let body = serde_json::json!({"__type": self.name, "message": self.message});
+        let mut r = (self.status, body.to_string()).into_response();
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Ok(v) = HeaderValue::from_str(&self.name) {
+            h.insert("x-amzn-errortype", v);
+        }
+        with_request_id(h);
+        r
+    }
+}
+
+fn with_request_id(h: &mut HeaderMap) {
+    if let Ok(v) = HeaderValue::from_str(&crate::ids::uuid()) {
+        h.insert("x-amzn-requestid", v);
+    }
+}
+
+/// The request's members as the gRPC message `T`.
+pub(super) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| {
+        AwsError::new(
+            "SerializationException",
+            format!("The request is not the JSON this action takes: {e}"),
+        )
+    })
+}
+
+/// A 200 answer carrying `v`'s members as AWS writes them.
+pub(super) fn answer(v: &impl Serialize) -> Response {
+    let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
+    aws_shape(&mut value);
+    if !value.is_object() {
+        value = Value::Object(Default::default());
+    }
+    let mut r = (StatusCode::OK, value.to_string()).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    with_request_id(r.headers_mut());
+    r
+}
+
+/// Members with no value (empty strings, absent messages, empty maps) left out, as
+/// Cognito leaves them out — callers test for a member's presence, e.g. `ChallengeName` —
+/// and dates (members named `…Date`, Unix milliseconds in the gRPC messages) in seconds.
+pub(super) fn aws_shape(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, m| match m {
+                Value::Null => false,
+                Value::String(s) => !s.is_empty(),
+                Value::Object(o) => !o.is_empty(),
+                _ => true,
+            });
+            for (k, m) in map.iter_mut() {
+                if k.ends_with("Date") {
+                    if let Some(ms) = m.as_i64() {
+                        *m = serde_json::json!(ms as f64 / 1000.0);
+                        continue;
+                    }
+                }
+                aws_shape(m);
+            }
+            // A member emptied by the cleaning above goes too.
+            map.retain(|_, m| !matches!(m, Value::Object(o) if o.is_empty()));
+        }
+        Value::Array(items) => items.iter_mut().for_each(aws_shape),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn empty_members_go_and_dates_are_seconds() {
+        let mut v = json!({
+            "ChallengeName": "", "Session": null, "ChallengeParameters": {},
+            "AuthenticationResult": {"AccessToken": "a", "NewDeviceMetadata": null, "ExpiresIn": 3600},
+            "UserConfirmed": false,
+            "Devices": [{"DeviceKey": "k", "DeviceCreateDate": 1_700_000_000_500i64}],
+            "Users": []
+        });
+        aws_shape(&mut v);
+        assert_eq!(
+            v,
+            json!({
+                "AuthenticationResult": {"AccessToken": "a", "ExpiresIn": 3600},
+                "UserConfirmed": false,
+                "Devices": [{"DeviceKey": "k", "DeviceCreateDate": 1_700_000_000.5}],
+                "Users": []
+            })
+        );
+    }
+
+    #[test]
+    fn grpc_messages_read_cognito_members() {
+        let r: signet_proto::v1::InitiateAuthRequest = decode(
+            br#"{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"c","AuthParameters":{"USERNAME":"u"},"AnalyticsMetadata":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.auth_flow, "USER_PASSWORD_AUTH");
+        assert_eq!(r.auth_parameters["USERNAME"], "u");
+        assert!(decode::<signet_proto::v1::InitiateAuthRequest>(b"{not json").is_err());
+        assert!(decode::<signet_proto::v1::InitiateAuthRequest>(br#"{"ClientId": 5}"#).is_err());
+    }
+}

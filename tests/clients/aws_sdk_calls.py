@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""AWS's own clients against Signet: boto3 (PyPI) calls, unmodified, with only the endpoint
+pointed at a Signet gateway — the way a team moving from Cognito would run its code.
+
+    python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON
+
+SERVICE is a boto3 client name (`cognito-idp`, ...). CALLS_JSON is a list of
+[operation, params] pairs, operation as boto3 names it (`sign_up`, `initiate_auth`, ...).
+Each call runs in order on one client (region us-east-1; credentials from the environment,
+placeholders when none are set: Cognito's public actions are not signed). Prints one JSON
+list, per call either {"ok": response} (response metadata dropped, dates as ISO 8601
+strings) or {"error": code, "message": ..., "status": http status} for a ClientError —
+botocore's own parse of the error Signet sent.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pinned_venv  # noqa: E402
+
+# A full pinned lock (CPython 3.10+ on Linux).
+REQUIREMENTS = """\
+awscli==1.46.3
+boto3==1.44.18
+botocore==1.44.18
+colorama==0.4.6
+docutils==0.19
+jmespath==1.1.0
+pyasn1==0.6.5
+python-dateutil==2.9.0.post0
+PyYAML==6.0.4
+rsa==4.7.2
+s3transfer==0.19.3
+six==1.17.0
+urllib3==2.8.0
+"""
+
+
+def plain(v):
+    """A botocore answer as JSON: datetimes as ISO strings, bytes as text."""
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items() if k != "ResponseMetadata"}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return v
+
+
+def main() -> None:
+    pinned_venv.ensure("aws-sdk-venv", REQUIREMENTS)
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    endpoint, service, calls = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "placeholder")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "placeholder")
+    client = boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    out = []
+    for operation, params in calls:
+        try:
+            out.append({"ok": plain(getattr(client, operation)(**params))})
+        except ClientError as e:
+            err = e.response.get("Error", {})
+            out.append({
+                "error": err.get("Code"),
+                "message": err.get("Message"),
+                "status": e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
+            })
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
