@@ -3,6 +3,7 @@
 pointed at a Signet gateway — the way a team moving from Cognito would run its code.
 
     python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON
+    python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE
 
 SERVICE is a boto3 client name (`cognito-idp`, ...). CALLS_JSON is a list of
 [operation, params] pairs, operation as boto3 names it (`sign_up`, `initiate_auth`, ...).
@@ -11,6 +12,9 @@ placeholders when none are set: Cognito's public actions are not signed). Prints
 list, per call either {"ok": response} (response metadata dropped, dates as ISO 8601
 strings) or {"error": code, "message": ..., "status": http status} for a ClientError —
 botocore's own parse of the error Signet sent.
+
+sign: botocore's SigV4Auth (what every boto3 call signs with) signs the request with those
+temporary credentials; prints {"headers": [[name, value], ...]}, every header it sent.
 """
 
 import json
@@ -52,8 +56,23 @@ def plain(v):
     return v
 
 
+def sign(method, url, body, akid, secret, token, region, service) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(method=method, url=url, data=body.encode(),
+                     headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(akid, secret, token), service, region).add_auth(req)
+    host = url.split("/")[2]
+    print(json.dumps({"headers": [["host", host]] + [[k, v] for k, v in req.headers.items()]}))
+
+
 def main() -> None:
     pinned_venv.ensure("aws-sdk-venv", REQUIREMENTS)
+    if sys.argv[1] == "sign":
+        sign(*sys.argv[2:10])
+        return
     import boto3
     from botocore.config import Config
     from botocore.exceptions import ClientError

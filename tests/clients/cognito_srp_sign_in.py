@@ -1,22 +1,23 @@
 #!/usr/bin/env python3
 """USER_SRP_AUTH with pycognito's AWSSRP (PyPI), the SRP client Cognito users run, against
 a Signet gateway: pycognito does all of SRP (A, the verifier challenge, the password claim)
-and calls what it thinks is boto3's cognito-idp client. Until Signet speaks AWS JSON 1.1,
-that client is a thin adapter here: it passes pycognito's requests, unchanged, to the
-gateway's gRPC UserPoolAuth (learnt through server reflection) and hands back the answers
-in boto3's shape.
+through a real boto3 cognito-idp client pointed at the gateway's AWS JSON 1.1 endpoint.
 
-    python3 tests/clients/cognito_srp_sign_in.py GRPC_ADDR POOL_ID CLIENT_ID USERNAME PASSWORD [DEVICE_STATE]
-    python3 tests/clients/cognito_srp_sign_in.py confirm-device GRPC_ADDR ACCESS_TOKEN DEVICE_KEY GROUP_KEY DEVICE_STATE
+    python3 tests/clients/cognito_srp_sign_in.py ENDPOINT POOL_ID CLIENT_ID USERNAME PASSWORD [DEVICE_STATE]
+    python3 tests/clients/cognito_srp_sign_in.py confirm-device ENDPOINT ACCESS_TOKEN DEVICE_KEY GROUP_KEY DEVICE_STATE
 
-Prints one JSON object: {"tokens": {...AuthenticationResult...}} or {"error": "..."}.
+Prints one JSON object: {"tokens": {...AuthenticationResult...}} or {"error": "Code: message"}.
 With DEVICE_STATE, pycognito signs in as that remembered device (DEVICE_SRP_AUTH and
 DEVICE_PASSWORD_VERIFIER, all its own arithmetic). confirm-device makes the device's secret
-and verifier with pycognito's generate_hash_device and calls ConfirmDevice (pycognito's own
-confirm_device posts AWS JSON to amazonaws.com, which Signet does not speak yet).
+and verifier with pycognito's generate_hash_device and calls ConfirmDevice with boto3.
+
+One thing is added to boto3: pycognito answers DEVICE_SRP_AUTH without the Session the
+challenge came with (Amplify sends it); Signet requires it, so that a device's secret never
+signs in without the password. The client below passes on the last Session it was given.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,11 +33,8 @@ cffi==2.1.1
 charset-normalizer==3.5.3
 cryptography==51.0.1
 envs==1.4
-grpcio==1.85.3
-grpcio-reflection==1.85.1
 idna==3.21
 jmespath==1.1.0
-protobuf==7.36.2
 pycognito==2024.5.1
 pycparser==3.12
 PyJWT==2.15.1
@@ -49,128 +47,81 @@ urllib3==2.8.0
 """
 
 
-class GatewayAsBoto3:
-    """The two cognito-idp calls AWSSRP makes, over the gateway's gRPC."""
+class Boto3WithSession:
+    """boto3's cognito-idp client at ENDPOINT, passing on the last challenge's Session."""
 
-    def __init__(self, addr):
-        import grpc
-        from google.protobuf import descriptor_pool, json_format, message_factory
-        from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
-            ProtoReflectionDescriptorDatabase,
-        )
+    def __init__(self, endpoint):
+        import boto3
 
-        self._grpc, self._json = grpc, json_format
-        self._channel = grpc.insecure_channel(addr)
-        pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(self._channel))
-        self._svc = pool.FindServiceByName("signet.v1.UserPoolAuth")
-        self._factory = message_factory
-        # The last challenge's Session (see respond_to_auth_challenge).
+        # Cognito's public actions are not signed; boto3 still wants credentials to exist.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "placeholder")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "placeholder")
+
+        self._client = boto3.client("cognito-idp", endpoint_url=endpoint,
+                                    region_name="us-east-1")
         self._session = ""
 
-    def _call(self, method_name, request):
-        method = self._svc.FindMethodByName(method_name)
-        req_type = self._factory.GetMessageClass(method.input_type)
-        resp_type = self._factory.GetMessageClass(method.output_type)
-        call = self._channel.unary_unary(
-            f"/{self._svc.full_name}/{method.name}",
-            request_serializer=req_type.SerializeToString,
-            response_deserializer=resp_type.FromString,
-        )
-        response = call(self._json.ParseDict(request, req_type()), timeout=10)
-        return self._json.MessageToDict(response)
+    def _keep(self, r):
+        self._session = r.get("Session", "")
+        return r
 
-    def _boto(self, r):
-        self._session = r.get("session", "")
-        out = {
-            "ChallengeName": r.get("challengeName", ""),
-            "ChallengeParameters": r.get("challengeParameters", {}),
-            "Session": r.get("session", ""),
-        }
-        if "authenticationResult" in r:
-            a = r["authenticationResult"]
-            out["AuthenticationResult"] = {
-                "AccessToken": a.get("accessToken"),
-                "IdToken": a.get("idToken"),
-                "RefreshToken": a.get("refreshToken"),
-                "ExpiresIn": a.get("expiresIn"),
-                "TokenType": a.get("tokenType"),
-            }
-            if "newDeviceMetadata" in a:
-                m = a["newDeviceMetadata"]
-                out["AuthenticationResult"]["NewDeviceMetadata"] = {
-                    "DeviceKey": m.get("deviceKey"),
-                    "DeviceGroupKey": m.get("deviceGroupKey"),
-                }
-        return out
+    def initiate_auth(self, **kw):
+        return self._keep(self._client.initiate_auth(**kw))
 
-    def initiate_auth(self, AuthFlow, AuthParameters, ClientId, **_):
-        return self._boto(self._call("InitiateAuth", {
-            "clientId": ClientId, "authFlow": AuthFlow, "authParameters": AuthParameters,
-        }))
+    def respond_to_auth_challenge(self, **kw):
+        session = kw.pop("Session", "") or self._session
+        if session:
+            kw["Session"] = session
+        return self._keep(self._client.respond_to_auth_challenge(**kw))
 
-    def respond_to_auth_challenge(self, ClientId, ChallengeName, ChallengeResponses,
-                                  Session="", **_):
-        # pycognito answers DEVICE_SRP_AUTH without the Session the challenge came with
-        # (Amplify sends it). Signet requires it, so that a device's secret never signs in
-        # without the password; the adapter passes on the one it was given.
-        Session = Session or self._session
-        return self._boto(self._call("RespondToAuthChallenge", {
-            "clientId": ClientId, "challengeName": ChallengeName, "session": Session,
-            "challengeResponses": ChallengeResponses,
-        }))
+    def confirm_device(self, **kw):
+        return self._client.confirm_device(**kw)
 
 
-    def confirm_device(self, AccessToken, DeviceKey, DeviceSecretVerifierConfig,
-                       DeviceName=""):
-        r = self._call("ConfirmDevice", {
-            "accessToken": AccessToken, "deviceKey": DeviceKey, "deviceName": DeviceName,
-            "deviceSecretVerifierConfig": {
-                "passwordVerifier": DeviceSecretVerifierConfig["PasswordVerifier"],
-                "salt": DeviceSecretVerifierConfig["Salt"],
-            },
-        })
-        return {"UserConfirmationNecessary": r.get("userConfirmationNecessary", False)}
+def error_text(e):
+    err = e.response.get("Error", {})
+    return f"{err.get('Code')}: {err.get('Message')}"
 
 
-def confirm(addr, access_token, device_key, group_key, state_file):
+def confirm(endpoint, access_token, device_key, group_key, state_file):
     """pycognito's device secret and verifier (generate_hash_device), confirmed through
     the gateway; the device's key, group key and secret saved for the next sign-in."""
     from pycognito.aws_srp import generate_hash_device
 
     password, config = generate_hash_device(group_key, device_key)
-    r = GatewayAsBoto3(addr).confirm_device(
+    r = Boto3WithSession(endpoint).confirm_device(
         AccessToken=access_token, DeviceKey=device_key,
         DeviceSecretVerifierConfig=config, DeviceName="pycognito")
     Path(state_file).write_text(json.dumps(
         {"key": device_key, "group": group_key, "password": password}))
-    print(json.dumps(r))
+    print(json.dumps({"UserConfirmationNecessary": r.get("UserConfirmationNecessary", False)}))
 
 
 def main() -> None:
     pinned_venv.ensure("cognito-srp-venv", REQUIREMENTS)
-    import grpc
+    from botocore.exceptions import ClientError
     from pycognito.aws_srp import AWSSRP
 
     if sys.argv[1] == "confirm-device":
         try:
             confirm(*sys.argv[2:7])
-        except grpc.RpcError as e:
-            print(json.dumps({"error": f"{e.code().name}: {e.details()}"}))
+        except ClientError as e:
+            print(json.dumps({"error": error_text(e)}))
         return
-    addr, pool_id, client_id, username, password = sys.argv[1:6]
+    endpoint, pool_id, client_id, username, password = sys.argv[1:6]
     device = {}
     if len(sys.argv) > 6:  # a device confirmed before (confirm-device's state file)
         d = json.loads(Path(sys.argv[6]).read_text())
         device = {"device_key": d["key"], "device_group_key": d["group"],
                   "device_password": d["password"]}
     srp = AWSSRP(username=username, password=password, pool_id=pool_id,
-                 client_id=client_id, client=GatewayAsBoto3(addr), **device)
+                 client_id=client_id, client=Boto3WithSession(endpoint), **device)
     try:
         tokens = srp.authenticate_user()
         print(json.dumps({"tokens": tokens.get("AuthenticationResult"),
                           "challenge": tokens.get("ChallengeName", "")}))
-    except grpc.RpcError as e:
-        print(json.dumps({"error": f"{e.code().name}: {e.details()}"}))
+    except ClientError as e:
+        print(json.dumps({"error": error_text(e)}))
     except Exception as e:  # pycognito's challenge exceptions
         print(json.dumps({"error": f"{type(e).__name__}: {e}"}))
 

@@ -46,10 +46,41 @@ pub const DATE_HEADER: &str = "x-signet-date";
 pub const SECURITY_TOKEN_HEADER: &str = "x-signet-security-token";
 /// The header carrying the signature.
 pub const AUTHORIZATION_HEADER: &str = "authorization";
-/// The last element of a credential scope.
-const TERMINATOR: &str = "signet4_request";
-/// Prefixed to the secret to key the first HMAC.
-const KEY_PREFIX: &str = "SIGNET4";
+
+/// The names one flavour of the algorithm uses: Signet's own ([`SIGNET4`]) or AWS's
+/// standard Signature Version 4 ([`AWS4`], what botocore and every AWS SDK sign with). The
+/// computation is the same; only these names differ.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Scheme {
+    /// First word of the `authorization` header and of the string to sign.
+    pub algorithm: &'static str,
+    /// The header carrying the signing time.
+    pub date_header: &'static str,
+    /// The header carrying a session token.
+    pub token_header: &'static str,
+    /// The last element of a credential scope.
+    pub terminator: &'static str,
+    /// Prefixed to the secret to key the first HMAC.
+    key_prefix: &'static str,
+}
+
+/// Signet's own names (`SIGNET4-HMAC-SHA256`, `x-signet-date`, …).
+pub const SIGNET4: Scheme = Scheme {
+    algorithm: ALGORITHM,
+    date_header: DATE_HEADER,
+    token_header: SECURITY_TOKEN_HEADER,
+    terminator: "signet4_request",
+    key_prefix: "SIGNET4",
+};
+
+/// AWS's (`AWS4-HMAC-SHA256`, `x-amz-date`, `x-amz-security-token`, `aws4_request`).
+pub const AWS4: Scheme = Scheme {
+    algorithm: "AWS4-HMAC-SHA256",
+    date_header: "x-amz-date",
+    token_header: "x-amz-security-token",
+    terminator: "aws4_request",
+    key_prefix: "AWS4",
+};
 
 /// Why a request could not be signed or did not verify.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -66,19 +97,19 @@ pub enum SignatureError {
     /// A header named in `SignedHeaders` is not in the request.
     #[error("signed header {0} is not in the request")]
     SignedHeaderAbsent(String),
-    /// The credential scope's date is not the date of `x-signet-date`.
-    #[error("credential scope date {scope} does not match x-signet-date {header}")]
+    /// The credential scope's date is not the date of the date header.
+    #[error("credential scope date {scope} does not match the request's date {header}")]
     DateMismatch {
         /// The scope's `YYYYMMDD`.
         scope: String,
-        /// The `x-signet-date` header.
+        /// The date header (`x-signet-date` or `x-amz-date`).
         header: String,
     },
-    /// `x-signet-date` is further from now than the allowed skew: a stale (or future)
+    /// The date header is further from now than the allowed skew: a stale (or future)
     /// request.
     #[error("request time {date} is outside the allowed clock skew")]
     Skewed {
-        /// The `x-signet-date` header.
+        /// The date header.
         date: String,
     },
     /// The signature is not the one the secret gives for this request.
@@ -133,6 +164,8 @@ impl SignableRequest<'_> {
 /// The `authorization` header, taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedAuthorization {
+    /// Which names it was signed with.
+    pub scheme: &'static Scheme,
     /// Who signed.
     pub access_key_id: String,
     /// The scope's date, `YYYYMMDD`.
@@ -213,6 +246,19 @@ pub fn sign(
     service: &str,
     now: SystemTime,
 ) -> Result<Vec<(String, String)>, SignatureError> {
+    sign_with(&SIGNET4, creds, req, region, service, now)
+}
+
+/// [`sign`] with the names of `scheme` (its date and token headers instead of
+/// `x-signet-date` and `x-signet-security-token`).
+pub fn sign_with(
+    scheme: &'static Scheme,
+    creds: &Credentials,
+    req: &SignableRequest,
+    region: &str,
+    service: &str,
+    now: SystemTime,
+) -> Result<Vec<(String, String)>, SignatureError> {
     for (what, value) in [
         ("access key id", creds.access_key_id),
         ("region", region),
@@ -225,7 +271,11 @@ pub fn sign(
         }
     }
     for (name, _) in req.headers {
-        for own in [AUTHORIZATION_HEADER, DATE_HEADER, SECURITY_TOKEN_HEADER] {
+        for own in [
+            AUTHORIZATION_HEADER,
+            scheme.date_header,
+            scheme.token_header,
+        ] {
             if name.eq_ignore_ascii_case(own) {
                 return Err(SignatureError::Malformed(format!(
                     "the request already has a {own} header; sign adds it"
@@ -241,12 +291,12 @@ pub fn sign(
         return Err(SignatureError::Missing("host"));
     }
     let date_time = format_date_time(now)?;
-    let mut added = vec![(DATE_HEADER.to_owned(), date_time.clone())];
+    let mut added = vec![(scheme.date_header.to_owned(), date_time.clone())];
     if let Some(token) = creds.session_token {
         if token.is_empty() {
             return Err(SignatureError::Malformed("empty session token".into()));
         }
-        added.push((SECURITY_TOKEN_HEADER.to_owned(), token.to_owned()));
+        added.push((scheme.token_header.to_owned(), token.to_owned()));
     }
     let headers: Vec<(String, String)> = req.headers.iter().chain(&added).cloned().collect();
     let mut signed: Vec<String> = headers
@@ -260,14 +310,25 @@ pub fn sign(
         ..req.clone()
     };
     let canonical = canonical_request(&to_sign, &signed)?;
-    let scope = format!("{}/{region}/{service}/{TERMINATOR}", &date_time[..8]);
-    let string_to_sign = string_to_sign(&date_time, &scope, &canonical);
-    let key = signing_key(creds.secret_access_key, &date_time[..8], region, service);
+    let scope = format!(
+        "{}/{region}/{service}/{}",
+        &date_time[..8],
+        scheme.terminator
+    );
+    let string_to_sign = string_to_sign(scheme, &date_time, &scope, &canonical);
+    let key = signing_key(
+        scheme,
+        creds.secret_access_key,
+        &date_time[..8],
+        region,
+        service,
+    );
     let signature = hex::encode(hmac::sign(&key, string_to_sign.as_bytes()));
     added.push((
         AUTHORIZATION_HEADER.to_owned(),
         format!(
-            "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
+            "{} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
+            scheme.algorithm,
             creds.access_key_id,
             signed.join(";")
         ),
@@ -278,12 +339,20 @@ pub fn sign(
 /// Take an `authorization` header apart, checking its form (not its signature).
 pub fn parse_authorization(value: &str) -> Result<ParsedAuthorization, SignatureError> {
     let malformed = |m: &str| SignatureError::Malformed(format!("authorization header: {m}"));
-    let rest = value
-        .strip_prefix(ALGORITHM)
-        .ok_or_else(|| malformed(&format!("the algorithm must be {ALGORITHM}")))?;
-    if !rest.starts_with(' ') {
-        return Err(malformed(&format!("the algorithm must be {ALGORITHM}")));
-    }
+    let (scheme, rest) = [&SIGNET4, &AWS4]
+        .into_iter()
+        .find_map(|s| {
+            value
+                .strip_prefix(s.algorithm)
+                .filter(|r| r.starts_with(' '))
+                .map(|r| (s, r))
+        })
+        .ok_or_else(|| {
+            malformed(&format!(
+                "the algorithm must be {} or {}",
+                SIGNET4.algorithm, AWS4.algorithm
+            ))
+        })?;
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let part = part.trim();
@@ -306,12 +375,16 @@ pub fn parse_authorization(value: &str) -> Result<ParsedAuthorization, Signature
 
     let parts: Vec<&str> = credential.split('/').collect();
     let [akid, date, region, service, terminator] = parts[..] else {
-        return Err(malformed(
-            "Credential must be akid/YYYYMMDD/region/service/signet4_request",
-        ));
+        return Err(malformed(&format!(
+            "Credential must be akid/YYYYMMDD/region/service/{}",
+            scheme.terminator
+        )));
     };
-    if terminator != TERMINATOR {
-        return Err(malformed(&format!("the scope must end with {TERMINATOR}")));
+    if terminator != scheme.terminator {
+        return Err(malformed(&format!(
+            "the scope must end with {}",
+            scheme.terminator
+        )));
     }
     if parse_date(date).is_none() {
         return Err(malformed(&format!("invalid scope date {date:?}")));
@@ -345,6 +418,7 @@ pub fn parse_authorization(value: &str) -> Result<ParsedAuthorization, Signature
         return Err(malformed("the Signature must be 64 lower-case hex digits"));
     }
     Ok(ParsedAuthorization {
+        scheme,
         access_key_id: akid.to_owned(),
         date: date.to_owned(),
         region: region.to_owned(),
@@ -367,10 +441,13 @@ pub fn verify_with_secret(
     let auth = single_header(req, AUTHORIZATION_HEADER)?
         .ok_or(SignatureError::Missing(AUTHORIZATION_HEADER))?;
     let parsed = parse_authorization(auth)?;
-    let date_time = single_header(req, DATE_HEADER)?.ok_or(SignatureError::Missing(DATE_HEADER))?;
+    let scheme = parsed.scheme;
+    let date_time = single_header(req, scheme.date_header)?
+        .ok_or(SignatureError::Missing(scheme.date_header))?;
     let signed_at = parse_date_time(date_time).ok_or_else(|| {
         SignatureError::Malformed(format!(
-            "{DATE_HEADER} {date_time:?} is not YYYYMMDDTHHMMSSZ"
+            "{} {date_time:?} is not YYYYMMDDTHHMMSSZ",
+            scheme.date_header
         ))
     })?;
     if parsed.date != date_time[..8] {
@@ -400,13 +477,13 @@ pub fn verify_with_secret(
     if !is_signed("host") {
         return Err(SignatureError::NotSigned("host"));
     }
-    if !is_signed(DATE_HEADER) {
-        return Err(SignatureError::NotSigned(DATE_HEADER));
+    if !is_signed(scheme.date_header) {
+        return Err(SignatureError::NotSigned(scheme.date_header));
     }
     // One token only: with two, the verifier and the service could each read another.
-    let has_token = single_header(req, SECURITY_TOKEN_HEADER)?.is_some();
-    if has_token && !is_signed(SECURITY_TOKEN_HEADER) {
-        return Err(SignatureError::NotSigned(SECURITY_TOKEN_HEADER));
+    let has_token = single_header(req, scheme.token_header)?.is_some();
+    if has_token && !is_signed(scheme.token_header) {
+        return Err(SignatureError::NotSigned(scheme.token_header));
     }
     if is_signed(AUTHORIZATION_HEADER) {
         return Err(SignatureError::Malformed(
@@ -415,11 +492,12 @@ pub fn verify_with_secret(
     }
     let canonical = canonical_request(req, &parsed.signed_headers)?;
     let scope = format!(
-        "{}/{}/{}/{TERMINATOR}",
-        parsed.date, parsed.region, parsed.service
+        "{}/{}/{}/{}",
+        parsed.date, parsed.region, parsed.service, scheme.terminator
     );
-    let string_to_sign = string_to_sign(date_time, &scope, &canonical);
+    let string_to_sign = string_to_sign(scheme, date_time, &scope, &canonical);
     let key = signing_key(
+        scheme,
         secret_access_key,
         &parsed.date,
         &parsed.region,
@@ -434,17 +512,32 @@ pub fn verify_with_secret(
 // ---------------------------------------------------------------------------------------
 // Pieces
 
-fn string_to_sign(date_time: &str, scope: &str, canonical_request: &str) -> String {
+fn string_to_sign(
+    scheme: &Scheme,
+    date_time: &str,
+    scope: &str,
+    canonical_request: &str,
+) -> String {
     let hash = digest::digest(&digest::SHA256, canonical_request.as_bytes());
-    format!("{ALGORITHM}\n{date_time}\n{scope}\n{}", hex::encode(hash))
+    format!(
+        "{}\n{date_time}\n{scope}\n{}",
+        scheme.algorithm,
+        hex::encode(hash)
+    )
 }
 
-fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> hmac::Key {
+fn signing_key(
+    scheme: &Scheme,
+    secret: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> hmac::Key {
     let mut key = hmac::Key::new(
         hmac::HMAC_SHA256,
-        format!("{KEY_PREFIX}{secret}").as_bytes(),
+        format!("{}{secret}", scheme.key_prefix).as_bytes(),
     );
-    for part in [date, region, service, TERMINATOR] {
+    for part in [date, region, service, scheme.terminator] {
         let tag = hmac::sign(&key, part.as_bytes());
         key = hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref());
     }
@@ -802,6 +895,7 @@ mod tests {
              e7c17962e27fd8c816bf1aecd2968c4a292f78837622b211403dae676eebe52c";
         assert_eq!(canonical, expected_canonical);
         let sts = string_to_sign(
+            &SIGNET4,
             "20240229T123456Z",
             "20240229/eu-west-1/sts/signet4_request",
             &canonical,
@@ -859,6 +953,7 @@ mod tests {
             assert_eq!(
                 parsed,
                 ParsedAuthorization {
+                    scheme: &SIGNET4,
                     access_key_id: "AKIDEXAMPLE".into(),
                     date: "20240229".into(),
                     region: "eu-west-1".into(),
@@ -1295,5 +1390,57 @@ mod tests {
             assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m));
             assert_eq!(days_from_civil(y, m, d), days);
         }
+    }
+
+    /// A request botocore 1.44's `SigV4Auth` signed (AWS's standard names): verified as
+    /// made, refused with one byte of the body changed or a day later.
+    #[test]
+    fn a_request_botocore_signed_verifies() {
+        let headers: Vec<(String, String)> = [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "AWSCognitoIdentityProviderService.DescribeUserPool"),
+            ("X-Amz-Date", "20261206T191715Z"),
+            ("Host", "cognito-idp.us-east-1.amazonaws.com"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261206/us-east-1/cognito-idp/aws4_request, \
+                 SignedHeaders=content-type;host;x-amz-date;x-amz-target, \
+                 Signature=c647bdab6ab9d9c125bdb0c1ac941e845266ad2ca9a0176b5b8ace513871c754",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let body = br#"{"UserPoolId":"us-east-1_X"}"#;
+        let req = |body: &[u8]| SignableRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            payload_sha256_hex: SignableRequest::payload_hash(body),
+        };
+        let at = UNIX_EPOCH + Duration::from_secs(1_796_584_635);
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let ok = verify_with_secret(secret, &req(body), at, Duration::from_secs(300)).unwrap();
+        assert_eq!(ok.scheme, &AWS4);
+        assert_eq!(ok.service, "cognito-idp");
+        assert_eq!(
+            verify_with_secret(
+                secret,
+                &req(br#"{"UserPoolId":"us-east-1_Y"}"#),
+                at,
+                Duration::from_secs(300)
+            ),
+            Err(SignatureError::Mismatch)
+        );
+        assert!(matches!(
+            verify_with_secret(
+                secret,
+                &req(body),
+                at + Duration::from_secs(86_400),
+                Duration::from_secs(300)
+            ),
+            Err(SignatureError::Skewed { .. })
+        ));
     }
 }

@@ -2256,3 +2256,82 @@ async fn a_request_with_two_security_tokens_is_refused() {
     }
     env.shutdown().await;
 }
+
+/// botocore's own SigV4 signer (AWS4-HMAC-SHA256: `x-amz-date`, `x-amz-security-token`),
+/// given Signet temporary credentials, signs a request a service then hands to
+/// VerifyRequestSignature: valid, naming the credentials' role and subject; the same
+/// headers over another body, or without the token, are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_botocore_signed_with_signet_credentials_verifies() {
+    let env = TestEnv::start(1, 1).await;
+    let e = enhanced_credentials(&env, "signer", &[("read", READ_POLICY)]).await;
+    let c = e.creds.clone();
+    let body = r#"{"qty":1}"#;
+    let out = tokio::task::spawn_blocking(move || {
+        crate::support::clients::python_client(
+            "aws_sdk_calls.py",
+            &[
+                "sign",
+                "POST",
+                "https://orders.internal/orders/42?b=2&a=1",
+                body,
+                &c.access_key_id,
+                &c.secret_key,
+                &c.session_token,
+                "local",
+                "orders",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let headers: Vec<(String, String)> = out["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().into(), h[1].as_str().unwrap().into()))
+        .collect();
+    assert!(
+        header(&headers, "authorization").starts_with("AWS4-HMAC-SHA256 "),
+        "{headers:?}"
+    );
+    assert_eq!(
+        header(&headers, "x-amz-security-token"),
+        e.creds.session_token
+    );
+    let hash = SignableRequest::payload_hash(body.as_bytes());
+    let mut sts = sts_client(env.a()).await;
+    let check = signature_check(
+        &mut sts,
+        verify_request("POST", "/orders/42", "b=2&a=1", &headers, &hash),
+    )
+    .await;
+    assert!(check.valid, "{}", check.reason);
+    assert_eq!(check.access_key_id, e.creds.access_key_id);
+    assert_eq!(check.role_arn, e.role_arn);
+    assert_eq!(check.subject, e.identity_id);
+    assert_eq!(
+        (check.service.as_str(), check.region.as_str()),
+        ("orders", "local")
+    );
+    let other_body = SignableRequest::payload_hash(br#"{"qty":1000}"#);
+    let check = signature_check(
+        &mut sts,
+        verify_request("POST", "/orders/42", "b=2&a=1", &headers, &other_body),
+    )
+    .await;
+    assert!(!check.valid);
+    assert_eq!(check.reason, "signature does not match");
+    let no_token = without_header(&headers, "x-amz-security-token");
+    let check = signature_check(
+        &mut sts,
+        verify_request("POST", "/orders/42", "b=2&a=1", &no_token, &hash),
+    )
+    .await;
+    assert!(!check.valid);
+    assert!(
+        check.reason.contains("x-amz-security-token"),
+        "{}",
+        check.reason
+    );
+}

@@ -1,5 +1,6 @@
-//! USER_SRP_AUTH with a client nobody here wrote: pycognito's AWSSRP (PyPI) signs in
-//! through a gateway other than the one the user signed up on; a wrong password is refused
+//! USER_SRP_AUTH with a client nobody here wrote: pycognito's AWSSRP (PyPI), over boto3's
+//! cognito-idp client and AWS JSON 1.1, signs in through a gateway other than the one the
+//! user signed up on; a wrong password is refused
 //! (and counted towards the lockout, like a wrong USER_PASSWORD_AUTH); a user whose
 //! password predates SRP has no verifier until a USER_PASSWORD_AUTH sign-in derives one;
 //! a changed password voids the old one's verifier.
@@ -25,7 +26,7 @@ async fn pycognito(
     password: &str,
 ) -> Result<serde_json::Value, String> {
     let args: Vec<String> = [
-        gw.grpc_addr().to_string(),
+        format!("http://{}", gw.http_addr()),
         pool.into(),
         client.into(),
         user.into(),

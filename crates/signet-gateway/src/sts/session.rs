@@ -87,8 +87,8 @@ impl Sts {
         })
     }
 
-    /// VerifyRequestSignature: check a SIGNET4-HMAC-SHA256 signature made with temporary
-    /// credentials. Bad signatures are an answer (`valid: false`), not an error.
+    /// VerifyRequestSignature: check a SIGNET4-HMAC-SHA256 or standard AWS4-HMAC-SHA256
+    /// signature made with temporary credentials. Bad signatures are an answer (`valid: false`), not an error.
     pub fn verify_request_signature(
         &self,
         req: &SignableRequest<'_>,
@@ -112,10 +112,13 @@ impl Sts {
             Ok(p) => p,
             Err(e) => return Ok(refuse(e.to_string())),
         };
-        let Some(token) = header("x-signet-security-token") else {
-            return Ok(refuse(
-                "no x-signet-security-token: Signet issues temporary credentials only".into(),
-            ));
+        // The token header of the scheme signed with: x-signet-security-token, or
+        // x-amz-security-token for standard AWS Signature Version 4 (botocore, any AWS SDK).
+        let token_header = parsed.scheme.token_header;
+        let Some(token) = header(token_header) else {
+            return Ok(refuse(format!(
+                "no {token_header}: Signet issues temporary credentials only"
+            )));
         };
         let s = match self.open_session(token) {
             Ok((_, s)) => s,
