@@ -15,6 +15,7 @@ use crate::{
     UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
     VerifyTotp,
 };
+use crate::{DeleteAdminAccessKey, PutAdminAccessKey};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -271,6 +272,12 @@ pub enum Command {
     // Audit trail: `apply/audit.rs`.
     /// Append security events to their users' (or pools') bounded rings.
     RecordAuditEvents(RecordAuditEvents),
+
+    // Admin access keys: `apply/admin_keys.rs`.
+    /// Create an admin access key, or change one's description or state.
+    PutAdminAccessKey(PutAdminAccessKey),
+    /// Delete an admin access key.
+    DeleteAdminAccessKey(DeleteAdminAccessKey),
 }
 
 /// How far a proposer's clock may be from the store cluster's (the
@@ -354,6 +361,8 @@ impl Command {
             Command::PurgeExpired(_) => "purge_expired",
             Command::CasRegister(_) => "cas_register",
             Command::RecordAuditEvents(_) => "record_audit_events",
+            Command::PutAdminAccessKey(_) => "put_admin_access_key",
+            Command::DeleteAdminAccessKey(_) => "delete_admin_access_key",
         }
     }
 

@@ -89,11 +89,14 @@ pub enum Table {
     /// `pool_id \0 provider \0 subject` → [`crate::ProviderLink`]: provider subjects linked
     /// to existing users.
     ProviderLinks = 36,
+    /// Access key id → [`crate::AdminAccessKey`]: the keys that sign admin calls (AWS
+    /// Signature Version 4).
+    AdminAccessKeys = 37,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 37] = [
+    pub const ALL: [Table; 38] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -131,6 +134,7 @@ impl Table {
         Table::IdentityProviders,
         Table::ProviderIdentifiers,
         Table::ProviderLinks,
+        Table::AdminAccessKeys,
     ];
 
     /// The one-byte key prefix of this table.
@@ -183,6 +187,7 @@ impl Table {
             Table::IdentityProviders => "identity_providers",
             Table::ProviderIdentifiers => "provider_identifiers",
             Table::ProviderLinks => "provider_links",
+            Table::AdminAccessKeys => "admin_access_keys",
         }
     }
 }

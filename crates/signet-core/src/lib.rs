@@ -37,14 +37,15 @@ pub use apply::{
     UpdateDeviceStatus, UpdateGroup, UpdateIdentityPool, UpdateRole, UpdateUser, UpdateUserPool,
     VerifyTotp,
 };
+pub use apply::{DeleteAdminAccessKey, PutAdminAccessKey};
 pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};
 pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};
 pub use mem::MemKv;
 pub use model::{
-    Algorithm, AmbiguousRoleResolution, AppClient, AttributeType, AuditEvent, AuthFlow,
-    ClientSecret, CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Device,
+    AdminAccessKey, Algorithm, AmbiguousRoleResolution, AppClient, AttributeType, AuditEvent,
+    AuthFlow, ClientSecret, CodeBudget, CodeLimits, CodePurpose, CodeRecord, CodeTarget, Device,
     DeviceConfig, Group, Identity, IdentityPool, IdentityProvider, ImportChunk, ImportJob,
     ImportRow, ImportStatus, KeyState, LoginProvider, MappingRule, MatchType, MfaFactor, MfaMode,
     OAuthFlow, OutboxMessage, PasswordPolicy, PoolConfig, PoolMfa, PoolRoles, ProviderLink,

@@ -99,6 +99,10 @@ pub enum Rejection {
     ResourceServerNotFound,
     /// The client has two secrets already.
     TooManySecrets,
+    /// An admin access key with this id exists.
+    AdminKeyExists,
+    /// No admin access key with this id.
+    AdminKeyNotFound,
     /// No such secret, or it is the client's last one.
     SecretNotDeletable,
     /// An import job with this id exists.

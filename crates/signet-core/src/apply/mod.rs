@@ -1,5 +1,6 @@
 //! The deterministic state transition: one [`Request`] against one transaction.
 
+mod admin_keys;
 mod audit;
 mod codes;
 mod devices;
@@ -17,6 +18,7 @@ mod registers;
 mod roles;
 mod users;
 
+pub use admin_keys::{DeleteAdminAccessKey, PutAdminAccessKey};
 pub(crate) use audit::{ring_counter, ring_slot};
 pub use audit::{RecordAuditEvents, MAX_AUDIT_BATCH};
 pub use codes::{
@@ -178,6 +180,8 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::PurgeExpired(c) => c.apply(txn),
         Command::CasRegister(c) => c.apply(txn),
         Command::RecordAuditEvents(c) => c.apply(txn),
+        Command::PutAdminAccessKey(c) => c.apply(txn),
+        Command::DeleteAdminAccessKey(c) => c.apply(txn),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Records kept in the state machine. New fields must be `#[serde(default)]` so records
 //! written by older binaries keep decoding.
 
+mod admin_key;
 mod alg;
 mod audit;
 mod client;
@@ -14,6 +15,7 @@ mod provider;
 mod tokens;
 mod user;
 
+pub use admin_key::AdminAccessKey;
 pub(crate) use alg::lenient as lenient_alg;
 pub use alg::Algorithm;
 pub use audit::{AuditEvent, AUDIT_RING, MAX_AUDIT_FIELD};

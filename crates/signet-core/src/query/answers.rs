@@ -47,6 +47,8 @@ answers!(
     IdentityPools => Vec<IdentityPool>,
     Identity => Option<Identity>,
     Identities => Vec<Identity>,
+    AdminAccessKey => Option<crate::AdminAccessKey>,
+    AdminAccessKeys => Vec<crate::AdminAccessKey>,
     Role => Option<Role>,
     Roles => Vec<Role>,
     ResourceServer => Option<ResourceServer>,

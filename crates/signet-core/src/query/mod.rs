@@ -264,6 +264,18 @@ pub enum Query {
         /// Page size (capped at 1000).
         limit: usize,
     },
+    /// An admin access key.
+    GetAdminAccessKey {
+        /// Its id.
+        access_key_id: String,
+    },
+    /// Admin access keys in id order, after `after`.
+    ListAdminAccessKeys {
+        /// Exclusive start (an access key id).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
     /// Roles in name order, after `after`.
     ListRoles {
         /// Exclusive start (a role name).
@@ -356,6 +368,10 @@ pub enum QueryResult {
     Identity(Option<Identity>),
     /// A page of identities.
     Identities(Vec<Identity>),
+    /// An admin access key, if it exists.
+    AdminAccessKey(Option<crate::AdminAccessKey>),
+    /// A page of admin access keys.
+    AdminAccessKeys(Vec<crate::AdminAccessKey>),
     /// A role, if it exists.
     Role(Option<Role>),
     /// A page of roles.
@@ -645,6 +661,13 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             } else {
                 (vec![], false)
             },
+        ),
+        Query::GetAdminAccessKey { access_key_id } => {
+            QueryResult::AdminAccessKey(get(kv, Table::AdminAccessKeys, access_key_id.as_bytes())?)
+        }
+        Query::ListAdminAccessKeys { after, limit } => paged(
+            QueryResult::AdminAccessKeys,
+            list_all(kv, Table::AdminAccessKeys, after, *limit)?,
         ),
         Query::ListRoles { after, limit } => paged(
             QueryResult::Roles,

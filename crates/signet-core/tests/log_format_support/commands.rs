@@ -37,8 +37,26 @@ pub fn all() -> Vec<Command> {
     v.extend(commands_more::imports());
     v.extend(commands_more::registers());
     v.extend(commands_more::devices());
+    v.extend(admin_keys());
     v.extend(commands_more::deletions());
     v
+}
+
+/// An admin access key made, then deleted.
+fn admin_keys() -> Vec<Command> {
+    let key = signet_core::AdminAccessKey {
+        access_key_id: "SAKEXAMPLE7Q2W3E4R5T".into(),
+        sealed_secret: "v1.sealed-secret-sample".into(),
+        description: "ci deploys".into(),
+        active: true,
+        created_at_ms: T + 90,
+    };
+    vec![
+        Command::PutAdminAccessKey(signet_core::PutAdminAccessKey { key, create: true }),
+        Command::DeleteAdminAccessKey(signet_core::DeleteAdminAccessKey {
+            access_key_id: "SAKEXAMPLE7Q2W3E4R5T".into(),
+        }),
+    ]
 }
 
 pub fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

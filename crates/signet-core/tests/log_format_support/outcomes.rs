@@ -49,6 +49,8 @@ pub fn all() -> Vec<Outcome> {
         R::ResourceServerExists,
         R::ResourceServerNotFound,
         R::TooManySecrets,
+        R::AdminKeyExists,
+        R::AdminKeyNotFound,
         R::SecretNotDeletable,
         R::ImportJobExists,
         R::ImportJobNotFound,

@@ -77,6 +77,12 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::ResourceServerNotFound => {
             AppError::ResourceNotFound("Resource server does not exist.".into())
         }
+        Rejection::AdminKeyExists => {
+            AppError::Conflict("An admin access key with this id already exists.".into())
+        }
+        Rejection::AdminKeyNotFound => {
+            AppError::ResourceNotFound("The admin access key does not exist.".into())
+        }
         Rejection::TooManySecrets => {
             AppError::LimitExceeded("A client holds at most two secrets.".into())
         }
