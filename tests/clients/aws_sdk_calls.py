@@ -2,13 +2,14 @@
 """AWS's own clients against Signet: boto3 (PyPI) calls, unmodified, with only the endpoint
 pointed at a Signet gateway — the way a team moving from Cognito would run its code.
 
-    python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON
+    python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON [ACCESS_KEY_ID SECRET]
     python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE
 
 SERVICE is a boto3 client name (`cognito-idp`, ...). CALLS_JSON is a list of
 [operation, params] pairs, operation as boto3 names it (`sign_up`, `initiate_auth`, ...).
-Each call runs in order on one client (region us-east-1; credentials from the environment,
-placeholders when none are set: Cognito's public actions are not signed). Prints one JSON
+Each call runs in order on one client (region us-east-1), signed with ACCESS_KEY_ID and
+SECRET when given (a Signet admin access key), else with placeholders (Cognito's public
+actions are not signed). Prints one JSON
 list, per call either {"ok": response} (response metadata dropped, dates as ISO 8601
 strings) or {"error": code, "message": ..., "status": http status} for a ClientError —
 botocore's own parse of the error Signet sent.
@@ -18,7 +19,6 @@ temporary credentials; prints {"headers": [[name, value], ...]}, every header it
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -78,12 +78,13 @@ def main() -> None:
     from botocore.exceptions import ClientError
 
     endpoint, service, calls = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "placeholder")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "placeholder")
+    key, secret = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else ("placeholder", "placeholder")
     client = boto3.client(
         service,
         endpoint_url=endpoint,
         region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
         config=Config(retries={"max_attempts": 1}),
     )
     out = []

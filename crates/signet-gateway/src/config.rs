@@ -82,6 +82,9 @@ pub struct GatewayConfig {
     /// Shortest session AssumeRoleWithWebIdentity grants (STS's is 900 s; tests lower it to
     /// watch credentials expire).
     pub sts_min_session: Duration,
+    /// The region AWS-signed admin calls must be scoped to (`None`: any region; the
+    /// service names are AWS's: `cognito-idp`, `cognito-identity`, `sts`).
+    pub aws_region: Option<String>,
     /// Largest CSV file a user import accepts, in bytes.
     pub import_max_bytes: u64,
     /// Most data rows a user import accepts.
@@ -284,6 +287,7 @@ impl GatewayConfig {
             rotation_interval: Duration::from_secs(24 * 3600),
             key_overlap: Duration::from_secs(86_400 + 60),
             sts_min_session: Duration::from_secs(900),
+            aws_region: None,
             import_max_bytes: 512 * 1024 * 1024,
             import_max_rows: 1_000_000,
             import_chunk_rows: 500,

@@ -7,6 +7,7 @@
 mod api;
 mod app;
 mod audit;
+mod aws;
 
 // Shared handles: what features are built from.
 mod cache;

@@ -236,6 +236,12 @@ pub(crate) fn compose(
         ),
         groups: Groups::new(store.clone(), dir.clone(), clock.clone()),
         roles: Roles::new(store.clone(), clock.clone()),
+        aws: crate::aws::Aws::new(
+            store.clone(),
+            clock.clone(),
+            sealer.clone(),
+            cfg.aws_region.clone(),
+        ),
         key_admin: KeyAdmin::new(store.clone(), clock, cfg.key_overlap),
         serving: std::sync::atomic::AtomicBool::new(false),
         quorum: Default::default(),

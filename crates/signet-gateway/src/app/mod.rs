@@ -70,6 +70,7 @@ pub struct Gateway {
     pub(crate) roles: Roles,
     pub(crate) imports: Imports,
     pub(crate) key_admin: KeyAdmin,
+    pub(crate) aws: crate::aws::Aws,
 }
 
 impl Gateway {

@@ -413,6 +413,26 @@ impl Audited for pb::IssueClientTokenRequest {
     }
 }
 
+impl Audited for pb::CreateAdminAccessKeyRequest {}
+
+impl Audited for pb::UpdateAdminAccessKeyRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            target: self.access_key_id.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::AdminAccessKeyRef {
+    fn subject(&self) -> Subject {
+        Subject {
+            target: self.access_key_id.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 impl Audited for pb::KidRef {
     fn subject(&self) -> Subject {
         Subject {

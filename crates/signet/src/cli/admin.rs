@@ -498,6 +498,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Admin access keys: what signs admin calls over AWS's protocols (boto3, the AWS CLI)
+    /// with AWS Signature Version 4.
+    AccessKeys {
+        #[command(subcommand)]
+        command: AccessKeysCommand,
+    },
     /// Identity pools: logins they accept, their roles, their identities.
     IdentityPools {
         #[command(subcommand)]
@@ -659,6 +665,37 @@ pub enum IdentityProvidersCommand {
         /// The user's subject at the provider.
         #[arg(long)]
         subject: String,
+    },
+}
+
+/// `signet admin access-keys …`
+#[derive(Subcommand, Debug)]
+pub enum AccessKeysCommand {
+    /// Make a key; prints its id and secret (the only time the secret is shown).
+    Create {
+        /// What the key is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Every key, without secrets.
+    List,
+    /// Stop a key signing anything (the first half of a rotation).
+    Deactivate {
+        /// Access key id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Let a deactivated key sign again.
+    Activate {
+        /// Access key id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Delete a key.
+    Delete {
+        /// Access key id.
+        #[arg(long)]
+        id: String,
     },
 }
 

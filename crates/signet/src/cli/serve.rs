@@ -32,6 +32,10 @@ pub struct DevArgs {
     /// secret).
     #[arg(long, default_value = "off", env = "SIGNET_AUDIT_STREAM")]
     pub audit_stream: String,
+    /// The region AWS-signed admin calls (boto3, the AWS CLI) must name in their signature's
+    /// scope; any region when not given.
+    #[arg(long, env = "SIGNET_AWS_REGION")]
+    pub aws_region: Option<String>,
     /// Signing secret of pre-token-hook POSTs (at least 32 characters); without it, pools'
     /// hooks are not called. Codes stay in the dev outbox.
     #[arg(
@@ -121,6 +125,10 @@ pub struct GatewayArgs {
     /// secret).
     #[arg(long, default_value = "off", env = "SIGNET_AUDIT_STREAM")]
     pub audit_stream: String,
+    /// The region AWS-signed admin calls (boto3, the AWS CLI) must name in their signature's
+    /// scope; any region when not given.
+    #[arg(long, env = "SIGNET_AWS_REGION")]
+    pub aws_region: Option<String>,
     /// Signing secret of webhook and pre-token-hook POSTs (at least 32 characters; the
     /// receivers check the Signet-Signature header with it).
     #[arg(

@@ -46,6 +46,7 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     cfg.webhook_secret = gateway::webhook_secret(args.webhook_secret.as_deref())?;
     cfg.serving.rate = gateway::rate_limits(&args.rate_limits)?;
     cfg.audit_stream = gateway::audit_stream(&args.audit_stream, cfg.webhook_secret.is_some())?;
+    cfg.aws_region = args.aws_region.clone();
     let store = StoreClient::new(vec![node.info().api_addr.clone()]);
     let gw = signet_gateway::start(cfg, store, grpc, http)
         .await

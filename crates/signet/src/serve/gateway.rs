@@ -129,6 +129,7 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     cfg.serving.max_in_flight = args.max_in_flight;
     cfg.serving.rate = rate_limits(&args.rate_limits)?;
     cfg.audit_stream = audit_stream(&args.audit_stream, cfg.webhook_secret.is_some())?;
+    cfg.aws_region = args.aws_region.clone();
     cfg.notifier = notifier;
     cfg.webhook_secret = webhook_secret;
     cfg.allow_insecure_loopback_http = args.allow_insecure_loopback_http;

@@ -1,42 +1,62 @@
 //! `AWSCognitoIdentityProviderService.<Action>`: Cognito user pools over AWS JSON 1.1. The
 //! public actions (sign-up, sign-in, the signed-in user's own calls) need no signature, as
 //! in Cognito: their credentials are in their members (client id and secret hash, tokens,
-//! sessions). Each calls the `signet.v1.UserPoolAuth` method of the same name.
+//! sessions); each calls the `signet.v1.UserPoolAuth` method of the same name. The admin
+//! actions are signed with an admin access key (AWS Signature Version 4 for service
+//! `cognito-idp`) and call the `signet.v1.UserPoolAdmin` method of the same name.
 
 use super::json::{self, AwsError};
+use super::shapes;
+use crate::api::grpc::admin::AdminApi;
 use crate::api::grpc::auth::AuthApi;
+use crate::aws::{SignedRequest as Signed, Unsigned};
 use crate::Gateway;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
+use signet_proto::v1::user_pool_admin_server::UserPoolAdmin;
 use signet_proto::v1::user_pool_auth_server::UserPoolAuth;
 use std::future::Future;
 use std::sync::Arc;
 
-/// Read `body` as `Req`, run `call`, answer in AWS's shape.
-async fn run<Req, Resp, F, Fut>(body: &[u8], call: F) -> Response
+/// A change to a request's or an answer's JSON where Cognito's shape is not the gRPC
+/// message's (see `shapes`).
+pub(super) type Fix = fn(&mut Value);
+
+/// Read `body` as `Req` (after `fix_in`), run `call`, answer in AWS's shape (after
+/// `fix_out`).
+async fn run<Req, Resp, F, Fut>(
+    body: &[u8],
+    fix_in: Option<Fix>,
+    fix_out: Option<Fix>,
+    call: F,
+) -> Response
 where
     Req: DeserializeOwned,
     Resp: Serialize,
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
-    let req = match json::decode::<Req>(body) {
+    let req = match json::decode_with::<Req>(body, fix_in) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     match call(tonic::Request::new(req)).await {
-        Ok(r) => json::answer(&r.into_inner()),
+        Ok(r) => json::answer_with(&r.into_inner(), fix_out),
         Err(s) => AwsError::from_status(&s).into_response(),
     }
 }
+
+/// The service name in an admin call's signature scope.
+const SERVICE: &str = "cognito-idp";
 
 /// The public actions: (Cognito's name, the UserPoolAuth method).
 macro_rules! public_actions {
     ($($name:literal => $method:ident),* $(,)?) => {
         async fn public(api: &AuthApi, action: &str, body: &[u8]) -> Option<Response> {
             Some(match action {
-                $($name => run(body, |r| api.$method(r)).await,)*
+                $($name => run(body, None, None, |r| api.$method(r)).await,)*
                 _ => return None,
             })
         }
@@ -71,13 +91,87 @@ public_actions! {
     "GetTokensFromRefreshToken" => get_tokens_from_refresh_token,
 }
 
-/// Answer `action`.
-pub(super) async fn call(gw: &Arc<Gateway>, action: &str, body: &[u8]) -> Response {
-    let api = AuthApi { gw: gw.clone() };
-    match public(&api, action, body).await {
-        Some(r) => r,
-        None => {
-            AwsError::unknown_operation(&format!("{}.{action}", super::COGNITO_IDP)).into_response()
+/// The admin actions: (Cognito's name, the UserPoolAdmin method, and where Cognito's shape
+/// differs, the fix of the request and of the answer).
+macro_rules! admin_actions {
+    ($($name:literal => $method:ident $(in $fin:ident)? $(out $fout:ident)?),* $(,)?) => {
+        /// Whether `action` is an admin action offered.
+        fn is_admin(action: &str) -> bool {
+            matches!(action, $($name)|*)
         }
+
+        async fn admin(api: &AdminApi, action: &str, body: &[u8]) -> Option<Response> {
+            Some(match action {
+                $($name => {
+                    let fix_in: Option<Fix> = None $(.or(Some(shapes::$fin)))?;
+                    let fix_out: Option<Fix> = None $(.or(Some(shapes::$fout)))?;
+                    run(body, fix_in, fix_out, |r| api.$method(r)).await
+                })*
+                _ => return None,
+            })
+        }
+    };
+}
+
+admin_actions! {
+    "CreateUserPool" => create_user_pool in pool_in out pool_out,
+    "DescribeUserPool" => describe_user_pool out pool_out,
+    "DeleteUserPool" => delete_user_pool,
+    "ListUserPools" => list_user_pools out pools_out,
+    "AddCustomAttributes" => add_custom_attributes,
+    "CreateUserPoolClient" => create_user_pool_client,
+    "DescribeUserPoolClient" => describe_user_pool_client,
+    "UpdateUserPoolClient" => update_user_pool_client,
+    "DeleteUserPoolClient" => delete_user_pool_client,
+    "ListUserPoolClients" => list_user_pool_clients,
+    "AdminCreateUser" => admin_create_user,
+    "AdminGetUser" => admin_get_user out user_flat,
+    "AdminDeleteUser" => admin_delete_user,
+    "AdminDisableUser" => admin_disable_user,
+    "AdminEnableUser" => admin_enable_user,
+    "AdminSetUserPassword" => admin_set_user_password,
+    "AdminResetUserPassword" => admin_reset_user_password,
+    "AdminUpdateUserAttributes" => admin_update_user_attributes,
+    "AdminDeleteUserAttributes" => admin_delete_user_attributes,
+    "AdminConfirmSignUp" => admin_confirm_sign_up,
+    "AdminUserGlobalSignOut" => admin_user_global_sign_out,
+    "AdminInitiateAuth" => admin_initiate_auth,
+    "AdminRespondToAuthChallenge" => admin_respond_to_auth_challenge,
+    "AdminSetUserMFAPreference" => admin_set_user_mfa_preference,
+    "ListUsers" => list_users,
+    "CreateGroup" => create_group,
+    "GetGroup" => get_group,
+    "UpdateGroup" => update_group,
+    "DeleteGroup" => delete_group,
+    "ListGroups" => list_groups,
+    "AdminAddUserToGroup" => admin_add_user_to_group,
+    "AdminRemoveUserFromGroup" => admin_remove_user_from_group,
+    "AdminListGroupsForUser" => admin_list_groups_for_user,
+    "ListUsersInGroup" => list_users_in_group,
+}
+
+/// Answer `action`: a public one as it comes, an admin one once its signature holds.
+pub(super) async fn call(gw: &Arc<Gateway>, action: &str, req: &Signed<'_>) -> Response {
+    let api = AuthApi { gw: gw.clone() };
+    if let Some(r) = public(&api, action, req.body).await {
+        return r;
+    }
+    if !is_admin(action) {
+        return AwsError::unknown_operation(&format!("{}.{action}", super::COGNITO_IDP))
+            .into_response();
+    }
+    match gw.aws.signed_by(req, SERVICE).await {
+        Ok(_) => {}
+        Err(Unsigned::Refused { exception, message }) => {
+            return AwsError::new(exception, message).into_response()
+        }
+        Err(Unsigned::Server(e)) => {
+            return AwsError::from_status(&tonic::Status::from(e)).into_response()
+        }
+    }
+    let api = AdminApi { gw: gw.clone() };
+    match admin(&api, action, req.body).await {
+        Some(r) => r,
+        None => AwsError::unknown_operation(action).into_response(),
     }
 }

@@ -94,23 +94,42 @@ fn with_request_id(h: &mut HeaderMap) {
 }
 
 /// The request's members as the gRPC message `T`.
+#[cfg(test)]
 pub(super) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
+    decode_with(body, None)
+}
+
+/// The request's members, changed by `fix` where Cognito's shape differs, as the gRPC
+/// message `T`.
+pub(super) fn decode_with<T: DeserializeOwned>(
+    body: &[u8],
+    fix: Option<super::cognito_idp::Fix>,
+) -> Result<T, AwsError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| {
+    let bad = |e: serde_json::Error| {
         AwsError::new(
             "SerializationException",
             format!("The request is not the JSON this action takes: {e}"),
         )
-    })
+    };
+    let mut value: Value = serde_json::from_slice(body).map_err(bad)?;
+    if let Some(fix) = fix {
+        fix(&mut value);
+    }
+    serde_json::from_value(value).map_err(bad)
 }
 
-/// A 200 answer carrying `v`'s members as AWS writes them.
-pub(super) fn answer(v: &impl Serialize) -> Response {
+/// A 200 answer carrying `v`'s members as AWS writes them (changed by `fix` where
+/// Cognito's shape differs).
+pub(super) fn answer_with(v: &impl Serialize, fix: Option<super::cognito_idp::Fix>) -> Response {
     let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
+    if let Some(fix) = fix {
+        fix(&mut value);
+    }
     aws_shape(&mut value);
     if !value.is_object() {
         value = Value::Object(Default::default());

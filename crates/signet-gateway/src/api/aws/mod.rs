@@ -11,11 +11,13 @@
 
 mod cognito_idp;
 mod json;
+mod shapes;
 
+use crate::aws::SignedRequest;
 use crate::Gateway;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
@@ -30,7 +32,12 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
 }
 
 /// `POST /`: the action named by `X-Amz-Target` (`Service.Action`).
-async fn dispatch(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(
+    State(gw): State<Arc<Gateway>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -49,8 +56,20 @@ async fn dispatch(State(gw): State<Arc<Gateway>>, headers: HeaderMap, body: Byte
         )
         .into_response();
     }
+    // What a signature covers (admin actions are signed; see `aws::signed`).
+    let all_headers: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let req = SignedRequest {
+        method: "POST",
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: &all_headers,
+        body: &body,
+    };
     match target.split_once('.') {
-        Some((COGNITO_IDP, action)) => cognito_idp::call(&gw, action, &body).await,
+        Some((COGNITO_IDP, action)) => cognito_idp::call(&gw, action, &req).await,
         _ => AwsError::unknown_operation(target).into_response(),
     }
 }

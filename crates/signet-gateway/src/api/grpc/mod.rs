@@ -52,7 +52,7 @@ macro_rules! rpc_table {
     };
 }
 
-mod admin;
+pub(crate) mod admin;
 pub(crate) mod auth;
 mod convert;
 mod identity;

@@ -3,10 +3,12 @@
 //! prints its answer as JSON on stdout; a refused call prints the Cognito exception name and
 //! message on stderr and exits non-zero.
 
+mod access_keys;
 mod identity;
 mod import;
 
 use super::connect;
+
 use crate::cli::admin::{
     AdminArgs, AdminCommand, ClientSecretsCommand, ClientSel, IdentityProvidersCommand,
     KeysCommand, PreTokenHookArgs, ProviderSel, ProviderSettings, ResourceServerSel,
@@ -579,6 +581,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             let messages: Vec<Value> = r.messages.iter().map(pj::outbox_message).collect();
             json!({ "messages": messages })
         }
+        AdminCommand::AccessKeys { command } => access_keys::run(&mut c, command).await?,
         AdminCommand::Keys { command } => match command {
             KeysCommand::List => {
                 let r = answer(c.list_signing_keys(pb::Empty {}).await)?;

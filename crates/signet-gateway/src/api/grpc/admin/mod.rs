@@ -104,6 +104,10 @@ rpc_table! {
         list_users_in_group(pb::ListUsersInGroupRequest) -> pb::ListUsersResponse => groups::list_users_in_group;
         list_outbox(pb::UserPoolRef) -> pb::ListOutboxResponse => users::list_outbox;
         list_signing_keys(pb::Empty) -> pb::ListSigningKeysResponse => keys::list_signing_keys;
+        create_admin_access_key(pb::CreateAdminAccessKeyRequest) -> pb::AdminAccessKeyResponse => keys::create_admin_access_key;
+        list_admin_access_keys(pb::ListRequest) -> pb::ListAdminAccessKeysResponse => keys::list_admin_access_keys;
+        update_admin_access_key(pb::UpdateAdminAccessKeyRequest) -> pb::AdminAccessKeyResponse => keys::update_admin_access_key;
+        delete_admin_access_key(pb::AdminAccessKeyRef) -> pb::Empty => keys::delete_admin_access_key;
         rotate_signing_keys(pb::Empty) -> pb::Empty => keys::rotate_signing_keys;
         revoke_signing_key(pb::KidRef) -> pb::Empty => keys::revoke_signing_key;
     }
