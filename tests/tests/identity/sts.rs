@@ -2335,3 +2335,49 @@ async fn a_request_botocore_signed_with_signet_credentials_verifies() {
         check.reason
     );
 }
+
+/// boto3's `cognito-identity` client, pointed at the gateway, trades a Signet ID token for
+/// an identity id and credentials (GetId, GetCredentialsForIdentity over AWS JSON 1.1,
+/// unsigned as in Cognito); the credentials are the gRPC API's, with `Expiration` a date
+/// botocore parses; a wrong token gets AWS's error shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_cognito_identity_trades_an_id_token_for_credentials() {
+    let env = TestEnv::start(1, 1).await;
+    let e = enhanced_credentials(&env, "boto3-role", &[("read", READ_POLICY)]).await;
+    let logins = json!({ e.login.provider.clone(): e.login.id_token.clone() });
+    let calls = json!([
+        ["get_id", {"IdentityPoolId": e.identity_pool_id, "Logins": logins}],
+        ["get_credentials_for_identity", {"IdentityId": e.identity_id, "Logins": logins}],
+        ["get_id", {"IdentityPoolId": e.identity_pool_id,
+                    "Logins": { e.login.provider.clone(): "not-a-token" }}],
+    ]);
+    let endpoint = format!("http://{}", env.a().http_addr());
+    let out = tokio::task::spawn_blocking(move || {
+        crate::support::clients::python_client(
+            "aws_sdk_calls.py",
+            &[&endpoint, "cognito-identity", &calls.to_string()],
+        )
+    })
+    .await
+    .unwrap();
+    let r = out.as_array().unwrap();
+    assert_eq!(r[0]["ok"]["IdentityId"], e.identity_id.as_str(), "{}", r[0]);
+    let c = &r[1]["ok"]["Credentials"];
+    assert_eq!(r[1]["ok"]["IdentityId"], e.identity_id.as_str(), "{}", r[1]);
+    assert!(
+        c["AccessKeyId"].as_str().is_some_and(|k| !k.is_empty()),
+        "{c}"
+    );
+    assert!(
+        c["SessionToken"].as_str().is_some_and(|t| t.len() > 100),
+        "{c}"
+    );
+    // botocore parsed Expiration as a timestamp: an ISO date in this century.
+    assert!(
+        c["Expiration"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("20")),
+        "{c}"
+    );
+    assert_eq!(r[2]["error"], "NotAuthorizedException", "{}", r[2]);
+}

@@ -5,48 +5,16 @@
 //! actions are signed with an admin access key (AWS Signature Version 4 for service
 //! `cognito-idp`) and call the `signet.v1.UserPoolAdmin` method of the same name.
 
-use super::json::{self, AwsError};
+use super::json::{run, AwsError, Fix};
 use super::shapes;
 use crate::api::grpc::admin::AdminApi;
 use crate::api::grpc::auth::AuthApi;
 use crate::aws::{SignedRequest as Signed, Unsigned};
 use crate::Gateway;
 use axum::response::Response;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::Value;
 use signet_proto::v1::user_pool_admin_server::UserPoolAdmin;
 use signet_proto::v1::user_pool_auth_server::UserPoolAuth;
-use std::future::Future;
 use std::sync::Arc;
-
-/// A change to a request's or an answer's JSON where Cognito's shape is not the gRPC
-/// message's (see `shapes`).
-pub(super) type Fix = fn(&mut Value);
-
-/// Read `body` as `Req` (after `fix_in`), run `call`, answer in AWS's shape (after
-/// `fix_out`).
-async fn run<Req, Resp, F, Fut>(
-    body: &[u8],
-    fix_in: Option<Fix>,
-    fix_out: Option<Fix>,
-    call: F,
-) -> Response
-where
-    Req: DeserializeOwned,
-    Resp: Serialize,
-    F: FnOnce(tonic::Request<Req>) -> Fut,
-    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
-{
-    let req = match json::decode_with::<Req>(body, fix_in) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    match call(tonic::Request::new(req)).await {
-        Ok(r) => json::answer_with(&r.into_inner(), fix_out),
-        Err(s) => AwsError::from_status(&s).into_response(),
-    }
-}
 
 /// The service name in an admin call's signature scope.
 const SERVICE: &str = "cognito-idp";

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::future::Future;
 
 /// AWS JSON 1.1's content type.
 pub(super) const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -93,6 +94,34 @@ fn with_request_id(h: &mut HeaderMap) {
     }
 }
 
+/// A change to a request's or an answer's JSON where Cognito's shape is not the gRPC
+/// message's (see `shapes`).
+pub(super) type Fix = fn(&mut Value);
+
+/// Read `body` as `Req` (after `fix_in`), run `call`, answer in AWS's shape (after
+/// `fix_out`).
+pub(super) async fn run<Req, Resp, F, Fut>(
+    body: &[u8],
+    fix_in: Option<Fix>,
+    fix_out: Option<Fix>,
+    call: F,
+) -> Response
+where
+    Req: DeserializeOwned,
+    Resp: Serialize,
+    F: FnOnce(tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    let req = match decode_with::<Req>(body, fix_in) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match call(tonic::Request::new(req)).await {
+        Ok(r) => answer_with(&r.into_inner(), fix_out),
+        Err(s) => AwsError::from_status(&s).into_response(),
+    }
+}
+
 /// The request's members as the gRPC message `T`.
 #[cfg(test)]
 pub(super) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
@@ -103,7 +132,7 @@ pub(super) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
 /// message `T`.
 pub(super) fn decode_with<T: DeserializeOwned>(
     body: &[u8],
-    fix: Option<super::cognito_idp::Fix>,
+    fix: Option<Fix>,
 ) -> Result<T, AwsError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
@@ -125,7 +154,7 @@ pub(super) fn decode_with<T: DeserializeOwned>(
 
 /// A 200 answer carrying `v`'s members as AWS writes them (changed by `fix` where
 /// Cognito's shape differs).
-pub(super) fn answer_with(v: &impl Serialize, fix: Option<super::cognito_idp::Fix>) -> Response {
+pub(super) fn answer_with(v: &impl Serialize, fix: Option<Fix>) -> Response {
     let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
     if let Some(fix) = fix {
         fix(&mut value);

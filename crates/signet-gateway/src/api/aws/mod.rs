@@ -9,6 +9,7 @@
 //! seconds) or AWS's error shape; `cognito_idp` answers
 //! `AWSCognitoIdentityProviderService.<Action>`.
 
+mod cognito_identity;
 mod cognito_idp;
 mod json;
 mod shapes;
@@ -26,6 +27,8 @@ use std::sync::Arc;
 
 /// `X-Amz-Target`'s prefix for Cognito user pools.
 const COGNITO_IDP: &str = "AWSCognitoIdentityProviderService";
+/// `X-Amz-Target`'s prefix for Cognito identity pools.
+const COGNITO_IDENTITY: &str = "AWSCognitoIdentityService";
 
 pub(crate) fn routes() -> Router<Arc<Gateway>> {
     Router::new().route("/", post(dispatch))
@@ -70,6 +73,7 @@ async fn dispatch(
     };
     match target.split_once('.') {
         Some((COGNITO_IDP, action)) => cognito_idp::call(&gw, action, &req).await,
+        Some((COGNITO_IDENTITY, action)) => cognito_identity::call(&gw, action, &body).await,
         _ => AwsError::unknown_operation(target).into_response(),
     }
 }

@@ -77,6 +77,16 @@ pub(super) fn user_flat(v: &mut Value) {
     *v = Value::Object(user);
 }
 
+/// GetCredentialsForIdentity: `Credentials.Expiration` in seconds, as AWS writes times
+/// (the message has milliseconds).
+pub(super) fn credentials_out(v: &mut Value) {
+    if let Some(e) = v.pointer_mut("/Credentials/Expiration") {
+        if let Some(ms) = e.as_u64() {
+            *e = json!(ms as f64 / 1000.0);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

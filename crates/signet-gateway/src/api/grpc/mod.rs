@@ -55,7 +55,7 @@ macro_rules! rpc_table {
 pub(crate) mod admin;
 pub(crate) mod auth;
 mod convert;
-mod identity;
+pub(crate) mod identity;
 mod wire;
 
 use crate::{AppError, Gateway};
