@@ -4,6 +4,7 @@ pointed at a Signet gateway — the way a team moving from Cognito would run its
 
     python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON [ACCESS_KEY_ID SECRET]
     python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE
+    python3 tests/clients/aws_sdk_calls.py web-identity ENDPOINT ROLE_ARN TOKEN
 
 SERVICE is a boto3 client name (`cognito-idp`, ...). CALLS_JSON is a list of
 [operation, params] pairs, operation as boto3 names it (`sign_up`, `initiate_auth`, ...).
@@ -13,6 +14,13 @@ actions are not signed). Prints one JSON
 list, per call either {"ok": response} (response metadata dropped, dates as ISO 8601
 strings) or {"error": code, "message": ..., "status": http status} for a ClientError —
 botocore's own parse of the error Signet sent.
+
+web-identity: the SDK's own web identity credential provider, configured only by the
+environment a Kubernetes pod has (AWS_WEB_IDENTITY_TOKEN_FILE with TOKEN in it,
+AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME) plus AWS_ENDPOINT_URL_STS=ENDPOINT: a plain
+`boto3.Session().client("sts").get_caller_identity()` makes the SDK call
+AssumeRoleWithWebIdentity, then sign GetCallerIdentity with what it got. Prints
+{"caller": {...}, "access_key_id": ...} or {"error": ...}.
 
 sign: botocore's SigV4Auth (what every boto3 call signs with) signs the request with those
 temporary credentials; prints {"headers": [[name, value], ...]}, every header it sent.
@@ -68,10 +76,45 @@ def sign(method, url, body, akid, secret, token, region, service) -> None:
     print(json.dumps({"headers": [["host", host]] + [[k, v] for k, v in req.headers.items()]}))
 
 
+def web_identity(endpoint, role_arn, token) -> None:
+    import os
+    import tempfile
+
+    import boto3
+    from botocore.exceptions import ClientError
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "token")
+        with open(path, "w") as f:
+            f.write(token)
+        for k in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]:
+            os.environ.pop(k, None)
+        os.environ.update({
+            "AWS_WEB_IDENTITY_TOKEN_FILE": path,
+            "AWS_ROLE_ARN": role_arn,
+            "AWS_ROLE_SESSION_NAME": "pod-session",
+            "AWS_ENDPOINT_URL_STS": endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.path.join(d, "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(d, "none"),
+        })
+        session = boto3.Session()
+        try:
+            caller = session.client("sts").get_caller_identity()
+            creds = session.get_credentials().get_frozen_credentials()
+            print(json.dumps({"caller": plain(caller), "access_key_id": creds.access_key}))
+        except ClientError as e:
+            print(json.dumps({"error": e.response.get("Error", {})}))
+
+
 def main() -> None:
     pinned_venv.ensure("aws-sdk-venv", REQUIREMENTS)
     if sys.argv[1] == "sign":
         sign(*sys.argv[2:10])
+        return
+    if sys.argv[1] == "web-identity":
+        web_identity(*sys.argv[2:5])
         return
     import boto3
     from botocore.config import Config

@@ -2381,3 +2381,39 @@ async fn boto3_cognito_identity_trades_an_id_token_for_credentials() {
     );
     assert_eq!(r[2]["error"], "NotAuthorizedException", "{}", r[2]);
 }
+
+/// The AWS SDK's web identity credential provider — the Kubernetes service-account pattern —
+/// configured only by environment variables (a token file holding a Signet ID token, the
+/// role's ARN, the STS endpoint) gets Signet credentials with AssumeRoleWithWebIdentity
+/// over STS's query protocol, and signs GetCallerIdentity with them; the answer names the
+/// assumed role. A token the role does not trust gets STS's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_sdks_web_identity_provider_gets_signet_credentials() {
+    let env = TestEnv::start(1, 1).await;
+    let alice = user_pool_login(env.a(), "alice").await;
+    let trust = trust_user_pool(&alice.provider, &alice.client_id, &[]);
+    role(env.a(), "pod-role", &trust, &[("read", WEB_READ_POLICY)]).await;
+    let endpoint = format!("http://{}", env.a().http_addr());
+    let run = |token: String| {
+        let endpoint = endpoint.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::support::clients::python_client(
+                "aws_sdk_calls.py",
+                &["web-identity", &endpoint, &role_arn_of("pod-role"), &token],
+            )
+        })
+    };
+    let out = run(alice.id_token.clone()).await.unwrap();
+    assert_eq!(
+        out["caller"]["Arn"], "arn:signet:sts:::assumed-role/pod-role/pod-session",
+        "{out}"
+    );
+    assert!(
+        out["access_key_id"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("ASIA")),
+        "{out}"
+    );
+    let out = run("not-a-token".into()).await.unwrap();
+    assert_eq!(out["error"]["Code"], "InvalidIdentityToken", "{out}");
+}

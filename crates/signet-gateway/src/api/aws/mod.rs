@@ -1,5 +1,6 @@
 //! AWS's own wire protocols, as a thin front over the same use cases the gRPC APIs run: the
-//! gateway's HTTP listener answers `POST /` by dispatching on `X-Amz-Target` (AWS JSON 1.1),
+//! gateway's HTTP listener answers `POST /` by dispatching on `X-Amz-Target` (AWS JSON 1.1)
+//! or, for STS, on the form's `Action` (the query protocol, answered in XML),
 //! so `boto3.client("cognito-idp", endpoint_url=…)` and `aws --endpoint-url …` reach Signet
 //! with nothing else configured. Each action calls the gRPC service's own method (its
 //! handler, checks and audit); the messages are the gRPC ones, whose serde names are
@@ -13,6 +14,7 @@ mod cognito_identity;
 mod cognito_idp;
 mod json;
 mod shapes;
+mod sts;
 
 use crate::aws::SignedRequest;
 use crate::Gateway;
@@ -45,6 +47,25 @@ async fn dispatch(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let all_headers: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let req = SignedRequest {
+        method: "POST",
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: &all_headers,
+        body: &body,
+    };
+    // The query protocol (STS): a form naming its Action.
+    if target.is_empty() && form {
+        return sts::call(&gw, &req).await;
+    }
     if target.is_empty() {
         return AwsError::new(
             "UnknownOperationException",
@@ -59,18 +80,6 @@ async fn dispatch(
         )
         .into_response();
     }
-    // What a signature covers (admin actions are signed; see `aws::signed`).
-    let all_headers: Vec<(String, String)> = headers
-        .iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
-        .collect();
-    let req = SignedRequest {
-        method: "POST",
-        path: uri.path(),
-        query: uri.query().unwrap_or(""),
-        headers: &all_headers,
-        body: &body,
-    };
     match target.split_once('.') {
         Some((COGNITO_IDP, action)) => cognito_idp::call(&gw, action, &req).await,
         Some((COGNITO_IDENTITY, action)) => cognito_identity::call(&gw, action, &body).await,

@@ -1,0 +1,196 @@
+//! STS over AWS's query protocol: `POST /` with a form (`Action=…&Version=2011-06-15&…`),
+//! answered in XML, as `sts.amazonaws.com` answers. AssumeRoleWithWebIdentity is unsigned
+//! (the web identity token is the credential), so the AWS SDKs' web identity credential
+//! provider (`AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, `AWS_ENDPOINT_URL_STS`) obtains
+//! Signet credentials unchanged; GetCallerIdentity is signed with those credentials (AWS
+//! Signature Version 4, `x-amz-security-token`) and checked by the same code as
+//! VerifyRequestSignature.
+
+use crate::api::grpc::identity::StsApi;
+use crate::aws::SignedRequest;
+use crate::Gateway;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use signet_proto::v1 as pb;
+use signet_proto::v1::sts_server::Sts;
+use signet_verify::sigv4::SignableRequest;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn xml(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    r
+}
+
+/// An STS error: `Sender` faults are the caller's.
+fn error(code: &str, message: &str, status: StatusCode) -> Response {
+    let kind = if status.is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    xml(
+        status,
+        format!(
+            "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>{kind}</Type><Code>{}</Code>\
+             <Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            esc(code),
+            esc(message),
+            crate::ids::uuid()
+        ),
+    )
+}
+
+/// A gRPC refusal in STS's words (its codes drop "Exception" for these two).
+fn refused(s: &tonic::Status) -> Response {
+    let name = crate::error::exception_name(s).unwrap_or_else(|| "InternalFailure".into());
+    let code = match name.as_str() {
+        "InvalidIdentityTokenException" => "InvalidIdentityToken",
+        "NotAuthorizedException" | "AccessDeniedException" => "AccessDenied",
+        other => other,
+    };
+    let status = if code == "InternalErrorException" || code == "InternalFailure" {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    error(code, s.message(), status)
+}
+
+fn ok(action: &str, result: String) -> Response {
+    xml(
+        StatusCode::OK,
+        format!(
+            "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result>\
+             <ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
+            crate::ids::uuid()
+        ),
+    )
+}
+
+fn credentials_xml(c: &pb::CredentialsType) -> String {
+    let expiration = time::OffsetDateTime::from_unix_timestamp((c.expiration / 1000) as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    format!(
+        "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+         <SessionToken>{}</SessionToken><Expiration>{expiration}</Expiration></Credentials>",
+        esc(&c.access_key_id),
+        esc(&c.secret_key),
+        esc(&c.session_token)
+    )
+}
+
+/// Answer the form `body` (`Action=…`).
+pub(super) async fn call(gw: &Arc<Gateway>, req: &SignedRequest<'_>) -> Response {
+    let form: HashMap<String, String> =
+        url::form_urlencoded::parse(req.body).into_owned().collect();
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let api = StsApi { gw: gw.clone() };
+    match get("Action").as_str() {
+        "AssumeRoleWithWebIdentity" => {
+            let r = pb::AssumeRoleWithWebIdentityRequest {
+                role_arn: get("RoleArn"),
+                role_session_name: get("RoleSessionName"),
+                web_identity_token: get("WebIdentityToken"),
+                duration_seconds: get("DurationSeconds").parse().unwrap_or(0),
+                policy: get("Policy"),
+            };
+            match api
+                .assume_role_with_web_identity(tonic::Request::new(r))
+                .await
+            {
+                Ok(a) => {
+                    let a = a.into_inner();
+                    let user = a.assumed_role_user.unwrap_or_default();
+                    ok(
+                        "AssumeRoleWithWebIdentity",
+                        format!(
+                            "{}<SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\
+                             <AssumedRoleUser><Arn>{}</Arn><AssumedRoleId>{}</AssumedRoleId>\
+                             </AssumedRoleUser><Provider>{}</Provider><Audience>{}</Audience>",
+                            credentials_xml(&a.credentials.unwrap_or_default()),
+                            esc(&a.subject_from_web_identity_token),
+                            esc(&user.arn),
+                            esc(&user.assumed_role_id),
+                            esc(&a.provider),
+                            esc(&a.audience)
+                        ),
+                    )
+                }
+                Err(s) => refused(&s),
+            }
+        }
+        "GetCallerIdentity" => caller_identity(gw, &api, req).await,
+        "" => error(
+            "MissingAction",
+            "The request names no Action.",
+            StatusCode::BAD_REQUEST,
+        ),
+        other => error(
+            "InvalidAction",
+            &format!("{other} is not an STS action Signet offers."),
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}
+
+/// GetCallerIdentity: whose temporary credentials signed this request.
+async fn caller_identity(gw: &Gateway, api: &StsApi, req: &SignedRequest<'_>) -> Response {
+    let signable = SignableRequest {
+        method: req.method,
+        path: req.path,
+        query: req.query,
+        headers: req.headers,
+        payload_sha256_hex: SignableRequest::payload_hash(req.body),
+    };
+    let check = match gw
+        .sts
+        .verify_request_signature(&signable, Some("sts"), None)
+    {
+        Ok(c) => c,
+        Err(e) => return refused(&tonic::Status::from(e)),
+    };
+    if !check.valid {
+        return error("InvalidClientTokenId", &check.reason, StatusCode::FORBIDDEN);
+    }
+    let token = req
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-security-token"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let r = pb::SessionTokenRequest {
+        session_token: token,
+    };
+    match api.get_caller_identity(tonic::Request::new(r)).await {
+        Ok(c) => {
+            let c = c.into_inner();
+            ok(
+                "GetCallerIdentity",
+                format!(
+                    "<Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account>",
+                    esc(&c.arn),
+                    esc(&c.user_id),
+                    esc(&c.account)
+                ),
+            )
+        }
+        Err(s) => refused(&s),
+    }
+}
