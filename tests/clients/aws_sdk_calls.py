@@ -5,6 +5,7 @@ pointed at a Signet gateway — the way a team moving from Cognito would run its
     python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON [ACCESS_KEY_ID SECRET]
     python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE
     python3 tests/clients/aws_sdk_calls.py web-identity ENDPOINT ROLE_ARN TOKEN
+    python3 tests/clients/aws_sdk_calls.py cli ENDPOINT ACCESS_KEY_ID SECRET ARG...
 
 SERVICE is a boto3 client name (`cognito-idp`, ...). CALLS_JSON is a list of
 [operation, params] pairs, operation as boto3 names it (`sign_up`, `initiate_auth`, ...).
@@ -21,6 +22,10 @@ AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME) plus AWS_ENDPOINT_URL_STS=ENDPOINT: a plain
 `boto3.Session().client("sts").get_caller_identity()` makes the SDK call
 AssumeRoleWithWebIdentity, then sign GetCallerIdentity with what it got. Prints
 {"caller": {...}, "access_key_id": ...} or {"error": ...}.
+
+cli: the AWS CLI (awscli from PyPI) run as `aws ARG... --endpoint-url ENDPOINT --region
+us-east-1 --output json` with those credentials in its environment; prints {"status": its
+exit code, "out": its JSON answer (or text), "err": its stderr}.
 
 sign: botocore's SigV4Auth (what every boto3 call signs with) signs the request with those
 temporary credentials; prints {"headers": [[name, value], ...]}, every header it sent.
@@ -108,6 +113,22 @@ def web_identity(endpoint, role_arn, token) -> None:
             print(json.dumps({"error": e.response.get("Error", {})}))
 
 
+def cli(endpoint, key, secret, args) -> None:
+    import os
+    import subprocess
+
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
+    env.pop("AWS_PROFILE", None)
+    cmd = [sys.executable, "-m", "awscli", *args, "--endpoint-url", endpoint,
+           "--region", "us-east-1", "--output", "json"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    try:
+        out = json.loads(r.stdout) if r.stdout.strip() else None
+    except ValueError:
+        out = r.stdout
+    print(json.dumps({"status": r.returncode, "out": out, "err": r.stderr}))
+
+
 def main() -> None:
     pinned_venv.ensure("aws-sdk-venv", REQUIREMENTS)
     if sys.argv[1] == "sign":
@@ -115,6 +136,9 @@ def main() -> None:
         return
     if sys.argv[1] == "web-identity":
         web_identity(*sys.argv[2:5])
+        return
+    if sys.argv[1] == "cli":
+        cli(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
         return
     import boto3
     from botocore.config import Config

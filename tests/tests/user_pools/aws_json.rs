@@ -456,3 +456,64 @@ async fn admin_actions_need_a_valid_signature_by_an_active_key() {
         "only the valid call made a pool"
     );
 }
+
+/// The AWS CLI, unmodified, with an admin access key in its environment and
+/// `--endpoint-url` at the gateway: `aws cognito-idp create-user-pool` and
+/// `list-user-pools`; with a wrong secret it fails with AWS's exception.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_administers_signet() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (id, secret) = admin_key(gw).await;
+    let endpoint = format!("http://{}", gw.http_addr());
+    let aws = |secret: String, args: &'static [&'static str]| {
+        let (endpoint, id) = (endpoint.clone(), id.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut all = vec!["cli", &endpoint, &id, &secret];
+            all.extend_from_slice(args);
+            python_client("aws_sdk_calls.py", &all)
+        })
+    };
+    let made = aws(
+        secret.clone(),
+        &[
+            "cognito-idp",
+            "create-user-pool",
+            "--pool-name",
+            "from-the-cli",
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(made["status"], 0, "{made}");
+    let pool_id = made["out"]["UserPool"]["Id"].as_str().unwrap().to_string();
+    let listed = aws(
+        secret.clone(),
+        &["cognito-idp", "list-user-pools", "--max-results", "20"],
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed["status"], 0, "{listed}");
+    assert!(
+        listed["out"]["UserPools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["Id"] == pool_id.as_str()),
+        "{listed}"
+    );
+    let refused = aws(
+        "wrong-secret".into(),
+        &["cognito-idp", "list-user-pools", "--max-results", "20"],
+    )
+    .await
+    .unwrap();
+    assert_ne!(refused["status"], 0);
+    assert!(
+        refused["err"]
+            .as_str()
+            .unwrap()
+            .contains("InvalidSignatureException"),
+        "{refused}"
+    );
+}
