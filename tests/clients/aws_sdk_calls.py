@@ -6,6 +6,7 @@ pointed at a Signet gateway — the way a team moving from Cognito would run its
     python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE
     python3 tests/clients/aws_sdk_calls.py web-identity ENDPOINT ROLE_ARN TOKEN
     python3 tests/clients/aws_sdk_calls.py cli ENDPOINT ACCESS_KEY_ID SECRET ARG...
+    python3 tests/clients/aws_sdk_calls.py operations SERVICE
 
 SERVICE is a boto3 client name (`cognito-idp`, ...). CALLS_JSON is a list of
 [operation, params] pairs, operation as boto3 names it (`sign_up`, `initiate_auth`, ...).
@@ -26,6 +27,8 @@ AssumeRoleWithWebIdentity, then sign GetCallerIdentity with what it got. Prints
 cli: the AWS CLI (awscli from PyPI) run as `aws ARG... --endpoint-url ENDPOINT --region
 us-east-1 --output json` with those credentials in its environment; prints {"status": its
 exit code, "out": its JSON answer (or text), "err": its stderr}.
+
+operations: every operation of SERVICE in botocore's own model, as a JSON list.
 
 sign: botocore's SigV4Auth (what every boto3 call signs with) signs the request with those
 temporary credentials; prints {"headers": [[name, value], ...]}, every header it sent.
@@ -136,6 +139,12 @@ def main() -> None:
         return
     if sys.argv[1] == "web-identity":
         web_identity(*sys.argv[2:5])
+        return
+    if sys.argv[1] == "operations":
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model(sys.argv[2])
+        print(json.dumps(sorted(model.operation_names)))
         return
     if sys.argv[1] == "cli":
         cli(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])

@@ -517,3 +517,139 @@ async fn the_aws_cli_administers_signet() {
         "{refused}"
     );
 }
+
+/// README's compatibility table (between its `aws-compatibility-table` markers): per
+/// service, (status, actions).
+fn readme_table() -> Vec<(String, String, Vec<String>)> {
+    let readme =
+        std::fs::read_to_string(crate::support::clients::repo().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- aws-compatibility-table -->")
+        .expect("the table");
+    let end = readme
+        .find("<!-- /aws-compatibility-table -->")
+        .expect("its end");
+    readme[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| cognito") || l.starts_with("| sts"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            let actions = cells[2]
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty() && *a != "—")
+                .map(str::to_string)
+                .collect();
+            (cells[0].to_string(), cells[1].to_string(), actions)
+        })
+        .collect()
+}
+
+/// The table lists every action of botocore's model of each service exactly once; each
+/// listed as offered is answered by the gateway (signed with an admin key, an empty request:
+/// anything but UnknownOperationException / InvalidAction), each other one is not; each
+/// listed as "gRPC only" is an RPC of Signet's protos.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_compatibility_table_is_botocores_list_and_true() {
+    use signet_verify::sigv4;
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (id, secret) = admin_key(gw).await;
+    let table = readme_table();
+    let rpcs: std::collections::BTreeSet<String> =
+        std::fs::read_dir(crate::support::clients::repo().join("proto/signet/v1"))
+            .unwrap()
+            .flat_map(|f| {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+                text.split("rpc ")
+                    .skip(1)
+                    .filter_map(|r| r.split('(').next().map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    let host = gw.http_addr().to_string();
+    for (service, target_prefix) in [
+        ("cognito-idp", "AWSCognitoIdentityProviderService"),
+        ("cognito-identity", "AWSCognitoIdentityService"),
+        ("sts", ""),
+    ] {
+        let svc = service.to_string();
+        let model: Vec<String> = serde_json::from_value(
+            tokio::task::spawn_blocking(move || {
+                python_client("aws_sdk_calls.py", &["operations", &svc])
+            })
+            .await
+            .unwrap(),
+        )
+        .unwrap();
+        let rows: Vec<&(String, String, Vec<String>)> =
+            table.iter().filter(|r| r.0 == service).collect();
+        let mut listed: Vec<String> = rows.iter().flat_map(|r| r.2.clone()).collect();
+        listed.sort();
+        assert_eq!(
+            listed, model,
+            "{service}: the table is not botocore's list, each once"
+        );
+        for (_, status, actions) in rows {
+            for action in actions {
+                if status == "gRPC only" {
+                    assert!(
+                        rpcs.contains(action) || rpcs.contains(&action.replace("MFA", "Mfa")),
+                        "{action} is listed as gRPC only but is no RPC"
+                    );
+                }
+                let (body, base): (String, Vec<(String, String)>) = if service == "sts" {
+                    (
+                        format!("Action={action}&Version=2011-06-15"),
+                        vec![
+                            ("host".into(), host.clone()),
+                            (
+                                "content-type".into(),
+                                "application/x-www-form-urlencoded".into(),
+                            ),
+                        ],
+                    )
+                } else {
+                    (
+                        "{}".into(),
+                        vec![
+                            ("host".into(), host.clone()),
+                            ("content-type".into(), "application/x-amz-json-1.1".into()),
+                            ("x-amz-target".into(), format!("{target_prefix}.{action}")),
+                        ],
+                    )
+                };
+                let req = sigv4::SignableRequest {
+                    method: "POST",
+                    path: "/",
+                    query: "",
+                    headers: &base,
+                    payload_sha256_hex: sigv4::SignableRequest::payload_hash(body.as_bytes()),
+                };
+                let creds = sigv4::Credentials {
+                    access_key_id: &id,
+                    secret_access_key: &secret,
+                    session_token: None,
+                };
+                let now = std::time::SystemTime::now();
+                let signed =
+                    sigv4::sign_with(&sigv4::AWS4, &creds, &req, "us-east-1", service, now)
+                        .unwrap();
+                let mut http_req = http().post(format!("http://{host}/")).body(body);
+                for (k, v) in base.iter().chain(&signed) {
+                    if k != "host" {
+                        http_req = http_req.header(k.as_str(), v.as_str());
+                    }
+                }
+                let text = http_req.send().await.unwrap().text().await.unwrap();
+                let unknown = text.contains("UnknownOperationException")
+                    || text.contains("<Code>InvalidAction</Code>");
+                assert_eq!(
+                    unknown,
+                    status != "offered",
+                    "{service} {action} is listed as {status}, the gateway answered {text}"
+                );
+            }
+        }
+    }
+}
