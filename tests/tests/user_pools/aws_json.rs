@@ -202,6 +202,34 @@ async fn bad_calls_get_aws_error_shapes() {
     }
 }
 
+/// `base` (with `body`) signed at `at` for `service` with the admin key (id, secret) by
+/// Signet's AWS4 signer (byte-identical to botocore's: see sigv4's known answer): every
+/// header to send.
+fn admin_signed(
+    key: (&str, &str),
+    base: &[(String, String)],
+    body: &str,
+    service: &str,
+    at: std::time::SystemTime,
+) -> Vec<(String, String)> {
+    use signet_verify::sigv4;
+    let req = sigv4::SignableRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: base,
+        payload_sha256_hex: sigv4::SignableRequest::payload_hash(body.as_bytes()),
+    };
+    let creds = sigv4::Credentials {
+        access_key_id: key.0,
+        secret_access_key: key.1,
+        session_token: None,
+    };
+    let mut all = base.to_vec();
+    all.extend(sigv4::sign_with(&sigv4::AWS4, &creds, &req, "us-east-1", service, at).unwrap());
+    all
+}
+
 /// An admin access key made through the admin API: (id, secret).
 async fn admin_key(gw: &GatewayHandle) -> (String, String) {
     let r = signet_testkit::admin_client(gw)
@@ -338,7 +366,6 @@ async fn boto3_administers_signet_with_a_signed_admin_access_key() {
 /// exception — and nothing is made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_actions_need_a_valid_signature_by_an_active_key() {
-    use signet_verify::sigv4;
     let env = TestEnv::start(1, 1).await;
     let gw = env.a();
     let (id, secret) = admin_key(gw).await;
@@ -373,21 +400,7 @@ async fn admin_actions_need_a_valid_signature_by_an_active_key() {
         ),
     ];
     let signed = |at: std::time::SystemTime, service: &str| {
-        let req = sigv4::SignableRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &base,
-            payload_sha256_hex: sigv4::SignableRequest::payload_hash(body.as_bytes()),
-        };
-        let creds = sigv4::Credentials {
-            access_key_id: &id,
-            secret_access_key: &secret,
-            session_token: None,
-        };
-        let mut all = base.clone();
-        all.extend(sigv4::sign_with(&sigv4::AWS4, &creds, &req, "us-east-1", service, at).unwrap());
-        all
+        admin_signed((&id, &secret), &base, body, service, at)
     };
     let send = |headers: Vec<(String, String)>| {
         let mut req = http().post(format!("http://{host}/")).body(body);
@@ -551,7 +564,6 @@ fn readme_table() -> Vec<(String, String, Vec<String>)> {
 /// listed as "gRPC only" is an RPC of Signet's protos.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_compatibility_table_is_botocores_list_and_true() {
-    use signet_verify::sigv4;
     let env = TestEnv::start(1, 1).await;
     let gw = env.a();
     let (id, secret) = admin_key(gw).await;
@@ -619,24 +631,15 @@ async fn the_readme_compatibility_table_is_botocores_list_and_true() {
                         ],
                     )
                 };
-                let req = sigv4::SignableRequest {
-                    method: "POST",
-                    path: "/",
-                    query: "",
-                    headers: &base,
-                    payload_sha256_hex: sigv4::SignableRequest::payload_hash(body.as_bytes()),
-                };
-                let creds = sigv4::Credentials {
-                    access_key_id: &id,
-                    secret_access_key: &secret,
-                    session_token: None,
-                };
-                let now = std::time::SystemTime::now();
-                let signed =
-                    sigv4::sign_with(&sigv4::AWS4, &creds, &req, "us-east-1", service, now)
-                        .unwrap();
+                let signed = admin_signed(
+                    (&id, &secret),
+                    &base,
+                    &body,
+                    service,
+                    std::time::SystemTime::now(),
+                );
                 let mut http_req = http().post(format!("http://{host}/")).body(body);
-                for (k, v) in base.iter().chain(&signed) {
+                for (k, v) in &signed {
                     if k != "host" {
                         http_req = http_req.header(k.as_str(), v.as_str());
                     }

@@ -48,6 +48,19 @@ pub(crate) struct Request<'a> {
     pub body: &'a [u8],
 }
 
+impl Request<'_> {
+    /// What the signature covers, with the body's hash.
+    pub(crate) fn signable(&self) -> SignableRequest<'_> {
+        SignableRequest {
+            method: self.method,
+            path: self.path,
+            query: self.query,
+            headers: self.headers,
+            payload_sha256_hex: SignableRequest::payload_hash(self.body),
+        }
+    }
+}
+
 impl Aws {
     /// Who signed `req` for `service`: the admin access key's id.
     pub(crate) async fn signed_by(
@@ -95,13 +108,7 @@ impl Aws {
                         .into(),
                 ))
             })?;
-        let signable = SignableRequest {
-            method: req.method,
-            path: req.path,
-            query: req.query,
-            headers: req.headers,
-            payload_sha256_hex: SignableRequest::payload_hash(req.body),
-        };
+        let signable = req.signable();
         let now = UNIX_EPOCH + Duration::from_millis(self.clock.now_ms());
         match sigv4::verify_with_secret(&secret, &signable, now, MAX_SKEW) {
             Ok(_) => {}

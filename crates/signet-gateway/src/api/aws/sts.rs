@@ -13,7 +13,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use signet_proto::v1 as pb;
 use signet_proto::v1::sts_server::Sts;
-use signet_verify::sigv4::SignableRequest;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -152,16 +151,9 @@ pub(super) async fn call(gw: &Arc<Gateway>, req: &SignedRequest<'_>) -> Response
 
 /// GetCallerIdentity: whose temporary credentials signed this request.
 async fn caller_identity(gw: &Gateway, api: &StsApi, req: &SignedRequest<'_>) -> Response {
-    let signable = SignableRequest {
-        method: req.method,
-        path: req.path,
-        query: req.query,
-        headers: req.headers,
-        payload_sha256_hex: SignableRequest::payload_hash(req.body),
-    };
     let check = match gw
         .sts
-        .verify_request_signature(&signable, Some("sts"), None)
+        .verify_request_signature(&req.signable(), Some("sts"), None)
     {
         Ok(c) => c,
         Err(e) => return refused(&tonic::Status::from(e)),
