@@ -656,3 +656,73 @@ async fn the_readme_compatibility_table_is_botocores_list_and_true() {
         }
     }
 }
+
+/// More of the admin surface through boto3, signed: UpdateUserPool (answers nothing, as
+/// Cognito), MFA configuration, a resource server and an OIDC identity provider in
+/// Cognito's wrapped shapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_configures_mfa_resource_servers_and_identity_providers() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (pool, _) = pool_and_client(gw, false).await;
+    let (id, secret) = admin_key(gw).await;
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([
+            ["update_user_pool", {"UserPoolId": pool,
+                "Policies": {"PasswordPolicy": {"MinimumLength": 12}}}],
+            ["describe_user_pool", {"UserPoolId": pool}],
+            ["set_user_pool_mfa_config", {"UserPoolId": pool, "MfaConfiguration": "OPTIONAL",
+                "SoftwareTokenMfaConfiguration": {"Enabled": true}}],
+            ["get_user_pool_mfa_config", {"UserPoolId": pool}],
+            ["create_resource_server", {"UserPoolId": pool, "Identifier": "https://orders.example",
+                "Name": "orders", "Scopes": [{"ScopeName": "read", "ScopeDescription": "Read"}]}],
+            ["describe_resource_server", {"UserPoolId": pool, "Identifier": "https://orders.example"}],
+            ["create_identity_provider", {"UserPoolId": pool, "ProviderName": "Corp",
+                "ProviderType": "OIDC",
+                "ProviderDetails": {"client_id": "c", "client_secret": "s",
+                    "authorize_scopes": "openid email", "oidc_issuer": "https://idp.corp.example"},
+                "AttributeMapping": {"email": "email"}}],
+            ["list_identity_providers", {"UserPoolId": pool, "MaxResults": 10}],
+            ["describe_identity_provider", {"UserPoolId": pool, "ProviderName": "Nope"}],
+        ]),
+        Some((&id, &secret)),
+    )
+    .await;
+    assert_eq!(ok(&r[0], "update_user_pool"), &json!({}));
+    let described = ok(&r[1], "describe_user_pool");
+    assert_eq!(
+        described["UserPool"]["Policies"]["PasswordPolicy"]["MinimumLength"], 12,
+        "{described}"
+    );
+    assert_eq!(
+        ok(&r[2], "set_user_pool_mfa_config")["MfaConfiguration"],
+        "OPTIONAL"
+    );
+    let mfa = ok(&r[3], "get_user_pool_mfa_config");
+    assert_eq!(
+        mfa["SoftwareTokenMfaConfiguration"]["Enabled"], true,
+        "{mfa}"
+    );
+    let rs = ok(&r[4], "create_resource_server");
+    assert_eq!(
+        rs["ResourceServer"]["Identifier"], "https://orders.example",
+        "{rs}"
+    );
+    assert_eq!(
+        ok(&r[5], "describe_resource_server")["ResourceServer"]["Scopes"][0]["ScopeName"],
+        "read"
+    );
+    let idp = ok(&r[6], "create_identity_provider");
+    assert_eq!(idp["IdentityProvider"]["ProviderName"], "Corp", "{idp}");
+    assert!(
+        idp["IdentityProvider"]["ProviderDetails"]
+            .get("client_secret")
+            .is_none(),
+        "the secret came back: {idp}"
+    );
+    let providers = ok(&r[7], "list_identity_providers")["Providers"].clone();
+    assert_eq!(providers[0]["ProviderName"], "Corp", "{providers}");
+    assert_eq!(r[8]["error"], "ResourceNotFoundException", "{}", r[8]);
+}

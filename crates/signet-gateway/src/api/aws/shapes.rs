@@ -77,6 +77,27 @@ pub(super) fn user_flat(v: &mut Value) {
     *v = Value::Object(user);
 }
 
+/// Answers Cognito wraps in one member where the gRPC API answers the object itself.
+fn wrapped(v: &mut Value, member: &str) {
+    let inner = v.take();
+    *v = json!({ member: inner });
+}
+
+/// CreateIdentityProvider and its kin: `{IdentityProvider: …}`.
+pub(super) fn identity_provider(v: &mut Value) {
+    wrapped(v, "IdentityProvider");
+}
+
+/// CreateResourceServer and its kin: `{ResourceServer: …}`.
+pub(super) fn resource_server(v: &mut Value) {
+    wrapped(v, "ResourceServer");
+}
+
+/// UpdateUserPool: Cognito answers nothing.
+pub(super) fn nothing(v: &mut Value) {
+    *v = json!({});
+}
+
 /// GetCredentialsForIdentity: `Credentials.Expiration` in seconds, as AWS writes times
 /// (the message has milliseconds).
 pub(super) fn credentials_out(v: &mut Value) {
