@@ -359,6 +359,36 @@ async fn boto3_administers_signet_with_a_signed_admin_access_key() {
     )
     .unwrap();
     assert_eq!(id_token["cognito:groups"], json!(["ops"]));
+    // The admin calls made over AWS's protocol are in the audit trail, as an admin's, with
+    // the caller's address.
+    let pool = pool_id.clone();
+    let created = signet_testkit::wait_for_async(
+        "AdminCreateUser in the audit trail",
+        std::time::Duration::from_secs(15),
+        || {
+            let pool = pool.clone();
+            async move {
+                let r = signet_testkit::admin_client(gw)
+                    .await
+                    .admin_list_user_auth_events(signet_testkit::admin(
+                        signet_proto::v1::AdminListUserAuthEventsRequest {
+                            user_pool_id: pool,
+                            username: "olive".into(),
+                            max_results: 50,
+                            next_token: String::new(),
+                        },
+                    ))
+                    .await
+                    .ok()?
+                    .into_inner();
+                r.auth_events
+                    .into_iter()
+                    .find(|e| e.action == "AdminCreateUser")
+            }
+        },
+    )
+    .await;
+    assert_eq!(created.ip_address, "127.0.0.1", "{created:?}");
 }
 
 /// An admin action is refused without a signature, with a wrong secret, with an unknown or

@@ -46,6 +46,8 @@ pub(crate) struct Request<'a> {
     pub headers: &'a [(String, String)],
     /// The body.
     pub body: &'a [u8],
+    /// The caller's address (for the audit trail).
+    pub remote: Option<std::net::SocketAddr>,
 }
 
 impl Request<'_> {

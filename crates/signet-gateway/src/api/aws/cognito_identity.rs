@@ -6,22 +6,23 @@
 use super::json::{run, AwsError};
 use super::shapes;
 use crate::api::grpc::identity::IdentityApi;
+use crate::aws::SignedRequest;
 use crate::Gateway;
 use axum::response::Response;
 use signet_proto::v1::identity_server::Identity;
 use std::sync::Arc;
 
 /// Answer `action`.
-pub(super) async fn call(gw: &Arc<Gateway>, action: &str, body: &[u8]) -> Response {
+pub(super) async fn call(gw: &Arc<Gateway>, action: &str, req: &SignedRequest<'_>) -> Response {
     let api = IdentityApi { gw: gw.clone() };
     match action {
-        "GetId" => run(body, None, None, |r| api.get_id(r)).await,
-        "GetOpenIdToken" => run(body, None, None, |r| api.get_open_id_token(r)).await,
+        "GetId" => run(req, None, None, |r| api.get_id(r)).await,
+        "GetOpenIdToken" => run(req, None, None, |r| api.get_open_id_token(r)).await,
         "GetCredentialsForIdentity" => {
             let out = Some(shapes::credentials_out as super::json::Fix);
-            run(body, None, out, |r| api.get_credentials_for_identity(r)).await
+            run(req, None, out, |r| api.get_credentials_for_identity(r)).await
         }
-        "UnlinkIdentity" => run(body, None, None, |r| api.unlink_identity(r)).await,
+        "UnlinkIdentity" => run(req, None, None, |r| api.unlink_identity(r)).await,
         _ => AwsError::unknown_operation(&format!("{}.{action}", super::COGNITO_IDENTITY))
             .into_response(),
     }

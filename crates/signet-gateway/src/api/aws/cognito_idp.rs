@@ -22,9 +22,9 @@ const SERVICE: &str = "cognito-idp";
 /// The public actions: (Cognito's name, the UserPoolAuth method).
 macro_rules! public_actions {
     ($($name:literal => $method:ident),* $(,)?) => {
-        async fn public(api: &AuthApi, action: &str, body: &[u8]) -> Option<Response> {
+        async fn public(api: &AuthApi, action: &str, req: &Signed<'_>) -> Option<Response> {
             Some(match action {
-                $($name => run(body, None, None, |r| api.$method(r)).await,)*
+                $($name => run(req, None, None, |r| api.$method(r)).await,)*
                 _ => return None,
             })
         }
@@ -68,12 +68,12 @@ macro_rules! admin_actions {
             matches!(action, $($name)|*)
         }
 
-        async fn admin(api: &AdminApi, action: &str, body: &[u8]) -> Option<Response> {
+        async fn admin(api: &AdminApi, action: &str, req: &Signed<'_>) -> Option<Response> {
             Some(match action {
                 $($name => {
                     let fix_in: Option<Fix> = None $(.or(Some(shapes::$fin)))?;
                     let fix_out: Option<Fix> = None $(.or(Some(shapes::$fout)))?;
-                    run(body, fix_in, fix_out, |r| api.$method(r)).await
+                    run(req, fix_in, fix_out, |r| api.$method(r)).await
                 })*
                 _ => return None,
             })
@@ -139,7 +139,7 @@ admin_actions! {
 /// Answer `action`: a public one as it comes, an admin one once its signature holds.
 pub(super) async fn call(gw: &Arc<Gateway>, action: &str, req: &Signed<'_>) -> Response {
     let api = AuthApi { gw: gw.clone() };
-    if let Some(r) = public(&api, action, req.body).await {
+    if let Some(r) = public(&api, action, req).await {
         return r;
     }
     if !is_admin(action) {
@@ -156,7 +156,7 @@ pub(super) async fn call(gw: &Arc<Gateway>, action: &str, req: &Signed<'_>) -> R
         }
     }
     let api = AdminApi { gw: gw.clone() };
-    match admin(&api, action, req.body).await {
+    match admin(&api, action, req).await {
         Some(r) => r,
         None => AwsError::unknown_operation(action).into_response(),
     }

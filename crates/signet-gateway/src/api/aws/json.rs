@@ -4,6 +4,7 @@
 //! shape (`__type` and `message`, the exception also in `x-amzn-ErrorType`), which every AWS
 //! SDK parses.
 
+use crate::aws::SignedRequest;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -101,7 +102,7 @@ pub(super) type Fix = fn(&mut Value);
 /// Read `body` as `Req` (after `fix_in`), run `call`, answer in AWS's shape (after
 /// `fix_out`).
 pub(super) async fn run<Req, Resp, F, Fut>(
-    body: &[u8],
+    from: &SignedRequest<'_>,
     fix_in: Option<Fix>,
     fix_out: Option<Fix>,
     call: F,
@@ -112,14 +113,26 @@ where
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
-    let req = match decode_with::<Req>(body, fix_in) {
+    let req = match decode_with::<Req>(from.body, fix_in) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    match call(tonic::Request::new(req)).await {
+    match call(grpc_request(from, req)).await {
         Ok(r) => answer_with(&r.into_inner(), fix_out),
         Err(s) => AwsError::from_status(&s).into_response(),
     }
+}
+
+/// `msg` as a gRPC request from the caller of `from` (its address reaches the audit trail
+/// as it does for gRPC callers).
+pub(super) fn grpc_request<T>(from: &SignedRequest<'_>, msg: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.extensions_mut().insert(signet_tls::ConnInfo {
+        remote: from.remote,
+        tls: false,
+        peer: None,
+    });
+    r
 }
 
 /// The request's members as the gRPC message `T`.

@@ -40,6 +40,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
 async fn dispatch(
     State(gw): State<Arc<Gateway>>,
     uri: Uri,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -61,6 +62,9 @@ async fn dispatch(
         query: uri.query().unwrap_or(""),
         headers: &all_headers,
         body: &body,
+        remote: extensions
+            .get::<axum::extract::ConnectInfo<crate::api::http::Remote>>()
+            .map(|c| c.0 .0),
     };
     // The query protocol (STS): a form naming its Action.
     if target.is_empty() && form {
@@ -82,7 +86,7 @@ async fn dispatch(
     }
     match target.split_once('.') {
         Some((COGNITO_IDP, action)) => cognito_idp::call(&gw, action, &req).await,
-        Some((COGNITO_IDENTITY, action)) => cognito_identity::call(&gw, action, &body).await,
+        Some((COGNITO_IDENTITY, action)) => cognito_identity::call(&gw, action, &req).await,
         _ => AwsError::unknown_operation(target).into_response(),
     }
 }

@@ -111,7 +111,7 @@ pub(super) async fn call(gw: &Arc<Gateway>, req: &SignedRequest<'_>) -> Response
                 policy: get("Policy"),
             };
             match api
-                .assume_role_with_web_identity(tonic::Request::new(r))
+                .assume_role_with_web_identity(super::json::grpc_request(req, r))
                 .await
             {
                 Ok(a) => {
@@ -170,7 +170,10 @@ async fn caller_identity(gw: &Gateway, api: &StsApi, req: &SignedRequest<'_>) ->
     let r = pb::SessionTokenRequest {
         session_token: token,
     };
-    match api.get_caller_identity(tonic::Request::new(r)).await {
+    match api
+        .get_caller_identity(super::json::grpc_request(req, r))
+        .await
+    {
         Ok(c) => {
             let c = c.into_inner();
             ok(
