@@ -756,3 +756,55 @@ async fn boto3_configures_mfa_resource_servers_and_identity_providers() {
     assert_eq!(providers[0]["ProviderName"], "Corp", "{providers}");
     assert_eq!(r[8]["error"], "ResourceNotFoundException", "{}", r[8]);
 }
+
+/// A bulk import the way a Cognito migration script starts one with boto3: the CSV header,
+/// a job (with its upload URL), described and listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_starts_a_user_import_job() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (pool, _) = pool_and_client(gw, false).await;
+    let (id, secret) = admin_key(gw).await;
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([
+            ["get_csv_header", {"UserPoolId": pool}],
+            ["create_user_import_job", {"UserPoolId": pool, "JobName": "migration",
+                "CloudWatchLogsRoleArn": "arn:aws:iam::000000000000:role/ignored"}],
+        ]),
+        Some((&id, &secret)),
+    )
+    .await;
+    let header = ok(&r[0], "get_csv_header");
+    assert_eq!(header["UserPoolId"], pool.as_str());
+    let columns = header["CSVHeader"].as_array().unwrap();
+    assert!(columns.iter().any(|c| c == "email"), "{header}");
+    assert!(columns.iter().any(|c| c == "cognito:username"), "{header}");
+    let job = ok(&r[1], "create_user_import_job")["UserImportJob"].clone();
+    assert_eq!(job["JobName"], "migration");
+    assert_eq!(job["Status"], "Created", "{job}");
+    assert!(
+        job["PreSignedUrl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http")),
+        "{job}"
+    );
+    let job_id = job["JobId"].as_str().unwrap().to_string();
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([
+            ["describe_user_import_job", {"UserPoolId": pool, "JobId": job_id}],
+            ["list_user_import_jobs", {"UserPoolId": pool, "MaxResults": 10}],
+        ]),
+        Some((&id, &secret)),
+    )
+    .await;
+    assert_eq!(
+        ok(&r[0], "describe_user_import_job")["UserImportJob"]["JobId"],
+        job_id.as_str()
+    );
+    let jobs = ok(&r[1], "list_user_import_jobs")["UserImportJobs"].clone();
+    assert_eq!(jobs[0]["JobId"], job_id.as_str(), "{jobs}");
+}

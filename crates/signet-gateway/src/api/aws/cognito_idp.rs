@@ -134,6 +134,14 @@ admin_actions! {
     "UpdateResourceServer" => update_resource_server out resource_server,
     "DeleteResourceServer" => delete_resource_server,
     "ListResourceServers" => list_resource_servers,
+    "AdminLinkProviderForUser" => admin_link_provider_for_user,
+    "AdminDisableProviderForUser" => admin_disable_provider_for_user,
+    "GetCSVHeader" => get_csv_header,
+    "CreateUserImportJob" => create_user_import_job,
+    "DescribeUserImportJob" => describe_user_import_job,
+    "ListUserImportJobs" => list_user_import_jobs,
+    "StartUserImportJob" => start_user_import_job,
+    "StopUserImportJob" => stop_user_import_job,
 }
 
 /// Answer `action`: a public one as it comes, an admin one once its signature holds.
