@@ -21,13 +21,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     // The public messages also speak JSON as AWS's JSON 1.1 protocol does (the gateway's
     // `POST /` front): Cognito's member names are these fields in PascalCase, except the
-    // acronyms renamed below; every member may be left out.
+    // acronyms renamed below; every member may be left out, and a member the message does
+    // not have is refused rather than dropped (what a caller asked for is never silently
+    // ignored; the front strips the few members it documents as accepted with no effect).
     let mut b = tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("signet_descriptor.bin"))
         .message_attribute(
             ".signet.v1",
             "#[derive(serde::Serialize, serde::Deserialize)] \
-             #[serde(rename_all = \"PascalCase\", default)]",
+             #[serde(rename_all = \"PascalCase\", default, deny_unknown_fields)]",
         );
     for (field, name) in COGNITO_NAMES {
         b = b.field_attribute(field, format!("#[serde(rename = \"{name}\")]"));
@@ -38,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Fields whose Cognito member name is not their name in PascalCase (by field name, in
 /// every message that has it).
-const COGNITO_NAMES: [(&str, &str); 7] = [
+const COGNITO_NAMES: [(&str, &str); 8] = [
     ("allowed_oauth_flows", "AllowedOAuthFlows"),
     ("allowed_oauth_scopes", "AllowedOAuthScopes"),
     ("callback_urls", "CallbackURLs"),
@@ -46,4 +48,5 @@ const COGNITO_NAMES: [(&str, &str); 7] = [
     ("default_redirect_uri", "DefaultRedirectURI"),
     ("user_mfa_setting_list", "UserMFASettingList"),
     ("csv_header", "CSVHeader"),
+    ("sms_mfa_settings", "SMSMfaSettings"),
 ];

@@ -2,17 +2,18 @@
 """AWS's own clients against Signet: boto3 (PyPI) calls, unmodified, with only the endpoint
 pointed at a Signet gateway — the way a team moving from Cognito would run its code.
 
-    python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON [ACCESS_KEY_ID SECRET]
+    python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON [ACCESS_KEY_ID SECRET [SESSION_TOKEN]]
     python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE
     python3 tests/clients/aws_sdk_calls.py web-identity ENDPOINT ROLE_ARN TOKEN
     python3 tests/clients/aws_sdk_calls.py cli ENDPOINT ACCESS_KEY_ID SECRET ARG...
     python3 tests/clients/aws_sdk_calls.py operations SERVICE
+    python3 tests/clients/aws_sdk_calls.py members SERVICE
 
 SERVICE is a boto3 client name (`cognito-idp`, ...). CALLS_JSON is a list of
 [operation, params] pairs, operation as boto3 names it (`sign_up`, `initiate_auth`, ...).
 Each call runs in order on one client (region us-east-1), signed with ACCESS_KEY_ID and
-SECRET when given (a Signet admin access key), else with placeholders (Cognito's public
-actions are not signed). Prints one JSON
+SECRET when given (a Signet admin access key, or temporary credentials with their
+SESSION_TOKEN), else with placeholders (Cognito's public actions are not signed). Prints one JSON
 list, per call either {"ok": response} (response metadata dropped, dates as ISO 8601
 strings) or {"error": code, "message": ..., "status": http status} for a ClientError —
 botocore's own parse of the error Signet sent.
@@ -29,6 +30,8 @@ us-east-1 --output json` with those credentials in its environment; prints {"sta
 exit code, "out": its JSON answer (or text), "err": its stderr}.
 
 operations: every operation of SERVICE in botocore's own model, as a JSON list.
+
+members: per operation of SERVICE, the members of its request in botocore's model.
 
 sign: botocore's SigV4Auth (what every boto3 call signs with) signs the request with those
 temporary credentials; prints {"headers": [[name, value], ...]}, every header it sent.
@@ -146,6 +149,16 @@ def main() -> None:
         model = botocore.session.get_session().get_service_model(sys.argv[2])
         print(json.dumps(sorted(model.operation_names)))
         return
+    if sys.argv[1] == "members":
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model(sys.argv[2])
+        out = {}
+        for name in model.operation_names:
+            shape = model.operation_model(name).input_shape
+            out[name] = sorted(shape.members) if shape is not None else []
+        print(json.dumps(out))
+        return
     if sys.argv[1] == "cli":
         cli(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
         return
@@ -155,12 +168,14 @@ def main() -> None:
 
     endpoint, service, calls = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     key, secret = (sys.argv[4], sys.argv[5]) if len(sys.argv) > 5 else ("placeholder", "placeholder")
+    token = sys.argv[6] if len(sys.argv) > 6 else None
     client = boto3.client(
         service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id=key,
         aws_secret_access_key=secret,
+        aws_session_token=token,
         config=Config(retries={"max_attempts": 1}),
     )
     out = []

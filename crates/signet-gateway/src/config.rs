@@ -82,9 +82,12 @@ pub struct GatewayConfig {
     /// Shortest session AssumeRoleWithWebIdentity grants (STS's is 900 s; tests lower it to
     /// watch credentials expire).
     pub sts_min_session: Duration,
-    /// The region AWS-signed admin calls must be scoped to (`None`: any region; the
-    /// service names are AWS's: `cognito-idp`, `cognito-identity`, `sts`).
+    /// The region AWS-signed admin calls must be scoped to (`None`: any region).
     pub aws_region: Option<String>,
+    /// The service name a signature's scope must carry for each of AWS's services Signet
+    /// speaks, where it is not AWS's own (`cognito-idp`, `cognito-identity`, `sts`): e.g.
+    /// `cognito-idp` → `signet-idp` for SDKs configured with another signing name.
+    pub aws_signing_names: std::collections::BTreeMap<String, String>,
     /// Largest CSV file a user import accepts, in bytes.
     pub import_max_bytes: u64,
     /// Most data rows a user import accepts.
@@ -288,6 +291,7 @@ impl GatewayConfig {
             key_overlap: Duration::from_secs(86_400 + 60),
             sts_min_session: Duration::from_secs(900),
             aws_region: None,
+            aws_signing_names: Default::default(),
             import_max_bytes: 512 * 1024 * 1024,
             import_max_rows: 1_000_000,
             import_chunk_rows: 500,

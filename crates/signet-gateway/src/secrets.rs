@@ -22,9 +22,29 @@ impl ClientSecrets {
         ClientSecrets { keyed, sealer }
     }
 
-    /// A new client secret: (the record kept, the plaintext shown once).
-    pub(crate) fn new_secret(&self, client_id: &str, now: u64) -> (ClientSecret, String) {
-        let plain = signet_crypto::random_secret();
+    /// A new client secret, `given` (a secret brought from elsewhere, e.g. Cognito; checked
+    /// against Cognito's rule: 24-64 of `[A-Za-z0-9_+]`) or made here: (the record kept, the
+    /// plaintext shown once).
+    pub(crate) fn new_secret(
+        &self,
+        client_id: &str,
+        now: u64,
+        given: Option<&str>,
+    ) -> Result<(ClientSecret, String), AppError> {
+        let plain = match given {
+            None => signet_crypto::random_secret(),
+            Some(g) => {
+                let fits = (24..=64).contains(&g.len())
+                    && g.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'+');
+                if !fits {
+                    return Err(AppError::invalid(
+                        "ClientSecret must be 24 to 64 characters of A-Z, a-z, 0-9, _ and +",
+                    ));
+                }
+                g.to_string()
+            }
+        };
         let record = ClientSecret {
             id: signet_crypto::random_hex_id(),
             hash: self.hash(client_id, &plain),
@@ -33,7 +53,7 @@ impl ClientSecrets {
                 .seal(&format!("client-secret:{client_id}"), plain.as_bytes()),
             created_at_ms: now,
         };
-        (record, plain)
+        Ok((record, plain))
     }
 
     /// The keyed hash a client secret is stored and checked as.

@@ -185,6 +185,35 @@ pub struct LogStore {
     fence: Option<crate::SnapshotFence>,
 }
 
+/// How the log's files and memory are bounded.
+///
+/// raft-log deletes a chunk file only once every entry in it is purged and the chunk is
+/// closed, and it closes a chunk only when it is full. With its defaults (1 GiB or a million
+/// entries a chunk) a store's log never shrank: after a snapshot and a purge, the entries
+/// sat in a chunk that was still open (526 MB of import chunks outlived their job this
+/// way). Chunks of [`LogLimits::default`] close every 64 MiB or 65,536 entries, so a purge
+/// gives disk back within one chunk. raft-log also keeps recent payloads in memory (1 GiB
+/// by default); the cache is what a follower catching up reads before the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLimits {
+    /// A chunk file is closed at this size, bytes.
+    pub chunk_bytes: usize,
+    /// ... or at this many records.
+    pub chunk_records: usize,
+    /// Payloads kept in memory, bytes.
+    pub cache_bytes: usize,
+}
+
+impl Default for LogLimits {
+    fn default() -> Self {
+        LogLimits {
+            chunk_bytes: 64 * 1024 * 1024,
+            chunk_records: 65_536,
+            cache_bytes: 128 * 1024 * 1024,
+        }
+    }
+}
+
 impl LogStore {
     /// How many handles share the open log (its directory lock is released when the last
     /// one is dropped).
@@ -192,13 +221,21 @@ impl LogStore {
         Arc::strong_count(&self.log)
     }
 
-    /// Open (or create) the log in `dir`.
+    /// Open (or create) the log in `dir`, with the default [`LogLimits`].
     pub fn open(dir: &Path) -> io::Result<Self> {
+        Self::open_with(dir, &LogLimits::default())
+    }
+
+    /// Open (or create) the log in `dir` with `limits`.
+    pub fn open_with(dir: &Path, limits: &LogLimits) -> io::Result<Self> {
         crate::durable::create_dirs(dir)?;
         let dir = dir
             .to_str()
             .ok_or_else(|| io::Error::other("log dir path is not UTF-8"))?;
         let mut config = raft_log::Config::new(dir);
+        config.wal.chunk_max_size = Some(limits.chunk_bytes);
+        config.wal.chunk_max_records = Some(limits.chunk_records);
+        config.log_cache_capacity = Some(limits.cache_bytes);
         // raft-log's flush worker waits up to 1 ms for more flush requests before syncing.
         // openraft 0.9's leader hands over one append at a time and waits for it, so that
         // wait never gathers anything on the leader and only adds 1 ms to every write
@@ -439,3 +476,59 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
 #[cfg(test)]
 mod payload_golden;
+
+#[cfg(test)]
+mod space {
+    use super::*;
+    use openraft::{CommittedLeaderId, EntryPayload};
+
+    fn files(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
+    /// A purge gives the disk back: once every entry of a closed chunk is purged, its file
+    /// is deleted (with raft-log's default limits the log stayed in one open chunk and
+    /// nothing was ever deleted).
+    #[test]
+    fn purged_chunks_are_deleted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("raft-log");
+        let limits = LogLimits {
+            chunk_bytes: 64 * 1024,
+            chunk_records: 16,
+            cache_bytes: 1024 * 1024,
+        };
+        let log = LogStore::open_with(&dir, &limits).unwrap();
+        let vote = Vote::new_committed(1, 1);
+        let id = |i| LogId::new(CommittedLeaderId::new(1, 1), i);
+        for i in 1..=300 {
+            let entry = Entry {
+                log_id: id(i),
+                payload: EntryPayload::Blank,
+            };
+            log.append_recovery(vote, &entry).unwrap();
+        }
+        let before = files(&dir);
+        assert!(
+            before >= 15,
+            "{before} chunk files for 300 entries of 16 per chunk"
+        );
+        log.purge_recovery(&id(290)).unwrap();
+        // The removal is queued behind the purge's sync; one more sync has passed it.
+        log.sync().unwrap();
+        // What is left: the chunks holding entries 291-300 (two records each, with the
+        // vote) and the open one.
+        let after = files(&dir);
+        assert!(
+            after <= 4,
+            "{after} files left of {before} after purging 290 of 300"
+        );
+        assert_eq!(log.bounds(), (Some(290), Some(300)));
+        drop(log);
+        // Reopened, the log still holds exactly the unpurged entries.
+        let log = LogStore::open_with(&dir, &limits).unwrap();
+        let kept = log.read_range(291, 301).unwrap();
+        assert_eq!(kept.len(), 10);
+        assert_eq!(kept[0].log_id, id(291));
+    }
+}

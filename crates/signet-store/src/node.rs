@@ -60,7 +60,14 @@ pub struct StoreConfig {
     /// While this node leads: how long a joining node may take to catch up before the Join
     /// removes it again (a node becomes a voter only once caught up).
     pub join_catch_up: Duration,
+    /// Memory the state machine's page cache (sled) may use, bytes.
+    pub sm_cache_bytes: u64,
+    /// The Raft log's chunk sizes and payload cache.
+    pub log_limits: crate::LogLimits,
 }
+
+/// Default bound of sled's page cache (sled's own default is 1 GiB).
+pub const DEFAULT_SM_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl StoreConfig {
     /// Production defaults for `node_id` with data in `data_dir`.
@@ -80,6 +87,8 @@ impl StoreConfig {
             tls: None,
             join_catch_up: crate::JOIN_CATCH_UP,
             tls_reload: signet_tls::DEFAULT_RELOAD_INTERVAL,
+            sm_cache_bytes: DEFAULT_SM_CACHE_BYTES,
+            log_limits: crate::LogLimits::default(),
         }
     }
 
@@ -166,11 +175,12 @@ impl StoreNode {
             incarnation: identity.incarnation,
         };
         let log_dir = config.data_dir.join("raft-log");
-        let log = tokio::task::spawn_blocking(move || LogStore::open(&log_dir))
+        let limits = config.log_limits.clone();
+        let log = tokio::task::spawn_blocking(move || LogStore::open_with(&log_dir, &limits))
             .await
             .map_err(|e| StoreError::Raft(e.to_string()))?
             .map_err(|e| StoreError::io("open raft log", e))?;
-        let sm = StateMachineStore::open(&config.data_dir)?;
+        let sm = StateMachineStore::open_with(&config.data_dir, config.sm_cache_bytes)?;
         let log = log.purge_behind(sm.snapshot_fence());
         let floor = crate::read_floor::ReadFloor::at_start(&log);
         let transport = config.transport();

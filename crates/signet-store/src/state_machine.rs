@@ -80,12 +80,21 @@ impl StateMachineStore {
         self.inner.snapshots.stat()
     }
 
-    /// Open the state machine under `dir`, restoring the latest snapshot when sled is
-    /// behind it or an install was interrupted.
+    /// Open the state machine under `dir` with the default page cache
+    /// ([`crate::node::DEFAULT_SM_CACHE_BYTES`]).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, crate::node::DEFAULT_SM_CACHE_BYTES)
+    }
+
+    /// Open the state machine under `dir`, its page cache bounded by `cache_bytes`,
+    /// restoring the latest snapshot when sled is behind it or an install was interrupted.
+    pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let sm_dir = dir.join("sm");
         crate::durable::create_dirs(&sm_dir).map_err(|e| StoreError::io("state machine dir", e))?;
-        let db = sled::Config::new().path(&sm_dir).open()?;
+        let db = sled::Config::new()
+            .path(&sm_dir)
+            .cache_capacity(cache_bytes)
+            .open()?;
         // sled creates its files without syncing their directory.
         crate::durable::sync_dir(&sm_dir).map_err(|e| StoreError::io("state machine dir", e))?;
         let tree = db.open_tree("state")?;

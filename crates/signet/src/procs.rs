@@ -332,6 +332,10 @@ pub struct Placement {
     pub clocks: bool,
     /// Raft traffic through a link proxy (`crate::proxied`): delay faults.
     pub proxy: bool,
+    /// More flags for every store started (e.g. a longer `--join-catch-up-secs`).
+    pub store_flags: Vec<String>,
+    /// More flags for every gateway started (e.g. a longer `--request-timeout-ms`).
+    pub gateway_flags: Vec<String>,
 }
 
 /// A running local cluster: `stores` (the first made with `--init`, the others joined to
@@ -372,14 +376,9 @@ impl LocalCluster {
         self.root.join(format!("{name}.log"))
     }
 
-    /// Start `stores` store nodes and `gateways` gateways under `root`; returns once every
-    /// gateway answers `/readyz`.
-    pub async fn start(root: &Path, stores: u64, gateways: usize) -> anyhow::Result<LocalCluster> {
-        Self::start_with(root, stores, gateways, Placement::default()).await
-    }
-
-    /// Like [`LocalCluster::start`], the stores placed as `at` says (namespaces, strict
-    /// disk, adjustable clocks, link proxy).
+    /// Start `stores` store nodes and `gateways` gateways under `root`, placed as `at`
+    /// says (namespaces, strict disk, adjustable clocks, link proxy, extra flags); returns
+    /// once every gateway answers `/readyz`.
     pub async fn start_with(
         root: &Path,
         stores: u64,
@@ -391,6 +390,8 @@ impl LocalCluster {
             strict,
             clocks,
             proxy,
+            store_flags,
+            gateway_flags,
         } = at;
         let proxy = match proxy {
             true => Some(crate::proxied::Proxied::start(stores as usize, net.as_ref()).await?),
@@ -414,6 +415,7 @@ impl LocalCluster {
         let store_transport = pki.operator_transport()?;
         let (wrap, host) = placed(0);
         let mut args = store_args_on(root, 1, None, &host);
+        args.extend(store_flags.iter().cloned());
         args.extend(pki.store_flags(1, &host)?);
         if let Some(p) = &proxy {
             p.place(0, &mut args)?;
@@ -433,6 +435,7 @@ impl LocalCluster {
             let name = format!("store-{id}");
             let (wrap, host) = placed(id as usize - 1);
             let mut args = store_args_on(root, id, Some(&seed), &host);
+            args.extend(store_flags.iter().cloned());
             args.extend(pki.store_flags(id, &host)?);
             if let Some(p) = &proxy {
                 p.place(id as usize - 1, &mut args)?;
@@ -474,6 +477,7 @@ impl LocalCluster {
             .iter()
             .map(|s| s.to_string())
             .collect();
+            args.extend(gateway_flags.iter().cloned());
             args.extend(pki.gateway_flags(g)?);
             let name = format!("gateway-{g}");
             let gw = start_gateway(&name, &[], &args, &log(&name), None).await?;

@@ -37,6 +37,7 @@ pub fn pool(p: &pb::UserPoolType) -> Value {
         "prevent_user_existence_errors": p.prevent_user_existence_errors,
         "case_sensitive_usernames": p.case_sensitive_usernames,
         "deletion_protection": p.deletion_protection,
+        "admin_create_user_only": p.admin_create_user_only,
         "pre_token_generation": p.pre_token_generation.as_ref().map(pre_token_hook),
         "lambda_config": p.lambda_config.as_ref().map(lambda_config),
         "ui_customization": p.ui_customization.as_ref().map(|u| json!({

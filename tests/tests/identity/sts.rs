@@ -2417,3 +2417,174 @@ async fn the_aws_sdks_web_identity_provider_gets_signet_credentials() {
     let out = run("not-a-token".into()).await.unwrap();
     assert_eq!(out["error"]["Code"], "InvalidIdentityToken", "{out}");
 }
+
+/// boto3's STS client at the gateway with `creds` (temporary credentials): each of
+/// `calls` in order, per call `{"ok": …}` or `{"error": code, …}`.
+async fn boto3_sts(env: &TestEnv, creds: &pb::CredentialsType, calls: Value) -> Vec<Value> {
+    let args = [
+        format!("http://{}", env.a().http_addr()),
+        "sts".to_string(),
+        calls.to_string(),
+        creds.access_key_id.clone(),
+        creds.secret_key.clone(),
+        creds.session_token.clone(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::clients::python_client("aws_sdk_calls.py", &args)
+    })
+    .await
+    .unwrap();
+    out.as_array().expect("a list").clone()
+}
+
+/// AssumeRole (role chaining) with IAM's rules, through boto3 signing with Signet
+/// credentials: a service holding role `svc-a`'s credentials becomes `chain-b`, whose trust
+/// names `svc-a`, when `svc-a`'s own policy allows `sts:AssumeRole` on it. Refused: a role
+/// whose trust names `svc-a` but that `svc-a`'s policy does not grant; a role `svc-a`'s
+/// policy grants but whose trust names someone else; a trust `Deny` naming the session; a
+/// chained session longer than an hour; an unsigned request. The chained session keeps the
+/// original subject, never outlives the caller's, and its policies are `chain-b`'s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_chains_roles_with_assume_role_under_iams_rules() {
+    let env = TestEnv::start(1, 1).await;
+    let alice = user_pool_login(env.a(), "alice").await;
+    let grants = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Resource": [role_arn_of("chain-b"), role_arn_of("chain-d"), role_arn_of("chain-e")]
+    }]})
+    .to_string();
+    let trust_a = trust_user_pool(&alice.provider, &alice.client_id, &[]);
+    role(env.a(), "svc-a", &trust_a, &[("chain", &grants)]).await;
+    let trusts = |principal: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"
+        }]})
+        .to_string()
+    };
+    let b_policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"orders:Get*","Resource":"*"}]}"#;
+    role(
+        env.a(),
+        "chain-b",
+        &trusts(&role_arn_of("svc-a")),
+        &[("read", b_policy)],
+    )
+    .await;
+    role(
+        env.a(),
+        "chain-c",
+        &trusts(&role_arn_of("svc-a")),
+        &[("read", b_policy)],
+    )
+    .await;
+    role(
+        env.a(),
+        "chain-d",
+        &trusts(&role_arn_of("someone-else")),
+        &[("read", b_policy)],
+    )
+    .await;
+    let deny_session = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": role_arn_of("svc-a")}, "Action": "sts:AssumeRole"},
+        {"Effect": "Deny", "Principal": {"AWS": "arn:signet:sts:::assumed-role/svc-a/pod"},
+         "Action": "sts:AssumeRole"}
+    ]})
+    .to_string();
+    role(env.a(), "chain-e", &deny_session, &[("read", b_policy)]).await;
+    let mut sts = sts_client(env.a()).await;
+    let a = assume_ok(
+        &mut sts,
+        pb::AssumeRoleWithWebIdentityRequest {
+            duration_seconds: 1200,
+            ..assume("svc-a", "pod", &alice.id_token)
+        },
+    )
+    .await;
+    let a_creds = a.credentials.expect("credentials");
+    let hop = |role: &str, more: Value| {
+        let mut p = json!({"RoleArn": role_arn_of(role), "RoleSessionName": "hop"});
+        p.as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
+        json!(["assume_role", p])
+    };
+    let r = boto3_sts(
+        &env,
+        &a_creds,
+        json!([
+            hop("chain-b", json!({})),
+            hop("chain-c", json!({})),
+            hop("chain-d", json!({})),
+            hop("chain-e", json!({})),
+            hop("chain-b", json!({"DurationSeconds": 7200})),
+        ]),
+    )
+    .await;
+    let b = &r[0]["ok"];
+    assert_eq!(
+        b["AssumedRoleUser"]["Arn"], "arn:signet:sts:::assumed-role/chain-b/hop",
+        "{}",
+        r[0]
+    );
+    for (i, why) in [
+        (1, "chain-c: not granted"),
+        (2, "chain-d: not trusted"),
+        (3, "chain-e: denied"),
+    ] {
+        assert_eq!(r[i]["error"], "AccessDenied", "{why}: {}", r[i]);
+    }
+    assert_eq!(r[4]["error"], "InvalidParameterException", "{}", r[4]);
+    let b_creds = pb::CredentialsType {
+        access_key_id: b["Credentials"]["AccessKeyId"].as_str().unwrap().into(),
+        secret_key: b["Credentials"]["SecretAccessKey"].as_str().unwrap().into(),
+        session_token: b["Credentials"]["SessionToken"].as_str().unwrap().into(),
+        expiration: 0,
+    };
+    // The chained credentials sign as chain-b, for alice, with chain-b's policies.
+    let who = boto3_sts(&env, &b_creds, json!([["get_caller_identity", {}]])).await;
+    assert_eq!(
+        who[0]["ok"]["Arn"], "arn:signet:sts:::assumed-role/chain-b/hop",
+        "{}",
+        who[0]
+    );
+    let allowed = authorize(&mut sts, &b_creds, "orders:GetOrder", "arn:x", &[])
+        .await
+        .expect("Authorize");
+    assert!(allowed.allowed);
+    assert_eq!(allowed.subject, alice.sub);
+    assert_eq!(allowed.role_arn, role_arn_of("chain-b"));
+    // Never past the caller's session (1200 s), though an hour was the default asked for.
+    let expires = |token: &str| {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        claims["exp"].as_u64().unwrap()
+    };
+    assert!(expires(&b_creds.session_token) <= expires(&a_creds.session_token));
+    // chain-b's credentials cannot go on to chain-b again: its policy grants nothing.
+    let again = boto3_sts(&env, &b_creds, json!([hop("chain-b", json!({}))])).await;
+    assert_eq!(again[0]["error"], "AccessDenied", "{}", again[0]);
+    // Unsigned, the session token alone buys nothing.
+    let form = format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleArn={}&RoleSessionName=x",
+        role_arn_of("chain-b")
+    );
+    let resp = crate::support::oauth::http()
+        .post(format!("http://{}/", env.a().http_addr()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-amz-security-token", a_creds.session_token.as_str())
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("<Code>InvalidClientTokenId</Code>"), "{text}");
+    env.shutdown().await;
+}

@@ -758,6 +758,75 @@ async fn sign_up_confirm_and_sign_in_on_the_pages() {
     assert_eq!(t.status, 200, "{}", t.body);
 }
 
+/// A pool that reserves sign-up to admins: the sign-in page has no sign-up link, the
+/// sign-up page shows no form, and a sign-up form posted anyway is refused on the page;
+/// nobody is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_for_admin_created_users_only_offers_no_sign_up_on_the_pages() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (pool, client_id, _) = setup(gw).await;
+    admin_client(gw)
+        .await
+        .update_user_pool(admin(pb::UpdateUserPoolRequest {
+            user_pool_id: pool.clone(),
+            admin_create_user_only: Some(true),
+            ..Default::default()
+        }))
+        .await
+        .expect("admins only");
+    let c = s256(VERIFIER);
+    let auth = authorize_url(&pool, &pkce_request(&client_id, &c));
+    let mut b = Browser::new(gw);
+    let to_login = location(&b.get(&auth).await);
+    let login = b.get(&to_login).await;
+    assert_eq!(login.status, 200);
+    assert!(!login.body.contains("signup?"), "{}", login.body);
+    let signup_url = to_login.replace("/login?", "/signup?");
+    let page = b.get(&signup_url).await;
+    assert!(!page.body.contains("attr:email"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("SignUp is not permitted for this user pool"),
+        "{}",
+        page.body
+    );
+    // The form posted anyway (with this browser's CSRF field): refused, nobody made.
+    let csrf = login
+        .body
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the page's CSRF field")
+        .to_string();
+    let r = b
+        .post(
+            &signup_url,
+            &[
+                ("_csrf", &csrf),
+                ("username", "mallory"),
+                ("attr:email", "mallory@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("SignUp is not permitted for this user pool"),
+        "{}",
+        r.body
+    );
+    let lookup = admin_client(gw)
+        .await
+        .admin_get_user(admin(user_ref(&pool, "mallory")))
+        .await;
+    assert_eq!(
+        exception(&lookup.expect_err("no user")),
+        "UserNotFoundException"
+    );
+    env.shutdown().await;
+}
+
 /// A Python web app's stack runs the flow unchanged: requests-oauthlib (authorize URL with
 /// S256 and state, the exchange with its verifier), requests as the browser on the page,
 /// PyJWT verifying the ID token from the JWKS.

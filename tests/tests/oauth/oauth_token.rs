@@ -523,6 +523,13 @@ async fn client_secrets_rotate() {
             client_id: id.clone(),
         })
     };
+    let add_ref = || {
+        admin(pb::AddUserPoolClientSecretRequest {
+            user_pool_id: pool.clone(),
+            client_id: id.clone(),
+            client_secret: String::new(),
+        })
+    };
     let list = |secrets: pb::ListUserPoolClientSecretsResponse| {
         for s in &secrets.client_secrets {
             assert!(
@@ -553,7 +560,7 @@ async fn client_secrets_rotate() {
     }
 
     let added = a
-        .add_user_pool_client_secret(client_ref())
+        .add_user_pool_client_secret(add_ref())
         .await
         .unwrap_or_else(|e| panic!("add secret: {}: {}", exception(&e), e.message()))
         .into_inner();
@@ -589,7 +596,7 @@ async fn client_secrets_rotate() {
     );
 
     let err = a
-        .add_user_pool_client_secret(client_ref())
+        .add_user_pool_client_secret(add_ref())
         .await
         .expect_err("a third secret");
     assert_eq!(exception(&err), "LimitExceededException");
@@ -646,9 +653,10 @@ async fn client_secrets_rotate() {
     .await
     .expect("public client");
     let err = a
-        .add_user_pool_client_secret(admin(pb::ClientRef {
+        .add_user_pool_client_secret(admin(pb::AddUserPoolClientSecretRequest {
             user_pool_id: pool.clone(),
             client_id: public.client_id,
+            client_secret: String::new(),
         }))
         .await
         .expect_err("a secret for a public client");

@@ -212,6 +212,17 @@ fn admin_signed(
     service: &str,
     at: std::time::SystemTime,
 ) -> Vec<(String, String)> {
+    admin_signed_in(key, base, body, (service, "us-east-1"), at)
+}
+
+/// [`admin_signed`] for a signature scoped to (service, region).
+fn admin_signed_in(
+    key: (&str, &str),
+    base: &[(String, String)],
+    body: &str,
+    (service, region): (&str, &str),
+    at: std::time::SystemTime,
+) -> Vec<(String, String)> {
     use signet_verify::sigv4;
     let req = sigv4::SignableRequest {
         method: "POST",
@@ -226,7 +237,7 @@ fn admin_signed(
         session_token: None,
     };
     let mut all = base.to_vec();
-    all.extend(sigv4::sign_with(&sigv4::AWS4, &creds, &req, "us-east-1", service, at).unwrap());
+    all.extend(sigv4::sign_with(&sigv4::AWS4, &creds, &req, region, service, at).unwrap());
     all
 }
 
@@ -561,6 +572,138 @@ async fn the_aws_cli_administers_signet() {
     );
 }
 
+/// `body` POSTed to the gateway at `host` as `action` of `service` (AWS JSON 1.1, or a
+/// query-protocol form for `sts`), signed with the admin key; the answer's text.
+async fn post_signed(
+    host: &str,
+    key: (&str, &str),
+    service: &str,
+    action: &str,
+    body: &str,
+) -> String {
+    post_signed_as(host, key, service, action, body, (service, "us-east-1")).await
+}
+
+/// [`post_signed`] with the signature scoped to `scope` (service, region).
+async fn post_signed_as(
+    host: &str,
+    key: (&str, &str),
+    service: &str,
+    action: &str,
+    body: &str,
+    scope: (&str, &str),
+) -> String {
+    let mut base = vec![("host".to_string(), host.to_string())];
+    if service == "sts" {
+        base.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+    } else {
+        let prefix = match service {
+            "cognito-idp" => "AWSCognitoIdentityProviderService",
+            _ => "AWSCognitoIdentityService",
+        };
+        base.push(("content-type".into(), "application/x-amz-json-1.1".into()));
+        base.push(("x-amz-target".into(), format!("{prefix}.{action}")));
+    }
+    let signed = admin_signed_in(key, &base, body, scope, std::time::SystemTime::now());
+    let mut http_req = http()
+        .post(format!("http://{host}/"))
+        .body(body.to_string());
+    for (k, v) in &signed {
+        if k != "host" {
+            http_req = http_req.header(k.as_str(), v.as_str());
+        }
+    }
+    http_req.send().await.unwrap().text().await.unwrap()
+}
+
+/// README's list of the members Signet refuses (between its `aws-refused-members`
+/// markers): (action, member names).
+fn readme_refused() -> std::collections::BTreeMap<String, Vec<String>> {
+    let readme =
+        std::fs::read_to_string(crate::support::clients::repo().join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- aws-refused-members -->")
+        .expect("the list");
+    let end = readme
+        .find("<!-- /aws-refused-members -->")
+        .expect("its end");
+    readme[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Action"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            let members = cells[1]
+                .split(',')
+                .map(|m| m.split(" (").next().unwrap_or("").trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect();
+            (cells[0].to_string(), members)
+        })
+        .collect()
+}
+
+/// Nothing a caller asks for is silently dropped: every member of every offered action's
+/// request in botocore's model is either read by Signet, or refused by name
+/// (InvalidParameterException), and README lists exactly the refused ones. Each member is
+/// sent alone with a value of no member's type, so a member Signet reads fails as a type
+/// error and never runs the action (one documented as without effect is dropped, and the
+/// action fails for want of its required members).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_member_cognito_takes_is_read_or_refused_by_name_as_readme_says() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (id, secret) = admin_key(gw).await;
+    let host = gw.http_addr().to_string();
+    let mut refused = std::collections::BTreeMap::new();
+    for service in ["cognito-idp", "cognito-identity"] {
+        let svc = service.to_string();
+        let members: std::collections::BTreeMap<String, Vec<String>> = serde_json::from_value(
+            tokio::task::spawn_blocking(move || {
+                python_client("aws_sdk_calls.py", &["members", &svc])
+            })
+            .await
+            .unwrap(),
+        )
+        .unwrap();
+        let offered: Vec<String> = readme_table()
+            .into_iter()
+            .filter(|r| r.0 == service && r.1 == "offered")
+            .flat_map(|r| r.2)
+            .collect();
+        assert!(offered.len() > 10, "{service}: {offered:?}");
+        for action in offered {
+            for member in &members[&action] {
+                let body = json!({ member.as_str(): [[[[]]]] }).to_string();
+                let text = post_signed(&host, (&id, &secret), service, &action, &body).await;
+                let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                let by_name = answer["__type"] == "InvalidParameterException"
+                    && answer["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(&format!("member {member} ")));
+                if by_name {
+                    refused
+                        .entry(action.clone())
+                        .or_insert_with(Vec::new)
+                        .push(member.clone());
+                } else {
+                    // Read (the value refused as not of the member's type), or documented
+                    // as taken with no effect (the action ran without it and failed for
+                    // want of its required members): an error either way.
+                    assert!(answer["__type"].is_string(), "{action}.{member}: {text}");
+                }
+            }
+        }
+    }
+    assert_eq!(
+        refused,
+        readme_refused(),
+        "README's list of refused members is not what the gateway refuses"
+    );
+}
+
 /// README's compatibility table (between its `aws-compatibility-table` markers): per
 /// service, (status, actions).
 fn readme_table() -> Vec<(String, String, Vec<String>)> {
@@ -610,11 +753,7 @@ async fn the_readme_compatibility_table_is_botocores_list_and_true() {
             })
             .collect();
     let host = gw.http_addr().to_string();
-    for (service, target_prefix) in [
-        ("cognito-idp", "AWSCognitoIdentityProviderService"),
-        ("cognito-identity", "AWSCognitoIdentityService"),
-        ("sts", ""),
-    ] {
+    for service in ["cognito-idp", "cognito-identity", "sts"] {
         let svc = service.to_string();
         let model: Vec<String> = serde_json::from_value(
             tokio::task::spawn_blocking(move || {
@@ -640,41 +779,12 @@ async fn the_readme_compatibility_table_is_botocores_list_and_true() {
                         "{action} is listed as gRPC only but is no RPC"
                     );
                 }
-                let (body, base): (String, Vec<(String, String)>) = if service == "sts" {
-                    (
-                        format!("Action={action}&Version=2011-06-15"),
-                        vec![
-                            ("host".into(), host.clone()),
-                            (
-                                "content-type".into(),
-                                "application/x-www-form-urlencoded".into(),
-                            ),
-                        ],
-                    )
+                let body = if service == "sts" {
+                    format!("Action={action}&Version=2011-06-15")
                 } else {
-                    (
-                        "{}".into(),
-                        vec![
-                            ("host".into(), host.clone()),
-                            ("content-type".into(), "application/x-amz-json-1.1".into()),
-                            ("x-amz-target".into(), format!("{target_prefix}.{action}")),
-                        ],
-                    )
+                    "{}".to_string()
                 };
-                let signed = admin_signed(
-                    (&id, &secret),
-                    &base,
-                    &body,
-                    service,
-                    std::time::SystemTime::now(),
-                );
-                let mut http_req = http().post(format!("http://{host}/")).body(body);
-                for (k, v) in &signed {
-                    if k != "host" {
-                        http_req = http_req.header(k.as_str(), v.as_str());
-                    }
-                }
-                let text = http_req.send().await.unwrap().text().await.unwrap();
+                let text = post_signed(&host, (&id, &secret), service, action, &body).await;
                 let unknown = text.contains("UnknownOperationException")
                     || text.contains("<Code>InvalidAction</Code>");
                 assert_eq!(
@@ -807,4 +917,457 @@ async fn boto3_starts_a_user_import_job() {
     );
     let jobs = ok(&r[1], "list_user_import_jobs")["UserImportJobs"].clone();
     assert_eq!(jobs[0]["JobId"], job_id.as_str(), "{jobs}");
+}
+
+/// boto3 administers identity pools over AWS JSON 1.1, signed with an admin access key for
+/// `cognito-identity`: a pool with a Signet user pool as provider (`ServerSideTokenCheck`
+/// taken: Signet always checks), role mappings in Cognito's `RulesConfiguration` shape read
+/// back the same, a developer identity's OpenID token, identities described, listed and
+/// deleted. An OIDC provider kept in the pool is answered as an ARN, and an update naming
+/// that ARN keeps it (the describe-change-update round trip); an ARN Signet does not have,
+/// SAML providers and an unsigned call are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_administers_identity_pools() {
+    use crate::support::identity::{role, user_pool_login};
+    use signet_proto::v1 as pb;
+    use signet_testkit::identity_admin_client;
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (id, secret) = admin_key(gw).await;
+    let key = Some((id.as_str(), secret.as_str()));
+    let alice = user_pool_login(gw, "alice").await;
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": "signet-identity"}, "Action": "sts:AssumeRoleWithWebIdentity"}]})
+    .to_string();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"orders:Get*","Resource":"*"}]}"#;
+    let role_arn = role(gw, "apps-auth", &trust, &[("read", policy)]).await;
+    let created = boto3_as(
+        gw,
+        "cognito-identity",
+        json!([["create_identity_pool", {
+            "IdentityPoolName": "apps", "AllowUnauthenticatedIdentities": false,
+            "CognitoIdentityProviders": [{"ProviderName": alice.provider,
+                "ClientId": alice.client_id, "ServerSideTokenCheck": true}],
+            "DeveloperProviderName": "login.example"}]]),
+        key,
+    )
+    .await;
+    let pool = ok(&created[0], "create_identity_pool");
+    let pool_id = pool["IdentityPoolId"].as_str().unwrap().to_string();
+    assert_eq!(
+        pool["CognitoIdentityProviders"][0]["ServerSideTokenCheck"], true,
+        "{pool}"
+    );
+    let mapping = json!({ alice.provider.clone(): {"Type": "Rules",
+        "AmbiguousRoleResolution": "Deny", "RulesConfiguration": {"Rules": [{
+            "Claim": "cognito:username", "MatchType": "Equals", "Value": "alice",
+            "RoleARN": role_arn}]}}});
+    let r = boto3_as(
+        gw,
+        "cognito-identity",
+        json!([
+            ["describe_identity_pool", {"IdentityPoolId": pool_id}],
+            ["list_identity_pools", {"MaxResults": 10}],
+            ["set_identity_pool_roles", {"IdentityPoolId": pool_id,
+                "Roles": {"authenticated": role_arn}, "RoleMappings": mapping}],
+            ["get_identity_pool_roles", {"IdentityPoolId": pool_id}],
+            ["get_open_id_token_for_developer_identity", {"IdentityPoolId": pool_id,
+                "Logins": {"login.example": "dev-user-1"}, "TokenDuration": 600}],
+            ["update_identity_pool", {"IdentityPoolId": pool_id, "IdentityPoolName": "apps",
+                "AllowUnauthenticatedIdentities": false,
+                "SamlProviderARNs": ["arn:aws:iam::123456789012:saml-provider/corp"]}],
+        ]),
+        key,
+    )
+    .await;
+    assert_eq!(ok(&r[0], "describe")["IdentityPoolName"], "apps");
+    assert!(
+        ok(&r[1], "list")["IdentityPools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["IdentityPoolId"] == pool_id.as_str()),
+        "{}",
+        r[1]
+    );
+    ok(&r[2], "set roles");
+    let roles = ok(&r[3], "get roles");
+    assert_eq!(roles["Roles"]["authenticated"], role_arn.as_str());
+    assert_eq!(roles["RoleMappings"], mapping, "{roles}");
+    let dev = ok(&r[4], "developer token");
+    assert!(dev["Token"]
+        .as_str()
+        .is_some_and(|t| t.split('.').count() == 3));
+    let dev_identity = dev["IdentityId"].as_str().unwrap().to_string();
+    assert_eq!(r[5]["error"], "InvalidParameterException", "{}", r[5]);
+    assert!(
+        r[5]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SamlProviderARNs"),
+        "{}",
+        r[5]
+    );
+
+    // The user's identity, made by the public GetId, administered.
+    let logins = json!({ alice.provider.clone(): alice.id_token.clone() });
+    let got = boto3(
+        gw,
+        "cognito-identity",
+        json!([["get_id", {"IdentityPoolId": pool_id, "Logins": logins}]]),
+    )
+    .await;
+    let identity = ok(&got[0], "get_id")["IdentityId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = boto3_as(
+        gw,
+        "cognito-identity",
+        json!([
+            ["describe_identity", {"IdentityId": identity}],
+            ["list_identities", {"IdentityPoolId": pool_id, "MaxResults": 10, "HideDisabled": true}],
+            ["delete_identities", {"IdentityIdsToDelete": [identity]}],
+            ["describe_identity", {"IdentityId": identity}],
+        ]),
+        key,
+    )
+    .await;
+    let d = ok(&r[0], "describe_identity");
+    assert_eq!(d["Logins"], json!([alice.provider]), "{d}");
+    assert!(
+        d["CreationDate"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("20")),
+        "{d}"
+    );
+    let listed: Vec<&str> = ok(&r[1], "list_identities")["Identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["IdentityId"].as_str())
+        .collect();
+    assert!(listed.contains(&identity.as_str()) && listed.contains(&dev_identity.as_str()));
+    assert_eq!(ok(&r[2], "delete")["UnprocessedIdentityIds"], json!([]));
+    assert_eq!(r[3]["error"], "ResourceNotFoundException", "{}", r[3]);
+
+    // An OIDC provider kept in the pool: answered as an ARN, kept by an update naming it.
+    let oidc_pool = identity_admin_client(gw)
+        .await
+        .create_identity_pool(signet_testkit::admin(pb::IdentityPoolType {
+            identity_pool_name: "oidc".into(),
+            open_id_connect_providers: vec![pb::OpenIdConnectProviderType {
+                issuer: "https://idp.example.test".into(),
+                jwks_url: "https://idp.example.test/jwks".into(),
+                client_ids: vec!["c1".into()],
+            }],
+            ..Default::default()
+        }))
+        .await
+        .expect("create an OIDC identity pool")
+        .into_inner()
+        .identity_pool_id;
+    let arn = "arn:signet:iam:::oidc-provider/idp.example.test";
+    let update = |arns: Value| {
+        json!(["update_identity_pool", {"IdentityPoolId": oidc_pool,
+            "IdentityPoolName": "oidc-renamed", "AllowUnauthenticatedIdentities": false,
+            "OpenIdConnectProviderARNs": arns}])
+    };
+    let r = boto3_as(
+        gw,
+        "cognito-identity",
+        json!([
+            ["describe_identity_pool", {"IdentityPoolId": oidc_pool}],
+            update(json!([arn])),
+            update(json!(["arn:aws:iam::123456789012:oidc-provider/other.example"])),
+            ["describe_identity_pool", {"IdentityPoolId": oidc_pool}],
+        ]),
+        key,
+    )
+    .await;
+    assert_eq!(
+        ok(&r[0], "describe")["OpenIdConnectProviderARNs"],
+        json!([arn])
+    );
+    assert_eq!(
+        ok(&r[1], "update")["OpenIdConnectProviderARNs"],
+        json!([arn])
+    );
+    assert_eq!(r[2]["error"], "InvalidParameterException", "{}", r[2]);
+    let after = ok(&r[3], "describe");
+    assert_eq!(after["IdentityPoolName"], "oidc-renamed");
+    assert_eq!(after["OpenIdConnectProviderARNs"], json!([arn]), "{after}");
+
+    // Unsigned (placeholder credentials): refused before anything is read.
+    let r = boto3(
+        gw,
+        "cognito-identity",
+        json!([["describe_identity_pool", {"IdentityPoolId": pool_id}]]),
+    )
+    .await;
+    assert!(r[0]["error"].is_string(), "{}", r[0]);
+    assert_ne!(r[0]["error"], "ResourceNotFoundException");
+    env.shutdown().await;
+}
+
+/// App clients in Cognito's shape through boto3: validities in `TokenValidityUnits`,
+/// `RefreshTokenRotation`, a client secret brought from Cognito (AddUserPoolClientSecret
+/// with `ClientSecret`: the SECRET_HASH made with it signs in), the secrets listed and one
+/// deleted; ListUsers' `AttributesToGet`; a failed sign-in in AdminListUserAuthEvents with
+/// its address in `EventContextData`; ListGroups' `Limit`; ListUsersInGroup's `NextToken`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_manages_clients_secrets_and_auth_events_in_cognitos_shapes() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (id, secret) = admin_key(gw).await;
+    let key = Some((id.as_str(), secret.as_str()));
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([["create_user_pool", {"PoolName": "clients"}]]),
+        key,
+    )
+    .await;
+    let pool = ok(&r[0], "pool")["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([["create_user_pool_client", {"UserPoolId": pool, "ClientName": "app",
+            "GenerateSecret": true, "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "AccessTokenValidity": 30, "IdTokenValidity": 2, "RefreshTokenValidity": 7,
+            "TokenValidityUnits": {"AccessToken": "minutes"},
+            "RefreshTokenRotation": {"Feature": "ENABLED", "RetryGracePeriodSeconds": 10},
+            "EnableTokenRevocation": true}]]),
+        key,
+    )
+    .await;
+    let c = &ok(&r[0], "client")["UserPoolClient"];
+    let client = c["ClientId"].as_str().unwrap().to_string();
+    assert_eq!(
+        (
+            &c["AccessTokenValidity"],
+            &c["IdTokenValidity"],
+            &c["RefreshTokenValidity"]
+        ),
+        (&json!(1800), &json!(7200), &json!(604800)),
+        "{c}"
+    );
+    assert_eq!(c["TokenValidityUnits"]["RefreshToken"], "seconds");
+    assert_eq!(
+        c["RefreshTokenRotation"],
+        json!({"Feature": "ENABLED", "RetryGracePeriodSeconds": 10})
+    );
+    let brought = "BroughtFromCognito_0123456789abcdefABCDEF";
+    let secret_hash = |s: &str, user: &str| signet_gateway::secret_hash(s, user, &client);
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([
+            ["add_user_pool_client_secret", {"UserPoolId": pool, "ClientId": client,
+                "ClientSecret": brought}],
+            ["add_user_pool_client_secret", {"UserPoolId": pool, "ClientId": client,
+                "ClientSecret": "dashes-are-not-in-cognitos-alphabet"}],
+            ["list_user_pool_client_secrets", {"UserPoolId": pool, "ClientId": client}],
+            ["admin_create_user", {"UserPoolId": pool, "Username": "carol",
+                "TemporaryPassword": "Temp-Pass-123", "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": "email", "Value": "carol@example.com"},
+                                   {"Name": "name", "Value": "Carol"}]}],
+            ["admin_set_user_password", {"UserPoolId": pool, "Username": "carol",
+                "Password": "Correct-Horse-9", "Permanent": true}],
+            ["create_group", {"UserPoolId": pool, "GroupName": "g1"}],
+            ["create_group", {"UserPoolId": pool, "GroupName": "g2"}],
+            ["admin_add_user_to_group", {"UserPoolId": pool, "Username": "carol", "GroupName": "g1"}],
+            ["list_users", {"UserPoolId": pool, "AttributesToGet": ["email"]}],
+            ["list_groups", {"UserPoolId": pool, "Limit": 1}],
+            ["list_users_in_group", {"UserPoolId": pool, "GroupName": "g1", "Limit": 1}],
+        ]),
+        key,
+    )
+    .await;
+    let added = &ok(&r[0], "add secret")["ClientSecretDescriptor"];
+    assert_eq!(added["ClientSecretValue"], brought, "{added}");
+    assert_eq!(r[1]["error"], "InvalidParameterException", "{}", r[1]);
+    let secrets = ok(&r[2], "list secrets")["ClientSecrets"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(secrets.len(), 2, "{secrets:?}");
+    assert!(secrets.iter().all(|s| s.get("ClientSecretValue").is_none()));
+    let users = ok(&r[8], "list_users")["Users"].as_array().unwrap().clone();
+    assert_eq!(
+        users[0]["Attributes"],
+        json!([{"Name": "email", "Value": "carol@example.com"}])
+    );
+    let groups = ok(&r[9], "list_groups");
+    assert_eq!(groups["Groups"].as_array().unwrap().len(), 1, "{groups}");
+    assert!(groups["NextToken"].is_string(), "{groups}");
+    let in_group = ok(&r[10], "list_users_in_group");
+    assert_eq!(in_group["Users"][0]["Username"], "carol", "{in_group}");
+
+    // The brought secret's SECRET_HASH signs in; a wrong password is an auth event.
+    let sign_in = |password: &str| {
+        json!(["initiate_auth", {"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+            "AuthParameters": {"USERNAME": "carol", "PASSWORD": password,
+                "SECRET_HASH": secret_hash(brought, "carol")}}])
+    };
+    let r = boto3(
+        gw,
+        "cognito-idp",
+        json!([sign_in("Correct-Horse-9"), sign_in("wrong-Password-1")]),
+    )
+    .await;
+    assert!(ok(&r[0], "sign in")["AuthenticationResult"]["IdToken"].is_string());
+    assert_eq!(r[1]["error"], "NotAuthorizedException", "{}", r[1]);
+    let generated = secrets
+        .iter()
+        .find(|s| s["ClientSecretId"] != added["ClientSecretId"])
+        .unwrap()["ClientSecretId"]
+        .clone();
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([
+            ["admin_list_user_auth_events", {"UserPoolId": pool, "Username": "carol", "MaxResults": 10}],
+            ["delete_user_pool_client_secret", {"UserPoolId": pool, "ClientId": client,
+                "ClientSecretId": generated}],
+            ["list_user_pool_client_secrets", {"UserPoolId": pool, "ClientId": client}],
+        ]),
+        key,
+    )
+    .await;
+    let events = ok(&r[0], "auth events")["AuthEvents"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let failed = events
+        .iter()
+        .find(|e| e["EventType"] == "SignIn" && e["EventResponse"] == "Fail")
+        .unwrap_or_else(|| panic!("no failed sign-in in {events:?}"));
+    assert_eq!(
+        failed["EventContextData"]["IpAddress"], "127.0.0.1",
+        "{failed}"
+    );
+    assert!(failed["CreationDate"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("20")));
+    ok(&r[1], "delete secret");
+    assert_eq!(
+        ok(&r[2], "secrets left")["ClientSecrets"],
+        json!([{"ClientSecretId": added["ClientSecretId"],
+            "ClientSecretCreateDate": added["ClientSecretCreateDate"]}])
+    );
+    env.shutdown().await;
+}
+
+/// The signing names are configurable: a gateway told that `cognito-idp` calls are signed
+/// as `signet-idp` takes a signature scoped to `signet-idp` and refuses one scoped to AWS's
+/// own name; the region, once pinned, must match too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_names_and_region_are_configurable() {
+    let env = TestEnv::start_with(1, 1, |cfg| {
+        cfg.aws_signing_names
+            .insert("cognito-idp".into(), "signet-idp".into());
+        cfg.aws_region = Some("eu-west-9".into());
+    })
+    .await;
+    let gw = env.a();
+    let (id, secret) = admin_key(gw).await;
+    let host = gw.http_addr().to_string();
+    let send = |scope: (&'static str, &'static str)| {
+        let (host, id, secret) = (host.clone(), id.clone(), secret.clone());
+        async move {
+            let body = r#"{"MaxResults": 5}"#;
+            let action = "ListUserPools";
+            let text = post_signed_as(&host, (&id, &secret), "cognito-idp", action, body, scope);
+            serde_json::from_str::<Value>(&text.await).unwrap()
+        }
+    };
+    let good = send(("signet-idp", "eu-west-9")).await;
+    assert!(good["UserPools"].is_array(), "{good}");
+    let aws_name = send(("cognito-idp", "eu-west-9")).await;
+    assert_eq!(
+        aws_name["__type"], "InvalidSignatureException",
+        "{aws_name}"
+    );
+    let other_region = send(("signet-idp", "us-east-1")).await;
+    assert_eq!(
+        other_region["__type"], "InvalidSignatureException",
+        "{other_region}"
+    );
+    env.shutdown().await;
+}
+
+/// A pool that reserves sign-up to administrators (Cognito's
+/// `AdminCreateUserConfig.AllowAdminCreateUserOnly`), set and read through boto3: SignUp is
+/// refused as Cognito refuses it, AdminCreateUser works, and turning it off opens
+/// sign-up again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_reserves_sign_up_to_admins() {
+    let env = TestEnv::start(1, 1).await;
+    let gw = env.a();
+    let (id, secret) = admin_key(gw).await;
+    let key = Some((id.as_str(), secret.as_str()));
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([["create_user_pool", {"PoolName": "staff",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": true}}]]),
+        key,
+    )
+    .await;
+    let created = &ok(&r[0], "create")["UserPool"];
+    assert_eq!(
+        created["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], true,
+        "{created}"
+    );
+    let pool = created["Id"].as_str().unwrap().to_string();
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([["create_user_pool_client", {"UserPoolId": pool, "ClientName": "app",
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}]]),
+        key,
+    )
+    .await;
+    let client = ok(&r[0], "client")["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sign_up = |name: &str| {
+        json!(["sign_up", {"ClientId": client, "Username": name, "Password": "Correct-Horse-9",
+            "UserAttributes": [{"Name": "email", "Value": format!("{name}@example.com")}]}])
+    };
+    let r = boto3(gw, "cognito-idp", json!([sign_up("mallory")])).await;
+    assert_eq!(r[0]["error"], "NotAuthorizedException", "{}", r[0]);
+    assert_eq!(
+        r[0]["message"],
+        "SignUp is not permitted for this user pool"
+    );
+    let r = boto3_as(
+        gw,
+        "cognito-idp",
+        json!([
+            ["admin_get_user", {"UserPoolId": pool, "Username": "mallory"}],
+            ["admin_create_user", {"UserPoolId": pool, "Username": "staffer",
+                "MessageAction": "SUPPRESS"}],
+            ["update_user_pool", {"UserPoolId": pool,
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": false}}],
+            ["describe_user_pool", {"UserPoolId": pool}],
+        ]),
+        key,
+    )
+    .await;
+    assert_eq!(r[0]["error"], "UserNotFoundException", "{}", r[0]);
+    ok(&r[1], "admin create");
+    ok(&r[2], "update");
+    assert_eq!(
+        ok(&r[3], "describe")["UserPool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
+        false
+    );
+    let r = boto3(gw, "cognito-idp", json!([sign_up("newcomer")])).await;
+    assert_eq!(ok(&r[0], "sign up")["UserConfirmed"], false);
+    env.shutdown().await;
 }

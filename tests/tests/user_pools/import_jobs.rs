@@ -326,11 +326,14 @@ async fn upload_urls_limits_and_admin_credentials_are_enforced() {
         .csv_header;
     assert_eq!(header.first().map(String::as_str), Some("name"));
     assert_eq!(
-        &header[header.len() - 3..],
+        &header[header.len() - 6..],
         &[
             "cognito:mfa_enabled",
             "cognito:username",
-            "signet:password_hash"
+            "signet:password_hash",
+            "signet:status",
+            "signet:enabled",
+            "signet:groups"
         ]
     );
 

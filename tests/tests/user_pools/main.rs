@@ -14,6 +14,7 @@ mod aws_json;
 mod client_attributes;
 mod codes;
 mod custom_attributes;
+mod export_users;
 mod import_jobs;
 mod remembered_devices;
 mod srp_sign_in;

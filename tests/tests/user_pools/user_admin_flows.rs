@@ -502,6 +502,7 @@ fn list(
         filter: filter.into(),
         limit,
         pagination_token: token.into(),
+        attributes_to_get: vec![],
     })
 }
 
@@ -577,5 +578,51 @@ async fn list_users_pages_with_limit_and_token() {
     let distinct: BTreeSet<String> = seen.iter().cloned().collect();
     assert_eq!(distinct.len(), seen.len(), "no duplicates: {seen:?}");
     assert_eq!(distinct, all);
+    env.shutdown().await;
+}
+
+/// A pool that reserves sign-up to administrators refuses SignUp over gRPC (the one
+/// sign-up path every front calls), before any user exists; the admin still creates users.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_for_admin_created_users_only_refuses_sign_up() {
+    let env = TestEnv::start(1, 1).await;
+    let (pool_id, client_id) = pool_and_client(env.a(), false).await;
+    let mut a = admin_client(env.a()).await;
+    let updated = a
+        .update_user_pool(admin(pb::UpdateUserPoolRequest {
+            user_pool_id: pool_id.clone(),
+            admin_create_user_only: Some(true),
+            ..Default::default()
+        }))
+        .await
+        .expect("update pool")
+        .into_inner()
+        .user_pool
+        .expect("pool");
+    assert!(updated.admin_create_user_only);
+    let refused = auth_client(env.a())
+        .await
+        .sign_up(pb::SignUpRequest {
+            client_id: client_id.clone(),
+            username: "mallory".into(),
+            password: "Correct-Horse-9!".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("sign-up is reserved to admins");
+    assert_eq!(exception(&refused), "NotAuthorizedException");
+    let lookup = a.admin_get_user(admin(user_ref(&pool_id, "mallory"))).await;
+    assert_eq!(
+        exception(&lookup.expect_err("no user")),
+        "UserNotFoundException"
+    );
+    a.admin_create_user(admin(pb::AdminCreateUserRequest {
+        user_pool_id: pool_id.clone(),
+        username: "staffer".into(),
+        message_action: "SUPPRESS".into(),
+        ..Default::default()
+    }))
+    .await
+    .expect("the admin still creates users");
     env.shutdown().await;
 }

@@ -1,11 +1,13 @@
 //! Bulk user import jobs, second half: inserting the staged users one chunk per log entry
 //! through the same path as CreateUser, and ending the job (stopped, failed, succeeded).
 
+use super::groups::AddUserToGroup;
 use super::imports::{chunk_key, load, save};
 use super::{get, reject, users, Apply};
 use crate::kv::compound;
 use crate::{
-    CoreError, ImportChunk, ImportJob, ImportStatus, KvTxn, Outcome, Rejection, RowError, Table,
+    CoreError, Group, ImportChunk, ImportJob, ImportStatus, KvTxn, Outcome, Rejection, RowError,
+    Table,
 };
 use serde::{Deserialize, Serialize};
 
@@ -113,8 +115,34 @@ impl Apply for ApplyImportChunk {
                 line: row.line,
                 reason,
             };
+            // Every group first: a user is made with all its memberships or not at all.
+            let mut missing = None;
+            for g in &row.groups {
+                if get::<Group>(txn, Table::Groups, &compound(pool_id, g))?.is_none() {
+                    missing = Some(g.clone());
+                    break;
+                }
+            }
+            if let Some(g) = missing {
+                job.failed += 1;
+                job.note(skip(format!("refused: the group {g} does not exist")));
+                continue;
+            }
             match users::create_user(txn, pool_id, &row.user)? {
-                Outcome::Applied => job.imported += 1,
+                Outcome::Applied => {
+                    job.imported += 1;
+                    for group in &row.groups {
+                        let join = AddUserToGroup {
+                            pool_id: pool_id.into(),
+                            username: row.user.username.clone(),
+                            group: group.clone(),
+                        };
+                        // The user was just made and the group checked in this
+                        // transaction: the join cannot be refused.
+                        let joined = join.apply(txn)?;
+                        debug_assert_eq!(joined, Outcome::Applied);
+                    }
+                }
                 Outcome::Rejected(Rejection::UsernameExists) => {
                     job.skipped += 1;
                     job.note(skip("skipped: the username already exists".into()));

@@ -21,7 +21,11 @@ pub(super) fn row(line: u64, name: &str, email: &str) -> ImportRow {
     // Verified: only a verified address is a sign-in alias.
     user.attributes
         .insert("email_verified".into(), "true".into());
-    ImportRow { line, user }
+    ImportRow {
+        line,
+        user,
+        groups: vec![],
+    }
 }
 
 impl Fixture {
@@ -435,4 +439,68 @@ fn import_rejections_survive_the_wire() {
         let json = serde_json::to_string(&o).unwrap();
         assert_eq!(serde_json::from_str::<Outcome>(&json).unwrap(), o, "{json}");
     }
+}
+
+#[test]
+fn rows_join_their_groups_or_fail_whole() {
+    let mut f = Fixture::new();
+    f.ok(Command::CreateGroup(CreateGroup {
+        group: crate::Group {
+            pool_id: "p1".into(),
+            name: "staff".into(),
+            group_id: "gid-staff".into(),
+            description: String::new(),
+            precedence: None,
+            role_arn: None,
+            created_at_ms: 1,
+            updated_at_ms: 1,
+        },
+    }));
+    let mut ann = row(2, "ann", "ann@x.io");
+    ann.groups = vec!["staff".into()];
+    let mut bob = row(3, "bob", "bob@x.io");
+    bob.groups = vec!["staff".into(), "missing".into()];
+    assert_eq!(f.stage("u1", 0, true, vec![ann, bob]), Outcome::Applied);
+    assert_eq!(f.start("gw-a", 100), Outcome::Applied);
+    assert_eq!(f.apply_chunk("gw-a", 0, 200), Outcome::Applied);
+    let j = f.job();
+    assert_eq!((j.imported, j.failed), (1, 1));
+    assert!(
+        j.errors[0].reason.contains("group missing does not exist"),
+        "{j:?}"
+    );
+    assert!(f.user("bob").is_none(), "no half-made bob");
+    let groups = match query(
+        &f.kv,
+        &Query::ListGroupsForUser {
+            pool_id: "p1".into(),
+            username: "ann".into(),
+        },
+    )
+    .unwrap()
+    {
+        QueryResult::Groups(g) => g.into_iter().map(|g| g.name).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(groups, ["staff"]);
+    // Exported: the same user with its group names.
+    let page = query(
+        &f.kv,
+        &Query::ExportUsers {
+            pool_id: "p1".into(),
+            after: None,
+            limit: 10,
+        },
+    )
+    .unwrap();
+    let QueryResult::UserViews(views) = page else {
+        panic!("{page:?}")
+    };
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].user.username, "ann");
+    assert_eq!(views[0].groups[0].name, "staff");
+    // A row staged before rows had groups reads as joining none.
+    let old = r#"{"line":4,"user":{"sub":"s","username":"cy","status":"RESET_REQUIRED","enabled":true,"password_hash":null,"created_at_ms":1,"updated_at_ms":1}}"#;
+    let row: ImportRow = serde_json::from_str(old).unwrap();
+    assert!(row.groups.is_empty());
 }

@@ -160,6 +160,10 @@ pub struct ImportRow {
     pub line: u64,
     /// The user, built and validated by the gateway exactly as AdminCreateUser builds one.
     pub user: User,
+    /// Groups of the pool the user joins (each must exist when the row is applied, else
+    /// the row fails and no user is made).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// A staged slice of an import, applied as one log entry.

@@ -71,6 +71,11 @@ pub struct PoolConfig {
     /// The hosted pages' look (the default one when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui: Option<UiCustomization>,
+    /// Only administrators create users: SignUp is refused (Cognito's
+    /// `AdminCreateUserConfig.AllowAdminCreateUserOnly`). Federated sign-in still makes
+    /// users: the pool's identity providers vouch for them.
+    #[serde(skip_serializing_if = "super::is_zero")]
+    pub admin_create_user_only: bool,
 }
 
 /// The hosted pages' look for a pool: a logo and two colours (Cognito's UI customization,
@@ -203,6 +208,7 @@ impl Default for PoolConfig {
             devices: None,
             triggers: Box::default(),
             ui: None,
+            admin_create_user_only: false,
         }
     }
 }

@@ -19,6 +19,19 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    /// The status named `name` (as [`UserStatus::name`] writes it).
+    pub fn parse(name: &str) -> Option<UserStatus> {
+        [
+            UserStatus::Unconfirmed,
+            UserStatus::Confirmed,
+            UserStatus::ForceChangePassword,
+            UserStatus::ResetRequired,
+            UserStatus::ExternalProvider,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+
     /// Cognito's name.
     pub fn name(self) -> &'static str {
         match self {

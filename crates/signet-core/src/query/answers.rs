@@ -38,6 +38,7 @@ answers!(
     AppClient => Option<AppClient>,
     AppClients => Vec<AppClient>,
     UserView => Option<UserView>,
+    UserViews => Vec<UserView>,
     Group => Option<Group>,
     Groups => Vec<Group>,
     RefreshFamily => Option<RefreshFamily>,

@@ -60,6 +60,15 @@ pub enum Query {
         /// Page size (capped at 1000).
         limit: usize,
     },
+    /// Users of a pool with their groups, in username order, after `after` (user export).
+    ExportUsers {
+        /// Pool id.
+        pool_id: String,
+        /// Exclusive start (a canonical username).
+        after: Option<String>,
+        /// Page size (capped at 1000).
+        limit: usize,
+    },
     /// Every published signing key.
     ListSigningKeys,
     /// One app client.
@@ -343,6 +352,8 @@ pub enum QueryResult {
     AppClients(Vec<AppClient>),
     /// A user with its groups, if the login resolves.
     UserView(Option<UserView>),
+    /// A page of users with their groups.
+    UserViews(Vec<UserView>),
     /// A page of a filtered listing; `next` is where to continue (absent at the end).
     UserSearch {
         /// Matching users.
@@ -448,6 +459,19 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
             QueryResult::Users,
             list_in_pool(kv, Table::Users, pool_id, after, *limit)?,
         ),
+        Query::ExportUsers {
+            pool_id,
+            after,
+            limit,
+        } => {
+            let (users, cut) = list_in_pool::<User>(kv, Table::Users, pool_id, after, *limit)?;
+            let mut views = Vec::with_capacity(users.len());
+            for user in users {
+                let groups = users::groups_of(kv, pool_id, &user.sub)?;
+                views.push(UserView { user, groups });
+            }
+            paged(QueryResult::UserViews, (views, cut))
+        }
         Query::ListSigningKeys => {
             let rows = kv.scan(Table::SigningKeys, b"", None, usize::MAX)?;
             QueryResult::SigningKeys(decode_all(Table::SigningKeys, rows)?)

@@ -102,6 +102,8 @@ fn config(deletion_protection: bool) -> PoolConfig {
         devices: None,
         // Not written when none: the goldens of the pool commands predate the pages' look.
         ui: None,
+        // Not written when off: the goldens of the pool commands predate it.
+        admin_create_user_only: false,
         // Not written when none: create_user_pool.json predates triggers (and so shows that
         // a pool written before them still reads); update_user_pool.json has them.
         triggers: Box::new(if deletion_protection {

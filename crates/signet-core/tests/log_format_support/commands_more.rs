@@ -281,11 +281,13 @@ pub fn imports() -> Vec<Command> {
                 ImportRow {
                     line: 3,
                     user: bob(),
+                    groups: vec![],
                 },
                 // Taken username: skipped at apply.
                 ImportRow {
                     line: 4,
                     user: alice(),
+                    groups: vec![],
                 },
             ],
             rejected_rows: 1,

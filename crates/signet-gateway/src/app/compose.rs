@@ -241,6 +241,7 @@ pub(crate) fn compose(
             clock.clone(),
             sealer.clone(),
             cfg.aws_region.clone(),
+            cfg.aws_signing_names.clone(),
         ),
         key_admin: KeyAdmin::new(store.clone(), clock, cfg.key_overlap),
         serving: std::sync::atomic::AtomicBool::new(false),

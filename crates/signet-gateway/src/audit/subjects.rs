@@ -191,6 +191,31 @@ impl Audited for pb::ChangePasswordRequest {
     }
 }
 
+impl Audited for pb::ExportUsersRequest {
+    /// An export that carries password hashes says so in the trail.
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            target: if self.include_password_hashes {
+                "with password hashes".into()
+            } else {
+                String::new()
+            },
+            ..Default::default()
+        }
+    }
+}
+
+impl Audited for pb::AddUserPoolClientSecretRequest {
+    fn subject(&self) -> Subject {
+        Subject {
+            pool_id: self.user_pool_id.clone(),
+            client_id: self.client_id.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 impl Audited for pb::ClientRef {
     fn subject(&self) -> Subject {
         Subject {

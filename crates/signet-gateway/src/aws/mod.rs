@@ -19,6 +19,8 @@ pub(crate) struct Aws {
     sealer: Sealer,
     /// The region signatures must be scoped to (`None`: any).
     region: Option<String>,
+    /// Signing names other than AWS's own service names, by AWS's name.
+    signing_names: std::collections::BTreeMap<String, String>,
 }
 
 impl Aws {
@@ -28,12 +30,22 @@ impl Aws {
         clock: SharedClock,
         sealer: Sealer,
         region: Option<String>,
+        signing_names: std::collections::BTreeMap<String, String>,
     ) -> Aws {
         Aws {
             store,
             clock,
             sealer,
             region,
+            signing_names,
         }
+    }
+
+    /// The service name signatures for AWS's `service` must be scoped to: the configured
+    /// one, else AWS's own.
+    pub(crate) fn signing_name<'a>(&'a self, service: &'a str) -> &'a str {
+        self.signing_names
+            .get(service)
+            .map_or(service, String::as_str)
     }
 }

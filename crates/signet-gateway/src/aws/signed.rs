@@ -1,7 +1,7 @@
 //! A request signed with an admin access key (AWS Signature Version 4, `AWS4-HMAC-SHA256`,
 //! as botocore and every AWS SDK sign): the key exists and is active, the signature is its
-//! secret's over this request, made within five minutes of now, for this service (and the
-//! configured region, when one is). Only then is the call an admin's.
+//! secret's over this request, made within five minutes of now, for this service (under its
+//! configured signing name, when one is) and the configured region, when one is. Only then is the call an admin's.
 
 use super::keys::seal_purpose;
 use super::Aws;
@@ -126,6 +126,7 @@ impl Aws {
             )),
             Err(e) => return Err(refused("IncompleteSignatureException", e.to_string())),
         }
+        let service = self.signing_name(service);
         if parsed.service != service {
             return Err(refused(
                 "InvalidSignatureException",

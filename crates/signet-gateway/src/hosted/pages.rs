@@ -33,6 +33,8 @@ pub(crate) struct Frame<'a> {
     pub providers: Vec<(String, String)>,
     /// Whether the pool's own users sign in here (COGNITO is a provider of the client).
     pub native: bool,
+    /// Whether users may sign themselves up (the pool does not reserve that to admins).
+    pub sign_up: bool,
     /// The pool's look (logo, colours), if it set one.
     pub ui: Option<&'a signet_core::UiCustomization>,
 }
@@ -198,9 +200,13 @@ pub(crate) fn sign_in(
         } else {
             "<p class=\"or\">or</p>"
         };
+        let sign_up = if f.sign_up {
+            format!("<a href=\"signup?{}\">Sign up</a>", esc(f.query))
+        } else {
+            String::new()
+        };
         format!(
-            "{or}{}<nav><a href=\"forgotPassword?{q}\">Forgot your password?</a>\
-<a href=\"signup?{q}\">Sign up</a></nav>",
+            "{or}{}<nav><a href=\"forgotPassword?{q}\">Forgot your password?</a>{sign_up}</nav>",
             form(f, "login", &inner, "Sign in"),
             q = esc(f.query)
         )
@@ -436,6 +442,7 @@ mod tests {
             csrf: "c'\"",
             providers: vec![("<b>Corp".into(), "oauth2/authorize?a=\"<".into())],
             native: true,
+            sign_up: true,
             ui: None,
         };
         let html = sign_in(&f, "\"><script>", Some("<b>bad</b>"), None);
@@ -450,5 +457,12 @@ mod tests {
         let c = challenge(&f, "SELECT_MFA_TYPE", "s\"", &["<x>".into()], "", None);
         assert!(!c.contains("<x>"));
         assert!(!error("<i>").contains("<i>"));
+        // A pool that reserves sign-up to admins offers no link to it.
+        assert!(html.contains("href=\"signup?"));
+        let admins_only = Frame {
+            sign_up: false,
+            ..f
+        };
+        assert!(!sign_in(&admins_only, "", None, None).contains("signup?"));
     }
 }

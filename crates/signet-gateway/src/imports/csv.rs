@@ -19,6 +19,19 @@ pub const USERNAME_COLUMN: &str = "cognito:username";
 /// the pool requires MFA).
 pub const MFA_COLUMN: &str = "cognito:mfa_enabled";
 
+/// Signet's extension columns a user export writes, so that importing the export
+/// reproduces the users (each optional; an empty cell is the default):
+/// `signet:status` (the user's status in the exporting pool: with a password hash, a
+/// CONFIRMED or UNCONFIRMED user keeps it; any other status, or no hash, arrives
+/// RESET_REQUIRED — a temporary password is not carried over), `signet:enabled` (`false`:
+/// the user arrives disabled), `signet:groups` (group names separated by spaces; each must
+/// exist in the pool, else the row fails and no user is made).
+pub const STATUS_COLUMN: &str = "signet:status";
+/// See [`STATUS_COLUMN`].
+pub const ENABLED_COLUMN: &str = "signet:enabled";
+/// See [`STATUS_COLUMN`].
+pub const GROUPS_COLUMN: &str = "signet:groups";
+
 /// Cognito's standard attributes, in the order of its CSV header.
 const HEADER_STANDARD: [&str; 19] = [
     "name",
@@ -43,8 +56,8 @@ const HEADER_STANDARD: [&str; 19] = [
 ];
 
 /// The columns a pool's import files may have, in Cognito's order: standard attributes,
-/// the pool's custom attributes, `cognito:mfa_enabled`, `cognito:username`, then
-/// `signet:password_hash`.
+/// the pool's custom attributes, `cognito:mfa_enabled`, `cognito:username`, then Signet's
+/// `signet:password_hash`, `signet:status`, `signet:enabled` and `signet:groups`.
 pub fn csv_header(pool: &PoolConfig) -> Vec<String> {
     let custom = pool
         .schema
@@ -55,7 +68,17 @@ pub fn csv_header(pool: &PoolConfig) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .chain(custom)
-        .chain([MFA_COLUMN, USERNAME_COLUMN, PASSWORD_HASH_COLUMN].map(String::from))
+        .chain(
+            [
+                MFA_COLUMN,
+                USERNAME_COLUMN,
+                PASSWORD_HASH_COLUMN,
+                STATUS_COLUMN,
+                ENABLED_COLUMN,
+                GROUPS_COLUMN,
+            ]
+            .map(String::from),
+        )
         .collect()
 }
 
@@ -66,6 +89,9 @@ pub(crate) struct Columns {
     username: usize,
     mfa: usize,
     hash: Option<usize>,
+    status: Option<usize>,
+    enabled: Option<usize>,
+    groups: Option<usize>,
 }
 
 impl Columns {
@@ -105,6 +131,9 @@ impl Columns {
         };
         Ok(Columns {
             hash: find(PASSWORD_HASH_COLUMN),
+            status: find(STATUS_COLUMN),
+            enabled: find(ENABLED_COLUMN),
+            groups: find(GROUPS_COLUMN),
             names,
             username,
             mfa,
@@ -117,13 +146,13 @@ impl Columns {
     }
 }
 
-/// The user a row describes, or why the row is refused.
+/// The user a row describes and the groups it joins, or why the row is refused.
 pub(crate) fn row_user(
     now_ms: u64,
     pool: &UserPool,
     cols: &Columns,
     fields: &[&str],
-) -> Result<User, String> {
+) -> Result<(User, Vec<String>), String> {
     if fields.len() != cols.len() {
         return Err(format!(
             "expected {} fields, found {}",
@@ -144,7 +173,8 @@ pub(crate) fn row_user(
     for (i, value) in fields.iter().enumerate() {
         let name = cols.names[i].as_str();
         // An empty cell means "no value", as in Cognito's files.
-        if i == cols.username || i == cols.mfa || Some(i) == cols.hash || value.is_empty() {
+        let signets = [cols.hash, cols.status, cols.enabled, cols.groups];
+        if i == cols.username || i == cols.mfa || signets.contains(&Some(i)) || value.is_empty() {
             continue;
         }
         let value = match name {
@@ -161,11 +191,44 @@ pub(crate) fn row_user(
         signet_crypto::check_imported_hash(h, PasswordParams::default())
             .map_err(|e| format!("{PASSWORD_HASH_COLUMN}: {e}"))?;
     }
-    let status = if hash.is_some() {
-        UserStatus::Confirmed
-    } else {
-        UserStatus::ResetRequired
+    let cell = |c: Option<usize>| c.map(|i| fields[i].trim()).unwrap_or("");
+    let exported = match cell(cols.status) {
+        "" => None,
+        s => Some(
+            UserStatus::parse(s).ok_or_else(|| format!("{STATUS_COLUMN}: unknown status {s}"))?,
+        ),
     };
+    if exported == Some(UserStatus::ExternalProvider) {
+        return Err(format!(
+            "{STATUS_COLUMN}: a federated user is made again at its next sign-in through its provider"
+        ));
+    }
+    // A password (hash) keeps a confirmed or unconfirmed user as it was; a temporary or
+    // reset one, or none, needs a new password: RESET_REQUIRED.
+    let hash = match exported {
+        Some(UserStatus::ForceChangePassword | UserStatus::ResetRequired) => None,
+        _ => hash,
+    };
+    let status = match (hash, exported) {
+        (Some(_), Some(UserStatus::Unconfirmed)) => UserStatus::Unconfirmed,
+        (Some(_), None | Some(UserStatus::Confirmed)) => UserStatus::Confirmed,
+        (Some(_), Some(other)) => {
+            return Err(format!(
+                "{STATUS_COLUMN}: {} cannot be imported",
+                other.name()
+            ))
+        }
+        (None, _) => UserStatus::ResetRequired,
+    };
+    let enabled = match cell(cols.enabled).to_ascii_lowercase().as_str() {
+        "" | "true" => true,
+        "false" => false,
+        _ => return Err(format!("{ENABLED_COLUMN} must be true or false")),
+    };
+    let groups: Vec<String> = cell(cols.groups)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
     let mut user = crate::users::new_user(
         pool,
         username,
@@ -191,7 +254,8 @@ pub(crate) fn row_user(
     }
     user.mfa.sms_enabled = sms_mfa;
     user.password_hash = hash.map(str::to_string);
-    Ok(user)
+    user.enabled = enabled;
+    Ok((user, groups))
 }
 
 fn can_receive_reset_code(user: &User) -> bool {
@@ -223,9 +287,9 @@ mod tests {
     }
 
     #[test]
-    fn the_header_is_cognitos_plus_the_password_hash() {
+    fn the_header_is_cognitos_plus_signets_columns() {
         let h = csv_header(&pool_with_custom());
-        assert_eq!(h.len(), 19 + 1 + 3);
+        assert_eq!(h.len(), 19 + 1 + 6);
         assert_eq!(h[0], "name");
         assert_eq!(h[9], "email");
         assert_eq!(
@@ -235,7 +299,10 @@ mod tests {
                 "custom:tier",
                 MFA_COLUMN,
                 USERNAME_COLUMN,
-                PASSWORD_HASH_COLUMN
+                PASSWORD_HASH_COLUMN,
+                STATUS_COLUMN,
+                ENABLED_COLUMN,
+                GROUPS_COLUMN
             ]
         );
     }

@@ -4,6 +4,7 @@
 //! (`runner`).
 
 pub(crate) mod csv;
+mod export;
 pub(crate) mod receive;
 mod runner;
 pub(crate) mod upload;

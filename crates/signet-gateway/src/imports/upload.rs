@@ -202,10 +202,12 @@ pub(crate) fn parse(
             Err(_) => Err("the row is not valid UTF-8".to_string()),
         };
         match user {
-            Ok(user) => {
+            Ok((user, groups)) => {
                 // The entry carries the users as JSON: measure them that way.
-                bytes += serde_json::to_vec(&user).map(|v| v.len()).unwrap_or(4096) + 32;
-                batch.rows.push(ImportRow { line, user });
+                bytes += serde_json::to_vec(&user).map(|v| v.len()).unwrap_or(4096)
+                    + groups.iter().map(|g| g.len() + 3).sum::<usize>()
+                    + 32;
+                batch.rows.push(ImportRow { line, user, groups });
                 if batch.rows.len() >= limits.chunk_rows.max(1) || bytes >= MAX_BATCH_BYTES {
                     send(std::mem::take(&mut batch))?;
                     bytes = 0;

@@ -6,12 +6,13 @@ use crate::AppError;
 use signet_core::{AddClientSecret, Command, DeleteClientSecret};
 
 impl Clients {
-    /// AddUserPoolClientSecret: a second secret for rotation (shown once). Returns
-    /// (secret id, secret, created at).
+    /// AddUserPoolClientSecret: a second secret for rotation (shown once), `given` or made
+    /// here. Returns (secret id, secret, created at).
     pub async fn add_client_secret(
         &self,
         pool_id: &str,
         client_id: &str,
+        given: Option<&str>,
     ) -> Result<(String, String, u64), AppError> {
         let client = self.describe_client(pool_id, client_id).await?;
         if client.secrets.is_empty() {
@@ -20,7 +21,7 @@ impl Clients {
             ));
         }
         let now = self.clock.now_ms();
-        let (record, plain) = self.secrets.new_secret(client_id, now);
+        let (record, plain) = self.secrets.new_secret(client_id, now, given)?;
         let id = record.id.clone();
         self.store
             .write(Command::AddClientSecret(AddClientSecret {

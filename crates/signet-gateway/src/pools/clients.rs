@@ -23,6 +23,8 @@ pub struct ClientInput {
     pub name: String,
     /// Make a secret (shown once).
     pub generate_secret: bool,
+    /// With `generate_secret`: the secret to use instead of a new one.
+    pub secret: Option<String>,
     /// Cognito flow names.
     pub auth_flows: Vec<String>,
     /// Lifetimes in seconds; 0 means the default.
@@ -228,12 +230,15 @@ impl Clients {
         check_lists(&pool, &input)?;
         let now = self.clock.now_ms();
         let client_id = ids::client_id();
-        let (secrets, secret) = match input.generate_secret {
-            true => {
-                let (record, plain) = self.secrets.new_secret(&client_id, now);
+        let (secrets, secret) = match (input.generate_secret, input.secret.as_deref()) {
+            (true, given) => {
+                let (record, plain) = self.secrets.new_secret(&client_id, now, given)?;
                 (vec![record], Some(plain))
             }
-            false => (vec![], None),
+            (false, None) => (vec![], None),
+            (false, Some(_)) => return Err(AppError::invalid(
+                "ClientSecret is given but GenerateSecret is not: a public client has no secret",
+            )),
         };
         let (oauth_flows, oauth_scopes) = self
             .resource_servers

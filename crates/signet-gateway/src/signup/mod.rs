@@ -132,6 +132,12 @@ impl Signup {
         extra: &TriggerInput,
     ) -> Result<SignUpResult, AppError> {
         let (client, pool) = self.public_client(client_id, username, secret_hash).await?;
+        // Every sign-up path (gRPC, AWS JSON, the hosted pages) comes through here.
+        if pool.config.admin_create_user_only {
+            return Err(AppError::NotAuthorized(
+                "SignUp is not permitted for this user pool".into(),
+            ));
+        }
         crate::validate::check_writable(&client, attrs)?;
         check_password(&pool.config.password_policy, password)?;
         extra.check()?;

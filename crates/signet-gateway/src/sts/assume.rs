@@ -2,15 +2,11 @@
 //! trust policy, becomes temporary credentials.
 
 use super::{
-    assumed_role_arn, peek_claims, token_error, AssumeRoleInput, AssumeRoleOutput, SessionSpec,
-    Sts, DEFAULT_SESSION_S,
+    assumed_role_arn, peek_claims, token_error, AssumeRoleInput, AssumeRoleOutput, SessionSpec, Sts,
 };
-use crate::roles::check_iam_name;
 use crate::urls::IDENTITY_PROVIDER;
 use crate::AppError;
 use serde_json::Value;
-use signet_core::Role;
-use signet_verify::policy::PolicyDocument;
 use signet_verify::{Expected, TokenUse};
 
 impl Sts {
@@ -21,19 +17,7 @@ impl Sts {
         &self,
         input: AssumeRoleInput,
     ) -> Result<AssumeRoleOutput, AppError> {
-        check_iam_name("role_session_name", &input.role_session_name, 2..=64)?;
-        let name = Role::name_in(&input.role_arn)
-            .ok_or_else(|| AppError::invalid(format!("{} is not a role ARN", input.role_arn)))?;
-        let session_policy = match input.policy.trim() {
-            "" => None,
-            p => {
-                PolicyDocument::parse(p).map_err(|e| AppError::MalformedPolicy(e.to_string()))?;
-                Some(
-                    serde_json::from_str::<Value>(p)
-                        .map_err(|e| AppError::MalformedPolicy(e.to_string()))?,
-                )
-            }
-        };
+        let (name, session_policy) = input.checked()?;
         let token = &input.web_identity_token;
         let iss = peek_claims(token)
             .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_string))
@@ -122,17 +106,9 @@ impl Sts {
         };
         let role = self.dir.role(name).await?;
         self.check_trust(&role, &provider, &audience, &subject, &amr)?;
-        let max = u64::from(role.max_session_s);
-        let min = self.min_session.as_secs().max(1);
-        let duration_s = match input.duration_seconds {
-            0 => DEFAULT_SESSION_S.min(max),
-            d if (min..=max).contains(&d) => d,
-            d => {
-                return Err(AppError::invalid(format!(
-                    "duration_seconds {d} is outside {min}..={max}"
-                )))
-            }
-        };
+        let duration_s = self
+            .session_duration(input.duration_seconds, u64::from(role.max_session_s))
+            .map_err(AppError::invalid)?;
         let credentials = self.mint_credentials(SessionSpec {
             role: &role,
             subject: &subject,

@@ -7,6 +7,7 @@
 //! with the JWKS. Nothing is written to the log when credentials are issued.
 
 mod assume;
+mod chain;
 mod credentials;
 mod session;
 
@@ -83,6 +84,40 @@ pub struct AssumeRoleInput {
     pub duration_seconds: u64,
     /// Inline session policy (JSON), empty for none.
     pub policy: String,
+}
+
+impl Sts {
+    /// The session length for `asked` seconds (0: an hour, capped at `max`), or why not:
+    /// between the shortest session allowed and `max`.
+    fn session_duration(&self, asked: u64, max: u64) -> Result<u64, String> {
+        let min = self.min_session.as_secs().max(1);
+        match asked {
+            0 => Ok(DEFAULT_SESSION_S.min(max)),
+            d if (min..=max).contains(&d) => Ok(d),
+            d => Err(format!("DurationSeconds {d} is outside {min}..={max}")),
+        }
+    }
+}
+
+impl AssumeRoleInput {
+    /// The checks both AssumeRole calls make of their input: the session name, the role's
+    /// name in its ARN, and the session policy parsed (`None` when not given).
+    fn checked(&self) -> Result<(&str, Option<Value>), AppError> {
+        crate::roles::check_iam_name("RoleSessionName", &self.role_session_name, 2..=64)?;
+        let name = Role::name_in(&self.role_arn)
+            .ok_or_else(|| AppError::invalid(format!("{} is not a role ARN", self.role_arn)))?;
+        let session_policy = match self.policy.trim() {
+            "" => None,
+            p => {
+                PolicyDocument::parse(p).map_err(|e| AppError::MalformedPolicy(e.to_string()))?;
+                Some(
+                    serde_json::from_str::<Value>(p)
+                        .map_err(|e| AppError::MalformedPolicy(e.to_string()))?,
+                )
+            }
+        };
+        Ok((name, session_policy))
+    }
 }
 
 /// AssumeRoleWithWebIdentity's answer.

@@ -25,7 +25,7 @@ use tonic::transport::Channel;
 
 const MAX_USERS: u64 = 10_000_000;
 
-/// Where the stores of `LocalCluster::start` listen.
+/// Where the stores of `LocalCluster::start_with` listen.
 const LOOPBACK: &str = "127.0.0.1";
 
 pub(super) fn say(m: &str) {
@@ -33,6 +33,10 @@ pub(super) fn say(m: &str) {
 }
 
 /// The running cluster: three stores and one gateway.
+/// How long a joining node may take to catch up from the snapshot (the target is 5
+/// minutes at ten million users; the default 30 s is for small stores).
+const JOIN_CATCH_UP: [&str; 2] = ["--join-catch-up-secs", "1200"];
+
 struct Cluster(LocalCluster);
 
 impl std::ops::Deref for Cluster {
@@ -50,7 +54,17 @@ impl std::ops::DerefMut for Cluster {
 
 impl Cluster {
     async fn start(root: &Path) -> anyhow::Result<Cluster> {
-        Ok(Cluster(LocalCluster::start(root, 3, 1).await?))
+        // A large store takes longer than the defaults allow to upload its CSV (one
+        // request) and to hand a joining node its snapshot: raise both.
+        let at = crate::procs::Placement {
+            store_flags: JOIN_CATCH_UP.iter().map(|s| s.to_string()).collect(),
+            gateway_flags: ["--request-timeout-ms", "1800000"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            ..Default::default()
+        };
+        Ok(Cluster(LocalCluster::start_with(root, 3, 1, at).await?))
     }
 
     async fn channel(&self) -> anyhow::Result<Channel> {
@@ -195,6 +209,7 @@ async fn list_users(
                 filter: format!("email ^= \"{prefix}\""),
                 limit: 60,
                 pagination_token: String::new(),
+                attributes_to_get: vec![],
             })
             .await
             .map_err(status_error)?
@@ -280,6 +295,7 @@ async fn measure(args: &ScaleArgs, c: &mut Cluster) -> anyhow::Result<Value> {
     let seed = c.stores[0].field("api_addr");
     let target = store.status_of(&leader_api).await?.last_applied;
     let mut join_args = store_args(&c.root, 4, Some(&leader_api_or(&leader_api, &seed)));
+    join_args.extend(JOIN_CATCH_UP.iter().map(|s| s.to_string()));
     join_args.extend(c.store_tls_flags(4, LOOPBACK)?);
     let t = Instant::now();
     let joined = Proc::spawn(

@@ -285,21 +285,39 @@ impl Ran {
     }
 }
 
-/// Run `command` with `sh -c`, at most [`COMMAND_TIMEOUT`].
+/// Run `command` with `sh -c`, at most [`COMMAND_TIMEOUT`]. The shell leads a process
+/// group of its own, and a command that runs out of time is killed with everything it
+/// started (a `kubectl … &`, an `ssh` whose shell was killed), not only the shell.
 async fn run(command: &str, timeout: Duration) -> (Option<i32>, String, Option<String>) {
     let child = tokio::process::Command::new("sh")
         .args(["-c", command])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        .process_group(0)
         .kill_on_drop(true)
-        .output();
-    match tokio::time::timeout(timeout, child).await {
-        Err(_) => (
-            None,
-            String::new(),
-            Some(format!("did not finish within {timeout:?}; killed")),
-        ),
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return (None, String::new(), Some(format!("could not run sh: {e}"))),
+    };
+    let group = child.id();
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Err(_) => {
+            if let Some(pgid) = group {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pgid}")])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            (
+                None,
+                String::new(),
+                Some(format!(
+                    "did not finish within {timeout:?}; killed with its process group"
+                )),
+            )
+        }
         Ok(Err(e)) => (None, String::new(), Some(format!("could not run sh: {e}"))),
         Ok(Ok(out)) => {
             let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -609,6 +627,42 @@ pub fn print_summary(r: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether process `pid` still runs (a zombie waiting to be reaped does not).
+    fn alive(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                let state = s.rsplit(')').next().unwrap_or("").trim_start();
+                !state.starts_with('Z') && !state.starts_with('X')
+            })
+            .unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn a_command_out_of_time_is_killed_with_what_it_started() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pid_file = tmp.path().join("pid");
+        let command = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+        // Long enough for a loaded machine to start sh and write the pid.
+        let (status, _, error) = run(&command, Duration::from_secs(3)).await;
+        assert_eq!(status, None);
+        assert!(error.unwrap().contains("killed"));
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .to_string();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while alive(&pid) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the background sleep {pid} outlived its timed-out command"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A command in time keeps its status and stderr.
+        let (status, stderr, error) = run("echo oops >&2; exit 3", Duration::from_secs(5)).await;
+        assert_eq!((status, stderr.trim(), error), (Some(3), "oops", None));
+    }
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()

@@ -206,6 +206,7 @@ async fn run_one(a: RunArgs) -> anyhow::Result<()> {
                     strict: nemesis::needs_disk(&a.faults),
                     clocks: nemesis::needs_clocks(&a.faults),
                     proxy: slow::needs_proxy(&a.faults),
+                    ..Default::default()
                 },
             )
             .await?,

@@ -115,6 +115,7 @@ async fn list_users(
                 filter: String::new(),
                 limit: 60,
                 pagination_token: token,
+                attributes_to_get: vec![],
             })
             .await
             .map_err(status_error)?

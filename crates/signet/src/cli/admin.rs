@@ -1,7 +1,7 @@
 //! Command-line arguments of `signet admin …` (their `///` comments are the --help text).
 
 use super::identity::{IdentityPoolsCommand, RolesCommand};
-use super::import::{ImportJobsCommand, ImportUsersArgs};
+use super::import::{ExportUsersArgs, ImportJobsCommand, ImportUsersArgs};
 use super::parse::parse_attr;
 use super::GatewayEndpoint;
 use clap::{Args, Subcommand};
@@ -150,6 +150,10 @@ pub enum AdminCommand {
         /// Let sign-in and recovery say whether a user exists (Cognito's LEGACY mode).
         #[arg(long)]
         no_prevent_user_existence_errors: bool,
+        /// Only administrators create users: SignUp is refused (Cognito's
+        /// AllowAdminCreateUserOnly).
+        #[arg(long)]
+        admin_create_user_only: bool,
         #[command(flatten)]
         pre_token_hook: PreTokenHookArgs,
     },
@@ -185,6 +189,9 @@ pub enum AdminCommand {
         /// Back to the hosted pages' default look.
         #[arg(long, conflicts_with_all = ["logo_url", "primary_color", "background_color"])]
         clear_ui: bool,
+        /// Whether only administrators create users (SignUp refused): true or false.
+        #[arg(long)]
+        admin_create_user_only: Option<bool>,
     },
     /// List every user pool.
     ListPools,
@@ -487,6 +494,10 @@ pub enum AdminCommand {
     /// Import users from a CSV file: create a job, upload the file, start it (--wait: follow
     /// it to the end).
     ImportUsers(ImportUsersArgs),
+    /// Export a pool's users to a CSV file in the import format (status, enabled and groups
+    /// included; password hashes only with --include-password-hashes), page by page;
+    /// --resume continues an interrupted export where it stopped.
+    ExportUsers(ExportUsersArgs),
     /// The dev outbox: the codes the pool would have sent by e-mail or SMS.
     Outbox {
         /// User pool id.

@@ -83,3 +83,25 @@ pub struct ImportUsersArgs {
     #[arg(long)]
     pub wait: bool,
 }
+
+/// `signet admin export-users`.
+#[derive(Args, Debug)]
+pub struct ExportUsersArgs {
+    /// User pool id.
+    #[arg(long)]
+    pub pool: String,
+    /// The CSV file to write (made with mode 0600; not overwritten). Its progress is kept
+    /// beside it in FILE.next until the export ends.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write each user's argon2 password hash, so that the users sign in with their
+    /// passwords after an import into another Signet. The file is then a secret.
+    #[arg(long)]
+    pub include_password_hashes: bool,
+    /// Continue an interrupted export of the same pool into the same file.
+    #[arg(long)]
+    pub resume: bool,
+    /// Users per call (1-1000).
+    #[arg(long, default_value_t = 500)]
+    pub page_size: u32,
+}

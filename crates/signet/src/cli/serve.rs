@@ -36,6 +36,11 @@ pub struct DevArgs {
     /// scope; any region when not given.
     #[arg(long, env = "SIGNET_AWS_REGION")]
     pub aws_region: Option<String>,
+    /// `SERVICE=NAME`: AWS-signed calls to SERVICE (`cognito-idp`, `cognito-identity` or
+    /// `sts`) must carry NAME as their signature's service instead of SERVICE (for SDKs
+    /// configured with another signing name); repeatable.
+    #[arg(long = "aws-signing-name", value_name = "SERVICE=NAME")]
+    pub aws_signing_names: Vec<String>,
     /// Signing secret of pre-token-hook POSTs (at least 32 characters); without it, pools'
     /// hooks are not called. Codes stay in the dev outbox.
     #[arg(
@@ -129,6 +134,11 @@ pub struct GatewayArgs {
     /// scope; any region when not given.
     #[arg(long, env = "SIGNET_AWS_REGION")]
     pub aws_region: Option<String>,
+    /// `SERVICE=NAME`: AWS-signed calls to SERVICE (`cognito-idp`, `cognito-identity` or
+    /// `sts`) must carry NAME as their signature's service instead of SERVICE (for SDKs
+    /// configured with another signing name); repeatable.
+    #[arg(long = "aws-signing-name", value_name = "SERVICE=NAME")]
+    pub aws_signing_names: Vec<String>,
     /// Signing secret of webhook and pre-token-hook POSTs (at least 32 characters; the
     /// receivers check the Signet-Signature header with it).
     #[arg(
@@ -243,6 +253,14 @@ pub struct StoreArgs {
     /// the log rather than by a whole snapshot.
     #[arg(long, default_value_t = 2_000, env = "SIGNET_KEEP_LOGS_AFTER_SNAPSHOT")]
     pub keep_logs_after_snapshot: u64,
+    /// Memory the state machine's page cache may use, MiB (sled; its own default is
+    /// 1024). Reads past it go to disk; the node's RSS is this plus the log cache plus a
+    /// working set.
+    #[arg(long, default_value_t = 256, env = "SIGNET_CACHE_MB", value_parser = clap::value_parser!(u64).range(8..=1_048_576))]
+    pub cache_mb: u64,
+    /// Recent log entries kept in memory for followers catching up, MiB.
+    #[arg(long, default_value_t = 128, env = "SIGNET_LOG_CACHE_MB", value_parser = clap::value_parser!(u64).range(8..=1_048_576))]
+    pub log_cache_mb: u64,
     /// A published signing key is never retired for its gateway's lapsed lease within this
     /// time of its publication (a lease renewal may land after the key).
     #[arg(long, default_value_t = 60, env = "SIGNET_KEY_LEASE_GRACE_SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]

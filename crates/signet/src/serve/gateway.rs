@@ -130,6 +130,7 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     cfg.serving.rate = rate_limits(&args.rate_limits)?;
     cfg.audit_stream = audit_stream(&args.audit_stream, cfg.webhook_secret.is_some())?;
     cfg.aws_region = args.aws_region.clone();
+    cfg.aws_signing_names = aws_signing_names(&args.aws_signing_names)?;
     cfg.notifier = notifier;
     cfg.webhook_secret = webhook_secret;
     cfg.allow_insecure_loopback_http = args.allow_insecure_loopback_http;
@@ -154,4 +155,34 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     tracing::info!("stopping");
     gw.shutdown().await;
     Ok(())
+}
+
+/// `--aws-signing-name SERVICE=NAME` values as the gateway's map (AWS's service name →
+/// the signing name its signatures must carry).
+pub(crate) fn aws_signing_names(
+    given: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for g in given {
+        let (service, name) = g
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--aws-signing-name {g}: expected SERVICE=NAME"))?;
+        if !["cognito-idp", "cognito-identity", "sts"].contains(&service) {
+            anyhow::bail!(
+                "--aws-signing-name {g}: SERVICE is cognito-idp, cognito-identity or sts"
+            );
+        }
+        let fits = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !fits {
+            anyhow::bail!("--aws-signing-name {g}: NAME is 1-64 of a-z, 0-9 and -");
+        }
+        if out.insert(service.to_string(), name.to_string()).is_some() {
+            anyhow::bail!("--aws-signing-name: {service} is named twice");
+        }
+    }
+    Ok(out)
 }

@@ -87,4 +87,79 @@ async fn import_users_from_a_csv_file_with_the_cli() {
     assert_ne!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("409"), "{stderr}");
+
+    // Export: the 120 users in the import format, 50 per call; the progress file is gone
+    // at the end, and the file is the owner's only.
+    let whole = tmp.path().join("export.csv");
+    let whole_arg = whole.to_str().expect("utf-8 path");
+    let export = |out: &str, more: &[&str]| {
+        let mut args = vec![
+            "export-users",
+            "--pool",
+            &pool_id,
+            "--out",
+            out,
+            "--page-size",
+            "50",
+        ];
+        args.extend_from_slice(more);
+        args.into_iter()
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    };
+    let args = export(whole_arg, &[]);
+    let out = cli
+        .admin(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+    assert_eq!(json_ok("export-users", &out)["users"], 120);
+    let exported = std::fs::read_to_string(&whole).expect("export");
+    let lines: Vec<&str> = exported.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 121);
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.ends_with(",RESET_REQUIRED,true,")),
+        "{}",
+        lines[1]
+    );
+    assert!(!tmp.path().join("export.csv.next").exists());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&whole)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // Not overwritten.
+    let out = cli
+        .admin(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+    assert_ne!(out.status.code(), Some(0));
+
+    // Interrupted after the first page was recorded and the second written but not
+    // recorded: --resume cuts the unrecorded bytes and writes the same file.
+    let partial = tmp.path().join("partial.csv");
+    let first_page: String = exported.split_inclusive("\r\n").take(51).collect();
+    let last_user = first_page
+        .trim_end()
+        .rsplit("\r\n")
+        .next()
+        .and_then(|l| l.split(',').rev().nth(4))
+        .expect("a username")
+        .to_string();
+    std::fs::write(
+        &partial,
+        format!("{first_page}half,a,page,that,was,never,recorded"),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("partial.csv.next"),
+        format!("{}\n{last_user}\n", first_page.len()),
+    )
+    .unwrap();
+    let args = export(partial.to_str().unwrap(), &["--resume"]);
+    let out = cli
+        .admin(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .await;
+    assert_eq!(json_ok("export-users --resume", &out)["users"], 70);
+    assert_eq!(std::fs::read_to_string(&partial).unwrap(), exported);
 }

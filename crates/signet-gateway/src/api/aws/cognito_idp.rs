@@ -9,7 +9,7 @@ use super::json::{run, AwsError, Fix};
 use super::shapes;
 use crate::api::grpc::admin::AdminApi;
 use crate::api::grpc::auth::AuthApi;
-use crate::aws::{SignedRequest as Signed, Unsigned};
+use crate::aws::SignedRequest as Signed;
 use crate::Gateway;
 use axum::response::Response;
 use signet_proto::v1::user_pool_admin_server::UserPoolAdmin;
@@ -87,11 +87,14 @@ admin_actions! {
     "DeleteUserPool" => delete_user_pool,
     "ListUserPools" => list_user_pools out pools_out,
     "AddCustomAttributes" => add_custom_attributes,
-    "CreateUserPoolClient" => create_user_pool_client,
-    "DescribeUserPoolClient" => describe_user_pool_client,
-    "UpdateUserPoolClient" => update_user_pool_client,
+    "CreateUserPoolClient" => create_user_pool_client in client_create_in out client_out,
+    "DescribeUserPoolClient" => describe_user_pool_client out client_out,
+    "UpdateUserPoolClient" => update_user_pool_client in client_update_in out client_out,
     "DeleteUserPoolClient" => delete_user_pool_client,
-    "ListUserPoolClients" => list_user_pool_clients,
+    "ListUserPoolClients" => list_user_pool_clients out clients_out,
+    "AddUserPoolClientSecret" => add_user_pool_client_secret out client_secret_out,
+    "ListUserPoolClientSecrets" => list_user_pool_client_secrets in single_page_in,
+    "DeleteUserPoolClientSecret" => delete_user_pool_client_secret,
     "AdminCreateUser" => admin_create_user,
     "AdminGetUser" => admin_get_user out user_flat,
     "AdminDeleteUser" => admin_delete_user,
@@ -111,11 +114,12 @@ admin_actions! {
     "GetGroup" => get_group,
     "UpdateGroup" => update_group,
     "DeleteGroup" => delete_group,
-    "ListGroups" => list_groups,
+    "ListGroups" => list_groups in list_groups_in,
     "AdminAddUserToGroup" => admin_add_user_to_group,
     "AdminRemoveUserFromGroup" => admin_remove_user_from_group,
-    "AdminListGroupsForUser" => admin_list_groups_for_user,
-    "ListUsersInGroup" => list_users_in_group,
+    "AdminListGroupsForUser" => admin_list_groups_for_user in single_page_in,
+    "ListUsersInGroup" => list_users_in_group out users_in_group_out,
+    "AdminListUserAuthEvents" => admin_list_user_auth_events out auth_events_out,
     "UpdateUserPool" => update_user_pool in pool_in out nothing,
     "SetUserPoolMfaConfig" => set_user_pool_mfa_config,
     "GetUserPoolMfaConfig" => get_user_pool_mfa_config,
@@ -154,14 +158,8 @@ pub(super) async fn call(gw: &Arc<Gateway>, action: &str, req: &Signed<'_>) -> R
         return AwsError::unknown_operation(&format!("{}.{action}", super::COGNITO_IDP))
             .into_response();
     }
-    match gw.aws.signed_by(req, SERVICE).await {
-        Ok(_) => {}
-        Err(Unsigned::Refused { exception, message }) => {
-            return AwsError::new(exception, message).into_response()
-        }
-        Err(Unsigned::Server(e)) => {
-            return AwsError::from_status(&tonic::Status::from(e)).into_response()
-        }
+    if let Err(refused) = super::json::admin_signature(gw, req, SERVICE).await {
+        return *refused;
     }
     let api = AdminApi { gw: gw.clone() };
     match admin(&api, action, req).await {

@@ -113,13 +113,51 @@ where
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
-    let req = match decode_with::<Req>(from.body, fix_in) {
+    match parse(from.body, fix_in) {
+        Ok(value) => run_value(from, value, fix_out, call).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `run` for a request already read as JSON (and changed by its caller).
+pub(super) async fn run_value<Req, Resp, F, Fut>(
+    from: &SignedRequest<'_>,
+    value: Value,
+    fix_out: Option<Fix>,
+    call: F,
+) -> Response
+where
+    Req: DeserializeOwned,
+    Resp: Serialize,
+    F: FnOnce(tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    let req = match read::<Req>(value) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     match call(grpc_request(from, req)).await {
         Ok(r) => answer_with(&r.into_inner(), fix_out),
         Err(s) => AwsError::from_status(&s).into_response(),
+    }
+}
+
+/// An admin action's check: `req` is signed by an active admin access key for `service`;
+/// else AWS's answer refusing it.
+pub(super) async fn admin_signature(
+    gw: &crate::Gateway,
+    req: &SignedRequest<'_>,
+    service: &str,
+) -> Result<(), Box<Response>> {
+    use crate::aws::Unsigned;
+    match gw.aws.signed_by(req, service).await {
+        Ok(_) => Ok(()),
+        Err(Unsigned::Refused { exception, message }) => {
+            Err(Box::new(AwsError::new(exception, message).into_response()))
+        }
+        Err(Unsigned::Server(e)) => Err(Box::new(
+            AwsError::from_status(&tonic::Status::from(e)).into_response(),
+        )),
     }
 }
 
@@ -138,31 +176,114 @@ pub(super) fn grpc_request<T>(from: &SignedRequest<'_>, msg: T) -> tonic::Reques
 /// The request's members as the gRPC message `T`.
 #[cfg(test)]
 pub(super) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
-    decode_with(body, None)
+    read(parse(body, None)?)
 }
 
-/// The request's members, changed by `fix` where Cognito's shape differs, as the gRPC
-/// message `T`.
-pub(super) fn decode_with<T: DeserializeOwned>(
-    body: &[u8],
-    fix: Option<Fix>,
-) -> Result<T, AwsError> {
+/// The request's JSON (an empty body is `{}`), changed by `fix`.
+pub(super) fn parse(body: &[u8], fix: Option<Fix>) -> Result<Value, AwsError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {
         body
     };
-    let bad = |e: serde_json::Error| {
-        AwsError::new(
-            "SerializationException",
-            format!("The request is not the JSON this action takes: {e}"),
-        )
-    };
     let mut value: Value = serde_json::from_slice(body).map_err(bad)?;
     if let Some(fix) = fix {
         fix(&mut value);
     }
-    serde_json::from_value(value).map_err(bad)
+    Ok(value)
+}
+
+fn bad(e: serde_json::Error) -> AwsError {
+    AwsError::new(
+        "SerializationException",
+        format!("The request is not the JSON this action takes: {e}"),
+    )
+}
+
+/// `value` as the gRPC message `T`, strictly (see below).
+pub(super) fn read<T: DeserializeOwned>(mut value: Value) -> Result<T, AwsError> {
+    // A member the message does not have is refused, unless it is one Signet documents
+    // as taken with no effect (then it is dropped and the rest read again; each top-level
+    // member at most once, so this ends).
+    let members = value.as_object().map_or(0, |m| m.len());
+    for _ in 0..=members {
+        match serde_json::from_value::<T>(value.clone()) {
+            Ok(t) => return Ok(t),
+            Err(e) => {
+                let Some(member) = unknown_member(&e) else {
+                    return Err(bad(e));
+                };
+                let dropped = value
+                    .as_object_mut()
+                    .filter(|m| m.get(&member).is_some_and(|v| no_effect(&member, v)))
+                    .and_then(|m| m.remove(&member));
+                if dropped.is_none() {
+                    return Err(AwsError::new(
+                        "InvalidParameterException",
+                        format!(
+                            "Signet does not support the member {member} here (or not with this value); \
+                             see \"Coming from Cognito\" in Signet's README."
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Err(AwsError::new(
+        "SerializationException",
+        "The request is not the JSON this action takes.",
+    ))
+}
+
+/// Which values of a member Signet takes with no effect.
+type Takes = fn(&Value) -> bool;
+
+/// Members Cognito takes that Signet accepts with no effect, where the message has no
+/// such member: the value a member must have to be taken (`None`: any value). Analytics
+/// and advanced-security context (Signet has neither), client metadata where no trigger
+/// reads it, and settings whose value is what Signet always does.
+const NO_EFFECT: [(&str, Option<Takes>); 11] = [
+    // CreateUserImportJob requires it; Signet reports an import's rows itself
+    // (DescribeUserImportJob), never to CloudWatch.
+    ("CloudWatchLogsRoleArn", None),
+    // A refresh token is not bound to a device (GetTokensFromRefreshToken).
+    ("DeviceKey", None),
+    // Signet has one account.
+    ("AccountId", None),
+    ("AnalyticsMetadata", None),
+    ("UserContextData", None),
+    ("ContextData", None),
+    ("ClientMetadata", None),
+    // Identities are never disabled in Signet.
+    ("HideDisabled", None),
+    // An alias already taken is refused (AliasExistsException), as Cognito does without it.
+    ("ForceAliasCreation", Some(|v| v == &Value::Bool(false))),
+    // Refresh tokens are always revocable.
+    ("EnableTokenRevocation", Some(|v| v == &Value::Bool(true))),
+    // A new pool's MFA is off until SetUserPoolMfaConfig turns it on.
+    ("MfaConfiguration", Some(|v| v == "OFF")),
+];
+
+/// Whether `member` with `value` asks for nothing Signet does not do: a documented
+/// member (above), or an empty value (`null`, `[]`, `{}`), which asks for nothing.
+fn no_effect(member: &str, value: &Value) -> bool {
+    let empty = match value {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    empty
+        || NO_EFFECT
+            .iter()
+            .any(|(m, takes)| *m == member && takes.is_none_or(|t| t(value)))
+}
+
+/// The member serde found no field for (its message: "unknown field `X`, expected …").
+fn unknown_member(e: &serde_json::Error) -> Option<String> {
+    let msg = e.to_string();
+    let rest = msg.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
 }
 
 /// A 200 answer carrying `v`'s members as AWS writes them (changed by `fix` where
@@ -248,5 +369,38 @@ mod tests {
         assert_eq!(r.auth_parameters["USERNAME"], "u");
         assert!(decode::<signet_proto::v1::InitiateAuthRequest>(b"{not json").is_err());
         assert!(decode::<signet_proto::v1::InitiateAuthRequest>(br#"{"ClientId": 5}"#).is_err());
+    }
+
+    #[test]
+    fn members_not_understood_are_refused_unless_documented_as_without_effect() {
+        type Req = signet_proto::v1::SignUpRequest;
+        let refused = |body: &[u8]| decode::<Req>(body).unwrap_err();
+        // A member Signet does not have: refused by name, never dropped.
+        let e = refused(br#"{"ClientId":"c","Username":"u","Password":"p","Session":"s"}"#);
+        assert_eq!(e.name, "InvalidParameterException");
+        assert!(e.message.contains("member Session"), "{}", e.message);
+        // Nested too.
+        let e = refused(br#"{"UserAttributes":[{"Name":"email","Value":"e","Verified":true}]}"#);
+        assert!(e.message.contains("member Verified"), "{}", e.message);
+        // Documented as without effect: taken, the rest read.
+        let r: Req = decode(
+            br#"{"ClientId":"c","AnalyticsMetadata":{"AnalyticsEndpointId":"x"},"UserContextData":{"EncodedData":"d"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.client_id, "c");
+        // A member without effect only with Signet's own behaviour's value.
+        let e = decode::<signet_proto::v1::ConfirmSignUpRequest>(
+            br#"{"ClientId":"c","ForceAliasCreation":true}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("ForceAliasCreation"), "{}", e.message);
+        let r: signet_proto::v1::ConfirmSignUpRequest =
+            decode(br#"{"ClientId":"c","ForceAliasCreation":false}"#).unwrap();
+        assert_eq!(r.client_id, "c");
+        // A type error stays a SerializationException.
+        assert_eq!(
+            decode::<Req>(br#"{"ClientId": 5}"#).unwrap_err().name,
+            "SerializationException"
+        );
     }
 }

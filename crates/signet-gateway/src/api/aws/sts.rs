@@ -136,6 +136,7 @@ pub(super) async fn call(gw: &Arc<Gateway>, req: &SignedRequest<'_>) -> Response
             }
         }
         "GetCallerIdentity" => caller_identity(gw, &api, req).await,
+        "AssumeRole" => assume_role(gw, req, &form).await,
         "" => error(
             "MissingAction",
             "The request names no Action.",
@@ -149,24 +150,70 @@ pub(super) async fn call(gw: &Arc<Gateway>, req: &SignedRequest<'_>) -> Response
     }
 }
 
-/// GetCallerIdentity: whose temporary credentials signed this request.
-async fn caller_identity(gw: &Gateway, api: &StsApi, req: &SignedRequest<'_>) -> Response {
-    let check = match gw
+/// The session token of the temporary credentials that signed this request (AWS
+/// Signature Version 4 for service `sts`, checked as VerifyRequestSignature checks), or the
+/// answer refusing it.
+fn signing_session(gw: &Gateway, req: &SignedRequest<'_>) -> Result<String, Box<Response>> {
+    let check = gw
         .sts
-        .verify_request_signature(&req.signable(), Some("sts"), None)
-    {
-        Ok(c) => c,
-        Err(e) => return refused(&tonic::Status::from(e)),
-    };
+        .verify_request_signature(&req.signable(), Some(gw.aws.signing_name("sts")), None)
+        .map_err(|e| Box::new(refused(&tonic::Status::from(e))))?;
     if !check.valid {
-        return error("InvalidClientTokenId", &check.reason, StatusCode::FORBIDDEN);
+        return Err(Box::new(error(
+            "InvalidClientTokenId",
+            &check.reason,
+            StatusCode::FORBIDDEN,
+        )));
     }
-    let token = req
+    Ok(req
         .headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-security-token"))
         .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+/// AssumeRole: role chaining for the holder of the credentials that signed the request
+/// (see `sts::chain` for IAM's rules as Signet applies them). Over this protocol only: a
+/// gRPC call carries no signature, and a session token alone is a bearer credential that
+/// services see (Authorize), so it must not buy another role's credentials.
+async fn assume_role(
+    gw: &Gateway,
+    req: &SignedRequest<'_>,
+    form: &HashMap<String, String>,
+) -> Response {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let token = match signing_session(gw, req) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let input = crate::sts::AssumeRoleInput {
+        role_arn: get("RoleArn"),
+        role_session_name: get("RoleSessionName"),
+        web_identity_token: String::new(),
+        duration_seconds: get("DurationSeconds").parse().unwrap_or(0),
+        policy: get("Policy"),
+    };
+    match gw.sts.assume_role(&token, input).await {
+        Ok(a) => ok(
+            "AssumeRole",
+            format!(
+                "{}<AssumedRoleUser><Arn>{}</Arn><AssumedRoleId>{}</AssumedRoleId></AssumedRoleUser>",
+                credentials_xml(&crate::api::grpc::identity::credentials_out(a.credentials)),
+                esc(&a.assumed_role_arn),
+                esc(&a.assumed_role_id),
+            ),
+        ),
+        Err(e) => refused(&tonic::Status::from(e)),
+    }
+}
+
+/// GetCallerIdentity: whose temporary credentials signed this request.
+async fn caller_identity(gw: &Gateway, api: &StsApi, req: &SignedRequest<'_>) -> Response {
+    let token = match signing_session(gw, req) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
     let r = pb::SessionTokenRequest {
         session_token: token,
     };

@@ -101,6 +101,7 @@ pub(super) fn pool_input(r: &pb::CreateUserPoolRequest) -> Result<PoolInput, App
             mfa: Default::default(),
             devices: r.device_configuration.as_ref().map(device_config_in),
             ui: r.ui_customization.as_ref().map(ui_in),
+            admin_create_user_only: r.admin_create_user_only,
             triggers: Box::new(
                 r.lambda_config
                     .as_ref()
@@ -219,6 +220,7 @@ pub(super) fn pool(p: &UserPool, issuer: String) -> pb::UserPoolType {
         case_sensitive_usernames: c.case_sensitive_usernames,
         signing_alg: c.signing_alg.name().to_string(),
         deletion_protection: c.deletion_protection,
+        admin_create_user_only: c.admin_create_user_only,
         issuer,
         pre_token_generation: p.config.pre_token_generation.as_ref().map(hook_out),
         lambda_config: triggers_out(&p.config.triggers),
@@ -316,6 +318,7 @@ pub(super) fn client_input_create(r: &pb::CreateUserPoolClientRequest) -> Client
     ClientInput {
         name: r.client_name.clone(),
         generate_secret: r.generate_secret,
+        secret: Some(r.client_secret.clone()).filter(|s| !s.is_empty()),
         auth_flows: r.explicit_auth_flows.clone(),
         access_s: r.access_token_validity_seconds,
         id_s: r.id_token_validity_seconds,

@@ -3,7 +3,7 @@
 //! pre-signed URL (streamed from disk, never read whole into memory).
 
 use super::Admin;
-use crate::cli::import::{ImportJobsCommand, ImportUsersArgs, JobSel, UploadFile};
+use crate::cli::import::{ExportUsersArgs, ImportJobsCommand, ImportUsersArgs, JobSel, UploadFile};
 use crate::exit::Exit;
 use crate::output::emit;
 use crate::proto_json as pj;
@@ -202,6 +202,100 @@ async fn upload(pre_signed: &str, file: &UploadFile) -> anyhow::Result<Value> {
         anyhow::bail!("{name}: the upload was refused ({status}): {message}");
     }
     Ok(answer)
+}
+
+/// Where an export's progress is kept: FILE.next, holding the file's length after the last
+/// page written and the token of the next page.
+fn progress_path(out: &std::path::Path) -> std::path::PathBuf {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".next");
+    p.into()
+}
+
+/// Record progress atomically (a new file renamed over the old one).
+fn save_progress(path: &std::path::Path, len: u64, token: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("next.tmp");
+    std::fs::write(&tmp, format!("{len}\n{token}\n"))
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// `signet admin export-users`: every page of the pool's export appended to the file,
+/// synced, then the progress recorded; `--resume` cuts the file back to the last recorded
+/// length (a page written but not recorded is written again, never twice).
+pub async fn export_users(c: &mut Admin, a: ExportUsersArgs) -> anyhow::Result<Value> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let progress = progress_path(&a.out);
+    let (mut file, mut len, mut token) = if a.resume {
+        let text = std::fs::read_to_string(&progress).with_context(|| {
+            format!(
+                "nothing to resume: {} is missing (the export ended, or never began)",
+                progress.display()
+            )
+        })?;
+        let mut lines = text.lines();
+        let len: u64 = lines
+            .next()
+            .and_then(|l| l.parse().ok())
+            .with_context(|| format!("{} is not an export's progress", progress.display()))?;
+        let token = lines.next().unwrap_or("").to_string();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&a.out)
+            .with_context(|| format!("opening {}", a.out.display()))?;
+        file.set_len(len)?;
+        (file, len, token)
+    } else {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&a.out)
+            .with_context(|| {
+                format!(
+                    "creating {} (an existing file is not overwritten; --resume continues an interrupted export)",
+                    a.out.display()
+                )
+            })?;
+        save_progress(&progress, 0, "")?;
+        (file, 0, String::new())
+    };
+    let mut file_end = std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
+    debug_assert_eq!(file_end, len);
+    let (mut users, mut skipped) = (0u64, 0u64);
+    loop {
+        let r = answer(
+            c.export_users(pb::ExportUsersRequest {
+                user_pool_id: a.pool.clone(),
+                include_password_hashes: a.include_password_hashes,
+                max_results: a.page_size,
+                next_token: token.clone(),
+            })
+            .await,
+        )?;
+        file.write_all(r.csv.as_bytes())?;
+        file.sync_data()?;
+        file_end += r.csv.len() as u64;
+        len = file_end;
+        users += u64::from(r.users);
+        skipped += u64::from(r.skipped_external);
+        if r.next_token.is_empty() {
+            std::fs::remove_file(&progress)
+                .with_context(|| format!("removing {}", progress.display()))?;
+            break;
+        }
+        save_progress(&progress, len, &r.next_token)?;
+        token = r.next_token;
+    }
+    Ok(json!({
+        "user_pool_id": a.pool,
+        "file": a.out.display().to_string(),
+        "users": users,
+        "skipped_external": skipped,
+        "password_hashes": a.include_password_hashes,
+    }))
 }
 
 #[cfg(test)]

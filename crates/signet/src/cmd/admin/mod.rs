@@ -178,6 +178,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             signing_alg,
             min_length,
             no_prevent_user_existence_errors,
+            admin_create_user_only,
             pre_token_hook: hook,
         } => {
             let password_policy = min_length.map(|n| pb::PasswordPolicyType {
@@ -199,6 +200,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                         .then_some(false),
                     signing_alg: signing_alg.unwrap_or_default(),
                     pre_token_generation: pre_token_hook(hook),
+                    admin_create_user_only,
                     ..Default::default()
                 })
                 .await,
@@ -218,6 +220,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             primary_color,
             background_color,
             clear_ui,
+            admin_create_user_only,
         } => {
             let ui = (logo_url.is_some() || primary_color.is_some() || background_color.is_some())
                 .then(|| pb::UiCustomizationType {
@@ -233,6 +236,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     clear_pre_token_generation: clear_pre_token_hook,
                     ui_customization: ui,
                     clear_ui_customization: clear_ui,
+                    admin_create_user_only,
                     ..Default::default()
                 })
                 .await,
@@ -576,6 +580,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::ImportJobs { command } => import::jobs(&mut c, command).await?,
         AdminCommand::ImportUsers(a) => import::import_users(&mut c, a).await?,
+        AdminCommand::ExportUsers(a) => import::export_users(&mut c, a).await?,
         AdminCommand::Outbox { pool } => {
             let r = answer(c.list_outbox(pool_ref(&pool)).await)?;
             let messages: Vec<Value> = r.messages.iter().map(pj::outbox_message).collect();
@@ -625,7 +630,12 @@ async fn client_secrets(c: &mut Admin, cmd: ClientSecretsCommand) -> anyhow::Res
     Ok(match cmd {
         ClientSecretsCommand::Add(client) => {
             let client_id = client.client_id.clone();
-            let s = answer(c.add_user_pool_client_secret(client_ref(client)).await)?;
+            let r = pb::AddUserPoolClientSecretRequest {
+                user_pool_id: client.pool,
+                client_id: client.client_id,
+                client_secret: String::new(),
+            };
+            let s = answer(c.add_user_pool_client_secret(r).await)?;
             json!({ "client_id": client_id, "client_secret": pj::client_secret(&s) })
         }
         ClientSecretsCommand::List(client) => {
@@ -794,6 +804,7 @@ async fn list_users(c: &mut Admin, pool: String, filter: Option<String>) -> anyh
                 filter: filter.clone(),
                 limit: PAGE,
                 pagination_token,
+                attributes_to_get: vec![],
             })
             .await,
         )?;

@@ -51,6 +51,7 @@ pub(super) async fn update_user_pool_client(
     let input = ClientInput {
         name: r.client_name.clone().unwrap_or_default(),
         generate_secret: false,
+        secret: None,
         auth_flows: keep(
             &r.explicit_auth_flows,
             current
@@ -129,11 +130,12 @@ pub(super) async fn update_user_pool_client(
 
 pub(super) async fn add_user_pool_client_secret(
     gw: &Gateway,
-    r: pb::ClientRef,
+    r: pb::AddUserPoolClientSecretRequest,
 ) -> Result<pb::ClientSecretDescriptorType, Status> {
+    let given = Some(r.client_secret.as_str()).filter(|s| !s.is_empty());
     let (id, value, at) = gw
         .clients
-        .add_client_secret(&r.user_pool_id, &r.client_id)
+        .add_client_secret(&r.user_pool_id, &r.client_id, given)
         .await?;
     Ok(pb::ClientSecretDescriptorType {
         client_secret_id: id,

@@ -49,6 +49,28 @@ pub(super) async fn csv_header(
     })
 }
 
+pub(super) async fn export(
+    gw: &Gateway,
+    r: pb::ExportUsersRequest,
+) -> Result<pb::ExportUsersResponse, Status> {
+    let after = Some(r.next_token).filter(|t| !t.is_empty());
+    let page = gw
+        .imports
+        .export_users(
+            &r.user_pool_id,
+            r.include_password_hashes,
+            r.max_results as usize,
+            after,
+        )
+        .await?;
+    Ok(pb::ExportUsersResponse {
+        csv: page.csv,
+        users: page.users,
+        skipped_external: page.skipped_external,
+        next_token: page.next.unwrap_or_default(),
+    })
+}
+
 pub(super) async fn create(
     gw: &Gateway,
     r: pb::CreateUserImportJobRequest,

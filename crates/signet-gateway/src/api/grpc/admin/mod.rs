@@ -44,6 +44,7 @@ rpc_table! {
         list_user_import_jobs(pb::ListUserImportJobsRequest) -> pb::ListUserImportJobsResponse => import::list;
         start_user_import_job(pb::UserImportJobRef) -> pb::UserImportJobResponse => import::start;
         stop_user_import_job(pb::UserImportJobRef) -> pb::UserImportJobResponse => import::stop;
+        export_users(pb::ExportUsersRequest) -> pb::ExportUsersResponse => import::export;
         create_user_pool(pb::CreateUserPoolRequest) -> pb::UserPoolResponse => pools::create_user_pool;
         describe_user_pool(pb::UserPoolRef) -> pb::UserPoolResponse => pools::describe_user_pool;
         add_custom_attributes(pb::AddCustomAttributesRequest) -> pb::Empty => pools::add_custom_attributes;
@@ -66,7 +67,7 @@ rpc_table! {
         get_identity_provider_by_identifier(pb::GetIdentityProviderByIdentifierRequest) -> pb::IdentityProviderType => providers::get_identity_provider_by_identifier;
         admin_link_provider_for_user(pb::AdminLinkProviderForUserRequest) -> pb::Empty => providers::admin_link_provider_for_user;
         admin_disable_provider_for_user(pb::AdminDisableProviderForUserRequest) -> pb::Empty => providers::admin_disable_provider_for_user;
-        add_user_pool_client_secret(pb::ClientRef) -> pb::ClientSecretDescriptorType => clients::add_user_pool_client_secret;
+        add_user_pool_client_secret(pb::AddUserPoolClientSecretRequest) -> pb::ClientSecretDescriptorType => clients::add_user_pool_client_secret;
         list_user_pool_client_secrets(pb::ClientRef) -> pb::ListUserPoolClientSecretsResponse => clients::list_user_pool_client_secrets;
         delete_user_pool_client_secret(pb::ClientSecretRef) -> pb::Empty => clients::delete_user_pool_client_secret;
         delete_user_pool_client(pb::ClientRef) -> pb::Empty => clients::delete_user_pool_client;

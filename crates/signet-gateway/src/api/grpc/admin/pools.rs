@@ -59,6 +59,9 @@ pub(super) async fn update_user_pool(
     if let Some(v) = r.deletion_protection {
         config.deletion_protection = v;
     }
+    if let Some(v) = r.admin_create_user_only {
+        config.admin_create_user_only = v;
+    }
     let input = PoolInput {
         name: r.pool_name.unwrap_or(current.name),
         config,

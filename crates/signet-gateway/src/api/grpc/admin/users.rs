@@ -160,8 +160,15 @@ pub(super) async fn list_users(
             cv::token(&r.pagination_token),
         )
         .await?;
+    let mut users: Vec<pb::UserType> = users.iter().map(cv::user).collect();
+    if !r.attributes_to_get.is_empty() {
+        for u in &mut users {
+            u.attributes
+                .retain(|a| r.attributes_to_get.contains(&a.name));
+        }
+    }
     Ok(pb::ListUsersResponse {
-        users: users.iter().map(cv::user).collect(),
+        users,
         pagination_token: next.unwrap_or_default(),
     })
 }

@@ -32,7 +32,7 @@ fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter().collect()
 }
 
-fn credentials_out(c: Credentials) -> pb::CredentialsType {
+pub(crate) fn credentials_out(c: Credentials) -> pb::CredentialsType {
     pb::CredentialsType {
         access_key_id: c.access_key_id,
         secret_key: c.secret_access_key,

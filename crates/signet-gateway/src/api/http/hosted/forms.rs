@@ -86,6 +86,15 @@ pub(super) async fn challenge_post(
 
 pub(super) async fn signup_page(r: PageRequest) -> Response {
     page(r, |v, f| {
+        // A pool that reserves sign-up to admins offers no form (its POST is refused too).
+        if !f.sign_up {
+            return pages::sign_in(
+                f,
+                "",
+                Some("SignUp is not permitted for this user pool"),
+                None,
+            );
+        }
         let attrs: Vec<(String, String)> =
             v.gw.hosted
                 .sign_up_attributes(&v.a)

@@ -244,6 +244,7 @@ impl View<'_> {
                 .iter()
                 .any(|p| p == cognito),
             ui: self.a.pool.config.ui.as_ref(),
+            sign_up: !self.a.pool.config.admin_create_user_only,
         }
     }
 
