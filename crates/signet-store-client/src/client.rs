@@ -497,6 +497,22 @@ impl StoreClient {
         }
     }
 
+    /// A backup from the leader: the stream's first chunk names the index and size. The
+    /// leader answers once its snapshot holds every write acknowledged before the call
+    /// (building one can take minutes on a large state, hence the long attempt).
+    pub async fn backup(&self) -> Result<tonic::Streaming<pb::BackupChunk>, ClientError> {
+        let attempt = self.inner.attempt_timeout.max(MEMBERSHIP_ATTEMPT);
+        let deadline = self.inner.deadline.max(MEMBERSHIP_ATTEMPT);
+        self.retry_within(true, deadline, attempt, |ch| async move {
+            ClusterClient::new(ch)
+                .max_decoding_message_size(MAX_REPLY_BYTES)
+                .backup(pb::BackupRequest {})
+                .await
+                .map(|r| r.into_inner())
+        })
+        .await
+    }
+
     /// Ask the leader to add the node as learner, wait for it to catch up, then promote it.
     /// The leader first checks that the node answers at its API address as the node named;
     /// a node that does not catch up in time is removed again and the call fails.

@@ -78,16 +78,40 @@ pub(crate) async fn identify(
         })?
 }
 
+/// Refuse a node that holds another cluster's state: one whose membership is not empty (a
+/// fresh node's is) and does not count `leader` (this cluster's leader, by id and
+/// incarnation). Its log and state came from elsewhere — the cluster a backup was restored
+/// from, a recovered survivor's old peers — and adding it would mix the two.
+fn same_cluster(actual: &pb::NodeInfo, leader: &pb::MemberRef) -> Result<(), Status> {
+    if actual.known_members.is_empty() || actual.known_members.contains(leader) {
+        return Ok(());
+    }
+    let theirs: Vec<String> = actual
+        .known_members
+        .iter()
+        .map(|m| format!("{}/{:016x}", m.node_id, m.incarnation))
+        .collect();
+    Err(Status::failed_precondition(format!(
+        "node {} holds the state of another cluster (its members: {}; this leader is          {}/{:016x}): empty its data dir to add it here",
+        actual.node_id,
+        theirs.join(", "),
+        leader.node_id,
+        leader.incarnation
+    )))
+}
+
 /// Check a Join request against what the node at its API address says of itself, and
 /// return the member record to add.
 pub(crate) async fn confirm_join(
     claimed: &pb::NodeInfo,
     transport: &signet_tls::Transport,
+    leader: pb::MemberRef,
 ) -> Result<SignetNode, Status> {
     check_node_id(claimed.node_id)?;
     check_addr("node.api_addr", &claimed.api_addr)?;
     check_addr("node.raft_addr", &claimed.raft_addr)?;
     let actual = identify(&claimed.api_addr, transport).await?;
+    same_cluster(&actual, &leader)?;
     if actual.node_id != claimed.node_id {
         return Err(Status::invalid_argument(format!(
             "{} is node {}, not node {}",
@@ -120,10 +144,12 @@ pub(crate) async fn confirm_learner(
     id: NodeId,
     api_addr: &str,
     transport: &signet_tls::Transport,
+    leader: pb::MemberRef,
 ) -> Result<SignetNode, Status> {
     check_node_id(id)?;
     check_addr("api_addr", api_addr)?;
     let actual = identify(api_addr, transport).await?;
+    same_cluster(&actual, &leader)?;
     if actual.node_id != id {
         return Err(Status::invalid_argument(format!(
             "{api_addr} is node {}, not node {id}",

@@ -56,6 +56,24 @@ pub(crate) fn write_error(e: RaftError<u64, ClientWriteError<u64, SignetNode>>) 
     }
 }
 
+/// Wait until this node, as leader, has applied every write acknowledged before the call
+/// (read index, then the floor of a leader restored at startup); "not leader" elsewhere.
+pub(crate) async fn linearizable(
+    raft: &Raft,
+    floor: &crate::read_floor::ReadFloor,
+) -> Result<(), Status> {
+    raft.ensure_linearizable().await.map_err(|e| match e {
+        RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)) => {
+            not_leader(f.leader_node.as_ref())
+        }
+        RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(q)) => {
+            Status::unavailable(q.to_string())
+        }
+        RaftError::Fatal(f) => Status::unavailable(f.to_string()),
+    })?;
+    floor.wait(raft).await.map_err(Status::unavailable)
+}
+
 fn bad_request(what: &str, e: impl std::fmt::Display) -> Status {
     Status::invalid_argument(format!("{what}: {e}"))
 }
@@ -137,19 +155,7 @@ impl StoreApi {
         let mut cluster_time_ms = None;
         match pb::Consistency::try_from(req.consistency).unwrap_or(pb::Consistency::Unspecified) {
             pb::Consistency::Linearizable | pb::Consistency::Unspecified => {
-                self.raft.ensure_linearizable().await.map_err(|e| match e {
-                    RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)) => {
-                        not_leader(f.leader_node.as_ref())
-                    }
-                    RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(q)) => {
-                        Status::unavailable(q.to_string())
-                    }
-                    RaftError::Fatal(f) => Status::unavailable(f.to_string()),
-                })?;
-                self.floor
-                    .wait(&self.raft)
-                    .await
-                    .map_err(Status::unavailable)?;
+                linearizable(&self.raft, &self.floor).await?;
                 cluster_time_ms = Some(self.clock.median_ms());
             }
             pb::Consistency::AtLeast => {

@@ -19,7 +19,17 @@ pub(crate) struct ClusterApi {
     /// node that has not caught up).
     pub(crate) members: Arc<Members>,
     pub(crate) clock: crate::cluster_time::ClusterClock,
+    /// The state machine, whose snapshot file a backup streams.
+    pub(crate) sm: crate::state_machine::StateMachineStore,
+    /// What a linearizable barrier waits for on a leader restored at startup.
+    pub(crate) floor: crate::read_floor::ReadFloor,
 }
+
+/// Bytes per message of a backup stream.
+const BACKUP_CHUNK: usize = 1 << 20;
+
+type BackupStream =
+    std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::BackupChunk, Status>> + Send>>;
 
 /// How long a Snapshot call waits for the snapshot (and the purge) to finish.
 const SNAPSHOT_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
@@ -30,10 +40,19 @@ pub(crate) fn node_info(id: NodeId, n: &SignetNode) -> pb::NodeInfo {
         raft_addr: n.raft_addr.clone(),
         api_addr: n.api_addr.clone(),
         incarnation: n.incarnation,
+        known_members: vec![],
     }
 }
 
 impl ClusterApi {
+    /// This node (the leader, when it adds a member) as other nodes' memberships name it.
+    fn leader_ref(&self) -> pb::MemberRef {
+        pb::MemberRef {
+            node_id: self.node_id,
+            incarnation: self.me.incarnation,
+        }
+    }
+
     fn membership_reply(&self) -> Response<pb::MembershipReply> {
         let m = self.raft.metrics().borrow().clone();
         let membership = m.membership_config.membership();
@@ -101,7 +120,17 @@ impl Cluster for ClusterApi {
         &self,
         _: Request<pb::IdentityRequest>,
     ) -> Result<Response<pb::NodeInfo>, Status> {
-        Ok(Response::new(node_info(self.node_id, &self.me)))
+        let mut info = node_info(self.node_id, &self.me);
+        let m = self.raft.metrics().borrow().membership_config.clone();
+        info.known_members = m
+            .membership()
+            .nodes()
+            .map(|(id, n)| pb::MemberRef {
+                node_id: *id,
+                incarnation: n.incarnation,
+            })
+            .collect();
+        Ok(Response::new(info))
     }
 
     async fn join(
@@ -114,7 +143,7 @@ impl Cluster for ClusterApi {
             .ok_or_else(|| Status::invalid_argument("node is required"))?;
         self.members.require_leader()?;
         // Nothing changes unless the node answers at its address as the node named.
-        let node = admission::confirm_join(&claimed, &self.transport).await?;
+        let node = admission::confirm_join(&claimed, &self.transport, self.leader_ref()).await?;
         let id = claimed.node_id;
         self.members.exclusive(move |m| m.join(id, node)).await?;
         Ok(self.membership_reply())
@@ -127,7 +156,13 @@ impl Cluster for ClusterApi {
         let req = req.into_inner();
         self.members.require_leader()?;
         // Ask the node who it is, so the membership records its real incarnation.
-        let node = admission::confirm_learner(req.node_id, &req.api_addr, &self.transport).await?;
+        let node = admission::confirm_learner(
+            req.node_id,
+            &req.api_addr,
+            &self.transport,
+            self.leader_ref(),
+        )
+        .await?;
         let id = req.node_id;
         self.members
             .exclusive(move |m| m.add_learner(id, node))
@@ -208,6 +243,76 @@ impl Cluster for ClusterApi {
             snapshot_index,
             purged_index,
         }))
+    }
+
+    type BackupStream = BackupStream;
+
+    async fn backup(
+        &self,
+        _: Request<pb::BackupRequest>,
+    ) -> Result<Response<BackupStream>, Status> {
+        // Everything acknowledged before this call is applied here once the barrier passes.
+        crate::api::linearizable(&self.raft, &self.floor).await?;
+        let needed = self
+            .raft
+            .metrics()
+            .borrow()
+            .last_applied
+            .map_or(0, |l| l.index);
+        let covered = |m: &openraft::RaftMetrics<NodeId, SignetNode>| {
+            m.snapshot.is_some_and(|s| s.index >= needed)
+        };
+        if !covered(&self.raft.metrics().borrow()) {
+            let fatal = |e: openraft::error::Fatal<NodeId>| Status::unavailable(e.to_string());
+            self.raft.trigger().snapshot().await.map_err(fatal)?;
+            self.raft
+                .wait(Some(SNAPSHOT_WAIT))
+                .metrics(covered, "snapshot for the backup")
+                .await
+                .map_err(|e| Status::deadline_exceeded(e.to_string()))?;
+        }
+        let sm = self.sm.clone();
+        // The snapshot saved now (or a newer one: never older) is what is sent.
+        let opened = tokio::task::spawn_blocking(move || {
+            let file = sm.open_snapshot()?;
+            let info = crate::backup::header(&file)?;
+            Ok::<_, std::io::Error>((file, info))
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?
+        .map_err(|e| Status::internal(format!("open the snapshot: {e}")))?;
+        let (file, (index, term, total_bytes)) = opened;
+        if index < needed {
+            return Err(Status::internal(format!(
+                "the snapshot file is at {index}, behind the backup's index {needed}"
+            )));
+        }
+        tracing::info!(index, total_bytes, "backup: streaming the snapshot");
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::task::spawn_blocking(move || {
+            let mut first = true;
+            let sent = crate::backup::stream_file(file, BACKUP_CHUNK, |data| {
+                let chunk = match std::mem::take(&mut first) {
+                    true => pb::BackupChunk {
+                        index,
+                        term,
+                        total_bytes,
+                        data,
+                    },
+                    false => pb::BackupChunk {
+                        data,
+                        ..Default::default()
+                    },
+                };
+                tx.blocking_send(Ok(chunk)).is_ok()
+            });
+            if let Err(e) = sent {
+                let _ = tx.blocking_send(Err(Status::internal(format!("read the snapshot: {e}"))));
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 
     async fn remove(

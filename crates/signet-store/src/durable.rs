@@ -57,6 +57,25 @@ pub(crate) fn replace_file(
     sync_dir(dir)
 }
 
+/// Copy `from` to `to` durably: into a temp file beside `to`, fsync, rename, fsync the
+/// directory (no half-copied `to` survives a crash).
+pub(crate) fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
+    let dir = to
+        .parent()
+        .ok_or_else(|| io::Error::other("a file path has a parent"))?;
+    let mut tmp = to.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = Path::new(&tmp);
+    {
+        let mut src = fs::File::open(from)?;
+        let mut f = fs::File::create(tmp)?;
+        io::copy(&mut src, &mut f)?;
+        f.sync_all()?;
+    }
+    fs::rename(tmp, to)?;
+    sync_dir(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@
 mod access;
 mod admission;
 mod api;
+mod backup;
 mod cluster;
 mod cluster_time;
 mod durable;
@@ -39,6 +40,9 @@ mod state_machine;
 mod types;
 
 pub use api::MAX_PROPOSER_SKEW;
+pub use backup::{
+    download as download_backup, inspect as inspect_backup, BackupInfo, BackupWriter,
+};
 pub use error::StoreError;
 pub use failpoints::{validate as validate_failpoints, ALL as FAILPOINTS, ENV as FAILPOINTS_ENV};
 pub use faults::{Faults, RpcKind};

@@ -64,6 +64,9 @@ pub struct StoreConfig {
     pub sm_cache_bytes: u64,
     /// The Raft log's chunk sizes and payload cache.
     pub log_limits: crate::LogLimits,
+    /// A backup to start a new cluster from (`signet store --restore`): the data dir must
+    /// be empty, or restored from this same backup before (then nothing is redone).
+    pub restore: Option<PathBuf>,
 }
 
 /// Default bound of sled's page cache (sled's own default is 1 GiB).
@@ -89,6 +92,7 @@ impl StoreConfig {
             tls_reload: signet_tls::DEFAULT_RELOAD_INTERVAL,
             sm_cache_bytes: DEFAULT_SM_CACHE_BYTES,
             log_limits: crate::LogLimits::default(),
+            restore: None,
         }
     }
 
@@ -157,6 +161,15 @@ impl StoreNode {
     ) -> Result<StoreNode, StoreError> {
         crate::failpoints::validate();
         let node_id = config.node_id;
+        let restore = match &config.restore {
+            Some(backup) => {
+                let (dir, backup) = (config.data_dir.clone(), backup.clone());
+                tokio::task::spawn_blocking(move || crate::backup::prepare(&dir, &backup))
+                    .await
+                    .map_err(|e| StoreError::Raft(e.to_string()))??
+            }
+            None => None,
+        };
         let (identity, fresh) = NodeIdentity::load_or_create(&config.data_dir, node_id)?;
         let local = |l: &TcpListener| {
             l.local_addr()
@@ -181,6 +194,9 @@ impl StoreNode {
             .map_err(|e| StoreError::Raft(e.to_string()))?
             .map_err(|e| StoreError::io("open raft log", e))?;
         let sm = StateMachineStore::open_with(&config.data_dir, config.sm_cache_bytes)?;
+        if let Some(r) = restore {
+            r.finish(&config.data_dir, &identity, &log, &sm, &me)?;
+        }
         let log = log.purge_behind(sm.snapshot_fence());
         let floor = crate::read_floor::ReadFloor::at_start(&log);
         let transport = config.transport();
@@ -277,6 +293,8 @@ impl StoreNode {
                 transport: transport.clone(),
                 members: Members::new(raft.clone(), node_id, config.join_catch_up),
                 clock: clock.clone(),
+                sm: sm.clone(),
+                floor: floor.clone(),
             }));
         tasks.push(serve(
             api,

@@ -55,6 +55,22 @@ pub(crate) fn encode(meta: &SnapshotMeta, rows: &[signet_core::Row]) -> Vec<u8> 
     e.finish()
 }
 
+/// Bytes before the meta (magic, format, meta length), and of the trailer.
+pub(crate) fn header_bounds() -> (u64, u64) {
+    (16, 32)
+}
+
+/// Check a snapshot's magic and format version.
+pub(crate) fn check_header(magic: &[u8], format: u32) -> io::Result<()> {
+    if magic != MAGIC {
+        return Err(bad("not a signet snapshot"));
+    }
+    if format != FORMAT {
+        return Err(bad(&format!("unknown format {format}")));
+    }
+    Ok(())
+}
+
 fn bad(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("snapshot: {msg}"))
 }
@@ -77,14 +93,9 @@ pub(crate) fn decode(data: &[u8]) -> io::Result<SnapshotImage<'_>> {
     if Sha256::digest(body).as_slice() != sum {
         return Err(bad("checksum mismatch"));
     }
-    if &body[..8] != MAGIC {
-        return Err(bad("not a signet snapshot"));
-    }
     let mut pos = 8;
     let format = take_u32(body, &mut pos)?;
-    if format as u32 != FORMAT {
-        return Err(bad(&format!("unknown format {format}")));
-    }
+    check_header(&body[..8], format as u32)?;
     let meta_len = take_u32(body, &mut pos)?;
     let meta_bytes = body
         .get(pos..pos + meta_len)
@@ -189,6 +200,11 @@ impl SnapshotFence {
 }
 
 const CURRENT: &str = "current.snap";
+
+/// The current snapshot's file in the snapshot directory `dir`.
+pub(crate) fn current_path(dir: &Path) -> PathBuf {
+    dir.join(CURRENT)
+}
 const INSTALLING: &str = "installing";
 
 impl SnapshotDir {
@@ -222,6 +238,12 @@ impl SnapshotDir {
     pub(crate) fn stat(&self) -> Option<(u64, std::time::SystemTime)> {
         let m = fs::metadata(self.dir.join(CURRENT)).ok()?;
         Some((m.len(), m.modified().ok()?))
+    }
+
+    /// The current snapshot's file, open for reading: a snapshot saved after this keeps
+    /// its own inode, so the handle reads one consistent snapshot to its end.
+    pub(crate) fn open_current(&self) -> io::Result<fs::File> {
+        fs::File::open(self.dir.join(CURRENT))
     }
 
     /// The current snapshot's bytes, if any.

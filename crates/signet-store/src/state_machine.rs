@@ -248,6 +248,11 @@ impl StateMachineStore {
         Ok((idx, hex::encode(h.finalize())))
     }
 
+    /// The current snapshot file, open for reading (a backup streams it).
+    pub(crate) fn open_snapshot(&self) -> std::io::Result<std::fs::File> {
+        self.inner.snapshots.open_current()
+    }
+
     /// How far the saved snapshot reaches; the log store must not purge past it.
     pub fn snapshot_fence(&self) -> crate::SnapshotFence {
         self.inner.snapshots.fence().clone()

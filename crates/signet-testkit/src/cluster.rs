@@ -7,7 +7,7 @@ use signet_store::{
 use signet_tls::Role;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -97,8 +97,45 @@ impl TestCluster {
         cluster
     }
 
+    /// Start a new cluster from a backup, as an operator would: node 1 restores it
+    /// (`signet store --restore FILE --init`) and leads alone; nodes 2..=n start empty and
+    /// join it one at a time (`--join`).
+    pub async fn restore(n: usize, backup: &Path) -> TestCluster {
+        crate::init_logging();
+        let mut cluster = TestCluster {
+            slots: BTreeMap::new(),
+            faults: Faults::new(),
+            tweak: |_| {},
+            root: tempfile::tempdir().expect("temp dir"),
+            pki: None,
+        };
+        cluster.start_new(1, Some(backup.to_path_buf())).await;
+        cluster.wait_leader(Duration::from_secs(20)).await;
+        let client = cluster.client();
+        for id in 2..=n as NodeId {
+            cluster.start_fresh(id).await;
+            let me = cluster.node(id).info().clone();
+            client
+                .join(signet_proto::store::NodeInfo {
+                    node_id: id,
+                    raft_addr: me.raft_addr,
+                    api_addr: me.api_addr,
+                    incarnation: me.incarnation,
+                    known_members: vec![],
+                })
+                .await
+                .unwrap_or_else(|e| panic!("node {id} joins the restored cluster: {e}"));
+        }
+        cluster
+    }
+
     /// Start a node with a new, empty data dir (not yet a member). Returns its id.
     async fn start_fresh(&mut self, id: NodeId) {
+        self.start_new(id, None).await
+    }
+
+    /// Start node `id` on a new data dir, empty or restored from `backup`.
+    async fn start_new(&mut self, id: NodeId, backup: Option<PathBuf>) {
         let raft = TcpListener::bind("127.0.0.1:0").await.expect("bind raft");
         let api = TcpListener::bind("127.0.0.1:0").await.expect("bind api");
         let data_dir = self.root.path().join(format!("node-{id}"));
@@ -108,7 +145,9 @@ impl TestCluster {
             api_addr: api.local_addr().expect("addr"),
             node: None,
         };
-        let node = StoreNode::start(self.config(id, data_dir), raft, api)
+        let mut config = self.config(id, data_dir);
+        config.restore = backup;
+        let node = StoreNode::start(config, raft, api)
             .await
             .expect("start node");
         self.slots.insert(

@@ -25,7 +25,19 @@ impl TestEnv {
         gateways: usize,
         tweak: fn(&mut GatewayConfig),
     ) -> TestEnv {
-        let cluster = TestCluster::start(stores).await;
+        Self::around_with(TestCluster::start(stores).await, gateways, tweak).await
+    }
+
+    /// `gateways` gateways with [`test_gateway_config`] in front of a running `cluster`.
+    pub async fn around(cluster: TestCluster, gateways: usize) -> TestEnv {
+        Self::around_with(cluster, gateways, |_| {}).await
+    }
+
+    async fn around_with(
+        cluster: TestCluster,
+        gateways: usize,
+        tweak: fn(&mut GatewayConfig),
+    ) -> TestEnv {
         let config = || {
             let mut c = test_gateway_config();
             tweak(&mut c);

@@ -696,8 +696,8 @@ pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-/// `YYYYMMDDTHHMMSSZ` of `t` in UTC.
-fn format_date_time(t: SystemTime) -> Result<String, SignatureError> {
+/// `YYYYMMDDTHHMMSSZ` of `t` in UTC (the form of `X-Amz-Date`; names that sort by time).
+pub fn format_date_time(t: SystemTime) -> Result<String, SignatureError> {
     let secs = t
         .duration_since(UNIX_EPOCH)
         .map_err(|_| SignatureError::Malformed("the clock is before 1970".into()))?

@@ -8,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod backup_restore;
 mod clock_skew;
 mod faults;
 mod leader_handover;

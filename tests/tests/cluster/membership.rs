@@ -202,6 +202,7 @@ async fn wiped_node_is_refused_under_its_old_id() {
         raft_addr: wiped.info().raft_addr.clone(),
         api_addr: wiped.info().api_addr.clone(),
         incarnation: wiped.info().incarnation,
+        known_members: vec![],
     };
     match client.join(info).await {
         Err(ClientError::Refused { code, message }) => {

@@ -15,6 +15,7 @@ pub fn info(node: &StoreNode) -> NodeInfo {
         raft_addr: node.info().raft_addr.clone(),
         api_addr: node.info().api_addr.clone(),
         incarnation: node.info().incarnation,
+        known_members: vec![],
     }
 }
 
@@ -25,6 +26,7 @@ pub fn ghost() -> NodeInfo {
         raft_addr: "127.0.0.1:1".into(),
         api_addr: "127.0.0.1:1".into(),
         incarnation: 7,
+        known_members: vec![],
     }
 }
 

@@ -39,6 +39,24 @@ pub enum ClusterCommand {
         #[arg(long)]
         purge: bool,
     },
+    /// Write a consistent, checksummed backup of the whole store to --out while it keeps
+    /// taking writes: the leader's snapshot once it holds every write acknowledged before
+    /// the call. It holds password hashes and secrets: keep it like the data dirs. Start a
+    /// new cluster from it with `signet store --restore FILE --init`.
+    Backup {
+        #[command(flatten)]
+        endpoint: Endpoint,
+        /// The file to write (never overwritten; written as FILE.partial, checked, renamed).
+        #[arg(long, required_unless_present = "out_dir", conflicts_with = "out_dir")]
+        out: Option<PathBuf>,
+        /// Write `signet-<UTC time>-<index>.backup` into this directory instead (for a
+        /// schedule, like the chart's CronJob).
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        /// With --out-dir: then delete all but the newest N `signet-*.backup` files there.
+        #[arg(long, requires = "out_dir", value_parser = clap::value_parser!(u32).range(1..))]
+        keep: Option<u32>,
+    },
     /// Remove every member whose node id is above --to, highest first, one at a time: run
     /// it before a StatefulSet of stores scales down to --to pods (a no-op when none is).
     Shrink {

@@ -253,6 +253,12 @@ pub struct StoreArgs {
     /// the log rather than by a whole snapshot.
     #[arg(long, default_value_t = 2_000, env = "SIGNET_KEEP_LOGS_AFTER_SNAPSHOT")]
     pub keep_logs_after_snapshot: u64,
+    /// Start a new cluster from this backup (`signet cluster backup --out FILE`): needs
+    /// --init and an empty --data-dir. The node leads alone with the backup's state and a
+    /// new identity (the old cluster's members cannot join it); add members with --join.
+    /// Harmless when repeated: a data dir restored from this same backup starts as usual.
+    #[arg(long, value_name = "FILE", requires = "init")]
+    pub restore: Option<std::path::PathBuf>,
     /// Memory the state machine's page cache may use, MiB (sled; its own default is
     /// 1024). Reads past it go to disk; the node's RSS is this plus the log cache plus a
     /// working set.

@@ -16,6 +16,43 @@ fn client_with(endpoint: &str, transport: &Transport) -> StoreClient {
     )
 }
 
+/// Names of scheduled backups: `signet-<UTC yyyymmddThhmmssZ>-<index, 12 digits>.backup`,
+/// so that their names sort by age (two within a second, by index).
+const BACKUP_PREFIX: &str = "signet-";
+const BACKUP_SUFFIX: &str = ".backup";
+
+/// A backup into `dir`, named by the time it was asked for (and, once known, its index).
+async fn backup_into(
+    c: &StoreClient,
+    dir: &std::path::Path,
+) -> anyhow::Result<(std::path::PathBuf, signet_store::BackupInfo)> {
+    let stamp = signet_verify::sigv4::format_date_time(std::time::SystemTime::now())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tmp = dir.join(format!("{BACKUP_PREFIX}{stamp}{BACKUP_SUFFIX}.unnamed"));
+    let info = signet_store::download_backup(c, &tmp).await?;
+    let out = dir.join(format!(
+        "{BACKUP_PREFIX}{stamp}-{:012}{BACKUP_SUFFIX}",
+        info.index
+    ));
+    std::fs::rename(&tmp, &out)?;
+    Ok((out, info))
+}
+
+/// Delete all but the newest `keep` scheduled backups in `dir`; the names deleted.
+fn prune_backups(dir: &std::path::Path, keep: usize) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(BACKUP_PREFIX) && n.ends_with(BACKUP_SUFFIX))
+        .collect();
+    names.sort();
+    let old = names.len().saturating_sub(keep);
+    let deleted: Vec<String> = names.drain(..old).collect();
+    for n in &deleted {
+        std::fs::remove_file(dir.join(n))?;
+    }
+    Ok(deleted)
+}
+
 fn print_membership(json: &str) -> anyhow::Result<()> {
     emit(&serde_json::from_str(json)?)
 }
@@ -91,6 +128,30 @@ pub async fn run(tls: &TlsArgs, cmd: ClusterCommand) -> anyhow::Result<()> {
                 "snapshot_index": snapshot_index,
                 "purged_index": purged_index,
             }))?;
+        }
+        ClusterCommand::Backup {
+            endpoint,
+            out,
+            out_dir,
+            keep,
+        } => {
+            let started = std::time::Instant::now();
+            let c = client(&endpoint.endpoint);
+            let (out, info) = match (out, &out_dir) {
+                (Some(out), _) => {
+                    let info = signet_store::download_backup(&c, &out).await?;
+                    (out, info)
+                }
+                (None, Some(dir)) => backup_into(&c, dir).await?,
+                (None, None) => anyhow::bail!("--out or --out-dir is required"),
+            };
+            let mut v = serde_json::to_value(&info)?;
+            v["file"] = out.display().to_string().into();
+            v["seconds"] = started.elapsed().as_secs_f64().into();
+            if let (Some(dir), Some(keep)) = (&out_dir, keep) {
+                v["deleted"] = serde_json::to_value(prune_backups(dir, keep as usize)?)?;
+            }
+            emit(&v)?;
         }
         ClusterCommand::Shrink { endpoint, to } => {
             let first = client(&endpoint.endpoint);

@@ -52,6 +52,7 @@ fn info(node: &StoreNode) -> NodeInfo {
         raft_addr: me.raft_addr.clone(),
         api_addr: me.api_addr.clone(),
         incarnation: me.incarnation,
+        known_members: vec![],
     }
 }
 
@@ -206,6 +207,7 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
         Duration::from_millis(2 * args.election_timeout_ms),
     );
     config.keep_logs_after_snapshot = args.keep_logs_after_snapshot;
+    config.restore = args.restore.clone();
     config.sm_cache_bytes = args.cache_mb * 1024 * 1024;
     config.log_limits.cache_bytes = (args.log_cache_mb * 1024 * 1024) as usize;
     config.key_housekeeping.lease_grace = Duration::from_secs(args.key_lease_grace_secs);

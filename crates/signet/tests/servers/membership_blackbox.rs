@@ -48,6 +48,7 @@ async fn dev_survives_a_join_of_an_unreachable_node() {
         raft_addr: "127.0.0.1:1".into(),
         api_addr: "127.0.0.1:1".into(),
         incarnation: 7,
+        known_members: vec![],
     };
     for attempt in 0..3 {
         let started = Instant::now();
@@ -191,4 +192,111 @@ async fn the_runbook_recovers_a_cluster_that_lost_quorum() {
     assert_eq!(w.outcome, Outcome::Applied);
     assert!(has_pool(&client, "after").await);
     assert_eq!(s1.terminate(Duration::from_secs(30)).await, Some(0));
+}
+
+/// The README's backup and restore, with the built binary: `signet cluster backup` from a
+/// running store, then `signet store --restore FILE --init` on an empty data dir starts a
+/// new cluster holding exactly what the backup held; repeated, it only starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_made_by_the_cli_restores_into_a_new_cluster() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let any = ("127.0.0.1:0", "127.0.0.1:0");
+    let old = store(&tmp.path().join("old"), 1, any, &["--init"]).await;
+    let api = text(&old.ready["api_addr"]);
+    let client = StoreClient::new(vec![api.clone()]);
+    client.write(pool_named("before")).await.expect("write");
+    let cli = Cli {
+        grpc: String::new(),
+        data_dir: tmp.path().to_path_buf(),
+    };
+    let file = tmp.path().join("signet.backup");
+    let file_s = file.to_str().expect("utf-8");
+    let backup = ["cluster", "backup", "--endpoint", &api, "--out", file_s];
+    let made = json_ok("backup", &cli.raw(&backup).await);
+    assert_eq!(made["file"], file_s, "{made}");
+    assert!(made["index"].as_u64() > Some(0), "{made}");
+    assert_eq!(
+        made["bytes"].as_u64(),
+        Some(std::fs::metadata(&file).unwrap().len())
+    );
+    assert_eq!(made["voters"], serde_json::json!([1]), "{made}");
+    // Never over an existing file.
+    let again = cli.raw(&backup).await;
+    assert_ne!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    // On a schedule: into a directory, named by time and index, the newest two kept.
+    let dir = tmp.path().join("scheduled");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("unrelated.txt"), "kept").expect("write");
+    let dir_s = dir.to_str().expect("utf-8");
+    let scheduled = [
+        "cluster",
+        "backup",
+        "--endpoint",
+        &api,
+        "--out-dir",
+        dir_s,
+        "--keep",
+        "2",
+    ];
+    let mut made = Vec::new();
+    for i in 0..3 {
+        client
+            .write(pool_named(&format!("s{i}")))
+            .await
+            .expect("write");
+        let m = json_ok("scheduled backup", &cli.raw(&scheduled).await);
+        made.push(text(&m["file"]));
+        let deleted = m["deleted"].as_array().expect("deleted").len();
+        assert_eq!(deleted, usize::from(i == 2), "{m}");
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .collect();
+    left.sort();
+    let mut want = made[1..].to_vec();
+    want.push(dir.join("unrelated.txt").display().to_string());
+    want.sort();
+    assert_eq!(left, want);
+    client.write(pool_named("after")).await.expect("write");
+
+    // --restore without --init is refused by the argument parser.
+    let no_init = cli
+        .raw(&[
+            "store",
+            "--node-id",
+            "1",
+            "--restore",
+            file_s,
+            "--insecure-plaintext",
+        ])
+        .await;
+    assert_ne!(no_init.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&no_init.stderr).contains("--init"));
+
+    let dir = tmp.path().join("new");
+    for round in 0..2 {
+        let new = store(&dir, 1, any, &["--restore", file_s, "--init"]).await;
+        let new_api = text(&new.ready["api_addr"]);
+        let cli_status = wait_for_async(
+            "the restored node to lead",
+            Duration::from_secs(20),
+            || async {
+                let (leader, members) = status(&cli, &new_api).await;
+                (leader == serde_json::json!(1)).then_some(members)
+            },
+        )
+        .await;
+        assert_eq!(cli_status, vec![1], "round {round}");
+        let c = StoreClient::new(vec![new_api.clone()]);
+        assert!(has_pool(&c, "before").await, "round {round}");
+        assert!(!has_pool(&c, "after").await, "round {round}");
+        c.write(pool_named(&format!("new{round}")))
+            .await
+            .expect("write");
+        assert!(has_pool(&c, "new0").await, "round {round}");
+        assert_eq!(new.terminate(Duration::from_secs(30)).await, Some(0));
+    }
+    assert_eq!(old.terminate(Duration::from_secs(30)).await, Some(0));
 }
