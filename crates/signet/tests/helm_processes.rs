@@ -10,7 +10,8 @@
 //! Then, with time bounds: the cluster bootstraps from empty with mutual TLS; sign-up,
 //! confirmation and sign-in work through both gateways; a rolling restart of the stores
 //! (one pod at a time, with the PodDisruptionBudget's leave) loses no acknowledged write
-//! and stops sign-ins for no longer than an election; `helm upgrade` to 5 stores and
+//! and stops sign-ins for no longer than an election; the backup CronJob's pod writes
+//! whole backups into its volume and keeps the newest; `helm upgrade` to 5 stores and
 //! back (with the pre-upgrade shrink Job) works; a wiped store is refused and the install
 //! notes' runbook lets it back in.
 //!
@@ -316,6 +317,32 @@ async fn the_rendered_chart_runs_as_local_processes() {
         failed_writes.len(),
         if failed_writes.is_empty() { String::new() } else { format!(" ({:?})", failed_writes.iter().collect::<BTreeSet<_>>()) }
     ));
+
+    // (3b) The backup CronJob's pod, three times: consistent, checksummed files in the chart's
+    // volume holding every write acknowledged so far; `keep` bounds how many stay.
+    let t = Instant::now();
+    let mut files = Vec::new();
+    for _ in 0..3 {
+        let out: Value = serde_json::from_str(&rel.run_cronjob().await).expect("backup JSON");
+        let name = std::path::Path::new(out["file"].as_str().expect("file"))
+            .file_name()
+            .expect("file name")
+            .to_owned();
+        let local = rel.sh.pvc_dir("signet-backups").join(name);
+        let info = signet_store::inspect_backup(&local).expect("a whole backup in the volume");
+        assert_eq!(out["index"].as_u64(), Some(info.index), "{out}");
+        assert_eq!(info.voters, vec![1, 2, 3]);
+        files.push(local);
+    }
+    let left = std::fs::read_dir(rel.sh.pvc_dir("signet-backups"))
+        .expect("backups volume")
+        .count();
+    assert_eq!(left, 2, "keep: 2");
+    assert!(!files[0].exists() && files[2].exists());
+    report.step(
+        &rel.sh,
+        format!("backup CronJob (3 runs, 2 kept): {:.1?}", t.elapsed()),
+    );
 
     // (4) `helm upgrade --set store.replicas=5`, then back to 3: the pre-upgrade hook runs
     // `signet cluster shrink` first, the controllers roll stores and gateways.

@@ -232,9 +232,10 @@ def labels_match(selector: dict, labels: dict) -> bool:
 
 
 def workloads(objs: list[dict]) -> list[tuple[dict, dict]]:
-    """(workload, pod template) of every StatefulSet, Deployment and Job."""
-    return [(o, o["spec"]["template"]) for o in objs
-            if o.get("kind") in ("StatefulSet", "Deployment", "Job")]
+    """(workload, pod template) of every StatefulSet, Deployment, Job and CronJob."""
+    return [(o, o["spec"]["jobTemplate"]["spec"]["template"] if o.get("kind") == "CronJob"
+             else o["spec"]["template"]) for o in objs
+            if o.get("kind") in ("StatefulSet", "Deployment", "Job", "CronJob")]
 
 
 def args_of(container: dict) -> dict[str, str | bool]:
@@ -470,7 +471,7 @@ def check_variant(report: Report, variant: str, files: list[str], extra: dict) -
         for svc in kinds(objs, "Service"):
             sel = svc["spec"].get("selector") or {}
             targets = [(w, t) for w, t in pods
-                       if w["kind"] != "Job" and labels_match({"matchLabels": sel},
+                       if w["kind"] not in ("Job", "CronJob") and labels_match({"matchLabels": sel},
                                                              t["metadata"]["labels"])]
             if len(targets) != 1:
                 problems.append(f"Service {svc['metadata']['name']} selects "
@@ -652,15 +653,16 @@ def check_variant(report: Report, variant: str, files: list[str], extra: dict) -
                                     reach[p].add(comp(t))
             if reach[ports["raft"]] != {"store"}:
                 problems.append(f"Raft port reachable from {sorted(reach[ports['raft']])}")
-            want_api = {"store", "gateway"} | ({"operator"} if v["store"]["shrinkJob"]["enabled"] else set())
+            operators = v["store"]["shrinkJob"]["enabled"] or v["store"]["backup"]["enabled"]
+            want_api = {"store", "gateway"} | ({"operator"} if operators else set())
             if reach[ports["api"]] != want_api:
                 problems.append(f"API port reachable from {sorted(reach[ports['api']])}, "
                                 f"want {sorted(want_api)}")
             if not v["networkPolicy"]["metricsFrom"] and reach[ports["metrics"]]:
                 problems.append("metrics port open without metricsFrom")
-            # The operator label admits only the chart's own Job (and the runbook's pod).
+            # The operator label admits only the chart's own Jobs (and the runbook's pod).
             for w, t in workloads(objs):
-                if comp(t) == "operator" and w["kind"] != "Job":
+                if comp(t) == "operator" and w["kind"] not in ("Job", "CronJob"):
                     problems.append(f"{w['metadata']['name']} carries the operator label")
 
     with report.check(f"{variant}: no secret value outside Secret objects; generated secrets "
@@ -700,7 +702,8 @@ def check_variant(report: Report, variant: str, files: list[str], extra: dict) -
     with report.check(f"{variant}: TLS {'on' if tls else 'OFF'}, public TLS "
                       f"{'on' if public else 'OFF'}: flags, mounted role Secrets"
                       f"{', cert-manager Certificates' if cert_manager else ''}") as problems:
-        role_of = {"StatefulSet": "store", "Deployment": "gateway", "Job": "operator"}
+        role_of = {"StatefulSet": "store", "Deployment": "gateway", "Job": "operator",
+                   "CronJob": "operator"}
         secret_of: dict[str, str] = {}
         for w, t in workloads(objs):
             role = role_of[w["kind"]]
@@ -779,6 +782,50 @@ def check_variant(report: Report, variant: str, files: list[str], extra: dict) -
                 problems.append(f"--endpoint {args_of(c).get('--endpoint')}")
             if job["spec"]["template"]["spec"].get("restartPolicy") != "Never":
                 problems.append("restartPolicy must be Never")
+
+    backup = v["store"]["backup"]
+    with report.check(f"{variant}: backup CronJob "
+                      f"{'runs `signet cluster backup` into a kept volume' if backup['enabled'] else 'absent'}"
+                      ) as problems:
+        crons = kinds(objs, "CronJob")
+        claims = kinds(objs, "PersistentVolumeClaim")
+        if not backup["enabled"]:
+            if crons or claims:
+                problems.append("backup CronJob or volume rendered while disabled")
+        else:
+            if len(crons) != 1:
+                raise AssertionError(f"{len(crons)} CronJobs")
+            cj = crons[0]
+            if cj["spec"]["schedule"] != backup["schedule"]:
+                problems.append(f"schedule {cj['spec']['schedule']}")
+            if cj["spec"].get("concurrencyPolicy") != "Forbid":
+                problems.append("two backups may run at once (concurrencyPolicy)")
+            pod = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            if pod.get("restartPolicy") != "Never":
+                problems.append("restartPolicy must be Never")
+            c = pod["containers"][0]
+            a = c.get("args") or []
+            if a[:1] != ["cluster"] or "backup" not in a:
+                problems.append(f"args {a}")
+            if args_of(c).get("--endpoint") != f"{store_name}.{ns}.svc.{cd}:{ports['api']}":
+                problems.append(f"--endpoint {args_of(c).get('--endpoint')}")
+            if args_of(c).get("--keep") != str(backup["keep"]):
+                problems.append(f"--keep {args_of(c).get('--keep')}")
+            mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts") or []}
+            if args_of(c).get("--out-dir") != mounts.get("backups"):
+                problems.append(f"--out-dir {args_of(c).get('--out-dir')} is not the mounted volume")
+            vols = {vol["name"]: vol for vol in pod.get("volumes") or []}
+            claim = ((vols.get("backups") or {}).get("persistentVolumeClaim") or {}).get("claimName")
+            given = backup["persistence"]["existingClaim"]
+            if given:
+                if claim != given or claims:
+                    problems.append(f"claim {claim}, want the existing {given} and no new PVC")
+            else:
+                made = [p for p in claims if p["metadata"]["name"] == claim]
+                if len(made) != 1:
+                    problems.append(f"the volume {claim} is not made by the chart")
+                elif made[0]["metadata"].get("annotations", {}).get("helm.sh/resource-policy") != "keep":
+                    problems.append("the backups volume would go with an uninstall")
 
     with report.check(f"{variant}: ServiceMonitors "
                       f"{'select the metrics ports' if v['metrics']['serviceMonitor']['enabled'] else 'absent'}") as problems:

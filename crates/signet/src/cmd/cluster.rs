@@ -16,8 +16,8 @@ fn client_with(endpoint: &str, transport: &Transport) -> StoreClient {
     )
 }
 
-/// Names of scheduled backups: `signet-<UTC yyyymmddThhmmssZ>-<index, 12 digits>.backup`,
-/// so that their names sort by age (two within a second, by index).
+/// Names of scheduled backups: `signet-<UTC yyyymmddThhmmss.mmmZ>-<index, 12 digits>.backup`,
+/// so that their names sort by age.
 const BACKUP_PREFIX: &str = "signet-";
 const BACKUP_SUFFIX: &str = ".backup";
 
@@ -26,15 +26,23 @@ async fn backup_into(
     c: &StoreClient,
     dir: &std::path::Path,
 ) -> anyhow::Result<(std::path::PathBuf, signet_store::BackupInfo)> {
-    let stamp = signet_verify::sigv4::format_date_time(std::time::SystemTime::now())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = std::time::SystemTime::now();
+    let second = signet_verify::sigv4::format_date_time(now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let millis = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_millis());
+    // yyyymmddThhmmss.mmmZ
+    let stamp = format!("{}.{millis:03}Z", second.trim_end_matches('Z'));
     let tmp = dir.join(format!("{BACKUP_PREFIX}{stamp}{BACKUP_SUFFIX}.unnamed"));
     let info = signet_store::download_backup(c, &tmp).await?;
     let out = dir.join(format!(
         "{BACKUP_PREFIX}{stamp}-{:012}{BACKUP_SUFFIX}",
         info.index
     ));
-    std::fs::rename(&tmp, &out)?;
+    // A link, not a rename: it fails rather than replace a backup of the same name.
+    std::fs::hard_link(&tmp, &out)
+        .map_err(|e| anyhow::anyhow!("name the backup {}: {e}", out.display()))?;
+    std::fs::remove_file(&tmp)?;
     Ok((out, info))
 }
 

@@ -85,6 +85,14 @@ impl Release {
         self.stores.insert(ordinal, pod);
     }
 
+    /// The CronJob controller's turn for the chart's one CronJob: a Job from its
+    /// jobTemplate, run to completion. Returns the pod's stdout.
+    pub async fn run_cronjob(&self) -> String {
+        let cj = self.render.only("CronJob");
+        let job = json!({"metadata": cj["metadata"], "spec": cj["spec"]["jobTemplate"]["spec"]});
+        run_job(&self.sh, &self.render, &job).await
+    }
+
     /// `signet_ops <args>` as the install notes define it: a one-off pod with the operator
     /// certificate running `signet cluster <args> --endpoint=<store Service> …`.
     /// Returns (exit code, stdout, stderr).

@@ -30,6 +30,8 @@ Names. Every name is a DNS label (at most 63 characters).
 {{- define "signet.gateway.grpcService" -}}{{ include "signet.child" (list . "gateway-grpc") }}{{- end }}
 {{- define "signet.gateway.httpService" -}}{{ include "signet.child" (list . "gateway-http") }}{{- end }}
 {{- define "signet.shrinkJob.name" -}}{{ include "signet.child" (list . "cluster-shrink") }}{{- end }}
+{{- define "signet.backup.name" -}}{{ include "signet.child" (list . "backup") }}{{- end }}
+{{- define "signet.backup.claimName" -}}{{ include "signet.child" (list . "backups") }}{{- end }}
 
 {{- define "signet.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
