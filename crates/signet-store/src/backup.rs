@@ -18,7 +18,7 @@ use crate::identity::NodeIdentity;
 use crate::log_store::LogStore;
 use crate::snapshot;
 use crate::state_machine::StateMachineStore;
-use crate::types::{Entry, LogId, NodeId, SignetNode, SnapshotMeta, TypeConfig};
+use crate::types::{Entry, LogId, NodeId, SignetNode, TypeConfig};
 use crate::StoreError;
 use openraft::{CommittedLeaderId, EntryPayload, Membership, Vote};
 use serde::{Deserialize, Serialize};
@@ -48,94 +48,26 @@ pub struct BackupInfo {
     pub sha256: String,
 }
 
-/// A reader that hashes what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hash: sha2::Sha256,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        use sha2::Digest;
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 fn bad(msg: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("backup: {msg}"))
-}
-
-fn read_u32(r: &mut impl Read) -> io::Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_be_bytes(b))
 }
 
 /// Check a backup (or snapshot) file without loading it: its checksum, header, meta and
 /// the framing of every row, reading it once in bounded memory.
 pub fn inspect(path: &Path) -> io::Result<BackupInfo> {
-    use sha2::Digest;
-    let file = fs::File::open(path)?;
-    let bytes = file.metadata()?.len();
-    let (header_len, _) = snapshot::header_bounds();
-    if bytes < header_len + 32 {
-        return Err(bad("too short to be a backup"));
-    }
-    let body = bytes - 32;
-    let mut r = Hashing {
-        inner: io::BufReader::with_capacity(1 << 20, file).take(body),
-        hash: sha2::Sha256::new(),
-    };
-    let truncated = |e: io::Error| match e.kind() {
-        io::ErrorKind::UnexpectedEof => bad("truncated"),
-        _ => e,
-    };
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic).map_err(truncated)?;
-    let format = read_u32(&mut r).map_err(truncated)?;
-    snapshot::check_header(&magic, format)?;
-    let meta_len = read_u32(&mut r).map_err(truncated)? as u64;
-    if meta_len > body {
-        return Err(bad("truncated"));
-    }
-    let mut meta = vec![0u8; meta_len as usize];
-    r.read_exact(&mut meta).map_err(truncated)?;
-    let meta: SnapshotMeta = serde_json::from_slice(&meta).map_err(bad)?;
-    let mut rows = 0u64;
-    let mut pos = 16 + meta_len;
-    let skip = |r: &mut Hashing<_>, pos: &mut u64| -> io::Result<()> {
-        let len = read_u32(r).map_err(truncated)? as u64;
-        *pos += 4 + len;
-        if *pos > body {
-            return Err(bad("truncated"));
-        }
-        io::copy(&mut r.by_ref().take(len), &mut io::sink())?;
-        Ok(())
-    };
-    while pos < body {
-        skip(&mut r, &mut pos)?;
-        skip(&mut r, &mut pos)?;
-        rows += 1;
-    }
-    let sum = r.hash.finalize();
-    let mut trailer = [0u8; 32];
-    r.inner.into_inner().read_exact(&mut trailer)?;
-    if sum.as_slice() != trailer {
-        return Err(bad("checksum mismatch (the file is damaged or incomplete)"));
-    }
-    let last = meta
+    let c = snapshot::check(path)?;
+    let last = c
+        .meta
         .last_log_id
         .ok_or_else(|| bad("it holds no state (taken before the cluster's first write)"))?;
     Ok(BackupInfo {
         index: last.index,
         term: last.leader_id.term,
-        snapshot_id: meta.snapshot_id.clone(),
-        voters: meta.last_membership.membership().voter_ids().collect(),
-        rows,
-        bytes,
-        sha256: hex::encode(trailer),
+        snapshot_id: c.meta.snapshot_id.clone(),
+        voters: c.meta.last_membership.membership().voter_ids().collect(),
+        rows: c.rows,
+        bytes: c.bytes,
+        sha256: hex::encode(c.sha256),
     })
 }
 
@@ -260,18 +192,10 @@ impl PendingRestore {
 }
 
 /// The (index, term, size) of the snapshot file `file`, from its header, for the first
-/// chunk of a backup (the receiver checks the whole file).
+/// chunk of a backup (the receiver checks the whole file); `file` is left at its start.
 pub(crate) fn header(file: &fs::File) -> io::Result<(u64, u64, u64)> {
     let bytes = file.metadata()?.len();
-    let mut r = io::BufReader::new(file);
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)?;
-    snapshot::check_header(&magic, read_u32(&mut r)?)?;
-    let mut meta = vec![0u8; read_u32(&mut r)? as usize];
-    r.read_exact(&mut meta)?;
-    let meta: SnapshotMeta = serde_json::from_slice(&meta).map_err(bad)?;
-    // The stream reads the file from its start, through the same handle.
-    io::Seek::seek(&mut &*file, io::SeekFrom::Start(0))?;
+    let meta = snapshot::meta_of_file(file)?;
     let last = meta.last_log_id.unwrap_or_default();
     Ok((last.index, last.leader_id.term, bytes))
 }

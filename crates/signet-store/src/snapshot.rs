@@ -1,152 +1,300 @@
 //! Snapshot files: a consistent copy of every state-machine row plus the Raft metadata,
-//! written durably (temp file, fsync, rename, fsync dir) and checked by SHA-256 on read.
+//! written durably (temp file, fsync, rename, fsync dir) and checked by SHA-256.
 //!
 //! Layout: `SIGNETSN` | format u32 | meta length u32 | meta (JSON SnapshotMeta) |
 //! rows: (key length u32, key, value length u32, value)* | SHA-256 of all previous bytes.
+//!
+//! Everything here streams: a snapshot is written row by row into a file, sent and received
+//! in chunks of that file, checked and installed by reading it once. No step holds the
+//! state in memory, so a node's memory while it builds, sends or installs a snapshot does
+//! not grow with the number of users (issue 19: a joining node peaked at 5.3 GB at 1 M).
 
 use crate::types::SnapshotMeta;
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::io;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"SIGNETSN";
 const FORMAT: u32 = 1;
+/// Bytes of the trailer (SHA-256).
+pub(crate) const TRAILER: u64 = 32;
+/// Buffer of the snapshot files' readers and writers.
+const BUFFER: usize = 1 << 20;
 
-/// Writes a snapshot's bytes as rows arrive, so a large state is copied once (into this
-/// buffer) rather than into a list of rows and then into the encoding.
-pub(crate) struct Encoder {
-    out: Vec<u8>,
+/// Writes a snapshot's bytes to `W` as rows arrive, hashing them on the way.
+pub(crate) struct Encoder<W: Write> {
+    out: W,
+    hash: Sha256,
 }
 
-impl Encoder {
-    pub(crate) fn new(meta: &SnapshotMeta) -> Encoder {
-        let meta_json = serde_json::to_vec(meta).expect("snapshot meta serialises");
-        let mut out = Vec::with_capacity(16 + meta_json.len() + 32);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT.to_be_bytes());
-        out.extend_from_slice(&(meta_json.len() as u32).to_be_bytes());
-        out.extend_from_slice(&meta_json);
-        Encoder { out }
+impl<W: Write> Encoder<W> {
+    pub(crate) fn new(meta: &SnapshotMeta, out: W) -> io::Result<Encoder<W>> {
+        let meta_json = serde_json::to_vec(meta).map_err(io::Error::other)?;
+        let mut e = Encoder {
+            out,
+            hash: Sha256::new(),
+        };
+        e.put(MAGIC)?;
+        e.put(&FORMAT.to_be_bytes())?;
+        e.put(&(meta_json.len() as u32).to_be_bytes())?;
+        e.put(&meta_json)?;
+        Ok(e)
     }
 
-    pub(crate) fn row(&mut self, k: &[u8], v: &[u8]) {
-        self.out.extend_from_slice(&(k.len() as u32).to_be_bytes());
-        self.out.extend_from_slice(k);
-        self.out.extend_from_slice(&(v.len() as u32).to_be_bytes());
-        self.out.extend_from_slice(v);
+    fn put(&mut self, b: &[u8]) -> io::Result<()> {
+        self.hash.update(b);
+        self.out.write_all(b)
     }
 
-    /// The bytes, with their checksum appended (hashing takes a while for a large state:
-    /// do it off the state-machine task).
-    pub(crate) fn finish(mut self) -> Vec<u8> {
-        let sum = Sha256::digest(&self.out);
-        self.out.extend_from_slice(&sum);
-        self.out
+    pub(crate) fn row(&mut self, k: &[u8], v: &[u8]) -> io::Result<()> {
+        self.put(&(k.len() as u32).to_be_bytes())?;
+        self.put(k)?;
+        self.put(&(v.len() as u32).to_be_bytes())?;
+        self.put(v)
     }
+
+    /// Append the checksum; the writer back.
+    pub(crate) fn finish(mut self) -> io::Result<W> {
+        let sum = self.hash.finalize();
+        self.out.write_all(&sum)?;
+        Ok(self.out)
+    }
+}
+
+/// A snapshot file being written: rows go to `<dir>/<name>.tmp` through a buffer.
+pub(crate) type FileEncoder = Encoder<io::BufWriter<fs::File>>;
+
+/// Start writing a snapshot into a new temporary file `path`.
+pub(crate) fn create(path: &Path, meta: &SnapshotMeta) -> io::Result<FileEncoder> {
+    let f = fs::File::create(path)?;
+    Encoder::new(meta, io::BufWriter::with_capacity(BUFFER, f))
+}
+
+/// Finish a snapshot file: checksum, flush, fsync.
+pub(crate) fn finish_file(enc: FileEncoder) -> io::Result<()> {
+    let f = enc.finish()?.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()
 }
 
 #[cfg(test)]
 pub(crate) fn encode(meta: &SnapshotMeta, rows: &[signet_core::Row]) -> Vec<u8> {
-    let mut e = Encoder::new(meta);
+    let mut e = Encoder::new(meta, Vec::new()).unwrap();
     for (k, v) in rows {
-        e.row(k, v);
+        e.row(k, v).unwrap();
     }
-    e.finish()
-}
-
-/// Bytes before the meta (magic, format, meta length), and of the trailer.
-pub(crate) fn header_bounds() -> (u64, u64) {
-    (16, 32)
-}
-
-/// Check a snapshot's magic and format version.
-pub(crate) fn check_header(magic: &[u8], format: u32) -> io::Result<()> {
-    if magic != MAGIC {
-        return Err(bad("not a signet snapshot"));
-    }
-    if format != FORMAT {
-        return Err(bad(&format!("unknown format {format}")));
-    }
-    Ok(())
+    e.finish().unwrap()
 }
 
 fn bad(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("snapshot: {msg}"))
 }
 
-/// A checked snapshot: its meta, and its rows read in place (nothing is copied, so
-/// installing a large snapshot needs no second copy of it in memory).
-#[derive(Debug)]
-pub(crate) struct SnapshotImage<'a> {
-    pub(crate) meta: SnapshotMeta,
-    rows: &'a [u8],
+fn read_u32(r: &mut impl Read) -> io::Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b).map_err(truncated)?;
+    Ok(u32::from_be_bytes(b))
 }
 
-/// Check `data` (checksum, header, and the framing of every row) and read its meta.
-/// Nothing is installed from a snapshot that fails here.
-pub(crate) fn decode(data: &[u8]) -> io::Result<SnapshotImage<'_>> {
-    if data.len() < 16 + 32 {
+fn truncated(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof => bad("truncated"),
+        _ => e,
+    }
+}
+
+/// Read a snapshot's header and meta from `r`; returns the meta and the header's length.
+fn read_header(r: &mut impl Read) -> io::Result<(SnapshotMeta, u64)> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic).map_err(truncated)?;
+    if &magic != MAGIC {
+        return Err(bad("not a signet snapshot"));
+    }
+    let format = read_u32(r)?;
+    if format != FORMAT {
+        return Err(bad(&format!("unknown format {format}")));
+    }
+    let meta_len = read_u32(r)?;
+    let mut meta = Vec::new();
+    r.take(u64::from(meta_len)).read_to_end(&mut meta)?;
+    if meta.len() != meta_len as usize {
+        return Err(bad("truncated"));
+    }
+    let meta = serde_json::from_slice(&meta).map_err(|e| bad(&e.to_string()))?;
+    Ok((meta, 16 + u64::from(meta_len)))
+}
+
+/// A snapshot file's rows, read one at a time.
+pub(crate) struct Rows<R> {
+    r: R,
+    /// Row bytes left before the trailer.
+    left: u64,
+}
+
+impl<R: Read> Rows<R> {
+    fn field(&mut self) -> io::Result<Vec<u8>> {
+        let len = u64::from(read_u32(&mut self.r)?);
+        if 4 + len > self.left {
+            return Err(bad("truncated"));
+        }
+        self.left -= 4 + len;
+        let mut f = Vec::with_capacity(len as usize);
+        (&mut self.r).take(len).read_to_end(&mut f)?;
+        if f.len() as u64 != len {
+            return Err(bad("truncated"));
+        }
+        Ok(f)
+    }
+}
+
+impl<R: Read> Iterator for Rows<R> {
+    type Item = io::Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let row = self.field().and_then(|k| Ok((k, self.field()?)));
+        if row.is_err() {
+            // Stop after the first error.
+            self.left = 0;
+        }
+        Some(row)
+    }
+}
+
+/// Open the snapshot file `path` for reading its rows in order (the checksum is not
+/// checked here: [`check`] does, before anything is installed from a file).
+pub(crate) fn open(path: &Path) -> io::Result<(SnapshotMeta, Rows<impl Read>)> {
+    let f = fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut r = io::BufReader::with_capacity(BUFFER, f);
+    let (meta, header) = read_header(&mut r)?;
+    let left = len
+        .checked_sub(header + TRAILER)
+        .ok_or_else(|| bad("truncated"))?;
+    Ok((meta, Rows { r, left }))
+}
+
+/// The meta of the snapshot file `path`, from its header only.
+pub(crate) fn meta_of(path: &Path) -> io::Result<SnapshotMeta> {
+    meta_of_file(&fs::File::open(path)?)
+}
+
+/// The meta of the open snapshot file `f`, from its header; `f` is left at its start.
+pub(crate) fn meta_of_file(mut f: &fs::File) -> io::Result<SnapshotMeta> {
+    io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
+    let meta = read_header(&mut io::BufReader::new(f)).map(|(m, _)| m);
+    io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
+    meta
+}
+
+/// Whether the open file `f` is the file at `path`.
+pub(crate) fn same_file(f: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Copy the open file `f`, from its start, into a new file at `path` (synced).
+pub(crate) fn copy_into(mut f: fs::File, path: &Path) -> io::Result<()> {
+    io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
+    let mut out = fs::File::create(path)?;
+    io::copy(&mut f, &mut out)?;
+    out.sync_all()
+}
+
+/// What a whole check of a snapshot file found.
+pub(crate) struct Checked {
+    pub(crate) meta: SnapshotMeta,
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
+    pub(crate) sha256: [u8; 32],
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Check the snapshot file `path` whole, reading it once in bounded memory: checksum,
+/// header, meta and the framing of every row. Nothing is installed from a file that fails.
+/// A damaged file is reported as a checksum mismatch even where its damage also breaks the
+/// framing.
+pub(crate) fn check(path: &Path) -> io::Result<Checked> {
+    let f = fs::File::open(path)?;
+    let bytes = f.metadata()?.len();
+    if bytes < 16 + TRAILER {
         return Err(bad("too short"));
     }
-    let (body, sum) = data.split_at(data.len() - 32);
-    if Sha256::digest(body).as_slice() != sum {
+    let body = bytes - TRAILER;
+    let mut hashed = Hashing {
+        inner: io::BufReader::with_capacity(BUFFER, f).take(body),
+        hash: Sha256::new(),
+    };
+    let parsed = frame(&mut hashed, body);
+    // Whatever the parse found, hash the rest of the body before judging.
+    io::copy(&mut hashed, &mut io::sink())?;
+    let Hashing { inner, hash } = hashed;
+    let mut trailer = [0u8; 32];
+    inner
+        .into_inner()
+        .read_exact(&mut trailer)
+        .map_err(truncated)?;
+    if hash.finalize().as_slice() != trailer {
         return Err(bad("checksum mismatch"));
     }
-    let mut pos = 8;
-    let format = take_u32(body, &mut pos)?;
-    check_header(&body[..8], format as u32)?;
-    let meta_len = take_u32(body, &mut pos)?;
-    let meta_bytes = body
-        .get(pos..pos + meta_len)
-        .ok_or_else(|| bad("truncated"))?;
-    let meta: SnapshotMeta = serde_json::from_slice(meta_bytes).map_err(|e| bad(&e.to_string()))?;
-    pos += meta_len;
-    let img = SnapshotImage {
+    let (meta, rows) = parsed?;
+    Ok(Checked {
         meta,
-        rows: &body[pos..],
-    };
-    for row in img.rows() {
-        row?;
-    }
-    Ok(img)
+        rows,
+        bytes,
+        sha256: trailer,
+    })
 }
 
-fn take_u32(body: &[u8], pos: &mut usize) -> io::Result<usize> {
-    let b = body.get(*pos..*pos + 4).ok_or_else(|| bad("truncated"))?;
-    *pos += 4;
-    Ok(u32::from_be_bytes(b.try_into().expect("4 bytes")) as usize)
-}
-
-impl<'a> SnapshotImage<'a> {
-    /// Every row, in order, as (key, value) slices of the snapshot's bytes.
-    pub(crate) fn rows(&self) -> impl Iterator<Item = io::Result<(&'a [u8], &'a [u8])>> + 'a {
-        let body = self.rows;
-        let mut pos = 0;
-        std::iter::from_fn(move || {
-            if pos >= body.len() {
-                return None;
+/// Read the header and skip over every row of a snapshot body of `body` bytes; the meta
+/// and the number of rows.
+fn frame(r: &mut impl Read, body: u64) -> io::Result<(SnapshotMeta, u64)> {
+    let (meta, header) = read_header(r)?;
+    let mut left = body.checked_sub(header).ok_or_else(|| bad("truncated"))?;
+    let mut n = 0;
+    // Only the framing matters here: skip the bytes rather than keep them.
+    while left > 0 {
+        for _ in 0..2 {
+            let len = u64::from(read_u32(r)?);
+            if 4 + len > left {
+                return Err(bad("truncated"));
             }
-            let mut field = || -> io::Result<&'a [u8]> {
-                let len = take_u32(body, &mut pos)?;
-                let f = body.get(pos..pos + len).ok_or_else(|| bad("truncated"))?;
-                pos += len;
-                Ok(f)
-            };
-            let row = field().and_then(|k| Ok((k, field()?)));
-            if row.is_err() {
-                // Stop after the first framing error.
-                pos = body.len();
+            left -= 4 + len;
+            if io::copy(&mut r.take(len), &mut io::sink())? != len {
+                return Err(bad("truncated"));
             }
-            Some(row)
-        })
+        }
+        n += 1;
     }
+    Ok((meta, n))
 }
 
 /// The directory holding the current snapshot file.
 pub(crate) struct SnapshotDir {
     dir: PathBuf,
     fence: SnapshotFence,
+    /// Held while a snapshot replaces the current one (a build finishing off the
+    /// state-machine task may meet an install), so a newer one is never replaced by an
+    /// older one.
+    replacing: std::sync::Mutex<()>,
 }
 
 /// How far the durable snapshot file reaches, shared with the log store, which never
@@ -200,33 +348,65 @@ impl SnapshotFence {
 }
 
 const CURRENT: &str = "current.snap";
+const RECEIVING: &str = "receiving.tmp";
+const INSTALLING: &str = "installing";
 
 /// The current snapshot's file in the snapshot directory `dir`.
 pub(crate) fn current_path(dir: &Path) -> PathBuf {
     dir.join(CURRENT)
 }
-const INSTALLING: &str = "installing";
 
 impl SnapshotDir {
     pub(crate) fn open(dir: &Path) -> io::Result<Self> {
         crate::durable::create_dirs(dir)?;
+        // Leftovers of builds and receptions a crash interrupted.
+        for e in fs::read_dir(dir)?.flatten() {
+            if e.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
         Ok(SnapshotDir {
             dir: dir.to_path_buf(),
             fence: SnapshotFence::default(),
+            replacing: std::sync::Mutex::new(()),
         })
     }
 
-    /// Durably replace the current snapshot with `data`, which covers the log up to
-    /// `last`; `failpoint` is checked before it replaces the old one.
-    pub(crate) fn save(
+    /// The current snapshot file's path (it may not exist).
+    pub(crate) fn current(&self) -> PathBuf {
+        self.dir.join(CURRENT)
+    }
+
+    /// A new temporary file's path for a snapshot being built.
+    pub(crate) fn building(&self, seq: u64) -> PathBuf {
+        self.dir.join(format!("building-{seq}.tmp"))
+    }
+
+    /// The file a snapshot streamed from the leader is written to.
+    pub(crate) fn receiving(&self) -> PathBuf {
+        self.dir.join(RECEIVING)
+    }
+
+    /// Durably make the finished (synced) snapshot file `tmp`, which covers the log up to
+    /// `last`, the current one; `failpoint` is checked before it replaces the old one.
+    /// Returns false, and deletes `tmp`, if the current one already reaches further.
+    pub(crate) fn adopt(
         &self,
-        data: &[u8],
+        tmp: &Path,
         last: Option<u64>,
         failpoint: &'static str,
-    ) -> io::Result<()> {
-        crate::durable::replace_file(&self.dir.join(CURRENT), data, Some(failpoint))?;
+    ) -> io::Result<bool> {
+        let _one = self.replacing.lock().expect("snapshot dir lock");
+        let reach = *self.fence.0.borrow();
+        if last.map_or(0, |l| l + 1) < reach {
+            fs::remove_file(tmp)?;
+            return Ok(false);
+        }
+        crate::failpoints::hit(failpoint);
+        fs::rename(tmp, self.dir.join(CURRENT))?;
+        crate::durable::sync_dir(&self.dir)?;
         self.fence.advance(last);
-        Ok(())
+        Ok(true)
     }
 
     /// The fence this directory moves as snapshots are saved.
@@ -244,15 +424,6 @@ impl SnapshotDir {
     /// its own inode, so the handle reads one consistent snapshot to its end.
     pub(crate) fn open_current(&self) -> io::Result<fs::File> {
         fs::File::open(self.dir.join(CURRENT))
-    }
-
-    /// The current snapshot's bytes, if any.
-    pub(crate) fn load(&self) -> io::Result<Option<Vec<u8>>> {
-        match fs::read(self.dir.join(CURRENT)) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 
     /// Mark that the state machine is being replaced by the current snapshot; if the
@@ -289,40 +460,84 @@ mod tests {
             .collect()
     }
 
+    /// `data` as a file in `dir`.
+    fn file(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        fs::write(&p, data).unwrap();
+        p
+    }
+
     #[test]
-    fn rows_come_back_in_place_and_in_order() {
-        let data = encode(&meta(), &rows());
-        let img = decode(&data).unwrap();
-        assert_eq!(img.meta.snapshot_id, "1-7-0");
-        let back: Vec<(Vec<u8>, Vec<u8>)> = img
-            .rows()
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
-            .collect::<io::Result<_>>()
-            .unwrap();
+    fn rows_come_back_in_order_from_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = file(tmp.path(), "s", &encode(&meta(), &rows()));
+        let c = check(&p).unwrap();
+        assert_eq!((c.meta.snapshot_id.as_str(), c.rows), ("1-7-0", 1000));
+        let (m, r) = open(&p).unwrap();
+        assert_eq!(m.snapshot_id, "1-7-0");
+        assert_eq!(meta_of(&p).unwrap().snapshot_id, "1-7-0");
+        let back: Vec<(Vec<u8>, Vec<u8>)> = r.collect::<io::Result<_>>().unwrap();
         assert_eq!(back, rows());
         // An empty state is a valid snapshot too.
-        assert_eq!(decode(&encode(&meta(), &[])).unwrap().rows().count(), 0);
+        let empty = file(tmp.path(), "e", &encode(&meta(), &[]));
+        assert_eq!(check(&empty).unwrap().rows, 0);
+        assert_eq!(open(&empty).unwrap().1.count(), 0);
+    }
+
+    #[test]
+    fn an_older_snapshot_never_replaces_a_newer_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = SnapshotDir::open(&tmp.path().join("snapshots")).unwrap();
+        let at = |index: u64, name: &str| {
+            let m = SnapshotMeta {
+                last_log_id: Some(crate::types::LogId::new(
+                    openraft::CommittedLeaderId::new(1, 1),
+                    index,
+                )),
+                snapshot_id: name.into(),
+                ..Default::default()
+            };
+            let p = dir.building(index);
+            let mut e = create(&p, &m).unwrap();
+            e.row(b"k", name.as_bytes()).unwrap();
+            finish_file(e).unwrap();
+            p
+        };
+        assert!(dir
+            .adopt(&at(10, "ten"), Some(10), "snapshot-build")
+            .unwrap());
+        // A build cut at 5 finishing after an install of 10: dropped, file and all.
+        let five = at(5, "five");
+        assert!(!dir.adopt(&five, Some(5), "snapshot-build").unwrap());
+        assert!(!five.exists());
+        assert_eq!(meta_of(&dir.current()).unwrap().snapshot_id, "ten");
+        assert!(dir
+            .adopt(&at(12, "twelve"), Some(12), "snapshot-build")
+            .unwrap());
+        assert_eq!(check(&dir.current()).unwrap().meta.snapshot_id, "twelve");
+        // A restart finds no leftovers of interrupted builds.
+        std::fs::write(dir.building(99), b"half").unwrap();
+        let dir = SnapshotDir::open(&tmp.path().join("snapshots")).unwrap();
+        assert!(!dir.building(99).exists() && dir.current().exists());
     }
 
     #[test]
     fn damaged_snapshots_are_refused_before_anything_is_read() {
+        let tmp = tempfile::tempdir().unwrap();
         let data = encode(&meta(), &rows());
         let mut flipped = data.clone();
         flipped[100] ^= 1;
-        assert!(decode(&flipped)
-            .unwrap_err()
-            .to_string()
-            .contains("checksum"));
-        assert!(decode(&data[..data.len() - 1]).is_err());
+        let e = check(&file(tmp.path(), "f", &flipped)).err().unwrap();
+        assert!(e.to_string().contains("checksum"), "{e}");
+        assert!(check(&file(tmp.path(), "t", &data[..data.len() - 1])).is_err());
         // A row whose length runs past the end, under a valid checksum: refused whole, so
         // an install never starts from a snapshot it cannot finish.
-        let mut e = Encoder::new(&meta());
-        e.row(b"k", b"v");
-        let mut body = e.out;
-        body.extend_from_slice(&100u32.to_be_bytes());
-        body.extend_from_slice(b"short");
-        let sum = Sha256::digest(&body);
-        body.extend_from_slice(&sum);
-        assert!(decode(&body).unwrap_err().to_string().contains("truncated"));
+        let mut e = Encoder::new(&meta(), Vec::new()).unwrap();
+        e.row(b"k", b"v").unwrap();
+        e.put(&100u32.to_be_bytes()).unwrap();
+        e.put(b"short").unwrap();
+        let body = e.finish().unwrap();
+        let e = check(&file(tmp.path(), "s", &body)).err().unwrap();
+        assert!(e.to_string().contains("truncated"), "{e}");
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::feed::{Change, ChangeFeed};
 use crate::sled_kv::{full_key, SledRead, SledTxn};
-use crate::snapshot::{self, SnapshotDir, SnapshotImage};
+use crate::snapshot::{self, SnapshotDir};
 use crate::types::{
     io_err, Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
 };
@@ -19,7 +19,6 @@ use openraft::{EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshot
 use sha2::{Digest, Sha256};
 use signet_core::{CoreError, KvError, KvRead as _, Outcome, Query, QueryResult, Table};
 use sled::transaction::ConflictableTransactionError;
-use std::io::Cursor;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -110,28 +109,27 @@ impl StateMachineStore {
                 failure: tokio::sync::watch::channel(None).0,
             }),
         };
-        if let Some(bytes) = sm
-            .inner
-            .snapshots
-            .load()
-            .map_err(|e| StoreError::io("read snapshot", e))?
-        {
-            let img = snapshot::decode(&bytes).map_err(|e| StoreError::io("decode snapshot", e))?;
+        let current = sm.inner.snapshots.current();
+        if current.exists() {
+            // The header only: the whole file is checked when it is installed or sent.
+            let meta =
+                snapshot::meta_of(&current).map_err(|e| StoreError::io("read snapshot", e))?;
             sm.inner
                 .snapshots
                 .fence()
-                .advance(img.meta.last_log_id.map(|l| l.index));
+                .advance(meta.last_log_id.map(|l| l.index));
             let applied = sm
                 .last_applied()
                 .map_err(|e| StoreError::DataDir(e.to_string()))?;
-            let behind = applied.map(|a| a.index) < img.meta.last_log_id.map(|l| l.index);
+            let behind = applied.map(|a| a.index) < meta.last_log_id.map(|l| l.index);
             if behind || sm.inner.snapshots.install_pending() {
                 tracing::warn!(
                     applied = ?applied,
-                    snapshot = ?img.meta.last_log_id,
+                    snapshot = ?meta.last_log_id,
                     "state machine is behind its snapshot; restoring the snapshot"
                 );
-                sm.restore(&img)
+                snapshot::check(&current).map_err(|e| StoreError::io("check snapshot", e))?;
+                sm.restore(&current)
                     .map_err(|e| StoreError::io("restore snapshot", e))?;
             }
         }
@@ -265,11 +263,12 @@ impl StateMachineStore {
         self.inner.feed.subscribe(from)
     }
 
-    /// Replace all rows with the snapshot's, durably marked so a crash midway is redone.
-    /// Rows go in bounded batches straight from the snapshot's bytes: a large state is
-    /// never held twice in memory (as rows and again as one sled batch).
-    fn restore(&self, img: &SnapshotImage<'_>) -> std::io::Result<()> {
+    /// Replace all rows with those of the (checked) snapshot file at `path`, durably marked
+    /// so a crash midway is redone. Rows stream from the file into bounded sled batches:
+    /// the state is never held in memory.
+    fn restore(&self, path: &Path) -> std::io::Result<()> {
         const BATCH_ROWS: usize = 10_000;
+        let (meta, rows) = snapshot::open(path)?;
         let s = &self.inner.snapshots;
         s.begin_install()?;
         let tree = &self.inner.tree;
@@ -277,7 +276,7 @@ impl StateMachineStore {
         crate::failpoints::hit("snapshot-install");
         let mut batch = sled::Batch::default();
         let mut in_batch = 0;
-        for row in img.rows() {
+        for row in rows {
             let (k, v) = row?;
             batch.insert(k, v);
             in_batch += 1;
@@ -289,17 +288,17 @@ impl StateMachineStore {
         }
         batch.insert(
             full_key(Table::Meta, KEY_LAST_APPLIED),
-            signet_core::encode_record(&img.meta.last_log_id),
+            signet_core::encode_record(&meta.last_log_id),
         );
         batch.insert(
             full_key(Table::Meta, KEY_MEMBERSHIP),
-            signet_core::encode_record(&img.meta.last_membership),
+            signet_core::encode_record(&meta.last_membership),
         );
         tree.apply_batch(batch).map_err(std::io::Error::other)?;
         self.inner.db.flush().map_err(std::io::Error::other)?;
         s.end_install()?;
         self.inner.feed.publish(Change {
-            index: img.meta.last_log_id.map(|l| l.index).unwrap_or(0),
+            index: meta.last_log_id.map(|l| l.index).unwrap_or(0),
             keys: vec![],
             reset: true,
         });
@@ -409,33 +408,42 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             last_membership: membership,
             snapshot_id,
         };
-        let mut enc = snapshot::Encoder::new(&meta);
-        let mut cut = Ok(());
-        for row in self.inner.tree.iter() {
-            match row {
-                Ok((k, v)) => enc.row(&k, &v),
-                Err(e) => {
-                    cut = Err(sm_err(ErrorVerb::Read, e));
-                    break;
-                }
+        // Rows go straight into a file: the cut is consistent (no apply runs meanwhile)
+        // and takes no memory beyond the writer's buffer.
+        let path = self.inner.snapshots.building(seq);
+        let cut = (|| -> std::io::Result<snapshot::FileEncoder> {
+            let mut enc = snapshot::create(&path, &meta)?;
+            for row in self.inner.tree.iter() {
+                let (k, v) = row.map_err(std::io::Error::other)?;
+                enc.row(&k, &v)?;
             }
-        }
+            Ok(enc)
+        })()
+        .map_err(|e| sm_err(ErrorVerb::Read, e));
         SnapshotBuilder {
             sm: self.clone(),
-            cut: cut.map(|()| (meta, enc)),
+            cut: cut.map(|enc| (meta, enc, path)),
         }
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
-        Ok(Box::new(Cursor::new(Vec::new())))
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, StorageError> {
+        let path = self.inner.snapshots.receiving();
+        let f = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .map_err(|e| io_err(ErrorSubject::Snapshot(None), ErrorVerb::Write, e))?;
+        Ok(Box::new(f))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        snapshot: Box<Cursor<Vec<u8>>>,
+        snapshot: Box<tokio::fs::File>,
     ) -> Result<(), StorageError> {
-        let data = snapshot.into_inner();
         let snap_err = |e| {
             io_err(
                 ErrorSubject::Snapshot(Some(meta.signature())),
@@ -443,20 +451,32 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 e,
             )
         };
+        let synced = snapshot.sync_all().await;
+        if let Err(e) = synced {
+            return self.watched(Err(snap_err(e)));
+        }
+        let given = snapshot.into_std().await;
         let expected = meta.last_log_id;
         let sm = self.clone();
-        // Checksumming and installing a large snapshot takes seconds: off the async task.
+        // Checking and installing a large snapshot takes seconds: off the async task.
         let installed = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let img = snapshot::decode(&data)?;
-            if img.meta.last_log_id != expected {
+            let dir = &sm.inner.snapshots;
+            let received = dir.receiving();
+            // The file is the one begin_receiving_snapshot made, unless openraft hands over
+            // another snapshot's data (its storage suite does): then it is copied there.
+            if !snapshot::same_file(&given, &received) {
+                snapshot::copy_into(given, &received)?;
+            }
+            let checked = snapshot::check(&received)?;
+            if checked.meta.last_log_id != expected {
                 return Err(std::io::Error::other(
                     "snapshot body does not match its meta",
                 ));
             }
             crate::failpoints::hit("snapshot-received");
-            let last = img.meta.last_log_id.map(|l| l.index);
-            sm.inner.snapshots.save(&data, last, "snapshot-install")?;
-            sm.restore(&img)?;
+            let last = expected.map(|l| l.index);
+            dir.adopt(&received, last, "snapshot-install")?;
+            sm.restore(&dir.current())?;
             sm.ensure_search_index()
         })
         .await
@@ -467,21 +487,31 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
         let read_err = |e| io_err(ErrorSubject::Snapshot(None), ErrorVerb::Read, e);
-        let Some(bytes) = self.inner.snapshots.load().map_err(read_err)? else {
-            return Ok(None);
+        let path = self.inner.snapshots.current();
+        // Opened first: the handle keeps reading this file if a newer one replaces it.
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(read_err(e)),
         };
-        let meta = snapshot::decode(&bytes).map_err(read_err)?.meta;
+        let std_file = file.try_clone().await.map_err(read_err)?.into_std().await;
+        // A clone shares the handle's offset: the header is read through it, and the
+        // handle left at the start.
+        let meta = tokio::task::spawn_blocking(move || snapshot::meta_of_file(&std_file))
+            .await
+            .map_err(|e| read_err(std::io::Error::other(e)))?
+            .map_err(read_err)?;
         Ok(Some(Snapshot {
             meta,
-            snapshot: Box::new(Cursor::new(bytes)),
+            snapshot: Box::new(file),
         }))
     }
 }
 
-/// Checksums and durably writes a snapshot cut encoded on the state-machine task.
+/// Finishes (checksum, fsync) and adopts a snapshot cut written on the state-machine task.
 pub struct SnapshotBuilder {
     sm: StateMachineStore,
-    cut: Result<(SnapshotMeta, snapshot::Encoder), StorageError>,
+    cut: Result<(SnapshotMeta, snapshot::FileEncoder, std::path::PathBuf), StorageError>,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
@@ -493,14 +523,18 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
                 std::io::Error::other("snapshot cut already used"),
             )),
         );
-        let (meta, enc) = taken?;
+        let (meta, enc, path) = taken?;
         let sm = self.sm.clone();
         let last = meta.last_log_id.map(|l| l.index);
         let saving = sm.clone();
-        let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-            let data = enc.finish();
-            saving.inner.snapshots.save(&data, last, "snapshot-build")?;
-            Ok(data)
+        let saved = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            snapshot::finish_file(enc)?;
+            // A newer snapshot installed meanwhile stays; this one is dropped.
+            saving
+                .inner
+                .snapshots
+                .adopt(&path, last, "snapshot-build")?;
+            Ok(())
         })
         .await
         .map_err(|e| sm_err(ErrorVerb::Write, std::io::Error::other(e)))
@@ -513,10 +547,14 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
                 )
             })
         });
-        let data = sm.watched(data)?;
-        Ok(Snapshot {
-            meta,
-            snapshot: Box::new(Cursor::new(data)),
-        })
+        sm.watched(saved)?;
+        let mut current = sm.clone();
+        match current.get_current_snapshot().await? {
+            Some(s) => Ok(s),
+            None => sm.watched(Err(sm_err(
+                ErrorVerb::Read,
+                std::io::Error::other("the snapshot just saved is gone"),
+            ))),
+        }
     }
 }

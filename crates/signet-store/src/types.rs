@@ -48,7 +48,7 @@ openraft::declare_raft_types!(
         NodeId = NodeId,
         Node = SignetNode,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = std::io::Cursor<Vec<u8>>,
+        SnapshotData = tokio::fs::File,
         AsyncRuntime = openraft::TokioRuntime,
 );
 
