@@ -204,8 +204,17 @@ async fn damaged_backups_and_used_data_dirs_are_refused_and_a_repeated_restore_i
     node.wait_for_leader(Duration::from_secs(10))
         .await
         .expect("leader");
-    let applied = node.raft().metrics().borrow().last_applied.map(|l| l.index);
-    assert!(applied > Some(info.index), "{applied:?} vs {}", info.index);
+    // It holds the backup, then commits its own membership entry right after it.
+    node.raft()
+        .wait(Some(Duration::from_secs(10)))
+        .applied_index_at_least(Some(info.index + 1), "the restore's membership entry")
+        .await
+        .expect("the membership entry applied");
+    let m = node.raft().metrics().borrow().clone();
+    assert_eq!(
+        m.membership_config.log_id().map(|l| l.index),
+        Some(info.index + 1)
+    );
     let incarnation = node.info().incarnation;
     node.kill().await;
     let node = signet_testkit::wait_for_async("restart", Duration::from_secs(10), || {
