@@ -238,6 +238,16 @@ def workloads(objs: list[dict]) -> list[tuple[dict, dict]]:
             if o.get("kind") in ("StatefulSet", "Deployment", "Job", "CronJob")]
 
 
+def mebibytes(quantity: str | int) -> float:
+    """A Kubernetes memory quantity in MiB."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGTE]i?|k)?", str(quantity))
+    if not m:
+        raise ValueError(f"not a memory quantity: {quantity!r}")
+    units = {None: 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "E": 1e18,
+             "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Ei": 2**60}
+    return float(m.group(1)) * units[m.group(2)] / 2**20
+
+
 def args_of(container: dict) -> dict[str, str | bool]:
     out: dict[str, str | bool] = {}
     for a in container.get("args") or []:
@@ -430,6 +440,12 @@ def check_variant(report: Report, variant: str, files: list[str], extra: dict) -
             problems.append(f"--peers {store_args.get('--peers')} != {','.join(peers)}")
         if not re.fullmatch(r"\d+(ms|s|m)", str(store_args.get("--bootstrap-wait"))):
             problems.append("--bootstrap-wait missing")
+        caches = (v["store"]["cacheMb"], v["store"]["logCacheMb"])
+        if (store_args.get("--cache-mb"), store_args.get("--log-cache-mb")) != tuple(map(str, caches)):
+            problems.append(f"--cache-mb/--log-cache-mb are not store.cacheMb/logCacheMb {caches}")
+        limit = ((store_c.get("resources") or {}).get("limits") or {}).get("memory")
+        if limit is not None and mebibytes(limit) < sum(caches) + 256:
+            problems.append(f"memory limit {limit} leaves under 256 MiB beside the caches {caches}")
         for flag, port in (("--raft-addr", ports["raft"]), ("--api-addr", ports["api"]),
                            ("--metrics-addr", ports["metrics"])):
             if store_args.get(flag) != f"0.0.0.0:{port}":

@@ -233,6 +233,7 @@ fn node_sizes(c: &Cluster) -> Value {
                     "node": s.name,
                     "disk_mb": s.data_dir.as_deref().map(dir_bytes).unwrap_or(0) as f64 / 1e6,
                     "rss_mb": s.rss_bytes().unwrap_or(0) as f64 / 1e6,
+                    "peak_rss_mb": s.peak_rss_bytes().unwrap_or(0) as f64 / 1e6,
                 })
             })
             .collect(),
