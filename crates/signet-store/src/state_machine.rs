@@ -269,7 +269,7 @@ impl StateMachineStore {
     fn restore(&self, path: &Path) -> std::io::Result<()> {
         // sled holds memory in proportion to a batch's size well past its application: at
         // 300,000 users, batches of 10,000 rows took the restoring node to 1.44 GB RSS,
-        // batches of 500 to 338 MB, and were faster (`memory_probe` below).
+        // batches of 500 to 338 MB, and were faster (tests/restore_memory.rs keeps it so).
         const BATCH_ROWS: usize = 500;
         let (meta, rows) = snapshot::open(path)?;
         let s = &self.inner.snapshots;
@@ -559,67 +559,5 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
                 std::io::Error::other("the snapshot just saved is gone"),
             ))),
         }
-    }
-}
-
-/// A measurement, not a check (it reads the whole process's memory): restore a snapshot
-/// and print the resident memory. `cargo test --release -p signet-store --lib memory_probe
-/// -- --ignored --nocapture`, with `SNAP=<a current.snap>` to restore a real one (else
-/// `ROWS` synthetic rows of 650 bytes). It found the sled batch size driving the peak.
-#[cfg(test)]
-mod memory_probe {
-    use super::*;
-
-    fn vm(field: &str) -> u64 {
-        let s = std::fs::read_to_string("/proc/self/status").unwrap();
-        s.lines()
-            .find_map(|l| l.strip_prefix(field))
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            / 1024
-    }
-
-    #[test]
-    #[ignore]
-    fn restore_memory() {
-        let n: u64 = std::env::var("ROWS").map_or(1_000_000, |v| v.parse().unwrap());
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("snapshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        let meta = SnapshotMeta {
-            last_log_id: Some(LogId::new(openraft::CommittedLeaderId::new(1, 1), 7)),
-            snapshot_id: "probe".into(),
-            ..Default::default()
-        };
-        let path = snapshot::current_path(&dir);
-        if let Ok(src) = std::env::var("SNAP") {
-            std::fs::copy(src, &path).unwrap();
-        } else {
-            let mut e = snapshot::create(&path, &meta).unwrap();
-            let value = vec![b'x'; 650];
-            for i in 0..n {
-                e.row(format!("users/pool/{i:012}").as_bytes(), &value)
-                    .unwrap();
-            }
-            snapshot::finish_file(e).unwrap();
-        }
-        eprintln!(
-            "file written: rss {} MB hwm {} MB",
-            vm("VmRSS:"),
-            vm("VmHWM:")
-        );
-        let t = std::time::Instant::now();
-        let sm = StateMachineStore::open_with(tmp.path(), 256 << 20).unwrap();
-        eprintln!(
-            "restored {n} rows in {:?}: rss {} MB hwm {} MB",
-            t.elapsed(),
-            vm("VmRSS:"),
-            vm("VmHWM:")
-        );
-        drop(sm);
     }
 }
