@@ -57,6 +57,8 @@ mod table {
         blocked: HashSet<Link>,
         /// (from, to): extra latency before the message is sent.
         delay: HashMap<(NodeId, NodeId), Duration>,
+        /// (from, to): the link carries this many bytes a second.
+        bandwidth: HashMap<(NodeId, NodeId), u64>,
     }
 
     /// Shared fault table; clones see the same faults.
@@ -134,11 +136,32 @@ mod table {
                 .insert((from, to), d);
         }
 
+        /// Carry only `bytes_per_s` from `from` to `to`: a message waits as long as the
+        /// link would take to carry it (a slow link between regions, a saturated NIC).
+        pub fn bandwidth(&self, from: NodeId, to: NodeId, bytes_per_s: u64) {
+            self.state
+                .write()
+                .expect("faults lock")
+                .bandwidth
+                .insert((from, to), bytes_per_s.max(1));
+        }
+
         /// Remove every fault (the [`Faults::dropped`] counts stay).
         pub fn heal(&self) {
             let mut s = self.state.write().expect("faults lock");
             s.blocked.clear();
             s.delay.clear();
+            s.bandwidth.clear();
+        }
+
+        /// How long a message of `bytes` takes on the link from `from` to `to`.
+        pub(crate) fn transfer(&self, from: NodeId, to: NodeId, bytes: usize) -> Duration {
+            let s = self.state.read().expect("faults lock");
+            s.bandwidth
+                .get(&(from, to))
+                .map_or(Duration::ZERO, |&rate| {
+                    Duration::from_secs_f64(bytes as f64 / rate as f64)
+                })
         }
 
         /// What should happen to an RPC of `kind` from `from` to `to`: `None` if it is lost
@@ -182,6 +205,12 @@ mod off {
         #[inline(always)]
         pub(crate) fn check(&self, _from: NodeId, _to: NodeId, _kind: RpcKind) -> Option<Duration> {
             Some(Duration::ZERO)
+        }
+
+        /// Links carry any size at once.
+        #[inline(always)]
+        pub(crate) fn transfer(&self, _from: NodeId, _to: NodeId, _bytes: usize) -> Duration {
+            Duration::ZERO
         }
     }
 }

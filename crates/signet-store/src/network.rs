@@ -72,6 +72,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
             net: self.clone(),
             target,
             node: node.clone(),
+            append_budget: APPEND_BUDGET_START,
         }
     }
 }
@@ -81,6 +82,8 @@ pub struct PeerClient {
     net: Network,
     target: NodeId,
     node: SignetNode,
+    /// Most bytes of entries the next append to this peer carries (see [`encode_append`]).
+    append_budget: usize,
 }
 
 #[derive(Debug)]
@@ -112,12 +115,28 @@ impl PeerClient {
         Resp: DeserializeOwned,
         E: DeserializeOwned + std::error::Error,
     {
-        let Some(delay) = self.net.faults.check(self.net.self_id, self.target, kind) else {
+        let data = serde_json::to_vec(req).map_err(|e| CallError::Network(e.to_string()))?;
+        self.call_encoded(kind, data, option).await
+    }
+
+    /// Send one encoded message and decode the peer's `Result<Resp, RaftError<E>>`.
+    async fn call_encoded<Resp, E>(
+        &self,
+        kind: RpcKind,
+        data: Vec<u8>,
+        option: &RPCOption,
+    ) -> Result<Result<Resp, RaftError<NodeId, E>>, CallError>
+    where
+        Resp: DeserializeOwned,
+        E: DeserializeOwned + std::error::Error,
+    {
+        let (from, to) = (self.net.self_id, self.target);
+        let Some(delay) = self.net.faults.check(from, to, kind) else {
             return Err(CallError::Unreachable(format!(
-                "fault injected: {kind:?} {} -> {} dropped",
-                self.net.self_id, self.target
+                "fault injected: {kind:?} {from} -> {to} dropped"
             )));
         };
+        let delay = delay + self.net.faults.transfer(from, to, data.len());
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
@@ -128,7 +147,6 @@ impl PeerClient {
         let mut client = RaftClient::new(channel)
             .max_decoding_message_size(MAX_RAFT_MESSAGE)
             .max_encoding_message_size(MAX_RAFT_MESSAGE);
-        let data = serde_json::to_vec(req).map_err(|e| CallError::Network(e.to_string()))?;
         let mut request = tonic::Request::new(RaftMessage { data });
         request.set_timeout(option.hard_ttl());
         request.metadata_mut().insert(
@@ -189,6 +207,86 @@ impl PeerClient {
     }
 }
 
+/// Bytes of entries an AppendEntries to a peer carries at first, at most and at least
+/// (one entry always goes, whatever its size). openraft 0.9 gives an append one heartbeat
+/// interval to be answered, encoding and the follower's fsync included; a follower far
+/// behind was sent up to `max_payload_entries` at once, megabytes that a slow link, disk
+/// or machine cannot take in 100 ms, so every attempt timed out and a node joining a busy
+/// cluster made no progress until its Join was rolled back (`signet chaos run`, the
+/// wipe-store fault, on CI). Now an append carries the first entries that fit a budget
+/// and answers "partial success"; the budget halves each time an append is not answered
+/// in time and grows by half each time one is, so the follower advances at what the
+/// link and its disk can take.
+const APPEND_BUDGET_START: usize = 256 * 1024;
+const APPEND_BUDGET_MAX: usize = 4 * 1024 * 1024;
+const APPEND_BUDGET_MIN: usize = 16 * 1024;
+
+/// Encode `rpc` with as many of its entries, from the first, as fit in `budget` bytes
+/// (at least one). Each entry is encoded once, and none past the first that does not
+/// fit. Returns the bytes and, when entries were left out, the log id of the last sent.
+fn encode_append(
+    rpc: AppendEntriesRequest<TypeConfig>,
+    budget: usize,
+) -> (
+    Result<Vec<u8>, serde_json::Error>,
+    Option<openraft::LogId<NodeId>>,
+) {
+    /// The request's fields, entries last and empty: its encoding ends `[]}`, and the
+    /// entries go between the brackets (the receiver decodes an `AppendEntriesRequest`,
+    /// whose fields are read in any order).
+    #[derive(Serialize)]
+    struct Head<'a> {
+        vote: &'a openraft::Vote<NodeId>,
+        prev_log_id: &'a Option<openraft::LogId<NodeId>>,
+        leader_commit: &'a Option<openraft::LogId<NodeId>>,
+        entries: [u8; 0],
+    }
+    let head = Head {
+        vote: &rpc.vote,
+        prev_log_id: &rpc.prev_log_id,
+        leader_commit: &rpc.leader_commit,
+        entries: [],
+    };
+    let mut out = match serde_json::to_vec(&head) {
+        Ok(d) => d,
+        Err(e) => return (Err(e), None),
+    };
+    out.truncate(out.len() - 2);
+    let entries = rpc.entries;
+    let mut sent = 0;
+    for entry in &entries {
+        let before = out.len();
+        if sent > 0 {
+            out.push(b',');
+        }
+        if let Err(e) = serde_json::to_writer(&mut out, entry) {
+            return (Err(e), None);
+        }
+        if out.len() > budget && sent > 0 {
+            out.truncate(before);
+            break;
+        }
+        sent += 1;
+    }
+    out.extend_from_slice(b"]}");
+    let cut = (sent < entries.len()).then(|| entries[sent - 1].log_id);
+    (Ok(out), cut)
+}
+
+/// The follower's answer to a shortened append, as openraft must read it: a success
+/// covers only the entries sent (`cut_after` the last of them).
+fn partial(
+    resp: AppendEntriesResponse<NodeId>,
+    cut_after: Option<openraft::LogId<NodeId>>,
+) -> AppendEntriesResponse<NodeId> {
+    match (resp, cut_after) {
+        (AppendEntriesResponse::Success, Some(last)) => {
+            AppendEntriesResponse::PartialSuccess(Some(last))
+        }
+        (resp, _) => resp,
+    }
+}
+
 type RpcResult<T, E = openraft::error::Infallible> =
     Result<T, RPCError<NodeId, SignetNode, RaftError<NodeId, E>>>;
 
@@ -198,9 +296,29 @@ impl RaftNetwork<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> RpcResult<AppendEntriesResponse<NodeId>> {
-        let r = self
-            .call::<_, AppendEntriesResponse<NodeId>, _>(RpcKind::AppendEntries, &rpc, &option)
-            .await;
+        // Halved before the call: openraft drops this future when the heartbeat interval
+        // runs out, and the next attempt must then send less. An answer in time grows it.
+        // Heartbeats (no entries) say nothing of what the link carries.
+        let carries = !rpc.entries.is_empty();
+        let budget = self.append_budget;
+        if carries {
+            self.append_budget = (budget / 2).max(APPEND_BUDGET_MIN);
+        }
+        let (data, cut_after) = encode_append(rpc, budget);
+        let r = match data.map_err(|e| CallError::Network(e.to_string())) {
+            Err(e) => Err(e),
+            Ok(data) => self
+                .call_encoded::<AppendEntriesResponse<NodeId>, _>(
+                    RpcKind::AppendEntries,
+                    data,
+                    &option,
+                )
+                .await
+                .map(|r| r.map(|resp| partial(resp, cut_after))),
+        };
+        if carries && r.is_ok() {
+            self.append_budget = (budget + budget / 2).min(APPEND_BUDGET_MAX);
+        }
         self.rpc_error(r)
     }
 
@@ -228,5 +346,88 @@ impl RaftNetwork<TypeConfig> for PeerClient {
             .call::<_, VoteResponse<NodeId>, _>(RpcKind::Vote, &rpc, &option)
             .await;
         self.rpc_error(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId, Vote};
+
+    fn log_id(index: u64) -> LogId<NodeId> {
+        LogId::new(CommittedLeaderId::new(2, 1), index)
+    }
+
+    fn append(entries: u64) -> AppendEntriesRequest<TypeConfig> {
+        AppendEntriesRequest {
+            vote: Vote::new_committed(2, 1),
+            prev_log_id: Some(log_id(9)),
+            leader_commit: Some(log_id(9)),
+            entries: (10..10 + entries)
+                .map(|i| Entry {
+                    log_id: log_id(i),
+                    payload: EntryPayload::Blank,
+                })
+                .collect(),
+        }
+    }
+
+    fn decoded(data: &[u8]) -> AppendEntriesRequest<TypeConfig> {
+        serde_json::from_slice(data).expect("a valid AppendEntries")
+    }
+
+    #[test]
+    fn an_append_within_the_budget_is_sent_whole() {
+        let (data, cut) = encode_append(append(5), APPEND_BUDGET_START);
+        let sent = decoded(&data.unwrap());
+        assert_eq!(sent.entries.len(), 5);
+        assert_eq!(cut, None);
+        assert_eq!(
+            partial(AppendEntriesResponse::Success, cut),
+            AppendEntriesResponse::Success
+        );
+    }
+
+    #[test]
+    fn a_large_append_sends_a_prefix_that_fits_and_reports_partial_success() {
+        let whole = serde_json::to_vec(&append(1000)).unwrap().len();
+        let budget = whole / 7;
+        let (data, cut) = encode_append(append(1000), budget);
+        let data = data.unwrap();
+        assert!(data.len() <= budget, "{} > {budget}", data.len());
+        let sent = decoded(&data);
+        let n = sent.entries.len() as u64;
+        assert!((100..1000).contains(&n), "{n} entries sent");
+        // The prefix, in order, from the first entry; the rest of the request unchanged.
+        for (k, e) in sent.entries.iter().enumerate() {
+            assert_eq!(e.log_id, log_id(10 + k as u64));
+        }
+        assert_eq!(sent.prev_log_id, Some(log_id(9)));
+        assert_eq!(cut, Some(log_id(9 + n)));
+        // Success covers only what was sent; any other answer passes unchanged.
+        assert_eq!(
+            partial(AppendEntriesResponse::Success, cut),
+            AppendEntriesResponse::PartialSuccess(Some(log_id(9 + n)))
+        );
+        assert_eq!(
+            partial(AppendEntriesResponse::Conflict, cut),
+            AppendEntriesResponse::Conflict
+        );
+    }
+
+    #[test]
+    fn a_heartbeat_with_no_entries_decodes() {
+        let (data, cut) = encode_append(append(0), APPEND_BUDGET_START);
+        let sent = decoded(&data.unwrap());
+        assert!(sent.entries.is_empty());
+        assert_eq!(sent.prev_log_id, Some(log_id(9)));
+        assert_eq!(cut, None);
+    }
+
+    #[test]
+    fn one_entry_over_the_budget_is_still_sent() {
+        let (data, cut) = encode_append(append(3), 10);
+        assert_eq!(decoded(&data.unwrap()).entries.len(), 1);
+        assert_eq!(cut, Some(log_id(10)));
     }
 }

@@ -19,6 +19,7 @@ mod membership_safety;
 mod partition;
 mod purge_expired;
 mod restart;
+mod slow_link;
 mod smoke;
 mod snapshot_catchup;
 mod watch;

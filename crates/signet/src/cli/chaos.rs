@@ -193,7 +193,8 @@ dir replaces, so that a power loss undoes everything not yet fsynced, and that c
 the disk, fill it or fail its syncs.\n\
 The report (--json for machines) gives the seed, operations by outcome, faults injected, \
 the longest write outage after a fault, the anomalies with the users involved, and \
-where the history and the nodes' logs are.\n\
+where the history and the nodes' logs are (they log warnings and errors; set \
+SIGNET_CHILD_LOG to a RUST_LOG filter, e.g. info, for more).\n\
 Attached (--attach), the tool starts nothing: it drives the stores (--store, in order) \
 and gateways (--gateway) you name, and injects each fault kind with the shell command \
 you give for it (--fault-command KIND=CMD, run with `sh -c`, at most 120 s), healing it \
