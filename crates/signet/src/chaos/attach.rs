@@ -14,7 +14,7 @@
 
 use super::endpoints::Endpoints;
 use super::nemesis::{Hit, Nodes};
-use crate::cli::chaos::{Fault, RunArgs, Workload};
+use crate::cli::chaos::{Fault, RunArgs};
 use crate::exit::Exit;
 use anyhow::Context;
 use clap::ValueEnum;
@@ -357,15 +357,6 @@ impl Attached {
     pub async fn connect(a: &RunArgs) -> anyhow::Result<Attached> {
         let commands =
             Commands::new(&a.fault_command, &a.heal_command, &a.faults).map_err(usage)?;
-        if a.workloads.contains(&Workload::Tokens) {
-            if let Some(g) = a.gateway.iter().find(|g| !g.http.starts_with("http://")) {
-                return Err(usage(format!(
-                    "--gateway {}={}: the tokens workload speaks plain http; give an http:// \
-                     base or leave tokens out of --workloads",
-                    g.grpc, g.http
-                )));
-            }
-        }
         let endpoints = Endpoints::attached(a)?;
         let client = endpoints.store_client(Duration::from_secs(10), Duration::from_secs(10));
         let mut ids = Vec::new();

@@ -15,8 +15,6 @@ use bytes::Bytes;
 use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use signet_chaos::history::{Op, Outcome};
@@ -75,13 +73,14 @@ pub async fn setup(
     })
 }
 
-/// The pool's issuer on gateway `g`: its public URL, then the pool.
-fn issuer(e: &Endpoints, g: usize, pool_id: &str) -> String {
+/// The pool's URL on gateway `g` as this tool reaches it: its HTTP base, then the pool
+/// (the issuer when the base is the gateway's public URL).
+fn pool_url(e: &Endpoints, g: usize, pool_id: &str) -> String {
     let url = &e.gateways[g].http;
     format!("{}/{pool_id}", url.trim_end_matches('/'))
 }
 
-type HttpClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+use super::endpoints::HttpClient;
 
 /// One token client, on one gateway.
 pub struct Client {
@@ -106,14 +105,11 @@ impl Client {
         start: Instant,
         timeout: Duration,
     ) -> anyhow::Result<Client> {
-        let mut conn = HttpConnector::new();
-        conn.set_nodelay(true);
-        conn.set_connect_timeout(Some(timeout));
         Ok(Client {
             id,
             gateway: format!("gateway-{}", g + 1),
-            http: hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(conn),
-            uri: format!("{}/oauth2/token", issuer(e, g, pool_id)).parse()?,
+            http: e.http_client(timeout),
+            uri: format!("{}/oauth2/token", pool_url(e, g, pool_id)).parse()?,
             authorization: HeaderValue::from_str(&crate::service_client::basic_authorization(
                 &service.client_id,
                 &service.client_secret,
@@ -201,13 +197,19 @@ pub async fn observe(
         client_id: service.client_id.clone(),
         ..Default::default()
     };
+    let http = e.http_client(Duration::from_secs(10));
     for g in 0..e.gateways.len() {
         let name = format!("gateway-{}", g + 1);
-        let iss = issuer(e, g, pool_id);
-        let url = format!("{iss}/.well-known/jwks.json");
-        let text = crate::jwt_inspect::http_get(&url).await?;
-        let jwks: Value =
-            serde_json::from_str(&text).with_context(|| format!("{url}: not JSON"))?;
+        let base = pool_url(e, g, pool_id);
+        // Reached at the HTTP base given, which need not be the public URL the tokens
+        // name (a port-forward, an ingress): their issuer is what discovery says.
+        let discovery =
+            get_json(&http, &format!("{base}/.well-known/openid-configuration")).await?;
+        let iss = discovery["issuer"]
+            .as_str()
+            .with_context(|| format!("{base}: discovery names no issuer"))?
+            .to_string();
+        let jwks = get_json(&http, &format!("{base}/.well-known/jwks.json")).await?;
         fin.issuers.insert(name.clone(), iss);
         fin.jwks.insert(name, jwks);
     }
@@ -215,6 +217,26 @@ pub async fn observe(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     Ok(fin)
+}
+
+/// GET `url` (within 10 s); its body as JSON, if the status is 200.
+async fn get_json(http: &HttpClient, url: &str) -> anyhow::Result<Value> {
+    let uri: Uri = url.parse().with_context(|| format!("bad URL {url}"))?;
+    let call = async {
+        let response = http.get(uri).await.with_context(|| format!("GET {url}"))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .with_context(|| format!("GET {url}: reading the body"))?
+            .to_bytes();
+        anyhow::ensure!(status == StatusCode::OK, "GET {url}: {status}");
+        serde_json::from_slice(&body).with_context(|| format!("{url}: not JSON"))
+    };
+    tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .with_context(|| format!("GET {url} timed out"))?
 }
 
 /// A token that did not verify against one gateway's JWKS.

@@ -272,7 +272,8 @@ pub struct RunArgs {
     #[arg(long = "store", value_name = "ADDR", requires = "attach")]
     pub store: Vec<String>,
     /// With --attach: a gateway's gRPC address and its public HTTP base URL (its issuer's
-    /// prefix; https only without the tokens workload, which speaks plain http), e.g. 127.0.0.1:50051=http://127.0.0.1:8080 (repeat for each).
+    /// prefix; https is checked against --ca when given, else the web PKI roots), e.g.
+    /// 127.0.0.1:50051=http://127.0.0.1:8080 (repeat for each).
     #[arg(long = "gateway", value_name = "GRPC_ADDR=HTTP_BASE", requires = "attach",
           value_parser = parse_gateway)]
     pub gateway: Vec<GatewayAddr>,

@@ -258,6 +258,9 @@ async fn a_store_and_a_gateway_speak_tls_with_certificates_from_signet_certs() {
         tls_cert.as_str(),
         "--tls-key",
         tls_key.as_str(),
+        // Its keys sign 10 s after they are published, not 70 s (for the chaos run below).
+        "--jwks-max-age-secs",
+        "0",
     ]);
     let gateway = ChildProcess::start(bin(), &args, Duration::from_secs(60)).await;
     let grpc = gateway.ready["grpc_addr"].as_str().unwrap().to_string();
@@ -297,6 +300,76 @@ async fn a_store_and_a_gateway_speak_tls_with_certificates_from_signet_certs() {
         "list-pools",
     ];
     refused(&no_ca, &run(&no_ca).await, "--ca");
+
+    // `signet chaos run --attach` drives this TLS cluster: the stores with the operator's
+    // certificate, the admin API and the token endpoint over https, checked against the
+    // CA. The HTTP base is the listener's own port, not the public URL the tokens name
+    // (as behind a port-forward): the issuer comes from the pool's discovery document.
+    let http_port = gateway.ready["http_addr"]
+        .as_str()
+        .unwrap()
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .to_string();
+    let health = ["health", "--endpoint", &https, "--ca", &ca];
+    signet_testkit::wait_for_async(
+        "the gateway ready to sign",
+        Duration::from_secs(60),
+        || async { run(&health).await.status.success().then_some(()) },
+    )
+    .await;
+    let run_dir = s(&dir.path().join("chaos"));
+    let gateway_addr = format!("localhost:{port}=https://localhost:{http_port}");
+    let chaos = [
+        "chaos",
+        "run",
+        "--attach",
+        "--store",
+        &api,
+        "--gateway",
+        &gateway_addr,
+        "--ca",
+        &ca,
+        "--cert",
+        &f("operator-ops.crt"),
+        "--key",
+        &f("operator-ops.key"),
+        "--admin-secret",
+        "admin-secret-0123456789",
+        "--workloads",
+        "sign-ups,tokens",
+        "--clients",
+        "4",
+        "--faults",
+        "pause-gateway",
+        "--fault-command",
+        "pause-gateway=true",
+        "--duration-s",
+        "6",
+        "--fault-every-ms",
+        "1000",
+        "--fault-for-ms",
+        "500",
+        "--seed",
+        "5",
+        "--json",
+        "--dir",
+        &run_dir,
+    ];
+    let out = run(&chaos).await;
+    let report = ok(&chaos, &out);
+    assert_eq!(report["anomalies"], 0, "{report:#}");
+    let tokens = &report["workloads"]["tokens"];
+    assert!(
+        tokens["operations"]["ok"].as_u64().unwrap() > 5,
+        "tokens were issued over https: {report:#}"
+    );
+    assert_eq!(
+        tokens["verified"].as_u64().unwrap() + tokens["expired"].as_u64().unwrap(),
+        tokens["operations"]["ok"].as_u64().unwrap(),
+        "{report:#}"
+    );
 
     assert_eq!(gateway.terminate(Duration::from_secs(20)).await, Some(0));
     assert_eq!(store.terminate(Duration::from_secs(20)).await, Some(0));
