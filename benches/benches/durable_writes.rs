@@ -19,6 +19,10 @@
 //! * `BENCH_FSYNC_SECS` — seconds of the raw 4 KiB append + fdatasync probe (default 1; 0
 //!   skips it).
 
+/// The allocator the server binary uses (crates/signet/src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use signet_core::{Command, CreateUser, CreateUserPool, Outcome, User, UserPool, UserStatus};
 use signet_store::{StoreClient, StoreConfig};
 use signet_testkit::TestCluster;
