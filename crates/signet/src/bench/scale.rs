@@ -4,7 +4,8 @@
 //! bulk-imports users through the import-job API, and measures: the import
 //! rate; disk and RSS per node; password sign-in latency for random users against a
 //! 1,000-user pool; ListUsers `email ^= …` latency; how long a new node takes to join
-//! (catching up from a snapshot) and a restarted node to serve again.
+//! (catching up from a snapshot) and a restarted node to serve again; a backup's size and
+//! time.
 
 use super::mix::spread;
 use super::scale_import::{import, pool, username, PASSWORD};
@@ -337,6 +338,15 @@ async fn measure(args: &ScaleArgs, c: &mut Cluster) -> anyhow::Result<Value> {
     let restart_s = t.elapsed().as_secs_f64();
     c.stores.push(restarted);
 
+    // A backup of the whole state, as `signet cluster backup --out` makes it (the leader
+    // streams its snapshot; the file is checked whole before it is named).
+    say("backup");
+    let backup_file = c.root.join("scale.backup");
+    let t = Instant::now();
+    let backup = signet_store::download_backup(&store, &backup_file).await?;
+    let backup_s = t.elapsed().as_secs_f64();
+    std::fs::remove_file(&backup_file)?;
+
     let base_p99 = base.value_at_quantile(0.99) as f64;
     let big_p99 = big_h.value_at_quantile(0.99) as f64;
     let list_p99_ms = list_h.value_at_quantile(0.99) as f64 / 1000.0;
@@ -367,6 +377,8 @@ async fn measure(args: &ScaleArgs, c: &mut Cluster) -> anyhow::Result<Value> {
         "snapshot": {"index": snapshot_index, "purged": purged, "build_s": snapshot_s},
         "join": {"seconds": join_s, "installed_snapshot_index": s4.snapshot_index},
         "restart": {"node": name, "seconds_to_caught_up": restart_s},
+        "backup": {"bytes": backup.bytes, "rows": backup.rows, "index": backup.index,
+                   "seconds": backup_s},
         "nodes_at_end": node_sizes(c),
     }))
 }

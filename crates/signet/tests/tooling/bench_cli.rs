@@ -308,6 +308,14 @@ async fn scale_runs_a_cluster_of_its_own() {
         "{r}"
     );
     assert_eq!(r["targets"]["restart_serves_again_under_30_s"], true, "{r}");
+    // The backup holds at least the imported users, at or past the snapshot's index.
+    assert!(r["backup"]["rows"].as_u64().unwrap() > 600, "{r}");
+    assert!(r["backup"]["index"].as_u64().unwrap() >= snap, "{r}");
+    assert!(r["backup"]["bytes"].as_u64().unwrap() > 600 * 100, "{r}");
+    assert!(
+        !root.join("scale.backup").exists(),
+        "the backup file is removed"
+    );
     assert_eq!(r["nodes_at_end"].as_array().unwrap().len(), 4);
     for n in r["nodes_at_end"].as_array().unwrap() {
         assert!(n["disk_mb"].as_f64().unwrap() > 0.0, "{r}");
