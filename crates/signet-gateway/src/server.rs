@@ -37,6 +37,12 @@ impl GatewayHandle {
         self.http_addr
     }
 
+    /// The store API addresses this gateway reaches: its `--store` list, then the members
+    /// it has learned from the stores since.
+    pub fn store_endpoints(&self) -> Vec<String> {
+        self.gateway.store.client().endpoints()
+    }
+
     /// Whether the gateway is ready and says so on its health endpoints.
     pub fn is_ready(&self) -> bool {
         self.gateway.is_ready()
@@ -115,6 +121,11 @@ pub async fn start(
             gateway.cfg.clock.clone(),
             gateway.cfg.store_probe_interval,
             gateway.cfg.store_probe_timeout,
+            stop_rx.clone(),
+        )),
+        tokio::spawn(crate::store::members_loop(
+            gateway.store.clone(),
+            crate::store::MEMBERS_REFRESH,
             stop_rx.clone(),
         )),
         tokio::spawn(keys::key_lifecycle(lifecycle, stop_rx.clone())),

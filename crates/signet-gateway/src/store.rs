@@ -73,6 +73,29 @@ impl Store {
     }
 }
 
+/// How often a gateway asks the stores for their membership.
+pub(crate) const MEMBERS_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keep the store client's member list current until `stop`: a store replaced under a new
+/// address (a wiped node joined under a new id, a moved machine) is reached without
+/// restarting the gateway with a new `--store` list, even once every store it was started
+/// with is gone.
+pub(crate) async fn members_loop(
+    store: Store,
+    interval: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = store.client.refresh_members().await {
+            tracing::debug!("store membership not refreshed: {e}");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
 /// Cognito's page sizes: 0 (unset) means the maximum, 60.
 pub(crate) fn page_size(limit: usize) -> usize {
     if limit == 0 {

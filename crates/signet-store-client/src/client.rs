@@ -125,7 +125,12 @@ pub struct Written {
 }
 
 struct Inner {
+    /// The members given at construction (seeds: names an operator keeps valid).
     endpoints: Vec<String>,
+    /// Members' API addresses learned since (see [`StoreClient::refresh_members`]) that
+    /// are not among `endpoints`: a store replaced under a new address stays reachable
+    /// after every seed is gone.
+    learned: Mutex<Vec<String>>,
     channels: Mutex<HashMap<String, Channel>>,
     leader: Mutex<Option<String>>,
     next: Mutex<usize>,
@@ -205,6 +210,7 @@ impl StoreClient {
         StoreClient {
             inner: Arc::new(Inner {
                 endpoints,
+                learned: Mutex::default(),
                 channels: Mutex::default(),
                 leader: Mutex::default(),
                 next: Mutex::default(),
@@ -237,10 +243,61 @@ impl StoreClient {
                 return l;
             }
         }
+        let known = self.endpoints();
         let mut next = self.inner.next.lock().expect("client lock");
-        let e = self.inner.endpoints[*next % self.inner.endpoints.len()].clone();
+        let e = known[*next % known.len()].clone();
         *next += 1;
         e
+    }
+
+    /// Every member address this client knows: the seeds, then those learned.
+    pub fn endpoints(&self) -> Vec<String> {
+        let learned = self.inner.learned.lock().expect("client lock");
+        self.inner
+            .endpoints
+            .iter()
+            .chain(learned.iter())
+            .cloned()
+            .collect()
+    }
+
+    /// Remember `addr` (a leader named in a redirect) if it is neither a seed nor known.
+    fn learn(&self, addr: &str) {
+        if self.inner.endpoints.iter().any(|e| e == addr) {
+            return;
+        }
+        let mut learned = self.inner.learned.lock().expect("client lock");
+        if !learned.iter().any(|e| e == addr) {
+            learned.push(addr.to_string());
+        }
+    }
+
+    /// Ask a member for the membership and keep the API addresses of its members that
+    /// are not seeds (replacing what was learned before: a removed member is forgotten).
+    /// Returns every address known afterwards. A gateway calls this periodically, so that
+    /// stores replaced under new addresses (a wiped node joined under a new id, a VM
+    /// moved) stay reachable without restarting it with a new `--store` list.
+    pub async fn refresh_members(&self) -> Result<Vec<String>, ClientError> {
+        let reply = self
+            .retry(false, |ch| async move {
+                ClusterClient::new(ch)
+                    .status(pb::StatusRequest {})
+                    .await
+                    .map(|r| r.into_inner())
+            })
+            .await?;
+        let members: Vec<String> = reply
+            .members
+            .iter()
+            .filter_map(|m| m.node.as_ref())
+            .map(|n| n.api_addr.clone())
+            .filter(|a| !a.is_empty() && !self.inner.endpoints.contains(a))
+            .collect();
+        // A member answering with no membership (not yet joined) teaches nothing.
+        if !reply.members.is_empty() {
+            *self.inner.learned.lock().expect("client lock") = members;
+        }
+        Ok(self.endpoints())
     }
 
     /// The next member in turn, skipping `skip` (the one that just failed to answer)
@@ -248,7 +305,7 @@ impl StoreClient {
     fn pick_other_than(&self, skip: Option<&str>) -> String {
         let first = self.pick(false);
         match skip {
-            Some(s) if s == first && self.inner.endpoints.len() > 1 => self.pick(false),
+            Some(s) if s == first && self.endpoints().len() > 1 => self.pick(false),
             _ => first,
         }
     }
@@ -312,6 +369,7 @@ impl StoreClient {
                     match classify(&status) {
                         Verdict::Redirect(addr) => match search.redirected(&addr) {
                             None => {
+                                self.learn(&addr);
                                 *self.inner.leader.lock().expect("client lock") =
                                     Some(addr.clone());
                                 target = addr;

@@ -59,7 +59,8 @@ pub struct DevArgs {
 
 #[derive(Args, Debug)]
 pub struct GatewayArgs {
-    /// Store API addresses, comma-separated (any members; the leader is found).
+    /// Store API addresses, comma-separated (any members; the leader is found, and
+    /// members added later are learned from the stores every 5 s).
     #[arg(long, env = "SIGNET_STORE")]
     pub store: String,
     /// Listen address of the public gRPC API.
