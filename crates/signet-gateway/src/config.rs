@@ -98,6 +98,10 @@ pub struct GatewayConfig {
     /// A running import is this gateway's until this long after its last chunk; after
     /// that, StartUserImportJob on any gateway resumes it.
     pub import_lease: Duration,
+    /// Learn the store members' addresses from the stores (every few seconds), beside the
+    /// ones the gateway was started with. Off: reach only those (stores whose advertised
+    /// addresses this gateway cannot route to, or a gateway pinned to one member).
+    pub store_discovery: bool,
     /// Time between store-quorum probes (one linearizable read each); readiness follows the
     /// latest.
     pub store_probe_interval: Duration,
@@ -296,6 +300,7 @@ impl GatewayConfig {
             import_max_rows: 1_000_000,
             import_chunk_rows: 500,
             import_lease: Duration::from_secs(60),
+            store_discovery: true,
             store_probe_interval: Duration::from_secs(1),
             // Longer than a leader election (about one election timeout, 0.5-1 s by
             // default), so a normal failover does not flip readiness.

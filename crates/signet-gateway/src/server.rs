@@ -123,11 +123,6 @@ pub async fn start(
             gateway.cfg.store_probe_timeout,
             stop_rx.clone(),
         )),
-        tokio::spawn(crate::store::members_loop(
-            gateway.store.clone(),
-            crate::store::MEMBERS_REFRESH,
-            stop_rx.clone(),
-        )),
         tokio::spawn(keys::key_lifecycle(lifecycle, stop_rx.clone())),
         tokio::spawn(crate::audit::writer_loop(
             crate::audit::Writer {
@@ -146,6 +141,13 @@ pub async fn start(
         api::grpc::serve(gateway.clone(), limiter.clone(), grpc, stop_rx.clone()),
         api::http::serve(gateway.clone(), limiter, http, stop_rx.clone()),
     ];
+    if gateway.cfg.store_discovery {
+        tasks.push(tokio::spawn(crate::store::members_loop(
+            gateway.store.clone(),
+            crate::store::MEMBERS_REFRESH,
+            stop_rx.clone(),
+        )));
+    }
     // Rotated certificates (public, and the one presented to the stores) are picked up
     // without a restart.
     let store_tls = match gateway.store.client().transport() {

@@ -261,17 +261,6 @@ impl StoreClient {
             .collect()
     }
 
-    /// Remember `addr` (a leader named in a redirect) if it is neither a seed nor known.
-    fn learn(&self, addr: &str) {
-        if self.inner.endpoints.iter().any(|e| e == addr) {
-            return;
-        }
-        let mut learned = self.inner.learned.lock().expect("client lock");
-        if !learned.iter().any(|e| e == addr) {
-            learned.push(addr.to_string());
-        }
-    }
-
     /// Ask a member for the membership and keep the API addresses of its members that
     /// are not seeds (replacing what was learned before: a removed member is forgotten).
     /// Returns every address known afterwards. A gateway calls this periodically, so that
@@ -369,7 +358,6 @@ impl StoreClient {
                     match classify(&status) {
                         Verdict::Redirect(addr) => match search.redirected(&addr) {
                             None => {
-                                self.learn(&addr);
                                 *self.inner.leader.lock().expect("client lock") =
                                     Some(addr.clone());
                                 target = addr;

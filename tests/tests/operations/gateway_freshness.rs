@@ -16,9 +16,10 @@ async fn a_lagging_change_stream_makes_the_gateway_not_ready() {
         .into_iter()
         .find(|i| *i != leader)
         .unwrap();
-    // The gateway knows only the follower: its change stream comes from there (reads are
-    // redirected to the leader).
+    // The gateway knows only the follower and learns no other member: its change stream
+    // comes from there (reads are redirected to the leader).
     let mut cfg = test_gateway_config();
+    cfg.store_discovery = false;
     cfg.password = signet_crypto::PasswordParams {
         m_kib: 1024,
         t: 1,

@@ -63,6 +63,10 @@ pub struct GatewayArgs {
     /// members added later are learned from the stores every 5 s).
     #[arg(long, env = "SIGNET_STORE")]
     pub store: String,
+    /// Reach only the stores of --store: do not learn the other members' addresses from
+    /// the stores (for advertised addresses this gateway cannot route to).
+    #[arg(long, env = "SIGNET_NO_STORE_DISCOVERY")]
+    pub no_store_discovery: bool,
     /// Listen address of the public gRPC API.
     #[arg(long, default_value = "127.0.0.1:7410", env = "SIGNET_GRPC_ADDR")]
     pub grpc_addr: String,

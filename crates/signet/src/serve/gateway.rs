@@ -124,6 +124,7 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     let http = bind(&args.http_addr, "gateway HTTP").await?;
     let mut cfg = GatewayConfig::new(&args.public_url, args.admin_secret.clone(), server_secret);
     cfg.jwks_max_age = Duration::from_secs(args.jwks_max_age_secs);
+    cfg.store_discovery = !args.no_store_discovery;
     cfg.key_lease = Duration::from_secs(args.key_lease_secs);
     cfg.serving.request_timeout = Duration::from_millis(args.request_timeout_ms);
     cfg.serving.max_in_flight = args.max_in_flight;
