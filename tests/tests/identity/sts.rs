@@ -2386,7 +2386,9 @@ async fn boto3_cognito_identity_trades_an_id_token_for_credentials() {
 /// configured only by environment variables (a token file holding a Signet ID token, the
 /// role's ARN, the STS endpoint) gets Signet credentials with AssumeRoleWithWebIdentity
 /// over STS's query protocol, and signs GetCallerIdentity with them; the answer names the
-/// assumed role. A token the role does not trust gets STS's error.
+/// assumed role. The token file ends in a newline, as one written by `jq -r` or `echo`
+/// does. A token the role does not trust gets STS's error, and so does a DurationSeconds
+/// that is not a number (never read as the default).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_aws_sdks_web_identity_provider_gets_signet_credentials() {
     let env = TestEnv::start(1, 1).await;
@@ -2403,7 +2405,7 @@ async fn the_aws_sdks_web_identity_provider_gets_signet_credentials() {
             )
         })
     };
-    let out = run(alice.id_token.clone()).await.unwrap();
+    let out = run(format!("{}\n", alice.id_token)).await.unwrap();
     assert_eq!(
         out["caller"]["Arn"], "arn:signet:sts:::assumed-role/pod-role/pod-session",
         "{out}"
@@ -2416,6 +2418,27 @@ async fn the_aws_sdks_web_identity_provider_gets_signet_credentials() {
     );
     let out = run("not-a-token".into()).await.unwrap();
     assert_eq!(out["error"]["Code"], "InvalidIdentityToken", "{out}");
+
+    let form = oauth2::url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "AssumeRoleWithWebIdentity")
+        .append_pair("Version", "2011-06-15")
+        .append_pair("RoleArn", &role_arn_of("pod-role"))
+        .append_pair("RoleSessionName", "pod-session")
+        .append_pair("WebIdentityToken", &alice.id_token)
+        .append_pair("DurationSeconds", "an hour")
+        .finish();
+    let head = format!(
+        "POST / HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}",
+        form.len()
+    );
+    let addr = env.a().http_addr().to_string();
+    let (status, _, body) = crate::support::http::raw(&addr, &head, form.as_bytes()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("<Code>ValidationError</Code>") && body.contains("an hour"),
+        "{body}"
+    );
 }
 
 /// boto3's STS client at the gateway with `creds` (temporary credentials): each of

@@ -95,6 +95,23 @@ fn credentials_xml(c: &pb::CredentialsType) -> String {
     )
 }
 
+/// `DurationSeconds` as given (absent: 0, the default); anything but a whole number is
+/// AWS's `ValidationError`, never read as the default.
+fn duration<T: std::str::FromStr + Default>(
+    form: &HashMap<String, String>,
+) -> Result<T, Box<Response>> {
+    match form.get("DurationSeconds").map(|v| v.trim()) {
+        None | Some("") => Ok(T::default()),
+        Some(v) => v.parse().map_err(|_| {
+            Box::new(error(
+                "ValidationError",
+                &format!("DurationSeconds must be a whole number of seconds, not {v:?}"),
+                StatusCode::BAD_REQUEST,
+            ))
+        }),
+    }
+}
+
 /// Answer the form `body` (`Action=…`).
 pub(super) async fn call(gw: &Arc<Gateway>, req: &SignedRequest<'_>) -> Response {
     let form: HashMap<String, String> =
@@ -103,11 +120,17 @@ pub(super) async fn call(gw: &Arc<Gateway>, req: &SignedRequest<'_>) -> Response
     let api = StsApi { gw: gw.clone() };
     match get("Action").as_str() {
         "AssumeRoleWithWebIdentity" => {
+            let duration_seconds = match duration(&form) {
+                Ok(d) => d,
+                Err(r) => return *r,
+            };
             let r = pb::AssumeRoleWithWebIdentityRequest {
                 role_arn: get("RoleArn"),
                 role_session_name: get("RoleSessionName"),
-                web_identity_token: get("WebIdentityToken"),
-                duration_seconds: get("DurationSeconds").parse().unwrap_or(0),
+                // The SDKs send the token file's bytes as they are; a file written by
+                // `echo` or `jq -r` ends in a newline, which is no part of a JWT.
+                web_identity_token: get("WebIdentityToken").trim().to_string(),
+                duration_seconds,
                 policy: get("Policy"),
             };
             match api
@@ -187,11 +210,15 @@ async fn assume_role(
         Ok(t) => t,
         Err(r) => return *r,
     };
+    let duration_seconds = match duration(form) {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     let input = crate::sts::AssumeRoleInput {
         role_arn: get("RoleArn"),
         role_session_name: get("RoleSessionName"),
         web_identity_token: String::new(),
-        duration_seconds: get("DurationSeconds").parse().unwrap_or(0),
+        duration_seconds,
         policy: get("Policy"),
     };
     match gw.sts.assume_role(&token, input).await {
