@@ -82,19 +82,46 @@ impl StateMachineStore {
     /// Open the state machine under `dir` with the default page cache
     /// ([`crate::node::DEFAULT_SM_CACHE_BYTES`]).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        Self::open_with(dir, crate::node::DEFAULT_SM_CACHE_BYTES)
+        Self::open_with(dir, crate::node::DEFAULT_SM_CACHE_BYTES, None)
     }
 
     /// Open the state machine under `dir`, its page cache bounded by `cache_bytes`,
     /// restoring the latest snapshot when sled is behind it or an install was interrupted.
-    pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+    /// `compression` (a zstd level, 1–22) applies to a new state machine only: sled fixes
+    /// it when it creates its files, so an existing one keeps what it was made with.
+    pub fn open_with(
+        dir: &Path,
+        cache_bytes: u64,
+        compression: Option<i32>,
+    ) -> Result<Self, StoreError> {
         let sm_dir = dir.join("sm");
         crate::durable::create_dirs(&sm_dir).map_err(|e| StoreError::io("state machine dir", e))?;
+        let made_with =
+            sled_compression_of(&sm_dir).map_err(|e| StoreError::io("state machine config", e))?;
+        let compress = match made_with {
+            Some(existing) => {
+                if existing != compression.is_some() {
+                    tracing::warn!(
+                        compressed = existing,
+                        "the state machine keeps the compression it was created with"
+                    );
+                }
+                existing
+            }
+            None => compression.is_some(),
+        };
         let db = sled::Config::new()
             .path(&sm_dir)
             .cache_capacity(cache_bytes)
+            .use_compression(compress)
+            .compression_factor(compression.unwrap_or(1).clamp(1, 22))
             .open()?;
-        // sled creates its files without syncing their directory.
+        // sled creates its files without syncing them or their directory. Its `conf` says
+        // whether the pages are compressed: lost to a power loss, it would be written again
+        // from the flags of the next start, which may differ.
+        std::fs::File::open(sm_dir.join("conf"))
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::io("state machine config", e))?;
         crate::durable::sync_dir(&sm_dir).map_err(|e| StoreError::io("state machine dir", e))?;
         let tree = db.open_tree("state")?;
         let snapshots = SnapshotDir::open(&dir.join("snapshots"))
@@ -425,7 +452,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         .map_err(|e| sm_err(ErrorVerb::Read, e));
         SnapshotBuilder {
             sm: self.clone(),
-            cut: cut.map(|enc| (meta, enc, path)),
+            cut: cut.map(|enc| (meta, std::sync::Mutex::new(enc), path)),
         }
     }
 
@@ -514,7 +541,15 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 /// Finishes (checksum, fsync) and adopts a snapshot cut written on the state-machine task.
 pub struct SnapshotBuilder {
     sm: StateMachineStore,
-    cut: Result<(SnapshotMeta, snapshot::FileEncoder, std::path::PathBuf), StorageError>,
+    /// The encoder sits in a mutex only to make the builder `Sync` (zstd's context is not).
+    cut: Result<
+        (
+            SnapshotMeta,
+            std::sync::Mutex<snapshot::FileEncoder>,
+            std::path::PathBuf,
+        ),
+        StorageError,
+    >,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
@@ -531,7 +566,10 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         let last = meta.last_log_id.map(|l| l.index);
         let saving = sm.clone();
         let saved = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            snapshot::finish_file(enc)?;
+            snapshot::finish_file(
+                enc.into_inner()
+                    .map_err(|_| std::io::Error::other("a snapshot encoder was poisoned"))?,
+            )?;
             // A newer snapshot installed meanwhile stays; this one is dropped.
             saving
                 .inner
@@ -559,5 +597,72 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
                 std::io::Error::other("the snapshot just saved is gone"),
             ))),
         }
+    }
+}
+
+/// Whether the sled database in `sm_dir` was created compressed; None when there is none
+/// yet. sled writes its storage parameters as `name: value` lines to `conf`.
+fn sled_compression_of(sm_dir: &Path) -> std::io::Result<Option<bool>> {
+    let conf = match std::fs::read(sm_dir.join("conf")) {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if conf.len() <= 8 {
+        // What sled itself takes for no configuration (a file cut short before it synced).
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&conf);
+    let value = text
+        .lines()
+        .find_map(|l| l.strip_prefix("use_compression: "))
+        .map(str::trim);
+    match value {
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        other => Err(std::io::Error::other(format!(
+            "sled's conf names no use_compression ({other:?})"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod compression_tests {
+    use super::*;
+
+    /// A state machine made compressed stays compressed when reopened without asking (sled
+    /// refuses to open it otherwise), its rows read back; one made plain stays plain.
+    #[test]
+    fn the_compression_a_state_machine_was_made_with_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let row = vec![7u8; 4096];
+        {
+            let sm = StateMachineStore::open_with(tmp.path(), 8 << 20, Some(3)).unwrap();
+            sm.inner.tree.insert(b"k", row.clone()).unwrap();
+            sm.inner.db.flush().unwrap();
+        }
+        let sm_dir = tmp.path().join("sm");
+        assert_eq!(sled_compression_of(&sm_dir).unwrap(), Some(true));
+        {
+            let sm = StateMachineStore::open_with(tmp.path(), 8 << 20, None).unwrap();
+            assert_eq!(sm.inner.tree.get(b"k").unwrap().as_deref(), Some(&row[..]));
+        }
+        assert_eq!(sled_compression_of(&sm_dir).unwrap(), Some(true));
+
+        let plain = tempfile::tempdir().unwrap();
+        drop(StateMachineStore::open_with(plain.path(), 8 << 20, None).unwrap());
+        assert_eq!(
+            sled_compression_of(&plain.path().join("sm")).unwrap(),
+            Some(false)
+        );
+        drop(StateMachineStore::open_with(plain.path(), 8 << 20, Some(3)).unwrap());
+        assert_eq!(
+            sled_compression_of(&plain.path().join("sm")).unwrap(),
+            Some(false)
+        );
+        assert_eq!(
+            sled_compression_of(&tmp.path().join("nothing")).unwrap(),
+            None
+        );
     }
 }

@@ -76,7 +76,7 @@ fn installing_a_snapshot_takes_no_more_memory_than_the_snapshot_and_the_cache() 
     let size_mb = write_snapshot(tmp.path(), 250_000, 500);
     let before = status_mb("VmRSS:");
     // Opening a data dir whose state machine is behind its snapshot installs the snapshot.
-    let sm = StateMachineStore::open_with(tmp.path(), CACHE_MB << 20).expect("open");
+    let sm = StateMachineStore::open_with(tmp.path(), CACHE_MB << 20, None).expect("open");
     let peak = status_mb("VmHWM:");
     assert_eq!(
         sm.last_applied().expect("applied").map(|l| l.index),

@@ -38,6 +38,15 @@ pub(super) fn say(m: &str) {
 /// minutes at ten million users; the default 30 s is for small stores).
 const JOIN_CATCH_UP: [&str; 2] = ["--join-catch-up-secs", "1200"];
 
+/// The flags every store of the run gets.
+fn store_flags(args: &ScaleArgs) -> Vec<String> {
+    let mut f: Vec<String> = JOIN_CATCH_UP.iter().map(|s| s.to_string()).collect();
+    if let Some(level) = args.state_compression {
+        f.extend(["--state-compression".to_string(), level.to_string()]);
+    }
+    f
+}
+
 struct Cluster(LocalCluster);
 
 impl std::ops::Deref for Cluster {
@@ -54,11 +63,11 @@ impl std::ops::DerefMut for Cluster {
 }
 
 impl Cluster {
-    async fn start(root: &Path) -> anyhow::Result<Cluster> {
+    async fn start(root: &Path, args: &ScaleArgs) -> anyhow::Result<Cluster> {
         // A large store takes longer than the defaults allow to upload its CSV (one
         // request) and to hand a joining node its snapshot: raise both.
         let at = crate::procs::Placement {
-            store_flags: JOIN_CATCH_UP.iter().map(|s| s.to_string()).collect(),
+            store_flags: store_flags(args),
             gateway_flags: ["--request-timeout-ms", "1800000"]
                 .iter()
                 .map(|s| s.to_string())
@@ -111,7 +120,7 @@ pub async fn run(args: &ScaleArgs) -> anyhow::Result<()> {
         "starting 3 store nodes and a gateway in {} (logs there)",
         root.display()
     ));
-    let mut cluster = Cluster::start(&root).await?;
+    let mut cluster = Cluster::start(&root, args).await?;
     let result = measure(args, &mut cluster).await;
     cluster.stop().await;
     if let Some(t) = temp.filter(|_| !args.keep_dir) {
@@ -297,7 +306,7 @@ async fn measure(args: &ScaleArgs, c: &mut Cluster) -> anyhow::Result<Value> {
     let seed = c.stores[0].field("api_addr");
     let target = store.status_of(&leader_api).await?.last_applied;
     let mut join_args = store_args(&c.root, 4, Some(&leader_api_or(&leader_api, &seed)));
-    join_args.extend(JOIN_CATCH_UP.iter().map(|s| s.to_string()));
+    join_args.extend(store_flags(args));
     join_args.extend(c.store_tls_flags(4, LOOPBACK)?);
     let t = Instant::now();
     let joined = Proc::spawn(

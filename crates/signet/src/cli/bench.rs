@@ -186,6 +186,9 @@ pub struct ScaleArgs {
     pub dir: Option<PathBuf>,
     #[arg(long)]
     pub keep_dir: bool,
+    /// Start the stores with `--state-compression LEVEL`.
+    #[arg(long, value_name = "LEVEL", value_parser = clap::value_parser!(i32).range(1..=22))]
+    pub state_compression: Option<i32>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -269,6 +269,11 @@ pub struct StoreArgs {
     /// working set.
     #[arg(long, default_value_t = 256, env = "SIGNET_CACHE_MB", value_parser = clap::value_parser!(u64).range(8..=1_048_576))]
     pub cache_mb: u64,
+    /// Compress the state machine's pages with zstd at this level (1–22; 1 is fastest). A
+    /// new data dir only: an existing one keeps what it was created with. Measured at
+    /// 200,000 users: about a third of the disk, about half the import rate.
+    #[arg(long, value_name = "LEVEL", env = "SIGNET_STATE_COMPRESSION", value_parser = clap::value_parser!(i32).range(1..=22))]
+    pub state_compression: Option<i32>,
     /// Recent log entries kept in memory for followers catching up, MiB.
     #[arg(long, default_value_t = 128, env = "SIGNET_LOG_CACHE_MB", value_parser = clap::value_parser!(u64).range(8..=1_048_576))]
     pub log_cache_mb: u64,

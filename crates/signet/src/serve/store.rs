@@ -209,6 +209,7 @@ pub async fn store(args: StoreArgs) -> anyhow::Result<()> {
     config.keep_logs_after_snapshot = args.keep_logs_after_snapshot;
     config.restore = args.restore.clone();
     config.sm_cache_bytes = args.cache_mb * 1024 * 1024;
+    config.sm_compression = args.state_compression;
     config.log_limits.cache_bytes = (args.log_cache_mb * 1024 * 1024) as usize;
     config.key_housekeeping.lease_grace = Duration::from_secs(args.key_lease_grace_secs);
     let ops = match &args.metrics_addr {
