@@ -38,7 +38,9 @@ pub use apply::{
     VerifyTotp,
 };
 pub use apply::{DeleteAdminAccessKey, PutAdminAccessKey};
-pub use codec::{decode_record, encode_record, RECORD_FORMAT_VERSION};
+pub use codec::{
+    decode_record, encode_record, record_json, RECORD_FORMAT_VERSION, RECORD_FORMAT_ZSTD_DICT,
+};
 pub use command::{Command, Request, RequestId, LOG_FORMAT_VERSION, MAX_PROPOSER_SKEW};
 pub use error::{CoreError, KvError};
 pub use kv::{ChangedKey, KvRead, KvTxn, Row, Table};

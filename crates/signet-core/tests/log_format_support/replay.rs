@@ -110,11 +110,11 @@ fn diff(before: &MemKv, after: &MemKv, out: &mut String) {
     }
 }
 
-/// A record (version byte 1, then JSON) as `v1 {json}`; anything else escaped.
+/// A record as `v{version} {its JSON}` (version 2 decompressed); anything else escaped.
 fn show(value: &[u8]) -> String {
-    if let Some((&1, body)) = value.split_first() {
-        if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
-            return format!("v1 {}", String::from_utf8_lossy(body));
+    if let Ok(json) = signet_core::record_json(value) {
+        if serde_json::from_slice::<serde_json::Value>(&json).is_ok() {
+            return format!("v{} {}", value[0], String::from_utf8_lossy(&json));
         }
     }
     value.escape_ascii().to_string()
