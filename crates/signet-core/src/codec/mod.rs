@@ -104,6 +104,23 @@ pub fn record_json(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
     }
 }
 
+/// The size of a stored record's JSON, which is what a reply carrying it costs (version 2
+/// says it in its frame header; an unreadable header counts as the stored bytes).
+pub fn record_json_len(bytes: &[u8]) -> usize {
+    match bytes.split_first() {
+        Some((&RECORD_FORMAT_ZSTD_DICT, body)) => {
+            let size = zstd_safe::get_frame_content_size(body);
+            if size <= MAX_RECORD_BYTES {
+                size as usize
+            } else {
+                body.len()
+            }
+        }
+        Some((_, body)) => body.len(),
+        None => 0,
+    }
+}
+
 /// Decode a record read from `table`.
 pub fn decode_record<T: DeserializeOwned>(table: Table, bytes: &[u8]) -> Result<T, KvError> {
     let corrupt = |reason: String| KvError::Corrupt {

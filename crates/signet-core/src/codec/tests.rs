@@ -114,3 +114,17 @@ fn damaged_records_are_corrupt_not_panics() {
         );
     }
 }
+
+/// What a record costs in a reply is its JSON, not what it takes on disk.
+#[test]
+fn a_records_reply_size_is_its_json() {
+    let u = user(4);
+    let json = serde_json::to_vec(&u).unwrap().len();
+    let stored = encode_record(&u);
+    assert_eq!(stored[0], RECORD_FORMAT_ZSTD_DICT);
+    assert_eq!(record_json_len(&stored), json);
+    let mut v1 = vec![1u8];
+    v1.extend(serde_json::to_vec(&u).unwrap());
+    assert_eq!(record_json_len(&v1), json);
+    assert_eq!(record_json_len(&[]), 0);
+}

@@ -28,12 +28,13 @@ pub(crate) fn within_budget<T>(mut items: Vec<T>, size: impl Fn(&T) -> usize) ->
     (items, cut)
 }
 
-/// Decode raw rows into one page, cut to the size budget.
+/// Decode raw rows into one page, cut to the size budget. The budget counts each record's
+/// decoded size: a compressed record is small on disk and large in a reply.
 pub(crate) fn decode_page<T: serde::de::DeserializeOwned>(
     table: Table,
     rows: Vec<Row>,
 ) -> Result<(Vec<T>, bool), KvError> {
-    let (rows, cut) = within_budget(rows, |(k, v)| k.len() + v.len());
+    let (rows, cut) = within_budget(rows, |(k, v)| k.len() + crate::codec::record_json_len(v));
     Ok((decode_all(table, rows)?, cut))
 }
 
