@@ -42,6 +42,13 @@ thread_local! {
     static DCTX: RefCell<zstd_safe::DCtx<'static>> = RefCell::new(zstd_safe::create_dctx());
 }
 
+/// The decoded size a version-2 body's frame header states, if it is one we accept (zstd's
+/// "unknown" and "error" sizes are near `u64::MAX`, so they are refused with the rest).
+fn frame_size(body: &[u8]) -> Option<u64> {
+    let size = zstd_safe::get_frame_content_size(body);
+    (size <= MAX_RECORD_BYTES).then_some(size)
+}
+
 /// Encode a record for storage.
 pub fn encode_record<T: Serialize>(value: &T) -> Vec<u8> {
     // Serialising our own plain data types to JSON cannot fail (no maps with non-string keys).
@@ -78,11 +85,12 @@ pub fn record_json(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
     match bytes.split_first() {
         Some((&RECORD_FORMAT_VERSION, body)) => Ok(std::borrow::Cow::Borrowed(body)),
         Some((&RECORD_FORMAT_ZSTD_DICT, body)) => {
-            let size = zstd::zstd_safe::get_frame_content_size(body);
-            if size > MAX_RECORD_BYTES {
-                // Also zstd's "unknown" and "error" sizes, which are near u64::MAX.
-                return Err(format!("record of unknown or excessive size ({size})"));
-            }
+            let size = frame_size(body).ok_or_else(|| {
+                format!(
+                    "record of unknown or excessive size ({})",
+                    zstd_safe::get_frame_content_size(body)
+                )
+            })?;
             let mut out = Vec::with_capacity(size as usize);
             DCTX.with(|d| {
                 d.borrow_mut()
@@ -109,12 +117,7 @@ pub fn record_json(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
 pub fn record_json_len(bytes: &[u8]) -> usize {
     match bytes.split_first() {
         Some((&RECORD_FORMAT_ZSTD_DICT, body)) => {
-            let size = zstd_safe::get_frame_content_size(body);
-            if size <= MAX_RECORD_BYTES {
-                size as usize
-            } else {
-                body.len()
-            }
+            frame_size(body).map_or(body.len(), |size| size as usize)
         }
         Some((_, body)) => body.len(),
         None => 0,
