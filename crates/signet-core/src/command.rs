@@ -16,6 +16,7 @@ use crate::{
     VerifyTotp,
 };
 use crate::{DeleteAdminAccessKey, PutAdminAccessKey};
+use crate::{IndexClient, PlacePool, Routed};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -278,6 +279,14 @@ pub enum Command {
     PutAdminAccessKey(PutAdminAccessKey),
     /// Delete an admin access key.
     DeleteAdminAccessKey(DeleteAdminAccessKey),
+
+    // Pools over several store groups: `apply/placement.rs`, deploy/SHARDING.md.
+    /// Record where a pool lives (directory group) or that this group owns it.
+    PlacePool(PlacePool),
+    /// A pool-scoped command with the group and epoch a sharding gateway routed it by.
+    Routed(Routed),
+    /// Record in the directory group which pool an app client belongs to.
+    IndexClient(IndexClient),
 }
 
 /// How far a proposer's clock may be from the store cluster's (the
@@ -363,6 +372,9 @@ impl Command {
             Command::RecordAuditEvents(_) => "record_audit_events",
             Command::PutAdminAccessKey(_) => "put_admin_access_key",
             Command::DeleteAdminAccessKey(_) => "delete_admin_access_key",
+            Command::PlacePool(_) => "place_pool",
+            Command::Routed(_) => "routed",
+            Command::IndexClient(_) => "index_client",
         }
     }
 
@@ -400,7 +412,92 @@ impl Command {
             Command::UpdateUser(c) => Some(c.patch.at_ms),
             Command::LinkProviderUser(c) => Some(c.link.linked_at_ms),
             Command::UnlinkProviderUser(c) => Some(c.at_ms),
+            Command::Routed(c) => c.command.proposer_clock_ms(),
             _ => None,
         }
+    }
+
+    /// The user pool whose state the command changes, if it is one pool's: what a gateway
+    /// that spreads pools over store groups routes by (deploy/SHARDING.md). `None` for
+    /// what is not one user pool's — signing keys, identity pools, roles, admin keys,
+    /// registers, placement itself — and for refresh families and revoked access tokens,
+    /// whose keys do not name their pool yet (they live in the directory group).
+    pub fn user_pool_id(&self) -> Option<&str> {
+        let id = match self {
+            Command::CreateUserPool(c) => &c.pool.id,
+            Command::UpdateUserPool(c) => &c.pool_id,
+            Command::SetUserPoolMfa(c) => &c.pool_id,
+            Command::AddCustomAttributes(c) => &c.pool_id,
+            Command::DeleteUserPool(c) => &c.pool_id,
+            Command::CreateAppClient(c) => &c.client.pool_id,
+            Command::UpdateAppClient(c) => &c.client.pool_id,
+            Command::DeleteAppClient(c) => &c.pool_id,
+            Command::CreateUser(c) => &c.pool_id,
+            Command::UpdateUser(c) => &c.pool_id,
+            Command::RecordSignInFailure(c) => &c.pool_id,
+            Command::ClearSignInFailures(c) => &c.pool_id,
+            Command::DeleteUser(c) => &c.pool_id,
+            Command::AssociateTotp(c) => &c.pool_id,
+            Command::VerifyTotp(c) => &c.pool_id,
+            Command::TotpSignIn(c) => &c.pool_id,
+            Command::SetMfaPreference(c) => &c.pool_id,
+            Command::ConfirmDevice(c) => &c.pool_id,
+            Command::UpdateDeviceStatus(c) => &c.pool_id,
+            Command::ForgetDevice(c) => &c.pool_id,
+            Command::CreateGroup(c) => &c.group.pool_id,
+            Command::UpdateGroup(c) => &c.pool_id,
+            Command::DeleteGroup(c) => &c.pool_id,
+            Command::AddUserToGroup(c) => &c.pool_id,
+            Command::RemoveUserFromGroup(c) => &c.pool_id,
+            Command::IssueCode(c) => &c.pool_id,
+            Command::RedeemCode(c) => &c.pool_id,
+            Command::PutIdentityProvider(c) => &c.provider.pool_id,
+            Command::DeleteIdentityProvider(c) => &c.pool_id,
+            Command::LinkProviderUser(c) => &c.link.pool_id,
+            Command::UnlinkProviderUser(c) => &c.pool_id,
+            Command::PutResourceServer(c) => &c.server.pool_id,
+            Command::DeleteResourceServer(c) => &c.pool_id,
+            Command::AddClientSecret(c) => &c.pool_id,
+            Command::DeleteClientSecret(c) => &c.pool_id,
+            Command::CreateImportJob(c) => &c.pool_id,
+            Command::StageImportChunk(c) => &c.pool_id,
+            Command::StartImportJob(c) => &c.pool_id,
+            Command::ApplyImportChunk(c) => &c.pool_id,
+            Command::StopImportJob(c) => &c.pool_id,
+            Command::FailImportJob(c) => &c.pool_id,
+            // A batch is routed by its first event's pool; a sharding gateway sends one
+            // batch per group.
+            Command::RecordAuditEvents(c) => &c.events.first()?.pool_id,
+            Command::Routed(c) => return c.command.user_pool_id(),
+            Command::AdvanceRefreshFamily(_)
+            | Command::RevokeRefreshFamily(_)
+            | Command::StartRefreshFamily(_)
+            | Command::RevokeAccessToken(_)
+            | Command::PurgeExpired(_)
+            | Command::PublishKey(_)
+            | Command::RenewKeyLease(_)
+            | Command::RetireKey(_)
+            | Command::RevokeKey(_)
+            | Command::DropKey(_)
+            | Command::RequestKeyRotation(_)
+            | Command::CreateIdentityPool(_)
+            | Command::GetOrCreateIdentity(_)
+            | Command::UpdateIdentityPool(_)
+            | Command::DeleteIdentityPool(_)
+            | Command::SetIdentityPoolRoles(_)
+            | Command::UnlinkIdentity(_)
+            | Command::DeleteIdentities(_)
+            | Command::CreateRole(_)
+            | Command::UpdateRole(_)
+            | Command::PutRolePolicy(_)
+            | Command::DeleteRolePolicy(_)
+            | Command::DeleteRole(_)
+            | Command::CasRegister(_)
+            | Command::PutAdminAccessKey(_)
+            | Command::DeleteAdminAccessKey(_)
+            | Command::PlacePool(_)
+            | Command::IndexClient(_) => return None,
+        };
+        (!id.is_empty()).then_some(id.as_str())
     }
 }

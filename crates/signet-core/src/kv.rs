@@ -92,11 +92,17 @@ pub enum Table {
     /// Access key id → [`crate::AdminAccessKey`]: the keys that sign admin calls (AWS
     /// Signature Version 4).
     AdminAccessKeys = 37,
+    /// Pool id → [`crate::Placement`]: where a pool lives, when pools are spread over
+    /// several store groups (`apply/placement.rs`).
+    Placements = 38,
+    /// Client id → pool id, in the directory group of a sharded deployment: the pool of
+    /// a client whose record lives in another group.
+    ClientDirectory = 39,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 38] = [
+    pub const ALL: [Table; 40] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -135,6 +141,8 @@ impl Table {
         Table::ProviderIdentifiers,
         Table::ProviderLinks,
         Table::AdminAccessKeys,
+        Table::Placements,
+        Table::ClientDirectory,
     ];
 
     /// The one-byte key prefix of this table.
@@ -188,6 +196,8 @@ impl Table {
             Table::ProviderIdentifiers => "provider_identifiers",
             Table::ProviderLinks => "provider_links",
             Table::AdminAccessKeys => "admin_access_keys",
+            Table::Placements => "placements",
+            Table::ClientDirectory => "client_directory",
         }
     }
 }

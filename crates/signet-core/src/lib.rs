@@ -38,6 +38,7 @@ pub use apply::{
     VerifyTotp,
 };
 pub use apply::{DeleteAdminAccessKey, PutAdminAccessKey};
+pub use apply::{IndexClient, PlacePool, Placement, Routed};
 pub use codec::{
     decode_record, encode_record, record_json, RECORD_FORMAT_VERSION, RECORD_FORMAT_ZSTD_DICT,
 };

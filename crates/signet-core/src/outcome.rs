@@ -11,6 +11,13 @@ use serde::{Deserialize, Serialize};
 pub enum Rejection {
     /// A pool with this id exists or existed.
     PoolExists,
+    /// The command was routed to a group that does not own its pool at the epoch it was
+    /// routed with (`Placement`): nothing was applied; the sender refreshes its placement
+    /// map and sends it again. Never remembered as the request's outcome.
+    WrongGroup {
+        /// The pool's epoch as this group knows it (0: it has no row for the pool).
+        epoch: u64,
+    },
     /// No pool with this id.
     PoolNotFound,
     /// The pool has deletion protection on.

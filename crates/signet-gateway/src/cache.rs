@@ -7,7 +7,7 @@ use crate::keys::{reload_keys, KeyManager, Published};
 use crate::store::Store;
 use crate::AppError;
 use signet_core::{AppClient, IdentityPool, Query, Role, Table, UserPool};
-use signet_store_client::ReadConsistency;
+use signet_store_client::{ReadConsistency, StoreClient};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -116,6 +116,7 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
             )
             .await?;
             gw.cache.evict_all();
+            gw.store.evict_all();
             gw.cache.applied.store(applied, Ordering::SeqCst);
             let mut stream = gw.store.client().watch(applied + 1).await?;
             gw.cache.connected.store(true, Ordering::SeqCst);
@@ -126,6 +127,7 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
             {
                 if change.reset {
                     gw.cache.evict_all();
+                    gw.store.evict_all();
                     reload_keys(
                         &gw.store,
                         &gw.published,
@@ -145,6 +147,7 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
                             gw.keys.request_rotation();
                         }
                         gw.cache.evict(table, &k.key);
+                        gw.store.evict(table, &k.key);
                     }
                     if keys_changed {
                         reload_keys(
@@ -165,6 +168,56 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
                 gw.cache.connected.store(false, Ordering::SeqCst);
                 if let Err(e) = res {
                     tracing::warn!("cache watch interrupted: {e}; reconnecting");
+                }
+            }
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Follow the change stream of one more store group (pools spread over several groups,
+/// deploy/SHARDING.md) until `stop`: what changes there is evicted from the caches; a reset
+/// or a reconnect drops them all. Signing keys and routing live in group 0, followed by
+/// [`watch_loop`].
+pub(crate) async fn group_watch_loop(
+    client: StoreClient,
+    cache: Arc<Cache>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let session = async {
+            // Any linearizable read answers with the group's applied index.
+            let q = Query::GetUserPool {
+                pool_id: String::new(),
+            };
+            let (_, applied) = client.read(&q, ReadConsistency::Linearizable).await?;
+            cache.evict_all();
+            let mut stream = client.watch(applied + 1).await?;
+            while let Some(change) = stream
+                .message()
+                .await
+                .map_err(|s| AppError::Unavailable(format!("watch: {}", s.message())))?
+            {
+                if change.reset {
+                    cache.evict_all();
+                    continue;
+                }
+                for k in &change.keys {
+                    if let Some(table) = u8::try_from(k.table).ok().and_then(Table::from_prefix) {
+                        cache.evict(table, &k.key);
+                    }
+                }
+            }
+            Err::<(), AppError>(AppError::Unavailable("watch stream ended".into()))
+        };
+        tokio::select! {
+            res = session => {
+                if let Err(e) = res {
+                    tracing::warn!("store group watch interrupted: {e}; reconnecting");
                 }
             }
             _ = stop.wait_for(|s| *s) => return,

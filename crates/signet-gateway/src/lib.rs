@@ -59,4 +59,4 @@ pub use secrets::secret_hash;
 pub use tokens::USER_ADMIN_SCOPE;
 
 pub use app::Gateway;
-pub use server::{start, GatewayHandle};
+pub use server::{start, start_groups, GatewayHandle};

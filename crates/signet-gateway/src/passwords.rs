@@ -193,8 +193,7 @@ impl Passwords {
     ) -> Result<Guess, AppError> {
         let reserved = self
             .store
-            .client()
-            .write(Command::RecordSignInFailure(RecordSignInFailure {
+            .write_raw(Command::RecordSignInFailure(RecordSignInFailure {
                 pool_id: pool.id.clone(),
                 username: username.to_string(),
                 at_ms: self.clock.now_ms(),

@@ -69,6 +69,23 @@ pub async fn start(
     grpc: TcpListener,
     http: TcpListener,
 ) -> Result<GatewayHandle, AppError> {
+    start_groups(cfg, vec![store], grpc, http).await
+}
+
+/// [`start`] in front of several store groups (deploy/SHARDING.md), one client each:
+/// group 0 is the directory (keys, identity pools, roles, where each pool lives) and may
+/// hold pools; each user pool is placed on one group and its calls are routed there.
+pub async fn start_groups(
+    cfg: GatewayConfig,
+    groups: Vec<StoreClient>,
+    grpc: TcpListener,
+    http: TcpListener,
+) -> Result<GatewayHandle, AppError> {
+    if groups.is_empty() {
+        return Err(AppError::Internal(
+            "a gateway needs at least one store group".into(),
+        ));
+    }
     let io = |e: std::io::Error| AppError::Internal(e.to_string());
     let grpc_addr = grpc.local_addr().map_err(io)?;
     let http_addr = http.local_addr().map_err(io)?;
@@ -81,7 +98,7 @@ pub async fn start(
     let (stop, stop_rx) = watch::channel(false);
     let gateway = Arc::new(crate::app::compose(
         cfg,
-        Store::new(store),
+        Store::with_groups(groups),
         notifier,
         stop_rx.clone(),
     ));
@@ -112,7 +129,19 @@ pub async fn start(
             key_publish_margin: gateway.cfg.key_publish_margin,
         },
     });
-    let mut tasks = vec![
+    let mut tasks: Vec<JoinHandle<()>> = gateway
+        .store
+        .other_groups()
+        .into_iter()
+        .map(|client| {
+            tokio::spawn(cache::group_watch_loop(
+                client,
+                gateway.cache.clone(),
+                stop_rx.clone(),
+            ))
+        })
+        .collect();
+    tasks.extend([
         tokio::spawn(cache::watch_loop(followed.clone(), stop_rx.clone())),
         tokio::spawn(cache::freshness_loop(followed, stop_rx.clone())),
         tokio::spawn(quorum::probe_loop(
@@ -140,7 +169,7 @@ pub async fn start(
         )),
         api::grpc::serve(gateway.clone(), limiter.clone(), grpc, stop_rx.clone()),
         api::http::serve(gateway.clone(), limiter, http, stop_rx.clone()),
-    ];
+    ]);
     if gateway.cfg.store_discovery {
         tasks.push(tokio::spawn(crate::store::members_loop(
             gateway.store.clone(),

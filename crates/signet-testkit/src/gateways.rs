@@ -44,9 +44,18 @@ pub async fn start_gateway_on(
     store: signet_store::StoreClient,
     config: GatewayConfig,
 ) -> GatewayHandle {
+    start_gateway_groups(vec![store], config).await
+}
+
+/// Start a gateway in front of several store groups (one client each, group 0 first: the
+/// directory), and wait until it is ready.
+pub async fn start_gateway_groups(
+    groups: Vec<signet_store::StoreClient>,
+    config: GatewayConfig,
+) -> GatewayHandle {
     let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind grpc");
     let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
-    let gw = signet_gateway::start(config, store, grpc, http)
+    let gw = signet_gateway::start_groups(config, groups, grpc, http)
         .await
         .expect("start gateway");
     crate::wait_for("gateway ready", Duration::from_secs(30), || {

@@ -27,8 +27,8 @@ pub use cluster::{fast_config, TestCluster};
 pub use env::TestEnv;
 pub use gateways::{
     admin, admin_client, auth_client, channel, identity_admin_client, identity_client,
-    start_gateway, start_gateway_on, sts_client, test_gateway_config, TEST_ADMIN_SECRET,
-    TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET,
+    start_gateway, start_gateway_groups, start_gateway_on, sts_client, test_gateway_config,
+    TEST_ADMIN_SECRET, TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET,
 };
 pub use http::{http_get, metric};
 pub use load::{

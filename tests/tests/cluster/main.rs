@@ -20,6 +20,7 @@ mod partition;
 mod purge_expired;
 mod replaced_stores;
 mod restart;
+mod sharding;
 mod slow_link;
 mod smoke;
 mod snapshot_catchup;

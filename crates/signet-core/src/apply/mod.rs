@@ -11,6 +11,7 @@ mod imports;
 mod keys;
 mod mfa;
 mod oauth;
+mod placement;
 mod pools;
 mod providers;
 mod purge;
@@ -37,6 +38,7 @@ pub use mfa::{AssociateTotp, SetMfaPreference, TotpSignIn, VerifyTotp};
 pub use oauth::{
     AddClientSecret, DeleteClientSecret, DeleteResourceServer, PutResourceServer, RevokeAccessToken,
 };
+pub use placement::{IndexClient, PlacePool, Placement, Routed};
 pub use pools::{
     AddCustomAttributes, CreateAppClient, CreateUserPool, DeleteAppClient, DeleteUserPool,
     SetUserPoolMfa, UpdateAppClient, UpdateUserPool,
@@ -88,7 +90,11 @@ pub fn apply(txn: &mut impl KvTxn, req: &Request) -> Result<Outcome, CoreError> 
         return Ok(decode_record(Table::Dedup, &prev)?);
     }
     let outcome = apply_command(txn, &req.command)?;
-    remember(txn, &rid, &outcome)?;
+    // A refusal to apply in this group is not the request's outcome: the sender retries
+    // the same request where the pool lives (or here, once the placement it had is true).
+    if !matches!(outcome, Outcome::Rejected(Rejection::WrongGroup { .. })) {
+        remember(txn, &rid, &outcome)?;
+    }
     Ok(outcome)
 }
 
@@ -182,6 +188,9 @@ fn apply_command(txn: &mut impl KvTxn, cmd: &Command) -> Result<Outcome, CoreErr
         Command::RecordAuditEvents(c) => c.apply(txn),
         Command::PutAdminAccessKey(c) => c.apply(txn),
         Command::DeleteAdminAccessKey(c) => c.apply(txn),
+        Command::PlacePool(c) => c.apply(txn),
+        Command::Routed(c) => c.apply(txn),
+        Command::IndexClient(c) => c.apply(txn),
     }
 }
 
@@ -246,3 +255,6 @@ mod tests_registers;
 
 #[cfg(test)]
 mod tests_mfa;
+
+#[cfg(test)]
+mod tests_placement;

@@ -64,6 +64,8 @@ answers!(
     AuditEvents => Vec<(u64, crate::AuditEvent)>,
     Device => Option<crate::Device>,
     Devices => Vec<crate::Device>,
+    Placement => Option<crate::Placement>,
+    ClientPool => Option<String>,
 );
 
 /// One page of a listing.

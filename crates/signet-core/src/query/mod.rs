@@ -330,6 +330,73 @@ pub enum Query {
         /// Page size (capped at 1000).
         limit: usize,
     },
+    /// Where a user pool lives ([`crate::Placement`]), as this group knows it.
+    GetPlacement {
+        /// Pool id.
+        pool_id: String,
+    },
+    /// The pool of an app client, from the directory group's client directory.
+    GetClientPool {
+        /// Client id.
+        client_id: String,
+    },
+}
+
+impl Query {
+    /// The user pool whose state the query reads, if it is one pool's (see
+    /// [`crate::Command::user_pool_id`]). `None` for listings across pools, for lookups
+    /// by an id that does not name its pool (an app client by id, a refresh family,
+    /// revoked tokens), and for what is not a user pool's.
+    pub fn user_pool_id(&self) -> Option<&str> {
+        let id = match self {
+            Query::GetUserPool { pool_id }
+            | Query::GetUser { pool_id, .. }
+            | Query::GetUserBySub { pool_id, .. }
+            | Query::ListUsers { pool_id, .. }
+            | Query::ExportUsers { pool_id, .. }
+            | Query::GetAppClient { pool_id, .. }
+            | Query::ListAppClients { pool_id, .. }
+            | Query::GetUserForLogin { pool_id, .. }
+            | Query::SearchUsers { pool_id, .. }
+            | Query::GetGroup { pool_id, .. }
+            | Query::ListGroups { pool_id, .. }
+            | Query::ListGroupsForUser { pool_id, .. }
+            | Query::ListUsersInGroup { pool_id, .. }
+            | Query::ListOutbox { pool_id }
+            | Query::GetResourceServer { pool_id, .. }
+            | Query::ListResourceServers { pool_id, .. }
+            | Query::GetIdentityProvider { pool_id, .. }
+            | Query::GetIdentityProviderByIdentifier { pool_id, .. }
+            | Query::GetProviderLink { pool_id, .. }
+            | Query::ListIdentityProviders { pool_id, .. }
+            | Query::GetImportJob { pool_id, .. }
+            | Query::ListImportJobs { pool_id, .. }
+            | Query::ListAuditEvents { pool_id, .. }
+            | Query::GetDevice { pool_id, .. }
+            | Query::ListDevices { pool_id, .. }
+            | Query::GetPlacement { pool_id } => pool_id,
+            // Identity pools (their `pool_id` is an identity pool's) and everything else.
+            Query::ListUserPools { .. }
+            | Query::ListSigningKeys
+            | Query::GetAppClientById { .. }
+            | Query::GetRefreshFamily { .. }
+            | Query::ListKeyLeases
+            | Query::GetIdentityPool { .. }
+            | Query::ListIdentityPools { .. }
+            | Query::GetIdentity { .. }
+            | Query::GetIdentityById { .. }
+            | Query::GetIdentityByLogin { .. }
+            | Query::ListIdentities { .. }
+            | Query::GetRole { .. }
+            | Query::RevokedTokens { .. }
+            | Query::GetAdminAccessKey { .. }
+            | Query::ListAdminAccessKeys { .. }
+            | Query::ListRoles { .. }
+            | Query::GetRegister { .. }
+            | Query::GetClientPool { .. } => return None,
+        };
+        (!id.is_empty()).then_some(id.as_str())
+    }
 }
 
 /// The answer to a [`Query`].
@@ -411,6 +478,10 @@ pub enum QueryResult {
     Device(Option<crate::Device>),
     /// A page of devices.
     Devices(Vec<crate::Device>),
+    /// A pool's placement, if this group has a row for it.
+    Placement(Option<crate::Placement>),
+    /// A client's pool, if the directory has it.
+    ClientPool(Option<String>),
     /// A page of a listing that stopped early at [`MAX_PAGE_BYTES`]: more rows follow even
     /// though it holds fewer than asked for. Continue after its last row.
     Partial(Box<QueryResult>),
@@ -746,6 +817,12 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
                 (*limit).min(MAX_PAGE),
             )?;
             paged(QueryResult::Devices, decode_page(Table::Devices, rows)?)
+        }
+        Query::GetPlacement { pool_id } => {
+            QueryResult::Placement(get(kv, Table::Placements, pool_id.as_bytes())?)
+        }
+        Query::GetClientPool { client_id } => {
+            QueryResult::ClientPool(get(kv, Table::ClientDirectory, client_id.as_bytes())?)
         }
     })
 }

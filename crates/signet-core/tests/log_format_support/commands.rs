@@ -38,8 +38,37 @@ pub fn all() -> Vec<Command> {
     v.extend(commands_more::registers());
     v.extend(commands_more::devices());
     v.extend(admin_keys());
+    v.extend(placement());
     v.extend(commands_more::deletions());
     v
+}
+
+/// The pool placed on group 0 at epoch 1, a command routed by that placement, and the
+/// client recorded in the client directory.
+fn placement() -> Vec<Command> {
+    let placement = signet_core::Placement {
+        group: 0,
+        epoch: 1,
+        frozen: false,
+    };
+    vec![
+        Command::PlacePool(signet_core::PlacePool {
+            pool_id: POOL.into(),
+            placement,
+        }),
+        Command::Routed(signet_core::Routed {
+            group: 0,
+            epoch: 1,
+            command: Box::new(Command::ClearSignInFailures(ClearSignInFailures {
+                pool_id: POOL.into(),
+                username: USER.into(),
+            })),
+        }),
+        Command::IndexClient(signet_core::IndexClient {
+            client_id: CLIENT.into(),
+            pool_id: POOL.into(),
+        }),
+    ]
 }
 
 /// An admin access key made, then deleted.

@@ -7,6 +7,7 @@ use signet_core::{ImportStatus, Outcome, Rejection as R};
 pub fn all() -> Vec<Outcome> {
     let rejections = vec![
         R::PoolExists,
+        R::WrongGroup { epoch: 3 },
         R::PoolNotFound,
         R::DeletionProtected,
         R::ClientExists,

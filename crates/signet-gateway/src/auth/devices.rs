@@ -383,8 +383,7 @@ impl Auth {
         let now = self.clock.now_ms();
         let written = self
             .store
-            .client()
-            .write(Command::ConfirmDevice(ConfirmDevice {
+            .write_raw(Command::ConfirmDevice(ConfirmDevice {
                 pool_id: pool.id.clone(),
                 username: view.user.username.clone(),
                 sub: view.user.sub.clone(),
@@ -462,8 +461,7 @@ impl Auth {
         let (pool_id, user) = self.device_owner(who).await?;
         let written = self
             .store
-            .client()
-            .write(Command::ForgetDevice(ForgetDevice {
+            .write_raw(Command::ForgetDevice(ForgetDevice {
                 pool_id,
                 username: user.username,
                 sub: user.sub,
@@ -488,8 +486,7 @@ impl Auth {
         let (pool_id, user) = self.device_owner(who).await?;
         let written = self
             .store
-            .client()
-            .write(Command::UpdateDeviceStatus(UpdateDeviceStatus {
+            .write_raw(Command::UpdateDeviceStatus(UpdateDeviceStatus {
                 pool_id,
                 sub: user.sub,
                 device_key: key.to_string(),

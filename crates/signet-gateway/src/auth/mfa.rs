@@ -287,8 +287,7 @@ impl Auth {
         // Counted (or accepted once) in the log before the answer says anything.
         let written = self
             .store
-            .client()
-            .write(Command::TotpSignIn(TotpSignIn {
+            .write_raw(Command::TotpSignIn(TotpSignIn {
                 pool_id: pool.id.clone(),
                 username: view.user.username.clone(),
                 sub: view.user.sub.clone(),
@@ -473,8 +472,7 @@ impl Auth {
             .ok_or_else(|| AppError::EnableSoftwareTokenMfa("Code mismatch".into()))?;
         let written = self
             .store
-            .client()
-            .write(Command::VerifyTotp(VerifyTotp {
+            .write_raw(Command::VerifyTotp(VerifyTotp {
                 pool_id: h.pool.id.clone(),
                 username: h.view.user.username.clone(),
                 sub: h.view.user.sub.clone(),
@@ -562,8 +560,7 @@ impl Auth {
         let (email_enabled, email_preferred) = field(settings.email);
         let written = self
             .store
-            .client()
-            .write(Command::SetMfaPreference(SetMfaPreference {
+            .write_raw(Command::SetMfaPreference(SetMfaPreference {
                 pool_id: pool.id.clone(),
                 username: user.username.clone(),
                 sub,

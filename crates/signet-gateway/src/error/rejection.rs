@@ -9,6 +9,10 @@ pub(crate) fn rejection(r: Rejection) -> AppError {
         Rejection::PoolExists | Rejection::ClientExists | Rejection::KidConflict => {
             AppError::Internal(format!("identifier collision: {r:?}"))
         }
+        // `Store` retries these itself; one that reaches a caller is a pool being moved.
+        Rejection::WrongGroup { .. } => {
+            AppError::Unavailable("The user pool is being moved; try again.".into())
+        }
         Rejection::PoolNotFound => AppError::ResourceNotFound("User pool does not exist.".into()),
         Rejection::DeletionProtected => {
             AppError::InvalidState("The user pool has deletion protection activated.".into())

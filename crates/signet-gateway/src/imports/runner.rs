@@ -131,7 +131,7 @@ async fn send(gw: &Imports, cmd: Command) -> Sent {
         if *stop.borrow() {
             return Sent::Stopped;
         }
-        match gw.store.client().write_with_id(rid, cmd.clone()).await {
+        match gw.store.write_with_id(rid, cmd.clone()).await {
             Ok(w) => return Sent::Done(w.outcome),
             Err(e) => {
                 tracing::warn!(attempt, "import write failed: {e}");

@@ -143,8 +143,7 @@ impl Lifecycle {
 
 async fn write(gw: &Lifecycle, cmd: Command) -> Result<Outcome, String> {
     gw.store
-        .client()
-        .write(cmd)
+        .write_raw(cmd)
         .await
         .map(|w| w.outcome)
         .map_err(|e| e.to_string())

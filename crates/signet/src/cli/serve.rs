@@ -63,6 +63,11 @@ pub struct GatewayArgs {
     /// members added later are learned from the stores every 5 s).
     #[arg(long, env = "SIGNET_STORE")]
     pub store: String,
+    /// A further store group, when user pools are spread over several (deploy/SHARDING.md):
+    /// its API addresses, comma-separated. Repeat for each group, in the same order on
+    /// every gateway; --store is group 0, the directory.
+    #[arg(long = "store-group", value_name = "ADDRS")]
+    pub store_groups: Vec<String>,
     /// Reach only the stores of --store: do not learn the other members' addresses from
     /// the stores (for advertised addresses this gateway cannot route to).
     #[arg(long, env = "SIGNET_NO_STORE_DISCOVERY")]

@@ -87,19 +87,29 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     let server_secret = parse_server_secret(&args.server_secret)?;
     let webhook_secret = webhook_secret(args.webhook_secret.as_deref())?;
     let notifier = code_delivery(&args, webhook_secret.as_ref())?;
-    let stores: Vec<String> = args
-        .store
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let addresses = |list: &str| -> Vec<String> {
+        list.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let stores = addresses(&args.store);
     anyhow::ensure!(
         !stores.is_empty(),
         "--store needs at least one store API address"
     );
+    let more_groups: Vec<Vec<String>> = args.store_groups.iter().map(|g| addresses(g)).collect();
+    anyhow::ensure!(
+        more_groups.iter().all(|g| !g.is_empty()),
+        "each --store-group needs at least one store API address"
+    );
     let store_transport = args.tls.store_transport(Role::Gateway)?;
     if !store_transport.is_tls() {
-        let addrs: Vec<&str> = stores.iter().map(String::as_str).collect();
+        let addrs: Vec<&str> = stores
+            .iter()
+            .chain(more_groups.iter().flatten())
+            .map(String::as_str)
+            .collect();
         check_plaintext("connections to the stores", &addrs, args.insecure_plaintext)?;
     }
     let public_tls = match (&args.tls_cert, &args.tls_key) {
@@ -136,13 +146,18 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     cfg.webhook_secret = webhook_secret;
     cfg.allow_insecure_loopback_http = args.allow_insecure_loopback_http;
     cfg.tls = public_tls;
-    let store = StoreClient::with_transport(
-        stores,
-        Duration::from_secs(15),
-        Duration::from_secs(3),
-        store_transport,
-    );
-    let gw = signet_gateway::start(cfg, store, grpc, http)
+    let groups = std::iter::once(stores)
+        .chain(more_groups)
+        .map(|endpoints| {
+            StoreClient::with_transport(
+                endpoints,
+                Duration::from_secs(15),
+                Duration::from_secs(3),
+                store_transport.clone(),
+            )
+        })
+        .collect();
+    let gw = signet_gateway::start_groups(cfg, groups, grpc, http)
         .await
         .map_err(|e| anyhow::anyhow!("starting the gateway: {e}"))?;
     announce_json(serde_json::json!({
