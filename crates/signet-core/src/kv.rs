@@ -98,11 +98,14 @@ pub enum Table {
     /// Client id → pool id, in the directory group of a sharded deployment: the pool of
     /// a client whose record lives in another group.
     ClientDirectory = 39,
+    /// Sequence number (20 decimal digits) → [`crate::Revocation`]: changes that void
+    /// tokens already handed out, served to relying services (`apply/revocations.rs`).
+    Revocations = 40,
 }
 
 impl Table {
     /// Every table, in prefix order.
-    pub const ALL: [Table; 40] = [
+    pub const ALL: [Table; 41] = [
         Table::Meta,
         Table::Dedup,
         Table::DedupSeq,
@@ -143,6 +146,7 @@ impl Table {
         Table::AdminAccessKeys,
         Table::Placements,
         Table::ClientDirectory,
+        Table::Revocations,
     ];
 
     /// The one-byte key prefix of this table.
@@ -198,6 +202,7 @@ impl Table {
             Table::AdminAccessKeys => "admin_access_keys",
             Table::Placements => "placements",
             Table::ClientDirectory => "client_directory",
+            Table::Revocations => "revocations",
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod search;
 
 pub use apply::{apply, valid_register_name, DEDUP_WINDOW, MAX_AUDIT_BATCH, MAX_REGISTER_NAME};
 // The struct each `Command` variant carries, one per variant, named like it.
+pub use apply::{revocation_key, Revocation, Revoked};
 pub use apply::{
     AddClientSecret, AddCustomAttributes, AddUserToGroup, AdvanceRefreshFamily, ApplyImportChunk,
     AssociateTotp, CasRegister, ClearSignInFailures, ConfirmDevice, CreateAppClient, CreateGroup,

@@ -51,6 +51,11 @@ pub fn revoked_token_purgeable(expires_at_ms: u64, now_ms: u64) -> bool {
     expires_at_ms.saturating_add(PURGE_LEEWAY_MS) <= now_ms
 }
 
+/// Whether a revocation row may go at `now_ms`: every token it affects has expired.
+pub fn revocation_purgeable(r: &crate::Revocation, now_ms: u64) -> bool {
+    r.until_ms.saturating_add(PURGE_LEEWAY_MS) <= now_ms
+}
+
 /// Where the next scan of one table starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeCursor {
@@ -99,6 +104,9 @@ pub fn scan_expired(
                 family_purgeable(&decode_record::<RefreshFamily>(table, &v)?, now_ms)
             }
             Table::RevokedTokens => revoked_token_purgeable(decode_record(table, &v)?, now_ms),
+            Table::Revocations => {
+                revocation_purgeable(&decode_record::<crate::Revocation>(table, &v)?, now_ms)
+            }
             _ => false,
         };
         if purgeable {

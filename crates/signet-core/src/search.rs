@@ -254,6 +254,7 @@ mod tests {
             Command::DeleteUser(DeleteUser {
                 pool_id: "p".into(),
                 username: "u11".into(),
+                at_ms: 0,
             }),
         );
         assert_eq!(all(&kv, "email", FilterOp::Prefix, "u1", 4), names(12..20));

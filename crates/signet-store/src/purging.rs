@@ -42,6 +42,7 @@ impl Default for PurgeHousekeeping {
 struct Cursors {
     families: PurgeCursor,
     revoked: PurgeCursor,
+    revocations: PurgeCursor,
 }
 
 /// Scan both tables from the cursors: the command to propose, if anything is due, and
@@ -54,9 +55,10 @@ fn next_command(
 ) -> Result<(Option<Command>, bool), signet_core::CoreError> {
     let families = sm.scan_expired(Table::RefreshFamilies, &mut cursors.families, rows, now)?;
     let revoked = sm.scan_expired(Table::RevokedTokens, &mut cursors.revoked, rows, now)?;
-    let full =
-        families.expired.len() == MAX_PURGE_BATCH || revoked.expired.len() == MAX_PURGE_BATCH;
-    if families.expired.is_empty() && revoked.expired.is_empty() {
+    let revocations = sm.scan_expired(Table::Revocations, &mut cursors.revocations, rows, now)?;
+    let scans = [&families, &revoked, &revocations];
+    let full = scans.iter().any(|s| s.expired.len() == MAX_PURGE_BATCH);
+    if scans.iter().all(|s| s.expired.is_empty()) {
         return Ok((None, false));
     }
     Ok((
@@ -64,6 +66,7 @@ fn next_command(
             now_ms: now,
             families: families.expired,
             revoked_tokens: revoked.expired,
+            revocations: revocations.expired,
         })),
         full,
     ))
@@ -112,15 +115,17 @@ pub(crate) async fn run(
                 Command::PurgeExpired(PurgeExpired {
                     families,
                     revoked_tokens,
+                    revocations,
                     ..
-                }) => (families.len(), revoked_tokens.len()),
-                _ => (0, 0),
+                }) => (families.len(), revoked_tokens.len(), revocations.len()),
+                _ => (0, 0, 0),
             };
             let rid = RequestId(rand::random::<[u8; 16]>());
             match hk.proposer.propose(Request::new(rid, cmd)).await {
                 Ok(_) => tracing::info!(
                     families = counts.0,
                     revoked_tokens = counts.1,
+                    revocations = counts.2,
                     "purged expired token state"
                 ),
                 Err(e) => {

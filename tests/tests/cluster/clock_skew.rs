@@ -16,6 +16,7 @@ fn purge_at(now_ms: u64, jti: &str) -> Command {
         now_ms,
         families: vec![],
         revoked_tokens: vec![jti.into()],
+        revocations: vec![],
     })
 }
 

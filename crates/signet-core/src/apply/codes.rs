@@ -226,6 +226,7 @@ impl Apply for AdvanceRefreshFamily {
             // A token that was already rotated is back: someone holds a copy. Revoke all.
             fam.revoked = true;
             put(txn, Table::RefreshFamilies, k, &fam)?;
+            revoke_family(txn, &self.family_id, fam.expires_at_ms)?;
             return reject(Rejection::RefreshReused);
         }
         fam.generation += 1;
@@ -258,9 +259,13 @@ impl Apply for RevokeRefreshFamily {
                 expires_at_ms,
                 advanced_at_ms: 0,
             });
+        let newly = !fam.revoked;
         fam.revoked = true;
         fam.expires_at_ms = fam.expires_at_ms.max(expires_at_ms);
         put(txn, Table::RefreshFamilies, k, &fam)?;
+        if newly {
+            revoke_family(txn, family_id, fam.expires_at_ms)?;
+        }
         Ok(Outcome::Applied)
     }
 }
@@ -294,4 +299,17 @@ impl Apply for StartRefreshFamily {
         put(txn, Table::RefreshFamilies, k, &fam)?;
         Ok(Outcome::Applied)
     }
+}
+
+/// A family revoked: its tokens can be minted until it expires, and live one token
+/// lifetime past that.
+fn revoke_family(
+    txn: &mut impl KvTxn,
+    family_id: &str,
+    expires_at_ms: u64,
+) -> Result<(), CoreError> {
+    let what = super::Revoked::Family {
+        family_id: family_id.to_string(),
+    };
+    super::revoke(txn, what, super::after_last_token(expires_at_ms))
 }

@@ -129,6 +129,10 @@ impl Apply for RevokeKey {
                 drop_after_ms,
             };
             put(txn, Table::SigningKeys, kid.as_bytes(), &key)?;
+            let what = super::Revoked::Key {
+                kid: kid.to_string(),
+            };
+            super::revoke(txn, what, super::after_last_token(at_ms))?;
         }
         Ok(Outcome::Applied)
     }

@@ -16,6 +16,7 @@ mod pools;
 mod providers;
 mod purge;
 mod registers;
+mod revocations;
 mod roles;
 mod users;
 
@@ -48,6 +49,8 @@ pub use providers::{
 };
 pub use purge::PurgeExpired;
 pub use registers::{valid_register_name, CasRegister, MAX_REGISTER_NAME};
+pub(crate) use revocations::{after_last_token, revoke};
+pub use revocations::{revocation_key, Revocation, Revoked};
 pub use roles::{CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, UpdateRole};
 pub use users::{ClearSignInFailures, CreateUser, DeleteUser, RecordSignInFailure, UpdateUser};
 
@@ -258,3 +261,6 @@ mod tests_mfa;
 
 #[cfg(test)]
 mod tests_placement;
+
+#[cfg(test)]
+mod tests_revocations;

@@ -152,6 +152,10 @@ impl Apply for RevokeAccessToken {
             return reject(Rejection::InvalidKey);
         }
         put(txn, Table::RevokedTokens, jti.as_bytes(), &expires_at_ms)?;
+        let what = super::Revoked::Token {
+            jti: jti.to_string(),
+        };
+        super::revoke(txn, what, expires_at_ms)?;
         Ok(Outcome::Applied)
     }
 }

@@ -153,6 +153,10 @@ impl Apply for DeleteUserPool {
         // through the pool id, which is never reused (the tombstone below).
         txn.delete(Table::Pools, pool_id.as_bytes())?;
         put(txn, Table::DeletedPools, pool_id.as_bytes(), &self.at_ms)?;
+        let what = super::Revoked::Pool {
+            pool_id: pool_id.clone(),
+        };
+        super::revoke(txn, what, super::after_last_token(self.at_ms))?;
         Ok(Outcome::Applied)
     }
 }
@@ -204,10 +208,21 @@ impl Apply for UpdateAppClient {
     fn apply(&self, txn: &mut impl KvTxn) -> Result<Outcome, CoreError> {
         let client = &self.client;
         let key = compound(&client.pool_id, &client.client_id);
-        if !pool_exists(txn, &client.pool_id)? || txn.get(Table::Clients, &key)?.is_none() {
+        if !pool_exists(txn, &client.pool_id)? {
             return reject(Rejection::ClientNotFound);
         }
+        let Some(old) = get::<AppClient>(txn, Table::Clients, &key)? else {
+            return reject(Rejection::ClientNotFound);
+        };
         put(txn, Table::Clients, &key, client)?;
+        if client.disabled && !old.disabled {
+            revoke_client(
+                txn,
+                &client.pool_id,
+                &client.client_id,
+                client.updated_at_ms,
+            )?;
+        }
         Ok(Outcome::Applied)
     }
 }
@@ -219,6 +234,10 @@ pub struct DeleteAppClient {
     pub pool_id: String,
     /// Client id.
     pub client_id: String,
+    /// The proposer's clock, Unix ms: tokens the client was issued before it are revoked
+    /// (logs from before it carry 0, and record no revocation).
+    #[serde(default, skip_serializing_if = "crate::model::is_zero")]
+    pub at_ms: u64,
 }
 
 impl Apply for DeleteAppClient {
@@ -229,6 +248,24 @@ impl Apply for DeleteAppClient {
         }
         txn.delete(Table::Clients, &key)?;
         txn.delete(Table::ClientsById, self.client_id.as_bytes())?;
+        if self.at_ms > 0 {
+            revoke_client(txn, &self.pool_id, &self.client_id, self.at_ms)?;
+        }
         Ok(Outcome::Applied)
     }
+}
+
+/// Tokens an app client was issued before `at_ms` are void (it was disabled or deleted).
+fn revoke_client(
+    txn: &mut impl KvTxn,
+    pool_id: &str,
+    client_id: &str,
+    at_ms: u64,
+) -> Result<(), CoreError> {
+    let what = super::Revoked::Client {
+        pool_id: pool_id.to_string(),
+        client_id: client_id.to_string(),
+        before_ms: at_ms,
+    };
+    super::revoke(txn, what, super::after_last_token(at_ms))
 }

@@ -3,7 +3,9 @@
 //! [`crate::purge`]), so the proposer's scan only suggests.
 
 use super::{get, Apply};
-use crate::purge::{family_purgeable, revoked_token_purgeable, MAX_PURGE_BATCH};
+use crate::purge::{
+    family_purgeable, revocation_purgeable, revoked_token_purgeable, MAX_PURGE_BATCH,
+};
 use crate::{CoreError, KvTxn, Outcome, RefreshFamily, Table};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,10 @@ pub struct PurgeExpired {
     /// Access-token jtis ([`crate::Table::RevokedTokens`]), at most
     /// [`crate::purge::MAX_PURGE_BATCH`] are looked at.
     pub revoked_tokens: Vec<String>,
+    /// Revocation keys ([`crate::Table::Revocations`]), at most
+    /// [`crate::purge::MAX_PURGE_BATCH`] are looked at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revocations: Vec<String>,
 }
 
 impl Apply for PurgeExpired {
@@ -40,6 +46,14 @@ impl Apply for PurgeExpired {
             if let Some(exp) = get::<u64>(txn, Table::RevokedTokens, k)? {
                 if revoked_token_purgeable(exp, now_ms) {
                     txn.delete(Table::RevokedTokens, k)?;
+                }
+            }
+        }
+        for key in self.revocations.iter().take(MAX_PURGE_BATCH) {
+            let k = key.as_bytes();
+            if let Some(r) = get::<crate::Revocation>(txn, Table::Revocations, k)? {
+                if revocation_purgeable(&r, now_ms) {
+                    txn.delete(Table::Revocations, k)?;
                 }
             }
         }

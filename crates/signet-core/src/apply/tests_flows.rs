@@ -420,6 +420,7 @@ fn deleted_groups_and_users_leave_no_live_membership() {
     f.ok(Command::DeleteUser(DeleteUser {
         pool_id: "p1".into(),
         username: "ann".into(),
+        at_ms: 0,
     }));
     let mut again = User::new("sub-ann-2", "ann", UserStatus::Confirmed, 5);
     again

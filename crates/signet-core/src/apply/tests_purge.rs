@@ -62,6 +62,7 @@ impl F {
             now_ms,
             families: families.iter().map(|s| s.to_string()).collect(),
             revoked_tokens: jtis.iter().map(|s| s.to_string()).collect(),
+            revocations: vec![],
         });
         assert_eq!(self.run(c), Outcome::Applied);
     }
@@ -239,6 +240,7 @@ fn batches_are_bounded() {
             now_ms: NOW,
             families: vec![],
             revoked_tokens: all,
+            revocations: vec![],
         }),
     );
     assert_eq!(apply(&mut kv, &req).unwrap(), Outcome::Applied);

@@ -1,6 +1,6 @@
 //! Users and their sign-in aliases.
 
-use super::{get, put, reject, valid_parts, Apply};
+use super::{after_last_token, get, put, reject, revoke, valid_parts, Apply, Revoked};
 use crate::kv::{compound, key};
 use crate::{CodePurpose, CoreError, KvTxn, Outcome, Rejection, Table, User, UserPatch, UserPool};
 use serde::{Deserialize, Serialize};
@@ -238,7 +238,17 @@ impl Apply for UpdateUser {
         let Some(new) = patched(&user, &self.patch) else {
             return reject(Rejection::PreconditionFailed);
         };
-        store_user(txn, &pool, &user, &new)
+        let outcome = store_user(txn, &pool, &user, &new)?;
+        if outcome == Outcome::Applied && new.tokens_valid_after_ms > user.tokens_valid_after_ms {
+            let before_ms = new.tokens_valid_after_ms;
+            let what = Revoked::User {
+                pool_id: self.pool_id.clone(),
+                sub: user.sub.clone(),
+                before_ms,
+            };
+            revoke(txn, what, after_last_token(before_ms))?;
+        }
+        Ok(outcome)
     }
 }
 
@@ -249,6 +259,10 @@ pub struct DeleteUser {
     pub pool_id: String,
     /// Canonical username.
     pub username: String,
+    /// The proposer's clock, Unix ms: from then on every token of the user is revoked
+    /// (logs from before it carry 0, and record no revocation).
+    #[serde(default, skip_serializing_if = "crate::model::is_zero")]
+    pub at_ms: u64,
 }
 
 impl Apply for DeleteUser {
@@ -281,6 +295,14 @@ impl Apply for DeleteUser {
             txn.delete(Table::Codes, &k)?;
             txn.delete(Table::Outbox, &k)?;
             txn.delete(Table::CodeBudgets, &k)?;
+        }
+        if self.at_ms > 0 {
+            let what = Revoked::User {
+                pool_id: pool_id.to_string(),
+                sub: user.sub.clone(),
+                before_ms: u64::MAX,
+            };
+            revoke(txn, what, after_last_token(self.at_ms))?;
         }
         Ok(Outcome::Applied)
     }

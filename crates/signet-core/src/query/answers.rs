@@ -66,6 +66,7 @@ answers!(
     Devices => Vec<crate::Device>,
     Placement => Option<crate::Placement>,
     ClientPool => Option<String>,
+    Revocations => Vec<crate::Revocation>,
 );
 
 /// One page of a listing.

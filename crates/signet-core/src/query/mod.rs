@@ -340,6 +340,14 @@ pub enum Query {
         /// Client id.
         client_id: String,
     },
+    /// Revocations with a sequence number above `after`, in order, at most `limit`
+    /// (capped at 1000): those not yet purged, i.e. still affecting unexpired tokens.
+    ListRevocations {
+        /// Exclusive start (a sequence number; 0 for the first).
+        after: u64,
+        /// Page size.
+        limit: usize,
+    },
 }
 
 impl Query {
@@ -393,7 +401,8 @@ impl Query {
             | Query::ListAdminAccessKeys { .. }
             | Query::ListRoles { .. }
             | Query::GetRegister { .. }
-            | Query::GetClientPool { .. } => return None,
+            | Query::GetClientPool { .. }
+            | Query::ListRevocations { .. } => return None,
         };
         (!id.is_empty()).then_some(id.as_str())
     }
@@ -482,6 +491,8 @@ pub enum QueryResult {
     Placement(Option<crate::Placement>),
     /// A client's pool, if the directory has it.
     ClientPool(Option<String>),
+    /// A page of revocations.
+    Revocations(Vec<crate::Revocation>),
     /// A page of a listing that stopped early at [`MAX_PAGE_BYTES`]: more rows follow even
     /// though it holds fewer than asked for. Continue after its last row.
     Partial(Box<QueryResult>),
@@ -823,6 +834,19 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
         }
         Query::GetClientPool { client_id } => {
             QueryResult::ClientPool(get(kv, Table::ClientDirectory, client_id.as_bytes())?)
+        }
+        Query::ListRevocations { after, limit } => {
+            let from = crate::revocation_key(*after);
+            let rows = kv.scan(
+                Table::Revocations,
+                b"",
+                Some(from.as_bytes()),
+                (*limit).min(MAX_PAGE),
+            )?;
+            paged(
+                QueryResult::Revocations,
+                decode_page(Table::Revocations, rows)?,
+            )
         }
     })
 }

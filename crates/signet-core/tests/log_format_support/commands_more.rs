@@ -90,6 +90,7 @@ pub fn tokens_and_keys() -> Vec<Command> {
             now_ms: T + 90 * 86_400_000,
             families: vec!["fam-0001".into(), "fam-0002".into()],
             revoked_tokens: vec!["jti-0001".into(), "jti-missing".into()],
+            revocations: vec![],
         }),
         Command::PublishKey(PublishKey {
             key: SigningKey {
@@ -427,10 +428,12 @@ pub fn deletions() -> Vec<Command> {
         Command::DeleteUser(DeleteUser {
             pool_id: POOL.into(),
             username: USER.into(),
+            at_ms: 0,
         }),
         Command::DeleteAppClient(DeleteAppClient {
             pool_id: POOL.into(),
             client_id: CLIENT.into(),
+            at_ms: 0,
         }),
         Command::DeleteUserPool(DeleteUserPool {
             pool_id: POOL.into(),

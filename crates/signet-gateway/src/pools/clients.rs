@@ -360,6 +360,7 @@ impl Clients {
             .write(Command::DeleteAppClient(DeleteAppClient {
                 pool_id: pool_id.into(),
                 client_id: client_id.into(),
+                at_ms: self.clock.now_ms(),
             }))
             .await
             .map(|_| ())

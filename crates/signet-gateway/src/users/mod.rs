@@ -313,6 +313,7 @@ impl Users {
             .write(Command::DeleteUser(DeleteUser {
                 pool_id: pool_id.into(),
                 username: user.username,
+                at_ms: self.clock.now_ms(),
             }))
             .await
             .map(|_| ())

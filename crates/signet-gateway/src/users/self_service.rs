@@ -250,6 +250,7 @@ impl SelfService {
             .write(Command::DeleteUser(DeleteUser {
                 pool_id: pool.id.clone(),
                 username: view.user.username,
+                at_ms: self.clock.now_ms(),
             }))
             .await
             .map(|_| ())

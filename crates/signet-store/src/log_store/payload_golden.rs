@@ -22,6 +22,7 @@ fn sample() -> EntryPayload<TypeConfig> {
             Command::DeleteUser(DeleteUser {
                 pool_id: "eu-west-1_G0ldenP00l".into(),
                 username: "alice".into(),
+                at_ms: 0,
             }),
         ),
     ]))
