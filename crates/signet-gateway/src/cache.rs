@@ -99,6 +99,7 @@ impl Cache {
 pub(crate) struct Followed {
     pub store: Store,
     pub cache: Arc<Cache>,
+    pub revocations: Arc<crate::revocations::Feed>,
     pub published: Arc<Published>,
     pub keys: Arc<KeyManager>,
 }
@@ -117,6 +118,9 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
             .await?;
             gw.cache.evict_all();
             gw.store.evict_all();
+            gw.revocations
+                .reload(&gw.store, ReadConsistency::AtLeast(applied))
+                .await?;
             gw.cache.applied.store(applied, Ordering::SeqCst);
             let mut stream = gw.store.client().watch(applied + 1).await?;
             gw.cache.connected.store(true, Ordering::SeqCst);
@@ -135,14 +139,19 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
                         ReadConsistency::AtLeast(change.index),
                     )
                     .await?;
+                    gw.revocations
+                        .reload(&gw.store, ReadConsistency::AtLeast(change.index))
+                        .await?;
                 } else {
                     let mut keys_changed = false;
+                    let mut revoked = false;
                     for k in &change.keys {
                         let Some(table) = u8::try_from(k.table).ok().and_then(Table::from_prefix)
                         else {
                             continue;
                         };
                         keys_changed |= table == Table::SigningKeys;
+                        revoked |= table == Table::Revocations;
                         if table == Table::KeyRequests {
                             gw.keys.request_rotation();
                         }
@@ -157,6 +166,9 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
                             ReadConsistency::AtLeast(change.index),
                         )
                         .await?;
+                    }
+                    if revoked {
+                        gw.revocations.catch_up(&gw.store, change.index).await?;
                     }
                 }
                 gw.cache.applied.fetch_max(change.index, Ordering::SeqCst);

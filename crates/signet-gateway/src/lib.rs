@@ -25,6 +25,7 @@ mod outbound;
 mod passwords;
 mod quorum;
 mod rates;
+mod revocations;
 mod secrets;
 mod server;
 mod store;

@@ -112,6 +112,7 @@ pub async fn start_groups(
     let followed = cache::Followed {
         store: gateway.store.clone(),
         cache: gateway.cache.clone(),
+        revocations: gateway.revocations.clone(),
         published: gateway.published.clone(),
         keys: gateway.keys.clone(),
     };

@@ -1,6 +1,7 @@
 //! What the framework integrations share: a cache bound to its expectations, the claims
 //! newtype they hand to handlers, and the `Authorization: Bearer` parser.
 
+use crate::revocation::RevocationFollower;
 use crate::{Expected, JwksCache, VerifyError};
 use http::header::AUTHORIZATION;
 use http::HeaderMap;
@@ -39,6 +40,7 @@ impl Deref for Claims {
 pub struct Verifier {
     cache: Arc<JwksCache>,
     expected: Arc<Expected>,
+    revocations: Option<Arc<RevocationFollower>>,
 }
 
 impl Verifier {
@@ -47,7 +49,15 @@ impl Verifier {
         Self {
             cache,
             expected: Arc::new(expected),
+            revocations: None,
         }
+    }
+
+    /// Also refuse tokens the revocation stream `follower` names (opt-in; see
+    /// [`crate::revocation`]).
+    pub fn with_revocations(mut self, follower: Arc<RevocationFollower>) -> Self {
+        self.revocations = Some(follower);
+        self
     }
 
     /// The key cache.
@@ -62,7 +72,13 @@ impl Verifier {
 
     /// Verify `token` (see [`JwksCache::verify`]).
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        self.cache.verify(token, &self.expected).await.map(Claims)
+        let claims = self.cache.verify(token, &self.expected).await?;
+        if let Some(follower) = &self.revocations {
+            // The header was decoded (and the token verified) above.
+            let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+            follower.check(kid.as_deref(), &claims)?;
+        }
+        Ok(Claims(claims))
     }
 }
 

@@ -21,4 +21,5 @@ mod review_clients;
 mod review_codes;
 mod review_identity;
 mod review_sessions;
+mod revocation_stream;
 mod token_attacks;

@@ -49,7 +49,7 @@ pub use providers::{
 };
 pub use purge::PurgeExpired;
 pub use registers::{valid_register_name, CasRegister, MAX_REGISTER_NAME};
-pub(crate) use revocations::{after_last_token, revoke};
+pub(crate) use revocations::{after_last_token, revoke, META_REVOCATION_SEQ};
 pub use revocations::{revocation_key, Revocation, Revoked};
 pub use roles::{CreateRole, DeleteRole, DeleteRolePolicy, PutRolePolicy, UpdateRole};
 pub use users::{ClearSignInFailures, CreateUser, DeleteUser, RecordSignInFailure, UpdateUser};

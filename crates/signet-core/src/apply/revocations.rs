@@ -73,7 +73,8 @@ pub enum Revoked {
     },
 }
 
-const META_REVOCATION_SEQ: &[u8] = b"revocation_seq";
+/// Where the latest sequence number is kept.
+pub(crate) const META_REVOCATION_SEQ: &[u8] = b"revocation_seq";
 
 /// The key of the row at `seq`: fixed-width decimal, so rows sort by sequence and keys are
 /// text like every other purgeable table's.

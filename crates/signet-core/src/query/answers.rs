@@ -67,6 +67,7 @@ answers!(
     Placement => Option<crate::Placement>,
     ClientPool => Option<String>,
     Revocations => Vec<crate::Revocation>,
+    Seq => u64,
 );
 
 /// One page of a listing.

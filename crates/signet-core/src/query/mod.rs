@@ -348,6 +348,8 @@ pub enum Query {
         /// Page size.
         limit: usize,
     },
+    /// The sequence number of the latest revocation (0: none yet), purged or not.
+    RevocationSeq,
 }
 
 impl Query {
@@ -402,7 +404,8 @@ impl Query {
             | Query::ListRoles { .. }
             | Query::GetRegister { .. }
             | Query::GetClientPool { .. }
-            | Query::ListRevocations { .. } => return None,
+            | Query::ListRevocations { .. }
+            | Query::RevocationSeq => return None,
         };
         (!id.is_empty()).then_some(id.as_str())
     }
@@ -493,6 +496,8 @@ pub enum QueryResult {
     ClientPool(Option<String>),
     /// A page of revocations.
     Revocations(Vec<crate::Revocation>),
+    /// A sequence number.
+    Seq(u64),
     /// A page of a listing that stopped early at [`MAX_PAGE_BYTES`]: more rows follow even
     /// though it holds fewer than asked for. Continue after its last row.
     Partial(Box<QueryResult>),
@@ -847,6 +852,9 @@ pub fn query(kv: &impl KvRead, q: &Query) -> Result<QueryResult, KvError> {
                 QueryResult::Revocations,
                 decode_page(Table::Revocations, rows)?,
             )
+        }
+        Query::RevocationSeq => {
+            QueryResult::Seq(get(kv, Table::Meta, crate::apply::META_REVOCATION_SEQ)?.unwrap_or(0))
         }
     })
 }

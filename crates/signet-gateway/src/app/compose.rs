@@ -54,6 +54,7 @@ pub(crate) fn compose(
     let urls = Urls::new(&cfg.public_url);
     let insecure_http = cfg.allow_insecure_loopback_http;
     let cache = Arc::new(Cache::default());
+    let revocations = Arc::new(crate::revocations::Feed::new(stopping.clone()));
     let published = Arc::new(Published::default());
     let keys = Arc::new(KeyManager::default());
     let metrics = Arc::new(Metrics::default());
@@ -267,6 +268,7 @@ pub(crate) fn compose(
         )),
         keys,
         cache,
+        revocations,
         published,
         store,
         cfg,

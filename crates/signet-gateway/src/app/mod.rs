@@ -37,6 +37,8 @@ pub struct Gateway {
     // Shared handles.
     pub(crate) store: Store,
     pub(crate) cache: Arc<Cache>,
+    /// The revocation stream served at `/revocations`.
+    pub(crate) revocations: Arc<crate::revocations::Feed>,
     pub(crate) published: Arc<Published>,
     pub(crate) keys: Arc<KeyManager>,
     pub(crate) hasher: PasswordHasher,

@@ -5,6 +5,7 @@ pub(crate) mod hosted;
 pub(crate) mod import;
 pub(crate) mod oauth;
 pub(crate) mod oauth_edge;
+pub(crate) mod revocations;
 
 use crate::api::serving::Limiter;
 use crate::Gateway;
@@ -47,6 +48,7 @@ pub(crate) fn router(gw: Arc<Gateway>, limiter: Arc<Limiter>) -> Router {
         .merge(crate::api::http::hosted::routes())
         .merge(crate::api::aws::routes())
         .route_layer(stack)
+        .merge(crate::api::http::revocations::routes())
         .layer(body_limit)
         .layer(axum::Extension(limiter))
         .with_state(gw)
