@@ -112,6 +112,8 @@ pub struct GatewayConfig {
     pub serving: ServingLimits,
     /// Where every timestamp comes from (the system's clock; tests may move their own).
     pub clock: crate::SharedClock,
+    /// The edge authorizer's routes (`/authorize`, ext_authz); none: every request denied.
+    pub authorizer: crate::authorizer::AuthorizerConfig,
 }
 
 /// What the public servers' tower stack enforces on every request.
@@ -296,6 +298,7 @@ impl GatewayConfig {
             sts_min_session: Duration::from_secs(900),
             aws_region: None,
             aws_signing_names: Default::default(),
+            authorizer: Default::default(),
             import_max_bytes: 512 * 1024 * 1024,
             import_max_rows: 1_000_000,
             import_chunk_rows: 500,

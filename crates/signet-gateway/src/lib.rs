@@ -36,6 +36,7 @@ mod validate;
 
 // Features: one folder each, a struct holding only the handles it uses.
 mod auth;
+pub mod authorizer;
 mod federation;
 mod hosted;
 mod identity;

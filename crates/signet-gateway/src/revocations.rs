@@ -11,7 +11,8 @@ use crate::AppError;
 use signet_core::{Page, Query, Revocation, Revoked};
 use signet_store_client::ReadConsistency;
 use signet_verify::revocation::{
-    revocation_hash, RevocationEntry, RevocationPage, Revoked as Wire,
+    revocation_hash, RevocationEntry, RevocationPage, RevocationSet, Revoked as Wire,
+    RevokedBecause,
 };
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,6 +37,9 @@ pub(crate) struct Feed {
     stopping: watch::Receiver<bool>,
     /// When expired rows were last dropped (Unix ms).
     pruned_at: AtomicU64,
+    /// The same rows as a follower holds them: what this gateway's own checks (the edge
+    /// authorizer) refuse.
+    set: RwLock<RevocationSet>,
 }
 
 /// A store row as the stream publishes it.
@@ -85,6 +89,7 @@ impl Feed {
             held: tokio::sync::Semaphore::new(MAX_HELD_POLLS),
             stopping,
             pruned_at: AtomicU64::new(0),
+            set: RwLock::default(),
         }
     }
 
@@ -107,6 +112,12 @@ impl Feed {
         let seq: u64 = store.ask(Query::RevocationSeq, consistency).await?;
         let rows = read_after(store, 0, consistency).await?;
         let last = rows.keys().next_back().copied().unwrap_or(0).max(seq);
+        let page = RevocationPage {
+            revocations: rows.values().cloned().collect(),
+            last,
+            reset: true,
+        };
+        self.set.write().expect("feed lock").apply(&page);
         *self.rows.write().expect("feed lock") = rows;
         self.loaded.store(true, Ordering::SeqCst);
         self.last.send_replace(last);
@@ -117,6 +128,12 @@ impl Feed {
     pub(crate) async fn catch_up(&self, store: &Store, index: u64) -> Result<(), AppError> {
         let rows = read_after(store, self.last(), ReadConsistency::AtLeast(index)).await?;
         if let Some(last) = rows.keys().next_back().copied() {
+            let page = RevocationPage {
+                revocations: rows.values().cloned().collect(),
+                last,
+                reset: false,
+            };
+            self.set.write().expect("feed lock").apply(&page);
             self.rows.write().expect("feed lock").extend(rows);
             self.last.send_if_modified(|l| {
                 let grew = last > *l;
@@ -125,6 +142,22 @@ impl Feed {
             });
         }
         Ok(())
+    }
+
+    /// Whether a verified token (its header's `kid`, its claims) is revoked.
+    pub(crate) fn check(
+        &self,
+        kid: Option<&str>,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), RevokedBecause> {
+        self.set.read().expect("feed lock").check(kid, claims)
+    }
+
+    /// Take in a page as if read from the store (unit tests).
+    #[cfg(test)]
+    pub(crate) fn apply_for_tests(&self, page: &RevocationPage) {
+        self.set.write().expect("feed lock").apply(page);
+        self.last.send_replace(page.last);
     }
 
     /// Forget rows whose tokens have all expired (at most once a second).
@@ -142,6 +175,7 @@ impl Feed {
             .write()
             .expect("feed lock")
             .retain(|_, e| e.until_ms > now_ms);
+        self.set.write().expect("feed lock").prune(now_ms);
     }
 
     /// The answer to a poll from `after`, at once.

@@ -101,7 +101,7 @@ pub async fn start_groups(
         Store::with_groups(groups),
         notifier,
         stop_rx.clone(),
-    ));
+    )?);
     let grpc = signet_tls::Incoming::new(grpc, gateway.cfg.tls.clone()).map_err(io)?;
     let http = signet_tls::Incoming::new(http, gateway.cfg.tls.clone()).map_err(io)?;
     // The public servers' one in-flight budget (see `api::serving`).

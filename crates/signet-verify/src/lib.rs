@@ -315,6 +315,15 @@ pub struct Expected {
     pub leeway_s: u64,
 }
 
+/// The `kid` a token's header names (not verified: for looking things up, such as
+/// whether the key was revoked, after [`verify`] accepted the token).
+pub fn token_kid(token: &str) -> Option<String> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return None;
+    }
+    jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid)
+}
+
 /// Verify `token` against `keys` and `expected`; returns its claims.
 pub fn verify(
     token: &str,

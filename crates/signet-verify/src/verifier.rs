@@ -75,7 +75,7 @@ impl Verifier {
         let claims = self.cache.verify(token, &self.expected).await?;
         if let Some(follower) = &self.revocations {
             // The header was decoded (and the token verified) above.
-            let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+            let kid = crate::token_kid(token);
             follower.check(kid.as_deref(), &claims)?;
         }
         Ok(Claims(claims))

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod edge_authorizer;
 mod hosted_browser;
 mod hosted_federation;
 mod hosted_saml;

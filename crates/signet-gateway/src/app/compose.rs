@@ -41,7 +41,7 @@ pub(crate) fn compose(
     store: Store,
     notifier: Notifier,
     stopping: watch::Receiver<bool>,
-) -> Gateway {
+) -> Result<Gateway, crate::AppError> {
     let clock = cfg.clock.clone();
     let hasher = PasswordHasher::new(
         cfg.password,
@@ -223,7 +223,15 @@ pub(crate) fn compose(
         },
         stopping,
     );
-    Gateway {
+    let authorizer = crate::authorizer::Authorizer::new(
+        &cfg.authorizer,
+        &cfg.public_url,
+        published.clone(),
+        revocations.clone(),
+    )
+    .map_err(|e| crate::AppError::InvalidParameter(format!("authorizer config: {e}")))?;
+    Ok(Gateway {
+        authorizer,
         signup,
         hosted,
         federation,
@@ -272,5 +280,5 @@ pub(crate) fn compose(
         published,
         store,
         cfg,
-    }
+    })
 }

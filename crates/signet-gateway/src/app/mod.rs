@@ -73,6 +73,7 @@ pub struct Gateway {
     pub(crate) imports: Imports,
     pub(crate) key_admin: KeyAdmin,
     pub(crate) aws: crate::aws::Aws,
+    pub(crate) authorizer: crate::authorizer::Authorizer,
 }
 
 impl Gateway {

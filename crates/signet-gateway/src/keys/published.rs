@@ -65,6 +65,16 @@ impl Published {
     fn set(&self, keys: PublishedKeys) {
         *self.keys.write().expect("keys lock") = Arc::new(keys);
     }
+
+    /// Publish these verification keys (unit tests of what verifies with them).
+    #[cfg(test)]
+    pub(crate) fn set_for_tests(&self, set: KeySet) {
+        self.set(PublishedKeys {
+            set,
+            jwks: String::new(),
+            etag: String::new(),
+        });
+    }
 }
 
 /// Reload the published key set (at least as new as the stated consistency) into `cache`,

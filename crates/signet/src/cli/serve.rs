@@ -36,6 +36,11 @@ pub struct DevArgs {
     /// scope; any region when not given.
     #[arg(long, env = "SIGNET_AWS_REGION")]
     pub aws_region: Option<String>,
+    /// The edge authorizer's routes (TOML; README "Enforcing at the edge"): what
+    /// `/authorize` (nginx auth_request, Caddy forward_auth) and ext_authz let through.
+    /// Without it every request asked about is denied.
+    #[arg(long, value_name = "FILE", env = "SIGNET_AUTHORIZER_CONFIG")]
+    pub authorizer_config: Option<std::path::PathBuf>,
     /// `SERVICE=NAME`: AWS-signed calls to SERVICE (`cognito-idp`, `cognito-identity` or
     /// `sts`) must carry NAME as their signature's service instead of SERVICE (for SDKs
     /// configured with another signing name); repeatable.
@@ -144,6 +149,11 @@ pub struct GatewayArgs {
     /// scope; any region when not given.
     #[arg(long, env = "SIGNET_AWS_REGION")]
     pub aws_region: Option<String>,
+    /// The edge authorizer's routes (TOML; README "Enforcing at the edge"): what
+    /// `/authorize` (nginx auth_request, Caddy forward_auth) and ext_authz let through.
+    /// Without it every request asked about is denied.
+    #[arg(long, value_name = "FILE", env = "SIGNET_AUTHORIZER_CONFIG")]
+    pub authorizer_config: Option<std::path::PathBuf>,
     /// `SERVICE=NAME`: AWS-signed calls to SERVICE (`cognito-idp`, `cognito-identity` or
     /// `sts`) must carry NAME as their signature's service instead of SERVICE (for SDKs
     /// configured with another signing name); repeatable.

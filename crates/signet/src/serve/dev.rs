@@ -47,6 +47,7 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     cfg.serving.rate = gateway::rate_limits(&args.rate_limits)?;
     cfg.audit_stream = gateway::audit_stream(&args.audit_stream, cfg.webhook_secret.is_some())?;
     cfg.aws_region = args.aws_region.clone();
+    cfg.authorizer = gateway::authorizer_config(args.authorizer_config.as_deref())?;
     cfg.aws_signing_names = gateway::aws_signing_names(&args.aws_signing_names)?;
     let store = StoreClient::new(vec![node.info().api_addr.clone()]);
     let gw = signet_gateway::start(cfg, store, grpc, http)

@@ -141,6 +141,7 @@ pub async fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     cfg.serving.rate = rate_limits(&args.rate_limits)?;
     cfg.audit_stream = audit_stream(&args.audit_stream, cfg.webhook_secret.is_some())?;
     cfg.aws_region = args.aws_region.clone();
+    cfg.authorizer = authorizer_config(args.authorizer_config.as_deref())?;
     cfg.aws_signing_names = aws_signing_names(&args.aws_signing_names)?;
     cfg.notifier = notifier;
     cfg.webhook_secret = webhook_secret;
@@ -201,4 +202,17 @@ pub(crate) fn aws_signing_names(
         }
     }
     Ok(out)
+}
+
+/// The edge authorizer's routes from `--authorizer-config` (none: deny everything).
+pub(crate) fn authorizer_config(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<signet_gateway::authorizer::AuthorizerConfig> {
+    let Some(path) = path else {
+        return Ok(Default::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --authorizer-config {}", path.display()))?;
+    signet_gateway::authorizer::AuthorizerConfig::from_toml(&text)
+        .map_err(|e| anyhow::anyhow!("--authorizer-config {}: {e}", path.display()))
 }

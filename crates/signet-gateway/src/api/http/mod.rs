@@ -1,6 +1,7 @@
 //! HTTP surface: JWKS and OIDC discovery per pool, a cluster-wide JWKS, health and
 //! readiness; the OAuth endpoints and the user-import upload in their own files.
 
+pub(crate) mod authorize;
 pub(crate) mod hosted;
 pub(crate) mod import;
 pub(crate) mod oauth;
@@ -49,6 +50,7 @@ pub(crate) fn router(gw: Arc<Gateway>, limiter: Arc<Limiter>) -> Router {
         .merge(crate::api::aws::routes())
         .route_layer(stack)
         .merge(crate::api::http::revocations::routes())
+        .merge(crate::api::http::authorize::routes())
         .layer(body_limit)
         .layer(axum::Extension(limiter))
         .with_state(gw)

@@ -1,0 +1,336 @@
+//! The edge authorizer: what an API gateway, a proxy or a mesh asks before it forwards a
+//! request ("may this request through, and as whom?"), like Cognito's API Gateway and ALB
+//! authorizers. Two faces ask the same [`Authorizer::decide`]: HTTP forward-auth
+//! (`/authorize`, for nginx `auth_request`, Caddy `forward_auth`, Traefik ForwardAuth) and
+//! Envoy's `ext_authz`.
+//!
+//! A decision needs no store round trip: the token is verified with the published keys,
+//! the user check is the revocation stream's set (a signed-out, disabled or deleted user,
+//! a revoked sign-in, token, client, pool or key), and the route's scopes, groups and
+//! policy are in memory.
+
+mod config;
+
+pub use config::{AuthorizerConfig, AuthorizerRoute};
+
+use crate::keys::Published;
+use crate::revocations::Feed;
+use config::Route;
+use serde_json::{Map, Value};
+use signet_verify::policy::{evaluate, Context, Request};
+use signet_verify::{Expected, TokenUse, VerifyError};
+use std::sync::Arc;
+
+/// Headers an allowed request is forwarded with; proxies must drop incoming copies.
+pub const TRUSTED_HEADERS: [&str; 7] = [
+    "x-signet-sub",
+    "x-signet-username",
+    "x-signet-client-id",
+    "x-signet-scopes",
+    "x-signet-groups",
+    "x-signet-pool",
+    "x-signet-token-use",
+];
+
+/// The debugging header (`debug_headers = true`): why the decision went as it did.
+pub const DECISION_HEADER: &str = "x-signet-decision";
+
+/// What is asked: the original request's method, path and `Authorization` header.
+pub(crate) struct Ask<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub authorization: Option<&'a str>,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Forward, with these headers.
+    Allow {
+        headers: Vec<(&'static str, String)>,
+        why: String,
+    },
+    /// 401 (no or bad token) or 403 (a good token without the right), with the
+    /// `WWW-Authenticate` challenge for the caller.
+    Deny {
+        status: u16,
+        challenge: String,
+        why: String,
+    },
+}
+
+/// See the module doc.
+pub(crate) struct Authorizer {
+    routes: Vec<Route>,
+    pub(crate) debug: bool,
+    public_url: String,
+    published: Arc<Published>,
+    revocations: Arc<Feed>,
+}
+
+fn unauthorized(error: Option<&str>, why: impl Into<String>) -> Verdict {
+    let why = why.into();
+    let challenge = match error {
+        None => "Bearer realm=\"signet\"".to_string(),
+        Some(e) => format!(
+            "Bearer realm=\"signet\", error=\"{e}\", error_description=\"{}\"",
+            why.replace('"', "'")
+        ),
+    };
+    Verdict::Deny {
+        status: 401,
+        challenge,
+        why,
+    }
+}
+
+fn forbidden(why: impl Into<String>) -> Verdict {
+    let why = why.into();
+    Verdict::Deny {
+        status: 403,
+        challenge: format!(
+            "Bearer realm=\"signet\", error=\"insufficient_scope\", error_description=\"{}\"",
+            why.replace('"', "'")
+        ),
+        why,
+    }
+}
+
+impl Authorizer {
+    pub(crate) fn new(
+        cfg: &AuthorizerConfig,
+        public_url: &str,
+        published: Arc<Published>,
+        revocations: Arc<Feed>,
+    ) -> Result<Authorizer, String> {
+        Ok(Authorizer {
+            routes: cfg.checked()?,
+            debug: cfg.debug_headers,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            published,
+            revocations,
+        })
+    }
+
+    /// Decide on one request.
+    pub(crate) fn decide(&self, ask: &Ask<'_>) -> Verdict {
+        let Some(path) = plain_path(ask.path) else {
+            return forbidden(format!("ambiguous path {:?}", ask.path));
+        };
+        let method = ask.method.to_ascii_uppercase();
+        let Some(route) = self.route(&method, path) else {
+            return forbidden(format!("no route for {method} {path}"));
+        };
+        let Some(token) = ask.authorization.and_then(bearer) else {
+            return unauthorized(None, "no bearer token");
+        };
+        let Some(pool) = unverified_pool(token, &self.public_url, &route.pools) else {
+            return unauthorized(Some("invalid_token"), "not a token of this route's pools");
+        };
+        let expected = Expected {
+            issuer: format!("{}/{pool}", self.public_url),
+            token_use: route.token_use,
+            clients: (!route.clients.is_empty()).then(|| route.clients.clone()),
+            leeway_s: 0,
+        };
+        let keys = self.published.get();
+        let claims = match signet_verify::verify(token, &keys.set, &expected) {
+            Ok(c) => c,
+            Err(VerifyError::Expired) => {
+                return unauthorized(Some("invalid_token"), "the token has expired")
+            }
+            Err(e) => return unauthorized(Some("invalid_token"), e.to_string()),
+        };
+        let kid = signet_verify::token_kid(token);
+        if let Err(why) = self.revocations.check(kid.as_deref(), &claims) {
+            return unauthorized(
+                Some("invalid_token"),
+                format!("the token was revoked ({})", why.as_str()),
+            );
+        }
+        let scopes: Vec<&str> = text(&claims, "scope")
+            .map(|s| s.split(' ').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        if !route.scopes.is_empty() && !route.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
+            return forbidden(format!(
+                "needs one of the scopes {}",
+                route.scopes.join(" ")
+            ));
+        }
+        let groups: Vec<&str> = claims
+            .get("cognito:groups")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !route.groups.is_empty() && !route.groups.iter().any(|g| groups.contains(&g.as_str())) {
+            return forbidden(format!(
+                "needs one of the groups {}",
+                route.groups.join(", ")
+            ));
+        }
+        let username = text(&claims, "username")
+            .or_else(|| text(&claims, "cognito:username"))
+            .unwrap_or_default();
+        let client = match route.token_use {
+            TokenUse::Id => text(&claims, "aud"),
+            _ => text(&claims, "client_id"),
+        }
+        .unwrap_or_default();
+        let sub = text(&claims, "sub").unwrap_or_default();
+        let mut why = format!("route {}", route.prefix_or_root());
+        if let Some(policy) = &route.policy {
+            let mut ctx = Context::new();
+            ctx.insert("signet:sub", sub);
+            ctx.insert("signet:username", username);
+            ctx.insert("signet:client_id", client);
+            ctx.insert("signet:pool", pool);
+            ctx.set(
+                "signet:scope",
+                scopes.iter().map(|s| s.to_string()).collect(),
+            );
+            ctx.set(
+                "cognito:groups",
+                groups.iter().map(|g| g.to_string()).collect(),
+            );
+            let action = format!("http:{method}");
+            let decision = evaluate(
+                &[("route", policy)],
+                None,
+                &Request {
+                    action: &action,
+                    resource: path,
+                    principal: None,
+                    context: &ctx,
+                },
+            );
+            let by = decision.decided_by.map(|s| match s.sid {
+                Some(sid) => format!("statement {} ({sid})", s.index),
+                None => format!("statement {}", s.index),
+            });
+            if !decision.allowed {
+                return forbidden(format!(
+                    "the route's policy does not allow {action} on {path}: {}",
+                    by.unwrap_or_else(|| "no statement allows it".into())
+                ));
+            }
+            why = format!("{why}, policy {}", by.unwrap_or_default());
+        }
+        let use_name = match route.token_use {
+            TokenUse::Id => "id",
+            _ => "access",
+        };
+        let list = |items: &[&str]| {
+            items
+                .iter()
+                .map(|i| header_safe(i, true))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        Verdict::Allow {
+            headers: vec![
+                ("x-signet-sub", header_safe(sub, false)),
+                ("x-signet-username", header_safe(username, false)),
+                ("x-signet-client-id", header_safe(client, false)),
+                ("x-signet-scopes", list(&scopes).replace(',', " ")),
+                ("x-signet-groups", list(&groups)),
+                ("x-signet-pool", header_safe(pool, false)),
+                ("x-signet-token-use", use_name.to_string()),
+            ],
+            why,
+        }
+    }
+
+    /// The longest prefix that covers `path` among the routes that take `method`.
+    fn route(&self, method: &str, path: &str) -> Option<&Route> {
+        self.routes
+            .iter()
+            .filter(|r| r.methods.is_empty() || r.methods.iter().any(|m| m == method))
+            .filter(|r| {
+                r.prefix.is_empty()
+                    || path == r.prefix
+                    || path
+                        .strip_prefix(&r.prefix)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|r| r.prefix.len())
+    }
+}
+
+impl Route {
+    fn prefix_or_root(&self) -> &str {
+        if self.prefix.is_empty() {
+            "/"
+        } else {
+            &self.prefix
+        }
+    }
+}
+
+/// The path of a request target (query cut off), or `None` when upstreams could read it
+/// differently than the routes do: dot segments, empty segments, encoded slashes, dots or
+/// backslashes. Refusing those is what keeps `/public/../admin` from passing as public.
+fn plain_path(target: &str) -> Option<&str> {
+    let path = target.split(['?', '#']).next().unwrap_or_default();
+    if !path.starts_with('/') || path.contains('\\') || path.contains("//") {
+        return None;
+    }
+    if path.split('/').any(|seg| seg == "." || seg == "..") {
+        return None;
+    }
+    let lower = path.to_ascii_lowercase();
+    if ["%2e", "%2f", "%5c", "%00"]
+        .iter()
+        .any(|e| lower.contains(e))
+    {
+        return None;
+    }
+    if path.bytes().any(|b| b.is_ascii_control()) {
+        return None;
+    }
+    Some(path)
+}
+
+/// The token of an `Authorization: Bearer …` value (scheme case-insensitive).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Which of `pools` the token says it is from (not yet verified: it only picks what to
+/// verify against, and the verification checks the issuer exactly).
+fn unverified_pool<'a>(token: &str, public_url: &str, pools: &'a [String]) -> Option<&'a str> {
+    use base64::Engine;
+    if token.len() > signet_verify::MAX_TOKEN_BYTES {
+        return None;
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
+    let iss = claims.get("iss")?.as_str()?;
+    let pool = iss.strip_prefix(public_url)?.strip_prefix('/')?;
+    pools.iter().find(|p| *p == pool).map(String::as_str)
+}
+
+fn text<'a>(claims: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    claims.get(key).and_then(Value::as_str)
+}
+
+/// A value as a header carries it: bytes outside visible ASCII, `%` (and `,` in list
+/// items) percent-encoded, so no value can end a header or add an item to a list.
+fn header_safe(value: &str, in_list: bool) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if (0x21..=0x7e).contains(&b) && b != b'%' && !(in_list && b == b',') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,376 @@
+//! Unit tests of the authorizer's request parsing: paths, bearer tokens, header values and
+//! route matching. Decisions on real tokens are tested behind nginx and Caddy
+//! (tests/tests/oauth/edge_authorizer.rs).
+
+use super::*;
+
+#[test]
+fn ambiguous_paths_are_refused_and_plain_ones_kept() {
+    assert_eq!(plain_path("/orders/7?x=1"), Some("/orders/7"));
+    assert_eq!(plain_path("/"), Some("/"));
+    for bad in [
+        "/public/../admin",
+        "/public/./x",
+        "/public/..",
+        "//admin",
+        "/a//b",
+        "/public/%2e%2e/admin",
+        "/public%2Fadmin",
+        "/a\\b",
+        "/a%00",
+        "relative",
+        "/a\tb",
+    ] {
+        assert_eq!(plain_path(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn bearer_tokens_are_read_case_insensitively_and_nothing_else_is() {
+    assert_eq!(bearer("Bearer abc"), Some("abc"));
+    assert_eq!(bearer("bearer  abc "), Some("abc"));
+    assert_eq!(bearer("Basic abc"), None);
+    assert_eq!(bearer("Bearer"), None);
+    assert_eq!(bearer("Bearer "), None);
+}
+
+#[test]
+fn header_values_cannot_break_out() {
+    assert_eq!(header_safe("alice", false), "alice");
+    assert_eq!(
+        header_safe("a b\r\nx-signet-sub: root", false),
+        "a%20b%0D%0Ax-signet-sub:%20root"
+    );
+    assert_eq!(header_safe("ops,admins", true), "ops%2Cadmins");
+    assert_eq!(header_safe("100%", false), "100%25");
+    assert_eq!(header_safe("zoë", false), "zo%C3%AB");
+}
+
+fn route(prefix: &str, methods: &[&str]) -> AuthorizerRoute {
+    AuthorizerRoute {
+        prefix: prefix.into(),
+        methods: methods.iter().map(|m| m.to_string()).collect(),
+        pools: vec!["p1".into()],
+        token_use: "access".into(),
+        clients: vec![],
+        scopes: vec![],
+        groups: vec![],
+        policy: None,
+    }
+}
+
+#[test]
+fn the_longest_prefix_on_a_segment_boundary_that_takes_the_method_decides() {
+    let cfg = AuthorizerConfig {
+        debug_headers: false,
+        routes: vec![
+            route("/", &[]),
+            route("/orders", &["GET"]),
+            route("/orders/admin/", &[]),
+        ],
+    };
+    let routes = cfg.checked().unwrap();
+    let pick = |m: &str, p: &str| {
+        routes
+            .iter()
+            .filter(|r| r.methods.is_empty() || r.methods.iter().any(|x| x == m))
+            .filter(|r| {
+                r.prefix.is_empty()
+                    || p == r.prefix
+                    || p.strip_prefix(&r.prefix)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|r| r.prefix.len())
+            .map(|r| r.prefix.clone())
+    };
+    assert_eq!(pick("GET", "/orders/7").as_deref(), Some("/orders"));
+    assert_eq!(pick("POST", "/orders/7").as_deref(), Some(""), "GET only");
+    assert_eq!(
+        pick("GET", "/ordersx").as_deref(),
+        Some(""),
+        "not a segment boundary"
+    );
+    assert_eq!(
+        pick("GET", "/orders/admin").as_deref(),
+        Some("/orders/admin")
+    );
+}
+
+#[test]
+fn bad_routes_are_refused_at_start() {
+    let bad = |f: fn(&mut AuthorizerRoute)| {
+        let mut r = route("/x", &[]);
+        f(&mut r);
+        AuthorizerConfig {
+            debug_headers: false,
+            routes: vec![r],
+        }
+        .checked()
+        .unwrap_err()
+    };
+    assert!(bad(|r| r.prefix = "x".into()).contains("prefix"));
+    assert!(bad(|r| r.pools.clear()).contains("pools"));
+    assert!(bad(|r| r.token_use = "refresh".into()).contains("token_use"));
+    assert!(bad(|r| r.policy = Some("{".into())).contains("policy"));
+    assert!(bad(|r| {
+        r.token_use = "id".into();
+        r.scopes = vec!["a/b".into()];
+    })
+    .contains("scopes"));
+    let toml = "debug_headers = true\n[[route]]\nprefix = \"/orders\"\npools = [\"p1\"]\nscopes = [\"orders/read\"]\n";
+    let cfg = AuthorizerConfig::from_toml(toml).unwrap();
+    assert_eq!((cfg.debug_headers, cfg.routes.len()), (true, 1));
+    assert!(AuthorizerConfig::from_toml(
+        "[[route]]\nprefix = \"/x\"\npools = [\"p\"]\nunknown = 1\n"
+    )
+    .is_err());
+}
+
+mod decisions {
+    //! `decide` on tokens signed here with a key published to it.
+
+    use super::super::*;
+    use signet_crypto::{Algorithm, SigningKeyPair};
+    use signet_verify::revocation::{revocation_hash, RevocationEntry, RevocationPage, Revoked};
+    use signet_verify::KeySet;
+
+    const URL: &str = "https://auth.example";
+
+    struct F {
+        key: SigningKeyPair,
+        feed: Arc<Feed>,
+        authorizer: Authorizer,
+    }
+
+    fn now_s() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    fn setup(toml: &str) -> F {
+        let key = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
+        let mut set = KeySet::new();
+        set.insert_jwk(&key.public_jwk().to_string()).unwrap();
+        let published = Arc::new(Published::default());
+        published.set_for_tests(set);
+        let (_, stop) = tokio::sync::watch::channel(false);
+        let feed = Arc::new(Feed::new(stop));
+        let cfg = AuthorizerConfig::from_toml(toml).unwrap();
+        let authorizer = Authorizer::new(&cfg, URL, published, feed.clone()).unwrap();
+        F {
+            key,
+            feed,
+            authorizer,
+        }
+    }
+
+    fn access(f: &F, pool: &str, scope: &str, exp: u64, extra: serde_json::Value) -> String {
+        let mut c = serde_json::json!({
+            "iss": format!("{URL}/{pool}"), "sub": "sub-1", "client_id": "c1",
+            "username": "alice", "token_use": "access", "scope": scope,
+            "iat": now_s() - 10, "exp": exp, "jti": "jti-1",
+            "cognito:groups": ["staff"],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        f.key.sign(&c).unwrap()
+    }
+
+    fn ask<'a>(method: &'a str, path: &'a str, auth: Option<&'a str>) -> Ask<'a> {
+        Ask {
+            method,
+            path,
+            authorization: auth,
+        }
+    }
+
+    fn status(v: &Verdict) -> u16 {
+        match v {
+            Verdict::Allow { .. } => 200,
+            Verdict::Deny { status, .. } => *status,
+        }
+    }
+
+    const ROUTES: &str = r#"
+        [[route]]
+        prefix = "/orders"
+        pools = ["p1"]
+        scopes = ["orders/read"]
+        [[route]]
+        prefix = "/staff"
+        pools = ["p1"]
+        groups = ["staff"]
+        policy = '''{"Version": "2012-10-17", "Statement": [
+            {"Sid": "ReadOwn", "Effect": "Allow", "Action": "http:GET", "Resource": "/staff/${signet:sub}/*"},
+            {"Sid": "NoDelete", "Effect": "Deny", "Action": "http:DELETE", "Resource": "*"}]}'''
+    "#;
+
+    #[test]
+    fn a_good_token_is_allowed_with_the_headers_upstreams_trust() {
+        let f = setup(ROUTES);
+        let t = access(
+            &f,
+            "p1",
+            "orders/read other",
+            now_s() + 300,
+            serde_json::json!({}),
+        );
+        let bearer = format!("Bearer {t}");
+        let v = f
+            .authorizer
+            .decide(&ask("GET", "/orders/7?x=1", Some(&bearer)));
+        let Verdict::Allow { headers, .. } = v else {
+            panic!("{v:?}")
+        };
+        let get = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("x-signet-sub"), Some("sub-1"));
+        assert_eq!(get("x-signet-username"), Some("alice"));
+        assert_eq!(get("x-signet-client-id"), Some("c1"));
+        assert_eq!(get("x-signet-scopes"), Some("orders/read other"));
+        assert_eq!(get("x-signet-groups"), Some("staff"));
+        assert_eq!(get("x-signet-pool"), Some("p1"));
+        assert_eq!(get("x-signet-token-use"), Some("access"));
+    }
+
+    #[test]
+    fn missing_expired_forged_foreign_and_revoked_tokens_get_401() {
+        let f = setup(ROUTES);
+        let good = access(
+            &f,
+            "p1",
+            "orders/read",
+            now_s() + 300,
+            serde_json::json!({}),
+        );
+        let expired = access(&f, "p1", "orders/read", now_s() - 1, serde_json::json!({}));
+        let other_pool = access(
+            &f,
+            "p2",
+            "orders/read",
+            now_s() + 300,
+            serde_json::json!({}),
+        );
+        let mut forged = good.clone();
+        forged.pop();
+        forged.push(if good.ends_with('A') { 'B' } else { 'A' });
+        let other_key = {
+            let k = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
+            let c: serde_json::Value = serde_json::from_slice(
+                &base64::Engine::decode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    good.split('.').nth(1).unwrap(),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            k.sign(&c).unwrap()
+        };
+        let deny = |auth: Option<&str>| f.authorizer.decide(&ask("GET", "/orders/1", auth));
+        let v = deny(None);
+        assert_eq!(status(&v), 401);
+        let Verdict::Deny { challenge, .. } = &v else {
+            unreachable!()
+        };
+        assert_eq!(challenge, "Bearer realm=\"signet\"");
+        for (what, t) in [
+            ("expired", &expired),
+            ("other pool", &other_pool),
+            ("forged", &forged),
+            ("other key", &other_key),
+        ] {
+            let v = deny(Some(&format!("Bearer {t}")));
+            assert_eq!(status(&v), 401, "{what}: {v:?}");
+            let Verdict::Deny { challenge, .. } = &v else {
+                unreachable!()
+            };
+            assert!(
+                challenge.contains("error=\"invalid_token\""),
+                "{what}: {challenge}"
+            );
+        }
+        assert_eq!(status(&deny(Some(&format!("Basic {good}")))), 401);
+        assert_eq!(status(&deny(Some(&format!("Bearer {good}")))), 200);
+        // The user signs out: the stream's entry is enough, no store read.
+        f.feed.apply_for_tests(&RevocationPage {
+            revocations: vec![RevocationEntry {
+                seq: 1,
+                until_ms: u64::MAX,
+                what: Revoked::User {
+                    pool_id: "p1".into(),
+                    sub_hash: revocation_hash("sub-1"),
+                    before_ms: (now_s() + 1) * 1000,
+                },
+            }],
+            last: 1,
+            reset: false,
+        });
+        let v = deny(Some(&format!("Bearer {good}")));
+        assert_eq!(status(&v), 401);
+        let Verdict::Deny { why, .. } = &v else {
+            unreachable!()
+        };
+        assert!(why.contains("revoked (user)"), "{why}");
+    }
+
+    #[test]
+    fn scopes_groups_and_policies_give_403_with_the_reason() {
+        let f = setup(ROUTES);
+        let t = access(
+            &f,
+            "p1",
+            "orders/write",
+            now_s() + 300,
+            serde_json::json!({}),
+        );
+        let b = format!("Bearer {t}");
+        let v = f.authorizer.decide(&ask("GET", "/orders/1", Some(&b)));
+        assert_eq!(status(&v), 403);
+        let Verdict::Deny { challenge, .. } = &v else {
+            unreachable!()
+        };
+        assert!(challenge.contains("insufficient_scope"), "{challenge}");
+        // The staff route: its policy lets a user read their own things only.
+        assert_eq!(
+            status(&f.authorizer.decide(&ask("GET", "/staff/sub-1/x", Some(&b)))),
+            200
+        );
+        let v = f.authorizer.decide(&ask("GET", "/staff/sub-2/x", Some(&b)));
+        assert_eq!(status(&v), 403);
+        let v = f
+            .authorizer
+            .decide(&ask("DELETE", "/staff/sub-1/x", Some(&b)));
+        let Verdict::Deny { why, .. } = &v else {
+            panic!("{v:?}")
+        };
+        assert!(why.contains("statement 1 (NoDelete)"), "{why}");
+        // Not in the group.
+        let t = access(
+            &f,
+            "p1",
+            "x",
+            now_s() + 300,
+            serde_json::json!({"cognito:groups": ["ops"]}),
+        );
+        let v = f
+            .authorizer
+            .decide(&ask("GET", "/staff/sub-1/x", Some(&format!("Bearer {t}"))));
+        assert_eq!(status(&v), 403);
+        // No route, or an ambiguous path: 403 whatever the token.
+        assert_eq!(
+            status(&f.authorizer.decide(&ask("GET", "/admin", Some(&b)))),
+            403
+        );
+        let v = f
+            .authorizer
+            .decide(&ask("GET", "/orders/../admin", Some(&b)));
+        assert_eq!(status(&v), 403);
+    }
+}

@@ -1,0 +1,323 @@
+//! The edge authorizer behind real proxies: Debian's nginx (`auth_request`) and Caddy
+//! (`forward_auth`), each started here in front of a small upstream that echoes what it
+//! received, with the configurations the README shows. Valid, revoked, wrong-scope,
+//! other-pool, missing and spoofed tokens get the right status, and the upstream sees the
+//! trusted `x-signet-*` headers only on allow, never a caller's copies. (Expired tokens:
+//! `signet-gateway`'s authorizer unit tests, which can sign one.)
+
+use crate::support::oauth::{
+    basic, create_client, machine_client_request, new_pool, orders_api, post_form, send, url, READ,
+    WRITE,
+};
+use crate::support::pools::{confirmed_user, pool_and_client, sign_in};
+use oauth2::reqwest;
+use signet_gateway::authorizer::AuthorizerConfig;
+use signet_gateway::GatewayHandle;
+use signet_proto::v1 as pb;
+use signet_testkit::{auth_client, start_gateway, test_gateway_config, TestCluster};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+const PASSWORD: &str = "Corr3ct-Horse!";
+
+/// The upstream: answers every request with the `x-signet-*` headers it received, as JSON.
+async fn echo_upstream() -> String {
+    use axum::http::HeaderMap;
+    async fn echo(headers: HeaderMap) -> axum::Json<serde_json::Value> {
+        let mut seen = serde_json::Map::new();
+        for (k, v) in &headers {
+            if k.as_str().starts_with("x-signet-") {
+                seen.insert(k.to_string(), v.to_str().unwrap_or("<bytes>").into());
+            }
+        }
+        axum::Json(serde_json::Value::Object(seen))
+    }
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        axum::serve(l, axum::Router::new().fallback(echo))
+            .await
+            .unwrap()
+    });
+    addr
+}
+
+/// A port nothing listens on now (for the proxies, which cannot be given port 0).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(name: &str) -> String {
+    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return p.to_string_lossy().into_owned();
+        }
+    }
+    panic!("{name} is not installed (apt-get install nginx-light caddy; .ci/run does)")
+}
+
+/// Wait until something answers HTTP on `addr`.
+async fn answering(addr: &str, child: &mut Child, what: &str) {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited: {status}");
+        }
+        if reqwest::get(format!("http://{addr}/")).await.is_ok() {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{what} never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// nginx with `auth_request`, as README "Enforcing at the edge" configures it.
+async fn nginx(dir: &Path, gateway: &str, upstream: &str) -> (Child, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let d = dir.display();
+    let headers = signet_gateway::authorizer::TRUSTED_HEADERS;
+    let set: String = headers
+        .iter()
+        .map(|h| {
+            let var = h.replace('-', "_");
+            format!(
+                "      auth_request_set ${var} $upstream_http_{var};\n      proxy_set_header {h} ${var};\n"
+            )
+        })
+        .collect();
+    let conf = format!(
+        r#"worker_processes 1;
+daemon off;
+master_process off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{
+    listen {addr};
+    location / {{
+      auth_request /_signet_authorize;
+{set}      auth_request_set $signet_challenge $upstream_http_www_authenticate;
+      add_header WWW-Authenticate $signet_challenge always;
+      proxy_pass http://{upstream};
+    }}
+    location = /_signet_authorize {{
+      internal;
+      proxy_pass http://{gateway}/authorize;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Original-Method $request_method;
+    }}
+  }}
+}}
+"#
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut child = Command::new(tool("nginx"))
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&path)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start nginx");
+    answering(&addr, &mut child, "nginx").await;
+    (child, addr)
+}
+
+/// Caddy with `forward_auth`, as README "Enforcing at the edge" configures it.
+async fn caddy(dir: &Path, gateway: &str, upstream: &str) -> (Child, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let names = signet_gateway::authorizer::TRUSTED_HEADERS.join(" ");
+    let strip: String = signet_gateway::authorizer::TRUSTED_HEADERS
+        .iter()
+        .map(|h| format!("    request_header -{h}\n"))
+        .collect();
+    let conf = format!(
+        "{{\n  admin off\n  auto_https off\n}}\nhttp://{addr} {{\n  route {{\n{strip}    forward_auth {gateway} {{\n      uri /authorize\n      copy_headers {names}\n    }}\n    reverse_proxy {upstream}\n  }}\n}}\n"
+    );
+    let path = dir.join("Caddyfile");
+    std::fs::write(&path, conf).unwrap();
+    let mut child = Command::new(tool("caddy"))
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&path)
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("caddy.log")).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start caddy");
+    answering(&addr, &mut child, "caddy").await;
+    (child, addr)
+}
+
+/// A client_credentials access token of `client` (id, secret) for `scope`.
+async fn machine_token(gw: &GatewayHandle, pool: &str, scopes: &[&str]) -> String {
+    let c = create_client(gw, machine_client_request(pool, scopes, 0))
+        .await
+        .expect("machine client");
+    let r = post_form(
+        &url(gw, pool, "token"),
+        &[("authorization", &basic(&c.client_id, &c.client_secret))],
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+struct Answer {
+    status: u16,
+    challenge: Option<String>,
+    /// The upstream's echo of the `x-signet-*` headers it got (only when it was reached).
+    upstream: Option<serde_json::Value>,
+}
+
+async fn through(proxy: &str, path: &str, token: Option<&str>, spoof: bool) -> Answer {
+    let mut req = reqwest::Client::new().get(format!("http://{proxy}{path}"));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if spoof {
+        req = req
+            .header("x-signet-sub", "root")
+            .header("x-signet-groups", "admins");
+    }
+    let r = send(req).await;
+    let challenge = r.header("www-authenticate").map(str::to_string);
+    Answer {
+        status: r.status,
+        challenge,
+        upstream: (r.status == 200).then(|| r.json()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_and_caddy_let_through_only_what_the_authorizer_allows() {
+    let cluster = TestCluster::start(1).await;
+    let admin_gw = start_gateway(cluster.api_addrs(), test_gateway_config()).await;
+    let (p1, web) = pool_and_client(&admin_gw, false).await;
+    let p2 = new_pool(&admin_gw, "elsewhere").await;
+    orders_api(&admin_gw, &p1).await;
+    orders_api(&admin_gw, &p2).await;
+    let reader = machine_token(&admin_gw, &p1, &[READ]).await;
+    let writer = machine_token(&admin_gw, &p1, &[WRITE]).await;
+    let foreign = machine_token(&admin_gw, &p2, &[READ]).await;
+    let sub = confirmed_user(&admin_gw, &p1, &web, "alice", "alice@example.com", PASSWORD).await;
+    let alice = sign_in(&admin_gw, &web, "alice", PASSWORD)
+        .await
+        .access_token;
+
+    // The gateway the proxies ask, with the routes of README "Enforcing at the edge".
+    let mut cfg = test_gateway_config();
+    cfg.authorizer = AuthorizerConfig::from_toml(&format!(
+        "debug_headers = true\n\
+         [[route]]\nprefix = \"/orders\"\npools = [\"{p1}\"]\nscopes = [\"{READ}\"]\n\
+         [[route]]\nprefix = \"/me\"\npools = [\"{p1}\"]\n"
+    ))
+    .unwrap();
+    let edge = start_gateway(cluster.api_addrs(), cfg).await;
+    let gateway = edge.http_addr().to_string();
+    let upstream = echo_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx_dir, caddy_dir) = (dir.path().join("nginx"), dir.path().join("caddy"));
+    std::fs::create_dir_all(&nginx_dir).unwrap();
+    std::fs::create_dir_all(&caddy_dir).unwrap();
+    let (_nginx, nginx_addr) = nginx(&nginx_dir, &gateway, &upstream).await;
+    let (_caddy, caddy_addr) = caddy(&caddy_dir, &gateway, &upstream).await;
+
+    for (proxy, addr) in [("nginx", &nginx_addr), ("caddy", &caddy_addr)] {
+        // Allowed: the upstream gets who is calling.
+        let a = through(addr, "/orders/7", Some(&reader), false).await;
+        assert_eq!(a.status, 200, "{proxy}: reader");
+        let seen = a.upstream.unwrap();
+        assert_eq!(seen["x-signet-pool"], p1.as_str(), "{proxy}: {seen}");
+        assert_eq!(seen["x-signet-scopes"], READ, "{proxy}: {seen}");
+        assert_eq!(
+            seen["x-signet-sub"], seen["x-signet-client-id"],
+            "{proxy}: {seen}"
+        );
+        // A caller's own x-signet-* headers never reach the upstream.
+        let a = through(addr, "/me", Some(&alice), true).await;
+        assert_eq!(a.status, 200, "{proxy}: alice");
+        let seen = a.upstream.unwrap();
+        assert_eq!(seen["x-signet-sub"], sub.as_str(), "{proxy}: {seen}");
+        assert_eq!(seen["x-signet-username"], "alice", "{proxy}: {seen}");
+        assert_ne!(
+            seen.get("x-signet-groups").and_then(|g| g.as_str()),
+            Some("admins")
+        );
+        // Wrong scope: 403; another pool's token, or none: 401 with a challenge.
+        let a = through(addr, "/orders/7", Some(&writer), false).await;
+        assert_eq!(
+            (a.status, a.upstream.is_none()),
+            (403, true),
+            "{proxy}: writer"
+        );
+        let a = through(addr, "/orders/7", Some(&foreign), false).await;
+        assert_eq!(a.status, 401, "{proxy}: other pool");
+        let a = through(addr, "/orders/7", None, true).await;
+        assert_eq!(a.status, 401, "{proxy}: no token");
+        assert!(
+            a.challenge
+                .as_deref()
+                .is_some_and(|c| c.starts_with("Bearer realm=\"signet\"")),
+            "{proxy}: {:?}",
+            a.challenge
+        );
+        // No route for the path: 403.
+        let a = through(addr, "/admin", Some(&reader), false).await;
+        assert_eq!(a.status, 403, "{proxy}: no route");
+    }
+    // nginx passes the raw request target: a dot segment is refused, not normalised past
+    // the routes.
+    let a = through(&nginx_addr, "/me/../orders/7", Some(&alice), false).await;
+    assert_ne!(a.status, 200, "dot segments");
+
+    // Alice signs out (on the other gateway): within a second both proxies refuse her.
+    auth_client(&admin_gw)
+        .await
+        .global_sign_out(pb::AccessTokenRequest {
+            access_token: alice.clone(),
+        })
+        .await
+        .expect("GlobalSignOut");
+    let start = Instant::now();
+    for addr in [&nginx_addr, &caddy_addr] {
+        loop {
+            let a = through(addr, "/me", Some(&alice), false).await;
+            if a.status == 401 {
+                assert!(a.upstream.is_none());
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(1),
+                "still allowed after 1 s"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    println!(
+        "a sign-out reached both proxies' decisions in {:?}",
+        start.elapsed()
+    );
+    edge.shutdown().await;
+    admin_gw.shutdown().await;
+    cluster.shutdown().await;
+}
