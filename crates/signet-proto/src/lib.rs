@@ -14,6 +14,40 @@ pub mod v1 {
     tonic::include_proto!("signet.v1");
 }
 
+/// Envoy's external authorization API (`envoy.service.auth.v3`) and the types it uses:
+/// the edge authorizer's ext_authz face. A wire-compatible subset of Envoy's published
+/// protos (`proto/envoy/`).
+pub mod envoy {
+    #![allow(missing_docs, clippy::all)]
+    pub mod service {
+        pub mod auth {
+            pub mod v3 {
+                tonic::include_proto!("envoy.service.auth.v3");
+            }
+        }
+    }
+    pub mod config {
+        pub mod core {
+            pub mod v3 {
+                tonic::include_proto!("envoy.config.core.v3");
+            }
+        }
+    }
+    pub mod r#type {
+        pub mod v3 {
+            tonic::include_proto!("envoy.r#type.v3");
+        }
+    }
+}
+
+/// `google.rpc.Status` as ext_authz carries it.
+pub mod google {
+    #![allow(missing_docs, clippy::all)]
+    pub mod rpc {
+        tonic::include_proto!("google.rpc");
+    }
+}
+
 /// Encoded `FileDescriptorSet` of every file under `proto/`, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("signet_descriptor");
 

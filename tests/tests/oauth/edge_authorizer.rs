@@ -321,3 +321,74 @@ async fn nginx_and_caddy_let_through_only_what_the_authorizer_allows() {
     admin_gw.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// Envoy's ext_authz `Check`, called by a client generated from Envoy's published protos
+/// (no Envoy binary can be installed here): the same decisions as the forward-auth face,
+/// in Envoy's shapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envoys_ext_authz_check_gets_the_same_decisions() {
+    let cluster = TestCluster::start(1).await;
+    let admin_gw = start_gateway(cluster.api_addrs(), test_gateway_config()).await;
+    let p1 = new_pool(&admin_gw, "shop").await;
+    orders_api(&admin_gw, &p1).await;
+    let reader = machine_token(&admin_gw, &p1, &[READ]).await;
+    let writer = machine_token(&admin_gw, &p1, &[WRITE]).await;
+    let mut cfg = test_gateway_config();
+    cfg.authorizer = AuthorizerConfig::from_toml(&format!(
+        "[[route]]\nprefix = \"/orders\"\npools = [\"{p1}\"]\nscopes = [\"{READ}\"]\n"
+    ))
+    .unwrap();
+    let edge = start_gateway(cluster.api_addrs(), cfg).await;
+    let case = |method: &str, path: &str, token: Option<&str>| {
+        let mut headers = serde_json::Map::new();
+        headers.insert("x-signet-sub".into(), "root".into());
+        if let Some(t) = token {
+            headers.insert("authorization".into(), format!("Bearer {t}").into());
+        }
+        serde_json::json!({"method": method, "path": path, "headers": headers})
+    };
+    let cases = serde_json::json!([
+        case("GET", "/orders/7?page=2", Some(&reader)),
+        case("GET", "/orders/7", Some(&writer)),
+        case("GET", "/orders/7", None),
+        case("GET", "/orders/../admin", Some(&reader)),
+    ]);
+    let addr = edge.grpc_addr().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::support::clients::python_client(
+            "envoy_ext_authz_check.py",
+            &[&addr, &cases.to_string()],
+        )
+    })
+    .await
+    .unwrap();
+    let out = out.as_array().unwrap();
+    // Allowed: OK, and the trusted headers overwrite the caller's copies.
+    assert_eq!(out[0]["allowed"], true, "{}", out[0]);
+    assert_eq!(out[0]["status"], 0);
+    assert_eq!(out[0]["overwrite"], true);
+    let h = &out[0]["headers"];
+    assert_eq!(h["x-signet-pool"], p1.as_str(), "{h}");
+    assert_eq!(h["x-signet-scopes"], READ);
+    assert_ne!(h["x-signet-sub"], "root");
+    assert_eq!(h["x-signet-sub"], h["x-signet-client-id"]);
+    // Wrong scope: PERMISSION_DENIED, 403; no token: UNAUTHENTICATED, 401 with a challenge.
+    assert_eq!(
+        (out[1]["allowed"].as_bool(), out[1]["status"].as_i64()),
+        (Some(false), Some(7))
+    );
+    assert_eq!(out[1]["http_status"], 403);
+    assert_eq!(
+        (out[2]["status"].as_i64(), out[2]["http_status"].as_i64()),
+        (Some(16), Some(401))
+    );
+    assert_eq!(
+        out[2]["headers"]["www-authenticate"],
+        "Bearer realm=\"signet\""
+    );
+    // The path Envoy reports as sent: dot segments are refused.
+    assert_eq!(out[3]["allowed"], false);
+    edge.shutdown().await;
+    admin_gw.shutdown().await;
+    cluster.shutdown().await;
+}

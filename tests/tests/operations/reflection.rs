@@ -134,6 +134,8 @@ async fn gateway_and_store_list_what_they_serve_with_full_descriptors() {
     let mut expected = set(&["grpc.health.v1.Health"]);
     expected.extend(set(&REFLECTION));
     expected.extend(public.iter().map(|(_, s)| format!("signet.v1.{s}")));
+    // The edge authorizer's Envoy face.
+    expected.insert("envoy.service.auth.v3.Authorization".to_string());
     let ch = channel(&gw.grpc_addr().to_string()).await;
     assert_eq!(services_v1(&ch).await, expected);
     assert_eq!(services_v1alpha(&ch).await, expected);
@@ -145,6 +147,11 @@ async fn gateway_and_store_list_what_they_serve_with_full_descriptors() {
         );
         assert!(!described.is_empty());
     }
+    let described = methods_v1(&ch, "envoy.service.auth.v3.Authorization").await;
+    assert_eq!(
+        described,
+        rpcs_in_proto("envoy/service/auth/v3/external_auth.proto", "Authorization")
+    );
 
     let mut expected = set(&[
         "grpc.health.v1.Health",

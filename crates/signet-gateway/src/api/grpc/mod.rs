@@ -55,6 +55,7 @@ macro_rules! rpc_table {
 pub(crate) mod admin;
 pub(crate) mod auth;
 mod convert;
+mod ext_authz;
 pub(crate) mod identity;
 mod wire;
 
@@ -119,6 +120,11 @@ pub(crate) fn serve(
             .max_decoding_message_size(max);
         let sts =
             StsServer::new(identity::StsApi { gw: gw.clone() }).max_decoding_message_size(max);
+        let ext_authz =
+            signet_proto::envoy::service::auth::v3::authorization_server::AuthorizationServer::new(
+                ext_authz::ExtAuthzApi { gw: gw.clone() },
+            )
+            .max_decoding_message_size(max);
         let served = [
             signet_proto::reflection::HEALTH,
             name(&admin),
@@ -126,6 +132,7 @@ pub(crate) fn serve(
             name(&identity_admin),
             name(&identity),
             name(&sts),
+            name(&ext_authz),
         ];
         let readiness = {
             let gw = gw.clone();
@@ -176,6 +183,7 @@ pub(crate) fn serve(
             .add_service(auth)
             .add_service(identity)
             .add_service(sts)
+            .add_service(ext_authz)
             .serve_with_incoming_shutdown(listener, shutdown)
             .await;
         if let Err(e) = res {
