@@ -50,6 +50,11 @@ impl Cache {
         self.connected.load(Ordering::Relaxed) && !self.behind.load(Ordering::Relaxed)
     }
 
+    /// The last log index the change stream has applied to the caches.
+    pub(crate) fn applied(&self) -> u64 {
+        self.applied.load(Ordering::SeqCst)
+    }
+
     /// Whether the change stream has fallen behind the leader.
     pub fn is_behind(&self) -> bool {
         self.behind.load(Ordering::Relaxed)
@@ -100,6 +105,8 @@ pub(crate) struct Followed {
     pub store: Store,
     pub cache: Arc<Cache>,
     pub revocations: Arc<crate::revocations::Feed>,
+    /// Fault injection: how long each change is held (`GatewayConfig::change_stream_delay`).
+    pub delay: Duration,
     pub published: Arc<Published>,
     pub keys: Arc<KeyManager>,
 }
@@ -129,6 +136,9 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
                 .await
                 .map_err(|s| AppError::Unavailable(format!("watch: {}", s.message())))?
             {
+                if !gw.delay.is_zero() {
+                    tokio::time::sleep(gw.delay).await;
+                }
                 if change.reset {
                     gw.cache.evict_all();
                     gw.store.evict_all();

@@ -113,6 +113,7 @@ pub async fn start_groups(
         store: gateway.store.clone(),
         cache: gateway.cache.clone(),
         revocations: gateway.revocations.clone(),
+        delay: gateway.cfg.change_stream_delay,
         published: gateway.published.clone(),
         keys: gateway.keys.clone(),
     };

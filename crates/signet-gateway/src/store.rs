@@ -105,7 +105,9 @@ impl Store {
         cmd: Command,
     ) -> Result<Written, ClientError> {
         let Some(groups) = &self.groups else {
-            return self.client.write_with_id(rid, cmd).await;
+            let w = self.client.write_with_id(rid, cmd).await?;
+            crate::api::consistency::record(w.index);
+            return Ok(w);
         };
         if let Command::RecordAuditEvents(batch) = &cmd {
             return self.write_audit(groups, rid, batch).await;

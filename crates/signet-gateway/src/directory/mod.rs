@@ -51,8 +51,12 @@ impl Directory {
     where
         Option<T>: Answer,
     {
-        if let Some(v) = map.read().expect("cache lock").get(id) {
-            return Ok(v.clone());
+        // A caller that presents a consistency token ahead of the caches reads the store.
+        let fresh_enough = crate::api::consistency::wanted() <= self.cache.applied();
+        if fresh_enough {
+            if let Some(v) = map.read().expect("cache lock").get(id) {
+                return Ok(v.clone());
+            }
         }
         let epoch = self.cache.epoch.load(Ordering::SeqCst);
         match self
