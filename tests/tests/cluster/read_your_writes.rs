@@ -2,9 +2,7 @@
 //! call that presents it to another gateway is served from state at least that new, even
 //! when that gateway's caches lag (here held back on purpose by seconds).
 
-use crate::support::pools::{
-    confirmed_user, exception, password_auth, pool_and_client, public_client,
-};
+use crate::support::pools::{confirmed_user, exception, password_auth, pool_and_client};
 use signet_proto::v1 as pb;
 use signet_testkit::{
     admin, admin_client, auth_client, start_gateway, test_gateway_config, TestCluster,
