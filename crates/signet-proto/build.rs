@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "signet/v1/admin.proto",
         "signet/v1/auth.proto",
         "signet/v1/identity.proto",
+        "signet/v1/revocations.proto",
         // Envoy's external authorization API (the edge authorizer's ext_authz face).
         "envoy/service/auth/v3/external_auth.proto",
     ];

@@ -93,6 +93,11 @@ impl Feed {
         }
     }
 
+    /// Whether the gateway is stopping.
+    pub(crate) fn stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
     /// Whether the mirror has been loaded since the gateway started.
     pub(crate) fn is_loaded(&self) -> bool {
         self.loaded.load(Ordering::SeqCst)

@@ -130,6 +130,7 @@ async fn gateway_and_store_list_what_they_serve_with_full_descriptors() {
         ("identity.proto", "IdentityAdmin"),
         ("identity.proto", "Identity"),
         ("identity.proto", "Sts"),
+        ("revocations.proto", "Revocations"),
     ];
     let mut expected = set(&["grpc.health.v1.Health"]);
     expected.extend(set(&REFLECTION));

@@ -247,3 +247,48 @@ async fn a_follower_keeps_its_set_while_the_stream_is_down_and_resumes_without_a
     );
     env.shutdown().await;
 }
+
+/// The same stream as a gRPC server stream: the current entries at once, then each new one
+/// as it commits on any gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grpc_watch_streams_what_another_gateway_revoked() {
+    use signet_proto::v1::revocations_client::RevocationsClient;
+    let env = Small::start(2, |_| {}).await;
+    let (a, b) = (&env.gws[0], &env.gws[1]);
+    let alice = user_pool_login(a, "alice").await;
+    let mut watch = RevocationsClient::new(signet_testkit::channel(b).await)
+        .watch(pb::WatchRevocationsRequest { after: 0 })
+        .await
+        .expect("Watch")
+        .into_inner();
+    let first = watch
+        .message()
+        .await
+        .unwrap()
+        .expect("a first batch at once");
+    let start = Instant::now();
+    auth_client(a)
+        .await
+        .global_sign_out(pb::AccessTokenRequest {
+            access_token: alice.access_token.clone(),
+        })
+        .await
+        .expect("GlobalSignOut");
+    let next = tokio::time::timeout(WITHIN, watch.message())
+        .await
+        .expect("within a second")
+        .unwrap()
+        .expect("a batch");
+    println!("gRPC watch: a sign-out arrived after {:?}", start.elapsed());
+    let e = next.revocations.last().expect("an entry");
+    assert_eq!(
+        (e.kind.as_str(), e.pool_id.as_str()),
+        ("user", alice.pool_id.as_str())
+    );
+    assert_eq!(
+        e.sub_hash,
+        signet_verify::revocation::revocation_hash(&alice.sub)
+    );
+    assert!(e.seq > first.last && next.last == e.seq);
+    env.shutdown().await;
+}

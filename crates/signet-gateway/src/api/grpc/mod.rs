@@ -57,6 +57,7 @@ pub(crate) mod auth;
 mod convert;
 mod ext_authz;
 pub(crate) mod identity;
+mod revocations;
 mod wire;
 
 use crate::{AppError, Gateway};
@@ -125,6 +126,9 @@ pub(crate) fn serve(
                 ext_authz::ExtAuthzApi { gw: gw.clone() },
             )
             .max_decoding_message_size(max);
+        let revocations = signet_proto::v1::revocations_server::RevocationsServer::new(
+            revocations::RevocationsApi { gw: gw.clone() },
+        );
         let served = [
             signet_proto::reflection::HEALTH,
             name(&admin),
@@ -133,6 +137,7 @@ pub(crate) fn serve(
             name(&identity),
             name(&sts),
             name(&ext_authz),
+            name(&revocations),
         ];
         let readiness = {
             let gw = gw.clone();
@@ -185,6 +190,7 @@ pub(crate) fn serve(
             .add_service(identity)
             .add_service(sts)
             .add_service(ext_authz)
+            .add_service(revocations)
             .serve_with_incoming_shutdown(listener, shutdown)
             .await;
         if let Err(e) = res {
