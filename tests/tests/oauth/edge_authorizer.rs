@@ -80,20 +80,31 @@ async fn answering(addr: &str, child: &mut Child, what: &str) {
     }
 }
 
+/// The first ```{lang} block of README.md's "Enforcing at the edge" section: the tests run
+/// the proxies with the configuration the README gives.
+fn readme_block(lang: &str) -> String {
+    let readme =
+        std::fs::read_to_string(crate::support::clients::repo().join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Enforcing at the edge")
+        .expect("the README section")..];
+    let start = section.find(&format!("```{lang}\n")).expect("the block") + lang.len() + 4;
+    let len = section[start..].find("```").expect("its end");
+    section[start..start + len].to_string()
+}
+
+/// The README's addresses replaced by this test's.
+fn with_addresses(block: &str, gateway: &str, upstream: &str) -> String {
+    block
+        .replace("127.0.0.1:7411", gateway)
+        .replace("127.0.0.1:8080", upstream)
+}
+
 /// nginx with `auth_request`, as README "Enforcing at the edge" configures it.
 async fn nginx(dir: &Path, gateway: &str, upstream: &str) -> (Child, String) {
     let addr = format!("127.0.0.1:{}", free_port());
     let d = dir.display();
-    let headers = signet_gateway::authorizer::TRUSTED_HEADERS;
-    let set: String = headers
-        .iter()
-        .map(|h| {
-            let var = h.replace('-', "_");
-            format!(
-                "      auth_request_set ${var} $upstream_http_{var};\n      proxy_set_header {h} ${var};\n"
-            )
-        })
-        .collect();
+    let locations = with_addresses(&readme_block("nginx"), gateway, upstream);
     let conf = format!(
         r#"worker_processes 1;
 daemon off;
@@ -107,21 +118,7 @@ http {{
   uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
   server {{
     listen {addr};
-    location / {{
-      auth_request /_signet_authorize;
-{set}      auth_request_set $signet_challenge $upstream_http_www_authenticate;
-      add_header WWW-Authenticate $signet_challenge always;
-      proxy_pass http://{upstream};
-    }}
-    location = /_signet_authorize {{
-      internal;
-      proxy_pass http://{gateway}/authorize;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Original-Method $request_method;
-    }}
-  }}
+{locations}  }}
 }}
 "#
     );
@@ -142,14 +139,9 @@ http {{
 /// Caddy with `forward_auth`, as README "Enforcing at the edge" configures it.
 async fn caddy(dir: &Path, gateway: &str, upstream: &str) -> (Child, String) {
     let addr = format!("127.0.0.1:{}", free_port());
-    let names = signet_gateway::authorizer::TRUSTED_HEADERS.join(" ");
-    let strip: String = signet_gateway::authorizer::TRUSTED_HEADERS
-        .iter()
-        .map(|h| format!("    request_header -{h}\n"))
-        .collect();
-    let conf = format!(
-        "{{\n  admin off\n  auto_https off\n}}\nhttp://{addr} {{\n  route {{\n{strip}    forward_auth {gateway} {{\n      uri /authorize\n      copy_headers {names}\n    }}\n    reverse_proxy {upstream}\n  }}\n}}\n"
-    );
+    let site = with_addresses(&readme_block("caddyfile"), gateway, upstream)
+        .replace("http://api.example.com", &format!("http://{addr}"));
+    let conf = format!("{{\n  admin off\n  auto_https off\n}}\n{site}");
     let path = dir.join("Caddyfile");
     std::fs::write(&path, conf).unwrap();
     let mut child = Command::new(tool("caddy"))

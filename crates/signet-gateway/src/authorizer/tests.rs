@@ -374,3 +374,16 @@ mod decisions {
         assert_eq!(status(&v), 403);
     }
 }
+
+#[test]
+fn the_readme_example_is_a_valid_configuration() {
+    let readme = include_str!("../../../../README.md");
+    let section = &readme[readme.find("## Enforcing at the edge").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let text = &section[start..start + section[start..].find("```").unwrap()];
+    let cfg = AuthorizerConfig::from_toml(text).unwrap();
+    let routes = cfg.checked().unwrap();
+    assert_eq!(routes.len(), 1);
+    assert!(routes[0].policy.is_some());
+    assert_eq!(routes[0].methods, ["GET", "POST"]);
+}
