@@ -27,7 +27,8 @@ pub struct AuthorizerRoute {
     /// Methods covered (any when empty), upper case.
     #[serde(default)]
     pub methods: Vec<String>,
-    /// User pools whose tokens are accepted.
+    /// User pools whose tokens are accepted; `"*"`: any pool of this deployment (the
+    /// route's other conditions still apply).
     pub pools: Vec<String>,
     /// `access` (default) or `id`.
     #[serde(default = "access")]

@@ -183,7 +183,7 @@ impl Authorizer {
             ctx.insert("signet:sub", sub);
             ctx.insert("signet:username", username);
             ctx.insert("signet:client_id", client);
-            ctx.insert("signet:pool", pool);
+            ctx.insert("signet:pool", pool.as_str());
             ctx.set(
                 "signet:scope",
                 scopes.iter().map(|s| s.to_string()).collect(),
@@ -233,7 +233,7 @@ impl Authorizer {
                 ("x-signet-client-id", header_safe(client, false)),
                 ("x-signet-scopes", list(&scopes).replace(',', " ")),
                 ("x-signet-groups", list(&groups)),
-                ("x-signet-pool", header_safe(pool, false)),
+                ("x-signet-pool", header_safe(&pool, false)),
                 ("x-signet-token-use", use_name.to_string()),
             ],
             why,
@@ -299,7 +299,7 @@ fn bearer(value: &str) -> Option<&str> {
 
 /// Which of `pools` the token says it is from (not yet verified: it only picks what to
 /// verify against, and the verification checks the issuer exactly).
-fn unverified_pool<'a>(token: &str, public_url: &str, pools: &'a [String]) -> Option<&'a str> {
+fn unverified_pool(token: &str, public_url: &str, pools: &[String]) -> Option<String> {
     use base64::Engine;
     if token.len() > signet_verify::MAX_TOKEN_BYTES {
         return None;
@@ -311,7 +311,8 @@ fn unverified_pool<'a>(token: &str, public_url: &str, pools: &'a [String]) -> Op
     let claims: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
     let iss = claims.get("iss")?.as_str()?;
     let pool = iss.strip_prefix(public_url)?.strip_prefix('/')?;
-    pools.iter().find(|p| *p == pool).map(String::as_str)
+    let any = pools.iter().any(|p| p == "*") && !pool.is_empty() && !pool.contains('/');
+    (any || pools.iter().any(|p| p == pool)).then(|| pool.to_string())
 }
 
 fn text<'a>(claims: &'a Map<String, Value>, key: &str) -> Option<&'a str> {

@@ -196,6 +196,9 @@ mod decisions {
 
     const ROUTES: &str = r#"
         [[route]]
+        prefix = "/any"
+        pools = ["*"]
+        [[route]]
         prefix = "/orders"
         pools = ["p1"]
         scopes = ["orders/read"]
@@ -297,6 +300,15 @@ mod decisions {
             );
         }
         assert_eq!(status(&deny(Some(&format!("Basic {good}")))), 401);
+        // A route open to any pool takes the other pool's token (still verified).
+        let v = f
+            .authorizer
+            .decide(&ask("GET", "/any", Some(&format!("Bearer {other_pool}"))));
+        assert_eq!(status(&v), 200, "{v:?}");
+        let v = f
+            .authorizer
+            .decide(&ask("GET", "/any", Some(&format!("Bearer {forged}"))));
+        assert_eq!(status(&v), 401);
         assert_eq!(status(&deny(Some(&format!("Bearer {good}")))), 200);
         // The user signs out: the stream's entry is enough, no store read.
         f.feed.apply_for_tests(&RevocationPage {

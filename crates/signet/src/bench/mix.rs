@@ -11,6 +11,7 @@ pub(super) enum Kind {
     Refresh,
     GetCredentials,
     Verify,
+    Authorize,
 }
 
 impl Kind {
@@ -22,6 +23,7 @@ impl Kind {
             Kind::Refresh => "refresh",
             Kind::GetCredentials => "get-credentials",
             Kind::Verify => "verify",
+            Kind::Authorize => "authorize",
         }
     }
 

@@ -100,6 +100,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Transport::Grpc,
             serde_json::json!({}),
         ),
+        ScenarioCmd::Authorize { load } => (
+            load,
+            vec![(Kind::Authorize, 1)],
+            0,
+            Transport::Http,
+            serde_json::json!({}),
+        ),
     };
     let plan = load.check()?;
     let has = |k: Kind| kinds.iter().any(|(x, _)| *x == k);
@@ -111,7 +118,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         bail!("--users must be 1..={MAX_USERS}");
     }
     let needs = Needs {
-        service_client: has(Kind::ClientCredentials) || has(Kind::Verify),
+        service_client: has(Kind::ClientCredentials) || has(Kind::Verify) || has(Kind::Authorize),
         users: if needs_users { users } else { 0 },
         sign_in: has(Kind::Refresh) || has(Kind::MfaSignIn),
         identities: has(Kind::GetCredentials),
@@ -213,6 +220,18 @@ async fn measure(
             Kind::Refresh => Op::refresh(channels, f),
             Kind::GetCredentials => Op::get_credentials(channels, f),
             Kind::Verify => verify_op(load, f, channels).await?,
+            Kind::Authorize => {
+                let token = client_token(f, channels).await?;
+                let requests = load
+                    .http
+                    .iter()
+                    .map(|h| ops::AuthorizeRequest::new(&url(h), &token))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                Op::Authorize {
+                    client: ops::http_client(),
+                    requests: Arc::new(requests),
+                }
+            }
         });
     }
     // One operation of each kind before anything is measured: a setup mistake should be
@@ -292,12 +311,12 @@ fn scenario_name(kinds: &[(Kind, u32)], transport: Transport) -> String {
     }
 }
 
-/// A client_credentials token and the pool's JWKS, to verify in this process.
-async fn verify_op(load: &LoadArgs, f: &Fixtures, channels: &[Channel]) -> anyhow::Result<Op> {
+/// A client_credentials access token of the bench's service client.
+async fn client_token(f: &Fixtures, channels: &[Channel]) -> anyhow::Result<String> {
     let mut c =
         signet_proto::v1::user_pool_auth_client::UserPoolAuthClient::new(channels[0].clone());
-    let token = c
-        .issue_client_token(signet_proto::v1::IssueClientTokenRequest {
+    Ok(
+        c.issue_client_token(signet_proto::v1::IssueClientTokenRequest {
             user_pool_id: f.pool_id.clone(),
             client_id: f.service_client_id.clone(),
             client_secret: f.service_client_secret.clone(),
@@ -307,7 +326,13 @@ async fn verify_op(load: &LoadArgs, f: &Fixtures, channels: &[Channel]) -> anyho
         .map_err(crate::rpc::status_error)
         .context("IssueClientToken")?
         .into_inner()
-        .access_token;
+        .access_token,
+    )
+}
+
+/// A client_credentials token and the pool's JWKS, to verify in this process.
+async fn verify_op(load: &LoadArgs, f: &Fixtures, channels: &[Channel]) -> anyhow::Result<Op> {
+    let token = client_token(f, channels).await?;
     let issuer = crate::jwt_inspect::claims(&token)?["iss"]
         .as_str()
         .context("token without iss")?

@@ -65,6 +65,34 @@ impl TokenRequest {
     }
 }
 
+/// A forward-auth question to one gateway: `GET {http}/authorize` about `GET
+/// /bench/items/{n}` with a bearer token, as a proxy asks it.
+pub struct AuthorizeRequest {
+    uri: Uri,
+    authorization: HeaderValue,
+}
+
+impl AuthorizeRequest {
+    pub fn new(http_base: &str, token: &str) -> anyhow::Result<AuthorizeRequest> {
+        Ok(AuthorizeRequest {
+            uri: format!("{http_base}/authorize").parse()?,
+            authorization: HeaderValue::from_str(&format!("Bearer {token}"))?,
+        })
+    }
+
+    fn request(&self, n: u64) -> Request<Full<Bytes>> {
+        let mut r = Request::new(Full::new(Bytes::new()));
+        *r.uri_mut() = self.uri.clone();
+        let h = r.headers_mut();
+        h.insert(AUTHORIZATION, self.authorization.clone());
+        h.insert("x-forwarded-method", HeaderValue::from_static("GET"));
+        if let Ok(v) = HeaderValue::from_str(&format!("/bench/items/{n}")) {
+            h.insert("x-forwarded-uri", v);
+        }
+        r
+    }
+}
+
 /// A gRPC failure as an error code: the Cognito exception name when the gateway gave one.
 fn grpc_code(s: &tonic::Status) -> String {
     signet_gateway::exception_name(s).unwrap_or_else(|| format!("gRPC {:?}", s.code()))
@@ -107,6 +135,12 @@ pub enum Op {
         identity_pool_id: String,
         /// (identity id, logins) per user.
         logins: Arc<Vec<(String, HashMap<String, String>)>>,
+    },
+    /// The edge authorizer's forward-auth decision (`GET /authorize`) on a
+    /// client_credentials token: one request template per gateway.
+    Authorize {
+        client: HttpClient,
+        requests: Arc<Vec<AuthorizeRequest>>,
     },
     /// signet-verify's `verify` of one token against the pool's JWKS, in this process.
     Verify {
@@ -248,6 +282,10 @@ impl Op {
                 identity_pool_id: identity_pool_id.clone(),
                 logins: logins.clone(),
             },
+            Op::Authorize { client, requests } => Op::Authorize {
+                client: client.clone(),
+                requests: requests.clone(),
+            },
             Op::Verify {
                 keys,
                 expected,
@@ -268,6 +306,20 @@ impl Op {
             Op::ClientCredentialsHttp { client, requests } => {
                 let req = requests[pick(requests.len())].request();
                 http_token(client, req).await
+            }
+            Op::Authorize { client, requests } => {
+                let req = requests[pick(requests.len())].request(n);
+                let resp = client
+                    .request(req)
+                    .await
+                    .map_err(|e| format!("HTTP transport: {}", transport_kind(&e)))?;
+                let status = resp.status();
+                let _ = resp.into_body().collect().await;
+                if status == StatusCode::OK {
+                    Ok(())
+                } else {
+                    Err(format!("HTTP {}", status.as_u16()))
+                }
             }
             Op::ClientCredentialsGrpc { clients, request } => {
                 let i = pick(clients.len());

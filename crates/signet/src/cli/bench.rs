@@ -80,6 +80,14 @@ pub enum ScenarioCmd {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// The edge authorizer's forward-auth decisions (`GET /authorize`, as nginx's
+    /// auth_request asks) on a client_credentials token. The gateways need a route for
+    /// `/bench` open to the bench's pool, e.g. `--authorizer-config` with `[[route]]`,
+    /// `prefix = "/bench"`, `pools = ["*"]` (benches/README.md).
+    Authorize {
+        #[command(flatten)]
+        load: LoadArgs,
+    },
     /// Start a 3-node cluster and a gateway of its own (child processes, loopback, a temp
     /// dir), bulk-import users, and measure import rate, disk and memory per node,
     /// sign-in and ListUsers latency at that size, a new node's catch-up from a snapshot

@@ -4,9 +4,9 @@
 //! afterwards, and bad invocations (a non-loopback target, a bad mix, a wrong admin
 //! secret) are refused with a clear message.
 
-use crate::support::{json_ok, start_dev, text, Cli};
+use crate::support::{bin, json_ok, start_dev, text, Cli};
 use serde_json::Value;
-use signet_testkit::ChildProcess;
+use signet_testkit::{dev_args, ChildProcess};
 use std::process::Output;
 
 /// `signet bench <args> --json --quiet` against `dev`, with no warm-up.
@@ -57,7 +57,20 @@ fn issued(r: &Value, kind: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_runs_and_its_counts_match_the_servers() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = start_dev(dir.path()).await;
+    // The edge authorizer's route the `authorize` scenario asks about.
+    let routes = dir.path().join("authorizer.toml");
+    std::fs::write(
+        &routes,
+        "[[route]]\nprefix = \"/bench\"\npools = [\"*\"]\nscopes = [\"bench-orders/read\"]\n",
+    )
+    .unwrap();
+    let dev = ChildProcess::start_with_env(
+        bin(),
+        &dev_args(dir.path().to_str().unwrap()),
+        &[("SIGNET_AUTHORIZER_CONFIG", routes.to_str().unwrap())],
+        std::time::Duration::from_secs(60),
+    )
+    .await;
     let cli = Cli::of(&dev, dir.path().to_path_buf());
     // A pool of someone else's: the bench must leave it alone.
     json_ok(
@@ -184,6 +197,15 @@ async fn every_scenario_runs_and_its_counts_match_the_servers() {
     );
     assert_eq!(r["local"], true);
     assert!(r["server"].is_null(), "{r}");
+
+    // The authorizer's decisions: every one allowed, and the servers' CPU reported.
+    let r = clean_run(
+        "authorize",
+        &bench(&cli, &dev, &["authorize", "-n", "300", "-c", "8"]).await,
+        300,
+    );
+    assert_eq!(r["local"], false);
+    assert!(r["server"]["ops_per_cpu_s"].as_f64().unwrap() > 0.0, "{r}");
 
     // A timed open-loop run: about rate × duration operations, all on time.
     let out = bench(
