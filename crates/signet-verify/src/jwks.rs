@@ -120,7 +120,7 @@ impl fmt::Debug for JwksCache {
     }
 }
 
-fn parse_url(url: &str) -> Result<Uri, VerifyError> {
+pub(crate) fn parse_url(url: &str) -> Result<Uri, VerifyError> {
     let uri: Uri = url
         .parse()
         .map_err(|e| VerifyError::InvalidJwksUrl(format!("{url}: {e}")))?;

@@ -386,7 +386,7 @@ impl RevocationFollower {
         options: FollowOptions,
         from: RevocationSet,
     ) -> Result<Self, VerifyError> {
-        let uri = parse(url)?;
+        let uri = crate::jwks::parse_url(url)?;
         if uri.scheme() != Some(&Scheme::HTTP) {
             return Err(VerifyError::InvalidJwksUrl(format!(
                 "{url}: the built-in client speaks http:// only; use with_connector for https"
@@ -409,7 +409,7 @@ impl RevocationFollower {
     where
         C: Connect + Clone + Send + Sync + 'static,
     {
-        let url = parse(url)?;
+        let url = crate::jwks::parse_url(url)?;
         let client: Client<C, Empty<Bytes>> =
             Client::builder(TokioExecutor::new()).build(connector);
         let send: Box<SendFn> = Box::new(move |req| client.request(req));
@@ -470,16 +470,6 @@ impl RevocationFollower {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
-}
-
-fn parse(url: &str) -> Result<Uri, VerifyError> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| VerifyError::InvalidJwksUrl(format!("{url}: {e}")))?;
-    if uri.authority().is_none() {
-        return Err(VerifyError::InvalidJwksUrl(format!("{url}: no host")));
-    }
-    Ok(uri)
 }
 
 fn now_ms() -> u64 {

@@ -300,16 +300,7 @@ fn bearer(value: &str) -> Option<&str> {
 /// Which of `pools` the token says it is from (not yet verified: it only picks what to
 /// verify against, and the verification checks the issuer exactly).
 fn unverified_pool(token: &str, public_url: &str, pools: &[String]) -> Option<String> {
-    use base64::Engine;
-    if token.len() > signet_verify::MAX_TOKEN_BYTES {
-        return None;
-    }
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
-    let iss = claims.get("iss")?.as_str()?;
+    let iss = crate::oauth::peek_issuer(token)?;
     let pool = iss.strip_prefix(public_url)?.strip_prefix('/')?;
     let any = pools.iter().any(|p| p == "*") && !pool.is_empty() && !pool.contains('/');
     (any || pools.iter().any(|p| p == pool)).then(|| pool.to_string())

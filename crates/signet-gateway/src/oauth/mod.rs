@@ -62,7 +62,7 @@ pub struct TokenResponse {
 }
 
 /// The unverified `iss` of a JWT, to route it (it is verified right after).
-pub(super) fn peek_issuer(token: &str) -> Option<String> {
+pub(crate) fn peek_issuer(token: &str) -> Option<String> {
     use base64::Engine;
     if token.len() > signet_verify::MAX_TOKEN_BYTES {
         return None;
