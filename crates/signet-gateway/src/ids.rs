@@ -80,3 +80,17 @@ pub fn family_time_ms(family: &str) -> Option<u64> {
         .and_then(|h| u64::from_str_radix(h, 16).ok())
         .filter(|_| family.len() == 44)
 }
+
+/// The unverified `iss` of a JWT, to route it (it is verified right after).
+pub(crate) fn peek_issuer(token: &str) -> Option<String> {
+    use base64::Engine;
+    if token.len() > signet_verify::MAX_TOKEN_BYTES {
+        return None;
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_string)
+}

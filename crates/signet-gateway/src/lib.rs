@@ -14,6 +14,7 @@ mod cache;
 mod clock;
 mod codes;
 mod config;
+mod consistency;
 mod directory;
 mod error;
 mod hooks;

@@ -106,7 +106,7 @@ impl Store {
     ) -> Result<Written, ClientError> {
         let Some(groups) = &self.groups else {
             let w = self.client.write_with_id(rid, cmd).await?;
-            crate::api::consistency::record(w.index);
+            crate::consistency::record(w.index);
             return Ok(w);
         };
         if let Command::RecordAuditEvents(batch) = &cmd {

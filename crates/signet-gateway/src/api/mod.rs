@@ -2,7 +2,6 @@
 //! and the tower stack both servers share.
 
 pub(crate) mod aws;
-pub(crate) mod consistency;
 pub(crate) mod grpc;
 pub(crate) mod http;
 pub(crate) mod serving;

@@ -300,7 +300,7 @@ fn bearer(value: &str) -> Option<&str> {
 /// Which of `pools` the token says it is from (not yet verified: it only picks what to
 /// verify against, and the verification checks the issuer exactly).
 fn unverified_pool(token: &str, public_url: &str, pools: &[String]) -> Option<String> {
-    let iss = crate::oauth::peek_issuer(token)?;
+    let iss = crate::ids::peek_issuer(token)?;
     let pool = iss.strip_prefix(public_url)?.strip_prefix('/')?;
     let any = pools.iter().any(|p| p == "*") && !pool.is_empty() && !pool.contains('/');
     (any || pools.iter().any(|p| p == pool)).then(|| pool.to_string())

@@ -52,7 +52,7 @@ impl Directory {
         Option<T>: Answer,
     {
         // A caller that presents a consistency token ahead of the caches reads the store.
-        let fresh_enough = crate::api::consistency::wanted() <= self.cache.applied();
+        let fresh_enough = crate::consistency::wanted() <= self.cache.applied();
         if fresh_enough {
             if let Some(v) = map.read().expect("cache lock").get(id) {
                 return Ok(v.clone());

@@ -22,7 +22,7 @@ use crate::tokens::Tokens;
 use crate::urls::Urls;
 use crate::users::self_service::SelfService;
 use crate::AppError;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use signet_core::{AppClient, OAuthFlow};
 use std::sync::Arc;
 
@@ -61,19 +61,7 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
-/// The unverified `iss` of a JWT, to route it (it is verified right after).
-pub(crate) fn peek_issuer(token: &str) -> Option<String> {
-    use base64::Engine;
-    if token.len() > signet_verify::MAX_TOKEN_BYTES {
-        return None;
-    }
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
-    claims.get("iss")?.as_str().map(str::to_string)
-}
+pub(crate) use crate::ids::peek_issuer;
 
 /// The OAuth 2.0 feature: it holds only the handles it uses, built by `app.rs`.
 #[derive(Clone)]

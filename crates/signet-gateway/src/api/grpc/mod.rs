@@ -174,7 +174,7 @@ pub(crate) fn serve(
         });
         let res = tonic::transport::Server::builder()
             .layer(stack)
-            .layer(crate::api::consistency::ConsistencyLayer)
+            .layer(crate::consistency::ConsistencyLayer)
             .add_service(health_svc)
             .add_service(signet_proto::reflection::v1(&served))
             .add_service(signet_proto::reflection::v1alpha(&served))

@@ -51,7 +51,7 @@ pub(crate) fn router(gw: Arc<Gateway>, limiter: Arc<Limiter>) -> Router {
         .route_layer(stack)
         .merge(crate::api::http::revocations::routes())
         .merge(crate::api::http::authorize::routes())
-        .layer(crate::api::consistency::ConsistencyLayer)
+        .layer(crate::consistency::ConsistencyLayer)
         .layer(body_limit)
         .layer(axum::Extension(limiter))
         .with_state(gw)
