@@ -105,8 +105,9 @@ pub(crate) struct Followed {
     pub store: Store,
     pub cache: Arc<Cache>,
     pub revocations: Arc<crate::revocations::Feed>,
-    /// Fault injection: how long each change is held (`GatewayConfig::change_stream_delay`).
-    pub delay: Duration,
+    /// Fault injection: how long each change is held, ms
+    /// (`GatewayConfig::change_stream_delay_ms`).
+    pub delay_ms: Arc<AtomicU64>,
     pub published: Arc<Published>,
     pub keys: Arc<KeyManager>,
 }
@@ -136,8 +137,9 @@ pub(crate) async fn watch_loop(gw: Followed, mut stop: watch::Receiver<bool>) {
                 .await
                 .map_err(|s| AppError::Unavailable(format!("watch: {}", s.message())))?
             {
-                if !gw.delay.is_zero() {
-                    tokio::time::sleep(gw.delay).await;
+                let held = gw.delay_ms.load(Ordering::Relaxed);
+                if held > 0 {
+                    tokio::time::sleep(Duration::from_millis(held)).await;
                 }
                 if change.reset {
                     gw.cache.evict_all();

@@ -114,9 +114,10 @@ pub struct GatewayConfig {
     pub clock: crate::SharedClock,
     /// The edge authorizer's routes (`/authorize`, ext_authz); none: every request denied.
     pub authorizer: crate::authorizer::AuthorizerConfig,
-    /// Fault injection for tests: hold each change of the change stream this long before
-    /// the caches see it (a gateway whose caches lag). Zero in production.
-    pub change_stream_delay: Duration,
+    /// Fault injection for tests: hold each change of the change stream this many
+    /// milliseconds before the caches see it (a gateway whose caches lag); may be set while
+    /// the gateway runs. Zero in production.
+    pub change_stream_delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What the public servers' tower stack enforces on every request.
@@ -302,7 +303,7 @@ impl GatewayConfig {
             aws_region: None,
             aws_signing_names: Default::default(),
             authorizer: Default::default(),
-            change_stream_delay: Duration::ZERO,
+            change_stream_delay_ms: Default::default(),
             import_max_bytes: 512 * 1024 * 1024,
             import_max_rows: 1_000_000,
             import_chunk_rows: 500,

@@ -113,7 +113,7 @@ pub async fn start_groups(
         store: gateway.store.clone(),
         cache: gateway.cache.clone(),
         revocations: gateway.revocations.clone(),
-        delay: gateway.cfg.change_stream_delay,
+        delay_ms: gateway.cfg.change_stream_delay_ms.clone(),
         published: gateway.published.clone(),
         keys: gateway.keys.clone(),
     };

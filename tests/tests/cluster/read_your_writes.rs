@@ -7,7 +7,6 @@ use signet_proto::v1 as pb;
 use signet_testkit::{
     admin, admin_client, auth_client, start_gateway, test_gateway_config, TestCluster,
 };
-use std::time::Duration;
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 const HEADER: &str = "x-signet-consistency";
@@ -22,9 +21,12 @@ fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
 async fn a_consistency_token_gets_a_lagging_gateway_to_serve_the_write() {
     let cluster = TestCluster::start(1).await;
     let a = start_gateway(cluster.api_addrs(), test_gateway_config()).await;
-    let mut lagging = test_gateway_config();
-    lagging.change_stream_delay = Duration::from_secs(5);
+    let lagging = test_gateway_config();
+    let hold = lagging.change_stream_delay_ms.clone();
     let b = start_gateway(cluster.api_addrs(), lagging).await;
+    // From now on B's caches see no change for far longer than the test runs (a change
+    // evicting the client would make B read the store and hide the staleness).
+    hold.store(600_000, std::sync::atomic::Ordering::Relaxed);
     let (pool, client) = pool_and_client(&a, false).await;
     confirmed_user(&a, &pool, &client, "alice", "alice@example.com", PASSWORD).await;
     // B has the client in its cache.
@@ -72,7 +74,7 @@ async fn a_consistency_token_gets_a_lagging_gateway_to_serve_the_write() {
     assert!(read.metadata().get(HEADER).is_none());
 
     // The first client is disabled on A. B's caches have not seen it yet (they are held
-    // back five seconds): without the token B still lets alice in with it…
+    // back): without the token B still lets alice in with it…
     let disabled = admin_client(&a)
         .await
         .update_user_pool_client(admin(pb::UpdateUserPoolClientRequest {

@@ -62,15 +62,17 @@ fn tool(name: &str) -> String {
     panic!("{name} is not installed (apt-get install nginx-light caddy; .ci/run does)")
 }
 
-/// Wait until something answers HTTP on `addr`.
-async fn answering(addr: &str, child: &mut Child, what: &str) {
+/// Wait until something answers HTTP on `addr`; false if the proxy exited first (the port
+/// picked for it was taken meanwhile, say).
+async fn answering(addr: &str, child: &mut Child, what: &str) -> bool {
     let start = Instant::now();
     loop {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited: {status}");
+            eprintln!("{what} exited: {status}");
+            return false;
         }
         if reqwest::get(format!("http://{addr}/")).await.is_ok() {
-            return;
+            return true;
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),
@@ -102,6 +104,15 @@ fn with_addresses(block: &str, gateway: &str, upstream: &str) -> String {
 
 /// nginx with `auth_request`, as README "Enforcing at the edge" configures it.
 async fn nginx(dir: &Path, gateway: &str, upstream: &str) -> (Child, String) {
+    for _ in 0..3 {
+        if let Some(started) = nginx_once(dir, gateway, upstream).await {
+            return started;
+        }
+    }
+    panic!("nginx did not start on any of three ports")
+}
+
+async fn nginx_once(dir: &Path, gateway: &str, upstream: &str) -> Option<(Child, String)> {
     let addr = format!("127.0.0.1:{}", free_port());
     let d = dir.display();
     let locations = with_addresses(&readme_block("nginx"), gateway, upstream);
@@ -132,12 +143,22 @@ http {{
         .kill_on_drop(true)
         .spawn()
         .expect("start nginx");
-    answering(&addr, &mut child, "nginx").await;
-    (child, addr)
+    answering(&addr, &mut child, "nginx")
+        .await
+        .then_some((child, addr))
 }
 
 /// Caddy with `forward_auth`, as README "Enforcing at the edge" configures it.
 async fn caddy(dir: &Path, gateway: &str, upstream: &str) -> (Child, String) {
+    for _ in 0..3 {
+        if let Some(started) = caddy_once(dir, gateway, upstream).await {
+            return started;
+        }
+    }
+    panic!("caddy did not start on any of three ports")
+}
+
+async fn caddy_once(dir: &Path, gateway: &str, upstream: &str) -> Option<(Child, String)> {
     let addr = format!("127.0.0.1:{}", free_port());
     let site = with_addresses(&readme_block("caddyfile"), gateway, upstream)
         .replace("http://api.example.com", &format!("http://{addr}"));
@@ -155,8 +176,9 @@ async fn caddy(dir: &Path, gateway: &str, upstream: &str) -> (Child, String) {
         .kill_on_drop(true)
         .spawn()
         .expect("start caddy");
-    answering(&addr, &mut child, "caddy").await;
-    (child, addr)
+    answering(&addr, &mut child, "caddy")
+        .await
+        .then_some((child, addr))
 }
 
 /// A client_credentials access token of `client` (id, secret) for `scope`.
