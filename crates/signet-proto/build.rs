@@ -17,9 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "envoy/service/auth/v3/external_auth.proto",
     ];
     let paths: Vec<_> = files.iter().map(|f| root.join(f)).collect();
-    for p in &paths {
-        println!("cargo:rerun-if-changed={}", p.display());
-    }
+    // The whole tree: a file that is only imported (Envoy's attribute_context.proto) must
+    // regenerate the code too when it changes. Cargo scans a directory recursively.
+    println!("cargo:rerun-if-changed={}", root.display());
     // The descriptor set feeds gRPC reflection (grpcurl, evans, Postman discover the APIs).
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     // The public messages also speak JSON as AWS's JSON 1.1 protocol does (the gateway's

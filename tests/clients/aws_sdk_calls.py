@@ -3,7 +3,7 @@
 pointed at a Signet gateway — the way a team moving from Cognito would run its code.
 
     python3 tests/clients/aws_sdk_calls.py ENDPOINT SERVICE CALLS_JSON [ACCESS_KEY_ID SECRET [SESSION_TOKEN]]
-    python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE
+    python3 tests/clients/aws_sdk_calls.py sign METHOD URL BODY ACCESS_KEY_ID SECRET TOKEN REGION SERVICE [declare-payload-hash]
     python3 tests/clients/aws_sdk_calls.py web-identity ENDPOINT ROLE_ARN TOKEN
     python3 tests/clients/aws_sdk_calls.py cli ENDPOINT ACCESS_KEY_ID SECRET ARG...
     python3 tests/clients/aws_sdk_calls.py operations SERVICE
@@ -34,7 +34,9 @@ operations: every operation of SERVICE in botocore's own model, as a JSON list.
 members: per operation of SERVICE, the members of its request in botocore's model.
 
 sign: botocore's SigV4Auth (what every boto3 call signs with) signs the request with those
-temporary credentials; prints {"headers": [[name, value], ...]}, every header it sent.
+temporary credentials; prints {"headers": [[name, value], ...]}, every header it sent. With
+declare-payload-hash the body's SHA-256 is declared in X-Amz-Content-SHA256 first (as S3
+clients do), so it is signed as a header too.
 """
 
 import json
@@ -75,13 +77,18 @@ def plain(v):
     return v
 
 
-def sign(method, url, body, akid, secret, token, region, service) -> None:
+def sign(method, url, body, akid, secret, token, region, service, declare="") -> None:
+    import hashlib
+
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    req = AWSRequest(method=method, url=url, data=body.encode(),
-                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if declare == "declare-payload-hash":
+        # As S3 clients do: botocore then signs this header and uses it as the payload hash.
+        headers["X-Amz-Content-SHA256"] = hashlib.sha256(body.encode()).hexdigest()
+    req = AWSRequest(method=method, url=url, data=body.encode(), headers=headers)
     SigV4Auth(Credentials(akid, secret, token), service, region).add_auth(req)
     host = url.split("/")[2]
     print(json.dumps({"headers": [["host", host]] + [[k, v] for k, v in req.headers.items()]}))
@@ -138,7 +145,7 @@ def cli(endpoint, key, secret, args) -> None:
 def main() -> None:
     pinned_venv.ensure("aws-sdk-venv", REQUIREMENTS)
     if sys.argv[1] == "sign":
-        sign(*sys.argv[2:10])
+        sign(*sys.argv[2:11])
         return
     if sys.argv[1] == "web-identity":
         web_identity(*sys.argv[2:5])

@@ -6,7 +6,9 @@ without an Envoy binary.
 
     python3 tests/clients/envoy_ext_authz_check.py HOST:PORT CASES_JSON
 
-CASES_JSON is a list of {"method": ..., "path": ..., "headers": {name: value}}. Prints one
+CASES_JSON is a list of {"method": ..., "path": ..., "headers": {name: value}, "body": text
+(optional: sent as Envoy's `with_request_body` sends it)}; a `host` header is sent as
+Envoy does, as `:authority` and the request's host. Prints one
 JSON list, one object per case: {"status": gRPC code of the CheckResponse's status,
 "allowed": bool, "http_status": the denied response's HTTP status (0 when allowed),
 "headers": {name: value} of the ok or denied response, "headers_to_remove": [...]}.
@@ -45,7 +47,14 @@ def main() -> None:
             http.host = "api.example"
             http.scheme = "https"
             for k, v in case.get("headers", {}).items():
-                http.headers[k.lower()] = v
+                if k.lower() == "host":
+                    http.host = v
+                    http.headers[":authority"] = v
+                else:
+                    http.headers[k.lower()] = v
+            if "body" in case:
+                http.body = case["body"]
+                http.size = len(case["body"].encode())
             resp = stub.Check(req, timeout=10)
             which = resp.WhichOneof("http_response")
             if which == "ok_response":

@@ -406,3 +406,234 @@ async fn envoys_ext_authz_check_gets_the_same_decisions() {
     admin_gw.shutdown().await;
     cluster.shutdown().await;
 }
+
+/// Botocore's SigV4 signature (SigV4Auth, what every boto3 call signs with) of `method url
+/// body` with temporary credentials `c`: every header it sent. `declare`: the body's
+/// SHA-256 in `X-Amz-Content-SHA256` first, as S3 clients send it.
+async fn botocore_signed(
+    method: &str,
+    url: &str,
+    body: &str,
+    c: &pb::CredentialsType,
+    declare: bool,
+) -> Vec<(String, String)> {
+    let args: Vec<String> = [
+        "sign",
+        method,
+        url,
+        body,
+        &c.access_key_id,
+        &c.secret_key,
+        &c.session_token,
+        "eu-west-1",
+        "execute-api",
+        if declare { "declare-payload-hash" } else { "" },
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::clients::python_client("aws_sdk_calls.py", &args)
+    })
+    .await
+    .unwrap();
+    out["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().into(), h[1].as_str().unwrap().into()))
+        .collect()
+}
+
+/// Send `method path` to `proxy` with `headers` (as signed; `host` is the proxy's, which
+/// reqwest sets itself) and `body`, plus `extra` headers the signature does not cover.
+async fn send_signed(
+    proxy: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &str,
+    extra: &[(&str, &str)],
+) -> Answer {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = reqwest::Client::new()
+        .request(method, format!("http://{proxy}{path}"))
+        .body(body.to_string());
+    for (k, v) in headers {
+        if !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("content-length") {
+            req = req.header(k.as_str(), v.as_str());
+        }
+    }
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let r = send(req).await;
+    Answer {
+        status: r.status,
+        challenge: r.header("www-authenticate").map(str::to_string),
+        upstream: (r.status == 200).then(|| r.json()),
+    }
+}
+
+/// Services holding STS credentials (from GetCredentialsForIdentity) call through nginx and
+/// Caddy with requests botocore signed, and through Envoy's ext_authz with the body sent:
+/// the session's own policies decide; a tampered, unsigned, undeclared-body or wrong-route
+/// request is refused; the upstream learns the role and identity and never a caller's copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigv4_signed_requests_with_sts_credentials_are_authorized_at_the_edge() {
+    use crate::support::identity::{
+        credentials, get_id, identity_pool, identity_role, logins, set_roles, user_pool_login,
+    };
+    let cluster = TestCluster::start(1).await;
+    let admin_gw = start_gateway(cluster.api_addrs(), test_gateway_config()).await;
+    let login = user_pool_login(&admin_gw, "svc").await;
+    let ids = identity_pool(&admin_gw, &[(&login.provider, &login.client_id)], false).await;
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "http:GET", "Resource": "/reports/*"},
+        {"Effect": "Allow", "Action": "http:POST", "Resource": "/reports/upload"},
+        {"Sid": "Private", "Effect": "Deny", "Action": "*", "Resource": "/reports/private/*"}
+    ]})
+    .to_string();
+    let role_arn = identity_role(
+        &admin_gw,
+        "reporting",
+        &ids,
+        "authenticated",
+        &[("reports", &policy)],
+    )
+    .await;
+    set_roles(&admin_gw, &ids, Some(&role_arn), None).await;
+    let logins = logins(&[(&login.provider, &login.id_token)]);
+    let identity = get_id(&admin_gw, &ids, &logins).await.unwrap();
+    let c = credentials(&admin_gw, &identity, &logins).await.unwrap();
+
+    let mut cfg = test_gateway_config();
+    cfg.authorizer = AuthorizerConfig::from_toml(&format!(
+        "debug_headers = true\n\
+         [[route]]\nprefix = \"/reports\"\nroles = [\"{role_arn}\"]\n\
+         [[route]]\nprefix = \"/orders\"\npools = [\"{}\"]\n",
+        login.pool_id
+    ))
+    .unwrap();
+    let edge = start_gateway(cluster.api_addrs(), cfg).await;
+    let gateway = edge.http_addr().to_string();
+    let upstream = echo_upstream().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx_dir, caddy_dir) = (dir.path().join("nginx"), dir.path().join("caddy"));
+    std::fs::create_dir_all(&nginx_dir).unwrap();
+    std::fs::create_dir_all(&caddy_dir).unwrap();
+    let (_nginx, nginx_addr) = nginx(&nginx_dir, &gateway, &upstream).await;
+    let (_caddy, caddy_addr) = caddy(&caddy_dir, &gateway, &upstream).await;
+    let body = r#"{"quarter": 3}"#;
+    let body_hash = signet_verify::sigv4::SignableRequest::payload_hash(body.as_bytes());
+
+    for (proxy, addr) in [("nginx", &nginx_addr), ("caddy", &caddy_addr)] {
+        let at = |path: &str| format!("http://{addr}{path}");
+        // Allowed by the role's policy; a caller's x-signet-* copies never pass.
+        let h = botocore_signed("GET", &at("/reports/q3?fmt=csv&a=1"), "", &c, false).await;
+        let a = send_signed(
+            addr,
+            "GET",
+            "/reports/q3?fmt=csv&a=1",
+            &h,
+            "",
+            &[("x-signet-username", "root"), ("x-signet-role", "admin")],
+        )
+        .await;
+        assert_eq!(a.status, 200, "{proxy}: signed GET");
+        let seen = a.upstream.unwrap();
+        assert_eq!(seen["x-signet-role"], role_arn.as_str(), "{proxy}: {seen}");
+        assert_eq!(seen["x-signet-sub"], identity.as_str(), "{proxy}: {seen}");
+        assert_eq!(seen["x-signet-token-use"], "sts", "{proxy}: {seen}");
+        assert_eq!(
+            seen["x-signet-access-key-id"],
+            c.access_key_id.as_str(),
+            "{proxy}: {seen}"
+        );
+        assert!(
+            seen.get("x-signet-username")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .is_empty(),
+            "{proxy}: {seen}"
+        );
+        // Sent elsewhere than where it was signed for: 401.
+        let a = send_signed(addr, "GET", "/reports/q4?fmt=csv&a=1", &h, "", &[]).await;
+        assert_eq!(
+            (a.status, a.upstream.is_none()),
+            (401, true),
+            "{proxy}: moved"
+        );
+        // The role's deny: 403.
+        let h = botocore_signed("GET", &at("/reports/private/x"), "", &c, false).await;
+        let a = send_signed(addr, "GET", "/reports/private/x", &h, "", &[]).await;
+        assert_eq!(a.status, 403, "{proxy}: private");
+        // A body the proxy does not pass on: declared, it is checked against the signature
+        // and handed to the upstream to compare; undeclared, the signature fails.
+        let h = botocore_signed("POST", &at("/reports/upload"), body, &c, true).await;
+        let a = send_signed(addr, "POST", "/reports/upload", &h, body, &[]).await;
+        assert_eq!(a.status, 200, "{proxy}: declared body");
+        let seen = a.upstream.unwrap();
+        assert_eq!(
+            seen["x-signet-content-sha256"],
+            body_hash.as_str(),
+            "{proxy}: {seen}"
+        );
+        let h = botocore_signed("POST", &at("/reports/upload"), body, &c, false).await;
+        let a = send_signed(addr, "POST", "/reports/upload", &h, body, &[]).await;
+        assert_eq!(a.status, 401, "{proxy}: undeclared body");
+        // No signature: 401 with an AWS4 challenge; the session token alone is not one.
+        let a = through(addr, "/reports/q3", None, false).await;
+        assert_eq!(a.status, 401, "{proxy}: unsigned");
+        assert_eq!(
+            a.challenge.as_deref(),
+            Some("AWS4-HMAC-SHA256 realm=\"signet\""),
+            "{proxy}"
+        );
+        let a = through(addr, "/reports/q3", Some(&c.session_token), false).await;
+        assert_eq!(a.status, 401, "{proxy}: bare session token");
+        // A route for user-pool tokens takes no signed request.
+        let h = botocore_signed("GET", &at("/orders/1"), "", &c, false).await;
+        let a = send_signed(addr, "GET", "/orders/1", &h, "", &[]).await;
+        assert_eq!(a.status, 401, "{proxy}: signed request on a token route");
+    }
+
+    // Envoy's ext_authz with the body sent (`with_request_body`): the body is hashed, so an
+    // undeclared body passes and a swapped one fails.
+    let url = "https://api.example/reports/upload";
+    let post = botocore_signed("POST", url, body, &c, false).await;
+    let get = botocore_signed("GET", "https://api.example/reports/q3", "", &c, false).await;
+    let case = |method: &str, path: &str, headers: &[(String, String)], body: &str| {
+        let map: serde_json::Map<String, serde_json::Value> = headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().into()))
+            .collect();
+        serde_json::json!({"method": method, "path": path, "headers": map, "body": body})
+    };
+    let cases = serde_json::json!([
+        case("GET", "/reports/q3", &get, ""),
+        case("POST", "/reports/upload", &post, body),
+        case("POST", "/reports/upload", &post, r#"{"quarter": 4}"#),
+    ]);
+    let grpc = edge.grpc_addr().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::support::clients::python_client(
+            "envoy_ext_authz_check.py",
+            &[&grpc, &cases.to_string()],
+        )
+    })
+    .await
+    .unwrap();
+    let out = out.as_array().unwrap();
+    assert_eq!(out[0]["allowed"], true, "{}", out[0]);
+    assert_eq!(out[0]["headers"]["x-signet-role"], role_arn.as_str());
+    assert_eq!(out[0]["headers"]["x-signet-token-use"], "sts");
+    assert_eq!(out[1]["allowed"], true, "{}", out[1]);
+    assert_eq!(out[1]["headers"]["x-signet-content-sha256"], "");
+    assert_eq!(out[2]["allowed"], false, "{}", out[2]);
+    assert_eq!(out[2]["http_status"], 401);
+    edge.shutdown().await;
+    admin_gw.shutdown().await;
+    cluster.shutdown().await;
+}

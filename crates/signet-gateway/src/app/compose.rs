@@ -228,6 +228,7 @@ pub(crate) fn compose(
         &cfg.public_url,
         published.clone(),
         revocations.clone(),
+        Arc::new(sts.clone()),
     )
     .map_err(|e| crate::AppError::InvalidParameter(format!("authorizer config: {e}")))?;
     Ok(Gateway {

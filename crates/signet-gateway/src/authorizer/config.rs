@@ -29,7 +29,20 @@ pub struct AuthorizerRoute {
     pub methods: Vec<String>,
     /// User pools whose tokens are accepted; `"*"`: any pool of this deployment (the
     /// route's other conditions still apply).
+    #[serde(default)]
     pub pools: Vec<String>,
+    /// STS roles whose sessions are accepted (role ARNs, or `"*"`): requests signed with
+    /// temporary credentials (AWS Signature Version 4, as botocore and every AWS SDK sign,
+    /// or Signet's SIGNET4), allowed when the session's own permission policies allow
+    /// action `http:<METHOD>` on the path (and the route's `policy`, if any, too).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Also take a bare STS session token, unsigned (`Authorization: Bearer <token>`, or
+    /// `x-amz-security-token` alone). Off by default: the token is then a bearer
+    /// credential that whoever saw it can use until it expires, where a signature needs
+    /// the secret key, which never travels.
+    #[serde(default)]
+    pub session_tokens: bool,
     /// `access` (default) or `id`.
     #[serde(default = "access")]
     pub token_use: String,
@@ -59,6 +72,8 @@ pub(crate) struct Route {
     pub prefix: String,
     pub methods: Vec<String>,
     pub pools: Vec<String>,
+    pub roles: Vec<String>,
+    pub session_tokens: bool,
     pub token_use: signet_verify::TokenUse,
     pub clients: Vec<String>,
     pub scopes: Vec<String>,
@@ -92,8 +107,20 @@ impl AuthorizerRoute {
         if !self.prefix.starts_with('/') {
             return Err("prefix must start with /".into());
         }
-        if self.pools.is_empty() {
-            return Err("pools must name at least one user pool".into());
+        if self.pools.is_empty() && self.roles.is_empty() {
+            return Err("name at least one user pool (pools) or STS role (roles)".into());
+        }
+        if self.session_tokens && self.roles.is_empty() {
+            return Err("session_tokens needs roles: whose sessions are taken".into());
+        }
+        if let Some(r) = self
+            .roles
+            .iter()
+            .find(|r| *r != "*" && signet_core::Role::name_in(r).is_none())
+        {
+            return Err(format!(
+                "{r:?} is not a role ARN (arn:signet:iam:::role/NAME) or \"*\""
+            ));
         }
         let token_use = match self.token_use.as_str() {
             "access" => signet_verify::TokenUse::Access,
@@ -115,6 +142,8 @@ impl AuthorizerRoute {
                 .map(|m| m.to_ascii_uppercase())
                 .collect(),
             pools: self.pools.clone(),
+            roles: self.roles.clone(),
+            session_tokens: self.session_tokens,
             token_use,
             clients: self.clients.clone(),
             scopes: self.scopes.clone(),

@@ -10,8 +10,10 @@
 //! policy are in memory.
 
 mod config;
+mod sessions;
 
 pub use config::{AuthorizerConfig, AuthorizerRoute};
+pub(crate) use sessions::{Opened, Sessions};
 
 use crate::keys::Published;
 use crate::revocations::Feed;
@@ -21,8 +23,9 @@ use signet_verify::policy::{evaluate, Context, Request};
 use signet_verify::{Expected, TokenUse, VerifyError};
 use std::sync::Arc;
 
-/// Headers an allowed request is forwarded with; proxies must drop incoming copies.
-pub const TRUSTED_HEADERS: [&str; 7] = [
+/// Headers an allowed request is forwarded with (each one, empty where it does not
+/// apply); proxies must drop incoming copies.
+pub const TRUSTED_HEADERS: [&str; 10] = [
     "x-signet-sub",
     "x-signet-username",
     "x-signet-client-id",
@@ -30,16 +33,38 @@ pub const TRUSTED_HEADERS: [&str; 7] = [
     "x-signet-groups",
     "x-signet-pool",
     "x-signet-token-use",
+    "x-signet-role",
+    "x-signet-access-key-id",
+    "x-signet-content-sha256",
 ];
+
+/// Every trusted header, empty.
+fn no_identity() -> Vec<(&'static str, String)> {
+    TRUSTED_HEADERS
+        .iter()
+        .map(|h| (*h, String::new()))
+        .collect()
+}
+
+/// Set one of [`TRUSTED_HEADERS`] in `headers`.
+fn set(headers: &mut [(&'static str, String)], name: &str, value: String) {
+    if let Some(slot) = headers.iter_mut().find(|(n, _)| *n == name) {
+        slot.1 = value;
+    }
+}
 
 /// The debugging header (`debug_headers = true`): why the decision went as it did.
 pub const DECISION_HEADER: &str = "x-signet-decision";
 
-/// What is asked: the original request's method, path and `Authorization` header.
+/// What is asked: the original request's method, target (path and query), its one
+/// `Authorization` header, all its headers (a signed request signs some of them) and its
+/// body when the proxy sends it.
 pub(crate) struct Ask<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub authorization: Option<&'a str>,
+    pub headers: &'a [(String, String)],
+    pub body: Option<&'a [u8]>,
 }
 
 /// The answer.
@@ -66,6 +91,8 @@ pub(crate) struct Authorizer {
     public_url: String,
     published: Arc<Published>,
     revocations: Arc<Feed>,
+    sessions: Arc<dyn Sessions>,
+    sts_issuer: String,
 }
 
 fn unauthorized(error: Option<&str>, why: impl Into<String>) -> Verdict {
@@ -102,6 +129,7 @@ impl Authorizer {
         public_url: &str,
         published: Arc<Published>,
         revocations: Arc<Feed>,
+        sessions: Arc<dyn Sessions>,
     ) -> Result<Authorizer, String> {
         Ok(Authorizer {
             routes: cfg.checked()?,
@@ -109,6 +137,8 @@ impl Authorizer {
             public_url: public_url.trim_end_matches('/').to_string(),
             published,
             revocations,
+            sts_issuer: sessions.issuer(),
+            sessions,
         })
     }
 
@@ -121,6 +151,19 @@ impl Authorizer {
         let Some(route) = self.route(&method, path) else {
             return forbidden(format!("no route for {method} {path}"));
         };
+        if ask.authorization.is_some_and(sessions::is_signature) {
+            return self.decide_signed(route, ask, &method, path);
+        }
+        if let Some(token) = self.session_token(route, ask) {
+            return self.decide_session_token(route, token, &method, path);
+        }
+        if route.pools.is_empty() {
+            return Verdict::Deny {
+                status: 401,
+                challenge: "AWS4-HMAC-SHA256 realm=\"signet\"".into(),
+                why: "no request signature".into(),
+            };
+        }
         let Some(token) = ask.authorization.and_then(bearer) else {
             return unauthorized(None, "no bearer token");
         };
@@ -226,18 +269,19 @@ impl Authorizer {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        Verdict::Allow {
-            headers: vec![
-                ("x-signet-sub", header_safe(sub, false)),
-                ("x-signet-username", header_safe(username, false)),
-                ("x-signet-client-id", header_safe(client, false)),
-                ("x-signet-scopes", list(&scopes).replace(',', " ")),
-                ("x-signet-groups", list(&groups)),
-                ("x-signet-pool", header_safe(&pool, false)),
-                ("x-signet-token-use", use_name.to_string()),
-            ],
-            why,
+        let mut headers = no_identity();
+        for (name, value) in [
+            ("x-signet-sub", header_safe(sub, false)),
+            ("x-signet-username", header_safe(username, false)),
+            ("x-signet-client-id", header_safe(client, false)),
+            ("x-signet-scopes", list(&scopes).replace(',', " ")),
+            ("x-signet-groups", list(&groups)),
+            ("x-signet-pool", header_safe(&pool, false)),
+            ("x-signet-token-use", use_name.to_string()),
+        ] {
+            set(&mut headers, name, value);
         }
+        Verdict::Allow { headers, why }
     }
 
     /// The longest prefix that covers `path` among the routes that take `method`.

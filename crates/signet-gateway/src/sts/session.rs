@@ -2,12 +2,13 @@
 //! do this (Authorize), and did it sign this request (VerifyRequestSignature).
 
 use super::{AuthorizeOutput, SignatureCheck, Sts, MAX_SIGNATURE_SKEW};
+use crate::authorizer::{Opened, Sessions};
 use crate::AppError;
 use serde_json::{Map, Value};
 use signet_core::Role;
 use signet_verify::policy::Reason;
 use signet_verify::session::{session_expected, Session};
-use signet_verify::sigv4::{self, SignableRequest};
+use signet_verify::sigv4::{self, ParsedAuthorization, SignableRequest};
 use signet_verify::VerifyError;
 use std::time::Duration;
 
@@ -87,6 +88,51 @@ impl Sts {
         })
     }
 
+    /// The session of a request signed with temporary credentials (SIGNET4-HMAC-SHA256 or
+    /// AWS4-HMAC-SHA256), or why it is refused: the one signature check, shared by
+    /// VerifyRequestSignature and the edge authorizer.
+    pub(crate) fn signed_session(
+        &self,
+        req: &SignableRequest<'_>,
+    ) -> Result<(Opened, ParsedAuthorization), String> {
+        let header = |name: &str| {
+            req.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let auth = header("authorization").ok_or("no authorization header")?;
+        let parsed = sigv4::parse_authorization(auth).map_err(|e| e.to_string())?;
+        // The token header of the scheme signed with: x-signet-security-token, or
+        // x-amz-security-token for standard AWS Signature Version 4 (botocore, any AWS SDK).
+        let token_header = parsed.scheme.token_header;
+        let token = header(token_header).ok_or_else(|| {
+            format!("no {token_header}: Signet issues temporary credentials only")
+        })?;
+        let opened = self.opened(token)?;
+        if opened.session.access_key_id != parsed.access_key_id {
+            return Err("the access key id does not belong to the security token".into());
+        }
+        let secret = self.secret_for(&parsed.access_key_id);
+        sigv4::verify_with_secret(
+            &secret,
+            req,
+            std::time::UNIX_EPOCH + Duration::from_millis(self.clock.now_ms()),
+            MAX_SIGNATURE_SKEW,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((opened, parsed))
+    }
+
+    fn opened(&self, token: &str) -> Result<Opened, String> {
+        let (claims, session) = self.open_session(token).map_err(|e| e.to_string())?;
+        Ok(Opened {
+            claims,
+            session,
+            kid: signet_verify::token_kid(token),
+        })
+    }
+
     /// VerifyRequestSignature: check a SIGNET4-HMAC-SHA256 or standard AWS4-HMAC-SHA256
     /// signature made with temporary credentials. Bad signatures are an answer (`valid: false`), not an error.
     pub fn verify_request_signature(
@@ -95,49 +141,14 @@ impl Sts {
         expected_service: Option<&str>,
         expected_region: Option<&str>,
     ) -> Result<SignatureCheck, AppError> {
-        let header = |name: &str| {
-            req.headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
         let refuse = |reason: String| SignatureCheck {
             reason,
             ..SignatureCheck::default()
         };
-        let Some(auth) = header("authorization") else {
-            return Ok(refuse("no authorization header".into()));
+        let (s, parsed) = match self.signed_session(req) {
+            Ok((o, parsed)) => (o.session, parsed),
+            Err(reason) => return Ok(refuse(reason)),
         };
-        let parsed = match sigv4::parse_authorization(auth) {
-            Ok(p) => p,
-            Err(e) => return Ok(refuse(e.to_string())),
-        };
-        // The token header of the scheme signed with: x-signet-security-token, or
-        // x-amz-security-token for standard AWS Signature Version 4 (botocore, any AWS SDK).
-        let token_header = parsed.scheme.token_header;
-        let Some(token) = header(token_header) else {
-            return Ok(refuse(format!(
-                "no {token_header}: Signet issues temporary credentials only"
-            )));
-        };
-        let s = match self.open_session(token) {
-            Ok((_, s)) => s,
-            Err(e) => return Ok(refuse(e.to_string())),
-        };
-        if s.access_key_id != parsed.access_key_id {
-            return Ok(refuse(
-                "the access key id does not belong to the security token".into(),
-            ));
-        }
-        let secret = self.secret_for(&parsed.access_key_id);
-        if let Err(e) = sigv4::verify_with_secret(
-            &secret,
-            req,
-            std::time::UNIX_EPOCH + Duration::from_millis(self.clock.now_ms()),
-            MAX_SIGNATURE_SKEW,
-        ) {
-            return Ok(refuse(e.to_string()));
-        }
         if expected_service.is_some_and(|x| x != parsed.service) {
             return Ok(refuse(format!(
                 "the signature is scoped to service {}",
@@ -160,5 +171,24 @@ impl Sts {
             service: parsed.service,
             region: parsed.region,
         })
+    }
+}
+
+/// The edge authorizer's view of temporary credentials.
+impl Sessions for Sts {
+    fn issuer(&self) -> String {
+        self.urls.sts_issuer()
+    }
+
+    fn open(&self, session_token: &str) -> Result<Opened, String> {
+        self.opened(session_token)
+    }
+
+    fn signed(&self, req: &SignableRequest<'_>) -> Result<Opened, String> {
+        self.signed_session(req).map(|(o, _)| o)
+    }
+
+    fn now_s(&self) -> u64 {
+        self.clock.now_ms() / 1000
     }
 }

@@ -66,10 +66,55 @@ impl Authorization for ExtAuthzApi {
                 })
             }),
         };
+        let mut headers: Vec<(String, String)> = if http.headers.is_empty() {
+            http.header_map
+                .as_ref()
+                .map(|m| {
+                    m.headers
+                        .iter()
+                        .map(|h| {
+                            let v = if h.value.is_empty() {
+                                String::from_utf8_lossy(&h.raw_value).into_owned()
+                            } else {
+                                h.value.clone()
+                            };
+                            (h.key.clone(), v)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            http.headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        // Envoy names the host `:authority`; a signed request signed it as `host`.
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            let authority = headers
+                .iter()
+                .find(|(n, _)| n == ":authority")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| http.host.clone());
+            if !authority.is_empty() {
+                headers.push(("host".into(), authority));
+            }
+        }
+        // The body, when Envoy is told to send it (`with_request_body`); a signed request's
+        // payload hash is then computed, not taken from the caller.
+        let body = if !http.raw_body.is_empty() {
+            Some(http.raw_body.as_slice())
+        } else if !http.body.is_empty() {
+            Some(http.body.as_bytes())
+        } else {
+            None
+        };
         let verdict = self.gw.authorizer.decide(&Ask {
             method: &http.method,
             path: &http.path,
             authorization: authorization.as_deref(),
+            headers: &headers,
+            body,
         });
         let debug = self.gw.authorizer.debug;
         let reply = match verdict {

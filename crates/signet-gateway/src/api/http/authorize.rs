@@ -43,10 +43,18 @@ async fn forward_auth(
         (Some(v), None) => v.to_str().ok(),
         _ => None,
     };
+    // A signed request signs some of its headers: the proxy passes them on (the body it
+    // does not; see the authorizer's sessions module).
+    let all: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
     let verdict = gw.authorizer.decide(&Ask {
         method,
         path,
         authorization,
+        headers: &all,
+        body: None,
     });
     let mut out = HeaderMap::new();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
