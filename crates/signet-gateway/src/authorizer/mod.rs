@@ -11,6 +11,7 @@
 
 mod config;
 mod sessions;
+mod verified;
 
 pub use config::{AuthorizerConfig, AuthorizerRoute};
 pub(crate) use sessions::{Opened, Sessions};
@@ -93,6 +94,7 @@ pub(crate) struct Authorizer {
     revocations: Arc<Feed>,
     sessions: Arc<dyn Sessions>,
     sts_issuer: String,
+    verified: verified::VerifiedTokens,
 }
 
 fn unauthorized(error: Option<&str>, why: impl Into<String>) -> Verdict {
@@ -139,6 +141,7 @@ impl Authorizer {
             revocations,
             sts_issuer: sessions.issuer(),
             sessions,
+            verified: Default::default(),
         })
     }
 
@@ -148,7 +151,7 @@ impl Authorizer {
             return forbidden(format!("ambiguous path {:?}", ask.path));
         };
         let method = ask.method.to_ascii_uppercase();
-        let Some(route) = self.route(&method, path) else {
+        let Some((route_index, route)) = self.route(&method, path) else {
             return forbidden(format!("no route for {method} {path}"));
         };
         if ask.authorization.is_some_and(sessions::is_signature) {
@@ -167,25 +170,24 @@ impl Authorizer {
         let Some(token) = ask.authorization.and_then(bearer) else {
             return unauthorized(None, "no bearer token");
         };
-        let Some(pool) = unverified_pool(token, &self.public_url, &route.pools) else {
-            return unauthorized(Some("invalid_token"), "not a token of this route's pools");
-        };
-        let expected = Expected {
-            issuer: format!("{}/{pool}", self.public_url),
-            token_use: route.token_use,
-            clients: (!route.clients.is_empty()).then(|| route.clients.clone()),
-            leeway_s: 0,
-        };
         let keys = self.published.get();
-        let claims = match signet_verify::verify(token, &keys.set, &expected) {
-            Ok(c) => c,
-            Err(VerifyError::Expired) => {
-                return unauthorized(Some("invalid_token"), "the token has expired")
-            }
-            Err(e) => return unauthorized(Some("invalid_token"), e.to_string()),
+        let cache_key = verified::key(token, route_index);
+        let now_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let v = match self.verified.get(&cache_key, &keys, now_s) {
+            Some(v) => v,
+            None => match self.verify(route, token, &keys) {
+                Ok(v) => {
+                    self.verified.put(cache_key, keys, v.clone());
+                    v
+                }
+                Err(deny) => return deny,
+            },
         };
-        let kid = signet_verify::token_kid(token);
-        if let Err(why) = self.revocations.check(kid.as_deref(), &claims) {
+        let (claims, pool) = (&*v.claims, &*v.pool);
+        if let Err(why) = self.revocations.check(v.kid.as_deref(), claims) {
             return unauthorized(
                 Some("invalid_token"),
                 format!("the token was revoked ({})", why.as_str()),
@@ -226,7 +228,7 @@ impl Authorizer {
             ctx.insert("signet:sub", sub);
             ctx.insert("signet:username", username);
             ctx.insert("signet:client_id", client);
-            ctx.insert("signet:pool", pool.as_str());
+            ctx.insert("signet:pool", pool);
             ctx.set(
                 "signet:scope",
                 scopes.iter().map(|s| s.to_string()).collect(),
@@ -276,7 +278,7 @@ impl Authorizer {
             ("x-signet-client-id", header_safe(client, false)),
             ("x-signet-scopes", list(&scopes).replace(',', " ")),
             ("x-signet-groups", list(&groups)),
-            ("x-signet-pool", header_safe(&pool, false)),
+            ("x-signet-pool", header_safe(pool, false)),
             ("x-signet-token-use", use_name.to_string()),
         ] {
             set(&mut headers, name, value);
@@ -284,19 +286,54 @@ impl Authorizer {
         Verdict::Allow { headers, why }
     }
 
-    /// The longest prefix that covers `path` among the routes that take `method`.
-    fn route(&self, method: &str, path: &str) -> Option<&Route> {
+    /// Verify a user-pool token for `route` (signature, issuer among the route's pools,
+    /// token use, clients, expiry).
+    fn verify(
+        &self,
+        route: &Route,
+        token: &str,
+        keys: &crate::keys::PublishedKeys,
+    ) -> Result<verified::Verified, Verdict> {
+        let Some(pool) = unverified_pool(token, &self.public_url, &route.pools) else {
+            return Err(unauthorized(
+                Some("invalid_token"),
+                "not a token of this route's pools",
+            ));
+        };
+        let expected = Expected {
+            issuer: format!("{}/{pool}", self.public_url),
+            token_use: route.token_use,
+            clients: (!route.clients.is_empty()).then(|| route.clients.clone()),
+            leeway_s: 0,
+        };
+        match signet_verify::verify(token, &keys.set, &expected) {
+            Ok(claims) => Ok(verified::Verified {
+                claims: Arc::new(claims),
+                pool: pool.into(),
+                kid: signet_verify::token_kid(token).map(Into::into),
+            }),
+            Err(VerifyError::Expired) => {
+                Err(unauthorized(Some("invalid_token"), "the token has expired"))
+            }
+            Err(e) => Err(unauthorized(Some("invalid_token"), e.to_string())),
+        }
+    }
+
+    /// The longest prefix that covers `path` among the routes that take `method`, with its
+    /// index.
+    fn route(&self, method: &str, path: &str) -> Option<(usize, &Route)> {
         self.routes
             .iter()
-            .filter(|r| r.methods.is_empty() || r.methods.iter().any(|m| m == method))
-            .filter(|r| {
+            .enumerate()
+            .filter(|(_, r)| r.methods.is_empty() || r.methods.iter().any(|m| m == method))
+            .filter(|(_, r)| {
                 r.prefix.is_empty()
                     || path == r.prefix
                     || path
                         .strip_prefix(&r.prefix)
                         .is_some_and(|rest| rest.starts_with('/'))
             })
-            .max_by_key(|r| r.prefix.len())
+            .max_by_key(|(_, r)| r.prefix.len())
     }
 }
 

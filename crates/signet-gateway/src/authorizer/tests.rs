@@ -697,6 +697,94 @@ mod decisions {
     }
 
     #[test]
+    fn a_remembered_verification_is_only_reused_for_the_same_token_route_and_keys() {
+        let f = setup(ROUTES);
+        let t = access(
+            &f,
+            "p1",
+            "orders/read",
+            now_s() + 300,
+            serde_json::json!({}),
+        );
+        let b = format!("Bearer {t}");
+        assert_eq!(
+            status(&f.authorizer.decide(&ask("GET", "/orders/1", Some(&b)))),
+            200
+        );
+        assert_eq!(f.authorizer.verified.len(), 1);
+        assert_eq!(
+            status(&f.authorizer.decide(&ask("GET", "/orders/2", Some(&b)))),
+            200
+        );
+        assert_eq!(
+            f.authorizer.verified.len(),
+            1,
+            "the same token on the same route"
+        );
+        // Another route verifies again (its expectations may differ).
+        assert_eq!(
+            status(&f.authorizer.decide(&ask("GET", "/any", Some(&b)))),
+            200
+        );
+        assert_eq!(f.authorizer.verified.len(), 2);
+        // A token differing in one byte of its signature is not the remembered one.
+        let mut forged = t.clone();
+        forged.pop();
+        forged.push(if t.ends_with('A') { 'B' } else { 'A' });
+        let v = f
+            .authorizer
+            .decide(&ask("GET", "/orders/1", Some(&format!("Bearer {forged}"))));
+        assert_eq!(status(&v), 401, "{v:?}");
+        // Expiry is judged on every use: the remembered entry does not outlive `exp`.
+        let keys = f.authorizer.published.get();
+        let k = verified::key(&t, 1);
+        assert!(f.authorizer.verified.get(&k, &keys, now_s()).is_some());
+        assert!(f
+            .authorizer
+            .verified
+            .get(&k, &keys, now_s() + 301)
+            .is_none());
+        // Revocations are checked on every decision, remembered or not.
+        f.feed.apply_for_tests(&RevocationPage {
+            revocations: vec![RevocationEntry {
+                seq: 1,
+                until_ms: u64::MAX,
+                what: Revoked::Token {
+                    jti_hash: revocation_hash("jti-1"),
+                },
+            }],
+            last: 1,
+            reset: false,
+        });
+        assert_eq!(
+            status(&f.authorizer.decide(&ask("GET", "/orders/1", Some(&b)))),
+            401
+        );
+        // New keys published: nothing remembered holds (a removed key fails at once).
+        let other = SigningKeyPair::generate(Algorithm::EdDSA).unwrap();
+        let mut set = KeySet::new();
+        set.insert_jwk(&other.public_jwk().to_string()).unwrap();
+        f.authorizer.published.set_for_tests(set);
+        let fresh = f.authorizer.published.get();
+        assert!(f.authorizer.verified.get(&k, &fresh, now_s()).is_none());
+        let t2 = access(
+            &f,
+            "p1",
+            "orders/read",
+            now_s() + 300,
+            serde_json::json!({"jti": "j2"}),
+        );
+        let v = f
+            .authorizer
+            .decide(&ask("GET", "/orders/1", Some(&format!("Bearer {t2}"))));
+        assert_eq!(
+            status(&v),
+            401,
+            "signed with a key no longer published: {v:?}"
+        );
+    }
+
+    #[test]
     fn scopes_groups_and_policies_give_403_with_the_reason() {
         let f = setup(ROUTES);
         let t = access(

@@ -6,7 +6,7 @@
 mod admin;
 mod published;
 pub(crate) use admin::KeyAdmin;
-pub(crate) use published::{reload_keys, Published};
+pub(crate) use published::{reload_keys, Published, PublishedKeys};
 
 use crate::clock::SharedClock;
 use crate::store::Store;

@@ -100,13 +100,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Transport::Grpc,
             serde_json::json!({}),
         ),
-        ScenarioCmd::Authorize { load } => (
-            load,
-            vec![(Kind::Authorize, 1)],
-            0,
-            Transport::Http,
-            serde_json::json!({}),
-        ),
+        ScenarioCmd::Authorize { load, tokens } => {
+            if !(1..=MAX_TOKENS).contains(tokens) {
+                bail!("--tokens must be 1..={MAX_TOKENS}");
+            }
+            (
+                load,
+                vec![(Kind::Authorize, 1)],
+                0,
+                Transport::Http,
+                serde_json::json!({"tokens": tokens}),
+            )
+        }
     };
     let plan = load.check()?;
     let has = |k: Kind| kinds.iter().any(|(x, _)| *x == k);
@@ -221,12 +226,17 @@ async fn measure(
             Kind::GetCredentials => Op::get_credentials(channels, f),
             Kind::Verify => verify_op(load, f, channels).await?,
             Kind::Authorize => {
-                let token = client_token(f, channels).await?;
-                let requests = load
-                    .http
-                    .iter()
-                    .map(|h| ops::AuthorizeRequest::new(&url(h), &token))
-                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let count = extra["tokens"].as_u64().unwrap_or(1) as usize;
+                let mut tokens = Vec::with_capacity(count);
+                for _ in 0..count {
+                    tokens.push(client_token(f, channels).await?);
+                }
+                let mut requests = Vec::new();
+                for token in &tokens {
+                    for h in &load.http {
+                        requests.push(ops::AuthorizeRequest::new(&url(h), token)?);
+                    }
+                }
                 Op::Authorize {
                     client: ops::http_client(),
                     requests: Arc::new(requests),
@@ -312,6 +322,9 @@ fn scenario_name(kinds: &[(Kind, u32)], transport: Transport) -> String {
 }
 
 /// A client_credentials access token of the bench's service client.
+/// Most distinct tokens `signet bench authorize --tokens` issues before measuring.
+const MAX_TOKENS: usize = 50_000;
+
 async fn client_token(f: &Fixtures, channels: &[Channel]) -> anyhow::Result<String> {
     let mut c =
         signet_proto::v1::user_pool_auth_client::UserPoolAuthClient::new(channels[0].clone());

@@ -87,6 +87,12 @@ pub enum ScenarioCmd {
     Authorize {
         #[command(flatten)]
         load: LoadArgs,
+        /// Distinct tokens, asked about in turn. 1 (the default): the same token on every
+        /// call, as a client presents its access token until it expires; the gateway then
+        /// verifies it once and reuses that. More than the gateway remembers (8192)
+        /// makes every decision verify a signature again.
+        #[arg(long, default_value_t = 1)]
+        tokens: usize,
     },
     /// Start a 3-node cluster and a gateway of its own (child processes, loopback, a temp
     /// dir), bulk-import users, and measure import rate, disk and memory per node,
