@@ -193,7 +193,7 @@ impl Authorizer {
                 format!("the token was revoked ({})", why.as_str()),
             );
         }
-        let scopes: Vec<&str> = text(&claims, "scope")
+        let scopes: Vec<&str> = text(claims, "scope")
             .map(|s| s.split(' ').filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
         if !route.scopes.is_empty() && !route.scopes.iter().any(|s| scopes.contains(&s.as_str())) {
@@ -213,15 +213,15 @@ impl Authorizer {
                 route.groups.join(", ")
             ));
         }
-        let username = text(&claims, "username")
-            .or_else(|| text(&claims, "cognito:username"))
+        let username = text(claims, "username")
+            .or_else(|| text(claims, "cognito:username"))
             .unwrap_or_default();
         let client = match route.token_use {
-            TokenUse::Id => text(&claims, "aud"),
-            _ => text(&claims, "client_id"),
+            TokenUse::Id => text(claims, "aud"),
+            _ => text(claims, "client_id"),
         }
         .unwrap_or_default();
-        let sub = text(&claims, "sub").unwrap_or_default();
+        let sub = text(claims, "sub").unwrap_or_default();
         let mut why = format!("route {}", route.prefix_or_root());
         if let Some(policy) = &route.policy {
             let mut ctx = Context::new();
