@@ -103,6 +103,11 @@ impl Feed {
         self.loaded.load(Ordering::SeqCst)
     }
 
+    /// Entries held.
+    pub(crate) fn len(&self) -> usize {
+        self.rows.read().expect("feed lock").len()
+    }
+
     /// The latest sequence number known.
     pub(crate) fn last(&self) -> u64 {
         *self.last.borrow()

@@ -331,6 +331,60 @@ impl Default for FollowOptions {
     }
 }
 
+impl FollowStatus {
+    /// The status in Prometheus' text format, each name beginning with `prefix` (a
+    /// service's own, e.g. `orders`), to append to the service's `/metrics`:
+    /// `{prefix}_revocations_connected` (1 while the last poll succeeded; alert on 0 —
+    /// the set is then kept and still refuses what it knew, but learns nothing new),
+    /// `_last_success_seconds` (Unix time), `_last_seq`, `_entries`, `_polls_total` and
+    /// `_poll_failures_total`.
+    pub fn prometheus(&self, prefix: &str) -> String {
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+            out.push_str(&format!(
+                "# HELP {prefix}_revocations_{name} {help}\n# TYPE {prefix}_revocations_{name} {kind}\n{prefix}_revocations_{name} {value}\n"
+            ));
+        };
+        metric(
+            "connected",
+            "gauge",
+            "1 while the revocation stream's last poll succeeded.",
+            u8::from(self.connected).to_string(),
+        );
+        metric(
+            "last_success_seconds",
+            "gauge",
+            "When a poll of the revocation stream last succeeded (Unix time; 0: never).",
+            format!("{:.3}", self.last_success_ms as f64 / 1000.0),
+        );
+        metric(
+            "last_seq",
+            "gauge",
+            "The revocation stream position held.",
+            self.last_seq.to_string(),
+        );
+        metric(
+            "entries",
+            "gauge",
+            "Revocations held.",
+            self.entries.to_string(),
+        );
+        metric(
+            "polls_total",
+            "counter",
+            "Successful polls of the revocation stream.",
+            self.polls.to_string(),
+        );
+        metric(
+            "poll_failures_total",
+            "counter",
+            "Failed polls of the revocation stream.",
+            self.failures.to_string(),
+        );
+        out
+    }
+}
+
 /// How a follower is doing: for health checks and metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowStatus {
@@ -342,6 +396,10 @@ pub struct FollowStatus {
     pub entries: usize,
     /// Successful polls so far.
     pub polls: u64,
+    /// Failed polls so far.
+    pub failures: u64,
+    /// When a poll last succeeded (Unix ms; 0: never).
+    pub last_success_ms: u64,
     /// The last failure, if the last poll failed.
     pub last_error: Option<String>,
 }
@@ -420,6 +478,8 @@ impl RevocationFollower {
                 last_seq: from.last_seq(),
                 entries: from.len(),
                 polls: 0,
+                failures: 0,
+                last_success_ms: 0,
                 last_error: None,
             }),
             set: RwLock::new(from),
@@ -503,12 +563,14 @@ async fn follow(url: Uri, opts: FollowOptions, send: Box<SendFn>, shared: Arc<Sh
                     set.prune(now_ms());
                     status.connected = true;
                     status.polls += 1;
+                    status.last_success_ms = now_ms();
                     status.last_seq = set.last_seq();
                     status.entries = set.len();
                     status.last_error = None;
                 }
                 Err(e) => {
                     status.connected = false;
+                    status.failures += 1;
                     status.last_error = Some(e);
                 }
             }
@@ -584,6 +646,30 @@ mod tests {
             "iss": "https://signet.example/p1", "sub": "sub-a", "client_id": "c1",
             "jti": "jti-1", "origin_jti": family, "iat": iat, "auth_time": signed_in_ms / 1000,
         }))
+    }
+
+    #[test]
+    fn the_status_renders_as_prometheus_text() {
+        let st = FollowStatus {
+            connected: true,
+            last_seq: 42,
+            entries: 3,
+            polls: 7,
+            failures: 2,
+            last_success_ms: 1_700_000_000_500,
+            last_error: None,
+        };
+        let text = st.prometheus("svc");
+        for line in [
+            "# TYPE svc_revocations_connected gauge\nsvc_revocations_connected 1\n",
+            "svc_revocations_last_success_seconds 1700000000.500\n",
+            "svc_revocations_last_seq 42\n",
+            "svc_revocations_entries 3\n",
+            "# TYPE svc_revocations_polls_total counter\nsvc_revocations_polls_total 7\n",
+            "svc_revocations_poll_failures_total 2\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in\n{text}");
+        }
     }
 
     #[test]

@@ -177,6 +177,23 @@ async fn a_follower_of_one_gateway_refuses_what_another_revoked_within_a_second(
     for secret in [&alice.sub, "alice", "bob"] {
         assert!(!body.contains(secret), "{secret} in {body}");
     }
+    // B's /metrics say where its copy stands: the page's last entry.
+    let (_, metrics) = signet_testkit::http_get(&b.http_addr().to_string(), "/metrics")
+        .await
+        .expect("GET /metrics");
+    let gauge = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    assert_eq!(gauge("signet_revocations_loaded"), 1.0);
+    assert_eq!(
+        gauge("signet_revocations_last_seq"),
+        page["last"].as_f64().unwrap()
+    );
+    assert!(gauge("signet_revocations_entries") >= 3.0);
     env.shutdown().await;
 }
 
@@ -206,6 +223,24 @@ async fn a_follower_keeps_its_set_while_the_stream_is_down_and_resumes_without_a
         || (!follower.status().connected).then_some(()),
     )
     .await;
+    // ... and says so in the metrics a service exports.
+    let status = follower.status();
+    let metrics = status.prometheus("orders");
+    assert!(
+        metrics.contains("\norders_revocations_connected 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        status.failures >= 1 && status.last_success_ms > 0,
+        "{status:?}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "\norders_revocations_last_seq {}\n",
+            status.last_seq
+        )),
+        "{metrics}"
+    );
     assert!(matches!(
         id.verify(&alice.id_token).await,
         Err(VerifyError::Revoked("user"))

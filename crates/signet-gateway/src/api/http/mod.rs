@@ -284,6 +284,23 @@ async fn metrics(
             ));
         }
     }
+    // The revocation mirror the stream and the edge authorizer answer from (it follows
+    // the change stream: signet_cache_behind says when that lags).
+    gauges.push((
+        "signet_revocations_loaded",
+        "1 once this gateway's copy of the revocation log is loaded.",
+        if gw.revocations.is_loaded() { 1.0 } else { 0.0 },
+    ));
+    gauges.push((
+        "signet_revocations_last_seq",
+        "The last revocation this gateway knows of.",
+        gw.revocations.last() as f64,
+    ));
+    gauges.push((
+        "signet_revocations_entries",
+        "Revocations this gateway holds (those still affecting unexpired tokens).",
+        gw.revocations.len() as f64,
+    ));
     gauges.push((
         "signet_requests_in_flight",
         "Public requests in progress (health, readiness and metrics not counted).",
