@@ -1,9 +1,8 @@
 //! The edge authorizer behind real proxies: Debian's nginx (`auth_request`) and Caddy
 //! (`forward_auth`), each started here in front of a small upstream that echoes what it
-//! received, with the configurations the README shows. Valid, revoked, wrong-scope,
-//! other-pool, missing and spoofed tokens get the right status, and the upstream sees the
-//! trusted `x-signet-*` headers only on allow, never a caller's copies. (Expired tokens:
-//! `signet-gateway`'s authorizer unit tests, which can sign one.)
+//! received, with the configurations the README shows. Valid, expired, revoked,
+//! wrong-scope, other-pool, missing and spoofed tokens get the right status, and the
+//! upstream sees the trusted `x-signet-*` headers only on allow, never a caller's copies.
 
 use crate::support::oauth::{
     basic, create_client, machine_client_request, new_pool, orders_api, post_form, send, url, READ,
@@ -286,6 +285,7 @@ async fn nginx_and_caddy_let_through_only_what_the_authorizer_allows() {
         );
         let a = through(addr, "/orders/7", Some(&foreign), false).await;
         assert_eq!(a.status, 401, "{proxy}: other pool");
+
         let a = through(addr, "/orders/7", None, true).await;
         assert_eq!(a.status, 401, "{proxy}: no token");
         assert!(
@@ -299,6 +299,66 @@ async fn nginx_and_caddy_let_through_only_what_the_authorizer_allows() {
         let a = through(addr, "/admin", Some(&reader), false).await;
         assert_eq!(a.status, 403, "{proxy}: no route");
     }
+    // Expired: the same reader token judged two hours later — by a gateway whose clock is
+    // two hours ahead (never ready: its clock is too far from the stores'; it still loads
+    // the published keys and answers the proxies), behind its own nginx and Caddy.
+    {
+        let mut cfg = test_gateway_config();
+        cfg.authorizer = AuthorizerConfig::from_toml(&format!(
+            "[[route]]\nprefix = \"/orders\"\npools = [\"{p1}\"]\nscopes = [\"{READ}\"]\n"
+        ))
+        .unwrap();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        cfg.clock = signet_gateway::ManualClock::at(now_ms + 2 * 3600 * 1000);
+        let store = signet_store::StoreClient::new(cluster.api_addrs());
+        let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let late = signet_gateway::start(cfg, store, grpc, http).await.unwrap();
+        let late_addr = late.http_addr().to_string();
+        let (late_nginx, late_caddy) =
+            (dir.path().join("late-nginx"), dir.path().join("late-caddy"));
+        std::fs::create_dir_all(&late_nginx).unwrap();
+        std::fs::create_dir_all(&late_caddy).unwrap();
+        let (_n, n_addr) = nginx(&late_nginx, &late_addr, &upstream).await;
+        let (_c, c_addr) = caddy(&late_caddy, &late_addr, &upstream).await;
+        for (proxy, addr) in [("nginx", &n_addr), ("caddy", &c_addr)] {
+            let start = Instant::now();
+            let a = loop {
+                let a = through(addr, "/orders/7", Some(&reader), false).await;
+                // Until the late gateway has loaded the published keys, the token is
+                // "signed by an unknown key": wait for the answer about its expiry.
+                if a.challenge
+                    .as_deref()
+                    .is_some_and(|c| !c.contains("unknown"))
+                {
+                    break a;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "{:?}",
+                    a.challenge
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            assert_eq!(
+                (a.status, a.upstream.is_none()),
+                (401, true),
+                "{proxy}: expired"
+            );
+            assert!(
+                a.challenge
+                    .as_deref()
+                    .is_some_and(|c| c.contains("the token has expired")),
+                "{proxy}: {:?}",
+                a.challenge
+            );
+        }
+        late.shutdown().await;
+    }
+
     // nginx passes the raw request target: a dot segment is refused, not normalised past
     // the routes.
     let a = through(&nginx_addr, "/me/../orders/7", Some(&alice), false).await;

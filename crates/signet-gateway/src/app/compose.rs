@@ -229,6 +229,7 @@ pub(crate) fn compose(
         published.clone(),
         revocations.clone(),
         Arc::new(sts.clone()),
+        clock.clone(),
     )
     .map_err(|e| crate::AppError::InvalidParameter(format!("authorizer config: {e}")))?;
     Ok(Gateway {

@@ -95,6 +95,7 @@ pub(crate) struct Authorizer {
     sessions: Arc<dyn Sessions>,
     sts_issuer: String,
     verified: verified::VerifiedTokens,
+    clock: crate::clock::SharedClock,
 }
 
 fn unauthorized(error: Option<&str>, why: impl Into<String>) -> Verdict {
@@ -132,6 +133,7 @@ impl Authorizer {
         published: Arc<Published>,
         revocations: Arc<Feed>,
         sessions: Arc<dyn Sessions>,
+        clock: crate::clock::SharedClock,
     ) -> Result<Authorizer, String> {
         Ok(Authorizer {
             routes: cfg.checked()?,
@@ -142,6 +144,7 @@ impl Authorizer {
             sts_issuer: sessions.issuer(),
             sessions,
             verified: Default::default(),
+            clock,
         })
     }
 
@@ -172,13 +175,11 @@ impl Authorizer {
         };
         let keys = self.published.get();
         let cache_key = verified::key(token, route_index);
-        let now_s = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        // The gateway's clock, as everywhere in the gateway.
+        let now_s = self.clock.now_ms() / 1000;
         let v = match self.verified.get(&cache_key, &keys, now_s) {
             Some(v) => v,
-            None => match self.verify(route, token, &keys) {
+            None => match self.verify(route, token, &keys, now_s) {
                 Ok(v) => {
                     self.verified.put(cache_key, keys, v.clone());
                     v
@@ -293,6 +294,7 @@ impl Authorizer {
         route: &Route,
         token: &str,
         keys: &crate::keys::PublishedKeys,
+        now_s: u64,
     ) -> Result<verified::Verified, Verdict> {
         let Some(pool) = unverified_pool(token, &self.public_url, &route.pools) else {
             return Err(unauthorized(
@@ -306,7 +308,7 @@ impl Authorizer {
             clients: (!route.clients.is_empty()).then(|| route.clients.clone()),
             leeway_s: 0,
         };
-        match signet_verify::verify(token, &keys.set, &expected) {
+        match signet_verify::verify_at(token, &keys.set, &expected, now_s) {
             Ok(claims) => Ok(verified::Verified {
                 claims: Arc::new(claims),
                 pool: pool.into(),

@@ -227,7 +227,15 @@ mod decisions {
         let feed = Arc::new(Feed::new(stop));
         let cfg = AuthorizerConfig::from_toml(toml).unwrap();
         let sts = Arc::new(FakeSts { keys: set });
-        let authorizer = Authorizer::new(&cfg, URL, published, feed.clone(), sts).unwrap();
+        let authorizer = Authorizer::new(
+            &cfg,
+            URL,
+            published,
+            feed.clone(),
+            sts,
+            Arc::new(crate::clock::SystemClock),
+        )
+        .unwrap();
         F {
             key,
             feed,
