@@ -268,3 +268,55 @@ fn verify_at_judges_exp_and_nbf_at_the_given_time() {
     c.as_object_mut().unwrap().remove("exp");
     assert!(verify_at(&key.sign(&c).unwrap(), &ks, &e, t0).is_err());
 }
+
+#[test]
+fn es256_and_rs256_keys_verify_their_own_tokens_only() {
+    let keys: Vec<SigningKeyPair> = [Algorithm::EdDSA, Algorithm::ES256, Algorithm::RS256]
+        .into_iter()
+        .map(|a| SigningKeyPair::generate(a).unwrap())
+        .collect();
+    let mut ks = KeySet::new();
+    for k in &keys {
+        ks.insert_jwk(&k.public_jwk().to_string()).unwrap();
+    }
+    for k in &keys {
+        let t = k.sign(&access_claims()).unwrap();
+        let c = verify(&t, &ks, &expect(TokenUse::Access)).unwrap();
+        assert_eq!(c["sub"], "u1", "{:?}", k.public_jwk()["alg"]);
+        // One bit of the signature flipped.
+        let mut sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t.rsplit('.').next().unwrap())
+            .unwrap();
+        sig[3] ^= 1;
+        let (input, _) = t.rsplit_once('.').unwrap();
+        let forged = format!("{input}.{}", b64(&sig));
+        assert_eq!(
+            verify(&forged, &ks, &expect(TokenUse::Access)),
+            Err(VerifyError::BadSignature)
+        );
+    }
+    // A header naming another algorithm than its key's.
+    let t = keys[2].sign(&access_claims()).unwrap();
+    let parts: Vec<&str> = t.split('.').collect();
+    let kid = keys[2].public_jwk()["kid"].as_str().unwrap().to_string();
+    let header = b64(format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#).as_bytes());
+    let swapped = format!("{header}.{}.{}", parts[1], parts[2]);
+    assert_eq!(
+        verify(&swapped, &ks, &expect(TokenUse::Access)),
+        Err(VerifyError::WrongAlgorithm)
+    );
+    // A critical header extension nobody here understands.
+    let header = b64(format!(r#"{{"alg":"RS256","kid":"{kid}","crit":["exp"]}}"#).as_bytes());
+    let crit = format!("{header}.{}.{}", parts[1], parts[2]);
+    assert!(matches!(
+        verify(&crit, &ks, &expect(TokenUse::Access)),
+        Err(VerifyError::Malformed(_))
+    ));
+    // A JWK whose parameters are not of its algorithm's kind is refused at load.
+    let mut jwk = keys[1].public_jwk().clone();
+    jwk["alg"] = "EdDSA".into();
+    assert!(matches!(
+        KeySet::new().insert_jwk(&jwk.to_string()),
+        Err(VerifyError::BadKey(_))
+    ));
+}

@@ -10,6 +10,7 @@
 mod args;
 mod driver;
 pub(crate) mod fixtures;
+mod floor;
 mod mix;
 pub(crate) mod ops;
 mod report;
@@ -45,6 +46,15 @@ async fn connect(addr: &str) -> anyhow::Result<Channel> {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (load, kinds, users, transport, extra) = match &args.scenario {
         ScenarioCmd::Scale(a) => return scale::run(a).await,
+        ScenarioCmd::Floor { time, json } => {
+            let f = floor::measure(*time).await?;
+            if *json {
+                crate::output::emit(&serde_json::to_value(&f)?)?;
+            } else {
+                print!("{}", f.text());
+            }
+            return Ok(());
+        }
         ScenarioCmd::ClientCredentials { load, transport } => (
             load,
             vec![(Kind::ClientCredentials, 1)],

@@ -74,6 +74,17 @@ pub enum ScenarioCmd {
         #[arg(long, value_enum, default_value = "grpc")]
         transport: Transport,
     },
+    /// The crypto floor on this machine, in this process (no server): Ed25519, ES256 and
+    /// RS256 sign and verify, HMAC-SHA256, argon2id, beside Signet's own token sign and
+    /// verify, per CPU-second. What the scenarios are divided by in benches/results.md.
+    Floor {
+        /// How long each primitive runs.
+        #[arg(long, default_value = "1s", value_parser = super::parse::parse_duration)]
+        time: Duration,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Offline verification throughput of signet-verify in this process (a
     /// client_credentials token against the pool's JWKS); no server work per operation.
     Verify {
