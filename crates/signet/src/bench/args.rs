@@ -23,7 +23,7 @@ fn host_of(target: &str) -> &str {
     authority.rsplit_once(':').map_or(authority, |(h, _)| h)
 }
 
-fn is_loopback(target: &str) -> bool {
+pub(super) fn is_loopback(target: &str) -> bool {
     let host = host_of(target);
     host.eq_ignore_ascii_case("localhost")
         || host

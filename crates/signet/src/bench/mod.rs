@@ -13,6 +13,7 @@ pub(crate) mod fixtures;
 mod floor;
 mod mix;
 pub(crate) mod ops;
+mod peer;
 mod report;
 mod scale;
 mod scale_import;
@@ -46,6 +47,30 @@ async fn connect(addr: &str) -> anyhow::Result<Channel> {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (load, kinds, users, transport, extra) = match &args.scenario {
         ScenarioCmd::Scale(a) => return scale::run(a).await,
+        ScenarioCmd::PeerToken {
+            load,
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+            server_pid,
+        } => {
+            let report = peer::run(
+                load,
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+                *server_pid,
+            )
+            .await?;
+            if load.json {
+                crate::output::emit(&serde_json::to_value(&report)?)?;
+            } else {
+                print!("{}", report.text());
+            }
+            return Ok(());
+        }
         ScenarioCmd::Floor { time, json } => {
             let f = floor::measure(*time).await?;
             if *json {

@@ -51,6 +51,28 @@ impl TokenRequest {
         })
     }
 
+    /// `POST token_url` with client_secret_basic: another server's token endpoint.
+    pub fn to(
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        scope: &str,
+    ) -> anyhow::Result<TokenRequest> {
+        let body = if scope.is_empty() {
+            "grant_type=client_credentials".to_string()
+        } else {
+            service_client::token_body(scope)
+        };
+        Ok(TokenRequest {
+            uri: token_url.parse()?,
+            authorization: HeaderValue::from_str(&service_client::basic_authorization(
+                client_id,
+                client_secret,
+            ))?,
+            body: Bytes::from(body),
+        })
+    }
+
     fn request(&self) -> Request<Full<Bytes>> {
         let mut r = Request::new(Full::new(self.body.clone()));
         *r.method_mut() = http::Method::POST;

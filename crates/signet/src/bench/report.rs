@@ -189,12 +189,15 @@ impl Report {
                 let rate = s
                     .ops_per_cpu_s
                     .map_or("-".to_string(), |v| format!("{v:.0}"));
+                let source = match s.endpoints.as_slice() {
+                    [one] if one.starts_with("/proc/") => one.clone(),
+                    all => format!("{} /metrics", all.len()),
+                };
                 let _ = writeln!(
                     o,
                     "  server CPU {:.2} s   {per} CPU-s per 1,000 ops   {rate} ops per CPU-s   \
-                     ({} /metrics)",
+                     ({source})",
                     s.cpu_s,
-                    s.endpoints.len()
                 );
                 let issued: Vec<String> = s
                     .tokens_issued

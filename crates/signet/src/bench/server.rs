@@ -72,9 +72,16 @@ pub fn delta(urls: &[String], before: &Sample, after: &Sample, ops: u64) -> Serv
 /// CPU seconds (user + system) of this process, from `/proc/self/stat` (USER_HZ ticks,
 /// fixed at 100 for /proc); 0 without /proc.
 pub fn own_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
+    cpu_seconds_of("self").unwrap_or(0.0)
+}
+
+/// CPU seconds (user + system, all threads) of process `pid` ("self" for this one).
+pub fn cpu_seconds_of(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some(stat_cpu_seconds(&stat))
+}
+
+fn stat_cpu_seconds(stat: &str) -> f64 {
     // Fields after the command name's closing paren start at field 3; utime is 14,
     // stime 15.
     let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {

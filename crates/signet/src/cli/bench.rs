@@ -74,6 +74,25 @@ pub enum ScenarioCmd {
         #[arg(long, value_enum, default_value = "grpc")]
         transport: Transport,
     },
+    /// client_credentials against another OAuth 2.0 server, for comparison: the same HTTP
+    /// load and accounting as `client-credentials --transport http`, with the server's CPU
+    /// read from /proc/PID/stat (benches/peer/ starts node's oidc-provider this way).
+    PeerToken {
+        #[command(flatten)]
+        load: LoadArgs,
+        /// The peer's token endpoint (loopback unless --allow-remote).
+        #[arg(long)]
+        token_url: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        client_secret: String,
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// The peer server's process id: its CPU time is read from /proc.
+        #[arg(long)]
+        server_pid: u32,
+    },
     /// The crypto floor on this machine, in this process (no server): Ed25519, ES256 and
     /// RS256 sign and verify, HMAC-SHA256, argon2id, beside Signet's own token sign and
     /// verify, per CPU-second. What the scenarios are divided by in benches/results.md.
