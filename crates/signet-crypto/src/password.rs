@@ -124,6 +124,21 @@ enum Outcome {
     Verified(bool),
 }
 
+/// A place in the hash queue, taken with [`PasswordHasher::slot`]; given back when dropped
+/// unused.
+#[derive(Debug)]
+pub struct HashSlot {
+    queued: Option<Arc<AtomicUsize>>,
+}
+
+impl Drop for HashSlot {
+    fn drop(&mut self) {
+        if let Some(q) = self.queued.take() {
+            q.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// Handle to the worker pool. Cheap to clone; the workers stop when the last handle drops.
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -195,26 +210,91 @@ impl PasswordHasher {
         self.params
     }
 
+    /// Take a place in the queue now, for a hash or verify to be submitted later: once
+    /// taken, the job cannot be refused for a full queue. A sign-in takes its place before
+    /// it counts the attempt, so that an attempt the hasher then could not check is never
+    /// counted as a wrong password. Dropped unused, the place is given back.
+    pub fn slot(&self) -> Result<HashSlot, PasswordError> {
+        let mut n = self.queued.load(Ordering::Relaxed);
+        loop {
+            if n >= self.capacity {
+                return Err(PasswordError::Saturated);
+            }
+            match self
+                .queued
+                .compare_exchange_weak(n, n + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    return Ok(HashSlot {
+                        queued: Some(self.queued.clone()),
+                    })
+                }
+                Err(now) => n = now,
+            }
+        }
+    }
+
     async fn submit(&self, work: Work) -> Result<Outcome, PasswordError> {
+        let slot = self.slot()?;
+        self.submit_in(slot, work).await
+    }
+
+    /// Submit into a place taken: `queued` counts the places taken (the jobs in the
+    /// channel and those about to be sent), never more than the channel holds, so the
+    /// send cannot find it full.
+    async fn submit_in(&self, mut slot: HashSlot, work: Work) -> Result<Outcome, PasswordError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
             work,
             deadline: Instant::now() + self.queue_deadline,
             reply,
         };
-        self.queued.fetch_add(1, Ordering::Relaxed);
         match self.tx.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.queued.fetch_sub(1, Ordering::Relaxed);
-                return Err(PasswordError::Saturated);
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.queued.fetch_sub(1, Ordering::Relaxed);
-                return Err(PasswordError::Stopped);
-            }
+            // The worker gives the place back when it takes the job.
+            Ok(()) => slot.queued = None,
+            Err(TrySendError::Full(_)) => return Err(PasswordError::Saturated),
+            Err(TrySendError::Disconnected(_)) => return Err(PasswordError::Stopped),
         }
         rx.await.map_err(|_| PasswordError::Stopped)?
+    }
+
+    /// [`PasswordHasher::verify`] in a place taken with [`PasswordHasher::slot`].
+    pub async fn verify_in(
+        &self,
+        slot: HashSlot,
+        password: &str,
+        phc: &str,
+    ) -> Result<bool, PasswordError> {
+        check_len(password)?;
+        match self
+            .submit_in(
+                slot,
+                Work::Verify {
+                    password: password.as_bytes().to_vec(),
+                    phc: phc.to_string(),
+                },
+            )
+            .await?
+        {
+            Outcome::Verified(ok) => Ok(ok),
+            Outcome::Hashed(_) => unreachable!("verify job answered with a hash"),
+        }
+    }
+
+    /// [`PasswordHasher::verify_dummy`] in a place taken with [`PasswordHasher::slot`].
+    pub async fn verify_dummy_in(
+        &self,
+        slot: HashSlot,
+        password: &str,
+    ) -> Result<(), PasswordError> {
+        let password = if password.len() > MAX_PASSWORD_BYTES {
+            &password[..0]
+        } else {
+            password
+        };
+        self.verify_in(slot, password, &self.dummy.clone())
+            .await
+            .map(|_| ())
     }
 
     /// Hash a new password; returns a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
@@ -396,6 +476,24 @@ mod tests {
         assert!(!h.verify("correct horsE", &phc).await.unwrap());
         // Two hashes of one password differ (random salt).
         assert_ne!(phc, h.hash("correct horse").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_slot_taken_is_a_job_the_full_queue_cannot_refuse() {
+        let h = PasswordHasher::new(small(), 1, 2, Duration::from_secs(5));
+        let phc = h.hash("pw").await.unwrap();
+        let (a, b) = (h.slot().unwrap(), h.slot().unwrap());
+        // Every place taken: others are refused at once, the holders are not.
+        assert!(h.saturated());
+        assert_eq!(h.slot().err(), Some(PasswordError::Saturated));
+        assert_eq!(h.verify("pw", &phc).await, Err(PasswordError::Saturated));
+        assert!(h.verify_in(a, "pw", &phc).await.unwrap());
+        h.verify_dummy_in(b, "pw").await.unwrap();
+        // Places come back when the jobs are taken, and when a slot is dropped unused.
+        assert_eq!(h.queue_depth(), 0);
+        drop(h.slot().unwrap());
+        assert_eq!(h.queue_depth(), 0);
+        assert!(h.verify("pw", &phc).await.unwrap());
     }
 
     #[tokio::test]

@@ -191,6 +191,13 @@ impl Passwords {
         proof: Proof<'_>,
         clear_if_right: bool,
     ) -> Result<Guess, AppError> {
+        // A place in the hash queue before the attempt is counted: under overload the
+        // attempt is refused uncounted (TooManyRequests), never counted and then left
+        // unchecked — which locked out users who only ever gave the right password.
+        let slot = match proof {
+            Proof::Argon2 { .. } | Proof::Argon2Dummy { .. } => Some(self.hasher.slot()?),
+            Proof::Async(_) | Proof::Other(_) => None,
+        };
         let reserved = self
             .store
             .write_raw(Command::RecordSignInFailure(RecordSignInFailure {
@@ -202,23 +209,26 @@ impl Passwords {
                 max_ms: self.lockout.max.as_millis() as u64,
             }))
             .await?;
-        let right = match proof {
-            Proof::Argon2 { password, hash } => match &reserved.outcome {
-                Outcome::Applied => self.hasher.verify(password, hash).await?,
+        let right = match (proof, slot) {
+            (Proof::Argon2 { password, hash }, Some(slot)) => match &reserved.outcome {
+                Outcome::Applied => self.hasher.verify_in(slot, password, hash).await?,
                 Outcome::Rejected(_) => {
-                    self.hasher.verify_dummy(password).await?;
+                    self.hasher.verify_dummy_in(slot, password).await?;
                     false
                 }
             },
-            Proof::Argon2Dummy { password } => {
-                self.hasher.verify_dummy(password).await?;
+            (Proof::Argon2Dummy { password }, Some(slot)) => {
+                self.hasher.verify_dummy_in(slot, password).await?;
                 false
             }
-            Proof::Async(check) => match &reserved.outcome {
+            (Proof::Argon2 { .. } | Proof::Argon2Dummy { .. }, None) => {
+                unreachable!("a place is taken for every argon2 proof")
+            }
+            (Proof::Async(check), _) => match &reserved.outcome {
                 Outcome::Applied => check.await?,
                 Outcome::Rejected(_) => false,
             },
-            Proof::Other(check) => {
+            (Proof::Other(check), _) => {
                 let right = tokio::task::spawn_blocking(check)
                     .await
                     .map_err(|e| AppError::Internal(format!("proof check task: {e}")))?;

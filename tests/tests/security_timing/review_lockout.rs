@@ -222,3 +222,67 @@ async fn over_long_passwords_escape_the_lockout() {
     assert_eq!(observed, want);
     env.shutdown().await;
 }
+
+/// Found by `signet bench password-sign-in -c 64`: under overload, users who only ever gave
+/// the right password were locked out — each attempt was counted before its hash, and an
+/// attempt the saturated hasher then refused stayed counted. An attempt now takes its place
+/// in the hash queue first: refused as overload it is not counted, taken it is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_never_counts_the_right_password_as_a_failure() {
+    const N: usize = 48;
+    let _serial = SERIAL.lock().await;
+    let env = Small::start(1, |c| {
+        c.hash_workers = 1;
+        c.hash_queue = 1;
+        c.hash_queue_deadline = Duration::from_secs(30);
+        c.lockout_base = Duration::from_secs(120);
+    })
+    .await;
+    let (_, client) = pool_with_dave(env.gw(), false).await;
+    let auth = auth_client(env.gw()).await;
+    let mut answers = std::collections::BTreeMap::<String, usize>::new();
+    // Three bursts: far more attempts than the threshold reach the store if refusals count.
+    for _ in 0..3 {
+        let barrier = Arc::new(Barrier::new(N));
+        let tasks: Vec<_> = (0..N)
+            .map(|_| {
+                let (mut auth, barrier) = (auth.clone(), barrier.clone());
+                let request = password_auth(&client, "dave", PASSWORD);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    auth.initiate_auth(request).await.map(|r| r.into_inner())
+                })
+            })
+            .collect();
+        for t in tasks {
+            let r = t.await.expect("task");
+            let what = match &r {
+                Ok(a) if a.authentication_result.is_some() => "signed in".to_string(),
+                _ => outcome_msg(&r),
+            };
+            *answers.entry(what).or_default() += 1;
+        }
+    }
+    let signed_in = answers.get("signed in").copied().unwrap_or(0);
+    let refused = answers
+        .iter()
+        .filter(|(k, _)| k.contains("TooManyRequestsException"))
+        .map(|(_, v)| *v)
+        .sum::<usize>();
+    assert!(
+        signed_in >= 1 && refused >= 1,
+        "not overloaded? {answers:?}"
+    );
+    assert_eq!(
+        signed_in + refused,
+        3 * N,
+        "only sign-ins and overload refusals, never a wrong-password or lockout answer: {answers:?}"
+    );
+    // And dave is not locked out afterwards.
+    let r = auth_client(env.gw())
+        .await
+        .initiate_auth(password_auth(&client, "dave", PASSWORD))
+        .await;
+    assert!(r.is_ok(), "{}", outcome_msg(&r));
+    env.shutdown().await;
+}
