@@ -396,6 +396,21 @@ async fn nginx_and_caddy_let_through_only_what_the_authorizer_allows() {
     cluster.shutdown().await;
 }
 
+/// Envoy's ext_authz `Check` of each case on `edge`'s gRPC port, as
+/// tests/clients/envoy_ext_authz_check.py makes it: one answer per case.
+async fn ext_authz_check(edge: &GatewayHandle, cases: serde_json::Value) -> Vec<serde_json::Value> {
+    let addr = edge.grpc_addr().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::support::clients::python_client(
+            "envoy_ext_authz_check.py",
+            &[&addr, &cases.to_string()],
+        )
+    })
+    .await
+    .unwrap();
+    out.as_array().unwrap().clone()
+}
+
 /// Envoy's ext_authz `Check`, called by a client generated from Envoy's published protos
 /// (no Envoy binary can be installed here): the same decisions as the forward-auth face,
 /// in Envoy's shapes.
@@ -427,16 +442,7 @@ async fn envoys_ext_authz_check_gets_the_same_decisions() {
         case("GET", "/orders/7", None),
         case("GET", "/orders/../admin", Some(&reader)),
     ]);
-    let addr = edge.grpc_addr().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        crate::support::clients::python_client(
-            "envoy_ext_authz_check.py",
-            &[&addr, &cases.to_string()],
-        )
-    })
-    .await
-    .unwrap();
-    let out = out.as_array().unwrap();
+    let out = ext_authz_check(&edge, cases).await;
     // Allowed: OK, and the trusted headers overwrite the caller's copies.
     assert_eq!(out[0]["allowed"], true, "{}", out[0]);
     assert_eq!(out[0]["status"], 0);
@@ -676,16 +682,7 @@ async fn sigv4_signed_requests_with_sts_credentials_are_authorized_at_the_edge()
         case("POST", "/reports/upload", &post, body),
         case("POST", "/reports/upload", &post, r#"{"quarter": 4}"#),
     ]);
-    let grpc = edge.grpc_addr().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        crate::support::clients::python_client(
-            "envoy_ext_authz_check.py",
-            &[&grpc, &cases.to_string()],
-        )
-    })
-    .await
-    .unwrap();
-    let out = out.as_array().unwrap();
+    let out = ext_authz_check(&edge, cases).await;
     assert_eq!(out[0]["allowed"], true, "{}", out[0]);
     assert_eq!(out[0]["headers"]["x-signet-role"], role_arn.as_str());
     assert_eq!(out[0]["headers"]["x-signet-token-use"], "sts");

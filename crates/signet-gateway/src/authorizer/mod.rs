@@ -238,28 +238,10 @@ impl Authorizer {
                 "cognito:groups",
                 groups.iter().map(|g| g.to_string()).collect(),
             );
-            let action = format!("http:{method}");
-            let decision = evaluate(
-                &[("route", policy)],
-                None,
-                &Request {
-                    action: &action,
-                    resource: path,
-                    principal: None,
-                    context: &ctx,
-                },
-            );
-            let by = decision.decided_by.map(|s| match s.sid {
-                Some(sid) => format!("statement {} ({sid})", s.index),
-                None => format!("statement {}", s.index),
-            });
-            if !decision.allowed {
-                return forbidden(format!(
-                    "the route's policy does not allow {action} on {path}: {}",
-                    by.unwrap_or_else(|| "no statement allows it".into())
-                ));
+            match route_policy(policy, method.as_str(), path, &ctx) {
+                Ok(by) => why = format!("{why}, policy {by}"),
+                Err(deny) => return deny,
             }
-            why = format!("{why}, policy {}", by.unwrap_or_default());
         }
         let use_name = match route.token_use {
             TokenUse::Id => "id",
@@ -347,6 +329,50 @@ impl Route {
             &self.prefix
         }
     }
+}
+
+/// The route's policy on `http:<method>` on `path`: the deciding statement, or the 403.
+fn route_policy(
+    policy: &signet_verify::PolicyDocument,
+    method: &str,
+    path: &str,
+    ctx: &Context,
+) -> Result<String, Verdict> {
+    let action = format!("http:{method}");
+    let decision = evaluate(
+        &[("route", policy)],
+        None,
+        &Request {
+            action: &action,
+            resource: path,
+            principal: None,
+            context: ctx,
+        },
+    );
+    let by = statement(&decision, false);
+    if decision.allowed {
+        Ok(by.unwrap_or_default())
+    } else {
+        Err(forbidden(format!(
+            "the route's policy does not allow {action} on {path}: {}",
+            by.unwrap_or_else(|| "no statement allows it".into())
+        )))
+    }
+}
+
+/// The statement that decided, `statement 1 (Sid)`, prefixed by its policy's name if asked.
+fn statement(d: &signet_verify::policy::Decision, with_policy: bool) -> Option<String> {
+    d.decided_by.as_ref().map(|s| {
+        let policy = if with_policy {
+            format!("{} ", s.policy)
+        } else {
+            String::new()
+        };
+        match &s.sid {
+            Some(sid) => format!("{policy}statement {} ({sid})", s.index),
+            None => format!("{policy}statement {}", s.index),
+        }
+    })
 }
 
 /// The path of a request target (query cut off), or `None` when upstreams could read it

@@ -14,7 +14,6 @@
 use super::{forbidden, header_safe, unauthorized, Ask, Authorizer, Verdict};
 use crate::authorizer::config::Route;
 use serde_json::{Map, Value};
-use signet_verify::policy::{evaluate, Request};
 use signet_verify::session::Session;
 use signet_verify::sigv4::{SignableRequest, AWS4, SIGNET4};
 
@@ -174,42 +173,24 @@ impl Authorizer {
             Ok(d) => d,
             Err(e) => return forbidden(e.to_string()),
         };
-        let named = |d: &signet_verify::policy::Decision| {
-            d.decided_by.as_ref().map(|s| match &s.sid {
-                Some(sid) => format!("{} statement {} ({sid})", s.policy, s.index),
-                None => format!("{} statement {}", s.policy, s.index),
-            })
-        };
+        let by = super::statement(&decision, true);
         if !decision.allowed {
             return forbidden(format!(
                 "the role's policies do not allow {action} on {path}: {}",
-                named(&decision).unwrap_or_else(|| "no statement allows it".into())
+                by.unwrap_or_else(|| "no statement allows it".into())
             ));
         }
         let mut why = format!(
             "route {}, role policy {}",
             route.prefix_or_root(),
-            named(&decision).unwrap_or_default()
+            by.unwrap_or_default()
         );
         if let Some(policy) = &route.policy {
             let ctx = session.context(&[], now_s);
-            let d = evaluate(
-                &[("route", policy)],
-                None,
-                &Request {
-                    action: &action,
-                    resource: path,
-                    principal: None,
-                    context: &ctx,
-                },
-            );
-            if !d.allowed {
-                return forbidden(format!(
-                    "the route's policy does not allow {action} on {path}: {}",
-                    named(&d).unwrap_or_else(|| "no statement allows it".into())
-                ));
+            match super::route_policy(policy, method, path, &ctx) {
+                Ok(by) => why = format!("{why}, route policy {by}"),
+                Err(deny) => return deny,
             }
-            why = format!("{why}, route policy {}", named(&d).unwrap_or_default());
         }
         let mut headers = super::no_identity();
         for (name, value) in [
