@@ -180,6 +180,27 @@ async fn caddy_once(dir: &Path, gateway: &str, upstream: &str) -> Option<(Child,
         .then_some((child, addr))
 }
 
+/// nginx and Caddy as the README configures them, asking `gateway`, in front of
+/// `upstream`; their files under `dir/<tag>-nginx` and `dir/<tag>-caddy`. The children
+/// stop when dropped.
+async fn both_proxies(
+    dir: &Path,
+    tag: &str,
+    gateway: &str,
+    upstream: &str,
+) -> [(Child, String); 2] {
+    let (n, c) = (
+        dir.join(format!("{tag}-nginx")),
+        dir.join(format!("{tag}-caddy")),
+    );
+    std::fs::create_dir_all(&n).unwrap();
+    std::fs::create_dir_all(&c).unwrap();
+    [
+        nginx(&n, gateway, upstream).await,
+        caddy(&c, gateway, upstream).await,
+    ]
+}
+
 /// A client_credentials access token of `client` (id, secret) for `scope`.
 async fn machine_token(gw: &GatewayHandle, pool: &str, scopes: &[&str]) -> String {
     let c = create_client(gw, machine_client_request(pool, scopes, 0))
@@ -249,11 +270,8 @@ async fn nginx_and_caddy_let_through_only_what_the_authorizer_allows() {
     let gateway = edge.http_addr().to_string();
     let upstream = echo_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let (nginx_dir, caddy_dir) = (dir.path().join("nginx"), dir.path().join("caddy"));
-    std::fs::create_dir_all(&nginx_dir).unwrap();
-    std::fs::create_dir_all(&caddy_dir).unwrap();
-    let (_nginx, nginx_addr) = nginx(&nginx_dir, &gateway, &upstream).await;
-    let (_caddy, caddy_addr) = caddy(&caddy_dir, &gateway, &upstream).await;
+    let [(_nginx, nginx_addr), (_caddy, caddy_addr)] =
+        both_proxies(dir.path(), "edge", &gateway, &upstream).await;
 
     for (proxy, addr) in [("nginx", &nginx_addr), ("caddy", &caddy_addr)] {
         // Allowed: the upstream gets who is calling.
@@ -318,12 +336,8 @@ async fn nginx_and_caddy_let_through_only_what_the_authorizer_allows() {
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let late = signet_gateway::start(cfg, store, grpc, http).await.unwrap();
         let late_addr = late.http_addr().to_string();
-        let (late_nginx, late_caddy) =
-            (dir.path().join("late-nginx"), dir.path().join("late-caddy"));
-        std::fs::create_dir_all(&late_nginx).unwrap();
-        std::fs::create_dir_all(&late_caddy).unwrap();
-        let (_n, n_addr) = nginx(&late_nginx, &late_addr, &upstream).await;
-        let (_c, c_addr) = caddy(&late_caddy, &late_addr, &upstream).await;
+        let [(_n, n_addr), (_c, c_addr)] =
+            both_proxies(dir.path(), "late", &late_addr, &upstream).await;
         for (proxy, addr) in [("nginx", &n_addr), ("caddy", &c_addr)] {
             let start = Instant::now();
             let a = loop {
@@ -586,11 +600,8 @@ async fn sigv4_signed_requests_with_sts_credentials_are_authorized_at_the_edge()
     let gateway = edge.http_addr().to_string();
     let upstream = echo_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let (nginx_dir, caddy_dir) = (dir.path().join("nginx"), dir.path().join("caddy"));
-    std::fs::create_dir_all(&nginx_dir).unwrap();
-    std::fs::create_dir_all(&caddy_dir).unwrap();
-    let (_nginx, nginx_addr) = nginx(&nginx_dir, &gateway, &upstream).await;
-    let (_caddy, caddy_addr) = caddy(&caddy_dir, &gateway, &upstream).await;
+    let [(_nginx, nginx_addr), (_caddy, caddy_addr)] =
+        both_proxies(dir.path(), "edge", &gateway, &upstream).await;
     let body = r#"{"quarter": 3}"#;
     let body_hash = signet_verify::sigv4::SignableRequest::payload_hash(body.as_bytes());
 
