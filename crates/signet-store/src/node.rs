@@ -154,6 +154,8 @@ pub struct StoreNode {
     clock: crate::cluster_time::ClusterClock,
     /// Key-housekeeping rounds this node decided while leading.
     key_rounds: Arc<std::sync::atomic::AtomicU64>,
+    /// The API's Store and Cluster services, callable in this process.
+    local_api: signet_store_client::Conn,
 }
 
 impl StoreNode {
@@ -277,33 +279,41 @@ impl StoreNode {
             <StoreServer<StoreApi> as tonic::server::NamedService>::NAME,
             <ClusterServer<ClusterApi> as tonic::server::NamedService>::NAME,
         ];
+        let store_svc = StoreServer::new(StoreApi {
+            raft: raft.clone(),
+            sm: sm.clone(),
+            proposer,
+            floor: floor.clone(),
+            clock: clock.clone(),
+            stop: stop_rx.clone(),
+        })
+        .max_decoding_message_size(16 * 1024 * 1024);
+        let cluster_svc = ClusterServer::new(ClusterApi {
+            raft: raft.clone(),
+            node_id,
+            me: me.clone(),
+            transport: transport.clone(),
+            members: Members::new(raft.clone(), node_id, config.join_catch_up),
+            clock: clock.clone(),
+            sm: sm.clone(),
+            floor: floor.clone(),
+        });
+        // The same two services for a client in this process (`signet dev`'s gateway): the
+        // process's own calls, so no access rule applies to them.
+        let local_api = signet_store_client::Conn::new(tower::ServiceExt::<
+            http::Request<tonic::body::Body>,
+        >::map_err(
+            tonic::service::Routes::new(store_svc.clone()).add_service(cluster_svc.clone()),
+            |never: std::convert::Infallible| -> signet_store_client::ConnError { match never {} },
+        ));
         let api = tonic::transport::Server::builder()
             .http2_max_pending_accept_reset_streams(Some(MAX_PENDING_RESETS))
             .layer(crate::access::api(enforce).layer())
             .add_service(health_svc)
             .add_service(signet_proto::reflection::v1(&served))
             .add_service(signet_proto::reflection::v1alpha(&served))
-            .add_service(
-                StoreServer::new(StoreApi {
-                    raft: raft.clone(),
-                    sm: sm.clone(),
-                    proposer,
-                    floor: floor.clone(),
-                    clock: clock.clone(),
-                    stop: stop_rx.clone(),
-                })
-                .max_decoding_message_size(16 * 1024 * 1024),
-            )
-            .add_service(ClusterServer::new(ClusterApi {
-                raft: raft.clone(),
-                node_id,
-                me: me.clone(),
-                transport: transport.clone(),
-                members: Members::new(raft.clone(), node_id, config.join_catch_up),
-                clock: clock.clone(),
-                sm: sm.clone(),
-                floor: floor.clone(),
-            }));
+            .add_service(store_svc)
+            .add_service(cluster_svc);
         tasks.push(serve(
             api,
             api_listener,
@@ -347,6 +357,7 @@ impl StoreNode {
             tls: config.tls,
             clock,
             key_rounds,
+            local_api,
         })
     }
 
@@ -408,6 +419,22 @@ impl StoreNode {
     /// How other members and clients reach this node.
     pub fn info(&self) -> &SignetNode {
         &self.me
+    }
+
+    /// A client of this node that calls its API in this process, without a socket (for a
+    /// gateway in the same process: `signet dev`). It reaches only this node, as the
+    /// network client would with this node as its one endpoint.
+    pub fn in_process_client(&self) -> signet_store_client::StoreClient {
+        signet_store_client::StoreClient::in_process(
+            self.me.api_addr.clone(),
+            self.in_process_api(),
+        )
+    }
+
+    /// This node's Store and Cluster services as a [`signet_store_client::Conn`], for
+    /// [`signet_store_client::StoreClient::in_process`].
+    pub fn in_process_api(&self) -> signet_store_client::Conn {
+        self.local_api.clone()
     }
 
     /// Whether the data dir was created by this start (no previous state).

@@ -11,6 +11,7 @@ mod support;
 mod backup_restore;
 mod clock_skew;
 mod faults;
+mod in_process;
 mod leader_handover;
 mod leader_kill;
 mod membership;

@@ -3,7 +3,7 @@
 use super::{announce_json, bind, check_plaintext, gateway, secrets, stop_signal};
 use crate::cli::serve::DevArgs;
 use anyhow::Context;
-use signet_store::{StoreClient, StoreConfig, StoreNode};
+use signet_store::{StoreConfig, StoreNode};
 use std::time::Duration;
 
 pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
@@ -49,7 +49,9 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     cfg.aws_region = args.aws_region.clone();
     cfg.authorizer = gateway::authorizer_config(args.authorizer_config.as_deref())?;
     cfg.aws_signing_names = gateway::aws_signing_names(&args.aws_signing_names)?;
-    let store = StoreClient::new(vec![node.info().api_addr.clone()]);
+    // The gateway calls its own store in the process: the same API, retries and encoding
+    // as over the network, without the loopback connection (HTTP/2 both ways per read).
+    let store = node.in_process_client();
     let gw = signet_gateway::start(cfg, store, grpc, http)
         .await
         .map_err(|e| anyhow::anyhow!("starting the gateway: {e}"))?;
