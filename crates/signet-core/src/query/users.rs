@@ -67,11 +67,14 @@ pub(super) fn user_for_login(
     pool_id: &str,
     login: &str,
 ) -> Result<Option<super::UserView>, KvError> {
-    let Some(pool) = get::<UserPool>(kv, Table::Pools, pool_id.as_bytes())? else {
+    // A deleted pool's users linger until purged: the pool must exist. Its record is
+    // decoded only when the login is not a username (the common case reads no config).
+    let Some(pool) = kv.get(Table::Pools, pool_id.as_bytes())? else {
         return Ok(None);
     };
     let mut user = get_user(kv, pool_id, login)?;
     if user.is_none() {
+        let pool: UserPool = crate::codec::decode_record(Table::Pools, &pool)?;
         for attr in pool.config.login_attributes() {
             if let Some(name) = kv.get(Table::Aliases, &key(&[pool_id, attr, login]))? {
                 let name = String::from_utf8_lossy(&name).into_owned();
