@@ -181,7 +181,8 @@ impl Authorizer {
             Some(v) => v,
             None => match self.verify(route, token, &keys, now_s) {
                 Ok(v) => {
-                    self.verified.put(cache_key, keys, v.clone());
+                    // Verified with no leeway (see `Authorizer::verify`).
+                    self.verified.put(cache_key, keys, &v.claims, 0, v.clone());
                     v
                 }
                 Err(deny) => return deny,

@@ -5,8 +5,10 @@
 
 mod admin;
 mod published;
+mod remembered;
 pub(crate) use admin::KeyAdmin;
 pub(crate) use published::{reload_keys, Published, PublishedKeys};
+pub(crate) use remembered::{OwnTokens, Remembered};
 
 use crate::clock::SharedClock;
 use crate::store::Store;

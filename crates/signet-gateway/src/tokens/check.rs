@@ -66,13 +66,12 @@ impl Tokens {
             clients: None,
             leeway_s: LEEWAY_S,
         };
-        let claims =
-            signet_verify::verify(token, &self.published.get().set, &expected).map_err(|e| {
-                AppError::NotAuthorized(match e {
-                    signet_verify::VerifyError::Expired => "Access Token has expired".into(),
-                    other => format!("Invalid Access Token: {other}"),
-                })
-            })?;
+        let claims = self.verify_own(token, &expected).map_err(|e| {
+            AppError::NotAuthorized(match e {
+                signet_verify::VerifyError::Expired => "Access Token has expired".into(),
+                other => format!("Invalid Access Token: {other}"),
+            })
+        })?;
         let scope_ok = claims["scope"]
             .as_str()
             .is_some_and(|s| s.split(' ').any(|s| any_of.contains(&s)));
@@ -112,7 +111,14 @@ impl Tokens {
         token: &str,
         expected: &Expected,
     ) -> Result<Map<String, Value>, VerifyError> {
-        signet_verify::verify(token, &self.published.get().set, expected)
+        // A verification of the same token against the same expectations and keys is
+        // remembered (`keys::OwnTokens`); judged by the system clock, as relying parties do.
+        let now_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.own
+            .verify(self.published.get(), token, expected, now_s)
+            .map(Arc::unwrap_or_clone)
     }
 
     /// The one user check for a verified user-pool ID token (identity-pool logins and

@@ -99,6 +99,8 @@ pub(crate) struct Tokens {
     metrics: Arc<Metrics>,
     urls: Urls,
     clock: SharedClock,
+    /// Verifications of this cluster's tokens, remembered (shared by every clone).
+    own: Arc<crate::keys::OwnTokens>,
 }
 
 impl Tokens {
@@ -125,6 +127,7 @@ impl Tokens {
             metrics,
             urls,
             clock,
+            own: Arc::default(),
         }
     }
 
