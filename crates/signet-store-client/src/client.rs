@@ -10,7 +10,7 @@ use signet_proto::store::cluster_client::ClusterClient;
 use signet_proto::store::store_client::StoreClient as PbStoreClient;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 use tonic::{Code, Status};
@@ -148,6 +148,65 @@ impl std::error::Error for ConnError {
     }
 }
 
+/// What a member answers a read with.
+#[derive(Debug)]
+pub struct ReadAnswer {
+    /// The query's result.
+    pub result: QueryResult,
+    /// The member's applied index when it answered.
+    pub applied_index: u64,
+    /// Cluster time as the leader knows it (linearizable reads only).
+    pub cluster_time_ms: Option<u64>,
+}
+
+/// A boxed, sendable future (what a [`LocalMember`] returns).
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// A member running in this process, called directly for reads and writes: the same
+/// handling as its API service, without encoding the call or its answer (see
+/// [`StoreClient::in_process`]). Errors are the API's statuses ("not leader" with the
+/// leader's address, unavailable, …), so retries and redirects work as over the network.
+pub trait LocalMember: Send + Sync + 'static {
+    /// Answer `query` at `consistency`.
+    fn read(
+        &self,
+        query: Query,
+        consistency: ReadConsistency,
+    ) -> BoxFuture<Result<ReadAnswer, Status>>;
+    /// Propose `command` under `request_id`.
+    fn write(&self, request_id: RequestId, command: Command) -> BoxFuture<Result<Written, Status>>;
+}
+
+/// The member an attempt goes to: its connection, and when it runs in this process, the
+/// member itself.
+#[derive(Clone)]
+struct Member {
+    conn: Conn,
+    direct: Option<Arc<dyn LocalMember>>,
+}
+
+/// A command or query as the wire carries it (JSON), encoded once for every attempt.
+fn encoded<T: serde::Serialize>(
+    once: &OnceLock<Result<Vec<u8>, String>>,
+    value: &T,
+) -> Result<Vec<u8>, Status> {
+    once.get_or_init(|| serde_json::to_vec(value).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|e| Status::invalid_argument(format!("cannot encode the call: {e}")))
+}
+
+/// A read's answer as it came: decoded already (in process) or as sent.
+enum ReadReply {
+    Direct(Box<ReadAnswer>),
+    Wire(pb::ReadReply),
+}
+
+/// A write's answer as it came.
+enum WriteReply {
+    Direct(Written),
+    Wire(pb::WriteReply),
+}
+
 struct Inner {
     /// The members given at construction (seeds: names an operator keeps valid).
     endpoints: Vec<String>,
@@ -156,6 +215,8 @@ struct Inner {
     /// after every seed is gone.
     learned: Mutex<Vec<String>>,
     channels: Mutex<HashMap<String, Conn>>,
+    /// The member in this process and its endpoint (see [`StoreClient::in_process`]).
+    direct: Option<(String, Arc<dyn LocalMember>)>,
     leader: Mutex<Option<String>>,
     next: Mutex<usize>,
     deadline: Duration,
@@ -236,6 +297,7 @@ impl StoreClient {
                 endpoints,
                 learned: Mutex::default(),
                 channels: Mutex::default(),
+                direct: None,
                 leader: Mutex::default(),
                 next: Mutex::default(),
                 deadline,
@@ -255,8 +317,12 @@ impl StoreClient {
     /// round trip, no wake-up of another thread per call. Everything else (the calls'
     /// encoding, retries, redirects, timeouts) is the same as over the network; `endpoint`
     /// is the member's advertised address, which calls to it are routed to `api`.
-    pub fn in_process(endpoint: String, api: Conn) -> Self {
-        let client = Self::new(vec![endpoint.clone()]);
+    /// Reads and writes go to `member` itself (no encoding either); the other calls to `api`.
+    pub fn in_process(endpoint: String, api: Conn, member: Arc<dyn LocalMember>) -> Self {
+        let mut client = Self::new(vec![endpoint.clone()]);
+        Arc::get_mut(&mut client.inner)
+            .expect("a new client is not shared")
+            .direct = Some((endpoint.clone(), member));
         client
             .inner
             .channels
@@ -264,6 +330,18 @@ impl StoreClient {
             .expect("client lock")
             .insert(endpoint, api);
         client
+    }
+
+    /// How to reach the member at `addr`.
+    fn member(&self, addr: &str) -> Result<Member, ClientError> {
+        let direct = match &self.inner.direct {
+            Some((endpoint, member)) if endpoint == addr => Some(member.clone()),
+            _ => None,
+        };
+        Ok(Member {
+            conn: self.channel(addr)?,
+            direct,
+        })
     }
 
     fn channel(&self, addr: &str) -> Result<Conn, ClientError> {
@@ -309,8 +387,8 @@ impl StoreClient {
     /// moved) stay reachable without restarting it with a new `--store` list.
     pub async fn refresh_members(&self) -> Result<Vec<String>, ClientError> {
         let reply = self
-            .retry(false, |ch| async move {
-                ClusterClient::new(ch)
+            .retry(false, |m| async move {
+                ClusterClient::new(m.conn)
                     .status(pb::StatusRequest {})
                     .await
                     .map(|r| r.into_inner())
@@ -343,7 +421,7 @@ impl StoreClient {
     /// Run `call` against members until one answers, following redirects.
     async fn retry<T, F, Fut>(&self, want_leader: bool, call: F) -> Result<T, ClientError>
     where
-        F: FnMut(Conn) -> Fut,
+        F: FnMut(Member) -> Fut,
         Fut: Future<Output = Result<T, Status>>,
     {
         let (deadline, attempt) = (self.inner.deadline, self.inner.attempt_timeout);
@@ -357,7 +435,7 @@ impl StoreClient {
     /// leader runs one change at a time and never promotes a node that has not caught up).
     async fn membership_call<F, Fut>(&self, call: F) -> Result<String, ClientError>
     where
-        F: FnMut(Conn) -> Fut,
+        F: FnMut(Member) -> Fut,
         Fut: Future<Output = Result<String, Status>>,
     {
         let attempt = self.inner.attempt_timeout.max(MEMBERSHIP_ATTEMPT);
@@ -373,7 +451,7 @@ impl StoreClient {
         mut call: F,
     ) -> Result<T, ClientError>
     where
-        F: FnMut(Conn) -> Fut,
+        F: FnMut(Member) -> Fut,
         Fut: Future<Output = Result<T, Status>>,
     {
         if self.inner.endpoints.is_empty() {
@@ -386,7 +464,7 @@ impl StoreClient {
         let mut last_error;
         let mut target = self.pick(want_leader);
         loop {
-            let attempt = tokio::time::timeout(attempt_timeout, call(self.channel(&target)?)).await;
+            let attempt = tokio::time::timeout(attempt_timeout, call(self.member(&target)?)).await;
             let wait = match attempt {
                 Ok(Ok(v)) => {
                     if want_leader {
@@ -448,31 +526,41 @@ impl StoreClient {
         request_id: RequestId,
         command: Command,
     ) -> Result<Written, ClientError> {
-        let body = serde_json::to_vec(&command).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let body = OnceLock::new();
         let reply = self
-            .retry(true, |ch| {
+            .retry(true, |m| -> BoxFuture<Result<WriteReply, Status>> {
+                if let Some(member) = m.direct {
+                    let answer = member.write(request_id, command.clone());
+                    return Box::pin(async move { answer.await.map(WriteReply::Direct) });
+                }
+                let command = match encoded(&body, &command) {
+                    Ok(c) => c,
+                    Err(e) => return Box::pin(std::future::ready(Err(e))),
+                };
                 let req = pb::WriteRequest {
                     request_id: request_id.0.to_vec(),
-                    command: body.clone(),
+                    command,
                 };
                 let mut req = tonic::Request::new(req);
                 crate::trace::inject(&mut req);
-                async move {
-                    PbStoreClient::new(ch)
+                Box::pin(async move {
+                    PbStoreClient::new(m.conn)
                         .max_decoding_message_size(MAX_REPLY_BYTES)
                         .write(req)
                         .await
-                        .map(|r| r.into_inner())
-                }
+                        .map(|r| WriteReply::Wire(r.into_inner()))
+                })
             })
             .instrument(crate::trace::client_span("store.write"))
             .await?;
-        let outcome = serde_json::from_slice(&reply.outcome)
-            .map_err(|e| ClientError::Decode(e.to_string()))?;
-        Ok(Written {
-            outcome,
-            index: reply.index,
-        })
+        match reply {
+            WriteReply::Direct(written) => Ok(written),
+            WriteReply::Wire(reply) => Ok(Written {
+                outcome: serde_json::from_slice(&reply.outcome)
+                    .map_err(|e| ClientError::Decode(e.to_string()))?,
+                index: reply.index,
+            }),
+        }
     }
 
     /// Answer `query` at the given consistency. Returns the result and the applied index of
@@ -482,28 +570,26 @@ impl StoreClient {
         query: &Query,
         consistency: ReadConsistency,
     ) -> Result<(QueryResult, u64), ClientError> {
-        let reply = self.read_reply(query, consistency).await?;
-        let result = serde_json::from_slice(&reply.result)
-            .map_err(|e| ClientError::Decode(e.to_string()))?;
-        Ok((result, reply.applied_index))
+        let answer = self.read_answer(query, consistency).await?;
+        Ok((answer.result, answer.applied_index))
     }
 
     /// A linearizable read of `query` that returns, instead of its result, cluster time as
     /// the leader that answered knows it (Unix ms; None from a store too old to say): how
     /// a gateway checks its own clock against the stores'.
     pub async fn cluster_time(&self, query: &Query) -> Result<Option<u64>, ClientError> {
-        let reply = self
-            .read_reply(query, ReadConsistency::Linearizable)
+        let answer = self
+            .read_answer(query, ReadConsistency::Linearizable)
             .await?;
-        Ok(reply.cluster_time_ms)
+        Ok(answer.cluster_time_ms)
     }
 
-    async fn read_reply(
+    async fn read_answer(
         &self,
         query: &Query,
         consistency: ReadConsistency,
-    ) -> Result<pb::ReadReply, ClientError> {
-        let body = serde_json::to_vec(query).map_err(|e| ClientError::Decode(e.to_string()))?;
+    ) -> Result<ReadAnswer, ClientError> {
+        let body = OnceLock::new();
         let (c, at_least) = match consistency {
             ReadConsistency::Linearizable => (pb::Consistency::Linearizable, 0),
             ReadConsistency::AtLeast(i) => (pb::Consistency::AtLeast, i),
@@ -511,25 +597,43 @@ impl StoreClient {
         };
         let leader = consistency == ReadConsistency::Linearizable;
         let reply = self
-            .retry(leader, |ch| {
+            .retry(leader, |m| -> BoxFuture<Result<ReadReply, Status>> {
+                if let Some(member) = m.direct {
+                    let answer = member.read(query.clone(), consistency);
+                    return Box::pin(async move {
+                        answer.await.map(|a| ReadReply::Direct(Box::new(a)))
+                    });
+                }
+                let query = match encoded(&body, query) {
+                    Ok(q) => q,
+                    Err(e) => return Box::pin(std::future::ready(Err(e))),
+                };
                 let req = pb::ReadRequest {
-                    query: body.clone(),
+                    query,
                     consistency: c as i32,
                     at_least,
                 };
                 let mut req = tonic::Request::new(req);
                 crate::trace::inject(&mut req);
-                async move {
-                    PbStoreClient::new(ch)
+                Box::pin(async move {
+                    PbStoreClient::new(m.conn)
                         .max_decoding_message_size(MAX_REPLY_BYTES)
                         .read(req)
                         .await
-                        .map(|r| r.into_inner())
-                }
+                        .map(|r| ReadReply::Wire(r.into_inner()))
+                })
             })
             .instrument(crate::trace::client_span("store.read"))
             .await?;
-        Ok(reply)
+        match reply {
+            ReadReply::Direct(answer) => Ok(*answer),
+            ReadReply::Wire(reply) => Ok(ReadAnswer {
+                result: serde_json::from_slice(&reply.result)
+                    .map_err(|e| ClientError::Decode(e.to_string()))?,
+                applied_index: reply.applied_index,
+                cluster_time_ms: reply.cluster_time_ms,
+            }),
+        }
     }
 
     /// Stream applied changes from `from_index` on, from any member.
@@ -537,8 +641,8 @@ impl StoreClient {
         &self,
         from_index: u64,
     ) -> Result<tonic::Streaming<pb::Change>, ClientError> {
-        self.retry(false, |ch| async move {
-            PbStoreClient::new(ch)
+        self.retry(false, |m| async move {
+            PbStoreClient::new(m.conn)
                 .max_decoding_message_size(MAX_REPLY_BYTES)
                 .watch(pb::WatchRequest { from_index })
                 .await
@@ -590,8 +694,8 @@ impl StoreClient {
     pub async fn backup(&self) -> Result<tonic::Streaming<pb::BackupChunk>, ClientError> {
         let attempt = self.inner.attempt_timeout.max(MEMBERSHIP_ATTEMPT);
         let deadline = self.inner.deadline.max(MEMBERSHIP_ATTEMPT);
-        self.retry_within(true, deadline, attempt, |ch| async move {
-            ClusterClient::new(ch)
+        self.retry_within(true, deadline, attempt, |m| async move {
+            ClusterClient::new(m.conn)
                 .max_decoding_message_size(MAX_REPLY_BYTES)
                 .backup(pb::BackupRequest {})
                 .await
@@ -604,12 +708,12 @@ impl StoreClient {
     /// The leader first checks that the node answers at its API address as the node named;
     /// a node that does not catch up in time is removed again and the call fails.
     pub async fn join(&self, node: pb::NodeInfo) -> Result<String, ClientError> {
-        self.membership_call(|ch| {
+        self.membership_call(|m| {
             let req = pb::JoinRequest {
                 node: Some(node.clone()),
             };
             async move {
-                ClusterClient::new(ch)
+                ClusterClient::new(m.conn)
                     .join(req)
                     .await
                     .map(|r| r.into_inner().membership)
@@ -620,13 +724,13 @@ impl StoreClient {
 
     /// Add the node listening at `api_addr` as a learner.
     pub async fn add_learner(&self, node_id: u64, api_addr: &str) -> Result<String, ClientError> {
-        self.membership_call(|ch| {
+        self.membership_call(|m| {
             let req = pb::AddNodeRequest {
                 node_id,
                 api_addr: api_addr.to_string(),
             };
             async move {
-                ClusterClient::new(ch)
+                ClusterClient::new(m.conn)
                     .add_learner(req)
                     .await
                     .map(|r| r.into_inner().membership)
@@ -637,8 +741,8 @@ impl StoreClient {
 
     /// Promote a learner to voter; refused while the learner has not caught up.
     pub async fn promote(&self, node_id: u64) -> Result<String, ClientError> {
-        self.membership_call(|ch| async move {
-            ClusterClient::new(ch)
+        self.membership_call(|m| async move {
+            ClusterClient::new(m.conn)
                 .promote(pb::NodeRef { node_id })
                 .await
                 .map(|r| r.into_inner().membership)
@@ -648,8 +752,8 @@ impl StoreClient {
 
     /// Remove a member (voter or learner).
     pub async fn remove(&self, node_id: u64) -> Result<String, ClientError> {
-        self.membership_call(|ch| async move {
-            ClusterClient::new(ch)
+        self.membership_call(|m| async move {
+            ClusterClient::new(m.conn)
                 .remove(pb::NodeRef { node_id })
                 .await
                 .map(|r| r.into_inner().membership)

@@ -12,7 +12,10 @@ mod error;
 pub mod metrics;
 pub mod trace;
 
-pub use client::{Conn, ConnError, ReadConsistency, StoreClient, Written, MAX_REPLY_BYTES};
+pub use client::{
+    BoxFuture, Conn, ConnError, LocalMember, ReadAnswer, ReadConsistency, StoreClient, Written,
+    MAX_REPLY_BYTES,
+};
 pub use error::ClientError;
 
 /// Metadata key carrying the leader's API address on a "not leader" answer.

@@ -10,6 +10,7 @@ use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
 use signet_core::{Command, Query, Request, RequestId};
 use signet_proto::store as pb;
 use signet_proto::store::store_server::Store;
+use signet_store_client::{BoxFuture, LocalMember, ReadAnswer, ReadConsistency, Written};
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -24,8 +25,8 @@ pub(crate) struct StoreApi {
     pub(crate) raft: Raft,
     pub(crate) sm: StateMachineStore,
     pub(crate) proposer: Proposer,
-    /// What a linearizable read waits for on a leader restored at startup.
-    pub(crate) floor: crate::read_floor::ReadFloor,
+    /// Linearizable reads' leadership checks, shared by the reads of a batch.
+    pub(crate) reads: crate::read_index::ReadIndex,
     /// What a proposer's clock is compared with.
     pub(crate) clock: crate::cluster_time::ClusterClock,
     /// Set when the node stops: open Watch streams end so connections can close (they hold
@@ -115,14 +116,23 @@ impl StoreApi {
             .map_err(|_| Status::invalid_argument("request_id must be 16 bytes"))?;
         let command: Command =
             serde_json::from_slice(&req.command).map_err(|e| bad_request("command", e))?;
-        let rid = RequestId(rid);
+        let written = self.write_command(RequestId(rid), command).await?;
+        let outcome =
+            serde_json::to_vec(&written.outcome).map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(pb::WriteReply {
+            outcome,
+            index: written.index,
+        }))
+    }
+
+    /// A write, decoded: what the service does for the wire and for a client in this process.
+    async fn write_command(&self, rid: RequestId, command: Command) -> Result<Written, Status> {
         if let Some(skew) = self.skewed(&command) {
             return Err(Status::invalid_argument(skew));
         }
         tracing::debug!(request_id = %rid, "write");
         let (outcome, index) = self.proposer.propose(Request::new(rid, command)).await?;
-        let outcome = serde_json::to_vec(&outcome).map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(pb::WriteReply { outcome, index }))
+        Ok(Written { outcome, index })
     }
 
     /// Why the leader refuses `command`'s clock, if it does: further than
@@ -152,34 +162,78 @@ impl StoreApi {
     async fn read_inner(&self, req: pb::ReadRequest) -> Result<Response<pb::ReadReply>, Status> {
         let query: Query =
             serde_json::from_slice(&req.query).map_err(|e| bad_request("query", e))?;
-        let mut cluster_time_ms = None;
-        match pb::Consistency::try_from(req.consistency).unwrap_or(pb::Consistency::Unspecified) {
+        let consistency = match pb::Consistency::try_from(req.consistency)
+            .unwrap_or(pb::Consistency::Unspecified)
+        {
             pb::Consistency::Linearizable | pb::Consistency::Unspecified => {
-                linearizable(&self.raft, &self.floor).await?;
+                ReadConsistency::Linearizable
+            }
+            pb::Consistency::AtLeast => ReadConsistency::AtLeast(req.at_least),
+            pb::Consistency::Any => ReadConsistency::Any,
+        };
+        let answer = self.read_query(&query, consistency).await?;
+        let result =
+            serde_json::to_vec(&answer.result).map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(pb::ReadReply {
+            result,
+            applied_index: answer.applied_index,
+            cluster_time_ms: answer.cluster_time_ms,
+        }))
+    }
+
+    /// A read, decoded: what the service does for the wire and for a client in this process.
+    async fn read_query(
+        &self,
+        query: &Query,
+        consistency: ReadConsistency,
+    ) -> Result<ReadAnswer, Status> {
+        let mut cluster_time_ms = None;
+        match consistency {
+            ReadConsistency::Linearizable => {
+                self.reads.ensure().await?;
                 cluster_time_ms = Some(self.clock.median_ms());
             }
-            pb::Consistency::AtLeast => {
+            ReadConsistency::AtLeast(at_least) => {
                 self.raft
                     .wait(Some(AT_LEAST_WAIT))
-                    .applied_index_at_least(Some(req.at_least), "read at_least")
+                    .applied_index_at_least(Some(at_least), "read at_least")
                     .await
                     .map_err(|e| {
-                        Status::unavailable(format!("not caught up to {}: {e}", req.at_least))
+                        Status::unavailable(format!("not caught up to {at_least}: {e}"))
                     })?;
             }
-            pb::Consistency::Any => {}
+            ReadConsistency::Any => {}
         }
         let applied_index = self.applied_index();
         let result = self
             .sm
-            .query(&query)
+            .query(query)
             .map_err(|e| Status::internal(e.to_string()))?;
-        let result = serde_json::to_vec(&result).map_err(|e| Status::internal(e.to_string()))?;
-        Ok(Response::new(pb::ReadReply {
+        Ok(ReadAnswer {
             result,
             applied_index,
             cluster_time_ms,
-        }))
+        })
+    }
+}
+
+/// The Store service for a client in this process ([`signet_store_client::StoreClient::in_process`]):
+/// the same reads and writes as over the wire, with nothing encoded.
+pub(crate) struct InProcess(pub(crate) std::sync::Arc<StoreApi>);
+
+impl LocalMember for InProcess {
+    fn read(
+        &self,
+        query: Query,
+        consistency: ReadConsistency,
+    ) -> BoxFuture<Result<ReadAnswer, Status>> {
+        let api = self.0.clone();
+        Box::pin(async move { api.read_query(&query, consistency).await })
+    }
+
+    fn write(&self, request_id: RequestId, command: Command) -> BoxFuture<Result<Written, Status>> {
+        let api = self.0.clone();
+        Box::pin(async move { api.write_command(request_id, command).await })
     }
 }
 

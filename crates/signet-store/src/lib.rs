@@ -33,6 +33,7 @@ mod proposer;
 mod purging;
 mod raft_service;
 mod read_floor;
+mod read_index;
 mod recovery;
 mod sled_kv;
 mod snapshot;

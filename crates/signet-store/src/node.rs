@@ -156,6 +156,10 @@ pub struct StoreNode {
     key_rounds: Arc<std::sync::atomic::AtomicU64>,
     /// The API's Store and Cluster services, callable in this process.
     local_api: signet_store_client::Conn,
+    /// Its reads and writes, callable in this process without encoding.
+    in_process: Arc<dyn signet_store_client::LocalMember>,
+    /// Linearizable reads' shared leadership checks.
+    reads: crate::read_index::ReadIndex,
 }
 
 impl StoreNode {
@@ -279,15 +283,19 @@ impl StoreNode {
             <StoreServer<StoreApi> as tonic::server::NamedService>::NAME,
             <ClusterServer<ClusterApi> as tonic::server::NamedService>::NAME,
         ];
-        let store_svc = StoreServer::new(StoreApi {
+        let reads = crate::read_index::ReadIndex::new(raft.clone(), floor.clone());
+        let store_api = Arc::new(StoreApi {
             raft: raft.clone(),
             sm: sm.clone(),
             proposer,
-            floor: floor.clone(),
+            reads: reads.clone(),
             clock: clock.clone(),
             stop: stop_rx.clone(),
-        })
-        .max_decoding_message_size(16 * 1024 * 1024);
+        });
+        let store_svc =
+            StoreServer::from_arc(store_api.clone()).max_decoding_message_size(16 * 1024 * 1024);
+        let in_process: Arc<dyn signet_store_client::LocalMember> =
+            Arc::new(crate::api::InProcess(store_api));
         let cluster_svc = ClusterServer::new(ClusterApi {
             raft: raft.clone(),
             node_id,
@@ -358,6 +366,8 @@ impl StoreNode {
             clock,
             key_rounds,
             local_api,
+            in_process,
+            reads,
         })
     }
 
@@ -375,6 +385,7 @@ impl StoreNode {
             lease: self.lease,
             clock: self.clock.clone(),
             key_rounds: self.key_rounds.clone(),
+            reads: self.reads.clone(),
         });
         let mut stop = self.stop.subscribe();
         self.tasks.push(tokio::spawn(async move {
@@ -428,13 +439,26 @@ impl StoreNode {
         signet_store_client::StoreClient::in_process(
             self.me.api_addr.clone(),
             self.in_process_api(),
+            self.in_process_member(),
         )
+    }
+
+    /// This node's reads and writes, called directly, for
+    /// [`signet_store_client::StoreClient::in_process`].
+    pub fn in_process_member(&self) -> Arc<dyn signet_store_client::LocalMember> {
+        self.in_process.clone()
     }
 
     /// This node's Store and Cluster services as a [`signet_store_client::Conn`], for
     /// [`signet_store_client::StoreClient::in_process`].
     pub fn in_process_api(&self) -> signet_store_client::Conn {
         self.local_api.clone()
+    }
+
+    /// Linearizable reads this node answered as leader, and the leadership rounds it ran
+    /// for them (one round serves every read that arrived before it began).
+    pub fn linearizable_reads(&self) -> (u64, u64) {
+        self.reads.counts()
     }
 
     /// Whether the data dir was created by this start (no previous state).
@@ -629,6 +653,10 @@ impl StoreNode {
     /// data dir can be started again.
     pub async fn kill(self) {
         let _ = self.stop.send(true);
+        // The in-process handles own the services too (and through them the files).
+        drop(self.local_api);
+        drop(self.in_process);
+        drop(self.reads);
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!("raft shutdown: {e}");
         }

@@ -32,6 +32,7 @@ pub(crate) struct Ops {
     pub(crate) lease: Duration,
     pub(crate) clock: crate::cluster_time::ClusterClock,
     pub(crate) key_rounds: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) reads: crate::read_index::ReadIndex,
 }
 
 pub(crate) fn router(ops: Arc<Ops>) -> axum::Router {
@@ -182,6 +183,19 @@ async fn metrics(State(ops): State<Arc<Ops>>) -> Response {
         "signet_store_key_housekeeping_rounds_total",
         "Key-housekeeping rounds this node decided while leading (on cluster time).",
         ops.key_rounds.load(std::sync::atomic::Ordering::Relaxed) as f64,
+    );
+    let (reads, rounds) = ops.reads.counts();
+    counter(
+        &mut out,
+        "signet_store_linearizable_reads_total",
+        "Linearizable reads this node took (as leader, or refused as a follower).",
+        reads as f64,
+    );
+    counter(
+        &mut out,
+        "signet_store_read_index_rounds_total",
+        "Leadership checks run for linearizable reads (one serves every read that arrived before it began).",
+        rounds as f64,
     );
     if let Some(ms) = m.millis_since_quorum_ack {
         gauge(

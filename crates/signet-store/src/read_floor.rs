@@ -40,8 +40,9 @@ impl ReadFloor {
 
     /// The index that must be applied first, if the floor still holds and is not reached.
     fn pending(&self, raft: &Raft) -> Option<u64> {
-        let m = raft.metrics().borrow().clone();
         let floor = self.last_log?;
+        let metrics = raft.metrics();
+        let m = metrics.borrow();
         (m.vote == self.vote && m.last_applied.map(|l| l.index) < Some(floor)).then_some(floor)
     }
 

@@ -1,7 +1,8 @@
-//! A client in the store's own process (`signet dev`'s gateway) calls the node's API without
-//! a socket, and keeps the network client's behaviour: writes, linearizable reads, the Watch
-//! stream and the membership call all answer, and a follower's "not leader" still sends the
-//! call to the leader over the network.
+//! A client in the store's own process (`signet dev`'s gateway) calls the node without a
+//! socket (reads and writes directly, the other calls through the API service), and keeps
+//! the network client's behaviour: writes, linearizable reads, the Watch stream and the
+//! membership call all answer, and a follower's "not leader" still sends the call to the
+//! leader over the network.
 
 use crate::support::*;
 use signet_store::StoreClient;
@@ -15,7 +16,12 @@ const NO_SOCKET: &str = "127.0.0.1:1";
 async fn in_process_client_reaches_its_node_without_a_socket() {
     let cluster = TestCluster::start(1).await;
     let id = cluster.wait_leader(Duration::from_secs(5)).await;
-    let client = StoreClient::in_process(NO_SOCKET.into(), cluster.node(id).in_process_api());
+    let node = cluster.node(id);
+    let client = StoreClient::in_process(
+        NO_SOCKET.into(),
+        node.in_process_api(),
+        node.in_process_member(),
+    );
 
     let pool = client.write(create_pool(POOL)).await.expect("write");
     let user = client.write(create_user(POOL, "ann")).await.expect("write");

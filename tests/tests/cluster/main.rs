@@ -19,6 +19,7 @@ mod membership_recovery;
 mod membership_safety;
 mod partition;
 mod purge_expired;
+mod read_index;
 mod read_your_writes;
 mod replaced_stores;
 mod restart;
