@@ -34,6 +34,8 @@ pub struct Needs {
     /// The pool asks for TOTP (OPTIONAL) and every user has a verified, enabled
     /// authenticator (after the sign-in that gives the access token to set it up).
     pub totp: bool,
+    /// The users' client rotates refresh tokens.
+    pub rotation: bool,
 }
 
 /// A confirmed user and what signing them in gave.
@@ -55,8 +57,10 @@ pub struct BenchUser {
 #[derive(Debug, Default)]
 pub struct Fixtures {
     pub pool_id: String,
-    /// Public client with USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH (no rotation).
+    /// Public client with USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH.
     pub user_client_id: String,
+    /// Whether that client rotates refresh tokens.
+    pub rotation: bool,
     /// Confidential client_credentials client.
     pub service_client_id: String,
     pub service_client_secret: String,
@@ -128,6 +132,7 @@ impl Fixtures {
                         "ALLOW_USER_PASSWORD_AUTH".into(),
                         "ALLOW_REFRESH_TOKEN_AUTH".into(),
                     ],
+                    enable_refresh_token_rotation: needs.rotation,
                     ..Default::default()
                 })
                 .await
@@ -137,6 +142,7 @@ impl Fixtures {
                 .user_pool_client
                 .context("CreateUserPoolClient answered without a client")?;
             self.user_client_id = client.client_id;
+            self.rotation = needs.rotation;
             self.users = make_users(a, &self.pool_id, needs.users).await?;
         }
         if needs.sign_in || needs.identities {

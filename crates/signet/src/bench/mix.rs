@@ -12,6 +12,7 @@ pub(super) enum Kind {
     GetCredentials,
     Verify,
     Authorize,
+    ServingFloor,
 }
 
 impl Kind {
@@ -24,6 +25,7 @@ impl Kind {
             Kind::GetCredentials => "get-credentials",
             Kind::Verify => "verify",
             Kind::Authorize => "authorize",
+            Kind::ServingFloor => "serving-floor",
         }
     }
 

@@ -101,12 +101,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Transport::Grpc,
             serde_json::json!({"users": users}),
         ),
-        ScenarioCmd::Refresh { load, users } => (
+        ScenarioCmd::Refresh {
+            load,
+            users,
+            rotate,
+        } => (
             load,
             vec![(Kind::Refresh, 1)],
             *users,
             Transport::Grpc,
-            serde_json::json!({"users": users}),
+            serde_json::json!({"users": users, "rotate": rotate}),
         ),
         ScenarioCmd::GetCredentials { load, users } => (
             load,
@@ -133,6 +137,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             vec![(Kind::Verify, 1)],
             0,
             Transport::Grpc,
+            serde_json::json!({}),
+        ),
+        ScenarioCmd::ServingFloor { load } => (
+            load,
+            vec![(Kind::ServingFloor, 1)],
+            0,
+            Transport::Http,
             serde_json::json!({}),
         ),
         ScenarioCmd::Authorize { load, tokens } => {
@@ -163,6 +174,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         sign_in: has(Kind::Refresh) || has(Kind::MfaSignIn),
         identities: has(Kind::GetCredentials),
         totp: has(Kind::MfaSignIn),
+        rotation: matches!(args.scenario, ScenarioCmd::Refresh { rotate: true, .. }),
     };
     let secret = admin_secret(load.admin_secret.clone(), &load.data_dir)?;
     let mut channels = Vec::new();
@@ -260,6 +272,15 @@ async fn measure(
             Kind::Refresh => Op::refresh(channels, f),
             Kind::GetCredentials => Op::get_credentials(channels, f),
             Kind::Verify => verify_op(load, f, channels).await?,
+            Kind::ServingFloor => Op::HttpGet {
+                client: ops::http_client(),
+                uris: Arc::new(
+                    load.http
+                        .iter()
+                        .map(|h| format!("{}/healthz", url(h)).parse())
+                        .collect::<Result<_, _>>()?,
+                ),
+            },
             Kind::Authorize => {
                 let count = extra["tokens"].as_u64().unwrap_or(1) as usize;
                 let mut tokens = Vec::with_capacity(count);

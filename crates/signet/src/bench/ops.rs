@@ -128,6 +128,11 @@ pub enum Op {
         client: HttpClient,
         requests: Arc<Vec<TokenRequest>>,
     },
+    /// A plain GET (one URI per gateway) answered 200: the serving floor.
+    HttpGet {
+        client: HttpClient,
+        uris: Arc<Vec<Uri>>,
+    },
     /// client_credentials over gRPC (`UserPoolAuth.IssueClientToken`).
     ClientCredentialsGrpc {
         clients: Vec<UserPoolAuthClient<Channel>>,
@@ -150,6 +155,14 @@ pub enum Op {
     Refresh {
         clients: Vec<UserPoolAuthClient<Channel>>,
         requests: Arc<Vec<pb::InitiateAuthRequest>>,
+    },
+    /// REFRESH_TOKEN_AUTH on a rotating client: a user no other caller holds (from
+    /// `n % users` on), with the newest refresh token of that user, which the answer
+    /// replaces.
+    RefreshRotating {
+        clients: Vec<UserPoolAuthClient<Channel>>,
+        client_id: String,
+        tokens: Arc<Vec<tokio::sync::Mutex<String>>>,
     },
     /// GetId then GetCredentialsForIdentity for user `n % users`'s existing identity.
     GetCredentials {
@@ -228,6 +241,18 @@ impl Op {
     }
 
     pub fn refresh(channels: &[Channel], f: &Fixtures) -> Op {
+        if f.rotation {
+            return Op::RefreshRotating {
+                clients: auth_clients(channels),
+                client_id: f.user_client_id.clone(),
+                tokens: Arc::new(
+                    f.users
+                        .iter()
+                        .map(|u| tokio::sync::Mutex::new(u.refresh_token.clone()))
+                        .collect(),
+                ),
+            };
+        }
         Op::Refresh {
             clients: auth_clients(channels),
             requests: Arc::new(
@@ -295,6 +320,15 @@ impl Op {
                 client_id: client_id.clone(),
                 totp: totp.clone(),
             },
+            Op::RefreshRotating {
+                clients,
+                client_id,
+                tokens,
+            } => Op::RefreshRotating {
+                clients: clients.clone(),
+                client_id: client_id.clone(),
+                tokens: tokens.clone(),
+            },
             Op::GetCredentials {
                 clients,
                 identity_pool_id,
@@ -307,6 +341,10 @@ impl Op {
             Op::Authorize { client, requests } => Op::Authorize {
                 client: client.clone(),
                 requests: requests.clone(),
+            },
+            Op::HttpGet { client, uris } => Op::HttpGet {
+                client: client.clone(),
+                uris: uris.clone(),
             },
             Op::Verify {
                 keys,
@@ -328,6 +366,21 @@ impl Op {
             Op::ClientCredentialsHttp { client, requests } => {
                 let req = requests[pick(requests.len())].request();
                 http_token(client, req).await
+            }
+            Op::HttpGet { client, uris } => {
+                let mut req = Request::new(Full::new(Bytes::new()));
+                *req.uri_mut() = uris[pick(uris.len())].clone();
+                let resp = client
+                    .request(req)
+                    .await
+                    .map_err(|e| format!("HTTP transport: {}", transport_kind(&e)))?;
+                let status = resp.status();
+                let _ = resp.into_body().collect().await;
+                if status == StatusCode::OK {
+                    Ok(())
+                } else {
+                    Err(format!("HTTP {}", status.as_u16()))
+                }
             }
             Op::Authorize { client, requests } => {
                 let req = requests[pick(requests.len())].request(n);
@@ -358,6 +411,43 @@ impl Op {
                     Ok(a) => match &a.get_ref().authentication_result {
                         Some(t) if !t.access_token.is_empty() => Ok(()),
                         _ => Err(format!("challenge {}", a.get_ref().challenge_name)),
+                    },
+                    Err(s) => Err(grpc_code(&s)),
+                }
+            }
+            Op::RefreshRotating {
+                clients,
+                client_id,
+                tokens,
+            } => {
+                let i = pick(clients.len());
+                let start = pick(tokens.len());
+                // A user no other caller holds; with more callers than users, wait for one.
+                let mut held = None;
+                for k in 0..tokens.len() {
+                    if let Ok(g) = tokens[(start + k) % tokens.len()].try_lock() {
+                        held = Some(g);
+                        break;
+                    }
+                }
+                let mut token = match held {
+                    Some(g) => g,
+                    None => tokens[start].lock().await,
+                };
+                let req = pb::InitiateAuthRequest {
+                    client_id: client_id.clone(),
+                    auth_flow: "REFRESH_TOKEN_AUTH".into(),
+                    auth_parameters: HashMap::from([("REFRESH_TOKEN".to_string(), token.clone())]),
+                    client_metadata: Default::default(),
+                };
+                match clients[i].initiate_auth(req).await {
+                    Ok(a) => match &a.get_ref().authentication_result {
+                        Some(t) if !t.refresh_token.is_empty() => {
+                            *token = t.refresh_token.clone();
+                            Ok(())
+                        }
+                        Some(_) => Err("rotation gave no new refresh token".into()),
+                        None => Err(format!("challenge {}", a.get_ref().challenge_name)),
                     },
                     Err(s) => Err(grpc_code(&s)),
                 }

@@ -43,12 +43,18 @@ pub enum ScenarioCmd {
         #[arg(long, default_value_t = 400)]
         users: usize,
     },
-    /// REFRESH_TOKEN_AUTH with refresh tokens of existing users (no rotation).
+    /// REFRESH_TOKEN_AUTH with refresh tokens of existing users (no rotation unless
+    /// --rotate).
     Refresh {
         #[command(flatten)]
         load: LoadArgs,
         #[arg(long, default_value_t = 64)]
         users: usize,
+        /// The users' client rotates refresh tokens (one compare-and-set write through the
+        /// log per refresh): each caller goes on with the newest token of a user no other
+        /// caller holds at that moment (give at least as many users as callers).
+        #[arg(long)]
+        rotate: bool,
     },
     /// GetId then GetCredentialsForIdentity for existing identities (one per user).
     GetCredentials {
@@ -123,6 +129,13 @@ pub enum ScenarioCmd {
         /// makes every decision verify a signature again.
         #[arg(long, default_value_t = 1)]
         tokens: usize,
+    },
+    /// GET /healthz over HTTP: the same server, connections and load generator as the HTTP
+    /// scenarios with a handler that does nothing, so its CPU per request is what serving
+    /// one HTTP request costs before any token work (the serving floor the others sit on).
+    ServingFloor {
+        #[command(flatten)]
+        load: LoadArgs,
     },
     /// Start a 3-node cluster and a gateway of its own (child processes, loopback, a temp
     /// dir), bulk-import users, and measure import rate, disk and memory per node,
