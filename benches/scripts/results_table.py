@@ -254,6 +254,18 @@ if r:
     x, label = in_floor_ops("refresh-64", rate("refresh-64"))
     t21.append((f"refresh without rotation: ≤ 3 × {label} per refresh", f"{x:.2f} ×" if x else "–",
                 x is not None and x <= 3.0))
+r = get("refresh-64-rotate")
+if r:
+    x, label = in_floor_ops("refresh-64-rotate", rate("refresh-64-rotate"))
+    # The figure before issue 21's work: 629185e's dev, loaded by this bench in one sitting
+    # on 2026-12-07 beside its floor: 2,705 rotated refreshes per server CPU-s with
+    # Ed25519 signing at 102,192/CPU-s, i.e. 37.8 signs per refresh. 2.5 x that rate is
+    # 15.1 signs.
+    before = 37.8
+    t21.append((f"refresh with rotation: ≥ 2.5 × the figure before (629185e: {before} × {label}"
+                f" per refresh), i.e. ≤ {before / 2.5:.1f} ×",
+                f"{x:.2f} × ({before / x:.2f} × the rate before)" if x else "–",
+                x is not None and x <= before / 2.5))
 r = get("get-credentials-64")
 if r:
     x, label = in_floor_ops("get-credentials-64", rate("get-credentials-64"))
