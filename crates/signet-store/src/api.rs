@@ -63,7 +63,14 @@ pub(crate) async fn linearizable(
     raft: &Raft,
     floor: &crate::read_floor::ReadFloor,
 ) -> Result<(), Status> {
-    raft.ensure_linearizable().await.map_err(|e| match e {
+    let read_index = read_index(raft).await?;
+    applied_up_to(raft, floor, read_index).await
+}
+
+/// The leadership check of a linearizable read: this node leads (a quorum said so after
+/// the call began), and the index it must have applied to answer.
+pub(crate) async fn read_index(raft: &Raft) -> Result<u64, Status> {
+    let (read_log_id, _) = raft.get_read_log_id().await.map_err(|e| match e {
         RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)) => {
             not_leader(f.leader_node.as_ref())
         }
@@ -72,6 +79,20 @@ pub(crate) async fn linearizable(
         }
         RaftError::Fatal(f) => Status::unavailable(f.to_string()),
     })?;
+    Ok(read_log_id.map_or(0, |l| l.index))
+}
+
+/// The second half of a linearizable read: wait until `read_index` is applied (and the
+/// floor of a leader restored at startup).
+pub(crate) async fn applied_up_to(
+    raft: &Raft,
+    floor: &crate::read_floor::ReadFloor,
+    read_index: u64,
+) -> Result<(), Status> {
+    raft.wait(None)
+        .applied_index_at_least(Some(read_index), "linearizable read")
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
     floor.wait(raft).await.map_err(Status::unavailable)
 }
 

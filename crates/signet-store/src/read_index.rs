@@ -1,10 +1,13 @@
 //! Linearizable reads share their leadership checks. A linearizable read needs the leader to
 //! confirm, *after the read arrived*, that it still leads (a heartbeat round to a quorum),
-//! and to have applied up to the commit index it saw then. One confirmation serves every
-//! read that arrived before it began: reads that come while a round is under way wait for
-//! the next one, which starts after that round ends, so each read is still covered by a
-//! check that began after it arrived. Under load one round serves a whole batch of reads
-//! instead of one heartbeat round (and two cross-task messages to the Raft core) each.
+//! and then to have applied up to the commit index it saw then. One confirmation serves
+//! every read that arrived before it began: reads that come while a round is under way
+//! wait for the next one, which starts after that round ends, so each read is still covered
+//! by a check that began after it arrived. Under load one round serves a whole batch of
+//! reads instead of one heartbeat round (and two cross-task messages to the Raft core)
+//! each. Only the check is shared: each read then waits for the apply itself, so a slow
+//! apply never holds back the next round (on a deposed leader, that next round is what
+//! answers "not leader" at once).
 //!
 //! Rounds run in a task of their own while reads are waiting, so a caller that gives up
 //! (a client's timeout dropping its future) never strands the others.
@@ -16,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use tonic::Status;
 
-type Waiter = oneshot::Sender<Result<(), Status>>;
+type Waiter = oneshot::Sender<Result<u64, Status>>;
 
 #[derive(Default)]
 struct Batch {
@@ -53,7 +56,7 @@ impl ReadIndex {
     }
 
     /// Wait until a leadership check that began after this call has passed and this node
-    /// has applied what it must (see [`crate::api::linearizable`]); its error otherwise
+    /// has applied what it must (as [`crate::api::linearizable`]); its error otherwise
     /// ("not leader" with the leader's address, or unavailable).
     pub(crate) async fn ensure(&self) -> Result<(), Status> {
         let (tx, rx) = oneshot::channel();
@@ -66,8 +69,10 @@ impl ReadIndex {
         if start {
             tokio::spawn(self.clone().rounds());
         }
-        rx.await
-            .unwrap_or_else(|_| Err(Status::unavailable("the store is stopping")))
+        let read_index = rx
+            .await
+            .unwrap_or_else(|_| Err(Status::unavailable("the store is stopping")))?;
+        crate::api::applied_up_to(&self.raft, &self.floor, read_index).await
     }
 
     /// (linearizable reads, leadership rounds run for them) since the node started.
@@ -91,7 +96,7 @@ impl ReadIndex {
             };
             // Every read in `batch` arrived before this check begins.
             self.counts.rounds.fetch_add(1, Relaxed);
-            let result = crate::api::linearizable(&self.raft, &self.floor).await;
+            let result = crate::api::read_index(&self.raft).await;
             for waiter in batch {
                 let _ = waiter.send(result.clone());
             }
