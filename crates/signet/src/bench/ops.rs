@@ -370,31 +370,11 @@ impl Op {
             Op::HttpGet { client, uris } => {
                 let mut req = Request::new(Full::new(Bytes::new()));
                 *req.uri_mut() = uris[pick(uris.len())].clone();
-                let resp = client
-                    .request(req)
-                    .await
-                    .map_err(|e| format!("HTTP transport: {}", transport_kind(&e)))?;
-                let status = resp.status();
-                let _ = resp.into_body().collect().await;
-                if status == StatusCode::OK {
-                    Ok(())
-                } else {
-                    Err(format!("HTTP {}", status.as_u16()))
-                }
+                http_ok(client, req).await
             }
             Op::Authorize { client, requests } => {
                 let req = requests[pick(requests.len())].request(n);
-                let resp = client
-                    .request(req)
-                    .await
-                    .map_err(|e| format!("HTTP transport: {}", transport_kind(&e)))?;
-                let status = resp.status();
-                let _ = resp.into_body().collect().await;
-                if status == StatusCode::OK {
-                    Ok(())
-                } else {
-                    Err(format!("HTTP {}", status.as_u16()))
-                }
+                http_ok(client, req).await
             }
             Op::ClientCredentialsGrpc { clients, request } => {
                 let i = pick(clients.len());
@@ -590,6 +570,21 @@ fn auth_clients(channels: &[Channel]) -> Vec<UserPoolAuthClient<Channel>> {
 }
 
 /// One HTTP token request: Ok for a 200 whose body holds an access token.
+/// Send `req`; Ok when the answer is 200 (its body read and dropped).
+async fn http_ok(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<(), String> {
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| format!("HTTP transport: {}", transport_kind(&e)))?;
+    let status = resp.status();
+    let _ = resp.into_body().collect().await;
+    if status == StatusCode::OK {
+        Ok(())
+    } else {
+        Err(format!("HTTP {}", status.as_u16()))
+    }
+}
+
 async fn http_token(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<(), String> {
     let resp = client
         .request(req)
