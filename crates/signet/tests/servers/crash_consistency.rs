@@ -271,7 +271,9 @@ async fn stop_and_compare(nodes: &mut [Node], target: u64) {
             tokio::task::spawn_blocking(move || {
                 let sm = signet_store::StateMachineStore::open(Path::new(&dir))
                     .map_err(|e| e.to_string())?;
-                sm.digest().map_err(|e| e.to_string())
+                let (index, digest) = sm.digest().map_err(|e| e.to_string())?;
+                let rows = sm.rows().map_err(|e| e.to_string())?;
+                Ok::<_, String>((index, digest, rows))
             })
             .await
             .unwrap()
@@ -280,20 +282,59 @@ async fn stop_and_compare(nodes: &mut [Node], target: u64) {
     }
     // A store stopped first may miss the entry the next leader appends (a leader hands
     // over when it stops): compare the stores that applied the same log.
+    let summary: Vec<(u64, &str)> = digests.iter().map(|d| (d.0, d.1.as_str())).collect();
     let mut compared = 0;
     for (i, a) in digests.iter().enumerate() {
         assert!(a.0 >= target, "a store stopped at {} before {target}", a.0);
-        for b in &digests[i + 1..] {
+        for (j, b) in digests.iter().enumerate().skip(i + 1) {
             if a.0 == b.0 {
-                assert_eq!(a.1, b.1, "stores at index {} diverged: {digests:?}", a.0);
+                assert!(
+                    a.1 == b.1,
+                    "store-{} and store-{} at index {} diverged ({summary:?}); rows that differ:\n{}",
+                    nodes[i].id,
+                    nodes[j].id,
+                    a.0,
+                    row_differences(&a.2, &b.2)
+                );
                 compared += 1;
             }
         }
     }
     assert!(
         compared > 0,
-        "no two stores stopped at the same index: {digests:?}"
+        "no two stores stopped at the same index: {summary:?}"
     );
+}
+
+/// The rows only one side holds or holds with another value (at most 40 named).
+fn row_differences(a: &[signet_core::Row], b: &[signet_core::Row]) -> String {
+    use std::collections::BTreeMap;
+    let a: BTreeMap<_, _> = a.iter().map(|(k, v)| (k, v)).collect();
+    let b: BTreeMap<_, _> = b.iter().map(|(k, v)| (k, v)).collect();
+    let show = |v: Option<&&Vec<u8>>| match v {
+        None => "absent".to_string(),
+        Some(v) => String::from_utf8_lossy(&v[..v.len().min(120)]).into_owned(),
+    };
+    let keys: std::collections::BTreeSet<_> = a.keys().chain(b.keys()).collect();
+    let differing: Vec<String> = keys
+        .into_iter()
+        .filter(|k| a.get(**k) != b.get(**k))
+        .map(|k| {
+            format!(
+                "  {}: {} | {}",
+                String::from_utf8_lossy(k).escape_debug(),
+                show(a.get(*k)),
+                show(b.get(*k))
+            )
+        })
+        .collect();
+    let shown = differing
+        .iter()
+        .take(40)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("{} rows differ\n{shown}", differing.len())
 }
 
 /// Three stores on strict disks under `dir`, formed into a cluster, and a client of them.
