@@ -569,23 +569,11 @@ fn auth_clients(channels: &[Channel]) -> Vec<UserPoolAuthClient<Channel>> {
         .collect()
 }
 
-/// One HTTP token request: Ok for a 200 whose body holds an access token.
-/// Send `req`; Ok when the answer is 200 (its body read and dropped).
-async fn http_ok(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<(), String> {
-    let resp = client
-        .request(req)
-        .await
-        .map_err(|e| format!("HTTP transport: {}", transport_kind(&e)))?;
-    let status = resp.status();
-    let _ = resp.into_body().collect().await;
-    if status == StatusCode::OK {
-        Ok(())
-    } else {
-        Err(format!("HTTP {}", status.as_u16()))
-    }
-}
-
-async fn http_token(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<(), String> {
+/// Send `req`: the answer's status and its whole body.
+async fn http_send(
+    client: &HttpClient,
+    req: Request<Full<Bytes>>,
+) -> Result<(StatusCode, Bytes), String> {
     let resp = client
         .request(req)
         .await
@@ -597,6 +585,20 @@ async fn http_token(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<()
         .await
         .map_err(|_| "HTTP body cut short".to_string())?
         .to_bytes();
+    Ok((status, body))
+}
+
+/// Send `req`; Ok when the answer is 200.
+async fn http_ok(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<(), String> {
+    match http_send(client, req).await? {
+        (StatusCode::OK, _) => Ok(()),
+        (status, _) => Err(format!("HTTP {}", status.as_u16())),
+    }
+}
+
+/// One HTTP token request: Ok for a 200 whose body holds an access token.
+async fn http_token(client: &HttpClient, req: Request<Full<Bytes>>) -> Result<(), String> {
+    let (status, body) = http_send(client, req).await?;
     const NEEDLE: &[u8] = b"\"access_token\":\"";
     if status == StatusCode::OK && body.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
         return Ok(());
