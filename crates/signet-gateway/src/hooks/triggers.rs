@@ -221,10 +221,13 @@ const MAX_CLIENT_METADATA_BYTES: usize = 16 * 1024;
 /// request-scoped value, so that it need not be threaded through every sign-in step). As in
 /// Cognito, InitiateAuth's goes to PreAuthentication and UserMigration only, as their
 /// `validationData`; every other call's goes to its triggers' `clientMetadata`.
+///
+/// `call` is boxed: a sign-in's future is several KB, and an `async fn` holding it by value
+/// keeps it twice (as its argument and as what it awaits) and copies it between the two.
 pub(crate) async fn with_client_metadata<T>(
     metadata: BTreeMap<String, String>,
     initiate_auth: bool,
-    call: impl std::future::Future<Output = Result<T, AppError>>,
+    call: std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, AppError>> + Send + '_>>,
 ) -> Result<T, AppError> {
     let bytes: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
     if bytes > MAX_CLIENT_METADATA_BYTES {

@@ -186,7 +186,7 @@ pub(super) async fn admin_initiate_auth(
     let call = gw
         .auth
         .initiate_auth(&client.client_id, flow, &params, true);
-    let o = with_client_metadata(metadata(&r.client_metadata), true, call).await?;
+    let o = with_client_metadata(metadata(&r.client_metadata), true, Box::pin(call)).await?;
     cv::auth(o)
 }
 
@@ -203,7 +203,7 @@ pub(super) async fn admin_respond_to_auth_challenge(
     let call = gw
         .auth
         .respond_to_challenge(&client.client_id, challenge, &r.session, &responses);
-    let o = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
+    let o = with_client_metadata(metadata(&r.client_metadata), false, Box::pin(call)).await?;
     cv::auth(o)
 }
 

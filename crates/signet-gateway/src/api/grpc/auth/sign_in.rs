@@ -42,7 +42,7 @@ pub(super) async fn initiate_auth(
     let params: BTreeMap<String, String> = r.auth_parameters.into_iter().collect();
     let flow = InitiateFlow::parse(&r.auth_flow)?;
     let call = gw.auth.initiate_auth(&r.client_id, flow, &params, false);
-    let o = with_client_metadata(metadata(&r.client_metadata), true, call).await?;
+    let o = with_client_metadata(metadata(&r.client_metadata), true, Box::pin(call)).await?;
     cv::auth(o)
 }
 
@@ -56,7 +56,7 @@ pub(super) async fn respond_to_auth_challenge(
     let call = gw
         .auth
         .respond_to_challenge(&r.client_id, challenge, &r.session, &responses);
-    let o = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
+    let o = with_client_metadata(metadata(&r.client_metadata), false, Box::pin(call)).await?;
     cv::auth(o)
 }
 

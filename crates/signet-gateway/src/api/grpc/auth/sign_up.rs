@@ -46,7 +46,7 @@ pub(super) async fn confirm_sign_up(
         &r.username,
         &r.confirmation_code,
     );
-    with_client_metadata(metadata(&r.client_metadata), false, call).await?;
+    with_client_metadata(metadata(&r.client_metadata), false, Box::pin(call)).await?;
     Ok(pb::AuthEmpty {})
 }
 
@@ -58,7 +58,7 @@ pub(super) async fn resend_confirmation_code(
     let call = gw
         .signup
         .resend_confirmation_code(&r.client_id, opt(&r.secret_hash), &r.username);
-    let d = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
+    let d = with_client_metadata(metadata(&r.client_metadata), false, Box::pin(call)).await?;
     Ok(pb::CodeDeliveryResponse {
         code_delivery_details: Some(cv::delivery(&d)),
     })
@@ -72,7 +72,7 @@ pub(super) async fn forgot_password(
     let call = gw
         .signup
         .forgot_password(&r.client_id, opt(&r.secret_hash), &r.username);
-    let d = with_client_metadata(metadata(&r.client_metadata), false, call).await?;
+    let d = with_client_metadata(metadata(&r.client_metadata), false, Box::pin(call)).await?;
     Ok(pb::CodeDeliveryResponse {
         code_delivery_details: Some(cv::delivery(&d)),
     })
@@ -90,6 +90,6 @@ pub(super) async fn confirm_forgot_password(
         &r.confirmation_code,
         &r.password,
     );
-    with_client_metadata(metadata(&r.client_metadata), false, call).await?;
+    with_client_metadata(metadata(&r.client_metadata), false, Box::pin(call)).await?;
     Ok(pb::AuthEmpty {})
 }
