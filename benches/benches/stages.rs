@@ -437,7 +437,7 @@ fn apply(c: &mut Criterion) {
         });
     }
     // The proposer puts the writes that arrive together into one entry: 32 sign-ups in one
-    // entry, hence one sled transaction. Criterion reports the time per entry.
+    // entry, hence one write set. Criterion reports the time per entry.
     const BATCH: usize = 32;
     let mut sled = Sled::open(&rt);
     let mut next = requests(Kind::CreateUser);
