@@ -4,9 +4,9 @@
 //! source of truth. A batch of entries is written as one set together with the last-applied
 //! log id, all-or-nothing for readers and across a crash (`write_set`), so after a crash
 //! sled holds some consistent prefix of the applied log; openraft re-applies the rest from
-//! the durable log. If sled fell behind the log's
-//! purge point, or a snapshot install was interrupted, the latest snapshot file (written
-//! with fsync before any purge) is restored first.
+//! the durable log. If sled fell behind the log's purge point, or a snapshot install was
+//! interrupted, the latest snapshot file (written with fsync before any purge) is restored
+//! first.
 
 use crate::feed::{Change, ChangeFeed};
 use crate::sled_kv::{decode_write_set, encode_write_set, full_key, SledRead, StagedTxn, WriteSet};
