@@ -828,16 +828,17 @@ mod write_set_tests {
     }
 
     /// Readers never see part of a set: every set writes the same number to two rows, and
-    /// a reader looping meanwhile always finds them equal.
+    /// a reader looping meanwhile always finds them equal. The writer goes on until the
+    /// reader has read 50 times during its sets (at least 3,000 sets, at most 30 s).
     #[test]
     fn a_reader_never_sees_part_of_a_set() {
         let tmp = tempfile::tempdir().unwrap();
         let sm = open(tmp.path());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reads = Arc::new(AtomicU64::new(0));
         let reader = {
-            let (sm, stop) = (sm.clone(), stop.clone());
+            let (sm, stop, reads) = (sm.clone(), stop.clone(), reads.clone());
             std::thread::spawn(move || {
-                let mut reads = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let rows = sm.rows().unwrap();
                     let get = |k: &[u8]| {
@@ -846,22 +847,32 @@ mod write_set_tests {
                             .map(|r| r.1.clone())
                     };
                     assert_eq!(get(b"test.x"), get(b"test.y"), "a set seen half written");
-                    reads += 1;
+                    reads.fetch_add(1, Ordering::Relaxed);
                 }
-                reads
             })
         };
-        for i in 0..3_000u32 {
-            let v = i.to_be_bytes().to_vec();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut sets = 0u32;
+        while (sets < 3_000 || reads.load(Ordering::Relaxed) < 50)
+            && std::time::Instant::now() < deadline
+        {
+            let v = sets.to_be_bytes().to_vec();
             let set: WriteSet = [(key(b"test.x"), Some(v.clone())), (key(b"test.y"), Some(v))]
                 .into_iter()
                 .collect();
             sm.write_set(&set).unwrap();
+            sets += 1;
         }
         stop.store(true, Ordering::Relaxed);
-        let reads = reader.join().unwrap();
-        assert!(reads > 0);
-        assert_eq!(value(&sm, b"test.x"), Some(2_999u32.to_be_bytes().to_vec()));
+        reader.join().unwrap();
+        assert!(
+            reads.load(Ordering::Relaxed) >= 50,
+            "the reader never ran alongside the writer"
+        );
+        assert_eq!(
+            value(&sm, b"test.x"),
+            Some((sets - 1).to_be_bytes().to_vec())
+        );
     }
 
     #[test]
