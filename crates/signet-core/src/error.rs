@@ -15,6 +15,10 @@ pub enum KvError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The rows cannot be read now (a member replacing them with a snapshot); another
+    /// member, or this one a moment later, can answer.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Errors of the core crate that are not storage failures.

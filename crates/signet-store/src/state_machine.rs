@@ -22,7 +22,7 @@ use signet_core::{
     CoreError, KvError, KvRead as _, KvTxn as _, Outcome, Query, QueryResult, Table,
 };
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 const KEY_LAST_APPLIED: &[u8] = b"sm.last_applied";
@@ -37,6 +37,9 @@ struct Inner {
     /// Held for reading by every read of `tree` outside the state-machine task, and for
     /// writing while a write set's rows go in: a reader never sees part of a set.
     rows: RwLock<()>,
+    /// Set, under `rows` held for writing, while a snapshot replaces every row: readers
+    /// are refused meanwhile instead of answering from a half-installed state.
+    restoring: AtomicBool,
     db: sled::Db,
     snapshots: SnapshotDir,
     feed: ChangeFeed,
@@ -141,6 +144,7 @@ impl StateMachineStore {
                 tree,
                 redo,
                 rows: RwLock::new(()),
+                restoring: AtomicBool::new(false),
                 db,
                 snapshots,
                 feed: ChangeFeed::new(),
@@ -257,12 +261,31 @@ impl StateMachineStore {
         Ok(())
     }
 
-    /// Shared access to the rows (see `Inner::rows`).
-    fn reading(&self) -> RwLockReadGuard<'_, ()> {
-        self.inner
+    /// Shared access to the rows (see `Inner::rows`), refused while a snapshot replaces
+    /// them (see `restore`).
+    fn reading(&self) -> Result<RwLockReadGuard<'_, ()>, KvError> {
+        let guard = self
+            .inner
             .rows
             .read()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        if self.inner.restoring.load(Ordering::Acquire) {
+            return Err(KvError::Unavailable(
+                "this store member is installing a snapshot".into(),
+            ));
+        }
+        Ok(guard)
+    }
+
+    /// Mark the rows as being replaced (or no longer), with `rows` held for writing: a
+    /// reader either finished before or sees the mark.
+    fn set_restoring(&self, on: bool) {
+        let _writing = self
+            .inner
+            .rows
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.inner.restoring.store(on, Ordering::Release);
     }
 
     fn meta_get<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, KvError> {
@@ -289,7 +312,7 @@ impl StateMachineStore {
 
     /// Answer a query from this member's applied state.
     pub fn query(&self, q: &Query) -> Result<QueryResult, KvError> {
-        let _reading = self.reading();
+        let _reading = self.reading()?;
         signet_core::query(&SledRead(&self.inner.tree), q)
     }
 
@@ -302,7 +325,7 @@ impl StateMachineStore {
         rows: usize,
         now_ms: u64,
     ) -> Result<signet_core::purge::PurgeScan, CoreError> {
-        let _reading = self.reading();
+        let _reading = self.reading()?;
         signet_core::purge::scan_expired(&SledRead(&self.inner.tree), table, cursor, rows, now_ms)
     }
 
@@ -311,7 +334,7 @@ impl StateMachineStore {
     /// store.
     #[cfg(any(test, feature = "test-util"))]
     pub fn rows(&self) -> Result<Vec<signet_core::Row>, KvError> {
-        let _reading = self.reading();
+        let _reading = self.reading()?;
         self.inner
             .tree
             .iter()
@@ -325,7 +348,7 @@ impl StateMachineStore {
     /// SHA-256 over every row, with the last applied index: members that applied the same
     /// log have the same digest.
     pub fn digest(&self) -> Result<(u64, String), KvError> {
-        let _reading = self.reading();
+        let _reading = self.reading()?;
         let mut h = Sha256::new();
         for item in self.inner.tree.iter() {
             let (k, v) = item.map_err(|e| KvError::Storage(e.to_string()))?;
@@ -372,6 +395,10 @@ impl StateMachineStore {
             .redo
             .remove(REDO_KEY)
             .map_err(std::io::Error::other)?;
+        // Readers are refused from here until every row is in: a member answering a read
+        // meanwhile would answer from a state that never existed. Left set if the install
+        // fails: the node stops then (`watched`), and its rows are half replaced.
+        self.set_restoring(true);
         let tree = &self.inner.tree;
         tree.clear().map_err(std::io::Error::other)?;
         crate::failpoints::hit("snapshot-install");
@@ -398,6 +425,7 @@ impl StateMachineStore {
         tree.apply_batch(batch).map_err(std::io::Error::other)?;
         self.inner.db.flush().map_err(std::io::Error::other)?;
         s.end_install()?;
+        self.set_restoring(false);
         self.inner.feed.publish(Change {
             index: meta.last_log_id.map(|l| l.index).unwrap_or(0),
             keys: vec![],
@@ -875,6 +903,72 @@ mod write_set_tests {
         assert_eq!(
             value(&sm, b"test.x"),
             Some((sets - 1).to_be_bytes().to_vec())
+        );
+    }
+
+    /// A reader beside a snapshot install is refused or sees a whole state (the one before
+    /// or the snapshot's), never the cleared tree half refilled. The install repeats until
+    /// the reader has been refused 5 times (it ran during one), at most 30 s.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reader_beside_a_snapshot_install_never_sees_it_half_done() {
+        const ROWS: u32 = 5_000;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut sm = open(tmp.path());
+        let all = |v: &[u8]| -> WriteSet {
+            (0..ROWS)
+                .map(|i| (key(format!("test.{i:05}").as_bytes()), Some(v.to_vec())))
+                .collect()
+        };
+        sm.write_set(&all(b"snapshot")).unwrap();
+        sm.get_snapshot_builder()
+            .await
+            .build_snapshot()
+            .await
+            .unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refused = Arc::new(AtomicU64::new(0));
+        let reader = {
+            let (sm, stop, refused) = (sm.clone(), stop.clone(), refused.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let rows = match sm.rows() {
+                        Ok(rows) => rows,
+                        Err(KvError::Unavailable(_)) => {
+                            refused.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        Err(e) => panic!("{e}"),
+                    };
+                    let ours: Vec<_> = rows
+                        .iter()
+                        .filter(|(k, _)| k.starts_with(&key(b"test.")))
+                        .map(|(_, v)| v.as_slice())
+                        .collect();
+                    assert_eq!(ours.len(), ROWS as usize, "a half-installed snapshot read");
+                    assert!(
+                        ours.iter().all(|v| *v == ours[0]),
+                        "a state mixing the snapshot and what it replaced read"
+                    );
+                }
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut installs = 0;
+        while refused.load(Ordering::Relaxed) < 5 && std::time::Instant::now() < deadline {
+            sm.write_set(&all(b"later")).unwrap();
+            sm.restore(&sm.inner.snapshots.current()).unwrap();
+            installs += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        reader.join().unwrap();
+        assert!(
+            refused.load(Ordering::Relaxed) >= 5,
+            "the reader never ran during an install ({installs} installs)"
+        );
+        assert_eq!(value(&sm, b"test.00000").as_deref(), Some(&b"snapshot"[..]));
+        assert!(
+            sm.query(&Query::ListSigningKeys).is_ok(),
+            "readers are let in again"
         );
     }
 
