@@ -7,7 +7,7 @@ use crate::state_machine::StateMachineStore;
 use crate::types::{Raft, SignetNode};
 use crate::LEADER_METADATA;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
-use signet_core::{Command, Query, Request, RequestId};
+use signet_core::{Command, KvError, Query, Request, RequestId};
 use signet_proto::store as pb;
 use signet_proto::store::store_server::Store;
 use signet_store_client::{BoxFuture, LocalMember, ReadAnswer, ReadConsistency, Written};
@@ -89,26 +89,24 @@ pub(crate) async fn applied_up_to(
     floor: &crate::read_floor::ReadFloor,
     read_index: u64,
 ) -> Result<(), Status> {
-    raft.wait(None)
-        .applied_index_at_least(Some(read_index), "linearizable read")
-        .await
-        .map_err(|e| Status::unavailable(e.to_string()))?;
+    // Most reads find the index applied already: a look at the metrics then, without
+    // openraft's wait (which clones the whole metrics and formats its message each time).
+    if applied_index(raft) < read_index {
+        raft.wait(None)
+            .applied_index_at_least(Some(read_index), "linearizable read")
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+    }
     floor.wait(raft).await.map_err(Status::unavailable)
+}
+
+/// The last index this node has applied, as its metrics say.
+fn applied_index(raft: &Raft) -> u64 {
+    raft.metrics().borrow().last_applied.map_or(0, |l| l.index)
 }
 
 fn bad_request(what: &str, e: impl std::fmt::Display) -> Status {
     Status::invalid_argument(format!("{what}: {e}"))
-}
-
-impl StoreApi {
-    fn applied_index(&self) -> u64 {
-        self.raft
-            .metrics()
-            .borrow()
-            .last_applied
-            .map(|l| l.index)
-            .unwrap_or(0)
-    }
 }
 
 type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::Change, Status>> + Send>>;
@@ -214,6 +212,7 @@ impl StoreApi {
                 self.reads.ensure().await?;
                 cluster_time_ms = Some(self.clock.median_ms());
             }
+            ReadConsistency::AtLeast(at_least) if applied_index(&self.raft) >= at_least => {}
             ReadConsistency::AtLeast(at_least) => {
                 self.raft
                     .wait(Some(AT_LEAST_WAIT))
@@ -225,11 +224,11 @@ impl StoreApi {
             }
             ReadConsistency::Any => {}
         }
-        let applied_index = self.applied_index();
-        let result = self
-            .sm
-            .query(query)
-            .map_err(|e| Status::internal(e.to_string()))?;
+        let applied_index = applied_index(&self.raft);
+        let result = self.sm.query(query).map_err(|e| match e {
+            KvError::Unavailable(why) => Status::unavailable(why),
+            e => Status::internal(e.to_string()),
+        })?;
         Ok(ReadAnswer {
             result,
             applied_index,
