@@ -49,11 +49,11 @@ impl Auth {
                 .check_secret_hash(client, &p.username, secret_hash)
                 .or_else(|_| self.secrets.check_secret_hash(client, &p.sub, secret_hash))?;
         }
-        let view = self.tokens.refresh_user(pool, &p).await?;
-        let user = &view.user;
-        if client.refresh_token_rotation {
+        let view = if client.refresh_token_rotation {
+            let view = self.tokens.refresh_user(pool, &p).await?;
             let grace_ms = u64::from(client.refresh_retry_grace_s) * 1000;
             // Once per generation, cluster-wide; a replayed older token revokes the family.
+            // Only for a user who may still refresh: a refused refresh spends no generation.
             self.store
                 .write(Command::AdvanceRefreshFamily(AdvanceRefreshFamily {
                     family_id: p.fam.clone(),
@@ -65,13 +65,23 @@ impl Auth {
                     grace_ms,
                 }))
                 .await?;
+            view
         } else {
-            if self.tokens.family_revoked(&p.fam).await? {
+            // The two checks read at once (one leadership round can serve both); the
+            // user's answer is given first, as when they ran one after the other.
+            let (view, revoked) = tokio::join!(
+                self.tokens.refresh_user(pool, &p),
+                self.tokens.family_revoked(&p.fam)
+            );
+            let view = view?;
+            if revoked? {
                 return Err(AppError::NotAuthorized(
                     "Refresh Token has been revoked".into(),
                 ));
             }
-        }
+            view
+        };
+        let user = &view.user;
         self.tokens
             .issue(
                 pool,
