@@ -22,7 +22,6 @@ use crate::tokens::Tokens;
 use crate::urls::Urls;
 use crate::users::self_service::SelfService;
 use crate::AppError;
-use serde_json::json;
 use signet_core::{AppClient, OAuthFlow};
 use std::sync::Arc;
 
@@ -44,6 +43,22 @@ pub struct ClientAuth {
     pub client_id: String,
     /// Client secret (absent for public clients).
     pub secret: Option<String>,
+}
+
+/// The claims of a client_credentials access token, in the order `json!` wrote them
+/// (sorted by name).
+#[derive(serde::Serialize)]
+struct ServiceClaims<'a> {
+    auth_time: u64,
+    client_id: &'a str,
+    exp: u64,
+    iat: u64,
+    iss: String,
+    jti: String,
+    scope: &'a str,
+    sub: &'a str,
+    token_use: &'static str,
+    version: u8,
 }
 
 /// What the token endpoint answers.
@@ -181,43 +196,47 @@ impl OAuth {
         let scope = granted.join(" ");
         let now = self.clock.now_ms() / 1000;
         let alg = pool.config.signing_alg;
-        let claims = json!({
-            "sub": client.client_id,
-            "token_use": "access",
-            "scope": scope,
-            "auth_time": now,
-            "iss": self.urls.issuer(&pool.id),
-            "exp": now + client.validity.access_s,
-            "iat": now,
-            "version": 2,
-            "jti": signet_crypto::random_hex_id(),
-            "client_id": client.client_id,
-        });
-        let mut claims = claims;
-        if pool.config.pre_token_generation.is_some() {
-            let event = HookEvent {
-                trigger: Trigger::ClientCredentials,
-                client_id: &client.client_id,
-                user: None,
-                scopes: granted.iter().map(|s| s.to_string()).collect(),
-            };
-            if let Some(e) = self.hooks.pre_token(&pool, event).await? {
-                edit_claims(&mut claims, &e.access_add, &e.access_suppress);
-                edit_scopes(&mut claims, &e.scopes_add, &e.scopes_suppress);
+        let claims = ServiceClaims {
+            auth_time: now,
+            client_id: &client.client_id,
+            exp: now + client.validity.access_s,
+            iat: now,
+            iss: self.urls.issuer(&pool.id),
+            jti: signet_crypto::random_hex_id(),
+            scope: &scope,
+            sub: &client.client_id,
+            token_use: "access",
+            version: 2,
+        };
+        let signer = self.keys.signer(alg)?;
+        let sign_err = |e: signet_crypto::SigningError| AppError::Internal(e.to_string());
+        let (access_token, scope) = match &pool.config.pre_token_generation {
+            // Without a hook the claims are signed as they are (no `Value` in between).
+            None => (signer.sign(&claims).map_err(sign_err)?, Some(scope.clone())),
+            Some(_) => {
+                let mut claims =
+                    serde_json::to_value(&claims).map_err(|e| AppError::Internal(e.to_string()))?;
+                let event = HookEvent {
+                    trigger: Trigger::ClientCredentials,
+                    client_id: &client.client_id,
+                    user: None,
+                    scopes: granted.iter().map(|s| s.to_string()).collect(),
+                };
+                if let Some(e) = self.hooks.pre_token(&pool, event).await? {
+                    edit_claims(&mut claims, &e.access_add, &e.access_suppress);
+                    edit_scopes(&mut claims, &e.scopes_add, &e.scopes_suppress);
+                }
+                let scope = claims["scope"].as_str().map(str::to_string);
+                (signer.sign(&claims).map_err(sign_err)?, scope)
             }
-        }
-        let access_token = self
-            .keys
-            .signer(alg)?
-            .sign(&claims)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        };
         self.metrics.issued(Issued::ClientCredentials);
         Ok(TokenResponse {
             access_token,
             id_token: None,
             refresh_token: None,
             expires_in: client.validity.access_s,
-            scope: claims["scope"].as_str().map(str::to_string),
+            scope,
         })
     }
 

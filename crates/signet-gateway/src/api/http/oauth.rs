@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -26,9 +26,7 @@ pub(crate) fn routes() -> Router<Arc<Gateway>> {
         .route("/{pool_id}/oauth2/revoke", post(revoke))
         .route("/{pool_id}/oauth2/introspect", post(introspect))
         .route("/{pool_id}/oauth2/userInfo", get(user_info).post(user_info))
-        .layer(axum::middleware::from_fn(
-            crate::api::http::oauth_edge::oauth_edge,
-        ))
+        .layer(crate::api::http::oauth_edge::OAuthEdgeLayer)
 }
 
 /// Headers every token-endpoint answer carries (RFC 6749 §5.1).
@@ -195,22 +193,33 @@ fn client_auth(
     }
 }
 
-fn token_json(t: TokenResponse) -> Value {
-    let mut v = json!({
-        "access_token": t.access_token,
-        "token_type": "Bearer",
-        "expires_in": t.expires_in,
-    });
-    if let Some(s) = t.scope {
-        v["scope"] = s.into();
-    }
-    if let Some(id) = t.id_token {
-        v["id_token"] = id.into();
-    }
-    if let Some(r) = t.refresh_token {
-        v["refresh_token"] = r.into();
-    }
-    v
+/// The token endpoint's success body (RFC 6749 §5.1), written straight from the tokens
+/// (no `Value` in between), its members in the order `json!` gave them (sorted).
+#[derive(serde::Serialize)]
+struct TokenBody {
+    access_token: String,
+    expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    token_type: &'static str,
+}
+
+fn token_ok(t: TokenResponse) -> Response {
+    let mut h = HeaderMap::new();
+    no_store(&mut h);
+    let body = TokenBody {
+        access_token: t.access_token,
+        expires_in: t.expires_in,
+        id_token: t.id_token,
+        refresh_token: t.refresh_token,
+        scope: t.scope,
+        token_type: "Bearer",
+    };
+    (StatusCode::OK, h, axum::Json(body)).into_response()
 }
 
 /// What the form endpoints (token, revoke, introspect) receive: the gateway, the pool id
@@ -281,7 +290,7 @@ async fn token((State(gw), Path(pool_id), headers, body): FormRequest) -> Respon
             ))),
         }
     };
-    with_client(&headers, &body, grant, |t| json_ok(token_json(t))).await
+    with_client(&headers, &body, grant, token_ok).await
 }
 
 async fn revoke((State(gw), Path(pool_id), headers, body): FormRequest) -> Response {
