@@ -242,13 +242,15 @@ if r:
                 f"{', '.join(f'{s:.0f}' for s in p['steal_ms_per_cpu'])} ms per CPU)")
     t21.append(("client_credentials, 60 s at 64 callers: no stall over 20 ms (max latency)",
                 f"{mx:.1f} ms{seen}", mx <= 20.0))
-r = get("serving-floor-http-64")
-if r:
-    x, label = in_floor_ops("serving-floor-http-64", rate("serving-floor-http-64"))
-    cc, _ = in_floor_ops("client-credentials-http-64", rate("client-credentials-http-64"))
+for transport, what in (("http", "GET /healthz over HTTP"), ("grpc", "the gRPC health check")):
+    name = f"serving-floor-{transport}-64"
+    if not get(name):
+        continue
+    x, label = in_floor_ops(name, rate(name))
+    cc, _ = in_floor_ops(f"client-credentials-{transport}-64", rate(f"client-credentials-{transport}-64"))
     if x and cc:
-        t21.append((f"(context) the serving floor, GET /healthz over HTTP at 64 callers, in {label}s;"
-                    f" client_credentials HTTP less that floor",
+        t21.append((f"(context) the serving floor, {what} at 64 callers, in {label}s;"
+                    f" client_credentials over {transport.upper()} less that floor",
                     f"{x:.2f} ×; {cc - x:.2f} ×", None))
 r = get("refresh-64")
 if r:

@@ -139,12 +139,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Transport::Grpc,
             serde_json::json!({}),
         ),
-        ScenarioCmd::ServingFloor { load } => (
+        ScenarioCmd::ServingFloor { load, transport } => (
             load,
             vec![(Kind::ServingFloor, 1)],
             0,
-            Transport::Http,
-            serde_json::json!({}),
+            *transport,
+            serde_json::json!({"transport": format!("{transport:?}").to_lowercase()}),
         ),
         ScenarioCmd::Authorize { load, tokens } => {
             if !(1..=MAX_TOKENS).contains(tokens) {
@@ -272,6 +272,7 @@ async fn measure(
             Kind::Refresh => Op::refresh(channels, f),
             Kind::GetCredentials => Op::get_credentials(channels, f),
             Kind::Verify => verify_op(load, f, channels).await?,
+            Kind::ServingFloor if transport == Transport::Grpc => Op::grpc_health(channels),
             Kind::ServingFloor => Op::HttpGet {
                 client: ops::http_client(),
                 uris: Arc::new(

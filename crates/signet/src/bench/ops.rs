@@ -18,6 +18,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
 
 pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
@@ -133,6 +136,9 @@ pub enum Op {
         client: HttpClient,
         uris: Arc<Vec<Uri>>,
     },
+    /// The gRPC health check of the whole server, answered SERVING: the serving floor
+    /// over gRPC.
+    GrpcHealth { clients: Vec<HealthClient<Channel>> },
     /// client_credentials over gRPC (`UserPoolAuth.IssueClientToken`).
     ClientCredentialsGrpc {
         clients: Vec<UserPoolAuthClient<Channel>>,
@@ -186,6 +192,12 @@ pub enum Op {
 }
 
 impl Op {
+    pub fn grpc_health(channels: &[Channel]) -> Op {
+        Op::GrpcHealth {
+            clients: channels.iter().cloned().map(HealthClient::new).collect(),
+        }
+    }
+
     pub fn client_credentials_grpc(channels: &[Channel], f: &Fixtures) -> Op {
         Op::ClientCredentialsGrpc {
             clients: channels
@@ -346,6 +358,9 @@ impl Op {
                 client: client.clone(),
                 uris: uris.clone(),
             },
+            Op::GrpcHealth { clients } => Op::GrpcHealth {
+                clients: clients.clone(),
+            },
             Op::Verify {
                 keys,
                 expected,
@@ -375,6 +390,17 @@ impl Op {
             Op::Authorize { client, requests } => {
                 let req = requests[pick(requests.len())].request(n);
                 http_ok(client, req).await
+            }
+            Op::GrpcHealth { clients } => {
+                let i = pick(clients.len());
+                let asked = HealthCheckRequest {
+                    service: String::new(),
+                };
+                match clients[i].check(asked).await {
+                    Ok(a) if a.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
+                    Ok(a) => Err(format!("health status {}", a.get_ref().status)),
+                    Err(s) => Err(grpc_code(&s)),
+                }
             }
             Op::ClientCredentialsGrpc { clients, request } => {
                 let i = pick(clients.len());

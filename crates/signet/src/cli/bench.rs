@@ -130,12 +130,17 @@ pub enum ScenarioCmd {
         #[arg(long, default_value_t = 1)]
         tokens: usize,
     },
-    /// GET /healthz over HTTP: the same server, connections and load generator as the HTTP
-    /// scenarios with a handler that does nothing, so its CPU per request is what serving
-    /// one HTTP request costs before any token work (the serving floor the others sit on).
+    /// GET /healthz over HTTP, or with `--transport grpc` the gRPC health check
+    /// (`grpc.health.v1.Health/Check`): the same server, connections and load generator as
+    /// the token scenarios with a handler that does nothing, so its CPU per request is what
+    /// serving one request costs before any token work (the serving floor the others sit
+    /// on). The health check skips the gateway's load shedding, so over gRPC it is a floor
+    /// from below.
     ServingFloor {
         #[command(flatten)]
         load: LoadArgs,
+        #[arg(long, value_enum, default_value = "http")]
+        transport: Transport,
     },
     /// Start a 3-node cluster and a gateway of its own (child processes, loopback, a temp
     /// dir), bulk-import users, and measure import rate, disk and memory per node,

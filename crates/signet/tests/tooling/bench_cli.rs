@@ -207,6 +207,31 @@ async fn every_scenario_runs_and_its_counts_match_the_servers() {
     assert_eq!(r["local"], false);
     assert!(r["server"]["ops_per_cpu_s"].as_f64().unwrap() > 0.0, "{r}");
 
+    // The serving floor over both transports: every answer 200 / SERVING, no token issued.
+    for transport in ["http", "grpc"] {
+        let r = clean_run(
+            &format!("serving-floor over {transport}"),
+            &bench(
+                &cli,
+                &dev,
+                &[
+                    "serving-floor",
+                    "--transport",
+                    transport,
+                    "-n",
+                    "300",
+                    "-c",
+                    "8",
+                ],
+            )
+            .await,
+            300,
+        );
+        assert_eq!(r["settings"]["transport"], transport, "{r}");
+        assert!(r["server"]["ops_per_cpu_s"].as_f64().unwrap() > 0.0, "{r}");
+        assert_eq!(issued(&r, "client_credentials"), 0, "{r}");
+    }
+
     // A timed open-loop run: about rate × duration operations, all on time.
     let out = bench(
         &cli,
