@@ -155,6 +155,28 @@ def get(name):
     return reports.get(name)
 
 
+def token_route_buckets(path):
+    """The token route's cumulative latency buckets from a saved /metrics page."""
+    buckets = {}
+    for line in open(path):
+        m = re.match(r'signet_http_duration_seconds_bucket\{route="[^"]*oauth2/token",le="([^"]+)"\} (\d+)', line)
+        if m:
+            buckets[float(m.group(1))] = int(m.group(2))
+    return buckets
+
+
+def server_side_slow(before_path, after_path):
+    """(tokens, {bound: how many took longer than bound inside the server}) over a run."""
+    if not (os.path.exists(before_path) and os.path.exists(after_path)):
+        return None
+    b, a = token_route_buckets(before_path), token_route_buckets(after_path)
+    if float("inf") not in a:
+        return None
+    delta = {k: a[k] - b.get(k, 0) for k in a}
+    total = delta[float("inf")]
+    return total, {k: total - v for k, v in delta.items()}
+
+
 def rate(name):
     r = get(name)
     return (r.get("server") or {}).get("ops_per_cpu_s") if r else None
@@ -245,6 +267,12 @@ if r:
                 f" (longest {p['max_gap_ms'] or 0:.0f} ms), {p['stalls_with_steal']} of them while the"
                 f" hypervisor stole that long from a CPU (steal over the run: "
                 f"{', '.join(f'{s:.0f}' for s in p['steal_ms_per_cpu'])} ms per CPU)")
+    inside = server_side_slow(os.path.join(out, "stall-metrics-before.txt"),
+                              os.path.join(out, "stall-metrics-after.txt"))
+    if inside:
+        total, over = inside
+        seen += (f"; the server's own handler histogram: {over[0.01]:,} of {total:,} tokens took"
+                 f" over 10 ms inside the handler, {over[0.025]:,} over 25 ms")
     t21.append(("client_credentials, 60 s at 64 callers: no stall over 20 ms (max latency)",
                 f"{mx:.1f} ms{seen}", mx <= 20.0))
 for transport, what in (("http", "GET /healthz over HTTP"), ("grpc", "the gRPC health check")):
