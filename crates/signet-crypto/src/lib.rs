@@ -14,7 +14,7 @@ mod totp;
 pub use keyed::{hmac_sha256, pkce_s256, sha256, KeyedHasher, Secret};
 pub use password::{
     check_imported_hash, HashSlot, PasswordError, PasswordHasher, PasswordParams,
-    MAX_PASSWORD_BYTES,
+    HASHER_THREAD_PREFIX, MAX_PASSWORD_BYTES,
 };
 pub use random::{
     constant_time_eq, random_bytes, random_code, random_hex_id, random_secret, random_token,

@@ -139,6 +139,9 @@ impl Drop for HashSlot {
     }
 }
 
+/// The hasher's threads are named this and a number (`/metrics` finds them by it).
+pub const HASHER_THREAD_PREFIX: &str = "argon2-";
+
 /// Handle to the worker pool. Cheap to clone; the workers stop when the last handle drops.
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -170,7 +173,7 @@ impl PasswordHasher {
             let queued = queued.clone();
             let argon_params = argon_params.clone();
             std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
+                .name(format!("{HASHER_THREAD_PREFIX}{i}"))
                 .spawn(move || worker(rx, queued, argon_params))
                 .expect("spawn argon2 worker");
         }

@@ -364,6 +364,11 @@ async fn measure(
             before_per_cpu_s: before,
             after_per_cpu_s: after,
             sign_in_share_of_argon2: share,
+            server_cpu_share_in_hasher: report.server.as_ref().and_then(|s| {
+                s.hasher_cpu_s
+                    .filter(|_| s.cpu_s >= 0.01)
+                    .map(|h| h / s.cpu_s)
+            }),
         });
     }
     Ok(report)

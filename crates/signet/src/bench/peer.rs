@@ -68,6 +68,7 @@ pub async fn run(
     report.server = Some(ServerReport {
         endpoints: vec![format!("/proc/{pid}")],
         cpu_s,
+        hasher_cpu_s: None,
         cpu_s_per_1000_ops: (ok > 0).then(|| cpu_s / ok as f64 * 1000.0),
         ops_per_cpu_s: (cpu_s >= 0.01).then(|| ok as f64 / cpu_s),
         tokens_issued: BTreeMap::new(),

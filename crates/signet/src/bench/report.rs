@@ -52,6 +52,8 @@ pub struct ServerReport {
     /// CPU seconds the gateway processes used during the measured phase (in `signet dev`
     /// this includes the embedded store).
     pub cpu_s: f64,
+    /// Of that, the password hashers' threads (argon2id), when the servers report it.
+    pub hasher_cpu_s: Option<f64>,
     pub cpu_s_per_1000_ops: Option<f64>,
     pub ops_per_cpu_s: Option<f64>,
     /// `signet_tokens_issued_total` deltas by kind: what the servers counted.
@@ -71,6 +73,10 @@ pub struct Argon2Reference {
     /// Sign-ins per server CPU-second as a share of that rate (1.0 = the server does
     /// nothing but the hash).
     pub sign_in_share_of_argon2: Option<f64>,
+    /// The share of the servers' CPU their password hashers' threads used during the
+    /// load, as the servers count it: what a sign-in is besides the hash, with no
+    /// reference taken apart from the load.
+    pub server_cpu_share_in_hasher: Option<f64>,
 }
 
 /// Everything a run measured.
@@ -232,6 +238,13 @@ impl Report {
                  sign-ins reach {share} of it",
                 a.verifies_per_cpu_s, a.before_per_cpu_s, a.after_per_cpu_s
             );
+            if let Some(h) = a.server_cpu_share_in_hasher {
+                let _ = writeln!(
+                    o,
+                    "             the server's password hasher used {:.1} % of its CPU",
+                    h * 100.0
+                );
+            }
         }
         o
     }

@@ -141,6 +141,9 @@ async fn every_scenario_runs_and_its_counts_match_the_servers() {
     );
     assert!(before > 1.0 && after > 1.0, "{r}");
     assert!((mean - (before + after) / 2.0).abs() < 1e-9, "{r}");
+    // The server counts its hasher threads' CPU: most of a sign-in's, never more than all.
+    let in_hasher = a["server_cpu_share_in_hasher"].as_f64().unwrap();
+    assert!(in_hasher > 0.0 && in_hasher <= 1.05, "{r}");
 
     // Password then TOTP: each user's authenticator is set up by the bench, and each code
     // is used once (four users have at least two steps each in the window).
