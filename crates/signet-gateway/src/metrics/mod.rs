@@ -154,6 +154,15 @@ fn user_system(stat: &str) -> (f64, f64) {
 mod tests {
     use super::*;
 
+    /// The value of the unlabelled series `name` in exposition `text`.
+    fn value_of(text: &str, name: &str) -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+            .parse()
+            .unwrap()
+    }
+
     #[test]
     fn counters_and_cpu_time_render() {
         let m = Metrics::default();
@@ -175,12 +184,7 @@ mod tests {
         assert!(text.contains("signet_tokens_issued_total{kind=\"sign_in\"} 1\n"));
         assert!(text.contains("signet_tokens_issued_total{kind=\"refresh\"} 0\n"));
         assert!(text.contains("# TYPE signet_ready gauge\nsignet_ready 1\n"));
-        let cpu: f64 = text
-            .lines()
-            .find_map(|l| l.strip_prefix("process_cpu_seconds_total "))
-            .unwrap()
-            .parse()
-            .unwrap();
+        let cpu = value_of(&text, "process_cpu_seconds_total");
         assert!(cpu > 0.0, "{text}");
         assert!(
             text.contains("# TYPE signet_password_hasher_cpu_seconds_total counter\n"),
@@ -220,12 +224,7 @@ mod tests {
         let (user, system) = cpu_seconds();
         assert!(user + system >= hashed, "{user} + {system} < {hashed}");
         let text = Metrics::default().render(&[]);
-        let rendered: f64 = text
-            .lines()
-            .find_map(|l| l.strip_prefix("signet_password_hasher_cpu_seconds_total "))
-            .unwrap()
-            .parse()
-            .unwrap();
+        let rendered = value_of(&text, "signet_password_hasher_cpu_seconds_total");
         assert!(rendered >= hashed, "{rendered} < {hashed}");
     }
 }
