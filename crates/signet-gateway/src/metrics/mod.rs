@@ -193,8 +193,8 @@ mod tests {
     }
 
     /// The hasher's threads are found by name and their CPU counted: hashing raises it by
-    /// about what the hashes cost. (Only this test's hasher is summed: other tests' hasher
-    /// threads come and go in this process.)
+    /// about what the hashes cost. (Only this test's hasher thread is summed: other tests'
+    /// hasher threads come and go in this process.)
     #[tokio::test]
     async fn the_hasher_threads_cpu_is_counted() {
         let others: std::collections::HashSet<String> =
@@ -205,10 +205,18 @@ mod tests {
             4,
             std::time::Duration::from_secs(60),
         );
+        // This hasher's thread, fixed now: a hasher another test starts later (and whose
+        // thread may exit before the render below) is not counted as ours.
+        let mine: std::collections::HashSet<String> = hasher_threads()
+            .into_iter()
+            .map(|(tid, _)| tid)
+            .filter(|tid| !others.contains(tid))
+            .collect();
+        assert!(!mine.is_empty(), "the hasher's thread is not found by name");
         let ours = || -> f64 {
             hasher_threads()
                 .iter()
-                .filter(|(tid, _)| !others.contains(tid))
+                .filter(|(tid, _)| mine.contains(tid))
                 .map(|(_, secs)| secs)
                 .sum()
         };
